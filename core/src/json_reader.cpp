@@ -1,0 +1,213 @@
+#include "chipgauge/core/json_reader.hpp"
+
+#include "chipgauge/core/error.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace chipgauge {
+
+namespace {
+
+std::string type_name(const nlohmann::json& j) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::null: return "null";
+    case nlohmann::json::value_t::object: return "an object";
+    case nlohmann::json::value_t::array: return "an array";
+    case nlohmann::json::value_t::string: return "a string";
+    case nlohmann::json::value_t::boolean: return "a boolean";
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned:
+    case nlohmann::json::value_t::number_float: return "a number";
+    default: return "an unsupported value";
+  }
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> prev(b.size() + 1);
+  std::vector<std::size_t> cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0U : 1U);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// Line and column of a byte offset, for syntax errors.
+std::pair<std::size_t, std::size_t> line_col(std::string_view text, std::size_t offset) {
+  std::size_t line = 1;
+  std::size_t col = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return {line, col};
+}
+
+}  // namespace
+
+nlohmann::json parse_json_text(std::string_view text, const std::string& file) {
+  try {
+    return nlohmann::json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    const auto [line, col] = line_col(text, e.byte == 0 ? 0 : e.byte - 1);
+    std::string what = e.what();
+    // nlohmann prefixes "[json.exception.parse_error.101] parse error at line L, column C: ".
+    if (const auto pos = what.find("column"); pos != std::string::npos) {
+      if (const auto colon = what.find(": ", pos); colon != std::string::npos) what = what.substr(colon + 2);
+    }
+    throw spec_error(file, "$", fmt::format("malformed JSON at line {}, column {}: {}", line, col, what));
+  }
+}
+
+nlohmann::json read_json_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw spec_error(path, "$", "cannot open the file for reading");
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) throw spec_error(path, "$", "error while reading the file");
+  return parse_json_text(buf.str(), path);
+}
+
+std::string closest_match(std::string_view word, const std::vector<std::string_view>& candidates) {
+  std::string best;
+  std::size_t best_d = std::string::npos;
+  for (auto c : candidates) {
+    const auto d = edit_distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = std::string(c);
+    }
+  }
+  if (best_d <= std::max<std::size_t>(2, word.size() / 3)) return best;
+  return {};
+}
+
+json_node::json_node(const nlohmann::json& value, const std::string& file, std::string path)
+    : value_(&value), file_(&file), path_(std::move(path)) {}
+
+void json_node::fail(const std::string& message) const { throw spec_error(*file_, path_, message); }
+
+json_node json_node::at(std::string_view key) const {
+  if (!value_->is_object()) fail(fmt::format("expected an object, found {}", type_name(*value_)));
+  const auto it = value_->find(key);
+  if (it == value_->end()) fail(fmt::format("missing required field '{}'", key));
+  return json_node(*it, *file_, fmt::format("{}.{}", path_, key));
+}
+
+std::optional<json_node> json_node::find(std::string_view key) const {
+  if (!value_->is_object()) fail(fmt::format("expected an object, found {}", type_name(*value_)));
+  const auto it = value_->find(key);
+  if (it == value_->end() || it->is_null()) return std::nullopt;
+  return json_node(*it, *file_, fmt::format("{}.{}", path_, key));
+}
+
+json_node json_node::at(std::size_t index) const {
+  if (!value_->is_array()) fail(fmt::format("expected an array, found {}", type_name(*value_)));
+  if (index >= value_->size()) fail(fmt::format("expected at least {} elements", index + 1));
+  return json_node((*value_)[index], *file_, fmt::format("{}[{}]", path_, index));
+}
+
+void json_node::expect_keys(std::initializer_list<std::string_view> allowed) const {
+  expect_keys(std::vector<std::string_view>(allowed));
+}
+
+void json_node::expect_keys(const std::vector<std::string_view>& allowed) const {
+  if (!value_->is_object()) fail(fmt::format("expected an object, found {}", type_name(*value_)));
+  for (const auto& [key, unused] : value_->items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    const std::string at_key = fmt::format("{}.{}", path_, key);
+    // A value whose key lacks the unit suffix: "bandwidth" where "bandwidth_gb_s" is known.
+    for (auto a : allowed) {
+      if (a.size() > key.size() + 1 && a.substr(0, key.size()) == key && a[key.size()] == '_') {
+        throw spec_error(*file_, at_key,
+                         fmt::format("field '{}' has no unit; values carry their unit in the field name: "
+                                     "expected '{}'",
+                                     key, a));
+      }
+    }
+    std::string hint;
+    if (auto near = closest_match(key, allowed); !near.empty()) hint = fmt::format(" (did you mean '{}'?)", near);
+    std::string list;
+    for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+    throw spec_error(*file_, at_key, fmt::format("unknown field '{}'{}; expected one of: {}", key, hint, list));
+  }
+}
+
+std::string json_node::string() const {
+  if (!value_->is_string()) fail(fmt::format("expected a string, found {}", type_name(*value_)));
+  return value_->get<std::string>();
+}
+
+std::string json_node::one_of(std::initializer_list<std::string_view> choices) const {
+  auto s = string();
+  for (auto c : choices) {
+    if (c == s) return s;
+  }
+  std::string list;
+  for (auto c : choices) list += (list.empty() ? "" : ", ") + std::string(c);
+  std::string hint;
+  if (auto near = closest_match(s, std::vector<std::string_view>(choices)); !near.empty())
+    hint = fmt::format(" (did you mean '{}'?)", near);
+  fail(fmt::format("unknown value '{}'{}; expected one of: {}", s, hint, list));
+}
+
+bool json_node::boolean() const {
+  if (!value_->is_boolean()) fail(fmt::format("expected true or false, found {}", type_name(*value_)));
+  return value_->get<bool>();
+}
+
+double json_node::number() const {
+  if (!value_->is_number()) fail(fmt::format("expected a number, found {}", type_name(*value_)));
+  const double v = value_->get<double>();
+  if (!std::isfinite(v)) fail("expected a finite number");
+  return v;
+}
+
+double json_node::number_in(double lo, double hi, std::string_view unit) const {
+  const double v = number();
+  if (v < lo || v > hi) {
+    fail(fmt::format("{} is out of range: expected {} in [{}, {}]", v, unit.empty() ? "a value" : unit, lo, hi));
+  }
+  return v;
+}
+
+long long json_node::integer_in(long long lo, long long hi) const {
+  if (!value_->is_number_integer() && !value_->is_number_unsigned())
+    fail(fmt::format("expected an integer, found {}", type_name(*value_)));
+  const auto v = value_->get<long long>();
+  if (v < lo || v > hi) fail(fmt::format("{} is out of range: expected an integer in [{}, {}]", v, lo, hi));
+  return v;
+}
+
+std::vector<json_node> json_node::elements() const {
+  if (!value_->is_array()) fail(fmt::format("expected an array, found {}", type_name(*value_)));
+  std::vector<json_node> out;
+  out.reserve(value_->size());
+  for (std::size_t i = 0; i < value_->size(); ++i)
+    out.emplace_back((*value_)[i], *file_, fmt::format("{}[{}]", path_, i));
+  return out;
+}
+
+std::vector<std::pair<std::string, json_node>> json_node::members() const {
+  if (!value_->is_object()) fail(fmt::format("expected an object, found {}", type_name(*value_)));
+  std::vector<std::pair<std::string, json_node>> out;
+  for (const auto& [key, v] : value_->items())
+    out.emplace_back(key, json_node(v, *file_, fmt::format("{}.{}", path_, key)));
+  return out;
+}
+
+}  // namespace chipgauge

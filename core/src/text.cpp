@@ -1,0 +1,107 @@
+#include "chipgauge/core/text.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace chipgauge {
+
+std::string group_thousands(double value, int decimals) {
+  std::string digits = fmt::format("{:.{}f}", std::fabs(value), decimals);
+  const auto dot = digits.find('.');
+  std::string int_part = digits.substr(0, dot);
+  const std::string frac = dot == std::string::npos ? "" : digits.substr(dot);
+  std::string grouped;
+  const std::size_t n = int_part.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    grouped += int_part[i];
+    const std::size_t left = n - i - 1;
+    if (left > 0 && left % 3 == 0) grouped += ',';
+  }
+  const bool negative = value < 0 && (grouped.find_first_not_of("0,") != std::string::npos ||
+                                      frac.find_first_not_of(".0") != std::string::npos);
+  return (negative ? "-" : "") + grouped + frac;
+}
+
+std::string human_number(double value) {
+  const double a = std::fabs(value);
+  if (a >= 1e12) return fmt::format("{:.2e}", value);
+  if (a >= 1000) return group_thousands(value, a >= 1e4 ? 0 : (std::fabs(value - std::round(value)) < 0.05 ? 0 : 1));
+  if (a == 0) return "0";
+  if (a >= 100) return fmt::format("{:.4g}", value);
+  return fmt::format("{:.3g}", value);
+}
+
+std::string render_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                         const std::vector<bool>& right_align) {
+  std::vector<std::size_t> width(header.size(), 0);
+  auto measure = [&](const std::vector<std::string>& row) {
+    for (std::size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  };
+  measure(header);
+  for (const auto& r : rows) measure(r);
+  auto line = [&](const std::vector<std::string>& row) {
+    std::string out;
+    for (std::size_t i = 0; i < width.size(); ++i) {
+      const std::string cell = i < row.size() ? row[i] : "";
+      const bool right = i < right_align.size() && right_align[i];
+      const std::string pad(width[i] - cell.size(), ' ');
+      if (i > 0) out += "  ";
+      out += right ? pad + cell : cell + (i + 1 < width.size() ? pad : "");
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out + "\n";
+  };
+  std::string out = line(header);
+  std::vector<std::string> rule;
+  for (auto w : width) rule.emplace_back(w, '-');
+  out += line(rule);
+  for (const auto& r : rows) out += line(r);
+  return out;
+}
+
+std::string render_markdown_table(const std::vector<std::string>& header,
+                                  const std::vector<std::vector<std::string>>& rows) {
+  auto esc = [](const std::string& s) {
+    std::string o;
+    for (char c : s) {
+      if (c == '|') o += '\\';
+      o += c;
+    }
+    return o;
+  };
+  auto line = [&](const std::vector<std::string>& row) {
+    std::string out = "|";
+    for (const auto& c : row) out += " " + esc(c) + " |";
+    return out + "\n";
+  };
+  std::string out = line(header);
+  out += "|";
+  for (std::size_t i = 0; i < header.size(); ++i) out += "---|";
+  out += "\n";
+  for (const auto& r : rows) out += line(r);
+  return out;
+}
+
+std::string render_csv(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+  auto field = [](const std::string& s) {
+    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+    std::string o = "\"";
+    for (char c : s) {
+      if (c == '"') o += '"';
+      o += c;
+    }
+    return o + "\"";
+  };
+  auto line = [&](const std::vector<std::string>& row) {
+    std::string out;
+    for (std::size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + field(row[i]);
+    return out + "\n";
+  };
+  std::string out = line(header);
+  for (const auto& r : rows) out += line(r);
+  return out;
+}
+
+}  // namespace chipgauge
