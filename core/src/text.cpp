@@ -27,6 +27,7 @@ std::string group_thousands(double value, int decimals) {
 std::string human_number(double value) {
   const double a = std::fabs(value);
   if (a >= 1e12) return fmt::format("{:.2e}", value);
+  if (a >= 1e9) return fmt::format("{:.3g} billion", value / 1e9);
   if (a >= 1000) return group_thousands(value, a >= 1e4 ? 0 : (std::fabs(value - std::round(value)) < 0.05 ? 0 : 1));
   if (a == 0) return "0";
   if (a >= 100) return fmt::format("{:.4g}", value);

@@ -11,7 +11,7 @@ namespace chipgauge {
 std::string group_thousands(double value, int decimals = 0);
 
 /// A compact human form: up to 3 significant decimals for small numbers, grouped integers for
-/// large ones, scientific for >= 1e12 (4.0e+20). Used in rationale text, never for data output.
+/// large ones, "80 billion" from 1e9, scientific from 1e12 (4.00e+20). Used in rationale text, never for data output.
 std::string human_number(double value);
 
 /// A plain-text table with a header row, columns padded to their widest cell; numbers are

@@ -1,0 +1,71 @@
+// chipgauge classify FILE_OR_ID... [--as-of DATE] [--format text|json|md|csv] [--what-if]
+#include "chipgauge/classifier/catalog.hpp"
+#include "chipgauge/classifier/engine.hpp"
+#include "chipgauge/core/error.hpp"
+#include "commands.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+
+namespace chipgauge::cli {
+
+output_format parse_format(const std::string& text) {
+  if (text == "text") return output_format::text;
+  if (text == "json") return output_format::json;
+  if (text == "md") return output_format::md;
+  if (text == "csv") return output_format::csv;
+  throw usage_error(fmt::format("unknown --format '{}': expected text, json, md or csv", text));
+}
+
+date parse_as_of(const std::string& text) {
+  if (text.empty() || text == "today") return date::today();
+  const auto d = date::parse(text);
+  if (!d) throw usage_error(fmt::format("--as-of '{}' is not a date: expected YYYY-MM-DD (e.g. 2024-01-31)", text));
+  return *d;
+}
+
+void emit(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+void add_classify(CLI::App& app, const global_options& g, action& run) {
+  struct options {
+    std::vector<std::string> parts;
+    std::string as_of;
+    std::string format = "text";
+    bool what_if = false;
+    bool all = false;
+  };
+  auto o = std::make_shared<options>();
+  auto* cmd = app.add_subcommand("classify", "place parts against every regime in force on a date");
+  cmd->add_option("parts", o->parts, "spec-sheet paths or part ids (see 'chipgauge specs list')");
+  cmd->add_flag("--all", o->all, "classify every part in the database");
+  cmd->add_option("--as-of", o->as_of, "date to classify on, YYYY-MM-DD (default: today)");
+  cmd->add_option("--format", o->format, "output format: text, json, md or csv")->default_str("text");
+  cmd->add_flag("--what-if", o->what_if, "also evaluate regimes announced but not enforced, or proposed (labelled)");
+  cmd->callback([&run, &g, o] {
+    run = [&g, o] {
+      const auto format = parse_format(o->format);
+      const auto as_of = parse_as_of(o->as_of);
+      if (o->parts.empty() && !o->all) throw usage_error("classify needs at least one part (a path or an id), or --all");
+      auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
+      std::vector<const chip_spec*> specs;
+      if (o->all) {
+        for (const auto& p : cat.parts().parts()) specs.push_back(p.get());
+      }
+      for (const auto& a : o->parts) specs.push_back(&cat.part(a));
+      const evaluation_plan plan(cat.rules(), as_of, o->what_if);
+      const classifier engine(cat.rules());
+      std::vector<classification> results;
+      results.reserve(specs.size());
+      for (const auto* s : specs) results.push_back(engine.classify(*s, plan));
+      emit(render(results, plan, format));
+      return 0;
+    };
+  });
+}
+
+}  // namespace chipgauge::cli

@@ -1,0 +1,33 @@
+#pragma once
+
+#include "chipgauge/classifier/report.hpp"
+#include "chipgauge/core/date.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+namespace chipgauge::cli {
+
+/// Options every command shares.
+struct global_options {
+  std::string specs_dir;  ///< --specs-dir; empty: $CHIPGAUGE_SPECS_DIR or the built-in path
+};
+
+/// A command's action: returns the process exit code. Output is assembled in full and written
+/// only on success, so a failure never leaves partial output.
+using action = std::function<int()>;
+
+void add_classify(CLI::App& app, const global_options& g, action& run);
+void add_specs(CLI::App& app, const global_options& g, action& run);
+void add_rules(CLI::App& app, const global_options& g, action& run);
+
+/// Parses --format; throws usage_error listing the choices.
+output_format parse_format(const std::string& text);
+/// Parses --as-of (YYYY-MM-DD, or "today"); throws usage_error.
+date parse_as_of(const std::string& text);
+/// Writes `text` to stdout in one piece.
+void emit(const std::string& text);
+
+}  // namespace chipgauge::cli

@@ -1,0 +1,52 @@
+// chipgauge: the command line. Every command is parsed here and run by its cmd_*.cpp; exit codes
+// follow PRODUCT.md (0 ok, 1 runtime error, 2 usage or bad input, 3 unverified, 4 regression).
+#include "commands.hpp"
+
+#include "chipgauge/core/error.hpp"
+#include "chipgauge/core/version.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+int main(int argc, char** argv) {
+  using chipgauge::exit_code;
+  CLI::App app{"chipgauge: measure accelerators and place them against US export-control regimes", "chipgauge"};
+  app.set_version_flag("--version", fmt::format("chipgauge {} ({})", chipgauge::tool_version, chipgauge::git_sha));
+  app.require_subcommand(1);
+  chipgauge::cli::global_options g;
+  app.add_option("--specs-dir", g.specs_dir, "data directory with rules/ and chips/ (default: $CHIPGAUGE_SPECS_DIR or the bundled specs/)");
+
+  chipgauge::cli::action run;
+  chipgauge::cli::add_classify(app, g, run);
+  chipgauge::cli::add_specs(app, g, run);
+  chipgauge::cli::add_rules(app, g, run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return static_cast<int>(exit_code::usage_error);
+  }
+
+  try {
+    return run ? run() : static_cast<int>(exit_code::usage_error);
+  } catch (const chipgauge::spec_error& e) {
+    std::cerr << "chipgauge: error: " << e.what() << "\n";
+    return static_cast<int>(exit_code::usage_error);
+  } catch (const chipgauge::usage_error& e) {
+    std::cerr << "chipgauge: error: " << e.what() << "\n";
+    return static_cast<int>(exit_code::usage_error);
+  } catch (const std::exception& e) {
+    std::cerr << "chipgauge: error: " << e.what() << "\n";
+    return static_cast<int>(exit_code::runtime_error);
+  }
+}

@@ -1,0 +1,36 @@
+#pragma once
+
+#include "chipgauge/classifier/engine.hpp"
+
+#include <string>
+#include <vector>
+
+namespace chipgauge {
+
+/// The output formats of data-producing commands.
+enum class output_format : unsigned char { text, json, md, csv };
+
+/// The statement every classification output carries (REGULATION.md: "It is not legal advice,
+/// and the project's own output must say so").
+std::string_view disclaimer() noexcept;
+
+/// One regime verdict as a sentence: the clause that fired and the margin to every threshold it
+/// tested ("3A090.a.1: TPP 15,832 is 3.30 x the 4,800 line"), or why no clause fired.
+std::string verdict_reason(const regime_verdict& v);
+
+/// Notes a reader must see: defaulted datacenter flag, unknown PD, alternative readings that
+/// change the ECCN, weak evidence.
+std::vector<std::string> classification_notes(const classification& c);
+
+/// The `chipgauge.classification/1` JSON object of one classification (docs/classify-output.md),
+/// serialised with 2-space indentation.
+std::string to_json(const classification& c, const evaluation_plan& plan);
+/// A JSON array of classifications.
+std::string to_json(const std::vector<classification>& cs, const evaluation_plan& plan);
+
+/// Renders classifications in `format`: text (a table plus each part's verdicts), md and csv
+/// (one row per part, one column per regime evaluated), json (as above: an object for one
+/// part, an array for several).
+std::string render(const std::vector<classification>& cs, const evaluation_plan& plan, output_format format);
+
+}  // namespace chipgauge

@@ -1,0 +1,150 @@
+#pragma once
+
+#include "chipgauge/classifier/precision.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chipgauge {
+
+/// A quoted value or an uncertainty range [lo, hi] (lo <= hi). A single value has lo == hi.
+struct value_range {
+  double lo = 0;
+  double hi = 0;
+
+  [[nodiscard]] bool is_range() const noexcept { return lo != hi; }
+  [[nodiscard]] double mid() const noexcept { return (lo + hi) / 2; }
+};
+
+/// Which end of every range a computation takes.
+enum class range_end : unsigned char {
+  nominal,      ///< midpoints
+  most_control, ///< the end that raises TPP and PD: high rates, small areas, many transistors
+  least_control ///< the opposite end
+};
+
+/// How the part is integrated: an IC (3A090), a board or system containing ICs (4A090), or an
+/// HBM stack (3A090.c).
+enum class part_kind : unsigned char { ic, board, system, hbm };
+std::string_view to_string(part_kind k) noexcept;
+
+/// The quality of a spec sheet's data, strongest first.
+enum class data_evidence : unsigned char { vendor_datasheet, vendor_whitepaper, analyst, estimate, unspecified };
+std::string_view to_string(data_evidence e) noexcept;
+
+enum class die_kind : unsigned char { logic, memory, io, other };
+std::string_view to_string(die_kind k) noexcept;
+
+struct processing_unit {
+  std::string name;
+  std::optional<long long> count;
+  std::optional<value_range> clock_mhz;
+  per_precision<value_range> dense_tops;  ///< 10^12 dense operations per second
+  per_precision<value_range> sparse_tops; ///< informative only; never used for TPP
+  per_precision<double> ops_per_clock_per_unit;
+  std::string note;
+};
+
+struct die {
+  std::string name;
+  die_kind kind = die_kind::logic;
+  long long count = 1;
+  value_range area_mm2;  ///< one die
+  std::optional<data_evidence> area_evidence;
+  std::string process;
+  std::optional<double> node_nm;
+  bool non_planar = false;
+  std::optional<value_range> transistors;  ///< one die
+};
+
+struct memory_spec {
+  std::string type;
+  std::optional<double> capacity_gb;
+  std::optional<value_range> bandwidth_gb_s;  ///< total DRAM interface bandwidth, 10^9 bytes/s
+};
+
+struct io_link {
+  std::string kind;
+  double bidirectional_gb_s = 0;
+};
+
+struct interconnect_spec {
+  value_range bidirectional_gb_s;  ///< aggregate over all I/O to non-memory ICs, 10^9 bytes/s
+  std::string kind;
+  std::vector<io_link> links;
+};
+
+struct hbm_stack_spec {
+  double bandwidth_gb_s = 0;
+  value_range area_mm2;
+  std::string standard;
+};
+
+struct declared_spec {
+  std::optional<double> tpp;
+  std::string eccn;
+  std::string by;
+  std::string source;
+};
+
+struct source_ref {
+  std::string url;
+  std::string title;
+  std::vector<std::string> supports;
+};
+
+/// "Designed or marketed for use in datacenters" (Note 2 to 3A090). When a sheet omits it the
+/// part is treated as a datacenter part (conservative) and `defaulted` records that.
+struct datacenter_claim {
+  bool value = true;
+  std::string evidence;
+  bool defaulted = true;
+};
+
+struct chip_spec;
+
+/// A component of a board or system: a reference to a database id, or an inline sheet.
+struct component {
+  std::string id;                          ///< the referenced id, or the inline sheet's id
+  std::shared_ptr<const chip_spec> inline_spec;
+  const chip_spec* resolved = nullptr;     ///< set by spec_database::resolve
+  long long count = 1;
+  std::string json_path;                   ///< for errors about this reference
+};
+
+/// One part as described by a `chipgauge.spec/1` sheet (docs/spec-format.md).
+struct chip_spec {
+  std::string file;  ///< where it was read from ("<inline>" for inline components)
+  std::string id;
+  std::string vendor;
+  std::string name;
+  part_kind kind = part_kind::ic;
+  data_evidence evidence = data_evidence::unspecified;
+  datacenter_claim datacenter;
+  std::vector<processing_unit> units;
+  std::vector<die> dies;
+  std::optional<memory_spec> memory;
+  std::optional<interconnect_spec> interconnect;
+  std::optional<hbm_stack_spec> hbm_stack;
+  std::vector<component> contains;
+  std::optional<declared_spec> declared;
+  std::vector<source_ref> sources;
+  std::vector<std::string> notes;
+
+  /// True when any quoted value is a range (classification then checks both ends).
+  [[nodiscard]] bool has_ranges() const noexcept;
+  /// True when the memory type names HBM ("HBM2e", "HBM3", ...).
+  [[nodiscard]] bool has_hbm() const noexcept;
+};
+
+/// Parses a spec sheet from JSON text. Throws spec_error naming `file`, the JSON path and the
+/// expectation. Structure only: cross-checks that need the metric definitions (computed TPP
+/// limits) happen in validate_spec.
+chip_spec parse_spec(std::string_view json_text, const std::string& file);
+/// Reads and parses a spec sheet file.
+chip_spec load_spec_file(const std::string& path);
+
+}  // namespace chipgauge

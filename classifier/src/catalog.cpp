@@ -1,0 +1,43 @@
+#include "chipgauge/classifier/catalog.hpp"
+
+#include "chipgauge/core/error.hpp"
+#include "chipgauge/core/version.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace chipgauge {
+
+catalog catalog::load(const std::string& specs_dir) {
+  namespace fs = std::filesystem;
+  catalog c;
+  c.dir_ = specs_dir;
+  c.rules_ = rule_set::load((fs::path(specs_dir) / "rules").string());
+  c.parts_ = spec_database::load((fs::path(specs_dir) / "chips").string(), c.rules_.definitions());
+  return c;
+}
+
+std::string catalog::locate_specs_dir(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("CHIPGAUGE_SPECS_DIR"); env && *env) return env;
+  return default_specs_dir;
+}
+
+const chip_spec& catalog::part(std::string_view file_or_id) {
+  const std::string arg(file_or_id);
+  const bool is_path = arg.find('/') != std::string::npos ||
+                       (arg.size() > 5 && arg.compare(arg.size() - 5, 5, ".json") == 0);
+  if (is_path) {
+    if (!std::filesystem::exists(arg)) throw usage_error(fmt::format("no such spec sheet file: {}", arg));
+    auto spec = load_spec_file(arg);
+    return parts_.add_external(std::move(spec), rules_.definitions());
+  }
+  if (const auto* p = parts_.find(arg)) return *p;
+  std::string hint;
+  if (auto near = parts_.suggest(arg); !near.empty()) hint = fmt::format(" (did you mean '{}'?)", near);
+  throw usage_error(fmt::format("unknown part '{}'{}: give a spec-sheet path or an id from 'chipgauge specs list'", arg, hint));
+}
+
+}  // namespace chipgauge

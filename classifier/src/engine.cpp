@@ -1,0 +1,255 @@
+// Placing a part against the regimes of a plan: metric variables, clause evaluation with traces,
+// exceptions, and the alternative readings of REGULATION.md section 11.
+#include "chipgauge/classifier/engine.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <limits>
+
+namespace chipgauge {
+
+namespace {
+
+constexpr double unknown = std::numeric_limits<double>::quiet_NaN();
+
+double opt(const std::optional<double>& v) { return v ? *v : unknown; }
+
+bool applies(const clause& c, part_kind k) {
+  return std::find(c.applies_to.begin(), c.applies_to.end(), k) != c.applies_to.end();
+}
+
+// "3A090.a.1" -> "3a090_a_1"
+std::string normalise_eccn(std::string_view eccn) {
+  std::string out;
+  out.reserve(eccn.size());
+  for (char c : eccn) {
+    out += (c == '.' || c == '-') ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+// Does flag "contains_3a090_a" cover ECCN "3A090.a.1"? (the ECCN or a sub-paragraph of it)
+bool flag_covers(std::string_view flag, const std::string& normalised_eccn) {
+  const auto want = flag.substr(9);  // after "contains_"
+  if (normalised_eccn.size() < want.size() || normalised_eccn.compare(0, want.size(), want) != 0) return false;
+  return normalised_eccn.size() == want.size() || normalised_eccn[want.size()] == '_';
+}
+
+}  // namespace
+
+std::string_view to_string(verdict_outcome o) noexcept {
+  switch (o) {
+    case verdict_outcome::controlled: return "controlled";
+    case verdict_outcome::not_controlled: return "not_controlled";
+    case verdict_outcome::undetermined: return "undetermined";
+    case verdict_outcome::not_applicable: return "not_applicable";
+  }
+  return "?";
+}
+
+evaluation_plan::evaluation_plan(const rule_set& rules, date as_of, bool what_if)
+    : rules_(&rules), as_of_(as_of), what_if_(what_if) {
+  for (const auto& r : rules.regimes()) {
+    const auto status = r.status_on(as_of);
+    const bool in_force = status == regime_status::in_force;
+    const bool hypothetical =
+        what_if && (status == regime_status::announced_not_enforced || status == regime_status::proposed);
+    if (!in_force && !hypothetical) {
+      skipped_.push_back({&r, status});
+      continue;
+    }
+    entry e;
+    e.rule = &r;
+    e.status = status;
+    e.what_if = !in_force;
+    e.params.reserve(r.parameters.size());
+    for (const auto& p : r.parameters) e.params.push_back(p.value_on(as_of));
+    for (const auto& x : r.exceptions) {
+      if (x.from && as_of < *x.from) continue;
+      if (x.until && *x.until < as_of) continue;
+      e.exceptions.push_back(&x);
+    }
+    entries_.push_back(std::move(e));
+  }
+}
+
+void classifier::fill_variables(const chip_spec& spec, const part_metrics& m, const evaluation_plan::entry& e,
+                                const evaluation_plan& plan, std::vector<double>& vars) const {
+  vars.assign(rules_->variable_count(), unknown);
+  auto set = [&](metric_var v, double x) { vars[static_cast<std::size_t>(v)] = x; };
+  set(metric_var::tpp, m.tpp);
+  set(metric_var::tpp_sum_of_unit_max, m.tpp_sum_of_unit_max);
+  set(metric_var::tpp_max_of_sums, m.tpp_max_of_sums);
+  set(metric_var::pd, opt(m.pd));
+  set(metric_var::applicable_die_area_mm2, opt(m.applicable_die_area_mm2));
+  set(metric_var::dram_bandwidth_gb_s, opt(m.dram_bandwidth_gb_s));
+  set(metric_var::io_bidirectional_gb_s, opt(m.io_bidirectional_gb_s));
+  set(metric_var::memory_bandwidth_density_gb_s_mm2, opt(m.memory_bandwidth_density_gb_s_mm2));
+  set(metric_var::transistors, opt(m.transistors));
+  set(metric_var::logic_node_nm, opt(m.logic_node_nm));
+  set(metric_var::declared_tpp, opt(m.declared_tpp));
+  set(metric_var::h100_equivalents, m.h100_equivalents);
+  set(metric_var::datacenter, m.datacenter ? 1.0 : 0.0);
+  set(metric_var::has_hbm, m.has_hbm ? 1.0 : 0.0);
+  set(metric_var::non_planar, m.non_planar ? 1.0 : 0.0);
+
+  const auto& flags = rules_->contains_flags();
+  if (flags.empty()) return;
+  for (std::size_t i = 0; i < flags.size(); ++i) vars[metric_var_count + i] = spec.contains.empty() ? unknown : 0.0;
+  // A board or system contains ICs: classify each under this same regime and raise the flags.
+  for (const auto& c : spec.contains) {
+    if (!c.resolved) continue;
+    const auto sub_metrics = compute_metrics(*c.resolved, rules_->definitions());
+    std::vector<double> sub_vars;
+    fill_variables(*c.resolved, sub_metrics, e, plan, sub_vars);
+    for (const auto& cl : e.rule->clauses) {
+      if (!applies(cl, c.resolved->kind)) continue;
+      const double r = cl.when.evaluate(sub_vars.data(), e.params.data());
+      if (r == 1.0) {
+        const auto norm = normalise_eccn(cl.eccn);
+        for (std::size_t i = 0; i < flags.size(); ++i) {
+          if (flag_covers(flags[i], norm)) vars[metric_var_count + i] = 1.0;
+        }
+        break;
+      }
+    }
+  }
+}
+
+std::string_view classifier::eccn_for(const chip_spec& spec, const part_metrics& m, const evaluation_plan& plan) const {
+  std::vector<double> vars;
+  for (const auto& e : plan.entries()) {
+    if (e.rule->role != regime_role::classification || e.what_if) continue;
+    fill_variables(spec, m, e, plan, vars);
+    for (const auto& cl : e.rule->clauses) {
+      if (!applies(cl, spec.kind)) continue;
+      if (cl.when.evaluate(vars.data(), e.params.data()) == 1.0) return cl.eccn;
+    }
+  }
+  return {};
+}
+
+classification classifier::classify(const chip_spec& spec, const evaluation_plan& plan) const {
+  classification out;
+  classify(spec, plan, out);
+  return out;
+}
+
+void classifier::classify(const chip_spec& spec, const evaluation_plan& plan, classification& out) const {
+  classify(spec, compute_metrics(spec, rules_->definitions()), plan, out);
+}
+
+void classifier::classify(const chip_spec& spec, part_metrics metrics, const evaluation_plan& plan,
+                          classification& out) const {
+  out.spec = &spec;
+  out.metrics = std::move(metrics);
+  out.eccn = {};
+  out.alternatives.clear();
+  out.alternatives_differ = false;
+
+  thread_local std::vector<double> vars;
+  thread_local std::vector<std::uint32_t> relied;
+  const auto& entries = plan.entries();
+  out.verdicts.resize(entries.size());
+  bool any_undetermined = false;
+  bool any_applicable = false;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    auto& v = out.verdicts[i];
+    v.entry = &e;
+    v.fired = -1;
+    v.exceptions.clear();
+    v.weakest = evidence_tag::V;
+    fill_variables(spec, out.metrics, e, plan, vars);
+    std::size_t used = 0;
+    bool unknown_before_fire = false;
+    const auto& clauses = e.rule->clauses;
+    for (std::size_t c = 0; c < clauses.size(); ++c) {
+      if (!applies(clauses[c], spec.kind)) continue;
+      if (used == v.clauses.size()) v.clauses.emplace_back();
+      auto& cr = v.clauses[used++];
+      cr.clause_index = static_cast<std::uint32_t>(c);
+      cr.tests.clear();
+      cr.result = clauses[c].when.evaluate(vars.data(), e.params.data(), &cr.tests);
+      if (v.fired < 0) {
+        if (cr.result == 1.0) {
+          v.fired = static_cast<int>(c);
+        } else if (std::isnan(cr.result)) {
+          unknown_before_fire = true;
+        }
+      }
+    }
+    v.clauses.resize(used);
+    if (used == 0) {
+      v.outcome = verdict_outcome::not_applicable;
+      continue;
+    }
+    // Weakest evidence: the fired clause and the parameters its truth rests on, or every clause
+    // that had to fail and the parameters each failure rests on.
+    auto weakest_of = [&](const clause& cl) {
+      evidence_tag w = cl.evidence;
+      relied.clear();
+      cl.when.relied_parameters(vars.data(), e.params.data(), relied);
+      for (auto slot : relied) w = std::max(w, e.rule->parameters[slot].evidence);
+      return w;
+    };
+    if (v.fired >= 0) {
+      v.outcome = verdict_outcome::controlled;
+      v.weakest = weakest_of(clauses[static_cast<std::size_t>(v.fired)]);
+      if (unknown_before_fire) v.weakest = std::max(v.weakest, evidence_tag::R);
+      const auto& eccn = clauses[static_cast<std::size_t>(v.fired)].eccn;
+      for (const auto* x : e.exceptions) {
+        if (std::find(x->clauses.begin(), x->clauses.end(), eccn) == x->clauses.end()) continue;
+        if (x->when && x->when->evaluate(vars.data(), e.params.data()) != 1.0) continue;
+        v.exceptions.push_back(x);
+      }
+    } else {
+      v.outcome = unknown_before_fire ? verdict_outcome::undetermined : verdict_outcome::not_controlled;
+      for (const auto& cr : v.clauses) v.weakest = std::max(v.weakest, weakest_of(clauses[cr.clause_index]));
+    }
+    if (e.rule->role == regime_role::classification && !e.what_if) {
+      any_applicable = true;
+      if (v.outcome == verdict_outcome::undetermined) any_undetermined = true;
+      if (v.fired >= 0 && out.eccn.empty()) out.eccn = clauses[static_cast<std::size_t>(v.fired)].eccn;
+    }
+  }
+  if (!out.eccn.empty()) {
+    out.outcome = verdict_outcome::controlled;
+  } else if (any_undetermined) {
+    out.outcome = verdict_outcome::undetermined;
+  } else {
+    out.outcome = any_applicable ? verdict_outcome::not_controlled : verdict_outcome::not_applicable;
+  }
+
+  // Open points (REGULATION.md section 11): the other aggregation, other TF32 bit lengths, and
+  // both ends of any range. Each is re-decided and flagged when it changes the ECCN.
+  const auto& m = out.metrics;
+  auto with_tpp = [&](const std::string& label, double tpp) {
+    part_metrics alt = m;
+    alt.tpp = tpp;
+    if (alt.applicable_die_area_mm2 && *alt.applicable_die_area_mm2 > 0) alt.pd = tpp / *alt.applicable_die_area_mm2;
+    const auto eccn = eccn_for(spec, alt, plan);
+    out.alternatives.push_back({label, tpp, alt.pd, eccn});
+    out.alternatives_differ = out.alternatives_differ || eccn != out.eccn;
+  };
+  const auto& defs = rules_->definitions();
+  if (m.tpp_sum_of_unit_max != m.tpp_max_of_sums) {
+    const bool default_is_sum = defs.aggregation == tpp_aggregation::sum_of_unit_max;
+    with_tpp(default_is_sum ? "aggregation max_of_sums" : "aggregation sum_of_unit_max",
+             default_is_sum ? m.tpp_max_of_sums : m.tpp_sum_of_unit_max);
+  }
+  for (const auto& [bits, tpp] : m.tpp_tf32_alternatives) with_tpp("tf32 bit length " + std::to_string(static_cast<int>(bits)), tpp);
+  if (spec.has_ranges()) {
+    for (const auto end : {range_end::most_control, range_end::least_control}) {
+      const auto rm = compute_metrics(spec, defs, end);
+      const auto eccn = eccn_for(spec, rm, plan);
+      out.alternatives.push_back({end == range_end::most_control ? "range end favouring control"
+                                                                  : "range end against control",
+                                  rm.tpp, rm.pd, eccn});
+      out.alternatives_differ = out.alternatives_differ || eccn != out.eccn;
+    }
+  }
+}
+
+}  // namespace chipgauge

@@ -1,0 +1,212 @@
+// Human-readable rationale: verdict sentences, notes, and the text/Markdown/CSV tables.
+#include "chipgauge/classifier/report.hpp"
+
+#include "chipgauge/core/text.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace chipgauge {
+
+namespace {
+
+// A display label for an operand: metric names get their short label, anything else its text.
+std::string label_of(std::string_view text) {
+  static const std::vector<std::pair<std::string_view, std::string_view>> labels{
+      {"tpp", "TPP"},
+      {"tpp_sum_of_unit_max", "TPP (sum of unit max)"},
+      {"tpp_max_of_sums", "TPP (max of sums)"},
+      {"pd", "PD"},
+      {"applicable_die_area_mm2", "applicable die area mm^2"},
+      {"dram_bandwidth_gb_s", "DRAM bandwidth GB/s"},
+      {"io_bidirectional_gb_s", "I/O GB/s"},
+      {"memory_bandwidth_density_gb_s_mm2", "memory bandwidth density GB/s/mm^2"},
+      {"transistors", "transistors"},
+      {"logic_node_nm", "logic node nm"},
+      {"declared_tpp", "declared TPP"},
+      {"h100_equivalents", "H100-equivalents"},
+  };
+  for (const auto& [name, label] : labels) {
+    if (name == text) return std::string(label);
+  }
+  return std::string(text);
+}
+
+std::string ratio_text(double lhs, double rhs) {
+  if (rhs == 0) return "";
+  const double r = lhs / rhs;
+  if (std::fabs(r - 1) < 0.01 && r != 1) return fmt::format("{:.4f}", r);
+  return fmt::format("{:.2f}", r);
+}
+
+std::string test_sentence(const expr& e, const comparison_trace& t) {
+  const auto lhs = label_of(e.lhs_text(t.node));
+  if (std::isnan(t.lhs)) return fmt::format("{} is unknown (the {} {} line cannot be tested)", lhs, e.op_text(t.node), human_number(t.rhs));
+  if (std::isnan(t.rhs)) return fmt::format("{} {} is tested against an unknown value", lhs, human_number(t.lhs));
+  std::string s = fmt::format("{} {} is {} x the {} line", lhs, human_number(t.lhs), ratio_text(t.lhs, t.rhs), human_number(t.rhs));
+  if (t.result == 0) s += fmt::format(" (fails {} {})", e.op_text(t.node), human_number(t.rhs));
+  return s;
+}
+
+std::string clause_sentence(const clause& c, const clause_result& r, bool only_failing) {
+  std::string out;
+  for (const auto& t : r.tests) {
+    if (only_failing && t.result == 1.0) continue;
+    out += (out.empty() ? "" : "; ") + test_sentence(c.when, t);
+  }
+  if (out.empty() && only_failing) {
+    // Failed on a truth value (datacenter, contains_...) rather than a threshold.
+    out = fmt::format("condition \"{}\" is {}", c.when.text(), std::isnan(r.result) ? "unknown" : "false");
+  }
+  if (out.empty()) out = fmt::format("condition \"{}\" holds", c.when.text());
+  return out;
+}
+
+std::string fmt_opt(const std::optional<double>& v, int decimals) {
+  return v ? group_thousands(*v, decimals) : "-";
+}
+
+}  // namespace
+
+std::string_view disclaimer() noexcept {
+  return "Not legal advice: chipgauge encodes its reading of public rules with evidence tags; confirm "
+         "classifications with counsel or BIS before relying on them.";
+}
+
+std::string verdict_reason(const regime_verdict& v) {
+  const auto& clauses = v.entry->rule->clauses;
+  switch (v.outcome) {
+    case verdict_outcome::not_applicable: return "no clause applies to this kind of part";
+    case verdict_outcome::controlled: {
+      const auto& fired = clauses[static_cast<std::size_t>(v.fired)];
+      for (const auto& r : v.clauses) {
+        if (r.clause_index == static_cast<std::uint32_t>(v.fired)) return fired.eccn + ": " + clause_sentence(fired, r, false);
+      }
+      return fired.eccn;
+    }
+    case verdict_outcome::not_controlled:
+    case verdict_outcome::undetermined: {
+      std::string out = v.outcome == verdict_outcome::undetermined ? "undetermined: " : "no clause fires: ";
+      bool first = true;
+      for (const auto& r : v.clauses) {
+        const auto& c = clauses[r.clause_index];
+        out += fmt::format("{}{} {}: {}", first ? "" : "; ", c.eccn, std::isnan(r.result) ? "unknown" : "fails",
+                           clause_sentence(c, r, true));
+        first = false;
+      }
+      return out;
+    }
+  }
+  return {};
+}
+
+std::vector<std::string> classification_notes(const classification& c) {
+  std::vector<std::string> notes;
+  const auto& m = c.metrics;
+  if (m.datacenter_defaulted)
+    notes.emplace_back("the sheet does not say whether the part is designed or marketed for datacenters: treated as a "
+                       "datacenter part (conservative)");
+  if (!m.pd) notes.push_back("PD is undefined: " + m.pd_reason + "; a PD criterion is then not met (REGULATION.md section 2, R)");
+  if (m.tpp_sum_of_unit_max != m.tpp_max_of_sums)
+    notes.push_back(fmt::format("TPP depends on the aggregation: {} summing each unit's best precision, {} taking the best "
+                                "precision of the sums",
+                                group_thousands(m.tpp_sum_of_unit_max), group_thousands(m.tpp_max_of_sums)));
+  for (const auto& [bits, tpp] : m.tpp_tf32_alternatives)
+    notes.push_back(fmt::format("with TF32 counted as {} bits TPP would be {}", bits, group_thousands(tpp)));
+  for (const auto& a : c.alternatives) {
+    if (a.eccn != c.eccn)
+      notes.push_back(fmt::format("verdict depends on an open point: under {} (TPP {}) the ECCN would be {}", a.label,
+                                  group_thousands(a.tpp), a.eccn.empty() ? "none" : std::string(a.eccn)));
+  }
+  if (!c.alternatives.empty() && !c.alternatives_differ && c.spec && c.spec->has_ranges())
+    notes.emplace_back("the verdict holds across every range in the sheet");
+  for (const auto& v : c.verdicts) {
+    if (v.outcome != verdict_outcome::not_applicable && v.weakest >= evidence_tag::S)
+      notes.push_back(fmt::format("{} rests on evidence {} ({})", v.entry->rule->id, to_string(v.weakest), describe(v.weakest)));
+  }
+  return notes;
+}
+
+std::string render(const std::vector<classification>& cs, const evaluation_plan& plan, output_format format) {
+  if (format == output_format::json) return cs.size() == 1 ? to_json(cs.front(), plan) : to_json(cs, plan);
+
+  std::vector<std::string> header{"id", "name", "kind", "tpp", "pd", "dram_gb_s", "io_gb_s", "eccn"};
+  if (format == output_format::text) header = {"part", "kind", "TPP", "PD", "DRAM GB/s", "I/O GB/s", "ECCN"};
+  for (const auto& e : plan.entries()) header.push_back(e.rule->id + (e.what_if ? " (what-if)" : ""));
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : cs) {
+    const auto& m = c.metrics;
+    const int dec = format == output_format::csv ? 1 : 0;
+    std::vector<std::string> row;
+    if (format == output_format::text) {
+      row = {c.spec->name, std::string(to_string(c.spec->kind))};
+    } else {
+      row = {c.spec->id, c.spec->name, std::string(to_string(c.spec->kind))};
+    }
+    auto num = [&](double v, int d) { return format == output_format::csv ? fmt::format("{:.{}f}", v, d) : group_thousands(v, d); };
+    auto onum = [&](const std::optional<double>& v, int d) { return v ? num(*v, d) : std::string(format == output_format::csv ? "" : "-"); };
+    row.push_back(num(m.tpp, dec));
+    row.push_back(onum(m.pd, 2));
+    row.push_back(onum(m.dram_bandwidth_gb_s, 0));
+    row.push_back(onum(m.io_bidirectional_gb_s, 0));
+    row.push_back(c.eccn.empty() ? std::string(c.outcome == verdict_outcome::undetermined ? "undetermined" : "-")
+                                 : std::string(c.eccn));
+    for (const auto& v : c.verdicts) {
+      switch (v.outcome) {
+        case verdict_outcome::controlled: row.push_back(v.fired_clause()->eccn); break;
+        case verdict_outcome::not_controlled: row.emplace_back("not controlled"); break;
+        case verdict_outcome::undetermined: row.emplace_back("undetermined"); break;
+        case verdict_outcome::not_applicable: row.emplace_back("n/a"); break;
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  if (format == output_format::csv) return render_csv(header, rows);
+  if (format == output_format::md) return render_markdown_table(header, rows);
+
+  // Text: the table, then each part's verdicts with reasons, citations and evidence.
+  std::string out = fmt::format("chipgauge classify: as of {}{}\n\n", plan.as_of().to_string(),
+                                plan.what_if() ? " (what-if: announced and proposed regimes evaluated too)" : "");
+  header.resize(7);
+  for (auto& r : rows) r.resize(7);
+  out += render_table(header, rows, {false, false, true, true, true, true, false});
+  for (const auto& c : cs) {
+    const auto& m = c.metrics;
+    out += fmt::format("\n{} ({}, {})\n", c.spec->name, c.spec->id, c.spec->file);
+    out += fmt::format("  TPP {} ({}), PD {}, applicable die area {} mm^2, {} H100-equivalents\n", group_thousands(m.tpp),
+                       c.metrics.units.size() == 1 && c.metrics.units[0].best
+                           ? std::string(to_string(*c.metrics.units[0].best)) + " on " + c.metrics.units[0].name
+                           : std::to_string(c.metrics.units.size()) + " units",
+                       m.pd ? fmt::format("{:.2f}", *m.pd) : "undefined", fmt_opt(m.applicable_die_area_mm2, 0),
+                       fmt::format("{:.2f}", m.h100_equivalents));
+    for (const auto& v : c.verdicts) {
+      const auto& r = *v.entry->rule;
+      out += fmt::format("  {} [{}{}]: {}\n", r.id, to_string(v.entry->status), v.entry->what_if ? ", what-if" : "",
+                         v.outcome == verdict_outcome::controlled ? std::string(v.fired_clause()->eccn)
+                                                                  : std::string(to_string(v.outcome)));
+      if (v.outcome == verdict_outcome::not_applicable) continue;
+      out += "    " + verdict_reason(v) + "\n";
+      // The fired clause's own citation where it has one, else the regime's.
+      std::string cites;
+      if (const auto* fc = v.fired_clause(); fc && !fc->citation.empty()) {
+        cites = fc->citation;
+      } else {
+        for (const auto& ct : r.citations) cites += (cites.empty() ? "" : "; ") + ct.cite;
+      }
+      out += fmt::format("    evidence {} ({}); {}\n", to_string(v.weakest), describe(v.weakest), cites);
+      for (const auto* x : v.exceptions)
+        out += fmt::format("    eligible: {}{} [evidence {}]\n", x->id, x->note.empty() ? "" : " - " + x->note, to_string(x->evidence));
+    }
+    for (const auto& n : classification_notes(c)) out += "  note: " + n + "\n";
+  }
+  if (!plan.skipped().empty()) {
+    out += "\nnot applying on this date:";
+    for (const auto& s : plan.skipped()) out += fmt::format(" {} ({})", s.rule->id, to_string(s.status));
+    out += "\n";
+  }
+  out += "\n" + std::string(disclaimer()) + "\n";
+  return out;
+}
+
+}  // namespace chipgauge

@@ -1,0 +1,246 @@
+// Reading regime files (`chipgauge.rule/1`, docs/rules-format.md) and the rules directory.
+#include "chipgauge/classifier/rules.hpp"
+#include "chipgauge/core/error.hpp"
+#include "chipgauge/core/json_reader.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <regex>
+
+namespace chipgauge {
+
+namespace {
+
+evidence_tag read_tag(const json_node& n) {
+  const auto s = n.string();
+  const auto t = parse_evidence_tag(s);
+  if (!t) n.fail(fmt::format("unknown evidence tag '{}': expected V (official text), C (arithmetic), S (secondary) or R (recollection)", s));
+  return *t;
+}
+
+date read_date(const json_node& n) {
+  const auto s = n.string();
+  const auto d = date::parse(s);
+  if (!d) n.fail(fmt::format("'{}' is not a date: expected YYYY-MM-DD", s));
+  return *d;
+}
+
+regime_status read_status(const json_node& n) {
+  const auto s = n.one_of({"in_force", "announced_not_enforced", "guidance", "proposed", "rescinded", "superseded"});
+  if (s == "in_force") return regime_status::in_force;
+  if (s == "announced_not_enforced") return regime_status::announced_not_enforced;
+  if (s == "guidance") return regime_status::guidance;
+  if (s == "proposed") return regime_status::proposed;
+  if (s == "rescinded") return regime_status::rescinded;
+  return regime_status::superseded;
+}
+
+part_kind read_kind(const json_node& n) {
+  const auto s = n.one_of({"ic", "board", "system", "hbm"});
+  if (s == "ic") return part_kind::ic;
+  if (s == "board") return part_kind::board;
+  if (s == "system") return part_kind::system;
+  return part_kind::hbm;
+}
+
+std::string optional_string(const json_node& n, std::string_view key) {
+  if (auto v = n.find(key)) return v->string();
+  return {};
+}
+
+}  // namespace
+
+rule_set rule_set::load_definitions(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw spec_error(dir, "$", "not a directory: expected the rules directory (specs/rules)");
+  rule_set rs;
+  const std::string metrics = (fs::path(dir) / "metrics.json").string();
+  if (!fs::exists(metrics, ec)) throw spec_error(metrics, "$", "missing: the rules directory needs metrics.json");
+  rs.defs_ = load_metric_definitions(metrics);
+  return rs;
+}
+
+rule_set rule_set::load(const std::string& dir) {
+  namespace fs = std::filesystem;
+  rule_set rs = load_definitions(dir);
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.is_regular_file() && e.path().extension() == ".json" && e.path().filename() != "metrics.json")
+      files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) rs.add_regime_file(f);
+  // Stable order: by first in-force date, then id.
+  std::stable_sort(rs.regimes_.begin(), rs.regimes_.end(), [](const regime& a, const regime& b) {
+    const auto da = a.timeline.empty() ? date{} : a.timeline.front().from;
+    const auto db = b.timeline.empty() ? date{} : b.timeline.front().from;
+    return da != db ? da < db : a.id < b.id;
+  });
+  return rs;
+}
+
+void rule_set::add_regime_file(const std::string& path) {
+  auto r = parse_regime(path);
+  if (const auto* other = find(r.id)) {
+    throw spec_error(path, "$.id", fmt::format("duplicate regime id '{}' (also in {})", r.id, other->file));
+  }
+  regimes_.push_back(std::move(r));
+}
+
+regime rule_set::parse_regime(const std::string& path) {
+  const auto doc = read_json_file(path);
+  const json_node root(doc, path);
+  root.expect_keys({"schema", "id", "title", "role", "evidence", "citations", "timeline", "parameters", "clauses",
+                    "exceptions", "notes"});
+  if (root.at("schema").string() != "chipgauge.rule/1")
+    root.at("schema").fail(fmt::format("unsupported schema '{}': expected \"chipgauge.rule/1\"", root.at("schema").string()));
+  regime r;
+  r.file = path;
+  r.id = root.at("id").string();
+  static const std::regex id_re("[a-z0-9][a-z0-9._-]{0,79}");
+  if (!std::regex_match(r.id, id_re)) root.at("id").fail("invalid id: expected lowercase letters, digits, '.', '_' or '-'");
+  r.title = root.at("title").string();
+  if (auto role = root.find("role"))
+    r.role = role->one_of({"classification", "presumption"}) == "classification" ? regime_role::classification
+                                                                                 : regime_role::presumption;
+  r.evidence = read_tag(root.at("evidence"));
+
+  for (const auto& c : root.at("citations").elements()) {
+    c.expect_keys({"cite", "url", "evidence", "note"});
+    r.citations.push_back({c.at("cite").string(), optional_string(c, "url"), read_tag(c.at("evidence")),
+                           optional_string(c, "note")});
+  }
+  if (r.citations.empty()) root.at("citations").fail("a regime needs at least one citation");
+
+  const auto timeline = root.at("timeline");
+  for (const auto& t : timeline.elements()) {
+    t.expect_keys({"from", "status", "note"});
+    timeline_entry e{read_date(t.at("from")), read_status(t.at("status")), optional_string(t, "note")};
+    if (!r.timeline.empty() && !(r.timeline.back().from < e.from))
+      t.at("from").fail("timeline entries must be in strictly increasing date order");
+    r.timeline.push_back(std::move(e));
+  }
+  if (r.timeline.empty()) timeline.fail("a regime needs at least one dated status");
+
+  std::vector<std::string_view> known;
+  for (const auto& v : metric_vars()) known.push_back(v.name);
+  if (auto params = root.find("parameters")) {
+    for (const auto& [name, p] : params->members()) {
+      p.expect_keys({"value", "values", "unit", "evidence", "source", "note"});
+      parameter par;
+      par.name = name;
+      static const std::regex name_re("[a-z_][a-z0-9_]*");
+      if (!std::regex_match(name, name_re)) p.fail("a parameter name is lowercase letters, digits and '_'");
+      if (std::any_of(metric_vars().begin(), metric_vars().end(), [&](const auto& v) { return v.name == name; }))
+        p.fail(fmt::format("parameter '{}' shadows the metric of the same name", name));
+      const auto single = p.find("value");
+      const auto dated = p.find("values");
+      if (single && dated) p.fail("give 'value' or dated 'values', not both");
+      if (single) {
+        par.values.push_back({date{}, single->number()});
+      } else if (dated) {
+        for (const auto& v : dated->elements()) {
+          v.expect_keys({"from", "value"});
+          dated_value dv{read_date(v.at("from")), v.at("value").number()};
+          if (!par.values.empty() && !(par.values.back().from < dv.from))
+            v.at("from").fail("dated values must be in strictly increasing date order");
+          par.values.push_back(dv);
+        }
+        if (par.values.empty()) dated->fail("expected at least one dated value");
+      } else {
+        p.fail("missing 'value' (a number) or 'values' (dated numbers)");
+      }
+      par.unit = optional_string(p, "unit");
+      par.evidence = read_tag(p.at("evidence"));
+      par.source = optional_string(p, "source");
+      par.note = optional_string(p, "note");
+      r.parameters.push_back(std::move(par));
+    }
+  }
+  for (const auto& p : r.parameters) known.push_back(p.name);
+
+  const expr_resolver resolve = [&](std::string_view name) -> std::optional<expr_symbol> {
+    const auto& vars = metric_vars();
+    for (std::size_t i = 0; i < vars.size(); ++i) {
+      if (vars[i].name == name) return expr_symbol{expr_symbol::source::variable, static_cast<std::uint32_t>(i), vars[i].type};
+    }
+    for (std::size_t i = 0; i < r.parameters.size(); ++i) {
+      if (r.parameters[i].name == name) return expr_symbol{expr_symbol::source::parameter, static_cast<std::uint32_t>(i), expr_type::number};
+    }
+    // contains_<eccn>: a board or system contains an IC classified under that ECCN (or a sub-paragraph).
+    if (name.size() > 9 && name.substr(0, 9) == "contains_") {
+      auto it = std::find(contains_.begin(), contains_.end(), name);
+      if (it == contains_.end()) {
+        contains_.emplace_back(name);
+        it = contains_.end() - 1;
+      }
+      return expr_symbol{expr_symbol::source::variable,
+                         static_cast<std::uint32_t>(metric_var_count + static_cast<std::size_t>(it - contains_.begin())),
+                         expr_type::boolean};
+    }
+    return std::nullopt;
+  };
+
+  auto weakest_of = [&](const expr& e, evidence_tag own) {
+    evidence_tag w = own;
+    for (auto slot : e.parameters_used()) w = std::max(w, r.parameters[slot].evidence);
+    return w;
+  };
+
+  const auto clauses = root.at("clauses");
+  for (const auto& c : clauses.elements()) {
+    c.expect_keys({"eccn", "applies_to", "when", "evidence", "citation", "note"});
+    clause cl;
+    cl.eccn = c.at("eccn").string();
+    if (auto kinds = c.find("applies_to")) {
+      for (const auto& k : kinds->elements()) cl.applies_to.push_back(read_kind(k));
+      if (cl.applies_to.empty()) kinds->fail("expected at least one kind: ic, board, system, hbm");
+    } else {
+      cl.applies_to.push_back(part_kind::ic);
+    }
+    const auto when = c.at("when");
+    cl.when = expr::compile(when.string(), resolve, path, when.path(), known);
+    if (cl.when.type() != expr_type::boolean) when.fail("a clause's condition must be a truth value (a comparison), not a number");
+    cl.evidence = read_tag(c.at("evidence"));
+    cl.citation = optional_string(c, "citation");
+    cl.note = optional_string(c, "note");
+    r.clauses.push_back(std::move(cl));
+  }
+  if (r.clauses.empty()) clauses.fail("a regime needs at least one clause");
+
+  if (auto exc = root.find("exceptions")) {
+    for (const auto& e : exc->elements()) {
+      e.expect_keys({"id", "title", "clauses", "when", "from", "until", "evidence", "citation", "note"});
+      exception_rule x;
+      x.id = e.at("id").string();
+      x.title = optional_string(e, "title");
+      const auto cls = e.at("clauses");
+      for (const auto& c : cls.elements()) {
+        auto eccn = c.string();
+        if (std::none_of(r.clauses.begin(), r.clauses.end(), [&](const clause& k) { return k.eccn == eccn; }))
+          c.fail(fmt::format("'{}' is not an ECCN of this regime's clauses", eccn));
+        x.clauses.push_back(std::move(eccn));
+      }
+      if (auto w = e.find("when")) {
+        x.when = expr::compile(w->string(), resolve, path, w->path(), known);
+        if (x.when->type() != expr_type::boolean) w->fail("an exception's condition must be a truth value");
+      }
+      if (auto f = e.find("from")) x.from = read_date(*f);
+      if (auto u = e.find("until")) x.until = read_date(*u);
+      x.evidence = read_tag(e.at("evidence"));
+      if (x.when) x.evidence = weakest_of(*x.when, x.evidence);
+      x.citation = optional_string(e, "citation");
+      x.note = optional_string(e, "note");
+      r.exceptions.push_back(std::move(x));
+    }
+  }
+  if (auto notes = root.find("notes")) {
+    for (const auto& n : notes->elements()) r.notes.push_back(n.string());
+  }
+  return r;
+}
+
+}  // namespace chipgauge
