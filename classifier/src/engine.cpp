@@ -157,7 +157,9 @@ void classifier::classify(const chip_spec& spec, part_metrics metrics, const eva
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto& e = entries[i];
     auto& v = out.verdicts[i];
-    v.entry = &e;
+    v.rule = e.rule;
+    v.status = e.status;
+    v.what_if = e.what_if;
     v.fired = -1;
     v.exceptions.clear();
     v.weakest = evidence_tag::V;

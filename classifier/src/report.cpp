@@ -75,7 +75,7 @@ std::string_view disclaimer() noexcept {
 }
 
 std::string verdict_reason(const regime_verdict& v) {
-  const auto& clauses = v.entry->rule->clauses;
+  const auto& clauses = v.rule->clauses;
   switch (v.outcome) {
     case verdict_outcome::not_applicable: return "no clause applies to this kind of part";
     case verdict_outcome::controlled: {
@@ -123,7 +123,7 @@ std::vector<std::string> classification_notes(const classification& c) {
     notes.emplace_back("the verdict holds across every range in the sheet");
   for (const auto& v : c.verdicts) {
     if (v.outcome != verdict_outcome::not_applicable && v.weakest >= evidence_tag::S)
-      notes.push_back(fmt::format("{} rests on evidence {} ({})", v.entry->rule->id, to_string(v.weakest), describe(v.weakest)));
+      notes.push_back(fmt::format("{} rests on evidence {} ({})", v.rule->id, to_string(v.weakest), describe(v.weakest)));
   }
   return notes;
 }
@@ -181,8 +181,8 @@ std::string render(const std::vector<classification>& cs, const evaluation_plan&
                        m.pd ? fmt::format("{:.2f}", *m.pd) : "undefined", fmt_opt(m.applicable_die_area_mm2, 0),
                        fmt::format("{:.2f}", m.h100_equivalents));
     for (const auto& v : c.verdicts) {
-      const auto& r = *v.entry->rule;
-      out += fmt::format("  {} [{}{}]: {}\n", r.id, to_string(v.entry->status), v.entry->what_if ? ", what-if" : "",
+      const auto& r = *v.rule;
+      out += fmt::format("  {} [{}{}]: {}\n", r.id, to_string(v.status), v.what_if ? ", what-if" : "",
                          v.outcome == verdict_outcome::controlled ? std::string(v.fired_clause()->eccn)
                                                                   : std::string(to_string(v.outcome)));
       if (v.outcome == verdict_outcome::not_applicable) continue;

@@ -52,13 +52,13 @@ json metrics_json(const part_metrics& m, const metric_definitions& defs) {
 }
 
 json verdict_json(const regime_verdict& v) {
-  const auto& r = *v.entry->rule;
+  const auto& r = *v.rule;
   json j;
   j["regime"] = r.id;
   j["title"] = r.title;
   j["role"] = std::string(to_string(r.role));
-  j["status"] = std::string(to_string(v.entry->status));
-  j["what_if"] = v.entry->what_if;
+  j["status"] = std::string(to_string(v.status));
+  j["what_if"] = v.what_if;
   j["outcome"] = std::string(to_string(v.outcome));
   const auto* fc = v.fired_clause();
   j["eccn"] = fc ? json(fc->eccn) : json(nullptr);

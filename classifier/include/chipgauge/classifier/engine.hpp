@@ -58,9 +58,12 @@ struct clause_result {
   std::vector<comparison_trace> tests;
 };
 
-/// A regime's verdict on one part.
+/// A regime's verdict on one part. Points into the rule_set (which must outlive it), never into
+/// the evaluation_plan, so a classification stays valid after its plan is gone.
 struct regime_verdict {
-  const evaluation_plan::entry* entry = nullptr;
+  const regime* rule = nullptr;
+  regime_status status = regime_status::in_force;  ///< on the plan's date
+  bool what_if = false;                            ///< evaluated only because of what-if mode
   verdict_outcome outcome = verdict_outcome::not_applicable;
   int fired = -1;  ///< index into entry->rule->clauses, or -1
   std::vector<clause_result> clauses;  ///< the clauses that apply to the part's kind, in order
@@ -68,7 +71,7 @@ struct regime_verdict {
   evidence_tag weakest = evidence_tag::V;  ///< weakest evidence the verdict relied on
 
   [[nodiscard]] const clause* fired_clause() const {
-    return fired < 0 ? nullptr : &entry->rule->clauses[static_cast<std::size_t>(fired)];
+    return fired < 0 ? nullptr : &rule->clauses[static_cast<std::size_t>(fired)];
   }
 };
 
@@ -80,7 +83,8 @@ struct alternative_reading {
   std::string_view eccn;  ///< empty when not controlled
 };
 
-/// A part placed against every regime of a plan.
+/// A part placed against every regime of a plan. Refers to the spec and the rule_set, which
+/// must outlive it.
 struct classification {
   const chip_spec* spec = nullptr;
   part_metrics metrics;

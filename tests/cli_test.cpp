@@ -1,0 +1,172 @@
+// The chipgauge binary end to end: golden outputs and the error contract (exit 2, a message
+// naming file and JSON path, nothing on stdout). Set CHIPGAUGE_UPDATE_GOLDEN=1 to rewrite goldens.
+#include "chipgauge/core/files.hpp"
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace chipgauge {
+namespace {
+
+using test::run_command;
+
+const std::string source_dir = std::filesystem::path(CHIPGAUGE_SOURCE_SPECS).parent_path().string();
+
+// Runs chipgauge from the source tree with the bundled specs (paths in output are relative).
+test::run_result chipgauge(const std::string& args) {
+  return run_command("cd '" + source_dir + "' && '" + CHIPGAUGE_BINARY + "' --specs-dir specs " + args);
+}
+
+void expect_golden(const std::string& name, const std::string& actual) {
+  const std::string path = source_dir + "/tests/golden/" + name;
+  if (const char* update = std::getenv("CHIPGAUGE_UPDATE_GOLDEN"); update && std::string(update) == "1") {
+    write_file_atomically(path, actual);
+    return;
+  }
+  ASSERT_TRUE(std::filesystem::exists(path)) << "missing golden " << path << " (run with CHIPGAUGE_UPDATE_GOLDEN=1)";
+  EXPECT_EQ(actual, read_text_file(path)) << "output differs from " << path;
+}
+
+TEST(CliGolden, ClassifyH100Text) {
+  const auto r = chipgauge("classify nvidia-h100-sxm5-80gb --as-of 2025-06-01");
+  ASSERT_EQ(r.status, 0) << r.err;
+  expect_golden("classify-h100-2025-06-01.txt", r.out);
+}
+
+TEST(CliGolden, ClassifyH100Json) {
+  const auto r = chipgauge("classify nvidia-h100-sxm5-80gb --as-of 2025-06-01 --format json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  expect_golden("classify-h100-2025-06-01.json", r.out);
+}
+
+TEST(CliGolden, ClassifyFoundationPartsMarkdownAndCsv) {
+  const std::string parts = "nvidia-a100-sxm4-80gb nvidia-a800-sxm4-80gb nvidia-h100-sxm5-80gb nvidia-h20 "
+                            "nvidia-geforce-rtx-4090 nvidia-l4";
+  const auto md = chipgauge("classify " + parts + " --as-of 2023-06-01 --format md");
+  ASSERT_EQ(md.status, 0) << md.err;
+  expect_golden("classify-six-2023-06-01.md", md.out);
+  const auto csv = chipgauge("classify " + parts + " --as-of 2024-06-01 --format csv");
+  ASSERT_EQ(csv.status, 0) << csv.err;
+  expect_golden("classify-six-2024-06-01.csv", csv.out);
+}
+
+TEST(CliGolden, RulesList) {
+  const auto r = chipgauge("rules list --as-of 2025-06-01");
+  ASSERT_EQ(r.status, 0) << r.err;
+  expect_golden("rules-list-2025-06-01.txt", r.out);
+}
+
+TEST(CliJson, ContractFieldsArePresent) {
+  const auto r = chipgauge("classify nvidia-l4 --as-of 2026-01-01 --format json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("schema"), "chipgauge.classification/1");
+  EXPECT_EQ(j.at("part").at("id"), "nvidia-l4");
+  EXPECT_EQ(j.at("as_of"), "2026-01-01");
+  EXPECT_TRUE(j.at("metrics").at("tpp").is_number());
+  EXPECT_TRUE(j.at("metrics").at("pd").is_number());
+  EXPECT_EQ(j.at("eccn"), "3A090.a.2");
+  EXPECT_EQ(j.at("controlled"), true);
+  ASSERT_TRUE(j.at("verdicts").is_array());
+  const auto& v = j.at("verdicts").at(0);
+  for (const char* key : {"regime", "status", "outcome", "eccn", "reason", "tests", "citations", "weakest_evidence"})
+    EXPECT_TRUE(v.contains(key)) << key;
+  EXPECT_NE(j.at("disclaimer").get<std::string>().find("Not legal advice"), std::string::npos);
+}
+
+TEST(CliJson, SeveralPartsGiveAnArray) {
+  const auto r = chipgauge("classify nvidia-l4 nvidia-h20 --format json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j.is_array());
+  EXPECT_EQ(j.size(), 2U);
+}
+
+TEST(CliErrors, MalformedSpecFileExits2NamingFileAndPosition) {
+  test::temp_dir dir;
+  const auto f = dir.write("bad.json", "{\"schema\": \"chipgauge.spec/1\",\n  \"id\": }");
+  const auto r = chipgauge("classify '" + f + "'");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(r.out.empty()) << "no partial output";
+  EXPECT_NE(r.err.find(f), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("line 2"), std::string::npos) << r.err;
+}
+
+TEST(CliErrors, MisspelledFieldNamesPathAndSuggestion) {
+  test::temp_dir dir;
+  const auto f = dir.write("x.json", R"({"schema": "chipgauge.spec/1", "id": "x", "vendor": "v", "name": "n", "kind": "ic",
+    "processing_units": [{"name": "u", "dense_tops": {"int8": 100}}], "memory": {"bandwith_gb_s": 100}})");
+  const auto r = chipgauge("classify '" + f + "'");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_NE(r.err.find("$.memory.bandwith_gb_s"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("did you mean 'bandwidth_gb_s'"), std::string::npos) << r.err;
+}
+
+TEST(CliErrors, UnknownPartIdSuggestsTheClosest) {
+  const auto r = chipgauge("classify nvidia-h100-sxm5");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_NE(r.err.find("unknown part"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("did you mean"), std::string::npos) << r.err;
+}
+
+TEST(CliErrors, BadDateAndFormatAreUsageErrors) {
+  const auto d = chipgauge("classify nvidia-l4 --as-of 2024-02-30");
+  EXPECT_EQ(d.status, 2);
+  EXPECT_NE(d.err.find("YYYY-MM-DD"), std::string::npos) << d.err;
+  const auto f = chipgauge("classify nvidia-l4 --format xml");
+  EXPECT_EQ(f.status, 2);
+  EXPECT_NE(f.err.find("text, json, md or csv"), std::string::npos) << f.err;
+  EXPECT_EQ(chipgauge("frobnicate").status, 2);
+  EXPECT_EQ(chipgauge("classify").status, 2);
+}
+
+TEST(CliErrors, BrokenRuleFileExits2NamingFileAndPath) {
+  test::temp_dir dir;
+  std::filesystem::copy(source_dir + "/specs", dir.path() + "/specs", std::filesystem::copy_options::recursive);
+  const auto rule = dir.path() + "/specs/rules/us-2023-11-17-3a090.json";
+  auto text = read_text_file(rule);
+  const std::string from = "\"when\": \"tpp >= tpp_a1\"";
+  ASSERT_NE(text.find(from), std::string::npos);
+  text.replace(text.find(from), from.size(), "\"when\": \"tpp >= tpp_a1 and tps > 3\"");
+  write_file_atomically(rule, text);
+  const auto r = run_command("'" + std::string(CHIPGAUGE_BINARY) + "' --specs-dir '" + dir.path() +
+                             "/specs' classify nvidia-l4");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_NE(r.err.find("us-2023-11-17-3a090.json: $.clauses[0].when"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("unknown metric or parameter 'tps'"), std::string::npos) << r.err;
+}
+
+TEST(CliSpecs, ValidateReportsEveryBundledSheet) {
+  const auto r = chipgauge("specs validate");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("sheet(s) valid, 0 error(s)"), std::string::npos) << r.out;
+}
+
+TEST(CliSpecs, ValidateGivenFilesCountsErrors) {
+  test::temp_dir dir;
+  const auto bad = dir.write("neg.json", R"({"schema": "chipgauge.spec/1", "id": "neg", "vendor": "v", "name": "n",
+    "kind": "ic", "processing_units": [{"name": "u", "dense_tops": {"int8": -5}}]})");
+  const auto r = chipgauge("specs validate '" + bad + "'");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("$.processing_units[0].dense_tops.int8"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("1 error(s)"), std::string::npos) << r.out;
+}
+
+TEST(CliRules, ShowAndValidate) {
+  const auto show = chipgauge("rules show us-2023-11-17-3a090 --as-of 2024-06-01");
+  EXPECT_EQ(show.status, 0) << show.err;
+  EXPECT_NE(show.out.find("3A090.a.2 [ic; V]: datacenter and tpp >= tpp_a2 and pd >= pd_a2"), std::string::npos) << show.out;
+  EXPECT_EQ(chipgauge("rules show us-2023-11-17").status, 2);
+  const auto v = chipgauge("rules validate");
+  EXPECT_EQ(v.status, 0) << v.err;
+}
+
+}  // namespace
+}  // namespace chipgauge

@@ -1,0 +1,67 @@
+// The bundled parts database: loads, validates, and agrees with vendor attestations.
+#include "chipgauge/classifier/catalog.hpp"
+#include "chipgauge/classifier/engine.hpp"
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+namespace chipgauge {
+namespace {
+
+class Database : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { cat_ = new catalog(catalog::load(test::specs_dir())); }
+  static void TearDownTestSuite() {
+    delete cat_;
+    cat_ = nullptr;
+  }
+  static catalog* cat_;
+};
+catalog* Database::cat_ = nullptr;
+
+TEST_F(Database, HoldsTheSixFoundationParts) {
+  for (const char* id : {"nvidia-a100-sxm4-80gb", "nvidia-a800-sxm4-80gb", "nvidia-h100-sxm5-80gb", "nvidia-h20",
+                         "nvidia-geforce-rtx-4090", "nvidia-l4"}) {
+    EXPECT_NE(cat_->parts().find(id), nullptr) << id;
+  }
+}
+
+TEST_F(Database, EverySheetHasSourcesAndAnEvidenceLevel) {
+  for (const auto& p : cat_->parts().parts()) {
+    EXPECT_FALSE(p->sources.empty()) << p->file << ": every number must be traceable to a source";
+    EXPECT_NE(p->evidence, data_evidence::unspecified) << p->file;
+  }
+}
+
+TEST_F(Database, ComputedTppMatchesEveryDeclaredFigure) {
+  // Vendor-attested TPP may differ from rounded datasheet arithmetic; 2 % is the tolerance
+  // `specs validate` warns at.
+  for (const auto& p : cat_->parts().parts()) {
+    if (!p->declared || !p->declared->tpp) continue;
+    const auto m = compute_metrics(*p, cat_->rules().definitions());
+    EXPECT_NEAR(m.tpp, *p->declared->tpp, 0.02 * *p->declared->tpp) << p->file;
+  }
+  EXPECT_TRUE(cat_->parts().warnings().empty()) << cat_->parts().warnings().front().message;
+}
+
+TEST_F(Database, EveryPartClassifiesOnEveryRuleDate) {
+  const classifier engine(cat_->rules());
+  std::set<date> dates;
+  for (const auto& r : cat_->rules().regimes()) {
+    for (const auto& t : r.timeline) dates.insert(t.from);
+  }
+  for (const auto& d : dates) {
+    const evaluation_plan plan(cat_->rules(), d);
+    for (const auto& p : cat_->parts().parts()) {
+      const auto c = engine.classify(*p, plan);
+      EXPECT_TRUE(std::isfinite(c.metrics.tpp)) << p->id;
+      EXPECT_EQ(c.verdicts.size(), plan.entries().size());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace chipgauge
