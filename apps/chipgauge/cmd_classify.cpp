@@ -38,6 +38,7 @@ void add_classify(CLI::App& app, const global_options& g, action& run) {
     std::string format = "text";
     bool what_if = false;
     bool all = false;
+    bool brief = false;
   };
   auto o = std::make_shared<options>();
   auto* cmd = app.add_subcommand("classify", "place parts against every regime in force on a date");
@@ -45,6 +46,7 @@ void add_classify(CLI::App& app, const global_options& g, action& run) {
   cmd->add_flag("--all", o->all, "classify every part in the database");
   cmd->add_option("--as-of", o->as_of, "date to classify on, YYYY-MM-DD (default: today)");
   cmd->add_option("--format", o->format, "output format: text, json, md or csv")->default_str("text");
+  cmd->add_flag("--brief", o->brief, "text format: the table only, without each part's verdicts");
   cmd->add_flag("--what-if", o->what_if, "also evaluate regimes announced but not enforced, or proposed (labelled)");
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
@@ -62,7 +64,7 @@ void add_classify(CLI::App& app, const global_options& g, action& run) {
       std::vector<classification> results;
       results.reserve(specs.size());
       for (const auto* s : specs) results.push_back(engine.classify(*s, plan));
-      emit(render(results, plan, format));
+      emit(render(results, plan, format, o->brief));
       return 0;
     };
   });

@@ -128,7 +128,8 @@ std::vector<std::string> classification_notes(const classification& c) {
   return notes;
 }
 
-std::string render(const std::vector<classification>& cs, const evaluation_plan& plan, output_format format) {
+std::string render(const std::vector<classification>& cs, const evaluation_plan& plan, output_format format,
+                   bool brief) {
   if (format == output_format::json) return cs.size() == 1 ? to_json(cs.front(), plan) : to_json(cs, plan);
 
   std::vector<std::string> header{"id", "name", "kind", "tpp", "pd", "dram_gb_s", "io_gb_s", "eccn"};
@@ -172,6 +173,7 @@ std::string render(const std::vector<classification>& cs, const evaluation_plan&
   for (auto& r : rows) r.resize(7);
   out += render_table(header, rows, {false, false, true, true, true, true, false});
   for (const auto& c : cs) {
+    if (brief) break;
     const auto& m = c.metrics;
     out += fmt::format("\n{} ({}, {})\n", c.spec->name, c.spec->id, c.spec->file);
     out += fmt::format("  TPP {} ({}), PD {}, applicable die area {} mm^2, {} H100-equivalents\n", group_thousands(m.tpp),
@@ -187,6 +189,7 @@ std::string render(const std::vector<classification>& cs, const evaluation_plan&
                                                                   : std::string(to_string(v.outcome)));
       if (v.outcome == verdict_outcome::not_applicable) continue;
       out += "    " + verdict_reason(v) + "\n";
+      if (const auto* fc = v.fired_clause()) out += "    condition: " + fc->when.text() + "\n";
       // The fired clause's own citation where it has one, else the regime's.
       std::string cites;
       if (const auto* fc = v.fired_clause(); fc && !fc->citation.empty()) {

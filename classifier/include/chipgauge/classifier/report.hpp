@@ -30,7 +30,8 @@ std::string to_json(const std::vector<classification>& cs, const evaluation_plan
 
 /// Renders classifications in `format`: text (a table plus each part's verdicts), md and csv
 /// (one row per part, one column per regime evaluated), json (as above: an object for one
-/// part, an array for several).
-std::string render(const std::vector<classification>& cs, const evaluation_plan& plan, output_format format);
+/// part, an array for several). `brief` text shows the table without each part's verdicts.
+std::string render(const std::vector<classification>& cs, const evaluation_plan& plan, output_format format,
+                   bool brief = false);
 
 }  // namespace chipgauge

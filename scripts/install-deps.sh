@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what chipgauge needs on Debian 12 (run as root), skipping what is already there.
+#   scripts/install-deps.sh          build and run
+#   scripts/install-deps.sh --test   also what the tests need (Node.js and npm for the schema check)
+set -euo pipefail
+
+packages=(build-essential cmake ninja-build git pkg-config
+          nlohmann-json3-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev)
+if [[ "${1:-}" == "--test" ]]; then
+  # A Node.js installed another way (with its own npm) is fine; only install when missing.
+  command -v node >/dev/null 2>&1 || packages+=(nodejs)
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
