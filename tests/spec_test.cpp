@@ -584,7 +584,7 @@ TEST(SpecDatabase, MutualContainmentCycleRejected) {
   dir.write("board-b.json", board_of("board-b", "board-a", 1).dump());
   const auto e = load_error(dir);
   ASSERT_TRUE(e.has_value());
-  EXPECT_TRUE(mentions(e->message(), "a cycle?"));
+  EXPECT_TRUE(mentions(e->message(), "cycle"));
   EXPECT_TRUE(mentions(e->json_path(), "$.contains"));
 }
 
@@ -599,11 +599,7 @@ TEST(SpecDatabase, SelfContainmentRejected) {
 }
 
 TEST(SpecDatabase, CycleThroughSecondComponentRejected) {
-  // BUG: spec_database::resolve follows only contains.front() when checking nesting depth, so a
-  // cycle through any other component (board-a contains [chip, board-b], board-b contains
-  // board-a) is accepted, and validate_spec -> compute_metrics then recurses without bound
-  // (stack overflow, SIGSEGV) inside spec_database::load.
-  GTEST_SKIP() << "BUG: a containment cycle through a non-first component overflows the stack";
+  // board-a contains [chip, board-b], board-b contains board-a: rejected, not a stack overflow.
   const temp_dir dir;
   dir.write("chip.json", minimal_ic("chip").dump());
   auto a = board_of("board-a", "chip", 1);
@@ -612,7 +608,7 @@ TEST(SpecDatabase, CycleThroughSecondComponentRejected) {
   dir.write("board-b.json", board_of("board-b", "board-a", 1).dump());
   const auto e = load_error(dir);
   ASSERT_TRUE(e.has_value());
-  EXPECT_TRUE(mentions(e->message(), "a cycle?"));
+  EXPECT_TRUE(mentions(e->message(), "cycle"));
 }
 
 TEST(SpecDatabase, WarningsFromSheetsAreCollected) {

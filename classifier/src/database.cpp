@@ -94,7 +94,7 @@ std::string spec_database::suggest(std::string_view id) const {
 
 void spec_database::resolve(chip_spec& spec, int depth) {
   if (depth > max_nesting)
-    throw spec_error(spec.file, "$.contains", fmt::format("components nest deeper than {} levels (a cycle?)", max_nesting));
+    throw spec_error(spec.file, "$.contains", fmt::format("components nest deeper than {} levels", max_nesting));
   for (auto& c : spec.contains) {
     if (c.inline_spec) {
       // Inline sheets are owned by the component; resolve their own components too.
@@ -114,16 +114,28 @@ void spec_database::resolve(chip_spec& spec, int depth) {
     if (target == &spec) throw spec_error(spec.file, c.json_path + ".id", "a part cannot contain itself");
     c.resolved = target;
   }
-  // Components referenced by id may themselves be boards: check their depth too.
-  for (const auto& c : spec.contains) {
-    int d = depth;
-    const chip_spec* cur = c.resolved;
-    while (cur && !cur->contains.empty()) {
-      if (++d > max_nesting)
-        throw spec_error(spec.file, c.json_path, fmt::format("components nest deeper than {} levels (a cycle?)", max_nesting));
-      cur = cur->contains.front().resolved;
+  check_acyclic(spec);
+}
+
+void spec_database::check_acyclic(const chip_spec& root) const {
+  // Depth-first walk over resolved components; a part met again on the current path is a cycle.
+  // Components not yet resolved (later in load order) are checked when their own turn comes.
+  std::vector<const chip_spec*> path;
+  const auto walk = [&](const auto& self, const chip_spec& s) -> void {
+    if (std::find(path.begin(), path.end(), &s) != path.end()) {
+      std::string chain;
+      for (const auto* p : path) chain += p->id + " > ";
+      throw spec_error(root.file, "$.contains", fmt::format("components form a cycle: {}{}", chain, s.id));
     }
-  }
+    if (path.size() > static_cast<std::size_t>(max_nesting))
+      throw spec_error(root.file, "$.contains", fmt::format("components nest deeper than {} levels", max_nesting));
+    path.push_back(&s);
+    for (const auto& c : s.contains) {
+      if (c.resolved) self(self, *c.resolved);
+    }
+    path.pop_back();
+  };
+  walk(walk, root);
 }
 
 }  // namespace chipgauge

@@ -49,12 +49,19 @@ std::string_view to_string(verdict_outcome o) noexcept {
 }
 
 evaluation_plan::evaluation_plan(const rule_set& rules, date as_of, bool what_if)
+    : evaluation_plan(rules, as_of, what_if, false) {}
+
+evaluation_plan evaluation_plan::every_regime(const rule_set& rules, date as_of) {
+  return evaluation_plan(rules, as_of, true, true);
+}
+
+evaluation_plan::evaluation_plan(const rule_set& rules, date as_of, bool what_if, bool every)
     : rules_(&rules), as_of_(as_of), what_if_(what_if) {
   for (const auto& r : rules.regimes()) {
     const auto status = r.status_on(as_of);
     const bool in_force = status == regime_status::in_force;
     const bool hypothetical =
-        what_if && (status == regime_status::announced_not_enforced || status == regime_status::proposed);
+        every || (what_if && (status == regime_status::announced_not_enforced || status == regime_status::proposed));
     if (!in_force && !hypothetical) {
       skipped_.push_back({&r, status});
       continue;

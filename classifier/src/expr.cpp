@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -61,15 +62,26 @@ class parser {
     };
     const char next = i + 1 < text_.size() ? text_[i + 1] : '\0';
     if (std::isdigit(static_cast<unsigned char>(c)) || (c == '.' && std::isdigit(static_cast<unsigned char>(next)))) {
-      const std::string rest(text_.substr(i));
-      char* stop = nullptr;
-      const double v = std::strtod(rest.c_str(), &stop);
-      const auto len = static_cast<std::uint32_t>(stop - rest.c_str());
-      if (len == 0 || !std::isfinite(v)) fail_at(i, "malformed number");
+      // Decimal only: digits [. digits] [e [+-] digits]; parsed with from_chars (no locale, no hex).
+      auto digits = [&](std::uint32_t j) {
+        while (j < text_.size() && std::isdigit(static_cast<unsigned char>(text_[j]))) ++j;
+        return j;
+      };
+      std::uint32_t j = digits(i);
+      if (j < text_.size() && text_[j] == '.') j = digits(j + 1);
+      if (j < text_.size() && (text_[j] == 'e' || text_[j] == 'E')) {
+        std::uint32_t k = j + 1;
+        if (k < text_.size() && (text_[k] == '+' || text_[k] == '-')) ++k;
+        if (k >= text_.size() || !std::isdigit(static_cast<unsigned char>(text_[k]))) fail_at(j, "malformed exponent");
+        j = digits(k);
+      }
+      double v = 0;
+      const auto res = std::from_chars(text_.data() + i, text_.data() + j, v);
+      if (res.ec != std::errc() || !std::isfinite(v)) fail_at(i, "malformed number");
       cur_.kind = tok::number;
       cur_.value = v;
-      cur_.end = i + len;
-      if (cur_.end < text_.size() && (std::isalpha(static_cast<unsigned char>(text_[cur_.end])) || text_[cur_.end] == '_'))
+      cur_.end = j;
+      if (cur_.end < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[cur_.end])) || text_[cur_.end] == '_'))
         fail_at(cur_.end, "a number must not run into a name (units belong in identifiers, not after numbers)");
     } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       std::uint32_t j = i;

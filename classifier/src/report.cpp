@@ -134,7 +134,10 @@ std::string render(const std::vector<classification>& cs, const evaluation_plan&
 
   std::vector<std::string> header{"id", "name", "kind", "tpp", "pd", "dram_gb_s", "io_gb_s", "eccn"};
   if (format == output_format::text) header = {"part", "kind", "TPP", "PD", "DRAM GB/s", "I/O GB/s", "ECCN"};
-  for (const auto& e : plan.entries()) header.push_back(e.rule->id + (e.what_if ? " (what-if)" : ""));
+  for (const auto& e : plan.entries()) {
+    // Regimes evaluated though not in force are labelled with their status on the date.
+    header.push_back(e.what_if ? fmt::format("{} ({})", e.rule->id, to_string(e.status)) : e.rule->id);
+  }
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : cs) {
     const auto& m = c.metrics;

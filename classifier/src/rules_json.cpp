@@ -88,9 +88,12 @@ void rule_set::add_regime_file(const std::string& path) {
     throw spec_error(path, "$.id", fmt::format("duplicate regime id '{}' (also in {})", r.id, other->file));
   }
   regimes_.push_back(std::move(r));
+  contains_ = std::move(pending_flags_);
 }
 
 regime rule_set::parse_regime(const std::string& path) {
+  // New contains_<eccn> flags are collected aside and kept only if the whole file is valid.
+  std::vector<std::string> flags = contains_;
   const auto doc = read_json_file(path);
   const json_node root(doc, path);
   root.expect_keys({"schema", "id", "title", "role", "evidence", "citations", "timeline", "parameters", "clauses",
@@ -172,13 +175,13 @@ regime rule_set::parse_regime(const std::string& path) {
     }
     // contains_<eccn>: a board or system contains an IC classified under that ECCN (or a sub-paragraph).
     if (name.size() > 9 && name.substr(0, 9) == "contains_") {
-      auto it = std::find(contains_.begin(), contains_.end(), name);
-      if (it == contains_.end()) {
-        contains_.emplace_back(name);
-        it = contains_.end() - 1;
+      auto it = std::find(flags.begin(), flags.end(), name);
+      if (it == flags.end()) {
+        flags.emplace_back(name);
+        it = flags.end() - 1;
       }
       return expr_symbol{expr_symbol::source::variable,
-                         static_cast<std::uint32_t>(metric_var_count + static_cast<std::size_t>(it - contains_.begin())),
+                         static_cast<std::uint32_t>(metric_var_count + static_cast<std::size_t>(it - flags.begin())),
                          expr_type::boolean};
     }
     return std::nullopt;
@@ -240,6 +243,7 @@ regime rule_set::parse_regime(const std::string& path) {
   if (auto notes = root.find("notes")) {
     for (const auto& n : notes->elements()) r.notes.push_back(n.string());
   }
+  pending_flags_ = std::move(flags);
   return r;
 }
 

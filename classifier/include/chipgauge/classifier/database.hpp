@@ -41,6 +41,7 @@ class spec_database {
 
  private:
   void resolve(chip_spec& spec, int depth);
+  void check_acyclic(const chip_spec& root) const;
 
   std::vector<std::unique_ptr<chip_spec>> parts_;  // stable addresses: components point here
   std::vector<spec_warning> warnings_;

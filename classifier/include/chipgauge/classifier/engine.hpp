@@ -21,6 +21,10 @@ class evaluation_plan {
   /// and those proposed (their verdicts are labelled what-if).
   evaluation_plan(const rule_set& rules, date as_of, bool what_if = false);
 
+  /// Every regime of the rule set, whatever its status on `as_of` (those not in force are marked
+  /// what-if), with parameters as of that date: what each regime would say about a part.
+  static evaluation_plan every_regime(const rule_set& rules, date as_of);
+
   struct entry {
     const regime* rule = nullptr;
     regime_status status = regime_status::in_force;
@@ -41,6 +45,8 @@ class evaluation_plan {
   [[nodiscard]] const std::vector<skipped_regime>& skipped() const noexcept { return skipped_; }
 
  private:
+  evaluation_plan(const rule_set& rules, date as_of, bool what_if, bool every);
+
   const rule_set* rules_;
   date as_of_;
   bool what_if_;

@@ -158,6 +158,7 @@ class rule_set {
   metric_definitions defs_;
   std::vector<regime> regimes_;
   std::vector<std::string> contains_;
+  std::vector<std::string> pending_flags_;  // flags of the file being parsed, kept on success
 };
 
 }  // namespace chipgauge

@@ -117,7 +117,7 @@ struct component {
 
 /// One part as described by a `chipgauge.spec/1` sheet (docs/spec-format.md).
 struct chip_spec {
-  std::string file;  ///< where it was read from ("<inline>" for inline components)
+  std::string file;  ///< where it was read from (an inline component keeps its outer sheet's file)
   std::string id;
   std::string vendor;
   std::string name;
