@@ -307,7 +307,7 @@ TEST(Alternatives, AggregationThatChangesTheEccnIsFlagged) {
   vec.name = "vector";
   vec.dense_tops[index_of(precision::fp32)] = value_range{60, 60};  // 1920
   s.units.push_back(vec);
-  s.dies.push_back({"logic", die_kind::logic, 1, {10000, 10000}, {}, "N5", 5, true, {}});
+  s.dies.push_back({"logic", die_kind::logic, 1, value_range{10000, 10000}, {}, "N5", 5, true, {}});
   const auto c = classifier(rules).classify(s, evaluation_plan(rules, day("2025-06-01")));
   EXPECT_DOUBLE_EQ(c.metrics.tpp, 4920);
   EXPECT_EQ(c.eccn, "3A090.a.1");
@@ -321,7 +321,7 @@ TEST(Alternatives, RangeThatStraddlesALineIsReported) {
   const auto& rules = bundled_rules();
   auto s = synthetic_ic(4000, 0, true);
   s.units[0].dense_tops[index_of(precision::int8)] = value_range{550, 650};  // TPP 4400..5200
-  s.dies.push_back({"logic", die_kind::logic, 1, {2000, 2000}, {}, "N5", 5, true, {}});
+  s.dies.push_back({"logic", die_kind::logic, 1, value_range{2000, 2000}, {}, "N5", 5, true, {}});
   const auto c = classifier(rules).classify(s, evaluation_plan(rules, day("2025-06-01")));
   EXPECT_TRUE(c.alternatives_differ);
   const auto notes = classification_notes(c);

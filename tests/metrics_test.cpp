@@ -84,10 +84,10 @@ TEST(TppMetric, SparseRatesNeverCount) {
 
 TEST(PerformanceDensity, CountsOnlyNonPlanarLogicDies) {
   auto s = ic_with({unit("u", {{precision::int8, 600}})});
-  s.dies.push_back({"logic", die_kind::logic, 1, {400, 400}, {}, "N5", 5, true, {}});
-  s.dies.push_back({"io", die_kind::io, 1, {300, 300}, {}, "N6", 6, true, {}});
-  s.dies.push_back({"old logic", die_kind::logic, 2, {100, 100}, {}, "28nm planar", 28, false, {}});
-  s.dies.push_back({"hbm", die_kind::memory, 8, {110, 110}, {}, "DRAM", {}, false, {}});
+  s.dies.push_back({"logic", die_kind::logic, 1, value_range{400, 400}, {}, "N5", 5, true, {}});
+  s.dies.push_back({"io", die_kind::io, 1, value_range{300, 300}, {}, "N6", 6, true, {}});
+  s.dies.push_back({"old logic", die_kind::logic, 2, value_range{100, 100}, {}, "28nm planar", 28, false, {}});
+  s.dies.push_back({"hbm", die_kind::memory, 8, value_range{110, 110}, {}, "DRAM", {}, false, {}});
   const auto m = compute_metrics(s, defs());
   ASSERT_TRUE(m.applicable_die_area_mm2.has_value());
   EXPECT_DOUBLE_EQ(*m.applicable_die_area_mm2, 400);
@@ -97,7 +97,7 @@ TEST(PerformanceDensity, CountsOnlyNonPlanarLogicDies) {
 
 TEST(PerformanceDensity, MultipliesDieCount) {
   auto s = ic_with({unit("u", {{precision::int8, 600}})});
-  s.dies.push_back({"ccd", die_kind::logic, 8, {75, 75}, {}, "N5", 5, true, value_range{10e9, 10e9}});
+  s.dies.push_back({"ccd", die_kind::logic, 8, value_range{75, 75}, {}, "N5", 5, true, value_range{10e9, 10e9}});
   const auto m = compute_metrics(s, defs());
   EXPECT_DOUBLE_EQ(*m.applicable_die_area_mm2, 600);
   EXPECT_DOUBLE_EQ(*m.transistors, 80e9);
@@ -105,7 +105,7 @@ TEST(PerformanceDensity, MultipliesDieCount) {
 
 TEST(PerformanceDensity, NullWithReasonWhenNoNonPlanarDie) {
   auto s = ic_with({unit("u", {{precision::int8, 600}})});
-  s.dies.push_back({"planar", die_kind::logic, 1, {400, 400}, {}, "28nm", 28, false, {}});
+  s.dies.push_back({"planar", die_kind::logic, 1, value_range{400, 400}, {}, "28nm", 28, false, {}});
   const auto m = compute_metrics(s, defs());
   EXPECT_FALSE(m.pd.has_value());
   EXPECT_NE(m.pd_reason.find("non-planar"), std::string::npos) << m.pd_reason;
@@ -121,7 +121,7 @@ TEST(RangeEnds, PickTheEndThatFavoursOrOpposesControl) {
   auto u = unit("u", {});
   u.dense_tops[index_of(precision::int8)] = value_range{500, 700};
   auto s = ic_with({u});
-  s.dies.push_back({"logic", die_kind::logic, 1, {400, 800}, {}, "N5", 5, true, {}});
+  s.dies.push_back({"logic", die_kind::logic, 1, value_range{400, 800}, {}, "N5", 5, true, {}});
   const auto hi = compute_metrics(s, defs(), range_end::most_control);
   const auto lo = compute_metrics(s, defs(), range_end::least_control);
   const auto mid = compute_metrics(s, defs(), range_end::nominal);
@@ -163,7 +163,7 @@ TEST(BoardMetrics, SumContainedParts) {
   auto gpu = ic_with({unit("u", {{precision::int8, 600}})});
   gpu.id = "gpu";
   gpu.memory = memory_spec{"HBM3", 80, value_range{3000, 3000}};
-  gpu.dies.push_back({"logic", die_kind::logic, 1, {500, 500}, {}, "N4", 4, true, value_range{80e9, 80e9}});
+  gpu.dies.push_back({"logic", die_kind::logic, 1, value_range{500, 500}, {}, "N4", 4, true, value_range{80e9, 80e9}});
   chip_spec board;
   board.id = "board";
   board.kind = part_kind::board;
@@ -189,6 +189,27 @@ TEST(BoardMetrics, UnresolvedComponentIsAnError) {
   c.json_path = "$.contains[0]";
   board.contains.push_back(c);
   EXPECT_THROW((void)compute_metrics(board, defs()), spec_error);
+}
+
+}  // namespace
+}  // namespace chipgauge
+
+namespace chipgauge {
+namespace {
+
+TEST(PerformanceDensity, UnknownWhenANonPlanarLogicDieHasNoArea) {
+  chip_spec s;
+  s.id = "t";
+  processing_unit u;
+  u.name = "u";
+  u.dense_tops[index_of(precision::int8)] = value_range{600, 600};
+  s.units.push_back(u);
+  s.dies.push_back({"known", die_kind::logic, 1, value_range{400, 400}, {}, "N5", 5, true, {}});
+  s.dies.push_back({"unpublished", die_kind::logic, 1, std::nullopt, {}, "N5", 5, true, {}});
+  const auto m = compute_metrics(s, test::bundled_rules().definitions());
+  EXPECT_FALSE(m.pd.has_value()) << "a partial area would overstate PD";
+  EXPECT_FALSE(m.applicable_die_area_mm2.has_value());
+  EXPECT_NE(m.pd_reason.find("'unpublished'"), std::string::npos) << m.pd_reason;
 }
 
 }  // namespace

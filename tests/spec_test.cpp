@@ -123,7 +123,7 @@ TEST(SpecParse, FullSheetFieldsParse) {
   EXPECT_EQ(s.units[0].sparse_tops[index_of(precision::int8)]->hi, 200.0);
   ASSERT_EQ(s.dies.size(), 1U);
   EXPECT_EQ(s.dies[0].kind, die_kind::logic);
-  EXPECT_EQ(s.dies[0].area_mm2.lo, 814.0);
+  EXPECT_EQ(s.dies[0].area_mm2->lo, 814.0);
   EXPECT_EQ(s.dies[0].node_nm, 4.0);
   EXPECT_TRUE(s.dies[0].non_planar);
   EXPECT_EQ(s.dies[0].count, 1);
@@ -166,8 +166,8 @@ TEST(SpecParse, RangesParseAsMinMax) {
   EXPECT_EQ(rate->lo, 90.0);
   EXPECT_EQ(rate->hi, 110.0);
   EXPECT_EQ(rate->mid(), 100.0);
-  EXPECT_EQ(s.dies[0].area_mm2.lo, 600.0);
-  EXPECT_EQ(s.dies[0].area_mm2.hi, 650.0);
+  EXPECT_EQ(s.dies[0].area_mm2->lo, 600.0);
+  EXPECT_EQ(s.dies[0].area_mm2->hi, 650.0);
   EXPECT_TRUE(s.has_ranges());
   EXPECT_EQ(compute_metrics(s, defs(), range_end::most_control).tpp, 880.0);
   EXPECT_EQ(compute_metrics(s, defs(), range_end::least_control).tpp, 720.0);
@@ -283,7 +283,7 @@ TEST(SpecReject, DieAreaAboveTenThousandSquareMillimetres) {
 TEST(SpecReject, DieAreaOfExactlyTenThousandAccepted) {
   auto j = minimal_ic();
   j["dies"] = json::array({json{{"name", "big"}, {"kind", "logic"}, {"area_mm2", 10000}, {"non_planar", true}}});
-  EXPECT_EQ(parse(j).dies.at(0).area_mm2.hi, 10000.0);
+  EXPECT_EQ(parse(j).dies.at(0).area_mm2->hi, 10000.0);
 }
 
 TEST(SpecReject, ZeroDieAreaRejected) {

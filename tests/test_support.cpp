@@ -32,7 +32,7 @@ chip_spec synthetic_ic(double tpp, double area_mm2, bool datacenter) {
   if (area_mm2 > 0) {
     die d;
     d.name = "logic";
-    d.area_mm2 = {area_mm2, area_mm2};
+    d.area_mm2 = value_range{area_mm2, area_mm2};
     d.non_planar = true;
     s.dies.push_back(d);
   }

@@ -102,6 +102,7 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
   // Dies: applicable area counts logic dies on a non-planar process (REGULATION.md section 2).
   std::optional<double> area;
   bool any_logic = false;
+  std::string missing_area_die;  // a non-planar logic die whose area the sheet does not give
   for (const auto& d : spec.dies) {
     const auto n = static_cast<double>(d.count);
     if (d.transistors) add_opt(m.transistors, pick(*d.transistors, end, true), n);
@@ -110,7 +111,11 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
     if (d.node_nm) m.logic_node_nm = std::min(m.logic_node_nm.value_or(*d.node_nm), *d.node_nm);
     if (!d.non_planar) continue;
     m.non_planar = true;
-    add_opt(area, pick(d.area_mm2, end, false), n);
+    if (!d.area_mm2) {
+      if (missing_area_die.empty()) missing_area_die = d.name;
+      continue;
+    }
+    add_opt(area, pick(*d.area_mm2, end, false), n);
   }
 
   if (spec.memory && spec.memory->bandwidth_gb_s) m.dram_bandwidth_gb_s = pick(*spec.memory->bandwidth_gb_s, end, true);
@@ -132,6 +137,8 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
     m.tpp_sum_of_unit_max += sub.tpp_sum_of_unit_max * n;
     m.tpp_max_of_sums += sub.tpp_max_of_sums * n;
     add_opt(area, sub.applicable_die_area_mm2, n);
+    if (!sub.pd && sub.non_planar && missing_area_die.empty() && !sub.applicable_die_area_mm2)
+      missing_area_die = c.resolved->id + " (component)";
     add_opt(m.transistors, sub.transistors, n);
     add_opt(contained_dram, sub.dram_bandwidth_gb_s, n);
     add_opt(contained_io, sub.io_bidirectional_gb_s, n);
@@ -156,8 +163,12 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
   m.tpp = defs.aggregation == tpp_aggregation::sum_of_unit_max ? m.tpp_sum_of_unit_max : m.tpp_max_of_sums;
   m.h100_equivalents = defs.h100_equivalent_tpp.value > 0 ? m.tpp / defs.h100_equivalent_tpp.value : 0;
 
+  if (!missing_area_die.empty()) area.reset();  // a partial sum would overstate PD
   m.applicable_die_area_mm2 = area;
-  if (area && *area > 0) {
+  if (!missing_area_die.empty()) {
+    m.pd_reason = fmt::format("the area of non-planar logic die '{}' is not given, so the applicable die area is unknown",
+                              missing_area_die);
+  } else if (area && *area > 0) {
     m.pd = m.tpp / *area;
   } else if (spec.dies.empty() && spec.contains.empty()) {
     m.pd_reason = "the sheet lists no dies, so the applicable die area is unknown";

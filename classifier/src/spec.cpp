@@ -43,7 +43,7 @@ bool chip_spec::has_ranges() const noexcept {
     }
   }
   for (const auto& d : dies) {
-    if (d.area_mm2.is_range() || (d.transistors && d.transistors->is_range())) return true;
+    if ((d.area_mm2 && d.area_mm2->is_range()) || (d.transistors && d.transistors->is_range())) return true;
   }
   if (hbm_stack && hbm_stack->area_mm2.is_range()) return true;
   if (memory && memory->bandwidth_gb_s && memory->bandwidth_gb_s->is_range()) return true;

@@ -105,7 +105,7 @@ die parse_die(const json_node& n) {
   const auto k = n.at("kind").one_of({"logic", "memory", "io", "other"});
   d.kind = k == "logic" ? die_kind::logic : k == "memory" ? die_kind::memory : k == "io" ? die_kind::io : die_kind::other;
   if (auto c = n.find("count")) d.count = c->integer_in(1, limits::max_die_count);
-  d.area_mm2 = parse_range(n.at("area_mm2"), 0, limits::max_die_area_mm2, "mm^2", true);
+  if (auto a = n.find("area_mm2")) d.area_mm2 = parse_range(*a, 0, limits::max_die_area_mm2, "mm^2", true);
   if (auto e = n.find("area_evidence")) d.area_evidence = parse_evidence(*e);
   if (auto p = n.find("process")) d.process = p->string();
   if (auto nm = n.find("node_nm")) d.node_nm = nm->number_in(0.1, 1000, "nm");

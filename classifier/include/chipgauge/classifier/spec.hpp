@@ -52,7 +52,7 @@ struct die {
   std::string name;
   die_kind kind = die_kind::logic;
   long long count = 1;
-  value_range area_mm2;  ///< one die
+  std::optional<value_range> area_mm2;  ///< one die; absent when unpublished (PD is then unknown)
   std::optional<data_evidence> area_evidence;
   std::string process;
   std::optional<double> node_nm;
