@@ -357,3 +357,34 @@ TEST(WhatIf, AnnouncedRegimesOnlyInWhatIfMode) {
 
 }  // namespace
 }  // namespace chipgauge
+
+namespace chipgauge {
+namespace {
+
+TEST(Alternatives, RangeFlipPointIsWhereTheLineIsCrossed) {
+  const auto& rules = test::bundled_rules();
+  auto s = test::synthetic_ic(4000, 0, true);
+  s.units[0].dense_tops[index_of(precision::int8)] = value_range{550, 650};  // TPP 4400..5200
+  s.dies.push_back({"logic", die_kind::logic, 1, value_range{2000, 2000}, {}, "N5", 5, true, {}});
+  const auto c = classifier(rules).classify(s, evaluation_plan(rules, *date::parse("2025-06-01")));
+  ASSERT_TRUE(c.flip.has_value());
+  EXPECT_EQ(c.flip->eccn_before, "3A090.b.1");
+  EXPECT_EQ(c.flip->eccn_after, "3A090.a.1");
+  EXPECT_NEAR(c.flip->tpp, 4800, 1e-6);
+  EXPECT_NEAR(c.flip->fraction, 0.5, 1e-6);
+}
+
+TEST(Alternatives, NoFlipWhenTheRangeStaysOnOneSide) {
+  const auto& rules = test::bundled_rules();
+  auto s = test::synthetic_ic(4000, 0, true);
+  s.units[0].dense_tops[index_of(precision::int8)] = value_range{700, 900};
+  s.dies.push_back({"logic", die_kind::logic, 1, value_range{500, 900}, {}, "N5", 5, true, {}});
+  const auto c = classifier(rules).classify(s, evaluation_plan(rules, *date::parse("2025-06-01")));
+  EXPECT_FALSE(c.flip.has_value());
+  EXPECT_FALSE(c.alternatives_differ);
+  const auto notes = classification_notes(c);
+  EXPECT_NE(std::find(notes.begin(), notes.end(), "the verdict holds across every range in the sheet"), notes.end());
+}
+
+}  // namespace
+}  // namespace chipgauge

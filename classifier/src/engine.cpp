@@ -154,6 +154,7 @@ void classifier::classify(const chip_spec& spec, part_metrics metrics, const eva
   out.eccn = {};
   out.alternatives.clear();
   out.alternatives_differ = false;
+  out.flip.reset();
 
   thread_local std::vector<double> vars;
   thread_local std::vector<std::uint32_t> relied;
@@ -250,13 +251,24 @@ void classifier::classify(const chip_spec& spec, part_metrics metrics, const eva
   }
   for (const auto& [bits, tpp] : m.tpp_tf32_alternatives) with_tpp("tf32 bit length " + std::to_string(static_cast<int>(bits)), tpp);
   if (spec.has_ranges()) {
-    for (const auto end : {range_end::most_control, range_end::least_control}) {
-      const auto rm = compute_metrics(spec, defs, end);
-      const auto eccn = eccn_for(spec, rm, plan);
-      out.alternatives.push_back({end == range_end::most_control ? "range end favouring control"
-                                                                  : "range end against control",
-                                  rm.tpp, rm.pd, eccn});
-      out.alternatives_differ = out.alternatives_differ || eccn != out.eccn;
+    const auto at = [&](double t) { return compute_metrics(spec, defs, range_end{t}); };
+    const auto hi = at(1.0);
+    const auto lo = at(0.0);
+    const auto eccn_hi = eccn_for(spec, hi, plan);
+    const auto eccn_lo = eccn_for(spec, lo, plan);
+    out.alternatives.push_back({"range end favouring control", hi.tpp, hi.pd, eccn_hi});
+    out.alternatives.push_back({"range end against control", lo.tpp, lo.pd, eccn_lo});
+    out.alternatives_differ = out.alternatives_differ || eccn_hi != out.eccn || eccn_lo != out.eccn;
+    if (eccn_hi != eccn_lo) {
+      // Bisect for the first change from the low end; 40 halvings reach far below any quoted precision.
+      double a = 0;
+      double b = 1;
+      for (int i = 0; i < 40; ++i) {
+        const double mid = (a + b) / 2;
+        (eccn_for(spec, at(mid), plan) == eccn_lo ? a : b) = mid;
+      }
+      const auto past = at(b);
+      out.flip = range_flip{b, past.tpp, past.pd, eccn_lo, eccn_for(spec, past, plan)};
     }
   }
 }

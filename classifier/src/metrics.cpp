@@ -16,12 +16,9 @@ std::string_view to_string(tpp_aggregation a) noexcept {
 namespace {
 
 double pick(const value_range& r, range_end end, bool higher_controls) {
-  switch (end) {
-    case range_end::nominal: return r.mid();
-    case range_end::most_control: return higher_controls ? r.hi : r.lo;
-    case range_end::least_control: return higher_controls ? r.lo : r.hi;
-  }
-  return r.mid();
+  if (!r.is_range()) return r.lo;
+  const double t = higher_controls ? end.t : 1.0 - end.t;
+  return r.lo + t * (r.hi - r.lo);
 }
 
 // Best precision and its TPP over a per-precision table.

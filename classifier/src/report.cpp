@@ -119,8 +119,18 @@ std::vector<std::string> classification_notes(const classification& c) {
       notes.push_back(fmt::format("verdict depends on an open point: under {} (TPP {}) the ECCN would be {}", a.label,
                                   group_thousands(a.tpp), a.eccn.empty() ? "none" : std::string(a.eccn)));
   }
-  if (!c.alternatives.empty() && !c.alternatives_differ && c.spec && c.spec->has_ranges())
-    notes.emplace_back("the verdict holds across every range in the sheet");
+  if (c.spec && c.spec->has_ranges()) {
+    if (!c.flip) {
+      notes.emplace_back("the verdict holds across every range in the sheet");
+    } else {
+      const auto& f = *c.flip;
+      notes.push_back(fmt::format("the verdict depends on where the part lies in its ranges: {} toward the end against "
+                                  "control, {} from {:.0f} % of the way toward the other end (TPP {}, PD {})",
+                                  f.eccn_before.empty() ? "not controlled" : std::string(f.eccn_before),
+                                  f.eccn_after.empty() ? "not controlled" : std::string(f.eccn_after), 100 * f.fraction,
+                                  group_thousands(f.tpp), f.pd ? fmt::format("{:.2f}", *f.pd) : "undefined"));
+    }
+  }
   for (const auto& v : c.verdicts) {
     if (v.outcome != verdict_outcome::not_applicable && v.weakest >= evidence_tag::S)
       notes.push_back(fmt::format("{} rests on evidence {} ({})", v.rule->id, to_string(v.weakest), describe(v.weakest)));

@@ -123,6 +123,15 @@ json classification_json(const classification& c, const evaluation_plan& plan) {
                     {"eccn", a.eccn.empty() ? json(nullptr) : json(std::string(a.eccn))}});
   j["alternatives"] = alts;
   j["alternatives_differ"] = c.alternatives_differ;
+  if (c.flip) {
+    j["range_flip"] = {{"fraction", c.flip->fraction},
+                       {"tpp", c.flip->tpp},
+                       {"pd", opt(c.flip->pd)},
+                       {"eccn_before", c.flip->eccn_before.empty() ? json(nullptr) : json(std::string(c.flip->eccn_before))},
+                       {"eccn_after", c.flip->eccn_after.empty() ? json(nullptr) : json(std::string(c.flip->eccn_after))}};
+  } else {
+    j["range_flip"] = nullptr;
+  }
   j["notes"] = classification_notes(c);
   j["disclaimer"] = std::string(disclaimer());
   return j;

@@ -89,6 +89,16 @@ struct alternative_reading {
   std::string_view eccn;  ///< empty when not controlled
 };
 
+/// Where the ECCN changes inside a sheet's ranges: every ranged value moves together from the end
+/// against control (fraction 0) to the end favouring control (fraction 1).
+struct range_flip {
+  double fraction = 0;  ///< position of the flip along the ranges, 0..1
+  double tpp = 0;       ///< metrics just past the flip
+  std::optional<double> pd;
+  std::string_view eccn_before;  ///< below the flip (empty: not controlled)
+  std::string_view eccn_after;
+};
+
 /// A part placed against every regime of a plan. Refers to the spec and the rule_set, which
 /// must outlive it.
 struct classification {
@@ -100,6 +110,8 @@ struct classification {
   /// Readings that give another ECCN than `eccn` are flagged in `differs`.
   std::vector<alternative_reading> alternatives;
   bool alternatives_differ = false;
+  /// Set when the two ends of the sheet's ranges give different ECCNs.
+  std::optional<range_flip> flip;
 
   [[nodiscard]] bool controlled() const noexcept { return !eccn.empty(); }
 };

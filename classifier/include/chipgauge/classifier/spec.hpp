@@ -19,12 +19,21 @@ struct value_range {
   [[nodiscard]] double mid() const noexcept { return (lo + hi) / 2; }
 };
 
-/// Which end of every range a computation takes.
-enum class range_end : unsigned char {
-  nominal,      ///< midpoints
-  most_control, ///< the end that raises TPP and PD: high rates, small areas, many transistors
-  least_control ///< the opposite end
+/// Where in every range a computation takes its values: t = 0 is the end against control (low
+/// rates and bandwidths, large areas, few transistors), t = 1 the end favouring control, 0.5 the
+/// midpoints. Single values ignore it.
+struct range_end {
+  double t = 0.5;
+
+  static const range_end nominal;
+  static const range_end most_control;
+  static const range_end least_control;
+
+  friend constexpr bool operator==(const range_end&, const range_end&) = default;
 };
+inline constexpr range_end range_end::nominal{0.5};
+inline constexpr range_end range_end::most_control{1.0};
+inline constexpr range_end range_end::least_control{0.0};
 
 /// How the part is integrated: an IC (3A090), a board or system containing ICs (4A090), or an
 /// HBM stack (3A090.c).
