@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -166,6 +167,29 @@ TEST(CliRules, ShowAndValidate) {
   EXPECT_EQ(chipgauge("rules show us-2023-11-17").status, 2);
   const auto v = chipgauge("rules validate");
   EXPECT_EQ(v.status, 0) << v.err;
+}
+
+TEST(CliDocs, PartsDocIsCurrent) {
+  // docs/parts.md records the date it was generated for; regenerate for that date and compare.
+  const auto doc = read_text_file(source_dir + "/docs/parts.md");
+  const std::string marker = "--as-of ";
+  const auto at = doc.find(marker);
+  ASSERT_NE(at, std::string::npos) << "docs/parts.md lacks its generated-by line";
+  const auto as_of = doc.substr(at + marker.size(), 10);
+  const auto r = chipgauge("specs table --format md --as-of " + as_of);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, doc) << "docs/parts.md is stale: run scripts/gen-parts-doc.sh " << as_of;
+}
+
+TEST(CliSpecs, TableHasARowPerPartAndAColumnPerRegime) {
+  const auto r = chipgauge("specs table --format csv --as-of 2025-06-01");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto header = r.out.substr(0, r.out.find('\n'));
+  EXPECT_NE(header.find("us-2022-10-07-3a090 (superseded)"), std::string::npos) << header;
+  EXPECT_NE(header.find("us-2023-11-17-3a090"), std::string::npos) << header;
+  const auto list = chipgauge("specs list --format csv");
+  ASSERT_EQ(list.status, 0);
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), std::count(list.out.begin(), list.out.end(), '\n'));
 }
 
 }  // namespace

@@ -44,7 +44,7 @@ TEST_F(Database, ComputedTppMatchesEveryDeclaredFigure) {
     const auto m = compute_metrics(*p, cat_->rules().definitions());
     EXPECT_NEAR(m.tpp, *p->declared->tpp, 0.02 * *p->declared->tpp) << p->file;
   }
-  EXPECT_TRUE(cat_->parts().warnings().empty()) << cat_->parts().warnings().front().message;
+  for (const auto& w : cat_->parts().warnings()) EXPECT_NE(w.json_path, "$.declared.tpp") << w.file << ": " << w.message;
 }
 
 TEST_F(Database, EveryPartClassifiesOnEveryRuleDate) {

@@ -653,5 +653,65 @@ TEST(SpecDatabase, BundledSheetsLoad) {
   EXPECT_NEAR(compute_metrics(*h100, defs()).tpp, 15831.2, 0.1);
 }
 
+// --- validate_spec cross-checks and unit mix-ups (issue #3) ----------------------------------------
+
+std::optional<spec_error> validate_error(const json& j) {
+  return error_of([&] { (void)validate_spec(parse(j), defs()); });
+}
+
+TEST(SpecValidate, DramBandwidthInTbPerSecondIsRejected) {
+  auto j = minimal_ic();
+  j["memory"] = {{"type", "HBM3"}, {"capacity_gb", 80}, {"bandwidth_gb_s", 3.35}};
+  const auto e = validate_error(j);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->json_path(), "$.memory.bandwidth_gb_s");
+  EXPECT_TRUE(mentions(e->message(), "was TB/s given"));
+  EXPECT_TRUE(mentions(e->message(), "3350"));
+}
+
+TEST(SpecValidate, InterconnectInTbPerSecondIsRejected) {
+  auto j = minimal_ic();
+  j["interconnect"] = {{"bidirectional_gb_s", 0.9}};
+  const auto e = validate_error(j);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->json_path(), "$.interconnect.bidirectional_gb_s");
+}
+
+TEST(SpecValidate, DieAreaInSquareCentimetresIsRejected) {
+  auto j = minimal_ic();
+  j["dies"] = json::array({json{{"name", "d"}, {"kind", "logic"}, {"area_mm2", 8.14}, {"non_planar", true}}});
+  EXPECT_FALSE(validate_error(j).has_value()) << "8.14 mm^2 is small but possible";
+  j["dies"][0]["area_mm2"] = 0.5;
+  const auto e = validate_error(j);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->json_path(), "$.dies[0].area_mm2");
+  EXPECT_TRUE(mentions(e->message(), "cm^2"));
+}
+
+TEST(SpecValidate, RateDisagreeingWithUnitsTimesClockIsWarned) {
+  auto j = minimal_ic();
+  auto& u = j["processing_units"][0];
+  u["count"] = 100;
+  u["clock_mhz"] = 1000;
+  u["ops_per_clock_per_unit"] = {{"int8", 1000}};  // 100 x 1e9 x 1000 = 100 x 10^12: agrees
+  EXPECT_TRUE(validate_spec(parse(j), defs()).empty());
+  u["ops_per_clock_per_unit"] = {{"int8", 1100}};
+  const auto w = validate_spec(parse(j), defs());
+  ASSERT_EQ(w.size(), 1U);
+  EXPECT_EQ(w[0].json_path, "$.processing_units[0].dense_tops.int8");
+  EXPECT_TRUE(mentions(w[0].message, "110.0"));
+}
+
+TEST(SpecValidate, PrecisionFarAboveItsSiblingsIsWarned) {
+  auto j = minimal_ic();
+  j["processing_units"][0]["dense_tops"] = {{"int8", 100}, {"fp16", 50}, {"bf16", 50}, {"fp8", 200}};
+  const auto w = validate_spec(parse(j), defs());
+  ASSERT_EQ(w.size(), 1U);
+  EXPECT_EQ(w[0].json_path, "$.processing_units[0].dense_tops.fp8");
+  EXPECT_TRUE(mentions(w[0].message, "sparse figure quoted as dense"));
+  j["processing_units"][0]["dense_tops"]["fp8"] = 100;
+  EXPECT_TRUE(validate_spec(parse(j), defs()).empty());
+}
+
 }  // namespace
 }  // namespace chipgauge

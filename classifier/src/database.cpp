@@ -19,8 +19,93 @@ constexpr double declared_tpp_tolerance = 0.02;
 constexpr int max_nesting = 4;  // system > board > module > ic
 }  // namespace
 
+namespace {
+
+// Rates quoted per precision should agree with units x clock x ops per clock (issue #3).
+constexpr double ops_per_clock_tolerance = 0.02;
+// Within one unit, a precision whose TPP (rate x bit length) exceeds the unit's median by this
+// factor is suspicious: usually a sparse figure quoted as dense, or a unit slip.
+constexpr double precision_tie_factor = 1.5;
+// Below these a value is not a part's but a unit mix-up (TB/s written where GB/s is expected,
+// cm^2 where mm^2 is).
+constexpr double min_dram_bandwidth_gb_s = 10;
+constexpr double min_io_bandwidth_gb_s = 1;
+constexpr double min_die_area_mm2 = 1;
+
+void check_unit_mixups(const chip_spec& spec) {
+  if (spec.memory && spec.memory->bandwidth_gb_s) {
+    const auto& bw = *spec.memory->bandwidth_gb_s;
+    if (bw.lo > 0 && bw.lo < min_dram_bandwidth_gb_s)
+      throw spec_error(spec.file, "$.memory.bandwidth_gb_s",
+                       fmt::format("{} GB/s is implausibly low for DRAM: expected GB/s (10^9 bytes/s); was TB/s given "
+                                   "(then write {})?",
+                                   bw.lo, bw.lo * 1000));
+  }
+  if (spec.hbm_stack && spec.hbm_stack->bandwidth_gb_s > 0 && spec.hbm_stack->bandwidth_gb_s < min_dram_bandwidth_gb_s)
+    throw spec_error(spec.file, "$.hbm_stack.bandwidth_gb_s",
+                     fmt::format("{} GB/s is implausibly low for an HBM stack: expected GB/s; was TB/s given?",
+                                 spec.hbm_stack->bandwidth_gb_s));
+  if (spec.interconnect) {
+    const auto& io = spec.interconnect->bidirectional_gb_s;
+    if (io.lo > 0 && io.lo < min_io_bandwidth_gb_s)
+      throw spec_error(spec.file, "$.interconnect.bidirectional_gb_s",
+                       fmt::format("{} GB/s is implausibly low: expected GB/s (10^9 bytes/s); was TB/s given?", io.lo));
+  }
+  for (std::size_t i = 0; i < spec.dies.size(); ++i) {
+    const auto& a = spec.dies[i].area_mm2;
+    if (a && a->lo < min_die_area_mm2)
+      throw spec_error(spec.file, fmt::format("$.dies[{}].area_mm2", i),
+                       fmt::format("{} mm^2 is implausibly small for a die: expected mm^2; was cm^2 given?", a->lo));
+  }
+}
+
+void check_rates(const chip_spec& spec, const metric_definitions& defs, std::vector<spec_warning>& warnings) {
+  for (std::size_t i = 0; i < spec.units.size(); ++i) {
+    const auto& u = spec.units[i];
+    const std::string path = fmt::format("$.processing_units[{}]", i);
+    // units x clock x ops per clock against the quoted dense rate.
+    if (u.count && u.clock_mhz) {
+      for (auto p : all_precisions) {
+        const auto& opc = u.ops_per_clock_per_unit[index_of(p)];
+        const auto& rate = u.dense_tops[index_of(p)];
+        if (!opc || !rate) continue;
+        const double derived = static_cast<double>(*u.count) * u.clock_mhz->mid() * 1e6 * *opc / 1e12;
+        if (std::fabs(derived - rate->mid()) > ops_per_clock_tolerance * rate->mid()) {
+          warnings.push_back({spec.file, path + ".dense_tops." + std::string(to_string(p)),
+                              fmt::format("{} x {} MHz x {} ops/clock = {:.1f} x 10^12 ops/s, but the sheet quotes {} "
+                                          "(more than {:.0f} % apart)",
+                                          *u.count, u.clock_mhz->mid(), *opc, derived, rate->mid(),
+                                          100 * ops_per_clock_tolerance)});
+        }
+      }
+    }
+    // Bit length x rate ties: tensor units usually give the same TPP at every precision.
+    std::vector<std::pair<precision, double>> tpp;
+    for (auto p : all_precisions) {
+      if (const auto& rate = u.dense_tops[index_of(p)]) tpp.emplace_back(p, rate->mid() * defs.bit_length[index_of(p)].value);
+    }
+    if (tpp.size() < 3) continue;
+    std::vector<double> values;
+    for (const auto& [p, t] : tpp) values.push_back(t);
+    std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2), values.end());
+    const double median = values[values.size() / 2];
+    for (const auto& [p, t] : tpp) {
+      if (median > 0 && t > precision_tie_factor * median) {
+        warnings.push_back({spec.file, path + ".dense_tops." + std::string(to_string(p)),
+                            fmt::format("{} x {} bits = TPP {:.0f} is {:.2f} x the unit's median over precisions ({:.0f}): "
+                                        "a sparse figure quoted as dense?",
+                                        to_string(p), defs.bit_length[index_of(p)].value, t, t / median, median)});
+      }
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<spec_warning> validate_spec(const chip_spec& spec, const metric_definitions& defs) {
   std::vector<spec_warning> warnings;
+  check_unit_mixups(spec);
+  check_rates(spec, defs, warnings);
   const auto high = compute_metrics(spec, defs, range_end::most_control);
   if (high.tpp > spec_limits::max_tpp) {
     throw spec_error(spec.file, "$.processing_units",
