@@ -388,3 +388,55 @@ TEST(Alternatives, NoFlipWhenTheRangeStaysOnOneSide) {
 
 }  // namespace
 }  // namespace chipgauge
+
+namespace chipgauge {
+namespace {
+
+TEST(Boards, SystemSeesIcsInsideItsBoards) {
+  const auto& rules = test::bundled_rules();
+  const auto gpu = test::synthetic_ic(15000, 800, true);
+  chip_spec board;
+  board.id = "board";
+  board.kind = part_kind::board;
+  component c;
+  c.id = gpu.id;
+  c.resolved = &gpu;
+  c.count = 8;
+  board.contains.push_back(c);
+  chip_spec system;
+  system.id = "system";
+  system.kind = part_kind::system;
+  component b;
+  b.id = board.id;
+  b.resolved = &board;
+  system.contains.push_back(b);
+  EXPECT_EQ(classifier(rules).classify(system, evaluation_plan(rules, *date::parse("2024-06-01"))).eccn, "4A090.a");
+}
+
+TEST(Boards, UndeterminedComponentMakesTheBoardUndetermined) {
+  const auto& rules = test::bundled_rules();
+  const auto gpu = test::synthetic_ic(2000, 0, true);  // no dies: PD unknown, 2023 verdict undetermined
+  chip_spec board;
+  board.id = "board";
+  board.kind = part_kind::board;
+  component c;
+  c.id = gpu.id;
+  c.resolved = &gpu;
+  board.contains.push_back(c);
+  const auto out = classifier(rules).classify(board, evaluation_plan(rules, *date::parse("2024-06-01")));
+  EXPECT_EQ(out.eccn, "");
+  EXPECT_EQ(out.outcome, verdict_outcome::undetermined);
+}
+
+TEST(PdReading, NoNonPlanarLogicDieReadsAsNotMetWithEvidenceR) {
+  const auto& rules = test::bundled_rules();
+  auto s = test::synthetic_ic(2000, 0, true);
+  s.dies.push_back({"planar", die_kind::logic, 1, value_range{300, 300}, {}, "28nm", 28, false, {}});
+  const auto out = classifier(rules).classify(s, evaluation_plan(rules, *date::parse("2024-06-01")));
+  EXPECT_EQ(out.outcome, verdict_outcome::not_controlled);
+  ASSERT_EQ(out.verdicts.size(), 1U);
+  EXPECT_EQ(out.verdicts[0].weakest, evidence_tag::R);
+}
+
+}  // namespace
+}  // namespace chipgauge

@@ -618,6 +618,37 @@ TEST(RulesLoad, DirectoryWithoutMetricsFails) {
   EXPECT_EQ(e->message(), "missing: the rules directory needs metrics.json");
 }
 
+TEST(RulesLoad, RegimeIdMustMatchItsFileName) {
+  const temp_dir dir;
+  std::filesystem::copy_file(rules_dir() + "/metrics.json", dir.path() + "/metrics.json");
+  const auto path = dir.write("other-name.json", base_regime("good").dump());
+  const auto e = error_of([&] { (void)rule_set::load(dir.path()); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->file(), path);
+  EXPECT_EQ(e->json_path(), "$.id");
+  EXPECT_TRUE(mentions(e->message(), "differs from the file name"));
+}
+
+TEST(RulesReject, ReservedWordsAsParameterNames) {
+  for (const char* word : {"and", "not", "true", "contains_x"}) {
+    auto j = base_regime();
+    j["parameters"][word] = {{"value", 1}, {"evidence", "V"}};
+    std::string path;
+    const auto e = add_error(j, path);
+    ASSERT_TRUE(e.has_value()) << word;
+    EXPECT_EQ(e->json_path(), std::string("$.parameters.") + word);
+  }
+}
+
+TEST(RulesReject, EmptyEccn) {
+  auto j = base_regime();
+  j["clauses"][0]["eccn"] = "";
+  std::string path;
+  const auto e = add_error(j, path);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->json_path(), "$.clauses[0].eccn");
+}
+
 TEST(RulesLoad, MissingDirectoryFails) {
   const temp_dir dir;
   const auto missing = dir.path() + "/no-such-rules";
@@ -630,10 +661,10 @@ TEST(RulesLoad, MissingDirectoryFails) {
 TEST(RulesLoad, BadRegimeInDirectoryNamesItsFile) {
   const temp_dir dir;
   std::filesystem::copy_file(rules_dir() + "/metrics.json", dir.path() + "/metrics.json");
-  dir.write("a-good.json", base_regime("good").dump());
+  dir.write("good.json", base_regime("good").dump());
   auto bad = base_regime("bad");
   bad["clauses"][0]["when"] = "tpp >= nowhere_line";
-  const auto bad_path = dir.write("b-bad.json", bad.dump());
+  const auto bad_path = dir.write("bad.json", bad.dump());
   const auto e = error_of([&] { (void)rule_set::load(dir.path()); });
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->file(), bad_path);

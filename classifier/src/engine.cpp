@@ -88,7 +88,7 @@ void classifier::fill_variables(const chip_spec& spec, const part_metrics& m, co
   set(metric_var::tpp, m.tpp);
   set(metric_var::tpp_sum_of_unit_max, m.tpp_sum_of_unit_max);
   set(metric_var::tpp_max_of_sums, m.tpp_max_of_sums);
-  set(metric_var::pd, opt(m.pd));
+  set(metric_var::pd, m.pd ? *m.pd : (m.pd_not_met_by_reading ? 0.0 : unknown));
   set(metric_var::applicable_die_area_mm2, opt(m.applicable_die_area_mm2));
   set(metric_var::dram_bandwidth_gb_s, opt(m.dram_bandwidth_gb_s));
   set(metric_var::io_bidirectional_gb_s, opt(m.io_bidirectional_gb_s));
@@ -105,11 +105,19 @@ void classifier::fill_variables(const chip_spec& spec, const part_metrics& m, co
   if (flags.empty()) return;
   for (std::size_t i = 0; i < flags.size(); ++i) vars[metric_var_count + i] = spec.contains.empty() ? unknown : 0.0;
   // A board or system contains ICs: classify each under this same regime and raise the flags.
+  // A component whose classification is undetermined makes every flag not yet raised unknown;
+  // a component that is itself a board passes up the flags of what it contains.
   for (const auto& c : spec.contains) {
     if (!c.resolved) continue;
     const auto sub_metrics = compute_metrics(*c.resolved, rules_->definitions());
     std::vector<double> sub_vars;
     fill_variables(*c.resolved, sub_metrics, e, plan, sub_vars);
+    for (std::size_t i = 0; i < flags.size(); ++i) {
+      const double inner = sub_vars[metric_var_count + i];
+      double& mine = vars[metric_var_count + i];
+      if (inner == 1.0) mine = 1.0;
+      else if (std::isnan(inner) && !c.resolved->contains.empty() && mine == 0.0) mine = unknown;
+    }
     for (const auto& cl : e.rule->clauses) {
       if (!applies(cl, c.resolved->kind)) continue;
       const double r = cl.when.evaluate(sub_vars.data(), e.params.data());
@@ -117,6 +125,12 @@ void classifier::fill_variables(const chip_spec& spec, const part_metrics& m, co
         const auto norm = normalise_eccn(cl.eccn);
         for (std::size_t i = 0; i < flags.size(); ++i) {
           if (flag_covers(flags[i], norm)) vars[metric_var_count + i] = 1.0;
+        }
+        break;
+      }
+      if (std::isnan(r)) {
+        for (std::size_t i = 0; i < flags.size(); ++i) {
+          if (vars[metric_var_count + i] == 0.0) vars[metric_var_count + i] = unknown;
         }
         break;
       }
@@ -199,6 +213,9 @@ void classifier::classify(const chip_spec& spec, part_metrics metrics, const eva
     // that had to fail and the parameters each failure rests on.
     auto weakest_of = [&](const clause& cl) {
       evidence_tag w = cl.evidence;
+      // PD read as "not met" for want of a non-planar logic die is itself an R reading.
+      if (out.metrics.pd_not_met_by_reading && cl.when.reads_variable(static_cast<std::uint32_t>(metric_var::pd)))
+        w = std::max(w, evidence_tag::R);
       relied.clear();
       cl.when.relied_parameters(vars.data(), e.params.data(), relied);
       for (auto slot : relied) w = std::max(w, e.rule->parameters[slot].evidence);

@@ -435,6 +435,13 @@ std::string_view expr::op_text(std::uint32_t i) const {
   }
 }
 
+bool expr::reads_variable(std::uint32_t slot) const {
+  for (const auto& n : nodes_) {
+    if (n.kind == op::variable && n.slot == slot) return true;
+  }
+  return false;
+}
+
 std::vector<std::uint32_t> expr::parameters_used() const {
   std::vector<std::uint32_t> out;
   for (const auto& n : nodes_) {

@@ -170,9 +170,12 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
   } else if (spec.dies.empty() && spec.contains.empty()) {
     m.pd_reason = "the sheet lists no dies, so the applicable die area is unknown";
   } else if (!any_logic) {
-    m.pd_reason = "no logic die is listed";
+    m.pd_reason = "no logic die is listed, so no die area is applicable; a PD criterion is read as not met (R)";
+    m.pd_not_met_by_reading = true;
   } else {
-    m.pd_reason = "no logic die uses a non-planar transistor process, so the applicable die area is zero";
+    m.pd_reason = "no logic die uses a non-planar transistor process, so the applicable die area is zero; a PD "
+                  "criterion is read as not met (R)";
+    m.pd_not_met_by_reading = true;
   }
   return m;
 }

@@ -107,7 +107,10 @@ std::vector<std::string> classification_notes(const classification& c) {
   if (m.datacenter_defaulted)
     notes.emplace_back("the sheet does not say whether the part is designed or marketed for datacenters: treated as a "
                        "datacenter part (conservative)");
-  if (!m.pd) notes.push_back("PD is undefined: " + m.pd_reason + "; a PD criterion is then not met (REGULATION.md section 2, R)");
+  if (!m.pd) {
+    notes.push_back("PD is undefined: " + m.pd_reason +
+                    (m.pd_not_met_by_reading ? "" : "; clauses that need PD cannot be decided from this sheet"));
+  }
   if (m.tpp_sum_of_unit_max != m.tpp_max_of_sums)
     notes.push_back(fmt::format("TPP depends on the aggregation: {} summing each unit's best precision, {} taking the best "
                                 "precision of the sums",
@@ -177,7 +180,7 @@ std::string render(const std::vector<classification>& cs, const evaluation_plan&
     rows.push_back(std::move(row));
   }
   if (format == output_format::csv) return render_csv(header, rows);
-  if (format == output_format::md) return render_markdown_table(header, rows);
+  if (format == output_format::md) return render_markdown_table(header, rows) + "\n" + std::string(disclaimer()) + "\n";
 
   // Text: the table, then each part's verdicts with reasons, citations and evidence.
   std::string out = fmt::format("chipgauge classify: as of {}{}\n\n", plan.as_of().to_string(),

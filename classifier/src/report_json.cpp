@@ -31,6 +31,8 @@ json metrics_json(const part_metrics& m, const metric_definitions& defs) {
   j["io_bidirectional_gb_s"] = opt(m.io_bidirectional_gb_s);
   j["memory_bandwidth_density_gb_s_mm2"] = opt(m.memory_bandwidth_density_gb_s_mm2);
   j["transistors"] = opt(m.transistors);
+  j["logic_node_nm"] = opt(m.logic_node_nm);
+  j["non_planar"] = m.non_planar;
   j["h100_equivalents"] = m.h100_equivalents;
   j["declared_tpp"] = opt(m.declared_tpp);
   j["datacenter"] = m.datacenter;

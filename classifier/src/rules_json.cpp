@@ -72,7 +72,13 @@ rule_set rule_set::load(const std::string& dir) {
       files.push_back(e.path().string());
   }
   std::sort(files.begin(), files.end());
-  for (const auto& f : files) rs.add_regime_file(f);
+  for (const auto& f : files) {
+    rs.add_regime_file(f);
+    // In a rules directory the file is named after the regime, so `rules show ID` finds it.
+    if (const auto stem = fs::path(f).stem().string(); rs.regimes_.back().id != stem)
+      throw spec_error(f, "$.id", fmt::format("regime id '{}' differs from the file name: expected '{}.json' or id '{}'",
+                                              rs.regimes_.back().id, rs.regimes_.back().id, stem));
+  }
   // Stable order: by first in-force date, then id.
   std::stable_sort(rs.regimes_.begin(), rs.regimes_.end(), [](const regime& a, const regime& b) {
     const auto da = a.timeline.empty() ? date{} : a.timeline.front().from;
@@ -139,6 +145,10 @@ regime rule_set::parse_regime(const std::string& path) {
       if (!std::regex_match(name, name_re)) p.fail("a parameter name is lowercase letters, digits and '_'");
       if (std::any_of(metric_vars().begin(), metric_vars().end(), [&](const auto& v) { return v.name == name; }))
         p.fail(fmt::format("parameter '{}' shadows the metric of the same name", name));
+      for (const char* word : {"and", "or", "not", "true", "false"}) {
+        if (name == word) p.fail(fmt::format("'{}' is a word of the expression language, not a parameter name", name));
+      }
+      if (name.rfind("contains_", 0) == 0) p.fail("names starting with 'contains_' are reserved for component flags");
       const auto single = p.find("value");
       const auto dated = p.find("values");
       if (single && dated) p.fail("give 'value' or dated 'values', not both");
@@ -198,6 +208,7 @@ regime rule_set::parse_regime(const std::string& path) {
     c.expect_keys({"eccn", "applies_to", "when", "evidence", "citation", "note"});
     clause cl;
     cl.eccn = c.at("eccn").string();
+    if (cl.eccn.empty()) c.at("eccn").fail("expected an ECCN such as \"3A090.a.1\", not an empty string");
     if (auto kinds = c.find("applies_to")) {
       for (const auto& k : kinds->elements()) cl.applies_to.push_back(read_kind(k));
       if (cl.applies_to.empty()) kinds->fail("expected at least one kind: ic, board, system, hbm");

@@ -67,6 +67,9 @@ class expr {
   [[nodiscard]] std::string_view rhs_text(std::uint32_t node) const;
   [[nodiscard]] std::string_view op_text(std::uint32_t node) const;
 
+  /// True when the expression reads variable `slot`.
+  [[nodiscard]] bool reads_variable(std::uint32_t slot) const;
+
   /// Every parameter slot the expression reads.
   [[nodiscard]] std::vector<std::uint32_t> parameters_used() const;
 

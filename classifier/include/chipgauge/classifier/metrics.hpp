@@ -61,6 +61,10 @@ struct part_metrics {
   std::optional<double> applicable_die_area_mm2;  ///< non-planar logic dies only
   std::optional<double> pd;                       ///< tpp / applicable die area
   std::string pd_reason;                          ///< why pd is absent
+  /// PD is absent because the listed dies include no non-planar logic die. REGULATION.md
+  /// section 2 reads a PD criterion as not met then (R): rules see PD as 0, flagged R. When PD is
+  /// absent for lack of data instead, rules see it as unknown.
+  bool pd_not_met_by_reading = false;
   std::optional<double> dram_bandwidth_gb_s;
   std::optional<double> io_bidirectional_gb_s;
   std::optional<double> memory_bandwidth_density_gb_s_mm2;  ///< HBM stacks
