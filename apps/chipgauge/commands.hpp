@@ -22,6 +22,10 @@ using action = std::function<int()>;
 void add_classify(CLI::App& app, const global_options& g, action& run);
 void add_specs(CLI::App& app, const global_options& g, action& run);
 void add_rules(CLI::App& app, const global_options& g, action& run);
+void add_measure(CLI::App& app, const global_options& g, action& run);
+
+/// The process's argv, recorded in measurement reports.
+extern std::vector<std::string> g_argv;
 
 /// Parses --format; throws usage_error listing the choices.
 output_format parse_format(const std::string& text);

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   chipgauge::cli::add_classify(app, g, run);
   chipgauge::cli::add_specs(app, g, run);
   chipgauge::cli::add_rules(app, g, run);
+  chipgauge::cli::add_measure(app, g, run);
+  chipgauge::cli::g_argv.assign(argv, argv + argc);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,97 @@
+// chipgauge measure [--backend cpu|auto] [--quick|--full] [--filter REGEX] [--out FILE]
+//                   [--format text|json|md|csv|gbench]
+#include "chipgauge/bench/measure.hpp"
+#include "chipgauge/classifier/catalog.hpp"
+#include "chipgauge/core/error.hpp"
+#include "chipgauge/core/files.hpp"
+#include "commands.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+namespace chipgauge::cli {
+
+namespace {
+
+// Fails early, before minutes of measurement, when --out cannot be written.
+void check_writable(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path p(path);
+  if (fs::is_directory(p)) throw usage_error(fmt::format("--out {} is a directory: expected a file path", path));
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  std::string probe = (dir / ".chipgauge-write-test-XXXXXX").string();
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0) throw usage_error(fmt::format("cannot write --out {}: {}", path, std::strerror(errno)));
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+
+}  // namespace
+
+std::vector<std::string> g_argv;
+
+void add_measure(CLI::App& app, const global_options& g, action& run) {
+  struct options {
+    std::string backend = "auto";
+    bool quick = false;
+    bool full = false;
+    std::string filter;
+    std::string out;
+    std::string format = "text";
+  };
+  auto o = std::make_shared<options>();
+  auto* cmd = app.add_subcommand("measure", "run the verified microbenchmarks on this machine's devices");
+  cmd->add_option("--backend", o->backend, "cpu, or auto (CUDA when a GPU is present, else CPU)");
+  auto* quick = cmd->add_flag("--quick", o->quick, "quick mode (default): about a minute");
+  cmd->add_flag("--full", o->full, "full mode: tighter noise target, longer runs")->excludes(quick);
+  cmd->add_option("--filter", o->filter, "regular expression selecting benchmarks by name (e.g. 'fma|triad')");
+  cmd->add_option("--out", o->out, "write the JSON report to this file (atomically)");
+  cmd->add_option("--format", o->format, "stdout format: text, json, md, csv or gbench (Google Benchmark JSON)");
+  cmd->callback([&run, &g, o] {
+    run = [&g, o] {
+      if (o->format != "text" && o->format != "json" && o->format != "md" && o->format != "csv" && o->format != "gbench")
+        throw usage_error(fmt::format("unknown --format '{}': expected text, json, md, csv or gbench", o->format));
+      if (!o->out.empty()) check_writable(o->out);
+      bench::measure_options mo;
+      mo.backend = o->backend;
+      mo.mode = o->full ? bench::run_mode::full : bench::run_mode::quick;
+      mo.filter = o->filter;
+      mo.argv = g_argv;
+      mo.specs_dir = catalog::locate_specs_dir(g.specs_dir);
+      // Progress on a terminal only; never mixed into data on stdout.
+      if (::isatty(STDERR_FILENO)) {
+        mo.log = [](const std::string& line) {
+          if (line.size() >= 9 && line.compare(line.size() - 9, 9, ": running") == 0) {
+            std::cerr << "\r\033[K" << line << std::flush;
+          } else {
+            std::cerr << "\r\033[K" << line << "\n";
+          }
+        };
+        mo.progress = [](const std::string& name, double f) {
+          std::cerr << "\r\033[K  " << name << " " << static_cast<int>(100 * f) << " %" << std::flush;
+        };
+      }
+      const auto report = bench::measure(mo);
+      std::string text;
+      if (o->format == "json") text = bench::to_json(report);
+      else if (o->format == "md") text = bench::to_markdown(report);
+      else if (o->format == "csv") text = bench::to_csv(report);
+      else if (o->format == "gbench") text = bench::to_gbench_json(report);
+      else text = bench::to_text(report);
+      if (!o->out.empty()) write_file_atomically(o->out, bench::to_json(report));
+      emit(text);
+      for (const auto& m : report.results) {
+        if (m.status == bench::result_status::invalid) return static_cast<int>(exit_code::unverified);
+      }
+      return 0;
+    };
+  });
+}
+
+}  // namespace chipgauge::cli

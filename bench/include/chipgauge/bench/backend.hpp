@@ -1,0 +1,110 @@
+#pragma once
+
+// The measurement backend interface (BabelStream's shape: one small interface, one class per
+// backend, blocking calls). A backend discovers devices, lists what it can run on each and why
+// it skips the rest, prepares a benchmark case, and states theoretical peaks where it can derive
+// them. The runner (runner.hpp) owns timing policy, statistics and stopping.
+
+#include "chipgauge/classifier/precision.hpp"
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace chipgauge::bench {
+
+/// What a result counts: operations per second (compute; one multiply-add is 2 operations, the
+/// TPP convention) or bytes per second (memory, interconnect).
+enum class metric_kind : unsigned char { ops_per_s, bytes_per_s };
+const char* to_string(metric_kind m) noexcept;
+
+/// Quick: about a minute for a whole CPU run; full: tighter noise targets, longer caps.
+enum class run_mode : unsigned char { quick, full };
+const char* to_string(run_mode m) noexcept;
+
+/// A device as discovered: identity plus free-form properties for the report.
+struct device_info {
+  std::string backend;  ///< "cpu", "cuda"
+  std::string id;       ///< "cpu0", "cuda:0"
+  std::string name;
+  std::string vendor;
+  int units = 0;  ///< cores or SMs used
+  std::vector<std::string> features;
+  std::vector<std::pair<std::string, std::string>> properties;
+};
+
+struct benchmark_info {
+  std::string name;   ///< "fma_fp64", "stream_triad", "read_l2_1mib"
+  std::string group;  ///< "compute", "memory", "sweep"
+  std::optional<precision> prec;
+  metric_kind metric = metric_kind::ops_per_s;
+  std::string isa;    ///< instruction path used ("avx512", "wgmma")
+  std::string description;
+  double footprint_bytes = 0;  ///< memory benchmarks: total bytes of the working set
+};
+
+/// One timed execution: `work` operations or bytes in `seconds`, with the telemetry read around
+/// it (NaN where unreadable).
+struct sample {
+  double seconds = 0;
+  double work = 0;
+  double clock_mhz = std::numeric_limits<double>::quiet_NaN();
+  double temperature_c = std::numeric_limits<double>::quiet_NaN();
+
+  [[nodiscard]] double rate() const { return seconds > 0 ? work / seconds : 0; }
+};
+
+/// The check of a run's output against its reference: |error| <= tolerance (relative, or exact
+/// for integer and exactly representable results, tolerance 0).
+struct verification {
+  bool passed = false;
+  double max_error = 0;
+  double tolerance = 0;
+  std::string detail;
+};
+
+/// A prepared benchmark on one device: buffers allocated and initialised, ready to run.
+class benchmark_case {
+ public:
+  virtual ~benchmark_case() = default;
+  [[nodiscard]] virtual const benchmark_info& info() const = 0;
+  /// Runs `reps` repetitions of the kernel, blocking until done, and returns the timed sample.
+  virtual sample run(std::uint64_t reps) = 0;
+  /// Checks the output of the most recent run against the reference.
+  virtual verification verify() = 0;
+  /// Theoretical rate (ops/s or bytes/s) at `clock_mhz`, and what it rests on; nullopt when the
+  /// backend cannot derive it.
+  [[nodiscard]] virtual std::optional<std::pair<double, std::string>> theoretical(double clock_mhz) const = 0;
+  /// The most repetitions one run may take (for example where exact verification has a bound).
+  [[nodiscard]] virtual std::uint64_t max_reps() const { return std::numeric_limits<std::uint64_t>::max(); }
+};
+
+/// A benchmark a device does not run, and why.
+struct skipped_benchmark {
+  benchmark_info info;
+  std::string reason;
+};
+
+class backend {
+ public:
+  virtual ~backend() = default;
+  [[nodiscard]] virtual std::string name() const = 0;
+  /// Devices this backend can measure; empty when none (with no error: the caller reports it).
+  virtual std::vector<device_info> devices() = 0;
+  /// The benchmarks for `device` in `mode`, and the ones it skips with reasons.
+  virtual std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(const device_info& device,
+                                                                                            run_mode mode) = 0;
+  /// Prepares one benchmark. Throws chipgauge::error when it cannot (the runner records it).
+  virtual std::unique_ptr<benchmark_case> prepare(const device_info& device, const benchmark_info& bench,
+                                                  run_mode mode) = 0;
+};
+
+/// Names of the backends built into this binary ("cpu"; "cuda" with the CUDA issue). measure()
+/// creates them by name.
+std::vector<std::string> backend_names();
+
+}  // namespace chipgauge::bench

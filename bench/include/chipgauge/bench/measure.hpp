@@ -1,0 +1,46 @@
+#pragma once
+
+#include "chipgauge/bench/report.hpp"
+#include "chipgauge/classifier/metrics.hpp"
+
+#include <functional>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace chipgauge::bench {
+
+struct measure_options {
+  std::string backend = "auto";        ///< "cpu", "cuda" or "auto" (CUDA when a GPU is present)
+  run_mode mode = run_mode::quick;
+  std::string filter;                  ///< ECMAScript regex searched in benchmark names; empty: all
+  std::vector<std::string> argv;       ///< recorded in the report
+  std::string specs_dir;               ///< for architecture data
+  progress_fn progress;                ///< per-sample progress (terminals only)
+  std::function<void(const std::string&)> log;  ///< one line per benchmark started/finished
+};
+
+/// Runs every matching benchmark of the chosen backend on each of its devices and returns the
+/// report (skipped benchmarks included with reasons). Throws usage_error for an unknown backend,
+/// a malformed filter or a filter matching nothing; error when the backend has no device.
+measurement_report measure(const measure_options& options);
+
+/// Dense throughput a verified measurement demonstrates, as TPP (a lower bound of the theoretical
+/// TPP): the best over precisions of rate x bit length, from results that are `ok` and verified.
+struct measured_tpp {
+  std::string device_id;
+  std::string device_name;
+  double tpp = 0;
+  std::optional<precision> best;
+  per_precision<double> tops;             ///< best verified rate per precision, 10^12 ops/s
+  std::vector<std::string> used;          ///< "fma_fp64: 0.25 TOPS x 64 bits = 16.3"
+  std::vector<std::string> refused;       ///< results not used, with why (invalid, unverified)
+  std::optional<double> memory_gb_s;      ///< best verified STREAM rate, GB/s
+};
+
+/// Throws spec_error (naming the report) when `device_id` is absent or no compute result is usable.
+measured_tpp measured_from(const measurement_report& report, const std::string& report_file,
+                           const std::string& device_id, const metric_definitions& defs);
+
+}  // namespace chipgauge::bench

@@ -1,0 +1,568 @@
+// The CPU backend: compute and memory microbenchmarks on every allowed core, with verification,
+// a per-sample clock probe and theoretical peaks from specs/arch/cpu.json.
+#include "chipgauge/bench/cpu_backend.hpp"
+
+#include "chipgauge/core/error.hpp"
+#include "chipgauge/core/json_reader.hpp"
+#include "chipgauge/kernels/cpu.hpp"
+#include "thread_team.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+
+namespace chipgauge::bench {
+
+namespace {
+
+namespace k = chipgauge::kernels::cpu;
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t0) { return std::chrono::duration<double>(clock_type::now() - t0).count(); }
+
+// --- Machine facts -----------------------------------------------------------------------------
+
+std::string read_first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (in) std::getline(in, line);
+  return line;
+}
+
+// Size in bytes of the cache at `level` (data or unified) of cpu0, from sysfs; 0 if unknown.
+double cache_bytes(int level) {
+  namespace fs = std::filesystem;
+  for (int i = 0; i < 8; ++i) {
+    const std::string dir = fmt::format("/sys/devices/system/cpu/cpu0/cache/index{}", i);
+    if (!fs::exists(dir)) break;
+    if (read_first_line(dir + "/level") != std::to_string(level)) continue;
+    const auto type = read_first_line(dir + "/type");
+    if (type != "Data" && type != "Unified") continue;
+    const auto size = read_first_line(dir + "/size");  // "48K", "1024K", "32768K"
+    if (size.empty()) return 0;
+    double v = std::atof(size.c_str());
+    if (size.back() == 'K') v *= 1024;
+    if (size.back() == 'M') v *= 1024 * 1024;
+    return v;
+  }
+  return 0;
+}
+
+// Temperature in degrees C from the first thermal zone or k10temp/coretemp hwmon; NaN if none.
+double read_temperature() {
+  const auto t = read_first_line("/sys/class/thermal/thermal_zone0/temp");
+  if (!t.empty()) return std::atof(t.c_str()) / 1000.0;
+  return std::nan("");
+}
+
+// The mean clock of the team's cores, from timed chains of dependent adds (1 cycle each).
+double probe_clock_mhz(thread_team& team) {
+  constexpr std::uint64_t iterations = 1U << 15;  // ~0.5 M cycles: ~0.1 ms at 4 GHz
+  std::vector<double> mhz(static_cast<std::size_t>(team.size()));
+  team.run([&](int i) {
+    const auto t0 = clock_type::now();
+    volatile std::uint64_t sink = k::dependent_adds(iterations);
+    (void)sink;
+    const double s = seconds_since(t0);
+    mhz[static_cast<std::size_t>(i)] = static_cast<double>(iterations * k::dependent_adds_per_iteration) / s / 1e6;
+  });
+  double sum = 0;
+  for (double m : mhz) sum += m;
+  return sum / static_cast<double>(mhz.size());
+}
+
+struct aligned_array {
+  double* data = nullptr;
+  std::size_t n = 0;
+  explicit aligned_array(std::size_t count) : n(count) {
+    const std::size_t bytes = ((count * sizeof(double) + 63) / 64) * 64;
+    data = static_cast<double*>(std::aligned_alloc(64, bytes));
+    if (!data) throw error(fmt::format("cannot allocate {:.0f} MiB for a benchmark array", static_cast<double>(bytes) / 1048576));
+  }
+  ~aligned_array() { std::free(data); }
+  aligned_array(const aligned_array&) = delete;
+  aligned_array& operator=(const aligned_array&) = delete;
+};
+
+// --- Architecture table (specs/arch/cpu.json) ----------------------------------------------------
+
+struct arch_entry {
+  std::string name;
+  std::map<std::string, double> ipc;
+};
+
+std::optional<arch_entry> find_arch(const std::string& path, const k::cpu_features& f) {
+  if (!std::filesystem::exists(path)) return std::nullopt;
+  const auto doc = read_json_file(path);
+  const json_node root(doc, path);
+  root.expect_keys({"schema", "title", "notes", "architectures"});
+  if (root.at("schema").string() != "chipgauge.cpu-arch/1") root.at("schema").fail("expected \"chipgauge.cpu-arch/1\"");
+  for (const auto& a : root.at("architectures").elements()) {
+    a.expect_keys({"name", "vendor", "family", "models", "instructions_per_cycle", "evidence", "sources", "note"});
+    if (a.at("vendor").string() != f.vendor) continue;
+    if (a.at("family").integer_in(0, 4096) != static_cast<long long>(f.family)) continue;
+    bool model_ok = false;
+    for (const auto& r : a.at("models").elements()) {
+      const auto lo = r.at(0).integer_in(0, 4096);
+      const auto hi = r.at(1).integer_in(0, 4096);
+      model_ok = model_ok || (static_cast<long long>(f.model) >= lo && static_cast<long long>(f.model) <= hi);
+    }
+    if (!model_ok) continue;
+    arch_entry e;
+    e.name = a.at("name").string();
+    for (const auto& [key, v] : a.at("instructions_per_cycle").members()) e.ipc[key] = v.number_in(0, 64, "instructions/cycle");
+    return e;
+  }
+  return std::nullopt;
+}
+
+// --- Compute --------------------------------------------------------------------------------------
+
+enum class compute_kind { fma_fp64, fma_fp32, dot_bf16, dot_int8 };
+
+class compute_case final : public benchmark_case {
+ public:
+  compute_case(thread_team& team, benchmark_info info, k::isa level, compute_kind kind, std::optional<double> ipc,
+               std::string arch)
+      : team_(team), info_(std::move(info)), level_(level), kind_(kind), ipc_(ipc), arch_(std::move(arch)) {}
+
+  [[nodiscard]] const benchmark_info& info() const override { return info_; }
+
+  sample run(std::uint64_t reps) override {
+    // Calls of at most call_bound() iterations (exactness), each verified lane by lane in the
+    // thread that ran it; accumulators restart at zero every call.
+    const auto threads = static_cast<std::size_t>(team_.size());
+    if (bad_lanes_.size() != threads) {
+      bad_lanes_.assign(threads, 0);
+      calls_.assign(threads, 0);
+    }
+    const auto t0 = clock_type::now();
+    team_.run([&](int i) {
+      const auto t = static_cast<std::size_t>(i);
+      for (std::uint64_t done = 0; done < reps;) {
+        const std::uint64_t n = std::min(call_bound(), reps - done);
+        const auto lanes = kernel(n);
+        const double expected = expected_lane(n);
+        if (lanes.min != expected || lanes.max != expected) {
+          const double err = std::max(std::fabs(lanes.min - expected), std::fabs(lanes.max - expected)) / expected;
+          bad_lanes_[t] = std::max(bad_lanes_[t], err);
+          bad_calls_ = true;
+        }
+        ++calls_[t];
+        done += n;
+      }
+    });
+    sample s;
+    s.seconds = seconds_since(t0);
+    s.work = static_cast<double>(team_.size()) * static_cast<double>(reps) * k::compute_chains(level_) * ops_per_instruction();
+    s.clock_mhz = probe_clock_mhz(team_);
+    s.temperature_c = read_temperature();
+    return s;
+  }
+
+  verification verify() override {
+    verification v;
+    v.tolerance = 0;  // every lane holds an exactly representable value
+    for (double e : bad_lanes_) v.max_error = std::max(v.max_error, e);
+    std::uint64_t calls = 0;
+    for (auto c : calls_) calls += c;
+    v.passed = calls > 0 && !bad_calls_;
+    v.detail = fmt::format("{} calls on {} threads, each checked: every lane of {} chains must equal iterations x {} "
+                           "(exact)",
+                           calls, team_.size(), k::compute_chains(level_), expected_lane(1));
+    if (!v.passed) v.detail += fmt::format("; relative error up to {:.3g}", v.max_error);
+    return v;
+  }
+
+  [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double clock_mhz) const override {
+    if (!ipc_ || std::isnan(clock_mhz)) return std::nullopt;
+    const double rate = *ipc_ * ops_per_instruction() * team_.size() * clock_mhz * 1e6;
+    return std::make_pair(rate, fmt::format("{} instr/cycle x {} ops/instr x {} cores x {:.0f} MHz (measured clock; {})",
+                                            *ipc_, ops_per_instruction(), team_.size(), clock_mhz, arch_));
+  }
+
+  [[nodiscard]] std::uint64_t call_bound() const {
+    switch (kind_) {
+      case compute_kind::fma_fp64: return 1ULL << 40;
+      case compute_kind::fma_fp32: return 1ULL << 22;  // 2^22 x 2^-8 = 2^14: exact in 24 bits
+      case compute_kind::dot_bf16: return 1ULL << 22;  // each 2^-14 product must stay >= half an ulp: acc < 2^10
+      case compute_kind::dot_int8: return 1ULL << 28;  // 4 x 2^28 < 2^31
+    }
+    return 1;
+  }
+
+ private:
+  // Operations per instruction: lanes x 2 per multiply-add; dots fuse 2 (bf16) or 4 (int8) MACs a lane.
+  [[nodiscard]] double ops_per_instruction() const {
+    switch (kind_) {
+      case compute_kind::fma_fp64: return k::lanes_f64(level_) * 2.0;
+      case compute_kind::fma_fp32: return k::lanes_f32(level_) * 2.0;
+      case compute_kind::dot_bf16: return k::lanes_f32(level_) * 2.0 * 2.0;
+      case compute_kind::dot_int8: return k::lanes_f32(level_) * 4.0 * 2.0;
+    }
+    return 0;
+  }
+
+  [[nodiscard]] double expected_lane(std::uint64_t reps) const {
+    const auto n = static_cast<double>(reps);
+    switch (kind_) {
+      case compute_kind::fma_fp64: return n * fp64_add;
+      case compute_kind::fma_fp32: return n * static_cast<double>(fp32_add);
+      case compute_kind::dot_bf16: return n * std::ldexp(1.0, -13);
+      case compute_kind::dot_int8: return n * 4.0;
+    }
+    return 0;
+  }
+
+  k::lane_range kernel(std::uint64_t reps) const {
+    switch (kind_) {
+      case compute_kind::fma_fp64: return k::fma_f64(level_, reps, fp64_add);
+      case compute_kind::fma_fp32: return k::fma_f32(level_, reps, fp32_add);
+      case compute_kind::dot_bf16: return k::dot_bf16_avx512(reps);
+      case compute_kind::dot_int8: return k::dot_int8_vnni(level_, reps);
+    }
+    return {};
+  }
+
+  static constexpr double fp64_add = 0x1p-10;
+  static constexpr float fp32_add = 0x1p-8F;
+
+  thread_team& team_;
+  benchmark_info info_;
+  k::isa level_;
+  compute_kind kind_;
+  std::optional<double> ipc_;
+  std::string arch_;
+  std::vector<double> bad_lanes_;        // worst relative error per thread (0: all exact)
+  std::vector<std::uint64_t> calls_;
+  std::atomic<bool> bad_calls_{false};   // sticky: any mismatch in any sample fails verification
+};
+
+// --- STREAM ---------------------------------------------------------------------------------------
+
+enum class stream_kind { copy, scale, add, triad };
+
+// Initial values and scalar (BabelStream's are 0.1, 0.2, 0.0 and 0.4; nonzero c keeps every
+// kernel's output distinct from its inputs).
+constexpr double init_a = 1.0;
+constexpr double init_b = 2.0;
+constexpr double init_c = 3.0;
+constexpr double scalar = 0.4;
+
+class stream_case final : public benchmark_case {
+ public:
+  stream_case(thread_team& team, benchmark_info info, k::isa level, stream_kind kind, std::size_t n)
+      : team_(team), info_(std::move(info)), level_(level), kind_(kind), a_(n), b_(n), c_(n) {
+    // Chunks of whole cache lines, first touched by the thread that uses them.
+    const std::size_t per = ((n / static_cast<std::size_t>(team.size())) / 8) * 8;
+    for (int t = 0; t < team.size(); ++t) {
+      const std::size_t begin = per * static_cast<std::size_t>(t);
+      chunks_.emplace_back(begin, t + 1 == team.size() ? n - begin : per);
+    }
+    team_.run([&](int t) {
+      const auto [begin, len] = chunks_[static_cast<std::size_t>(t)];
+      for (std::size_t i = begin; i < begin + len; ++i) {
+        a_.data[i] = init_a;
+        b_.data[i] = init_b;
+        c_.data[i] = init_c;
+      }
+    });
+  }
+
+  [[nodiscard]] const benchmark_info& info() const override { return info_; }
+
+  sample run(std::uint64_t reps) override {
+    const auto t0 = clock_type::now();
+    team_.run([&](int t) {
+      const auto [begin, len] = chunks_[static_cast<std::size_t>(t)];
+      double* a = a_.data + begin;
+      double* b = b_.data + begin;
+      double* c = c_.data + begin;
+      for (std::uint64_t r = 0; r < reps; ++r) {
+        switch (kind_) {
+          case stream_kind::copy: k::stream_copy(level_, a, c, len, true); break;
+          case stream_kind::scale: k::stream_scale(level_, b, c, scalar, len, true); break;
+          case stream_kind::add: k::stream_add(level_, a, b, c, len, true); break;
+          case stream_kind::triad: k::stream_triad(level_, a, b, c, scalar, len, true); break;
+        }
+      }
+    });
+    sample s;
+    s.seconds = seconds_since(t0);
+    s.work = static_cast<double>(reps) * bytes_per_element() * static_cast<double>(a_.n);
+    s.clock_mhz = probe_clock_mhz(team_);
+    s.temperature_c = read_temperature();
+    return s;
+  }
+
+  verification verify() override {
+    // Each kernel rewrites one array from the others, which it leaves untouched: every element of
+    // the output must equal the kernel applied to the initial values.
+    const double* out = nullptr;
+    double expected = 0;
+    switch (kind_) {
+      case stream_kind::copy: out = c_.data; expected = init_a; break;
+      case stream_kind::scale: out = b_.data; expected = scalar * init_c; break;
+      case stream_kind::add: out = c_.data; expected = init_a + init_b; break;
+      case stream_kind::triad: out = a_.data; expected = std::fma(scalar, init_c, init_b); break;
+    }
+    verification v;
+    v.tolerance = 1e-15;  // one rounding: vector FMA versus separate multiply and add
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < a_.n; ++i) {
+      const double err = std::fabs(out[i] - expected) / std::fabs(expected);
+      v.max_error = std::max(v.max_error, err);
+      if (!(err <= v.tolerance)) ++bad;
+    }
+    v.passed = bad == 0;
+    v.detail = fmt::format("all {} elements against {} (relative tolerance {:g}); {} outside", a_.n, expected, v.tolerance, bad);
+    return v;
+  }
+
+  [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double) const override { return std::nullopt; }
+
+ private:
+  // Bytes moved per element, counted as BabelStream does (no write-allocate: stores are
+  // non-temporal).
+  [[nodiscard]] double bytes_per_element() const {
+    return (kind_ == stream_kind::add || kind_ == stream_kind::triad ? 3.0 : 2.0) * sizeof(double);
+  }
+
+  thread_team& team_;
+  benchmark_info info_;
+  k::isa level_;
+  stream_kind kind_;
+  aligned_array a_;
+  aligned_array b_;
+  aligned_array c_;
+  std::vector<std::pair<std::size_t, std::size_t>> chunks_;
+};
+
+// --- Read sweep ----------------------------------------------------------------------------------
+
+class read_case final : public benchmark_case {
+ public:
+  read_case(thread_team& team, benchmark_info info, k::isa level, std::size_t per_thread)
+      : team_(team), info_(std::move(info)), level_(level), n_(per_thread) {
+    arrays_.resize(static_cast<std::size_t>(team.size()));
+    sums_.assign(arrays_.size(), 0);
+    team_.run([&](int t) {
+      auto& a = arrays_[static_cast<std::size_t>(t)];
+      a = std::make_unique<aligned_array>(n_);
+      for (std::size_t i = 0; i < n_; ++i) a->data[i] = 1.0;
+    });
+  }
+
+  [[nodiscard]] const benchmark_info& info() const override { return info_; }
+
+  sample run(std::uint64_t reps) override {
+    const auto t0 = clock_type::now();
+    team_.run([&](int t) {
+      sums_[static_cast<std::size_t>(t)] = k::read_sum(level_, arrays_[static_cast<std::size_t>(t)]->data, n_, static_cast<int>(reps));
+    });
+    sample s;
+    s.seconds = seconds_since(t0);
+    s.work = static_cast<double>(reps) * static_cast<double>(n_) * sizeof(double) * team_.size();
+    s.clock_mhz = probe_clock_mhz(team_);
+    s.temperature_c = read_temperature();
+    last_reps_ = reps;
+    return s;
+  }
+
+  verification verify() override {
+    verification v;
+    const double expected = static_cast<double>(n_) * static_cast<double>(last_reps_);
+    v.passed = true;
+    for (double s : sums_) {
+      v.max_error = std::max(v.max_error, std::fabs(s - expected) / expected);
+      if (s != expected) v.passed = false;
+    }
+    v.detail = fmt::format("each thread's sum of {} ones x {} passes must be {} (exact)", n_, last_reps_, expected);
+    return v;
+  }
+
+  [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double) const override { return std::nullopt; }
+  [[nodiscard]] std::uint64_t max_reps() const override { return 1U << 30; }
+
+ private:
+  thread_team& team_;
+  benchmark_info info_;
+  k::isa level_;
+  std::size_t n_;
+  std::vector<std::unique_ptr<aligned_array>> arrays_;
+  std::vector<double> sums_;
+  std::uint64_t last_reps_ = 0;
+};
+
+// --- The backend -----------------------------------------------------------------------------------
+
+std::string human_bytes(double b) {
+  if (b >= 1024.0 * 1024 * 1024) return fmt::format("{:.0f}GiB", b / (1024.0 * 1024 * 1024));
+  if (b >= 1024.0 * 1024) return fmt::format("{:.0f}MiB", b / (1024.0 * 1024));
+  return fmt::format("{:.0f}KiB", b / 1024.0);
+}
+
+class cpu_backend final : public backend {
+ public:
+  explicit cpu_backend(std::string specs_dir) : specs_dir_(std::move(specs_dir)) {}
+
+  [[nodiscard]] std::string name() const override { return "cpu"; }
+
+  std::vector<device_info> devices() override {
+    const auto cpus = allowed_cpus();
+    device_info d;
+    d.backend = "cpu";
+    d.id = "cpu0";
+    d.name = features_.brand.empty() ? "unknown CPU" : features_.brand;
+    d.vendor = features_.vendor;
+    d.units = static_cast<int>(cpus.size());
+    d.features = features_.names();
+    d.properties.emplace_back("family", std::to_string(features_.family));
+    d.properties.emplace_back("model", std::to_string(features_.model));
+    d.properties.emplace_back("isa", k::to_string(level()));
+    std::string list;
+    for (int c : cpus) list += (list.empty() ? "" : ",") + std::to_string(c);
+    d.properties.emplace_back("cpus", list);
+    d.properties.emplace_back("architecture", arch() ? arch()->name : "unknown (no entry in specs/arch/cpu.json)");
+    for (int level = 1; level <= 3; ++level) {
+      if (const double b = cache_bytes(level); b > 0) d.properties.emplace_back(fmt::format("l{}_bytes", level), fmt::format("{:.0f}", b));
+    }
+    const auto gov = read_first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+    d.properties.emplace_back("governor", gov.empty() ? "unreadable" : gov);
+    return {d};
+  }
+
+  std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(const device_info&,
+                                                                                    run_mode mode) override {
+    std::vector<benchmark_info> run;
+    std::vector<skipped_benchmark> skip;
+    const auto lv = level();
+    const std::string isa_name = k::to_string(lv);
+    run.push_back({"fma_fp64", "compute", precision::fp64, metric_kind::ops_per_s, isa_name, "FP64 fused multiply-add", 0});
+    run.push_back({"fma_fp32", "compute", precision::fp32, metric_kind::ops_per_s, isa_name, "FP32 fused multiply-add", 0});
+    benchmark_info bf16{"dot_bf16", "compute", precision::bf16, metric_kind::ops_per_s, "avx512", "BF16 pair dot product into FP32 (VDPBF16PS)", 0};
+    if (features_.avx512_bf16) run.push_back(bf16);
+    else skip.push_back({bf16, "the CPU lacks AVX512_BF16"});
+    benchmark_info int8{"dot_int8", "compute", precision::int8, metric_kind::ops_per_s,
+                        features_.avx512_vnni ? "avx512" : "avx2", "INT8 quad dot product into INT32 (VPDPBUSD)", 0};
+    if (features_.avx512_vnni || features_.avx_vnni) run.push_back(int8);
+    else skip.push_back({int8, "the CPU lacks AVX512_VNNI and AVX_VNNI"});
+    skip.push_back({{"fma_fp16", "compute", precision::fp16, metric_kind::ops_per_s, "avx512", "FP16 fused multiply-add", 0},
+                    features_.avx512_fp16 ? "AVX512_FP16 is present but chipgauge has no FP16 CPU kernel yet"
+                                          : "the CPU lacks AVX512_FP16"});
+    if (features_.amx_bf16 || features_.amx_int8)
+      skip.push_back({{"amx_bf16", "compute", precision::bf16, metric_kind::ops_per_s, "amx", "AMX tile multiply", 0},
+                      "AMX is present but chipgauge has no AMX kernel yet"});
+
+    const double per_array = stream_array_bytes(mode);
+    for (const char* kname : {"copy", "scale", "add", "triad"}) {
+      const bool three = std::string(kname) == "add" || std::string(kname) == "triad";
+      run.push_back({std::string("stream_") + kname, "memory", std::nullopt, metric_kind::bytes_per_s, isa_name,
+                     fmt::format("STREAM {} over 3 arrays of {} (non-temporal stores; {} arrays moved)", kname,
+                                 human_bytes(per_array), three ? 3 : 2),
+                     3 * per_array});
+    }
+    for (const auto& [label, bytes] : sweep_points(mode)) {
+      run.push_back({"read_" + label, "sweep", std::nullopt, metric_kind::bytes_per_s, isa_name,
+                     fmt::format("read bandwidth, {} per thread", human_bytes(bytes)), bytes * team().size()});
+    }
+    return {run, skip};
+  }
+
+  std::unique_ptr<benchmark_case> prepare(const device_info&, const benchmark_info& b, run_mode mode) override {
+    const auto lv = level();
+    auto ipc_for = [&](const std::string& key) -> std::optional<double> {
+      if (!arch()) return std::nullopt;
+      const auto it = arch()->ipc.find(key);
+      return it == arch()->ipc.end() ? std::nullopt : std::optional<double>(it->second);
+    };
+    const std::string arch_name = arch() ? arch()->name : "";
+    if (b.name == "fma_fp64")
+      return std::make_unique<compute_case>(team(), b, lv, compute_kind::fma_fp64, ipc_for("fma_fp64." + b.isa), arch_name);
+    if (b.name == "fma_fp32")
+      return std::make_unique<compute_case>(team(), b, lv, compute_kind::fma_fp32, ipc_for("fma_fp32." + b.isa), arch_name);
+    if (b.name == "dot_bf16")
+      return std::make_unique<compute_case>(team(), b, k::isa::avx512, compute_kind::dot_bf16, ipc_for("dot_bf16.avx512"), arch_name);
+    if (b.name == "dot_int8") {
+      const auto il = features_.avx512_vnni ? k::isa::avx512 : k::isa::avx2;
+      return std::make_unique<compute_case>(team(), b, il, compute_kind::dot_int8, ipc_for("dot_int8." + b.isa), arch_name);
+    }
+    if (b.name.rfind("stream_", 0) == 0) {
+      const auto n = static_cast<std::size_t>(stream_array_bytes(mode) / sizeof(double));
+      const auto kind = b.name == "stream_copy" ? stream_kind::copy
+                        : b.name == "stream_scale" ? stream_kind::scale
+                        : b.name == "stream_add" ? stream_kind::add
+                                                 : stream_kind::triad;
+      return std::make_unique<stream_case>(team(), b, lv, kind, n);
+    }
+    if (b.name.rfind("read_", 0) == 0) {
+      const auto per_thread = static_cast<std::size_t>(b.footprint_bytes / team().size() / sizeof(double));
+      return std::make_unique<read_case>(team(), b, lv, std::max<std::size_t>(per_thread, 64));
+    }
+    throw usage_error(fmt::format("the cpu backend has no benchmark '{}'", b.name));
+  }
+
+ private:
+  [[nodiscard]] k::isa level() const {
+    if (features_.avx512f) return k::isa::avx512;
+    if (features_.avx2 && features_.fma) return k::isa::avx2;
+    return k::isa::scalar;
+  }
+
+  thread_team& team() {
+    if (!team_) team_ = std::make_unique<thread_team>(allowed_cpus());
+    return *team_;
+  }
+
+  const std::optional<arch_entry>& arch() {
+    if (!arch_loaded_) {
+      arch_ = find_arch((std::filesystem::path(specs_dir_) / "arch" / "cpu.json").string(), features_);
+      arch_loaded_ = true;
+    }
+    return arch_;
+  }
+
+  // Each STREAM array: at least 4 x the last-level cache, and at least 64 MiB (full: twice that).
+  static double stream_array_bytes(run_mode mode) {
+    const double llc = std::max(cache_bytes(3), cache_bytes(2));
+    const double base = std::max(4 * llc, 64.0 * 1024 * 1024);
+    return mode == run_mode::full ? 2 * base : base;
+  }
+
+  // Footprints per thread: half of L1d and of L2, a share of half of L3, and 4 x L3 for DRAM.
+  // Full mode adds every power of two in between.
+  std::vector<std::pair<std::string, double>> sweep_points(run_mode mode) {
+    const double l1 = cache_bytes(1) > 0 ? cache_bytes(1) : 32 * 1024.0;
+    const double l2 = cache_bytes(2) > 0 ? cache_bytes(2) : 1024 * 1024.0;
+    const double l3 = cache_bytes(3) > 0 ? cache_bytes(3) : 8 * 1024 * 1024.0;
+    const double threads = team().size();
+    std::vector<std::pair<std::string, double>> pts{{"l1", l1 / 2},
+                                                    {"l2", l2 / 2},
+                                                    {"l3", l3 / 2 / threads},
+                                                    {"dram", std::max(4 * l3, 64.0 * 1024 * 1024) / threads}};
+    if (mode == run_mode::full) {
+      for (double b = 4096; b <= 4 * l3 / threads; b *= 2) pts.emplace_back(human_bytes(b), b);
+    }
+    return pts;
+  }
+
+  std::string specs_dir_;
+  k::cpu_features features_ = k::detect_features();
+  std::unique_ptr<thread_team> team_;
+  std::optional<arch_entry> arch_;
+  bool arch_loaded_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<backend> make_cpu_backend(const std::string& specs_dir) { return std::make_unique<cpu_backend>(specs_dir); }
+
+}  // namespace chipgauge::bench

@@ -1,0 +1,152 @@
+#include "chipgauge/bench/measure.hpp"
+
+#include "chipgauge/bench/cpu_backend.hpp"
+#include "chipgauge/core/error.hpp"
+#include "chipgauge/core/version.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <ctime>
+
+namespace chipgauge::bench {
+
+std::vector<std::string> backend_names() { return {"cpu"}; }
+
+namespace {
+
+std::unique_ptr<backend> make_backend_in(const std::string& name, const std::string& specs_dir) {
+  if (name == "cpu") return make_cpu_backend(specs_dir);
+  if (name == "cuda")
+    throw usage_error("the cuda backend is not built into this chipgauge (it arrives with the CUDA measurement issue); "
+                      "use --backend cpu");
+  std::string known;
+  for (const auto& n : backend_names()) known += (known.empty() ? "" : ", ") + n;
+  throw usage_error(fmt::format("unknown backend '{}': expected auto, {}", name, known));
+}
+
+std::string utc_now() {
+  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+measurement_report measure(const measure_options& o) {
+  std::optional<std::regex> filter;
+  if (!o.filter.empty()) {
+    try {
+      filter.emplace(o.filter, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      throw usage_error(fmt::format("--filter '{}' is not a valid regular expression: {}", o.filter, e.what()));
+    }
+  }
+  // auto: CUDA when a GPU is present; this build has no CUDA backend, so the CPU.
+  const std::string name = o.backend == "auto" ? "cpu" : o.backend;
+  auto be = make_backend_in(name, o.specs_dir);
+
+  measurement_report r;
+  r.tool_version = tool_version;
+  r.git_sha = git_sha;
+  r.argv = o.argv;
+  r.created_utc = utc_now();
+  r.mode = to_string(o.mode);
+  r.host = collect_host_info();
+  r.devices = be->devices();
+  if (r.devices.empty()) throw error(fmt::format("the {} backend found no device", name));
+
+  const auto settings = run_settings::for_mode(o.mode);
+  for (const auto& d : r.devices) {
+    auto [runnable, skipped] = be->benchmarks(d, o.mode);
+    auto matches = [&](const benchmark_info& b) { return !filter || std::regex_search(b.name, *filter); };
+    std::size_t matched = 0;
+    for (const auto& s : skipped) {
+      if (!matches(s.info)) continue;
+      ++matched;
+      measurement m;
+      m.info = s.info;
+      m.device_id = d.id;
+      m.status = result_status::skipped;
+      m.reason = s.reason;
+      r.results.push_back(std::move(m));
+    }
+    for (const auto& b : runnable) {
+      if (!matches(b)) continue;
+      ++matched;
+      if (o.log) o.log(fmt::format("{} {}: running", d.id, b.name));
+      measurement m;
+      try {
+        auto bc = be->prepare(d, b, o.mode);
+        m = run_case(*bc, d.id, settings, o.progress);
+      } catch (const std::exception& e) {
+        m.info = b;
+        m.device_id = d.id;
+        m.status = result_status::invalid;
+        m.reason = std::string("could not prepare: ") + e.what();
+      }
+      if (o.log) o.log(fmt::format("{} {}: {}", d.id, b.name, to_string(m.status)));
+      r.results.push_back(std::move(m));
+    }
+    if (filter && matched == 0) {
+      std::string names;
+      for (const auto& b : runnable) names += (names.empty() ? "" : ", ") + b.name;
+      throw usage_error(fmt::format("--filter '{}' matches no benchmark of {}; available: {}", o.filter, d.id, names));
+    }
+  }
+  return r;
+}
+
+measured_tpp measured_from(const measurement_report& report, const std::string& report_file,
+                           const std::string& device_id, const metric_definitions& defs) {
+  measured_tpp t;
+  const device_info* dev = nullptr;
+  for (const auto& d : report.devices) {
+    if (device_id.empty() || d.id == device_id) {
+      dev = &d;
+      break;
+    }
+  }
+  if (!dev) throw spec_error(report_file, "$.devices", fmt::format("no device '{}' in the report", device_id));
+  t.device_id = dev->id;
+  t.device_name = dev->name;
+  for (const auto& m : report.results) {
+    if (m.device_id != dev->id) continue;
+    if (m.status != result_status::ok || !m.verified) {
+      if (m.status == result_status::invalid)
+        t.refused.push_back(fmt::format("{}: {} ({})", m.info.name, to_string(m.status), m.reason));
+      continue;
+    }
+    if (m.info.metric == metric_kind::bytes_per_s && m.info.group == "memory") {
+      t.memory_gb_s = std::max(t.memory_gb_s.value_or(0), m.rate.median / 1e9);
+      continue;
+    }
+    if (m.info.metric != metric_kind::ops_per_s || !m.info.prec) continue;
+    const auto p = *m.info.prec;
+    const double tops = m.rate.median / 1e12;
+    auto& slot = t.tops[index_of(p)];
+    if (!slot || tops > *slot) slot = tops;
+    const double bits = defs.bit_length[index_of(p)].value;
+    t.used.push_back(fmt::format("{}: {:.4g} TOPS x {} bits = TPP {:.4g}", m.info.name, tops, bits, tops * bits));
+  }
+  for (auto p : all_precisions) {
+    if (const auto& tops = t.tops[index_of(p)]) {
+      const double v = *tops * defs.bit_length[index_of(p)].value;
+      if (v > t.tpp) {
+        t.tpp = v;
+        t.best = p;
+      }
+    }
+  }
+  if (!t.best)
+    throw spec_error(report_file, "$.results",
+                     fmt::format("no verified compute result for device '{}': a measured TPP needs at least one 'ok' "
+                                 "result with a precision",
+                                 dev->id));
+  return t;
+}
+
+}  // namespace chipgauge::bench

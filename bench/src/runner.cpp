@@ -1,0 +1,159 @@
+// The runner: calibration, warm-up, adaptive stopping (nvbench's noise criterion with a
+// stability fallback), verification and telemetry flags.
+#include "chipgauge/bench/runner.hpp"
+
+#include "chipgauge/core/error.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <exception>
+
+namespace chipgauge::bench {
+
+run_settings run_settings::quick() { return {}; }
+
+run_settings run_settings::full() {
+  run_settings s;
+  s.sample_target_s = 0.05;
+  s.warmup_max_s = 2.0;
+  s.min_samples = 20;
+  s.max_samples = 1000;
+  s.min_time_s = 2.0;
+  s.max_time_s = 30.0;
+  s.target_cv = 0.005;
+  s.stable_window = 10;
+  s.stable_change = 0.05;
+  return s;
+}
+
+const char* to_string(result_status s) noexcept {
+  switch (s) {
+    case result_status::ok: return "ok";
+    case result_status::skipped: return "skipped";
+    case result_status::invalid: return "invalid";
+  }
+  return "?";
+}
+
+const char* to_string(stop_reason s) noexcept {
+  switch (s) {
+    case stop_reason::none: return "none";
+    case stop_reason::noise_target: return "noise_target";
+    case stop_reason::noise_stable: return "noise_stable";
+    case stop_reason::time_cap: return "time_cap";
+    case stop_reason::max_samples: return "max_samples";
+  }
+  return "?";
+}
+
+const char* to_string(metric_kind m) noexcept { return m == metric_kind::ops_per_s ? "ops_per_s" : "bytes_per_s"; }
+const char* to_string(run_mode m) noexcept { return m == run_mode::quick ? "quick" : "full"; }
+
+namespace {
+
+double noise_of(const std::vector<double>& v, std::size_t n) {
+  return summarize(std::span<const double>(v.data(), n)).noise;
+}
+
+}  // namespace
+
+stop_reason should_stop(const std::vector<double>& rates, double elapsed_s, const run_settings& s) {
+  const auto n = rates.size();
+  if (n >= static_cast<std::size_t>(s.max_samples)) return stop_reason::max_samples;
+  if (elapsed_s >= s.max_time_s && n >= 1) return stop_reason::time_cap;
+  if (n < static_cast<std::size_t>(s.min_samples) || elapsed_s < s.min_time_s) return stop_reason::none;
+  const double cv = noise_of(rates, n);
+  if (cv <= s.target_cv) return stop_reason::noise_target;
+  // Fallback: the noise estimate itself no longer moves, so more samples will not lower it.
+  const auto w = static_cast<std::size_t>(s.stable_window);
+  if (n >= static_cast<std::size_t>(s.min_samples) + w) {
+    double lo = cv;
+    double hi = cv;
+    for (std::size_t k = n - w; k < n; ++k) {
+      const double c = noise_of(rates, k);
+      lo = std::min(lo, c);
+      hi = std::max(hi, c);
+    }
+    if (hi > 0 && (hi - lo) / hi <= s.stable_change) return stop_reason::noise_stable;
+  }
+  return stop_reason::none;
+}
+
+measurement run_case(benchmark_case& bc, const std::string& device_id, const run_settings& settings,
+                     const progress_fn& progress) {
+  using clock = std::chrono::steady_clock;
+  measurement m;
+  m.info = bc.info();
+  m.device_id = device_id;
+  try {
+    // Calibrate: double the repetitions until one run takes the target sample time.
+    std::uint64_t reps = 1;
+    sample s = bc.run(reps);
+    while (s.seconds < settings.sample_target_s && reps < bc.max_reps()) {
+      const double scale = s.seconds > 0 ? std::clamp(settings.sample_target_s / s.seconds * 1.2, 2.0, 64.0) : 64.0;
+      reps = std::min(bc.max_reps(), static_cast<std::uint64_t>(std::ceil(static_cast<double>(reps) * scale)));
+      s = bc.run(reps);
+    }
+    m.reps_per_sample = reps;
+
+    // Untimed warm-up: until two consecutive rates agree, at least one more run, time-capped.
+    const auto warm_start = clock::now();
+    double previous = s.rate();
+    for (;;) {
+      const sample w = bc.run(reps);
+      const bool stable = previous > 0 && std::fabs(w.rate() - previous) / previous <= settings.warmup_tolerance;
+      previous = w.rate();
+      if (stable || std::chrono::duration<double>(clock::now() - warm_start).count() >= settings.warmup_max_s) break;
+    }
+    m.warmup_s = std::chrono::duration<double>(clock::now() - warm_start).count();
+
+    // Timed samples with adaptive stopping.
+    std::vector<double> rates;
+    double elapsed = 0;
+    for (;;) {
+      const sample t = bc.run(reps);
+      m.samples.push_back(t);
+      rates.push_back(t.rate());
+      elapsed += t.seconds;
+      if (progress) progress(m.info.name, std::min(1.0, elapsed / settings.max_time_s));
+      m.stopped = should_stop(rates, elapsed, settings);
+      if (m.stopped != stop_reason::none) break;
+    }
+    m.check = bc.verify();
+    m.verified = m.check.passed;
+  } catch (const std::exception& e) {
+    m.status = result_status::invalid;
+    m.reason = std::string("run failed: ") + e.what();
+    return m;
+  }
+
+  std::vector<double> rates;
+  std::vector<double> clocks;
+  for (const auto& s : m.samples) {
+    rates.push_back(s.rate());
+    if (!std::isnan(s.clock_mhz)) clocks.push_back(s.clock_mhz);
+  }
+  m.rate = summarize(rates);
+  m.clock = summarize(clocks);
+  if (!clocks.empty() && m.clock.median > 0) {
+    for (double c : clocks) {
+      if (c < settings.throttle_fraction * m.clock.median) ++m.throttled_samples;
+    }
+    m.clock_drift = (m.clock.max - m.clock.min) / m.clock.median > settings.drift_limit;
+  }
+  if (auto t = bc.theoretical(m.clock.count ? m.clock.median : std::nan(""))) {
+    m.theoretical = t->first;
+    m.theoretical_basis = t->second;
+    if (t->first > 0) m.fraction_of_theoretical = m.rate.median / t->first;
+  }
+  if (m.verified) {
+    m.status = result_status::ok;
+  } else {
+    m.status = result_status::invalid;
+    m.reason = "verification failed: " + m.check.detail;
+  }
+  return m;
+}
+
+}  // namespace chipgauge::bench
