@@ -194,3 +194,55 @@ TEST(CliSpecs, TableHasARowPerPartAndAColumnPerRegime) {
 
 }  // namespace
 }  // namespace chipgauge
+
+namespace chipgauge {
+namespace {
+
+TEST(CliMeasure, BadOptionsExit2BeforeMeasuring) {
+  const auto backend = chipgauge("measure --backend tpu");
+  EXPECT_EQ(backend.status, 2);
+  EXPECT_NE(backend.err.find("unknown backend 'tpu'"), std::string::npos) << backend.err;
+  const auto regex = chipgauge("measure --filter '('");
+  EXPECT_EQ(regex.status, 2);
+  EXPECT_NE(regex.err.find("not a valid regular expression"), std::string::npos) << regex.err;
+  const auto none = chipgauge("measure --filter nothing_matches_this");
+  EXPECT_EQ(none.status, 2);
+  EXPECT_NE(none.err.find("matches no benchmark"), std::string::npos) << none.err;
+  const auto out = chipgauge("measure --filter fma_fp64 --out /nonexistent-dir/report.json");
+  EXPECT_EQ(out.status, 2);
+  EXPECT_NE(out.err.find("cannot write --out /nonexistent-dir/report.json"), std::string::npos) << out.err;
+  EXPECT_TRUE(out.out.empty()) << "nothing measured, nothing printed";
+  EXPECT_EQ(chipgauge("measure --format yaml").status, 2);
+}
+
+TEST(CliMeasure, ShortRunWritesAReportThatClassifies) {
+  test::temp_dir dir;
+  const auto report = dir.path() + "/m.json";
+  const auto r = chipgauge("measure --filter '^fma_fp64$' --out '" + report + "' --format gbench");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto g = nlohmann::json::parse(r.out);
+  EXPECT_EQ(g.at("benchmarks").size(), 1U);
+  const auto c = chipgauge("classify --measured '" + report + "' --format json");
+  ASSERT_EQ(c.status, 0) << c.err;
+  const auto j = nlohmann::json::parse(c.out);
+  EXPECT_GT(j.at("measured").at("tpp").get<double>(), 0);
+  EXPECT_EQ(j.at("metrics").at("tpp").get<double>(), j.at("measured").at("tpp").get<double>());
+  EXPECT_EQ(j.at("controlled"), false);
+}
+
+TEST(CliMeasure, CorruptReportToClassifyExits2) {
+  test::temp_dir dir;
+  const auto bad = dir.write("bad.json", "{\"schema\": \"chipgauge.measurement/1\", \"tool_version\": ");
+  const auto r = chipgauge("classify --measured '" + bad + "'");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_NE(r.err.find(bad), std::string::npos) << r.err;
+  const auto wrong = dir.write("spec.json", read_text_file(source_dir + "/specs/chips/nvidia-l4.json"));
+  const auto w = chipgauge("classify --measured '" + wrong + "'");
+  EXPECT_EQ(w.status, 2);
+  EXPECT_NE(w.err.find("$.schema: expected \"chipgauge.measurement/1\""), std::string::npos) << w.err;
+  EXPECT_EQ(chipgauge("classify nvidia-l4 --measured '" + bad + "'").status, 2) << "parts and --measured exclude each other";
+}
+
+}  // namespace
+}  // namespace chipgauge

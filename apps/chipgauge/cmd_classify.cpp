@@ -1,10 +1,13 @@
 // chipgauge classify FILE_OR_ID... [--as-of DATE] [--format text|json|md|csv] [--what-if]
+#include "chipgauge/bench/measure.hpp"
 #include "chipgauge/classifier/catalog.hpp"
+#include "chipgauge/core/text.hpp"
 #include "chipgauge/classifier/engine.hpp"
 #include "chipgauge/core/error.hpp"
 #include "commands.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <memory>
@@ -31,6 +34,89 @@ void emit(const std::string& text) {
   std::fflush(stdout);
 }
 
+namespace {
+
+// A measurement becomes a sheet whose one processing unit carries the verified dense rates; the
+// rest (kind, dies, memory, interconnect, datacenter) comes from --spec when given.
+std::string classify_measured(const global_options& g, const std::string& report_path, const std::string& spec_arg,
+                              const std::string& device, date as_of, bool what_if, output_format format) {
+  auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
+  const auto& defs = cat.rules().definitions();
+  const auto report = bench::load_report(report_path);
+  const auto mt = bench::measured_from(report, report_path, device, defs);
+  const chip_spec* sheet = spec_arg.empty() ? nullptr : &cat.part(spec_arg);
+
+  chip_spec measured = sheet ? *sheet : chip_spec{};
+  if (!sheet) {
+    measured.id = "measured-" + mt.device_id;
+    measured.vendor = "";
+    measured.kind = part_kind::ic;
+  }
+  measured.name = (sheet ? sheet->name : mt.device_name) + " (measured)";
+  measured.file = report_path;
+  measured.units.clear();
+  processing_unit unit;
+  unit.name = "verified kernels of " + mt.device_id;
+  for (auto p : all_precisions) {
+    if (const auto& t = mt.tops[index_of(p)]) unit.dense_tops[index_of(p)] = value_range{*t, *t};
+  }
+  measured.units.push_back(unit);
+  measured.declared.reset();
+
+  const evaluation_plan plan(cat.rules(), as_of, what_if);
+  const classifier engine(cat.rules());
+  std::vector<classification> results(1);
+  engine.classify(measured, plan, results[0]);
+  const double measured_tpp = results[0].metrics.tpp;
+
+  // Declared, derived and measured TPP side by side (PRODUCT.md): disagreement is a finding.
+  const std::optional<double> declared = sheet && sheet->declared ? sheet->declared->tpp : std::nullopt;
+  const std::optional<double> derived =
+      sheet && !sheet->units.empty() ? std::optional<double>(compute_metrics(*sheet, defs).tpp) : std::nullopt;
+  std::vector<std::string> findings;
+  for (const auto& [label, ref] : {std::pair{"declared", declared}, std::pair{"derived", derived}}) {
+    if (!ref || *ref <= 0) continue;
+    const double ratio = measured_tpp / *ref;
+    if (ratio > 1.02)
+      findings.push_back(fmt::format("measured TPP is {:.2f} x the {} figure: the {} spec understates the part", ratio, label, label));
+    else if (ratio < 0.5)
+      findings.push_back(fmt::format("measured TPP is only {:.2f} x the {} figure: a throttled, cut-down or faulty part, or "
+                                     "kernels that do not reach the units the sheet counts",
+                                     ratio, label));
+  }
+  if (format == output_format::json) {
+    auto j = nlohmann::ordered_json::parse(render(results, plan, format));
+    nlohmann::ordered_json m;
+    m["report"] = report_path;
+    m["device"] = mt.device_id;
+    m["tpp"] = measured_tpp;
+    m["best_precision"] = mt.best ? std::string(to_string(*mt.best)) : "";
+    m["lower_bound"] = true;
+    m["used"] = mt.used;
+    m["refused"] = mt.refused;
+    m["memory_gb_s"] = mt.memory_gb_s ? nlohmann::ordered_json(*mt.memory_gb_s) : nlohmann::ordered_json(nullptr);
+    m["declared_tpp"] = declared ? nlohmann::ordered_json(*declared) : nlohmann::ordered_json(nullptr);
+    m["derived_tpp"] = derived ? nlohmann::ordered_json(*derived) : nlohmann::ordered_json(nullptr);
+    m["findings"] = findings;
+    j["measured"] = m;
+    return j.dump(2) + "\n";
+  }
+  std::string out = render(results, plan, format);
+  if (format != output_format::text) return out;
+  std::string block = fmt::format("\nmeasured TPP {} from {} ({}; a lower bound of the theoretical TPP)\n",
+                                  group_thousands(measured_tpp, measured_tpp < 100 ? 1 : 0), report_path, mt.device_id);
+  for (const auto& u : mt.used) block += "  used: " + u + "\n";
+  for (const auto& r : mt.refused) block += "  refused: " + r + "\n";
+  block += fmt::format("  TPP declared {}, derived {}, measured {}\n",
+                       declared ? group_thousands(*declared) : "-", derived ? group_thousands(*derived) : "-",
+                       group_thousands(measured_tpp, measured_tpp < 100 ? 1 : 0));
+  for (const auto& f : findings) block += "  finding: " + f + "\n";
+  if (mt.memory_gb_s) block += fmt::format("  best verified STREAM bandwidth {:.1f} GB/s\n", *mt.memory_gb_s);
+  return block + out;
+}
+
+}  // namespace
+
 void add_classify(CLI::App& app, const global_options& g, action& run) {
   struct options {
     std::vector<std::string> parts;
@@ -39,6 +125,9 @@ void add_classify(CLI::App& app, const global_options& g, action& run) {
     bool what_if = false;
     bool all = false;
     bool brief = false;
+    std::string measured;
+    std::string spec;
+    std::string device;
   };
   auto o = std::make_shared<options>();
   auto* cmd = app.add_subcommand("classify", "place parts against every regime in force on a date");
@@ -46,12 +135,21 @@ void add_classify(CLI::App& app, const global_options& g, action& run) {
   cmd->add_flag("--all", o->all, "classify every part in the database");
   cmd->add_option("--as-of", o->as_of, "date to classify on, YYYY-MM-DD (default: today)");
   cmd->add_option("--format", o->format, "output format: text, json, md or csv")->default_str("text");
+  cmd->add_option("--measured", o->measured, "classify the verified dense rates of a measurement report (chipgauge measure --out)");
+  cmd->add_option("--spec", o->spec, "with --measured: the part's sheet (path or id) for dies, memory and the declared and derived TPP");
+  cmd->add_option("--device", o->device, "with --measured: the device id in the report (default: the first)");
   cmd->add_flag("--brief", o->brief, "text format: the table only, without each part's verdicts");
   cmd->add_flag("--what-if", o->what_if, "also evaluate regimes announced but not enforced, or proposed (labelled)");
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
       const auto format = parse_format(o->format);
       const auto as_of = parse_as_of(o->as_of);
+      if (!o->measured.empty()) {
+        if (!o->parts.empty() || o->all) throw usage_error("--measured classifies one report: give the sheet with --spec, not as a part");
+        emit(classify_measured(g, o->measured, o->spec, o->device, as_of, o->what_if, format));
+        return 0;
+      }
+      if (!o->spec.empty() || !o->device.empty()) throw usage_error("--spec and --device go with --measured");
       if (o->parts.empty() && !o->all) throw usage_error("classify needs at least one part (a path or an id), or --all");
       auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
       std::vector<const chip_spec*> specs;

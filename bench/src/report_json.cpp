@@ -185,9 +185,11 @@ namespace {
 
 measurement_report parse_report_doc(const nlohmann::json& doc, const std::string& file) {
   const json_node root(doc, file);
-  root.expect_keys({"schema", "tool_version", "git_sha", "argv", "created_utc", "mode", "host", "devices", "results"});
+  // The schema first: a spec sheet or a classification passed by mistake is named as such.
   if (root.at("schema").string() != "chipgauge.measurement/1")
-    root.at("schema").fail(fmt::format("expected \"chipgauge.measurement/1\", found \"{}\"", root.at("schema").string()));
+    root.at("schema").fail(fmt::format("expected \"chipgauge.measurement/1\" (a chipgauge measure report), found \"{}\"",
+                                       root.at("schema").string()));
+  root.expect_keys({"schema", "tool_version", "git_sha", "argv", "created_utc", "mode", "host", "devices", "results"});
   measurement_report r;
   r.tool_version = root.at("tool_version").string();
   r.git_sha = root.at("git_sha").string();

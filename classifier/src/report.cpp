@@ -37,6 +37,7 @@ std::string ratio_text(double lhs, double rhs) {
   if (rhs == 0) return "";
   const double r = lhs / rhs;
   if (std::fabs(r - 1) < 0.01 && r != 1) return fmt::format("{:.4f}", r);
+  if (std::fabs(r) < 0.1) return fmt::format("{:.2g}", r);
   return fmt::format("{:.2f}", r);
 }
 
@@ -52,7 +53,8 @@ std::string test_sentence(const expr& e, const comparison_trace& t) {
 std::string clause_sentence(const clause& c, const clause_result& r, bool only_failing) {
   std::string out;
   for (const auto& t : r.tests) {
-    if (only_failing && t.result == 1.0) continue;
+    // A false clause is explained by its false tests; an unknown one by its false or unknown tests.
+    if (only_failing && (t.result == 1.0 || (r.result == 0.0 && std::isnan(t.result)))) continue;
     out += (out.empty() ? "" : "; ") + test_sentence(c.when, t);
   }
   if (out.empty() && only_failing) {

@@ -1,0 +1,396 @@
+// The measurement harness: statistics, stopping rules, the runner on synthetic cases, the report
+// round trip, ISA dispatch on this machine, and a short real measurement.
+#include "chipgauge/bench/measure.hpp"
+#include "chipgauge/bench/report.hpp"
+#include "chipgauge/bench/runner.hpp"
+#include "chipgauge/bench/statistics.hpp"
+#include "chipgauge/core/error.hpp"
+#include "chipgauge/kernels/cpu.hpp"
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <stdexcept>
+
+namespace chipgauge::bench {
+namespace {
+
+// --- statistics ------------------------------------------------------------------------------------
+
+TEST(Statistics, SummarizesOddCount) {
+  const std::vector<double> v{5, 1, 4, 2, 3};
+  const auto s = summarize(v);
+  EXPECT_EQ(s.count, 5U);
+  EXPECT_DOUBLE_EQ(s.median, 3);
+  EXPECT_DOUBLE_EQ(s.min, 1);
+  EXPECT_DOUBLE_EQ(s.max, 5);
+  EXPECT_DOUBLE_EQ(s.q1, 2);
+  EXPECT_DOUBLE_EQ(s.q3, 4);
+  EXPECT_DOUBLE_EQ(s.iqr, 2);
+  EXPECT_DOUBLE_EQ(s.mean, 3);
+  EXPECT_NEAR(s.stddev, std::sqrt(2.5), 1e-12);
+  EXPECT_NEAR(s.cv, std::sqrt(2.5) / 3, 1e-12);
+  EXPECT_NEAR(s.noise, 2 / 1.349 / 3, 1e-12);
+}
+
+TEST(Statistics, InterpolatesEvenCountQuartiles) {
+  const std::vector<double> v{1, 2, 3, 4};
+  const auto s = summarize(v);
+  EXPECT_DOUBLE_EQ(s.median, 2.5);
+  EXPECT_DOUBLE_EQ(s.q1, 1.75);
+  EXPECT_DOUBLE_EQ(s.q3, 3.25);
+}
+
+TEST(Statistics, EmptyAndSingle) {
+  EXPECT_EQ(summarize(std::vector<double>{}).count, 0U);
+  const auto one = summarize(std::vector<double>{7});
+  EXPECT_DOUBLE_EQ(one.median, 7);
+  EXPECT_DOUBLE_EQ(one.cv, 0);
+}
+
+TEST(Statistics, RobustNoiseIgnoresOneOutlier) {
+  std::vector<double> v(20, 100.0);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] += (i % 2 == 0 ? 0.1 : -0.1);
+  v[3] = 150;  // a preempted sample
+  const auto s = summarize(v);
+  EXPECT_GT(s.cv, 0.05);
+  EXPECT_LT(s.noise, 0.002);
+}
+
+// --- stopping rules ---------------------------------------------------------------------------------
+
+run_settings settings() {
+  run_settings s;
+  s.min_samples = 5;
+  s.min_time_s = 0.1;
+  s.max_time_s = 10;
+  s.max_samples = 100;
+  s.target_cv = 0.01;
+  s.stable_window = 5;
+  s.stable_change = 0.1;
+  return s;
+}
+
+TEST(StoppingRule, WaitsForMinimumSamplesAndTime) {
+  const std::vector<double> four(4, 100.0);
+  EXPECT_EQ(should_stop(four, 1.0, settings()), stop_reason::none);
+  const std::vector<double> five(5, 100.0);
+  EXPECT_EQ(should_stop(five, 0.05, settings()), stop_reason::none) << "minimum time not reached";
+  EXPECT_EQ(should_stop(five, 0.2, settings()), stop_reason::noise_target);
+}
+
+TEST(StoppingRule, KeepsSamplingWhileNoisy) {
+  std::vector<double> rates;
+  for (int i = 0; i < 8; ++i) rates.push_back(i % 2 == 0 ? 90.0 : 110.0 + i);
+  EXPECT_EQ(should_stop(rates, 1.0, settings()), stop_reason::none);
+}
+
+TEST(StoppingRule, StopsWhenNoiseEstimateIsStable) {
+  // A steady +-5 % alternation: the noise never reaches 1 % but stops moving.
+  std::vector<double> rates;
+  for (int i = 0; i < 40; ++i) rates.push_back(i % 2 == 0 ? 95.0 : 105.0);
+  const auto r = should_stop(rates, 1.0, settings());
+  EXPECT_EQ(r, stop_reason::noise_stable);
+}
+
+TEST(StoppingRule, TimeCapAndSampleCap) {
+  std::vector<double> rates{90, 110};
+  EXPECT_EQ(should_stop(rates, 10.0, settings()), stop_reason::time_cap);
+  std::vector<double> many(100, 1.0);
+  many[0] = 1000;
+  EXPECT_EQ(should_stop(many, 1.0, settings()), stop_reason::max_samples);
+}
+
+// --- runner on synthetic cases ------------------------------------------------------------------------
+
+// A case whose samples follow a script: rate r_i = rates[i % n] (work / seconds), clock as given.
+class scripted_case : public benchmark_case {
+ public:
+  scripted_case(std::vector<double> rates, std::vector<double> clocks, bool verifies, bool throws = false)
+      : rates_(std::move(rates)), clocks_(std::move(clocks)), verifies_(verifies), throws_(throws) {
+    info_.name = "scripted";
+    info_.group = "compute";
+    info_.prec = precision::fp32;
+  }
+  [[nodiscard]] const benchmark_info& info() const override { return info_; }
+  sample run(std::uint64_t reps) override {
+    if (throws_) throw std::runtime_error("device lost");
+    const double rate = rates_[calls_ % rates_.size()];
+    const double clock = clocks_.empty() ? std::nan("") : clocks_[calls_ % clocks_.size()];
+    ++calls_;
+    const double seconds = 0.001 * static_cast<double>(reps);  // 1 ms per rep
+    return {seconds, rate * seconds, clock, std::nan("")};
+  }
+  verification verify() override { return {verifies_, verifies_ ? 0 : 0.5, 0, verifies_ ? "exact" : "lane 3 off by 50 %"}; }
+  [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double clock_mhz) const override {
+    if (std::isnan(clock_mhz)) return std::nullopt;
+    return std::make_pair(clock_mhz * 1e6 * 100, std::string("100 ops/cycle"));
+  }
+
+ private:
+  benchmark_info info_;
+  std::vector<double> rates_;
+  std::vector<double> clocks_;
+  bool verifies_;
+  bool throws_;
+  std::size_t calls_ = 0;
+};
+
+TEST(Runner, SteadyVerifiedCaseIsOkWithFractionOfTheoretical) {
+  scripted_case c({2e11}, {2000}, true);
+  const auto m = run_case(c, "dev0", run_settings::quick());
+  EXPECT_EQ(m.status, result_status::ok);
+  EXPECT_TRUE(m.verified);
+  EXPECT_EQ(m.stopped, stop_reason::noise_target);
+  // Calibration aims 20 % above the 20 ms target: 1 ms/rep -> 24 reps; 0.2 s minimum -> 9 samples.
+  EXPECT_EQ(m.reps_per_sample, 24U);
+  EXPECT_EQ(m.samples.size(), 9U);
+  EXPECT_DOUBLE_EQ(m.rate.median, 2e11);
+  ASSERT_TRUE(m.fraction_of_theoretical.has_value());
+  EXPECT_DOUBLE_EQ(*m.fraction_of_theoretical, 1.0);
+  EXPECT_FALSE(m.clock_drift);
+  EXPECT_EQ(m.throttled_samples, 0);
+}
+
+TEST(Runner, VerificationFailureMakesTheResultInvalid) {
+  scripted_case c({1e9}, {}, false);
+  const auto m = run_case(c, "dev0", run_settings::quick());
+  EXPECT_EQ(m.status, result_status::invalid);
+  EXPECT_FALSE(m.verified);
+  EXPECT_NE(m.reason.find("verification failed: lane 3 off by 50 %"), std::string::npos) << m.reason;
+  EXPECT_FALSE(m.theoretical.has_value()) << "no clock, no theoretical";
+}
+
+TEST(Runner, ExceptionDuringRunMakesTheResultInvalid) {
+  scripted_case c({1e9}, {}, true, true);
+  const auto m = run_case(c, "dev0", run_settings::quick());
+  EXPECT_EQ(m.status, result_status::invalid);
+  EXPECT_NE(m.reason.find("device lost"), std::string::npos) << m.reason;
+}
+
+TEST(Runner, FlagsThrottledSamplesAndClockDrift) {
+  // Warm-up consumes some calls; a repeating 10-sample clock pattern with one sample at 80 %.
+  std::vector<double> clocks(10, 3000);
+  clocks[4] = 2400;
+  scripted_case c({1e9}, clocks, true);
+  const auto m = run_case(c, "dev0", run_settings::quick());
+  EXPECT_TRUE(m.clock_drift);
+  EXPECT_GE(m.throttled_samples, 1);
+}
+
+// --- report --------------------------------------------------------------------------------------------
+
+measurement_report sample_report() {
+  measurement_report r;
+  r.tool_version = "0.1.0";
+  r.git_sha = "abc";
+  r.argv = {"chipgauge", "measure"};
+  r.created_utc = "2026-11-29T04:00:00Z";
+  r.mode = "quick";
+  r.host = {"vm", "AMD EPYC", 2, 24e9, "Linux 6.1", "Debian GNU/Linux 12 (bookworm)", "g++ 12"};
+  device_info d;
+  d.backend = "cpu";
+  d.id = "cpu0";
+  d.name = "AMD EPYC";
+  d.vendor = "AuthenticAMD";
+  d.units = 2;
+  d.features = {"avx2", "avx512f"};
+  d.properties = {{"model", "2"}, {"family", "26"}};
+  r.devices.push_back(d);
+  scripted_case ok({2e11}, {2000}, true);
+  r.results.push_back(run_case(ok, "cpu0", run_settings::quick()));
+  scripted_case bad({1e9}, {}, false);
+  r.results.push_back(run_case(bad, "cpu0", run_settings::quick()));
+  measurement skipped;
+  skipped.info = {"fma_fp16", "compute", precision::fp16, metric_kind::ops_per_s, "avx512", "FP16", 0};
+  skipped.device_id = "cpu0";
+  skipped.reason = "the CPU lacks AVX512_FP16";
+  r.results.push_back(skipped);
+  return r;
+}
+
+TEST(Report, JsonRoundTripIsExact) {
+  const auto r = sample_report();
+  const auto text = to_json(r);
+  const auto back = parse_report(text, "report.json");
+  EXPECT_EQ(to_json(back), text);
+  ASSERT_EQ(back.results.size(), 3U);
+  EXPECT_EQ(back.results[1].status, result_status::invalid);
+  EXPECT_TRUE(std::isnan(back.results[1].samples[0].clock_mhz));
+}
+
+TEST(Report, JsonCarriesTheContractFields) {
+  const auto j = nlohmann::json::parse(to_json(sample_report()));
+  EXPECT_EQ(j.at("schema"), "chipgauge.measurement/1");
+  const auto& res = j.at("results").at(0);
+  for (const char* key : {"benchmark", "precision", "metric", "median", "min", "max", "cv", "samples", "status", "verified",
+                          "stop_reason", "theoretical", "fraction_of_theoretical"})
+    EXPECT_TRUE(res.contains(key)) << key;
+  EXPECT_EQ(res.at("metric"), "ops_per_s");
+  EXPECT_EQ(j.at("results").at(2).at("status"), "skipped");
+}
+
+std::optional<spec_error> parse_error(const std::string& text) {
+  try {
+    (void)parse_report(text, "r.json");
+  } catch (const spec_error& e) {
+    return e;
+  }
+  return std::nullopt;
+}
+
+TEST(Report, CorruptReportsAreRefusedWithTheirPath) {
+  const auto e1 = parse_error("{\"schema\": ");
+  ASSERT_TRUE(e1.has_value());
+  EXPECT_NE(e1->message().find("malformed JSON"), std::string::npos);
+
+  auto j = nlohmann::json::parse(to_json(sample_report()));
+  j["results"][0]["verified"] = false;
+  const auto e2 = parse_error(j.dump());
+  ASSERT_TRUE(e2.has_value());
+  EXPECT_EQ(e2->json_path(), "$.results[0].verified");
+
+  j = nlohmann::json::parse(to_json(sample_report()));
+  j["results"][0]["samples"] = 3;
+  const auto e3 = parse_error(j.dump());
+  ASSERT_TRUE(e3.has_value());
+  EXPECT_EQ(e3->json_path(), "$.results[0].samples");
+
+  j = nlohmann::json::parse(to_json(sample_report()));
+  j["results"][0]["median"] = 1.0;  // hand-edited figure
+  const auto e4 = parse_error(j.dump());
+  ASSERT_TRUE(e4.has_value());
+  EXPECT_EQ(e4->json_path(), "$.results[0].median");
+
+  j = nlohmann::json::parse(to_json(sample_report()));
+  j["schema"] = "chipgauge.measurement/2";
+  EXPECT_TRUE(parse_error(j.dump()).has_value());
+}
+
+TEST(Report, ExportsAreWellFormed) {
+  const auto r = sample_report();
+  const auto g = nlohmann::json::parse(to_gbench_json(r));
+  ASSERT_EQ(g.at("benchmarks").size(), 2U) << "skipped results are not exported as runs";
+  EXPECT_EQ(g.at("benchmarks")[0].at("name"), "cpu0/scripted");
+  EXPECT_DOUBLE_EQ(g.at("benchmarks")[0].at("items_per_second").get<double>(), 2e11);
+  EXPECT_TRUE(g.at("benchmarks")[1].at("error_occurred").get<bool>());
+  const auto csv = to_csv(r);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);
+  EXPECT_NE(to_markdown(r).find("| cpu0 | scripted |"), std::string::npos);
+  EXPECT_NE(to_text(r).find("the CPU lacks AVX512_FP16"), std::string::npos);
+}
+
+TEST(MeasuredTpp, UsesOnlyVerifiedComputeResults) {
+  const auto r = sample_report();
+  const auto t = measured_from(r, "r.json", "", test::bundled_rules().definitions());
+  ASSERT_TRUE(t.best.has_value());
+  EXPECT_EQ(*t.best, precision::fp32);
+  EXPECT_DOUBLE_EQ(t.tpp, 0.2 * 32);
+  EXPECT_EQ(t.refused.size(), 1U) << "the invalid result is refused, with its reason";
+}
+
+TEST(MeasuredTpp, NoVerifiedComputeResultIsAnError) {
+  auto r = sample_report();
+  r.results.erase(r.results.begin());
+  EXPECT_THROW((void)measured_from(r, "r.json", "", test::bundled_rules().definitions()), spec_error);
+  EXPECT_THROW((void)measured_from(sample_report(), "r.json", "cuda:7", test::bundled_rules().definitions()), spec_error);
+}
+
+// --- this machine ------------------------------------------------------------------------------------------
+
+bool cpuinfo_has(const std::string& flag) {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("flags", 0) == 0) return (line + " ").find(" " + flag + " ") != std::string::npos;
+  }
+  return false;
+}
+
+TEST(IsaDispatch, FeaturesAgreeWithTheKernel) {
+  const auto f = kernels::cpu::detect_features();
+  EXPECT_FALSE(f.vendor.empty());
+  EXPECT_EQ(f.avx2, cpuinfo_has("avx2"));
+  EXPECT_EQ(f.fma, cpuinfo_has("fma"));
+  EXPECT_EQ(f.avx512f, cpuinfo_has("avx512f"));
+  EXPECT_EQ(f.avx512_vnni, cpuinfo_has("avx512_vnni"));
+  EXPECT_EQ(f.avx512_bf16, cpuinfo_has("avx512_bf16"));
+}
+
+TEST(IsaDispatch, EveryAvailableLevelComputesExactly) {
+  namespace k = kernels::cpu;
+  const auto f = k::detect_features();
+  std::vector<k::isa> levels{k::isa::scalar};
+  if (f.avx2 && f.fma) levels.push_back(k::isa::avx2);
+  if (f.avx512f) levels.push_back(k::isa::avx512);
+  for (auto level : levels) {
+    const auto d = k::fma_f64(level, 1000, 0.5);
+    EXPECT_EQ(d.min, 500.0) << k::to_string(level);
+    EXPECT_EQ(d.max, 500.0) << k::to_string(level);
+    const auto s = k::fma_f32(level, 1000, 0.25F);
+    EXPECT_EQ(s.min, 250.0) << k::to_string(level);
+    EXPECT_EQ(s.max, 250.0) << k::to_string(level);
+  }
+  if (f.avx512_bf16) {
+    const auto b = k::dot_bf16_avx512(4096);
+    EXPECT_EQ(b.min, 4096 * std::ldexp(1.0, -13));
+    EXPECT_EQ(b.max, b.min);
+  }
+  if (f.avx512_vnni) {
+    EXPECT_EQ(k::dot_int8_vnni(k::isa::avx512, 1000).max, 4000.0);
+  }
+  if (f.avx_vnni) {
+    EXPECT_EQ(k::dot_int8_vnni(k::isa::avx2, 1000).min, 4000.0);
+  }
+  if (levels.size() == 1) GTEST_SKIP() << "only the scalar path exists on this CPU";
+}
+
+TEST(IsaDispatch, StreamKernelsMatchScalarReference) {
+  namespace k = kernels::cpu;
+  const auto f = k::detect_features();
+  for (auto level : {k::isa::scalar, k::isa::avx2, k::isa::avx512}) {
+    if (level == k::isa::avx2 && !(f.avx2 && f.fma)) continue;
+    if (level == k::isa::avx512 && !f.avx512f) continue;
+    alignas(64) double a[64], b[64], c[64];
+    for (int i = 0; i < 64; ++i) a[i] = i, b[i] = 2.0 * i, c[i] = 3.0 * i;
+    k::stream_triad(level, a, b, c, 0.5, 61, true);  // odd length exercises the tail
+    for (int i = 0; i < 61; ++i) EXPECT_DOUBLE_EQ(a[i], 2.0 * i + 1.5 * i) << k::to_string(level) << " " << i;
+    EXPECT_DOUBLE_EQ(a[62], 62.0) << "past n untouched";
+    EXPECT_DOUBLE_EQ(k::read_sum(level, b, 64, 3), 3 * 2.0 * (63 * 64 / 2));
+  }
+}
+
+TEST(RealMeasurement, ShortCpuRunIsVerifiedPositiveAndPlausible) {
+  measure_options o;
+  o.backend = "cpu";
+  o.filter = "^(fma_fp64|stream_triad|read_l1)$";
+  o.specs_dir = test::specs_dir();
+  const auto r = measure(o);
+  ASSERT_EQ(r.results.size(), 3U);
+  for (const auto& m : r.results) {
+    EXPECT_EQ(m.status, result_status::ok) << m.info.name << ": " << m.reason;
+    EXPECT_TRUE(m.verified) << m.info.name;
+    EXPECT_GT(m.rate.median, 1e8) << m.info.name;  // above 0.1 GFLOP/s or GB/s on any machine
+    if (m.fraction_of_theoretical) {
+      EXPECT_LT(*m.fraction_of_theoretical, 1.05) << m.info.name << " beats its peak?";
+    }
+  }
+  EXPECT_LT(r.results[1].rate.median, 1e12) << "STREAM above 1 TB/s on a CPU is implausible";
+}
+
+TEST(RealMeasurement, BadOptionsAreUsageErrors) {
+  measure_options o;
+  o.specs_dir = test::specs_dir();
+  o.backend = "tpu";
+  EXPECT_THROW((void)measure(o), usage_error);
+  o.backend = "cpu";
+  o.filter = "(";
+  EXPECT_THROW((void)measure(o), usage_error);
+  o.filter = "no_such_benchmark";
+  EXPECT_THROW((void)measure(o), usage_error);
+}
+
+}  // namespace
+}  // namespace chipgauge::bench
