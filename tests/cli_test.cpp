@@ -55,6 +55,16 @@ TEST(CliGolden, ClassifyFoundationPartsMarkdownAndCsv) {
   expect_golden("classify-six-2024-06-01.csv", csv.out);
 }
 
+TEST(CliGolden, ClassifyMeasuredAgainstASheet) {
+  const auto r = chipgauge("classify --measured tests/data/measurement-sample.json --spec amd-epyc-9654 --as-of 2026-11-29 "
+                           "--format json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  expect_golden("classify-measured-sample.json", r.out);
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_LT(j.at("measured").at("tpp").get<double>(), j.at("measured").at("derived_tpp").get<double>());
+  EXPECT_EQ(j.at("measured").at("findings").size(), 1U) << "a 2-core slice is far below a 96-core EPYC";
+}
+
 TEST(CliGolden, RulesList) {
   const auto r = chipgauge("rules list --as-of 2025-06-01");
   ASSERT_EQ(r.status, 0) << r.err;

@@ -45,6 +45,9 @@ host_info collect_host_info() {
 
 namespace {
 
+// Results whose robust noise exceeds this are flagged "noisy" in tables (they stay valid).
+constexpr double noisy_threshold = 0.05;
+
 // Rates in the unit a reader expects: GFLOP/s-style for ops, GB/s (10^9) for bytes.
 std::string rate_text(const measurement& m, double v) {
   return fmt::format("{:.2f} {}", v / 1e9, m.info.metric == metric_kind::ops_per_s ? "G ops/s" : "GB/s");
@@ -58,10 +61,14 @@ std::vector<std::vector<std::string>> rows(const measurement_report& r, bool tex
   std::vector<std::vector<std::string>> out;
   for (const auto& m : r.results) {
     const bool has = m.status != result_status::skipped;
+    std::vector<std::string> notes;
+    if (m.clock_drift) notes.emplace_back("clock drift");
+    if (m.throttled_samples > 0) notes.push_back(fmt::format("{} throttled", m.throttled_samples));
+    // Verified but noisy: the stability fallback stopped well above the noise target.
+    if (m.status == result_status::ok && m.rate.noise > noisy_threshold) notes.push_back(fmt::format("noisy ({:.1f} %)", 100 * m.rate.noise));
+    if (m.status != result_status::ok) notes.push_back(m.reason);
     std::string flags;
-    if (m.clock_drift) flags += "clock drift ";
-    if (m.throttled_samples > 0) flags += fmt::format("{} throttled ", m.throttled_samples);
-    if (m.status != result_status::ok) flags += m.reason;
+    for (const auto& n : notes) flags += (flags.empty() ? "" : "; ") + n;
     out.push_back({m.device_id, m.info.name, m.info.prec ? std::string(to_string(*m.info.prec)) : "-",
                    has ? (text ? rate_text(m, m.rate.median) : fmt::format("{:.6g}", m.rate.median)) : "-",
                    has ? fmt::format("{:.2f} %", 100 * m.rate.cv) : "-", has ? fmt::format("{:.2f} %", 100 * m.rate.noise) : "-",

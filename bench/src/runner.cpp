@@ -97,13 +97,18 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
     }
     m.reps_per_sample = reps;
 
-    // Untimed warm-up: until two consecutive rates agree, at least one more run, time-capped.
+    // Untimed warm-up: until two consecutive runs agree in rate and in clock (where readable), at
+    // least one more run, time-capped.
     const auto warm_start = clock::now();
     double previous = s.rate();
+    double previous_clock = s.clock_mhz;
+    auto close = [&](double a, double b) { return b > 0 && std::fabs(a - b) / b <= settings.warmup_tolerance; };
     for (;;) {
       const sample w = bc.run(reps);
-      const bool stable = previous > 0 && std::fabs(w.rate() - previous) / previous <= settings.warmup_tolerance;
+      const bool clock_settled = std::isnan(w.clock_mhz) || close(w.clock_mhz, previous_clock);
+      const bool stable = close(w.rate(), previous) && clock_settled;
       previous = w.rate();
+      previous_clock = w.clock_mhz;
       if (stable || std::chrono::duration<double>(clock::now() - warm_start).count() >= settings.warmup_max_s) break;
     }
     m.warmup_s = std::chrono::duration<double>(clock::now() - warm_start).count();

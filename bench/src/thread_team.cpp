@@ -3,6 +3,10 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <fstream>
+#include <set>
+#include <string>
+
 namespace chipgauge::bench {
 
 std::vector<int> allowed_cpus() {
@@ -19,6 +23,20 @@ std::vector<int> allowed_cpus() {
     for (int i = 0; i < n; ++i) cpus.push_back(i);
   }
   return cpus;
+}
+
+std::vector<int> one_cpu_per_core() {
+  std::vector<int> out;
+  std::set<std::pair<std::string, std::string>> seen;  // (package, core)
+  for (int cpu : allowed_cpus()) {
+    const std::string topo = "/sys/devices/system/cpu/cpu" + std::to_string(cpu) + "/topology/";
+    std::string package;
+    std::string core;
+    std::ifstream(topo + "physical_package_id") >> package;
+    std::ifstream(topo + "core_id") >> core;
+    if (core.empty() || seen.insert({package, core}).second) out.push_back(cpu);  // unknown topology: keep it
+  }
+  return out;
 }
 
 thread_team::thread_team(std::vector<int> cpus) {

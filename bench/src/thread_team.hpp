@@ -39,5 +39,8 @@ class thread_team {
 
 /// The CPUs this process may run on (sched_getaffinity), in ascending order.
 std::vector<int> allowed_cpus();
+/// One allowed CPU per physical core (the lowest-numbered SMT sibling): the team runs one
+/// thread per core, and theoretical peaks count cores, not hardware threads.
+std::vector<int> one_cpu_per_core();
 
 }  // namespace chipgauge::bench

@@ -4,6 +4,7 @@
 //   specs/rules/*.json but metrics.json   -> rule.schema.json
 //   specs/rules/metrics.json              -> metrics.schema.json
 //   tests/golden/*.json                   -> classification.schema.json (each element of an array)
+//   tests/data/*measurement*.json         -> measurement.schema.json
 // Every schema in specs/schema/ is compiled, used or not, so a broken schema fails the run.
 //
 //   node tools/schema-check/check.js [REPO_ROOT]     (default: two levels above this script)
@@ -79,6 +80,7 @@ function need(name) {
 const chipsDir = path.join(root, 'specs', 'chips');
 const rulesDir = path.join(root, 'specs', 'rules');
 const goldenDir = path.join(root, 'tests', 'golden');
+const dataDir = path.join(root, 'tests', 'data');
 
 // [file, validator, eachElementOfArray]
 const jobs = [];
@@ -88,6 +90,9 @@ for (const f of jsonFiles(rulesDir)) {
   else jobs.push([f, need('rule.schema.json'), false]);
 }
 for (const f of jsonFiles(goldenDir)) jobs.push([f, need('classification.schema.json'), true]);
+for (const f of jsonFiles(dataDir)) {
+  if (path.basename(f).includes('measurement')) jobs.push([f, need('measurement.schema.json'), false]);
+}
 
 function describe(err, prefix) {
   const at = prefix + (err.instancePath || '') || '/';
