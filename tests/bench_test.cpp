@@ -338,6 +338,11 @@ TEST(IsaDispatch, EveryAvailableLevelComputesExactly) {
     EXPECT_EQ(b.min, 4096 * std::ldexp(1.0, -13));
     EXPECT_EQ(b.max, b.min);
   }
+  if (f.avx512_fp16) {
+    const auto h = k::fma_f16_avx512(1024);
+    EXPECT_EQ(h.min, 64.0);
+    EXPECT_EQ(h.max, 64.0);
+  }
   if (f.avx512_vnni) {
     EXPECT_EQ(k::dot_int8_vnni(k::isa::avx512, 1000).max, 4000.0);
   }

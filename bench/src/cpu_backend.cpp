@@ -154,7 +154,7 @@ std::optional<arch_entry> find_arch(const std::string& path, const k::cpu_featur
 
 // --- Compute --------------------------------------------------------------------------------------
 
-enum class compute_kind { fma_fp64, fma_fp32, dot_bf16, dot_int8 };
+enum class compute_kind { fma_fp64, fma_fp32, fma_fp16, dot_bf16, dot_int8 };
 
 class compute_case final : public benchmark_case {
  public:
@@ -221,6 +221,7 @@ class compute_case final : public benchmark_case {
     switch (kind_) {
       case compute_kind::fma_fp64: return 1ULL << 40;
       case compute_kind::fma_fp32: return 1ULL << 22;  // 2^22 x 2^-8 = 2^14: exact in 24 bits
+      case compute_kind::fma_fp16: return 1ULL << 11;  // 2^11 x 2^-4 = 2^7: exact in 11 bits
       case compute_kind::dot_bf16: return 1ULL << 22;  // each 2^-14 product must stay >= half an ulp: acc < 2^10
       case compute_kind::dot_int8: return 1ULL << 28;  // 4 x 2^28 < 2^31
     }
@@ -233,6 +234,7 @@ class compute_case final : public benchmark_case {
     switch (kind_) {
       case compute_kind::fma_fp64: return k::lanes_f64(level_) * 2.0;
       case compute_kind::fma_fp32: return k::lanes_f32(level_) * 2.0;
+      case compute_kind::fma_fp16: return k::lanes_f32(level_) * 2.0 * 2.0;  // 32 FP16 lanes in 512 bits
       case compute_kind::dot_bf16: return k::lanes_f32(level_) * 2.0 * 2.0;
       case compute_kind::dot_int8: return k::lanes_f32(level_) * 4.0 * 2.0;
     }
@@ -244,6 +246,7 @@ class compute_case final : public benchmark_case {
     switch (kind_) {
       case compute_kind::fma_fp64: return n * fp64_add;
       case compute_kind::fma_fp32: return n * static_cast<double>(fp32_add);
+      case compute_kind::fma_fp16: return n * 0x1p-4;
       case compute_kind::dot_bf16: return n * std::ldexp(1.0, -13);
       case compute_kind::dot_int8: return n * 4.0;
     }
@@ -254,6 +257,7 @@ class compute_case final : public benchmark_case {
     switch (kind_) {
       case compute_kind::fma_fp64: return k::fma_f64(level_, reps, fp64_add);
       case compute_kind::fma_fp32: return k::fma_f32(level_, reps, fp32_add);
+      case compute_kind::fma_fp16: return k::fma_f16_avx512(reps);
       case compute_kind::dot_bf16: return k::dot_bf16_avx512(reps);
       case compute_kind::dot_int8: return k::dot_int8_vnni(level_, reps);
     }
@@ -511,9 +515,9 @@ class cpu_backend final : public backend {
                         features_.avx512_vnni ? "avx512" : "avx2", "INT8 quad dot product into INT32 (VPDPBUSD)", 0};
     if (features_.avx512_vnni || features_.avx_vnni) run.push_back(int8);
     else skip.push_back({int8, "the CPU lacks AVX512_VNNI and AVX_VNNI"});
-    skip.push_back({{"fma_fp16", "compute", precision::fp16, metric_kind::ops_per_s, "avx512", "FP16 fused multiply-add", 0},
-                    features_.avx512_fp16 ? "AVX512_FP16 is present but chipgauge has no FP16 CPU kernel yet"
-                                          : "the CPU lacks AVX512_FP16"});
+    benchmark_info fp16{"fma_fp16", "compute", precision::fp16, metric_kind::ops_per_s, "avx512", "FP16 fused multiply-add (VFMADD132PH)", 0};
+    if (features_.avx512_fp16) run.push_back(fp16);
+    else skip.push_back({fp16, "the CPU lacks AVX512_FP16"});
     if (features_.amx_bf16 || features_.amx_int8)
       skip.push_back({{"amx_bf16", "compute", precision::bf16, metric_kind::ops_per_s, "amx", "AMX tile multiply", 0},
                       "AMX is present but chipgauge has no AMX kernel yet"});
@@ -548,6 +552,8 @@ class cpu_backend final : public backend {
       return std::make_unique<compute_case>(team(), b, lv, compute_kind::fma_fp64, ipc_for("fma_fp64." + b.isa), arch_name);
     if (b.name == "fma_fp32")
       return std::make_unique<compute_case>(team(), b, lv, compute_kind::fma_fp32, ipc_for("fma_fp32." + b.isa), arch_name);
+    if (b.name == "fma_fp16")
+      return std::make_unique<compute_case>(team(), b, k::isa::avx512, compute_kind::fma_fp16, ipc_for("fma_fp16.avx512"), arch_name);
     if (b.name == "dot_bf16")
       return std::make_unique<compute_case>(team(), b, k::isa::avx512, compute_kind::dot_bf16, ipc_for("dot_bf16.avx512"), arch_name);
     if (b.name == "dot_int8") {

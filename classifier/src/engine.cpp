@@ -139,7 +139,7 @@ void classifier::fill_variables(const chip_spec& spec, const part_metrics& m, co
 }
 
 std::string_view classifier::eccn_for(const chip_spec& spec, const part_metrics& m, const evaluation_plan& plan) const {
-  std::vector<double> vars;
+  thread_local std::vector<double> vars;  // reused: this runs per alternative reading and bisection step
   for (const auto& e : plan.entries()) {
     if (e.rule->role != regime_role::classification || e.what_if) continue;
     fill_variables(spec, m, e, plan, vars);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 
 namespace chipgauge::kernels::cpu {
 
@@ -33,6 +34,18 @@ template <typename T>
 T opaque(T v) {
   __asm__ volatile("" : "+m"(v));
   return v;
+}
+
+// IEEE binary16 to float, without F16C (normal numbers and zero suffice for the FP16 loop).
+float half_to_float(std::uint16_t h) {
+  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000U) << 16;
+  const std::uint32_t exp = (h >> 10) & 0x1FU;
+  const std::uint32_t mant = h & 0x3FFU;
+  std::uint32_t f = sign;
+  if (exp != 0) f |= ((exp + 112U) << 23) | (mant << 13);  // rebias 15 -> 127
+  float out = 0;
+  std::memcpy(&out, &f, sizeof out);
+  return out;
 }
 
 // The chains are written out by these repetition macros rather than arrays or templates: each
@@ -126,6 +139,27 @@ lane_range fma_scalar(std::uint64_t n, T add) {
   return range_of(a);
 }
 
+__attribute__((target("avx512f,avx512fp16"))) lane_range fma_f16_impl(std::uint64_t n) {
+  // FP16 2^-4 is 0x2C00, 1.0 is 0x3C00; each FMA adds 2^-4 per lane.
+  const __m512h one = _mm512_castsi512_ph(_mm512_set1_epi16(static_cast<short>(opaque(0x3C00))));
+  const __m512h inc = _mm512_castsi512_ph(_mm512_set1_epi16(static_cast<short>(0x2C00)));
+#define DECL(i) __m512h a##i = _mm512_castsi512_ph(_mm512_set1_epi16(static_cast<short>(opaque(0))));
+  CHIPGAUGE_REPEAT16(DECL)
+#undef DECL
+  for (std::uint64_t k = 0; k < n; ++k) {
+#define STEP(i) a##i = _mm512_fmadd_ph(a##i, one, inc);
+    CHIPGAUGE_REPEAT16(STEP)
+#undef STEP
+  }
+  std::uint16_t bits[chains_avx512 * 32];
+#define STORE(i) _mm512_storeu_si512(bits + 32 * (i), _mm512_castph_si512(a##i));
+  CHIPGAUGE_REPEAT16(STORE)
+#undef STORE
+  float out[chains_avx512 * 32];
+  for (std::size_t i = 0; i < std::size(bits); ++i) out[i] = half_to_float(bits[i]);
+  return range_of(out);
+}
+
 __attribute__((target("avx512f,avx512bf16"))) lane_range dot_bf16_impl(std::uint64_t n) {
   // bf16 1.0 is 0x3F80, 2^-14 is 0x3880 (exponent 127-14 = 113 = 0x71 -> 0x71 << 7 = 0x3880).
   const __m512bh a = reinterpret_cast<__m512bh>(_mm512_set1_epi16(static_cast<short>(opaque(0x3F80))));
@@ -212,6 +246,8 @@ lane_range fma_f32(isa level, std::uint64_t iterations, float add) {
 }
 
 lane_range dot_bf16_avx512(std::uint64_t iterations) { return dot_bf16_impl(iterations); }
+
+lane_range fma_f16_avx512(std::uint64_t iterations) { return fma_f16_impl(iterations); }
 
 lane_range dot_int8_vnni(isa level, std::uint64_t iterations) {
   return level == isa::avx512 ? dot_int8_avx512(iterations) : dot_int8_avx_vnni(iterations);

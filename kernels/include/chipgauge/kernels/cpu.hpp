@@ -61,6 +61,10 @@ lane_range fma_f32(isa level, std::uint64_t iterations, float add);
 int lanes_f64(isa level) noexcept;
 int lanes_f32(isa level) noexcept;
 
+/// VFMADD132PH (AVX512_FP16): acc = acc * 1 + 2^-4 in FP16 on 32 lanes. Exact while the
+/// accumulator stays below 2^7 (11-bit significand), i.e. for iterations <= 2^11.
+lane_range fma_f16_avx512(std::uint64_t iterations);
+
 /// VDPBF16PS (AVX512_BF16): acc_f32 += a0*b0 + a1*b1 per lane with a = 1.0 and b = 2^-14 in bf16;
 /// each instruction adds 2^-13 per lane (two 2^-14 products, each rounded in). Exact while the
 /// accumulator stays below 2^10, i.e. for iterations <= 2^23. 16 lanes x 2 MACs.
