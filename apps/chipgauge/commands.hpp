@@ -23,6 +23,9 @@ void add_classify(CLI::App& app, const global_options& g, action& run);
 void add_specs(CLI::App& app, const global_options& g, action& run);
 void add_rules(CLI::App& app, const global_options& g, action& run);
 void add_measure(CLI::App& app, const global_options& g, action& run);
+void add_license(CLI::App& app, const global_options& g, action& run);
+void add_ledger(CLI::App& app, const global_options& g, action& run);
+void add_fleet(CLI::App& app, const global_options& g, action& run);
 
 /// The process's argv, recorded in measurement reports.
 extern std::vector<std::string> g_argv;

@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
   chipgauge::cli::add_specs(app, g, run);
   chipgauge::cli::add_rules(app, g, run);
   chipgauge::cli::add_measure(app, g, run);
+  chipgauge::cli::add_license(app, g, run);
+  chipgauge::cli::add_ledger(app, g, run);
+  chipgauge::cli::add_fleet(app, g, run);
   chipgauge::cli::g_argv.assign(argv, argv + argc);
 
   try {

@@ -19,6 +19,19 @@ catalog catalog::load(const std::string& specs_dir) {
   return c;
 }
 
+const country_db& catalog::countries() {
+  if (!countries_) countries_ = std::make_shared<country_db>(country_db::load((std::filesystem::path(dir_) / "countries").string()));
+  return *countries_;
+}
+
+const licensing_set& catalog::licensing() {
+  if (!licensing_) {
+    const auto& c = countries();
+    licensing_ = std::make_shared<licensing_set>(licensing_set::load((std::filesystem::path(dir_) / "licensing").string(), c));
+  }
+  return *licensing_;
+}
+
 std::string catalog::locate_specs_dir(const std::string& flag) {
   if (!flag.empty()) return flag;
   if (const char* env = std::getenv("CHIPGAUGE_SPECS_DIR"); env && *env) return env;

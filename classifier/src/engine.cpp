@@ -38,6 +38,16 @@ bool flag_covers(std::string_view flag, const std::string& normalised_eccn) {
 
 }  // namespace
 
+bool eccn_covers(std::string_view suffix, std::string_view eccn) {
+  const auto norm = normalise_eccn(eccn);
+  if (norm.size() < suffix.size() || norm.compare(0, suffix.size(), suffix) != 0) return false;
+  return norm.size() == suffix.size() || norm[suffix.size()] == '_';
+}
+
+namespace {
+
+}  // namespace
+
 std::string_view to_string(verdict_outcome o) noexcept {
   switch (o) {
     case verdict_outcome::controlled: return "controlled";

@@ -1,7 +1,11 @@
 #pragma once
 
+#include "chipgauge/classifier/countries.hpp"
 #include "chipgauge/classifier/database.hpp"
+#include "chipgauge/classifier/licensing.hpp"
 #include "chipgauge/classifier/rules.hpp"
+
+#include <memory>
 
 #include <string>
 #include <string_view>
@@ -25,6 +29,9 @@ class catalog {
   const chip_spec& part(std::string_view file_or_id);
 
   [[nodiscard]] const rule_set& rules() const noexcept { return rules_; }
+  /// Country groups (specs/countries) and licensing regimes (specs/licensing), loaded on first use.
+  const country_db& countries();
+  const licensing_set& licensing();
   [[nodiscard]] spec_database& parts() noexcept { return parts_; }
   [[nodiscard]] const spec_database& parts() const noexcept { return parts_; }
   [[nodiscard]] const std::string& specs_dir() const noexcept { return dir_; }
@@ -33,6 +40,8 @@ class catalog {
   std::string dir_;
   rule_set rules_;
   spec_database parts_;
+  std::shared_ptr<country_db> countries_;
+  std::shared_ptr<licensing_set> licensing_;
 };
 
 }  // namespace chipgauge

@@ -54,6 +54,11 @@ class evaluation_plan {
   std::vector<skipped_regime> skipped_;
 };
 
+/// Whether an identifier suffix names `eccn` or a paragraph above it: "3a090_a" covers "3A090.a"
+/// and "3A090.a.1" but not "3A090.b.1" (lower case, '.' and '-' written '_'; used by the
+/// contains_<eccn> and eccn_<eccn> flags).
+bool eccn_covers(std::string_view suffix, std::string_view eccn);
+
 enum class verdict_outcome : unsigned char { controlled, not_controlled, undetermined, not_applicable };
 std::string_view to_string(verdict_outcome o) noexcept;
 

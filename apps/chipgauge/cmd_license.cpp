@@ -1,0 +1,293 @@
+// chipgauge license PART --to COUNTRY [...]; chipgauge ledger add|check|report; chipgauge fleet ITEM...
+#include "chipgauge/bench/measure.hpp"
+#include "chipgauge/classifier/catalog.hpp"
+#include "chipgauge/classifier/fleet.hpp"
+#include "chipgauge/classifier/ledger.hpp"
+#include "chipgauge/classifier/licensing.hpp"
+#include "chipgauge/classifier/report.hpp"
+#include "chipgauge/core/error.hpp"
+#include "chipgauge/core/files.hpp"
+#include "chipgauge/core/text.hpp"
+#include "commands.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <memory>
+
+namespace chipgauge::cli {
+
+namespace {
+
+std::optional<transaction_kind> parse_transaction(const std::string& t) {
+  if (t.empty()) return std::nullopt;
+  if (t == "export") return transaction_kind::export_;
+  if (t == "reexport") return transaction_kind::reexport;
+  if (t == "in-country") return transaction_kind::in_country;
+  throw usage_error(fmt::format("unknown --transaction '{}': expected export, reexport or in-country", t));
+}
+
+date licence_date(const std::string& text) {
+  const auto d = parse_as_of(text);
+  if (d < first_rule_date())
+    throw usage_error(fmt::format("--as-of {} is before the first advanced-computing rule (2022-10-07): expected that date or later",
+                                  d.to_string()));
+  return d;
+}
+
+struct licence_options {
+  std::string part;
+  std::string to;
+  std::string as_of;
+  std::string from = "US";
+  std::string party_hq;
+  std::string transaction;
+  long long quantity = 1;
+  bool what_if = false;
+  std::string format = "text";
+};
+
+std::string quota_text(const std::vector<quota_check>& checks, double h100) {
+  std::string out;
+  for (const auto& c : checks) {
+    out += fmt::format("  {} {}{} ({}): used {} + this {} = {} of {} TPP ({:.1f} of {:.1f} H100-equivalents): {}\n",
+                       c.regime->id, c.quota->id, c.what_if ? " [what-if]" : "", c.scope, group_thousands(c.used_tpp),
+                       group_thousands(c.shipment_tpp), group_thousands(c.used_tpp + c.shipment_tpp),
+                       group_thousands(c.limit_tpp), (c.used_tpp + c.shipment_tpp) / h100, c.limit_tpp / h100,
+                       c.fits ? "fits" : "exceeds");
+  }
+  if (checks.empty()) out += "  no quota applies to this shipment on its date (add --what-if to test announced regimes)\n";
+  return out;
+}
+
+nlohmann::ordered_json quota_json(const std::vector<quota_check>& checks, double h100) {
+  auto arr = nlohmann::ordered_json::array();
+  for (const auto& c : checks)
+    arr.push_back({{"regime", c.regime->id}, {"quota", c.quota->id}, {"what_if", c.what_if}, {"scope", c.scope},
+                   {"used_tpp", c.used_tpp}, {"shipment_tpp", c.shipment_tpp}, {"limit_tpp", c.limit_tpp},
+                   {"used_h100_equivalents", (c.used_tpp + c.shipment_tpp) / h100}, {"fits", c.fits},
+                   {"evidence", std::string(to_string(c.quota->evidence))}});
+  return arr;
+}
+
+}  // namespace
+
+void add_license(CLI::App& app, const global_options& g, action& run) {
+  auto o = std::make_shared<licence_options>();
+  auto* cmd = app.add_subcommand("license", "may this part go there, to them, on that date, and under what condition?");
+  cmd->add_option("part", o->part, "part id or spec-sheet path")->required();
+  cmd->add_option("--to", o->to, "destination country (ISO code or name)")->required();
+  cmd->add_option("--as-of", o->as_of, "date, YYYY-MM-DD (default: today; 2022-10-07 or later)");
+  cmd->add_option("--from", o->from, "country the item ships from (default: US)");
+  cmd->add_option("--party-hq", o->party_hq, "where the consignee or end user is headquartered (default: the destination)");
+  cmd->add_option("--transaction", o->transaction, "export, reexport or in-country (default: from the countries)");
+  cmd->add_option("--quantity", o->quantity, "units in the shipment (default 1)");
+  cmd->add_flag("--what-if", o->what_if, "also evaluate regimes announced but not enforced, or proposed (labelled)");
+  cmd->add_option("--format", o->format, "text or json");
+  cmd->callback([&run, &g, o] {
+    run = [&g, o] {
+      if (o->format != "text" && o->format != "json") throw usage_error(fmt::format("unknown --format '{}': expected text or json", o->format));
+      auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
+      const auto& countries = cat.countries();
+      licence_query q;
+      q.as_of = licence_date(o->as_of);
+      q.to = countries.resolve(o->to).alpha2;
+      q.from = countries.resolve(o->from).alpha2;
+      if (!o->party_hq.empty()) q.party_hq = countries.resolve(o->party_hq).alpha2;
+      q.transaction = parse_transaction(o->transaction);
+      q.quantity = o->quantity;
+      q.what_if = o->what_if;
+      q.part = &cat.part(o->part);
+      const licensing_engine engine(cat.rules(), cat.licensing(), countries);
+      const auto a = engine.answer(q);
+      emit(o->format == "json" ? to_json(a) : to_text(a));
+      return 0;
+    };
+  });
+}
+
+void add_ledger(CLI::App& app, const global_options& g, action& run) {
+  auto* ledger = app.add_subcommand("ledger", "a shipment ledger: TPP per consignee, country and year against quotas");
+  ledger->require_subcommand(1);
+  struct options {
+    std::string file;
+    std::string part;
+    std::string to;
+    std::string consignee;
+    long long quantity = 1;
+    std::string date;
+    bool what_if = false;
+    std::string format = "text";
+  };
+  for (const char* verb : {"add", "check"}) {
+    auto o = std::make_shared<options>();
+    const bool add = std::string(verb) == "add";
+    auto* cmd = ledger->add_subcommand(verb, add ? "record a shipment (and say whether it fits the quotas)"
+                                                 : "would this shipment fit the LPP ceiling and the country allocation?");
+    cmd->add_option("--ledger", o->file, "the ledger file (.json or .csv); created by the first add")->required();
+    cmd->add_option("part", o->part, "part id or sheet path")->required();
+    cmd->add_option("--to", o->to, "destination country")->required();
+    cmd->add_option("--consignee", o->consignee, "ultimate consignee")->required();
+    cmd->add_option("--quantity", o->quantity, "units (1 or more)")->required();
+    cmd->add_option("--date", o->date, "shipment date, YYYY-MM-DD (default: today)");
+    cmd->add_flag("--what-if", o->what_if, "test quotas of regimes announced but not enforced (the diffusion rule after 2025-05-13)");
+    cmd->add_option("--format", o->format, "text or json");
+    cmd->callback([&run, &g, o, add] {
+      run = [&g, o, add] {
+        if (o->format != "text" && o->format != "json") throw usage_error(fmt::format("unknown --format '{}': expected text or json", o->format));
+        if (o->quantity < 1) throw usage_error(fmt::format("--quantity {} is not a quantity: expected 1 or more units", o->quantity));
+        const auto day = licence_date(o->date);
+        auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
+        const auto& countries = cat.countries();
+        const auto& part = cat.part(o->part);
+        const licensing_engine engine(cat.rules(), cat.licensing(), countries);
+        std::unique_ptr<ledger_lock> lock;
+        if (add) lock = std::make_unique<ledger_lock>(o->file);
+        auto l = load_ledger(o->file);
+        shipment s;
+        s.day = day;
+        s.part = part.id;
+        s.tpp_each = compute_metrics(part, cat.rules().definitions()).tpp;
+        s.quantity = o->quantity;
+        s.consignee = o->consignee;
+        s.country = countries.resolve(o->to).alpha2;
+        const auto checks = check_quotas(l, s, part, engine, o->what_if);
+        // A shipment that fits the LPP ceiling is recorded under it (it then does not count
+        // against the country allocation).
+        for (const auto& c : checks) {
+          if (c.quota->id == "lpp" && c.fits) s.quota = "lpp";
+        }
+        const double h100 = cat.rules().definitions().h100_equivalent_tpp.value;
+        if (add) {
+          l.shipments.push_back(s);
+          save_ledger(o->file, l);
+        }
+        if (o->format == "json") {
+          nlohmann::ordered_json j;
+          j["ledger"] = o->file;
+          j["recorded"] = add;
+          j["shipment"] = {{"date", s.day.to_string()}, {"part", s.part}, {"tpp_each", s.tpp_each}, {"quantity", s.quantity},
+                           {"tpp", s.tpp()}, {"h100_equivalents", s.tpp() / h100}, {"consignee", s.consignee},
+                           {"country", s.country}, {"quota", s.quota}};
+          j["quotas"] = quota_json(checks, h100);
+          j["disclaimer"] = std::string(disclaimer());
+          emit(j.dump(2) + "\n");
+        } else {
+          emit(fmt::format("{} {} x {} ({} TPP, {:.1f} H100-equivalents) to {} for {} on {}{}\n", add ? "recorded" : "checked",
+                           s.quantity, s.part, group_thousands(s.tpp()), s.tpp() / h100, s.country, s.consignee,
+                           s.day.to_string(), s.quota.empty() ? "" : " under " + s.quota) +
+               quota_text(checks, h100) + std::string(disclaimer()) + "\n");
+        }
+        return 0;
+      };
+    });
+  }
+  auto ro = std::make_shared<options>();
+  auto* report = ledger->add_subcommand("report", "totals per consignee and country per year");
+  report->add_option("--ledger", ro->file, "the ledger file")->required();
+  report->callback([&run, &g, ro] {
+    run = [&g, ro] {
+      if (!std::filesystem::exists(ro->file)) throw usage_error(fmt::format("no ledger at {}", ro->file));
+      const auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
+      emit(ledger_report(load_ledger(ro->file), cat.rules().definitions().h100_equivalent_tpp.value));
+      return 0;
+    };
+  });
+}
+
+void add_fleet(CLI::App& app, const global_options& g, action& run) {
+  struct options {
+    std::vector<std::string> items;
+    std::string as_of;
+    std::string format = "text";
+  };
+  auto o = std::make_shared<options>();
+  auto* cmd = app.add_subcommand("fleet", "total TPP and dense peak OP/s of parts or measured devices against thresholds");
+  cmd->add_option("items", o->items, "PART_OR_REPORT[:COUNT]... (a part id, a sheet path or a measurement report; default count 1)")->required();
+  cmd->add_option("--as-of", o->as_of, "date (default: today)");
+  cmd->add_option("--format", o->format, "text or json");
+  cmd->callback([&run, &g, o] {
+    run = [&g, o] {
+      if (o->format != "text" && o->format != "json") throw usage_error(fmt::format("unknown --format '{}': expected text or json", o->format));
+      const auto as_of = licence_date(o->as_of);
+      auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
+      const auto& defs = cat.rules().definitions();
+      std::vector<fleet_item> items;
+      for (const auto& arg : o->items) {
+        std::string name = arg;
+        long long count = 1;
+        if (const auto colon = arg.rfind(':'); colon != std::string::npos) {
+          name = arg.substr(0, colon);
+          const auto n = arg.substr(colon + 1);
+          char* end = nullptr;
+          count = std::strtoll(n.c_str(), &end, 10);
+          if (n.empty() || *end != '\0' || count < 1)
+            throw usage_error(fmt::format("'{}': the count after ':' must be 1 or more", arg));
+        }
+        fleet_item it;
+        it.quantity = count;
+        // A measurement report: its verified rates; anything else: a part.
+        bool is_report = false;
+        if (std::filesystem::exists(name) && name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0) {
+          const auto doc = read_text_file(name);
+          is_report = doc.find("\"chipgauge.measurement/1\"") != std::string::npos;
+        }
+        if (is_report) {
+          const auto report = bench::load_report(name);
+          const auto m = bench::measured_from(report, name, "", defs);
+          it.label = name + " (" + m.device_name + ")";
+          it.tpp_each = m.tpp;
+          double best = 0;
+          for (const auto& t : m.tops) {
+            if (t) best = std::max(best, *t * 1e12);
+          }
+          it.peak_ops_each = best;
+          it.basis = "measured (lower bound)";
+        } else {
+          const auto& part = cat.part(name);
+          it.label = part.id;
+          it.tpp_each = compute_metrics(part, defs).tpp;
+          it.peak_ops_each = dense_peak_ops(part, defs);
+          it.basis = "sheet";
+        }
+        items.push_back(std::move(it));
+      }
+      const licensing_engine engine(cat.rules(), cat.licensing(), cat.countries());
+      const auto r = evaluate_fleet(items, engine, as_of);
+      if (o->format == "json") {
+        nlohmann::ordered_json j;
+        j["as_of"] = as_of.to_string();
+        auto arr = nlohmann::ordered_json::array();
+        for (const auto& i : items)
+          arr.push_back({{"item", i.label}, {"quantity", i.quantity}, {"tpp_each", i.tpp_each},
+                         {"peak_ops_each", i.peak_ops_each}, {"basis", i.basis}});
+        j["items"] = arr;
+        j["tpp"] = r.tpp;
+        j["peak_ops"] = r.peak_ops;
+        j["h100_equivalents"] = r.h100_equivalents;
+        auto checks = nlohmann::ordered_json::array();
+        for (const auto& c : r.checks)
+          checks.push_back({{"regime", c.regime->id}, {"check", c.check->id}, {"status", std::string(to_string(c.status))},
+                            {"holds", c.holds}, {"effect", c.check->effect}, {"evidence", std::string(to_string(c.check->evidence))}});
+        j["checks"] = checks;
+        j["disclaimer"] = std::string(disclaimer());
+        emit(j.dump(2) + "\n");
+        return 0;
+      }
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& i : items)
+        rows.push_back({i.label, std::to_string(i.quantity), group_thousands(i.tpp_each), fmt::format("{:.3g}", i.peak_ops_each), i.basis});
+      std::string out = render_table({"item", "count", "TPP each", "peak OP/s each", "basis"}, rows, {false, true, true, true, false});
+      out += fmt::format("\nfleet: TPP {}, {:.2f} H100-equivalents, dense peak {:.3g} OP/s (as of {})\n", group_thousands(r.tpp),
+                         r.h100_equivalents, r.peak_ops, as_of.to_string());
+      for (const auto& c : r.checks)
+        out += fmt::format("  {} / {} [{}]: {} - {} [evidence {}]\n", c.regime->id, c.check->id, to_string(c.status),
+                           c.holds ? "yes" : "no", c.check->effect, to_string(c.check->evidence));
+      emit(out + "\n" + std::string(disclaimer()) + "\n");
+      return 0;
+    };
+  });
+}
+
+}  // namespace chipgauge::cli

@@ -1,0 +1,78 @@
+#pragma once
+
+#include "chipgauge/classifier/evidence.hpp"
+#include "chipgauge/core/date.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chipgauge {
+
+struct country {
+  std::string alpha2;  ///< "CN"
+  std::string alpha3;
+  std::string name;
+  std::vector<std::string> aliases;
+};
+
+/// One dated membership of a country in a group (inclusive dates; `until` absent: still a member).
+struct group_membership {
+  std::string country;
+  date from;
+  std::optional<date> until;
+  evidence_tag evidence = evidence_tag::S;
+  std::string note;
+};
+
+struct country_group {
+  std::string id;    ///< "d1", "d5", "a5", "tier1", ...
+  std::string name;
+  evidence_tag evidence = evidence_tag::S;
+  std::string source;
+  std::vector<group_membership> members;
+};
+
+/// A country the rules treat as another from a date (Hong Kong as China).
+struct treated_as_rule {
+  std::string country;
+  std::string as;
+  date from;
+  evidence_tag evidence = evidence_tag::S;
+  std::string note;
+};
+
+/// ISO 3166 countries and the dated EAR country groups (specs/countries/).
+class country_db {
+ public:
+  /// Loads `dir`/countries.json and `dir`/groups.json; throws spec_error on any defect (unknown
+  /// country codes in groups, bad dates, overlapping memberships).
+  static country_db load(const std::string& dir);
+
+  /// The country a user means by `text`: an alpha-2 or alpha-3 code, a name or an alias, case
+  /// insensitive. Throws usage_error with a "did you mean" suggestion.
+  [[nodiscard]] const country& resolve(std::string_view text) const;
+  [[nodiscard]] const country* find(std::string_view alpha2) const;
+
+  /// Whether `alpha2` is in group `group_id` on `day`, following treated-as rules (Hong Kong is
+  /// in China's groups from the date it is treated as China). The evidence of the membership
+  /// (or of the group when not a member) is written to `evidence` when given.
+  [[nodiscard]] bool member(std::string_view alpha2, std::string_view group_id, date day,
+                            evidence_tag* evidence = nullptr) const;
+  /// The groups `alpha2` belongs to on `day`.
+  [[nodiscard]] std::vector<std::string> groups_of(std::string_view alpha2, date day) const;
+  /// The country whose treatment applies to `alpha2` on `day` (itself unless a treated-as rule).
+  [[nodiscard]] std::string treated_as(std::string_view alpha2, date day) const;
+
+  [[nodiscard]] const std::vector<country>& countries() const noexcept { return countries_; }
+  [[nodiscard]] const std::vector<country_group>& groups() const noexcept { return groups_; }
+  [[nodiscard]] bool has_group(std::string_view id) const noexcept;
+
+ private:
+  std::vector<country> countries_;
+  std::vector<country_group> groups_;
+  std::vector<treated_as_rule> treated_;
+};
+
+}  // namespace chipgauge

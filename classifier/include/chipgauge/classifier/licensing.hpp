@@ -1,0 +1,197 @@
+#pragma once
+
+#include "chipgauge/classifier/countries.hpp"
+#include "chipgauge/classifier/engine.hpp"
+#include "chipgauge/classifier/expr.hpp"
+#include "chipgauge/classifier/rules.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chipgauge {
+
+/// How BIS reviews a licence application.
+enum class review_policy : unsigned char { presumption_of_approval, case_by_case, presumption_of_denial };
+std::string_view to_string(review_policy p) noexcept;
+/// Strictness order: approval < case_by_case < denial.
+inline int strictness(review_policy p) noexcept { return static_cast<int>(p); }
+
+enum class transaction_kind : unsigned char { export_, reexport, in_country };
+std::string_view to_string(transaction_kind t) noexcept;
+
+/// A requirement clause: when it holds, a licence is required under that review policy.
+struct licence_requirement {
+  std::string id;
+  expr when;
+  review_policy policy = review_policy::presumption_of_denial;
+  evidence_tag evidence = evidence_tag::S;
+  std::string citation;
+  std::string note;
+  std::vector<std::string> conditions;  ///< what the exporter must certify or do (the 2026 zone)
+};
+
+/// A licence exception the shipment may use instead of a licence (NAC, ACA, HBM, LPP).
+struct licence_exception {
+  std::string id;
+  std::string title;
+  expr when;
+  std::vector<std::string> conditions;  ///< "notify BIS 25 days before export"
+  std::optional<date> from;
+  std::optional<date> until;
+  evidence_tag evidence = evidence_tag::S;
+  std::string citation;
+};
+
+enum class overlay_kind : unsigned char { letter, tariff, guidance, red_flag };
+std::string_view to_string(overlay_kind k) noexcept;
+
+/// Guidance, "is informed" letters, tariffs: they apply beside the licence requirement.
+struct licence_overlay {
+  std::string id;
+  overlay_kind kind = overlay_kind::guidance;
+  expr when;
+  std::string effect;
+  bool requires_license = false;  ///< a letter imposing a licence requirement on its recipients
+  evidence_tag evidence = evidence_tag::S;
+  std::string citation;
+};
+
+/// A TPP quota a ledger checks: per consignee and calendar year, or per country over a period.
+struct licence_quota {
+  std::string id;
+  enum class scope : unsigned char { consignee_year, country_period } per = scope::consignee_year;
+  std::string limit_parameter;  ///< parameter holding the limit in TPP
+  std::optional<date> period_from;
+  std::optional<date> period_until;
+  expr applies_when;            ///< over the destination (e.g. Tier 2)
+  std::vector<std::string> excludes;  ///< shipments under these quota ids do not count here
+  evidence_tag evidence = evidence_tag::S;
+  std::string note;
+};
+
+/// A check on fleet totals (cluster reporting threshold, allocations).
+struct fleet_check {
+  std::string id;
+  expr when;
+  std::string effect;
+  evidence_tag evidence = evidence_tag::S;
+};
+
+/// A dated licensing regime file (`chipgauge.licensing/1`, docs/licensing-format.md).
+struct licensing_regime {
+  std::string file;
+  std::string id;
+  std::string title;
+  int precedence = 0;  ///< among firing requirements, the highest precedence sets the review policy
+  evidence_tag evidence = evidence_tag::S;
+  std::vector<citation> citations;
+  std::vector<timeline_entry> timeline;
+  std::vector<parameter> parameters;
+  std::vector<licence_requirement> requirements;
+  std::vector<licence_exception> exceptions;
+  std::vector<licence_overlay> overlays;
+  std::vector<licence_quota> quotas;
+  std::vector<fleet_check> fleet_checks;
+  std::vector<std::string> notes;
+
+  [[nodiscard]] regime_status status_on(date day) const;
+  [[nodiscard]] std::optional<double> parameter_on(std::string_view name, date day) const;
+};
+
+/// Every licensing file of specs/licensing/, compiled against the country groups.
+class licensing_set {
+ public:
+  static licensing_set load(const std::string& dir, const country_db& countries);
+  [[nodiscard]] const std::vector<licensing_regime>& regimes() const noexcept { return regimes_; }
+  [[nodiscard]] const std::vector<std::string>& dynamic_names() const noexcept { return names_; }
+  [[nodiscard]] std::size_t variable_count() const noexcept;
+
+ private:
+  std::vector<licensing_regime> regimes_;
+  std::vector<std::string> names_;  // eccn_*, eligible_*, to_*, from_*, hq_* in slot order
+};
+
+/// A licensing question: may `quantity` of this part go to `to`, on `as_of`?
+struct licence_query {
+  const chip_spec* part = nullptr;
+  std::string to;        ///< ISO alpha-2
+  std::string from = "US";
+  std::string party_hq;  ///< empty: the destination (said so in the answer)
+  std::optional<transaction_kind> transaction;  ///< empty: from the countries
+  long long quantity = 1;
+  date as_of;
+  bool what_if = false;
+};
+
+struct fired_requirement {
+  const licensing_regime* regime = nullptr;
+  const licence_requirement* requirement = nullptr;
+  bool what_if = false;
+  evidence_tag evidence = evidence_tag::S;
+};
+
+struct eligible_exception {
+  const licensing_regime* regime = nullptr;
+  const licence_exception* exception = nullptr;
+  bool what_if = false;
+};
+
+struct applying_overlay {
+  const licensing_regime* regime = nullptr;
+  const licence_overlay* overlay = nullptr;
+  bool what_if = false;
+};
+
+/// The answer, with every reason. Only regimes in force decide `license_required` and
+/// `review_policy`; what-if regimes are reported separately and labelled.
+struct licence_answer {
+  licence_query query;
+  transaction_kind transaction = transaction_kind::export_;
+  std::string party_hq;
+  classification item;  ///< the part's classification on the date
+  bool license_required = false;
+  std::optional<review_policy> policy;
+  const licensing_regime* policy_from = nullptr;    ///< the regime whose requirement set the policy
+  std::vector<fired_requirement> requirements;      ///< in force
+  std::vector<fired_requirement> what_if_requirements;
+  std::vector<eligible_exception> exceptions;
+  std::vector<applying_overlay> overlays;
+  std::vector<std::string> not_applying;            ///< "id (status)"
+  std::vector<std::string> assumptions;             ///< defaults the answer relied on
+  evidence_tag weakest = evidence_tag::V;
+  double shipment_tpp = 0;
+};
+
+/// Answers licensing questions; the CLI and (later) the HTTP API call this.
+class licensing_engine {
+ public:
+  licensing_engine(const rule_set& rules, const licensing_set& licensing, const country_db& countries)
+      : rules_(&rules), licensing_(&licensing), countries_(&countries) {}
+
+  /// Throws usage_error for a quantity below 1, a date before 2022-10-07 or an inconsistent
+  /// transaction (an export must leave the United States).
+  [[nodiscard]] licence_answer answer(const licence_query& q) const;
+
+  /// The variables of a query (exposed for the ledger and fleet checks).
+  std::vector<double> variables(const licence_query& q, const classification& item, transaction_kind t,
+                                const std::string& hq) const;
+
+  [[nodiscard]] const licensing_set& licensing() const noexcept { return *licensing_; }
+  [[nodiscard]] const country_db& countries() const noexcept { return *countries_; }
+  [[nodiscard]] const rule_set& rules() const noexcept { return *rules_; }
+
+ private:
+  const rule_set* rules_;
+  const licensing_set* licensing_;
+  const country_db* countries_;
+};
+
+/// The earliest date any question is answered for (the first advanced-computing rule).
+date first_rule_date();
+
+std::string to_json(const licence_answer& a);
+std::string to_text(const licence_answer& a);
+
+}  // namespace chipgauge

@@ -1,0 +1,224 @@
+// The shipment ledger: JSON/CSV storage with atomic writes and a lock, and quota checks.
+#include "chipgauge/classifier/ledger.hpp"
+
+#include "chipgauge/core/error.hpp"
+#include "chipgauge/core/files.hpp"
+#include "chipgauge/core/json_reader.hpp"
+#include "chipgauge/core/text.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+namespace chipgauge {
+
+namespace {
+
+bool is_csv(const std::string& path) {
+  return path.size() >= 4 && path.compare(path.size() - 4, 4, ".csv") == 0;
+}
+
+// Splits one CSV line (RFC 4180 quoting).
+std::vector<std::string> csv_fields(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cur += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cur += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      out.push_back(cur);
+      cur.clear();
+    } else if (c != '\r') {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+const std::vector<std::string> csv_header{"date", "part", "tpp_each", "quantity", "consignee", "country", "quota"};
+
+shipment_ledger parse_csv(const std::string& text, const std::string& path) {
+  shipment_ledger l;
+  std::istringstream in(text);
+  std::string line;
+  if (!std::getline(in, line) || csv_fields(line) != csv_header)
+    throw spec_error(path, "line 1", "expected the header date,part,tpp_each,quantity,consignee,country,quota");
+  for (int n = 2; std::getline(in, line); ++n) {
+    if (line.empty()) continue;
+    const auto f = csv_fields(line);
+    const std::string where = fmt::format("line {}", n);
+    if (f.size() != csv_header.size()) throw spec_error(path, where, fmt::format("expected 7 fields, found {}", f.size()));
+    shipment s;
+    const auto d = date::parse(f[0]);
+    if (!d) throw spec_error(path, where, fmt::format("'{}' is not a date: expected YYYY-MM-DD", f[0]));
+    s.day = *d;
+    s.part = f[1];
+    char* end = nullptr;
+    s.tpp_each = std::strtod(f[2].c_str(), &end);
+    if (f[2].empty() || *end != '\0' || !(s.tpp_each >= 0)) throw spec_error(path, where, fmt::format("tpp_each '{}' is not a TPP", f[2]));
+    s.quantity = std::strtoll(f[3].c_str(), &end, 10);
+    if (f[3].empty() || *end != '\0' || s.quantity < 1) throw spec_error(path, where, fmt::format("quantity '{}' is not 1 or more", f[3]));
+    s.consignee = f[4];
+    s.country = f[5];
+    s.quota = f[6];
+    l.shipments.push_back(std::move(s));
+  }
+  return l;
+}
+
+std::string year_of(const date& d) { return std::to_string(d.year()); }
+
+}  // namespace
+
+shipment_ledger load_ledger(const std::string& path) {
+  if (!std::filesystem::exists(path)) return {};
+  const auto text = read_text_file(path);
+  if (is_csv(path)) return parse_csv(text, path);
+  const auto doc = parse_json_text(text, path);
+  const json_node root(doc, path);
+  root.expect_keys({"schema", "shipments"});
+  if (root.at("schema").string() != "chipgauge.ledger/1") root.at("schema").fail("expected \"chipgauge.ledger/1\"");
+  shipment_ledger l;
+  for (const auto& e : root.at("shipments").elements()) {
+    e.expect_keys({"date", "part", "tpp_each", "quantity", "consignee", "country", "quota"});
+    shipment s;
+    const auto d = date::parse(e.at("date").string());
+    if (!d) e.at("date").fail("expected YYYY-MM-DD");
+    s.day = *d;
+    s.part = e.at("part").string();
+    s.tpp_each = e.at("tpp_each").number_in(0, 1e7, "TPP");
+    s.quantity = e.at("quantity").integer_in(1, 1LL << 40);
+    s.consignee = e.at("consignee").string();
+    s.country = e.at("country").string();
+    s.quota = e.at("quota").string();
+    l.shipments.push_back(std::move(s));
+  }
+  return l;
+}
+
+void save_ledger(const std::string& path, const shipment_ledger& ledger) {
+  std::string text;
+  if (is_csv(path)) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& s : ledger.shipments)
+      rows.push_back({s.day.to_string(), s.part, fmt::format("{}", s.tpp_each), std::to_string(s.quantity), s.consignee,
+                      s.country, s.quota});
+    text = render_csv(csv_header, rows);
+  } else {
+    nlohmann::ordered_json j;
+    j["schema"] = "chipgauge.ledger/1";
+    auto arr = nlohmann::ordered_json::array();
+    for (const auto& s : ledger.shipments)
+      arr.push_back({{"date", s.day.to_string()}, {"part", s.part}, {"tpp_each", s.tpp_each}, {"quantity", s.quantity},
+                     {"consignee", s.consignee}, {"country", s.country}, {"quota", s.quota}});
+    j["shipments"] = arr;
+    text = j.dump(2) + "\n";
+  }
+  write_file_atomically(path, text);
+}
+
+ledger_lock::ledger_lock(const std::string& ledger_path) {
+  const std::string lock = ledger_path + ".lock";
+  fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw error(fmt::format("cannot open {}: {}", lock, std::strerror(errno)));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd_);
+    fd_ = -1;
+    throw usage_error(fmt::format("{} is being written by another process (lock {} held): try again when it is done",
+                                  ledger_path, lock));
+  }
+}
+
+ledger_lock::~ledger_lock() {
+  if (fd_ >= 0) {
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
+  }
+}
+
+std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipment& s, const chip_spec& part,
+                                      const licensing_engine& engine, bool what_if) {
+  std::vector<quota_check> out;
+  licence_query q;
+  q.part = &part;
+  q.to = s.country;
+  q.quantity = s.quantity;
+  q.as_of = s.day;
+  const evaluation_plan plan(engine.rules(), s.day, false);
+  const auto item = classifier(engine.rules()).classify(part, plan);
+  const auto vars = engine.variables(q, item, transaction_kind::export_, s.country);
+  for (const auto& r : engine.licensing().regimes()) {
+    const auto status = r.status_on(s.day);
+    const bool in_force = status == regime_status::in_force;
+    const bool hypothetical = what_if && (status == regime_status::announced_not_enforced || status == regime_status::proposed);
+    if (!in_force && !hypothetical) continue;
+    std::vector<double> params;
+    for (const auto& p : r.parameters) params.push_back(p.value_on(s.day));
+    for (const auto& quota : r.quotas) {
+      if (quota.applies_when.evaluate(vars.data(), params.data()) != 1.0) continue;
+      quota_check c;
+      c.regime = &r;
+      c.quota = &quota;
+      c.what_if = !in_force;
+      c.limit_tpp = *r.parameter_on(quota.limit_parameter, s.day);
+      c.shipment_tpp = s.tpp();
+      for (const auto& prior : ledger.shipments) {
+        if (std::find(quota.excludes.begin(), quota.excludes.end(), prior.quota) != quota.excludes.end()) continue;
+        if (quota.per == licence_quota::scope::consignee_year) {
+          if (prior.consignee == s.consignee && prior.day.year() == s.day.year()) c.used_tpp += prior.tpp();
+        } else {
+          const bool in_period = (!quota.period_from || *quota.period_from <= prior.day) &&
+                                 (!quota.period_until || prior.day <= *quota.period_until);
+          if (prior.country == s.country && in_period) c.used_tpp += prior.tpp();
+        }
+      }
+      c.scope = quota.per == licence_quota::scope::consignee_year
+                    ? fmt::format("consignee {}, {}", s.consignee, s.day.year())
+                    : fmt::format("country {}, {}..{}", s.country, quota.period_from ? quota.period_from->to_string() : "",
+                                  quota.period_until ? quota.period_until->to_string() : "");
+      c.fits = c.used_tpp + c.shipment_tpp <= c.limit_tpp;
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string ledger_report(const shipment_ledger& ledger, double h100_tpp) {
+  std::map<std::pair<std::string, std::string>, double> by_consignee;
+  std::map<std::pair<std::string, std::string>, double> by_country;
+  for (const auto& s : ledger.shipments) {
+    by_consignee[{s.consignee, year_of(s.day)}] += s.tpp();
+    by_country[{s.country, year_of(s.day)}] += s.tpp();
+  }
+  auto table = [&](const std::string& what, const std::map<std::pair<std::string, std::string>, double>& m) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [k, v] : m)
+      rows.push_back({k.first, k.second, group_thousands(v), fmt::format("{:.1f}", h100_tpp > 0 ? v / h100_tpp : 0)});
+    return render_table({what, "year", "TPP", "H100-equivalents"}, rows, {false, false, true, true});
+  };
+  return fmt::format("{} shipments\n\n", ledger.shipments.size()) + table("consignee", by_consignee) + "\n" +
+         table("country", by_country);
+}
+
+}  // namespace chipgauge

@@ -1,0 +1,346 @@
+// Licensing answers: destination, parties and transaction against the dated licensing regimes.
+#include "chipgauge/classifier/licensing.hpp"
+
+#include "chipgauge/classifier/report.hpp"
+#include "chipgauge/core/error.hpp"
+#include "chipgauge/core/text.hpp"
+#include "licensing_vars.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <limits>
+
+namespace chipgauge {
+
+namespace {
+
+constexpr double unknown = std::numeric_limits<double>::quiet_NaN();
+namespace lv = licensing_vars;
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool in_window(const std::optional<date>& from, const std::optional<date>& until, date day) {
+  return (!from || *from <= day) && (!until || day <= *until);
+}
+
+// Is `country` (alpha-2) in `suffix`: a group id, or the alpha-2 code of the country itself or
+// of the country it is treated as (Hong Kong as China)?
+bool matches(const country_db& db, const std::string& country, std::string_view suffix, date day, evidence_tag* ev) {
+  if (db.has_group(suffix)) return db.member(country, suffix, day, ev);
+  const auto code = upper(suffix);
+  if (ev) *ev = evidence_tag::V;
+  return country == code || db.treated_as(country, day) == code;
+}
+
+}  // namespace
+
+std::string_view to_string(review_policy p) noexcept {
+  switch (p) {
+    case review_policy::presumption_of_approval: return "presumption_of_approval";
+    case review_policy::case_by_case: return "case_by_case";
+    case review_policy::presumption_of_denial: return "presumption_of_denial";
+  }
+  return "?";
+}
+
+std::string_view to_string(transaction_kind t) noexcept {
+  switch (t) {
+    case transaction_kind::export_: return "export";
+    case transaction_kind::reexport: return "reexport";
+    case transaction_kind::in_country: return "in-country";
+  }
+  return "?";
+}
+
+std::string_view to_string(overlay_kind k) noexcept {
+  switch (k) {
+    case overlay_kind::letter: return "letter";
+    case overlay_kind::tariff: return "tariff";
+    case overlay_kind::guidance: return "guidance";
+    case overlay_kind::red_flag: return "red_flag";
+  }
+  return "?";
+}
+
+regime_status licensing_regime::status_on(date day) const {
+  regime_status s = regime_status::not_yet;
+  for (const auto& t : timeline) {
+    if (t.from <= day) s = t.status;
+  }
+  return s;
+}
+
+std::optional<double> licensing_regime::parameter_on(std::string_view name, date day) const {
+  for (const auto& p : parameters) {
+    if (p.name == name) return p.value_on(day);
+  }
+  return std::nullopt;
+}
+
+date first_rule_date() { return *date::parse("2022-10-07"); }
+
+std::vector<double> licensing_engine::variables(const licence_query& q, const classification& item, transaction_kind t,
+                                                const std::string& hq) const {
+  std::vector<double> v(licensing_->variable_count(), unknown);
+  const auto& m = item.metrics;
+  auto set = [&](metric_var x, double val) { v[static_cast<std::size_t>(x)] = val; };
+  auto opt = [](const std::optional<double>& o) { return o ? *o : unknown; };
+  set(metric_var::tpp, m.tpp);
+  set(metric_var::tpp_sum_of_unit_max, m.tpp_sum_of_unit_max);
+  set(metric_var::tpp_max_of_sums, m.tpp_max_of_sums);
+  set(metric_var::pd, m.pd ? *m.pd : (m.pd_not_met_by_reading ? 0.0 : unknown));
+  set(metric_var::applicable_die_area_mm2, opt(m.applicable_die_area_mm2));
+  set(metric_var::dram_bandwidth_gb_s, opt(m.dram_bandwidth_gb_s));
+  set(metric_var::io_bidirectional_gb_s, opt(m.io_bidirectional_gb_s));
+  set(metric_var::memory_bandwidth_density_gb_s_mm2, opt(m.memory_bandwidth_density_gb_s_mm2));
+  set(metric_var::transistors, opt(m.transistors));
+  set(metric_var::logic_node_nm, opt(m.logic_node_nm));
+  set(metric_var::declared_tpp, opt(m.declared_tpp));
+  set(metric_var::h100_equivalents, m.h100_equivalents);
+  set(metric_var::datacenter, m.datacenter ? 1 : 0);
+  set(metric_var::has_hbm, m.has_hbm ? 1 : 0);
+  set(metric_var::non_planar, m.non_planar ? 1 : 0);
+  const auto qty = static_cast<double>(q.quantity);
+  v[lv::slot(lv::fixed::quantity)] = qty;
+  v[lv::slot(lv::fixed::shipment_tpp)] = m.tpp * qty;
+  v[lv::slot(lv::fixed::is_export)] = t == transaction_kind::export_ ? 1 : 0;
+  v[lv::slot(lv::fixed::is_reexport)] = t == transaction_kind::reexport ? 1 : 0;
+  v[lv::slot(lv::fixed::is_in_country)] = t == transaction_kind::in_country ? 1 : 0;
+
+  // The exceptions the item's classification makes it eligible for (NAC, ACA, HBM).
+  std::vector<std::string> eligible;
+  for (const auto& verdict : item.verdicts) {
+    if (verdict.what_if || verdict.rule->role != regime_role::classification) continue;
+    for (const auto* x : verdict.exceptions) eligible.push_back(lower(x->id));
+  }
+  const auto& names = licensing_->dynamic_names();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string_view name = names[i];
+    const auto family = *lv::family_of(name);
+    const auto suffix = name.substr(family.size());
+    double val = 0;
+    if (family == "eccn_") {
+      val = !item.eccn.empty() && eccn_covers(suffix, item.eccn) ? 1 : 0;
+    } else if (family == "eligible_") {
+      val = std::find(eligible.begin(), eligible.end(), suffix) != eligible.end() ? 1 : 0;
+    } else if (family == "to_") {
+      val = matches(*countries_, q.to, suffix, q.as_of, nullptr) ? 1 : 0;
+    } else if (family == "from_") {
+      val = matches(*countries_, q.from, suffix, q.as_of, nullptr) ? 1 : 0;
+    } else {
+      val = matches(*countries_, hq, suffix, q.as_of, nullptr) ? 1 : 0;
+    }
+    v[lv::first_dynamic + i] = val;
+  }
+  return v;
+}
+
+licence_answer licensing_engine::answer(const licence_query& q) const {
+  if (q.quantity < 1) throw usage_error(fmt::format("--quantity {} is not a quantity: expected 1 or more units", q.quantity));
+  if (q.as_of < first_rule_date())
+    throw usage_error(fmt::format("--as-of {} is before the first advanced-computing rule (2022-10-07): expected that date or later",
+                                  q.as_of.to_string()));
+  if (!q.part) throw usage_error("no part given");
+  licence_answer a;
+  a.query = q;
+  a.party_hq = q.party_hq.empty() ? q.to : q.party_hq;
+  if (q.party_hq.empty())
+    a.assumptions.push_back(fmt::format("no --party-hq given: the parties are taken as headquartered in the destination ({})", q.to));
+  // The transaction follows from the countries unless given, and must agree with them.
+  const transaction_kind implied = q.from == q.to ? transaction_kind::in_country
+                                   : q.from == "US" ? transaction_kind::export_
+                                                    : transaction_kind::reexport;
+  a.transaction = q.transaction.value_or(implied);
+  if (q.transaction && *q.transaction != implied)
+    throw usage_error(fmt::format("--transaction {} contradicts --from {} --to {} (that is {}): an export leaves the United "
+                                  "States, a reexport goes from one foreign country to another, an in-country transfer stays",
+                                  to_string(*q.transaction), q.from, q.to, to_string(implied)));
+
+  const evaluation_plan plan(*rules_, q.as_of, false);
+  a.item = classifier(*rules_).classify(*q.part, plan);
+  a.shipment_tpp = a.item.metrics.tpp * static_cast<double>(q.quantity);
+  const auto vars = variables(q, a.item, a.transaction, a.party_hq);
+
+  std::vector<std::uint32_t> relied;
+  auto weakest_of = [&](const expr& e, evidence_tag own, const licensing_regime& r, const std::vector<double>& params) {
+    evidence_tag w = own;
+    relied.clear();
+    e.relied_parameters(vars.data(), params.data(), relied);
+    for (auto slot : relied) w = std::max(w, r.parameters[slot].evidence);
+    // Country-group memberships the condition read.
+    const auto& names = licensing_->dynamic_names();
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (!e.reads_variable(static_cast<std::uint32_t>(lv::first_dynamic + i))) continue;
+      const std::string_view name = names[i];
+      const auto family = *lv::family_of(name);
+      if (family == "eccn_" || family == "eligible_") continue;
+      const auto& who = family == "to_" ? q.to : family == "from_" ? q.from : a.party_hq;
+      evidence_tag ev = evidence_tag::V;
+      (void)matches(*countries_, who, name.substr(family.size()), q.as_of, &ev);
+      w = std::max(w, ev);
+    }
+    return w;
+  };
+
+  int best_precedence = std::numeric_limits<int>::min();
+  for (const auto& r : licensing_->regimes()) {
+    const auto status = r.status_on(q.as_of);
+    const bool in_force = status == regime_status::in_force;
+    const bool hypothetical =
+        q.what_if && (status == regime_status::announced_not_enforced || status == regime_status::proposed);
+    if (!in_force && !hypothetical) {
+      a.not_applying.push_back(fmt::format("{} ({})", r.id, to_string(status)));
+      continue;
+    }
+    std::vector<double> params;
+    for (const auto& p : r.parameters) params.push_back(p.value_on(q.as_of));
+    for (const auto& req : r.requirements) {
+      if (req.when.evaluate(vars.data(), params.data()) != 1.0) continue;
+      fired_requirement f{&r, &req, !in_force, weakest_of(req.when, req.evidence, r, params)};
+      if (in_force) {
+        a.requirements.push_back(f);
+        a.license_required = true;
+        a.weakest = std::max(a.weakest, f.evidence);
+        if (r.precedence > best_precedence ||
+            (r.precedence == best_precedence && (!a.policy || strictness(req.policy) > strictness(*a.policy)))) {
+          best_precedence = r.precedence;
+          a.policy = req.policy;
+          a.policy_from = &r;
+        }
+      } else {
+        a.what_if_requirements.push_back(f);
+      }
+      break;  // first requirement of a regime that holds decides that regime
+    }
+    for (const auto& x : r.exceptions) {
+      if (!in_window(x.from, x.until, q.as_of)) continue;
+      if (x.when.evaluate(vars.data(), params.data()) == 1.0) a.exceptions.push_back({&r, &x, !in_force});
+    }
+    for (const auto& o : r.overlays) {
+      if (o.when.evaluate(vars.data(), params.data()) != 1.0) continue;
+      a.overlays.push_back({&r, &o, !in_force});
+      if (in_force) {
+        a.weakest = std::max(a.weakest, weakest_of(o.when, o.evidence, r, params));
+        if (o.requires_license) a.license_required = true;
+      }
+    }
+  }
+  return a;
+}
+
+// --- Output ------------------------------------------------------------------------------------------
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+json requirement_json(const fired_requirement& f) {
+  return {{"regime", f.regime->id},
+          {"requirement", f.requirement->id},
+          {"review_policy", std::string(to_string(f.requirement->policy))},
+          {"what_if", f.what_if},
+          {"conditions", f.requirement->conditions},
+          {"citation", f.requirement->citation},
+          {"note", f.requirement->note},
+          {"evidence", std::string(to_string(f.evidence))}};
+}
+
+}  // namespace
+
+std::string to_json(const licence_answer& a) {
+  json j;
+  j["schema"] = "chipgauge.licence/1";
+  j["part"] = {{"id", a.query.part->id}, {"name", a.query.part->name}};
+  j["as_of"] = a.query.as_of.to_string();
+  j["to"] = a.query.to;
+  j["from"] = a.query.from;
+  j["party_hq"] = a.party_hq;
+  j["transaction"] = std::string(to_string(a.transaction));
+  j["quantity"] = a.query.quantity;
+  j["what_if"] = a.query.what_if;
+  j["eccn"] = a.item.eccn.empty() ? json(nullptr) : json(std::string(a.item.eccn));
+  j["tpp"] = a.item.metrics.tpp;
+  j["shipment_tpp"] = a.shipment_tpp;
+  j["license_required"] = a.license_required;
+  j["review_policy"] = a.policy ? json(std::string(to_string(*a.policy))) : json(nullptr);
+  j["review_policy_from"] = a.policy_from ? json(a.policy_from->id) : json(nullptr);
+  json reasons = json::array();
+  for (const auto& f : a.requirements) reasons.push_back(requirement_json(f));
+  j["reasons"] = reasons;
+  json exc = json::array();
+  for (const auto& e : a.exceptions)
+    exc.push_back({{"id", e.exception->id}, {"title", e.exception->title}, {"regime", e.regime->id},
+                   {"conditions", e.exception->conditions}, {"what_if", e.what_if},
+                   {"citation", e.exception->citation}, {"evidence", std::string(to_string(e.exception->evidence))}});
+  j["exceptions"] = exc;
+  json ov = json::array();
+  for (const auto& o : a.overlays)
+    ov.push_back({{"id", o.overlay->id}, {"kind", std::string(to_string(o.overlay->kind))}, {"regime", o.regime->id},
+                  {"effect", o.overlay->effect}, {"requires_license", o.overlay->requires_license}, {"what_if", o.what_if},
+                  {"citation", o.overlay->citation}, {"evidence", std::string(to_string(o.overlay->evidence))}});
+  j["overlays"] = ov;
+  json wi = json::array();
+  for (const auto& f : a.what_if_requirements) wi.push_back(requirement_json(f));
+  j["what_if_reasons"] = wi;
+  j["not_applying"] = a.not_applying;
+  j["assumptions"] = a.assumptions;
+  j["weakest_evidence"] = std::string(to_string(a.weakest));
+  j["disclaimer"] = std::string(disclaimer());
+  return j.dump(2) + "\n";
+}
+
+std::string to_text(const licence_answer& a) {
+  std::string out = fmt::format("chipgauge license: {} x {} ({}) {} from {} to {}, party HQ {}, as of {}{}\n\n",
+                                a.query.quantity, a.query.part->name, a.item.eccn.empty() ? "not 3A090/4A090" : std::string(a.item.eccn),
+                                to_string(a.transaction), a.query.from, a.query.to, a.party_hq, a.query.as_of.to_string(),
+                                a.query.what_if ? " (what-if)" : "");
+  out += fmt::format("licence required: {}{}\n", a.license_required ? "yes" : "no",
+                     a.policy ? fmt::format(" (review: {}, set by {})", to_string(*a.policy), a.policy_from->id)
+                              : (a.license_required ? " (by letter; no review policy stated)" : ""));
+  out += fmt::format("TPP {} each, {} in the shipment ({:.2f} H100-equivalents)\n", group_thousands(a.item.metrics.tpp),
+                     group_thousands(a.shipment_tpp), a.item.metrics.h100_equivalents * static_cast<double>(a.query.quantity));
+  for (const auto& f : a.requirements) {
+    out += fmt::format("  because {} / {}: {} [evidence {}] {}\n", f.regime->id, f.requirement->id,
+                       to_string(f.requirement->policy), to_string(f.evidence), f.requirement->citation);
+    if (!f.requirement->note.empty()) out += "    " + f.requirement->note + "\n";
+    for (const auto& c : f.requirement->conditions) out += "    condition: " + c + "\n";
+  }
+  for (const auto& e : a.exceptions) {
+    out += fmt::format("  exception {}{}: {} [evidence {}]\n", e.exception->id, e.what_if ? " (what-if)" : "",
+                       e.exception->title, to_string(e.exception->evidence));
+    for (const auto& c : e.exception->conditions) out += "    condition: " + c + "\n";
+  }
+  for (const auto& o : a.overlays)
+    out += fmt::format("  {} {}{}: {} [evidence {}]\n", to_string(o.overlay->kind), o.overlay->id, o.what_if ? " (what-if)" : "",
+                       o.overlay->effect, to_string(o.overlay->evidence));
+  for (const auto& f : a.what_if_requirements)
+    out += fmt::format("  what-if {} / {}: licence, {} [evidence {}] (regime not in force on this date)\n", f.regime->id,
+                       f.requirement->id, to_string(f.requirement->policy), to_string(f.evidence));
+  for (const auto& s : a.assumptions) out += "  assumed: " + s + "\n";
+  if (!a.not_applying.empty()) {
+    out += "  not applying on this date:";
+    for (const auto& s : a.not_applying) out += " " + s;
+    out += "\n";
+  }
+  if (a.weakest >= evidence_tag::S)
+    out += fmt::format("  this answer rests on evidence {} ({}) somewhere: check the tagged reasons above\n", to_string(a.weakest),
+                       describe(a.weakest));
+  out += "\n" + std::string(disclaimer()) + "\n";
+  return out;
+}
+
+}  // namespace chipgauge

@@ -1,0 +1,232 @@
+// Reading licensing regime files (`chipgauge.licensing/1`, docs/licensing-format.md).
+#include "chipgauge/classifier/licensing.hpp"
+#include "chipgauge/core/error.hpp"
+#include "chipgauge/core/json_reader.hpp"
+#include "licensing_vars.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <regex>
+
+namespace chipgauge {
+
+namespace {
+
+evidence_tag read_tag(const json_node& n) {
+  const auto t = parse_evidence_tag(n.string());
+  if (!t) n.fail(fmt::format("unknown evidence tag '{}': expected V, C, S or R", n.string()));
+  return *t;
+}
+
+date read_date(const json_node& n) {
+  const auto d = date::parse(n.string());
+  if (!d) n.fail(fmt::format("'{}' is not a date: expected YYYY-MM-DD", n.string()));
+  return *d;
+}
+
+std::string opt_string(const json_node& n, std::string_view key) {
+  if (auto v = n.find(key)) return v->string();
+  return {};
+}
+
+std::vector<std::string> strings(const json_node& n, std::string_view key) {
+  std::vector<std::string> out;
+  if (auto v = n.find(key)) {
+    for (const auto& e : v->elements()) out.push_back(e.string());
+  }
+  return out;
+}
+
+regime_status read_status(const json_node& n) {
+  const auto s = n.one_of({"in_force", "announced_not_enforced", "guidance", "proposed", "rescinded", "superseded"});
+  if (s == "in_force") return regime_status::in_force;
+  if (s == "announced_not_enforced") return regime_status::announced_not_enforced;
+  if (s == "guidance") return regime_status::guidance;
+  if (s == "proposed") return regime_status::proposed;
+  if (s == "rescinded") return regime_status::rescinded;
+  return regime_status::superseded;
+}
+
+review_policy read_policy(const json_node& n) {
+  const auto s = n.one_of({"presumption_of_approval", "case_by_case", "presumption_of_denial"});
+  if (s == "presumption_of_approval") return review_policy::presumption_of_approval;
+  if (s == "case_by_case") return review_policy::case_by_case;
+  return review_policy::presumption_of_denial;
+}
+
+}  // namespace
+
+std::size_t licensing_set::variable_count() const noexcept { return licensing_vars::first_dynamic + names_.size(); }
+
+licensing_set licensing_set::load(const std::string& dir, const country_db& countries) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw spec_error(dir, "$", "not a directory: expected the licensing directory (specs/licensing)");
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  licensing_set set;
+  for (const auto& path : files) {
+    const auto doc = read_json_file(path);
+    const json_node root(doc, path);
+    root.expect_keys({"schema", "id", "title", "precedence", "evidence", "citations", "timeline", "parameters",
+                      "requirements", "exceptions", "overlays", "quotas", "fleet_checks", "notes"});
+    if (root.at("schema").string() != "chipgauge.licensing/1")
+      root.at("schema").fail(fmt::format("expected \"chipgauge.licensing/1\", found \"{}\"", root.at("schema").string()));
+    licensing_regime r;
+    r.file = path;
+    r.id = root.at("id").string();
+    if (r.id != fs::path(path).stem().string())
+      root.at("id").fail(fmt::format("regime id '{}' differs from the file name '{}'", r.id, fs::path(path).filename().string()));
+    for (const auto& other : set.regimes_) {
+      if (other.id == r.id) root.at("id").fail(fmt::format("duplicate id '{}'", r.id));
+    }
+    r.title = root.at("title").string();
+    if (auto p = root.find("precedence")) r.precedence = static_cast<int>(p->integer_in(-100, 100));
+    r.evidence = read_tag(root.at("evidence"));
+    for (const auto& c : root.at("citations").elements()) {
+      c.expect_keys({"cite", "url", "evidence", "note"});
+      r.citations.push_back({c.at("cite").string(), opt_string(c, "url"), read_tag(c.at("evidence")), opt_string(c, "note")});
+    }
+    if (r.citations.empty()) root.at("citations").fail("a regime needs at least one citation");
+    for (const auto& t : root.at("timeline").elements()) {
+      t.expect_keys({"from", "status", "note"});
+      timeline_entry e{read_date(t.at("from")), read_status(t.at("status")), opt_string(t, "note")};
+      if (!r.timeline.empty() && !(r.timeline.back().from < e.from)) t.at("from").fail("timeline dates must increase");
+      r.timeline.push_back(std::move(e));
+    }
+    if (r.timeline.empty()) root.at("timeline").fail("a regime needs at least one dated status");
+    if (auto params = root.find("parameters")) {
+      for (const auto& [name, p] : params->members()) {
+        p.expect_keys({"value", "values", "unit", "evidence", "source", "note"});
+        parameter par;
+        par.name = name;
+        if (licensing_vars::fixed_slot(name) || std::any_of(metric_vars().begin(), metric_vars().end(),
+                                                             [&](const auto& v) { return v.name == name; }))
+          p.fail(fmt::format("parameter '{}' shadows a variable of the same name", name));
+        if (auto v = p.find("value")) {
+          par.values.push_back({date{}, v->number()});
+        } else if (auto vs = p.find("values")) {
+          for (const auto& dv : vs->elements()) {
+            dv.expect_keys({"from", "value"});
+            par.values.push_back({read_date(dv.at("from")), dv.at("value").number()});
+          }
+        } else {
+          p.fail("missing 'value' or dated 'values'");
+        }
+        par.unit = opt_string(p, "unit");
+        par.evidence = read_tag(p.at("evidence"));
+        par.source = opt_string(p, "source");
+        par.note = opt_string(p, "note");
+        r.parameters.push_back(std::move(par));
+      }
+    }
+
+    std::vector<std::string_view> known;
+    for (const auto& v : metric_vars()) known.push_back(v.name);
+    for (const auto& n : licensing_vars::fixed_names()) known.push_back(n);
+    for (const auto& p : r.parameters) known.push_back(p.name);
+    std::vector<std::string> names = set.names_;
+    const expr_resolver resolve = [&](std::string_view name) -> std::optional<expr_symbol> {
+      const auto& vars = metric_vars();
+      for (std::size_t i = 0; i < vars.size(); ++i) {
+        if (vars[i].name == name) return expr_symbol{expr_symbol::source::variable, static_cast<std::uint32_t>(i), vars[i].type};
+      }
+      if (auto slot = licensing_vars::fixed_slot(name))
+        return expr_symbol{expr_symbol::source::variable, *slot, licensing_vars::fixed_type(*slot)};
+      for (std::size_t i = 0; i < r.parameters.size(); ++i) {
+        if (r.parameters[i].name == name) return expr_symbol{expr_symbol::source::parameter, static_cast<std::uint32_t>(i), expr_type::number};
+      }
+      // Families: eccn_<eccn>, eligible_<exception>, to_/from_/hq_<group id or ISO alpha-2>.
+      const auto family = licensing_vars::family_of(name);
+      if (!family) return std::nullopt;
+      const auto suffix = name.substr(family->size());
+      if (*family == "to_" || *family == "from_" || *family == "hq_") {
+        std::string upper(suffix);
+        for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        if (!countries.has_group(suffix) && !(suffix.size() == 2 && countries.find(upper))) return std::nullopt;
+      }
+      auto it = std::find(names.begin(), names.end(), name);
+      if (it == names.end()) {
+        names.emplace_back(name);
+        it = names.end() - 1;
+      }
+      return expr_symbol{expr_symbol::source::variable,
+                         static_cast<std::uint32_t>(licensing_vars::first_dynamic + static_cast<std::size_t>(it - names.begin())),
+                         expr_type::boolean};
+    };
+    auto compile = [&](const json_node& n) {
+      auto e = expr::compile(n.string(), resolve, path, n.path(), known);
+      if (e.type() != expr_type::boolean) n.fail("a condition must be a truth value, not a number");
+      return e;
+    };
+
+    if (auto reqs = root.find("requirements")) {
+      for (const auto& q : reqs->elements()) {
+        q.expect_keys({"id", "when", "review_policy", "evidence", "citation", "note", "conditions"});
+        r.requirements.push_back({q.at("id").string(), compile(q.at("when")), read_policy(q.at("review_policy")),
+                                  read_tag(q.at("evidence")), opt_string(q, "citation"), opt_string(q, "note"),
+                                  strings(q, "conditions")});
+      }
+    }
+    if (auto exc = root.find("exceptions")) {
+      for (const auto& x : exc->elements()) {
+        x.expect_keys({"id", "title", "when", "conditions", "from", "until", "evidence", "citation"});
+        licence_exception le{x.at("id").string(), opt_string(x, "title"), compile(x.at("when")), strings(x, "conditions"),
+                             {}, {}, read_tag(x.at("evidence")), opt_string(x, "citation")};
+        if (auto f = x.find("from")) le.from = read_date(*f);
+        if (auto u = x.find("until")) le.until = read_date(*u);
+        r.exceptions.push_back(std::move(le));
+      }
+    }
+    if (auto ovs = root.find("overlays")) {
+      for (const auto& o : ovs->elements()) {
+        o.expect_keys({"id", "kind", "when", "effect", "requires_license", "evidence", "citation"});
+        const auto k = o.at("kind").one_of({"letter", "tariff", "guidance", "red_flag"});
+        licence_overlay ov{o.at("id").string(),
+                           k == "letter" ? overlay_kind::letter : k == "tariff" ? overlay_kind::tariff
+                                          : k == "guidance"                     ? overlay_kind::guidance
+                                                                                : overlay_kind::red_flag,
+                           compile(o.at("when")), o.at("effect").string(), false, read_tag(o.at("evidence")),
+                           opt_string(o, "citation")};
+        if (auto rl = o.find("requires_license")) ov.requires_license = rl->boolean();
+        r.overlays.push_back(std::move(ov));
+      }
+    }
+    if (auto qs = root.find("quotas")) {
+      for (const auto& q : qs->elements()) {
+        q.expect_keys({"id", "per", "limit", "period_from", "period_until", "applies_when", "excludes", "evidence", "note"});
+        licence_quota lq;
+        lq.id = q.at("id").string();
+        lq.per = q.at("per").one_of({"consignee_year", "country_period"}) == "consignee_year" ? licence_quota::scope::consignee_year
+                                                                                              : licence_quota::scope::country_period;
+        lq.limit_parameter = q.at("limit").string();
+        if (std::none_of(r.parameters.begin(), r.parameters.end(), [&](const parameter& p) { return p.name == lq.limit_parameter; }))
+          q.at("limit").fail(fmt::format("'{}' is not a parameter of this file", lq.limit_parameter));
+        if (auto f = q.find("period_from")) lq.period_from = read_date(*f);
+        if (auto u = q.find("period_until")) lq.period_until = read_date(*u);
+        lq.applies_when = compile(q.at("applies_when"));
+        lq.excludes = strings(q, "excludes");
+        lq.evidence = read_tag(q.at("evidence"));
+        lq.note = opt_string(q, "note");
+        r.quotas.push_back(std::move(lq));
+      }
+    }
+    if (auto fcs = root.find("fleet_checks")) {
+      for (const auto& f : fcs->elements()) {
+        f.expect_keys({"id", "when", "effect", "evidence"});
+        r.fleet_checks.push_back({f.at("id").string(), compile(f.at("when")), f.at("effect").string(), read_tag(f.at("evidence"))});
+      }
+    }
+    r.notes = strings(root, "notes");
+    set.names_ = std::move(names);
+    set.regimes_.push_back(std::move(r));
+  }
+  return set;
+}
+
+}  // namespace chipgauge
