@@ -256,3 +256,112 @@ TEST(CliMeasure, CorruptReportToClassifyExits2) {
 
 }  // namespace
 }  // namespace chipgauge
+
+namespace chipgauge {
+namespace {
+
+TEST(CliLicense, JsonAnswerCarriesTheContract) {
+  const auto r = chipgauge("license nvidia-h200-sxm-141gb --to China --as-of 2026-02-01 --format json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  expect_golden("license-h200-cn-2026-02-01.json", r.out);
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("license_required"), true);
+  EXPECT_EQ(j.at("review_policy"), "case_by_case");
+  EXPECT_TRUE(j.at("exceptions").is_array());
+  EXPECT_TRUE(j.at("overlays").is_array());
+  EXPECT_FALSE(j.at("reasons").empty());
+  EXPECT_NE(j.at("disclaimer").get<std::string>().find("Not legal advice"), std::string::npos);
+}
+
+TEST(CliLicense, TextSaysNotLegalAdviceAndWeakEvidence) {
+  const auto r = chipgauge("license nvidia-h20 --to CN --as-of 2025-06-01");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("licence required: yes (by letter"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rests on evidence R"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Not legal advice"), std::string::npos);
+}
+
+TEST(CliLicense, BadInputExits2WithAClearMessage) {
+  const auto country = chipgauge("license nvidia-h100-sxm5-80gb --to Chna");
+  EXPECT_EQ(country.status, 2);
+  EXPECT_NE(country.err.find("unknown country 'Chna' (did you mean CN 'China'?)"), std::string::npos) << country.err;
+  EXPECT_TRUE(country.out.empty());
+  const auto early = chipgauge("license nvidia-h100-sxm5-80gb --to CN --as-of 2022-10-06");
+  EXPECT_EQ(early.status, 2);
+  EXPECT_NE(early.err.find("before the first advanced-computing rule"), std::string::npos) << early.err;
+  EXPECT_EQ(chipgauge("license nvidia-h100-sxm5-80gb --to CN --as-of 2024-13-01").status, 2);
+  const auto qty = chipgauge("license nvidia-h100-sxm5-80gb --to CN --quantity 0");
+  EXPECT_EQ(qty.status, 2);
+  EXPECT_NE(qty.err.find("expected 1 or more"), std::string::npos) << qty.err;
+  EXPECT_EQ(chipgauge("license nvidia-h100-sxm5-80gb --to CN --quantity -3").status, 2);
+  const auto tx = chipgauge("license nvidia-h100-sxm5-80gb --to CN --from DE --transaction export");
+  EXPECT_EQ(tx.status, 2);
+  EXPECT_NE(tx.err.find("an export leaves the United States"), std::string::npos) << tx.err;
+}
+
+TEST(CliLedger, AddCheckReportAndLppCeiling) {
+  test::temp_dir dir;
+  const auto ledger = dir.path() + "/shipments.json";
+  auto add = [&](const std::string& qty, const std::string& extra = "") {
+    return chipgauge("ledger add --ledger '" + ledger + "' nvidia-h100-sxm5-80gb --to BR --consignee Acme --quantity " + qty +
+                     " --date 2025-03-01 --format json" + extra);
+  };
+  const auto first = add("1000");
+  ASSERT_EQ(first.status, 0) << first.err;
+  auto j = nlohmann::json::parse(first.out);
+  EXPECT_EQ(j.at("shipment").at("quota"), "lpp");
+  const auto check = chipgauge("ledger check --ledger '" + ledger +
+                               "' nvidia-h100-sxm5-80gb --to BR --consignee Acme --quantity 700 --date 2025-04-01 --format json");
+  ASSERT_EQ(check.status, 0) << check.err;
+  j = nlohmann::json::parse(check.out);
+  bool lpp_fits = true;
+  for (const auto& q : j.at("quotas")) {
+    if (q.at("quota") == "lpp") lpp_fits = q.at("fits").get<bool>();
+  }
+  EXPECT_FALSE(lpp_fits) << "1,000 + 700 H100 exceed 26.9 M TPP";
+  EXPECT_EQ(nlohmann::json::parse(read_text_file(ledger)).at("shipments").size(), 1U) << "check does not record";
+  const auto report = chipgauge("ledger report --ledger '" + ledger + "'");
+  ASSERT_EQ(report.status, 0) << report.err;
+  EXPECT_NE(report.out.find("15,831,200"), std::string::npos) << report.out;
+}
+
+TEST(CliLedger, CorruptOrLockedLedgerIsLeftExactlyAsItWas) {
+  test::temp_dir dir;
+  const std::string corrupt_text = "{\"schema\": \"chipgauge.ledger/1\", \"shipments\": [";
+  const auto corrupt = dir.write("corrupt.json", corrupt_text);
+  const auto r = chipgauge("ledger add --ledger '" + corrupt +
+                           "' nvidia-h100-sxm5-80gb --to BR --consignee Acme --quantity 1 --date 2025-03-01");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find(corrupt), std::string::npos) << r.err;
+  EXPECT_EQ(read_text_file(corrupt), corrupt_text);
+
+  const auto ledger = dir.path() + "/busy.json";
+  ASSERT_EQ(chipgauge("ledger add --ledger '" + ledger + "' nvidia-l4 --to BR --consignee A --quantity 1 --date 2025-03-01").status, 0);
+  const auto before = read_text_file(ledger);
+  // Another writer holds the lock for the duration of our attempt.
+  const auto locked = run_command("flock '" + ledger + ".lock' sh -c \"cd '" + source_dir + "' && '" + CHIPGAUGE_BINARY +
+                                  "' --specs-dir specs ledger add --ledger '" + ledger +
+                                  "' nvidia-l4 --to BR --consignee A --quantity 1 --date 2025-03-02\"");
+  EXPECT_EQ(locked.status, 2);
+  EXPECT_NE(locked.err.find("is being written by another process"), std::string::npos) << locked.err;
+  EXPECT_EQ(read_text_file(ledger), before);
+}
+
+TEST(CliFleet, TotalsAndThresholds) {
+  const auto r = chipgauge("fleet nvidia-h100-sxm5-80gb:60000 nvidia-l4:10 --as-of 2025-03-01 --format json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j.at("peak_ops").get<double>(), 1e20);
+  bool reporting = false;
+  for (const auto& c : j.at("checks")) {
+    if (c.at("check") == "cluster-reporting") reporting = c.at("holds").get<bool>() && c.at("status") == "proposed";
+  }
+  EXPECT_TRUE(reporting);
+  EXPECT_EQ(chipgauge("fleet nvidia-h100-sxm5-80gb:0").status, 2);
+  const auto measured = chipgauge("fleet tests/data/measurement-sample.json:4");
+  EXPECT_EQ(measured.status, 0) << measured.err;
+  EXPECT_NE(measured.out.find("measured (lower bound)"), std::string::npos) << measured.out;
+}
+
+}  // namespace
+}  // namespace chipgauge

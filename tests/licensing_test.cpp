@@ -1,0 +1,367 @@
+// Licensing answers: one test per requirement, exception and overlay of each licensing regime,
+// the dated transitions, the quotas (LPP inclusive at 26,900,000) and the fleet checks.
+#include "chipgauge/classifier/catalog.hpp"
+#include "chipgauge/classifier/fleet.hpp"
+#include "chipgauge/classifier/ledger.hpp"
+#include "chipgauge/classifier/licensing.hpp"
+#include "chipgauge/core/error.hpp"
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+namespace chipgauge {
+namespace {
+
+date day(const char* d) { return *date::parse(d); }
+
+class Licensing : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    cat_ = new catalog(catalog::load(test::specs_dir()));
+    engine_ = new licensing_engine(cat_->rules(), cat_->licensing(), cat_->countries());
+  }
+  static void TearDownTestSuite() {
+    delete engine_;
+    delete cat_;
+  }
+
+  static licence_answer ask(const chip_spec& part, const char* to, const char* when, const char* hq = "",
+                            const char* from = "US", long long quantity = 1, bool what_if = false) {
+    licence_query q;
+    q.part = &part;
+    q.to = to;
+    q.from = from;
+    q.party_hq = hq;
+    q.as_of = day(when);
+    q.quantity = quantity;
+    q.what_if = what_if;
+    return engine_->answer(q);
+  }
+  static licence_answer ask(const char* id, const char* to, const char* when, const char* hq = "", const char* from = "US",
+                            long long quantity = 1, bool what_if = false) {
+    return ask(*cat_->parts().find(id), to, when, hq, from, quantity, what_if);
+  }
+
+  static bool fired(const licence_answer& a, const std::string& regime, const std::string& requirement) {
+    return std::any_of(a.requirements.begin(), a.requirements.end(), [&](const fired_requirement& f) {
+      return f.regime->id == regime && f.requirement->id == requirement;
+    });
+  }
+  static std::vector<std::string> exception_ids(const licence_answer& a) {
+    std::vector<std::string> ids;
+    for (const auto& e : a.exceptions) ids.push_back(e.exception->id);
+    return ids;
+  }
+  static bool overlay(const licence_answer& a, const std::string& id) {
+    return std::any_of(a.overlays.begin(), a.overlays.end(), [&](const applying_overlay& o) { return o.overlay->id == id; });
+  }
+  // A datacenter IC with exactly this TPP and DRAM bandwidth (PD 10).
+  static chip_spec synthetic(double tpp, double dram_gb_s) {
+    auto s = test::synthetic_ic(tpp, tpp / 10, true);
+    s.memory = memory_spec{"HBM3", 96, value_range{dram_gb_s, dram_gb_s}};
+    s.interconnect = interconnect_spec{{900, 900}, "NVLink", {}};
+    return s;
+  }
+
+  static catalog* cat_;
+  static licensing_engine* engine_;
+};
+catalog* Licensing::cat_ = nullptr;
+licensing_engine* Licensing::engine_ = nullptr;
+
+// --- countries and groups ------------------------------------------------------------------------------
+
+TEST_F(Licensing, CountriesResolveByCodeNameAndAlias) {
+  const auto& c = cat_->countries();
+  EXPECT_EQ(c.resolve("CN").alpha2, "CN");
+  EXPECT_EQ(c.resolve("china").alpha2, "CN");
+  EXPECT_EQ(c.resolve("CHN").alpha2, "CN");
+  EXPECT_EQ(c.resolve("Macau").alpha2, "MO");
+  EXPECT_EQ(c.resolve("Macao").alpha2, "MO");
+  EXPECT_EQ(c.resolve("UAE").alpha2, "AE");
+  try {
+    (void)c.resolve("Chna");
+    FAIL() << "expected usage_error";
+  } catch (const usage_error& e) {
+    EXPECT_NE(std::string(e.what()).find("did you mean CN"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(Licensing, GroupMembershipsAreDated) {
+  const auto& c = cat_->countries();
+  EXPECT_TRUE(c.member("CY", "d5", day("2024-05-29")));
+  EXPECT_FALSE(c.member("CY", "d5", day("2024-05-30")));
+  EXPECT_FALSE(c.member("NI", "d5", day("2024-03-14")));
+  EXPECT_TRUE(c.member("NI", "d5", day("2024-03-15")));
+  EXPECT_TRUE(c.member("HK", "d5", day("2023-01-01"))) << "Hong Kong is treated as China";
+  EXPECT_TRUE(c.member("MO", "d1", day("2024-01-01")));
+  EXPECT_FALSE(c.member("MO", "d5", day("2024-01-01")));
+}
+
+// --- 2022-10-07 scope -------------------------------------------------------------------------------------
+
+TEST_F(Licensing, Rule2022ChinaAndMacauOnly) {
+  const auto cn = ask("nvidia-h100-sxm5-80gb", "CN", "2023-01-01");
+  EXPECT_TRUE(cn.license_required);
+  EXPECT_TRUE(fired(cn, "us-2022-10-07-licence", "china-macau"));
+  EXPECT_TRUE(ask("nvidia-h100-sxm5-80gb", "HK", "2023-01-01").license_required) << "Hong Kong as China";
+  EXPECT_FALSE(ask("nvidia-h100-sxm5-80gb", "VN", "2023-01-01").license_required);
+  EXPECT_FALSE(ask("nvidia-a800-sxm4-80gb", "CN", "2023-01-01").license_required) << "A800 was not 3A090 in 2022";
+}
+
+// --- 2023-11-17 scope, review policies, headquarters rule ----------------------------------------------------
+
+TEST_F(Licensing, Transition20231116To20231117) {
+  EXPECT_FALSE(ask("nvidia-h100-sxm5-80gb", "VN", "2023-11-16").license_required);
+  const auto after = ask("nvidia-h100-sxm5-80gb", "VN", "2023-11-17");
+  EXPECT_TRUE(after.license_required);
+  ASSERT_TRUE(after.policy.has_value());
+  EXPECT_EQ(*after.policy, review_policy::presumption_of_approval);
+  EXPECT_FALSE(ask("nvidia-a800-sxm4-80gb", "CN", "2023-11-16").license_required);
+  EXPECT_TRUE(ask("nvidia-a800-sxm4-80gb", "CN", "2023-11-17").license_required);
+}
+
+TEST_F(Licensing, D5AndMacauPresumptionOfDenial) {
+  for (const char* to : {"CN", "MO", "RU", "IR"}) {
+    const auto a = ask("nvidia-h100-sxm5-80gb", to, "2024-06-01");
+    EXPECT_TRUE(a.license_required) << to;
+    ASSERT_TRUE(a.policy.has_value()) << to;
+    EXPECT_EQ(*a.policy, review_policy::presumption_of_denial) << to;
+    EXPECT_TRUE(fired(a, "us-2023-11-17-licence", "d5-or-macau")) << to;
+  }
+}
+
+TEST_F(Licensing, D1D4PresumptionOfApprovalExceptA5A6) {
+  for (const char* to : {"AE", "SA", "VN"}) {
+    const auto a = ask("nvidia-h100-sxm5-80gb", to, "2024-06-01");
+    EXPECT_TRUE(fired(a, "us-2023-11-17-licence", "d1-or-d4")) << to;
+    EXPECT_EQ(*a.policy, review_policy::presumption_of_approval) << to;
+  }
+  for (const char* to : {"IL", "IN", "DE", "FR"}) EXPECT_FALSE(ask("nvidia-h100-sxm5-80gb", to, "2024-06-01").license_required) << to;
+}
+
+TEST_F(Licensing, HeadquartersRuleFromAThirdCountry) {
+  const auto a = ask("nvidia-h100-sxm5-80gb", "DE", "2024-06-01", "CN");
+  EXPECT_TRUE(a.license_required);
+  EXPECT_TRUE(fired(a, "us-2023-11-17-licence", "headquarters"));
+  EXPECT_EQ(*a.policy, review_policy::presumption_of_denial);
+  EXPECT_FALSE(ask("nvidia-h100-sxm5-80gb", "DE", "2024-06-01", "DE").license_required);
+}
+
+TEST_F(Licensing, NacVersusAcaByDestination) {
+  // A consumer 3A090.a.1 part (TPP >= 4800, not for datacenters) is NAC/ACA-eligible.
+  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "VN", "2024-06-01")), std::vector<std::string>{"ACA"});
+  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "CN", "2024-06-01")), std::vector<std::string>{"NAC"});
+  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "VN", "2024-06-01", "CN")), std::vector<std::string>{"NAC"});
+  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "VN", "2024-01-10")), std::vector<std::string>{"NAC"})
+      << "before the 2024-04-04 split NAC covered every destination";
+  EXPECT_TRUE(exception_ids(ask("nvidia-h100-sxm5-80gb", "VN", "2024-06-01")).empty()) << "datacenter 3A090.a: no NAC/ACA";
+}
+
+// --- 2024-12-02 HBM -----------------------------------------------------------------------------------------------
+
+TEST_F(Licensing, HbmStacksToD5AndLicenseExceptionHbm) {
+  const auto before = ask("skhynix-hbm3e-8hi-24gb", "CN", "2024-12-01");
+  EXPECT_FALSE(before.license_required);
+  const auto hbm3e = ask("skhynix-hbm3e-8hi-24gb", "CN", "2025-01-01");
+  EXPECT_TRUE(fired(hbm3e, "us-2024-12-02-hbm-licence", "hbm-d5-or-macau"));
+  EXPECT_TRUE(exception_ids(hbm3e).empty()) << "density above 3.3 GB/s/mm^2";
+  const auto hbm2 = ask("samsung-hbm2-aquabolt-8gb", "CN", "2025-01-01");
+  EXPECT_EQ(exception_ids(hbm2), std::vector<std::string>{"HBM"});
+  EXPECT_FALSE(ask("skhynix-hbm3e-8hi-24gb", "DE", "2025-01-01").license_required);
+}
+
+// --- 2025 AI Diffusion framework and its rescission ------------------------------------------------------------------
+
+TEST_F(Licensing, DiffusionTiersWhileInForce) {
+  const auto tier2 = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-12", "", "US", 1000);
+  EXPECT_TRUE(fired(tier2, "us-2025-01-13-ai-diffusion", "tier2"));
+  EXPECT_EQ(exception_ids(tier2), std::vector<std::string>{"LPP"}) << "1000 H100 = 15.8 M TPP fits LPP";
+  const auto big = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-12", "", "US", 2000);
+  EXPECT_TRUE(exception_ids(big).empty()) << "31.7 M TPP exceeds LPP";
+  const auto tier1 = ask("nvidia-h100-sxm5-80gb", "FR", "2025-05-12");
+  EXPECT_TRUE(fired(tier1, "us-2025-01-13-ai-diffusion", "tier1"));
+  EXPECT_EQ(exception_ids(tier1), std::vector<std::string>{"AIA"});
+  EXPECT_TRUE(fired(ask("nvidia-h100-sxm5-80gb", "CN", "2025-05-12"), "us-2025-01-13-ai-diffusion", "tier3"));
+}
+
+TEST_F(Licensing, DiffusionRescissionOn20250513OnlyWhatIf) {
+  EXPECT_TRUE(ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-12").license_required);
+  const auto after = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-13");
+  EXPECT_FALSE(after.license_required);
+  EXPECT_TRUE(after.what_if_requirements.empty());
+  EXPECT_NE(std::find(after.not_applying.begin(), after.not_applying.end(), "us-2025-01-13-ai-diffusion (announced_not_enforced)"),
+            after.not_applying.end());
+  const auto what_if = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-13", "", "US", 1, true);
+  EXPECT_FALSE(what_if.license_required) << "a what-if regime never decides the answer";
+  ASSERT_EQ(what_if.what_if_requirements.size(), 1U);
+  EXPECT_EQ(what_if.what_if_requirements[0].requirement->id, "tier2");
+  EXPECT_TRUE(what_if.what_if_requirements[0].what_if);
+}
+
+// --- 2025-04-09 H20 letters ------------------------------------------------------------------------------------------
+
+TEST_F(Licensing, H20LetterOverlayByBandwidth) {
+  EXPECT_FALSE(ask("nvidia-h20", "CN", "2025-04-08").license_required) << "the H20 is not 3A090";
+  const auto a = ask("nvidia-h20", "CN", "2025-04-09");
+  EXPECT_TRUE(a.license_required);
+  EXPECT_TRUE(overlay(a, "h20-letter"));
+  EXPECT_FALSE(a.policy.has_value()) << "a letter states no review policy";
+  EXPECT_EQ(a.weakest, evidence_tag::R);
+  EXPECT_FALSE(overlay(ask("nvidia-geforce-rtx-4090-d", "CN", "2025-06-01"), "h20-letter"));
+  EXPECT_FALSE(overlay(ask("nvidia-h20", "DE", "2025-06-01"), "h20-letter"));
+}
+
+// --- 2026-01-15 China zone, tariff bands; 2026-05-31 guidance ------------------------------------------------------
+
+TEST_F(Licensing, ChinaZoneTransitionAndExportOnly) {
+  EXPECT_EQ(*ask("nvidia-h200-sxm-141gb", "CN", "2026-01-14").policy, review_policy::presumption_of_denial);
+  const auto zone = ask("nvidia-h200-sxm-141gb", "CN", "2026-01-15");
+  EXPECT_EQ(*zone.policy, review_policy::case_by_case);
+  EXPECT_EQ(zone.policy_from->id, "us-2026-01-15-china-zone");
+  EXPECT_TRUE(fired(zone, "us-2026-01-15-china-zone", "case-by-case-zone"));
+  const auto reexport = ask("nvidia-h200-sxm-141gb", "CN", "2026-02-01", "", "SG");
+  EXPECT_EQ(reexport.transaction, transaction_kind::reexport);
+  EXPECT_EQ(*reexport.policy, review_policy::presumption_of_denial);
+  const auto in_country = ask("nvidia-h200-sxm-141gb", "CN", "2026-02-01", "", "CN");
+  EXPECT_EQ(*in_country.policy, review_policy::presumption_of_denial);
+  EXPECT_EQ(*ask("nvidia-b200", "CN", "2026-02-01").policy, review_policy::presumption_of_denial) << "TPP 36,000";
+  EXPECT_EQ(*ask("amd-instinct-mi325x", "CN", "2026-02-01").policy, review_policy::case_by_case);
+}
+
+TEST_F(Licensing, ChinaZoneBoundaries) {
+  const auto in = synthetic(20999, 6499);
+  const auto tpp_out = synthetic(21000, 6000);
+  const auto bw_out = synthetic(15000, 6500);
+  EXPECT_EQ(*ask(in, "CN", "2026-02-01").policy, review_policy::case_by_case);
+  EXPECT_EQ(*ask(tpp_out, "CN", "2026-02-01").policy, review_policy::presumption_of_denial);
+  EXPECT_EQ(*ask(bw_out, "CN", "2026-02-01").policy, review_policy::presumption_of_denial);
+}
+
+TEST_F(Licensing, TariffBandsAndHeadquartersGuidance) {
+  EXPECT_TRUE(overlay(ask("nvidia-h200-sxm-141gb", "DE", "2026-02-01"), "import-tariff-bands"));
+  EXPECT_FALSE(overlay(ask("nvidia-h200-sxm-141gb", "DE", "2026-01-14"), "import-tariff-bands"));
+  EXPECT_FALSE(overlay(ask("nvidia-h100-sxm5-80gb", "DE", "2026-02-01"), "import-tariff-bands")) << "3,350 GB/s is below the band";
+  EXPECT_FALSE(overlay(ask("nvidia-h100-sxm5-80gb", "DE", "2026-05-30", "CN"), "hq-guidance"));
+  EXPECT_TRUE(overlay(ask("nvidia-h100-sxm5-80gb", "DE", "2026-05-31", "CN"), "hq-guidance"));
+}
+
+// --- bad questions ------------------------------------------------------------------------------------------------------
+
+TEST_F(Licensing, BadQuestionsAreUsageErrors) {
+  EXPECT_THROW((void)ask("nvidia-h100-sxm5-80gb", "CN", "2022-10-06"), usage_error);
+  EXPECT_THROW((void)ask("nvidia-h100-sxm5-80gb", "CN", "2024-06-01", "", "US", 0), usage_error);
+  EXPECT_THROW((void)ask("nvidia-h100-sxm5-80gb", "CN", "2024-06-01", "", "US", -5), usage_error);
+  licence_query q;
+  q.part = cat_->parts().find("nvidia-h100-sxm5-80gb");
+  q.to = "CN";
+  q.from = "DE";
+  q.transaction = transaction_kind::export_;
+  q.as_of = day("2024-06-01");
+  EXPECT_THROW((void)engine_->answer(q), usage_error) << "an export leaves the United States";
+}
+
+// --- quotas and the ledger ----------------------------------------------------------------------------------------------
+
+TEST_F(Licensing, LppCeilingIsInclusiveAt26900000) {
+  const auto part = synthetic(26900, 3000);  // 1,000 units = 26,900,000 TPP exactly
+  shipment s;
+  s.day = day("2025-03-01");
+  s.part = "synthetic";
+  s.tpp_each = 26900;
+  s.quantity = 1000;
+  s.consignee = "Acme";
+  s.country = "BR";
+  const shipment_ledger empty;
+  auto checks = check_quotas(empty, s, part, *engine_, false);
+  const auto lpp = std::find_if(checks.begin(), checks.end(), [](const quota_check& c) { return c.quota->id == "lpp"; });
+  ASSERT_NE(lpp, checks.end());
+  EXPECT_DOUBLE_EQ(lpp->limit_tpp, 26900000);
+  EXPECT_TRUE(lpp->fits) << "exactly at the ceiling fits";
+  s.quantity = 1001;
+  checks = check_quotas(empty, s, part, *engine_, false);
+  EXPECT_FALSE(std::find_if(checks.begin(), checks.end(), [](const quota_check& c) { return c.quota->id == "lpp"; })->fits);
+}
+
+TEST_F(Licensing, LedgerAccumulatesPerConsigneeYearAndCountryPeriod) {
+  const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
+  shipment_ledger l;
+  shipment prior{day("2025-02-01"), "nvidia-h100-sxm5-80gb", 15831.2, 1000, "Acme", "BR", "lpp"};
+  l.shipments.push_back(prior);
+  shipment next = prior;
+  next.day = day("2025-03-01");
+  next.quota.clear();
+  next.quantity = 700;  // 15.83 M + 11.08 M > 26.9 M
+  auto checks = check_quotas(l, next, h100, *engine_, false);
+  auto find = [&](const char* id) {
+    return *std::find_if(checks.begin(), checks.end(), [&](const quota_check& c) { return c.quota->id == id; });
+  };
+  EXPECT_NEAR(find("lpp").used_tpp, 15831200, 1);
+  EXPECT_FALSE(find("lpp").fits);
+  EXPECT_DOUBLE_EQ(find("tier2_allocation").used_tpp, 0) << "LPP shipments do not count against the allocation";
+  EXPECT_TRUE(find("tier2_allocation").fits);
+  next.consignee = "Other";
+  checks = check_quotas(l, next, h100, *engine_, false);
+  EXPECT_TRUE(find("lpp").fits) << "another consignee has its own ceiling";
+  // After 2025-05-13 the framework is not enforced: quotas only in what-if mode, labelled.
+  next.day = day("2025-06-01");
+  EXPECT_TRUE(check_quotas(l, next, h100, *engine_, false).empty());
+  checks = check_quotas(l, next, h100, *engine_, true);
+  ASSERT_FALSE(checks.empty());
+  EXPECT_TRUE(checks[0].what_if);
+  // Tier 1 and Tier 3 destinations have no Tier 2 quotas.
+  next.country = "FR";
+  EXPECT_TRUE(check_quotas(l, next, h100, *engine_, true).empty());
+}
+
+TEST_F(Licensing, LedgerFilesRoundTripAndRefuseCorruption) {
+  test::temp_dir dir;
+  shipment_ledger l;
+  l.shipments.push_back({day("2025-02-01"), "nvidia-h100-sxm5-80gb", 15831.2, 10, "Acme, Inc.", "BR", "lpp"});
+  for (const char* name : {"l.json", "l.csv"}) {
+    const auto path = dir.path() + "/" + name;
+    save_ledger(path, l);
+    const auto back = load_ledger(path);
+    ASSERT_EQ(back.shipments.size(), 1U) << name;
+    EXPECT_EQ(back.shipments[0].consignee, "Acme, Inc.") << name;
+    EXPECT_DOUBLE_EQ(back.shipments[0].tpp_each, 15831.2) << name;
+  }
+  EXPECT_TRUE(load_ledger(dir.path() + "/missing.json").shipments.empty());
+  const auto bad = dir.write("bad.json", "{\"schema\": \"chipgauge.ledger/1\", \"shipments\": [{\"date\": \"2025-13-01\"");
+  EXPECT_THROW((void)load_ledger(bad), spec_error);
+  const auto bad_csv = dir.write("bad.csv", "date,part,tpp_each,quantity,consignee,country,quota\n2025-01-01,x,abc,1,a,BR,\n");
+  EXPECT_THROW((void)load_ledger(bad_csv), spec_error);
+}
+
+TEST_F(Licensing, LedgerLockRefusesASecondWriter) {
+  test::temp_dir dir;
+  const auto path = dir.path() + "/l.json";
+  const ledger_lock first(path);
+  EXPECT_THROW(ledger_lock second(path), usage_error);
+}
+
+// --- fleets --------------------------------------------------------------------------------------------------------------
+
+TEST_F(Licensing, FleetTotalsAgainstLppAndClusterReporting) {
+  const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
+  const auto& defs = cat_->rules().definitions();
+  fleet_item item{"h100", compute_metrics(h100, defs).tpp, dense_peak_ops(h100, defs), 1699, "sheet"};
+  auto r = evaluate_fleet({item}, *engine_, day("2025-03-01"));
+  EXPECT_NEAR(r.tpp, 26.9e6, 0.01 * 26.9e6) << "1,699 H100 is about the LPP ceiling";
+  auto check = [&](const char* id) {
+    return *std::find_if(r.checks.begin(), r.checks.end(), [&](const fleet_check_result& c) { return c.check->id == id; });
+  };
+  EXPECT_TRUE(check("lpp-ceiling").holds);
+  EXPECT_FALSE(check("cluster-reporting").holds);
+  EXPECT_EQ(check("cluster-reporting").status, regime_status::proposed);
+  item.quantity = 60000;  // 60,000 x 1,978.9 TFLOPS = 1.19e20 OP/s
+  r = evaluate_fleet({item}, *engine_, day("2025-03-01"));
+  EXPECT_TRUE(check("cluster-reporting").holds);
+  EXPECT_FALSE(check("lpp-ceiling").holds);
+}
+
+}  // namespace
+}  // namespace chipgauge
