@@ -1,6 +1,7 @@
 #include "chipgauge/bench/measure.hpp"
 
 #include "chipgauge/bench/cpu_backend.hpp"
+#include "chipgauge/bench/cuda_backend.hpp"
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/version.hpp"
 
@@ -11,15 +12,13 @@
 
 namespace chipgauge::bench {
 
-std::vector<std::string> backend_names() { return {"cpu"}; }
+std::vector<std::string> backend_names() { return cuda_backend_built() ? std::vector<std::string>{"cpu", "cuda"} : std::vector<std::string>{"cpu"}; }
 
 namespace {
 
 std::unique_ptr<backend> make_backend_in(const std::string& name, const std::string& specs_dir) {
   if (name == "cpu") return make_cpu_backend(specs_dir);
-  if (name == "cuda")
-    throw usage_error("the cuda backend is not built into this chipgauge (it arrives with the CUDA measurement issue); "
-                      "use --backend cpu");
+  if (name == "cuda") return make_cuda_backend(specs_dir);
   std::string known;
   for (const auto& n : backend_names()) known += (known.empty() ? "" : ", ") + n;
   throw usage_error(fmt::format("unknown backend '{}': expected auto, {}", name, known));
@@ -45,8 +44,8 @@ measurement_report measure(const measure_options& o) {
       throw usage_error(fmt::format("--filter '{}' is not a valid regular expression: {}", o.filter, e.what()));
     }
   }
-  // auto: CUDA when a GPU is present; this build has no CUDA backend, so the CPU.
-  const std::string name = o.backend == "auto" ? "cpu" : o.backend;
+  // auto: CUDA when a GPU is present, else the CPU.
+  const std::string name = o.backend == "auto" ? (cuda_device_available() ? "cuda" : "cpu") : o.backend;
   auto be = make_backend_in(name, o.specs_dir);
 
   measurement_report r;
@@ -57,7 +56,11 @@ measurement_report measure(const measure_options& o) {
   r.mode = to_string(o.mode);
   r.host = collect_host_info();
   r.devices = be->devices();
-  if (r.devices.empty()) throw error(fmt::format("the {} backend found no device", name));
+  if (r.devices.empty()) {
+    std::string why;
+    if (name == "cuda") (void)cuda_device_available(&why);
+    throw error(fmt::format("the {} backend found no device{}", name, why.empty() ? "" : ": " + why));
+  }
 
   const auto settings = run_settings::for_mode(o.mode);
   for (const auto& d : r.devices) {

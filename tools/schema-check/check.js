@@ -3,7 +3,11 @@
 //   specs/chips/*.json                    -> spec.schema.json
 //   specs/rules/*.json but metrics.json   -> rule.schema.json
 //   specs/rules/metrics.json              -> metrics.schema.json
-//   tests/golden/*.json                   -> classification.schema.json (each element of an array)
+//   specs/licensing/*.json                -> licensing.schema.json
+//   specs/countries/countries.json        -> countries.schema.json
+//   specs/countries/groups.json           -> country-groups.schema.json
+//   tests/golden/license-*.json           -> licence.schema.json
+//   tests/golden/*.json (other)           -> classification.schema.json (each element of an array)
 //   tests/data/*measurement*.json         -> measurement.schema.json
 // Every schema in specs/schema/ is compiled, used or not, so a broken schema fails the run.
 //
@@ -79,6 +83,8 @@ function need(name) {
 
 const chipsDir = path.join(root, 'specs', 'chips');
 const rulesDir = path.join(root, 'specs', 'rules');
+const licensingDir = path.join(root, 'specs', 'licensing');
+const countriesDir = path.join(root, 'specs', 'countries');
 const goldenDir = path.join(root, 'tests', 'golden');
 const dataDir = path.join(root, 'tests', 'data');
 
@@ -89,7 +95,15 @@ for (const f of jsonFiles(rulesDir)) {
   if (path.basename(f) === 'metrics.json') jobs.push([f, need('metrics.schema.json'), false]);
   else jobs.push([f, need('rule.schema.json'), false]);
 }
-for (const f of jsonFiles(goldenDir)) jobs.push([f, need('classification.schema.json'), true]);
+for (const f of jsonFiles(licensingDir)) jobs.push([f, need('licensing.schema.json'), false]);
+// The two country files are fixed names; a missing one fails like an unreadable file.
+for (const [name, schema] of [['countries.json', 'countries.schema.json'], ['groups.json', 'country-groups.schema.json']]) {
+  jobs.push([path.join(countriesDir, name), need(schema), false]);
+}
+for (const f of jsonFiles(goldenDir)) {
+  if (path.basename(f).startsWith('license-')) jobs.push([f, need('licence.schema.json'), false]);
+  else jobs.push([f, need('classification.schema.json'), true]);
+}
 for (const f of jsonFiles(dataDir)) {
   if (path.basename(f).includes('measurement')) jobs.push([f, need('measurement.schema.json'), false]);
 }

@@ -1,0 +1,508 @@
+// The CUDA backend: device identity, vector FMA, DRAM and host-device copies, each verified,
+// timed with CUDA events behind a blocking kernel, with per-sample clock probe and NVML telemetry.
+#include "chipgauge/bench/cuda_backend.hpp"
+
+#include "chipgauge/core/error.hpp"
+#include "chipgauge/core/json_reader.hpp"
+#include "chipgauge/kernels/cuda.hpp"
+#include "nvml.hpp"
+
+#include <cuda_runtime.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace chipgauge::bench {
+
+namespace {
+
+namespace kc = chipgauge::kernels::cuda;
+
+void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) throw error(fmt::format("{}: {}: {}", what, cudaGetErrorName(e), cudaGetErrorString(e)));
+}
+#define CHIPGAUGE_CUDA(call) check((call), #call)
+
+// Noexcept twin for destructors: a failure there is reported, never thrown.
+void release(cudaError_t e) noexcept { (void)e; }
+
+struct device_buffer {
+  void* ptr = nullptr;
+  std::size_t bytes = 0;
+  explicit device_buffer(std::size_t n) : bytes(n) { CHIPGAUGE_CUDA(cudaMalloc(&ptr, n)); }
+  ~device_buffer() { release(cudaFree(ptr)); }
+  device_buffer(const device_buffer&) = delete;
+  device_buffer& operator=(const device_buffer&) = delete;
+  template <typename T>
+  T* as() const { return static_cast<T*>(ptr); }
+};
+
+struct pinned_buffer {
+  void* ptr = nullptr;
+  std::size_t bytes = 0;
+  explicit pinned_buffer(std::size_t n, unsigned flags = cudaHostAllocDefault) : bytes(n) {
+    CHIPGAUGE_CUDA(cudaHostAlloc(&ptr, n, flags));
+  }
+  ~pinned_buffer() { release(cudaFreeHost(ptr)); }
+  pinned_buffer(const pinned_buffer&) = delete;
+  pinned_buffer& operator=(const pinned_buffer&) = delete;
+  template <typename T>
+  T* as() const { return static_cast<T*>(ptr); }
+};
+
+struct stream_handle {
+  cudaStream_t s = nullptr;
+  stream_handle() { CHIPGAUGE_CUDA(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking)); }
+  ~stream_handle() { release(cudaStreamDestroy(s)); }
+  stream_handle(const stream_handle&) = delete;
+  stream_handle& operator=(const stream_handle&) = delete;
+};
+
+struct event_handle {
+  cudaEvent_t e = nullptr;
+  event_handle() { CHIPGAUGE_CUDA(cudaEventCreate(&e)); }
+  ~event_handle() { release(cudaEventDestroy(e)); }
+  event_handle(const event_handle&) = delete;
+  event_handle& operator=(const event_handle&) = delete;
+};
+
+double hashed(std::size_t i, double base) {
+  std::uint64_t z = i + 0x9E3779B97F4A7C15ULL;  // the same splitmix64 as kernels/cuda/memory.cu
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  return base + static_cast<double>(z & 0xFFFF) * 0x1p-16;
+}
+
+struct gpu {
+  int index = 0;
+  cudaDeviceProp prop{};
+  std::string pci;
+  int clock_khz = 0;
+  int mem_clock_khz = 0;
+  int bus_width = 0;
+};
+
+// What every case shares: the device, a stream, events, the blocking flag and the clock probe.
+class cuda_case : public benchmark_case {
+ public:
+  cuda_case(const gpu& g, benchmark_info info, const nvml& n, std::optional<double> ops_per_clock_per_sm)
+      : g_(g), info_(std::move(info)), nvml_(n), per_sm_(ops_per_clock_per_sm), flag_(sizeof(int), cudaHostAllocMapped),
+        probe_(2 * sizeof(std::uint64_t)) {
+    CHIPGAUGE_CUDA(cudaSetDevice(g_.index));
+    void* dev = nullptr;
+    CHIPGAUGE_CUDA(cudaHostGetDevicePointer(&dev, flag_.ptr, 0));
+    flag_dev_ = static_cast<volatile int*>(dev);
+  }
+  [[nodiscard]] const benchmark_info& info() const override { return info_; }
+
+  sample run(std::uint64_t reps) override {
+    CHIPGAUGE_CUDA(cudaSetDevice(g_.index));
+    *static_cast<volatile int*>(flag_.ptr) = 0;
+    kc::launch_blocking(flag_dev_, 1'000'000'000ULL, stream_.s);  // holds the stream while we queue
+    CHIPGAUGE_CUDA(cudaEventRecord(start_.e, stream_.s));
+    const double work = enqueue(reps);
+    CHIPGAUGE_CUDA(cudaEventRecord(stop_.e, stream_.s));
+    *static_cast<volatile int*>(flag_.ptr) = 1;
+    CHIPGAUGE_CUDA(cudaEventSynchronize(stop_.e));
+    float ms = 0;
+    CHIPGAUGE_CUDA(cudaEventElapsedTime(&ms, start_.e, stop_.e));
+    sample s;
+    s.seconds = ms / 1e3;
+    s.work = work;
+    s.clock_mhz = probe_clock_mhz();
+    const auto t = nvml_.sample(g_.pci);
+    if (t.temperature_c) s.temperature_c = *t.temperature_c;
+    return s;
+  }
+
+  [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double clock_mhz) const override {
+    if (!per_sm_ || std::isnan(clock_mhz)) return std::nullopt;
+    return std::make_pair(*per_sm_ * g_.prop.multiProcessorCount * clock_mhz * 1e6,
+                          fmt::format("{} ops/clock/SM x {} SMs x {:.0f} MHz (measured clock; specs/arch/cuda.json)", *per_sm_,
+                                      g_.prop.multiProcessorCount, clock_mhz));
+  }
+
+ protected:
+  virtual double enqueue(std::uint64_t reps) = 0;
+
+  // SM clock from one thread spinning 2 M cycles: clock64() cycles over %globaltimer ns.
+  double probe_clock_mhz() {
+    kc::launch_clock_probe(2'000'000, probe_.as<std::uint64_t>(), stream_.s);
+    std::uint64_t out[2] = {0, 0};
+    CHIPGAUGE_CUDA(cudaMemcpyAsync(out, probe_.ptr, sizeof out, cudaMemcpyDeviceToHost, stream_.s));
+    CHIPGAUGE_CUDA(cudaStreamSynchronize(stream_.s));
+    return out[0] > 0 ? static_cast<double>(out[1]) / static_cast<double>(out[0]) * 1e3 : std::nan("");
+  }
+
+  int blocks(int per_sm) const { return g_.prop.multiProcessorCount * per_sm; }
+
+  const gpu& g_;
+  benchmark_info info_;
+  const nvml& nvml_;
+  std::optional<double> per_sm_;
+  stream_handle stream_;
+  event_handle start_;
+  event_handle stop_;
+  pinned_buffer flag_;
+  volatile int* flag_dev_ = nullptr;
+  device_buffer probe_;
+};
+
+enum class vector_kind { fp64, fp32, fp16x2, int32 };
+
+class vector_case final : public cuda_case {
+ public:
+  vector_case(const gpu& g, benchmark_info info, const nvml& n, std::optional<double> per_sm, vector_kind kind)
+      : cuda_case(g, std::move(info), n, per_sm), kind_(kind), out_(static_cast<std::size_t>(blocks(blocks_per_sm) * threads) * 8) {}
+
+  verification verify() override {
+    const auto count = static_cast<std::size_t>(blocks(blocks_per_sm) * threads);
+    verification v;
+    v.tolerance = 0;
+    double expected = 0;
+    std::size_t bad = 0;
+    if (kind_ == vector_kind::fp64) {
+      std::vector<double> h(count);
+      CHIPGAUGE_CUDA(cudaMemcpy(h.data(), out_.ptr, count * sizeof(double), cudaMemcpyDeviceToHost));
+      expected = kc::fma_chains * static_cast<double>(iterations()) * fp64_add;
+      for (double x : h) bad += x != expected;
+    } else if (kind_ == vector_kind::int32) {
+      std::vector<std::int32_t> h(count);
+      CHIPGAUGE_CUDA(cudaMemcpy(h.data(), out_.ptr, count * sizeof(std::int32_t), cudaMemcpyDeviceToHost));
+      expected = kc::fma_chains * 3.0 * static_cast<double>(iterations());
+      for (auto x : h) bad += static_cast<double>(x) != expected;
+    } else {
+      std::vector<float> h(count);
+      CHIPGAUGE_CUDA(cudaMemcpy(h.data(), out_.ptr, count * sizeof(float), cudaMemcpyDeviceToHost));
+      expected = kind_ == vector_kind::fp32 ? kc::fma_chains * static_cast<double>(iterations()) * fp32_add
+                                            : kc::fma_chains * 2.0 * static_cast<double>(iterations()) * 0.0625;
+      for (float x : h) bad += static_cast<double>(x) != expected;
+    }
+    v.passed = bad == 0;
+    v.detail = fmt::format("{} threads: each sum of {} chains must be {} (exact); {} differ", count, kc::fma_chains, expected, bad);
+    return v;
+  }
+
+ private:
+  static constexpr int blocks_per_sm = 8;
+  static constexpr int threads = 256;
+  static constexpr double fp64_add = 0x1p-10;
+  static constexpr float fp32_add = 0x1p-8F;
+
+  // Iterations per launch, within each type's exactness bound.
+  [[nodiscard]] std::uint64_t iterations() const { return kind_ == vector_kind::fp16x2 ? 2048 : 4096; }
+
+  double enqueue(std::uint64_t reps) override {
+    const int b = blocks(blocks_per_sm);
+    for (std::uint64_t r = 0; r < reps; ++r) {
+      switch (kind_) {
+        case vector_kind::fp64: kc::launch_fma_f64(b, threads, iterations(), fp64_add, out_.as<double>(), stream_.s); break;
+        case vector_kind::fp32: kc::launch_fma_f32(b, threads, iterations(), fp32_add, out_.as<float>(), stream_.s); break;
+        case vector_kind::fp16x2: kc::launch_fma_f16x2(b, threads, iterations(), out_.as<float>(), stream_.s); break;
+        case vector_kind::int32: kc::launch_mad_i32(b, threads, iterations(), out_.as<std::int32_t>(), stream_.s); break;
+      }
+    }
+    const double ops = kind_ == vector_kind::fp16x2 ? 4.0 : 2.0;
+    return static_cast<double>(reps) * b * threads * kc::fma_chains * static_cast<double>(iterations()) * ops;
+  }
+
+  vector_kind kind_;
+  device_buffer out_;
+};
+
+enum class dram_kind { read, write, copy, triad };
+
+class dram_case final : public cuda_case {
+ public:
+  dram_case(const gpu& g, benchmark_info info, const nvml& n, dram_kind kind, std::size_t count)
+      : cuda_case(g, std::move(info), n, std::nullopt), kind_(kind), n_(count & ~std::size_t{1}), a_(n_ * 8), b_(n_ * 8),
+        c_(n_ * 8), sums_(static_cast<std::size_t>(blocks(blocks_per_sm)) * sizeof(double)) {
+    kc::launch_fill(blocks(blocks_per_sm), threads, a_.as<double>(), n_, 1.0, stream_.s);
+    kc::launch_fill(blocks(blocks_per_sm), threads, b_.as<double>(), n_, 2.0, stream_.s);
+    kc::launch_fill(blocks(blocks_per_sm), threads, c_.as<double>(), n_, 3.0, stream_.s);
+    CHIPGAUGE_CUDA(cudaStreamSynchronize(stream_.s));
+  }
+
+  verification verify() override {
+    verification v;
+    std::size_t bad = 0;
+    if (kind_ == dram_kind::read) {
+      std::vector<double> sums(static_cast<std::size_t>(blocks(blocks_per_sm)));
+      CHIPGAUGE_CUDA(cudaMemcpy(sums.data(), sums_.ptr, sums.size() * sizeof(double), cudaMemcpyDeviceToHost));
+      double got = 0;
+      for (double s : sums) got += s;
+      double expected = 0;
+      for (std::size_t i = 0; i < n_; ++i) expected += hashed(i, 1.0);
+      v.tolerance = 1e-12;  // summation order differs
+      v.max_error = std::fabs(got - expected) / expected;
+      v.passed = v.max_error <= v.tolerance;
+      v.detail = fmt::format("sum of {} elements: {} against {} computed on the host", n_, got, expected);
+      return v;
+    }
+    const device_buffer& out = kind_ == dram_kind::copy ? c_ : a_;
+    std::vector<double> h(n_);
+    CHIPGAUGE_CUDA(cudaMemcpy(h.data(), out.ptr, n_ * sizeof(double), cudaMemcpyDeviceToHost));
+    v.tolerance = 0;
+    for (std::size_t i = 0; i < n_; ++i) {
+      const double expected = kind_ == dram_kind::write  ? write_value
+                              : kind_ == dram_kind::copy ? hashed(i, 1.0)
+                                                         : std::fma(scalar, hashed(i, 3.0), hashed(i, 2.0));
+      bad += h[i] != expected;
+    }
+    v.passed = bad == 0;
+    v.detail = fmt::format("all {} elements against their expected values (exact); {} differ", n_, bad);
+    return v;
+  }
+
+ private:
+  static constexpr int blocks_per_sm = 8;
+  static constexpr int threads = 256;
+  static constexpr double scalar = 0.4;
+  static constexpr double write_value = 0.5;
+
+  double enqueue(std::uint64_t reps) override {
+    const int b = blocks(blocks_per_sm);
+    for (std::uint64_t r = 0; r < reps; ++r) {
+      switch (kind_) {
+        case dram_kind::read: kc::launch_read(b, threads, a_.as<double>(), n_, sums_.as<double>(), stream_.s); break;
+        case dram_kind::write: kc::launch_write(b, threads, a_.as<double>(), n_, write_value, stream_.s); break;
+        case dram_kind::copy: kc::launch_copy(b, threads, a_.as<double>(), c_.as<double>(), n_, stream_.s); break;
+        case dram_kind::triad:
+          kc::launch_triad(b, threads, a_.as<double>(), b_.as<double>(), c_.as<double>(), scalar, n_, stream_.s);
+          break;
+      }
+    }
+    const double arrays = kind_ == dram_kind::triad ? 3 : kind_ == dram_kind::copy ? 2 : 1;
+    return static_cast<double>(reps) * arrays * static_cast<double>(n_) * sizeof(double);
+  }
+
+  dram_kind kind_;
+  std::size_t n_;
+  device_buffer a_;
+  device_buffer b_;
+  device_buffer c_;
+  device_buffer sums_;
+};
+
+enum class copy_kind { h2d, d2h, bidirectional };
+
+class copy_case final : public cuda_case {
+ public:
+  copy_case(const gpu& g, benchmark_info info, const nvml& n, copy_kind kind, std::size_t bytes)
+      : cuda_case(g, std::move(info), n, std::nullopt), kind_(kind), bytes_(bytes), host_in_(bytes), host_out_(bytes),
+        dev_in_(bytes), dev_out_(bytes) {
+    auto* h = host_in_.as<unsigned char>();
+    for (std::size_t i = 0; i < bytes_; ++i) h[i] = static_cast<unsigned char>((i * 2654435761U) >> 13);
+    CHIPGAUGE_CUDA(cudaMemcpy(dev_out_.ptr, host_in_.ptr, bytes_, cudaMemcpyHostToDevice));
+  }
+
+  verification verify() override {
+    // H2D landed in dev_in_, D2H landed in host_out_: both must equal the pattern.
+    std::vector<unsigned char> back(bytes_);
+    std::size_t bad = 0;
+    if (kind_ != copy_kind::d2h) {
+      CHIPGAUGE_CUDA(cudaMemcpy(back.data(), dev_in_.ptr, bytes_, cudaMemcpyDeviceToHost));
+      bad += std::memcmp(back.data(), host_in_.ptr, bytes_) != 0;
+    }
+    if (kind_ != copy_kind::h2d) bad += std::memcmp(host_out_.ptr, host_in_.ptr, bytes_) != 0;
+    verification v;
+    v.passed = bad == 0;
+    v.detail = fmt::format("{} bytes compared byte for byte after the copies", bytes_);
+    return v;
+  }
+
+ private:
+  double enqueue(std::uint64_t reps) override {
+    for (std::uint64_t r = 0; r < reps; ++r) {
+      if (kind_ != copy_kind::d2h)
+        CHIPGAUGE_CUDA(cudaMemcpyAsync(dev_in_.ptr, host_in_.ptr, bytes_, cudaMemcpyHostToDevice, stream_.s));
+      if (kind_ == copy_kind::bidirectional) {
+        // The reverse direction on a second stream, joined back before the stop event.
+        CHIPGAUGE_CUDA(cudaEventRecord(fork_.e, stream_.s));
+        CHIPGAUGE_CUDA(cudaStreamWaitEvent(second_.s, fork_.e, 0));
+        CHIPGAUGE_CUDA(cudaMemcpyAsync(host_out_.ptr, dev_out_.ptr, bytes_, cudaMemcpyDeviceToHost, second_.s));
+        CHIPGAUGE_CUDA(cudaEventRecord(join_.e, second_.s));
+        CHIPGAUGE_CUDA(cudaStreamWaitEvent(stream_.s, join_.e, 0));
+      } else if (kind_ == copy_kind::d2h) {
+        CHIPGAUGE_CUDA(cudaMemcpyAsync(host_out_.ptr, dev_out_.ptr, bytes_, cudaMemcpyDeviceToHost, stream_.s));
+      }
+    }
+    return static_cast<double>(reps) * static_cast<double>(bytes_) * (kind_ == copy_kind::bidirectional ? 2 : 1);
+  }
+
+  copy_kind kind_;
+  std::size_t bytes_;
+  pinned_buffer host_in_;
+  pinned_buffer host_out_;
+  device_buffer dev_in_;
+  device_buffer dev_out_;
+  stream_handle second_;
+  event_handle fork_;
+  event_handle join_;
+};
+
+std::map<std::string, double> load_per_sm(const std::string& specs_dir, int major, int minor) {
+  const auto path = (std::filesystem::path(specs_dir) / "arch" / "cuda.json").string();
+  std::map<std::string, double> out;
+  if (!std::filesystem::exists(path)) return out;
+  const auto doc = read_json_file(path);
+  const json_node root(doc, path);
+  root.expect_keys({"schema", "title", "notes", "architectures"});
+  const std::string cc = fmt::format("{}.{}", major, minor);
+  for (const auto& a : root.at("architectures").elements()) {
+    a.expect_keys({"name", "compute_capability", "ops_per_clock_per_sm", "evidence", "source"});
+    if (a.at("compute_capability").string() != cc) continue;
+    for (const auto& [k, v] : a.at("ops_per_clock_per_sm").members()) out[k] = v.number_in(0, 1e6, "ops/clock/SM");
+  }
+  return out;
+}
+
+class cuda_backend final : public backend {
+ public:
+  explicit cuda_backend(std::string specs_dir) : specs_dir_(std::move(specs_dir)) {
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess) count = 0;
+    for (int i = 0; i < count; ++i) {
+      gpu g;
+      g.index = i;
+      CHIPGAUGE_CUDA(cudaGetDeviceProperties(&g.prop, i));
+      char pci[32] = {};
+      CHIPGAUGE_CUDA(cudaDeviceGetPCIBusId(pci, sizeof pci, i));
+      g.pci = pci;
+      release(cudaDeviceGetAttribute(&g.clock_khz, cudaDevAttrClockRate, i));
+      release(cudaDeviceGetAttribute(&g.mem_clock_khz, cudaDevAttrMemoryClockRate, i));
+      release(cudaDeviceGetAttribute(&g.bus_width, cudaDevAttrGlobalMemoryBusWidth, i));
+      gpus_.push_back(g);
+    }
+  }
+
+  [[nodiscard]] std::string name() const override { return "cuda"; }
+
+  std::vector<device_info> devices() override {
+    std::vector<device_info> out;
+    int driver = 0;
+    int runtime = 0;
+    release(cudaDriverGetVersion(&driver));
+    release(cudaRuntimeGetVersion(&runtime));
+    for (const auto& g : gpus_) {
+      device_info d;
+      d.backend = "cuda";
+      d.id = fmt::format("cuda:{}", g.index);
+      d.name = g.prop.name;
+      d.vendor = "NVIDIA";
+      d.units = g.prop.multiProcessorCount;
+      std::string uuid = "GPU-";
+      for (int b = 0; b < 16; ++b) {
+        uuid += fmt::format("{:02x}", static_cast<unsigned char>(g.prop.uuid.bytes[b]));
+        if (b == 3 || b == 5 || b == 7 || b == 9) uuid += '-';
+      }
+      d.properties = {{"uuid", uuid},
+                      {"pci_bus_id", g.pci},
+                      {"compute_capability", fmt::format("{}.{}", g.prop.major, g.prop.minor)},
+                      {"sm_count", std::to_string(g.prop.multiProcessorCount)},
+                      {"max_sm_clock_mhz", std::to_string(g.clock_khz / 1000)},
+                      {"memory_clock_mhz", std::to_string(g.mem_clock_khz / 1000)},
+                      {"memory_bus_bits", std::to_string(g.bus_width)},
+                      {"memory_bytes", std::to_string(g.prop.totalGlobalMem)},
+                      {"l2_bytes", std::to_string(g.prop.l2CacheSize)},
+                      {"ecc", g.prop.ECCEnabled ? "enabled" : "disabled"},
+                      {"mig", nvml_.mig_mode(g.pci)},
+                      {"driver_version", std::to_string(driver)},
+                      {"runtime_version", std::to_string(runtime)},
+                      {"nvml", nvml_.available() ? "loaded" : nvml_.why()}};
+      out.push_back(std::move(d));
+    }
+    return out;
+  }
+
+  std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(const device_info& d, run_mode) override {
+    std::vector<benchmark_info> run;
+    std::vector<skipped_benchmark> skip;
+    run.push_back({"fma_fp64", "vector", precision::fp64, metric_kind::ops_per_s, "sass", "FP64 vector FMA (DFMA)", 0});
+    run.push_back({"fma_fp32", "vector", precision::fp32, metric_kind::ops_per_s, "sass", "FP32 vector FMA (FFMA)", 0});
+    run.push_back({"fma_fp16x2", "vector", precision::fp16, metric_kind::ops_per_s, "sass", "FP16x2 vector FMA (HFMA2)", 0});
+    run.push_back({"mad_int32", "vector", std::nullopt, metric_kind::ops_per_s, "sass", "INT32 multiply-add (IMAD)", 0});
+    const auto& g = gpu_of(d);
+    const double bytes = dram_array_bytes(g);
+    for (const char* k : {"read", "write", "copy", "triad"})
+      run.push_back({std::string("dram_") + k, "memory", std::nullopt, metric_kind::bytes_per_s, "sass",
+                     fmt::format("DRAM {} with 16-byte accesses over arrays of {:.0f} MiB (hashed data)", k, bytes / 1048576.0),
+                     bytes * (std::string(k) == "triad" ? 3 : std::string(k) == "copy" ? 2 : 1)});
+    for (const char* k : {"h2d", "d2h", "bidirectional"})
+      run.push_back({std::string("pcie_") + k, "interconnect", std::nullopt, metric_kind::bytes_per_s, "copy engine",
+                     fmt::format("pinned host-device copy, {} of 256 MiB", k), 256.0 * 1048576});
+    for (const char* p : {"fp16", "bf16", "tf32", "int8", "fp8", "fp64"})
+      skip.push_back({{std::string("mma_") + p, "compute", parse_precision(p), metric_kind::ops_per_s, "mma.sync/wgmma", "tensor cores", 0},
+                      "tensor-core kernels (mma.sync, wgmma on sm_90a) are not implemented yet"});
+    skip.push_back({{"gemm_cublaslt", "compute", precision::bf16, metric_kind::ops_per_s, "cuBLASLt", "GEMM shape sweep", 0},
+                    "the cuBLASLt GEMM sweep is not implemented yet"});
+    if (gpus_.size() > 1)
+      skip.push_back({{"p2p", "interconnect", std::nullopt, metric_kind::bytes_per_s, "copy engine", "peer-to-peer copies", 0},
+                      "peer-to-peer copies between GPU pairs are not implemented yet"});
+    return {run, skip};
+  }
+
+  std::unique_ptr<benchmark_case> prepare(const device_info& d, const benchmark_info& b, run_mode) override {
+    const auto& g = gpu_of(d);
+    const auto per_sm = load_per_sm(specs_dir_, g.prop.major, g.prop.minor);
+    auto rate = [&](const char* key) -> std::optional<double> {
+      const auto it = per_sm.find(key);
+      return it == per_sm.end() ? std::nullopt : std::optional<double>(it->second);
+    };
+    if (b.name == "fma_fp64") return std::make_unique<vector_case>(g, b, nvml_, rate("fma_fp64"), vector_kind::fp64);
+    if (b.name == "fma_fp32") return std::make_unique<vector_case>(g, b, nvml_, rate("fma_fp32"), vector_kind::fp32);
+    if (b.name == "fma_fp16x2") return std::make_unique<vector_case>(g, b, nvml_, rate("fma_fp16x2"), vector_kind::fp16x2);
+    if (b.name == "mad_int32") return std::make_unique<vector_case>(g, b, nvml_, rate("mad_int32"), vector_kind::int32);
+    const auto n = static_cast<std::size_t>(dram_array_bytes(g) / sizeof(double));
+    if (b.name == "dram_read") return std::make_unique<dram_case>(g, b, nvml_, dram_kind::read, n);
+    if (b.name == "dram_write") return std::make_unique<dram_case>(g, b, nvml_, dram_kind::write, n);
+    if (b.name == "dram_copy") return std::make_unique<dram_case>(g, b, nvml_, dram_kind::copy, n);
+    if (b.name == "dram_triad") return std::make_unique<dram_case>(g, b, nvml_, dram_kind::triad, n);
+    const std::size_t bytes = 256U << 20;
+    if (b.name == "pcie_h2d") return std::make_unique<copy_case>(g, b, nvml_, copy_kind::h2d, bytes);
+    if (b.name == "pcie_d2h") return std::make_unique<copy_case>(g, b, nvml_, copy_kind::d2h, bytes);
+    if (b.name == "pcie_bidirectional") return std::make_unique<copy_case>(g, b, nvml_, copy_kind::bidirectional, bytes);
+    throw usage_error(fmt::format("the cuda backend has no benchmark '{}'", b.name));
+  }
+
+ private:
+  const gpu& gpu_of(const device_info& d) const {
+    for (const auto& g : gpus_) {
+      if (fmt::format("cuda:{}", g.index) == d.id) return g;
+    }
+    throw usage_error(fmt::format("no CUDA device '{}'", d.id));
+  }
+
+  // Each DRAM array: 8 x L2 and at least 1 GiB, so the working set never fits in L2.
+  static double dram_array_bytes(const gpu& g) { return std::max(8.0 * g.prop.l2CacheSize, 1024.0 * 1048576); }
+
+  std::string specs_dir_;
+  nvml nvml_;
+  std::vector<gpu> gpus_;
+};
+
+}  // namespace
+
+bool cuda_backend_built() noexcept { return true; }
+
+bool cuda_device_available(std::string* reason) {
+  int count = 0;
+  const cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess) {
+    if (reason) *reason = fmt::format("{} ({})", cudaGetErrorString(e), cudaGetErrorName(e));
+    return false;
+  }
+  if (count == 0 && reason) *reason = "no CUDA device is visible";
+  return count > 0;
+}
+
+std::unique_ptr<backend> make_cuda_backend(const std::string& specs_dir) { return std::make_unique<cuda_backend>(specs_dir); }
+
+}  // namespace chipgauge::bench

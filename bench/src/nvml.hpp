@@ -1,0 +1,43 @@
+#pragma once
+
+// NVML loaded at run time (dlopen of libnvidia-ml.so.1), so chipgauge runs where NVML is absent.
+// Only the handful of entry points the telemetry needs, declared here from the NVML API
+// (nvml.h of the CUDA toolkit / GPU Deployment Kit); return code 0 is NVML_SUCCESS.
+
+#include <optional>
+#include <string>
+
+namespace chipgauge::bench {
+
+struct nvml_sample {
+  std::optional<unsigned> sm_clock_mhz;
+  std::optional<unsigned> mem_clock_mhz;
+  std::optional<double> power_w;
+  std::optional<double> power_limit_w;
+  std::optional<unsigned> temperature_c;
+  std::optional<unsigned long long> throttle_reasons;  ///< nvmlClocksEventReason bit mask
+};
+
+class nvml {
+ public:
+  /// Loads and initialises NVML; available() is false (with why()) when it cannot.
+  nvml();
+  ~nvml();
+  nvml(const nvml&) = delete;
+  nvml& operator=(const nvml&) = delete;
+
+  [[nodiscard]] bool available() const noexcept { return lib_ != nullptr; }
+  [[nodiscard]] const std::string& why() const noexcept { return why_; }
+  /// Telemetry of the device with this PCI bus id ("0000:3B:00.0"); empty fields when unreadable.
+  [[nodiscard]] nvml_sample sample(const std::string& pci_bus_id) const;
+  /// MIG mode: "enabled", "disabled" or "unreadable".
+  [[nodiscard]] std::string mig_mode(const std::string& pci_bus_id) const;
+
+ private:
+  void* device(const std::string& pci_bus_id) const;
+
+  void* lib_ = nullptr;
+  std::string why_;
+};
+
+}  // namespace chipgauge::bench

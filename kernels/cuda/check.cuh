@@ -1,0 +1,19 @@
+#pragma once
+
+#include "chipgauge/core/error.hpp"
+
+#include <cuda_runtime.h>
+
+#include <string>
+
+namespace chipgauge::kernels::cuda {
+
+/// Throws chipgauge::error for a failed CUDA call, naming the call and the error.
+inline void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) throw error(std::string(what) + ": " + cudaGetErrorName(e) + ": " + cudaGetErrorString(e));
+}
+
+/// After every launch (STYLE.md): surfaces launch errors at once, not at the next sync.
+inline void check_launch(const char* kernel) { check(cudaGetLastError(), kernel); }
+
+}  // namespace chipgauge::kernels::cuda

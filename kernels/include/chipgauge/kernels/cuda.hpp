@@ -1,0 +1,49 @@
+#pragma once
+
+// CUDA microbenchmark launchers: plain host declarations (no CUDA headers needed to include
+// this), implemented in kernels/cuda/*.cu. Every launcher enqueues on `stream` and checks the
+// launch (cudaGetLastError) before returning; it throws chipgauge::error on a launch failure.
+
+#include <cstddef>
+#include <cstdint>
+
+struct CUstream_st;
+
+namespace chipgauge::kernels::cuda {
+
+using stream_t = CUstream_st*;  ///< a cudaStream_t
+
+/// Independent accumulator chains per thread in the vector FMA kernels.
+inline constexpr int fma_chains = 8;
+
+/// Vector FMA loops: every thread runs `iterations` x fma_chains dependent chains of
+/// acc = acc * one + add (one hidden from the compiler) and writes the sum of its chains to
+/// out[thread]; each sum must equal fma_chains x iterations x add exactly (add a power of two).
+/// Operations: 2 per FMA per lane (a half2 FMA is 2 lanes, 4 operations).
+void launch_fma_f64(int blocks, int threads, std::uint64_t iterations, double add, double* out, stream_t stream);
+void launch_fma_f32(int blocks, int threads, std::uint64_t iterations, float add, float* out, stream_t stream);
+/// half2: both lanes of each chain advance; out holds the FP32 sum of all lanes of all chains.
+void launch_fma_f16x2(int blocks, int threads, std::uint64_t iterations, float* out, stream_t stream);
+/// INT32 multiply-add (IMAD): acc = acc * 1 + 3; out holds the sum of chains.
+void launch_mad_i32(int blocks, int threads, std::uint64_t iterations, std::int32_t* out, stream_t stream);
+
+/// STREAM-style kernels over n doubles with 16-byte (double2) accesses and a grid-stride loop;
+/// n must be even. read: out[block] = partial sums of a; write: a[i] = value; copy: c = a;
+/// triad: a = b + s * c.
+void launch_read(int blocks, int threads, const double* a, std::size_t n, double* block_sums, stream_t stream);
+void launch_write(int blocks, int threads, double* a, std::size_t n, double value, stream_t stream);
+void launch_copy(int blocks, int threads, const double* a, double* c, std::size_t n, stream_t stream);
+void launch_triad(int blocks, int threads, double* a, const double* b, const double* c, double s, std::size_t n,
+                  stream_t stream);
+/// Fills a[i] = base + hash(i) fraction (distinct data per page; see the CPU backend).
+void launch_fill(int blocks, int threads, double* a, std::size_t n, double base, stream_t stream);
+
+/// Spins until *flag becomes nonzero (or `timeout_ns` of %globaltimer pass), holding the stream so
+/// that the work queued behind it starts back to back (nvbench's blocking kernel).
+void launch_blocking(volatile int* flag, std::uint64_t timeout_ns, stream_t stream);
+
+/// Reads %globaltimer and clock64() at start and end of a `cycles`-long spin on one thread and
+/// writes {ns, cycles} to out[0..1]: the SM clock is cycles / ns.
+void launch_clock_probe(std::uint64_t cycles, std::uint64_t* out, stream_t stream);
+
+}  // namespace chipgauge::kernels::cuda
