@@ -213,6 +213,8 @@ TEST_F(Licensing, H20LetterOverlayByBandwidth) {
   EXPECT_EQ(a.weakest, evidence_tag::R);
   EXPECT_FALSE(overlay(ask("nvidia-geforce-rtx-4090-d", "CN", "2025-06-01"), "h20-letter"));
   EXPECT_FALSE(overlay(ask("nvidia-h20", "DE", "2025-06-01"), "h20-letter"));
+  EXPECT_FALSE(overlay(ask("nvidia-geforce-rtx-5090-d", "CN", "2025-06-01"), "h20-letter")) << "consumer parts (R reading)";
+  EXPECT_FALSE(overlay(ask("nvidia-h20", "CN", "2025-06-01", "", "CN"), "h20-letter")) << "no letter for in-country transfers";
 }
 
 // --- 2026-01-15 China zone, tariff bands; 2026-05-31 guidance ------------------------------------------------------
@@ -242,14 +244,28 @@ TEST_F(Licensing, ChinaZoneBoundaries) {
 }
 
 TEST_F(Licensing, TariffBandsAndHeadquartersGuidance) {
-  EXPECT_TRUE(overlay(ask("nvidia-h200-sxm-141gb", "DE", "2026-02-01"), "import-tariff-bands"));
-  EXPECT_FALSE(overlay(ask("nvidia-h200-sxm-141gb", "DE", "2026-01-14"), "import-tariff-bands"));
-  EXPECT_FALSE(overlay(ask("nvidia-h100-sxm5-80gb", "DE", "2026-02-01"), "import-tariff-bands")) << "3,350 GB/s is below the band";
+  // The tariff is on imports into the United States.
+  const auto import = ask("nvidia-h200-sxm-141gb", "US", "2026-02-01", "", "TW");
+  EXPECT_EQ(import.transaction, transaction_kind::import_);
+  EXPECT_TRUE(overlay(import, "import-tariff-bands"));
+  EXPECT_FALSE(import.license_required);
+  EXPECT_FALSE(overlay(ask("nvidia-h200-sxm-141gb", "DE", "2026-02-01"), "import-tariff-bands")) << "an export pays no US import tariff";
+  EXPECT_FALSE(overlay(ask("nvidia-h200-sxm-141gb", "US", "2026-01-14", "", "TW"), "import-tariff-bands"));
+  EXPECT_FALSE(overlay(ask("nvidia-h100-sxm5-80gb", "US", "2026-02-01", "", "TW"), "import-tariff-bands")) << "3,350 GB/s is below the band";
   EXPECT_FALSE(overlay(ask("nvidia-h100-sxm5-80gb", "DE", "2026-05-30", "CN"), "hq-guidance"));
   EXPECT_TRUE(overlay(ask("nvidia-h100-sxm5-80gb", "DE", "2026-05-31", "CN"), "hq-guidance"));
 }
 
 // --- bad questions ------------------------------------------------------------------------------------------------------
+
+TEST_F(Licensing, UndeterminedClassificationIsNotReportedAsLicenceFree) {
+  // TPU v5e: no dies in its sheet, TPP in the PD-dependent band: its classification is undetermined.
+  const auto a = ask("google-tpu-v5e", "CN", "2026-02-01");
+  EXPECT_FALSE(a.determined);
+  ASSERT_FALSE(a.undetermined_because.empty());
+  EXPECT_NE(a.undetermined_because[0].find("classification is undetermined"), std::string::npos);
+  EXPECT_TRUE(ask("nvidia-h100-sxm5-80gb", "CN", "2026-02-01").determined);
+}
 
 TEST_F(Licensing, BadQuestionsAreUsageErrors) {
   EXPECT_THROW((void)ask("nvidia-h100-sxm5-80gb", "CN", "2022-10-06"), usage_error);

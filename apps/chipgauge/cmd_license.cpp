@@ -8,6 +8,7 @@
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/files.hpp"
 #include "chipgauge/core/text.hpp"
+#include "chipgauge/core/version.hpp"
 #include "commands.hpp"
 
 #include <fmt/format.h>
@@ -25,14 +26,17 @@ std::optional<transaction_kind> parse_transaction(const std::string& t) {
   if (t == "export") return transaction_kind::export_;
   if (t == "reexport") return transaction_kind::reexport;
   if (t == "in-country") return transaction_kind::in_country;
-  throw usage_error(fmt::format("unknown --transaction '{}': expected export, reexport or in-country", t));
+  if (t == "import") return transaction_kind::import_;
+  throw usage_error(fmt::format("unknown --transaction '{}': expected export, reexport, in-country or import", t));
 }
 
-date licence_date(const std::string& text) {
+date licence_date(const std::string& text, const char* option = "--as-of") {
+  if (!text.empty() && text != "today" && !date::parse(text))
+    throw usage_error(fmt::format("{} '{}' is not a date: expected YYYY-MM-DD (e.g. 2025-03-01)", option, text));
   const auto d = parse_as_of(text);
   if (d < first_rule_date())
-    throw usage_error(fmt::format("--as-of {} is before the first advanced-computing rule (2022-10-07): expected that date or later",
-                                  d.to_string()));
+    throw usage_error(fmt::format("{} {} is before the first advanced-computing rule (2022-10-07): expected that date or later",
+                                  option, d.to_string()));
   return d;
 }
 
@@ -66,7 +70,7 @@ nlohmann::ordered_json quota_json(const std::vector<quota_check>& checks, double
   for (const auto& c : checks)
     arr.push_back({{"regime", c.regime->id}, {"quota", c.quota->id}, {"what_if", c.what_if}, {"scope", c.scope},
                    {"used_tpp", c.used_tpp}, {"shipment_tpp", c.shipment_tpp}, {"limit_tpp", c.limit_tpp},
-                   {"used_h100_equivalents", (c.used_tpp + c.shipment_tpp) / h100}, {"fits", c.fits},
+                   {"total_h100_equivalents", (c.used_tpp + c.shipment_tpp) / h100}, {"fits", c.fits},
                    {"evidence", std::string(to_string(c.quota->evidence))}});
   return arr;
 }
@@ -81,7 +85,7 @@ void add_license(CLI::App& app, const global_options& g, action& run) {
   cmd->add_option("--as-of", o->as_of, "date, YYYY-MM-DD (default: today; 2022-10-07 or later)");
   cmd->add_option("--from", o->from, "country the item ships from (default: US)");
   cmd->add_option("--party-hq", o->party_hq, "where the consignee or end user is headquartered (default: the destination)");
-  cmd->add_option("--transaction", o->transaction, "export, reexport or in-country (default: from the countries)");
+  cmd->add_option("--transaction", o->transaction, "export, reexport, in-country or import (default: from the countries)");
   cmd->add_option("--quantity", o->quantity, "units in the shipment (default 1)");
   cmd->add_flag("--what-if", o->what_if, "also evaluate regimes announced but not enforced, or proposed (labelled)");
   cmd->add_option("--format", o->format, "text or json");
@@ -137,7 +141,7 @@ void add_ledger(CLI::App& app, const global_options& g, action& run) {
       run = [&g, o, add] {
         if (o->format != "text" && o->format != "json") throw usage_error(fmt::format("unknown --format '{}': expected text or json", o->format));
         if (o->quantity < 1) throw usage_error(fmt::format("--quantity {} is not a quantity: expected 1 or more units", o->quantity));
-        const auto day = licence_date(o->date);
+        const auto day = licence_date(o->date, "--date");
         auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
         const auto& countries = cat.countries();
         const auto& part = cat.part(o->part);
@@ -153,11 +157,7 @@ void add_ledger(CLI::App& app, const global_options& g, action& run) {
         s.consignee = o->consignee;
         s.country = countries.resolve(o->to).alpha2;
         const auto checks = check_quotas(l, s, part, engine, o->what_if);
-        // A shipment that fits the LPP ceiling is recorded under it (it then does not count
-        // against the country allocation).
-        for (const auto& c : checks) {
-          if (c.quota->id == "lpp" && c.fits) s.quota = "lpp";
-        }
+        s.quota = claimed_quota(checks);
         const double h100 = cat.rules().definitions().h100_equivalent_tpp.value;
         if (add) {
           l.shipments.push_back(s);
@@ -165,6 +165,8 @@ void add_ledger(CLI::App& app, const global_options& g, action& run) {
         }
         if (o->format == "json") {
           nlohmann::ordered_json j;
+          j["schema"] = "chipgauge.ledger-check/1";
+          j["tool_version"] = tool_version;
           j["ledger"] = o->file;
           j["recorded"] = add;
           j["shipment"] = {{"date", s.day.to_string()}, {"part", s.part}, {"tpp_each", s.tpp_each}, {"quantity", s.quantity},
@@ -257,6 +259,8 @@ void add_fleet(CLI::App& app, const global_options& g, action& run) {
       const auto r = evaluate_fleet(items, engine, as_of);
       if (o->format == "json") {
         nlohmann::ordered_json j;
+        j["schema"] = "chipgauge.fleet/1";
+        j["tool_version"] = tool_version;
         j["as_of"] = as_of.to_string();
         auto arr = nlohmann::ordered_json::array();
         for (const auto& i : items)

@@ -183,7 +183,13 @@ std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipm
       c.what_if = !in_force;
       c.limit_tpp = *r.parameter_on(quota.limit_parameter, s.day);
       c.shipment_tpp = s.tpp();
+      // An exception quota (one that other quotas exclude, such as LPP) counts the shipments
+      // recorded under it; an allocation counts every shipment except those under its exclusions.
+      const bool exception_quota = std::any_of(r.quotas.begin(), r.quotas.end(), [&](const licence_quota& other) {
+        return std::find(other.excludes.begin(), other.excludes.end(), quota.id) != other.excludes.end();
+      });
       for (const auto& prior : ledger.shipments) {
+        if (exception_quota && prior.quota != quota.id) continue;
         if (std::find(quota.excludes.begin(), quota.excludes.end(), prior.quota) != quota.excludes.end()) continue;
         if (quota.per == licence_quota::scope::consignee_year) {
           if (prior.consignee == s.consignee && prior.day.year() == s.day.year()) c.used_tpp += prior.tpp();
@@ -202,6 +208,18 @@ std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipm
     }
   }
   return out;
+}
+
+std::string claimed_quota(const std::vector<quota_check>& checks) {
+  for (const auto& c : checks) {
+    if (c.what_if || !c.fits) continue;
+    const auto& quotas = c.regime->quotas;
+    const bool exception_quota = std::any_of(quotas.begin(), quotas.end(), [&](const licence_quota& other) {
+      return std::find(other.excludes.begin(), other.excludes.end(), c.quota->id) != other.excludes.end();
+    });
+    if (exception_quota) return c.quota->id;
+  }
+  return {};
 }
 
 std::string ledger_report(const shipment_ledger& ledger, double h100_tpp) {

@@ -4,6 +4,7 @@
 #include "chipgauge/classifier/report.hpp"
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/text.hpp"
+#include "chipgauge/core/version.hpp"
 #include "licensing_vars.hpp"
 
 #include <fmt/format.h>
@@ -43,7 +44,13 @@ bool matches(const country_db& db, const std::string& country, std::string_view 
   if (db.has_group(suffix)) return db.member(country, suffix, day, ev);
   const auto code = upper(suffix);
   if (ev) *ev = evidence_tag::V;
-  return country == code || db.treated_as(country, day) == code;
+  if (country == code) return true;
+  // Through a treated-as rule (Hong Kong as China), whose own tag is secondary.
+  if (db.treated_as(country, day) == code) {
+    if (ev) *ev = evidence_tag::S;
+    return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -62,6 +69,7 @@ std::string_view to_string(transaction_kind t) noexcept {
     case transaction_kind::export_: return "export";
     case transaction_kind::reexport: return "reexport";
     case transaction_kind::in_country: return "in-country";
+    case transaction_kind::import_: return "import";
   }
   return "?";
 }
@@ -161,18 +169,24 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
   if (q.party_hq.empty())
     a.assumptions.push_back(fmt::format("no --party-hq given: the parties are taken as headquartered in the destination ({})", q.to));
   // The transaction follows from the countries unless given, and must agree with them.
-  const transaction_kind implied = q.from == q.to ? transaction_kind::in_country
+  const transaction_kind implied = q.from == q.to   ? transaction_kind::in_country
+                                   : q.to == "US"   ? transaction_kind::import_
                                    : q.from == "US" ? transaction_kind::export_
                                                     : transaction_kind::reexport;
   a.transaction = q.transaction.value_or(implied);
   if (q.transaction && *q.transaction != implied)
     throw usage_error(fmt::format("--transaction {} contradicts --from {} --to {} (that is {}): an export leaves the United "
-                                  "States, a reexport goes from one foreign country to another, an in-country transfer stays",
+                                  "States, a reexport goes from one foreign country to another, an in-country transfer stays, "
+                                  "an import enters the United States",
                                   to_string(*q.transaction), q.from, q.to, to_string(implied)));
 
   const evaluation_plan plan(*rules_, q.as_of, false);
   a.item = classifier(*rules_).classify(*q.part, plan);
   a.shipment_tpp = a.item.metrics.tpp * static_cast<double>(q.quantity);
+  if (a.item.outcome == verdict_outcome::undetermined) {
+    a.determined = false;
+    a.undetermined_because.push_back("the part's classification is undetermined on this date (missing data: see chipgauge classify)");
+  }
   const auto vars = variables(q, a.item, a.transaction, a.party_hq);
 
   std::vector<std::uint32_t> relied;
@@ -209,7 +223,13 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
     std::vector<double> params;
     for (const auto& p : r.parameters) params.push_back(p.value_on(q.as_of));
     for (const auto& req : r.requirements) {
-      if (req.when.evaluate(vars.data(), params.data()) != 1.0) continue;
+      const double holds = req.when.evaluate(vars.data(), params.data());
+      if (std::isnan(holds) && in_force) {
+        a.determined = false;
+        a.undetermined_because.push_back(fmt::format("{} / {}: the condition \"{}\" cannot be decided from the data", r.id,
+                                                     req.id, req.when.text()));
+      }
+      if (holds != 1.0) continue;
       fired_requirement f{&r, &req, !in_force, weakest_of(req.when, req.evidence, r, params)};
       if (in_force) {
         a.requirements.push_back(f);
@@ -264,6 +284,7 @@ json requirement_json(const fired_requirement& f) {
 std::string to_json(const licence_answer& a) {
   json j;
   j["schema"] = "chipgauge.licence/1";
+  j["tool_version"] = tool_version;
   j["part"] = {{"id", a.query.part->id}, {"name", a.query.part->name}};
   j["as_of"] = a.query.as_of.to_string();
   j["to"] = a.query.to;
@@ -276,6 +297,8 @@ std::string to_json(const licence_answer& a) {
   j["tpp"] = a.item.metrics.tpp;
   j["shipment_tpp"] = a.shipment_tpp;
   j["license_required"] = a.license_required;
+  j["determined"] = a.determined;
+  j["undetermined_because"] = a.undetermined_because;
   j["review_policy"] = a.policy ? json(std::string(to_string(*a.policy))) : json(nullptr);
   j["review_policy_from"] = a.policy_from ? json(a.policy_from->id) : json(nullptr);
   json reasons = json::array();
@@ -305,10 +328,16 @@ std::string to_json(const licence_answer& a) {
 
 std::string to_text(const licence_answer& a) {
   std::string out = fmt::format("chipgauge license: {} x {} ({}) {} from {} to {}, party HQ {}, as of {}{}\n\n",
-                                a.query.quantity, a.query.part->name, a.item.eccn.empty() ? "not 3A090/4A090" : std::string(a.item.eccn),
+                                a.query.quantity, a.query.part->name,
+                                a.item.eccn.empty() ? (a.item.outcome == verdict_outcome::undetermined ? "classification undetermined" : "not 3A090/4A090")
+                                                    : std::string(a.item.eccn),
                                 to_string(a.transaction), a.query.from, a.query.to, a.party_hq, a.query.as_of.to_string(),
                                 a.query.what_if ? " (what-if)" : "");
-  out += fmt::format("licence required: {}{}\n", a.license_required ? "yes" : "no",
+  if (!a.determined) {
+    out += "licence required: undetermined\n";
+    for (const auto& u : a.undetermined_because) out += "  because " + u + "\n";
+  }
+  out += fmt::format("licence required{}: {}{}\n", a.determined ? "" : " on what can be decided", a.license_required ? "yes" : "no",
                      a.policy ? fmt::format(" (review: {}, set by {})", to_string(*a.policy), a.policy_from->id)
                               : (a.license_required ? " (by letter; no review policy stated)" : ""));
   out += fmt::format("TPP {} each, {} in the shipment ({:.2f} H100-equivalents)\n", group_thousands(a.item.metrics.tpp),

@@ -1,4 +1,4 @@
-// Reading licensing regime files (`chipgauge.licensing/1`, docs/licensing-format.md).
+// Reading licensing regime files (`chipgauge.licensing/1`, docs/licensing.md).
 #include "chipgauge/classifier/licensing.hpp"
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/json_reader.hpp"
@@ -80,6 +80,8 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     licensing_regime r;
     r.file = path;
     r.id = root.at("id").string();
+    static const std::regex id_re("[a-z0-9][a-z0-9._-]{0,79}");
+    if (!std::regex_match(r.id, id_re)) root.at("id").fail("invalid id: expected lowercase letters, digits, '.', '_' or '-'");
     if (r.id != fs::path(path).stem().string())
       root.at("id").fail(fmt::format("regime id '{}' differs from the file name '{}'", r.id, fs::path(path).filename().string()));
     for (const auto& other : set.regimes_) {
@@ -108,13 +110,21 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
         if (licensing_vars::fixed_slot(name) || std::any_of(metric_vars().begin(), metric_vars().end(),
                                                              [&](const auto& v) { return v.name == name; }))
           p.fail(fmt::format("parameter '{}' shadows a variable of the same name", name));
-        if (auto v = p.find("value")) {
-          par.values.push_back({date{}, v->number()});
-        } else if (auto vs = p.find("values")) {
-          for (const auto& dv : vs->elements()) {
+        static const std::regex name_re("[a-z_][a-z0-9_]*");
+        if (!std::regex_match(name, name_re)) p.fail("a parameter name is lowercase letters, digits and '_'");
+        const auto single = p.find("value");
+        const auto dated = p.find("values");
+        if (single && dated) p.fail("give 'value' or dated 'values', not both");
+        if (single) {
+          par.values.push_back({date{}, single->number()});
+        } else if (dated) {
+          for (const auto& dv : dated->elements()) {
             dv.expect_keys({"from", "value"});
-            par.values.push_back({read_date(dv.at("from")), dv.at("value").number()});
+            dated_value x{read_date(dv.at("from")), dv.at("value").number()};
+            if (!par.values.empty() && !(par.values.back().from < x.from)) dv.at("from").fail("dated values must be in increasing date order");
+            par.values.push_back(x);
           }
+          if (par.values.empty()) dated->fail("expected at least one dated value");
         } else {
           p.fail("missing 'value' or dated 'values'");
         }
@@ -180,6 +190,7 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
                              {}, {}, read_tag(x.at("evidence")), opt_string(x, "citation")};
         if (auto f = x.find("from")) le.from = read_date(*f);
         if (auto u = x.find("until")) le.until = read_date(*u);
+        if (le.from && le.until && *le.until < *le.from) x.at("until").fail("'until' is before 'from'");
         r.exceptions.push_back(std::move(le));
       }
     }
@@ -220,6 +231,12 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
       for (const auto& f : fcs->elements()) {
         f.expect_keys({"id", "when", "effect", "evidence"});
         r.fleet_checks.push_back({f.at("id").string(), compile(f.at("when")), f.at("effect").string(), read_tag(f.at("evidence"))});
+      }
+    }
+    for (std::size_t i = 0; i < r.quotas.size(); ++i) {
+      for (const auto& ex : r.quotas[i].excludes) {
+        if (std::none_of(r.quotas.begin(), r.quotas.end(), [&](const licence_quota& q) { return q.id == ex; }))
+          root.at("quotas").at(i).fail(fmt::format("excludes '{}', which is not a quota of this file", ex));
       }
     }
     r.notes = strings(root, "notes");

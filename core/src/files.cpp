@@ -3,6 +3,7 @@
 #include "chipgauge/core/error.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,6 +31,17 @@ void write_file_atomically(const std::string& path, std::string_view content) {
   std::string tmpl = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
   const int fd = ::mkstemp(tmpl.data());
   if (fd < 0) fail_errno("cannot create a temporary file next to", path);
+  // mkstemp creates 0600; give the result the mode the file had, or a new file's usual mode.
+  struct stat st {};
+  mode_t mode = 0;
+  if (::stat(path.c_str(), &st) == 0) {
+    mode = st.st_mode & 07777;
+  } else {
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    mode = 0666 & ~mask;
+  }
+  ::fchmod(fd, mode);
   const char* p = content.data();
   std::size_t left = content.size();
   while (left > 0) {

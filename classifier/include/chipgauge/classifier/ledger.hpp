@@ -61,6 +61,11 @@ struct quota_check {
 std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipment& s, const chip_spec& part,
                                       const licensing_engine& engine, bool what_if);
 
+/// The quota a shipment is recorded under: the first in-force check that fits and whose quota is
+/// an exception other quotas exclude (LPP: shipments under it do not count against the country
+/// allocation). Empty when none: the shipment counts against the allocations.
+std::string claimed_quota(const std::vector<quota_check>& checks);
+
 /// Totals per consignee and year and per country and year, as text or CSV rows.
 std::string ledger_report(const shipment_ledger& ledger, double h100_tpp);
 

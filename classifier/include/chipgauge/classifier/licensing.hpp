@@ -18,7 +18,9 @@ std::string_view to_string(review_policy p) noexcept;
 /// Strictness order: approval < case_by_case < denial.
 inline int strictness(review_policy p) noexcept { return static_cast<int>(p); }
 
-enum class transaction_kind : unsigned char { export_, reexport, in_country };
+/// export: leaves the United States; reexport: from one foreign country to another; in-country: a
+/// transfer within one country; import: into the United States (only import overlays, tariffs).
+enum class transaction_kind : unsigned char { export_, reexport, in_country, import_ };
 std::string_view to_string(transaction_kind t) noexcept;
 
 /// A requirement clause: when it holds, a licence is required under that review policy.
@@ -79,7 +81,7 @@ struct fleet_check {
   evidence_tag evidence = evidence_tag::S;
 };
 
-/// A dated licensing regime file (`chipgauge.licensing/1`, docs/licensing-format.md).
+/// A dated licensing regime file (`chipgauge.licensing/1`, docs/licensing.md).
 struct licensing_regime {
   std::string file;
   std::string id;
@@ -152,6 +154,10 @@ struct licence_answer {
   std::string party_hq;
   classification item;  ///< the part's classification on the date
   bool license_required = false;
+  /// False when the answer cannot be decided from the data: the part's classification is
+  /// undetermined, or a requirement's condition is unknown (a metric the sheet lacks).
+  bool determined = true;
+  std::vector<std::string> undetermined_because;
   std::optional<review_policy> policy;
   const licensing_regime* policy_from = nullptr;    ///< the regime whose requirement set the policy
   std::vector<fired_requirement> requirements;      ///< in force
