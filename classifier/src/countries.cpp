@@ -3,6 +3,7 @@
 
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/json_reader.hpp"
+#include "json_fields.hpp"
 
 #include <fmt/format.h>
 
@@ -20,17 +21,7 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-evidence_tag read_tag(const json_node& n) {
-  const auto t = parse_evidence_tag(n.string());
-  if (!t) n.fail(fmt::format("unknown evidence tag '{}': expected V, C, S or R", n.string()));
-  return *t;
-}
 
-date read_date(const json_node& n) {
-  const auto d = date::parse(n.string());
-  if (!d) n.fail(fmt::format("'{}' is not a date: expected YYYY-MM-DD", n.string()));
-  return *d;
-}
 
 bool active(const date& from, const std::optional<date>& until, date day) {
   return from <= day && (!until || day <= *until);
@@ -76,16 +67,16 @@ country_db country_db::load(const std::string& dir) {
     country_group grp;
     grp.id = g.at("id").string();
     grp.name = g.at("name").string();
-    grp.evidence = read_tag(g.at("evidence"));
+    grp.evidence = json_fields::evidence(g.at("evidence"));
     if (auto s = g.find("source")) grp.source = s->string();
     for (const auto& m : g.at("members").elements()) {
       m.expect_keys({"country", "from", "until", "evidence", "note", "source"});
       group_membership gm;
       gm.country = known(m.at("country"));
-      gm.from = read_date(m.at("from"));
-      if (auto u = m.find("until")) gm.until = read_date(*u);
+      gm.from = json_fields::day(m.at("from"));
+      if (auto u = m.find("until")) gm.until = json_fields::day(*u);
       if (gm.until && *gm.until < gm.from) m.at("until").fail("'until' is before 'from'");
-      gm.evidence = m.find("evidence") ? read_tag(*m.find("evidence")) : grp.evidence;
+      gm.evidence = m.find("evidence") ? json_fields::evidence(*m.find("evidence")) : grp.evidence;
       if (auto note = m.find("note")) gm.note = note->string();
       for (const auto& other : grp.members) {
         if (other.country != gm.country) continue;
@@ -103,8 +94,8 @@ country_db country_db::load(const std::string& dir) {
       treated_as_rule rule;
       rule.country = known(r.at("country"));
       rule.as = known(r.at("as"));
-      rule.from = read_date(r.at("from"));
-      rule.evidence = read_tag(r.at("evidence"));
+      rule.from = json_fields::day(r.at("from"));
+      rule.evidence = json_fields::evidence(r.at("evidence"));
       if (auto note = r.find("note")) rule.note = note->string();
       db.treated_.push_back(std::move(rule));
     }

@@ -48,6 +48,25 @@ namespace {
 
 }  // namespace
 
+void set_metric_variables(const part_metrics& m, double* vars) {
+  auto set = [&](metric_var v, double x) { vars[static_cast<std::size_t>(v)] = x; };
+  set(metric_var::tpp, m.tpp);
+  set(metric_var::tpp_sum_of_unit_max, m.tpp_sum_of_unit_max);
+  set(metric_var::tpp_max_of_sums, m.tpp_max_of_sums);
+  set(metric_var::pd, m.pd ? *m.pd : (m.pd_not_met_by_reading ? 0.0 : unknown));
+  set(metric_var::applicable_die_area_mm2, opt(m.applicable_die_area_mm2));
+  set(metric_var::dram_bandwidth_gb_s, opt(m.dram_bandwidth_gb_s));
+  set(metric_var::io_bidirectional_gb_s, opt(m.io_bidirectional_gb_s));
+  set(metric_var::memory_bandwidth_density_gb_s_mm2, opt(m.memory_bandwidth_density_gb_s_mm2));
+  set(metric_var::transistors, opt(m.transistors));
+  set(metric_var::logic_node_nm, opt(m.logic_node_nm));
+  set(metric_var::declared_tpp, opt(m.declared_tpp));
+  set(metric_var::h100_equivalents, m.h100_equivalents);
+  set(metric_var::datacenter, m.datacenter ? 1.0 : 0.0);
+  set(metric_var::has_hbm, m.has_hbm ? 1.0 : 0.0);
+  set(metric_var::non_planar, m.non_planar ? 1.0 : 0.0);
+}
+
 std::string_view to_string(verdict_outcome o) noexcept {
   switch (o) {
     case verdict_outcome::controlled: return "controlled";
@@ -94,22 +113,7 @@ evaluation_plan::evaluation_plan(const rule_set& rules, date as_of, bool what_if
 void classifier::fill_variables(const chip_spec& spec, const part_metrics& m, const evaluation_plan::entry& e,
                                 const evaluation_plan& plan, std::vector<double>& vars) const {
   vars.assign(rules_->variable_count(), unknown);
-  auto set = [&](metric_var v, double x) { vars[static_cast<std::size_t>(v)] = x; };
-  set(metric_var::tpp, m.tpp);
-  set(metric_var::tpp_sum_of_unit_max, m.tpp_sum_of_unit_max);
-  set(metric_var::tpp_max_of_sums, m.tpp_max_of_sums);
-  set(metric_var::pd, m.pd ? *m.pd : (m.pd_not_met_by_reading ? 0.0 : unknown));
-  set(metric_var::applicable_die_area_mm2, opt(m.applicable_die_area_mm2));
-  set(metric_var::dram_bandwidth_gb_s, opt(m.dram_bandwidth_gb_s));
-  set(metric_var::io_bidirectional_gb_s, opt(m.io_bidirectional_gb_s));
-  set(metric_var::memory_bandwidth_density_gb_s_mm2, opt(m.memory_bandwidth_density_gb_s_mm2));
-  set(metric_var::transistors, opt(m.transistors));
-  set(metric_var::logic_node_nm, opt(m.logic_node_nm));
-  set(metric_var::declared_tpp, opt(m.declared_tpp));
-  set(metric_var::h100_equivalents, m.h100_equivalents);
-  set(metric_var::datacenter, m.datacenter ? 1.0 : 0.0);
-  set(metric_var::has_hbm, m.has_hbm ? 1.0 : 0.0);
-  set(metric_var::non_planar, m.non_planar ? 1.0 : 0.0);
+  set_metric_variables(m, vars.data());
 
   const auto& flags = rules_->contains_flags();
   if (flags.empty()) return;

@@ -105,23 +105,7 @@ std::vector<double> licensing_engine::variables(const licence_query& q, const cl
                                                 const std::string& hq) const {
   std::vector<double> v(licensing_->variable_count(), unknown);
   const auto& m = item.metrics;
-  auto set = [&](metric_var x, double val) { v[static_cast<std::size_t>(x)] = val; };
-  auto opt = [](const std::optional<double>& o) { return o ? *o : unknown; };
-  set(metric_var::tpp, m.tpp);
-  set(metric_var::tpp_sum_of_unit_max, m.tpp_sum_of_unit_max);
-  set(metric_var::tpp_max_of_sums, m.tpp_max_of_sums);
-  set(metric_var::pd, m.pd ? *m.pd : (m.pd_not_met_by_reading ? 0.0 : unknown));
-  set(metric_var::applicable_die_area_mm2, opt(m.applicable_die_area_mm2));
-  set(metric_var::dram_bandwidth_gb_s, opt(m.dram_bandwidth_gb_s));
-  set(metric_var::io_bidirectional_gb_s, opt(m.io_bidirectional_gb_s));
-  set(metric_var::memory_bandwidth_density_gb_s_mm2, opt(m.memory_bandwidth_density_gb_s_mm2));
-  set(metric_var::transistors, opt(m.transistors));
-  set(metric_var::logic_node_nm, opt(m.logic_node_nm));
-  set(metric_var::declared_tpp, opt(m.declared_tpp));
-  set(metric_var::h100_equivalents, m.h100_equivalents);
-  set(metric_var::datacenter, m.datacenter ? 1 : 0);
-  set(metric_var::has_hbm, m.has_hbm ? 1 : 0);
-  set(metric_var::non_planar, m.non_planar ? 1 : 0);
+  set_metric_variables(m, v.data());
   const auto qty = static_cast<double>(q.quantity);
   v[lv::slot(lv::fixed::quantity)] = qty;
   v[lv::slot(lv::fixed::shipment_tpp)] = m.tpp * qty;

@@ -2,6 +2,7 @@
 #include "chipgauge/classifier/licensing.hpp"
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/json_reader.hpp"
+#include "json_fields.hpp"
 #include "licensing_vars.hpp"
 
 #include <fmt/format.h>
@@ -14,22 +15,8 @@ namespace chipgauge {
 
 namespace {
 
-evidence_tag read_tag(const json_node& n) {
-  const auto t = parse_evidence_tag(n.string());
-  if (!t) n.fail(fmt::format("unknown evidence tag '{}': expected V, C, S or R", n.string()));
-  return *t;
-}
 
-date read_date(const json_node& n) {
-  const auto d = date::parse(n.string());
-  if (!d) n.fail(fmt::format("'{}' is not a date: expected YYYY-MM-DD", n.string()));
-  return *d;
-}
 
-std::string opt_string(const json_node& n, std::string_view key) {
-  if (auto v = n.find(key)) return v->string();
-  return {};
-}
 
 std::vector<std::string> strings(const json_node& n, std::string_view key) {
   std::vector<std::string> out;
@@ -39,15 +26,6 @@ std::vector<std::string> strings(const json_node& n, std::string_view key) {
   return out;
 }
 
-regime_status read_status(const json_node& n) {
-  const auto s = n.one_of({"in_force", "announced_not_enforced", "guidance", "proposed", "rescinded", "superseded"});
-  if (s == "in_force") return regime_status::in_force;
-  if (s == "announced_not_enforced") return regime_status::announced_not_enforced;
-  if (s == "guidance") return regime_status::guidance;
-  if (s == "proposed") return regime_status::proposed;
-  if (s == "rescinded") return regime_status::rescinded;
-  return regime_status::superseded;
-}
 
 review_policy read_policy(const json_node& n) {
   const auto s = n.one_of({"presumption_of_approval", "case_by_case", "presumption_of_denial"});
@@ -89,15 +67,15 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     }
     r.title = root.at("title").string();
     if (auto p = root.find("precedence")) r.precedence = static_cast<int>(p->integer_in(-100, 100));
-    r.evidence = read_tag(root.at("evidence"));
+    r.evidence = json_fields::evidence(root.at("evidence"));
     for (const auto& c : root.at("citations").elements()) {
       c.expect_keys({"cite", "url", "evidence", "note"});
-      r.citations.push_back({c.at("cite").string(), opt_string(c, "url"), read_tag(c.at("evidence")), opt_string(c, "note")});
+      r.citations.push_back({c.at("cite").string(), json_fields::optional_string(c, "url"), json_fields::evidence(c.at("evidence")), json_fields::optional_string(c, "note")});
     }
     if (r.citations.empty()) root.at("citations").fail("a regime needs at least one citation");
     for (const auto& t : root.at("timeline").elements()) {
       t.expect_keys({"from", "status", "note"});
-      timeline_entry e{read_date(t.at("from")), read_status(t.at("status")), opt_string(t, "note")};
+      timeline_entry e{json_fields::day(t.at("from")), json_fields::status(t.at("status")), json_fields::optional_string(t, "note")};
       if (!r.timeline.empty() && !(r.timeline.back().from < e.from)) t.at("from").fail("timeline dates must increase");
       r.timeline.push_back(std::move(e));
     }
@@ -120,7 +98,7 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
         } else if (dated) {
           for (const auto& dv : dated->elements()) {
             dv.expect_keys({"from", "value"});
-            dated_value x{read_date(dv.at("from")), dv.at("value").number()};
+            dated_value x{json_fields::day(dv.at("from")), dv.at("value").number()};
             if (!par.values.empty() && !(par.values.back().from < x.from)) dv.at("from").fail("dated values must be in increasing date order");
             par.values.push_back(x);
           }
@@ -128,10 +106,10 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
         } else {
           p.fail("missing 'value' or dated 'values'");
         }
-        par.unit = opt_string(p, "unit");
-        par.evidence = read_tag(p.at("evidence"));
-        par.source = opt_string(p, "source");
-        par.note = opt_string(p, "note");
+        par.unit = json_fields::optional_string(p, "unit");
+        par.evidence = json_fields::evidence(p.at("evidence"));
+        par.source = json_fields::optional_string(p, "source");
+        par.note = json_fields::optional_string(p, "note");
         r.parameters.push_back(std::move(par));
       }
     }
@@ -179,17 +157,17 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
       for (const auto& q : reqs->elements()) {
         q.expect_keys({"id", "when", "review_policy", "evidence", "citation", "note", "conditions"});
         r.requirements.push_back({q.at("id").string(), compile(q.at("when")), read_policy(q.at("review_policy")),
-                                  read_tag(q.at("evidence")), opt_string(q, "citation"), opt_string(q, "note"),
+                                  json_fields::evidence(q.at("evidence")), json_fields::optional_string(q, "citation"), json_fields::optional_string(q, "note"),
                                   strings(q, "conditions")});
       }
     }
     if (auto exc = root.find("exceptions")) {
       for (const auto& x : exc->elements()) {
         x.expect_keys({"id", "title", "when", "conditions", "from", "until", "evidence", "citation"});
-        licence_exception le{x.at("id").string(), opt_string(x, "title"), compile(x.at("when")), strings(x, "conditions"),
-                             {}, {}, read_tag(x.at("evidence")), opt_string(x, "citation")};
-        if (auto f = x.find("from")) le.from = read_date(*f);
-        if (auto u = x.find("until")) le.until = read_date(*u);
+        licence_exception le{x.at("id").string(), json_fields::optional_string(x, "title"), compile(x.at("when")), strings(x, "conditions"),
+                             {}, {}, json_fields::evidence(x.at("evidence")), json_fields::optional_string(x, "citation")};
+        if (auto f = x.find("from")) le.from = json_fields::day(*f);
+        if (auto u = x.find("until")) le.until = json_fields::day(*u);
         if (le.from && le.until && *le.until < *le.from) x.at("until").fail("'until' is before 'from'");
         r.exceptions.push_back(std::move(le));
       }
@@ -202,8 +180,8 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
                            k == "letter" ? overlay_kind::letter : k == "tariff" ? overlay_kind::tariff
                                           : k == "guidance"                     ? overlay_kind::guidance
                                                                                 : overlay_kind::red_flag,
-                           compile(o.at("when")), o.at("effect").string(), false, read_tag(o.at("evidence")),
-                           opt_string(o, "citation")};
+                           compile(o.at("when")), o.at("effect").string(), false, json_fields::evidence(o.at("evidence")),
+                           json_fields::optional_string(o, "citation")};
         if (auto rl = o.find("requires_license")) ov.requires_license = rl->boolean();
         r.overlays.push_back(std::move(ov));
       }
@@ -218,19 +196,19 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
         lq.limit_parameter = q.at("limit").string();
         if (std::none_of(r.parameters.begin(), r.parameters.end(), [&](const parameter& p) { return p.name == lq.limit_parameter; }))
           q.at("limit").fail(fmt::format("'{}' is not a parameter of this file", lq.limit_parameter));
-        if (auto f = q.find("period_from")) lq.period_from = read_date(*f);
-        if (auto u = q.find("period_until")) lq.period_until = read_date(*u);
+        if (auto f = q.find("period_from")) lq.period_from = json_fields::day(*f);
+        if (auto u = q.find("period_until")) lq.period_until = json_fields::day(*u);
         lq.applies_when = compile(q.at("applies_when"));
         lq.excludes = strings(q, "excludes");
-        lq.evidence = read_tag(q.at("evidence"));
-        lq.note = opt_string(q, "note");
+        lq.evidence = json_fields::evidence(q.at("evidence"));
+        lq.note = json_fields::optional_string(q, "note");
         r.quotas.push_back(std::move(lq));
       }
     }
     if (auto fcs = root.find("fleet_checks")) {
       for (const auto& f : fcs->elements()) {
         f.expect_keys({"id", "when", "effect", "evidence"});
-        r.fleet_checks.push_back({f.at("id").string(), compile(f.at("when")), f.at("effect").string(), read_tag(f.at("evidence"))});
+        r.fleet_checks.push_back({f.at("id").string(), compile(f.at("when")), f.at("effect").string(), json_fields::evidence(f.at("evidence"))});
       }
     }
     for (std::size_t i = 0; i < r.quotas.size(); ++i) {

@@ -2,6 +2,7 @@
 #include "chipgauge/classifier/metrics.hpp"
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/json_reader.hpp"
+#include "json_fields.hpp"
 
 #include <fmt/format.h>
 
@@ -9,12 +10,6 @@ namespace chipgauge {
 
 namespace {
 
-evidence_tag read_tag(const json_node& n) {
-  const auto s = n.string();
-  const auto t = parse_evidence_tag(s);
-  if (!t) n.fail(fmt::format("unknown evidence tag '{}': expected V, C, S or R", s));
-  return *t;
-}
 
 }  // namespace
 
@@ -35,7 +30,7 @@ metric_definitions load_metric_definitions(const std::string& path) {
     v.expect_keys({"value", "alternatives", "evidence", "note"});
     auto& slot = d.bit_length[index_of(*p)];
     slot.value = v.at("value").number_in(1, 128, "bits");
-    slot.evidence = read_tag(v.at("evidence"));
+    slot.evidence = json_fields::evidence(v.at("evidence"));
     if (auto alts = v.find("alternatives")) {
       if (*p != precision::tf32) alts->fail("alternative bit lengths are defined for tf32 only");
       for (const auto& a : alts->elements()) d.tf32_alternative_bit_lengths.push_back(a.number_in(1, 128, "bits"));
@@ -51,11 +46,11 @@ metric_definitions load_metric_definitions(const std::string& path) {
   d.aggregation = agg.at("default").one_of({"sum_of_unit_max", "max_of_sums"}) == "sum_of_unit_max"
                       ? tpp_aggregation::sum_of_unit_max
                       : tpp_aggregation::max_of_sums;
-  d.aggregation_evidence = read_tag(agg.at("evidence"));
+  d.aggregation_evidence = json_fields::evidence(agg.at("evidence"));
 
   const auto h = root.at("h100_equivalent_tpp");
   h.expect_keys({"value", "evidence", "note"});
-  d.h100_equivalent_tpp = {h.at("value").number_in(1, 1e7, "TPP"), read_tag(h.at("evidence"))};
+  d.h100_equivalent_tpp = {h.at("value").number_in(1, 1e7, "TPP"), json_fields::evidence(h.at("evidence"))};
   return d;
 }
 

@@ -2,6 +2,7 @@
 #include "chipgauge/classifier/rules.hpp"
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/json_reader.hpp"
+#include "json_fields.hpp"
 
 #include <fmt/format.h>
 
@@ -13,29 +14,8 @@ namespace chipgauge {
 
 namespace {
 
-evidence_tag read_tag(const json_node& n) {
-  const auto s = n.string();
-  const auto t = parse_evidence_tag(s);
-  if (!t) n.fail(fmt::format("unknown evidence tag '{}': expected V (official text), C (arithmetic), S (secondary) or R (recollection)", s));
-  return *t;
-}
 
-date read_date(const json_node& n) {
-  const auto s = n.string();
-  const auto d = date::parse(s);
-  if (!d) n.fail(fmt::format("'{}' is not a date: expected YYYY-MM-DD", s));
-  return *d;
-}
 
-regime_status read_status(const json_node& n) {
-  const auto s = n.one_of({"in_force", "announced_not_enforced", "guidance", "proposed", "rescinded", "superseded"});
-  if (s == "in_force") return regime_status::in_force;
-  if (s == "announced_not_enforced") return regime_status::announced_not_enforced;
-  if (s == "guidance") return regime_status::guidance;
-  if (s == "proposed") return regime_status::proposed;
-  if (s == "rescinded") return regime_status::rescinded;
-  return regime_status::superseded;
-}
 
 part_kind read_kind(const json_node& n) {
   const auto s = n.one_of({"ic", "board", "system", "hbm"});
@@ -45,10 +25,6 @@ part_kind read_kind(const json_node& n) {
   return part_kind::hbm;
 }
 
-std::string optional_string(const json_node& n, std::string_view key) {
-  if (auto v = n.find(key)) return v->string();
-  return {};
-}
 
 }  // namespace
 
@@ -115,19 +91,19 @@ regime rule_set::parse_regime(const std::string& path) {
   if (auto role = root.find("role"))
     r.role = role->one_of({"classification", "presumption"}) == "classification" ? regime_role::classification
                                                                                  : regime_role::presumption;
-  r.evidence = read_tag(root.at("evidence"));
+  r.evidence = json_fields::evidence(root.at("evidence"));
 
   for (const auto& c : root.at("citations").elements()) {
     c.expect_keys({"cite", "url", "evidence", "note"});
-    r.citations.push_back({c.at("cite").string(), optional_string(c, "url"), read_tag(c.at("evidence")),
-                           optional_string(c, "note")});
+    r.citations.push_back({c.at("cite").string(), json_fields::optional_string(c, "url"), json_fields::evidence(c.at("evidence")),
+                           json_fields::optional_string(c, "note")});
   }
   if (r.citations.empty()) root.at("citations").fail("a regime needs at least one citation");
 
   const auto timeline = root.at("timeline");
   for (const auto& t : timeline.elements()) {
     t.expect_keys({"from", "status", "note"});
-    timeline_entry e{read_date(t.at("from")), read_status(t.at("status")), optional_string(t, "note")};
+    timeline_entry e{json_fields::day(t.at("from")), json_fields::status(t.at("status")), json_fields::optional_string(t, "note")};
     if (!r.timeline.empty() && !(r.timeline.back().from < e.from))
       t.at("from").fail("timeline entries must be in strictly increasing date order");
     r.timeline.push_back(std::move(e));
@@ -157,7 +133,7 @@ regime rule_set::parse_regime(const std::string& path) {
       } else if (dated) {
         for (const auto& v : dated->elements()) {
           v.expect_keys({"from", "value"});
-          dated_value dv{read_date(v.at("from")), v.at("value").number()};
+          dated_value dv{json_fields::day(v.at("from")), v.at("value").number()};
           if (!par.values.empty() && !(par.values.back().from < dv.from))
             v.at("from").fail("dated values must be in strictly increasing date order");
           par.values.push_back(dv);
@@ -166,10 +142,10 @@ regime rule_set::parse_regime(const std::string& path) {
       } else {
         p.fail("missing 'value' (a number) or 'values' (dated numbers)");
       }
-      par.unit = optional_string(p, "unit");
-      par.evidence = read_tag(p.at("evidence"));
-      par.source = optional_string(p, "source");
-      par.note = optional_string(p, "note");
+      par.unit = json_fields::optional_string(p, "unit");
+      par.evidence = json_fields::evidence(p.at("evidence"));
+      par.source = json_fields::optional_string(p, "source");
+      par.note = json_fields::optional_string(p, "note");
       r.parameters.push_back(std::move(par));
     }
   }
@@ -218,9 +194,9 @@ regime rule_set::parse_regime(const std::string& path) {
     const auto when = c.at("when");
     cl.when = expr::compile(when.string(), resolve, path, when.path(), known);
     if (cl.when.type() != expr_type::boolean) when.fail("a clause's condition must be a truth value (a comparison), not a number");
-    cl.evidence = read_tag(c.at("evidence"));
-    cl.citation = optional_string(c, "citation");
-    cl.note = optional_string(c, "note");
+    cl.evidence = json_fields::evidence(c.at("evidence"));
+    cl.citation = json_fields::optional_string(c, "citation");
+    cl.note = json_fields::optional_string(c, "note");
     r.clauses.push_back(std::move(cl));
   }
   if (r.clauses.empty()) clauses.fail("a regime needs at least one clause");
@@ -230,7 +206,7 @@ regime rule_set::parse_regime(const std::string& path) {
       e.expect_keys({"id", "title", "clauses", "when", "from", "until", "evidence", "citation", "note"});
       exception_rule x;
       x.id = e.at("id").string();
-      x.title = optional_string(e, "title");
+      x.title = json_fields::optional_string(e, "title");
       const auto cls = e.at("clauses");
       for (const auto& c : cls.elements()) {
         auto eccn = c.string();
@@ -242,12 +218,12 @@ regime rule_set::parse_regime(const std::string& path) {
         x.when = expr::compile(w->string(), resolve, path, w->path(), known);
         if (x.when->type() != expr_type::boolean) w->fail("an exception's condition must be a truth value");
       }
-      if (auto f = e.find("from")) x.from = read_date(*f);
-      if (auto u = e.find("until")) x.until = read_date(*u);
-      x.evidence = read_tag(e.at("evidence"));
+      if (auto f = e.find("from")) x.from = json_fields::day(*f);
+      if (auto u = e.find("until")) x.until = json_fields::day(*u);
+      x.evidence = json_fields::evidence(e.at("evidence"));
       if (x.when) x.evidence = weakest_of(*x.when, x.evidence);
-      x.citation = optional_string(e, "citation");
-      x.note = optional_string(e, "note");
+      x.citation = json_fields::optional_string(e, "citation");
+      x.note = json_fields::optional_string(e, "note");
       r.exceptions.push_back(std::move(x));
     }
   }

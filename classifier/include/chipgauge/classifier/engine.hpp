@@ -59,6 +59,11 @@ class evaluation_plan {
 /// contains_<eccn> and eccn_<eccn> flags).
 bool eccn_covers(std::string_view suffix, std::string_view eccn);
 
+/// Writes the metric variables (rules.hpp metric_var order) of `m` into vars[0, metric_var_count):
+/// absent values as NaN (unknown), truth values as 1/0; PD read as "not met" (no non-planar logic
+/// die) as 0. Shared by classification and licensing expressions.
+void set_metric_variables(const part_metrics& m, double* vars);
+
 enum class verdict_outcome : unsigned char { controlled, not_controlled, undetermined, not_applicable };
 std::string_view to_string(verdict_outcome o) noexcept;
 

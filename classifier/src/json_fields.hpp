@@ -1,0 +1,22 @@
+#pragma once
+
+// Readers for the field types the data files share (evidence tags, dates, statuses), each failing
+// with the file and JSON path. Internal to the classifier's loaders.
+
+#include "chipgauge/classifier/evidence.hpp"
+#include "chipgauge/classifier/rules.hpp"
+#include "chipgauge/core/date.hpp"
+#include "chipgauge/core/json_reader.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace chipgauge::json_fields {
+
+evidence_tag evidence(const json_node& n);
+date day(const json_node& n);
+regime_status status(const json_node& n);
+/// The string at `key`, or empty when absent.
+std::string optional_string(const json_node& n, std::string_view key);
+
+}  // namespace chipgauge::json_fields
