@@ -217,6 +217,45 @@ class vector_case final : public cuda_case {
   device_buffer out_;
 };
 
+// Tensor cores through mma.sync: every thread's accumulator sum is known exactly.
+class tensor_case final : public cuda_case {
+ public:
+  tensor_case(const gpu& g, benchmark_info info, const nvml& n, std::optional<double> per_sm, kc::tensor_op op)
+      : cuda_case(g, std::move(info), n, per_sm), op_(op), out_(static_cast<std::size_t>(blocks(blocks_per_sm) * threads) * sizeof(double)) {}
+
+  verification verify() override {
+    const auto count = static_cast<std::size_t>(blocks(blocks_per_sm) * threads);
+    std::vector<double> h(count);
+    CHIPGAUGE_CUDA(cudaMemcpy(h.data(), out_.ptr, count * sizeof(double), cudaMemcpyDeviceToHost));
+    const auto shape = kc::shape_of(op_);
+    const double expected =
+        static_cast<double>(kc::tensor_chains) * shape.values_per_thread * static_cast<double>(iterations) * shape.k;
+    std::size_t bad = 0;
+    for (double x : h) bad += x != expected;
+    verification v;
+    v.passed = bad == 0;
+    v.detail = fmt::format("{} threads: each sum of {} x {} accumulators must be {} (every D element {} x K {}); {} differ",
+                           count, kc::tensor_chains, shape.values_per_thread, expected, iterations, shape.k, bad);
+    return v;
+  }
+
+ private:
+  static constexpr int blocks_per_sm = 4;
+  static constexpr int threads = 256;
+  static constexpr std::uint64_t iterations = 4096;  // x K 32 = 2^17: exact in FP32 accumulators
+
+  double enqueue(std::uint64_t reps) override {
+    const int b = blocks(blocks_per_sm);
+    for (std::uint64_t r = 0; r < reps; ++r) kc::launch_mma(op_, b, threads, iterations, out_.as<double>(), stream_.s);
+    const auto shape = kc::shape_of(op_);
+    const double per_step = 2.0 * shape.m * shape.n * shape.k;
+    return static_cast<double>(reps) * b * (threads / 32) * kc::tensor_chains * static_cast<double>(iterations) * per_step;
+  }
+
+  kc::tensor_op op_;
+  device_buffer out_;
+};
+
 enum class dram_kind { read, write, copy, triad };
 
 class dram_case final : public cuda_case {
@@ -438,9 +477,17 @@ class cuda_backend final : public backend {
     for (const char* k : {"h2d", "d2h", "bidirectional"})
       run.push_back({std::string("pcie_") + k, "interconnect", std::nullopt, metric_kind::bytes_per_s, "copy engine",
                      fmt::format("pinned host-device copy, {} of 256 MiB", k), 256.0 * 1048576});
-    for (const char* p : {"fp16", "bf16", "tf32", "int8", "fp8", "fp64"})
-      skip.push_back({{std::string("mma_") + p, "compute", parse_precision(p), metric_kind::ops_per_s, "mma.sync/wgmma", "tensor cores", 0},
-                      "tensor-core kernels (mma.sync, wgmma on sm_90a) are not implemented yet"});
+    const int cc = g.prop.major * 10 + g.prop.minor;
+    for (const char* p : {"fp16", "bf16", "tf32", "int8", "fp8", "fp64"}) {
+      benchmark_info t{std::string("mma_") + p, "compute", parse_precision(p), metric_kind::ops_per_s, "mma.sync",
+                       fmt::format("tensor cores, warp-level mma.sync, {} dense", p), 0};
+      if (cc < 80) skip.push_back({t, "mma.sync tensor kernels need compute capability 8.0 or later"});
+      else if (std::string(p) == "fp8" && cc < 89) skip.push_back({t, "FP8 (e4m3) tensor cores need compute capability 8.9 or later"});
+      else run.push_back(t);
+    }
+    if (cc == 90)
+      skip.push_back({{"wgmma", "compute", precision::fp16, metric_kind::ops_per_s, "wgmma", "warpgroup MMA (sm_90a)", 0},
+                      "the wgmma path that reaches Hopper's full tensor rate is not implemented yet (mma.sync stops near 2/3)"});
     skip.push_back({{"gemm_cublaslt", "compute", precision::bf16, metric_kind::ops_per_s, "cuBLASLt", "GEMM shape sweep", 0},
                     "the cuBLASLt GEMM sweep is not implemented yet"});
     if (gpus_.size() > 1)
@@ -456,6 +503,12 @@ class cuda_backend final : public backend {
       const auto it = per_sm.find(key);
       return it == per_sm.end() ? std::nullopt : std::optional<double>(it->second);
     };
+    const std::pair<const char*, kc::tensor_op> tensor[] = {{"mma_fp16", kc::tensor_op::fp16}, {"mma_bf16", kc::tensor_op::bf16},
+                                                            {"mma_tf32", kc::tensor_op::tf32}, {"mma_int8", kc::tensor_op::int8},
+                                                            {"mma_fp8", kc::tensor_op::fp8},   {"mma_fp64", kc::tensor_op::fp64}};
+    for (const auto& [name, op] : tensor) {
+      if (b.name == name) return std::make_unique<tensor_case>(g, b, nvml_, rate(name), op);
+    }
     if (b.name == "fma_fp64") return std::make_unique<vector_case>(g, b, nvml_, rate("fma_fp64"), vector_kind::fp64);
     if (b.name == "fma_fp32") return std::make_unique<vector_case>(g, b, nvml_, rate("fma_fp32"), vector_kind::fp32);
     if (b.name == "fma_fp16x2") return std::make_unique<vector_case>(g, b, nvml_, rate("fma_fp16x2"), vector_kind::fp16x2);

@@ -27,6 +27,28 @@ void launch_fma_f16x2(int blocks, int threads, std::uint64_t iterations, float* 
 /// INT32 multiply-add (IMAD): acc = acc * 1 + 3; out holds the sum of chains.
 void launch_mad_i32(int blocks, int threads, std::uint64_t iterations, std::int32_t* out, stream_t stream);
 
+/// Warp-level tensor-core operations (mma.sync). fp8 is e4m3 with FP32 accumulation (sm_89+);
+/// int8 accumulates in INT32; fp64 is DMMA.
+enum class tensor_op : unsigned char { fp16, bf16, tf32, int8, fp8, fp64 };
+
+/// Independent accumulator chains per warp in the tensor kernels (covers mma latency).
+inline constexpr int tensor_chains = 4;
+
+/// M x N x K of one mma instruction, and the accumulator values it leaves per thread.
+struct tensor_shape {
+  int m = 0;
+  int n = 0;
+  int k = 0;
+  int values_per_thread = 0;
+};
+tensor_shape shape_of(tensor_op op) noexcept;
+
+/// `iterations` mma steps on each of tensor_chains chains per warp, all-ones operands: every D
+/// element ends at iterations x K, so out[thread] (the FP64 sum of its tensor_chains x
+/// values_per_thread accumulators) must equal tensor_chains x values_per_thread x iterations x K.
+/// Operations per warp per step: 2 x M x N x K per chain. Exact for iterations x K <= 2^24 (FP32).
+void launch_mma(tensor_op op, int blocks, int threads, std::uint64_t iterations, double* out, stream_t stream);
+
 /// STREAM-style kernels over n doubles with 16-byte (double2) accesses and a grid-stride loop;
 /// n must be even. read: out[block] = partial sums of a; write: a[i] = value; copy: c = a;
 /// triad: a = b + s * c.

@@ -1,0 +1,107 @@
+// Tensor-core throughput with warp-level mma.sync (sm_80 and later; FP8 e4m3 from sm_89):
+// register-resident all-ones fragments, tensor_chains independent accumulators per warp, so the
+// loop measures the tensor pipe alone. Every D element gains K per instruction, so each thread's
+// sum is known exactly. On Hopper mma.sync stops near two thirds of peak: the wgmma path (sm_90a)
+// is the extension point for the full rate, and tcgen05 (sm_100a) after it.
+#include "chipgauge/kernels/cuda.hpp"
+#include "check.cuh"
+
+namespace chipgauge::kernels::cuda {
+
+namespace {
+
+constexpr int chains = tensor_chains;
+
+// One m16n8k16 (FP16/BF16 -> FP32), m16n8k8 (TF32 -> FP32), m16n8k32 (INT8 -> INT32, FP8 -> FP32)
+// or m8n8k4 (FP64) step per chain; a, b are packed all-ones registers.
+template <tensor_op Op>
+__device__ void step(float (&d)[chains][4], int (&di)[chains][4], double (&dd)[chains][2], unsigned a, unsigned b,
+                     double a64, double b64) {
+#pragma unroll
+  for (int c = 0; c < chains; ++c) {
+    if constexpr (Op == tensor_op::fp16) {
+      asm volatile(
+          "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%4,%4,%4}, {%5,%5}, {%0,%1,%2,%3};"
+          : "+f"(d[c][0]), "+f"(d[c][1]), "+f"(d[c][2]), "+f"(d[c][3])
+          : "r"(a), "r"(b));
+    } else if constexpr (Op == tensor_op::bf16) {
+      asm volatile(
+          "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%4,%4,%4}, {%5,%5}, {%0,%1,%2,%3};"
+          : "+f"(d[c][0]), "+f"(d[c][1]), "+f"(d[c][2]), "+f"(d[c][3])
+          : "r"(a), "r"(b));
+    } else if constexpr (Op == tensor_op::tf32) {
+      asm volatile(
+          "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%4,%4,%4}, {%5,%5}, {%0,%1,%2,%3};"
+          : "+f"(d[c][0]), "+f"(d[c][1]), "+f"(d[c][2]), "+f"(d[c][3])
+          : "r"(a), "r"(b));
+    } else if constexpr (Op == tensor_op::int8) {
+      asm volatile(
+          "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%4,%4,%4}, {%5,%5}, {%0,%1,%2,%3};"
+          : "+r"(di[c][0]), "+r"(di[c][1]), "+r"(di[c][2]), "+r"(di[c][3])
+          : "r"(a), "r"(b));
+    } else if constexpr (Op == tensor_op::fp8) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
+      asm volatile(
+          "mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 {%0,%1,%2,%3}, {%4,%4,%4,%4}, {%5,%5}, {%0,%1,%2,%3};"
+          : "+f"(d[c][0]), "+f"(d[c][1]), "+f"(d[c][2]), "+f"(d[c][3])
+          : "r"(a), "r"(b));
+#else
+      d[c][0] = __int_as_float(0x7fc00000);  // no FP8 tensor cores before sm_89: a NaN fails verification
+#endif
+    } else {
+      asm volatile("mma.sync.aligned.m8n8k4.row.col.f64.f64.f64.f64 {%0,%1}, {%2}, {%3}, {%0,%1};"
+                   : "+d"(dd[c][0]), "+d"(dd[c][1])
+                   : "d"(a64), "d"(b64));
+    }
+  }
+}
+
+template <tensor_op Op>
+__global__ void mma_kernel(std::uint64_t iterations, unsigned a, unsigned b, double one, double* out) {
+  float d[chains][4] = {};
+  int di[chains][4] = {};
+  double dd[chains][2] = {};
+  for (std::uint64_t k = 0; k < iterations; ++k) step<Op>(d, di, dd, a, b, one, one);
+  double sum = 0;
+#pragma unroll
+  for (int c = 0; c < chains; ++c) {
+    if constexpr (Op == tensor_op::int8) {
+      for (int j = 0; j < 4; ++j) sum += di[c][j];
+    } else if constexpr (Op == tensor_op::fp64) {
+      sum += dd[c][0] + dd[c][1];
+    } else {
+      for (int j = 0; j < 4; ++j) sum += d[c][j];
+    }
+  }
+  out[blockIdx.x * blockDim.x + threadIdx.x] = sum;
+}
+
+}  // namespace
+
+tensor_shape shape_of(tensor_op op) noexcept {
+  switch (op) {
+    case tensor_op::fp16:
+    case tensor_op::bf16: return {16, 8, 16, 4};
+    case tensor_op::tf32: return {16, 8, 8, 4};
+    case tensor_op::int8:
+    case tensor_op::fp8: return {16, 8, 32, 4};
+    case tensor_op::fp64: return {8, 8, 4, 2};
+  }
+  return {};
+}
+
+void launch_mma(tensor_op op, int blocks, int threads, std::uint64_t iterations, double* out, stream_t stream) {
+  // All-ones operands, packed: FP16 1.0 = 0x3C00, BF16 1.0 = 0x3F80, TF32 1.0 = 0x3F800000,
+  // INT8 1 = 0x01, FP8 e4m3 1.0 = 0x38 (bias 7).
+  switch (op) {
+    case tensor_op::fp16: mma_kernel<tensor_op::fp16><<<blocks, threads, 0, stream>>>(iterations, 0x3C003C00U, 0x3C003C00U, 1.0, out); break;
+    case tensor_op::bf16: mma_kernel<tensor_op::bf16><<<blocks, threads, 0, stream>>>(iterations, 0x3F803F80U, 0x3F803F80U, 1.0, out); break;
+    case tensor_op::tf32: mma_kernel<tensor_op::tf32><<<blocks, threads, 0, stream>>>(iterations, 0x3F800000U, 0x3F800000U, 1.0, out); break;
+    case tensor_op::int8: mma_kernel<tensor_op::int8><<<blocks, threads, 0, stream>>>(iterations, 0x01010101U, 0x01010101U, 1.0, out); break;
+    case tensor_op::fp8: mma_kernel<tensor_op::fp8><<<blocks, threads, 0, stream>>>(iterations, 0x38383838U, 0x38383838U, 1.0, out); break;
+    case tensor_op::fp64: mma_kernel<tensor_op::fp64><<<blocks, threads, 0, stream>>>(iterations, 0, 0, 1.0, out); break;
+  }
+  check_launch("mma_kernel");
+}
+
+}  // namespace chipgauge::kernels::cuda
