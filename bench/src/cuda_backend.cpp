@@ -220,22 +220,25 @@ class vector_case final : public cuda_case {
 // Tensor cores through mma.sync: every thread's accumulator sum is known exactly.
 class tensor_case final : public cuda_case {
  public:
-  tensor_case(const gpu& g, benchmark_info info, const nvml& n, std::optional<double> per_sm, kc::tensor_op op)
-      : cuda_case(g, std::move(info), n, per_sm), op_(op), out_(static_cast<std::size_t>(blocks(blocks_per_sm) * threads) * sizeof(double)) {}
+  tensor_case(const gpu& g, benchmark_info info, const nvml& n, std::optional<double> per_sm, kc::tensor_op op, bool wgmma)
+      : cuda_case(g, std::move(info), n, per_sm), op_(op), wgmma_(wgmma),
+        out_(static_cast<std::size_t>(blocks(blocks_per_sm) * threads) * sizeof(double)) {}
 
   verification verify() override {
     const auto count = static_cast<std::size_t>(blocks(blocks_per_sm) * threads);
     std::vector<double> h(count);
     CHIPGAUGE_CUDA(cudaMemcpy(h.data(), out_.ptr, count * sizeof(double), cudaMemcpyDeviceToHost));
     const auto shape = kc::shape_of(op_);
-    const double expected =
-        static_cast<double>(kc::tensor_chains) * shape.values_per_thread * static_cast<double>(iterations) * shape.k;
+    // mma.sync: tensor_chains x values_per_thread accumulators; wgmma: 2 x 64 (m64n128, 128 threads).
+    const double accumulators = wgmma_ ? 128.0 : static_cast<double>(kc::tensor_chains) * shape.values_per_thread;
+    const int k = wgmma_ ? kc::wgmma_k(op_) : shape.k;
+    const double expected = accumulators * static_cast<double>(iterations) * k;
     std::size_t bad = 0;
     for (double x : h) bad += x != expected;
     verification v;
     v.passed = bad == 0;
-    v.detail = fmt::format("{} threads: each sum of {} x {} accumulators must be {} (every D element {} x K {}); {} differ",
-                           count, kc::tensor_chains, shape.values_per_thread, expected, iterations, shape.k, bad);
+    v.detail = fmt::format("{} threads: each sum of {} accumulators must be {} (every D element {} x K {}); {} differ", count,
+                           accumulators, expected, iterations, k, bad);
     return v;
   }
 
@@ -246,6 +249,12 @@ class tensor_case final : public cuda_case {
 
   double enqueue(std::uint64_t reps) override {
     const int b = blocks(blocks_per_sm);
+    if (wgmma_) {
+      for (std::uint64_t r = 0; r < reps; ++r) kc::launch_wgmma(op_, b, iterations, out_.as<double>(), stream_.s);
+      // Two warpgroups per block, two m64n128xK instructions per warpgroup per iteration.
+      const double per_instruction = 2.0 * 64 * 128 * kc::wgmma_k(op_);
+      return static_cast<double>(reps) * b * 2 * 2 * static_cast<double>(iterations) * per_instruction;
+    }
     for (std::uint64_t r = 0; r < reps; ++r) kc::launch_mma(op_, b, threads, iterations, out_.as<double>(), stream_.s);
     const auto shape = kc::shape_of(op_);
     const double per_step = 2.0 * shape.m * shape.n * shape.k;
@@ -253,6 +262,7 @@ class tensor_case final : public cuda_case {
   }
 
   kc::tensor_op op_;
+  bool wgmma_;
   device_buffer out_;
 };
 
@@ -485,9 +495,12 @@ class cuda_backend final : public backend {
       else if (std::string(p) == "fp8" && cc < 89) skip.push_back({t, "FP8 (e4m3) tensor cores need compute capability 8.9 or later"});
       else run.push_back(t);
     }
-    if (cc == 90)
-      skip.push_back({{"wgmma", "compute", precision::fp16, metric_kind::ops_per_s, "wgmma", "warpgroup MMA (sm_90a)", 0},
-                      "the wgmma path that reaches Hopper's full tensor rate is not implemented yet (mma.sync stops near 2/3)"});
+    for (const char* p : {"fp16", "bf16", "tf32", "fp8", "int8"}) {
+      benchmark_info t{std::string("wgmma_") + p, "compute", parse_precision(p), metric_kind::ops_per_s, "wgmma",
+                       fmt::format("tensor cores, warpgroup wgmma m64n128 (sm_90a), {} dense", p), 0};
+      if (cc == 90) run.push_back(t);
+      else skip.push_back({t, "wgmma needs compute capability 9.0 (sm_90a)"});
+    }
     skip.push_back({{"gemm_cublaslt", "compute", precision::bf16, metric_kind::ops_per_s, "cuBLASLt", "GEMM shape sweep", 0},
                     "the cuBLASLt GEMM sweep is not implemented yet"});
     if (gpus_.size() > 1)
@@ -507,7 +520,9 @@ class cuda_backend final : public backend {
                                                             {"mma_tf32", kc::tensor_op::tf32}, {"mma_int8", kc::tensor_op::int8},
                                                             {"mma_fp8", kc::tensor_op::fp8},   {"mma_fp64", kc::tensor_op::fp64}};
     for (const auto& [name, op] : tensor) {
-      if (b.name == name) return std::make_unique<tensor_case>(g, b, nvml_, rate(name), op);
+      const std::string prec = std::string(name).substr(4);
+      if (b.name == name) return std::make_unique<tensor_case>(g, b, nvml_, rate(("tensor_" + prec).c_str()), op, false);
+      if (b.name == "wgmma_" + prec) return std::make_unique<tensor_case>(g, b, nvml_, rate(("tensor_" + prec).c_str()), op, true);
     }
     if (b.name == "fma_fp64") return std::make_unique<vector_case>(g, b, nvml_, rate("fma_fp64"), vector_kind::fp64);
     if (b.name == "fma_fp32") return std::make_unique<vector_case>(g, b, nvml_, rate("fma_fp32"), vector_kind::fp32);

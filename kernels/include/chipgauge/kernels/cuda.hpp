@@ -49,6 +49,15 @@ tensor_shape shape_of(tensor_op op) noexcept;
 /// Operations per warp per step: 2 x M x N x K per chain. Exact for iterations x K <= 2^24 (FP32).
 void launch_mma(tensor_op op, int blocks, int threads, std::uint64_t iterations, double* out, stream_t stream);
 
+/// Hopper warpgroup MMA (sm_90a): blocks of two warpgroups (256 threads), each issuing
+/// m64n128xK wgmma into two accumulators per iteration from shared-memory operands (all ones).
+/// out[thread] = FP64 sum of its 128 accumulator values = 128 x iterations x K. Operations per
+/// warpgroup per iteration: 2 x (2 x 64 x 128 x K). Exact for iterations x K <= 2^24. No FP64.
+/// On any other architecture the kernel writes NaN (verification then fails, naming it).
+void launch_wgmma(tensor_op op, int blocks, std::uint64_t iterations, double* out, stream_t stream);
+/// K of the wgmma variant of `op` (16, 8 or 32); 0 for fp64.
+int wgmma_k(tensor_op op) noexcept;
+
 /// STREAM-style kernels over n doubles with 16-byte (double2) accesses and a grid-stride loop;
 /// n must be even. read: out[block] = partial sums of a; write: a[i] = value; copy: c = a;
 /// triad: a = b + s * c.
