@@ -6,6 +6,8 @@ if(NOT CHIPGAUGE_CUDA STREQUAL "OFF")
   check_language(CUDA)
   if(CMAKE_CUDA_COMPILER)
     enable_language(CUDA)
+    # At the top level, so that CUDA::cudart and CUDA::cublasLt are visible to kernels/ and bench/.
+    find_package(CUDAToolkit REQUIRED)
     set(CHIPGAUGE_HAVE_CUDA ON)
   elseif(CHIPGAUGE_CUDA STREQUAL "ON")
     message(FATAL_ERROR "CHIPGAUGE_CUDA=ON but no CUDA compiler was found (install the CUDA toolkit or set CMAKE_CUDA_COMPILER)")

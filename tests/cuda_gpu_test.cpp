@@ -36,7 +36,7 @@ TEST(CudaBackend, VectorMemoryAndCopiesAreVerified) {
   measure_options o;
   o.backend = "cuda";
   o.specs_dir = test::specs_dir();
-  o.filter = "^(fma_fp32|fma_fp64|fma_fp16x2|mad_int32|mma_bf16|mma_int8|mma_fp64|wgmma_bf16|wgmma_fp8|dram_triad|dram_read|pcie_h2d)$";
+  o.filter = "^(fma_fp32|fma_fp64|fma_fp16x2|mad_int32|mma_bf16|mma_int8|mma_fp64|wgmma_bf16|wgmma_fp8|gemm_bf16_8192|gemm_fp8_8192|dram_triad|dram_read|pcie_h2d)$";
   const auto r = measure(o);
   ASSERT_FALSE(r.devices.empty());
   for (const auto& m : r.results) {

@@ -7,6 +7,7 @@
 #include "chipgauge/kernels/cuda.hpp"
 #include "nvml.hpp"
 
+#include <cublasLt.h>
 #include <cuda_runtime.h>
 #include <fmt/format.h>
 
@@ -27,7 +28,11 @@ namespace kc = chipgauge::kernels::cuda;
 void check(cudaError_t e, const char* what) {
   if (e != cudaSuccess) throw error(fmt::format("{}: {}: {}", what, cudaGetErrorName(e), cudaGetErrorString(e)));
 }
+void check(cublasStatus_t s, const char* what) {
+  if (s != CUBLAS_STATUS_SUCCESS) throw error(fmt::format("{}: cuBLAS status {}", what, static_cast<int>(s)));
+}
 #define CHIPGAUGE_CUDA(call) check((call), #call)
+#define CHIPGAUGE_CUBLAS(call) check((call), #call)
 
 // Noexcept twin for destructors: a failure there is reported, never thrown.
 void release(cudaError_t e) noexcept { (void)e; }
@@ -266,6 +271,191 @@ class tensor_case final : public cuda_case {
   device_buffer out_;
 };
 
+// What applications get: a cuBLASLt GEMM (TN, column-major) with small-integer operands, so the
+// products and sums are exact in FP32/INT32 and sampled outputs are checked exactly on the host.
+class gemm_case final : public cuda_case {
+ public:
+  gemm_case(const gpu& g, benchmark_info info, const nvml& n, std::optional<double> per_sm, precision p, int size)
+      : cuda_case(g, std::move(info), n, per_sm), p_(p), m_(static_cast<std::uint64_t>(size)), n_(m_), k_(m_) {
+    CHIPGAUGE_CUBLAS(cublasLtCreate(&handle_));
+    const std::size_t elems_a = k_ * m_;
+    const std::size_t elems_b = k_ * n_;
+    host_a_ = values(elems_a, 0);
+    host_b_ = values(elems_b, 1);
+    a_ = std::make_unique<device_buffer>(elems_a * in_bytes());
+    b_ = std::make_unique<device_buffer>(elems_b * in_bytes());
+    d_ = std::make_unique<device_buffer>(m_ * n_ * 4);
+    workspace_ = std::make_unique<device_buffer>(workspace_bytes);
+    upload(host_a_, *a_);
+    upload(host_b_, *b_);
+
+    cudaDataType_t in = CUDA_R_16BF;
+    cudaDataType_t out = CUDA_R_32F;
+    cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
+    cudaDataType_t scale = CUDA_R_32F;
+    switch (p_) {
+      case precision::bf16: in = CUDA_R_16BF; break;
+      case precision::fp16: in = CUDA_R_16F; break;
+      case precision::tf32: in = CUDA_R_32F; compute = CUBLAS_COMPUTE_32F_FAST_TF32; break;
+      case precision::fp8: in = CUDA_R_8F_E4M3; break;
+      case precision::int8: in = CUDA_R_8I; out = CUDA_R_32I; compute = CUBLAS_COMPUTE_32I; scale = CUDA_R_32I; break;
+      default: throw usage_error(fmt::format("no cuBLASLt GEMM for {}", to_string(p_)));
+    }
+    CHIPGAUGE_CUBLAS(cublasLtMatmulDescCreate(&op_, compute, scale));
+    const cublasOperation_t t = CUBLAS_OP_T;
+    const cublasOperation_t nt = CUBLAS_OP_N;
+    CHIPGAUGE_CUBLAS(cublasLtMatmulDescSetAttribute(op_, CUBLASLT_MATMUL_DESC_TRANSA, &t, sizeof t));
+    CHIPGAUGE_CUBLAS(cublasLtMatmulDescSetAttribute(op_, CUBLASLT_MATMUL_DESC_TRANSB, &nt, sizeof nt));
+    // Column-major: A is stored K x M and transposed (TN), B K x N, D M x N.
+    const auto ld = [](std::uint64_t v) { return static_cast<std::int64_t>(v); };
+    CHIPGAUGE_CUBLAS(cublasLtMatrixLayoutCreate(&la_, in, k_, m_, ld(k_)));
+    CHIPGAUGE_CUBLAS(cublasLtMatrixLayoutCreate(&lb_, in, k_, n_, ld(k_)));
+    CHIPGAUGE_CUBLAS(cublasLtMatrixLayoutCreate(&ld_, out, m_, n_, ld(m_)));
+    cublasLtMatmulPreference_t pref = nullptr;
+    CHIPGAUGE_CUBLAS(cublasLtMatmulPreferenceCreate(&pref));
+    const std::size_t ws = workspace_bytes;
+    CHIPGAUGE_CUBLAS(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
+    int found = 0;
+    const auto st = cublasLtMatmulAlgoGetHeuristic(handle_, op_, la_, lb_, ld_, ld_, pref, 1, &heuristic_, &found);
+    cublasLtMatmulPreferenceDestroy(pref);
+    if (st != CUBLAS_STATUS_SUCCESS || found == 0)
+      throw error(fmt::format("cuBLASLt offers no algorithm for a {0}x{0}x{0} {1} GEMM on this device (status {2})", m_,
+                              to_string(p_), static_cast<int>(st)));
+  }
+
+  ~gemm_case() override {
+    if (la_) cublasLtMatrixLayoutDestroy(la_);
+    if (lb_) cublasLtMatrixLayoutDestroy(lb_);
+    if (ld_) cublasLtMatrixLayoutDestroy(ld_);
+    if (op_) cublasLtMatmulDescDestroy(op_);
+    if (handle_) cublasLtDestroy(handle_);
+  }
+  gemm_case(const gemm_case&) = delete;
+  gemm_case& operator=(const gemm_case&) = delete;
+
+  verification verify() override {
+    // 512 sampled outputs against exact host dot products.
+    std::vector<unsigned char> d(m_ * n_ * 4);
+    CHIPGAUGE_CUDA(cudaMemcpy(d.data(), d_->ptr, d.size(), cudaMemcpyDeviceToHost));
+    std::size_t bad = 0;
+    double worst = 0;
+    for (std::uint64_t s = 0; s < samples; ++s) {
+      const std::uint64_t i = (s * 2654435761ULL) % m_;
+      const std::uint64_t j = (s * 40503ULL + 17) % n_;
+      double expected = 0;
+      for (std::uint64_t k = 0; k < k_; ++k) expected += host_a_[k + i * k_] * host_b_[k + j * k_];  // exact integers
+      double got = 0;
+      const std::uint64_t at = (i + j * m_) * 4;
+      if (p_ == precision::int8) {
+        std::int32_t v = 0;
+        std::memcpy(&v, d.data() + at, 4);
+        got = v;
+      } else {
+        float v = 0;
+        std::memcpy(&v, d.data() + at, 4);
+        got = v;
+      }
+      worst = std::max(worst, std::fabs(got - expected));
+      bad += got != expected;
+    }
+    verification v;
+    v.passed = bad == 0;
+    v.max_error = worst;
+    v.detail = fmt::format("{} sampled outputs of a {}x{}x{} product of integers in [-2, 2], exact; {} differ", samples, m_, n_,
+                           k_, bad);
+    return v;
+  }
+
+ private:
+  static constexpr std::size_t workspace_bytes = 64U << 20;
+  static constexpr std::uint64_t samples = 512;
+
+  [[nodiscard]] std::size_t in_bytes() const {
+    return p_ == precision::tf32 ? 4 : (p_ == precision::fp8 || p_ == precision::int8) ? 1 : 2;
+  }
+
+  // Integers in [-2, 2] from a hash: exact in every input type, sums exact in FP32 up to K = 2^22.
+  static std::vector<std::int8_t> values(std::size_t count, std::uint64_t salt) {
+    std::vector<std::int8_t> v(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      std::uint64_t z = i * 0x9E3779B97F4A7C15ULL + salt * 0xD1B54A32D192ED03ULL;
+      z ^= z >> 29;
+      z *= 0xBF58476D1CE4E5B9ULL;
+      z ^= z >> 32;
+      v[i] = static_cast<std::int8_t>(static_cast<int>(z % 5) - 2);
+    }
+    return v;
+  }
+
+  // Encodes -2..2 in the input type and uploads.
+  void upload(const std::vector<std::int8_t>& v, const device_buffer& dst) const {
+    std::vector<unsigned char> bytes(v.size() * in_bytes());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const int x = v[i];
+      unsigned char* at = bytes.data() + i * in_bytes();
+      switch (p_) {
+        case precision::bf16: {
+          const std::uint16_t code[] = {0xC000, 0xBF80, 0x0000, 0x3F80, 0x4000};
+          std::memcpy(at, &code[x + 2], 2);
+          break;
+        }
+        case precision::fp16: {
+          const std::uint16_t code[] = {0xC000, 0xBC00, 0x0000, 0x3C00, 0x4000};
+          std::memcpy(at, &code[x + 2], 2);
+          break;
+        }
+        case precision::tf32: {
+          const float f = static_cast<float>(x);
+          std::memcpy(at, &f, 4);
+          break;
+        }
+        case precision::fp8: {
+          const unsigned char code[] = {0xC0, 0xB8, 0x00, 0x38, 0x40};  // e4m3: bias 7
+          *at = code[x + 2];
+          break;
+        }
+        default: {
+          const auto c = static_cast<signed char>(x);
+          std::memcpy(at, &c, 1);
+          break;
+        }
+      }
+    }
+    CHIPGAUGE_CUDA(cudaMemcpy(dst.ptr, bytes.data(), bytes.size(), cudaMemcpyHostToDevice));
+  }
+
+  double enqueue(std::uint64_t reps) override {
+    const float alpha_f = 1;
+    const float beta_f = 0;
+    const std::int32_t alpha_i = 1;
+    const std::int32_t beta_i = 0;
+    const void* alpha = p_ == precision::int8 ? static_cast<const void*>(&alpha_i) : static_cast<const void*>(&alpha_f);
+    const void* beta = p_ == precision::int8 ? static_cast<const void*>(&beta_i) : static_cast<const void*>(&beta_f);
+    for (std::uint64_t r = 0; r < reps; ++r) {
+      CHIPGAUGE_CUBLAS(cublasLtMatmul(handle_, op_, alpha, a_->ptr, la_, b_->ptr, lb_, beta, d_->ptr, ld_, d_->ptr, ld_,
+                                      &heuristic_.algo, workspace_->ptr, workspace_bytes, stream_.s));
+    }
+    return static_cast<double>(reps) * 2.0 * static_cast<double>(m_) * static_cast<double>(n_) * static_cast<double>(k_);
+  }
+
+  precision p_;
+  std::uint64_t m_;
+  std::uint64_t n_;
+  std::uint64_t k_;
+  std::vector<std::int8_t> host_a_;  // the integer operands, kept for the host reference
+  std::vector<std::int8_t> host_b_;
+  std::unique_ptr<device_buffer> a_;
+  std::unique_ptr<device_buffer> b_;
+  std::unique_ptr<device_buffer> d_;
+  std::unique_ptr<device_buffer> workspace_;
+  cublasLtHandle_t handle_ = nullptr;
+  cublasLtMatmulDesc_t op_ = nullptr;
+  cublasLtMatrixLayout_t la_ = nullptr;
+  cublasLtMatrixLayout_t lb_ = nullptr;
+  cublasLtMatrixLayout_t ld_ = nullptr;
+  cublasLtMatmulHeuristicResult_t heuristic_{};
+};
+
 enum class dram_kind { read, write, copy, triad };
 
 class dram_case final : public cuda_case {
@@ -471,7 +661,7 @@ class cuda_backend final : public backend {
     return out;
   }
 
-  std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(const device_info& d, run_mode) override {
+  std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(const device_info& d, run_mode mode) override {
     std::vector<benchmark_info> run;
     std::vector<skipped_benchmark> skip;
     run.push_back({"fma_fp64", "vector", precision::fp64, metric_kind::ops_per_s, "sass", "FP64 vector FMA (DFMA)", 0});
@@ -501,8 +691,16 @@ class cuda_backend final : public backend {
       if (cc == 90) run.push_back(t);
       else skip.push_back({t, "wgmma needs compute capability 9.0 (sm_90a)"});
     }
-    skip.push_back({{"gemm_cublaslt", "compute", precision::bf16, metric_kind::ops_per_s, "cuBLASLt", "GEMM shape sweep", 0},
-                    "the cuBLASLt GEMM sweep is not implemented yet"});
+    // The application view: cuBLASLt GEMMs, one shape in quick mode, a sweep in full mode.
+    const std::vector<int> sizes = mode == run_mode::quick ? std::vector<int>{8192} : std::vector<int>{4096, 8192, 16384};
+    for (const char* p : {"bf16", "fp16", "tf32", "fp8", "int8"}) {
+      for (int size : sizes) {
+        benchmark_info t{fmt::format("gemm_{}_{}", p, size), "gemm", parse_precision(p), metric_kind::ops_per_s, "cuBLASLt",
+                         fmt::format("cuBLASLt {0} GEMM {1}x{1}x{1} (TN)", p, size), 0};
+        if (std::string(p) == "fp8" && cc < 89) skip.push_back({t, "FP8 GEMMs need compute capability 8.9 or later"});
+        else run.push_back(t);
+      }
+    }
     if (gpus_.size() > 1)
       skip.push_back({{"p2p", "interconnect", std::nullopt, metric_kind::bytes_per_s, "copy engine", "peer-to-peer copies", 0},
                       "peer-to-peer copies between GPU pairs are not implemented yet"});
@@ -523,6 +721,11 @@ class cuda_backend final : public backend {
       const std::string prec = std::string(name).substr(4);
       if (b.name == name) return std::make_unique<tensor_case>(g, b, nvml_, rate(("tensor_" + prec).c_str()), op, false);
       if (b.name == "wgmma_" + prec) return std::make_unique<tensor_case>(g, b, nvml_, rate(("tensor_" + prec).c_str()), op, true);
+    }
+    if (b.name.rfind("gemm_", 0) == 0) {
+      const auto prec = b.name.substr(5, b.name.find('_', 5) - 5);
+      const int size = std::stoi(b.name.substr(b.name.rfind('_') + 1));
+      return std::make_unique<gemm_case>(g, b, nvml_, rate(("tensor_" + prec).c_str()), *parse_precision(prec), size);
     }
     if (b.name == "fma_fp64") return std::make_unique<vector_case>(g, b, nvml_, rate("fma_fp64"), vector_kind::fp64);
     if (b.name == "fma_fp32") return std::make_unique<vector_case>(g, b, nvml_, rate("fma_fp32"), vector_kind::fp32);
