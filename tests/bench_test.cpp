@@ -109,8 +109,9 @@ TEST(StoppingRule, TimeCapAndSampleCap) {
 // A case whose samples follow a script: rate r_i = rates[i % n] (work / seconds), clock as given.
 class scripted_case : public benchmark_case {
  public:
-  scripted_case(std::vector<double> rates, std::vector<double> clocks, bool verifies, bool throws = false)
-      : rates_(std::move(rates)), clocks_(std::move(clocks)), verifies_(verifies), throws_(throws) {
+  scripted_case(std::vector<double> rates, std::vector<double> clocks, bool verifies, bool throws = false,
+                std::size_t throttle_every = 0)
+      : rates_(std::move(rates)), clocks_(std::move(clocks)), verifies_(verifies), throws_(throws), throttle_every_(throttle_every) {
     info_.name = "scripted";
     info_.group = "compute";
     info_.prec = precision::fp32;
@@ -122,7 +123,12 @@ class scripted_case : public benchmark_case {
     const double clock = clocks_.empty() ? std::nan("") : clocks_[calls_ % clocks_.size()];
     ++calls_;
     const double seconds = 0.001 * static_cast<double>(reps);  // 1 ms per rep
-    return {seconds, rate * seconds, clock, std::nan("")};
+    sample out;
+    out.seconds = seconds;
+    out.work = rate * seconds;
+    out.clock_mhz = clock;
+    if (throttle_every_ > 0 && calls_ % throttle_every_ == 0) out.throttle_reasons = 0x4;  // SW power cap
+    return out;
   }
   verification verify() override { return {verifies_, verifies_ ? 0 : 0.5, 0, verifies_ ? "exact" : "lane 3 off by 50 %"}; }
   [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double clock_mhz) const override {
@@ -136,6 +142,7 @@ class scripted_case : public benchmark_case {
   std::vector<double> clocks_;
   bool verifies_;
   bool throws_;
+  std::size_t throttle_every_;
   std::size_t calls_ = 0;
 };
 
@@ -169,6 +176,15 @@ TEST(Runner, ExceptionDuringRunMakesTheResultInvalid) {
   const auto m = run_case(c, "dev0", run_settings::quick());
   EXPECT_EQ(m.status, result_status::invalid);
   EXPECT_NE(m.reason.find("device lost"), std::string::npos) << m.reason;
+}
+
+TEST(Runner, CountsSamplesWithThrottleReasons) {
+  scripted_case c({1e9}, {3000}, true, false, 3);
+  const auto m = run_case(c, "dev0", run_settings::quick());
+  EXPECT_GT(m.throttle_reason_samples, 0);
+  EXPECT_LT(m.throttle_reason_samples, static_cast<int>(m.samples.size()));
+  scripted_case quiet({1e9}, {3000}, true);
+  EXPECT_EQ(run_case(quiet, "dev0", run_settings::quick()).throttle_reason_samples, 0);
 }
 
 TEST(Runner, FlagsThrottledSamplesAndClockDrift) {

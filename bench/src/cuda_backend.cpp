@@ -124,7 +124,14 @@ class cuda_case : public benchmark_case {
     s.clock_mhz = probe_clock_mhz();
     const auto t = nvml_.sample(g_.pci);
     if (t.temperature_c) s.temperature_c = *t.temperature_c;
+    if (t.power_w) s.power_w = *t.power_w;
+    if (t.mem_clock_mhz) s.memory_clock_mhz = *t.mem_clock_mhz;
+    s.throttle_reasons = t.throttle_reasons;
     return s;
+  }
+
+  [[nodiscard]] std::optional<double> max_clock_mhz() const override {
+    return g_.clock_khz > 0 ? std::optional<double>(g_.clock_khz / 1000.0) : std::nullopt;
   }
 
   [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double clock_mhz) const override {

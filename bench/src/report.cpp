@@ -64,6 +64,7 @@ std::vector<std::vector<std::string>> rows(const measurement_report& r, bool tex
     std::vector<std::string> notes;
     if (m.clock_drift) notes.emplace_back("clock drift");
     if (m.throttled_samples > 0) notes.push_back(fmt::format("{} throttled", m.throttled_samples));
+    if (m.throttle_reason_samples > 0) notes.push_back(fmt::format("{} with throttle reasons", m.throttle_reason_samples));
     // Verified but noisy: the stability fallback stopped well above the noise target.
     if (m.status == result_status::ok && m.rate.noise > noisy_threshold) notes.push_back(fmt::format("noisy ({:.1f} %)", 100 * m.rate.noise));
     if (m.status != result_status::ok) notes.push_back(m.reason);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace chipgauge::bench {
 
@@ -55,10 +56,14 @@ json result_json(const measurement& m) {
   j["theoretical"] = opt(m.theoretical);
   j["theoretical_basis"] = m.theoretical_basis;
   j["fraction_of_theoretical"] = opt(m.fraction_of_theoretical);
+  j["theoretical_at_max_clock"] = opt(m.theoretical_at_max_clock);
+  j["throttle_reason_samples"] = m.throttle_reason_samples;
   json samples = json::array();
   for (const auto& s : m.samples)
     samples.push_back({{"seconds", s.seconds}, {"work", s.work}, {"clock_mhz", num_or_null(s.clock_mhz)},
-                       {"temperature_c", num_or_null(s.temperature_c)}});
+                       {"temperature_c", num_or_null(s.temperature_c)}, {"power_w", num_or_null(s.power_w)},
+                       {"memory_clock_mhz", num_or_null(s.memory_clock_mhz)},
+                       {"throttle_reasons", s.throttle_reasons ? json(*s.throttle_reasons) : json(nullptr)}});
   j["sample_values"] = samples;
   return j;
 }
@@ -95,7 +100,8 @@ measurement read_result(const json_node& n) {
   n.expect_keys({"benchmark", "device", "group", "precision", "metric", "isa", "description", "footprint_bytes", "status",
                  "reason", "verified", "verification", "median", "min", "max", "iqr", "cv", "noise", "samples", "rate_summary",
                  "stop_reason", "reps_per_sample", "warmup_s", "clock_mhz", "throttled_samples", "clock_drift",
-                 "theoretical", "theoretical_basis", "fraction_of_theoretical", "sample_values"});
+                 "theoretical", "theoretical_basis", "fraction_of_theoretical", "theoretical_at_max_clock",
+                 "throttle_reason_samples", "sample_values"});
   measurement m;
   m.info.name = n.at("benchmark").string();
   m.device_id = n.at("device").string();
@@ -135,10 +141,20 @@ measurement read_result(const json_node& n) {
   m.theoretical = optional_number(n, "theoretical");
   m.theoretical_basis = n.at("theoretical_basis").string();
   m.fraction_of_theoretical = optional_number(n, "fraction_of_theoretical");
+  m.theoretical_at_max_clock = optional_number(n, "theoretical_at_max_clock");
+  m.throttle_reason_samples = static_cast<int>(n.at("throttle_reason_samples").integer_in(0, 1 << 30));
   for (const auto& s : n.at("sample_values").elements()) {
-    s.expect_keys({"seconds", "work", "clock_mhz", "temperature_c"});
-    m.samples.push_back({s.at("seconds").number_in(0, 1e9, "s"), s.at("work").number_in(0, 1e30, "ops or bytes"),
-                         number_or_nan(s, "clock_mhz"), number_or_nan(s, "temperature_c")});
+    s.expect_keys({"seconds", "work", "clock_mhz", "temperature_c", "power_w", "memory_clock_mhz", "throttle_reasons"});
+    sample x;
+    x.seconds = s.at("seconds").number_in(0, 1e9, "s");
+    x.work = s.at("work").number_in(0, 1e30, "ops or bytes");
+    x.clock_mhz = number_or_nan(s, "clock_mhz");
+    x.temperature_c = number_or_nan(s, "temperature_c");
+    x.power_w = number_or_nan(s, "power_w");
+    x.memory_clock_mhz = number_or_nan(s, "memory_clock_mhz");
+    if (const auto r = s.at("throttle_reasons"); !r.is_null())
+      x.throttle_reasons = static_cast<std::uint64_t>(r.integer_in(0, std::numeric_limits<long long>::max()));
+    m.samples.push_back(x);
   }
   const auto count = n.at("samples").integer_in(0, 1LL << 40);
   if (static_cast<std::size_t>(count) != m.samples.size())

@@ -147,6 +147,13 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
     }
     m.clock_drift = (m.clock.max - m.clock.min) / m.clock.median > settings.drift_limit;
   }
+  // NVML clock-event reasons: any bit but GPU idle (0x1) and application clocks setting (0x2).
+  for (const auto& s : m.samples) {
+    if (s.throttle_reasons && (*s.throttle_reasons & ~std::uint64_t{0x3}) != 0) ++m.throttle_reason_samples;
+  }
+  if (const auto maxc = bc.max_clock_mhz()) {
+    if (auto t = bc.theoretical(*maxc)) m.theoretical_at_max_clock = t->first;
+  }
   if (auto t = bc.theoretical(m.clock.count ? m.clock.median : std::nan(""))) {
     m.theoretical = t->first;
     m.theoretical_basis = t->second;

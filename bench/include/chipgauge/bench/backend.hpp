@@ -54,6 +54,11 @@ struct sample {
   double work = 0;
   double clock_mhz = std::numeric_limits<double>::quiet_NaN();
   double temperature_c = std::numeric_limits<double>::quiet_NaN();
+  double power_w = std::numeric_limits<double>::quiet_NaN();            ///< board power (NVML)
+  double memory_clock_mhz = std::numeric_limits<double>::quiet_NaN();   ///< (NVML)
+  /// Clock event (throttle) reasons bit mask as NVML reports it (nvmlClocksEventReason*); absent
+  /// where unreadable. Bits other than idle (0x1) and application clocks (0x2) mean throttling.
+  std::optional<std::uint64_t> throttle_reasons;
 
   [[nodiscard]] double rate() const { return seconds > 0 ? work / seconds : 0; }
 };
@@ -79,6 +84,8 @@ class benchmark_case {
   /// Theoretical rate (ops/s or bytes/s) at `clock_mhz`, and what it rests on; nullopt when the
   /// backend cannot derive it.
   [[nodiscard]] virtual std::optional<std::pair<double, std::string>> theoretical(double clock_mhz) const = 0;
+  /// The device's maximum clock in MHz (the datasheet boost), for the theoretical peak at it.
+  [[nodiscard]] virtual std::optional<double> max_clock_mhz() const { return std::nullopt; }
   /// The most repetitions one run may take (for example where exact verification has a bound).
   [[nodiscard]] virtual std::uint64_t max_reps() const { return std::numeric_limits<std::uint64_t>::max(); }
 };

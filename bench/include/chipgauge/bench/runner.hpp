@@ -57,6 +57,8 @@ struct measurement {
   std::optional<double> theoretical;  ///< at the median measured clock
   std::string theoretical_basis;
   std::optional<double> fraction_of_theoretical;
+  std::optional<double> theoretical_at_max_clock;  ///< at the device's maximum (boost) clock
+  int throttle_reason_samples = 0;                 ///< samples whose reasons include a throttle bit
 };
 
 /// Progress callback: (benchmark name, fraction of its time budget used) — for terminals only.
