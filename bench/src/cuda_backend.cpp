@@ -467,12 +467,12 @@ enum class dram_kind { read, write, copy, triad };
 
 class dram_case final : public cuda_case {
  public:
-  dram_case(const gpu& g, benchmark_info info, const nvml& n, dram_kind kind, std::size_t count)
-      : cuda_case(g, std::move(info), n, std::nullopt), kind_(kind), n_(count & ~std::size_t{1}), a_(n_ * 8), b_(n_ * 8),
-        c_(n_ * 8), sums_(static_cast<std::size_t>(blocks(blocks_per_sm)) * sizeof(double)) {
-    kc::launch_fill(blocks(blocks_per_sm), threads, a_.as<double>(), n_, 1.0, stream_.s);
-    kc::launch_fill(blocks(blocks_per_sm), threads, b_.as<double>(), n_, 2.0, stream_.s);
-    kc::launch_fill(blocks(blocks_per_sm), threads, c_.as<double>(), n_, 3.0, stream_.s);
+  dram_case(const gpu& g, benchmark_info info, const nvml& n, dram_kind kind, std::size_t count, int blocks_per_sm = 8)
+      : cuda_case(g, std::move(info), n, std::nullopt), kind_(kind), blocks_per_sm_(blocks_per_sm), n_(count & ~std::size_t{1}),
+        a_(n_ * 8), b_(n_ * 8), c_(n_ * 8), sums_(static_cast<std::size_t>(blocks(blocks_per_sm_)) * sizeof(double)) {
+    kc::launch_fill(blocks(blocks_per_sm_), threads, a_.as<double>(), n_, 1.0, stream_.s);
+    kc::launch_fill(blocks(blocks_per_sm_), threads, b_.as<double>(), n_, 2.0, stream_.s);
+    kc::launch_fill(blocks(blocks_per_sm_), threads, c_.as<double>(), n_, 3.0, stream_.s);
     CHIPGAUGE_CUDA(cudaStreamSynchronize(stream_.s));
   }
 
@@ -480,7 +480,7 @@ class dram_case final : public cuda_case {
     verification v;
     std::size_t bad = 0;
     if (kind_ == dram_kind::read) {
-      std::vector<double> sums(static_cast<std::size_t>(blocks(blocks_per_sm)));
+      std::vector<double> sums(static_cast<std::size_t>(blocks(blocks_per_sm_)));
       CHIPGAUGE_CUDA(cudaMemcpy(sums.data(), sums_.ptr, sums.size() * sizeof(double), cudaMemcpyDeviceToHost));
       double got = 0;
       for (double s : sums) got += s;
@@ -508,13 +508,12 @@ class dram_case final : public cuda_case {
   }
 
  private:
-  static constexpr int blocks_per_sm = 8;
   static constexpr int threads = 256;
   static constexpr double scalar = 0.4;
   static constexpr double write_value = 0.5;
 
   double enqueue(std::uint64_t reps) override {
-    const int b = blocks(blocks_per_sm);
+    const int b = blocks(blocks_per_sm_);
     for (std::uint64_t r = 0; r < reps; ++r) {
       switch (kind_) {
         case dram_kind::read: kc::launch_read(b, threads, a_.as<double>(), n_, sums_.as<double>(), stream_.s); break;
@@ -530,6 +529,7 @@ class dram_case final : public cuda_case {
   }
 
   dram_kind kind_;
+  int blocks_per_sm_;
   std::size_t n_;
   device_buffer a_;
   device_buffer b_;
@@ -589,6 +589,106 @@ class copy_case final : public cuda_case {
   pinned_buffer host_out_;
   device_buffer dev_in_;
   device_buffer dev_out_;
+  stream_handle second_;
+  event_handle fork_;
+  event_handle join_;
+};
+
+class smem_case final : public cuda_case {
+ public:
+  smem_case(const gpu& g, benchmark_info info, const nvml& n)
+      : cuda_case(g, std::move(info), n, std::nullopt), out_(static_cast<std::size_t>(blocks(blocks_per_sm) * threads) * sizeof(float)) {}
+
+  verification verify() override {
+    const auto count = static_cast<std::size_t>(blocks(blocks_per_sm) * threads);
+    std::vector<float> h(count);
+    CHIPGAUGE_CUDA(cudaMemcpy(h.data(), out_.ptr, count * sizeof(float), cudaMemcpyDeviceToHost));
+    std::size_t bad = 0;
+    for (std::size_t t = 0; t < count; ++t) {
+      // Thread t reads words t, t+32, ... (mod 2048): word w holds 4 x (w mod 4), and w mod 4 = t mod 4.
+      const double expected = 4.0 * static_cast<double>((t % threads) % 4) * static_cast<double>(iterations);
+      bad += static_cast<double>(h[t]) != expected;
+    }
+    verification v;
+    v.passed = bad == 0;
+    v.detail = fmt::format("{} threads: each sum of {} reads must be exact; {} differ", count, iterations, bad);
+    return v;
+  }
+
+ private:
+  static constexpr int blocks_per_sm = 4;
+  static constexpr int threads = 256;
+  static constexpr std::uint64_t iterations = 1U << 16;  // 4 x 3 x 2^16 < 2^24: exact in FP32
+
+  double enqueue(std::uint64_t reps) override {
+    const int b = blocks(blocks_per_sm);
+    for (std::uint64_t r = 0; r < reps; ++r) kc::launch_smem_read(b, threads, iterations, out_.as<float>(), stream_.s);
+    return static_cast<double>(reps) * b * threads * static_cast<double>(iterations) * 16.0;
+  }
+
+  device_buffer out_;
+};
+
+// Peer-to-peer copies between two GPUs (NVLink or PCIe), one way or both ways at once.
+class p2p_case final : public cuda_case {
+ public:
+  p2p_case(const gpu& from, const gpu& to, benchmark_info info, const nvml& n, bool both, std::size_t bytes)
+      : cuda_case(from, std::move(info), n, std::nullopt), to_(to), both_(both), bytes_(bytes), src_(bytes), back_(bytes) {
+    CHIPGAUGE_CUDA(cudaSetDevice(to_.index));
+    CHIPGAUGE_CUDA(cudaMalloc(&dst_, bytes_));
+    CHIPGAUGE_CUDA(cudaMalloc(&dst_src_, bytes_));
+    release(cudaDeviceEnablePeerAccess(g_.index, 0));
+    CHIPGAUGE_CUDA(cudaMemset(dst_src_, 0x5A, bytes_));
+    CHIPGAUGE_CUDA(cudaSetDevice(g_.index));
+    release(cudaDeviceEnablePeerAccess(to_.index, 0));
+    (void)cudaGetLastError();  // "already enabled" is not an error here
+    CHIPGAUGE_CUDA(cudaMemset(src_.ptr, 0xA5, bytes_));
+    CHIPGAUGE_CUDA(cudaDeviceSynchronize());
+  }
+  ~p2p_case() override {
+    release(cudaFree(dst_));
+    release(cudaFree(dst_src_));
+  }
+  p2p_case(const p2p_case&) = delete;
+  p2p_case& operator=(const p2p_case&) = delete;
+
+  verification verify() override {
+    std::vector<unsigned char> h(bytes_);
+    CHIPGAUGE_CUDA(cudaMemcpy(h.data(), dst_, bytes_, cudaMemcpyDeviceToHost));
+    std::size_t bad = 0;
+    for (auto c : h) bad += c != 0xA5;
+    if (both_) {
+      CHIPGAUGE_CUDA(cudaMemcpy(h.data(), back_.ptr, bytes_, cudaMemcpyDeviceToHost));
+      for (auto c : h) bad += c != 0x5A;
+    }
+    verification v;
+    v.passed = bad == 0;
+    v.detail = fmt::format("{} bytes per direction compared after the copies; {} differ", bytes_, bad);
+    return v;
+  }
+
+ private:
+  double enqueue(std::uint64_t reps) override {
+    for (std::uint64_t r = 0; r < reps; ++r) {
+      CHIPGAUGE_CUDA(cudaMemcpyPeerAsync(dst_, to_.index, src_.ptr, g_.index, bytes_, stream_.s));
+      if (both_) {
+        CHIPGAUGE_CUDA(cudaEventRecord(fork_.e, stream_.s));
+        CHIPGAUGE_CUDA(cudaStreamWaitEvent(second_.s, fork_.e, 0));
+        CHIPGAUGE_CUDA(cudaMemcpyPeerAsync(back_.ptr, g_.index, dst_src_, to_.index, bytes_, second_.s));
+        CHIPGAUGE_CUDA(cudaEventRecord(join_.e, second_.s));
+        CHIPGAUGE_CUDA(cudaStreamWaitEvent(stream_.s, join_.e, 0));
+      }
+    }
+    return static_cast<double>(reps) * static_cast<double>(bytes_) * (both_ ? 2 : 1);
+  }
+
+  const gpu& to_;
+  bool both_;
+  std::size_t bytes_;
+  device_buffer src_;
+  device_buffer back_;
+  void* dst_ = nullptr;
+  void* dst_src_ = nullptr;
   stream_handle second_;
   event_handle fork_;
   event_handle join_;
@@ -681,6 +781,30 @@ class cuda_backend final : public backend {
       run.push_back({std::string("dram_") + k, "memory", std::nullopt, metric_kind::bytes_per_s, "sass",
                      fmt::format("DRAM {} with 16-byte accesses over arrays of {:.0f} MiB (hashed data)", k, bytes / 1048576.0),
                      bytes * (std::string(k) == "triad" ? 3 : std::string(k) == "copy" ? 2 : 1)});
+    // L2 and shared memory: a read sweep over footprints inside L2, and the shared-memory tile.
+    for (const int div : {8, 4, 2}) {
+      const double fb = static_cast<double>(g.prop.l2CacheSize) / div;
+      run.push_back({fmt::format("l2_read_{}kib", static_cast<long long>(fb / 1024)), "sweep", std::nullopt, metric_kind::bytes_per_s,
+                     "sass", fmt::format("read of {:.0f} KiB (1/{} of L2), repeated", fb / 1024, div), fb});
+    }
+    run.push_back({"smem_read", "sweep", std::nullopt, metric_kind::bytes_per_s, "sass", "shared-memory read, 16-byte words, 32 KiB tile per block", 0});
+    if (mode == run_mode::full) {
+      for (const int occ : {1, 2, 4, 16})
+        run.push_back({fmt::format("dram_triad_occ{}", occ), "memory", std::nullopt, metric_kind::bytes_per_s, "sass",
+                       fmt::format("DRAM triad with {} blocks of 256 threads per SM (occupancy sweep)", occ), 3 * bytes});
+    }
+    for (const auto& other : gpus_) {
+      if (other.index == g.index) continue;
+      int can = 0;
+      release(cudaDeviceCanAccessPeer(&can, g.index, other.index));
+      for (const char* way : {"uni", "bi"}) {
+        benchmark_info t{fmt::format("p2p_{}_to_{}_{}", g.index, other.index, way), "interconnect", std::nullopt,
+                         metric_kind::bytes_per_s, "copy engine",
+                         fmt::format("peer-to-peer copies of 256 MiB, cuda:{} to cuda:{}, {}directional", g.index, other.index, way), 0};
+        if (can) run.push_back(t);
+        else skip.push_back({t, "these two GPUs cannot access each other's memory (no peer path)"});
+      }
+    }
     for (const char* k : {"h2d", "d2h", "bidirectional"})
       run.push_back({std::string("pcie_") + k, "interconnect", std::nullopt, metric_kind::bytes_per_s, "copy engine",
                      fmt::format("pinned host-device copy, {} of 256 MiB", k), 256.0 * 1048576});
@@ -708,9 +832,6 @@ class cuda_backend final : public backend {
         else run.push_back(t);
       }
     }
-    if (gpus_.size() > 1)
-      skip.push_back({{"p2p", "interconnect", std::nullopt, metric_kind::bytes_per_s, "copy engine", "peer-to-peer copies", 0},
-                      "peer-to-peer copies between GPU pairs are not implemented yet"});
     return {run, skip};
   }
 
@@ -743,6 +864,18 @@ class cuda_backend final : public backend {
     if (b.name == "dram_write") return std::make_unique<dram_case>(g, b, nvml_, dram_kind::write, n);
     if (b.name == "dram_copy") return std::make_unique<dram_case>(g, b, nvml_, dram_kind::copy, n);
     if (b.name == "dram_triad") return std::make_unique<dram_case>(g, b, nvml_, dram_kind::triad, n);
+    if (b.name.rfind("l2_read_", 0) == 0)
+      return std::make_unique<dram_case>(g, b, nvml_, dram_kind::read, static_cast<std::size_t>(b.footprint_bytes / sizeof(double)));
+    if (b.name == "smem_read") return std::make_unique<smem_case>(g, b, nvml_);
+    if (b.name.rfind("dram_triad_occ", 0) == 0)
+      return std::make_unique<dram_case>(g, b, nvml_, dram_kind::triad, n, std::stoi(b.name.substr(14)));
+    if (b.name.rfind("p2p_", 0) == 0) {
+      const int to = std::stoi(b.name.substr(b.name.find("_to_") + 4));
+      for (const auto& other : gpus_) {
+        if (other.index == to)
+          return std::make_unique<p2p_case>(g, other, b, nvml_, b.name.size() > 3 && b.name.substr(b.name.size() - 3) == "_bi", 256U << 20);
+      }
+    }
     const std::size_t bytes = 256U << 20;
     if (b.name == "pcie_h2d") return std::make_unique<copy_case>(g, b, nvml_, copy_kind::h2d, bytes);
     if (b.name == "pcie_d2h") return std::make_unique<copy_case>(g, b, nvml_, copy_kind::d2h, bytes);

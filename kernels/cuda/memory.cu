@@ -60,6 +60,26 @@ __global__ void triad_kernel(double2* a, const double2* b, const double2* c, dou
   }
 }
 
+// Shared-memory bandwidth: 32 KiB of float4 per block, every thread reads 16-byte words at a
+// rotating offset `iterations` times. Values are small integers, so the per-thread sums are exact.
+__global__ void smem_read_kernel(std::uint64_t iterations, float* out) {
+  constexpr int words = 2048;  // 2048 x 16 B = 32 KiB
+  __shared__ float4 tile[words];
+  for (int i = threadIdx.x; i < words; i += blockDim.x) {
+    const float v = static_cast<float>(i % 4);
+    tile[i] = make_float4(v, v, v, v);
+  }
+  __syncthreads();
+  float sum = 0;
+  int at = threadIdx.x;
+  for (std::uint64_t k = 0; k < iterations; ++k) {
+    const float4 v = tile[at];
+    sum += v.x + v.y + v.z + v.w;
+    at = (at + 32) & (words - 1);  // consecutive threads, consecutive words: no bank conflicts
+  }
+  out[blockIdx.x * blockDim.x + threadIdx.x] = sum;
+}
+
 __global__ void blocking_kernel(volatile int* flag, std::uint64_t timeout_ns) {
   unsigned long long start = 0;
   asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
@@ -111,6 +131,11 @@ void launch_triad(int blocks, int threads, double* a, const double* b, const dou
   triad_kernel<<<blocks, threads, 0, stream>>>(reinterpret_cast<double2*>(a), reinterpret_cast<const double2*>(b),
                                                reinterpret_cast<const double2*>(c), s, n / 2);
   check_launch("triad_kernel");
+}
+
+void launch_smem_read(int blocks, int threads, std::uint64_t iterations, float* out, stream_t stream) {
+  smem_read_kernel<<<blocks, threads, 0, stream>>>(iterations, out);
+  check_launch("smem_read_kernel");
 }
 
 void launch_blocking(volatile int* flag, std::uint64_t timeout_ns, stream_t stream) {

@@ -66,6 +66,9 @@ void launch_write(int blocks, int threads, double* a, std::size_t n, double valu
 void launch_copy(int blocks, int threads, const double* a, double* c, std::size_t n, stream_t stream);
 void launch_triad(int blocks, int threads, double* a, const double* b, const double* c, double s, std::size_t n,
                   stream_t stream);
+/// Shared-memory read bandwidth: each thread reads `iterations` 16-byte words of a 32 KiB tile
+/// whose word i holds (i mod 4) in every lane; out[thread] = the exact FP32 sum (16 bytes per read).
+void launch_smem_read(int blocks, int threads, std::uint64_t iterations, float* out, stream_t stream);
 /// Fills a[i] = base + hash(i) fraction (distinct data per page; see the CPU backend).
 void launch_fill(int blocks, int threads, double* a, std::size_t n, double base, stream_t stream);
 
