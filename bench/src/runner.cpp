@@ -130,6 +130,10 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
   } catch (const std::exception& e) {
     m.status = result_status::invalid;
     m.reason = std::string("run failed: ") + e.what();
+    // Samples taken before the failure stay, summarised, for diagnosis (never as a result).
+    std::vector<double> partial;
+    for (const auto& s : m.samples) partial.push_back(s.rate());
+    m.rate = summarize(partial);
     return m;
   }
 
