@@ -440,3 +440,27 @@ TEST(PdReading, NoNonPlanarLogicDieReadsAsNotMetWithEvidenceR) {
 
 }  // namespace
 }  // namespace chipgauge
+
+namespace chipgauge {
+namespace {
+
+TEST(Boards, RangeFlipInsideAComponentReachesTheBoard) {
+  const auto& rules = test::bundled_rules();
+  auto ic = test::synthetic_ic(4000, 0, true);
+  ic.units[0].dense_tops[index_of(precision::int8)] = value_range{400, 800};  // TPP 3200..6400
+  ic.dies.push_back({"logic", die_kind::logic, 1, value_range{1000, 1000}, {}, "N5", 5, true, {}});
+  chip_spec board;
+  board.id = "board";
+  board.kind = part_kind::board;
+  component c;
+  c.id = ic.id;
+  c.resolved = &ic;
+  board.contains.push_back(c);
+  const auto out = classifier(rules).classify(board, evaluation_plan(rules, *date::parse("2025-06-01")));
+  ASSERT_TRUE(out.flip.has_value()) << "the component's range straddles 4800";
+  EXPECT_EQ(out.flip->eccn_before, "4A090.b");
+  EXPECT_EQ(out.flip->eccn_after, "4A090.a");
+}
+
+}  // namespace
+}  // namespace chipgauge

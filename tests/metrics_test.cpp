@@ -214,3 +214,55 @@ TEST(PerformanceDensity, UnknownWhenANonPlanarLogicDieHasNoArea) {
 
 }  // namespace
 }  // namespace chipgauge
+
+namespace chipgauge {
+namespace {
+
+TEST(BoardMetrics, MaxOfSumsAggregatesPerPrecisionAcrossComponents) {
+  const auto& defs = test::bundled_rules().definitions();
+  chip_spec fp8;
+  fp8.id = "fp8";
+  processing_unit u8;
+  u8.name = "u";
+  u8.dense_tops[index_of(precision::fp8)] = value_range{100, 100};  // TPP 800
+  fp8.units.push_back(u8);
+  chip_spec int8 = fp8;
+  int8.id = "int8";
+  int8.units[0].dense_tops = {};
+  int8.units[0].dense_tops[index_of(precision::int8)] = value_range{100, 100};  // TPP 800
+  chip_spec board;
+  board.kind = part_kind::board;
+  component a;
+  a.id = "fp8";
+  a.resolved = &fp8;
+  component b;
+  b.id = "int8";
+  b.resolved = &int8;
+  board.contains = {a, b};
+  const auto m = compute_metrics(board, defs);
+  EXPECT_DOUBLE_EQ(m.tpp_sum_of_unit_max, 1600);
+  EXPECT_DOUBLE_EQ(m.tpp_max_of_sums, 800) << "fp8 and int8 sums are 800 each";
+}
+
+TEST(BoardMetrics, ComponentWithUnknownAreaLeavesBoardPdUnknown) {
+  const auto& defs = test::bundled_rules().definitions();
+  auto known = test::synthetic_ic(4000, 500, true);
+  known.id = "known";
+  auto no_dies = test::synthetic_ic(4000, 0, true);
+  no_dies.id = "nodies";
+  chip_spec board;
+  board.kind = part_kind::board;
+  component a;
+  a.id = "known";
+  a.resolved = &known;
+  component b;
+  b.id = "nodies";
+  b.resolved = &no_dies;
+  board.contains = {a, b};
+  const auto m = compute_metrics(board, defs);
+  EXPECT_FALSE(m.pd.has_value()) << "a partial area would overstate PD";
+  EXPECT_FALSE(m.pd_not_met_by_reading) << "unknown, not 'not met'";
+}
+
+}  // namespace
+}  // namespace chipgauge

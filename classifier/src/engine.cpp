@@ -111,7 +111,7 @@ evaluation_plan::evaluation_plan(const rule_set& rules, date as_of, bool what_if
 }
 
 void classifier::fill_variables(const chip_spec& spec, const part_metrics& m, const evaluation_plan::entry& e,
-                                const evaluation_plan& plan, std::vector<double>& vars) const {
+                                const evaluation_plan& plan, std::vector<double>& vars, range_end end) const {
   vars.assign(rules_->variable_count(), unknown);
   set_metric_variables(m, vars.data());
 
@@ -123,15 +123,20 @@ void classifier::fill_variables(const chip_spec& spec, const part_metrics& m, co
   // a component that is itself a board passes up the flags of what it contains.
   for (const auto& c : spec.contains) {
     if (!c.resolved) continue;
-    const auto sub_metrics = compute_metrics(*c.resolved, rules_->definitions());
+    // Components at the same point of their ranges as the board is being tested at.
+    const auto sub_metrics = compute_metrics(*c.resolved, rules_->definitions(), end);
     std::vector<double> sub_vars;
-    fill_variables(*c.resolved, sub_metrics, e, plan, sub_vars);
+    fill_variables(*c.resolved, sub_metrics, e, plan, sub_vars, end);
     for (std::size_t i = 0; i < flags.size(); ++i) {
       const double inner = sub_vars[metric_var_count + i];
       double& mine = vars[metric_var_count + i];
       if (inner == 1.0) mine = 1.0;
       else if (std::isnan(inner) && !c.resolved->contains.empty() && mine == 0.0) mine = unknown;
     }
+    // As classify does: the first clause that holds fires, even after an unknown one; with none
+    // holding, an unknown clause leaves the flags not yet raised unknown.
+    bool any_unknown = false;
+    bool fired = false;
     for (const auto& cl : e.rule->clauses) {
       if (!applies(cl, c.resolved->kind)) continue;
       const double r = cl.when.evaluate(sub_vars.data(), e.params.data());
@@ -140,23 +145,25 @@ void classifier::fill_variables(const chip_spec& spec, const part_metrics& m, co
         for (std::size_t i = 0; i < flags.size(); ++i) {
           if (flag_covers(flags[i], norm)) vars[metric_var_count + i] = 1.0;
         }
+        fired = true;
         break;
       }
-      if (std::isnan(r)) {
-        for (std::size_t i = 0; i < flags.size(); ++i) {
-          if (vars[metric_var_count + i] == 0.0) vars[metric_var_count + i] = unknown;
-        }
-        break;
+      any_unknown = any_unknown || std::isnan(r);
+    }
+    if (!fired && any_unknown) {
+      for (std::size_t i = 0; i < flags.size(); ++i) {
+        if (vars[metric_var_count + i] == 0.0) vars[metric_var_count + i] = unknown;
       }
     }
   }
 }
 
-std::string_view classifier::eccn_for(const chip_spec& spec, const part_metrics& m, const evaluation_plan& plan) const {
+std::string_view classifier::eccn_for(const chip_spec& spec, const part_metrics& m, const evaluation_plan& plan,
+                                      range_end end) const {
   thread_local std::vector<double> vars;  // reused: this runs per alternative reading and bisection step
   for (const auto& e : plan.entries()) {
     if (e.rule->role != regime_role::classification || e.what_if) continue;
-    fill_variables(spec, m, e, plan, vars);
+    fill_variables(spec, m, e, plan, vars, end);
     for (const auto& cl : e.rule->clauses) {
       if (!applies(cl, spec.kind)) continue;
       if (cl.when.evaluate(vars.data(), e.params.data()) == 1.0) return cl.eccn;
@@ -285,8 +292,8 @@ void classifier::classify(const chip_spec& spec, part_metrics metrics, const eva
     const auto at = [&](double t) { return compute_metrics(spec, defs, range_end{t}); };
     const auto hi = at(1.0);
     const auto lo = at(0.0);
-    const auto eccn_hi = eccn_for(spec, hi, plan);
-    const auto eccn_lo = eccn_for(spec, lo, plan);
+    const auto eccn_hi = eccn_for(spec, hi, plan, range_end{1.0});
+    const auto eccn_lo = eccn_for(spec, lo, plan, range_end{0.0});
     out.alternatives.push_back({"range end favouring control", hi.tpp, hi.pd, eccn_hi});
     out.alternatives.push_back({"range end against control", lo.tpp, lo.pd, eccn_lo});
     out.alternatives_differ = out.alternatives_differ || eccn_hi != out.eccn || eccn_lo != out.eccn;
@@ -296,10 +303,10 @@ void classifier::classify(const chip_spec& spec, part_metrics metrics, const eva
       double b = 1;
       for (int i = 0; i < 40; ++i) {
         const double mid = (a + b) / 2;
-        (eccn_for(spec, at(mid), plan) == eccn_lo ? a : b) = mid;
+        (eccn_for(spec, at(mid), plan, range_end{mid}) == eccn_lo ? a : b) = mid;
       }
       const auto past = at(b);
-      out.flip = range_flip{b, past.tpp, past.pd, eccn_lo, eccn_for(spec, past, plan)};
+      out.flip = range_flip{b, past.tpp, past.pd, eccn_lo, eccn_for(spec, past, plan, range_end{b})};
     }
   }
 }

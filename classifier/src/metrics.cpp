@@ -45,6 +45,7 @@ struct tpp_result {
   double sum_of_unit_max = 0;
   double max_of_sums = 0;
   std::optional<precision> max_of_sums_precision;
+  per_precision<double> sums;  ///< TPP per precision summed over units
 };
 
 tpp_result ic_tpp(const chip_spec& spec, const metric_definitions& defs, range_end end, double tf32_bits,
@@ -67,6 +68,7 @@ tpp_result ic_tpp(const chip_spec& spec, const metric_definitions& defs, range_e
     if (units_out) units_out->push_back(std::move(um));
   }
   std::tie(r.max_of_sums_precision, r.max_of_sums) = best_of(sums);
+  r.sums = sums;
   return r;
 }
 
@@ -90,6 +92,7 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
   m.tpp_sum_of_unit_max = own.sum_of_unit_max;
   m.tpp_max_of_sums = own.max_of_sums;
   m.max_of_sums_precision = own.max_of_sums_precision;
+  m.tpp_precision_sums = own.sums;
   for (double alt : defs.tf32_alternative_bit_lengths) {
     const auto r = ic_tpp(spec, defs, end, alt, nullptr);
     const double t = by_aggregation(r, defs.aggregation);
@@ -132,10 +135,15 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
     const auto sub = compute_metrics(*c.resolved, defs, end);
     const auto n = static_cast<double>(c.count);
     m.tpp_sum_of_unit_max += sub.tpp_sum_of_unit_max * n;
-    m.tpp_max_of_sums += sub.tpp_max_of_sums * n;
+    // The other aggregation sums per precision across every component before taking the best.
+    for (auto p : all_precisions) {
+      if (const auto& t = sub.tpp_precision_sums[index_of(p)])
+        m.tpp_precision_sums[index_of(p)] = m.tpp_precision_sums[index_of(p)].value_or(0) + *t * n;
+    }
     add_opt(area, sub.applicable_die_area_mm2, n);
-    if (!sub.pd && sub.non_planar && missing_area_die.empty() && !sub.applicable_die_area_mm2)
-      missing_area_die = c.resolved->id + " (component)";
+    // A component whose PD is unknown (not merely "not met") leaves the board's area unknown.
+    if (!sub.pd && !sub.pd_not_met_by_reading && missing_area_die.empty())
+      missing_area_die = c.resolved->id + " (component: " + sub.pd_reason + ")";
     add_opt(m.transistors, sub.transistors, n);
     add_opt(contained_dram, sub.dram_bandwidth_gb_s, n);
     add_opt(contained_io, sub.io_bidirectional_gb_s, n);
@@ -153,6 +161,7 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
       m.units.push_back(std::move(copy));
     }
   }
+  if (!spec.contains.empty()) std::tie(m.max_of_sums_precision, m.tpp_max_of_sums) = best_of(m.tpp_precision_sums);
   // A board's own memory/interconnect figures, when given, describe the whole board.
   if (!m.dram_bandwidth_gb_s) m.dram_bandwidth_gb_s = contained_dram;
   if (!m.io_bidirectional_gb_s) m.io_bidirectional_gb_s = contained_io;
@@ -163,7 +172,7 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
   if (!missing_area_die.empty()) area.reset();  // a partial sum would overstate PD
   m.applicable_die_area_mm2 = area;
   if (!missing_area_die.empty()) {
-    m.pd_reason = fmt::format("the area of non-planar logic die '{}' is not given, so the applicable die area is unknown",
+    m.pd_reason = fmt::format("the area of non-planar logic die '{}' is not known, so the applicable die area is unknown",
                               missing_area_die);
   } else if (area && *area > 0) {
     m.pd = m.tpp / *area;

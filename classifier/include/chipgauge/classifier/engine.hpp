@@ -139,11 +139,13 @@ class classifier {
   void classify(const chip_spec& spec, part_metrics metrics, const evaluation_plan& plan, classification& out) const;
 
   /// Only the ECCN (no traces) for given metrics: what alternatives and boards use.
-  [[nodiscard]] std::string_view eccn_for(const chip_spec& spec, const part_metrics& m, const evaluation_plan& plan) const;
+  /// Components of boards are evaluated at `end` of their ranges, as `m` was computed.
+  [[nodiscard]] std::string_view eccn_for(const chip_spec& spec, const part_metrics& m, const evaluation_plan& plan,
+                                          range_end end = range_end::nominal) const;
 
  private:
   void fill_variables(const chip_spec& spec, const part_metrics& m, const evaluation_plan::entry& e,
-                      const evaluation_plan& plan, std::vector<double>& vars) const;
+                      const evaluation_plan& plan, std::vector<double>& vars, range_end end = range_end::nominal) const;
 
   const rule_set* rules_;
 };
