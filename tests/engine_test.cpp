@@ -85,7 +85,7 @@ TEST(Regime2023, Note2ExcludesNonDatacenterPartsBelow4800) {
   EXPECT_EQ(eccn_exact(1600, 4.0, false), "");
 }
 
-TEST(Regime2023, UnknownPdDoesNotMeetAPdCriterion) {
+TEST(Regime2023, UnknownPdLeavesThePdClausesUndetermined) {
   // PD undefined: a.2/b.x cannot fire; the verdict is undetermined, not controlled.
   const auto& rules = bundled_rules();
   const evaluation_plan plan(rules, day("2025-06-01"));

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <stdexcept>
 
 namespace chipgauge {
 namespace {
@@ -267,6 +268,21 @@ TEST_F(Licensing, UndeterminedClassificationIsNotReportedAsLicenceFree) {
   EXPECT_TRUE(ask("nvidia-h100-sxm5-80gb", "CN", "2026-02-01").determined);
 }
 
+TEST_F(Licensing, UndecidableLetterMakesTheAnswerUndetermined) {
+  auto part = synthetic(5000, 1300);  // DRAM below the letter's line, interconnect unknown
+  part.interconnect.reset();
+  const auto a = ask(part, "CN", "2025-06-01");
+  EXPECT_FALSE(a.determined);
+  EXPECT_TRUE(std::any_of(a.undetermined_because.begin(), a.undetermined_because.end(),
+                          [](const std::string& s) { return s.find("h20-letter") != std::string::npos; }));
+}
+
+TEST_F(Licensing, HbmStacksAreOutsideTheChinaZone) {
+  const auto a = ask("skhynix-hbm3e-8hi-24gb", "CN", "2026-02-01");
+  EXPECT_TRUE(a.determined);
+  EXPECT_EQ(*a.policy, review_policy::presumption_of_denial);
+}
+
 TEST_F(Licensing, BadQuestionsAreUsageErrors) {
   EXPECT_THROW((void)ask("nvidia-h100-sxm5-80gb", "CN", "2022-10-06"), usage_error);
   EXPECT_THROW((void)ask("nvidia-h100-sxm5-80gb", "CN", "2024-06-01", "", "US", 0), usage_error);
@@ -299,13 +315,15 @@ TEST_F(Licensing, LppCeilingIsInclusiveAt26900000) {
   EXPECT_TRUE(lpp->fits) << "exactly at the ceiling fits";
   s.quantity = 1001;
   checks = check_quotas(empty, s, part, *engine_, false);
-  EXPECT_FALSE(std::find_if(checks.begin(), checks.end(), [](const quota_check& c) { return c.quota->id == "lpp"; })->fits);
+  const auto over = std::find_if(checks.begin(), checks.end(), [](const quota_check& c) { return c.quota->id == "lpp"; });
+  ASSERT_NE(over, checks.end());
+  EXPECT_FALSE(over->fits);
 }
 
 TEST_F(Licensing, LedgerAccumulatesPerConsigneeYearAndCountryPeriod) {
   const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
   shipment_ledger l;
-  shipment prior{day("2025-02-01"), "nvidia-h100-sxm5-80gb", 15831.2, 1000, "Acme", "BR", "lpp"};
+  shipment prior{day("2025-02-01"), "nvidia-h100-sxm5-80gb", 15831.2, 1000, "Acme", "BR", "lpp", "3A090.a.1"};
   l.shipments.push_back(prior);
   shipment next = prior;
   next.day = day("2025-03-01");
@@ -313,7 +331,9 @@ TEST_F(Licensing, LedgerAccumulatesPerConsigneeYearAndCountryPeriod) {
   next.quantity = 700;  // 15.83 M + 11.08 M > 26.9 M
   auto checks = check_quotas(l, next, h100, *engine_, false);
   auto find = [&](const char* id) {
-    return *std::find_if(checks.begin(), checks.end(), [&](const quota_check& c) { return c.quota->id == id; });
+    const auto it = std::find_if(checks.begin(), checks.end(), [&](const quota_check& c) { return c.quota->id == id; });
+    if (it == checks.end()) throw std::runtime_error(std::string("no quota check ") + id);
+    return *it;
   };
   EXPECT_NEAR(find("lpp").used_tpp, 15831200, 1);
   EXPECT_FALSE(find("lpp").fits);
@@ -333,22 +353,34 @@ TEST_F(Licensing, LedgerAccumulatesPerConsigneeYearAndCountryPeriod) {
   EXPECT_TRUE(check_quotas(l, next, h100, *engine_, true).empty());
 }
 
+TEST_F(Licensing, AllocationCountsOnlyShipmentsItCovers) {
+  const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
+  shipment_ledger l;
+  l.shipments.push_back({day("2025-02-01"), "nvidia-t4", 1040, 100000, "Acme", "BR", "", ""});  // not controlled
+  shipment next{day("2025-03-01"), "nvidia-h100-sxm5-80gb", 15831.2, 10, "Acme", "BR", "", "3A090.a.1"};
+  const auto checks = check_quotas(l, next, h100, *engine_, false);
+  const auto alloc = std::find_if(checks.begin(), checks.end(), [](const quota_check& c) { return c.quota->id == "tier2_allocation"; });
+  ASSERT_NE(alloc, checks.end());
+  EXPECT_DOUBLE_EQ(alloc->used_tpp, 0) << "an uncontrolled T4 shipment does not use the 3A090.a allocation";
+}
+
 TEST_F(Licensing, LedgerFilesRoundTripAndRefuseCorruption) {
   test::temp_dir dir;
   shipment_ledger l;
-  l.shipments.push_back({day("2025-02-01"), "nvidia-h100-sxm5-80gb", 15831.2, 10, "Acme, Inc.", "BR", "lpp"});
+  l.shipments.push_back({day("2025-02-01"), "nvidia-h100-sxm5-80gb", 15831.2, 10, "Acme,\nInc.", "BR", "lpp", "3A090.a.1"});
   for (const char* name : {"l.json", "l.csv"}) {
     const auto path = dir.path() + "/" + name;
     save_ledger(path, l);
     const auto back = load_ledger(path);
     ASSERT_EQ(back.shipments.size(), 1U) << name;
-    EXPECT_EQ(back.shipments[0].consignee, "Acme, Inc.") << name;
+    EXPECT_EQ(back.shipments[0].consignee, "Acme,\nInc.") << name << ": quoted line breaks survive";
+    EXPECT_EQ(back.shipments[0].eccn, "3A090.a.1") << name;
     EXPECT_DOUBLE_EQ(back.shipments[0].tpp_each, 15831.2) << name;
   }
   EXPECT_TRUE(load_ledger(dir.path() + "/missing.json").shipments.empty());
   const auto bad = dir.write("bad.json", "{\"schema\": \"chipgauge.ledger/1\", \"shipments\": [{\"date\": \"2025-13-01\"");
   EXPECT_THROW((void)load_ledger(bad), spec_error);
-  const auto bad_csv = dir.write("bad.csv", "date,part,tpp_each,quantity,consignee,country,quota\n2025-01-01,x,abc,1,a,BR,\n");
+  const auto bad_csv = dir.write("bad.csv", "date,part,tpp_each,quantity,consignee,country,quota,eccn\n2025-01-01,x,abc,1,a,BR,,\n");
   EXPECT_THROW((void)load_ledger(bad_csv), spec_error);
 }
 
@@ -368,7 +400,9 @@ TEST_F(Licensing, FleetTotalsAgainstLppAndClusterReporting) {
   auto r = evaluate_fleet({item}, *engine_, day("2025-03-01"));
   EXPECT_NEAR(r.tpp, 26.9e6, 0.01 * 26.9e6) << "1,699 H100 is about the LPP ceiling";
   auto check = [&](const char* id) {
-    return *std::find_if(r.checks.begin(), r.checks.end(), [&](const fleet_check_result& c) { return c.check->id == id; });
+    const auto it = std::find_if(r.checks.begin(), r.checks.end(), [&](const fleet_check_result& c) { return c.check->id == id; });
+    if (it == r.checks.end()) throw std::runtime_error(std::string("no fleet check ") + id);
+    return *it;
   };
   EXPECT_TRUE(check("lpp-ceiling").holds);
   EXPECT_FALSE(check("cluster-reporting").holds);

@@ -1,6 +1,7 @@
 // chipgauge license PART --to COUNTRY [...]; chipgauge ledger add|check|report; chipgauge fleet ITEM...
 #include "chipgauge/bench/measure.hpp"
 #include "chipgauge/classifier/catalog.hpp"
+#include "chipgauge/classifier/engine.hpp"
 #include "chipgauge/classifier/fleet.hpp"
 #include "chipgauge/classifier/ledger.hpp"
 #include "chipgauge/classifier/licensing.hpp"
@@ -30,13 +31,14 @@ std::optional<transaction_kind> parse_transaction(const std::string& t) {
   throw usage_error(fmt::format("unknown --transaction '{}': expected export, reexport, in-country or import", t));
 }
 
-date licence_date(const std::string& text, const char* option = "--as-of") {
+// A date option, checked against the first rule the data holds.
+date licence_date(const std::string& text, const licensing_engine& engine, const char* option = "--as-of") {
   if (!text.empty() && text != "today" && !date::parse(text))
     throw usage_error(fmt::format("{} '{}' is not a date: expected YYYY-MM-DD (e.g. 2025-03-01)", option, text));
   const auto d = parse_as_of(text);
-  if (d < first_rule_date())
-    throw usage_error(fmt::format("{} {} is before the first advanced-computing rule (2022-10-07): expected that date or later",
-                                  option, d.to_string()));
+  if (d < engine.first_date())
+    throw usage_error(fmt::format("{} {} is before the first advanced-computing rule ({}): expected that date or later", option,
+                                  d.to_string(), engine.first_date().to_string()));
   return d;
 }
 
@@ -94,8 +96,9 @@ void add_license(CLI::App& app, const global_options& g, action& run) {
       if (o->format != "text" && o->format != "json") throw usage_error(fmt::format("unknown --format '{}': expected text or json", o->format));
       auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
       const auto& countries = cat.countries();
+      const licensing_engine engine(cat.rules(), cat.licensing(), countries);
       licence_query q;
-      q.as_of = licence_date(o->as_of);
+      q.as_of = licence_date(o->as_of, engine);
       q.to = countries.resolve(o->to).alpha2;
       q.from = countries.resolve(o->from).alpha2;
       if (!o->party_hq.empty()) q.party_hq = countries.resolve(o->party_hq).alpha2;
@@ -103,7 +106,6 @@ void add_license(CLI::App& app, const global_options& g, action& run) {
       q.quantity = o->quantity;
       q.what_if = o->what_if;
       q.part = &cat.part(o->part);
-      const licensing_engine engine(cat.rules(), cat.licensing(), countries);
       const auto a = engine.answer(q);
       emit(o->format == "json" ? to_json(a) : to_text(a));
       return 0;
@@ -141,11 +143,15 @@ void add_ledger(CLI::App& app, const global_options& g, action& run) {
       run = [&g, o, add] {
         if (o->format != "text" && o->format != "json") throw usage_error(fmt::format("unknown --format '{}': expected text or json", o->format));
         if (o->quantity < 1) throw usage_error(fmt::format("--quantity {} is not a quantity: expected 1 or more units", o->quantity));
-        const auto day = licence_date(o->date, "--date");
+        for (const char ch : o->consignee) {
+          if (static_cast<unsigned char>(ch) < 0x20)
+            throw usage_error("--consignee holds a control character (a line break?): expected a plain name");
+        }
         auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
         const auto& countries = cat.countries();
-        const auto& part = cat.part(o->part);
         const licensing_engine engine(cat.rules(), cat.licensing(), countries);
+        const auto day = licence_date(o->date, engine, "--date");
+        const auto& part = cat.part(o->part);
         std::unique_ptr<ledger_lock> lock;
         if (add) lock = std::make_unique<ledger_lock>(o->file);
         auto l = load_ledger(o->file);
@@ -156,13 +162,12 @@ void add_ledger(CLI::App& app, const global_options& g, action& run) {
         s.quantity = o->quantity;
         s.consignee = o->consignee;
         s.country = countries.resolve(o->to).alpha2;
+        s.eccn = std::string(classifier(cat.rules()).classify(part, evaluation_plan(cat.rules(), day)).eccn);
         const auto checks = check_quotas(l, s, part, engine, o->what_if);
         s.quota = claimed_quota(checks);
         const double h100 = cat.rules().definitions().h100_equivalent_tpp.value;
-        if (add) {
-          l.shipments.push_back(s);
-          save_ledger(o->file, l);
-        }
+        // The output is rendered before the ledger is written: a failure here leaves it unchanged.
+        std::string text;
         if (o->format == "json") {
           nlohmann::ordered_json j;
           j["schema"] = "chipgauge.ledger-check/1";
@@ -171,16 +176,21 @@ void add_ledger(CLI::App& app, const global_options& g, action& run) {
           j["recorded"] = add;
           j["shipment"] = {{"date", s.day.to_string()}, {"part", s.part}, {"tpp_each", s.tpp_each}, {"quantity", s.quantity},
                            {"tpp", s.tpp()}, {"h100_equivalents", s.tpp() / h100}, {"consignee", s.consignee},
-                           {"country", s.country}, {"quota", s.quota}};
+                           {"country", s.country}, {"quota", s.quota}, {"eccn", s.eccn}};
           j["quotas"] = quota_json(checks, h100);
           j["disclaimer"] = std::string(disclaimer());
-          emit(j.dump(2) + "\n");
+          text = j.dump(2) + "\n";
         } else {
-          emit(fmt::format("{} {} x {} ({} TPP, {:.1f} H100-equivalents) to {} for {} on {}{}\n", add ? "recorded" : "checked",
-                           s.quantity, s.part, group_thousands(s.tpp()), s.tpp() / h100, s.country, s.consignee,
-                           s.day.to_string(), s.quota.empty() ? "" : " under " + s.quota) +
-               quota_text(checks, h100) + std::string(disclaimer()) + "\n");
+          text = fmt::format("{} {} x {} ({} TPP, {:.1f} H100-equivalents) to {} for {} on {}{}\n", add ? "recorded" : "checked",
+                             s.quantity, s.part, group_thousands(s.tpp()), s.tpp() / h100, s.country, s.consignee,
+                             s.day.to_string(), s.quota.empty() ? "" : " under " + s.quota) +
+                 quota_text(checks, h100) + std::string(disclaimer()) + "\n";
         }
+        if (add) {
+          l.shipments.push_back(s);
+          save_ledger(o->file, l);
+        }
+        emit(text);
         return 0;
       };
     });
@@ -212,8 +222,9 @@ void add_fleet(CLI::App& app, const global_options& g, action& run) {
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
       if (o->format != "text" && o->format != "json") throw usage_error(fmt::format("unknown --format '{}': expected text or json", o->format));
-      const auto as_of = licence_date(o->as_of);
       auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
+      const licensing_engine fleet_engine(cat.rules(), cat.licensing(), cat.countries());
+      const auto as_of = licence_date(o->as_of, fleet_engine);
       const auto& defs = cat.rules().definitions();
       std::vector<fleet_item> items;
       for (const auto& arg : o->items) {
@@ -255,8 +266,7 @@ void add_fleet(CLI::App& app, const global_options& g, action& run) {
         }
         items.push_back(std::move(it));
       }
-      const licensing_engine engine(cat.rules(), cat.licensing(), cat.countries());
-      const auto r = evaluate_fleet(items, engine, as_of);
+      const auto r = evaluate_fleet(items, fleet_engine, as_of);
       if (o->format == "json") {
         nlohmann::ordered_json j;
         j["schema"] = "chipgauge.fleet/1";

@@ -56,19 +56,44 @@ std::vector<std::string> csv_fields(const std::string& line) {
   return out;
 }
 
-const std::vector<std::string> csv_header{"date", "part", "tpp_each", "quantity", "consignee", "country", "quota"};
+const std::vector<std::string> csv_header{"date", "part", "tpp_each", "quantity", "consignee", "country", "quota", "eccn"};
+
+// Splits CSV text into records: a line break inside quotes belongs to the field.
+std::vector<std::string> csv_records(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool quoted = false;
+  for (char c : text) {
+    if (c == '"') quoted = !quoted;
+    if (c == '\n' && !quoted) {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
 
 shipment_ledger parse_csv(const std::string& text, const std::string& path) {
   shipment_ledger l;
-  std::istringstream in(text);
+  const auto records = csv_records(text);
+  std::size_t next = 0;
+  auto getline_csv = [&](std::string& line) {
+    if (next >= records.size()) return false;
+    line = records[next++];
+    return true;
+  };
   std::string line;
-  if (!std::getline(in, line) || csv_fields(line) != csv_header)
-    throw spec_error(path, "line 1", "expected the header date,part,tpp_each,quantity,consignee,country,quota");
-  for (int n = 2; std::getline(in, line); ++n) {
+  if (!getline_csv(line) || csv_fields(line) != csv_header)
+    throw spec_error(path, "line 1", "expected the header date,part,tpp_each,quantity,consignee,country,quota,eccn");
+  for (int n = 2; getline_csv(line); ++n) {
     if (line.empty()) continue;
     const auto f = csv_fields(line);
     const std::string where = fmt::format("line {}", n);
-    if (f.size() != csv_header.size()) throw spec_error(path, where, fmt::format("expected 7 fields, found {}", f.size()));
+    if (f.size() != csv_header.size())
+      throw spec_error(path, where, fmt::format("expected {} fields, found {}", csv_header.size(), f.size()));
     shipment s;
     const auto d = date::parse(f[0]);
     if (!d) throw spec_error(path, where, fmt::format("'{}' is not a date: expected YYYY-MM-DD", f[0]));
@@ -82,6 +107,7 @@ shipment_ledger parse_csv(const std::string& text, const std::string& path) {
     s.consignee = f[4];
     s.country = f[5];
     s.quota = f[6];
+    s.eccn = f[7];
     l.shipments.push_back(std::move(s));
   }
   return l;
@@ -101,7 +127,7 @@ shipment_ledger load_ledger(const std::string& path) {
   if (root.at("schema").string() != "chipgauge.ledger/1") root.at("schema").fail("expected \"chipgauge.ledger/1\"");
   shipment_ledger l;
   for (const auto& e : root.at("shipments").elements()) {
-    e.expect_keys({"date", "part", "tpp_each", "quantity", "consignee", "country", "quota"});
+    e.expect_keys({"date", "part", "tpp_each", "quantity", "consignee", "country", "quota", "eccn"});
     shipment s;
     const auto d = date::parse(e.at("date").string());
     if (!d) e.at("date").fail("expected YYYY-MM-DD");
@@ -112,6 +138,7 @@ shipment_ledger load_ledger(const std::string& path) {
     s.consignee = e.at("consignee").string();
     s.country = e.at("country").string();
     s.quota = e.at("quota").string();
+    s.eccn = e.at("eccn").string();
     l.shipments.push_back(std::move(s));
   }
   return l;
@@ -123,7 +150,7 @@ void save_ledger(const std::string& path, const shipment_ledger& ledger) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& s : ledger.shipments)
       rows.push_back({s.day.to_string(), s.part, fmt::format("{}", s.tpp_each), std::to_string(s.quantity), s.consignee,
-                      s.country, s.quota});
+                      s.country, s.quota, s.eccn});
     text = render_csv(csv_header, rows);
   } else {
     nlohmann::ordered_json j;
@@ -131,7 +158,7 @@ void save_ledger(const std::string& path, const shipment_ledger& ledger) {
     auto arr = nlohmann::ordered_json::array();
     for (const auto& s : ledger.shipments)
       arr.push_back({{"date", s.day.to_string()}, {"part", s.part}, {"tpp_each", s.tpp_each}, {"quantity", s.quantity},
-                     {"consignee", s.consignee}, {"country", s.country}, {"quota", s.quota}});
+                     {"consignee", s.consignee}, {"country", s.country}, {"quota", s.quota}, {"eccn", s.eccn}});
     j["shipments"] = arr;
     text = j.dump(2) + "\n";
   }
@@ -191,6 +218,10 @@ std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipm
       for (const auto& prior : ledger.shipments) {
         if (exception_quota && prior.quota != quota.id) continue;
         if (std::find(quota.excludes.begin(), quota.excludes.end(), prior.quota) != quota.excludes.end()) continue;
+        // Only shipments the quota covers count: its condition, re-tested on what the ledger
+        // recorded (ECCN, destination, date).
+        const auto pv = engine.shipment_variables(prior.country, prior.eccn, prior.day);
+        if (quota.applies_when.evaluate(pv.data(), params.data()) != 1.0) continue;
         if (quota.per == licence_quota::scope::consignee_year) {
           if (prior.consignee == s.consignee && prior.day.year() == s.day.year()) c.used_tpp += prior.tpp();
         } else {

@@ -99,7 +99,15 @@ std::optional<double> licensing_regime::parameter_on(std::string_view name, date
   return std::nullopt;
 }
 
-date first_rule_date() { return *date::parse("2022-10-07"); }
+date licensing_engine::first_date() const {
+  std::optional<date> first;
+  auto see = [&](const std::vector<timeline_entry>& t) {
+    if (!t.empty() && (!first || t.front().from < *first)) first = t.front().from;
+  };
+  for (const auto& r : rules_->regimes()) see(r.timeline);
+  for (const auto& r : licensing_->regimes()) see(r.timeline);
+  return first.value_or(date{});
+}
 
 std::vector<double> licensing_engine::variables(const licence_query& q, const classification& item, transaction_kind t,
                                                 const std::string& hq) const {
@@ -141,11 +149,27 @@ std::vector<double> licensing_engine::variables(const licence_query& q, const cl
   return v;
 }
 
+std::vector<double> licensing_engine::shipment_variables(const std::string& to, std::string_view eccn, date day) const {
+  std::vector<double> v(licensing_->variable_count(), unknown);
+  v[lv::slot(lv::fixed::is_export)] = 1;
+  v[lv::slot(lv::fixed::is_reexport)] = 0;
+  v[lv::slot(lv::fixed::is_in_country)] = 0;
+  const auto& names = licensing_->dynamic_names();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string_view name = names[i];
+    const auto family = *lv::family_of(name);
+    const auto suffix = name.substr(family.size());
+    if (family == "eccn_") v[lv::first_dynamic + i] = !eccn.empty() && eccn_covers(suffix, eccn) ? 1 : 0;
+    if (family == "to_") v[lv::first_dynamic + i] = matches(*countries_, to, suffix, day, nullptr) ? 1 : 0;
+  }
+  return v;
+}
+
 licence_answer licensing_engine::answer(const licence_query& q) const {
   if (q.quantity < 1) throw usage_error(fmt::format("--quantity {} is not a quantity: expected 1 or more units", q.quantity));
-  if (q.as_of < first_rule_date())
-    throw usage_error(fmt::format("--as-of {} is before the first advanced-computing rule (2022-10-07): expected that date or later",
-                                  q.as_of.to_string()));
+  if (q.as_of < first_date())
+    throw usage_error(fmt::format("--as-of {} is before the first advanced-computing rule ({}): expected that date or later",
+                                  q.as_of.to_string(), first_date().to_string()));
   if (!q.part) throw usage_error("no part given");
   licence_answer a;
   a.query = q;
@@ -235,7 +259,13 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
       if (x.when.evaluate(vars.data(), params.data()) == 1.0) a.exceptions.push_back({&r, &x, !in_force});
     }
     for (const auto& o : r.overlays) {
-      if (o.when.evaluate(vars.data(), params.data()) != 1.0) continue;
+      const double holds = o.when.evaluate(vars.data(), params.data());
+      if (std::isnan(holds) && in_force && o.requires_license) {
+        a.determined = false;
+        a.undetermined_because.push_back(fmt::format("{} / {}: whether this {} applies cannot be decided from the data (\"{}\")",
+                                                     r.id, o.id, to_string(o.kind), o.when.text()));
+      }
+      if (holds != 1.0) continue;
       a.overlays.push_back({&r, &o, !in_force});
       if (in_force) {
         a.weakest = std::max(a.weakest, weakest_of(o.when, o.evidence, r, params));

@@ -17,6 +17,7 @@ struct shipment {
   std::string consignee;
   std::string country;  ///< ISO alpha-2
   std::string quota;
+  std::string eccn;     ///< the part's ECCN on the shipment date, as recorded (empty: not controlled)
 
   [[nodiscard]] double tpp() const { return tpp_each * static_cast<double>(quantity); }
 };

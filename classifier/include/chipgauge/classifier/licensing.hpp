@@ -184,6 +184,14 @@ class licensing_engine {
   std::vector<double> variables(const licence_query& q, const classification& item, transaction_kind t,
                                 const std::string& hq) const;
 
+  /// The earliest date questions are answered for: the first dated entry of any rule or licensing
+  /// file (the 2022-10-07 rule in the bundled data).
+  [[nodiscard]] date first_date() const;
+
+  /// Variables of a recorded shipment: only its ECCN, destination and date are known (the
+  /// metrics are unknown). What a ledger re-tests quota conditions of earlier shipments with.
+  [[nodiscard]] std::vector<double> shipment_variables(const std::string& to, std::string_view eccn, date day) const;
+
   [[nodiscard]] const licensing_set& licensing() const noexcept { return *licensing_; }
   [[nodiscard]] const country_db& countries() const noexcept { return *countries_; }
   [[nodiscard]] const rule_set& rules() const noexcept { return *rules_; }
@@ -194,8 +202,6 @@ class licensing_engine {
   const country_db* countries_;
 };
 
-/// The earliest date any question is answered for (the first advanced-computing rule).
-date first_rule_date();
 
 std::string to_json(const licence_answer& a);
 std::string to_text(const licence_answer& a);
