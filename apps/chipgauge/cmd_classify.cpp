@@ -30,8 +30,9 @@ date parse_as_of(const std::string& text) {
 }
 
 void emit(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
+  const std::size_t written = std::fwrite(text.data(), 1, text.size(), stdout);
+  if (written != text.size() || std::fflush(stdout) != 0 || std::ferror(stdout))
+    throw error("cannot write the output to stdout (disk full or closed pipe?)");
 }
 
 namespace {
@@ -45,6 +46,9 @@ std::string classify_measured(const global_options& g, const std::string& report
   const auto report = bench::load_report(report_path);
   const auto mt = bench::measured_from(report, report_path, device, defs);
   const chip_spec* sheet = spec_arg.empty() ? nullptr : &cat.part(spec_arg);
+  if (sheet && sheet->kind != part_kind::ic)
+    throw usage_error(fmt::format("--spec {} is a {}: a measurement is of one device, so --spec takes an IC sheet", sheet->id,
+                                  to_string(sheet->kind)));
 
   chip_spec measured = sheet ? *sheet : chip_spec{};
   if (!sheet) {

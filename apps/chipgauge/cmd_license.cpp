@@ -15,12 +15,16 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <filesystem>
 #include <memory>
 
 namespace chipgauge::cli {
 
 namespace {
+
+// Input sanity, not regulation: no shipment or fleet counts more units than this.
+constexpr long long max_quantity = 1'000'000'000;
 
 std::optional<transaction_kind> parse_transaction(const std::string& t) {
   if (t.empty()) return std::nullopt;
@@ -103,6 +107,8 @@ void add_license(CLI::App& app, const global_options& g, action& run) {
       q.from = countries.resolve(o->from).alpha2;
       if (!o->party_hq.empty()) q.party_hq = countries.resolve(o->party_hq).alpha2;
       q.transaction = parse_transaction(o->transaction);
+      if (o->quantity > max_quantity)
+        throw usage_error(fmt::format("--quantity {} is implausible: expected at most {} units", o->quantity, max_quantity));
       q.quantity = o->quantity;
       q.what_if = o->what_if;
       q.part = &cat.part(o->part);
@@ -143,6 +149,8 @@ void add_ledger(CLI::App& app, const global_options& g, action& run) {
       run = [&g, o, add] {
         if (o->format != "text" && o->format != "json") throw usage_error(fmt::format("unknown --format '{}': expected text or json", o->format));
         if (o->quantity < 1) throw usage_error(fmt::format("--quantity {} is not a quantity: expected 1 or more units", o->quantity));
+        if (o->quantity > max_quantity)
+          throw usage_error(fmt::format("--quantity {} is implausible: expected at most {} units", o->quantity, max_quantity));
         for (const char ch : o->consignee) {
           if (static_cast<unsigned char>(ch) < 0x20)
             throw usage_error("--consignee holds a control character (a line break?): expected a plain name");
@@ -234,9 +242,10 @@ void add_fleet(CLI::App& app, const global_options& g, action& run) {
           name = arg.substr(0, colon);
           const auto n = arg.substr(colon + 1);
           char* end = nullptr;
+          errno = 0;
           count = std::strtoll(n.c_str(), &end, 10);
-          if (n.empty() || *end != '\0' || count < 1)
-            throw usage_error(fmt::format("'{}': the count after ':' must be 1 or more", arg));
+          if (n.empty() || *end != '\0' || count < 1 || count > max_quantity || errno == ERANGE)
+            throw usage_error(fmt::format("'{}': the count after ':' must be between 1 and {}", arg, max_quantity));
         }
         fleet_item it;
         it.quantity = count;

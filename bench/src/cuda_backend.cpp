@@ -94,28 +94,45 @@ struct gpu {
   int bus_width = 0;
 };
 
+// Makes `device` current; as the first base of a case it runs before any member (stream, events,
+// buffers) is created, so they all belong to the case's GPU.
+struct device_selector {
+  explicit device_selector(int device) { CHIPGAUGE_CUDA(cudaSetDevice(device)); }
+};
+
 // What every case shares: the device, a stream, events, the blocking flag and the clock probe.
-class cuda_case : public benchmark_case {
+class cuda_case : private device_selector, public benchmark_case {
  public:
   cuda_case(const gpu& g, benchmark_info info, const nvml& n, std::optional<double> ops_per_clock_per_sm)
-      : g_(g), info_(std::move(info)), nvml_(n), per_sm_(ops_per_clock_per_sm), flag_(sizeof(int), cudaHostAllocMapped),
-        probe_(2 * sizeof(std::uint64_t)) {
-    CHIPGAUGE_CUDA(cudaSetDevice(g_.index));
+      : device_selector(g.index), g_(g), info_(std::move(info)), nvml_(n), per_sm_(ops_per_clock_per_sm),
+        flag_(sizeof(int), cudaHostAllocMapped), timed_out_(sizeof(int), cudaHostAllocMapped), probe_(2 * sizeof(std::uint64_t)) {
     void* dev = nullptr;
     CHIPGAUGE_CUDA(cudaHostGetDevicePointer(&dev, flag_.ptr, 0));
     flag_dev_ = static_cast<volatile int*>(dev);
+    CHIPGAUGE_CUDA(cudaHostGetDevicePointer(&dev, timed_out_.ptr, 0));
+    timed_out_dev_ = static_cast<int*>(dev);
   }
   [[nodiscard]] const benchmark_info& info() const override { return info_; }
 
   sample run(std::uint64_t reps) override {
     CHIPGAUGE_CUDA(cudaSetDevice(g_.index));
     *static_cast<volatile int*>(flag_.ptr) = 0;
-    kc::launch_blocking(flag_dev_, 1'000'000'000ULL, stream_.s);  // holds the stream while we queue
+    *static_cast<volatile int*>(timed_out_.ptr) = 0;
+    // Releases the blocking kernel on every path out of here, exceptions included.
+    struct release_flag {
+      volatile int* flag;
+      ~release_flag() { *flag = 1; }
+    } guard{static_cast<volatile int*>(flag_.ptr)};
+    kc::launch_blocking(flag_dev_, blocking_timeout_ns, timed_out_dev_, stream_.s);  // holds the stream while we queue
     CHIPGAUGE_CUDA(cudaEventRecord(start_.e, stream_.s));
     const double work = enqueue(reps);
     CHIPGAUGE_CUDA(cudaEventRecord(stop_.e, stream_.s));
     *static_cast<volatile int*>(flag_.ptr) = 1;
     CHIPGAUGE_CUDA(cudaEventSynchronize(stop_.e));
+    // If queueing outlasted the blocking kernel, the launches were timed as the host issued them.
+    if (*static_cast<volatile int*>(timed_out_.ptr) != 0)
+      throw error(fmt::format("queueing {} launches outlasted the blocking kernel ({} s): the sample would time the host",
+                              reps, blocking_timeout_ns / 1e9));
     float ms = 0;
     CHIPGAUGE_CUDA(cudaEventElapsedTime(&ms, start_.e, stop_.e));
     sample s;
@@ -129,6 +146,9 @@ class cuda_case : public benchmark_case {
     s.throttle_reasons = t.throttle_reasons;
     return s;
   }
+
+  // Launch queues hold a few thousand entries; beyond that queueing blocks the host.
+  [[nodiscard]] std::uint64_t max_reps() const override { return 1024; }
 
   [[nodiscard]] std::optional<double> max_clock_mhz() const override {
     return g_.clock_khz > 0 ? std::optional<double>(g_.clock_khz / 1000.0) : std::nullopt;
@@ -159,11 +179,15 @@ class cuda_case : public benchmark_case {
   benchmark_info info_;
   const nvml& nvml_;
   std::optional<double> per_sm_;
+  static constexpr std::uint64_t blocking_timeout_ns = 2'000'000'000ULL;
+
   stream_handle stream_;
   event_handle start_;
   event_handle stop_;
   pinned_buffer flag_;
+  pinned_buffer timed_out_;
   volatile int* flag_dev_ = nullptr;
+  int* timed_out_dev_ = nullptr;
   device_buffer probe_;
 };
 
@@ -278,13 +302,26 @@ class tensor_case final : public cuda_case {
   device_buffer out_;
 };
 
+// Owners of cuBLASLt objects: members of gemm_case, so a constructor that throws part-way still
+// releases what it created.
+template <typename T, cublasStatus_t (*Destroy)(T)>
+struct lt_object {
+  T h = nullptr;
+  lt_object() = default;
+  ~lt_object() {
+    if (h) (void)Destroy(h);
+  }
+  lt_object(const lt_object&) = delete;
+  lt_object& operator=(const lt_object&) = delete;
+};
+
 // What applications get: a cuBLASLt GEMM (TN, column-major) with small-integer operands, so the
 // products and sums are exact in FP32/INT32 and sampled outputs are checked exactly on the host.
 class gemm_case final : public cuda_case {
  public:
   gemm_case(const gpu& g, benchmark_info info, const nvml& n, std::optional<double> per_sm, precision p, int size)
       : cuda_case(g, std::move(info), n, per_sm), p_(p), m_(static_cast<std::uint64_t>(size)), n_(m_), k_(m_) {
-    CHIPGAUGE_CUBLAS(cublasLtCreate(&handle_));
+    CHIPGAUGE_CUBLAS(cublasLtCreate(&handle_.h));
     const std::size_t elems_a = k_ * m_;
     const std::size_t elems_b = k_ * n_;
     host_a_ = values(elems_a, 0);
@@ -308,37 +345,27 @@ class gemm_case final : public cuda_case {
       case precision::int8: in = CUDA_R_8I; out = CUDA_R_32I; compute = CUBLAS_COMPUTE_32I; scale = CUDA_R_32I; break;
       default: throw usage_error(fmt::format("no cuBLASLt GEMM for {}", to_string(p_)));
     }
-    CHIPGAUGE_CUBLAS(cublasLtMatmulDescCreate(&op_, compute, scale));
+    CHIPGAUGE_CUBLAS(cublasLtMatmulDescCreate(&op_.h, compute, scale));
     const cublasOperation_t t = CUBLAS_OP_T;
     const cublasOperation_t nt = CUBLAS_OP_N;
-    CHIPGAUGE_CUBLAS(cublasLtMatmulDescSetAttribute(op_, CUBLASLT_MATMUL_DESC_TRANSA, &t, sizeof t));
-    CHIPGAUGE_CUBLAS(cublasLtMatmulDescSetAttribute(op_, CUBLASLT_MATMUL_DESC_TRANSB, &nt, sizeof nt));
+    CHIPGAUGE_CUBLAS(cublasLtMatmulDescSetAttribute(op_.h, CUBLASLT_MATMUL_DESC_TRANSA, &t, sizeof t));
+    CHIPGAUGE_CUBLAS(cublasLtMatmulDescSetAttribute(op_.h, CUBLASLT_MATMUL_DESC_TRANSB, &nt, sizeof nt));
     // Column-major: A is stored K x M and transposed (TN), B K x N, D M x N.
     const auto ld = [](std::uint64_t v) { return static_cast<std::int64_t>(v); };
-    CHIPGAUGE_CUBLAS(cublasLtMatrixLayoutCreate(&la_, in, k_, m_, ld(k_)));
-    CHIPGAUGE_CUBLAS(cublasLtMatrixLayoutCreate(&lb_, in, k_, n_, ld(k_)));
-    CHIPGAUGE_CUBLAS(cublasLtMatrixLayoutCreate(&ld_, out, m_, n_, ld(m_)));
-    cublasLtMatmulPreference_t pref = nullptr;
-    CHIPGAUGE_CUBLAS(cublasLtMatmulPreferenceCreate(&pref));
+    CHIPGAUGE_CUBLAS(cublasLtMatrixLayoutCreate(&la_.h, in, k_, m_, ld(k_)));
+    CHIPGAUGE_CUBLAS(cublasLtMatrixLayoutCreate(&lb_.h, in, k_, n_, ld(k_)));
+    CHIPGAUGE_CUBLAS(cublasLtMatrixLayoutCreate(&ld_.h, out, m_, n_, ld(m_)));
+    lt_object<cublasLtMatmulPreference_t, cublasLtMatmulPreferenceDestroy> pref;
+    CHIPGAUGE_CUBLAS(cublasLtMatmulPreferenceCreate(&pref.h));
     const std::size_t ws = workspace_bytes;
-    CHIPGAUGE_CUBLAS(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
+    CHIPGAUGE_CUBLAS(cublasLtMatmulPreferenceSetAttribute(pref.h, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
     int found = 0;
-    const auto st = cublasLtMatmulAlgoGetHeuristic(handle_, op_, la_, lb_, ld_, ld_, pref, 1, &heuristic_, &found);
-    cublasLtMatmulPreferenceDestroy(pref);
+    const auto st = cublasLtMatmulAlgoGetHeuristic(handle_.h, op_.h, la_.h, lb_.h, ld_.h, ld_.h, pref.h, 1, &heuristic_, &found);
     if (st != CUBLAS_STATUS_SUCCESS || found == 0)
       throw error(fmt::format("cuBLASLt offers no algorithm for a {0}x{0}x{0} {1} GEMM on this device (status {2})", m_,
                               to_string(p_), static_cast<int>(st)));
   }
 
-  ~gemm_case() override {
-    if (la_) cublasLtMatrixLayoutDestroy(la_);
-    if (lb_) cublasLtMatrixLayoutDestroy(lb_);
-    if (ld_) cublasLtMatrixLayoutDestroy(ld_);
-    if (op_) cublasLtMatmulDescDestroy(op_);
-    if (handle_) cublasLtDestroy(handle_);
-  }
-  gemm_case(const gemm_case&) = delete;
-  gemm_case& operator=(const gemm_case&) = delete;
 
   verification verify() override {
     // 512 sampled outputs against exact host dot products.
@@ -439,7 +466,7 @@ class gemm_case final : public cuda_case {
     const void* alpha = p_ == precision::int8 ? static_cast<const void*>(&alpha_i) : static_cast<const void*>(&alpha_f);
     const void* beta = p_ == precision::int8 ? static_cast<const void*>(&beta_i) : static_cast<const void*>(&beta_f);
     for (std::uint64_t r = 0; r < reps; ++r) {
-      CHIPGAUGE_CUBLAS(cublasLtMatmul(handle_, op_, alpha, a_->ptr, la_, b_->ptr, lb_, beta, d_->ptr, ld_, d_->ptr, ld_,
+      CHIPGAUGE_CUBLAS(cublasLtMatmul(handle_.h, op_.h, alpha, a_->ptr, la_.h, b_->ptr, lb_.h, beta, d_->ptr, ld_.h, d_->ptr, ld_.h,
                                       &heuristic_.algo, workspace_->ptr, workspace_bytes, stream_.s));
     }
     return static_cast<double>(reps) * 2.0 * static_cast<double>(m_) * static_cast<double>(n_) * static_cast<double>(k_);
@@ -455,11 +482,11 @@ class gemm_case final : public cuda_case {
   std::unique_ptr<device_buffer> b_;
   std::unique_ptr<device_buffer> d_;
   std::unique_ptr<device_buffer> workspace_;
-  cublasLtHandle_t handle_ = nullptr;
-  cublasLtMatmulDesc_t op_ = nullptr;
-  cublasLtMatrixLayout_t la_ = nullptr;
-  cublasLtMatrixLayout_t lb_ = nullptr;
-  cublasLtMatrixLayout_t ld_ = nullptr;
+  lt_object<cublasLtHandle_t, cublasLtDestroy> handle_;
+  lt_object<cublasLtMatmulDesc_t, cublasLtMatmulDescDestroy> op_;
+  lt_object<cublasLtMatrixLayout_t, cublasLtMatrixLayoutDestroy> la_;
+  lt_object<cublasLtMatrixLayout_t, cublasLtMatrixLayoutDestroy> lb_;
+  lt_object<cublasLtMatrixLayout_t, cublasLtMatrixLayoutDestroy> ld_;
   cublasLtMatmulHeuristicResult_t heuristic_{};
 };
 
@@ -567,12 +594,15 @@ class copy_case final : public cuda_case {
  private:
   double enqueue(std::uint64_t reps) override {
     for (std::uint64_t r = 0; r < reps; ++r) {
+      // The reverse direction runs on a second stream forked before the forward copy, so the two
+      // overlap; it joins back before the stop event.
+      if (kind_ == copy_kind::bidirectional) {
+        CHIPGAUGE_CUDA(cudaEventRecord(fork_.e, stream_.s));
+        CHIPGAUGE_CUDA(cudaStreamWaitEvent(second_.s, fork_.e, 0));
+      }
       if (kind_ != copy_kind::d2h)
         CHIPGAUGE_CUDA(cudaMemcpyAsync(dev_in_.ptr, host_in_.ptr, bytes_, cudaMemcpyHostToDevice, stream_.s));
       if (kind_ == copy_kind::bidirectional) {
-        // The reverse direction on a second stream, joined back before the stop event.
-        CHIPGAUGE_CUDA(cudaEventRecord(fork_.e, stream_.s));
-        CHIPGAUGE_CUDA(cudaStreamWaitEvent(second_.s, fork_.e, 0));
         CHIPGAUGE_CUDA(cudaMemcpyAsync(host_out_.ptr, dev_out_.ptr, bytes_, cudaMemcpyDeviceToHost, second_.s));
         CHIPGAUGE_CUDA(cudaEventRecord(join_.e, second_.s));
         CHIPGAUGE_CUDA(cudaStreamWaitEvent(stream_.s, join_.e, 0));
@@ -635,22 +665,27 @@ class p2p_case final : public cuda_case {
   p2p_case(const gpu& from, const gpu& to, benchmark_info info, const nvml& n, bool both, std::size_t bytes)
       : cuda_case(from, std::move(info), n, std::nullopt), to_(to), both_(both), bytes_(bytes), src_(bytes), back_(bytes) {
     CHIPGAUGE_CUDA(cudaSetDevice(to_.index));
-    CHIPGAUGE_CUDA(cudaMalloc(&dst_, bytes_));
-    CHIPGAUGE_CUDA(cudaMalloc(&dst_src_, bytes_));
-    release(cudaDeviceEnablePeerAccess(g_.index, 0));
+    dst_buf_ = std::make_unique<device_buffer>(bytes_);  // on the peer (owned: freed on any exit)
+    dst_src_buf_ = std::make_unique<device_buffer>(bytes_);
+    dst_ = dst_buf_->ptr;
+    dst_src_ = dst_src_buf_->ptr;
+    enable_peer(g_.index);
     CHIPGAUGE_CUDA(cudaMemset(dst_src_, 0x5A, bytes_));
     CHIPGAUGE_CUDA(cudaSetDevice(g_.index));
-    release(cudaDeviceEnablePeerAccess(to_.index, 0));
-    (void)cudaGetLastError();  // "already enabled" is not an error here
+    enable_peer(to_.index);
     CHIPGAUGE_CUDA(cudaMemset(src_.ptr, 0xA5, bytes_));
     CHIPGAUGE_CUDA(cudaDeviceSynchronize());
   }
-  ~p2p_case() override {
-    release(cudaFree(dst_));
-    release(cudaFree(dst_src_));
+  // Peer access from the current device to `peer`; "already enabled" is fine, anything else is
+  // an error (a silent fallback would time staged copies as peer-to-peer).
+  static void enable_peer(int peer) {
+    const cudaError_t e = cudaDeviceEnablePeerAccess(peer, 0);
+    if (e == cudaErrorPeerAccessAlreadyEnabled) {
+      (void)cudaGetLastError();
+      return;
+    }
+    CHIPGAUGE_CUDA(e);
   }
-  p2p_case(const p2p_case&) = delete;
-  p2p_case& operator=(const p2p_case&) = delete;
 
   verification verify() override {
     std::vector<unsigned char> h(bytes_);
@@ -670,10 +705,12 @@ class p2p_case final : public cuda_case {
  private:
   double enqueue(std::uint64_t reps) override {
     for (std::uint64_t r = 0; r < reps; ++r) {
-      CHIPGAUGE_CUDA(cudaMemcpyPeerAsync(dst_, to_.index, src_.ptr, g_.index, bytes_, stream_.s));
       if (both_) {
         CHIPGAUGE_CUDA(cudaEventRecord(fork_.e, stream_.s));
         CHIPGAUGE_CUDA(cudaStreamWaitEvent(second_.s, fork_.e, 0));
+      }
+      CHIPGAUGE_CUDA(cudaMemcpyPeerAsync(dst_, to_.index, src_.ptr, g_.index, bytes_, stream_.s));
+      if (both_) {
         CHIPGAUGE_CUDA(cudaMemcpyPeerAsync(back_.ptr, g_.index, dst_src_, to_.index, bytes_, second_.s));
         CHIPGAUGE_CUDA(cudaEventRecord(join_.e, second_.s));
         CHIPGAUGE_CUDA(cudaStreamWaitEvent(stream_.s, join_.e, 0));
@@ -687,6 +724,8 @@ class p2p_case final : public cuda_case {
   std::size_t bytes_;
   device_buffer src_;
   device_buffer back_;
+  std::unique_ptr<device_buffer> dst_buf_;
+  std::unique_ptr<device_buffer> dst_src_buf_;
   void* dst_ = nullptr;
   void* dst_src_ = nullptr;
   stream_handle second_;

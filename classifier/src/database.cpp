@@ -106,6 +106,12 @@ std::vector<spec_warning> validate_spec(const chip_spec& spec, const metric_defi
   std::vector<spec_warning> warnings;
   check_unit_mixups(spec);
   check_rates(spec, defs, warnings);
+  // Inline components are sheets too: the same checks apply to them.
+  for (const auto& c : spec.contains) {
+    if (!c.inline_spec) continue;
+    auto inner = validate_spec(*c.inline_spec, defs);
+    warnings.insert(warnings.end(), inner.begin(), inner.end());
+  }
   const auto high = compute_metrics(spec, defs, range_end::most_control);
   if (high.tpp > spec_limits::max_tpp) {
     throw spec_error(spec.file, "$.processing_units",

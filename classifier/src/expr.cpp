@@ -44,7 +44,8 @@ class parser {
 
  private:
   [[noreturn]] void fail_at(std::uint32_t col, const std::string& what) const {
-    throw spec_error(file_, path_, fmt::format("in expression \"{}\" at column {}: {}", text_, col + 1, what));
+    const std::string shown = text_.size() > 160 ? std::string(text_.substr(0, 160)) + "..." : std::string(text_);
+    throw spec_error(file_, path_, fmt::format("in expression \"{}\" at column {}: {}", shown, col + 1, what));
   }
 
   void advance() {
@@ -167,7 +168,19 @@ class parser {
     return lhs;
   }
 
+  // Nesting beyond this is no rule anyone writes, and would exhaust the stack.
+  static constexpr int max_depth = 256;
+  struct depth_guard {
+    int& d;
+    explicit depth_guard(int& depth) : d(depth) { ++d; }
+    ~depth_guard() { --d; }
+    depth_guard(const depth_guard&) = delete;
+    depth_guard& operator=(const depth_guard&) = delete;
+  };
+
   std::uint32_t parse_not() {
+    const depth_guard guard(depth_);
+    if (depth_ > max_depth) fail_at(cur_.begin, fmt::format("expression nested deeper than {} levels", max_depth));
     if (at_word("not")) {
       const auto begin = cur_.begin;
       advance();
@@ -235,6 +248,8 @@ class parser {
   }
 
   std::uint32_t parse_unary() {
+    const depth_guard guard(depth_);
+    if (depth_ > max_depth) fail_at(cur_.begin, fmt::format("expression nested deeper than {} levels", max_depth));
     if (cur_.kind == tok::minus) {
       const auto begin = cur_.begin;
       advance();
@@ -302,6 +317,7 @@ class parser {
   const std::vector<std::string_view>& known_;
   std::vector<expr::node>& nodes_;
   std::uint32_t pos_ = 0;
+  int depth_ = 0;
   token cur_;
 };
 

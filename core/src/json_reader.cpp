@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -70,10 +71,15 @@ nlohmann::json parse_json_text(std::string_view text, const std::string& file) {
       if (const auto colon = what.find(": ", pos); colon != std::string::npos) what = what.substr(colon + 2);
     }
     throw spec_error(file, "$", fmt::format("malformed JSON at line {}, column {}: {}", line, col, what));
+  } catch (const nlohmann::json::exception& e) {
+    // out_of_range (a number beyond a double, 1e400), invalid UTF-8 and the like.
+    throw spec_error(file, "$", fmt::format("unreadable JSON: {}", e.what()));
   }
 }
 
 nlohmann::json read_json_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw spec_error(path, "$", "is a directory: expected a JSON file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw spec_error(path, "$", "cannot open the file for reading");
   std::ostringstream buf;
@@ -188,6 +194,8 @@ double json_node::number_in(double lo, double hi, std::string_view unit) const {
 long long json_node::integer_in(long long lo, long long hi) const {
   if (!value_->is_number_integer() && !value_->is_number_unsigned())
     fail(fmt::format("expected an integer, found {}", type_name(*value_)));
+  if (value_->is_number_unsigned() && value_->get<unsigned long long>() > static_cast<unsigned long long>(hi))
+    fail(fmt::format("{} is out of range: expected an integer in [{}, {}]", value_->get<unsigned long long>(), lo, hi));
   const auto v = value_->get<long long>();
   if (v < lo || v > hi) fail(fmt::format("{} is out of range: expected an integer in [{}, {}]", v, lo, hi));
   return v;

@@ -80,14 +80,18 @@ __global__ void smem_read_kernel(std::uint64_t iterations, float* out) {
   out[blockIdx.x * blockDim.x + threadIdx.x] = sum;
 }
 
-__global__ void blocking_kernel(volatile int* flag, std::uint64_t timeout_ns) {
+__global__ void blocking_kernel(volatile int* flag, std::uint64_t timeout_ns, int* timed_out) {
   unsigned long long start = 0;
   asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
   for (;;) {
     if (*flag != 0) return;
     unsigned long long now = 0;
     asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
-    if (now - start > timeout_ns) return;
+    if (now - start > timeout_ns) {
+      *timed_out = 1;  // the host reads it after the sample and discards the sample
+      __threadfence_system();
+      return;
+    }
   }
 }
 
@@ -138,8 +142,8 @@ void launch_smem_read(int blocks, int threads, std::uint64_t iterations, float* 
   check_launch("smem_read_kernel");
 }
 
-void launch_blocking(volatile int* flag, std::uint64_t timeout_ns, stream_t stream) {
-  blocking_kernel<<<1, 1, 0, stream>>>(flag, timeout_ns);
+void launch_blocking(volatile int* flag, std::uint64_t timeout_ns, int* timed_out, stream_t stream) {
+  blocking_kernel<<<1, 1, 0, stream>>>(flag, timeout_ns, timed_out);
   check_launch("blocking_kernel");
 }
 

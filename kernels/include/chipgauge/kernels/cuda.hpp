@@ -72,9 +72,10 @@ void launch_smem_read(int blocks, int threads, std::uint64_t iterations, float* 
 /// Fills a[i] = base + hash(i) fraction (distinct data per page; see the CPU backend).
 void launch_fill(int blocks, int threads, double* a, std::size_t n, double base, stream_t stream);
 
-/// Spins until *flag becomes nonzero (or `timeout_ns` of %globaltimer pass), holding the stream so
-/// that the work queued behind it starts back to back (nvbench's blocking kernel).
-void launch_blocking(volatile int* flag, std::uint64_t timeout_ns, stream_t stream);
+/// Spins until *flag becomes nonzero, holding the stream so that the work queued behind it starts
+/// back to back (nvbench's blocking kernel). After `timeout_ns` of %globaltimer it gives up and
+/// sets *timed_out (mapped host memory), so the host can discard a sample timed while queueing.
+void launch_blocking(volatile int* flag, std::uint64_t timeout_ns, int* timed_out, stream_t stream);
 
 /// Reads %globaltimer and clock64() at start and end of a `cycles`-long spin on one thread and
 /// writes {ns, cycles} to out[0..1]: the SM clock is cycles / ns.
