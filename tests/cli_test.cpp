@@ -365,3 +365,35 @@ TEST(CliFleet, TotalsAndThresholds) {
 
 }  // namespace
 }  // namespace chipgauge
+
+namespace chipgauge {
+namespace {
+
+TEST(CliErrors, OutputThatCannotBeWrittenIsAFailure) {
+  const auto r = run_command("cd '" + source_dir + "' && '" + CHIPGAUGE_BINARY + "' --specs-dir specs classify --all > /dev/full");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("cannot write the output"), std::string::npos) << r.err;
+}
+
+TEST(CliErrors, NumbersBeyondADoubleAndDirectoriesAreSpecErrors) {
+  test::temp_dir dir;
+  const auto big = dir.write("big.json", R"({"schema": "chipgauge.spec/1", "id": "big", "vendor": "v", "name": "n", "kind": "ic",
+    "processing_units": [{"name": "u", "dense_tops": {"fp16": 1e400}}]})");
+  const auto r = chipgauge("classify '" + big + "'");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("number overflow"), std::string::npos) << r.err;
+  const auto d = chipgauge("classify '" + dir.path() + "/'");
+  EXPECT_EQ(d.status, 2);
+  EXPECT_NE(d.err.find("is a directory"), std::string::npos) << d.err;
+}
+
+TEST(CliErrors, MeasuredAgainstABoardAndAbsurdQuantitiesAreRefused) {
+  const auto board = chipgauge("classify --measured tests/data/measurement-sample.json --spec nvidia-hgx-h100-8gpu");
+  EXPECT_EQ(board.status, 2);
+  EXPECT_NE(board.err.find("takes an IC sheet"), std::string::npos) << board.err;
+  EXPECT_EQ(chipgauge("license nvidia-l4 --to CN --quantity 2000000000").status, 2);
+  EXPECT_EQ(chipgauge("fleet nvidia-l4:99999999999999999999").status, 2);
+}
+
+}  // namespace
+}  // namespace chipgauge
