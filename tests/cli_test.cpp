@@ -370,7 +370,7 @@ namespace chipgauge {
 namespace {
 
 TEST(CliErrors, OutputThatCannotBeWrittenIsAFailure) {
-  const auto r = run_command("cd '" + source_dir + "' && '" + CHIPGAUGE_BINARY + "' --specs-dir specs classify --all > /dev/full");
+  const auto r = run_command("(cd '" + source_dir + "' && '" + CHIPGAUGE_BINARY + "' --specs-dir specs classify --all > /dev/full)");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("cannot write the output"), std::string::npos) << r.err;
 }
