@@ -40,7 +40,18 @@ std::vector<int> one_cpu_per_core() {
 }
 
 thread_team::thread_team(std::vector<int> cpus) {
-  for (std::size_t i = 0; i < cpus.size(); ++i) threads_.emplace_back([this, i, cpu = cpus[i]] { loop(static_cast<int>(i), cpu); });
+  try {
+    for (std::size_t i = 0; i < cpus.size(); ++i) threads_.emplace_back([this, i, cpu = cpus[i]] { loop(static_cast<int>(i), cpu); });
+  } catch (...) {
+    // A thread that cannot start: stop and join the ones that did before reporting it.
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    start_.notify_all();
+    for (auto& t : threads_) t.join();
+    throw;
+  }
 }
 
 thread_team::~thread_team() {
