@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <regex>
+
 namespace chipgauge::json_fields {
 
 evidence_tag evidence(const json_node& n) {
@@ -27,6 +29,39 @@ regime_status status(const json_node& n) {
   if (s == "proposed") return regime_status::proposed;
   if (s == "rescinded") return regime_status::rescinded;
   return regime_status::superseded;
+}
+
+parameter parameter_at(const std::string& name, const json_node& p) {
+  p.expect_keys({"value", "values", "unit", "evidence", "source", "note"});
+  static const std::regex name_re("[a-z_][a-z0-9_]*");
+  if (!std::regex_match(name, name_re)) p.fail("a parameter name is lowercase letters, digits and '_'");
+  for (const char* word : {"and", "or", "not", "true", "false"}) {
+    if (name == word) p.fail(fmt::format("'{}' is a word of the expression language, not a parameter name", name));
+  }
+  parameter par;
+  par.name = name;
+  const auto single = p.find("value");
+  const auto dated = p.find("values");
+  if (single && dated) p.fail("give 'value' or dated 'values', not both");
+  if (single) {
+    par.values.push_back({date{}, single->number()});
+  } else if (dated) {
+    for (const auto& v : dated->elements()) {
+      v.expect_keys({"from", "value"});
+      const dated_value dv{day(v.at("from")), v.at("value").number()};
+      if (!par.values.empty() && !(par.values.back().from < dv.from))
+        v.at("from").fail("dated values must be in strictly increasing date order");
+      par.values.push_back(dv);
+    }
+    if (par.values.empty()) dated->fail("expected at least one dated value");
+  } else {
+    p.fail("missing 'value' (a number) or 'values' (dated numbers)");
+  }
+  par.unit = optional_string(p, "unit");
+  par.evidence = evidence(p.at("evidence"));
+  par.source = optional_string(p, "source");
+  par.note = optional_string(p, "note");
+  return par;
 }
 
 std::string optional_string(const json_node& n, std::string_view key) {

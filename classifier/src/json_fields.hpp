@@ -16,6 +16,11 @@ namespace chipgauge::json_fields {
 evidence_tag evidence(const json_node& n);
 date day(const json_node& n);
 regime_status status(const json_node& n);
+/// A named parameter of a rule or licensing file: `value` or increasing dated `values`, with unit,
+/// evidence, source and note. Checks the name (lowercase identifier, not a word of the expression
+/// language); each loader adds its own checks against the variables it defines.
+parameter parameter_at(const std::string& name, const json_node& n);
+
 /// The string at `key`, or empty when absent.
 std::string optional_string(const json_node& n, std::string_view key);
 

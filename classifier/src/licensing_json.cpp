@@ -82,34 +82,11 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     if (r.timeline.empty()) root.at("timeline").fail("a regime needs at least one dated status");
     if (auto params = root.find("parameters")) {
       for (const auto& [name, p] : params->members()) {
-        p.expect_keys({"value", "values", "unit", "evidence", "source", "note"});
-        parameter par;
-        par.name = name;
+        auto par = json_fields::parameter_at(name, p);
         if (licensing_vars::fixed_slot(name) || std::any_of(metric_vars().begin(), metric_vars().end(),
                                                              [&](const auto& v) { return v.name == name; }))
           p.fail(fmt::format("parameter '{}' shadows a variable of the same name", name));
-        static const std::regex name_re("[a-z_][a-z0-9_]*");
-        if (!std::regex_match(name, name_re)) p.fail("a parameter name is lowercase letters, digits and '_'");
-        const auto single = p.find("value");
-        const auto dated = p.find("values");
-        if (single && dated) p.fail("give 'value' or dated 'values', not both");
-        if (single) {
-          par.values.push_back({date{}, single->number()});
-        } else if (dated) {
-          for (const auto& dv : dated->elements()) {
-            dv.expect_keys({"from", "value"});
-            dated_value x{json_fields::day(dv.at("from")), dv.at("value").number()};
-            if (!par.values.empty() && !(par.values.back().from < x.from)) dv.at("from").fail("dated values must be in increasing date order");
-            par.values.push_back(x);
-          }
-          if (par.values.empty()) dated->fail("expected at least one dated value");
-        } else {
-          p.fail("missing 'value' or dated 'values'");
-        }
-        par.unit = json_fields::optional_string(p, "unit");
-        par.evidence = json_fields::evidence(p.at("evidence"));
-        par.source = json_fields::optional_string(p, "source");
-        par.note = json_fields::optional_string(p, "note");
+        if (licensing_vars::family_of(name)) p.fail(fmt::format("'{}' starts with a reserved prefix (eccn_, eligible_, to_, from_, hq_)", name));
         r.parameters.push_back(std::move(par));
       }
     }

@@ -114,38 +114,10 @@ regime rule_set::parse_regime(const std::string& path) {
   for (const auto& v : metric_vars()) known.push_back(v.name);
   if (auto params = root.find("parameters")) {
     for (const auto& [name, p] : params->members()) {
-      p.expect_keys({"value", "values", "unit", "evidence", "source", "note"});
-      parameter par;
-      par.name = name;
-      static const std::regex name_re("[a-z_][a-z0-9_]*");
-      if (!std::regex_match(name, name_re)) p.fail("a parameter name is lowercase letters, digits and '_'");
+      auto par = json_fields::parameter_at(name, p);
       if (std::any_of(metric_vars().begin(), metric_vars().end(), [&](const auto& v) { return v.name == name; }))
         p.fail(fmt::format("parameter '{}' shadows the metric of the same name", name));
-      for (const char* word : {"and", "or", "not", "true", "false"}) {
-        if (name == word) p.fail(fmt::format("'{}' is a word of the expression language, not a parameter name", name));
-      }
       if (name.rfind("contains_", 0) == 0) p.fail("names starting with 'contains_' are reserved for component flags");
-      const auto single = p.find("value");
-      const auto dated = p.find("values");
-      if (single && dated) p.fail("give 'value' or dated 'values', not both");
-      if (single) {
-        par.values.push_back({date{}, single->number()});
-      } else if (dated) {
-        for (const auto& v : dated->elements()) {
-          v.expect_keys({"from", "value"});
-          dated_value dv{json_fields::day(v.at("from")), v.at("value").number()};
-          if (!par.values.empty() && !(par.values.back().from < dv.from))
-            v.at("from").fail("dated values must be in strictly increasing date order");
-          par.values.push_back(dv);
-        }
-        if (par.values.empty()) dated->fail("expected at least one dated value");
-      } else {
-        p.fail("missing 'value' (a number) or 'values' (dated numbers)");
-      }
-      par.unit = json_fields::optional_string(p, "unit");
-      par.evidence = json_fields::evidence(p.at("evidence"));
-      par.source = json_fields::optional_string(p, "source");
-      par.note = json_fields::optional_string(p, "note");
       r.parameters.push_back(std::move(par));
     }
   }
