@@ -170,6 +170,20 @@ TEST(CliSpecs, ValidateGivenFilesCountsErrors) {
   EXPECT_NE(r.out.find("1 error(s)"), std::string::npos) << r.out;
 }
 
+TEST(CliSpecs, ValidateWarnsWhenADeclaredEccnDisagrees) {
+  test::temp_dir dir;
+  auto sheet = nlohmann::json::parse(read_text_file(source_dir + "/specs/chips/nvidia-l4.json"));
+  sheet["id"] = "l4-copy";
+  sheet["declared"] = {{"eccn", "5A992.c"}, {"as_of", "2024-06-01"}, {"by", "vendor"}};
+  const auto file = dir.write("l4-copy.json", sheet.dump(2));
+  const auto r = chipgauge("specs validate '" + file + "'");
+  EXPECT_EQ(r.status, 0) << "a warning, not an error: " << r.err;
+  EXPECT_NE(r.out.find("$.declared.eccn: declared ECCN 5A992.c (as of 2024-06-01) disagrees with the computed 3A090.a.2"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("1 sheet(s) valid, 0 error(s), 1 warning(s)"), std::string::npos) << r.out;
+}
+
 TEST(CliRules, ShowAndValidate) {
   const auto show = chipgauge("rules show us-2023-11-17-3a090 --as-of 2024-06-01");
   EXPECT_EQ(show.status, 0) << show.err;
@@ -223,12 +237,17 @@ TEST(CliMeasure, BadOptionsExit2BeforeMeasuring) {
   EXPECT_NE(out.err.find("cannot write --out /nonexistent-dir/report.json"), std::string::npos) << out.err;
   EXPECT_TRUE(out.out.empty()) << "nothing measured, nothing printed";
   EXPECT_EQ(chipgauge("measure --format yaml").status, 2);
+  const auto device = chipgauge("measure --backend cpu --device 7 --filter fma_fp64");
+  EXPECT_EQ(device.status, 2);
+  EXPECT_NE(device.err.find("--device '7' names no cpu device; there is 1: 0 = cpu0"), std::string::npos) << device.err;
+  EXPECT_TRUE(device.out.empty()) << "nothing measured, nothing printed";
+  EXPECT_EQ(chipgauge("measure --backend cpu --device gpu0").status, 2);
 }
 
 TEST(CliMeasure, ShortRunWritesAReportThatClassifies) {
   test::temp_dir dir;
   const auto report = dir.path() + "/m.json";
-  const auto r = chipgauge("measure --filter '^fma_fp64$' --out '" + report + "' --format gbench");
+  const auto r = chipgauge("measure --backend cpu --device 0 --filter '^fma_fp64$' --out '" + report + "' --format gbench");
   ASSERT_EQ(r.status, 0) << r.err;
   const auto g = nlohmann::json::parse(r.out);
   EXPECT_EQ(g.at("benchmarks").size(), 1U);

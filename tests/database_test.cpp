@@ -47,6 +47,43 @@ TEST_F(Database, ComputedTppMatchesEveryDeclaredFigure) {
   for (const auto& w : cat_->parts().warnings()) EXPECT_NE(w.json_path, "$.declared.tpp") << w.file << ": " << w.message;
 }
 
+TEST_F(Database, ComputedEccnFallsUnderEveryDeclaredEccn) {
+  // A vendor's published ECCN, on the day it speaks for, must cover what the rules compute.
+  int checked = 0;
+  for (const auto& p : cat_->parts().parts()) {
+    if (!p->declared || p->declared->eccn.empty()) continue;
+    ++checked;
+    const auto m = declared_eccn_mismatch(*p, cat_->rules());
+    EXPECT_FALSE(m) << p->file << ": " << m.value_or("");
+  }
+  EXPECT_GT(checked, 0) << "the database carries published ECCNs (NVIDIA's 8-K of 2023-10-17)";
+}
+
+TEST(DeclaredEccn, MismatchNamesBothEccnsAndNeedsTheDate) {
+  const auto rules = rule_set::load(test::specs_dir() + "/rules");
+  auto spec = load_spec_file(test::specs_dir() + "/chips/nvidia-l4.json");
+  spec.declared = declared_spec{};
+  spec.declared->eccn = "3A090";
+  spec.declared->as_of = date::parse("2023-11-17");
+  // L4 on 2023-11-17: TPP 1,940 (FP8 242.5 x 8) and PD 6.59 >= 5.92: 3A090.a.2, under "3A090".
+  EXPECT_FALSE(declared_eccn_mismatch(spec, rules));
+  spec.declared->eccn = "3A090.a";
+  EXPECT_FALSE(declared_eccn_mismatch(spec, rules));
+  spec.declared->eccn = "3A090.b";
+  EXPECT_TRUE(declared_eccn_mismatch(spec, rules)) << "a sibling paragraph does not cover 3A090.a.2";
+  spec.declared->eccn = "3A09";
+  EXPECT_TRUE(declared_eccn_mismatch(spec, rules)) << "a prefix that is not a paragraph does not cover";
+  spec.declared->eccn = "5A992.c";
+  const auto wrong = declared_eccn_mismatch(spec, rules);
+  ASSERT_TRUE(wrong);
+  EXPECT_NE(wrong->find("declared ECCN 5A992.c (as of 2023-11-17) disagrees with the computed"), std::string::npos) << *wrong;
+  spec.declared->as_of = date::parse("2022-01-01");  // before any regime: nothing controlled
+  spec.declared->eccn = "EAR99";
+  EXPECT_FALSE(declared_eccn_mismatch(spec, rules)) << "EAR99 agrees with no ECCN of these regimes";
+  spec.declared->eccn = "3A090.a";
+  EXPECT_TRUE(declared_eccn_mismatch(spec, rules));
+}
+
 TEST_F(Database, EveryPartClassifiesOnEveryRuleDate) {
   const classifier engine(cat_->rules());
   std::set<date> dates;

@@ -108,7 +108,7 @@ TEST(SpecParse, FullSheetFieldsParse) {
                                 {"transistors", 80e9}}});
   j["memory"] = {{"type", "HBM3"}, {"capacity_gb", 80}, {"bandwidth_gb_s", 3350}};
   j["interconnect"] = {{"bidirectional_gb_s", 900}, {"kind", "NVLink 4"}};
-  j["declared"] = {{"tpp", 800}, {"eccn", "3A090.a"}, {"by", "vendor"}, {"source", "https://example.com"}};
+  j["declared"] = {{"tpp", 800}, {"eccn", "3A090.a"}, {"as_of", "2024-01-02"}, {"by", "vendor"}, {"source", "https://example.com"}};
   j["sources"] = json::array({json{{"url", "https://example.com"}, {"supports", {"memory"}}}});
   j["notes"] = {"a note"};
   const auto s = parse(j);
@@ -137,6 +137,7 @@ TEST(SpecParse, FullSheetFieldsParse) {
   ASSERT_TRUE(s.declared.has_value());
   EXPECT_EQ(s.declared->tpp, 800.0);
   EXPECT_EQ(s.declared->eccn, "3A090.a");
+  EXPECT_EQ(s.declared->as_of, date::parse("2024-01-02"));
   ASSERT_EQ(s.sources.size(), 1U);
   EXPECT_EQ(s.sources[0].supports, std::vector<std::string>{"memory"});
   EXPECT_EQ(s.notes, std::vector<std::string>{"a note"});
@@ -149,6 +150,19 @@ TEST(SpecParse, DatacenterOmittedDefaultsToTrue) {
   const auto m = compute_metrics(s, defs());
   EXPECT_TRUE(m.datacenter);
   EXPECT_TRUE(m.datacenter_defaulted);
+}
+
+TEST(SpecParse, DeclaredEccnNeedsTheDayItSpeaksFor) {
+  auto j = minimal_ic();
+  j["declared"] = {{"eccn", "3A090.a"}, {"by", "vendor"}};
+  auto e = parse_error(j);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->json_path(), "$.declared");
+  EXPECT_NE(std::string(e->what()).find("'eccn' needs 'as_of'"), std::string::npos) << e->what();
+  j["declared"]["as_of"] = "2024-02-30";
+  e = parse_error(j);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->json_path(), "$.declared.as_of");
 }
 
 TEST(SpecParse, RangesParseAsMinMax) {

@@ -1,4 +1,4 @@
-// chipgauge measure [--backend cpu|auto] [--quick|--full] [--filter REGEX] [--out FILE]
+// chipgauge measure [--backend cpu|cuda|auto] [--quick|--full] [--filter REGEX] [--device ID]... [--out FILE]
 //                   [--format text|json|md|csv|gbench]
 #include "chipgauge/bench/measure.hpp"
 #include "chipgauge/classifier/catalog.hpp"
@@ -42,15 +42,18 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
     bool quick = false;
     bool full = false;
     std::string filter;
+    std::vector<std::string> devices;
     std::string out;
     std::string format = "text";
   };
   auto o = std::make_shared<options>();
   auto* cmd = app.add_subcommand("measure", "run the verified microbenchmarks on this machine's devices");
-  cmd->add_option("--backend", o->backend, "cpu, or auto (CUDA when a GPU is present, else CPU)");
+  cmd->add_option("--backend", o->backend, "cpu, cuda, or auto (CUDA when a GPU is present, else CPU)");
   auto* quick = cmd->add_flag("--quick", o->quick, "quick mode (default): about a minute");
   cmd->add_flag("--full", o->full, "full mode: tighter noise target, longer runs")->excludes(quick);
   cmd->add_option("--filter", o->filter, "regular expression selecting benchmarks by name (e.g. 'fma|triad')");
+  cmd->add_option("--device", o->devices, "measure only these devices: an id (cuda:1, cpu0) or an index; repeatable")
+      ->delimiter(',');
   cmd->add_option("--out", o->out, "write the JSON report to this file (atomically)");
   cmd->add_option("--format", o->format, "stdout format: text, json, md, csv or gbench (Google Benchmark JSON)");
   cmd->callback([&run, &g, o] {
@@ -62,6 +65,7 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
       mo.backend = o->backend;
       mo.mode = o->full ? bench::run_mode::full : bench::run_mode::quick;
       mo.filter = o->filter;
+      mo.devices = o->devices;
       mo.argv = g_argv;
       mo.specs_dir = catalog::locate_specs_dir(g.specs_dir);
       // Progress on a terminal only; never mixed into data on stdout.

@@ -140,9 +140,19 @@ void add_specs(CLI::App& app, const global_options& g, action& run) {
         warned_before = 0;
       }
       const auto& warnings = cat.parts().warnings();
+      std::size_t warned = warnings.size() - warned_before;
       for (std::size_t i = warned_before; i < warnings.size(); ++i)
         out += fmt::format("warning: {}: {}: {}\n", warnings[i].file, warnings[i].json_path, warnings[i].message);
-      out += fmt::format("{} sheet(s) valid, {} error(s), {} warning(s)\n", checked, errors, warnings.size() - warned_before);
+      // A published ECCN against the classification under the rules of its day (needs the rules,
+      // so it is checked here rather than while loading).
+      const auto& parts = cat.parts().parts();
+      for (std::size_t i = files->empty() ? 0 : parts.size() - checked; i < parts.size(); ++i) {
+        if (auto m = declared_eccn_mismatch(*parts[i], cat.rules())) {
+          out += fmt::format("warning: {}: $.declared.eccn: {}\n", parts[i]->file, *m);
+          ++warned;
+        }
+      }
+      out += fmt::format("{} sheet(s) valid, {} error(s), {} warning(s)\n", checked, errors, warned);
       emit(out);
       return errors == 0 ? 0 : static_cast<int>(exit_code::usage_error);
     };

@@ -8,11 +8,13 @@
 #include "nvml.hpp"
 
 #include <cublasLt.h>
+#include <dlfcn.h>
 #include <cuda_runtime.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -946,10 +948,24 @@ bool cuda_device_available(std::string* reason) {
   int count = 0;
   const cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess) {
-    if (reason) *reason = fmt::format("{} ({})", cudaGetErrorString(e), cudaGetErrorName(e));
+    if (reason) {
+      *reason = fmt::format("{} ({})", cudaGetErrorString(e), cudaGetErrorName(e));
+      // The runtime reports a missing driver as an old one; say which it is.
+      if (e == cudaErrorInsufficientDriver) {
+        if (void* h = ::dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL)) {
+          ::dlclose(h);
+        } else {
+          *reason = "no NVIDIA driver is installed (libcuda.so.1 cannot be loaded); " + *reason;
+        }
+      }
+    }
     return false;
   }
-  if (count == 0 && reason) *reason = "no CUDA device is visible";
+  if (count == 0 && reason) {
+    const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+    *reason = visible ? fmt::format("no CUDA device is visible (CUDA_VISIBLE_DEVICES='{}')", visible)
+                      : std::string("no CUDA device is visible");
+  }
   return count > 0;
 }
 

@@ -33,6 +33,36 @@ std::string utc_now() {
   return buf;
 }
 
+// The devices `wanted` names (ids or indices into `all`), in the order of `all`; every entry must
+// name one, else usage_error listing what there is.
+std::vector<device_info> select_devices(const std::vector<device_info>& all, const std::vector<std::string>& wanted,
+                                        const std::string& backend) {
+  if (wanted.empty()) return all;
+  std::vector<bool> chosen(all.size(), false);
+  for (const auto& w : wanted) {
+    std::optional<std::size_t> hit;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (all[i].id == w) hit = i;
+    }
+    if (!hit && !w.empty() && w.find_first_not_of("0123456789") == std::string::npos && w.size() < 10) {
+      const auto index = std::stoul(w);
+      if (index < all.size()) hit = index;
+    }
+    if (!hit) {
+      std::string known;
+      for (std::size_t i = 0; i < all.size(); ++i) known += fmt::format("{}{} = {} ({})", i ? ", " : "", i, all[i].id, all[i].name);
+      throw usage_error(fmt::format("--device '{}' names no {} device; there {} {}: {}", w, backend,
+                                    all.size() == 1 ? "is" : "are", all.size(), known));
+    }
+    chosen[*hit] = true;
+  }
+  std::vector<device_info> out;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (chosen[i]) out.push_back(all[i]);
+  }
+  return out;
+}
+
 }  // namespace
 
 measurement_report measure(const measure_options& o) {
@@ -61,6 +91,7 @@ measurement_report measure(const measure_options& o) {
     if (name == "cuda") (void)cuda_device_available(&why);
     throw error(fmt::format("the {} backend found no device{}", name, why.empty() ? "" : ": " + why));
   }
+  r.devices = select_devices(r.devices, o.devices, name);
 
   const auto settings = run_settings::for_mode(o.mode);
   for (const auto& d : r.devices) {

@@ -2,6 +2,8 @@
 // exceptions, and the alternative readings of REGULATION.md section 11.
 #include "chipgauge/classifier/engine.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -43,10 +45,6 @@ bool eccn_covers(std::string_view suffix, std::string_view eccn) {
   if (norm.size() < suffix.size() || norm.compare(0, suffix.size(), suffix) != 0) return false;
   return norm.size() == suffix.size() || norm[suffix.size()] == '_';
 }
-
-namespace {
-
-}  // namespace
 
 void set_metric_variables(const part_metrics& m, double* vars) {
   auto set = [&](metric_var v, double x) { vars[static_cast<std::size_t>(v)] = x; };
@@ -309,6 +307,24 @@ void classifier::classify(const chip_spec& spec, part_metrics metrics, const eva
       out.flip = range_flip{b, past.tpp, past.pd, eccn_lo, eccn_for(spec, past, plan, range_end{b})};
     }
   }
+}
+
+std::optional<std::string> declared_eccn_mismatch(const chip_spec& spec, const rule_set& rules) {
+  if (!spec.declared || spec.declared->eccn.empty() || !spec.declared->as_of) return std::nullopt;
+  const auto& declared = spec.declared->eccn;
+  const auto on = *spec.declared->as_of;
+  const evaluation_plan plan(rules, on);
+  const auto c = classifier(rules).classify(spec, plan);
+  const bool declared_uncontrolled = declared == "EAR99" || declared == "not controlled";
+  const std::string computed = c.eccn.empty() ? "no ECCN of these regimes" : std::string(c.eccn);
+  if (c.outcome == verdict_outcome::undetermined)
+    return fmt::format("declared ECCN {} (as of {}) cannot be checked: the computed classification is undetermined",
+                       declared, on.to_string());
+  const bool agree = declared_uncontrolled ? c.eccn.empty()
+                                           : !c.eccn.empty() && eccn_covers(normalise_eccn(declared), c.eccn);
+  if (agree) return std::nullopt;
+  return fmt::format("declared ECCN {} (as of {}) disagrees with the computed {} under the rules in force that day", declared,
+                     on.to_string(), computed);
 }
 
 }  // namespace chipgauge

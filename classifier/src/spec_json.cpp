@@ -2,6 +2,7 @@
 #include "chipgauge/classifier/spec.hpp"
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/json_reader.hpp"
+#include "json_fields.hpp"
 #include "spec_limits.hpp"
 
 #include <fmt/format.h>
@@ -231,10 +232,16 @@ chip_spec parse_spec_node(const json_node& root) {
     root.fail(fmt::format("missing required field 'contains' (a {} lists the ICs it contains)", to_string(s.kind)));
   }
   if (auto d = root.find("declared")) {
-    d->expect_keys({"tpp", "eccn", "by", "source"});
+    d->expect_keys({"tpp", "eccn", "as_of", "by", "source"});
     declared_spec dec;
     if (auto t = d->find("tpp")) dec.tpp = t->number_in(0, limits::max_tpp, "TPP");
-    if (auto e = d->find("eccn")) dec.eccn = e->string();
+    if (auto e = d->find("eccn")) {
+      dec.eccn = e->string();
+      // An ECCN holds under one day's rules; without the day it cannot be checked.
+      if (!d->find("as_of"))
+        d->fail("'eccn' needs 'as_of': the day (YYYY-MM-DD) whose rules the declared ECCN speaks for");
+    }
+    if (auto a = d->find("as_of")) dec.as_of = json_fields::day(*a);
     if (auto b = d->find("by")) dec.by = b->string();
     if (auto src = d->find("source")) dec.source = src->string();
     s.declared = dec;

@@ -15,6 +15,9 @@ struct measure_options {
   std::string backend = "auto";        ///< "cpu", "cuda" or "auto" (CUDA when a GPU is present)
   run_mode mode = run_mode::quick;
   std::string filter;                  ///< ECMAScript regex searched in benchmark names; empty: all
+  /// Devices to measure, each a device id ("cuda:1", "cpu0") or an index into the backend's device
+  /// list ("1"); empty: every device. An entry naming no device is a usage_error before any run.
+  std::vector<std::string> devices;
   std::vector<std::string> argv;       ///< recorded in the report
   std::string specs_dir;               ///< for architecture data
   progress_fn progress;                ///< per-sample progress (terminals only)
@@ -23,7 +26,8 @@ struct measure_options {
 
 /// Runs every matching benchmark of the chosen backend on each of its devices and returns the
 /// report (skipped benchmarks included with reasons). Throws usage_error for an unknown backend,
-/// a malformed filter or a filter matching nothing; error when the backend has no device.
+/// a malformed filter, a filter matching nothing or a --device naming no device; error when the
+/// backend has no device.
 measurement_report measure(const measure_options& options);
 
 /// Dense throughput a verified measurement demonstrates, as TPP (a lower bound of the theoretical

@@ -59,6 +59,12 @@ class evaluation_plan {
 /// contains_<eccn> and eccn_<eccn> flags).
 bool eccn_covers(std::string_view suffix, std::string_view eccn);
 
+/// `specs validate`'s check of a published ECCN: classifies `spec` under the regimes in force on
+/// its `declared.as_of` and returns a message naming both ECCNs when the computed one does not
+/// fall under the declared one ("3A090" covers "3A090.a"; "EAR99" and "not controlled" agree
+/// with no ECCN). nullopt when there is nothing to compare or they agree.
+std::optional<std::string> declared_eccn_mismatch(const chip_spec& spec, const rule_set& rules);
+
 /// Writes the metric variables (rules.hpp metric_var order) of `m` into vars[0, metric_var_count):
 /// absent values as NaN (unknown), truth values as 1/0; PD read as "not met" (no non-planar logic
 /// die) as 0. Shared by classification and licensing expressions.

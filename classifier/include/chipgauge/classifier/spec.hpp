@@ -1,5 +1,7 @@
 #pragma once
 
+#include "chipgauge/core/date.hpp"
+
 #include "chipgauge/classifier/precision.hpp"
 
 #include <memory>
@@ -92,9 +94,11 @@ struct hbm_stack_spec {
   std::string standard;
 };
 
+/// A published attestation about the part (vendor filing, government list, analyst table).
 struct declared_spec {
   std::optional<double> tpp;
-  std::string eccn;
+  std::string eccn;             ///< as published: an entry ("3A090") or a paragraph ("3A090.a")
+  std::optional<date> as_of;    ///< the day whose rules `eccn` speaks for; required with `eccn`
   std::string by;
   std::string source;
 };
