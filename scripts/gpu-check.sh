@@ -1,27 +1,76 @@
 #!/usr/bin/env bash
 # The checks that need a GPU, in one run (for a machine with an NVIDIA GPU and the CUDA toolkit):
-# build with CUDA for the local architecture list, run every test (GPU tests included), then a
-# quick CUDA measurement. Everything lands in OUT_DIR: build and test logs, the JSON report, the
-# text table. Should finish in a few minutes on an H200.
-#   scripts/gpu-check.sh OUT_DIR [CUDA_ARCHITECTURES]
+#   1. build with CUDA for the given architectures and run every test (GPU tests included);
+#   2. the SASS check: tensor instructions (HGMMA/QGMMA/IGMMA, HMMA/IMMA/DMMA) present in the
+#      kernels that must issue them (needs cuobjdump, part of the CUDA toolkit);
+#   3. a quick CUDA measurement: JSON report and text table;
+#   4. fault injection: a refused launch, an illegal address and a hung kernel each give a clear
+#      reason, a written report and a non-zero exit (CHIPGAUGE_CUDA_FAULT, docs/measurement.md).
+# Everything lands in OUT_DIR, with a summary in OUT_DIR/summary.txt. About 5 minutes on an H200.
+#   scripts/gpu-check.sh OUT_DIR [CUDA_ARCHITECTURES]     (default architectures: 90a)
 set -uo pipefail
 out="${1:?usage: scripts/gpu-check.sh OUT_DIR [CUDA_ARCHITECTURES]}"
 archs="${2:-90a}"
 cd "$(dirname "$0")/.."
 mkdir -p "$out"
+summary="$out/summary.txt"
+: > "$summary"
+say() { echo "$*" | tee -a "$summary"; }
+failed=0
+
 nvidia-smi > "$out/nvidia-smi.txt" 2>&1 || true
+nvidia-smi -q > "$out/nvidia-smi-q.txt" 2>&1 || true
+
+SECONDS=0
 {
   cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHIPGAUGE_CUDA=ON \
     "-DCHIPGAUGE_CUDA_ARCHITECTURES=$archs" -DCHIPGAUGE_BUILD_BENCHMARKS=OFF &&
     cmake --build build-gpu -j"$(nproc)"
-} > "$out/build.log" 2>&1 || { echo "build failed: see $out/build.log"; tail -30 "$out/build.log"; exit 1; }
-ctest --test-dir build-gpu --output-on-failure -j4 > "$out/ctest.log" 2>&1
-tests=$?
-tail -5 "$out/ctest.log"
-./build-gpu/apps/chipgauge --specs-dir specs measure --backend cuda --quick --out "$out/report.json" \
-  > "$out/measure.txt" 2> "$out/measure.err"
+} > "$out/build.log" 2>&1 || { say "build failed: see $out/build.log"; tail -30 "$out/build.log"; exit 1; }
+say "build: ${SECONDS} s"
+bin=./build-gpu/apps/chipgauge
+
+SECONDS=0
+ctest --test-dir build-gpu --output-on-failure -j4 > "$out/ctest.log" 2>&1 || failed=1
+say "tests (${SECONDS} s): $(grep -E 'tests passed|tests failed' "$out/ctest.log" | tail -1)"
+
+# SASS: every wgmma kernel must contain GMMA instructions, every mma.sync kernel MMA ones.
+cuobjdump=$(command -v cuobjdump || echo "${CUDA_HOME:-/usr/local/cuda}/bin/cuobjdump")
+if [ -x "$cuobjdump" ]; then
+  "$cuobjdump" -sass "$bin" > "$out/sass.txt" 2>&1
+  awk '/Function :/ {fn=$3} /GMMA|HMMA|IMMA|DMMA|QMMA/ {for (i=1;i<=NF;i++) if ($i ~ /^(HGMMA|QGMMA|IGMMA|HMMA|IMMA|DMMA|QMMA)/) {split($i,a,"."); n[fn" "a[1]]++}}
+       END {for (k in n) print k, n[k]}' "$out/sass.txt" | sort > "$out/sass-tensor-ops.txt"
+  say "SASS tensor instructions per kernel (function, opcode, count):"
+  sed 's/^/  /' "$out/sass-tensor-ops.txt" | tee -a "$summary"
+  gmma_kernels=$(grep -c 'GMMA' "$out/sass-tensor-ops.txt")
+  if [[ "$archs" == *90a* ]] && [ "$gmma_kernels" -lt 5 ]; then
+    say "SASS check FAILED: expected GMMA instructions in the 5 wgmma kernels, found them in $gmma_kernels"
+    failed=1
+  fi
+else
+  say "SASS check skipped: cuobjdump not found"
+fi
+
+SECONDS=0
+"$bin" --specs-dir specs measure --backend cuda --quick --out "$out/report.json" > "$out/measure.txt" 2> "$out/measure.err"
 measured=$?
-cat "$out/measure.txt"
-./build-gpu/apps/chipgauge --specs-dir specs measure --backend cuda --quick --format gbench > "$out/gbench.json" 2>/dev/null || true
-echo "tests rc=$tests, measure rc=$measured; results in $out"
-exit $(( tests != 0 || measured != 0 ))
+say "quick measurement (${SECONDS} s): exit $measured"
+cat "$out/measure.txt" | tee -a "$summary"
+[ "$measured" -eq 0 ] || failed=1
+
+# Faults: each must end non-zero with the report written and the fault named in it.
+for fault in launch illegal hang; do
+  SECONDS=0
+  CHIPGAUGE_CUDA_FAULT=$fault CHIPGAUGE_CUDA_DEADLINE_S=5 timeout 120 "$bin" --specs-dir specs measure --backend cuda \
+    --filter "^(fault_$fault|fma_fp32)\$" --out "$out/fault-$fault.json" > "$out/fault-$fault.txt" 2> "$out/fault-$fault.err"
+  rc=$?
+  say "fault $fault (${SECONDS} s): exit $rc; report $( [ -s "$out/fault-$fault.json" ] && echo written || echo MISSING)"
+  grep -E '"(name|status|reason)"' "$out/fault-$fault.json" 2>/dev/null | sed 's/^ */    /' | tee -a "$summary"
+  if [ "$rc" -eq 0 ] || [ "$rc" -eq 124 ] || [ ! -s "$out/fault-$fault.json" ]; then
+    say "  fault $fault: FAILED (expected a non-zero exit other than the timeout, and a report)"
+    failed=1
+  fi
+done
+
+say "gpu-check: $([ "$failed" -eq 0 ] && echo passed || echo FAILED); results in $out"
+exit "$failed"

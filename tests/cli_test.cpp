@@ -244,6 +244,18 @@ TEST(CliMeasure, BadOptionsExit2BeforeMeasuring) {
   EXPECT_EQ(chipgauge("measure --backend cpu --device gpu0").status, 2);
 }
 
+TEST(CliMeasure, NothingMeasuredIsAFailure) {
+  // A filter that selects only benchmarks this machine skips delivers nothing: exit 1, with the
+  // skip reasons in the results. (Skipped if this CPU happens to have AVX512_FP16.)
+  const auto r = chipgauge("measure --backend cpu --filter '^fma_fp16$' --format json");
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.at("results").size(), 1U);
+  if (j.at("results")[0].at("status") != "skipped") GTEST_SKIP() << "this CPU runs FP16 FMA";
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("nothing was measured"), std::string::npos) << r.err;
+  EXPECT_FALSE(j.at("results")[0].at("reason").get<std::string>().empty());
+}
+
 TEST(CliMeasure, ShortRunWritesAReportThatClassifies) {
   test::temp_dir dir;
   const auto report = dir.path() + "/m.json";

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 namespace chipgauge::bench {
 namespace {
 
@@ -25,9 +27,12 @@ TEST(CudaBackend, AbsentDeviceIsAClearError) {
   }
   o.backend = "auto";
   o.filter = "^fma_fp64$";
+  std::string notice;
+  o.notice = [&](const std::string& line) { notice += line; };
   const auto r = measure(o);
   ASSERT_EQ(r.devices.size(), 1U);
   EXPECT_EQ(r.devices[0].backend, "cpu") << "auto falls back to the CPU without a GPU";
+  EXPECT_EQ(notice, "CUDA not used (" + reason + "); measuring the CPU") << "and says why";
 }
 
 TEST(CudaBackend, VectorMemoryAndCopiesAreVerified) {
@@ -36,7 +41,7 @@ TEST(CudaBackend, VectorMemoryAndCopiesAreVerified) {
   measure_options o;
   o.backend = "cuda";
   o.specs_dir = test::specs_dir();
-  o.filter = "^(fma_fp32|fma_fp64|fma_fp16x2|mad_int32|mma_bf16|mma_int8|mma_fp64|wgmma_bf16|wgmma_fp8|gemm_bf16_8192|gemm_fp8_8192|dram_triad|dram_read|l2_read_.*|smem_read|pcie_h2d|pcie_bidirectional|p2p_.*)$";
+  o.filter = "^(fma_fp32|fma_fp64|fma_fp16x2|mad_int32|mma_bf16|mma_int8|mma_fp64|wgmma_bf16|wgmma_fp8|gemm_bf16_8192|gemm_fp8_8192|dram_triad|dram_read|l2_read_.*|smem_read_.*|pcie_h2d|pcie_bidirectional|p2p_.*)$";
   const auto r = measure(o);
   ASSERT_FALSE(r.devices.empty());
   for (const auto& m : r.results) {
@@ -52,6 +57,71 @@ TEST(CudaBackend, VectorMemoryAndCopiesAreVerified) {
     }
     EXPECT_GT(m.clock.count, 0U) << m.info.name << ": the clock probe reads every sample";
   }
+}
+
+TEST(CudaBackend, DevicesCarryIdentityAndAnOutOfRangeDeviceIsAUsageError) {
+  std::string reason;
+  if (!cuda_device_available(&reason)) GTEST_SKIP() << "no CUDA device: " << reason;
+  measure_options o;
+  o.backend = "cuda";
+  o.specs_dir = test::specs_dir();
+  o.filter = "^fma_fp32$";
+  o.devices = {"99"};
+  EXPECT_THROW((void)measure(o), usage_error);
+  o.devices = {"0"};
+  const auto r = measure(o);
+  ASSERT_EQ(r.devices.size(), 1U);
+  const auto& d = r.devices[0];
+  auto prop = [&](const std::string& key) {
+    for (const auto& [k, v] : d.properties) {
+      if (k == key) return v;
+    }
+    return std::string();
+  };
+  for (const char* key : {"uuid", "pci_bus_id", "compute_capability", "sm_count", "max_sm_clock_mhz", "memory_bytes",
+                          "l2_bytes", "ecc", "mig", "driver_version", "cuda_runtime", "peaks"})
+    EXPECT_FALSE(prop(key).empty()) << key;
+  EXPECT_EQ(prop("uuid").rfind("GPU-", 0), 0U) << prop("uuid");
+  ASSERT_EQ(r.results.size(), 1U);
+  EXPECT_EQ(r.results[0].status, result_status::ok) << r.results[0].reason;
+}
+
+// Fault injection (CHIPGAUGE_CUDA_FAULT): ctest runs each test in its own process, so a poisoned
+// context does not leak into other tests. The hang is checked by scripts/gpu-check.sh, since the
+// process must end abruptly after it.
+class CudaFault : public ::testing::Test {
+ protected:
+  void TearDown() override { ::unsetenv("CHIPGAUGE_CUDA_FAULT"); }
+  static measurement_report run(const char* fault) {
+    ::setenv("CHIPGAUGE_CUDA_FAULT", fault, 1);
+    measure_options o;
+    o.backend = "cuda";
+    o.specs_dir = test::specs_dir();
+    o.filter = std::string("^(fault_") + fault + "|fma_fp32)$";
+    return measure(o);
+  }
+};
+
+TEST_F(CudaFault, RefusedLaunchFailsThatCaseOnly) {
+  std::string reason;
+  if (!cuda_device_available(&reason)) GTEST_SKIP() << "no CUDA device: " << reason;
+  const auto r = run("launch");
+  ASSERT_EQ(r.results.size(), 2U);
+  EXPECT_EQ(r.results[0].status, result_status::invalid);
+  EXPECT_NE(r.results[0].reason.find("cudaErrorInvalidConfiguration"), std::string::npos) << r.results[0].reason;
+  EXPECT_EQ(r.results[1].status, result_status::ok) << "the context survives a refused launch: " << r.results[1].reason;
+}
+
+TEST_F(CudaFault, IllegalAddressStopsTheDeviceWithTheReason) {
+  std::string reason;
+  if (!cuda_device_available(&reason)) GTEST_SKIP() << "no CUDA device: " << reason;
+  const auto r = run("illegal");
+  ASSERT_EQ(r.results.size(), 2U);
+  EXPECT_EQ(r.results[0].status, result_status::invalid);
+  EXPECT_NE(r.results[0].reason.find("cudaErrorIllegalAddress"), std::string::npos) << r.results[0].reason;
+  EXPECT_EQ(r.results[1].status, result_status::skipped);
+  EXPECT_NE(r.results[1].reason.find("can run nothing more in this process after fault_illegal failed"), std::string::npos)
+      << r.results[1].reason;
 }
 
 }  // namespace

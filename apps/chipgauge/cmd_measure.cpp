@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -81,6 +82,7 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
           std::cerr << "\r\033[K  " << name << " " << static_cast<int>(100 * f) << " %" << std::flush;
         };
       }
+      mo.notice = [](const std::string& line) { std::cerr << "chipgauge: " << line << "\n"; };
       const auto report = bench::measure(mo);
       std::string text;
       if (o->format == "json") text = bench::to_json(report);
@@ -90,8 +92,20 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
       else text = bench::to_text(report);
       if (!o->out.empty()) write_file_atomically(o->out, bench::to_json(report));
       emit(text);
+      if (!report.hung_device.empty()) {
+        // The device runtime's teardown would wait forever on the hung work: the report is
+        // written and printed, so end here, with the failure status.
+        std::cerr << "chipgauge: " << report.hung_device << " hung; its remaining benchmarks were not run\n" << std::flush;
+        std::_Exit(static_cast<int>(exit_code::runtime_error));
+      }
+      bool any_ok = false;
       for (const auto& m : report.results) {
         if (m.status == bench::result_status::invalid) return static_cast<int>(exit_code::unverified);
+        any_ok = any_ok || m.status == bench::result_status::ok;
+      }
+      if (!any_ok) {
+        std::cerr << "chipgauge: nothing was measured: every selected benchmark was skipped (each reason is in the results)\n";
+        return static_cast<int>(exit_code::runtime_error);
       }
       return 0;
     };

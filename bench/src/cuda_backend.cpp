@@ -1,24 +1,31 @@
-// The CUDA backend: device identity, vector FMA, DRAM and host-device copies, each verified,
-// timed with CUDA events behind a blocking kernel, with per-sample clock probe and NVML telemetry.
+// The CUDA backend: device identity; vector FMA, tensor cores (mma.sync, wgmma), cuBLASLt GEMMs,
+// DRAM, L2 and shared memory, host-device and peer copies, each verified; timed with CUDA events
+// behind a blocking kernel, with a per-sample clock probe and NVML telemetry polled while the GPU
+// works; hung work, sticky errors and ECC errors end a case with the reason.
 #include "chipgauge/bench/cuda_backend.hpp"
 
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/json_reader.hpp"
 #include "chipgauge/kernels/cuda.hpp"
+#include "chipgauge/kernels/cuda_fault.hpp"
 #include "nvml.hpp"
 
 #include <cublasLt.h>
-#include <dlfcn.h>
 #include <cuda_runtime.h>
+#include <dlfcn.h>
 #include <fmt/format.h>
+#include <sched.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <regex>
+#include <thread>
 #include <vector>
 
 namespace chipgauge::bench {
@@ -31,13 +38,37 @@ void check(cudaError_t e, const char* what) {
   if (e != cudaSuccess) throw error(fmt::format("{}: {}: {}", what, cudaGetErrorName(e), cudaGetErrorString(e)));
 }
 void check(cublasStatus_t s, const char* what) {
-  if (s != CUBLAS_STATUS_SUCCESS) throw error(fmt::format("{}: cuBLAS status {}", what, static_cast<int>(s)));
+  if (s != CUBLAS_STATUS_SUCCESS) throw error(fmt::format("{}: {}", what, cublasLtGetStatusName(s)));
 }
 #define CHIPGAUGE_CUDA(call) check((call), #call)
 #define CHIPGAUGE_CUBLAS(call) check((call), #call)
 
-// Noexcept twin for destructors: a failure there is reported, never thrown.
+// For destructors and best-effort queries: the result is deliberately ignored (a destructor runs
+// on paths that already report the failure that matters; a query that fails leaves its default).
 void release(cudaError_t e) noexcept { (void)e; }
+
+// How long one sample's queued work may take before the device counts as hung. 60 s by default;
+// CHIPGAUGE_CUDA_DEADLINE_S overrides it (the fault-injection check uses a few seconds).
+std::chrono::duration<double> work_deadline() {
+  if (const char* v = std::getenv("CHIPGAUGE_CUDA_DEADLINE_S"); v && *v) {
+    char* end = nullptr;
+    const double s = std::strtod(v, &end);
+    if (end && *end == '\0' && s > 0 && s <= 86400) return std::chrono::duration<double>(s);
+    throw usage_error(fmt::format("CHIPGAUGE_CUDA_DEADLINE_S='{}': expected seconds in (0, 86400]", v));
+  }
+  return std::chrono::duration<double>(60.0);
+}
+
+// The fault CHIPGAUGE_CUDA_FAULT asks to inject (hang, illegal, launch), if any.
+std::optional<kernels::cuda::fault_kind> injected_fault() {
+  const char* v = std::getenv("CHIPGAUGE_CUDA_FAULT");
+  if (!v || !*v) return std::nullopt;
+  const std::string f(v);
+  if (f == "hang") return kernels::cuda::fault_kind::hang;
+  if (f == "illegal") return kernels::cuda::fault_kind::illegal;
+  if (f == "launch") return kernels::cuda::fault_kind::launch;
+  throw usage_error(fmt::format("CHIPGAUGE_CUDA_FAULT='{}': expected hang, illegal or launch", f));
+}
 
 struct device_buffer {
   void* ptr = nullptr;
@@ -94,6 +125,31 @@ struct gpu {
   int clock_khz = 0;
   int mem_clock_khz = 0;
   int bus_width = 0;
+  int smem_optin = 0;  ///< bytes of shared memory one block may opt in to
+
+  [[nodiscard]] int cc() const { return prop.major * 10 + prop.minor; }
+  /// Blocks of `threads` that fit on one SM by the thread limit, at most `wanted`.
+  [[nodiscard]] int fit(int wanted, int threads) const { return std::max(1, std::min(wanted, prop.maxThreadsPerMultiProcessor / threads)); }
+};
+
+// The architecture data of specs/arch/cuda.json for one device: per-SM rates by benchmark key,
+// minus the keys an exception for this product removes (export variants such as H800/H20 whose
+// rates differ from their compute capability's table), and the PCIe signalling table.
+struct arch_data {
+  std::map<std::string, double> per_sm;
+  std::vector<std::string> notes;  ///< which table applies, which keys were removed and why
+  std::map<unsigned, std::pair<double, double>> pcie;  ///< generation -> {GT/s per lane, encoding efficiency}
+
+  [[nodiscard]] std::optional<double> rate(const std::string& key) const {
+    const auto it = per_sm.find(key);
+    return it == per_sm.end() ? std::nullopt : std::optional<double>(it->second);
+  }
+};
+
+/// A peak that does not scale with the SM clock (DRAM, PCIe), with what it rests on.
+struct fixed_peak {
+  double rate = 0;
+  std::string basis;
 };
 
 // Makes `device` current; as the first base of a case it runs before any member (stream, events,
@@ -102,11 +158,37 @@ struct device_selector {
   explicit device_selector(int device) { CHIPGAUGE_CUDA(cudaSetDevice(device)); }
 };
 
+// Telemetry gathered while one sample's work runs (NVML polled every few milliseconds).
+struct telemetry {
+  int readings = 0;
+  double min_sm_clock = std::nan("");
+  double max_power = std::nan("");
+  double max_temperature = std::nan("");
+  double mem_clock = std::nan("");
+  double power_limit = std::nan("");
+  std::optional<std::uint64_t> reasons;
+
+  void add(const nvml_sample& t) {
+    ++readings;
+    auto low = [](double& into, double v) { into = std::isnan(into) ? v : std::min(into, v); };
+    auto high = [](double& into, double v) { into = std::isnan(into) ? v : std::max(into, v); };
+    if (t.sm_clock_mhz) low(min_sm_clock, *t.sm_clock_mhz);
+    if (t.power_w) high(max_power, *t.power_w);
+    if (t.temperature_c) high(max_temperature, *t.temperature_c);
+    if (t.mem_clock_mhz) mem_clock = *t.mem_clock_mhz;
+    if (t.power_limit_w) power_limit = *t.power_limit_w;
+    if (t.throttle_reasons) reasons = reasons.value_or(0) | *t.throttle_reasons;
+  }
+};
+
 // What every case shares: the device, a stream, events, the blocking flag and the clock probe.
 class cuda_case : private device_selector, public benchmark_case {
  public:
-  cuda_case(const gpu& g, benchmark_info info, const nvml& n, std::optional<double> ops_per_clock_per_sm)
-      : device_selector(g.index), g_(g), info_(std::move(info)), nvml_(n), per_sm_(ops_per_clock_per_sm),
+  /// `per_sm`: the clock-scaled peak (ops or bytes per clock per SM, from specs/arch/cuda.json);
+  /// `fixed`: a peak independent of the SM clock (DRAM, PCIe). At most one is set.
+  cuda_case(const gpu& g, benchmark_info info, const nvml& n, std::optional<double> per_sm,
+            std::optional<fixed_peak> fixed = std::nullopt)
+      : device_selector(g.index), g_(g), info_(std::move(info)), nvml_(n), per_sm_(per_sm), fixed_(std::move(fixed)),
         flag_(sizeof(int), cudaHostAllocMapped), timed_out_(sizeof(int), cudaHostAllocMapped), probe_(2 * sizeof(std::uint64_t)) {
     void* dev = nullptr;
     CHIPGAUGE_CUDA(cudaHostGetDevicePointer(&dev, flag_.ptr, 0));
@@ -118,6 +200,15 @@ class cuda_case : private device_selector, public benchmark_case {
 
   sample run(std::uint64_t reps) override {
     CHIPGAUGE_CUDA(cudaSetDevice(g_.index));
+    // CUDA loads kernels lazily, and loading may synchronise the context, which would deadlock
+    // against the blocking kernel: one untimed, unblocked repetition loads everything first.
+    if (!loaded_) {
+      (void)enqueue(1);
+      CHIPGAUGE_CUDA(cudaEventRecord(stop_.e, stream_.s));
+      wait(stop_.e, nullptr);
+      loaded_ = true;
+    }
+    const auto ecc_before = nvml_.uncorrected_ecc(g_.pci);
     *static_cast<volatile int*>(flag_.ptr) = 0;
     *static_cast<volatile int*>(timed_out_.ptr) = 0;
     // Releases the blocking kernel on every path out of here, exceptions included.
@@ -129,8 +220,13 @@ class cuda_case : private device_selector, public benchmark_case {
     CHIPGAUGE_CUDA(cudaEventRecord(start_.e, stream_.s));
     const double work = enqueue(reps);
     CHIPGAUGE_CUDA(cudaEventRecord(stop_.e, stream_.s));
+    const auto energy_before = nvml_.energy_mj(g_.pci);
+    const auto released = std::chrono::steady_clock::now();
     *static_cast<volatile int*>(flag_.ptr) = 1;
-    CHIPGAUGE_CUDA(cudaEventSynchronize(stop_.e));
+    telemetry during;
+    wait(stop_.e, &during);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - released).count();
+    const auto energy_after = nvml_.energy_mj(g_.pci);
     // If queueing outlasted the blocking kernel, the launches were timed as the host issued them.
     if (*static_cast<volatile int*>(timed_out_.ptr) != 0)
       throw error(fmt::format("queueing {} launches outlasted the blocking kernel ({} s): the sample would time the host",
@@ -141,51 +237,96 @@ class cuda_case : private device_selector, public benchmark_case {
     s.seconds = ms / 1e3;
     s.work = work;
     s.clock_mhz = probe_clock_mhz();
-    const auto t = nvml_.sample(g_.pci);
-    if (t.temperature_c) s.temperature_c = *t.temperature_c;
-    if (t.power_w) s.power_w = *t.power_w;
-    if (t.mem_clock_mhz) s.memory_clock_mhz = *t.mem_clock_mhz;
-    s.throttle_reasons = t.throttle_reasons;
+    if (during.readings == 0) during.add(nvml_.sample(g_.pci));  // work shorter than one poll
+    s.temperature_c = during.max_temperature;
+    s.memory_clock_mhz = during.mem_clock;
+    s.sm_clock_nvml_mhz = during.min_sm_clock;
+    s.power_limit_w = during.power_limit;
+    s.throttle_reasons = during.reasons;
+    // Board power: the energy counter over the sample where it advanced (NVML's power reading is
+    // a one-second average on recent GPUs), else the highest reading taken during the work.
+    s.power_w = energy_before && energy_after && *energy_after > *energy_before && wall > 0
+                    ? static_cast<double>(*energy_after - *energy_before) / 1e3 / wall
+                    : during.max_power;
+    const auto ecc_after = nvml_.uncorrected_ecc(g_.pci);
+    if (ecc_before && ecc_after && *ecc_after > *ecc_before)
+      throw error(fmt::format("uncorrectable ECC errors rose by {} during the sample (NVML volatile count {} -> {}): "
+                              "nothing measured on this device now can be trusted",
+                              *ecc_after - *ecc_before, *ecc_before, *ecc_after));
     return s;
   }
 
-  // Launch queues hold a few thousand entries; beyond that queueing blocks the host.
-  [[nodiscard]] std::uint64_t max_reps() const override { return 1024; }
+  // nvbench schedules about 32 launches behind its blocking kernel; more can fill the launch
+  // queue, block the host and outlast the blocker. Each case sizes one launch so that 32 of them
+  // make a sample.
+  [[nodiscard]] std::uint64_t max_reps() const override { return 32; }
 
   [[nodiscard]] std::optional<double> max_clock_mhz() const override {
     return g_.clock_khz > 0 ? std::optional<double>(g_.clock_khz / 1000.0) : std::nullopt;
   }
 
   [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double clock_mhz) const override {
+    if (fixed_) return std::make_pair(fixed_->rate, fixed_->basis);
     if (!per_sm_ || std::isnan(clock_mhz)) return std::nullopt;
+    const char* unit = info_.metric == metric_kind::bytes_per_s ? "bytes" : "ops";
     return std::make_pair(*per_sm_ * g_.prop.multiProcessorCount * clock_mhz * 1e6,
-                          fmt::format("{} ops/clock/SM x {} SMs x {:.0f} MHz (measured clock; specs/arch/cuda.json)", *per_sm_,
+                          fmt::format("{} {}/clock/SM x {} SMs x {:.0f} MHz (specs/arch/cuda.json)", *per_sm_, unit,
                                       g_.prop.multiProcessorCount, clock_mhz));
   }
 
  protected:
   virtual double enqueue(std::uint64_t reps) = 0;
 
+  // Waits for `e` by polling, reading NVML every 5 ms meanwhile (the GPU is busy then, so the
+  // clocks, power and throttle reasons are the work's). Throws device_hung past the deadline.
+  void wait(cudaEvent_t e, telemetry* t) const {
+    using clock = std::chrono::steady_clock;
+    const auto start = clock::now();
+    const auto deadline = work_deadline();
+    auto next_reading = start;
+    for (;;) {
+      const cudaError_t q = cudaEventQuery(e);
+      if (q == cudaSuccess) return;
+      if (q != cudaErrorNotReady) check(q, "waiting for the queued work");
+      const auto now = clock::now();
+      if (now - start > deadline)
+        throw device_hung(fmt::format("the work queued for one sample of {} on cuda:{} did not finish within {:.0f} s "
+                                      "(a hung kernel; set CHIPGAUGE_CUDA_DEADLINE_S if it is merely slow)",
+                                      info_.name, g_.index, deadline.count()));
+      if (t && now >= next_reading) {
+        t->add(nvml_.sample(g_.pci));
+        next_reading = now + std::chrono::milliseconds(5);
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
+
   // SM clock from one thread spinning 2 M cycles: clock64() cycles over %globaltimer ns.
   double probe_clock_mhz() {
     kc::launch_clock_probe(2'000'000, probe_.as<std::uint64_t>(), stream_.s);
     std::uint64_t out[2] = {0, 0};
     CHIPGAUGE_CUDA(cudaMemcpyAsync(out, probe_.ptr, sizeof out, cudaMemcpyDeviceToHost, stream_.s));
-    CHIPGAUGE_CUDA(cudaStreamSynchronize(stream_.s));
+    CHIPGAUGE_CUDA(cudaEventRecord(probe_done_.e, stream_.s));
+    wait(probe_done_.e, nullptr);
     return out[0] > 0 ? static_cast<double>(out[1]) / static_cast<double>(out[0]) * 1e3 : std::nan("");
   }
 
-  int blocks(int per_sm) const { return g_.prop.multiProcessorCount * per_sm; }
+  // Blocks for `per_sm` blocks of `threads` per SM, capped at what one SM holds (1,536 threads on
+  // compute capability 8.6/8.9, 2,048 on 8.0/9.0), so a launch is one wave, never a partial second.
+  [[nodiscard]] int blocks(int per_sm, int threads = 256) const { return g_.prop.multiProcessorCount * g_.fit(per_sm, threads); }
 
   const gpu& g_;
   benchmark_info info_;
   const nvml& nvml_;
   std::optional<double> per_sm_;
+  std::optional<fixed_peak> fixed_;
+  bool loaded_ = false;
   static constexpr std::uint64_t blocking_timeout_ns = 2'000'000'000ULL;
 
   stream_handle stream_;
   event_handle start_;
   event_handle stop_;
+  event_handle probe_done_;
   pinned_buffer flag_;
   pinned_buffer timed_out_;
   volatile int* flag_dev_ = nullptr;
@@ -193,38 +334,50 @@ class cuda_case : private device_selector, public benchmark_case {
   device_buffer probe_;
 };
 
+// Fills a fresh output buffer with a value no benchmark produces (0x7F bytes: about 3.4e38 as
+// FP32, 1.4e306 as FP64, 2,139,062,143 as INT32), so a case that never wrote it fails verification
+// instead of passing on a previous case's results left in recycled memory.
+void poison(const device_buffer& b) { CHIPGAUGE_CUDA(cudaMemset(b.ptr, 0x7F, b.bytes)); }
+
+// "N differ (first: X)" for verification details, so a failure shows what came back.
+template <typename T>
+std::string differing(const std::vector<T>& got, double expected) {
+  std::size_t bad = 0;
+  double first = 0;
+  for (const auto& x : got) {
+    if (static_cast<double>(x) != expected && bad++ == 0) first = static_cast<double>(x);
+  }
+  return bad == 0 ? std::string("0 differ") : fmt::format("{} differ (first: {})", bad, first);
+}
+
 enum class vector_kind { fp64, fp32, fp16x2, int32 };
 
 class vector_case final : public cuda_case {
  public:
   vector_case(const gpu& g, benchmark_info info, const nvml& n, std::optional<double> per_sm, vector_kind kind)
-      : cuda_case(g, std::move(info), n, per_sm), kind_(kind), out_(static_cast<std::size_t>(blocks(blocks_per_sm) * threads) * 8) {}
+      : cuda_case(g, std::move(info), n, per_sm), kind_(kind), out_(static_cast<std::size_t>(blocks(blocks_per_sm) * threads) * 8) {
+    poison(out_);
+  }
 
   verification verify() override {
     const auto count = static_cast<std::size_t>(blocks(blocks_per_sm) * threads);
     verification v;
     v.tolerance = 0;
     double expected = 0;
-    std::size_t bad = 0;
+    std::string differ;
     if (kind_ == vector_kind::fp64) {
-      std::vector<double> h(count);
-      CHIPGAUGE_CUDA(cudaMemcpy(h.data(), out_.ptr, count * sizeof(double), cudaMemcpyDeviceToHost));
       expected = kc::fma_chains * static_cast<double>(iterations()) * fp64_add;
-      for (double x : h) bad += x != expected;
+      differ = differing(download<double>(count), expected);
     } else if (kind_ == vector_kind::int32) {
-      std::vector<std::int32_t> h(count);
-      CHIPGAUGE_CUDA(cudaMemcpy(h.data(), out_.ptr, count * sizeof(std::int32_t), cudaMemcpyDeviceToHost));
       expected = kc::fma_chains * 3.0 * static_cast<double>(iterations());
-      for (auto x : h) bad += static_cast<double>(x) != expected;
+      differ = differing(download<std::int32_t>(count), expected);
     } else {
-      std::vector<float> h(count);
-      CHIPGAUGE_CUDA(cudaMemcpy(h.data(), out_.ptr, count * sizeof(float), cudaMemcpyDeviceToHost));
       expected = kind_ == vector_kind::fp32 ? kc::fma_chains * static_cast<double>(iterations()) * fp32_add
                                             : kc::fma_chains * 2.0 * static_cast<double>(iterations()) * 0.0625;
-      for (float x : h) bad += static_cast<double>(x) != expected;
+      differ = differing(download<float>(count), expected);
     }
-    v.passed = bad == 0;
-    v.detail = fmt::format("{} threads: each sum of {} chains must be {} (exact); {} differ", count, kc::fma_chains, expected, bad);
+    v.passed = differ == "0 differ";
+    v.detail = fmt::format("{} threads: each sum of {} chains must be {} (exact); {}", count, kc::fma_chains, expected, differ);
     return v;
   }
 
@@ -251,6 +404,13 @@ class vector_case final : public cuda_case {
     return static_cast<double>(reps) * b * threads * kc::fma_chains * static_cast<double>(iterations()) * ops;
   }
 
+  template <typename T>
+  std::vector<T> download(std::size_t count) const {
+    std::vector<T> h(count);
+    CHIPGAUGE_CUDA(cudaMemcpy(h.data(), out_.ptr, count * sizeof(T), cudaMemcpyDeviceToHost));
+    return h;
+  }
+
   vector_kind kind_;
   device_buffer out_;
 };
@@ -260,30 +420,33 @@ class tensor_case final : public cuda_case {
  public:
   tensor_case(const gpu& g, benchmark_info info, const nvml& n, std::optional<double> per_sm, kc::tensor_op op, bool wgmma)
       : cuda_case(g, std::move(info), n, per_sm), op_(op), wgmma_(wgmma),
-        out_(static_cast<std::size_t>(blocks(blocks_per_sm) * threads) * sizeof(double)) {}
+        out_(static_cast<std::size_t>(blocks(blocks_per_sm) * threads) * sizeof(double)) {
+    poison(out_);
+  }
 
   verification verify() override {
     const auto count = static_cast<std::size_t>(blocks(blocks_per_sm) * threads);
     std::vector<double> h(count);
     CHIPGAUGE_CUDA(cudaMemcpy(h.data(), out_.ptr, count * sizeof(double), cudaMemcpyDeviceToHost));
-    const auto shape = kc::shape_of(op_);
+    const auto shape = kc::shape_of(op_, g_.cc());
     // mma.sync: tensor_chains x values_per_thread accumulators; wgmma: 2 x 64 (m64n128, 128 threads).
     const double accumulators = wgmma_ ? 128.0 : static_cast<double>(kc::tensor_chains) * shape.values_per_thread;
     const int k = wgmma_ ? kc::wgmma_k(op_) : shape.k;
     const double expected = accumulators * static_cast<double>(iterations) * k;
-    std::size_t bad = 0;
-    for (double x : h) bad += x != expected;
+    const auto differ = differing(h, expected);
     verification v;
-    v.passed = bad == 0;
-    v.detail = fmt::format("{} threads: each sum of {} accumulators must be {} (every D element {} x K {}); {} differ", count,
-                           accumulators, expected, iterations, k, bad);
+    v.passed = differ == "0 differ";
+    v.detail = fmt::format("{} threads: each sum of {} accumulators must be {} (every D element {} x K {}, exact); {}", count,
+                           accumulators, expected, iterations, k, differ);
     return v;
   }
 
  private:
   static constexpr int blocks_per_sm = 4;
   static constexpr int threads = 256;
-  static constexpr std::uint64_t iterations = 4096;  // x K 32 = 2^17: exact in FP32 accumulators
+  // x K 32 = 2^17 per D element: exact in FP32 accumulators; FP8 accumulators, which keep fewer
+  // bits, are promoted to FP32 every 128 iterations in the kernels (kernels/cuda/*.cu).
+  static constexpr std::uint64_t iterations = 4096;
 
   double enqueue(std::uint64_t reps) override {
     const int b = blocks(blocks_per_sm);
@@ -294,7 +457,7 @@ class tensor_case final : public cuda_case {
       return static_cast<double>(reps) * b * 2 * 2 * static_cast<double>(iterations) * per_instruction;
     }
     for (std::uint64_t r = 0; r < reps; ++r) kc::launch_mma(op_, b, threads, iterations, out_.as<double>(), stream_.s);
-    const auto shape = kc::shape_of(op_);
+    const auto shape = kc::shape_of(op_, g_.cc());
     const double per_step = 2.0 * shape.m * shape.n * shape.k;
     return static_cast<double>(reps) * b * (threads / 32) * kc::tensor_chains * static_cast<double>(iterations) * per_step;
   }
@@ -331,6 +494,7 @@ class gemm_case final : public cuda_case {
     a_ = std::make_unique<device_buffer>(elems_a * in_bytes());
     b_ = std::make_unique<device_buffer>(elems_b * in_bytes());
     d_ = std::make_unique<device_buffer>(m_ * n_ * 4);
+    poison(*d_);
     workspace_ = std::make_unique<device_buffer>(workspace_bytes);
     upload(host_a_, *a_);
     upload(host_b_, *b_);
@@ -363,9 +527,13 @@ class gemm_case final : public cuda_case {
     CHIPGAUGE_CUBLAS(cublasLtMatmulPreferenceSetAttribute(pref.h, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
     int found = 0;
     const auto st = cublasLtMatmulAlgoGetHeuristic(handle_.h, op_.h, la_.h, lb_.h, ld_.h, ld_.h, pref.h, 1, &heuristic_, &found);
-    if (st != CUBLAS_STATUS_SUCCESS || found == 0)
-      throw error(fmt::format("cuBLASLt offers no algorithm for a {0}x{0}x{0} {1} GEMM on this device (status {2})", m_,
-                              to_string(p_), static_cast<int>(st)));
+    // No algorithm is a fact about this device and library, not a failure: the result is skipped.
+    if (st != CUBLAS_STATUS_SUCCESS || found == 0 || heuristic_.state != CUBLAS_STATUS_SUCCESS)
+      throw benchmark_unsupported(fmt::format("cuBLASLt offers no algorithm for a {0}x{0}x{0} {1} GEMM (TN) on this device ({2})",
+                                              m_, to_string(p_),
+                                              st != CUBLAS_STATUS_SUCCESS ? cublasLtGetStatusName(st)
+                                              : found == 0               ? "no heuristic result"
+                                                                         : cublasLtGetStatusName(heuristic_.state)));
   }
 
 
@@ -397,8 +565,8 @@ class gemm_case final : public cuda_case {
     verification v;
     v.passed = bad == 0;
     v.max_error = worst;
-    v.detail = fmt::format("{} sampled outputs of a {}x{}x{} product of integers in [-2, 2], exact; {} differ", samples, m_, n_,
-                           k_, bad);
+    v.detail = fmt::format("{} sampled outputs of a {}x{}x{} product of integers in [-2, 2], exact; {} differ (largest error {})",
+                           samples, m_, n_, k_, bad, worst);
     return v;
   }
 
@@ -496,12 +664,20 @@ enum class dram_kind { read, write, copy, triad };
 
 class dram_case final : public cuda_case {
  public:
-  dram_case(const gpu& g, benchmark_info info, const nvml& n, dram_kind kind, std::size_t count, int blocks_per_sm = 8)
-      : cuda_case(g, std::move(info), n, std::nullopt), kind_(kind), blocks_per_sm_(blocks_per_sm), n_(count & ~std::size_t{1}),
-        a_(n_ * 8), b_(n_ * 8), c_(n_ * 8), sums_(static_cast<std::size_t>(blocks(blocks_per_sm_)) * sizeof(double)) {
+  /// `count` doubles per array; a read makes `passes` passes over its array per launch (L2-resident
+  /// footprints need many to outlast launch gaps). Every array starts with values no kernel writes,
+  /// so a kernel that did nothing fails verification.
+  dram_case(const gpu& g, benchmark_info info, const nvml& n, dram_kind kind, std::size_t count, int blocks_per_sm,
+            unsigned passes, std::optional<fixed_peak> peak)
+      : cuda_case(g, std::move(info), n, std::nullopt, std::move(peak)), kind_(kind), blocks_per_sm_(blocks_per_sm),
+        passes_(passes), n_(count & ~std::size_t{1}), a_(n_ * 8), b_(kind == dram_kind::triad ? n_ * 8 : 16),
+        c_(kind == dram_kind::triad || kind == dram_kind::copy ? n_ * 8 : 16),
+        sums_(static_cast<std::size_t>(blocks(blocks_per_sm_)) * sizeof(double)) {
     kc::launch_fill(blocks(blocks_per_sm_), threads, a_.as<double>(), n_, 1.0, stream_.s);
-    kc::launch_fill(blocks(blocks_per_sm_), threads, b_.as<double>(), n_, 2.0, stream_.s);
-    kc::launch_fill(blocks(blocks_per_sm_), threads, c_.as<double>(), n_, 3.0, stream_.s);
+    if (kind == dram_kind::triad) kc::launch_fill(blocks(blocks_per_sm_), threads, b_.as<double>(), n_, 2.0, stream_.s);
+    if (kind != dram_kind::read && kind != dram_kind::write)
+      kc::launch_fill(blocks(blocks_per_sm_), threads, c_.as<double>(), n_, 3.0, stream_.s);
+    poison(sums_);
     CHIPGAUGE_CUDA(cudaStreamSynchronize(stream_.s));
   }
 
@@ -513,26 +689,32 @@ class dram_case final : public cuda_case {
       CHIPGAUGE_CUDA(cudaMemcpy(sums.data(), sums_.ptr, sums.size() * sizeof(double), cudaMemcpyDeviceToHost));
       double got = 0;
       for (double s : sums) got += s;
-      double expected = 0;
-      for (std::size_t i = 0; i < n_; ++i) expected += hashed(i, 1.0);
-      v.tolerance = 1e-12;  // summation order differs
+      double one_pass = 0;
+      for (std::size_t i = 0; i < n_; ++i) one_pass += hashed(i, 1.0);
+      const double expected = one_pass * passes_;
+      // Every element is a multiple of 2^-16 below 2 and every partial sum stays below 2^37, so
+      // each sum is exact in FP64 whatever the order: the comparison is exact.
+      v.tolerance = 0;
       v.max_error = std::fabs(got - expected) / expected;
-      v.passed = v.max_error <= v.tolerance;
-      v.detail = fmt::format("sum of {} elements: {} against {} computed on the host", n_, got, expected);
+      v.passed = got == expected;
+      v.detail = fmt::format("sum of {} elements x {} passes: {} against {} computed on the host (exact)", n_, passes_, got,
+                             expected);
       return v;
     }
     const device_buffer& out = kind_ == dram_kind::copy ? c_ : a_;
     std::vector<double> h(n_);
     CHIPGAUGE_CUDA(cudaMemcpy(h.data(), out.ptr, n_ * sizeof(double), cudaMemcpyDeviceToHost));
     v.tolerance = 0;
+    double first = 0;
     for (std::size_t i = 0; i < n_; ++i) {
       const double expected = kind_ == dram_kind::write  ? write_value
                               : kind_ == dram_kind::copy ? hashed(i, 1.0)
                                                          : std::fma(scalar, hashed(i, 3.0), hashed(i, 2.0));
-      bad += h[i] != expected;
+      if (h[i] != expected && bad++ == 0) first = h[i];
     }
     v.passed = bad == 0;
-    v.detail = fmt::format("all {} elements against their expected values (exact); {} differ", n_, bad);
+    v.detail = fmt::format("all {} elements against their expected values (exact); {} differ{}", n_, bad,
+                           bad ? fmt::format(" (first: {})", first) : "");
     return v;
   }
 
@@ -545,7 +727,7 @@ class dram_case final : public cuda_case {
     const int b = blocks(blocks_per_sm_);
     for (std::uint64_t r = 0; r < reps; ++r) {
       switch (kind_) {
-        case dram_kind::read: kc::launch_read(b, threads, a_.as<double>(), n_, sums_.as<double>(), stream_.s); break;
+        case dram_kind::read: kc::launch_read(b, threads, a_.as<double>(), n_, passes_, sums_.as<double>(), stream_.s); break;
         case dram_kind::write: kc::launch_write(b, threads, a_.as<double>(), n_, write_value, stream_.s); break;
         case dram_kind::copy: kc::launch_copy(b, threads, a_.as<double>(), c_.as<double>(), n_, stream_.s); break;
         case dram_kind::triad:
@@ -553,12 +735,13 @@ class dram_case final : public cuda_case {
           break;
       }
     }
-    const double arrays = kind_ == dram_kind::triad ? 3 : kind_ == dram_kind::copy ? 2 : 1;
+    const double arrays = kind_ == dram_kind::triad ? 3 : kind_ == dram_kind::copy ? 2 : kind_ == dram_kind::read ? passes_ : 1;
     return static_cast<double>(reps) * arrays * static_cast<double>(n_) * sizeof(double);
   }
 
   dram_kind kind_;
   int blocks_per_sm_;
+  unsigned passes_;
   std::size_t n_;
   device_buffer a_;
   device_buffer b_;
@@ -570,12 +753,15 @@ enum class copy_kind { h2d, d2h, bidirectional };
 
 class copy_case final : public cuda_case {
  public:
-  copy_case(const gpu& g, benchmark_info info, const nvml& n, copy_kind kind, std::size_t bytes)
-      : cuda_case(g, std::move(info), n, std::nullopt), kind_(kind), bytes_(bytes), host_in_(bytes), host_out_(bytes),
-        dev_in_(bytes), dev_out_(bytes) {
+  copy_case(const gpu& g, benchmark_info info, const nvml& n, copy_kind kind, std::size_t bytes, std::optional<fixed_peak> peak)
+      : cuda_case(g, std::move(info), n, std::nullopt, std::move(peak)), kind_(kind), bytes_(bytes), near_(n, g.pci),
+        host_in_(bytes), host_out_(bytes), dev_in_(bytes), dev_out_(bytes) {
+    near_.restore();  // the pinned buffers now live on the GPU's NUMA node
     auto* h = host_in_.as<unsigned char>();
     for (std::size_t i = 0; i < bytes_; ++i) h[i] = static_cast<unsigned char>((i * 2654435761U) >> 13);
     CHIPGAUGE_CUDA(cudaMemcpy(dev_out_.ptr, host_in_.ptr, bytes_, cudaMemcpyHostToDevice));
+    CHIPGAUGE_CUDA(cudaMemset(dev_in_.ptr, 0, bytes_));  // not the pattern: a copy that never ran fails
+    std::memset(host_out_.ptr, 0, bytes_);
   }
 
   verification verify() override {
@@ -589,7 +775,7 @@ class copy_case final : public cuda_case {
     if (kind_ != copy_kind::h2d) bad += std::memcmp(host_out_.ptr, host_in_.ptr, bytes_) != 0;
     verification v;
     v.passed = bad == 0;
-    v.detail = fmt::format("{} bytes compared byte for byte after the copies", bytes_);
+    v.detail = fmt::format("{} bytes per direction compared byte for byte after the copies; {} direction(s) differ", bytes_, bad);
     return v;
   }
 
@@ -615,8 +801,26 @@ class copy_case final : public cuda_case {
     return static_cast<double>(reps) * static_cast<double>(bytes_) * (kind_ == copy_kind::bidirectional ? 2 : 1);
   }
 
+  // Binds the constructing thread near the GPU while the pinned buffers are allocated (so their
+  // pages land on its NUMA node on multi-socket hosts), then restores the thread's CPU set.
+  struct near_device {
+    cpu_set_t saved{};
+    bool bound = false;
+    near_device(const nvml& n, const std::string& pci) {
+      if (sched_getaffinity(0, sizeof saved, &saved) == 0) bound = n.bind_thread_near(pci);
+    }
+    void restore() noexcept {
+      if (bound) (void)sched_setaffinity(0, sizeof saved, &saved);
+      bound = false;
+    }
+    ~near_device() { restore(); }
+    near_device(const near_device&) = delete;
+    near_device& operator=(const near_device&) = delete;
+  };
+
   copy_kind kind_;
   std::size_t bytes_;
+  near_device near_;
   pinned_buffer host_in_;
   pinned_buffer host_out_;
   device_buffer dev_in_;
@@ -626,39 +830,68 @@ class copy_case final : public cuda_case {
   event_handle join_;
 };
 
+// Shared-memory read bandwidth for one tile size per block (the footprint): blocks per SM as many
+// as the SM's shared memory holds, at most 4.
 class smem_case final : public cuda_case {
  public:
-  smem_case(const gpu& g, benchmark_info info, const nvml& n)
-      : cuda_case(g, std::move(info), n, std::nullopt), out_(static_cast<std::size_t>(blocks(blocks_per_sm) * threads) * sizeof(float)) {}
+  smem_case(const gpu& g, benchmark_info info, const nvml& n, std::optional<double> per_sm, std::size_t tile_bytes)
+      : cuda_case(g, std::move(info), n, per_sm), tile_(tile_bytes), per_sm_blocks_(resident(g, tile_bytes)),
+        out_(static_cast<std::size_t>(blocks(per_sm_blocks_) * threads) * sizeof(float)) {
+    poison(out_);
+  }
 
   verification verify() override {
-    const auto count = static_cast<std::size_t>(blocks(blocks_per_sm) * threads);
+    const auto count = static_cast<std::size_t>(blocks(per_sm_blocks_) * threads);
     std::vector<float> h(count);
     CHIPGAUGE_CUDA(cudaMemcpy(h.data(), out_.ptr, count * sizeof(float), cudaMemcpyDeviceToHost));
     std::size_t bad = 0;
+    double first = 0;
     for (std::size_t t = 0; t < count; ++t) {
-      // Thread t reads words t, t+32, ... (mod 2048): word w holds 4 x (w mod 4), and w mod 4 = t mod 4.
+      // Word w of the tile holds 4 lanes of (w mod 4), and every word thread t reads is = t mod 4.
       const double expected = 4.0 * static_cast<double>((t % threads) % 4) * static_cast<double>(iterations);
-      bad += static_cast<double>(h[t]) != expected;
+      if (static_cast<double>(h[t]) != expected && bad++ == 0) first = h[t];
     }
     verification v;
     v.passed = bad == 0;
-    v.detail = fmt::format("{} threads: each sum of {} reads must be exact; {} differ", count, iterations, bad);
+    v.detail = fmt::format("{} threads over a {} KiB tile: each sum of {} reads must be 4 x (thread mod 4) x {} (exact); {} differ{}",
+                           count, tile_ / 1024, iterations, iterations, bad, bad ? fmt::format(" (first: {})", first) : "");
     return v;
   }
 
+  /// Blocks of this tile one SM holds at once (shared memory and thread limits), at most 4.
+  static int resident(const gpu& g, std::size_t tile) {
+    const auto per_block = tile + g.prop.reservedSharedMemPerBlock;
+    return g.fit(std::max<int>(1, std::min<int>(4, static_cast<int>(g.prop.sharedMemPerMultiprocessor / per_block))), threads);
+  }
+
  private:
-  static constexpr int blocks_per_sm = 4;
   static constexpr int threads = 256;
   static constexpr std::uint64_t iterations = 1U << 16;  // 4 x 3 x 2^16 < 2^24: exact in FP32
 
   double enqueue(std::uint64_t reps) override {
-    const int b = blocks(blocks_per_sm);
-    for (std::uint64_t r = 0; r < reps; ++r) kc::launch_smem_read(b, threads, iterations, out_.as<float>(), stream_.s);
+    const int b = blocks(per_sm_blocks_);
+    for (std::uint64_t r = 0; r < reps; ++r) kc::launch_smem_read(b, threads, tile_, iterations, out_.as<float>(), stream_.s);
     return static_cast<double>(reps) * b * threads * static_cast<double>(iterations) * 16.0;
   }
 
+  std::size_t tile_;
+  int per_sm_blocks_;
   device_buffer out_;
+};
+
+// Injected faults (CHIPGAUGE_CUDA_FAULT): each repetition enqueues the fault; never verifies.
+class fault_case final : public cuda_case {
+ public:
+  fault_case(const gpu& g, benchmark_info info, const nvml& n, kc::fault_kind kind)
+      : cuda_case(g, std::move(info), n, std::nullopt), kind_(kind) {}
+  verification verify() override { return {false, 0, 0, "an injected fault has no result"}; }
+
+ private:
+  double enqueue(std::uint64_t reps) override {
+    for (std::uint64_t r = 0; r < reps; ++r) kc::launch_fault(kind_, 600'000'000'000ULL, stream_.s);
+    return static_cast<double>(reps);
+  }
+  kc::fault_kind kind_;
 };
 
 // Peer-to-peer copies between two GPUs (NVLink or PCIe), one way or both ways at once.
@@ -673,9 +906,11 @@ class p2p_case final : public cuda_case {
     dst_src_ = dst_src_buf_->ptr;
     enable_peer(g_.index);
     CHIPGAUGE_CUDA(cudaMemset(dst_src_, 0x5A, bytes_));
+    CHIPGAUGE_CUDA(cudaMemset(dst_, 0, bytes_));  // neither pattern: a copy that never ran fails
     CHIPGAUGE_CUDA(cudaSetDevice(g_.index));
     enable_peer(to_.index);
     CHIPGAUGE_CUDA(cudaMemset(src_.ptr, 0xA5, bytes_));
+    CHIPGAUGE_CUDA(cudaMemset(back_.ptr, 0, bytes_));
     CHIPGAUGE_CUDA(cudaDeviceSynchronize());
   }
   // Peer access from the current device to `peer`; "already enabled" is fine, anything else is
@@ -735,25 +970,66 @@ class p2p_case final : public cuda_case {
   event_handle join_;
 };
 
-std::map<std::string, double> load_per_sm(const std::string& specs_dir, int major, int minor) {
+// specs/arch/cuda.json for one device (see arch_data). A missing file gives no peaks; a malformed
+// one is a spec_error naming the file and the JSON path.
+arch_data load_arch(const std::string& specs_dir, const gpu& g) {
   const auto path = (std::filesystem::path(specs_dir) / "arch" / "cuda.json").string();
-  std::map<std::string, double> out;
-  if (!std::filesystem::exists(path)) return out;
+  arch_data out;
+  if (!std::filesystem::exists(path)) {
+    out.notes.push_back(path + " not found: no theoretical peaks");
+    return out;
+  }
   const auto doc = read_json_file(path);
   const json_node root(doc, path);
-  root.expect_keys({"schema", "title", "notes", "architectures"});
-  const std::string cc = fmt::format("{}.{}", major, minor);
+  root.expect_keys({"schema", "title", "notes", "architectures", "product_exceptions", "pcie_generations"});
+  const std::string cc = fmt::format("{}.{}", g.prop.major, g.prop.minor);
   for (const auto& a : root.at("architectures").elements()) {
-    a.expect_keys({"name", "compute_capability", "ops_per_clock_per_sm", "evidence", "source"});
+    a.expect_keys({"name", "compute_capability", "ops_per_clock_per_sm", "bytes_per_clock_per_sm", "evidence", "source"});
     if (a.at("compute_capability").string() != cc) continue;
-    for (const auto& [k, v] : a.at("ops_per_clock_per_sm").members()) out[k] = v.number_in(0, 1e6, "ops/clock/SM");
+    out.notes.push_back(fmt::format("peaks from the {} table (compute capability {})", a.at("name").string(), cc));
+    for (const auto& [k, v] : a.at("ops_per_clock_per_sm").members()) out.per_sm[k] = v.number_in(0, 1e6, "ops/clock/SM");
+    if (auto bytes = a.find("bytes_per_clock_per_sm")) {
+      for (const auto& [k, v] : bytes->members()) out.per_sm[k] = v.number_in(0, 1e6, "bytes/clock/SM");
+    }
+  }
+  if (out.per_sm.empty()) out.notes.push_back(fmt::format("no table for compute capability {}: no clock-scaled peaks", cc));
+  if (auto ex = root.find("product_exceptions")) {
+    for (const auto& e : ex->elements()) {
+      e.expect_keys({"name_regex", "remove", "reason", "evidence", "source"});
+      const auto pattern = e.at("name_regex").string();
+      std::regex re;
+      try {
+        re = std::regex(pattern, std::regex::ECMAScript);
+      } catch (const std::regex_error& err) {
+        e.at("name_regex").fail(fmt::format("not a valid regular expression: {}", err.what()));
+      }
+      if (!std::regex_search(std::string(g.prop.name), re)) continue;
+      std::string removed;
+      for (const auto& k : e.at("remove").elements()) {
+        const auto key = k.string();
+        if (key == "*") {
+          out.per_sm.clear();
+        } else {
+          out.per_sm.erase(key);
+        }
+        removed += (removed.empty() ? "" : ", ") + key;
+      }
+      out.notes.push_back(fmt::format("no peak for {} on this product: {}", removed, e.at("reason").string()));
+    }
+  }
+  if (auto gens = root.find("pcie_generations")) {
+    for (const auto& e : gens->elements()) {
+      e.expect_keys({"generation", "gt_per_s", "encoding_efficiency", "source"});
+      out.pcie[static_cast<unsigned>(e.at("generation").integer_in(1, 16))] = {e.at("gt_per_s").number_in(0, 1e4, "GT/s"),
+                                                                             e.at("encoding_efficiency").number_in(0, 1, "fraction")};
+    }
   }
   return out;
 }
 
 class cuda_backend final : public backend {
  public:
-  explicit cuda_backend(std::string specs_dir) : specs_dir_(std::move(specs_dir)) {
+  explicit cuda_backend(std::string specs_dir) : specs_dir_(std::move(specs_dir)), fault_(injected_fault()) {
     int count = 0;
     if (cudaGetDeviceCount(&count) != cudaSuccess) count = 0;
     for (int i = 0; i < count; ++i) {
@@ -766,6 +1042,7 @@ class cuda_backend final : public backend {
       release(cudaDeviceGetAttribute(&g.clock_khz, cudaDevAttrClockRate, i));
       release(cudaDeviceGetAttribute(&g.mem_clock_khz, cudaDevAttrMemoryClockRate, i));
       release(cudaDeviceGetAttribute(&g.bus_width, cudaDevAttrGlobalMemoryBusWidth, i));
+      release(cudaDeviceGetAttribute(&g.smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, i));
       gpus_.push_back(g);
     }
   }
@@ -778,6 +1055,8 @@ class cuda_backend final : public backend {
     int runtime = 0;
     release(cudaDriverGetVersion(&driver));
     release(cudaRuntimeGetVersion(&runtime));
+    const auto version = [](int v) { return fmt::format("{}.{}", v / 1000, (v % 1000) / 10); };
+    const auto kernel_driver = nvml_.driver_version();
     for (const auto& g : gpus_) {
       device_info d;
       d.backend = "cuda";
@@ -790,6 +1069,10 @@ class cuda_backend final : public backend {
         uuid += fmt::format("{:02x}", static_cast<unsigned char>(g.prop.uuid.bytes[b]));
         if (b == 3 || b == 5 || b == 7 || b == 9) uuid += '-';
       }
+      const auto link = nvml_.pcie_link(g.pci);
+      const auto arch = load_arch(specs_dir_, g);
+      std::string peaks;
+      for (const auto& n : arch.notes) peaks += (peaks.empty() ? "" : "; ") + n;
       d.properties = {{"uuid", uuid},
                       {"pci_bus_id", g.pci},
                       {"compute_capability", fmt::format("{}.{}", g.prop.major, g.prop.minor)},
@@ -799,10 +1082,14 @@ class cuda_backend final : public backend {
                       {"memory_bus_bits", std::to_string(g.bus_width)},
                       {"memory_bytes", std::to_string(g.prop.totalGlobalMem)},
                       {"l2_bytes", std::to_string(g.prop.l2CacheSize)},
+                      {"shared_memory_per_sm_bytes", std::to_string(g.prop.sharedMemPerMultiprocessor)},
                       {"ecc", g.prop.ECCEnabled ? "enabled" : "disabled"},
                       {"mig", nvml_.mig_mode(g.pci)},
-                      {"driver_version", std::to_string(driver)},
-                      {"runtime_version", std::to_string(runtime)},
+                      {"pcie_link", link ? fmt::format("gen {} x{}", link->first, link->second) : "unreadable"},
+                      {"driver_version", kernel_driver.empty() ? "unreadable (no NVML)" : kernel_driver},
+                      {"cuda_driver_api", version(driver)},
+                      {"cuda_runtime", version(runtime)},
+                      {"peaks", peaks},
                       {"nvml", nvml_.available() ? "loaded" : nvml_.why()}};
       out.push_back(std::move(d));
     }
@@ -812,27 +1099,44 @@ class cuda_backend final : public backend {
   std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(const device_info& d, run_mode mode) override {
     std::vector<benchmark_info> run;
     std::vector<skipped_benchmark> skip;
+    const auto& g = gpu_of(d);
+    if (fault_) {
+      const char* names[] = {"hang", "illegal", "launch"};
+      const char* what = names[static_cast<int>(*fault_)];
+      run.push_back({fmt::format("fault_{}", what), "fault", std::nullopt, metric_kind::ops_per_s, "sass",
+                     fmt::format("injected fault (CHIPGAUGE_CUDA_FAULT={})", what), 0});
+    }
     run.push_back({"fma_fp64", "vector", precision::fp64, metric_kind::ops_per_s, "sass", "FP64 vector FMA (DFMA)", 0});
     run.push_back({"fma_fp32", "vector", precision::fp32, metric_kind::ops_per_s, "sass", "FP32 vector FMA (FFMA)", 0});
     run.push_back({"fma_fp16x2", "vector", precision::fp16, metric_kind::ops_per_s, "sass", "FP16x2 vector FMA (HFMA2)", 0});
     run.push_back({"mad_int32", "vector", std::nullopt, metric_kind::ops_per_s, "sass", "INT32 multiply-add (IMAD)", 0});
-    const auto& g = gpu_of(d);
     const double bytes = dram_array_bytes(g);
     for (const char* k : {"read", "write", "copy", "triad"})
       run.push_back({std::string("dram_") + k, "memory", std::nullopt, metric_kind::bytes_per_s, "sass",
                      fmt::format("DRAM {} with 16-byte accesses over arrays of {:.0f} MiB (hashed data)", k, bytes / 1048576.0),
                      bytes * (std::string(k) == "triad" ? 3 : std::string(k) == "copy" ? 2 : 1)});
-    // L2 and shared memory: a read sweep over footprints inside L2, and the shared-memory tile.
-    for (const int div : {8, 4, 2}) {
-      const double fb = static_cast<double>(g.prop.l2CacheSize) / div;
-      run.push_back({fmt::format("l2_read_{}kib", static_cast<long long>(fb / 1024)), "sweep", std::nullopt, metric_kind::bytes_per_s,
-                     "sass", fmt::format("read of {:.0f} KiB (1/{} of L2), repeated", fb / 1024, div), fb});
-    }
-    run.push_back({"smem_read", "sweep", std::nullopt, metric_kind::bytes_per_s, "sass", "shared-memory read, 16-byte words, 32 KiB tile per block", 0});
     if (mode == run_mode::full) {
-      for (const int occ : {1, 2, 4, 16})
+      // Occupancy: resident blocks of 256 threads per SM, up to what the SM holds.
+      for (const int occ : {1, 2, 4, 8}) {
+        if (occ * 256 > g.prop.maxThreadsPerMultiProcessor) continue;
         run.push_back({fmt::format("dram_triad_occ{}", occ), "memory", std::nullopt, metric_kind::bytes_per_s, "sass",
                        fmt::format("DRAM triad with {} blocks of 256 threads per SM (occupancy sweep)", occ), 3 * bytes});
+      }
+    }
+    // Read bandwidth against footprint, through L2 (L1 bypassed) and beyond it into DRAM.
+    for (const double fb : l2_footprints(g, mode)) {
+      run.push_back({fmt::format("l2_read_{}kib", static_cast<long long>(fb / 1024)), "sweep", std::nullopt, metric_kind::bytes_per_s,
+                     "sass",
+                     fmt::format("read of a {:.0f} KiB footprint ({:.3g} x L2), {} passes per launch", fb / 1024,
+                                 fb / g.prop.l2CacheSize, passes_for(fb)),
+                     fb});
+    }
+    // Shared memory against the tile each block reads.
+    for (const std::size_t tile : smem_tiles(g, mode)) {
+      run.push_back({fmt::format("smem_read_{}kib", tile / 1024), "sweep", std::nullopt, metric_kind::bytes_per_s, "sass",
+                     fmt::format("shared-memory read, 16-byte words, {} KiB tile per block, {} block(s) per SM", tile / 1024,
+                                 smem_case::resident(g, tile)),
+                     static_cast<double>(tile)});
     }
     for (const auto& other : gpus_) {
       if (other.index == g.index) continue;
@@ -841,15 +1145,16 @@ class cuda_backend final : public backend {
       for (const char* way : {"uni", "bi"}) {
         benchmark_info t{fmt::format("p2p_{}_to_{}_{}", g.index, other.index, way), "interconnect", std::nullopt,
                          metric_kind::bytes_per_s, "copy engine",
-                         fmt::format("peer-to-peer copies of 256 MiB, cuda:{} to cuda:{}, {}directional", g.index, other.index, way), 0};
+                         fmt::format("peer-to-peer copies of 256 MiB, cuda:{} to cuda:{}, {}directional", g.index, other.index, way),
+                         256.0 * 1048576 * (std::string(way) == "bi" ? 2 : 1)};
         if (can) run.push_back(t);
         else skip.push_back({t, "these two GPUs cannot access each other's memory (no peer path)"});
       }
     }
     for (const char* k : {"h2d", "d2h", "bidirectional"})
       run.push_back({std::string("pcie_") + k, "interconnect", std::nullopt, metric_kind::bytes_per_s, "copy engine",
-                     fmt::format("pinned host-device copy, {} of 256 MiB", k), 256.0 * 1048576});
-    const int cc = g.prop.major * 10 + g.prop.minor;
+                     fmt::format("pinned host-device copy, {} of 256 MiB", k), 256.0 * 1048576 * (std::string(k) == "bidirectional" ? 2 : 1)});
+    const int cc = g.cc();
     for (const char* p : {"fp16", "bf16", "tf32", "int8", "fp8", "fp64"}) {
       benchmark_info t{std::string("mma_") + p, "compute", parse_precision(p), metric_kind::ops_per_s, "mma.sync",
                        fmt::format("tensor cores, warp-level mma.sync, {} dense", p), 0};
@@ -861,7 +1166,8 @@ class cuda_backend final : public backend {
       benchmark_info t{std::string("wgmma_") + p, "compute", parse_precision(p), metric_kind::ops_per_s, "wgmma",
                        fmt::format("tensor cores, warpgroup wgmma m64n128 (sm_90a), {} dense", p), 0};
       if (cc == 90) run.push_back(t);
-      else skip.push_back({t, "wgmma needs compute capability 9.0 (sm_90a)"});
+      else skip.push_back({t, cc >= 100 ? "wgmma is Hopper-only; Blackwell's tcgen05 path is not written yet"
+                                        : "wgmma needs compute capability 9.0 (sm_90a)"});
     }
     // The application view: cuBLASLt GEMMs, one shape in quick mode, a sweep in full mode.
     const std::vector<int> sizes = mode == run_mode::quick ? std::vector<int>{8192} : std::vector<int>{4096, 8192, 16384};
@@ -878,38 +1184,43 @@ class cuda_backend final : public backend {
 
   std::unique_ptr<benchmark_case> prepare(const device_info& d, const benchmark_info& b, run_mode) override {
     const auto& g = gpu_of(d);
-    const auto per_sm = load_per_sm(specs_dir_, g.prop.major, g.prop.minor);
-    auto rate = [&](const char* key) -> std::optional<double> {
-      const auto it = per_sm.find(key);
-      return it == per_sm.end() ? std::nullopt : std::optional<double>(it->second);
-    };
-    const std::pair<const char*, kc::tensor_op> tensor[] = {{"mma_fp16", kc::tensor_op::fp16}, {"mma_bf16", kc::tensor_op::bf16},
-                                                            {"mma_tf32", kc::tensor_op::tf32}, {"mma_int8", kc::tensor_op::int8},
-                                                            {"mma_fp8", kc::tensor_op::fp8},   {"mma_fp64", kc::tensor_op::fp64}};
-    for (const auto& [name, op] : tensor) {
-      const std::string prec = std::string(name).substr(4);
-      if (b.name == name) return std::make_unique<tensor_case>(g, b, nvml_, rate(("tensor_" + prec).c_str()), op, false);
-      if (b.name == "wgmma_" + prec) return std::make_unique<tensor_case>(g, b, nvml_, rate(("tensor_" + prec).c_str()), op, true);
+    const auto arch = load_arch(specs_dir_, g);
+    auto rate = [&](const std::string& key) { return arch.rate(key); };
+    if (b.name.rfind("fault_", 0) == 0 && fault_) return std::make_unique<fault_case>(g, b, nvml_, *fault_);
+    const std::pair<const char*, kc::tensor_op> tensor[] = {{"fp16", kc::tensor_op::fp16}, {"bf16", kc::tensor_op::bf16},
+                                                            {"tf32", kc::tensor_op::tf32}, {"int8", kc::tensor_op::int8},
+                                                            {"fp8", kc::tensor_op::fp8},   {"fp64", kc::tensor_op::fp64}};
+    for (const auto& [prec, op] : tensor) {
+      if (b.name == std::string("mma_") + prec) return std::make_unique<tensor_case>(g, b, nvml_, rate(std::string("tensor_") + prec), op, false);
+      if (b.name == std::string("wgmma_") + prec) return std::make_unique<tensor_case>(g, b, nvml_, rate(std::string("tensor_") + prec), op, true);
     }
     if (b.name.rfind("gemm_", 0) == 0) {
       const auto prec = b.name.substr(5, b.name.find('_', 5) - 5);
       const int size = std::stoi(b.name.substr(b.name.rfind('_') + 1));
-      return std::make_unique<gemm_case>(g, b, nvml_, rate(("tensor_" + prec).c_str()), *parse_precision(prec), size);
+      return std::make_unique<gemm_case>(g, b, nvml_, rate("tensor_" + prec), *parse_precision(prec), size);
     }
     if (b.name == "fma_fp64") return std::make_unique<vector_case>(g, b, nvml_, rate("fma_fp64"), vector_kind::fp64);
     if (b.name == "fma_fp32") return std::make_unique<vector_case>(g, b, nvml_, rate("fma_fp32"), vector_kind::fp32);
     if (b.name == "fma_fp16x2") return std::make_unique<vector_case>(g, b, nvml_, rate("fma_fp16x2"), vector_kind::fp16x2);
     if (b.name == "mad_int32") return std::make_unique<vector_case>(g, b, nvml_, rate("mad_int32"), vector_kind::int32);
     const auto n = static_cast<std::size_t>(dram_array_bytes(g) / sizeof(double));
-    if (b.name == "dram_read") return std::make_unique<dram_case>(g, b, nvml_, dram_kind::read, n);
-    if (b.name == "dram_write") return std::make_unique<dram_case>(g, b, nvml_, dram_kind::write, n);
-    if (b.name == "dram_copy") return std::make_unique<dram_case>(g, b, nvml_, dram_kind::copy, n);
-    if (b.name == "dram_triad") return std::make_unique<dram_case>(g, b, nvml_, dram_kind::triad, n);
-    if (b.name.rfind("l2_read_", 0) == 0)
-      return std::make_unique<dram_case>(g, b, nvml_, dram_kind::read, static_cast<std::size_t>(b.footprint_bytes / sizeof(double)));
-    if (b.name == "smem_read") return std::make_unique<smem_case>(g, b, nvml_);
-    if (b.name.rfind("dram_triad_occ", 0) == 0)
-      return std::make_unique<dram_case>(g, b, nvml_, dram_kind::triad, n, std::stoi(b.name.substr(14)));
+    const auto dram = [&](dram_kind k, int per_sm) {
+      return std::make_unique<dram_case>(g, b, nvml_, k, n, per_sm, 1, dram_peak(g));
+    };
+    if (b.name == "dram_read") return dram(dram_kind::read, 8);
+    if (b.name == "dram_write") return dram(dram_kind::write, 8);
+    if (b.name == "dram_copy") return dram(dram_kind::copy, 8);
+    if (b.name == "dram_triad") return dram(dram_kind::triad, 8);
+    if (b.name.rfind("dram_triad_occ", 0) == 0) return dram(dram_kind::triad, std::stoi(b.name.substr(14)));
+    if (b.name.rfind("l2_read_", 0) == 0) {
+      // Beyond L2 the footprint streams from DRAM, so the DRAM peak applies; inside it no
+      // published figure does.
+      const auto peak = b.footprint_bytes > g.prop.l2CacheSize ? dram_peak(g) : std::nullopt;
+      return std::make_unique<dram_case>(g, b, nvml_, dram_kind::read, static_cast<std::size_t>(b.footprint_bytes / sizeof(double)),
+                                         8, passes_for(b.footprint_bytes), peak);
+    }
+    if (b.name.rfind("smem_read_", 0) == 0)
+      return std::make_unique<smem_case>(g, b, nvml_, rate("smem_read"), static_cast<std::size_t>(b.footprint_bytes));
     if (b.name.rfind("p2p_", 0) == 0) {
       const int to = std::stoi(b.name.substr(b.name.find("_to_") + 4));
       for (const auto& other : gpus_) {
@@ -918,10 +1229,30 @@ class cuda_backend final : public backend {
       }
     }
     const std::size_t bytes = 256U << 20;
-    if (b.name == "pcie_h2d") return std::make_unique<copy_case>(g, b, nvml_, copy_kind::h2d, bytes);
-    if (b.name == "pcie_d2h") return std::make_unique<copy_case>(g, b, nvml_, copy_kind::d2h, bytes);
-    if (b.name == "pcie_bidirectional") return std::make_unique<copy_case>(g, b, nvml_, copy_kind::bidirectional, bytes);
+    const auto link = pcie_peak(g, arch);
+    if (b.name == "pcie_h2d") return std::make_unique<copy_case>(g, b, nvml_, copy_kind::h2d, bytes, link);
+    if (b.name == "pcie_d2h") return std::make_unique<copy_case>(g, b, nvml_, copy_kind::d2h, bytes, link);
+    if (b.name == "pcie_bidirectional") {
+      auto both = link;
+      if (both) {
+        both->rate *= 2;
+        both->basis = "2 directions x " + both->basis;
+      }
+      return std::make_unique<copy_case>(g, b, nvml_, copy_kind::bidirectional, bytes, both);
+    }
     throw usage_error(fmt::format("the cuda backend has no benchmark '{}'", b.name));
+  }
+
+  std::optional<std::string> device_lost(const device_info& d) override {
+    const auto& g = gpu_of(d);
+    (void)cudaSetDevice(g.index);
+    (void)cudaGetLastError();  // clears an error that does not poison the context
+    cudaError_t e = cudaDeviceSynchronize();
+    if (e == cudaSuccess) return std::nullopt;
+    (void)cudaGetLastError();
+    e = cudaDeviceSynchronize();  // a sticky error answers again: the context is gone
+    if (e == cudaSuccess) return std::nullopt;
+    return fmt::format("{}: {}", cudaGetErrorName(e), cudaGetErrorString(e));
   }
 
  private:
@@ -935,7 +1266,57 @@ class cuda_backend final : public backend {
   // Each DRAM array: 8 x L2 and at least 1 GiB, so the working set never fits in L2.
   static double dram_array_bytes(const gpu& g) { return std::max(8.0 * g.prop.l2CacheSize, 1024.0 * 1048576); }
 
+  // DRAM peak: 2 transfers per memory clock (DDR; HBM reports its clock so) x bus width.
+  static std::optional<fixed_peak> dram_peak(const gpu& g) {
+    if (g.mem_clock_khz <= 0 || g.bus_width <= 0) return std::nullopt;
+    return fixed_peak{2.0 * g.mem_clock_khz * 1e3 * g.bus_width / 8,
+                      fmt::format("2 x {} MHz memory clock x {} bit bus (CUDA device attributes)", g.mem_clock_khz / 1000, g.bus_width)};
+  }
+
+  // PCIe peak per direction: lanes x GT/s x encoding efficiency / 8, at the link's current
+  // generation and width (NVML); the protocol's packet overheads keep real copies below it.
+  std::optional<fixed_peak> pcie_peak(const gpu& g, const arch_data& arch) const {
+    const auto link = nvml_.pcie_link(g.pci);
+    if (!link) return std::nullopt;
+    const auto it = arch.pcie.find(link->first);
+    if (it == arch.pcie.end()) return std::nullopt;
+    return fixed_peak{it->second.first * 1e9 * link->second * it->second.second / 8,
+                      fmt::format("PCIe gen {} x{}: {} GT/s x {} lanes x {:.4g} encoding / 8 (specs/arch/cuda.json, NVML link)",
+                                  link->first, link->second, it->second.first, link->second, it->second.second)};
+  }
+
+  // Footprints for the read sweep: quick, 1/8 and 1/2 of L2 and 4 x L2 (DRAM); full, every power
+  // of two from 256 KiB to 4 x L2.
+  static std::vector<double> l2_footprints(const gpu& g, run_mode mode) {
+    const double l2 = g.prop.l2CacheSize;
+    if (mode == run_mode::quick) return {l2 / 8, l2 / 2, 4 * l2};
+    std::vector<double> out;
+    for (double f = 256.0 * 1024; f <= 4 * l2; f *= 2) out.push_back(f);
+    return out;
+  }
+  // Passes per launch so that one launch reads at least 2 GiB (about 0.2-0.5 ms at L2 rates),
+  // which makes launch gaps negligible.
+  static unsigned passes_for(double footprint) {
+    return static_cast<unsigned>(std::max(1.0, std::ceil(2.0 * 1073741824 / footprint)));
+  }
+
+  // Tiles for the shared-memory sweep: multiples of 4 KiB (16 bytes x 256 threads) up to the
+  // block's opt-in maximum; quick: 16 KiB and the largest; full: 4 KiB and every power of two.
+  static std::vector<std::size_t> smem_tiles(const gpu& g, run_mode mode) {
+    const std::size_t unit = 4096;
+    const std::size_t largest = static_cast<std::size_t>(std::max(g.smem_optin, 4096)) / unit * unit;
+    std::vector<std::size_t> out;
+    if (mode == run_mode::quick) {
+      out = {std::min<std::size_t>(16384, largest)};
+    } else {
+      for (std::size_t t = unit; t < largest; t *= 2) out.push_back(t);
+    }
+    if (out.back() != largest) out.push_back(largest);
+    return out;
+  }
+
   std::string specs_dir_;
+  std::optional<kc::fault_kind> fault_;
   nvml nvml_;
   std::vector<gpu> gpus_;
 };

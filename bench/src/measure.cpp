@@ -74,8 +74,13 @@ measurement_report measure(const measure_options& o) {
       throw usage_error(fmt::format("--filter '{}' is not a valid regular expression: {}", o.filter, e.what()));
     }
   }
-  // auto: CUDA when a GPU is present, else the CPU.
-  const std::string name = o.backend == "auto" ? (cuda_device_available() ? "cuda" : "cpu") : o.backend;
+  // auto: CUDA when a GPU is present, else the CPU (saying why, when this binary has CUDA).
+  std::string name = o.backend;
+  if (o.backend == "auto") {
+    std::string why;
+    name = cuda_device_available(&why) ? "cuda" : "cpu";
+    if (name == "cpu" && cuda_backend_built() && o.notice) o.notice(fmt::format("CUDA not used ({}); measuring the CPU", why));
+  }
   auto be = make_backend_in(name, o.specs_dir);
 
   measurement_report r;
@@ -94,41 +99,73 @@ measurement_report measure(const measure_options& o) {
   r.devices = select_devices(r.devices, o.devices, name);
 
   const auto settings = run_settings::for_mode(o.mode);
+  auto matches = [&](const benchmark_info& b) { return !filter || std::regex_search(b.name, *filter); };
+  // Every device's list first, so that a filter matching nothing fails before anything runs.
+  std::vector<std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>>> lists;
+  std::size_t matched = 0;
+  std::string available;
   for (const auto& d : r.devices) {
-    auto [runnable, skipped] = be->benchmarks(d, o.mode);
-    auto matches = [&](const benchmark_info& b) { return !filter || std::regex_search(b.name, *filter); };
-    std::size_t matched = 0;
-    for (const auto& s : skipped) {
-      if (!matches(s.info)) continue;
-      ++matched;
+    lists.push_back(be->benchmarks(d, o.mode));
+    for (const auto& b : lists.back().first) {
+      matched += matches(b);
+      if (available.find(b.name) == std::string::npos) available += (available.empty() ? "" : ", ") + b.name;
+    }
+    for (const auto& sk : lists.back().second) matched += matches(sk.info);
+  }
+  if (filter && matched == 0)
+    throw usage_error(fmt::format("--filter '{}' matches no benchmark; available: {}", o.filter, available));
+
+  for (std::size_t di = 0; di < r.devices.size(); ++di) {
+    const auto& d = r.devices[di];
+    const auto& [runnable, skipped] = lists[di];
+    for (const auto& sk : skipped) {
+      if (!matches(sk.info)) continue;
       measurement m;
-      m.info = s.info;
+      m.info = sk.info;
       m.device_id = d.id;
       m.status = result_status::skipped;
-      m.reason = s.reason;
+      m.reason = sk.reason;
       r.results.push_back(std::move(m));
     }
+    // Once the device is lost (sticky error) or hung, the rest of its benchmarks are recorded as
+    // not run, with the reason, instead of failing one by one with misleading errors.
+    std::string lost;
     for (const auto& b : runnable) {
       if (!matches(b)) continue;
-      ++matched;
-      if (o.log) o.log(fmt::format("{} {}: running", d.id, b.name));
       measurement m;
+      m.info = b;
+      m.device_id = d.id;
+      if (!lost.empty()) {
+        m.status = result_status::skipped;
+        m.reason = lost;
+        r.results.push_back(std::move(m));
+        continue;
+      }
+      if (o.log) o.log(fmt::format("{} {}: running", d.id, b.name));
+      std::unique_ptr<benchmark_case> bc;
       try {
-        auto bc = be->prepare(d, b, o.mode);
+        bc = be->prepare(d, b, o.mode);
         m = run_case(*bc, d.id, settings, o.progress);
-      } catch (const std::exception& e) {
-        m.info = b;
-        m.device_id = d.id;
+      } catch (const benchmark_unsupported& e) {
+        m.status = result_status::skipped;
+        m.reason = e.what();
+      } catch (const device_hung& e) {
         m.status = result_status::invalid;
-        m.reason = std::string("could not prepare: ") + e.what();
+        m.reason = e.what();
+        (void)bc.release();  // its buffers cannot be freed while the hung work holds the device
+        r.hung_device = d.id;
+        lost = fmt::format("not run: {} hung during {} (the process must exit to recover it)", d.id, b.name);
+      } catch (const std::exception& e) {
+        m.status = result_status::invalid;
+        m.reason = std::string(bc ? "failed: " : "could not prepare: ") + e.what();
+      }
+      if (m.status == result_status::invalid && lost.empty()) {
+        bc.reset();
+        if (auto why = be->device_lost(d))
+          lost = fmt::format("not run: {} can run nothing more in this process after {} failed ({})", d.id, b.name, *why);
       }
       if (o.log) o.log(fmt::format("{} {}: {}", d.id, b.name, to_string(m.status)));
       r.results.push_back(std::move(m));
-    }
-    if (filter && matched == 0) {
-      std::string names;
-      for (const auto& b : runnable) names += (names.empty() ? "" : ", ") + b.name;
-      throw usage_error(fmt::format("--filter '{}' matches no benchmark of {}; available: {}", o.filter, d.id, names));
     }
   }
   return r;

@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include <string>
+
 namespace chipgauge::bench {
 
 namespace {
@@ -15,10 +17,17 @@ using power_fn = int (*)(device_t, unsigned*);
 using temp_fn = int (*)(device_t, int, unsigned*);
 using reasons_fn = int (*)(device_t, unsigned long long*);
 using mig_fn = int (*)(device_t, unsigned*, unsigned*);
+using energy_fn = int (*)(device_t, unsigned long long*);
+using ecc_fn = int (*)(device_t, int, int, unsigned long long*);
+using version_fn = int (*)(char*, unsigned);
+using link_fn = int (*)(device_t, unsigned*);
+using affinity_fn = int (*)(device_t);
 
 constexpr int clock_sm = 1;   // NVML_CLOCK_SM
 constexpr int clock_mem = 2;  // NVML_CLOCK_MEM
 constexpr int temp_gpu = 0;   // NVML_TEMPERATURE_GPU
+constexpr int ecc_uncorrected = 1;  // NVML_MEMORY_ERROR_TYPE_UNCORRECTED
+constexpr int ecc_volatile = 0;     // NVML_VOLATILE_ECC
 
 template <typename F>
 F sym(void* lib, const char* name) {
@@ -34,8 +43,9 @@ nvml::nvml() {
     return;
   }
   auto init = sym<init_fn>(lib_, "nvmlInit_v2");
-  if (!init || init() != 0) {
-    why_ = "nvmlInit_v2 failed";
+  const int rc = init ? init() : -1;
+  if (rc != 0) {
+    why_ = init ? "nvmlInit_v2 failed with NVML return code " + std::to_string(rc) : "nvmlInit_v2 is missing from libnvidia-ml.so.1";
     dlclose(lib_);
     lib_ = nullptr;
   }
@@ -81,6 +91,45 @@ std::string nvml::mig_mode(const std::string& pci_bus_id) const {
   unsigned pending = 0;
   if (!f || f(d, &current, &pending) != 0) return "unreadable";
   return current != 0 ? "enabled" : "disabled";
+}
+
+std::optional<unsigned long long> nvml::energy_mj(const std::string& pci_bus_id) const {
+  device_t d = device(pci_bus_id);
+  auto f = d ? sym<energy_fn>(lib_, "nvmlDeviceGetTotalEnergyConsumption") : nullptr;
+  unsigned long long mj = 0;
+  if (!f || f(d, &mj) != 0) return std::nullopt;
+  return mj;
+}
+
+std::optional<unsigned long long> nvml::uncorrected_ecc(const std::string& pci_bus_id) const {
+  device_t d = device(pci_bus_id);
+  auto f = d ? sym<ecc_fn>(lib_, "nvmlDeviceGetTotalEccErrors") : nullptr;
+  unsigned long long n = 0;
+  if (!f || f(d, ecc_uncorrected, ecc_volatile, &n) != 0) return std::nullopt;
+  return n;
+}
+
+std::string nvml::driver_version() const {
+  auto f = lib_ ? sym<version_fn>(lib_, "nvmlSystemGetDriverVersion") : nullptr;
+  char buf[96] = {};
+  if (!f || f(buf, sizeof buf) != 0) return {};
+  return buf;
+}
+
+std::optional<std::pair<unsigned, unsigned>> nvml::pcie_link(const std::string& pci_bus_id) const {
+  device_t d = device(pci_bus_id);
+  auto gen = d ? sym<link_fn>(lib_, "nvmlDeviceGetCurrPcieLinkGeneration") : nullptr;
+  auto width = d ? sym<link_fn>(lib_, "nvmlDeviceGetCurrPcieLinkWidth") : nullptr;
+  unsigned g = 0;
+  unsigned w = 0;
+  if (!gen || !width || gen(d, &g) != 0 || width(d, &w) != 0 || g == 0 || w == 0) return std::nullopt;
+  return std::make_pair(g, w);
+}
+
+bool nvml::bind_thread_near(const std::string& pci_bus_id) const {
+  device_t d = device(pci_bus_id);
+  auto f = d ? sym<affinity_fn>(lib_, "nvmlDeviceSetCpuAffinity") : nullptr;
+  return f && f(d) == 0;
 }
 
 }  // namespace chipgauge::bench

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace chipgauge::bench {
 
@@ -32,6 +33,17 @@ class nvml {
   [[nodiscard]] nvml_sample sample(const std::string& pci_bus_id) const;
   /// MIG mode: "enabled", "disabled" or "unreadable".
   [[nodiscard]] std::string mig_mode(const std::string& pci_bus_id) const;
+  /// Energy used since the driver loaded, mJ (Volta and later); nullopt when unreadable.
+  [[nodiscard]] std::optional<unsigned long long> energy_mj(const std::string& pci_bus_id) const;
+  /// Uncorrectable ECC errors since the driver loaded (volatile counter); nullopt when unreadable
+  /// (ECC off, or no NVML).
+  [[nodiscard]] std::optional<unsigned long long> uncorrected_ecc(const std::string& pci_bus_id) const;
+  /// The kernel driver's version ("570.86.15"); empty when unreadable.
+  [[nodiscard]] std::string driver_version() const;
+  /// Current PCIe link generation and width (lanes); nullopt when unreadable.
+  [[nodiscard]] std::optional<std::pair<unsigned, unsigned>> pcie_link(const std::string& pci_bus_id) const;
+  /// Binds the calling thread to the CPUs nearest the device (its NUMA node); false when it cannot.
+  bool bind_thread_near(const std::string& pci_bus_id) const;
 
  private:
   void* device(const std::string& pci_bus_id) const;

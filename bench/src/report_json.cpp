@@ -63,6 +63,8 @@ json result_json(const measurement& m) {
     samples.push_back({{"seconds", s.seconds}, {"work", s.work}, {"clock_mhz", num_or_null(s.clock_mhz)},
                        {"temperature_c", num_or_null(s.temperature_c)}, {"power_w", num_or_null(s.power_w)},
                        {"memory_clock_mhz", num_or_null(s.memory_clock_mhz)},
+                       {"sm_clock_nvml_mhz", num_or_null(s.sm_clock_nvml_mhz)},
+                       {"power_limit_w", num_or_null(s.power_limit_w)},
                        {"throttle_reasons", s.throttle_reasons ? json(*s.throttle_reasons) : json(nullptr)}});
   j["sample_values"] = samples;
   return j;
@@ -144,7 +146,8 @@ measurement read_result(const json_node& n) {
   m.theoretical_at_max_clock = optional_number(n, "theoretical_at_max_clock");
   m.throttle_reason_samples = static_cast<int>(n.at("throttle_reason_samples").integer_in(0, 1 << 30));
   for (const auto& s : n.at("sample_values").elements()) {
-    s.expect_keys({"seconds", "work", "clock_mhz", "temperature_c", "power_w", "memory_clock_mhz", "throttle_reasons"});
+    s.expect_keys({"seconds", "work", "clock_mhz", "temperature_c", "power_w", "memory_clock_mhz", "sm_clock_nvml_mhz",
+                   "power_limit_w", "throttle_reasons"});
     sample x;
     x.seconds = s.at("seconds").number_in(0, 1e9, "s");
     x.work = s.at("work").number_in(0, 1e30, "ops or bytes");
@@ -152,6 +155,9 @@ measurement read_result(const json_node& n) {
     x.temperature_c = number_or_nan(s, "temperature_c");
     x.power_w = number_or_nan(s, "power_w");
     x.memory_clock_mhz = number_or_nan(s, "memory_clock_mhz");
+    // Added after the first reports: absent reads as unreadable.
+    if (s.find("sm_clock_nvml_mhz")) x.sm_clock_nvml_mhz = number_or_nan(s, "sm_clock_nvml_mhz");
+    if (s.find("power_limit_w")) x.power_limit_w = number_or_nan(s, "power_limit_w");
     if (const auto r = s.at("throttle_reasons"); !r.is_null())
       x.throttle_reasons = static_cast<std::uint64_t>(r.integer_in(0, std::numeric_limits<long long>::max()));
     m.samples.push_back(x);

@@ -127,6 +127,8 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
     }
     m.check = bc.verify();
     m.verified = m.check.passed;
+  } catch (const device_hung&) {
+    throw;  // the caller must stop using the device
   } catch (const std::exception& e) {
     m.status = result_status::invalid;
     m.reason = std::string("run failed: ") + e.what();
@@ -151,9 +153,10 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
     }
     m.clock_drift = (m.clock.max - m.clock.min) / m.clock.median > settings.drift_limit;
   }
-  // NVML clock-event reasons: any bit but GPU idle (0x1) and application clocks setting (0x2).
+  // NVML clock-event reasons: any bit but GPU idle (0x1), application clocks setting (0x2) and
+  // display clock setting (0x100), which are settings, not slowdowns.
   for (const auto& s : m.samples) {
-    if (s.throttle_reasons && (*s.throttle_reasons & ~std::uint64_t{0x3}) != 0) ++m.throttle_reason_samples;
+    if (s.throttle_reasons && (*s.throttle_reasons & ~std::uint64_t{0x103}) != 0) ++m.throttle_reason_samples;
   }
   if (const auto maxc = bc.max_clock_mhz()) {
     if (auto t = bc.theoretical(*maxc)) m.theoretical_at_max_clock = t->first;

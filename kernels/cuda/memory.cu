@@ -21,12 +21,26 @@ __global__ void fill_kernel(double* a, std::size_t n, double base) {
     a[i] = hashed(i, base);
 }
 
-__global__ void read_kernel(const double2* a, std::size_t n2, double* block_sums) {
+// `passes` sweeps over the n2 elements as one grid-stride walk over the virtual index
+// j in [0, passes x n2), reading element j mod n2: every thread stays busy however small the
+// footprint (a 256 KiB footprint has 16 K elements, far fewer than the grid's threads), accesses
+// stay coalesced, and every element is read exactly `passes` times. __ldcg (ld.global.cg: cache in
+// L2, not L1): a footprint that fits in L2 is served by L2 on every pass, never by the SM's L1
+// (plain ld.global and __ldg may allocate in L1). For DRAM-sized footprints (passes = 1) this is
+// the plain streaming read. __ldcg is an asm volatile in the CUDA headers (sm_32_intrinsics.hpp),
+// so no load is merged or dropped.
+__global__ void read_kernel(const double2* a, std::size_t n2, unsigned passes, double* block_sums) {
+  const std::size_t first = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
+  const std::size_t total = n2 * passes;
+  const std::size_t step = stride % n2;  // (i + stride) mod n2 = (i + step) mod n2, one wrap at most
+  std::size_t i = first % n2;
   double sum = 0;
-  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < n2;
-       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
-    const double2 v = a[i];
+  for (std::size_t j = first; j < total; j += stride) {
+    const double2 v = __ldcg(a + i);
     sum += v.x + v.y;
+    i += step;
+    if (i >= n2) i -= n2;
   }
   // Block reduction in shared memory (blockDim.x a power of two, at most 1024).
   __shared__ double partial[1024];
@@ -60,22 +74,29 @@ __global__ void triad_kernel(double2* a, const double2* b, const double2* c, dou
   }
 }
 
-// Shared-memory bandwidth: 32 KiB of float4 per block, every thread reads 16-byte words at a
-// rotating offset `iterations` times. Values are small integers, so the per-thread sums are exact.
-__global__ void smem_read_kernel(std::uint64_t iterations, float* out) {
-  constexpr int words = 2048;  // 2048 x 16 B = 32 KiB
-  __shared__ float4 tile[words];
-  for (int i = threadIdx.x; i < words; i += blockDim.x) {
+// Shared-memory bandwidth against footprint: a dynamic tile of `words` float4 per block (words a
+// multiple of 8, at least blockDim.x; blockDim.x a multiple of 32), word i = (i mod 4) in every
+// lane. Thread t reads words t, t+32, t+64, ... wrapping at `words`: the 32 threads of a warp read
+// 32 consecutive words per step and, since 32 and words are multiples of 8, each thread's word
+// stays t mod 8 (distinct bank quads in every quarter-warp: no conflicts) and t mod 4 (its value).
+// Values are small integers, so the per-thread sums are exact (4 x (t mod 4) x iterations).
+__global__ void smem_read_kernel(unsigned words, std::uint64_t iterations, float* out) {
+  extern __shared__ float4 tile[];
+  for (unsigned i = threadIdx.x; i < words; i += blockDim.x) {
     const float v = static_cast<float>(i % 4);
     tile[i] = make_float4(v, v, v, v);
   }
   __syncthreads();
   float sum = 0;
-  int at = threadIdx.x;
+  unsigned at = threadIdx.x;
+#pragma unroll 4
   for (std::uint64_t k = 0; k < iterations; ++k) {
     const float4 v = tile[at];
-    sum += v.x + v.y + v.z + v.w;
-    at = (at + 32) & (words - 1);  // consecutive threads, consecutive words: no bank conflicts
+    sum += (v.x + v.y) + (v.z + v.w);  // one dependent add per read: the loads stay in flight
+    // (at + 32) mod words without a branch: next < 2 x words (at < words, 32 <= words), and when
+    // next < words the unsigned next - words wraps above next.
+    const unsigned next = at + 32;
+    at = min(next, next - words);
   }
   out[blockIdx.x * blockDim.x + threadIdx.x] = sum;
 }
@@ -115,8 +136,10 @@ void launch_fill(int blocks, int threads, double* a, std::size_t n, double base,
   check_launch("fill_kernel");
 }
 
-void launch_read(int blocks, int threads, const double* a, std::size_t n, double* block_sums, stream_t stream) {
-  read_kernel<<<blocks, threads, 0, stream>>>(reinterpret_cast<const double2*>(a), n / 2, block_sums);
+void launch_read(int blocks, int threads, const double* a, std::size_t n, unsigned passes, double* block_sums,
+                 stream_t stream) {
+  if (passes == 0) throw error("launch_read: passes must be at least 1");
+  read_kernel<<<blocks, threads, 0, stream>>>(reinterpret_cast<const double2*>(a), n / 2, passes, block_sums);
   check_launch("read_kernel");
 }
 
@@ -137,9 +160,33 @@ void launch_triad(int blocks, int threads, double* a, const double* b, const dou
   check_launch("triad_kernel");
 }
 
-void launch_smem_read(int blocks, int threads, std::uint64_t iterations, float* out, stream_t stream) {
-  smem_read_kernel<<<blocks, threads, 0, stream>>>(iterations, out);
+void launch_smem_read(int blocks, int threads, std::size_t tile_bytes, std::uint64_t iterations, float* out,
+                      stream_t stream) {
+  if (threads < 32 || threads > 1024 || threads % 32 != 0)
+    throw error("launch_smem_read: threads must be a multiple of 32, at most 1024");
+  const bool tile_ok =
+      tile_bytes % 128 == 0 && tile_bytes >= 16 * static_cast<std::size_t>(threads) && tile_bytes <= (std::size_t{1} << 30);
+  if (!tile_ok)
+    throw error("launch_smem_read: tile_bytes must be a multiple of 128, at least 16 x threads (and at most 1 GiB)");
+  constexpr std::size_t default_limit = 48 * 1024;  // dynamic shared memory per block without opting in
+  if (tile_bytes > default_limit) {
+    // Per kernel and per device (the current one); above smem_max_tile_bytes it fails here.
+    const cudaError_t e = cudaFuncSetAttribute(smem_read_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                               static_cast<int>(tile_bytes));
+    if (e != cudaSuccess) (void)cudaGetLastError();  // not left behind for the next launch check
+    check(e, "cudaFuncSetAttribute(smem_read_kernel, MaxDynamicSharedMemorySize)");
+  }
+  smem_read_kernel<<<blocks, threads, tile_bytes, stream>>>(static_cast<unsigned>(tile_bytes / 16), iterations, out);
   check_launch("smem_read_kernel");
+}
+
+int smem_max_tile_bytes(int device) {
+  int bytes = 0;
+  if (cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) != cudaSuccess) {
+    (void)cudaGetLastError();  // clear it: the next check_launch must not report it as its own
+    return 0;
+  }
+  return bytes / 128 * 128;
 }
 
 void launch_blocking(volatile int* flag, std::uint64_t timeout_ns, int* timed_out, stream_t stream) {

@@ -3,6 +3,22 @@
 // loop measures the tensor pipe alone. Every D element gains K per instruction, so each thread's
 // sum is known exactly. On Hopper mma.sync stops near two thirds of peak: the wgmma path (sm_90a)
 // is the extension point for the full rate, and tcgen05 (sm_100a) after it.
+//
+// FP64 (DMMA): from sm_90 the m16n8k16 shape (PTX ISA, mma "Matrix shape" table: .f64 m16n8k4,
+// m16n8k8, m16n8k16 require sm_90; fragments A 8, B 4, C/D 4 doubles per thread, as CUTLASS's
+// SM90_16x8x16_F64F64F64F64_TN in cute/arch/mma_sm90.hpp); m8n8k4 (A 1, B 1, C/D 2) before. On
+// Hopper m8n8k4 is believed to reach only half the FP64 tensor rate. shape_of must follow the
+// same __CUDA_ARCH__ >= 900 switch as step().
+//
+// FP8 accumulation: Hopper's (and Ada's) FP8 tensor cores do not accumulate in full FP32: the
+// sum keeps about 13-14 mantissa bits (DeepSeek-V3 technical report, section 3.3.2 "Increasing
+// Accumulation Precision"; SageAttention issue #287). With all-ones operands the accumulator
+// reaches iterations x K = 4096 x 32 = 2^17 while each step adds products of 1, which such an
+// accumulator need not keep. As DeepSeek-V3 does (promotion to CUDA-core FP32 every 128 K
+// elements), every fp8_promote_every = 128 steps the D fragments are added into a running sum in
+// ordinary FP32/FP64 registers and zeroed, so no tensor accumulator exceeds 128 x 32 = 2^12: an
+// accumulator below 2^12 plus products of 1 needs a 12-bit window, inside the 13-14 bits kept.
+// The promotion adds FP32 adds and moves between steps, and removes no mma instruction.
 #include "chipgauge/kernels/cuda.hpp"
 #include "check.cuh"
 
@@ -12,10 +28,19 @@ namespace {
 
 constexpr int chains = tensor_chains;
 
+// FP64 accumulator values per thread per chain in the code compiled for this architecture:
+// m16n8k16 (sm_90+) leaves 4, m8n8k4 leaves 2. The host side reads the same from shape_of.
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+constexpr int fp64_values = 4;
+#else
+constexpr int fp64_values = 2;
+#endif
+
 // One m16n8k16 (FP16/BF16 -> FP32), m16n8k8 (TF32 -> FP32), m16n8k32 (INT8 -> INT32, FP8 -> FP32)
-// or m8n8k4 (FP64) step per chain; a, b are packed all-ones registers.
+// or m16n8k16 / m8n8k4 (FP64, sm_90+ / before) step per chain; a, b are packed all-ones registers,
+// a64, b64 the FP64 one (every element of the A and B fragments).
 template <tensor_op Op>
-__device__ void step(float (&d)[chains][4], int (&di)[chains][4], double (&dd)[chains][2], unsigned a, unsigned b,
+__device__ void step(float (&d)[chains][4], int (&di)[chains][4], double (&dd)[chains][4], unsigned a, unsigned b,
                      double a64, double b64) {
 #pragma unroll
   for (int c = 0; c < chains; ++c) {
@@ -49,9 +74,17 @@ __device__ void step(float (&d)[chains][4], int (&di)[chains][4], double (&dd)[c
       d[c][0] = __int_as_float(0x7fc00000);  // no FP8 tensor cores before sm_89: a NaN fails verification
 #endif
     } else {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+      asm volatile(
+          "mma.sync.aligned.m16n8k16.row.col.f64.f64.f64.f64 {%0,%1,%2,%3}, {%4,%4,%4,%4,%4,%4,%4,%4}, {%5,%5,%5,%5}, "
+          "{%0,%1,%2,%3};"
+          : "+d"(dd[c][0]), "+d"(dd[c][1]), "+d"(dd[c][2]), "+d"(dd[c][3])
+          : "d"(a64), "d"(b64));
+#else
       asm volatile("mma.sync.aligned.m8n8k4.row.col.f64.f64.f64.f64 {%0,%1}, {%2}, {%3}, {%0,%1};"
                    : "+d"(dd[c][0]), "+d"(dd[c][1])
                    : "d"(a64), "d"(b64));
+#endif
     }
   }
 }
@@ -60,17 +93,37 @@ template <tensor_op Op>
 __global__ void mma_kernel(std::uint64_t iterations, unsigned a, unsigned b, double one, double* out) {
   float d[chains][4] = {};
   int di[chains][4] = {};
-  double dd[chains][2] = {};
-  for (std::uint64_t k = 0; k < iterations; ++k) step<Op>(d, di, dd, a, b, one, one);
+  double dd[chains][4] = {};
   double sum = 0;
+  if constexpr (Op == tensor_op::fp8) {
+    // Promotion (see the top of this file): at most fp8_promote_every steps per tensor
+    // accumulation, then the 16 D values (each <= 2^12, their sum <= 2^16: exact in FP32) join
+    // the FP64 running sum and restart from zero. Every one of the `iterations` steps still runs.
+    for (std::uint64_t k = 0; k < iterations;) {
+      const std::uint64_t end = iterations - k < fp8_promote_every ? iterations : k + fp8_promote_every;
+      for (; k < end; ++k) step<Op>(d, di, dd, a, b, one, one);
+      float interval = 0;
 #pragma unroll
-  for (int c = 0; c < chains; ++c) {
-    if constexpr (Op == tensor_op::int8) {
-      for (int j = 0; j < 4; ++j) sum += di[c][j];
-    } else if constexpr (Op == tensor_op::fp64) {
-      sum += dd[c][0] + dd[c][1];
-    } else {
-      for (int j = 0; j < 4; ++j) sum += d[c][j];
+      for (int c = 0; c < chains; ++c) {
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+          interval += d[c][j];
+          d[c][j] = 0;
+        }
+      }
+      sum += interval;
+    }
+  } else {
+    for (std::uint64_t k = 0; k < iterations; ++k) step<Op>(d, di, dd, a, b, one, one);
+#pragma unroll
+    for (int c = 0; c < chains; ++c) {
+      if constexpr (Op == tensor_op::int8) {
+        for (int j = 0; j < 4; ++j) sum += di[c][j];
+      } else if constexpr (Op == tensor_op::fp64) {
+        for (int j = 0; j < fp64_values; ++j) sum += dd[c][j];
+      } else {
+        for (int j = 0; j < 4; ++j) sum += d[c][j];
+      }
     }
   }
   out[blockIdx.x * blockDim.x + threadIdx.x] = sum;
@@ -78,14 +131,14 @@ __global__ void mma_kernel(std::uint64_t iterations, unsigned a, unsigned b, dou
 
 }  // namespace
 
-tensor_shape shape_of(tensor_op op) noexcept {
+tensor_shape shape_of(tensor_op op, int compute_capability) noexcept {
   switch (op) {
     case tensor_op::fp16:
     case tensor_op::bf16: return {16, 8, 16, 4};
     case tensor_op::tf32: return {16, 8, 8, 4};
     case tensor_op::int8:
     case tensor_op::fp8: return {16, 8, 32, 4};
-    case tensor_op::fp64: return {8, 8, 4, 2};
+    case tensor_op::fp64: return compute_capability >= 90 ? tensor_shape{16, 8, 16, 4} : tensor_shape{8, 8, 4, 2};
   }
   return {};
 }

@@ -77,19 +77,26 @@ __device__ void wgmma_tf32(Acc (&acc)[acc_regs], std::uint64_t a, std::uint64_t 
 #endif
 }
 
+// scale_d = 0: D = A x B (the accumulators restart; their old contents are ignored); 1: D += A x B
+// (PTX ISA wgmma.mma_async: the scale-d predicate operand).
 template <typename Acc>
-__device__ void wgmma_fp8(Acc (&acc)[acc_regs], std::uint64_t a, std::uint64_t b) {
+__device__ void wgmma_fp8(Acc (&acc)[acc_regs], std::uint64_t a, std::uint64_t b, int scale_d) {
 #ifdef CHIPGAUGE_WGMMA
   asm volatile(
+      "{\n"
+      ".reg .pred p;\n"
+      "setp.ne.b32 p, %66, 0;\n"
       "wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3 "
       "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
-      "%64, %65, 1, 1, 1;"
+      "%64, %65, p, 1, 1;\n"
+      "}\n"
       : "+f"(acc[0]), "+f"(acc[1]), "+f"(acc[2]), "+f"(acc[3]), "+f"(acc[4]), "+f"(acc[5]), "+f"(acc[6]), "+f"(acc[7]), "+f"(acc[8]), "+f"(acc[9]), "+f"(acc[10]), "+f"(acc[11]), "+f"(acc[12]), "+f"(acc[13]), "+f"(acc[14]), "+f"(acc[15]), "+f"(acc[16]), "+f"(acc[17]), "+f"(acc[18]), "+f"(acc[19]), "+f"(acc[20]), "+f"(acc[21]), "+f"(acc[22]), "+f"(acc[23]), "+f"(acc[24]), "+f"(acc[25]), "+f"(acc[26]), "+f"(acc[27]), "+f"(acc[28]), "+f"(acc[29]), "+f"(acc[30]), "+f"(acc[31]), "+f"(acc[32]), "+f"(acc[33]), "+f"(acc[34]), "+f"(acc[35]), "+f"(acc[36]), "+f"(acc[37]), "+f"(acc[38]), "+f"(acc[39]), "+f"(acc[40]), "+f"(acc[41]), "+f"(acc[42]), "+f"(acc[43]), "+f"(acc[44]), "+f"(acc[45]), "+f"(acc[46]), "+f"(acc[47]), "+f"(acc[48]), "+f"(acc[49]), "+f"(acc[50]), "+f"(acc[51]), "+f"(acc[52]), "+f"(acc[53]), "+f"(acc[54]), "+f"(acc[55]), "+f"(acc[56]), "+f"(acc[57]), "+f"(acc[58]), "+f"(acc[59]), "+f"(acc[60]), "+f"(acc[61]), "+f"(acc[62]), "+f"(acc[63])
-      : "l"(a), "l"(b));
+      : "l"(a), "l"(b), "r"(scale_d));
 #else
   (void)acc;
   (void)a;
   (void)b;
+  (void)scale_d;
 #endif
 }
 
@@ -132,32 +139,67 @@ __global__ void __launch_bounds__(256, 1) wgmma_kernel(std::uint64_t iterations,
   asm volatile("fence.proxy.async.shared::cta;" ::: "memory");  // make the stores visible to the async proxy
   const std::uint64_t da = descriptor(smem_a);
   const std::uint64_t db = descriptor(smem_b);
-  for (std::uint64_t k = 0; k < iterations; ++k) {
-    asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
-    if constexpr (Op == tensor_op::fp16) {
-      wgmma_fp16(acc0, da, db);
-      wgmma_fp16(acc1, da, db);
-    } else if constexpr (Op == tensor_op::bf16) {
-      wgmma_bf16(acc0, da, db);
-      wgmma_bf16(acc1, da, db);
-    } else if constexpr (Op == tensor_op::tf32) {
-      wgmma_tf32(acc0, da, db);
-      wgmma_tf32(acc1, da, db);
-    } else if constexpr (Op == tensor_op::fp8) {
-      wgmma_fp8(acc0, da, db);
-      wgmma_fp8(acc1, da, db);
-    } else {
-      wgmma_int8(acc0, da, db);
-      wgmma_int8(acc1, da, db);
-    }
-    asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
-    asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");
-  }
-  asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
-  double sum = 0;
+  if constexpr (Op == tensor_op::fp8) {
+    // Promotion (FP8 accumulates in fewer than 24 bits; see tensor_mma.cu for the sources): each
+    // interval of at most fp8_promote_every iterations starts with scale-d = 0, so the tensor
+    // accumulators restart at A x B and never exceed 128 x 32 = 2^12; after the interval
+    // wait_group 0 retires every wgmma and the 128 values (sum <= 2^19: exact in FP32) join the
+    // FP64 running sum. Two wgmma per iteration, as for the other types. The wgmma.fence between
+    // the two restarting wgmma: without it ptxas 13.0 injects a warpgroup.wait before the second
+    // (info C7517), serializing that pair once per interval.
+    double total = 0;
+    for (std::uint64_t k = 0; k < iterations;) {
+      const std::uint64_t end = iterations - k < fp8_promote_every ? iterations : k + fp8_promote_every;
+      asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+      wgmma_fp8(acc0, da, db, 0);
+      asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+      wgmma_fp8(acc1, da, db, 0);
+      asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
+      asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");
+      for (++k; k < end; ++k) {
+        asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+        wgmma_fp8(acc0, da, db, 1);
+        wgmma_fp8(acc1, da, db, 1);
+        asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
+        asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");
+      }
+      asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+      // Pin the accumulators after the wait (CUTLASS's warpgroup_fence_operand): the memory
+      // clobber orders memory, not registers, so without this the adds could move above it.
 #pragma unroll
-  for (int i = 0; i < acc_regs; ++i) sum += static_cast<double>(acc0[i]) + static_cast<double>(acc1[i]);
-  out[blockIdx.x * blockDim.x + threadIdx.x] = sum;
+      for (int i = 0; i < acc_regs; ++i) asm volatile("" : "+f"(acc0[i]), "+f"(acc1[i])::"memory");
+      float part[8] = {};  // eight short chains rather than one of 128 dependent adds
+#pragma unroll
+      for (int i = 0; i < acc_regs; ++i) part[i % 8] += acc0[i] + acc1[i];
+      const float interval = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+      total += static_cast<double>(interval);
+    }
+    out[blockIdx.x * blockDim.x + threadIdx.x] = total;
+  } else {
+    for (std::uint64_t k = 0; k < iterations; ++k) {
+      asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+      if constexpr (Op == tensor_op::fp16) {
+        wgmma_fp16(acc0, da, db);
+        wgmma_fp16(acc1, da, db);
+      } else if constexpr (Op == tensor_op::bf16) {
+        wgmma_bf16(acc0, da, db);
+        wgmma_bf16(acc1, da, db);
+      } else if constexpr (Op == tensor_op::tf32) {
+        wgmma_tf32(acc0, da, db);
+        wgmma_tf32(acc1, da, db);
+      } else {
+        wgmma_int8(acc0, da, db);
+        wgmma_int8(acc1, da, db);
+      }
+      asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
+      asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");
+    }
+    asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+    double sum = 0;
+#pragma unroll
+    for (int i = 0; i < acc_regs; ++i) sum += static_cast<double>(acc0[i]) + static_cast<double>(acc1[i]);
+    out[blockIdx.x * blockDim.x + threadIdx.x] = sum;
+  }
 #else
   (void)iterations;
   (void)acc0;

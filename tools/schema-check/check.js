@@ -9,6 +9,7 @@
 //   tests/golden/license-*.json           -> licence.schema.json
 //   tests/golden/*.json (other)           -> classification.schema.json (each element of an array)
 //   tests/data/*measurement*.json         -> measurement.schema.json
+//   specs/arch/cuda.json                  -> cuda-arch.schema.json
 // Every schema in specs/schema/ is compiled, used or not, so a broken schema fails the run.
 //
 //   node tools/schema-check/check.js [REPO_ROOT]     (default: two levels above this script)
@@ -107,6 +108,8 @@ for (const f of jsonFiles(goldenDir)) {
 for (const f of jsonFiles(dataDir)) {
   if (path.basename(f).includes('measurement')) jobs.push([f, need('measurement.schema.json'), false]);
 }
+// Read only by the CUDA backend, which CI cannot run: the schema is its check here.
+jobs.push([path.join(root, 'specs', 'arch', 'cuda.json'), need('cuda-arch.schema.json'), false]);
 
 function describe(err, prefix) {
   const at = prefix + (err.instancePath || '') || '/';

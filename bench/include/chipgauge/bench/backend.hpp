@@ -6,6 +6,7 @@
 // them. The runner (runner.hpp) owns timing policy, statistics and stopping.
 
 #include "chipgauge/classifier/precision.hpp"
+#include "chipgauge/core/error.hpp"
 
 #include <cstdint>
 #include <limits>
@@ -56,8 +57,11 @@ struct sample {
   double temperature_c = std::numeric_limits<double>::quiet_NaN();
   double power_w = std::numeric_limits<double>::quiet_NaN();            ///< board power (NVML)
   double memory_clock_mhz = std::numeric_limits<double>::quiet_NaN();   ///< (NVML)
+  double sm_clock_nvml_mhz = std::numeric_limits<double>::quiet_NaN();  ///< lowest NVML SM clock seen during the sample
+  double power_limit_w = std::numeric_limits<double>::quiet_NaN();      ///< enforced power limit (NVML)
   /// Clock event (throttle) reasons bit mask as NVML reports it (nvmlClocksEventReason*); absent
-  /// where unreadable. Bits other than idle (0x1) and application clocks (0x2) mean throttling.
+  /// where unreadable. Bits other than idle (0x1), application clocks (0x2) and display clock
+  /// (0x100) mean throttling.
   std::optional<std::uint64_t> throttle_reasons;
 
   [[nodiscard]] double rate() const { return seconds > 0 ? work / seconds : 0; }
@@ -90,6 +94,22 @@ class benchmark_case {
   [[nodiscard]] virtual std::uint64_t max_reps() const { return std::numeric_limits<std::uint64_t>::max(); }
 };
 
+/// Thrown by prepare() when the device or its libraries cannot run the benchmark at all (cuBLASLt
+/// has no algorithm for the shape): the result is recorded as `skipped` with the message.
+class benchmark_unsupported : public error {
+ public:
+  using error::error;
+};
+
+/// Thrown by a case whose work did not finish within its deadline. The case must then not be
+/// destroyed (freeing its buffers would wait on the hung work), nothing more may run on the
+/// device, and the process must end without the device runtime's teardown once the report is
+/// written (measure_report::hung_device).
+class device_hung : public error {
+ public:
+  using error::error;
+};
+
 /// A benchmark a device does not run, and why.
 struct skipped_benchmark {
   benchmark_info info;
@@ -108,6 +128,9 @@ class backend {
   /// Prepares one benchmark. Throws chipgauge::error when it cannot (the runner records it).
   virtual std::unique_ptr<benchmark_case> prepare(const device_info& device, const benchmark_info& bench,
                                                   run_mode mode) = 0;
+  /// Asked after a case failed: why the device can run nothing more in this process (a sticky
+  /// CUDA error such as an illegal address, which poisons the context), or nullopt.
+  virtual std::optional<std::string> device_lost(const device_info& /*device*/) { return std::nullopt; }
 };
 
 /// Names of the backends built into this binary ("cpu"; "cuda" with the CUDA issue). measure()

@@ -22,6 +22,8 @@ struct measure_options {
   std::string specs_dir;               ///< for architecture data
   progress_fn progress;                ///< per-sample progress (terminals only)
   std::function<void(const std::string&)> log;  ///< one line per benchmark started/finished
+  /// Facts the user should see whatever the terminal (auto chose the CPU because CUDA is unusable).
+  std::function<void(const std::string&)> notice;
 };
 
 /// Runs every matching benchmark of the chosen backend on each of its devices and returns the

@@ -30,6 +30,10 @@ struct measurement_report {
   host_info host;
   std::vector<device_info> devices;
   std::vector<measurement> results;
+  /// Set (to the device id) when a case hung: the caller writes the report, then ends the process
+  /// with std::_Exit, since the device runtime's teardown would wait on the hung work. Not
+  /// serialised (the results say what happened).
+  std::string hung_device;
 };
 
 /// Serialises a report (2-space indented JSON, trailing newline).

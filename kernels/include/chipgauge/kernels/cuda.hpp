@@ -28,11 +28,16 @@ void launch_fma_f16x2(int blocks, int threads, std::uint64_t iterations, float* 
 void launch_mad_i32(int blocks, int threads, std::uint64_t iterations, std::int32_t* out, stream_t stream);
 
 /// Warp-level tensor-core operations (mma.sync). fp8 is e4m3 with FP32 accumulation (sm_89+);
-/// int8 accumulates in INT32; fp64 is DMMA.
+/// int8 accumulates in INT32; fp64 is DMMA (m16n8k16 on sm_90 and later, m8n8k4 before).
 enum class tensor_op : unsigned char { fp16, bf16, tf32, int8, fp8, fp64 };
 
 /// Independent accumulator chains per warp in the tensor kernels (covers mma latency).
 inline constexpr int tensor_chains = 4;
+
+/// Iterations between promotions of the FP8 tensor accumulators (mma.sync and wgmma) into the
+/// per-thread running sum: the tensor cores restart from zero after each promotion, so no
+/// accumulator exceeds fp8_promote_every x K = 128 x 32 = 2^12 (see tensor_mma.cu for why).
+inline constexpr int fp8_promote_every = 128;
 
 /// M x N x K of one mma instruction, and the accumulator values it leaves per thread.
 struct tensor_shape {
@@ -41,34 +46,69 @@ struct tensor_shape {
   int k = 0;
   int values_per_thread = 0;
 };
-tensor_shape shape_of(tensor_op op) noexcept;
+/// The shape launch_mma really issues for `op` on a device of `compute_capability` (major x 10 +
+/// minor, e.g. 90). Only fp64 depends on it: m16n8k16 with 4 values per thread from 90 on (Hopper
+/// DMMA; the kernel selects it with __CUDA_ARCH__ >= 900), m8n8k4 with 2 below. This assumes the
+/// device runs code built for its own generation (every entry of CHIPGAUGE_CUDA_ARCHITECTURES has
+/// SASS); a device of 90 or more that falls back to JIT-compiled compute_80/86/89 PTX would run
+/// m8n8k4 and fail verification (not pass with a wrong rate).
+tensor_shape shape_of(tensor_op op, int compute_capability) noexcept;
 
 /// `iterations` mma steps on each of tensor_chains chains per warp, all-ones operands: every D
 /// element ends at iterations x K, so out[thread] (the FP64 sum of its tensor_chains x
-/// values_per_thread accumulators) must equal tensor_chains x values_per_thread x iterations x K.
-/// Operations per warp per step: 2 x M x N x K per chain. Exact for iterations x K <= 2^24 (FP32).
+/// values_per_thread accumulators) must equal tensor_chains x values_per_thread x iterations x K,
+/// with M, N, K, values_per_thread from shape_of(op, the device's capability).
+/// Operations per warp per step: 2 x M x N x K per chain; every step issues tensor_chains mma
+/// instructions whatever the op (FP8 promotion adds FP32 adds between steps, no mma).
+/// Exact for iterations x K <= 2^24 (FP32 accumulators; fp64: 2^53; int8: 2^31); fp8 restarts its
+/// accumulators every fp8_promote_every steps, so out is exact for any iterations up to 2^40.
 void launch_mma(tensor_op op, int blocks, int threads, std::uint64_t iterations, double* out, stream_t stream);
 
 /// Hopper warpgroup MMA (sm_90a): blocks of two warpgroups (256 threads), each issuing
 /// m64n128xK wgmma into two accumulators per iteration from shared-memory operands (all ones).
-/// out[thread] = FP64 sum of its 128 accumulator values = 128 x iterations x K. Operations per
-/// warpgroup per iteration: 2 x (2 x 64 x 128 x K). Exact for iterations x K <= 2^24. No FP64.
-/// On any other architecture the kernel writes NaN (verification then fails, naming it).
+/// out[thread] = FP64 sum of everything its 128 accumulator values gathered = 128 x iterations x K.
+/// Operations per warpgroup per iteration: 2 x (2 x 64 x 128 x K); fp8 promotion (every
+/// fp8_promote_every iterations) removes no wgmma. Exact for iterations x K <= 2^24; fp8 up to
+/// 2^40 iterations (promoted). No FP64. On any other architecture the kernel writes NaN
+/// (verification then fails, naming it).
 void launch_wgmma(tensor_op op, int blocks, std::uint64_t iterations, double* out, stream_t stream);
 /// K of the wgmma variant of `op` (16, 8 or 32); 0 for fp64.
 int wgmma_k(tensor_op op) noexcept;
 
 /// STREAM-style kernels over n doubles with 16-byte (double2) accesses and a grid-stride loop;
-/// n must be even. read: out[block] = partial sums of a; write: a[i] = value; copy: c = a;
-/// triad: a = b + s * c.
-void launch_read(int blocks, int threads, const double* a, std::size_t n, double* block_sums, stream_t stream);
+/// n must be even. write: a[i] = value; copy: c = a; triad: a = b + s * c.
+/// read: the grid reads all n doubles `passes` times (passes >= 1; error otherwise), so one launch
+/// moves passes x n x 8 bytes, as one grid-stride walk over passes x n/2 16-byte words (all threads
+/// busy even when the footprint is smaller than the grid), with L2-only loads
+/// (ld.global.cg: a footprint that fits in L2 is served by L2, never by L1, on passes after the
+/// first). block_sums[block] = the block's partial sums over all passes, so the sum over blocks is
+/// passes x (sum of a). Exact when a holds the fill's values (multiples of 2^-16) and every block's
+/// passes x (sum of |elements| it reads) stays below 2^37 (53 bits of 2^-16 units; e.g. base 1.0:
+/// under 2^36 doubles read per block over all passes); the host sum across blocks is its own.
+void launch_read(int blocks, int threads, const double* a, std::size_t n, unsigned passes, double* block_sums,
+                 stream_t stream);
 void launch_write(int blocks, int threads, double* a, std::size_t n, double value, stream_t stream);
 void launch_copy(int blocks, int threads, const double* a, double* c, std::size_t n, stream_t stream);
 void launch_triad(int blocks, int threads, double* a, const double* b, const double* c, double s, std::size_t n,
                   stream_t stream);
-/// Shared-memory read bandwidth: each thread reads `iterations` 16-byte words of a 32 KiB tile
-/// whose word i holds (i mod 4) in every lane; out[thread] = the exact FP32 sum (16 bytes per read).
-void launch_smem_read(int blocks, int threads, std::uint64_t iterations, float* out, stream_t stream);
+/// Shared-memory read bandwidth against footprint: every block fills a dynamic shared tile of
+/// tile_bytes (W = tile_bytes / 16 words of 16 bytes; word i holds (i mod 4) in each of its 4 FP32
+/// lanes), then thread t (= threadIdx.x) reads `iterations` words t, t+32, t+64, ... (mod W): each
+/// warp reads 32 consecutive words per step (no bank conflicts) and every word it reads is
+/// congruent to t mod 4. out[global thread] = 4 x (t mod 4) x iterations exactly (FP32: exact
+/// while 12 x iterations <= 2^24); 16 bytes per read.
+/// Preconditions (error otherwise): threads a multiple of 32, at most 1024; tile_bytes a multiple
+/// of 128 (so the wrap keeps word mod 8, hence no conflicts) and at least 16 x threads (every
+/// thread starts on its own word); tile_bytes at most smem_max_tile_bytes(device). Above 48 KiB
+/// the launcher opts the kernel in on the current device (cudaFuncSetAttribute
+/// MaxDynamicSharedMemorySize = tile_bytes; an error if the device refuses it).
+void launch_smem_read(int blocks, int threads, std::size_t tile_bytes, std::uint64_t iterations, float* out,
+                      stream_t stream);
+/// The largest tile_bytes launch_smem_read takes on `device`: its opt-in shared memory per block
+/// (cudaDevAttrMaxSharedMemoryPerBlockOptin; the kernel has no static shared memory), rounded down
+/// to a multiple of 128 (in practice already one: 227 KiB on H100/B200, 163 KiB on A100, 99 KiB on
+/// sm_86/89/120). 0 on error (the error is cleared, so the next launch check does not see it).
+int smem_max_tile_bytes(int device);
 /// Fills a[i] = base + hash(i) fraction (distinct data per page; see the CPU backend).
 void launch_fill(int blocks, int threads, double* a, std::size_t n, double base, stream_t stream);
 
