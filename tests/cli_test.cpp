@@ -269,6 +269,10 @@ TEST(CliMeasure, ShortRunWritesAReportThatClassifies) {
   EXPECT_GT(j.at("measured").at("tpp").get<double>(), 0);
   EXPECT_EQ(j.at("metrics").at("tpp").get<double>(), j.at("measured").at("tpp").get<double>());
   EXPECT_EQ(j.at("controlled"), false);
+  const auto text = chipgauge("measure --backend cpu --filter '^fma_fp64$'");
+  ASSERT_EQ(text.status, 0) << text.err;
+  EXPECT_NE(text.out.find("cpu0 TPP: measured "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("(fp64 x 64 bits, verified; a lower bound)"), std::string::npos) << text.out;
 }
 
 TEST(CliMeasure, CorruptReportToClassifyExits2) {

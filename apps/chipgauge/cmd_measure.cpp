@@ -89,7 +89,7 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
       else if (o->format == "md") text = bench::to_markdown(report);
       else if (o->format == "csv") text = bench::to_csv(report);
       else if (o->format == "gbench") text = bench::to_gbench_json(report);
-      else text = bench::to_text(report);
+      else text = bench::to_text(report) + "\n" + bench::tpp_summary(report, catalog::load(mo.specs_dir).rules().definitions());
       if (!o->out.empty()) write_file_atomically(o->out, bench::to_json(report));
       emit(text);
       if (!report.hung_device.empty()) {

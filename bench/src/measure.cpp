@@ -201,6 +201,9 @@ measured_tpp measured_from(const measurement_report& report, const std::string& 
     auto& slot = t.tops[index_of(p)];
     if (!slot || tops > *slot) slot = tops;
     const double bits = defs.bit_length[index_of(p)].value;
+    if (m.theoretical) t.theoretical_tpp = std::max(t.theoretical_tpp.value_or(0), *m.theoretical / 1e12 * bits);
+    if (m.theoretical_at_max_clock)
+      t.theoretical_tpp_max_clock = std::max(t.theoretical_tpp_max_clock.value_or(0), *m.theoretical_at_max_clock / 1e12 * bits);
     t.used.push_back(fmt::format("{}: {:.4g} TOPS x {} bits = TPP {:.4g}", m.info.name, tops, bits, tops * bits));
   }
   for (auto p : all_precisions) {
@@ -218,6 +221,23 @@ measured_tpp measured_from(const measurement_report& report, const std::string& 
                                  "result with a precision",
                                  dev->id));
   return t;
+}
+
+std::string tpp_summary(const measurement_report& report, const metric_definitions& defs) {
+  std::string out;
+  for (const auto& d : report.devices) {
+    try {
+      const auto t = measured_from(report, "", d.id, defs);
+      out += fmt::format("{} TPP: measured {:.4g} ({} x {} bits, verified; a lower bound)", d.id, t.tpp, to_string(*t.best),
+                         defs.bit_length[index_of(*t.best)].value);
+      if (t.theoretical_tpp) out += fmt::format("; theoretical peaks give {:.4g} at the measured clock", *t.theoretical_tpp);
+      if (t.theoretical_tpp_max_clock) out += fmt::format(", {:.4g} at the maximum clock", *t.theoretical_tpp_max_clock);
+      out += "\n";
+    } catch (const error&) {
+      out += fmt::format("{} TPP: no verified compute result with a precision\n", d.id);
+    }
+  }
+  return out;
 }
 
 }  // namespace chipgauge::bench

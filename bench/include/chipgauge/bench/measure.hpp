@@ -43,7 +43,17 @@ struct measured_tpp {
   std::vector<std::string> used;          ///< "fma_fp64: 0.25 TOPS x 64 bits = 16.3"
   std::vector<std::string> refused;       ///< results not used, with why (invalid, unverified)
   std::optional<double> memory_gb_s;      ///< best verified STREAM rate, GB/s
+  /// The TPP the same benchmarks' theoretical peaks give (rate x bit length, best precision), at
+  /// the measured clock and at the maximum clock where the backend knows it: what the hardware
+  /// should reach, beside what it did. nullopt when no verified result has a peak.
+  std::optional<double> theoretical_tpp;
+  std::optional<double> theoretical_tpp_max_clock;
 };
+
+/// One line per device of `report`: measured TPP (best verified rate x bit length) beside the TPP
+/// of the theoretical peaks, for the text output of `measure`. Devices with no usable compute
+/// result say so.
+std::string tpp_summary(const measurement_report& report, const metric_definitions& defs);
 
 /// Throws spec_error (naming the report) when `device_id` is absent or no compute result is usable.
 measured_tpp measured_from(const measurement_report& report, const std::string& report_file,
