@@ -6,12 +6,14 @@
 #include "chipgauge/bench/statistics.hpp"
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/kernels/cpu.hpp"
+#include "cuda_arch.hpp"
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
@@ -411,6 +413,75 @@ TEST(RealMeasurement, BadOptionsAreUsageErrors) {
   EXPECT_THROW((void)measure(o), usage_error);
   o.filter = "no_such_benchmark";
   EXPECT_THROW((void)measure(o), usage_error);
+}
+
+// specs/arch/cuda.json as the CUDA backend reads it (bench/src/cuda_arch.cpp): checked here, on
+// machines without a GPU, since only the CUDA backend uses it.
+TEST(CudaArch, HopperTableAppliesToH100AndH200) {
+  for (const char* name : {"NVIDIA H100 80GB HBM3", "NVIDIA H200", "NVIDIA GH200 480GB"}) {
+    const auto a = load_cuda_arch(test::specs_dir(), 9, 0, name);
+    EXPECT_EQ(a.rate("tensor_bf16"), 4096.0) << name;
+    EXPECT_EQ(a.rate("tensor_fp8"), 8192.0) << name;
+    EXPECT_EQ(a.rate("fma_fp64"), 128.0) << name;
+    EXPECT_EQ(a.rate("tensor_fp64"), 256.0) << name;
+    EXPECT_EQ(a.rate("smem_read"), 128.0) << name << ": bytes per clock per SM";
+    ASSERT_FALSE(a.notes.empty());
+    EXPECT_NE(a.notes[0].find("compute capability 9.0"), std::string::npos) << a.notes[0];
+    EXPECT_EQ(a.notes.size(), 1U) << name << ": no exception applies";
+  }
+  // 132 SMs x 4096 x 1,830 MHz = 989.4 TFLOPS: the H100 SXM's dense BF16 datasheet figure.
+  EXPECT_NEAR(132 * 4096 * 1830e6 / 1e12, 989.4, 0.1);
+}
+
+TEST(CudaArch, ExportVariantsLoseThePeaksTheirCapabilityTableWouldOverstate) {
+  const auto h800 = load_cuda_arch(test::specs_dir(), 9, 0, "NVIDIA H800");
+  EXPECT_FALSE(h800.rate("fma_fp64")) << "H800 FP64 is cut to about 1 TFLOPS";
+  EXPECT_FALSE(h800.rate("tensor_fp64"));
+  EXPECT_EQ(h800.rate("tensor_bf16"), 4096.0) << "its low-precision rates are the H100's";
+  ASSERT_EQ(h800.notes.size(), 2U);
+  EXPECT_NE(h800.notes[1].find("no peak for fma_fp64, tensor_fp64 on this product"), std::string::npos) << h800.notes[1];
+  const auto h20 = load_cuda_arch(test::specs_dir(), 9, 0, "NVIDIA H20");
+  EXPECT_FALSE(h20.rate("tensor_bf16"));
+  EXPECT_FALSE(h20.rate("tensor_fp8"));
+  EXPECT_EQ(h20.rate("fma_fp32"), 256.0) << "vector FP32 is not among the limited rates";
+}
+
+TEST(CudaArch, UntabledCapabilityHasNoPeaksAndSaysSo) {
+  const auto b200 = load_cuda_arch(test::specs_dir(), 10, 0, "NVIDIA B200");
+  EXPECT_TRUE(b200.per_sm.empty());
+  ASSERT_FALSE(b200.notes.empty());
+  EXPECT_NE(b200.notes[0].find("no table for compute capability 10.0"), std::string::npos) << b200.notes[0];
+  const auto ada = load_cuda_arch(test::specs_dir(), 8, 9, "NVIDIA L40S");
+  EXPECT_EQ(ada.rate("fma_fp32"), 256.0);
+  EXPECT_FALSE(ada.rate("tensor_fp8")) << "GeForce and professional Ada parts differ: not tabled";
+}
+
+TEST(CudaArch, PcieGenerationsGiveTheLinkPeak) {
+  const auto a = load_cuda_arch(test::specs_dir(), 9, 0, "NVIDIA H200");
+  // Gen 5 x16: 32 GT/s x 16 x 128/130 / 8 = 63.0 GB/s per direction; gen 4 x16 31.5.
+  EXPECT_NEAR(*a.pcie_bytes_per_s(5, 16) / 1e9, 63.015, 0.01);
+  EXPECT_NEAR(*a.pcie_bytes_per_s(4, 16) / 1e9, 31.508, 0.01);
+  EXPECT_FALSE(a.pcie_bytes_per_s(9, 16));
+}
+
+TEST(CudaArch, MalformedFileNamesFileAndPath) {
+  test::temp_dir dir;
+  std::filesystem::create_directories(dir.path() + "/arch");
+  {
+    std::ofstream f(dir.path() + "/arch/cuda.json");
+    f << R"({"schema": "chipgauge.cuda-arch/1", "title": "t", "architectures": [],
+             "product_exceptions": [{"name_regex": "(", "remove": ["*"], "reason": "r", "evidence": "estimate", "source": "s"}]})";
+  }
+  try {
+    (void)load_cuda_arch(dir.path(), 9, 0, "NVIDIA H100");
+    FAIL() << "expected a spec_error";
+  } catch (const spec_error& e) {
+    EXPECT_EQ(e.json_path(), "$.product_exceptions[0].name_regex");
+    EXPECT_NE(std::string(e.what()).find("not a valid regular expression"), std::string::npos) << e.what();
+  }
+  const auto none = load_cuda_arch(dir.path() + "/nowhere", 9, 0, "NVIDIA H100");
+  EXPECT_TRUE(none.per_sm.empty());
+  EXPECT_NE(none.notes.at(0).find("not found: no theoretical peaks"), std::string::npos);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "chipgauge/core/json_reader.hpp"
 #include "chipgauge/kernels/cuda.hpp"
 #include "chipgauge/kernels/cuda_fault.hpp"
+#include "cuda_arch.hpp"
 #include "nvml.hpp"
 
 #include <cublasLt.h>
@@ -130,20 +131,6 @@ struct gpu {
   [[nodiscard]] int cc() const { return prop.major * 10 + prop.minor; }
   /// Blocks of `threads` that fit on one SM by the thread limit, at most `wanted`.
   [[nodiscard]] int fit(int wanted, int threads) const { return std::max(1, std::min(wanted, prop.maxThreadsPerMultiProcessor / threads)); }
-};
-
-// The architecture data of specs/arch/cuda.json for one device: per-SM rates by benchmark key,
-// minus the keys an exception for this product removes (export variants such as H800/H20 whose
-// rates differ from their compute capability's table), and the PCIe signalling table.
-struct arch_data {
-  std::map<std::string, double> per_sm;
-  std::vector<std::string> notes;  ///< which table applies, which keys were removed and why
-  std::map<unsigned, std::pair<double, double>> pcie;  ///< generation -> {GT/s per lane, encoding efficiency}
-
-  [[nodiscard]] std::optional<double> rate(const std::string& key) const {
-    const auto it = per_sm.find(key);
-    return it == per_sm.end() ? std::nullopt : std::optional<double>(it->second);
-  }
 };
 
 /// A peak that does not scale with the SM clock (DRAM, PCIe), with what it rests on.
@@ -970,63 +957,6 @@ class p2p_case final : public cuda_case {
   event_handle join_;
 };
 
-// specs/arch/cuda.json for one device (see arch_data). A missing file gives no peaks; a malformed
-// one is a spec_error naming the file and the JSON path.
-arch_data load_arch(const std::string& specs_dir, const gpu& g) {
-  const auto path = (std::filesystem::path(specs_dir) / "arch" / "cuda.json").string();
-  arch_data out;
-  if (!std::filesystem::exists(path)) {
-    out.notes.push_back(path + " not found: no theoretical peaks");
-    return out;
-  }
-  const auto doc = read_json_file(path);
-  const json_node root(doc, path);
-  root.expect_keys({"schema", "title", "notes", "architectures", "product_exceptions", "pcie_generations"});
-  const std::string cc = fmt::format("{}.{}", g.prop.major, g.prop.minor);
-  for (const auto& a : root.at("architectures").elements()) {
-    a.expect_keys({"name", "compute_capability", "ops_per_clock_per_sm", "bytes_per_clock_per_sm", "evidence", "source"});
-    if (a.at("compute_capability").string() != cc) continue;
-    out.notes.push_back(fmt::format("peaks from the {} table (compute capability {})", a.at("name").string(), cc));
-    for (const auto& [k, v] : a.at("ops_per_clock_per_sm").members()) out.per_sm[k] = v.number_in(0, 1e6, "ops/clock/SM");
-    if (auto bytes = a.find("bytes_per_clock_per_sm")) {
-      for (const auto& [k, v] : bytes->members()) out.per_sm[k] = v.number_in(0, 1e6, "bytes/clock/SM");
-    }
-  }
-  if (out.per_sm.empty()) out.notes.push_back(fmt::format("no table for compute capability {}: no clock-scaled peaks", cc));
-  if (auto ex = root.find("product_exceptions")) {
-    for (const auto& e : ex->elements()) {
-      e.expect_keys({"name_regex", "remove", "reason", "evidence", "source"});
-      const auto pattern = e.at("name_regex").string();
-      std::regex re;
-      try {
-        re = std::regex(pattern, std::regex::ECMAScript);
-      } catch (const std::regex_error& err) {
-        e.at("name_regex").fail(fmt::format("not a valid regular expression: {}", err.what()));
-      }
-      if (!std::regex_search(std::string(g.prop.name), re)) continue;
-      std::string removed;
-      for (const auto& k : e.at("remove").elements()) {
-        const auto key = k.string();
-        if (key == "*") {
-          out.per_sm.clear();
-        } else {
-          out.per_sm.erase(key);
-        }
-        removed += (removed.empty() ? "" : ", ") + key;
-      }
-      out.notes.push_back(fmt::format("no peak for {} on this product: {}", removed, e.at("reason").string()));
-    }
-  }
-  if (auto gens = root.find("pcie_generations")) {
-    for (const auto& e : gens->elements()) {
-      e.expect_keys({"generation", "gt_per_s", "encoding_efficiency", "source"});
-      out.pcie[static_cast<unsigned>(e.at("generation").integer_in(1, 16))] = {e.at("gt_per_s").number_in(0, 1e4, "GT/s"),
-                                                                             e.at("encoding_efficiency").number_in(0, 1, "fraction")};
-    }
-  }
-  return out;
-}
-
 class cuda_backend final : public backend {
  public:
   explicit cuda_backend(std::string specs_dir) : specs_dir_(std::move(specs_dir)), fault_(injected_fault()) {
@@ -1070,7 +1000,7 @@ class cuda_backend final : public backend {
         if (b == 3 || b == 5 || b == 7 || b == 9) uuid += '-';
       }
       const auto link = nvml_.pcie_link(g.pci);
-      const auto arch = load_arch(specs_dir_, g);
+      const auto arch = load_cuda_arch(specs_dir_, g.prop.major, g.prop.minor, g.prop.name);
       std::string peaks;
       for (const auto& n : arch.notes) peaks += (peaks.empty() ? "" : "; ") + n;
       d.properties = {{"uuid", uuid},
@@ -1199,7 +1129,7 @@ class cuda_backend final : public backend {
 
   std::unique_ptr<benchmark_case> prepare(const device_info& d, const benchmark_info& b, run_mode) override {
     const auto& g = gpu_of(d);
-    const auto arch = load_arch(specs_dir_, g);
+    const auto arch = load_cuda_arch(specs_dir_, g.prop.major, g.prop.minor, g.prop.name);
     auto rate = [&](const std::string& key) { return arch.rate(key); };
     if (b.name.rfind("fault_", 0) == 0 && fault_) return std::make_unique<fault_case>(g, b, nvml_, *fault_);
     const std::pair<const char*, kc::tensor_op> tensor[] = {{"fp16", kc::tensor_op::fp16}, {"bf16", kc::tensor_op::bf16},
@@ -1290,14 +1220,14 @@ class cuda_backend final : public backend {
 
   // PCIe peak per direction: lanes x GT/s x encoding efficiency / 8, at the link's current
   // generation and width (NVML); the protocol's packet overheads keep real copies below it.
-  std::optional<fixed_peak> pcie_peak(const gpu& g, const arch_data& arch) const {
+  std::optional<fixed_peak> pcie_peak(const gpu& g, const cuda_arch& arch) const {
     const auto link = nvml_.pcie_link(g.pci);
     if (!link) return std::nullopt;
-    const auto it = arch.pcie.find(link->first);
-    if (it == arch.pcie.end()) return std::nullopt;
-    return fixed_peak{it->second.first * 1e9 * link->second * it->second.second / 8,
-                      fmt::format("PCIe gen {} x{}: {} GT/s x {} lanes x {:.4g} encoding / 8 (specs/arch/cuda.json, NVML link)",
-                                  link->first, link->second, it->second.first, link->second, it->second.second)};
+    const auto rate = arch.pcie_bytes_per_s(link->first, link->second);
+    if (!rate) return std::nullopt;
+    const auto& [gt, efficiency] = arch.pcie.at(link->first);
+    return fixed_peak{*rate, fmt::format("PCIe gen {} x{}: {} GT/s x {} lanes x {:.4g} encoding / 8 (specs/arch/cuda.json, NVML link)",
+                                         link->first, link->second, gt, link->second, efficiency)};
   }
 
   // Footprints for the read sweep: quick, 1/8 and 1/2 of L2 and 4 x L2 (DRAM); full, every power
