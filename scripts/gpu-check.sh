@@ -38,14 +38,24 @@ say "tests (${SECONDS} s): $(grep -E 'tests passed|tests failed' "$out/ctest.log
 cuobjdump=$(command -v cuobjdump || echo "${CUDA_HOME:-/usr/local/cuda}/bin/cuobjdump")
 if [ -x "$cuobjdump" ]; then
   "$cuobjdump" -sass "$bin" > "$out/sass.txt" 2>&1
-  awk '/Function :/ {fn=$3} /GMMA|HMMA|IMMA|DMMA|QMMA/ {for (i=1;i<=NF;i++) if ($i ~ /^(HGMMA|QGMMA|IGMMA|HMMA|IMMA|DMMA|QMMA)/) {split($i,a,"."); n[fn" "a[1]]++}}
+  # One line per (kernel, full opcode with its shape and types), with the count.
+  awk '/Function :/ {fn=$3} /GMMA|HMMA|IMMA|DMMA|QMMA/ {for (i=1;i<=NF;i++) if ($i ~ /^(HGMMA|QGMMA|IGMMA|HMMA|IMMA|DMMA|QMMA)/) n[fn" "$i]++}
        END {for (k in n) print k, n[k]}' "$out/sass.txt" | sort > "$out/sass-tensor-ops.txt"
   say "SASS tensor instructions per kernel (function, opcode, count):"
   sed 's/^/  /' "$out/sass-tensor-ops.txt" | tee -a "$summary"
-  gmma_kernels=$(grep -c 'GMMA' "$out/sass-tensor-ops.txt")
-  if [[ "$archs" == *90a* ]] && [ "$gmma_kernels" -lt 5 ]; then
-    say "SASS check FAILED: expected GMMA instructions in the 5 wgmma kernels, found them in $gmma_kernels"
-    failed=1
+  if [[ "$archs" == *90a* ]]; then
+    gmma_kernels=$(grep 'GMMA' "$out/sass-tensor-ops.txt" | awk '{print $1}' | sort -u | wc -l)
+    if [ "$gmma_kernels" -lt 5 ]; then
+      say "SASS check FAILED: expected GMMA instructions in the 5 wgmma kernels, found them in $gmma_kernels"
+      failed=1
+    fi
+    # shape_of(fp64, 90) says m16n8k16: the FP64 mma kernel must issue DMMA, and not only the
+    # Ampere m8n8k4 form (DMMA.884), else the host counts the wrong work.
+    dmma=$(grep 'DMMA' "$out/sass-tensor-ops.txt" | awk '{print $2}' | sort -u | tr '\n' ' ')
+    if [ -z "$dmma" ] || [ "$dmma" = "DMMA.884 " ]; then
+      say "SASS check FAILED: the sm_90a FP64 kernel issues '${dmma:-no DMMA}', not the m16n8k16 shape the host counts"
+      failed=1
+    fi
   fi
 else
   say "SASS check skipped: cuobjdump not found"

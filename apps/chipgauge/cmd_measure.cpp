@@ -33,6 +33,16 @@ void check_writable(const std::string& path) {
   ::unlink(probe.c_str());
 }
 
+// The TPP lines of the text output; the bit lengths come from the rules, and a rules directory
+// that does not load costs only these lines, never the measurement.
+std::string tpp_lines(const bench::measurement_report& report, const std::string& specs_dir) {
+  try {
+    return bench::tpp_summary(report, catalog::load(specs_dir).rules().definitions());
+  } catch (const error& e) {
+    return fmt::format("TPP not computed: {}\n", e.what());
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> g_argv;
@@ -84,18 +94,24 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
       }
       mo.notice = [](const std::string& line) { std::cerr << "chipgauge: " << line << "\n"; };
       const auto report = bench::measure(mo);
-      std::string text;
-      if (o->format == "json") text = bench::to_json(report);
-      else if (o->format == "md") text = bench::to_markdown(report);
-      else if (o->format == "csv") text = bench::to_csv(report);
-      else if (o->format == "gbench") text = bench::to_gbench_json(report);
-      else text = bench::to_text(report) + "\n" + bench::tpp_summary(report, catalog::load(mo.specs_dir).rules().definitions());
-      if (!o->out.empty()) write_file_atomically(o->out, bench::to_json(report));
-      emit(text);
+      try {
+        // The report first: nothing below may lose what was measured.
+        if (!o->out.empty()) write_file_atomically(o->out, bench::to_json(report));
+        std::string text;
+        if (o->format == "json") text = bench::to_json(report);
+        else if (o->format == "md") text = bench::to_markdown(report);
+        else if (o->format == "csv") text = bench::to_csv(report);
+        else if (o->format == "gbench") text = bench::to_gbench_json(report);
+        else text = bench::to_text(report) + "\n" + tpp_lines(report, mo.specs_dir);
+        emit(text);
+      } catch (const std::exception& e) {
+        if (report.hung_device.empty()) throw;
+        std::cerr << "chipgauge: error: " << e.what() << "\n";  // and still no normal exit (below)
+      }
       if (!report.hung_device.empty()) {
         // The device runtime's teardown would wait forever on the hung work: the report is
         // written and printed, so end here, with the failure status.
-        std::cerr << "chipgauge: " << report.hung_device << " hung; its remaining benchmarks were not run\n" << std::flush;
+        std::cerr << "chipgauge: " << report.hung_device << " hung; the benchmarks after it were not run\n" << std::flush;
         std::_Exit(static_cast<int>(exit_code::runtime_error));
       }
       bool any_ok = false;

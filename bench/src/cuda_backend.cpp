@@ -127,6 +127,8 @@ struct gpu {
   int mem_clock_khz = 0;
   int bus_width = 0;
   int smem_optin = 0;  ///< bytes of shared memory one block may opt in to
+  int coherent_host_link = 0;  ///< host link with native atomics (NVLink-C2C on GH200), not PCIe
+  std::optional<unsigned long long> ecc_baseline;  ///< NVML uncorrectable-ECC count at start
 
   [[nodiscard]] int cc() const { return prop.major * 10 + prop.minor; }
   /// Blocks of `threads` that fit on one SM by the thread limit, at most `wanted`.
@@ -230,15 +232,16 @@ class cuda_case : private device_selector, public benchmark_case {
     s.sm_clock_nvml_mhz = during.min_sm_clock;
     s.power_limit_w = during.power_limit;
     s.throttle_reasons = during.reasons;
-    // Board power: the energy counter over the sample where it advanced (NVML's power reading is
-    // a one-second average on recent GPUs), else the highest reading taken during the work.
-    s.power_w = energy_before && energy_after && *energy_after > *energy_before && wall > 0
+    // Board power: the energy counter over the sample when the sample is long enough to average
+    // its steps (it advances every 10 ms or more), else the highest power reading taken during the
+    // work (NVML's reading is itself an average over up to a second on recent GPUs).
+    s.power_w = energy_before && energy_after && *energy_after > *energy_before && wall >= min_energy_window_s
                     ? static_cast<double>(*energy_after - *energy_before) / 1e3 / wall
                     : during.max_power;
     const auto ecc_after = nvml_.uncorrected_ecc(g_.pci);
     if (ecc_before && ecc_after && *ecc_after > *ecc_before)
       throw error(fmt::format("uncorrectable ECC errors rose by {} during the sample (NVML volatile count {} -> {}): "
-                              "nothing measured on this device now can be trusted",
+                              "the device's later results are not run (see device_lost)",
                               *ecc_after - *ecc_before, *ecc_before, *ecc_after));
     return s;
   }
@@ -309,6 +312,7 @@ class cuda_case : private device_selector, public benchmark_case {
   std::optional<fixed_peak> fixed_;
   bool loaded_ = false;
   static constexpr std::uint64_t blocking_timeout_ns = 2'000'000'000ULL;
+  static constexpr double min_energy_window_s = 0.25;
 
   stream_handle stream_;
   event_handle start_;
@@ -324,7 +328,11 @@ class cuda_case : private device_selector, public benchmark_case {
 // Fills a fresh output buffer with a value no benchmark produces (0x7F bytes: about 3.4e38 as
 // FP32, 1.4e306 as FP64, 2,139,062,143 as INT32), so a case that never wrote it fails verification
 // instead of passing on a previous case's results left in recycled memory.
-void poison(const device_buffer& b) { CHIPGAUGE_CUDA(cudaMemset(b.ptr, 0x7F, b.bytes)); }
+// The memset is on the legacy stream, unordered with the case's non-blocking stream: it is waited for.
+void poison(const device_buffer& b) {
+  CHIPGAUGE_CUDA(cudaMemset(b.ptr, 0x7F, b.bytes));
+  CHIPGAUGE_CUDA(cudaDeviceSynchronize());
+}
 
 // "N differ (first: X)" for verification details, so a failure shows what came back.
 template <typename T>
@@ -407,12 +415,15 @@ class tensor_case final : public cuda_case {
  public:
   tensor_case(const gpu& g, benchmark_info info, const nvml& n, std::optional<double> per_sm, kc::tensor_op op, bool wgmma)
       : cuda_case(g, std::move(info), n, per_sm), op_(op), wgmma_(wgmma),
-        out_(static_cast<std::size_t>(blocks(blocks_per_sm) * threads) * sizeof(double)) {
+        // As many blocks per SM as stay resident (registers decide: wgmma kernels hold 154-210
+        // registers per thread, one block per SM), at most 4: the grid is one wave.
+        blocks_per_sm_(std::min(4, wgmma ? kc::wgmma_resident_blocks(op) : kc::mma_resident_blocks(op, threads))),
+        out_(static_cast<std::size_t>(blocks(blocks_per_sm_) * threads) * sizeof(double)) {
     poison(out_);
   }
 
   verification verify() override {
-    const auto count = static_cast<std::size_t>(blocks(blocks_per_sm) * threads);
+    const auto count = static_cast<std::size_t>(blocks(blocks_per_sm_) * threads);
     std::vector<double> h(count);
     CHIPGAUGE_CUDA(cudaMemcpy(h.data(), out_.ptr, count * sizeof(double), cudaMemcpyDeviceToHost));
     const auto shape = kc::shape_of(op_, g_.cc());
@@ -429,14 +440,13 @@ class tensor_case final : public cuda_case {
   }
 
  private:
-  static constexpr int blocks_per_sm = 4;
   static constexpr int threads = 256;
   // x K 32 = 2^17 per D element: exact in FP32 accumulators; FP8 accumulators, which keep fewer
   // bits, are promoted to FP32 every 128 iterations in the kernels (kernels/cuda/*.cu).
   static constexpr std::uint64_t iterations = 4096;
 
   double enqueue(std::uint64_t reps) override {
-    const int b = blocks(blocks_per_sm);
+    const int b = blocks(blocks_per_sm_);
     if (wgmma_) {
       for (std::uint64_t r = 0; r < reps; ++r) kc::launch_wgmma(op_, b, iterations, out_.as<double>(), stream_.s);
       // Two warpgroups per block, two m64n128xK instructions per warpgroup per iteration.
@@ -451,6 +461,7 @@ class tensor_case final : public cuda_case {
 
   kc::tensor_op op_;
   bool wgmma_;
+  int blocks_per_sm_;
   device_buffer out_;
 };
 
@@ -749,6 +760,7 @@ class copy_case final : public cuda_case {
     CHIPGAUGE_CUDA(cudaMemcpy(dev_out_.ptr, host_in_.ptr, bytes_, cudaMemcpyHostToDevice));
     CHIPGAUGE_CUDA(cudaMemset(dev_in_.ptr, 0, bytes_));  // not the pattern: a copy that never ran fails
     std::memset(host_out_.ptr, 0, bytes_);
+    CHIPGAUGE_CUDA(cudaDeviceSynchronize());
   }
 
   verification verify() override {
@@ -894,6 +906,7 @@ class p2p_case final : public cuda_case {
     enable_peer(g_.index);
     CHIPGAUGE_CUDA(cudaMemset(dst_src_, 0x5A, bytes_));
     CHIPGAUGE_CUDA(cudaMemset(dst_, 0, bytes_));  // neither pattern: a copy that never ran fails
+    CHIPGAUGE_CUDA(cudaDeviceSynchronize());      // the peer's memsets, before any case stream uses them
     CHIPGAUGE_CUDA(cudaSetDevice(g_.index));
     enable_peer(to_.index);
     CHIPGAUGE_CUDA(cudaMemset(src_.ptr, 0xA5, bytes_));
@@ -960,6 +973,7 @@ class p2p_case final : public cuda_case {
 class cuda_backend final : public backend {
  public:
   explicit cuda_backend(std::string specs_dir) : specs_dir_(std::move(specs_dir)), fault_(injected_fault()) {
+    (void)work_deadline();  // a malformed CHIPGAUGE_CUDA_DEADLINE_S is a usage error before anything runs
     int count = 0;
     if (cudaGetDeviceCount(&count) != cudaSuccess) count = 0;
     for (int i = 0; i < count; ++i) {
@@ -973,6 +987,8 @@ class cuda_backend final : public backend {
       release(cudaDeviceGetAttribute(&g.mem_clock_khz, cudaDevAttrMemoryClockRate, i));
       release(cudaDeviceGetAttribute(&g.bus_width, cudaDevAttrGlobalMemoryBusWidth, i));
       release(cudaDeviceGetAttribute(&g.smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, i));
+      release(cudaDeviceGetAttribute(&g.coherent_host_link, cudaDevAttrHostNativeAtomicSupported, i));
+      g.ecc_baseline = nvml_.uncorrected_ecc(g.pci);
       gpus_.push_back(g);
     }
   }
@@ -999,7 +1015,8 @@ class cuda_backend final : public backend {
         uuid += fmt::format("{:02x}", static_cast<unsigned char>(g.prop.uuid.bytes[b]));
         if (b == 3 || b == 5 || b == 7 || b == 9) uuid += '-';
       }
-      const auto link = nvml_.pcie_link(g.pci);
+      const auto link = nvml_.pcie_link(g.pci, false);
+      const auto max_link = nvml_.pcie_link(g.pci, true);
       const auto arch = load_cuda_arch(specs_dir_, g.prop.major, g.prop.minor, g.prop.name);
       std::string peaks;
       for (const auto& n : arch.notes) peaks += (peaks.empty() ? "" : "; ") + n;
@@ -1015,7 +1032,10 @@ class cuda_backend final : public backend {
                       {"shared_memory_per_sm_bytes", std::to_string(g.prop.sharedMemPerMultiprocessor)},
                       {"ecc", g.prop.ECCEnabled ? "enabled" : "disabled"},
                       {"mig", nvml_.mig_mode(g.pci)},
-                      {"pcie_link", link ? fmt::format("gen {} x{}", link->first, link->second) : "unreadable"},
+                      {"pcie_link", link ? fmt::format("gen {} x{} now, gen {} x{} at most", link->first, link->second,
+                                                       max_link ? max_link->first : 0U, max_link ? max_link->second : 0U)
+                                         : "unreadable"},
+                      {"host_link", g.coherent_host_link ? "coherent (NVLink-C2C)" : "PCIe"},
                       {"driver_version", kernel_driver.empty() ? "unreadable (no NVML)" : kernel_driver},
                       {"cuda_driver_api", version(driver)},
                       {"cuda_runtime", version(runtime)},
@@ -1190,6 +1210,9 @@ class cuda_backend final : public backend {
 
   std::optional<std::string> device_lost(const device_info& d) override {
     const auto& g = gpu_of(d);
+    const auto ecc = nvml_.uncorrected_ecc(g.pci);
+    if (g.ecc_baseline && ecc && *ecc > *g.ecc_baseline)
+      return fmt::format("{} uncorrectable ECC error(s) since the run began", *ecc - *g.ecc_baseline);
     (void)cudaSetDevice(g.index);
     (void)cudaGetLastError();  // clears an error that does not poison the context
     cudaError_t e = cudaDeviceSynchronize();
@@ -1221,12 +1244,13 @@ class cuda_backend final : public backend {
   // PCIe peak per direction: lanes x GT/s x encoding efficiency / 8, at the link's current
   // generation and width (NVML); the protocol's packet overheads keep real copies below it.
   std::optional<fixed_peak> pcie_peak(const gpu& g, const cuda_arch& arch) const {
-    const auto link = nvml_.pcie_link(g.pci);
+    if (g.coherent_host_link) return std::nullopt;  // NVLink-C2C (GH200): the copies do not cross PCIe
+    const auto link = nvml_.pcie_link(g.pci, true);
     if (!link) return std::nullopt;
     const auto rate = arch.pcie_bytes_per_s(link->first, link->second);
     if (!rate) return std::nullopt;
     const auto& [gt, efficiency] = arch.pcie.at(link->first);
-    return fixed_peak{*rate, fmt::format("PCIe gen {} x{}: {} GT/s x {} lanes x {:.4g} encoding / 8 (specs/arch/cuda.json, NVML link)",
+    return fixed_peak{*rate, fmt::format("PCIe gen {} x{} (the link's maximum): {} GT/s x {} lanes x {:.4g} encoding / 8 (specs/arch/cuda.json, NVML)",
                                          link->first, link->second, gt, link->second, efficiency)};
   }
 

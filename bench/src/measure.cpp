@@ -128,8 +128,12 @@ measurement_report measure(const measure_options& o) {
       r.results.push_back(std::move(m));
     }
     // Once the device is lost (sticky error) or hung, the rest of its benchmarks are recorded as
-    // not run, with the reason, instead of failing one by one with misleading errors.
-    std::string lost;
+    // not run, with the reason, instead of failing one by one with misleading errors. After a hang
+    // nothing runs on any device: their cases may touch the hung one (peer copies; freeing its
+    // memory waits on it) and would block before the process can end.
+    std::string lost = r.hung_device.empty()
+                           ? std::string()
+                           : fmt::format("not run: {} hung earlier (the process must exit to recover it)", r.hung_device);
     for (const auto& b : runnable) {
       if (!matches(b)) continue;
       measurement m;

@@ -116,10 +116,10 @@ std::string nvml::driver_version() const {
   return buf;
 }
 
-std::optional<std::pair<unsigned, unsigned>> nvml::pcie_link(const std::string& pci_bus_id) const {
+std::optional<std::pair<unsigned, unsigned>> nvml::pcie_link(const std::string& pci_bus_id, bool maximum) const {
   device_t d = device(pci_bus_id);
-  auto gen = d ? sym<link_fn>(lib_, "nvmlDeviceGetCurrPcieLinkGeneration") : nullptr;
-  auto width = d ? sym<link_fn>(lib_, "nvmlDeviceGetCurrPcieLinkWidth") : nullptr;
+  auto gen = d ? sym<link_fn>(lib_, maximum ? "nvmlDeviceGetMaxPcieLinkGeneration" : "nvmlDeviceGetCurrPcieLinkGeneration") : nullptr;
+  auto width = d ? sym<link_fn>(lib_, maximum ? "nvmlDeviceGetMaxPcieLinkWidth" : "nvmlDeviceGetCurrPcieLinkWidth") : nullptr;
   unsigned g = 0;
   unsigned w = 0;
   if (!gen || !width || gen(d, &g) != 0 || width(d, &w) != 0 || g == 0 || w == 0) return std::nullopt;

@@ -40,8 +40,9 @@ class nvml {
   [[nodiscard]] std::optional<unsigned long long> uncorrected_ecc(const std::string& pci_bus_id) const;
   /// The kernel driver's version ("570.86.15"); empty when unreadable.
   [[nodiscard]] std::string driver_version() const;
-  /// Current PCIe link generation and width (lanes); nullopt when unreadable.
-  [[nodiscard]] std::optional<std::pair<unsigned, unsigned>> pcie_link(const std::string& pci_bus_id) const;
+  /// PCIe link generation and width (lanes): the current link (which idle GPUs often train down),
+  /// or with `maximum` the most the device and its slot support; nullopt when unreadable.
+  [[nodiscard]] std::optional<std::pair<unsigned, unsigned>> pcie_link(const std::string& pci_bus_id, bool maximum) const;
   /// Binds the calling thread to the CPUs nearest the device (its NUMA node); false when it cannot.
   bool bind_thread_near(const std::string& pci_bus_id) const;
 

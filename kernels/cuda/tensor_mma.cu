@@ -157,4 +157,19 @@ void launch_mma(tensor_op op, int blocks, int threads, std::uint64_t iterations,
   check_launch("mma_kernel");
 }
 
+int mma_resident_blocks(tensor_op op, int threads) {
+  int n = 0;
+  cudaError_t e = cudaSuccess;
+  switch (op) {
+    case tensor_op::fp16: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::fp16>, threads, 0); break;
+    case tensor_op::bf16: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::bf16>, threads, 0); break;
+    case tensor_op::tf32: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::tf32>, threads, 0); break;
+    case tensor_op::int8: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::int8>, threads, 0); break;
+    case tensor_op::fp8: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::fp8>, threads, 0); break;
+    case tensor_op::fp64: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::fp64>, threads, 0); break;
+  }
+  check(e, "cudaOccupancyMaxActiveBlocksPerMultiprocessor(mma_kernel)");
+  return n > 0 ? n : 1;
+}
+
 }  // namespace chipgauge::kernels::cuda

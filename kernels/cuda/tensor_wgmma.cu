@@ -235,4 +235,20 @@ void launch_wgmma(tensor_op op, int blocks, std::uint64_t iterations, double* ou
   check_launch("wgmma_kernel");
 }
 
+int wgmma_resident_blocks(tensor_op op) {
+  constexpr int threads = 256;
+  int n = 0;
+  cudaError_t e = cudaSuccess;
+  switch (op) {
+    case tensor_op::fp16: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, wgmma_kernel<tensor_op::fp16, float>, threads, 0); break;
+    case tensor_op::bf16: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, wgmma_kernel<tensor_op::bf16, float>, threads, 0); break;
+    case tensor_op::tf32: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, wgmma_kernel<tensor_op::tf32, float>, threads, 0); break;
+    case tensor_op::fp8: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, wgmma_kernel<tensor_op::fp8, float>, threads, 0); break;
+    case tensor_op::int8: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, wgmma_kernel<tensor_op::int8, int>, threads, 0); break;
+    case tensor_op::fp64: throw error("wgmma has no FP64 variant: use mma.sync (DMMA)");
+  }
+  check(e, "cudaOccupancyMaxActiveBlocksPerMultiprocessor(wgmma_kernel)");
+  return n > 0 ? n : 1;
+}
+
 }  // namespace chipgauge::kernels::cuda

@@ -63,6 +63,9 @@ tensor_shape shape_of(tensor_op op, int compute_capability) noexcept;
 /// Exact for iterations x K <= 2^24 (FP32 accumulators; fp64: 2^53; int8: 2^31); fp8 restarts its
 /// accumulators every fp8_promote_every steps, so out is exact for any iterations up to 2^40.
 void launch_mma(tensor_op op, int blocks, int threads, std::uint64_t iterations, double* out, stream_t stream);
+/// Blocks of `threads` the mma kernel for `op` keeps resident on one SM of the current device
+/// (registers, shared memory and threads counted; at least 1), for grids of one wave.
+int mma_resident_blocks(tensor_op op, int threads);
 
 /// Hopper warpgroup MMA (sm_90a): blocks of two warpgroups (256 threads), each issuing
 /// m64n128xK wgmma into two accumulators per iteration from shared-memory operands (all ones).
@@ -72,6 +75,8 @@ void launch_mma(tensor_op op, int blocks, int threads, std::uint64_t iterations,
 /// 2^40 iterations (promoted). No FP64. On any other architecture the kernel writes NaN
 /// (verification then fails, naming it).
 void launch_wgmma(tensor_op op, int blocks, std::uint64_t iterations, double* out, stream_t stream);
+/// Blocks the wgmma kernel for `op` keeps resident on one SM of the current device (at least 1).
+int wgmma_resident_blocks(tensor_op op);
 /// K of the wgmma variant of `op` (16, 8 or 32); 0 for fp64.
 int wgmma_k(tensor_op op) noexcept;
 
