@@ -9,9 +9,11 @@
 #include "cuda_arch.hpp"
 #include "test_support.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -482,6 +484,150 @@ TEST(CudaArch, MalformedFileNamesFileAndPath) {
   const auto none = load_cuda_arch(dir.path() + "/nowhere", 9, 0, "NVIDIA H100");
   EXPECT_TRUE(none.per_sm.empty());
   EXPECT_NE(none.notes.at(0).find("not found: no theoretical peaks"), std::string::npos);
+}
+
+// The device and fault handling of measure(), with a fake backend: each benchmark's behaviour is
+// named in it ("ok", "unsupported", "invalid", "sticky", "hang").
+class fake_backend final : public backend {
+ public:
+  explicit fake_backend(int devices) : count_(devices) {}
+  [[nodiscard]] std::string name() const override { return "fake"; }
+  std::vector<device_info> devices() override {
+    std::vector<device_info> out;
+    for (int i = 0; i < count_; ++i) out.push_back({"fake", fmt::format("fake:{}", i), "Fake", "test", 1, {}, {}});
+    return out;
+  }
+  std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(const device_info& d, run_mode) override {
+    std::vector<benchmark_info> run;
+    for (const auto& n : plan) run.push_back({n, "compute", precision::fp32, metric_kind::ops_per_s, "fake", n, 0});
+    if (d.id == "fake:1") run.push_back({"only_on_1", "compute", precision::fp32, metric_kind::ops_per_s, "fake", "", 0});
+    return {run, {{{"never", "compute", precision::fp32, metric_kind::ops_per_s, "fake", "", 0}, "not on fakes"}}};
+  }
+  std::unique_ptr<benchmark_case> prepare(const device_info& d, const benchmark_info& b, run_mode) override {
+    prepared.push_back(d.id + " " + b.name);
+    if (b.name == "unsupported") throw benchmark_unsupported("no algorithm for this shape");
+    return std::make_unique<fake_case>(b, this);
+  }
+  std::optional<std::string> device_lost(const device_info& d) override {
+    if (sticky_on == d.id) return std::string("poisoned context");
+    return std::nullopt;
+  }
+
+  std::vector<std::string> plan;
+  std::vector<std::string> prepared;
+  std::string sticky_on;
+  int alive = 0;  ///< cases not destroyed
+
+ private:
+  class fake_case final : public benchmark_case {
+   public:
+    fake_case(benchmark_info info, fake_backend* be) : info_(std::move(info)), be_(be) { ++be_->alive; }
+    ~fake_case() override { --be_->alive; }
+    fake_case(const fake_case&) = delete;
+    fake_case& operator=(const fake_case&) = delete;
+    [[nodiscard]] const benchmark_info& info() const override { return info_; }
+    sample run(std::uint64_t reps) override {
+      if (info_.name == "hang") throw device_hung("did not finish within 60 s");
+      if (info_.name == "sticky") throw error("cudaErrorIllegalAddress");
+      sample s;
+      s.seconds = 0.02;
+      s.work = 1e9 * static_cast<double>(reps);
+      return s;
+    }
+    verification verify() override { return {info_.name != "invalid", 0, 0, info_.name}; }
+    [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double) const override { return std::nullopt; }
+
+   private:
+    benchmark_info info_;
+    fake_backend* be_;
+  };
+  int count_;
+};
+
+measure_options fake_options(const std::string& filter = "") {
+  measure_options o;
+  o.filter = filter;
+  return o;
+}
+
+const measurement* result_of(const measurement_report& r, const std::string& device, const std::string& name) {
+  for (const auto& m : r.results) {
+    if (m.device_id == device && m.info.name == name) return &m;
+  }
+  return nullptr;
+}
+
+TEST(MeasureFaults, UnsupportedIsSkippedAndInvalidDoesNotStopTheDevice) {
+  fake_backend be(1);
+  be.plan = {"unsupported", "invalid", "ok"};
+  const auto r = measure_with(be, fake_options());
+  EXPECT_EQ(result_of(r, "fake:0", "unsupported")->status, result_status::skipped);
+  EXPECT_EQ(result_of(r, "fake:0", "unsupported")->reason, "no algorithm for this shape");
+  EXPECT_EQ(result_of(r, "fake:0", "invalid")->status, result_status::invalid);
+  EXPECT_EQ(result_of(r, "fake:0", "ok")->status, result_status::ok) << "the device was not lost";
+  EXPECT_EQ(result_of(r, "fake:0", "never")->status, result_status::skipped);
+  EXPECT_TRUE(r.hung_device.empty());
+  EXPECT_EQ(be.alive, 0) << "every case destroyed";
+}
+
+TEST(MeasureFaults, StickyErrorSkipsTheRestOfThatDeviceOnly) {
+  fake_backend be(2);
+  be.plan = {"sticky", "ok"};
+  be.sticky_on = "fake:0";
+  const auto r = measure_with(be, fake_options());
+  const auto* failed = result_of(r, "fake:0", "sticky");
+  EXPECT_EQ(failed->status, result_status::invalid);
+  EXPECT_NE(failed->reason.find("cudaErrorIllegalAddress"), std::string::npos) << failed->reason;
+  const auto* after = result_of(r, "fake:0", "ok");
+  EXPECT_EQ(after->status, result_status::skipped);
+  EXPECT_EQ(after->reason, "not run: fake:0 can run nothing more in this process after sticky failed (poisoned context)");
+  EXPECT_EQ(result_of(r, "fake:1", "sticky")->status, result_status::invalid) << "fake:1 fails it too, but is not lost";
+  EXPECT_EQ(result_of(r, "fake:1", "ok")->status, result_status::ok);
+  EXPECT_EQ(std::count(be.prepared.begin(), be.prepared.end(), "fake:0 ok"), 0) << "nothing prepared on a lost device";
+}
+
+TEST(MeasureFaults, HangStopsEveryDeviceAndLeaksTheCase) {
+  fake_backend be(2);
+  be.plan = {"hang", "ok"};
+  const auto r = measure_with(be, fake_options());
+  EXPECT_EQ(r.hung_device, "fake:0");
+  EXPECT_EQ(result_of(r, "fake:0", "hang")->status, result_status::invalid);
+  EXPECT_NE(result_of(r, "fake:0", "hang")->reason.find("did not finish within 60 s"), std::string::npos);
+  EXPECT_EQ(result_of(r, "fake:0", "ok")->reason, "not run: fake:0 hung during hang (the process must exit to recover it)");
+  for (const char* n : {"hang", "ok", "only_on_1"}) {
+    const auto* m = result_of(r, "fake:1", n);
+    ASSERT_NE(m, nullptr) << n;
+    EXPECT_EQ(m->status, result_status::skipped) << n;
+    EXPECT_EQ(m->reason, "not run: fake:0 hung earlier (the process must exit to recover it)") << n;
+  }
+  EXPECT_EQ(be.prepared.size(), 1U) << "only the hung case was ever prepared";
+  EXPECT_EQ(be.alive, 1) << "the hung case is leaked, never destroyed (its buffers cannot be freed)";
+}
+
+TEST(MeasureFaults, FilterAndDeviceSelectionAcrossDevices) {
+  fake_backend be(2);
+  be.plan = {"ok"};
+  // A benchmark only fake:1 has: matching one device is enough.
+  auto r = measure_with(be, fake_options("^only_on_1$"));
+  ASSERT_EQ(r.results.size(), 1U);
+  EXPECT_EQ(r.results[0].device_id, "fake:1");
+  EXPECT_THROW((void)measure_with(be, fake_options("^nothing$")), usage_error);
+  auto o = fake_options("^ok$");
+  o.devices = {"fake:1"};
+  r = measure_with(be, o);
+  ASSERT_EQ(r.devices.size(), 1U);
+  EXPECT_EQ(r.devices[0].id, "fake:1");
+  o.devices = {"1", "0"};
+  r = measure_with(be, o);
+  ASSERT_EQ(r.devices.size(), 2U);
+  EXPECT_EQ(r.devices[0].id, "fake:0") << "in the backend's order";
+  o.devices = {"2"};
+  try {
+    (void)measure_with(be, o);
+    FAIL() << "expected a usage_error";
+  } catch (const usage_error& e) {
+    EXPECT_STREQ(e.what(), "--device '2' names no fake device; there are 2: 0 = fake:0 (Fake), 1 = fake:1 (Fake)");
+  }
 }
 
 }  // namespace

@@ -63,17 +63,17 @@ std::vector<device_info> select_devices(const std::vector<device_info>& all, con
   return out;
 }
 
+std::regex compile_filter(const std::string& filter) {
+  try {
+    return std::regex(filter, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    throw usage_error(fmt::format("--filter '{}' is not a valid regular expression: {}", filter, e.what()));
+  }
+}
+
 }  // namespace
 
 measurement_report measure(const measure_options& o) {
-  std::optional<std::regex> filter;
-  if (!o.filter.empty()) {
-    try {
-      filter.emplace(o.filter, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      throw usage_error(fmt::format("--filter '{}' is not a valid regular expression: {}", o.filter, e.what()));
-    }
-  }
   // auto: CUDA when a GPU is present, else the CPU (saying why, when this binary has CUDA).
   std::string name = o.backend;
   if (o.backend == "auto") {
@@ -81,7 +81,16 @@ measurement_report measure(const measure_options& o) {
     name = cuda_device_available(&why) ? "cuda" : "cpu";
     if (name == "cpu" && cuda_backend_built() && o.notice) o.notice(fmt::format("CUDA not used ({}); measuring the CPU", why));
   }
+  if (!o.filter.empty()) (void)compile_filter(o.filter);  // a bad filter fails before any device is touched
   auto be = make_backend_in(name, o.specs_dir);
+  return measure_with(*be, o);
+}
+
+measurement_report measure_with(backend& backend_ref, const measure_options& o) {
+  std::optional<std::regex> filter;
+  if (!o.filter.empty()) filter = compile_filter(o.filter);
+  auto* be = &backend_ref;
+  const std::string name = be->name();
 
   measurement_report r;
   r.tool_version = tool_version;

@@ -31,6 +31,10 @@ struct measure_options {
 /// a malformed filter, a filter matching nothing or a --device naming no device; error when the
 /// backend has no device.
 measurement_report measure(const measure_options& options);
+/// As measure(), on a backend given by the caller (`options.backend` is ignored): the device and
+/// fault handling (filter across devices, --device selection, unsupported and lost devices, a
+/// hung device) is tested with fake backends through this.
+measurement_report measure_with(backend& be, const measure_options& options);
 
 /// Dense throughput a verified measurement demonstrates, as TPP (a lower bound of the theoretical
 /// TPP): the best over precisions of rate x bit length, from results that are `ok` and verified.
