@@ -65,9 +65,9 @@ std::optional<kernels::cuda::fault_kind> injected_fault() {
   const char* v = std::getenv("CHIPGAUGE_CUDA_FAULT");
   if (!v || !*v) return std::nullopt;
   const std::string f(v);
-  if (f == "hang") return kernels::cuda::fault_kind::hang;
-  if (f == "illegal") return kernels::cuda::fault_kind::illegal;
-  if (f == "launch") return kernels::cuda::fault_kind::launch;
+  for (const auto k : kernels::cuda::all_faults) {
+    if (f == to_string(k)) return k;
+  }
   throw usage_error(fmt::format("CHIPGAUGE_CUDA_FAULT='{}': expected hang, illegal or launch", f));
 }
 
@@ -1051,8 +1051,7 @@ class cuda_backend final : public backend {
     std::vector<skipped_benchmark> skip;
     const auto& g = gpu_of(d);
     if (fault_) {
-      const char* names[] = {"hang", "illegal", "launch"};
-      const char* what = names[static_cast<int>(*fault_)];
+      const char* what = to_string(*fault_);
       run.push_back({fmt::format("fault_{}", what), "fault", std::nullopt, metric_kind::ops_per_s, "sass",
                      fmt::format("injected fault (CHIPGAUGE_CUDA_FAULT={})", what), 0});
     }

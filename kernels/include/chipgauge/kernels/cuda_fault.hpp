@@ -17,6 +17,18 @@ enum class fault_kind : unsigned char {
   launch,   ///< a block of 2048 threads: cudaErrorInvalidConfiguration at launch, context intact
 };
 
+inline constexpr fault_kind all_faults[] = {fault_kind::hang, fault_kind::illegal, fault_kind::launch};
+
+/// The name CHIPGAUGE_CUDA_FAULT and the benchmark (fault_<name>) use.
+constexpr const char* to_string(fault_kind k) noexcept {
+  switch (k) {
+    case fault_kind::hang: return "hang";
+    case fault_kind::illegal: return "illegal";
+    case fault_kind::launch: return "launch";
+  }
+  return "?";
+}
+
 /// Enqueues the fault on `stream`. `launch` throws chipgauge::error at once (the launch check);
 /// the others surface when the stream is waited on.
 void launch_fault(fault_kind kind, std::uint64_t hang_ns, CUstream_st* stream);
