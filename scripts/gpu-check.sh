@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The checks that need a GPU, in one run (for a machine with an NVIDIA GPU and the CUDA toolkit):
-#   1. build with CUDA for the given architectures and run every test (GPU tests included);
+#   1. the GPU tests (carried binaries), or a build with CUDA and every test (ctest);
 #   2. the SASS check: tensor instructions (HGMMA/QGMMA/IGMMA, HMMA/IMMA/DMMA) present in the
 #      kernels that must issue them (needs cuobjdump, part of the CUDA toolkit);
 #   3. a quick CUDA measurement: JSON report and text table;
@@ -8,6 +8,8 @@
 #      reason, a written report and a non-zero exit (CHIPGAUGE_CUDA_FAULT, docs/measurement.md).
 # Everything lands in OUT_DIR, with a summary in OUT_DIR/summary.txt. About 5 minutes on an H200.
 #   scripts/gpu-check.sh OUT_DIR [CUDA_ARCHITECTURES]     (default architectures: 90a)
+# With gpu-carry/ from scripts/gpu-prepare.sh (built on the development machine and carried), it runs
+# those binaries and builds nothing; otherwise it builds here with ctest.
 set -uo pipefail
 out="${1:?usage: scripts/gpu-check.sh OUT_DIR [CUDA_ARCHITECTURES]}"
 archs="${2:-90a}"
@@ -21,18 +23,50 @@ failed=0
 nvidia-smi > "$out/nvidia-smi.txt" 2>&1 || true
 nvidia-smi -q > "$out/nvidia-smi-q.txt" 2>&1 || true
 
-SECONDS=0
-{
-  cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHIPGAUGE_CUDA=ON \
-    "-DCHIPGAUGE_CUDA_ARCHITECTURES=$archs" -DCHIPGAUGE_BUILD_BENCHMARKS=OFF &&
-    cmake --build build-gpu -j"$(nproc)"
-} > "$out/build.log" 2>&1 || { say "build failed: see $out/build.log"; tail -30 "$out/build.log"; exit 1; }
-say "build: ${SECONDS} s"
-bin=./build-gpu/apps/chipgauge
+# The carried binaries load libcublasLt.so.13 from the CUDA toolkit; where the loader does not find
+# it, look where toolkits and NVIDIA's Python wheels keep it.
+if [ -x gpu-carry/chipgauge ] && ldd gpu-carry/chipgauge 2>/dev/null | grep -q 'libcublasLt.so.13 => not found'; then
+  lib=$(find /usr/local /usr/lib /opt $(python3 -c 'import site; print(" ".join(site.getsitepackages()))' 2>/dev/null) \
+          -name libcublasLt.so.13 2>/dev/null | head -1)
+  [ -n "$lib" ] && export LD_LIBRARY_PATH="$(dirname "$lib")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" && say "libcublasLt from $lib"
+fi
 
-SECONDS=0
-ctest --test-dir build-gpu --output-on-failure -j4 > "$out/ctest.log" 2>&1 || failed=1
-say "tests (${SECONDS} s): $(grep -E 'tests passed|tests failed' "$out/ctest.log" | tail -1)"
+# Binaries: those scripts/gpu-prepare.sh built elsewhere and carried in gpu-carry/, when they run
+# here; else a build here (which needs the Debian libraries of scripts/install-deps.sh).
+if [ -x gpu-carry/chipgauge ] && gpu-carry/chipgauge --version > "$out/carried.txt" 2>&1; then
+  bin=gpu-carry/chipgauge
+  archs=$(cat gpu-carry/ARCHITECTURES 2>/dev/null || echo "$archs")
+  say "carried build: gpu-carry/ for $(cat gpu-carry/ARCHITECTURES 2>/dev/null), from commit $(cat gpu-carry/GIT_SHA 2>/dev/null)"
+  SECONDS=0
+  # Each GPU test in its own process, as ctest runs them: an injected illegal address poisons the
+  # process's CUDA context, which must not reach the next test.
+  export CHIPGAUGE_SPECS_DIR="$PWD/specs"
+  passed=0
+  total=0
+  for t in $(gpu-carry/cuda_gpu_test --gtest_list_tests | awk '/^[^ ]/ {suite=$1} /^  / {print suite $1}'); do
+    total=$((total + 1))
+    if gpu-carry/cuda_gpu_test --gtest_filter="$t" >> "$out/gpu-tests.log" 2>&1; then
+      passed=$((passed + 1))
+    else
+      say "  GPU test FAILED: $t (see $out/gpu-tests.log)"
+      failed=1
+    fi
+  done
+  say "GPU tests (${SECONDS} s): $passed of $total passed (skips count as passes; see the log)"
+else
+  [ -x gpu-carry/chipgauge ] && say "carried build does not run here ($(head -1 "$out/carried.txt")): building here"
+  SECONDS=0
+  {
+    cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHIPGAUGE_CUDA=ON \
+      "-DCHIPGAUGE_CUDA_ARCHITECTURES=$archs" -DCHIPGAUGE_BUILD_BENCHMARKS=OFF &&
+      cmake --build build-gpu -j"$(nproc)"
+  } > "$out/build.log" 2>&1 || { say "build failed: see $out/build.log"; tail -30 "$out/build.log"; exit 1; }
+  say "build: ${SECONDS} s"
+  bin=./build-gpu/apps/chipgauge
+  SECONDS=0
+  ctest --test-dir build-gpu --output-on-failure -j4 > "$out/ctest.log" 2>&1 || failed=1
+  say "tests (${SECONDS} s): $(grep -E 'tests passed|tests failed' "$out/ctest.log" | tail -1)"
+fi
 
 # SASS: every wgmma kernel must contain GMMA instructions, every mma.sync kernel MMA ones.
 cuobjdump=$(command -v cuobjdump || echo "${CUDA_HOME:-/usr/local/cuda}/bin/cuobjdump")
@@ -65,8 +99,11 @@ SECONDS=0
 "$bin" --specs-dir specs measure --backend cuda --quick --out "$out/report.json" > "$out/measure.txt" 2> "$out/measure.err"
 measured=$?
 say "quick measurement (${SECONDS} s): exit $measured"
-cat "$out/measure.txt" | tee -a "$summary"
-[ "$measured" -eq 0 ] || failed=1
+tee -a "$summary" < "$out/measure.txt"
+if [ "$measured" -ne 0 ]; then
+  sed 's/^/  /' "$out/measure.err" | tee -a "$summary"
+  failed=1
+fi
 
 # Faults: each must end non-zero with the report written and the fault named in it.
 for fault in launch illegal hang; do
@@ -75,6 +112,7 @@ for fault in launch illegal hang; do
     --filter "^(fault_$fault|fma_fp32)\$" --out "$out/fault-$fault.json" > "$out/fault-$fault.txt" 2> "$out/fault-$fault.err"
   rc=$?
   say "fault $fault (${SECONDS} s): exit $rc; report $( [ -s "$out/fault-$fault.json" ] && echo written || echo MISSING)"
+  sed 's/^/    /' "$out/fault-$fault.err" | tee -a "$summary"
   grep -E '"(name|status|reason)"' "$out/fault-$fault.json" 2>/dev/null | sed 's/^ */    /' | tee -a "$summary"
   if [ "$rc" -eq 0 ] || [ "$rc" -eq 124 ] || [ ! -s "$out/fault-$fault.json" ]; then
     say "  fault $fault: FAILED (expected a non-zero exit other than the timeout, and a report)"

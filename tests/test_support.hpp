@@ -4,12 +4,17 @@
 #include "chipgauge/classifier/engine.hpp"
 #include "chipgauge/classifier/spec.hpp"
 
+#include <cstdlib>
 #include <string>
 
 namespace chipgauge::test {
 
-/// The bundled specs/ directory of the source tree.
-inline std::string specs_dir() { return CHIPGAUGE_SOURCE_SPECS; }
+/// The source tree's specs/, or $CHIPGAUGE_SPECS_DIR where the tests run away from the tree that
+/// built them (the carried GPU tests of scripts/gpu-prepare.sh).
+inline std::string specs_dir() {
+  const char* env = std::getenv("CHIPGAUGE_SPECS_DIR");
+  return env && *env ? env : CHIPGAUGE_SOURCE_SPECS;
+}
 /// tests/data/.
 inline std::string data_dir() { return CHIPGAUGE_TEST_DATA; }
 
