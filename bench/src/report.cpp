@@ -8,6 +8,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -139,7 +140,13 @@ std::string to_gbench_json(const measurement_report& r) {
     b["run_type"] = "iteration";
     b["repetitions"] = 1;
     b["repetition_index"] = 0;
-    b["threads"] = 1;
+    // Google Benchmark's "threads": host threads running the case (the CPU backend's team, one per
+    // core it uses; one host thread drives a GPU).
+    int threads = 1;
+    for (const auto& d : r.devices) {
+      if (d.id == m.device_id && d.backend == "cpu") threads = std::max(1, d.units);
+    }
+    b["threads"] = threads;
     b["iterations"] = m.samples.size();
     b["real_time"] = seconds * 1e9;
     b["cpu_time"] = seconds * 1e9;
