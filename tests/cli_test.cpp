@@ -184,6 +184,21 @@ TEST(CliSpecs, ValidateWarnsWhenADeclaredEccnDisagrees) {
   EXPECT_NE(r.out.find("1 sheet(s) valid, 0 error(s), 1 warning(s)"), std::string::npos) << r.out;
 }
 
+TEST(CliMeasured, SheetSharingNoModelNumberWithTheDeviceIsAFinding) {
+  test::temp_dir dir;
+  auto report = nlohmann::json::parse(read_text_file(source_dir + "/tests/data/measurement-sample.json"));
+  report["devices"][0]["name"] = "NVIDIA H200";
+  const auto file = dir.write("h200.json", report.dump(2));
+  const auto wrong = chipgauge("classify --measured '" + file + "' --spec nvidia-h100-sxm5-80gb --format json");
+  ASSERT_EQ(wrong.status, 0) << wrong.err;
+  const auto findings = nlohmann::json::parse(wrong.out).at("measured").at("findings").dump();
+  EXPECT_NE(findings.find("shares no model number with the measured device 'NVIDIA H200'"), std::string::npos) << findings;
+  const auto right = chipgauge("classify --measured '" + file + "' --spec nvidia-h200-sxm-141gb --format json");
+  ASSERT_EQ(right.status, 0) << right.err;
+  EXPECT_EQ(nlohmann::json::parse(right.out).at("measured").at("findings").dump().find("shares no model number"),
+            std::string::npos);
+}
+
 TEST(CliRules, ShowAndValidate) {
   const auto show = chipgauge("rules show us-2023-11-17-3a090 --as-of 2024-06-01");
   EXPECT_EQ(show.status, 0) << show.err;

@@ -9,8 +9,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
 
 namespace chipgauge::cli {
 
@@ -36,6 +41,36 @@ void emit(const std::string& text) {
 }
 
 namespace {
+
+// The model numbers in a device or part name: lower-case runs of letters and digits that contain a
+// digit ("NVIDIA H200" -> h200; "AMD EPYC 9654" -> 9654; "MI300X" -> mi300x).
+std::vector<std::string> model_tokens(std::string_view name) {
+  std::vector<std::string> out;
+  std::string cur;
+  auto flush = [&] {
+    if (cur.find_first_of("0123456789") != std::string::npos) out.push_back(cur);
+    cur.clear();
+  };
+  for (char c : name) {
+    if (std::isalnum(static_cast<unsigned char>(c))) cur += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    else flush();
+  }
+  flush();
+  return out;
+}
+
+// `--spec` names the sheet to compare with; a sheet that shares no model number with the measured
+// device's name is probably the wrong one, which the TPP findings would otherwise blame on the part.
+std::optional<std::string> sheet_mismatch(const chip_spec& sheet, const std::string& device_name) {
+  const auto device = model_tokens(device_name);
+  if (device.empty()) return std::nullopt;  // a name without a model number ("AMD EPYC"): nothing to compare
+  const auto sheet_tokens = model_tokens(sheet.name + " " + sheet.id);
+  for (const auto& t : device) {
+    if (std::find(sheet_tokens.begin(), sheet_tokens.end(), t) != sheet_tokens.end()) return std::nullopt;
+  }
+  return fmt::format("the sheet '{}' shares no model number with the measured device '{}': is it the right sheet?", sheet.name,
+                     device_name);
+}
 
 // A measurement becomes a sheet whose one processing unit carries the verified dense rates; the
 // rest (kind, dies, memory, interconnect, datacenter) comes from --spec when given.
@@ -87,6 +122,9 @@ std::string classify_measured(const global_options& g, const std::string& report
       findings.push_back(fmt::format("measured TPP is only {:.2f} x the {} figure: a throttled, cut-down or faulty part, or "
                                      "kernels that do not reach the units the sheet counts",
                                      ratio, label));
+  }
+  if (sheet) {
+    if (auto f = sheet_mismatch(*sheet, mt.device_name)) findings.push_back(*f);
   }
   if (format == output_format::json) {
     auto j = nlohmann::ordered_json::parse(render(results, plan, format));
