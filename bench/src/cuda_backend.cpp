@@ -150,7 +150,8 @@ struct device_selector {
 // Telemetry gathered while one sample's work runs (NVML polled every few milliseconds).
 struct telemetry {
   int readings = 0;
-  double min_sm_clock = std::nan("");
+  int clock_readings = 0;
+  double sm_clock_sum = 0;
   double max_power = std::nan("");
   double max_temperature = std::nan("");
   double mem_clock = std::nan("");
@@ -159,9 +160,11 @@ struct telemetry {
 
   void add(const nvml_sample& t) {
     ++readings;
-    auto low = [](double& into, double v) { into = std::isnan(into) ? v : std::min(into, v); };
     auto high = [](double& into, double v) { into = std::isnan(into) ? v : std::max(into, v); };
-    if (t.sm_clock_mhz) low(min_sm_clock, *t.sm_clock_mhz);
+    if (t.sm_clock_mhz) {
+      sm_clock_sum += *t.sm_clock_mhz;
+      ++clock_readings;
+    }
     if (t.power_w) high(max_power, *t.power_w);
     if (t.temperature_c) high(max_temperature, *t.temperature_c);
     if (t.mem_clock_mhz) mem_clock = *t.mem_clock_mhz;
@@ -226,10 +229,12 @@ class cuda_case : private device_selector, public benchmark_case {
     s.seconds = ms / 1e3;
     s.work = work;
     s.clock_mhz = probe_clock_mhz();
-    if (during.readings == 0) during.add(nvml_.sample(g_.pci));  // work shorter than one poll
+    const bool idle_reading = during.readings == 0;
+    if (idle_reading) during.add(nvml_.sample(g_.pci));  // work shorter than one poll: after it
     s.temperature_c = during.max_temperature;
     s.memory_clock_mhz = during.mem_clock;
-    s.sm_clock_nvml_mhz = during.min_sm_clock;
+    // Only readings taken while the work ran: the clock the theoretical peak should use.
+    if (during.clock_readings > 0 && !idle_reading) s.sm_clock_nvml_mhz = during.sm_clock_sum / during.clock_readings;
     s.power_limit_w = during.power_limit;
     s.throttle_reasons = during.reasons;
     // Board power: the energy counter over the sample when the sample is long enough to average

@@ -161,9 +161,18 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
   if (const auto maxc = bc.max_clock_mhz()) {
     if (auto t = bc.theoretical(*maxc)) m.theoretical_at_max_clock = t->first;
   }
-  if (auto t = bc.theoretical(m.clock.count ? m.clock.median : std::nan(""))) {
+  // The clock for the peak: NVML's SM clock read while the work ran, when every sample has it
+  // (GPUs: the clock probe runs after the sample, under a light load that a power-capped GPU may
+  // clock higher); otherwise the probe's.
+  std::vector<double> during;
+  for (const auto& s : m.samples) {
+    if (!std::isnan(s.sm_clock_nvml_mhz)) during.push_back(s.sm_clock_nvml_mhz);
+  }
+  const bool nvml_clock = !during.empty() && during.size() == m.samples.size();
+  const double peak_clock = nvml_clock ? summarize(during).median : (m.clock.count ? m.clock.median : std::nan(""));
+  if (auto t = bc.theoretical(peak_clock)) {
     m.theoretical = t->first;
-    m.theoretical_basis = t->second;
+    m.theoretical_basis = t->second + (nvml_clock ? "; clock: NVML SM clock during the work, median over samples" : "");
     if (t->first > 0) m.fraction_of_theoretical = m.rate.median / t->first;
   }
   if (m.verified) {

@@ -57,7 +57,9 @@ struct sample {
   double temperature_c = std::numeric_limits<double>::quiet_NaN();
   double power_w = std::numeric_limits<double>::quiet_NaN();            ///< board power (NVML)
   double memory_clock_mhz = std::numeric_limits<double>::quiet_NaN();   ///< (NVML)
-  double sm_clock_nvml_mhz = std::numeric_limits<double>::quiet_NaN();  ///< lowest NVML SM clock seen during the sample
+  /// Mean of the NVML SM clock readings taken while the sample's work ran (NaN when none was);
+  /// when every sample has it, the runner uses it for the theoretical peak instead of clock_mhz.
+  double sm_clock_nvml_mhz = std::numeric_limits<double>::quiet_NaN();
   double power_limit_w = std::numeric_limits<double>::quiet_NaN();      ///< enforced power limit (NVML)
   /// Clock event (throttle) reasons bit mask as NVML reports it (nvmlClocksEventReason*); absent
   /// where unreadable. Bits other than idle (0x1), application clocks (0x2) and display clock
