@@ -114,8 +114,9 @@ TEST(StoppingRule, TimeCapAndSampleCap) {
 class scripted_case : public benchmark_case {
  public:
   scripted_case(std::vector<double> rates, std::vector<double> clocks, bool verifies, bool throws = false,
-                std::size_t throttle_every = 0)
-      : rates_(std::move(rates)), clocks_(std::move(clocks)), verifies_(verifies), throws_(throws), throttle_every_(throttle_every) {
+                std::size_t throttle_every = 0, double nvml_clock = std::nan(""))
+      : rates_(std::move(rates)), clocks_(std::move(clocks)), verifies_(verifies), throws_(throws), throttle_every_(throttle_every),
+        nvml_clock_(nvml_clock) {
     info_.name = "scripted";
     info_.group = "compute";
     info_.prec = precision::fp32;
@@ -131,6 +132,7 @@ class scripted_case : public benchmark_case {
     out.seconds = seconds;
     out.work = rate * seconds;
     out.clock_mhz = clock;
+    out.sm_clock_nvml_mhz = nvml_clock_;
     if (throttle_every_ > 0 && calls_ % throttle_every_ == 0) out.throttle_reasons = 0x4;  // SW power cap
     return out;
   }
@@ -147,6 +149,7 @@ class scripted_case : public benchmark_case {
   bool verifies_;
   bool throws_;
   std::size_t throttle_every_;
+  double nvml_clock_;
   std::size_t calls_ = 0;
 };
 
@@ -164,6 +167,18 @@ TEST(Runner, SteadyVerifiedCaseIsOkWithFractionOfTheoretical) {
   EXPECT_DOUBLE_EQ(*m.fraction_of_theoretical, 1.0);
   EXPECT_FALSE(m.clock_drift);
   EXPECT_EQ(m.throttled_samples, 0);
+}
+
+TEST(Runner, PeakUsesTheClockReadDuringTheWorkWhenEverySampleHasIt) {
+  // The probe (after each sample) reads 2,000 MHz; NVML read 1,800 MHz while the work ran, as a
+  // power-capped GPU does: the peak is taken at 1,800 and says so; the probe stays the sample clock.
+  scripted_case c({1.8e11}, {2000}, true, false, 0, 1800);
+  const auto m = run_case(c, "dev0", run_settings::quick());
+  ASSERT_TRUE(m.theoretical.has_value());
+  EXPECT_DOUBLE_EQ(*m.theoretical, 1800 * 1e6 * 100);
+  EXPECT_DOUBLE_EQ(*m.fraction_of_theoretical, 1.0);
+  EXPECT_NE(m.theoretical_basis.find("NVML SM clock during the work"), std::string::npos) << m.theoretical_basis;
+  EXPECT_DOUBLE_EQ(m.clock.median, 2000);
 }
 
 TEST(Runner, VerificationFailureMakesTheResultInvalid) {
