@@ -246,7 +246,7 @@ class cuda_case : private device_selector, public benchmark_case {
     const auto ecc_after = nvml_.uncorrected_ecc(g_.pci);
     if (ecc_before && ecc_after && *ecc_after > *ecc_before)
       throw error(fmt::format("uncorrectable ECC errors rose by {} during the sample (NVML volatile count {} -> {}): "
-                              "the device's later results are not run (see device_lost)",
+                              "no later benchmark runs on this device",
                               *ecc_after - *ecc_before, *ecc_before, *ecc_after));
     return s;
   }
