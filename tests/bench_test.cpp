@@ -446,8 +446,9 @@ TEST(CudaArch, HopperTableAppliesToH100AndH200) {
     EXPECT_NE(a.notes[0].find("compute capability 9.0"), std::string::npos) << a.notes[0];
     EXPECT_EQ(a.notes.size(), 1U) << name << ": no exception applies";
   }
-  // 132 SMs x 4096 x 1,830 MHz = 989.4 TFLOPS: the H100 SXM's dense BF16 datasheet figure.
-  EXPECT_NEAR(132 * 4096 * 1830e6 / 1e12, 989.4, 0.1);
+  // The table reproduces the H100 SXM's dense BF16 datasheet figure: 132 SMs x rate x 1,830 MHz = 989.4 TFLOPS.
+  const auto h100 = load_cuda_arch(test::specs_dir(), 9, 0, "NVIDIA H100 80GB HBM3");
+  EXPECT_NEAR(132 * *h100.rate("tensor_bf16") * 1830e6 / 1e12, 989.4, 0.1);
 }
 
 TEST(CudaArch, ExportVariantsLoseThePeaksTheirCapabilityTableWouldOverstate) {

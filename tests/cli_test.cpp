@@ -259,6 +259,16 @@ TEST(CliMeasure, BadOptionsExit2BeforeMeasuring) {
   EXPECT_EQ(chipgauge("measure --backend cpu --device gpu0").status, 2);
 }
 
+TEST(CliMeasure, UnloadableRulesCostOnlyTheTppLine) {
+  // The bit lengths come from specs/rules/metrics.json; without it the measurement still prints.
+  test::temp_dir dir;
+  const auto r = run_command("'" + std::string(CHIPGAUGE_BINARY) + "' --specs-dir '" + dir.path() +
+                             "' measure --backend cpu --filter '^fma_fp64$'");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("cpu0    fma_fp64"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("TPP not computed: " + dir.path() + "/rules: $: not a directory"), std::string::npos) << r.out;
+}
+
 TEST(CliMeasure, NothingMeasuredIsAFailure) {
   // A filter that selects only benchmarks this machine skips delivers nothing: exit 1, with the
   // skip reasons in the results. (Skipped if this CPU happens to have AVX512_FP16.)

@@ -35,6 +35,29 @@ TEST(CudaBackend, AbsentDeviceIsAClearError) {
   EXPECT_EQ(notice, "CUDA not used (" + reason + "); measuring the CPU") << "and says why";
 }
 
+TEST(CudaBackend, MalformedFaultAndDeadlineSettingsAreUsageErrors) {
+  // Checked when the backend is made, before any device is touched: so also without a GPU.
+  measure_options o;
+  o.backend = "cuda";
+  o.specs_dir = test::specs_dir();
+  ::setenv("CHIPGAUGE_CUDA_FAULT", "explode", 1);
+  try {
+    (void)measure(o);
+    ADD_FAILURE() << "expected a usage_error";
+  } catch (const usage_error& e) {
+    EXPECT_STREQ(e.what(), "CHIPGAUGE_CUDA_FAULT='explode': expected hang, illegal or launch");
+  }
+  ::unsetenv("CHIPGAUGE_CUDA_FAULT");
+  ::setenv("CHIPGAUGE_CUDA_DEADLINE_S", "0", 1);
+  try {
+    (void)measure(o);
+    ADD_FAILURE() << "expected a usage_error";
+  } catch (const usage_error& e) {
+    EXPECT_STREQ(e.what(), "CHIPGAUGE_CUDA_DEADLINE_S='0': expected seconds in (0, 86400]");
+  }
+  ::unsetenv("CHIPGAUGE_CUDA_DEADLINE_S");
+}
+
 TEST(CudaBackend, VectorMemoryAndCopiesAreVerified) {
   std::string reason;
   if (!cuda_device_available(&reason)) GTEST_SKIP() << "no CUDA device: " << reason;

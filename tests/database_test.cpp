@@ -73,6 +73,14 @@ TEST(DeclaredEccn, MismatchNamesBothEccnsAndNeedsTheDate) {
   EXPECT_TRUE(declared_eccn_mismatch(spec, rules)) << "a sibling paragraph does not cover 3A090.a.2";
   spec.declared->eccn = "3A09";
   EXPECT_TRUE(declared_eccn_mismatch(spec, rules)) << "a prefix that is not a paragraph does not cover";
+  // Without its die area the L4's PD is unknown, and at TPP 1,940 the verdict rests on PD: the
+  // declared ECCN cannot be checked, and the message says why rather than claiming agreement.
+  auto no_area = spec;
+  for (auto& d : no_area.dies) d.area_mm2.reset();
+  no_area.declared->eccn = "3A090";
+  const auto unknown = declared_eccn_mismatch(no_area, rules);
+  ASSERT_TRUE(unknown);
+  EXPECT_NE(unknown->find("cannot be checked: the computed classification is undetermined"), std::string::npos) << *unknown;
   spec.declared->eccn = "5A992.c";
   const auto wrong = declared_eccn_mismatch(spec, rules);
   ASSERT_TRUE(wrong);

@@ -37,7 +37,8 @@ void check_writable(const std::string& path) {
 // that does not load costs only these lines, never the measurement.
 std::string tpp_lines(const bench::measurement_report& report, const std::string& specs_dir) {
   try {
-    return bench::tpp_summary(report, catalog::load(specs_dir).rules().definitions());
+    // Only the bit lengths are needed: metrics.json, not the regimes or the parts database.
+    return bench::tpp_summary(report, rule_set::load_definitions((std::filesystem::path(specs_dir) / "rules").string()).definitions());
   } catch (const error& e) {
     return fmt::format("TPP not computed: {}\n", e.what());
   }

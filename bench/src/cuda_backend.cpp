@@ -129,6 +129,7 @@ struct gpu {
   int smem_optin = 0;  ///< bytes of shared memory one block may opt in to
   int coherent_host_link = 0;  ///< host link with native atomics (NVLink-C2C on GH200), not PCIe
   std::optional<unsigned long long> ecc_baseline;  ///< NVML uncorrectable-ECC count at start
+  cuda_arch arch;  ///< specs/arch/cuda.json for this device, read once
 
   [[nodiscard]] int cc() const { return prop.major * 10 + prop.minor; }
   /// Blocks of `threads` that fit on one SM by the thread limit, at most `wanted`.
@@ -339,15 +340,27 @@ void poison(const device_buffer& b) {
   CHIPGAUGE_CUDA(cudaDeviceSynchronize());
 }
 
-// "N differ (first: X)" for verification details, so a failure shows what came back.
-template <typename T>
-std::string differing(const std::vector<T>& got, double expected) {
-  std::size_t bad = 0;
+// Exact comparison of every output with its expected value: how many differ, and the first one,
+// so a failure shows what came back ("N differ (first: X)").
+struct mismatches {
+  std::size_t count = 0;
   double first = 0;
-  for (const auto& x : got) {
-    if (static_cast<double>(x) != expected && bad++ == 0) first = static_cast<double>(x);
+  [[nodiscard]] std::string text() const {
+    return count == 0 ? std::string("0 differ") : fmt::format("{} differ (first: {})", count, first);
   }
-  return bad == 0 ? std::string("0 differ") : fmt::format("{} differ (first: {})", bad, first);
+};
+template <typename T, typename Expected>
+mismatches compare_exact(const std::vector<T>& got, Expected expected_at) {
+  mismatches m;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const auto x = static_cast<double>(got[i]);
+    if (x != expected_at(i) && m.count++ == 0) m.first = x;
+  }
+  return m;
+}
+template <typename T>
+mismatches compare_exact(const std::vector<T>& got, double expected) {
+  return compare_exact(got, [expected](std::size_t) { return expected; });
 }
 
 enum class vector_kind { fp64, fp32, fp16x2, int32 };
@@ -364,20 +377,20 @@ class vector_case final : public cuda_case {
     verification v;
     v.tolerance = 0;
     double expected = 0;
-    std::string differ;
+    mismatches bad;
     if (kind_ == vector_kind::fp64) {
       expected = kc::fma_chains * static_cast<double>(iterations()) * fp64_add;
-      differ = differing(download<double>(count), expected);
+      bad = compare_exact(download<double>(count), expected);
     } else if (kind_ == vector_kind::int32) {
       expected = kc::fma_chains * 3.0 * static_cast<double>(iterations());
-      differ = differing(download<std::int32_t>(count), expected);
+      bad = compare_exact(download<std::int32_t>(count), expected);
     } else {
       expected = kind_ == vector_kind::fp32 ? kc::fma_chains * static_cast<double>(iterations()) * fp32_add
                                             : kc::fma_chains * 2.0 * static_cast<double>(iterations()) * 0.0625;
-      differ = differing(download<float>(count), expected);
+      bad = compare_exact(download<float>(count), expected);
     }
-    v.passed = differ == "0 differ";
-    v.detail = fmt::format("{} threads: each sum of {} chains must be {} (exact); {}", count, kc::fma_chains, expected, differ);
+    v.passed = bad.count == 0;
+    v.detail = fmt::format("{} threads: each sum of {} chains must be {} (exact); {}", count, kc::fma_chains, expected, bad.text());
     return v;
   }
 
@@ -436,11 +449,11 @@ class tensor_case final : public cuda_case {
     const double accumulators = wgmma_ ? 128.0 : static_cast<double>(kc::tensor_chains) * shape.values_per_thread;
     const int k = wgmma_ ? kc::wgmma_k(op_) : shape.k;
     const double expected = accumulators * static_cast<double>(iterations) * k;
-    const auto differ = differing(h, expected);
+    const auto bad = compare_exact(h, expected);
     verification v;
-    v.passed = differ == "0 differ";
+    v.passed = bad.count == 0;
     v.detail = fmt::format("{} threads: each sum of {} accumulators must be {} (every D element {} x K {}, exact); {}", count,
-                           accumulators, expected, iterations, k, differ);
+                           accumulators, expected, iterations, k, bad.text());
     return v;
   }
 
@@ -686,7 +699,6 @@ class dram_case final : public cuda_case {
 
   verification verify() override {
     verification v;
-    std::size_t bad = 0;
     if (kind_ == dram_kind::read) {
       std::vector<double> sums(static_cast<std::size_t>(blocks(blocks_per_sm_)));
       CHIPGAUGE_CUDA(cudaMemcpy(sums.data(), sums_.ptr, sums.size() * sizeof(double), cudaMemcpyDeviceToHost));
@@ -708,16 +720,13 @@ class dram_case final : public cuda_case {
     std::vector<double> h(n_);
     CHIPGAUGE_CUDA(cudaMemcpy(h.data(), out.ptr, n_ * sizeof(double), cudaMemcpyDeviceToHost));
     v.tolerance = 0;
-    double first = 0;
-    for (std::size_t i = 0; i < n_; ++i) {
-      const double expected = kind_ == dram_kind::write  ? write_value
-                              : kind_ == dram_kind::copy ? hashed(i, 1.0)
-                                                         : std::fma(scalar, hashed(i, 3.0), hashed(i, 2.0));
-      if (h[i] != expected && bad++ == 0) first = h[i];
-    }
-    v.passed = bad == 0;
-    v.detail = fmt::format("all {} elements against their expected values (exact); {} differ{}", n_, bad,
-                           bad ? fmt::format(" (first: {})", first) : "");
+    const auto bad = compare_exact(h, [this](std::size_t i) {
+      return kind_ == dram_kind::write  ? write_value
+             : kind_ == dram_kind::copy ? hashed(i, 1.0)
+                                        : std::fma(scalar, hashed(i, 3.0), hashed(i, 2.0));
+    });
+    v.passed = bad.count == 0;
+    v.detail = fmt::format("all {} elements against their expected values (exact); {}", n_, bad.text());
     return v;
   }
 
@@ -848,17 +857,14 @@ class smem_case final : public cuda_case {
     const auto count = static_cast<std::size_t>(blocks(per_sm_blocks_) * threads);
     std::vector<float> h(count);
     CHIPGAUGE_CUDA(cudaMemcpy(h.data(), out_.ptr, count * sizeof(float), cudaMemcpyDeviceToHost));
-    std::size_t bad = 0;
-    double first = 0;
-    for (std::size_t t = 0; t < count; ++t) {
-      // Word w of the tile holds 4 lanes of (w mod 4), and every word thread t reads is = t mod 4.
-      const double expected = 4.0 * static_cast<double>((t % threads) % 4) * static_cast<double>(iterations);
-      if (static_cast<double>(h[t]) != expected && bad++ == 0) first = h[t];
-    }
+    // Word w of the tile holds 4 lanes of (w mod 4), and every word thread t reads is = t mod 4.
+    const auto bad = compare_exact(h, [](std::size_t t) {
+      return 4.0 * static_cast<double>((t % threads) % 4) * static_cast<double>(iterations);
+    });
     verification v;
-    v.passed = bad == 0;
-    v.detail = fmt::format("{} threads over a {} KiB tile: each sum of {} reads must be 4 x (thread mod 4) x {} (exact); {} differ{}",
-                           count, tile_ / 1024, iterations, iterations, bad, bad ? fmt::format(" (first: {})", first) : "");
+    v.passed = bad.count == 0;
+    v.detail = fmt::format("{} threads over a {} KiB tile: each sum of {} reads must be 4 x (thread mod 4) x {} (exact); {}",
+                           count, tile_ / 1024, iterations, iterations, bad.text());
     return v;
   }
 
@@ -994,6 +1000,7 @@ class cuda_backend final : public backend {
       release(cudaDeviceGetAttribute(&g.smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, i));
       release(cudaDeviceGetAttribute(&g.coherent_host_link, cudaDevAttrHostNativeAtomicSupported, i));
       g.ecc_baseline = nvml_.uncorrected_ecc(g.pci);
+      g.arch = load_cuda_arch(specs_dir_, g.prop.major, g.prop.minor, g.prop.name);
       gpus_.push_back(g);
     }
   }
@@ -1022,9 +1029,8 @@ class cuda_backend final : public backend {
       }
       const auto link = nvml_.pcie_link(g.pci, false);
       const auto max_link = nvml_.pcie_link(g.pci, true);
-      const auto arch = load_cuda_arch(specs_dir_, g.prop.major, g.prop.minor, g.prop.name);
       std::string peaks;
-      for (const auto& n : arch.notes) peaks += (peaks.empty() ? "" : "; ") + n;
+      for (const auto& n : g.arch.notes) peaks += (peaks.empty() ? "" : "; ") + n;
       d.properties = {{"uuid", uuid},
                       {"pci_bus_id", g.pci},
                       {"compute_capability", fmt::format("{}.{}", g.prop.major, g.prop.minor)},
@@ -1153,8 +1159,7 @@ class cuda_backend final : public backend {
 
   std::unique_ptr<benchmark_case> prepare(const device_info& d, const benchmark_info& b, run_mode) override {
     const auto& g = gpu_of(d);
-    const auto arch = load_cuda_arch(specs_dir_, g.prop.major, g.prop.minor, g.prop.name);
-    auto rate = [&](const std::string& key) { return arch.rate(key); };
+    auto rate = [&](const std::string& key) { return g.arch.rate(key); };
     if (b.name.rfind("fault_", 0) == 0 && fault_) return std::make_unique<fault_case>(g, b, nvml_, *fault_);
     const std::pair<const char*, kc::tensor_op> tensor[] = {{"fp16", kc::tensor_op::fp16}, {"bf16", kc::tensor_op::bf16},
                                                             {"tf32", kc::tensor_op::tf32}, {"int8", kc::tensor_op::int8},
@@ -1198,7 +1203,7 @@ class cuda_backend final : public backend {
       }
     }
     const std::size_t bytes = 256U << 20;
-    const auto link = pcie_peak(g, arch);
+    const auto link = pcie_peak(g);
     if (b.name == "pcie_h2d") return std::make_unique<copy_case>(g, b, nvml_, copy_kind::h2d, bytes, link);
     if (b.name == "pcie_d2h") return std::make_unique<copy_case>(g, b, nvml_, copy_kind::d2h, bytes, link);
     if (b.name == "pcie_bidirectional") {
@@ -1247,7 +1252,8 @@ class cuda_backend final : public backend {
 
   // PCIe peak per direction: lanes x GT/s x encoding efficiency / 8, at the link's current
   // generation and width (NVML); the protocol's packet overheads keep real copies below it.
-  std::optional<fixed_peak> pcie_peak(const gpu& g, const cuda_arch& arch) const {
+  std::optional<fixed_peak> pcie_peak(const gpu& g) const {
+    const auto& arch = g.arch;
     if (g.coherent_host_link) return std::nullopt;  // NVLink-C2C (GH200): the copies do not cross PCIe
     const auto link = nvml_.pcie_link(g.pci, true);
     if (!link) return std::nullopt;

@@ -4,6 +4,8 @@
 // Only the handful of entry points the telemetry needs, declared here from the NVML API
 // (nvml.h of the CUDA toolkit / GPU Deployment Kit); return code 0 is NVML_SUCCESS.
 
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -49,8 +51,11 @@ class nvml {
  private:
   void* device(const std::string& pci_bus_id) const;
 
+  struct api;
   void* lib_ = nullptr;
+  std::unique_ptr<api> api_;  ///< set when NVML initialised
   std::string why_;
+  mutable std::map<std::string, void*> devices_;  ///< PCI bus id -> handle (null: not found)
 };
 
 }  // namespace chipgauge::bench
