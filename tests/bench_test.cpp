@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -197,6 +198,86 @@ TEST(Runner, ExceptionDuringRunMakesTheResultInvalid) {
   EXPECT_NE(m.reason.find("device lost"), std::string::npos) << m.reason;
 }
 
+TEST(Runner, RateAboveTheCeilingIsInvalidNeverOk) {
+  // 100 ops/cycle at 2,000 MHz is 2e11/s; a verified run reporting 1,000 x that is a counting error.
+  scripted_case c({2e14}, {2000}, true);
+  const auto m = run_case(c, "dev0", run_settings::quick());
+  EXPECT_EQ(m.status, result_status::invalid);
+  EXPECT_TRUE(m.verified) << "the output verified; the rate is what is impossible";
+  ASSERT_TRUE(m.ceiling.has_value());
+  EXPECT_DOUBLE_EQ(*m.ceiling, 2e11);
+  EXPECT_NE(m.reason.find("impossible rate: the median 2e+14/s is 1000.00 x the ceiling 2e+11/s"), std::string::npos)
+      << m.reason;
+  // Within the stated tolerance (3 %) it stands.
+  scripted_case near({2.05e11}, {2000}, true);
+  EXPECT_EQ(run_case(near, "dev0", run_settings::quick()).status, result_status::ok);
+}
+
+TEST(Runner, InvertedMemoryHierarchyMakesBothEndsSuspect) {
+  auto sweep = [](const std::string& name, double footprint, double rate) {
+    measurement m;
+    m.info.name = name;
+    m.info.group = "sweep";
+    m.info.footprint_bytes = footprint;
+    m.device_id = "cpu0";
+    m.status = result_status::ok;
+    m.verified = true;
+    m.rate.median = rate;
+    return m;
+  };
+  std::vector<measurement> rs{sweep("read_l1", 32e3, 5e9), sweep("read_l2", 5e5, 60e9), sweep("read_dram", 1e8, 10e9)};
+  flag_inverted_hierarchy(rs, run_settings::quick());
+  EXPECT_TRUE(rs[0].suspect) << "L1 at half the DRAM rate";
+  ASSERT_EQ(rs[0].suspect_reasons.size(), 1U);
+  EXPECT_NE(rs[0].suspect_reasons[0].find("memory hierarchy inverted: read_l1"), std::string::npos) << rs[0].suspect_reasons[0];
+  EXPECT_FALSE(rs[1].suspect);
+  EXPECT_TRUE(rs[2].suspect) << "the DRAM end of the comparison too";
+  // Another device's results are compared among themselves only.
+  auto other = sweep("read_l1", 32e3, 5e9);
+  other.device_id = "cpu1";
+  std::vector<measurement> alone{other, sweep("read_dram", 1e8, 10e9)};
+  flag_inverted_hierarchy(alone, run_settings::quick());
+  EXPECT_FALSE(alone[0].suspect);
+}
+
+// Spins for real: `reps` milliseconds of this thread's CPU per run.
+class spinning_case final : public benchmark_case {
+ public:
+  spinning_case() {
+    info_.name = "spin";
+    info_.group = "compute";
+  }
+  [[nodiscard]] const benchmark_info& info() const override { return info_; }
+  sample run(std::uint64_t reps) override {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto until = t0 + std::chrono::milliseconds(reps);
+    std::uint64_t n = 0;
+    while (std::chrono::steady_clock::now() < until) ++n;
+    sample s;
+    s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    s.work = static_cast<double>(n);
+    return s;
+  }
+  verification verify() override { return {true, 0, 0, "nothing to check"}; }
+  [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double) const override { return std::nullopt; }
+
+ private:
+  benchmark_info info_;
+};
+
+TEST(Runner, HostContentionIsReadFromProcStat) {
+  if (!std::ifstream("/proc/stat")) GTEST_SKIP() << "no /proc/stat on this system";
+  spinning_case c;
+  const auto m = run_case(c, "dev0", run_settings::quick());
+  ASSERT_FALSE(std::isnan(m.host_contention));
+  EXPECT_GE(m.host_contention, 0.0);
+  EXPECT_LE(m.host_contention, 1.0);
+  EXPECT_EQ(m.suspect, !m.suspect_reasons.empty());
+  // The same limit a user reads in docs/measurement.md decides it.
+  EXPECT_EQ(m.suspect, m.host_contention > run_settings::quick().contention_limit ||
+                           m.host_steal > run_settings::quick().steal_limit);
+}
+
 TEST(Runner, CountsSamplesWithThrottleReasons) {
   scripted_case c({1e9}, {3000}, true, false, 3);
   const auto m = run_case(c, "dev0", run_settings::quick());
@@ -325,6 +406,27 @@ TEST(MeasuredTpp, UsesOnlyVerifiedComputeResults) {
   EXPECT_EQ(*t.best, precision::fp32);
   EXPECT_DOUBLE_EQ(t.tpp, 0.2 * 32);
   EXPECT_EQ(t.refused.size(), 1U) << "the invalid result is refused, with its reason";
+}
+
+TEST(MeasuredTpp, SuspectAndImplausibleResultsAreRefusedWithWhy) {
+  auto r = sample_report();
+  auto& ok = r.results.front();
+  ASSERT_EQ(ok.status, result_status::ok);
+  ok.suspect = true;
+  ok.suspect_reasons = {"other processes used 40 % of the machine's CPU time during the samples (limit 10 %)"};
+  const auto& defs = test::bundled_rules().definitions();
+  try {
+    (void)measured_from(r, "r.json", "", defs);
+    FAIL() << "a suspect result gave a TPP";
+  } catch (const spec_error& e) {
+    EXPECT_NE(std::string(e.what()).find("scripted: suspect (other processes used 40 %"), std::string::npos) << e.what();
+  }
+  // An edited summary no longer matches its samples.
+  auto edited = sample_report();
+  edited.results.front().rate.median *= 1000;
+  ASSERT_TRUE(implausible(edited.results.front(), run_settings::quick()).has_value());
+  EXPECT_NE(implausible(edited.results.front(), run_settings::quick())->find("disagrees with its samples"), std::string::npos);
+  EXPECT_FALSE(implausible(sample_report().results.front(), run_settings::quick()).has_value());
 }
 
 TEST(MeasuredTpp, NoVerifiedComputeResultIsAnError) {

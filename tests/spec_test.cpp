@@ -1,5 +1,6 @@
 // Spec sheets (`chipgauge.spec/1`): parsing, rejection of bad input, validation and the database.
 #include "chipgauge/classifier/database.hpp"
+#include "chipgauge/classifier/engine.hpp"
 #include "chipgauge/classifier/metrics.hpp"
 #include "chipgauge/classifier/spec.hpp"
 #include "chipgauge/core/error.hpp"
@@ -725,6 +726,134 @@ TEST(SpecValidate, PrecisionFarAboveItsSiblingsIsWarned) {
   EXPECT_TRUE(mentions(w[0].message, "sparse figure quoted as dense"));
   j["processing_units"][0]["dense_tops"]["fp8"] = 100;
   EXPECT_TRUE(validate_spec(parse(j), defs()).empty());
+}
+
+// --- fail closed: no rate, physical plausibility ----------------------------------------------------
+
+const physical_limits& physical() {
+  static const auto l = physical_limits::load(test::specs_dir() + "/arch/physical.json");
+  return l;
+}
+
+// An H100-like die: 80 billion transistors on 814 mm^2 at 4 nm (98 million per mm^2).
+json ic_with_die(double area_mm2, double transistors, double node_nm = 4) {
+  auto j = minimal_ic();
+  j["dies"] = json::array({json{{"name", "GPU"},
+                                {"kind", "logic"},
+                                {"area_mm2", area_mm2},
+                                {"process", "TSMC 4N"},
+                                {"node_nm", node_nm},
+                                {"non_planar", true},
+                                {"transistors", transistors}}});
+  return j;
+}
+
+TEST(SpecFailClosed, IcWithoutAPositiveRateIsAnErrorFindingAndItsTppUnknown) {
+  auto empty = minimal_ic();
+  empty["processing_units"] = json::array();
+  auto zeros = minimal_ic();
+  zeros["processing_units"][0]["dense_tops"] = {{"int8", 0}, {"fp16", 0}};
+  for (const auto& j : {empty, zeros}) {
+    const auto spec = parse(j);
+    const auto w = validate_spec(spec, defs(), &physical());
+    ASSERT_EQ(w.size(), 1U) << j.dump();
+    EXPECT_TRUE(w[0].error);
+    EXPECT_EQ(w[0].json_path, "$.processing_units");
+    EXPECT_TRUE(mentions(w[0].message, "classification undetermined"));
+    const auto m = compute_metrics(spec, defs());
+    EXPECT_FALSE(m.tpp_known());
+    EXPECT_FALSE(m.pd.has_value()) << "PD from an unknown TPP is unknown, not 0";
+  }
+}
+
+TEST(SpecFailClosed, BundledDatabaseRefusesASheetWithoutRates) {
+  temp_dir dir;
+  auto j = minimal_ic();
+  j["processing_units"] = json::array();
+  dir.write("test-chip.json", j.dump(2));
+  const auto e = error_of([&] { (void)spec_database::load(dir.path(), defs()); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->json_path(), "$.processing_units");
+}
+
+TEST(SpecFailClosed, BoardHoldingAnIcWithoutRatesIsUndeterminedNotUncontrolled) {
+  temp_dir dir;
+  dir.write("test-chip.json", minimal_ic().dump(2));
+  auto db = spec_database::load(dir.path(), defs());
+  auto bare = minimal_ic("bare");
+  bare["processing_units"][0]["dense_tops"] = {{"int8", 0}};
+  auto board = board_of("board", "unused", 8);
+  board["contains"] = json::array({json{{"spec", bare}, {"count", 8}}});
+  const auto& b = db.add_external(parse(board), defs());
+  ASSERT_FALSE(db.warnings().empty());
+  EXPECT_TRUE(db.warnings().back().error) << "kept as an error finding, not thrown";
+  const auto m = compute_metrics(b, defs());
+  EXPECT_FALSE(m.tpp_known());
+  EXPECT_TRUE(mentions(m.tpp_reason, "component bare: no processing unit gives a positive dense rate"));
+  const evaluation_plan plan(bundled_rules(), *date::parse("2026-02-01"));
+  const auto c = classifier(bundled_rules()).classify(b, plan);
+  EXPECT_EQ(c.outcome, verdict_outcome::undetermined);
+  EXPECT_FALSE(c.controlled());
+  const auto ic = classifier(bundled_rules()).classify(*b.contains[0].resolved, plan);
+  EXPECT_EQ(ic.outcome, verdict_outcome::undetermined) << "an IC with only zero rates is never 'not controlled'";
+}
+
+TEST(SpecPlausibility, TransistorDensityBeyondAnyProcessIsAnError) {
+  // 8.14 mm^2 for 814: a cm^2 slip gives about 9,800 million per mm^2.
+  const auto e = error_of([&] { (void)validate_spec(parse(ic_with_die(8.14, 80e9)), defs(), &physical()); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->json_path(), "$.dies[0].transistors");
+  EXPECT_TRUE(mentions(e->what(), "is 9828 million per mm^2, above the 1000"));
+  EXPECT_TRUE(validate_spec(parse(ic_with_die(814, 80e9)), defs(), &physical()).empty());
+}
+
+TEST(SpecPlausibility, DensityAboveItsNodeIsAWarningNamingBothFigures) {
+  // 80 billion on 400 mm^2 is 200 million per mm^2: possible at 3 nm, not at 7 nm.
+  const auto w = validate_spec(parse(ic_with_die(400, 80e9, 7)), defs(), &physical());
+  ASSERT_EQ(w.size(), 1U);
+  EXPECT_FALSE(w[0].error);
+  EXPECT_TRUE(mentions(w[0].message, "200 million per mm^2, above the 125 expected at 7 nm"));
+  EXPECT_TRUE(validate_spec(parse(ic_with_die(400, 80e9, 3)), defs(), &physical()).empty());
+}
+
+TEST(SpecPlausibility, DieBeyondTheReticleIsWarned) {
+  const auto w = validate_spec(parse(ic_with_die(1200, 80e9)), defs(), &physical());
+  ASSERT_EQ(w.size(), 1U);
+  EXPECT_EQ(w[0].json_path, "$.dies[0].area_mm2");
+  EXPECT_TRUE(mentions(w[0].message, "1200 mm^2 exceeds the 858 mm^2 reticle field"));
+}
+
+TEST(SpecPlausibility, ClockInGhzWrittenAsMhzIsAnError) {
+  auto j = minimal_ic();
+  j["processing_units"][0]["clock_mhz"] = 1.6;
+  const auto e = error_of([&] { (void)validate_spec(parse(j), defs(), &physical()); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->json_path(), "$.processing_units[0].clock_mhz");
+  EXPECT_TRUE(mentions(e->what(), "write 1600"));
+  j["processing_units"][0]["clock_mhz"] = 120;  // possible, but not for an accelerator
+  const auto w = validate_spec(parse(j), defs(), &physical());
+  ASSERT_EQ(w.size(), 1U);
+  EXPECT_TRUE(mentions(w[0].message, "120 MHz lies outside the usual 300 to 6500 MHz"));
+}
+
+TEST(SpecPlausibility, RateTwiceUnitsTimesClockIsAnError) {
+  auto j = minimal_ic();
+  auto& u = j["processing_units"][0];
+  u["count"] = 100;
+  u["clock_mhz"] = 1000;
+  u["ops_per_clock_per_unit"] = {{"int8", 500}};  // 50 x 10^12, but 100 quoted: a sparse figure?
+  const auto e = error_of([&] { (void)validate_spec(parse(j), defs(), &physical()); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->json_path(), "$.processing_units[0].dense_tops.int8");
+  EXPECT_TRUE(mentions(e->what(), "at least 1.9 x away"));
+}
+
+TEST(SpecPlausibility, BundledPhysicalDataLoadsAndEveryBundledSheetPasses) {
+  EXPECT_EQ(physical().reticle_field_mm2, 858);
+  EXPECT_EQ(physical().nodes.back().node_nm_at_least, 0);
+  const auto db = spec_database::load(test::specs_dir() + "/chips", defs(),
+                                      std::make_shared<const physical_limits>(physical()));
+  EXPECT_GT(db.parts().size(), 50U);
 }
 
 }  // namespace

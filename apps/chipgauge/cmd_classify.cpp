@@ -59,17 +59,40 @@ std::vector<std::string> model_tokens(std::string_view name) {
   return out;
 }
 
-// `--spec` names the sheet to compare with; a sheet that shares no model number with the measured
-// device's name is probably the wrong one, which the TPP findings would otherwise blame on the part.
-std::optional<std::string> sheet_mismatch(const chip_spec& sheet, const std::string& device_name) {
-  const auto device = model_tokens(device_name);
-  if (device.empty()) return std::nullopt;  // a name without a model number ("AMD EPYC"): nothing to compare
+// The vendor as a sheet writes it: CPUID vendor strings become the company's name.
+std::string vendor_word(std::string_view vendor) {
+  std::string v;
+  for (char c : vendor) v += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (v == "authenticamd") return "amd";
+  if (v == "genuineintel") return "intel";
+  return v;
+}
+
+// `--spec` names the sheet the measurement is compared with and whose dies, memory and
+// interconnect complete it; a sheet of another part would make every figure meaningless. Refused
+// (usage error) when the vendors differ or the device's model numbers are absent from the sheet;
+// a device whose name carries no model number ("AMD EPYC" in a VM) cannot be confirmed: that is
+// returned as a finding.
+std::optional<std::string> check_sheet_matches(const chip_spec& sheet, const bench::measured_tpp& mt) {
+  const auto device_vendor = vendor_word(mt.device_vendor);
+  const auto sheet_vendor = vendor_word(sheet.vendor);
+  if (!device_vendor.empty() && !sheet_vendor.empty() && sheet_vendor.find(device_vendor) == std::string::npos &&
+      device_vendor.find(sheet_vendor) == std::string::npos)
+    throw usage_error(fmt::format("--spec {} is a {} part but the measured device '{}' is made by {}: the comparison would "
+                                  "be meaningless; give the device's own sheet, or none",
+                                  sheet.id, sheet.vendor, mt.device_name, mt.device_vendor));
+  const auto device = model_tokens(mt.device_name);
+  if (device.empty())
+    return fmt::format("the measured device's name '{}' carries no model number, so the sheet '{}' cannot be confirmed "
+                       "to describe it",
+                       mt.device_name, sheet.name);
   const auto sheet_tokens = model_tokens(sheet.name + " " + sheet.id);
   for (const auto& t : device) {
     if (std::find(sheet_tokens.begin(), sheet_tokens.end(), t) != sheet_tokens.end()) return std::nullopt;
   }
-  return fmt::format("the sheet '{}' shares no model number with the measured device '{}': is it the right sheet?", sheet.name,
-                     device_name);
+  throw usage_error(fmt::format("--spec {} ('{}') shares no model number with the measured device '{}': the comparison "
+                                "would be meaningless; give the device's own sheet, or none",
+                                sheet.id, sheet.name, mt.device_name));
 }
 
 // A measurement becomes a sheet whose one processing unit carries the verified dense rates; the
@@ -84,6 +107,7 @@ std::string classify_measured(const global_options& g, const std::string& report
   if (sheet && sheet->kind != part_kind::ic)
     throw usage_error(fmt::format("--spec {} is a {}: a measurement is of one device, so --spec takes an IC sheet", sheet->id,
                                   to_string(sheet->kind)));
+  const auto unconfirmed = sheet ? check_sheet_matches(*sheet, mt) : std::nullopt;
 
   chip_spec measured = sheet ? *sheet : chip_spec{};
   if (!sheet) {
@@ -105,7 +129,10 @@ std::string classify_measured(const global_options& g, const std::string& report
   const evaluation_plan plan(cat.rules(), as_of, what_if);
   const classifier engine(cat.rules());
   std::vector<classification> results(1);
-  engine.classify(measured, plan, results[0]);
+  // Verified rates are lower bounds of what the part can do: a clause failing on them proves nothing.
+  auto metrics = compute_metrics(measured, defs);
+  metrics.tpp_lower_bound = true;
+  engine.classify(measured, std::move(metrics), plan, results[0]);
   const double measured_tpp = results[0].metrics.tpp;
 
   // Declared, derived and measured TPP side by side (PRODUCT.md): disagreement is a finding.
@@ -123,9 +150,7 @@ std::string classify_measured(const global_options& g, const std::string& report
                                      "kernels that do not reach the units the sheet counts",
                                      ratio, label));
   }
-  if (sheet) {
-    if (auto f = sheet_mismatch(*sheet, mt.device_name)) findings.push_back(*f);
-  }
+  if (unconfirmed) findings.push_back(*unconfirmed);
   if (format == output_format::json) {
     auto j = nlohmann::ordered_json::parse(render(results, plan, format));
     nlohmann::ordered_json m;

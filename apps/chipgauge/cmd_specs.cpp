@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <set>
+#include <string>
 
 namespace chipgauge::cli {
 
@@ -141,8 +143,18 @@ void add_specs(CLI::App& app, const global_options& g, action& run) {
       }
       const auto& warnings = cat.parts().warnings();
       std::size_t warned = warnings.size() - warned_before;
-      for (std::size_t i = warned_before; i < warnings.size(); ++i)
-        out += fmt::format("warning: {}: {}: {}\n", warnings[i].file, warnings[i].json_path, warnings[i].message);
+      std::set<std::string> invalid_files;  // sheets read but with an error-level finding
+      for (std::size_t i = warned_before; i < warnings.size(); ++i) {
+        const auto& w = warnings[i];
+        if (w.error) {
+          invalid_files.insert(w.file);
+          std::cerr << fmt::format("chipgauge: error: {}: {}: {}\n", w.file, w.json_path, w.message);
+          ++errors;
+          --warned;
+        } else {
+          out += fmt::format("warning: {}: {}: {}\n", w.file, w.json_path, w.message);
+        }
+      }
       // A published ECCN against the classification under the rules of its day (needs the rules,
       // so it is checked here rather than while loading).
       const auto& parts = cat.parts().parts();
@@ -152,7 +164,7 @@ void add_specs(CLI::App& app, const global_options& g, action& run) {
           ++warned;
         }
       }
-      out += fmt::format("{} sheet(s) valid, {} error(s), {} warning(s)\n", checked, errors, warned);
+      out += fmt::format("{} sheet(s) valid, {} error(s), {} warning(s)\n", checked - invalid_files.size(), errors, warned);
       emit(out);
       return errors == 0 ? 0 : static_cast<int>(exit_code::usage_error);
     };

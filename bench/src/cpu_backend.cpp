@@ -127,12 +127,31 @@ struct arch_entry {
   std::map<std::string, double> ipc;
 };
 
-std::optional<arch_entry> find_arch(const std::string& path, const k::cpu_features& f) {
-  if (!std::filesystem::exists(path)) return std::nullopt;
+// The file's matching architecture, and its issue ceiling (vector instructions per cycle per core
+// that no tabled core exceeds), the bound for rates on a CPU the table does not know.
+struct cpu_arch_table {
+  std::optional<arch_entry> arch;
+  std::optional<double> issue_ceiling;
+};
+
+std::optional<arch_entry> find_arch(const json_node& root, const k::cpu_features& f);
+
+cpu_arch_table load_cpu_arch(const std::string& path, const k::cpu_features& f) {
+  cpu_arch_table t;
+  if (!std::filesystem::exists(path)) return t;
   const auto doc = read_json_file(path);
   const json_node root(doc, path);
-  root.expect_keys({"schema", "title", "notes", "architectures"});
+  root.expect_keys({"schema", "title", "notes", "issue_ceiling", "architectures"});
   if (root.at("schema").string() != "chipgauge.cpu-arch/1") root.at("schema").fail("expected \"chipgauge.cpu-arch/1\"");
+  if (auto c = root.find("issue_ceiling")) {
+    c->expect_keys({"instructions_per_cycle", "note", "sources"});
+    t.issue_ceiling = c->at("instructions_per_cycle").number_in(1, 64, "instructions/cycle");
+  }
+  t.arch = find_arch(root, f);
+  return t;
+}
+
+std::optional<arch_entry> find_arch(const json_node& root, const k::cpu_features& f) {
   for (const auto& a : root.at("architectures").elements()) {
     a.expect_keys({"name", "vendor", "family", "models", "instructions_per_cycle", "evidence", "sources", "note"});
     if (a.at("vendor").string() != f.vendor) continue;
@@ -159,8 +178,9 @@ enum class compute_kind { fma_fp64, fma_fp32, fma_fp16, dot_bf16, dot_int8 };
 class compute_case final : public benchmark_case {
  public:
   compute_case(thread_team& team, benchmark_info info, k::isa level, compute_kind kind, std::optional<double> ipc,
-               std::string arch)
-      : team_(team), info_(std::move(info)), level_(level), kind_(kind), ipc_(ipc), arch_(std::move(arch)) {}
+               std::string arch, std::optional<double> issue_ceiling)
+      : team_(team), info_(std::move(info)), level_(level), kind_(kind), ipc_(ipc), arch_(std::move(arch)),
+        issue_ceiling_(issue_ceiling) {}
 
   [[nodiscard]] const benchmark_info& info() const override { return info_; }
 
@@ -215,6 +235,16 @@ class compute_case final : public benchmark_case {
     const double rate = *ipc_ * ops_per_instruction() * team_.size() * clock_mhz * 1e6;
     return std::make_pair(rate, fmt::format("{} instr/cycle x {} ops/instr x {} cores x {:.0f} MHz (measured clock; {})",
                                             *ipc_, ops_per_instruction(), team_.size(), clock_mhz, arch_));
+  }
+
+  // Without a tabled rate, the issue ceiling: no core retires more of these instructions a cycle.
+  [[nodiscard]] std::optional<std::pair<double, std::string>> ceiling(double clock_mhz) const override {
+    if (ipc_) return theoretical(clock_mhz);
+    if (!issue_ceiling_ || std::isnan(clock_mhz)) return std::nullopt;
+    const double rate = *issue_ceiling_ * ops_per_instruction() * team_.size() * clock_mhz * 1e6;
+    return std::make_pair(rate, fmt::format("issue ceiling: {} instr/cycle x {} ops/instr x {} cores x {:.0f} MHz (no core "
+                                            "in specs/arch/cpu.json issues more)",
+                                            *issue_ceiling_, ops_per_instruction(), team_.size(), clock_mhz));
   }
 
   [[nodiscard]] std::uint64_t call_bound() const {
@@ -273,6 +303,7 @@ class compute_case final : public benchmark_case {
   compute_kind kind_;
   std::optional<double> ipc_;
   std::string arch_;
+  std::optional<double> issue_ceiling_;
   std::vector<double> bad_lanes_;        // worst relative error per thread (0: all exact)
   std::vector<std::uint64_t> calls_;
   std::atomic<bool> bad_calls_{false};   // sticky: any mismatch in any sample fails verification
@@ -548,17 +579,18 @@ class cpu_backend final : public backend {
       return it == arch()->ipc.end() ? std::nullopt : std::optional<double>(it->second);
     };
     const std::string arch_name = arch() ? arch()->name : "";
+    const auto ceil = arch_table().issue_ceiling;
     if (b.name == "fma_fp64")
-      return std::make_unique<compute_case>(team(), b, lv, compute_kind::fma_fp64, ipc_for("fma_fp64." + b.isa), arch_name);
+      return std::make_unique<compute_case>(team(), b, lv, compute_kind::fma_fp64, ipc_for("fma_fp64." + b.isa), arch_name, ceil);
     if (b.name == "fma_fp32")
-      return std::make_unique<compute_case>(team(), b, lv, compute_kind::fma_fp32, ipc_for("fma_fp32." + b.isa), arch_name);
+      return std::make_unique<compute_case>(team(), b, lv, compute_kind::fma_fp32, ipc_for("fma_fp32." + b.isa), arch_name, ceil);
     if (b.name == "fma_fp16")
-      return std::make_unique<compute_case>(team(), b, k::isa::avx512, compute_kind::fma_fp16, ipc_for("fma_fp16.avx512"), arch_name);
+      return std::make_unique<compute_case>(team(), b, k::isa::avx512, compute_kind::fma_fp16, ipc_for("fma_fp16.avx512"), arch_name, ceil);
     if (b.name == "dot_bf16")
-      return std::make_unique<compute_case>(team(), b, k::isa::avx512, compute_kind::dot_bf16, ipc_for("dot_bf16.avx512"), arch_name);
+      return std::make_unique<compute_case>(team(), b, k::isa::avx512, compute_kind::dot_bf16, ipc_for("dot_bf16.avx512"), arch_name, ceil);
     if (b.name == "dot_int8") {
       const auto il = features_.avx512_vnni ? k::isa::avx512 : k::isa::avx2;
-      return std::make_unique<compute_case>(team(), b, il, compute_kind::dot_int8, ipc_for("dot_int8." + b.isa), arch_name);
+      return std::make_unique<compute_case>(team(), b, il, compute_kind::dot_int8, ipc_for("dot_int8." + b.isa), arch_name, ceil);
     }
     if (b.name.rfind("stream_", 0) == 0) {
       const auto n = static_cast<std::size_t>(stream_array_bytes(mode) / sizeof(double));
@@ -587,13 +619,14 @@ class cpu_backend final : public backend {
     return *team_;
   }
 
-  const std::optional<arch_entry>& arch() {
+  const cpu_arch_table& arch_table() {
     if (!arch_loaded_) {
-      arch_ = find_arch((std::filesystem::path(specs_dir_) / "arch" / "cpu.json").string(), features_);
+      arch_ = load_cpu_arch((std::filesystem::path(specs_dir_) / "arch" / "cpu.json").string(), features_);
       arch_loaded_ = true;
     }
     return arch_;
   }
+  const std::optional<arch_entry>& arch() { return arch_table().arch; }
 
   // Each STREAM array: at least 4 x the last-level cache (all instances), and at least 64 MiB
   // (full: twice that).
@@ -624,7 +657,7 @@ class cpu_backend final : public backend {
   std::string specs_dir_;
   k::cpu_features features_ = k::detect_features();
   std::unique_ptr<thread_team> team_;
-  std::optional<arch_entry> arch_;
+  cpu_arch_table arch_;
   bool arch_loaded_ = false;
 };
 

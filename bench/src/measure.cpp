@@ -7,7 +7,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 
 namespace chipgauge::bench {
@@ -181,7 +183,34 @@ measurement_report measure_with(backend& backend_ref, const measure_options& o) 
       r.results.push_back(std::move(m));
     }
   }
+  flag_inverted_hierarchy(r.results, settings);
   return r;
+}
+
+std::optional<std::string> implausible(const measurement& m, const run_settings& settings) {
+  // The summary must be the samples' own: recomputed from work / seconds.
+  std::vector<double> rates;
+  rates.reserve(m.samples.size());
+  for (const auto& s : m.samples) rates.push_back(s.rate());
+  if (rates.empty()) return "no samples behind the rate";
+  const auto recomputed = summarize(rates);
+  if (!(std::fabs(recomputed.median - m.rate.median) <= 1e-9 * std::max(std::fabs(recomputed.median), 1.0)))
+    return fmt::format("the median {:.6g} disagrees with its samples' median {:.6g}: the report was edited", m.rate.median,
+                       recomputed.median);
+  // The ceiling: the recorded one, else (older reports) the peak at the maximum clock, else the
+  // peak at the measured clock. A compute rate with none of them cannot be checked.
+  std::optional<double> ceiling = m.ceiling ? m.ceiling : m.theoretical_at_max_clock ? m.theoretical_at_max_clock : m.theoretical;
+  if (!ceiling) {
+    if (m.info.metric == metric_kind::ops_per_s) return std::string("no theoretical peak or ceiling to check the rate against");
+    return std::nullopt;
+  }
+  if (*ceiling > 0 && m.rate.median > *ceiling * (1 + settings.ceiling_tolerance))
+    return fmt::format("impossible rate: {:.4g}/s is {:.2f} x the ceiling {:.4g}/s", m.rate.median, m.rate.median / *ceiling,
+                       *ceiling);
+  if (m.theoretical && m.theoretical_at_max_clock && *m.theoretical > *m.theoretical_at_max_clock * (1 + settings.ceiling_tolerance))
+    return fmt::format("the peak at the measured clock ({:.4g}/s) exceeds the peak at the maximum clock ({:.4g}/s)",
+                       *m.theoretical, *m.theoretical_at_max_clock);
+  return std::nullopt;
 }
 
 measured_tpp measured_from(const measurement_report& report, const std::string& report_file,
@@ -197,11 +226,24 @@ measured_tpp measured_from(const measurement_report& report, const std::string& 
   if (!dev) throw spec_error(report_file, "$.devices", fmt::format("no device '{}' in the report", device_id));
   t.device_id = dev->id;
   t.device_name = dev->name;
+  t.device_vendor = dev->vendor;
+  const auto settings = run_settings::for_mode(report.mode == "full" ? run_mode::full : run_mode::quick);
   for (const auto& m : report.results) {
     if (m.device_id != dev->id) continue;
     if (m.status != result_status::ok || !m.verified) {
       if (m.status == result_status::invalid)
         t.refused.push_back(fmt::format("{}: {} ({})", m.info.name, to_string(m.status), m.reason));
+      continue;
+    }
+    // Re-checked here, so that an edited report cannot smuggle a rate in.
+    if (auto why = implausible(m, settings)) {
+      t.refused.push_back(fmt::format("{}: refused ({})", m.info.name, *why));
+      continue;
+    }
+    if (m.suspect) {
+      std::string why;
+      for (const auto& r : m.suspect_reasons) why += (why.empty() ? "" : "; ") + r;
+      t.refused.push_back(fmt::format("{}: suspect ({})", m.info.name, why));
       continue;
     }
     if (m.info.metric == metric_kind::bytes_per_s && m.info.group == "memory") {
@@ -228,11 +270,14 @@ measured_tpp measured_from(const measurement_report& report, const std::string& 
       }
     }
   }
-  if (!t.best)
+  if (!t.best) {
+    std::string refused;
+    for (const auto& r : t.refused) refused += "; " + r;
     throw spec_error(report_file, "$.results",
-                     fmt::format("no verified compute result for device '{}': a measured TPP needs at least one 'ok' "
-                                 "result with a precision",
-                                 dev->id));
+                     fmt::format("no usable compute result for device '{}': a measured TPP needs at least one verified, "
+                                 "plausible, uncontended result with a precision{}",
+                                 dev->id, refused));
+  }
   return t;
 }
 

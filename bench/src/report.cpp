@@ -69,6 +69,7 @@ std::vector<std::vector<std::string>> rows(const measurement_report& r, bool tex
     // Verified but noisy: the stability fallback stopped well above the noise target.
     if (m.status == result_status::ok && m.rate.noise > noisy_threshold) notes.push_back(fmt::format("noisy ({:.1f} %)", 100 * m.rate.noise));
     if (m.status != result_status::ok) notes.push_back(m.reason);
+    for (const auto& why : m.suspect_reasons) notes.push_back("suspect: " + why);
     std::string flags;
     for (const auto& n : notes) flags += (flags.empty() ? "" : "; ") + n;
     out.push_back({m.device_id, m.info.name, m.info.prec ? std::string(to_string(*m.info.prec)) : "-",

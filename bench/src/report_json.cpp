@@ -58,6 +58,12 @@ json result_json(const measurement& m) {
   j["fraction_of_theoretical"] = opt(m.fraction_of_theoretical);
   j["theoretical_at_max_clock"] = opt(m.theoretical_at_max_clock);
   j["throttle_reason_samples"] = m.throttle_reason_samples;
+  j["ceiling"] = opt(m.ceiling);
+  j["ceiling_basis"] = m.ceiling_basis;
+  j["host_contention"] = num_or_null(m.host_contention);
+  j["host_steal"] = num_or_null(m.host_steal);
+  j["suspect"] = m.suspect;
+  j["suspect_reasons"] = m.suspect_reasons;
   json samples = json::array();
   for (const auto& s : m.samples)
     samples.push_back({{"seconds", s.seconds}, {"work", s.work}, {"clock_mhz", num_or_null(s.clock_mhz)},
@@ -103,7 +109,8 @@ measurement read_result(const json_node& n) {
                  "reason", "verified", "verification", "median", "min", "max", "iqr", "cv", "noise", "samples", "rate_summary",
                  "stop_reason", "reps_per_sample", "warmup_s", "clock_mhz", "throttled_samples", "clock_drift",
                  "theoretical", "theoretical_basis", "fraction_of_theoretical", "theoretical_at_max_clock",
-                 "throttle_reason_samples", "sample_values"});
+                 "throttle_reason_samples", "ceiling", "ceiling_basis", "host_contention", "host_steal", "suspect",
+                 "suspect_reasons", "sample_values"});
   measurement m;
   m.info.name = n.at("benchmark").string();
   m.device_id = n.at("device").string();
@@ -145,6 +152,16 @@ measurement read_result(const json_node& n) {
   m.fraction_of_theoretical = optional_number(n, "fraction_of_theoretical");
   m.theoretical_at_max_clock = optional_number(n, "theoretical_at_max_clock");
   m.throttle_reason_samples = static_cast<int>(n.at("throttle_reason_samples").integer_in(0, 1 << 30));
+  // Added later: a report without them has no ceiling and no contention reading (unknown).
+  if (n.find("ceiling")) m.ceiling = optional_number(n, "ceiling");
+  if (auto b = n.find("ceiling_basis")) m.ceiling_basis = b->string();
+  if (n.find("host_contention")) m.host_contention = n.at("host_contention").number_in(0, 1, "share of CPU time");
+  if (n.find("host_steal")) m.host_steal = n.at("host_steal").number_in(0, 1, "share of CPU time");
+  if (auto x = n.find("suspect")) m.suspect = x->boolean();
+  if (auto x = n.find("suspect_reasons")) {
+    for (const auto& r : x->elements()) m.suspect_reasons.push_back(r.string());
+  }
+  if (m.suspect != !m.suspect_reasons.empty()) n.at("suspect").fail("a suspect result needs suspect_reasons, and only it");
   for (const auto& s : n.at("sample_values").elements()) {
     s.expect_keys({"seconds", "work", "clock_mhz", "temperature_c", "power_w", "memory_clock_mhz", "sm_clock_nvml_mhz",
                    "power_limit_w", "throttle_reasons"});

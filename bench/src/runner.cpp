@@ -4,10 +4,18 @@
 
 #include "chipgauge/core/error.hpp"
 
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <fstream>
+#include <limits>
+#include <string>
+#include <tuple>
 
 namespace chipgauge::bench {
 
@@ -51,6 +59,48 @@ const char* to_string(metric_kind m) noexcept { return m == metric_kind::ops_per
 const char* to_string(run_mode m) noexcept { return m == run_mode::quick ? "quick" : "full"; }
 
 namespace {
+
+// The machine's CPU time from /proc/stat (clock ticks) and this process's own, to tell how much
+// of the machine other processes used while a benchmark ran. Linux only; elsewhere unreadable.
+struct host_cpu_times {
+  bool valid = false;
+  double busy = 0;   // user + nice + system + irq + softirq, every CPU
+  double steal = 0;
+  double total = 0;  // every state, including idle, iowait and steal
+  double self = 0;   // this process, all threads, in the same ticks
+};
+
+host_cpu_times read_host_cpu_times() {
+  host_cpu_times t;
+  std::ifstream in("/proc/stat");
+  std::string label;
+  if (!(in >> label) || label != "cpu") return t;
+  double v[8] = {};
+  for (double& x : v) {
+    if (!(in >> x)) return t;
+  }
+  // user nice system idle iowait irq softirq steal
+  t.busy = v[0] + v[1] + v[2] + v[5] + v[6];
+  t.steal = v[7];
+  for (double x : v) t.total += x;
+  rusage ru{};
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return t;
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  const auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6; };
+  t.self = (secs(ru.ru_utime) + secs(ru.ru_stime)) * ticks;
+  t.valid = ticks > 0;
+  return t;
+}
+
+// Other processes' and the hypervisor's shares of the machine between two readings.
+std::pair<double, double> host_shares(const host_cpu_times& a, const host_cpu_times& b) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double total = b.total - a.total;
+  // Under 20 ticks (0.1 s of one CPU at the usual 100 Hz) a single tick moves the share by 5 %.
+  if (!a.valid || !b.valid || total < 20) return {nan, nan};
+  const double others = std::max(0.0, (b.busy - a.busy) - (b.self - a.self));
+  return {std::min(1.0, others / total), std::clamp((b.steal - a.steal) / total, 0.0, 1.0)};
+}
 
 double noise_of(const std::vector<double>& v, std::size_t n) {
   return summarize(std::span<const double>(v.data(), n)).noise;
@@ -116,6 +166,7 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
     // Timed samples with adaptive stopping.
     std::vector<double> rates;
     double elapsed = 0;
+    const auto load_before = read_host_cpu_times();
     for (;;) {
       const sample t = bc.run(reps);
       m.samples.push_back(t);
@@ -125,6 +176,7 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
       m.stopped = should_stop(rates, elapsed, settings);
       if (m.stopped != stop_reason::none) break;
     }
+    std::tie(m.host_contention, m.host_steal) = host_shares(load_before, read_host_cpu_times());
     m.check = bc.verify();
     m.verified = m.check.passed;
   } catch (const device_hung&) {
@@ -175,13 +227,71 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
     m.theoretical_basis = t->second + (nvml_clock ? "; clock: NVML SM clock during the work, median over samples" : "");
     if (t->first > 0) m.fraction_of_theoretical = m.rate.median / t->first;
   }
-  if (m.verified) {
-    m.status = result_status::ok;
+  // The ceiling: the peak at the maximum clock, else the case's own bound at the highest clock seen.
+  if (m.theoretical_at_max_clock) {
+    m.ceiling = m.theoretical_at_max_clock;
+    m.ceiling_basis = "theoretical peak at the maximum clock";
   } else {
+    double top = std::nan("");
+    for (const auto& s : m.samples) {
+      const double c = std::isnan(s.sm_clock_nvml_mhz) ? s.clock_mhz : std::max(s.clock_mhz, s.sm_clock_nvml_mhz);
+      if (!std::isnan(c) && !(c <= top)) top = c;
+    }
+    if (auto c = bc.ceiling(top)) {
+      m.ceiling = c->first;
+      m.ceiling_basis = c->second + fmt::format(" (highest clock seen, {:.0f} MHz)", top);
+    }
+  }
+  if (!m.verified) {
     m.status = result_status::invalid;
     m.reason = "verification failed: " + m.check.detail;
+  } else if (m.ceiling && *m.ceiling > 0 && m.rate.median > *m.ceiling * (1 + settings.ceiling_tolerance)) {
+    m.status = result_status::invalid;
+    m.reason = fmt::format("impossible rate: the median {:.4g}/s is {:.2f} x the ceiling {:.4g}/s ({}), beyond the {:.0f} % "
+                           "tolerance: a timing or counting error",
+                           m.rate.median, m.rate.median / *m.ceiling, *m.ceiling, m.ceiling_basis,
+                           100 * settings.ceiling_tolerance);
+  } else {
+    m.status = result_status::ok;
   }
+  if (m.host_contention > settings.contention_limit)
+    m.suspect_reasons.push_back(fmt::format("other processes used {:.0f} % of the machine's CPU time during the samples "
+                                            "(limit {:.0f} %)",
+                                            100 * m.host_contention, 100 * settings.contention_limit));
+  if (m.host_steal > settings.steal_limit)
+    m.suspect_reasons.push_back(fmt::format("the hypervisor stole {:.0f} % of the machine's CPU time during the samples "
+                                            "(limit {:.0f} %)",
+                                            100 * m.host_steal, 100 * settings.steal_limit));
+  m.suspect = !m.suspect_reasons.empty();
   return m;
+}
+
+void flag_inverted_hierarchy(std::vector<measurement>& results, const run_settings& settings) {
+  const auto usable = [](const measurement& m) { return m.info.group == "sweep" && m.status == result_status::ok; };
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (!usable(results[i])) continue;
+    // The same device's largest-footprint sweep result that ran.
+    std::size_t largest = results.size();
+    for (std::size_t j = 0; j < results.size(); ++j) {
+      if (!usable(results[j]) || results[j].device_id != results[i].device_id) continue;
+      if (largest == results.size() || results[j].info.footprint_bytes > results[largest].info.footprint_bytes) largest = j;
+    }
+    const auto& small = results[i];
+    const auto& big = results[largest];
+    if (largest == i || !(small.info.footprint_bytes < big.info.footprint_bytes)) continue;
+    if (!(small.rate.median < settings.hierarchy_tolerance * big.rate.median)) continue;
+    const auto reason = fmt::format("memory hierarchy inverted: {} ({:.4g} B of footprint) read {:.4g} B/s, below {:.0f} % of "
+                                    "{} ({:.4g} B, {:.4g} B/s)",
+                                    small.info.name, small.info.footprint_bytes, small.rate.median,
+                                    100 * settings.hierarchy_tolerance, big.info.name, big.info.footprint_bytes,
+                                    big.rate.median);
+    for (auto k : {i, largest}) {
+      auto& m = results[k];
+      if (std::find(m.suspect_reasons.begin(), m.suspect_reasons.end(), reason) == m.suspect_reasons.end())
+        m.suspect_reasons.push_back(reason);
+      m.suspect = true;
+    }
+  }
 }
 
 }  // namespace chipgauge::bench

@@ -15,7 +15,9 @@ catalog catalog::load(const std::string& specs_dir) {
   catalog c;
   c.dir_ = specs_dir;
   c.rules_ = rule_set::load((fs::path(specs_dir) / "rules").string());
-  c.parts_ = spec_database::load((fs::path(specs_dir) / "chips").string(), c.rules_.definitions());
+  c.parts_ = spec_database::load((fs::path(specs_dir) / "chips").string(), c.rules_.definitions(),
+                                 std::make_shared<const physical_limits>(
+                                     physical_limits::load((fs::path(specs_dir) / "arch" / "physical.json").string())));
   return c;
 }
 

@@ -100,16 +100,144 @@ void check_rates(const chip_spec& spec, const metric_definitions& defs, std::vec
   }
 }
 
+// A processing IC needs a positive dense rate: without one its TPP is unknown, and a
+// classification from it would read "not controlled" for want of data.
+void check_has_rate(const chip_spec& spec, std::vector<spec_warning>& findings) {
+  if (spec.kind != part_kind::ic) return;
+  for (const auto& u : spec.units) {
+    for (const auto& r : u.dense_tops) {
+      if (r && r->hi > 0) return;
+    }
+  }
+  findings.push_back({spec.file, "$.processing_units",
+                      spec.units.empty() ? "an IC lists no processing unit: expected at least one with a positive dense "
+                                           "rate (10^12 ops/s); its TPP is unknown and its classification undetermined"
+                                         : "no processing unit gives a positive dense rate: expected at least one rate "
+                                           "above 0 (10^12 ops/s); its TPP is unknown and its classification "
+                                           "undetermined",
+                      true});
+}
+
+void check_physical(const chip_spec& spec, const physical_limits& lim, std::vector<spec_warning>& warnings) {
+  for (std::size_t i = 0; i < spec.dies.size(); ++i) {
+    const auto& d = spec.dies[i];
+    const std::string path = fmt::format("$.dies[{}]", i);
+    if (d.area_mm2 && d.area_mm2->hi > lim.reticle_field_mm2)
+      warnings.push_back({spec.file, path + ".area_mm2",
+                          fmt::format("{} mm^2 exceeds the {} mm^2 reticle field of one exposure: a monolithic die this "
+                                      "large needs stitching (wafer-scale); is a multi-die package listed as one die?",
+                                      d.area_mm2->hi, lim.reticle_field_mm2)});
+    if (d.kind != die_kind::logic || !d.area_mm2 || !d.transistors || d.area_mm2->lo <= 0) continue;
+    // Densest reading: most transistors on the smallest area.
+    const double density = d.transistors->hi / d.area_mm2->lo / 1e6;
+    if (density > lim.impossible_density_mtr_mm2)
+      throw spec_error(spec.file, path + ".transistors",
+                       fmt::format("{:.4g} transistors on {} mm^2 is {:.0f} million per mm^2, above the {:.0f} no logic "
+                                   "process reaches: is the area in cm^2, or the package's transistors given for one "
+                                   "die?",
+                                   d.transistors->hi, d.area_mm2->lo, density, lim.impossible_density_mtr_mm2));
+    if (!d.node_nm) continue;
+    for (const auto& n : lim.nodes) {
+      if (*d.node_nm < n.node_nm_at_least) continue;
+      if (density > n.unlikely_above_mtr_mm2)
+        warnings.push_back({spec.file, path + ".transistors",
+                            fmt::format("{:.4g} transistors on {} mm^2 is {:.0f} million per mm^2, above the {:.0f} "
+                                        "expected at {} nm ({}): check the area and the transistor count",
+                                        d.transistors->hi, d.area_mm2->lo, density, n.unlikely_above_mtr_mm2,
+                                        *d.node_nm, n.process)});
+      break;
+    }
+  }
+  for (std::size_t i = 0; i < spec.units.size(); ++i) {
+    const auto& u = spec.units[i];
+    const std::string path = fmt::format("$.processing_units[{}]", i);
+    if (u.clock_mhz) {
+      const auto& c = *u.clock_mhz;
+      if (c.lo < lim.clock_impossible_below_mhz)
+        throw spec_error(spec.file, path + ".clock_mhz",
+                         fmt::format("{} MHz is below the {} MHz any processing unit runs at: expected MHz; was GHz "
+                                     "given (then write {})?",
+                                     c.lo, lim.clock_impossible_below_mhz, c.lo * 1000));
+      if (c.lo < lim.clock_unlikely_below_mhz || c.hi > lim.clock_unlikely_above_mhz)
+        warnings.push_back({spec.file, path + ".clock_mhz",
+                            fmt::format("a clock of {} MHz lies outside the usual {} to {} MHz: check the unit",
+                                        c.lo < lim.clock_unlikely_below_mhz ? c.lo : c.hi, lim.clock_unlikely_below_mhz,
+                                        lim.clock_unlikely_above_mhz)});
+    }
+    if (!u.count || !u.clock_mhz) continue;
+    for (auto p : all_precisions) {
+      const auto& opc = u.ops_per_clock_per_unit[index_of(p)];
+      const auto& rate = u.dense_tops[index_of(p)];
+      if (!opc || !rate || *opc <= 0) continue;
+      const double derived_lo = static_cast<double>(*u.count) * u.clock_mhz->lo * 1e6 * *opc / 1e12;
+      const double derived_hi = static_cast<double>(*u.count) * u.clock_mhz->hi * 1e6 * *opc / 1e12;
+      const double f = lim.rate_impossible_factor;
+      if (rate->lo > derived_hi * f || rate->hi * f < derived_lo)
+        throw spec_error(spec.file, path + ".dense_tops." + std::string(to_string(p)),
+                         fmt::format("the quoted {} x 10^12 ops/s is at least {} x away from units x clock x ops/clock "
+                                     "= {} x {} MHz x {} = {:.4g}: the sheet contradicts itself (a sparse rate quoted "
+                                     "as dense?)",
+                                     rate->is_range() ? fmt::format("[{}, {}]", rate->lo, rate->hi) : fmt::format("{}", rate->lo),
+                                     f, *u.count, u.clock_mhz->mid(), *opc, (derived_lo + derived_hi) / 2));
+    }
+  }
+}
+
+double positive_number(const json_node& n, std::string_view unit) { return n.number_in(1e-9, 1e9, unit); }
+
 }  // namespace
 
-std::vector<spec_warning> validate_spec(const chip_spec& spec, const metric_definitions& defs) {
+physical_limits physical_limits::load(const std::string& path) {
+  const auto doc = read_json_file(path);
+  const json_node root(doc, path);
+  root.expect_keys({"schema", "title", "notes", "logic_transistor_density", "reticle_field_mm2", "clock_mhz",
+                    "rate_vs_units_clock"});
+  if (root.at("schema").string() != "chipgauge.physical/1") root.at("schema").fail("expected \"chipgauge.physical/1\"");
+  physical_limits l;
+  l.file = path;
+  const auto d = root.at("logic_transistor_density");
+  d.expect_keys({"impossible_above_mtr_mm2", "impossible_note", "nodes", "evidence", "sources"});
+  l.impossible_density_mtr_mm2 = positive_number(d.at("impossible_above_mtr_mm2"), "10^6 transistors/mm^2");
+  for (const auto& n : d.at("nodes").elements()) {
+    n.expect_keys({"node_nm_at_least", "unlikely_above_mtr_mm2", "process"});
+    physical_limits::node_density nd{n.at("node_nm_at_least").number_in(0, 1000, "nm"),
+                                     positive_number(n.at("unlikely_above_mtr_mm2"), "10^6 transistors/mm^2"),
+                                     n.at("process").string()};
+    if (!l.nodes.empty() && nd.node_nm_at_least >= l.nodes.back().node_nm_at_least)
+      n.at("node_nm_at_least").fail("expected nodes ordered from the largest node_nm_at_least down");
+    if (nd.unlikely_above_mtr_mm2 > l.impossible_density_mtr_mm2)
+      n.at("unlikely_above_mtr_mm2").fail("expected at most impossible_above_mtr_mm2");
+    l.nodes.push_back(std::move(nd));
+  }
+  if (l.nodes.empty() || l.nodes.back().node_nm_at_least != 0)
+    d.at("nodes").fail("expected a last entry with node_nm_at_least 0, so every node has a bound");
+  const auto r = root.at("reticle_field_mm2");
+  r.expect_keys({"value", "note", "evidence", "sources"});
+  l.reticle_field_mm2 = positive_number(r.at("value"), "mm^2");
+  const auto c = root.at("clock_mhz");
+  c.expect_keys({"impossible_below", "unlikely_below", "unlikely_above", "note"});
+  l.clock_impossible_below_mhz = positive_number(c.at("impossible_below"), "MHz");
+  l.clock_unlikely_below_mhz = positive_number(c.at("unlikely_below"), "MHz");
+  l.clock_unlikely_above_mhz = positive_number(c.at("unlikely_above"), "MHz");
+  if (!(l.clock_impossible_below_mhz <= l.clock_unlikely_below_mhz && l.clock_unlikely_below_mhz < l.clock_unlikely_above_mhz))
+    c.fail("expected impossible_below <= unlikely_below < unlikely_above");
+  const auto f = root.at("rate_vs_units_clock");
+  f.expect_keys({"impossible_factor", "note"});
+  l.rate_impossible_factor = f.at("impossible_factor").number_in(1.01, 100, "factor");
+  return l;
+}
+
+std::vector<spec_warning> validate_spec(const chip_spec& spec, const metric_definitions& defs,
+                                        const physical_limits* physical) {
   std::vector<spec_warning> warnings;
   check_unit_mixups(spec);
+  if (physical) check_physical(spec, *physical, warnings);
   check_rates(spec, defs, warnings);
+  check_has_rate(spec, warnings);
   // Inline components are sheets too: the same checks apply to them.
   for (const auto& c : spec.contains) {
     if (!c.inline_spec) continue;
-    auto inner = validate_spec(*c.inline_spec, defs);
+    auto inner = validate_spec(*c.inline_spec, defs, physical);
     warnings.insert(warnings.end(), inner.begin(), inner.end());
   }
   const auto high = compute_metrics(spec, defs, range_end::most_control);
@@ -133,7 +261,8 @@ std::vector<spec_warning> validate_spec(const chip_spec& spec, const metric_defi
   return warnings;
 }
 
-spec_database spec_database::load(const std::string& dir, const metric_definitions& defs) {
+spec_database spec_database::load(const std::string& dir, const metric_definitions& defs,
+                                  std::shared_ptr<const physical_limits> physical) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw spec_error(dir, "$", "not a directory: expected the spec-sheet directory (specs/chips)");
@@ -143,6 +272,7 @@ spec_database spec_database::load(const std::string& dir, const metric_definitio
   }
   std::sort(files.begin(), files.end());
   spec_database db;
+  db.physical_ = std::move(physical);
   for (const auto& f : files) {
     auto spec = std::make_unique<chip_spec>(load_spec_file(f.string()));
     if (const auto* other = db.find(spec->id))
@@ -155,7 +285,10 @@ spec_database spec_database::load(const std::string& dir, const metric_definitio
   }
   for (auto& p : db.parts_) db.resolve(*p, 0);
   for (const auto& p : db.parts_) {
-    auto w = validate_spec(*p, defs);
+    auto w = validate_spec(*p, defs, db.physical_.get());
+    for (const auto& f : w) {
+      if (f.error) throw spec_error(f.file, f.json_path, f.message);
+    }
     db.warnings_.insert(db.warnings_.end(), w.begin(), w.end());
   }
   return db;
@@ -164,7 +297,7 @@ spec_database spec_database::load(const std::string& dir, const metric_definitio
 const chip_spec& spec_database::add_external(chip_spec spec, const metric_definitions& defs) {
   auto p = std::make_unique<chip_spec>(std::move(spec));
   resolve(*p, 0);
-  auto w = validate_spec(*p, defs);
+  auto w = validate_spec(*p, defs, physical_.get());
   warnings_.insert(warnings_.end(), w.begin(), w.end());
   parts_.push_back(std::move(p));
   return *parts_.back();

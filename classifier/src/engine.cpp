@@ -48,10 +48,11 @@ bool eccn_covers(std::string_view suffix, std::string_view eccn) {
 
 void set_metric_variables(const part_metrics& m, double* vars) {
   auto set = [&](metric_var v, double x) { vars[static_cast<std::size_t>(v)] = x; };
-  set(metric_var::tpp, m.tpp);
-  set(metric_var::tpp_sum_of_unit_max, m.tpp_sum_of_unit_max);
-  set(metric_var::tpp_max_of_sums, m.tpp_max_of_sums);
-  set(metric_var::pd, m.pd ? *m.pd : (m.pd_not_met_by_reading ? 0.0 : unknown));
+  const bool tpp_known = m.tpp_known();
+  set(metric_var::tpp, tpp_known ? m.tpp : unknown);
+  set(metric_var::tpp_sum_of_unit_max, tpp_known ? m.tpp_sum_of_unit_max : unknown);
+  set(metric_var::tpp_max_of_sums, tpp_known ? m.tpp_max_of_sums : unknown);
+  set(metric_var::pd, m.pd ? *m.pd : (m.pd_not_met_by_reading && tpp_known ? 0.0 : unknown));
   set(metric_var::applicable_die_area_mm2, opt(m.applicable_die_area_mm2));
   set(metric_var::dram_bandwidth_gb_s, opt(m.dram_bandwidth_gb_s));
   set(metric_var::io_bidirectional_gb_s, opt(m.io_bidirectional_gb_s));
@@ -59,7 +60,7 @@ void set_metric_variables(const part_metrics& m, double* vars) {
   set(metric_var::transistors, opt(m.transistors));
   set(metric_var::logic_node_nm, opt(m.logic_node_nm));
   set(metric_var::declared_tpp, opt(m.declared_tpp));
-  set(metric_var::h100_equivalents, m.h100_equivalents);
+  set(metric_var::h100_equivalents, tpp_known ? m.h100_equivalents : unknown);
   set(metric_var::datacenter, m.datacenter ? 1.0 : 0.0);
   set(metric_var::has_hbm, m.has_hbm ? 1.0 : 0.0);
   set(metric_var::non_planar, m.non_planar ? 1.0 : 0.0);
@@ -251,7 +252,9 @@ void classifier::classify(const chip_spec& spec, part_metrics metrics, const eva
         v.exceptions.push_back(x);
       }
     } else {
-      v.outcome = unknown_before_fire ? verdict_outcome::undetermined : verdict_outcome::not_controlled;
+      // Lower-bound metrics (a measurement) that fire no clause do not show the part uncontrolled.
+      v.outcome = unknown_before_fire || out.metrics.tpp_lower_bound ? verdict_outcome::undetermined
+                                                                     : verdict_outcome::not_controlled;
       for (const auto& cr : v.clauses) v.weakest = std::max(v.weakest, weakest_of(clauses[cr.clause_index]));
     }
     if (e.rule->role == regime_role::classification && !e.what_if) {

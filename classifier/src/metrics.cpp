@@ -93,6 +93,12 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
   m.tpp_max_of_sums = own.max_of_sums;
   m.max_of_sums_precision = own.max_of_sums_precision;
   m.tpp_precision_sums = own.sums;
+  if (spec.kind == part_kind::ic && !(own.sum_of_unit_max > 0)) {
+    m.tpp_reason = spec.units.empty()
+                       ? "the sheet lists no processing unit, so TPP is unknown (a processing IC's TPP is never 0)"
+                       : "no processing unit gives a positive dense rate, so TPP is unknown (a processing IC's TPP is "
+                         "never 0)";
+  }
   for (double alt : defs.tf32_alternative_bit_lengths) {
     const auto r = ic_tpp(spec, defs, end, alt, nullptr);
     const double t = by_aggregation(r, defs.aggregation);
@@ -134,6 +140,7 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
     }
     const auto sub = compute_metrics(*c.resolved, defs, end);
     const auto n = static_cast<double>(c.count);
+    if (!sub.tpp_known() && m.tpp_known()) m.tpp_reason = fmt::format("component {}: {}", c.resolved->id, sub.tpp_reason);
     m.tpp_sum_of_unit_max += sub.tpp_sum_of_unit_max * n;
     // The other aggregation sums per precision across every component before taking the best.
     for (auto p : all_precisions) {
@@ -171,7 +178,9 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
 
   if (!missing_area_die.empty()) area.reset();  // a partial sum would overstate PD
   m.applicable_die_area_mm2 = area;
-  if (!missing_area_die.empty()) {
+  if (!m.tpp_known()) {
+    m.pd_reason = "TPP is unknown: " + m.tpp_reason;
+  } else if (!missing_area_die.empty()) {
     m.pd_reason = fmt::format("the area of non-planar logic die '{}' is not known, so the applicable die area is unknown",
                               missing_area_die);
   } else if (area && *area > 0) {

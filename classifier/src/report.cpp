@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace chipgauge {
@@ -89,7 +90,13 @@ std::string verdict_reason(const regime_verdict& v) {
     }
     case verdict_outcome::not_controlled:
     case verdict_outcome::undetermined: {
-      std::string out = v.outcome == verdict_outcome::undetermined ? "undetermined: " : "no clause fires: ";
+      // Undetermined with every clause decided: the metrics were lower bounds (a measurement).
+      const bool all_decided = std::none_of(v.clauses.begin(), v.clauses.end(),
+                                            [](const clause_result& r) { return std::isnan(r.result); });
+      std::string out = v.outcome == verdict_outcome::not_controlled ? "no clause fires: "
+                        : all_decided ? "not demonstrated by this measurement (its TPP is a lower bound, so a "
+                                        "clause failing on it does not show the part uncontrolled): "
+                                      : "undetermined: ";
       bool first = true;
       for (const auto& r : v.clauses) {
         const auto& c = clauses[r.clause_index];
@@ -109,7 +116,11 @@ std::vector<std::string> classification_notes(const classification& c) {
   if (m.datacenter_defaulted)
     notes.emplace_back("the sheet does not say whether the part is designed or marketed for datacenters: treated as a "
                        "datacenter part (conservative)");
-  if (!m.pd) {
+  if (!m.tpp_known()) notes.push_back("TPP is unknown: " + m.tpp_reason + "; clauses that need TPP cannot be decided");
+  if (m.tpp_lower_bound)
+    notes.emplace_back("TPP and PD are lower bounds measured on the device: a regime whose clauses fail on them is "
+                       "undetermined, and a controlled part may belong to a higher paragraph than the one shown");
+  if (!m.pd && m.tpp_known()) {
     notes.push_back("PD is undefined: " + m.pd_reason +
                     (m.pd_not_met_by_reading ? "" : "; clauses that need PD cannot be decided from this sheet"));
   }
@@ -165,7 +176,7 @@ std::string render(const std::vector<classification>& cs, const evaluation_plan&
     }
     auto num = [&](double v, int d) { return format == output_format::csv ? fmt::format("{:.{}f}", v, d) : group_thousands(v, d); };
     auto onum = [&](const std::optional<double>& v, int d) { return v ? num(*v, d) : std::string(format == output_format::csv ? "" : "-"); };
-    row.push_back(num(m.tpp, dec));
+    row.push_back(m.tpp_known() ? num(m.tpp, dec) : std::string(format == output_format::csv ? "" : "unknown"));
     row.push_back(onum(m.pd, 2));
     row.push_back(onum(m.dram_bandwidth_gb_s, 0));
     row.push_back(onum(m.io_bidirectional_gb_s, 0));
@@ -194,12 +205,13 @@ std::string render(const std::vector<classification>& cs, const evaluation_plan&
     if (brief) break;
     const auto& m = c.metrics;
     out += fmt::format("\n{} ({}, {})\n", c.spec->name, c.spec->id, c.spec->file);
-    out += fmt::format("  TPP {} ({}), PD {}, applicable die area {} mm^2, {} H100-equivalents\n", group_thousands(m.tpp),
+    out += fmt::format("  TPP {} ({}), PD {}, applicable die area {} mm^2, {} H100-equivalents\n",
+                       m.tpp_known() ? group_thousands(m.tpp) : "unknown",
                        c.metrics.units.size() == 1 && c.metrics.units[0].best
                            ? std::string(to_string(*c.metrics.units[0].best)) + " on " + c.metrics.units[0].name
                            : std::to_string(c.metrics.units.size()) + " units",
                        m.pd ? fmt::format("{:.2f}", *m.pd) : "undefined", fmt_opt(m.applicable_die_area_mm2, 0),
-                       fmt::format("{:.2f}", m.h100_equivalents));
+                       m.tpp_known() ? fmt::format("{:.2f}", m.h100_equivalents) : "unknown");
     for (const auto& v : c.verdicts) {
       const auto& r = *v.rule;
       out += fmt::format("  {} [{}{}]: {}\n", r.id, to_string(v.status), v.what_if ? ", what-if" : "",

@@ -17,7 +17,9 @@ json num_or_null(double v) { return std::isnan(v) ? json(nullptr) : json(v); }
 
 json metrics_json(const part_metrics& m, const metric_definitions& defs) {
   json j;
-  j["tpp"] = m.tpp;
+  j["tpp"] = m.tpp_known() ? json(m.tpp) : json(nullptr);
+  j["tpp_reason"] = m.tpp_known() ? json(nullptr) : json(m.tpp_reason);
+  j["tpp_lower_bound"] = m.tpp_lower_bound;
   j["tpp_aggregation"] = std::string(to_string(defs.aggregation));
   j["tpp_sum_of_unit_max"] = m.tpp_sum_of_unit_max;
   j["tpp_max_of_sums"] = m.tpp_max_of_sums;

@@ -92,6 +92,13 @@ class benchmark_case {
   [[nodiscard]] virtual std::optional<std::pair<double, std::string>> theoretical(double clock_mhz) const = 0;
   /// The device's maximum clock in MHz (the datasheet boost), for the theoretical peak at it.
   [[nodiscard]] virtual std::optional<double> max_clock_mhz() const { return std::nullopt; }
+  /// A rate no correct run can exceed at `clock_mhz` (ops/s or bytes/s), and what it rests on:
+  /// the theoretical peak by default; a case with no tabled peak may give a looser physical bound
+  /// (an issue-width ceiling). The runner uses it only where the peak at the maximum clock is
+  /// unknown, and declares a result above it (beyond a stated tolerance) invalid.
+  [[nodiscard]] virtual std::optional<std::pair<double, std::string>> ceiling(double clock_mhz) const {
+    return theoretical(clock_mhz);
+  }
   /// The most repetitions one run may take (for example where exact verification has a bound).
   [[nodiscard]] virtual std::uint64_t max_reps() const { return std::numeric_limits<std::uint64_t>::max(); }
 };

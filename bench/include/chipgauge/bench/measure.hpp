@@ -41,6 +41,7 @@ measurement_report measure_with(backend& be, const measure_options& options);
 struct measured_tpp {
   std::string device_id;
   std::string device_name;
+  std::string device_vendor;  ///< as the backend reports it ("AuthenticAMD", "NVIDIA")
   double tpp = 0;
   std::optional<precision> best;
   per_precision<double> tops;             ///< best verified rate per precision, 10^12 ops/s
@@ -59,6 +60,13 @@ struct measured_tpp {
 /// result say so.
 std::string tpp_summary(const measurement_report& report, const metric_definitions& defs);
 
+/// Why a stored result's rate cannot be believed, or nullopt: its summary disagrees with its own
+/// samples (an edited report), it exceeds its ceiling beyond run_settings::ceiling_tolerance, or
+/// it is a compute rate with no peak or ceiling to check it against.
+std::optional<std::string> implausible(const measurement& m, const run_settings& settings);
+
+/// Uses only results that are ok, verified, plausible (implausible() re-checks each, so an edited
+/// report cannot smuggle a rate in) and not suspect; the rest are listed in `refused` with why.
 /// Throws spec_error (naming the report) when `device_id` is absent or no compute result is usable.
 measured_tpp measured_from(const measurement_report& report, const std::string& report_file,
                            const std::string& device_id, const metric_definitions& defs);

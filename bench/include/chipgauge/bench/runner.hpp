@@ -4,6 +4,7 @@
 #include "chipgauge/bench/statistics.hpp"
 
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,17 @@ struct run_settings {
   double stable_change = 0.1;     ///< ... within this relative change: stop even above target
   double throttle_fraction = 0.95;  ///< a sample below this x the median clock is throttled
   double drift_limit = 0.05;      ///< (max - min) / median clock above this is drift
+  /// A median rate above the ceiling (runner.hpp, measurement::ceiling) by more than this fraction
+  /// is impossible: a timing or counting error, never a result (docs/measurement.md).
+  double ceiling_tolerance = 0.03;
+  /// Other processes' share of the machine's CPU time during the timed samples above this makes
+  /// the result suspect (host contention, from /proc/stat and this process's own CPU time).
+  double contention_limit = 0.10;
+  /// Time stolen by the hypervisor above this share of the machine's CPU time makes it suspect.
+  double steal_limit = 0.05;
+  /// A cache-level read (group "sweep") slower than this fraction of the same device's
+  /// largest-footprint read inverts the memory hierarchy: both results are suspect.
+  double hierarchy_tolerance = 0.85;
 
   static run_settings quick();
   static run_settings full();
@@ -59,7 +71,24 @@ struct measurement {
   std::optional<double> fraction_of_theoretical;
   std::optional<double> theoretical_at_max_clock;  ///< at the device's maximum (boost) clock
   int throttle_reason_samples = 0;                 ///< samples whose reasons include a throttle bit
+  /// The rate no correct run can exceed: the theoretical peak at the maximum clock, or the case's
+  /// ceiling at the highest clock seen (benchmark_case::ceiling). A median above it by more than
+  /// run_settings::ceiling_tolerance makes the result invalid.
+  std::optional<double> ceiling;
+  std::string ceiling_basis;
+  /// Share (0..1) of the machine's CPU time that other processes used, and that the hypervisor
+  /// stole, during the timed samples; NaN where unreadable (no /proc/stat).
+  double host_contention = std::numeric_limits<double>::quiet_NaN();
+  double host_steal = std::numeric_limits<double>::quiet_NaN();
+  /// A verified result whose conditions make its rate untrustworthy (contention, an inverted
+  /// memory hierarchy): kept in the report, excluded from TPP and certification verdicts.
+  bool suspect = false;
+  std::vector<std::string> suspect_reasons;
 };
+
+/// Marks sweep results of each device that read slower than `settings.hierarchy_tolerance` x the
+/// device's largest-footprint sweep result (an L1 read slower than DRAM): both suspect, with why.
+void flag_inverted_hierarchy(std::vector<measurement>& results, const run_settings& settings);
 
 /// Progress callback: (benchmark name, fraction of its time budget used) — for terminals only.
 using progress_fn = std::function<void(const std::string&, double)>;

@@ -50,7 +50,13 @@ struct unit_metrics {
 /// The regulatory metrics of one part (REGULATION.md section 2), at one end of its ranges.
 /// Optional values are absent when the sheet lacks the data; they are "unknown" to the rules.
 struct part_metrics {
-  double tpp = 0;                  ///< by the definitions' default aggregation
+  double tpp = 0;                  ///< by the definitions' default aggregation; see tpp_reason
+  /// Non-empty when TPP is unknown (a processing IC whose sheet gives no positive dense rate, or a
+  /// board holding one): the rules then see TPP, PD and H100-equivalents as unknown, never as 0.
+  std::string tpp_reason;
+  /// TPP (and PD from it) are lower bounds, as a measurement's are: a clause that fails on them
+  /// does not show the part uncontrolled, so such verdicts are undetermined, never not_controlled.
+  bool tpp_lower_bound = false;
   double tpp_sum_of_unit_max = 0;
   double tpp_max_of_sums = 0;
   std::optional<precision> max_of_sums_precision;
@@ -77,6 +83,8 @@ struct part_metrics {
   bool datacenter_defaulted = true;
   bool has_hbm = false;
   bool non_planar = false;  ///< some logic die is non-planar
+
+  [[nodiscard]] bool tpp_known() const noexcept { return tpp_reason.empty(); }
 };
 
 /// Computes the metrics of `spec`. Boards and systems aggregate their resolved components
