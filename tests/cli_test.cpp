@@ -391,6 +391,58 @@ TEST(CliLicense, TextSaysNotLegalAdviceAndWeakEvidence) {
   EXPECT_NE(r.out.find("Not legal advice"), std::string::npos);
 }
 
+TEST(CliLicense, EmbargoIsTheFirstReason) {
+  for (const char* to : {"RU", "Iran", "KP", "Cuba", "Syria", "Belarus", "Crimea"}) {
+    const auto r = chipgauge(std::string("license nvidia-h100-sxm5-80gb --to ") + to + " --as-of 2024-06-01");
+    ASSERT_EQ(r.status, 0) << to << ": " << r.err;
+    EXPECT_NE(r.out.find("licence required: yes (review: presumption_of_denial"), std::string::npos) << r.out;
+    const auto at = r.out.find("\n  because ");
+    ASSERT_NE(at, std::string::npos) << r.out;
+    EXPECT_EQ(r.out.compare(at + 1, 19, "  because embargo: "), 0) << r.out;
+    EXPECT_NE(r.out.substr(at, r.out.find('\n', at + 1) - at).find("746."), std::string::npos) << r.out;
+  }
+  const auto h20 = chipgauge("license nvidia-h20 --to RU --as-of 2024-06-01");
+  ASSERT_EQ(h20.status, 0) << h20.err;
+  EXPECT_NE(h20.out.find("because embargo: us-2022-02-24-russia-belarus-sanctions / ccl-any-eccn"), std::string::npos) << h20.out;
+  EXPECT_EQ(h20.out.find("us-2023-11-17-licence"), std::string::npos) << "no 3A090 paragraph for the H20: " << h20.out;
+  EXPECT_NE(h20.out.find("you can state: --eccn 5A992.c"), std::string::npos) << h20.out;
+}
+
+TEST(CliLicense, StatedEccnAndEndUserChangeTheAnswer) {
+  const auto sy = chipgauge("license nvidia-geforce-rtx-4090-d --to SY --as-of 2025-09-02 --eccn ear99 --format json");
+  ASSERT_EQ(sy.status, 0) << sy.err;
+  const auto j = nlohmann::json::parse(sy.out);
+  EXPECT_EQ(j.at("stated_eccn"), "EAR99");
+  EXPECT_EQ(j.at("exceptions").at(0).at("id"), "SPP");
+  EXPECT_EQ(j.at("reasons").at(0).at("embargo"), true);
+  const auto ru = chipgauge("license nvidia-geforce-rtx-4090-d --to RU --as-of 2024-06-01 --eccn 5a992.C --end-user civil --format json");
+  ASSERT_EQ(ru.status, 0) << ru.err;
+  EXPECT_EQ(nlohmann::json::parse(ru.out).at("reasons").size(), 0U) << ru.out;
+  const auto bad = chipgauge("license nvidia-geforce-rtx-4090-d --to RU --eccn 5Z999");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("is not an ECCN"), std::string::npos) << bad.err;
+  const auto who = chipgauge("license nvidia-geforce-rtx-4090-d --to RU --end-user pirate");
+  EXPECT_EQ(who.status, 2);
+  EXPECT_NE(who.err.find("expected one of"), std::string::npos) << who.err;
+  const auto clash = chipgauge("license nvidia-h100-sxm5-80gb --to RU --as-of 2024-06-01 --eccn EAR99");
+  EXPECT_EQ(clash.status, 2);
+  EXPECT_NE(clash.err.find("contradicts the part's classification"), std::string::npos) << clash.err;
+}
+
+TEST(CliLicense, UkraineNeedsARegion) {
+  const auto plain = chipgauge("license nvidia-geforce-rtx-4090-d --to Ukraine --as-of 2024-06-01");
+  EXPECT_EQ(plain.status, 2);
+  EXPECT_TRUE(plain.out.empty());
+  EXPECT_NE(plain.err.find("UA-43 (Crimea)"), std::string::npos) << plain.err;
+  const auto crimea = chipgauge("license nvidia-geforce-rtx-4090-d --to UA-43 --as-of 2024-06-01");
+  ASSERT_EQ(crimea.status, 0) << crimea.err;
+  EXPECT_NE(crimea.out.find("to UA-43"), std::string::npos) << crimea.out;
+  EXPECT_NE(crimea.out.find("because embargo: us-2022-02-24-ukraine-regions-embargo / crimea"), std::string::npos) << crimea.out;
+  const auto kyiv = chipgauge("license nvidia-geforce-rtx-4090-d --to UA-30 --as-of 2024-06-01");
+  ASSERT_EQ(kyiv.status, 0) << kyiv.err;
+  EXPECT_NE(kyiv.out.find("licence required: no"), std::string::npos) << kyiv.out;
+}
+
 TEST(CliLicense, BadInputExits2WithAClearMessage) {
   const auto country = chipgauge("license nvidia-h100-sxm5-80gb --to Chna");
   EXPECT_EQ(country.status, 2);

@@ -296,6 +296,177 @@ TEST_F(Licensing, BadQuestionsAreUsageErrors) {
   EXPECT_THROW((void)engine_->answer(q), usage_error) << "an export leaves the United States";
 }
 
+// --- embargoes and comprehensive sanctions (EAR Part 746) ----------------------------------------------------
+
+namespace embargo {
+
+// A question with the embargo inputs: a region of the destination, a stated ECCN, an end-user type.
+licence_query query(const chip_spec& part, const char* to, const char* when, const char* region = "", const char* eccn = "",
+                    const char* end_user = "") {
+  licence_query q;
+  q.part = &part;
+  q.to = to;
+  q.to_region = region;
+  q.as_of = day(when);
+  q.stated_eccn = eccn;
+  q.end_user = end_user;
+  return q;
+}
+
+// The first "because" line of the text answer.
+std::string first_reason_line(const licence_answer& a) {
+  const auto text = to_text(a);
+  const auto at = text.find("\n  because ");
+  if (at == std::string::npos) return {};
+  return text.substr(at + 1, text.find('\n', at + 1) - at - 1);
+}
+
+}  // namespace embargo
+
+TEST_F(Licensing, EveryDatacenterPartToEveryEmbargoedDestinationNeedsALicence) {
+  struct destination {
+    const char* country;
+    const char* region;
+    const char* section;
+  };
+  const destination destinations[] = {{"CU", "", "746.2"}, {"IR", "", "746.7"}, {"KP", "", "746.4"}, {"SY", "", "746.9"},
+                                      {"RU", "", "746.8"}, {"BY", "", "746.8"}, {"UA", "UA-43", "746.6"}};
+  // The first answerable date, each regime's boundaries on both sides, the other rules' transitions.
+  const char* dates[] = {"2022-10-07", "2022-10-08", "2023-01-16", "2023-01-17", "2023-05-18", "2023-05-19", "2023-11-16",
+                         "2023-11-17", "2024-06-11", "2024-06-12", "2024-12-31", "2025-01-15", "2025-05-13", "2025-09-01",
+                         "2025-09-02", "2026-01-15", "2026-07-10", "2027-06-30"};
+  int datacenter_parts = 0;
+  for (const auto& part : cat_->parts().parts()) {
+    if (!part->datacenter.value) continue;
+    ++datacenter_parts;
+    for (const auto& d : destinations) {
+      for (const char* when : dates) {
+        const auto a = engine_->answer(embargo::query(*part, d.country, when, d.region));
+        const auto where = part->id + " to " + (*d.region ? d.region : d.country) + " on " + when;
+        EXPECT_TRUE(a.license_required) << where;
+        ASSERT_FALSE(a.requirements.empty()) << where;
+        EXPECT_TRUE(a.requirements.front().regime->embargo) << where;
+        ASSERT_TRUE(a.policy.has_value()) << where;
+        const auto line = embargo::first_reason_line(a);
+        EXPECT_EQ(line.rfind("  because embargo: ", 0), 0U) << where << ": " << line;
+        EXPECT_NE(line.find(d.section), std::string::npos) << where << ": " << line;
+      }
+    }
+  }
+  EXPECT_GT(datacenter_parts, 30) << "the bundled catalogue holds the datacenter parts";
+}
+
+TEST_F(Licensing, EmbargoCoversItemsOutsideThe3A090Family) {
+  // The H20 and a consumer part are not 3A090/4A090: the embargo alone requires the licence.
+  for (const char* id : {"nvidia-h20", "nvidia-geforce-rtx-4090-d", "nvidia-t4"}) {
+    const auto& part = *cat_->parts().find(id);
+    for (const char* to : {"CU", "IR", "KP", "SY", "RU", "BY"}) {
+      const auto a = engine_->answer(embargo::query(part, to, "2024-06-01"));
+      EXPECT_TRUE(a.item.eccn.empty()) << id << " is not 3A090/4A090";
+      EXPECT_TRUE(a.license_required) << id << " to " << to;
+      ASSERT_FALSE(a.requirements.empty()) << id << " to " << to;
+      EXPECT_TRUE(std::all_of(a.requirements.begin(), a.requirements.end(), [](const fired_requirement& f) { return f.regime->embargo; }))
+          << id << " to " << to << ": no 3A090 paragraph";
+      EXPECT_EQ(*a.policy, review_policy::presumption_of_denial) << id << " to " << to;
+      EXPECT_NE(embargo::first_reason_line(a).find("embargo: "), std::string::npos);
+    }
+  }
+  // Outside the embargoes the same part needs no licence (a 4090 D to Germany).
+  EXPECT_FALSE(ask("nvidia-geforce-rtx-4090-d", "DE", "2024-06-01").license_required);
+}
+
+TEST_F(Licensing, SyriaRelaxedOn20250902WithSppForStatedEar99) {
+  const auto& gpu = *cat_->parts().find("nvidia-geforce-rtx-4090-d");
+  const auto before = engine_->answer(embargo::query(gpu, "SY", "2025-09-01"));
+  EXPECT_TRUE(fired(before, "us-2004-05-14-syria-embargo", "all-items"));
+  EXPECT_EQ(*before.policy, review_policy::presumption_of_denial);
+  const auto after = engine_->answer(embargo::query(gpu, "SY", "2025-09-02"));
+  EXPECT_TRUE(after.license_required) << "746.9(a) keeps the licence requirement";
+  EXPECT_TRUE(fired(after, "us-2004-05-14-syria-embargo", "all-items-2025"));
+  EXPECT_EQ(*after.policy, review_policy::case_by_case);
+  EXPECT_TRUE(exception_ids(after).empty()) << "default: the item is taken as on the CCL";
+  EXPECT_NE(to_text(after).find("you can state: --eccn EAR99"), std::string::npos);
+  const auto ear99 = engine_->answer(embargo::query(gpu, "SY", "2025-09-02", "", "EAR99"));
+  EXPECT_EQ(exception_ids(ear99), std::vector<std::string>{"SPP"});
+  EXPECT_TRUE(exception_ids(engine_->answer(embargo::query(gpu, "SY", "2025-09-01", "", "EAR99"))).empty()) << "SPP from 2025-09-02";
+}
+
+TEST_F(Licensing, RussiaBelarusEar99ByHtsAndTheMassMarketCarveOut) {
+  const auto& gpu = *cat_->parts().find("nvidia-geforce-rtx-4090-d");
+  for (const char* to : {"RU", "BY"}) {
+    EXPECT_TRUE(fired(engine_->answer(embargo::query(gpu, to, "2024-06-01")), "us-2022-02-24-russia-belarus-sanctions", "ccl-any-eccn"))
+        << "default: on the CCL";
+    const auto listed = engine_->answer(embargo::query(gpu, to, "2023-05-18", "", "EAR99"));
+    EXPECT_TRUE(listed.license_required) << to;
+    EXPECT_TRUE(fired(listed, "us-2022-02-24-russia-belarus-sanctions", std::string("ear99-supplement-4-") + (to[0] == 'R' ? "russia" : "belarus")));
+    EXPECT_TRUE(fired(engine_->answer(embargo::query(gpu, to, "2023-05-19", "", "EAR99")), "us-2022-02-24-russia-belarus-sanctions",
+                      "ear99-hts-chapters-84-85-90"));
+    EXPECT_TRUE(fired(engine_->answer(embargo::query(gpu, to, "2024-06-11", "", "EAR99")), "us-2022-02-24-russia-belarus-sanctions",
+                      "ear99-hts-chapters-84-85-90"));
+    EXPECT_TRUE(fired(engine_->answer(embargo::query(gpu, to, "2024-06-12", "", "EAR99")), "us-2022-02-24-russia-belarus-sanctions",
+                      "ear99-hts-chapters-84-85-90-746-8"));
+    // Mass-market encryption items: excluded for a civil end user only when both are stated.
+    EXPECT_TRUE(engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "5A992.c")).license_required) << "end user unknown";
+    EXPECT_TRUE(engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "5A992.c", "government")).license_required);
+    EXPECT_TRUE(engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "5A992.c", "state-owned")).license_required);
+    EXPECT_TRUE(engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "3A991.a", "civil")).license_required) << "not mass market";
+    const auto carve_out = engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "5A992.c", "civil"));
+    EXPECT_FALSE(fired(carve_out, "us-2022-02-24-russia-belarus-sanctions", "ccl-any-eccn")) << to;
+  }
+}
+
+TEST_F(Licensing, RussiaAndBelarusDatesAreTheirOwnEntries) {
+  // Dates before 2022-10-07 cannot be asked; the data carries them.
+  const auto& regimes = cat_->licensing().regimes();
+  const auto rb = std::find_if(regimes.begin(), regimes.end(), [](const licensing_regime& r) { return r.id == "us-2022-02-24-russia-belarus-sanctions"; });
+  ASSERT_NE(rb, regimes.end());
+  auto from = [&](const char* id) {
+    for (const auto& q : rb->requirements) {
+      if (q.id == id) return q.from ? q.from->to_string() : std::string("open");
+    }
+    return std::string("missing");
+  };
+  EXPECT_EQ(from("ccl-russia-categories-3-9"), "2022-02-24");
+  EXPECT_EQ(from("ccl-belarus-categories-3-9"), "2022-03-02");
+  EXPECT_EQ(from("ccl-any-eccn"), "2022-04-08");
+  EXPECT_EQ(from("ear99-hts-chapters-84-85-90"), "2023-05-19");
+  EXPECT_EQ(rb->status_on(day("2022-02-23")), regime_status::not_yet);
+  EXPECT_EQ(rb->status_on(day("2022-02-24")), regime_status::in_force);
+}
+
+TEST_F(Licensing, UkraineRegionsAreNamedAndPlainUkraineIsAmbiguous) {
+  const auto& c = cat_->countries();
+  EXPECT_EQ(c.resolve_place("UA-43").part->code, "UA-43");
+  EXPECT_EQ(c.resolve_place("crimea").part->code, "UA-43");
+  EXPECT_EQ(c.resolve_place("Sevastopol").part->code, "UA-40");
+  EXPECT_EQ(c.resolve_place("DNR").part->code, "UA-14");
+  EXPECT_EQ(c.resolve_place("Luhansk").part->code, "UA-09");
+  EXPECT_EQ(c.resolve_place("Ukraine").part, nullptr);
+  EXPECT_EQ(c.resolve_place("Ukraine").in->alpha2, "UA");
+  const auto& gpu = *cat_->parts().find("nvidia-geforce-rtx-4090-d");
+  EXPECT_THROW((void)engine_->answer(embargo::query(gpu, "UA", "2024-06-01")), usage_error);
+  for (const char* region : {"UA-43", "UA-40", "UA-14", "UA-09"}) {
+    const auto a = engine_->answer(embargo::query(gpu, "UA", "2024-06-01", region));
+    EXPECT_TRUE(a.license_required) << region;
+    EXPECT_EQ(*a.policy, review_policy::presumption_of_denial) << region;
+  }
+  EXPECT_FALSE(engine_->answer(embargo::query(gpu, "UA", "2024-06-01", "UA-30")).license_required) << "Kyiv";
+  // An in-country transfer within Crimea is covered too.
+  auto within = embargo::query(gpu, "UA", "2024-06-01", "UA-43");
+  within.from = "UA";
+  within.from_region = "UA-43";
+  EXPECT_TRUE(engine_->answer(within).license_required);
+}
+
+TEST_F(Licensing, EmbargoStatementsAreChecked) {
+  const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
+  EXPECT_THROW((void)engine_->answer(embargo::query(h100, "RU", "2024-06-01", "", "EAR99")), usage_error)
+      << "the H100 classifies as 3A090.a.1";
+  EXPECT_NO_THROW((void)engine_->answer(embargo::query(h100, "RU", "2024-06-01", "", "3A090.a.1")));
+  EXPECT_THROW((void)engine_->answer(embargo::query(h100, "RU", "2024-06-01", "", "", "pirate")), usage_error);
+  EXPECT_EQ(cat_->licensing().end_user_types().size(), 3U);
+}
+
 // --- quotas and the ledger ----------------------------------------------------------------------------------------------
 
 TEST_F(Licensing, LppCeilingIsInclusiveAt26900000) {

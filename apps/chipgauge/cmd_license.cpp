@@ -15,7 +15,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <cerrno>
+#include <regex>
 #include <filesystem>
 #include <memory>
 
@@ -56,7 +58,24 @@ struct licence_options {
   long long quantity = 1;
   bool what_if = false;
   std::string format = "text";
+  std::string eccn;
+  std::string end_user;
 };
+
+// --eccn: EAR99 or an ECCN such as 5A992.c (digit, category letter A-E, three digits, paragraphs).
+std::string parse_stated_eccn(const std::string& text) {
+  if (text.empty()) return text;
+  static const std::regex re("(EAR99|[0-9][A-E][0-9]{3}(\\.[a-z0-9]+)*)", std::regex::icase);
+  if (!std::regex_match(text, re))
+    throw usage_error(fmt::format("--eccn '{}' is not an ECCN: expected EAR99 or a number such as 5A992.c or 3A991.a", text));
+  if (text.size() == 5 && std::toupper(static_cast<unsigned char>(text[0])) == 'E') return "EAR99";
+  std::string out = text;  // 5a992.C -> 5A992.c
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto c = static_cast<unsigned char>(out[i]);
+    out[i] = static_cast<char>(i < 5 ? std::toupper(c) : std::tolower(c));
+  }
+  return out;
+}
 
 std::string quota_text(const std::vector<quota_check>& checks, double h100) {
   std::string out;
@@ -87,13 +106,15 @@ void add_license(CLI::App& app, const global_options& g, action& run) {
   auto o = std::make_shared<licence_options>();
   auto* cmd = app.add_subcommand("license", "may this part go there, to them, on that date, and under what condition?");
   cmd->add_option("part", o->part, "part id or spec-sheet path")->required();
-  cmd->add_option("--to", o->to, "destination country (ISO code or name)")->required();
+  cmd->add_option("--to", o->to, "destination country or region (ISO 3166-1 or 3166-2 code, or name: CN, UA-43, Crimea)")->required();
   cmd->add_option("--as-of", o->as_of, "date, YYYY-MM-DD (default: today; 2022-10-07 or later)");
   cmd->add_option("--from", o->from, "country the item ships from (default: US)");
   cmd->add_option("--party-hq", o->party_hq, "where the consignee or end user is headquartered (default: the destination)");
   cmd->add_option("--transaction", o->transaction, "export, reexport, in-country or import (default: from the countries)");
   cmd->add_option("--quantity", o->quantity, "units in the shipment (default 1)");
   cmd->add_flag("--what-if", o->what_if, "also evaluate regimes announced but not enforced, or proposed (labelled)");
+  cmd->add_option("--eccn", o->eccn, "the item's ECCN where chipgauge does not classify it (EAR99, 5A992.c); default: the stricter reading");
+  cmd->add_option("--end-user", o->end_user, "end-user type for the embargo carve-outs (government, state-owned, civil); default: none applies");
   cmd->add_option("--format", o->format, "text or json");
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
@@ -103,8 +124,14 @@ void add_license(CLI::App& app, const global_options& g, action& run) {
       const licensing_engine engine(cat.rules(), cat.licensing(), countries);
       licence_query q;
       q.as_of = licence_date(o->as_of, engine);
-      q.to = countries.resolve(o->to).alpha2;
-      q.from = countries.resolve(o->from).alpha2;
+      const auto to = countries.resolve_place(o->to);
+      q.to = to.in->alpha2;
+      if (to.part) q.to_region = to.part->code;
+      const auto from = countries.resolve_place(o->from);
+      q.from = from.in->alpha2;
+      if (from.part) q.from_region = from.part->code;
+      q.stated_eccn = parse_stated_eccn(o->eccn);
+      q.end_user = o->end_user;
       if (!o->party_hq.empty()) q.party_hq = countries.resolve(o->party_hq).alpha2;
       q.transaction = parse_transaction(o->transaction);
       if (o->quantity > max_quantity)

@@ -100,7 +100,57 @@ country_db country_db::load(const std::string& dir) {
       db.treated_.push_back(std::move(rule));
     }
   }
+  // Regions (optional file): ISO 3166-2 subdivisions a destination may name.
+  const std::string rpath = (fs::path(dir) / "regions.json").string();
+  std::error_code ec;
+  if (fs::exists(rpath, ec)) {
+    const auto rdoc = read_json_file(rpath);
+    const json_node rroot(rdoc, rpath);
+    rroot.expect_keys({"schema", "source", "notes", "regions"});
+    if (rroot.at("schema").string() != "chipgauge.regions/1") rroot.at("schema").fail("expected \"chipgauge.regions/1\"");
+    for (const auto& r : rroot.at("regions").elements()) {
+      r.expect_keys({"code", "country", "name", "aliases", "distinct", "note"});
+      region reg;
+      reg.code = r.at("code").string();
+      reg.country = known(r.at("country"));
+      if (reg.code.size() < 4 || reg.code.compare(0, 3, reg.country + "-") != 0)
+        r.at("code").fail(fmt::format("expected an ISO 3166-2 code starting with '{}-'", reg.country));
+      if (db.find_region(reg.code)) r.at("code").fail(fmt::format("duplicate region code '{}'", reg.code));
+      reg.name = r.at("name").string();
+      if (auto a = r.find("aliases")) {
+        for (const auto& x : a->elements()) reg.aliases.push_back(x.string());
+      }
+      if (auto d = r.find("distinct")) reg.distinct = d->boolean();
+      if (auto n = r.find("note")) reg.note = n->string();
+      db.regions_.push_back(std::move(reg));
+    }
+  }
   return db;
+}
+
+const region* country_db::find_region(std::string_view code) const {
+  for (const auto& r : regions_) {
+    if (r.code == code) return &r;
+  }
+  return nullptr;
+}
+
+std::vector<const region*> country_db::distinct_regions(std::string_view alpha2) const {
+  std::vector<const region*> out;
+  for (const auto& r : regions_) {
+    if (r.distinct && r.country == alpha2) out.push_back(&r);
+  }
+  return out;
+}
+
+place country_db::resolve_place(std::string_view text) const {
+  const auto want = lower(text);
+  for (const auto& r : regions_) {
+    bool hit = lower(r.code) == want || lower(r.name) == want;
+    for (const auto& a : r.aliases) hit = hit || lower(a) == want;
+    if (hit) return {find(r.country), &r};
+  }
+  return {&resolve(text), nullptr};
 }
 
 const country* country_db::find(std::string_view alpha2) const {

@@ -34,16 +34,30 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// "5A992.c" as an eccn_ suffix: lower case, '.' and '-' written '_'.
+std::string stated_suffix(std::string_view eccn) {
+  std::string out = lower(eccn);
+  for (auto& c : out) c = (c == '.' || c == '-') ? '_' : c;
+  return out;
+}
+
 bool in_window(const std::optional<date>& from, const std::optional<date>& until, date day) {
   return (!from || *from <= day) && (!until || day <= *until);
 }
 
 // Is `country` (alpha-2) in `suffix`: a group id, or the alpha-2 code of the country itself or
 // of the country it is treated as (Hong Kong as China)?
-bool matches(const country_db& db, const std::string& country, std::string_view suffix, date day, evidence_tag* ev) {
+// A region suffix (ua_43) holds only for that region of its country.
+bool matches(const country_db& db, const std::string& country, const std::string& region, std::string_view suffix, date day,
+             evidence_tag* ev) {
   if (db.has_group(suffix)) return db.member(country, suffix, day, ev);
   const auto code = upper(suffix);
   if (ev) *ev = evidence_tag::V;
+  if (code.size() > 2) {
+    std::string want = code;
+    for (auto& c : want) c = c == '_' ? '-' : c;
+    return region == want;
+  }
   if (country == code) return true;
   // Through a treated-as rule (Hong Kong as China), whose own tag is secondary.
   if (db.treated_as(country, day) == code) {
@@ -104,8 +118,11 @@ date licensing_engine::first_date() const {
   auto see = [&](const std::vector<timeline_entry>& t) {
     if (!t.empty() && (!first || t.front().from < *first)) first = t.front().from;
   };
+  // Classification rules only: the embargo files are dated from long before the first rule.
   for (const auto& r : rules_->regimes()) see(r.timeline);
-  for (const auto& r : licensing_->regimes()) see(r.timeline);
+  if (!first) {
+    for (const auto& r : licensing_->regimes()) see(r.timeline);
+  }
   return first.value_or(date{});
 }
 
@@ -134,15 +151,21 @@ std::vector<double> licensing_engine::variables(const licence_query& q, const cl
     const auto suffix = name.substr(family.size());
     double val = 0;
     if (family == "eccn_") {
-      val = !item.eccn.empty() && eccn_covers(suffix, item.eccn) ? 1 : 0;
+      // The classified ECCN; for an item chipgauge does not classify, the one the user stated.
+      const std::string_view eccn = !item.eccn.empty() ? std::string_view(item.eccn) : std::string_view(q.stated_eccn);
+      val = !eccn.empty() && eccn_covers(suffix, eccn) ? 1 : 0;
+    } else if (family == "end_user_") {
+      std::string stated = lower(q.end_user);
+      for (auto& c : stated) c = c == '-' ? '_' : c;
+      val = !stated.empty() && stated == suffix ? 1 : 0;
     } else if (family == "eligible_") {
       val = std::find(eligible.begin(), eligible.end(), suffix) != eligible.end() ? 1 : 0;
     } else if (family == "to_") {
-      val = matches(*countries_, q.to, suffix, q.as_of, nullptr) ? 1 : 0;
+      val = matches(*countries_, q.to, q.to_region, suffix, q.as_of, nullptr) ? 1 : 0;
     } else if (family == "from_") {
-      val = matches(*countries_, q.from, suffix, q.as_of, nullptr) ? 1 : 0;
+      val = matches(*countries_, q.from, q.from_region, suffix, q.as_of, nullptr) ? 1 : 0;
     } else {
-      val = matches(*countries_, hq, suffix, q.as_of, nullptr) ? 1 : 0;
+      val = matches(*countries_, hq, "", suffix, q.as_of, nullptr) ? 1 : 0;
     }
     v[lv::first_dynamic + i] = val;
   }
@@ -160,7 +183,7 @@ std::vector<double> licensing_engine::shipment_variables(const std::string& to, 
     const auto family = *lv::family_of(name);
     const auto suffix = name.substr(family.size());
     if (family == "eccn_") v[lv::first_dynamic + i] = !eccn.empty() && eccn_covers(suffix, eccn) ? 1 : 0;
-    if (family == "to_") v[lv::first_dynamic + i] = matches(*countries_, to, suffix, day, nullptr) ? 1 : 0;
+    if (family == "to_") v[lv::first_dynamic + i] = matches(*countries_, to, "", suffix, day, nullptr) ? 1 : 0;
   }
   return v;
 }
@@ -171,6 +194,30 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
     throw usage_error(fmt::format("--as-of {} is before the first advanced-computing rule ({}): expected that date or later",
                                   q.as_of.to_string(), first_date().to_string()));
   if (!q.part) throw usage_error("no part given");
+  if (q.to_region.empty()) {
+    if (const auto regions = countries_->distinct_regions(q.to); !regions.empty()) {
+      std::string names;
+      for (const auto* r : regions) names += fmt::format("{}{} ({})", names.empty() ? "" : ", ", r->code, r->aliases.empty() ? r->name : r->aliases.front());
+      std::string other;  // a region of the same country with no rule of its own, as an example
+      for (const auto& r : countries_->regions()) {
+        if (r.country == q.to && !r.distinct) {
+          other = fmt::format(", or another region such as {} ({}) for the rest of the country", r.code, r.aliases.empty() ? r.name : r.aliases.front());
+          break;
+        }
+      }
+      throw usage_error(fmt::format("--to {}: the answer depends on the region of {}: name the region, one of {} (their own "
+                                    "licence requirements){}",
+                                    q.to, countries_->find(q.to) ? countries_->find(q.to)->name : q.to, names, other));
+    }
+  }
+  if (!q.end_user.empty()) {
+    const auto types = licensing_->end_user_types();
+    if (std::find(types.begin(), types.end(), lower(q.end_user)) == types.end()) {
+      std::string list;
+      for (const auto& t : types) list += (list.empty() ? "" : ", ") + t;
+      throw usage_error(fmt::format("unknown --end-user '{}': expected one of {}", q.end_user, list.empty() ? "(none: no licensing file tests an end user)" : list));
+    }
+  }
   licence_answer a;
   a.query = q;
   a.party_hq = q.party_hq.empty() ? q.to : q.party_hq;
@@ -190,6 +237,10 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
 
   const evaluation_plan plan(*rules_, q.as_of, false);
   a.item = classifier(*rules_).classify(*q.part, plan);
+  if (!q.stated_eccn.empty() && !a.item.eccn.empty() && !eccn_covers(stated_suffix(q.stated_eccn), a.item.eccn))
+    throw usage_error(fmt::format("--eccn {} contradicts the part's classification on {}: {} (see chipgauge classify); --eccn "
+                                  "states the ECCN only of an item chipgauge does not classify as 3A090/4A090",
+                                  q.stated_eccn, q.as_of.to_string(), a.item.eccn));
   a.shipment_tpp = a.item.metrics.tpp * static_cast<double>(q.quantity);
   if (a.item.outcome == verdict_outcome::undetermined) {
     a.determined = false;
@@ -209,10 +260,11 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
       if (!e.reads_variable(static_cast<std::uint32_t>(lv::first_dynamic + i))) continue;
       const std::string_view name = names[i];
       const auto family = *lv::family_of(name);
-      if (family == "eccn_" || family == "eligible_") continue;
+      if (family == "eccn_" || family == "eligible_" || family == "end_user_") continue;
       const auto& who = family == "to_" ? q.to : family == "from_" ? q.from : a.party_hq;
+      const std::string region = family == "to_" ? q.to_region : family == "from_" ? q.from_region : std::string();
       evidence_tag ev = evidence_tag::V;
-      (void)matches(*countries_, who, name.substr(family.size()), q.as_of, &ev);
+      (void)matches(*countries_, who, region, name.substr(family.size()), q.as_of, &ev);
       w = std::max(w, ev);
     }
     return w;
@@ -231,6 +283,7 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
     std::vector<double> params;
     for (const auto& p : r.parameters) params.push_back(p.value_on(q.as_of));
     for (const auto& req : r.requirements) {
+      if (!in_window(req.from, req.until, q.as_of)) continue;
       const double holds = req.when.evaluate(vars.data(), params.data());
       if (std::isnan(holds) && in_force) {
         a.determined = false;
@@ -273,6 +326,10 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
       }
     }
   }
+  // An embargo is the first reason: it holds whatever else the item is.
+  auto embargo_first = [](const fired_requirement& f) { return f.regime->embargo; };
+  std::stable_partition(a.requirements.begin(), a.requirements.end(), embargo_first);
+  std::stable_partition(a.what_if_requirements.begin(), a.what_if_requirements.end(), embargo_first);
   return a;
 }
 
@@ -287,7 +344,9 @@ json requirement_json(const fired_requirement& f) {
           {"requirement", f.requirement->id},
           {"review_policy", std::string(to_string(f.requirement->policy))},
           {"what_if", f.what_if},
+          {"embargo", f.regime->embargo},
           {"conditions", f.requirement->conditions},
+          {"if_stated", f.requirement->if_stated},
           {"citation", f.requirement->citation},
           {"note", f.requirement->note},
           {"evidence", std::string(to_string(f.evidence))}};
@@ -302,12 +361,15 @@ std::string to_json(const licence_answer& a) {
   j["part"] = {{"id", a.query.part->id}, {"name", a.query.part->name}};
   j["as_of"] = a.query.as_of.to_string();
   j["to"] = a.query.to;
+  j["to_region"] = a.query.to_region.empty() ? json(nullptr) : json(a.query.to_region);
   j["from"] = a.query.from;
   j["party_hq"] = a.party_hq;
   j["transaction"] = std::string(to_string(a.transaction));
   j["quantity"] = a.query.quantity;
   j["what_if"] = a.query.what_if;
   j["eccn"] = a.item.eccn.empty() ? json(nullptr) : json(std::string(a.item.eccn));
+  j["stated_eccn"] = a.query.stated_eccn.empty() ? json(nullptr) : json(a.query.stated_eccn);
+  j["end_user"] = a.query.end_user.empty() ? json(nullptr) : json(a.query.end_user);
   j["tpp"] = a.item.metrics.tpp;
   j["shipment_tpp"] = a.shipment_tpp;
   j["license_required"] = a.license_required;
@@ -341,26 +403,38 @@ std::string to_json(const licence_answer& a) {
 }
 
 std::string to_text(const licence_answer& a) {
-  std::string out = fmt::format("chipgauge license: {} x {} ({}) {} from {} to {}, party HQ {}, as of {}{}\n\n",
-                                a.query.quantity, a.query.part->name,
-                                a.item.eccn.empty() ? (a.item.outcome == verdict_outcome::undetermined ? "classification undetermined" : "not 3A090/4A090")
-                                                    : std::string(a.item.eccn),
-                                to_string(a.transaction), a.query.from, a.query.to, a.party_hq, a.query.as_of.to_string(),
+  const std::string item_eccn =
+      !a.item.eccn.empty()              ? std::string(a.item.eccn)
+      : !a.query.stated_eccn.empty()    ? a.query.stated_eccn + ", stated"
+      : a.item.outcome == verdict_outcome::undetermined ? "classification undetermined"
+                                        : "not 3A090/4A090";
+  std::string out = fmt::format("chipgauge license: {} x {} ({}) {} from {} to {}, party HQ {}{}, as of {}{}\n\n",
+                                a.query.quantity, a.query.part->name, item_eccn, to_string(a.transaction),
+                                a.query.from_region.empty() ? a.query.from : a.query.from_region,
+                                a.query.to_region.empty() ? a.query.to : a.query.to_region, a.party_hq,
+                                a.query.end_user.empty() ? "" : ", end user " + a.query.end_user, a.query.as_of.to_string(),
                                 a.query.what_if ? " (what-if)" : "");
-  if (!a.determined) {
+  // An embargo decides the licence requirement whatever else is undetermined: its reason comes first
+  // and what could not be decided follows the reasons.
+  const bool embargo = !a.requirements.empty() && a.requirements.front().regime->embargo;
+  if (!a.determined && !embargo) {
     out += "licence required: undetermined\n";
     for (const auto& u : a.undetermined_because) out += "  because " + u + "\n";
   }
-  out += fmt::format("licence required{}: {}{}\n", a.determined ? "" : " on what can be decided", a.license_required ? "yes" : "no",
+  out += fmt::format("licence required{}: {}{}\n", a.determined || embargo ? "" : " on what can be decided", a.license_required ? "yes" : "no",
                      a.policy ? fmt::format(" (review: {}, set by {})", to_string(*a.policy), a.policy_from->id)
                               : (a.license_required ? " (by letter; no review policy stated)" : ""));
   out += fmt::format("TPP {} each, {} in the shipment ({:.2f} H100-equivalents)\n", group_thousands(a.item.metrics.tpp),
                      group_thousands(a.shipment_tpp), a.item.metrics.h100_equivalents * static_cast<double>(a.query.quantity));
   for (const auto& f : a.requirements) {
-    out += fmt::format("  because {} / {}: {} [evidence {}] {}\n", f.regime->id, f.requirement->id,
-                       to_string(f.requirement->policy), to_string(f.evidence), f.requirement->citation);
+    out += fmt::format("  because {}{} / {}: {} [evidence {}] {}\n", f.regime->embargo ? "embargo: " : "", f.regime->id,
+                       f.requirement->id, to_string(f.requirement->policy), to_string(f.evidence), f.requirement->citation);
     if (!f.requirement->note.empty()) out += "    " + f.requirement->note + "\n";
     for (const auto& c : f.requirement->conditions) out += "    condition: " + c + "\n";
+    for (const auto& c : f.requirement->if_stated) out += "    you can state: " + c + "\n";
+  }
+  if (!a.determined && embargo) {
+    for (const auto& u : a.undetermined_because) out += "  undetermined beyond the embargo (the review policy may be stricter): " + u + "\n";
   }
   for (const auto& e : a.exceptions) {
     out += fmt::format("  exception {}{}: {} [evidence {}]\n", e.exception->id, e.what_if ? " (what-if)" : "",

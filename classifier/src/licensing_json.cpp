@@ -36,6 +36,17 @@ review_policy read_policy(const json_node& n) {
 
 }  // namespace
 
+std::vector<std::string> licensing_set::end_user_types() const {
+  std::vector<std::string> out;
+  for (const auto& n : names_) {
+    if (licensing_vars::family_of(n) != std::optional<std::string_view>("end_user_")) continue;
+    std::string t = n.substr(9);
+    for (auto& c : t) c = c == '_' ? '-' : c;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 std::size_t licensing_set::variable_count() const noexcept { return licensing_vars::first_dynamic + names_.size(); }
 
 licensing_set licensing_set::load(const std::string& dir, const country_db& countries) {
@@ -51,7 +62,7 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
   for (const auto& path : files) {
     const auto doc = read_json_file(path);
     const json_node root(doc, path);
-    root.expect_keys({"schema", "id", "title", "precedence", "evidence", "citations", "timeline", "parameters",
+    root.expect_keys({"schema", "id", "title", "precedence", "embargo", "evidence", "citations", "timeline", "parameters",
                       "requirements", "exceptions", "overlays", "quotas", "fleet_checks", "notes"});
     if (root.at("schema").string() != "chipgauge.licensing/1")
       root.at("schema").fail(fmt::format("expected \"chipgauge.licensing/1\", found \"{}\"", root.at("schema").string()));
@@ -67,6 +78,7 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     }
     r.title = root.at("title").string();
     if (auto p = root.find("precedence")) r.precedence = static_cast<int>(p->integer_in(-100, 100));
+    if (auto e = root.find("embargo")) r.embargo = e->boolean();
     r.evidence = json_fields::evidence(root.at("evidence"));
     for (const auto& c : root.at("citations").elements()) {
       c.expect_keys({"cite", "url", "evidence", "note"});
@@ -86,7 +98,7 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
         if (licensing_vars::fixed_slot(name) || std::any_of(metric_vars().begin(), metric_vars().end(),
                                                              [&](const auto& v) { return v.name == name; }))
           p.fail(fmt::format("parameter '{}' shadows a variable of the same name", name));
-        if (licensing_vars::family_of(name)) p.fail(fmt::format("'{}' starts with a reserved prefix (eccn_, eligible_, to_, from_, hq_)", name));
+        if (licensing_vars::family_of(name)) p.fail(fmt::format("'{}' starts with a reserved prefix (eccn_, eligible_, to_, from_, hq_, end_user_)", name));
         r.parameters.push_back(std::move(par));
       }
     }
@@ -113,7 +125,10 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
       if (*family == "to_" || *family == "from_" || *family == "hq_") {
         std::string upper(suffix);
         for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        if (!countries.has_group(suffix) && !(suffix.size() == 2 && countries.find(upper))) return std::nullopt;
+        std::string region = upper;
+        for (auto& c : region) c = c == '_' ? '-' : c;
+        if (!countries.has_group(suffix) && !(suffix.size() == 2 && countries.find(upper)) && !countries.find_region(region))
+          return std::nullopt;
       }
       auto it = std::find(names.begin(), names.end(), name);
       if (it == names.end()) {
@@ -132,10 +147,14 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
 
     if (auto reqs = root.find("requirements")) {
       for (const auto& q : reqs->elements()) {
-        q.expect_keys({"id", "when", "review_policy", "evidence", "citation", "note", "conditions"});
-        r.requirements.push_back({q.at("id").string(), compile(q.at("when")), read_policy(q.at("review_policy")),
-                                  json_fields::evidence(q.at("evidence")), json_fields::optional_string(q, "citation"), json_fields::optional_string(q, "note"),
-                                  strings(q, "conditions")});
+        q.expect_keys({"id", "when", "review_policy", "evidence", "citation", "note", "conditions", "from", "until", "if_stated"});
+        licence_requirement lr{q.at("id").string(), compile(q.at("when")), read_policy(q.at("review_policy")),
+                               json_fields::evidence(q.at("evidence")), json_fields::optional_string(q, "citation"),
+                               json_fields::optional_string(q, "note"), strings(q, "conditions"), {}, {}, strings(q, "if_stated")};
+        if (auto f = q.find("from")) lr.from = json_fields::day(*f);
+        if (auto u = q.find("until")) lr.until = json_fields::day(*u);
+        if (lr.from && lr.until && *lr.until < *lr.from) q.at("until").fail("'until' is before 'from'");
+        r.requirements.push_back(std::move(lr));
       }
     }
     if (auto exc = root.find("exceptions")) {

@@ -1,7 +1,7 @@
 #pragma once
 
 // Variable slots of licensing expressions: the metric variables first (rules.hpp), then these
-// fixed ones, then the dynamic families (eccn_, eligible_, to_, from_, hq_) in load order.
+// fixed ones, then the dynamic families (eccn_, eligible_, to_, from_, hq_, end_user_) in load order.
 
 #include "chipgauge/classifier/expr.hpp"
 #include "chipgauge/classifier/rules.hpp"
@@ -49,7 +49,7 @@ inline expr_type fixed_type(std::uint32_t s) {
 
 /// The family prefix of a dynamic name ("to_", "eccn_", ...), if any.
 inline std::optional<std::string_view> family_of(std::string_view name) {
-  for (std::string_view p : {"eccn_", "eligible_", "to_", "from_", "hq_"}) {
+  for (std::string_view p : {"eccn_", "eligible_", "to_", "from_", "hq_", "end_user_"}) {
     if (name.size() > p.size() && name.substr(0, p.size()) == p) return p;
   }
   return std::nullopt;

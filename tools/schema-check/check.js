@@ -6,6 +6,7 @@
 //   specs/licensing/*.json                -> licensing.schema.json
 //   specs/countries/countries.json        -> countries.schema.json
 //   specs/countries/groups.json           -> country-groups.schema.json
+//   specs/countries/regions.json          -> regions.schema.json (when present)
 //   tests/golden/license-*.json           -> licence.schema.json
 //   tests/golden/*.json (other)           -> classification.schema.json (each element of an array)
 //   tests/data/*measurement*.json         -> measurement.schema.json
@@ -102,6 +103,8 @@ for (const f of jsonFiles(licensingDir)) jobs.push([f, need('licensing.schema.js
 for (const [name, schema] of [['countries.json', 'countries.schema.json'], ['groups.json', 'country-groups.schema.json']]) {
   jobs.push([path.join(countriesDir, name), need(schema), false]);
 }
+// regions.json is optional for the loader; when present it is checked.
+if (fs.existsSync(path.join(countriesDir, 'regions.json'))) jobs.push([path.join(countriesDir, 'regions.json'), need('regions.schema.json'), false]);
 for (const f of jsonFiles(goldenDir)) {
   if (path.basename(f).startsWith('license-')) jobs.push([f, need('licence.schema.json'), false]);
   else jobs.push([f, need('classification.schema.json'), true]);

@@ -17,6 +17,22 @@ struct country {
   std::vector<std::string> aliases;
 };
 
+/// An ISO 3166-2 subdivision a user may name as a destination (specs/countries/regions.json).
+struct region {
+  std::string code;     ///< "UA-43"
+  std::string country;  ///< "UA"
+  std::string name;
+  std::vector<std::string> aliases;
+  bool distinct = false;  ///< a licensing rule treats it apart from the rest of its country
+  std::string note;
+};
+
+/// A destination as the user named it: a country, and a region of it when one was named.
+struct place {
+  const country* in = nullptr;
+  const region* part = nullptr;  ///< null: the country as a whole
+};
+
 /// One dated membership of a country in a group (inclusive dates; `until` absent: still a member).
 struct group_membership {
   std::string country;
@@ -46,14 +62,24 @@ struct treated_as_rule {
 /// ISO 3166 countries and the dated EAR country groups (specs/countries/).
 class country_db {
  public:
-  /// Loads `dir`/countries.json and `dir`/groups.json; throws spec_error on any defect (unknown
-  /// country codes in groups, bad dates, overlapping memberships).
+  /// Loads `dir`/countries.json, `dir`/groups.json and, when present, `dir`/regions.json; throws
+  /// spec_error on any defect (unknown country codes in groups or regions, bad dates, overlapping
+  /// memberships, a repeated region code).
   static country_db load(const std::string& dir);
 
   /// The country a user means by `text`: an alpha-2 or alpha-3 code, a name or an alias, case
   /// insensitive. Throws usage_error with a "did you mean" suggestion.
   [[nodiscard]] const country& resolve(std::string_view text) const;
   [[nodiscard]] const country* find(std::string_view alpha2) const;
+
+  /// A country or one of its regions (`UA-43`, `Crimea`): an ISO 3166-2 code or a region's name or
+  /// alias, else what resolve() accepts. Throws usage_error like resolve().
+  [[nodiscard]] place resolve_place(std::string_view text) const;
+  /// A region by its ISO 3166-2 code, upper case ("UA-43").
+  [[nodiscard]] const region* find_region(std::string_view code) const;
+  /// The regions of `alpha2` that a licensing rule treats apart (empty: the country may be named alone).
+  [[nodiscard]] std::vector<const region*> distinct_regions(std::string_view alpha2) const;
+  [[nodiscard]] const std::vector<region>& regions() const noexcept { return regions_; }
 
   /// Whether `alpha2` is in group `group_id` on `day`, following treated-as rules (Hong Kong is
   /// in China's groups from the date it is treated as China). The evidence of the membership
@@ -71,6 +97,7 @@ class country_db {
 
  private:
   std::vector<country> countries_;
+  std::vector<region> regions_;
   std::vector<country_group> groups_;
   std::vector<treated_as_rule> treated_;
 };

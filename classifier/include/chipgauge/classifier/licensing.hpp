@@ -32,6 +32,10 @@ struct licence_requirement {
   std::string citation;
   std::string note;
   std::vector<std::string> conditions;  ///< what the exporter must certify or do (the 2026 zone)
+  std::optional<date> from;   ///< tested only from this date (inclusive; empty: open)
+  std::optional<date> until;  ///< tested only up to this date (inclusive; empty: open)
+  /// What the user can state (--eccn, --end-user) that would change this answer; printed with it.
+  std::vector<std::string> if_stated;
 };
 
 /// A licence exception the shipment may use instead of a licence (NAC, ACA, HBM, LPP).
@@ -87,6 +91,9 @@ struct licensing_regime {
   std::string id;
   std::string title;
   int precedence = 0;  ///< among firing requirements, the highest precedence sets the review policy
+  /// An embargo or comprehensive-sanctions regime (EAR Part 746): its requirements hold whatever the
+  /// item's ECCN, and its reasons are listed first.
+  bool embargo = false;
   evidence_tag evidence = evidence_tag::S;
   std::vector<citation> citations;
   std::vector<timeline_entry> timeline;
@@ -108,6 +115,8 @@ class licensing_set {
   static licensing_set load(const std::string& dir, const country_db& countries);
   [[nodiscard]] const std::vector<licensing_regime>& regimes() const noexcept { return regimes_; }
   [[nodiscard]] const std::vector<std::string>& dynamic_names() const noexcept { return names_; }
+  /// The end-user types the files test (the suffixes of their end_user_ variables, '_' written '-').
+  [[nodiscard]] std::vector<std::string> end_user_types() const;
   [[nodiscard]] std::size_t variable_count() const noexcept;
 
  private:
@@ -119,12 +128,20 @@ class licensing_set {
 struct licence_query {
   const chip_spec* part = nullptr;
   std::string to;        ///< ISO alpha-2
+  std::string to_region;  ///< ISO 3166-2 code when a region was named (UA-43), else empty
   std::string from = "US";
+  std::string from_region;
   std::string party_hq;  ///< empty: the destination (said so in the answer)
   std::optional<transaction_kind> transaction;  ///< empty: from the countries
   long long quantity = 1;
   date as_of;
   bool what_if = false;
+  /// The item's ECCN as the user states it (EAR99, 5A992.c) for what chipgauge does not classify;
+  /// empty: unknown, and the embargo files take the stricter reading (on the CCL).
+  std::string stated_eccn;
+  /// The end-user type the user states (a suffix of an end_user_ variable: government, state-owned,
+  /// civil); empty: unknown, and no end-user carve-out applies.
+  std::string end_user;
 };
 
 struct fired_requirement {
@@ -176,16 +193,19 @@ class licensing_engine {
   licensing_engine(const rule_set& rules, const licensing_set& licensing, const country_db& countries)
       : rules_(&rules), licensing_(&licensing), countries_(&countries) {}
 
-  /// Throws usage_error for a quantity below 1, a date before 2022-10-07 or an inconsistent
-  /// transaction (an export must leave the United States).
+  /// Throws usage_error for a quantity below 1, a date before 2022-10-07, an inconsistent
+  /// transaction (an export must leave the United States), a destination country named without the
+  /// region its answer depends on (Ukraine), a stated ECCN that contradicts the item's
+  /// classification, or an end-user type no licensing file uses.
   [[nodiscard]] licence_answer answer(const licence_query& q) const;
 
   /// The variables of a query (exposed for the ledger and fleet checks).
   std::vector<double> variables(const licence_query& q, const classification& item, transaction_kind t,
                                 const std::string& hq) const;
 
-  /// The earliest date questions are answered for: the first dated entry of any rule or licensing
-  /// file (the 2022-10-07 rule in the bundled data).
+  /// The earliest date questions are answered for: the first dated entry of any classification
+  /// rule file (the 2022-10-07 rule in the bundled data). Licensing files may start earlier (the
+  /// embargoes); they are read from that date on.
   [[nodiscard]] date first_date() const;
 
   /// Variables of a recorded shipment: only its ECCN, destination and date are known (the
