@@ -136,6 +136,15 @@ void check_name_option(const char* option, const std::string& value) {
     throw usage_error(fmt::format("{} is empty: expected a name", option));
 }
 
+// The licence exceptions in force the answer lists as available.
+std::vector<std::string> exception_ids(const licence_answer& a) {
+  std::vector<std::string> out;
+  for (const auto& e : a.exceptions) {
+    if (!e.what_if) out.push_back(e.exception->id);
+  }
+  return out;
+}
+
 std::string licence_text(const licence_answer& a, const shipment& s) {
   std::string out;
   switch (s.license_required) {
@@ -147,10 +156,14 @@ std::string licence_text(const licence_answer& a, const shipment& s) {
     case licence_status::undetermined: out = "  licence required: undetermined (the data cannot decide it)"; break;
     default: out = "  licence required: no"; break;
   }
+  std::string exceptions;
+  for (const auto& id : exception_ids(a)) exceptions += (exceptions.empty() ? "" : ", ") + id;
+  if (s.license_required != licence_status::not_required && !exceptions.empty())
+    out += fmt::format("; licence exceptions that may apply (on their conditions): {}", exceptions);
   if (!s.license.empty()) {
     out += fmt::format("; licence recorded: {}\n", s.license);
   } else if (s.license_required == licence_status::required || s.license_required == licence_status::undetermined) {
-    out += "; no licence recorded (give --license REF once one is granted)\n";
+    out += "; no licence recorded (give --license with the licence, or the exception used)\n";
   } else {
     out += "\n";
   }
@@ -186,7 +199,9 @@ void add_ledger(CLI::App& app, const global_options& g, action& run) {
     cmd->add_option("--consignee", o->consignee, "ultimate consignee")->required();
     cmd->add_option("--quantity", o->quantity, "units (1 or more)")->required();
     cmd->add_option("--date", o->date, "shipment date, YYYY-MM-DD (default: today)");
-    cmd->add_option("--license", o->license, "the licence the shipment goes under (its reference), recorded with it");
+    cmd->add_option("--license", o->license,
+                    "the authorisation the shipment goes under, recorded with it: a licence number, or a licence "
+                    "exception the answer lists (LPP) whose conditions are met");
     cmd->add_flag("--what-if", o->what_if, "test quotas of regimes announced but not enforced (the diffusion rule after 2025-05-13)");
     cmd->add_flag("--fail-on-exceed", o->fail_on_exceed,
                   "exit 4 (and, for add, record nothing) when the shipment exceeds a quota in force or needs a licence "
@@ -258,6 +273,7 @@ void add_ledger(CLI::App& app, const global_options& g, action& run) {
           j["licensing"] = {{"license_required", answer.license_required},
                             {"determined", answer.determined},
                             {"undetermined_because", answer.undetermined_because},
+                            {"exceptions", exception_ids(answer)},
                             {"review_policy", answer.policy ? nlohmann::ordered_json(std::string(to_string(*answer.policy)))
                                                             : nlohmann::ordered_json(nullptr)}};
           j["quotas"] = quota_json(checks, h100);

@@ -32,7 +32,7 @@ struct shipment {
   std::string quota;
   std::string eccn;     ///< the part's ECCN on the shipment date, as recorded (empty: not controlled)
   licence_status license_required = licence_status::not_recorded;
-  std::string license;  ///< the licence the user recorded the shipment under (empty: none)
+  std::string license{};  ///< the licence the user recorded the shipment under (empty: none)
 
   [[nodiscard]] double tpp() const { return tpp_each * static_cast<double>(quantity); }
 };
