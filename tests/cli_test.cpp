@@ -559,3 +559,280 @@ TEST(CliErrors, MeasuredAgainstABoardAndAbsurdQuantitiesAreRefused) {
 
 }  // namespace
 }  // namespace chipgauge
+
+// Hostile input: every reproducer is generated here, not stored.
+namespace chipgauge {
+namespace {
+
+// Runs chipgauge against a copy of the bundled specs in `dir` (so a test can change a rule).
+test::run_result chipgauge_in(const test::temp_dir& dir, const std::string& args) {
+  if (!std::filesystem::exists(dir.path() + "/specs"))
+    std::filesystem::copy(source_dir + "/specs", dir.path() + "/specs", std::filesystem::copy_options::recursive);
+  return run_command("cd '" + dir.path() + "' && '" + CHIPGAUGE_BINARY + "' --specs-dir specs " + args);
+}
+
+std::string ledger_add(const std::string& ledger, const std::string& rest) {
+  return "ledger add --ledger '" + ledger + "' " + rest;
+}
+
+TEST(CliHostile, InlineComponentsNestedTenThousandDeepAreRefusedWhileParsing) {
+  test::temp_dir dir;
+  // A board whose inline component holds a board whose inline component holds ... 10,000 deep.
+  std::string open;
+  std::string close;
+  for (int i = 0; i < 10000; ++i) {
+    open += R"({"kind": "board", "contains": [{"count": 1, "spec": )";
+    close += "}]}";
+  }
+  const auto sheet = dir.write("deep.json", open + R"({"schema": "chipgauge.spec/1", "id": "leaf"})" + close);
+  const auto r = chipgauge("specs validate '" + sheet + "'");
+  EXPECT_EQ(r.status, 2) << r.err.substr(0, 2000);
+  EXPECT_NE(r.err.find("nest deeper than 64 levels"), std::string::npos) << r.err.substr(0, 2000);
+  EXPECT_NE(r.err.find("$.contains[0].spec.contains[0]"), std::string::npos) << r.err.substr(0, 2000);
+  EXPECT_LT(r.err.size(), 5000U);
+}
+
+TEST(CliHostile, HugeRuleExpressionsAreRefusedAtLoadAndLongChainsWithinTheLimitsClassify) {
+  const std::string from = "\"when\": \"tpp >= tpp_a1\"";
+  auto with_when = [&](const test::temp_dir& dir, const std::string& term, int terms) {
+    chipgauge_in(dir, "--version");
+    const auto rule = dir.path() + "/specs/rules/us-2023-11-17-3a090.json";
+    auto text = read_text_file(rule);
+    std::string when = term;
+    for (int i = 1; i < terms; ++i) when += " and " + term;
+    text.replace(text.find(from), from.size(), "\"when\": \"" + when + "\"");
+    write_file_atomically(rule, text);
+    return rule;
+  };
+  {
+    test::temp_dir dir;  // 200,000 terms: a 3 MB rule file
+    const auto rule = with_when(dir, "tpp >= tpp_a1", 200000);
+    const auto r = chipgauge_in(dir, "rules validate '" + rule + "'");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("a rule file may be at most 1048576 bytes"), std::string::npos) << r.err;
+    EXPECT_EQ(chipgauge_in(dir, "classify nvidia-l4").status, 2);
+  }
+  {
+    test::temp_dir dir;  // 5,000 compact terms: under 64 KiB of text, over 16,384 nodes
+    const auto rule = with_when(dir, "tpp>=1", 5000);
+    const auto r = chipgauge_in(dir, "rules validate '" + rule + "'");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("more than 16384 operands and operators"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("$.clauses[0].when"), std::string::npos) << r.err;
+  }
+  {
+    test::temp_dir dir;  // 3,000 terms within the limits: evaluated without recursion
+    with_when(dir, "tpp >= tpp_a1", 3000);
+    const auto r = chipgauge_in(dir, "classify nvidia-h100-sxm5-80gb --as-of 2025-06-01 --format json");
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out).at("eccn"), "3A090.a.1") << r.out.substr(0, 2000);
+  }
+}
+
+TEST(CliHostile, DuplicateJsonKeysAreRefusedWithTheirPath) {
+  test::temp_dir dir;
+  const auto ledger = dir.write("dup.json", R"({"schema": "chipgauge.ledger/1", "shipments": [
+    {"date": "2025-03-01", "part": "nvidia-l4", "tpp_each": 1940, "quantity": 1, "consignee": "A", "country": "BR",
+     "quota": "", "eccn": ""}], "shipments": []})");
+  const auto before = read_text_file(ledger);
+  const auto r = chipgauge("ledger report --ledger '" + ledger + "'");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find(ledger + ": $.shipments: duplicate key 'shipments'"), std::string::npos) << r.err;
+  const auto add = chipgauge(ledger_add(ledger, "nvidia-l4 --to BR --consignee A --quantity 1 --date 2025-03-01"));
+  EXPECT_EQ(add.status, 2);
+  EXPECT_EQ(read_text_file(ledger), before);
+  // Nested: the path names the object and the key.
+  const auto sheet = dir.write("dup-sheet.json", R"({"schema": "chipgauge.spec/1", "id": "d", "vendor": "v", "name": "n",
+    "kind": "ic", "processing_units": [{"name": "u", "name": "w", "dense_tops": {"int8": 1}}]})");
+  const auto s = chipgauge("specs validate '" + sheet + "'");
+  EXPECT_EQ(s.status, 2);
+  EXPECT_NE(s.err.find("$.processing_units[0].name: duplicate key 'name'"), std::string::npos) << s.err;
+}
+
+TEST(CliHostile, CsvLedgerNumbersFollowJsonRules) {
+  test::temp_dir dir;
+  const std::string header = "date,part,tpp_each,quantity,consignee,country,quota,eccn\n";
+  for (const std::string row : {"2025-03-01,nvidia-l4,inf,1,A,BR,,", "2025-03-01,nvidia-l4,1e400,1,A,BR,,",
+                                 "2025-03-01,nvidia-l4,0x1p4,1,A,BR,,", "2025-03-01,nvidia-l4,nan,1,A,BR,,",
+                                 "2025-03-01,nvidia-l4, 1940,1,A,BR,,", "2025-03-01,nvidia-l4,+1940,1,A,BR,,",
+                                 "2025-03-01,nvidia-l4,1940,99999999999999999999999,A,BR,,",
+                                 "2025-03-01,nvidia-l4,1940,1.0,A,BR,,", "2025-03-01,nvidia-l4,1940,0x10,A,BR,,",
+                                 "2025-03-01,nvidia-l4,1e8,1,A,BR,,"}) {
+    const auto ledger = dir.write("l.csv", header + row + "\n");
+    const auto r = chipgauge("ledger report --ledger '" + ledger + "'");
+    EXPECT_EQ(r.status, 2) << row << "\n" << r.out;
+    EXPECT_NE(r.err.find("line 2: "), std::string::npos) << r.err;
+  }
+  // Old eight-column ledgers still load; the next add writes the licensing columns.
+  const auto old = dir.write("old.csv", header + "2025-03-01,nvidia-l4,1940,2,A,BR,,\n");
+  const auto report = chipgauge("ledger report --ledger '" + old + "'");
+  ASSERT_EQ(report.status, 0) << report.err;
+  EXPECT_NE(report.out.find("3,880"), std::string::npos) << report.out;
+  ASSERT_EQ(chipgauge(ledger_add(old, "nvidia-l4 --to BR --consignee A --quantity 1 --date 2025-03-02")).status, 0);
+  const auto text = read_text_file(old);
+  EXPECT_EQ(text.substr(0, text.find('\n')), "date,part,tpp_each,quantity,consignee,country,quota,eccn,license_required,license");
+  EXPECT_NE(text.find("2025-03-01,nvidia-l4,1940,2,A,BR,,,,\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("2025-03-02,nvidia-l4,1940,1,A,BR,lpp,3A090.a.2,yes,\n"), std::string::npos) << text;
+}
+
+TEST(CliHostile, SymlinkedLedgerIsWrittenThroughAndSharesOneLock) {
+  test::temp_dir dir;
+  std::filesystem::create_directory(dir.path() + "/real");
+  const auto target = dir.path() + "/real/ledger.json";
+  const auto link = dir.path() + "/link.json";
+  std::filesystem::create_symlink("real/ledger.json", link);  // dangling until the first add
+  ASSERT_EQ(chipgauge(ledger_add(link, "nvidia-l4 --to BR --consignee A --quantity 1 --date 2025-03-01")).status, 0);
+  ASSERT_EQ(chipgauge(ledger_add(link, "nvidia-l4 --to BR --consignee A --quantity 2 --date 2025-03-02")).status, 0);
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(nlohmann::json::parse(read_text_file(target)).at("shipments").size(), 2U);
+  // The lock of the target holds against a writer that names the link.
+  EXPECT_TRUE(std::filesystem::exists(target + ".lock"));
+  EXPECT_FALSE(std::filesystem::exists(link + ".lock"));
+  const auto locked = run_command("flock '" + target + ".lock' sh -c \"cd '" + source_dir + "' && '" + CHIPGAUGE_BINARY +
+                                  "' --specs-dir specs " + ledger_add(link, "nvidia-l4 --to BR --consignee A --quantity 1") +
+                                  "\"");
+  EXPECT_EQ(locked.status, 2);
+  EXPECT_NE(locked.err.find("is being written by another process"), std::string::npos) << locked.err;
+}
+
+TEST(CliHostile, NamesThatAreNotUtf8AreUsageErrorsAndMessagesAreEscapedAndCapped) {
+  test::temp_dir dir;
+  const auto ledger = dir.path() + "/l.json";
+  const auto bad = chipgauge(ledger_add(ledger, "nvidia-l4 --to BR --consignee \"$(printf 'Acme\\377')\" --quantity 1"));
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("--consignee is not valid UTF-8 (byte 0xff at offset 4)"), std::string::npos) << bad.err;
+  EXPECT_FALSE(std::filesystem::exists(ledger));
+  // A terminal escape and a byte that is not UTF-8 in an id come back escaped.
+  const auto esc = chipgauge("classify \"$(printf 'nv\\033[31mred\\001\\376')\"");
+  EXPECT_EQ(esc.status, 2);
+  EXPECT_NE(esc.err.find("unknown part 'nv\\x1b[31mred\\x01\\xfe'"), std::string::npos) << esc.err;
+  EXPECT_EQ(esc.err.find('\x1b'), std::string::npos);
+  // A 100 KB country name gives a short line that still says what was expected.
+  const auto big = chipgauge("license nvidia-l4 --to " + std::string(100000, 'x'));
+  EXPECT_EQ(big.status, 2);
+  EXPECT_LT(big.err.size(), 400U) << big.err.size();
+  EXPECT_NE(big.err.find("... (100000 bytes)"), std::string::npos) << big.err;
+  EXPECT_NE(big.err.find("give an ISO 3166 code"), std::string::npos) << big.err;
+  // A huge key in a file: the message is capped too.
+  const auto sheet = dir.write("key.json", "{\"" + std::string(1000000, 'k') + "\": 1}");
+  const auto k = chipgauge("specs validate '" + sheet + "'");
+  EXPECT_EQ(k.status, 2);
+  EXPECT_LT(k.err.size(), 5000U);
+}
+
+TEST(CliHostile, StaleTemporariesOfAKilledWriterAreRemovedOnTheNextWrite) {
+  test::temp_dir dir;
+  const auto ledger = dir.path() + "/l.json";
+  ASSERT_EQ(chipgauge(ledger_add(ledger, "nvidia-l4 --to BR --consignee A --quantity 1 --date 2025-03-01")).status, 0);
+  // A writer killed with -9 mid-write: its temporary names its host and a pid that is gone.
+  const auto host = run_command("hostname").out;
+  const auto child = run_command("sh -c 'echo $$'").out;  // a process that has exited
+  std::string h = host.substr(0, host.find('\n'));
+  for (char& c : h) {
+    if (c == '-') c = '_';
+  }
+  const std::string pid = child.substr(0, child.find('\n'));
+  const auto dead = dir.write(".l.json.tmp-" + h + "-" + pid + "-AbC123", "half a ledger");
+  const auto old = dir.write(".l.json.tmp-XYZ789", "an old temporary of unknown origin");
+  const auto fresh = dir.write(".l.json.tmp-otherhost-1-QwE456", "another host may be writing this");
+  ASSERT_EQ(run_command("touch -d '2 hours ago' '" + old + "'").status, 0);
+  const auto other = dir.write(".other.json.tmp-" + h + "-" + pid + "-AbC123", "not this ledger's");
+  ASSERT_EQ(chipgauge(ledger_add(ledger, "nvidia-l4 --to BR --consignee A --quantity 1 --date 2025-03-02")).status, 0);
+  EXPECT_FALSE(std::filesystem::exists(dead));
+  EXPECT_FALSE(std::filesystem::exists(old));
+  EXPECT_TRUE(std::filesystem::exists(fresh));
+  EXPECT_TRUE(std::filesystem::exists(other));
+  EXPECT_EQ(nlohmann::json::parse(read_text_file(ledger)).at("shipments").size(), 2U);
+}
+
+TEST(CliHostile, OversizedFilesAreRefusedNamingSizeAndLimit) {
+  test::temp_dir dir;
+  const std::string big = R"({"schema": "chipgauge.spec/1", "id": ")" + std::string(2 << 20, 'x') + "\"}";
+  const auto sheet = dir.write("big.json", big);
+  const auto r = chipgauge("specs validate '" + sheet + "'");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find(sheet + ": $: the file is " + std::to_string(big.size()) +
+                       " bytes: a spec sheet may be at most 1048576 bytes"),
+            std::string::npos)
+      << r.err;
+  const auto ledger = dir.path() + "/big-ledger.csv";
+  ASSERT_EQ(run_command("truncate -s 70M '" + ledger + "'").status, 0);
+  const auto l = chipgauge("ledger report --ledger '" + ledger + "'");
+  EXPECT_EQ(l.status, 2);
+  EXPECT_NE(l.err.find("a ledger may be at most 67108864 bytes"), std::string::npos) << l.err;
+}
+
+TEST(CliLedger, ShipmentsCarryTheLicensingAnswer) {
+  test::temp_dir dir;
+  const auto ledger = dir.path() + "/l.json";
+  const std::string h100 = "nvidia-h100-sxm5-80gb --date 2025-06-01 ";
+  // 5,000 H100 to China: a licence is required and says so; recorded without --fail-on-exceed.
+  const auto cn = chipgauge(ledger_add(ledger, h100 + "--to CN --consignee Acme --quantity 5000"));
+  ASSERT_EQ(cn.status, 0) << cn.err;
+  EXPECT_NE(cn.out.find("licence required: yes"), std::string::npos) << cn.out;
+  EXPECT_NE(cn.out.find("no licence recorded"), std::string::npos) << cn.out;
+  auto doc = nlohmann::json::parse(read_text_file(ledger));
+  EXPECT_EQ(doc.at("shipments").at(0).at("license_required"), "yes");
+  // --fail-on-exceed: exit 4 and nothing recorded, until a licence is given.
+  const auto gate = chipgauge(ledger_add(ledger, h100 + "--to CN --consignee Acme --quantity 10 --fail-on-exceed"));
+  EXPECT_EQ(gate.status, 4) << gate.err;
+  EXPECT_NE(gate.out.find("not recorded"), std::string::npos) << gate.out;
+  EXPECT_NE(gate.out.find("refused: needs a licence"), std::string::npos) << gate.out;
+  EXPECT_EQ(nlohmann::json::parse(read_text_file(ledger)).at("shipments").size(), 1U);
+  const auto licensed =
+      chipgauge(ledger_add(ledger, h100 + "--to CN --consignee Acme --quantity 10 --fail-on-exceed --license D1234567 --format json"));
+  ASSERT_EQ(licensed.status, 0) << licensed.err;
+  const auto j = nlohmann::json::parse(licensed.out);
+  EXPECT_EQ(j.at("shipment").at("license_required"), "yes");
+  EXPECT_EQ(j.at("shipment").at("license"), "D1234567");
+  EXPECT_TRUE(j.at("licensing").at("license_required").get<bool>());
+  EXPECT_TRUE(j.at("fail_on_exceed").empty());
+  doc = nlohmann::json::parse(read_text_file(ledger));
+  EXPECT_EQ(doc.at("shipments").at(1).at("license"), "D1234567");
+  // Whatever the licensing data says for a destination is what the ledger carries: the same
+  // answer as `license`.
+  const auto kp = chipgauge("ledger check --ledger '" + ledger + "' " + h100 + "--to KP --consignee X --quantity 10 --format json");
+  ASSERT_EQ(kp.status, 0) << kp.err;
+  const auto lic = nlohmann::json::parse(chipgauge("license nvidia-h100-sxm5-80gb --to KP --quantity 10 --as-of 2025-06-01 "
+                                                   "--format json").out);
+  const auto kj = nlohmann::json::parse(kp.out);
+  EXPECT_EQ(kj.at("licensing").at("license_required"), lic.at("license_required"));
+  EXPECT_EQ(kj.at("licensing").at("determined"), lic.at("determined"));
+  // A quota exceeded fails the gate too (LPP: 1,700 H100 to one Tier 2 consignee in a year).
+  const auto br = dir.path() + "/br.json";
+  ASSERT_EQ(chipgauge(ledger_add(br, "nvidia-h100-sxm5-80gb --date 2025-03-01 --to BR --consignee Acme --quantity 1000")).status, 0);
+  const auto over = chipgauge("ledger check --ledger '" + br +
+                              "' nvidia-h100-sxm5-80gb --date 2025-04-01 --to BR --consignee Acme --quantity 700 --fail-on-exceed");
+  EXPECT_EQ(over.status, 4) << over.out << over.err;
+  EXPECT_NE(over.out.find("refused: exceeds"), std::string::npos) << over.out;
+  // Tier 2 under the diffusion rule: a licence is required, LPP may apply; the gate wants the
+  // authorisation named.
+  const auto l4 = chipgauge("ledger check --ledger '" + br + "' nvidia-l4 --date 2025-04-01 --to BR --consignee B --quantity 1 "
+                            "--fail-on-exceed");
+  EXPECT_EQ(l4.status, 4) << l4.out;
+  EXPECT_NE(l4.out.find("licence exceptions that may apply (on their conditions): LPP"), std::string::npos) << l4.out;
+  EXPECT_EQ(chipgauge("ledger check --ledger '" + br + "' nvidia-l4 --date 2025-04-01 --to BR --consignee B --quantity 1 "
+                      "--fail-on-exceed --license LPP").status,
+            0);
+  // A part that needs no licence and fits: exit 0 with the gate on.
+  const auto t4 = chipgauge("ledger check --ledger '" + br + "' nvidia-t4 --date 2025-04-01 --to BR --consignee B --quantity 1 "
+                            "--fail-on-exceed");
+  EXPECT_EQ(t4.status, 0) << t4.out;
+  EXPECT_NE(t4.out.find("licence required: no\n"), std::string::npos) << t4.out;
+}
+
+TEST(CliLedger, BlankConsigneeOrLicenceIsRefused) {
+  test::temp_dir dir;
+  const auto ledger = dir.path() + "/l.json";
+  for (const std::string consignee : {"''", "'   '"}) {
+    const auto r = chipgauge(ledger_add(ledger, "nvidia-h100-sxm5-80gb --to CN --quantity 1 --consignee " + consignee));
+    EXPECT_EQ(r.status, 2) << consignee;
+    EXPECT_NE(r.err.find("--consignee is empty"), std::string::npos) << r.err;
+    EXPECT_EQ(chipgauge("ledger check --ledger '" + ledger + "' nvidia-l4 --to BR --quantity 1 --consignee " + consignee).status, 2);
+  }
+  EXPECT_EQ(chipgauge(ledger_add(ledger, "nvidia-l4 --to BR --quantity 1 --consignee A --license ' '")).status, 2);
+  EXPECT_FALSE(std::filesystem::exists(ledger));
+}
+
+}  // namespace
+}  // namespace chipgauge

@@ -521,5 +521,73 @@ TEST(ExprCompileError, SingleEqualsIsNotComparison) {
   EXPECT_TRUE(mentions(e->message(), "unexpected character '='"));
 }
 
+// An `and` chain of `terms` comparisons against the parameter tpp_line.
+std::string and_chain(int terms, std::string_view term = "tpp >= tpp_line") {
+  std::string t(term);
+  for (int i = 1; i < terms; ++i) t += " and " + std::string(term);
+  return t;
+}
+
+TEST(ExprLimits, SizeAndNestingAreBoundedAtCompile) {
+  const expr_limits defaults;
+  // Text beyond max_bytes.
+  const std::string long_text = and_chain(4000);  // 72 KB
+  ASSERT_GT(long_text.size(), defaults.max_bytes);
+  try {
+    (void)compile(long_text);
+    ADD_FAILURE() << "a 72 KB expression compiled";
+  } catch (const spec_error& e) {
+    EXPECT_EQ(e.json_path(), when_path);
+    EXPECT_TRUE(mentions(e.message(), "at most 65536 are allowed")) << e.message();
+  }
+  // Nodes beyond max_nodes, in fewer bytes.
+  const auto nodes = compile_error(and_chain(5000, "tpp>=1"));
+  ASSERT_TRUE(nodes.has_value());
+  EXPECT_TRUE(mentions(nodes->message(), "more than 16384 operands and operators")) << nodes->message();
+  // Within both: 3,000 terms compile and evaluate.
+  EXPECT_NO_THROW((void)compile(and_chain(3000)));
+  // Nesting.
+  const auto deep = compile_error(std::string(300, '(') + "tpp >= 1" + std::string(300, ')'));
+  ASSERT_TRUE(deep.has_value());
+  EXPECT_TRUE(mentions(deep->message(), "nested deeper than 256 levels")) << deep->message();
+}
+
+TEST(ExprLimits, ChainOfTwoHundredThousandTermsEvaluatesWithoutRecursion) {
+  // With the limits lifted, a chain far deeper than any stack evaluates, traces and finds what
+  // it relies on (iteratively; the evaluation used to recurse once per term).
+  expr_limits lifted;
+  lifted.max_bytes = std::size_t{1} << 30;
+  lifted.max_nodes = std::size_t{1} << 30;
+  constexpr int terms = 200000;
+  const auto e = expr::compile(and_chain(terms), resolve, rule_file, when_path, known_names, lifted);
+  std::array<double, 4> vars{5000, 0, 1, 0};
+  std::array<double, 2> params{4800, 0};
+  std::vector<comparison_trace> trace;
+  EXPECT_EQ(e.evaluate(vars.data(), params.data(), &trace), 1.0);
+  EXPECT_EQ(trace.size(), static_cast<std::size_t>(terms));
+  std::vector<std::uint32_t> relied;
+  e.relied_parameters(vars.data(), params.data(), relied);
+  EXPECT_EQ(relied.size(), static_cast<std::size_t>(terms)) << "a true 'and' rests on every term";
+  // One false term: the chain is false and rests on that term alone.
+  vars[0] = 100;
+  relied.clear();
+  EXPECT_EQ(e.evaluate(vars.data(), params.data()), 0.0);
+  e.relied_parameters(vars.data(), params.data(), relied);
+  EXPECT_FALSE(relied.empty());
+  EXPECT_LE(relied.size(), 1U);
+}
+
+TEST(ExprLimits, TraceOrderIsLeftToRight) {
+  const auto e = compile("(tpp >= tpp_line or io >= io_line) and not (pd < 3)");
+  const std::array<double, 4> vars{5000, 100, 1, 4};
+  const std::array<double, 2> params{4800, 600};
+  std::vector<comparison_trace> trace;
+  EXPECT_EQ(e.evaluate(vars.data(), params.data(), &trace), 1.0);
+  ASSERT_EQ(trace.size(), 3U);
+  EXPECT_EQ(e.lhs_text(trace[0].node), "tpp");
+  EXPECT_EQ(e.lhs_text(trace[1].node), "io");
+  EXPECT_EQ(e.lhs_text(trace[2].node), "pd");
+}
+
 }  // namespace
 }  // namespace chipgauge

@@ -24,13 +24,13 @@ output_format parse_format(const std::string& text) {
   if (text == "json") return output_format::json;
   if (text == "md") return output_format::md;
   if (text == "csv") return output_format::csv;
-  throw usage_error(fmt::format("unknown --format '{}': expected text, json, md or csv", text));
+  throw usage_error(fmt::format("unknown --format '{}': expected text, json, md or csv", quote_input(text)));
 }
 
 date parse_as_of(const std::string& text) {
   if (text.empty() || text == "today") return date::today();
   const auto d = date::parse(text);
-  if (!d) throw usage_error(fmt::format("--as-of '{}' is not a date: expected YYYY-MM-DD (e.g. 2024-01-31)", text));
+  if (!d) throw usage_error(fmt::format("--as-of '{}' is not a date: expected YYYY-MM-DD (e.g. 2024-01-31)", quote_input(text)));
   return *d;
 }
 
@@ -38,6 +38,12 @@ void emit(const std::string& text) {
   const std::size_t written = std::fwrite(text.data(), 1, text.size(), stdout);
   if (written != text.size() || std::fflush(stdout) != 0 || std::ferror(stdout))
     throw error("cannot write the output to stdout (disk full or closed pipe?)");
+}
+
+void print_error(const std::exception& e) {
+  const std::string line = "chipgauge: error: " + quote_input(e.what(), 4096) + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fflush(stderr);
 }
 
 namespace {

@@ -34,13 +34,13 @@ std::optional<transaction_kind> parse_transaction(const std::string& t) {
   if (t == "reexport") return transaction_kind::reexport;
   if (t == "in-country") return transaction_kind::in_country;
   if (t == "import") return transaction_kind::import_;
-  throw usage_error(fmt::format("unknown --transaction '{}': expected export, reexport, in-country or import", t));
+  throw usage_error(fmt::format("unknown --transaction '{}': expected export, reexport, in-country or import", quote_input(t)));
 }
 
 // A date option, checked against the first rule the data holds.
 date licence_date(const std::string& text, const licensing_engine& engine, const char* option = "--as-of") {
   if (!text.empty() && text != "today" && !date::parse(text))
-    throw usage_error(fmt::format("{} '{}' is not a date: expected YYYY-MM-DD (e.g. 2025-03-01)", option, text));
+    throw usage_error(fmt::format("{} '{}' is not a date: expected YYYY-MM-DD (e.g. 2025-03-01)", option, quote_input(text)));
   const auto d = parse_as_of(text);
   if (d < engine.first_date())
     throw usage_error(fmt::format("{} {} is before the first advanced-computing rule ({}): expected that date or later", option,
@@ -118,7 +118,7 @@ void add_license(CLI::App& app, const global_options& g, action& run) {
   cmd->add_option("--format", o->format, "text or json");
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
-      if (o->format != "text" && o->format != "json") throw usage_error(fmt::format("unknown --format '{}': expected text or json", o->format));
+      if (o->format != "text" && o->format != "json") throw usage_error(fmt::format("unknown --format '{}': expected text or json", quote_input(o->format)));
       auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
       const auto& countries = cat.countries();
       const licensing_engine engine(cat.rules(), cat.licensing(), countries);
@@ -146,6 +146,60 @@ void add_license(CLI::App& app, const global_options& g, action& run) {
   });
 }
 
+namespace {
+
+// A name given on the command line that is stored in the ledger: UTF-8, no control characters,
+// not blank. Throws usage_error naming the option.
+void check_name_option(const char* option, const std::string& value) {
+  std::size_t bad = 0;
+  if (!valid_utf8(value, &bad))
+    throw usage_error(fmt::format("{} is not valid UTF-8 (byte 0x{:02x} at offset {}): expected a name in UTF-8", option,
+                                  static_cast<unsigned char>(value[bad]), bad));
+  for (const char ch : value) {
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
+      throw usage_error(fmt::format("{} holds a control character (a line break?): expected a plain name", option));
+  }
+  if (value.find_first_not_of(" ") == std::string::npos)
+    throw usage_error(fmt::format("{} is empty: expected a name", option));
+}
+
+// The licence exceptions in force the answer lists as available.
+std::vector<std::string> exception_ids(const licence_answer& a) {
+  std::vector<std::string> out;
+  for (const auto& e : a.exceptions) {
+    if (!e.what_if) out.push_back(e.exception->id);
+  }
+  return out;
+}
+
+std::string licence_text(const licence_answer& a, const shipment& s) {
+  std::string out;
+  switch (s.license_required) {
+    case licence_status::required:
+      out = fmt::format("  licence required: yes{}", a.policy ? fmt::format(" ({}{})", to_string(*a.policy),
+                                                                      a.policy_from ? ", " + a.policy_from->id : "")
+                                                           : " (by letter; no review policy stated)");
+      break;
+    case licence_status::undetermined: out = "  licence required: undetermined (the data cannot decide it)"; break;
+    default: out = "  licence required: no"; break;
+  }
+  std::string exceptions;
+  for (const auto& id : exception_ids(a)) exceptions += (exceptions.empty() ? "" : ", ") + id;
+  if (s.license_required != licence_status::not_required && !exceptions.empty())
+    out += fmt::format("; licence exceptions that may apply (on their conditions): {}", exceptions);
+  if (!s.license.empty()) {
+    out += fmt::format("; licence recorded: {}\n", s.license);
+  } else if (s.license_required == licence_status::required || s.license_required == licence_status::undetermined) {
+    out += "; no licence recorded (give --license with the licence, or the exception used)\n";
+  } else {
+    out += "\n";
+  }
+  for (const auto& u : a.undetermined_because) out += "    because " + u + "\n";
+  return out;
+}
+
+}  // namespace
+
 void add_ledger(CLI::App& app, const global_options& g, action& run) {
   auto* ledger = app.add_subcommand("ledger", "a shipment ledger: TPP per consignee, country and year against quotas");
   ledger->require_subcommand(1);
@@ -156,40 +210,49 @@ void add_ledger(CLI::App& app, const global_options& g, action& run) {
     std::string consignee;
     long long quantity = 1;
     std::string date;
+    std::string license;
     bool what_if = false;
+    bool fail_on_exceed = false;
     std::string format = "text";
   };
   for (const char* verb : {"add", "check"}) {
     auto o = std::make_shared<options>();
     const bool add = std::string(verb) == "add";
-    auto* cmd = ledger->add_subcommand(verb, add ? "record a shipment (and say whether it fits the quotas)"
-                                                 : "would this shipment fit the LPP ceiling and the country allocation?");
+    auto* cmd = ledger->add_subcommand(verb, add ? "record a shipment (and say whether it fits the quotas and needs a licence)"
+                                                 : "would this shipment fit the quotas, and does it need a licence?");
     cmd->add_option("--ledger", o->file, "the ledger file (.json or .csv); created by the first add")->required();
     cmd->add_option("part", o->part, "part id or sheet path")->required();
     cmd->add_option("--to", o->to, "destination country")->required();
     cmd->add_option("--consignee", o->consignee, "ultimate consignee")->required();
     cmd->add_option("--quantity", o->quantity, "units (1 or more)")->required();
     cmd->add_option("--date", o->date, "shipment date, YYYY-MM-DD (default: today)");
+    cmd->add_option("--license", o->license,
+                    "the authorisation the shipment goes under, recorded with it: a licence number, or a licence "
+                    "exception the answer lists (LPP) whose conditions are met");
     cmd->add_flag("--what-if", o->what_if, "test quotas of regimes announced but not enforced (the diffusion rule after 2025-05-13)");
+    cmd->add_flag("--fail-on-exceed", o->fail_on_exceed,
+                  "exit 4 (and, for add, record nothing) when the shipment exceeds a quota in force or needs a licence "
+                  "(or cannot be shown not to) and no --license is given");
     cmd->add_option("--format", o->format, "text or json");
     cmd->callback([&run, &g, o, add] {
       run = [&g, o, add] {
-        if (o->format != "text" && o->format != "json") throw usage_error(fmt::format("unknown --format '{}': expected text or json", o->format));
+        if (o->format != "text" && o->format != "json")
+          throw usage_error(fmt::format("unknown --format '{}': expected text or json", quote_input(o->format)));
         if (o->quantity < 1) throw usage_error(fmt::format("--quantity {} is not a quantity: expected 1 or more units", o->quantity));
         if (o->quantity > max_quantity)
           throw usage_error(fmt::format("--quantity {} is implausible: expected at most {} units", o->quantity, max_quantity));
-        for (const char ch : o->consignee) {
-          if (static_cast<unsigned char>(ch) < 0x20)
-            throw usage_error("--consignee holds a control character (a line break?): expected a plain name");
-        }
+        check_name_option("--consignee", o->consignee);
+        if (!o->license.empty()) check_name_option("--license", o->license);
         auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
         const auto& countries = cat.countries();
         const licensing_engine engine(cat.rules(), cat.licensing(), countries);
         const auto day = licence_date(o->date, engine, "--date");
         const auto& part = cat.part(o->part);
+        // The file itself, through any symbolic link: locked, read and replaced under one name.
+        const std::string file = resolve_write_target(o->file);
         std::unique_ptr<ledger_lock> lock;
-        if (add) lock = std::make_unique<ledger_lock>(o->file);
-        auto l = load_ledger(o->file);
+        if (add) lock = std::make_unique<ledger_lock>(file);
+        auto l = load_ledger(file);
         shipment s;
         s.day = day;
         s.part = part.id;
@@ -198,9 +261,30 @@ void add_ledger(CLI::App& app, const global_options& g, action& run) {
         s.consignee = o->consignee;
         s.country = countries.resolve(o->to).alpha2;
         s.eccn = std::string(classifier(cat.rules()).classify(part, evaluation_plan(cat.rules(), day)).eccn);
+        s.license = o->license;
+        // The licensing answer for this part, destination, quantity and date: what `license` says.
+        licence_query q;
+        q.part = &part;
+        q.to = s.country;
+        q.quantity = s.quantity;
+        q.as_of = day;
+        const auto answer = engine.answer(q);
+        s.license_required = licence_status_of(answer);
         const auto checks = check_quotas(l, s, part, engine, o->what_if);
         s.quota = claimed_quota(checks);
         const double h100 = cat.rules().definitions().h100_equivalent_tpp.value;
+        // What --fail-on-exceed refuses: a quota in force exceeded, or a licence needed (or not
+        // shown to be unneeded) with none recorded.
+        std::vector<std::string> failures;
+        for (const auto& c : checks) {
+          if (!c.what_if && !c.fits) failures.push_back(fmt::format("exceeds {} {} ({})", c.regime->id, c.quota->id, c.scope));
+        }
+        if (s.license.empty() && s.license_required == licence_status::required)
+          failures.emplace_back("needs a licence and none is recorded (--license)");
+        if (s.license.empty() && s.license_required == licence_status::undetermined)
+          failures.emplace_back("may need a licence (undetermined) and none is recorded (--license)");
+        const bool refused = o->fail_on_exceed && !failures.empty();
+        const bool record = add && !refused;
         // The output is rendered before the ledger is written: a failure here leaves it unchanged.
         std::string text;
         if (o->format == "json") {
@@ -208,25 +292,37 @@ void add_ledger(CLI::App& app, const global_options& g, action& run) {
           j["schema"] = "chipgauge.ledger-check/1";
           j["tool_version"] = tool_version;
           j["ledger"] = o->file;
-          j["recorded"] = add;
+          j["recorded"] = record;
           j["shipment"] = {{"date", s.day.to_string()}, {"part", s.part}, {"tpp_each", s.tpp_each}, {"quantity", s.quantity},
                            {"tpp", s.tpp()}, {"h100_equivalents", s.tpp() / h100}, {"consignee", s.consignee},
-                           {"country", s.country}, {"quota", s.quota}, {"eccn", s.eccn}};
+                           {"country", s.country}, {"quota", s.quota}, {"eccn", s.eccn},
+                           {"license_required", std::string(to_string(s.license_required))}, {"license", s.license}};
+          j["licensing"] = {{"license_required", answer.license_required},
+                            {"determined", answer.determined},
+                            {"undetermined_because", answer.undetermined_because},
+                            {"exceptions", exception_ids(answer)},
+                            {"review_policy", answer.policy ? nlohmann::ordered_json(std::string(to_string(*answer.policy)))
+                                                            : nlohmann::ordered_json(nullptr)}};
           j["quotas"] = quota_json(checks, h100);
+          j["fail_on_exceed"] = failures;
           j["disclaimer"] = std::string(disclaimer());
-          text = j.dump(2) + "\n";
+          // The ledger path is the user's and need not be UTF-8.
+          text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
         } else {
-          text = fmt::format("{} {} x {} ({} TPP, {:.1f} H100-equivalents) to {} for {} on {}{}\n", add ? "recorded" : "checked",
-                             s.quantity, s.part, group_thousands(s.tpp()), s.tpp() / h100, s.country, s.consignee,
-                             s.day.to_string(), s.quota.empty() ? "" : " under " + s.quota) +
-                 quota_text(checks, h100) + std::string(disclaimer()) + "\n";
+          text = fmt::format("{} {} x {} ({} TPP, {:.1f} H100-equivalents) to {} for {} on {}{}\n",
+                             add ? (record ? "recorded" : "not recorded") : "checked", s.quantity, s.part,
+                             group_thousands(s.tpp()), s.tpp() / h100, s.country, s.consignee, s.day.to_string(),
+                             s.quota.empty() ? "" : " under " + s.quota) +
+                 licence_text(answer, s) + quota_text(checks, h100);
+          for (const auto& f : failures) text += fmt::format("  {}: {}\n", o->fail_on_exceed ? "refused" : "note", f);
+          text += std::string(disclaimer()) + "\n";
         }
-        if (add) {
+        if (record) {
           l.shipments.push_back(s);
-          save_ledger(o->file, l);
+          save_ledger(file, l);
         }
         emit(text);
-        return 0;
+        return refused ? static_cast<int>(exit_code::regression) : 0;
       };
     });
   }
@@ -256,7 +352,7 @@ void add_fleet(CLI::App& app, const global_options& g, action& run) {
   cmd->add_option("--format", o->format, "text or json");
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
-      if (o->format != "text" && o->format != "json") throw usage_error(fmt::format("unknown --format '{}': expected text or json", o->format));
+      if (o->format != "text" && o->format != "json") throw usage_error(fmt::format("unknown --format '{}': expected text or json", quote_input(o->format)));
       auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
       const licensing_engine fleet_engine(cat.rules(), cat.licensing(), cat.countries());
       const auto as_of = licence_date(o->as_of, fleet_engine);
@@ -272,14 +368,14 @@ void add_fleet(CLI::App& app, const global_options& g, action& run) {
           errno = 0;
           count = std::strtoll(n.c_str(), &end, 10);
           if (n.empty() || *end != '\0' || count < 1 || count > max_quantity || errno == ERANGE)
-            throw usage_error(fmt::format("'{}': the count after ':' must be between 1 and {}", arg, max_quantity));
+            throw usage_error(fmt::format("'{}': the count after ':' must be between 1 and {}", quote_input(arg), max_quantity));
         }
         fleet_item it;
         it.quantity = count;
         // A measurement report: its verified rates; anything else: a part.
         bool is_report = false;
         if (std::filesystem::exists(name) && name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0) {
-          const auto doc = read_text_file(name);
+          const auto doc = read_text_file(name, file_limits::report);
           is_report = doc.find("\"chipgauge.measurement/1\"") != std::string::npos;
         }
         if (is_report) {

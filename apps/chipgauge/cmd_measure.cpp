@@ -3,6 +3,7 @@
 #include "chipgauge/bench/measure.hpp"
 #include "chipgauge/classifier/catalog.hpp"
 #include "chipgauge/core/error.hpp"
+#include "chipgauge/core/text.hpp"
 #include "chipgauge/core/files.hpp"
 #include "commands.hpp"
 
@@ -71,7 +72,7 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
       if (o->format != "text" && o->format != "json" && o->format != "md" && o->format != "csv" && o->format != "gbench")
-        throw usage_error(fmt::format("unknown --format '{}': expected text, json, md, csv or gbench", o->format));
+        throw usage_error(fmt::format("unknown --format '{}': expected text, json, md, csv or gbench", quote_input(o->format)));
       if (!o->out.empty()) check_writable(o->out);
       bench::measure_options mo;
       mo.backend = o->backend;
@@ -107,7 +108,7 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
         emit(text);
       } catch (const std::exception& e) {
         if (report.hung_device.empty()) throw;
-        std::cerr << "chipgauge: error: " << e.what() << "\n";  // and still no normal exit (below)
+        print_error(e);  // and still no normal exit (below)
       }
       if (!report.hung_device.empty()) {
         // The device runtime's teardown would wait forever on the hung work: the report is

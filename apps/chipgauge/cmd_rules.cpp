@@ -121,10 +121,10 @@ void add_rules(CLI::App& app, const global_options& g, action& run) {
         std::vector<std::string_view> ids;
         for (const auto& x : cat.rules().regimes()) ids.push_back(x.id);
         const auto near = closest_match(so->id, ids);
-        throw usage_error(fmt::format("unknown regime '{}'{}: see 'chipgauge rules list'", so->id,
+        throw usage_error(fmt::format("unknown regime '{}'{}: see 'chipgauge rules list'", quote_input(so->id),
                                       near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near)));
       }
-      emit(format == output_format::json ? read_text_file(r->file) : show_rule(*r, as_of));
+      emit(format == output_format::json ? read_text_file(r->file, file_limits::rule_file) : show_rule(*r, as_of));
       return 0;
     };
   });
@@ -147,7 +147,7 @@ void add_rules(CLI::App& app, const global_options& g, action& run) {
           if (!std::filesystem::exists(f)) throw usage_error(fmt::format("no such file: {}", f));
           rs.add_regime_file(f);
         } catch (const error& e) {
-          std::cerr << "chipgauge: error: " << e.what() << "\n";
+          print_error(e);
           ++errors;
         }
       }

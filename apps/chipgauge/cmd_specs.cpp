@@ -74,7 +74,7 @@ void add_specs(CLI::App& app, const global_options& g, action& run) {
     run = [&g, show_id] {
       auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
       const auto& part = cat.part(*show_id);
-      emit(read_text_file(part.file));
+      emit(read_text_file(part.file, file_limits::spec_sheet));
       return 0;
     };
   });
@@ -134,7 +134,7 @@ void add_specs(CLI::App& app, const global_options& g, action& run) {
             cat.parts().add_external(load_spec_file(f), cat.rules().definitions());
             ++checked;
           } catch (const error& e) {
-            std::cerr << "chipgauge: error: " << e.what() << "\n";
+            print_error(e);
             ++errors;
           }
         }

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <exception>
 #include <functional>
 #include <string>
 
@@ -36,5 +37,9 @@ output_format parse_format(const std::string& text);
 date parse_as_of(const std::string& text);
 /// Writes `text` to stdout in one piece.
 void emit(const std::string& text);
+/// Writes "chipgauge: error: MESSAGE" to stderr, the message through quote_input (at most 4,096
+/// bytes, control characters and bytes that are not UTF-8 escaped): the one place every error
+/// reaches the terminal, whatever input it quotes.
+void print_error(const std::exception& e);
 
 }  // namespace chipgauge::cli

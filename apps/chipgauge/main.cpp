@@ -45,13 +45,13 @@ int main(int argc, char** argv) {
   try {
     return run ? run() : static_cast<int>(exit_code::usage_error);
   } catch (const chipgauge::spec_error& e) {
-    std::cerr << "chipgauge: error: " << e.what() << "\n";
+    chipgauge::cli::print_error(e);
     return static_cast<int>(exit_code::usage_error);
   } catch (const chipgauge::usage_error& e) {
-    std::cerr << "chipgauge: error: " << e.what() << "\n";
+    chipgauge::cli::print_error(e);
     return static_cast<int>(exit_code::usage_error);
   } catch (const std::exception& e) {
-    std::cerr << "chipgauge: error: " << e.what() << "\n";
+    chipgauge::cli::print_error(e);
     return static_cast<int>(exit_code::runtime_error);
   }
 }

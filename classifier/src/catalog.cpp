@@ -1,6 +1,7 @@
 #include "chipgauge/classifier/catalog.hpp"
 
 #include "chipgauge/core/error.hpp"
+#include "chipgauge/core/text.hpp"
 #include "chipgauge/core/version.hpp"
 
 #include <fmt/format.h>
@@ -45,14 +46,14 @@ const chip_spec& catalog::part(std::string_view file_or_id) {
   const bool is_path = arg.find('/') != std::string::npos ||
                        (arg.size() > 5 && arg.compare(arg.size() - 5, 5, ".json") == 0);
   if (is_path) {
-    if (!std::filesystem::exists(arg)) throw usage_error(fmt::format("no such spec sheet file: {}", arg));
+    if (!std::filesystem::exists(arg)) throw usage_error(fmt::format("no such spec sheet file: {}", quote_input(arg)));
     auto spec = load_spec_file(arg);
     return parts_.add_external(std::move(spec), rules_.definitions());
   }
   if (const auto* p = parts_.find(arg)) return *p;
   std::string hint;
   if (auto near = parts_.suggest(arg); !near.empty()) hint = fmt::format(" (did you mean '{}'?)", near);
-  throw usage_error(fmt::format("unknown part '{}'{}: give a spec-sheet path or an id from 'chipgauge specs list'", arg, hint));
+  throw usage_error(fmt::format("unknown part '{}'{}: give a spec-sheet path or an id from 'chipgauge specs list'", quote_input(arg), hint));
 }
 
 }  // namespace chipgauge

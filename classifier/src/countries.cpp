@@ -2,6 +2,7 @@
 #include "chipgauge/classifier/countries.hpp"
 
 #include "chipgauge/core/error.hpp"
+#include "chipgauge/core/text.hpp"
 #include "chipgauge/core/json_reader.hpp"
 #include "json_fields.hpp"
 
@@ -33,7 +34,7 @@ country_db country_db::load(const std::string& dir) {
   namespace fs = std::filesystem;
   country_db db;
   const std::string cpath = (fs::path(dir) / "countries.json").string();
-  const auto cdoc = read_json_file(cpath);
+  const auto cdoc = read_json_file(cpath, file_limits::country_file);
   const json_node croot(cdoc, cpath);
   croot.expect_keys({"schema", "source", "countries"});
   if (croot.at("schema").string() != "chipgauge.countries/1") croot.at("schema").fail("expected \"chipgauge.countries/1\"");
@@ -47,19 +48,19 @@ country_db country_db::load(const std::string& dir) {
     if (auto a = c.find("aliases")) {
       for (const auto& x : a->elements()) k.aliases.push_back(x.string());
     }
-    if (db.find(k.alpha2)) c.at("alpha2").fail(fmt::format("duplicate country code '{}'", k.alpha2));
+    if (db.find(k.alpha2)) c.at("alpha2").fail(fmt::format("duplicate country code '{}'", quote_input(k.alpha2)));
     db.countries_.push_back(std::move(k));
   }
 
   const std::string gpath = (fs::path(dir) / "groups.json").string();
-  const auto gdoc = read_json_file(gpath);
+  const auto gdoc = read_json_file(gpath, file_limits::country_file);
   const json_node groot(gdoc, gpath);
   groot.expect_keys({"schema", "citations", "groups", "treated_as", "notes"});
   if (groot.at("schema").string() != "chipgauge.country-groups/1")
     groot.at("schema").fail("expected \"chipgauge.country-groups/1\"");
   auto known = [&](const json_node& n) {
     const auto code = n.string();
-    if (!db.find(code)) n.fail(fmt::format("unknown country code '{}' (not in {})", code, cpath));
+    if (!db.find(code)) n.fail(fmt::format("unknown country code '{}' (not in {})", quote_input(code), cpath));
     return code;
   };
   for (const auto& g : groot.at("groups").elements()) {
@@ -189,7 +190,7 @@ const country& country_db::resolve(std::string_view text) const {
       }
     }
   }
-  throw usage_error(fmt::format("unknown country '{}'{}: give an ISO 3166 code (CN, CHN) or a name (China, Macau)", text, hint));
+  throw usage_error(fmt::format("unknown country '{}'{}: give an ISO 3166 code (CN, CHN) or a name (China, Macau)", quote_input(text), hint));
 }
 
 std::string country_db::treated_as(std::string_view alpha2, date day) const {

@@ -1,6 +1,7 @@
 #include "chipgauge/classifier/database.hpp"
 
 #include "chipgauge/core/error.hpp"
+#include "chipgauge/core/text.hpp"
 #include "chipgauge/core/json_reader.hpp"
 #include "spec_limits.hpp"
 
@@ -276,7 +277,7 @@ spec_database spec_database::load(const std::string& dir, const metric_definitio
   for (const auto& f : files) {
     auto spec = std::make_unique<chip_spec>(load_spec_file(f.string()));
     if (const auto* other = db.find(spec->id))
-      throw spec_error(spec->file, "$.id", fmt::format("duplicate id '{}': also used by {}", spec->id, other->file));
+      throw spec_error(spec->file, "$.id", fmt::format("duplicate id '{}': also used by {}", quote_input(spec->id), other->file));
     if (f.stem().string() != spec->id)
       throw spec_error(spec->file, "$.id",
                        fmt::format("id '{}' differs from the file name: expected '{}.json' or id '{}'", spec->id,
@@ -333,7 +334,7 @@ void spec_database::resolve(chip_spec& spec, int depth) {
       std::string hint;
       if (auto near = suggest(c.id); !near.empty()) hint = fmt::format(" (did you mean '{}'?)", near);
       throw spec_error(spec.file, c.json_path + ".id",
-                       fmt::format("unknown part '{}'{}: a component must name a sheet in the database", c.id, hint));
+                       fmt::format("unknown part '{}'{}: a component must name a sheet in the database", quote_input(c.id), hint));
     }
     if (target == &spec) throw spec_error(spec.file, c.json_path + ".id", "a part cannot contain itself");
     c.resolved = target;

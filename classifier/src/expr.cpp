@@ -4,6 +4,7 @@
 
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/json_reader.hpp"
+#include "chipgauge/core/text.hpp"
 
 #include <fmt/format.h>
 
@@ -31,8 +32,8 @@ struct token {
 class parser {
  public:
   parser(std::string_view text, const expr_resolver& resolve, const std::string& file, const std::string& path,
-         const std::vector<std::string_view>& known, std::vector<expr::node>& nodes)
-      : text_(text), resolve_(resolve), file_(file), path_(path), known_(known), nodes_(nodes) {
+         const std::vector<std::string_view>& known, std::vector<expr::node>& nodes, const expr_limits& limits)
+      : text_(text), resolve_(resolve), file_(file), path_(path), known_(known), nodes_(nodes), limits_(limits) {
     advance();
   }
 
@@ -44,7 +45,7 @@ class parser {
 
  private:
   [[noreturn]] void fail_at(std::uint32_t col, const std::string& what) const {
-    const std::string shown = text_.size() > 160 ? std::string(text_.substr(0, 160)) + "..." : std::string(text_);
+    const std::string shown = quote_input(text_, 160);
     throw spec_error(file_, path_, fmt::format("in expression \"{}\" at column {}: {}", shown, col + 1, what));
   }
 
@@ -112,7 +113,7 @@ class parser {
     } else if (c == '&' || c == '|' || c == '!') {
       fail_at(i, fmt::format("unsupported operator '{}': use 'and', 'or', 'not'", c));
     } else {
-      fail_at(i, fmt::format("unexpected character '{}'", c));
+      fail_at(i, fmt::format("unexpected character '{}'", quote_input(std::string_view(&text_[i], 1))));
     }
     pos_ = cur_.end;
   }
@@ -121,6 +122,8 @@ class parser {
   [[nodiscard]] bool at_word(std::string_view w) const { return cur_.kind == tok::ident && word() == w; }
 
   std::uint32_t add(expr::node n) {
+    if (nodes_.size() >= limits_.max_nodes)
+      fail_at(n.begin, fmt::format("the expression has more than {} operands and operators: split the rule", limits_.max_nodes));
     nodes_.push_back(n);
     return static_cast<std::uint32_t>(nodes_.size() - 1);
   }
@@ -168,8 +171,6 @@ class parser {
     return lhs;
   }
 
-  // Nesting beyond this is no rule anyone writes, and would exhaust the stack.
-  static constexpr int max_depth = 256;
   struct depth_guard {
     int& d;
     explicit depth_guard(int& depth) : d(depth) { ++d; }
@@ -180,7 +181,7 @@ class parser {
 
   std::uint32_t parse_not() {
     const depth_guard guard(depth_);
-    if (depth_ > max_depth) fail_at(cur_.begin, fmt::format("expression nested deeper than {} levels", max_depth));
+    if (depth_ > limits_.max_depth) fail_at(cur_.begin, fmt::format("expression nested deeper than {} levels", limits_.max_depth));
     if (at_word("not")) {
       const auto begin = cur_.begin;
       advance();
@@ -249,7 +250,7 @@ class parser {
 
   std::uint32_t parse_unary() {
     const depth_guard guard(depth_);
-    if (depth_ > max_depth) fail_at(cur_.begin, fmt::format("expression nested deeper than {} levels", max_depth));
+    if (depth_ > limits_.max_depth) fail_at(cur_.begin, fmt::format("expression nested deeper than {} levels", limits_.max_depth));
     if (cur_.kind == tok::minus) {
       const auto begin = cur_.begin;
       advance();
@@ -297,7 +298,7 @@ class parser {
         if (!sym) {
           std::string hint;
           if (auto near = closest_match(name, known_); !near.empty()) hint = fmt::format(" (did you mean '{}'?)", near);
-          fail_at(cur_.begin, fmt::format("unknown metric or parameter '{}'{}", name, hint));
+          fail_at(cur_.begin, fmt::format("unknown metric or parameter '{}'{}", quote_input(name), hint));
         }
         n.kind = sym->from == expr_symbol::source::variable ? expr::op::variable : expr::op::parameter;
         n.slot = sym->slot;
@@ -316,6 +317,7 @@ class parser {
   const std::string& path_;
   const std::vector<std::string_view>& known_;
   std::vector<expr::node>& nodes_;
+  const expr_limits& limits_;
   std::uint32_t pos_ = 0;
   int depth_ = 0;
   token cur_;
@@ -324,108 +326,116 @@ class parser {
 }  // namespace
 
 expr expr::compile(std::string_view text, const expr_resolver& resolve, const std::string& file,
-                   const std::string& json_path, const std::vector<std::string_view>& known_names) {
+                   const std::string& json_path, const std::vector<std::string_view>& known_names,
+                   const expr_limits& limits) {
+  if (text.size() > limits.max_bytes)
+    throw spec_error(file, json_path,
+                     fmt::format("the expression is {} bytes: at most {} are allowed (split the rule)", text.size(), limits.max_bytes));
+  if (text.size() > std::numeric_limits<std::uint32_t>::max() / 2)
+    throw spec_error(file, json_path, "the expression is too long");
   expr e;
   e.text_ = std::string(text);
-  parser p(e.text_, resolve, file, json_path, known_names, e.nodes_);
+  parser p(e.text_, resolve, file, json_path, known_names, e.nodes_, limits);
   e.root_ = p.parse();
   e.type_ = e.nodes_[e.root_].type;
   return e;
 }
 
 double expr::evaluate(const double* vars, const double* params, std::vector<comparison_trace>* trace) const {
-  return eval(root_, vars, params, trace);
+  std::vector<double> values;
+  eval_all(vars, params, trace, values);
+  return values[root_];
 }
 
-double expr::eval(std::uint32_t i, const double* vars, const double* params,
-                  std::vector<comparison_trace>* trace) const {
-  const node& n = nodes_[i];
-  switch (n.kind) {
-    case op::literal: return n.value;
-    case op::variable: return vars[n.slot];
-    case op::parameter: return params[n.slot];
-    case op::neg: return -eval(n.a, vars, params, trace);
-    case op::not_: {
-      const double v = eval(n.a, vars, params, trace);
-      return std::isnan(v) ? unknown : 1.0 - v;
-    }
-    case op::add: return eval(n.a, vars, params, trace) + eval(n.b, vars, params, trace);
-    case op::sub: return eval(n.a, vars, params, trace) - eval(n.b, vars, params, trace);
-    case op::mul: return eval(n.a, vars, params, trace) * eval(n.b, vars, params, trace);
-    case op::div: {
-      const double a = eval(n.a, vars, params, trace);
-      const double b = eval(n.b, vars, params, trace);
-      return b == 0 ? unknown : a / b;
-    }
-    case op::lt: case op::le: case op::gt: case op::ge: case op::eq: case op::ne: {
-      const double a = eval(n.a, vars, params, trace);
-      const double b = eval(n.b, vars, params, trace);
-      double r = unknown;
-      if (!std::isnan(a) && !std::isnan(b)) {
-        bool holds = false;
-        switch (n.kind) {
-          case op::lt: holds = a < b; break;
-          case op::le: holds = a <= b; break;
-          case op::gt: holds = a > b; break;
-          case op::ge: holds = a >= b; break;
-          case op::eq: holds = a == b; break;
-          default: holds = a != b; break;
+// Nodes are created children first (a parent's operands have lower indices, the left operand's
+// whole subtree before the right one's), so one forward pass evaluates every node after its
+// operands, and comparisons are traced in the order a left-to-right recursive walk meets them.
+// The root is the last node.
+void expr::eval_all(const double* vars, const double* params, std::vector<comparison_trace>* trace,
+                    std::vector<double>& values) const {
+  values.assign(nodes_.size(), unknown);
+  for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+    const node& n = nodes_[i];
+    double r = unknown;
+    switch (n.kind) {
+      case op::literal: r = n.value; break;
+      case op::variable: r = vars[n.slot]; break;
+      case op::parameter: r = params[n.slot]; break;
+      case op::neg: r = -values[n.a]; break;
+      case op::not_: r = std::isnan(values[n.a]) ? unknown : 1.0 - values[n.a]; break;
+      case op::add: r = values[n.a] + values[n.b]; break;
+      case op::sub: r = values[n.a] - values[n.b]; break;
+      case op::mul: r = values[n.a] * values[n.b]; break;
+      case op::div: r = values[n.b] == 0 ? unknown : values[n.a] / values[n.b]; break;
+      case op::lt: case op::le: case op::gt: case op::ge: case op::eq: case op::ne: {
+        const double a = values[n.a];
+        const double b = values[n.b];
+        if (!std::isnan(a) && !std::isnan(b)) {
+          bool holds = false;
+          switch (n.kind) {
+            case op::lt: holds = a < b; break;
+            case op::le: holds = a <= b; break;
+            case op::gt: holds = a > b; break;
+            case op::ge: holds = a >= b; break;
+            case op::eq: holds = a == b; break;
+            default: holds = a != b; break;
+          }
+          r = holds ? 1.0 : 0.0;
         }
-        r = holds ? 1.0 : 0.0;
+        if (trace) trace->push_back({i, a, b, r});
+        break;
       }
-      if (trace) trace->push_back({i, a, b, r});
-      return r;
+      case op::and_: {
+        const double a = values[n.a];
+        const double b = values[n.b];
+        r = (a == 0 || b == 0) ? 0.0 : (a == 1 && b == 1) ? 1.0 : unknown;
+        break;
+      }
+      case op::or_: {
+        const double a = values[n.a];
+        const double b = values[n.b];
+        r = (a == 1 || b == 1) ? 1.0 : (a == 0 && b == 0) ? 0.0 : unknown;
+        break;
+      }
     }
-    case op::and_: {
-      const double a = eval(n.a, vars, params, trace);
-      const double b = eval(n.b, vars, params, trace);
-      if (a == 0 || b == 0) return 0;
-      if (a == 1 && b == 1) return 1;
-      return unknown;
-    }
-    case op::or_: {
-      const double a = eval(n.a, vars, params, trace);
-      const double b = eval(n.b, vars, params, trace);
-      if (a == 1 || b == 1) return 1;
-      if (a == 0 && b == 0) return 0;
-      return unknown;
-    }
+    values[i] = r;
   }
-  return unknown;
 }
 
 void expr::relied_parameters(const double* vars, const double* params, std::vector<std::uint32_t>& out) const {
-  relied(root_, vars, params, out);
-}
-
-void expr::relied(std::uint32_t i, const double* vars, const double* params, std::vector<std::uint32_t>& out) const {
-  const node& n = nodes_[i];
-  switch (n.kind) {
-    case op::literal:
-    case op::variable: return;
-    case op::parameter: out.push_back(n.slot); return;
-    case op::neg:
-    case op::not_: relied(n.a, vars, params, out); return;
-    case op::and_:
-    case op::or_: {
-      // The side that decides alone: false for 'and', true for 'or'.
-      const double decisive = n.kind == op::and_ ? 0.0 : 1.0;
-      const double a = eval(n.a, vars, params, nullptr);
-      const double b = eval(n.b, vars, params, nullptr);
-      if (a == decisive) {
-        relied(n.a, vars, params, out);
-      } else if (b == decisive) {
-        relied(n.b, vars, params, out);
-      } else {
-        relied(n.a, vars, params, out);
-        relied(n.b, vars, params, out);
+  // One evaluation of every node, then one walk from the root over the operands the result
+  // rests on (an explicit stack: no recursion, whatever the shape of the tree).
+  std::vector<double> values;
+  eval_all(vars, params, nullptr, values);
+  std::vector<std::uint32_t> stack{root_};
+  while (!stack.empty()) {
+    const node& n = nodes_[stack.back()];
+    stack.pop_back();
+    switch (n.kind) {
+      case op::literal:
+      case op::variable: break;
+      case op::parameter: out.push_back(n.slot); break;
+      case op::neg:
+      case op::not_: stack.push_back(n.a); break;
+      case op::and_:
+      case op::or_: {
+        // The side that decides alone: false for 'and', true for 'or'.
+        const double decisive = n.kind == op::and_ ? 0.0 : 1.0;
+        if (values[n.a] == decisive) {
+          stack.push_back(n.a);
+        } else if (values[n.b] == decisive) {
+          stack.push_back(n.b);
+        } else {
+          stack.push_back(n.b);
+          stack.push_back(n.a);
+        }
+        break;
       }
-      return;
+      default:
+        stack.push_back(n.b);
+        stack.push_back(n.a);
+        break;
     }
-    default:
-      relied(n.a, vars, params, out);
-      relied(n.b, vars, params, out);
-      return;
   }
 }
 

@@ -6,6 +6,9 @@
 #include "chipgauge/core/json_reader.hpp"
 #include "chipgauge/core/text.hpp"
 
+#include <algorithm>
+#include <optional>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -22,6 +25,10 @@
 namespace chipgauge {
 
 namespace {
+
+// Bounds both forms check (specs/schema/ledger.schema.json).
+constexpr double max_tpp_each = 1e7;
+constexpr long long max_quantity = 1LL << 40;
 
 bool is_csv(const std::string& path) {
   return path.size() >= 4 && path.compare(path.size() - 4, 4, ".csv") == 0;
@@ -56,7 +63,19 @@ std::vector<std::string> csv_fields(const std::string& line) {
   return out;
 }
 
-const std::vector<std::string> csv_header{"date", "part", "tpp_each", "quantity", "consignee", "country", "quota", "eccn"};
+// The CSV header this version writes; ledgers written before shipments carried the licensing
+// answer have the first eight columns only, and still load.
+const std::vector<std::string> csv_header{"date",    "part",  "tpp_each", "quantity",         "consignee",
+                                          "country", "quota", "eccn",     "license_required", "license"};
+const std::vector<std::string> csv_header_v0(csv_header.begin(), csv_header.begin() + 8);
+
+std::optional<licence_status> parse_licence_status(std::string_view text) {
+  for (const auto s : {licence_status::not_recorded, licence_status::not_required, licence_status::required,
+                       licence_status::undetermined}) {
+    if (to_string(s) == text) return s;
+  }
+  return std::nullopt;
+}
 
 // Splits CSV text into records: a line break inside quotes belongs to the field.
 std::vector<std::string> csv_records(const std::string& text) {
@@ -86,28 +105,45 @@ shipment_ledger parse_csv(const std::string& text, const std::string& path) {
     return true;
   };
   std::string line;
-  if (!getline_csv(line) || csv_fields(line) != csv_header)
-    throw spec_error(path, "line 1", "expected the header date,part,tpp_each,quantity,consignee,country,quota,eccn");
+  const auto header = getline_csv(line) ? csv_fields(line) : std::vector<std::string>{};
+  if (header != csv_header && header != csv_header_v0)
+    throw spec_error(path, "line 1",
+                     "expected the header date,part,tpp_each,quantity,consignee,country,quota,eccn,license_required,license "
+                     "(or, from earlier versions, the first eight of these)");
   for (int n = 2; getline_csv(line); ++n) {
     if (line.empty()) continue;
     const auto f = csv_fields(line);
     const std::string where = fmt::format("line {}", n);
-    if (f.size() != csv_header.size())
-      throw spec_error(path, where, fmt::format("expected {} fields, found {}", csv_header.size(), f.size()));
+    if (f.size() != header.size())
+      throw spec_error(path, where, fmt::format("expected {} fields, found {}", header.size(), f.size()));
     shipment s;
     const auto d = date::parse(f[0]);
-    if (!d) throw spec_error(path, where, fmt::format("'{}' is not a date: expected YYYY-MM-DD", f[0]));
+    if (!d) throw spec_error(path, where, fmt::format("'{}' is not a date: expected YYYY-MM-DD", quote_input(f[0])));
     s.day = *d;
     s.part = f[1];
-    char* end = nullptr;
-    s.tpp_each = std::strtod(f[2].c_str(), &end);
-    if (f[2].empty() || *end != '\0' || !(s.tpp_each >= 0)) throw spec_error(path, where, fmt::format("tpp_each '{}' is not a TPP", f[2]));
-    s.quantity = std::strtoll(f[3].c_str(), &end, 10);
-    if (f[3].empty() || *end != '\0' || s.quantity < 1) throw spec_error(path, where, fmt::format("quantity '{}' is not 1 or more", f[3]));
+    // The same grammar and ranges as the JSON form: no inf, nan, hex, 1e400 or overflow.
+    const auto tpp = parse_json_number(f[2]);
+    if (!tpp || *tpp < 0 || *tpp > max_tpp_each)
+      throw spec_error(path, where + ": tpp_each",
+                       fmt::format("'{}' is not a TPP: expected a decimal number in [0, {}]", quote_input(f[2]), max_tpp_each));
+    s.tpp_each = *tpp;
+    const auto qty = parse_json_integer(f[3]);
+    if (!qty || *qty < 1 || *qty > max_quantity)
+      throw spec_error(path, where + ": quantity",
+                       fmt::format("'{}' is not a quantity: expected an integer in [1, {}]", quote_input(f[3]), max_quantity));
+    s.quantity = *qty;
     s.consignee = f[4];
     s.country = f[5];
     s.quota = f[6];
     s.eccn = f[7];
+    if (header.size() == csv_header.size()) {
+      const auto st = parse_licence_status(f[8]);
+      if (!st)
+        throw spec_error(path, where + ": license_required",
+                         fmt::format("'{}' is not a licensing answer: expected yes, no, undetermined or empty", quote_input(f[8])));
+      s.license_required = *st;
+      s.license = f[9];
+    }
     l.shipments.push_back(std::move(s));
   }
   return l;
@@ -117,9 +153,25 @@ std::string year_of(const date& d) { return std::to_string(d.year()); }
 
 }  // namespace
 
+std::string_view to_string(licence_status s) noexcept {
+  switch (s) {
+    case licence_status::not_recorded: return "";
+    case licence_status::not_required: return "no";
+    case licence_status::required: return "yes";
+    case licence_status::undetermined: return "undetermined";
+  }
+  return "";
+}
+
+licence_status licence_status_of(const licence_answer& a) noexcept {
+  if (a.license_required) return licence_status::required;
+  if (!a.determined) return licence_status::undetermined;
+  return licence_status::not_required;
+}
+
 shipment_ledger load_ledger(const std::string& path) {
   if (!std::filesystem::exists(path)) return {};
-  const auto text = read_text_file(path);
+  const auto text = read_text_file(path, file_limits::ledger);
   if (is_csv(path)) return parse_csv(text, path);
   const auto doc = parse_json_text(text, path);
   const json_node root(doc, path);
@@ -127,18 +179,26 @@ shipment_ledger load_ledger(const std::string& path) {
   if (root.at("schema").string() != "chipgauge.ledger/1") root.at("schema").fail("expected \"chipgauge.ledger/1\"");
   shipment_ledger l;
   for (const auto& e : root.at("shipments").elements()) {
-    e.expect_keys({"date", "part", "tpp_each", "quantity", "consignee", "country", "quota", "eccn"});
+    e.expect_keys({"date", "part", "tpp_each", "quantity", "consignee", "country", "quota", "eccn", "license_required",
+                   "license"});
     shipment s;
     const auto d = date::parse(e.at("date").string());
     if (!d) e.at("date").fail("expected YYYY-MM-DD");
     s.day = *d;
     s.part = e.at("part").string();
-    s.tpp_each = e.at("tpp_each").number_in(0, 1e7, "TPP");
-    s.quantity = e.at("quantity").integer_in(1, 1LL << 40);
+    s.tpp_each = e.at("tpp_each").number_in(0, max_tpp_each, "TPP");
+    s.quantity = e.at("quantity").integer_in(1, max_quantity);
     s.consignee = e.at("consignee").string();
     s.country = e.at("country").string();
     s.quota = e.at("quota").string();
     s.eccn = e.at("eccn").string();
+    // Absent from ledgers written before shipments carried the licensing answer.
+    if (const auto lr = e.find("license_required")) {
+      const auto st = parse_licence_status(lr->string());
+      if (!st) lr->fail("expected \"yes\", \"no\", \"undetermined\" or \"\" (not recorded)");
+      s.license_required = *st;
+    }
+    if (const auto lic = e.find("license")) s.license = lic->string();
     l.shipments.push_back(std::move(s));
   }
   return l;
@@ -150,7 +210,7 @@ void save_ledger(const std::string& path, const shipment_ledger& ledger) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& s : ledger.shipments)
       rows.push_back({s.day.to_string(), s.part, fmt::format("{}", s.tpp_each), std::to_string(s.quantity), s.consignee,
-                      s.country, s.quota, s.eccn});
+                      s.country, s.quota, s.eccn, std::string(to_string(s.license_required)), s.license});
     text = render_csv(csv_header, rows);
   } else {
     nlohmann::ordered_json j;
@@ -158,7 +218,8 @@ void save_ledger(const std::string& path, const shipment_ledger& ledger) {
     auto arr = nlohmann::ordered_json::array();
     for (const auto& s : ledger.shipments)
       arr.push_back({{"date", s.day.to_string()}, {"part", s.part}, {"tpp_each", s.tpp_each}, {"quantity", s.quantity},
-                     {"consignee", s.consignee}, {"country", s.country}, {"quota", s.quota}, {"eccn", s.eccn}});
+                     {"consignee", s.consignee}, {"country", s.country}, {"quota", s.quota}, {"eccn", s.eccn},
+                     {"license_required", std::string(to_string(s.license_required))}, {"license", s.license}});
     j["shipments"] = arr;
     text = j.dump(2) + "\n";
   }
@@ -166,7 +227,7 @@ void save_ledger(const std::string& path, const shipment_ledger& ledger) {
 }
 
 ledger_lock::ledger_lock(const std::string& ledger_path) {
-  const std::string lock = ledger_path + ".lock";
+  const std::string lock = resolve_write_target(ledger_path) + ".lock";
   fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw error(fmt::format("cannot open {}: {}", lock, std::strerror(errno)));
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {

@@ -60,7 +60,7 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
   std::sort(files.begin(), files.end());
   licensing_set set;
   for (const auto& path : files) {
-    const auto doc = read_json_file(path);
+    const auto doc = read_json_file(path, file_limits::licensing_file);
     const json_node root(doc, path);
     root.expect_keys({"schema", "id", "title", "precedence", "embargo", "evidence", "citations", "timeline", "parameters",
                       "requirements", "exceptions", "overlays", "quotas", "fleet_checks", "notes"});

@@ -76,7 +76,7 @@ void rule_set::add_regime_file(const std::string& path) {
 regime rule_set::parse_regime(const std::string& path) {
   // New contains_<eccn> flags are collected aside and kept only if the whole file is valid.
   std::vector<std::string> flags = contains_;
-  const auto doc = read_json_file(path);
+  const auto doc = read_json_file(path, file_limits::rule_file);
   const json_node root(doc, path);
   root.expect_keys({"schema", "id", "title", "role", "evidence", "citations", "timeline", "parameters", "clauses",
                     "exceptions", "notes"});

@@ -143,7 +143,7 @@ chip_spec parse_spec(std::string_view json_text, const std::string& file) {
 }
 
 chip_spec load_spec_file(const std::string& path) {
-  const auto doc = read_json_file(path);
+  const auto doc = read_json_file(path, file_limits::spec_sheet);
   const json_node root(doc, path);
   return parse_spec_node(root);
 }

@@ -1,14 +1,15 @@
 #include "chipgauge/core/json_reader.hpp"
 
 #include "chipgauge/core/error.hpp"
+#include "chipgauge/core/text.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
+#include <set>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace chipgauge {
 
@@ -60,9 +61,76 @@ std::pair<std::size_t, std::size_t> line_col(std::string_view text, std::size_t 
 
 }  // namespace
 
+namespace {
+
+// Tracks where the parser is (JSON path, keys seen per open object) and refuses, as the text is
+// read, nesting past max_json_depth and a key repeated within one object.
+class strict_parse_state {
+ public:
+  explicit strict_parse_state(const std::string& file) : file_(file) {}
+
+  bool on_event(nlohmann::json::parse_event_t event, const nlohmann::json& parsed) {
+    using ev = nlohmann::json::parse_event_t;
+    switch (event) {
+      case ev::object_start:
+      case ev::array_start: {
+        const std::string path = child_path();
+        if (frames_.size() >= static_cast<std::size_t>(max_json_depth))
+          throw spec_error(file_, path, fmt::format("objects and arrays nest deeper than {} levels", max_json_depth));
+        frames_.push_back(frame{event == ev::object_start, path, {}, {}, 0});
+        return true;
+      }
+      case ev::key: {
+        auto& f = frames_.back();
+        std::string key = parsed.get<std::string>();
+        if (!f.keys.insert(key).second)
+          throw spec_error(file_, fmt::format("{}.{}", f.path, quote_input(key)),
+                           fmt::format("duplicate key '{}': a key may appear only once in an object", quote_input(key)));
+        f.last_key = std::move(key);
+        return true;
+      }
+      case ev::value: element_done(); return true;
+      case ev::object_end:
+      case ev::array_end:
+        frames_.pop_back();
+        element_done();
+        return true;
+    }
+    return true;
+  }
+
+ private:
+  struct frame {
+    bool object = false;
+    std::string path;
+    std::set<std::string> keys;
+    std::string last_key;
+    std::size_t index = 0;
+  };
+
+  [[nodiscard]] std::string child_path() const {
+    if (frames_.empty()) return "$";
+    const auto& f = frames_.back();
+    return f.object ? fmt::format("{}.{}", f.path, quote_input(f.last_key)) : fmt::format("{}[{}]", f.path, f.index);
+  }
+  void element_done() {
+    if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+  }
+
+  const std::string& file_;
+  std::vector<frame> frames_;
+};
+
+}  // namespace
+
 nlohmann::json parse_json_text(std::string_view text, const std::string& file) {
   try {
-    return nlohmann::json::parse(text.begin(), text.end());
+    strict_parse_state state(file);
+    return nlohmann::json::parse(
+        text.begin(), text.end(),
+        [&state](int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+          return state.on_event(event, parsed);
+        });
   } catch (const nlohmann::json::parse_error& e) {
     const auto [line, col] = line_col(text, e.byte == 0 ? 0 : e.byte - 1);
     std::string what = e.what();
@@ -70,35 +138,76 @@ nlohmann::json parse_json_text(std::string_view text, const std::string& file) {
     if (const auto pos = what.find("column"); pos != std::string::npos) {
       if (const auto colon = what.find(": ", pos); colon != std::string::npos) what = what.substr(colon + 2);
     }
-    throw spec_error(file, "$", fmt::format("malformed JSON at line {}, column {}: {}", line, col, what));
+    throw spec_error(file, "$", fmt::format("malformed JSON at line {}, column {}: {}", line, col, quote_input(what, 400)));
   } catch (const nlohmann::json::exception& e) {
     // out_of_range (a number beyond a double, 1e400), invalid UTF-8 and the like.
-    throw spec_error(file, "$", fmt::format("unreadable JSON: {}", e.what()));
+    throw spec_error(file, "$", fmt::format("unreadable JSON: {}", quote_input(e.what(), 400)));
   }
 }
 
-nlohmann::json read_json_file(const std::string& path) {
+nlohmann::json read_json_file(const std::string& path) { return read_json_file(path, file_limits::json_file); }
+
+nlohmann::json read_json_file(const std::string& path, const file_limit& limit) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw spec_error(path, "$", "is a directory: expected a JSON file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw spec_error(path, "$", "cannot open the file for reading");
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) throw spec_error(path, "$", "error while reading the file");
-  return parse_json_text(buf.str(), path);
+  return parse_json_text(read_text_file(path, limit), path);
+}
+
+std::optional<double> parse_json_number(std::string_view text) {
+  std::size_t i = 0;
+  auto digits = [&] {
+    const auto start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    return i - start;
+  };
+  if (i < text.size() && text[i] == '-') ++i;
+  const auto int_start = i;
+  const auto n = digits();
+  if (n == 0 || (n > 1 && text[int_start] == '0')) return std::nullopt;
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    if (digits() == 0) return std::nullopt;
+  }
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    if (digits() == 0) return std::nullopt;
+  }
+  if (i != text.size()) return std::nullopt;
+  double v = 0;
+  const auto res = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (res.ec != std::errc() || res.ptr != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+std::optional<long long> parse_json_integer(std::string_view text) {
+  std::size_t i = text.size() > 0 && text[0] == '-' ? 1 : 0;
+  if (i == text.size() || (text.size() > i + 1 && text[i] == '0')) return std::nullopt;
+  for (std::size_t k = i; k < text.size(); ++k) {
+    if (text[k] < '0' || text[k] > '9') return std::nullopt;
+  }
+  long long v = 0;
+  const auto res = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (res.ec != std::errc() || res.ptr != text.data() + text.size()) return std::nullopt;
+  return v;
 }
 
 std::string closest_match(std::string_view word, const std::vector<std::string_view>& candidates) {
   std::string best;
   std::size_t best_d = std::string::npos;
+  const std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
   for (auto c : candidates) {
+    // The distance is at least the difference in length: skip hopeless candidates (and the
+    // quadratic work on a huge word).
+    const std::size_t diff = word.size() > c.size() ? word.size() - c.size() : c.size() - word.size();
+    if (diff > limit) continue;
     const auto d = edit_distance(word, c);
     if (d < best_d) {
       best_d = d;
       best = std::string(c);
     }
   }
-  if (best_d <= std::max<std::size_t>(2, word.size() / 3)) return best;
+  if (best_d <= limit) return best;
   return {};
 }
 
@@ -135,7 +244,7 @@ void json_node::expect_keys(const std::vector<std::string_view>& allowed) const 
   if (!value_->is_object()) fail(fmt::format("expected an object, found {}", type_name(*value_)));
   for (const auto& [key, unused] : value_->items()) {
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-    const std::string at_key = fmt::format("{}.{}", path_, key);
+    const std::string at_key = fmt::format("{}.{}", path_, quote_input(key));
     // A value whose key lacks the unit suffix: "bandwidth" where "bandwidth_gb_s" is known.
     for (auto a : allowed) {
       if (a.size() > key.size() + 1 && a.substr(0, key.size()) == key && a[key.size()] == '_') {
@@ -149,7 +258,7 @@ void json_node::expect_keys(const std::vector<std::string_view>& allowed) const 
     if (auto near = closest_match(key, allowed); !near.empty()) hint = fmt::format(" (did you mean '{}'?)", near);
     std::string list;
     for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-    throw spec_error(*file_, at_key, fmt::format("unknown field '{}'{}; expected one of: {}", key, hint, list));
+    throw spec_error(*file_, at_key, fmt::format("unknown field '{}'{}; expected one of: {}", quote_input(key), hint, list));
   }
 }
 
@@ -168,7 +277,7 @@ std::string json_node::one_of(std::initializer_list<std::string_view> choices) c
   std::string hint;
   if (auto near = closest_match(s, std::vector<std::string_view>(choices)); !near.empty())
     hint = fmt::format(" (did you mean '{}'?)", near);
-  fail(fmt::format("unknown value '{}'{}; expected one of: {}", s, hint, list));
+  fail(fmt::format("unknown value '{}'{}; expected one of: {}", quote_input(s), hint, list));
 }
 
 bool json_node::boolean() const {
@@ -214,7 +323,7 @@ std::vector<std::pair<std::string, json_node>> json_node::members() const {
   if (!value_->is_object()) fail(fmt::format("expected an object, found {}", type_name(*value_)));
   std::vector<std::pair<std::string, json_node>> out;
   for (const auto& [key, v] : value_->items())
-    out.emplace_back(key, json_node(v, *file_, fmt::format("{}.{}", path_, key)));
+    out.emplace_back(key, json_node(v, *file_, fmt::format("{}.{}", path_, quote_input(key))));
   return out;
 }
 

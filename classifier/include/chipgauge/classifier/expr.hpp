@@ -32,6 +32,15 @@ struct comparison_trace {
   double result = 0;
 };
 
+/// Bounds on one expression, checked while it is compiled (docs/rules-format.md, "Limits").
+/// Evaluation is iterative and linear in the node count, so these bound time and memory, not
+/// the stack; nesting is bounded because the parser descends into parentheses.
+struct expr_limits {
+  std::size_t max_bytes = 64 * 1024;  ///< source text
+  std::size_t max_nodes = 16 * 1024;  ///< operands and operators (`a >= 1 and b` is 5)
+  int max_depth = 256;                ///< nesting of parentheses, `not` and unary `-`
+};
+
 /// A compiled rule expression over metrics and parameters.
 ///
 /// The language has numbers (`4800`, `5.92`, `30e9`), `true`/`false`, identifiers, `+ - * /`,
@@ -52,7 +61,8 @@ class expr {
   /// Parses and type-checks `text`. Throws spec_error(file, json_path, ...) naming the column
   /// and what was expected, or the unknown identifier with a suggestion.
   static expr compile(std::string_view text, const expr_resolver& resolve, const std::string& file,
-                      const std::string& json_path, const std::vector<std::string_view>& known_names = {});
+                      const std::string& json_path, const std::vector<std::string_view>& known_names = {},
+                      const expr_limits& limits = {});
 
   [[nodiscard]] expr_type type() const noexcept { return type_; }
   [[nodiscard]] const std::string& text() const noexcept { return text_; }
@@ -76,6 +86,7 @@ class expr {
   /// The parameter slots the result actually rests on for these inputs: a false `and` rests on
   /// its false side only, a true `or` on its true side only; everything else on all operands.
   /// Appends to `out` (duplicates possible). Used to find the weakest evidence a verdict needs.
+  /// Linear in the size of the expression: every node is evaluated once.
   void relied_parameters(const double* vars, const double* params, std::vector<std::uint32_t>& out) const;
 
   enum class op : unsigned char {
@@ -93,8 +104,9 @@ class expr {
   };
 
  private:
-  double eval(std::uint32_t n, const double* vars, const double* params, std::vector<comparison_trace>* trace) const;
-  void relied(std::uint32_t n, const double* vars, const double* params, std::vector<std::uint32_t>& out) const;
+  // Every node's value, children before parents (nodes are stored in that order).
+  void eval_all(const double* vars, const double* params, std::vector<comparison_trace>* trace,
+                std::vector<double>& values) const;
 
   std::string text_;
   std::vector<node> nodes_;

@@ -3,9 +3,22 @@
 #include "chipgauge/classifier/licensing.hpp"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace chipgauge {
+
+/// Whether a shipment needs a licence, as the licensing engine answered for its part,
+/// destination, quantity and date when it was recorded. Ledgers written before shipments carried
+/// the answer load as `not_recorded`.
+enum class licence_status : unsigned char { not_recorded, not_required, required, undetermined };
+/// "", "no", "yes", "undetermined": the form in ledger files.
+std::string_view to_string(licence_status s) noexcept;
+
+/// The status a licensing answer gives: `required` when a requirement in force fires (even if
+/// another cannot be decided), else `undetermined` when the answer is not determined, else
+/// `not_required`.
+licence_status licence_status_of(const licence_answer& a) noexcept;
 
 /// One recorded shipment. `quota` names the quota it was shipped under ("lpp"), or is empty when
 /// it counts against the country allocation.
@@ -18,6 +31,8 @@ struct shipment {
   std::string country;  ///< ISO alpha-2
   std::string quota;
   std::string eccn;     ///< the part's ECCN on the shipment date, as recorded (empty: not controlled)
+  licence_status license_required = licence_status::not_recorded;
+  std::string license{};  ///< the licence the user recorded the shipment under (empty: none)
 
   [[nodiscard]] double tpp() const { return tpp_each * static_cast<double>(quantity); }
 };
@@ -27,13 +42,16 @@ struct shipment_ledger {
   std::vector<shipment> shipments;
 };
 
-/// Reads a ledger; a missing file is an empty ledger. Throws spec_error for a corrupt file.
+/// Reads a ledger (at most file_limits::ledger bytes); a missing file is an empty ledger. Numbers
+/// in the CSV form follow JSON's grammar and ranges. Throws spec_error for a corrupt file.
 shipment_ledger load_ledger(const std::string& path);
 /// Writes the ledger atomically (temporary file and rename): readers never see a partial file.
+/// A symbolic link at `path` is followed: its target is written (write_file_atomically).
 void save_ledger(const std::string& path, const shipment_ledger& ledger);
 
-/// An exclusive lock on a ledger for one read-modify-write (a `<path>.lock` file with flock).
-/// Throws usage_error at once when another process holds it: the ledger is left as it was.
+/// An exclusive lock on a ledger for one read-modify-write (a `<target>.lock` file with flock,
+/// where `target` is the path with symbolic links resolved: every spelling of one ledger shares
+/// one lock). Throws usage_error at once when another process holds it: the ledger is left as it was.
 class ledger_lock {
  public:
   explicit ledger_lock(const std::string& ledger_path);

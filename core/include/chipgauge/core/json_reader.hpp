@@ -1,5 +1,7 @@
 #pragma once
 
+#include "chipgauge/core/files.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <functional>
@@ -11,11 +13,25 @@
 
 namespace chipgauge {
 
-/// Parses a JSON document from text; `file` names it in errors.
+/// The deepest nesting of objects and arrays a chipgauge JSON file may have. The bundled files
+/// reach 10; a board nesting inline sheets 4 levels deep (the most components may nest) about 16.
+inline constexpr int max_json_depth = 64;
+
+/// Parses a JSON document from text; `file` names it in errors. Strict while parsing, before any
+/// value is built: nesting deeper than max_json_depth and a key repeated in one object are
+/// refused with the JSON path where they occur.
 /// Throws spec_error("FILE", "$", "malformed JSON at line L, column C: ...") on a syntax error.
 nlohmann::json parse_json_text(std::string_view text, const std::string& file);
-/// Reads and parses a JSON file. Throws spec_error if it cannot be read or parsed.
+/// Reads and parses a JSON file of at most `limit` bytes (default: file_limits::json_file).
+/// Throws spec_error if it cannot be read, is too large or cannot be parsed.
 nlohmann::json read_json_file(const std::string& path);
+nlohmann::json read_json_file(const std::string& path, const file_limit& limit);
+
+/// A number written as JSON writes it (RFC 8259: `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`),
+/// finite as a double: no `inf`, `nan`, hex, leading `+`, spaces or overflow (`1e400`).
+std::optional<double> parse_json_number(std::string_view text);
+/// A JSON integer (no fraction or exponent) that fits a long long.
+std::optional<long long> parse_json_integer(std::string_view text);
 
 /// A read-only view of one value inside a JSON document that knows its file and JSON path,
 /// so that every accessor can fail with an error naming both. Strict by design: unknown keys,

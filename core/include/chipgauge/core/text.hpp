@@ -6,6 +6,17 @@
 
 namespace chipgauge {
 
+/// Input text made safe to quote in a message: control characters, DEL and bytes that are not
+/// UTF-8 are written as escapes (\n, \t, \x1b, \xff), and text longer than `max_bytes` is cut
+/// at a character boundary with "... (N bytes)" after it. Every error message that quotes input
+/// (ids, names, keys, values) passes it through this, so a 100 MB id or a terminal escape
+/// sequence never reaches the terminal raw.
+std::string quote_input(std::string_view text, std::size_t max_bytes = 120);
+
+/// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past
+/// U+10FFFF). On failure `bad_offset`, when given, receives the offset of the first bad byte.
+bool valid_utf8(std::string_view text, std::size_t* bad_offset = nullptr);
+
 /// `value` rounded to `decimals` places with thousands separators: 15831.5 -> "15,832" (0 places),
 /// 19.45 -> "19.45" (2). Negative values keep their sign.
 std::string group_thousands(double value, int decimals = 0);
