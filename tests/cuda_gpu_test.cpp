@@ -80,9 +80,12 @@ TEST(CudaBackend, VectorMemoryAndCopiesAreVerified) {
     }
     EXPECT_GT(m.clock.count, 0U) << m.info.name << ": the clock probe reads every sample";
     // cuBLASLt: the fastest of the heuristic's candidates, named in the description.
-    if (m.info.name.rfind("gemm_", 0) == 0)
+    if (m.info.name.rfind("gemm_", 0) == 0) {
       EXPECT_NE(m.info.description.find("algorithm: heuristic index"), std::string::npos) << m.info.description;
-    if (m.info.name == "dram_read") EXPECT_NE(m.theoretical_basis.find("computed: 2 x"), std::string::npos) << m.theoretical_basis;
+    }
+    if (m.info.name == "dram_read") {
+      EXPECT_NE(m.theoretical_basis.find("computed: 2 x"), std::string::npos) << m.theoretical_basis;
+    }
   }
 }
 
