@@ -431,7 +431,7 @@ class tensor_case final : public cuda_case {
   tensor_case(const gpu& g, benchmark_info info, const nvml& n, std::optional<double> per_sm, kc::tensor_op op, bool wgmma,
               kc::wgmma_shape shape = {})
       : cuda_case(g, std::move(info), n, per_sm), op_(op), wgmma_(wgmma), shape_(shape),
-        // As many blocks per SM as stay resident (registers decide: wgmma kernels hold 154-210
+        // As many blocks per SM as stay resident (registers decide: wgmma kernels hold 154
         // registers per thread, one block per SM), at most 4: the grid is one wave.
         blocks_per_sm_(std::min(4, wgmma ? kc::wgmma_resident_blocks(op, shape) : kc::mma_resident_blocks(op, threads))),
         out_(static_cast<std::size_t>(blocks(blocks_per_sm_) * threads) * sizeof(double)) {
