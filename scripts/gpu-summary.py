@@ -20,7 +20,7 @@ def rate(r):
 
 def clock(r):
     """MHz the peak used: N = NVML during the work, P = clock probe."""
-    nvml = [s.get("sm_clock_nvml_mhz") for s in r.get("samples", [])]
+    nvml = [s.get("sm_clock_nvml_mhz") for s in r.get("sample_values", [])]
     if nvml and all(c is not None for c in nvml) and "NVML" in (r.get("theoretical_basis") or ""):
         return f"{statistics.median(nvml):.0f}N"
     c = r.get("clock_mhz")
