@@ -7,6 +7,7 @@
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/kernels/cpu.hpp"
 #include "cuda_arch.hpp"
+#include "cuda_plan.hpp"
 #include "test_support.hpp"
 
 #include <fmt/format.h>
@@ -546,7 +547,9 @@ TEST(CudaArch, HopperTableAppliesToH100AndH200) {
     EXPECT_EQ(a.rate("smem_read"), 128.0) << name << ": bytes per clock per SM";
     ASSERT_FALSE(a.notes.empty());
     EXPECT_NE(a.notes[0].find("compute capability 9.0"), std::string::npos) << a.notes[0];
-    EXPECT_EQ(a.notes.size(), 1U) << name << ": no exception applies";
+    EXPECT_EQ(std::count_if(a.notes.begin(), a.notes.end(), [](const std::string& n) { return n.find("no peak for") != std::string::npos; }),
+              0)
+        << name << ": no exception applies";
   }
   // The table reproduces the H100 SXM's dense BF16 datasheet figure: 132 SMs x rate x 1,830 MHz = 989.4 TFLOPS.
   const auto h100 = load_cuda_arch(test::specs_dir(), 9, 0, "NVIDIA H100 80GB HBM3");
@@ -602,6 +605,178 @@ TEST(CudaArch, MalformedFileNamesFileAndPath) {
   const auto none = load_cuda_arch(dir.path() + "/nowhere", 9, 0, "NVIDIA H100");
   EXPECT_TRUE(none.per_sm.empty());
   EXPECT_NE(none.notes.at(0).find("not found: no theoretical peaks"), std::string::npos);
+}
+
+TEST(CudaArch, DatasheetsMapDeviceNamesToTheirSheetsDramFigure) {
+  const auto h200 = load_cuda_arch(test::specs_dir(), 9, 0, "NVIDIA H200");
+  ASSERT_TRUE(h200.dram);
+  EXPECT_EQ(h200.dram->lo, 4800e9);
+  EXPECT_EQ(h200.dram->sheet, "specs/chips/nvidia-h200-sxm-141gb.json");
+  EXPECT_FALSE(load_cuda_arch(test::specs_dir(), 9, 0, "NVIDIA H200 NVL").dram) << "anchored: the NVL has no sheet here";
+  const auto b200 = load_cuda_arch(test::specs_dir(), 10, 0, "NVIDIA B200");
+  ASSERT_TRUE(b200.dram);
+  EXPECT_LT(b200.dram->lo, b200.dram->hi) << "the sheet quotes a range";
+  // A mapping to a sheet that is not there names the file, the path and what was expected.
+  test::temp_dir dir;
+  std::filesystem::create_directories(dir.path() + "/arch");
+  {
+    std::ofstream f(dir.path() + "/arch/cuda.json");
+    f << R"({"schema": "chipgauge.cuda-arch/1", "title": "t", "architectures": [],
+             "datasheets": [{"name_regex": "^NVIDIA H200$", "spec": "no-such-sheet", "source": "s"}]})";
+  }
+  try {
+    (void)load_cuda_arch(dir.path(), 9, 0, "NVIDIA H200");
+    FAIL() << "expected a spec_error";
+  } catch (const spec_error& e) {
+    EXPECT_EQ(e.json_path(), "$.datasheets[0].spec");
+    EXPECT_NE(std::string(e.what()).find("no-such-sheet.json not found"), std::string::npos) << e.what();
+  }
+}
+
+// The CUDA backend's device-independent decisions (bench/src/cuda_plan.cpp), for an H200 as CUDA
+// describes it: 132 SMs, 50 MiB L2, 3,201 MHz x 6,144-bit HBM3e, 227 KiB shared memory per block.
+cuda_device_facts h200_facts() {
+  cuda_device_facts f;
+  f.name = "NVIDIA H200";
+  f.major = 9;
+  f.minor = 0;
+  f.sm_count = 132;
+  f.max_threads_per_sm = 2048;
+  f.l2_bytes = 50.0 * 1048576;
+  f.memory_bytes = 143771.0 * 1048576;
+  f.smem_per_sm = 233472;
+  f.smem_reserved_per_block = 1024;
+  f.smem_optin = 232448;
+  f.mem_clock_khz = 3201000;
+  f.bus_width = 6144;
+  return f;
+}
+
+TEST(CudaPlan, DramPeakStatesBothBasesAndUsesTheComputedOne) {
+  const auto g = h200_facts();
+  const auto arch = load_cuda_arch(test::specs_dir(), 9, 0, g.name);
+  const auto peak = cuda_dram_peak(g, arch.dram);
+  ASSERT_TRUE(peak);
+  EXPECT_DOUBLE_EQ(peak->rate, 2.0 * 3201e6 * 6144 / 8) << "4.917 TB/s: the computed figure is the fraction's";
+  EXPECT_NE(peak->basis.find("computed: 2 x 3201 MHz memory clock x 6144 bit bus / 8 = 4917 GB/s"), std::string::npos) << peak->basis;
+  EXPECT_NE(peak->basis.find("the fraction uses it"), std::string::npos) << peak->basis;
+  EXPECT_NE(peak->basis.find("datasheet: 4800 GB/s (specs/chips/nvidia-h200-sxm-141gb.json), computed / datasheet = 1.024"),
+            std::string::npos)
+      << peak->basis;
+  const auto unmapped = cuda_dram_peak(g, std::nullopt);
+  ASSERT_TRUE(unmapped);
+  EXPECT_NE(unmapped->basis.find("datasheet: none"), std::string::npos) << unmapped->basis;
+  // Without the CUDA attributes the sheet's figure is all there is; without either, no peak.
+  auto blind = g;
+  blind.mem_clock_khz = 0;
+  const auto sheet_only = cuda_dram_peak(blind, arch.dram);
+  ASSERT_TRUE(sheet_only);
+  EXPECT_EQ(sheet_only->rate, 4800e9);
+  EXPECT_NE(sheet_only->basis.find("no computed figure"), std::string::npos) << sheet_only->basis;
+  EXPECT_FALSE(cuda_dram_peak(blind, std::nullopt));
+}
+
+TEST(CudaPlan, L2ReadsGetTheDramPeakOnlyFromFourTimesL2) {
+  const double l2 = 50.0 * 1048576;
+  EXPECT_NE(cuda_l2_no_peak_reason(l2 / 2, l2).value_or("").find("inside L2"), std::string::npos);
+  EXPECT_NE(cuda_l2_no_peak_reason(1.5 * l2, l2).value_or("").find("between L2 and 4 x L2"), std::string::npos);
+  EXPECT_NE(cuda_l2_no_peak_reason(3.99 * l2, l2).value_or("").find("between L2 and 4 x L2"), std::string::npos);
+  EXPECT_FALSE(cuda_l2_no_peak_reason(4 * l2, l2));
+  EXPECT_FALSE(cuda_l2_no_peak_reason(8 * l2, l2));
+  // Both modes end on 4 x L2, so each has a footprint the DRAM peak bounds, and none beyond it.
+  const auto g = h200_facts();
+  for (const auto mode : {run_mode::quick, run_mode::full}) {
+    const auto f = cuda_l2_footprints(g, mode);
+    ASSERT_FALSE(f.empty());
+    EXPECT_EQ(f.back(), 4 * l2) << to_string(mode);
+    EXPECT_TRUE(std::is_sorted(f.begin(), f.end())) << to_string(mode);
+  }
+  // The description of each L2 read says which it is.
+  const auto listed = cuda_catalogue(g, {}, run_mode::quick, std::nullopt);
+  for (const auto& b : listed.first) {
+    if (b.name == "l2_read_204800kib") {
+      EXPECT_NE(b.description.find("peak: DRAM"), std::string::npos) << b.description;
+    }
+    if (b.name == "l2_read_25600kib") {
+      EXPECT_NE(b.description.find("no peak: inside L2"), std::string::npos) << b.description;
+    }
+  }
+}
+
+TEST(CudaPlan, DramArraysAreFourGibWhereMemoryAllows) {
+  auto g = h200_facts();
+  EXPECT_EQ(cuda_dram_array_bytes(g), 4096.0 * 1048576);
+  g.l2_bytes = 1024.0 * 1048576;  // 8 x L2 above 4 GiB wins
+  EXPECT_EQ(cuda_dram_array_bytes(g), 8192.0 * 1048576);
+  g.l2_bytes = 4.0 * 1048576;
+  g.memory_bytes = 16.0 * 1073741824;  // a 16 GiB card: an eighth of its memory per array
+  EXPECT_EQ(cuda_dram_array_bytes(g), 2048.0 * 1048576);
+}
+
+std::vector<std::string> names(const std::vector<benchmark_info>& v) {
+  std::vector<std::string> out;
+  for (const auto& b : v) out.push_back(b.name);
+  return out;
+}
+std::vector<std::string> names(const std::vector<skipped_benchmark>& v) {
+  std::vector<std::string> out;
+  for (const auto& s : v) out.push_back(s.info.name);
+  return out;
+}
+std::string reason_for(const std::vector<skipped_benchmark>& v, const std::string& name) {
+  for (const auto& s : v) {
+    if (s.info.name == name) return s.reason;
+  }
+  return "";
+}
+
+TEST(CudaPlan, HopperCatalogueListsEveryBenchmarkAndSkipsEmulatedFp8) {
+  const auto [run, skip] = cuda_catalogue(h200_facts(), {{1, true}}, run_mode::quick, std::nullopt);
+  const std::vector<std::string> expected{
+      "fma_fp64", "fma_fp32", "fma_fp16x2", "mad_int32", "dram_read", "dram_write", "dram_copy", "dram_triad",
+      "l2_read_6400kib", "l2_read_25600kib", "l2_read_204800kib", "smem_read_16kib", "smem_read_224kib", "p2p_0_to_1_uni",
+      "p2p_0_to_1_bi", "pcie_h2d", "pcie_d2h", "pcie_bidirectional", "mma_fp16", "mma_bf16", "mma_tf32", "mma_int8", "mma_fp64",
+      "wgmma_fp16", "wgmma_fp16_sw128", "wgmma_fp16_n256", "wgmma_fp16_n256_sw128", "wgmma_bf16", "wgmma_bf16_sw128",
+      "wgmma_bf16_n256", "wgmma_bf16_n256_sw128", "wgmma_tf32", "wgmma_tf32_sw128", "wgmma_tf32_n256", "wgmma_tf32_n256_sw128",
+      "wgmma_fp8", "wgmma_fp8_sw128", "wgmma_fp8_n256", "wgmma_fp8_n256_sw128", "wgmma_int8", "wgmma_int8_sw128",
+      "wgmma_int8_n256", "wgmma_int8_n256_sw128", "gemm_bf16_8192", "gemm_fp16_8192", "gemm_tf32_8192", "gemm_fp8_8192",
+      "gemm_int8_8192"};
+  EXPECT_EQ(names(run), expected);
+  ASSERT_EQ(names(skip), std::vector<std::string>{"mma_fp8"});
+  const auto why = skip[0].reason;
+  EXPECT_NE(why.find("not native"), std::string::npos) << why;
+  EXPECT_NE(why.find("FP16 tensor rate"), std::string::npos) << why;
+  EXPECT_NE(why.find("wgmma_fp8"), std::string::npos) << why;
+  for (const auto& b : run) {
+    if (b.name == "dram_triad") {
+      EXPECT_NE(b.description.find("arrays of 4096 MiB"), std::string::npos) << b.description;
+    }
+    if (b.name == "wgmma_bf16_n256_sw128") {
+      EXPECT_NE(b.description.find("m64n256 (sm_90a), bf16 dense, 128-byte-swizzle"), std::string::npos) << b.description;
+    }
+  }
+}
+
+TEST(CudaPlan, Fp8MmaRunsWhereItIsNativeAndWgmmaOnlyOnHopper) {
+  for (const auto& [major, minor] : std::vector<std::pair<int, int>>{{8, 9}, {10, 0}, {12, 0}}) {
+    auto g = h200_facts();
+    g.major = major;
+    g.minor = minor;
+    const auto [run, skip] = cuda_catalogue(g, {}, run_mode::quick, std::nullopt);
+    const auto r = names(run);
+    EXPECT_NE(std::find(r.begin(), r.end(), "mma_fp8"), r.end()) << major << "." << minor;
+    EXPECT_NE(reason_for(skip, "wgmma_fp16_sw128"), "") << major << "." << minor;
+    EXPECT_EQ(std::find(r.begin(), r.end(), "wgmma_fp16"), r.end()) << major << "." << minor;
+  }
+  auto ampere = h200_facts();
+  ampere.major = 8;
+  ampere.minor = 0;
+  const auto [run, skip] = cuda_catalogue(ampere, {{1, false}}, run_mode::full, std::string("hang"));
+  EXPECT_EQ(run.front().name, "fault_hang");
+  EXPECT_NE(reason_for(skip, "mma_fp8").find("8.9 or later"), std::string::npos);
+  EXPECT_NE(reason_for(skip, "gemm_fp8_16384").find("8.9 or later"), std::string::npos);
+  EXPECT_NE(reason_for(skip, "p2p_0_to_1_bi").find("no peer path"), std::string::npos);
+  EXPECT_NE(reason_for(skip, "wgmma_int8_n256").find("9.0"), std::string::npos);
 }
 
 // The device and fault handling of measure(), with a fake backend: each benchmark's behaviour is

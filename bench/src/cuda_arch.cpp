@@ -1,5 +1,6 @@
 #include "cuda_arch.hpp"
 
+#include "chipgauge/classifier/spec.hpp"
 #include "chipgauge/core/json_reader.hpp"
 
 #include <fmt/format.h>
@@ -18,7 +19,7 @@ cuda_arch load_cuda_arch(const std::string& specs_dir, int major, int minor, con
   }
   const auto doc = read_json_file(path);
   const json_node root(doc, path);
-  root.expect_keys({"schema", "title", "notes", "architectures", "product_exceptions", "pcie_generations"});
+  root.expect_keys({"schema", "title", "notes", "architectures", "product_exceptions", "pcie_generations", "datasheets"});
   const std::string cc = fmt::format("{}.{}", major, minor);
   for (const auto& a : root.at("architectures").elements()) {
     a.expect_keys({"name", "compute_capability", "ops_per_clock_per_sm", "bytes_per_clock_per_sm", "evidence", "source"});
@@ -59,6 +60,31 @@ cuda_arch load_cuda_arch(const std::string& specs_dir, int major, int minor, con
       e.expect_keys({"generation", "gt_per_s", "encoding_efficiency", "source"});
       out.pcie[static_cast<unsigned>(e.at("generation").integer_in(1, 16))] = {e.at("gt_per_s").number_in(0, 1e4, "GT/s"),
                                                                              e.at("encoding_efficiency").number_in(0, 1, "fraction")};
+    }
+  }
+  if (auto sheets = root.find("datasheets")) {
+    for (const auto& e : sheets->elements()) {
+      e.expect_keys({"name_regex", "spec", "source"});
+      std::regex re;
+      try {
+        re = std::regex(e.at("name_regex").string(), std::regex::ECMAScript);
+      } catch (const std::regex_error& err) {
+        e.at("name_regex").fail(fmt::format("not a valid regular expression: {}", err.what()));
+      }
+      if (!std::regex_search(device_name, re)) continue;
+      const auto id = e.at("spec").string();
+      const auto rel = fmt::format("specs/chips/{}.json", id);
+      const auto file = (std::filesystem::path(specs_dir) / "chips" / (id + ".json")).string();
+      if (id.empty() || id.find('/') != std::string::npos || !std::filesystem::exists(file))
+        e.at("spec").fail(fmt::format("a spec sheet id under specs/chips ({} not found)", file));
+      const auto sheet = load_spec_file(file);
+      if (sheet.memory && sheet.memory->bandwidth_gb_s) {
+        out.dram = dram_datasheet{sheet.memory->bandwidth_gb_s->lo * 1e9, sheet.memory->bandwidth_gb_s->hi * 1e9, rel};
+        out.notes.push_back(fmt::format("DRAM datasheet figure from {}", rel));
+      } else {
+        out.notes.push_back(fmt::format("{} quotes no DRAM bandwidth: the DRAM peak has the computed basis only", rel));
+      }
+      break;  // the first matching entry decides
     }
   }
   return out;

@@ -9,6 +9,7 @@
 #include "chipgauge/kernels/cuda.hpp"
 #include "chipgauge/kernels/cuda_fault.hpp"
 #include "cuda_arch.hpp"
+#include "cuda_plan.hpp"
 #include "nvml.hpp"
 
 #include <cublasLt.h>
@@ -130,16 +131,11 @@ struct gpu {
   int coherent_host_link = 0;  ///< host link with native atomics (NVLink-C2C on GH200), not PCIe
   std::optional<unsigned long long> ecc_baseline;  ///< NVML uncorrectable-ECC count at start
   cuda_arch arch;  ///< specs/arch/cuda.json for this device, read once
+  cuda_device_facts facts;  ///< what the catalogue and the fixed peaks depend on (cuda_plan.hpp)
 
   [[nodiscard]] int cc() const { return prop.major * 10 + prop.minor; }
   /// Blocks of `threads` that fit on one SM by the thread limit, at most `wanted`.
-  [[nodiscard]] int fit(int wanted, int threads) const { return std::max(1, std::min(wanted, prop.maxThreadsPerMultiProcessor / threads)); }
-};
-
-/// A peak that does not scale with the SM clock (DRAM, PCIe), with what it rests on.
-struct fixed_peak {
-  double rate = 0;
-  std::string basis;
+  [[nodiscard]] int fit(int wanted, int threads) const { return facts.fit(wanted, threads); }
 };
 
 // Makes `device` current; as the first base of a case it runs before any member (stream, events,
@@ -428,14 +424,16 @@ class vector_case final : public cuda_case {
   device_buffer out_;
 };
 
-// Tensor cores through mma.sync: every thread's accumulator sum is known exactly.
+// Tensor cores through mma.sync or wgmma: every thread's accumulator sum is known exactly.
 class tensor_case final : public cuda_case {
  public:
-  tensor_case(const gpu& g, benchmark_info info, const nvml& n, std::optional<double> per_sm, kc::tensor_op op, bool wgmma)
-      : cuda_case(g, std::move(info), n, per_sm), op_(op), wgmma_(wgmma),
-        // As many blocks per SM as stay resident (registers decide: wgmma kernels hold 154-210
+  /// `shape`: the wgmma variant (N, operand layout) when `wgmma`.
+  tensor_case(const gpu& g, benchmark_info info, const nvml& n, std::optional<double> per_sm, kc::tensor_op op, bool wgmma,
+              kc::wgmma_shape shape = {})
+      : cuda_case(g, std::move(info), n, per_sm), op_(op), wgmma_(wgmma), shape_(shape),
+        // As many blocks per SM as stay resident (registers decide: wgmma kernels hold 154
         // registers per thread, one block per SM), at most 4: the grid is one wave.
-        blocks_per_sm_(std::min(4, wgmma ? kc::wgmma_resident_blocks(op) : kc::mma_resident_blocks(op, threads))),
+        blocks_per_sm_(std::min(4, wgmma ? kc::wgmma_resident_blocks(op, shape) : kc::mma_resident_blocks(op, threads))),
         out_(static_cast<std::size_t>(blocks(blocks_per_sm_) * threads) * sizeof(double)) {
     poison(out_);
   }
@@ -445,7 +443,8 @@ class tensor_case final : public cuda_case {
     std::vector<double> h(count);
     CHIPGAUGE_CUDA(cudaMemcpy(h.data(), out_.ptr, count * sizeof(double), cudaMemcpyDeviceToHost));
     const auto shape = kc::shape_of(op_, g_.cc());
-    // mma.sync: tensor_chains x values_per_thread accumulators; wgmma: 2 x 64 (m64n128, 128 threads).
+    // mma.sync: tensor_chains x values_per_thread accumulators; wgmma: 128 (2 x 64 for m64n128,
+    // 1 x 128 for m64n256; 128 threads per warpgroup).
     const double accumulators = wgmma_ ? 128.0 : static_cast<double>(kc::tensor_chains) * shape.values_per_thread;
     const int k = wgmma_ ? kc::wgmma_k(op_) : shape.k;
     const double expected = accumulators * static_cast<double>(iterations) * k;
@@ -466,10 +465,11 @@ class tensor_case final : public cuda_case {
   double enqueue(std::uint64_t reps) override {
     const int b = blocks(blocks_per_sm_);
     if (wgmma_) {
-      for (std::uint64_t r = 0; r < reps; ++r) kc::launch_wgmma(op_, b, iterations, out_.as<double>(), stream_.s);
-      // Two warpgroups per block, two m64n128xK instructions per warpgroup per iteration.
-      const double per_instruction = 2.0 * 64 * 128 * kc::wgmma_k(op_);
-      return static_cast<double>(reps) * b * 2 * 2 * static_cast<double>(iterations) * per_instruction;
+      for (std::uint64_t r = 0; r < reps; ++r) kc::launch_wgmma(op_, shape_, b, iterations, out_.as<double>(), stream_.s);
+      // Two warpgroups per block, 64 x 256 x K per warpgroup per iteration (two m64n128xK or one
+      // m64n256xK instruction).
+      const double per_warpgroup_iteration = 2.0 * 64 * 256 * kc::wgmma_k(op_);
+      return static_cast<double>(reps) * b * 2 * static_cast<double>(iterations) * per_warpgroup_iteration;
     }
     for (std::uint64_t r = 0; r < reps; ++r) kc::launch_mma(op_, b, threads, iterations, out_.as<double>(), stream_.s);
     const auto shape = kc::shape_of(op_, g_.cc());
@@ -479,6 +479,7 @@ class tensor_case final : public cuda_case {
 
   kc::tensor_op op_;
   bool wgmma_;
+  kc::wgmma_shape shape_;
   int blocks_per_sm_;
   device_buffer out_;
 };
@@ -541,15 +542,23 @@ class gemm_case final : public cuda_case {
     CHIPGAUGE_CUBLAS(cublasLtMatmulPreferenceCreate(&pref.h));
     const std::size_t ws = workspace_bytes;
     CHIPGAUGE_CUBLAS(cublasLtMatmulPreferenceSetAttribute(pref.h, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
+    // Several heuristic candidates, each timed briefly; the fastest is kept (as cuBLAS's own
+    // benchmarks and mamf-finder do): the first heuristic is not always the fastest for a shape.
+    std::vector<cublasLtMatmulHeuristicResult_t> candidates(heuristic_candidates);
     int found = 0;
-    const auto st = cublasLtMatmulAlgoGetHeuristic(handle_.h, op_.h, la_.h, lb_.h, ld_.h, ld_.h, pref.h, 1, &heuristic_, &found);
+    const auto st = cublasLtMatmulAlgoGetHeuristic(handle_.h, op_.h, la_.h, lb_.h, ld_.h, ld_.h, pref.h, heuristic_candidates,
+                                                   candidates.data(), &found);
+    candidates.resize(static_cast<std::size_t>(st == CUBLAS_STATUS_SUCCESS ? std::max(found, 0) : 0));
     // No algorithm is a fact about this device and library, not a failure: the result is skipped.
-    if (st != CUBLAS_STATUS_SUCCESS || found == 0 || heuristic_.state != CUBLAS_STATUS_SUCCESS)
+    const auto usable = std::count_if(candidates.begin(), candidates.end(),
+                                      [](const auto& c) { return c.state == CUBLAS_STATUS_SUCCESS; });
+    if (usable == 0)
       throw benchmark_unsupported(fmt::format("cuBLASLt offers no algorithm for a {0}x{0}x{0} {1} GEMM (TN) on this device ({2})",
                                               m_, to_string(p_),
                                               st != CUBLAS_STATUS_SUCCESS ? cublasLtGetStatusName(st)
-                                              : found == 0               ? "no heuristic result"
-                                                                         : cublasLtGetStatusName(heuristic_.state)));
+                                              : candidates.empty()       ? "no heuristic result"
+                                                                         : cublasLtGetStatusName(candidates[0].state)));
+    choose_fastest(candidates);
   }
 
 
@@ -589,6 +598,63 @@ class gemm_case final : public cuda_case {
  private:
   static constexpr std::size_t workspace_bytes = 64U << 20;
   static constexpr std::uint64_t samples = 512;
+  static constexpr int heuristic_candidates = 8;  ///< asked of cuBLASLt's heuristic
+  static constexpr int trial_runs = 3;            ///< timed GEMMs per candidate, after one untimed
+
+  const void* alpha() const { return p_ == precision::int8 ? static_cast<const void*>(&alpha_i_) : static_cast<const void*>(&alpha_f_); }
+  const void* beta() const { return p_ == precision::int8 ? static_cast<const void*>(&beta_i_) : static_cast<const void*>(&beta_f_); }
+  cublasStatus_t matmul(const cublasLtMatmulAlgo_t& algo) const {
+    return cublasLtMatmul(handle_.h, op_.h, alpha(), a_->ptr, la_.h, b_->ptr, lb_.h, beta(), d_->ptr, ld_.h, d_->ptr, ld_.h, &algo,
+                          workspace_->ptr, workspace_bytes, stream_.s);
+  }
+
+  // Times each usable candidate (one untimed GEMM, then trial_runs between events, under the
+  // work deadline), keeps the fastest in heuristic_ and says in the description which it is.
+  // The output buffer is poisoned again afterwards, so verification sees only the chosen one's.
+  void choose_fastest(const std::vector<cublasLtMatmulHeuristicResult_t>& candidates) {
+    int best = -1;
+    float best_ms = 0;
+    int timed = 0;
+    std::string refused;
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+      if (candidates[i].state != CUBLAS_STATUS_SUCCESS) continue;
+      cublasStatus_t st = matmul(candidates[i].algo);
+      CHIPGAUGE_CUDA(cudaEventRecord(start_.e, stream_.s));
+      for (int r = 0; r < trial_runs && st == CUBLAS_STATUS_SUCCESS; ++r) st = matmul(candidates[i].algo);
+      CHIPGAUGE_CUDA(cudaEventRecord(stop_.e, stream_.s));
+      wait(stop_.e, nullptr);
+      if (st != CUBLAS_STATUS_SUCCESS) {
+        refused += fmt::format("{}{} ({})", refused.empty() ? "" : ", ", i, cublasLtGetStatusName(st));
+        continue;
+      }
+      float ms = 0;
+      CHIPGAUGE_CUDA(cudaEventElapsedTime(&ms, start_.e, stop_.e));
+      ++timed;
+      if (best < 0 || ms < best_ms) {
+        best = static_cast<int>(i);
+        best_ms = ms;
+      }
+    }
+    if (best < 0)
+      throw benchmark_unsupported(fmt::format("cuBLASLt refused every algorithm its heuristic offered for a {0}x{0}x{0} {1} GEMM "
+                                              "(TN): {2}",
+                                              m_, to_string(p_), refused));
+    heuristic_ = candidates[static_cast<std::size_t>(best)];
+    const auto config = [this](cublasLtMatmulAlgoConfigAttributes_t a) {
+      std::uint32_t v = 0;  // CONFIG_ID is int32, the others uint32: the same 4 bytes
+      std::size_t written = 0;
+      return cublasLtMatmulAlgoConfigGetAttribute(&heuristic_.algo, a, &v, sizeof v, &written) == CUBLAS_STATUS_SUCCESS
+                 ? std::to_string(v)
+                 : std::string("?");
+    };
+    info_.description += fmt::format(
+        "; algorithm: heuristic index {} of {} offered, the fastest of {} timed ({:.3f} ms per GEMM), id {}, tile {}, stages {}, "
+        "split-K {}; workspace {} bytes of the {} MiB offered{}",
+        best, candidates.size(), timed, best_ms / trial_runs, config(CUBLASLT_ALGO_CONFIG_ID), config(CUBLASLT_ALGO_CONFIG_TILE_ID),
+        config(CUBLASLT_ALGO_CONFIG_STAGES_ID), config(CUBLASLT_ALGO_CONFIG_SPLITK_NUM), heuristic_.workspaceSize,
+        workspace_bytes >> 20, refused.empty() ? "" : "; refused at run time: " + refused);
+    poison(*d_);
+  }
 
   [[nodiscard]] std::size_t in_bytes() const {
     return p_ == precision::tf32 ? 4 : (p_ == precision::fp8 || p_ == precision::int8) ? 1 : 2;
@@ -645,16 +711,7 @@ class gemm_case final : public cuda_case {
   }
 
   double enqueue(std::uint64_t reps) override {
-    const float alpha_f = 1;
-    const float beta_f = 0;
-    const std::int32_t alpha_i = 1;
-    const std::int32_t beta_i = 0;
-    const void* alpha = p_ == precision::int8 ? static_cast<const void*>(&alpha_i) : static_cast<const void*>(&alpha_f);
-    const void* beta = p_ == precision::int8 ? static_cast<const void*>(&beta_i) : static_cast<const void*>(&beta_f);
-    for (std::uint64_t r = 0; r < reps; ++r) {
-      CHIPGAUGE_CUBLAS(cublasLtMatmul(handle_.h, op_.h, alpha, a_->ptr, la_.h, b_->ptr, lb_.h, beta, d_->ptr, ld_.h, d_->ptr, ld_.h,
-                                      &heuristic_.algo, workspace_->ptr, workspace_bytes, stream_.s));
-    }
+    for (std::uint64_t r = 0; r < reps; ++r) CHIPGAUGE_CUBLAS(matmul(heuristic_.algo));
     return static_cast<double>(reps) * 2.0 * static_cast<double>(m_) * static_cast<double>(n_) * static_cast<double>(k_);
   }
 
@@ -674,6 +731,10 @@ class gemm_case final : public cuda_case {
   lt_object<cublasLtMatrixLayout_t, cublasLtMatrixLayoutDestroy> lb_;
   lt_object<cublasLtMatrixLayout_t, cublasLtMatrixLayoutDestroy> ld_;
   cublasLtMatmulHeuristicResult_t heuristic_{};
+  float alpha_f_ = 1;
+  float beta_f_ = 0;
+  std::int32_t alpha_i_ = 1;
+  std::int32_t beta_i_ = 0;
 };
 
 enum class dram_kind { read, write, copy, triad };
@@ -848,8 +909,10 @@ class copy_case final : public cuda_case {
 class smem_case final : public cuda_case {
  public:
   smem_case(const gpu& g, benchmark_info info, const nvml& n, std::optional<double> per_sm, std::size_t tile_bytes)
-      : cuda_case(g, std::move(info), n, per_sm), tile_(tile_bytes), per_sm_blocks_(resident(g, tile_bytes)),
+      : cuda_case(g, std::move(info), n, per_sm), tile_(tile_bytes), per_sm_blocks_(cuda_smem_resident(g.facts, tile_bytes, threads)),
         out_(static_cast<std::size_t>(blocks(per_sm_blocks_) * threads) * sizeof(float)) {
+    // The opt-in above 48 KiB, once here rather than on every launch inside the blocked window.
+    kc::prepare_smem_read(tile_);
     poison(out_);
   }
 
@@ -866,12 +929,6 @@ class smem_case final : public cuda_case {
     v.detail = fmt::format("{} threads over a {} KiB tile: each sum of {} reads must be 4 x (thread mod 4) x {} (exact); {}",
                            count, tile_ / 1024, iterations, iterations, bad.text());
     return v;
-  }
-
-  /// Blocks of this tile one SM holds at once (shared memory and thread limits), at most 4.
-  static int resident(const gpu& g, std::size_t tile) {
-    const auto per_block = tile + g.prop.reservedSharedMemPerBlock;
-    return g.fit(std::max<int>(1, std::min<int>(4, static_cast<int>(g.prop.sharedMemPerMultiprocessor / per_block))), threads);
   }
 
  private:
@@ -1001,6 +1058,20 @@ class cuda_backend final : public backend {
       release(cudaDeviceGetAttribute(&g.coherent_host_link, cudaDevAttrHostNativeAtomicSupported, i));
       g.ecc_baseline = nvml_.uncorrected_ecc(g.pci);
       g.arch = load_cuda_arch(specs_dir_, g.prop.major, g.prop.minor, g.prop.name);
+      auto& f = g.facts;
+      f.index = i;
+      f.name = g.prop.name;
+      f.major = g.prop.major;
+      f.minor = g.prop.minor;
+      f.sm_count = g.prop.multiProcessorCount;
+      f.max_threads_per_sm = g.prop.maxThreadsPerMultiProcessor;
+      f.l2_bytes = g.prop.l2CacheSize;
+      f.memory_bytes = static_cast<double>(g.prop.totalGlobalMem);
+      f.smem_per_sm = g.prop.sharedMemPerMultiprocessor;
+      f.smem_reserved_per_block = g.prop.reservedSharedMemPerBlock;
+      f.smem_optin = g.smem_optin;
+      f.mem_clock_khz = g.mem_clock_khz;
+      f.bus_width = g.bus_width;
       gpus_.push_back(g);
     }
   }
@@ -1058,103 +1129,15 @@ class cuda_backend final : public backend {
   }
 
   std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(const device_info& d, run_mode mode) override {
-    std::vector<benchmark_info> run;
-    std::vector<skipped_benchmark> skip;
     const auto& g = gpu_of(d);
-    if (fault_) {
-      const char* what = to_string(*fault_);
-      run.push_back({fmt::format("fault_{}", what), "fault", std::nullopt, metric_kind::ops_per_s, "sass",
-                     fmt::format("injected fault (CHIPGAUGE_CUDA_FAULT={})", what), 0});
-    }
-    run.push_back({"fma_fp64", "vector", precision::fp64, metric_kind::ops_per_s, "sass", "FP64 vector FMA (DFMA)", 0});
-    run.push_back({"fma_fp32", "vector", precision::fp32, metric_kind::ops_per_s, "sass", "FP32 vector FMA (FFMA)", 0});
-    run.push_back({"fma_fp16x2", "vector", precision::fp16, metric_kind::ops_per_s, "sass", "FP16x2 vector FMA (HFMA2)", 0});
-    run.push_back({"mad_int32", "vector", std::nullopt, metric_kind::ops_per_s, "sass", "INT32 multiply-add (IMAD)", 0});
-    const double bytes = dram_array_bytes(g);
-    for (const char* k : {"read", "write", "copy", "triad"})
-      run.push_back({std::string("dram_") + k, "memory", std::nullopt, metric_kind::bytes_per_s, "sass",
-                     fmt::format("DRAM {} with 16-byte accesses over arrays of {:.0f} MiB (hashed data)", k, bytes / 1048576.0),
-                     bytes * (std::string(k) == "triad" ? 3 : std::string(k) == "copy" ? 2 : 1)});
-    if (mode == run_mode::full) {
-      // Occupancy: resident blocks of 256 threads per SM, up to what the SM holds.
-      for (const int occ : {1, 2, 4, 8}) {
-        if (occ * 256 > g.prop.maxThreadsPerMultiProcessor) continue;
-        run.push_back({fmt::format("dram_triad_occ{}", occ), "memory", std::nullopt, metric_kind::bytes_per_s, "sass",
-                       fmt::format("DRAM triad with {} blocks of 256 threads per SM (occupancy sweep)", occ), 3 * bytes});
-      }
-    }
-    // Read bandwidth against footprint, through L2 (L1 bypassed) and beyond it into DRAM.
-    for (const double fb : l2_footprints(g, mode)) {
-      run.push_back({fmt::format("l2_read_{}kib", static_cast<long long>(fb / 1024)), "sweep", std::nullopt, metric_kind::bytes_per_s,
-                     "sass",
-                     fmt::format("read of a {:.0f} KiB footprint ({:.3g} x L2), {} passes per launch", fb / 1024,
-                                 fb / g.prop.l2CacheSize, passes_for(fb)),
-                     fb});
-    }
-    // Shared memory against the tile each block reads.
-    for (const std::size_t tile : smem_tiles(g, mode)) {
-      run.push_back({fmt::format("smem_read_{}kib", tile / 1024), "sweep", std::nullopt, metric_kind::bytes_per_s, "sass",
-                     fmt::format("shared-memory read, 16-byte words, {} KiB tile per block, {} block(s) per SM", tile / 1024,
-                                 smem_case::resident(g, tile)),
-                     static_cast<double>(tile)});
-    }
+    std::vector<cuda_peer> peers;
     for (const auto& other : gpus_) {
       if (other.index == g.index) continue;
       int can = 0;
       release(cudaDeviceCanAccessPeer(&can, g.index, other.index));
-      for (const char* way : {"uni", "bi"}) {
-        benchmark_info t{fmt::format("p2p_{}_to_{}_{}", g.index, other.index, way), "interconnect", std::nullopt,
-                         metric_kind::bytes_per_s, "copy engine",
-                         fmt::format("peer-to-peer copies of 256 MiB, cuda:{} to cuda:{}, {}directional", g.index, other.index, way),
-                         256.0 * 1048576 * (std::string(way) == "bi" ? 2 : 1)};
-        if (can) run.push_back(t);
-        else skip.push_back({t, "these two GPUs cannot access each other's memory (no peer path)"});
-      }
+      peers.push_back({other.index, can != 0});
     }
-    for (const char* k : {"h2d", "d2h", "bidirectional"})
-      run.push_back({std::string("pcie_") + k, "interconnect", std::nullopt, metric_kind::bytes_per_s, "copy engine",
-                     fmt::format("pinned host-device copy, {} of 256 MiB", k), 256.0 * 1048576 * (std::string(k) == "bidirectional" ? 2 : 1)});
-    const int cc = g.cc();
-    for (const char* p : {"fp16", "bf16", "tf32", "int8", "fp8", "fp64"}) {
-      benchmark_info t{std::string("mma_") + p, "compute", parse_precision(p), metric_kind::ops_per_s, "mma.sync",
-                       fmt::format("tensor cores, warp-level mma.sync, {} dense", p), 0};
-      if (cc < 80) skip.push_back({t, "mma.sync tensor kernels need compute capability 8.0 or later"});
-      else if (std::string(p) == "fp8" && cc < 89) skip.push_back({t, "FP8 (e4m3) tensor cores need compute capability 8.9 or later"});
-      else run.push_back(t);
-    }
-    for (const char* p : {"fp16", "bf16", "tf32", "fp8", "int8"}) {
-      benchmark_info t{std::string("wgmma_") + p, "compute", parse_precision(p), metric_kind::ops_per_s, "wgmma",
-                       fmt::format("tensor cores, warpgroup wgmma m64n128 (sm_90a), {} dense", p), 0};
-      if (cc == 90) run.push_back(t);
-      else skip.push_back({t, cc >= 100 ? "wgmma is Hopper-only; Blackwell's tcgen05 path is not written yet"
-                                        : "wgmma needs compute capability 9.0 (sm_90a)"});
-    }
-    // Blackwell's own tensor paths: listed, so a report shows what it lacks, until they are written
-    // (the extension point: a tensor_op and a kernel beside kernels/cuda/tensor_wgmma.cu).
-    if (cc >= 100) {
-      const bool datacenter = cc < 120;  // sm_100/103 have tcgen05 and tensor memory; sm_120 does not
-      for (const char* p : {"fp16", "bf16", "tf32", "fp8", "fp6", "fp4", "int8"}) {
-        benchmark_info t{fmt::format("{}_{}", datacenter ? "tcgen05" : "mma_block_scaled", p), "compute", parse_precision(p),
-                         metric_kind::ops_per_s, datacenter ? "tcgen05" : "mma.sync kind::f8f6f4",
-                         fmt::format("tensor cores, {} dense", p), 0};
-        if (!datacenter && (std::string(p) == "fp16" || std::string(p) == "bf16" || std::string(p) == "tf32" || std::string(p) == "int8"))
-          continue;  // sm_120 runs these through mma.sync above
-        skip.push_back({t, datacenter ? "the tcgen05 (sm_100a) kernels are not written yet; mma.sync and cuBLASLt give this GPU's "
-                                        "tensor rates meanwhile, below its peak"
-                                      : "the sm_120a block-scaled mma.sync kernels (FP8/FP6/FP4) are not written yet"});
-      }
-    }
-    // The application view: cuBLASLt GEMMs, one shape in quick mode, a sweep in full mode.
-    const std::vector<int> sizes = mode == run_mode::quick ? std::vector<int>{8192} : std::vector<int>{4096, 8192, 16384};
-    for (const char* p : {"bf16", "fp16", "tf32", "fp8", "int8"}) {
-      for (int size : sizes) {
-        benchmark_info t{fmt::format("gemm_{}_{}", p, size), "gemm", parse_precision(p), metric_kind::ops_per_s, "cuBLASLt",
-                         fmt::format("cuBLASLt {0} GEMM {1}x{1}x{1} (TN)", p, size), 0};
-        if (std::string(p) == "fp8" && cc < 89) skip.push_back({t, "FP8 GEMMs need compute capability 8.9 or later"});
-        else run.push_back(t);
-      }
-    }
-    return {run, skip};
+    return cuda_catalogue(g.facts, peers, mode, fault_ ? std::optional<std::string>(to_string(*fault_)) : std::nullopt);
   }
 
   std::unique_ptr<benchmark_case> prepare(const device_info& d, const benchmark_info& b, run_mode) override {
@@ -1166,7 +1149,11 @@ class cuda_backend final : public backend {
                                                             {"fp8", kc::tensor_op::fp8},   {"fp64", kc::tensor_op::fp64}};
     for (const auto& [prec, op] : tensor) {
       if (b.name == std::string("mma_") + prec) return std::make_unique<tensor_case>(g, b, nvml_, rate(std::string("tensor_") + prec), op, false);
-      if (b.name == std::string("wgmma_") + prec) return std::make_unique<tensor_case>(g, b, nvml_, rate(std::string("tensor_") + prec), op, true);
+      for (const auto& v : wgmma_variants) {
+        if (b.name == std::string("wgmma_") + prec + v.suffix)
+          return std::make_unique<tensor_case>(g, b, nvml_, rate(std::string("tensor_") + prec), op, true,
+                                               kc::wgmma_shape{v.n, v.swizzle128});
+      }
     }
     if (b.name.rfind("gemm_", 0) == 0) {
       const auto prec = b.name.substr(5, b.name.find('_', 5) - 5);
@@ -1177,9 +1164,9 @@ class cuda_backend final : public backend {
     if (b.name == "fma_fp32") return std::make_unique<vector_case>(g, b, nvml_, rate("fma_fp32"), vector_kind::fp32);
     if (b.name == "fma_fp16x2") return std::make_unique<vector_case>(g, b, nvml_, rate("fma_fp16x2"), vector_kind::fp16x2);
     if (b.name == "mad_int32") return std::make_unique<vector_case>(g, b, nvml_, rate("mad_int32"), vector_kind::int32);
-    const auto n = static_cast<std::size_t>(dram_array_bytes(g) / sizeof(double));
+    const auto n = static_cast<std::size_t>(cuda_dram_array_bytes(g.facts) / sizeof(double));
     const auto dram = [&](dram_kind k, int per_sm) {
-      return std::make_unique<dram_case>(g, b, nvml_, k, n, per_sm, 1, dram_peak(g));
+      return std::make_unique<dram_case>(g, b, nvml_, k, n, per_sm, 1, cuda_dram_peak(g.facts, g.arch.dram));
     };
     if (b.name == "dram_read") return dram(dram_kind::read, 8);
     if (b.name == "dram_write") return dram(dram_kind::write, 8);
@@ -1187,11 +1174,12 @@ class cuda_backend final : public backend {
     if (b.name == "dram_triad") return dram(dram_kind::triad, 8);
     if (b.name.rfind("dram_triad_occ", 0) == 0) return dram(dram_kind::triad, std::stoi(b.name.substr(14)));
     if (b.name.rfind("l2_read_", 0) == 0) {
-      // Beyond L2 the footprint streams from DRAM, so the DRAM peak applies; inside it no
-      // published figure does.
-      const auto peak = b.footprint_bytes > g.prop.l2CacheSize ? dram_peak(g) : std::nullopt;
+      // From 4 x L2 up the footprint streams from DRAM, so the DRAM peak applies; below, no single
+      // peak does (cuda_l2_no_peak_reason; the description says why).
+      const auto peak = cuda_l2_no_peak_reason(b.footprint_bytes, g.facts.l2_bytes) ? std::nullopt
+                                                                                    : cuda_dram_peak(g.facts, g.arch.dram);
       return std::make_unique<dram_case>(g, b, nvml_, dram_kind::read, static_cast<std::size_t>(b.footprint_bytes / sizeof(double)),
-                                         8, passes_for(b.footprint_bytes), peak);
+                                         8, cuda_l2_passes(b.footprint_bytes), peak);
     }
     if (b.name.rfind("smem_read_", 0) == 0)
       return std::make_unique<smem_case>(g, b, nvml_, rate("smem_read"), static_cast<std::size_t>(b.footprint_bytes));
@@ -1240,16 +1228,6 @@ class cuda_backend final : public backend {
     throw usage_error(fmt::format("no CUDA device '{}'", d.id));
   }
 
-  // Each DRAM array: 8 x L2 and at least 1 GiB, so the working set never fits in L2.
-  static double dram_array_bytes(const gpu& g) { return std::max(8.0 * g.prop.l2CacheSize, 1024.0 * 1048576); }
-
-  // DRAM peak: 2 transfers per memory clock (DDR; HBM reports its clock so) x bus width.
-  static std::optional<fixed_peak> dram_peak(const gpu& g) {
-    if (g.mem_clock_khz <= 0 || g.bus_width <= 0) return std::nullopt;
-    return fixed_peak{2.0 * g.mem_clock_khz * 1e3 * g.bus_width / 8,
-                      fmt::format("2 x {} MHz memory clock x {} bit bus (CUDA device attributes)", g.mem_clock_khz / 1000, g.bus_width)};
-  }
-
   // PCIe peak per direction: lanes x GT/s x encoding efficiency / 8, at the link's current
   // generation and width (NVML); the protocol's packet overheads keep real copies below it.
   std::optional<fixed_peak> pcie_peak(const gpu& g) const {
@@ -1262,36 +1240,6 @@ class cuda_backend final : public backend {
     const auto& [gt, efficiency] = arch.pcie.at(link->first);
     return fixed_peak{*rate, fmt::format("PCIe gen {} x{} (the link's maximum): {} GT/s x {} lanes x {:.4g} encoding / 8 (specs/arch/cuda.json, NVML)",
                                          link->first, link->second, gt, link->second, efficiency)};
-  }
-
-  // Footprints for the read sweep: quick, 1/8 and 1/2 of L2 and 4 x L2 (DRAM); full, every power
-  // of two from 256 KiB to 4 x L2.
-  static std::vector<double> l2_footprints(const gpu& g, run_mode mode) {
-    const double l2 = g.prop.l2CacheSize;
-    if (mode == run_mode::quick) return {l2 / 8, l2 / 2, 4 * l2};
-    std::vector<double> out;
-    for (double f = 256.0 * 1024; f <= 4 * l2; f *= 2) out.push_back(f);
-    return out;
-  }
-  // Passes per launch so that one launch reads at least 2 GiB (about 0.2-0.5 ms at L2 rates),
-  // which makes launch gaps negligible.
-  static unsigned passes_for(double footprint) {
-    return static_cast<unsigned>(std::max(1.0, std::ceil(2.0 * 1073741824 / footprint)));
-  }
-
-  // Tiles for the shared-memory sweep: multiples of 4 KiB (16 bytes x 256 threads) up to the
-  // block's opt-in maximum; quick: 16 KiB and the largest; full: 4 KiB and every power of two.
-  static std::vector<std::size_t> smem_tiles(const gpu& g, run_mode mode) {
-    const std::size_t unit = 4096;
-    const std::size_t largest = static_cast<std::size_t>(std::max(g.smem_optin, 4096)) / unit * unit;
-    std::vector<std::size_t> out;
-    if (mode == run_mode::quick) {
-      out = {std::min<std::size_t>(16384, largest)};
-    } else {
-      for (std::size_t t = unit; t < largest; t *= 2) out.push_back(t);
-    }
-    if (out.back() != largest) out.push_back(largest);
-    return out;
   }
 
   std::string specs_dir_;

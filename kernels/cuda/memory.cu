@@ -206,16 +206,19 @@ void launch_smem_read(int blocks, int threads, std::size_t tile_bytes, std::uint
       tile_bytes % 128 == 0 && tile_bytes >= 16 * static_cast<std::size_t>(threads) && tile_bytes <= (std::size_t{1} << 30);
   if (!tile_ok)
     throw error("launch_smem_read: tile_bytes must be a multiple of 128, at least 16 x threads (and at most 1 GiB)");
-  constexpr std::size_t default_limit = 48 * 1024;  // dynamic shared memory per block without opting in
-  if (tile_bytes > default_limit) {
-    // Per kernel and per device (the current one); above smem_max_tile_bytes it fails here.
-    const cudaError_t e = cudaFuncSetAttribute(smem_read_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                               static_cast<int>(tile_bytes));
-    if (e != cudaSuccess) (void)cudaGetLastError();  // not left behind for the next launch check
-    check(e, "cudaFuncSetAttribute(smem_read_kernel, MaxDynamicSharedMemorySize)");
-  }
   smem_read_kernel<<<blocks, threads, tile_bytes, stream>>>(static_cast<unsigned>(tile_bytes / 16), iterations, out);
   check_launch("smem_read_kernel");
+}
+
+void prepare_smem_read(std::size_t tile_bytes) {
+  constexpr std::size_t default_limit = 48 * 1024;  // dynamic shared memory per block without opting in
+  if (tile_bytes <= default_limit) return;
+  if (tile_bytes > (std::size_t{1} << 30)) throw error("prepare_smem_read: tile_bytes above 1 GiB");
+  // Per kernel and per device (the current one); above smem_max_tile_bytes it fails here.
+  const cudaError_t e =
+      cudaFuncSetAttribute(smem_read_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(tile_bytes));
+  if (e != cudaSuccess) (void)cudaGetLastError();  // not left behind for the next launch check
+  check(e, "cudaFuncSetAttribute(smem_read_kernel, MaxDynamicSharedMemorySize)");
 }
 
 int smem_max_tile_bytes(int device) {

@@ -1,8 +1,14 @@
 // Tensor-core throughput with warp-level mma.sync (sm_80 and later; FP8 e4m3 from sm_89):
 // register-resident all-ones fragments, tensor_chains independent accumulators per warp, so the
 // loop measures the tensor pipe alone. Every D element gains K per instruction, so each thread's
-// sum is known exactly. On Hopper mma.sync stops near two thirds of peak: the wgmma path (sm_90a)
-// is the extension point for the full rate, and tcgen05 (sm_100a) after it.
+// sum is known exactly. On Hopper mma.sync stops near two thirds of the FP16/BF16/TF32/INT8 peak:
+// the wgmma path (sm_90a) gives the full rate, and tcgen05 (sm_100a) after it.
+//
+// FP8 (e4m3) mma.sync is native on sm_89 (Ada), and on sm_100 and sm_120 (PTX ISA, mma target
+// notes: e4m3/e5m2 need sm_89 or later, without an architecture-specific suffix). On sm_90 it is
+// not: ptxas converts the operands to FP16 and issues the FP16 HMMA, at the FP16 rate, half the
+// FP8 peak or less (CUTLASS issue 1986, maintainer's reply). The kernel is still built for sm_90a,
+// but the backend skips mma_fp8 on compute capability 9.0: wgmma is Hopper's FP8 path.
 //
 // FP64 (DMMA): from sm_90 the m16n8k16 shape (PTX ISA, mma "Matrix shape" table: .f64 m16n8k4,
 // m16n8k8, m16n8k16 require sm_90; fragments A 8, B 4, C/D 4 doubles per thread, as CUTLASS's

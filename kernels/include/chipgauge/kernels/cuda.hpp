@@ -16,7 +16,8 @@ using stream_t = CUstream_st*;  ///< a cudaStream_t
 /// Independent accumulator chains per thread in the vector FMA kernels.
 inline constexpr int fma_chains = 8;
 
-/// Vector FMA loops: every thread runs `iterations` x fma_chains dependent chains of
+/// Vector FMA loops: every thread runs `iterations` (at most 2^32 - 1: the kernels count in 32
+/// bits, an error otherwise) x fma_chains dependent chains of
 /// acc = acc * one + add (one hidden from the compiler) and writes the sum of its chains to
 /// out[thread]; each sum must equal fma_chains x iterations x add exactly (add a power of two).
 /// Operations: 2 per FMA per lane (a half2 FMA is 2 lanes, 4 operations).
@@ -67,16 +68,29 @@ void launch_mma(tensor_op op, int blocks, int threads, std::uint64_t iterations,
 /// (registers, shared memory and threads counted; at least 1), for grids of one wave.
 int mma_resident_blocks(tensor_op op, int threads);
 
-/// Hopper warpgroup MMA (sm_90a): blocks of two warpgroups (256 threads), each issuing
-/// m64n128xK wgmma into two accumulators per iteration from shared-memory operands (all ones).
+/// The wgmma kernel's instruction width and shared-memory operand layout. Both operands K-major.
+///   n: 128 (m64n128, two accumulators of 64 values per thread) or 256 (m64n256, one accumulator of
+///      128 values per thread): either way a warpgroup computes 64 x 256 x K per iteration.
+///   swizzle128: 128-byte-swizzle descriptors (rows of 128 bytes, 8-row groups 1,024 bytes
+///      apart); else no swizzle (8 x 16-byte core matrices, 128 bytes apart along K, 256 bytes
+///      apart along M/N).
+struct wgmma_shape {
+  int n = 128;
+  bool swizzle128 = false;
+};
+
+/// Hopper warpgroup MMA (sm_90a): blocks of two warpgroups (256 threads), each issuing per
+/// iteration two m64n128xK wgmma (into two accumulators) or one m64n256xK, from shared-memory
+/// operands (all ones) through matrix descriptors of the layout `shape` names.
 /// out[thread] = FP64 sum of everything its 128 accumulator values gathered = 128 x iterations x K.
-/// Operations per warpgroup per iteration: 2 x (2 x 64 x 128 x K); fp8 promotion (every
-/// fp8_promote_every iterations) removes no wgmma. Exact for iterations x K <= 2^24; fp8 up to
-/// 2^40 iterations (promoted). No FP64. On any other architecture the kernel writes NaN
-/// (verification then fails, naming it).
-void launch_wgmma(tensor_op op, int blocks, std::uint64_t iterations, double* out, stream_t stream);
-/// Blocks the wgmma kernel for `op` keeps resident on one SM of the current device (at least 1).
-int wgmma_resident_blocks(tensor_op op);
+/// Operations per warpgroup per iteration: 2 x 64 x 256 x K whatever the shape; fp8 promotion
+/// (every fp8_promote_every iterations) removes no wgmma. Exact for iterations x K <= 2^24; fp8 up
+/// to 2^40 iterations (promoted). No FP64; n other than 128 or 256 is an error. On any other
+/// architecture the kernel writes NaN (verification then fails, naming it).
+void launch_wgmma(tensor_op op, wgmma_shape shape, int blocks, std::uint64_t iterations, double* out, stream_t stream);
+/// Blocks the wgmma kernel for `op` and `shape` keeps resident on one SM of the current device
+/// (at least 1).
+int wgmma_resident_blocks(tensor_op op, wgmma_shape shape);
 /// K of the wgmma variant of `op` (16, 8 or 32); 0 for fp64.
 int wgmma_k(tensor_op op) noexcept;
 
@@ -105,10 +119,14 @@ void launch_triad(int blocks, int threads, double* a, const double* b, const dou
 /// Preconditions (error otherwise): threads a multiple of 32, at most 1024; tile_bytes a multiple
 /// of 128 (so the wrap keeps word mod 8, hence no conflicts) and at least 16 x threads (every
 /// thread starts on its own word); tile_bytes at most smem_max_tile_bytes(device). Above 48 KiB
-/// the launcher opts the kernel in on the current device (cudaFuncSetAttribute
-/// MaxDynamicSharedMemorySize = tile_bytes; an error if the device refuses it).
+/// the kernel must first be opted in on the current device with prepare_smem_read(tile_bytes),
+/// once (else the launch is refused, an error).
 void launch_smem_read(int blocks, int threads, std::size_t tile_bytes, std::uint64_t iterations, float* out,
                       stream_t stream);
+/// Opts the shared-memory kernel in to tiles of `tile_bytes` on the current device
+/// (cudaFuncSetAttribute MaxDynamicSharedMemorySize; nothing at or below 48 KiB). Call it when a
+/// case is prepared, not per launch: it is a host-side driver call. An error if the device refuses.
+void prepare_smem_read(std::size_t tile_bytes);
 /// The largest tile_bytes launch_smem_read takes on `device`: its opt-in shared memory per block
 /// (cudaDevAttrMaxSharedMemoryPerBlockOptin; the kernel has no static shared memory), rounded down
 /// to a multiple of 128 (in practice already one: 227 KiB on H100/B200, 163 KiB on A100, 99 KiB on
