@@ -214,6 +214,37 @@ TEST(Runner, RateAboveTheCeilingIsInvalidNeverOk) {
   EXPECT_EQ(run_case(near, "dev0", run_settings::quick()).status, result_status::ok);
 }
 
+measurement_report sample_report();  // below, with the report tests
+
+TEST(Runner, OtherProcessesOnTheDeviceMakeTheResultSuspect) {
+  class shared_case : public scripted_case {
+   public:
+    using scripted_case::scripted_case;
+    sample run(std::uint64_t reps) override {
+      auto s = scripted_case::run(reps);
+      s.other_device_processes = (++n_ % 3 == 0) ? 2U : 0U;
+      return s;
+    }
+
+   private:
+    int n_ = 0;
+  };
+  shared_case c({2e11}, {2000}, true);
+  const auto m = run_case(c, "cuda:0", run_settings::quick());
+  EXPECT_EQ(m.status, result_status::ok);
+  EXPECT_TRUE(m.suspect);
+  ASSERT_FALSE(m.suspect_reasons.empty());
+  EXPECT_NE(m.suspect_reasons.back().find("up to 2 other compute process(es) held the device"), std::string::npos)
+      << m.suspect_reasons.back();
+  // And the report keeps it per sample.
+  const auto j = nlohmann::json::parse(to_json([&] {
+    measurement_report r = sample_report();
+    r.results.front() = m;
+    return r;
+  }()));
+  EXPECT_EQ(j.at("results").at(0).at("sample_values").at(2).at("other_device_processes"), 2);
+}
+
 TEST(Runner, InvertedMemoryHierarchyMakesBothEndsSuspect) {
   auto sweep = [](const std::string& name, double footprint, double rate) {
     measurement m;

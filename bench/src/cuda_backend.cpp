@@ -234,6 +234,7 @@ class cuda_case : private device_selector, public benchmark_case {
     if (during.clock_readings > 0 && !idle_reading) s.sm_clock_nvml_mhz = during.sm_clock_sum / during.clock_readings;
     s.power_limit_w = during.power_limit;
     s.throttle_reasons = during.reasons;
+    s.other_device_processes = nvml_.other_processes(g_.pci);
     // Board power: the energy counter over the sample when the sample is long enough to average
     // its steps (it advances every 10 ms or more), else the highest power reading taken during the
     // work (NVML's reading is itself an average over up to a second on recent GPUs).

@@ -17,6 +17,14 @@ constexpr int temp_gpu = 0;         // NVML_TEMPERATURE_GPU
 constexpr int ecc_uncorrected = 1;  // NVML_MEMORY_ERROR_TYPE_UNCORRECTED
 constexpr int ecc_volatile = 0;     // NVML_VOLATILE_ECC
 
+// nvmlProcessInfo_t of NVML API 12 (nvmlProcessInfo_v2_t), as the *_v3 process queries fill it.
+struct process_info {
+  unsigned pid;
+  unsigned long long used_gpu_memory;
+  unsigned gpu_instance_id;
+  unsigned compute_instance_id;
+};
+
 }  // namespace
 
 // The entry points, resolved once when NVML loads (the telemetry reads them every few
@@ -38,6 +46,7 @@ struct nvml::api {
   int (*max_link_gen)(device_t, unsigned*) = nullptr;
   int (*max_link_width)(device_t, unsigned*) = nullptr;
   int (*affinity)(device_t) = nullptr;
+  int (*compute_procs)(device_t, unsigned*, process_info*) = nullptr;
 
   explicit api(void* lib) {
     auto sym = [lib](auto& f, const char* name) { f = reinterpret_cast<std::remove_reference_t<decltype(f)>>(dlsym(lib, name)); };
@@ -58,6 +67,7 @@ struct nvml::api {
     sym(max_link_gen, "nvmlDeviceGetMaxPcieLinkGeneration");
     sym(max_link_width, "nvmlDeviceGetMaxPcieLinkWidth");
     sym(affinity, "nvmlDeviceSetCpuAffinity");
+    sym(compute_procs, "nvmlDeviceGetComputeRunningProcesses_v3");
   }
 };
 
@@ -129,6 +139,20 @@ std::optional<unsigned long long> nvml::uncorrected_ecc(const std::string& pci_b
   unsigned long long n = 0;
   if (!d || !api_->ecc || api_->ecc(d, ecc_uncorrected, ecc_volatile, &n) != 0) return std::nullopt;
   return n;
+}
+
+std::optional<unsigned> nvml::other_processes(const std::string& pci_bus_id) const {
+  device_t d = device(pci_bus_id);
+  if (!d || !api_->compute_procs) return std::nullopt;
+  // NVML_ERROR_INSUFFICIENT_SIZE (7) sets the count to the number of processes.
+  constexpr int insufficient_size = 7;
+  process_info infos[64] = {};
+  unsigned n = 64;
+  const int rc = api_->compute_procs(d, &n, infos);
+  if (rc != 0 && rc != insufficient_size) return std::nullopt;
+  // This process holds a context on the device while it measures; inside a container NVML may
+  // list it under the host's pid, so it is counted by number, not matched by pid.
+  return n > 0 ? n - 1 : 0;
 }
 
 std::string nvml::driver_version() const {

@@ -40,6 +40,9 @@ class nvml {
   /// Uncorrectable ECC errors since the driver loaded (volatile counter); nullopt when unreadable
   /// (ECC off, or no NVML).
   [[nodiscard]] std::optional<unsigned long long> uncorrected_ecc(const std::string& pci_bus_id) const;
+  /// Compute processes on the device other than this one (which holds a context while it
+  /// measures): the listed count less one; nullopt when unreadable.
+  [[nodiscard]] std::optional<unsigned> other_processes(const std::string& pci_bus_id) const;
   /// The kernel driver's version ("570.86.15"); empty when unreadable.
   [[nodiscard]] std::string driver_version() const;
   /// PCIe link generation and width (lanes): the current link (which idle GPUs often train down),

@@ -71,7 +71,8 @@ json result_json(const measurement& m) {
                        {"memory_clock_mhz", num_or_null(s.memory_clock_mhz)},
                        {"sm_clock_nvml_mhz", num_or_null(s.sm_clock_nvml_mhz)},
                        {"power_limit_w", num_or_null(s.power_limit_w)},
-                       {"throttle_reasons", s.throttle_reasons ? json(*s.throttle_reasons) : json(nullptr)}});
+                       {"throttle_reasons", s.throttle_reasons ? json(*s.throttle_reasons) : json(nullptr)},
+                       {"other_device_processes", s.other_device_processes ? json(*s.other_device_processes) : json(nullptr)}});
   j["sample_values"] = samples;
   return j;
 }
@@ -164,7 +165,7 @@ measurement read_result(const json_node& n) {
   if (m.suspect != !m.suspect_reasons.empty()) n.at("suspect").fail("a suspect result needs suspect_reasons, and only it");
   for (const auto& s : n.at("sample_values").elements()) {
     s.expect_keys({"seconds", "work", "clock_mhz", "temperature_c", "power_w", "memory_clock_mhz", "sm_clock_nvml_mhz",
-                   "power_limit_w", "throttle_reasons"});
+                   "power_limit_w", "throttle_reasons", "other_device_processes"});
     sample x;
     x.seconds = s.at("seconds").number_in(0, 1e9, "s");
     x.work = s.at("work").number_in(0, 1e30, "ops or bytes");
@@ -177,6 +178,8 @@ measurement read_result(const json_node& n) {
     if (s.find("power_limit_w")) x.power_limit_w = number_or_nan(s, "power_limit_w");
     if (const auto r = s.at("throttle_reasons"); !r.is_null())
       x.throttle_reasons = static_cast<std::uint64_t>(r.integer_in(0, std::numeric_limits<long long>::max()));
+    if (const auto o = s.find("other_device_processes"))
+      x.other_device_processes = static_cast<unsigned>(o->integer_in(0, 1 << 20));
     m.samples.push_back(x);
   }
   const auto count = n.at("samples").integer_in(0, 1LL << 40);

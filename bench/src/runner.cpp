@@ -262,6 +262,17 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
     m.suspect_reasons.push_back(fmt::format("the hypervisor stole {:.0f} % of the machine's CPU time during the samples "
                                             "(limit {:.0f} %)",
                                             100 * m.host_steal, 100 * settings.steal_limit));
+  int shared = 0;
+  unsigned most = 0;
+  for (const auto& s : m.samples) {
+    if (s.other_device_processes && *s.other_device_processes > 0) {
+      ++shared;
+      most = std::max(most, *s.other_device_processes);
+    }
+  }
+  if (shared > 0)
+    m.suspect_reasons.push_back(fmt::format("up to {} other compute process(es) held the device during {} of {} samples",
+                                            most, shared, m.samples.size()));
   m.suspect = !m.suspect_reasons.empty();
   return m;
 }

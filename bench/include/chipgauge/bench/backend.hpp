@@ -65,6 +65,9 @@ struct sample {
   /// where unreadable. Bits other than idle (0x1), application clocks (0x2) and display clock
   /// (0x100) mean throttling.
   std::optional<std::uint64_t> throttle_reasons;
+  /// Compute processes other than this one on the device when the sample ended (NVML); absent
+  /// where unreadable. Any makes the result suspect.
+  std::optional<unsigned> other_device_processes;
 
   [[nodiscard]] double rate() const { return seconds > 0 ? work / seconds : 0; }
 };
