@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side comparison with likwid-bench (Debian package `likwid`) on this machine, in one run:
 # FP64 and FP32 FMA peaks and the STREAM triad with non-temporal stores, alternating the two tools
-# over several rounds and comparing medians. Targets (issue #4): chipgauge within 5 % of likwid.
+# over several rounds and comparing medians. Target: chipgauge within 5 % of likwid.
 #   bench/compare-likwid.sh [path/to/chipgauge] [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,4 +1,4 @@
-// The rule engine against REGULATION.md section 12 and each regime's boundaries.
+// The rule engine against docs/regulation.md#reference-cases and each regime's boundaries.
 #include "chipgauge/classifier/engine.hpp"
 #include "chipgauge/classifier/report.hpp"
 #include "test_support.hpp"
@@ -48,7 +48,7 @@ std::vector<std::string> exceptions_exact(double tpp, std::optional<double> pd, 
   return ids;
 }
 
-// --- REGULATION.md section 12, synthetic (TPP, PD, datacenter) table, under the 2023 rule ---
+// --- Reference cases: synthetic (TPP, PD, datacenter) table, under the 2023 rule ---
 
 TEST(Regime2023, SyntheticVectors) {
   EXPECT_EQ(eccn_exact(1599, 10, true), "");
@@ -144,7 +144,7 @@ TEST(Transitions, SkippedRegimesCarryTheirStatus) {
   EXPECT_EQ(it->status, regime_status::superseded);
 }
 
-// --- Real parts from the bundled database: REGULATION.md section 12 ---
+// --- Reference cases: real parts from the bundled database ---
 
 class BundledParts : public ::testing::Test {
  protected:

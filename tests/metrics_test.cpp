@@ -1,4 +1,4 @@
-// TPP, PD and bandwidth metrics (REGULATION.md section 2 and the section 12 vectors).
+// TPP, PD and bandwidth metrics (docs/regulation.md#metrics and #reference-cases).
 #include "chipgauge/classifier/metrics.hpp"
 #include "chipgauge/core/error.hpp"
 #include "test_support.hpp"

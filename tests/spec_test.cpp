@@ -668,7 +668,7 @@ TEST(SpecDatabase, BundledSheetsLoad) {
   EXPECT_NEAR(compute_metrics(*h100, defs()).tpp, 15831.2, 0.1);
 }
 
-// --- validate_spec cross-checks and unit mix-ups (issue #3) ----------------------------------------
+// --- validate_spec cross-checks and unit mix-ups ------------------------------------------------
 
 std::optional<spec_error> validate_error(const json& j) {
   return error_of([&] { (void)validate_spec(parse(j), defs()); });

@@ -141,7 +141,8 @@ std::string classify_measured(const global_options& g, const std::string& report
   engine.classify(measured, std::move(metrics), plan, results[0]);
   const double measured_tpp = results[0].metrics.tpp;
 
-  // Declared, derived and measured TPP side by side (PRODUCT.md): disagreement is a finding.
+  // Declared, derived and measured TPP side by side (docs/architecture.md#three-tpp-figures):
+  // disagreement is a finding.
   const std::optional<double> declared = sheet && sheet->declared ? sheet->declared->tpp : std::nullopt;
   const std::optional<double> derived =
       sheet && !sheet->units.empty() ? std::optional<double>(compute_metrics(*sheet, defs).tpp) : std::nullopt;

@@ -1,5 +1,6 @@
 // chipgauge: the command line. Every command is parsed here and run by its cmd_*.cpp; exit codes
-// follow PRODUCT.md (0 ok, 1 runtime error, 2 usage or bad input, 3 unverified, 4 regression).
+// are chipgauge::exit_code (0 ok, 1 runtime error, 2 usage or bad input, 3 unverified,
+// 4 regression; docs/architecture.md#exit-codes).
 #include "commands.hpp"
 
 #include "chipgauge/core/error.hpp"

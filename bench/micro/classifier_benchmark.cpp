@@ -1,4 +1,4 @@
-// Classifier throughput (issue #2 targets: >= 1,000,000 parts/s on one core for a parsed spec
+// Classifier throughput (targets: >= 1,000,000 parts/s on one core for a parsed spec
 // against every regime in force; < 50 ms to load, validate and classify all of specs/).
 //   build/bench/micro/classifier_benchmark --benchmark_min_time=1
 #include "chipgauge/classifier/catalog.hpp"

@@ -11,6 +11,23 @@
 
 namespace chipgauge {
 
+namespace {
+
+/// The installed data next to the running binary: <directory of /proc/self/exe>/
+/// installed_specs_dir_from_bin, if that is a directory; empty otherwise (a build-tree binary,
+/// or a system without /proc).
+std::string installed_specs_dir() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec || exe.empty()) return {};
+  const fs::path dir = (exe.parent_path() / installed_specs_dir_from_bin).lexically_normal();
+  if (!fs::is_directory(dir, ec)) return {};
+  return dir.string();
+}
+
+}  // namespace
+
 catalog catalog::load(const std::string& specs_dir) {
   namespace fs = std::filesystem;
   catalog c;
@@ -38,6 +55,7 @@ const licensing_set& catalog::licensing() {
 std::string catalog::locate_specs_dir(const std::string& flag) {
   if (!flag.empty()) return flag;
   if (const char* env = std::getenv("CHIPGAUGE_SPECS_DIR"); env && *env) return env;
+  if (auto installed = installed_specs_dir(); !installed.empty()) return installed;
   return default_specs_dir;
 }
 

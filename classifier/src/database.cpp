@@ -14,15 +14,15 @@
 namespace chipgauge {
 
 namespace {
-// Declared TPP may differ from rounded datasheet arithmetic by this much before we warn
-// (issue #3: "declared TPP within 2 % of the computed one").
+// Declared TPP may differ from rounded datasheet arithmetic by this much before we warn: a
+// declared TPP within 2 % of the computed one is rounding, not a different part.
 constexpr double declared_tpp_tolerance = 0.02;
 constexpr int max_nesting = 4;  // system > board > module > ic
 }  // namespace
 
 namespace {
 
-// Rates quoted per precision should agree with units x clock x ops per clock (issue #3).
+// Rates quoted per precision should agree with units x clock x ops per clock, within 2 %.
 constexpr double ops_per_clock_tolerance = 0.02;
 // Within one unit, a precision whose TPP (rate x bit length) exceeds the unit's median by this
 // factor is suspicious: usually a sparse figure quoted as dense, or a unit slip.

@@ -1,5 +1,5 @@
 // Placing a part against the regimes of a plan: metric variables, clause evaluation with traces,
-// exceptions, and the alternative readings of REGULATION.md section 11.
+// exceptions, and the alternative readings of docs/regulation.md#open-readings.
 #include "chipgauge/classifier/engine.hpp"
 
 #include <fmt/format.h>
@@ -271,8 +271,8 @@ void classifier::classify(const chip_spec& spec, part_metrics metrics, const eva
     out.outcome = any_applicable ? verdict_outcome::not_controlled : verdict_outcome::not_applicable;
   }
 
-  // Open points (REGULATION.md section 11): the other aggregation, other TF32 bit lengths, and
-  // both ends of any range. Each is re-decided and flagged when it changes the ECCN.
+  // Open readings (docs/regulation.md#open-readings): the other aggregation, other TF32 bit
+  // lengths, and both ends of any range. Each is re-decided and flagged when it changes the ECCN.
   const auto& m = out.metrics;
   auto with_tpp = [&](const std::string& label, double tpp) {
     part_metrics alt = m;

@@ -1,4 +1,4 @@
-// TPP, performance density and the bandwidth metrics (REGULATION.md section 2).
+// TPP, performance density and the bandwidth metrics (docs/regulation.md#metrics).
 #include "chipgauge/classifier/metrics.hpp"
 
 #include "chipgauge/core/error.hpp"
@@ -105,7 +105,7 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
     if (t != by_aggregation(own, defs.aggregation)) m.tpp_tf32_alternatives.emplace_back(alt, t);
   }
 
-  // Dies: applicable area counts logic dies on a non-planar process (REGULATION.md section 2).
+  // Dies: applicable area counts logic dies on a non-planar process (docs/regulation.md#metrics).
   std::optional<double> area;
   bool any_logic = false;
   std::string missing_area_die;  // a non-planar logic die whose area the sheet does not give

@@ -3,7 +3,8 @@
 namespace chipgauge {
 
 /// Plausibility limits for spec-sheet values: anything beyond is a typo or a unit mix-up, not a
-/// part. These are input-validation bounds, not regulatory thresholds (PRODUCT.md, "Bad input").
+/// part. These are input-validation bounds, not regulatory thresholds
+/// (docs/spec-format.md#limits-rejected-as-absurd).
 struct spec_limits {
   static constexpr double max_tpp = 1e7;
   static constexpr double max_die_area_mm2 = 10'000;

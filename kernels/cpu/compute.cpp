@@ -50,7 +50,7 @@ float half_to_float(std::uint16_t h) {
 
 // The chains are written out by these repetition macros rather than arrays or templates: each
 // accumulator must be its own named variable for the compiler to keep it in a register across the
-// loop (an array of vectors indexed in a loop is spilled at -O2). STYLE.md keeps macros for
+// loop (an array of vectors indexed in a loop is spilled at -O2). Macros are otherwise kept for
 // __FILE__/__LINE__; this is the one other use, for that reason.
 #define CHIPGAUGE_REPEAT12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 #define CHIPGAUGE_REPEAT16(X) CHIPGAUGE_REPEAT12(X) X(12) X(13) X(14) X(15)

@@ -13,7 +13,7 @@ inline void check(cudaError_t e, const char* what) {
   if (e != cudaSuccess) throw error(std::string(what) + ": " + cudaGetErrorName(e) + ": " + cudaGetErrorString(e));
 }
 
-/// After every launch (STYLE.md): surfaces launch errors at once, not at the next sync.
+/// Called after every launch: surfaces launch errors at once, not at the next sync.
 inline void check_launch(const char* kernel) { check(cudaGetLastError(), kernel); }
 
 }  // namespace chipgauge::kernels::cuda

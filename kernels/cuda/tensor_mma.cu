@@ -18,7 +18,7 @@
 //
 // FP8 accumulation: Hopper's (and Ada's) FP8 tensor cores do not accumulate in full FP32: the
 // sum keeps about 13-14 mantissa bits (DeepSeek-V3 technical report, section 3.3.2 "Increasing
-// Accumulation Precision"; SageAttention issue #287). With all-ones operands the accumulator
+// Accumulation Precision"; GitHub thu-ml/SageAttention#287). With all-ones operands the accumulator
 // reaches iterations x K = 4096 x 32 = 2^17 while each step adds products of 1, which such an
 // accumulator need not keep. As DeepSeek-V3 does (promotion to CUDA-core FP32 every 128 K
 // elements), every fp8_promote_every = 128 steps the D fragments are added into a running sum in

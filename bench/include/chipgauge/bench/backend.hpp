@@ -145,8 +145,8 @@ class backend {
   virtual std::optional<std::string> device_lost(const device_info& /*device*/) { return std::nullopt; }
 };
 
-/// Names of the backends built into this binary ("cpu"; "cuda" with the CUDA issue). measure()
-/// creates them by name.
+/// Names of the backends built into this binary ("cpu"; also "cuda" when built with CUDA).
+/// measure() creates them by name.
 std::vector<std::string> backend_names();
 
 }  // namespace chipgauge::bench

@@ -11,7 +11,7 @@
 
 namespace chipgauge::bench {
 
-/// Timing and stopping policy (BENCHMARKING.md "Timing and statistics").
+/// Timing and stopping policy (docs/measurement.md#the-runner).
 struct run_settings {
   double sample_target_s = 0.02;  ///< reps are calibrated so one sample takes at least this
   double warmup_max_s = 0.3;      ///< untimed warm-up stops when stable or after this

@@ -19,8 +19,10 @@ class catalog {
   /// Loads `specs_dir`/rules and `specs_dir`/chips. Throws spec_error on any defect.
   static catalog load(const std::string& specs_dir);
 
-  /// The specs directory to use: `flag` if given, else $CHIPGAUGE_SPECS_DIR, else the source
-  /// tree's specs/ recorded at build time.
+  /// The specs directory to use, the first of: `flag` if not empty; $CHIPGAUGE_SPECS_DIR if set
+  /// and not empty; the installed data beside the running binary (<bin>/../share/chipgauge/specs,
+  /// as `cmake --install` lays it out) if that directory exists; the source tree's specs/
+  /// recorded at build time.
   static std::string locate_specs_dir(const std::string& flag);
 
   /// A part named on the command line: a path to a sheet (contains '/' or ends in ".json"),

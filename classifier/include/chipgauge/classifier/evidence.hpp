@@ -5,9 +5,9 @@
 
 namespace chipgauge {
 
-/// How well a regulatory fact is established (REGULATION.md): V official text, C arithmetic from
-/// given numbers, S secondary source, R recollection not found in text. Ordered strongest first,
-/// so std::max gives the weaker of two tags.
+/// How well a regulatory fact is established (docs/regulation.md#evidence-tags): V official
+/// text, C arithmetic from given numbers, S secondary source, R recollection not found in text.
+/// Ordered strongest first, so std::max gives the weaker of two tags.
 enum class evidence_tag : unsigned char { V, C, S, R };
 
 std::string_view to_string(evidence_tag t) noexcept;

@@ -12,7 +12,7 @@
 
 namespace chipgauge {
 
-/// How per-unit, per-precision TPP values combine into the part's TPP (REGULATION.md section 2).
+/// How per-unit, per-precision TPP values combine into the part's TPP (docs/regulation.md#metrics).
 enum class tpp_aggregation : unsigned char {
   sum_of_unit_max,  ///< each unit's best precision, summed over units (conservative)
   max_of_sums       ///< rates summed over units per precision, then the best precision
@@ -47,7 +47,7 @@ struct unit_metrics {
   double best_tpp = 0;
 };
 
-/// The regulatory metrics of one part (REGULATION.md section 2), at one end of its ranges.
+/// The regulatory metrics of one part (docs/regulation.md#metrics), at one end of its ranges.
 /// Optional values are absent when the sheet lacks the data; they are "unknown" to the rules.
 struct part_metrics {
   double tpp = 0;                  ///< by the definitions' default aggregation; see tpp_reason
@@ -68,8 +68,8 @@ struct part_metrics {
   std::optional<double> applicable_die_area_mm2;  ///< non-planar logic dies only
   std::optional<double> pd;                       ///< tpp / applicable die area
   std::string pd_reason;                          ///< why pd is absent
-  /// PD is absent because the listed dies include no non-planar logic die. REGULATION.md
-  /// section 2 reads a PD criterion as not met then (R): rules see PD as 0, flagged R. When PD is
+  /// PD is absent because the listed dies include no non-planar logic die. A PD criterion is
+  /// then read as not met (R, docs/regulation.md#metrics): rules see PD as 0, flagged R. When PD is
   /// absent for lack of data instead, rules see it as unknown.
   bool pd_not_met_by_reading = false;
   std::optional<double> dram_bandwidth_gb_s;

@@ -10,8 +10,8 @@ namespace chipgauge {
 /// The output formats of data-producing commands.
 enum class output_format : unsigned char { text, json, md, csv };
 
-/// The statement every classification output carries (REGULATION.md: "It is not legal advice,
-/// and the project's own output must say so").
+/// The statement every classification output carries: chipgauge's output is not legal advice,
+/// and says so (docs/regulation.md).
 std::string_view disclaimer() noexcept;
 
 /// One regime verdict as a sentence: the clause that fired and the margin to every threshold it

@@ -14,7 +14,7 @@
 
 namespace chipgauge {
 
-/// Where a regime stands on a given day (PRODUCT.md, "Rules are data").
+/// Where a regime stands on a given day (docs/rules-format.md#timeline-and-status).
 enum class regime_status : unsigned char {
   not_yet,                 ///< before the first dated entry of its timeline
   in_force,

@@ -35,7 +35,7 @@ class spec_error : public error {
   std::string message_;
 };
 
-/// Process exit codes, shared by every command (PRODUCT.md).
+/// Process exit codes, shared by every command (docs/architecture.md#exit-codes).
 enum class exit_code : int {
   ok = 0,
   runtime_error = 1,
