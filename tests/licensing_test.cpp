@@ -8,6 +8,7 @@
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -582,6 +583,102 @@ TEST_F(Licensing, FleetTotalsAgainstLppAndClusterReporting) {
   r = evaluate_fleet({item}, *engine_, day("2025-03-01"));
   EXPECT_TRUE(check("cluster-reporting").holds);
   EXPECT_FALSE(check("lpp-ceiling").holds);
+}
+
+TEST(StatedEccn, CanonicalSpellingOrNothing) {
+  EXPECT_EQ(canonical_stated_eccn(""), "");
+  EXPECT_EQ(canonical_stated_eccn("ear99"), "EAR99");
+  EXPECT_EQ(canonical_stated_eccn("5a992.C"), "5A992.c");
+  EXPECT_EQ(canonical_stated_eccn("3A991.a.1"), "3A991.a.1");
+  EXPECT_EQ(canonical_stated_eccn("5F992"), std::nullopt) << "category letters are A-E";
+  EXPECT_EQ(canonical_stated_eccn("5A99"), std::nullopt);
+  EXPECT_EQ(canonical_stated_eccn("EAR99 "), std::nullopt);
+}
+
+TEST(LedgerName, PlainUtf8NamesOnly) {
+  EXPECT_NO_THROW(check_ledger_name("--consignee", "Acme Ltda. \xc3\xa9"));
+  auto message = [](const std::string& value) {
+    try {
+      check_ledger_name("--consignee", value);
+    } catch (const usage_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(message("  "), "--consignee is empty: expected a name");
+  EXPECT_EQ(message("a\nb"), "--consignee holds a control character (a line break?): expected a plain name");
+  EXPECT_EQ(message("a\xff"), "--consignee is not valid UTF-8 (byte 0xff at offset 1): expected a name in UTF-8");
+}
+
+TEST_F(Licensing, AssessedShipmentNamesWhatFailOnExceedRefuses) {
+  const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
+  shipment_ledger l;
+  l.shipments.push_back({day("2025-02-01"), "nvidia-h100-sxm5-80gb", 15831.2, 1000, "Acme", "BR", "lpp", "3A090.a.1"});
+  shipment s;
+  s.day = day("2025-03-01");
+  s.quantity = 700;
+  s.consignee = "Acme";
+  s.country = "BR";
+  const auto a = assess_shipment(l, s, h100, *engine_, false);
+  EXPECT_EQ(a.s.part, "nvidia-h100-sxm5-80gb");
+  EXPECT_NEAR(a.s.tpp_each, 15831.2, 0.1);
+  EXPECT_EQ(a.s.eccn, "3A090.a.1");
+  EXPECT_EQ(a.s.license_required, licence_status::required);
+  EXPECT_TRUE(a.s.quota.empty()) << "over the LPP ceiling: counts against the allocation";
+  ASSERT_EQ(a.failures.size(), 2U);
+  EXPECT_EQ(a.failures[0].rfind("exceeds ", 0), 0U) << a.failures[0];
+  EXPECT_NE(a.failures[0].find("lpp (consignee Acme"), std::string::npos) << a.failures[0];
+  EXPECT_EQ(a.failures[1], "needs a licence and none is recorded (--license)");
+  EXPECT_TRUE(a.refused(true));
+  EXPECT_FALSE(a.refused(false));
+  s.license = "D123456";
+  s.quantity = 1;
+  const auto licensed = assess_shipment(l, s, h100, *engine_, false);
+  EXPECT_TRUE(licensed.failures.empty());
+  EXPECT_EQ(licensed.s.quota, "lpp");
+  EXPECT_FALSE(licensed.refused(true));
+}
+
+TEST_F(Licensing, LedgerCheckRendersTextAndJson) {
+  const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
+  shipment s;
+  s.day = day("2025-03-01");
+  s.quantity = 10;
+  s.consignee = "Acme";
+  s.country = "BR";
+  const auto a = assess_shipment({}, s, h100, *engine_, false);
+  const auto check = render_ledger_check(a, {"l.json", false, false, false}, output_format::text);
+  EXPECT_EQ(check.rfind("checked 10 x nvidia-h100-sxm5-80gb (158,312 TPP, 10.0 H100-equivalents) to BR for Acme on "
+                        "2025-03-01 under lpp\n  licence required: yes",
+                        0),
+            0U)
+      << check;
+  EXPECT_NE(check.find("  note: needs a licence"), std::string::npos) << check;
+  const auto refused = render_ledger_check(a, {"l.json", true, false, true}, output_format::text);
+  EXPECT_EQ(refused.rfind("not recorded 10 x", 0), 0U) << refused;
+  EXPECT_NE(refused.find("  refused: needs a licence"), std::string::npos) << refused;
+  const auto j = nlohmann::json::parse(render_ledger_check(a, {"l.json", true, true, false}, output_format::json));
+  EXPECT_EQ(j.at("schema"), "chipgauge.ledger-check/1");
+  EXPECT_EQ(j.at("ledger"), "l.json");
+  EXPECT_TRUE(j.at("recorded").get<bool>());
+  EXPECT_EQ(j.at("shipment").at("quota"), "lpp");
+  EXPECT_EQ(j.at("shipment").at("license_required"), "yes");
+  EXPECT_EQ(j.at("fail_on_exceed").size(), 1U);
+}
+
+TEST_F(Licensing, FleetRendersTextAndJson) {
+  const auto& defs = cat_->rules().definitions();
+  const auto item = fleet_item_of(*cat_->parts().find("nvidia-h100-sxm5-80gb"), defs, 2);
+  EXPECT_EQ(item.label, "nvidia-h100-sxm5-80gb");
+  EXPECT_EQ(item.basis, "sheet");
+  const auto r = evaluate_fleet({item}, *engine_, day("2025-03-01"));
+  const auto text = render_fleet({item}, r, day("2025-03-01"), output_format::text);
+  EXPECT_NE(text.find("fleet: TPP 31,662, 2.00 H100-equivalents"), std::string::npos) << text;
+  EXPECT_NE(text.find("(as of 2025-03-01)"), std::string::npos) << text;
+  const auto j = nlohmann::json::parse(render_fleet({item}, r, day("2025-03-01"), output_format::json));
+  EXPECT_EQ(j.at("schema"), "chipgauge.fleet/1");
+  EXPECT_EQ(j.at("items").at(0).at("quantity"), 2);
+  EXPECT_EQ(j.at("checks").size(), r.checks.size());
 }
 
 }  // namespace

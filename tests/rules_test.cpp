@@ -1,10 +1,12 @@
 // Dated regimes (`chipgauge.rule/1`): the bundled rule set, timelines, dated parameters and the
 // rejection of defective rule files.
+#include "chipgauge/classifier/listing.hpp"
 #include "chipgauge/classifier/rules.hpp"
 #include "chipgauge/core/date.hpp"
 #include "chipgauge/core/error.hpp"
 #include "test_support.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -679,6 +681,36 @@ TEST(RulesLoad, DirectoryOfCopiesLoadsLikeTheBundledOne) {
   const auto rs = rule_set::load(dir.path());
   EXPECT_EQ(rs.regimes().size(), 4U);
   EXPECT_EQ(rs.contains_flags(), bundled_rules().contains_flags());
+}
+
+TEST(Listings, RulesListHasOneRowPerRegimeInEveryFormat) {
+  const auto& rules = test::bundled_rules();
+  const auto as_of = *date::parse("2025-06-01");
+  const auto j = nlohmann::json::parse(render_rules_list(rules, as_of, output_format::json));
+  ASSERT_EQ(j.size(), rules.regimes().size());
+  EXPECT_EQ(j.at(0).at("id"), rules.regimes().front().id);
+  EXPECT_EQ(j.at(0).at("status"), std::string(to_string(rules.regimes().front().status_on(as_of))));
+  const auto csv = render_rules_list(rules, as_of, output_format::csv);
+  EXPECT_EQ(csv.rfind("id,role,status,in_force_from,evidence,title\n", 0), 0U) << csv;
+  const auto text = render_rules_list(rules, as_of, output_format::text);
+  EXPECT_EQ(text.rfind(fmt::format("regimes as of 2025-06-01 ({} files)\n", rules.regimes().size()), 0), 0U) << text;
+}
+
+TEST(Listings, RegimeShowsTimelineAndClauses) {
+  const auto& r = test::bundled_rules().regimes().front();
+  const auto text = render_regime(r, *date::parse("2025-06-01"));
+  EXPECT_EQ(text.rfind(r.id + "\n" + r.title + "\nfile: " + r.file + "\n", 0), 0U) << text;
+  EXPECT_NE(text.find("timeline:\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("clauses (tested in order):\n"), std::string::npos) << text;
+}
+
+TEST(Listings, PartsListCountsTheDatabase) {
+  const auto cat = catalog::load(test::specs_dir());
+  const auto j = nlohmann::json::parse(render_parts_list(cat, output_format::json));
+  ASSERT_EQ(j.size(), cat.parts().parts().size());
+  EXPECT_EQ(j.at(0).at("file"), cat.parts().parts().front()->file);
+  const auto text = render_parts_list(cat, output_format::text);
+  EXPECT_NE(text.find(fmt::format("{} parts in {}/chips\n", cat.parts().parts().size(), cat.specs_dir())), std::string::npos);
 }
 
 }  // namespace

@@ -47,8 +47,6 @@ std::string tpp_lines(const bench::measurement_report& report, const std::string
 
 }  // namespace
 
-std::vector<std::string> g_argv;
-
 void add_measure(CLI::App& app, const global_options& g, action& run) {
   struct options {
     std::string backend = "auto";
@@ -71,15 +69,14 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
   cmd->add_option("--format", o->format, "stdout format: text, json, md, csv or gbench (Google Benchmark JSON)");
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
-      if (o->format != "text" && o->format != "json" && o->format != "md" && o->format != "csv" && o->format != "gbench")
-        throw usage_error(fmt::format("unknown --format '{}': expected text, json, md, csv or gbench", quote_input(o->format)));
+      parse_choice("--format", o->format, {"text", "json", "md", "csv", "gbench"});
       if (!o->out.empty()) check_writable(o->out);
       bench::measure_options mo;
       mo.backend = o->backend;
       mo.mode = o->full ? bench::run_mode::full : bench::run_mode::quick;
       mo.filter = o->filter;
       mo.devices = o->devices;
-      mo.argv = g_argv;
+      mo.argv = g.argv;
       mo.specs_dir = catalog::locate_specs_dir(g.specs_dir);
       // Progress on a terminal only; never mixed into data on stdout.
       if (::isatty(STDERR_FILENO)) {
@@ -116,12 +113,9 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
         std::cerr << "chipgauge: " << report.hung_device << " hung; the benchmarks after it were not run\n" << std::flush;
         std::_Exit(static_cast<int>(exit_code::runtime_error));
       }
-      bool any_ok = false;
-      for (const auto& m : report.results) {
-        if (m.status == bench::result_status::invalid) return static_cast<int>(exit_code::unverified);
-        any_ok = any_ok || m.status == bench::result_status::ok;
-      }
-      if (!any_ok) {
+      const auto outcome = bench::outcome_of(report);
+      if (outcome == bench::measurement_outcome::unverified) return static_cast<int>(exit_code::unverified);
+      if (outcome == bench::measurement_outcome::nothing_measured) {
         std::cerr << "chipgauge: nothing was measured: every selected benchmark was skipped (each reason is in the results)\n";
         return static_cast<int>(exit_code::runtime_error);
       }

@@ -1,5 +1,6 @@
 // chipgauge specs list | show ID | validate [FILE...]
 #include "chipgauge/classifier/catalog.hpp"
+#include "chipgauge/classifier/listing.hpp"
 #include "chipgauge/classifier/engine.hpp"
 #include "chipgauge/classifier/report.hpp"
 #include "chipgauge/classifier/metrics.hpp"
@@ -19,38 +20,6 @@
 
 namespace chipgauge::cli {
 
-namespace {
-
-std::string list_parts(const catalog& cat, output_format format) {
-  std::vector<std::string> header{"id", "vendor", "name", "kind", "evidence", "datacenter", "tpp"};
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& p : cat.parts().parts()) {
-    const auto m = compute_metrics(*p, cat.rules().definitions());
-    rows.push_back({p->id, p->vendor, p->name, std::string(to_string(p->kind)), std::string(to_string(p->evidence)),
-                    p->datacenter.defaulted ? "unstated (true)" : (p->datacenter.value ? "yes" : "no"),
-                    format == output_format::csv ? fmt::format("{:.1f}", m.tpp) : group_thousands(m.tpp)});
-  }
-  switch (format) {
-    case output_format::csv: return render_csv(header, rows);
-    case output_format::md: return render_markdown_table(header, rows);
-    case output_format::json: {
-      auto arr = nlohmann::ordered_json::array();
-      for (const auto& p : cat.parts().parts()) {
-        const auto m = compute_metrics(*p, cat.rules().definitions());
-        arr.push_back({{"id", p->id}, {"vendor", p->vendor}, {"name", p->name}, {"kind", to_string(p->kind)},
-                       {"evidence", to_string(p->evidence)}, {"datacenter", p->datacenter.value},
-                       {"datacenter_defaulted", p->datacenter.defaulted}, {"tpp", m.tpp}, {"file", p->file}});
-      }
-      return arr.dump(2) + "\n";
-    }
-    case output_format::text: break;
-  }
-  return render_table(header, rows, {false, false, false, false, false, false, true}) +
-         fmt::format("{} parts in {}/chips\n", rows.size(), cat.specs_dir());
-}
-
-}  // namespace
-
 void add_specs(CLI::App& app, const global_options& g, action& run) {
   auto* specs = app.add_subcommand("specs", "the parts database: list, show, validate");
   specs->require_subcommand(1);
@@ -62,7 +31,7 @@ void add_specs(CLI::App& app, const global_options& g, action& run) {
     run = [&g, list_format] {
       const auto format = parse_format(*list_format);
       const auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
-      emit(list_parts(cat, format));
+      emit(render_parts_list(cat, format));
       return 0;
     };
   });

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "chipgauge/classifier/licensing.hpp"
 #include "chipgauge/classifier/report.hpp"
 #include "chipgauge/core/date.hpp"
 
@@ -7,13 +8,17 @@
 
 #include <exception>
 #include <functional>
+#include <initializer_list>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace chipgauge::cli {
 
 /// Options every command shares.
 struct global_options {
   std::string specs_dir;  ///< --specs-dir; empty: $CHIPGAUGE_SPECS_DIR or the built-in path
+  std::vector<std::string> argv;  ///< the process's argv, recorded in measurement reports
 };
 
 /// A command's action: returns the process exit code. Output is assembled in full and written
@@ -28,13 +33,21 @@ void add_license(CLI::App& app, const global_options& g, action& run);
 void add_ledger(CLI::App& app, const global_options& g, action& run);
 void add_fleet(CLI::App& app, const global_options& g, action& run);
 
-/// The process's argv, recorded in measurement reports.
-extern std::vector<std::string> g_argv;
-
+/// The index of `value` in `choices`; throws usage_error "unknown OPTION 'VALUE': expected a, b or c".
+std::size_t parse_choice(std::string_view option, const std::string& value, std::initializer_list<std::string_view> choices);
 /// Parses --format; throws usage_error listing the choices.
 output_format parse_format(const std::string& text);
+/// Parses a --format that takes text or json only; throws usage_error listing the choices.
+output_format parse_text_or_json(const std::string& text);
+/// Parses a date option (YYYY-MM-DD, or "today" or empty for today); throws usage_error naming
+/// `option` with `example`.
+date parse_date_option(std::string_view option, const std::string& text, std::string_view example);
 /// Parses --as-of (YYYY-MM-DD, or "today"); throws usage_error.
 date parse_as_of(const std::string& text);
+/// A date option of the licensing commands: also refused before the first rule the data holds.
+date licence_date(const std::string& text, const licensing_engine& engine, std::string_view option = "--as-of");
+/// Refuses a quantity above max_plausible_quantity and, with `at_least_one`, below 1 (usage_error).
+void check_quantity(std::string_view option, long long value, bool at_least_one);
 /// Writes `text` to stdout in one piece.
 void emit(const std::string& text);
 /// Writes "chipgauge: error: MESSAGE" to stderr, the message through quote_input (at most 4,096

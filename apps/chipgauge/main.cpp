@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", fmt::format("chipgauge {} ({})", chipgauge::tool_version, chipgauge::git_sha));
   app.require_subcommand(1);
   chipgauge::cli::global_options g;
+  g.argv.assign(argv, argv + argc);
   app.add_option("--specs-dir", g.specs_dir, "data directory with rules/ and chips/ (default: $CHIPGAUGE_SPECS_DIR or the bundled specs/)");
 
   chipgauge::cli::action run;
@@ -28,7 +29,6 @@ int main(int argc, char** argv) {
   chipgauge::cli::add_license(app, g, run);
   chipgauge::cli::add_ledger(app, g, run);
   chipgauge::cli::add_fleet(app, g, run);
-  chipgauge::cli::g_argv.assign(argv, argv + argc);
 
   try {
     app.parse(argc, argv);

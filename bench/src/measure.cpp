@@ -88,6 +88,15 @@ measurement_report measure(const measure_options& o) {
   return measure_with(*be, o);
 }
 
+measurement_outcome outcome_of(const measurement_report& report) noexcept {
+  bool any_ok = false;
+  for (const auto& m : report.results) {
+    if (m.status == result_status::invalid) return measurement_outcome::unverified;
+    any_ok = any_ok || m.status == result_status::ok;
+  }
+  return any_ok ? measurement_outcome::ok : measurement_outcome::nothing_measured;
+}
+
 measurement_report measure_with(backend& backend_ref, const measure_options& o) {
   std::optional<std::regex> filter;
   if (!o.filter.empty()) filter = compile_filter(o.filter);

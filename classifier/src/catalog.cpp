@@ -52,6 +52,12 @@ const licensing_set& catalog::licensing() {
   return *licensing_;
 }
 
+const findings_policy& catalog::findings() {
+  if (!findings_)
+    findings_ = std::make_shared<findings_policy>(findings_policy::load((std::filesystem::path(dir_) / "policy" / "findings.json").string()));
+  return *findings_;
+}
+
 std::string catalog::locate_specs_dir(const std::string& flag) {
   if (!flag.empty()) return flag;
   if (const char* env = std::getenv("CHIPGAUGE_SPECS_DIR"); env && *env) return env;

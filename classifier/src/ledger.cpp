@@ -1,6 +1,9 @@
 // The shipment ledger: JSON/CSV storage with atomic writes and a lock, and quota checks.
 #include "chipgauge/classifier/ledger.hpp"
 
+#include "chipgauge/classifier/engine.hpp"
+#include "chipgauge/core/version.hpp"
+
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/files.hpp"
 #include "chipgauge/core/json_reader.hpp"
@@ -329,6 +332,145 @@ std::string ledger_report(const shipment_ledger& ledger, double h100_tpp) {
   };
   return fmt::format("{} shipments\n\n", ledger.shipments.size()) + table("consignee", by_consignee) + "\n" +
          table("country", by_country);
+}
+
+void check_ledger_name(std::string_view field, const std::string& value) {
+  std::size_t bad = 0;
+  if (!valid_utf8(value, &bad))
+    throw usage_error(fmt::format("{} is not valid UTF-8 (byte 0x{:02x} at offset {}): expected a name in UTF-8", field,
+                                  static_cast<unsigned char>(value[bad]), bad));
+  for (const char ch : value) {
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
+      throw usage_error(fmt::format("{} holds a control character (a line break?): expected a plain name", field));
+  }
+  if (value.find_first_not_of(" ") == std::string::npos)
+    throw usage_error(fmt::format("{} is empty: expected a name", field));
+}
+
+shipment_assessment assess_shipment(const shipment_ledger& ledger, shipment s, const chip_spec& part,
+                                    const licensing_engine& engine, bool what_if) {
+  const auto& rules = engine.rules();
+  shipment_assessment a;
+  s.part = part.id;
+  s.tpp_each = compute_metrics(part, rules.definitions()).tpp;
+  s.eccn = std::string(classifier(rules).classify(part, evaluation_plan(rules, s.day)).eccn);
+  // The licensing answer for this part, destination, quantity and date: what `license` says.
+  licence_query q;
+  q.part = &part;
+  q.to = s.country;
+  q.quantity = s.quantity;
+  q.as_of = s.day;
+  a.answer = engine.answer(q);
+  s.license_required = licence_status_of(a.answer);
+  a.checks = check_quotas(ledger, s, part, engine, what_if);
+  s.quota = claimed_quota(a.checks);
+  a.h100_tpp = rules.definitions().h100_equivalent_tpp.value;
+  for (const auto& c : a.checks) {
+    if (!c.what_if && !c.fits) a.failures.push_back(fmt::format("exceeds {} {} ({})", c.regime->id, c.quota->id, c.scope));
+  }
+  if (s.license.empty() && s.license_required == licence_status::required)
+    a.failures.emplace_back("needs a licence and none is recorded (--license)");
+  if (s.license.empty() && s.license_required == licence_status::undetermined)
+    a.failures.emplace_back("may need a licence (undetermined) and none is recorded (--license)");
+  a.s = std::move(s);
+  return a;
+}
+
+namespace {
+
+std::string quota_text(const std::vector<quota_check>& checks, double h100) {
+  std::string out;
+  for (const auto& c : checks) {
+    out += fmt::format("  {} {}{} ({}): used {} + this {} = {} of {} TPP ({:.1f} of {:.1f} H100-equivalents): {}\n",
+                       c.regime->id, c.quota->id, c.what_if ? " [what-if]" : "", c.scope, group_thousands(c.used_tpp),
+                       group_thousands(c.shipment_tpp), group_thousands(c.used_tpp + c.shipment_tpp),
+                       group_thousands(c.limit_tpp), (c.used_tpp + c.shipment_tpp) / h100, c.limit_tpp / h100,
+                       c.fits ? "fits" : "exceeds");
+  }
+  if (checks.empty()) out += "  no quota applies to this shipment on its date (add --what-if to test announced regimes)\n";
+  return out;
+}
+
+nlohmann::ordered_json quota_json(const std::vector<quota_check>& checks, double h100) {
+  auto arr = nlohmann::ordered_json::array();
+  for (const auto& c : checks)
+    arr.push_back({{"regime", c.regime->id}, {"quota", c.quota->id}, {"what_if", c.what_if}, {"scope", c.scope},
+                   {"used_tpp", c.used_tpp}, {"shipment_tpp", c.shipment_tpp}, {"limit_tpp", c.limit_tpp},
+                   {"total_h100_equivalents", (c.used_tpp + c.shipment_tpp) / h100}, {"fits", c.fits},
+                   {"evidence", std::string(to_string(c.quota->evidence))}});
+  return arr;
+}
+
+// The licence exceptions in force the answer lists as available.
+std::vector<std::string> exception_ids(const licence_answer& a) {
+  std::vector<std::string> out;
+  for (const auto& e : a.exceptions) {
+    if (!e.what_if) out.push_back(e.exception->id);
+  }
+  return out;
+}
+
+std::string licence_text(const licence_answer& a, const shipment& s) {
+  std::string out;
+  switch (s.license_required) {
+    case licence_status::required:
+      out = fmt::format("  licence required: yes{}", a.policy ? fmt::format(" ({}{})", to_string(*a.policy),
+                                                                      a.policy_from ? ", " + a.policy_from->id : "")
+                                                           : " (by letter; no review policy stated)");
+      break;
+    case licence_status::undetermined: out = "  licence required: undetermined (the data cannot decide it)"; break;
+    default: out = "  licence required: no"; break;
+  }
+  std::string exceptions;
+  for (const auto& id : exception_ids(a)) exceptions += (exceptions.empty() ? "" : ", ") + id;
+  if (s.license_required != licence_status::not_required && !exceptions.empty())
+    out += fmt::format("; licence exceptions that may apply (on their conditions): {}", exceptions);
+  if (!s.license.empty()) {
+    out += fmt::format("; licence recorded: {}\n", s.license);
+  } else if (s.license_required == licence_status::required || s.license_required == licence_status::undetermined) {
+    out += "; no licence recorded (give --license with the licence, or the exception used)\n";
+  } else {
+    out += "\n";
+  }
+  for (const auto& u : a.undetermined_because) out += "    because " + u + "\n";
+  return out;
+}
+
+}  // namespace
+
+std::string render_ledger_check(const shipment_assessment& a, const ledger_check_view& view, output_format format) {
+  const auto& s = a.s;
+  const auto& answer = a.answer;
+  const double h100 = a.h100_tpp;
+  if (format == output_format::json) {
+    nlohmann::ordered_json j;
+    j["schema"] = "chipgauge.ledger-check/1";
+    j["tool_version"] = tool_version;
+    j["ledger"] = view.ledger_file;
+    j["recorded"] = view.recorded;
+    j["shipment"] = {{"date", s.day.to_string()}, {"part", s.part}, {"tpp_each", s.tpp_each}, {"quantity", s.quantity},
+                     {"tpp", s.tpp()}, {"h100_equivalents", s.tpp() / h100}, {"consignee", s.consignee},
+                     {"country", s.country}, {"quota", s.quota}, {"eccn", s.eccn},
+                     {"license_required", std::string(to_string(s.license_required))}, {"license", s.license}};
+    j["licensing"] = {{"license_required", answer.license_required},
+                      {"determined", answer.determined},
+                      {"undetermined_because", answer.undetermined_because},
+                      {"exceptions", exception_ids(answer)},
+                      {"review_policy", answer.policy ? nlohmann::ordered_json(std::string(to_string(*answer.policy)))
+                                                      : nlohmann::ordered_json(nullptr)}};
+    j["quotas"] = quota_json(a.checks, h100);
+    j["fail_on_exceed"] = a.failures;
+    j["disclaimer"] = std::string(disclaimer());
+    // The ledger path is the user's and need not be UTF-8.
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
+  std::string text = fmt::format("{} {} x {} ({} TPP, {:.1f} H100-equivalents) to {} for {} on {}{}\n",
+                                 view.add ? (view.recorded ? "recorded" : "not recorded") : "checked", s.quantity, s.part,
+                                 group_thousands(s.tpp()), s.tpp() / h100, s.country, s.consignee, s.day.to_string(),
+                                 s.quota.empty() ? "" : " under " + s.quota) +
+                     licence_text(answer, s) + quota_text(a.checks, h100);
+  for (const auto& f : a.failures) text += fmt::format("  {}: {}\n", view.fail_on_exceed ? "refused" : "note", f);
+  return text + std::string(disclaimer()) + "\n";
 }
 
 }  // namespace chipgauge

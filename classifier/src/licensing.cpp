@@ -14,6 +14,7 @@
 #include <cctype>
 #include <cmath>
 #include <limits>
+#include <regex>
 
 namespace chipgauge {
 
@@ -76,6 +77,19 @@ std::string_view to_string(review_policy p) noexcept {
     case review_policy::presumption_of_denial: return "presumption_of_denial";
   }
   return "?";
+}
+
+std::optional<std::string> canonical_stated_eccn(const std::string& text) {
+  if (text.empty()) return text;
+  static const std::regex re("(EAR99|[0-9][A-E][0-9]{3}(\\.[a-z0-9]+)*)", std::regex::icase);
+  if (!std::regex_match(text, re)) return std::nullopt;
+  if (text.size() == 5 && std::toupper(static_cast<unsigned char>(text[0])) == 'E') return "EAR99";
+  std::string out = text;  // 5a992.C -> 5A992.c
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto c = static_cast<unsigned char>(out[i]);
+    out[i] = static_cast<char>(i < 5 ? std::toupper(c) : std::tolower(c));
+  }
+  return out;
 }
 
 std::string_view to_string(transaction_kind t) noexcept {

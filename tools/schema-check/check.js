@@ -12,6 +12,7 @@
 //   tests/data/*measurement*.json         -> measurement.schema.json
 //   specs/arch/cuda.json                  -> cuda-arch.schema.json
 //   specs/arch/physical.json              -> physical.schema.json
+//   specs/policy/findings.json            -> findings.schema.json
 // Every schema in specs/schema/ is compiled, used or not, so a broken schema fails the run.
 //
 //   node tools/schema-check/check.js [REPO_ROOT]     (default: two levels above this script)
@@ -115,6 +116,7 @@ for (const f of jsonFiles(dataDir)) {
 // Read only by the CUDA backend, which CI cannot run: the schema is its check here.
 jobs.push([path.join(root, 'specs', 'arch', 'cuda.json'), need('cuda-arch.schema.json'), false]);
 jobs.push([path.join(root, 'specs', 'arch', 'physical.json'), need('physical.schema.json'), false]);
+jobs.push([path.join(root, 'specs', 'policy', 'findings.json'), need('findings.schema.json'), false]);
 
 function describe(err, prefix) {
   const at = prefix + (err.instancePath || '') || '/';

@@ -36,6 +36,12 @@ measurement_report measure(const measure_options& options);
 /// hung device) is tested with fake backends through this.
 measurement_report measure_with(backend& be, const measure_options& options);
 
+/// What a finished measurement amounts to (the exit status of `measure`): `unverified` when any
+/// result failed verification, else `nothing_measured` when no result is ok (every selected
+/// benchmark was skipped), else `ok`.
+enum class measurement_outcome : unsigned char { ok, unverified, nothing_measured };
+measurement_outcome outcome_of(const measurement_report& report) noexcept;
+
 /// Dense throughput a verified measurement demonstrates, as TPP (a lower bound of the theoretical
 /// TPP): the best over precisions of rate x bit length, from results that are `ok` and verified.
 struct measured_tpp {

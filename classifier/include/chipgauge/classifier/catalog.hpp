@@ -2,6 +2,7 @@
 
 #include "chipgauge/classifier/countries.hpp"
 #include "chipgauge/classifier/database.hpp"
+#include "chipgauge/classifier/findings.hpp"
 #include "chipgauge/classifier/licensing.hpp"
 #include "chipgauge/classifier/rules.hpp"
 
@@ -34,6 +35,8 @@ class catalog {
   /// Country groups (specs/countries) and licensing regimes (specs/licensing), loaded on first use.
   const country_db& countries();
   const licensing_set& licensing();
+  /// When measured and sheet TPP disagree enough to say so (specs/policy/findings.json), loaded on first use.
+  const findings_policy& findings();
   [[nodiscard]] spec_database& parts() noexcept { return parts_; }
   [[nodiscard]] const spec_database& parts() const noexcept { return parts_; }
   [[nodiscard]] const std::string& specs_dir() const noexcept { return dir_; }
@@ -44,6 +47,7 @@ class catalog {
   spec_database parts_;
   std::shared_ptr<country_db> countries_;
   std::shared_ptr<licensing_set> licensing_;
+  std::shared_ptr<findings_policy> findings_;
 };
 
 }  // namespace chipgauge

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "chipgauge/classifier/licensing.hpp"
+#include "chipgauge/classifier/report.hpp"
 
 #include <string>
 #include <string_view>
@@ -84,6 +85,41 @@ std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipm
 /// an exception other quotas exclude (LPP: shipments under it do not count against the country
 /// allocation). Empty when none: the shipment counts against the allocations.
 std::string claimed_quota(const std::vector<quota_check>& checks);
+
+/// A name stored in a ledger (consignee, licence): valid UTF-8, no control characters, not blank.
+/// Throws usage_error naming `field` (the option or member it came from).
+void check_ledger_name(std::string_view field, const std::string& value);
+
+/// What `ledger add|check` finds for one shipment.
+struct shipment_assessment {
+  shipment s;                          ///< completed: tpp_each, eccn, license_required, quota
+  licence_answer answer;               ///< what `license` says for the part, destination, quantity, date
+  std::vector<quota_check> checks;
+  /// What --fail-on-exceed refuses: a quota in force exceeded, or a licence needed (or not shown
+  /// to be unneeded) with none recorded.
+  std::vector<std::string> failures;
+  double h100_tpp = 0;                 ///< the TPP of one H100-equivalent
+
+  /// Whether --fail-on-exceed (`fail_on_exceed`) refuses the shipment.
+  [[nodiscard]] bool refused(bool fail_on_exceed) const noexcept { return fail_on_exceed && !failures.empty(); }
+};
+
+/// Assesses shipment `s` (its day, quantity, consignee, country and license set) of `part` against
+/// the quotas of `ledger` (with `what_if`, also those of regimes not in force) and the licensing
+/// answer. Throws as the licensing engine does.
+shipment_assessment assess_shipment(const shipment_ledger& ledger, shipment s, const chip_spec& part,
+                                    const licensing_engine& engine, bool what_if);
+
+/// How an assessment is reported: the ledger as the user named it, the verb and the outcome.
+struct ledger_check_view {
+  std::string ledger_file;
+  bool add = false;             ///< `ledger add` (else `ledger check`)
+  bool recorded = false;        ///< the shipment was appended to the ledger
+  bool fail_on_exceed = false;  ///< failures are refusals, not notes
+};
+
+/// `ledger add|check`'s output: json (`chipgauge.ledger-check/1`) or, for any other format, text.
+std::string render_ledger_check(const shipment_assessment& a, const ledger_check_view& view, output_format format);
 
 /// Totals per consignee and year and per country and year, as text or CSV rows.
 std::string ledger_report(const shipment_ledger& ledger, double h100_tpp);

@@ -124,6 +124,14 @@ class licensing_set {
   std::vector<std::string> names_;  // eccn_*, eligible_*, to_*, from_*, hq_* in slot order
 };
 
+/// Input sanity, not regulation: no shipment or fleet counts more units of one item than this.
+inline constexpr long long max_plausible_quantity = 1'000'000'000;
+
+/// A stated ECCN (`licence_query::stated_eccn`) in its canonical spelling: "EAR99", or digit,
+/// category letter A-E and three digits upper case with lower-case paragraphs ("5a992.C" ->
+/// "5A992.c"); empty stays empty. nullopt when `text` is neither EAR99 nor an ECCN.
+std::optional<std::string> canonical_stated_eccn(const std::string& text);
+
 /// A licensing question: may `quantity` of this part go to `to`, on `as_of`?
 struct licence_query {
   const chip_spec* part = nullptr;
