@@ -865,6 +865,49 @@ TEST(CudaPlan, CatalogueListingMatchesTheStoredListing) {
   }
 }
 
+// Each entry carries the parameters its case is made from (nothing is parsed back from names).
+TEST(CudaPlan, EntriesCarryTheirCasesParameters) {
+  auto ampere = listing_facts(8, 0);
+  const auto entries = cuda_entries(ampere, {{1, true}, {2, false}}, run_mode::full, std::string("hang"));
+  const auto find = [&entries](const std::string& name) -> const cuda_entry& {
+    for (const auto& e : entries) {
+      if (e.info.name == name) return e;
+    }
+    throw std::runtime_error("no entry " + name);
+  };
+  EXPECT_EQ(std::get<cuda_params::fault>(find("fault_hang").params).kind, "hang");
+  EXPECT_EQ(std::get<cuda_params::dram>(find("dram_triad_occ4").params).blocks_per_sm, 4);
+  EXPECT_EQ(std::get<cuda_params::dram>(find("dram_copy").params).kind, cuda_params::dram_kind::copy);
+  const auto gemm = std::get<cuda_params::gemm>(find("gemm_tf32_16384").params);
+  EXPECT_EQ(gemm.size, 16384);
+  EXPECT_EQ(gemm.prec, precision::tf32);
+  EXPECT_EQ(gemm.rate_key, "tensor_tf32");
+  const auto p2p = std::get<cuda_params::p2p>(find("p2p_0_to_2_bi").params);
+  EXPECT_EQ(p2p.to, 2);
+  EXPECT_TRUE(p2p.both);
+  EXPECT_TRUE(find("p2p_0_to_2_bi").skipped);
+  EXPECT_FALSE(find("p2p_0_to_1_uni").skipped);
+  EXPECT_EQ(std::get<cuda_params::smem_read>(find("smem_read_160kib").params).tile, 160U * 1024);
+  const auto l2 = std::get<cuda_params::l2_read>(find("l2_read_163840kib").params);
+  EXPECT_TRUE(l2.dram_peak);
+  EXPECT_EQ(l2.footprint, 4 * ampere.l2_bytes);
+  EXPECT_FALSE(std::get<cuda_params::l2_read>(find("l2_read_256kib").params).dram_peak);
+  EXPECT_EQ(std::get<cuda_params::host_copy>(find("pcie_bidirectional").params).kind, cuda_params::copy_kind::bidirectional);
+  const auto wgmma = std::get<cuda_params::tensor>(find("wgmma_int8_n256_sw128").params);
+  EXPECT_TRUE(wgmma.wgmma);
+  EXPECT_EQ(wgmma.n, 256);
+  EXPECT_TRUE(wgmma.swizzle128);
+  EXPECT_EQ(std::get<cuda_params::vector>(find("fma_fp16x2").params).kind, cuda_params::vector_kind::fp16x2);
+  // Blackwell's unwritten paths are listed with no case.
+  const auto b200 = cuda_entries(listing_facts(10, 0), {}, run_mode::quick, std::nullopt);
+  for (const auto& e : b200) {
+    if (e.info.name.rfind("tcgen05_", 0) == 0) {
+      EXPECT_TRUE(std::holds_alternative<cuda_params::not_written>(e.params)) << e.info.name;
+      EXPECT_TRUE(e.skipped) << e.info.name;
+    }
+  }
+}
+
 // The device and fault handling of measure(), with a fake backend: each benchmark's behaviour is
 // named in it ("ok", "unsupported", "invalid", "sticky", "hang").
 class fake_backend final : public backend {
