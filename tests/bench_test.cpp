@@ -19,6 +19,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <stdexcept>
 
 namespace chipgauge::bench {
@@ -808,6 +810,133 @@ TEST(CudaPlan, Fp8MmaRunsWhereItIsNativeAndWgmmaOnlyOnHopper) {
   EXPECT_NE(reason_for(skip, "gemm_fp8_16384").find("8.9 or later"), std::string::npos);
   EXPECT_NE(reason_for(skip, "p2p_0_to_1_bi").find("no peer path"), std::string::npos);
   EXPECT_NE(reason_for(skip, "wgmma_int8_n256").find("9.0"), std::string::npos);
+}
+
+// The whole catalogue, every field of every entry run or skipped, for five compute capabilities in
+// both modes, on fake device properties (roughly A100, L40S, H200, B200 and RTX 5090), against a
+// listing stored in tests/golden/cuda-catalogue.txt: the names, parameters, descriptions and skip
+// reasons a GPU run reports must not change by accident. CHIPGAUGE_UPDATE_GOLDEN=1 rewrites it.
+cuda_device_facts listing_facts(int major, int minor) {
+  auto f = h200_facts();
+  f.major = major;
+  f.minor = minor;
+  const int cc = major * 10 + minor;
+  if (cc == 80) {
+    f.name = "NVIDIA A100-SXM4-80GB";
+    f.sm_count = 108;
+    f.l2_bytes = 40.0 * 1048576;
+    f.memory_bytes = 81920.0 * 1048576;
+    f.smem_per_sm = 167936;
+    f.smem_optin = 166912;
+    f.mem_clock_khz = 1593000;
+    f.bus_width = 5120;
+  } else if (cc == 89 || cc == 120) {
+    f.name = cc == 89 ? "NVIDIA L40S" : "NVIDIA GeForce RTX 5090";
+    f.sm_count = cc == 89 ? 142 : 170;
+    f.max_threads_per_sm = 1536;
+    f.l2_bytes = 96.0 * 1048576;
+    f.memory_bytes = (cc == 89 ? 46068.0 : 32607.0) * 1048576;
+    f.smem_per_sm = 102400;
+    f.smem_optin = 101376;
+    f.mem_clock_khz = cc == 89 ? 9001000 : 14001000;
+    f.bus_width = cc == 89 ? 384 : 512;
+  } else if (cc == 100) {
+    f.name = "NVIDIA B200";
+    f.sm_count = 148;
+    f.l2_bytes = 126.5 * 1048576;
+    f.memory_bytes = 182272.0 * 1048576;
+    f.mem_clock_khz = 3996000;
+    f.bus_width = 8192;
+  }
+  return f;
+}
+
+std::string catalogue_listing() {
+  std::string out;
+  const auto entry = [](const benchmark_info& b) {
+    return fmt::format("{} | {} | {} | {} | {} | {} | {}", b.name, b.group, b.prec ? std::string(to_string(*b.prec)) : "-",
+                       to_string(b.metric), b.isa, b.footprint_bytes, b.description);
+  };
+  for (const auto& [major, minor] : std::vector<std::pair<int, int>>{{8, 0}, {8, 9}, {9, 0}, {10, 0}, {12, 0}}) {
+    for (const auto mode : {run_mode::quick, run_mode::full}) {
+      // cuda:1 reachable by peer access, cuda:2 not; an injected fault on one configuration.
+      const auto fault = major == 8 && minor == 0 && mode == run_mode::full ? std::optional<std::string>("hang") : std::nullopt;
+      const auto [run, skip] = cuda_catalogue(listing_facts(major, minor), {{1, true}, {2, false}}, mode, fault);
+      out += fmt::format("== compute capability {}.{}, {} mode: {} run, {} skipped\n", major, minor, to_string(mode), run.size(),
+                         skip.size());
+      for (const auto& b : run) out += "run  " + entry(b) + "\n";
+      for (const auto& s : skip) out += "skip " + entry(s.info) + " | skipped: " + s.reason + "\n";
+    }
+  }
+  return out;
+}
+
+TEST(CudaPlan, CatalogueListingMatchesTheStoredListing) {
+  const std::string path =
+      std::filesystem::path(CHIPGAUGE_SOURCE_SPECS).parent_path().string() + "/tests/golden/cuda-catalogue.txt";
+  const auto listing = catalogue_listing();
+  if (const char* update = std::getenv("CHIPGAUGE_UPDATE_GOLDEN"); update && std::string(update) == "1") {
+    std::ofstream(path, std::ios::binary) << listing;
+  }
+  std::ifstream in(path, std::ios::binary);
+  ASSERT_TRUE(in) << "missing " << path << " (run with CHIPGAUGE_UPDATE_GOLDEN=1)";
+  const std::string stored((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Line by line, so a difference names the entry.
+  std::istringstream a(listing);
+  std::istringstream b(stored);
+  std::string la;
+  std::string lb;
+  int line = 0;
+  while (true) {
+    const bool ga = static_cast<bool>(std::getline(a, la));
+    const bool gb = static_cast<bool>(std::getline(b, lb));
+    ++line;
+    if (!ga && !gb) break;
+    ASSERT_EQ(ga ? la : "<end>", gb ? lb : "<end>") << "line " << line << " of " << path;
+  }
+}
+
+// Each entry carries the parameters its case is made from (nothing is parsed back from names).
+TEST(CudaPlan, EntriesCarryTheirCasesParameters) {
+  auto ampere = listing_facts(8, 0);
+  const auto entries = cuda_entries(ampere, {{1, true}, {2, false}}, run_mode::full, std::string("hang"));
+  const auto find = [&entries](const std::string& name) -> const cuda_entry& {
+    for (const auto& e : entries) {
+      if (e.info.name == name) return e;
+    }
+    throw std::runtime_error("no entry " + name);
+  };
+  EXPECT_EQ(std::get<cuda_params::fault>(find("fault_hang").params).kind, "hang");
+  EXPECT_EQ(std::get<cuda_params::dram>(find("dram_triad_occ4").params).blocks_per_sm, 4);
+  EXPECT_EQ(std::get<cuda_params::dram>(find("dram_copy").params).kind, cuda_params::dram_kind::copy);
+  const auto gemm = std::get<cuda_params::gemm>(find("gemm_tf32_16384").params);
+  EXPECT_EQ(gemm.size, 16384);
+  EXPECT_EQ(gemm.prec, precision::tf32);
+  EXPECT_EQ(gemm.rate_key, "tensor_tf32");
+  const auto p2p = std::get<cuda_params::p2p>(find("p2p_0_to_2_bi").params);
+  EXPECT_EQ(p2p.to, 2);
+  EXPECT_TRUE(p2p.both);
+  EXPECT_TRUE(find("p2p_0_to_2_bi").skipped);
+  EXPECT_FALSE(find("p2p_0_to_1_uni").skipped);
+  EXPECT_EQ(std::get<cuda_params::smem_read>(find("smem_read_160kib").params).tile, 160U * 1024);
+  const auto l2 = std::get<cuda_params::l2_read>(find("l2_read_163840kib").params);
+  EXPECT_TRUE(l2.dram_peak);
+  EXPECT_EQ(l2.footprint, 4 * ampere.l2_bytes);
+  EXPECT_FALSE(std::get<cuda_params::l2_read>(find("l2_read_256kib").params).dram_peak);
+  EXPECT_EQ(std::get<cuda_params::host_copy>(find("pcie_bidirectional").params).kind, cuda_params::copy_kind::bidirectional);
+  const auto wgmma = std::get<cuda_params::tensor>(find("wgmma_int8_n256_sw128").params);
+  EXPECT_TRUE(wgmma.wgmma);
+  EXPECT_EQ(wgmma.n, 256);
+  EXPECT_TRUE(wgmma.swizzle128);
+  EXPECT_EQ(std::get<cuda_params::vector>(find("fma_fp16x2").params).kind, cuda_params::vector_kind::fp16x2);
+  // Blackwell's unwritten paths are listed with no case.
+  const auto b200 = cuda_entries(listing_facts(10, 0), {}, run_mode::quick, std::nullopt);
+  for (const auto& e : b200) {
+    if (e.info.name.rfind("tcgen05_", 0) == 0) {
+      EXPECT_TRUE(std::holds_alternative<cuda_params::not_written>(e.params)) << e.info.name;
+      EXPECT_TRUE(e.skipped) << e.info.name;
+    }
+  }
 }
 
 // The device and fault handling of measure(), with a fake backend: each benchmark's behaviour is

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace chipgauge::bench {
@@ -58,8 +59,83 @@ struct wgmma_variant {
 inline constexpr wgmma_variant wgmma_variants[] = {
     {"", 128, false}, {"_sw128", 128, true}, {"_n256", 256, false}, {"_n256_sw128", 256, true}};
 
-/// Every benchmark the CUDA backend runs on this device in `mode`, and the ones it skips with the
-/// reason. `fault`: the injected fault's name (CHIPGAUGE_CUDA_FAULT), if any.
+/// The parameters of each kind of CUDA case, captured when the catalogue is built, so that the
+/// backend constructs a case from its entry and never parses a benchmark name back.
+namespace cuda_params {
+/// The injected fault (CHIPGAUGE_CUDA_FAULT) named in the entry.
+struct fault {
+  std::string kind;
+};
+enum class vector_kind { fp64, fp32, fp16x2, int32 };
+/// Vector FMA; `rate_key`: the per-SM rate in specs/arch/cuda.json.
+struct vector {
+  vector_kind kind;
+  std::string rate_key;
+};
+/// Tensor cores through mma.sync, or wgmma with the variant's N and operand layout.
+struct tensor {
+  precision prec;
+  bool wgmma = false;
+  int n = 128;
+  bool swizzle128 = false;
+  std::string rate_key;
+};
+/// A cuBLASLt GEMM of size x size x size.
+struct gemm {
+  precision prec;
+  int size = 0;
+  std::string rate_key;
+};
+enum class dram_kind { read, write, copy, triad };
+/// A DRAM stream over arrays of cuda_dram_array_bytes, `blocks_per_sm` resident blocks of 256.
+struct dram {
+  dram_kind kind;
+  int blocks_per_sm = 8;
+};
+/// A read of `footprint` bytes, `passes` per launch; `dram_peak`: from 4 x L2 up the DRAM peak applies.
+struct l2_read {
+  double footprint = 0;
+  unsigned passes = 1;
+  bool dram_peak = false;
+};
+/// A shared-memory read of a `tile`-byte tile per block.
+struct smem_read {
+  std::size_t tile = 0;
+};
+/// Peer-to-peer copies to cuda:`to`, one way or both ways at once.
+struct p2p {
+  int to = 0;
+  bool both = false;
+  std::size_t bytes = 0;
+};
+enum class copy_kind { h2d, d2h, bidirectional };
+/// Pinned host-device copies.
+struct host_copy {
+  copy_kind kind;
+  std::size_t bytes = 0;
+};
+/// A path the catalogue lists, so a report shows what it lacks, with no case written yet.
+struct not_written {};
+}  // namespace cuda_params
+
+using cuda_case_params = std::variant<cuda_params::not_written, cuda_params::fault, cuda_params::vector, cuda_params::tensor, cuda_params::gemm,
+                                      cuda_params::dram, cuda_params::l2_read, cuda_params::smem_read, cuda_params::p2p,
+                                      cuda_params::host_copy>;
+
+/// One catalogue entry: what a report lists, the case's parameters, and why it is skipped on this
+/// device (nullopt: it runs).
+struct cuda_entry {
+  benchmark_info info;
+  cuda_case_params params;
+  std::optional<std::string> skipped;
+};
+
+/// Every benchmark the CUDA backend knows for this device in `mode`, in listing order, run or
+/// skipped with the reason. `fault`: the injected fault's name (CHIPGAUGE_CUDA_FAULT), if any.
+std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vector<cuda_peer>& peers, run_mode mode,
+                                     const std::optional<std::string>& fault);
+
+/// cuda_entries split into what runs and what is skipped with the reason, each in listing order.
 std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> cuda_catalogue(const cuda_device_facts& g,
                                                                                      const std::vector<cuda_peer>& peers,
                                                                                      run_mode mode,
