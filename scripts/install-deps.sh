@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what chipgauge needs on Debian 12 (run as root), skipping what is already there.
 #   scripts/install-deps.sh          build and run
-#   scripts/install-deps.sh --test   also what the tests need (Node.js and npm for the schema check)
+#   scripts/install-deps.sh --test   also what the tests need (Node.js and npm for the schema check;
+#                                    clang, its sanitizer and libFuzzer runtimes and llvm-symbolizer
+#                                    for the sanitizer build and the fuzz targets)
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build git pkg-config
@@ -10,6 +12,7 @@ if [[ "${1:-}" == "--test" ]]; then
   # A Node.js installed another way (with its own npm) is fine; only install when missing.
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
+  packages+=(clang libclang-rt-14-dev llvm)
 fi
 
 missing=()
