@@ -68,7 +68,7 @@ expr_tokens() {
 { json_tokens; json_keys "$root"/specs/rules/*.json; expr_tokens | sed 's/^/e_/'; } > "$out/rules.dict"
 { json_tokens; json_keys "$root"/specs/licensing/*.json; expr_tokens | sed 's/^/e_/'; } > "$out/licensing.dict"
 { json_tokens; json_keys "$root"/tests/data/measurement-sample.json; } > "$out/report.dict"
-{ json_tokens; json_keys "$root"/tests/fuzz/seeds/ledger/*.json; printf '%s\n' 'csv_header="date,part,tpp_each,quantity,consignee,country,quota,eccn\n"' 'csv_quote="\"\""' 'csv_newline="\r\n"'; } > "$out/ledger.dict"
+{ json_tokens; json_keys "$root"/tests/fuzz/seeds/ledger/*.json; printf '%s\n' 'csv_header="date,part,tpp_each,quantity,consignee,country,quota,eccn\x0A"' 'csv_quote="\"\""' 'csv_newline="\x0D\x0A"'; } > "$out/ledger.dict"
 expr_tokens > "$out/expr.dict"
 # One name once per dictionary (libFuzzer ignores the names, but duplicates are noise).
 for d in "$out"/*.dict; do awk -F= '!seen[$1]++' "$d" > "$d.tmp" && mv "$d.tmp" "$d"; done

@@ -26,10 +26,12 @@ for t in "${targets[@]}"; do
   log="$build/fuzz-$t.log"
   echo "fuzz_$t: ${seconds} s on $(find "$corpus/$t" -type f | wc -l) inputs"
   # -timeout: one input slower than this is a finding (a hang); -rss_limit_mb: so is the memory.
-  if "$bin" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+  if "$bin" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
        -dict="$corpus/$t.dict" -artifact_prefix="$artifacts/" "$corpus/$t" > "$log" 2>&1; then
-    grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec)' "$log" | tr '\n' ' '
-    grep -E '#[0-9]+ +(DONE|pulse|NEW|REDUCE|INITED)' "$log" | tail -1
+    # libFuzzer's last status line (executions, cov: edges, ft: features, corpus) and totals
+    grep -E '^#[0-9]+[[:space:]]' "$log" | tail -1 || true
+    grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" | tr '\n' ' ' || true
+    echo
   else
     echo "fuzz_$t FAILED: see $log; the input is in $artifacts/" >&2
     grep -E 'ERROR|fuzz check failed|SUMMARY|Test unit written' "$log" | head -5 >&2 || true
