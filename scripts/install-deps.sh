@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what chipgauge needs on Debian 12 (run as root), skipping what is already there.
 #   scripts/install-deps.sh          build and run
-#   scripts/install-deps.sh --test   also what the tests need (Node.js and npm for the schema check,
-#                                    Python 3 for the gpu-check summary test)
+#   scripts/install-deps.sh --test   also what the tests need (Node.js and npm for the schema check;
+#                                    Python 3 for the gpu-check summary test; clang, its sanitizer and
+#                                    libFuzzer runtimes and llvm-symbolizer for the sanitizer build and
+#                                    the fuzz targets)
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build git pkg-config
@@ -12,6 +14,7 @@ if [[ "${1:-}" == "--test" ]]; then
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
   command -v python3 >/dev/null 2>&1 || packages+=(python3)
+  packages+=(clang libclang-rt-14-dev llvm)
 fi
 
 missing=()

@@ -95,8 +95,9 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     if (auto params = root.find("parameters")) {
       for (const auto& [name, p] : params->members()) {
         auto par = json_fields::parameter_at(name, p);
+        // A named capture: clang 14 cannot capture a structured binding.
         if (licensing_vars::fixed_slot(name) || std::any_of(metric_vars().begin(), metric_vars().end(),
-                                                             [&](const auto& v) { return v.name == name; }))
+                                                             [&key = name](const auto& v) { return v.name == key; }))
           p.fail(fmt::format("parameter '{}' shadows a variable of the same name", name));
         if (licensing_vars::family_of(name)) p.fail(fmt::format("'{}' starts with a reserved prefix (eccn_, eligible_, to_, from_, hq_, end_user_)", name));
         r.parameters.push_back(std::move(par));

@@ -115,7 +115,8 @@ regime rule_set::parse_regime(const std::string& path) {
   if (auto params = root.find("parameters")) {
     for (const auto& [name, p] : params->members()) {
       auto par = json_fields::parameter_at(name, p);
-      if (std::any_of(metric_vars().begin(), metric_vars().end(), [&](const auto& v) { return v.name == name; }))
+      // A named capture: clang 14 cannot capture a structured binding.
+      if (std::any_of(metric_vars().begin(), metric_vars().end(), [&key = name](const auto& v) { return v.name == key; }))
         p.fail(fmt::format("parameter '{}' shadows the metric of the same name", name));
       if (name.rfind("contains_", 0) == 0) p.fail("names starting with 'contains_' are reserved for component flags");
       r.parameters.push_back(std::move(par));

@@ -3,6 +3,8 @@
 // every lane. Check the machine code with `objdump -d` (vfmadd132pd/ps, vdpbf16ps, vpdpbusd).
 #include "chipgauge/kernels/cpu.hpp"
 
+#include "compute_fp16.hpp"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -139,23 +141,11 @@ lane_range fma_scalar(std::uint64_t n, T add) {
   return range_of(a);
 }
 
-__attribute__((target("avx512f,avx512fp16"))) lane_range fma_f16_impl(std::uint64_t n) {
-  // FP16 2^-4 is 0x2C00, 1.0 is 0x3C00; each FMA adds 2^-4 per lane.
-  const __m512h one = _mm512_castsi512_ph(_mm512_set1_epi16(static_cast<short>(opaque(0x3C00))));
-  const __m512h inc = _mm512_castsi512_ph(_mm512_set1_epi16(static_cast<short>(0x2C00)));
-#define DECL(i) __m512h a##i = _mm512_castsi512_ph(_mm512_set1_epi16(static_cast<short>(opaque(0))));
-  CHIPGAUGE_REPEAT16(DECL)
-#undef DECL
-  for (std::uint64_t k = 0; k < n; ++k) {
-#define STEP(i) a##i = _mm512_fmadd_ph(a##i, one, inc);
-    CHIPGAUGE_REPEAT16(STEP)
-#undef STEP
-  }
-  std::uint16_t bits[chains_avx512 * 32];
-#define STORE(i) _mm512_storeu_si512(bits + 32 * (i), _mm512_castph_si512(a##i));
-  CHIPGAUGE_REPEAT16(STORE)
-#undef STORE
-  float out[chains_avx512 * 32];
+// The FP16 loop itself is in compute_fp16.cpp (compiled for AVX512-FP16 as a whole file).
+lane_range fma_f16_impl(std::uint64_t n) {
+  std::uint16_t bits[detail::fp16_chains * detail::fp16_lanes];
+  detail::fma_f16_chains(n, bits);
+  float out[std::size(bits)];
   for (std::size_t i = 0; i < std::size(bits); ++i) out[i] = half_to_float(bits[i]);
   return range_of(out);
 }
