@@ -100,6 +100,12 @@ std::vector<std::string> csv_records(const std::string& text) {
 
 shipment_ledger parse_csv(const std::string& text, const std::string& path) {
   shipment_ledger l;
+  // JSON ledgers are UTF-8 by the parser's rules; a CSV ledger must be too, or a name read from it
+  // could be neither printed safely nor saved as JSON.
+  if (std::size_t bad = 0; !valid_utf8(text, &bad))
+    throw spec_error(path, fmt::format("line {}", 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n')),
+                     fmt::format("byte 0x{:02x} at offset {} is not UTF-8: expected a UTF-8 text file",
+                                 static_cast<unsigned char>(text[bad]), bad));
   const auto records = csv_records(text);
   std::size_t next = 0;
   auto getline_csv = [&](std::string& line) {
