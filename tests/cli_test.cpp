@@ -372,6 +372,29 @@ TEST(CliMeasure, CorruptReportToClassifyExits2) {
 namespace chipgauge {
 namespace {
 
+TEST(CliLicense, IcWithoutRatesIsNeverNoLicence) {
+  // An H100 sheet stripped of its processing units: TPP unknown, so neither the classification nor
+  // the licence answer may come out as "not controlled" / "no".
+  test::temp_dir dir;
+  auto sheet = nlohmann::json::parse(read_text_file(source_dir + "/specs/chips/nvidia-h100-sxm5-80gb.json"));
+  sheet["id"] = "no-rates";
+  sheet["processing_units"] = nlohmann::json::array();
+  sheet.erase("declared");
+  const auto file = dir.write("no-rates.json", sheet.dump(2));
+  const auto c = chipgauge("classify '" + file + "' --as-of 2026-02-01 --format json");
+  ASSERT_EQ(c.status, 0) << c.err;
+  const auto j = nlohmann::json::parse(c.out);
+  EXPECT_EQ(j.at("outcome"), "undetermined");
+  EXPECT_TRUE(j.at("metrics").at("tpp").is_null());
+  const auto l = chipgauge("license '" + file + "' --to CN --as-of 2026-02-01");
+  ASSERT_EQ(l.status, 0) << l.err;
+  EXPECT_NE(l.out.find("licence required: undetermined"), std::string::npos) << l.out;
+  EXPECT_NE(l.out.find("TPP unknown: the sheet lists no processing unit"), std::string::npos) << l.out;
+  const auto v = chipgauge("specs validate '" + file + "'");
+  EXPECT_EQ(v.status, 2);
+  EXPECT_NE(v.err.find("$.processing_units: an IC lists no processing unit"), std::string::npos) << v.err;
+}
+
 TEST(CliLicense, JsonAnswerCarriesTheContract) {
   const auto r = chipgauge("license nvidia-h200-sxm-141gb --to China --as-of 2026-02-01 --format json");
   ASSERT_EQ(r.status, 0) << r.err;

@@ -438,8 +438,11 @@ std::string to_text(const licence_answer& a) {
   out += fmt::format("licence required{}: {}{}\n", a.determined || embargo ? "" : " on what can be decided", a.license_required ? "yes" : "no",
                      a.policy ? fmt::format(" (review: {}, set by {})", to_string(*a.policy), a.policy_from->id)
                               : (a.license_required ? " (by letter; no review policy stated)" : ""));
-  out += fmt::format("TPP {} each, {} in the shipment ({:.2f} H100-equivalents)\n", group_thousands(a.item.metrics.tpp),
-                     group_thousands(a.shipment_tpp), a.item.metrics.h100_equivalents * static_cast<double>(a.query.quantity));
+  if (a.item.metrics.tpp_known())
+    out += fmt::format("TPP {} each, {} in the shipment ({:.2f} H100-equivalents)\n", group_thousands(a.item.metrics.tpp),
+                       group_thousands(a.shipment_tpp), a.item.metrics.h100_equivalents * static_cast<double>(a.query.quantity));
+  else
+    out += fmt::format("TPP unknown: {}\n", a.item.metrics.tpp_reason);
   for (const auto& f : a.requirements) {
     out += fmt::format("  because {}{} / {}: {} [evidence {}] {}\n", f.regime->embargo ? "embargo: " : "", f.regime->id,
                        f.requirement->id, to_string(f.requirement->policy), to_string(f.evidence), f.requirement->citation);
