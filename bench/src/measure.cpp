@@ -301,7 +301,9 @@ std::string tpp_summary(const measurement_report& report, const metric_definitio
       if (t.theoretical_tpp_max_clock) out += fmt::format(", {:.4g} at the maximum clock", *t.theoretical_tpp_max_clock);
       out += "\n";
     } catch (const error&) {
-      out += fmt::format("{} TPP: no verified compute result with a precision\n", d.id);
+      out += fmt::format("{} TPP: no usable compute result (each needs to be verified, plausible and uncontended; see "
+                         "the notes above)\n",
+                         d.id);
     }
   }
   return out;
