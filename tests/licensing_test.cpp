@@ -261,8 +261,11 @@ TEST_F(Licensing, TariffBandsAndHeadquartersGuidance) {
 // --- bad questions ------------------------------------------------------------------------------------------------------
 
 TEST_F(Licensing, UndeterminedClassificationIsNotReportedAsLicenceFree) {
-  // TPU v5e: no dies in its sheet, TPP in the PD-dependent band: its classification is undetermined.
-  const auto a = ask("google-tpu-v5e", "CN", "2026-02-01");
+  // The TPU v5e sheet without its die bounds: TPP in the PD-dependent band and no die area, so its
+  // classification is undetermined.
+  auto no_area = *cat_->parts().find("google-tpu-v5e");
+  no_area.dies.clear();
+  const auto a = ask(no_area, "CN", "2026-02-01");
   EXPECT_FALSE(a.determined);
   ASSERT_FALSE(a.undetermined_because.empty());
   EXPECT_NE(a.undetermined_because[0].find("classification is undetermined"), std::string::npos);
