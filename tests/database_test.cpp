@@ -164,7 +164,9 @@ TEST_F(Database, EverySheetClassifiesUnderEveryRegimeOnThreeDates) {
       if (c.outcome == verdict_outcome::undetermined) {
         EXPECT_TRUE(c.eccn.empty()) << where;
       }
-      if (!c.eccn.empty()) EXPECT_EQ(c.outcome, verdict_outcome::controlled) << where;
+      if (!c.eccn.empty()) {
+        EXPECT_EQ(c.outcome, verdict_outcome::controlled) << where;
+      }
     }
   }
   EXPECT_GT(determined, 0);
