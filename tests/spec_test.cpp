@@ -896,7 +896,7 @@ TEST(SpecIdentity, MalformedEntriesNameTheFieldAndExpectation) {
       {json{{"cpu", {{"vendor", "GenuineIntel"}, {"family", 6}, {"models", json::array()}}}}, "$.identity.cpu.models", "at least one model"},
       {json{{"cpu", {{"vendor", "GenuineIntel"}, {"family", 6}, {"models", {143}}, {"brands", {"8"}}}}}, "$.identity.cpu.brands[0]", "at least 3 characters"},
       {json::object(), "$.identity", "an empty identity matches nothing"},
-      {json{{"serial", "x"}}, "$.identity", "serial"},
+      {json{{"serial", "x"}}, "$.identity.serial", "serial"},
   };
   for (const auto& c : cases) {
     const auto e = parse_error(with_identity(minimal_ic(), c.identity));
