@@ -246,9 +246,10 @@ TEST(Foundry2025, PresumesByTransistorCountWithDatedLimits) {
   EXPECT_TRUE(presumed(33e9, true, "2027-06-01"));
   EXPECT_TRUE(presumed(38e9, false, "2028-06-01"));
   EXPECT_FALSE(presumed(38e9, false, "2029-06-01"));
-  // Not in force before 2025-01-15.
-  const auto c = engine.classify(spec, evaluation_plan(rules, day("2025-01-14")));
+  // Effective 2025-01-16 (FR Doc 2025-00711, DATES), not on its release date 2025-01-15.
+  const auto c = engine.classify(spec, evaluation_plan(rules, day("2025-01-15")));
   EXPECT_EQ(verdict_of(c, "us-2025-01-15-foundry-presumption"), nullptr);
+  EXPECT_TRUE(presumed(50e9, true, "2025-01-16"));
 }
 
 TEST(Foundry2025, PresumptionDoesNotSetTheEccn) {
@@ -293,6 +294,11 @@ TEST(Boards, ContainingA3A090aIcIs4A090a) {
   const auto small = synthetic_ic(2400, 1000, true);  // PD 2.4: 3A090.b.1
   board.contains[0].resolved = &small;
   EXPECT_EQ(engine.classify(board, evaluation_plan(rules, day("2024-06-01"))).eccn, "4A090.b");
+  // 4A090.b exists from the 2024-04-04 corrections (89 FR 23876); from 2023-11-17 such a board was
+  // controlled under the 4A090 heading with .b reserved.
+  EXPECT_EQ(engine.classify(board, evaluation_plan(rules, day("2024-04-04"))).eccn, "4A090.b");
+  EXPECT_EQ(engine.classify(board, evaluation_plan(rules, day("2024-04-03"))).eccn, "4A090");
+  EXPECT_EQ(engine.classify(board, evaluation_plan(rules, day("2023-11-17"))).eccn, "4A090");
   const auto tiny = synthetic_ic(100, 1000, true);
   board.contains[0].resolved = &tiny;
   EXPECT_EQ(engine.classify(board, evaluation_plan(rules, day("2024-06-01"))).eccn, "");

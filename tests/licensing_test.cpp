@@ -108,10 +108,30 @@ TEST_F(Licensing, GroupMembershipsAreDated) {
 TEST_F(Licensing, Rule2022ChinaAndMacauOnly) {
   const auto cn = ask("nvidia-h100-sxm5-80gb", "CN", "2023-01-01");
   EXPECT_TRUE(cn.license_required);
-  EXPECT_TRUE(fired(cn, "us-2022-10-07-licence", "china-macau"));
+  EXPECT_TRUE(fired(cn, "us-2022-10-07-licence", "china"));
   EXPECT_TRUE(ask("nvidia-h100-sxm5-80gb", "HK", "2023-01-01").license_required) << "Hong Kong as China";
   EXPECT_FALSE(ask("nvidia-h100-sxm5-80gb", "VN", "2023-01-01").license_required);
   EXPECT_FALSE(ask("nvidia-a800-sxm4-80gb", "CN", "2023-01-01").license_required) << "A800 was not 3A090 in 2022";
+}
+
+// Macau joined the 2022 rule's licence scope on 2023-01-17 (88 FR 2821), not on 2022-10-07; the
+// savings clause is reported while it runs (until 2023-02-15), never assumed.
+TEST_F(Licensing, MacauFrom20230117WithSavingsClause) {
+  for (const char* d : {"2022-10-07", "2023-01-16"}) {
+    const auto a = ask("nvidia-h100-sxm5-80gb", "MO", d);
+    EXPECT_FALSE(a.license_required) << d;
+  }
+  const auto on = ask("nvidia-h100-sxm5-80gb", "MO", "2023-01-17");
+  EXPECT_TRUE(on.license_required);
+  EXPECT_TRUE(fired(on, "us-2022-10-07-licence", "macau"));
+  ASSERT_EQ(on.notices.size(), 1U);
+  EXPECT_NE(on.notices[0].find("savings clause"), std::string::npos);
+  EXPECT_NE(to_json(on).find("\"savings_clause\": \"until 2023-02-15"), std::string::npos);
+  EXPECT_EQ(ask("nvidia-h100-sxm5-80gb", "MO", "2023-02-15").notices.size(), 1U);
+  const auto later = ask("nvidia-h100-sxm5-80gb", "MO", "2023-02-16");
+  EXPECT_TRUE(later.license_required);
+  EXPECT_TRUE(later.notices.empty()) << "the savings clause ended";
+  EXPECT_TRUE(ask("nvidia-h100-sxm5-80gb", "CN", "2022-10-07").license_required) << "China from the start";
 }
 
 // --- 2023-11-17 scope, review policies, headquarters rule ----------------------------------------------------
@@ -168,6 +188,14 @@ TEST_F(Licensing, NacVersusAcaByDestination) {
 TEST_F(Licensing, HbmStacksToD5AndLicenseExceptionHbm) {
   const auto before = ask("skhynix-hbm3e-8hi-24gb", "CN", "2024-12-01");
   EXPECT_FALSE(before.license_required);
+  // Effective 2024-12-02, compliance 2024-12-31: the licence requirement binds from the 31st;
+  // License Exception HBM is listed from the effective date.
+  const auto effective = ask("skhynix-hbm3e-8hi-24gb", "CN", "2024-12-30");
+  EXPECT_FALSE(effective.license_required);
+  EXPECT_NE(std::find(effective.not_applying.begin(), effective.not_applying.end(),
+                      "us-2024-12-02-hbm-licence (in_force, compliance from 2024-12-31)"),
+            effective.not_applying.end());
+  EXPECT_TRUE(fired(ask("skhynix-hbm3e-8hi-24gb", "CN", "2024-12-31"), "us-2024-12-02-hbm-licence", "hbm-d5-or-macau"));
   const auto hbm3e = ask("skhynix-hbm3e-8hi-24gb", "CN", "2025-01-01");
   EXPECT_TRUE(fired(hbm3e, "us-2024-12-02-hbm-licence", "hbm-d5-or-macau"));
   EXPECT_TRUE(exception_ids(hbm3e).empty()) << "density above 3.3 GB/s/mm^2";
@@ -178,30 +206,51 @@ TEST_F(Licensing, HbmStacksToD5AndLicenseExceptionHbm) {
 
 // --- 2025 AI Diffusion framework and its rescission ------------------------------------------------------------------
 
-TEST_F(Licensing, DiffusionTiersWhileInForce) {
-  const auto tier2 = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-12", "", "US", 1000);
-  EXPECT_TRUE(fired(tier2, "us-2025-01-13-ai-diffusion", "tier2"));
+// The framework was effective from 2025-01-13 but its compliance date was 2025-05-15 (90 FR 4544,
+// DATES), and BIS stopped enforcing it on 2025-05-13: it never bound a shipment. Its tiers are
+// evaluated only with --what-if, on both sides of each date. (Before this was modelled the tiers
+// decided answers from 2025-01-13 to 2025-05-12: wrong by the rule's own DATES section.)
+TEST_F(Licensing, DiffusionTiersOnlyWhatIfBeforeCompliance) {
+  const auto tier2 = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-12", "", "US", 1000, true);
+  EXPECT_FALSE(tier2.license_required) << "before the compliance date the framework binds nothing";
+  ASSERT_EQ(tier2.what_if_requirements.size(), 1U);
+  EXPECT_EQ(tier2.what_if_requirements[0].requirement->id, "tier2");
   EXPECT_EQ(exception_ids(tier2), std::vector<std::string>{"LPP"}) << "1000 H100 = 15.8 M TPP fits LPP";
-  const auto big = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-12", "", "US", 2000);
+  EXPECT_TRUE(tier2.exceptions[0].what_if);
+  const auto big = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-12", "", "US", 2000, true);
   EXPECT_TRUE(exception_ids(big).empty()) << "31.7 M TPP exceeds LPP";
-  const auto tier1 = ask("nvidia-h100-sxm5-80gb", "FR", "2025-05-12");
-  EXPECT_TRUE(fired(tier1, "us-2025-01-13-ai-diffusion", "tier1"));
+  const auto tier1 = ask("nvidia-h100-sxm5-80gb", "FR", "2025-05-12", "", "US", 1, true);
+  ASSERT_EQ(tier1.what_if_requirements.size(), 1U);
+  EXPECT_EQ(tier1.what_if_requirements[0].requirement->id, "tier1");
   EXPECT_EQ(exception_ids(tier1), std::vector<std::string>{"AIA"});
-  EXPECT_TRUE(fired(ask("nvidia-h100-sxm5-80gb", "CN", "2025-05-12"), "us-2025-01-13-ai-diffusion", "tier3"));
+  const auto cn = ask("nvidia-h100-sxm5-80gb", "CN", "2025-05-12", "", "US", 1, true);
+  ASSERT_FALSE(cn.what_if_requirements.empty());
+  EXPECT_EQ(cn.what_if_requirements[0].requirement->id, "tier3");
+  EXPECT_EQ(cn.policy_from->id, "us-2023-11-17-licence") << "the 2023 rule decides China";
 }
 
-TEST_F(Licensing, DiffusionRescissionOn20250513OnlyWhatIf) {
-  EXPECT_TRUE(ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-12").license_required);
+TEST_F(Licensing, DiffusionNeverBindsAShipment) {
+  for (const char* d : {"2025-01-13", "2025-03-01", "2025-05-12", "2025-05-14", "2025-05-15", "2025-06-01", "2026-06-01"}) {
+    const auto a = ask("nvidia-h100-sxm5-80gb", "BR", d);
+    EXPECT_FALSE(a.license_required) << d;
+    EXPECT_TRUE(a.requirements.empty()) << d;
+    EXPECT_TRUE(a.exceptions.empty()) << d << ": no exception is listed outside --what-if";
+  }
+  const auto before = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-12");
+  EXPECT_NE(std::find(before.not_applying.begin(), before.not_applying.end(),
+                      "us-2025-01-13-ai-diffusion (in_force, compliance from 2025-05-15)"),
+            before.not_applying.end());
   const auto after = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-13");
-  EXPECT_FALSE(after.license_required);
   EXPECT_TRUE(after.what_if_requirements.empty());
   EXPECT_NE(std::find(after.not_applying.begin(), after.not_applying.end(), "us-2025-01-13-ai-diffusion (announced_not_enforced)"),
             after.not_applying.end());
-  const auto what_if = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-13", "", "US", 1, true);
-  EXPECT_FALSE(what_if.license_required) << "a what-if regime never decides the answer";
-  ASSERT_EQ(what_if.what_if_requirements.size(), 1U);
-  EXPECT_EQ(what_if.what_if_requirements[0].requirement->id, "tier2");
-  EXPECT_TRUE(what_if.what_if_requirements[0].what_if);
+  for (const char* d : {"2025-05-14", "2025-05-15"}) {
+    const auto what_if = ask("nvidia-h100-sxm5-80gb", "BR", d, "", "US", 1, true);
+    EXPECT_FALSE(what_if.license_required) << "a what-if regime never decides the answer";
+    ASSERT_EQ(what_if.what_if_requirements.size(), 1U) << d;
+    EXPECT_EQ(what_if.what_if_requirements[0].requirement->id, "tier2");
+    EXPECT_TRUE(what_if.what_if_requirements[0].what_if);
+  }
 }
 
 // --- 2025-04-09 H20 letters ------------------------------------------------------------------------------------------
