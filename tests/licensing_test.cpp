@@ -168,9 +168,35 @@ TEST_F(Licensing, D1D4PresumptionOfApprovalExceptA5A6) {
 TEST_F(Licensing, HeadquartersRuleFromAThirdCountry) {
   const auto a = ask("nvidia-h100-sxm5-80gb", "DE", "2024-06-01", "CN");
   EXPECT_TRUE(a.license_required);
-  EXPECT_TRUE(fired(a, "us-2023-11-17-licence", "headquarters"));
+  EXPECT_TRUE(fired(a, "us-2023-11-17-licence", "headquarters-datacenter-a"));
   EXPECT_EQ(*a.policy, review_policy::presumption_of_denial);
   EXPECT_FALSE(ask("nvidia-h100-sxm5-80gb", "DE", "2024-06-01", "DE").license_required);
+}
+
+// 744.23(a)(3) reaches destinations outside the United States only: a US destination with a
+// China-headquartered party is no licence requirement under it (an in-country transfer in the US).
+TEST_F(Licensing, HeadquartersRuleStopsAtTheUnitedStates) {
+  for (const char* d : {"2023-11-17", "2024-06-01", "2026-06-01"}) {
+    const auto us = ask("nvidia-h100-sxm5-80gb", "US", d, "CN");
+    EXPECT_FALSE(us.license_required) << d;
+    EXPECT_TRUE(us.requirements.empty()) << d;
+  }
+}
+
+// The review policy for a D:5/Macau-headquartered party located elsewhere changed on 2024-04-04
+// (744.23(d)): case by case before; from then denial for datacenter 3A090.a, case by case for the rest.
+TEST_F(Licensing, HeadquartersReviewPolicyChangedOn20240404) {
+  const auto before = ask("nvidia-h100-sxm5-80gb", "DE", "2024-04-03", "CN");
+  EXPECT_TRUE(fired(before, "us-2023-11-17-licence", "headquarters"));
+  EXPECT_EQ(*before.policy, review_policy::case_by_case);
+  const auto after = ask("nvidia-h100-sxm5-80gb", "DE", "2024-04-04", "CN");
+  EXPECT_TRUE(fired(after, "us-2023-11-17-licence", "headquarters-datacenter-a"));
+  EXPECT_EQ(*after.policy, review_policy::presumption_of_denial);
+  const auto consumer = ask("nvidia-geforce-rtx-4090", "DE", "2024-04-04", "CN");
+  EXPECT_TRUE(fired(consumer, "us-2023-11-17-licence", "headquarters-other"));
+  EXPECT_EQ(*consumer.policy, review_policy::case_by_case) << "not designed or marketed for datacenters";
+  const auto vn = ask("nvidia-h100-sxm5-80gb", "VN", "2024-04-03", "MO");
+  EXPECT_EQ(*vn.policy, review_policy::case_by_case) << "the headquarters reason wins over D:1 approval";
 }
 
 TEST_F(Licensing, NacVersusAcaByDestination) {
