@@ -409,11 +409,26 @@ TEST(CliLicense, JsonAnswerCarriesTheContract) {
 }
 
 TEST(CliLicense, TextSaysNotLegalAdviceAndWeakEvidence) {
-  const auto r = chipgauge("license nvidia-h20 --to CN --as-of 2025-06-01");
+  const auto r = chipgauge("license nvidia-h20 --to CN --as-of 2025-06-01 --exporter nvidia");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("licence required: yes (by letter"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("rests on evidence R"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("notice: us-2025-04-09-h20-letters / h20-letter binds only its recipients (NVIDIA"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Not legal advice"), std::string::npos);
+}
+
+// A letter binds its recipients: without --exporter the answer is undetermined and names the
+// option; a misspelt exporter is a usage error.
+TEST(CliLicense, LetterNeedsTheExporter) {
+  const auto r = chipgauge("license nvidia-h20 --to CN --as-of 2025-06-01");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("licence required: undetermined"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("state --exporter"), std::string::npos) << r.out;
+  const auto other = chipgauge("license nvidia-h20 --to CN --as-of 2025-06-01 --exporter other");
+  EXPECT_NE(other.out.find("licence required: no\n"), std::string::npos) << other.out;
+  const auto bad = chipgauge("license nvidia-h20 --to CN --as-of 2025-06-01 --exporter nvida");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("unknown --exporter 'nvida'"), std::string::npos) << bad.err;
 }
 
 TEST(CliLicense, EmbargoIsTheFirstReason) {

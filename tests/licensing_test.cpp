@@ -47,6 +47,18 @@ class Licensing : public ::testing::Test {
     return ask(*cat_->parts().find(id), to, when, hq, from, quantity, what_if);
   }
 
+  static licence_answer ask_as(const char* exporter, const char* id, const char* to, const char* when, const char* hq = "",
+                               const char* from = "US") {
+    licence_query q;
+    q.part = cat_->parts().find(id);
+    q.to = to;
+    q.from = from;
+    q.party_hq = hq;
+    q.as_of = day(when);
+    q.exporter = exporter;
+    return engine_->answer(q);
+  }
+
   static bool fired(const licence_answer& a, const std::string& regime, const std::string& requirement) {
     return std::any_of(a.requirements.begin(), a.requirements.end(), [&](const fired_requirement& f) {
       return f.regime->id == regime && f.requirement->id == requirement;
@@ -282,16 +294,46 @@ TEST_F(Licensing, DiffusionNeverBindsAShipment) {
 // --- 2025-04-09 H20 letters ------------------------------------------------------------------------------------------
 
 TEST_F(Licensing, H20LetterOverlayByBandwidth) {
-  EXPECT_FALSE(ask("nvidia-h20", "CN", "2025-04-08").license_required) << "the H20 is not 3A090";
-  const auto a = ask("nvidia-h20", "CN", "2025-04-09");
+  EXPECT_FALSE(ask_as("nvidia", "nvidia-h20", "CN", "2025-04-08").license_required) << "the H20 is not 3A090";
+  const auto a = ask_as("nvidia", "nvidia-h20", "CN", "2025-04-09");
   EXPECT_TRUE(a.license_required);
+  EXPECT_TRUE(a.determined);
   EXPECT_TRUE(overlay(a, "h20-letter"));
   EXPECT_FALSE(a.policy.has_value()) << "a letter states no review policy";
-  EXPECT_EQ(a.weakest, evidence_tag::R);
-  EXPECT_FALSE(overlay(ask("nvidia-geforce-rtx-4090-d", "CN", "2025-06-01"), "h20-letter"));
-  EXPECT_FALSE(overlay(ask("nvidia-h20", "DE", "2025-06-01"), "h20-letter"));
-  EXPECT_FALSE(overlay(ask("nvidia-geforce-rtx-5090-d", "CN", "2025-06-01"), "h20-letter")) << "consumer parts (R reading)";
-  EXPECT_FALSE(overlay(ask("nvidia-h20", "CN", "2025-06-01", "", "CN"), "h20-letter")) << "no letter for in-country transfers";
+  EXPECT_EQ(a.weakest, evidence_tag::R) << "the 'combination' reading is R";
+  EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-geforce-rtx-4090-d", "CN", "2025-06-01"), "h20-letter"));
+  EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-h20", "DE", "2025-06-01"), "h20-letter"));
+  EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-h20", "CN", "2025-06-01", "", "CN"), "h20-letter")) << "no letter for in-country transfers";
+  // Not limited to datacenter parts: the thresholds are the H20's own figures (4,000 GB/s DRAM,
+  // 1,028 GB/s interconnect), so a part below both is outside whatever its market.
+  EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-l20", "CN", "2025-06-01"), "h20-letter")) << "864 GB/s DRAM";
+  EXPECT_TRUE(ask_as("amd", "amd-instinct-mi308x", "CN", "2025-06-01").license_required);
+}
+
+// The letters also reach parties headquartered in China, Hong Kong, Macau or D:5 wherever the
+// item goes, and bind only their recipients: without --exporter the answer is undetermined.
+TEST_F(Licensing, H20LetterHeadquartersAndWhoIsBound) {
+  const auto de = ask_as("nvidia", "nvidia-h20", "DE", "2025-06-01", "CN");
+  EXPECT_TRUE(de.license_required);
+  EXPECT_TRUE(overlay(de, "h20-letter"));
+  EXPECT_TRUE(overlay(ask_as("nvidia", "nvidia-h20", "SG", "2025-06-01", "HK"), "h20-letter")) << "Hong Kong as China";
+  const auto other = ask_as("other", "nvidia-h20", "CN", "2025-06-01");
+  EXPECT_FALSE(other.license_required) << "a distributor that received no letter is not bound by it";
+  EXPECT_TRUE(other.determined);
+  const auto unknown_exporter = ask("nvidia-h20", "CN", "2025-06-01");
+  EXPECT_FALSE(unknown_exporter.license_required);
+  EXPECT_FALSE(unknown_exporter.determined) << "never 'no licence required' when the exporter decides it";
+  ASSERT_FALSE(unknown_exporter.undetermined_because.empty());
+  EXPECT_NE(unknown_exporter.undetermined_because[0].find("--exporter"), std::string::npos);
+  EXPECT_NE(to_text(unknown_exporter).find("licence required: undetermined"), std::string::npos);
+  // Beside a licence already required (an H100 to China) the letter's open question is a notice.
+  const auto h100 = ask("nvidia-h100-sxm5-80gb", "CN", "2025-06-01");
+  EXPECT_TRUE(h100.determined);
+  EXPECT_TRUE(std::any_of(h100.notices.begin(), h100.notices.end(), [](const std::string& n) { return n.find("h20-letter") != std::string::npos; }));
+  const auto bound = ask_as("nvidia", "nvidia-h20", "CN", "2025-06-01");
+  ASSERT_EQ(bound.overlays.size(), 1U);
+  EXPECT_EQ(bound.overlays[0].overlay->binds.front(), "NVIDIA");
+  EXPECT_THROW((void)ask_as("nvida", "nvidia-h20", "CN", "2025-06-01"), usage_error) << "a misspelt exporter is refused";
 }
 
 // --- 2026-01-15 China zone, tariff bands; 2026-05-31 guidance ------------------------------------------------------

@@ -73,14 +73,18 @@ bool matches(const country_db& db, const std::string& country, const std::string
 struct ic_values {
   double tpp = unknown;
   double dram = unknown;
+  double io = unknown;
 };
 
 ic_values ic_figures(const chip_spec& part, const part_metrics& m, const metric_definitions& defs) {
-  if (part.kind == part_kind::ic) return {m.tpp_known() ? m.tpp : unknown, m.dram_bandwidth_gb_s ? *m.dram_bandwidth_gb_s : unknown};
+  if (part.kind == part_kind::ic)
+    return {m.tpp_known() ? m.tpp : unknown, m.dram_bandwidth_gb_s ? *m.dram_bandwidth_gb_s : unknown,
+            m.io_bidirectional_gb_s ? *m.io_bidirectional_gb_s : unknown};
   ic_values out;
   bool any = false;
   bool unknown_tpp = false;
   bool unknown_dram = false;
+  bool unknown_io = false;
   for (const auto& c : part.contains) {
     if (!c.resolved || c.resolved->kind == part_kind::hbm) continue;
     const auto sub = ic_figures(*c.resolved, compute_metrics(*c.resolved, defs), defs);
@@ -90,10 +94,12 @@ ic_values ic_figures(const chip_spec& part, const part_metrics& m, const metric_
     };
     take(out.tpp, sub.tpp, unknown_tpp);
     take(out.dram, sub.dram, unknown_dram);
+    take(out.io, sub.io, unknown_io);
     any = true;
   }
   if (!any || unknown_tpp) out.tpp = unknown;
   if (!any || unknown_dram) out.dram = unknown;
+  if (!any || unknown_io) out.io = unknown;
   return out;
 }
 
@@ -214,6 +220,7 @@ std::vector<double> licensing_engine::variables(const licence_query& q, const cl
     const auto ic = ic_figures(part, m, rules_->definitions());
     v[lv::slot(lv::fixed::ic_tpp)] = ic.tpp;
     v[lv::slot(lv::fixed::ic_dram_bandwidth_gb_s)] = ic.dram;
+    v[lv::slot(lv::fixed::ic_io_bidirectional_gb_s)] = ic.io;
     v[lv::slot(lv::fixed::us_commercially_available)] = us_available(part);
   }
 

@@ -24,6 +24,7 @@ enum class fixed : std::uint32_t {
   fleet_h100_equivalents,
   ic_tpp,                  ///< the IC's own TPP; for a board or system the largest of the ICs it contains
   ic_dram_bandwidth_gb_s,  ///< the same for total DRAM bandwidth
+  ic_io_bidirectional_gb_s,  ///< the same for the aggregate bidirectional transfer rate
   kind_ic,                 ///< the item is a bare IC (HTS 8542), a board or a system (HTS 8471/8473)
   kind_board,
   kind_system,
@@ -33,7 +34,7 @@ enum class fixed : std::uint32_t {
 
 inline constexpr std::array<std::string_view, static_cast<std::size_t>(fixed::count_)> names{
     "quantity", "shipment_tpp", "export", "reexport", "in_country", "fleet_tpp", "fleet_peak_ops", "fleet_h100_equivalents",
-    "ic_tpp", "ic_dram_bandwidth_gb_s", "kind_ic", "kind_board", "kind_system", "us_commercially_available"};
+    "ic_tpp", "ic_dram_bandwidth_gb_s", "ic_io_bidirectional_gb_s", "kind_ic", "kind_board", "kind_system", "us_commercially_available"};
 
 inline constexpr std::size_t first_fixed = metric_var_count;
 inline constexpr std::size_t first_dynamic = metric_var_count + names.size();
