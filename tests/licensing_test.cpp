@@ -49,8 +49,12 @@ class Licensing : public ::testing::Test {
 
   static licence_answer ask_as(const char* exporter, const char* id, const char* to, const char* when, const char* hq = "",
                                const char* from = "US") {
+    return ask_as(exporter, *cat_->parts().find(id), to, when, hq, from);
+  }
+  static licence_answer ask_as(const char* exporter, const chip_spec& part, const char* to, const char* when, const char* hq = "",
+                               const char* from = "US") {
     licence_query q;
-    q.part = cat_->parts().find(id);
+    q.part = &part;
     q.to = to;
     q.from = from;
     q.party_hq = hq;
@@ -342,6 +346,7 @@ TEST_F(Licensing, ChinaZoneTransitionAndExportOnly) {
   EXPECT_EQ(*ask("nvidia-h200-sxm-141gb", "CN", "2026-01-14").policy, review_policy::presumption_of_denial);
   const auto zone = ask("nvidia-h200-sxm-141gb", "CN", "2026-01-15");
   EXPECT_EQ(*zone.policy, review_policy::case_by_case);
+  EXPECT_TRUE(zone.policy_determined);
   EXPECT_EQ(zone.policy_from->id, "us-2026-01-15-china-zone");
   EXPECT_TRUE(fired(zone, "us-2026-01-15-china-zone", "case-by-case-zone"));
   const auto reexport = ask("nvidia-h200-sxm-141gb", "CN", "2026-02-01", "", "SG");
@@ -350,16 +355,61 @@ TEST_F(Licensing, ChinaZoneTransitionAndExportOnly) {
   const auto in_country = ask("nvidia-h200-sxm-141gb", "CN", "2026-02-01", "", "CN");
   EXPECT_EQ(*in_country.policy, review_policy::presumption_of_denial);
   EXPECT_EQ(*ask("nvidia-b200", "CN", "2026-02-01").policy, review_policy::presumption_of_denial) << "TPP 36,000";
-  EXPECT_EQ(*ask("amd-instinct-mi325x", "CN", "2026-02-01").policy, review_policy::case_by_case);
+  // The MI325X is below both lines, but its sheet does not say it was commercially available in the
+  // US at publication: the review policy is undetermined and the stricter one is given, never
+  // case by case on an unstated fact.
+  const auto mi325x = ask("amd-instinct-mi325x", "CN", "2026-02-01");
+  EXPECT_TRUE(mi325x.license_required);
+  EXPECT_TRUE(mi325x.determined) << "a licence is required either way";
+  EXPECT_FALSE(mi325x.policy_determined);
+  EXPECT_EQ(*mi325x.policy, review_policy::presumption_of_denial);
+  ASSERT_FALSE(mi325x.undetermined_because.empty());
+  EXPECT_NE(mi325x.undetermined_because[0].find("us_commercial_availability"), std::string::npos);
+  EXPECT_NE(to_text(mi325x).find("review policy undetermined"), std::string::npos);
 }
 
 TEST_F(Licensing, ChinaZoneBoundaries) {
-  const auto in = synthetic(20999, 6499);
-  const auto tpp_out = synthetic(21000, 6000);
-  const auto bw_out = synthetic(15000, 6500);
+  auto available = [](chip_spec s) {
+    s.us_commercial_availability = us_availability_claim{true, day("2026-01-15"), "test"};
+    return s;
+  };
+  const auto in = available(synthetic(20999, 6499));
+  const auto tpp_out = available(synthetic(21000, 6000));
+  const auto bw_out = available(synthetic(15000, 6500));
   EXPECT_EQ(*ask(in, "CN", "2026-02-01").policy, review_policy::case_by_case);
   EXPECT_EQ(*ask(tpp_out, "CN", "2026-02-01").policy, review_policy::presumption_of_denial);
   EXPECT_EQ(*ask(bw_out, "CN", "2026-02-01").policy, review_policy::presumption_of_denial);
+  auto unavailable = in;
+  unavailable.us_commercial_availability->value = false;
+  const auto a = ask(unavailable, "CN", "2026-02-01");
+  EXPECT_EQ(*a.policy, review_policy::presumption_of_denial) << "not commercially available in the US";
+  EXPECT_TRUE(a.policy_determined);
+}
+
+// The zone tests the chip (TPP of one IC, its own DRAM bandwidth), also inside a board: an 8 x H200
+// board (TPP 126,650 and 38,400 GB/s summed) is in the zone like the bare H200.
+TEST_F(Licensing, ChinaZoneTestsTheChipInsideABoard) {
+  const auto& h200 = *cat_->parts().find("nvidia-h200-sxm-141gb");
+  chip_spec board;
+  board.id = "hgx-h200-8gpu";
+  board.name = "8 x H200 board";
+  board.vendor = "NVIDIA";
+  board.kind = part_kind::board;
+  component c;
+  c.id = h200.id;
+  c.resolved = &h200;
+  c.count = 8;
+  board.contains.push_back(c);
+  for (const char* d : {"2026-01-14", "2026-01-15"}) {
+    const auto bare = ask(h200, "CN", d);
+    const auto on_board = ask(board, "CN", d);
+    EXPECT_EQ(on_board.item.eccn, "4A090.a") << d;
+    EXPECT_EQ(*on_board.policy, *bare.policy) << d;
+  }
+  const auto a = ask(board, "CN", "2026-02-01");
+  EXPECT_EQ(*a.policy, review_policy::case_by_case);
+  EXPECT_TRUE(fired(a, "us-2026-01-15-china-zone", "case-by-case-zone"));
+  EXPECT_GT(a.item.metrics.tpp, 21000) << "the board's own TPP is above the line; the IC's is not";
 }
 
 TEST_F(Licensing, TariffBandsAndHeadquartersGuidance) {
@@ -387,14 +437,16 @@ TEST_F(Licensing, UndeterminedClassificationIsNotReportedAsLicenceFree) {
 }
 
 TEST_F(Licensing, UndecidableLetterMakesTheAnswerUndetermined) {
-  auto part = synthetic(5000, 1300);  // DRAM below the letter's line, interconnect unknown
-  part.interconnect.reset();
-  const auto a = ask(part, "CN", "2025-06-01");
+  // Not 3A090 (PD 1), DRAM below the letter's line, interconnect unknown: only the letter could
+  // require a licence, and it cannot be decided.
+  auto part = test::synthetic_ic(2000, 2000, true);
+  part.memory = memory_spec{"HBM3", 96, value_range{1300, 1300}};
+  const auto a = ask_as("nvidia", part, "CN", "2025-06-01");
+  EXPECT_TRUE(a.item.eccn.empty());
   EXPECT_FALSE(a.determined);
   EXPECT_TRUE(std::any_of(a.undetermined_because.begin(), a.undetermined_because.end(),
                           [](const std::string& s) { return s.find("h20-letter") != std::string::npos; }));
 }
-
 TEST_F(Licensing, HbmStacksAreOutsideTheChinaZone) {
   const auto a = ask("skhynix-hbm3e-8hi-24gb", "CN", "2026-02-01");
   EXPECT_TRUE(a.determined);
