@@ -413,18 +413,64 @@ TEST_F(Licensing, ChinaZoneTestsTheChipInsideABoard) {
 }
 
 TEST_F(Licensing, TariffBandsAndHeadquartersGuidance) {
-  // The tariff is on imports into the United States.
-  const auto import = ask("nvidia-h200-sxm-141gb", "US", "2026-02-01", "", "TW");
-  EXPECT_EQ(import.transaction, transaction_kind::import_);
-  EXPECT_TRUE(overlay(import, "import-tariff-bands"));
-  EXPECT_FALSE(import.license_required);
-  EXPECT_FALSE(overlay(ask("nvidia-h200-sxm-141gb", "DE", "2026-02-01"), "import-tariff-bands")) << "an export pays no US import tariff";
-  EXPECT_FALSE(overlay(ask("nvidia-h200-sxm-141gb", "US", "2026-01-14", "", "TW"), "import-tariff-bands"));
-  EXPECT_FALSE(overlay(ask("nvidia-h100-sxm5-80gb", "US", "2026-02-01", "", "TW"), "import-tariff-bands")) << "3,350 GB/s is below the band";
+  // The tariff is on imports into the United States of servers and boards (8471/8473) holding an IC
+  // in a band; the bare H200 enters under 8542 and is outside it (the earlier data taxed the bare IC).
+  const auto bare = ask("nvidia-h200-sxm-141gb", "US", "2026-02-01", "", "TW");
+  EXPECT_EQ(bare.transaction, transaction_kind::import_);
+  EXPECT_FALSE(overlay(bare, "import-tariff-bands")) << "a bare IC (HTS 8542) is outside 9903.79.01";
+  EXPECT_FALSE(bare.license_required);
   EXPECT_FALSE(overlay(ask("nvidia-h100-sxm5-80gb", "DE", "2026-05-30", "CN"), "hq-guidance"));
   EXPECT_TRUE(overlay(ask("nvidia-h100-sxm5-80gb", "DE", "2026-05-31", "CN"), "hq-guidance"));
 }
 
+// Board vs chip, both sides of each bound (strict: "greater than ... and less than"), the dates, and
+// the end-use exemptions.
+TEST_F(Licensing, TariffTestsTheIcInsideABoardWithStrictBounds) {
+  auto board_of = [](const chip_spec& ic) {
+    chip_spec b;
+    b.id = "board";
+    b.name = "board";
+    b.vendor = "test";
+    b.kind = part_kind::board;
+    component c;
+    c.id = ic.id;
+    c.resolved = &ic;
+    c.count = 8;
+    b.contains.push_back(c);
+    return b;
+  };
+  const auto& h200 = *cat_->parts().find("nvidia-h200-sxm-141gb");  // TPP 15,831, 4,800 GB/s: band 1
+  const auto hgx = board_of(h200);
+  EXPECT_TRUE(overlay(ask(hgx, "US", "2026-01-15", "", "TW"), "import-tariff-bands"));
+  EXPECT_FALSE(overlay(ask(hgx, "US", "2026-01-14", "", "TW"), "import-tariff-bands"));
+  EXPECT_FALSE(overlay(ask(hgx, "DE", "2026-02-01"), "import-tariff-bands")) << "an export pays no US import duty";
+  const auto in1 = synthetic(14001, 4501);
+  const auto at_low = synthetic(14000, 4800);
+  const auto at_high = synthetic(17500, 4800);
+  const auto mem_at = synthetic(15000, 5000);
+  const auto in2 = synthetic(20801, 5801);
+  const auto gap = synthetic(19000, 5500);
+  const auto b_in1 = board_of(in1), b_low = board_of(at_low), b_high = board_of(at_high), b_mem = board_of(mem_at),
+             b_in2 = board_of(in2), b_gap = board_of(gap);
+  EXPECT_TRUE(overlay(ask(b_in1, "US", "2026-02-01", "", "TW"), "import-tariff-bands"));
+  EXPECT_FALSE(overlay(ask(b_low, "US", "2026-02-01", "", "TW"), "import-tariff-bands")) << "14,000 is not greater than 14,000";
+  EXPECT_FALSE(overlay(ask(b_high, "US", "2026-02-01", "", "TW"), "import-tariff-bands")) << "17,500 is not less than 17,500";
+  EXPECT_FALSE(overlay(ask(b_mem, "US", "2026-02-01", "", "TW"), "import-tariff-bands")) << "5,000 GB/s is not less than 5,000";
+  EXPECT_TRUE(overlay(ask(b_in2, "US", "2026-02-01", "", "TW"), "import-tariff-bands"));
+  EXPECT_FALSE(overlay(ask(b_gap, "US", "2026-02-01", "", "TW"), "import-tariff-bands"));
+  EXPECT_FALSE(overlay(ask(in1, "US", "2026-02-01", "", "TW"), "import-tariff-bands")) << "the bare IC";
+  licence_query q;
+  q.part = &hgx;
+  q.to = "US";
+  q.from = "TW";
+  q.as_of = day("2026-02-01");
+  q.end_use = "us-datacenter";
+  EXPECT_FALSE(overlay(engine_->answer(q), "import-tariff-bands")) << "US data centers are exempt";
+  q.end_use = "consumer";
+  EXPECT_FALSE(overlay(engine_->answer(q), "import-tariff-bands"));
+  q.end_use = "datacentre";
+  EXPECT_THROW((void)engine_->answer(q), usage_error) << "an end use no file tests";
+}
 // --- bad questions ------------------------------------------------------------------------------------------------------
 
 TEST_F(Licensing, UndeterminedClassificationIsNotReportedAsLicenceFree) {
