@@ -421,6 +421,10 @@ TEST_F(Licensing, TariffBandsAndHeadquartersGuidance) {
   EXPECT_FALSE(bare.license_required);
   EXPECT_FALSE(overlay(ask("nvidia-h100-sxm5-80gb", "DE", "2026-05-30", "CN"), "hq-guidance"));
   EXPECT_TRUE(overlay(ask("nvidia-h100-sxm5-80gb", "DE", "2026-05-31", "CN"), "hq-guidance"));
+  // The guidance covers 3A090.a/.b and 4A090.a/.b only (not 3A090.c), outside the United States.
+  EXPECT_FALSE(overlay(ask("skhynix-hbm3e-8hi-24gb", "DE", "2026-06-01", "CN"), "hq-guidance")) << "3A090.c";
+  EXPECT_FALSE(overlay(ask("nvidia-h100-sxm5-80gb", "US", "2026-06-01", "CN"), "hq-guidance")) << "a US destination";
+  EXPECT_TRUE(overlay(ask("nvidia-hgx-h100-8gpu", "DE", "2026-06-01", "MO"), "hq-guidance")) << "4A090.a";
 }
 
 // Board vs chip, both sides of each bound (strict: "greater than ... and less than"), the dates, and
