@@ -225,6 +225,17 @@ TEST_F(Licensing, NacVersusAcaByDestination) {
   EXPECT_TRUE(exception_ids(ask("nvidia-h100-sxm5-80gb", "VN", "2024-06-01")).empty()) << "datacenter 3A090.a: no NAC/ACA";
 }
 
+// From 2024-04-04 an in-country transfer within Macau or D:5 falls under ACA, not NAC (740.8(a)).
+TEST_F(Licensing, InCountryTransfersWithinD5AreAca) {
+  const auto within_cn = ask("nvidia-geforce-rtx-4090", "CN", "2024-04-04", "", "CN");
+  EXPECT_EQ(within_cn.transaction, transaction_kind::in_country);
+  EXPECT_EQ(exception_ids(within_cn), std::vector<std::string>{"ACA"});
+  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "MO", "2024-06-01", "", "MO")), std::vector<std::string>{"ACA"});
+  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "CN", "2024-04-03", "", "CN")), std::vector<std::string>{"NAC"})
+      << "before the split one NAC covered everything";
+  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "CN", "2024-04-04")), std::vector<std::string>{"NAC"}) << "an export to China";
+}
+
 // --- 2024-12-02 HBM -----------------------------------------------------------------------------------------------
 
 TEST_F(Licensing, HbmStacksToD5AndLicenseExceptionHbm) {
