@@ -268,14 +268,18 @@ TEST_F(Licensing, DiffusionTiersOnlyWhatIfBeforeCompliance) {
   EXPECT_FALSE(tier2.license_required) << "before the compliance date the framework binds nothing";
   ASSERT_EQ(tier2.what_if_requirements.size(), 1U);
   EXPECT_EQ(tier2.what_if_requirements[0].requirement->id, "tier2");
-  EXPECT_EQ(exception_ids(tier2), std::vector<std::string>{"LPP"}) << "1000 H100 = 15.8 M TPP fits LPP";
+  EXPECT_EQ(exception_ids(tier2), (std::vector<std::string>{"ACM", "LPP"})) << "1000 H100 = 15.8 M TPP fits LPP";
   EXPECT_TRUE(tier2.exceptions[0].what_if);
   const auto big = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-12", "", "US", 2000, true);
-  EXPECT_TRUE(exception_ids(big).empty()) << "31.7 M TPP exceeds LPP";
+  EXPECT_EQ(exception_ids(big), std::vector<std::string>{"ACM"}) << "31.7 M TPP exceeds LPP";
   const auto tier1 = ask("nvidia-h100-sxm5-80gb", "FR", "2025-05-12", "", "US", 1, true);
   ASSERT_EQ(tier1.what_if_requirements.size(), 1U);
   EXPECT_EQ(tier1.what_if_requirements[0].requirement->id, "tier1");
-  EXPECT_EQ(exception_ids(tier1), std::vector<std::string>{"AIA"});
+  EXPECT_EQ(exception_ids(tier1), (std::vector<std::string>{"AIA", "ACM"}));
+  const auto tier1_cn_hq = ask("nvidia-h100-sxm5-80gb", "FR", "2025-05-12", "CN", "US", 1, true);
+  EXPECT_TRUE(std::none_of(tier1_cn_hq.exceptions.begin(), tier1_cn_hq.exceptions.end(),
+                           [](const eligible_exception& e) { return e.exception->id == "AIA"; }))
+      << "AIA's headquarters limit";
   const auto cn = ask("nvidia-h100-sxm5-80gb", "CN", "2025-05-12", "", "US", 1, true);
   ASSERT_FALSE(cn.what_if_requirements.empty());
   EXPECT_EQ(cn.what_if_requirements[0].requirement->id, "tier3");
@@ -295,6 +299,14 @@ TEST_F(Licensing, DiffusionNeverBindsAShipment) {
             before.not_applying.end());
   const auto after = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-13");
   EXPECT_TRUE(after.what_if_requirements.empty());
+  // The default answer is BIS's enforcement position and says what the text would require.
+  EXPECT_TRUE(std::any_of(after.notices.begin(), after.notices.end(), [](const std::string& n) {
+    return n.find("us-2025-01-13-ai-diffusion / tier2 would require a licence under the regulation's text") != std::string::npos;
+  }));
+  // The one part BIS still enforces: the headquarters requirement for .a items (742.6(a)(6)(iii)(A)).
+  const auto hq = ask("nvidia-h100-sxm5-80gb", "BR", "2025-06-01", "CN");
+  EXPECT_TRUE(hq.license_required);
+  EXPECT_TRUE(fired(hq, "us-2023-11-17-licence", "headquarters-datacenter-a"));
   EXPECT_NE(std::find(after.not_applying.begin(), after.not_applying.end(), "us-2025-01-13-ai-diffusion (announced_not_enforced)"),
             after.not_applying.end());
   for (const char* d : {"2025-05-14", "2025-05-15"}) {

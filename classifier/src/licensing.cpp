@@ -372,13 +372,26 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
     const bool in_force = status == regime_status::in_force && !before_compliance;
     const bool hypothetical = q.what_if && (before_compliance || status == regime_status::announced_not_enforced ||
                                             status == regime_status::proposed);
+    std::vector<double> params;
+    for (const auto& p : r.parameters) params.push_back(p.value_on(q.as_of));
     if (!in_force && !hypothetical) {
       a.not_applying.push_back(before_compliance ? fmt::format("{} (in_force, compliance from {})", r.id, r.compliance->from.to_string())
                                                  : fmt::format("{} ({})", r.id, to_string(status)));
+      // Two layers: the regulation's text and BIS's enforcement position. When the text would
+      // require a licence that does not bind on this date, the answer says so (--what-if shows it).
+      if (before_compliance || status == regime_status::announced_not_enforced) {
+        for (const auto& req : r.requirements) {
+          if (!in_window(req.from, req.until, q.as_of) || req.when.evaluate(vars.data(), params.data()) != 1.0) continue;
+          a.notices.push_back(fmt::format("{} / {} would require a licence under the regulation's text, which does not bind on this "
+                                          "date ({}); --what-if shows it",
+                                          r.id, req.id,
+                                          before_compliance ? "before its compliance date " + r.compliance->from.to_string()
+                                                            : "BIS does not enforce it"));
+          break;
+        }
+      }
       continue;
     }
-    std::vector<double> params;
-    for (const auto& p : r.parameters) params.push_back(p.value_on(q.as_of));
     for (const auto& req : r.requirements) {
       if (!in_window(req.from, req.until, q.as_of)) continue;
       const double holds = req.when.evaluate(vars.data(), params.data());
@@ -598,9 +611,14 @@ std::string to_text(const licence_answer& a) {
   for (const auto& o : a.overlays)
     out += fmt::format("  {} {}{}: {} [evidence {}]\n", to_string(o.overlay->kind), o.overlay->id, o.what_if ? " (what-if)" : "",
                        o.overlay->effect, to_string(o.overlay->evidence));
-  for (const auto& f : a.what_if_requirements)
-    out += fmt::format("  what-if {} / {}: licence, {} [evidence {}] (regime not in force on this date)\n", f.regime->id,
-                       f.requirement->id, to_string(f.requirement->policy), to_string(f.evidence));
+  for (const auto& f : a.what_if_requirements) {
+    const auto status = f.regime->status_on(a.query.as_of);
+    out += fmt::format("  what-if {} / {}: licence, {} [evidence {}] (what the regulation's text says; not binding on this date: {})\n",
+                       f.regime->id, f.requirement->id, to_string(f.requirement->policy), to_string(f.evidence),
+                       status == regime_status::in_force && f.regime->compliance
+                           ? "before its compliance date " + f.regime->compliance->from.to_string()
+                           : std::string(to_string(status)));
+  }
   for (const auto& n : a.notices) out += "  notice: " + n + "\n";
   for (const auto& s : a.assumptions) out += "  assumed: " + s + "\n";
   if (!a.not_applying.empty()) {
