@@ -119,6 +119,46 @@ TEST_F(Licensing, GroupMembershipsAreDated) {
   EXPECT_FALSE(c.member("MO", "d5", day("2024-01-01")));
 }
 
+// Cambodia left D:5 when State lifted its arms embargo (2025-11-07); BIS's conforming rule
+// (FR Doc 2026-02262) followed on 2026-02-03. It stays in D:1.
+TEST_F(Licensing, CambodiaLeftD5In2025) {
+  const auto& c = cat_->countries();
+  EXPECT_TRUE(c.member("KH", "d5", day("2025-11-06")));
+  EXPECT_FALSE(c.member("KH", "d5", day("2025-11-07")));
+  EXPECT_TRUE(c.member("KH", "d1", day("2026-02-03")));
+  EXPECT_EQ(*ask("nvidia-h100-sxm5-80gb", "KH", "2025-11-06").policy, review_policy::presumption_of_denial);
+  EXPECT_EQ(*ask("nvidia-h100-sxm5-80gb", "KH", "2025-11-07").policy, review_policy::presumption_of_approval) << "D:1 only";
+}
+
+// The UAE moves to A:5 on 2026-07-10 (FR Doc 2026-14132, as relayed: R) for its government and
+// approved commercial entities only: stated, the 2023 rule's D:1/D:4 requirement no longer reaches
+// them; unstated, the stricter reading stays, and the answer says what decides it.
+TEST_F(Licensing, UaeA5From20260710ForStatedEndUsersOnly) {
+  const auto& c = cat_->countries();
+  EXPECT_FALSE(c.member("AE", "a5", day("2026-07-10")));
+  EXPECT_TRUE(c.member("AE", "a5", day("2026-07-10"), nullptr, "government"));
+  EXPECT_FALSE(c.member("AE", "a5", day("2026-07-09"), nullptr, "government"));
+  EXPECT_TRUE(c.member("AE", "d4", day("2026-07-10")));
+  EXPECT_FALSE(c.member("AE", "d4", day("2026-07-10"), nullptr, "approved-commercial"));
+  auto ask_uae = [&](const char* when, const char* end_user) {
+    licence_query q;
+    q.part = cat_->parts().find("nvidia-h100-sxm5-80gb");
+    q.to = "AE";
+    q.as_of = day(when);
+    q.end_user = end_user;
+    return engine_->answer(q);
+  };
+  EXPECT_TRUE(ask_uae("2026-07-09", "government").license_required) << "before the move";
+  const auto unstated = ask_uae("2026-07-10", "");
+  EXPECT_TRUE(unstated.license_required) << "no end user stated: the stricter reading";
+  ASSERT_FALSE(unstated.notices.empty());
+  EXPECT_NE(unstated.notices[0].find("state --end-user"), std::string::npos) << unstated.notices[0];
+  const auto gov = ask_uae("2026-07-10", "government");
+  EXPECT_FALSE(gov.license_required);
+  EXPECT_EQ(gov.weakest, evidence_tag::R) << "the answer rests on the relayed rule";
+  EXPECT_TRUE(ask_uae("2026-07-10", "civil").license_required) << "a civil end user is neither";
+}
+
 // --- 2022-10-07 scope -------------------------------------------------------------------------------------
 
 TEST_F(Licensing, Rule2022ChinaAndMacauOnly) {

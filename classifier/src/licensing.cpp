@@ -50,8 +50,8 @@ bool in_window(const std::optional<date>& from, const std::optional<date>& until
 // of the country it is treated as (Hong Kong as China)?
 // A region suffix (ua_43) holds only for that region of its country.
 bool matches(const country_db& db, const std::string& country, const std::string& region, std::string_view suffix, date day,
-             evidence_tag* ev) {
-  if (db.has_group(suffix)) return db.member(country, suffix, day, ev);
+             evidence_tag* ev, std::string_view end_user = {}) {
+  if (db.has_group(suffix)) return db.member(country, suffix, day, ev, end_user);
   const auto code = upper(suffix);
   if (ev) *ev = evidence_tag::V;
   if (code.size() > 2) {
@@ -252,7 +252,7 @@ std::vector<double> licensing_engine::variables(const licence_query& q, const cl
     } else if (family == "eligible_") {
       val = std::find(eligible.begin(), eligible.end(), suffix) != eligible.end() ? 1 : 0;
     } else if (family == "to_") {
-      val = matches(*countries_, q.to, q.to_region, suffix, q.as_of, nullptr) ? 1 : 0;
+      val = matches(*countries_, q.to, q.to_region, suffix, q.as_of, nullptr, lower(q.end_user)) ? 1 : 0;
     } else if (family == "from_") {
       val = matches(*countries_, q.from, q.from_region, suffix, q.as_of, nullptr) ? 1 : 0;
     } else {
@@ -302,7 +302,10 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
     }
   }
   if (!q.end_user.empty()) {
-    const auto types = licensing_->end_user_types();
+    auto types = licensing_->end_user_types();
+    for (auto& t : countries_->end_user_types()) {
+      if (std::find(types.begin(), types.end(), t) == types.end()) types.push_back(std::move(t));
+    }
     if (std::find(types.begin(), types.end(), lower(q.end_user)) == types.end()) {
       std::string list;
       for (const auto& t : types) list += (list.empty() ? "" : ", ") + t;
@@ -341,6 +344,25 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
   }
   const auto vars = variables(q, a.item, a.transaction, a.party_hq);
 
+  const std::string end_user_stated = lower(q.end_user);
+  // A destination whose group membership depends on the end user (the UAE in A:5 from 2026-07-10):
+  // the answer says so, with the membership's evidence, whether or not an end user was stated.
+  for (const auto& g : countries_->groups()) {
+    for (const auto& m : g.members) {
+      if (m.country != q.to || (m.end_users.empty() && m.unless_end_users.empty())) continue;
+      if (q.as_of < m.from || (m.until && *m.until < q.as_of)) continue;
+      const auto& list = m.end_users.empty() ? m.unless_end_users : m.end_users;
+      std::string names;
+      for (const auto& e : list) names += (names.empty() ? "" : ", ") + e;
+      const bool holds = countries_->member(q.to, g.id, q.as_of, nullptr, end_user_stated);
+      a.notices.push_back(fmt::format("{} is {}in group {} on this date for {} (membership {} for end users {}; evidence {}{}){}", q.to,
+                                      holds ? "" : "not ", g.id, q.end_user.empty() ? "an unstated end user" : "end user " + q.end_user,
+                                      m.end_users.empty() ? "lost" : "only", names, to_string(m.evidence),
+                                      m.note.empty() ? "" : ": " + m.note,
+                                      q.end_user.empty() ? fmt::format("; state --end-user ({}) to change it", names) : ""));
+      a.weakest = std::max(a.weakest, m.evidence);
+    }
+  }
   std::vector<std::uint32_t> relied;
   auto weakest_of = [&](const expr& e, evidence_tag own, const licensing_regime& r, const std::vector<double>& params) {
     evidence_tag w = own;
@@ -357,7 +379,8 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
       const auto& who = family == "to_" ? q.to : family == "from_" ? q.from : a.party_hq;
       const std::string region = family == "to_" ? q.to_region : family == "from_" ? q.from_region : std::string();
       evidence_tag ev = evidence_tag::V;
-      (void)matches(*countries_, who, region, name.substr(family.size()), q.as_of, &ev);
+      (void)matches(*countries_, who, region, name.substr(family.size()), q.as_of, &ev,
+                    family == "to_" ? std::string_view(end_user_stated) : std::string_view());
       w = std::max(w, ev);
     }
     return w;

@@ -167,7 +167,8 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
                        "savings_clause", "if_unknown"});
         licence_requirement lr{q.at("id").string(), compile(q.at("when")), read_policy(q.at("review_policy")),
                                json_fields::evidence(q.at("evidence")), json_fields::optional_string(q, "citation"),
-                               json_fields::optional_string(q, "note"), strings(q, "conditions"), {}, {}, strings(q, "if_stated")};
+                               json_fields::optional_string(q, "note"), strings(q, "conditions"), {}, {}, strings(q, "if_stated"),
+                               {}, {}, {}};
         if (auto f = q.find("from")) lr.from = json_fields::day(*f);
         if (auto u = q.find("until")) lr.until = json_fields::day(*u);
         if (lr.from && lr.until && *lr.until < *lr.from) q.at("until").fail("'until' is before 'from'");
@@ -200,7 +201,7 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
                                           : k == "guidance"                     ? overlay_kind::guidance
                                                                                 : overlay_kind::red_flag,
                            compile(o.at("when")), o.at("effect").string(), false, json_fields::evidence(o.at("evidence")),
-                           json_fields::optional_string(o, "citation")};
+                           json_fields::optional_string(o, "citation"), {}, {}};
         if (auto rl = o.find("requires_license")) ov.requires_license = rl->boolean();
         ov.binds = strings(o, "binds");
         ov.if_unknown = json_fields::optional_string(o, "if_unknown");
