@@ -24,8 +24,14 @@ class Licensing : public ::testing::Test {
   static void SetUpTestSuite() {
     cat_ = new catalog(catalog::load(test::specs_dir()));
     engine_ = new licensing_engine(cat_->rules(), cat_->licensing(), cat_->countries());
+    quota_dir_ = new test::temp_dir();
+    quota_cat_ = new catalog(catalog::load(test::specs_with_binding_diffusion(*quota_dir_)));
+    quota_engine_ = new licensing_engine(quota_cat_->rules(), quota_cat_->licensing(), quota_cat_->countries());
   }
   static void TearDownTestSuite() {
+    delete quota_engine_;
+    delete quota_cat_;
+    delete quota_dir_;
     delete engine_;
     delete cat_;
   }
@@ -86,9 +92,18 @@ class Licensing : public ::testing::Test {
 
   static catalog* cat_;
   static licensing_engine* engine_;
+  // The bundled data with the Diffusion framework binding from 2025-01-13 to 2025-05-12 (its
+  // compliance date removed): the real one never bound a shipment, so the ledger's quota
+  // mechanics are tested on this copy.
+  static test::temp_dir* quota_dir_;
+  static catalog* quota_cat_;
+  static licensing_engine* quota_engine_;
 };
 catalog* Licensing::cat_ = nullptr;
 licensing_engine* Licensing::engine_ = nullptr;
+test::temp_dir* Licensing::quota_dir_ = nullptr;
+catalog* Licensing::quota_cat_ = nullptr;
+licensing_engine* Licensing::quota_engine_ = nullptr;
 
 // --- countries and groups ------------------------------------------------------------------------------
 
@@ -762,20 +777,20 @@ TEST_F(Licensing, LppCeilingIsInclusiveAt26900000) {
   s.consignee = "Acme";
   s.country = "BR";
   const shipment_ledger empty;
-  auto checks = check_quotas(empty, s, part, *engine_, false);
+  auto checks = check_quotas(empty, s, part, *quota_engine_, false);
   const auto lpp = std::find_if(checks.begin(), checks.end(), [](const quota_check& c) { return c.quota->id == "lpp"; });
   ASSERT_NE(lpp, checks.end());
   EXPECT_DOUBLE_EQ(lpp->limit_tpp, 26900000);
   EXPECT_TRUE(lpp->fits) << "exactly at the ceiling fits";
   s.quantity = 1001;
-  checks = check_quotas(empty, s, part, *engine_, false);
+  checks = check_quotas(empty, s, part, *quota_engine_, false);
   const auto over = std::find_if(checks.begin(), checks.end(), [](const quota_check& c) { return c.quota->id == "lpp"; });
   ASSERT_NE(over, checks.end());
   EXPECT_FALSE(over->fits);
 }
 
 TEST_F(Licensing, LedgerAccumulatesPerConsigneeYearAndCountryPeriod) {
-  const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
+  const auto& h100 = *quota_cat_->parts().find("nvidia-h100-sxm5-80gb");
   shipment_ledger l;
   shipment prior{day("2025-02-01"), "nvidia-h100-sxm5-80gb", 15831.2, 1000, "Acme", "BR", "lpp", "3A090.a.1"};
   l.shipments.push_back(prior);
@@ -783,7 +798,7 @@ TEST_F(Licensing, LedgerAccumulatesPerConsigneeYearAndCountryPeriod) {
   next.day = day("2025-03-01");
   next.quota.clear();
   next.quantity = 700;  // 15.83 M + 11.08 M > 26.9 M
-  auto checks = check_quotas(l, next, h100, *engine_, false);
+  auto checks = check_quotas(l, next, h100, *quota_engine_, false);
   auto find = [&](const char* id) {
     const auto it = std::find_if(checks.begin(), checks.end(), [&](const quota_check& c) { return c.quota->id == id; });
     if (it == checks.end()) throw std::runtime_error(std::string("no quota check ") + id);
@@ -794,25 +809,39 @@ TEST_F(Licensing, LedgerAccumulatesPerConsigneeYearAndCountryPeriod) {
   EXPECT_DOUBLE_EQ(find("tier2_allocation").used_tpp, 0) << "LPP shipments do not count against the allocation";
   EXPECT_TRUE(find("tier2_allocation").fits);
   next.consignee = "Other";
-  checks = check_quotas(l, next, h100, *engine_, false);
+  checks = check_quotas(l, next, h100, *quota_engine_, false);
   EXPECT_TRUE(find("lpp").fits) << "another consignee has its own ceiling";
   // After 2025-05-13 the framework is not enforced: quotas only in what-if mode, labelled.
   next.day = day("2025-06-01");
-  EXPECT_TRUE(check_quotas(l, next, h100, *engine_, false).empty());
-  checks = check_quotas(l, next, h100, *engine_, true);
+  EXPECT_TRUE(check_quotas(l, next, h100, *quota_engine_, false).empty());
+  checks = check_quotas(l, next, h100, *quota_engine_, true);
   ASSERT_FALSE(checks.empty());
   EXPECT_TRUE(checks[0].what_if);
   // Tier 1 and Tier 3 destinations have no Tier 2 quotas.
   next.country = "FR";
-  EXPECT_TRUE(check_quotas(l, next, h100, *engine_, true).empty());
+  EXPECT_TRUE(check_quotas(l, next, h100, *quota_engine_, true).empty());
+}
+
+// With the bundled data the Diffusion quotas never bind (compliance 2025-05-15, not enforced from
+// 2025-05-13): a ledger tests them only with --what-if, labelled.
+TEST_F(Licensing, DiffusionQuotasNeverBindInTheBundledData) {
+  const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
+  shipment s{day("2025-03-01"), "nvidia-h100-sxm5-80gb", 15831.2, 2000, "Acme", "BR", "", "3A090.a.1"};
+  EXPECT_TRUE(check_quotas({}, s, h100, *engine_, false).empty());
+  const auto what_if = check_quotas({}, s, h100, *engine_, true);
+  ASSERT_FALSE(what_if.empty());
+  EXPECT_TRUE(std::all_of(what_if.begin(), what_if.end(), [](const quota_check& c) { return c.what_if; }));
+  const auto a = assess_shipment({}, s, h100, *engine_, false);
+  EXPECT_TRUE(a.s.quota.empty());
+  EXPECT_EQ(a.s.license_required, licence_status::not_required) << "BR needs no licence under any binding rule in 2025";
 }
 
 TEST_F(Licensing, AllocationCountsOnlyShipmentsItCovers) {
-  const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
+  const auto& h100 = *quota_cat_->parts().find("nvidia-h100-sxm5-80gb");
   shipment_ledger l;
   l.shipments.push_back({day("2025-02-01"), "nvidia-t4", 1040, 100000, "Acme", "BR", "", ""});  // not controlled
   shipment next{day("2025-03-01"), "nvidia-h100-sxm5-80gb", 15831.2, 10, "Acme", "BR", "", "3A090.a.1"};
-  const auto checks = check_quotas(l, next, h100, *engine_, false);
+  const auto checks = check_quotas(l, next, h100, *quota_engine_, false);
   const auto alloc = std::find_if(checks.begin(), checks.end(), [](const quota_check& c) { return c.quota->id == "tier2_allocation"; });
   ASSERT_NE(alloc, checks.end());
   EXPECT_DOUBLE_EQ(alloc->used_tpp, 0) << "an uncontrolled T4 shipment does not use the 3A090.a allocation";
@@ -893,7 +922,7 @@ TEST(LedgerName, PlainUtf8NamesOnly) {
 }
 
 TEST_F(Licensing, AssessedShipmentNamesWhatFailOnExceedRefuses) {
-  const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
+  const auto& h100 = *quota_cat_->parts().find("nvidia-h100-sxm5-80gb");
   shipment_ledger l;
   l.shipments.push_back({day("2025-02-01"), "nvidia-h100-sxm5-80gb", 15831.2, 1000, "Acme", "BR", "lpp", "3A090.a.1"});
   shipment s;
@@ -901,7 +930,7 @@ TEST_F(Licensing, AssessedShipmentNamesWhatFailOnExceedRefuses) {
   s.quantity = 700;
   s.consignee = "Acme";
   s.country = "BR";
-  const auto a = assess_shipment(l, s, h100, *engine_, false);
+  const auto a = assess_shipment(l, s, h100, *quota_engine_, false);
   EXPECT_EQ(a.s.part, "nvidia-h100-sxm5-80gb");
   EXPECT_NEAR(a.s.tpp_each, 15831.2, 0.1);
   EXPECT_EQ(a.s.eccn, "3A090.a.1");
@@ -915,20 +944,20 @@ TEST_F(Licensing, AssessedShipmentNamesWhatFailOnExceedRefuses) {
   EXPECT_FALSE(a.refused(false));
   s.license = "D123456";
   s.quantity = 1;
-  const auto licensed = assess_shipment(l, s, h100, *engine_, false);
+  const auto licensed = assess_shipment(l, s, h100, *quota_engine_, false);
   EXPECT_TRUE(licensed.failures.empty());
   EXPECT_EQ(licensed.s.quota, "lpp");
   EXPECT_FALSE(licensed.refused(true));
 }
 
 TEST_F(Licensing, LedgerCheckRendersTextAndJson) {
-  const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
+  const auto& h100 = *quota_cat_->parts().find("nvidia-h100-sxm5-80gb");
   shipment s;
   s.day = day("2025-03-01");
   s.quantity = 10;
   s.consignee = "Acme";
   s.country = "BR";
-  const auto a = assess_shipment({}, s, h100, *engine_, false);
+  const auto a = assess_shipment({}, s, h100, *quota_engine_, false);
   const auto check = render_ledger_check(a, {"l.json", false, false, false}, output_format::text);
   EXPECT_EQ(check.rfind("checked 10 x nvidia-h100-sxm5-80gb (158,312 TPP, 10.0 H100-equivalents) to BR for Acme on "
                         "2025-03-01 under lpp\n  licence required: yes",

@@ -511,7 +511,7 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-json requirement_json(const fired_requirement& f) {
+json requirement_json(const fired_requirement& f, date as_of) {
   return {{"regime", f.regime->id},
           {"requirement", f.requirement->id},
           {"review_policy", std::string(to_string(f.requirement->policy))},
@@ -519,7 +519,7 @@ json requirement_json(const fired_requirement& f) {
           {"embargo", f.regime->embargo},
           {"conditions", f.requirement->conditions},
           {"if_stated", f.requirement->if_stated},
-          {"savings_clause", f.requirement->savings_until && !f.what_if
+          {"savings_clause", f.requirement->savings_until && !f.what_if && as_of <= *f.requirement->savings_until
                                  ? json(fmt::format("until {}: {}", f.requirement->savings_until->to_string(), f.requirement->savings_note))
                                  : json(nullptr)},
           {"citation", f.requirement->citation},
@@ -556,7 +556,7 @@ std::string to_json(const licence_answer& a) {
   j["review_policy_from"] = a.policy_from ? json(a.policy_from->id) : json(nullptr);
   j["review_policy_determined"] = a.policy_determined;
   json reasons = json::array();
-  for (const auto& f : a.requirements) reasons.push_back(requirement_json(f));
+  for (const auto& f : a.requirements) reasons.push_back(requirement_json(f, a.query.as_of));
   j["reasons"] = reasons;
   json exc = json::array();
   for (const auto& e : a.exceptions)
@@ -572,7 +572,7 @@ std::string to_json(const licence_answer& a) {
                   {"citation", o.overlay->citation}, {"evidence", std::string(to_string(o.overlay->evidence))}});
   j["overlays"] = ov;
   json wi = json::array();
-  for (const auto& f : a.what_if_requirements) wi.push_back(requirement_json(f));
+  for (const auto& f : a.what_if_requirements) wi.push_back(requirement_json(f, a.query.as_of));
   j["what_if_reasons"] = wi;
   j["not_applying"] = a.not_applying;
   j["assumptions"] = a.assumptions;
