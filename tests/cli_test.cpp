@@ -426,6 +426,30 @@ TEST(CliLicense, TextSaysNotLegalAdviceAndWeakEvidence) {
   EXPECT_NE(r.out.find("Not legal advice"), std::string::npos);
 }
 
+// The Diffusion framework in two layers: the default answer is what binds (nothing: before its
+// compliance date, then not enforced) and says what the text would require; --what-if shows the text,
+// labelled with why it does not bind.
+TEST(CliLicense, DiffusionTwoLayers) {
+  for (const char* d : {"2025-05-14", "2025-05-15"}) {
+    const auto r = chipgauge(std::string("license nvidia-h100-sxm5-80gb --to BR --as-of ") + d);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("licence required: no\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("notice: us-2025-01-13-ai-diffusion / tier2 would require a licence under the regulation's text"),
+              std::string::npos)
+        << r.out;
+  }
+  const auto before = chipgauge("license nvidia-h100-sxm5-80gb --to BR --as-of 2025-05-14 --what-if");
+  EXPECT_NE(before.out.find("what-if us-2025-01-13-ai-diffusion / tier2: licence, presumption_of_approval"), std::string::npos) << before.out;
+  EXPECT_NE(before.out.find("not binding on this date: before its compliance date 2025-05-15"), std::string::npos) << before.out;
+  const auto after = chipgauge("license nvidia-h100-sxm5-80gb --to BR --as-of 2025-05-15 --what-if --format json");
+  const auto j = nlohmann::json::parse(after.out);
+  EXPECT_FALSE(j.at("license_required").get<bool>());
+  EXPECT_EQ(j.at("what_if_reasons").at(0).at("requirement"), "tier2");
+  const auto tariff = chipgauge("license nvidia-h200-sxm-141gb --from TW --to US --as-of 2026-02-01 --end-use datacentre");
+  EXPECT_EQ(tariff.status, 2);
+  EXPECT_NE(tariff.err.find("unknown --end-use 'datacentre'"), std::string::npos) << tariff.err;
+}
+
 // A letter binds its recipients: without --exporter the answer is undetermined and names the
 // option; a misspelt exporter is a usage error.
 TEST(CliLicense, LetterNeedsTheExporter) {
