@@ -382,7 +382,7 @@ TEST_F(Licensing, H20LetterOverlayByBandwidth) {
   EXPECT_TRUE(a.determined);
   EXPECT_TRUE(overlay(a, "h20-letter"));
   EXPECT_FALSE(a.policy.has_value()) << "a letter states no review policy";
-  EXPECT_EQ(a.weakest, evidence_tag::R) << "the 'combination' reading is R";
+  EXPECT_EQ(a.weakest, evidence_tag::S) << "the H20's own DRAM figure decides (S); the R 'combination' reading is not relied on";
   EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-geforce-rtx-4090-d", "CN", "2025-06-01"), "h20-letter"));
   EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-h20", "DE", "2025-06-01"), "h20-letter"));
   EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-h20", "CN", "2025-06-01", "", "CN"), "h20-letter")) << "no letter for in-country transfers";

@@ -115,7 +115,7 @@ TEST(RulesBundled, LoadsMetricDefinitions) {
 TEST(RulesBundled, ClausesAndExceptionsAreRead) {
   const auto* r = bundled_rules().find("us-2023-11-17-3a090");
   ASSERT_NE(r, nullptr);
-  ASSERT_EQ(r->clauses.size(), 6U);
+  ASSERT_EQ(r->clauses.size(), 7U) << "4A090 (.b reserved) until 2024-04-03, then 4A090.b";
   EXPECT_EQ(r->clauses[0].eccn, "3A090.a.1");
   EXPECT_EQ(r->clauses[0].applies_to, std::vector<part_kind>{part_kind::ic});
   EXPECT_EQ(r->clauses[4].eccn, "4A090.a");
