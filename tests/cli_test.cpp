@@ -438,9 +438,11 @@ TEST(CliLicense, DiffusionTwoLayers) {
               std::string::npos)
         << r.out;
   }
-  const auto before = chipgauge("license nvidia-h100-sxm5-80gb --to BR --as-of 2025-05-14 --what-if");
+  const auto before = chipgauge("license nvidia-h100-sxm5-80gb --to BR --as-of 2025-05-12 --what-if");
   EXPECT_NE(before.out.find("what-if us-2025-01-13-ai-diffusion / tier2: licence, presumption_of_approval"), std::string::npos) << before.out;
   EXPECT_NE(before.out.find("not binding on this date: before its compliance date 2025-05-15"), std::string::npos) << before.out;
+  const auto announced = chipgauge("license nvidia-h100-sxm5-80gb --to BR --as-of 2025-05-14 --what-if");
+  EXPECT_NE(announced.out.find("not binding on this date: announced_not_enforced"), std::string::npos) << announced.out;
   const auto after = chipgauge("license nvidia-h100-sxm5-80gb --to BR --as-of 2025-05-15 --what-if --format json");
   const auto j = nlohmann::json::parse(after.out);
   EXPECT_FALSE(j.at("license_required").get<bool>());
@@ -884,7 +886,7 @@ TEST(CliLedger, ShipmentsCarryTheLicensingAnswer) {
   const auto l4 = chipgauge_binding(dir, "ledger check --ledger '" + br + "' nvidia-l4 --date 2025-04-01 --to BR --consignee B --quantity 1 "
                                      "--fail-on-exceed");
   EXPECT_EQ(l4.status, 4) << l4.out;
-  EXPECT_NE(l4.out.find("licence exceptions that may apply (on their conditions): LPP"), std::string::npos) << l4.out;
+  EXPECT_NE(l4.out.find("licence exceptions that may apply (on their conditions): ACM, LPP"), std::string::npos) << l4.out;
   EXPECT_EQ(chipgauge_binding(dir, "ledger check --ledger '" + br + "' nvidia-l4 --date 2025-04-01 --to BR --consignee B --quantity 1 "
                                 "--fail-on-exceed --license LPP").status,
             0);

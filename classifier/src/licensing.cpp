@@ -446,8 +446,11 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
     for (const auto& o : r.overlays) {
       const double holds = o.when.evaluate(vars.data(), params.data());
       if (std::isnan(holds) && in_force && o.requires_license)
-        overlay_unknown.push_back(fmt::format("{} / {}: whether this {} applies cannot be decided from the data (\"{}\"){}", r.id,
-                                              o.id, to_string(o.kind), o.when.text(), o.if_unknown.empty() ? "" : "; " + o.if_unknown));
+        overlay_unknown.push_back(o.if_unknown.empty()
+                                      ? fmt::format("{} / {}: whether this {} applies cannot be decided from the data (\"{}\")", r.id,
+                                                    o.id, to_string(o.kind), o.when.text())
+                                      : fmt::format("{} / {}: whether this {} applies cannot be decided from the data; {}", r.id, o.id,
+                                                    to_string(o.kind), o.if_unknown));
       if (holds != 1.0) continue;
       a.overlays.push_back({&r, &o, !in_force});
       if (in_force) {
