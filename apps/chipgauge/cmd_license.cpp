@@ -68,7 +68,7 @@ void add_license(CLI::App& app, const global_options& g, action& run) {
   cmd->add_option("--quantity", o->quantity, "units in the shipment (default 1)");
   cmd->add_flag("--what-if", o->what_if, "also evaluate regimes announced but not enforced, or proposed (labelled)");
   cmd->add_option("--eccn", o->eccn, "the item's ECCN where chipgauge does not classify it (EAR99, 5A992.c); default: the stricter reading");
-  cmd->add_option("--end-user", o->end_user, "end-user type for the embargo carve-outs (government, state-owned, civil); default: none applies");
+  cmd->add_option("--end-user", o->end_user, "end-user type for the embargo carve-outs and conditional country groups (government, state-owned, civil, approved-commercial); default: none applies");
   cmd->add_option("--end-use", o->end_use, "end use for the tariff exemptions (us-datacenter, repair, us-rd, startup, consumer, civil-industrial, us-public-sector); default: none applies");
   cmd->add_option("--exporter", o->exporter, "who exports (nvidia, amd, intel, other): a letter binds only its recipients; default: unknown");
   cmd->add_option("--format", o->format, "text or json");
