@@ -211,8 +211,9 @@ part_identity parse_identity(const json_node& n) {
 }
 
 chip_spec parse_spec_node(const json_node& root) {
-  root.expect_keys({"schema", "id", "vendor", "name", "kind", "evidence", "datacenter", "identity", "processing_units", "dies",
-                    "memory", "interconnect", "hbm_stack", "contains", "declared", "sources", "notes"});
+  root.expect_keys({"schema", "id", "vendor", "name", "kind", "evidence", "datacenter", "identity",
+                    "us_commercial_availability", "processing_units", "dies", "memory", "interconnect", "hbm_stack",
+                    "contains", "declared", "sources", "notes"});
   chip_spec s;
   s.file = root.file();
   const auto schema = root.at("schema");
@@ -234,6 +235,12 @@ chip_spec parse_spec_node(const json_node& root) {
     s.datacenter.value = dc->at("value").boolean();
     if (auto ev = dc->find("evidence")) s.datacenter.evidence = ev->string();
     s.datacenter.defaulted = false;
+  }
+  if (auto us = root.find("us_commercial_availability")) {
+    us->expect_keys({"value", "as_of", "evidence"});
+    const auto when = date::parse(us->at("as_of").string());
+    if (!when) us->at("as_of").fail("expected a date YYYY-MM-DD");
+    s.us_commercial_availability = us_availability_claim{us->at("value").boolean(), *when, us->at("evidence").string()};
   }
 
   if (auto ident = root.find("identity")) {

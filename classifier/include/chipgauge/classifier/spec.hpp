@@ -145,6 +145,14 @@ struct part_identity {
   std::optional<cpu_identity> cpu;
 };
 
+/// Whether the part was commercially available in the United States on a date, with the evidence
+/// (the 2026 China zone's condition, 91 FR 1684). Absent from a sheet: unknown.
+struct us_availability_claim {
+  bool value = false;
+  date as_of;
+  std::string evidence;
+};
+
 struct chip_spec;
 
 /// A component of a board or system: a reference to a database id, or an inline sheet.
@@ -166,6 +174,7 @@ struct chip_spec {
   data_evidence evidence = data_evidence::unspecified;
   datacenter_claim datacenter;
   std::optional<part_identity> identity;
+  std::optional<us_availability_claim> us_commercial_availability;
   std::vector<processing_unit> units;
   std::vector<die> dies;
   std::optional<memory_spec> memory;
