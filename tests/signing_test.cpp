@@ -14,9 +14,11 @@
 #include <nlohmann/json.hpp>
 
 #include <bit>
+#include <cstdio>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <limits>
@@ -396,6 +398,35 @@ TEST(Certificate, TheRfc8032KeyGivesAFixedCertificate) {
                              *base64_decode(cert.at("integrity").at("signature").at("value").get<std::string>())));
 }
 
+std::string rfc8032_test1_public_pem() {
+  const auto der = from_hex("302a300506032b6570032100") +
+                   from_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+  return "-----BEGIN PUBLIC KEY-----\n" + base64_encode(der) + "\n-----END PUBLIC KEY-----\n";
+}
+
+// tests/data/certificate-{signed,unsigned}.json: the sample body sealed by this code, signed with
+// the RFC 8032 test key. A certificate filed today must verify with every later version, so the
+// bytes are fixed; CHIPGAUGE_UPDATE_GOLDEN=1 rewrites them (only for a deliberate format change).
+// They are also the seeds of the certificate fuzz target.
+TEST(Certificate, FiledCertificatesStillVerify) {
+  const test::temp_dir dir;
+  const auto key = write_private_key(dir, "rfc.key", rfc8032_test1_private_pem());
+  const auto pub = dir.write("rfc.pub", rfc8032_test1_public_pem());
+  EXPECT_EQ(load_ed25519_public_key(pub).raw, load_ed25519_private_key_info(key).raw);
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {test::data_dir() + "/certificate-signed.json", certificate_text(seal_certificate(sample_body(), key))},
+      {test::data_dir() + "/certificate-unsigned.json", certificate_text(seal_certificate(sample_body(), std::nullopt))}};
+  for (const auto& [path, text] : files) {
+    if (const char* update = std::getenv("CHIPGAUGE_UPDATE_GOLDEN"); update && std::string(update) == "1")
+      write_file_atomically(path, text);
+    EXPECT_EQ(read_text_file(path), text) << path << " is no longer what sealing writes";
+  }
+  const auto s = verify_certificate_file(files[0].first, pub);
+  EXPECT_EQ(s.status(), exit_code::ok);
+  EXPECT_EQ(s.signer_key_id, ed25519_key_id(from_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")));
+  EXPECT_EQ(verify_certificate_file(files[1].first, std::nullopt).status(), exit_code::ok);
+}
+
 // Every byte of the body as written is changed, one at a time, to several other values: the
 // result must never verify unless the edited file still holds exactly the same body value
 // (insignificant whitespace, "e+15" spelled "E+15" or "e015", a \u escape's hex case: the
@@ -458,6 +489,8 @@ TEST(Certificate, EveryOneByteChangeOfTheBodyFailsVerification) {
       EXPECT_EQ(canonical_json(doc.at("body")), canonical_json(body));
     }
   }
+  std::printf("%zu one-byte edits of %zu body bytes: %zu unreadable, %zu failed verification, %zu kept the body's value\n",
+              tried, body_end - body_begin, parse_errors, failed, same_value);
   EXPECT_GT(tried, 10000U);
   EXPECT_GT(failed, 1000U) << "edits that parse must be caught by the hash";
   EXPECT_GT(parse_errors, 1000U);
