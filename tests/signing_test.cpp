@@ -703,7 +703,9 @@ TEST(CliCertificate, VerifyExitCodes) {
   EXPECT_EQ(j.at("hash_ok"), false);
   EXPECT_EQ(j.at("signature_valid"), false);
   EXPECT_EQ(j.at("key_id"), lab.public_key.key_id);
+  EXPECT_EQ(j.at("signer_trusted"), false) << "a signature that does not verify authenticates no one";
   const auto findings = j.at("findings").dump();
+  EXPECT_EQ(findings.find("signer authenticated"), std::string::npos) << findings;
   EXPECT_NE(findings.find("body changed"), std::string::npos) << findings;
   EXPECT_NE(findings.find("signature does not verify"), std::string::npos) << findings;
 

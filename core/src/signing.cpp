@@ -684,11 +684,16 @@ certificate_check verify_certificate(const nlohmann::json& certificate,
 
   if (trusted) {
     c.trusted_key_id = trusted->key_id;
-    c.signer_trusted = sig && sig->public_key == trusted->raw;
+    const bool same_key = sig && sig->public_key == trusted->raw;
+    c.signer_trusted = same_key && c.signature_valid;
     if (!sig)
       c.findings.push_back(fmt::format("not signed, but --pubkey (key {}) requires a signature by that key", trusted->key_id));
     else if (c.signer_trusted)
       c.findings.push_back(fmt::format("signer authenticated: key {} is the --pubkey key", c.signer_key_id));
+    else if (same_key)
+      c.findings.push_back(fmt::format("signer not authenticated: the embedded key {} is the --pubkey key, but its signature "
+                                       "does not verify",
+                                       c.signer_key_id));
     else
       c.findings.push_back(fmt::format("wrong signer: signed by key {}, not by the --pubkey key {} (re-signed, or the wrong "
                                        "--pubkey)",

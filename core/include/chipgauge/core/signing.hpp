@@ -115,7 +115,7 @@ struct certificate_check {
   bool key_id_consistent = true;  ///< the recorded key_id is the embedded public key's id
 
   std::optional<std::string> trusted_key_id;  ///< the --pubkey key's id, when one was given
-  bool signer_trusted = false;                ///< signed, and by exactly the trusted key
+  bool signer_trusted = false;                ///< the signature is valid and made by exactly the trusted key
 
   std::vector<std::string> findings;  ///< human-readable, one sentence each, in check order
 
