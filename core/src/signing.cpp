@@ -536,10 +536,11 @@ public_key_info load_ed25519_public_key(const std::string& path) {
   return info;
 }
 
-std::string ed25519_sign(const std::string& private_key_path, std::string_view message) {
-  const auto key = load_private_key(private_key_path);
+namespace {
+
+std::string sign_with(EVP_PKEY* key, const std::string& private_key_path, std::string_view message) {
   md_ctx_ptr ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1)
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key) != 1)
     fail_openssl("cannot set up Ed25519 signing with " + private_key_path);
   std::string sig(64, '\0');
   std::size_t len = sig.size();
@@ -548,6 +549,13 @@ std::string ed25519_sign(const std::string& private_key_path, std::string_view m
       len != 64)
     fail_openssl("Ed25519 signing failed with " + private_key_path);
   return sig;
+}
+
+}  // namespace
+
+std::string ed25519_sign(const std::string& private_key_path, std::string_view message) {
+  const auto key = load_private_key(private_key_path);
+  return sign_with(key.get(), private_key_path, message);
 }
 
 bool ed25519_verify(std::string_view raw_public_key, std::string_view message, std::string_view signature) {
@@ -576,11 +584,13 @@ nlohmann::json seal_certificate(nlohmann::json body, const std::optional<std::st
   }
   nlohmann::json integrity = {{"canonicalization", "RFC 8785"}, {"hash", "sha256"}, {"sha256", sha256_hex(canonical)}};
   if (private_key_path) {
-    const auto key = load_ed25519_private_key_info(*private_key_path);
+    // One read of the key file: the embedded public key and the signature come from the same key.
+    const auto key = load_private_key(*private_key_path);
+    const auto raw = raw_public_key(key.get(), *private_key_path);
     integrity["signature"] = {{"algorithm", "Ed25519"},
-                              {"public_key", base64_encode(key.raw)},
-                              {"key_id", key.key_id},
-                              {"value", base64_encode(ed25519_sign(*private_key_path, canonical))}};
+                              {"public_key", base64_encode(raw)},
+                              {"key_id", ed25519_key_id(raw)},
+                              {"value", base64_encode(sign_with(key.get(), *private_key_path, canonical))}};
   }
   return {{"schema", certificate_schema}, {"body", std::move(body)}, {"integrity", std::move(integrity)}};
 }
