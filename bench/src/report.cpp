@@ -119,46 +119,4 @@ std::string to_csv(const measurement_report& r) {
   return render_csv(header, out);
 }
 
-std::string to_gbench_json(const measurement_report& r) {
-  using json = nlohmann::ordered_json;
-  json ctx;
-  ctx["date"] = r.created_utc;
-  ctx["host_name"] = r.host.hostname;
-  ctx["executable"] = r.argv.empty() ? "chipgauge" : r.argv.front();
-  ctx["num_cpus"] = r.host.logical_cpus;
-  ctx["library_build_type"] = "release";
-  ctx["chipgauge_version"] = r.tool_version;
-  ctx["chipgauge_git_sha"] = r.git_sha;
-  json benches = json::array();
-  for (const auto& m : r.results) {
-    if (m.status == result_status::skipped) continue;
-    // One "iteration" is one sample; times are per sample at the median rate.
-    const double per_sample_work = m.samples.empty() ? 0 : m.samples.front().work;
-    const double seconds = m.rate.median > 0 ? per_sample_work / m.rate.median : 0;
-    json b;
-    b["name"] = m.device_id + "/" + m.info.name;
-    b["run_name"] = b["name"];
-    b["run_type"] = "iteration";
-    b["repetitions"] = 1;
-    b["repetition_index"] = 0;
-    // Google Benchmark's "threads": host threads running the case (the CPU backend's team, one per
-    // core it uses; one host thread drives a GPU).
-    int threads = 1;
-    for (const auto& d : r.devices) {
-      if (d.id == m.device_id && d.backend == "cpu") threads = std::max(1, d.units);
-    }
-    b["threads"] = threads;
-    b["iterations"] = m.samples.size();
-    b["real_time"] = seconds * 1e9;
-    b["cpu_time"] = seconds * 1e9;
-    b["time_unit"] = "ns";
-    b[m.info.metric == metric_kind::ops_per_s ? "items_per_second" : "bytes_per_second"] = m.rate.median;
-    b["cv"] = m.rate.cv;
-    if (m.fraction_of_theoretical) b["fraction_of_theoretical"] = *m.fraction_of_theoretical;
-    if (m.status != result_status::ok) b["error_occurred"] = true, b["error_message"] = m.reason;
-    benches.push_back(b);
-  }
-  return json{{"context", ctx}, {"benchmarks", benches}}.dump(2) + "\n";
-}
-
 }  // namespace chipgauge::bench
