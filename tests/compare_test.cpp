@@ -725,6 +725,10 @@ TEST(ReportCli, RendersEveryFormat) {
       EXPECT_TRUE(nlohmann::json::accept(r.out)) << format;
     }
   }
+  const auto text = chipgauge("report tests/data/gbench-classifier-reps3.json");
+  EXPECT_EQ(text.status, 0) << text.err;
+  EXPECT_NE(text.out.find("(not run or verified by chipgauge)"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("1.37 M ops/s"), std::string::npos) << "rates under 10^8 are not 0.00 G: " << text.out;
   const auto g = chipgauge("report tests/data/gbench-sample-reps3.json --format bencher");
   EXPECT_EQ(g.status, 0) << g.err;
   EXPECT_NE(g.out.find("host/BM_Sum/64"), std::string::npos) << g.out;

@@ -1,6 +1,7 @@
 // Host facts and the human and dashboard exports of a measurement report.
 #include "chipgauge/bench/report.hpp"
 
+#include "chipgauge/bench/gbench.hpp"
 #include "chipgauge/core/text.hpp"
 
 #include <fmt/format.h>
@@ -50,8 +51,15 @@ namespace {
 constexpr double noisy_threshold = 0.05;
 
 // Rates in the unit a reader expects: GFLOP/s-style for ops, GB/s (10^9) for bytes.
+// Rates under 10^8 (Google Benchmark input: items or iterations per second) in M or k units, so
+// that they do not read as 0.00 G.
 std::string rate_text(const measurement& m, double v) {
-  return fmt::format("{:.2f} {}", v / 1e9, m.info.metric == metric_kind::ops_per_s ? "G ops/s" : "GB/s");
+  const bool ops = m.info.metric == metric_kind::ops_per_s;
+  if (v > 0 && v < 1e8) {
+    const bool mega = v >= 1e5;
+    return fmt::format("{:.2f} {}", v / (mega ? 1e6 : 1e3), ops ? (mega ? "M ops/s" : "k ops/s") : (mega ? "MB/s" : "kB/s"));
+  }
+  return fmt::format("{:.2f} {}", v / 1e9, ops ? "G ops/s" : "GB/s");
 }
 
 std::string fraction_text(const measurement& m) {
@@ -89,7 +97,9 @@ const std::vector<std::string> table_header{"device", "benchmark", "precision", 
 }  // namespace
 
 std::string to_text(const measurement_report& r) {
-  std::string out = fmt::format("chipgauge measure ({} mode) on {}\n", r.mode, r.host.hostname);
+  const bool foreign = std::any_of(r.devices.begin(), r.devices.end(), [](const device_info& d) { return d.backend == gbench_backend; });
+  std::string out = foreign ? fmt::format("Google Benchmark output from {} (not run or verified by chipgauge)\n", r.host.hostname)
+                            : fmt::format("chipgauge measure ({} mode) on {}\n", r.mode, r.host.hostname);
   for (const auto& d : r.devices) out += fmt::format("  {}: {} ({} units, {})\n", d.id, d.name, d.units, d.backend);
   out += "\n" + render_table(table_header, rows(r, true),
                              {false, false, false, true, true, true, true, false, false, true, true, true, false});
