@@ -8,6 +8,7 @@
 //   specs/countries/groups.json           -> country-groups.schema.json
 //   specs/countries/regions.json          -> regions.schema.json (when present)
 //   tests/golden/license-*.json           -> licence.schema.json
+//   tests/golden/compare-*.json           -> comparison.schema.json
 //   tests/golden/*.json (other)           -> classification.schema.json (each element of an array)
 //   tests/data/*measurement*.json         -> measurement.schema.json
 //   tests/data/certificate-*.json         -> certificate-integrity.schema.json
@@ -109,6 +110,7 @@ for (const [name, schema] of [['countries.json', 'countries.schema.json'], ['gro
 if (fs.existsSync(path.join(countriesDir, 'regions.json'))) jobs.push([path.join(countriesDir, 'regions.json'), need('regions.schema.json'), false]);
 for (const f of jsonFiles(goldenDir)) {
   if (path.basename(f).startsWith('license-')) jobs.push([f, need('licence.schema.json'), false]);
+  else if (path.basename(f).startsWith('compare-')) jobs.push([f, need('comparison.schema.json'), false]);
   else jobs.push([f, need('classification.schema.json'), true]);
 }
 for (const f of jsonFiles(dataDir)) {
