@@ -107,9 +107,10 @@ bench::measurement_report nightly(long device, long night, long benchmarks, long
   return r;
 }
 
-fleet_store& fleet() {
-  static fleet_store f = [] {
-    fleet_store s;
+std::unique_ptr<fleet_store> build_fleet() {
+  auto owner = std::make_unique<fleet_store>();
+  auto& s = *owner;
+  {
     s.rows = env_long("CHIPGAUGE_HISTORY_ROWS", 1000000);
     s.devices = env_long("CHIPGAUGE_HISTORY_DEVICES", 1000);
     s.benchmarks = env_long("CHIPGAUGE_HISTORY_BENCHMARKS", 27);
@@ -142,9 +143,13 @@ fleet_store& fleet() {
       }
     }
     s.rows = written;
-    return s;
-  }();
-  return f;
+  }
+  return owner;
+}
+
+fleet_store& fleet() {
+  static const std::unique_ptr<fleet_store> f = build_fleet();
+  return *f;
 }
 
 // Ingest: the whole synthetic store, one transaction per run (as `history ingest` does).
@@ -201,7 +206,7 @@ void BM_HistorySize(benchmark::State& state) {
     sample_bytes = 0;
     history::export_results(*f.store, {}, history::export_format::csv,
                             [&csv_bytes](std::string_view p) { csv_bytes += static_cast<double>(p.size()); });
-    sample_bytes += std::string_view("result_id,index,rate,clock_mhz\n").size();
+    sample_bytes += static_cast<double>(std::string_view("result_id,index,rate,clock_mhz\n").size());
     history::for_each_result(*f.store, {}, true, [&sample_bytes](const history::result_row& r) {
       for (std::size_t i = 0; i < r.rates.size(); ++i)
         sample_bytes += static_cast<double>(

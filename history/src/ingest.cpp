@@ -183,7 +183,7 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
     if (m.clock.count) r.bind(17, m.clock.median);
     r.bind(18, m.throttled_samples).bind(19, m.theoretical).bind(20, m.fraction_of_theoretical);
     r.run();
-    const auto result_id = sqlite3_last_insert_rowid(s.db);
+    const std::int64_t result_id = sqlite3_last_insert_rowid(s.db);
     if (!m.samples.empty()) {
       rates.clear();
       clocks.clear();
