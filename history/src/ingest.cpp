@@ -129,6 +129,11 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
                           {"compiler", report.host.compiler}}}};
 
   detail::transaction tx(s);
+  // Another process may have ingested the same file since the check above.
+  if ((out.run_id = existing_run(s, source.sha256, out.results)) != 0) {
+    out.already_present = true;
+    return out;
+  }
   auto& run = s.prepare(
       "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, tool_version, git_sha, mode, host, "
       "kernel, driver, toolkit, argv, context) VALUES (?, ?, ?, ?, strftime('%s', 'now'), ?, ?, ?, ?, ?, ?, ?, ?, ?)");

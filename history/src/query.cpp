@@ -368,7 +368,6 @@ bench::measurement_report select_as_report(store& st, const selector& sel) {
   std::vector<std::pair<std::int64_t, std::string>> order;
   std::map<std::int64_t, result_row> devices;  // one row per device, for its identity
   std::set<std::string> hosts;
-  std::set<std::string> run_modes;
   std::int64_t latest = 0;
   for_each_result(st, sel, true, [&](const result_row& r) {
     const auto key = std::make_pair(r.device_id, r.benchmark);
@@ -388,16 +387,16 @@ bench::measurement_report select_as_report(store& st, const selector& sel) {
   rep.argv = {sel.to_string()};
   rep.created_utc = format_utc(latest);
   {
+    // The newest selected run's mode: a report is "quick" or "full", never a mixture.
     auto& q = st.internals().prepare(
-        "SELECT DISTINCT mode FROM runs WHERE id IN (SELECT value FROM json_each(?))");
+        "SELECT mode FROM runs WHERE id IN (SELECT value FROM json_each(?)) ORDER BY created_utc DESC, id DESC LIMIT 1");
     json ids = json::array();
     for (const auto& [k, g] : groups)
       for (const auto& r : g.rows) ids.push_back(r.run_id);
     q.bind(1, ids.dump());
-    while (q.step()) run_modes.insert(q.text(0));
+    rep.mode = q.step() ? q.text(0) : "quick";
     q.reset();
   }
-  rep.mode = run_modes.size() == 1 ? *run_modes.begin() : "mixed";
   rep.host.hostname = hosts.size() == 1 ? *hosts.begin() : fmt::format("{} hosts", hosts.size());
 
   // Report ids: the id in the runs where no other selected device shares it, else the identity.
