@@ -242,7 +242,8 @@ TEST(HistorySchema, AFailedMigrationLeavesTheStoreAtItsVersion) {
   EXPECT_THROW(store::open(path, o), error);
   auto s = store::open(path);
   EXPECT_EQ(s.schema_version(), 1);
-  EXPECT_THROW(exec(s, "SELECT * FROM half"), std::exception) << "the half-applied migration was kept";
+  EXPECT_NE(sqlite3_exec(s.handle(), "SELECT * FROM half", nullptr, nullptr, nullptr), SQLITE_OK)
+      << "the half-applied migration was kept";
 }
 
 TEST(HistorySchema, MigrationListWithAGapIsAnError) {

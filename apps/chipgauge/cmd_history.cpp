@@ -100,7 +100,10 @@ int ingest(const std::string& path, const std::vector<std::string>& files) {
       const auto r = history::ingest_file(store, file);
       text += r.already_present ? fmt::format("{}: already present (run {}, {} results)\n", file, r.run_id, r.results)
                                 : fmt::format("{}: ingested {} results as run {}\n", file, r.results, r.run_id);
-    } catch (const usage_error& e) {  // spec_error is one: malformed input
+    } catch (const spec_error& e) {  // a malformed file
+      print_error(e);
+      status = static_cast<int>(exit_code::usage_error);
+    } catch (const usage_error& e) {
       print_error(e);
       status = static_cast<int>(exit_code::usage_error);
     } catch (const std::exception& e) {

@@ -10,6 +10,7 @@
 //   tests/golden/license-*.json           -> licence.schema.json
 //   tests/golden/*.json (other)           -> classification.schema.json (each element of an array)
 //   tests/data/*measurement*.json         -> measurement.schema.json
+//   tests/data/*history-export*.json      -> history-export.schema.json
 //   specs/arch/cuda.json                  -> cuda-arch.schema.json
 //   specs/arch/physical.json              -> physical.schema.json
 //   specs/policy/findings.json            -> findings.schema.json
@@ -112,6 +113,7 @@ for (const f of jsonFiles(goldenDir)) {
 }
 for (const f of jsonFiles(dataDir)) {
   if (path.basename(f).includes('measurement')) jobs.push([f, need('measurement.schema.json'), false]);
+  if (path.basename(f).includes('history-export')) jobs.push([f, need('history-export.schema.json'), false]);
 }
 // Read only by the CUDA backend, which CI cannot run: the schema is its check here.
 jobs.push([path.join(root, 'specs', 'arch', 'cuda.json'), need('cuda-arch.schema.json'), false]);
