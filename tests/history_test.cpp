@@ -388,7 +388,7 @@ TEST(HistoryIngest, MalformedAndUnsupportedFilesNameTheFile) {
   auto s = store::open(dir.path() + "/h.db");
   const auto broken = dir.write("broken.json", "{\"schema\": \"chipgauge.measurement/1\", ");
   const auto classification = dir.write("c.json", R"({"schema": "chipgauge.classification/1"})");
-  const auto gbench = dir.write("g.json", R"({"context": {}, "benchmarks": []})");
+  const auto gbench = dir.write("g.json", R"({"context": [], "benchmarks": []})");
   const auto array = dir.write("a.json", "[]");
   for (const auto& f : {broken, classification, gbench, array}) {
     try {
@@ -399,6 +399,31 @@ TEST(HistoryIngest, MalformedAndUnsupportedFilesNameTheFile) {
     }
   }
   EXPECT_EQ(count(s, "runs"), 0);
+}
+
+TEST(HistoryIngest, GoogleBenchmarkJsonIsStoredAsForeignResults) {
+  const test::temp_dir dir;
+  auto s = store::open(dir.path() + "/h.db");
+  const std::string file = test::data_dir() + "/gbench-sample-reps3.json";
+  const auto r = ingest_file(s, file);
+  EXPECT_FALSE(r.already_present);
+  EXPECT_EQ(r.results, 5U);
+  EXPECT_TRUE(ingest_file(s, file).already_present);
+  const auto run = find_run(s, r.run_id);
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->source_kind, "gbench");
+  EXPECT_EQ(format_utc(run->created_utc), "2026-12-02T14:01:17Z");
+  const auto rows = select_results(s, {}, true);
+  ASSERT_EQ(rows.size(), 5U);
+  EXPECT_EQ(rows[0].benchmark, "BM_Sum/64");
+  EXPECT_EQ(rows[0].device_backend, "google-benchmark");
+  EXPECT_FALSE(rows[0].verified);
+  EXPECT_EQ(rows[0].rates.size(), 3U);  // one sample per repetition, not the aggregates
+  // Never pooled: a selection of it reports the results as they are, with why.
+  const auto rep = select_as_report(s, parse_selector("history:benchmark=BM_Sum/64"));
+  ASSERT_EQ(rep.results.size(), 1U);
+  EXPECT_NE(rep.results[0].status, bench::result_status::ok);
+  EXPECT_NE(rep.results[0].reason.find("not verified by chipgauge"), std::string::npos) << rep.results[0].reason;
 }
 
 // A child process ingests and dies between rows; the store must be exactly as before.

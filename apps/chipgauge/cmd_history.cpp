@@ -125,9 +125,9 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
   auto ingest_store = std::make_shared<std::string>();
   auto* in = cmd->add_subcommand(
       "ingest",
-      "record measurement reports (chipgauge.measurement/1) as runs. Each file is one transaction: a malformed file is "
+      "record measurement reports (chipgauge.measurement/1) and Google Benchmark JSON as runs. Each file is one transaction: a malformed file is "
       "named, exits 2 and is rolled back while the other files still apply; a file already ingested (same SHA-256) is a no-op");
-  in->add_option("files", *ingest_files, "reports to ingest")->required();
+  in->add_option("files", *ingest_files, "reports or Google Benchmark JSON files to ingest")->required();
   in->add_option("--history", *ingest_store, history_help);
   in->callback([&run, ingest_files, ingest_store] { run = [ingest_files, ingest_store] { return ingest(*ingest_store, *ingest_files); }; });
 

@@ -1,6 +1,7 @@
 // Ingest: one report becomes one run, in one transaction (docs/history.md#ingest).
 #include "chipgauge/history/ingest.hpp"
 
+#include "chipgauge/bench/gbench.hpp"
 #include "chipgauge/core/json_reader.hpp"
 #include "chipgauge/core/text.hpp"
 #include "sqlite.hpp"
@@ -235,9 +236,11 @@ ingest_outcome ingest_file(store& s, const std::string& path, const row_hook& ho
                                       quote_input(name)));
     schema.value().fail(fmt::format("unknown schema '{}': expected chipgauge.measurement/1", quote_input(name)));
   }
-  if (root.find("benchmarks") && root.find("context"))
-    root.fail("Google Benchmark JSON: this build cannot ingest it yet (its parser is not part of it): expected a "
-              "chipgauge.measurement/1 report");
+  if (bench::looks_like_gbench_json(doc)) {
+    // Foreign results: stored as read, invalid and unverified (bench/gbench.hpp), never usable.
+    source.kind = source_kind::gbench;
+    return ingest_report(s, bench::parse_gbench_doc(doc, path), source, hook);
+  }
   root.fail("neither a chipgauge measurement report (schema chipgauge.measurement/1) nor Google Benchmark JSON "
             "(context and benchmarks)");
 }

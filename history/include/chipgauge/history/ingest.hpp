@@ -19,8 +19,9 @@ namespace chipgauge::history {
 ingest_outcome ingest_report(store& s, const bench::measurement_report& report, const ingest_source& source,
                              const row_hook& hook = {});
 
-/// Reads `path`, recognises its kind (a `chipgauge.measurement/1` report; Google Benchmark JSON
-/// and certificates where this build reads them) and ingests it as ingest_report does. The
+/// Reads `path`, recognises its kind (a `chipgauge.measurement/1` report, or Google Benchmark JSON
+/// read by bench::parse_gbench_json; certificates are refused until their format exists) and
+/// ingests it as ingest_report does. The
 /// SHA-256 is of the file's bytes, so an identical file is found before it is parsed. Throws
 /// spec_error naming the file for one that cannot be read as any supported kind.
 ingest_outcome ingest_file(store& s, const std::string& path, const row_hook& hook = {});
