@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The main job: install what is missing, build, measure this machine (quick, verified), classify
-# that measurement, and print the classification table of every bundled part as of today.
+# that measurement, and print the classification table of every bundled part as of today. The
+# measurement is also recorded in the history store build/history.db (docs/history.md), whose runs are listed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHIPGAUGE_BUILD_TESTS=OFF -DCHIPGAUGE_BUILD_BENCHMARKS=OFF
 cmake --build build --target chipgauge -j"$(nproc)"
-./build/apps/chipgauge --specs-dir specs measure --quick --out build/measurement.json
+./build/apps/chipgauge --specs-dir specs measure --quick --out build/measurement.json --history build/history.db
+./build/apps/chipgauge history list --history build/history.db
 ./build/apps/chipgauge --specs-dir specs classify --measured build/measurement.json
 ./build/apps/chipgauge --specs-dir specs classify --all --brief

@@ -56,6 +56,7 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
     std::vector<std::string> devices;
     std::string out;
     std::string format = "text";
+    std::string history;
   };
   auto o = std::make_shared<options>();
   auto* cmd = app.add_subcommand("measure", "run the verified microbenchmarks on this machine's devices");
@@ -67,10 +68,17 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
       ->delimiter(',');
   cmd->add_option("--out", o->out, "write the JSON report to this file (atomically)");
   cmd->add_option("--format", o->format, "stdout format: text, json, md, csv or gbench (Google Benchmark JSON)");
-  cmd->callback([&run, &g, o] {
-    run = [&g, o] {
+  auto* history = cmd->add_option("--history", o->history,
+                                  "also record the report in this history store (no FILE: $CHIPGAUGE_HISTORY or the default; "
+                                  "recorded whenever CHIPGAUGE_HISTORY is set)")
+                      ->expected(0, 1);
+  cmd->callback([&run, &g, o, history] {
+    const char* env = std::getenv("CHIPGAUGE_HISTORY");
+    const bool record = history->count() > 0 || (env && *env);
+    run = [&g, o, record] {
       parse_choice("--format", o->format, {"text", "json", "md", "csv", "gbench"});
       if (!o->out.empty()) check_writable(o->out);
+      if (record) check_history(o->history);
       bench::measure_options mo;
       mo.backend = o->backend;
       mo.mode = o->full ? bench::run_mode::full : bench::run_mode::quick;
@@ -95,7 +103,11 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
       const auto report = bench::measure(mo);
       try {
         // The report first: nothing below may lose what was measured.
-        if (!o->out.empty()) write_file_atomically(o->out, bench::to_json(report));
+        if (!o->out.empty() || record) {
+          const std::string report_json = bench::to_json(report);
+          if (!o->out.empty()) write_file_atomically(o->out, report_json);
+          if (record) record_in_history(o->history, report_json, report, o->out.empty() ? "measure" : o->out);
+        }
         std::string text;
         if (o->format == "json") text = bench::to_json(report);
         else if (o->format == "md") text = bench::to_markdown(report);

@@ -13,6 +13,10 @@
 #include <string_view>
 #include <vector>
 
+namespace chipgauge::bench {
+struct measurement_report;
+}
+
 namespace chipgauge::cli {
 
 /// Options every command shares.
@@ -35,6 +39,14 @@ void add_fleet(CLI::App& app, const global_options& g, action& run);
 void add_certificate(CLI::App& app, const global_options& g, action& run);
 void add_compare(CLI::App& app, const global_options& g, action& run);
 void add_report(CLI::App& app, const global_options& g, action& run);
+void add_history(CLI::App& app, const global_options& g, action& run);
+/// Opens (creating or migrating) the history store a command will record in, so that a store it
+/// cannot use fails before the work; throws as history::store::open does.
+void check_history(const std::string& explicit_path);
+/// Records `report` (serialised as `report_json`, whose SHA-256 keys the run) in the history store
+/// at `explicit_path` (empty: $CHIPGAUGE_HISTORY or the default), naming it `name`.
+void record_in_history(const std::string& explicit_path, const std::string& report_json,
+                       const bench::measurement_report& report, const std::string& name);
 
 /// The index of `value` in `choices`; throws usage_error "unknown OPTION 'VALUE': expected a, b or c".
 std::size_t parse_choice(std::string_view option, const std::string& value, std::initializer_list<std::string_view> choices);

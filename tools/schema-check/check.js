@@ -12,6 +12,7 @@
 //   tests/golden/*.json (other)           -> classification.schema.json (each element of an array)
 //   tests/data/*measurement*.json         -> measurement.schema.json
 //   tests/data/certificate-*.json         -> certificate-integrity.schema.json
+//   tests/data/*history-export*.json      -> history-export.schema.json
 //   specs/arch/cuda.json                  -> cuda-arch.schema.json
 //   specs/arch/physical.json              -> physical.schema.json
 //   specs/policy/findings.json            -> findings.schema.json
@@ -117,6 +118,7 @@ for (const f of jsonFiles(dataDir)) {
   if (path.basename(f).includes('measurement')) jobs.push([f, need('measurement.schema.json'), false]);
   // Certificates sealed by the tests (signing_test): the envelope and integrity block.
   if (path.basename(f).startsWith('certificate-')) jobs.push([f, need('certificate-integrity.schema.json'), false]);
+  if (path.basename(f).includes('history-export')) jobs.push([f, need('history-export.schema.json'), false]);
 }
 // Read only by the CUDA backend, which CI cannot run: the schema is its check here.
 jobs.push([path.join(root, 'specs', 'arch', 'cuda.json'), need('cuda-arch.schema.json'), false]);

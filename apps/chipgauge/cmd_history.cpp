@@ -1,0 +1,278 @@
+// chipgauge history ingest FILE... | list | show RUN_ID | export | prune   [--history FILE]
+// The benchmark history store (docs/history.md).
+#include "chipgauge/core/error.hpp"
+#include "chipgauge/core/files.hpp"
+#include "chipgauge/core/text.hpp"
+#include "chipgauge/history/ingest.hpp"
+#include "chipgauge/history/query.hpp"
+#include "commands.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+namespace chipgauge::cli {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+constexpr const char* history_help = "the history store (default: $CHIPGAUGE_HISTORY, else $XDG_DATA_HOME/chipgauge/history.db)";
+
+struct filters {
+  std::string history;
+  std::string device;
+  std::string benchmark;
+  std::string since;
+  std::string until;
+  int last = 0;
+  std::string format;
+  std::string out;
+};
+
+void add_filters(CLI::App* cmd, filters& f, bool with_last) {
+  cmd->add_option("--device", f.device, "devices whose name or identity contains this (case-insensitive)");
+  cmd->add_option("--benchmark", f.benchmark, "this benchmark only (exact name)");
+  cmd->add_option("--since", f.since, "runs created on or after this date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
+  cmd->add_option("--until", f.until, "runs created on or before this date (the whole day)");
+  if (with_last) cmd->add_option("--last", f.last, "per device x benchmark, only the N most recent runs");
+}
+
+history::selector selector_of(const filters& f) {
+  history::selector sel;
+  sel.device = f.device;
+  sel.benchmark = f.benchmark;
+  if (!f.since.empty()) sel.since = history::parse_time_bound("--since", f.since, false);
+  if (!f.until.empty()) sel.until = history::parse_time_bound("--until", f.until, true);
+  if (sel.since && sel.until && *sel.since >= *sel.until) throw usage_error("--since is not before --until");
+  if (f.last < 0 || f.last > 1000000)
+    throw usage_error(fmt::format("--last {} is not a count: expected a whole number from 1 to 1,000,000", f.last));
+  if (f.last > 0) sel.last = f.last;
+  return sel;
+}
+
+history::store open_store(const std::string& explicit_path, bool create) {
+  history::open_options o;
+  o.create = create;
+  return history::store::open(history::locate_store(explicit_path), o);
+}
+
+std::string rate_text(double v, const std::string& metric) {
+  return fmt::format("{:.3f} {}", v / 1e9, metric == "bytes_per_s" ? "GB/s" : "Gop/s");
+}
+
+json run_json(const history::run_row& r) {
+  return {{"id", r.id},
+          {"created_utc", history::format_utc(r.created_utc)},
+          {"ingested_utc", history::format_utc(r.ingested_utc)},
+          {"source_kind", r.source_kind},
+          {"source_name", r.source_name},
+          {"source_sha256", r.source_sha256},
+          {"tool_version", r.tool_version},
+          {"git_sha", r.git_sha},
+          {"mode", r.mode},
+          {"host", r.host},
+          {"kernel", r.kernel},
+          {"driver", r.driver},
+          {"toolkit", r.toolkit},
+          {"devices", r.devices},
+          {"results", r.results},
+          {"argv", json::parse(r.argv, nullptr, false)},
+          {"context", json::parse(r.context, nullptr, false)}};
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : std::string(sep)) + s;
+  return out;
+}
+
+int ingest(const std::string& path, const std::vector<std::string>& files) {
+  auto store = open_store(path, true);
+  std::string text;
+  int status = 0;
+  for (const auto& file : files) {
+    try {
+      if (!std::filesystem::is_regular_file(file)) throw usage_error(fmt::format("{} does not exist or is not a file", quote_input(file)));
+      const auto r = history::ingest_file(store, file);
+      text += r.already_present ? fmt::format("{}: already present (run {}, {} results)\n", file, r.run_id, r.results)
+                                : fmt::format("{}: ingested {} results as run {}\n", file, r.results, r.run_id);
+    } catch (const spec_error& e) {  // a malformed file
+      print_error(e);
+      status = static_cast<int>(exit_code::usage_error);
+    } catch (const usage_error& e) {
+      print_error(e);
+      status = static_cast<int>(exit_code::usage_error);
+    } catch (const std::exception& e) {
+      print_error(e);
+      if (status == 0) status = static_cast<int>(exit_code::runtime_error);
+    }
+  }
+  emit(text);
+  return status;
+}
+
+}  // namespace
+
+void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
+  auto* cmd = app.add_subcommand("history", "the benchmark history store: ingest reports, list, show, export and prune runs");
+  cmd->require_subcommand(1);
+
+  auto ingest_files = std::make_shared<std::vector<std::string>>();
+  auto ingest_store = std::make_shared<std::string>();
+  auto* in = cmd->add_subcommand(
+      "ingest",
+      "record measurement reports (chipgauge.measurement/1) and Google Benchmark JSON as runs. Each file is one transaction: a malformed file is "
+      "named, exits 2 and is rolled back while the other files still apply; a file already ingested (same SHA-256) is a no-op");
+  in->add_option("files", *ingest_files, "reports or Google Benchmark JSON files to ingest")->required();
+  in->add_option("--history", *ingest_store, history_help);
+  in->callback([&run, ingest_files, ingest_store] { run = [ingest_files, ingest_store] { return ingest(*ingest_store, *ingest_files); }; });
+
+  auto lf = std::make_shared<filters>();
+  lf->format = "text";
+  auto* list = cmd->add_subcommand("list", "list runs, oldest first");
+  list->add_option("--history", lf->history, history_help);
+  add_filters(list, *lf, true);
+  list->add_option("--format", lf->format, "text or json");
+  list->callback([&run, lf] {
+    run = [lf] {
+      const bool as_json = parse_choice("--format", lf->format, {"text", "json"}) == 1;
+      const auto sel = selector_of(*lf);
+      auto store = open_store(lf->history, false);
+      const auto runs = history::list_runs(store, sel);
+      if (as_json) {
+        json arr = json::array();
+        for (const auto& r : runs) arr.push_back(run_json(r));
+        emit(arr.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+        return 0;
+      }
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& r : runs)
+        rows.push_back({std::to_string(r.id), history::format_utc(r.created_utc), r.source_kind, r.host, join(r.devices, ", "),
+                        std::to_string(r.results), r.tool_version, r.git_sha, r.source_name});
+      emit(render_table({"run", "created (UTC)", "kind", "host", "devices", "results", "tool", "git sha", "source"}, rows,
+                        {true, false, false, false, false, true, false, false, false}) +
+           fmt::format("{} runs in {}\n", runs.size(), store.path()));
+      return 0;
+    };
+  });
+
+  auto sf = std::make_shared<filters>();
+  sf->format = "text";
+  auto show_id = std::make_shared<long long>(0);
+  auto* show = cmd->add_subcommand("show", "one run: where and when it ran, and its results");
+  show->add_option("run", *show_id, "run id (from history list)")->required();
+  show->add_option("--history", sf->history, history_help);
+  show->add_option("--format", sf->format, "text or json");
+  show->callback([&run, sf, show_id] {
+    run = [sf, show_id] {
+      const bool as_json = parse_choice("--format", sf->format, {"text", "json"}) == 1;
+      auto store = open_store(sf->history, false);
+      const auto r = history::find_run(store, *show_id);
+      if (!r) throw usage_error(fmt::format("history {} has no run {}: see history list", store.path(), *show_id));
+      const auto results = history::select_results(store, {}, false, r->id);
+      if (as_json) {
+        auto j = run_json(*r);
+        json arr = json::array();
+        for (const auto& x : results)
+          arr.push_back({{"device", x.device_identity}, {"device_name", x.device_name}, {"local_device", x.local_device},
+                         {"benchmark", x.benchmark}, {"precision", x.precision}, {"metric", x.metric}, {"status", x.status},
+                         {"verified", x.verified}, {"suspect", x.suspect}, {"median", x.median}, {"q1", x.q1}, {"q3", x.q3},
+                         {"cv", x.cv}, {"samples", x.sample_count},
+                         {"clock_mhz", x.clock_mhz ? json(*x.clock_mhz) : json(nullptr)}, {"reason", x.reason}});
+        j["result_rows"] = arr;
+        emit(j.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+        return 0;
+      }
+      std::string text = fmt::format("run {}: {} from {}\n", r->id, r->source_kind, r->source_name);
+      text += fmt::format("  created {}  ingested {}\n", history::format_utc(r->created_utc), history::format_utc(r->ingested_utc));
+      text += fmt::format("  chipgauge {} ({}), mode {}, host {}, kernel {}\n", r->tool_version, r->git_sha, r->mode, r->host, r->kernel);
+      if (!r->driver.empty() || !r->toolkit.empty())
+        text += fmt::format("  driver {}, CUDA runtime {}\n", r->driver.empty() ? "unknown" : r->driver,
+                            r->toolkit.empty() ? "unknown" : r->toolkit);
+      text += fmt::format("  sha256 {}\n\n", r->source_sha256);
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& x : results) {
+        std::string flags = x.suspect ? "suspect" : "";
+        if (x.throttled_samples > 0) flags += (flags.empty() ? "" : ", ") + fmt::format("{} throttled", x.throttled_samples);
+        if (!x.reason.empty()) flags += (flags.empty() ? "" : "; ") + x.reason;
+        const bool measured = x.sample_count > 0;
+        rows.push_back({x.local_device, x.benchmark, x.status, measured ? rate_text(x.median, x.metric) : "",
+                        measured ? fmt::format("{:.2f} %", 100 * x.cv) : "", std::to_string(x.sample_count),
+                        x.clock_mhz ? fmt::format("{:.0f}", *x.clock_mhz) : "", flags});
+      }
+      text += render_table({"device", "benchmark", "status", "median", "cv", "samples", "clock MHz", "notes"}, rows,
+                           {false, false, false, true, true, true, true, false});
+      emit(text);
+      return 0;
+    };
+  });
+
+  auto ef = std::make_shared<filters>();
+  ef->format = "csv";
+  auto* ex = cmd->add_subcommand("export", "the selected results as CSV (one row per result) or JSON (with every sample)");
+  ex->add_option("--history", ef->history, history_help);
+  add_filters(ex, *ef, true);
+  ex->add_option("--format", ef->format, "csv (default) or json");
+  ex->add_option("--out", ef->out, "write to this file (atomically) instead of stdout");
+  ex->callback([&run, ef] {
+    run = [ef] {
+      const auto format = parse_choice("--format", ef->format, {"csv", "json"}) == 0 ? history::export_format::csv
+                                                                                     : history::export_format::json;
+      const auto sel = selector_of(*ef);
+      auto store = open_store(ef->history, false);
+      std::string text;
+      history::export_results(store, sel, format, [&text](std::string_view piece) { text += piece; });
+      if (!ef->out.empty()) write_file_atomically(ef->out, text);
+      else emit(text);
+      return 0;
+    };
+  });
+
+  struct prune_args {
+    std::string history;
+    std::string before;
+    int keep_last = 0;
+    std::string device;
+  };
+  auto pa = std::make_shared<prune_args>();
+  auto* pr = cmd->add_subcommand("prune",
+                                 "delete runs, in one transaction: those created before --before, and/or all but each device's "
+                                 "--keep-last most recent (with both, a run must meet both to go)");
+  pr->add_option("--history", pa->history, history_help);
+  pr->add_option("--before", pa->before, "runs created before this date (YYYY-MM-DD: before its start)");
+  pr->add_option("--keep-last", pa->keep_last, "keep each device's N most recent runs");
+  pr->add_option("--device", pa->device, "only runs of devices whose name or identity contains this");
+  pr->callback([&run, pa] {
+    run = [pa] {
+      history::prune_options o;
+      if (!pa->before.empty()) o.before = history::parse_time_bound("--before", pa->before, false);
+      if (pa->keep_last != 0) o.keep_last = pa->keep_last;
+      o.device = pa->device;
+      if (!o.before && !o.keep_last) throw usage_error("history prune needs --before DATE or --keep-last N (or both)");
+      auto store = open_store(pa->history, false);
+      const auto r = history::prune(store, o);
+      emit(fmt::format("pruned {} runs ({} results) from {}\n", r.runs, r.results, store.path()));
+      return 0;
+    };
+  });
+}
+
+void check_history(const std::string& explicit_path) { open_store(explicit_path, true); }
+
+void record_in_history(const std::string& explicit_path, const std::string& report_json, const bench::measurement_report& report,
+                       const std::string& name) {
+  auto store = open_store(explicit_path, true);
+  history::ingest_source src;
+  src.kind = history::source_kind::chipgauge_report;
+  src.sha256 = history::sha256_hex(report_json);
+  src.name = name;
+  const auto r = history::ingest_report(store, report, src);
+  std::cerr << fmt::format("chipgauge: {} in history {} as run {}\n", r.already_present ? "already" : "recorded", store.path(),
+                           r.run_id);
+}
+
+}  // namespace chipgauge::cli

@@ -1,0 +1,241 @@
+// The history store at fleet scale: a synthetic store of nightly runs (one run per device per
+// night, each with the same benchmarks), then the ingest rate, the trend query for one device x
+// benchmark, a selection as a report, and the store's size against the raw CSV of the same data.
+//
+//   CHIPGAUGE_HISTORY_ROWS      result rows to ingest (default 1,000,000; a year of a 1,000-GPU
+//                               fleet is about 10,000,000)
+//   CHIPGAUGE_HISTORY_DEVICES   devices in the fleet (default 1,000)
+//   CHIPGAUGE_HISTORY_BENCHMARKS benchmarks per run (default 27, as a CUDA quick run)
+//   CHIPGAUGE_HISTORY_SAMPLES   samples per result (default 10)
+//   CHIPGAUGE_HISTORY_DIR       where the store is built (default: a new directory under /tmp,
+//                               removed at the end)
+//
+// Targets (docs/history.md#scale): ingest >= 200,000 rows/s, trend < 20 ms, store <= 2 x CSV.
+#include "chipgauge/bench/statistics.hpp"
+#include "chipgauge/history/ingest.hpp"
+#include "chipgauge/history/query.hpp"
+
+#include <benchmark/benchmark.h>
+#include <sqlite3.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <ctime>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+
+namespace {
+
+using namespace chipgauge;
+
+long env_long(const char* name, long fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::strtol(v, nullptr, 10) : fallback;
+}
+
+// CPU time of this process: on a shared machine, wall-clock rates measure the other processes too.
+double cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+struct fleet_store {
+  std::string dir;
+  bool owned = false;
+  std::unique_ptr<history::store> store;
+  long rows = 0;
+  long runs = 0;
+  long devices = 0;
+  long benchmarks = 0;
+  long samples = 0;
+  double ingest_s = 0;      ///< wall-clock seconds inside ingest_report
+  double ingest_cpu_s = 0;  ///< this process's CPU seconds (user + system) inside ingest_report
+
+  ~fleet_store() {
+    store.reset();
+    if (owned) std::filesystem::remove_all(dir);
+  }
+};
+
+bench::measurement_report nightly(long device, long night, long benchmarks, long samples, std::mt19937_64& rng) {
+  bench::measurement_report r;
+  r.tool_version = "0.1.0";
+  r.git_sha = "synthetic";
+  r.argv = {"chipgauge", "measure", "--quick"};
+  const long day = 20454 + night;  // nights from 2026-01-01
+  r.created_utc = history::format_utc(day * 86400 + 7200 + device);
+  r.mode = "quick";
+  r.host.hostname = fmt::format("node{:04}", device / 8);
+  r.host.kernel = "Linux 6.1.0";
+  bench::device_info d;
+  d.backend = "cuda";
+  d.id = fmt::format("cuda:{}", device % 8);
+  d.name = device % 2 ? "NVIDIA H100 80GB HBM3" : "NVIDIA H200";
+  d.vendor = "NVIDIA";
+  d.units = 132;
+  d.properties = {{"uuid", fmt::format("GPU-{:08x}-0000-0000-0000-{:012x}", device, device * 7919)},
+                  {"driver_version", "550.54.15"},
+                  {"cuda_runtime", "12.4"}};
+  r.devices.push_back(d);
+  std::normal_distribution<double> noise(1.0, 0.004);
+  for (long b = 0; b < benchmarks; ++b) {
+    bench::measurement m;
+    m.info.name = fmt::format("bench_{:02}", b);
+    m.info.group = b % 3 ? "compute" : "memory";
+    m.info.prec = precision::fp16;
+    m.info.metric = b % 3 ? bench::metric_kind::ops_per_s : bench::metric_kind::bytes_per_s;
+    m.info.isa = "wgmma";
+    m.device_id = d.id;
+    m.status = bench::result_status::ok;
+    m.verified = true;
+    m.check.passed = true;
+    const double base = (b % 3 ? 5e14 : 3e12) * (1 + 0.01 * static_cast<double>(b));
+    std::vector<double> rates;
+    std::vector<double> clocks;
+    for (long i = 0; i < samples; ++i) {
+      bench::sample s;
+      s.seconds = 0.02;
+      s.work = base * noise(rng) * s.seconds;
+      s.clock_mhz = 1755 - static_cast<double>(rng() % 30);
+      m.samples.push_back(s);
+      rates.push_back(s.rate());
+      clocks.push_back(s.clock_mhz);
+    }
+    m.rate = bench::summarize(rates);
+    m.clock = bench::summarize(clocks);
+    m.stopped = bench::stop_reason::noise_target;
+    m.theoretical = base * 1.3;
+    m.fraction_of_theoretical = m.rate.median / *m.theoretical;
+    r.results.push_back(std::move(m));
+  }
+  return r;
+}
+
+std::unique_ptr<fleet_store> build_fleet() {
+  auto owner = std::make_unique<fleet_store>();
+  auto& s = *owner;
+  {
+    s.rows = env_long("CHIPGAUGE_HISTORY_ROWS", 1000000);
+    s.devices = env_long("CHIPGAUGE_HISTORY_DEVICES", 1000);
+    s.benchmarks = env_long("CHIPGAUGE_HISTORY_BENCHMARKS", 27);
+    s.samples = env_long("CHIPGAUGE_HISTORY_SAMPLES", 10);
+    if (const char* d = std::getenv("CHIPGAUGE_HISTORY_DIR"); d && *d) {
+      s.dir = d;
+    } else {
+      std::string tmpl = (std::filesystem::temp_directory_path() / "chipgauge-history-bench-XXXXXX").string();
+      if (!::mkdtemp(tmpl.data())) std::abort();
+      s.dir = tmpl;
+      s.owned = true;
+    }
+    const std::string path = s.dir + "/history.db";
+    std::filesystem::remove(path);
+    std::filesystem::remove(path + "-wal");
+    std::filesystem::remove(path + "-shm");
+    s.store = std::make_unique<history::store>(history::store::open(path));
+    std::mt19937_64 rng(42);
+    long written = 0;
+    for (long night = 0; written < s.rows; ++night) {
+      for (long dev = 0; dev < s.devices && written < s.rows; ++dev) {
+        const auto rep = nightly(dev, night, s.benchmarks, s.samples, rng);
+        const history::ingest_source src{history::source_kind::chipgauge_report,
+                                         history::sha256_hex(fmt::format("night {} device {}", night, dev)), "synthetic"};
+        const auto t0 = std::chrono::steady_clock::now();
+        const double c0 = cpu_seconds();
+        const auto out = history::ingest_report(*s.store, rep, src);
+        s.ingest_cpu_s += cpu_seconds() - c0;
+        s.ingest_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        written += static_cast<long>(out.results);
+        ++s.runs;
+      }
+    }
+    s.rows = written;
+  }
+  return owner;
+}
+
+fleet_store& fleet() {
+  static const std::unique_ptr<fleet_store> f = build_fleet();
+  return *f;
+}
+
+// Ingest: the whole synthetic store, one transaction per run (as `history ingest` does).
+void BM_HistoryIngest(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(fleet().rows);
+  auto& f = fleet();
+  state.counters["rows"] = static_cast<double>(f.rows);
+  state.counters["runs"] = static_cast<double>(f.runs);
+  state.counters["ingest_s"] = f.ingest_s;
+  state.counters["rows_per_s"] = static_cast<double>(f.rows) / f.ingest_s;
+  state.counters["ingest_cpu_s"] = f.ingest_cpu_s;
+  state.counters["rows_per_cpu_s"] = static_cast<double>(f.rows) / f.ingest_cpu_s;
+}
+BENCHMARK(BM_HistoryIngest)->Iterations(1)->Unit(benchmark::kSecond);
+
+// The trend of one device x benchmark over every night (a different pair each iteration).
+void BM_HistoryTrend(benchmark::State& state) {
+  auto& f = fleet();
+  const auto devices = history::find_devices(*f.store, "");
+  std::mt19937_64 rng(7);
+  std::size_t points = 0;
+  for (auto _ : state) {
+    const auto& d = devices[rng() % devices.size()];
+    const auto t = history::trend(*f.store, d.id, fmt::format("bench_{:02}", rng() % static_cast<unsigned long>(f.benchmarks)));
+    points += t.size();
+    benchmark::DoNotOptimize(t.data());
+  }
+  state.counters["points"] = static_cast<double>(points) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_HistoryTrend)->Unit(benchmark::kMillisecond);
+
+// The rolling baseline compare asks for: one device x benchmark, last 20 runs, pooled.
+void BM_HistorySelectLast20(benchmark::State& state) {
+  auto& f = fleet();
+  const auto devices = history::find_devices(*f.store, "");
+  std::mt19937_64 rng(9);
+  for (auto _ : state) {
+    history::selector sel;
+    sel.device = devices[rng() % devices.size()].identity.substr(5);
+    sel.benchmark = fmt::format("bench_{:02}", rng() % static_cast<unsigned long>(f.benchmarks));
+    sel.last = 20;
+    const auto rep = history::select_as_report(*f.store, sel);
+    benchmark::DoNotOptimize(rep.results.data());
+  }
+}
+BENCHMARK(BM_HistorySelectLast20)->Unit(benchmark::kMillisecond);
+
+// Size: the store file (after a checkpoint) against the same data as CSV: `history export
+// --format csv` (one line per result) plus one line per sample (result id, index, rate, clock).
+void BM_HistorySize(benchmark::State& state) {
+  auto& f = fleet();
+  double csv_bytes = 0;
+  double sample_bytes = 0;
+  for (auto _ : state) {
+    csv_bytes = 0;
+    sample_bytes = 0;
+    history::export_results(*f.store, {}, history::export_format::csv,
+                            [&csv_bytes](std::string_view p) { csv_bytes += static_cast<double>(p.size()); });
+    sample_bytes += static_cast<double>(std::string_view("result_id,index,rate,clock_mhz\n").size());
+    history::for_each_result(*f.store, {}, true, [&sample_bytes](const history::result_row& r) {
+      for (std::size_t i = 0; i < r.rates.size(); ++i)
+        sample_bytes += static_cast<double>(
+            fmt::formatted_size("{},{},{},{}\n", r.id, i, r.rates[i], i < r.clocks.size() ? r.clocks[i] : 0.0));
+    });
+  }
+  sqlite3_wal_checkpoint_v2(f.store->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  const double db = static_cast<double>(std::filesystem::file_size(f.store->path()));
+  state.counters["store_MB"] = db / 1e6;
+  state.counters["csv_MB"] = (csv_bytes + sample_bytes) / 1e6;
+  state.counters["results_csv_MB"] = csv_bytes / 1e6;
+  state.counters["store_over_csv"] = db / (csv_bytes + sample_bytes);
+  state.counters["bytes_per_row"] = db / static_cast<double>(f.rows);
+}
+BENCHMARK(BM_HistorySize)->Iterations(1)->Unit(benchmark::kSecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,328 @@
+// Opening the history store (location, pragmas, schema version and migrations), time stamps,
+// selectors and SHA-256.
+#include "chipgauge/core/date.hpp"
+#include "chipgauge/core/text.hpp"
+#include "sqlite.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+
+namespace chipgauge::history {
+
+namespace {
+
+// PRAGMA application_id of a chipgauge history store: "CGHS" in ASCII.
+constexpr std::int64_t application_id = 0x43474853;
+
+std::int64_t pragma_integer(store::impl& s, const std::string& pragma) {
+  auto& st = s.prepare("PRAGMA " + pragma);
+  const std::int64_t v = st.step() ? st.integer(0) : 0;
+  st.reset();
+  return v;
+}
+
+}  // namespace
+
+std::string locate_store(const std::string& explicit_path) {
+  if (!explicit_path.empty()) return explicit_path;
+  if (const char* env = std::getenv("CHIPGAUGE_HISTORY"); env && *env) return env;
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg && std::filesystem::path(xdg).is_absolute())
+    return (std::filesystem::path(xdg) / "chipgauge" / "history.db").string();
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return (std::filesystem::path(home) / ".local" / "share" / "chipgauge" / "history.db").string();
+  throw usage_error("no history store: give --history FILE or set CHIPGAUGE_HISTORY (neither XDG_DATA_HOME nor HOME is set)");
+}
+
+store::store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+store::store(store&&) noexcept = default;
+store& store::operator=(store&&) noexcept = default;
+store::~store() = default;
+
+const std::string& store::path() const { return impl_->path; }
+sqlite3* store::handle() const { return impl_->db; }
+int store::schema_version() const { return static_cast<int>(pragma_integer(*impl_, "user_version")); }
+
+store store::open(const std::string& path, const open_options& options) {
+  namespace fs = std::filesystem;
+  const auto& migrations = options.migrations ? *options.migrations : schema_migrations();
+  for (std::size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int>(i) + 1)
+      throw error(fmt::format("history: migration {} has version {}: expected versions 1, 2, 3 ... in order", i + 1,
+                              migrations[i].version));
+  }
+  const int newest = static_cast<int>(migrations.size());
+
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    if (!options.create) throw usage_error(fmt::format("history {} does not exist", quote_input(path)));
+    const fs::path parent = fs::path(path).parent_path();
+    if (!parent.empty()) {
+      fs::create_directories(parent, ec);
+      if (ec) throw error(fmt::format("history {}: cannot create directory {}: {}", quote_input(path), parent.string(), ec.message()));
+    }
+  } else if (fs::is_directory(path, ec)) {
+    throw usage_error(fmt::format("history {} is a directory: expected a SQLite file", quote_input(path)));
+  }
+
+  auto p = std::make_unique<impl>();
+  p->path = path;
+  const int flags = SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &p->db, flags, nullptr) != SQLITE_OK)
+    detail::fail(p->db, quote_input(path), "cannot open");
+  sqlite3_extended_result_codes(p->db, 1);
+  sqlite3_busy_timeout(p->db, options.busy_timeout_ms);
+
+  std::int64_t app = 0;
+  std::int64_t version = 0;
+  std::int64_t tables = 0;
+  try {
+    app = pragma_integer(*p, "application_id");
+    version = pragma_integer(*p, "user_version");
+    auto& st = p->prepare("SELECT count(*) FROM sqlite_schema");
+    tables = st.step() ? st.integer(0) : 0;
+    st.reset();
+  } catch (const error&) {
+    if (sqlite3_errcode(p->db) == SQLITE_NOTADB)
+      throw usage_error(fmt::format("history {} is not a SQLite database: expected a chipgauge history store", quote_input(path)));
+    throw;
+  }
+  if (app != application_id && !(app == 0 && version == 0 && tables == 0))
+    throw usage_error(fmt::format("history {} is a SQLite database but not a chipgauge history store (application_id {:#x})",
+                                  quote_input(path), app));
+  if (version > newest)
+    throw usage_error(fmt::format("history {} has schema version {}, newer than this chipgauge reads ({}): use a newer "
+                                  "chipgauge, or another --history file",
+                                  quote_input(path), version, newest));
+
+  // WAL: readers never block the writer; NORMAL: a commit is atomic and survives a killed process
+  // (a power cut may lose the last commits, never half of one). Foreign keys cascade deletes.
+  detail::exec(p->db, path, "PRAGMA journal_mode = WAL");
+  detail::exec(p->db, path, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768");
+
+  for (const auto& m : migrations) {
+    if (m.version <= version) continue;
+    detail::transaction tx(*p);
+    // Another process may have migrated between the check above and this transaction.
+    const auto now = pragma_integer(*p, "user_version");
+    if (now >= m.version) {
+      version = now;
+      continue;
+    }
+    if (now != m.version - 1)
+      throw error(fmt::format("history {}: schema version {} cannot take migration {}", quote_input(path), now, m.version));
+    detail::exec(p->db, path, m.sql);
+    detail::exec(p->db, path, fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}", application_id, m.version));
+    tx.commit();
+    version = m.version;
+  }
+  return store(std::move(p));
+}
+
+const char* to_string(source_kind k) noexcept {
+  switch (k) {
+    case source_kind::chipgauge_report: return "chipgauge-report";
+    case source_kind::gbench: return "gbench";
+    case source_kind::certificate: return "certificate";
+  }
+  return "?";
+}
+
+// ---- time stamps ----
+
+namespace {
+
+bool digits(std::string_view s, int& out) {
+  if (s.empty()) return false;
+  out = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    out = out * 10 + (c - '0');
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_utc(std::string_view t) {
+  if (t.size() < 20 || t[10] != 'T' || t[13] != ':' || t[16] != ':') return std::nullopt;
+  const auto day = date::parse(t.substr(0, 10));
+  int h = 0;
+  int m = 0;
+  int s = 0;
+  if (!day || !digits(t.substr(11, 2), h) || !digits(t.substr(14, 2), m) || !digits(t.substr(17, 2), s)) return std::nullopt;
+  if (h > 23 || m > 59 || s > 60) return std::nullopt;
+  auto rest = t.substr(19);
+  if (!rest.empty() && rest[0] == '.') {
+    std::size_t n = 1;
+    while (n < rest.size() && rest[n] >= '0' && rest[n] <= '9') ++n;
+    if (n == 1) return std::nullopt;
+    rest = rest.substr(n);
+  }
+  if (rest != "Z" && rest != "+00:00") return std::nullopt;
+  const auto days = day->days().time_since_epoch().count();
+  return static_cast<std::int64_t>(days) * 86400 + h * 3600 + m * 60 + s;
+}
+
+std::string format_utc(std::int64_t seconds) {
+  using namespace std::chrono;
+  const sys_seconds tp{std::chrono::seconds{seconds}};
+  const auto day = floor<days>(tp);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{tp - day};
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                     static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count(), hms.seconds().count());
+}
+
+// ---- selectors ----
+
+std::int64_t parse_time_bound(std::string_view option, std::string_view text, bool end_of_day) {
+  if (const auto d = date::parse(text)) {
+    const auto start = static_cast<std::int64_t>(d->days().time_since_epoch().count()) * 86400;
+    return end_of_day ? start + 86400 : start;
+  }
+  if (const auto t = parse_utc(text)) return end_of_day ? *t + 1 : *t;
+  throw usage_error(fmt::format("{} '{}' is not a date: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (e.g. 2026-11-29)", option,
+                                quote_input(text)));
+}
+
+bool is_selector(std::string_view text) { return text.starts_with("history:"); }
+
+selector parse_selector(std::string_view text) {
+  if (!is_selector(text))
+    throw usage_error(fmt::format("'{}' is not a history selector: expected history:KEY=VALUE,... (keys device, benchmark, "
+                                  "since, until, last)",
+                                  quote_input(text)));
+  selector sel;
+  auto rest = text.substr(8);
+  std::vector<std::string> seen;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const auto item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    const auto eq = item.find('=');
+    const std::string key(item.substr(0, eq));
+    if (eq == std::string_view::npos)
+      throw usage_error(fmt::format("history selector '{}': '{}' has no value: expected KEY=VALUE", quote_input(text),
+                                    quote_input(item)));
+    const auto value = item.substr(eq + 1);
+    for (const auto& s : seen) {
+      if (s == key) throw usage_error(fmt::format("history selector '{}': key '{}' given twice", quote_input(text), key));
+    }
+    seen.push_back(key);
+    if (value.empty())
+      throw usage_error(fmt::format("history selector '{}': {} is empty: expected a value", quote_input(text), quote_input(key)));
+    const std::string where = fmt::format("history selector {}", quote_input(key));
+    if (key == "device") {
+      sel.device = value;
+    } else if (key == "benchmark") {
+      sel.benchmark = value;
+    } else if (key == "since") {
+      sel.since = parse_time_bound(where, value, false);
+    } else if (key == "until") {
+      sel.until = parse_time_bound(where, value, true);
+    } else if (key == "last") {
+      int n = 0;
+      const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || ptr != value.data() + value.size() || n < 1 || n > 1000000)
+        throw usage_error(fmt::format("history selector last '{}' is not a count: expected a whole number from 1 to 1,000,000",
+                                      quote_input(value)));
+      sel.last = n;
+    } else {
+      throw usage_error(fmt::format("history selector '{}': unknown key '{}': expected device, benchmark, since, until or last",
+                                    quote_input(text), quote_input(key)));
+    }
+  }
+  if (sel.since && sel.until && *sel.since >= *sel.until)
+    throw usage_error(fmt::format("history selector '{}': since is not before until", quote_input(text)));
+  return sel;
+}
+
+std::string selector::to_string() const {
+  std::string out = "history:";
+  auto add = [&out](std::string_view k, const std::string& v) {
+    if (out.size() > 8) out += ',';
+    out += fmt::format("{}={}", k, v);
+  };
+  if (!device.empty()) add("device", device);
+  if (!benchmark.empty()) add("benchmark", benchmark);
+  if (since) add("since", format_utc(*since));
+  if (until) add("until", format_utc(*until - 1));
+  if (last) add("last", std::to_string(*last));
+  return out;
+}
+
+// ---- SHA-256 (FIPS 180-4) ----
+
+namespace {
+
+constexpr std::array<std::uint32_t, 64> sha_k = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
+    0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
+    0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+    0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08,
+    0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+    0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+constexpr std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+void sha_block(std::array<std::uint32_t, 8>& h, const unsigned char* p) {
+  std::array<std::uint32_t, 64> w{};
+  for (std::size_t i = 0; i < 16; ++i)
+    w[i] = (std::uint32_t{p[4 * i]} << 24) | (std::uint32_t{p[4 * i + 1]} << 16) | (std::uint32_t{p[4 * i + 2]} << 8) |
+           std::uint32_t{p[4 * i + 3]};
+  for (std::size_t i = 16; i < 64; ++i) {
+    const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+    const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+  }
+  auto [a, b, c, d, e, f, g, hh] = h;
+  for (std::size_t i = 0; i < 64; ++i) {
+    const std::uint32_t t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + sha_k[i] + w[i];
+    const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    hh = g;
+    g = f;
+    f = e;
+    e = d + t1;
+    d = c;
+    c = b;
+    b = a;
+    a = t1 + t2;
+  }
+  h[0] += a;
+  h[1] += b;
+  h[2] += c;
+  h[3] += d;
+  h[4] += e;
+  h[5] += f;
+  h[6] += g;
+  h[7] += hh;
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view bytes) {
+  std::array<std::uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+  std::size_t full = bytes.size() / 64;
+  for (std::size_t i = 0; i < full; ++i) sha_block(h, data + 64 * i);
+  std::array<unsigned char, 128> tail{};
+  const std::size_t rem = bytes.size() % 64;
+  for (std::size_t i = 0; i < rem; ++i) tail[i] = data[64 * full + i];
+  tail[rem] = 0x80;
+  const std::size_t tail_len = rem < 56 ? 64 : 128;
+  const std::uint64_t bits = static_cast<std::uint64_t>(bytes.size()) * 8;
+  for (std::size_t i = 0; i < 8; ++i) tail[tail_len - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
+  for (std::size_t off = 0; off < tail_len; off += 64) sha_block(h, tail.data() + off);
+  std::string out;
+  out.reserve(64);
+  for (const auto v : h) out += fmt::format("{:08x}", v);
+  return out;
+}
+
+}  // namespace chipgauge::history

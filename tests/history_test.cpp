@@ -1,0 +1,761 @@
+// The history store: schema and migrations, ingest (idempotent, atomic under a killed process),
+// selectors and filters, trends, a selection as a report, exports, pruning; and the CLI.
+#include "chipgauge/bench/report.hpp"
+#include "chipgauge/core/error.hpp"
+#include "chipgauge/core/files.hpp"
+#include "chipgauge/history/ingest.hpp"
+#include "chipgauge/history/query.hpp"
+#include "chipgauge/history/store.hpp"
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+namespace chipgauge {
+namespace {
+
+using namespace chipgauge::history;
+
+const std::string sample_report = test::data_dir() + "/measurement-sample.json";
+
+std::int64_t count(store& s, const std::string& table) {
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(s.handle(), ("SELECT count(*) FROM " + table).c_str(), -1, &st, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_step(st), SQLITE_ROW);
+  const auto n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return n;
+}
+
+// Rows of every table, as a comparable snapshot.
+std::vector<std::int64_t> counts(store& s) {
+  return {count(s, "runs"), count(s, "devices"), count(s, "run_devices"), count(s, "benchmarks"), count(s, "results"),
+          count(s, "samples")};
+}
+
+void exec(store& s, const std::string& sql) { ASSERT_EQ(sqlite3_exec(s.handle(), sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sql; }
+
+bench::device_info gpu(const std::string& id, const std::string& uuid, const std::string& name = "NVIDIA H100 80GB HBM3") {
+  bench::device_info d;
+  d.backend = "cuda";
+  d.id = id;
+  d.name = name;
+  d.vendor = "NVIDIA";
+  d.units = 132;
+  d.properties = {{"uuid", uuid}, {"driver_version", "550.54.15"}, {"cuda_runtime", "12.4"}};
+  return d;
+}
+
+// A result with `n` samples around `rate` (ops/s) at `clock` MHz.
+bench::measurement result(const std::string& device, const std::string& name, double rate, int n, double clock = 1755,
+                          bench::result_status status = bench::result_status::ok) {
+  bench::measurement m;
+  m.info.name = name;
+  m.info.group = "compute";
+  m.info.prec = precision::fp16;
+  m.info.metric = bench::metric_kind::ops_per_s;
+  m.info.isa = "wgmma";
+  m.info.description = "synthetic";
+  m.device_id = device;
+  m.status = status;
+  m.verified = status == bench::result_status::ok;
+  m.check.passed = m.verified;
+  std::vector<double> rates;
+  std::vector<double> clocks;
+  for (int i = 0; i < n; ++i) {
+    bench::sample s;
+    s.seconds = 0.5;
+    s.work = 0.5 * rate * (1 + 0.001 * (i % 5 - 2));
+    s.clock_mhz = i == 1 ? std::nan("") : clock;
+    m.samples.push_back(s);
+    rates.push_back(s.rate());
+    if (!std::isnan(s.clock_mhz)) clocks.push_back(s.clock_mhz);
+  }
+  m.rate = bench::summarize(rates);
+  m.clock = bench::summarize(clocks);
+  m.stopped = bench::stop_reason::noise_target;
+  m.theoretical = 989e12;
+  m.fraction_of_theoretical = m.rate.median / 989e12;
+  if (status == bench::result_status::invalid) m.reason = "verification failed";
+  return m;
+}
+
+bench::measurement_report report(const std::string& created, std::vector<bench::device_info> devices,
+                                 std::vector<bench::measurement> results, const std::string& host = "node1") {
+  bench::measurement_report r;
+  r.tool_version = "0.1.0";
+  r.git_sha = "abc123";
+  r.argv = {"chipgauge", "measure"};
+  r.created_utc = created;
+  r.mode = "quick";
+  r.host.hostname = host;
+  r.host.kernel = "Linux 6.1";
+  r.devices = std::move(devices);
+  r.results = std::move(results);
+  return r;
+}
+
+ingest_outcome add(store& s, const bench::measurement_report& r, const std::string& key) {
+  return ingest_report(s, r, {source_kind::chipgauge_report, sha256_hex(key), key + ".json"});
+}
+
+// ---- primitives ----
+
+TEST(HistoryBasics, Sha256KnownAnswers) {
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  EXPECT_EQ(sha256_hex(std::string(1000000, 'a')), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(HistoryBasics, TimeStampsRoundTrip) {
+  const auto t = parse_utc("2026-11-29T05:17:23Z");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(*t, 1795929443);
+  EXPECT_EQ(format_utc(*t), "2026-11-29T05:17:23Z");
+  EXPECT_EQ(parse_utc("2026-11-29T05:17:23.75+00:00"), t);
+  EXPECT_FALSE(parse_utc("2026-11-29 05:17:23Z"));
+  EXPECT_FALSE(parse_utc("2026-02-30T05:17:23Z"));
+  EXPECT_FALSE(parse_utc("2026-11-29T25:17:23Z"));
+  EXPECT_FALSE(parse_utc("2026-11-29T05:17:23+02:00"));
+}
+
+TEST(HistorySelector, ParsesEveryKey) {
+  const auto s = parse_selector("history:device=h100,benchmark=mma_fp16,since=2026-01-01,until=2026-01-31,last=20");
+  EXPECT_EQ(s.device, "h100");
+  EXPECT_EQ(s.benchmark, "mma_fp16");
+  EXPECT_EQ(*s.since, *parse_utc("2026-01-01T00:00:00Z"));
+  EXPECT_EQ(*s.until, *parse_utc("2026-02-01T00:00:00Z"));  // the whole of the 31st
+  EXPECT_EQ(*s.last, 20);
+  EXPECT_TRUE(parse_selector("history:").empty());
+  EXPECT_EQ(parse_selector("history:last=3").to_string(), "history:last=3");
+  EXPECT_TRUE(is_selector("history:last=3"));
+  EXPECT_FALSE(is_selector("report.json"));
+}
+
+TEST(HistorySelector, RefusesBadKeysAndValues) {
+  auto message = [](const std::string& text) {
+    try {
+      parse_selector(text);
+    } catch (const usage_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(accepted)");
+  };
+  EXPECT_NE(message("history:devic=h100").find("unknown key 'devic'"), std::string::npos) << message("history:devic=h100");
+  EXPECT_NE(message("history:since=2026-13-01").find("is not a date"), std::string::npos);
+  EXPECT_NE(message("history:last=0").find("last '0' is not a count"), std::string::npos);
+  EXPECT_NE(message("history:last=2x").find("is not a count"), std::string::npos);
+  EXPECT_NE(message("history:device=a,device=b").find("given twice"), std::string::npos);
+  EXPECT_NE(message("history:device").find("has no value"), std::string::npos);
+  EXPECT_NE(message("history:device=").find("is empty"), std::string::npos);
+  EXPECT_NE(message("history:since=2026-02-01,until=2026-01-01").find("since is not before until"), std::string::npos);
+  EXPECT_NE(message("report.json").find("not a history selector"), std::string::npos);
+}
+
+TEST(HistoryBasics, LocatesTheStore) {
+  ::setenv("CHIPGAUGE_HISTORY", "/tmp/from-env.db", 1);
+  EXPECT_EQ(locate_store("/tmp/explicit.db"), "/tmp/explicit.db");
+  EXPECT_EQ(locate_store(""), "/tmp/from-env.db");
+  ::unsetenv("CHIPGAUGE_HISTORY");
+  ::setenv("XDG_DATA_HOME", "/tmp/xdg", 1);
+  EXPECT_EQ(locate_store(""), "/tmp/xdg/chipgauge/history.db");
+  ::unsetenv("XDG_DATA_HOME");
+  ::setenv("HOME", "/home/someone", 1);
+  EXPECT_EQ(locate_store(""), "/home/someone/.local/share/chipgauge/history.db");
+}
+
+// ---- schema ----
+
+TEST(HistorySchema, NewStoreIsWalWithForeignKeysAtTheNewestVersion) {
+  const test::temp_dir dir;
+  auto s = store::open(dir.path() + "/sub/dir/h.db");
+  EXPECT_EQ(s.schema_version(), static_cast<int>(schema_migrations().size()));
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(s.handle(), "PRAGMA journal_mode", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "wal");
+  sqlite3_finalize(st);
+  ASSERT_EQ(sqlite3_prepare_v2(s.handle(), "PRAGMA foreign_keys", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 1);
+  sqlite3_finalize(st);
+}
+
+TEST(HistorySchema, StoreFromAFutureVersionIsRefused) {
+  const test::temp_dir dir;
+  const std::string path = dir.path() + "/h.db";
+  {
+    auto s = store::open(path);
+    exec(s, "PRAGMA user_version = 99");
+  }
+  try {
+    store::open(path);
+    FAIL() << "a store at schema version 99 opened";
+  } catch (const usage_error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("schema version 99, newer than this chipgauge reads (1)"), std::string::npos) << m;
+    EXPECT_NE(m.find(path), std::string::npos) << m;
+  }
+}
+
+TEST(HistorySchema, MigrationsRunInOrderOnAnOlderStore) {
+  const test::temp_dir dir;
+  const std::string path = dir.path() + "/h.db";
+  { auto s = store::open(path); }  // version 1
+  // Migration 3 needs migration 2's table, so running them out of order fails.
+  std::vector<migration> list = schema_migrations();
+  list.push_back({2, "log table", "CREATE TABLE migration_log (step INTEGER NOT NULL, seen INTEGER NOT NULL)"});
+  list.push_back({3, "log entry", "INSERT INTO migration_log SELECT 3, count(*) FROM migration_log; ALTER TABLE runs ADD COLUMN note TEXT"});
+  list.push_back({4, "log entry", "INSERT INTO migration_log SELECT 4, count(*) FROM migration_log"});
+  open_options o;
+  o.migrations = &list;
+  auto s = store::open(path, o);
+  EXPECT_EQ(s.schema_version(), 4);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(s.handle(), "SELECT step, seen FROM migration_log ORDER BY rowid", -1, &st, nullptr), SQLITE_OK);
+  std::vector<std::pair<int, int>> log;
+  while (sqlite3_step(st) == SQLITE_ROW) log.emplace_back(sqlite3_column_int(st, 0), sqlite3_column_int(st, 1));
+  sqlite3_finalize(st);
+  EXPECT_EQ(log, (std::vector<std::pair<int, int>>{{3, 0}, {4, 1}}));
+  // The stock build now refuses the migrated store as newer than it reads.
+  EXPECT_THROW(store::open(path), usage_error);
+}
+
+TEST(HistorySchema, AFailedMigrationLeavesTheStoreAtItsVersion) {
+  const test::temp_dir dir;
+  const std::string path = dir.path() + "/h.db";
+  { auto s = store::open(path); }
+  std::vector<migration> list = schema_migrations();
+  list.push_back({2, "broken", "CREATE TABLE half (x INTEGER); INSERT INTO no_such_table VALUES (1)"});
+  open_options o;
+  o.migrations = &list;
+  EXPECT_THROW(store::open(path, o), error);
+  auto s = store::open(path);
+  EXPECT_EQ(s.schema_version(), 1);
+  EXPECT_NE(sqlite3_exec(s.handle(), "SELECT * FROM half", nullptr, nullptr, nullptr), SQLITE_OK)
+      << "the half-applied migration was kept";
+}
+
+TEST(HistorySchema, MigrationListWithAGapIsAnError) {
+  const test::temp_dir dir;
+  std::vector<migration> list = schema_migrations();
+  list.push_back({3, "gap", "SELECT 1"});
+  open_options o;
+  o.migrations = &list;
+  EXPECT_THROW(store::open(dir.path() + "/h.db", o), error);
+}
+
+TEST(HistorySchema, OtherFilesAreRefused) {
+  const test::temp_dir dir;
+  const auto text = dir.write("notes.db", std::string(4096, 'x'));
+  EXPECT_THROW(store::open(text), usage_error);
+  const std::string other = dir.path() + "/other.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(other.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t (x)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  try {
+    store::open(other);
+    FAIL();
+  } catch (const usage_error& e) {
+    EXPECT_NE(std::string(e.what()).find("not a chipgauge history store"), std::string::npos) << e.what();
+  }
+  open_options no_create;
+  no_create.create = false;
+  EXPECT_THROW(store::open(dir.path() + "/missing.db", no_create), usage_error);
+}
+
+// ---- ingest ----
+
+TEST(HistoryIngest, MeasurementReportFileAndIdempotentReingest) {
+  const test::temp_dir dir;
+  auto s = store::open(dir.path() + "/h.db");
+  const auto r = ingest_file(s, sample_report);
+  EXPECT_FALSE(r.already_present);
+  EXPECT_EQ(r.results, 3U);
+  EXPECT_EQ(counts(s), (std::vector<std::int64_t>{1, 1, 1, 3, 3, 2}));
+  const auto again = ingest_file(s, sample_report);
+  EXPECT_TRUE(again.already_present);
+  EXPECT_EQ(again.run_id, r.run_id);
+  EXPECT_EQ(again.results, 3U);
+  EXPECT_EQ(counts(s), (std::vector<std::int64_t>{1, 1, 1, 3, 3, 2}));
+
+  // A copy of the same bytes under another name is the same run.
+  const auto copy = dir.write("copy.json", read_text_file(sample_report));
+  EXPECT_TRUE(ingest_file(s, copy).already_present);
+
+  const auto run = find_run(s, r.run_id);
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->source_kind, "chipgauge-report");
+  EXPECT_EQ(run->source_sha256, sha256_hex(read_text_file(sample_report)));
+  EXPECT_EQ(format_utc(run->created_utc), "2026-11-29T05:17:23Z");
+  EXPECT_EQ(run->host, "vm");
+  EXPECT_EQ(run->git_sha, "d84401f9ec4a");
+  EXPECT_EQ(run->devices, (std::vector<std::string>{"AMD EPYC"}));
+
+  // Every stored figure is the report's, samples included.
+  const auto rep = bench::load_report(sample_report);
+  const auto rows = select_results(s, {}, true);
+  ASSERT_EQ(rows.size(), rep.results.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& m = rep.results[i];
+    SCOPED_TRACE(m.info.name);
+    EXPECT_EQ(rows[i].benchmark, m.info.name);
+    EXPECT_EQ(rows[i].status, bench::to_string(m.status));
+    EXPECT_EQ(rows[i].median, m.rate.median);
+    EXPECT_EQ(rows[i].q1, m.rate.q1);
+    EXPECT_EQ(rows[i].q3, m.rate.q3);
+    EXPECT_EQ(rows[i].sample_count, static_cast<std::int64_t>(m.samples.size()));
+    ASSERT_EQ(rows[i].rates.size(), m.samples.size());
+    for (std::size_t k = 0; k < m.samples.size(); ++k) EXPECT_EQ(rows[i].rates[k], m.samples[k].rate());
+    EXPECT_EQ(rows[i].device_identity, "host:vm/cpu0/AMD EPYC");
+  }
+}
+
+TEST(HistoryIngest, DevicesAreKeyedByUuidAcrossHostsAndRuns) {
+  const test::temp_dir dir;
+  auto s = store::open(dir.path() + "/h.db");
+  add(s, report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa"), gpu("cuda:1", "GPU-bbbb")},
+                {result("cuda:0", "mma_fp16", 700e12, 5), result("cuda:1", "mma_fp16", 710e12, 5)}),
+      "a");
+  // The same board moved to another host, now as cuda:0.
+  add(s, report("2026-01-02T00:00:00Z", {gpu("cuda:0", "GPU-bbbb")}, {result("cuda:0", "mma_fp16", 705e12, 5)}, "node2"), "b");
+  EXPECT_EQ(count(s, "devices"), 2);
+  const auto devs = find_devices(s, "bbbb");
+  ASSERT_EQ(devs.size(), 1U);
+  EXPECT_EQ(devs[0].identity, "uuid:GPU-bbbb");
+  EXPECT_EQ(trend(s, devs[0].id, "mma_fp16").size(), 2U);
+  const auto run = find_run(s, 1);
+  EXPECT_EQ(run->driver, "550.54.15");
+  EXPECT_EQ(run->toolkit, "12.4");
+}
+
+TEST(HistoryIngest, SamplesAndClocksRoundTripExactly) {
+  const test::temp_dir dir;
+  auto s = store::open(dir.path() + "/h.db");
+  auto r = report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 1.0 / 3.0 * 1e15, 7)});
+  add(s, r, "a");
+  const auto rows = select_results(s, {}, true);
+  ASSERT_EQ(rows.size(), 1U);
+  const auto& m = r.results[0];
+  ASSERT_EQ(rows[0].rates.size(), 7U);
+  ASSERT_EQ(rows[0].clocks.size(), 7U);
+  for (std::size_t k = 0; k < 7; ++k) {
+    EXPECT_EQ(rows[0].rates[k], m.samples[k].rate());
+    if (k == 1) EXPECT_TRUE(std::isnan(rows[0].clocks[k]));
+    else EXPECT_EQ(rows[0].clocks[k], m.samples[k].clock_mhz);
+  }
+  EXPECT_EQ(*rows[0].clock_mhz, 1755);
+  EXPECT_EQ(rows[0].parameters, R"({"isa":"wgmma"})");
+}
+
+TEST(HistoryIngest, BadReportIsRolledBackWhole) {
+  const test::temp_dir dir;
+  auto s = store::open(dir.path() + "/h.db");
+  add(s, report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "good");
+  const auto before = counts(s);
+  // The second result names a device the report does not list: found after rows were written.
+  auto bad = report("2026-01-02T00:00:00Z", {gpu("cuda:0", "GPU-cccc")},
+                    {result("cuda:0", "mma_fp16", 7e14, 5), result("cuda:7", "mma_fp16", 7e14, 5)});
+  try {
+    add(s, bad, "bad");
+    FAIL() << "accepted a result of an unknown device";
+  } catch (const spec_error& e) {
+    EXPECT_EQ(e.file(), "bad.json");
+    EXPECT_EQ(e.json_path(), "$.results[1].device");
+  }
+  EXPECT_EQ(counts(s), before);
+  auto late = report("not a time", {gpu("cuda:0", "GPU-aaaa")}, {});
+  EXPECT_THROW(add(s, late, "late"), spec_error);
+  EXPECT_EQ(counts(s), before);
+  // The store still takes writes, with the same device ids as before.
+  add(s, report("2026-01-03T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "next");
+  EXPECT_EQ(count(s, "devices"), 1);
+}
+
+TEST(HistoryIngest, MalformedAndUnsupportedFilesNameTheFile) {
+  const test::temp_dir dir;
+  auto s = store::open(dir.path() + "/h.db");
+  const auto broken = dir.write("broken.json", "{\"schema\": \"chipgauge.measurement/1\", ");
+  const auto classification = dir.write("c.json", R"({"schema": "chipgauge.classification/1"})");
+  const auto gbench = dir.write("g.json", R"({"context": [], "benchmarks": []})");
+  const auto array = dir.write("a.json", "[]");
+  for (const auto& f : {broken, classification, gbench, array}) {
+    try {
+      ingest_file(s, f);
+      FAIL() << f << " was ingested";
+    } catch (const spec_error& e) {
+      EXPECT_EQ(e.file(), f);
+    }
+  }
+  EXPECT_EQ(count(s, "runs"), 0);
+}
+
+TEST(HistoryIngest, GoogleBenchmarkJsonIsStoredAsForeignResults) {
+  const test::temp_dir dir;
+  auto s = store::open(dir.path() + "/h.db");
+  const std::string file = test::data_dir() + "/gbench-sample-reps3.json";
+  const auto r = ingest_file(s, file);
+  EXPECT_FALSE(r.already_present);
+  EXPECT_EQ(r.results, 5U);
+  EXPECT_TRUE(ingest_file(s, file).already_present);
+  const auto run = find_run(s, r.run_id);
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->source_kind, "gbench");
+  EXPECT_EQ(format_utc(run->created_utc), "2026-12-02T14:01:17Z");
+  const auto rows = select_results(s, {}, true);
+  ASSERT_EQ(rows.size(), 5U);
+  EXPECT_EQ(rows[0].benchmark, "BM_Sum/64");
+  EXPECT_EQ(rows[0].device_backend, "google-benchmark");
+  EXPECT_FALSE(rows[0].verified);
+  EXPECT_EQ(rows[0].rates.size(), 3U);  // one sample per repetition, not the aggregates
+  // Never pooled: a selection of it reports the results as they are, with why.
+  const auto rep = select_as_report(s, parse_selector("history:benchmark=BM_Sum/64"));
+  ASSERT_EQ(rep.results.size(), 1U);
+  EXPECT_NE(rep.results[0].status, bench::result_status::ok);
+  EXPECT_NE(rep.results[0].reason.find("not verified by chipgauge"), std::string::npos) << rep.results[0].reason;
+}
+
+// A child process ingests and dies between rows; the store must be exactly as before.
+TEST(HistoryIngest, KilledIngestLeavesTheStoreAsBefore) {
+  const test::temp_dir dir;
+  const std::string path = dir.path() + "/h.db";
+  std::vector<std::int64_t> before;
+  {
+    auto s = store::open(path);
+    add(s, report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "earlier");
+    before = counts(s);
+  }
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    try {
+      auto s = store::open(path);
+      ingest_file(s, sample_report, [](std::size_t rows) {
+        if (rows == 2) ::_exit(17);  // after the second of three result rows
+      });
+    } catch (...) {
+    }
+    ::_exit(0);  // the hook did not fire: the parent sees it
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 17) << "the child did not stop midway through the ingest";
+
+  auto s = store::open(path);
+  EXPECT_EQ(counts(s), before);
+  EXPECT_EQ(list_runs(s, {}).size(), 1U);
+  const auto r = ingest_file(s, sample_report);
+  EXPECT_FALSE(r.already_present);
+  EXPECT_EQ(r.results, 3U);
+  EXPECT_EQ(count(s, "runs"), 2);
+}
+
+// ---- reading ----
+
+class HistoryQuery : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    s_ = std::make_unique<store>(store::open(dir_.path() + "/h.db"));
+    // Three nights on two H100s and an A100; the third night's H100 #1 failed verification.
+    const std::vector<bench::device_info> devs = {gpu("cuda:0", "GPU-aaaa"), gpu("cuda:1", "GPU-bbbb"),
+                                                  gpu("cuda:2", "GPU-cccc", "NVIDIA A100-SXM4-80GB")};
+    for (int night = 1; night <= 3; ++night) {
+      std::vector<bench::measurement> rs;
+      const double shift = 1 + 0.01 * night;
+      rs.push_back(result("cuda:0", "mma_fp16", 700e12 * shift, 5));
+      rs.push_back(result("cuda:0", "dram_read", 3e12 * shift, 4));
+      rs.push_back(result("cuda:1", "mma_fp16", 710e12 * shift, 5, 1755,
+                          night == 3 ? bench::result_status::invalid : bench::result_status::ok));
+      rs.push_back(result("cuda:2", "mma_fp16", 300e12 * shift, 6, 1410));
+      add(*s_, report(fmt("2026-03-0{}T02:00:00Z", night), devs, rs), fmt("night{}", night));
+    }
+  }
+  static std::string fmt(const std::string& pattern, int n) {
+    auto p = pattern;
+    p.replace(p.find("{}"), 2, std::to_string(n));
+    return p;
+  }
+  test::temp_dir dir_;
+  std::unique_ptr<store> s_;
+};
+
+TEST_F(HistoryQuery, FiltersByDeviceBenchmarkAndTime) {
+  auto& s = *s_;
+  EXPECT_EQ(list_runs(s, {}).size(), 3U);
+  EXPECT_EQ(select_results(s, {}, false).size(), 12U);
+  EXPECT_EQ(select_results(s, parse_selector("history:device=a100"), false).size(), 3U);
+  EXPECT_EQ(select_results(s, parse_selector("history:device=GPU-AAAA"), false).size(), 6U);
+  EXPECT_EQ(select_results(s, parse_selector("history:benchmark=dram_read"), false).size(), 3U);
+  EXPECT_EQ(select_results(s, parse_selector("history:benchmark=dram"), false).size(), 0U) << "benchmark is an exact name";
+  EXPECT_EQ(select_results(s, parse_selector("history:since=2026-03-02"), false).size(), 8U);
+  EXPECT_EQ(select_results(s, parse_selector("history:until=2026-03-02"), false).size(), 8U);
+  EXPECT_EQ(select_results(s, parse_selector("history:since=2026-03-02,until=2026-03-02"), false).size(), 4U);
+  EXPECT_EQ(list_runs(s, parse_selector("history:since=2026-03-03T02:00:00Z")).size(), 1U);
+  EXPECT_EQ(list_runs(s, parse_selector("history:until=2026-03-01T01:59:59Z")).size(), 0U);
+  const auto last = select_results(s, parse_selector("history:device=h100,benchmark=mma_fp16,last=2"), false);
+  ASSERT_EQ(last.size(), 4U);
+  for (const auto& r : last) EXPECT_GE(r.created_utc, *parse_utc("2026-03-02T02:00:00Z"));
+  EXPECT_EQ(list_runs(s, parse_selector("history:last=1")).size(), 1U);
+  EXPECT_EQ(list_runs(s, parse_selector("history:device=nothing-like-this")).size(), 0U);
+}
+
+TEST_F(HistoryQuery, TrendIsOneDeviceAndBenchmarkOverTime) {
+  auto& s = *s_;
+  const auto devs = find_devices(s, "GPU-bbbb");
+  ASSERT_EQ(devs.size(), 1U);
+  const auto t = trend(s, devs[0].id, "mma_fp16");
+  ASSERT_EQ(t.size(), 3U);
+  EXPECT_LT(t[0].created_utc, t[1].created_utc);
+  EXPECT_LT(t[1].created_utc, t[2].created_utc);
+  EXPECT_EQ(t[0].status, "ok");
+  EXPECT_EQ(t[2].status, "invalid");
+  EXPECT_NEAR(t[1].median, 710e12 * 1.02, 1e12);
+  EXPECT_LE(t[1].q1, t[1].median);
+  EXPECT_GE(t[1].q3, t[1].median);
+  EXPECT_EQ(*t[0].clock_mhz, 1755);
+  EXPECT_TRUE(trend(s, devs[0].id, "no_such_benchmark").empty());
+  const auto series = list_series(s, {});
+  EXPECT_EQ(series.size(), 4U);
+}
+
+TEST_F(HistoryQuery, SelectionAsReportPoolsUsableSamples) {
+  auto& s = *s_;
+  const auto rep = select_as_report(s, parse_selector("history:benchmark=mma_fp16"));
+  ASSERT_EQ(rep.devices.size(), 3U);
+  EXPECT_EQ(rep.devices[0].id, "cuda:0");  // unique in the selection
+  EXPECT_EQ(rep.created_utc, "2026-03-03T02:00:00Z");
+  EXPECT_EQ(rep.argv, (std::vector<std::string>{"history:benchmark=mma_fp16"}));
+  ASSERT_EQ(rep.results.size(), 3U);
+  const auto& h0 = rep.results[0];
+  EXPECT_EQ(h0.device_id, "cuda:0");
+  EXPECT_EQ(h0.status, bench::result_status::ok);
+  EXPECT_EQ(h0.samples.size(), 15U);  // 3 runs x 5
+  EXPECT_EQ(h0.rate.count, 15U);
+  EXPECT_EQ(h0.clock.count, 12U);     // the second sample of each run read no clock
+  EXPECT_NEAR(h0.rate.median, 700e12 * 1.02, 1e12);
+  const auto& h1 = rep.results[1];
+  EXPECT_EQ(h1.status, bench::result_status::ok);
+  EXPECT_EQ(h1.samples.size(), 10U) << "the invalid third night is not pooled";
+  // Only the invalid night selected: invalid, with why.
+  const auto bad = select_as_report(s, parse_selector("history:device=bbbb,since=2026-03-03"));
+  ASSERT_EQ(bad.results.size(), 1U);
+  EXPECT_EQ(bad.results[0].status, bench::result_status::invalid);
+  EXPECT_NE(bad.results[0].reason.find("verification failed"), std::string::npos) << bad.results[0].reason;
+  // The pooled report is a valid measurement report.
+  EXPECT_NO_THROW(bench::parse_report(bench::to_json(rep), "pooled.json"));
+  EXPECT_NO_THROW(bench::parse_report(bench::to_json(bad), "bad.json"));
+  EXPECT_THROW(select_as_report(s, parse_selector("history:device=nothing")), usage_error);
+}
+
+TEST_F(HistoryQuery, SharedLocalIdsFallBackToIdentity) {
+  auto& s = *s_;
+  add(s, report("2026-03-04T02:00:00Z", {gpu("cuda:0", "GPU-dddd")}, {result("cuda:0", "mma_fp16", 7e14, 5)}, "node9"), "other");
+  const auto rep = select_as_report(s, parse_selector("history:benchmark=mma_fp16"));
+  std::vector<std::string> ids;
+  for (const auto& d : rep.devices) ids.push_back(d.id);
+  EXPECT_NE(std::find(ids.begin(), ids.end(), "uuid:GPU-aaaa"), ids.end());
+  EXPECT_NE(std::find(ids.begin(), ids.end(), "uuid:GPU-dddd"), ids.end());
+  EXPECT_NE(std::find(ids.begin(), ids.end(), "cuda:1"), ids.end());
+}
+
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1);
+  std::string field;
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') field += text[++i];
+      else if (c == '"') quoted = false;
+      else field += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      rows.back().push_back(field);
+      field.clear();
+    } else if (c == '\n') {
+      rows.back().push_back(field);
+      field.clear();
+      rows.emplace_back();
+    } else {
+      field += c;
+    }
+  }
+  rows.pop_back();  // after the last line end
+  return rows;
+}
+
+TEST_F(HistoryQuery, ExportsRoundTrip) {
+  auto& s = *s_;
+  const auto stored = select_results(s, {}, true);
+  std::string csv;
+  export_results(s, {}, export_format::csv, [&csv](std::string_view p) { csv += p; });
+  const auto rows = parse_csv(csv);
+  ASSERT_EQ(rows.size(), stored.size() + 1);
+  EXPECT_EQ(rows[0], export_csv_columns());
+  auto col = [&](std::string_view name) {
+    const auto& h = export_csv_columns();
+    return static_cast<std::size_t>(std::find(h.begin(), h.end(), name) - h.begin());
+  };
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    const auto& r = rows[i + 1];
+    ASSERT_EQ(r.size(), export_csv_columns().size());
+    EXPECT_EQ(std::stoll(r[col("run_id")]), stored[i].run_id);
+    EXPECT_EQ(r[col("device")], stored[i].device_identity);
+    EXPECT_EQ(r[col("benchmark")], stored[i].benchmark);
+    EXPECT_EQ(r[col("status")], stored[i].status);
+    EXPECT_EQ(std::strtod(r[col("median")].c_str(), nullptr), stored[i].median);
+    EXPECT_EQ(std::strtod(r[col("q3")].c_str(), nullptr), stored[i].q3);
+    EXPECT_EQ(std::strtod(r[col("fraction")].c_str(), nullptr), *stored[i].fraction);
+    EXPECT_EQ(r[col("parameters")], R"({"isa":"wgmma"})");
+  }
+  std::string text;
+  export_results(s, parse_selector("history:device=a100"), export_format::json, [&text](std::string_view p) { text += p; });
+  const auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j.at("schema"), "chipgauge.history-export/1");
+  EXPECT_EQ(j.at("selector"), "history:device=a100");
+  const auto a100 = select_results(s, parse_selector("history:device=a100"), true);
+  ASSERT_EQ(j.at("results").size(), a100.size());
+  for (std::size_t i = 0; i < a100.size(); ++i) {
+    const auto& r = j.at("results")[i];
+    EXPECT_EQ(r.at("median").get<double>(), a100[i].median);
+    EXPECT_EQ(r.at("samples").at("rates").get<std::vector<double>>(), a100[i].rates);
+    EXPECT_TRUE(r.at("samples").at("clocks")[1].is_null());
+    EXPECT_EQ(r.at("samples").at("clocks")[0].get<double>(), 1410);
+    EXPECT_EQ(r.at("device").at("identity"), "uuid:GPU-cccc");
+    EXPECT_EQ(r.at("benchmark").at("precision"), "fp16");
+  }
+  std::string empty;
+  export_results(s, parse_selector("history:device=nothing"), export_format::json, [&empty](std::string_view p) { empty += p; });
+  EXPECT_TRUE(nlohmann::json::parse(empty).at("results").empty());
+}
+
+TEST_F(HistoryQuery, PruneBeforeAndKeepLast) {
+  auto& s = *s_;
+  EXPECT_THROW(prune(s, {}), usage_error);
+  prune_options before;
+  before.before = *parse_utc("2026-03-02T00:00:00Z");
+  const auto r = prune(s, before);
+  EXPECT_EQ(r.runs, 1);
+  EXPECT_EQ(r.results, 4);
+  EXPECT_EQ(counts(s), (std::vector<std::int64_t>{2, 3, 6, 2, 8, 8}));
+  prune_options keep;
+  keep.keep_last = 1;
+  const auto k = prune(s, keep);
+  EXPECT_EQ(k.runs, 1);
+  EXPECT_EQ(list_runs(s, {}).size(), 1U);
+  EXPECT_EQ(format_utc(list_runs(s, {})[0].created_utc), "2026-03-03T02:00:00Z");
+  // An ingest after pruning still works, and orphan devices went with their runs.
+  add(s, report("2026-03-05T02:00:00Z", {gpu("cuda:0", "GPU-eeee")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "after");
+  prune_options all_of_e;
+  all_of_e.before = *parse_utc("2027-01-01T00:00:00Z");
+  all_of_e.device = "eeee";
+  EXPECT_EQ(prune(s, all_of_e).runs, 1);
+  EXPECT_TRUE(find_devices(s, "eeee").empty());
+  EXPECT_EQ(count(s, "samples"), count(s, "results"));
+}
+
+// ---- the CLI ----
+
+test::run_result chipgauge(const std::string& args) {
+  return test::run_command(std::string("'") + CHIPGAUGE_BINARY + "' --specs-dir '" + test::specs_dir() + "' " + args);
+}
+
+TEST(HistoryCli, IngestListShowExportPrune) {
+  const test::temp_dir dir;
+  const std::string db = dir.path() + "/h.db";
+  const auto bad = dir.write("bad.json", "{\"schema\": \"chipgauge.measurement/1\"}");
+  auto r = chipgauge("history ingest --history " + db + " " + sample_report + " " + bad);
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.out.find(sample_report + ": ingested 3 results as run 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find(bad), std::string::npos) << r.err;
+  r = chipgauge("history ingest --history " + db + " " + sample_report);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("already present (run 1, 3 results)"), std::string::npos) << r.out;
+
+  r = chipgauge("history list --history " + db);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("2026-11-29T05:17:23Z"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 runs in"), std::string::npos) << r.out;
+  r = chipgauge("history list --format json --benchmark stream_triad --history " + db);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).size(), 1U);
+  r = chipgauge("history list --format json --device h100 --history " + db);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).size(), 0U);
+  r = chipgauge("history list --since 2026-13-01 --history " + db);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--since '2026-13-01' is not a date"), std::string::npos) << r.err;
+
+  r = chipgauge("history show 1 --history " + db);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("fma_fp64"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("the CPU lacks AVX512_FP16"), std::string::npos) << r.out;
+  r = chipgauge("history show 9 --history " + db);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("has no run 9"), std::string::npos) << r.err;
+
+  r = chipgauge("history export --format csv --history " + db);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(parse_csv(r.out).size(), 4U);
+  const std::string out = dir.path() + "/export.json";
+  r = chipgauge("history export --format json --benchmark fma_fp64 --out " + out + " --history " + db);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(read_text_file(out)).at("results").size(), 1U);
+  r = chipgauge("history export --format xml --history " + db);
+  EXPECT_EQ(r.status, 2);
+
+  r = chipgauge("history prune --history " + db);
+  EXPECT_EQ(r.status, 2);
+  r = chipgauge("history prune --before 2027-01-01 --history " + db);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("pruned 1 runs (3 results)"), std::string::npos) << r.out;
+}
+
+TEST(HistoryCli, StoreFromEnvironmentAndNewerSchema) {
+  const test::temp_dir dir;
+  const std::string db = dir.path() + "/env.db";
+  auto r = test::run_command("CHIPGAUGE_HISTORY='" + db + "' '" + CHIPGAUGE_BINARY + "' history ingest " + sample_report);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(db));
+  {
+    auto s = store::open(db);
+    exec(s, "PRAGMA user_version = 7");
+  }
+  r = chipgauge("history list --history " + db);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("schema version 7, newer than this chipgauge reads"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty());
+  r = chipgauge("history list --history " + dir.path() + "/missing.db");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+}
+
+TEST(HistoryCli, MeasureRecordsItsReport) {
+  const test::temp_dir dir;
+  const std::string db = dir.path() + "/m.db";
+  const std::string out = dir.path() + "/m.json";
+  // One short benchmark: whatever the machine's load makes of it (ok or suspect), it is recorded.
+  auto r = chipgauge("measure --backend cpu --filter '^stream_copy$' --out " + out + " --format json --history " + db);
+  ASSERT_TRUE(r.status == 0 || r.status == 3) << r.err;
+  EXPECT_NE(r.err.find("recorded in history"), std::string::npos) << r.err;
+  // The report file is the same bytes: ingesting it is a no-op.
+  r = chipgauge("history ingest --history " + db + " " + out);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("already present (run 1"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace chipgauge
