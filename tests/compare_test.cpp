@@ -704,7 +704,8 @@ TEST(CompareCli, BadInputExits2WithNothingOnStdout) {
   const auto neither = dir.write("neither.json", R"({"hello": 1})");
   for (const auto& args : {"compare '" + bad + "' tests/data/gbench-sample-reps3.json", "compare tests/data/gbench-sample-reps3.json '" + neither + "'",
                            std::string("compare tests/data/no-such-file.json tests/data/gbench-sample-reps3.json"),
-                           std::string("compare history:last=20 tests/data/gbench-sample-reps3.json"),
+                           std::string("compare history:last=20 tests/data/gbench-sample-reps3.json --history /nonexistent/chipgauge-history.db"),
+                           std::string("compare history:colour=red tests/data/gbench-sample-reps3.json"),
                            std::string("compare tests/data/gbench-sample-reps3.json tests/data/gbench-sample-reps3.json --min-effect lots"),
                            std::string("compare tests/data/gbench-sample-reps3.json tests/data/gbench-sample-reps3.json --format xml")}) {
     const auto r = chipgauge(args);

@@ -724,6 +724,20 @@ TEST(HistoryCli, IngestListShowExportPrune) {
   EXPECT_NE(r.out.find("pruned 1 runs (3 results)"), std::string::npos) << r.out;
 }
 
+TEST(HistoryCli, CompareTakesAHistorySelectorAsEitherSide) {
+  const test::temp_dir dir;
+  const std::string db = dir.path() + "/h.db";
+  ASSERT_EQ(chipgauge("history ingest --history " + db + " " + sample_report).status, 0);
+  // The store's pooled samples against the very report they came from: nothing is slower.
+  auto r = chipgauge("compare --history " + db + " history:last=5 " + sample_report + " --format json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("base").get<std::string>(), "history:last=5") << r.out;
+  r = chipgauge("compare --history " + db + " " + sample_report + " history:benchmark=no_such_benchmark");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("selects no verified result"), std::string::npos) << r.err;
+}
+
 TEST(HistoryCli, StoreFromEnvironmentAndNewerSchema) {
   const test::temp_dir dir;
   const std::string db = dir.path() + "/env.db";

@@ -4,6 +4,9 @@
 #include "chipgauge/bench/compare.hpp"
 #include "chipgauge/bench/exports.hpp"
 #include "chipgauge/core/error.hpp"
+#include "chipgauge/core/text.hpp"
+#include "chipgauge/history/query.hpp"
+#include "chipgauge/history/store.hpp"
 #include "commands.hpp"
 
 #include <fmt/format.h>
@@ -16,14 +19,20 @@ namespace chipgauge::cli {
 namespace {
 
 // One side of a comparison: a chipgauge measurement report or Google Benchmark JSON, told apart by
-// content. Every kind of input resolves here. A history selector (`history:device=...,last=20`)
-// resolves, once the history module is in this build, through
-// history::select_as_report(history::store::open(history::locate_store(...)), history::parse_selector(spec)).
-bench::measurement_report resolve_side(const std::string& spec) {
-  if (spec.rfind("history:", 0) == 0)
-    throw usage_error(fmt::format("'{}': history selectors need the benchmark history store, which this build of chipgauge "
-                                  "does not have; give a measurement report or Google Benchmark JSON file",
-                                  spec));
+// content, or a history selector (`history:device=...,last=20`) resolved against the store at
+// `history_path` (empty: $CHIPGAUGE_HISTORY or the default), which must exist: a comparison never
+// creates one.
+bench::measurement_report resolve_side(const std::string& spec, const std::string& history_path) {
+  if (history::is_selector(spec)) {
+    const auto sel = history::parse_selector(spec);
+    history::open_options o;
+    o.create = false;
+    auto store = history::store::open(history::locate_store(history_path), o);
+    auto report = history::select_as_report(store, sel);
+    if (report.results.empty())
+      throw usage_error(fmt::format("'{}' selects no verified result in the history store", quote_input(spec)));
+    return report;
+  }
   return bench::load_any_report(spec);
 }
 
@@ -38,11 +47,18 @@ void add_compare(CLI::App& app, const global_options& /*g*/, action& run) {
     double alpha = 0.05;
     std::string clock_tolerance = "2%";
     bool clock_explained_ok = false;
+    std::string history;
   };
   auto o = std::make_shared<options>();
   auto* cmd = app.add_subcommand("compare", "compare two measurements benchmark by benchmark: same, faster, slower or unknown");
-  cmd->add_option("BASE", o->base, "the baseline: a measurement report or Google Benchmark JSON")->required();
-  cmd->add_option("NEW", o->current, "the run to judge: a measurement report or Google Benchmark JSON")->required();
+  cmd->add_option("BASE", o->base,
+                  "the baseline: a measurement report, Google Benchmark JSON, or a history selector "
+                  "(history:device=SUBSTR,benchmark=NAME,since=DATE,until=DATE,last=N)")
+      ->required();
+  cmd->add_option("NEW", o->current, "the run to judge: a measurement report, Google Benchmark JSON or a history selector")
+      ->required();
+  cmd->add_option("--history", o->history, "the history store for history: selectors (default: $CHIPGAUGE_HISTORY, else "
+                                            "$XDG_DATA_HOME/chipgauge/history.db)");
   cmd->add_option("--format", o->format, "text (default), json, md or csv");
   cmd->add_option("--min-effect", o->min_effect,
                   "smallest change that matters: P% for all benchmarks (default 2%), NAME=P% for one; repeatable");
@@ -69,8 +85,8 @@ void add_compare(CLI::App& app, const global_options& /*g*/, action& run) {
           s.min_effect_by_benchmark[name] = bench::parse_effect("--min-effect", m.substr(eq + 1));
         }
       }
-      const auto base = resolve_side(o->base);
-      const auto current = resolve_side(o->current);
+      const auto base = resolve_side(o->base, o->history);
+      const auto current = resolve_side(o->current, o->history);
       const auto c = bench::compare_reports(base, current, s, o->base, o->current);
       std::string text;
       if (o->format == "json") text = bench::comparison_to_json(c);
