@@ -286,19 +286,25 @@ TEST(SpecReject, NegativeRate) {
   EXPECT_TRUE(mentions(e->message(), "-100 is out of range: expected 10^12 ops/s in [0, "));
 }
 
-TEST(SpecReject, DieAreaAboveTenThousandSquareMillimetres) {
+TEST(SpecReject, DieAreaAboveA300mmWaferRejected) {
+  // The limit is the area of a 300 mm wafer, pi x 150^2 = 70,685.8 mm^2, rounded up to 70,686.
   auto j = minimal_ic();
-  j["dies"] = json::array({json{{"name", "wafer"}, {"kind", "logic"}, {"area_mm2", 10001}, {"non_planar", true}}});
+  j["dies"] = json::array({json{{"name", "wafer"}, {"kind", "logic"}, {"area_mm2", 70687}, {"non_planar", true}}});
   const auto e = parse_error(j);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->json_path(), "$.dies[0].area_mm2");
-  EXPECT_TRUE(mentions(e->message(), "10001 is out of range: expected mm^2 in [0, 10000]"));
+  EXPECT_TRUE(mentions(e->message(), "70687 is out of range: expected mm^2 in [0, 70686]"));
+  // The upper end of a range is checked too.
+  j["dies"][0]["area_mm2"] = json::array({40000, 80000});
+  const auto r = parse_error(j);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(mentions(r->message(), "80000 is out of range: expected mm^2 in [0, 70686]"));
 }
 
-TEST(SpecReject, DieAreaOfExactlyTenThousandAccepted) {
+TEST(SpecReject, DieAreaOfAWholeWaferAccepted) {
   auto j = minimal_ic();
-  j["dies"] = json::array({json{{"name", "big"}, {"kind", "logic"}, {"area_mm2", 10000}, {"non_planar", true}}});
-  EXPECT_EQ(parse(j).dies.at(0).area_mm2->hi, 10000.0);
+  j["dies"] = json::array({json{{"name", "wafer"}, {"kind", "logic"}, {"area_mm2", 70686}, {"non_planar", true}}});
+  EXPECT_EQ(parse(j).dies.at(0).area_mm2->hi, 70686.0);
 }
 
 TEST(SpecReject, ZeroDieAreaRejected) {
@@ -821,6 +827,15 @@ TEST(SpecPlausibility, DieBeyondTheReticleIsWarned) {
   ASSERT_EQ(w.size(), 1U);
   EXPECT_EQ(w[0].json_path, "$.dies[0].area_mm2");
   EXPECT_TRUE(mentions(w[0].message, "1200 mm^2 exceeds the 858 mm^2 reticle field"));
+}
+
+TEST(SpecPlausibility, WaferScaleDieParsesAndIsStillWarnedAboutTheReticle) {
+  // Cerebras WSE-3: 46,225 mm^2, 4 trillion transistors on TSMC 5 nm (87 million per mm^2: plausible at 5 nm).
+  const auto w = validate_spec(parse(ic_with_die(46225, 4e12, 5)), defs(), &physical());
+  ASSERT_EQ(w.size(), 1U);
+  EXPECT_FALSE(w[0].error);
+  EXPECT_EQ(w[0].json_path, "$.dies[0].area_mm2");
+  EXPECT_TRUE(mentions(w[0].message, "46225 mm^2 exceeds the 858 mm^2 reticle field"));
 }
 
 TEST(SpecPlausibility, ClockInGhzWrittenAsMhzIsAnError) {
