@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   chipgauge::cli::add_ledger(app, g, run);
   chipgauge::cli::add_fleet(app, g, run);
   chipgauge::cli::add_certificate(app, g, run);
+  chipgauge::cli::add_certificate_show(*app.get_subcommand("certificate"), g, run);
+  chipgauge::cli::add_certify(app, g, run);
 
   try {
     app.parse(argc, argv);
