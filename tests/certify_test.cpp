@@ -5,6 +5,7 @@
 #include "chipgauge/bench/statistics.hpp"
 #include "chipgauge/certify/certify.hpp"
 #include "chipgauge/core/error.hpp"
+#include "chipgauge/core/files.hpp"
 #include "chipgauge/core/signing.hpp"
 #include "test_support.hpp"
 
@@ -12,6 +13,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 
 namespace chipgauge {
 namespace {
@@ -348,6 +351,98 @@ TEST(Certify, TamperedAndReSignedCertificatesFailVerification) {
   // The changed body re-sealed with another key: intact, but not the lab's signature.
   const auto resigned = seal_certificate(tampered["body"], other.private_path);
   EXPECT_EQ(verify_certificate(resigned, keys.public_path).status(), exit_code::regression);
+}
+
+// --- The command, end to end on a stored report (no measurement: the fast, deterministic path) ---
+
+const std::string source_dir = std::filesystem::path(CHIPGAUGE_SOURCE_SPECS).parent_path().string();
+
+test::run_result chipgauge_cli(const std::string& args, const std::string& specs = "specs") {
+  return test::run_command("cd '" + source_dir + "' && '" + CHIPGAUGE_BINARY + "' --specs-dir '" + specs + "' " + args);
+}
+
+TEST(CertifyCli, StoredReportGivesASealedCertificateThatVerifiesAndRenders) {
+  test::temp_dir dir;
+  const auto r = chipgauge_cli("certify --report tests/data/measurement-sample.json --as-of 2026-01-20 --lab 'Test Lab' "
+                               "--tester 'T. Ester' --location us --out '" + dir.path() + "'");
+  // The sample has no fma_fp32, which the x86-64 envelope requires: inconclusive, and still written.
+  EXPECT_EQ(r.status, 3) << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("node verdict: inconclusive", 0), 0U) << r.out;
+  const auto file = dir.path() + "/certificate-cpu0.json";
+  ASSERT_TRUE(std::filesystem::exists(file));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/certificate-cpu0.html"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/node-summary.json"));
+  EXPECT_EQ(chipgauge_cli("certificate verify '" + file + "'").status, 0);
+
+  auto cert = nlohmann::json::parse(read_text_file(file));
+  EXPECT_EQ(cert.at("body").at("who").at("location"), "US");
+  EXPECT_EQ(cert.at("body").at("verdict").at("unknown_part"), true);
+  // The golden: the body with what depends on the build and the clock fixed, sealed again.
+  auto body = cert.at("body");
+  body["when"]["start_utc"] = "2026-01-20T10:00:00Z";
+  body["when"]["end_utc"] = "2026-01-20T10:01:00Z";
+  body["tooling"]["argv"] = nlohmann::json::array({"chipgauge", "certify"});
+  body["tooling"]["build_type"] = "Release";
+  body["tooling"]["build_flags"] = "";
+  const auto normalised = certificate_text(seal_certificate(body, std::nullopt));
+  const std::string golden = source_dir + "/tests/golden/certificate-sample.json";
+  if (const char* update = std::getenv("CHIPGAUGE_UPDATE_GOLDEN"); update && std::string(update) == "1") {
+    write_file_atomically(golden, normalised);
+  } else {
+    EXPECT_EQ(normalised, read_text_file(golden)) << "output differs from " << golden << " (CHIPGAUGE_UPDATE_GOLDEN=1 rewrites it)";
+  }
+
+  // One byte of the body changed: verification fails with 4.
+  auto text = read_text_file(file);
+  const auto at = text.find("\"lab\": \"Test Lab\"");
+  ASSERT_NE(at, std::string::npos);
+  text[at + 9] = 'B';
+  write_file_atomically(dir.path() + "/tampered.json", text);
+  EXPECT_EQ(chipgauge_cli("certificate verify '" + dir.path() + "/tampered.json'").status, 4);
+
+  const auto html = chipgauge_cli("certificate show '" + file + "' --format html");
+  EXPECT_EQ(html.status, 0);
+  EXPECT_EQ(html.out.rfind("<!DOCTYPE html>", 0), 0U);
+  const auto md = chipgauge_cli("certificate show '" + file + "' --format md");
+  EXPECT_EQ(md.out.rfind("# Certificate: inconclusive (unknown part)", 0), 0U) << md.out.substr(0, 100);
+}
+
+TEST(CertifyCli, SignedCertificateVerifiesWithTheLabKeyOnly) {
+  test::temp_dir dir;
+  ASSERT_EQ(chipgauge_cli("certificate keygen --out '" + dir.path() + "/lab'").status, 0);
+  ASSERT_EQ(chipgauge_cli("certificate keygen --out '" + dir.path() + "/other'").status, 0);
+  const auto r = chipgauge_cli("certify --report tests/data/measurement-sample.json --sign '" + dir.path() + "/lab.key' --out '" +
+                               dir.path() + "/out' --format json");
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).at("certificates").size(), 1U);
+  const auto file = dir.path() + "/out/certificate-cpu0.json";
+  EXPECT_EQ(chipgauge_cli("certificate verify '" + file + "' --pubkey '" + dir.path() + "/lab.pub'").status, 0);
+  EXPECT_EQ(chipgauge_cli("certificate verify '" + file + "' --pubkey '" + dir.path() + "/other.pub'").status, 4);
+}
+
+TEST(CertifyCli, BadEnvelopeIsExitTwoNamingFileAndField) {
+  test::temp_dir dir;
+  ASSERT_EQ(test::run_command("cp -r '" + source_dir + "/specs' '" + dir.path() + "/specs'").status, 0);
+  const std::string slip = R"({"schema": "chipgauge.envelope/1", "id": "slip", "scope": "sku", "part": "nvidia-h200-sxm-141gb",
+    "description": "DCGM's H200 floor", "references": [{"id": "d", "url": "https://github.com/NVIDIA/DCGM", "title": "DCGM"}],
+    "telemetry": {}, "checks": [{"benchmark": "dram_read", "peak": {"sheet": "memory.bandwidth_gb_s"},
+    "floor": {"value": 2333, "unit": "MB/s", "fraction": 0.65}, "reference": "d", "evidence": "vendor_tool_threshold"}]})";
+  // A second H200 envelope would clash first: replace the bundled one.
+  const auto path = dir.write("specs/envelopes/nvidia-h200-sxm-141gb.json", slip);
+  const auto r = chipgauge_cli("certify --report tests/data/measurement-sample.json --out '" + dir.path() + "/out'", dir.path() + "/specs");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find(path), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("$.checks[0].floor.value"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/out/certificate-cpu0.json"));
+}
+
+TEST(CertifyCli, SheetThatContradictsTheDeviceIsExitTwo) {
+  test::temp_dir dir;
+  const auto r = chipgauge_cli("certify --report tests/data/measurement-sample.json --spec nvidia-h100-sxm5-80gb --out '" + dir.path() + "'");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--spec nvidia-h100-sxm5-80gb"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/certificate-cpu0.json"));
 }
 
 }  // namespace

@@ -149,7 +149,10 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
             const auto round = bench::measure(mo);
             certify::merge_round(report, round);
             ++ctx.soak_rounds;
-            if (!round.hung_device.empty()) break;
+            if (!round.hung_device.empty()) {
+              report.hung_device = round.hung_device;
+              break;
+            }
           }
         }
         if (::isatty(STDERR_FILENO)) std::cerr << "\r\033[K" << std::flush;
