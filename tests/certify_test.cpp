@@ -163,7 +163,8 @@ TEST(Certify, HealthyPartMatchedByPciIdPasses) {
   EXPECT_EQ(b.at("sheet").at("matched_by"), "pci");
   EXPECT_EQ(b.at("who").at("location"), "US");
   EXPECT_NEAR(b.at("tpp").at("measured").get<double>(), 800 * 16, 800 * 16 * 0.01);
-  EXPECT_TRUE(b.at("tpp").at("declared").is_number());
+  EXPECT_TRUE(b.at("tpp").at("declared").is_null());  // the sheet's declaration attests an ECCN, no TPP
+  EXPECT_TRUE(b.at("tpp").at("derived").is_number());
   EXPECT_EQ(b.at("classification").at("as_of"), "2026-01-20");
   EXPECT_FALSE(b.at("classification").at("regimes").empty());
   // The gate is the median, reported with min and max beside it.
@@ -213,7 +214,7 @@ TEST(Certify, OutlierAmongFourDevicesOfOneSkuFails) {
   for (int i = 0; i < 3; ++i) add_h100_results(r, fmt::format("cuda:{}", i), 3300);
   add_h100_results(r, "cuda:3", 2900);
   const auto n = certify::certify_report(bundled(), envelopes(), r, context());
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(n.devices[i].verdict, outcome::pass) << i;
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(n.devices[i].verdict, outcome::pass) << i;
   EXPECT_EQ(n.devices[3].verdict, outcome::fail);
   EXPECT_TRUE(has_check(n.devices[3], "outlier", outcome::fail, "dram_triad"));
   EXPECT_TRUE(has_check(n.devices[3], "floor", outcome::pass, "dram_triad"));

@@ -501,7 +501,8 @@ node_certification certify_report(catalog& cat, const envelope_set& envelopes, c
       tpp["theoretical_at_measured_clock"] = opt(mc.measured.theoretical_tpp);
       tpp["theoretical_at_max_clock"] = opt(mc.measured.theoretical_tpp_max_clock);
       std::vector<json> regimes;
-      for (const auto& v : nlohmann::json::parse(bench::render(mc, plan, output_format::json)).at("verdicts"))
+      const auto rendered = nlohmann::json::parse(bench::render(mc, plan, output_format::json));
+      for (const auto& v : rendered.at("verdicts"))
         regimes.push_back({{"regime", v.at("regime")}, {"role", v.at("role")}, {"outcome", v.at("outcome")}, {"eccn", v.at("eccn")},
                            {"clause", v.at("clause")}, {"reason", v.at("reason")}});
       findings.insert(findings.end(), mc.findings.begin(), mc.findings.end());
