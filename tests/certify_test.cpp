@@ -304,7 +304,12 @@ TEST(Certify, BundledEnvelopesLoad) {
   const auto set = certify::envelope_set::load(test::specs_dir() + "/envelopes", bundled().parts());
   EXPECT_NE(set.for_part("nvidia-h200-sxm-141gb"), nullptr);
   EXPECT_NE(set.for_part("nvidia-h100-sxm5-80gb"), nullptr);
-  EXPECT_NE(set.for_part("nvidia-a100-sxm4-80gb"), nullptr);
+  ASSERT_NE(set.for_part("nvidia-a100-sxm4-80gb"), nullptr);
+  // The PCIe floor is a fraction of half the sheet's bidirectional PCIe Gen4 x16 rate: 32 GB/s.
+  const auto& checks = set.for_part("nvidia-a100-sxm4-80gb")->checks;
+  const auto pcie = std::find_if(checks.begin(), checks.end(), [](const auto& c) { return c.benchmark == "pcie_h2d"; });
+  ASSERT_NE(pcie, checks.end());
+  EXPECT_DOUBLE_EQ(pcie->peak, 32e9);
   EXPECT_NE(set.for_architecture("cpu", "x86-64"), nullptr);
   EXPECT_NE(set.for_architecture("cuda", "9.0"), nullptr);
 }

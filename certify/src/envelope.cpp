@@ -40,6 +40,18 @@ std::pair<double, bool> sheet_peak(const json_node& at, const chip_spec& sheet, 
     basis = fmt::format("memory.bandwidth_gb_s of {}: {} GB/s", sheet.id, group_thousands(gb));
     return {gb * 1e9, true};
   }
+  if (field == "pcie.per_direction_gb_s") {
+    // The sheet's PCIe link (interconnect.links, kind "PCIe ..."): half its bidirectional rate.
+    if (sheet.interconnect) {
+      for (const auto& l : sheet.interconnect->links) {
+        if (l.kind.rfind("PCIe", 0) != 0) continue;
+        const double gb = l.bidirectional_gb_s / 2;
+        basis = fmt::format("PCIe link of {} ({}): {} GB/s per direction", sheet.id, l.kind, group_thousands(gb));
+        return {gb * 1e9, true};
+      }
+    }
+    at.fail(fmt::format("sheet {} lists no PCIe link in interconnect.links", sheet.id));
+  }
   if (field.rfind("dense_tops.", 0) == 0) {
     const auto p = parse_precision(field.substr(11));
     if (!p) at.fail(fmt::format("unknown precision in '{}': expected dense_tops.fp64, .fp32, .tf32, .bf16, .fp16, .fp8, .int8, ...", field));
@@ -51,7 +63,7 @@ std::pair<double, bool> sheet_peak(const json_node& at, const chip_spec& sheet, 
     basis = fmt::format("{} of {}: {} TOPS", field, sheet.id, group_thousands(tops, tops < 100 ? 1 : 0));
     return {tops * 1e12, false};
   }
-  at.fail(fmt::format("unknown sheet field '{}': expected memory.bandwidth_gb_s or dense_tops.<precision>", field));
+  at.fail(fmt::format("unknown sheet field '{}': expected memory.bandwidth_gb_s, pcie.per_direction_gb_s or dense_tops.<precision>", field));
 }
 
 envelope_bound parse_bound(const json_node& n, envelope_scope scope, bool is_floor) {
