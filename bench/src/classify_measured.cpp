@@ -68,10 +68,15 @@ std::optional<std::string> check_sheet_matches(const chip_spec& sheet, const mea
 
 measured_classification classify_measured(catalog& cat, const evaluation_plan& plan, const std::string& report_file,
                                           const std::string& spec, const std::string& device_id) {
+  return classify_measured(cat, plan, load_report(report_file), report_file, spec, device_id);
+}
+
+measured_classification classify_measured(catalog& cat, const evaluation_plan& plan, const measurement_report& report,
+                                          const std::string& report_file, const std::string& spec,
+                                          const std::string& device_id) {
   const auto& defs = cat.rules().definitions();
   measured_classification out;
   out.report_file = report_file;
-  const auto report = load_report(report_file);
   out.measured = measured_from(report, report_file, device_id, defs);
   const auto& mt = out.measured;
   const chip_spec* sheet = spec.empty() ? nullptr : &cat.part(spec);

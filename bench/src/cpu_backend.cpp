@@ -38,6 +38,43 @@ std::string read_first_line(const std::string& path) {
   return line;
 }
 
+// The identity /proc/cpuinfo gives beyond CPUID (chipgauge certify records it): the first
+// processor's stepping and microcode revision, and the machine's physical cores and sockets
+// (distinct "physical id" / "core id" pairs). Fields absent from the file are left out.
+std::vector<std::pair<std::string, std::string>> cpuinfo_identity() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  std::string stepping;
+  std::string microcode;
+  std::string physical;
+  std::set<std::string> sockets;
+  std::set<std::string> cores;
+  auto value = [](const std::string& l) {
+    const auto colon = l.find(':');
+    if (colon == std::string::npos) return std::string();
+    auto v = l.substr(colon + 1);
+    const auto b = v.find_first_not_of(" \t");
+    return b == std::string::npos ? std::string() : v.substr(b);
+  };
+  auto key_is = [](const std::string& l, std::string_view k) {
+    return l.compare(0, k.size(), k) == 0 && l.find_first_not_of(" \t", k.size()) == l.find(':');
+  };
+  while (std::getline(in, line)) {
+    if (key_is(line, "stepping") && stepping.empty()) stepping = value(line);
+    else if (key_is(line, "microcode") && microcode.empty()) microcode = value(line);
+    else if (key_is(line, "physical id")) {
+      physical = value(line);
+      sockets.insert(physical);
+    } else if (key_is(line, "core id")) cores.insert(physical + "/" + value(line));
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!stepping.empty()) out.emplace_back("stepping", stepping);
+  if (!microcode.empty()) out.emplace_back("microcode", microcode);
+  if (!cores.empty()) out.emplace_back("physical_cores", std::to_string(cores.size()));
+  if (!sockets.empty()) out.emplace_back("sockets", std::to_string(sockets.size()));
+  return out;
+}
+
 // Size in bytes of the cache at `level` (data or unified) of cpu0, from sysfs; 0 if unknown.
 double cache_bytes(int level) {
   namespace fs = std::filesystem;
@@ -518,6 +555,7 @@ class cpu_backend final : public backend {
     d.features = features_.names();
     d.properties.emplace_back("family", std::to_string(features_.family));
     d.properties.emplace_back("model", std::to_string(features_.model));
+    for (auto& p : cpuinfo_identity()) d.properties.push_back(std::move(p));
     d.properties.emplace_back("isa", k::to_string(level()));
     std::string list;
     for (int c : cpus) list += (list.empty() ? "" : ",") + std::to_string(c);

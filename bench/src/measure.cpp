@@ -191,6 +191,9 @@ measurement_report measure_with(backend& backend_ref, const measure_options& o) 
       if (o.log) o.log(fmt::format("{} {}: {}", d.id, b.name, to_string(m.status)));
       r.results.push_back(std::move(m));
     }
+    if (r.hung_device.empty()) {
+      for (auto& [key, value] : be->state_after(d)) r.devices[di].properties.emplace_back(key + "_after", std::move(value));
+    }
   }
   flag_inverted_hierarchy(r.results, settings);
   return r;

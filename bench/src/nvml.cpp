@@ -16,6 +16,7 @@ constexpr int clock_mem = 2;        // NVML_CLOCK_MEM
 constexpr int temp_gpu = 0;         // NVML_TEMPERATURE_GPU
 constexpr int ecc_uncorrected = 1;  // NVML_MEMORY_ERROR_TYPE_UNCORRECTED
 constexpr int ecc_volatile = 0;     // NVML_VOLATILE_ECC
+constexpr int threshold_slowdown = 1;  // NVML_TEMPERATURE_THRESHOLD_SLOWDOWN
 
 // nvmlProcessInfo_t of NVML API 12 (nvmlProcessInfo_v2_t), as the *_v3 process queries fill it.
 struct process_info {
@@ -47,6 +48,9 @@ struct nvml::api {
   int (*max_link_width)(device_t, unsigned*) = nullptr;
   int (*affinity)(device_t) = nullptr;
   int (*compute_procs)(device_t, unsigned*, process_info*) = nullptr;
+  int (*serial)(device_t, char*, unsigned) = nullptr;
+  int (*vbios)(device_t, char*, unsigned) = nullptr;
+  int (*temperature_threshold)(device_t, int, unsigned*) = nullptr;
 
   explicit api(void* lib) {
     auto sym = [lib](auto& f, const char* name) { f = reinterpret_cast<std::remove_reference_t<decltype(f)>>(dlsym(lib, name)); };
@@ -68,6 +72,9 @@ struct nvml::api {
     sym(max_link_width, "nvmlDeviceGetMaxPcieLinkWidth");
     sym(affinity, "nvmlDeviceSetCpuAffinity");
     sym(compute_procs, "nvmlDeviceGetComputeRunningProcesses_v3");
+    sym(serial, "nvmlDeviceGetSerial");
+    sym(vbios, "nvmlDeviceGetVbiosVersion");
+    sym(temperature_threshold, "nvmlDeviceGetTemperatureThreshold");
   }
 };
 
@@ -159,6 +166,28 @@ std::string nvml::driver_version() const {
   char buf[96] = {};
   if (!api_ || !api_->driver_version || api_->driver_version(buf, sizeof buf) != 0) return {};
   return buf;
+}
+
+std::string nvml::serial(const std::string& pci_bus_id) const {
+  device_t d = device(pci_bus_id);
+  char buf[64] = {};  // NVML_DEVICE_SERIAL_BUFFER_SIZE is 30
+  if (!d || !api_->serial || api_->serial(d, buf, sizeof buf) != 0) return {};
+  return buf;
+}
+
+std::string nvml::vbios(const std::string& pci_bus_id) const {
+  device_t d = device(pci_bus_id);
+  char buf[64] = {};  // NVML_DEVICE_VBIOS_VERSION_BUFFER_SIZE is 32
+  if (!d || !api_->vbios || api_->vbios(d, buf, sizeof buf) != 0) return {};
+  return buf;
+}
+
+std::optional<unsigned> nvml::slowdown_temperature_c(const std::string& pci_bus_id) const {
+  device_t d = device(pci_bus_id);
+  unsigned t = 0;
+  if (!d || !api_->temperature_threshold || api_->temperature_threshold(d, threshold_slowdown, &t) != 0 || t == 0)
+    return std::nullopt;
+  return t;
 }
 
 std::optional<std::pair<unsigned, unsigned>> nvml::pcie_link(const std::string& pci_bus_id, bool maximum) const {

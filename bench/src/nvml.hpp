@@ -48,6 +48,13 @@ class nvml {
   /// PCIe link generation and width (lanes): the current link (which idle GPUs often train down),
   /// or with `maximum` the most the device and its slot support; nullopt when unreadable.
   [[nodiscard]] std::optional<std::pair<unsigned, unsigned>> pcie_link(const std::string& pci_bus_id, bool maximum) const;
+  /// The board serial number and the VBIOS version; empty when unreadable (consumer boards have
+  /// no serial).
+  [[nodiscard]] std::string serial(const std::string& pci_bus_id) const;
+  [[nodiscard]] std::string vbios(const std::string& pci_bus_id) const;
+  /// The temperature at which the device starts slowing its clocks (its own limit), degrees C;
+  /// nullopt when unreadable.
+  [[nodiscard]] std::optional<unsigned> slowdown_temperature_c(const std::string& pci_bus_id) const;
   /// Binds the calling thread to the CPUs nearest the device (its NUMA node); false when it cannot.
   bool bind_thread_near(const std::string& pci_bus_id) const;
 

@@ -16,6 +16,8 @@
 //   specs/arch/cuda.json                  -> cuda-arch.schema.json
 //   specs/arch/physical.json              -> physical.schema.json
 //   specs/policy/findings.json            -> findings.schema.json
+//   specs/envelopes/*.json                -> envelope.schema.json
+//   tests/golden/certificate-*.json       -> certificate.schema.json
 // Every schema in specs/schema/ is compiled, used or not, so a broken schema fails the run.
 //
 //   node tools/schema-check/check.js [REPO_ROOT]     (default: two levels above this script)
@@ -112,6 +114,7 @@ if (fs.existsSync(path.join(countriesDir, 'regions.json'))) jobs.push([path.join
 for (const f of jsonFiles(goldenDir)) {
   if (path.basename(f).startsWith('license-')) jobs.push([f, need('licence.schema.json'), false]);
   else if (path.basename(f).startsWith('compare-')) jobs.push([f, need('comparison.schema.json'), false]);
+  else if (path.basename(f).startsWith('certificate-')) jobs.push([f, need('certificate.schema.json'), false]);
   else jobs.push([f, need('classification.schema.json'), true]);
 }
 for (const f of jsonFiles(dataDir)) {
@@ -124,6 +127,7 @@ for (const f of jsonFiles(dataDir)) {
 jobs.push([path.join(root, 'specs', 'arch', 'cuda.json'), need('cuda-arch.schema.json'), false]);
 jobs.push([path.join(root, 'specs', 'arch', 'physical.json'), need('physical.schema.json'), false]);
 jobs.push([path.join(root, 'specs', 'policy', 'findings.json'), need('findings.schema.json'), false]);
+for (const f of jsonFiles(path.join(root, 'specs', 'envelopes'))) jobs.push([f, need('envelope.schema.json'), false]);
 
 function describe(err, prefix) {
   const at = prefix + (err.instancePath || '') || '/';

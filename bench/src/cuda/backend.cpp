@@ -90,6 +90,10 @@ class cuda_backend final : public backend {
     return fmt::format("{}: {}", cudaGetErrorName(e), cudaGetErrorString(e));
   }
 
+  std::vector<std::pair<std::string, std::string>> state_after(const device_info& d) override {
+    return cuda::state_after(gpu_of(d), nvml_);
+  }
+
  private:
   const gpu& gpu_of(const device_info& d) const {
     for (const auto& g : gpus_) {

@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+#include <fstream>
+
 namespace chipgauge::bench::cuda {
 
 std::string gpu::id() const { return fmt::format("cuda:{}", index); }
@@ -88,7 +91,58 @@ device_info describe(const gpu& g, const nvml& n) {
                   {"cuda_runtime", version(runtime)},
                   {"peaks", peaks},
                   {"nvml", n.available() ? "loaded" : n.why()}};
+  // Identity and conditions chipgauge certify matches and checks, each only where readable.
+  auto add = [&d](const char* key, std::string value) {
+    if (!value.empty()) d.properties.emplace_back(key, std::move(value));
+  };
+  const auto ids = pci_ids(g.pci);
+  add("pci_id", ids.first);
+  add("pci_subsystem_id", ids.second);
+  add("serial", n.serial(g.pci));
+  add("vbios", n.vbios(g.pci));
+  const auto s = n.sample(g.pci);
+  if (s.power_limit_w) add("power_limit_w", fmt::format("{:.0f}", *s.power_limit_w));
+  if (link) {
+    add("pcie_link_gen", std::to_string(link->first));
+    add("pcie_link_width", std::to_string(link->second));
+  }
+  if (max_link) {
+    add("pcie_link_max_gen", std::to_string(max_link->first));
+    add("pcie_link_max_width", std::to_string(max_link->second));
+  }
+  if (g.ecc_baseline) add("ecc_uncorrected", std::to_string(*g.ecc_baseline));
+  if (const auto t = n.slowdown_temperature_c(g.pci)) add("temperature_slowdown_c", std::to_string(*t));
   return d;
+}
+
+std::vector<std::pair<std::string, std::string>> state_after(const gpu& g, const nvml& n) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (const auto link = n.pcie_link(g.pci, false)) {
+    out.emplace_back("pcie_link_gen", std::to_string(link->first));
+    out.emplace_back("pcie_link_width", std::to_string(link->second));
+  }
+  if (const auto ecc = n.uncorrected_ecc(g.pci)) out.emplace_back("ecc_uncorrected", std::to_string(*ecc));
+  return out;
+}
+
+std::pair<std::string, std::string> pci_ids(const std::string& pci_bus_id) {
+  // sysfs names functions in lower case with a 4-digit domain; CUDA gives "0000:3B:00.0".
+  std::string bus;
+  for (char c : pci_bus_id) bus += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string dir = "/sys/bus/pci/devices/" + bus + "/";
+  auto read = [&dir](const char* file) {
+    std::ifstream in(dir + file);
+    std::string v;
+    if (in) in >> v;
+    if (v.size() == 6 && v.compare(0, 2, "0x") == 0) return v.substr(2);  // "0x10de" -> "10de"
+    return std::string();
+  };
+  const auto vendor = read("vendor");
+  const auto device = read("device");
+  const auto sub_vendor = read("subsystem_vendor");
+  const auto sub_device = read("subsystem_device");
+  return {vendor.empty() || device.empty() ? std::string() : vendor + ":" + device,
+          sub_vendor.empty() || sub_device.empty() ? std::string() : sub_vendor + ":" + sub_device};
 }
 
 std::vector<cuda_peer> peers_of(const gpu& g, const std::vector<gpu>& all) {

@@ -42,6 +42,11 @@ std::vector<gpu> discover_gpus(const std::string& specs_dir, const nvml& n);
 /// The device a report lists for `g`, with its properties (identity, clocks, memory, links,
 /// driver and runtime versions, peaks notes, NVML state).
 device_info describe(const gpu& g, const nvml& n);
+/// The device's state after its benchmarks ran (backend::state_after): current PCIe link, ECC count.
+std::vector<std::pair<std::string, std::string>> state_after(const gpu& g, const nvml& n);
+/// The PCI "vendor:device" and "subsystem_vendor:subsystem_device" ids (lspci -n's lower-case
+/// hex) of the function at `pci_bus_id`, from sysfs; empty strings where unreadable.
+std::pair<std::string, std::string> pci_ids(const std::string& pci_bus_id);
 
 /// The other GPUs of `all` and whether `g` can reach each one's memory.
 std::vector<cuda_peer> peers_of(const gpu& g, const std::vector<gpu>& all);

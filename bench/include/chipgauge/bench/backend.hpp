@@ -28,6 +28,14 @@ enum class run_mode : unsigned char { quick, full };
 const char* to_string(run_mode m) noexcept;
 
 /// A device as discovered: identity plus free-form properties for the report.
+///
+/// Identity properties (what `chipgauge certify` matches a sheet by and records; each present only
+/// where readable): CPU: "family", "model", "stepping", "microcode", "physical_cores", "sockets"
+/// (CPUID and /proc/cpuinfo; `vendor` is the CPUID vendor string). CUDA: "pci_id" and
+/// "pci_subsystem_id" ("10de:2335", lspci -n's form, from sysfs), "uuid", "serial", "vbios",
+/// "driver_version", "cuda_runtime", "sm_count", "memory_bytes", "power_limit_w", "ecc", "mig",
+/// "pcie_link_gen", "pcie_link_width", "pcie_link_max_gen", "pcie_link_max_width",
+/// "ecc_uncorrected", "temperature_slowdown_c" (NVML).
 struct device_info {
   std::string backend;  ///< "cpu", "cuda"
   std::string id;       ///< "cpu0", "cuda:0"
@@ -143,6 +151,10 @@ class backend {
   /// Asked after a case failed: why the device can run nothing more in this process (a sticky
   /// CUDA error such as an illegal address, which poisons the context), or nullopt.
   virtual std::optional<std::string> device_lost(const device_info& /*device*/) { return std::nullopt; }
+  /// Device state read once its benchmarks have run (the PCIe link under load, which idle GPUs
+  /// train down; the uncorrectable ECC counter): appended to the device's properties, each key
+  /// suffixed "_after". Never called after a hang.
+  virtual std::vector<std::pair<std::string, std::string>> state_after(const device_info& /*device*/) { return {}; }
 };
 
 /// Names of the backends built into this binary ("cpu"; also "cuda" when built with CUDA).

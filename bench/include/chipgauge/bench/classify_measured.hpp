@@ -49,6 +49,12 @@ struct measured_classification {
 measured_classification classify_measured(catalog& cat, const evaluation_plan& plan, const std::string& report_file,
                                           const std::string& spec, const std::string& device_id);
 
+/// As above, for a report already in memory (`chipgauge certify` classifies what it just
+/// measured); `report_label` names it in errors and output.
+measured_classification classify_measured(catalog& cat, const evaluation_plan& plan, const measurement_report& report,
+                                          const std::string& report_label, const std::string& spec,
+                                          const std::string& device_id);
+
 /// The classification in `format` with the measurement beside it: JSON gains a "measured" member,
 /// text a block before the table; md and csv are the usual table.
 std::string render(const measured_classification& m, const evaluation_plan& plan, output_format format);
