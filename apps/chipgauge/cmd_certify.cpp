@@ -5,6 +5,7 @@
 #include "chipgauge/bench/measure.hpp"
 #include "chipgauge/certify/certify.hpp"
 #include "chipgauge/classifier/catalog.hpp"
+#include "chipgauge/core/date.hpp"
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/files.hpp"
 #include "chipgauge/core/json_reader.hpp"
@@ -24,15 +25,6 @@
 namespace chipgauge::cli {
 
 namespace {
-
-std::string utc_now() {
-  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 certify::render_format parse_render(const std::string& text, bool with_json) {
   if (with_json) {

@@ -2,6 +2,7 @@
 
 #include "chipgauge/bench/cpu_backend.hpp"
 #include "chipgauge/bench/cuda_backend.hpp"
+#include "chipgauge/core/date.hpp"
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/version.hpp"
 
@@ -24,15 +25,6 @@ std::unique_ptr<backend> make_backend_in(const std::string& name, const std::str
   std::string known;
   for (const auto& n : backend_names()) known += (known.empty() ? "" : ", ") + n;
   throw usage_error(fmt::format("unknown backend '{}': expected auto, {}", name, known));
-}
-
-std::string utc_now() {
-  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // The devices `wanted` names (ids or indices into `all`), in the order of `all`; every entry must

@@ -1,6 +1,7 @@
 #include "chipgauge/core/date.hpp"
 
 #include <cstdio>
+#include <ctime>
 
 namespace chipgauge {
 
@@ -37,6 +38,15 @@ std::optional<date> date::parse(std::string_view text) {
 date date::today() {
   const auto now = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
   return date{std::chrono::year_month_day{now}};
+}
+
+std::string utc_now() {
+  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 std::string date::to_string() const {

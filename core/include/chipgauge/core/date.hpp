@@ -30,4 +30,8 @@ class date {
   std::chrono::year_month_day ymd_{std::chrono::year{1970}, std::chrono::January, std::chrono::day{1}};
 };
 
+/// The current time in UTC to the second, ISO 8601 with "Z": "2026-12-02T15:04:05Z" (the time
+/// stamps of reports and certificates).
+std::string utc_now();
+
 }  // namespace chipgauge
