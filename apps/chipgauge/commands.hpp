@@ -32,6 +32,7 @@ void add_measure(CLI::App& app, const global_options& g, action& run);
 void add_license(CLI::App& app, const global_options& g, action& run);
 void add_ledger(CLI::App& app, const global_options& g, action& run);
 void add_fleet(CLI::App& app, const global_options& g, action& run);
+void add_serve(CLI::App& app, const global_options& g, action& run);
 
 /// The index of `value` in `choices`; throws usage_error "unknown OPTION 'VALUE': expected a, b or c".
 std::size_t parse_choice(std::string_view option, const std::string& value, std::initializer_list<std::string_view> choices);

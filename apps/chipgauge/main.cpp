@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   chipgauge::cli::add_license(app, g, run);
   chipgauge::cli::add_ledger(app, g, run);
   chipgauge::cli::add_fleet(app, g, run);
+  chipgauge::cli::add_serve(app, g, run);
 
   try {
     app.parse(argc, argv);
