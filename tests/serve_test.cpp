@@ -6,6 +6,7 @@
 // With CHIPGAUGE_SERVE_RECORD=DIR, every response the tests receive is written to
 // DIR/responses.json (for tools/openapi-check) and one /metrics scrape to DIR/metrics.txt (for
 // promtool); tests/serve_contract.sh runs both checks.
+#include "chipgauge/core/error.hpp"
 #include "chipgauge/core/files.hpp"
 #include "chipgauge/serve/server.hpp"
 #include "test_support.hpp"
@@ -29,6 +30,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -634,10 +636,19 @@ TEST(ServeLimits, FullQueueGets503WithRetryAfter) {
   record("GET", "/v1/parts", r);
   expect_problem(r, 503, "overloaded");
   EXPECT_EQ(r.header("retry-after"), "1");
-  // Once the worker is free, requests are served again.
-  hold.send("\r\n");
+  // Once the worker is free (the held request completes and its connection closes), requests are
+  // served again.
+  hold.send("Connection: close\r\n\r\n");
   EXPECT_EQ(read_reply(hold).status, 200);
-  EXPECT_EQ(s.call("/healthz", "GET", "/healthz").status, 200);
+  EXPECT_TRUE(hold.closed_within(5000ms));
+  int status = 0;
+  for (int i = 0; i < 50 && status != 200; ++i) {
+    connection again(s.port());
+    again.send(raw_request("GET", "/healthz"));
+    status = read_reply(again).status;
+    if (status != 200) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(status, 200);
 }
 
 TEST(ServeLimits, RateLimitGets429) {
@@ -736,7 +747,9 @@ TEST(ServeAbuse, NormalRequestsSucceedWhileAbuseRuns) {
         connection c(s.port());
         c.send(raw_request("POST", "/v1/classify", b));
         const auto r = read_reply(c, 5000ms);
-        if (r.status != 0) EXPECT_EQ(r.status, 400) << r.body.substr(0, 200);
+        if (r.status != 0) {
+          EXPECT_EQ(r.status, 400) << r.body.substr(0, 200);
+        }
       }
     }
   });
@@ -752,7 +765,9 @@ TEST(ServeAbuse, NormalRequestsSucceedWhileAbuseRuns) {
   EXPECT_EQ(ok, 20);
   // The 100 MB body was refused before most of it was read.
   EXPECT_LT(big_body_sent.load(), 104857600LL);
-  if (big_body_status != 0) EXPECT_EQ(big_body_status.load(), 413);
+  if (big_body_status != 0) {
+    EXPECT_EQ(big_body_status.load(), 413);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -378,6 +378,15 @@ api::api(data_source data, metrics_registry& metrics, access_policy access)
 
 void api::add_route(route r) { routes_.push_back(std::move(r)); }
 
+std::string api::route_label(std::string_view path) const {
+  std::vector<std::string> params;
+  std::string allow;
+  for (const auto& r : routes_) {
+    if (match(r.method, path, params, allow)) return r.pattern;
+  }
+  return "unmatched";
+}
+
 const api::route* api::match(std::string_view method, std::string_view path, std::vector<std::string>& params,
                              std::string& allow) const {
   const auto segs = segments(path);
@@ -464,9 +473,7 @@ http_response api::handle(const http_request& req) const {
   };
   try {
     if (auto early = precheck(req.method, req.path, req.content_type, req.authorization)) {
-      std::vector<std::string> params;
-      std::string allow;
-      if (const auto* r = match(req.method, req.path, params, allow)) early->route = r->pattern;
+      early->route = route_label(req.path);
       return *early;
     }
     std::vector<std::string> params;

@@ -51,6 +51,7 @@ struct request_state {
   bool close = false;            ///< close the connection after this response
   bool header_overflow = false;  ///< the request line and headers exceeded max_header_bytes
   bool timed_out = false;        ///< the request did not arrive within request_timeout
+  clock_type::time_point deadline;  ///< when request_timeout runs out
 };
 thread_local request_state t_request;
 thread_local bool t_overloaded_worker = false;
@@ -71,6 +72,7 @@ class deadline_stream final : public httplib::Stream {
         body_budget_(o.max_body_bytes) {}
 
   bool is_readable() const override { return wait(POLLIN, read_timeout_ms_); }
+  [[nodiscard]] clock_type::time_point deadline() const { return deadline_; }
   bool is_writable() const override { return wait(POLLOUT, write_timeout_ms_); }
 
   ssize_t read(char* ptr, std::size_t size) override {
@@ -172,7 +174,7 @@ class deadline_stream final : public httplib::Stream {
 /// backlog.
 class bounded_pool final : public httplib::TaskQueue {
  public:
-  bounded_pool(std::size_t threads, std::size_t queue_limit) : queue_limit_(queue_limit) {
+  bounded_pool(std::size_t threads, std::size_t queue_limit) : queue_limit_(queue_limit), idle_(threads) {
     for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(jobs_, false); });
     for (std::size_t i = 0; i < reject_threads; ++i) workers_.emplace_back([this] { work(rejects_, true); });
   }
@@ -215,20 +217,23 @@ class bounded_pool final : public httplib::TaskQueue {
       std::function<void()> fn;
       {
         std::unique_lock lock(mutex_);
-        if (!overloaded) ++idle_;
         work_cv_.wait(lock, [&] { return stopping_ || !queue.empty(); });
-        if (!overloaded) --idle_;
         if (queue.empty()) return;  // stopping, and every accepted connection served
         fn = std::move(queue.front());
         queue.pop_front();
+        if (!overloaded) --idle_;
       }
       space_cv_.notify_one();
       fn();
+      if (!overloaded) {
+        const std::lock_guard lock(mutex_);
+        ++idle_;
+      }
     }
   }
 
   std::size_t queue_limit_;
-  std::size_t idle_ = 0;
+  std::size_t idle_;  ///< main workers not serving a connection (all of them at the start)
   bool stopping_ = false;
   std::deque<std::function<void()>> jobs_;
   std::deque<std::function<void()>> rejects_;
@@ -312,6 +317,7 @@ class http_server final : public httplib::Server {
       const bool close = left == 1 || stopping || t_overloaded_worker;
       bool closed = false;
       deadline_stream strm(sock, o_);
+      t_request.deadline = strm.deadline();
       ret = process_request(strm, close, closed, nullptr);
       if (!ret || closed || close || t_request.close) break;
     }
@@ -422,6 +428,7 @@ struct server::impl {
   // Checks made once the head is read, before the body: overload, rate, header count, body framing
   // and size, then the route's own (path, method, token, media type).
   bool refuse_early(const httplib::Request& req, httplib::Response& res) {
+    t_request.route = routes->route_label(req.path);
     try {
       if (t_request.overloaded) {
         t_request.close = true;
@@ -461,13 +468,17 @@ struct server::impl {
         throw problem(411, "length-required", "a request with a body needs a Content-Length");
       }
       if (auto early = routes->precheck(req.method, req.path, req.get_header_value("Content-Type"), req.get_header_value("Authorization"))) {
-        if (has_length && req.get_header_value("Content-Length") != "0") t_request.close = true;
         fill(res, *early);
+        if (has_length && req.get_header_value("Content-Length") != "0") {
+          t_request.close = true;
+          res.set_header("Connection", "close");
+        }
         return true;
       }
       return false;
     } catch (const problem& p) {
       fill_problem(res, p, req.path);
+      if (t_request.close) res.set_header("Connection", "close");
       return true;
     }
   }
@@ -530,7 +541,7 @@ struct server::impl {
       int status = res.status;
       std::string slug = "bad-request";
       std::string detail = "the request could not be read as HTTP/1.1";
-      if (t_request.timed_out) {
+      if (t_request.timed_out || (!t_request.header_overflow && clock_type::now() >= t_request.deadline)) {
         status = 408;
         slug = "request-timeout";
         detail = "the request did not arrive in time (--request-timeout, --read-timeout)";
@@ -546,6 +557,7 @@ struct server::impl {
         detail = "the body is too large (--max-body)";
       }
       fill_problem(res, problem(status, slug, detail), req.path);
+      res.set_header("Connection", "close");
       return httplib::Server::HandlerResponse::Handled;
     }));
     http.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {

@@ -65,6 +65,10 @@ class api {
   [[nodiscard]] std::optional<http_response> precheck(std::string_view method, std::string_view path,
                                                       std::string_view content_type, std::string_view authorization) const;
 
+  /// The metrics label of a path: the pattern of the first route it matches, whatever the method,
+  /// "unmatched" when none.
+  [[nodiscard]] std::string route_label(std::string_view path) const;
+
   /// Adds a route (the ingest, history and compare routes plug in here); later routes are matched
   /// after earlier ones.
   void add_route(route r);
