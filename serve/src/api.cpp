@@ -65,7 +65,8 @@ class query_params {
                                   allowed.size() == 0 ? "this route takes none" : "expected " + expected))
             .parameter(k);
       }
-      if (std::count_if(r.query.begin(), r.query.end(), [&](const auto& p) { return p.first == k; }) > 1)
+      const std::string& name = k;  // clang 14 cannot capture a structured binding
+      if (std::count_if(r.query.begin(), r.query.end(), [&name](const auto& p) { return p.first == name; }) > 1)
         throw problem(400, "repeated-parameter", fmt::format("query parameter '{}' is given more than once", quote_input(k)))
             .parameter(k);
     }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -60,46 +61,47 @@ int millis(double seconds) { return static_cast<int>(std::max(0.0, seconds * 100
 
 /// A socket stream with a deadline for the whole request and a byte budget for its head: reads
 /// fail (and the request with them) once either runs out, so a slow or endless client holds a
-/// worker for request_timeout at most.
+/// worker for request_timeout at most. Reads are buffered (cpp-httplib reads heads a byte at a
+/// time); one stream serves every request of a connection, so bytes a client sends ahead (a
+/// pipelined request) are kept for the next one.
 class deadline_stream final : public httplib::Stream {
  public:
   deadline_stream(int sock, const server_options& o)
       : sock_(sock),
         read_timeout_ms_(millis(o.read_timeout)),
         write_timeout_ms_(millis(o.write_timeout)),
-        deadline_(clock_type::now() + std::chrono::milliseconds(millis(o.request_timeout))),
-        header_budget_(o.max_header_bytes),
-        body_budget_(o.max_body_bytes) {}
+        request_timeout_ms_(millis(o.request_timeout)),
+        header_budget_(o.max_header_bytes) {
+    next_request();
+  }
 
-  bool is_readable() const override { return wait(POLLIN, read_timeout_ms_); }
+  /// Starts the next request's deadline and budgets.
+  void next_request() {
+    deadline_ = clock_type::now() + std::chrono::milliseconds(request_timeout_ms_);
+    header_used_ = 0;
+    tail_ = 0;
+    in_body_ = false;
+  }
   [[nodiscard]] clock_type::time_point deadline() const { return deadline_; }
+  /// Bytes already received and not yet read.
+  [[nodiscard]] bool has_buffered() const { return pos_ < len_; }
+
+  bool is_readable() const override { return has_buffered() || wait(POLLIN, read_timeout_ms_); }
   bool is_writable() const override { return wait(POLLOUT, write_timeout_ms_); }
 
   ssize_t read(char* ptr, std::size_t size) override {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - clock_type::now()).count();
-    if (left <= 0) {
-      t_request.timed_out = true;
-      return -1;
+    if (pos_ == len_) {
+      const auto got = fill();
+      if (got <= 0) return got;
     }
-    if (!wait(POLLIN, static_cast<int>(std::min<long long>(left, read_timeout_ms_)))) {
-      if (clock_type::now() >= deadline_) t_request.timed_out = true;
-      return -1;
-    }
-    // Never read past the head's budget while still in the head.
-    if (!in_body_) size = std::min(size, header_budget_ + 4);
-    else size = std::min(size, body_budget_ + 1);
-    if (size == 0) return -1;
-    ssize_t n;
-    do {
-      n = ::recv(sock_, ptr, size, 0);
-    } while (n < 0 && errno == EINTR);
-    if (n <= 0) return n;
-    account(ptr, static_cast<std::size_t>(n));
-    if (!in_body_ && header_used_ > header_budget_) {
+    const std::size_t n = std::min(size, len_ - pos_);
+    std::memcpy(ptr, buf_.data() + pos_, n);
+    pos_ += n;
+    if (!account(ptr, n)) {
       t_request.header_overflow = true;
       return -1;
     }
-    return n;
+    return static_cast<ssize_t>(n);
   }
 
   ssize_t write(const char* ptr, std::size_t size) override {
@@ -116,6 +118,26 @@ class deadline_stream final : public httplib::Stream {
   socket_t socket() const override { return sock_; }
 
  private:
+  // One recv into the buffer, within the deadline and the read timeout.
+  ssize_t fill() {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - clock_type::now()).count();
+    if (left <= 0) {
+      t_request.timed_out = true;
+      return -1;
+    }
+    if (!wait(POLLIN, static_cast<int>(std::min<long long>(left, read_timeout_ms_)))) {
+      if (clock_type::now() >= deadline_) t_request.timed_out = true;
+      return -1;
+    }
+    ssize_t n;
+    do {
+      n = ::recv(sock_, buf_.data(), buf_.size(), 0);
+    } while (n < 0 && errno == EINTR);
+    pos_ = 0;
+    len_ = n > 0 ? static_cast<std::size_t>(n) : 0;
+    return n;
+  }
+
   bool wait(short events, int timeout_ms) const {
     pollfd p{sock_, events, 0};
     int r;
@@ -125,17 +147,15 @@ class deadline_stream final : public httplib::Stream {
     return r > 0 && (p.revents & (events | POLLHUP | POLLERR)) != 0;
   }
 
-  // Counts head bytes until the blank line that ends the head ("\r\n\r\n"), body bytes after it.
-  void account(const char* p, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) {
-      if (in_body_) {
-        body_budget_ -= std::min<std::size_t>(body_budget_, n - i);
-        return;
-      }
+  // Counts the bytes handed to the parser: head bytes until the blank line that ends the head
+  // ("\r\n\r\n"), against the head budget. False once the head is over budget.
+  bool account(const char* p, std::size_t n) {
+    for (std::size_t i = 0; i < n && !in_body_; ++i) {
       ++header_used_;
       tail_ = (tail_ << 8) | static_cast<unsigned char>(p[i]);
-      if ((tail_ & 0xffffffffU) == 0x0d0a0d0aU) in_body_ = true;
+      if (tail_ == 0x0d0a0d0aU) in_body_ = true;
     }
+    return in_body_ || header_used_ <= header_budget_;
   }
 
   void address(bool local, std::string& ip, int& port) const {
@@ -144,28 +164,31 @@ class deadline_stream final : public httplib::Stream {
     const int r = local ? ::getsockname(sock_, reinterpret_cast<sockaddr*>(&a), &len)
                         : ::getpeername(sock_, reinterpret_cast<sockaddr*>(&a), &len);
     if (r != 0) return;
-    char buf[INET6_ADDRSTRLEN] = {};
+    char text[INET6_ADDRSTRLEN] = {};
     if (a.ss_family == AF_INET) {
       const auto* in = reinterpret_cast<const sockaddr_in*>(&a);
-      ::inet_ntop(AF_INET, &in->sin_addr, buf, sizeof(buf));
+      ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
       port = ntohs(in->sin_port);
     } else if (a.ss_family == AF_INET6) {
       const auto* in = reinterpret_cast<const sockaddr_in6*>(&a);
-      ::inet_ntop(AF_INET6, &in->sin6_addr, buf, sizeof(buf));
+      ::inet_ntop(AF_INET6, &in->sin6_addr, text, sizeof(text));
       port = ntohs(in->sin6_port);
     }
-    ip = buf;
+    ip = text;
   }
 
   int sock_;
   int read_timeout_ms_;
   int write_timeout_ms_;
+  int request_timeout_ms_;
   clock_type::time_point deadline_;
   std::size_t header_budget_;
-  std::size_t body_budget_;
   std::size_t header_used_ = 0;
   std::uint32_t tail_ = 0;
   bool in_body_ = false;
+  std::array<char, 16384> buf_{};
+  std::size_t pos_ = 0;
+  std::size_t len_ = 0;
 };
 
 /// A fixed set of workers with a bounded queue of accepted connections. A connection that finds
@@ -308,15 +331,16 @@ class http_server final : public httplib::Server {
  private:
   bool process_and_close_socket(socket_t sock) override {
     bool ret = true;
+    deadline_stream strm(sock, o_);
     for (std::size_t left = std::max<std::size_t>(1, o_.keep_alive_max); left > 0; --left) {
-      if (left != std::max<std::size_t>(1, o_.keep_alive_max) && !wait_next_request(sock)) break;
+      if (left != std::max<std::size_t>(1, o_.keep_alive_max) && !strm.has_buffered() && !wait_next_request(sock)) break;
+      strm.next_request();
       t_request = request_state{};
       t_request.start = clock_type::now();
       t_request.overloaded = t_overloaded_worker;
       const bool stopping = svr_sock_ == INVALID_SOCKET;
       const bool close = left == 1 || stopping || t_overloaded_worker;
       bool closed = false;
-      deadline_stream strm(sock, o_);
       t_request.deadline = strm.deadline();
       ret = process_request(strm, close, closed, nullptr);
       if (!ret || closed || close || t_request.close) break;
