@@ -78,9 +78,17 @@ if (responsesFile) {
     const method = r.method === 'HEAD' ? 'get' : r.method.toLowerCase();
     const op = doc.paths[r.route] && doc.paths[r.route][method];
     const key = String(r.status);
+    if (!op && r.status < 400) {
+      fail(`${where}: ${r.method} ${r.route} is not a documented operation`);
+      continue;
+    }
     const entry = op ? op.responses[key] : sharedResponses[key];
     if (!entry) {
       fail(`${where}: status ${r.status} is not documented${op ? '' : ' among the shared responses'}`);
+      continue;
+    }
+    if (!op && !entry.$ref) {
+      fail(`${where}: status ${r.status} is not among the shared problem responses`);
       continue;
     }
     const base = entry.$ref ? ['components', 'responses', entry.$ref.split('/').pop()] : ['paths', r.route, method, 'responses', key];
