@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -332,6 +333,10 @@ class http_server final : public httplib::Server {
  private:
   bool process_and_close_socket(socket_t sock) override {
     bool ret = true;
+    // Responses go out as head and body in two writes: without TCP_NODELAY the body can wait for
+    // the client's delayed ACK of the head.
+    const int one = 1;
+    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     deadline_stream strm(sock, o_);
     for (std::size_t left = std::max<std::size_t>(1, o_.keep_alive_max); left > 0; --left) {
       if (left != std::max<std::size_t>(1, o_.keep_alive_max) && !strm.has_buffered() && !wait_next_request(sock)) break;
