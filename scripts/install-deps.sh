@@ -4,18 +4,21 @@
 #   scripts/install-deps.sh --test   also what the tests need (Node.js and npm for the schema check;
 #                                    Python 3 for the gpu-check summary test; clang, its sanitizer and
 #                                    libFuzzer runtimes and llvm-symbolizer for the sanitizer build and
-#                                    the fuzz targets)
+#                                    the fuzz targets; promtool from prometheus for the /metrics
+#                                    check; wrk, nginx and curl for scripts/serve-load.sh)
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build git pkg-config
           nlohmann-json3-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
-          libssl-dev libsqlite3-dev)
+          libssl-dev libsqlite3-dev libcpp-httplib-dev)
 if [[ "${1:-}" == "--test" ]]; then
   # A Node.js installed another way (with its own npm) is fine; only install when missing.
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
   command -v python3 >/dev/null 2>&1 || packages+=(python3)
   packages+=(clang libclang-rt-14-dev llvm)
+  # chipgauge serve: promtool lints a /metrics scrape; wrk, nginx and curl run scripts/serve-load.sh.
+  packages+=(prometheus wrk nginx curl)
 fi
 
 missing=()

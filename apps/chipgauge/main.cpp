@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   chipgauge::cli::add_history(app, g, run);
   chipgauge::cli::add_certificate_show(*app.get_subcommand("certificate"), g, run);
   chipgauge::cli::add_certify(app, g, run);
+  chipgauge::cli::add_serve(app, g, run);
 
   try {
     app.parse(argc, argv);

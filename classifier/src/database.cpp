@@ -330,12 +330,18 @@ spec_database spec_database::load(const std::string& dir, const metric_definitio
 }
 
 const chip_spec& spec_database::add_external(chip_spec spec, const metric_definitions& defs) {
+  auto p = prepare_external(std::move(spec), defs, warnings_);
+  parts_.push_back(std::move(p));
+  return *parts_.back();
+}
+
+std::unique_ptr<chip_spec> spec_database::prepare_external(chip_spec spec, const metric_definitions& defs,
+                                                           std::vector<spec_warning>& findings) const {
   auto p = std::make_unique<chip_spec>(std::move(spec));
   resolve(*p, 0);
   auto w = validate_spec(*p, defs, physical_.get());
-  warnings_.insert(warnings_.end(), w.begin(), w.end());
-  parts_.push_back(std::move(p));
-  return *parts_.back();
+  findings.insert(findings.end(), w.begin(), w.end());
+  return p;
 }
 
 const chip_spec* spec_database::find(std::string_view id) const noexcept {
@@ -351,7 +357,7 @@ std::string spec_database::suggest(std::string_view id) const {
   return closest_match(id, ids);
 }
 
-void spec_database::resolve(chip_spec& spec, int depth) {
+void spec_database::resolve(chip_spec& spec, int depth) const {
   if (depth > max_nesting)
     throw spec_error(spec.file, "$.contains", fmt::format("components nest deeper than {} levels", max_nesting));
   for (auto& c : spec.contains) {

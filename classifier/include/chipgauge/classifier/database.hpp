@@ -65,6 +65,12 @@ class spec_database {
   /// Its error-level findings (no positive dense rate) are kept in warnings() with `error` set,
   /// not thrown: such a sheet still classifies, as undetermined.
   const chip_spec& add_external(chip_spec spec, const metric_definitions& defs);
+  /// What add_external does, without adding: the sheet with its components resolved against the
+  /// database and validated, its findings appended to `findings`. The database is not changed, so
+  /// concurrent callers may share it (the HTTP server classifies sheets sent in requests so).
+  /// Components that name database ids point into this database: it must outlive the result.
+  [[nodiscard]] std::unique_ptr<chip_spec> prepare_external(chip_spec spec, const metric_definitions& defs,
+                                                            std::vector<spec_warning>& findings) const;
 
   [[nodiscard]] const chip_spec* find(std::string_view id) const noexcept;
   [[nodiscard]] const std::vector<std::unique_ptr<chip_spec>>& parts() const noexcept { return parts_; }
@@ -73,7 +79,7 @@ class spec_database {
   [[nodiscard]] std::string suggest(std::string_view id) const;
 
  private:
-  void resolve(chip_spec& spec, int depth);
+  void resolve(chip_spec& spec, int depth) const;
   void check_acyclic(const chip_spec& root) const;
 
   std::vector<std::unique_ptr<chip_spec>> parts_;  // stable addresses: components point here
