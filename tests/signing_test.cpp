@@ -380,9 +380,14 @@ TEST(Certificate, SealThenVerify) {
   EXPECT_EQ(unauth.verdict(), "unauthenticated");
   EXPECT_NE(nlohmann::json(unauth.findings).dump().find(pair.public_key.key_id), std::string::npos);
 
-  // Reformatted (compact, other key order) it still verifies: the signature covers the value.
+  // Reformatted (compact): the signature covers the value, so a value-only check passes, but the
+  // default check holds the file to its sealed bytes and fails it.
   const auto compact = dir.write("compact.json", signed_cert.dump());
-  EXPECT_EQ(verify_certificate_file(compact, pair.public_path).status(), exit_code::ok);
+  EXPECT_EQ(verify_certificate_file(compact, pair.public_path, layout_check::value_only).status(), exit_code::ok);
+  const auto strict = verify_certificate_file(compact, pair.public_path);
+  EXPECT_FALSE(strict.layout_ok);
+  EXPECT_EQ(strict.status(), exit_code::regression);
+  EXPECT_NE(nlohmann::json(strict.findings).dump().find("--value-only"), std::string::npos);
 }
 
 TEST(Certificate, TheRfc8032KeyGivesAFixedCertificate) {
@@ -482,8 +487,11 @@ TEST(Certificate, EveryOneByteChangeOfTheBodyFailsVerification) {
         ++failed;
         continue;
       }
-      // Verified: only acceptable when the body is, as a JSON value, the one that was signed.
+      // Verified as a value: only acceptable when the body is, as a JSON value, the one that was
+      // signed; and the file as written must still fail the default byte-level check.
       ++same_value;
+      const auto file = dir.write("mutated.json", mutated);
+      EXPECT_EQ(verify_certificate_file(file, pair.public_path).status(), exit_code::regression) << "byte " << pos;
       EXPECT_EQ(doc.at("body"), body) << "byte " << pos << " ('" << text[pos] << "' -> '" << static_cast<char>(r)
                                       << "') changed the body yet it verified";
       EXPECT_EQ(canonical_json(doc.at("body")), canonical_json(body));

@@ -34,6 +34,7 @@ void add_certificate(CLI::App& app, const global_options& /*g*/, action& run) {
     std::string file;
     std::string pubkey;
     std::string format = "text";
+    bool value_only = false;
   };
   auto vo = std::make_shared<verify_options>();
   auto* verify = cert->add_subcommand(
@@ -43,11 +44,14 @@ void add_certificate(CLI::App& app, const global_options& /*g*/, action& run) {
   verify->add_option("file", vo->file, "certificate file (chipgauge.certificate/1)")->required();
   verify->add_option("--pubkey", vo->pubkey, "the signer's public key (PEM, a .pub file from 'certificate keygen')");
   verify->add_option("--format", vo->format, "text or json");
+  verify->add_flag("--value-only", vo->value_only,
+                   "accept a certificate reformatted after sealing (whitespace, key order, number spelling): check its "
+                   "JSON value only; by default any byte changed since sealing fails");
   verify->callback([&run, vo] {
     run = [vo] {
       const auto format = parse_text_or_json(vo->format);
       const std::optional<std::string> pubkey = vo->pubkey.empty() ? std::nullopt : std::optional<std::string>(vo->pubkey);
-      const auto check = verify_certificate_file(vo->file, pubkey);
+      const auto check = verify_certificate_file(vo->file, pubkey, vo->value_only ? layout_check::value_only : layout_check::sealed_bytes);
       if (format == output_format::json)
         emit(certificate_check_json(check, vo->file).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
       else

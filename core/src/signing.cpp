@@ -606,7 +606,7 @@ std::string_view certificate_check::verdict() const {
 }
 
 exit_code certificate_check::status() const {
-  if (!hash_ok) return exit_code::regression;
+  if (!hash_ok || !layout_ok) return exit_code::regression;
   if (has_signature && (!signature_valid || !key_id_consistent)) return exit_code::regression;
   if (trusted_key_id) return has_signature && signer_trusted ? exit_code::ok : exit_code::regression;
   return has_signature ? exit_code::unverified : exit_code::ok;
@@ -718,9 +718,18 @@ certificate_check verify_certificate(const nlohmann::json& certificate,
   return c;
 }
 
-certificate_check verify_certificate_file(const std::string& path, const std::optional<std::string>& trusted_public_key_path) {
-  const auto doc = parse_json_text(read_text_file(path, file_limits::json_file), path);
-  return verify_certificate(doc, trusted_public_key_path, path);
+certificate_check verify_certificate_file(const std::string& path, const std::optional<std::string>& trusted_public_key_path,
+                                          layout_check layout) {
+  const auto text = read_text_file(path, file_limits::json_file);
+  const auto doc = parse_json_text(text, path);
+  auto check = verify_certificate(doc, trusted_public_key_path, path);
+  if (layout == layout_check::sealed_bytes && text != certificate_text(doc)) {
+    check.layout_ok = false;
+    check.findings.push_back(
+        "the file's bytes differ from the form chipgauge wrote when sealing it (whitespace, key order, number or escape "
+        "spelling changed after sealing): give --value-only to check the JSON value alone");
+  }
+  return check;
 }
 
 nlohmann::json certificate_check_json(const certificate_check& check, const std::string& file) {
@@ -730,6 +739,7 @@ nlohmann::json certificate_check_json(const certificate_check& check, const std:
           {"verdict", std::string(check.verdict())},
           {"exit_code", static_cast<int>(check.status())},
           {"hash_ok", check.hash_ok},
+          {"layout_ok", check.layout_ok},
           {"sha256_recorded", check.sha256_recorded},
           {"sha256_computed", check.sha256_computed},
           {"signed", check.has_signature},

@@ -114,6 +114,12 @@ struct certificate_check {
   std::string signer_key_id;     ///< the embedded key's id (empty when unsigned)
   bool key_id_consistent = true;  ///< the recorded key_id is the embedded public key's id
 
+  /// The file's bytes are exactly the form chipgauge wrote when sealing (certificate_text of its
+  /// value). False for a file reformatted or edited after sealing even where the body's JSON value
+  /// is unchanged (whitespace, number or escape spelling): such a file fails unless the caller
+  /// asked for a value-only check.
+  bool layout_ok = true;
+
   std::optional<std::string> trusted_key_id;  ///< the --pubkey key's id, when one was given
   bool signer_trusted = false;                ///< the signature is valid and made by exactly the trusted key
 
@@ -135,9 +141,18 @@ certificate_check verify_certificate(const nlohmann::json& certificate,
                                      const std::optional<std::string>& trusted_public_key_path,
                                      const std::string& file = "certificate");
 
+/// How strictly a certificate file's bytes are held to the sealed form.
+enum class layout_check : unsigned char {
+  sealed_bytes,  ///< the file must be byte for byte what chipgauge wrote: any changed byte fails (the default)
+  value_only,    ///< only the JSON value counts: a file reformatted after sealing still verifies
+};
+
 /// Reads (strictly: duplicate keys refused, at most file_limits::json_file) and verifies a
-/// certificate file.
-certificate_check verify_certificate_file(const std::string& path, const std::optional<std::string>& trusted_public_key_path);
+/// certificate file. With layout_check::sealed_bytes a file whose bytes differ from
+/// certificate_text of its value fails (layout_ok false, exit 4), so any one changed byte of the
+/// file fails verification, whether or not it changes the body's value.
+certificate_check verify_certificate_file(const std::string& path, const std::optional<std::string>& trusted_public_key_path,
+                                          layout_check layout = layout_check::sealed_bytes);
 
 /// The check as JSON: {"schema": "chipgauge.certificate-check/1", "file", "verdict", "exit_code",
 /// "hash_ok", "sha256_recorded", "sha256_computed", "signed", "signature_valid", "key_id",
