@@ -4,7 +4,8 @@
 #   scripts/install-deps.sh --test   also what the tests need (Node.js and npm for the schema check;
 #                                    Python 3 for the gpu-check summary test; clang, its sanitizer and
 #                                    libFuzzer runtimes and llvm-symbolizer for the sanitizer build and
-#                                    the fuzz targets)
+#                                    the fuzz targets; slurm-wlm and munge for the one-machine Slurm
+#                                    cluster of the fleet test)
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build git pkg-config
@@ -16,6 +17,7 @@ if [[ "${1:-}" == "--test" ]]; then
   command -v npm >/dev/null 2>&1 || packages+=(npm)
   command -v python3 >/dev/null 2>&1 || packages+=(python3)
   packages+=(clang libclang-rt-14-dev llvm)
+  packages+=(slurm-wlm munge)
 fi
 
 missing=()
