@@ -218,7 +218,7 @@ CLI::App* add_fleet_collect(CLI::App& fleet_cmd, const global_options& g, action
       auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
       const licensing_engine fleet_engine(cat.rules(), cat.licensing(), cat.countries());
       const auto as_of = licence_date(o->as_of, fleet_engine);
-      const auto c = certify::collect_fleet(certify::read_certificate_dir(o->dir), opts);
+      const auto c = certify::collect_fleet_dir(o->dir, opts);
       const auto items = certify::fleet_items(c, cat);
       emit(certify::render_fleet_collection(c, items, evaluate_fleet(items, fleet_engine, as_of), as_of, format));
       if (c.count("fail") > 0) return 4;

@@ -67,70 +67,75 @@ long long fleet_collection::count(const std::string& verdict) const {
   return std::count_if(devices.begin(), devices.end(), [&](const auto& d) { return d.verdict == verdict; });
 }
 
-std::vector<certificate_input> read_certificate_dir(const std::string& dir) {
+fleet_collector::fleet_collector(fleet_collect_options options) : options_(std::move(options)) { c_.z_threshold = options_.z_threshold; }
+
+void fleet_collector::add_unreadable(const std::string& file, const std::string& why) {
+  ++c_.certificates_read;
+  c_.unverified.push_back({file, "unreadable: " + why});
+}
+
+void fleet_collector::add(const std::string& file, const nlohmann::json& certificate) {
+  ++c_.certificates_read;
+  fleet_device d;
+  try {
+    const auto check = verify_certificate(certificate, options_.trusted_key, file);
+    if (check.verdict() != "verified") {
+      std::string why(check.verdict());
+      for (const auto& f : check.findings) why += "; " + f;
+      c_.unverified.push_back({file, why});
+      return;
+    }
+    d = device_of(certificate.at("body"), file);
+  } catch (const error& e) {
+    c_.unverified.push_back({file, std::string("malformed: ") + e.what()});
+    return;
+  } catch (const nlohmann::json::exception& e) {
+    c_.unverified.push_back({file, std::string("not a certificate body the collector can read: ") + e.what()});
+    return;
+  }
+  auto key = d.node;
+  key += '\x1f';
+  key += d.device;
+  key += '\x1f';
+  key += d.serial;
+  const auto [it, fresh] = index_.emplace(std::move(key), c_.devices.size());
+  if (fresh) {
+    c_.devices.push_back(std::move(d));
+    return;
+  }
+  ++c_.superseded;
+  auto& kept = c_.devices[it->second];
+  const int n = kept.certificates + 1;
+  // Latest wins; equal end times: the later file name, so the answer does not depend on read order.
+  if (d.end_utc > kept.end_utc || (d.end_utc == kept.end_utc && d.file > kept.file)) kept = std::move(d);
+  kept.certificates = n;
+}
+
+fleet_collection collect_fleet_dir(const std::string& dir, const fleet_collect_options& options) {
   if (!std::filesystem::is_directory(dir)) throw usage_error(fmt::format("fleet collect: {} is not a directory of certificates", dir));
   std::vector<std::string> files;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
     if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path().string());
   }
   std::sort(files.begin(), files.end());
-  std::vector<certificate_input> out;
+  fleet_collector collector(options);
   for (const auto& f : files) {
-    certificate_input in;
-    in.file = f;
+    nlohmann::json doc;
     try {
-      auto doc = read_json_file(f);
-      if (!doc.is_object() || !doc.contains("schema") || doc.at("schema") != std::string(certificate_schema)) continue;
-      in.doc = std::move(doc);
+      doc = read_json_file(f);
     } catch (const error& e) {
       // A truncated or corrupt file that might have been a certificate: listed, never dropped.
-      in.read_error = e.what();
+      collector.add_unreadable(f, e.what());
+      continue;
     }
-    out.push_back(std::move(in));
+    if (!doc.is_object() || !doc.contains("schema") || doc.at("schema") != std::string(certificate_schema)) continue;
+    collector.add(f, doc);
   }
-  return out;
+  return std::move(collector).finish();
 }
 
-fleet_collection collect_fleet(const std::vector<certificate_input>& inputs, const fleet_collect_options& options) {
-  fleet_collection c;
-  c.z_threshold = options.z_threshold;
-  std::unordered_map<std::string, std::size_t> index;  // node \x1f device \x1f serial -> devices[]
-  for (const auto& in : inputs) {
-    ++c.certificates_read;
-    if (!in.doc) {
-      c.unverified.push_back({in.file, "unreadable: " + in.read_error});
-      continue;
-    }
-    fleet_device d;
-    try {
-      const auto check = verify_certificate(*in.doc, options.trusted_key, in.file);
-      if (check.verdict() != "verified") {
-        std::string why = std::string(check.verdict());
-        for (const auto& f : check.findings) why += "; " + f;
-        c.unverified.push_back({in.file, why});
-        continue;
-      }
-      d = device_of(in.doc->at("body"), in.file);
-    } catch (const error& e) {
-      c.unverified.push_back({in.file, std::string("malformed: ") + e.what()});
-      continue;
-    } catch (const nlohmann::json::exception& e) {
-      c.unverified.push_back({in.file, std::string("not a certificate body the collector can read: ") + e.what()});
-      continue;
-    }
-    const auto key = d.node + '\x1f' + d.device + '\x1f' + d.serial;
-    const auto [it, fresh] = index.emplace(key, c.devices.size());
-    if (fresh) {
-      c.devices.push_back(std::move(d));
-      continue;
-    }
-    ++c.superseded;
-    auto& kept = c.devices[it->second];
-    const int n = kept.certificates + 1;
-    // Latest wins; equal end times: the later file name, so the answer does not depend on read order.
-    if (d.end_utc > kept.end_utc || (d.end_utc == kept.end_utc && d.file > kept.file)) kept = std::move(d);
-    kept.certificates = n;
-  }
+fleet_collection fleet_collector::finish() && {
+  auto c = std::move(c_);
   std::sort(c.devices.begin(), c.devices.end(), [](const auto& a, const auto& b) { return std::tie(a.node, a.device) < std::tie(b.node, b.device); });
 
   std::map<std::string, fleet_node> nodes;
@@ -155,7 +160,7 @@ fleet_collection collect_fleet(const std::vector<certificate_input>& inputs, con
     for (const auto& [bm, _] : c.devices[i].medians) groups[{c.devices[i].sku, bm}].push_back(i);
   }
   for (const auto& [key, members] : groups) {
-    if (members.size() < options.min_peers) continue;
+    if (members.size() < options_.min_peers) continue;
     std::vector<double> x;
     x.reserve(members.size());
     for (auto i : members) x.push_back(c.devices[i].medians.at(key.second));
@@ -173,7 +178,7 @@ fleet_collection collect_fleet(const std::vector<certificate_input>& inputs, con
     if (!(scale > 0)) continue;  // every device equal: nothing stands out
     for (std::size_t k = 0; k < members.size(); ++k) {
       const double z = (x[k] - med) / scale;
-      if (z < -options.z_threshold) {
+      if (z < -options_.z_threshold) {
         const auto& d = c.devices[members[k]];
         c.outliers.push_back({d.node, d.device, key.first, key.second, x[k], med, scale, z, members.size()});
       }

@@ -17,6 +17,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace chipgauge::certify {
@@ -25,13 +26,6 @@ struct fleet_collect_options {
   double z_threshold = 3.5;                      ///< outlier when z < -z_threshold
   std::size_t min_peers = 3;                     ///< fewer devices of a SKU with a median: no outlier call
   std::optional<std::string> trusted_key;        ///< --pubkey: certificates must be signed by this key
-};
-
-/// One certificate as read: its file and its parsed document (or why it could not be parsed).
-struct certificate_input {
-  std::string file;
-  std::optional<nlohmann::json> doc;
-  std::string read_error;  ///< non-empty when doc is empty
 };
 
 struct fleet_device {
@@ -80,13 +74,30 @@ struct fleet_collection {
   [[nodiscard]] long long count(const std::string& verdict) const;
 };
 
-/// Reads every *.json file under `dir` (recursively) whose "schema" is chipgauge.certificate/1;
-/// other JSON files (summaries, reports) are skipped, unparseable ones kept as read errors.
-/// Throws usage_error when `dir` is not a directory.
-std::vector<certificate_input> read_certificate_dir(const std::string& dir);
+/// Verifies, de-duplicates and aggregates certificates one at a time, keeping only what the
+/// answer needs (a few hundred bytes per device), so a fleet of any size streams through. A bad
+/// certificate never throws: it is listed unverified.
+class fleet_collector {
+ public:
+  explicit fleet_collector(fleet_collect_options options);
+  /// One certificate document (parsed), named by `file` in the answer.
+  void add(const std::string& file, const nlohmann::json& certificate);
+  /// A file that could not be read or parsed as JSON: listed unverified.
+  void add_unreadable(const std::string& file, const std::string& why);
+  /// Per node verdicts, the mixes and the outliers over everything added.
+  [[nodiscard]] fleet_collection finish() &&;
 
-/// Verifies, de-duplicates and aggregates. Never throws for a bad certificate: it is listed unverified.
-fleet_collection collect_fleet(const std::vector<certificate_input>& inputs, const fleet_collect_options& options);
+ private:
+  fleet_collect_options options_;
+  fleet_collection c_;
+  std::unordered_map<std::string, std::size_t> index_;  // node, device, serial -> c_.devices
+};
+
+/// Every *.json file under `dir` (recursively, in name order) whose "schema" is
+/// chipgauge.certificate/1 through a fleet_collector; other JSON files (node summaries,
+/// measurement reports, earlier fleet answers) are skipped; a file that does not parse is listed
+/// unverified. Throws usage_error when `dir` is not a directory.
+fleet_collection collect_fleet_dir(const std::string& dir, const fleet_collect_options& options);
 
 /// The fleet's lines for the quota and reporting checks (classifier/fleet.hpp): one per SKU, from
 /// the sheet when the certificate names one, else the measured TPP (a lower bound, no OP/s).
