@@ -130,7 +130,7 @@ TEST(FleetCollect, TotalsUseTheSheetsAndTheFleetChecks) {
   f.nodes = 6;
   f.benchmarks = 1;
   const auto c = collect(f);
-  auto cat = catalog::load(specs_dir());
+  auto cat = catalog::load(test::specs_dir());
   const auto items = certify::fleet_items(c, cat);
   ASSERT_EQ(items.size(), 3U);
   long long n = 0;
