@@ -64,3 +64,5 @@ void BM_FleetCollectDir(benchmark::State& state) {
 BENCHMARK(BM_FleetCollectDir)->Arg(10000)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
+
+BENCHMARK_MAIN();
