@@ -82,11 +82,12 @@ scontrol update JobId="${array}_1" StartTime=now >/dev/null 2>&1 || true
 scontrol release "${array}_1" >/dev/null 2>&1 || true
 # The requeued task may leave and re-enter the queue between polls: wait for its certificate too.
 for _ in $(seq 300); do
-  [[ -n "$(find "$work/out/node-1/task-1-attempt-1" -name 'certificate-*.json' 2>/dev/null)" ]] && break
+  [[ -n "$(find "$work/out" -path '*/task-1-attempt-1/certificate-*.json' 2>/dev/null)" ]] && break
   sleep 0.2
 done
 wait_job "$array"
-[[ -d "$work/out/node-1/task-1-attempt-1" ]] || fail "the requeued task wrote no second attempt: $(ls -R "$work/out/node-1")"
+# (the directories are named by the Slurm node, localhost here; the certificates by the reports' hosts)
+[[ -n "$(find "$work/out" -path '*/task-1-attempt-1/certificate-*.json')" ]] || fail "the requeued task wrote no second attempt: $(ls -R "$work/out")"
 collect_to "$work/fleet2.json"
 json="$work/fleet2.json"
 check '.certificates_read' "$((tasks + 1))" "certificates read after the requeue"
@@ -95,7 +96,7 @@ check '.devices_counted' "$tasks" "devices counted after the requeue"
 check '[.devices[] | select(.node == "node-1")][0].certificates' 2 "node-1's certificates"
 
 # A tampered certificate: listed unverified, never counted.
-cert="$(find "$work/out/node-3/task-3-attempt-0" -name 'certificate-*.json' | head -1)"
+cert="$(find "$work/out" -path '*/task-3-attempt-0/certificate-*.json' | head -1)"
 [[ -n "$cert" ]] || fail "task 3 wrote no certificate"
 jq '.body.verdict.outcome = "pass"' "$cert" > "$cert.tmp" && mv "$cert.tmp" "$cert"
 jq '.body.tpp.measured = 1e9' "$cert" > "$cert.tmp" && mv "$cert.tmp" "$cert"
