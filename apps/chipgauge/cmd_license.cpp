@@ -244,8 +244,8 @@ void add_fleet(CLI::App& app, const global_options& g, action& run) {
   auto* collect = add_fleet_collect(*cmd, g, run);
   cmd->callback([&run, &g, o, collect] {
     if (collect->parsed()) return;
-    if (o->items.empty()) throw usage_error("fleet: expected PART_OR_REPORT[:COUNT]... or 'collect DIR'");
     run = [&g, o] {
+      if (o->items.empty()) throw usage_error("fleet: expected PART_OR_REPORT[:COUNT]... or 'collect DIR'");
       const auto format = parse_text_or_json(o->format);
       auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
       const licensing_engine fleet_engine(cat.rules(), cat.licensing(), cat.countries());
