@@ -5,7 +5,8 @@
 #                                    Python 3 for the gpu-check summary test; clang, its sanitizer and
 #                                    libFuzzer runtimes and llvm-symbolizer for the sanitizer build and
 #                                    the fuzz targets; promtool from prometheus for the /metrics
-#                                    check; wrk, nginx and curl for scripts/serve-load.sh)
+#                                    check; wrk, nginx and curl for scripts/serve-load.sh; slurm-wlm,
+#                                    munge and jq for the one-machine Slurm cluster of the fleet test)
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build git pkg-config
@@ -19,6 +20,8 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(clang libclang-rt-14-dev llvm)
   # chipgauge serve: promtool lints a /metrics scrape; wrk, nginx and curl run scripts/serve-load.sh.
   packages+=(prometheus wrk nginx curl)
+  # The fleet test's one-machine Slurm cluster (tests/slurm/), and jq for its assertions.
+  packages+=(slurm-wlm munge jq)
 fi
 
 missing=()

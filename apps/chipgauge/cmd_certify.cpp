@@ -1,6 +1,6 @@
 // chipgauge certify [--backend cpu|cuda|auto] [--device ID|INDEX|all] [--quick|--full] [--duration SECONDS]
 //                   [--spec FILE_OR_ID] [--as-of DATE] [--lab NAME] [--tester NAME] [--location COUNTRY]
-//                   [--out DIR] [--sign KEYFILE] [--format text|json|md|html] [--report FILE]
+//                   [--out DIR] [--sign KEYFILE] [--format text|json|md|html] [--report FILE] [--exit-on-fail]
 // chipgauge certificate show FILE [--format text|md|html|json]
 #include "chipgauge/bench/measure.hpp"
 #include "chipgauge/certify/certify.hpp"
@@ -62,6 +62,7 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
     std::string sign;
     std::string format = "text";
     std::string report;
+    bool exit_on_fail = false;
   };
   auto o = std::make_shared<options>();
   auto* cmd = app.add_subcommand("certify", "measure this machine's devices, check them against their envelopes and write "
@@ -81,6 +82,9 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
   cmd->add_option("--sign", o->sign, "sign each certificate with this Ed25519 private key (chipgauge certificate keygen)");
   cmd->add_option("--format", o->format, "stdout: text, json, md or html");
   cmd->add_option("--report", o->report, "certify a stored measurement report (chipgauge measure --out) instead of measuring now");
+  cmd->add_flag("--exit-on-fail", o->exit_on_fail,
+                "health-check mode (Slurm HealthCheckProgram, prolog, epilog): stdout is one line, 'chipgauge certify: pass' or "
+                "'chipgauge certify: fail|inconclusive: DEVICE: REASON', the certificates are still written; exit 0, 4 or 3");
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
       const auto format = parse_render(o->format, true);
@@ -181,6 +185,7 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
         for (const auto& s : sealed) text += "\n" + certify::render_certificate(s, f);
         text += fmt::format("\nwritten to {}: {} certificate(s) (JSON and HTML), node-summary.json\n", o->out, sealed.size());
       }
+      if (o->exit_on_fail) text = certify::health_line(node);
       emit(text);
       if (!report.hung_device.empty()) {
         std::cerr << "chipgauge: " << report.hung_device << " hung; the benchmarks after it were not run\n" << std::flush;

@@ -1,5 +1,7 @@
-// chipgauge license PART --to COUNTRY [...]; chipgauge ledger add|check|report; chipgauge fleet ITEM...
+// chipgauge license PART --to COUNTRY [...]; chipgauge ledger add|check|report; chipgauge fleet ITEM...;
+// chipgauge fleet collect DIR [--format text|json|md] [--z-threshold Z] [--pubkey FILE] [--as-of DATE]
 #include "chipgauge/bench/fleet.hpp"
+#include "chipgauge/certify/fleet.hpp"
 #include "chipgauge/classifier/catalog.hpp"
 #include "chipgauge/classifier/engine.hpp"
 #include "chipgauge/classifier/fleet.hpp"
@@ -8,6 +10,7 @@
 #include "chipgauge/classifier/report.hpp"
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/files.hpp"
+#include "chipgauge/core/signing.hpp"
 #include "chipgauge/core/text.hpp"
 #include "commands.hpp"
 
@@ -186,6 +189,53 @@ void add_ledger(CLI::App& app, const global_options& g, action& run) {
   });
 }
 
+namespace {
+
+// fleet collect: certificates from a whole fleet (a directory, e.g. a Slurm array's shared output)
+// aggregated by certify/fleet.hpp. Exit 0 when every counted device passes and every certificate
+// verifies, 4 when any device fails, 3 otherwise (inconclusive or unverified certificates).
+CLI::App* add_fleet_collect(CLI::App& fleet_cmd, const global_options& g, action& run) {
+  struct options {
+    std::string dir;
+    std::string format = "text";
+    double z = 3.5;
+    std::string pubkey;
+    std::string as_of;
+  };
+  auto o = std::make_shared<options>();
+  auto* cmd = fleet_cmd.add_subcommand("collect", "aggregate a directory of certificates: per node and device verdicts, outliers per SKU, "
+                                                  "SKU and driver mix, totals against quotas (exit 0 all pass, 4 any fail, 3 otherwise)");
+  cmd->add_option("dir", o->dir, "directory searched recursively for chipgauge.certificate/1 files")->required();
+  cmd->add_option("--format", o->format, "text, json or md");
+  cmd->add_option("--z-threshold", o->z, "outlier when a device's modified z-score among its SKU is below minus this (default 3.5)");
+  cmd->add_option("--pubkey", o->pubkey, "count only certificates signed by this Ed25519 public key");
+  cmd->add_option("--as-of", o->as_of, "date for the quota and reporting checks (default: today)");
+  cmd->callback([&run, &g, o] {
+    run = [&g, o] {
+      static constexpr output_format formats[] = {output_format::text, output_format::json, output_format::md};
+      const auto format = formats[parse_choice("--format", o->format, {"text", "json", "md"})];
+      if (!(o->z > 0) || o->z > 100) throw usage_error(fmt::format("--z-threshold {}: expected a number above 0 and at most 100", o->z));
+      certify::fleet_collect_options opts;
+      opts.z_threshold = o->z;
+      if (!o->pubkey.empty()) {
+        (void)load_ed25519_public_key(o->pubkey);
+        opts.trusted_key = o->pubkey;
+      }
+      auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
+      const licensing_engine fleet_engine(cat.rules(), cat.licensing(), cat.countries());
+      const auto as_of = licence_date(o->as_of, fleet_engine);
+      const auto c = certify::collect_fleet_dir(o->dir, opts);
+      const auto items = certify::fleet_items(c, cat);
+      emit(certify::render_fleet_collection(c, items, evaluate_fleet(items, fleet_engine, as_of), as_of, format));
+      if (c.count("fail") > 0) return 4;
+      return c.unverified.empty() && c.count("pass") == static_cast<long long>(c.devices.size()) && !c.devices.empty() ? 0 : 3;
+    };
+  });
+  return cmd;
+}
+
+}  // namespace
+
 void add_fleet(CLI::App& app, const global_options& g, action& run) {
   struct options {
     std::vector<std::string> items;
@@ -194,11 +244,14 @@ void add_fleet(CLI::App& app, const global_options& g, action& run) {
   };
   auto o = std::make_shared<options>();
   auto* cmd = app.add_subcommand("fleet", "total TPP and dense peak OP/s of parts or measured devices against thresholds");
-  cmd->add_option("items", o->items, "PART_OR_REPORT[:COUNT]... (a part id, a sheet path or a measurement report; default count 1)")->required();
+  cmd->add_option("items", o->items, "PART_OR_REPORT[:COUNT]... (a part id, a sheet path or a measurement report; default count 1)");
   cmd->add_option("--as-of", o->as_of, "date (default: today)");
   cmd->add_option("--format", o->format, "text or json");
-  cmd->callback([&run, &g, o] {
+  auto* collect = add_fleet_collect(*cmd, g, run);
+  cmd->callback([&run, &g, o, collect] {
+    if (collect->parsed()) return;
     run = [&g, o] {
+      if (o->items.empty()) throw usage_error("fleet: expected PART_OR_REPORT[:COUNT]... or 'collect DIR'");
       const auto format = parse_text_or_json(o->format);
       auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
       const licensing_engine fleet_engine(cat.rules(), cat.licensing(), cat.countries());

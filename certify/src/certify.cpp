@@ -615,4 +615,24 @@ json node_summary(const node_certification& n, const certify_context& ctx, const
           {"devices", devices}};
 }
 
+std::string health_line(const node_certification& n) {
+  if (n.devices.empty()) return "chipgauge certify: inconclusive: no device was measured\n";
+  const device_certificate* first = nullptr;
+  int others = 0;
+  for (const auto& dc : n.devices) {
+    if (dc.verdict == outcome::pass) continue;
+    if (first == nullptr && (n.verdict != outcome::fail || dc.verdict == outcome::fail)) {
+      first = &dc;
+    } else {
+      ++others;
+    }
+  }
+  if (first == nullptr) return fmt::format("chipgauge certify: pass ({} devices)\n", n.devices.size());
+  std::string reason = first->reasons.empty() ? std::string("no reason recorded") : first->reasons.front();
+  // One line: Slurm keeps the reason as a single string.
+  std::replace(reason.begin(), reason.end(), '\n', ' ');
+  return fmt::format("chipgauge certify: {}: {}: {}{}\n", to_string(n.verdict), first->device.id, reason,
+                     others > 0 ? fmt::format(" (+{} more)", others) : std::string());
+}
+
 }  // namespace chipgauge::certify

@@ -89,6 +89,11 @@ void merge_round(bench::measurement_report& base, const bench::measurement_repor
 nlohmann::json node_summary(const node_certification& n, const certify_context& ctx,
                             const std::vector<std::string>& certificate_files);
 
+/// certify --exit-on-fail's single line (with its newline), for a scheduler to record as a node's
+/// drain reason: "chipgauge certify: pass (N devices)" or "chipgauge certify: VERDICT: DEVICE: REASON"
+/// naming the first device that did not pass and its first reason (and "(+K more)" when others did not).
+std::string health_line(const node_certification& n);
+
 /// Renderings of a sealed certificate (or a bare body): the verdict first, then the part, the three
 /// TPPs and the ECCN, then the evidence. HTML is one self-contained printable page.
 enum class render_format : unsigned char { text, md, html, json };

@@ -1,0 +1,68 @@
+// fleet collect at fleet scale: 10,000 synthetic certificates (1,250 nodes x 8 GPUs, three SKUs,
+// 1 % of the devices injected at 85 %) written to a directory, then collect_fleet_dir over it,
+// as `chipgauge fleet collect DIR` runs. Counters: certificates, outliers found, whether they
+// are exactly the injected ones, and the process's peak resident set (getrusage ru_maxrss).
+//   build/bench/micro/fleet_benchmark --benchmark_min_time=1x
+#include "chipgauge/certify/fleet.hpp"
+#include "chipgauge/core/files.hpp"
+#include "fleet_synthetic.hpp"
+
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+namespace {
+
+using chipgauge::testing::synthetic_fleet;
+
+double peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+void BM_FleetCollectDir(benchmark::State& state) {
+  synthetic_fleet f;
+  f.nodes = static_cast<int>(state.range(0)) / f.gpus;
+  f.degrade_every(100, 37);
+  char tmpl[] = "/tmp/chipgauge-fleet-bench.XXXXXX";
+  const char* dir = mkdtemp(tmpl);
+  if (dir == nullptr) {
+    state.SkipWithError("mkdtemp failed");
+    return;
+  }
+  for (int n = 0; n < f.nodes; ++n) {
+    const auto node_dir = std::filesystem::path(dir) / synthetic_fleet::node_name(n);
+    std::filesystem::create_directories(node_dir);
+    for (int g = 0; g < f.gpus; ++g)
+      chipgauge::write_file_atomically((node_dir / fmt::format("certificate-cuda-{}.json", g)).string(),
+                                       chipgauge::certificate_text(f.certificate(n, g)));
+  }
+  const double rss_before = peak_rss_mib();
+  std::size_t outliers = 0;
+  bool exact = false;
+  for (auto _ : state) {
+    const auto c = chipgauge::certify::collect_fleet_dir(dir, {});
+    std::set<std::pair<std::string, std::string>> found, expected;
+    for (const auto& o : c.outliers) found.insert({o.node, o.device});
+    for (const auto& [n, g] : f.degraded) expected.insert({synthetic_fleet::node_name(n), synthetic_fleet::device_id(g)});
+    outliers = found.size();
+    exact = found == expected && c.devices.size() == static_cast<std::size_t>(f.nodes * f.gpus) && c.unverified.empty();
+    benchmark::DoNotOptimize(c);
+  }
+  std::filesystem::remove_all(dir);
+  state.counters["certificates"] = static_cast<double>(f.nodes * f.gpus);
+  state.counters["injected"] = static_cast<double>(f.degraded.size());
+  state.counters["outlier_devices"] = static_cast<double>(outliers);
+  state.counters["exact"] = exact ? 1 : 0;
+  state.counters["peak_rss_MiB"] = peak_rss_mib();
+  state.counters["rss_before_MiB"] = rss_before;
+}
+BENCHMARK(BM_FleetCollectDir)->Arg(10000)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,154 @@
+// certify/fleet.hpp: the collector over a synthetic fleet (every injected outlier found and none
+// invented, requeues counted once, tampered certificates unverified) and the quota totals.
+#include "chipgauge/certify/fleet.hpp"
+#include "chipgauge/classifier/catalog.hpp"
+#include "chipgauge/classifier/licensing.hpp"
+#include "fleet_synthetic.hpp"
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+using namespace chipgauge;
+using chipgauge::testing::synthetic_fleet;
+
+namespace {
+
+certify::fleet_collection collect(const synthetic_fleet& f, certify::fleet_collect_options o = {}) {
+  certify::fleet_collector c(o);
+  for (int n = 0; n < f.nodes; ++n)
+    for (int g = 0; g < f.gpus; ++g) c.add(fmt::format("{}-{}.json", n, g), f.certificate(n, g));
+  return std::move(c).finish();
+}
+
+std::set<std::pair<std::string, std::string>> flagged(const certify::fleet_collection& c) {
+  std::set<std::pair<std::string, std::string>> s;
+  for (const auto& o : c.outliers) s.insert({o.node, o.device});
+  return s;
+}
+
+}  // namespace
+
+TEST(FleetCollect, FindsEveryInjectedOutlierAndInventsNone) {
+  synthetic_fleet f;
+  f.nodes = 125;  // 1,000 certificates
+  f.benchmarks = 8;
+  f.degrade_every(97, 13);
+  ASSERT_GE(f.degraded.size(), 10U);
+  const auto c = collect(f);
+  std::set<std::pair<std::string, std::string>> expected;
+  for (const auto& [n, g] : f.degraded) expected.insert({synthetic_fleet::node_name(n), synthetic_fleet::device_id(g)});
+  EXPECT_EQ(flagged(c), expected);
+  // Every benchmark of every degraded device, against its own SKU only.
+  EXPECT_EQ(c.outliers.size(), f.degraded.size() * 8);
+  for (const auto& o : c.outliers) {
+    EXPECT_LT(o.z, -3.5);
+    EXPECT_EQ(o.sku, synthetic_fleet::skus[std::stoi(o.node.substr(4)) % 3]);
+  }
+  EXPECT_EQ(c.devices.size(), 1000U);
+  EXPECT_EQ(c.nodes.size(), 125U);
+  EXPECT_EQ(c.count("fail"), static_cast<long long>(f.degraded.size()));
+  EXPECT_EQ(c.count("pass"), 1000 - static_cast<long long>(f.degraded.size()));
+  EXPECT_TRUE(c.unverified.empty());
+  EXPECT_EQ(c.sku_mix.size(), 3U);
+  EXPECT_EQ(c.sku_mix.at("nvidia-h100-sxm5-80gb"), 42 * 8);
+  EXPECT_EQ(c.driver_mix.at("535.161.08"), 25 * 8);
+}
+
+TEST(FleetCollect, ThresholdIsConfigurable) {
+  synthetic_fleet f;
+  f.nodes = 30;
+  f.benchmarks = 2;
+  f.degrade_every(50, 7);
+  certify::fleet_collect_options strict;
+  strict.z_threshold = 50;  // far beyond the injected z of about -10
+  EXPECT_TRUE(collect(f, strict).outliers.empty());
+  EXPECT_FALSE(collect(f).outliers.empty());
+}
+
+TEST(FleetCollect, EqualDevicesHaveNoOutliers) {
+  // MAD 0 and mean absolute deviation 0: no scale, no call.
+  synthetic_fleet f;
+  f.nodes = 3;
+  f.benchmarks = 1;
+  certify::fleet_collector c({});
+  const auto cert = f.certificate(0, 0);
+  for (int i = 0; i < 5; ++i) {
+    auto copy = cert;
+    copy["body"]["host"]["hostname"] = fmt::format("n{}", i);
+    c.add(fmt::format("{}.json", i), seal_certificate(copy.at("body"), std::nullopt));
+  }
+  EXPECT_TRUE(std::move(c).finish().outliers.empty());
+}
+
+TEST(FleetCollect, RequeuedDeviceCountsOnceLatestWins) {
+  synthetic_fleet f;
+  f.nodes = 4;
+  f.benchmarks = 2;
+  certify::fleet_collector c({});
+  for (int n = 0; n < f.nodes; ++n)
+    for (int g = 0; g < f.gpus; ++g) c.add(fmt::format("first-{}-{}.json", n, g), f.certificate(n, g, 0));
+  // The requeued node 2 certifies again later, and this time GPU 3 is slow.
+  f.degraded.insert({2, 3});
+  for (int g = 0; g < f.gpus; ++g) c.add(fmt::format("again-2-{}.json", g), f.certificate(2, g, 30));
+  // An older certificate read after the newer one does not win.
+  f.degraded.clear();
+  c.add("old-2-3.json", f.certificate(2, 3, 0));
+  const auto r = std::move(c).finish();
+  EXPECT_EQ(r.devices.size(), 32U);
+  EXPECT_EQ(r.certificates_read, 32 + 8 + 1);
+  EXPECT_EQ(r.superseded, 9);
+  for (const auto& d : r.devices) {
+    if (d.node != synthetic_fleet::node_name(2)) continue;
+    EXPECT_EQ(d.certificates, d.device == "cuda:3" ? 3 : 2);
+    EXPECT_EQ(d.verdict, d.device == "cuda:3" ? "fail" : "pass") << d.device;
+  }
+}
+
+TEST(FleetCollect, UnverifiableCertificatesAreListedNeverCounted) {
+  synthetic_fleet f;
+  f.nodes = 3;
+  f.benchmarks = 1;
+  certify::fleet_collector c({});
+  c.add("good.json", f.certificate(0, 0));
+  auto tampered = f.certificate(1, 0);
+  tampered["body"]["verdict"]["outcome"] = "pass";
+  tampered["body"]["tpp"]["measured"] = 1e9;
+  c.add("tampered.json", tampered);
+  c.add("not-a-certificate.json", nlohmann::json{{"schema", "chipgauge.certificate/1"}});
+  c.add_unreadable("truncated.json", "malformed JSON");
+  const auto r = std::move(c).finish();
+  EXPECT_EQ(r.devices.size(), 1U);
+  ASSERT_EQ(r.unverified.size(), 3U);
+  EXPECT_EQ(r.unverified[0].file, "tampered.json");
+  EXPECT_NE(r.unverified[0].reason.find("failed"), std::string::npos) << r.unverified[0].reason;
+}
+
+TEST(FleetCollect, TotalsUseTheSheetsAndTheFleetChecks) {
+  synthetic_fleet f;
+  f.nodes = 6;
+  f.benchmarks = 1;
+  const auto c = collect(f);
+  auto cat = catalog::load(test::specs_dir());
+  const auto items = certify::fleet_items(c, cat);
+  ASSERT_EQ(items.size(), 3U);
+  long long n = 0;
+  for (const auto& i : items) {
+    n += i.quantity;
+    EXPECT_EQ(i.basis, "sheet");
+    EXPECT_GT(i.tpp_each, 0);
+  }
+  EXPECT_EQ(n, 48);
+  const licensing_engine engine(cat.rules(), cat.licensing(), cat.countries());
+  const auto totals = evaluate_fleet(items, engine, *date::parse("2026-01-01"));
+  double tpp = 0;
+  for (const auto& i : items) tpp += i.tpp_each * static_cast<double>(i.quantity);
+  EXPECT_DOUBLE_EQ(totals.tpp, tpp);
+  const auto json = nlohmann::json::parse(certify::render_fleet_collection(c, items, totals, *date::parse("2026-01-01"), output_format::json));
+  EXPECT_EQ(json.at("schema"), "chipgauge.fleet-collection/1");
+  EXPECT_EQ(json.at("devices_counted"), 48);
+  EXPECT_EQ(json.at("totals").at("schema"), "chipgauge.fleet/1");
+  const auto text = certify::render_fleet_collection(c, items, totals, *date::parse("2026-01-01"), output_format::text);
+  EXPECT_NE(text.find("fleet: 48 device(s) on 6 node(s): 48 pass"), std::string::npos) << text;
+}
