@@ -9,7 +9,7 @@ set -euo pipefail
 
 packages=(build-essential cmake ninja-build git pkg-config
           nlohmann-json3-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
-          libsqlite3-dev)
+          libsqlite3-dev libssl-dev)
 if [[ "${1:-}" == "--test" ]]; then
   # A Node.js installed another way (with its own npm) is fine; only install when missing.
   command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -245,10 +245,17 @@ TEST(Foundry2025, PresumesByTransistorCountWithDatedLimits) {
   EXPECT_FALSE(presumed(33e9, false, "2027-06-01")) << "no HBM and under 35 billion in 2027";
   EXPECT_TRUE(presumed(33e9, true, "2027-06-01"));
   EXPECT_TRUE(presumed(38e9, false, "2028-06-01"));
+  // 2028 has no raised limit in the text: 30 billion applies that year, 35 billion only in 2027.
+  EXPECT_FALSE(presumed(34e9, false, "2027-12-31"));
+  EXPECT_TRUE(presumed(34e9, false, "2028-01-01")) << "no raised limit for 2028";
+  EXPECT_TRUE(presumed(31e9, false, "2028-06-01"));
+  EXPECT_FALSE(presumed(39e9, false, "2029-01-01"));
+  EXPECT_TRUE(presumed(34e9, false, "2026-12-31"));
   EXPECT_FALSE(presumed(38e9, false, "2029-06-01"));
-  // Not in force before 2025-01-15.
-  const auto c = engine.classify(spec, evaluation_plan(rules, day("2025-01-14")));
+  // Effective 2025-01-16 (FR Doc 2025-00711, DATES), not on its release date 2025-01-15.
+  const auto c = engine.classify(spec, evaluation_plan(rules, day("2025-01-15")));
   EXPECT_EQ(verdict_of(c, "us-2025-01-15-foundry-presumption"), nullptr);
+  EXPECT_TRUE(presumed(50e9, true, "2025-01-16"));
 }
 
 TEST(Foundry2025, PresumptionDoesNotSetTheEccn) {
@@ -267,10 +274,11 @@ TEST(Foundry2025, EvidenceOfUnusedDatedLimitDoesNotWeakenHbmVerdict) {
   const auto c = classifier(rules).classify(spec, evaluation_plan(rules, day("2025-06-01")));
   const auto* v = verdict_of(c, "us-2025-01-15-foundry-presumption");
   ASSERT_NE(v, nullptr);
-  EXPECT_EQ(v->weakest, evidence_tag::V) << "with HBM the R-tagged no-HBM limit is not relied on";
+  EXPECT_EQ(v->weakest, evidence_tag::V) << "with HBM the S-tagged no-HBM limit is not relied on";
   spec.memory.reset();
   const auto c2 = classifier(rules).classify(spec, evaluation_plan(rules, day("2025-06-01")));
-  EXPECT_EQ(verdict_of(c2, "us-2025-01-15-foundry-presumption")->weakest, evidence_tag::R);
+  EXPECT_EQ(verdict_of(c2, "us-2025-01-15-foundry-presumption")->weakest, evidence_tag::S)
+      << "without HBM the S-tagged dated limit is relied on";
 }
 
 // --- 4A090: boards and systems containing 3A090 ICs ---
@@ -293,6 +301,11 @@ TEST(Boards, ContainingA3A090aIcIs4A090a) {
   const auto small = synthetic_ic(2400, 1000, true);  // PD 2.4: 3A090.b.1
   board.contains[0].resolved = &small;
   EXPECT_EQ(engine.classify(board, evaluation_plan(rules, day("2024-06-01"))).eccn, "4A090.b");
+  // 4A090.b exists from the 2024-04-04 corrections (89 FR 23876); from 2023-11-17 such a board was
+  // controlled under the 4A090 heading with .b reserved.
+  EXPECT_EQ(engine.classify(board, evaluation_plan(rules, day("2024-04-04"))).eccn, "4A090.b");
+  EXPECT_EQ(engine.classify(board, evaluation_plan(rules, day("2024-04-03"))).eccn, "4A090");
+  EXPECT_EQ(engine.classify(board, evaluation_plan(rules, day("2023-11-17"))).eccn, "4A090");
   const auto tiny = synthetic_ic(100, 1000, true);
   board.contains[0].resolved = &tiny;
   EXPECT_EQ(engine.classify(board, evaluation_plan(rules, day("2024-06-01"))).eccn, "");

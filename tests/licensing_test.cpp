@@ -24,8 +24,14 @@ class Licensing : public ::testing::Test {
   static void SetUpTestSuite() {
     cat_ = new catalog(catalog::load(test::specs_dir()));
     engine_ = new licensing_engine(cat_->rules(), cat_->licensing(), cat_->countries());
+    quota_dir_ = new test::temp_dir();
+    quota_cat_ = new catalog(catalog::load(test::specs_with_binding_diffusion(*quota_dir_)));
+    quota_engine_ = new licensing_engine(quota_cat_->rules(), quota_cat_->licensing(), quota_cat_->countries());
   }
   static void TearDownTestSuite() {
+    delete quota_engine_;
+    delete quota_cat_;
+    delete quota_dir_;
     delete engine_;
     delete cat_;
   }
@@ -45,6 +51,22 @@ class Licensing : public ::testing::Test {
   static licence_answer ask(const char* id, const char* to, const char* when, const char* hq = "", const char* from = "US",
                             long long quantity = 1, bool what_if = false) {
     return ask(*cat_->parts().find(id), to, when, hq, from, quantity, what_if);
+  }
+
+  static licence_answer ask_as(const char* exporter, const char* id, const char* to, const char* when, const char* hq = "",
+                               const char* from = "US") {
+    return ask_as(exporter, *cat_->parts().find(id), to, when, hq, from);
+  }
+  static licence_answer ask_as(const char* exporter, const chip_spec& part, const char* to, const char* when, const char* hq = "",
+                               const char* from = "US") {
+    licence_query q;
+    q.part = &part;
+    q.to = to;
+    q.from = from;
+    q.party_hq = hq;
+    q.as_of = day(when);
+    q.exporter = exporter;
+    return engine_->answer(q);
   }
 
   static bool fired(const licence_answer& a, const std::string& regime, const std::string& requirement) {
@@ -70,9 +92,18 @@ class Licensing : public ::testing::Test {
 
   static catalog* cat_;
   static licensing_engine* engine_;
+  // The bundled data with the Diffusion framework binding from 2025-01-13 to 2025-05-12 (its
+  // compliance date removed): the real one never bound a shipment, so the ledger's quota
+  // mechanics are tested on this copy.
+  static test::temp_dir* quota_dir_;
+  static catalog* quota_cat_;
+  static licensing_engine* quota_engine_;
 };
 catalog* Licensing::cat_ = nullptr;
 licensing_engine* Licensing::engine_ = nullptr;
+test::temp_dir* Licensing::quota_dir_ = nullptr;
+catalog* Licensing::quota_cat_ = nullptr;
+licensing_engine* Licensing::quota_engine_ = nullptr;
 
 // --- countries and groups ------------------------------------------------------------------------------
 
@@ -103,15 +134,75 @@ TEST_F(Licensing, GroupMembershipsAreDated) {
   EXPECT_FALSE(c.member("MO", "d5", day("2024-01-01")));
 }
 
+// Cambodia left D:5 when State lifted its arms embargo (2025-11-07); BIS's conforming rule
+// (FR Doc 2026-02262) followed on 2026-02-03. It stays in D:1.
+TEST_F(Licensing, CambodiaLeftD5In2025) {
+  const auto& c = cat_->countries();
+  EXPECT_TRUE(c.member("KH", "d5", day("2025-11-06")));
+  EXPECT_FALSE(c.member("KH", "d5", day("2025-11-07")));
+  EXPECT_TRUE(c.member("KH", "d1", day("2026-02-03")));
+  EXPECT_EQ(*ask("nvidia-h100-sxm5-80gb", "KH", "2025-11-06").policy, review_policy::presumption_of_denial);
+  EXPECT_EQ(*ask("nvidia-h100-sxm5-80gb", "KH", "2025-11-07").policy, review_policy::presumption_of_approval) << "D:1 only";
+}
+
+// The UAE moves to A:5 on 2026-07-10 (FR Doc 2026-14132, as relayed: R) for its government and
+// approved commercial entities only: stated, the 2023 rule's D:1/D:4 requirement no longer reaches
+// them; unstated, the stricter reading stays, and the answer says what decides it.
+TEST_F(Licensing, UaeA5From20260710ForStatedEndUsersOnly) {
+  const auto& c = cat_->countries();
+  EXPECT_FALSE(c.member("AE", "a5", day("2026-07-10")));
+  EXPECT_TRUE(c.member("AE", "a5", day("2026-07-10"), nullptr, "government"));
+  EXPECT_FALSE(c.member("AE", "a5", day("2026-07-09"), nullptr, "government"));
+  EXPECT_TRUE(c.member("AE", "d4", day("2026-07-10")));
+  EXPECT_FALSE(c.member("AE", "d4", day("2026-07-10"), nullptr, "approved-commercial"));
+  auto ask_uae = [&](const char* when, const char* end_user) {
+    licence_query q;
+    q.part = cat_->parts().find("nvidia-h100-sxm5-80gb");
+    q.to = "AE";
+    q.as_of = day(when);
+    q.end_user = end_user;
+    return engine_->answer(q);
+  };
+  EXPECT_TRUE(ask_uae("2026-07-09", "government").license_required) << "before the move";
+  const auto unstated = ask_uae("2026-07-10", "");
+  EXPECT_TRUE(unstated.license_required) << "no end user stated: the stricter reading";
+  ASSERT_FALSE(unstated.notices.empty());
+  EXPECT_NE(unstated.notices[0].find("state --end-user"), std::string::npos) << unstated.notices[0];
+  const auto gov = ask_uae("2026-07-10", "government");
+  EXPECT_FALSE(gov.license_required);
+  EXPECT_EQ(gov.weakest, evidence_tag::R) << "the answer rests on the relayed rule";
+  EXPECT_TRUE(ask_uae("2026-07-10", "civil").license_required) << "a civil end user is neither";
+}
+
 // --- 2022-10-07 scope -------------------------------------------------------------------------------------
 
 TEST_F(Licensing, Rule2022ChinaAndMacauOnly) {
   const auto cn = ask("nvidia-h100-sxm5-80gb", "CN", "2023-01-01");
   EXPECT_TRUE(cn.license_required);
-  EXPECT_TRUE(fired(cn, "us-2022-10-07-licence", "china-macau"));
+  EXPECT_TRUE(fired(cn, "us-2022-10-07-licence", "china"));
   EXPECT_TRUE(ask("nvidia-h100-sxm5-80gb", "HK", "2023-01-01").license_required) << "Hong Kong as China";
   EXPECT_FALSE(ask("nvidia-h100-sxm5-80gb", "VN", "2023-01-01").license_required);
   EXPECT_FALSE(ask("nvidia-a800-sxm4-80gb", "CN", "2023-01-01").license_required) << "A800 was not 3A090 in 2022";
+}
+
+// Macau joined the 2022 rule's licence scope on 2023-01-17 (88 FR 2821), not on 2022-10-07; the
+// savings clause is reported while it runs (until 2023-02-15), never assumed.
+TEST_F(Licensing, MacauFrom20230117WithSavingsClause) {
+  for (const char* d : {"2022-10-07", "2023-01-16"}) {
+    const auto a = ask("nvidia-h100-sxm5-80gb", "MO", d);
+    EXPECT_FALSE(a.license_required) << d;
+  }
+  const auto on = ask("nvidia-h100-sxm5-80gb", "MO", "2023-01-17");
+  EXPECT_TRUE(on.license_required);
+  EXPECT_TRUE(fired(on, "us-2022-10-07-licence", "macau"));
+  ASSERT_EQ(on.notices.size(), 1U);
+  EXPECT_NE(on.notices[0].find("savings clause"), std::string::npos);
+  EXPECT_NE(to_json(on).find("\"savings_clause\": \"until 2023-02-15"), std::string::npos);
+  EXPECT_EQ(ask("nvidia-h100-sxm5-80gb", "MO", "2023-02-15").notices.size(), 1U);
+  const auto later = ask("nvidia-h100-sxm5-80gb", "MO", "2023-02-16");
+  EXPECT_TRUE(later.license_required);
+  EXPECT_TRUE(later.notices.empty()) << "the savings clause ended";
+  EXPECT_TRUE(ask("nvidia-h100-sxm5-80gb", "CN", "2022-10-07").license_required) << "China from the start";
 }
 
 // --- 2023-11-17 scope, review policies, headquarters rule ----------------------------------------------------
@@ -148,9 +239,35 @@ TEST_F(Licensing, D1D4PresumptionOfApprovalExceptA5A6) {
 TEST_F(Licensing, HeadquartersRuleFromAThirdCountry) {
   const auto a = ask("nvidia-h100-sxm5-80gb", "DE", "2024-06-01", "CN");
   EXPECT_TRUE(a.license_required);
-  EXPECT_TRUE(fired(a, "us-2023-11-17-licence", "headquarters"));
+  EXPECT_TRUE(fired(a, "us-2023-11-17-licence", "headquarters-datacenter-a"));
   EXPECT_EQ(*a.policy, review_policy::presumption_of_denial);
   EXPECT_FALSE(ask("nvidia-h100-sxm5-80gb", "DE", "2024-06-01", "DE").license_required);
+}
+
+// 744.23(a)(3) reaches destinations outside the United States only: a US destination with a
+// China-headquartered party is no licence requirement under it (an in-country transfer in the US).
+TEST_F(Licensing, HeadquartersRuleStopsAtTheUnitedStates) {
+  for (const char* d : {"2023-11-17", "2024-06-01", "2026-06-01"}) {
+    const auto us = ask("nvidia-h100-sxm5-80gb", "US", d, "CN");
+    EXPECT_FALSE(us.license_required) << d;
+    EXPECT_TRUE(us.requirements.empty()) << d;
+  }
+}
+
+// The review policy for a D:5/Macau-headquartered party located elsewhere changed on 2024-04-04
+// (744.23(d)): case by case before; from then denial for datacenter 3A090.a, case by case for the rest.
+TEST_F(Licensing, HeadquartersReviewPolicyChangedOn20240404) {
+  const auto before = ask("nvidia-h100-sxm5-80gb", "DE", "2024-04-03", "CN");
+  EXPECT_TRUE(fired(before, "us-2023-11-17-licence", "headquarters"));
+  EXPECT_EQ(*before.policy, review_policy::case_by_case);
+  const auto after = ask("nvidia-h100-sxm5-80gb", "DE", "2024-04-04", "CN");
+  EXPECT_TRUE(fired(after, "us-2023-11-17-licence", "headquarters-datacenter-a"));
+  EXPECT_EQ(*after.policy, review_policy::presumption_of_denial);
+  const auto consumer = ask("nvidia-geforce-rtx-4090", "DE", "2024-04-04", "CN");
+  EXPECT_TRUE(fired(consumer, "us-2023-11-17-licence", "headquarters-other"));
+  EXPECT_EQ(*consumer.policy, review_policy::case_by_case) << "not designed or marketed for datacenters";
+  const auto vn = ask("nvidia-h100-sxm5-80gb", "VN", "2024-04-03", "MO");
+  EXPECT_EQ(*vn.policy, review_policy::case_by_case) << "the headquarters reason wins over D:1 approval";
 }
 
 TEST_F(Licensing, NacVersusAcaByDestination) {
@@ -163,11 +280,30 @@ TEST_F(Licensing, NacVersusAcaByDestination) {
   EXPECT_TRUE(exception_ids(ask("nvidia-h100-sxm5-80gb", "VN", "2024-06-01")).empty()) << "datacenter 3A090.a: no NAC/ACA";
 }
 
+// From 2024-04-04 an in-country transfer within Macau or D:5 falls under ACA, not NAC (740.8(a)).
+TEST_F(Licensing, InCountryTransfersWithinD5AreAca) {
+  const auto within_cn = ask("nvidia-geforce-rtx-4090", "CN", "2024-04-04", "", "CN");
+  EXPECT_EQ(within_cn.transaction, transaction_kind::in_country);
+  EXPECT_EQ(exception_ids(within_cn), std::vector<std::string>{"ACA"});
+  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "MO", "2024-06-01", "", "MO")), std::vector<std::string>{"ACA"});
+  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "CN", "2024-04-03", "", "CN")), std::vector<std::string>{"NAC"})
+      << "before the split one NAC covered everything";
+  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "CN", "2024-04-04")), std::vector<std::string>{"NAC"}) << "an export to China";
+}
+
 // --- 2024-12-02 HBM -----------------------------------------------------------------------------------------------
 
 TEST_F(Licensing, HbmStacksToD5AndLicenseExceptionHbm) {
   const auto before = ask("skhynix-hbm3e-8hi-24gb", "CN", "2024-12-01");
   EXPECT_FALSE(before.license_required);
+  // Effective 2024-12-02, compliance 2024-12-31: the licence requirement binds from the 31st;
+  // License Exception HBM is listed from the effective date.
+  const auto effective = ask("skhynix-hbm3e-8hi-24gb", "CN", "2024-12-30");
+  EXPECT_FALSE(effective.license_required);
+  EXPECT_NE(std::find(effective.not_applying.begin(), effective.not_applying.end(),
+                      "us-2024-12-02-hbm-licence (in_force, compliance from 2024-12-31)"),
+            effective.not_applying.end());
+  EXPECT_TRUE(fired(ask("skhynix-hbm3e-8hi-24gb", "CN", "2024-12-31"), "us-2024-12-02-hbm-licence", "hbm-d5-or-macau"));
   const auto hbm3e = ask("skhynix-hbm3e-8hi-24gb", "CN", "2025-01-01");
   EXPECT_TRUE(fired(hbm3e, "us-2024-12-02-hbm-licence", "hbm-d5-or-macau"));
   EXPECT_TRUE(exception_ids(hbm3e).empty()) << "density above 3.3 GB/s/mm^2";
@@ -178,45 +314,108 @@ TEST_F(Licensing, HbmStacksToD5AndLicenseExceptionHbm) {
 
 // --- 2025 AI Diffusion framework and its rescission ------------------------------------------------------------------
 
-TEST_F(Licensing, DiffusionTiersWhileInForce) {
-  const auto tier2 = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-12", "", "US", 1000);
-  EXPECT_TRUE(fired(tier2, "us-2025-01-13-ai-diffusion", "tier2"));
-  EXPECT_EQ(exception_ids(tier2), std::vector<std::string>{"LPP"}) << "1000 H100 = 15.8 M TPP fits LPP";
-  const auto big = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-12", "", "US", 2000);
-  EXPECT_TRUE(exception_ids(big).empty()) << "31.7 M TPP exceeds LPP";
-  const auto tier1 = ask("nvidia-h100-sxm5-80gb", "FR", "2025-05-12");
-  EXPECT_TRUE(fired(tier1, "us-2025-01-13-ai-diffusion", "tier1"));
-  EXPECT_EQ(exception_ids(tier1), std::vector<std::string>{"AIA"});
-  EXPECT_TRUE(fired(ask("nvidia-h100-sxm5-80gb", "CN", "2025-05-12"), "us-2025-01-13-ai-diffusion", "tier3"));
+// The framework was effective from 2025-01-13 but its compliance date was 2025-05-15 (90 FR 4544,
+// DATES), and BIS stopped enforcing it on 2025-05-13: it never bound a shipment. Its tiers are
+// evaluated only with --what-if, on both sides of each date. (Before this was modelled the tiers
+// decided answers from 2025-01-13 to 2025-05-12: wrong by the rule's own DATES section.)
+TEST_F(Licensing, DiffusionTiersOnlyWhatIfBeforeCompliance) {
+  const auto tier2 = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-12", "", "US", 1000, true);
+  EXPECT_FALSE(tier2.license_required) << "before the compliance date the framework binds nothing";
+  ASSERT_EQ(tier2.what_if_requirements.size(), 1U);
+  EXPECT_EQ(tier2.what_if_requirements[0].requirement->id, "tier2");
+  EXPECT_EQ(exception_ids(tier2), (std::vector<std::string>{"ACM", "LPP"})) << "1000 H100 = 15.8 M TPP fits LPP";
+  EXPECT_TRUE(tier2.exceptions[0].what_if);
+  const auto big = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-12", "", "US", 2000, true);
+  EXPECT_EQ(exception_ids(big), std::vector<std::string>{"ACM"}) << "31.7 M TPP exceeds LPP";
+  const auto tier1 = ask("nvidia-h100-sxm5-80gb", "FR", "2025-05-12", "", "US", 1, true);
+  ASSERT_EQ(tier1.what_if_requirements.size(), 1U);
+  EXPECT_EQ(tier1.what_if_requirements[0].requirement->id, "tier1");
+  EXPECT_EQ(exception_ids(tier1), (std::vector<std::string>{"AIA", "ACM"}));
+  const auto tier1_cn_hq = ask("nvidia-h100-sxm5-80gb", "FR", "2025-05-12", "CN", "US", 1, true);
+  EXPECT_TRUE(std::none_of(tier1_cn_hq.exceptions.begin(), tier1_cn_hq.exceptions.end(),
+                           [](const eligible_exception& e) { return e.exception->id == "AIA"; }))
+      << "AIA's headquarters limit";
+  const auto cn = ask("nvidia-h100-sxm5-80gb", "CN", "2025-05-12", "", "US", 1, true);
+  ASSERT_FALSE(cn.what_if_requirements.empty());
+  EXPECT_EQ(cn.what_if_requirements[0].requirement->id, "tier3");
+  EXPECT_EQ(cn.policy_from->id, "us-2023-11-17-licence") << "the 2023 rule decides China";
 }
 
-TEST_F(Licensing, DiffusionRescissionOn20250513OnlyWhatIf) {
-  EXPECT_TRUE(ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-12").license_required);
+TEST_F(Licensing, DiffusionNeverBindsAShipment) {
+  for (const char* d : {"2025-01-13", "2025-03-01", "2025-05-12", "2025-05-14", "2025-05-15", "2025-06-01", "2026-06-01"}) {
+    const auto a = ask("nvidia-h100-sxm5-80gb", "BR", d);
+    EXPECT_FALSE(a.license_required) << d;
+    EXPECT_TRUE(a.requirements.empty()) << d;
+    EXPECT_TRUE(a.exceptions.empty()) << d << ": no exception is listed outside --what-if";
+  }
+  const auto before = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-12");
+  EXPECT_NE(std::find(before.not_applying.begin(), before.not_applying.end(),
+                      "us-2025-01-13-ai-diffusion (in_force, compliance from 2025-05-15)"),
+            before.not_applying.end());
   const auto after = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-13");
-  EXPECT_FALSE(after.license_required);
   EXPECT_TRUE(after.what_if_requirements.empty());
+  // The default answer is BIS's enforcement position and says what the text would require.
+  EXPECT_TRUE(std::any_of(after.notices.begin(), after.notices.end(), [](const std::string& n) {
+    return n.find("us-2025-01-13-ai-diffusion / tier2 would require a licence under the regulation's text") != std::string::npos;
+  }));
+  // The one part BIS still enforces: the headquarters requirement for .a items (742.6(a)(6)(iii)(A)).
+  const auto hq = ask("nvidia-h100-sxm5-80gb", "BR", "2025-06-01", "CN");
+  EXPECT_TRUE(hq.license_required);
+  EXPECT_TRUE(fired(hq, "us-2023-11-17-licence", "headquarters-datacenter-a"));
   EXPECT_NE(std::find(after.not_applying.begin(), after.not_applying.end(), "us-2025-01-13-ai-diffusion (announced_not_enforced)"),
             after.not_applying.end());
-  const auto what_if = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-13", "", "US", 1, true);
-  EXPECT_FALSE(what_if.license_required) << "a what-if regime never decides the answer";
-  ASSERT_EQ(what_if.what_if_requirements.size(), 1U);
-  EXPECT_EQ(what_if.what_if_requirements[0].requirement->id, "tier2");
-  EXPECT_TRUE(what_if.what_if_requirements[0].what_if);
+  for (const char* d : {"2025-05-14", "2025-05-15"}) {
+    const auto what_if = ask("nvidia-h100-sxm5-80gb", "BR", d, "", "US", 1, true);
+    EXPECT_FALSE(what_if.license_required) << "a what-if regime never decides the answer";
+    ASSERT_EQ(what_if.what_if_requirements.size(), 1U) << d;
+    EXPECT_EQ(what_if.what_if_requirements[0].requirement->id, "tier2");
+    EXPECT_TRUE(what_if.what_if_requirements[0].what_if);
+  }
 }
 
 // --- 2025-04-09 H20 letters ------------------------------------------------------------------------------------------
 
 TEST_F(Licensing, H20LetterOverlayByBandwidth) {
-  EXPECT_FALSE(ask("nvidia-h20", "CN", "2025-04-08").license_required) << "the H20 is not 3A090";
-  const auto a = ask("nvidia-h20", "CN", "2025-04-09");
+  EXPECT_FALSE(ask_as("nvidia", "nvidia-h20", "CN", "2025-04-08").license_required) << "the H20 is not 3A090";
+  const auto a = ask_as("nvidia", "nvidia-h20", "CN", "2025-04-09");
   EXPECT_TRUE(a.license_required);
+  EXPECT_TRUE(a.determined);
   EXPECT_TRUE(overlay(a, "h20-letter"));
   EXPECT_FALSE(a.policy.has_value()) << "a letter states no review policy";
-  EXPECT_EQ(a.weakest, evidence_tag::R);
-  EXPECT_FALSE(overlay(ask("nvidia-geforce-rtx-4090-d", "CN", "2025-06-01"), "h20-letter"));
-  EXPECT_FALSE(overlay(ask("nvidia-h20", "DE", "2025-06-01"), "h20-letter"));
-  EXPECT_FALSE(overlay(ask("nvidia-geforce-rtx-5090-d", "CN", "2025-06-01"), "h20-letter")) << "consumer parts (R reading)";
-  EXPECT_FALSE(overlay(ask("nvidia-h20", "CN", "2025-06-01", "", "CN"), "h20-letter")) << "no letter for in-country transfers";
+  EXPECT_EQ(a.weakest, evidence_tag::S) << "the H20's own DRAM figure decides (S); the R 'combination' reading is not relied on";
+  EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-geforce-rtx-4090-d", "CN", "2025-06-01"), "h20-letter"));
+  EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-h20", "DE", "2025-06-01"), "h20-letter"));
+  EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-h20", "CN", "2025-06-01", "", "CN"), "h20-letter")) << "no letter for in-country transfers";
+  // Not limited to datacenter parts: the thresholds are the H20's own figures (4,000 GB/s DRAM,
+  // 1,028 GB/s interconnect), so a part below both is outside whatever its market.
+  EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-l20", "CN", "2025-06-01"), "h20-letter")) << "864 GB/s DRAM";
+  EXPECT_TRUE(ask_as("amd", "amd-instinct-mi308x", "CN", "2025-06-01").license_required);
+}
+
+// The letters also reach parties headquartered in China, Hong Kong, Macau or D:5 wherever the
+// item goes, and bind only their recipients: without --exporter the answer is undetermined.
+TEST_F(Licensing, H20LetterHeadquartersAndWhoIsBound) {
+  const auto de = ask_as("nvidia", "nvidia-h20", "DE", "2025-06-01", "CN");
+  EXPECT_TRUE(de.license_required);
+  EXPECT_TRUE(overlay(de, "h20-letter"));
+  EXPECT_TRUE(overlay(ask_as("nvidia", "nvidia-h20", "SG", "2025-06-01", "HK"), "h20-letter")) << "Hong Kong as China";
+  const auto other = ask_as("other", "nvidia-h20", "CN", "2025-06-01");
+  EXPECT_FALSE(other.license_required) << "a distributor that received no letter is not bound by it";
+  EXPECT_TRUE(other.determined);
+  const auto unknown_exporter = ask("nvidia-h20", "CN", "2025-06-01");
+  EXPECT_FALSE(unknown_exporter.license_required);
+  EXPECT_FALSE(unknown_exporter.determined) << "never 'no licence required' when the exporter decides it";
+  ASSERT_FALSE(unknown_exporter.undetermined_because.empty());
+  EXPECT_NE(unknown_exporter.undetermined_because[0].find("--exporter"), std::string::npos);
+  EXPECT_NE(to_text(unknown_exporter).find("licence required: undetermined"), std::string::npos);
+  // Beside a licence already required (an H100 to China) the letter's open question is a notice.
+  const auto h100 = ask("nvidia-h100-sxm5-80gb", "CN", "2025-06-01");
+  EXPECT_TRUE(h100.determined);
+  EXPECT_TRUE(std::any_of(h100.notices.begin(), h100.notices.end(), [](const std::string& n) { return n.find("h20-letter") != std::string::npos; }));
+  const auto bound = ask_as("nvidia", "nvidia-h20", "CN", "2025-06-01");
+  ASSERT_EQ(bound.overlays.size(), 1U);
+  EXPECT_EQ(bound.overlays[0].overlay->binds.front(), "NVIDIA");
+  EXPECT_THROW((void)ask_as("nvida", "nvidia-h20", "CN", "2025-06-01"), usage_error) << "a misspelt exporter is refused";
 }
 
 // --- 2026-01-15 China zone, tariff bands; 2026-05-31 guidance ------------------------------------------------------
@@ -225,6 +424,7 @@ TEST_F(Licensing, ChinaZoneTransitionAndExportOnly) {
   EXPECT_EQ(*ask("nvidia-h200-sxm-141gb", "CN", "2026-01-14").policy, review_policy::presumption_of_denial);
   const auto zone = ask("nvidia-h200-sxm-141gb", "CN", "2026-01-15");
   EXPECT_EQ(*zone.policy, review_policy::case_by_case);
+  EXPECT_TRUE(zone.policy_determined);
   EXPECT_EQ(zone.policy_from->id, "us-2026-01-15-china-zone");
   EXPECT_TRUE(fired(zone, "us-2026-01-15-china-zone", "case-by-case-zone"));
   const auto reexport = ask("nvidia-h200-sxm-141gb", "CN", "2026-02-01", "", "SG");
@@ -233,36 +433,134 @@ TEST_F(Licensing, ChinaZoneTransitionAndExportOnly) {
   const auto in_country = ask("nvidia-h200-sxm-141gb", "CN", "2026-02-01", "", "CN");
   EXPECT_EQ(*in_country.policy, review_policy::presumption_of_denial);
   EXPECT_EQ(*ask("nvidia-b200", "CN", "2026-02-01").policy, review_policy::presumption_of_denial) << "TPP 36,000";
-  EXPECT_EQ(*ask("amd-instinct-mi325x", "CN", "2026-02-01").policy, review_policy::case_by_case);
+  // The MI325X is below both lines, but its sheet does not say it was commercially available in the
+  // US at publication: the review policy is undetermined and the stricter one is given, never
+  // case by case on an unstated fact.
+  const auto mi325x = ask("amd-instinct-mi325x", "CN", "2026-02-01");
+  EXPECT_TRUE(mi325x.license_required);
+  EXPECT_TRUE(mi325x.determined) << "a licence is required either way";
+  EXPECT_FALSE(mi325x.policy_determined);
+  EXPECT_EQ(*mi325x.policy, review_policy::presumption_of_denial);
+  ASSERT_FALSE(mi325x.undetermined_because.empty());
+  EXPECT_NE(mi325x.undetermined_because[0].find("us_commercial_availability"), std::string::npos);
+  EXPECT_NE(to_text(mi325x).find("review policy undetermined"), std::string::npos);
 }
 
 TEST_F(Licensing, ChinaZoneBoundaries) {
-  const auto in = synthetic(20999, 6499);
-  const auto tpp_out = synthetic(21000, 6000);
-  const auto bw_out = synthetic(15000, 6500);
+  auto available = [](chip_spec s) {
+    s.us_commercial_availability = us_availability_claim{true, day("2026-01-15"), "test"};
+    return s;
+  };
+  const auto in = available(synthetic(20999, 6499));
+  const auto tpp_out = available(synthetic(21000, 6000));
+  const auto bw_out = available(synthetic(15000, 6500));
   EXPECT_EQ(*ask(in, "CN", "2026-02-01").policy, review_policy::case_by_case);
   EXPECT_EQ(*ask(tpp_out, "CN", "2026-02-01").policy, review_policy::presumption_of_denial);
   EXPECT_EQ(*ask(bw_out, "CN", "2026-02-01").policy, review_policy::presumption_of_denial);
+  auto unavailable = in;
+  unavailable.us_commercial_availability->value = false;
+  const auto a = ask(unavailable, "CN", "2026-02-01");
+  EXPECT_EQ(*a.policy, review_policy::presumption_of_denial) << "not commercially available in the US";
+  EXPECT_TRUE(a.policy_determined);
+}
+
+// The zone tests the chip (TPP of one IC, its own DRAM bandwidth), also inside a board: an 8 x H200
+// board (TPP 126,650 and 38,400 GB/s summed) is in the zone like the bare H200.
+TEST_F(Licensing, ChinaZoneTestsTheChipInsideABoard) {
+  const auto& h200 = *cat_->parts().find("nvidia-h200-sxm-141gb");
+  chip_spec board;
+  board.id = "hgx-h200-8gpu";
+  board.name = "8 x H200 board";
+  board.vendor = "NVIDIA";
+  board.kind = part_kind::board;
+  component c;
+  c.id = h200.id;
+  c.resolved = &h200;
+  c.count = 8;
+  board.contains.push_back(c);
+  for (const char* d : {"2026-01-14", "2026-01-15"}) {
+    const auto bare = ask(h200, "CN", d);
+    const auto on_board = ask(board, "CN", d);
+    EXPECT_EQ(on_board.item.eccn, "4A090.a") << d;
+    EXPECT_EQ(*on_board.policy, *bare.policy) << d;
+  }
+  const auto a = ask(board, "CN", "2026-02-01");
+  EXPECT_EQ(*a.policy, review_policy::case_by_case);
+  EXPECT_TRUE(fired(a, "us-2026-01-15-china-zone", "case-by-case-zone"));
+  EXPECT_GT(a.item.metrics.tpp, 21000) << "the board's own TPP is above the line; the IC's is not";
 }
 
 TEST_F(Licensing, TariffBandsAndHeadquartersGuidance) {
-  // The tariff is on imports into the United States.
-  const auto import = ask("nvidia-h200-sxm-141gb", "US", "2026-02-01", "", "TW");
-  EXPECT_EQ(import.transaction, transaction_kind::import_);
-  EXPECT_TRUE(overlay(import, "import-tariff-bands"));
-  EXPECT_FALSE(import.license_required);
-  EXPECT_FALSE(overlay(ask("nvidia-h200-sxm-141gb", "DE", "2026-02-01"), "import-tariff-bands")) << "an export pays no US import tariff";
-  EXPECT_FALSE(overlay(ask("nvidia-h200-sxm-141gb", "US", "2026-01-14", "", "TW"), "import-tariff-bands"));
-  EXPECT_FALSE(overlay(ask("nvidia-h100-sxm5-80gb", "US", "2026-02-01", "", "TW"), "import-tariff-bands")) << "3,350 GB/s is below the band";
+  // The tariff is on imports into the United States of servers and boards (8471/8473) holding an IC
+  // in a band; the bare H200 enters under 8542 and is outside it (the earlier data taxed the bare IC).
+  const auto bare = ask("nvidia-h200-sxm-141gb", "US", "2026-02-01", "", "TW");
+  EXPECT_EQ(bare.transaction, transaction_kind::import_);
+  EXPECT_FALSE(overlay(bare, "import-tariff-bands")) << "a bare IC (HTS 8542) is outside 9903.79.01";
+  EXPECT_FALSE(bare.license_required);
   EXPECT_FALSE(overlay(ask("nvidia-h100-sxm5-80gb", "DE", "2026-05-30", "CN"), "hq-guidance"));
   EXPECT_TRUE(overlay(ask("nvidia-h100-sxm5-80gb", "DE", "2026-05-31", "CN"), "hq-guidance"));
+  // The guidance covers 3A090.a/.b and 4A090.a/.b only (not 3A090.c), outside the United States.
+  EXPECT_FALSE(overlay(ask("skhynix-hbm3e-8hi-24gb", "DE", "2026-06-01", "CN"), "hq-guidance")) << "3A090.c";
+  EXPECT_FALSE(overlay(ask("nvidia-h100-sxm5-80gb", "US", "2026-06-01", "CN"), "hq-guidance")) << "a US destination";
+  EXPECT_TRUE(overlay(ask("nvidia-hgx-h100-8gpu", "DE", "2026-06-01", "MO"), "hq-guidance")) << "4A090.a";
 }
 
+// Board vs chip, both sides of each bound (strict: "greater than ... and less than"), the dates, and
+// the end-use exemptions.
+TEST_F(Licensing, TariffTestsTheIcInsideABoardWithStrictBounds) {
+  auto board_of = [](const chip_spec& ic) {
+    chip_spec b;
+    b.id = "board";
+    b.name = "board";
+    b.vendor = "test";
+    b.kind = part_kind::board;
+    component c;
+    c.id = ic.id;
+    c.resolved = &ic;
+    c.count = 8;
+    b.contains.push_back(c);
+    return b;
+  };
+  const auto& h200 = *cat_->parts().find("nvidia-h200-sxm-141gb");  // TPP 15,831, 4,800 GB/s: band 1
+  const auto hgx = board_of(h200);
+  EXPECT_TRUE(overlay(ask(hgx, "US", "2026-01-15", "", "TW"), "import-tariff-bands"));
+  EXPECT_FALSE(overlay(ask(hgx, "US", "2026-01-14", "", "TW"), "import-tariff-bands"));
+  EXPECT_FALSE(overlay(ask(hgx, "DE", "2026-02-01"), "import-tariff-bands")) << "an export pays no US import duty";
+  const auto in1 = synthetic(14001, 4501);
+  const auto at_low = synthetic(14000, 4800);
+  const auto at_high = synthetic(17500, 4800);
+  const auto mem_at = synthetic(15000, 5000);
+  const auto in2 = synthetic(20801, 5801);
+  const auto gap = synthetic(19000, 5500);
+  const auto b_in1 = board_of(in1), b_low = board_of(at_low), b_high = board_of(at_high), b_mem = board_of(mem_at),
+             b_in2 = board_of(in2), b_gap = board_of(gap);
+  EXPECT_TRUE(overlay(ask(b_in1, "US", "2026-02-01", "", "TW"), "import-tariff-bands"));
+  EXPECT_FALSE(overlay(ask(b_low, "US", "2026-02-01", "", "TW"), "import-tariff-bands")) << "14,000 is not greater than 14,000";
+  EXPECT_FALSE(overlay(ask(b_high, "US", "2026-02-01", "", "TW"), "import-tariff-bands")) << "17,500 is not less than 17,500";
+  EXPECT_FALSE(overlay(ask(b_mem, "US", "2026-02-01", "", "TW"), "import-tariff-bands")) << "5,000 GB/s is not less than 5,000";
+  EXPECT_TRUE(overlay(ask(b_in2, "US", "2026-02-01", "", "TW"), "import-tariff-bands"));
+  EXPECT_FALSE(overlay(ask(b_gap, "US", "2026-02-01", "", "TW"), "import-tariff-bands"));
+  EXPECT_FALSE(overlay(ask(in1, "US", "2026-02-01", "", "TW"), "import-tariff-bands")) << "the bare IC";
+  licence_query q;
+  q.part = &hgx;
+  q.to = "US";
+  q.from = "TW";
+  q.as_of = day("2026-02-01");
+  q.end_use = "us-datacenter";
+  EXPECT_FALSE(overlay(engine_->answer(q), "import-tariff-bands")) << "US data centers are exempt";
+  q.end_use = "consumer";
+  EXPECT_FALSE(overlay(engine_->answer(q), "import-tariff-bands"));
+  q.end_use = "datacentre";
+  EXPECT_THROW((void)engine_->answer(q), usage_error) << "an end use no file tests";
+}
 // --- bad questions ------------------------------------------------------------------------------------------------------
 
 TEST_F(Licensing, UndeterminedClassificationIsNotReportedAsLicenceFree) {
-  // TPU v5e: no dies in its sheet, TPP in the PD-dependent band: its classification is undetermined.
-  const auto a = ask("google-tpu-v5e", "CN", "2026-02-01");
+  // The TPU v5e sheet without its die bounds: TPP in the PD-dependent band and no die area, so its
+  // classification is undetermined.
+  auto no_area = *cat_->parts().find("google-tpu-v5e");
+  no_area.dies.clear();
+  const auto a = ask(no_area, "CN", "2026-02-01");
   EXPECT_FALSE(a.determined);
   ASSERT_FALSE(a.undetermined_because.empty());
   EXPECT_NE(a.undetermined_because[0].find("classification is undetermined"), std::string::npos);
@@ -270,14 +568,16 @@ TEST_F(Licensing, UndeterminedClassificationIsNotReportedAsLicenceFree) {
 }
 
 TEST_F(Licensing, UndecidableLetterMakesTheAnswerUndetermined) {
-  auto part = synthetic(5000, 1300);  // DRAM below the letter's line, interconnect unknown
-  part.interconnect.reset();
-  const auto a = ask(part, "CN", "2025-06-01");
+  // Not 3A090 (PD 1), DRAM below the letter's line, interconnect unknown: only the letter could
+  // require a licence, and it cannot be decided.
+  auto part = test::synthetic_ic(2000, 2000, true);
+  part.memory = memory_spec{"HBM3", 96, value_range{1300, 1300}};
+  const auto a = ask_as("nvidia", part, "CN", "2025-06-01");
+  EXPECT_TRUE(a.item.eccn.empty());
   EXPECT_FALSE(a.determined);
   EXPECT_TRUE(std::any_of(a.undetermined_because.begin(), a.undetermined_because.end(),
                           [](const std::string& s) { return s.find("h20-letter") != std::string::npos; }));
 }
-
 TEST_F(Licensing, HbmStacksAreOutsideTheChinaZone) {
   const auto a = ask("skhynix-hbm3e-8hi-24gb", "CN", "2026-02-01");
   EXPECT_TRUE(a.determined);
@@ -480,20 +780,20 @@ TEST_F(Licensing, LppCeilingIsInclusiveAt26900000) {
   s.consignee = "Acme";
   s.country = "BR";
   const shipment_ledger empty;
-  auto checks = check_quotas(empty, s, part, *engine_, false);
+  auto checks = check_quotas(empty, s, part, *quota_engine_, false);
   const auto lpp = std::find_if(checks.begin(), checks.end(), [](const quota_check& c) { return c.quota->id == "lpp"; });
   ASSERT_NE(lpp, checks.end());
   EXPECT_DOUBLE_EQ(lpp->limit_tpp, 26900000);
   EXPECT_TRUE(lpp->fits) << "exactly at the ceiling fits";
   s.quantity = 1001;
-  checks = check_quotas(empty, s, part, *engine_, false);
+  checks = check_quotas(empty, s, part, *quota_engine_, false);
   const auto over = std::find_if(checks.begin(), checks.end(), [](const quota_check& c) { return c.quota->id == "lpp"; });
   ASSERT_NE(over, checks.end());
   EXPECT_FALSE(over->fits);
 }
 
 TEST_F(Licensing, LedgerAccumulatesPerConsigneeYearAndCountryPeriod) {
-  const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
+  const auto& h100 = *quota_cat_->parts().find("nvidia-h100-sxm5-80gb");
   shipment_ledger l;
   shipment prior{day("2025-02-01"), "nvidia-h100-sxm5-80gb", 15831.2, 1000, "Acme", "BR", "lpp", "3A090.a.1"};
   l.shipments.push_back(prior);
@@ -501,7 +801,7 @@ TEST_F(Licensing, LedgerAccumulatesPerConsigneeYearAndCountryPeriod) {
   next.day = day("2025-03-01");
   next.quota.clear();
   next.quantity = 700;  // 15.83 M + 11.08 M > 26.9 M
-  auto checks = check_quotas(l, next, h100, *engine_, false);
+  auto checks = check_quotas(l, next, h100, *quota_engine_, false);
   auto find = [&](const char* id) {
     const auto it = std::find_if(checks.begin(), checks.end(), [&](const quota_check& c) { return c.quota->id == id; });
     if (it == checks.end()) throw std::runtime_error(std::string("no quota check ") + id);
@@ -512,25 +812,39 @@ TEST_F(Licensing, LedgerAccumulatesPerConsigneeYearAndCountryPeriod) {
   EXPECT_DOUBLE_EQ(find("tier2_allocation").used_tpp, 0) << "LPP shipments do not count against the allocation";
   EXPECT_TRUE(find("tier2_allocation").fits);
   next.consignee = "Other";
-  checks = check_quotas(l, next, h100, *engine_, false);
+  checks = check_quotas(l, next, h100, *quota_engine_, false);
   EXPECT_TRUE(find("lpp").fits) << "another consignee has its own ceiling";
   // After 2025-05-13 the framework is not enforced: quotas only in what-if mode, labelled.
   next.day = day("2025-06-01");
-  EXPECT_TRUE(check_quotas(l, next, h100, *engine_, false).empty());
-  checks = check_quotas(l, next, h100, *engine_, true);
+  EXPECT_TRUE(check_quotas(l, next, h100, *quota_engine_, false).empty());
+  checks = check_quotas(l, next, h100, *quota_engine_, true);
   ASSERT_FALSE(checks.empty());
   EXPECT_TRUE(checks[0].what_if);
   // Tier 1 and Tier 3 destinations have no Tier 2 quotas.
   next.country = "FR";
-  EXPECT_TRUE(check_quotas(l, next, h100, *engine_, true).empty());
+  EXPECT_TRUE(check_quotas(l, next, h100, *quota_engine_, true).empty());
+}
+
+// With the bundled data the Diffusion quotas never bind (compliance 2025-05-15, not enforced from
+// 2025-05-13): a ledger tests them only with --what-if, labelled.
+TEST_F(Licensing, DiffusionQuotasNeverBindInTheBundledData) {
+  const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
+  shipment s{day("2025-03-01"), "nvidia-h100-sxm5-80gb", 15831.2, 2000, "Acme", "BR", "", "3A090.a.1"};
+  EXPECT_TRUE(check_quotas({}, s, h100, *engine_, false).empty());
+  const auto what_if = check_quotas({}, s, h100, *engine_, true);
+  ASSERT_FALSE(what_if.empty());
+  EXPECT_TRUE(std::all_of(what_if.begin(), what_if.end(), [](const quota_check& c) { return c.what_if; }));
+  const auto a = assess_shipment({}, s, h100, *engine_, false);
+  EXPECT_TRUE(a.s.quota.empty());
+  EXPECT_EQ(a.s.license_required, licence_status::not_required) << "BR needs no licence under any binding rule in 2025";
 }
 
 TEST_F(Licensing, AllocationCountsOnlyShipmentsItCovers) {
-  const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
+  const auto& h100 = *quota_cat_->parts().find("nvidia-h100-sxm5-80gb");
   shipment_ledger l;
   l.shipments.push_back({day("2025-02-01"), "nvidia-t4", 1040, 100000, "Acme", "BR", "", ""});  // not controlled
   shipment next{day("2025-03-01"), "nvidia-h100-sxm5-80gb", 15831.2, 10, "Acme", "BR", "", "3A090.a.1"};
-  const auto checks = check_quotas(l, next, h100, *engine_, false);
+  const auto checks = check_quotas(l, next, h100, *quota_engine_, false);
   const auto alloc = std::find_if(checks.begin(), checks.end(), [](const quota_check& c) { return c.quota->id == "tier2_allocation"; });
   ASSERT_NE(alloc, checks.end());
   EXPECT_DOUBLE_EQ(alloc->used_tpp, 0) << "an uncontrolled T4 shipment does not use the 3A090.a allocation";
@@ -611,7 +925,7 @@ TEST(LedgerName, PlainUtf8NamesOnly) {
 }
 
 TEST_F(Licensing, AssessedShipmentNamesWhatFailOnExceedRefuses) {
-  const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
+  const auto& h100 = *quota_cat_->parts().find("nvidia-h100-sxm5-80gb");
   shipment_ledger l;
   l.shipments.push_back({day("2025-02-01"), "nvidia-h100-sxm5-80gb", 15831.2, 1000, "Acme", "BR", "lpp", "3A090.a.1"});
   shipment s;
@@ -619,7 +933,7 @@ TEST_F(Licensing, AssessedShipmentNamesWhatFailOnExceedRefuses) {
   s.quantity = 700;
   s.consignee = "Acme";
   s.country = "BR";
-  const auto a = assess_shipment(l, s, h100, *engine_, false);
+  const auto a = assess_shipment(l, s, h100, *quota_engine_, false);
   EXPECT_EQ(a.s.part, "nvidia-h100-sxm5-80gb");
   EXPECT_NEAR(a.s.tpp_each, 15831.2, 0.1);
   EXPECT_EQ(a.s.eccn, "3A090.a.1");
@@ -633,20 +947,20 @@ TEST_F(Licensing, AssessedShipmentNamesWhatFailOnExceedRefuses) {
   EXPECT_FALSE(a.refused(false));
   s.license = "D123456";
   s.quantity = 1;
-  const auto licensed = assess_shipment(l, s, h100, *engine_, false);
+  const auto licensed = assess_shipment(l, s, h100, *quota_engine_, false);
   EXPECT_TRUE(licensed.failures.empty());
   EXPECT_EQ(licensed.s.quota, "lpp");
   EXPECT_FALSE(licensed.refused(true));
 }
 
 TEST_F(Licensing, LedgerCheckRendersTextAndJson) {
-  const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
+  const auto& h100 = *quota_cat_->parts().find("nvidia-h100-sxm5-80gb");
   shipment s;
   s.day = day("2025-03-01");
   s.quantity = 10;
   s.consignee = "Acme";
   s.country = "BR";
-  const auto a = assess_shipment({}, s, h100, *engine_, false);
+  const auto a = assess_shipment({}, s, h100, *quota_engine_, false);
   const auto check = render_ledger_check(a, {"l.json", false, false, false}, output_format::text);
   EXPECT_EQ(check.rfind("checked 10 x nvidia-h100-sxm5-80gb (158,312 TPP, 10.0 H100-equivalents) to BR for Acme on "
                         "2025-03-01 under lpp\n  licence required: yes",

@@ -93,6 +93,12 @@ TEST_F(Measured, DeviceWithoutModelNumberIsAFindingNotAMatch) {
   EXPECT_NE(f->find("carries no model number"), std::string::npos) << *f;
 }
 
+TEST_F(Measured, DeviceWithoutVendorIsAFindingEvenWhenTheModelMatches) {
+  const auto f = bench::check_sheet_matches(part("nvidia-h200-sxm-141gb"), device("NVIDIA H200", ""));
+  ASSERT_TRUE(f.has_value()) << "a device reporting no vendor must not pass the vendor check silently";
+  EXPECT_NE(f->find("reports no vendor, so the sheet's vendor (NVIDIA) cannot be confirmed"), std::string::npos) << *f;
+}
+
 TEST_F(Measured, ClassifiesTheReportAsALowerBoundBesideTheSheet) {
   const evaluation_plan plan(cat_->rules(), *date::parse("2026-11-29"));
   const auto m = bench::classify_measured(*cat_, plan, sample_report, "amd-epyc-9654", "");

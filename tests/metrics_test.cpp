@@ -103,6 +103,26 @@ TEST(PerformanceDensity, MultipliesDieCount) {
   EXPECT_DOUBLE_EQ(*m.transistors, 80e9);
 }
 
+TEST(TransistorCount, SumsLogicAndIoDiesAndIgnoresMemoryAndPassiveDies) {
+  auto s = ic_with({unit("u", {{precision::int8, 600}})});
+  s.dies.push_back({"ccd", die_kind::logic, 8, value_range{75, 75}, {}, "N5", 5, true, value_range{10e9, 10e9}});
+  s.dies.push_back({"iod", die_kind::io, 1, value_range{400, 400}, {}, "N6", 6, true, value_range{11e9, 11e9}});
+  s.dies.push_back({"hbm", die_kind::memory, 8, value_range{110, 110}, {}, "DRAM", {}, false, {}});
+  s.dies.push_back({"capacitor wafer", die_kind::other, 1, value_range{800, 800}, {}, "", {}, false, {}});
+  const auto m = compute_metrics(s, defs());
+  ASSERT_TRUE(m.transistors.has_value());
+  EXPECT_DOUBLE_EQ(*m.transistors, 91e9);
+}
+
+TEST(TransistorCount, ALogicDieWithoutACountMakesThePartsCountUnknownNotAPartialSum) {
+  // 25 billion listed + an uncounted I/O die: a partial sum would clear a 30-billion line the part
+  // may cross, so the count is unknown and a rule testing it is undetermined.
+  auto s = ic_with({unit("u", {{precision::int8, 600}})});
+  s.dies.push_back({"compute", die_kind::logic, 1, value_range{600, 600}, {}, "N4", 4, true, value_range{25e9, 25e9}});
+  s.dies.push_back({"iod", die_kind::io, 1, value_range{300, 300}, {}, "N6", 6, true, {}});
+  EXPECT_FALSE(compute_metrics(s, defs()).transistors.has_value());
+}
+
 TEST(PerformanceDensity, NullWithReasonWhenNoNonPlanarDie) {
   auto s = ic_with({unit("u", {{precision::int8, 600}})});
   s.dies.push_back({"planar", die_kind::logic, 1, value_range{400, 400}, {}, "28nm", 28, false, {}});

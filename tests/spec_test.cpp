@@ -856,5 +856,102 @@ TEST(SpecPlausibility, BundledPhysicalDataLoadsAndEveryBundledSheetPasses) {
   EXPECT_GT(db.parts().size(), 50U);
 }
 
+// ---- identity block (device matching for certify) ----
+
+json with_identity(json sheet, const json& identity) {
+  sheet["identity"] = identity;
+  sheet["sources"] = json::array({json{{"url", "https://pci-ids.ucw.cz/"}, {"title", "PCI ID Repository"}, {"supports", {"identity"}}}});
+  return sheet;
+}
+
+TEST(SpecIdentity, ParsesPciNamesAndCpu) {
+  const auto s = parse(with_identity(
+      minimal_ic(), json{{"pci", json::array({json{{"vendor", "10de"}, {"device", "2330"}},
+                                              json{{"vendor", "10de"}, {"device", "2324"}, {"subsystem_vendor", "10de"}, {"subsystem_device", "17a6"}}})},
+                         {"names", {"NVIDIA H100 80GB HBM3"}},
+                         {"cpu", {{"vendor", "AuthenticAMD"}, {"family", 25}, {"models", {17}}, {"brands", {"EPYC 9654"}}}}}));
+  ASSERT_TRUE(s.identity.has_value());
+  ASSERT_EQ(s.identity->pci.size(), 2U);
+  EXPECT_EQ(s.identity->pci[0].vendor, 0x10de);
+  EXPECT_EQ(s.identity->pci[0].device, 0x2330);
+  EXPECT_FALSE(s.identity->pci[0].subsystem_device.has_value());
+  EXPECT_EQ(s.identity->pci[1].subsystem_device, 0x17a6);
+  EXPECT_EQ(s.identity->names.at(0), "NVIDIA H100 80GB HBM3");
+  ASSERT_TRUE(s.identity->cpu.has_value());
+  EXPECT_EQ(s.identity->cpu->family, 25);
+  EXPECT_EQ(s.identity->cpu->models, std::vector<int>{17});
+}
+
+TEST(SpecIdentity, MalformedEntriesNameTheFieldAndExpectation) {
+  struct bad_case {
+    json identity;
+    std::string path;
+    std::string expect;
+  };
+  const std::vector<bad_case> cases = {
+      {json{{"pci", json::array({json{{"vendor", "10DE"}, {"device", "2330"}}})}}, "$.identity.pci[0].vendor", "4 lowercase hexadecimal"},
+      {json{{"pci", json::array({json{{"vendor", "10de"}, {"device", "233"}}})}}, "$.identity.pci[0].device", "4 lowercase hexadecimal"},
+      {json{{"pci", json::array({json{{"vendor", "10de"}, {"device", "2330"}, {"subsystem_vendor", "10de"}}})}}, "$.identity.pci[0]", "go together"},
+      {json{{"names", {" H100"}}}, "$.identity.names[0]", "without leading or trailing spaces"},
+      {json{{"cpu", {{"vendor", "GenuineIntel"}, {"family", 6}, {"models", json::array()}}}}, "$.identity.cpu.models", "at least one model"},
+      {json{{"cpu", {{"vendor", "GenuineIntel"}, {"family", 6}, {"models", {143}}, {"brands", {"8"}}}}}, "$.identity.cpu.brands[0]", "at least 3 characters"},
+      {json::object(), "$.identity", "an empty identity matches nothing"},
+      {json{{"serial", "x"}}, "$.identity.serial", "serial"},
+  };
+  for (const auto& c : cases) {
+    const auto e = parse_error(with_identity(minimal_ic(), c.identity));
+    ASSERT_TRUE(e.has_value()) << c.identity.dump();
+    EXPECT_EQ(e->json_path(), c.path) << c.identity.dump() << ": " << e->what();
+    EXPECT_TRUE(mentions(e->what(), c.expect)) << e->what();
+  }
+}
+
+TEST(SpecIdentity, NeedsASourceAndAPartADeviceReports) {
+  auto unsourced = minimal_ic();
+  unsourced["identity"] = json{{"names", {"Test Chip"}}};
+  const auto e = parse_error(unsourced);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->json_path(), "$.identity");
+  EXPECT_TRUE(mentions(e->what(), "no source backs the identity")) << e->what();
+
+  auto system = with_identity(board_of("sys", "test-chip", 8), json{{"names", {"Test System"}}});
+  system["kind"] = "system";
+  const auto s = parse_error(system);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->json_path(), "$.identity");
+}
+
+TEST(SpecIdentity, DatabaseRefusesOneDeviceIdentityInTwoSheets) {
+  const json id = json{{"pci", json::array({json{{"vendor", "10de"}, {"device", "2330"}}})}};
+  {
+    temp_dir dir;
+    dir.write("a-chip.json", with_identity(minimal_ic("a-chip"), id).dump(2));
+    dir.write("b-chip.json", with_identity(minimal_ic("b-chip"), id).dump(2));
+    const auto e = error_of([&] { (void)spec_database::load(dir.path(), defs()); });
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->json_path(), "$.identity.pci[0]");
+    EXPECT_TRUE(mentions(e->what(), "PCI id 10de:2330 is also claimed by a-chip")) << e->what();
+  }
+  {
+    temp_dir dir;
+    dir.write("a-chip.json", with_identity(minimal_ic("a-chip"), json{{"names", {"Acme X1"}}}).dump(2));
+    dir.write("b-chip.json", with_identity(minimal_ic("b-chip"), json{{"names", {"ACME x1"}}}).dump(2));
+    const auto e = error_of([&] { (void)spec_database::load(dir.path(), defs()); });
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->json_path(), "$.identity.names[0]");
+    EXPECT_TRUE(mentions(e->what(), "also claimed by a-chip")) << e->what();
+  }
+  {
+    // A bin told apart by its subsystem ids sits beside the general entry.
+    temp_dir dir;
+    dir.write("a-chip.json", with_identity(minimal_ic("a-chip"), id).dump(2));
+    auto bin = id;
+    bin["pci"][0]["subsystem_vendor"] = "10de";
+    bin["pci"][0]["subsystem_device"] = "1234";
+    dir.write("b-chip.json", with_identity(minimal_ic("b-chip"), bin).dump(2));
+    EXPECT_NO_THROW((void)spec_database::load(dir.path(), defs()));
+  }
+}
+
 }  // namespace
 }  // namespace chipgauge

@@ -2,6 +2,8 @@
 
 #include "chipgauge/core/files.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -66,6 +68,17 @@ std::string temp_dir::write(const std::string& name, const std::string& content)
   std::filesystem::create_directories(p.parent_path());
   std::ofstream(p, std::ios::binary) << content;
   return p.string();
+}
+
+std::string specs_with_binding_diffusion(const temp_dir& dir) {
+  namespace fs = std::filesystem;
+  const auto to = fs::path(dir.path()) / "specs";
+  fs::copy(specs_dir(), to, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  const auto file = to / "licensing" / "us-2025-01-13-ai-diffusion.json";
+  auto doc = nlohmann::ordered_json::parse(read_text_file(file.string()));
+  doc.erase("compliance");
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << doc.dump(2) << "\n";
+  return to.string();
 }
 
 run_result run_command(const std::string& command) {

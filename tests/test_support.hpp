@@ -43,6 +43,12 @@ class temp_dir {
   std::string path_;
 };
 
+/// A copy of the bundled specs/ under `dir` in which the AI Diffusion framework binds from its
+/// effective date (its compliance date removed; still not enforced from 2025-05-13). The real
+/// framework never bound a shipment, so ledger quota mechanics are tested against this copy.
+/// Returns the copy's path.
+std::string specs_with_binding_diffusion(const temp_dir& dir);
+
 /// Runs a shell command, capturing stdout and stderr separately. Returns the exit status.
 struct run_result {
   int status = -1;

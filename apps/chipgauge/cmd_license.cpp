@@ -42,6 +42,8 @@ struct licence_options {
   std::string format = "text";
   std::string eccn;
   std::string end_user;
+  std::string end_use;
+  std::string exporter;
 };
 
 // --eccn: EAR99 or an ECCN such as 5A992.c (digit, category letter A-E, three digits, paragraphs).
@@ -66,7 +68,9 @@ void add_license(CLI::App& app, const global_options& g, action& run) {
   cmd->add_option("--quantity", o->quantity, "units in the shipment (default 1)");
   cmd->add_flag("--what-if", o->what_if, "also evaluate regimes announced but not enforced, or proposed (labelled)");
   cmd->add_option("--eccn", o->eccn, "the item's ECCN where chipgauge does not classify it (EAR99, 5A992.c); default: the stricter reading");
-  cmd->add_option("--end-user", o->end_user, "end-user type for the embargo carve-outs (government, state-owned, civil); default: none applies");
+  cmd->add_option("--end-user", o->end_user, "end-user type for the embargo carve-outs and conditional country groups (government, state-owned, civil, approved-commercial); default: none applies");
+  cmd->add_option("--end-use", o->end_use, "end use for the tariff exemptions (us-datacenter, repair, us-rd, startup, consumer, civil-industrial, us-public-sector); default: none applies");
+  cmd->add_option("--exporter", o->exporter, "who exports (nvidia, amd, intel, other): a letter binds only its recipients; default: unknown");
   cmd->add_option("--format", o->format, "text or json");
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
@@ -84,6 +88,8 @@ void add_license(CLI::App& app, const global_options& g, action& run) {
       if (from.part) q.from_region = from.part->code;
       q.stated_eccn = parse_stated_eccn(o->eccn);
       q.end_user = o->end_user;
+      q.end_use = o->end_use;
+      q.exporter = o->exporter;
       if (!o->party_hq.empty()) q.party_hq = countries.resolve(o->party_hq).alpha2;
       q.transaction = parse_transaction(o->transaction);
       check_quantity("--quantity", o->quantity, false);

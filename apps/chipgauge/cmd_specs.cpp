@@ -80,6 +80,7 @@ void add_specs(CLI::App& app, const global_options& g, action& run) {
           "Not legal advice.\n\n",
           as_of.to_string(), as_of.to_string());
       doc += render(results, plan, format);
+      doc += "\n" + coverage_markdown(cat.parts());
       emit(doc);
       return 0;
     };

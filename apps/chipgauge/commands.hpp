@@ -44,6 +44,9 @@ void check_history(const std::string& explicit_path);
 /// at `explicit_path` (empty: $CHIPGAUGE_HISTORY or the default), naming it `name`.
 void record_in_history(const std::string& explicit_path, const std::string& report_json,
                        const bench::measurement_report& report, const std::string& name);
+void add_certificate(CLI::App& app, const global_options& g, action& run);
+void add_compare(CLI::App& app, const global_options& g, action& run);
+void add_report(CLI::App& app, const global_options& g, action& run);
 
 /// The index of `value` in `choices`; throws usage_error "unknown OPTION 'VALUE': expected a, b or c".
 std::size_t parse_choice(std::string_view option, const std::string& value, std::initializer_list<std::string_view> choices);

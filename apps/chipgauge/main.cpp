@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
   chipgauge::cli::add_ledger(app, g, run);
   chipgauge::cli::add_fleet(app, g, run);
   chipgauge::cli::add_history(app, g, run);
+  chipgauge::cli::add_certificate(app, g, run);
+  chipgauge::cli::add_compare(app, g, run);
+  chipgauge::cli::add_report(app, g, run);
 
   try {
     app.parse(argc, argv);

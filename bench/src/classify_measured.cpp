@@ -46,14 +46,20 @@ std::optional<std::string> check_sheet_matches(const chip_spec& sheet, const mea
     throw usage_error(fmt::format("--spec {} is a {} part but the measured device '{}' is made by {}: the comparison would "
                                   "be meaningless; give the device's own sheet, or none",
                                   sheet.id, sheet.vendor, mt.device_name, mt.device_vendor));
+  // A device that reports no vendor cannot be checked against the sheet's: kept as a finding.
+  const std::optional<std::string> vendor_unconfirmed =
+      device_vendor.empty() ? std::optional<std::string>(fmt::format(
+                                  "the measured device '{}' reports no vendor, so the sheet's vendor ({}) cannot be confirmed",
+                                  mt.device_name, sheet.vendor))
+                            : std::nullopt;
   const auto device = model_tokens(mt.device_name);
   if (device.empty())
     return fmt::format("the measured device's name '{}' carries no model number, so the sheet '{}' cannot be confirmed "
-                       "to describe it",
-                       mt.device_name, sheet.name);
+                       "to describe it{}",
+                       mt.device_name, sheet.name, vendor_unconfirmed ? "; " + *vendor_unconfirmed : std::string());
   const auto sheet_tokens = model_tokens(sheet.name + " " + sheet.id);
   for (const auto& t : device) {
-    if (std::find(sheet_tokens.begin(), sheet_tokens.end(), t) != sheet_tokens.end()) return std::nullopt;
+    if (std::find(sheet_tokens.begin(), sheet_tokens.end(), t) != sheet_tokens.end()) return vendor_unconfirmed;
   }
   throw usage_error(fmt::format("--spec {} ('{}') shares no model number with the measured device '{}': the comparison "
                                 "would be meaningless; give the device's own sheet, or none",

@@ -224,6 +224,7 @@ measurement_report parse_gbench_doc(const nlohmann::json& doc, const std::string
     } else {
       if (!(seconds > 0)) b.at("real_time").fail("expected a positive time: with no items_per_second or bytes_per_second the rate is 1 / real_time");
       rate = 1.0 / seconds;
+      if (!std::isfinite(rate)) b.at("real_time").fail("too small to give a finite rate (1 / real_time)");
     }
     if (first) {
       p.m.reps_per_sample = static_cast<std::uint64_t>(iterations);

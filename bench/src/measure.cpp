@@ -208,14 +208,16 @@ std::optional<std::string> implausible(const measurement& m, const run_settings&
                        recomputed.median);
   // The ceiling: the recorded one, else (older reports) the peak at the maximum clock, else the
   // peak at the measured clock. A compute rate with none of them cannot be checked.
-  std::optional<double> ceiling = m.ceiling ? m.ceiling : m.theoretical_at_max_clock ? m.theoretical_at_max_clock : m.theoretical;
+  const std::optional<double> ceiling =
+      m.ceiling ? m.ceiling : m.theoretical_at_max_clock ? m.theoretical_at_max_clock : m.theoretical;
+  const std::string basis = m.ceiling ? m.ceiling_basis
+                            : m.theoretical_at_max_clock ? "theoretical peak at the maximum clock"
+                                                         : "theoretical peak at the measured clock";
   if (!ceiling) {
     if (m.info.metric == metric_kind::ops_per_s) return std::string("no theoretical peak or ceiling to check the rate against");
     return std::nullopt;
   }
-  if (*ceiling > 0 && m.rate.median > *ceiling * (1 + settings.ceiling_tolerance))
-    return fmt::format("impossible rate: {:.4g}/s is {:.2f} x the ceiling {:.4g}/s", m.rate.median, m.rate.median / *ceiling,
-                       *ceiling);
+  if (auto why = exceeds_ceiling(m.rate.median, *ceiling, basis, settings.ceiling_tolerance)) return why;
   if (m.theoretical && m.theoretical_at_max_clock && *m.theoretical > *m.theoretical_at_max_clock * (1 + settings.ceiling_tolerance))
     return fmt::format("the peak at the measured clock ({:.4g}/s) exceeds the peak at the maximum clock ({:.4g}/s)",
                        *m.theoretical, *m.theoretical_at_max_clock);

@@ -1,6 +1,7 @@
 // Host facts and the human and dashboard exports of a measurement report.
 #include "chipgauge/bench/report.hpp"
 
+#include "chipgauge/bench/gbench.hpp"
 #include "chipgauge/core/text.hpp"
 
 #include <fmt/format.h>
@@ -50,8 +51,15 @@ namespace {
 constexpr double noisy_threshold = 0.05;
 
 // Rates in the unit a reader expects: GFLOP/s-style for ops, GB/s (10^9) for bytes.
+// Rates under 10^8 (Google Benchmark input: items or iterations per second) in M or k units, so
+// that they do not read as 0.00 G.
 std::string rate_text(const measurement& m, double v) {
-  return fmt::format("{:.2f} {}", v / 1e9, m.info.metric == metric_kind::ops_per_s ? "G ops/s" : "GB/s");
+  const bool ops = m.info.metric == metric_kind::ops_per_s;
+  if (v > 0 && v < 1e8) {
+    const bool mega = v >= 1e5;
+    return fmt::format("{:.2f} {}", v / (mega ? 1e6 : 1e3), ops ? (mega ? "M ops/s" : "k ops/s") : (mega ? "MB/s" : "kB/s"));
+  }
+  return fmt::format("{:.2f} {}", v / 1e9, ops ? "G ops/s" : "GB/s");
 }
 
 std::string fraction_text(const measurement& m) {
@@ -89,7 +97,9 @@ const std::vector<std::string> table_header{"device", "benchmark", "precision", 
 }  // namespace
 
 std::string to_text(const measurement_report& r) {
-  std::string out = fmt::format("chipgauge measure ({} mode) on {}\n", r.mode, r.host.hostname);
+  const bool foreign = std::any_of(r.devices.begin(), r.devices.end(), [](const device_info& d) { return d.backend == gbench_backend; });
+  std::string out = foreign ? fmt::format("Google Benchmark output from {} (not run or verified by chipgauge)\n", r.host.hostname)
+                            : fmt::format("chipgauge measure ({} mode) on {}\n", r.mode, r.host.hostname);
   for (const auto& d : r.devices) out += fmt::format("  {}: {} ({} units, {})\n", d.id, d.name, d.units, d.backend);
   out += "\n" + render_table(table_header, rows(r, true),
                              {false, false, false, true, true, true, true, false, false, true, true, true, false});
@@ -117,48 +127,6 @@ std::string to_csv(const measurement_report& r) {
                    m.clock.count ? fmt::format("{:.1f}", m.clock.median) : "", m.reason});
   }
   return render_csv(header, out);
-}
-
-std::string to_gbench_json(const measurement_report& r) {
-  using json = nlohmann::ordered_json;
-  json ctx;
-  ctx["date"] = r.created_utc;
-  ctx["host_name"] = r.host.hostname;
-  ctx["executable"] = r.argv.empty() ? "chipgauge" : r.argv.front();
-  ctx["num_cpus"] = r.host.logical_cpus;
-  ctx["library_build_type"] = "release";
-  ctx["chipgauge_version"] = r.tool_version;
-  ctx["chipgauge_git_sha"] = r.git_sha;
-  json benches = json::array();
-  for (const auto& m : r.results) {
-    if (m.status == result_status::skipped) continue;
-    // One "iteration" is one sample; times are per sample at the median rate.
-    const double per_sample_work = m.samples.empty() ? 0 : m.samples.front().work;
-    const double seconds = m.rate.median > 0 ? per_sample_work / m.rate.median : 0;
-    json b;
-    b["name"] = m.device_id + "/" + m.info.name;
-    b["run_name"] = b["name"];
-    b["run_type"] = "iteration";
-    b["repetitions"] = 1;
-    b["repetition_index"] = 0;
-    // Google Benchmark's "threads": host threads running the case (the CPU backend's team, one per
-    // core it uses; one host thread drives a GPU).
-    int threads = 1;
-    for (const auto& d : r.devices) {
-      if (d.id == m.device_id && d.backend == "cpu") threads = std::max(1, d.units);
-    }
-    b["threads"] = threads;
-    b["iterations"] = m.samples.size();
-    b["real_time"] = seconds * 1e9;
-    b["cpu_time"] = seconds * 1e9;
-    b["time_unit"] = "ns";
-    b[m.info.metric == metric_kind::ops_per_s ? "items_per_second" : "bytes_per_second"] = m.rate.median;
-    b["cv"] = m.rate.cv;
-    if (m.fraction_of_theoretical) b["fraction_of_theoretical"] = *m.fraction_of_theoretical;
-    if (m.status != result_status::ok) b["error_occurred"] = true, b["error_message"] = m.reason;
-    benches.push_back(b);
-  }
-  return json{{"context", ctx}, {"benchmarks", benches}}.dump(2) + "\n";
 }
 
 }  // namespace chipgauge::bench

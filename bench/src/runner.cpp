@@ -245,12 +245,10 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
   if (!m.verified) {
     m.status = result_status::invalid;
     m.reason = "verification failed: " + m.check.detail;
-  } else if (m.ceiling && *m.ceiling > 0 && m.rate.median > *m.ceiling * (1 + settings.ceiling_tolerance)) {
+  } else if (auto why = m.ceiling ? exceeds_ceiling(m.rate.median, *m.ceiling, m.ceiling_basis, settings.ceiling_tolerance)
+                                   : std::nullopt) {
     m.status = result_status::invalid;
-    m.reason = fmt::format("impossible rate: the median {:.4g}/s is {:.2f} x the ceiling {:.4g}/s ({}), beyond the {:.0f} % "
-                           "tolerance: a timing or counting error",
-                           m.rate.median, m.rate.median / *m.ceiling, *m.ceiling, m.ceiling_basis,
-                           100 * settings.ceiling_tolerance);
+    m.reason = *why;
   } else {
     m.status = result_status::ok;
   }
@@ -275,6 +273,14 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
                                             most, shared, m.samples.size()));
   m.suspect = !m.suspect_reasons.empty();
   return m;
+}
+
+std::optional<std::string> exceeds_ceiling(double median, double ceiling, std::string_view basis, double tolerance) {
+  if (!(ceiling > 0) || median <= ceiling * (1 + tolerance)) return std::nullopt;
+  return fmt::format("impossible rate: the median {:.4g}/s is {:.2f} x the ceiling {:.4g}/s{}, beyond the {:.0f} % tolerance: "
+                     "a timing or counting error",
+                     median, median / ceiling, ceiling, basis.empty() ? std::string() : fmt::format(" ({})", basis),
+                     100 * tolerance);
 }
 
 void flag_inverted_hierarchy(std::vector<measurement>& results, const run_settings& settings) {

@@ -71,7 +71,7 @@ country_db country_db::load(const std::string& dir) {
     grp.evidence = json_fields::evidence(g.at("evidence"));
     if (auto s = g.find("source")) grp.source = s->string();
     for (const auto& m : g.at("members").elements()) {
-      m.expect_keys({"country", "from", "until", "evidence", "note", "source"});
+      m.expect_keys({"country", "from", "until", "evidence", "note", "source", "end_users", "unless_end_users"});
       group_membership gm;
       gm.country = known(m.at("country"));
       gm.from = json_fields::day(m.at("from"));
@@ -79,6 +79,13 @@ country_db country_db::load(const std::string& dir) {
       if (gm.until && *gm.until < gm.from) m.at("until").fail("'until' is before 'from'");
       gm.evidence = m.find("evidence") ? json_fields::evidence(*m.find("evidence")) : grp.evidence;
       if (auto note = m.find("note")) gm.note = note->string();
+      for (const char* key : {"end_users", "unless_end_users"}) {
+        if (auto list = m.find(key)) {
+          auto& into = std::string_view(key) == "end_users" ? gm.end_users : gm.unless_end_users;
+          for (const auto& e : list->elements()) into.push_back(e.string());
+          if (into.empty()) list->fail("expected at least one end-user type");
+        }
+      }
       for (const auto& other : grp.members) {
         if (other.country != gm.country) continue;
         const bool overlap = (!other.until || gm.from <= *other.until) && (!gm.until || other.from <= *gm.until);
@@ -200,12 +207,18 @@ std::string country_db::treated_as(std::string_view alpha2, date day) const {
   return std::string(alpha2);
 }
 
-bool country_db::member(std::string_view alpha2, std::string_view group_id, date day, evidence_tag* evidence) const {
+bool country_db::member(std::string_view alpha2, std::string_view group_id, date day, evidence_tag* evidence,
+                        std::string_view end_user) const {
   const auto as = treated_as(alpha2, day);
+  auto named = [&](const std::vector<std::string>& list) {
+    return !end_user.empty() && std::find(list.begin(), list.end(), end_user) != list.end();
+  };
   for (const auto& g : groups_) {
     if (g.id != group_id) continue;
     for (const auto& m : g.members) {
       if ((m.country == alpha2 || m.country == as) && active(m.from, m.until, day)) {
+        if (!m.end_users.empty() && !named(m.end_users)) continue;
+        if (!m.unless_end_users.empty() && named(m.unless_end_users)) continue;
         if (evidence) *evidence = m.evidence;
         return true;
       }
@@ -215,6 +228,20 @@ bool country_db::member(std::string_view alpha2, std::string_view group_id, date
   }
   if (evidence) *evidence = evidence_tag::R;
   return false;
+}
+
+std::vector<std::string> country_db::end_user_types() const {
+  std::vector<std::string> out;
+  for (const auto& g : groups_) {
+    for (const auto& m : g.members) {
+      for (const auto* list : {&m.end_users, &m.unless_end_users}) {
+        for (const auto& e : *list) {
+          if (std::find(out.begin(), out.end(), e) == out.end()) out.push_back(e);
+        }
+      }
+    }
+  }
+  return out;
 }
 
 std::vector<std::string> country_db::groups_of(std::string_view alpha2, date day) const {

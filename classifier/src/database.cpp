@@ -8,12 +8,45 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <map>
 
 namespace chipgauge {
 
 namespace {
+/// Refuses two sheets claiming one device identity: the same PCI id (with the same subsystem pair,
+/// or both without one) or the same driver-reported name. A device would match both, and certify
+/// must never pick a sheet by file order. A PCI id with a subsystem beside the same id without one
+/// is allowed: the more specific entry wins when matching.
+void check_identities_unique(const std::vector<std::unique_ptr<chip_spec>>& parts) {
+  std::map<std::string, const chip_spec*> pci_owner;
+  std::map<std::string, const chip_spec*> name_owner;
+  for (const auto& p : parts) {
+    if (!p->identity) continue;
+    for (const auto& id : p->identity->pci) {
+      auto key = fmt::format("{:04x}:{:04x}", id.vendor, id.device);
+      if (id.subsystem_vendor) key += fmt::format(" subsystem {:04x}:{:04x}", *id.subsystem_vendor, *id.subsystem_device);
+      const auto [it, fresh] = pci_owner.emplace(key, p.get());
+      if (!fresh && it->second != p.get())
+        throw spec_error(p->file, id.json_path,
+                         fmt::format("PCI id {} is also claimed by {} ({}): expected each id in one sheet; tell bins "
+                                     "apart by their subsystem ids",
+                                     key, it->second->id, it->second->file));
+    }
+    for (std::size_t i = 0; i < p->identity->names.size(); ++i) {
+      auto key = p->identity->names[i];
+      std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      const auto [it, fresh] = name_owner.emplace(key, p.get());
+      if (!fresh && it->second != p.get())
+        throw spec_error(p->file, fmt::format("$.identity.names[{}]", i),
+                         fmt::format("device name '{}' is also claimed by {} ({}): expected each name in one sheet",
+                                     quote_input(p->identity->names[i]), it->second->id, it->second->file));
+    }
+  }
+}
+
 // Declared TPP may differ from rounded datasheet arithmetic by this much before we warn: a
 // declared TPP within 2 % of the computed one is rounding, not a different part.
 constexpr double declared_tpp_tolerance = 0.02;
@@ -284,6 +317,7 @@ spec_database spec_database::load(const std::string& dir, const metric_definitio
                                    spec->id, f.stem().string()));
     db.parts_.push_back(std::move(spec));
   }
+  check_identities_unique(db.parts_);
   for (auto& p : db.parts_) db.resolve(*p, 0);
   for (const auto& p : db.parts_) {
     auto w = validate_spec(*p, defs, db.physical_.get());

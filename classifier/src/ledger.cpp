@@ -267,8 +267,11 @@ std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipm
   const auto vars = engine.variables(q, item, transaction_kind::export_, s.country);
   for (const auto& r : engine.licensing().regimes()) {
     const auto status = r.status_on(s.day);
-    const bool in_force = status == regime_status::in_force;
-    const bool hypothetical = what_if && (status == regime_status::announced_not_enforced || status == regime_status::proposed);
+    // Before its compliance date a regime in force binds no shipment: its quotas are what-if only.
+    const bool before_compliance = status == regime_status::in_force && r.compliance && s.day < r.compliance->from;
+    const bool in_force = status == regime_status::in_force && !before_compliance;
+    const bool hypothetical = what_if && (before_compliance || status == regime_status::announced_not_enforced ||
+                                          status == regime_status::proposed);
     if (!in_force && !hypothetical) continue;
     std::vector<double> params;
     for (const auto& p : r.parameters) params.push_back(p.value_on(s.day));

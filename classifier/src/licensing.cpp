@@ -50,8 +50,8 @@ bool in_window(const std::optional<date>& from, const std::optional<date>& until
 // of the country it is treated as (Hong Kong as China)?
 // A region suffix (ua_43) holds only for that region of its country.
 bool matches(const country_db& db, const std::string& country, const std::string& region, std::string_view suffix, date day,
-             evidence_tag* ev) {
-  if (db.has_group(suffix)) return db.member(country, suffix, day, ev);
+             evidence_tag* ev, std::string_view end_user = {}) {
+  if (db.has_group(suffix)) return db.member(country, suffix, day, ev, end_user);
   const auto code = upper(suffix);
   if (ev) *ev = evidence_tag::V;
   if (code.size() > 2) {
@@ -66,6 +66,67 @@ bool matches(const country_db& db, const std::string& country, const std::string
     return true;
   }
   return false;
+}
+
+// The figures of the IC itself: for an IC its own; for a board or system the largest among the ICs
+// it contains (recursively), each at nominal values. NaN when one of them is unknown.
+struct ic_values {
+  double tpp = unknown;
+  double dram = unknown;
+  double io = unknown;
+};
+
+ic_values ic_figures(const chip_spec& part, const part_metrics& m, const metric_definitions& defs) {
+  if (part.kind == part_kind::ic)
+    return {m.tpp_known() ? m.tpp : unknown, m.dram_bandwidth_gb_s ? *m.dram_bandwidth_gb_s : unknown,
+            m.io_bidirectional_gb_s ? *m.io_bidirectional_gb_s : unknown};
+  ic_values out;
+  bool any = false;
+  bool unknown_tpp = false;
+  bool unknown_dram = false;
+  bool unknown_io = false;
+  for (const auto& c : part.contains) {
+    if (!c.resolved || c.resolved->kind == part_kind::hbm) continue;
+    const auto sub = ic_figures(*c.resolved, compute_metrics(*c.resolved, defs), defs);
+    auto take = [](double& into, double x, bool& unk) {
+      if (std::isnan(x)) unk = true;
+      else if (std::isnan(into) || x > into) into = x;
+    };
+    take(out.tpp, sub.tpp, unknown_tpp);
+    take(out.dram, sub.dram, unknown_dram);
+    take(out.io, sub.io, unknown_io);
+    any = true;
+  }
+  if (!any || unknown_tpp) out.tpp = unknown;
+  if (!any || unknown_dram) out.dram = unknown;
+  if (!any || unknown_io) out.io = unknown;
+  return out;
+}
+
+// The sheet's us_commercial_availability (1, 0); for a board or system without one, 1 when every IC
+// it contains says 1, 0 when one says 0; NaN otherwise.
+double us_available(const chip_spec& part) {
+  if (part.us_commercial_availability) return part.us_commercial_availability->value ? 1 : 0;
+  if (part.kind == part_kind::ic || part.contains.empty()) return unknown;
+  double all = 1;
+  for (const auto& c : part.contains) {
+    if (!c.resolved || c.resolved->kind == part_kind::hbm) continue;
+    const double x = us_available(*c.resolved);
+    if (x == 0) return 0;
+    if (std::isnan(x)) all = unknown;
+  }
+  return all;
+}
+
+// "usage error for an unknown --end-use" and the like: the stated value must be one the files test.
+void check_stated(const std::string& value, const std::vector<std::string>& known, std::string_view option) {
+  if (value.empty()) return;
+  std::string v = lower(value);
+  if (std::find(known.begin(), known.end(), v) != known.end()) return;
+  std::string list;
+  for (const auto& t : known) list += (list.empty() ? "" : ", ") + t;
+  throw usage_error(fmt::format("unknown {} '{}': expected one of {}", option, value,
+                                list.empty() ? "(none: no licensing file tests it)" : list));
 }
 
 }  // namespace
@@ -151,6 +212,17 @@ std::vector<double> licensing_engine::variables(const licence_query& q, const cl
   v[lv::slot(lv::fixed::is_export)] = t == transaction_kind::export_ ? 1 : 0;
   v[lv::slot(lv::fixed::is_reexport)] = t == transaction_kind::reexport ? 1 : 0;
   v[lv::slot(lv::fixed::is_in_country)] = t == transaction_kind::in_country ? 1 : 0;
+  if (q.part) {
+    const auto& part = *q.part;
+    v[lv::slot(lv::fixed::kind_ic)] = part.kind == part_kind::ic ? 1 : 0;
+    v[lv::slot(lv::fixed::kind_board)] = part.kind == part_kind::board ? 1 : 0;
+    v[lv::slot(lv::fixed::kind_system)] = part.kind == part_kind::system ? 1 : 0;
+    const auto ic = ic_figures(part, m, rules_->definitions());
+    v[lv::slot(lv::fixed::ic_tpp)] = ic.tpp;
+    v[lv::slot(lv::fixed::ic_dram_bandwidth_gb_s)] = ic.dram;
+    v[lv::slot(lv::fixed::ic_io_bidirectional_gb_s)] = ic.io;
+    v[lv::slot(lv::fixed::us_commercially_available)] = us_available(part);
+  }
 
   // The exceptions the item's classification makes it eligible for (NAC, ACA, HBM).
   std::vector<std::string> eligible;
@@ -168,14 +240,19 @@ std::vector<double> licensing_engine::variables(const licence_query& q, const cl
       // The classified ECCN; for an item chipgauge does not classify, the one the user stated.
       const std::string_view eccn = !item.eccn.empty() ? std::string_view(item.eccn) : std::string_view(q.stated_eccn);
       val = !eccn.empty() && eccn_covers(suffix, eccn) ? 1 : 0;
-    } else if (family == "end_user_") {
-      std::string stated = lower(q.end_user);
+    } else if (family == "end_user_" || family == "end_use_") {
+      std::string stated = lower(family == "end_user_" ? q.end_user : q.end_use);
       for (auto& c : stated) c = c == '-' ? '_' : c;
       val = !stated.empty() && stated == suffix ? 1 : 0;
+    } else if (family == "exporter_") {
+      // Unknown when not stated: a letter binds only its recipients.
+      std::string stated = lower(q.exporter);
+      for (auto& c : stated) c = c == '-' ? '_' : c;
+      val = stated.empty() ? unknown : stated == suffix ? 1 : 0;
     } else if (family == "eligible_") {
       val = std::find(eligible.begin(), eligible.end(), suffix) != eligible.end() ? 1 : 0;
     } else if (family == "to_") {
-      val = matches(*countries_, q.to, q.to_region, suffix, q.as_of, nullptr) ? 1 : 0;
+      val = matches(*countries_, q.to, q.to_region, suffix, q.as_of, nullptr, lower(q.end_user)) ? 1 : 0;
     } else if (family == "from_") {
       val = matches(*countries_, q.from, q.from_region, suffix, q.as_of, nullptr) ? 1 : 0;
     } else {
@@ -225,13 +302,18 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
     }
   }
   if (!q.end_user.empty()) {
-    const auto types = licensing_->end_user_types();
+    auto types = licensing_->end_user_types();
+    for (auto& t : countries_->end_user_types()) {
+      if (std::find(types.begin(), types.end(), t) == types.end()) types.push_back(std::move(t));
+    }
     if (std::find(types.begin(), types.end(), lower(q.end_user)) == types.end()) {
       std::string list;
       for (const auto& t : types) list += (list.empty() ? "" : ", ") + t;
       throw usage_error(fmt::format("unknown --end-user '{}': expected one of {}", q.end_user, list.empty() ? "(none: no licensing file tests an end user)" : list));
     }
   }
+  check_stated(q.end_use, licensing_->end_uses(), "--end-use");
+  check_stated(q.exporter, licensing_->exporters(), "--exporter");
   licence_answer a;
   a.query = q;
   a.party_hq = q.party_hq.empty() ? q.to : q.party_hq;
@@ -262,6 +344,25 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
   }
   const auto vars = variables(q, a.item, a.transaction, a.party_hq);
 
+  const std::string end_user_stated = lower(q.end_user);
+  // A destination whose group membership depends on the end user (the UAE in A:5 from 2026-07-10):
+  // the answer says so, with the membership's evidence, whether or not an end user was stated.
+  for (const auto& g : countries_->groups()) {
+    for (const auto& m : g.members) {
+      if (m.country != q.to || (m.end_users.empty() && m.unless_end_users.empty())) continue;
+      if (q.as_of < m.from || (m.until && *m.until < q.as_of)) continue;
+      const auto& list = m.end_users.empty() ? m.unless_end_users : m.end_users;
+      std::string names;
+      for (const auto& e : list) names += (names.empty() ? "" : ", ") + e;
+      const bool holds = countries_->member(q.to, g.id, q.as_of, nullptr, end_user_stated);
+      a.notices.push_back(fmt::format("{} is {}in group {} on this date for {} (membership {} for end users {}; evidence {}{}){}", q.to,
+                                      holds ? "" : "not ", g.id, q.end_user.empty() ? "an unstated end user" : "end user " + q.end_user,
+                                      m.end_users.empty() ? "lost" : "only", names, to_string(m.evidence),
+                                      m.note.empty() ? "" : ": " + m.note,
+                                      q.end_user.empty() ? fmt::format("; state --end-user ({}) to change it", names) : ""));
+      a.weakest = std::max(a.weakest, m.evidence);
+    }
+  }
   std::vector<std::uint32_t> relied;
   auto weakest_of = [&](const expr& e, evidence_tag own, const licensing_regime& r, const std::vector<double>& params) {
     evidence_tag w = own;
@@ -278,44 +379,61 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
       const auto& who = family == "to_" ? q.to : family == "from_" ? q.from : a.party_hq;
       const std::string region = family == "to_" ? q.to_region : family == "from_" ? q.from_region : std::string();
       evidence_tag ev = evidence_tag::V;
-      (void)matches(*countries_, who, region, name.substr(family.size()), q.as_of, &ev);
+      (void)matches(*countries_, who, region, name.substr(family.size()), q.as_of, &ev,
+                    family == "to_" ? std::string_view(end_user_stated) : std::string_view());
       w = std::max(w, ev);
     }
     return w;
   };
 
-  int best_precedence = std::numeric_limits<int>::min();
+  std::vector<std::string> overlay_unknown;  // letters whose application cannot be decided
+  std::vector<std::string> policy_unknown;   // policy-only regimes whose condition cannot be decided
   for (const auto& r : licensing_->regimes()) {
     const auto status = r.status_on(q.as_of);
-    const bool in_force = status == regime_status::in_force;
-    const bool hypothetical =
-        q.what_if && (status == regime_status::announced_not_enforced || status == regime_status::proposed);
-    if (!in_force && !hypothetical) {
-      a.not_applying.push_back(fmt::format("{} ({})", r.id, to_string(status)));
-      continue;
-    }
+    // In force but before its compliance date: the rule binds no shipment yet.
+    const bool before_compliance = status == regime_status::in_force && r.compliance && q.as_of < r.compliance->from;
+    const bool in_force = status == regime_status::in_force && !before_compliance;
+    const bool hypothetical = q.what_if && (before_compliance || status == regime_status::announced_not_enforced ||
+                                            status == regime_status::proposed);
     std::vector<double> params;
     for (const auto& p : r.parameters) params.push_back(p.value_on(q.as_of));
+    if (!in_force && !hypothetical) {
+      a.not_applying.push_back(before_compliance ? fmt::format("{} (in_force, compliance from {})", r.id, r.compliance->from.to_string())
+                                                 : fmt::format("{} ({})", r.id, to_string(status)));
+      // Two layers: the regulation's text and BIS's enforcement position. When the text would
+      // require a licence that does not bind on this date, the answer says so (--what-if shows it).
+      if (before_compliance || status == regime_status::announced_not_enforced) {
+        for (const auto& req : r.requirements) {
+          if (!in_window(req.from, req.until, q.as_of) || req.when.evaluate(vars.data(), params.data()) != 1.0) continue;
+          a.notices.push_back(fmt::format("{} / {} would require a licence under the regulation's text, which does not bind on this "
+                                          "date ({}); --what-if shows it",
+                                          r.id, req.id,
+                                          before_compliance ? "before its compliance date " + r.compliance->from.to_string()
+                                                            : "BIS does not enforce it"));
+          break;
+        }
+      }
+      continue;
+    }
     for (const auto& req : r.requirements) {
       if (!in_window(req.from, req.until, q.as_of)) continue;
       const double holds = req.when.evaluate(vars.data(), params.data());
       if (std::isnan(holds) && in_force) {
-        a.determined = false;
-        a.undetermined_because.push_back(fmt::format("{} / {}: the condition \"{}\" cannot be decided from the data", r.id,
-                                                     req.id, req.when.text()));
+        const auto cause = fmt::format("{} / {}: the condition \"{}\" cannot be decided from the data{}", r.id, req.id,
+                                       req.when.text(), req.if_unknown.empty() ? "" : "; " + req.if_unknown);
+        if (r.policy_only) {
+          policy_unknown.push_back(cause);
+        } else {
+          a.determined = false;
+          a.undetermined_because.push_back(cause);
+        }
       }
       if (holds != 1.0) continue;
       fired_requirement f{&r, &req, !in_force, weakest_of(req.when, req.evidence, r, params)};
       if (in_force) {
         a.requirements.push_back(f);
-        a.license_required = true;
-        a.weakest = std::max(a.weakest, f.evidence);
-        if (r.precedence > best_precedence ||
-            (r.precedence == best_precedence && (!a.policy || strictness(req.policy) > strictness(*a.policy)))) {
-          best_precedence = r.precedence;
-          a.policy = req.policy;
-          a.policy_from = &r;
-        }
+        if (req.savings_until && q.as_of <= *req.savings_until)
+          a.notices.push_back(fmt::format("savings clause of {} / {}: {}", r.id, req.id, req.savings_note));
       } else {
         a.what_if_requirements.push_back(f);
       }
@@ -327,17 +445,60 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
     }
     for (const auto& o : r.overlays) {
       const double holds = o.when.evaluate(vars.data(), params.data());
-      if (std::isnan(holds) && in_force && o.requires_license) {
-        a.determined = false;
-        a.undetermined_because.push_back(fmt::format("{} / {}: whether this {} applies cannot be decided from the data (\"{}\")",
-                                                     r.id, o.id, to_string(o.kind), o.when.text()));
-      }
+      if (std::isnan(holds) && in_force && o.requires_license)
+        overlay_unknown.push_back(o.if_unknown.empty()
+                                      ? fmt::format("{} / {}: whether this {} applies cannot be decided from the data (\"{}\")", r.id,
+                                                    o.id, to_string(o.kind), o.when.text())
+                                      : fmt::format("{} / {}: whether this {} applies cannot be decided from the data; {}", r.id, o.id,
+                                                    to_string(o.kind), o.if_unknown));
       if (holds != 1.0) continue;
       a.overlays.push_back({&r, &o, !in_force});
       if (in_force) {
         a.weakest = std::max(a.weakest, weakest_of(o.when, o.evidence, r, params));
         if (o.requires_license) a.license_required = true;
+        if (!o.binds.empty()) {
+          std::string who;
+          for (const auto& b : o.binds) who += (who.empty() ? "" : ", ") + b;
+          a.notices.push_back(fmt::format("{} / {} binds only its recipients ({}){}", r.id, o.id, who,
+                                          q.exporter.empty() ? "" : fmt::format("; the exporter stated is {}", q.exporter)));
+        }
       }
+    }
+  }
+  // A licence is required by a requirement of a regime that is not policy-only, or by a letter; the
+  // review policy is that of the firing requirement from the regime of highest precedence (ties:
+  // the stricter), policy-only regimes included once a licence is required.
+  for (const auto& f : a.requirements) {
+    if (!f.regime->policy_only) a.license_required = true;
+  }
+  if (!a.license_required) {
+    // A policy-only regime says nothing when no licence is required.
+    a.requirements.erase(std::remove_if(a.requirements.begin(), a.requirements.end(),
+                                        [](const fired_requirement& f) { return f.regime->policy_only; }),
+                         a.requirements.end());
+  } else if (!policy_unknown.empty()) {
+    a.policy_determined = false;
+    for (auto& u : policy_unknown) a.undetermined_because.push_back(std::move(u));
+  }
+  int best_precedence = std::numeric_limits<int>::min();
+  for (const auto& f : a.requirements) {
+    a.weakest = std::max(a.weakest, f.evidence);
+    const auto p = f.requirement->policy;
+    if (f.regime->precedence > best_precedence ||
+        (f.regime->precedence == best_precedence && (!a.policy || strictness(p) > strictness(*a.policy)))) {
+      best_precedence = f.regime->precedence;
+      a.policy = p;
+      a.policy_from = f.regime;
+    }
+  }
+  // A letter whose application cannot be decided leaves the answer undetermined only when nothing
+  // else requires a licence; otherwise it is reported.
+  for (auto& u : overlay_unknown) {
+    if (a.license_required) {
+      a.notices.push_back("beside the licence already required: " + u);
+    } else {
+      a.determined = false;
+      a.undetermined_because.push_back(std::move(u));
     }
   }
   // An embargo is the first reason: it holds whatever else the item is.
@@ -353,7 +514,7 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-json requirement_json(const fired_requirement& f) {
+json requirement_json(const fired_requirement& f, date as_of) {
   return {{"regime", f.regime->id},
           {"requirement", f.requirement->id},
           {"review_policy", std::string(to_string(f.requirement->policy))},
@@ -361,6 +522,9 @@ json requirement_json(const fired_requirement& f) {
           {"embargo", f.regime->embargo},
           {"conditions", f.requirement->conditions},
           {"if_stated", f.requirement->if_stated},
+          {"savings_clause", f.requirement->savings_until && !f.what_if && as_of <= *f.requirement->savings_until
+                                 ? json(fmt::format("until {}: {}", f.requirement->savings_until->to_string(), f.requirement->savings_note))
+                                 : json(nullptr)},
           {"citation", f.requirement->citation},
           {"note", f.requirement->note},
           {"evidence", std::string(to_string(f.evidence))}};
@@ -384,6 +548,8 @@ std::string to_json(const licence_answer& a) {
   j["eccn"] = a.item.eccn.empty() ? json(nullptr) : json(std::string(a.item.eccn));
   j["stated_eccn"] = a.query.stated_eccn.empty() ? json(nullptr) : json(a.query.stated_eccn);
   j["end_user"] = a.query.end_user.empty() ? json(nullptr) : json(a.query.end_user);
+  j["end_use"] = a.query.end_use.empty() ? json(nullptr) : json(a.query.end_use);
+  j["exporter"] = a.query.exporter.empty() ? json(nullptr) : json(a.query.exporter);
   j["tpp"] = a.item.metrics.tpp;
   j["shipment_tpp"] = a.shipment_tpp;
   j["license_required"] = a.license_required;
@@ -391,8 +557,9 @@ std::string to_json(const licence_answer& a) {
   j["undetermined_because"] = a.undetermined_because;
   j["review_policy"] = a.policy ? json(std::string(to_string(*a.policy))) : json(nullptr);
   j["review_policy_from"] = a.policy_from ? json(a.policy_from->id) : json(nullptr);
+  j["review_policy_determined"] = a.policy_determined;
   json reasons = json::array();
-  for (const auto& f : a.requirements) reasons.push_back(requirement_json(f));
+  for (const auto& f : a.requirements) reasons.push_back(requirement_json(f, a.query.as_of));
   j["reasons"] = reasons;
   json exc = json::array();
   for (const auto& e : a.exceptions)
@@ -403,14 +570,16 @@ std::string to_json(const licence_answer& a) {
   json ov = json::array();
   for (const auto& o : a.overlays)
     ov.push_back({{"id", o.overlay->id}, {"kind", std::string(to_string(o.overlay->kind))}, {"regime", o.regime->id},
-                  {"effect", o.overlay->effect}, {"requires_license", o.overlay->requires_license}, {"what_if", o.what_if},
+                  {"effect", o.overlay->effect}, {"requires_license", o.overlay->requires_license},
+                  {"binds", o.overlay->binds}, {"what_if", o.what_if},
                   {"citation", o.overlay->citation}, {"evidence", std::string(to_string(o.overlay->evidence))}});
   j["overlays"] = ov;
   json wi = json::array();
-  for (const auto& f : a.what_if_requirements) wi.push_back(requirement_json(f));
+  for (const auto& f : a.what_if_requirements) wi.push_back(requirement_json(f, a.query.as_of));
   j["what_if_reasons"] = wi;
   j["not_applying"] = a.not_applying;
   j["assumptions"] = a.assumptions;
+  j["notices"] = a.notices;
   j["weakest_evidence"] = std::string(to_string(a.weakest));
   j["disclaimer"] = std::string(disclaimer());
   return j.dump(2) + "\n";
@@ -422,11 +591,15 @@ std::string to_text(const licence_answer& a) {
       : !a.query.stated_eccn.empty()    ? a.query.stated_eccn + ", stated"
       : a.item.outcome == verdict_outcome::undetermined ? "classification undetermined"
                                         : "not 3A090/4A090";
+  std::string stated;
+  if (!a.query.end_user.empty()) stated += ", end user " + a.query.end_user;
+  if (!a.query.end_use.empty()) stated += ", end use " + a.query.end_use;
+  if (!a.query.exporter.empty()) stated += ", exporter " + a.query.exporter;
   std::string out = fmt::format("chipgauge license: {} x {} ({}) {} from {} to {}, party HQ {}{}, as of {}{}\n\n",
                                 a.query.quantity, a.query.part->name, item_eccn, to_string(a.transaction),
                                 a.query.from_region.empty() ? a.query.from : a.query.from_region,
                                 a.query.to_region.empty() ? a.query.to : a.query.to_region, a.party_hq,
-                                a.query.end_user.empty() ? "" : ", end user " + a.query.end_user, a.query.as_of.to_string(),
+                                stated, a.query.as_of.to_string(),
                                 a.query.what_if ? " (what-if)" : "");
   // An embargo decides the licence requirement whatever else is undetermined: its reason comes first
   // and what could not be decided follows the reasons.
@@ -436,7 +609,8 @@ std::string to_text(const licence_answer& a) {
     for (const auto& u : a.undetermined_because) out += "  because " + u + "\n";
   }
   out += fmt::format("licence required{}: {}{}\n", a.determined || embargo ? "" : " on what can be decided", a.license_required ? "yes" : "no",
-                     a.policy ? fmt::format(" (review: {}, set by {})", to_string(*a.policy), a.policy_from->id)
+                     a.policy ? fmt::format(" (review: {}{}, set by {})", to_string(*a.policy),
+                                            a.policy_determined ? "" : " or less strict: undetermined", a.policy_from->id)
                               : (a.license_required ? " (by letter; no review policy stated)" : ""));
   if (a.item.metrics.tpp_known())
     out += fmt::format("TPP {} each, {} in the shipment ({:.2f} H100-equivalents)\n", group_thousands(a.item.metrics.tpp),
@@ -452,6 +626,8 @@ std::string to_text(const licence_answer& a) {
   }
   if (!a.determined && embargo) {
     for (const auto& u : a.undetermined_because) out += "  undetermined beyond the embargo (the review policy may be stricter): " + u + "\n";
+  } else if (a.determined && !a.policy_determined) {
+    for (const auto& u : a.undetermined_because) out += "  review policy undetermined: " + u + "\n";
   }
   for (const auto& e : a.exceptions) {
     out += fmt::format("  exception {}{}: {} [evidence {}]\n", e.exception->id, e.what_if ? " (what-if)" : "",
@@ -461,9 +637,15 @@ std::string to_text(const licence_answer& a) {
   for (const auto& o : a.overlays)
     out += fmt::format("  {} {}{}: {} [evidence {}]\n", to_string(o.overlay->kind), o.overlay->id, o.what_if ? " (what-if)" : "",
                        o.overlay->effect, to_string(o.overlay->evidence));
-  for (const auto& f : a.what_if_requirements)
-    out += fmt::format("  what-if {} / {}: licence, {} [evidence {}] (regime not in force on this date)\n", f.regime->id,
-                       f.requirement->id, to_string(f.requirement->policy), to_string(f.evidence));
+  for (const auto& f : a.what_if_requirements) {
+    const auto status = f.regime->status_on(a.query.as_of);
+    out += fmt::format("  what-if {} / {}: licence, {} [evidence {}] (what the regulation's text says; not binding on this date: {})\n",
+                       f.regime->id, f.requirement->id, to_string(f.requirement->policy), to_string(f.evidence),
+                       status == regime_status::in_force && f.regime->compliance
+                           ? "before its compliance date " + f.regime->compliance->from.to_string()
+                           : std::string(to_string(status)));
+  }
+  for (const auto& n : a.notices) out += "  notice: " + n + "\n";
   for (const auto& s : a.assumptions) out += "  assumed: " + s + "\n";
   if (!a.not_applying.empty()) {
     out += "  not applying on this date:";

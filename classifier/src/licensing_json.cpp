@@ -36,16 +36,25 @@ review_policy read_policy(const json_node& n) {
 
 }  // namespace
 
-std::vector<std::string> licensing_set::end_user_types() const {
+namespace {
+
+// The suffixes of one family's names, '_' written '-'.
+std::vector<std::string> family_suffixes(const std::vector<std::string>& names, std::string_view family) {
   std::vector<std::string> out;
-  for (const auto& n : names_) {
-    if (licensing_vars::family_of(n) != std::optional<std::string_view>("end_user_")) continue;
-    std::string t = n.substr(9);
+  for (const auto& n : names) {
+    if (licensing_vars::family_of(n) != std::optional<std::string_view>(family)) continue;
+    std::string t = n.substr(family.size());
     for (auto& c : t) c = c == '_' ? '-' : c;
     out.push_back(std::move(t));
   }
   return out;
 }
+
+}  // namespace
+
+std::vector<std::string> licensing_set::end_user_types() const { return family_suffixes(names_, "end_user_"); }
+std::vector<std::string> licensing_set::end_uses() const { return family_suffixes(names_, "end_use_"); }
+std::vector<std::string> licensing_set::exporters() const { return family_suffixes(names_, "exporter_"); }
 
 std::size_t licensing_set::variable_count() const noexcept { return licensing_vars::first_dynamic + names_.size(); }
 
@@ -62,8 +71,8 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
   for (const auto& path : files) {
     const auto doc = read_json_file(path, file_limits::licensing_file);
     const json_node root(doc, path);
-    root.expect_keys({"schema", "id", "title", "precedence", "embargo", "evidence", "citations", "timeline", "parameters",
-                      "requirements", "exceptions", "overlays", "quotas", "fleet_checks", "notes"});
+    root.expect_keys({"schema", "id", "title", "precedence", "embargo", "policy_only", "compliance", "evidence", "citations",
+                      "timeline", "parameters", "requirements", "exceptions", "overlays", "quotas", "fleet_checks", "notes"});
     if (root.at("schema").string() != "chipgauge.licensing/1")
       root.at("schema").fail(fmt::format("expected \"chipgauge.licensing/1\", found \"{}\"", root.at("schema").string()));
     licensing_regime r;
@@ -79,6 +88,12 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     r.title = root.at("title").string();
     if (auto p = root.find("precedence")) r.precedence = static_cast<int>(p->integer_in(-100, 100));
     if (auto e = root.find("embargo")) r.embargo = e->boolean();
+    if (auto p = root.find("policy_only")) r.policy_only = p->boolean();
+    if (auto c = root.find("compliance")) {
+      c->expect_keys({"from", "evidence", "citation", "note"});
+      r.compliance = regime_compliance{json_fields::day(c->at("from")), json_fields::evidence(c->at("evidence")),
+                                       c->at("citation").string(), json_fields::optional_string(*c, "note")};
+    }
     r.evidence = json_fields::evidence(root.at("evidence"));
     for (const auto& c : root.at("citations").elements()) {
       c.expect_keys({"cite", "url", "evidence", "note"});
@@ -99,7 +114,7 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
         if (licensing_vars::fixed_slot(name) || std::any_of(metric_vars().begin(), metric_vars().end(),
                                                              [&key = name](const auto& v) { return v.name == key; }))
           p.fail(fmt::format("parameter '{}' shadows a variable of the same name", name));
-        if (licensing_vars::family_of(name)) p.fail(fmt::format("'{}' starts with a reserved prefix (eccn_, eligible_, to_, from_, hq_, end_user_)", name));
+        if (licensing_vars::family_of(name)) p.fail(fmt::format("'{}' starts with a reserved prefix (eccn_, eligible_, to_, from_, hq_, end_user_, end_use_, exporter_)", name));
         r.parameters.push_back(std::move(par));
       }
     }
@@ -148,13 +163,21 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
 
     if (auto reqs = root.find("requirements")) {
       for (const auto& q : reqs->elements()) {
-        q.expect_keys({"id", "when", "review_policy", "evidence", "citation", "note", "conditions", "from", "until", "if_stated"});
+        q.expect_keys({"id", "when", "review_policy", "evidence", "citation", "note", "conditions", "from", "until", "if_stated",
+                       "savings_clause", "if_unknown"});
         licence_requirement lr{q.at("id").string(), compile(q.at("when")), read_policy(q.at("review_policy")),
                                json_fields::evidence(q.at("evidence")), json_fields::optional_string(q, "citation"),
-                               json_fields::optional_string(q, "note"), strings(q, "conditions"), {}, {}, strings(q, "if_stated")};
+                               json_fields::optional_string(q, "note"), strings(q, "conditions"), {}, {}, strings(q, "if_stated"),
+                               {}, {}, {}};
         if (auto f = q.find("from")) lr.from = json_fields::day(*f);
         if (auto u = q.find("until")) lr.until = json_fields::day(*u);
         if (lr.from && lr.until && *lr.until < *lr.from) q.at("until").fail("'until' is before 'from'");
+        if (auto sc = q.find("savings_clause")) {
+          sc->expect_keys({"until", "note"});
+          lr.savings_until = json_fields::day(sc->at("until"));
+          lr.savings_note = sc->at("note").string();
+        }
+        lr.if_unknown = json_fields::optional_string(q, "if_unknown");
         r.requirements.push_back(std::move(lr));
       }
     }
@@ -171,15 +194,17 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     }
     if (auto ovs = root.find("overlays")) {
       for (const auto& o : ovs->elements()) {
-        o.expect_keys({"id", "kind", "when", "effect", "requires_license", "evidence", "citation"});
+        o.expect_keys({"id", "kind", "when", "effect", "requires_license", "evidence", "citation", "binds", "if_unknown"});
         const auto k = o.at("kind").one_of({"letter", "tariff", "guidance", "red_flag"});
         licence_overlay ov{o.at("id").string(),
                            k == "letter" ? overlay_kind::letter : k == "tariff" ? overlay_kind::tariff
                                           : k == "guidance"                     ? overlay_kind::guidance
                                                                                 : overlay_kind::red_flag,
                            compile(o.at("when")), o.at("effect").string(), false, json_fields::evidence(o.at("evidence")),
-                           json_fields::optional_string(o, "citation")};
+                           json_fields::optional_string(o, "citation"), {}, {}};
         if (auto rl = o.find("requires_license")) ov.requires_license = rl->boolean();
+        ov.binds = strings(o, "binds");
+        ov.if_unknown = json_fields::optional_string(o, "if_unknown");
         r.overlays.push_back(std::move(ov));
       }
     }

@@ -109,9 +109,18 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
   std::optional<double> area;
   bool any_logic = false;
   std::string missing_area_die;  // a non-planar logic die whose area the sheet does not give
+  // Transistors: the packaged part's count is the sum over its logic and I/O dies (memory stacks
+  // and passive dies excluded). One such die without a count makes the sum unknown: a partial sum
+  // would understate it and could clear a transistor-count line the part in fact crosses.
+  bool transistors_partial = false;
   for (const auto& d : spec.dies) {
     const auto n = static_cast<double>(d.count);
-    if (d.transistors) add_opt(m.transistors, pick(*d.transistors, end, true), n);
+    if (d.kind == die_kind::logic || d.kind == die_kind::io) {
+      if (d.transistors)
+        add_opt(m.transistors, pick(*d.transistors, end, true), n);
+      else
+        transistors_partial = true;
+    }
     if (d.kind != die_kind::logic) continue;
     any_logic = true;
     if (d.node_nm) m.logic_node_nm = std::min(m.logic_node_nm.value_or(*d.node_nm), *d.node_nm);
@@ -151,7 +160,12 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
     // A component whose PD is unknown (not merely "not met") leaves the board's area unknown.
     if (!sub.pd && !sub.pd_not_met_by_reading && missing_area_die.empty())
       missing_area_die = c.resolved->id + " (component: " + sub.pd_reason + ")";
-    add_opt(m.transistors, sub.transistors, n);
+    if (c.resolved->kind != part_kind::hbm) {
+      if (sub.transistors)
+        add_opt(m.transistors, sub.transistors, n);
+      else
+        transistors_partial = true;
+    }
     add_opt(contained_dram, sub.dram_bandwidth_gb_s, n);
     add_opt(contained_io, sub.io_bidirectional_gb_s, n);
     if (sub.logic_node_nm) m.logic_node_nm = std::min(m.logic_node_nm.value_or(*sub.logic_node_nm), *sub.logic_node_nm);
@@ -168,6 +182,7 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
       m.units.push_back(std::move(copy));
     }
   }
+  if (transistors_partial) m.transistors.reset();
   if (!spec.contains.empty()) std::tie(m.max_of_sums_precision, m.tpp_max_of_sums) = best_of(m.tpp_precision_sums);
   // A board's own memory/interconnect figures, when given, describe the whole board.
   if (!m.dram_bandwidth_gb_s) m.dram_bandwidth_gb_s = contained_dram;

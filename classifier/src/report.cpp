@@ -6,7 +6,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <map>
+#include <utility>
 
 namespace chipgauge {
 
@@ -239,6 +242,38 @@ std::string render(const std::vector<classification>& cs, const evaluation_plan&
     out += "\n";
   }
   out += "\n" + std::string(disclaimer()) + "\n";
+  return out;
+}
+
+std::string coverage_markdown(const spec_database& db) {
+  constexpr std::array levels{data_evidence::vendor_datasheet, data_evidence::vendor_whitepaper, data_evidence::analyst,
+                              data_evidence::estimate, data_evidence::unspecified};
+  using row = std::array<std::size_t, levels.size()>;
+  std::map<std::pair<std::string, part_kind>, row> rows;  // ordered by vendor, then kind
+  row total{};
+  for (const auto& p : db.parts()) {
+    const auto at = static_cast<std::size_t>(std::find(levels.begin(), levels.end(), p->evidence) - levels.begin());
+    if (at >= levels.size()) continue;
+    ++rows[{p->vendor, p->kind}][at];
+    ++total[at];
+  }
+  std::string out = "## Coverage\n\nSheets per vendor and kind, by evidence level (the weakest source a sheet's "
+                    "numbers rest on).\n\n| vendor | kind |";
+  for (auto l : levels) out += fmt::format(" {} |", to_string(l));
+  out += " total |\n|---|---|";
+  for (std::size_t i = 0; i <= levels.size(); ++i) out += "---|";
+  out += "\n";
+  auto cells = [](const row& r) {
+    std::string s;
+    std::size_t sum = 0;
+    for (auto n : r) {
+      s += n == 0 ? std::string(" - |") : fmt::format(" {} |", n);
+      sum += n;
+    }
+    return s + fmt::format(" {} |\n", sum);
+  };
+  for (const auto& [key, r] : rows) out += fmt::format("| {} | {} |", key.first, to_string(key.second)) + cells(r);
+  out += "| **all** | |" + cells(total);
   return out;
 }
 

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <regex>
 
 namespace chipgauge {
@@ -150,9 +151,69 @@ chip_spec load_spec_file(const std::string& path) {
 
 namespace {
 
+/// A 4-digit lowercase hexadecimal PCI id ("10de").
+std::uint16_t pci_hex(const json_node& n) {
+  const auto text = n.string();
+  static const std::regex hex_re("[0-9a-f]{4}");
+  if (!std::regex_match(text, hex_re))
+    n.fail(fmt::format("invalid PCI id '{}': expected 4 lowercase hexadecimal digits, as lspci -n prints them", text));
+  return static_cast<std::uint16_t>(std::stoul(text, nullptr, 16));
+}
+
+part_identity parse_identity(const json_node& n) {
+  n.expect_keys({"pci", "names", "cpu"});
+  part_identity id;
+  if (auto pci = n.find("pci")) {
+    for (const auto& e : pci->elements()) {
+      e.expect_keys({"vendor", "device", "subsystem_vendor", "subsystem_device"});
+      pci_id p;
+      p.json_path = e.path();
+      p.vendor = pci_hex(e.at("vendor"));
+      p.device = pci_hex(e.at("device"));
+      const auto sv = e.find("subsystem_vendor");
+      const auto sd = e.find("subsystem_device");
+      if (sv.has_value() != sd.has_value())
+        e.fail("'subsystem_vendor' and 'subsystem_device' go together: expected both or neither");
+      if (sv) {
+        p.subsystem_vendor = pci_hex(*sv);
+        p.subsystem_device = pci_hex(*sd);
+      }
+      id.pci.push_back(std::move(p));
+    }
+  }
+  if (auto names = n.find("names")) {
+    for (const auto& e : names->elements()) {
+      auto name = e.string();
+      if (name.empty() || name.size() > 96 || name.front() == ' ' || name.back() == ' ')
+        e.fail("a device name must be 1-96 characters without leading or trailing spaces, as the driver reports it");
+      id.names.push_back(std::move(name));
+    }
+  }
+  if (auto cpu = n.find("cpu")) {
+    cpu->expect_keys({"vendor", "family", "models", "brands"});
+    cpu_identity c;
+    c.vendor = cpu->at("vendor").string();
+    c.family = static_cast<int>(cpu->at("family").integer_in(0, 4095));
+    for (const auto& m : cpu->at("models").elements()) c.models.push_back(static_cast<int>(m.integer_in(0, 4095)));
+    if (c.models.empty()) cpu->at("models").fail("expected at least one model number");
+    if (auto brands = cpu->find("brands")) {
+      for (const auto& b : brands->elements()) {
+        auto text = b.string();
+        if (text.size() < 3) b.fail("a brand fragment must have at least 3 characters, or it matches too much");
+        c.brands.push_back(std::move(text));
+      }
+    }
+    id.cpu = std::move(c);
+  }
+  if (id.pci.empty() && id.names.empty() && !id.cpu)
+    n.fail("an empty identity matches nothing: expected 'pci', 'names' or 'cpu'");
+  return id;
+}
+
 chip_spec parse_spec_node(const json_node& root) {
-  root.expect_keys({"schema", "id", "vendor", "name", "kind", "evidence", "datacenter", "processing_units", "dies",
-                    "memory", "interconnect", "hbm_stack", "contains", "declared", "sources", "notes"});
+  root.expect_keys({"schema", "id", "vendor", "name", "kind", "evidence", "datacenter", "identity",
+                    "us_commercial_availability", "processing_units", "dies", "memory", "interconnect", "hbm_stack",
+                    "contains", "declared", "sources", "notes"});
   chip_spec s;
   s.file = root.file();
   const auto schema = root.at("schema");
@@ -174,6 +235,19 @@ chip_spec parse_spec_node(const json_node& root) {
     s.datacenter.value = dc->at("value").boolean();
     if (auto ev = dc->find("evidence")) s.datacenter.evidence = ev->string();
     s.datacenter.defaulted = false;
+  }
+  if (auto us = root.find("us_commercial_availability")) {
+    us->expect_keys({"value", "as_of", "evidence"});
+    const auto when = date::parse(us->at("as_of").string());
+    if (!when) us->at("as_of").fail("expected a date YYYY-MM-DD");
+    s.us_commercial_availability = us_availability_claim{us->at("value").boolean(), *when, us->at("evidence").string()};
+  }
+
+  if (auto ident = root.find("identity")) {
+    if (s.kind == part_kind::system || s.kind == part_kind::hbm)
+      ident->fail(fmt::format("'identity' is for parts a device query reports (an ic or a board); this part is of kind '{}'",
+                              to_string(s.kind)));
+    s.identity = parse_identity(*ident);
   }
 
   if (auto units = root.find("processing_units")) {
@@ -257,6 +331,14 @@ chip_spec parse_spec_node(const json_node& root) {
       }
       s.sources.push_back(std::move(r));
     }
+  }
+  if (s.identity) {
+    const bool sourced = std::any_of(s.sources.begin(), s.sources.end(), [](const source_ref& r) {
+      return std::find(r.supports.begin(), r.supports.end(), "identity") != r.supports.end();
+    });
+    if (!sourced)
+      root.at("identity").fail("no source backs the identity: expected a source whose 'supports' lists \"identity\" "
+                               "(the PCI ID Repository, the vendor's driver or CPUID documentation)");
   }
   if (auto notes = root.find("notes")) {
     for (const auto& x : notes->elements()) s.notes.push_back(x.string());

@@ -9,7 +9,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="${1:?usage: make-corpus.sh OUT_DIR}"
-targets=(json spec expr rules licensing report ledger)
+targets=(json spec expr rules licensing report ledger certificate)
 for t in "${targets[@]}"; do
   rm -rf "${out:?}/$t"
   mkdir -p "$out/$t"
@@ -33,6 +33,7 @@ seed licensing "$root"/specs/licensing/*.json
 seed report "$root"/tests/data/measurement-sample.json
 seed ledger "$root"/tests/fuzz/seeds/ledger/*
 seed expr "$root"/tests/fuzz/seeds/expr/*
+seed certificate "$root"/tests/data/certificate-*.json
 # Every condition of the bundled rule and licensing files, one per seed.
 n=0
 while IFS= read -r when; do
@@ -70,6 +71,7 @@ expr_tokens() {
 { json_tokens; json_keys "$root"/tests/data/measurement-sample.json; } > "$out/report.dict"
 { json_tokens; json_keys "$root"/tests/fuzz/seeds/ledger/*.json; printf '%s\n' 'csv_header="date,part,tpp_each,quantity,consignee,country,quota,eccn\x0A"' 'csv_quote="\"\""' 'csv_newline="\x0D\x0A"'; } > "$out/ledger.dict"
 expr_tokens > "$out/expr.dict"
+{ json_tokens; json_keys "$root"/tests/data/certificate-*.json; } > "$out/certificate.dict"
 # One name once per dictionary (libFuzzer ignores the names, but duplicates are noise).
 for d in "$out"/*.dict; do awk -F= '!seen[$1]++' "$d" > "$d.tmp" && mv "$d.tmp" "$d"; done
 for t in "${targets[@]}"; do

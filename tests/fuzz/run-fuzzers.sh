@@ -11,7 +11,7 @@ build="${1:?usage: run-fuzzers.sh BUILD_DIR SECONDS [TARGET...]}"
 seconds="${2:?usage: run-fuzzers.sh BUILD_DIR SECONDS [TARGET...]}"
 shift 2
 targets=("$@")
-((${#targets[@]})) || targets=(json spec expr rules licensing report ledger)
+((${#targets[@]})) || targets=(json spec expr rules licensing report ledger certificate)
 corpus="$build/fuzz-corpus"
 bash "$root/tests/fuzz/make-corpus.sh" "$corpus" > /dev/null
 # Sanitizer settings as in scripts/test.sh; a finding stops the target.

@@ -8,9 +8,11 @@
 //   specs/countries/groups.json           -> country-groups.schema.json
 //   specs/countries/regions.json          -> regions.schema.json (when present)
 //   tests/golden/license-*.json           -> licence.schema.json
+//   tests/golden/compare-*.json           -> comparison.schema.json
 //   tests/golden/*.json (other)           -> classification.schema.json (each element of an array)
 //   tests/data/*measurement*.json         -> measurement.schema.json
 //   tests/data/*history-export*.json      -> history-export.schema.json
+//   tests/data/certificate-*.json         -> certificate-integrity.schema.json
 //   specs/arch/cuda.json                  -> cuda-arch.schema.json
 //   specs/arch/physical.json              -> physical.schema.json
 //   specs/policy/findings.json            -> findings.schema.json
@@ -109,11 +111,14 @@ for (const [name, schema] of [['countries.json', 'countries.schema.json'], ['gro
 if (fs.existsSync(path.join(countriesDir, 'regions.json'))) jobs.push([path.join(countriesDir, 'regions.json'), need('regions.schema.json'), false]);
 for (const f of jsonFiles(goldenDir)) {
   if (path.basename(f).startsWith('license-')) jobs.push([f, need('licence.schema.json'), false]);
+  else if (path.basename(f).startsWith('compare-')) jobs.push([f, need('comparison.schema.json'), false]);
   else jobs.push([f, need('classification.schema.json'), true]);
 }
 for (const f of jsonFiles(dataDir)) {
   if (path.basename(f).includes('measurement')) jobs.push([f, need('measurement.schema.json'), false]);
   if (path.basename(f).includes('history-export')) jobs.push([f, need('history-export.schema.json'), false]);
+  // Certificates sealed by the tests (signing_test): the envelope and integrity block.
+  if (path.basename(f).startsWith('certificate-')) jobs.push([f, need('certificate-integrity.schema.json'), false]);
 }
 // Read only by the CUDA backend, which CI cannot run: the schema is its check here.
 jobs.push([path.join(root, 'specs', 'arch', 'cuda.json'), need('cuda-arch.schema.json'), false]);

@@ -42,8 +42,10 @@ std::string to_json(const measurement_report& r);
 measurement_report parse_report(std::string_view text, const std::string& file);
 measurement_report load_report(const std::string& path);
 
-/// The same results as Google Benchmark JSON (context + one benchmark per result, with
-/// items_per_second or bytes_per_second), so existing dashboards ingest them.
+/// The same results as Google Benchmark JSON that Bencher's cpp_google adapter and Google
+/// Benchmark's compare.py read: one entry per sample (repetition) plus mean, median and stddev
+/// aggregates, the rate in items_per_second or bytes_per_second (bench/src/exports.cpp,
+/// docs/compare.md#exports). Other exports: exports.hpp.
 std::string to_gbench_json(const measurement_report& r);
 /// One row per result: device, benchmark, precision, metric, median, min, max, cv, samples,
 /// status, verified, stop reason, theoretical, fraction.

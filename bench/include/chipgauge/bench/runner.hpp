@@ -7,6 +7,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace chipgauge::bench {
@@ -89,6 +90,11 @@ struct measurement {
 /// Marks sweep results of each device that read slower than `settings.hierarchy_tolerance` x the
 /// device's largest-footprint sweep result (an L1 read slower than DRAM): both suspect, with why.
 void flag_inverted_hierarchy(std::vector<measurement>& results, const run_settings& settings);
+
+/// The one ceiling check, shared by the runner (as it measures) and the report loader (on every
+/// load): nullopt when `median` (ops/s or bytes/s) is within `ceiling` x (1 + `tolerance`), else the
+/// reason the rate is impossible, naming both figures and `basis` (empty: not named).
+std::optional<std::string> exceeds_ceiling(double median, double ceiling, std::string_view basis, double tolerance);
 
 /// Progress callback: (benchmark name, fraction of its time budget used) — for terminals only.
 using progress_fn = std::function<void(const std::string&, double)>;

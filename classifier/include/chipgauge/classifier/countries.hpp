@@ -40,6 +40,11 @@ struct group_membership {
   std::optional<date> until;
   evidence_tag evidence = evidence_tag::S;
   std::string note;
+  /// A conditional membership: it holds only when the end user stated is one of `end_users`, or
+  /// only when it is not one of `unless_end_users` (an unstated end user is none of them). Empty:
+  /// unconditional.
+  std::vector<std::string> end_users;
+  std::vector<std::string> unless_end_users;
 };
 
 struct country_group {
@@ -85,7 +90,9 @@ class country_db {
   /// in China's groups from the date it is treated as China). The evidence of the membership
   /// (or of the group when not a member) is written to `evidence` when given.
   [[nodiscard]] bool member(std::string_view alpha2, std::string_view group_id, date day,
-                            evidence_tag* evidence = nullptr) const;
+                            evidence_tag* evidence = nullptr, std::string_view end_user = {}) const;
+  /// The end-user types conditional memberships name (end_users, unless_end_users).
+  [[nodiscard]] std::vector<std::string> end_user_types() const;
   /// The groups `alpha2` belongs to on `day`.
   [[nodiscard]] std::vector<std::string> groups_of(std::string_view alpha2, date day) const;
   /// The country whose treatment applies to `alpha2` on `day` (itself unless a treated-as rule).

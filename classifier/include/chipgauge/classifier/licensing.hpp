@@ -36,6 +36,13 @@ struct licence_requirement {
   std::optional<date> until;  ///< tested only up to this date (inclusive; empty: open)
   /// What the user can state (--eccn, --end-user) that would change this answer; printed with it.
   std::vector<std::string> if_stated;
+  /// A savings clause: a shipment en route when the requirement began may proceed without a licence
+  /// if exported, reexported or transferred by this date (inclusive). Reported, never assumed.
+  std::optional<date> savings_until;
+  std::string savings_note;
+  /// What decides the condition when it cannot be decided (an option, a sheet field); printed with
+  /// the undetermined cause.
+  std::string if_unknown;
 };
 
 /// A licence exception the shipment may use instead of a licence (NAC, ACA, HBM, LPP).
@@ -62,6 +69,9 @@ struct licence_overlay {
   bool requires_license = false;  ///< a letter imposing a licence requirement on its recipients
   evidence_tag evidence = evidence_tag::S;
   std::string citation;
+  /// Who the overlay binds (the exporters a letter was addressed to); empty: every exporter.
+  std::vector<std::string> binds;
+  std::string if_unknown;  ///< what decides the condition when it cannot be decided
 };
 
 /// A TPP quota a ledger checks: per consignee and calendar year, or per country over a period.
@@ -85,6 +95,15 @@ struct fleet_check {
   evidence_tag evidence = evidence_tag::S;
 };
 
+/// A compliance date later than the effective date: from the regime's first in-force date until
+/// `from` (exclusive) its requirements bind no shipment (they are evaluated only with --what-if).
+struct regime_compliance {
+  date from;
+  evidence_tag evidence = evidence_tag::S;
+  std::string citation;
+  std::string note;
+};
+
 /// A dated licensing regime file (`chipgauge.licensing/1`, docs/licensing.md).
 struct licensing_regime {
   std::string file;
@@ -94,6 +113,11 @@ struct licensing_regime {
   /// An embargo or comprehensive-sanctions regime (EAR Part 746): its requirements hold whatever the
   /// item's ECCN, and its reasons are listed first.
   bool embargo = false;
+  /// The regime only changes the review policy of a licence another regime requires (the 2026
+  /// China zone): when its condition cannot be decided, the review policy is undetermined, not
+  /// whether a licence is required.
+  bool policy_only = false;
+  std::optional<regime_compliance> compliance;
   evidence_tag evidence = evidence_tag::S;
   std::vector<citation> citations;
   std::vector<timeline_entry> timeline;
@@ -117,6 +141,9 @@ class licensing_set {
   [[nodiscard]] const std::vector<std::string>& dynamic_names() const noexcept { return names_; }
   /// The end-user types the files test (the suffixes of their end_user_ variables, '_' written '-').
   [[nodiscard]] std::vector<std::string> end_user_types() const;
+  /// The same for end_use_ and exporter_ variables.
+  [[nodiscard]] std::vector<std::string> end_uses() const;
+  [[nodiscard]] std::vector<std::string> exporters() const;
   [[nodiscard]] std::size_t variable_count() const noexcept;
 
  private:
@@ -150,6 +177,12 @@ struct licence_query {
   /// The end-user type the user states (a suffix of an end_user_ variable: government, state-owned,
   /// civil); empty: unknown, and no end-user carve-out applies.
   std::string end_user;
+  /// The end use the user states (a suffix of an end_use_ variable: us-datacenter, repair, ...);
+  /// empty: unknown, and no end-use exemption applies.
+  std::string end_use;
+  /// Who exports (a suffix of an exporter_ variable: nvidia, amd, intel, other); empty: unknown,
+  /// and a condition that reads exporter_ variables cannot be decided.
+  std::string exporter;
 };
 
 struct fired_requirement {
@@ -185,6 +218,11 @@ struct licence_answer {
   std::vector<std::string> undetermined_because;
   std::optional<review_policy> policy;
   const licensing_regime* policy_from = nullptr;    ///< the regime whose requirement set the policy
+  /// False when a policy-only regime (the 2026 zone) could not be decided: the review policy given
+  /// is then the stricter one, and undetermined_because says what decides it.
+  bool policy_determined = true;
+  /// Savings clauses, the exporters a letter binds: facts the answer cannot check, reported.
+  std::vector<std::string> notices;
   std::vector<fired_requirement> requirements;      ///< in force
   std::vector<fired_requirement> what_if_requirements;
   std::vector<eligible_exception> exceptions;
@@ -204,7 +242,7 @@ class licensing_engine {
   /// Throws usage_error for a quantity below 1, a date before 2022-10-07, an inconsistent
   /// transaction (an export must leave the United States), a destination country named without the
   /// region its answer depends on (Ukraine), a stated ECCN that contradicts the item's
-  /// classification, or an end-user type no licensing file uses.
+  /// classification, or an end-user type, end use or exporter no licensing file uses.
   [[nodiscard]] licence_answer answer(const licence_query& q) const;
 
   /// The variables of a query (exposed for the ledger and fleet checks).

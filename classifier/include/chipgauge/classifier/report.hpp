@@ -1,5 +1,6 @@
 #pragma once
 
+#include "chipgauge/classifier/database.hpp"
 #include "chipgauge/classifier/engine.hpp"
 
 #include <string>
@@ -33,5 +34,9 @@ std::string to_json(const std::vector<classification>& cs, const evaluation_plan
 /// part, an array for several). `brief` text shows the table without each part's verdicts.
 std::string render(const std::vector<classification>& cs, const evaluation_plan& plan, output_format format,
                    bool brief = false);
+
+/// The database's coverage as a Markdown section: one row per vendor and kind, one column per
+/// evidence level (the weakest source each sheet rests on), counting sheets, with a total row.
+std::string coverage_markdown(const spec_database& db);
 
 }  // namespace chipgauge

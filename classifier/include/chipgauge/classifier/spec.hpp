@@ -4,6 +4,7 @@
 
 #include "chipgauge/classifier/precision.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -117,6 +118,41 @@ struct datacenter_claim {
   bool defaulted = true;
 };
 
+/// A PCI function id as `lspci -n` and NVML report it. The subsystem pair is given where it
+/// tells bins of one device id apart (two SKUs on one die); matching then requires it.
+struct pci_id {
+  std::uint16_t vendor = 0;
+  std::uint16_t device = 0;
+  std::optional<std::uint16_t> subsystem_vendor;
+  std::optional<std::uint16_t> subsystem_device;
+  std::string json_path;  ///< for errors about this entry
+};
+
+/// A CPU as CPUID reports it: the vendor string, the display family and models, and brand-string
+/// fragments that single out this SKU among the models' other SKUs.
+struct cpu_identity {
+  std::string vendor;              ///< "GenuineIntel", "AuthenticAMD", "ARM" (MIDR implementer name)
+  int family = 0;                  ///< display family (base + extended), as /proc/cpuinfo "cpu family"
+  std::vector<int> models;         ///< display models, as /proc/cpuinfo "model"
+  std::vector<std::string> brands; ///< substrings of the brand string ("EPYC 9654"), matched case-insensitively
+};
+
+/// How a device reports itself, so a measured device can be matched to this sheet by data
+/// (`chipgauge certify`): PCI ids, the names drivers report, or the CPU's CPUID identity.
+struct part_identity {
+  std::vector<pci_id> pci;
+  std::vector<std::string> names;  ///< device names as the driver reports them (NVML, CUDA, ROCm), exact, case-insensitive
+  std::optional<cpu_identity> cpu;
+};
+
+/// Whether the part was commercially available in the United States on a date, with the evidence
+/// (the 2026 China zone's condition, 91 FR 1684). Absent from a sheet: unknown.
+struct us_availability_claim {
+  bool value = false;
+  date as_of;
+  std::string evidence;
+};
+
 struct chip_spec;
 
 /// A component of a board or system: a reference to a database id, or an inline sheet.
@@ -137,6 +173,8 @@ struct chip_spec {
   part_kind kind = part_kind::ic;
   data_evidence evidence = data_evidence::unspecified;
   datacenter_claim datacenter;
+  std::optional<part_identity> identity;
+  std::optional<us_availability_claim> us_commercial_availability;
   std::vector<processing_unit> units;
   std::vector<die> dies;
   std::optional<memory_spec> memory;

@@ -1,0 +1,544 @@
+// Comparison statistics and verdicts (docs/compare.md): order-statistic median intervals, the
+// Mann-Whitney U test (exact null distribution without ties, normal approximation with tie and
+// continuity corrections otherwise), the Hodges-Lehmann shift of log rates with its Moses interval,
+// Pinpoint's three-way verdict with a minimum effect, and per-clock rates.
+#include "chipgauge/bench/compare.hpp"
+
+#include "chipgauge/bench/exports.hpp"
+#include "chipgauge/bench/gbench.hpp"
+#include "chipgauge/core/error.hpp"
+#include "chipgauge/core/json_reader.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numbers>
+#include <numeric>
+
+namespace chipgauge::bench {
+
+namespace {
+
+// Standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9).
+double normal_quantile(double p) {
+  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                                 1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
+  static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                                 6.680131188771972e+01,  -1.328068155288572e+01};
+  static constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                                 -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
+  static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                                 3.754408661907416e+00};
+  if (p <= 0) return -INFINITY;
+  if (p >= 1) return INFINITY;
+  constexpr double low = 0.02425;
+  if (p < low) {
+    const double q = std::sqrt(-2 * std::log(p));
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+           ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  if (p > 1 - low) return -normal_quantile(1 - p);
+  const double q = p - 0.5;
+  const double r = q * q;
+  return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+         (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+
+// The null distribution of U (pairs with b > a) for sample sizes m and n, as probabilities of
+// U = 0 .. m n: counts of arrangements by the recurrence f(i, j, u) = f(i, j-1, u-i) + f(i-1, j, u)
+// (the largest element comes from b, beating all i a's, or from a), all additions of positive terms.
+std::vector<double> u_null_pmf_uncached(std::size_t m, std::size_t n) {
+  const std::size_t total = m * n;
+  // row[j][u] = f(i, j, u) for the current i.
+  std::vector<std::vector<double>> prev(n + 1, std::vector<double>(total + 1, 0.0));
+  for (std::size_t j = 0; j <= n; ++j) prev[j][0] = 1;  // i = 0: one arrangement, U = 0
+  for (std::size_t i = 1; i <= m; ++i) {
+    std::vector<std::vector<double>> cur(n + 1, std::vector<double>(total + 1, 0.0));
+    cur[0][0] = 1;  // j = 0
+    for (std::size_t j = 1; j <= n; ++j) {
+      for (std::size_t u = 0; u <= i * j; ++u) {
+        double v = prev[j][u];
+        if (u >= i) v += cur[j - 1][u - i];
+        cur[j][u] = v;
+      }
+    }
+    prev = std::move(cur);
+  }
+  auto pmf = prev[n];
+  const double sum = std::accumulate(pmf.begin(), pmf.end(), 0.0);
+  for (auto& x : pmf) x /= sum;
+  return pmf;
+}
+
+// The same, remembered per thread for the sizes seen (comparisons repeat the same sizes).
+const std::vector<double>& u_null_pmf(std::size_t m, std::size_t n) {
+  thread_local std::map<std::pair<std::size_t, std::size_t>, std::vector<double>> cache;
+  auto it = cache.find({m, n});
+  if (it == cache.end()) it = cache.emplace(std::make_pair(m, n), u_null_pmf_uncached(m, n)).first;
+  return it->second;
+}
+
+double log_choose(std::size_t n, std::size_t k) {
+  return std::lgamma(static_cast<double>(n) + 1) - std::lgamma(static_cast<double>(k) + 1) -
+         std::lgamma(static_cast<double>(n - k) + 1);
+}
+
+// P(Binomial(n, 1/2) <= k).
+double binomial_half_cdf(std::size_t n, std::size_t k) {
+  double sum = 0;
+  for (std::size_t i = 0; i <= k && i <= n; ++i) sum += std::exp(log_choose(n, i) - static_cast<double>(n) * std::log(2.0));
+  return std::min(1.0, sum);
+}
+
+double median_sorted(const std::vector<double>& v) {
+  const std::size_t n = v.size();
+  if (n == 0) return 0;
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+std::vector<double> sorted(std::span<const double> x) {
+  std::vector<double> v(x.begin(), x.end());
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+std::vector<double> logs(std::span<const double> x) {
+  std::vector<double> v;
+  v.reserve(x.size());
+  for (double r : x) v.push_back(std::log(r));
+  return v;
+}
+
+double pooled_sd(const std::vector<double>& a, const std::vector<double>& b) {
+  const auto ss = [](const std::vector<double>& v, double& mean) {
+    mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+    double s = 0;
+    for (double x : v) s += (x - mean) * (x - mean);
+    return s;
+  };
+  double ma = 0, mb = 0;
+  const double s = ss(a, ma) + ss(b, mb);
+  const double dof = static_cast<double>(a.size() + b.size()) - 2;
+  return dof > 0 ? std::sqrt(s / dof) : 0;
+}
+
+// Samples per side for the Mann-Whitney test to find a shift `delta` of log rates with spread
+// `sd` at two-sided level `alpha` with `power`: the two-sample normal formula inflated by pi / 3,
+// the inverse of the test's asymptotic relative efficiency against the t-test under normality.
+double samples_to_detect(double delta, double sd, double alpha, double power) {
+  const double z = normal_quantile(1 - alpha / 2) + normal_quantile(power);
+  return 2 * z * z * sd * sd / (delta * delta) * std::numbers::pi / 3;
+}
+
+// Samples per side for the ratio interval (level `confidence`) to have half-width `half` on log rates.
+double samples_for_width(double half, double sd, double confidence) {
+  const double z = normal_quantile(1 - (1 - confidence) / 2);
+  return 2 * z * z * sd * sd / (half * half) * std::numbers::pi / 3;
+}
+
+// The smallest n per side (equal sizes) at which the exact test can reach p <= alpha.
+std::size_t min_n_for_alpha(double alpha) {
+  std::size_t n = 2;
+  while (n < 64 && mann_whitney_min_p(n, n) > alpha) ++n;
+  return n;
+}
+
+std::string pct(double fraction, int decimals = 1) { return fmt::format("{:+.{}f} %", 100 * fraction, decimals); }
+
+}  // namespace
+
+double compare_settings::min_effect_for(const std::string& benchmark) const {
+  const auto it = min_effect_by_benchmark.find(benchmark);
+  return it == min_effect_by_benchmark.end() ? min_effect : it->second;
+}
+
+const char* to_string(verdict v) noexcept {
+  switch (v) {
+    case verdict::same: return "same";
+    case verdict::faster: return "faster";
+    case verdict::slower: return "slower";
+    case verdict::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+mann_whitney mann_whitney_u(std::span<const double> a, std::span<const double> b) {
+  mann_whitney r;
+  const std::size_t m = a.size(), n = b.size();
+  if (m == 0 || n == 0) return r;
+  for (double x : a)
+    for (double y : b) r.u += y > x ? 1.0 : y == x ? 0.5 : 0.0;
+  // Ties across the pooled sample (within a side too: they change the variance).
+  std::vector<double> all(a.begin(), a.end());
+  all.insert(all.end(), b.begin(), b.end());
+  std::sort(all.begin(), all.end());
+  double tie_term = 0;
+  for (std::size_t i = 0; i < all.size();) {
+    std::size_t j = i;
+    while (j < all.size() && all[j] == all[i]) ++j;
+    const double t = static_cast<double>(j - i);
+    tie_term += t * t * t - t;
+    i = j;
+  }
+  if (tie_term == 0 && m * n <= mann_whitney::exact_limit) {
+    const auto& pmf = u_null_pmf(m, n);
+    const auto u = static_cast<std::size_t>(r.u);
+    double le = 0, ge = 0;
+    for (std::size_t k = 0; k <= u; ++k) le += pmf[k];
+    for (std::size_t k = u; k < pmf.size(); ++k) ge += pmf[k];
+    r.p = std::min(1.0, 2 * std::min(le, ge));
+    r.exact = true;
+    return r;
+  }
+  const double md = static_cast<double>(m), nd = static_cast<double>(n), big_n = md + nd;
+  const double var = md * nd / 12 * ((big_n + 1) - tie_term / (big_n * (big_n - 1)));
+  if (!(var > 0)) {
+    r.p = 1;
+    return r;
+  }
+  const double z = std::max(0.0, std::abs(r.u - md * nd / 2) - 0.5) / std::sqrt(var);
+  r.p = std::min(1.0, std::erfc(z / std::numbers::sqrt2));
+  return r;
+}
+
+double mann_whitney_min_p(std::size_t n_a, std::size_t n_b) {
+  if (n_a == 0 || n_b == 0) return 1;
+  return std::min(1.0, 2 * std::exp(-log_choose(n_a + n_b, n_a)));
+}
+
+median_interval median_ci(std::span<const double> values, double confidence) {
+  median_interval r;
+  const auto v = sorted(values);
+  const std::size_t n = v.size();
+  if (n == 0) return r;
+  r.median = median_sorted(v);
+  // Coverage of [x_(k), x_(n+1-k)] is 1 - 2 P(B <= k - 1), B ~ Binomial(n, 1/2).
+  std::size_t k = 1;
+  for (std::size_t c = 2; 2 * c <= n + 1; ++c) {
+    if (1 - 2 * binomial_half_cdf(n, c - 1) < confidence) break;
+    k = c;
+  }
+  r.lo = v[k - 1];
+  r.hi = v[n - k];
+  r.coverage = 1 - 2 * binomial_half_cdf(n, k - 1);
+  return r;
+}
+
+shift_estimate hodges_lehmann(std::span<const double> a, std::span<const double> b, double confidence) {
+  shift_estimate r;
+  const std::size_t m = a.size(), n = b.size();
+  if (m == 0 || n == 0) return r;
+  std::vector<double> d;
+  d.reserve(m * n);
+  for (double x : a)
+    for (double y : b) d.push_back(y - x);
+  std::sort(d.begin(), d.end());
+  r.shift = median_sorted(d);
+  const std::size_t total = m * n;
+  // [d_(k), d_(mn+1-k)] (1-based) covers the shift with probability 1 - 2 P(U <= k - 1) under the
+  // shift model: k is the largest with P(U <= k - 1) <= (1 - confidence) / 2, or 1 (the full range,
+  // lower coverage) when no k reaches it.
+  const double tail = (1 - confidence) / 2;
+  std::size_t k = 1;
+  if (total <= mann_whitney::exact_limit) {
+    const auto& pmf = u_null_pmf(m, n);
+    double below = pmf[0];
+    double cdf = 0;
+    for (std::size_t c = 1; 2 * c <= total + 1; ++c) {
+      cdf += pmf[c - 1];
+      if (cdf > tail) break;
+      k = c;
+      below = cdf;
+    }
+    r.coverage = 1 - 2 * below;
+  } else {
+    const double md = static_cast<double>(m), nd = static_cast<double>(n);
+    const double c = md * nd / 2 - normal_quantile(1 - tail) * std::sqrt(md * nd * (md + nd + 1) / 12);
+    k = c >= 1 ? static_cast<std::size_t>(std::floor(c)) : 1;
+    r.coverage = confidence;
+  }
+  r.lo = d[k - 1];
+  r.hi = d[total - k];
+  return r;
+}
+
+shift_test compare_samples(std::span<const double> base, std::span<const double> current, double min_effect,
+                           const compare_settings& s) {
+  shift_test t;
+  const std::size_t nb = base.size(), nc = current.size();
+  const std::size_t n_needed = min_n_for_alpha(s.alpha);
+  if (nb < 2 || nc < 2) {
+    t.v = verdict::unknown;
+    t.reason = fmt::format("too few samples ({} base, {} new): the test needs at least {} per side", nb, nc, n_needed);
+    t.more_samples = n_needed - std::min(nb, nc);
+    t.reason += fmt::format("; at least {} more per side", *t.more_samples);
+    if (nb > 0 && nc > 0) t.ratio = median_sorted(sorted(current)) / median_sorted(sorted(base));
+    return t;
+  }
+  const auto lb = logs(base), lc = logs(current);
+  t.ratio = median_sorted(sorted(current)) / median_sorted(sorted(base));
+  const auto hl = hodges_lehmann(lb, lc, s.confidence);
+  t.hl_ratio = std::exp(hl.shift);
+  t.ratio_lo = std::exp(hl.lo);
+  t.ratio_hi = std::exp(hl.hi);
+  t.test = mann_whitney_u(base, current);
+  const double effect = t.ratio - 1;
+  const double log_effect = std::abs(std::log(t.ratio));
+  const double log_min = std::log1p(min_effect);
+  const double sd = pooled_sd(lb, lc);
+  const auto estimate_more = [&]() -> std::optional<std::size_t> {
+    if (!(sd > 0)) return std::nullopt;
+    double n = 0;
+    if (log_effect >= log_min && log_effect > 0) n = samples_to_detect(log_effect, sd, s.alpha, s.power);
+    else if (log_min - log_effect > 0) n = samples_for_width(log_min - log_effect, sd, s.confidence);
+    else return std::nullopt;
+    n = std::max(n, static_cast<double>(n_needed));
+    const double have = static_cast<double>(std::min(nb, nc));
+    const double more = std::ceil(std::min(n, 1e6) - have);
+    return static_cast<std::size_t>(std::max(1.0, more));
+  };
+  if (mann_whitney_min_p(nb, nc) > s.alpha) {
+    t.v = verdict::unknown;
+    t.reason = fmt::format("too few samples ({} base, {} new): the smallest p-value the test can give is {:.3g} > {}", nb, nc,
+                           mann_whitney_min_p(nb, nc), s.alpha);
+    const auto more = estimate_more();
+    t.more_samples = std::max<std::size_t>(more.value_or(0), n_needed - std::min(nb, nc));
+    t.reason += fmt::format("; about {} more samples per side would likely decide it", *t.more_samples);
+    return t;
+  }
+  const bool within = t.ratio_lo >= 1 - min_effect && t.ratio_hi <= 1 + min_effect;
+  const std::string p_text = fmt::format("p = {:.3g}", t.test.p);
+  if (t.test.p <= s.alpha && std::abs(effect) >= min_effect) {
+    t.v = effect < 0 ? verdict::slower : verdict::faster;
+    t.reason = fmt::format("{} at {} (<= {}), beyond the minimum effect {}", pct(effect), p_text, s.alpha, pct(min_effect, 1).substr(1));
+  } else if (within) {
+    t.v = verdict::same;
+    t.reason = fmt::format("the ratio's interval [{:.4f}, {:.4f}] lies within +/-{:.1f} %", t.ratio_lo, t.ratio_hi, 100 * min_effect);
+  } else if (t.test.p > s.same_p && std::abs(effect) < min_effect) {
+    t.v = verdict::same;
+    t.reason = fmt::format("no significant difference ({} > {}) and {} is under the minimum effect", p_text, s.same_p, pct(effect));
+  } else {
+    t.v = verdict::unknown;
+    if (t.test.p <= s.alpha)
+      t.reason = fmt::format("{} is significant ({}) but under the minimum effect {:.1f} %, and the interval [{:.4f}, {:.4f}] "
+                             "reaches beyond it", pct(effect), p_text, 100 * min_effect, t.ratio_lo, t.ratio_hi);
+    else if (t.test.p <= s.same_p)
+      t.reason = fmt::format("{} with {}: between {} and {}", pct(effect), p_text, s.alpha, s.same_p);
+    else
+      t.reason = fmt::format("{} is not significant ({}): too noisy to tell", pct(effect), p_text);
+    t.more_samples = estimate_more();
+    if (t.more_samples) t.reason += fmt::format("; about {} more samples per side would likely decide it", *t.more_samples);
+  }
+  return t;
+}
+
+bool compared::regression(const compare_settings& s) const {
+  return rate.v == verdict::slower && !(s.clock_explained_ok && clock.explains);
+}
+
+std::size_t comparison::count(verdict v) const {
+  return static_cast<std::size_t>(std::count_if(rows.begin(), rows.end(), [&](const compared& c) { return c.rate.v == v; }));
+}
+
+std::size_t comparison::regressions() const {
+  return static_cast<std::size_t>(std::count_if(rows.begin(), rows.end(), [&](const compared& c) { return c.regression(settings); }));
+}
+
+std::size_t comparison::foreign_rows() const {
+  return static_cast<std::size_t>(std::count_if(rows.begin(), rows.end(), [](const compared& c) { return c.foreign; }));
+}
+
+namespace {
+
+struct key_entry {
+  std::string device, benchmark, precision;
+  metric_kind metric = metric_kind::ops_per_s;
+  bool foreign = false;
+  std::vector<const measurement*> usable;
+  std::vector<std::string> excluded;  // why each other result of this key was not used
+};
+
+struct side_index {
+  std::vector<std::string> order;
+  std::map<std::string, key_entry> entries;
+};
+
+side_index index_side(const measurement_report& r) {
+  side_index out;
+  std::map<std::string, int> name_count;
+  for (const auto& d : r.devices) ++name_count[d.name];
+  for (const auto& m : r.results) {
+    std::string device = m.device_id;
+    for (const auto& d : r.devices) {
+      if (d.id == m.device_id) device = name_count[d.name] > 1 || d.name.empty() ? fmt::format("{} ({})", d.name, d.id) : d.name;
+    }
+    const std::string prec = m.info.prec ? std::string(to_string(*m.info.prec)) : "";
+    const std::string key = device + '\x1f' + m.info.name + '\x1f' + prec;
+    auto [it, fresh] = out.entries.try_emplace(key);
+    if (fresh) {
+      out.order.push_back(key);
+      it->second.device = device;
+      it->second.benchmark = m.info.name;
+      it->second.precision = prec;
+      it->second.metric = m.info.metric;
+    }
+    auto& e = it->second;
+    const bool foreign = is_foreign(r, m);
+    if (const auto why = comparable_reason(r, m)) {
+      e.excluded.push_back(*why);
+    } else if (m.info.metric != e.metric) {
+      e.excluded.push_back(fmt::format("metric {} differs from an earlier result's {}", to_string(m.info.metric), to_string(e.metric)));
+    } else {
+      e.usable.push_back(&m);
+      e.foreign = e.foreign || foreign;
+    }
+  }
+  return out;
+}
+
+side_summary summarize_side(const key_entry& e, std::vector<double>& rates, std::vector<double>& per_clock, double confidence) {
+  side_summary s;
+  std::vector<double> clocks;
+  bool all_clocks = true;
+  for (const auto* m : e.usable) {
+    s.device_ids.push_back(m->device_id);
+    s.throttled_samples += m->throttled_samples;
+    s.throttle_reason_samples += m->throttle_reason_samples;
+    for (const auto& x : m->samples) {
+      if (!(x.rate() > 0) || !std::isfinite(x.rate())) continue;  // no usable rate (an unreadable sample)
+      rates.push_back(x.rate());
+      if (std::isfinite(x.clock_mhz) && x.clock_mhz > 0) {
+        clocks.push_back(x.clock_mhz);
+        per_clock.push_back(x.rate() / x.clock_mhz);
+      } else {
+        all_clocks = false;
+      }
+    }
+  }
+  std::sort(s.device_ids.begin(), s.device_ids.end());
+  s.device_ids.erase(std::unique(s.device_ids.begin(), s.device_ids.end()), s.device_ids.end());
+  s.pooled_results = e.usable.size();
+  s.n = rates.size();
+  s.rate = median_ci(rates, confidence);
+  s.noise = summarize(rates).noise;
+  if (all_clocks && !clocks.empty()) s.clock_mhz = median_sorted(sorted(clocks));
+  else per_clock.clear();
+  return s;
+}
+
+}  // namespace
+
+comparison compare_reports(const measurement_report& base, const measurement_report& current, const compare_settings& s,
+                           std::string base_label, std::string new_label) {
+  comparison c;
+  c.base_label = std::move(base_label);
+  c.new_label = std::move(new_label);
+  c.settings = s;
+  const auto b = index_side(base);
+  const auto n = index_side(current);
+  std::vector<std::string> keys = b.order;
+  for (const auto& k : n.order)
+    if (!b.entries.count(k)) keys.push_back(k);
+  const auto join = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : "; ") + x;
+    return out;
+  };
+  for (const auto& key : keys) {
+    const auto bi = b.entries.find(key);
+    const auto ni = n.entries.find(key);
+    const key_entry* be = bi == b.entries.end() ? nullptr : &bi->second;
+    const key_entry* ne = ni == n.entries.end() ? nullptr : &ni->second;
+    const key_entry& any = be ? *be : *ne;
+    const auto exclude = [&](const std::string& side, const std::string& why) {
+      c.excluded.push_back({any.device, any.benchmark, any.precision, side, why});
+    };
+    // Results of this key that were not used, even when others were.
+    if (be && !be->excluded.empty() && !be->usable.empty()) exclude("base", join(be->excluded) + " (the other results of this benchmark were compared)");
+    if (ne && !ne->excluded.empty() && !ne->usable.empty()) exclude("new", join(ne->excluded) + " (the other results of this benchmark were compared)");
+    const bool b_ok = be && !be->usable.empty();
+    const bool n_ok = ne && !ne->usable.empty();
+    if (!b_ok || !n_ok) {
+      const auto why = [&](const key_entry* e, const std::string& label) {
+        return e ? label + ": " + join(e->excluded) : "not in " + label;
+      };
+      if (!b_ok && !n_ok) exclude("both", why(be, c.base_label) + " | " + why(ne, c.new_label));
+      else if (!b_ok) exclude("base", why(be, c.base_label));
+      else exclude("new", why(ne, c.new_label));
+      continue;
+    }
+    if (be->metric != ne->metric) {
+      exclude("both", fmt::format("the metric differs: {} in {}, {} in {}", to_string(be->metric), c.base_label,
+                                  to_string(ne->metric), c.new_label));
+      continue;
+    }
+    compared row;
+    row.device = any.device;
+    row.benchmark = any.benchmark;
+    row.precision = any.precision;
+    row.metric = any.metric;
+    row.foreign = be->foreign || ne->foreign;
+    row.min_effect = s.min_effect_for(any.benchmark);
+    std::vector<double> br, nr, bpc, npc;
+    row.base = summarize_side(*be, br, bpc, s.confidence);
+    row.current = summarize_side(*ne, nr, npc, s.confidence);
+    row.rate = compare_samples(br, nr, row.min_effect, s);
+    if (row.base.clock_mhz && row.current.clock_mhz) {
+      row.clock.clock_ratio = *row.current.clock_mhz / *row.base.clock_mhz;
+      row.clock.applies = std::abs(row.clock.clock_ratio - 1) > s.clock_tolerance;
+    }
+    if (row.clock.applies) {
+      row.clock.per_clock = compare_samples(bpc, npc, row.min_effect, s);
+      const auto& pc = *row.clock.per_clock;
+      const bool changed = row.rate.v == verdict::slower || row.rate.v == verdict::faster;
+      row.clock.explains = changed && pc.v == verdict::same;
+      std::string what = fmt::format("clock {:.0f} -> {:.0f} MHz ({}); per-clock rate {} ({})", *row.base.clock_mhz,
+                                     *row.current.clock_mhz, pct(row.clock.clock_ratio - 1), to_string(pc.v), pct(pc.ratio - 1));
+      if (row.clock.explains)
+        what += ": the clock explains the change (not a code regression)";
+      else if (changed && (pc.v == row.rate.v))
+        what += ": not explained by the clock";
+      else if (changed)
+        what += ": the clock does not settle it";
+      row.clock.note = what;
+    } else if (row.base.clock_mhz && row.current.clock_mhz) {
+      row.clock.note = fmt::format("clocks {:.0f} and {:.0f} MHz agree within {:.0f} %", *row.base.clock_mhz, *row.current.clock_mhz,
+                                   100 * s.clock_tolerance);
+    }
+    c.rows.push_back(std::move(row));
+  }
+  const auto rank = [](verdict v) { return v == verdict::slower ? 0 : v == verdict::unknown ? 1 : v == verdict::faster ? 2 : 3; };
+  std::stable_sort(c.rows.begin(), c.rows.end(), [&](const compared& x, const compared& y) {
+    if (rank(x.rate.v) != rank(y.rate.v)) return rank(x.rate.v) < rank(y.rate.v);
+    return x.rate.ratio < y.rate.ratio;
+  });
+  return c;
+}
+
+measurement_report load_any_report(const std::string& path) {
+  const auto doc = read_json_file(path);
+  if (looks_like_gbench_json(doc)) return parse_gbench_doc(doc, path);
+  if (doc.is_object() && doc.contains("schema")) return parse_report(doc.dump(), path);
+  throw spec_error(path, "$",
+                   "expected a chipgauge measurement report (\"schema\": \"chipgauge.measurement/1\") or Google Benchmark JSON "
+                   "(an object with 'context' and 'benchmarks')");
+}
+
+double parse_effect(const std::string& option, const std::string& text) {
+  std::string t = text;
+  t.erase(std::remove(t.begin(), t.end(), ' '), t.end());
+  bool percent = false;
+  if (!t.empty() && t.back() == '%') {
+    percent = true;
+    t.pop_back();
+  }
+  const auto v = parse_json_number(t);
+  const double value = v ? (percent ? *v / 100 : *v) : -1;
+  if (!v || value < 0 || value > 1)
+    throw usage_error(fmt::format("{} '{}': expected a relative effect such as 3% or 0.03 (0 to 100 %)", option, text));
+  return value;
+}
+
+}  // namespace chipgauge::bench
