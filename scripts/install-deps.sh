@@ -9,13 +9,15 @@ set -euo pipefail
 
 packages=(build-essential cmake ninja-build git pkg-config
           nlohmann-json3-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
-          libsqlite3-dev libssl-dev)
+          libsqlite3-dev libssl-dev libjs-chart.js)
 if [[ "${1:-}" == "--test" ]]; then
   # A Node.js installed another way (with its own npm) is fine; only install when missing.
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
   command -v python3 >/dev/null 2>&1 || packages+=(python3)
   packages+=(clang libclang-rt-14-dev llvm)
+  # The dashboard's browser test (tools/dashboard-test) drives Debian's Chromium headless.
+  packages+=(chromium)
 fi
 
 missing=()

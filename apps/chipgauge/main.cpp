@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   chipgauge::cli::add_certificate(app, g, run);
   chipgauge::cli::add_compare(app, g, run);
   chipgauge::cli::add_report(app, g, run);
+  chipgauge::cli::add_dashboard(app, g, run);
 
   try {
     app.parse(argc, argv);
