@@ -55,7 +55,8 @@ const char* const dashboard_js = R"JS((function () {
       },
       options: {
         animation: false, responsive: false, spanGaps: true,
-        scales: { y: { title: { display: true, text: data.unit } }, x: { title: { display: true, text: 'run (UTC)' } } }
+        scales: { y: { title: { display: true, text: data.unit },
+                      ticks: { callback: function (v) { return Number(v).toPrecision(4); } } }, x: { title: { display: true, text: 'run (UTC)' } } }
       }
     }));
   } else if (data.page === 'plane') {
