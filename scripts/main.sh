@@ -9,5 +9,7 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHIPGAUGE_BUILD_TESTS=
 cmake --build build --target chipgauge -j"$(nproc)"
 ./build/apps/chipgauge --specs-dir specs measure --quick --out build/measurement.json --history build/history.db
 ./build/apps/chipgauge history list --history build/history.db
+# The dashboard of that store (docs/history.md#dashboard): open build/dashboard/index.html.
+./build/apps/chipgauge --specs-dir specs dashboard --history build/history.db --out build/dashboard
 ./build/apps/chipgauge --specs-dir specs classify --measured build/measurement.json
 ./build/apps/chipgauge --specs-dir specs classify --all --brief
