@@ -7,11 +7,11 @@ const path = require('path');
 const assert = require('assert');
 const puppeteer = require('puppeteer-core');
 
-const work = process.argv[2];
+const work = path.resolve(process.argv[2]);
 const site = path.join(work, 'site');
 const exported = JSON.parse(fs.readFileSync(path.join(work, 'export.json'), 'utf8'));
 const expected = JSON.parse(fs.readFileSync(path.join(work, 'expected.json'), 'utf8'));
-const url = (rel) => 'file://' + path.join(site, rel);
+const url = (rel) => require('url').pathToFileURL(path.join(site, rel)).href;
 
 // Opens a page and records every console error, uncaught exception and failed request.
 async function open(browser, rel, problems) {
