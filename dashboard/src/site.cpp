@@ -189,15 +189,13 @@ series_page build_trend(history::store& st, const history::series_row& sr, const
 
 /// Certificates the store holds for a part: runs ingested from certificates whose device names
 /// equal the part's name (case-insensitive).
-json certificates_for(history::store* st, const chip_spec& part) {
+json certificates_for(const std::vector<history::run_row>& certificate_runs, const chip_spec& part) {
   json out = json::array();
-  if (st == nullptr) return out;
   const auto lower = [](std::string s) {
     for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
   };
-  for (const auto& run : history::list_runs(*st, history::selector{})) {
-    if (run.source_kind != "certificate") continue;
+  for (const auto& run : certificate_runs) {
     for (const auto& d : run.devices) {
       if (lower(d) == lower(part.name)) {
         out.push_back(json{{"run_id", run.id}, {"file", run.source_name}, {"time", history::format_utc(run.created_utc)}});
@@ -222,6 +220,11 @@ site build_site(history::store* st, const catalog& cat, const options& o) {
   json plane_parts = json::array();
   json unplotted = json::array();
   std::set<std::string> used_files;
+  // The store's certificate runs, read once for all parts (one query over the runs table).
+  std::vector<history::run_row> certificate_runs;
+  if (st != nullptr)
+    for (auto& run : history::list_runs(*st, history::selector{}))
+      if (run.source_kind == "certificate") certificate_runs.push_back(std::move(run));
   for (const auto& p : cat.parts().parts()) {
     const auto c = engine.classify(*p, plan);
     const auto& m = c.metrics;
@@ -242,7 +245,7 @@ site build_site(history::store* st, const catalog& cat, const options& o) {
                                  html_escape(to_string(v.status)), html_escape(to_string(v.outcome)),
                                  eccn.empty() ? "-" : html_escape(eccn));
     }
-    const json certs = certificates_for(st, *p);
+    const json certs = certificates_for(certificate_runs, *p);
     const json derived = m.tpp_known() ? json(m.tpp) : json(nullptr);
     const json data{{"page", "part"},
                     {"id", p->id},
