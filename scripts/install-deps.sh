@@ -11,7 +11,7 @@ set -euo pipefail
 
 packages=(build-essential cmake ninja-build git pkg-config
           nlohmann-json3-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
-          libssl-dev libsqlite3-dev libcpp-httplib-dev)
+          libssl-dev libsqlite3-dev libcpp-httplib-dev libjs-chart.js)
 if [[ "${1:-}" == "--test" ]]; then
   # A Node.js installed another way (with its own npm) is fine; only install when missing.
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
@@ -22,6 +22,8 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(prometheus wrk nginx curl)
   # The fleet test's one-machine Slurm cluster (tests/slurm/), and jq for its assertions.
   packages+=(slurm-wlm munge jq)
+  # The dashboard's browser test (tools/dashboard-test) drives Debian's Chromium headless.
+  packages+=(chromium)
 fi
 
 missing=()

@@ -14,5 +14,7 @@ cmake --build build --target chipgauge -j"$(nproc)"
 status=0
 ./build/apps/chipgauge --specs-dir specs certify --report build/measurement.json --out build/certificates || status=$?
 if [ "$status" -ne 0 ] && [ "$status" -ne 3 ] && [ "$status" -ne 4 ]; then exit "$status"; fi
+# The dashboard of that store (docs/history.md#dashboard): open build/dashboard/index.html.
+./build/apps/chipgauge --specs-dir specs dashboard --history build/history.db --out build/dashboard
 ./build/apps/chipgauge --specs-dir specs classify --measured build/measurement.json
 ./build/apps/chipgauge --specs-dir specs classify --all --brief

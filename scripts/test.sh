@@ -15,6 +15,7 @@ cmake -S . -B build-ci -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHIPGAUGE_WE
 cmake --build build-ci -j"$jobs"
 npm ci --prefix tools/schema-check --no-audit --no-fund --loglevel=error
 npm ci --prefix tools/openapi-check --no-audit --no-fund --loglevel=error
+npm ci --prefix tools/dashboard-test --no-audit --no-fund --loglevel=error
 ctest --test-dir build-ci --output-on-failure -j"$jobs"
 echo "GCC build and tests: $((SECONDS - start)) s"
 

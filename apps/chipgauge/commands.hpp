@@ -51,6 +51,7 @@ void record_in_history(const std::string& explicit_path, const std::string& repo
 void add_certificate_show(CLI::App& certificate_cmd, const global_options& g, action& run);
 void add_certify(CLI::App& app, const global_options& g, action& run);
 void add_serve(CLI::App& app, const global_options& g, action& run);
+void add_dashboard(CLI::App& app, const global_options& g, action& run);
 
 /// The index of `value` in `choices`; throws usage_error "unknown OPTION 'VALUE': expected a, b or c".
 std::size_t parse_choice(std::string_view option, const std::string& value, std::initializer_list<std::string_view> choices);

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   chipgauge::cli::add_certificate_show(*app.get_subcommand("certificate"), g, run);
   chipgauge::cli::add_certify(app, g, run);
   chipgauge::cli::add_serve(app, g, run);
+  chipgauge::cli::add_dashboard(app, g, run);
 
   try {
     app.parse(argc, argv);

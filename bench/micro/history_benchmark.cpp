@@ -10,8 +10,11 @@
 //   CHIPGAUGE_HISTORY_DIR       where the store is built (default: a new directory under /tmp,
 //                               removed at the end)
 //
-// Targets (docs/history.md#scale): ingest >= 200,000 rows/s, trend < 20 ms, store <= 2 x CSV.
+// Targets (docs/history.md#scale): ingest >= 200,000 rows/s, trend < 20 ms, store <= 2 x CSV,
+// the dashboard for one SKU < 1 s.
 #include "chipgauge/bench/statistics.hpp"
+#include "chipgauge/classifier/catalog.hpp"
+#include "chipgauge/dashboard/site.hpp"
 #include "chipgauge/history/ingest.hpp"
 #include "chipgauge/history/query.hpp"
 
@@ -207,6 +210,26 @@ void BM_HistorySelectLast20(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_HistorySelectLast20)->Unit(benchmark::kMillisecond);
+
+// The dashboard for one SKU: every trend page of one device (each run compared with its rolling
+// baseline of 20), the part pages and the plane, built in memory (dashboard::build_site; writing
+// the files is not timed).
+void BM_DashboardOneSku(benchmark::State& state) {
+  auto& f = fleet();
+  const auto devices = history::find_devices(*f.store, "");
+  const auto cat = catalog::load(catalog::locate_specs_dir(""));
+  std::mt19937_64 rng(11);
+  std::size_t pages = 0;
+  for (auto _ : state) {
+    dashboard::options o;
+    o.device = devices[rng() % devices.size()].identity;
+    const auto site = dashboard::build_site(f.store.get(), cat, o);
+    pages += site.files.size();
+    benchmark::DoNotOptimize(site.files.size());
+  }
+  state.counters["pages"] = static_cast<double>(pages) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_DashboardOneSku)->Unit(benchmark::kMillisecond);
 
 // Size: the store file (after a checkpoint) against the same data as CSV: `history export
 // --format csv` (one line per result) plus one line per sample (result id, index, rate, clock).

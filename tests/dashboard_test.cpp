@@ -1,0 +1,228 @@
+// The dashboard generator: pages written, data embedded and equal to the store, regression markers
+// where compare's verdict is `slower`, thresholds read from the rule files, atomic writes, and the
+// CLI's exit codes.
+#include "chipgauge/classifier/catalog.hpp"
+#include "chipgauge/core/error.hpp"
+#include "chipgauge/core/files.hpp"
+#include "chipgauge/dashboard/site.hpp"
+#include "chipgauge/history/query.hpp"
+#include "dashboard_store.hpp"
+#include "test_support.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <string>
+
+namespace chipgauge {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+/// The JSON a page embeds in <script id="chipgauge-data">.
+json embedded(const std::string& html) {
+  const std::string open = "<script type=\"application/json\" id=\"chipgauge-data\">";
+  const auto at = html.find(open);
+  EXPECT_NE(at, std::string::npos);
+  if (at == std::string::npos) return json();
+  const auto begin = at + open.size();
+  const auto end = html.find("</script>", begin);
+  return json::parse(html.substr(begin, end - begin));
+}
+
+struct fixture {
+  test::temp_dir dir;
+  history::store store = history::store::open(dir.path() + "/h.db");
+  std::vector<std::int64_t> runs = test::fill_dashboard_store(store);
+  catalog cat = catalog::load(test::specs_dir());
+  dashboard::options opts;
+  fixture() { opts.as_of = *date::parse("2026-12-01"); }
+};
+
+const std::string& trend_file(const dashboard::site& s, const std::string& benchmark) {
+  for (const auto& [path, content] : s.files)
+    if (path.starts_with("trend/") && embedded(content)["benchmark"] == benchmark) return path;
+  static const std::string none;
+  ADD_FAILURE() << "no trend page for " << benchmark;
+  return none;
+}
+
+TEST(Dashboard, WritesIndexTrendPartAndPlanePages) {
+  fixture f;
+  const auto s = dashboard::build_site(&f.store, f.cat, f.opts);
+  EXPECT_TRUE(s.files.count("index.html"));
+  EXPECT_TRUE(s.files.count("plane.html"));
+  EXPECT_TRUE(s.files.count("assets/dashboard.js"));
+  EXPECT_EQ(s.series, 2U);
+  EXPECT_EQ(s.parts, f.cat.parts().parts().size());
+  for (const auto& p : f.cat.parts().parts()) EXPECT_TRUE(s.files.count("part/" + p->id + ".html")) << p->id;
+  const auto index = embedded(s.files.at("index.html"));
+  EXPECT_EQ(index["page"], "index");
+  EXPECT_EQ(index["series"].size(), 2U);
+  EXPECT_EQ(index["parts"].size(), f.cat.parts().parts().size());
+}
+
+TEST(Dashboard, TrendDataEqualsTheStoreAndMarksTheKnownRegression) {
+  fixture f;
+  const auto s = dashboard::build_site(&f.store, f.cat, f.opts);
+  EXPECT_EQ(s.regressions, 1U);
+  const auto data = embedded(s.files.at(trend_file(s, "gemm_fp16")));
+  const auto dev = history::find_devices(f.store, "GPU-dash-0001");
+  ASSERT_EQ(dev.size(), 1U);
+  const auto points = history::trend(f.store, dev[0].id, "gemm_fp16");
+  ASSERT_EQ(data["points"].size(), points.size());
+  ASSERT_EQ(points.size(), static_cast<std::size_t>(test::dashboard_nights));
+  EXPECT_EQ(data["interval"], "q1-q3");
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const auto& p = data["points"][i];
+    EXPECT_EQ(p["run_id"].get<std::int64_t>(), points[i].run_id);
+    EXPECT_DOUBLE_EQ(p["median"].get<double>(), points[i].median);
+    EXPECT_DOUBLE_EQ(p["q1"].get<double>(), points[i].q1);
+    EXPECT_DOUBLE_EQ(p["q3"].get<double>(), points[i].q3);
+    const bool regression = static_cast<int>(i) + 1 == test::dashboard_regression_night;
+    EXPECT_EQ(p["verdict"] == "slower", regression) << "night " << i + 1 << ": " << p.dump();
+  }
+  EXPECT_TRUE(data["points"][0]["verdict"].is_null());  // no baseline yet
+  EXPECT_EQ(data["points"][1]["baseline_runs"], 1);
+  EXPECT_EQ(data["points"][11]["baseline_runs"], 11);
+}
+
+TEST(Dashboard, BaselineLengthIsConfigurableAndInvalidRunsAreNotCompared) {
+  fixture f;
+  f.opts.baseline_runs = 3;
+  const auto s = dashboard::build_site(&f.store, f.cat, f.opts);
+  const auto gemm = embedded(s.files.at(trend_file(s, "gemm_fp16")));
+  EXPECT_EQ(gemm["points"][11]["baseline_runs"], 3);
+  const auto triad = embedded(s.files.at(trend_file(s, "stream_triad")));
+  EXPECT_EQ(triad["points"][9]["status"], "invalid");
+  EXPECT_TRUE(triad["points"][9]["verdict"].is_null());
+  for (const auto& p : triad["points"]) EXPECT_NE(p["verdict"], "slower");
+  f.opts.baseline_runs = 0;
+  EXPECT_THROW((void)dashboard::build_site(&f.store, f.cat, f.opts), usage_error);
+}
+
+TEST(Dashboard, PlaneThresholdsComeFromTheRuleFilesParameters) {
+  fixture f;
+  const auto s = dashboard::build_site(&f.store, f.cat, f.opts);
+  const auto plane = embedded(s.files.at("plane.html"));
+  std::size_t expected = 0;
+  for (const auto& r : f.cat.rules().regimes())
+    for (const auto& p : r.parameters)
+      if ((p.unit == "TPP" || p.unit == "TPP/mm^2") && p.value_on(f.opts.as_of) > 0) {
+        ++expected;
+        bool found = false;
+        for (const auto& t : plane["thresholds"])
+          found = found || (t["regime"] == r.id && t["parameter"] == p.name && t["value"].get<double>() == p.value_on(f.opts.as_of));
+        EXPECT_TRUE(found) << r.id << " " << p.name;
+      }
+  EXPECT_GT(expected, 0U);
+  EXPECT_EQ(plane["thresholds"].size(), expected);
+  EXPECT_EQ(plane["parts"].size() + plane["unplotted"].size(), f.cat.parts().parts().size());
+  for (const auto& p : plane["parts"]) {
+    EXPECT_GT(p["tpp"].get<double>(), 0);
+    EXPECT_GT(p["pd"].get<double>(), 0);
+  }
+}
+
+TEST(Dashboard, PartPagesCarryTppsAndEveryRegimesEccn) {
+  fixture f;
+  const auto s = dashboard::build_site(&f.store, f.cat, f.opts);
+  const auto& first = *f.cat.parts().parts().front();
+  const auto data = embedded(s.files.at("part/" + first.id + ".html"));
+  EXPECT_EQ(data["id"], first.id);
+  EXPECT_TRUE(data["tpp"].contains("declared"));
+  EXPECT_TRUE(data["tpp"].contains("derived"));
+  EXPECT_TRUE(data["tpp"]["measured"].is_null());  // fail closed: the store holds no TPP measurement
+  EXPECT_EQ(data["regimes"].size(), f.cat.rules().regimes().size());
+  EXPECT_TRUE(data["certificates"].empty());
+}
+
+TEST(Dashboard, EmbeddedJsonCannotCloseItsScriptTag) {
+  fixture f;
+  const auto s = dashboard::build_site(&f.store, f.cat, f.opts);
+  for (const auto& [path, content] : s.files) {
+    if (!path.ends_with(".html")) continue;
+    const auto open = content.find("id=\"chipgauge-data\">");
+    const auto close = content.find("</script>", open);
+    EXPECT_EQ(content.substr(open, close - open).find('<'), std::string::npos) << path;
+  }
+}
+
+TEST(Dashboard, WritesTheSiteWithChartJsAndItsLicence) {
+  fixture f;
+  const test::temp_dir js;
+  js.write("chart.min.js", "/* stand-in */");
+  f.opts.chartjs_dir = js.path();
+  f.opts.chartjs_license = js.write("copyright", "Expat");
+  const auto s = dashboard::build_site(&f.store, f.cat, f.opts);
+  const std::string out = f.dir.path() + "/site";
+  dashboard::write_site(s, out, f.opts);
+  EXPECT_TRUE(fs::is_regular_file(out + "/index.html"));
+  EXPECT_EQ(read_text_file(out + "/assets/chart.min.js"), "/* stand-in */");
+  EXPECT_EQ(read_text_file(out + "/assets/chart.js-LICENSE.txt"), "Expat");
+  EXPECT_TRUE(fs::is_regular_file(out + "/" + dashboard::marker_file));
+  // A second run replaces the site as a whole.
+  dashboard::write_site(s, out, f.opts);
+  EXPECT_TRUE(fs::is_regular_file(out + "/plane.html"));
+}
+
+TEST(Dashboard, AFailedWriteLeavesNothingBehind) {
+  fixture f;
+  const test::temp_dir js;
+  js.write("chart.min.js", "/* stand-in */");
+  f.opts.chartjs_dir = js.path();
+  f.opts.chartjs_license = js.write("copyright", "Expat");
+  auto s = dashboard::build_site(&f.store, f.cat, f.opts);
+  const std::string out = f.dir.path() + "/site";
+  dashboard::write_site(s, out, f.opts);
+  const auto before = read_text_file(out + "/index.html");
+  // A page that cannot be written (its directory is a file) fails after others were written.
+  s.files["index.html"] = "changed";
+  s.files["zzz"] = "a file";
+  s.files["zzz/page.html"] = "under a file";
+  EXPECT_THROW(dashboard::write_site(s, out, f.opts), error);
+  EXPECT_EQ(read_text_file(out + "/index.html"), before);
+  for (const auto& e : fs::directory_iterator(f.dir.path()))
+    EXPECT_EQ(e.path().filename().string().find(".site."), std::string::npos) << e.path();
+  // Missing Chart.js: nothing written at all.
+  const std::string fresh = f.dir.path() + "/fresh";
+  f.opts.chartjs_dir = f.dir.path() + "/no-such-dir";
+  EXPECT_THROW(dashboard::write_site(s, fresh, f.opts), error);
+  EXPECT_FALSE(fs::exists(fresh));
+}
+
+TEST(Dashboard, RefusesAnOutThatIsNotItsOwn) {
+  fixture f;
+  const auto s = dashboard::build_site(&f.store, f.cat, f.opts);
+  EXPECT_THROW(dashboard::write_site(s, f.dir.path() + "/no/such/parent/site", f.opts), usage_error);
+  const auto file = f.dir.write("a-file", "x");
+  EXPECT_THROW(dashboard::write_site(s, file, f.opts), usage_error);
+  f.dir.write("other/keep.txt", "someone else's");
+  EXPECT_THROW(dashboard::write_site(s, f.dir.path() + "/other", f.opts), usage_error);
+  EXPECT_EQ(read_text_file(f.dir.path() + "/other/keep.txt"), "someone else's");
+}
+
+test::run_result chipgauge(const std::string& args) {
+  return test::run_command(std::string("'") + CHIPGAUGE_BINARY + "' --specs-dir '" + test::specs_dir() + "' " + args);
+}
+
+TEST(DashboardCli, ExitCodes) {
+  fixture f;
+  const auto db = f.store.path();
+  auto r = chipgauge("dashboard --history '" + db + "' --out '" + f.dir.path() + "/no/such/dir/site'");
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("--out"), std::string::npos) << r.err;
+  r = chipgauge("dashboard --history '" + db + "' --out '" + f.dir.write("plain", "x") + "'");
+  EXPECT_EQ(r.status, 2) << r.err;
+  r = chipgauge("dashboard --history '" + db + "' --baseline 0 --out '" + f.dir.path() + "/s'");
+  EXPECT_EQ(r.status, 2) << r.err;
+  r = chipgauge("dashboard --history '" + f.dir.path() + "/missing.db' --out '" + f.dir.path() + "/s'");
+  EXPECT_EQ(r.status, 2) << r.err;
+  r = chipgauge("dashboard --history '" + db + "'");
+  EXPECT_EQ(r.status, 2) << r.err;
+}
+
+}  // namespace
+}  // namespace chipgauge
