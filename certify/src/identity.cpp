@@ -124,13 +124,16 @@ sheet_match check_spec_sheet(const chip_spec& sheet, const bench::device_info& d
   out.method = match_method::spec_option;
   if (sheet.identity) {
     const auto [m, detail] = identity_match(*sheet.identity, d);
-    if (m != match_method::none) {
+    const auto pci = property(d, "pci_id");
+    const bool pci_comparable = pci && !sheet.identity->pci.empty();
+    // A PCI id outranks a name: a device whose PCI id the sheet does not list is another part even
+    // when its driver name matches (an H200 given the H100 sheet, both named by one driver string).
+    const bool pci_agrees = m == match_method::pci || m == match_method::pci_subsystem;
+    if (m != match_method::none && (!pci_comparable || pci_agrees)) {
       out.detail = fmt::format("--spec {}, confirmed by its identity ({})", sheet.id, detail);
       return out;
     }
     // Comparable data that disagrees is a contradiction: the device is another part.
-    const auto pci = property(d, "pci_id");
-    const bool pci_comparable = pci && !sheet.identity->pci.empty();
     const bool cpu_comparable = d.backend == "cpu" && sheet.identity->cpu.has_value();
     if (pci_comparable || cpu_comparable) {
       const std::string device_id = pci_comparable
