@@ -37,8 +37,13 @@ munged --key-file="$dir/munge.key" --socket="$dir/munge.socket" --pid-file="$dir
        --log-file="$dir/log/munged.log" --seed-file="$dir/munge.seed" --force
 
 # two free ports above 20000, derived from the pid so parallel fixtures differ
-base=$(( 20000 + ($$ % 20000) ))
-ctl_port=$base; node_port=$((base + 1))
+# Two ports no process listens on: asked of the kernel (bind to port 0), so a busy port is never
+# chosen (a slurmd that cannot bind never registers, and the node stays "unknown").
+read -r ctl_port node_port < <(python3 -c '
+import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*[x.getsockname()[1] for x in s])')
 cpus="$(nproc)"
 mem_mb=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 / 2 ))
 cat > "$dir/slurm.conf" <<CONF
@@ -70,11 +75,13 @@ CONF
 export SLURM_CONF="$dir/slurm.conf"
 slurmctld -f "$SLURM_CONF" -i
 slurmd -f "$SLURM_CONF"
-for _ in $(seq 100); do
+# Up to 90 s: on a loaded machine slurmd can take a while to register with slurmctld.
+for _ in $(seq 450); do
   state="$(sinfo -h -o '%T' 2>/dev/null | head -1 || true)"
   [[ "$state" == idle ]] && { echo "$SLURM_CONF"; exit 0; }
   sleep 0.2
 done
-echo "slurm-fixture.sh: the node did not become idle in 20 s (state '${state:-none}'); logs in $dir/log" >&2
+echo "slurm-fixture.sh: the node did not become idle in 90 s (state '${state:-none}'); logs in $dir/log" >&2
+tail -n 20 "$dir/log/slurmd.log" >&2 2>/dev/null || true
 stop
 exit 1
