@@ -250,7 +250,10 @@ http_response license_route(const api&, const http_request& r, const dataset& d,
   licence_query q;
   std::string field = "$";  // the field being read, named in usage errors
   try {
-    const json_node root(doc, body_name);
+    // json_node keeps a pointer to the file name it is given: a named string that outlives it, not
+    // a temporary made from body_name (a dangling name was read when an unknown field was reported).
+    const std::string file_name = body_name;
+    const json_node root(doc, file_name);
     root.expect_keys({"part", "sheet", "to", "as_of", "from", "party_hq", "transaction", "quantity", "what_if", "eccn", "end_user"});
     const bool has_part = doc.contains("part");
     const bool has_sheet = doc.contains("sheet");
