@@ -160,17 +160,29 @@ void append_canonical(std::string& out, const nlohmann::json& v, const std::stri
     case t::boolean: out += v.get<bool>() ? "true" : "false"; return;
     case t::number_integer: {
       const auto i = v.get<std::int64_t>();
-      if (i > max_exact_integer || i < -max_exact_integer)
-        throw canonicalization_error(
-            path, fmt::format("the integer {} is beyond +-2^53: RFC 8785 would round it to a double (write it as a string)", i));
+      if (i > max_exact_integer || i < -max_exact_integer) {
+        // Beyond 2^53 an integer is refused only when a double cannot hold it exactly: one that it
+        // can (9190000000000000, as a double's own canonical form reads back) is that double.
+        const auto d = static_cast<double>(i);
+        if (d >= 9223372036854775808.0 || static_cast<std::int64_t>(d) != i)
+          throw canonicalization_error(
+              path, fmt::format("the integer {} is beyond +-2^53 and not a double: RFC 8785 would round it (write it as a string)", i));
+        append_es_number(out, d);
+        return;
+      }
       out += std::to_string(i);
       return;
     }
     case t::number_unsigned: {
       const auto u = v.get<std::uint64_t>();
-      if (u > static_cast<std::uint64_t>(max_exact_integer))
-        throw canonicalization_error(
-            path, fmt::format("the integer {} is beyond 2^53: RFC 8785 would round it to a double (write it as a string)", u));
+      if (u > static_cast<std::uint64_t>(max_exact_integer)) {
+        const auto d = static_cast<double>(u);
+        if (d >= 18446744073709551616.0 || static_cast<std::uint64_t>(d) != u)
+          throw canonicalization_error(
+              path, fmt::format("the integer {} is beyond 2^53 and not a double: RFC 8785 would round it (write it as a string)", u));
+        append_es_number(out, d);
+        return;
+      }
       out += std::to_string(u);
       return;
     }
