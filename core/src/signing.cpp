@@ -163,11 +163,14 @@ void append_canonical(std::string& out, const nlohmann::json& v, const std::stri
       if (i > max_exact_integer || i < -max_exact_integer) {
         // Beyond 2^53 an integer is refused only when a double cannot hold it exactly: one that it
         // can (9190000000000000, as a double's own canonical form reads back) is that double.
-        const auto d = static_cast<double>(i);
-        if (d >= 9223372036854775808.0 || static_cast<std::int64_t>(d) != i)
+        // Accepted when it is the canonical text of its nearest double (333333333333333300 for
+        // 333333333333333312): then it is that double, written as RFC 8785 writes it.
+        std::string as_double;
+        append_es_number(as_double, static_cast<double>(i));
+        if (as_double != std::to_string(i))
           throw canonicalization_error(
               path, fmt::format("the integer {} is beyond +-2^53 and not a double: RFC 8785 would round it (write it as a string)", i));
-        append_es_number(out, d);
+        out += as_double;
         return;
       }
       out += std::to_string(i);
@@ -176,11 +179,12 @@ void append_canonical(std::string& out, const nlohmann::json& v, const std::stri
     case t::number_unsigned: {
       const auto u = v.get<std::uint64_t>();
       if (u > static_cast<std::uint64_t>(max_exact_integer)) {
-        const auto d = static_cast<double>(u);
-        if (d >= 18446744073709551616.0 || static_cast<std::uint64_t>(d) != u)
+        std::string as_double;
+        append_es_number(as_double, static_cast<double>(u));
+        if (as_double != std::to_string(u))
           throw canonicalization_error(
               path, fmt::format("the integer {} is beyond 2^53 and not a double: RFC 8785 would round it (write it as a string)", u));
-        append_es_number(out, d);
+        out += as_double;
         return;
       }
       out += std::to_string(u);
