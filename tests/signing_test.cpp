@@ -111,7 +111,8 @@ TEST(Rfc8785, NonFiniteNumbersAndInexactIntegersAreRefused) {
   EXPECT_EQ(canonical_json(nlohmann::json::parse("9.19e15")), "9190000000000000");
   EXPECT_EQ(canonical_json(nlohmann::json::parse("-9190000000000000")), "-9190000000000000");
   EXPECT_EQ(canonical_json(nlohmann::json::parse("333333333333333300")), "333333333333333300");
-  EXPECT_EQ(canonical_json(nlohmann::json::parse("333333333333333312")), "333333333333333300");
+  // The double's exact value written out is not its canonical text: refused as ambiguous.
+  EXPECT_THROW((void)canonical_json(nlohmann::json::parse("333333333333333312")), canonicalization_error);
   EXPECT_THROW((void)canonical_json(nlohmann::json::parse("18446744073709551615")), canonicalization_error);
   EXPECT_THROW((void)canonical_json(nlohmann::json::binary({1, 2})), canonicalization_error);
 }
