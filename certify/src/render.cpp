@@ -31,19 +31,6 @@ std::string tpp_value(const json& j) {
   return group_thousands(v, v < 100 ? 1 : 0);
 }
 
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 std::string md_cell(std::string s) {
   std::string out;

@@ -3,6 +3,7 @@
 
 #include "assets.hpp"
 #include "chipgauge/classifier/engine.hpp"
+#include "chipgauge/core/text.hpp"
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/files.hpp"
 #include "chipgauge/history/query.hpp"
@@ -24,21 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 /// JSON safe inside <script>: '<', '>' and '&' only occur inside JSON strings, where \u escapes
 /// read back as the same characters.

@@ -35,6 +35,9 @@ std::string render_markdown_table(const std::vector<std::string>& header,
                                   const std::vector<std::vector<std::string>>& rows);
 
 /// RFC 4180 CSV: fields with comma, quote or newline are quoted, quotes doubled; "\n" line ends.
+/// `s` escaped for HTML text and attribute values: & < > " ' become entities.
+std::string html_escape(std::string_view s);
+
 std::string render_csv(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace chipgauge
