@@ -16,9 +16,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
-#include <set>
 #include <memory>
+#include <optional>
+#include <set>
 
 namespace chipgauge::bench {
 
@@ -573,79 +575,103 @@ class cpu_backend final : public backend {
                                                                                     run_mode mode) override {
     std::vector<benchmark_info> run;
     std::vector<skipped_benchmark> skip;
-    const auto lv = level();
-    const std::string isa_name = k::to_string(lv);
-    run.push_back({"fma_fp64", "compute", precision::fp64, metric_kind::ops_per_s, isa_name, "FP64 fused multiply-add", 0});
-    run.push_back({"fma_fp32", "compute", precision::fp32, metric_kind::ops_per_s, isa_name, "FP32 fused multiply-add", 0});
-    benchmark_info bf16{"dot_bf16", "compute", precision::bf16, metric_kind::ops_per_s, "avx512", "BF16 pair dot product into FP32 (VDPBF16PS)", 0};
-    if (features_.avx512_bf16) run.push_back(bf16);
-    else skip.push_back({bf16, "the CPU lacks AVX512_BF16"});
-    benchmark_info int8{"dot_int8", "compute", precision::int8, metric_kind::ops_per_s,
-                        features_.avx512_vnni ? "avx512" : "avx2", "INT8 quad dot product into INT32 (VPDPBUSD)", 0};
-    if (features_.avx512_vnni || features_.avx_vnni) run.push_back(int8);
-    else skip.push_back({int8, "the CPU lacks AVX512_VNNI and AVX_VNNI"});
-    benchmark_info fp16{"fma_fp16", "compute", precision::fp16, metric_kind::ops_per_s, "avx512", "FP16 fused multiply-add (VFMADD132PH)", 0};
-    if (features_.avx512_fp16) run.push_back(fp16);
-    else skip.push_back({fp16, "the CPU lacks AVX512_FP16"});
-    if (features_.amx_bf16 || features_.amx_int8)
-      skip.push_back({{"amx_bf16", "compute", precision::bf16, metric_kind::ops_per_s, "amx", "AMX tile multiply", 0},
-                      "AMX is present but chipgauge has no AMX kernel yet"});
-
-    const double per_array = stream_array_bytes(mode);
-    for (const char* kname : {"copy", "scale", "add", "triad"}) {
-      const bool three = std::string(kname) == "add" || std::string(kname) == "triad";
-      run.push_back({std::string("stream_") + kname, "memory", std::nullopt, metric_kind::bytes_per_s, isa_name,
-                     fmt::format("STREAM {} over 3 arrays of {} (non-temporal stores; {} arrays moved; hashed data, "
-                                 "distinct per page)",
-                                 kname,
-                                 human_bytes(per_array), three ? 3 : 2),
-                     3 * per_array});
-    }
-    for (const auto& [label, bytes] : sweep_points(mode)) {
-      run.push_back({"read_" + label, "sweep", std::nullopt, metric_kind::bytes_per_s, isa_name,
-                     fmt::format("read bandwidth, {} per thread (hashed integers, distinct per page)", human_bytes(bytes)),
-                     bytes * team().size()});
+    for (auto& e : catalogue(mode)) {
+      if (e.skip_reason) skip.push_back({std::move(e.info), std::move(*e.skip_reason)});
+      else run.push_back(std::move(e.info));
     }
     return {run, skip};
   }
 
+  // The entry of the catalogue named b.name makes the case from the parameters it captured;
+  // nothing is read back from the name.
   std::unique_ptr<benchmark_case> prepare(const device_info&, const benchmark_info& b, run_mode mode) override {
-    const auto lv = level();
-    auto ipc_for = [&](const std::string& key) -> std::optional<double> {
-      if (!arch()) return std::nullopt;
-      const auto it = arch()->ipc.find(key);
-      return it == arch()->ipc.end() ? std::nullopt : std::optional<double>(it->second);
-    };
-    const std::string arch_name = arch() ? arch()->name : "";
-    const auto ceil = arch_table().issue_ceiling;
-    if (b.name == "fma_fp64")
-      return std::make_unique<compute_case>(team(), b, lv, compute_kind::fma_fp64, ipc_for("fma_fp64." + b.isa), arch_name, ceil);
-    if (b.name == "fma_fp32")
-      return std::make_unique<compute_case>(team(), b, lv, compute_kind::fma_fp32, ipc_for("fma_fp32." + b.isa), arch_name, ceil);
-    if (b.name == "fma_fp16")
-      return std::make_unique<compute_case>(team(), b, k::isa::avx512, compute_kind::fma_fp16, ipc_for("fma_fp16.avx512"), arch_name, ceil);
-    if (b.name == "dot_bf16")
-      return std::make_unique<compute_case>(team(), b, k::isa::avx512, compute_kind::dot_bf16, ipc_for("dot_bf16.avx512"), arch_name, ceil);
-    if (b.name == "dot_int8") {
-      const auto il = features_.avx512_vnni ? k::isa::avx512 : k::isa::avx2;
-      return std::make_unique<compute_case>(team(), b, il, compute_kind::dot_int8, ipc_for("dot_int8." + b.isa), arch_name, ceil);
-    }
-    if (b.name.rfind("stream_", 0) == 0) {
-      const auto n = static_cast<std::size_t>(stream_array_bytes(mode) / sizeof(double));
-      const auto kind = b.name == "stream_copy" ? stream_kind::copy
-                        : b.name == "stream_scale" ? stream_kind::scale
-                        : b.name == "stream_add" ? stream_kind::add
-                                                 : stream_kind::triad;
-      return std::make_unique<stream_case>(team(), b, lv, kind, n);
-    }
-    if (b.name.rfind("read_", 0) == 0) {
-      const auto per_thread = static_cast<std::size_t>(b.footprint_bytes / team().size() / sizeof(double));
-      return std::make_unique<read_case>(team(), b, lv, std::max<std::size_t>(per_thread, 64));
+    for (auto& e : catalogue(mode)) {
+      if (e.info.name != b.name) continue;
+      if (e.skip_reason) throw usage_error(fmt::format("the cpu backend cannot run '{}': {}", b.name, *e.skip_reason));
+      return e.make(b);
     }
     throw usage_error(fmt::format("the cpu backend has no benchmark '{}'", b.name));
   }
 
  private:
+  // One catalogue entry: what a report lists, why it is skipped on this CPU (if it is), and the
+  // factory that makes its case with the parameters captured here. Adding a CPU benchmark is one
+  // entry below and, for a new kind of work, one case class above.
+  struct entry {
+    benchmark_info info;
+    std::optional<std::string> skip_reason;
+    std::function<std::unique_ptr<benchmark_case>(const benchmark_info&)> make;
+  };
+
+  std::vector<entry> catalogue(run_mode mode) {
+    std::vector<entry> out;
+    const auto lv = level();
+    const std::string isa_name = k::to_string(lv);
+    const std::string arch_name = arch() ? arch()->name : "";
+    const auto ceil = arch_table().issue_ceiling;
+    // The measured instructions per clock of `key` in specs/arch/cpu.json for this architecture.
+    auto ipc_for = [this](const std::string& key) -> std::optional<double> {
+      if (!arch()) return std::nullopt;
+      const auto it = arch()->ipc.find(key);
+      return it == arch()->ipc.end() ? std::nullopt : std::optional<double>(it->second);
+    };
+    auto compute = [&](benchmark_info info, k::isa il, compute_kind kind, std::optional<std::string> skip) {
+      const auto ipc = ipc_for(info.name + "." + info.isa);
+      out.push_back({std::move(info), std::move(skip), [this, il, kind, ipc, arch_name, ceil](const benchmark_info& b) {
+                       return std::make_unique<compute_case>(team(), b, il, kind, ipc, arch_name, ceil);
+                     }});
+    };
+    compute({"fma_fp64", "compute", precision::fp64, metric_kind::ops_per_s, isa_name, "FP64 fused multiply-add", 0}, lv,
+            compute_kind::fma_fp64, std::nullopt);
+    compute({"fma_fp32", "compute", precision::fp32, metric_kind::ops_per_s, isa_name, "FP32 fused multiply-add", 0}, lv,
+            compute_kind::fma_fp32, std::nullopt);
+    compute({"dot_bf16", "compute", precision::bf16, metric_kind::ops_per_s, "avx512",
+             "BF16 pair dot product into FP32 (VDPBF16PS)", 0},
+            k::isa::avx512, compute_kind::dot_bf16,
+            features_.avx512_bf16 ? std::nullopt : std::optional<std::string>("the CPU lacks AVX512_BF16"));
+    compute({"dot_int8", "compute", precision::int8, metric_kind::ops_per_s, features_.avx512_vnni ? "avx512" : "avx2",
+             "INT8 quad dot product into INT32 (VPDPBUSD)", 0},
+            features_.avx512_vnni ? k::isa::avx512 : k::isa::avx2, compute_kind::dot_int8,
+            features_.avx512_vnni || features_.avx_vnni
+                ? std::nullopt
+                : std::optional<std::string>("the CPU lacks AVX512_VNNI and AVX_VNNI"));
+    compute({"fma_fp16", "compute", precision::fp16, metric_kind::ops_per_s, "avx512",
+             "FP16 fused multiply-add (VFMADD132PH)", 0},
+            k::isa::avx512, compute_kind::fma_fp16,
+            features_.avx512_fp16 ? std::nullopt : std::optional<std::string>("the CPU lacks AVX512_FP16"));
+    if (features_.amx_bf16 || features_.amx_int8)
+      out.push_back({{"amx_bf16", "compute", precision::bf16, metric_kind::ops_per_s, "amx", "AMX tile multiply", 0},
+                     "AMX is present but chipgauge has no AMX kernel yet",
+                     {}});
+
+    const double per_array = stream_array_bytes(mode);
+    const auto n = static_cast<std::size_t>(per_array / sizeof(double));
+    for (const auto& [kname, kind] : {std::pair{"copy", stream_kind::copy}, std::pair{"scale", stream_kind::scale},
+                                      std::pair{"add", stream_kind::add}, std::pair{"triad", stream_kind::triad}}) {
+      const bool three = kind == stream_kind::add || kind == stream_kind::triad;
+      out.push_back({{std::string("stream_") + kname, "memory", std::nullopt, metric_kind::bytes_per_s, isa_name,
+                      fmt::format("STREAM {} over 3 arrays of {} (non-temporal stores; {} arrays moved; hashed data, "
+                                  "distinct per page)",
+                                  kname, human_bytes(per_array), three ? 3 : 2),
+                      3 * per_array},
+                     std::nullopt,
+                     [this, lv, k = kind, n](const benchmark_info& b) {
+                       return std::make_unique<stream_case>(team(), b, lv, k, n);
+                     }});
+    }
+    for (const auto& [label, bytes] : sweep_points(mode)) {
+      const auto per_thread = std::max<std::size_t>(static_cast<std::size_t>(bytes / sizeof(double)), 64);
+      out.push_back({{"read_" + label, "sweep", std::nullopt, metric_kind::bytes_per_s, isa_name,
+                      fmt::format("read bandwidth, {} per thread (hashed integers, distinct per page)", human_bytes(bytes)),
+                      bytes * team().size()},
+                     std::nullopt,
+                     [this, lv, per_thread](const benchmark_info& b) {
+                       return std::make_unique<read_case>(team(), b, lv, per_thread);
+                     }});
+    }
+    return out;
+  }
+
   [[nodiscard]] k::isa level() const {
     if (features_.avx512f) return k::isa::avx512;
     if (features_.avx2 && features_.fma) return k::isa::avx2;
