@@ -4,8 +4,9 @@
 // one trend page per device x benchmark with each run's median, its interquartile range and the
 // runs that bench::compare_samples finds `slower` than the rolling baseline; one page per bundled
 // part (TPPs, ECCN under each regime, certificates in the store); the TPP-PD plane with every
-// regime's threshold lines; a fleet page (`fleet collect` over the store's certificates). Pages embed their data as JSON (<script id="chipgauge-data">) and draw
-// it with the packaged Chart.js copied into the site, so the site opens from disk with no network.
+// regime's threshold lines; a fleet page (`fleet collect` over the store's certificates). Pages
+// embed their data as JSON (<script id="chipgauge-data">) and draw it with the packaged Chart.js
+// copied into the site, so the site opens from disk with no network.
 
 #include "chipgauge/bench/compare.hpp"
 #include "chipgauge/classifier/catalog.hpp"
