@@ -5,10 +5,16 @@
 // "gemm_fp16" on 12 nights and "stream_triad" on the same nights; night 8's gemm_fp16 is 10 %
 // slower with 0.1 % noise (a regression against any baseline), every other night is at the same
 // level. Night 10's stream_triad failed verification (invalid: shown, never compared).
+// fill_dashboard_certificates adds a fleet's certificates (tests/fleet_synthetic.hpp): three nodes
+// of four GPUs, one per SKU, node 0's cuda:1 degraded (it fails and is an outlier on every
+// benchmark); node 3's cuda:0 (an H100) signed and ingested with its key (verified); node 4's
+// cuda:0 (an H200) edited after sealing (stored failed).
 
 #include "chipgauge/bench/report.hpp"
+#include "chipgauge/core/signing.hpp"
 #include "chipgauge/history/ingest.hpp"
 #include "chipgauge/history/store.hpp"
+#include "fleet_synthetic.hpp"
 
 #include <fmt/format.h>
 
@@ -77,6 +83,45 @@ inline std::vector<std::int64_t> fill_dashboard_store(history::store& s) {
     ids.push_back(history::ingest_report(s, r, {history::source_kind::chipgauge_report, history::sha256_hex(key), key + ".json"}).run_id);
   }
   return ids;
+}
+
+/// What fill_dashboard_certificates stored, for the tests to check the pages against.
+struct dashboard_certificates {
+  std::vector<std::int64_t> h100_runs;  ///< certificate runs of the H100 part, ingest order
+  std::int64_t verified_run = 0;        ///< the one signed and ingested with its key
+  std::int64_t failed_run = 0;          ///< the one edited after sealing
+  testing::synthetic_fleet fleet;
+};
+
+/// Adds the certificates described above; the signing key pair is written into `key_dir`.
+inline dashboard_certificates fill_dashboard_certificates(history::store& s, const std::string& key_dir) {
+  dashboard_certificates out;
+  auto& f = out.fleet;
+  f.nodes = 3;
+  f.gpus = 4;
+  f.benchmarks = 2;
+  f.degraded = {{0, 1}};
+  const auto ingest = [&](const nlohmann::json& cert, const std::string& name, const history::ingest_options& o) {
+    const auto text = certificate_text(cert);
+    return history::ingest_certificate(s, text, cert, {history::source_kind::certificate, history::sha256_hex(text), name}, o).run_id;
+  };
+  for (int n = 0; n < f.nodes; ++n) {
+    for (int g = 0; g < f.gpus; ++g) {
+      const auto id = ingest(f.certificate(n, g), fmt::format("fleet/{}/{}.json", testing::synthetic_fleet::node_name(n), g), {});
+      if (n % 3 == 0) out.h100_runs.push_back(id);
+    }
+  }
+  const auto key = generate_ed25519_key(key_dir + "/lab.key", key_dir + "/lab.pub");
+  history::ingest_options trusted;
+  trusted.trusted_key = key.public_path;
+  auto signed_body = f.certificate(3, 0).at("body");
+  signed_body["tpp"]["measured"] = 11111.5;
+  out.verified_run = ingest(seal_certificate(signed_body, key.private_path), "fleet/signed/3-0.json", trusted);
+  out.h100_runs.push_back(out.verified_run);
+  auto tampered = f.certificate(4, 0);
+  tampered["body"]["tpp"]["measured"] = 1e9;
+  out.failed_run = ingest(tampered, "fleet/tampered/4-0.json", trusted);
+  return out;
 }
 
 }  // namespace chipgauge::test

@@ -139,6 +139,64 @@ TEST(Dashboard, PartPagesCarryTppsAndEveryRegimesEccn) {
   EXPECT_TRUE(data["certificates"].empty());
 }
 
+TEST(Dashboard, PartPagesListTheStoresCertificatesOnlyVerifiedOnesCount) {
+  fixture f;
+  const auto certs = test::fill_dashboard_certificates(f.store, f.dir.path());
+  const auto s = dashboard::build_site(&f.store, f.cat, f.opts);
+  EXPECT_EQ(s.certificates, 14U);
+  const auto& h100 = s.files.at("part/nvidia-h100-sxm5-80gb.html");
+  const auto data = embedded(h100);
+  std::vector<std::int64_t> runs;
+  for (const auto& c : data["certificates"]) {
+    runs.push_back(c["run_id"].get<std::int64_t>());
+    EXPECT_EQ(c["verified"].get<bool>(), c["run_id"] == certs.verified_run) << c.dump();
+    EXPECT_EQ(c["integrity"], c["run_id"] == certs.verified_run ? "verified" : "unsigned") << c.dump();
+    EXPECT_TRUE(c["tpp_measured"].is_number());
+    EXPECT_EQ(c["date"], "2026-01-01T00:00:30Z");
+  }
+  EXPECT_EQ(runs, certs.h100_runs);
+  // The degraded device's certificate says fail.
+  EXPECT_EQ(data["certificates"][1]["verdict"], "fail");
+  EXPECT_EQ(data["tpp"]["measured"], 11111.5);  // the verified certificate's, never an unsigned one's
+  EXPECT_NE(h100.find("<table id=\"certificates\">"), std::string::npos);
+  EXPECT_NE(h100.find("not verified (unsigned)"), std::string::npos);
+
+  const auto h200 = embedded(s.files.at("part/nvidia-h200-sxm-141gb.html"));
+  bool failed = false;
+  for (const auto& c : h200["certificates"])
+    if (c["run_id"] == certs.failed_run) failed = c["integrity"] == "failed" && !c["verified"].get<bool>();
+  EXPECT_TRUE(failed) << h200["certificates"].dump();
+  EXPECT_TRUE(h200["tpp"]["measured"].is_null());  // no verified certificate of the H200
+}
+
+TEST(Dashboard, FleetPageIsFleetCollectOverTheStore) {
+  fixture f;
+  test::fill_dashboard_certificates(f.store, f.dir.path());
+  auto s = dashboard::build_site(&f.store, f.cat, f.opts);
+  auto data = embedded(s.files.at("fleet.html"));
+  EXPECT_EQ(data["page"], "fleet");
+  EXPECT_EQ(data["devices_counted"], 12);
+  EXPECT_EQ(data["failed"], 1);
+  EXPECT_EQ(data["unverified"].size(), 2U);  // the signed one (no key given) and the tampered one
+  ASSERT_EQ(data["nodes"].size(), 3U);
+  EXPECT_EQ(data["nodes"][0]["node"], "gpu-00000");
+  EXPECT_EQ(data["nodes"][0]["verdict"], "fail");
+  ASSERT_EQ(data["outliers"].size(), 2U);  // both benchmarks of the degraded device
+  for (const auto& o : data["outliers"]) {
+    EXPECT_EQ(o["node"], "gpu-00000");
+    EXPECT_EQ(o["device"], "cuda:1");
+  }
+  const auto& html = s.files.at("fleet.html");
+  EXPECT_NE(html.find("<tr class=\"fail\" data-node=\"gpu-00000\">"), std::string::npos);
+  EXPECT_NE(html.find("12 device(s) on 3 node(s)"), std::string::npos);
+  // With the signing key, only the certificate it signed counts: unsigned ones fail against a key.
+  f.opts.trusted_key = f.dir.path() + "/lab.pub";
+  s = dashboard::build_site(&f.store, f.cat, f.opts);
+  data = embedded(s.files.at("fleet.html"));
+  EXPECT_EQ(data["devices_counted"], 1);
+  EXPECT_EQ(data["unverified"].size(), 13U);
+}
+
 TEST(Dashboard, EmbeddedJsonCannotCloseItsScriptTag) {
   fixture f;
   const auto s = dashboard::build_site(&f.store, f.cat, f.opts);

@@ -1,13 +1,18 @@
 // certify/fleet.hpp: the collector over a synthetic fleet (every injected outlier found and none
-// invented, requeues counted once, tampered certificates unverified) and the quota totals.
+// invented, requeues counted once, tampered certificates unverified) and the quota totals; the
+// same collection over the history store's certificates (history/certificates.hpp).
 #include "chipgauge/certify/fleet.hpp"
 #include "chipgauge/classifier/catalog.hpp"
 #include "chipgauge/classifier/licensing.hpp"
+#include "chipgauge/core/files.hpp"
+#include "chipgauge/history/certificates.hpp"
+#include "chipgauge/history/ingest.hpp"
 #include "fleet_synthetic.hpp"
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <set>
 
 using namespace chipgauge;
@@ -28,7 +33,70 @@ std::set<std::pair<std::string, std::string>> flagged(const certify::fleet_colle
   return s;
 }
 
+// Everything a collection answers, as one comparable value.
+nlohmann::json answer(const certify::fleet_collection& c) {
+  nlohmann::json j;
+  for (const auto& d : c.devices)
+    j["devices"].push_back({d.node, d.device, d.serial, d.sku, d.driver, d.verdict, d.reasons, d.file, d.end_utc, d.tpp, d.certificates,
+                            d.medians});
+  for (const auto& n : c.nodes) j["nodes"].push_back({n.node, n.verdict, n.devices, n.passed, n.failed, n.inconclusive});
+  for (const auto& u : c.unverified) j["unverified"].push_back({u.file, u.reason});
+  for (const auto& o : c.outliers) j["outliers"].push_back({o.node, o.device, o.sku, o.benchmark, o.value, o.median, o.scale, o.z, o.peers});
+  j["sku_mix"] = c.sku_mix;
+  j["driver_mix"] = c.driver_mix;
+  j["read"] = c.certificates_read;
+  j["superseded"] = c.superseded;
+  return j;
+}
+
 }  // namespace
+
+TEST(FleetCollect, StoreAnswersAsTheDirectoryOfTheSameCertificates) {
+  synthetic_fleet f;
+  f.nodes = 6;
+  f.benchmarks = 3;
+  f.degrade_every(11, 4);
+  const test::temp_dir dir;
+  const std::string certs = dir.path() + "/certs";
+  for (int n = 0; n < f.nodes; ++n) {
+    std::filesystem::create_directories(certs + "/" + synthetic_fleet::node_name(n));
+    for (int g = 0; g < f.gpus; ++g)
+      write_file_atomically(fmt::format("{}/{}/{}.json", certs, synthetic_fleet::node_name(n), g),
+                            certificate_text(f.certificate(n, g)));
+  }
+  // Node 1 was requeued and certified again later; node 3's GPU 2 was edited after sealing; a
+  // node summary sits beside the certificates.
+  std::filesystem::create_directories(certs + "/requeue");
+  for (int g = 0; g < f.gpus; ++g)
+    write_file_atomically(fmt::format("{}/requeue/1-{}.json", certs, g), certificate_text(f.certificate(1, g, 30)));
+  auto tampered = f.certificate(3, 2);
+  tampered["body"]["tpp"]["measured"] = 1e9;
+  write_file_atomically(certs + "/" + synthetic_fleet::node_name(3) + "/2.json", certificate_text(tampered));
+  write_file_atomically(certs + "/node-summary.json", R"({"schema": "chipgauge.certificate-summary/1"})" "\n");
+
+  const auto from_dir = certify::collect_fleet_dir(certs, {});
+  ASSERT_EQ(from_dir.unverified.size(), 1U);
+  ASSERT_EQ(from_dir.superseded, 8);
+
+  auto store = history::store::open(dir.path() + "/h.db");
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(certs))
+    if (e.is_regular_file() && e.path().filename() != "node-summary.json") files.push_back(e.path().string());
+  // Ingested in an order unlike the directory's: the answer must not depend on it.
+  std::sort(files.rbegin(), files.rend());
+  int failed = 0;
+  for (const auto& file : files) failed += history::ingest_file(store, file).integrity == "failed";
+  EXPECT_EQ(failed, 1);
+
+  const auto from_store = history::collect_fleet_store(store, {}, {});
+  EXPECT_EQ(answer(from_store), answer(from_dir));
+  EXPECT_EQ(from_store.devices.size(), 47U);  // 6 x 8, less the tampered one, which is not counted
+  EXPECT_FALSE(from_store.outliers.empty());
+
+  // A selection narrows it: only node 0's devices (their identities hold the node number).
+  const auto one = history::collect_fleet_store(store, history::parse_selector("history:device=GPU-00000000-"), {});
+  EXPECT_EQ(one.devices.size(), 8U);
+}
 
 TEST(FleetCollect, FindsEveryInjectedOutlierAndInventsNone) {
   synthetic_fleet f;

@@ -57,7 +57,7 @@ struct synthetic_fleet {
       const double base = 1e12 * (1 + b) * (1.0 + 0.5 * sku);
       const double rate = base * (1 + 0.04 * (unit(node, gpu, b) - 0.5)) * (slow ? 0.85 : 1.0);
       const std::string name = fmt::format("bench_{:02d}", b);
-      results.push_back({{"benchmark", name}, {"group", "compute"}, {"precision", "bf16"}, {"unit", "op/s"},
+      results.push_back({{"benchmark", name}, {"group", "compute"}, {"precision", "bf16"}, {"unit", "ops/s"},
                          {"method", {{"description", "synthetic"}, {"work", "operations"}}},
                          {"status", "ok"}, {"reason", nullptr}, {"verified", true},
                          {"verification", {{"passed", true}, {"max_error", 1e-6}, {"tolerance", 1e-3}, {"detail", ""}}},
@@ -67,7 +67,7 @@ struct synthetic_fleet {
                          {"telemetry", {{"clock_mhz_median", 1980}, {"power_w_median", 690.5}, {"temperature_c_max", 71}}},
                          {"theoretical", base * 1.3}, {"fraction_of_theoretical", rate / (base * 1.3)}});
       checks.push_back({{"kind", "floor"}, {"benchmark", name}, {"basis", "envelope synthetic"}, {"measured", rate},
-                        {"limit", base * 0.9}, {"unit", "op/s"}, {"margin", rate / (base * 0.9) - 1},
+                        {"limit", base * 0.9}, {"unit", "ops/s"}, {"margin", rate / (base * 0.9) - 1},
                         {"result", slow ? "fail" : "pass"}, {"detail", "synthetic floor"}});
     }
     json reasons = json::array();
@@ -82,7 +82,7 @@ struct synthetic_fleet {
         {"device", {{"id", device_id(gpu)}, {"backend", "cuda"}, {"name", skus[sku]}, {"vendor", "NVIDIA"}, {"units", 132},
                     {"identity", {{"uuid", fmt::format("GPU-{:08x}-{:04x}", node, gpu)}}}}},
         {"sheet", {{"id", skus[sku]}, {"name", skus[sku]}, {"vendor", "NVIDIA"}, {"matched_by", "identity"}, {"detail", ""}}},
-        {"tooling", {{"tool_version", "0.0.0"}, {"cuda_driver", node % 5 == 0 ? "535.161.08" : "550.54.15"}, {"mode", "quick"}}},
+        {"tooling", {{"tool_version", "0.0.0"}, {"git_sha", "synthetic"}, {"cuda_driver", node % 5 == 0 ? "535.161.08" : "550.54.15"}, {"mode", "quick"}}},
         {"results", results},
         {"checks", checks},
         {"tpp", {{"declared", 15832}, {"derived", 15832}, {"measured", 12000 * (1.0 + 0.5 * sku)}, {"measured_is_lower_bound", true}}},

@@ -1,8 +1,12 @@
 // The history store: schema and migrations, ingest (idempotent, atomic under a killed process),
-// selectors and filters, trends, a selection as a report, exports, pruning; and the CLI.
+// certificates (verified, unsigned, tampered), selectors and filters, trends, a selection as a
+// report, exports, pruning; and the CLI.
+#include "chipgauge/bench/compare.hpp"
 #include "chipgauge/bench/report.hpp"
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/files.hpp"
+#include "chipgauge/core/signing.hpp"
+#include "chipgauge/history/certificates.hpp"
 #include "chipgauge/history/ingest.hpp"
 #include "chipgauge/history/query.hpp"
 #include "chipgauge/history/store.hpp"
@@ -14,9 +18,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <sstream>
 
 namespace chipgauge {
@@ -104,17 +111,17 @@ bench::measurement_report report(const std::string& created, std::vector<bench::
 }
 
 ingest_outcome add(store& s, const bench::measurement_report& r, const std::string& key) {
-  return ingest_report(s, r, {source_kind::chipgauge_report, sha256_hex(key), key + ".json"});
+  return ingest_report(s, r, {source_kind::chipgauge_report, history::sha256_hex(key), key + ".json"});
 }
 
 // ---- primitives ----
 
 TEST(HistoryBasics, Sha256KnownAnswers) {
-  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+  EXPECT_EQ(history::sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(history::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(history::sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  EXPECT_EQ(sha256_hex(std::string(1000000, 'a')), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(history::sha256_hex(std::string(1000000, 'a')), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST(HistoryBasics, TimeStampsRoundTrip) {
@@ -203,7 +210,8 @@ TEST(HistorySchema, StoreFromAFutureVersionIsRefused) {
     FAIL() << "a store at schema version 99 opened";
   } catch (const usage_error& e) {
     const std::string m = e.what();
-    EXPECT_NE(m.find("schema version 99, newer than this chipgauge reads (1)"), std::string::npos) << m;
+    const auto newest = "newer than this chipgauge reads (" + std::to_string(schema_migrations().size()) + ")";
+    EXPECT_NE(m.find("schema version 99, " + newest), std::string::npos) << m;
     EXPECT_NE(m.find(path), std::string::npos) << m;
   }
 }
@@ -211,9 +219,13 @@ TEST(HistorySchema, StoreFromAFutureVersionIsRefused) {
 TEST(HistorySchema, MigrationsRunInOrderOnAnOlderStore) {
   const test::temp_dir dir;
   const std::string path = dir.path() + "/h.db";
-  { auto s = store::open(path); }  // version 1
+  // The mechanism on a list of its own: migration 1 of the real schema, then test steps.
+  const std::vector<migration> v1 = {schema_migrations().front()};
+  open_options o1;
+  o1.migrations = &v1;
+  { auto s = store::open(path, o1); }  // version 1
   // Migration 3 needs migration 2's table, so running them out of order fails.
-  std::vector<migration> list = schema_migrations();
+  std::vector<migration> list = v1;
   list.push_back({2, "log table", "CREATE TABLE migration_log (step INTEGER NOT NULL, seen INTEGER NOT NULL)"});
   list.push_back({3, "log entry", "INSERT INTO migration_log SELECT 3, count(*) FROM migration_log; ALTER TABLE runs ADD COLUMN note TEXT"});
   list.push_back({4, "log entry", "INSERT INTO migration_log SELECT 4, count(*) FROM migration_log"});
@@ -234,13 +246,16 @@ TEST(HistorySchema, MigrationsRunInOrderOnAnOlderStore) {
 TEST(HistorySchema, AFailedMigrationLeavesTheStoreAtItsVersion) {
   const test::temp_dir dir;
   const std::string path = dir.path() + "/h.db";
-  { auto s = store::open(path); }
-  std::vector<migration> list = schema_migrations();
+  const std::vector<migration> v1 = {schema_migrations().front()};
+  open_options o1;
+  o1.migrations = &v1;
+  { auto s = store::open(path, o1); }
+  std::vector<migration> list = v1;
   list.push_back({2, "broken", "CREATE TABLE half (x INTEGER); INSERT INTO no_such_table VALUES (1)"});
   open_options o;
   o.migrations = &list;
   EXPECT_THROW(store::open(path, o), error);
-  auto s = store::open(path);
+  auto s = store::open(path, o1);
   EXPECT_EQ(s.schema_version(), 1);
   EXPECT_NE(sqlite3_exec(s.handle(), "SELECT * FROM half", nullptr, nullptr, nullptr), SQLITE_OK)
       << "the half-applied migration was kept";
@@ -248,7 +263,7 @@ TEST(HistorySchema, AFailedMigrationLeavesTheStoreAtItsVersion) {
 
 TEST(HistorySchema, MigrationListWithAGapIsAnError) {
   const test::temp_dir dir;
-  std::vector<migration> list = schema_migrations();
+  std::vector<migration> list = {schema_migrations().front()};
   list.push_back({3, "gap", "SELECT 1"});
   open_options o;
   o.migrations = &list;
@@ -297,7 +312,7 @@ TEST(HistoryIngest, MeasurementReportFileAndIdempotentReingest) {
   const auto run = find_run(s, r.run_id);
   ASSERT_TRUE(run);
   EXPECT_EQ(run->source_kind, "chipgauge-report");
-  EXPECT_EQ(run->source_sha256, sha256_hex(read_text_file(sample_report)));
+  EXPECT_EQ(run->source_sha256, history::sha256_hex(read_text_file(sample_report)));
   EXPECT_EQ(format_utc(run->created_utc), "2026-11-29T05:17:23Z");
   EXPECT_EQ(run->host, "vm");
   EXPECT_EQ(run->git_sha, "d84401f9ec4a");
@@ -669,6 +684,186 @@ TEST_F(HistoryQuery, PruneBeforeAndKeepLast) {
 
 // ---- the CLI ----
 
+// ---- certificates ----
+
+// The golden certificate's body (a real `certify` body), sealed again: signed with `key` when given.
+nlohmann::json golden_certificate(const std::optional<std::string>& key) {
+  const auto golden = nlohmann::json::parse(read_text_file(test::data_dir() + "/../golden/certificate-sample.json"));
+  return seal_certificate(golden.at("body"), key);
+}
+
+struct keys {
+  test::temp_dir dir;
+  key_pair lab = generate_ed25519_key(dir.path() + "/lab.key", dir.path() + "/lab.pub");
+  key_pair other = generate_ed25519_key(dir.path() + "/other.key", dir.path() + "/other.pub");
+};
+
+std::vector<std::int64_t> certificate_counts(store& s) {
+  auto c = counts(s);
+  c.push_back(count(s, "checks"));
+  c.push_back(count(s, "certificates"));
+  return c;
+}
+
+TEST(HistoryCertificates, SignedCertificateIsStoredVerifiedWithItsKey) {
+  const keys k;
+  const test::temp_dir dir;
+  auto s = store::open(dir.path() + "/h.db");
+  const auto cert = golden_certificate(k.lab.private_path);
+  const auto file = dir.write("cpu0.json", certificate_text(cert));
+  ingest_options trusted;
+  trusted.trusted_key = k.lab.public_path;
+  const auto r = ingest_file(s, file, trusted);
+  EXPECT_FALSE(r.already_present);
+  EXPECT_EQ(r.integrity, "verified");
+  const auto& body = cert.at("body");
+  EXPECT_EQ(r.results, body.at("results").size());
+  EXPECT_EQ(count(s, "checks"), static_cast<std::int64_t>(body.at("checks").size()));
+  EXPECT_EQ(count(s, "samples"), 0);  // a certificate keeps no samples, and none are invented
+
+  const auto run = find_run(s, r.run_id);
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->source_kind, "certificate");
+  EXPECT_EQ(format_utc(run->created_utc), body.at("when").at("end_utc").get<std::string>());
+  EXPECT_EQ(run->host, "vm");
+
+  // The results are the certificate's summary statistics, as written.
+  for (const auto& row : select_results(s, {}, true)) {
+    const auto it = std::find_if(body.at("results").begin(), body.at("results").end(),
+                                 [&](const auto& x) { return x.at("benchmark") == row.benchmark; });
+    ASSERT_NE(it, body.at("results").end()) << row.benchmark;
+    EXPECT_EQ(row.sample_count, it->at("samples").get<std::int64_t>());
+    EXPECT_TRUE(row.rates.empty());
+    EXPECT_EQ(row.status, it->at("status").get<std::string>());
+    if (it->at("median").is_number()) {
+      EXPECT_EQ(row.median, it->at("median").get<double>());
+      EXPECT_EQ(row.q1, it->at("q1").get<double>());
+      EXPECT_EQ(row.q3, it->at("q3").get<double>());
+      EXPECT_EQ(row.verified, it->at("verified").get<bool>());
+    }
+  }
+
+  const auto listed = list_certificates(s, {});
+  ASSERT_EQ(listed.size(), 1U);
+  EXPECT_EQ(listed[0].integrity, "verified");
+  EXPECT_EQ(listed[0].signer_key_id, k.lab.public_key.key_id);
+  EXPECT_EQ(listed[0].verdict, body.at("verdict").at("outcome").get<std::string>());
+  ASSERT_TRUE(listed[0].tpp_measured);
+  EXPECT_EQ(*listed[0].tpp_measured, body.at("tpp").at("measured").get<double>());
+  EXPECT_FALSE(listed[0].sheet_id);  // the golden part is unknown
+  EXPECT_EQ(listed[0].local_device, "cpu0");
+
+  // The stored document is the file, byte for byte.
+  std::string stored;
+  for_each_certificate_document(s, {}, [&](const std::string& name, const std::string& text) {
+    EXPECT_EQ(name, file);
+    stored = text;
+  });
+  EXPECT_EQ(stored, read_text_file(file));
+
+  // Idempotent: the same bytes again write nothing and report what was stored.
+  const auto before = certificate_counts(s);
+  const auto again = ingest_file(s, file, trusted);
+  EXPECT_TRUE(again.already_present);
+  EXPECT_EQ(again.run_id, r.run_id);
+  EXPECT_EQ(again.integrity, "verified");
+  EXPECT_EQ(certificate_counts(s), before);
+}
+
+TEST(HistoryCertificates, NoKeyMeansUnauthenticatedOrUnsignedNeverVerified) {
+  const keys k;
+  const test::temp_dir dir;
+  auto s = store::open(dir.path() + "/h.db");
+  const auto signed_file = dir.write("signed.json", certificate_text(golden_certificate(k.lab.private_path)));
+  const auto unsigned_file = dir.write("unsigned.json", certificate_text(golden_certificate(std::nullopt)));
+  EXPECT_EQ(ingest_file(s, signed_file).integrity, "unauthenticated");
+  EXPECT_EQ(ingest_file(s, unsigned_file).integrity, "unsigned");
+  // Signed by a key other than the one given: failed.
+  const auto other_file = dir.write("other.json", certificate_text(golden_certificate(k.other.private_path)));
+  ingest_options trusted;
+  trusted.trusted_key = k.lab.public_path;
+  const auto r = ingest_file(s, other_file, trusted);
+  EXPECT_EQ(r.integrity, "failed");
+  EXPECT_FALSE(r.findings.empty());
+  std::map<std::string, std::string> by_name;
+  for (const auto& c : list_certificates(s, {})) by_name[c.source_name] = c.integrity;
+  EXPECT_EQ(by_name, (std::map<std::string, std::string>{
+                         {signed_file, "unauthenticated"}, {unsigned_file, "unsigned"}, {other_file, "failed"}}));
+}
+
+TEST(HistoryCertificates, TamperedCertificateIsStoredFailedWithItsResultsUnverified) {
+  const keys k;
+  const test::temp_dir dir;
+  auto s = store::open(dir.path() + "/h.db");
+  auto cert = golden_certificate(k.lab.private_path);
+  // Raise a median after sealing: the hash no longer matches the body.
+  for (auto& r : cert["body"]["results"])
+    if (r.at("benchmark") == "fma_fp64") r["median"] = r.at("median").get<double>() * 2;
+  const auto file = dir.write("tampered.json", cert.dump(2) + "\n");
+  ingest_options trusted;
+  trusted.trusted_key = k.lab.public_path;
+  const auto r = ingest_file(s, file, trusted);
+  EXPECT_EQ(r.integrity, "failed");
+  ASSERT_FALSE(r.findings.empty());
+  const auto rows = select_results(s, {}, false);
+  ASSERT_FALSE(rows.empty());
+  for (const auto& row : rows) {
+    EXPECT_FALSE(row.verified) << row.benchmark;
+    EXPECT_EQ(row.reason.rfind("certificate failed verification", 0), 0U) << row.reason;
+  }
+  EXPECT_EQ(list_certificates(s, {}).at(0).integrity, "failed");
+}
+
+TEST(HistoryCertificates, MalformedCertificateIsRefusedWholeNamingTheField) {
+  const test::temp_dir dir;
+  auto s = store::open(dir.path() + "/h.db");
+  auto body = golden_certificate(std::nullopt).at("body");
+  body["results"][1]["unit"] = "furlongs/s";
+  const auto file = dir.write("bad.json", certificate_text(seal_certificate(body, std::nullopt)));
+  const auto before = certificate_counts(s);
+  try {
+    ingest_file(s, file);
+    FAIL() << "a certificate with an unknown unit was ingested";
+  } catch (const spec_error& e) {
+    EXPECT_EQ(e.file(), file);
+    EXPECT_NE(std::string(e.what()).find("$.body.results[1].unit"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(certificate_counts(s), before);
+}
+
+TEST(HistoryCertificates, SummaryOnlyResultsAreListedNotCompared) {
+  const test::temp_dir dir;
+  auto s = store::open(dir.path() + "/h.db");
+  ingest_file(s, dir.write("c.json", certificate_text(golden_certificate(std::nullopt))));
+  const auto rep = select_as_report(s, parse_selector("history:benchmark=fma_fp64"));
+  ASSERT_EQ(rep.results.size(), 1U);
+  const auto& m = rep.results.front();
+  EXPECT_TRUE(m.samples.empty());
+  EXPECT_NE(m.reason.find("summary statistics only"), std::string::npos) << m.reason;
+  const auto c = bench::compare_reports(rep, rep, {}, "base", "new");
+  EXPECT_TRUE(c.rows.empty());
+  ASSERT_EQ(c.excluded.size(), 1U);
+  EXPECT_EQ(c.excluded[0].side, "both");
+  EXPECT_NE(c.excluded[0].why.find("no samples: summary statistics only"), std::string::npos) << c.excluded[0].why;
+}
+
+TEST(HistoryCertificates, SelectionByDeviceAndTimeAndLatestPerDevice) {
+  const test::temp_dir dir;
+  auto s = store::open(dir.path() + "/h.db");
+  auto body = golden_certificate(std::nullopt).at("body");
+  const auto a = ingest_file(s, dir.write("a.json", certificate_text(seal_certificate(body, std::nullopt))));
+  body["when"]["end_utc"] = "2026-02-01T00:00:00Z";
+  const auto b = ingest_file(s, dir.write("b.json", certificate_text(seal_certificate(body, std::nullopt))));
+  EXPECT_EQ(list_certificates(s, {}).size(), 2U);
+  const auto latest = list_certificates(s, {}, true);
+  ASSERT_EQ(latest.size(), 1U);
+  EXPECT_EQ(latest[0].run_id, b.run_id);
+  EXPECT_EQ(list_certificates(s, parse_selector("history:until=2026-01-31")).at(0).run_id, a.run_id);
+  EXPECT_TRUE(list_certificates(s, parse_selector("history:device=h100")).empty());
+  EXPECT_EQ(list_certificates(s, parse_selector("history:device=epyc")).size(), 2U);
+  EXPECT_THROW(list_certificates(s, parse_selector("history:last=2")), usage_error);
+}
+
 test::run_result chipgauge(const std::string& args) {
   return test::run_command(std::string("'") + CHIPGAUGE_BINARY + "' --specs-dir '" + test::specs_dir() + "' " + args);
 }
@@ -769,6 +964,58 @@ TEST(HistoryCli, MeasureRecordsItsReport) {
   r = chipgauge("history ingest --history " + db + " " + out);
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("already present (run 1"), std::string::npos) << r.out;
+}
+
+TEST(HistoryCli, CertifyRecordsItsCertificatesAndFleetCollectReadsTheStore) {
+  const keys k;
+  const test::temp_dir dir;
+  const std::string db = dir.path() + "/c.db";
+  const std::string out = dir.path() + "/certs";
+  auto r = chipgauge("certify --report " + sample_report + " --as-of 2026-01-20 --out " + out + " --sign " + k.lab.private_path +
+                     " --history " + db + " --pubkey " + k.lab.public_path);
+  ASSERT_TRUE(r.status == 0 || r.status == 3 || r.status == 4) << r.err;
+  EXPECT_NE(r.err.find("recorded in history"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("certificate verified"), std::string::npos) << r.err;
+  // The file is the bytes recorded: ingesting it is a no-op that says what was stored.
+  const std::string cert = out + "/certificate-cpu0.json";
+  r = chipgauge("history ingest --history " + db + " " + cert);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("already present (run 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("certificate verified"), std::string::npos) << r.out;
+  r = chipgauge("history list --format json --history " + db);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).at(0).at("source_kind"), "certificate");
+
+  // The fleet answer over the store is the answer over the directory.
+  const auto fleet = [&](const std::string& what) {
+    return chipgauge("fleet collect " + what + " --as-of 2026-01-20 --format json --pubkey " + k.lab.public_path);
+  };
+  const auto from_dir = fleet(out);
+  const auto from_store = fleet("history: --history " + db);
+  EXPECT_EQ(from_store.status, from_dir.status) << from_store.err;
+  ASSERT_FALSE(from_dir.out.empty()) << from_dir.err;
+  EXPECT_EQ(nlohmann::json::parse(from_store.out), nlohmann::json::parse(from_dir.out));
+  EXPECT_EQ(nlohmann::json::parse(from_store.out).at("devices_counted"), 1);
+  r = chipgauge("fleet collect history:last=3 --history " + db);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("benchmark and last select results"), std::string::npos) << r.err;
+  r = chipgauge("fleet collect history: --history " + dir.path() + "/missing.db");
+  EXPECT_EQ(r.status, 2) << r.err;
+
+  // Tampered after sealing: stored marked failed, exit 4, never counted by fleet collect.
+  auto doc = nlohmann::json::parse(read_text_file(cert));
+  doc["body"]["verdict"]["outcome"] = "pass";
+  doc["body"]["tpp"]["measured"] = 99999;
+  const auto tampered = dir.write("tampered.json", certificate_text(doc));
+  r = chipgauge("history ingest --pubkey " + k.lab.public_path + " --history " + db + " " + tampered);
+  EXPECT_EQ(r.status, 4) << r.err;
+  EXPECT_NE(r.out.find("certificate failed (stored, its results unverified)"), std::string::npos) << r.out;
+  r = chipgauge("fleet collect history: --format json --history " + db + " --pubkey " + k.lab.public_path);
+  ASSERT_FALSE(r.out.empty()) << r.err;
+  const auto answer = nlohmann::json::parse(r.out);
+  EXPECT_EQ(answer.at("devices_counted"), 1);
+  ASSERT_EQ(answer.at("unverified").size(), 1U);
+  EXPECT_EQ(answer.at("unverified").at(0).at("file"), tampered);
 }
 
 }  // namespace

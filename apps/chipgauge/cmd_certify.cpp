@@ -1,6 +1,7 @@
 // chipgauge certify [--backend cpu|cuda|auto] [--device ID|INDEX|all] [--quick|--full] [--duration SECONDS]
 //                   [--spec FILE_OR_ID] [--as-of DATE] [--lab NAME] [--tester NAME] [--location COUNTRY]
 //                   [--out DIR] [--sign KEYFILE] [--format text|json|md|html] [--report FILE] [--exit-on-fail]
+//                   [--history [FILE]] [--pubkey KEY.pub]
 // chipgauge certificate show FILE [--format text|md|html|json]
 #include "chipgauge/bench/measure.hpp"
 #include "chipgauge/certify/certify.hpp"
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -63,6 +65,8 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
     std::string format = "text";
     std::string report;
     bool exit_on_fail = false;
+    std::string history;
+    std::string pubkey;
   };
   auto o = std::make_shared<options>();
   auto* cmd = app.add_subcommand("certify", "measure this machine's devices, check them against their envelopes and write "
@@ -85,8 +89,17 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
   cmd->add_flag("--exit-on-fail", o->exit_on_fail,
                 "health-check mode (Slurm HealthCheckProgram, prolog, epilog): stdout is one line, 'chipgauge certify: pass' or "
                 "'chipgauge certify: fail|inconclusive: DEVICE: REASON', the certificates are still written; exit 0, 4 or 3");
-  cmd->callback([&run, &g, o] {
-    run = [&g, o] {
+  auto* history = cmd->add_option("--history", o->history,
+                                  "also record each certificate in this history store as it is written (no FILE: "
+                                  "$CHIPGAUGE_HISTORY or the default; recorded whenever CHIPGAUGE_HISTORY is set)")
+                      ->expected(0, 1);
+  cmd->add_option("--pubkey", o->pubkey,
+                  "with --history: the Ed25519 public key (PEM) the certificates are verified against as they are recorded; "
+                  "without it a signed certificate is recorded 'unauthenticated', an unsigned one 'unsigned'");
+  cmd->callback([&run, &g, o, history] {
+    const char* env = std::getenv("CHIPGAUGE_HISTORY");
+    const bool record = history->count() > 0 || (env && *env);
+    run = [&g, o, record] {
       const auto format = parse_render(o->format, true);
       const auto as_of = o->as_of.empty() ? date::today() : parse_as_of(o->as_of);
       if (o->duration < 0 || o->duration > 7 * 24 * 3600.0)
@@ -108,6 +121,13 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
         (void)load_ed25519_private_key_info(o->sign);
         key = o->sign;
       }
+      std::optional<std::string> trusted;
+      if (!o->pubkey.empty()) {
+        if (!record) throw usage_error("--pubkey goes with --history (or CHIPGAUGE_HISTORY): it verifies the certificates recorded");
+        (void)load_ed25519_public_key(o->pubkey);
+        trusted = o->pubkey;
+      }
+      if (record) check_history(o->history);
       std::filesystem::create_directories(o->out);
       if (!std::filesystem::is_directory(o->out)) throw usage_error(fmt::format("--out {} is not a directory", o->out));
 
@@ -172,6 +192,10 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
       }
       auto summary = certify::node_summary(node, ctx, files);
       write_file_atomically((dir / "node-summary.json").string(), summary.dump(2) + "\n");
+      // Recorded as written: the file's bytes key the run, so ingesting the file later is a no-op.
+      if (record)
+        for (std::size_t i = 0; i < sealed.size(); ++i)
+          record_certificate_in_history(o->history, certificate_text(sealed[i]), (dir / files[i]).string(), trusted);
 
       std::string text;
       if (format == certify::render_format::json) {

@@ -90,16 +90,35 @@ std::string join(const std::vector<std::string>& v, std::string_view sep) {
   return out;
 }
 
-int ingest(const std::string& path, const std::vector<std::string>& files) {
+// "; certificate verified" and the like for a certificate run; empty for other kinds.
+std::string integrity_note(const history::ingest_outcome& r) {
+  if (r.integrity.empty()) return {};
+  std::string note = "; certificate " + r.integrity;
+  if (r.integrity == "unsigned") note += " (intact, no signature: not shown as verified)";
+  if (r.integrity == "unauthenticated") note += " (validly signed, no --pubkey: signer unknown, not shown as verified)";
+  if (r.integrity == "failed") {
+    note += " (stored, its results unverified)";
+    for (const auto& f : r.findings) note += "; " + f;
+  }
+  return note;
+}
+
+int ingest(const std::string& path, const std::vector<std::string>& files, const std::string& pubkey) {
   auto store = open_store(path, true);
+  history::ingest_options options;
+  if (!pubkey.empty()) options.trusted_key = pubkey;
   std::string text;
   int status = 0;
   for (const auto& file : files) {
     try {
       if (!std::filesystem::is_regular_file(file)) throw usage_error(fmt::format("{} does not exist or is not a file", quote_input(file)));
-      const auto r = history::ingest_file(store, file);
-      text += r.already_present ? fmt::format("{}: already present (run {}, {} results)\n", file, r.run_id, r.results)
-                                : fmt::format("{}: ingested {} results as run {}\n", file, r.results, r.run_id);
+      const auto r = history::ingest_file(store, file, options);
+      text += r.already_present
+                  ? fmt::format("{}: already present (run {}, {} results){}\n", file, r.run_id, r.results, integrity_note(r))
+                  : fmt::format("{}: ingested {} results as run {}{}\n", file, r.results, r.run_id, integrity_note(r));
+      // A certificate that fails verification is kept (marked) but the caller is told, as
+      // `certificate verify` tells it: exit 4.
+      if (r.integrity == "failed" && status == 0) status = static_cast<int>(exit_code::regression);
     } catch (const spec_error& e) {  // a malformed file
       print_error(e);
       status = static_cast<int>(exit_code::usage_error);
@@ -123,13 +142,19 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
 
   auto ingest_files = std::make_shared<std::vector<std::string>>();
   auto ingest_store = std::make_shared<std::string>();
+  auto ingest_key = std::make_shared<std::string>();
   auto* in = cmd->add_subcommand(
       "ingest",
-      "record measurement reports (chipgauge.measurement/1) and Google Benchmark JSON as runs. Each file is one transaction: a malformed file is "
-      "named, exits 2 and is rolled back while the other files still apply; a file already ingested (same SHA-256) is a no-op");
-  in->add_option("files", *ingest_files, "reports or Google Benchmark JSON files to ingest")->required();
+      "record measurement reports (chipgauge.measurement/1), certificates (chipgauge.certificate/1) and Google Benchmark JSON as runs. "
+      "Each file is one transaction: a malformed file is named, exits 2 and is rolled back while the other files still apply; a file "
+      "already ingested (same SHA-256) is a no-op; a certificate failing verification is stored marked 'failed' and exits 4");
+  in->add_option("files", *ingest_files, "reports, certificates or Google Benchmark JSON files to ingest")->required();
   in->add_option("--history", *ingest_store, history_help);
-  in->callback([&run, ingest_files, ingest_store] { run = [ingest_files, ingest_store] { return ingest(*ingest_store, *ingest_files); }; });
+  in->add_option("--pubkey", *ingest_key,
+                 "Ed25519 public key (PEM) certificates must be signed by to be stored as verified; without it none is");
+  in->callback([&run, ingest_files, ingest_store, ingest_key] {
+    run = [ingest_files, ingest_store, ingest_key] { return ingest(*ingest_store, *ingest_files, *ingest_key); };
+  });
 
   auto lf = std::make_shared<filters>();
   lf->format = "text";
@@ -262,6 +287,21 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
 }
 
 void check_history(const std::string& explicit_path) { open_store(explicit_path, true); }
+
+void record_certificate_in_history(const std::string& explicit_path, const std::string& certificate_text, const std::string& name,
+                                   const std::optional<std::string>& trusted_key) {
+  auto store = open_store(explicit_path, true);
+  history::ingest_source src;
+  src.kind = history::source_kind::certificate;
+  src.sha256 = history::sha256_hex(certificate_text);
+  src.name = name;
+  history::ingest_options options;
+  options.trusted_key = trusted_key;
+  const auto doc = nlohmann::json::parse(certificate_text);
+  const auto r = history::ingest_certificate(store, certificate_text, doc, src, options);
+  std::cerr << fmt::format("chipgauge: {} {} in history {} as run {}{}\n", name, r.already_present ? "already" : "recorded",
+                           store.path(), r.run_id, integrity_note(r));
+}
 
 void record_in_history(const std::string& explicit_path, const std::string& report_json, const bench::measurement_report& report,
                        const std::string& name) {

@@ -1,5 +1,6 @@
 // chipgauge license PART --to COUNTRY [...]; chipgauge ledger add|check|report; chipgauge fleet ITEM...;
-// chipgauge fleet collect DIR [--format text|json|md] [--z-threshold Z] [--pubkey FILE] [--as-of DATE]
+// chipgauge fleet collect DIR|history:SELECTOR [--history FILE] [--format text|json|md] [--z-threshold Z] [--pubkey FILE]
+//                          [--as-of DATE]
 #include "chipgauge/bench/fleet.hpp"
 #include "chipgauge/certify/fleet.hpp"
 #include "chipgauge/classifier/catalog.hpp"
@@ -12,6 +13,8 @@
 #include "chipgauge/core/files.hpp"
 #include "chipgauge/core/signing.hpp"
 #include "chipgauge/core/text.hpp"
+#include "chipgauge/history/certificates.hpp"
+#include "chipgauge/history/store.hpp"
 #include "commands.hpp"
 
 #include <fmt/format.h>
@@ -191,8 +194,8 @@ void add_ledger(CLI::App& app, const global_options& g, action& run) {
 
 namespace {
 
-// fleet collect: certificates from a whole fleet (a directory, e.g. a Slurm array's shared output)
-// aggregated by certify/fleet.hpp. Exit 0 when every counted device passes and every certificate
+// fleet collect: certificates from a whole fleet (a directory, e.g. a Slurm array's shared output,
+// or the history store's) aggregated by certify/fleet.hpp. Exit 0 when every counted device passes and every certificate
 // verifies, 4 when any device fails, 3 otherwise (inconclusive or unverified certificates).
 CLI::App* add_fleet_collect(CLI::App& fleet_cmd, const global_options& g, action& run) {
   struct options {
@@ -201,11 +204,18 @@ CLI::App* add_fleet_collect(CLI::App& fleet_cmd, const global_options& g, action
     double z = 3.5;
     std::string pubkey;
     std::string as_of;
+    std::string history;
   };
   auto o = std::make_shared<options>();
-  auto* cmd = fleet_cmd.add_subcommand("collect", "aggregate a directory of certificates: per node and device verdicts, outliers per SKU, "
-                                                  "SKU and driver mix, totals against quotas (exit 0 all pass, 4 any fail, 3 otherwise)");
-  cmd->add_option("dir", o->dir, "directory searched recursively for chipgauge.certificate/1 files")->required();
+  auto* cmd = fleet_cmd.add_subcommand("collect", "aggregate a directory of certificates, or those in the history store: per node and "
+                                                  "device verdicts, outliers per SKU, SKU and driver mix, totals against quotas (exit 0 "
+                                                  "all pass, 4 any fail, 3 otherwise)");
+  cmd->add_option("dir", o->dir,
+                  "directory searched recursively for chipgauge.certificate/1 files, or history:device=SUBSTR,since=DATE,until=DATE "
+                  "for the certificates in the history store")
+      ->required();
+  cmd->add_option("--history", o->history, "the history store for a history: selector (default: $CHIPGAUGE_HISTORY, else "
+                                           "$XDG_DATA_HOME/chipgauge/history.db)");
   cmd->add_option("--format", o->format, "text, json or md");
   cmd->add_option("--z-threshold", o->z, "outlier when a device's modified z-score among its SKU is below minus this (default 3.5)");
   cmd->add_option("--pubkey", o->pubkey, "count only certificates signed by this Ed25519 public key");
@@ -224,7 +234,17 @@ CLI::App* add_fleet_collect(CLI::App& fleet_cmd, const global_options& g, action
       auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
       const licensing_engine fleet_engine(cat.rules(), cat.licensing(), cat.countries());
       const auto as_of = licence_date(o->as_of, fleet_engine);
-      const auto c = certify::collect_fleet_dir(o->dir, opts);
+      certify::fleet_collection c;
+      if (history::is_selector(o->dir)) {
+        const auto sel = history::parse_selector(o->dir);
+        history::open_options ho;
+        ho.create = false;  // a typo in the path is not an empty fleet
+        auto store = history::store::open(history::locate_store(o->history), ho);
+        c = history::collect_fleet_store(store, sel, opts);
+      } else {
+        if (!o->history.empty()) throw usage_error("--history goes with a history: selector, not a directory");
+        c = certify::collect_fleet_dir(o->dir, opts);
+      }
       const auto items = certify::fleet_items(c, cat);
       emit(certify::render_fleet_collection(c, items, evaluate_fleet(items, fleet_engine, as_of), as_of, format));
       if (c.count("fail") > 0) return 4;

@@ -9,6 +9,7 @@
 #include <exception>
 #include <functional>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,10 @@ void check_history(const std::string& explicit_path);
 /// at `explicit_path` (empty: $CHIPGAUGE_HISTORY or the default), naming it `name`.
 void record_in_history(const std::string& explicit_path, const std::string& report_json,
                        const bench::measurement_report& report, const std::string& name);
+/// Records a sealed certificate (its file text `certificate_text`, whose SHA-256 keys the run) in
+/// the history store at `explicit_path` as `history ingest` would, verified with `trusted_key`.
+void record_certificate_in_history(const std::string& explicit_path, const std::string& certificate_text, const std::string& name,
+                                   const std::optional<std::string>& trusted_key);
 /// `certificate show`, registered on the `certificate` subcommand add_certificate made.
 void add_certificate_show(CLI::App& certificate_cmd, const global_options& g, action& run);
 void add_certify(CLI::App& app, const global_options& g, action& run);

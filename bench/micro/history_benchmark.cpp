@@ -217,7 +217,7 @@ BENCHMARK(BM_HistorySelectLast20)->Unit(benchmark::kMillisecond);
 void BM_DashboardOneSku(benchmark::State& state) {
   auto& f = fleet();
   const auto devices = history::find_devices(*f.store, "");
-  const auto cat = catalog::load(catalog::locate_specs_dir(""));
+  auto cat = catalog::load(catalog::locate_specs_dir(""));
   std::mt19937_64 rng(11);
   std::size_t pages = 0;
   for (auto _ : state) {

@@ -55,7 +55,9 @@ std::optional<std::string> comparable_reason(const measurement_report& r, const 
     for (const auto& w : m.suspect_reasons) why += (why.empty() ? "" : "; ") + w;
     return "suspect: " + why;
   }
-  if (rates_of(m).empty()) return foreign ? "no samples: " + m.reason : std::string("no samples");
+  // A foreign result's reason, or one saying why a result holds summary statistics only (a
+  // certificate's, from the history store), is kept beside it.
+  if (rates_of(m).empty()) return foreign || !m.reason.empty() ? "no samples: " + m.reason : std::string("no samples");
   return std::nullopt;
 }
 

@@ -6,6 +6,10 @@
 #include "chipgauge/core/text.hpp"
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/files.hpp"
+#include "chipgauge/certify/fleet.hpp"
+#include "chipgauge/classifier/fleet.hpp"
+#include "chipgauge/classifier/licensing.hpp"
+#include "chipgauge/history/certificates.hpp"
 #include "chipgauge/history/query.hpp"
 
 #include <fmt/format.h>
@@ -56,7 +60,8 @@ std::string page(std::string_view title, std::string_view root, std::string_view
   return fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{0}</title>\n"
       "<link rel=\"icon\" href=\"data:,\">\n<link rel=\"stylesheet\" href=\"{1}assets/style.css\">\n</head>\n<body>\n"
-      "<nav><a href=\"{1}index.html\">chipgauge dashboard</a> &middot; <a href=\"{1}plane.html\">TPP-PD plane</a></nav>\n"
+      "<nav><a href=\"{1}index.html\">chipgauge dashboard</a> &middot; <a href=\"{1}plane.html\">TPP-PD plane</a> &middot; "
+      "<a href=\"{1}fleet.html\">fleet</a></nav>\n"
       "<h1>{0}</h1>\n{2}\n<script type=\"application/json\" id=\"chipgauge-data\">{3}</script>\n"
       "<script src=\"{1}assets/chart.min.js\"></script>\n<script src=\"{1}assets/dashboard.js\"></script>\n</body>\n</html>\n",
       html_escape(title), root, body, embed_json(data));
@@ -173,28 +178,100 @@ series_page build_trend(history::store& st, const history::series_row& sr, const
   return sp;
 }
 
-/// Certificates the store holds for a part: runs ingested from certificates whose device names
-/// equal the part's name (case-insensitive).
-json certificates_for(const std::vector<history::run_row>& certificate_runs, const chip_spec& part) {
+/// Certificates the store holds for a part: those naming its sheet, and those of an unknown part
+/// whose device name equals the part's name (case-insensitive), oldest first.
+json certificates_for(const std::vector<history::certificate_row>& certificates, const chip_spec& part) {
   json out = json::array();
   const auto lower = [](std::string s) {
     for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
   };
-  for (const auto& run : certificate_runs) {
-    for (const auto& d : run.devices) {
-      if (lower(d) == lower(part.name)) {
-        out.push_back(json{{"run_id", run.id}, {"file", run.source_name}, {"time", history::format_utc(run.created_utc)}});
-        break;
-      }
-    }
+  for (const auto& c : certificates) {
+    if (c.sheet_id ? *c.sheet_id != part.id : lower(c.device_name) != lower(part.name)) continue;
+    out.push_back(json{{"run_id", c.run_id},
+                       {"file", c.source_name},
+                       {"device", c.device_name},
+                       {"identity", c.device_identity},
+                       {"node", c.node},
+                       {"local_device", c.local_device},
+                       {"date", history::format_utc(c.end_utc)},
+                       {"verdict", c.verdict},
+                       {"tpp_measured", opt_number(c.tpp_measured)},
+                       {"integrity", c.integrity},
+                       // Only a certificate signed by the key given at ingest is verified.
+                       {"verified", c.integrity == "verified"}});
   }
   return out;
 }
 
+std::string integrity_text(const std::string& integrity) {
+  if (integrity == "verified") return "verified";
+  if (integrity == "unsigned") return "not verified (unsigned)";
+  if (integrity == "unauthenticated") return "not verified (signer not trusted at ingest)";
+  return "not verified (failed verification)";
+}
+
+/// The fleet page: `fleet collect` over the store's certificates (the collector keeps each
+/// device's latest), its JSON answer embedded as the page data.
+std::string build_fleet(history::store& st, catalog& cat, const options& o) {
+  certify::fleet_collect_options fo;
+  fo.trusted_key = o.trusted_key;
+  const auto c = history::collect_fleet_store(st, history::selector{}, fo);
+  const auto items = certify::fleet_items(c, cat);
+  const licensing_engine engine(cat.rules(), cat.licensing(), cat.countries());
+  const auto totals = evaluate_fleet(items, engine, o.as_of);
+  json data = json::parse(certify::render_fleet_collection(c, items, totals, o.as_of, output_format::json));
+  data["page"] = "fleet";
+  std::string nodes;
+  for (const auto& n : c.nodes)
+    nodes += fmt::format("<tr class=\"{0}\" data-node=\"{1}\"><td>{1}</td><td>{0}</td><td>{2}</td><td>{3}</td><td>{4}</td><td>{5}</td></tr>\n",
+                         html_escape(n.verdict), html_escape(n.node), n.devices, n.passed, n.failed, n.inconclusive);
+  std::string devices;
+  for (const auto& d : c.devices) {
+    if (d.verdict == "pass") continue;
+    devices += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", html_escape(d.verdict),
+                           html_escape(d.node), html_escape(d.device), html_escape(d.sku), html_escape(d.verdict),
+                           d.reasons.empty() ? std::string("(no reason recorded)") : html_escape(d.reasons.front()));
+  }
+  std::string outliers;
+  for (const auto& x : c.outliers)
+    outliers += fmt::format("<tr data-node=\"{0}\" data-device=\"{1}\" data-benchmark=\"{3}\"><td>{2}</td><td>{0}</td><td>{1}</td><td>{3}</td>"
+                            "<td>{4}</td><td>{5}</td><td>{6:.1f}</td><td>{7}</td></tr>\n",
+                            html_escape(x.node), html_escape(x.device), html_escape(x.sku), html_escape(x.benchmark), fmt_num(x.value),
+                            fmt_num(x.median), x.z, x.peers);
+  std::string unverified;
+  for (const auto& u : c.unverified)
+    unverified += fmt::format("<li>{}: {}</li>\n", html_escape(u.file), html_escape(u.reason));
+  std::string skus;
+  for (const auto& [k, v] : c.sku_mix) skus += fmt::format("<tr><td>{}</td><td>{}</td></tr>\n", html_escape(k), v);
+  double tpp = 0;
+  for (const auto& d : c.devices) tpp += d.tpp;
+  const auto inconclusive = static_cast<long long>(c.devices.size()) - c.count("pass") - c.count("fail");
+  std::string body = fmt::format(
+      "<p><code>fleet collect</code> over the certificates in the history store <code>{}</code>: each device's latest "
+      "certificate, verified again {}. Unverified certificates are listed and never counted.</p>\n"
+      "<p id=\"fleet-totals\">{} device(s) on {} node(s): <span class=\"pass\">{} pass</span>, <span class=\"fail\">{} fail</span>, "
+      "{} inconclusive; {} certificate(s) read, {} superseded, {} unverified. Measured TPP summed over the counted devices "
+      "(lower bounds): {}.</p>\n"
+      "<h2>Nodes</h2>\n<table id=\"fleet-nodes\"><tr><th>node</th><th>verdict</th><th>devices</th><th>pass</th><th>fail</th>"
+      "<th>inconclusive</th></tr>\n{}</table>\n"
+      "<h2>Devices not passing</h2>\n<table id=\"fleet-failing\"><tr><th>node</th><th>device</th><th>SKU</th><th>verdict</th>"
+      "<th>first reason</th></tr>\n{}</table>\n"
+      "<h2>Outliers per SKU (modified z-score below -{:g})</h2>\n<table id=\"fleet-outliers\"><tr><th>SKU</th><th>node</th>"
+      "<th>device</th><th>benchmark</th><th>median</th><th>SKU median</th><th>z</th><th>devices</th></tr>\n{}</table>\n"
+      "<h2>SKU mix</h2>\n<table id=\"fleet-skus\"><tr><th>SKU</th><th>devices</th></tr>\n{}</table>\n"
+      "<h2>Unverified certificates</h2>\n<ul id=\"fleet-unverified\">\n{}</ul>\n"
+      "<h2>Totals against the quotas and the reporting threshold (verified certificates only)</h2>\n<pre id=\"fleet-quota\">{}</pre>\n",
+      html_escape(st.path()), o.trusted_key ? "against the dashboard's --pubkey" : "without a trusted key (signed ones are not counted)",
+      c.devices.size(), c.nodes.size(), c.count("pass"), c.count("fail"), inconclusive, c.certificates_read, c.superseded,
+      c.unverified.size(), fmt_num(tpp), nodes, devices, c.z_threshold, outliers, skus, unverified,
+      html_escape(render_fleet(items, totals, o.as_of, output_format::text)));
+  return page("Fleet", "", body, data);
+}
+
 }  // namespace
 
-site build_site(history::store* st, const catalog& cat, const options& o) {
+site build_site(history::store* st, catalog& cat, const options& o) {
   if (o.baseline_runs < 1) throw usage_error(fmt::format("--baseline: expected a whole number of runs >= 1, got {}", o.baseline_runs));
   site out;
   const auto& rules = cat.rules();
@@ -206,11 +283,10 @@ site build_site(history::store* st, const catalog& cat, const options& o) {
   json plane_parts = json::array();
   json unplotted = json::array();
   std::set<std::string> used_files;
-  // The store's certificate runs, read once for all parts (one query over the runs table).
-  std::vector<history::run_row> certificate_runs;
-  if (st != nullptr)
-    for (auto& run : history::list_runs(*st, history::selector{}))
-      if (run.source_kind == "certificate") certificate_runs.push_back(std::move(run));
+  // The store's certificates, read once for all parts.
+  std::vector<history::certificate_row> certificates;
+  if (st != nullptr) certificates = history::list_certificates(*st, history::selector{});
+  out.certificates = certificates.size();
   for (const auto& p : cat.parts().parts()) {
     const auto c = engine.classify(*p, plan);
     const auto& m = c.metrics;
@@ -231,7 +307,17 @@ site build_site(history::store* st, const catalog& cat, const options& o) {
                                  html_escape(to_string(v.status)), html_escape(to_string(v.outcome)),
                                  eccn.empty() ? "-" : html_escape(eccn));
     }
-    const json certs = certificates_for(certificate_runs, *p);
+    const json certs = certificates_for(certificates, *p);
+    // Measured: the latest verified certificate's TPP (a lower bound); never an unverified one's.
+    json measured = nullptr;
+    std::string measured_reason = certs.empty() ? "no certificate of this part in the history store"
+                                                : "no verified certificate of this part with a measured TPP in the history store";
+    for (const auto& ce : certs) {
+      if (!ce["verified"].get<bool>() || !ce["tpp_measured"].is_number()) continue;
+      measured = ce["tpp_measured"];
+      measured_reason = fmt::format("certificate run {} ({}, {}): a lower bound", ce["run_id"].get<std::int64_t>(),
+                                    ce["device"].get<std::string>(), ce["date"].get<std::string>());
+    }
     const json derived = m.tpp_known() ? json(m.tpp) : json(nullptr);
     const json data{{"page", "part"},
                     {"id", p->id},
@@ -242,10 +328,8 @@ site build_site(history::store* st, const catalog& cat, const options& o) {
                     {"tpp", {{"declared", opt_number(declared)},
                              {"derived", derived},
                              {"derived_reason", m.tpp_reason},
-                             // The store holds no TPP measurement of a part yet: certificates cannot be
-                             // ingested, so a measured TPP is never shown as known.
-                             {"measured", nullptr},
-                             {"measured_reason", "no certificate or TPP measurement of this part in the history store"}}},
+                             {"measured", measured},
+                             {"measured_reason", measured_reason}}},
                     {"pd", opt_number(m.pd)},
                     {"pd_reason", m.pd_reason},
                     {"eccn", std::string(c.eccn)},
@@ -255,21 +339,33 @@ site build_site(history::store* st, const catalog& cat, const options& o) {
     for (int k = 2; used_files.count(file) != 0; ++k) file = fmt::format("part/{}-{}.html", slug(p->id), k);
     used_files.insert(file);
     const auto show = [](const json& v) { return v.is_number() ? fmt_num(v.get<double>()) : std::string("unknown"); };
-    std::string cert_html = certs.empty() ? "<p>The history store holds no certificate for this part.</p>\n" : "<ul>\n";
+    std::string cert_html =
+        certs.empty() ? "<p>The history store holds no certificate for this part.</p>\n"
+                      : "<table id=\"certificates\"><tr><th>device</th><th>node</th><th>date (end, UTC)</th><th>verdict</th>"
+                        "<th>measured TPP</th><th>integrity</th><th>file</th></tr>\n";
     for (const auto& ce : certs)
-      cert_html += fmt::format("<li>run {}: {} ({})</li>\n", ce["run_id"].get<std::int64_t>(),
-                               html_escape(ce["file"].get<std::string>()), ce["time"].get<std::string>());
-    if (!certs.empty()) cert_html += "</ul>\n";
+      cert_html += fmt::format(
+          "<tr class=\"{} {}\" data-run-id=\"{}\"><td>{} <code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+          "<td>{}</td></tr>\n",
+          html_escape(ce["verdict"].get<std::string>()), ce["verified"].get<bool>() ? "verified" : "unverified",
+          ce["run_id"].get<std::int64_t>(), html_escape(ce["device"].get<std::string>()), html_escape(ce["identity"].get<std::string>()),
+          html_escape(ce["node"].get<std::string>()), ce["date"].get<std::string>(), html_escape(ce["verdict"].get<std::string>()),
+          ce["tpp_measured"].is_number() ? fmt_num(ce["tpp_measured"].get<double>()) : std::string("not recorded"),
+          html_escape(integrity_text(ce["integrity"].get<std::string>())), html_escape(ce["file"].get<std::string>()));
+    if (!certs.empty()) cert_html += "</table>\n";
     std::string body = fmt::format(
         "<p>{} {} ({}), sheet <code>{}</code>. ECCN in force on {}: <strong>{}</strong>. Not legal advice.</p>\n"
         "<h2>TPP</h2>\n<table id=\"tpp\"><tr><th>declared</th><td>{}</td></tr><tr><th>derived from the sheet</th><td>{}{}</td></tr>"
-        "<tr><th>measured</th><td>unknown: no certificate or TPP measurement in the history store</td></tr>"
+        "<tr><th>measured</th><td>{}</td></tr>"
         "<tr><th>PD</th><td>{}{}</td></tr></table>\n"
         "<h2>ECCN under each regime</h2>\n<table id=\"regimes\"><tr><th>regime</th><th>status on {}</th><th>outcome</th><th>ECCN</th></tr>\n{}</table>\n"
         "<h2>Certificates</h2>\n{}",
         html_escape(p->vendor), html_escape(p->name), html_escape(to_string(p->kind)), html_escape(p->id), o.as_of.to_string(),
         c.eccn.empty() ? std::string("none fired") : html_escape(c.eccn), show(data["tpp"]["declared"]), show(derived),
-        m.tpp_reason.empty() ? "" : " (" + html_escape(m.tpp_reason) + ")", show(data["pd"]),
+        m.tpp_reason.empty() ? "" : " (" + html_escape(m.tpp_reason) + ")",
+        measured.is_number() ? fmt_num(measured.get<double>()) + " (" + html_escape(measured_reason) + ")"
+                             : "unknown: " + html_escape(measured_reason),
+        show(data["pd"]),
         m.pd_reason.empty() ? "" : " (" + html_escape(m.pd_reason) + ")", o.as_of.to_string(), regime_rows, cert_html);
     out.files[file] = page(fmt::format("{} {}", p->vendor, p->name), "../", body, data);
     part_index.push_back(json{{"id", p->id}, {"name", p->name}, {"vendor", p->vendor}, {"eccn", std::string(c.eccn)}, {"page", file}});
@@ -351,6 +447,11 @@ site build_site(history::store* st, const catalog& cat, const options& o) {
     out.series = series.size();
   }
 
+  // The fleet page: always written, so the navigation never dangles.
+  if (st != nullptr) out.files["fleet.html"] = build_fleet(*st, cat, o);
+  else
+    out.files["fleet.html"] = page("Fleet", "", "<p>No history store: no certificates to collect.</p>\n", json{{"page", "fleet"}});
+
   // Index.
   std::string series_rows;
   for (const auto& e : series_index)
@@ -370,11 +471,12 @@ site build_site(history::store* st, const catalog& cat, const options& o) {
       "<p>{}. Baseline: the previous {} usable runs. ECCNs as of {}.</p>\n"
       "<h2>Devices and benchmarks</h2>\n<table id=\"series\"><tr><th>device</th><th>identity</th><th>benchmark</th><th>runs</th>"
       "<th>last run (UTC)</th><th>runs slower than baseline</th></tr>\n{}</table>\n"
+      "<h2>Fleet</h2>\n<p><a href=\"fleet.html\">The fleet</a>: {} certificate(s) in the store, collected per node and SKU.</p>\n"
       "<h2>Parts</h2>\n<p><a href=\"plane.html\">The TPP-PD plane</a> with every regime's thresholds.</p>\n"
       "<table id=\"parts\"><tr><th>vendor</th><th>part</th><th>ECCN</th></tr>\n{}</table>\n",
       st != nullptr ? fmt::format("History store <code>{}</code>: {} device x benchmark series", html_escape(st->path()), series_index.size())
                     : std::string("No history store"),
-      o.baseline_runs, o.as_of.to_string(), series_rows, part_rows);
+      o.baseline_runs, o.as_of.to_string(), series_rows, out.certificates, part_rows);
   out.files["index.html"] = page("chipgauge dashboard", "", body, data);
   out.files["assets/dashboard.js"] = detail::dashboard_js;
   out.files["assets/style.css"] = detail::style_css;

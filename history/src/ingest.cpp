@@ -1,8 +1,10 @@
-// Ingest: one report becomes one run, in one transaction (docs/history.md#ingest).
+// Ingest: one report or certificate becomes one run, in one transaction (docs/history.md#ingest).
 #include "chipgauge/history/ingest.hpp"
 
 #include "chipgauge/bench/gbench.hpp"
+#include "chipgauge/classifier/precision.hpp"
 #include "chipgauge/core/json_reader.hpp"
+#include "chipgauge/core/signing.hpp"
 #include "chipgauge/core/text.hpp"
 #include "sqlite.hpp"
 
@@ -95,6 +97,35 @@ std::int64_t benchmark_id(store::impl& s, const bench::benchmark_info& b) {
   }
   s.benchmark_ids.emplace(std::move(key), id);
   return id;
+}
+
+// A stored certificate run's integrity and findings (an earlier ingest's), into `out`.
+void stored_integrity(store::impl& s, ingest_outcome& out) {
+  auto& st = s.prepare("SELECT integrity, findings FROM certificates WHERE run_id = ?");
+  st.bind(1, out.run_id);
+  if (st.step()) {
+    out.integrity = st.text(0);
+    const auto f = json::parse(st.text(1), nullptr, false);
+    if (f.is_array())
+      for (const auto& x : f)
+        if (x.is_string()) out.findings.push_back(x.get<std::string>());
+  }
+  st.reset();
+}
+
+// What the store records of verify_certificate's answer (schema version 2, `certificates`).
+std::string integrity_of(const certificate_check& c) {
+  const auto v = c.verdict();
+  if (v == "verified") return c.has_signature ? "verified" : "unsigned";
+  if (v == "unauthenticated") return "unauthenticated";
+  return "failed";
+}
+
+// An optional number of a certificate result: null (no samples) gives nullopt.
+std::optional<double> opt_number(const json_node& n, std::string_view key) {
+  const auto v = n.find(key);
+  if (!v) return std::nullopt;
+  return v->number();
 }
 
 }  // namespace
@@ -211,7 +242,166 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
   return out;
 }
 
-ingest_outcome ingest_file(store& s, const std::string& path, const row_hook& hook) {
+
+ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohmann::json& doc, const ingest_source& source,
+                                  const ingest_options& options, const row_hook& hook) {
+  auto& s = st.internals();
+  ingest_outcome out;
+  if ((out.run_id = existing_run(s, source.sha256, out.results)) != 0) {
+    out.already_present = true;
+    stored_integrity(s, out);
+    return out;
+  }
+  // Integrity first: a malformed envelope (wrong schema, bad hex or base64) throws spec_error.
+  const auto check = verify_certificate(doc, options.trusted_key, source.name);
+  out.integrity = integrity_of(check);
+  out.findings = check.findings;
+  const bool intact = out.integrity != "failed";
+
+  // The body, read strictly enough that every field the store keeps is named on error.
+  const json_node root(doc, source.name);
+  const auto body = root.at("body");
+  (void)body.at("kind").one_of({"device"});
+  const auto when = body.at("when");
+  const auto end_text = when.at("end_utc").string();
+  const auto end = parse_utc(end_text);
+  if (!end)
+    when.at("end_utc").fail(fmt::format("'{}' is not a time stamp: expected YYYY-MM-DDTHH:MM:SSZ", quote_input(end_text)));
+  const auto host = body.at("host");
+  const auto dev = body.at("device");
+  const auto tooling = body.at("tooling");
+  const auto opt_text = [](const json_node& n, std::string_view key) {
+    const auto v = n.find(key);
+    return v ? v->string() : std::string();
+  };
+
+  bench::device_info d;
+  d.id = dev.at("id").string();
+  d.backend = dev.at("backend").string();
+  d.name = dev.at("name").string();
+  d.vendor = dev.at("vendor").string();
+  d.units = static_cast<int>(dev.at("units").integer_in(0, 1'000'000));
+  json props = json::object();
+  props["units"] = d.units;
+  if (const auto a = dev.find("architecture")) props["architecture"] = a->string();
+  for (const auto& [k, v] : dev.at("identity").members()) {
+    if (!v.is_string()) continue;  // identity values are strings; anything else is not an identity
+    d.properties.emplace_back(k, v.string());
+    props[k] = v.string();
+  }
+  const auto hostname = host.at("hostname").string();
+  const auto verdict = body.at("verdict").at("outcome").one_of({"pass", "fail", "inconclusive"});
+  std::optional<std::string> sheet_id;
+  if (const auto id = body.at("sheet").find("id")) sheet_id = id->string();
+  const auto tpp = opt_number(body.at("tpp"), "measured");
+
+  json argv = json::array();
+  if (const auto a = tooling.find("argv"))
+    for (const auto& x : a->elements()) argv.push_back(x.string());
+  json context = {{"host",
+                   {{"hostname", hostname},
+                    {"cpu_model", opt_text(host, "cpu_model")},
+                    {"kernel", opt_text(host, "kernel")},
+                    {"os", opt_text(host, "os")}}},
+                  {"certificate",
+                   {{"verdict", verdict},
+                    {"integrity", out.integrity},
+                    {"start_utc", opt_text(when, "start_utc")},
+                    {"end_utc", end_text},
+                    {"measured_utc", opt_text(when, "measured_utc")},
+                    {"source", opt_text(tooling, "source")}}}};
+  if (const auto who = body.find("who")) context["certificate"]["who"] = who->raw();
+  const auto dump = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
+
+  detail::transaction tx(s);
+  if ((out.run_id = existing_run(s, source.sha256, out.results)) != 0) {
+    out.already_present = true;
+    stored_integrity(s, out);
+    return out;
+  }
+  auto& run = s.prepare(
+      "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, tool_version, git_sha, mode, host, "
+      "kernel, driver, toolkit, argv, context) VALUES (?, ?, ?, ?, strftime('%s', 'now'), ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  run.bind(1, to_string(source_kind::certificate)).bind(2, source.sha256).bind(3, source.name).bind(4, *end);
+  run.bind(5, tooling.at("tool_version").string()).bind(6, tooling.at("git_sha").string()).bind(7, tooling.at("mode").string());
+  run.bind(8, hostname).bind(9, opt_text(tooling, "kernel")).bind(10, opt_text(tooling, "cuda_driver"));
+  run.bind(11, opt_text(tooling, "cuda_runtime")).bind(12, dump(argv)).bind(13, dump(context));
+  run.run();
+  out.run_id = sqlite3_last_insert_rowid(s.db);
+
+  const auto device = device_id(s, d, device_identity(d, hostname));
+  auto& rd = s.prepare("INSERT INTO run_devices (run_id, device_id, local_id, properties) VALUES (?, ?, ?, ?)");
+  rd.bind(1, out.run_id).bind(2, device).bind(3, d.id).bind(4, dump(props));
+  rd.run();
+
+  for (const auto& r : body.at("results").elements()) {
+    bench::benchmark_info b;
+    b.name = r.at("benchmark").string();
+    b.group = r.at("group").string();
+    if (const auto p = r.find("precision")) {
+      b.prec = parse_precision(p->string());
+      if (!b.prec) p->fail(fmt::format("unknown precision '{}'", quote_input(p->string())));
+    }
+    b.metric = r.at("unit").one_of({"ops/s", "bytes/s"}) == "bytes/s" ? bench::metric_kind::bytes_per_s : bench::metric_kind::ops_per_s;
+    const auto method = r.at("method");
+    b.description = method.at("description").string();
+    b.isa = opt_text(method, "isa");
+    b.footprint_bytes = opt_number(method, "footprint_bytes").value_or(0);
+    const auto bench_id = benchmark_id(s, b);
+    const auto status = r.at("status").one_of({"ok", "skipped", "invalid"});
+    std::string reason = opt_text(r, "reason");
+    // A certificate that failed verification vouches for nothing: its results are stored unverified.
+    if (!intact) reason = "certificate failed verification" + (reason.empty() ? std::string() : ": " + reason);
+    const auto reasons = r.at("suspect_reasons");
+    const auto telemetry = r.at("telemetry");
+    auto& ins = s.prepare(
+        "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, suspect, suspect_reasons, "
+        "stop_reason, median, min, max, q1, q3, cv, sample_count, clock_mhz, throttled_samples, theoretical, fraction) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    ins.bind(1, out.run_id).bind(2, device).bind(3, bench_id).bind(4, status).bind(5, reason);
+    ins.bind(6, intact && r.at("verified").boolean()).bind(7, r.at("suspect").boolean());
+    if (!reasons.elements().empty()) ins.bind(8, dump(reasons.raw()));
+    ins.bind(9, r.at("stop_reason").string());
+    // Summary statistics only (null where nothing was measured: stored as 0, as a report's
+    // skipped result is); a certificate records no CV, so cv is 0 (docs/history.md#certificates).
+    ins.bind(10, opt_number(r, "median").value_or(0)).bind(11, opt_number(r, "min").value_or(0));
+    ins.bind(12, opt_number(r, "max").value_or(0)).bind(13, opt_number(r, "q1").value_or(0));
+    ins.bind(14, opt_number(r, "q3").value_or(0)).bind(15, 0.0).bind(16, static_cast<std::int64_t>(r.at("samples").integer_in(0, 1'000'000'000)));
+    ins.bind(17, opt_number(telemetry, "clock_mhz_median"));
+    const auto throttled = telemetry.find("throttled_samples");
+    ins.bind(18, static_cast<std::int64_t>(throttled ? throttled->integer_in(0, 1'000'000'000) : 0));
+    ins.bind(19, opt_number(r, "theoretical")).bind(20, opt_number(r, "fraction_of_theoretical"));
+    ins.run();
+    ++out.results;
+    if (hook) hook(out.results);
+  }
+
+  for (const auto& c : body.at("checks").elements()) {
+    const auto result = c.at("result").one_of({"pass", "fail", "inconclusive"});
+    std::string name = c.at("kind").string();
+    if (const auto bm = c.find("benchmark")) name += " " + bm->string();
+    auto& ins = s.prepare("INSERT INTO checks (run_id, device_id, name, outcome, detail) VALUES (?, ?, ?, ?, ?)");
+    ins.bind(1, out.run_id).bind(2, device).bind(3, name).bind(4, result == "inconclusive" ? "undetermined" : result);
+    ins.bind(5, c.at("detail").string());
+    ins.run();
+  }
+
+  json findings = check.findings;
+  auto& cert = s.prepare(
+      "INSERT INTO certificates (run_id, device_id, node, verdict, sheet_id, tpp_measured, end_utc, integrity, signer_key_id, "
+      "trusted_key_id, findings, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  cert.bind(1, out.run_id).bind(2, device).bind(3, hostname).bind(4, verdict);
+  if (sheet_id) cert.bind(5, *sheet_id);
+  cert.bind(6, tpp).bind(7, *end).bind(8, out.integrity);
+  if (!check.signer_key_id.empty()) cert.bind(9, check.signer_key_id);
+  if (check.trusted_key_id) cert.bind(10, *check.trusted_key_id);
+  cert.bind(11, dump(findings)).bind(12, text);
+  cert.run();
+  tx.commit();
+  return out;
+}
+
+ingest_outcome ingest_file(store& s, const std::string& path, const ingest_options& options, const row_hook& hook) {
   const std::string text = read_text_file(path, file_limits::report);
   ingest_source source;
   source.sha256 = sha256_hex(text);
@@ -219,30 +409,35 @@ ingest_outcome ingest_file(store& s, const std::string& path, const row_hook& ho
   ingest_outcome out;
   if ((out.run_id = existing_run(s.internals(), source.sha256, out.results)) != 0) {
     out.already_present = true;
+    stored_integrity(s.internals(), out);
     return out;
   }
   const auto doc = parse_json_text(text, path);
   const json_node root(doc, path);
-  if (!root.is_object()) root.fail("expected a JSON object: a chipgauge measurement report or Google Benchmark JSON");
+  if (!root.is_object()) root.fail("expected a JSON object: a chipgauge measurement report, a certificate or Google Benchmark "
+                                       "JSON");
   if (const auto schema = root.find("schema")) {
     const auto name = schema.value().string();
     if (name == "chipgauge.measurement/1") {
       source.kind = source_kind::chipgauge_report;
       return ingest_report(s, bench::parse_report(text, path), source, hook);
     }
-    if (name.starts_with("chipgauge.certificate/"))
-      schema.value().fail(fmt::format("'{}': this build cannot ingest certificates yet (the certificate format is not "
-                                      "part of it): expected chipgauge.measurement/1",
-                                      quote_input(name)));
-    schema.value().fail(fmt::format("unknown schema '{}': expected chipgauge.measurement/1", quote_input(name)));
+    if (name == certificate_schema) {
+      source.kind = source_kind::certificate;
+      return ingest_certificate(s, text, doc, source, options, hook);
+    }
+    schema.value().fail(fmt::format("unknown schema '{}': expected chipgauge.measurement/1 or {}", quote_input(name),
+                                    certificate_schema));
   }
   if (bench::looks_like_gbench_json(doc)) {
     // Foreign results: stored as read, invalid and unverified (bench/gbench.hpp), never usable.
     source.kind = source_kind::gbench;
     return ingest_report(s, bench::parse_gbench_doc(doc, path), source, hook);
   }
-  root.fail("neither a chipgauge measurement report (schema chipgauge.measurement/1) nor Google Benchmark JSON "
-            "(context and benchmarks)");
+  root.fail("neither a chipgauge measurement report (schema chipgauge.measurement/1), a certificate "
+            "(chipgauge.certificate/1) nor Google Benchmark JSON (context and benchmarks)");
 }
+
+ingest_outcome ingest_file(store& s, const std::string& path, const row_hook& hook) { return ingest_file(s, path, {}, hook); }
 
 }  // namespace chipgauge::history

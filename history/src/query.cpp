@@ -450,10 +450,19 @@ bench::measurement_report select_as_report(store& st, const selector& sel) {
       if (reasons.is_array())
         for (const auto& x : reasons)
           if (x.is_string()) m.suspect_reasons.push_back(x.get<std::string>());
-      m.reason = fmt::format("no result of the {} selected runs is ok, verified and not suspect; the latest (history run {}, {}) "
-                             "was {}{}{}",
-                             rows.size(), last.run_id, format_utc(last.created_utc), last.suspect ? "suspect" : last.status,
-                             last.reason.empty() ? "" : ": ", last.reason);
+      const bool summary_only = last.status == "ok" && last.verified && !last.suspect && last.rates.empty();
+      if (summary_only)
+        // A certificate's result: its median and quartiles are stored, its samples are not, so
+        // it is listed and never compared (the test needs the samples).
+        m.reason = fmt::format("summary statistics only ({} run {}, {}: median {:g} over {} samples, which the {} did not keep): "
+                               "listed, not compared",
+                               last.source_kind, last.run_id, format_utc(last.created_utc), last.median, last.sample_count,
+                               last.source_kind);
+      else
+        m.reason = fmt::format("no result of the {} selected runs is ok, verified and not suspect; the latest (history run {}, {}) "
+                               "was {}{}{}",
+                               rows.size(), last.run_id, format_utc(last.created_utc), last.suspect ? "suspect" : last.status,
+                               last.reason.empty() ? "" : ": ", last.reason);
       m.stopped = stop_of(last.stop_reason);
       add_samples(m, last);
       summarise(m);

@@ -108,6 +108,30 @@ CREATE TABLE checks (
 ) STRICT;
 CREATE INDEX checks_by_run ON checks (run_id);
 )sql"},
+      {2, "certificates: the sealed document of each certificate run and what its integrity check found",
+       R"sql(
+-- One row per run ingested from a certificate (chipgauge.certificate/1): the file's text as
+-- sealed, so it can be verified again with another key, and what ingest found. integrity is
+-- 'verified' (intact and signed by the key given at ingest), 'unsigned' (intact, no signature,
+-- no key given), 'unauthenticated' (intact and validly signed, no key given: the signer is
+-- unknown) or 'failed' (changed since sealing, a bad signature, or not the given key's). Only
+-- 'verified' is ever shown as verified. end_utc is the certification's end (Unix seconds, UTC).
+CREATE TABLE certificates (
+  run_id         INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+  device_id      INTEGER NOT NULL REFERENCES devices (id),
+  node           TEXT    NOT NULL,
+  verdict        TEXT    NOT NULL CHECK (verdict IN ('pass', 'fail', 'inconclusive')),
+  sheet_id       TEXT,
+  tpp_measured   REAL,
+  end_utc        INTEGER NOT NULL,
+  integrity      TEXT    NOT NULL CHECK (integrity IN ('verified', 'unsigned', 'unauthenticated', 'failed')),
+  signer_key_id  TEXT,
+  trusted_key_id TEXT,
+  findings       TEXT    NOT NULL,
+  document       TEXT    NOT NULL
+) STRICT;
+CREATE INDEX certificates_by_device ON certificates (device_id, end_utc);
+)sql"},
   };
   return list;
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The dashboard's browser test, as CTest runs it (tests/CMakeLists.txt: DashboardBrowser):
 #   run.sh CHIPGAUGE_BINARY DASHBOARD_FIXTURE SPECS_DIR WORK_DIR
-# Builds a history store with a known regression (dashboard_fixture), generates the site from it,
-# exports the store as JSON (the truth the page data is checked against), then loads the site from
-# file:// in headless Chromium (test.js). Exits 77 (CTest: skipped) with the reason when Chromium
+# Builds a history store with a known regression and a fleet's certificates (dashboard_fixture),
+# generates the site from it, exports the store as JSON and collects the fleet from it (the truths
+# the page data is checked against), then loads the site from file:// in headless Chromium
+# (test.js), which also asks `chipgauge compare` where the regressions are. Exits 77 (CTest: skipped) with the reason when Chromium
 # or tools/dashboard-test/node_modules is missing; scripts/test.sh installs both.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -22,4 +23,13 @@ mkdir -p "$work"
 "$fixture" "$work/store.db" "$work/expected.json"
 "$bin" --specs-dir "$specs" dashboard --history "$work/store.db" --out "$work/site" --as-of 2026-12-01
 "$bin" history export --history "$work/store.db" --format json > "$work/export.json"
-CHIPGAUGE_CHROMIUM="$chromium" node "$here/test.js" "$work"
+# The fleet answer the fleet page must equal: exit 4, since node gpu-00000 has a failing device.
+status=0
+"$bin" --specs-dir "$specs" fleet collect history: --history "$work/store.db" --as-of 2026-12-01 --format json \
+  > "$work/fleet.json" || status=$?
+if [[ $status -ne 4 ]]; then
+  echo "fleet collect over the fixture store exited $status, expected 4 (a failing device)"
+  exit 1
+fi
+# test.js runs `chipgauge compare` itself, against the rolling baseline, for every run of the series.
+CHIPGAUGE_CHROMIUM="$chromium" CHIPGAUGE_BINARY="$bin" CHIPGAUGE_SPECS="$specs" node "$here/test.js" "$work"

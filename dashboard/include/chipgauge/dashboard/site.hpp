@@ -4,8 +4,9 @@
 // one trend page per device x benchmark with each run's median, its interquartile range and the
 // runs that bench::compare_samples finds `slower` than the rolling baseline; one page per bundled
 // part (TPPs, ECCN under each regime, certificates in the store); the TPP-PD plane with every
-// regime's threshold lines. Pages embed their data as JSON (<script id="chipgauge-data">) and draw
-// it with the packaged Chart.js copied into the site, so the site opens from disk with no network.
+// regime's threshold lines; a fleet page (`fleet collect` over the store's certificates). Pages
+// embed their data as JSON (<script id="chipgauge-data">) and draw it with the packaged Chart.js
+// copied into the site, so the site opens from disk with no network.
 
 #include "chipgauge/bench/compare.hpp"
 #include "chipgauge/classifier/catalog.hpp"
@@ -14,6 +15,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace chipgauge::dashboard {
@@ -32,6 +34,9 @@ struct options {
   std::string chartjs_dir;
   /// The Chart.js licence file copied beside it; empty: /usr/share/doc/libjs-chart.js/copyright.
   std::string chartjs_license;
+  /// The Ed25519 public key (PEM) certificates must be signed by for the fleet page to count them
+  /// (as `fleet collect --pubkey`); without it only unsigned, intact ones are counted.
+  std::optional<std::string> trusted_key;
 };
 
 /// The site in memory: relative path -> content (pages, script, style; not the Chart.js copy).
@@ -40,11 +45,13 @@ struct site {
   std::size_t series = 0;
   std::size_t parts = 0;
   std::size_t regressions = 0;  ///< trend points marked slower
+  std::size_t certificates = 0;  ///< certificate runs in the store
 };
 
 /// Builds every page. `history` may be null (no store: the index says so; parts and the plane
-/// are still drawn).
-site build_site(history::store* history, const catalog& cat, const options& o);
+/// are still drawn, the fleet page is not). `cat` is not const: the fleet page's totals read
+/// sheets and the licensing data, which the catalog loads on demand.
+site build_site(history::store* history, catalog& cat, const options& o);
 
 /// Writes `s` and the Chart.js copy (with its licence) to `out_dir`, atomically: everything goes
 /// to a temporary directory beside it, which then replaces `out_dir`; on any failure `out_dir` is

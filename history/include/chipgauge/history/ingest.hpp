@@ -6,7 +6,11 @@
 #include "chipgauge/bench/report.hpp"
 #include "chipgauge/history/store.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace chipgauge::history {
 
@@ -19,11 +23,32 @@ namespace chipgauge::history {
 ingest_outcome ingest_report(store& s, const bench::measurement_report& report, const ingest_source& source,
                              const row_hook& hook = {});
 
-/// Reads `path`, recognises its kind (a `chipgauge.measurement/1` report, or Google Benchmark JSON
-/// read by bench::parse_gbench_json; certificates are refused until their format exists) and
-/// ingests it as ingest_report does. The
-/// SHA-256 is of the file's bytes, so an identical file is found before it is parsed. Throws
-/// spec_error naming the file for one that cannot be read as any supported kind.
+/// What ingest needs beyond the file.
+struct ingest_options {
+  /// The Ed25519 public key file (PEM) a certificate must be signed by to be stored as verified
+  /// (`--pubkey`); without it no certificate is stored as verified unless it is unsigned and
+  /// intact ('unsigned', never shown as verified either).
+  std::optional<std::string> trusted_key;
+};
+
+/// Writes a certificate (`chipgauge.certificate/1`, parsed as `doc` from `text`) as one run of
+/// source kind certificate: its device, its results (summary statistics only: a certificate
+/// holds no samples, so sample_count is the number measured and no samples row is written), its
+/// checks, and a `certificates` row with the document and what verify_certificate found with
+/// `options.trusted_key` (docs/history.md#certificates). A certificate that fails verification
+/// is stored marked 'failed', its results unverified; it is never refused for that. Idempotent
+/// by `source.sha256` and written in one transaction as ingest_report. Throws spec_error naming
+/// `source.name` and the JSON path for a document that is not a certificate body it can read,
+/// usage_error for an unreadable key file.
+ingest_outcome ingest_certificate(store& s, std::string_view text, const nlohmann::json& doc, const ingest_source& source,
+                                  const ingest_options& options, const row_hook& hook = {});
+
+/// Reads `path`, recognises its kind (a `chipgauge.measurement/1` report, Google Benchmark JSON
+/// read by bench::parse_gbench_json, or a `chipgauge.certificate/1` certificate) and ingests it
+/// as ingest_report or ingest_certificate does. The SHA-256 is of the file's bytes, so an
+/// identical file is found before it is parsed. Throws spec_error naming the file for one that
+/// cannot be read as any supported kind.
+ingest_outcome ingest_file(store& s, const std::string& path, const ingest_options& options, const row_hook& hook = {});
 ingest_outcome ingest_file(store& s, const std::string& path, const row_hook& hook = {});
 
 }  // namespace chipgauge::history

@@ -82,6 +82,10 @@ struct ingest_outcome {
   std::int64_t run_id = 0;
   bool already_present = false;  ///< a run with the same SHA-256 was there: nothing written
   std::size_t results = 0;       ///< result rows of the run (written now or before)
+  /// A certificate's integrity as stored ("verified", "unsigned", "unauthenticated", "failed"),
+  /// with the verification's findings; empty for other kinds.
+  std::string integrity;
+  std::vector<std::string> findings;
 };
 
 /// Called after each result row is written, with the number written so far in this ingest. For
