@@ -21,12 +21,13 @@ constexpr std::int64_t write_lock_key = 0x43474853;
 constexpr const char* application_name = "chipgauge-history";
 
 // Placeholders: the shared SQL writes `?`; PostgreSQL numbers them $1, $2, ... A `?` inside a
-// quoted literal or identifier is text, not a placeholder.
-std::string numbered_placeholders(std::string_view sql) {
+// quoted literal or identifier is text, not a placeholder. `count` is set to how many there are.
+std::string numbered_placeholders(std::string_view sql, std::size_t& count) {
   std::string out;
   out.reserve(sql.size() + 16);
   int n = 0;
   char quote = 0;
+  count = 0;
   for (const char c : sql) {
     if (quote) {
       if (c == quote) quote = 0;
@@ -36,6 +37,7 @@ std::string numbered_placeholders(std::string_view sql) {
       out += c;
     } else if (c == '?') {
       out += '$' + std::to_string(++n);
+      ++count;
     } else {
       out += c;
     }
@@ -47,7 +49,8 @@ class pg_connection;
 
 class pg_statement final : public statement_backend {
  public:
-  pg_statement(pg_connection& c, std::string sql, std::string name) : c_(&c), sql_(std::move(sql)), name_(std::move(name)) {}
+  pg_statement(pg_connection& c, std::string sql, std::string name, std::size_t parameters)
+      : c_(&c), sql_(std::move(sql)), name_(std::move(name)), parameters_(parameters) {}
 
   void reset() override {
     params_.clear();
@@ -128,6 +131,7 @@ class pg_statement final : public statement_backend {
   pg_connection* c_;
   std::string sql_;
   std::string name_;  ///< the server-side prepared statement; empty: unnamed, parsed each time
+  std::size_t parameters_;  ///< how many the SQL has: those left unbound are NULL, as on SQLite
   std::vector<std::optional<std::string>> params_;
   pqxx::result result_;
   bool executed_ = false;
@@ -141,13 +145,14 @@ class pg_connection final : public connection {
   [[nodiscard]] backend_kind kind() const override { return backend_kind::postgresql; }
 
   std::unique_ptr<statement_backend> prepare(std::string_view sql, bool persistent) override {
-    std::string text = numbered_placeholders(sql);
+    std::size_t parameters = 0;
+    std::string text = numbered_placeholders(sql, parameters);
     std::string name;
     if (persistent) {
       name = fmt::format("chipgauge_{}", ++statements_);
       guard(sql, [&] { conn_.prepare(name, text); });
     }
-    return std::make_unique<pg_statement>(*this, std::move(text), std::move(name));
+    return std::make_unique<pg_statement>(*this, std::move(text), std::move(name), parameters);
   }
 
   void exec(const std::string& sql) override {
@@ -261,6 +266,7 @@ class pg_connection final : public connection {
 
 bool pg_statement::step() {
   if (!executed_) {
+    if (params_.size() < parameters_) params_.resize(parameters_);
     result_ = c_->run(*this, sql_, name_, params_);
     executed_ = true;
     row_ = 0;
