@@ -116,6 +116,9 @@ ingest_outcome add(store& s, const bench::measurement_report& r, const std::stri
 
 enum class backend : unsigned char { sqlite, postgresql };
 
+// How GoogleTest (and so CTest's test names) print a backend.
+void PrintTo(backend b, std::ostream* os) { *os << (b == backend::sqlite ? "SQLite" : "PostgreSQL"); }
+
 std::string backend_name(const ::testing::TestParamInfo<backend>& info) {
   return info.param == backend::sqlite ? "SQLite" : "PostgreSQL";
 }

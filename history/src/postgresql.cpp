@@ -25,9 +25,8 @@ constexpr const char* application_name = "chipgauge-history";
 std::string numbered_placeholders(std::string_view sql, std::size_t& count) {
   std::string out;
   out.reserve(sql.size() + 16);
-  int n = 0;
-  char quote = 0;
   count = 0;
+  char quote = 0;
   for (const char c : sql) {
     if (quote) {
       if (c == quote) quote = 0;
@@ -36,8 +35,7 @@ std::string numbered_placeholders(std::string_view sql, std::size_t& count) {
       quote = c;
       out += c;
     } else if (c == '?') {
-      out += '$' + std::to_string(++n);
-      ++count;
+      out += '$' + std::to_string(++count);
     } else {
       out += c;
     }
