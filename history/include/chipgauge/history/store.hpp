@@ -42,8 +42,8 @@ struct open_options {
   bool create = true;
   /// Replaces schema_migrations() (tests of the migration mechanism only).
   const std::vector<migration>* migrations = nullptr;
-  /// How long a writer waits for another's transaction (SQLite's busy timeout; PostgreSQL's
-  /// lock_timeout on the write lock), in milliseconds.
+  /// How long a writer waits for another's transaction, in milliseconds (SQLite's busy timeout;
+  /// PostgreSQL's lock_timeout, which bounds the wait for the write lock).
   int busy_timeout_ms = 10000;
 };
 
