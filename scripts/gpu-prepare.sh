@@ -11,6 +11,7 @@ set -euo pipefail
 archs="${1:-90a}"
 cd "$(dirname "$0")/.."
 cmake -S . -B build-gpu-carry -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHIPGAUGE_CUDA=ON -DCHIPGAUGE_PORTABLE=ON \
+  -DCHIPGAUGE_POSTGRESQL=OFF \
   "-DCHIPGAUGE_CUDA_ARCHITECTURES=$archs" -DCHIPGAUGE_BUILD_BENCHMARKS=OFF -DCHIPGAUGE_BUILD_TESTS=ON > /dev/null
 cmake --build build-gpu-carry -j"$(nproc)" --target chipgauge cuda_gpu_test
 rm -rf gpu-carry

@@ -6,12 +6,13 @@
 #                                    libFuzzer runtimes and llvm-symbolizer for the sanitizer build and
 #                                    the fuzz targets; promtool from prometheus for the /metrics
 #                                    check; wrk, nginx and curl for scripts/serve-load.sh; slurm-wlm,
-#                                    munge and jq for the one-machine Slurm cluster of the fleet test)
+#                                    munge and jq for the one-machine Slurm cluster of the fleet test;
+#                                    postgresql for the history store's PostgreSQL tests)
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build git pkg-config
           nlohmann-json3-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
-          libssl-dev libsqlite3-dev libcpp-httplib-dev libjs-chart.js)
+          libssl-dev libsqlite3-dev libpqxx-dev libcpp-httplib-dev libjs-chart.js)
 if [[ "${1:-}" == "--test" ]]; then
   # A Node.js installed another way (with its own npm) is fine; only install when missing.
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
@@ -22,6 +23,8 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(prometheus wrk nginx curl)
   # The fleet test's one-machine Slurm cluster (tests/slurm/), and jq for its assertions.
   packages+=(slurm-wlm munge jq)
+  # The history store's PostgreSQL tests start a private server (tests/postgres/server.sh).
+  packages+=(postgresql)
   # The dashboard's browser test (tools/dashboard-test) drives Debian's Chromium headless.
   packages+=(chromium)
 fi

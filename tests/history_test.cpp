@@ -1,6 +1,8 @@
-// The history store: schema and migrations, ingest (idempotent, atomic under a killed process),
-// certificates (verified, unsigned, tampered), selectors and filters, trends, a selection as a
-// report, exports, pruning; and the CLI.
+// The history store: schema and migrations, ingest (idempotent, atomic under a killed process,
+// safe with several writers at once), certificates (verified, unsigned, tampered), selectors and
+// filters, trends, a selection as a report, exports, pruning; and the CLI. The store tests run on
+// both backends: a SQLite file, and a database of a private PostgreSQL server
+// (tests/postgres/server.sh).
 #include "chipgauge/bench/compare.hpp"
 #include "chipgauge/bench/report.hpp"
 #include "chipgauge/core/error.hpp"
@@ -10,6 +12,7 @@
 #include "chipgauge/history/ingest.hpp"
 #include "chipgauge/history/query.hpp"
 #include "chipgauge/history/store.hpp"
+#include "connection.hpp"
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -21,9 +24,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 
 namespace chipgauge {
@@ -34,12 +40,9 @@ using namespace chipgauge::history;
 const std::string sample_report = test::data_dir() + "/measurement-sample.json";
 
 std::int64_t count(store& s, const std::string& table) {
-  sqlite3_stmt* st = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(s.handle(), ("SELECT count(*) FROM " + table).c_str(), -1, &st, nullptr), SQLITE_OK);
-  EXPECT_EQ(sqlite3_step(st), SQLITE_ROW);
-  const auto n = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  return n;
+  detail::statement st(*s.internals().db, "SELECT count(*) FROM " + table);
+  EXPECT_TRUE(st.step()) << table;
+  return st.integer(0);
 }
 
 // Rows of every table, as a comparable snapshot.
@@ -48,7 +51,8 @@ std::vector<std::int64_t> counts(store& s) {
           count(s, "samples")};
 }
 
-void exec(store& s, const std::string& sql) { ASSERT_EQ(sqlite3_exec(s.handle(), sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sql; }
+// Raw SQL on either backend; throws chipgauge::error when it fails.
+void exec(store& s, const std::string& sql) { s.internals().db->exec(sql); }
 
 bench::device_info gpu(const std::string& id, const std::string& uuid, const std::string& name = "NVIDIA H100 80GB HBM3") {
   bench::device_info d;
@@ -113,6 +117,94 @@ bench::measurement_report report(const std::string& created, std::vector<bench::
 ingest_outcome add(store& s, const bench::measurement_report& r, const std::string& key) {
   return ingest_report(s, r, {source_kind::chipgauge_report, history::sha256_hex(key), key + ".json"});
 }
+
+// ---- the backends ----
+
+enum class backend : unsigned char { sqlite, postgresql };
+
+// How GoogleTest (and so CTest's test names) print a backend.
+void PrintTo(backend b, std::ostream* os) { *os << (b == backend::sqlite ? "SQLite" : "PostgreSQL"); }
+
+std::string backend_name(const ::testing::TestParamInfo<backend>& info) {
+  return info.param == backend::sqlite ? "SQLite" : "PostgreSQL";
+}
+
+// The private PostgreSQL server (tests/postgres/server.sh): the one CTest's PostgresServer
+// fixture started, whose state directory CHIPGAUGE_TEST_POSTGRES_STATE names; else one this
+// process starts on first use and stops at its exit. `skip` says why there is none: only when the
+// server binaries are missing.
+class postgres_server {
+ public:
+  static postgres_server& get() {
+    static postgres_server server;
+    return server;
+  }
+  postgres_server(const postgres_server&) = delete;
+  postgres_server& operator=(const postgres_server&) = delete;
+  ~postgres_server() {
+    if (owned_) std::system(("'" CHIPGAUGE_POSTGRES_SERVER "' stop '" + state_ + "' > /dev/null 2>&1").c_str());
+    if (owned_) std::filesystem::remove_all(state_);
+  }
+
+  std::string skip;
+
+  /// The URL of a new, empty database on the server.
+  std::string new_database() {
+    if (admin_url_.empty()) throw error("the test PostgreSQL server did not start: " + problem_);
+    const std::string name = "t" + std::to_string(::getpid()) + "_" + std::to_string(++databases_);
+    detail::open_postgresql(admin_url_, {})->exec("CREATE DATABASE " + name);
+    std::string url = admin_url_;
+    url.replace(url.find("/postgres?"), 10, "/" + name + "?");
+    return url;
+  }
+
+ private:
+  postgres_server() {
+    if (const char* env = std::getenv("CHIPGAUGE_TEST_POSTGRES_STATE"); env && *env) {
+      state_ = env;
+    } else {
+      char tmpl[] = "/tmp/chipgauge-pg-state.XXXXXX";
+      if (::mkdtemp(tmpl) == nullptr) {
+        problem_ = "cannot create a state directory";
+        return;
+      }
+      state_ = tmpl;
+      owned_ = true;
+      const auto r = test::run_command("'" CHIPGAUGE_POSTGRES_SERVER "' start '" + state_ + "'");
+      if (r.status != 0) problem_ = r.out + r.err;
+    }
+    if (std::filesystem::exists(state_ + "/skip")) {
+      skip = read_text_file(state_ + "/skip");
+    } else if (std::filesystem::exists(state_ + "/url")) {
+      admin_url_ = read_text_file(state_ + "/url");
+      while (!admin_url_.empty() && admin_url_.back() == '\n') admin_url_.pop_back();
+    } else if (problem_.empty()) {
+      problem_ = state_ + " holds neither url nor skip: did the PostgresServer fixture run?";
+    }
+  }
+
+  std::string state_;
+  bool owned_ = false;
+  std::string admin_url_;
+  std::string problem_;
+  int databases_ = 0;
+};
+
+// A test that runs once per backend, each time on a new, empty store location.
+class backend_test : public ::testing::TestWithParam<backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == backend::postgresql && !postgres_server::get().skip.empty())
+      GTEST_SKIP() << postgres_server::get().skip;
+  }
+  /// A file in the test's directory, or a new database.
+  std::string new_store() {
+    return GetParam() == backend::sqlite ? dir_.path() + "/h.db" : postgres_server::get().new_database();
+  }
+  test::temp_dir dir_;
+};
+
+const auto both_backends = ::testing::Values(backend::sqlite, backend::postgresql);
 
 // ---- primitives ----
 
@@ -183,7 +275,7 @@ TEST(HistoryBasics, LocatesTheStore) {
 
 // ---- schema ----
 
-TEST(HistorySchema, NewStoreIsWalWithForeignKeysAtTheNewestVersion) {
+TEST(HistorySqlite, NewStoreIsWalWithForeignKeysAtTheNewestVersion) {
   const test::temp_dir dir;
   auto s = store::open(dir.path() + "/sub/dir/h.db");
   EXPECT_EQ(s.schema_version(), static_cast<int>(schema_migrations().size()));
@@ -198,12 +290,28 @@ TEST(HistorySchema, NewStoreIsWalWithForeignKeysAtTheNewestVersion) {
   sqlite3_finalize(st);
 }
 
-TEST(HistorySchema, StoreFromAFutureVersionIsRefused) {
-  const test::temp_dir dir;
-  const std::string path = dir.path() + "/h.db";
+class HistorySchema : public backend_test {};
+INSTANTIATE_TEST_SUITE_P(, HistorySchema, both_backends, backend_name);
+
+TEST_P(HistorySchema, NewStoreIsAtTheNewestVersion) {
+  const std::string path = new_store();
+  auto s = store::open(path);
+  EXPECT_EQ(s.schema_version(), static_cast<int>(schema_migrations().size()));
+  EXPECT_EQ(count(s, "runs"), 0);
+  // Opening it again migrates nothing and keeps what it holds.
+  add(s, report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "a");
+  auto again = store::open(path);
+  EXPECT_EQ(again.schema_version(), static_cast<int>(schema_migrations().size()));
+  EXPECT_EQ(count(again, "runs"), 1);
+}
+
+TEST_P(HistorySchema, StoreFromAFutureVersionIsRefused) {
+  const std::string path = new_store();
+  std::string name;
   {
     auto s = store::open(path);
-    exec(s, "PRAGMA user_version = 99");
+    name = s.path();
+    s.internals().db->set_schema_version(99);
   }
   try {
     store::open(path);
@@ -212,13 +320,15 @@ TEST(HistorySchema, StoreFromAFutureVersionIsRefused) {
     const std::string m = e.what();
     const auto newest = "newer than this chipgauge reads (" + std::to_string(schema_migrations().size()) + ")";
     EXPECT_NE(m.find("schema version 99, " + newest), std::string::npos) << m;
-    EXPECT_NE(m.find(path), std::string::npos) << m;
+    EXPECT_NE(m.find(name), std::string::npos) << m;
   }
 }
 
-TEST(HistorySchema, MigrationsRunInOrderOnAnOlderStore) {
-  const test::temp_dir dir;
-  const std::string path = dir.path() + "/h.db";
+// A migration whose SQL both dialects read.
+migration portable(int version, const std::string& description, const std::string& sql) { return {version, description, sql, sql}; }
+
+TEST_P(HistorySchema, MigrationsRunInOrderOnAnOlderStore) {
+  const std::string path = new_store();
   // The mechanism on a list of its own: migration 1 of the real schema, then test steps.
   const std::vector<migration> v1 = {schema_migrations().front()};
   open_options o1;
@@ -226,51 +336,47 @@ TEST(HistorySchema, MigrationsRunInOrderOnAnOlderStore) {
   { auto s = store::open(path, o1); }  // version 1
   // Migration 3 needs migration 2's table, so running them out of order fails.
   std::vector<migration> list = v1;
-  list.push_back({2, "log table", "CREATE TABLE migration_log (step INTEGER NOT NULL, seen INTEGER NOT NULL)"});
-  list.push_back({3, "log entry", "INSERT INTO migration_log SELECT 3, count(*) FROM migration_log; ALTER TABLE runs ADD COLUMN note TEXT"});
-  list.push_back({4, "log entry", "INSERT INTO migration_log SELECT 4, count(*) FROM migration_log"});
+  list.push_back(portable(2, "log table", "CREATE TABLE migration_log (step INTEGER NOT NULL, seen INTEGER NOT NULL)"));
+  list.push_back(portable(3, "log entry",
+                          "INSERT INTO migration_log SELECT 3, count(*) FROM migration_log; ALTER TABLE runs ADD COLUMN note TEXT"));
+  list.push_back(portable(4, "log entry", "INSERT INTO migration_log SELECT 4, count(*) FROM migration_log"));
   open_options o;
   o.migrations = &list;
   auto s = store::open(path, o);
   EXPECT_EQ(s.schema_version(), 4);
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(s.handle(), "SELECT step, seen FROM migration_log ORDER BY rowid", -1, &st, nullptr), SQLITE_OK);
-  std::vector<std::pair<int, int>> log;
-  while (sqlite3_step(st) == SQLITE_ROW) log.emplace_back(sqlite3_column_int(st, 0), sqlite3_column_int(st, 1));
-  sqlite3_finalize(st);
-  EXPECT_EQ(log, (std::vector<std::pair<int, int>>{{3, 0}, {4, 1}}));
+  detail::statement st(*s.internals().db, "SELECT step, seen FROM migration_log ORDER BY step");
+  std::vector<std::pair<std::int64_t, std::int64_t>> log;
+  while (st.step()) log.emplace_back(st.integer(0), st.integer(1));
+  EXPECT_EQ(log, (std::vector<std::pair<std::int64_t, std::int64_t>>{{3, 0}, {4, 1}}));
   // The stock build now refuses the migrated store as newer than it reads.
   EXPECT_THROW(store::open(path), usage_error);
 }
 
-TEST(HistorySchema, AFailedMigrationLeavesTheStoreAtItsVersion) {
-  const test::temp_dir dir;
-  const std::string path = dir.path() + "/h.db";
+TEST_P(HistorySchema, AFailedMigrationLeavesTheStoreAtItsVersion) {
+  const std::string path = new_store();
   const std::vector<migration> v1 = {schema_migrations().front()};
   open_options o1;
   o1.migrations = &v1;
   { auto s = store::open(path, o1); }
   std::vector<migration> list = v1;
-  list.push_back({2, "broken", "CREATE TABLE half (x INTEGER); INSERT INTO no_such_table VALUES (1)"});
+  list.push_back(portable(2, "broken", "CREATE TABLE half (x INTEGER); INSERT INTO no_such_table VALUES (1)"));
   open_options o;
   o.migrations = &list;
   EXPECT_THROW(store::open(path, o), error);
   auto s = store::open(path, o1);
   EXPECT_EQ(s.schema_version(), 1);
-  EXPECT_NE(sqlite3_exec(s.handle(), "SELECT * FROM half", nullptr, nullptr, nullptr), SQLITE_OK)
-      << "the half-applied migration was kept";
+  EXPECT_THROW(exec(s, "SELECT * FROM half"), error) << "the half-applied migration was kept";
 }
 
-TEST(HistorySchema, MigrationListWithAGapIsAnError) {
-  const test::temp_dir dir;
+TEST_P(HistorySchema, MigrationListWithAGapIsAnError) {
   std::vector<migration> list = {schema_migrations().front()};
-  list.push_back({3, "gap", "SELECT 1"});
+  list.push_back(portable(3, "gap", "SELECT 1"));
   open_options o;
   o.migrations = &list;
-  EXPECT_THROW(store::open(dir.path() + "/h.db", o), error);
+  EXPECT_THROW(store::open(new_store(), o), error);
 }
 
-TEST(HistorySchema, OtherFilesAreRefused) {
+TEST(HistorySqlite, OtherFilesAreRefused) {
   const test::temp_dir dir;
   const auto text = dir.write("notes.db", std::string(4096, 'x'));
   EXPECT_THROW(store::open(text), usage_error);
@@ -290,11 +396,44 @@ TEST(HistorySchema, OtherFilesAreRefused) {
   EXPECT_THROW(store::open(dir.path() + "/missing.db", no_create), usage_error);
 }
 
+class HistoryPostgreSQL : public backend_test {};
+INSTANTIATE_TEST_SUITE_P(, HistoryPostgreSQL, ::testing::Values(backend::postgresql), backend_name);
+
+TEST_P(HistoryPostgreSQL, OtherDatabasesAreRefused) {
+  // A database holding other tables is not written into.
+  const std::string other = new_store();
+  detail::open_postgresql(other, {})->exec("CREATE TABLE t (x INTEGER)");
+  try {
+    store::open(other);
+    FAIL() << "a database with other tables was taken as a store";
+  } catch (const usage_error& e) {
+    EXPECT_NE(std::string(e.what()).find("not a chipgauge history store"), std::string::npos) << e.what();
+  }
+  // A reading command does not create a store in an empty database.
+  open_options no_create;
+  no_create.create = false;
+  const std::string empty = new_store();
+  EXPECT_THROW(store::open(empty, no_create), usage_error);
+  EXPECT_EQ(store::open(empty).schema_version(), 1);
+  // A server that is not there is an error naming the store, its password withheld.
+  try {
+    store::open("postgresql://someone:secret@/nothing?host=/nonexistent-socket-dir&connect_timeout=2");
+    FAIL() << "connected to nothing";
+  } catch (const error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("cannot connect"), std::string::npos) << m;
+    EXPECT_NE(m.find("postgresql://someone:***@/nothing"), std::string::npos) << m;
+    EXPECT_EQ(m.find("secret"), std::string::npos) << m;
+  }
+}
+
 // ---- ingest ----
 
-TEST(HistoryIngest, MeasurementReportFileAndIdempotentReingest) {
-  const test::temp_dir dir;
-  auto s = store::open(dir.path() + "/h.db");
+class HistoryIngest : public backend_test {};
+INSTANTIATE_TEST_SUITE_P(, HistoryIngest, both_backends, backend_name);
+
+TEST_P(HistoryIngest, MeasurementReportFileAndIdempotentReingest) {
+  auto s = store::open(new_store());
   const auto r = ingest_file(s, sample_report);
   EXPECT_FALSE(r.already_present);
   EXPECT_EQ(r.results, 3U);
@@ -306,7 +445,7 @@ TEST(HistoryIngest, MeasurementReportFileAndIdempotentReingest) {
   EXPECT_EQ(counts(s), (std::vector<std::int64_t>{1, 1, 1, 3, 3, 2}));
 
   // A copy of the same bytes under another name is the same run.
-  const auto copy = dir.write("copy.json", read_text_file(sample_report));
+  const auto copy = dir_.write("copy.json", read_text_file(sample_report));
   EXPECT_TRUE(ingest_file(s, copy).already_present);
 
   const auto run = find_run(s, r.run_id);
@@ -337,9 +476,8 @@ TEST(HistoryIngest, MeasurementReportFileAndIdempotentReingest) {
   }
 }
 
-TEST(HistoryIngest, DevicesAreKeyedByUuidAcrossHostsAndRuns) {
-  const test::temp_dir dir;
-  auto s = store::open(dir.path() + "/h.db");
+TEST_P(HistoryIngest, DevicesAreKeyedByUuidAcrossHostsAndRuns) {
+  auto s = store::open(new_store());
   add(s, report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa"), gpu("cuda:1", "GPU-bbbb")},
                 {result("cuda:0", "mma_fp16", 700e12, 5), result("cuda:1", "mma_fp16", 710e12, 5)}),
       "a");
@@ -355,9 +493,8 @@ TEST(HistoryIngest, DevicesAreKeyedByUuidAcrossHostsAndRuns) {
   EXPECT_EQ(run->toolkit, "12.4");
 }
 
-TEST(HistoryIngest, SamplesAndClocksRoundTripExactly) {
-  const test::temp_dir dir;
-  auto s = store::open(dir.path() + "/h.db");
+TEST_P(HistoryIngest, SamplesAndClocksRoundTripExactly) {
+  auto s = store::open(new_store());
   auto r = report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 1.0 / 3.0 * 1e15, 7)});
   add(s, r, "a");
   const auto rows = select_results(s, {}, true);
@@ -374,9 +511,8 @@ TEST(HistoryIngest, SamplesAndClocksRoundTripExactly) {
   EXPECT_EQ(rows[0].parameters, R"({"isa":"wgmma"})");
 }
 
-TEST(HistoryIngest, BadReportIsRolledBackWhole) {
-  const test::temp_dir dir;
-  auto s = store::open(dir.path() + "/h.db");
+TEST_P(HistoryIngest, BadReportIsRolledBackWhole) {
+  auto s = store::open(new_store());
   add(s, report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "good");
   const auto before = counts(s);
   // The second result names a device the report does not list: found after rows were written.
@@ -398,13 +534,12 @@ TEST(HistoryIngest, BadReportIsRolledBackWhole) {
   EXPECT_EQ(count(s, "devices"), 1);
 }
 
-TEST(HistoryIngest, MalformedAndUnsupportedFilesNameTheFile) {
-  const test::temp_dir dir;
-  auto s = store::open(dir.path() + "/h.db");
-  const auto broken = dir.write("broken.json", "{\"schema\": \"chipgauge.measurement/1\", ");
-  const auto classification = dir.write("c.json", R"({"schema": "chipgauge.classification/1"})");
-  const auto gbench = dir.write("g.json", R"({"context": [], "benchmarks": []})");
-  const auto array = dir.write("a.json", "[]");
+TEST_P(HistoryIngest, MalformedAndUnsupportedFilesNameTheFile) {
+  auto s = store::open(new_store());
+  const auto broken = dir_.write("broken.json", "{\"schema\": \"chipgauge.measurement/1\", ");
+  const auto classification = dir_.write("c.json", R"({"schema": "chipgauge.classification/1"})");
+  const auto gbench = dir_.write("g.json", R"({"context": [], "benchmarks": []})");
+  const auto array = dir_.write("a.json", "[]");
   for (const auto& f : {broken, classification, gbench, array}) {
     try {
       ingest_file(s, f);
@@ -416,9 +551,8 @@ TEST(HistoryIngest, MalformedAndUnsupportedFilesNameTheFile) {
   EXPECT_EQ(count(s, "runs"), 0);
 }
 
-TEST(HistoryIngest, GoogleBenchmarkJsonIsStoredAsForeignResults) {
-  const test::temp_dir dir;
-  auto s = store::open(dir.path() + "/h.db");
+TEST_P(HistoryIngest, GoogleBenchmarkJsonIsStoredAsForeignResults) {
+  auto s = store::open(new_store());
   const std::string file = test::data_dir() + "/gbench-sample-reps3.json";
   const auto r = ingest_file(s, file);
   EXPECT_FALSE(r.already_present);
@@ -442,9 +576,8 @@ TEST(HistoryIngest, GoogleBenchmarkJsonIsStoredAsForeignResults) {
 }
 
 // A child process ingests and dies between rows; the store must be exactly as before.
-TEST(HistoryIngest, KilledIngestLeavesTheStoreAsBefore) {
-  const test::temp_dir dir;
-  const std::string path = dir.path() + "/h.db";
+TEST_P(HistoryIngest, KilledIngestLeavesTheStoreAsBefore) {
+  const std::string path = new_store();
   std::vector<std::int64_t> before;
   {
     auto s = store::open(path);
@@ -477,12 +610,102 @@ TEST(HistoryIngest, KilledIngestLeavesTheStoreAsBefore) {
   EXPECT_EQ(count(s, "runs"), 2);
 }
 
+// Several processes, each with its own connection, ingest overlapping sets of files at once, all
+// of them starting with the same file: each file becomes one run, written by exactly one writer;
+// the others report it already present, with the same run id; no writer fails.
+TEST_P(HistoryIngest, ConcurrentWritersMakeOneRunPerFile) {
+  const std::string path = new_store();
+  { auto s = store::open(path); }  // created and migrated before the writers start
+  constexpr int writers = 6;
+  constexpr int files = 13;  // file 0 is everyone's first; writer w takes file k > 0 when (k + w) % 3 != 0
+  // File k: the two GPUs of node k % 4 (shared with other files), mma_fp16 on both and one of
+  // three other benchmarks.
+  std::vector<bench::measurement_report> reports;
+  for (int k = 0; k < files; ++k) {
+    const std::string node = std::to_string(k % 4);
+    reports.push_back(report("2026-02-" + std::string(k + 1 < 10 ? "0" : "") + std::to_string(k + 1) + "T00:00:00Z",
+                             {gpu("cuda:0", "GPU-" + node + "a"), gpu("cuda:1", "GPU-" + node + "b")},
+                             {result("cuda:0", "mma_fp16", 7e14, 5), result("cuda:1", "mma_fp16", 7e14, 5),
+                              result("cuda:0", "bench_" + std::to_string(k % 3), 5e14, 3)},
+                             "node" + node));
+  }
+  int go[2];
+  ASSERT_EQ(::pipe(go), 0);
+  std::vector<pid_t> children;
+  for (int w = 0; w < writers; ++w) {
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      ::close(go[1]);
+      int code = 0;
+      try {
+        auto s = store::open(path);
+        std::ofstream out(dir_.path() + "/writer" + std::to_string(w));
+        char c = 0;
+        if (::read(go[0], &c, 1) != 0) ::_exit(3);  // the parent closes the pipe: all start at once
+        for (int j = 0; j < files; ++j) {
+          const int k = j == 0 ? 0 : 1 + (j - 1 + 2 * w) % (files - 1);
+          if (k != 0 && (k + w) % 3 == 0) continue;
+          const auto r = add(s, reports[static_cast<std::size_t>(k)], "file" + std::to_string(k));
+          out << k << ' ' << r.run_id << ' ' << r.already_present << ' ' << r.results << '\n';
+        }
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "writer %d: %s\n", w, e.what());
+        code = 1;
+      }
+      ::_exit(code);  // no test-process teardown in the child
+    }
+    children.push_back(child);
+  }
+  ::close(go[0]);
+  ::close(go[1]);
+  for (const pid_t child : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a writer failed (status " << status << ")";
+  }
+
+  std::map<int, std::set<std::int64_t>> run_ids;
+  std::map<int, int> written;
+  std::map<int, int> present;
+  for (int w = 0; w < writers; ++w) {
+    std::ifstream in(dir_.path() + "/writer" + std::to_string(w));
+    int k = 0;
+    std::int64_t run = 0;
+    int already = 0;
+    std::size_t results = 0;
+    int lines = 0;
+    while (in >> k >> run >> already >> results) {
+      ++lines;
+      run_ids[k].insert(run);
+      ++(already ? present : written)[k];
+      EXPECT_EQ(results, 3U) << "writer " << w << ", file " << k;
+    }
+    EXPECT_EQ(lines, 1 + (files - 1) * 2 / 3) << "writer " << w;
+  }
+  std::set<std::int64_t> all_runs;
+  for (int k = 0; k < files; ++k) {
+    SCOPED_TRACE("file " + std::to_string(k));
+    EXPECT_EQ(run_ids[k].size(), 1U);
+    EXPECT_EQ(written[k], 1);
+    EXPECT_EQ(written[k] + present[k], k == 0 ? writers : writers * 2 / 3);
+    all_runs.insert(run_ids[k].begin(), run_ids[k].end());
+  }
+  EXPECT_EQ(all_runs.size(), static_cast<std::size_t>(files));
+  auto s = store::open(path);
+  // runs, devices, run_devices, benchmarks, results, samples
+  EXPECT_EQ(counts(s), (std::vector<std::int64_t>{files, 8, 2 * files, 4, 3 * files, 3 * files}));
+  EXPECT_EQ(list_runs(s, {}).size(), static_cast<std::size_t>(files));
+}
+
 // ---- reading ----
 
-class HistoryQuery : public ::testing::Test {
+class HistoryQuery : public backend_test {
  protected:
   void SetUp() override {
-    s_ = std::make_unique<store>(store::open(dir_.path() + "/h.db"));
+    backend_test::SetUp();
+    if (IsSkipped()) return;
+    s_ = std::make_unique<store>(store::open(new_store()));
     // Three nights on two H100s and an A100; the third night's H100 #1 failed verification.
     const std::vector<bench::device_info> devs = {gpu("cuda:0", "GPU-aaaa"), gpu("cuda:1", "GPU-bbbb"),
                                                   gpu("cuda:2", "GPU-cccc", "NVIDIA A100-SXM4-80GB")};
@@ -502,11 +725,11 @@ class HistoryQuery : public ::testing::Test {
     p.replace(p.find("{}"), 2, std::to_string(n));
     return p;
   }
-  test::temp_dir dir_;
   std::unique_ptr<store> s_;
 };
+INSTANTIATE_TEST_SUITE_P(, HistoryQuery, both_backends, backend_name);
 
-TEST_F(HistoryQuery, FiltersByDeviceBenchmarkAndTime) {
+TEST_P(HistoryQuery, FiltersByDeviceBenchmarkAndTime) {
   auto& s = *s_;
   EXPECT_EQ(list_runs(s, {}).size(), 3U);
   EXPECT_EQ(select_results(s, {}, false).size(), 12U);
@@ -526,7 +749,7 @@ TEST_F(HistoryQuery, FiltersByDeviceBenchmarkAndTime) {
   EXPECT_EQ(list_runs(s, parse_selector("history:device=nothing-like-this")).size(), 0U);
 }
 
-TEST_F(HistoryQuery, TrendIsOneDeviceAndBenchmarkOverTime) {
+TEST_P(HistoryQuery, TrendIsOneDeviceAndBenchmarkOverTime) {
   auto& s = *s_;
   const auto devs = find_devices(s, "GPU-bbbb");
   ASSERT_EQ(devs.size(), 1U);
@@ -545,7 +768,7 @@ TEST_F(HistoryQuery, TrendIsOneDeviceAndBenchmarkOverTime) {
   EXPECT_EQ(series.size(), 4U);
 }
 
-TEST_F(HistoryQuery, SelectionAsReportPoolsUsableSamples) {
+TEST_P(HistoryQuery, SelectionAsReportPoolsUsableSamples) {
   auto& s = *s_;
   const auto rep = select_as_report(s, parse_selector("history:benchmark=mma_fp16"));
   ASSERT_EQ(rep.devices.size(), 3U);
@@ -574,7 +797,7 @@ TEST_F(HistoryQuery, SelectionAsReportPoolsUsableSamples) {
   EXPECT_THROW(select_as_report(s, parse_selector("history:device=nothing")), usage_error);
 }
 
-TEST_F(HistoryQuery, SharedLocalIdsFallBackToIdentity) {
+TEST_P(HistoryQuery, SharedLocalIdsFallBackToIdentity) {
   auto& s = *s_;
   add(s, report("2026-03-04T02:00:00Z", {gpu("cuda:0", "GPU-dddd")}, {result("cuda:0", "mma_fp16", 7e14, 5)}, "node9"), "other");
   const auto rep = select_as_report(s, parse_selector("history:benchmark=mma_fp16"));
@@ -612,7 +835,7 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
   return rows;
 }
 
-TEST_F(HistoryQuery, ExportsRoundTrip) {
+TEST_P(HistoryQuery, ExportsRoundTrip) {
   auto& s = *s_;
   const auto stored = select_results(s, {}, true);
   std::string csv;
@@ -657,7 +880,7 @@ TEST_F(HistoryQuery, ExportsRoundTrip) {
   EXPECT_TRUE(nlohmann::json::parse(empty).at("results").empty());
 }
 
-TEST_F(HistoryQuery, PruneBeforeAndKeepLast) {
+TEST_P(HistoryQuery, PruneBeforeAndKeepLast) {
   auto& s = *s_;
   EXPECT_THROW(prune(s, {}), usage_error);
   prune_options before;
@@ -868,10 +1091,12 @@ test::run_result chipgauge(const std::string& args) {
   return test::run_command(std::string("'") + CHIPGAUGE_BINARY + "' --specs-dir '" + test::specs_dir() + "' " + args);
 }
 
-TEST(HistoryCli, IngestListShowExportPrune) {
-  const test::temp_dir dir;
-  const std::string db = dir.path() + "/h.db";
-  const auto bad = dir.write("bad.json", "{\"schema\": \"chipgauge.measurement/1\"}");
+class HistoryCliStore : public backend_test {};
+INSTANTIATE_TEST_SUITE_P(, HistoryCliStore, both_backends, backend_name);
+
+TEST_P(HistoryCliStore, IngestListShowExportPrune) {
+  const std::string db = "'" + new_store() + "'";  // quoted for the shell: a URL holds '&'
+  const auto bad = dir_.write("bad.json", "{\"schema\": \"chipgauge.measurement/1\"}");
   auto r = chipgauge("history ingest --history " + db + " " + sample_report + " " + bad);
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_NE(r.out.find(sample_report + ": ingested 3 results as run 1"), std::string::npos) << r.out;
@@ -905,12 +1130,17 @@ TEST(HistoryCli, IngestListShowExportPrune) {
   r = chipgauge("history export --format csv --history " + db);
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(parse_csv(r.out).size(), 4U);
-  const std::string out = dir.path() + "/export.json";
+  const std::string out = dir_.path() + "/export.json";
   r = chipgauge("history export --format json --benchmark fma_fp64 --out " + out + " --history " + db);
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(read_text_file(out)).at("results").size(), 1U);
   r = chipgauge("history export --format xml --history " + db);
   EXPECT_EQ(r.status, 2);
+
+  // The store named by the environment.
+  r = test::run_command("CHIPGAUGE_HISTORY=" + db + " '" + CHIPGAUGE_BINARY + "' history list --format json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).size(), 1U);
 
   r = chipgauge("history prune --history " + db);
   EXPECT_EQ(r.status, 2);
@@ -919,9 +1149,8 @@ TEST(HistoryCli, IngestListShowExportPrune) {
   EXPECT_NE(r.out.find("pruned 1 runs (3 results)"), std::string::npos) << r.out;
 }
 
-TEST(HistoryCli, CompareTakesAHistorySelectorAsEitherSide) {
-  const test::temp_dir dir;
-  const std::string db = dir.path() + "/h.db";
+TEST_P(HistoryCliStore, CompareTakesAHistorySelectorAsEitherSide) {
+  const std::string db = "'" + new_store() + "'";
   ASSERT_EQ(chipgauge("history ingest --history " + db + " " + sample_report).status, 0);
   // The store's pooled samples against the very report they came from: nothing is slower.
   auto r = chipgauge("compare --history " + db + " history:last=5 " + sample_report + " --format json");
@@ -941,7 +1170,7 @@ TEST(HistoryCli, StoreFromEnvironmentAndNewerSchema) {
   EXPECT_TRUE(std::filesystem::exists(db));
   {
     auto s = store::open(db);
-    exec(s, "PRAGMA user_version = 7");
+    s.internals().db->set_schema_version(7);
   }
   r = chipgauge("history list --history " + db);
   EXPECT_EQ(r.status, 2);

@@ -20,7 +20,9 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-constexpr const char* history_help = "the history store (default: $CHIPGAUGE_HISTORY, else $XDG_DATA_HOME/chipgauge/history.db)";
+constexpr const char* history_help =
+    "the history store: a SQLite file or a postgresql:// URL (default: $CHIPGAUGE_HISTORY, else "
+    "$XDG_DATA_HOME/chipgauge/history.db)";
 
 struct filters {
   std::string history;

@@ -4,7 +4,7 @@
 
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/text.hpp"
-#include "sqlite.hpp"
+#include "connection.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -51,7 +51,7 @@ std::vector<certificate_row> list_certificates(store& st, const selector& sel, b
     sql += " AND c.run_id = (SELECT c2.run_id FROM certificates c2 WHERE c2.device_id = c.device_id ORDER BY c2.end_utc DESC, "
            "c2.run_id DESC LIMIT 1)";
   sql += " ORDER BY c.end_utc, c.run_id";
-  detail::statement q(s.db, s.path, sql);
+  detail::statement q(*s.db, sql);
   bind_selection(q, sel);
   std::vector<certificate_row> out;
   while (q.step()) {
@@ -81,7 +81,7 @@ void for_each_certificate_document(store& st, const selector& sel,
                                    const std::function<void(const std::string&, const std::string&)>& fn) {
   auto& s = st.internals();
   const std::string where = certificate_conditions(sel);
-  detail::statement q(s.db, s.path,
+  detail::statement q(*s.db,
                       fmt::format("SELECT ru.source_name, c.document FROM certificates c JOIN runs ru ON ru.id = c.run_id JOIN devices d "
                                   "ON d.id = c.device_id WHERE {} ORDER BY ru.source_name, c.run_id",
                                   where));

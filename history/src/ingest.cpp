@@ -6,7 +6,7 @@
 #include "chipgauge/core/json_reader.hpp"
 #include "chipgauge/core/signing.hpp"
 #include "chipgauge/core/text.hpp"
-#include "sqlite.hpp"
+#include "connection.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -61,7 +61,7 @@ std::int64_t device_id(store::impl& s, const bench::device_info& d, const std::s
     if (const auto u = readable(d, "uuid"); !u.empty()) ins.bind(5, u);
     if (const auto sn = readable(d, "serial"); !sn.empty()) ins.bind(6, sn);
     ins.run();
-    id = sqlite3_last_insert_rowid(s.db);
+    id = s.db->last_insert_id();
   }
   s.device_ids.emplace(identity, id);
   return id;
@@ -93,7 +93,7 @@ std::int64_t benchmark_id(store::impl& s, const bench::benchmark_info& b) {
         "INSERT INTO benchmarks (name, grp, precision, metric, parameters, description) VALUES (?, ?, ?, ?, ?, ?)");
     ins.bind(1, b.name).bind(2, b.group).bind(3, prec).bind(4, metric).bind(5, params).bind(6, b.description);
     ins.run();
-    id = sqlite3_last_insert_rowid(s.db);
+    id = s.db->last_insert_id();
   }
   s.benchmark_ids.emplace(std::move(key), id);
   return id;
@@ -174,7 +174,7 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
   run.bind(9, report.host.kernel).bind(10, driver).bind(11, toolkit).bind(12, argv.dump(-1, ' ', false, json::error_handler_t::replace));
   run.bind(13, context.dump(-1, ' ', false, json::error_handler_t::replace));
   run.run();
-  out.run_id = sqlite3_last_insert_rowid(s.db);
+  out.run_id = s.db->last_insert_id();
 
   std::map<std::string, std::int64_t, std::less<>> local;  // report device id -> store device id
   std::map<std::int64_t, std::string> seen;                // store device id -> report device id
@@ -220,7 +220,7 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
     if (m.clock.count) r.bind(17, m.clock.median);
     r.bind(18, m.throttled_samples).bind(19, m.theoretical).bind(20, m.fraction_of_theoretical);
     r.run();
-    const std::int64_t result_id = sqlite3_last_insert_rowid(s.db);
+    const std::int64_t result_id = s.db->last_insert_id();
     if (!m.samples.empty()) {
       rates.clear();
       clocks.clear();
@@ -327,7 +327,7 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
   run.bind(8, hostname).bind(9, opt_text(tooling, "kernel")).bind(10, opt_text(tooling, "cuda_driver"));
   run.bind(11, opt_text(tooling, "cuda_runtime")).bind(12, dump(argv)).bind(13, dump(context));
   run.run();
-  out.run_id = sqlite3_last_insert_rowid(s.db);
+  out.run_id = s.db->last_insert_id();
 
   const auto device = device_id(s, d, device_identity(d, hostname));
   auto& rd = s.prepare("INSERT INTO run_devices (run_id, device_id, local_id, properties) VALUES (?, ?, ?, ?)");

@@ -5,12 +5,13 @@
 #include "chipgauge/bench/statistics.hpp"
 #include "chipgauge/core/text.hpp"
 #include "chipgauge/core/version.hpp"
-#include "sqlite.hpp"
+#include "connection.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 #include <variant>
@@ -34,7 +35,7 @@ constexpr const char* device_match = "SELECT id FROM devices WHERE instr(lower(n
 
 // The WHERE clause of a selection over `results r JOIN runs ru JOIN benchmarks b`, without `last`.
 std::string conditions(const selector& sel, std::optional<std::int64_t> run_id, std::vector<param>& params) {
-  std::string where = "1";
+  std::string where = "TRUE";
   if (!sel.device.empty()) {
     where += fmt::format(" AND r.device_id IN ({})", device_match);
     params.emplace_back(sel.device);
@@ -68,7 +69,7 @@ std::string selection(const selector& sel, std::optional<std::int64_t> run_id, s
     where += fmt::format(
         " AND r.id IN (SELECT rid FROM (SELECT r.id AS rid, row_number() OVER (PARTITION BY r.device_id, b.name ORDER BY "
         "ru.created_utc DESC, r.run_id DESC) AS rn FROM results r JOIN runs ru ON ru.id = r.run_id JOIN benchmarks b ON b.id = "
-        "r.benchmark_id WHERE {}) WHERE rn <= ?)",
+        "r.benchmark_id WHERE {}) AS ranked WHERE rn <= ?)",
         inner_where);
     params.insert(params.end(), inner.begin(), inner.end());
     params.emplace_back(static_cast<std::int64_t>(*sel.last));
@@ -159,11 +160,13 @@ run_row read_run(const detail::statement& st) {
   return r;
 }
 
+// The device names are joined by a line break: a literal one in the SQL string, which both
+// dialects read (SQLite's char(10) is a type name to PostgreSQL).
 constexpr const char* run_columns =
     "runs.id, source_kind, source_sha256, source_name, created_utc, ingested_utc, tool_version, git_sha, mode, host, kernel, "
-    "driver, toolkit, argv, context, (SELECT count(*) FROM results WHERE run_id = runs.id), (SELECT group_concat(name, char(10)) "
+    "driver, toolkit, argv, context, (SELECT count(*) FROM results WHERE run_id = runs.id), (SELECT group_concat(name, '\n') "
     "FROM (SELECT d.name AS name FROM run_devices rd JOIN devices d ON d.id = rd.device_id WHERE rd.run_id = runs.id ORDER BY "
-    "rd.local_id))";
+    "rd.local_id) AS names)";
 
 std::string number(double v) { return fmt::format("{}", v); }
 std::string optional_number(const std::optional<double>& v) { return v ? number(*v) : std::string(); }
@@ -205,7 +208,7 @@ void for_each_result(store& st, const selector& sel, bool with_samples, const st
       result_columns, with_samples ? ", sm.rates, sm.clocks" : "",
       with_samples ? "LEFT JOIN samples sm ON sm.result_id = r.id" : "", where);
   // Not the cached statement: fn may run other queries, and a selection's SQL varies.
-  detail::statement q(s.db, s.path, sql);
+  detail::statement q(*s.db, sql);
   bind_all(q, params);
   while (q.step()) fn(read_result(q, with_samples));
 }
@@ -226,7 +229,7 @@ std::vector<run_row> list_runs(store& st, const selector& sel) {
         "r.benchmark_id WHERE {})",
         selection(sel, std::nullopt, params));
   } else {
-    where = "1";
+    where = "TRUE";
     if (sel.since) {
       where += " AND created_utc >= ?";
       params.emplace_back(*sel.since);
@@ -236,7 +239,7 @@ std::vector<run_row> list_runs(store& st, const selector& sel) {
       params.emplace_back(*sel.until);
     }
   }
-  detail::statement q(s.db, s.path, fmt::format("SELECT {} FROM runs WHERE {} ORDER BY created_utc, runs.id", run_columns, where));
+  detail::statement q(*s.db, fmt::format("SELECT {} FROM runs WHERE {} ORDER BY created_utc, runs.id", run_columns, where));
   bind_all(q, params);
   std::vector<run_row> out;
   while (q.step()) out.push_back(read_run(q));
@@ -245,7 +248,7 @@ std::vector<run_row> list_runs(store& st, const selector& sel) {
 
 std::optional<run_row> find_run(store& st, std::int64_t id) {
   auto& s = st.internals();
-  detail::statement q(s.db, s.path, fmt::format("SELECT {} FROM runs WHERE runs.id = ?", run_columns));
+  detail::statement q(*s.db, fmt::format("SELECT {} FROM runs WHERE runs.id = ?", run_columns));
   q.bind(1, id);
   if (!q.step()) return std::nullopt;
   return read_run(q);
@@ -253,7 +256,7 @@ std::optional<run_row> find_run(store& st, std::int64_t id) {
 
 std::vector<device_row> find_devices(store& st, std::string_view substring) {
   auto& s = st.internals();
-  detail::statement q(s.db, s.path,
+  detail::statement q(*s.db,
                       fmt::format("SELECT id, identity, name, vendor, backend FROM devices WHERE id IN ({}) ORDER BY id", device_match));
   q.bind(1, substring).bind(2, substring);
   std::vector<device_row> out;
@@ -266,7 +269,7 @@ std::vector<series_row> list_series(store& st, const selector& sel) {
   std::vector<param> params;
   const std::string where = selection(sel, std::nullopt, params);
   detail::statement q(
-      s.db, s.path,
+      *s.db,
       fmt::format("SELECT d.id, d.identity, d.name, d.vendor, d.backend, b.name, b.metric, count(DISTINCT r.run_id), "
                   "max(ru.created_utc) FROM results r JOIN runs ru ON ru.id = r.run_id JOIN devices d ON d.id = r.device_id "
                   "JOIN benchmarks b ON b.id = r.benchmark_id WHERE {} GROUP BY d.id, b.name, b.metric ORDER BY d.name, "
@@ -388,12 +391,11 @@ bench::measurement_report select_as_report(store& st, const selector& sel) {
   rep.created_utc = format_utc(latest);
   {
     // The newest selected run's mode: a report is "quick" or "full", never a mixture.
-    auto& q = st.internals().prepare(
-        "SELECT mode FROM runs WHERE id IN (SELECT value FROM json_each(?)) ORDER BY created_utc DESC, id DESC LIMIT 1");
-    json ids = json::array();
+    std::pair<std::int64_t, std::int64_t> newest{std::numeric_limits<std::int64_t>::min(), 0};  // created_utc, run id
     for (const auto& [k, g] : groups)
-      for (const auto& r : g.rows) ids.push_back(r.run_id);
-    q.bind(1, ids.dump());
+      for (const auto& r : g.rows) newest = std::max(newest, std::make_pair(r.created_utc, r.run_id));
+    auto& q = st.internals().prepare("SELECT mode FROM runs WHERE id = ?");
+    q.bind(1, newest.second);
     rep.mode = q.step() ? q.text(0) : "quick";
     q.reset();
   }
@@ -554,7 +556,7 @@ prune_outcome prune(store& st, const prune_options& o) {
   if (o.keep_last && *o.keep_last < 1) throw usage_error(fmt::format("--keep-last {} is not a count: expected 1 or more", *o.keep_last));
   auto& s = st.internals();
   std::vector<param> params;
-  std::string where = "1";
+  std::string where = "TRUE";
   const std::string devices = o.device.empty() ? std::string() : fmt::format("SELECT run_id FROM run_devices WHERE device_id IN ({})", device_match);
   if (o.before) {
     where += " AND created_utc < ?";
@@ -574,27 +576,27 @@ prune_outcome prune(store& st, const prune_options& o) {
     }
     where += fmt::format(
         " AND id NOT IN (SELECT run_id FROM (SELECT rd.run_id, row_number() OVER (PARTITION BY rd.device_id ORDER BY "
-        "ru.created_utc DESC, ru.id DESC) AS rn FROM run_devices rd JOIN runs ru ON ru.id = rd.run_id {}) WHERE rn <= ?)",
+        "ru.created_utc DESC, ru.id DESC) AS rn FROM run_devices rd JOIN runs ru ON ru.id = rd.run_id {}) AS ranked WHERE rn <= ?)",
         scope);
     params.emplace_back(static_cast<std::int64_t>(*o.keep_last));
   }
   prune_outcome out;
   detail::transaction tx(s);
-  detail::exec(s.db, s.path, "CREATE TEMP TABLE IF NOT EXISTS prune_runs (id INTEGER PRIMARY KEY); DELETE FROM prune_runs");
+  s.db->exec("CREATE TEMP TABLE IF NOT EXISTS prune_runs (id INTEGER PRIMARY KEY); DELETE FROM prune_runs");
   {
-    detail::statement q(s.db, s.path, fmt::format("INSERT INTO prune_runs SELECT id FROM runs WHERE {}", where));
+    detail::statement q(*s.db, fmt::format("INSERT INTO prune_runs SELECT id FROM runs WHERE {}", where));
     bind_all(q, params);
     q.run();
   }
   {
-    detail::statement q(s.db, s.path,
-                        "SELECT (SELECT count(*) FROM prune_runs), (SELECT count(*) FROM results WHERE run_id IN prune_runs)");
+    detail::statement q(*s.db,
+                        "SELECT (SELECT count(*) FROM prune_runs), (SELECT count(*) FROM results WHERE run_id IN (SELECT id FROM prune_runs))");
     q.step();
     out.runs = q.integer(0);
     out.results = q.integer(1);
   }
-  detail::exec(s.db, s.path,
-               "DELETE FROM runs WHERE id IN prune_runs; DELETE FROM prune_runs;"
+  s.db->exec(
+               "DELETE FROM runs WHERE id IN (SELECT id FROM prune_runs); DELETE FROM prune_runs;"
                "DELETE FROM devices WHERE id NOT IN (SELECT device_id FROM run_devices) AND id NOT IN (SELECT device_id FROM "
                "checks WHERE device_id IS NOT NULL);"
                "DELETE FROM benchmarks WHERE id NOT IN (SELECT DISTINCT benchmark_id FROM results)");

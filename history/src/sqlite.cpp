@@ -1,167 +1,170 @@
-// The SQLite layer of the history store (sqlite.hpp).
-#include "sqlite.hpp"
+// The SQLite backend of the history store (connection.hpp): one file, WAL, a busy timeout.
+#include "chipgauge/core/text.hpp"
+#include "connection.hpp"
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
-#include <bit>
-#include <cmath>
-#include <cstring>
+#include <filesystem>
 
 namespace chipgauge::history::detail {
 
-void fail(sqlite3* db, const std::string& file, std::string_view what) {
+namespace {
+
+// PRAGMA application_id of a chipgauge history store: "CGHS" in ASCII.
+constexpr std::int64_t application_id = 0x43474853;
+
+[[noreturn]] void fail(sqlite3* db, const std::string& file, std::string_view what) {
   throw error(fmt::format("history {}: {}: {}", file, what, db ? sqlite3_errmsg(db) : "cannot allocate a connection"));
 }
 
-statement::statement(sqlite3* db, const std::string& file, std::string_view sql) : db_(db), file_(&file) {
-  if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) !=
-      SQLITE_OK)
-    fail(db, file, fmt::format("cannot prepare '{}'", sql.substr(0, 80)));
-}
-
-statement::statement(statement&& o) noexcept : db_(o.db_), file_(o.file_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
-
-statement& statement::operator=(statement&& o) noexcept {
-  if (this != &o) {
-    if (stmt_) sqlite3_finalize(stmt_);
-    db_ = o.db_;
-    file_ = o.file_;
-    stmt_ = o.stmt_;
-    o.stmt_ = nullptr;
+class sqlite_statement final : public statement_backend {
+ public:
+  sqlite_statement(sqlite3* db, const std::string& file, std::string_view sql, bool persistent) : db_(db), file_(&file) {
+    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), persistent ? SQLITE_PREPARE_PERSISTENT : 0, &stmt_,
+                           nullptr) != SQLITE_OK)
+      fail(db, file, fmt::format("cannot prepare '{}'", sql.substr(0, 80)));
   }
-  return *this;
-}
+  ~sqlite_statement() override { sqlite3_finalize(stmt_); }
 
-statement::~statement() {
-  if (stmt_) sqlite3_finalize(stmt_);
-}
-
-statement& statement::reset() {
-  sqlite3_reset(stmt_);
-  sqlite3_clear_bindings(stmt_);
-  return *this;
-}
-
-statement& statement::bind(int i, std::int64_t v) {
-  if (sqlite3_bind_int64(stmt_, i, v) != SQLITE_OK) fail(db_, *file_, "cannot bind");
-  return *this;
-}
-
-statement& statement::bind(int i, double v) {
-  const int rc = std::isnan(v) ? sqlite3_bind_null(stmt_, i) : sqlite3_bind_double(stmt_, i, v);
-  if (rc != SQLITE_OK) fail(db_, *file_, "cannot bind");
-  return *this;
-}
-
-statement& statement::bind(int i, const std::optional<double>& v) { return v ? bind(i, *v) : bind_null(i); }
-
-statement& statement::bind(int i, std::string_view v) {
-  if (sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8) != SQLITE_OK)
-    fail(db_, *file_, "cannot bind");
-  return *this;
-}
-
-statement& statement::bind_blob(int i, std::span<const unsigned char> bytes) {
-  if (sqlite3_bind_blob64(stmt_, i, bytes.data(), bytes.size(), SQLITE_TRANSIENT) != SQLITE_OK)
-    fail(db_, *file_, "cannot bind");
-  return *this;
-}
-
-statement& statement::bind_null(int i) {
-  if (sqlite3_bind_null(stmt_, i) != SQLITE_OK) fail(db_, *file_, "cannot bind");
-  return *this;
-}
-
-bool statement::step() {
-  const int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  const std::string sql = sqlite3_sql(stmt_) ? sqlite3_sql(stmt_) : "";
-  sqlite3_reset(stmt_);
-  fail(db_, *file_, fmt::format("'{}' failed", sql.substr(0, 80)));
-}
-
-void statement::run() {
-  while (step()) {
+  void reset() override {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
   }
-}
-
-bool statement::is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-std::int64_t statement::integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-double statement::real(int col) const { return sqlite3_column_double(stmt_, col); }
-std::optional<double> statement::optional_real(int col) const {
-  if (is_null(col)) return std::nullopt;
-  return real(col);
-}
-
-std::string statement::text(int col) const {
-  const auto* p = sqlite3_column_text(stmt_, col);
-  const int n = sqlite3_column_bytes(stmt_, col);
-  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)) : std::string();
-}
-
-std::vector<double> statement::doubles(int col) const {
-  const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(stmt_, col));
-  const auto n = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)) / 8;
-  std::vector<double> out(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    std::uint64_t bits = 0;
-    for (int b = 7; b >= 0; --b) bits = (bits << 8) | p[i * 8 + static_cast<std::size_t>(b)];
-    out[i] = std::bit_cast<double>(bits);
+  void bind_integer(int i, std::int64_t v) override { check(sqlite3_bind_int64(stmt_, i, v)); }
+  void bind_real(int i, double v) override { check(sqlite3_bind_double(stmt_, i, v)); }
+  void bind_text(int i, std::string_view v) override {
+    check(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
   }
-  return out;
-}
-
-void exec(sqlite3* db, const std::string& file, const std::string& sql) {
-  char* message = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-    const std::string text = message ? message : sqlite3_errmsg(db);
-    sqlite3_free(message);
-    throw error(fmt::format("history {}: '{}' failed: {}", file, sql.substr(0, 80), text));
+  void bind_blob(int i, std::span<const unsigned char> bytes) override {
+    check(sqlite3_bind_blob64(stmt_, i, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
   }
-}
+  void bind_null(int i) override { check(sqlite3_bind_null(stmt_, i)); }
 
-std::vector<unsigned char> to_blob(std::span<const double> values) {
-  std::vector<unsigned char> out(values.size() * 8);
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    auto bits = std::bit_cast<std::uint64_t>(values[i]);
-    for (int b = 0; b < 8; ++b) {
-      out[i * 8 + static_cast<std::size_t>(b)] = static_cast<unsigned char>(bits & 0xff);
-      bits >>= 8;
+  bool step() override {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    const std::string sql = sqlite3_sql(stmt_) ? sqlite3_sql(stmt_) : "";
+    sqlite3_reset(stmt_);
+    fail(db_, *file_, fmt::format("'{}' failed", sql.substr(0, 80)));
+  }
+
+  [[nodiscard]] bool is_null(int col) const override { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  [[nodiscard]] std::int64_t integer(int col) const override { return sqlite3_column_int64(stmt_, col); }
+  [[nodiscard]] double real(int col) const override { return sqlite3_column_double(stmt_, col); }
+  [[nodiscard]] std::string text(int col) const override {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    const int n = sqlite3_column_bytes(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)) : std::string();
+  }
+  [[nodiscard]] std::vector<unsigned char> blob(int col) const override {
+    const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(stmt_, col));
+    const auto n = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col));
+    return p ? std::vector<unsigned char>(p, p + n) : std::vector<unsigned char>();
+  }
+
+ private:
+  void check(int rc) const {
+    if (rc != SQLITE_OK) fail(db_, *file_, "cannot bind");
+  }
+
+  sqlite3* db_;
+  const std::string* file_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class sqlite_connection final : public connection {
+ public:
+  explicit sqlite_connection(std::string file) : file_(std::move(file)) {}
+  ~sqlite_connection() override {
+    if (db_) sqlite3_close_v2(db_);
+  }
+
+  [[nodiscard]] backend_kind kind() const override { return backend_kind::sqlite; }
+  std::unique_ptr<statement_backend> prepare(std::string_view sql, bool persistent) override {
+    return std::make_unique<sqlite_statement>(db_, file_, sql, persistent);
+  }
+  void exec(const std::string& sql) override {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+      const std::string text = message ? message : sqlite3_errmsg(db_);
+      sqlite3_free(message);
+      throw error(fmt::format("history {}: '{}' failed: {}", file_, sql.substr(0, 80), text));
     }
   }
-  return out;
+  // IMMEDIATE takes the write lock at BEGIN: a second writer waits (busy timeout) there, not at
+  // its first write after reading.
+  void begin() override { exec("BEGIN IMMEDIATE"); }
+  void commit() override { exec("COMMIT"); }
+  void rollback() noexcept override { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
+  // The rowid: the `id INTEGER PRIMARY KEY` column of each table that has one.
+  std::int64_t last_insert_id() override { return sqlite3_last_insert_rowid(db_); }
+  // PRAGMA user_version is the schema version; application_id marks the file as a store.
+  std::int64_t schema_version() override { return pragma("user_version"); }
+  void set_schema_version(int version) override {
+    exec(fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}", application_id, version));
+  }
+  [[nodiscard]] const std::string& migration_sql(const migration& m) const override { return m.sql; }
+
+  std::int64_t pragma(const std::string& name) {
+    sqlite_statement st(db_, file_, "PRAGMA " + name, false);
+    return st.step() ? st.integer(0) : 0;
+  }
+
+  std::string file_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<connection> open_sqlite(const std::string& path, const open_options& options) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    if (!options.create) throw usage_error(fmt::format("history {} does not exist", quote_input(path)));
+    const fs::path parent = fs::path(path).parent_path();
+    if (!parent.empty()) {
+      fs::create_directories(parent, ec);
+      if (ec) throw error(fmt::format("history {}: cannot create directory {}: {}", quote_input(path), parent.string(), ec.message()));
+    }
+  } else if (fs::is_directory(path, ec)) {
+    throw usage_error(fmt::format("history {} is a directory: expected a SQLite file", quote_input(path)));
+  }
+
+  auto c = std::make_unique<sqlite_connection>(path);
+  const int flags = SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &c->db_, flags, nullptr) != SQLITE_OK) fail(c->db_, quote_input(path), "cannot open");
+  sqlite3_extended_result_codes(c->db_, 1);
+  sqlite3_busy_timeout(c->db_, options.busy_timeout_ms);
+
+  std::int64_t app = 0;
+  std::int64_t version = 0;
+  std::int64_t tables = 0;
+  try {
+    app = c->pragma("application_id");
+    version = c->pragma("user_version");
+    sqlite_statement st(c->db_, c->file_, "SELECT count(*) FROM sqlite_schema", false);
+    tables = st.step() ? st.integer(0) : 0;
+  } catch (const error&) {
+    if (sqlite3_errcode(c->db_) == SQLITE_NOTADB)
+      throw usage_error(fmt::format("history {} is not a SQLite database: expected a chipgauge history store", quote_input(path)));
+    throw;
+  }
+  if (app != application_id && !(app == 0 && version == 0 && tables == 0))
+    throw usage_error(fmt::format("history {} is a SQLite database but not a chipgauge history store (application_id {:#x})",
+                                  quote_input(path), app));
+
+  // WAL: readers never block the writer; NORMAL: a commit is atomic and survives a killed process
+  // (a power cut may lose the last commits, never half of one). Foreign keys cascade deletes.
+  c->exec("PRAGMA journal_mode = WAL");
+  c->exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768");
+  return c;
 }
 
-transaction::transaction(store::impl& s) : s_(&s) { s_->prepare("BEGIN IMMEDIATE").run(); }
-
-transaction::~transaction() {
-  if (done_) return;
-  // Rolling back cannot fail in a way the caller could act on; the ids cached during the
-  // transaction may name rows that no longer exist.
-  sqlite3_exec(s_->db, "ROLLBACK", nullptr, nullptr, nullptr);
-  s_->device_ids.clear();
-  s_->benchmark_ids.clear();
-}
-
-void transaction::commit() {
-  s_->prepare("COMMIT").run();
-  done_ = true;
+sqlite3* sqlite_handle(connection& c) {
+  auto* s = dynamic_cast<sqlite_connection*>(&c);
+  return s ? s->db_ : nullptr;
 }
 
 }  // namespace chipgauge::history::detail
-
-namespace chipgauge::history {
-
-store::impl::~impl() {
-  cache.clear();
-  if (db) sqlite3_close_v2(db);
-}
-
-detail::statement& store::impl::prepare(const std::string& sql) {
-  auto it = cache.find(sql);
-  if (it == cache.end()) it = cache.emplace(sql, detail::statement(db, path, sql)).first;
-  return it->second.reset();
-}
-
-}  // namespace chipgauge::history

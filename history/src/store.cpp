@@ -2,7 +2,7 @@
 // selectors and SHA-256.
 #include "chipgauge/core/date.hpp"
 #include "chipgauge/core/text.hpp"
-#include "sqlite.hpp"
+#include "connection.hpp"
 
 #include <fmt/format.h>
 
@@ -16,14 +16,8 @@ namespace chipgauge::history {
 
 namespace {
 
-// PRAGMA application_id of a chipgauge history store: "CGHS" in ASCII.
-constexpr std::int64_t application_id = 0x43474853;
-
-std::int64_t pragma_integer(store::impl& s, const std::string& pragma) {
-  auto& st = s.prepare("PRAGMA " + pragma);
-  const std::int64_t v = st.step() ? st.integer(0) : 0;
-  st.reset();
-  return v;
+bool is_postgresql_url(std::string_view path) {
+  return path.starts_with("postgresql://") || path.starts_with("postgres://");
 }
 
 }  // namespace
@@ -44,11 +38,10 @@ store& store::operator=(store&&) noexcept = default;
 store::~store() = default;
 
 const std::string& store::path() const { return impl_->path; }
-sqlite3* store::handle() const { return impl_->db; }
-int store::schema_version() const { return static_cast<int>(pragma_integer(*impl_, "user_version")); }
+sqlite3* store::handle() const { return detail::sqlite_handle(*impl_->db); }
+int store::schema_version() const { return static_cast<int>(impl_->db->schema_version()); }
 
 store store::open(const std::string& path, const open_options& options) {
-  namespace fs = std::filesystem;
   const auto& migrations = options.migrations ? *options.migrations : schema_migrations();
   for (std::size_t i = 0; i < migrations.size(); ++i) {
     if (migrations[i].version != static_cast<int>(i) + 1)
@@ -57,66 +50,34 @@ store store::open(const std::string& path, const open_options& options) {
   }
   const int newest = static_cast<int>(migrations.size());
 
-  std::error_code ec;
-  if (!fs::exists(path, ec)) {
-    if (!options.create) throw usage_error(fmt::format("history {} does not exist", quote_input(path)));
-    const fs::path parent = fs::path(path).parent_path();
-    if (!parent.empty()) {
-      fs::create_directories(parent, ec);
-      if (ec) throw error(fmt::format("history {}: cannot create directory {}: {}", quote_input(path), parent.string(), ec.message()));
-    }
-  } else if (fs::is_directory(path, ec)) {
-    throw usage_error(fmt::format("history {} is a directory: expected a SQLite file", quote_input(path)));
-  }
-
   auto p = std::make_unique<impl>();
-  p->path = path;
-  const int flags = SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(path.c_str(), &p->db, flags, nullptr) != SQLITE_OK)
-    detail::fail(p->db, quote_input(path), "cannot open");
-  sqlite3_extended_result_codes(p->db, 1);
-  sqlite3_busy_timeout(p->db, options.busy_timeout_ms);
-
-  std::int64_t app = 0;
-  std::int64_t version = 0;
-  std::int64_t tables = 0;
-  try {
-    app = pragma_integer(*p, "application_id");
-    version = pragma_integer(*p, "user_version");
-    auto& st = p->prepare("SELECT count(*) FROM sqlite_schema");
-    tables = st.step() ? st.integer(0) : 0;
-    st.reset();
-  } catch (const error&) {
-    if (sqlite3_errcode(p->db) == SQLITE_NOTADB)
-      throw usage_error(fmt::format("history {} is not a SQLite database: expected a chipgauge history store", quote_input(path)));
-    throw;
+  if (is_postgresql_url(path)) {
+    p->path = detail::redact_url(path);
+    p->db = detail::open_postgresql(path, options);
+  } else {
+    p->path = path;
+    p->db = detail::open_sqlite(path, options);
   }
-  if (app != application_id && !(app == 0 && version == 0 && tables == 0))
-    throw usage_error(fmt::format("history {} is a SQLite database but not a chipgauge history store (application_id {:#x})",
-                                  quote_input(path), app));
+  const std::string name = quote_input(p->path);
+  auto version = p->db->schema_version();
   if (version > newest)
     throw usage_error(fmt::format("history {} has schema version {}, newer than this chipgauge reads ({}): use a newer "
                                   "chipgauge, or another --history file",
-                                  quote_input(path), version, newest));
-
-  // WAL: readers never block the writer; NORMAL: a commit is atomic and survives a killed process
-  // (a power cut may lose the last commits, never half of one). Foreign keys cascade deletes.
-  detail::exec(p->db, path, "PRAGMA journal_mode = WAL");
-  detail::exec(p->db, path, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768");
+                                  name, version, newest));
 
   for (const auto& m : migrations) {
     if (m.version <= version) continue;
     detail::transaction tx(*p);
     // Another process may have migrated between the check above and this transaction.
-    const auto now = pragma_integer(*p, "user_version");
+    const auto now = p->db->schema_version();
     if (now >= m.version) {
       version = now;
       continue;
     }
     if (now != m.version - 1)
-      throw error(fmt::format("history {}: schema version {} cannot take migration {}", quote_input(path), now, m.version));
-    detail::exec(p->db, path, m.sql);
-    detail::exec(p->db, path, fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}", application_id, m.version));
+      throw error(fmt::format("history {}: schema version {} cannot take migration {}", name, now, m.version));
+    p->db->exec(p->db->migration_sql(m));
+    p->db->set_schema_version(m.version);
     tx.commit();
     version = m.version;
   }

@@ -1,8 +1,9 @@
 #pragma once
 
-// The benchmark history store (docs/history.md): one SQLite file holding every ingested run, its
-// devices, results and samples, under a versioned schema. Every write is one transaction, so a
-// process killed mid-ingest leaves the store as it was.
+// The benchmark history store (docs/history.md): one SQLite file, or a PostgreSQL database that
+// several writers share, holding every ingested run, its devices, results and samples, under a
+// versioned schema. Every write is one transaction, so a process killed mid-ingest leaves the
+// store as it was.
 
 #include <cstdint>
 #include <functional>
@@ -21,41 +22,51 @@ namespace chipgauge::history {
 /// $HOME/.local/share/chipgauge/history.db. Throws usage_error when none can be formed.
 std::string locate_store(const std::string& explicit_path);
 
-/// One step of the schema: applied in a transaction of its own, after which PRAGMA user_version
-/// is `version`. Versions run 1, 2, 3 ... with no gap.
+/// One step of the schema: applied in a transaction of its own, after which the store's schema
+/// version (SQLite: PRAGMA user_version; PostgreSQL: the table chipgauge_schema) is `version`.
+/// Versions run 1, 2, 3 ... with no gap.
 struct migration {
   int version = 0;
   std::string description;
-  std::string sql;  ///< one or more statements
+  std::string sql;  ///< one or more statements (SQLite)
+  /// The same step for a PostgreSQL store (its dialect: identity columns, bytea, double
+  /// precision); empty: the migration cannot be applied to one.
+  std::string postgresql;
 };
 /// The schema's migrations in order; migration 1 creates everything.
 const std::vector<migration>& schema_migrations();
 
 struct open_options {
-  /// Create the file (and its directory) when missing; otherwise a missing store is an error.
+  /// Create the file (and its directory), or the schema in an empty PostgreSQL database, when
+  /// missing; otherwise a missing store is an error.
   bool create = true;
   /// Replaces schema_migrations() (tests of the migration mechanism only).
   const std::vector<migration>* migrations = nullptr;
+  /// How long a writer waits for another's transaction, in milliseconds (SQLite's busy timeout;
+  /// PostgreSQL's lock_timeout, which bounds the wait for the write lock).
   int busy_timeout_ms = 10000;
 };
 
-/// An open store: one SQLite connection in WAL mode, foreign keys on, a busy timeout, the schema
-/// migrated to the newest version this build knows. Not thread-safe; move-only.
+/// An open store: one connection (SQLite in WAL mode with foreign keys on and a busy timeout, or
+/// PostgreSQL), the schema migrated to the newest version this build knows. Not thread-safe (one
+/// store per thread); move-only.
 class store {
  public:
-  /// Opens (and creates or migrates) the store at `path`. Throws usage_error naming the file when
+  /// Opens (and creates or migrates) the store at `path`: a SQLite file, or a PostgreSQL database
+  /// named by a `postgresql://` (or `postgres://`) URL. Throws usage_error naming the store when
   /// it is not a chipgauge history store, or when its schema is newer than this build knows;
-  /// chipgauge::error for other failures (permissions, disk).
+  /// chipgauge::error for other failures (permissions, disk, connection).
   static store open(const std::string& path, const open_options& options = {});
 
   store(store&&) noexcept;
   store& operator=(store&&) noexcept;
   ~store();
 
+  /// The file, or the URL with its password replaced by `***`.
   [[nodiscard]] const std::string& path() const;
-  /// PRAGMA user_version: the last migration applied.
+  /// The last migration applied.
   [[nodiscard]] int schema_version() const;
-  /// The raw connection, for the library's own statements and for tests.
+  /// The raw SQLite connection, for tests; nullptr for a PostgreSQL store.
   [[nodiscard]] sqlite3* handle() const;
 
   struct impl;

@@ -1,0 +1,84 @@
+// What both backends of the history store share (connection.hpp): binding and reading doubles,
+// the BLOB encoding of samples, transactions and the statement cache.
+#include "connection.hpp"
+
+#include <bit>
+#include <cmath>
+
+namespace chipgauge::history::detail {
+
+statement& statement::bind(int i, double v) {
+  if (std::isnan(v)) s_->bind_null(i);
+  else s_->bind_real(i, v);
+  return *this;
+}
+
+std::vector<double> statement::doubles(int col) const {
+  const auto bytes = s_->blob(col);
+  const std::size_t n = bytes.size() / 8;
+  std::vector<double> out(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint64_t bits = 0;
+    for (int b = 7; b >= 0; --b) bits = (bits << 8) | bytes[i * 8 + static_cast<std::size_t>(b)];
+    out[i] = std::bit_cast<double>(bits);
+  }
+  return out;
+}
+
+std::vector<unsigned char> to_blob(std::span<const double> values) {
+  std::vector<unsigned char> out(values.size() * 8);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    auto bits = std::bit_cast<std::uint64_t>(values[i]);
+    for (int b = 0; b < 8; ++b) {
+      out[i * 8 + static_cast<std::size_t>(b)] = static_cast<unsigned char>(bits & 0xff);
+      bits >>= 8;
+    }
+  }
+  return out;
+}
+
+transaction::transaction(store::impl& s) : s_(&s) { s_->db->begin(); }
+
+transaction::~transaction() {
+  if (done_) return;
+  // Rolling back cannot fail in a way the caller could act on; the ids cached during the
+  // transaction may name rows that no longer exist.
+  s_->db->rollback();
+  s_->device_ids.clear();
+  s_->benchmark_ids.clear();
+}
+
+void transaction::commit() {
+  s_->db->commit();
+  done_ = true;
+}
+
+std::string redact_url(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  const auto start = scheme + 3;
+  const auto at = url.find('@', start);
+  const auto slash = url.find('/', start);
+  if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at)) return std::string(url);
+  const auto colon = url.find(':', start);
+  if (colon == std::string_view::npos || colon > at) return std::string(url);
+  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
+}
+
+}  // namespace chipgauge::history::detail
+
+namespace chipgauge::history {
+
+store::impl::~impl() {
+  // Statements before the connection they belong to.
+  cache.clear();
+  db.reset();
+}
+
+detail::statement& store::impl::prepare(const std::string& sql) {
+  auto it = cache.find(sql);
+  if (it == cache.end()) it = cache.emplace(sql, detail::statement(*db, sql, true)).first;
+  return it->second.reset();
+}
+
+}  // namespace chipgauge::history
