@@ -610,6 +610,66 @@ TEST_P(HistoryIngest, KilledIngestLeavesTheStoreAsBefore) {
   EXPECT_EQ(count(s, "runs"), 2);
 }
 
+// A write batch: one commit for many files; a file that fails inside it is undone alone, and
+// the ids cached before the failure stay right.
+TEST_P(HistoryIngest, BatchKeepsGoodFilesAndUndoesABadOne) {
+  auto s = store::open(new_store());
+  {
+    write_batch batch(s);
+    add(s, report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "one");
+    auto bad = report("2026-01-02T00:00:00Z", {gpu("cuda:0", "GPU-cccc")},
+                      {result("cuda:0", "mma_fp16", 7e14, 5), result("cuda:7", "mma_fp16", 7e14, 5)});
+    EXPECT_THROW(add(s, bad, "bad"), spec_error);
+    add(s, report("2026-01-03T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "three");
+    EXPECT_THROW(write_batch(s), error) << "a second batch opened on the same connection";
+    batch.commit();
+  }
+  EXPECT_EQ(count(s, "runs"), 2);
+  EXPECT_EQ(count(s, "devices"), 1) << "the bad file's device was kept";
+  EXPECT_EQ(count(s, "results"), 2);
+  // A batch that is not committed leaves nothing, and the store takes writes after it.
+  const auto before = counts(s);
+  {
+    write_batch batch(s);
+    add(s, report("2026-01-04T00:00:00Z", {gpu("cuda:0", "GPU-dddd")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "four");
+  }
+  EXPECT_EQ(counts(s), before);
+  EXPECT_FALSE(add(s, report("2026-01-04T00:00:00Z", {gpu("cuda:0", "GPU-dddd")}, {result("cuda:0", "mma_fp16", 7e14, 5)}),
+                   "four")
+                   .already_present);
+  EXPECT_EQ(count(s, "devices"), 2);
+}
+
+// A child process ingests two files in one batch and dies in the second: neither is stored.
+TEST_P(HistoryIngest, KilledBatchLeavesTheStoreAsBefore) {
+  const std::string path = new_store();
+  std::vector<std::int64_t> before;
+  {
+    auto s = store::open(path);
+    before = counts(s);
+  }
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    try {
+      auto s = store::open(path);
+      write_batch batch(s);
+      add(s, report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "first");
+      ingest_file(s, sample_report, [](std::size_t rows) {
+        if (rows == 2) ::_exit(17);
+      });
+    } catch (...) {
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 17) << "the child did not stop midway through the batch";
+  auto s = store::open(path);
+  EXPECT_EQ(counts(s), before) << "a killed batch left rows behind";
+}
+
 // Several processes, each with its own connection, ingest overlapping sets of files at once, all
 // of them starting with the same file: each file becomes one run, written by exactly one writer;
 // the others report it already present, with the same run id; no writer fails.

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 namespace chipgauge::cli {
 
@@ -111,7 +112,22 @@ int ingest(const std::string& path, const std::vector<std::string>& files, const
   if (!pubkey.empty()) options.trusted_key = pubkey;
   std::string text;
   int status = 0;
+  // Files are committed in batches (history::write_batch): one commit per batch rather than per
+  // file; each file is still all or nothing, and a killed process loses only the open batch.
+  constexpr std::size_t files_per_batch = 256;
+  std::optional<history::write_batch> batch;
+  std::size_t in_batch = 0;
+  // What a batch's files became is printed once it is committed (a failed commit stored none).
+  const auto commit = [&] {
+    if (!batch) return;
+    batch->commit();
+    batch.reset();
+    in_batch = 0;
+    emit(text);
+    text.clear();
+  };
   for (const auto& file : files) {
+    if (!batch) batch.emplace(store);
     try {
       if (!std::filesystem::is_regular_file(file)) throw usage_error(fmt::format("{} does not exist or is not a file", quote_input(file)));
       const auto r = history::ingest_file(store, file, options);
@@ -131,8 +147,9 @@ int ingest(const std::string& path, const std::vector<std::string>& files, const
       print_error(e);
       if (status == 0) status = static_cast<int>(exit_code::runtime_error);
     }
+    if (++in_batch == files_per_batch) commit();
   }
-  emit(text);
+  commit();
   return status;
 }
 

@@ -7,6 +7,8 @@
 //   CHIPGAUGE_HISTORY_DEVICES   devices in the fleet (default 1,000)
 //   CHIPGAUGE_HISTORY_BENCHMARKS benchmarks per run (default 27, as a CUDA quick run)
 //   CHIPGAUGE_HISTORY_SAMPLES   samples per result (default 10)
+//   CHIPGAUGE_HISTORY_BATCH     runs per commit (default 256, as `history ingest FILE...`; 1: one
+//                               transaction per run)
 //   CHIPGAUGE_HISTORY_DIR       where the store is built (default: a new directory under /tmp,
 //                               removed at the end)
 //
@@ -22,12 +24,14 @@
 #include <sqlite3.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -58,6 +62,7 @@ struct fleet_store {
   long samples = 0;
   double ingest_s = 0;      ///< wall-clock seconds inside ingest_report
   double ingest_cpu_s = 0;  ///< this process's CPU seconds (user + system) inside ingest_report
+  long batch = 1;           ///< runs per commit (history::write_batch)
 
   ~fleet_store() {
     store.reset();
@@ -142,20 +147,37 @@ std::unique_ptr<fleet_store> build_fleet() {
     s.store = std::make_unique<history::store>(history::store::open(path));
     std::mt19937_64 rng(42);
     long written = 0;
+    // Runs per commit: `history ingest FILE...` commits 256 files at a time; 1 is one transaction
+    // per run (a report recorded by `measure --history`).
+    s.batch = std::max(1L, env_long("CHIPGAUGE_HISTORY_BATCH", 256));
+    std::optional<history::write_batch> batch;
+    long in_batch = 0;
+    // Times `fn` into the ingest totals (the synthetic reports are made outside it).
+    const auto timed = [&s](auto&& fn) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const double c0 = cpu_seconds();
+      fn();
+      s.ingest_cpu_s += cpu_seconds() - c0;
+      s.ingest_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
     for (long night = 0; written < s.rows; ++night) {
       for (long dev = 0; dev < s.devices && written < s.rows; ++dev) {
         const auto rep = nightly(dev, night, s.benchmarks, s.samples, rng);
         const history::ingest_source src{history::source_kind::chipgauge_report,
                                          history::sha256_hex(fmt::format("night {} device {}", night, dev)), "synthetic"};
-        const auto t0 = std::chrono::steady_clock::now();
-        const double c0 = cpu_seconds();
-        const auto out = history::ingest_report(*s.store, rep, src);
-        s.ingest_cpu_s += cpu_seconds() - c0;
-        s.ingest_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        written += static_cast<long>(out.results);
+        timed([&] {
+          if (s.batch > 1 && !batch) batch.emplace(*s.store);
+          written += static_cast<long>(history::ingest_report(*s.store, rep, src).results);
+          if (batch && ++in_batch == s.batch) {
+            batch->commit();
+            batch.reset();
+            in_batch = 0;
+          }
+        });
         ++s.runs;
       }
     }
+    if (batch) timed([&] { batch->commit(); });
     s.rows = written;
   }
   return owner;
@@ -166,12 +188,14 @@ fleet_store& fleet() {
   return *f;
 }
 
-// Ingest: the whole synthetic store, one transaction per run (as `history ingest` does).
+// Ingest: the whole synthetic store, CHIPGAUGE_HISTORY_BATCH runs per commit (default 256, as
+// `history ingest FILE...` commits; 1: a transaction per run).
 void BM_HistoryIngest(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(fleet().rows);
   auto& f = fleet();
   state.counters["rows"] = static_cast<double>(f.rows);
   state.counters["runs"] = static_cast<double>(f.runs);
+  state.counters["runs_per_commit"] = static_cast<double>(f.batch);
   state.counters["ingest_s"] = f.ingest_s;
   state.counters["rows_per_s"] = static_cast<double>(f.rows) / f.ingest_s;
   state.counters["ingest_cpu_s"] = f.ingest_cpu_s;

@@ -2,6 +2,8 @@
 // the BLOB encoding of samples, transactions and the statement cache.
 #include "connection.hpp"
 
+#include <fmt/format.h>
+
 #include <bit>
 #include <cmath>
 
@@ -37,21 +39,74 @@ std::vector<unsigned char> to_blob(std::span<const double> values) {
   return out;
 }
 
-transaction::transaction(store::impl& s) : s_(&s) { s_->db->begin(); }
+namespace {
+// The savepoint a transaction inside a write_batch is; transactions do not nest further.
+constexpr const char* savepoint = "chipgauge_ingest";
+
+// After a rollback, the ids cached during the undone writes may name rows that no longer exist.
+void forget_ids(store::impl& s) {
+  s.device_ids.clear();
+  s.benchmark_ids.clear();
+}
+}  // namespace
+
+transaction::transaction(store::impl& s) : s_(&s), nested_(s.batch_open) {
+  if (nested_) s_->db->exec(fmt::format("SAVEPOINT {}", savepoint));
+  else s_->db->begin();
+}
 
 transaction::~transaction() {
   if (done_) return;
-  // Rolling back cannot fail in a way the caller could act on; the ids cached during the
-  // transaction may name rows that no longer exist.
-  s_->db->rollback();
-  s_->device_ids.clear();
-  s_->benchmark_ids.clear();
+  // Rolling back cannot fail in a way the caller could act on.
+  if (nested_) {
+    try {
+      s_->db->exec(fmt::format("ROLLBACK TO SAVEPOINT {0}; RELEASE SAVEPOINT {0}", savepoint));
+    } catch (...) {  // NOLINT(bugprone-empty-catch): the batch's own rollback undoes it then
+    }
+  } else {
+    s_->db->rollback();
+  }
+  forget_ids(*s_);
 }
 
 void transaction::commit() {
-  s_->db->commit();
+  if (nested_) s_->db->exec(fmt::format("RELEASE SAVEPOINT {}", savepoint));
+  else s_->db->commit();
   done_ = true;
 }
+
+}  // namespace chipgauge::history::detail
+
+namespace chipgauge::history {
+
+write_batch::write_batch(store& st) : s_(&st.internals()) {
+  if (s_->batch_open) throw error(fmt::format("{}: a write batch is already open on this connection", s_->path));
+  s_->db->begin();
+  s_->batch_open = true;
+}
+
+write_batch::~write_batch() {
+  if (!s_->batch_open) return;
+  s_->batch_open = false;
+  s_->db->rollback();
+  detail::forget_ids(*s_);
+}
+
+void write_batch::commit() {
+  if (!s_->batch_open) throw error(fmt::format("{}: the write batch was committed already", s_->path));
+  s_->batch_open = false;  // a failed commit has rolled back: the batch is over either way
+  try {
+    s_->db->commit();
+  } catch (...) {
+    s_->db->rollback();  // a COMMIT that failed may have left the transaction open
+    detail::forget_ids(*s_);
+    throw;
+  }
+}
+
+}  // namespace chipgauge::history
+
+namespace chipgauge::history::detail {
 
 std::string redact_url(std::string_view url) {
   const auto scheme = url.find("://");

@@ -145,7 +145,9 @@ class statement {
 /// Doubles as the store's BLOB bytes: IEEE 754 binary64, little-endian, in order.
 std::vector<unsigned char> to_blob(std::span<const double> values);
 
-/// A write transaction (connection::begin), rolled back unless committed.
+/// A write transaction (connection::begin), rolled back unless committed. While a write_batch is
+/// open it is a savepoint of the batch's transaction instead: committing releases it into the
+/// batch, and rolling back undoes this transaction's writes alone.
 class transaction {
  public:
   explicit transaction(store::impl& s);
@@ -156,6 +158,7 @@ class transaction {
 
  private:
   store::impl* s_;
+  bool nested_ = false;  ///< a savepoint of the open write_batch's transaction
   bool done_ = false;
 };
 
@@ -172,6 +175,8 @@ struct store::impl {
   /// Ids looked up during ingest (cleared when a transaction rolls back: the ids may be gone).
   std::unordered_map<std::string, std::int64_t> device_ids;
   std::unordered_map<std::string, std::int64_t> benchmark_ids;
+  /// A write_batch's transaction is open: transactions are savepoints of it.
+  bool batch_open = false;
 
   impl() = default;
   impl(const impl&) = delete;

@@ -200,6 +200,11 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
 
   std::vector<double> rates;
   std::vector<double> clocks;
+  auto& r = s.prepare(
+      "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, suspect, suspect_reasons, "
+      "stop_reason, median, min, max, q1, q3, cv, sample_count, clock_mhz, throttled_samples, theoretical, fraction) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  auto& sm = s.prepare("INSERT INTO samples (result_id, rates, clocks) VALUES (?, ?, ?)");
   for (std::size_t i = 0; i < report.results.size(); ++i) {
     const auto& m = report.results[i];
     const auto dev = local.find(m.device_id);
@@ -207,14 +212,11 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
       throw spec_error(source.name, fmt::format("$.results[{}].device", i),
                        fmt::format("device '{}' is not among the report's devices", quote_input(m.device_id)));
     const auto bench_id = benchmark_id(s, m.info);
-    json reasons = m.suspect_reasons;
-    auto& r = s.prepare(
-        "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, suspect, suspect_reasons, "
-        "stop_reason, median, min, max, q1, q3, cv, sample_count, clock_mhz, throttled_samples, theoretical, fraction) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    r.reset();
     r.bind(1, out.run_id).bind(2, dev->second).bind(3, bench_id).bind(4, bench::to_string(m.status)).bind(5, m.reason);
     r.bind(6, m.verified).bind(7, m.suspect);
-    if (!m.suspect_reasons.empty()) r.bind(8, reasons.dump(-1, ' ', false, json::error_handler_t::replace));
+    if (!m.suspect_reasons.empty())
+      r.bind(8, json(m.suspect_reasons).dump(-1, ' ', false, json::error_handler_t::replace));
     r.bind(9, bench::to_string(m.stopped)).bind(10, m.rate.median).bind(11, m.rate.min).bind(12, m.rate.max);
     r.bind(13, m.rate.q1).bind(14, m.rate.q3).bind(15, m.rate.cv).bind(16, static_cast<std::int64_t>(m.samples.size()));
     if (m.clock.count) r.bind(17, m.clock.median);
@@ -230,7 +232,7 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
         clocks.push_back(x.clock_mhz);
         any_clock = any_clock || !std::isnan(x.clock_mhz);
       }
-      auto& sm = s.prepare("INSERT INTO samples (result_id, rates, clocks) VALUES (?, ?, ?)");
+      sm.reset();
       sm.bind(1, result_id).bind_blob(2, detail::to_blob(rates));
       if (any_clock) sm.bind_blob(3, detail::to_blob(clocks));
       sm.run();

@@ -77,6 +77,26 @@ class store {
   std::unique_ptr<impl> impl_;
 };
 
+/// Groups the ingests made while it is open into one transaction of the store: each ingest is a
+/// savepoint of it (a file that fails is undone alone, the others stay), and nothing is visible
+/// to other connections, or durable, until commit(). Destroyed without commit() (an exception,
+/// or the process killed) it leaves the store as it was before the batch. One commit for many
+/// runs instead of one each is what makes a bulk ingest fast (docs/history.md#ingest); writers
+/// on other connections wait while a batch is open, so keep batches to seconds.
+class write_batch {
+ public:
+  /// Begins the batch's transaction. Throws chipgauge::error when a batch is open already.
+  explicit write_batch(store& s);
+  write_batch(const write_batch&) = delete;
+  write_batch& operator=(const write_batch&) = delete;
+  ~write_batch();
+  /// Commits everything ingested in the batch; throws (having rolled back) when that fails.
+  void commit();
+
+ private:
+  store::impl* s_;
+};
+
 /// What an ingested file was.
 enum class source_kind : unsigned char { chipgauge_report, gbench, certificate };
 const char* to_string(source_kind k) noexcept;
