@@ -212,7 +212,10 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
 }
 
 ingest_outcome ingest_file(store& s, const std::string& path, const row_hook& hook) {
-  const std::string text = read_text_file(path, file_limits::report);
+  return ingest_bytes(s, read_text_file(path, file_limits::report), path, hook);
+}
+
+ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string& path, const row_hook& hook) {
   ingest_source source;
   source.sha256 = sha256_hex(text);
   source.name = path;

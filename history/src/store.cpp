@@ -46,6 +46,7 @@ store::~store() = default;
 const std::string& store::path() const { return impl_->path; }
 sqlite3* store::handle() const { return impl_->db; }
 int store::schema_version() const { return static_cast<int>(pragma_integer(*impl_, "user_version")); }
+std::int64_t store::data_version() const { return pragma_integer(*impl_, "data_version"); }
 
 store store::open(const std::string& path, const open_options& options) {
   namespace fs = std::filesystem;

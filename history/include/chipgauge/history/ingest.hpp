@@ -26,4 +26,9 @@ ingest_outcome ingest_report(store& s, const bench::measurement_report& report, 
 /// spec_error naming the file for one that cannot be read as any supported kind.
 ingest_outcome ingest_file(store& s, const std::string& path, const row_hook& hook = {});
 
+/// ingest_file over bytes already read: `text` is the document, `path` the name errors and the
+/// run's `source_name` give it (a file's path, or "request body" for `chipgauge serve`'s ingest
+/// routes). The SHA-256 is of `text`, so bytes ingested before are found before they are parsed.
+ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string& path, const row_hook& hook = {});
+
 }  // namespace chipgauge::history

@@ -55,6 +55,10 @@ class store {
   [[nodiscard]] const std::string& path() const;
   /// PRAGMA user_version: the last migration applied.
   [[nodiscard]] int schema_version() const;
+  /// PRAGMA data_version: changes whenever another connection (of this process or another) has
+  /// committed to the store since this connection last asked; this connection's own commits do not
+  /// change it. A cache of what was read through other connections is stale when it changes.
+  [[nodiscard]] std::int64_t data_version() const;
   /// The raw connection, for the library's own statements and for tests.
   [[nodiscard]] sqlite3* handle() const;
 
