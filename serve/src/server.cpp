@@ -7,6 +7,7 @@
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/files.hpp"
 #include "chipgauge/core/text.hpp"
+#include "chipgauge/serve/history_routes.hpp"
 #include "chipgauge/serve/problem.hpp"
 
 #include <fmt/format.h>
@@ -616,6 +617,7 @@ server::server(server_options o) : impl_(std::make_unique<impl>(std::move(o))) {
   }
   m.data = dataset::load(m.o.specs_dir);
   m.routes = std::make_unique<api>([this] { return impl_->current(); }, m.metrics, std::move(access));
+  add_history_routes(*m.routes, m.o.history);
   m.configure();
 }
 
