@@ -10,7 +10,7 @@ test_bin=$2
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 case "$mode" in
-  openapi) filter='ServeRoutes.*:ServeErrors.*:ServeLimits.*:ServeToken.*' ;;
+  openapi) filter='ServeRoutes.*:ServeErrors.*:ServeLimits.*:ServeToken.*:ServeHistory.*' ;;
   metrics) filter='ServeRoutes.Metrics*' ;;
   *) echo "serve_contract.sh: unknown mode '$mode'" >&2; exit 2 ;;
 esac

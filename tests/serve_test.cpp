@@ -1,5 +1,5 @@
 // chipgauge serve: every route, every error status, the token, the limits and abuse, reload and
-// shutdown, and byte-for-byte agreement with the CLI. The server runs in-process on an ephemeral
+// shutdown, and byte-for-byte agreement with the CLI (classify, history list|show, compare). The server runs in-process on an ephemeral
 // loopback port (the signal tests run the binary); the client is a raw socket, so that the tests
 // control every byte sent.
 //
@@ -8,9 +8,12 @@
 // promtool); tests/serve_contract.sh runs both checks.
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/files.hpp"
+#include "chipgauge/history/store.hpp"
 #include "chipgauge/serve/server.hpp"
+#include "dashboard_store.hpp"
 #include "test_support.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -23,7 +26,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -703,6 +708,330 @@ TEST(ServeLimits, KeepAliveServesSeveralRequestsOnOneConnection) {
     c.send(raw_request("GET", "/healthz"));
     EXPECT_EQ(read_reply(c).status, 200);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// History: ingest, runs, trend, compare and the dashboard over a store
+
+/// A server with a history store holding the dashboard's synthetic nights (tests/dashboard_store.hpp:
+/// gemm_fp16 on GPU-dash-0001, night 8 slower) and a token for the ingest routes.
+struct history_fixture {
+  test::temp_dir dir;
+  std::string db;
+  std::vector<std::int64_t> nights;
+  std::unique_ptr<running_server> server;
+  static constexpr const char* auth = "Authorization: Bearer ingest-token\r\n";
+
+  history_fixture() {
+    db = dir.path() + "/history.db";
+    {
+      auto st = history::store::open(db);
+      nights = test::fill_dashboard_store(st);
+    }
+    auto o = test_options();
+    o.history = db;
+    o.token_file = dir.write("token", "ingest-token\n");
+    server = std::make_unique<running_server>(o);
+  }
+  running_server& s() { return *server; }
+  /// The CLI's answer for the same store.
+  [[nodiscard]] test::run_result cli_history(const std::string& args) const {
+    return test::run_command(cli(args + " --history '" + db + "'"));
+  }
+};
+
+history_fixture& history_server() {
+  static history_fixture f;
+  return f;
+}
+
+/// `text` percent-encoded for a query value (cpp-httplib splits a query pair at every '=').
+std::string url_encode(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') out += c;
+    else out += fmt::format("%{:02X}", u);
+  }
+  return out;
+}
+
+/// The JSON a dashboard page embeds (<script type="application/json" id="chipgauge-data">).
+json embedded_data(const std::string& html) {
+  const std::string open = "id=\"chipgauge-data\">";
+  const auto from = html.find(open);
+  if (from == std::string::npos) return nullptr;
+  const auto start = from + open.size();
+  return json::parse(html.substr(start, html.find("</script>", start) - start));
+}
+
+TEST(ServeHistory, RunsListAndShowAgreeWithTheCliByteForByte) {
+  auto& h = history_server();
+  auto r = h.s().call("/v1/history/runs", "GET", "/v1/history/runs");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto want = h.cli_history("history list --format json");
+  ASSERT_EQ(want.status, 0) << want.err;
+  EXPECT_EQ(r.body, want.out);
+  EXPECT_GE(json::parse(r.body).size(), static_cast<std::size_t>(test::dashboard_nights));
+  // The CLI's filters, under the same names.
+  r = h.s().call("/v1/history/runs", "GET", "/v1/history/runs?device=GPU-dash&benchmark=gemm_fp16&since=2026-11-03&until=2026-11-05&last=2");
+  ASSERT_EQ(r.status, 200) << r.body;
+  want = h.cli_history("history list --device GPU-dash --benchmark gemm_fp16 --since 2026-11-03 --until 2026-11-05 --last 2 --format json");
+  EXPECT_EQ(r.body, want.out);
+  EXPECT_EQ(json::parse(r.body).size(), 2U);
+  const auto id = std::to_string(h.nights.at(2));
+  r = h.s().call("/v1/history/runs/{id}", "GET", "/v1/history/runs/" + id);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, h.cli_history("history show " + id + " --format json").out);
+  EXPECT_EQ(json::parse(r.body)["result_rows"].size(), 2U);
+}
+
+TEST(ServeHistory, CompareAgreesWithTheCliByteForByteAndIs200WhenSlower) {
+  auto& h = history_server();
+  struct sides {
+    std::string base, current;
+    int cli_status;
+  };
+  const std::vector<sides> cases = {
+      // Night 8 against the seven before it: gemm_fp16 slower (the CLI exits 4), stream_triad same.
+      {"history:device=GPU-dash,until=2026-11-07", "history:device=GPU-dash,since=2026-11-08,until=2026-11-08", 4},
+      {"history:device=GPU-dash,until=2026-11-04", "history:device=GPU-dash,since=2026-11-05,until=2026-11-07", 0},
+  };
+  for (const auto& c : cases) {
+    const auto want = h.cli_history("compare '" + c.base + "' '" + c.current + "' --format json");
+    ASSERT_EQ(want.status, c.cli_status) << want.err;
+    const auto got = h.s().call("/v1/compare", "GET", "/v1/compare?base=" + url_encode(c.base) + "&new=" + url_encode(c.current));
+    ASSERT_EQ(got.status, 200) << got.body;
+    EXPECT_EQ(got.body, want.out) << c.base << " vs " << c.current;
+  }
+  const auto slower = json::parse(h.s().call("/v1/compare", "GET", "/v1/compare?base=" + url_encode(cases[0].base) + "&new=" +
+                                                                        url_encode(cases[0].current)).body);
+  EXPECT_NE(slower.dump().find("\"slower\""), std::string::npos);
+}
+
+TEST(ServeHistory, TrendIsWhatTheDashboardCharts) {
+  auto& h = history_server();
+  const auto r = h.s().call("/v1/history/trend", "GET", "/v1/history/trend?device=GPU-dash-0001&benchmark=gemm_fp16");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto j = json::parse(r.body);
+  ASSERT_EQ(j["series"].size(), 1U);
+  const auto& series = j["series"][0];
+  EXPECT_EQ(series["benchmark"], "gemm_fp16");
+  ASSERT_EQ(series["points"].size(), static_cast<std::size_t>(test::dashboard_nights));
+  // Exactly the regression night is slower.
+  for (std::size_t i = 0; i < series["points"].size(); ++i) {
+    const auto& p = series["points"][i];
+    EXPECT_EQ(p["run_id"], h.nights[i]);
+    EXPECT_EQ(p["verdict"] == "slower", static_cast<int>(i) + 1 == test::dashboard_regression_night) << p.dump();
+  }
+  // The same data the dashboard's trend page embeds.
+  const auto index = embedded_data(h.s().call("/dashboard/{path}", "GET", "/dashboard/").body);
+  std::string page;
+  for (const auto& e : index["series"])
+    if (e["benchmark"] == "gemm_fp16" && e["identity"] == "uuid:GPU-dash-0001") page = e["page"];
+  ASSERT_FALSE(page.empty()) << index.dump();
+  const auto trend_page = h.s().call("/dashboard/{path}", "GET", "/dashboard/" + page);
+  ASSERT_EQ(trend_page.status, 200);
+  EXPECT_EQ(embedded_data(trend_page.body), series);
+  // A filter that selects nothing: no series.
+  const auto none = h.s().call("/v1/history/trend", "GET", "/v1/history/trend?device=GPU-dash-0001&benchmark=no_such_benchmark");
+  EXPECT_EQ(none.status, 200);
+  EXPECT_TRUE(json::parse(none.body)["series"].empty());
+}
+
+TEST(ServeHistory, APostedReportIsVisibleInRunsAndTheDashboardAndIngestIsIdempotent) {
+  auto& h = history_server();
+  const auto report = read_text_file(test::data_dir() + "/measurement-sample.json");
+  const auto device = json::parse(report)["devices"][0]["name"].get<std::string>();
+  const auto before = h.s().call("/dashboard/{path}", "GET", "/dashboard/");
+  ASSERT_EQ(before.status, 200);
+  EXPECT_EQ(before.body.find(device), std::string::npos);
+  auto r = h.s().call("/v1/reports", "POST", "/v1/reports", report, "application/json", history_fixture::auth);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const auto ingested = json::parse(r.body);
+  const auto id = ingested["run_id"].get<std::int64_t>();
+  EXPECT_FALSE(ingested["already_present"].get<bool>());
+  EXPECT_GT(ingested["results"].get<int>(), 0);
+  EXPECT_EQ(ingested["source_sha256"], history::sha256_hex(report));
+  EXPECT_EQ(r.header("location"), "/v1/history/runs/" + std::to_string(id));
+  // The same bytes again: 200, the same run, nothing written.
+  r = h.s().call("/v1/reports", "POST", "/v1/reports", report, "application/json", history_fixture::auth);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["run_id"], id);
+  EXPECT_TRUE(json::parse(r.body)["already_present"].get<bool>());
+  // Listed, shown and drawn.
+  const auto runs = json::parse(h.s().call("/v1/history/runs", "GET", "/v1/history/runs").body);
+  const auto it = std::find_if(runs.begin(), runs.end(), [id](const json& x) { return x["id"] == id; });
+  ASSERT_NE(it, runs.end());
+  EXPECT_EQ((*it)["source_name"], "request body");
+  EXPECT_EQ((*it)["source_kind"], "chipgauge-report");
+  EXPECT_EQ(h.s().call("/v1/history/runs/{id}", "GET", "/v1/history/runs/" + std::to_string(id)).status, 200);
+  EXPECT_EQ(h.cli_history("history show " + std::to_string(id) + " --format json").status, 0);
+  const auto after = h.s().call("/dashboard/{path}", "GET", "/dashboard/");
+  EXPECT_NE(after.body.find(device), std::string::npos) << "the dashboard was not rebuilt after the ingest";
+  // Google Benchmark JSON goes to the same route.
+  r = h.s().call("/v1/reports", "POST", "/v1/reports", read_text_file(test::data_dir() + "/gbench-sample-reps3.json"), "application/json",
+                 history_fixture::auth);
+  EXPECT_EQ(r.status, 201) << r.body;
+  // Counted by kind and outcome.
+  reply m;
+  for (int i = 0; i < 100; ++i) {
+    m = h.s().call("/metrics", "GET", "/metrics");
+    if (m.body.find("chipgauge_history_ingests_total{kind=\"report\",outcome=\"already_present\"} 1") != std::string::npos) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_NE(m.body.find("chipgauge_history_ingests_total{kind=\"report\",outcome=\"ingested\"} 2"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("chipgauge_history_ingests_total{kind=\"report\",outcome=\"already_present\"} 1"), std::string::npos);
+}
+
+TEST(ServeHistory, CertificatesGoToTheirOwnRoute) {
+  auto& h = history_server();
+  const auto certificate = read_text_file(test::data_dir() + "/certificate-signed.json");
+  auto r = h.s().call("/v1/certificates", "POST", "/v1/certificates", certificate, "application/json", history_fixture::auth);
+  // Stored as `history ingest` stores it: signed, but no --pubkey given, so the signer is unknown.
+  ASSERT_EQ(r.status, 201) << r.body;
+  const auto stored = json::parse(r.body);
+  EXPECT_EQ(stored["integrity"], "unauthenticated") << r.body;
+  EXPECT_FALSE(stored["already_present"].get<bool>());
+  const auto again = h.s().call("/v1/certificates", "POST", "/v1/certificates", certificate, "application/json", history_fixture::auth);
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(json::parse(again.body)["run_id"], stored["run_id"]);
+  // Each route takes its own kind.
+  r = h.s().call("/v1/reports", "POST", "/v1/reports", certificate, "application/json", history_fixture::auth);
+  expect_problem(r, 422, "wrong-kind");
+  EXPECT_EQ(r.problem()["json_path"], "$.schema");
+  r = h.s().call("/v1/certificates", "POST", "/v1/certificates", read_text_file(test::data_dir() + "/measurement-sample.json"),
+                 "application/json", history_fixture::auth);
+  expect_problem(r, 422, "wrong-kind");
+}
+
+TEST(ServeHistory, ErrorStatuses) {
+  auto& h = history_server();
+  auto& s = h.s();
+  const std::string report = read_text_file(test::data_dir() + "/compare-base-measurement.json");
+  // The token: missing, wrong.
+  auto r = s.call("/v1/reports", "POST", "/v1/reports", report);
+  expect_problem(r, 401, "unauthorized");
+  r = s.call("/v1/reports", "POST", "/v1/reports", report, "application/json", "Authorization: Bearer nope\r\n");
+  expect_problem(r, 401, "unauthorized");
+  r = s.call("/v1/certificates", "POST", "/v1/certificates", "{}");
+  expect_problem(r, 401, "unauthorized");
+  // Methods.
+  r = s.call("/v1/reports", "GET", "/v1/reports");
+  expect_problem(r, 405, "method-not-allowed");
+  EXPECT_EQ(r.header("allow"), "POST");
+  r = s.call("/v1/history/runs", "POST", "/v1/history/runs", "{}");
+  expect_problem(r, 405, "method-not-allowed");
+  EXPECT_EQ(r.header("allow"), "GET, HEAD");
+  r = s.call("/v1/compare", "DELETE", "/v1/compare");
+  expect_problem(r, 405, "method-not-allowed");
+  r = s.call("/dashboard/{path}", "POST", "/dashboard/index.html", "{}");
+  expect_problem(r, 405, "method-not-allowed");
+  // Malformed and unprocessable bodies: the library's messages, with the field.
+  r = s.call("/v1/reports", "POST", "/v1/reports", R"({"schema": "chipgauge.measurement/1")", "application/json", history_fixture::auth);
+  expect_problem(r, 400, "malformed-json");
+  r = s.call("/v1/reports", "POST", "/v1/reports", "[1, 2]", "application/json", history_fixture::auth);
+  expect_problem(r, 422, "invalid-report");
+  EXPECT_EQ(r.problem()["json_path"], "$");
+  r = s.call("/v1/reports", "POST", "/v1/reports", R"({"schema": "chipgauge.measurement/9"})", "application/json", history_fixture::auth);
+  expect_problem(r, 422, "invalid-report");
+  EXPECT_EQ(r.problem()["json_path"], "$.schema");
+  auto broken = json::parse(report);
+  broken["created_utc"] = "yesterday";
+  r = s.call("/v1/reports", "POST", "/v1/reports", broken.dump(), "application/json", history_fixture::auth);
+  expect_problem(r, 422, "invalid-report");
+  EXPECT_NE(r.problem()["detail"].get<std::string>().find("request body"), std::string::npos) << r.body;
+  r = s.call("/v1/reports", "POST", "/v1/reports", report, "text/plain", history_fixture::auth);
+  expect_problem(r, 415, "unsupported-media-type");
+  // Query parameters: bad selector (naming the key), bad dates and counts, missing and unknown ones.
+  r = s.call("/v1/compare", "GET", "/v1/compare?base=" + url_encode("history:colour=red") + "&new=" + url_encode("history:"));
+  expect_problem(r, 400, "bad-parameter");
+  EXPECT_EQ(r.problem()["parameter"], "base");
+  EXPECT_NE(r.problem()["detail"].get<std::string>().find("unknown key 'colour'"), std::string::npos) << r.body;
+  r = s.call("/v1/compare", "GET", "/v1/compare?base=" + url_encode("history:") + "&new=" + url_encode("history:last=0"));
+  expect_problem(r, 400, "bad-parameter");
+  EXPECT_EQ(r.problem()["parameter"], "new");
+  EXPECT_NE(r.problem()["detail"].get<std::string>().find("last"), std::string::npos) << r.body;
+  r = s.call("/v1/compare", "GET", "/v1/compare?base=report.json&new=" + url_encode("history:"));
+  expect_problem(r, 400, "bad-parameter");
+  EXPECT_NE(r.problem()["detail"].get<std::string>().find("is not a history selector"), std::string::npos) << r.body;
+  r = s.call("/v1/compare", "GET", "/v1/compare?base=" + url_encode("history:"));
+  expect_problem(r, 400, "bad-parameter");
+  EXPECT_EQ(r.problem()["parameter"], "new");
+  r = s.call("/v1/compare", "GET", "/v1/compare?base=" + url_encode("history:device=no-such-device") + "&new=" + url_encode("history:"));
+  expect_problem(r, 422, "empty-selection");
+  EXPECT_EQ(r.problem()["parameter"], "base");
+  r = s.call("/v1/history/runs", "GET", "/v1/history/runs?since=yesterday");
+  expect_problem(r, 400, "bad-parameter");
+  EXPECT_EQ(r.problem()["parameter"], "since");
+  r = s.call("/v1/history/runs", "GET", "/v1/history/runs?since=2026-11-05&until=2026-11-01");
+  expect_problem(r, 400, "bad-parameter");
+  r = s.call("/v1/history/runs", "GET", "/v1/history/runs?last=0");
+  expect_problem(r, 400, "bad-parameter");
+  EXPECT_EQ(r.problem()["parameter"], "last");
+  r = s.call("/v1/history/runs", "GET", "/v1/history/runs?colour=red");
+  expect_problem(r, 400, "unknown-parameter");
+  r = s.call("/v1/history/trend", "GET", "/v1/history/trend?device=GPU-dash-0001");
+  expect_problem(r, 400, "bad-parameter");
+  EXPECT_EQ(r.problem()["parameter"], "benchmark");
+  // Unknown run and page.
+  r = s.call("/v1/history/runs/{id}", "GET", "/v1/history/runs/999999");
+  expect_problem(r, 404, "unknown-run");
+  r = s.call("/v1/history/runs/{id}", "GET", "/v1/history/runs/abc");
+  expect_problem(r, 404, "unknown-run");
+  r = s.call("/dashboard/{path}", "GET", "/dashboard/no/such/page.html");
+  expect_problem(r, 404, "not-found");
+  r = s.call("/dashboard/{path}", "GET", "/dashboard/.chipgauge-dashboard");
+  expect_problem(r, 404, "not-found");
+}
+
+TEST(ServeHistory, DashboardIsServedLive) {
+  auto& h = history_server();
+  auto r = h.s().call("/dashboard", "GET", "/dashboard");
+  EXPECT_EQ(r.status, 301);
+  EXPECT_EQ(r.header("location"), "/dashboard/");
+  r = h.s().call("/dashboard/{path}", "GET", "/dashboard/");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("content-type"), "text/html; charset=utf-8");
+  EXPECT_EQ(embedded_data(r.body)["page"], "index");
+  EXPECT_EQ(embedded_data(r.body)["history"], h.db);
+  r = h.s().call("/dashboard/{path}", "GET", "/dashboard/plane.html");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(embedded_data(r.body)["page"], "plane");
+  r = h.s().call("/dashboard/{path}", "GET", "/dashboard/part/nvidia-h100-sxm5-80gb.html");
+  EXPECT_EQ(r.status, 200);
+  r = h.s().call("/dashboard/{path}", "GET", "/dashboard/assets/style.css");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), "text/css; charset=utf-8");
+  r = h.s().call("/dashboard/{path}", "GET", "/dashboard/assets/dashboard.js");
+  EXPECT_EQ(r.header("content-type"), "text/javascript; charset=utf-8");
+  // Chart.js is the packaged copy, as `chipgauge dashboard` writes it (503 where it is missing).
+  const char* env = std::getenv("CHIPGAUGE_CHARTJS_DIR");
+  const std::string chart = std::string(env && *env ? env : "/usr/share/javascript/chart.js") + "/chart.min.js";
+  r = h.s().call("/dashboard/{path}", "GET", "/dashboard/assets/chart.min.js");
+  if (std::filesystem::exists(chart)) {
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, read_text_file(chart, file_limits::json_file));
+  } else {
+    expect_problem(r, 503, "dashboard-unavailable");
+  }
+}
+
+TEST(ServeHistory, WithoutAStoreTheRoutesAnswer503) {
+  auto& s = shared_server();
+  for (const auto& [route, target] : std::vector<std::pair<std::string, std::string>>{
+           {"/v1/history/runs", "/v1/history/runs"},
+           {"/v1/history/runs/{id}", "/v1/history/runs/1"},
+           {"/v1/history/trend", "/v1/history/trend?device=x&benchmark=y"},
+           {"/v1/compare", "/v1/compare?base=" + url_encode("history:") + "&new=" + url_encode("history:")},
+           {"/dashboard/{path}", "/dashboard/"}}) {
+    const auto r = s.call(route, "GET", target);
+    expect_problem(r, 503, "no-history-store");
+    EXPECT_NE(r.problem()["detail"].get<std::string>().find("no history store configured"), std::string::npos) << r.body;
+  }
+  // Write routes are closed without a token file before the store is even asked for.
+  expect_problem(s.call("/v1/reports", "POST", "/v1/reports", "{}", "application/json", "Authorization: Bearer x\r\n"), 401,
+                 "unauthorized");
 }
 
 // ---------------------------------------------------------------------------------------------

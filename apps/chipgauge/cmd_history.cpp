@@ -8,7 +8,6 @@
 #include "commands.hpp"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <iostream>
@@ -65,26 +64,6 @@ history::store open_store(const std::string& explicit_path, bool create) {
 
 std::string rate_text(double v, const std::string& metric) {
   return fmt::format("{:.3f} {}", v / 1e9, metric == "bytes_per_s" ? "GB/s" : "Gop/s");
-}
-
-json run_json(const history::run_row& r) {
-  return {{"id", r.id},
-          {"created_utc", history::format_utc(r.created_utc)},
-          {"ingested_utc", history::format_utc(r.ingested_utc)},
-          {"source_kind", r.source_kind},
-          {"source_name", r.source_name},
-          {"source_sha256", r.source_sha256},
-          {"tool_version", r.tool_version},
-          {"git_sha", r.git_sha},
-          {"mode", r.mode},
-          {"host", r.host},
-          {"kernel", r.kernel},
-          {"driver", r.driver},
-          {"toolkit", r.toolkit},
-          {"devices", r.devices},
-          {"results", r.results},
-          {"argv", json::parse(r.argv, nullptr, false)},
-          {"context", json::parse(r.context, nullptr, false)}};
 }
 
 std::string join(const std::vector<std::string>& v, std::string_view sep) {
@@ -188,9 +167,7 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
       auto store = open_store(lf->history, false);
       const auto runs = history::list_runs(store, sel);
       if (as_json) {
-        json arr = json::array();
-        for (const auto& r : runs) arr.push_back(run_json(r));
-        emit(arr.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+        emit(history::runs_to_json(runs));
         return 0;
       }
       std::vector<std::vector<std::string>> rows;
@@ -217,20 +194,11 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
       auto store = open_store(sf->history, false);
       const auto r = history::find_run(store, *show_id);
       if (!r) throw usage_error(fmt::format("history {} has no run {}: see history list", store.path(), *show_id));
-      const auto results = history::select_results(store, {}, false, r->id);
       if (as_json) {
-        auto j = run_json(*r);
-        json arr = json::array();
-        for (const auto& x : results)
-          arr.push_back({{"device", x.device_identity}, {"device_name", x.device_name}, {"local_device", x.local_device},
-                         {"benchmark", x.benchmark}, {"precision", x.precision}, {"metric", x.metric}, {"status", x.status},
-                         {"verified", x.verified}, {"suspect", x.suspect}, {"median", x.median}, {"q1", x.q1}, {"q3", x.q3},
-                         {"cv", x.cv}, {"samples", x.sample_count},
-                         {"clock_mhz", x.clock_mhz ? json(*x.clock_mhz) : json(nullptr)}, {"reason", x.reason}});
-        j["result_rows"] = arr;
-        emit(j.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+        emit(history::run_to_json(store, *r));
         return 0;
       }
+      const auto results = history::select_results(store, {}, false, r->id);
       std::string text = fmt::format("run {}: {} from {}\n", r->id, r->source_kind, r->source_name);
       text += fmt::format("  created {}  ingested {}\n", history::format_utc(r->created_utc), history::format_utc(r->ingested_utc));
       text += fmt::format("  chipgauge {} ({}), mode {}, host {}, kernel {}\n", r->tool_version, r->git_sha, r->mode, r->host, r->kernel);

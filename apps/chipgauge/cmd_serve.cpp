@@ -1,15 +1,16 @@
-// chipgauge serve [--listen ADDR:PORT] [--token-file FILE] [--token-required] [limits...]
+// chipgauge serve [--listen ADDR:PORT] [--token-file FILE] [--token-required] [--history FILE] [--pubkey KEY.pub] [limits...]
 #include "chipgauge/classifier/catalog.hpp"
 #include "chipgauge/serve/server.hpp"
 #include "commands.hpp"
 
+#include <cstdlib>
 #include <memory>
 
 namespace chipgauge::cli {
 
 void add_serve(CLI::App& app, const global_options& g, action& run) {
   auto o = std::make_shared<serve::server_options>();
-  auto* cmd = app.add_subcommand("serve", "answer classify, parts, rules and license questions over HTTP (docs/api.md)");
+  auto* cmd = app.add_subcommand("serve", "answer classify, parts, rules, license, history and compare questions over HTTP (docs/api.md)");
   cmd->add_option("--listen", o->listen, "ADDR:PORT to listen on; port 0 picks a free one (printed on stdout)")->default_str(o->listen);
   cmd->add_option("--token-file", o->token_file, "file holding the bearer token that write routes (and, with --token-required, all) need");
   cmd->add_flag("--token-required", o->token_required, "read routes need the token too");
@@ -25,10 +26,20 @@ void add_serve(CLI::App& app, const global_options& g, action& run) {
   cmd->add_option("--queue-limit", o->queue_limit, "connections waiting for a worker before 503")->default_str("64");
   cmd->add_option("--rate-limit", o->rate_limit, "requests per second per client address, 0 for none (more: 429)")->default_str("0");
   cmd->add_option("--rate-burst", o->rate_burst, "requests a client may send at once under --rate-limit (default: the rate)");
+  cmd->add_option("--history", o->history,
+                  "the history store for the ingest, history, compare and dashboard routes (default: $CHIPGAUGE_HISTORY; "
+                  "without either, those routes answer 503)");
+  cmd->add_option("--pubkey", o->pubkey,
+                  "the Ed25519 public key (PEM) a POSTed certificate must be signed by to be stored as verified "
+                  "(as history ingest --pubkey); without it signed certificates are stored unauthenticated")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--access-log", o->access_log, "file for the JSON access log, one line per request (default: stderr)");
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
       o->specs_dir = catalog::locate_specs_dir(g.specs_dir);
+      // Only a store named on the command line or in the environment: a server does not write into
+      // the default one of whoever starts it.
+      if (const char* env = std::getenv("CHIPGAUGE_HISTORY"); o->history.empty() && env != nullptr) o->history = env;
       return serve::run(*o);
     };
   });

@@ -83,8 +83,9 @@ struct series_page {
   std::size_t regressions = 0;
 };
 
-series_page build_trend(history::store& st, const history::series_row& sr, const options& o, const std::string& file,
-                        std::string& html) {
+/// The data of one trend page: the series and one point per run, oldest first, each usable run
+/// compared with the pooled samples of the previous `baseline_runs` usable runs.
+json trend_data(history::store& st, const history::series_row& sr, const options& o, std::size_t& regressions) {
   history::selector sel;
   sel.device = sr.device.identity;
   sel.benchmark = sr.benchmark;
@@ -95,8 +96,7 @@ series_page build_trend(history::store& st, const history::series_row& sr, const
   const double min_effect = o.settings.min_effect_for(sr.benchmark);
   json points = json::array();
   std::vector<std::size_t> usable_rows;  // indices into rows, oldest first
-  std::size_t regressions = 0;
-  std::string table;
+  regressions = 0;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
     json p{{"run_id", r.run_id},        {"time", history::format_utc(r.created_utc)},
@@ -133,25 +133,38 @@ series_page build_trend(history::store& st, const history::series_row& sr, const
       }
       usable_rows.push_back(i);
     }
-    const bool slower = p["verdict"].is_string() && p["verdict"] == "slower";
-    table += fmt::format("<tr class=\"{}\" data-run-id=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{} - {}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                         slower ? "regression" : "run", r.run_id, r.run_id, html_escape(history::format_utc(r.created_utc)),
-                         fmt_num(r.median), fmt_num(r.q1), fmt_num(r.q3), r.sample_count,
-                         p["verdict"].is_string() ? p["verdict"].get<std::string>() : std::string("-"),
-                         html_escape(p["why"].get<std::string>()));
     points.push_back(std::move(p));
   }
-  const std::string unit = sr.metric == "bytes_per_s" ? "bytes/s" : "operations/s";
-  json data{{"page", "trend"},
-            {"device", {{"id", sr.device.id}, {"identity", sr.device.identity}, {"name", sr.device.name}}},
-            {"benchmark", sr.benchmark},
-            {"metric", sr.metric},
-            {"unit", unit},
-            {"interval", "q1-q3"},
-            {"baseline_runs", o.baseline_runs},
-            {"min_effect", min_effect},
-            {"alpha", o.settings.alpha},
-            {"points", points}};
+  return json{{"page", "trend"},
+              {"device", {{"id", sr.device.id}, {"identity", sr.device.identity}, {"name", sr.device.name}}},
+              {"benchmark", sr.benchmark},
+              {"metric", sr.metric},
+              {"unit", sr.metric == "bytes_per_s" ? "bytes/s" : "operations/s"},
+              {"interval", "q1-q3"},
+              {"baseline_runs", o.baseline_runs},
+              {"min_effect", min_effect},
+              {"alpha", o.settings.alpha},
+              {"points", std::move(points)}};
+}
+
+series_page build_trend(history::store& st, const history::series_row& sr, const options& o, const std::string& file,
+                        std::string& html) {
+  std::size_t regressions = 0;
+  const json data = trend_data(st, sr, o, regressions);
+  const auto& points = data["points"];
+  std::string table;
+  for (const auto& p : points) {
+    const bool slower = p["verdict"].is_string() && p["verdict"] == "slower";
+    const auto run_id = p["run_id"].get<std::int64_t>();
+    table += fmt::format("<tr class=\"{}\" data-run-id=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{} - {}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                         slower ? "regression" : "run", run_id, run_id, html_escape(p["time"].get<std::string>()),
+                         fmt_num(p["median"].get<double>()), fmt_num(p["q1"].get<double>()), fmt_num(p["q3"].get<double>()),
+                         p["samples"].get<std::int64_t>(),
+                         p["verdict"].is_string() ? p["verdict"].get<std::string>() : std::string("-"),
+                         html_escape(p["why"].get<std::string>()));
+  }
+  const std::string unit = data["unit"].get<std::string>();
+  const double min_effect = data["min_effect"].get<double>();
   const std::string title = fmt::format("{} on {}", sr.benchmark, sr.device.name);
   std::string body = fmt::format(
       "<p>Device <code>{}</code>. Each point is one run's median rate ({}); the shaded band is the run's "
@@ -170,7 +183,7 @@ series_page build_trend(history::store& st, const history::series_row& sr, const
   sp.index_entry = json{{"device", sr.device.name},
                         {"identity", sr.device.identity},
                         {"benchmark", sr.benchmark},
-                        {"runs", rows.size()},
+                        {"runs", points.size()},
                         {"last", history::format_utc(sr.last_utc)},
                         {"last_verdict", last.is_null() ? json(nullptr) : last["verdict"]},
                         {"regressions", regressions},
@@ -498,6 +511,24 @@ void write_plain(const fs::path& path, std::string_view content) {
 
 }  // namespace
 
+std::string trend_json(history::store& st, const history::series_row& series, const options& o) {
+  std::size_t regressions = 0;
+  return trend_data(st, series, o, regressions).dump();
+}
+
+std::map<std::string, std::string> chartjs_files(const options& o) {
+  const std::string js_dir = o.chartjs_dir.empty() ? env_or("CHIPGAUGE_CHARTJS_DIR", "/usr/share/javascript/chart.js") : o.chartjs_dir;
+  const std::string license = o.chartjs_license.empty() ? std::string("/usr/share/doc/libjs-chart.js/copyright") : o.chartjs_license;
+  const fs::path chart_js = fs::path(js_dir) / "chart.min.js";
+  std::error_code ec;
+  if (!fs::is_regular_file(chart_js, ec))
+    throw error(fmt::format("Chart.js not found at {} (install Debian's libjs-chart.js, or set CHIPGAUGE_CHARTJS_DIR)", chart_js.string()));
+  if (!fs::is_regular_file(license, ec))
+    throw error(fmt::format("the Chart.js licence file {} is missing (install Debian's libjs-chart.js)", license));
+  return {{"assets/chart.min.js", read_text_file(chart_js.string(), file_limits::json_file)},
+          {"assets/chart.js-LICENSE.txt", read_text_file(license, file_limits::json_file)}};
+}
+
 void write_site(const site& s, const std::string& out_dir, const options& o) {
   if (out_dir.empty()) throw usage_error("--out: expected a directory to write the site into");
   const fs::path out = fs::absolute(fs::path(out_dir)).lexically_normal();
@@ -513,21 +544,14 @@ void write_site(const site& s, const std::string& out_dir, const options& o) {
       throw usage_error(fmt::format("--out {}: a non-empty directory that chipgauge dashboard did not write (no {}); "
                                     "give a new or empty directory", out_dir, marker_file));
   }
-  const std::string js_dir = o.chartjs_dir.empty() ? env_or("CHIPGAUGE_CHARTJS_DIR", "/usr/share/javascript/chart.js") : o.chartjs_dir;
-  const std::string license = o.chartjs_license.empty() ? std::string("/usr/share/doc/libjs-chart.js/copyright") : o.chartjs_license;
-  const fs::path chart_js = fs::path(js_dir) / "chart.min.js";
-  if (!fs::is_regular_file(chart_js, ec))
-    throw error(fmt::format("Chart.js not found at {} (install Debian's libjs-chart.js, or set CHIPGAUGE_CHARTJS_DIR)", chart_js.string()));
-  if (!fs::is_regular_file(license, ec))
-    throw error(fmt::format("the Chart.js licence file {} is missing (install Debian's libjs-chart.js)", license));
+  const auto chartjs = chartjs_files(o);
 
   const fs::path tmp = parent / fmt::format(".{}.tmp-{}", target.filename().string(), static_cast<long>(::getpid()));
   fs::remove_all(tmp, ec);
   try {
     fs::create_directories(tmp);
     for (const auto& [rel, content] : s.files) write_plain(tmp / rel, content);
-    write_plain(tmp / "assets" / "chart.min.js", read_text_file(chart_js.string(), file_limits::json_file));
-    write_plain(tmp / "assets" / "chart.js-LICENSE.txt", read_text_file(license, file_limits::json_file));
+    for (const auto& [rel, content] : chartjs) write_plain(tmp / rel, content);
     // Swap: the old site (if any) moves aside, the new one into place, the old one is removed.
     const fs::path old = parent / fmt::format(".{}.old-{}", target.filename().string(), static_cast<long>(::getpid()));
     fs::remove_all(old, ec);

@@ -71,6 +71,8 @@ class connection {
   virtual std::int64_t last_insert_id() = 0;
   /// The last migration applied (0: an empty store).
   virtual std::int64_t schema_version() = 0;
+  /// A number that changes when another connection has committed to the store (store::data_version).
+  virtual std::int64_t data_version() = 0;
   /// Records `version` as applied: inside the migration's transaction.
   virtual void set_schema_version(int version) = 0;
   /// The text of `m` in this connection's dialect; throws when the migration has none.

@@ -404,7 +404,11 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
 }
 
 ingest_outcome ingest_file(store& s, const std::string& path, const ingest_options& options, const row_hook& hook) {
-  const std::string text = read_text_file(path, file_limits::report);
+  return ingest_bytes(s, read_text_file(path, file_limits::report), path, options, hook);
+}
+
+ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string& path, const ingest_options& options,
+                            const row_hook& hook) {
   ingest_source source;
   source.sha256 = sha256_hex(text);
   source.name = path;
@@ -441,5 +445,9 @@ ingest_outcome ingest_file(store& s, const std::string& path, const ingest_optio
 }
 
 ingest_outcome ingest_file(store& s, const std::string& path, const row_hook& hook) { return ingest_file(s, path, {}, hook); }
+
+ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string& path, const row_hook& hook) {
+  return ingest_bytes(s, text, path, {}, hook);
+}
 
 }  // namespace chipgauge::history

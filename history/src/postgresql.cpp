@@ -189,6 +189,15 @@ class pg_connection final : public connection {
 
   // The schema version is the one row of the table chipgauge_schema (SQLite: PRAGMA
   // user_version); no such table is version 0.
+  // The server's write-ahead log position (bytes since 0/0): it moves with every commit that
+  // writes, this database's and others' (a spurious change is harmless: a cache is rebuilt).
+  std::int64_t data_version() override {
+    std::int64_t lsn = 0;
+    guard("data version", [&] {
+      lsn = current().exec("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")[0][0].as<std::int64_t>();
+    });
+    return lsn;
+  }
   std::int64_t schema_version() override {
     std::int64_t version = 0;
     guard("schema version", [&] {

@@ -363,6 +363,49 @@ void summarise(bench::measurement& m) {
 
 }  // namespace
 
+namespace {
+
+json run_json(const run_row& r) {
+  return {{"id", r.id},
+          {"created_utc", format_utc(r.created_utc)},
+          {"ingested_utc", format_utc(r.ingested_utc)},
+          {"source_kind", r.source_kind},
+          {"source_name", r.source_name},
+          {"source_sha256", r.source_sha256},
+          {"tool_version", r.tool_version},
+          {"git_sha", r.git_sha},
+          {"mode", r.mode},
+          {"host", r.host},
+          {"kernel", r.kernel},
+          {"driver", r.driver},
+          {"toolkit", r.toolkit},
+          {"devices", r.devices},
+          {"results", r.results},
+          {"argv", json::parse(r.argv, nullptr, false)},
+          {"context", json::parse(r.context, nullptr, false)}};
+}
+
+}  // namespace
+
+std::string runs_to_json(const std::vector<run_row>& runs) {
+  json arr = json::array();
+  for (const auto& r : runs) arr.push_back(run_json(r));
+  return arr.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string run_to_json(store& s, const run_row& run) {
+  auto j = run_json(run);
+  json arr = json::array();
+  for (const auto& x : select_results(s, {}, false, run.id))
+    arr.push_back({{"device", x.device_identity}, {"device_name", x.device_name}, {"local_device", x.local_device},
+                   {"benchmark", x.benchmark}, {"precision", x.precision}, {"metric", x.metric}, {"status", x.status},
+                   {"verified", x.verified}, {"suspect", x.suspect}, {"median", x.median}, {"q1", x.q1}, {"q3", x.q3},
+                   {"cv", x.cv}, {"samples", x.sample_count},
+                   {"clock_mhz", x.clock_mhz ? json(*x.clock_mhz) : json(nullptr)}, {"reason", x.reason}});
+  j["result_rows"] = arr;
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
 bench::measurement_report select_as_report(store& st, const selector& sel) {
   struct group {
     std::vector<result_row> rows;

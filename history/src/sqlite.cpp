@@ -102,6 +102,8 @@ class sqlite_connection final : public connection {
   std::int64_t last_insert_id() override { return sqlite3_last_insert_rowid(db_); }
   // PRAGMA user_version is the schema version; application_id marks the file as a store.
   std::int64_t schema_version() override { return pragma("user_version"); }
+  // Changes when another connection commits to the file (SQLite's PRAGMA data_version).
+  std::int64_t data_version() override { return pragma("data_version"); }
   void set_schema_version(int version) override {
     exec(fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}", application_id, version));
   }

@@ -40,6 +40,7 @@ store::~store() = default;
 const std::string& store::path() const { return impl_->path; }
 sqlite3* store::handle() const { return detail::sqlite_handle(*impl_->db); }
 int store::schema_version() const { return static_cast<int>(impl_->db->schema_version()); }
+std::int64_t store::data_version() const { return impl_->db->data_version(); }
 
 store store::open(const std::string& path, const open_options& options) {
   const auto& migrations = options.migrations ? *options.migrations : schema_migrations();

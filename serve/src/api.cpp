@@ -11,6 +11,7 @@
 #include "chipgauge/core/json_reader.hpp"
 #include "chipgauge/core/text.hpp"
 #include "chipgauge/serve/problem.hpp"
+#include "request.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -25,17 +26,8 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-/// The name request bodies go by in error messages, where the CLI names the sheet's file.
-constexpr const char* body_name = "request body";
 /// At most this many items in one batch (input sanity; the body limit bounds it too).
 constexpr std::size_t max_batch = 1000;
-
-http_response json_response(std::string body, int status = 200) {
-  http_response r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -49,67 +41,6 @@ std::string media_type(std::string_view content_type) {
   while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
   while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
   return lower(t);
-}
-
-/// Query parameters: each at most once, and only those the route takes.
-class query_params {
- public:
-  query_params(const http_request& r, std::initializer_list<std::string_view> allowed) : r_(r) {
-    for (const auto& [k, v] : r.query) {
-      if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-        std::string expected;
-        std::size_t i = 0;
-        for (const auto a : allowed) expected += (i++ == 0 ? "" : i == allowed.size() ? " or " : ", ") + std::string(a);
-        throw problem(400, "unknown-parameter",
-                      fmt::format("unknown query parameter '{}': {}", quote_input(k),
-                                  allowed.size() == 0 ? "this route takes none" : "expected " + expected))
-            .parameter(k);
-      }
-      const std::string& name = k;  // clang 14 cannot capture a structured binding
-      if (std::count_if(r.query.begin(), r.query.end(), [&name](const auto& p) { return p.first == name; }) > 1)
-        throw problem(400, "repeated-parameter", fmt::format("query parameter '{}' is given more than once", quote_input(k)))
-            .parameter(k);
-    }
-  }
-  [[nodiscard]] const std::string* find(std::string_view key) const {
-    for (const auto& [k, v] : r_.query) {
-      if (k == key) return &v;
-    }
-    return nullptr;
-  }
-  /// as_of as the CLI's --as-of: YYYY-MM-DD, "today" or absent for today.
-  [[nodiscard]] date as_of() const {
-    const auto* v = find("as_of");
-    if (!v || v->empty() || *v == "today") return date::today();
-    const auto d = date::parse(*v);
-    if (!d)
-      throw problem(400, "bad-parameter", fmt::format("as_of '{}' is not a date: expected YYYY-MM-DD (e.g. 2024-01-31)", quote_input(*v)))
-          .parameter("as_of");
-    return *d;
-  }
-  /// what_if as the CLI's --what-if flag: present without a value, true or 1; false or 0.
-  [[nodiscard]] bool what_if() const {
-    const auto* v = find("what_if");
-    if (!v) return false;
-    if (v->empty() || *v == "true" || *v == "1") return true;
-    if (*v == "false" || *v == "0") return false;
-    throw problem(400, "bad-parameter", fmt::format("what_if '{}' is not a flag: expected true or false", quote_input(*v)))
-        .parameter("what_if");
-  }
-
- private:
-  const http_request& r_;
-};
-
-/// The request body as JSON, parsed strictly (nesting depth, repeated keys, UTF-8) by the reader
-/// every data file goes through.
-nlohmann::json parse_body(const http_request& r) {
-  if (r.body.empty()) throw problem(400, "empty-body", "the request has no body: expected a JSON document").at("$");
-  try {
-    return parse_json_text(r.body, body_name);
-  } catch (const spec_error& e) {
-    throw problem(400, "malformed-json", e.what()).at(e.json_path());
-  }
 }
 
 /// `path` with the JSON path of an item prefixed: "$.dies[0]" inside item "$[3]" is "$[3].dies[0]".
@@ -398,11 +329,14 @@ const api::route* api::match(std::string_view method, std::string_view path, std
   const route* found = nullptr;
   for (const auto& r : routes_) {
     const auto pat = segments(r.pattern);
-    if (pat.size() != segs.size()) continue;
+    if (r.rest ? pat.empty() || segs.size() < pat.size() : pat.size() != segs.size()) continue;
     std::vector<std::string> got;
     bool ok = true;
     for (std::size_t i = 0; i < pat.size() && ok; ++i) {
-      if (pat[i].size() > 2 && pat[i].front() == '{' && pat[i].back() == '}') {
+      if (r.rest && i + 1 == pat.size()) {
+        // The rest of the path, from this segment on: path.substr from where segs[i] starts.
+        got.emplace_back(path.substr(static_cast<std::size_t>(segs[i].data() - path.data())));
+      } else if (pat[i].size() > 2 && pat[i].front() == '{' && pat[i].back() == '}') {
         if (segs[i].empty()) ok = false;
         else got.emplace_back(segs[i]);
       } else if (pat[i] != segs[i]) {

@@ -44,6 +44,11 @@ void metrics_registry::count_reload(bool ok) {
   ++(ok ? reloads_ok_ : reloads_failed_);
 }
 
+void metrics_registry::count_ingest(std::string_view kind, std::string_view outcome) {
+  const std::lock_guard lock(mutex_);
+  ++ingests_[std::make_pair(std::string(kind), std::string(outcome))];
+}
+
 std::string metrics_registry::render(const dataset* data) const {
   const std::lock_guard lock(mutex_);
   std::string out;
@@ -72,6 +77,10 @@ std::string metrics_registry::render(const dataset* data) const {
   out += "# TYPE chipgauge_dataset_reloads_total counter\n";
   out += fmt::format("chipgauge_dataset_reloads_total{{result=\"ok\"}} {}\n", reloads_ok_);
   out += fmt::format("chipgauge_dataset_reloads_total{{result=\"failed\"}} {}\n", reloads_failed_);
+  out += "# HELP chipgauge_history_ingests_total Bodies POSTed to the ingest routes, by the route's kind and the outcome.\n";
+  out += "# TYPE chipgauge_history_ingests_total counter\n";
+  for (const auto& [k, n] : ingests_)
+    out += fmt::format("chipgauge_history_ingests_total{{kind=\"{}\",outcome=\"{}\"}} {}\n", label(k.first), label(k.second), n);
   if (data) {
     out += "# HELP chipgauge_dataset_info The data set served: its version (a digest of specs/) and directory.\n";
     out += "# TYPE chipgauge_dataset_info gauge\n";

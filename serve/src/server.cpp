@@ -7,6 +7,7 @@
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/files.hpp"
 #include "chipgauge/core/text.hpp"
+#include "chipgauge/serve/history_routes.hpp"
 #include "chipgauge/serve/problem.hpp"
 
 #include <fmt/format.h>
@@ -330,6 +331,14 @@ class http_server final : public httplib::Server {
  public:
   explicit http_server(const server_options& o) : o_(o) {}
 
+  /// cpp-httplib 0.11 listens with a backlog of 5: many clients connecting at once overflow it,
+  /// and each dropped handshake waits for TCP's retransmission (1 s, then 3 s), which made the p99
+  /// of scripts/serve-load.sh (64 connections) about a second. Raises it to the kernel's limit
+  /// (Linux applies a second listen() to a listening socket).
+  void widen_backlog() {
+    if (svr_sock_ != INVALID_SOCKET) ::listen(svr_sock_, SOMAXCONN);
+  }
+
  private:
   bool process_and_close_socket(socket_t sock) override {
     bool ret = true;
@@ -616,6 +625,8 @@ server::server(server_options o) : impl_(std::make_unique<impl>(std::move(o))) {
   }
   m.data = dataset::load(m.o.specs_dir);
   m.routes = std::make_unique<api>([this] { return impl_->current(); }, m.metrics, std::move(access));
+  add_history_routes(*m.routes, m.o.history,
+                     m.o.pubkey.empty() ? std::nullopt : std::optional<std::string>(m.o.pubkey));
   m.configure();
 }
 
@@ -632,6 +643,7 @@ std::string server::bind() {
   } else if (!impl_->http.bind_to_port(host, port)) {
     throw error(fmt::format("cannot listen on {} (address in use, or not an address of this machine?)", impl_->o.listen));
   }
+  impl_->http.widen_backlog();
   return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, bound) : fmt::format("{}:{}", host, bound);
 }
 

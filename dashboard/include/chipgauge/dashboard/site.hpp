@@ -11,6 +11,7 @@
 #include "chipgauge/bench/compare.hpp"
 #include "chipgauge/classifier/catalog.hpp"
 #include "chipgauge/core/date.hpp"
+#include "chipgauge/history/query.hpp"
 #include "chipgauge/history/store.hpp"
 
 #include <cstddef>
@@ -52,6 +53,17 @@ struct site {
 /// are still drawn, the fleet page is not). `cat` is not const: the fleet page's totals read
 /// sheets and the licensing data, which the catalog loads on demand.
 site build_site(history::store* history, catalog& cat, const options& o);
+
+/// The data the trend page of one device x benchmark series charts, as the page embeds it
+/// (`"page": "trend"`, the device, benchmark, metric, unit, the baseline settings, and `points`:
+/// one per run, oldest first, with compare's verdict against the rolling baseline), as one line of
+/// JSON. `chipgauge serve` answers it at /v1/history/trend.
+std::string trend_json(history::store& st, const history::series_row& series, const options& o);
+
+/// Chart.js and its licence, by the paths the site gives them (`assets/chart.min.js`,
+/// `assets/chart.js-LICENSE.txt`), read from `o.chartjs_dir` and `o.chartjs_license` (or their
+/// defaults). Throws chipgauge::error when either file is missing.
+std::map<std::string, std::string> chartjs_files(const options& o);
 
 /// Writes `s` and the Chart.js copy (with its licence) to `out_dir`, atomically: everything goes
 /// to a temporary directory beside it, which then replaces `out_dir`; on any failure `out_dir` is

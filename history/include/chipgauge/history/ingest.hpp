@@ -51,4 +51,11 @@ ingest_outcome ingest_certificate(store& s, std::string_view text, const nlohman
 ingest_outcome ingest_file(store& s, const std::string& path, const ingest_options& options, const row_hook& hook = {});
 ingest_outcome ingest_file(store& s, const std::string& path, const row_hook& hook = {});
 
+/// ingest_file over bytes already read: `text` is the document, `path` the name errors and the
+/// run's `source_name` give it (a file's path, or "request body" for `chipgauge serve`'s ingest
+/// routes). The SHA-256 is of `text`, so bytes ingested before are found before they are parsed.
+ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string& path, const ingest_options& options,
+                            const row_hook& hook = {});
+ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string& path, const row_hook& hook = {});
+
 }  // namespace chipgauge::history

@@ -78,6 +78,13 @@ struct result_row {
 std::vector<run_row> list_runs(store& s, const selector& sel);
 /// One run, or nullopt when the store has no run `id`.
 std::optional<run_row> find_run(store& s, std::int64_t id);
+/// `history list --format json`: the runs as a JSON array, each run's fields as run_row names them
+/// (times as format_utc; `argv` and `context` as JSON), two-space indented, ending in a newline.
+std::string runs_to_json(const std::vector<run_row>& runs);
+/// `history show RUN --format json`: the run as runs_to_json gives it, with its results in
+/// `result_rows` (no samples).
+std::string run_to_json(store& s, const run_row& run);
+
 /// The results `sel` selects, ordered by run time, run and result id; with their samples when
 /// `with_samples`. `run_id`, when given, restricts to that run.
 std::vector<result_row> select_results(store& s, const selector& sel, bool with_samples,

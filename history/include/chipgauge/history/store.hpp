@@ -66,6 +66,12 @@ class store {
   [[nodiscard]] const std::string& path() const;
   /// The last migration applied.
   [[nodiscard]] int schema_version() const;
+  /// Changes whenever another connection (of this process or another) has committed to the
+  /// store since this connection last asked; this connection's own commits need not change it. A
+  /// cache of what was read through other connections is stale when it changes. SQLite: PRAGMA
+  /// data_version; PostgreSQL: the server's write-ahead log position (it also moves for writes to
+  /// other databases of the server: a spurious change, never a missed one).
+  [[nodiscard]] std::int64_t data_version() const;
   /// The raw SQLite connection, for tests; nullptr for a PostgreSQL store.
   [[nodiscard]] sqlite3* handle() const;
 

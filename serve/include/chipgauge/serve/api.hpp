@@ -51,6 +51,9 @@ class api {
     std::string pattern;  ///< "/v1/parts/{id}": a {name} segment matches one path segment
     bool write = false;   ///< needs the bearer token whatever the policy
     handler run;
+    /// The pattern's last {name} takes the rest of the path, slashes included, and may be empty
+    /// ("/dashboard/{path}" matches "/dashboard/" and "/dashboard/trend/d1-x.html").
+    bool rest = false;
   };
 
   api(data_source data, metrics_registry& metrics, access_policy access);
@@ -69,7 +72,7 @@ class api {
   /// "unmatched" when none.
   [[nodiscard]] std::string route_label(std::string_view path) const;
 
-  /// Adds a route (the ingest, history and compare routes plug in here); later routes are matched
+  /// Adds a route (the history routes plug in here: history_routes.hpp); later routes are matched
   /// after earlier ones.
   void add_route(route r);
   [[nodiscard]] const std::vector<route>& routes() const noexcept { return routes_; }

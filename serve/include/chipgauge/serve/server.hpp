@@ -13,6 +13,8 @@ namespace chipgauge::serve {
 struct server_options {
   std::string listen = "127.0.0.1:8080";  ///< ADDR:PORT ([ADDR]:PORT for IPv6); port 0: any free port
   std::string specs_dir;                  ///< the data served (catalog::locate_specs_dir)
+  std::string history;                    ///< the history store (--history); empty: none, its routes answer 503
+  std::string pubkey;                     ///< --pubkey: posted certificates verified with this key; empty: none
   std::string token_file;                 ///< the bearer token, one line; empty: no token
   bool token_required = false;            ///< reads need the token too
   std::size_t max_body_bytes = std::size_t{1} << 20;
@@ -39,7 +41,8 @@ void check_options(const server_options& o);
 /// replaced only by reload().
 class server {
  public:
-  /// Loads the data set (throws spec_error or error as `catalog::load` does) and the token.
+  /// Loads the data set (throws spec_error or error as `catalog::load` does) and the token, and
+  /// opens the history store when one is given (creating it; throws as history::store::open does).
   explicit server(server_options o);
   ~server();
   server(const server&) = delete;
