@@ -621,7 +621,7 @@ TEST_P(HistoryIngest, BatchKeepsGoodFilesAndUndoesABadOne) {
                       {result("cuda:0", "mma_fp16", 7e14, 5), result("cuda:7", "mma_fp16", 7e14, 5)});
     EXPECT_THROW(add(s, bad, "bad"), spec_error);
     add(s, report("2026-01-03T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "three");
-    EXPECT_THROW(write_batch(s), error) << "a second batch opened on the same connection";
+    EXPECT_THROW({ const write_batch second(s); }, error) << "a second batch opened on the same connection";
     batch.commit();
   }
   EXPECT_EQ(count(s, "runs"), 2);

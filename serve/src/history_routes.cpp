@@ -86,7 +86,11 @@ class history_source {
     dashboard::options o;
     o.as_of = date::today();
     o.trusted_key = trusted_key_;
-    auto site = dashboard::build_site(&st, d.cat, o);
+    // The fleet page's totals load sheets and licensing data on demand, and the shared data set
+    // is never written: the build reads the same specs directory into a catalog of its own (once
+    // per change of the store or the data set, as `chipgauge dashboard` does per run).
+    auto cat = catalog::load(d.specs_dir);
+    auto site = dashboard::build_site(&st, cat, o);
     auto out = std::make_shared<dashboard_files>();
     for (auto& [rel, content] : site.files) {
       if (rel != dashboard::marker_file) out->files.emplace(rel, std::move(content));
