@@ -886,12 +886,13 @@ TEST(ServeHistory, APostedReportIsVisibleInRunsAndTheDashboardAndIngestIsIdempot
 
 TEST(ServeHistory, CertificatesGoToTheirOwnRoute) {
   auto& h = history_server();
-  const auto certificate = read_text_file(test::data_dir() + "/certificate-signed.json");
+  // A real `certify` certificate (sealed, not signed).
+  const auto certificate = read_text_file(test::data_dir() + "/../golden/certificate-sample.json");
   auto r = h.s().call("/v1/certificates", "POST", "/v1/certificates", certificate, "application/json", history_fixture::auth);
-  // Stored as `history ingest` stores it: signed, but no --pubkey given, so the signer is unknown.
+  // Stored as `history ingest` stores it: intact and unsigned, never shown as verified.
   ASSERT_EQ(r.status, 201) << r.body;
   const auto stored = json::parse(r.body);
-  EXPECT_EQ(stored["integrity"], "unauthenticated") << r.body;
+  EXPECT_EQ(stored["integrity"], "unsigned") << r.body;
   EXPECT_FALSE(stored["already_present"].get<bool>());
   const auto again = h.s().call("/v1/certificates", "POST", "/v1/certificates", certificate, "application/json", history_fixture::auth);
   EXPECT_EQ(again.status, 200) << again.body;
