@@ -1,6 +1,7 @@
 // certify/fleet.hpp: the collector over a synthetic fleet (every injected outlier found and none
-// invented, requeues counted once, tampered certificates unverified) and the quota totals; the
-// same collection over the history store's certificates (history/certificates.hpp).
+// invented, requeues counted once, tampered certificates unverified), the quota totals,
+// `fleet collect --format json` against its golden and schema, and the same collection over the
+// history store's certificates (history/certificates.hpp).
 #include "chipgauge/certify/fleet.hpp"
 #include "chipgauge/classifier/catalog.hpp"
 #include "chipgauge/classifier/licensing.hpp"
@@ -12,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -193,6 +195,36 @@ TEST(FleetCollect, UnverifiableCertificatesAreListedNeverCounted) {
   EXPECT_NE(r.unverified[0].reason.find("failed"), std::string::npos) << r.unverified[0].reason;
 }
 
+TEST(FleetCollect, TrustedKeyIsReadOnceAndEverySignatureChecked) {
+  synthetic_fleet f;
+  f.nodes = 1;
+  f.benchmarks = 1;
+  test::temp_dir dir;
+  const auto lab = generate_ed25519_key(dir.path() + "/lab.key", dir.path() + "/lab.pub");
+  const auto other = generate_ed25519_key(dir.path() + "/other.key", dir.path() + "/other.pub");
+  certify::fleet_collect_options o;
+  o.trusted_key = lab.public_path;
+  certify::fleet_collector c(o);
+  // Read when the collector is made: the file gone afterwards changes nothing.
+  std::filesystem::remove(lab.public_path);
+  c.add("lab.json", seal_certificate(f.certificate(0, 0).at("body"), lab.private_path));
+  c.add("other.json", seal_certificate(f.certificate(0, 1).at("body"), other.private_path));
+  c.add("unsigned.json", f.certificate(0, 2));
+  auto forged = seal_certificate(f.certificate(0, 3).at("body"), lab.private_path);
+  forged["body"]["verdict"]["outcome"] = "fail";
+  forged["integrity"]["sha256"] = sha256_hex(canonical_json(forged.at("body")));  // hash redone, signature not
+  c.add("forged.json", forged);
+  const auto r = std::move(c).finish();
+  ASSERT_EQ(r.devices.size(), 1U);
+  EXPECT_EQ(r.devices[0].file, "lab.json");
+  ASSERT_EQ(r.unverified.size(), 3U);
+  EXPECT_NE(r.unverified[0].reason.find("wrong signer"), std::string::npos) << r.unverified[0].reason;
+  EXPECT_NE(r.unverified[1].reason.find("not signed"), std::string::npos) << r.unverified[1].reason;
+  EXPECT_NE(r.unverified[2].reason.find("signature does not verify"), std::string::npos) << r.unverified[2].reason;
+  // A key file that is not there is a usage error when the collector is made, before any certificate.
+  EXPECT_THROW(certify::fleet_collector{o}, usage_error);
+}
+
 TEST(FleetCollect, TotalsUseTheSheetsAndTheFleetChecks) {
   synthetic_fleet f;
   f.nodes = 6;
@@ -219,4 +251,55 @@ TEST(FleetCollect, TotalsUseTheSheetsAndTheFleetChecks) {
   EXPECT_EQ(json.at("totals").at("schema"), "chipgauge.fleet/1");
   const auto text = certify::render_fleet_collection(c, items, totals, *date::parse("2026-01-01"), output_format::text);
   EXPECT_NE(text.find("fleet: 48 device(s) on 6 node(s): 48 pass"), std::string::npos) << text;
+}
+
+// The command end to end on a directory: its JSON is the golden tests/golden/fleet-collection-
+// synthetic.json (the temporary directory written FLEET), which the SchemaCheck test validates
+// against specs/schema/fleet-collection.schema.json. Every list is non-empty: an outlier, a
+// superseded certificate, an unverified one, a failing node. CHIPGAUGE_UPDATE_GOLDEN=1 rewrites it.
+TEST(FleetCollectCli, JsonOutputIsTheGoldenTheSchemaChecks) {
+  synthetic_fleet f;
+  f.nodes = 6;
+  f.gpus = 4;  // 8 devices per SKU: with fewer, an honest 2 % spread can have a tiny MAD
+  f.benchmarks = 2;
+  f.degraded.insert({4, 1});
+  test::temp_dir dir;
+  auto write = [&](const std::string& name, const nlohmann::json& cert) {
+    std::filesystem::create_directories(std::filesystem::path(dir.path() + "/" + name).parent_path());
+    write_file_atomically(dir.path() + "/" + name, certificate_text(cert));
+  };
+  for (int n = 0; n < f.nodes; ++n)
+    for (int g = 0; g < f.gpus; ++g)
+      write(fmt::format("{}/attempt-0/cuda-{}.json", synthetic_fleet::node_name(n), g), f.certificate(n, g));
+  write("gpu-00002/attempt-1/cuda-0.json", f.certificate(2, 0, 30));  // requeued: supersedes attempt-0
+  auto tampered = f.certificate(5, 0, 45);
+  tampered["body"]["verdict"]["outcome"] = "fail";
+  write("gpu-00005/attempt-1/cuda-0.json", tampered);
+  write("gpu-00005/node-summary.json", nlohmann::json{{"schema", "chipgauge.node-summary/1"}});  // skipped
+
+  const std::string source_dir = std::filesystem::path(CHIPGAUGE_SOURCE_SPECS).parent_path().string();
+  const auto args = "fleet collect '" + dir.path() + "' --format json --as-of 2026-01-01";
+  const auto r = test::run_command("cd '" + source_dir + "' && '" + CHIPGAUGE_BINARY + "' --specs-dir specs " + args);
+  EXPECT_EQ(r.status, 4) << r.err;  // a device fails
+  auto out = r.out;
+  for (auto at = out.find(dir.path()); at != std::string::npos; at = out.find(dir.path(), at))
+    out.replace(at, dir.path().size(), "FLEET");
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j.at("certificates_read"), 26);
+  EXPECT_EQ(j.at("superseded"), 1);
+  EXPECT_EQ(j.at("devices_counted"), 24);
+  ASSERT_EQ(j.at("unverified").size(), 1U);
+  EXPECT_EQ(j.at("unverified")[0].at("file"), "FLEET/gpu-00005/attempt-1/cuda-0.json");
+  ASSERT_FALSE(j.at("outliers").empty());
+  for (const auto& o : j.at("outliers")) {
+    EXPECT_EQ(o.at("node"), "gpu-00004");
+    EXPECT_EQ(o.at("device"), "cuda:1");
+  }
+
+  const std::string golden = source_dir + "/tests/golden/fleet-collection-synthetic.json";
+  if (const char* update = std::getenv("CHIPGAUGE_UPDATE_GOLDEN"); update && std::string(update) == "1") {
+    write_file_atomically(golden, out);
+  } else {
+    EXPECT_EQ(out, read_text_file(golden)) << "output differs from " << golden << " (CHIPGAUGE_UPDATE_GOLDEN=1)";
+  }
 }

@@ -1,7 +1,11 @@
 // fleet collect at fleet scale: 10,000 synthetic certificates (1,250 nodes x 8 GPUs, three SKUs,
 // 1 % of the devices injected at 85 %) written to a directory, then collect_fleet_dir over it,
-// as `chipgauge fleet collect DIR` runs. Counters: certificates, outliers found, whether they
-// are exactly the injected ones, and the process's peak resident set (getrusage ru_maxrss).
+// as `chipgauge fleet collect DIR` runs. BM_FleetCollectDir: unsealed-by-key certificates (the hash
+// of every body checked); BM_FleetCollectDirSigned: every certificate signed by a lab key and
+// collected with that key trusted (`fleet collect --pubkey`), so every signature is verified too.
+// Counters: certificates, outliers found, whether they are exactly the injected ones, and the
+// process's peak resident set (getrusage ru_maxrss). Only the collection is timed; writing the
+// fixture (unsynced writes to a temporary directory) is not.
 //   build/bench/micro/fleet_benchmark --benchmark_min_time=1x
 #include "chipgauge/certify/fleet.hpp"
 #include "chipgauge/core/files.hpp"
@@ -12,6 +16,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <optional>
 #include <set>
 
 namespace {
@@ -24,7 +30,14 @@ double peak_rss_mib() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
-void BM_FleetCollectDir(benchmark::State& state) {
+// The fixture's files: a plain write, as a temporary directory needs no fsync per file.
+void write_fixture_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out.flush()) throw std::runtime_error("cannot write " + path.string());
+}
+
+void collect_fleet(benchmark::State& state, bool signed_by_lab) {
   synthetic_fleet f;
   f.nodes = static_cast<int>(state.range(0)) / f.gpus;
   f.degrade_every(100, 37);
@@ -34,18 +47,27 @@ void BM_FleetCollectDir(benchmark::State& state) {
     state.SkipWithError("mkdtemp failed");
     return;
   }
+  chipgauge::certify::fleet_collect_options options;
+  std::optional<std::string> lab_key;
+  if (signed_by_lab) {
+    const auto keys = chipgauge::generate_ed25519_key(std::string(dir) + "/lab.key", std::string(dir) + "/lab.pub");
+    lab_key = keys.private_path;
+    options.trusted_key = keys.public_path;
+  }
   for (int n = 0; n < f.nodes; ++n) {
     const auto node_dir = std::filesystem::path(dir) / synthetic_fleet::node_name(n);
     std::filesystem::create_directories(node_dir);
-    for (int g = 0; g < f.gpus; ++g)
-      chipgauge::write_file_atomically((node_dir / fmt::format("certificate-cuda-{}.json", g)).string(),
-                                       chipgauge::certificate_text(f.certificate(n, g)));
+    for (int g = 0; g < f.gpus; ++g) {
+      auto cert = f.certificate(n, g);
+      if (lab_key) cert = chipgauge::seal_certificate(std::move(cert.at("body")), lab_key);
+      write_fixture_file(node_dir / fmt::format("certificate-cuda-{}.json", g), chipgauge::certificate_text(cert));
+    }
   }
   const double rss_before = peak_rss_mib();
   std::size_t outliers = 0;
   bool exact = false;
   for (auto _ : state) {
-    const auto c = chipgauge::certify::collect_fleet_dir(dir, {});
+    const auto c = chipgauge::certify::collect_fleet_dir(dir, options);
     std::set<std::pair<std::string, std::string>> found, expected;
     for (const auto& o : c.outliers) found.insert({o.node, o.device});
     for (const auto& [n, g] : f.degraded) expected.insert({synthetic_fleet::node_name(n), synthetic_fleet::device_id(g)});
@@ -61,7 +83,11 @@ void BM_FleetCollectDir(benchmark::State& state) {
   state.counters["peak_rss_MiB"] = peak_rss_mib();
   state.counters["rss_before_MiB"] = rss_before;
 }
+
+void BM_FleetCollectDir(benchmark::State& state) { collect_fleet(state, false); }
+void BM_FleetCollectDirSigned(benchmark::State& state) { collect_fleet(state, true); }
 BENCHMARK(BM_FleetCollectDir)->Arg(10000)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_FleetCollectDirSigned)->Arg(10000)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
 

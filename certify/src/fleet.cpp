@@ -68,7 +68,11 @@ long long fleet_collection::count(const std::string& verdict) const {
   return std::count_if(devices.begin(), devices.end(), [&](const auto& d) { return d.verdict == verdict; });
 }
 
-fleet_collector::fleet_collector(fleet_collect_options options) : options_(std::move(options)) { c_.z_threshold = options_.z_threshold; }
+fleet_collector::fleet_collector(fleet_collect_options options) : options_(std::move(options)) {
+  c_.z_threshold = options_.z_threshold;
+  // Read once: every certificate is checked against this key (a bad file is a usage error here).
+  if (options_.trusted_key) trusted_key_ = load_ed25519_public_key(*options_.trusted_key);
+}
 
 void fleet_collector::add_unreadable(const std::string& file, const std::string& why) {
   ++c_.certificates_read;
@@ -79,7 +83,7 @@ void fleet_collector::add(const std::string& file, const nlohmann::json& certifi
   ++c_.certificates_read;
   fleet_device d;
   try {
-    const auto check = verify_certificate(certificate, options_.trusted_key, file);
+    const auto check = verify_certificate_against(certificate, trusted_key_, file);
     if (check.verdict() != "verified") {
       std::string why(check.verdict());
       for (const auto& f : check.findings) why += "; " + f;

@@ -63,74 +63,108 @@ std::pair<std::size_t, std::size_t> line_col(std::string_view text, std::size_t 
 
 namespace {
 
-// Tracks where the parser is (JSON path, keys seen per open object) and refuses, as the text is
-// read, nesting past max_json_depth and a key repeated within one object.
-class strict_parse_state {
+// Builds the value from the parser's events (nlohmann's SAX interface) and refuses, as the text is
+// read, nesting past max_json_depth and a key repeated within one object: the object being built
+// is its own key index, and the JSON path text of an error is built only when there is one.
+class strict_dom_builder {
  public:
-  explicit strict_parse_state(const std::string& file) : file_(file) {}
+  using json = nlohmann::json;
 
-  bool on_event(nlohmann::json::parse_event_t event, const nlohmann::json& parsed) {
-    using ev = nlohmann::json::parse_event_t;
-    switch (event) {
-      case ev::object_start:
-      case ev::array_start: {
-        const std::string path = child_path();
-        if (frames_.size() >= static_cast<std::size_t>(max_json_depth))
-          throw spec_error(file_, path, fmt::format("objects and arrays nest deeper than {} levels", max_json_depth));
-        frames_.push_back(frame{event == ev::object_start, path, {}, {}, 0});
-        return true;
-      }
-      case ev::key: {
-        auto& f = frames_.back();
-        std::string key = parsed.get<std::string>();
-        if (!f.keys.insert(key).second)
-          throw spec_error(file_, fmt::format("{}.{}", f.path, quote_input(key)),
-                           fmt::format("duplicate key '{}': a key may appear only once in an object", quote_input(key)));
-        f.last_key = std::move(key);
-        return true;
-      }
-      case ev::value: element_done(); return true;
-      case ev::object_end:
-      case ev::array_end:
-        frames_.pop_back();
-        element_done();
-        return true;
-    }
+  strict_dom_builder(json& root, const std::string& file) : root_(root), file_(file) {}
+
+  bool null() { return put(json(nullptr)); }
+  bool boolean(bool v) { return put(json(v)); }
+  bool number_integer(json::number_integer_t v) { return put(json(v)); }
+  bool number_unsigned(json::number_unsigned_t v) { return put(json(v)); }
+  bool number_float(json::number_float_t v, const json::string_t& /*text*/) { return put(json(v)); }
+  bool string(json::string_t& v) { return put(json(std::move(v))); }
+  bool binary(json::binary_t& v) { return put(json::binary(std::move(v))); }
+  bool start_object(std::size_t /*size*/) { return open(json::value_t::object); }
+  bool start_array(std::size_t /*size*/) { return open(json::value_t::array); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+
+  bool key(json::string_t& k) {
+    auto& f = frames_.back();
+    // try_emplace leaves `k` as it is when the key is there already.
+    const auto [it, fresh] = f.value->get_ref<json::object_t&>().try_emplace(std::move(k));
+    if (!fresh)
+      throw spec_error(file_, fmt::format("{}.{}", path_of(frames_.size() - 1), quote_input(k)),
+                       fmt::format("duplicate key '{}': a key may appear only once in an object", quote_input(k)));
+    f.last_key = &it->first;
+    slot_ = &it->second;
     return true;
+  }
+
+  template <class Exception>
+  bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/, const Exception& e) {
+    throw e;
   }
 
  private:
   struct frame {
-    bool object = false;
-    std::string path;
-    std::set<std::string> keys;
-    std::string last_key;
-    std::size_t index = 0;
+    json* value = nullptr;                   ///< the open object or array
+    const std::string* last_key = nullptr;  ///< an object's member being read (keys stay put in the map)
   };
 
-  [[nodiscard]] std::string child_path() const {
-    if (frames_.empty()) return "$";
-    const auto& f = frames_.back();
-    return f.object ? fmt::format("{}.{}", f.path, quote_input(f.last_key)) : fmt::format("{}[{}]", f.path, f.index);
+  // Places a value where the parser is: the root, the next array element, or the member whose key
+  // was just read.
+  json* place(json&& v) {
+    if (frames_.empty()) {
+      root_ = std::move(v);
+      return &root_;
+    }
+    auto* top = frames_.back().value;
+    if (top->is_array()) {
+      auto& a = top->get_ref<json::array_t&>();
+      a.push_back(std::move(v));
+      return &a.back();
+    }
+    *slot_ = std::move(v);
+    return slot_;
   }
-  void element_done() {
-    if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+  bool put(json&& v) {
+    (void)place(std::move(v));
+    return true;
+  }
+  bool open(json::value_t type) {
+    auto* container = place(json(type));
+    if (frames_.size() >= static_cast<std::size_t>(max_json_depth))
+      throw spec_error(file_, path_of(frames_.size()), fmt::format("objects and arrays nest deeper than {} levels", max_json_depth));
+    frames_.push_back(frame{container, nullptr});
+    return true;
+  }
+  bool close() {
+    frames_.pop_back();
+    return true;
   }
 
+  // The path of the value the first `depth` open containers lead to ("$" for none): in each, the
+  // member being read or the last element.
+  [[nodiscard]] std::string path_of(std::size_t depth) const {
+    std::string path = "$";
+    for (std::size_t i = 0; i < depth; ++i) {
+      const auto& f = frames_[i];
+      path = f.value->is_object() ? fmt::format("{}.{}", path, quote_input(f.last_key ? *f.last_key : std::string()))
+                                  : fmt::format("{}[{}]", path, f.value->size() - 1);
+    }
+    return path;
+  }
+
+  json& root_;
   const std::string& file_;
-  std::vector<frame> frames_;
+  std::vector<frame> frames_;  ///< the open containers, outermost first
+  json* slot_ = nullptr;       ///< the value of the member whose key was read last
 };
 
 }  // namespace
 
 nlohmann::json parse_json_text(std::string_view text, const std::string& file) {
   try {
-    strict_parse_state state(file);
-    return nlohmann::json::parse(
-        text.begin(), text.end(),
-        [&state](int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-          return state.on_event(event, parsed);
-        });
+    nlohmann::json root;
+    strict_dom_builder builder(root, file);
+    (void)nlohmann::json::sax_parse(text.begin(), text.end(), &builder);
+    return root;
   } catch (const nlohmann::json::parse_error& e) {
     const auto [line, col] = line_col(text, e.byte == 0 ? 0 : e.byte - 1);
     std::string what = e.what();

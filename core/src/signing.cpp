@@ -89,14 +89,35 @@ void append_es_number(std::string& out, double v) {
   }
 }
 
-void append_string(std::string& out, const std::string& s, const std::string& path) {
+// Where append_canonical is, as a chain of steps up to the value canonicalised. The JSON path text
+// is built only for an error message: a certificate has thousands of members, and formatting each
+// one's path up front was most of the canonicalisation time.
+struct path_step {
+  const path_step* parent = nullptr;  ///< nullptr: the value canonicalised ("$")
+  const std::string* key = nullptr;   ///< the member's key, or nullptr for an array element
+  std::size_t index = 0;              ///< the array element's index
+};
+
+std::string path_text(const path_step* step) {
+  if (step == nullptr) return "$";
+  std::string out = path_text(step->parent);
+  if (step->key != nullptr) return out + "." + quote_input(*step->key);
+  return fmt::format("{}[{}]", out, step->index);
+}
+
+void append_string(std::string& out, const std::string& s, const path_step* path) {
   std::size_t bad = 0;
   if (!valid_utf8(s, &bad))
-    throw canonicalization_error(path, fmt::format("the string is not UTF-8 (byte {} of {})", bad, quote_input(s)));
+    throw canonicalization_error(path_text(path), fmt::format("the string is not UTF-8 (byte {} of {})", bad, quote_input(s)));
   static constexpr char hex[] = "0123456789abcdef";
   out += '"';
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
+  // Runs of characters written as they are go in one append.
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s, run, i - run);
+    run = i + 1;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -106,15 +127,12 @@ void append_string(std::string& out, const std::string& s, const std::string& pa
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 0xF];
-        } else {
-          out += ch;
-        }
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 0xF];
     }
   }
+  out.append(s, run, s.size() - run);
   out += '"';
 }
 
@@ -151,9 +169,12 @@ std::u16string utf16_units(const std::string& s) {
   return u;
 }
 
-std::string member_path(const std::string& path, const std::string& key) { return path + "." + quote_input(key); }
+// A valid UTF-8 key with a four-byte sequence: a code point beyond U+FFFF, two UTF-16 code units.
+bool beyond_bmp(const std::string& key) {
+  return std::any_of(key.begin(), key.end(), [](char c) { return static_cast<unsigned char>(c) >= 0xF0; });
+}
 
-void append_canonical(std::string& out, const nlohmann::json& v, const std::string& path) {
+void append_canonical(std::string& out, const nlohmann::json& v, const path_step* path) {
   using t = nlohmann::json::value_t;
   switch (v.type()) {
     case t::null: out += "null"; return;
@@ -169,7 +190,8 @@ void append_canonical(std::string& out, const nlohmann::json& v, const std::stri
         append_es_number(as_double, static_cast<double>(i));
         if (as_double != std::to_string(i))
           throw canonicalization_error(
-              path, fmt::format("the integer {} is beyond +-2^53 and not a double: RFC 8785 would round it (write it as a string)", i));
+              path_text(path),
+              fmt::format("the integer {} is beyond +-2^53 and not a double: RFC 8785 would round it (write it as a string)", i));
         out += as_double;
         return;
       }
@@ -183,7 +205,8 @@ void append_canonical(std::string& out, const nlohmann::json& v, const std::stri
         append_es_number(as_double, static_cast<double>(u));
         if (as_double != std::to_string(u))
           throw canonicalization_error(
-              path, fmt::format("the integer {} is beyond 2^53 and not a double: RFC 8785 would round it (write it as a string)", u));
+              path_text(path),
+              fmt::format("the integer {} is beyond 2^53 and not a double: RFC 8785 would round it (write it as a string)", u));
         out += as_double;
         return;
       }
@@ -193,49 +216,65 @@ void append_canonical(std::string& out, const nlohmann::json& v, const std::stri
     case t::number_float: {
       const double d = v.get<double>();
       if (!std::isfinite(d))
-        throw canonicalization_error(path, fmt::format("{} is not a JSON number: RFC 8785 serialises finite numbers only", d));
+        throw canonicalization_error(path_text(path),
+                                     fmt::format("{} is not a JSON number: RFC 8785 serialises finite numbers only", d));
       append_es_number(out, d);
       return;
     }
     case t::string: append_string(out, v.get_ref<const std::string&>(), path); return;
     case t::array: {
       out += '[';
-      std::size_t i = 0;
+      path_step step{path, nullptr, 0};
       for (const auto& e : v) {
-        if (i != 0) out += ',';
-        append_canonical(out, e, fmt::format("{}[{}]", path, i));
-        ++i;
+        if (step.index != 0) out += ',';
+        append_canonical(out, e, &step);
+        ++step.index;
       }
       out += ']';
       return;
     }
     case t::object: {
+      // RFC 8785 3.2.3: members by their keys' UTF-16 code units, compared as unsigned integers.
+      // The object's own order is by UTF-8 bytes, which is code point order for valid UTF-8; the
+      // two orders differ only where a key holds a code point beyond U+FFFF (a surrogate pair
+      // sorts below U+E000..U+FFFF), so only then are the members sorted again.
       std::vector<std::pair<std::u16string, nlohmann::json::const_iterator>> members;
-      members.reserve(v.size());
+      bool resort = false;
       for (auto it = v.begin(); it != v.end(); ++it) {
         std::size_t bad = 0;
-        if (!valid_utf8(it.key(), &bad))
-          throw canonicalization_error(member_path(path, it.key()), fmt::format("the key is not UTF-8 (byte {})", bad));
-        members.emplace_back(utf16_units(it.key()), it);
+        if (!valid_utf8(it.key(), &bad)) {
+          const path_step step{path, &it.key(), 0};
+          throw canonicalization_error(path_text(&step), fmt::format("the key is not UTF-8 (byte {})", bad));
+        }
+        resort = resort || beyond_bmp(it.key());
       }
-      // RFC 8785 3.2.3: by the keys' UTF-16 code units, compared as unsigned integers.
-      std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      if (resort) {
+        members.reserve(v.size());
+        for (auto it = v.begin(); it != v.end(); ++it) members.emplace_back(utf16_units(it.key()), it);
+        std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      }
       out += '{';
       bool first = true;
-      for (const auto& [units, it] : members) {
+      auto member = [&](const nlohmann::json::const_iterator& it) {
         if (!first) out += ',';
         first = false;
-        append_string(out, it.key(), member_path(path, it.key()));
+        const path_step step{path, &it.key(), 0};
+        append_string(out, it.key(), &step);
         out += ':';
-        append_canonical(out, it.value(), member_path(path, it.key()));
+        append_canonical(out, it.value(), &step);
+      };
+      if (resort) {
+        for (const auto& [units, it] : members) member(it);
+      } else {
+        for (auto it = v.begin(); it != v.end(); ++it) member(it);
       }
       out += '}';
       return;
     }
-    case t::binary: throw canonicalization_error(path, "a binary value has no JSON form");
-    case t::discarded: throw canonicalization_error(path, "a discarded value has no JSON form");
+    case t::binary: throw canonicalization_error(path_text(path), "a binary value has no JSON form");
+    case t::discarded: throw canonicalization_error(path_text(path), "a discarded value has no JSON form");
   }
-  throw canonicalization_error(path, "a value of unknown type");
+  throw canonicalization_error(path_text(path), "a value of unknown type");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -421,7 +460,7 @@ std::string to_hex(const unsigned char* p, std::size_t n) {
 
 std::string canonical_json(const nlohmann::json& value) {
   std::string out;
-  append_canonical(out, value, "$");
+  append_canonical(out, value, nullptr);
   return out;
 }
 
@@ -633,7 +672,11 @@ certificate_check verify_certificate(const nlohmann::json& certificate,
   // The trusted key first: a bad --pubkey is a usage error whatever the certificate holds.
   std::optional<public_key_info> trusted;
   if (trusted_public_key_path) trusted = load_ed25519_public_key(*trusted_public_key_path);
+  return verify_certificate_against(certificate, trusted, file);
+}
 
+certificate_check verify_certificate_against(const nlohmann::json& certificate, const std::optional<public_key_info>& trusted,
+                                             const std::string& file) {
   if (!certificate.is_object()) throw spec_error(file, "$", "expected a chipgauge.certificate/1 object");
   const json_node root(certificate, file);
   root.expect_keys({"schema", "body", "integrity"});

@@ -42,6 +42,10 @@ std::size_t utf8_sequence(std::string_view text, std::size_t i) {
 
 bool valid_utf8(std::string_view text, std::size_t* bad_offset) {
   for (std::size_t i = 0; i < text.size();) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {  // ASCII, most of what is checked: one byte
+      ++i;
+      continue;
+    }
     const auto n = utf8_sequence(text, i);
     if (n == 0) {
       if (bad_offset) *bad_offset = i;

@@ -9,6 +9,7 @@
 //   specs/countries/regions.json          -> regions.schema.json (when present)
 //   tests/golden/license-*.json           -> licence.schema.json
 //   tests/golden/compare-*.json           -> comparison.schema.json
+//   tests/golden/fleet-collection-*.json  -> fleet-collection.schema.json
 //   tests/golden/*.json (other)           -> classification.schema.json (each element of an array)
 //   tests/data/*measurement*.json         -> measurement.schema.json
 //   tests/data/certificate-*.json         -> certificate-integrity.schema.json
@@ -116,6 +117,7 @@ if (fs.existsSync(path.join(countriesDir, 'regions.json'))) jobs.push([path.join
 for (const f of jsonFiles(goldenDir)) {
   if (path.basename(f).startsWith('license-')) jobs.push([f, need('licence.schema.json'), false]);
   else if (path.basename(f).startsWith('compare-')) jobs.push([f, need('comparison.schema.json'), false]);
+  else if (path.basename(f).startsWith('fleet-collection-')) jobs.push([f, need('fleet-collection.schema.json'), false]);
   else if (path.basename(f).startsWith('certificate-')) jobs.push([f, need('certificate.schema.json'), false]);
   else jobs.push([f, need('classification.schema.json'), true]);
 }

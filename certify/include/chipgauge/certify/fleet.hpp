@@ -11,6 +11,7 @@
 #include "chipgauge/classifier/catalog.hpp"
 #include "chipgauge/classifier/fleet.hpp"
 #include "chipgauge/core/date.hpp"
+#include "chipgauge/core/signing.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -79,6 +80,7 @@ struct fleet_collection {
 /// certificate never throws: it is listed unverified.
 class fleet_collector {
  public:
+  /// Throws usage_error when options.trusted_key is not a readable Ed25519 public key.
   explicit fleet_collector(fleet_collect_options options);
   /// One certificate document (parsed), named by `file` in the answer.
   void add(const std::string& file, const nlohmann::json& certificate);
@@ -89,6 +91,7 @@ class fleet_collector {
 
  private:
   fleet_collect_options options_;
+  std::optional<public_key_info> trusted_key_;  // options_.trusted_key, loaded once
   fleet_collection c_;
   std::unordered_map<std::string, std::size_t> index_;  // node, device, serial -> c_.devices
 };

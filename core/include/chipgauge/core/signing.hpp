@@ -140,6 +140,10 @@ struct certificate_check {
 certificate_check verify_certificate(const nlohmann::json& certificate,
                                      const std::optional<std::string>& trusted_public_key_path,
                                      const std::string& file = "certificate");
+/// verify_certificate with the trusted key already loaded (load_ed25519_public_key), for a caller
+/// that checks many certificates against one key: the same checks, the same findings.
+certificate_check verify_certificate_against(const nlohmann::json& certificate, const std::optional<public_key_info>& trusted,
+                                             const std::string& file = "certificate");
 
 /// How strictly a certificate file's bytes are held to the sealed form.
 enum class layout_check : unsigned char {
