@@ -111,6 +111,7 @@ BENCHMARK(BM_FleetCollectDir)
     ->Iterations(1);
 BENCHMARK(BM_FleetCollectDirSigned)
     ->ArgNames({"certificates", "jobs"})
+    ->Args({10000, 1})
     ->Args({10000, 0})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
