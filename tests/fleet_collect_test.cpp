@@ -303,3 +303,72 @@ TEST(FleetCollectCli, JsonOutputIsTheGoldenTheSchemaChecks) {
     EXPECT_EQ(out, read_text_file(golden)) << "output differs from " << golden << " (CHIPGAUGE_UPDATE_GOLDEN=1)";
   }
 }
+
+// collect_fleet_dir reads and checks on options.jobs threads and counts in file-name order, so
+// one thread and four give the same answer byte for byte: outliers, a requeue, a tampered, an
+// unsigned and a truncated certificate (listed in name order), a skipped file, every signature
+// checked against one trusted key shared by the threads.
+TEST(FleetCollect, DirectoryAnswerIsTheSameOnOneThreadAndOnFour) {
+  synthetic_fleet f;
+  f.nodes = 24;  // 192 certificates
+  f.benchmarks = 2;
+  f.degrade_every(37, 5);
+  test::temp_dir dir;
+  const auto lab = generate_ed25519_key(dir.path() + "/lab.key", dir.path() + "/lab.pub");
+  const std::string fleet_dir = dir.path() + "/fleet";
+  auto write_text = [&](const std::string& name, const std::string& text) {
+    std::filesystem::create_directories(std::filesystem::path(fleet_dir + "/" + name).parent_path());
+    write_file_atomically(fleet_dir + "/" + name, text);
+  };
+  auto sealed = [&](int n, int g, int minute) { return seal_certificate(f.certificate(n, g, minute).at("body"), lab.private_path); };
+  for (int n = 0; n < f.nodes; ++n)
+    for (int g = 0; g < f.gpus; ++g)
+      write_text(fmt::format("{}/attempt-0/cuda-{}.json", synthetic_fleet::node_name(n), g), certificate_text(sealed(n, g, 0)));
+  write_text("gpu-00003/attempt-1/cuda-0.json", certificate_text(sealed(3, 0, 30)));  // requeued
+  auto tampered = sealed(7, 2, 40);
+  tampered["body"]["verdict"]["outcome"] = "fail";
+  write_text("gpu-00007/attempt-1/cuda-2.json", certificate_text(tampered));
+  write_text("gpu-00011/attempt-1/cuda-4.json", certificate_text(f.certificate(11, 4, 50)));  // not signed
+  write_text("gpu-00009/attempt-1/cuda-1.json", "{\"schema\": \"chipgauge.certificate/1\", \"body\": {");
+  write_text("gpu-00009/node-summary.json", nlohmann::json{{"schema", "chipgauge.node-summary/1"}}.dump());
+
+  auto cat = catalog::load(test::specs_dir());
+  const licensing_engine engine(cat.rules(), cat.licensing(), cat.countries());
+  const auto as_of = *date::parse("2026-01-01");
+  auto answer = [&](unsigned jobs) {
+    certify::fleet_collect_options o;
+    o.trusted_key = lab.public_path;
+    o.jobs = jobs;
+    const auto c = certify::collect_fleet_dir(fleet_dir, o);
+    const auto items = certify::fleet_items(c, cat);
+    return certify::render_fleet_collection(c, items, evaluate_fleet(items, engine, as_of), as_of, output_format::json);
+  };
+  const auto one = answer(1);
+  EXPECT_EQ(answer(4), one);
+  EXPECT_EQ(answer(0), one);  // the hardware's thread count
+
+  const auto j = nlohmann::json::parse(one);
+  EXPECT_EQ(j.at("certificates_read"), 192 + 4);
+  EXPECT_EQ(j.at("superseded"), 1);
+  EXPECT_EQ(j.at("devices_counted"), 192);
+  ASSERT_EQ(j.at("unverified").size(), 3U);
+  EXPECT_EQ(j.at("unverified")[0].at("file"), fleet_dir + "/gpu-00007/attempt-1/cuda-2.json");
+  EXPECT_EQ(j.at("unverified")[1].at("file"), fleet_dir + "/gpu-00009/attempt-1/cuda-1.json");
+  EXPECT_EQ(j.at("unverified")[2].at("file"), fleet_dir + "/gpu-00011/attempt-1/cuda-4.json");
+  EXPECT_NE(j.at("unverified")[0].at("reason").get<std::string>().find("failed"), std::string::npos) << j.at("unverified")[0];
+  EXPECT_EQ(j.at("unverified")[1].at("reason").get<std::string>().rfind("unreadable: ", 0), 0U) << j.at("unverified")[1];
+  EXPECT_NE(j.at("unverified")[2].at("reason").get<std::string>().find("not signed"), std::string::npos) << j.at("unverified")[2];
+  std::set<std::pair<std::string, std::string>> found, expected;
+  for (const auto& o : j.at("outliers")) found.insert({o.at("node").get<std::string>(), o.at("device").get<std::string>()});
+  for (const auto& [n, g] : f.degraded) expected.insert({synthetic_fleet::node_name(n), synthetic_fleet::device_id(g)});
+  ASSERT_FALSE(expected.empty());
+  EXPECT_EQ(found, expected);
+}
+
+TEST(FleetCollectCli, JobsOutOfRangeIsAUsageError) {
+  test::temp_dir dir;
+  const auto r = test::run_command("'" + std::string(CHIPGAUGE_BINARY) + "' --specs-dir '" + test::specs_dir() + "' fleet collect '" +
+                                   dir.path() + "' --jobs 0");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("--jobs"), std::string::npos) << r.err;
+}

@@ -1,6 +1,6 @@
 // chipgauge license PART --to COUNTRY [...]; chipgauge ledger add|check|report; chipgauge fleet ITEM...;
 // chipgauge fleet collect DIR|history:SELECTOR [--history FILE] [--format text|json|md] [--z-threshold Z] [--pubkey FILE]
-//                          [--as-of DATE]
+//                          [--as-of DATE] [--jobs N]
 #include "chipgauge/bench/fleet.hpp"
 #include "chipgauge/certify/fleet.hpp"
 #include "chipgauge/classifier/catalog.hpp"
@@ -205,6 +205,7 @@ CLI::App* add_fleet_collect(CLI::App& fleet_cmd, const global_options& g, action
     std::string pubkey;
     std::string as_of;
     std::string history;
+    unsigned jobs = 0;
   };
   auto o = std::make_shared<options>();
   auto* cmd = fleet_cmd.add_subcommand("collect", "aggregate a directory of certificates, or those in the history store: per node and "
@@ -220,6 +221,8 @@ CLI::App* add_fleet_collect(CLI::App& fleet_cmd, const global_options& g, action
   cmd->add_option("--z-threshold", o->z, "outlier when a device's modified z-score among its SKU is below minus this (default 3.5)");
   cmd->add_option("--pubkey", o->pubkey, "count only certificates signed by this Ed25519 public key");
   cmd->add_option("--as-of", o->as_of, "date for the quota and reporting checks (default: today)");
+  cmd->add_option("--jobs", o->jobs, "threads reading and verifying certificates (default: the hardware threads); same answer for any N")
+      ->check(CLI::Range(1U, 1024U));
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
       static constexpr output_format formats[] = {output_format::text, output_format::json, output_format::md};
@@ -227,6 +230,7 @@ CLI::App* add_fleet_collect(CLI::App& fleet_cmd, const global_options& g, action
       if (!(o->z > 0) || o->z > 100) throw usage_error(fmt::format("--z-threshold {}: expected a number above 0 and at most 100", o->z));
       certify::fleet_collect_options opts;
       opts.z_threshold = o->z;
+      opts.jobs = o->jobs;
       if (!o->pubkey.empty()) {
         (void)load_ed25519_public_key(o->pubkey);
         opts.trusted_key = o->pubkey;

@@ -3,9 +3,12 @@
 // as `chipgauge fleet collect DIR` runs. BM_FleetCollectDir: unsealed-by-key certificates (the hash
 // of every body checked); BM_FleetCollectDirSigned: every certificate signed by a lab key and
 // collected with that key trusted (`fleet collect --pubkey`), so every signature is verified too.
-// Counters: certificates, outliers found, whether they are exactly the injected ones, and the
-// process's peak resident set (getrusage ru_maxrss). Only the collection is timed; writing the
-// fixture (unsynced writes to a temporary directory) is not.
+// The second argument is fleet_collect_options::jobs (`fleet collect --jobs`): 1 thread, or 0 for
+// one per hardware thread. Counters: certificates, jobs (the threads used), outliers found,
+// whether they are exactly the injected ones, the collection's CPU time over all threads
+// (getrusage; the benchmark's own CPU column counts only the calling thread) and the process's
+// peak resident set (ru_maxrss). Only the collection is timed; writing the fixture (unsynced
+// writes to a temporary directory) is not.
 //   build/bench/micro/fleet_benchmark --benchmark_min_time=1x
 #include "chipgauge/certify/fleet.hpp"
 #include "chipgauge/core/files.hpp"
@@ -14,15 +17,24 @@
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <set>
+#include <thread>
 
 namespace {
 
 using chipgauge::testing::synthetic_fleet;
+
+double process_cpu_s() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  const auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
 
 double peak_rss_mib() {
   rusage u{};
@@ -48,6 +60,7 @@ void collect_fleet(benchmark::State& state, bool signed_by_lab) {
     return;
   }
   chipgauge::certify::fleet_collect_options options;
+  options.jobs = static_cast<unsigned>(state.range(1));
   std::optional<std::string> lab_key;
   if (signed_by_lab) {
     const auto keys = chipgauge::generate_ed25519_key(std::string(dir) + "/lab.key", std::string(dir) + "/lab.pub");
@@ -66,6 +79,7 @@ void collect_fleet(benchmark::State& state, bool signed_by_lab) {
   const double rss_before = peak_rss_mib();
   std::size_t outliers = 0;
   bool exact = false;
+  const double cpu_before = process_cpu_s();
   for (auto _ : state) {
     const auto c = chipgauge::certify::collect_fleet_dir(dir, options);
     std::set<std::pair<std::string, std::string>> found, expected;
@@ -75,7 +89,10 @@ void collect_fleet(benchmark::State& state, bool signed_by_lab) {
     exact = found == expected && c.devices.size() == static_cast<std::size_t>(f.nodes * f.gpus) && c.unverified.empty();
     benchmark::DoNotOptimize(c);
   }
+  const double cpu = process_cpu_s() - cpu_before;
   std::filesystem::remove_all(dir);
+  state.counters["jobs"] = static_cast<double>(options.jobs != 0 ? options.jobs : std::max(1U, std::thread::hardware_concurrency()));
+  state.counters["collect_cpu_s"] = cpu;
   state.counters["certificates"] = static_cast<double>(f.nodes * f.gpus);
   state.counters["injected"] = static_cast<double>(f.degraded.size());
   state.counters["outlier_devices"] = static_cast<double>(outliers);
@@ -86,8 +103,18 @@ void collect_fleet(benchmark::State& state, bool signed_by_lab) {
 
 void BM_FleetCollectDir(benchmark::State& state) { collect_fleet(state, false); }
 void BM_FleetCollectDirSigned(benchmark::State& state) { collect_fleet(state, true); }
-BENCHMARK(BM_FleetCollectDir)->Arg(10000)->Unit(benchmark::kMillisecond)->Iterations(1);
-BENCHMARK(BM_FleetCollectDirSigned)->Arg(10000)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_FleetCollectDir)
+    ->ArgNames({"certificates", "jobs"})
+    ->Args({10000, 1})
+    ->Args({10000, 0})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+BENCHMARK(BM_FleetCollectDirSigned)
+    ->ArgNames({"certificates", "jobs"})
+    ->Args({10000, 1})
+    ->Args({10000, 0})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 
 }  // namespace
 

@@ -27,6 +27,7 @@ struct fleet_collect_options {
   double z_threshold = 3.5;                      ///< outlier when z < -z_threshold
   std::size_t min_peers = 3;                     ///< fewer devices of a SKU with a median: no outlier call
   std::optional<std::string> trusted_key;        ///< --pubkey: certificates must be signed by this key
+  unsigned jobs = 0;                             ///< collect_fleet_dir's reading threads; 0: hardware threads
 };
 
 struct fleet_device {
@@ -56,6 +57,13 @@ struct unverified_certificate {
   std::string reason;
 };
 
+/// What one certificate came to before it is counted: the device, or why it is not counted.
+struct fleet_check {
+  std::string file;
+  std::optional<fleet_device> device;  ///< verified and readable
+  std::string reason;                  ///< otherwise, as listed in fleet_collection::unverified
+};
+
 struct fleet_node {
   std::string node;
   std::string verdict;  ///< fail if any device fails, else inconclusive if any is, else pass
@@ -82,10 +90,17 @@ class fleet_collector {
  public:
   /// Throws usage_error when options.trusted_key is not a readable Ed25519 public key.
   explicit fleet_collector(fleet_collect_options options);
-  /// One certificate document (parsed), named by `file` in the answer.
+  /// One certificate document (parsed), named by `file` in the answer: add(check(...)).
   void add(const std::string& file, const nlohmann::json& certificate);
   /// A file that could not be read or parsed as JSON: listed unverified.
   void add_unreadable(const std::string& file, const std::string& why);
+  /// Verifies one certificate and reads its device, without counting it. Changes nothing in the
+  /// collector (it reads only the options and the key loaded by the constructor), so several
+  /// threads may call it at once; never throws for a bad certificate.
+  [[nodiscard]] fleet_check check(const std::string& file, const nlohmann::json& certificate) const;
+  /// Counts one checked certificate. The answer depends on the order of the adds only through
+  /// the order of fleet_collection::unverified: add in file-name order, as collect_fleet_dir does.
+  void add(fleet_check checked);
   /// Per node verdicts, the mixes and the outliers over everything added.
   [[nodiscard]] fleet_collection finish() &&;
 
@@ -99,7 +114,9 @@ class fleet_collector {
 /// Every *.json file under `dir` (recursively, in name order) whose "schema" is
 /// chipgauge.certificate/1 through a fleet_collector; other JSON files (node summaries,
 /// measurement reports, earlier fleet answers) are skipped; a file that does not parse is listed
-/// unverified. Throws usage_error when `dir` is not a directory.
+/// unverified. options.jobs threads read, parse and check the files (fleet_collector::check);
+/// the results are then added in name order, so the answer is the same whatever the thread
+/// count. Throws usage_error when `dir` is not a directory.
 fleet_collection collect_fleet_dir(const std::string& dir, const fleet_collect_options& options);
 
 /// The fleet's lines for the quota and reporting checks (classifier/fleet.hpp): one per SKU, from
