@@ -61,7 +61,9 @@ transaction::~transaction() {
   if (nested_) {
     try {
       s_->db->exec(fmt::format("ROLLBACK TO SAVEPOINT {0}; RELEASE SAVEPOINT {0}", savepoint));
-    } catch (...) {  // NOLINT(bugprone-empty-catch): the batch's own rollback undoes it then
+    } catch (...) {
+      // The file's rows may still be in the batch: it must not commit (write_batch::commit).
+      s_->batch_poisoned = true;
     }
   } else {
     s_->db->rollback();
@@ -83,6 +85,7 @@ write_batch::write_batch(store& st) : s_(&st.internals()) {
   if (s_->batch_open) throw error(fmt::format("{}: a write batch is already open on this connection", s_->path));
   s_->db->begin();
   s_->batch_open = true;
+  s_->batch_poisoned = false;
 }
 
 write_batch::~write_batch() {
@@ -95,6 +98,11 @@ write_batch::~write_batch() {
 void write_batch::commit() {
   if (!s_->batch_open) throw error(fmt::format("{}: the write batch was committed already", s_->path));
   s_->batch_open = false;  // a failed commit has rolled back: the batch is over either way
+  if (s_->batch_poisoned) {
+    s_->db->rollback();
+    detail::forget_ids(*s_);
+    throw error(fmt::format("{}: a file of the batch could not be undone; the whole batch was rolled back", s_->path));
+  }
   try {
     s_->db->commit();
   } catch (...) {

@@ -179,6 +179,8 @@ struct store::impl {
   std::unordered_map<std::string, std::int64_t> benchmark_ids;
   /// A write_batch's transaction is open: transactions are savepoints of it.
   bool batch_open = false;
+  /// A savepoint of the open batch could not be rolled back: the batch must not commit.
+  bool batch_poisoned = false;
 
   impl() = default;
   impl(const impl&) = delete;
