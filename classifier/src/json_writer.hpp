@@ -34,9 +34,18 @@ class json_writer {
   /// The next member's key (inside an object).
   void key(std::string_view k) {
     separate();
+    after_key_ = true;
+    if (k.size() <= 60 && next_special(k, 0) == k.size()) {
+      // A plain key (every key the classification has): quotes, key and ": " in one append.
+      std::array<char, 64> buf;  // written before it is read
+      buf[0] = '"';
+      std::memcpy(buf.data() + 1, k.data(), k.size());
+      std::memcpy(buf.data() + 1 + k.size(), "\": ", 3);
+      out_.append(buf.data(), k.size() + 4);
+      return;
+    }
     string_value(k);
     out_.append(": ", 2);
-    after_key_ = true;
   }
 
   void value(std::string_view s) {
@@ -116,10 +125,7 @@ class json_writer {
   void close(char c) {
     const bool empty = stack_.back().empty;
     stack_.pop_back();
-    if (!empty) {
-      out_ += '\n';
-      indent();
-    }
+    if (!empty) newline_indent(false);
     out_ += c;
   }
   // Before a value or key: the comma and newline that separate it from the previous one.
@@ -130,12 +136,21 @@ class json_writer {
     }
     if (stack_.empty()) return;
     auto& l = stack_.back();
-    if (l.empty) out_.append("\n", 1);
-    else out_.append(",\n", 2);
+    newline_indent(!l.empty);
     l.empty = false;
-    indent();
   }
-  void indent() { out_.append(2 * stack_.size(), ' '); }
+  // "\n" (after a comma when `comma`) and the current level's indentation, in one append.
+  void newline_indent(bool comma) {
+    static constexpr std::string_view pad = ",\n                                                                ";
+    const std::size_t width = 2 * stack_.size();
+    const std::string_view head = comma ? pad : pad.substr(1);
+    if (width <= pad.size() - 2) {
+      out_.append(head.data(), head.size() - (pad.size() - 2) + width);
+    } else {
+      out_.append(head.data(), head.size() - (pad.size() - 2));
+      out_.append(width, ' ');
+    }
+  }
 
   // The first byte at or after `i` that a plain copy cannot take (a control byte, '"', '\\' or
   // a byte outside ASCII); s.size() when none. Eight bytes at a time while they are all plain
