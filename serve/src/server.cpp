@@ -108,19 +108,27 @@ class deadline_stream final : public httplib::Stream {
   }
 
   ssize_t write(const char* ptr, std::size_t size) override {
-    if (!wait(POLLOUT, write_timeout_ms_)) return -1;
     // A response head followed by a body goes out with MSG_MORE, so that the kernel sends head
     // and body in the same segments (cpp-httplib writes them separately, and TCP_NODELAY would
     // otherwise send the head alone): half the packets, and the client's wake-ups, per response.
-    const int more = body_follows(std::string_view(ptr, size)) ? MSG_MORE : 0;
-    ssize_t n;
-    do {
-      n = ::send(sock_, ptr, size, MSG_NOSIGNAL | more);
-    } while (n < 0 && errno == EINTR);
-    return n;
+    const int flags = MSG_NOSIGNAL | (body_follows(std::string_view(ptr, size)) ? MSG_MORE : 0);
+    // Sent at once while the socket buffer has room; only a send that would block waits, for
+    // the write timeout at most.
+    ssize_t n = transmit(ptr, size, flags | MSG_DONTWAIT);
+    if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return n;
+    if (!wait(POLLOUT, write_timeout_ms_)) return -1;
+    return transmit(ptr, size, flags);
   }
 
-  void get_remote_ip_and_port(std::string& ip, int& port) const override { address(false, ip, port); }
+  // cpp-httplib asks for the peer's address on every request: looked up once per connection.
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    if (!remote_known_) {
+      address(false, remote_ip_, remote_port_);
+      remote_known_ = true;
+    }
+    ip = remote_ip_;
+    port = remote_port_;
+  }
   void get_local_ip_and_port(std::string& ip, int& port) const override { address(true, ip, port); }
   socket_t socket() const override { return sock_; }
 
@@ -132,17 +140,34 @@ class deadline_stream final : public httplib::Stream {
       t_request.timed_out = true;
       return -1;
     }
-    if (!wait(POLLIN, static_cast<int>(std::min<long long>(left, read_timeout_ms_)))) {
-      // Nothing came within the read timeout or before the deadline: either way, too slow.
-      t_request.timed_out = true;
-      return -1;
+    // Bytes already there are taken without a poll; only a read that would block waits.
+    ssize_t n = receive(MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!wait(POLLIN, static_cast<int>(std::min<long long>(left, read_timeout_ms_)))) {
+        // Nothing came within the read timeout or before the deadline: either way, too slow.
+        t_request.timed_out = true;
+        return -1;
+      }
+      n = receive(0);
     }
-    ssize_t n;
-    do {
-      n = ::recv(sock_, buf_.data(), buf_.size(), 0);
-    } while (n < 0 && errno == EINTR);
     pos_ = 0;
     len_ = n > 0 ? static_cast<std::size_t>(n) : 0;
+    return n;
+  }
+
+  ssize_t receive(int flags) {
+    ssize_t n;
+    do {
+      n = ::recv(sock_, buf_.data(), buf_.size(), flags);
+    } while (n < 0 && errno == EINTR);
+    return n;
+  }
+
+  ssize_t transmit(const char* ptr, std::size_t size, int flags) const {
+    ssize_t n;
+    do {
+      n = ::send(sock_, ptr, size, flags);
+    } while (n < 0 && errno == EINTR);
     return n;
   }
 
@@ -209,6 +234,9 @@ class deadline_stream final : public httplib::Stream {
   std::array<char, 16384> buf_{};
   std::size_t pos_ = 0;
   std::size_t len_ = 0;
+  mutable bool remote_known_ = false;
+  mutable std::string remote_ip_;
+  mutable int remote_port_ = 0;
 };
 
 /// A fixed set of workers with a bounded queue of accepted connections. A connection that finds
