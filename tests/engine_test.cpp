@@ -4,8 +4,12 @@
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace chipgauge {
 namespace {
@@ -167,6 +171,43 @@ TEST_F(BundledParts, A100Sxm) {
   EXPECT_NEAR(*c22.metrics.pd, 6.04, 0.005);
   EXPECT_EQ(c22.eccn, "3A090.a");
   EXPECT_EQ(classify("nvidia-a100-sxm4-80gb", "2024-06-01").eccn, "3A090.a.1");
+}
+
+// The server renders each part once and assembles a batch from the renderings: the array must be
+// what to_json gives for the whole vector, byte for byte, for every bundled part.
+TEST_F(BundledParts, JsonArrayOfRenderingsIsToJsonOfTheVector) {
+  const evaluation_plan plan(cat_->rules(), day("2025-06-01"));
+  const classifier engine(cat_->rules());
+  std::vector<classification> cs;
+  for (const auto& p : cat_->parts().parts()) cs.push_back(engine.classify(*p, plan));
+  ASSERT_GT(cs.size(), 40U);
+  std::vector<std::string> each;
+  for (const auto& c : cs) each.push_back(to_json(c, plan));
+  std::vector<std::string_view> views(each.begin(), each.end());
+  EXPECT_EQ(json_array_of(views), to_json(cs, plan));
+  const std::vector<classification> one(cs.begin(), cs.begin() + 1);
+  EXPECT_EQ(json_array_of({each.front()}), to_json(one, plan));
+  EXPECT_EQ(json_array_of({}), to_json(std::vector<classification>{}, plan));
+}
+
+// Strings are escaped as nlohmann's dump escapes them, wherever the byte that needs escaping sits
+// (the writer skips plain text eight bytes at a time).
+TEST_F(BundledParts, JsonStringsEscapeAsNlohmannDoes) {
+  const evaluation_plan plan(cat_->rules(), day("2025-06-01"));
+  const classifier engine(cat_->rules());
+  auto spec = *cat_->parts().find("nvidia-h100-sxm5-80gb");
+  const std::vector<std::string> names = {
+      "plain ASCII name, longer than sixteen bytes",
+      "q\"uote", "back\\slash in the middle of a long run", "tab\there", "ctl\x01\x1f end",
+      "seven b\"", "eight by\n", "twelve bytes\\", "del \x7f kept", "caf\xc3\xa9 and \xe2\x89\xa5 long enough to scan",
+      "\"", "", "0123456789abcdef\x02", std::string(150, 'x') + "\"" + std::string(60, 'y'), std::string(200, 'z')};
+  for (const auto& name : names) {
+    spec.name = name;
+    const auto text = to_json(engine.classify(spec, plan), plan);
+    const auto doc = nlohmann::ordered_json::parse(text);
+    EXPECT_EQ(doc["part"]["name"], name);
+    EXPECT_EQ(doc.dump(2) + "\n", text) << name;
+  }
 }
 
 TEST_F(BundledParts, A800EscapedIn2022) {

@@ -313,6 +313,43 @@ TEST(ServeRoutes, BatchClassifiesEveryPartInOrderAsClassifyAll) {
   EXPECT_EQ(s.call("/v1/classify", "POST", "/v1/classify", "[]").body, "[]\n");
 }
 
+// A part's rendering is kept per snapshot: a reload with changed data answers from the new data.
+TEST(ServeRoutes, RenderCacheIsDroppedOnReload) {
+  test::temp_dir dir;
+  const auto specs = dir.path() + "/specs";
+  std::filesystem::copy(test::specs_dir(), specs, std::filesystem::copy_options::recursive);
+  auto o = test_options();
+  o.specs_dir = specs;
+  running_server s(o);
+  const std::string body = R"({"part":"nvidia-h20"})";
+  const auto first = s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01", body);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(s.get().routes().data()->rendered.size(), 1U);
+  EXPECT_EQ(s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01", body).body, first.body);
+  EXPECT_EQ(s.get().routes().data()->rendered.size(), 1U);
+  // Another date or what-if is another entry.
+  ASSERT_EQ(s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01&what_if=true", body).status, 200);
+  EXPECT_EQ(s.get().routes().data()->rendered.size(), 2U);
+  // The sheet's name changes on disk: the old rendering is served until the reload, not after.
+  const auto sheet = specs + "/chips/nvidia-h20.json";
+  const auto old_name = json::parse(first.body)["part"]["name"].get<std::string>();
+  std::string text = read_text_file(sheet);
+  const auto at = text.find("\"" + old_name + "\"");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at + 1, old_name.size(), old_name + " (renamed)");
+  std::ofstream(sheet, std::ios::trunc) << text;
+  EXPECT_EQ(s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01", body).body, first.body);
+  const auto [ok, version] = s.get().reload();
+  ASSERT_TRUE(ok) << version;
+  EXPECT_EQ(s.get().routes().data()->rendered.size(), 0U);
+  const auto after = s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01", body);
+  ASSERT_EQ(after.status, 200) << after.body;
+  EXPECT_EQ(json::parse(after.body)["part"]["name"], old_name + " (renamed)");
+  // A sheet in the body is never kept.
+  ASSERT_EQ(s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01", read_text_file(sheet)).status, 200);
+  EXPECT_EQ(s.get().routes().data()->rendered.size(), 1U);
+}
+
 TEST(ServeRoutes, ClassifyASheetInTheBodyAsTheCliClassifiesTheFile) {
   auto& s = shared_server();
   const auto file = test::specs_dir() + "/chips/nvidia-h100-sxm5-80gb.json";
@@ -807,6 +844,52 @@ TEST(ServeHistory, CompareAgreesWithTheCliByteForByteAndIs200WhenSlower) {
   const auto slower = json::parse(h.s().call("/v1/compare", "GET", "/v1/compare?base=" + url_encode(cases[0].base) + "&new=" +
                                                                         url_encode(cases[0].current)).body);
   EXPECT_NE(slower.dump().find("\"slower\""), std::string::npos);
+}
+
+TEST(ServeHistory, CompareTakesTheCliOptionsAsQueryParameters) {
+  auto& h = history_server();
+  const std::string base = "history:device=GPU-dash,until=2026-11-07";
+  const std::string current = "history:device=GPU-dash,since=2026-11-08,until=2026-11-08";
+  const auto target = "/v1/compare?base=" + url_encode(base) + "&new=" + url_encode(current);
+  const auto plain = h.s().call("/v1/compare", "GET", target);
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  const auto want = h.cli_history("compare '" + base + "' '" + current +
+                                  "' --format json --min-effect 4% --min-effect gemm_fp16=50% --alpha 0.01 "
+                                  "--clock-tolerance 5% --clock-explained-ok");
+  ASSERT_TRUE(want.status == 0 || want.status == 4) << want.err;  // 4: a regression, still a comparison
+  const auto got = h.s().call("/v1/compare", "GET",
+                              target + "&min_effect=4%25&min_effect=" + url_encode("gemm_fp16=50%") +
+                                  "&alpha=0.01&clock_tolerance=5%25&clock_explained_ok");
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.body, want.out);
+  EXPECT_NE(got.body, plain.body);
+  const auto settings = json::parse(got.body)["settings"];
+  EXPECT_DOUBLE_EQ(settings["alpha"].get<double>(), 0.01);
+  EXPECT_DOUBLE_EQ(settings["min_effect"].get<double>(), 0.04);
+  // Bad values: 400, naming the parameter, with the CLI's message under the parameter's name.
+  struct bad {
+    std::string query, parameter, detail;
+  };
+  const std::vector<bad> cases = {
+      {"&min_effect=lots", "min_effect", "min_effect 'lots': expected a relative effect such as 3% or 0.03"},
+      {"&min_effect=150%25", "min_effect", "min_effect '150%': expected a relative effect"},
+      {"&min_effect=" + url_encode("=5%"), "min_effect", "min_effect '=5%': expected NAME=P% with a benchmark name"},
+      {"&min_effect=" + url_encode("gemm_fp16=x"), "min_effect", "min_effect 'x': expected a relative effect"},
+      {"&alpha=0.7", "alpha", "alpha 0.7: expected a level in (0, 0.5)"},
+      {"&alpha=small", "alpha", "alpha 'small': expected a level in (0, 0.5)"},
+      {"&clock_tolerance=-1%25", "clock_tolerance", "clock_tolerance '-1%': expected a relative effect"},
+      {"&clock_explained_ok=maybe", "clock_explained_ok", "clock_explained_ok 'maybe' is not a flag"},
+  };
+  for (const auto& c : cases) {
+    const auto r = h.s().call("/v1/compare", "GET", target + c.query);
+    expect_problem(r, 400, "bad-parameter");
+    EXPECT_EQ(r.problem()["parameter"], c.parameter) << c.query;
+    EXPECT_NE(r.problem()["detail"].get<std::string>().find(c.detail), std::string::npos) << r.body;
+  }
+  // Only min_effect repeats, as --min-effect does.
+  const auto twice = h.s().call("/v1/compare", "GET", target + "&alpha=0.01&alpha=0.02");
+  expect_problem(twice, 400, "repeated-parameter");
+  EXPECT_EQ(twice.problem()["parameter"], "alpha");
 }
 
 TEST(ServeHistory, TrendIsWhatTheDashboardCharts) {

@@ -70,21 +70,10 @@ void add_compare(CLI::App& app, const global_options& /*g*/, action& run) {
     run = [o] {
       parse_choice("--format", o->format, {"text", "json", "md", "csv"});
       bench::compare_settings s;
-      if (!(o->alpha > 0 && o->alpha < 0.5)) throw usage_error(fmt::format("--alpha {}: expected a level in (0, 0.5)", o->alpha));
-      s.alpha = o->alpha;
-      s.same_p = std::max(s.same_p, s.alpha);
-      s.clock_tolerance = bench::parse_effect("--clock-tolerance", o->clock_tolerance);
+      bench::set_alpha(s, "--alpha", o->alpha);
+      bench::set_clock_tolerance(s, "--clock-tolerance", o->clock_tolerance);
       s.clock_explained_ok = o->clock_explained_ok;
-      for (const auto& m : o->min_effect) {
-        const auto eq = m.find('=');
-        if (eq == std::string::npos) {
-          s.min_effect = bench::parse_effect("--min-effect", m);
-        } else {
-          const auto name = m.substr(0, eq);
-          if (name.empty()) throw usage_error(fmt::format("--min-effect '{}': expected NAME=P% with a benchmark name", m));
-          s.min_effect_by_benchmark[name] = bench::parse_effect("--min-effect", m.substr(eq + 1));
-        }
-      }
+      for (const auto& m : o->min_effect) bench::set_min_effect(s, "--min-effect", m);
       const auto base = resolve_side(o->base, o->history);
       const auto current = resolve_side(o->current, o->history);
       const auto c = bench::compare_reports(base, current, s, o->base, o->current);

@@ -541,4 +541,31 @@ double parse_effect(const std::string& option, const std::string& text) {
   return value;
 }
 
+void set_min_effect(compare_settings& s, const std::string& option, const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos) {
+    s.min_effect = parse_effect(option, text);
+    return;
+  }
+  const auto name = text.substr(0, eq);
+  if (name.empty()) throw usage_error(fmt::format("{} '{}': expected NAME=P% with a benchmark name", option, text));
+  s.min_effect_by_benchmark[name] = parse_effect(option, text.substr(eq + 1));
+}
+
+void set_alpha(compare_settings& s, const std::string& option, double alpha) {
+  if (!(alpha > 0 && alpha < 0.5)) throw usage_error(fmt::format("{} {}: expected a level in (0, 0.5)", option, alpha));
+  s.alpha = alpha;
+  s.same_p = std::max(s.same_p, s.alpha);
+}
+
+void set_alpha(compare_settings& s, const std::string& option, const std::string& text) {
+  const auto v = parse_json_number(text);
+  if (!v) throw usage_error(fmt::format("{} '{}': expected a level in (0, 0.5)", option, text));
+  set_alpha(s, option, *v);
+}
+
+void set_clock_tolerance(compare_settings& s, const std::string& option, const std::string& text) {
+  s.clock_tolerance = parse_effect(option, text);
+}
+
 }  // namespace chipgauge::bench

@@ -11,8 +11,10 @@
 #include <nlohmann/json.hpp>
 
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,9 +34,18 @@ class json_writer {
   /// The next member's key (inside an object).
   void key(std::string_view k) {
     separate();
-    string_value(k);
-    out_ += ": ";
     after_key_ = true;
+    if (k.size() <= 60 && next_special(k, 0) == k.size()) {
+      // A plain key (every key the classification has): quotes, key and ": " in one append.
+      std::array<char, 64> buf;  // written before it is read
+      buf[0] = '"';
+      std::memcpy(buf.data() + 1, k.data(), k.size());
+      std::memcpy(buf.data() + 1 + k.size(), "\": ", 3);
+      out_.append(buf.data(), k.size() + 4);
+      return;
+    }
+    string_value(k);
+    out_.append(": ", 2);
   }
 
   void value(std::string_view s) {
@@ -45,12 +56,23 @@ class json_writer {
   void value(const char* s) { value(std::string_view(s)); }
   void value(bool b) {
     separate();
-    out_ += b ? "true" : "false";
+    if (b) out_.append("true", 4);
+    else out_.append("false", 5);
   }
   void value(double d) {
     separate();
     if (!std::isfinite(d)) {
-      out_ += "null";
+      out_.append("null", 4);
+      return;
+    }
+    // A whole number below 1e15 in magnitude (but 0, whose sign nlohmann keeps) prints as its
+    // digits and ".0", as nlohmann's shortest round trip prints it: such a number is exact, and
+    // no shorter decimal is within half a unit of it.
+    if (d != 0 && std::fabs(d) < 1e15 && std::trunc(d) == d) {
+      std::array<char, 24> buf{};
+      const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), static_cast<long long>(d));
+      out_.append(buf.data(), static_cast<std::size_t>(r.ptr - buf.data()));
+      out_.append(".0", 2);
       return;
     }
     std::array<char, 64> buf{};
@@ -64,7 +86,7 @@ class json_writer {
   void value(int i) { value(static_cast<long long>(i)); }
   void null() {
     separate();
-    out_ += "null";
+    out_.append("null", 4);
   }
   /// A double, or null when absent.
   void value(const std::optional<double>& d) {
@@ -103,10 +125,7 @@ class json_writer {
   void close(char c) {
     const bool empty = stack_.back().empty;
     stack_.pop_back();
-    if (!empty) {
-      out_ += '\n';
-      indent();
-    }
+    if (!empty) newline_indent(false);
     out_ += c;
   }
   // Before a value or key: the comma and newline that separate it from the previous one.
@@ -117,26 +136,67 @@ class json_writer {
     }
     if (stack_.empty()) return;
     auto& l = stack_.back();
-    out_ += l.empty ? "\n" : ",\n";
+    newline_indent(!l.empty);
     l.empty = false;
-    indent();
   }
-  void indent() { out_.append(2 * stack_.size(), ' '); }
+  // "\n" (after a comma when `comma`) and the current level's indentation, in one append.
+  void newline_indent(bool comma) {
+    static constexpr std::string_view pad = ",\n                                                                ";
+    const std::size_t width = 2 * stack_.size();
+    const std::string_view head = comma ? pad : pad.substr(1);
+    if (width <= pad.size() - 2) {
+      out_.append(head.data(), head.size() - (pad.size() - 2) + width);
+    } else {
+      out_.append(head.data(), head.size() - (pad.size() - 2));
+      out_.append(width, ' ');
+    }
+  }
+
+  // The first byte at or after `i` that a plain copy cannot take (a control byte, '"', '\\' or
+  // a byte outside ASCII); s.size() when none. Eight bytes at a time while they are all plain
+  // (the classification's texts are long runs of plain ASCII).
+  static std::size_t next_special(std::string_view s, std::size_t i) {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t highs = 0x8080808080808080ULL;
+    // A byte's high bit set where that byte of v is zero (exact for the lowest such byte, and
+    // nonzero exactly when some byte is zero).
+    const auto zero_byte = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
+    for (; i + 8 <= s.size(); i += 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, s.data() + i, sizeof(w));
+      const std::uint64_t below_space = (w - 0x20 * ones) & ~w & highs;
+      if (((w & highs) | below_space | zero_byte(w ^ (0x22 * ones)) | zero_byte(w ^ (0x5c * ones))) != 0) break;
+    }
+    for (; i < s.size(); ++i) {
+      const auto ch = static_cast<unsigned char>(s[i]);
+      if (ch < 0x20 || ch == '"' || ch == '\\' || ch >= 0x80) return i;
+    }
+    return s.size();
+  }
 
   void string_value(std::string_view s) {
-    // Bytes outside ASCII go through nlohmann itself, which checks UTF-8 as dump() does.
-    for (const char ch : s) {
-      if (static_cast<unsigned char>(ch) >= 0x80) {
-        out_ += nlohmann::json(std::string(s)).dump();
-        return;
-      }
+    const std::size_t start = out_.size();
+    const std::size_t first = next_special(s, 0);
+    if (first == s.size() && s.size() <= 126) {
+      // Plain and short (most keys and values): the quotes and the text in one append.
+      std::array<char, 128> buf;  // written before it is read
+      buf[0] = '"';
+      std::memcpy(buf.data() + 1, s.data(), s.size());
+      buf[s.size() + 1] = '"';
+      out_.append(buf.data(), s.size() + 2);
+      return;
     }
     out_ += '"';
     // Runs that need no escape are appended whole.
     std::size_t run = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
+    for (std::size_t i = first; i < s.size(); i = next_special(s, i + 1)) {
       const auto ch = static_cast<unsigned char>(s[i]);
-      if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
+      if (ch >= 0x80) {
+        // Bytes outside ASCII go through nlohmann itself, which checks UTF-8 as dump() does.
+        out_.resize(start);
+        out_ += nlohmann::json(std::string(s)).dump();
+        return;
+      }
       out_.append(s.data() + run, i - run);
       run = i + 1;
       switch (ch) {

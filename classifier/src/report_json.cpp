@@ -227,4 +227,32 @@ std::string to_json(const std::vector<classification>& cs, const evaluation_plan
   return out;
 }
 
+std::string json_array_of(const std::vector<std::string_view>& rendered) {
+  if (rendered.empty()) return "[]\n";
+  std::size_t size = 4;
+  for (const auto r : rendered) size += r.size() + r.size() / 16 + 4;
+  std::string out;
+  out.reserve(size);
+  out += '[';
+  bool first = true;
+  for (auto r : rendered) {
+    if (!r.empty() && r.back() == '\n') r.remove_suffix(1);  // to_json ends the document with one
+    out += first ? "\n  " : ",\n  ";
+    first = false;
+    // Every line one level deeper. JSON strings hold no raw newline, so each newline is a line's.
+    for (std::size_t at = 0;;) {
+      const auto nl = r.find('\n', at);
+      if (nl == std::string_view::npos) {
+        out.append(r.substr(at));
+        break;
+      }
+      out.append(r.substr(at, nl + 1 - at));
+      out += "  ";
+      at = nl + 1;
+    }
+  }
+  out += "\n]\n";
+  return out;
+}
+
 }  // namespace chipgauge

@@ -19,6 +19,9 @@
 #include <algorithm>
 #include <cctype>
 #include <new>
+#include <optional>
+#include <string_view>
+#include <utility>
 
 namespace chipgauge::serve {
 
@@ -91,6 +94,35 @@ void require_object(const nlohmann::json& doc) {
   if (!doc.is_object()) throw problem(422, "invalid-body", "expected a JSON object").at("$");
 }
 
+/// Classifications of one request's parts on one date, rendered as to_json renders one: a part of
+/// the snapshot from its render cache when it is there (and kept there when not), a sheet from the
+/// body afresh. The plan and engine are made at the first part the cache does not have.
+class classify_job {
+ public:
+  classify_job(const dataset& d, date as_of, bool what_if) : d_(d), as_of_(as_of), what_if_(what_if) {}
+
+  render_cache::entry run(const chip_spec& spec, bool cacheable) {
+    render_cache::entry e;
+    if (cacheable && d_.rendered.find(&spec, as_of_, what_if_, e)) return e;
+    if (!plan_) {
+      plan_.emplace(d_.cat.rules(), as_of_, what_if_);
+      engine_.emplace(d_.cat.rules());
+    }
+    const auto c = engine_->classify(spec, *plan_);
+    e.json = to_json(c, *plan_);
+    e.eccn = c.eccn;
+    if (cacheable) d_.rendered.insert(&spec, as_of_, what_if_, e);
+    return e;
+  }
+
+ private:
+  const dataset& d_;
+  date as_of_;
+  bool what_if_;
+  std::optional<evaluation_plan> plan_;
+  std::optional<classifier> engine_;
+};
+
 // POST /v1/classify[?as_of=&what_if=]: a sheet or {"part": ID} -> the classification object;
 // an array of them -> an array of classifications, in order.
 http_response classify_route(const api& a, const http_request& r, const dataset& d, const std::vector<std::string>&) {
@@ -98,27 +130,36 @@ http_response classify_route(const api& a, const http_request& r, const dataset&
   const auto as_of = q.as_of();
   const bool what_if = q.what_if();
   const auto doc = parse_body(r);
-  const evaluation_plan plan(d.cat.rules(), as_of, what_if);
-  const classifier engine(d.cat.rules());
+  classify_job job(d, as_of, what_if);
   std::vector<std::unique_ptr<chip_spec>> owned;
   if (doc.is_array()) {
     if (doc.size() > max_batch)
       throw problem(422, "batch-too-large", fmt::format("a batch of {} items: expected at most {}", doc.size(), max_batch)).at("$");
-    std::vector<const chip_spec*> specs;
+    // Every item is resolved (and a sheet checked) before any is classified.
+    std::vector<std::pair<const chip_spec*, bool>> specs;  // the part, and whether it is the snapshot's
     specs.reserve(doc.size());
-    for (std::size_t i = 0; i < doc.size(); ++i) specs.push_back(&body_part(d, doc[i], fmt::format("$[{}]", i), owned));
-    std::vector<classification> results;
+    for (std::size_t i = 0; i < doc.size(); ++i) {
+      const auto sheets = owned.size();
+      const auto& spec = body_part(d, doc[i], fmt::format("$[{}]", i), owned);
+      specs.emplace_back(&spec, owned.size() == sheets);
+    }
+    std::vector<render_cache::entry> results;
     results.reserve(specs.size());
-    for (const auto* s : specs) results.push_back(engine.classify(*s, plan));
-    for (const auto& c : results) a.metrics().count_classification(c.eccn);
-    return json_response(to_json(results, plan));
+    for (const auto& [spec, cacheable] : specs) results.push_back(job.run(*spec, cacheable));
+    std::vector<std::string_view> rendered;
+    rendered.reserve(results.size());
+    for (const auto& e : results) {
+      a.metrics().count_classification(e.eccn);
+      rendered.emplace_back(e.json);
+    }
+    return json_response(json_array_of(rendered));
   }
   if (!doc.is_object()) throw problem(422, "invalid-body", "expected a spec sheet, {\"part\": ID} or an array of them").at("$");
   const auto& spec = body_part(d, doc, "$", owned);
-  const auto c = engine.classify(spec, plan);
-  a.metrics().count_classification(c.eccn);
   // What `classify --format json` prints for one part.
-  return json_response(render({c}, plan, output_format::json));
+  auto e = job.run(spec, owned.empty());
+  a.metrics().count_classification(e.eccn);
+  return json_response(std::move(e.json));
 }
 
 // GET /v1/parts: `specs list --format json`.
@@ -311,7 +352,12 @@ api::api(data_source data, metrics_registry& metrics, access_policy access)
   add_route({"POST", "/v1/license", false, license_route});
 }
 
-void api::add_route(route r) { routes_.push_back(std::move(r)); }
+void api::add_route(route r) {
+  std::vector<std::string> pattern;
+  for (const auto seg : segments(r.pattern)) pattern.emplace_back(seg);
+  patterns_.push_back(std::move(pattern));
+  routes_.push_back(std::move(r));
+}
 
 std::string api::route_label(std::string_view path) const {
   std::vector<std::string> params;
@@ -327,8 +373,9 @@ const api::route* api::match(std::string_view method, std::string_view path, std
   const auto segs = segments(path);
   const std::string_view m = method == "HEAD" ? std::string_view("GET") : method;
   const route* found = nullptr;
-  for (const auto& r : routes_) {
-    const auto pat = segments(r.pattern);
+  for (std::size_t k = 0; k < routes_.size(); ++k) {
+    const auto& r = routes_[k];
+    const auto& pat = patterns_[k];  // the pattern's segments, split once in add_route
     if (r.rest ? pat.empty() || segs.size() < pat.size() : pat.size() != segs.size()) continue;
     std::vector<std::string> got;
     bool ok = true;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <iterator>
 #include <vector>
 
@@ -43,6 +44,29 @@ std::string fingerprint(const std::string& dir) {
 }
 
 }  // namespace
+
+render_cache::key render_cache::make_key(const void* part, date as_of, bool what_if) {
+  return key{part, static_cast<long long>(as_of.days().time_since_epoch().count()), what_if};
+}
+
+bool render_cache::find(const void* part, date as_of, bool what_if, entry& out) const {
+  const std::shared_lock lock(mutex_);
+  const auto it = map_.find(make_key(part, as_of, what_if));
+  if (it == map_.end()) return false;
+  out = it->second;
+  return true;
+}
+
+void render_cache::insert(const void* part, date as_of, bool what_if, const entry& e) const {
+  const std::unique_lock lock(mutex_);
+  if (map_.size() >= max_entries) map_.clear();
+  map_.emplace(make_key(part, as_of, what_if), e);
+}
+
+std::size_t render_cache::size() const {
+  const std::shared_lock lock(mutex_);
+  return map_.size();
+}
 
 std::shared_ptr<const dataset> dataset::load(const std::string& specs_dir) {
   auto d = std::make_shared<dataset>();

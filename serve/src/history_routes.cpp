@@ -241,10 +241,30 @@ http_response trend_route(const history_source& h, const http_request& r) {
   return json_response(out.dump(-1, ' ', false, ojson::error_handler_t::replace) + "\n");
 }
 
-// GET /v1/compare?base=&new=: `compare BASE NEW --format json` with history selectors on both
-// sides, and the CLI's default settings. 200 whatever the verdicts: they are in the body.
+/// The comparison settings from /v1/compare's query parameters, which are the CLI's options under
+/// snake_case names (min_effect repeatable as --min-effect is), checked by the same library calls.
+bench::compare_settings compare_settings_from(const query_params& q) {
+  bench::compare_settings s;
+  const auto parameter = [](const char* name, const auto& apply) {
+    try {
+      apply();
+    } catch (const usage_error& e) {
+      throw problem(400, "bad-parameter", e.what()).parameter(name);
+    }
+  };
+  if (const auto* v = q.find("alpha")) parameter("alpha", [&] { bench::set_alpha(s, "alpha", *v); });
+  if (const auto* v = q.find("clock_tolerance"))
+    parameter("clock_tolerance", [&] { bench::set_clock_tolerance(s, "clock_tolerance", *v); });
+  s.clock_explained_ok = q.flag("clock_explained_ok");
+  for (const auto& m : q.all("min_effect")) parameter("min_effect", [&] { bench::set_min_effect(s, "min_effect", m); });
+  return s;
+}
+
+// GET /v1/compare?base=&new=[&min_effect=...][&alpha=][&clock_tolerance=][&clock_explained_ok]:
+// `compare BASE NEW --format json` with history selectors on both sides and the CLI's options.
+// 200 whatever the verdicts: they are in the body.
 http_response compare_route(const history_source& h, const http_request& r) {
-  const query_params q(r, {"base", "new"});
+  const query_params q(r, {"base", "new", "min_effect", "alpha", "clock_tolerance", "clock_explained_ok"}, {"min_effect"});
   constexpr std::string_view what = "a history selector (history:device=SUBSTR,benchmark=NAME,since=DATE,until=DATE,last=N)";
   const auto& base_text = required(q, "base", what);
   const auto& new_text = required(q, "new", what);
@@ -257,6 +277,7 @@ http_response compare_route(const history_source& h, const http_request& r) {
   };
   const auto base_sel = parse(base_text, "base");
   const auto new_sel = parse(new_text, "new");
+  const auto settings = compare_settings_from(q);
   auto st = h.open();
   const auto side = [&st](const history::selector& sel, const char* name) {
     try {
@@ -267,7 +288,7 @@ http_response compare_route(const history_source& h, const http_request& r) {
   };
   const auto base = side(base_sel, "base");
   const auto current = side(new_sel, "new");
-  const auto c = bench::compare_reports(base, current, bench::compare_settings{}, base_text, new_text);
+  const auto c = bench::compare_reports(base, current, settings, base_text, new_text);
   return json_response(bench::comparison_to_json(c));
 }
 

@@ -17,6 +17,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace chipgauge::serve {
 
@@ -30,10 +31,12 @@ inline http_response json_response(std::string body, int status = 200) {
   return r;
 }
 
-/// Query parameters: each at most once, and only those the route takes.
+/// Query parameters: only those the route takes, each at most once except those in `repeatable`.
 class query_params {
  public:
-  query_params(const http_request& r, std::initializer_list<std::string_view> allowed) : r_(r) {
+  query_params(const http_request& r, std::initializer_list<std::string_view> allowed,
+               std::initializer_list<std::string_view> repeatable = {})
+      : r_(r) {
     for (const auto& [k, v] : r.query) {
       if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
         std::string expected;
@@ -45,6 +48,7 @@ class query_params {
             .parameter(k);
       }
       const std::string& name = k;  // clang 14 cannot capture a structured binding
+      if (std::find(repeatable.begin(), repeatable.end(), k) != repeatable.end()) continue;
       if (std::count_if(r.query.begin(), r.query.end(), [&name](const auto& p) { return p.first == name; }) > 1)
         throw problem(400, "repeated-parameter", fmt::format("query parameter '{}' is given more than once", quote_input(k)))
             .parameter(k);
@@ -55,6 +59,23 @@ class query_params {
       if (k == key) return &v;
     }
     return nullptr;
+  }
+  /// Every value of a repeatable parameter, in the order given.
+  [[nodiscard]] std::vector<std::string> all(std::string_view key) const {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : r_.query) {
+      if (k == key) out.push_back(v);
+    }
+    return out;
+  }
+  /// A flag as the CLI's flags: present without a value, true or 1; false or 0; absent is false.
+  [[nodiscard]] bool flag(std::string_view key) const {
+    const auto* v = find(key);
+    if (!v) return false;
+    if (v->empty() || *v == "true" || *v == "1") return true;
+    if (*v == "false" || *v == "0") return false;
+    throw problem(400, "bad-parameter", fmt::format("{} '{}' is not a flag: expected true or false", key, quote_input(*v)))
+        .parameter(std::string(key));
   }
   /// as_of as the CLI's --as-of: YYYY-MM-DD, "today" or absent for today.
   [[nodiscard]] date as_of() const {
@@ -67,14 +88,7 @@ class query_params {
     return *d;
   }
   /// what_if as the CLI's --what-if flag: present without a value, true or 1; false or 0.
-  [[nodiscard]] bool what_if() const {
-    const auto* v = find("what_if");
-    if (!v) return false;
-    if (v->empty() || *v == "true" || *v == "1") return true;
-    if (*v == "false" || *v == "0") return false;
-    throw problem(400, "bad-parameter", fmt::format("what_if '{}' is not a flag: expected true or false", quote_input(*v)))
-        .parameter("what_if");
-  }
+  [[nodiscard]] bool what_if() const { return flag("what_if"); }
 
  private:
   const http_request& r_;

@@ -172,4 +172,16 @@ measurement_report load_any_report(const std::string& path);
 /// Throws usage_error naming `option` when it is not a number in [0, 100] %.
 double parse_effect(const std::string& option, const std::string& text);
 
+/// The options `chipgauge compare` and `GET /v1/compare` share, applied to `s`; `option` is what
+/// the caller calls the option in its errors ("--min-effect" on the command line, "min_effect" as a
+/// query parameter). Each throws usage_error naming `option` on a bad value.
+/// min effect: "P%" (or a fraction) for every benchmark, "NAME=P%" for the benchmark NAME.
+void set_min_effect(compare_settings& s, const std::string& option, const std::string& text);
+/// alpha: a significance level in (0, 0.5); same_p is raised to it when below.
+void set_alpha(compare_settings& s, const std::string& option, double alpha);
+/// The same from text ("0.01"): a number, else usage_error.
+void set_alpha(compare_settings& s, const std::string& option, const std::string& text);
+/// clock tolerance: a relative effect as parse_effect reads it.
+void set_clock_tolerance(compare_settings& s, const std::string& option, const std::string& text);
+
 }  // namespace chipgauge::bench

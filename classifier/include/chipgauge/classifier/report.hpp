@@ -4,6 +4,7 @@
 #include "chipgauge/classifier/engine.hpp"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace chipgauge {
@@ -28,6 +29,9 @@ std::vector<std::string> classification_notes(const classification& c);
 std::string to_json(const classification& c, const evaluation_plan& plan);
 /// A JSON array of classifications.
 std::string to_json(const std::vector<classification>& cs, const evaluation_plan& plan);
+/// The same array from each classification as to_json(c, plan) renders it alone (a server keeps
+/// those): byte for byte what to_json(cs, plan) gives, each element indented one level.
+std::string json_array_of(const std::vector<std::string_view>& rendered);
 
 /// Renders classifications in `format`: text (a table plus each part's verdicts), md and csv
 /// (one row per part, one column per regime evaluated), json (as above: an object for one

@@ -91,6 +91,7 @@ class api {
   metrics_registry* metrics_;
   access_policy access_;
   std::vector<route> routes_;
+  std::vector<std::vector<std::string>> patterns_;  ///< each route's pattern split into segments
   std::atomic<bool> ready_{true};
 };
 
