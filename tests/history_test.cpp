@@ -360,15 +360,24 @@ TEST_P(HistorySchema, AVersion2StoreMigratesToComparisonChecksThatRefuseWhatThey
   const auto r = report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")},
                         {result("cuda:0", "mma_fp16", 7e14, 5), result("cuda:0", "stream_triad", 3e12, 5)});
   std::vector<std::int64_t> before;
+  std::vector<std::pair<std::int64_t, double>> trend_before;
+  const auto points = [](store& s) {
+    std::vector<std::pair<std::int64_t, double>> out;
+    for (const auto& p : trend(s, find_devices(s, "").at(0).id, "mma_fp16")) out.emplace_back(p.run_id, p.median);
+    return out;
+  };
   {
     auto s = store::open(path, o2);
     ASSERT_EQ(s.schema_version(), 2);
     add(s, r, "a");
     before = counts(s);
+    trend_before = points(s);
+    ASSERT_EQ(trend_before.size(), 1U);
   }
   auto s = store::open(path);
   ASSERT_EQ(s.schema_version(), 3);
   EXPECT_EQ(counts(s), before);
+  EXPECT_EQ(points(s), trend_before) << "the trend reads the same rows through the new index";
   EXPECT_TRUE(add(s, r, "a").already_present);
   EXPECT_FALSE(add(s, r, "b").already_present);
   if (GetParam() == backend::sqlite) {
