@@ -188,11 +188,39 @@ fleet_store& fleet() {
   return *f;
 }
 
+// Rows of `table` in the store (SQLite), -1 when the count fails.
+long count_rows(sqlite3* db, const char* table) {
+  sqlite3_stmt* st = nullptr;
+  long n = -1;
+  if (sqlite3_prepare_v2(db, fmt::format("SELECT count(*) FROM {}", table).c_str(), -1, &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    n = static_cast<long>(sqlite3_column_int64(st, 0));
+  sqlite3_finalize(st);
+  return n;
+}
+
 // Ingest: the whole synthetic store, CHIPGAUGE_HISTORY_BATCH runs per commit (default 256, as
-// `history ingest FILE...` commits; 1: a transaction per run).
+// `history ingest FILE...` commits; 1: a transaction per run). Then checks what was measured: the
+// store holds every run, result and samples row once, and ingesting the first run again (same
+// hash) is a no-op.
 void BM_HistoryIngest(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(fleet().rows);
   auto& f = fleet();
+  sqlite3* db = f.store->handle();
+  const long expected_samples = f.samples > 0 ? f.rows : 0;
+  if (count_rows(db, "runs") != f.runs || count_rows(db, "results") != f.rows || count_rows(db, "samples") != expected_samples) {
+    state.SkipWithError("the store does not hold exactly the runs, results and samples ingested");
+    return;
+  }
+  std::mt19937_64 rng(42);
+  const history::ingest_source first{history::source_kind::chipgauge_report, history::sha256_hex("night 0 device 0"),
+                                     "synthetic"};
+  const auto again = history::ingest_report(*f.store, nightly(0, 0, f.benchmarks, f.samples, rng), first);
+  if (!again.already_present || again.run_id != 1 || static_cast<long>(again.results) != f.benchmarks ||
+      count_rows(db, "runs") != f.runs) {
+    state.SkipWithError("ingesting the first run again was not a no-op");
+    return;
+  }
   state.counters["rows"] = static_cast<double>(f.rows);
   state.counters["runs"] = static_cast<double>(f.runs);
   state.counters["runs_per_commit"] = static_cast<double>(f.batch);

@@ -28,7 +28,13 @@ std::vector<double> statement::doubles(int col) const {
 }
 
 std::vector<unsigned char> to_blob(std::span<const double> values) {
-  std::vector<unsigned char> out(values.size() * 8);
+  std::vector<unsigned char> out;
+  to_blob(values, out);
+  return out;
+}
+
+std::vector<unsigned char>& to_blob(std::span<const double> values, std::vector<unsigned char>& out) {
+  out.resize(values.size() * 8);
   for (std::size_t i = 0; i < values.size(); ++i) {
     auto bits = std::bit_cast<std::uint64_t>(values[i]);
     for (int b = 0; b < 8; ++b) {
@@ -48,10 +54,18 @@ void forget_ids(store::impl& s) {
   s.device_ids.clear();
   s.benchmark_ids.clear();
 }
+
+// SAVEPOINT and RELEASE, run once per file of a batch: on SQLite a cached prepared statement
+// (sqlite3_exec would parse the text each time); PostgreSQL cannot prepare them.
+void run_savepoint_statement(store::impl& s, const char* verb) {
+  const std::string sql = fmt::format("{} {}", verb, savepoint);
+  if (s.db->kind() == backend_kind::sqlite) s.prepare(sql).run();
+  else s.db->exec(sql);
+}
 }  // namespace
 
 transaction::transaction(store::impl& s) : s_(&s), nested_(s.batch_open) {
-  if (nested_) s_->db->exec(fmt::format("SAVEPOINT {}", savepoint));
+  if (nested_) run_savepoint_statement(s, "SAVEPOINT");
   else s_->db->begin();
 }
 
@@ -72,7 +86,7 @@ transaction::~transaction() {
 }
 
 void transaction::commit() {
-  if (nested_) s_->db->exec(fmt::format("RELEASE SAVEPOINT {}", savepoint));
+  if (nested_) run_savepoint_statement(*s_, "RELEASE SAVEPOINT");
   else s_->db->commit();
   done_ = true;
 }

@@ -146,6 +146,8 @@ class statement {
 
 /// Doubles as the store's BLOB bytes: IEEE 754 binary64, little-endian, in order.
 std::vector<unsigned char> to_blob(std::span<const double> values);
+/// The same into `out` (replacing what it held; its capacity is reused): returns `out`.
+std::vector<unsigned char>& to_blob(std::span<const double> values, std::vector<unsigned char>& out);
 
 /// A write transaction (connection::begin), rolled back unless committed. While a write_batch is
 /// open it is a savepoint of the batch's transaction instead: committing releases it into the

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <bit>
 #include <cmath>
 #include <map>
 
@@ -74,13 +75,28 @@ std::string parameters_of(const bench::benchmark_info& b) {
   return p.dump();
 }
 
-std::int64_t benchmark_id(store::impl& s, const bench::benchmark_info& b) {
+// The key of `b` in store::impl::benchmark_ids: what makes a benchmark row unique (name,
+// precision, metric, parameters), length-prefixed so that no two benchmarks share a key, built
+// into `key` without the JSON of parameters_of (a result row's only per-row string work).
+void benchmark_key(const bench::benchmark_info& b, std::string& key) {
+  key.clear();
+  const auto append = [&key](std::string_view v) {
+    key.append(std::to_string(v.size())).append(1, ':').append(v);
+  };
+  append(b.name);
+  append(b.prec ? to_string(*b.prec) : std::string_view());
+  append(bench::to_string(b.metric));
+  append(b.isa);
+  const auto bits = std::bit_cast<std::uint64_t>(b.footprint_bytes > 0 ? b.footprint_bytes : 0.0);
+  key.append(reinterpret_cast<const char*>(&bits), sizeof bits);
+}
+
+std::int64_t benchmark_id(store::impl& s, const bench::benchmark_info& b, std::string& key) {
+  benchmark_key(b, key);
+  if (const auto it = s.benchmark_ids.find(key); it != s.benchmark_ids.end()) return it->second;
   const std::string prec = b.prec ? std::string(to_string(*b.prec)) : std::string();
   const std::string metric = bench::to_string(b.metric);
   const std::string params = parameters_of(b);
-  std::string key = b.name;
-  key.append(1, '\x1f').append(prec).append(1, '\x1f').append(metric).append(1, '\x1f').append(params);
-  if (const auto it = s.benchmark_ids.find(key); it != s.benchmark_ids.end()) return it->second;
   auto& find = s.prepare("SELECT id FROM benchmarks WHERE name = ? AND precision = ? AND metric = ? AND parameters = ?");
   find.bind(1, b.name).bind(2, prec).bind(3, metric).bind(4, params);
   std::int64_t id = 0;
@@ -95,7 +111,7 @@ std::int64_t benchmark_id(store::impl& s, const bench::benchmark_info& b) {
     ins.run();
     id = s.db->last_insert_id();
   }
-  s.benchmark_ids.emplace(std::move(key), id);
+  s.benchmark_ids.emplace(key, id);
   return id;
 }
 
@@ -134,7 +150,9 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
                              const row_hook& hook) {
   auto& s = st.internals();
   ingest_outcome out;
-  if ((out.run_id = existing_run(s, source.sha256, out.results)) != 0) {
+  // Outside a write_batch, a file already stored takes no write lock; inside one, the lock is
+  // held and the check in the transaction below is the only one needed.
+  if (!s.batch_open && (out.run_id = existing_run(s, source.sha256, out.results)) != 0) {
     out.already_present = true;
     return out;
   }
@@ -198,8 +216,10 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
     rd.run();
   }
 
+  std::string key;  // benchmark_key's buffer, reused across rows
   std::vector<double> rates;
   std::vector<double> clocks;
+  std::vector<unsigned char> blob;
   auto& r = s.prepare(
       "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, suspect, suspect_reasons, "
       "stop_reason, median, min, max, q1, q3, cv, sample_count, clock_mhz, throttled_samples, theoretical, fraction) "
@@ -211,7 +231,7 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
     if (dev == local.end())
       throw spec_error(source.name, fmt::format("$.results[{}].device", i),
                        fmt::format("device '{}' is not among the report's devices", quote_input(m.device_id)));
-    const auto bench_id = benchmark_id(s, m.info);
+    const auto bench_id = benchmark_id(s, m.info, key);
     r.reset();
     r.bind(1, out.run_id).bind(2, dev->second).bind(3, bench_id).bind(4, bench::to_string(m.status)).bind(5, m.reason);
     r.bind(6, m.verified).bind(7, m.suspect);
@@ -233,8 +253,9 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
         any_clock = any_clock || !std::isnan(x.clock_mhz);
       }
       sm.reset();
-      sm.bind(1, result_id).bind_blob(2, detail::to_blob(rates));
-      if (any_clock) sm.bind_blob(3, detail::to_blob(clocks));
+      detail::to_blob(rates, blob);
+      sm.bind(1, result_id).bind_blob(2, blob);
+      if (any_clock) sm.bind_blob(3, detail::to_blob(clocks, blob));
       sm.run();
     }
     ++out.results;
@@ -349,7 +370,8 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
     b.description = method.at("description").string();
     b.isa = opt_text(method, "isa");
     b.footprint_bytes = opt_number(method, "footprint_bytes").value_or(0);
-    const auto bench_id = benchmark_id(s, b);
+    std::string key;
+    const auto bench_id = benchmark_id(s, b, key);
     const auto status = r.at("status").one_of({"ok", "skipped", "invalid"});
     std::string reason = opt_text(r, "reason");
     // A certificate that failed verification vouches for nothing: its results are stored unverified.

@@ -262,6 +262,45 @@ CREATE TABLE certificates (
 );
 CREATE INDEX certificates_by_device ON certificates (device_id, end_utc);
 )sql"},
+      {3,
+       "CHECKs of results.status and runs.source_kind as comparisons (the same values); results_trend by device "
+       "and run",
+       // SQLite evaluates `x IN ('a', 'b', 'c')` in a CHECK by building a temporary b-tree of the
+       // list each time an INSERT statement runs: most of the CPU of ingesting a result row. The
+       // same constraint written as comparisons is evaluated in place. A CHECK that every stored
+       // row already meets can be rewritten in the schema text without touching the rows (SQLite's
+       // documented procedure for such changes: writable_schema, then a schema reload); the
+       // index rebuilt at the end is a schema change that makes every other connection reload too.
+       // results_trend becomes (device_id, run_id, benchmark_id): a run's results are one run of
+       // adjacent entries, so a batch of files dirties one index page per run instead of one per
+       // result; the trend of one device x benchmark reads the device's entries and keeps that
+       // benchmark's from the index alone.
+       R"sql(
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema
+   SET sql = replace(sql, 'CHECK (status IN (''ok'', ''skipped'', ''invalid''))',
+                     'CHECK (status = ''ok'' OR status = ''skipped'' OR status = ''invalid'')')
+ WHERE type = 'table' AND name = 'results';
+UPDATE sqlite_schema
+   SET sql = replace(sql, 'CHECK (source_kind IN (''chipgauge-report'', ''gbench'', ''certificate''))',
+                     'CHECK (source_kind = ''chipgauge-report'' OR source_kind = ''gbench'' OR source_kind = ''certificate'')')
+ WHERE type = 'table' AND name = 'runs';
+PRAGMA writable_schema = RESET;
+DROP INDEX results_trend;
+CREATE INDEX results_trend ON results (device_id, run_id, benchmark_id);
+)sql",
+       // PostgreSQL evaluates an IN list in place; the constraints are rewritten all the same, so
+       // that both backends hold the same schema (the names are PostgreSQL's defaults), and the
+       // index is the same.
+       R"sql(
+ALTER TABLE results DROP CONSTRAINT results_status_check,
+  ADD CONSTRAINT results_status_check CHECK (status = 'ok' OR status = 'skipped' OR status = 'invalid');
+ALTER TABLE runs DROP CONSTRAINT runs_source_kind_check,
+  ADD CONSTRAINT runs_source_kind_check
+  CHECK (source_kind = 'chipgauge-report' OR source_kind = 'gbench' OR source_kind = 'certificate');
+DROP INDEX results_trend;
+CREATE INDEX results_trend ON results (device_id, run_id, benchmark_id);
+)sql"},
   };
   return list;
 }
