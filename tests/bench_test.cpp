@@ -119,7 +119,11 @@ class scripted_case : public benchmark_case {
  public:
   scripted_case(std::vector<double> rates, std::vector<double> clocks, bool verifies, bool throws = false,
                 std::size_t throttle_every = 0, double nvml_clock = std::nan(""))
-      : rates_(std::move(rates)), clocks_(std::move(clocks)), verifies_(verifies), throws_(throws), throttle_every_(throttle_every),
+      : rates_(std::move(rates)),
+        clocks_(std::move(clocks)),
+        verifies_(verifies),
+        throws_(throws),
+        throttle_every_(throttle_every),
         nvml_clock_(nvml_clock) {
     info_.name = "scripted";
     info_.group = "compute";
@@ -140,7 +144,9 @@ class scripted_case : public benchmark_case {
     if (throttle_every_ > 0 && calls_ % throttle_every_ == 0) out.throttle_reasons = 0x4;  // SW power cap
     return out;
   }
-  verification verify() override { return {verifies_, verifies_ ? 0 : 0.5, 0, verifies_ ? "exact" : "lane 3 off by 50 %"}; }
+  verification verify() override {
+    return {verifies_, verifies_ ? 0 : 0.5, 0, verifies_ ? "exact" : "lane 3 off by 50 %"};
+  }
   [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double clock_mhz) const override {
     if (std::isnan(clock_mhz)) return std::nullopt;
     return std::make_pair(clock_mhz * 1e6 * 100, std::string("100 ops/cycle"));
@@ -263,7 +269,8 @@ TEST(Runner, InvertedMemoryHierarchyMakesBothEndsSuspect) {
   flag_inverted_hierarchy(rs, run_settings::quick());
   EXPECT_TRUE(rs[0].suspect) << "L1 at half the DRAM rate";
   ASSERT_EQ(rs[0].suspect_reasons.size(), 1U);
-  EXPECT_NE(rs[0].suspect_reasons[0].find("memory hierarchy inverted: read_l1"), std::string::npos) << rs[0].suspect_reasons[0];
+  EXPECT_NE(rs[0].suspect_reasons[0].find("memory hierarchy inverted: read_l1"), std::string::npos)
+      << rs[0].suspect_reasons[0];
   EXPECT_FALSE(rs[1].suspect);
   EXPECT_TRUE(rs[2].suspect) << "the DRAM end of the comparison too";
   // Another device's results are compared among themselves only.
@@ -293,7 +300,9 @@ class spinning_case final : public benchmark_case {
     return s;
   }
   verification verify() override { return {true, 0, 0, "nothing to check"}; }
-  [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double) const override { return std::nullopt; }
+  [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double) const override {
+    return std::nullopt;
+  }
 
  private:
   benchmark_info info_;
@@ -376,8 +385,8 @@ TEST(Report, JsonCarriesTheContractFields) {
   const auto j = nlohmann::json::parse(to_json(sample_report()));
   EXPECT_EQ(j.at("schema"), "chipgauge.measurement/1");
   const auto& res = j.at("results").at(0);
-  for (const char* key : {"benchmark", "precision", "metric", "median", "min", "max", "cv", "samples", "status", "verified",
-                          "stop_reason", "theoretical", "fraction_of_theoretical"})
+  for (const char* key : {"benchmark", "precision", "metric", "median", "min", "max", "cv", "samples", "status",
+                          "verified", "stop_reason", "theoretical", "fraction_of_theoretical"})
     EXPECT_TRUE(res.contains(key)) << key;
   EXPECT_EQ(res.at("metric"), "ops_per_s");
   EXPECT_EQ(j.at("results").at(2).at("status"), "skipped");
@@ -427,7 +436,8 @@ TEST(Report, ExportsAreWellFormed) {
   r.results[0].suspect_reasons.clear();
   const auto g = nlohmann::json::parse(to_gbench_json(r));
   const auto n = r.results[0].samples.size();
-  ASSERT_EQ(g.at("benchmarks").size(), n + 3) << "one entry per sample and 3 aggregates; invalid and skipped results are left out";
+  ASSERT_EQ(g.at("benchmarks").size(), n + 3)
+      << "one entry per sample and 3 aggregates; invalid and skipped results are left out";
   EXPECT_EQ(g.at("benchmarks")[0].at("name"), "cpu0/scripted");
   EXPECT_NEAR(g.at("benchmarks")[0].at("items_per_second").get<double>() / 2e11, 1.0, 1e-9);
   EXPECT_EQ(g.at("benchmarks")[n].at("name"), "cpu0/scripted_mean");
@@ -458,13 +468,15 @@ TEST(MeasuredTpp, SuspectAndImplausibleResultsAreRefusedWithWhy) {
     (void)measured_from(r, "r.json", "", defs);
     FAIL() << "a suspect result gave a TPP";
   } catch (const spec_error& e) {
-    EXPECT_NE(std::string(e.what()).find("scripted: suspect (other processes used 40 %"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("scripted: suspect (other processes used 40 %"), std::string::npos)
+        << e.what();
   }
   // An edited summary no longer matches its samples.
   auto edited = sample_report();
   edited.results.front().rate.median *= 1000;
   ASSERT_TRUE(implausible(edited.results.front(), run_settings::quick()).has_value());
-  EXPECT_NE(implausible(edited.results.front(), run_settings::quick())->find("disagrees with its samples"), std::string::npos);
+  EXPECT_NE(implausible(edited.results.front(), run_settings::quick())->find("disagrees with its samples"),
+            std::string::npos);
   EXPECT_FALSE(implausible(sample_report().results.front(), run_settings::quick()).has_value());
 }
 
@@ -472,7 +484,8 @@ TEST(MeasuredTpp, NoVerifiedComputeResultIsAnError) {
   auto r = sample_report();
   r.results.erase(r.results.begin());
   EXPECT_THROW((void)measured_from(r, "r.json", "", test::bundled_rules().definitions()), spec_error);
-  EXPECT_THROW((void)measured_from(sample_report(), "r.json", "cuda:7", test::bundled_rules().definitions()), spec_error);
+  EXPECT_THROW((void)measured_from(sample_report(), "r.json", "cuda:7", test::bundled_rules().definitions()),
+               spec_error);
 }
 
 // --- this machine ------------------------------------------------------------------------------------------
@@ -585,7 +598,8 @@ TEST(CudaArch, HopperTableAppliesToH100AndH200) {
     EXPECT_EQ(a.rate("smem_read"), 128.0) << name << ": bytes per clock per SM";
     ASSERT_FALSE(a.notes.empty());
     EXPECT_NE(a.notes[0].find("compute capability 9.0"), std::string::npos) << a.notes[0];
-    EXPECT_EQ(std::count_if(a.notes.begin(), a.notes.end(), [](const std::string& n) { return n.find("no peak for") != std::string::npos; }),
+    EXPECT_EQ(std::count_if(a.notes.begin(), a.notes.end(),
+                            [](const std::string& n) { return n.find("no peak for") != std::string::npos; }),
               0)
         << name << ": no exception applies";
   }
@@ -600,7 +614,8 @@ TEST(CudaArch, ExportVariantsLoseThePeaksTheirCapabilityTableWouldOverstate) {
   EXPECT_FALSE(h800.rate("tensor_fp64"));
   EXPECT_EQ(h800.rate("tensor_bf16"), 4096.0) << "its low-precision rates are the H100's";
   ASSERT_EQ(h800.notes.size(), 2U);
-  EXPECT_NE(h800.notes[1].find("no peak for fma_fp64, tensor_fp64 on this product"), std::string::npos) << h800.notes[1];
+  EXPECT_NE(h800.notes[1].find("no peak for fma_fp64, tensor_fp64 on this product"), std::string::npos)
+      << h800.notes[1];
   const auto h20 = load_cuda_arch(test::specs_dir(), 9, 0, "NVIDIA H20");
   EXPECT_FALSE(h20.rate("tensor_bf16"));
   EXPECT_FALSE(h20.rate("tensor_fp8"));
@@ -650,7 +665,8 @@ TEST(CudaArch, DatasheetsMapDeviceNamesToTheirSheetsDramFigure) {
   ASSERT_TRUE(h200.dram);
   EXPECT_EQ(h200.dram->lo, 4800e9);
   EXPECT_EQ(h200.dram->sheet, "specs/chips/nvidia-h200-sxm-141gb.json");
-  EXPECT_FALSE(load_cuda_arch(test::specs_dir(), 9, 0, "NVIDIA H200 NVL").dram) << "anchored: the NVL has no sheet here";
+  EXPECT_FALSE(load_cuda_arch(test::specs_dir(), 9, 0, "NVIDIA H200 NVL").dram)
+      << "anchored: the NVL has no sheet here";
   const auto b200 = load_cuda_arch(test::specs_dir(), 10, 0, "NVIDIA B200");
   ASSERT_TRUE(b200.dram);
   EXPECT_LT(b200.dram->lo, b200.dram->hi) << "the sheet quotes a range";
@@ -696,10 +712,12 @@ TEST(CudaPlan, DramPeakStatesBothBasesAndUsesTheComputedOne) {
   const auto peak = cuda_dram_peak(g, arch.dram);
   ASSERT_TRUE(peak);
   EXPECT_DOUBLE_EQ(peak->rate, 2.0 * 3201e6 * 6144 / 8) << "4.917 TB/s: the computed figure is the fraction's";
-  EXPECT_NE(peak->basis.find("computed: 2 x 3201 MHz memory clock x 6144 bit bus / 8 = 4917 GB/s"), std::string::npos) << peak->basis;
+  EXPECT_NE(peak->basis.find("computed: 2 x 3201 MHz memory clock x 6144 bit bus / 8 = 4917 GB/s"), std::string::npos)
+      << peak->basis;
   EXPECT_NE(peak->basis.find("the fraction uses it"), std::string::npos) << peak->basis;
-  EXPECT_NE(peak->basis.find("datasheet: 4800 GB/s (specs/chips/nvidia-h200-sxm-141gb.json), computed / datasheet = 1.024"),
-            std::string::npos)
+  EXPECT_NE(
+      peak->basis.find("datasheet: 4800 GB/s (specs/chips/nvidia-h200-sxm-141gb.json), computed / datasheet = 1.024"),
+      std::string::npos)
       << peak->basis;
   const auto unmapped = cuda_dram_peak(g, std::nullopt);
   ASSERT_TRUE(unmapped);
@@ -770,15 +788,54 @@ std::string reason_for(const std::vector<skipped_benchmark>& v, const std::strin
 
 TEST(CudaPlan, HopperCatalogueListsEveryBenchmarkAndSkipsEmulatedFp8) {
   const auto [run, skip] = cuda_catalogue(h200_facts(), {{1, true}}, run_mode::quick, std::nullopt);
-  const std::vector<std::string> expected{
-      "fma_fp64", "fma_fp32", "fma_fp16x2", "mad_int32", "dram_read", "dram_write", "dram_copy", "dram_triad",
-      "l2_read_6400kib", "l2_read_25600kib", "l2_read_204800kib", "smem_read_16kib", "smem_read_224kib", "p2p_0_to_1_uni",
-      "p2p_0_to_1_bi", "pcie_h2d", "pcie_d2h", "pcie_bidirectional", "mma_fp16", "mma_bf16", "mma_tf32", "mma_int8", "mma_fp64",
-      "wgmma_fp16", "wgmma_fp16_sw128", "wgmma_fp16_n256", "wgmma_fp16_n256_sw128", "wgmma_bf16", "wgmma_bf16_sw128",
-      "wgmma_bf16_n256", "wgmma_bf16_n256_sw128", "wgmma_tf32", "wgmma_tf32_sw128", "wgmma_tf32_n256", "wgmma_tf32_n256_sw128",
-      "wgmma_fp8", "wgmma_fp8_sw128", "wgmma_fp8_n256", "wgmma_fp8_n256_sw128", "wgmma_int8", "wgmma_int8_sw128",
-      "wgmma_int8_n256", "wgmma_int8_n256_sw128", "gemm_bf16_8192", "gemm_fp16_8192", "gemm_tf32_8192", "gemm_fp8_8192",
-      "gemm_int8_8192"};
+  const std::vector<std::string> expected{"fma_fp64",
+                                          "fma_fp32",
+                                          "fma_fp16x2",
+                                          "mad_int32",
+                                          "dram_read",
+                                          "dram_write",
+                                          "dram_copy",
+                                          "dram_triad",
+                                          "l2_read_6400kib",
+                                          "l2_read_25600kib",
+                                          "l2_read_204800kib",
+                                          "smem_read_16kib",
+                                          "smem_read_224kib",
+                                          "p2p_0_to_1_uni",
+                                          "p2p_0_to_1_bi",
+                                          "pcie_h2d",
+                                          "pcie_d2h",
+                                          "pcie_bidirectional",
+                                          "mma_fp16",
+                                          "mma_bf16",
+                                          "mma_tf32",
+                                          "mma_int8",
+                                          "mma_fp64",
+                                          "wgmma_fp16",
+                                          "wgmma_fp16_sw128",
+                                          "wgmma_fp16_n256",
+                                          "wgmma_fp16_n256_sw128",
+                                          "wgmma_bf16",
+                                          "wgmma_bf16_sw128",
+                                          "wgmma_bf16_n256",
+                                          "wgmma_bf16_n256_sw128",
+                                          "wgmma_tf32",
+                                          "wgmma_tf32_sw128",
+                                          "wgmma_tf32_n256",
+                                          "wgmma_tf32_n256_sw128",
+                                          "wgmma_fp8",
+                                          "wgmma_fp8_sw128",
+                                          "wgmma_fp8_n256",
+                                          "wgmma_fp8_n256_sw128",
+                                          "wgmma_int8",
+                                          "wgmma_int8_sw128",
+                                          "wgmma_int8_n256",
+                                          "wgmma_int8_n256_sw128",
+                                          "gemm_bf16_8192",
+                                          "gemm_fp16_8192",
+                                          "gemm_tf32_8192",
+                                          "gemm_fp8_8192",
+                                          "gemm_int8_8192"};
   EXPECT_EQ(names(run), expected);
   ASSERT_EQ(names(skip), std::vector<std::string>{"mma_fp8"});
   const auto why = skip[0].reason;
@@ -790,7 +847,8 @@ TEST(CudaPlan, HopperCatalogueListsEveryBenchmarkAndSkipsEmulatedFp8) {
       EXPECT_NE(b.description.find("arrays of 4096 MiB"), std::string::npos) << b.description;
     }
     if (b.name == "wgmma_bf16_n256_sw128") {
-      EXPECT_NE(b.description.find("m64n256 (sm_90a), bf16 dense, 128-byte-swizzle"), std::string::npos) << b.description;
+      EXPECT_NE(b.description.find("m64n256 (sm_90a), bf16 dense, 128-byte-swizzle"), std::string::npos)
+          << b.description;
     }
   }
 }
@@ -859,16 +917,18 @@ cuda_device_facts listing_facts(int major, int minor) {
 std::string catalogue_listing() {
   std::string out;
   const auto entry = [](const benchmark_info& b) {
-    return fmt::format("{} | {} | {} | {} | {} | {} | {}", b.name, b.group, b.prec ? std::string(to_string(*b.prec)) : "-",
-                       to_string(b.metric), b.isa, b.footprint_bytes, b.description);
+    return fmt::format("{} | {} | {} | {} | {} | {} | {}", b.name, b.group,
+                       b.prec ? std::string(to_string(*b.prec)) : "-", to_string(b.metric), b.isa, b.footprint_bytes,
+                       b.description);
   };
   for (const auto& [major, minor] : std::vector<std::pair<int, int>>{{8, 0}, {8, 9}, {9, 0}, {10, 0}, {12, 0}}) {
     for (const auto mode : {run_mode::quick, run_mode::full}) {
       // cuda:1 reachable by peer access, cuda:2 not; an injected fault on one configuration.
-      const auto fault = major == 8 && minor == 0 && mode == run_mode::full ? std::optional<std::string>("hang") : std::nullopt;
+      const auto fault =
+          major == 8 && minor == 0 && mode == run_mode::full ? std::optional<std::string>("hang") : std::nullopt;
       const auto [run, skip] = cuda_catalogue(listing_facts(major, minor), {{1, true}, {2, false}}, mode, fault);
-      out += fmt::format("== compute capability {}.{}, {} mode: {} run, {} skipped\n", major, minor, to_string(mode), run.size(),
-                         skip.size());
+      out += fmt::format("== compute capability {}.{}, {} mode: {} run, {} skipped\n", major, minor, to_string(mode),
+                         run.size(), skip.size());
       for (const auto& b : run) out += "run  " + entry(b) + "\n";
       for (const auto& s : skip) out += "skip " + entry(s.info) + " | skipped: " + s.reason + "\n";
     }
@@ -928,7 +988,8 @@ TEST(CudaPlan, EntriesCarryTheirCasesParameters) {
   EXPECT_TRUE(l2.dram_peak);
   EXPECT_EQ(l2.footprint, 4 * ampere.l2_bytes);
   EXPECT_FALSE(std::get<cuda_params::l2_read>(find("l2_read_256kib").params).dram_peak);
-  EXPECT_EQ(std::get<cuda_params::host_copy>(find("pcie_bidirectional").params).kind, cuda_params::copy_kind::bidirectional);
+  EXPECT_EQ(std::get<cuda_params::host_copy>(find("pcie_bidirectional").params).kind,
+            cuda_params::copy_kind::bidirectional);
   const auto wgmma = std::get<cuda_params::tensor>(find("wgmma_int8_n256_sw128").params);
   EXPECT_TRUE(wgmma.wgmma);
   EXPECT_EQ(wgmma.n, 256);
@@ -955,10 +1016,12 @@ class fake_backend final : public backend {
     for (int i = 0; i < count_; ++i) out.push_back({"fake", fmt::format("fake:{}", i), "Fake", "test", 1, {}, {}});
     return out;
   }
-  std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(const device_info& d, run_mode) override {
+  std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(const device_info& d,
+                                                                                    run_mode) override {
     std::vector<benchmark_info> run;
     for (const auto& n : plan) run.push_back({n, "compute", precision::fp32, metric_kind::ops_per_s, "fake", n, 0});
-    if (d.id == "fake:1") run.push_back({"only_on_1", "compute", precision::fp32, metric_kind::ops_per_s, "fake", "", 0});
+    if (d.id == "fake:1")
+      run.push_back({"only_on_1", "compute", precision::fp32, metric_kind::ops_per_s, "fake", "", 0});
     return {run, {{{"never", "compute", precision::fp32, metric_kind::ops_per_s, "fake", "", 0}, "not on fakes"}}};
   }
   std::unique_ptr<benchmark_case> prepare(const device_info& d, const benchmark_info& b, run_mode) override {
@@ -993,7 +1056,9 @@ class fake_backend final : public backend {
       return s;
     }
     verification verify() override { return {info_.name != "invalid", 0, 0, info_.name}; }
-    [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double) const override { return std::nullopt; }
+    [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double) const override {
+      return std::nullopt;
+    }
 
    private:
     benchmark_info info_;
@@ -1038,7 +1103,8 @@ TEST(MeasureFaults, StickyErrorSkipsTheRestOfThatDeviceOnly) {
   EXPECT_NE(failed->reason.find("cudaErrorIllegalAddress"), std::string::npos) << failed->reason;
   const auto* after = result_of(r, "fake:0", "ok");
   EXPECT_EQ(after->status, result_status::skipped);
-  EXPECT_EQ(after->reason, "not run: fake:0 can run nothing more in this process after sticky failed (poisoned context)");
+  EXPECT_EQ(after->reason,
+            "not run: fake:0 can run nothing more in this process after sticky failed (poisoned context)");
   EXPECT_EQ(result_of(r, "fake:1", "sticky")->status, result_status::invalid) << "fake:1 fails it too, but is not lost";
   EXPECT_EQ(result_of(r, "fake:1", "ok")->status, result_status::ok);
   EXPECT_EQ(std::count(be.prepared.begin(), be.prepared.end(), "fake:0 ok"), 0) << "nothing prepared on a lost device";
@@ -1051,7 +1117,8 @@ TEST(MeasureFaults, HangStopsEveryDeviceAndLeaksTheCase) {
   EXPECT_EQ(r.hung_device, "fake:0");
   EXPECT_EQ(result_of(r, "fake:0", "hang")->status, result_status::invalid);
   EXPECT_NE(result_of(r, "fake:0", "hang")->reason.find("did not finish within 60 s"), std::string::npos);
-  EXPECT_EQ(result_of(r, "fake:0", "ok")->reason, "not run: fake:0 hung during hang (the process must exit to recover it)");
+  EXPECT_EQ(result_of(r, "fake:0", "ok")->reason,
+            "not run: fake:0 hung during hang (the process must exit to recover it)");
   for (const char* n : {"hang", "ok", "only_on_1"}) {
     const auto* m = result_of(r, "fake:1", n);
     ASSERT_NE(m, nullptr) << n;

@@ -1,9 +1,9 @@
 // chipgauge certify on fake devices: identity matching, envelopes (and the loader's refusal of a
 // unit slip), the checks and verdicts, outliers across a node, the certificate body, its schema
 // fields, sealing, tampering and re-signing.
+#include "chipgauge/certify/certify.hpp"
 #include "chipgauge/bench/measure.hpp"
 #include "chipgauge/bench/statistics.hpp"
-#include "chipgauge/certify/certify.hpp"
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/files.hpp"
 #include "chipgauge/core/signing.hpp"
@@ -44,8 +44,13 @@ measurement result(const std::string& device, const std::string& name, std::opti
                    std::optional<double> peak, std::optional<std::uint64_t> reasons = 0x1) {
   measurement m;
   const bool memory = !p;
-  m.info = {name, memory ? "memory" : "compute", p, memory ? metric_kind::bytes_per_s : metric_kind::ops_per_s, "fake",
-            "fake " + name, memory ? 1e9 : 0};
+  m.info = {name,
+            memory ? "memory" : "compute",
+            p,
+            memory ? metric_kind::bytes_per_s : metric_kind::ops_per_s,
+            "fake",
+            "fake " + name,
+            memory ? 1e9 : 0};
   m.device_id = device;
   m.status = result_status::ok;
   m.verified = true;
@@ -137,7 +142,8 @@ certify::certify_context context(const std::string& spec = "") {
   return c;
 }
 
-bool has_check(const certify::device_certificate& dc, const std::string& kind, outcome o, const std::string& benchmark = "") {
+bool has_check(const certify::device_certificate& dc, const std::string& kind, outcome o,
+               const std::string& benchmark = "") {
   return std::any_of(dc.checks.begin(), dc.checks.end(), [&](const auto& c) {
     return c.kind == kind && c.result == o && (benchmark.empty() || c.benchmark == benchmark);
   });
@@ -189,7 +195,8 @@ TEST(Certify, AboveTheCeilingFailsAsAMeasurementError) {
   EXPECT_EQ(n.devices[0].verdict, outcome::fail);
   ASSERT_TRUE(has_check(n.devices[0], "ceiling", outcome::fail, "dram_triad"));
   const auto& reasons = n.devices[0].reasons;
-  EXPECT_TRUE(std::any_of(reasons.begin(), reasons.end(), [](const auto& s) { return s.find("counting error") != std::string::npos; }));
+  EXPECT_TRUE(std::any_of(reasons.begin(), reasons.end(),
+                          [](const auto& s) { return s.find("counting error") != std::string::npos; }));
 }
 
 TEST(Certify, ThrottledSamplesFail) {
@@ -252,7 +259,8 @@ TEST(Certify, SheetThatContradictsTheDeviceIsRefused) {
   // A CPU given a GPU's sheet: vendor and model differ.
   device_info cpu{"cpu", "cpu0", "AMD EPYC 9654", "AuthenticAMD", 96, {}, {{"family", "25"}, {"model", "17"}}};
   auto r2 = report_of({cpu});
-  EXPECT_THROW((void)certify::certify_report(bundled(), envelopes(), r2, context("nvidia-h100-sxm5-80gb")), usage_error);
+  EXPECT_THROW((void)certify::certify_report(bundled(), envelopes(), r2, context("nvidia-h100-sxm5-80gb")),
+               usage_error);
 }
 
 TEST(Certify, SpecConfirmedByIdentity) {
@@ -369,8 +377,10 @@ test::run_result chipgauge_cli(const std::string& args, const std::string& specs
 
 TEST(CertifyCli, StoredReportGivesASealedCertificateThatVerifiesAndRenders) {
   test::temp_dir dir;
-  const auto r = chipgauge_cli("certify --report tests/data/measurement-sample.json --as-of 2026-01-20 --lab 'Test Lab' "
-                               "--tester 'T. Ester' --location us --out '" + dir.path() + "'");
+  const auto r = chipgauge_cli(
+      "certify --report tests/data/measurement-sample.json --as-of 2026-01-20 --lab 'Test Lab' "
+      "--tester 'T. Ester' --location us --out '" +
+      dir.path() + "'");
   // The sample has no fma_fp32, which the x86-64 envelope requires: inconclusive, and still written.
   EXPECT_EQ(r.status, 3) << r.out << r.err;
   EXPECT_EQ(r.out.rfind("node verdict: inconclusive", 0), 0U) << r.out;
@@ -395,7 +405,8 @@ TEST(CertifyCli, StoredReportGivesASealedCertificateThatVerifiesAndRenders) {
   if (const char* update = std::getenv("CHIPGAUGE_UPDATE_GOLDEN"); update && std::string(update) == "1") {
     write_file_atomically(golden, normalised);
   } else {
-    EXPECT_EQ(normalised, read_text_file(golden)) << "output differs from " << golden << " (CHIPGAUGE_UPDATE_GOLDEN=1 rewrites it)";
+    EXPECT_EQ(normalised, read_text_file(golden))
+        << "output differs from " << golden << " (CHIPGAUGE_UPDATE_GOLDEN=1 rewrites it)";
   }
 
   // One byte of the body changed: verification fails with 4.
@@ -417,8 +428,8 @@ TEST(CertifyCli, SignedCertificateVerifiesWithTheLabKeyOnly) {
   test::temp_dir dir;
   ASSERT_EQ(chipgauge_cli("certificate keygen --out '" + dir.path() + "/lab'").status, 0);
   ASSERT_EQ(chipgauge_cli("certificate keygen --out '" + dir.path() + "/other'").status, 0);
-  const auto r = chipgauge_cli("certify --report tests/data/measurement-sample.json --sign '" + dir.path() + "/lab.key' --out '" +
-                               dir.path() + "/out' --format json");
+  const auto r = chipgauge_cli("certify --report tests/data/measurement-sample.json --sign '" + dir.path() +
+                               "/lab.key' --out '" + dir.path() + "/out' --format json");
   EXPECT_EQ(r.status, 3) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out).at("certificates").size(), 1U);
   const auto file = dir.path() + "/out/certificate-cpu0.json";
@@ -429,13 +440,15 @@ TEST(CertifyCli, SignedCertificateVerifiesWithTheLabKeyOnly) {
 TEST(CertifyCli, BadEnvelopeIsExitTwoNamingFileAndField) {
   test::temp_dir dir;
   ASSERT_EQ(test::run_command("cp -r '" + source_dir + "/specs' '" + dir.path() + "/specs'").status, 0);
-  const std::string slip = R"({"schema": "chipgauge.envelope/1", "id": "slip", "scope": "sku", "part": "nvidia-h200-sxm-141gb",
+  const std::string slip =
+      R"({"schema": "chipgauge.envelope/1", "id": "slip", "scope": "sku", "part": "nvidia-h200-sxm-141gb",
     "description": "DCGM's H200 floor", "references": [{"id": "d", "url": "https://github.com/NVIDIA/DCGM", "title": "DCGM"}],
     "telemetry": {}, "checks": [{"benchmark": "dram_read", "peak": {"sheet": "memory.bandwidth_gb_s"},
     "floor": {"value": 2333, "unit": "MB/s", "fraction": 0.65}, "reference": "d", "evidence": "vendor_tool_threshold"}]})";
   // A second H200 envelope would clash first: replace the bundled one.
   const auto path = dir.write("specs/envelopes/nvidia-h200-sxm-141gb.json", slip);
-  const auto r = chipgauge_cli("certify --report tests/data/measurement-sample.json --out '" + dir.path() + "/out'", dir.path() + "/specs");
+  const auto r = chipgauge_cli("certify --report tests/data/measurement-sample.json --out '" + dir.path() + "/out'",
+                               dir.path() + "/specs");
   EXPECT_EQ(r.status, 2);
   EXPECT_TRUE(r.out.empty()) << r.out;
   EXPECT_NE(r.err.find(path), std::string::npos) << r.err;
@@ -445,7 +458,8 @@ TEST(CertifyCli, BadEnvelopeIsExitTwoNamingFileAndField) {
 
 TEST(CertifyCli, SheetThatContradictsTheDeviceIsExitTwo) {
   test::temp_dir dir;
-  const auto r = chipgauge_cli("certify --report tests/data/measurement-sample.json --spec nvidia-h100-sxm5-80gb --out '" + dir.path() + "'");
+  const auto r = chipgauge_cli(
+      "certify --report tests/data/measurement-sample.json --spec nvidia-h100-sxm5-80gb --out '" + dir.path() + "'");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("--spec nvidia-h100-sxm5-80gb"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir.path() + "/certificate-cpu0.json"));

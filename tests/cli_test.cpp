@@ -54,8 +54,9 @@ TEST(CliGolden, ClassifyH100Json) {
 }
 
 TEST(CliGolden, ClassifyFoundationPartsMarkdownAndCsv) {
-  const std::string parts = "nvidia-a100-sxm4-80gb nvidia-a800-sxm4-80gb nvidia-h100-sxm5-80gb nvidia-h20 "
-                            "nvidia-geforce-rtx-4090 nvidia-l4";
+  const std::string parts =
+      "nvidia-a100-sxm4-80gb nvidia-a800-sxm4-80gb nvidia-h100-sxm5-80gb nvidia-h20 "
+      "nvidia-geforce-rtx-4090 nvidia-l4";
   const auto md = chipgauge("classify " + parts + " --as-of 2023-06-01 --format md");
   ASSERT_EQ(md.status, 0) << md.err;
   expect_golden("classify-six-2023-06-01.md", md.out);
@@ -65,8 +66,9 @@ TEST(CliGolden, ClassifyFoundationPartsMarkdownAndCsv) {
 }
 
 TEST(CliGolden, ClassifyMeasuredAgainstASheet) {
-  const auto r = chipgauge("classify --measured tests/data/measurement-sample.json --spec amd-epyc-9654 --as-of 2026-11-29 "
-                           "--format json");
+  const auto r = chipgauge(
+      "classify --measured tests/data/measurement-sample.json --spec amd-epyc-9654 --as-of 2026-11-29 "
+      "--format json");
   ASSERT_EQ(r.status, 0) << r.err;
   expect_golden("classify-measured-sample.json", r.out);
   const auto j = nlohmann::json::parse(r.out);
@@ -120,7 +122,8 @@ TEST(CliErrors, MalformedSpecFileExits2NamingFileAndPosition) {
 
 TEST(CliErrors, MisspelledFieldNamesPathAndSuggestion) {
   test::temp_dir dir;
-  const auto f = dir.write("x.json", R"({"schema": "chipgauge.spec/1", "id": "x", "vendor": "v", "name": "n", "kind": "ic",
+  const auto f =
+      dir.write("x.json", R"({"schema": "chipgauge.spec/1", "id": "x", "vendor": "v", "name": "n", "kind": "ic",
     "processing_units": [{"name": "u", "dense_tops": {"int8": 100}}], "memory": {"bandwith_gb_s": 100}})");
   const auto r = chipgauge("classify '" + f + "'");
   EXPECT_EQ(r.status, 2);
@@ -157,8 +160,8 @@ TEST(CliErrors, BrokenRuleFileExits2NamingFileAndPath) {
   ASSERT_NE(text.find(from), std::string::npos);
   text.replace(text.find(from), from.size(), "\"when\": \"tpp >= tpp_a1 and tps > 3\"");
   write_file_atomically(rule, text);
-  const auto r = run_command("'" + std::string(CHIPGAUGE_BINARY) + "' --specs-dir '" + dir.path() +
-                             "/specs' classify nvidia-l4");
+  const auto r =
+      run_command("'" + std::string(CHIPGAUGE_BINARY) + "' --specs-dir '" + dir.path() + "/specs' classify nvidia-l4");
   EXPECT_EQ(r.status, 2);
   EXPECT_TRUE(r.out.empty());
   EXPECT_NE(r.err.find("us-2023-11-17-3a090.json: $.clauses[0].when"), std::string::npos) << r.err;
@@ -189,8 +192,9 @@ TEST(CliSpecs, ValidateWarnsWhenADeclaredEccnDisagrees) {
   const auto file = dir.write("l4-copy.json", sheet.dump(2));
   const auto r = chipgauge("specs validate '" + file + "'");
   EXPECT_EQ(r.status, 0) << "a warning, not an error: " << r.err;
-  EXPECT_NE(r.out.find("$.declared.eccn: declared ECCN 5A992.c (as of 2024-06-01) disagrees with the computed 3A090.a.2"),
-            std::string::npos)
+  EXPECT_NE(
+      r.out.find("$.declared.eccn: declared ECCN 5A992.c (as of 2024-06-01) disagrees with the computed 3A090.a.2"),
+      std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("1 sheet(s) valid, 0 error(s), 1 warning(s)"), std::string::npos) << r.out;
 }
@@ -204,7 +208,8 @@ TEST(CliMeasured, SheetOfAnotherPartIsRefused) {
   const auto wrong = chipgauge("classify --measured '" + file + "' --spec nvidia-h100-sxm5-80gb --format json");
   EXPECT_EQ(wrong.status, 2);
   EXPECT_TRUE(wrong.out.empty()) << wrong.out;
-  EXPECT_NE(wrong.err.find("shares no model number with the measured device 'NVIDIA H200'"), std::string::npos) << wrong.err;
+  EXPECT_NE(wrong.err.find("shares no model number with the measured device 'NVIDIA H200'"), std::string::npos)
+      << wrong.err;
   const auto right = chipgauge("classify --measured '" + file + "' --spec nvidia-h200-sxm-141gb --format json");
   ASSERT_EQ(right.status, 0) << right.err;
   EXPECT_EQ(nlohmann::json::parse(right.out).at("measured").at("findings").dump().find("cannot be confirmed"),
@@ -212,7 +217,8 @@ TEST(CliMeasured, SheetOfAnotherPartIsRefused) {
   // A CPU's report against a GPU's sheet: the vendors differ, whatever the names say.
   const auto cpu = chipgauge("classify --measured tests/data/measurement-sample.json --spec nvidia-h100-sxm5-80gb");
   EXPECT_EQ(cpu.status, 2);
-  EXPECT_NE(cpu.err.find("is a NVIDIA part but the measured device 'AMD EPYC' is made by AuthenticAMD"), std::string::npos)
+  EXPECT_NE(cpu.err.find("is a NVIDIA part but the measured device 'AMD EPYC' is made by AuthenticAMD"),
+            std::string::npos)
       << cpu.err;
 }
 
@@ -254,7 +260,8 @@ TEST(CliMeasured, EditedRatesAreRefusedOnLoad) {
 TEST(CliRules, ShowAndValidate) {
   const auto show = chipgauge("rules show us-2023-11-17-3a090 --as-of 2024-06-01");
   EXPECT_EQ(show.status, 0) << show.err;
-  EXPECT_NE(show.out.find("3A090.a.2 [ic; V]: datacenter and tpp >= tpp_a2 and pd >= pd_a2"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("3A090.a.2 [ic; V]: datacenter and tpp >= tpp_a2 and pd >= pd_a2"), std::string::npos)
+      << show.out;
   EXPECT_EQ(chipgauge("rules show us-2023-11-17").status, 2);
   const auto v = chipgauge("rules validate");
   EXPECT_EQ(v.status, 0) << v.err;
@@ -335,10 +342,12 @@ TEST(CliMeasure, NothingMeasuredIsAFailure) {
 
 TEST(CliMeasure, ShortRunWritesAReportThatClassifies) {
   if (!std::getenv("CHIPGAUGE_TEST_SERIAL"))
-    GTEST_SKIP() << "measures for real: runs in its own CTest entry, CliMeasure.ShortRunAlone, with no other test alongside";
+    GTEST_SKIP()
+        << "measures for real: runs in its own CTest entry, CliMeasure.ShortRunAlone, with no other test alongside";
   test::temp_dir dir;
   const auto report = dir.path() + "/m.json";
-  const auto r = chipgauge("measure --backend cpu --device 0 --filter '^fma_fp64$' --out '" + report + "' --format gbench");
+  const auto r =
+      chipgauge("measure --backend cpu --device 0 --filter '^fma_fp64$' --out '" + report + "' --format gbench");
   ASSERT_EQ(r.status, 0) << r.err;
   const auto g = nlohmann::json::parse(r.out);
   const auto c = chipgauge("classify --measured '" + report + "' --format json");
@@ -374,7 +383,8 @@ TEST(CliMeasure, CorruptReportToClassifyExits2) {
   const auto w = chipgauge("classify --measured '" + wrong + "'");
   EXPECT_EQ(w.status, 2);
   EXPECT_NE(w.err.find("$.schema: expected \"chipgauge.measurement/1\""), std::string::npos) << w.err;
-  EXPECT_EQ(chipgauge("classify nvidia-l4 --measured '" + bad + "'").status, 2) << "parts and --measured exclude each other";
+  EXPECT_EQ(chipgauge("classify nvidia-l4 --measured '" + bad + "'").status, 2)
+      << "parts and --measured exclude each other";
 }
 
 }  // namespace
@@ -424,7 +434,9 @@ TEST(CliLicense, TextSaysNotLegalAdviceAndWeakEvidence) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("licence required: yes (by letter"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("rests on evidence S"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("notice: us-2025-04-09-h20-letters / h20-letter binds only its recipients (NVIDIA"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("notice: us-2025-04-09-h20-letters / h20-letter binds only its recipients (NVIDIA"),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("Not legal advice"), std::string::npos);
 }
 
@@ -436,20 +448,25 @@ TEST(CliLicense, DiffusionTwoLayers) {
     const auto r = chipgauge(std::string("license nvidia-h100-sxm5-80gb --to BR --as-of ") + d);
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("licence required: no\n"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("notice: us-2025-01-13-ai-diffusion / tier2 would require a licence under the regulation's text"),
-              std::string::npos)
+    EXPECT_NE(
+        r.out.find("notice: us-2025-01-13-ai-diffusion / tier2 would require a licence under the regulation's text"),
+        std::string::npos)
         << r.out;
   }
   const auto before = chipgauge("license nvidia-h100-sxm5-80gb --to BR --as-of 2025-05-12 --what-if");
-  EXPECT_NE(before.out.find("what-if us-2025-01-13-ai-diffusion / tier2: licence, presumption_of_approval"), std::string::npos) << before.out;
-  EXPECT_NE(before.out.find("not binding on this date: before its compliance date 2025-05-15"), std::string::npos) << before.out;
+  EXPECT_NE(before.out.find("what-if us-2025-01-13-ai-diffusion / tier2: licence, presumption_of_approval"),
+            std::string::npos)
+      << before.out;
+  EXPECT_NE(before.out.find("not binding on this date: before its compliance date 2025-05-15"), std::string::npos)
+      << before.out;
   const auto announced = chipgauge("license nvidia-h100-sxm5-80gb --to BR --as-of 2025-05-14 --what-if");
   EXPECT_NE(announced.out.find("not binding on this date: announced_not_enforced"), std::string::npos) << announced.out;
   const auto after = chipgauge("license nvidia-h100-sxm5-80gb --to BR --as-of 2025-05-15 --what-if --format json");
   const auto j = nlohmann::json::parse(after.out);
   EXPECT_FALSE(j.at("license_required").get<bool>());
   EXPECT_EQ(j.at("what_if_reasons").at(0).at("requirement"), "tier2");
-  const auto tariff = chipgauge("license nvidia-h200-sxm-141gb --from TW --to US --as-of 2026-02-01 --end-use datacentre");
+  const auto tariff =
+      chipgauge("license nvidia-h200-sxm-141gb --from TW --to US --as-of 2026-02-01 --end-use datacentre");
   EXPECT_EQ(tariff.status, 2);
   EXPECT_NE(tariff.err.find("unknown --end-use 'datacentre'"), std::string::npos) << tariff.err;
 }
@@ -480,7 +497,8 @@ TEST(CliLicense, EmbargoIsTheFirstReason) {
   }
   const auto h20 = chipgauge("license nvidia-h20 --to RU --as-of 2024-06-01");
   ASSERT_EQ(h20.status, 0) << h20.err;
-  EXPECT_NE(h20.out.find("because embargo: us-2022-02-24-russia-belarus-sanctions / ccl-any-eccn"), std::string::npos) << h20.out;
+  EXPECT_NE(h20.out.find("because embargo: us-2022-02-24-russia-belarus-sanctions / ccl-any-eccn"), std::string::npos)
+      << h20.out;
   EXPECT_EQ(h20.out.find("us-2023-11-17-licence"), std::string::npos) << "no 3A090 paragraph for the H20: " << h20.out;
   EXPECT_NE(h20.out.find("you can state: --eccn 5A992.c"), std::string::npos) << h20.out;
 }
@@ -492,7 +510,8 @@ TEST(CliLicense, StatedEccnAndEndUserChangeTheAnswer) {
   EXPECT_EQ(j.at("stated_eccn"), "EAR99");
   EXPECT_EQ(j.at("exceptions").at(0).at("id"), "SPP");
   EXPECT_EQ(j.at("reasons").at(0).at("embargo"), true);
-  const auto ru = chipgauge("license nvidia-geforce-rtx-4090-d --to RU --as-of 2024-06-01 --eccn 5a992.C --end-user civil --format json");
+  const auto ru = chipgauge(
+      "license nvidia-geforce-rtx-4090-d --to RU --as-of 2024-06-01 --eccn 5a992.C --end-user civil --format json");
   ASSERT_EQ(ru.status, 0) << ru.err;
   EXPECT_EQ(nlohmann::json::parse(ru.out).at("reasons").size(), 0U) << ru.out;
   const auto bad = chipgauge("license nvidia-geforce-rtx-4090-d --to RU --eccn 5Z999");
@@ -514,7 +533,8 @@ TEST(CliLicense, UkraineNeedsARegion) {
   const auto crimea = chipgauge("license nvidia-geforce-rtx-4090-d --to UA-43 --as-of 2024-06-01");
   ASSERT_EQ(crimea.status, 0) << crimea.err;
   EXPECT_NE(crimea.out.find("to UA-43"), std::string::npos) << crimea.out;
-  EXPECT_NE(crimea.out.find("because embargo: us-2022-02-24-ukraine-regions-embargo / crimea"), std::string::npos) << crimea.out;
+  EXPECT_NE(crimea.out.find("because embargo: us-2022-02-24-ukraine-regions-embargo / crimea"), std::string::npos)
+      << crimea.out;
   const auto kyiv = chipgauge("license nvidia-geforce-rtx-4090-d --to UA-30 --as-of 2024-06-01");
   ASSERT_EQ(kyiv.status, 0) << kyiv.err;
   EXPECT_NE(kyiv.out.find("licence required: no"), std::string::npos) << kyiv.out;
@@ -542,15 +562,17 @@ TEST(CliLedger, AddCheckReportAndLppCeiling) {
   test::temp_dir dir;
   const auto ledger = dir.path() + "/shipments.json";
   auto add = [&](const std::string& qty, const std::string& extra = "") {
-    return chipgauge_binding(dir, "ledger add --ledger '" + ledger + "' nvidia-h100-sxm5-80gb --to BR --consignee Acme --quantity " + qty +
-                     " --date 2025-03-01 --format json" + extra);
+    return chipgauge_binding(dir, "ledger add --ledger '" + ledger +
+                                      "' nvidia-h100-sxm5-80gb --to BR --consignee Acme --quantity " + qty +
+                                      " --date 2025-03-01 --format json" + extra);
   };
   const auto first = add("1000");
   ASSERT_EQ(first.status, 0) << first.err;
   auto j = nlohmann::json::parse(first.out);
   EXPECT_EQ(j.at("shipment").at("quota"), "lpp");
-  const auto check = chipgauge_binding(dir, "ledger check --ledger '" + ledger +
-                               "' nvidia-h100-sxm5-80gb --to BR --consignee Acme --quantity 700 --date 2025-04-01 --format json");
+  const auto check = chipgauge_binding(
+      dir, "ledger check --ledger '" + ledger +
+               "' nvidia-h100-sxm5-80gb --to BR --consignee Acme --quantity 700 --date 2025-04-01 --format json");
   ASSERT_EQ(check.status, 0) << check.err;
   j = nlohmann::json::parse(check.out);
   bool lpp_fits = true;
@@ -575,11 +597,14 @@ TEST(CliLedger, CorruptOrLockedLedgerIsLeftExactlyAsItWas) {
   EXPECT_EQ(read_text_file(corrupt), corrupt_text);
 
   const auto ledger = dir.path() + "/busy.json";
-  ASSERT_EQ(chipgauge("ledger add --ledger '" + ledger + "' nvidia-l4 --to BR --consignee A --quantity 1 --date 2025-03-01").status, 0);
+  ASSERT_EQ(
+      chipgauge("ledger add --ledger '" + ledger + "' nvidia-l4 --to BR --consignee A --quantity 1 --date 2025-03-01")
+          .status,
+      0);
   const auto before = read_text_file(ledger);
   // Another writer holds the lock for the duration of our attempt.
-  const auto locked = run_command("flock '" + ledger + ".lock' sh -c \"cd '" + source_dir + "' && '" + CHIPGAUGE_BINARY +
-                                  "' --specs-dir specs ledger add --ledger '" + ledger +
+  const auto locked = run_command("flock '" + ledger + ".lock' sh -c \"cd '" + source_dir + "' && '" +
+                                  CHIPGAUGE_BINARY + "' --specs-dir specs ledger add --ledger '" + ledger +
                                   "' nvidia-l4 --to BR --consignee A --quantity 1 --date 2025-03-02\"");
   EXPECT_EQ(locked.status, 2);
   EXPECT_NE(locked.err.find("is being written by another process"), std::string::npos) << locked.err;
@@ -609,14 +634,16 @@ namespace chipgauge {
 namespace {
 
 TEST(CliErrors, OutputThatCannotBeWrittenIsAFailure) {
-  const auto r = run_command("(cd '" + source_dir + "' && '" + CHIPGAUGE_BINARY + "' --specs-dir specs classify --all > /dev/full)");
+  const auto r = run_command("(cd '" + source_dir + "' && '" + CHIPGAUGE_BINARY +
+                             "' --specs-dir specs classify --all > /dev/full)");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("cannot write the output"), std::string::npos) << r.err;
 }
 
 TEST(CliErrors, NumbersBeyondADoubleAndDirectoriesAreSpecErrors) {
   test::temp_dir dir;
-  const auto big = dir.write("big.json", R"({"schema": "chipgauge.spec/1", "id": "big", "vendor": "v", "name": "n", "kind": "ic",
+  const auto big =
+      dir.write("big.json", R"({"schema": "chipgauge.spec/1", "id": "big", "vendor": "v", "name": "n", "kind": "ic",
     "processing_units": [{"name": "u", "dense_tops": {"fp16": 1e400}}]})");
   const auto r = chipgauge("classify '" + big + "'");
   EXPECT_EQ(r.status, 2);
@@ -719,7 +746,8 @@ TEST(CliHostile, DuplicateJsonKeysAreRefusedWithTheirPath) {
   EXPECT_EQ(add.status, 2);
   EXPECT_EQ(read_text_file(ledger), before);
   // Nested: the path names the object and the key.
-  const auto sheet = dir.write("dup-sheet.json", R"({"schema": "chipgauge.spec/1", "id": "d", "vendor": "v", "name": "n",
+  const auto sheet =
+      dir.write("dup-sheet.json", R"({"schema": "chipgauge.spec/1", "id": "d", "vendor": "v", "name": "n",
     "kind": "ic", "processing_units": [{"name": "u", "name": "w", "dense_tops": {"int8": 1}}]})");
   const auto s = chipgauge("specs validate '" + sheet + "'");
   EXPECT_EQ(s.status, 2);
@@ -729,12 +757,12 @@ TEST(CliHostile, DuplicateJsonKeysAreRefusedWithTheirPath) {
 TEST(CliHostile, CsvLedgerNumbersFollowJsonRules) {
   test::temp_dir dir;
   const std::string header = "date,part,tpp_each,quantity,consignee,country,quota,eccn\n";
-  for (const std::string row : {"2025-03-01,nvidia-l4,inf,1,A,BR,,", "2025-03-01,nvidia-l4,1e400,1,A,BR,,",
-                                 "2025-03-01,nvidia-l4,0x1p4,1,A,BR,,", "2025-03-01,nvidia-l4,nan,1,A,BR,,",
-                                 "2025-03-01,nvidia-l4, 1940,1,A,BR,,", "2025-03-01,nvidia-l4,+1940,1,A,BR,,",
-                                 "2025-03-01,nvidia-l4,1940,99999999999999999999999,A,BR,,",
-                                 "2025-03-01,nvidia-l4,1940,1.0,A,BR,,", "2025-03-01,nvidia-l4,1940,0x10,A,BR,,",
-                                 "2025-03-01,nvidia-l4,1e8,1,A,BR,,"}) {
+  for (const std::string row :
+       {"2025-03-01,nvidia-l4,inf,1,A,BR,,", "2025-03-01,nvidia-l4,1e400,1,A,BR,,",
+        "2025-03-01,nvidia-l4,0x1p4,1,A,BR,,", "2025-03-01,nvidia-l4,nan,1,A,BR,,",
+        "2025-03-01,nvidia-l4, 1940,1,A,BR,,", "2025-03-01,nvidia-l4,+1940,1,A,BR,,",
+        "2025-03-01,nvidia-l4,1940,99999999999999999999999,A,BR,,", "2025-03-01,nvidia-l4,1940,1.0,A,BR,,",
+        "2025-03-01,nvidia-l4,1940,0x10,A,BR,,", "2025-03-01,nvidia-l4,1e8,1,A,BR,,"}) {
     const auto ledger = dir.write("l.csv", header + row + "\n");
     const auto r = chipgauge("ledger report --ledger '" + ledger + "'");
     EXPECT_EQ(r.status, 2) << row << "\n" << r.out;
@@ -745,9 +773,12 @@ TEST(CliHostile, CsvLedgerNumbersFollowJsonRules) {
   const auto report = chipgauge("ledger report --ledger '" + old + "'");
   ASSERT_EQ(report.status, 0) << report.err;
   EXPECT_NE(report.out.find("3,880"), std::string::npos) << report.out;
-  ASSERT_EQ(chipgauge_binding(dir, ledger_add(old, "nvidia-l4 --to BR --consignee A --quantity 1 --date 2025-03-02")).status, 0);
+  ASSERT_EQ(
+      chipgauge_binding(dir, ledger_add(old, "nvidia-l4 --to BR --consignee A --quantity 1 --date 2025-03-02")).status,
+      0);
   const auto text = read_text_file(old);
-  EXPECT_EQ(text.substr(0, text.find('\n')), "date,part,tpp_each,quantity,consignee,country,quota,eccn,license_required,license");
+  EXPECT_EQ(text.substr(0, text.find('\n')),
+            "date,part,tpp_each,quantity,consignee,country,quota,eccn,license_required,license");
   EXPECT_NE(text.find("2025-03-01,nvidia-l4,1940,2,A,BR,,,,\n"), std::string::npos) << text;
   EXPECT_NE(text.find("2025-03-02,nvidia-l4,1940,1,A,BR,lpp,3A090.a.2,yes,\n"), std::string::npos) << text;
 }
@@ -765,9 +796,9 @@ TEST(CliHostile, SymlinkedLedgerIsWrittenThroughAndSharesOneLock) {
   // The lock of the target holds against a writer that names the link.
   EXPECT_TRUE(std::filesystem::exists(target + ".lock"));
   EXPECT_FALSE(std::filesystem::exists(link + ".lock"));
-  const auto locked = run_command("flock '" + target + ".lock' sh -c \"cd '" + source_dir + "' && '" + CHIPGAUGE_BINARY +
-                                  "' --specs-dir specs " + ledger_add(link, "nvidia-l4 --to BR --consignee A --quantity 1") +
-                                  "\"");
+  const auto locked =
+      run_command("flock '" + target + ".lock' sh -c \"cd '" + source_dir + "' && '" + CHIPGAUGE_BINARY +
+                  "' --specs-dir specs " + ledger_add(link, "nvidia-l4 --to BR --consignee A --quantity 1") + "\"");
   EXPECT_EQ(locked.status, 2);
   EXPECT_NE(locked.err.find("is being written by another process"), std::string::npos) << locked.err;
 }
@@ -775,7 +806,8 @@ TEST(CliHostile, SymlinkedLedgerIsWrittenThroughAndSharesOneLock) {
 TEST(CliHostile, NamesThatAreNotUtf8AreUsageErrorsAndMessagesAreEscapedAndCapped) {
   test::temp_dir dir;
   const auto ledger = dir.path() + "/l.json";
-  const auto bad = chipgauge(ledger_add(ledger, "nvidia-l4 --to BR --consignee \"$(printf 'Acme\\377')\" --quantity 1"));
+  const auto bad =
+      chipgauge(ledger_add(ledger, "nvidia-l4 --to BR --consignee \"$(printf 'Acme\\377')\" --quantity 1"));
   EXPECT_EQ(bad.status, 2);
   EXPECT_NE(bad.err.find("--consignee is not valid UTF-8 (byte 0xff at offset 4)"), std::string::npos) << bad.err;
   EXPECT_FALSE(std::filesystem::exists(ledger));
@@ -856,8 +888,8 @@ TEST(CliLedger, ShipmentsCarryTheLicensingAnswer) {
   EXPECT_NE(gate.out.find("not recorded"), std::string::npos) << gate.out;
   EXPECT_NE(gate.out.find("refused: needs a licence"), std::string::npos) << gate.out;
   EXPECT_EQ(nlohmann::json::parse(read_text_file(ledger)).at("shipments").size(), 1U);
-  const auto licensed =
-      chipgauge(ledger_add(ledger, h100 + "--to CN --consignee Acme --quantity 10 --fail-on-exceed --license D1234567 --format json"));
+  const auto licensed = chipgauge(ledger_add(
+      ledger, h100 + "--to CN --consignee Acme --quantity 10 --fail-on-exceed --license D1234567 --format json"));
   ASSERT_EQ(licensed.status, 0) << licensed.err;
   const auto j = nlohmann::json::parse(licensed.out);
   EXPECT_EQ(j.at("shipment").at("license_required"), "yes");
@@ -868,35 +900,48 @@ TEST(CliLedger, ShipmentsCarryTheLicensingAnswer) {
   EXPECT_EQ(doc.at("shipments").at(1).at("license"), "D1234567");
   // Whatever the licensing data says for a destination is what the ledger carries: the same
   // answer as `license`.
-  const auto kp = chipgauge("ledger check --ledger '" + ledger + "' " + h100 + "--to KP --consignee X --quantity 10 --format json");
+  const auto kp =
+      chipgauge("ledger check --ledger '" + ledger + "' " + h100 + "--to KP --consignee X --quantity 10 --format json");
   ASSERT_EQ(kp.status, 0) << kp.err;
-  const auto lic = nlohmann::json::parse(chipgauge("license nvidia-h100-sxm5-80gb --to KP --quantity 10 --as-of 2025-06-01 "
-                                                   "--format json").out);
+  const auto lic =
+      nlohmann::json::parse(chipgauge("license nvidia-h100-sxm5-80gb --to KP --quantity 10 --as-of 2025-06-01 "
+                                      "--format json")
+                                .out);
   const auto kj = nlohmann::json::parse(kp.out);
   EXPECT_EQ(kj.at("licensing").at("license_required"), lic.at("license_required"));
   EXPECT_EQ(kj.at("licensing").at("determined"), lic.at("determined"));
   // A quota exceeded fails the gate too (LPP: 1,700 H100 to one Tier 2 consignee in a year).
   // (On a copy of the data where the Diffusion framework binds before 2025-05-13: the real one never did.)
   const auto br = dir.path() + "/br.json";
-  ASSERT_EQ(chipgauge_binding(dir, ledger_add(br, "nvidia-h100-sxm5-80gb --date 2025-03-01 --to BR --consignee Acme --quantity 1000")).status, 0);
-  const auto over = chipgauge_binding(dir, "ledger check --ledger '" + br +
-                              "' nvidia-h100-sxm5-80gb --date 2025-04-01 --to BR --consignee Acme --quantity 700 --fail-on-exceed");
+  ASSERT_EQ(chipgauge_binding(
+                dir, ledger_add(br, "nvidia-h100-sxm5-80gb --date 2025-03-01 --to BR --consignee Acme --quantity 1000"))
+                .status,
+            0);
+  const auto over = chipgauge_binding(
+      dir, "ledger check --ledger '" + br +
+               "' nvidia-h100-sxm5-80gb --date 2025-04-01 --to BR --consignee Acme --quantity 700 --fail-on-exceed");
   EXPECT_EQ(over.status, 4) << over.out << over.err;
   EXPECT_NE(over.out.find("refused: exceeds"), std::string::npos) << over.out;
   // Tier 2 under the diffusion rule: a licence is required, LPP may apply; the gate wants the
   // authorisation named.
-  const auto l4 = chipgauge_binding(dir, "ledger check --ledger '" + br + "' nvidia-l4 --date 2025-04-01 --to BR --consignee B --quantity 1 "
-                                     "--fail-on-exceed");
+  const auto l4 = chipgauge_binding(dir, "ledger check --ledger '" + br +
+                                             "' nvidia-l4 --date 2025-04-01 --to BR --consignee B --quantity 1 "
+                                             "--fail-on-exceed");
   EXPECT_EQ(l4.status, 4) << l4.out;
-  EXPECT_NE(l4.out.find("licence exceptions that may apply (on their conditions): ACM, LPP"), std::string::npos) << l4.out;
-  EXPECT_EQ(chipgauge_binding(dir, "ledger check --ledger '" + br + "' nvidia-l4 --date 2025-04-01 --to BR --consignee B --quantity 1 "
-                                "--fail-on-exceed --license LPP").status,
+  EXPECT_NE(l4.out.find("licence exceptions that may apply (on their conditions): ACM, LPP"), std::string::npos)
+      << l4.out;
+  EXPECT_EQ(chipgauge_binding(dir, "ledger check --ledger '" + br +
+                                       "' nvidia-l4 --date 2025-04-01 --to BR --consignee B --quantity 1 "
+                                       "--fail-on-exceed --license LPP")
+                .status,
             0);
   // A part that needs no licence and fits: exit 0 with the gate on.
-  const auto t4 = chipgauge_binding(dir, "ledger check --ledger '" + br + "' nvidia-t4 --date 2025-04-01 --to BR --consignee B --quantity 1 "
-                                     "--fail-on-exceed");
+  const auto t4 = chipgauge_binding(dir, "ledger check --ledger '" + br +
+                                             "' nvidia-t4 --date 2025-04-01 --to BR --consignee B --quantity 1 "
+                                             "--fail-on-exceed");
   // With the bundled data the same check needs no licence: the framework never bound a shipment.
-  const auto real = chipgauge("ledger check --ledger '" + br + "' nvidia-l4 --date 2025-04-01 --to BR --consignee B --quantity 1 "
+  const auto real = chipgauge("ledger check --ledger '" + br +
+                              "' nvidia-l4 --date 2025-04-01 --to BR --consignee B --quantity 1 "
                               "--fail-on-exceed");
   EXPECT_EQ(real.status, 0) << real.out;
   EXPECT_NE(real.out.find("licence required: no\n"), std::string::npos) << real.out;
@@ -911,7 +956,10 @@ TEST(CliLedger, BlankConsigneeOrLicenceIsRefused) {
     const auto r = chipgauge(ledger_add(ledger, "nvidia-h100-sxm5-80gb --to CN --quantity 1 --consignee " + consignee));
     EXPECT_EQ(r.status, 2) << consignee;
     EXPECT_NE(r.err.find("--consignee is empty"), std::string::npos) << r.err;
-    EXPECT_EQ(chipgauge("ledger check --ledger '" + ledger + "' nvidia-l4 --to BR --quantity 1 --consignee " + consignee).status, 2);
+    EXPECT_EQ(
+        chipgauge("ledger check --ledger '" + ledger + "' nvidia-l4 --to BR --quantity 1 --consignee " + consignee)
+            .status,
+        2);
   }
   EXPECT_EQ(chipgauge(ledger_add(ledger, "nvidia-l4 --to BR --quantity 1 --consignee A --license ' '")).status, 2);
   EXPECT_FALSE(std::filesystem::exists(ledger));

@@ -81,7 +81,8 @@ TEST(GbenchInput, ReadsTheClassifierBenchmarkOutput) {
   EXPECT_NEAR(all->samples[0].rate(), 1 / 63.22178149998763e-3, 1e-9);
   EXPECT_NEAR(all->samples[0].seconds, 63.22178149998763e-3, 1e-15);
   bool has_caches = false;
-  for (const auto& [k, v] : r.devices[0].properties) has_caches |= k == "caches" && v.find("L2 Unified 1048576 B") != std::string::npos;
+  for (const auto& [k, v] : r.devices[0].properties)
+    has_caches |= k == "caches" && v.find("L2 Unified 1048576 B") != std::string::npos;
   EXPECT_TRUE(has_caches);
 }
 
@@ -125,12 +126,15 @@ TEST(GbenchInput, ErrorsNameTheFileAndJsonPath) {
   };
   expect_error(R"({"context": {}, "benchmarks": []})", "$.context");  // no date
   expect_error(R"({"context": {"date": "yesterday"}, "benchmarks": []})", "$.context.date");
-  expect_error(R"({"context": {"date": "2026-01-01T00:00:00Z"}, "benchmarks": [{"name": "a", "iterations": 1, "time_unit": "ns"}]})",
-               "$.benchmarks[0]");  // no real_time
-  expect_error(R"({"context": {"date": "2026-01-01T00:00:00Z"}, "benchmarks": [{"name": "a", "iterations": 1, "real_time": 1, "time_unit": "fortnights"}]})",
-               "$.benchmarks[0].time_unit");
-  expect_error(R"({"context": {"date": "2026-01-01T00:00:00Z"}, "benchmarks": [{"name": "a", "iterations": 1, "real_time": "fast"}]})",
-               "$.benchmarks[0].real_time");
+  expect_error(
+      R"({"context": {"date": "2026-01-01T00:00:00Z"}, "benchmarks": [{"name": "a", "iterations": 1, "time_unit": "ns"}]})",
+      "$.benchmarks[0]");  // no real_time
+  expect_error(
+      R"({"context": {"date": "2026-01-01T00:00:00Z"}, "benchmarks": [{"name": "a", "iterations": 1, "real_time": 1, "time_unit": "fortnights"}]})",
+      "$.benchmarks[0].time_unit");
+  expect_error(
+      R"({"context": {"date": "2026-01-01T00:00:00Z"}, "benchmarks": [{"name": "a", "iterations": 1, "real_time": "fast"}]})",
+      "$.benchmarks[0].real_time");
   expect_error(R"({"schema": "chipgauge.measurement/1", "context": {}, "benchmarks": []})", "$.schema");
 }
 
@@ -295,7 +299,8 @@ TEST(CompareVerdicts, MinimumEffectPerBenchmark) {
   normal_source g(99);
   const auto a = draw(g, 20, 1e9, 0.002), b = draw(g, 20, 0.97e9, 0.002);
   EXPECT_EQ(compare_samples(a, b, s.min_effect_for("other"), s).v, verdict::slower);
-  EXPECT_NE(compare_samples(a, b, s.min_effect_for("wide"), s).v, verdict::slower) << "a 3 % drop is under a 5 % minimum";
+  EXPECT_NE(compare_samples(a, b, s.min_effect_for("wide"), s).v, verdict::slower)
+      << "a 3 % drop is under a 5 % minimum";
 }
 
 TEST(CompareVerdicts, ParsesEffects) {
@@ -309,7 +314,8 @@ TEST(CompareVerdicts, ParsesEffects) {
 
 // --- reports ---------------------------------------------------------------------------------------
 
-measurement synthetic_result(const std::string& name, const std::vector<double>& rates, double clock_mhz = std::nan("")) {
+measurement synthetic_result(const std::string& name, const std::vector<double>& rates,
+                             double clock_mhz = std::nan("")) {
   measurement m;
   m.info.name = name;
   m.info.group = "compute";
@@ -390,8 +396,9 @@ TEST(CompareReports, InvalidUnverifiedSkippedAndSuspectResultsAreListedNotCompar
   auto skipped = synthetic_result("fp16", {});
   skipped.status = result_status::skipped;
   skipped.reason = "the CPU lacks AVX512_FP16";
-  const auto base = synthetic_report({ok, synthetic_result("bad", draw(g, 10, 1e9, 0.01)), synthetic_result("busy", draw(g, 10, 1e9, 0.01)),
-                                      synthetic_result("fp16", draw(g, 10, 1e9, 0.01)), synthetic_result("gone", draw(g, 10, 1e9, 0.01))});
+  const auto base = synthetic_report(
+      {ok, synthetic_result("bad", draw(g, 10, 1e9, 0.01)), synthetic_result("busy", draw(g, 10, 1e9, 0.01)),
+       synthetic_result("fp16", draw(g, 10, 1e9, 0.01)), synthetic_result("gone", draw(g, 10, 1e9, 0.01))});
   const auto current = synthetic_report({synthetic_result("fma", draw(g, 10, 1e9, 0.01)), invalid, suspect, skipped});
   const auto c = compare_reports(base, current, compare_settings{}, "a.json", "b.json");
   ASSERT_EQ(c.rows.size(), 1U);
@@ -417,9 +424,11 @@ TEST(CompareReports, InvalidUnverifiedSkippedAndSuspectResultsAreListedNotCompar
 
 TEST(CompareReports, RegressionsComeFirst) {
   normal_source g(8);
-  const auto base = synthetic_report({synthetic_result("a_same", draw(g, 10, 1e9, 0.005)), synthetic_result("b_faster", draw(g, 10, 1e9, 0.005)),
+  const auto base = synthetic_report({synthetic_result("a_same", draw(g, 10, 1e9, 0.005)),
+                                      synthetic_result("b_faster", draw(g, 10, 1e9, 0.005)),
                                       synthetic_result("c_slower", draw(g, 10, 1e9, 0.005))});
-  const auto current = synthetic_report({synthetic_result("a_same", draw(g, 10, 1e9, 0.005)), synthetic_result("b_faster", draw(g, 10, 1.1e9, 0.005)),
+  const auto current = synthetic_report({synthetic_result("a_same", draw(g, 10, 1e9, 0.005)),
+                                         synthetic_result("b_faster", draw(g, 10, 1.1e9, 0.005)),
                                          synthetic_result("c_slower", draw(g, 10, 0.9e9, 0.005))});
   const auto c = compare_reports(base, current, compare_settings{});
   ASSERT_EQ(c.rows.size(), 3U);
@@ -432,7 +441,8 @@ TEST(CompareReports, RegressionsComeFirst) {
   EXPECT_NE(text.find("1 regression (slower)"), std::string::npos) << text;
   const auto csv = comparison_to_csv(c);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);
-  EXPECT_NE(comparison_to_markdown(c).find("| slower | Test CPU | c_slower |"), std::string::npos) << comparison_to_markdown(c);
+  EXPECT_NE(comparison_to_markdown(c).find("| slower | Test CPU | c_slower |"), std::string::npos)
+      << comparison_to_markdown(c);
 }
 
 TEST(CompareReports, GoogleBenchmarkInputIsComparedAndMarkedNotVerified) {
@@ -452,7 +462,8 @@ TEST(CompareReports, GoogleBenchmarkInputIsComparedAndMarkedNotVerified) {
 
 TEST(CompareReports, PoolsSeveralResultsOfOneBenchmark) {
   normal_source g(11);
-  const auto base = synthetic_report({synthetic_result("fma", draw(g, 5, 1e9, 0.01)), synthetic_result("fma", draw(g, 5, 1e9, 0.01))});
+  const auto base = synthetic_report(
+      {synthetic_result("fma", draw(g, 5, 1e9, 0.01)), synthetic_result("fma", draw(g, 5, 1e9, 0.01))});
   const auto current = synthetic_report({synthetic_result("fma", draw(g, 10, 1e9, 0.01))});
   const auto c = compare_reports(base, current, compare_settings{});
   ASSERT_EQ(c.rows.size(), 1U);
@@ -511,7 +522,8 @@ TEST(Exports, GoogleBenchmarkJsonReadsBackAsBencherAndComparePyReadIt) {
   const auto j = nlohmann::json::parse(text);
   ASSERT_TRUE(j.at("context").at("caches").is_array());
   EXPECT_EQ(j.at("context").at("caches").size(), 2U);
-  EXPECT_NE(j.at("context").at("chipgauge_not_exported").get<std::string>().find("cpu0/bad: invalid"), std::string::npos);
+  EXPECT_NE(j.at("context").at("chipgauge_not_exported").get<std::string>().find("cpu0/bad: invalid"),
+            std::string::npos);
   std::map<std::string, int> repetitions;
   std::map<std::string, std::vector<std::string>> aggregates;
   for (const auto& b : j.at("benchmarks")) {
@@ -616,8 +628,7 @@ std::pair<measurement_report, measurement_report> compare_data() {
   triad_new.info.prec.reset();
   auto base = synthetic_report({synthetic_result("fma_fp32", draw(g, 10, 2.0e11, 0.01)),
                                 named(synthetic_result("fma_fp64", draw(g, 10, 1.0e11, 0.01)), precision::fp64),
-                                with_clock(triad_base, 3000, 0),
-                                synthetic_result("dot_fp32", draw(g, 3, 5.0e10, 0.02)),
+                                with_clock(triad_base, 3000, 0), synthetic_result("dot_fp32", draw(g, 3, 5.0e10, 0.02)),
                                 named(synthetic_result("fma_bf16", draw(g, 10, 4.0e11, 0.01)), precision::bf16),
                                 named(synthetic_result("fma_fp16", draw(g, 10, 4.0e11, 0.01)), precision::fp16)});
   auto bad = named(synthetic_result("fma_bf16", draw(g, 10, 4.0e11, 0.01)), precision::bf16);
@@ -658,33 +669,38 @@ TEST(CompareCli, DataFilesMatchTheirGenerator) {
       EXPECT_EQ(a.info.name, b.info.name);
       EXPECT_EQ(a.status, b.status);
       ASSERT_EQ(a.samples.size(), b.samples.size()) << a.info.name;
-      for (std::size_t k = 0; k < a.samples.size(); ++k) EXPECT_NEAR(a.samples[k].rate() / b.samples[k].rate(), 1.0, 1e-12);
+      for (std::size_t k = 0; k < a.samples.size(); ++k)
+        EXPECT_NEAR(a.samples[k].rate() / b.samples[k].rate(), 1.0, 1e-12);
     }
   }
 }
 
 TEST(CompareCli, KnownOutcomesGoldenAndExit4) {
-  const auto r = chipgauge("compare tests/data/compare-base-measurement.json tests/data/compare-new-measurement.json --format json");
+  const auto r = chipgauge(
+      "compare tests/data/compare-base-measurement.json tests/data/compare-new-measurement.json --format json");
   EXPECT_EQ(r.status, 4) << r.err;
   expect_file("tests/golden/compare-synthetic.json", r.out);
   const auto j = nlohmann::json::parse(r.out);
   std::map<std::string, std::string> verdicts;
-  for (const auto& row : j.at("results")) verdicts[row.at("benchmark").get<std::string>()] = row.at("verdict").get<std::string>();
+  for (const auto& row : j.at("results"))
+    verdicts[row.at("benchmark").get<std::string>()] = row.at("verdict").get<std::string>();
   EXPECT_EQ(verdicts["fma_fp32"], "slower");
   EXPECT_EQ(verdicts["fma_fp64"], "same");
   EXPECT_EQ(verdicts["stream_triad"], "slower");
   EXPECT_EQ(verdicts["dot_fp32"], "unknown");
   EXPECT_EQ(j.at("results")[0].at("verdict"), "slower") << "regressions first";
   EXPECT_EQ(j.at("not_compared").size(), 2U);
-  const auto text = chipgauge("compare tests/data/compare-base-measurement.json tests/data/compare-new-measurement.json");
+  const auto text =
+      chipgauge("compare tests/data/compare-base-measurement.json tests/data/compare-new-measurement.json");
   EXPECT_EQ(text.status, 4);
   expect_file("tests/golden/compare-synthetic.txt", text.out);
   EXPECT_NE(text.out.find("the clock explains the change"), std::string::npos) << text.out;
 }
 
 TEST(CompareCli, ExcusingTheClockAndWideningTheMinimumEffectExit0) {
-  const auto r = chipgauge("compare tests/data/compare-base-measurement.json tests/data/compare-new-measurement.json "
-                           "--clock-explained-ok --min-effect fma_fp32=8% --format csv");
+  const auto r = chipgauge(
+      "compare tests/data/compare-base-measurement.json tests/data/compare-new-measurement.json "
+      "--clock-explained-ok --min-effect fma_fp32=8% --format csv");
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("not_compared"), std::string::npos);
 }
@@ -693,21 +709,27 @@ TEST(CompareCli, SameFileTwiceExits0) {
   const auto r = chipgauge("compare tests/data/gbench-sample-reps3.json tests/data/gbench-sample-reps3.json");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("not verified by chipgauge"), std::string::npos) << r.out;
-  const auto md = chipgauge("compare tests/data/compare-base-measurement.json tests/data/compare-base-measurement.json --format md");
+  const auto md = chipgauge(
+      "compare tests/data/compare-base-measurement.json tests/data/compare-base-measurement.json --format md");
   EXPECT_EQ(md.status, 0) << md.err;
   EXPECT_NE(md.out.find("| same |"), std::string::npos) << md.out;
 }
 
 TEST(CompareCli, BadInputExits2WithNothingOnStdout) {
   test::temp_dir dir;
-  const auto bad = dir.write("bad.json", R"({"context": {"date": "2026-01-01T00:00:00Z"}, "benchmarks": [{"name": "x"}]})");
+  const auto bad =
+      dir.write("bad.json", R"({"context": {"date": "2026-01-01T00:00:00Z"}, "benchmarks": [{"name": "x"}]})");
   const auto neither = dir.write("neither.json", R"({"hello": 1})");
-  for (const auto& args : {"compare '" + bad + "' tests/data/gbench-sample-reps3.json", "compare tests/data/gbench-sample-reps3.json '" + neither + "'",
-                           std::string("compare tests/data/no-such-file.json tests/data/gbench-sample-reps3.json"),
-                           std::string("compare history:last=20 tests/data/gbench-sample-reps3.json --history /nonexistent/chipgauge-history.db"),
-                           std::string("compare history:colour=red tests/data/gbench-sample-reps3.json"),
-                           std::string("compare tests/data/gbench-sample-reps3.json tests/data/gbench-sample-reps3.json --min-effect lots"),
-                           std::string("compare tests/data/gbench-sample-reps3.json tests/data/gbench-sample-reps3.json --format xml")}) {
+  for (const auto& args :
+       {"compare '" + bad + "' tests/data/gbench-sample-reps3.json",
+        "compare tests/data/gbench-sample-reps3.json '" + neither + "'",
+        std::string("compare tests/data/no-such-file.json tests/data/gbench-sample-reps3.json"),
+        std::string(
+            "compare history:last=20 tests/data/gbench-sample-reps3.json --history /nonexistent/chipgauge-history.db"),
+        std::string("compare history:colour=red tests/data/gbench-sample-reps3.json"),
+        std::string(
+            "compare tests/data/gbench-sample-reps3.json tests/data/gbench-sample-reps3.json --min-effect lots"),
+        std::string("compare tests/data/gbench-sample-reps3.json tests/data/gbench-sample-reps3.json --format xml")}) {
     const auto r = chipgauge(args);
     EXPECT_EQ(r.status, 2) << args << "\n" << r.err;
     EXPECT_TRUE(r.out.empty()) << args;

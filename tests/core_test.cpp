@@ -27,12 +27,12 @@ std::string spec_error_of(const std::string& text) {
 
 TEST(JsonReader, NestingIsRefusedWhileParsingWithThePath) {
   EXPECT_EQ(spec_error_of(std::string(64, '[') + std::string(64, ']')), "");
-  EXPECT_EQ(spec_error_of(std::string(65, '[') + std::string(65, ']')),
-            "f.json: $" + [] {
-              std::string p;
-              for (int i = 0; i < 64; ++i) p += "[0]";
-              return p;
-            }() + ": objects and arrays nest deeper than 64 levels");
+  EXPECT_EQ(
+      spec_error_of(std::string(65, '[') + std::string(65, ']')), "f.json: $" + [] {
+        std::string p;
+        for (int i = 0; i < 64; ++i) p += "[0]";
+        return p;
+      }() + ": objects and arrays nest deeper than 64 levels");
   // A million levels, unterminated: refused at level 65 without building anything deeper.
   const auto deep = spec_error_of(std::string(1000000, '['));
   EXPECT_NE(deep.find("nest deeper than 64 levels"), std::string::npos) << deep.substr(0, 300);
@@ -41,7 +41,8 @@ TEST(JsonReader, NestingIsRefusedWhileParsingWithThePath) {
 }
 
 TEST(JsonReader, DuplicateKeysAreRefusedWithThePath) {
-  EXPECT_EQ(spec_error_of(R"({"a": 1, "a": 2})"), "f.json: $.a: duplicate key 'a': a key may appear only once in an object");
+  EXPECT_EQ(spec_error_of(R"({"a": 1, "a": 2})"),
+            "f.json: $.a: duplicate key 'a': a key may appear only once in an object");
   EXPECT_EQ(spec_error_of(R"({"x": [{"a": 1}, {"b": {"c": 1, "c": 1}}]})"),
             "f.json: $.x[1].b.c: duplicate key 'c': a key may appear only once in an object");
   // The same key in sibling objects is fine.

@@ -64,7 +64,9 @@ TEST(CudaBackend, VectorMemoryAndCopiesAreVerified) {
   measure_options o;
   o.backend = "cuda";
   o.specs_dir = test::specs_dir();
-  o.filter = "^(fma_fp32|fma_fp64|fma_fp16x2|mad_int32|mma_bf16|mma_int8|mma_fp8|mma_fp64|wgmma_bf16(_.*)?|wgmma_fp8(_.*)?|gemm_bf16_8192|gemm_fp8_8192|dram_triad|dram_read|l2_read_.*|smem_read_.*|pcie_h2d|pcie_bidirectional|p2p_.*)$";
+  o.filter =
+      "^(fma_fp32|fma_fp64|fma_fp16x2|mad_int32|mma_bf16|mma_int8|mma_fp8|mma_fp64|wgmma_bf16(_.*)?|wgmma_fp8(_.*)?|"
+      "gemm_bf16_8192|gemm_fp8_8192|dram_triad|dram_read|l2_read_.*|smem_read_.*|pcie_h2d|pcie_bidirectional|p2p_.*)$";
   const auto r = measure(o);
   ASSERT_FALSE(r.devices.empty());
   for (const auto& m : r.results) {
@@ -150,7 +152,8 @@ TEST_F(CudaFault, IllegalAddressStopsTheDeviceWithTheReason) {
   EXPECT_EQ(r.results[0].status, result_status::invalid);
   EXPECT_NE(r.results[0].reason.find("cudaErrorIllegalAddress"), std::string::npos) << r.results[0].reason;
   EXPECT_EQ(r.results[1].status, result_status::skipped);
-  EXPECT_NE(r.results[1].reason.find("can run nothing more in this process after fault_illegal failed"), std::string::npos)
+  EXPECT_NE(r.results[1].reason.find("can run nothing more in this process after fault_illegal failed"),
+            std::string::npos)
       << r.results[1].reason;
 }
 

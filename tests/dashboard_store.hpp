@@ -27,7 +27,8 @@ namespace chipgauge::test {
 inline constexpr int dashboard_nights = 12;
 inline constexpr int dashboard_regression_night = 8;  ///< 1-based
 
-inline bench::measurement dashboard_result(const std::string& name, bench::metric_kind metric, double rate, bool valid) {
+inline bench::measurement dashboard_result(const std::string& name, bench::metric_kind metric, double rate,
+                                           bool valid) {
   bench::measurement m;
   m.info.name = name;
   m.info.group = metric == bench::metric_kind::ops_per_s ? "compute" : "memory";
@@ -80,7 +81,9 @@ inline std::vector<std::int64_t> fill_dashboard_store(history::store& s) {
     r.results = {dashboard_result("gemm_fp16", bench::metric_kind::ops_per_s, gemm, true),
                  dashboard_result("stream_triad", bench::metric_kind::bytes_per_s, 3.0e12, night != 10)};
     const std::string key = fmt::format("dashboard-night-{}", night);
-    ids.push_back(history::ingest_report(s, r, {history::source_kind::chipgauge_report, history::sha256_hex(key), key + ".json"}).run_id);
+    ids.push_back(
+        history::ingest_report(s, r, {history::source_kind::chipgauge_report, history::sha256_hex(key), key + ".json"})
+            .run_id);
   }
   return ids;
 }
@@ -103,11 +106,14 @@ inline dashboard_certificates fill_dashboard_certificates(history::store& s, con
   f.degraded = {{0, 1}};
   const auto ingest = [&](const nlohmann::json& cert, const std::string& name, const history::ingest_options& o) {
     const auto text = certificate_text(cert);
-    return history::ingest_certificate(s, text, cert, {history::source_kind::certificate, history::sha256_hex(text), name}, o).run_id;
+    return history::ingest_certificate(s, text, cert,
+                                       {history::source_kind::certificate, history::sha256_hex(text), name}, o)
+        .run_id;
   };
   for (int n = 0; n < f.nodes; ++n) {
     for (int g = 0; g < f.gpus; ++g) {
-      const auto id = ingest(f.certificate(n, g), fmt::format("fleet/{}/{}.json", testing::synthetic_fleet::node_name(n), g), {});
+      const auto id =
+          ingest(f.certificate(n, g), fmt::format("fleet/{}/{}.json", testing::synthetic_fleet::node_name(n), g), {});
       if (n % 3 == 0) out.h100_runs.push_back(id);
     }
   }

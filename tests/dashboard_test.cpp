@@ -114,7 +114,8 @@ TEST(Dashboard, PlaneThresholdsComeFromTheRuleFilesParameters) {
         ++expected;
         bool found = false;
         for (const auto& t : plane["thresholds"])
-          found = found || (t["regime"] == r.id && t["parameter"] == p.name && t["value"].get<double>() == p.value_on(f.opts.as_of));
+          found = found || (t["regime"] == r.id && t["parameter"] == p.name &&
+                            t["value"].get<double>() == p.value_on(f.opts.as_of));
         EXPECT_TRUE(found) << r.id << " " << p.name;
       }
   EXPECT_GT(expected, 0U);

@@ -47,7 +47,8 @@ TEST_F(Database, ComputedTppMatchesEveryDeclaredFigure) {
     const auto m = compute_metrics(*p, cat_->rules().definitions());
     EXPECT_NEAR(m.tpp, *p->declared->tpp, 0.02 * *p->declared->tpp) << p->file;
   }
-  for (const auto& w : cat_->parts().warnings()) EXPECT_NE(w.json_path, "$.declared.tpp") << w.file << ": " << w.message;
+  for (const auto& w : cat_->parts().warnings())
+    EXPECT_NE(w.json_path, "$.declared.tpp") << w.file << ": " << w.message;
 }
 
 TEST_F(Database, ComputedEccnFallsUnderEveryDeclaredEccn) {
@@ -83,11 +84,13 @@ TEST(DeclaredEccn, MismatchNamesBothEccnsAndNeedsTheDate) {
   no_area.declared->eccn = "3A090";
   const auto unknown = declared_eccn_mismatch(no_area, rules);
   ASSERT_TRUE(unknown);
-  EXPECT_NE(unknown->find("cannot be checked: the computed classification is undetermined"), std::string::npos) << *unknown;
+  EXPECT_NE(unknown->find("cannot be checked: the computed classification is undetermined"), std::string::npos)
+      << *unknown;
   spec.declared->eccn = "5A992.c";
   const auto wrong = declared_eccn_mismatch(spec, rules);
   ASSERT_TRUE(wrong);
-  EXPECT_NE(wrong->find("declared ECCN 5A992.c (as of 2023-11-17) disagrees with the computed"), std::string::npos) << *wrong;
+  EXPECT_NE(wrong->find("declared ECCN 5A992.c (as of 2023-11-17) disagrees with the computed"), std::string::npos)
+      << *wrong;
   spec.declared->as_of = date::parse("2022-01-01");  // before any regime: nothing controlled
   spec.declared->eccn = "EAR99";
   EXPECT_FALSE(declared_eccn_mismatch(spec, rules)) << "EAR99 agrees with no ECCN of these regimes";
@@ -192,8 +195,7 @@ TEST_F(Database, ComputedTppIsWithinOnePercentOfEveryVendorOrGovernmentTpp) {
   for (const auto& p : cat_->parts().parts()) {
     std::string why;
     EXPECT_TRUE(published_tpp_agrees(*p, cat_->rules().definitions(), &why)) << why;
-    if (p->declared && p->declared->tpp && (p->declared->by == "vendor" || p->declared->by == "government"))
-      ++checked;
+    if (p->declared && p->declared->tpp && (p->declared->by == "vendor" || p->declared->by == "government")) ++checked;
   }
   RecordProperty("published_tpp_checked", checked);
   // The check itself can fail: the L4 (TPP 1940) with a published figure 1.5 % off is refused, and

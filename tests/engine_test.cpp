@@ -143,7 +143,8 @@ TEST(Transitions, RuleChangesOn20231117) {
 TEST(Transitions, SkippedRegimesCarryTheirStatus) {
   const evaluation_plan plan(bundled_rules(), day("2024-01-01"));
   const auto& skipped = plan.skipped();
-  const auto it = std::find_if(skipped.begin(), skipped.end(), [](const auto& s) { return s.rule->id == "us-2022-10-07-3a090"; });
+  const auto it =
+      std::find_if(skipped.begin(), skipped.end(), [](const auto& s) { return s.rule->id == "us-2022-10-07-3a090"; });
   ASSERT_NE(it, skipped.end());
   EXPECT_EQ(it->status, regime_status::superseded);
 }
@@ -196,11 +197,21 @@ TEST_F(BundledParts, JsonStringsEscapeAsNlohmannDoes) {
   const evaluation_plan plan(cat_->rules(), day("2025-06-01"));
   const classifier engine(cat_->rules());
   auto spec = *cat_->parts().find("nvidia-h100-sxm5-80gb");
-  const std::vector<std::string> names = {
-      "plain ASCII name, longer than sixteen bytes",
-      "q\"uote", "back\\slash in the middle of a long run", "tab\there", "ctl\x01\x1f end",
-      "seven b\"", "eight by\n", "twelve bytes\\", "del \x7f kept", "caf\xc3\xa9 and \xe2\x89\xa5 long enough to scan",
-      "\"", "", "0123456789abcdef\x02", std::string(150, 'x') + "\"" + std::string(60, 'y'), std::string(200, 'z')};
+  const std::vector<std::string> names = {"plain ASCII name, longer than sixteen bytes",
+                                          "q\"uote",
+                                          "back\\slash in the middle of a long run",
+                                          "tab\there",
+                                          "ctl\x01\x1f end",
+                                          "seven b\"",
+                                          "eight by\n",
+                                          "twelve bytes\\",
+                                          "del \x7f kept",
+                                          "caf\xc3\xa9 and \xe2\x89\xa5 long enough to scan",
+                                          "\"",
+                                          "",
+                                          "0123456789abcdef\x02",
+                                          std::string(150, 'x') + "\"" + std::string(60, 'y'),
+                                          std::string(200, 'z')};
   for (const auto& name : names) {
     spec.name = name;
     const auto text = to_json(engine.classify(spec, plan), plan);
@@ -379,7 +390,8 @@ TEST(Alternatives, RangeThatStraddlesALineIsReported) {
   const auto c = classifier(rules).classify(s, evaluation_plan(rules, day("2025-06-01")));
   EXPECT_TRUE(c.alternatives_differ);
   const auto notes = classification_notes(c);
-  EXPECT_TRUE(std::any_of(notes.begin(), notes.end(), [](const std::string& n) { return n.find("range end") != std::string::npos; }));
+  EXPECT_TRUE(std::any_of(notes.begin(), notes.end(),
+                          [](const std::string& n) { return n.find("range end") != std::string::npos; }));
 }
 
 // --- What-if: announced-but-not-enforced regimes are evaluated only on request ---

@@ -74,9 +74,9 @@ std::optional<spec_error> compile_error(std::string_view text) {
 // --- precedence and arithmetic ---------------------------------------------------------------------
 
 TEST(ExprPrecedence, MultiplicationBindsTighterThanAddition) {
-  EXPECT_EQ(eval("tpp + io * 2", 4, 5), 14.0);   // (tpp + io) * 2 would be 18
+  EXPECT_EQ(eval("tpp + io * 2", 4, 5), 14.0);  // (tpp + io) * 2 would be 18
   EXPECT_EQ(eval("tpp * 2 + io", 4, 5), 13.0);
-  EXPECT_EQ(eval("tpp - io / 5", 4, 5), 3.0);    // (tpp - io) / 5 would be -0.2
+  EXPECT_EQ(eval("tpp - io / 5", 4, 5), 3.0);  // (tpp - io) / 5 would be -0.2
 }
 
 TEST(ExprPrecedence, ParenthesesOverrideDefaultBinding) {
@@ -86,8 +86,8 @@ TEST(ExprPrecedence, ParenthesesOverrideDefaultBinding) {
 }
 
 TEST(ExprPrecedence, SubtractionAndDivisionAreLeftAssociative) {
-  EXPECT_EQ(eval("tpp - io - 1", 10, 3), 6.0);   // right-associative would give 8
-  EXPECT_EQ(eval("tpp / io / 2", 12, 3), 2.0);   // right-associative would give 8
+  EXPECT_EQ(eval("tpp - io - 1", 10, 3), 6.0);  // right-associative would give 8
+  EXPECT_EQ(eval("tpp / io / 2", 12, 3), 2.0);  // right-associative would give 8
 }
 
 TEST(ExprPrecedence, ComparisonsBindTighterThanAndOr) {
@@ -124,7 +124,7 @@ TEST(ExprArithmetic, ComputesWithLiteralsVariablesAndParameters) {
 }
 
 TEST(ExprArithmetic, UnaryMinusNegatesItsOperand) {
-  EXPECT_EQ(eval("-tpp + 3", 5), -2.0);          // (-tpp) + 3, not -(tpp + 3)
+  EXPECT_EQ(eval("-tpp + 3", 5), -2.0);  // (-tpp) + 3, not -(tpp + 3)
   EXPECT_EQ(eval("2 * -io", 0, 4), -8.0);
   EXPECT_EQ(eval("- -tpp", 7), 7.0);
   EXPECT_EQ(eval("-(tpp + io)", 1, 2), -3.0);

@@ -39,11 +39,13 @@ std::set<std::pair<std::string, std::string>> flagged(const certify::fleet_colle
 nlohmann::json answer(const certify::fleet_collection& c) {
   nlohmann::json j;
   for (const auto& d : c.devices)
-    j["devices"].push_back({d.node, d.device, d.serial, d.sku, d.driver, d.verdict, d.reasons, d.file, d.end_utc, d.tpp, d.certificates,
-                            d.medians});
-  for (const auto& n : c.nodes) j["nodes"].push_back({n.node, n.verdict, n.devices, n.passed, n.failed, n.inconclusive});
+    j["devices"].push_back({d.node, d.device, d.serial, d.sku, d.driver, d.verdict, d.reasons, d.file, d.end_utc, d.tpp,
+                            d.certificates, d.medians});
+  for (const auto& n : c.nodes)
+    j["nodes"].push_back({n.node, n.verdict, n.devices, n.passed, n.failed, n.inconclusive});
   for (const auto& u : c.unverified) j["unverified"].push_back({u.file, u.reason});
-  for (const auto& o : c.outliers) j["outliers"].push_back({o.node, o.device, o.sku, o.benchmark, o.value, o.median, o.scale, o.z, o.peers});
+  for (const auto& o : c.outliers)
+    j["outliers"].push_back({o.node, o.device, o.sku, o.benchmark, o.value, o.median, o.scale, o.z, o.peers});
   j["sku_mix"] = c.sku_mix;
   j["driver_mix"] = c.driver_mix;
   j["read"] = c.certificates_read;
@@ -74,7 +76,8 @@ TEST(FleetCollect, StoreAnswersAsTheDirectoryOfTheSameCertificates) {
   auto tampered = f.certificate(3, 2);
   tampered["body"]["tpp"]["measured"] = 1e9;
   write_file_atomically(certs + "/" + synthetic_fleet::node_name(3) + "/2.json", certificate_text(tampered));
-  write_file_atomically(certs + "/node-summary.json", R"({"schema": "chipgauge.certificate-summary/1"})" "\n");
+  write_file_atomically(certs + "/node-summary.json", R"({"schema": "chipgauge.certificate-summary/1"})"
+                                                      "\n");
 
   const auto from_dir = certify::collect_fleet_dir(certs, {});
   ASSERT_EQ(from_dir.unverified.size(), 1U);
@@ -245,7 +248,8 @@ TEST(FleetCollect, TotalsUseTheSheetsAndTheFleetChecks) {
   double tpp = 0;
   for (const auto& i : items) tpp += i.tpp_each * static_cast<double>(i.quantity);
   EXPECT_DOUBLE_EQ(totals.tpp, tpp);
-  const auto json = nlohmann::json::parse(certify::render_fleet_collection(c, items, totals, *date::parse("2026-01-01"), output_format::json));
+  const auto json = nlohmann::json::parse(
+      certify::render_fleet_collection(c, items, totals, *date::parse("2026-01-01"), output_format::json));
   EXPECT_EQ(json.at("schema"), "chipgauge.fleet-collection/1");
   EXPECT_EQ(json.at("devices_counted"), 48);
   EXPECT_EQ(json.at("totals").at("schema"), "chipgauge.fleet/1");
@@ -320,10 +324,13 @@ TEST(FleetCollect, DirectoryAnswerIsTheSameOnOneThreadAndOnFour) {
     std::filesystem::create_directories(std::filesystem::path(fleet_dir + "/" + name).parent_path());
     write_file_atomically(fleet_dir + "/" + name, text);
   };
-  auto sealed = [&](int n, int g, int minute) { return seal_certificate(f.certificate(n, g, minute).at("body"), lab.private_path); };
+  auto sealed = [&](int n, int g, int minute) {
+    return seal_certificate(f.certificate(n, g, minute).at("body"), lab.private_path);
+  };
   for (int n = 0; n < f.nodes; ++n)
     for (int g = 0; g < f.gpus; ++g)
-      write_text(fmt::format("{}/attempt-0/cuda-{}.json", synthetic_fleet::node_name(n), g), certificate_text(sealed(n, g, 0)));
+      write_text(fmt::format("{}/attempt-0/cuda-{}.json", synthetic_fleet::node_name(n), g),
+                 certificate_text(sealed(n, g, 0)));
   write_text("gpu-00003/attempt-1/cuda-0.json", certificate_text(sealed(3, 0, 30)));  // requeued
   auto tampered = sealed(7, 2, 40);
   tampered["body"]["verdict"]["outcome"] = "fail";
@@ -355,11 +362,15 @@ TEST(FleetCollect, DirectoryAnswerIsTheSameOnOneThreadAndOnFour) {
   EXPECT_EQ(j.at("unverified")[0].at("file"), fleet_dir + "/gpu-00007/attempt-1/cuda-2.json");
   EXPECT_EQ(j.at("unverified")[1].at("file"), fleet_dir + "/gpu-00009/attempt-1/cuda-1.json");
   EXPECT_EQ(j.at("unverified")[2].at("file"), fleet_dir + "/gpu-00011/attempt-1/cuda-4.json");
-  EXPECT_NE(j.at("unverified")[0].at("reason").get<std::string>().find("failed"), std::string::npos) << j.at("unverified")[0];
-  EXPECT_EQ(j.at("unverified")[1].at("reason").get<std::string>().rfind("unreadable: ", 0), 0U) << j.at("unverified")[1];
-  EXPECT_NE(j.at("unverified")[2].at("reason").get<std::string>().find("not signed"), std::string::npos) << j.at("unverified")[2];
+  EXPECT_NE(j.at("unverified")[0].at("reason").get<std::string>().find("failed"), std::string::npos)
+      << j.at("unverified")[0];
+  EXPECT_EQ(j.at("unverified")[1].at("reason").get<std::string>().rfind("unreadable: ", 0), 0U)
+      << j.at("unverified")[1];
+  EXPECT_NE(j.at("unverified")[2].at("reason").get<std::string>().find("not signed"), std::string::npos)
+      << j.at("unverified")[2];
   std::set<std::pair<std::string, std::string>> found, expected;
-  for (const auto& o : j.at("outliers")) found.insert({o.at("node").get<std::string>(), o.at("device").get<std::string>()});
+  for (const auto& o : j.at("outliers"))
+    found.insert({o.at("node").get<std::string>(), o.at("device").get<std::string>()});
   for (const auto& [n, g] : f.degraded) expected.insert({synthetic_fleet::node_name(n), synthetic_fleet::device_id(g)});
   ASSERT_FALSE(expected.empty());
   EXPECT_EQ(found, expected);
@@ -367,8 +378,8 @@ TEST(FleetCollect, DirectoryAnswerIsTheSameOnOneThreadAndOnFour) {
 
 TEST(FleetCollectCli, JobsOutOfRangeIsAUsageError) {
   test::temp_dir dir;
-  const auto r = test::run_command("'" + std::string(CHIPGAUGE_BINARY) + "' --specs-dir '" + test::specs_dir() + "' fleet collect '" +
-                                   dir.path() + "' --jobs 0");
+  const auto r = test::run_command("'" + std::string(CHIPGAUGE_BINARY) + "' --specs-dir '" + test::specs_dir() +
+                                   "' fleet collect '" + dir.path() + "' --jobs 0");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("--jobs"), std::string::npos) << r.err;
 }

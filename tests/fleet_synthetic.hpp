@@ -38,7 +38,8 @@ struct synthetic_fleet {
 
   /// A value in [0, 1) from (seed, node, gpu, benchmark): the same every call, no shared state.
   [[nodiscard]] double unit(int node, int gpu, int bm) const {
-    std::uint64_t x = seed ^ (static_cast<std::uint64_t>(node) << 32) ^ (static_cast<std::uint64_t>(gpu) << 20) ^ static_cast<std::uint64_t>(bm);
+    std::uint64_t x = seed ^ (static_cast<std::uint64_t>(node) << 32) ^ (static_cast<std::uint64_t>(gpu) << 20) ^
+                      static_cast<std::uint64_t>(bm);
     x += 0x9e3779b97f4a7c15ULL;
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
@@ -57,18 +58,40 @@ struct synthetic_fleet {
       const double base = 1e12 * (1 + b) * (1.0 + 0.5 * sku);
       const double rate = base * (1 + 0.04 * (unit(node, gpu, b) - 0.5)) * (slow ? 0.85 : 1.0);
       const std::string name = fmt::format("bench_{:02d}", b);
-      results.push_back({{"benchmark", name}, {"group", "compute"}, {"precision", "bf16"}, {"unit", "ops/s"},
-                         {"method", {{"description", "synthetic"}, {"work", "operations"}}},
-                         {"status", "ok"}, {"reason", nullptr}, {"verified", true},
-                         {"verification", {{"passed", true}, {"max_error", 1e-6}, {"tolerance", 1e-3}, {"detail", ""}}},
-                         {"stop_reason", "noise_target"}, {"samples", 20}, {"median", rate}, {"q1", rate * 0.995},
-                         {"q3", rate * 1.005}, {"iqr", rate * 0.01}, {"min", rate * 0.98}, {"max", rate * 1.01},
-                         {"noise", 0.004}, {"suspect", false}, {"suspect_reasons", json::array()}, {"gate_usable", true},
-                         {"telemetry", {{"clock_mhz_median", 1980}, {"power_w_median", 690.5}, {"temperature_c_max", 71}}},
-                         {"theoretical", base * 1.3}, {"fraction_of_theoretical", rate / (base * 1.3)}});
-      checks.push_back({{"kind", "floor"}, {"benchmark", name}, {"basis", "envelope synthetic"}, {"measured", rate},
-                        {"limit", base * 0.9}, {"unit", "ops/s"}, {"margin", rate / (base * 0.9) - 1},
-                        {"result", slow ? "fail" : "pass"}, {"detail", "synthetic floor"}});
+      results.push_back(
+          {{"benchmark", name},
+           {"group", "compute"},
+           {"precision", "bf16"},
+           {"unit", "ops/s"},
+           {"method", {{"description", "synthetic"}, {"work", "operations"}}},
+           {"status", "ok"},
+           {"reason", nullptr},
+           {"verified", true},
+           {"verification", {{"passed", true}, {"max_error", 1e-6}, {"tolerance", 1e-3}, {"detail", ""}}},
+           {"stop_reason", "noise_target"},
+           {"samples", 20},
+           {"median", rate},
+           {"q1", rate * 0.995},
+           {"q3", rate * 1.005},
+           {"iqr", rate * 0.01},
+           {"min", rate * 0.98},
+           {"max", rate * 1.01},
+           {"noise", 0.004},
+           {"suspect", false},
+           {"suspect_reasons", json::array()},
+           {"gate_usable", true},
+           {"telemetry", {{"clock_mhz_median", 1980}, {"power_w_median", 690.5}, {"temperature_c_max", 71}}},
+           {"theoretical", base * 1.3},
+           {"fraction_of_theoretical", rate / (base * 1.3)}});
+      checks.push_back({{"kind", "floor"},
+                        {"benchmark", name},
+                        {"basis", "envelope synthetic"},
+                        {"measured", rate},
+                        {"limit", base * 0.9},
+                        {"unit", "ops/s"},
+                        {"margin", rate / (base * 0.9) - 1},
+                        {"result", slow ? "fail" : "pass"},
+                        {"detail", "synthetic floor"}});
     }
     json reasons = json::array();
     if (slow) reasons.push_back("FAIL floor bench_00: below the envelope floor");
@@ -76,16 +99,33 @@ struct synthetic_fleet {
         {"kind", "device"},
         {"verdict", {{"outcome", slow ? "fail" : "pass"}, {"unknown_part", false}, {"reasons", reasons}}},
         {"who", {{"lab", "synthetic"}, {"tester", "bench"}, {"location", "US"}}},
-        {"when", {{"start_utc", fmt::format("2026-01-01T00:{:02d}:00Z", minute)}, {"end_utc", fmt::format("2026-01-01T00:{:02d}:30Z", minute)},
-                  {"measured_utc", "2026-01-01T00:00:00Z"}}},
-        {"host", {{"hostname", node_name(node)}, {"cpu_model", "synthetic"}, {"logical_cpus", 224}, {"memory_bytes", 2.0e12}}},
-        {"device", {{"id", device_id(gpu)}, {"backend", "cuda"}, {"name", skus[sku]}, {"vendor", "NVIDIA"}, {"units", 132},
-                    {"identity", {{"uuid", fmt::format("GPU-{:08x}-{:04x}", node, gpu)}}}}},
-        {"sheet", {{"id", skus[sku]}, {"name", skus[sku]}, {"vendor", "NVIDIA"}, {"matched_by", "identity"}, {"detail", ""}}},
-        {"tooling", {{"tool_version", "0.0.0"}, {"git_sha", "synthetic"}, {"cuda_driver", node % 5 == 0 ? "535.161.08" : "550.54.15"}, {"mode", "quick"}}},
+        {"when",
+         {{"start_utc", fmt::format("2026-01-01T00:{:02d}:00Z", minute)},
+          {"end_utc", fmt::format("2026-01-01T00:{:02d}:30Z", minute)},
+          {"measured_utc", "2026-01-01T00:00:00Z"}}},
+        {"host",
+         {{"hostname", node_name(node)}, {"cpu_model", "synthetic"}, {"logical_cpus", 224}, {"memory_bytes", 2.0e12}}},
+        {"device",
+         {{"id", device_id(gpu)},
+          {"backend", "cuda"},
+          {"name", skus[sku]},
+          {"vendor", "NVIDIA"},
+          {"units", 132},
+          {"identity", {{"uuid", fmt::format("GPU-{:08x}-{:04x}", node, gpu)}}}}},
+        {"sheet",
+         {{"id", skus[sku]}, {"name", skus[sku]}, {"vendor", "NVIDIA"}, {"matched_by", "identity"}, {"detail", ""}}},
+        {"tooling",
+         {{"tool_version", "0.0.0"},
+          {"git_sha", "synthetic"},
+          {"cuda_driver", node % 5 == 0 ? "535.161.08" : "550.54.15"},
+          {"mode", "quick"}}},
         {"results", results},
         {"checks", checks},
-        {"tpp", {{"declared", 15832}, {"derived", 15832}, {"measured", 12000 * (1.0 + 0.5 * sku)}, {"measured_is_lower_bound", true}}},
+        {"tpp",
+         {{"declared", 15832},
+          {"derived", 15832},
+          {"measured", 12000 * (1.0 + 0.5 * sku)},
+          {"measured_is_lower_bound", true}}},
         {"classification", {{"as_of", "2026-01-01"}, {"eccn", "3A090.a"}, {"outcome", "controlled"}}}};
     return seal_certificate(std::move(body), std::nullopt);
   }

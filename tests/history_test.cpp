@@ -16,15 +16,15 @@
 #include "test_support.hpp"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -47,14 +47,15 @@ std::int64_t count(store& s, const std::string& table) {
 
 // Rows of every table, as a comparable snapshot.
 std::vector<std::int64_t> counts(store& s) {
-  return {count(s, "runs"), count(s, "devices"), count(s, "run_devices"), count(s, "benchmarks"), count(s, "results"),
-          count(s, "samples")};
+  return {count(s, "runs"),       count(s, "devices"), count(s, "run_devices"),
+          count(s, "benchmarks"), count(s, "results"), count(s, "samples")};
 }
 
 // Raw SQL on either backend; throws chipgauge::error when it fails.
 void exec(store& s, const std::string& sql) { s.internals().db->exec(sql); }
 
-bench::device_info gpu(const std::string& id, const std::string& uuid, const std::string& name = "NVIDIA H100 80GB HBM3") {
+bench::device_info gpu(const std::string& id, const std::string& uuid,
+                       const std::string& name = "NVIDIA H100 80GB HBM3") {
   bench::device_info d;
   d.backend = "cuda";
   d.id = id;
@@ -213,7 +214,8 @@ TEST(HistoryBasics, Sha256KnownAnswers) {
   EXPECT_EQ(history::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(history::sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  EXPECT_EQ(history::sha256_hex(std::string(1000000, 'a')), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(history::sha256_hex(std::string(1000000, 'a')),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST(HistoryBasics, TimeStampsRoundTrip) {
@@ -250,7 +252,8 @@ TEST(HistorySelector, RefusesBadKeysAndValues) {
     }
     return std::string("(accepted)");
   };
-  EXPECT_NE(message("history:devic=h100").find("unknown key 'devic'"), std::string::npos) << message("history:devic=h100");
+  EXPECT_NE(message("history:devic=h100").find("unknown key 'devic'"), std::string::npos)
+      << message("history:devic=h100");
   EXPECT_NE(message("history:since=2026-13-01").find("is not a date"), std::string::npos);
   EXPECT_NE(message("history:last=0").find("last '0' is not a count"), std::string::npos);
   EXPECT_NE(message("history:last=2x").find("is not a count"), std::string::npos);
@@ -325,7 +328,9 @@ TEST_P(HistorySchema, StoreFromAFutureVersionIsRefused) {
 }
 
 // A migration whose SQL both dialects read.
-migration portable(int version, const std::string& description, const std::string& sql) { return {version, description, sql, sql}; }
+migration portable(int version, const std::string& description, const std::string& sql) {
+  return {version, description, sql, sql};
+}
 
 TEST_P(HistorySchema, MigrationsRunInOrderOnAnOlderStore) {
   const std::string path = new_store();
@@ -337,8 +342,9 @@ TEST_P(HistorySchema, MigrationsRunInOrderOnAnOlderStore) {
   // Migration 3 needs migration 2's table, so running them out of order fails.
   std::vector<migration> list = v1;
   list.push_back(portable(2, "log table", "CREATE TABLE migration_log (step INTEGER NOT NULL, seen INTEGER NOT NULL)"));
-  list.push_back(portable(3, "log entry",
-                          "INSERT INTO migration_log SELECT 3, count(*) FROM migration_log; ALTER TABLE runs ADD COLUMN note TEXT"));
+  list.push_back(portable(
+      3, "log entry",
+      "INSERT INTO migration_log SELECT 3, count(*) FROM migration_log; ALTER TABLE runs ADD COLUMN note TEXT"));
   list.push_back(portable(4, "log entry", "INSERT INTO migration_log SELECT 4, count(*) FROM migration_log"));
   open_options o;
   o.migrations = &list;
@@ -383,22 +389,27 @@ TEST_P(HistorySchema, AVersion2StoreMigratesToComparisonChecksThatRefuseWhatThey
   if (GetParam() == backend::sqlite) {
     // The rewrite took: no IN list is left in the two CHECKs (a text that did not match would
     // leave the schema as it was, silently).
-    detail::statement st(*s.internals().db, "SELECT count(*) FROM sqlite_schema WHERE name IN ('results', 'runs') AND "
-                                            "(sql LIKE '%status IN (%' OR sql LIKE '%source_kind IN (%')");
+    detail::statement st(*s.internals().db,
+                         "SELECT count(*) FROM sqlite_schema WHERE name IN ('results', 'runs') AND "
+                         "(sql LIKE '%status IN (%' OR sql LIKE '%source_kind IN (%')");
     ASSERT_TRUE(st.step());
     EXPECT_EQ(st.integer(0), 0);
   }
   // The constraints accept and refuse exactly what migration 1's did.
   const auto copy_result = [](const std::string& status) {
-    return "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, suspect, stop_reason, median, "
+    return "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, suspect, stop_reason, "
+           "median, "
            "min, max, q1, q3, cv, sample_count, throttled_samples) SELECT run_id, device_id, benchmark_id, '" +
-           status + "', reason, verified, suspect, stop_reason, median, min, max, q1, q3, cv, sample_count, "
+           status +
+           "', reason, verified, suspect, stop_reason, median, min, max, q1, q3, cv, sample_count, "
            "throttled_samples FROM results WHERE id = (SELECT min(id) FROM results)";
   };
   const auto copy_run = [](const std::string& kind, const std::string& sha) {
-    return "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, tool_version, git_sha, "
+    return "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, tool_version, "
+           "git_sha, "
            "mode, host, kernel, driver, toolkit, argv, context) SELECT '" +
-           kind + "', '" + sha + "', source_name, created_utc, ingested_utc, tool_version, git_sha, mode, host, kernel, "
+           kind + "', '" + sha +
+           "', source_name, created_utc, ingested_utc, tool_version, git_sha, mode, host, kernel, "
            "driver, toolkit, argv, context FROM runs WHERE id = (SELECT min(id) FROM runs)";
   };
   const auto results = count(s, "results");
@@ -539,11 +550,14 @@ TEST_P(HistoryIngest, MeasurementReportFileAndIdempotentReingest) {
 
 TEST_P(HistoryIngest, DevicesAreKeyedByUuidAcrossHostsAndRuns) {
   auto s = store::open(new_store());
-  add(s, report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa"), gpu("cuda:1", "GPU-bbbb")},
-                {result("cuda:0", "mma_fp16", 700e12, 5), result("cuda:1", "mma_fp16", 710e12, 5)}),
+  add(s,
+      report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa"), gpu("cuda:1", "GPU-bbbb")},
+             {result("cuda:0", "mma_fp16", 700e12, 5), result("cuda:1", "mma_fp16", 710e12, 5)}),
       "a");
   // The same board moved to another host, now as cuda:0.
-  add(s, report("2026-01-02T00:00:00Z", {gpu("cuda:0", "GPU-bbbb")}, {result("cuda:0", "mma_fp16", 705e12, 5)}, "node2"), "b");
+  add(s,
+      report("2026-01-02T00:00:00Z", {gpu("cuda:0", "GPU-bbbb")}, {result("cuda:0", "mma_fp16", 705e12, 5)}, "node2"),
+      "b");
   EXPECT_EQ(count(s, "devices"), 2);
   const auto devs = find_devices(s, "bbbb");
   ASSERT_EQ(devs.size(), 1U);
@@ -556,7 +570,8 @@ TEST_P(HistoryIngest, DevicesAreKeyedByUuidAcrossHostsAndRuns) {
 
 TEST_P(HistoryIngest, SamplesAndClocksRoundTripExactly) {
   auto s = store::open(new_store());
-  auto r = report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 1.0 / 3.0 * 1e15, 7)});
+  auto r =
+      report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 1.0 / 3.0 * 1e15, 7)});
   add(s, r, "a");
   const auto rows = select_results(s, {}, true);
   ASSERT_EQ(rows.size(), 1U);
@@ -642,7 +657,8 @@ TEST_P(HistoryIngest, KilledIngestLeavesTheStoreAsBefore) {
   std::vector<std::int64_t> before;
   {
     auto s = store::open(path);
-    add(s, report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "earlier");
+    add(s, report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}),
+        "earlier");
     before = counts(s);
   }
   const pid_t child = ::fork();
@@ -653,8 +669,7 @@ TEST_P(HistoryIngest, KilledIngestLeavesTheStoreAsBefore) {
       ingest_file(s, sample_report, [](std::size_t rows) {
         if (rows == 2) ::_exit(17);  // after the second of three result rows
       });
-    } catch (...) {
-    }
+    } catch (...) {}
     ::_exit(0);  // the hook did not fire: the parent sees it
   }
   int status = 0;
@@ -681,7 +696,8 @@ TEST_P(HistoryIngest, BatchKeepsGoodFilesAndUndoesABadOne) {
     auto bad = report("2026-01-02T00:00:00Z", {gpu("cuda:0", "GPU-cccc")},
                       {result("cuda:0", "mma_fp16", 7e14, 5), result("cuda:7", "mma_fp16", 7e14, 5)});
     EXPECT_THROW(add(s, bad, "bad"), spec_error);
-    add(s, report("2026-01-03T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "three");
+    add(s, report("2026-01-03T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}),
+        "three");
     EXPECT_THROW({ const write_batch second(s); }, error) << "a second batch opened on the same connection";
     batch.commit();
   }
@@ -692,10 +708,12 @@ TEST_P(HistoryIngest, BatchKeepsGoodFilesAndUndoesABadOne) {
   const auto before = counts(s);
   {
     write_batch batch(s);
-    add(s, report("2026-01-04T00:00:00Z", {gpu("cuda:0", "GPU-dddd")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "four");
+    add(s, report("2026-01-04T00:00:00Z", {gpu("cuda:0", "GPU-dddd")}, {result("cuda:0", "mma_fp16", 7e14, 5)}),
+        "four");
   }
   EXPECT_EQ(counts(s), before);
-  EXPECT_FALSE(add(s, report("2026-01-04T00:00:00Z", {gpu("cuda:0", "GPU-dddd")}, {result("cuda:0", "mma_fp16", 7e14, 5)}),
+  EXPECT_FALSE(add(s,
+                   report("2026-01-04T00:00:00Z", {gpu("cuda:0", "GPU-dddd")}, {result("cuda:0", "mma_fp16", 7e14, 5)}),
                    "four")
                    .already_present);
   EXPECT_EQ(count(s, "devices"), 2);
@@ -715,12 +733,12 @@ TEST_P(HistoryIngest, KilledBatchLeavesTheStoreAsBefore) {
     try {
       auto s = store::open(path);
       write_batch batch(s);
-      add(s, report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "first");
+      add(s, report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}),
+          "first");
       ingest_file(s, sample_report, [](std::size_t rows) {
         if (rows == 2) ::_exit(17);
       });
-    } catch (...) {
-    }
+    } catch (...) {}
     ::_exit(0);
   }
   int status = 0;
@@ -857,7 +875,8 @@ TEST_P(HistoryQuery, FiltersByDeviceBenchmarkAndTime) {
   EXPECT_EQ(select_results(s, parse_selector("history:device=a100"), false).size(), 3U);
   EXPECT_EQ(select_results(s, parse_selector("history:device=GPU-AAAA"), false).size(), 6U);
   EXPECT_EQ(select_results(s, parse_selector("history:benchmark=dram_read"), false).size(), 3U);
-  EXPECT_EQ(select_results(s, parse_selector("history:benchmark=dram"), false).size(), 0U) << "benchmark is an exact name";
+  EXPECT_EQ(select_results(s, parse_selector("history:benchmark=dram"), false).size(), 0U)
+      << "benchmark is an exact name";
   EXPECT_EQ(select_results(s, parse_selector("history:since=2026-03-02"), false).size(), 8U);
   EXPECT_EQ(select_results(s, parse_selector("history:until=2026-03-02"), false).size(), 8U);
   EXPECT_EQ(select_results(s, parse_selector("history:since=2026-03-02,until=2026-03-02"), false).size(), 4U);
@@ -902,7 +921,7 @@ TEST_P(HistoryQuery, SelectionAsReportPoolsUsableSamples) {
   EXPECT_EQ(h0.status, bench::result_status::ok);
   EXPECT_EQ(h0.samples.size(), 15U);  // 3 runs x 5
   EXPECT_EQ(h0.rate.count, 15U);
-  EXPECT_EQ(h0.clock.count, 12U);     // the second sample of each run read no clock
+  EXPECT_EQ(h0.clock.count, 12U);  // the second sample of each run read no clock
   EXPECT_NEAR(h0.rate.median, 700e12 * 1.02, 1e12);
   const auto& h1 = rep.results[1];
   EXPECT_EQ(h1.status, bench::result_status::ok);
@@ -920,7 +939,8 @@ TEST_P(HistoryQuery, SelectionAsReportPoolsUsableSamples) {
 
 TEST_P(HistoryQuery, SharedLocalIdsFallBackToIdentity) {
   auto& s = *s_;
-  add(s, report("2026-03-04T02:00:00Z", {gpu("cuda:0", "GPU-dddd")}, {result("cuda:0", "mma_fp16", 7e14, 5)}, "node9"), "other");
+  add(s, report("2026-03-04T02:00:00Z", {gpu("cuda:0", "GPU-dddd")}, {result("cuda:0", "mma_fp16", 7e14, 5)}, "node9"),
+      "other");
   const auto rep = select_as_report(s, parse_selector("history:benchmark=mma_fp16"));
   std::vector<std::string> ids;
   for (const auto& d : rep.devices) ids.push_back(d.id);
@@ -981,7 +1001,8 @@ TEST_P(HistoryQuery, ExportsRoundTrip) {
     EXPECT_EQ(r[col("parameters")], R"({"isa":"wgmma"})");
   }
   std::string text;
-  export_results(s, parse_selector("history:device=a100"), export_format::json, [&text](std::string_view p) { text += p; });
+  export_results(s, parse_selector("history:device=a100"), export_format::json,
+                 [&text](std::string_view p) { text += p; });
   const auto j = nlohmann::json::parse(text);
   EXPECT_EQ(j.at("schema"), "chipgauge.history-export/1");
   EXPECT_EQ(j.at("selector"), "history:device=a100");
@@ -997,7 +1018,8 @@ TEST_P(HistoryQuery, ExportsRoundTrip) {
     EXPECT_EQ(r.at("benchmark").at("precision"), "fp16");
   }
   std::string empty;
-  export_results(s, parse_selector("history:device=nothing"), export_format::json, [&empty](std::string_view p) { empty += p; });
+  export_results(s, parse_selector("history:device=nothing"), export_format::json,
+                 [&empty](std::string_view p) { empty += p; });
   EXPECT_TRUE(nlohmann::json::parse(empty).at("results").empty());
 }
 
@@ -1286,7 +1308,8 @@ TEST_P(HistoryCliStore, CompareTakesAHistorySelectorAsEitherSide) {
 TEST(HistoryCli, StoreFromEnvironmentAndNewerSchema) {
   const test::temp_dir dir;
   const std::string db = dir.path() + "/env.db";
-  auto r = test::run_command("CHIPGAUGE_HISTORY='" + db + "' '" + CHIPGAUGE_BINARY + "' history ingest " + sample_report);
+  auto r =
+      test::run_command("CHIPGAUGE_HISTORY='" + db + "' '" + CHIPGAUGE_BINARY + "' history ingest " + sample_report);
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(std::filesystem::exists(db));
   {
@@ -1321,8 +1344,8 @@ TEST(HistoryCli, CertifyRecordsItsCertificatesAndFleetCollectReadsTheStore) {
   const test::temp_dir dir;
   const std::string db = dir.path() + "/c.db";
   const std::string out = dir.path() + "/certs";
-  auto r = chipgauge("certify --report " + sample_report + " --as-of 2026-01-20 --out " + out + " --sign " + k.lab.private_path +
-                     " --history " + db + " --pubkey " + k.lab.public_path);
+  auto r = chipgauge("certify --report " + sample_report + " --as-of 2026-01-20 --out " + out + " --sign " +
+                     k.lab.private_path + " --history " + db + " --pubkey " + k.lab.public_path);
   ASSERT_TRUE(r.status == 0 || r.status == 3 || r.status == 4) << r.err;
   EXPECT_NE(r.err.find("recorded in history"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("certificate verified"), std::string::npos) << r.err;

@@ -1,9 +1,9 @@
 // Licensing answers: one test per requirement, exception and overlay of each licensing regime,
 // the dated transitions, the quotas (LPP inclusive at 26,900,000) and the fleet checks.
+#include "chipgauge/classifier/licensing.hpp"
 #include "chipgauge/classifier/catalog.hpp"
 #include "chipgauge/classifier/fleet.hpp"
 #include "chipgauge/classifier/ledger.hpp"
-#include "chipgauge/classifier/licensing.hpp"
 #include "chipgauge/core/error.hpp"
 #include "test_support.hpp"
 
@@ -48,17 +48,17 @@ class Licensing : public ::testing::Test {
     q.what_if = what_if;
     return engine_->answer(q);
   }
-  static licence_answer ask(const char* id, const char* to, const char* when, const char* hq = "", const char* from = "US",
-                            long long quantity = 1, bool what_if = false) {
+  static licence_answer ask(const char* id, const char* to, const char* when, const char* hq = "",
+                            const char* from = "US", long long quantity = 1, bool what_if = false) {
     return ask(*cat_->parts().find(id), to, when, hq, from, quantity, what_if);
   }
 
-  static licence_answer ask_as(const char* exporter, const char* id, const char* to, const char* when, const char* hq = "",
-                               const char* from = "US") {
+  static licence_answer ask_as(const char* exporter, const char* id, const char* to, const char* when,
+                               const char* hq = "", const char* from = "US") {
     return ask_as(exporter, *cat_->parts().find(id), to, when, hq, from);
   }
-  static licence_answer ask_as(const char* exporter, const chip_spec& part, const char* to, const char* when, const char* hq = "",
-                               const char* from = "US") {
+  static licence_answer ask_as(const char* exporter, const chip_spec& part, const char* to, const char* when,
+                               const char* hq = "", const char* from = "US") {
     licence_query q;
     q.part = &part;
     q.to = to;
@@ -80,7 +80,8 @@ class Licensing : public ::testing::Test {
     return ids;
   }
   static bool overlay(const licence_answer& a, const std::string& id) {
-    return std::any_of(a.overlays.begin(), a.overlays.end(), [&](const applying_overlay& o) { return o.overlay->id == id; });
+    return std::any_of(a.overlays.begin(), a.overlays.end(),
+                       [&](const applying_overlay& o) { return o.overlay->id == id; });
   }
   // A datacenter IC with exactly this TPP and DRAM bandwidth (PD 10).
   static chip_spec synthetic(double tpp, double dram_gb_s) {
@@ -142,7 +143,8 @@ TEST_F(Licensing, CambodiaLeftD5In2025) {
   EXPECT_FALSE(c.member("KH", "d5", day("2025-11-07")));
   EXPECT_TRUE(c.member("KH", "d1", day("2026-02-03")));
   EXPECT_EQ(*ask("nvidia-h100-sxm5-80gb", "KH", "2025-11-06").policy, review_policy::presumption_of_denial);
-  EXPECT_EQ(*ask("nvidia-h100-sxm5-80gb", "KH", "2025-11-07").policy, review_policy::presumption_of_approval) << "D:1 only";
+  EXPECT_EQ(*ask("nvidia-h100-sxm5-80gb", "KH", "2025-11-07").policy, review_policy::presumption_of_approval)
+      << "D:1 only";
 }
 
 // The UAE moves to A:5 on 2026-07-10 (FR Doc 2026-14132, as relayed: R) for its government and
@@ -233,7 +235,8 @@ TEST_F(Licensing, D1D4PresumptionOfApprovalExceptA5A6) {
     EXPECT_TRUE(fired(a, "us-2023-11-17-licence", "d1-or-d4")) << to;
     EXPECT_EQ(*a.policy, review_policy::presumption_of_approval) << to;
   }
-  for (const char* to : {"IL", "IN", "DE", "FR"}) EXPECT_FALSE(ask("nvidia-h100-sxm5-80gb", to, "2024-06-01").license_required) << to;
+  for (const char* to : {"IL", "IN", "DE", "FR"})
+    EXPECT_FALSE(ask("nvidia-h100-sxm5-80gb", to, "2024-06-01").license_required) << to;
 }
 
 TEST_F(Licensing, HeadquartersRuleFromAThirdCountry) {
@@ -277,7 +280,8 @@ TEST_F(Licensing, NacVersusAcaByDestination) {
   EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "VN", "2024-06-01", "CN")), std::vector<std::string>{"NAC"});
   EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "VN", "2024-01-10")), std::vector<std::string>{"NAC"})
       << "before the 2024-04-04 split NAC covered every destination";
-  EXPECT_TRUE(exception_ids(ask("nvidia-h100-sxm5-80gb", "VN", "2024-06-01")).empty()) << "datacenter 3A090.a: no NAC/ACA";
+  EXPECT_TRUE(exception_ids(ask("nvidia-h100-sxm5-80gb", "VN", "2024-06-01")).empty())
+      << "datacenter 3A090.a: no NAC/ACA";
 }
 
 // From 2024-04-04 an in-country transfer within Macau or D:5 falls under ACA, not NAC (740.8(a)).
@@ -285,10 +289,13 @@ TEST_F(Licensing, InCountryTransfersWithinD5AreAca) {
   const auto within_cn = ask("nvidia-geforce-rtx-4090", "CN", "2024-04-04", "", "CN");
   EXPECT_EQ(within_cn.transaction, transaction_kind::in_country);
   EXPECT_EQ(exception_ids(within_cn), std::vector<std::string>{"ACA"});
-  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "MO", "2024-06-01", "", "MO")), std::vector<std::string>{"ACA"});
-  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "CN", "2024-04-03", "", "CN")), std::vector<std::string>{"NAC"})
+  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "MO", "2024-06-01", "", "MO")),
+            std::vector<std::string>{"ACA"});
+  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "CN", "2024-04-03", "", "CN")),
+            std::vector<std::string>{"NAC"})
       << "before the split one NAC covered everything";
-  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "CN", "2024-04-04")), std::vector<std::string>{"NAC"}) << "an export to China";
+  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "CN", "2024-04-04")), std::vector<std::string>{"NAC"})
+      << "an export to China";
 }
 
 // --- 2024-12-02 HBM -----------------------------------------------------------------------------------------------
@@ -342,7 +349,8 @@ TEST_F(Licensing, DiffusionTiersOnlyWhatIfBeforeCompliance) {
 }
 
 TEST_F(Licensing, DiffusionNeverBindsAShipment) {
-  for (const char* d : {"2025-01-13", "2025-03-01", "2025-05-12", "2025-05-14", "2025-05-15", "2025-06-01", "2026-06-01"}) {
+  for (const char* d :
+       {"2025-01-13", "2025-03-01", "2025-05-12", "2025-05-14", "2025-05-15", "2025-06-01", "2026-06-01"}) {
     const auto a = ask("nvidia-h100-sxm5-80gb", "BR", d);
     EXPECT_FALSE(a.license_required) << d;
     EXPECT_TRUE(a.requirements.empty()) << d;
@@ -356,13 +364,15 @@ TEST_F(Licensing, DiffusionNeverBindsAShipment) {
   EXPECT_TRUE(after.what_if_requirements.empty());
   // The default answer is BIS's enforcement position and says what the text would require.
   EXPECT_TRUE(std::any_of(after.notices.begin(), after.notices.end(), [](const std::string& n) {
-    return n.find("us-2025-01-13-ai-diffusion / tier2 would require a licence under the regulation's text") != std::string::npos;
+    return n.find("us-2025-01-13-ai-diffusion / tier2 would require a licence under the regulation's text") !=
+           std::string::npos;
   }));
   // The one part BIS still enforces: the headquarters requirement for .a items (742.6(a)(6)(iii)(A)).
   const auto hq = ask("nvidia-h100-sxm5-80gb", "BR", "2025-06-01", "CN");
   EXPECT_TRUE(hq.license_required);
   EXPECT_TRUE(fired(hq, "us-2023-11-17-licence", "headquarters-datacenter-a"));
-  EXPECT_NE(std::find(after.not_applying.begin(), after.not_applying.end(), "us-2025-01-13-ai-diffusion (announced_not_enforced)"),
+  EXPECT_NE(std::find(after.not_applying.begin(), after.not_applying.end(),
+                      "us-2025-01-13-ai-diffusion (announced_not_enforced)"),
             after.not_applying.end());
   for (const char* d : {"2025-05-14", "2025-05-15"}) {
     const auto what_if = ask("nvidia-h100-sxm5-80gb", "BR", d, "", "US", 1, true);
@@ -382,10 +392,12 @@ TEST_F(Licensing, H20LetterOverlayByBandwidth) {
   EXPECT_TRUE(a.determined);
   EXPECT_TRUE(overlay(a, "h20-letter"));
   EXPECT_FALSE(a.policy.has_value()) << "a letter states no review policy";
-  EXPECT_EQ(a.weakest, evidence_tag::S) << "the H20's own DRAM figure decides (S); the R 'combination' reading is not relied on";
+  EXPECT_EQ(a.weakest, evidence_tag::S)
+      << "the H20's own DRAM figure decides (S); the R 'combination' reading is not relied on";
   EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-geforce-rtx-4090-d", "CN", "2025-06-01"), "h20-letter"));
   EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-h20", "DE", "2025-06-01"), "h20-letter"));
-  EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-h20", "CN", "2025-06-01", "", "CN"), "h20-letter")) << "no letter for in-country transfers";
+  EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-h20", "CN", "2025-06-01", "", "CN"), "h20-letter"))
+      << "no letter for in-country transfers";
   // Not limited to datacenter parts: the thresholds are the H20's own figures (4,000 GB/s DRAM,
   // 1,028 GB/s interconnect), so a part below both is outside whatever its market.
   EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-l20", "CN", "2025-06-01"), "h20-letter")) << "864 GB/s DRAM";
@@ -411,11 +423,13 @@ TEST_F(Licensing, H20LetterHeadquartersAndWhoIsBound) {
   // Beside a licence already required (an H100 to China) the letter's open question is a notice.
   const auto h100 = ask("nvidia-h100-sxm5-80gb", "CN", "2025-06-01");
   EXPECT_TRUE(h100.determined);
-  EXPECT_TRUE(std::any_of(h100.notices.begin(), h100.notices.end(), [](const std::string& n) { return n.find("h20-letter") != std::string::npos; }));
+  EXPECT_TRUE(std::any_of(h100.notices.begin(), h100.notices.end(),
+                          [](const std::string& n) { return n.find("h20-letter") != std::string::npos; }));
   const auto bound = ask_as("nvidia", "nvidia-h20", "CN", "2025-06-01");
   ASSERT_EQ(bound.overlays.size(), 1U);
   EXPECT_EQ(bound.overlays[0].overlay->binds.front(), "NVIDIA");
-  EXPECT_THROW((void)ask_as("nvida", "nvidia-h20", "CN", "2025-06-01"), usage_error) << "a misspelt exporter is refused";
+  EXPECT_THROW((void)ask_as("nvida", "nvidia-h20", "CN", "2025-06-01"), usage_error)
+      << "a misspelt exporter is refused";
 }
 
 // --- 2026-01-15 China zone, tariff bands; 2026-05-31 guidance ------------------------------------------------------
@@ -535,9 +549,12 @@ TEST_F(Licensing, TariffTestsTheIcInsideABoardWithStrictBounds) {
   const auto b_in1 = board_of(in1), b_low = board_of(at_low), b_high = board_of(at_high), b_mem = board_of(mem_at),
              b_in2 = board_of(in2), b_gap = board_of(gap);
   EXPECT_TRUE(overlay(ask(b_in1, "US", "2026-02-01", "", "TW"), "import-tariff-bands"));
-  EXPECT_FALSE(overlay(ask(b_low, "US", "2026-02-01", "", "TW"), "import-tariff-bands")) << "14,000 is not greater than 14,000";
-  EXPECT_FALSE(overlay(ask(b_high, "US", "2026-02-01", "", "TW"), "import-tariff-bands")) << "17,500 is not less than 17,500";
-  EXPECT_FALSE(overlay(ask(b_mem, "US", "2026-02-01", "", "TW"), "import-tariff-bands")) << "5,000 GB/s is not less than 5,000";
+  EXPECT_FALSE(overlay(ask(b_low, "US", "2026-02-01", "", "TW"), "import-tariff-bands"))
+      << "14,000 is not greater than 14,000";
+  EXPECT_FALSE(overlay(ask(b_high, "US", "2026-02-01", "", "TW"), "import-tariff-bands"))
+      << "17,500 is not less than 17,500";
+  EXPECT_FALSE(overlay(ask(b_mem, "US", "2026-02-01", "", "TW"), "import-tariff-bands"))
+      << "5,000 GB/s is not less than 5,000";
   EXPECT_TRUE(overlay(ask(b_in2, "US", "2026-02-01", "", "TW"), "import-tariff-bands"));
   EXPECT_FALSE(overlay(ask(b_gap, "US", "2026-02-01", "", "TW"), "import-tariff-bands"));
   EXPECT_FALSE(overlay(ask(in1, "US", "2026-02-01", "", "TW"), "import-tariff-bands")) << "the bare IC";
@@ -553,7 +570,8 @@ TEST_F(Licensing, TariffTestsTheIcInsideABoardWithStrictBounds) {
   q.end_use = "datacentre";
   EXPECT_THROW((void)engine_->answer(q), usage_error) << "an end use no file tests";
 }
-// --- bad questions ------------------------------------------------------------------------------------------------------
+// --- bad questions
+// ------------------------------------------------------------------------------------------------------
 
 TEST_F(Licensing, UndeterminedClassificationIsNotReportedAsLicenceFree) {
   // The TPU v5e sheet without its die bounds: TPP in the PD-dependent band and no die area, so its
@@ -602,8 +620,8 @@ TEST_F(Licensing, BadQuestionsAreUsageErrors) {
 namespace embargo {
 
 // A question with the embargo inputs: a region of the destination, a stated ECCN, an end-user type.
-licence_query query(const chip_spec& part, const char* to, const char* when, const char* region = "", const char* eccn = "",
-                    const char* end_user = "") {
+licence_query query(const chip_spec& part, const char* to, const char* when, const char* region = "",
+                    const char* eccn = "", const char* end_user = "") {
   licence_query q;
   q.part = &part;
   q.to = to;
@@ -630,12 +648,13 @@ TEST_F(Licensing, EveryDatacenterPartToEveryEmbargoedDestinationNeedsALicence) {
     const char* region;
     const char* section;
   };
-  const destination destinations[] = {{"CU", "", "746.2"}, {"IR", "", "746.7"}, {"KP", "", "746.4"}, {"SY", "", "746.9"},
-                                      {"RU", "", "746.8"}, {"BY", "", "746.8"}, {"UA", "UA-43", "746.6"}};
+  const destination destinations[] = {{"CU", "", "746.2"},     {"IR", "", "746.7"}, {"KP", "", "746.4"},
+                                      {"SY", "", "746.9"},     {"RU", "", "746.8"}, {"BY", "", "746.8"},
+                                      {"UA", "UA-43", "746.6"}};
   // The first answerable date, each regime's boundaries on both sides, the other rules' transitions.
-  const char* dates[] = {"2022-10-07", "2022-10-08", "2023-01-16", "2023-01-17", "2023-05-18", "2023-05-19", "2023-11-16",
-                         "2023-11-17", "2024-06-11", "2024-06-12", "2024-12-31", "2025-01-15", "2025-05-13", "2025-09-01",
-                         "2025-09-02", "2026-01-15", "2026-07-10", "2027-06-30"};
+  const char* dates[] = {"2022-10-07", "2022-10-08", "2023-01-16", "2023-01-17", "2023-05-18", "2023-05-19",
+                         "2023-11-16", "2023-11-17", "2024-06-11", "2024-06-12", "2024-12-31", "2025-01-15",
+                         "2025-05-13", "2025-09-01", "2025-09-02", "2026-01-15", "2026-07-10", "2027-06-30"};
   int datacenter_parts = 0;
   for (const auto& part : cat_->parts().parts()) {
     if (!part->datacenter.value) continue;
@@ -666,7 +685,8 @@ TEST_F(Licensing, EmbargoCoversItemsOutsideThe3A090Family) {
       EXPECT_TRUE(a.item.eccn.empty()) << id << " is not 3A090/4A090";
       EXPECT_TRUE(a.license_required) << id << " to " << to;
       ASSERT_FALSE(a.requirements.empty()) << id << " to " << to;
-      EXPECT_TRUE(std::all_of(a.requirements.begin(), a.requirements.end(), [](const fired_requirement& f) { return f.regime->embargo; }))
+      EXPECT_TRUE(std::all_of(a.requirements.begin(), a.requirements.end(),
+                              [](const fired_requirement& f) { return f.regime->embargo; }))
           << id << " to " << to << ": no 3A090 paragraph";
       EXPECT_EQ(*a.policy, review_policy::presumption_of_denial) << id << " to " << to;
       EXPECT_NE(embargo::first_reason_line(a).find("embargo: "), std::string::npos);
@@ -689,28 +709,33 @@ TEST_F(Licensing, SyriaRelaxedOn20250902WithSppForStatedEar99) {
   EXPECT_NE(to_text(after).find("you can state: --eccn EAR99"), std::string::npos);
   const auto ear99 = engine_->answer(embargo::query(gpu, "SY", "2025-09-02", "", "EAR99"));
   EXPECT_EQ(exception_ids(ear99), std::vector<std::string>{"SPP"});
-  EXPECT_TRUE(exception_ids(engine_->answer(embargo::query(gpu, "SY", "2025-09-01", "", "EAR99"))).empty()) << "SPP from 2025-09-02";
+  EXPECT_TRUE(exception_ids(engine_->answer(embargo::query(gpu, "SY", "2025-09-01", "", "EAR99"))).empty())
+      << "SPP from 2025-09-02";
 }
 
 TEST_F(Licensing, RussiaBelarusEar99ByHtsAndTheMassMarketCarveOut) {
   const auto& gpu = *cat_->parts().find("nvidia-geforce-rtx-4090-d");
   for (const char* to : {"RU", "BY"}) {
-    EXPECT_TRUE(fired(engine_->answer(embargo::query(gpu, to, "2024-06-01")), "us-2022-02-24-russia-belarus-sanctions", "ccl-any-eccn"))
+    EXPECT_TRUE(fired(engine_->answer(embargo::query(gpu, to, "2024-06-01")), "us-2022-02-24-russia-belarus-sanctions",
+                      "ccl-any-eccn"))
         << "default: on the CCL";
     const auto listed = engine_->answer(embargo::query(gpu, to, "2023-05-18", "", "EAR99"));
     EXPECT_TRUE(listed.license_required) << to;
-    EXPECT_TRUE(fired(listed, "us-2022-02-24-russia-belarus-sanctions", std::string("ear99-supplement-4-") + (to[0] == 'R' ? "russia" : "belarus")));
-    EXPECT_TRUE(fired(engine_->answer(embargo::query(gpu, to, "2023-05-19", "", "EAR99")), "us-2022-02-24-russia-belarus-sanctions",
-                      "ear99-hts-chapters-84-85-90"));
-    EXPECT_TRUE(fired(engine_->answer(embargo::query(gpu, to, "2024-06-11", "", "EAR99")), "us-2022-02-24-russia-belarus-sanctions",
-                      "ear99-hts-chapters-84-85-90"));
-    EXPECT_TRUE(fired(engine_->answer(embargo::query(gpu, to, "2024-06-12", "", "EAR99")), "us-2022-02-24-russia-belarus-sanctions",
-                      "ear99-hts-chapters-84-85-90-746-8"));
+    EXPECT_TRUE(fired(listed, "us-2022-02-24-russia-belarus-sanctions",
+                      std::string("ear99-supplement-4-") + (to[0] == 'R' ? "russia" : "belarus")));
+    EXPECT_TRUE(fired(engine_->answer(embargo::query(gpu, to, "2023-05-19", "", "EAR99")),
+                      "us-2022-02-24-russia-belarus-sanctions", "ear99-hts-chapters-84-85-90"));
+    EXPECT_TRUE(fired(engine_->answer(embargo::query(gpu, to, "2024-06-11", "", "EAR99")),
+                      "us-2022-02-24-russia-belarus-sanctions", "ear99-hts-chapters-84-85-90"));
+    EXPECT_TRUE(fired(engine_->answer(embargo::query(gpu, to, "2024-06-12", "", "EAR99")),
+                      "us-2022-02-24-russia-belarus-sanctions", "ear99-hts-chapters-84-85-90-746-8"));
     // Mass-market encryption items: excluded for a civil end user only when both are stated.
-    EXPECT_TRUE(engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "5A992.c")).license_required) << "end user unknown";
+    EXPECT_TRUE(engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "5A992.c")).license_required)
+        << "end user unknown";
     EXPECT_TRUE(engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "5A992.c", "government")).license_required);
     EXPECT_TRUE(engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "5A992.c", "state-owned")).license_required);
-    EXPECT_TRUE(engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "3A991.a", "civil")).license_required) << "not mass market";
+    EXPECT_TRUE(engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "3A991.a", "civil")).license_required)
+        << "not mass market";
     const auto carve_out = engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "5A992.c", "civil"));
     EXPECT_FALSE(fired(carve_out, "us-2022-02-24-russia-belarus-sanctions", "ccl-any-eccn")) << to;
   }
@@ -719,7 +744,9 @@ TEST_F(Licensing, RussiaBelarusEar99ByHtsAndTheMassMarketCarveOut) {
 TEST_F(Licensing, RussiaAndBelarusDatesAreTheirOwnEntries) {
   // Dates before 2022-10-07 cannot be asked; the data carries them.
   const auto& regimes = cat_->licensing().regimes();
-  const auto rb = std::find_if(regimes.begin(), regimes.end(), [](const licensing_regime& r) { return r.id == "us-2022-02-24-russia-belarus-sanctions"; });
+  const auto rb = std::find_if(regimes.begin(), regimes.end(), [](const licensing_regime& r) {
+    return r.id == "us-2022-02-24-russia-belarus-sanctions";
+  });
   ASSERT_NE(rb, regimes.end());
   auto from = [&](const char* id) {
     for (const auto& q : rb->requirements) {
@@ -768,7 +795,8 @@ TEST_F(Licensing, EmbargoStatementsAreChecked) {
   EXPECT_EQ(cat_->licensing().end_user_types().size(), 3U);
 }
 
-// --- quotas and the ledger ----------------------------------------------------------------------------------------------
+// --- quotas and the ledger
+// ----------------------------------------------------------------------------------------------
 
 TEST_F(Licensing, LppCeilingIsInclusiveAt26900000) {
   const auto part = synthetic(26900, 3000);  // 1,000 units = 26,900,000 TPP exactly
@@ -781,13 +809,15 @@ TEST_F(Licensing, LppCeilingIsInclusiveAt26900000) {
   s.country = "BR";
   const shipment_ledger empty;
   auto checks = check_quotas(empty, s, part, *quota_engine_, false);
-  const auto lpp = std::find_if(checks.begin(), checks.end(), [](const quota_check& c) { return c.quota->id == "lpp"; });
+  const auto lpp =
+      std::find_if(checks.begin(), checks.end(), [](const quota_check& c) { return c.quota->id == "lpp"; });
   ASSERT_NE(lpp, checks.end());
   EXPECT_DOUBLE_EQ(lpp->limit_tpp, 26900000);
   EXPECT_TRUE(lpp->fits) << "exactly at the ceiling fits";
   s.quantity = 1001;
   checks = check_quotas(empty, s, part, *quota_engine_, false);
-  const auto over = std::find_if(checks.begin(), checks.end(), [](const quota_check& c) { return c.quota->id == "lpp"; });
+  const auto over =
+      std::find_if(checks.begin(), checks.end(), [](const quota_check& c) { return c.quota->id == "lpp"; });
   ASSERT_NE(over, checks.end());
   EXPECT_FALSE(over->fits);
 }
@@ -845,7 +875,8 @@ TEST_F(Licensing, AllocationCountsOnlyShipmentsItCovers) {
   l.shipments.push_back({day("2025-02-01"), "nvidia-t4", 1040, 100000, "Acme", "BR", "", ""});  // not controlled
   shipment next{day("2025-03-01"), "nvidia-h100-sxm5-80gb", 15831.2, 10, "Acme", "BR", "", "3A090.a.1"};
   const auto checks = check_quotas(l, next, h100, *quota_engine_, false);
-  const auto alloc = std::find_if(checks.begin(), checks.end(), [](const quota_check& c) { return c.quota->id == "tier2_allocation"; });
+  const auto alloc = std::find_if(checks.begin(), checks.end(),
+                                  [](const quota_check& c) { return c.quota->id == "tier2_allocation"; });
   ASSERT_NE(alloc, checks.end());
   EXPECT_DOUBLE_EQ(alloc->used_tpp, 0) << "an uncontrolled T4 shipment does not use the 3A090.a allocation";
 }
@@ -853,7 +884,8 @@ TEST_F(Licensing, AllocationCountsOnlyShipmentsItCovers) {
 TEST_F(Licensing, LedgerFilesRoundTripAndRefuseCorruption) {
   test::temp_dir dir;
   shipment_ledger l;
-  l.shipments.push_back({day("2025-02-01"), "nvidia-h100-sxm5-80gb", 15831.2, 10, "Acme,\nInc.", "BR", "lpp", "3A090.a.1"});
+  l.shipments.push_back(
+      {day("2025-02-01"), "nvidia-h100-sxm5-80gb", 15831.2, 10, "Acme,\nInc.", "BR", "lpp", "3A090.a.1"});
   for (const char* name : {"l.json", "l.csv"}) {
     const auto path = dir.path() + "/" + name;
     save_ledger(path, l);
@@ -864,9 +896,11 @@ TEST_F(Licensing, LedgerFilesRoundTripAndRefuseCorruption) {
     EXPECT_DOUBLE_EQ(back.shipments[0].tpp_each, 15831.2) << name;
   }
   EXPECT_TRUE(load_ledger(dir.path() + "/missing.json").shipments.empty());
-  const auto bad = dir.write("bad.json", "{\"schema\": \"chipgauge.ledger/1\", \"shipments\": [{\"date\": \"2025-13-01\"");
+  const auto bad =
+      dir.write("bad.json", "{\"schema\": \"chipgauge.ledger/1\", \"shipments\": [{\"date\": \"2025-13-01\"");
   EXPECT_THROW((void)load_ledger(bad), spec_error);
-  const auto bad_csv = dir.write("bad.csv", "date,part,tpp_each,quantity,consignee,country,quota,eccn\n2025-01-01,x,abc,1,a,BR,,\n");
+  const auto bad_csv =
+      dir.write("bad.csv", "date,part,tpp_each,quantity,consignee,country,quota,eccn\n2025-01-01,x,abc,1,a,BR,,\n");
   EXPECT_THROW((void)load_ledger(bad_csv), spec_error);
 }
 
@@ -877,7 +911,8 @@ TEST_F(Licensing, LedgerLockRefusesASecondWriter) {
   EXPECT_THROW(ledger_lock second(path), usage_error);
 }
 
-// --- fleets --------------------------------------------------------------------------------------------------------------
+// --- fleets
+// --------------------------------------------------------------------------------------------------------------
 
 TEST_F(Licensing, FleetTotalsAgainstLppAndClusterReporting) {
   const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
@@ -886,7 +921,8 @@ TEST_F(Licensing, FleetTotalsAgainstLppAndClusterReporting) {
   auto r = evaluate_fleet({item}, *engine_, day("2025-03-01"));
   EXPECT_NEAR(r.tpp, 26.9e6, 0.01 * 26.9e6) << "1,699 H100 is about the LPP ceiling";
   auto check = [&](const char* id) {
-    const auto it = std::find_if(r.checks.begin(), r.checks.end(), [&](const fleet_check_result& c) { return c.check->id == id; });
+    const auto it =
+        std::find_if(r.checks.begin(), r.checks.end(), [&](const fleet_check_result& c) { return c.check->id == id; });
     if (it == r.checks.end()) throw std::runtime_error(std::string("no fleet check ") + id);
     return *it;
   };

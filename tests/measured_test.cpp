@@ -62,8 +62,9 @@ catalog* Measured::cat_ = nullptr;
 
 TEST_F(Measured, SheetOfTheDeviceMatches) {
   EXPECT_EQ(bench::check_sheet_matches(part("nvidia-h200-sxm-141gb"), device("NVIDIA H200", "NVIDIA")), std::nullopt);
-  EXPECT_EQ(bench::check_sheet_matches(part("amd-epyc-9654"), device("AMD EPYC 9654 96-Core Processor", "AuthenticAMD")),
-            std::nullopt);
+  EXPECT_EQ(
+      bench::check_sheet_matches(part("amd-epyc-9654"), device("AMD EPYC 9654 96-Core Processor", "AuthenticAMD")),
+      std::nullopt);
 }
 
 TEST_F(Measured, SheetOfAnotherModelIsRefused) {
@@ -71,7 +72,8 @@ TEST_F(Measured, SheetOfAnotherModelIsRefused) {
     (void)bench::check_sheet_matches(part("nvidia-h100-sxm5-80gb"), device("NVIDIA H200", "NVIDIA"));
     FAIL() << "an H100 sheet for an H200 was accepted";
   } catch (const usage_error& e) {
-    EXPECT_NE(std::string(e.what()).find("shares no model number with the measured device 'NVIDIA H200'"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("shares no model number with the measured device 'NVIDIA H200'"),
+              std::string::npos)
         << e.what();
   }
 }
@@ -172,7 +174,8 @@ TEST(IsMeasurementReport, ReadsTheSchemaMember) {
   // A sheet that merely mentions the report schema is not a report.
   EXPECT_FALSE(bench::is_measurement_report(dir.write("sheet.json", R"({"schema": "chipgauge.spec/1",
     "notes": ["compare with a \"chipgauge.measurement/1\" report"]})")));
-  EXPECT_FALSE(bench::is_measurement_report(dir.write("nested.json", R"({"x": {"schema": "chipgauge.measurement/1"}})")));
+  EXPECT_FALSE(
+      bench::is_measurement_report(dir.write("nested.json", R"({"x": {"schema": "chipgauge.measurement/1"}})")));
   EXPECT_FALSE(bench::is_measurement_report(dir.write("array.json", R"(["chipgauge.measurement/1"])")));
   EXPECT_FALSE(bench::is_measurement_report(dir.write("broken.json", R"({"schema": "chipgauge.measurement/1",)")));
 }

@@ -38,7 +38,8 @@ TEST(TppMetric, BisFloatExampleIs4800) {
 }
 
 TEST(TppMetric, TakesTheBestPrecisionOfAUnit) {
-  const auto m = compute_metrics(ic_with({unit("u", {{precision::fp64, 60}, {precision::fp16, 100}, {precision::int8, 150}})}), defs());
+  const auto m = compute_metrics(
+      ic_with({unit("u", {{precision::fp64, 60}, {precision::fp16, 100}, {precision::int8, 150}})}), defs());
   // fp64 60 x 64 = 3840 beats fp16 1600 and int8 1200.
   EXPECT_DOUBLE_EQ(m.tpp, 3840);
   ASSERT_TRUE(m.units[0].best.has_value());
@@ -48,7 +49,8 @@ TEST(TppMetric, TakesTheBestPrecisionOfAUnit) {
 TEST(TppMetric, SumsPerUnitMaxima) {
   // Unit A is best at int8 (2400), unit B at fp32 (1600): sum of maxima 4000;
   // per precision sums: int8 2400 + 0, fp32 0 + 1600 -> max of sums 2400.
-  const auto m = compute_metrics(ic_with({unit("A", {{precision::int8, 300}}), unit("B", {{precision::fp32, 50}})}), defs());
+  const auto m =
+      compute_metrics(ic_with({unit("A", {{precision::int8, 300}}), unit("B", {{precision::fp32, 50}})}), defs());
   EXPECT_DOUBLE_EQ(m.tpp_sum_of_unit_max, 4000);
   EXPECT_DOUBLE_EQ(m.tpp_max_of_sums, 2400);
   EXPECT_DOUBLE_EQ(m.tpp, 4000) << "the default aggregation is the conservative sum of unit maxima";
@@ -57,7 +59,8 @@ TEST(TppMetric, SumsPerUnitMaxima) {
 }
 
 TEST(TppMetric, AggregationsAgreeWhenUnitsShareTheirBestPrecision) {
-  const auto m = compute_metrics(ic_with({unit("A", {{precision::int8, 300}}), unit("B", {{precision::int8, 100}})}), defs());
+  const auto m =
+      compute_metrics(ic_with({unit("A", {{precision::int8, 300}}), unit("B", {{precision::int8, 100}})}), defs());
   EXPECT_DOUBLE_EQ(m.tpp_sum_of_unit_max, 3200);
   EXPECT_DOUBLE_EQ(m.tpp_max_of_sums, 3200);
 }

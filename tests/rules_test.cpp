@@ -1,7 +1,7 @@
 // Dated regimes (`chipgauge.rule/1`): the bundled rule set, timelines, dated parameters and the
 // rejection of defective rule files.
-#include "chipgauge/classifier/listing.hpp"
 #include "chipgauge/classifier/rules.hpp"
+#include "chipgauge/classifier/listing.hpp"
 #include "chipgauge/core/date.hpp"
 #include "chipgauge/core/error.hpp"
 #include "test_support.hpp"
@@ -45,10 +45,9 @@ json base_regime(const std::string& id = "test-regime") {
       {"citations", json::array({json{{"cite", "1 FR 1"}, {"evidence", "V"}}})},
       {"timeline", json::array({json{{"from", "2024-01-01"}, {"status", "in_force"}}})},
       {"parameters", json{{"tpp_line", json{{"value", 4800}, {"unit", "TPP"}, {"evidence", "V"}}}}},
-      {"clauses", json::array({json{{"eccn", "3A090.a"},
-                                    {"applies_to", json::array({"ic"})},
-                                    {"when", "tpp >= tpp_line"},
-                                    {"evidence", "V"}}})},
+      {"clauses",
+       json::array({json{
+           {"eccn", "3A090.a"}, {"applies_to", json::array({"ic"})}, {"when", "tpp >= tpp_line"}, {"evidence", "V"}}})},
   };
 }
 
@@ -229,12 +228,14 @@ TEST(RulesAddFile, ValidRegimeIsAdded) {
 TEST(RulesAddFile, ContainsIdentifiersGetSlotsAfterTheMetrics) {
   const temp_dir dir;
   auto j = base_regime();
-  j["clauses"] = json::array(
-      {json{{"eccn", "4A090.a"}, {"applies_to", json::array({"board"})}, {"when", "contains_3a090_a"}, {"evidence", "R"}},
-       json{{"eccn", "4A090.x"},
-            {"applies_to", json::array({"board", "system"})},
-            {"when", "contains_3a090_b or contains_3a090_a"},
-            {"evidence", "R"}}});
+  j["clauses"] = json::array({json{{"eccn", "4A090.a"},
+                                   {"applies_to", json::array({"board"})},
+                                   {"when", "contains_3a090_a"},
+                                   {"evidence", "R"}},
+                              json{{"eccn", "4A090.x"},
+                                   {"applies_to", json::array({"board", "system"})},
+                                   {"when", "contains_3a090_b or contains_3a090_a"},
+                                   {"evidence", "R"}}});
   const auto path = dir.write("regime.json", j.dump());
   auto rs = rule_set::load_definitions(rules_dir());
   rs.add_regime_file(path);
@@ -335,7 +336,8 @@ TEST(RulesReject, ClauseThatIsANumber) {
 
 TEST(RulesReject, ExceptionConditionThatIsANumber) {
   auto j = base_regime();
-  j["exceptions"] = json::array({json{{"id", "X"}, {"clauses", json::array({"3A090.a"})}, {"when", "tpp_line"}, {"evidence", "V"}}});
+  j["exceptions"] =
+      json::array({json{{"id", "X"}, {"clauses", json::array({"3A090.a"})}, {"when", "tpp_line"}, {"evidence", "V"}}});
   std::string path;
   const auto e = add_error(j, path);
   ASSERT_TRUE(e.has_value());
@@ -356,8 +358,8 @@ TEST(RulesReject, BadTimelineDate) {
 
 TEST(RulesReject, BadDateFormatInDatedParameter) {
   auto j = base_regime();
-  j["parameters"]["tpp_line"] = json{{"values", json::array({json{{"from", "2024/01/01"}, {"value", 4800}}})},
-                                     {"evidence", "V"}};
+  j["parameters"]["tpp_line"] =
+      json{{"values", json::array({json{{"from", "2024/01/01"}, {"value", 4800}}})}, {"evidence", "V"}};
   std::string path;
   const auto e = add_error(j, path);
   ASSERT_TRUE(e.has_value());
@@ -387,9 +389,9 @@ TEST(RulesReject, TimelineWithRepeatedDate) {
 
 TEST(RulesReject, DatedParameterValuesOutOfOrder) {
   auto j = base_regime();
-  j["parameters"]["tpp_line"] = json{{"values", json::array({json{{"from", "2025-01-01"}, {"value", 1}},
-                                                              json{{"from", "2024-01-01"}, {"value", 2}}})},
-                                     {"evidence", "V"}};
+  j["parameters"]["tpp_line"] = json{
+      {"values", json::array({json{{"from", "2025-01-01"}, {"value", 1}}, json{{"from", "2024-01-01"}, {"value", 2}}})},
+      {"evidence", "V"}};
   std::string path;
   const auto e = add_error(j, path);
   ASSERT_TRUE(e.has_value());
@@ -497,7 +499,8 @@ TEST(RulesReject, ParameterWithBadName) {
 
 TEST(RulesReject, ExceptionNamingEccnNotAmongClauses) {
   auto j = base_regime();
-  j["exceptions"] = json::array({json{{"id", "NAC"}, {"clauses", json::array({"3A090.a", "3A090.z"})}, {"evidence", "V"}}});
+  j["exceptions"] =
+      json::array({json{{"id", "NAC"}, {"clauses", json::array({"3A090.a", "3A090.z"})}, {"evidence", "V"}}});
   std::string path;
   const auto e = add_error(j, path);
   ASSERT_TRUE(e.has_value());
@@ -710,7 +713,8 @@ TEST(Listings, PartsListCountsTheDatabase) {
   ASSERT_EQ(j.size(), cat.parts().parts().size());
   EXPECT_EQ(j.at(0).at("file"), cat.parts().parts().front()->file);
   const auto text = render_parts_list(cat, output_format::text);
-  EXPECT_NE(text.find(fmt::format("{} parts in {}/chips\n", cat.parts().parts().size(), cat.specs_dir())), std::string::npos);
+  EXPECT_NE(text.find(fmt::format("{} parts in {}/chips\n", cat.parts().parts().size(), cat.specs_dir())),
+            std::string::npos);
 }
 
 }  // namespace

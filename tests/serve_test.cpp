@@ -1,6 +1,6 @@
 // chipgauge serve: every route, every error status, the token, the limits and abuse, reload and
-// shutdown, and byte-for-byte agreement with the CLI (classify, history list|show, compare). The server runs in-process on an ephemeral
-// loopback port (the signal tests run the binary); the client is a raw socket, so that the tests
+// shutdown, and byte-for-byte agreement with the CLI (classify, history list|show, compare). The server runs in-process
+// on an ephemeral loopback port (the signal tests run the binary); the client is a raw socket, so that the tests
 // control every byte sent.
 //
 // With CHIPGAUGE_SERVE_RECORD=DIR, every response the tests receive is written to
@@ -35,9 +35,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -110,7 +110,7 @@ class connection {
 };
 
 struct reply {
-  int status = 0;  ///< 0: no complete response
+  int status = 0;                              ///< 0: no complete response
   std::map<std::string, std::string> headers;  ///< lower-case names
   std::string body;
   [[nodiscard]] std::string header(const std::string& name) const {
@@ -189,7 +189,11 @@ class record_environment : public ::testing::Environment {
     if (!dir || !*dir) return;
     json arr = json::array();
     for (const auto& r : records)
-      arr.push_back({{"method", r.method}, {"route", r.route}, {"status", r.status}, {"content_type", r.content_type}, {"body", r.body}});
+      arr.push_back({{"method", r.method},
+                     {"route", r.route},
+                     {"status", r.status},
+                     {"content_type", r.content_type},
+                     {"body", r.body}});
     std::ofstream(std::string(dir) + "/responses.json") << arr.dump(1, ' ', false, json::error_handler_t::replace);
   }
 };
@@ -226,8 +230,9 @@ class running_server {
   serve::server& get() { return s_; }
 
   /// One request on a fresh connection; records it under `route`.
-  reply call(const std::string& route, const std::string& method, const std::string& target, const std::string& body = {},
-             const std::string& content_type = "application/json", const std::string& extra = {}) {
+  reply call(const std::string& route, const std::string& method, const std::string& target,
+             const std::string& body = {}, const std::string& content_type = "application/json",
+             const std::string& extra = {}) {
     connection c(port_);
     EXPECT_TRUE(c.ok());
     c.send(raw_request(method, target, body, content_type, extra));
@@ -293,7 +298,9 @@ TEST(ServeRoutes, ClassifyWhatIfAndTodayAgreeWithTheCli) {
   auto& s = shared_server();
   const auto want = test::run_command(cli("classify nvidia-h20 --what-if --as-of 2025-01-20 --format json"));
   ASSERT_EQ(want.status, 0);
-  EXPECT_EQ(s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-01-20&what_if=true", R"({"part":"nvidia-h20"})").body, want.out);
+  EXPECT_EQ(
+      s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-01-20&what_if=true", R"({"part":"nvidia-h20"})").body,
+      want.out);
   const auto today = test::run_command(cli("classify nvidia-a100-sxm4-80gb --format json"));
   EXPECT_EQ(s.call("/v1/classify", "POST", "/v1/classify", R"({"part":"nvidia-a100-sxm4-80gb"})").body, today.out);
 }
@@ -375,7 +382,8 @@ TEST(ServeRoutes, PartsListAndDetail) {
   const auto j = json::parse(one.body);
   EXPECT_EQ(j["id"], "nvidia-h100-sxm5-80gb");
   EXPECT_EQ(j["sheet"], json::parse(read_text_file(test::specs_dir() + "/chips/nvidia-h100-sxm5-80gb.json")));
-  const auto cls = json::parse(test::run_command(cli("classify nvidia-h100-sxm5-80gb --as-of 2025-06-01 --format json")).out);
+  const auto cls =
+      json::parse(test::run_command(cli("classify nvidia-h100-sxm5-80gb --as-of 2025-06-01 --format json")).out);
   EXPECT_EQ(j["classification"], cls);
   EXPECT_EQ(j["metrics"], cls["metrics"]);
 }
@@ -402,10 +410,15 @@ TEST(ServeRoutes, LicenseAgreesWithTheCli) {
     std::string args;
   };
   const std::vector<question> questions = {
-      {{{"part", "nvidia-h100-sxm5-80gb"}, {"to", "CN"}, {"as_of", "2025-03-01"}}, "nvidia-h100-sxm5-80gb --to CN --as-of 2025-03-01"},
+      {{{"part", "nvidia-h100-sxm5-80gb"}, {"to", "CN"}, {"as_of", "2025-03-01"}},
+       "nvidia-h100-sxm5-80gb --to CN --as-of 2025-03-01"},
       {{{"part", "nvidia-h20"}, {"to", "MY"}, {"as_of", "2025-03-01"}, {"party_hq", "CN"}, {"quantity", 1000}},
        "nvidia-h20 --to MY --as-of 2025-03-01 --party-hq CN --quantity 1000"},
-      {{{"part", "nvidia-a100-sxm4-80gb"}, {"to", "DE"}, {"from", "NL"}, {"as_of", "2024-06-01"}, {"transaction", "reexport"}},
+      {{{"part", "nvidia-a100-sxm4-80gb"},
+        {"to", "DE"},
+        {"from", "NL"},
+        {"as_of", "2024-06-01"},
+        {"transaction", "reexport"}},
        "nvidia-a100-sxm4-80gb --to DE --from NL --as-of 2024-06-01 --transaction reexport"},
       {{{"part", "nvidia-h100-sxm5-80gb"}, {"to", "AE"}, {"as_of", "2025-06-01"}, {"what_if", true}},
        "nvidia-h100-sxm5-80gb --to AE --as-of 2025-06-01 --what-if"},
@@ -419,9 +432,12 @@ TEST(ServeRoutes, LicenseAgreesWithTheCli) {
   }
   // A sheet instead of an id.
   const auto sheet = json::parse(read_text_file(test::specs_dir() + "/chips/nvidia-h100-sxm5-80gb.json"));
-  const auto got = s.call("/v1/license", "POST", "/v1/license", json{{"sheet", sheet}, {"to", "CN"}, {"as_of", "2025-03-01"}}.dump());
+  const auto got = s.call("/v1/license", "POST", "/v1/license",
+                          json{{"sheet", sheet}, {"to", "CN"}, {"as_of", "2025-03-01"}}.dump());
   EXPECT_EQ(got.status, 200) << got.body;
-  EXPECT_EQ(json::parse(got.body)["license_required"], json::parse(test::run_command(cli("license nvidia-h100-sxm5-80gb --to CN --as-of 2025-03-01 --format json")).out)["license_required"]);
+  EXPECT_EQ(json::parse(got.body)["license_required"],
+            json::parse(test::run_command(cli("license nvidia-h100-sxm5-80gb --to CN --as-of 2025-03-01 --format json"))
+                            .out)["license_required"]);
 }
 
 TEST(ServeRoutes, MetricsCountRequestsClassificationsAndTheDataSet) {
@@ -436,11 +452,15 @@ TEST(ServeRoutes, MetricsCountRequestsClassificationsAndTheDataSet) {
   }
   EXPECT_EQ(m.status, 200);
   EXPECT_EQ(m.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
-  EXPECT_NE(m.body.find("chipgauge_http_requests_total{route=\"/v1/classify\",method=\"POST\",status=\"200\"}"), std::string::npos);
-  EXPECT_NE(m.body.find("chipgauge_http_request_duration_seconds_bucket{route=\"/v1/classify\",status=\"200\",le=\"+Inf\"}"), std::string::npos);
+  EXPECT_NE(m.body.find("chipgauge_http_requests_total{route=\"/v1/classify\",method=\"POST\",status=\"200\"}"),
+            std::string::npos);
+  EXPECT_NE(
+      m.body.find("chipgauge_http_request_duration_seconds_bucket{route=\"/v1/classify\",status=\"200\",le=\"+Inf\"}"),
+      std::string::npos);
   EXPECT_NE(m.body.find("chipgauge_classifications_total{eccn=\"3A090"), std::string::npos);
   EXPECT_NE(m.body.find("chipgauge_dataset_info{version=\""), std::string::npos);
-  if (const char* dir = std::getenv("CHIPGAUGE_SERVE_RECORD"); dir && *dir) std::ofstream(std::string(dir) + "/metrics.txt") << m.body;
+  if (const char* dir = std::getenv("CHIPGAUGE_SERVE_RECORD"); dir && *dir)
+    std::ofstream(std::string(dir) + "/metrics.txt") << m.body;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -527,7 +547,9 @@ TEST(ServeErrors, MediaTypeLengthAndUnprocessable) {
   EXPECT_EQ(r.status, 200);
   {
     connection c(s.port());
-    c.send("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n[1,2]\r\n0\r\n\r\n");
+    c.send(
+        "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: "
+        "chunked\r\n\r\n5\r\n[1,2]\r\n0\r\n\r\n");
     r = read_reply(c);
     record("POST", "/v1/classify", r);
     expect_problem(r, 411, "length-required");
@@ -577,20 +599,25 @@ TEST(ServeToken, WriteRoutesNeedTheTokenAndReadsWithTokenRequired) {
   auto o = test_options();
   o.token_file = dir.write("token", "s3cret-token\n");
   const auto write_route = [](serve::server& s) {
-    s.routes().add_route({"POST", "/v1/test-write", true,
-                          [](const serve::api&, const serve::http_request&, const serve::dataset&, const std::vector<std::string>&) {
-                            serve::http_response r;
-                            r.body = "{}\n";
-                            return r;
-                          }});
+    s.routes().add_route(
+        {"POST", "/v1/test-write", true,
+         [](const serve::api&, const serve::http_request&, const serve::dataset&, const std::vector<std::string>&) {
+           serve::http_response r;
+           r.body = "{}\n";
+           return r;
+         }});
   };
   {
     running_server s(o, write_route);
     expect_problem(s.call("/v1/test-write", "POST", "/v1/test-write", "{}"), 401, "unauthorized");
-    const auto wrong = s.call("/v1/test-write", "POST", "/v1/test-write", "{}", "application/json", "Authorization: Bearer s3cret-tokeN\r\n");
+    const auto wrong = s.call("/v1/test-write", "POST", "/v1/test-write", "{}", "application/json",
+                              "Authorization: Bearer s3cret-tokeN\r\n");
     expect_problem(wrong, 401, "unauthorized");
     EXPECT_NE(wrong.header("www-authenticate").find("Bearer"), std::string::npos);
-    EXPECT_EQ(s.call("/v1/test-write", "POST", "/v1/test-write", "{}", "application/json", "Authorization: Bearer s3cret-token\r\n").status, 200);
+    EXPECT_EQ(s.call("/v1/test-write", "POST", "/v1/test-write", "{}", "application/json",
+                     "Authorization: Bearer s3cret-token\r\n")
+                  .status,
+              200);
     // Reads stay open.
     EXPECT_EQ(s.call("/healthz", "GET", "/healthz").status, 200);
   }
@@ -602,8 +629,9 @@ TEST(ServeToken, WriteRoutesNeedTheTokenAndReadsWithTokenRequired) {
   }
   // Without a token file, write routes are closed.
   running_server open(test_options(), write_route);
-  expect_problem(open.call("/v1/test-write", "POST", "/v1/test-write", "{}", "application/json", "Authorization: Bearer x\r\n"), 401,
-                 "unauthorized");
+  expect_problem(
+      open.call("/v1/test-write", "POST", "/v1/test-write", "{}", "application/json", "Authorization: Bearer x\r\n"),
+      401, "unauthorized");
   EXPECT_TRUE(serve::constant_time_equal("abc", "abc"));
   EXPECT_FALSE(serve::constant_time_equal("abc", "abd"));
   EXPECT_FALSE(serve::constant_time_equal("abc", "abcd"));
@@ -631,7 +659,8 @@ TEST(ServeLimits, OversizedBodyIsRefusedFromItsLengthWithoutReadingIt) {
   running_server s(o);
   connection c(s.port());
   // Announce 100 MB; send only the head. The answer comes without the body.
-  c.send("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 104857600\r\n\r\n");
+  c.send(
+      "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 104857600\r\n\r\n");
   const auto r = read_reply(c);
   record("POST", "/v1/classify", r);
   expect_problem(r, 413, "body-too-large");
@@ -643,7 +672,9 @@ TEST(ServeLimits, OversizedBodyIsRefusedFromItsLengthWithoutReadingIt) {
   EXPECT_EQ(s.call("/v1/classify", "POST", "/v1/classify", small + std::string(1024 - small.size(), ' ')).status, 200);
   // Expect: 100-continue gets the refusal instead of the go-ahead.
   connection e(s.port());
-  e.send("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n");
+  e.send(
+      "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\nExpect: "
+      "100-continue\r\n\r\n");
   EXPECT_EQ(read_reply(e).status, 413);
 }
 
@@ -811,9 +842,12 @@ TEST(ServeHistory, RunsListAndShowAgreeWithTheCliByteForByte) {
   EXPECT_EQ(r.body, want.out);
   EXPECT_GE(json::parse(r.body).size(), static_cast<std::size_t>(test::dashboard_nights));
   // The CLI's filters, under the same names.
-  r = h.s().call("/v1/history/runs", "GET", "/v1/history/runs?device=GPU-dash&benchmark=gemm_fp16&since=2026-11-03&until=2026-11-05&last=2");
+  r = h.s().call("/v1/history/runs", "GET",
+                 "/v1/history/runs?device=GPU-dash&benchmark=gemm_fp16&since=2026-11-03&until=2026-11-05&last=2");
   ASSERT_EQ(r.status, 200) << r.body;
-  want = h.cli_history("history list --device GPU-dash --benchmark gemm_fp16 --since 2026-11-03 --until 2026-11-05 --last 2 --format json");
+  want = h.cli_history(
+      "history list --device GPU-dash --benchmark gemm_fp16 --since 2026-11-03 --until 2026-11-05 --last 2 --format "
+      "json");
   EXPECT_EQ(r.body, want.out);
   EXPECT_EQ(json::parse(r.body).size(), 2U);
   const auto id = std::to_string(h.nights.at(2));
@@ -837,12 +871,16 @@ TEST(ServeHistory, CompareAgreesWithTheCliByteForByteAndIs200WhenSlower) {
   for (const auto& c : cases) {
     const auto want = h.cli_history("compare '" + c.base + "' '" + c.current + "' --format json");
     ASSERT_EQ(want.status, c.cli_status) << want.err;
-    const auto got = h.s().call("/v1/compare", "GET", "/v1/compare?base=" + url_encode(c.base) + "&new=" + url_encode(c.current));
+    const auto got =
+        h.s().call("/v1/compare", "GET", "/v1/compare?base=" + url_encode(c.base) + "&new=" + url_encode(c.current));
     ASSERT_EQ(got.status, 200) << got.body;
     EXPECT_EQ(got.body, want.out) << c.base << " vs " << c.current;
   }
-  const auto slower = json::parse(h.s().call("/v1/compare", "GET", "/v1/compare?base=" + url_encode(cases[0].base) + "&new=" +
-                                                                        url_encode(cases[0].current)).body);
+  const auto slower =
+      json::parse(h.s()
+                      .call("/v1/compare", "GET",
+                            "/v1/compare?base=" + url_encode(cases[0].base) + "&new=" + url_encode(cases[0].current))
+                      .body);
   EXPECT_NE(slower.dump().find("\"slower\""), std::string::npos);
 }
 
@@ -917,7 +955,8 @@ TEST(ServeHistory, TrendIsWhatTheDashboardCharts) {
   ASSERT_EQ(trend_page.status, 200);
   EXPECT_EQ(embedded_data(trend_page.body), series);
   // A filter that selects nothing: no series.
-  const auto none = h.s().call("/v1/history/trend", "GET", "/v1/history/trend?device=GPU-dash-0001&benchmark=no_such_benchmark");
+  const auto none =
+      h.s().call("/v1/history/trend", "GET", "/v1/history/trend?device=GPU-dash-0001&benchmark=no_such_benchmark");
   EXPECT_EQ(none.status, 200);
   EXPECT_TRUE(json::parse(none.body)["series"].empty());
 }
@@ -953,39 +992,46 @@ TEST(ServeHistory, APostedReportIsVisibleInRunsAndTheDashboardAndIngestIsIdempot
   const auto after = h.s().call("/dashboard/{path}", "GET", "/dashboard/");
   EXPECT_NE(after.body.find(device), std::string::npos) << "the dashboard was not rebuilt after the ingest";
   // Google Benchmark JSON goes to the same route.
-  r = h.s().call("/v1/reports", "POST", "/v1/reports", read_text_file(test::data_dir() + "/gbench-sample-reps3.json"), "application/json",
-                 history_fixture::auth);
+  r = h.s().call("/v1/reports", "POST", "/v1/reports", read_text_file(test::data_dir() + "/gbench-sample-reps3.json"),
+                 "application/json", history_fixture::auth);
   EXPECT_EQ(r.status, 201) << r.body;
   // Counted by kind and outcome.
   reply m;
   for (int i = 0; i < 100; ++i) {
     m = h.s().call("/metrics", "GET", "/metrics");
-    if (m.body.find("chipgauge_history_ingests_total{kind=\"report\",outcome=\"already_present\"} 1") != std::string::npos) break;
+    if (m.body.find("chipgauge_history_ingests_total{kind=\"report\",outcome=\"already_present\"} 1") !=
+        std::string::npos)
+      break;
     std::this_thread::sleep_for(20ms);
   }
-  EXPECT_NE(m.body.find("chipgauge_history_ingests_total{kind=\"report\",outcome=\"ingested\"} 2"), std::string::npos) << m.body;
-  EXPECT_NE(m.body.find("chipgauge_history_ingests_total{kind=\"report\",outcome=\"already_present\"} 1"), std::string::npos);
+  EXPECT_NE(m.body.find("chipgauge_history_ingests_total{kind=\"report\",outcome=\"ingested\"} 2"), std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("chipgauge_history_ingests_total{kind=\"report\",outcome=\"already_present\"} 1"),
+            std::string::npos);
 }
 
 TEST(ServeHistory, CertificatesGoToTheirOwnRoute) {
   auto& h = history_server();
   // A real `certify` certificate (sealed, not signed).
   const auto certificate = read_text_file(test::data_dir() + "/../golden/certificate-sample.json");
-  auto r = h.s().call("/v1/certificates", "POST", "/v1/certificates", certificate, "application/json", history_fixture::auth);
+  auto r = h.s().call("/v1/certificates", "POST", "/v1/certificates", certificate, "application/json",
+                      history_fixture::auth);
   // Stored as `history ingest` stores it: intact and unsigned, never shown as verified.
   ASSERT_EQ(r.status, 201) << r.body;
   const auto stored = json::parse(r.body);
   EXPECT_EQ(stored["integrity"], "unsigned") << r.body;
   EXPECT_FALSE(stored["already_present"].get<bool>());
-  const auto again = h.s().call("/v1/certificates", "POST", "/v1/certificates", certificate, "application/json", history_fixture::auth);
+  const auto again = h.s().call("/v1/certificates", "POST", "/v1/certificates", certificate, "application/json",
+                                history_fixture::auth);
   EXPECT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(json::parse(again.body)["run_id"], stored["run_id"]);
   // Each route takes its own kind.
   r = h.s().call("/v1/reports", "POST", "/v1/reports", certificate, "application/json", history_fixture::auth);
   expect_problem(r, 422, "wrong-kind");
   EXPECT_EQ(r.problem()["json_path"], "$.schema");
-  r = h.s().call("/v1/certificates", "POST", "/v1/certificates", read_text_file(test::data_dir() + "/measurement-sample.json"),
-                 "application/json", history_fixture::auth);
+  r = h.s().call("/v1/certificates", "POST", "/v1/certificates",
+                 read_text_file(test::data_dir() + "/measurement-sample.json"), "application/json",
+                 history_fixture::auth);
   expect_problem(r, 422, "wrong-kind");
 }
 
@@ -1012,12 +1058,14 @@ TEST(ServeHistory, ErrorStatuses) {
   r = s.call("/dashboard/{path}", "POST", "/dashboard/index.html", "{}");
   expect_problem(r, 405, "method-not-allowed");
   // Malformed and unprocessable bodies: the library's messages, with the field.
-  r = s.call("/v1/reports", "POST", "/v1/reports", R"({"schema": "chipgauge.measurement/1")", "application/json", history_fixture::auth);
+  r = s.call("/v1/reports", "POST", "/v1/reports", R"({"schema": "chipgauge.measurement/1")", "application/json",
+             history_fixture::auth);
   expect_problem(r, 400, "malformed-json");
   r = s.call("/v1/reports", "POST", "/v1/reports", "[1, 2]", "application/json", history_fixture::auth);
   expect_problem(r, 422, "invalid-report");
   EXPECT_EQ(r.problem()["json_path"], "$");
-  r = s.call("/v1/reports", "POST", "/v1/reports", R"({"schema": "chipgauge.measurement/9"})", "application/json", history_fixture::auth);
+  r = s.call("/v1/reports", "POST", "/v1/reports", R"({"schema": "chipgauge.measurement/9"})", "application/json",
+             history_fixture::auth);
   expect_problem(r, 422, "invalid-report");
   EXPECT_EQ(r.problem()["json_path"], "$.schema");
   auto broken = json::parse(report);
@@ -1028,11 +1076,13 @@ TEST(ServeHistory, ErrorStatuses) {
   r = s.call("/v1/reports", "POST", "/v1/reports", report, "text/plain", history_fixture::auth);
   expect_problem(r, 415, "unsupported-media-type");
   // Query parameters: bad selector (naming the key), bad dates and counts, missing and unknown ones.
-  r = s.call("/v1/compare", "GET", "/v1/compare?base=" + url_encode("history:colour=red") + "&new=" + url_encode("history:"));
+  r = s.call("/v1/compare", "GET",
+             "/v1/compare?base=" + url_encode("history:colour=red") + "&new=" + url_encode("history:"));
   expect_problem(r, 400, "bad-parameter");
   EXPECT_EQ(r.problem()["parameter"], "base");
   EXPECT_NE(r.problem()["detail"].get<std::string>().find("unknown key 'colour'"), std::string::npos) << r.body;
-  r = s.call("/v1/compare", "GET", "/v1/compare?base=" + url_encode("history:") + "&new=" + url_encode("history:last=0"));
+  r = s.call("/v1/compare", "GET",
+             "/v1/compare?base=" + url_encode("history:") + "&new=" + url_encode("history:last=0"));
   expect_problem(r, 400, "bad-parameter");
   EXPECT_EQ(r.problem()["parameter"], "new");
   EXPECT_NE(r.problem()["detail"].get<std::string>().find("last"), std::string::npos) << r.body;
@@ -1042,7 +1092,8 @@ TEST(ServeHistory, ErrorStatuses) {
   r = s.call("/v1/compare", "GET", "/v1/compare?base=" + url_encode("history:"));
   expect_problem(r, 400, "bad-parameter");
   EXPECT_EQ(r.problem()["parameter"], "new");
-  r = s.call("/v1/compare", "GET", "/v1/compare?base=" + url_encode("history:device=no-such-device") + "&new=" + url_encode("history:"));
+  r = s.call("/v1/compare", "GET",
+             "/v1/compare?base=" + url_encode("history:device=no-such-device") + "&new=" + url_encode("history:"));
   expect_problem(r, 422, "empty-selection");
   EXPECT_EQ(r.problem()["parameter"], "base");
   r = s.call("/v1/history/runs", "GET", "/v1/history/runs?since=yesterday");
@@ -1111,11 +1162,12 @@ TEST(ServeHistory, WithoutAStoreTheRoutesAnswer503) {
            {"/dashboard/{path}", "/dashboard/"}}) {
     const auto r = s.call(route, "GET", target);
     expect_problem(r, 503, "no-history-store");
-    EXPECT_NE(r.problem()["detail"].get<std::string>().find("no history store configured"), std::string::npos) << r.body;
+    EXPECT_NE(r.problem()["detail"].get<std::string>().find("no history store configured"), std::string::npos)
+        << r.body;
   }
   // Write routes are closed without a token file before the store is even asked for.
-  expect_problem(s.call("/v1/reports", "POST", "/v1/reports", "{}", "application/json", "Authorization: Bearer x\r\n"), 401,
-                 "unauthorized");
+  expect_problem(s.call("/v1/reports", "POST", "/v1/reports", "{}", "application/json", "Authorization: Bearer x\r\n"),
+                 401, "unauthorized");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1151,7 +1203,8 @@ TEST(ServeAbuse, NormalRequestsSucceedWhileAbuseRuns) {
   // A 100 MB body, sent whole.
   abusers.emplace_back([&] {
     connection c(s.port());
-    c.send("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 104857600\r\n\r\n");
+    c.send(
+        "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 104857600\r\n\r\n");
     const std::string chunk(65536, '[');
     long long sent = 0;
     while (sent < 104857600 && c.send(chunk)) sent += static_cast<long long>(chunk.size());
@@ -1160,7 +1213,8 @@ TEST(ServeAbuse, NormalRequestsSucceedWhileAbuseRuns) {
   });
   // Malformed, invalid UTF-8 and deeply nested bodies.
   abusers.emplace_back([&] {
-    const std::vector<std::string> bodies = {"{\"part\":", "{\"part\":\"\xc3\x28\"}", std::string(100000, '[') + std::string(100000, ']'),
+    const std::vector<std::string> bodies = {"{\"part\":", "{\"part\":\"\xc3\x28\"}",
+                                             std::string(100000, '[') + std::string(100000, ']'),
                                              std::string(100000, '{')};
     while (!stop) {
       for (const auto& b : bodies) {
@@ -1176,7 +1230,8 @@ TEST(ServeAbuse, NormalRequestsSucceedWhileAbuseRuns) {
   int ok = 0;
   for (int i = 0; i < 20; ++i) {
     const auto h = s.call("/healthz", "GET", "/healthz");
-    const auto c = s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01", R"({"part":"nvidia-h100-sxm5-80gb"})");
+    const auto c =
+        s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01", R"({"part":"nvidia-h100-sxm5-80gb"})");
     if (h.status == 200 && c.status == 200) ++ok;
     std::this_thread::sleep_for(50ms);
   }
@@ -1202,8 +1257,8 @@ class child_server {
     if (pid_ == 0) {
       ::dup2(out[1], 1);
       ::close(out[0]);
-      ::execl(CHIPGAUGE_BINARY, CHIPGAUGE_BINARY, "--specs-dir", specs.c_str(), "serve", "--listen", "127.0.0.1:0", "--access-log",
-              log.c_str(), "--request-timeout", "10", static_cast<char*>(nullptr));
+      ::execl(CHIPGAUGE_BINARY, CHIPGAUGE_BINARY, "--specs-dir", specs.c_str(), "serve", "--listen", "127.0.0.1:0",
+              "--access-log", log.c_str(), "--request-timeout", "10", static_cast<char*>(nullptr));
       ::_exit(127);
     }
     ::close(out[1]);
@@ -1307,8 +1362,8 @@ TEST(ServeSignals, SigtermFinishesTheRequestInFlight) {
   ASSERT_GT(s.port(), 0);
   const std::string body = R"({"part":"nvidia-h100-sxm5-80gb"})";
   connection c(s.port());
-  c.send("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\n\r\n" + body.substr(0, 10));
+  c.send("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10));
   std::this_thread::sleep_for(300ms);
   s.signal(SIGTERM);
   std::this_thread::sleep_for(300ms);

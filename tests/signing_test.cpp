@@ -2,10 +2,10 @@
 // signatures, certificate sealing and verification (every one-byte change of a certificate's
 // body, re-signing, stripped signatures, malformed integrity blocks), and the `chipgauge
 // certificate keygen|verify` commands end to end.
+#include "chipgauge/core/signing.hpp"
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/files.hpp"
 #include "chipgauge/core/json_reader.hpp"
-#include "chipgauge/core/signing.hpp"
 #include "test_support.hpp"
 
 #include <sys/stat.h>
@@ -14,10 +14,10 @@
 #include <nlohmann/json.hpp>
 
 #include <bit>
-#include <cstdio>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -30,7 +30,8 @@ namespace {
 
 std::string from_hex(std::string_view hex) {
   std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
   return out;
 }
 
@@ -140,8 +141,13 @@ TEST(Rfc8785, KeysSortByUtf16CodeUnits) {
     "\u00f6": "Latin Small Letter O With Diaeresis"
   })");
   const auto c = canonical_json(j);
-  const std::vector<std::string> order = {"Carriage Return", "One", "Control", "Latin Small Letter O With Diaeresis",
-                                          "Euro Sign", "Emoji: Grinning Face", "Hebrew Letter Dalet With Dagesh"};
+  const std::vector<std::string> order = {"Carriage Return",
+                                          "One",
+                                          "Control",
+                                          "Latin Small Letter O With Diaeresis",
+                                          "Euro Sign",
+                                          "Emoji: Grinning Face",
+                                          "Hebrew Letter Dalet With Dagesh"};
   std::size_t last = 0;
   for (const auto& v : order) {
     const auto pos = c.find(v);
@@ -184,20 +190,21 @@ TEST(Base64, RoundTripsAndIsStrict) {
   EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
   EXPECT_EQ(base64_encode("fo"), "Zm8=");
   EXPECT_EQ(base64_encode("f"), "Zg==");
-  EXPECT_FALSE(base64_decode("Zm8"));     // no padding
-  EXPECT_FALSE(base64_decode("Zm9=") );   // unused bits set: a second spelling of "fo"
-  EXPECT_FALSE(base64_decode("Zh=="));    // likewise for "f"
-  EXPECT_FALSE(base64_decode("Zm 8="));   // whitespace
+  EXPECT_FALSE(base64_decode("Zm8"));       // no padding
+  EXPECT_FALSE(base64_decode("Zm9="));      // unused bits set: a second spelling of "fo"
+  EXPECT_FALSE(base64_decode("Zh=="));      // likewise for "f"
+  EXPECT_FALSE(base64_decode("Zm 8="));     // whitespace
   EXPECT_FALSE(base64_decode("Zm8=Zm8="));  // padding in the middle
   EXPECT_FALSE(base64_decode("Z==="));
-  EXPECT_FALSE(base64_decode("Zm-_"));    // URL alphabet
+  EXPECT_FALSE(base64_decode("Zm-_"));  // URL alphabet
 }
 
 TEST(Ed25519, VerifiesTheRfc8032TestVectors) {
   // RFC 8032 7.1, TEST 1 (empty message) and TEST 2 (one byte 0x72).
   const auto pk1 = from_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
   const auto sig1 = from_hex(
-      "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe2465"
+      "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24"
+      "65"
       "5141438e7a100b");
   EXPECT_TRUE(ed25519_verify(pk1, "", sig1));
   EXPECT_FALSE(ed25519_verify(pk1, "x", sig1));
@@ -207,7 +214,8 @@ TEST(Ed25519, VerifiesTheRfc8032TestVectors) {
   EXPECT_FALSE(ed25519_verify(pk1.substr(0, 31), "", sig1));
   const auto pk2 = from_hex("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c");
   const auto sig2 = from_hex(
-      "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb0"
+      "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aee"
+      "b0"
       "0d291612bb0c00");
   EXPECT_TRUE(ed25519_verify(pk2, "\x72", sig2));
   EXPECT_FALSE(ed25519_verify(pk1, "\x72", sig2));
@@ -240,9 +248,10 @@ TEST(Ed25519, SignsDeterministicallyWithAPkcs8Key) {
   const auto info = load_ed25519_private_key_info(key);
   EXPECT_EQ(info.raw, from_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"));
   EXPECT_EQ(info.key_id, sha256_hex(info.raw).substr(0, 16));
-  EXPECT_EQ(ed25519_sign(key, ""),
-            from_hex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd2"
-                     "5bf5f0595bbe24655141438e7a100b"));
+  EXPECT_EQ(
+      ed25519_sign(key, ""),
+      from_hex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd2"
+               "5bf5f0595bbe24655141438e7a100b"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -429,7 +438,8 @@ TEST(Certificate, FiledCertificatesStillVerify) {
   EXPECT_EQ(load_ed25519_public_key(pub).raw, load_ed25519_private_key_info(key).raw);
   const std::vector<std::pair<std::string, std::string>> files = {
       {test::data_dir() + "/certificate-signed.json", certificate_text(seal_certificate(sample_body(), key))},
-      {test::data_dir() + "/certificate-unsigned.json", certificate_text(seal_certificate(sample_body(), std::nullopt))}};
+      {test::data_dir() + "/certificate-unsigned.json",
+       certificate_text(seal_certificate(sample_body(), std::nullopt))}};
   for (const auto& [path, text] : files) {
     if (const char* update = std::getenv("CHIPGAUGE_UPDATE_GOLDEN"); update && std::string(update) == "1")
       write_file_atomically(path, text);
@@ -437,7 +447,8 @@ TEST(Certificate, FiledCertificatesStillVerify) {
   }
   const auto s = verify_certificate_file(files[0].first, pub);
   EXPECT_EQ(s.status(), exit_code::ok);
-  EXPECT_EQ(s.signer_key_id, ed25519_key_id(from_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")));
+  EXPECT_EQ(s.signer_key_id,
+            ed25519_key_id(from_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")));
   EXPECT_EQ(verify_certificate_file(files[1].first, std::nullopt).status(), exit_code::ok);
 }
 
@@ -506,8 +517,9 @@ TEST(Certificate, EveryOneByteChangeOfTheBodyFailsVerification) {
       EXPECT_EQ(canonical_json(doc.at("body")), canonical_json(body));
     }
   }
-  std::printf("%zu one-byte edits of %zu body bytes: %zu unreadable, %zu failed verification, %zu kept the body's value\n",
-              tried, body_end - body_begin, parse_errors, failed, same_value);
+  std::printf(
+      "%zu one-byte edits of %zu body bytes: %zu unreadable, %zu failed verification, %zu kept the body's value\n",
+      tried, body_end - body_begin, parse_errors, failed, same_value);
   EXPECT_GT(tried, 10000U);
   EXPECT_GT(failed, 1000U) << "edits that parse must be caught by the hash";
   EXPECT_GT(parse_errors, 1000U);
@@ -598,7 +610,8 @@ void expect_malformed(const nlohmann::json& cert, const std::string& path_fragme
     ADD_FAILURE() << "accepted: " << cert.dump();
   } catch (const spec_error& e) {
     EXPECT_EQ(e.file(), "c.json");
-    EXPECT_NE(e.json_path().find(path_fragment), std::string::npos) << e.what() << " (expected " << path_fragment << ")";
+    EXPECT_NE(e.json_path().find(path_fragment), std::string::npos)
+        << e.what() << " (expected " << path_fragment << ")";
   }
 }
 
@@ -617,7 +630,8 @@ TEST(Certificate, MalformedCertificatesNameTheFileAndPath) {
   expect_malformed(edit([](nlohmann::json& c) { c.erase("body"); }), "$");
   expect_malformed(edit([](nlohmann::json& c) { c.erase("integrity"); }), "$");
   expect_malformed(edit([](nlohmann::json& c) { c["note"] = "outside the hash"; }), "$");
-  expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["canonicalization"] = "JCS-ish"; }), "$.integrity.canonicalization");
+  expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["canonicalization"] = "JCS-ish"; }),
+                   "$.integrity.canonicalization");
   expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["hash"] = "sha1"; }), "$.integrity.hash");
   expect_malformed(edit([](nlohmann::json& c) { c["integrity"].erase("sha256"); }), "$.integrity");
   expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["sha256"] = "ABC"; }), "$.integrity.sha256");
@@ -629,17 +643,22 @@ TEST(Certificate, MalformedCertificatesNameTheFileAndPath) {
                    "$.integrity.sha256");
   expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["extra"] = 1; }), "$.integrity");
   expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["signature"] = nullptr; }), "$.integrity.signature");
-  expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["signature"]["algorithm"] = "RSA"; }), "$.integrity.signature.algorithm");
+  expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["signature"]["algorithm"] = "RSA"; }),
+                   "$.integrity.signature.algorithm");
   expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["signature"]["public_key"] = "not base64!"; }),
                    "$.integrity.signature.public_key");
   expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["signature"]["public_key"] = base64_encode("short"); }),
                    "$.integrity.signature.public_key");
-  expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["signature"]["value"] = base64_encode(std::string(63, 'x')); }),
-                   "$.integrity.signature.value");
-  expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["signature"]["key_id"] = "xyz"; }), "$.integrity.signature.key_id");
-  expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["signature"].erase("value"); }), "$.integrity.signature");
-  expect_malformed(edit([](nlohmann::json& c) { c["body"]["results"][1]["samples"] = nlohmann::json::parse("9007199254740993"); }),
-                   "$.body.results[1].samples");
+  expect_malformed(
+      edit([](nlohmann::json& c) { c["integrity"]["signature"]["value"] = base64_encode(std::string(63, 'x')); }),
+      "$.integrity.signature.value");
+  expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["signature"]["key_id"] = "xyz"; }),
+                   "$.integrity.signature.key_id");
+  expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["signature"].erase("value"); }),
+                   "$.integrity.signature");
+  expect_malformed(
+      edit([](nlohmann::json& c) { c["body"]["results"][1]["samples"] = nlohmann::json::parse("9007199254740993"); }),
+      "$.body.results[1].samples");
 }
 
 TEST(Certificate, SealingRefusesWhatRfc8785CannotSerialise) {
@@ -663,7 +682,9 @@ TEST(Certificate, DuplicateKeysInTheFileAreRefused) {
 // ---------------------------------------------------------------------------------------------
 // The commands
 
-test::run_result chipgauge(const std::string& args) { return test::run_command(std::string("'") + CHIPGAUGE_BINARY + "' " + args); }
+test::run_result chipgauge(const std::string& args) {
+  return test::run_command(std::string("'") + CHIPGAUGE_BINARY + "' " + args);
+}
 
 TEST(CliCertificate, KeygenWritesTheKeyPairAndRefusesToOverwrite) {
   const test::temp_dir dir;
@@ -687,8 +708,10 @@ TEST(CliCertificate, VerifyExitCodes) {
   const test::temp_dir dir;
   const auto lab = generate_ed25519_key(dir.path() + "/lab.key", dir.path() + "/lab.pub");
   const auto other = generate_ed25519_key(dir.path() + "/other.key", dir.path() + "/other.pub");
-  const auto signed_file = dir.write("signed.json", certificate_text(seal_certificate(sample_body(), lab.private_path)));
-  const auto unsigned_file = dir.write("unsigned.json", certificate_text(seal_certificate(sample_body(), std::nullopt)));
+  const auto signed_file =
+      dir.write("signed.json", certificate_text(seal_certificate(sample_body(), lab.private_path)));
+  const auto unsigned_file =
+      dir.write("unsigned.json", certificate_text(seal_certificate(sample_body(), std::nullopt)));
 
   const auto ok = chipgauge("certificate verify '" + signed_file + "' --pubkey '" + lab.public_path + "'");
   EXPECT_EQ(ok.status, 0) << ok.out << ok.err;

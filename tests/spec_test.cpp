@@ -1,8 +1,8 @@
 // Spec sheets (`chipgauge.spec/1`): parsing, rejection of bad input, validation and the database.
+#include "chipgauge/classifier/spec.hpp"
 #include "chipgauge/classifier/database.hpp"
 #include "chipgauge/classifier/engine.hpp"
 #include "chipgauge/classifier/metrics.hpp"
-#include "chipgauge/classifier/spec.hpp"
 #include "chipgauge/core/error.hpp"
 #include "test_support.hpp"
 
@@ -109,7 +109,8 @@ TEST(SpecParse, FullSheetFieldsParse) {
                                 {"transistors", 80e9}}});
   j["memory"] = {{"type", "HBM3"}, {"capacity_gb", 80}, {"bandwidth_gb_s", 3350}};
   j["interconnect"] = {{"bidirectional_gb_s", 900}, {"kind", "NVLink 4"}};
-  j["declared"] = {{"tpp", 800}, {"eccn", "3A090.a"}, {"as_of", "2024-01-02"}, {"by", "vendor"}, {"source", "https://example.com"}};
+  j["declared"] = {
+      {"tpp", 800}, {"eccn", "3A090.a"}, {"as_of", "2024-01-02"}, {"by", "vendor"}, {"source", "https://example.com"}};
   j["sources"] = json::array({json{{"url", "https://example.com"}, {"supports", {"memory"}}}});
   j["notes"] = {"a note"};
   const auto s = parse(j);
@@ -866,8 +867,8 @@ TEST(SpecPlausibility, RateTwiceUnitsTimesClockIsAnError) {
 TEST(SpecPlausibility, BundledPhysicalDataLoadsAndEveryBundledSheetPasses) {
   EXPECT_EQ(physical().reticle_field_mm2, 858);
   EXPECT_EQ(physical().nodes.back().node_nm_at_least, 0);
-  const auto db = spec_database::load(test::specs_dir() + "/chips", defs(),
-                                      std::make_shared<const physical_limits>(physical()));
+  const auto db =
+      spec_database::load(test::specs_dir() + "/chips", defs(), std::make_shared<const physical_limits>(physical()));
   EXPECT_GT(db.parts().size(), 50U);
 }
 
@@ -875,16 +876,20 @@ TEST(SpecPlausibility, BundledPhysicalDataLoadsAndEveryBundledSheetPasses) {
 
 json with_identity(json sheet, const json& identity) {
   sheet["identity"] = identity;
-  sheet["sources"] = json::array({json{{"url", "https://pci-ids.ucw.cz/"}, {"title", "PCI ID Repository"}, {"supports", {"identity"}}}});
+  sheet["sources"] = json::array(
+      {json{{"url", "https://pci-ids.ucw.cz/"}, {"title", "PCI ID Repository"}, {"supports", {"identity"}}}});
   return sheet;
 }
 
 TEST(SpecIdentity, ParsesPciNamesAndCpu) {
   const auto s = parse(with_identity(
-      minimal_ic(), json{{"pci", json::array({json{{"vendor", "10de"}, {"device", "2330"}},
-                                              json{{"vendor", "10de"}, {"device", "2324"}, {"subsystem_vendor", "10de"}, {"subsystem_device", "17a6"}}})},
-                         {"names", {"NVIDIA H100 80GB HBM3"}},
-                         {"cpu", {{"vendor", "AuthenticAMD"}, {"family", 25}, {"models", {17}}, {"brands", {"EPYC 9654"}}}}}));
+      minimal_ic(),
+      json{{"pci", json::array({json{{"vendor", "10de"}, {"device", "2330"}}, json{{"vendor", "10de"},
+                                                                                   {"device", "2324"},
+                                                                                   {"subsystem_vendor", "10de"},
+                                                                                   {"subsystem_device", "17a6"}}})},
+           {"names", {"NVIDIA H100 80GB HBM3"}},
+           {"cpu", {{"vendor", "AuthenticAMD"}, {"family", 25}, {"models", {17}}, {"brands", {"EPYC 9654"}}}}}));
   ASSERT_TRUE(s.identity.has_value());
   ASSERT_EQ(s.identity->pci.size(), 2U);
   EXPECT_EQ(s.identity->pci[0].vendor, 0x10de);
@@ -904,12 +909,17 @@ TEST(SpecIdentity, MalformedEntriesNameTheFieldAndExpectation) {
     std::string expect;
   };
   const std::vector<bad_case> cases = {
-      {json{{"pci", json::array({json{{"vendor", "10DE"}, {"device", "2330"}}})}}, "$.identity.pci[0].vendor", "4 lowercase hexadecimal"},
-      {json{{"pci", json::array({json{{"vendor", "10de"}, {"device", "233"}}})}}, "$.identity.pci[0].device", "4 lowercase hexadecimal"},
-      {json{{"pci", json::array({json{{"vendor", "10de"}, {"device", "2330"}, {"subsystem_vendor", "10de"}}})}}, "$.identity.pci[0]", "go together"},
+      {json{{"pci", json::array({json{{"vendor", "10DE"}, {"device", "2330"}}})}}, "$.identity.pci[0].vendor",
+       "4 lowercase hexadecimal"},
+      {json{{"pci", json::array({json{{"vendor", "10de"}, {"device", "233"}}})}}, "$.identity.pci[0].device",
+       "4 lowercase hexadecimal"},
+      {json{{"pci", json::array({json{{"vendor", "10de"}, {"device", "2330"}, {"subsystem_vendor", "10de"}}})}},
+       "$.identity.pci[0]", "go together"},
       {json{{"names", {" H100"}}}, "$.identity.names[0]", "without leading or trailing spaces"},
-      {json{{"cpu", {{"vendor", "GenuineIntel"}, {"family", 6}, {"models", json::array()}}}}, "$.identity.cpu.models", "at least one model"},
-      {json{{"cpu", {{"vendor", "GenuineIntel"}, {"family", 6}, {"models", {143}}, {"brands", {"8"}}}}}, "$.identity.cpu.brands[0]", "at least 3 characters"},
+      {json{{"cpu", {{"vendor", "GenuineIntel"}, {"family", 6}, {"models", json::array()}}}}, "$.identity.cpu.models",
+       "at least one model"},
+      {json{{"cpu", {{"vendor", "GenuineIntel"}, {"family", 6}, {"models", {143}}, {"brands", {"8"}}}}},
+       "$.identity.cpu.brands[0]", "at least 3 characters"},
       {json::object(), "$.identity", "an empty identity matches nothing"},
       {json{{"serial", "x"}}, "$.identity.serial", "serial"},
   };

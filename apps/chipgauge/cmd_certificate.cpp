@@ -17,15 +17,17 @@ void add_certificate(CLI::App& app, const global_options& /*g*/, action& run) {
   cert->require_subcommand(1);
 
   auto prefix = std::make_shared<std::string>();
-  auto* keygen = cert->add_subcommand("keygen", "write an Ed25519 key pair: PREFIX.key (private, mode 0600) and PREFIX.pub");
+  auto* keygen =
+      cert->add_subcommand("keygen", "write an Ed25519 key pair: PREFIX.key (private, mode 0600) and PREFIX.pub");
   keygen->add_option("--out", *prefix, "path prefix of the two files (neither may exist)")->required();
   keygen->callback([&run, prefix] {
     run = [prefix] {
       if (prefix->empty()) throw usage_error("--out is empty: expected a path prefix such as keys/lab1");
       const auto pair = generate_ed25519_key(*prefix + ".key", *prefix + ".pub");
-      emit(fmt::format("wrote {} (private key, mode 0600: keep it secret) and {} (public key, mode 0644: give it to whoever "
-                       "verifies)\nkey id {}\n",
-                       pair.private_path, pair.public_path, pair.public_key.key_id));
+      emit(fmt::format(
+          "wrote {} (private key, mode 0600: keep it secret) and {} (public key, mode 0644: give it to whoever "
+          "verifies)\nkey id {}\n",
+          pair.private_path, pair.public_path, pair.public_key.key_id));
       return 0;
     };
   });
@@ -50,12 +52,14 @@ void add_certificate(CLI::App& app, const global_options& /*g*/, action& run) {
   verify->callback([&run, vo] {
     run = [vo] {
       const auto format = parse_text_or_json(vo->format);
-      const std::optional<std::string> pubkey = vo->pubkey.empty() ? std::nullopt : std::optional<std::string>(vo->pubkey);
-      const auto check = verify_certificate_file(vo->file, pubkey, vo->value_only ? layout_check::value_only : layout_check::sealed_bytes);
+      const std::optional<std::string> pubkey =
+          vo->pubkey.empty() ? std::nullopt : std::optional<std::string>(vo->pubkey);
+      const auto check = verify_certificate_file(
+          vo->file, pubkey, vo->value_only ? layout_check::value_only : layout_check::sealed_bytes);
       if (format == output_format::json)
-        emit(certificate_check_json(check, vo->file).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-      else
-        emit(certificate_check_text(check, vo->file));
+        emit(certificate_check_json(check, vo->file).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+             "\n");
+      else emit(certificate_check_text(check, vo->file));
       return static_cast<int>(check.status());
     };
   });

@@ -50,20 +50,24 @@ void add_compare(CLI::App& app, const global_options& /*g*/, action& run) {
     std::string history;
   };
   auto o = std::make_shared<options>();
-  auto* cmd = app.add_subcommand("compare", "compare two measurements benchmark by benchmark: same, faster, slower or unknown");
+  auto* cmd =
+      app.add_subcommand("compare", "compare two measurements benchmark by benchmark: same, faster, slower or unknown");
   cmd->add_option("BASE", o->base,
                   "the baseline: a measurement report, Google Benchmark JSON, or a history selector "
                   "(history:device=SUBSTR,benchmark=NAME,since=DATE,until=DATE,last=N)")
       ->required();
-  cmd->add_option("NEW", o->current, "the run to judge: a measurement report, Google Benchmark JSON or a history selector")
+  cmd->add_option("NEW", o->current,
+                  "the run to judge: a measurement report, Google Benchmark JSON or a history selector")
       ->required();
-  cmd->add_option("--history", o->history, "the history store for history: selectors (default: $CHIPGAUGE_HISTORY, else "
-                                            "$XDG_DATA_HOME/chipgauge/history.db)");
+  cmd->add_option("--history", o->history,
+                  "the history store for history: selectors (default: $CHIPGAUGE_HISTORY, else "
+                  "$XDG_DATA_HOME/chipgauge/history.db)");
   cmd->add_option("--format", o->format, "text (default), json, md or csv");
   cmd->add_option("--min-effect", o->min_effect,
                   "smallest change that matters: P% for all benchmarks (default 2%), NAME=P% for one; repeatable");
   cmd->add_option("--alpha", o->alpha, "significance level of 'faster'/'slower' (default 0.05)");
-  cmd->add_option("--clock-tolerance", o->clock_tolerance, "median clocks differing by more than this compare per-clock rates too (default 2%)");
+  cmd->add_option("--clock-tolerance", o->clock_tolerance,
+                  "median clocks differing by more than this compare per-clock rates too (default 2%)");
   cmd->add_flag("--clock-explained-ok", o->clock_explained_ok,
                 "a slowdown the clock explains (per-clock rate the same) does not fail the comparison");
   cmd->callback([&run, o] {
@@ -99,7 +103,8 @@ void add_report(CLI::App& app, const global_options& /*g*/, action& run) {
   cmd->add_option("--format", o->format, "text (default), json, md, csv, gbench, bencher or github-action-benchmark");
   cmd->callback([&run, o] {
     run = [o] {
-      parse_choice("--format", o->format, {"text", "json", "md", "csv", "gbench", "bencher", "github-action-benchmark"});
+      parse_choice("--format", o->format,
+                   {"text", "json", "md", "csv", "gbench", "bencher", "github-action-benchmark"});
       const auto r = bench::load_any_report(o->file);
       std::string text;
       if (o->format == "json") text = bench::to_json(r);

@@ -108,10 +108,12 @@ int ingest(const std::string& path, const std::vector<std::string>& files, const
   for (const auto& file : files) {
     if (!batch) batch.emplace(store);
     try {
-      if (!std::filesystem::is_regular_file(file)) throw usage_error(fmt::format("{} does not exist or is not a file", quote_input(file)));
+      if (!std::filesystem::is_regular_file(file))
+        throw usage_error(fmt::format("{} does not exist or is not a file", quote_input(file)));
       const auto r = history::ingest_file(store, file, options);
       text += r.already_present
-                  ? fmt::format("{}: already present (run {}, {} results){}\n", file, r.run_id, r.results, integrity_note(r))
+                  ? fmt::format("{}: already present (run {}, {} results){}\n", file, r.run_id, r.results,
+                                integrity_note(r))
                   : fmt::format("{}: ingested {} results as run {}{}\n", file, r.results, r.run_id, integrity_note(r));
       // A certificate that fails verification is kept (marked) but the caller is told, as
       // `certificate verify` tells it: exit 4.
@@ -135,21 +137,25 @@ int ingest(const std::string& path, const std::vector<std::string>& files, const
 }  // namespace
 
 void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
-  auto* cmd = app.add_subcommand("history", "the benchmark history store: ingest reports, list, show, export and prune runs");
+  auto* cmd =
+      app.add_subcommand("history", "the benchmark history store: ingest reports, list, show, export and prune runs");
   cmd->require_subcommand(1);
 
   auto ingest_files = std::make_shared<std::vector<std::string>>();
   auto ingest_store = std::make_shared<std::string>();
   auto ingest_key = std::make_shared<std::string>();
-  auto* in = cmd->add_subcommand(
-      "ingest",
-      "record measurement reports (chipgauge.measurement/1), certificates (chipgauge.certificate/1) and Google Benchmark JSON as runs. "
-      "Each file is one transaction: a malformed file is named, exits 2 and is rolled back while the other files still apply; a file "
-      "already ingested (same SHA-256) is a no-op; a certificate failing verification is stored marked 'failed' and exits 4");
+  auto* in = cmd->add_subcommand("ingest",
+                                 "record measurement reports (chipgauge.measurement/1), certificates "
+                                 "(chipgauge.certificate/1) and Google Benchmark JSON as runs. "
+                                 "Each file is one transaction: a malformed file is named, exits 2 and is rolled back "
+                                 "while the other files still apply; a file "
+                                 "already ingested (same SHA-256) is a no-op; a certificate failing verification is "
+                                 "stored marked 'failed' and exits 4");
   in->add_option("files", *ingest_files, "reports, certificates or Google Benchmark JSON files to ingest")->required();
   in->add_option("--history", *ingest_store, history_help);
-  in->add_option("--pubkey", *ingest_key,
-                 "Ed25519 public key (PEM) certificates must be signed by to be stored as verified; without it none is");
+  in->add_option(
+      "--pubkey", *ingest_key,
+      "Ed25519 public key (PEM) certificates must be signed by to be stored as verified; without it none is");
   in->callback([&run, ingest_files, ingest_store, ingest_key] {
     run = [ingest_files, ingest_store, ingest_key] { return ingest(*ingest_store, *ingest_files, *ingest_key); };
   });
@@ -172,10 +178,10 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
       }
       std::vector<std::vector<std::string>> rows;
       for (const auto& r : runs)
-        rows.push_back({std::to_string(r.id), history::format_utc(r.created_utc), r.source_kind, r.host, join(r.devices, ", "),
-                        std::to_string(r.results), r.tool_version, r.git_sha, r.source_name});
-      emit(render_table({"run", "created (UTC)", "kind", "host", "devices", "results", "tool", "git sha", "source"}, rows,
-                        {true, false, false, false, false, true, false, false, false}) +
+        rows.push_back({std::to_string(r.id), history::format_utc(r.created_utc), r.source_kind, r.host,
+                        join(r.devices, ", "), std::to_string(r.results), r.tool_version, r.git_sha, r.source_name});
+      emit(render_table({"run", "created (UTC)", "kind", "host", "devices", "results", "tool", "git sha", "source"},
+                        rows, {true, false, false, false, false, true, false, false, false}) +
            fmt::format("{} runs in {}\n", runs.size(), store.path()));
       return 0;
     };
@@ -200,8 +206,10 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
       }
       const auto results = history::select_results(store, {}, false, r->id);
       std::string text = fmt::format("run {}: {} from {}\n", r->id, r->source_kind, r->source_name);
-      text += fmt::format("  created {}  ingested {}\n", history::format_utc(r->created_utc), history::format_utc(r->ingested_utc));
-      text += fmt::format("  chipgauge {} ({}), mode {}, host {}, kernel {}\n", r->tool_version, r->git_sha, r->mode, r->host, r->kernel);
+      text += fmt::format("  created {}  ingested {}\n", history::format_utc(r->created_utc),
+                          history::format_utc(r->ingested_utc));
+      text += fmt::format("  chipgauge {} ({}), mode {}, host {}, kernel {}\n", r->tool_version, r->git_sha, r->mode,
+                          r->host, r->kernel);
       if (!r->driver.empty() || !r->toolkit.empty())
         text += fmt::format("  driver {}, CUDA runtime {}\n", r->driver.empty() ? "unknown" : r->driver,
                             r->toolkit.empty() ? "unknown" : r->toolkit);
@@ -209,7 +217,8 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
       std::vector<std::vector<std::string>> rows;
       for (const auto& x : results) {
         std::string flags = x.suspect ? "suspect" : "";
-        if (x.throttled_samples > 0) flags += (flags.empty() ? "" : ", ") + fmt::format("{} throttled", x.throttled_samples);
+        if (x.throttled_samples > 0)
+          flags += (flags.empty() ? "" : ", ") + fmt::format("{} throttled", x.throttled_samples);
         if (!x.reason.empty()) flags += (flags.empty() ? "" : "; ") + x.reason;
         const bool measured = x.sample_count > 0;
         rows.push_back({x.local_device, x.benchmark, x.status, measured ? rate_text(x.median, x.metric) : "",
@@ -225,7 +234,8 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
 
   auto ef = std::make_shared<filters>();
   ef->format = "csv";
-  auto* ex = cmd->add_subcommand("export", "the selected results as CSV (one row per result) or JSON (with every sample)");
+  auto* ex =
+      cmd->add_subcommand("export", "the selected results as CSV (one row per result) or JSON (with every sample)");
   ex->add_option("--history", ef->history, history_help);
   add_filters(ex, *ef, true);
   ex->add_option("--format", ef->format, "csv (default) or json");
@@ -251,9 +261,10 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
     std::string device;
   };
   auto pa = std::make_shared<prune_args>();
-  auto* pr = cmd->add_subcommand("prune",
-                                 "delete runs, in one transaction: those created before --before, and/or all but each device's "
-                                 "--keep-last most recent (with both, a run must meet both to go)");
+  auto* pr = cmd->add_subcommand(
+      "prune",
+      "delete runs, in one transaction: those created before --before, and/or all but each device's "
+      "--keep-last most recent (with both, a run must meet both to go)");
   pr->add_option("--history", pa->history, history_help);
   pr->add_option("--before", pa->before, "runs created before this date (YYYY-MM-DD: before its start)");
   pr->add_option("--keep-last", pa->keep_last, "keep each device's N most recent runs");
@@ -275,8 +286,8 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
 
 void check_history(const std::string& explicit_path) { open_store(explicit_path, true); }
 
-void record_certificate_in_history(const std::string& explicit_path, const std::string& certificate_text, const std::string& name,
-                                   const std::optional<std::string>& trusted_key) {
+void record_certificate_in_history(const std::string& explicit_path, const std::string& certificate_text,
+                                   const std::string& name, const std::optional<std::string>& trusted_key) {
   auto store = open_store(explicit_path, true);
   history::ingest_source src;
   src.kind = history::source_kind::certificate;
@@ -286,20 +297,20 @@ void record_certificate_in_history(const std::string& explicit_path, const std::
   options.trusted_key = trusted_key;
   const auto doc = nlohmann::json::parse(certificate_text);
   const auto r = history::ingest_certificate(store, certificate_text, doc, src, options);
-  std::cerr << fmt::format("chipgauge: {} {} in history {} as run {}{}\n", name, r.already_present ? "already" : "recorded",
-                           store.path(), r.run_id, integrity_note(r));
+  std::cerr << fmt::format("chipgauge: {} {} in history {} as run {}{}\n", name,
+                           r.already_present ? "already" : "recorded", store.path(), r.run_id, integrity_note(r));
 }
 
-void record_in_history(const std::string& explicit_path, const std::string& report_json, const bench::measurement_report& report,
-                       const std::string& name) {
+void record_in_history(const std::string& explicit_path, const std::string& report_json,
+                       const bench::measurement_report& report, const std::string& name) {
   auto store = open_store(explicit_path, true);
   history::ingest_source src;
   src.kind = history::source_kind::chipgauge_report;
   src.sha256 = history::sha256_hex(report_json);
   src.name = name;
   const auto r = history::ingest_report(store, report, src);
-  std::cerr << fmt::format("chipgauge: {} in history {} as run {}\n", r.already_present ? "already" : "recorded", store.path(),
-                           r.run_id);
+  std::cerr << fmt::format("chipgauge: {} in history {} as run {}\n", r.already_present ? "already" : "recorded",
+                           store.path(), r.run_id);
 }
 
 }  // namespace chipgauge::cli

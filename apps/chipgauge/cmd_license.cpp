@@ -1,5 +1,6 @@
 // chipgauge license PART --to COUNTRY [...]; chipgauge ledger add|check|report; chipgauge fleet ITEM...;
-// chipgauge fleet collect DIR|history:SELECTOR [--history FILE] [--format text|json|md] [--z-threshold Z] [--pubkey FILE]
+// chipgauge fleet collect DIR|history:SELECTOR [--history FILE] [--format text|json|md] [--z-threshold Z] [--pubkey
+// FILE]
 //                          [--as-of DATE] [--jobs N]
 #include "chipgauge/bench/fleet.hpp"
 #include "chipgauge/certify/fleet.hpp"
@@ -56,7 +57,8 @@ struct licence_options {
 std::string parse_stated_eccn(const std::string& text) {
   const auto eccn = canonical_stated_eccn(text);
   if (!eccn)
-    throw usage_error(fmt::format("--eccn '{}' is not an ECCN: expected EAR99 or a number such as 5A992.c or 3A991.a", text));
+    throw usage_error(
+        fmt::format("--eccn '{}' is not an ECCN: expected EAR99 or a number such as 5A992.c or 3A991.a", text));
   return *eccn;
 }
 
@@ -66,17 +68,28 @@ void add_license(CLI::App& app, const global_options& g, action& run) {
   auto o = std::make_shared<licence_options>();
   auto* cmd = app.add_subcommand("license", "may this part go there, to them, on that date, and under what condition?");
   cmd->add_option("part", o->part, "part id or spec-sheet path")->required();
-  cmd->add_option("--to", o->to, "destination country or region (ISO 3166-1 or 3166-2 code, or name: CN, UA-43, Crimea)")->required();
+  cmd->add_option("--to", o->to,
+                  "destination country or region (ISO 3166-1 or 3166-2 code, or name: CN, UA-43, Crimea)")
+      ->required();
   cmd->add_option("--as-of", o->as_of, "date, YYYY-MM-DD (default: today; 2022-10-07 or later)");
   cmd->add_option("--from", o->from, "country the item ships from (default: US)");
-  cmd->add_option("--party-hq", o->party_hq, "where the consignee or end user is headquartered (default: the destination)");
-  cmd->add_option("--transaction", o->transaction, "export, reexport, in-country or import (default: from the countries)");
+  cmd->add_option("--party-hq", o->party_hq,
+                  "where the consignee or end user is headquartered (default: the destination)");
+  cmd->add_option("--transaction", o->transaction,
+                  "export, reexport, in-country or import (default: from the countries)");
   cmd->add_option("--quantity", o->quantity, "units in the shipment (default 1)");
   cmd->add_flag("--what-if", o->what_if, "also evaluate regimes announced but not enforced, or proposed (labelled)");
-  cmd->add_option("--eccn", o->eccn, "the item's ECCN where chipgauge does not classify it (EAR99, 5A992.c); default: the stricter reading");
-  cmd->add_option("--end-user", o->end_user, "end-user type for the embargo carve-outs and conditional country groups (government, state-owned, civil, approved-commercial); default: none applies");
-  cmd->add_option("--end-use", o->end_use, "end use for the tariff exemptions (us-datacenter, repair, us-rd, startup, consumer, civil-industrial, us-public-sector); default: none applies");
-  cmd->add_option("--exporter", o->exporter, "who exports (nvidia, amd, intel, other): a letter binds only its recipients; default: unknown");
+  cmd->add_option(
+      "--eccn", o->eccn,
+      "the item's ECCN where chipgauge does not classify it (EAR99, 5A992.c); default: the stricter reading");
+  cmd->add_option("--end-user", o->end_user,
+                  "end-user type for the embargo carve-outs and conditional country groups (government, state-owned, "
+                  "civil, approved-commercial); default: none applies");
+  cmd->add_option("--end-use", o->end_use,
+                  "end use for the tariff exemptions (us-datacenter, repair, us-rd, startup, consumer, "
+                  "civil-industrial, us-public-sector); default: none applies");
+  cmd->add_option("--exporter", o->exporter,
+                  "who exports (nvidia, amd, intel, other): a letter binds only its recipients; default: unknown");
   cmd->add_option("--format", o->format, "text or json");
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
@@ -127,8 +140,9 @@ void add_ledger(CLI::App& app, const global_options& g, action& run) {
   for (const char* verb : {"add", "check"}) {
     auto o = std::make_shared<options>();
     const bool add = std::string(verb) == "add";
-    auto* cmd = ledger->add_subcommand(verb, add ? "record a shipment (and say whether it fits the quotas and needs a licence)"
-                                                 : "would this shipment fit the quotas, and does it need a licence?");
+    auto* cmd =
+        ledger->add_subcommand(verb, add ? "record a shipment (and say whether it fits the quotas and needs a licence)"
+                                         : "would this shipment fit the quotas, and does it need a licence?");
     cmd->add_option("--ledger", o->file, "the ledger file (.json or .csv); created by the first add")->required();
     cmd->add_option("part", o->part, "part id or sheet path")->required();
     cmd->add_option("--to", o->to, "destination country")->required();
@@ -138,7 +152,8 @@ void add_ledger(CLI::App& app, const global_options& g, action& run) {
     cmd->add_option("--license", o->license,
                     "the authorisation the shipment goes under, recorded with it: a licence number, or a licence "
                     "exception the answer lists (LPP) whose conditions are met");
-    cmd->add_flag("--what-if", o->what_if, "test quotas of regimes announced but not enforced (the diffusion rule after 2025-05-13)");
+    cmd->add_flag("--what-if", o->what_if,
+                  "test quotas of regimes announced but not enforced (the diffusion rule after 2025-05-13)");
     cmd->add_flag("--fail-on-exceed", o->fail_on_exceed,
                   "exit 4 (and, for add, record nothing) when the shipment exceeds a quota in force or needs a licence "
                   "(or cannot be shown not to) and no --license is given");
@@ -195,8 +210,8 @@ void add_ledger(CLI::App& app, const global_options& g, action& run) {
 namespace {
 
 // fleet collect: certificates from a whole fleet (a directory, e.g. a Slurm array's shared output,
-// or the history store's) aggregated by certify/fleet.hpp. Exit 0 when every counted device passes and every certificate
-// verifies, 4 when any device fails, 3 otherwise (inconclusive or unverified certificates).
+// or the history store's) aggregated by certify/fleet.hpp. Exit 0 when every counted device passes and every
+// certificate verifies, 4 when any device fails, 3 otherwise (inconclusive or unverified certificates).
 CLI::App* add_fleet_collect(CLI::App& fleet_cmd, const global_options& g, action& run) {
   struct options {
     std::string dir;
@@ -208,26 +223,33 @@ CLI::App* add_fleet_collect(CLI::App& fleet_cmd, const global_options& g, action
     unsigned jobs = 0;
   };
   auto o = std::make_shared<options>();
-  auto* cmd = fleet_cmd.add_subcommand("collect", "aggregate a directory of certificates, or those in the history store: per node and "
-                                                  "device verdicts, outliers per SKU, SKU and driver mix, totals against quotas (exit 0 "
-                                                  "all pass, 4 any fail, 3 otherwise)");
+  auto* cmd =
+      fleet_cmd.add_subcommand("collect",
+                               "aggregate a directory of certificates, or those in the history store: per node and "
+                               "device verdicts, outliers per SKU, SKU and driver mix, totals against quotas (exit 0 "
+                               "all pass, 4 any fail, 3 otherwise)");
   cmd->add_option("dir", o->dir,
-                  "directory searched recursively for chipgauge.certificate/1 files, or history:device=SUBSTR,since=DATE,until=DATE "
+                  "directory searched recursively for chipgauge.certificate/1 files, or "
+                  "history:device=SUBSTR,since=DATE,until=DATE "
                   "for the certificates in the history store")
       ->required();
-  cmd->add_option("--history", o->history, "the history store for a history: selector (default: $CHIPGAUGE_HISTORY, else "
-                                           "$XDG_DATA_HOME/chipgauge/history.db)");
+  cmd->add_option("--history", o->history,
+                  "the history store for a history: selector (default: $CHIPGAUGE_HISTORY, else "
+                  "$XDG_DATA_HOME/chipgauge/history.db)");
   cmd->add_option("--format", o->format, "text, json or md");
-  cmd->add_option("--z-threshold", o->z, "outlier when a device's modified z-score among its SKU is below minus this (default 3.5)");
+  cmd->add_option("--z-threshold", o->z,
+                  "outlier when a device's modified z-score among its SKU is below minus this (default 3.5)");
   cmd->add_option("--pubkey", o->pubkey, "count only certificates signed by this Ed25519 public key");
   cmd->add_option("--as-of", o->as_of, "date for the quota and reporting checks (default: today)");
-  cmd->add_option("--jobs", o->jobs, "threads reading and verifying certificates (default: the hardware threads); same answer for any N")
+  cmd->add_option("--jobs", o->jobs,
+                  "threads reading and verifying certificates (default: the hardware threads); same answer for any N")
       ->check(CLI::Range(1U, 1024U));
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
       static constexpr output_format formats[] = {output_format::text, output_format::json, output_format::md};
       const auto format = formats[parse_choice("--format", o->format, {"text", "json", "md"})];
-      if (!(o->z > 0) || o->z > 100) throw usage_error(fmt::format("--z-threshold {}: expected a number above 0 and at most 100", o->z));
+      if (!(o->z > 0) || o->z > 100)
+        throw usage_error(fmt::format("--z-threshold {}: expected a number above 0 and at most 100", o->z));
       certify::fleet_collect_options opts;
       opts.z_threshold = o->z;
       opts.jobs = o->jobs;
@@ -252,7 +274,9 @@ CLI::App* add_fleet_collect(CLI::App& fleet_cmd, const global_options& g, action
       const auto items = certify::fleet_items(c, cat);
       emit(certify::render_fleet_collection(c, items, evaluate_fleet(items, fleet_engine, as_of), as_of, format));
       if (c.count("fail") > 0) return 4;
-      return c.unverified.empty() && c.count("pass") == static_cast<long long>(c.devices.size()) && !c.devices.empty() ? 0 : 3;
+      return c.unverified.empty() && c.count("pass") == static_cast<long long>(c.devices.size()) && !c.devices.empty()
+                 ? 0
+                 : 3;
     };
   });
   return cmd;
@@ -267,8 +291,10 @@ void add_fleet(CLI::App& app, const global_options& g, action& run) {
     std::string format = "text";
   };
   auto o = std::make_shared<options>();
-  auto* cmd = app.add_subcommand("fleet", "total TPP and dense peak OP/s of parts or measured devices against thresholds");
-  cmd->add_option("items", o->items, "PART_OR_REPORT[:COUNT]... (a part id, a sheet path or a measurement report; default count 1)");
+  auto* cmd =
+      app.add_subcommand("fleet", "total TPP and dense peak OP/s of parts or measured devices against thresholds");
+  cmd->add_option("items", o->items,
+                  "PART_OR_REPORT[:COUNT]... (a part id, a sheet path or a measurement report; default count 1)");
   cmd->add_option("--as-of", o->as_of, "date (default: today)");
   cmd->add_option("--format", o->format, "text or json");
   auto* collect = add_fleet_collect(*cmd, g, run);

@@ -3,8 +3,8 @@
 #include "chipgauge/bench/measure.hpp"
 #include "chipgauge/classifier/catalog.hpp"
 #include "chipgauge/core/error.hpp"
-#include "chipgauge/core/text.hpp"
 #include "chipgauge/core/files.hpp"
+#include "chipgauge/core/text.hpp"
 #include "commands.hpp"
 
 #include <fmt/format.h>
@@ -39,7 +39,8 @@ void check_writable(const std::string& path) {
 std::string tpp_lines(const bench::measurement_report& report, const std::string& specs_dir) {
   try {
     // Only the bit lengths are needed: metrics.json, not the regimes or the parts database.
-    return bench::tpp_summary(report, rule_set::load_definitions((std::filesystem::path(specs_dir) / "rules").string()).definitions());
+    return bench::tpp_summary(
+        report, rule_set::load_definitions((std::filesystem::path(specs_dir) / "rules").string()).definitions());
   } catch (const error& e) {
     return fmt::format("TPP not computed: {}\n", e.what());
   }
@@ -68,10 +69,11 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
       ->delimiter(',');
   cmd->add_option("--out", o->out, "write the JSON report to this file (atomically)");
   cmd->add_option("--format", o->format, "stdout format: text, json, md, csv or gbench (Google Benchmark JSON)");
-  auto* history = cmd->add_option("--history", o->history,
-                                  "also record the report in this history store (no FILE: $CHIPGAUGE_HISTORY or the default; "
-                                  "recorded whenever CHIPGAUGE_HISTORY is set)")
-                      ->expected(0, 1);
+  auto* history =
+      cmd->add_option("--history", o->history,
+                      "also record the report in this history store (no FILE: $CHIPGAUGE_HISTORY or the default; "
+                      "recorded whenever CHIPGAUGE_HISTORY is set)")
+          ->expected(0, 1);
   cmd->callback([&run, &g, o, history] {
     const char* env = std::getenv("CHIPGAUGE_HISTORY");
     const bool record = history->count() > 0 || (env && *env);
@@ -122,13 +124,15 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
       if (!report.hung_device.empty()) {
         // The device runtime's teardown would wait forever on the hung work: the report is
         // written and printed, so end here, with the failure status.
-        std::cerr << "chipgauge: " << report.hung_device << " hung; the benchmarks after it were not run\n" << std::flush;
+        std::cerr << "chipgauge: " << report.hung_device << " hung; the benchmarks after it were not run\n"
+                  << std::flush;
         std::_Exit(static_cast<int>(exit_code::runtime_error));
       }
       const auto outcome = bench::outcome_of(report);
       if (outcome == bench::measurement_outcome::unverified) return static_cast<int>(exit_code::unverified);
       if (outcome == bench::measurement_outcome::nothing_measured) {
-        std::cerr << "chipgauge: nothing was measured: every selected benchmark was skipped (each reason is in the results)\n";
+        std::cerr << "chipgauge: nothing was measured: every selected benchmark was skipped (each reason is in the "
+                     "results)\n";
         return static_cast<int>(exit_code::runtime_error);
       }
       return 0;

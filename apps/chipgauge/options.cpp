@@ -9,7 +9,8 @@
 
 namespace chipgauge::cli {
 
-std::size_t parse_choice(std::string_view option, const std::string& value, std::initializer_list<std::string_view> choices) {
+std::size_t parse_choice(std::string_view option, const std::string& value,
+                         std::initializer_list<std::string_view> choices) {
   std::size_t i = 0;
   for (const auto c : choices) {
     if (value == c) return i;
@@ -25,7 +26,8 @@ std::size_t parse_choice(std::string_view option, const std::string& value, std:
 }
 
 output_format parse_format(const std::string& text) {
-  static constexpr output_format formats[] = {output_format::text, output_format::json, output_format::md, output_format::csv};
+  static constexpr output_format formats[] = {output_format::text, output_format::json, output_format::md,
+                                              output_format::csv};
   return formats[parse_choice("--format", text, {"text", "json", "md", "csv"})];
 }
 
@@ -37,7 +39,8 @@ date parse_date_option(std::string_view option, const std::string& text, std::st
   if (text.empty() || text == "today") return date::today();
   const auto d = date::parse(text);
   if (!d)
-    throw usage_error(fmt::format("{} '{}' is not a date: expected YYYY-MM-DD (e.g. {})", option, quote_input(text), example));
+    throw usage_error(
+        fmt::format("{} '{}' is not a date: expected YYYY-MM-DD (e.g. {})", option, quote_input(text), example));
   return *d;
 }
 
@@ -46,8 +49,8 @@ date parse_as_of(const std::string& text) { return parse_date_option("--as-of", 
 date licence_date(const std::string& text, const licensing_engine& engine, std::string_view option) {
   const auto d = parse_date_option(option, text, "2025-03-01");
   if (d < engine.first_date())
-    throw usage_error(fmt::format("{} {} is before the first advanced-computing rule ({}): expected that date or later", option,
-                                  d.to_string(), engine.first_date().to_string()));
+    throw usage_error(fmt::format("{} {} is before the first advanced-computing rule ({}): expected that date or later",
+                                  option, d.to_string(), engine.first_date().to_string()));
   return d;
 }
 
@@ -55,7 +58,8 @@ void check_quantity(std::string_view option, long long value, bool at_least_one)
   if (at_least_one && value < 1)
     throw usage_error(fmt::format("{} {} is not a quantity: expected 1 or more units", option, value));
   if (value > max_plausible_quantity)
-    throw usage_error(fmt::format("{} {} is implausible: expected at most {} units", option, value, max_plausible_quantity));
+    throw usage_error(
+        fmt::format("{} {} is implausible: expected at most {} units", option, value, max_plausible_quantity));
 }
 
 void emit(const std::string& text) {

@@ -34,11 +34,13 @@ int main(int argc, char** argv) {
   using namespace chipgauge::bench;
   const int trials = argc > 1 ? std::atoi(argv[1]) : 10000;
   const compare_settings s;
-  std::printf("| noise | n per side | true change | slower | unknown | same | faster |\n|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "| noise | n per side | true change | slower | unknown | same | faster |\n|---|---|---|---|---|---|---|\n");
   for (const double noise : {0.01, 0.03}) {
     for (const std::size_t n : {5UL, 10UL, 20UL}) {
       for (const double drop : {0.0, 0.01, 0.02, 0.05, 0.10}) {
-        normal_source g(0x5eed + static_cast<std::uint64_t>(1000 * noise) * 1000 + n * 10 + static_cast<std::uint64_t>(100 * drop));
+        normal_source g(0x5eed + static_cast<std::uint64_t>(1000 * noise) * 1000 + n * 10 +
+                        static_cast<std::uint64_t>(100 * drop));
         int count[4] = {0, 0, 0, 0};
         std::vector<double> a(n), b(n);
         for (int t = 0; t < trials; ++t) {
@@ -47,8 +49,9 @@ int main(int argc, char** argv) {
           ++count[static_cast<int>(compare_samples(a, b, s.min_effect, s).v)];
         }
         const auto pct = [&](verdict v) { return 100.0 * count[static_cast<int>(v)] / trials; };
-        std::printf("| %.0f %% | %zu | %s%.0f %% | %.2f %% | %.2f %% | %.2f %% | %.2f %% |\n", 100 * noise, n, drop > 0 ? "-" : "",
-                    100 * drop, pct(verdict::slower), pct(verdict::unknown), pct(verdict::same), pct(verdict::faster));
+        std::printf("| %.0f %% | %zu | %s%.0f %% | %.2f %% | %.2f %% | %.2f %% | %.2f %% |\n", 100 * noise, n,
+                    drop > 0 ? "-" : "", 100 * drop, pct(verdict::slower), pct(verdict::unknown), pct(verdict::same),
+                    pct(verdict::faster));
       }
     }
   }

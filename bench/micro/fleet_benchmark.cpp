@@ -8,8 +8,9 @@
 // whether they are exactly the injected ones, the collection's CPU time over all threads
 // (getrusage; the benchmark's own CPU column counts only the calling thread) and the process's
 // peak resident set (ru_maxrss). Only the collection is timed; writing the fixture (unsynced
-// writes to a temporary directory) is not.
-//   build/bench/micro/fleet_benchmark --benchmark_min_time=1x
+// writes to a temporary directory) is not. Each benchmark runs one iteration (Iterations(1)), so
+// no flag is needed; measure one configuration per process for a clean peak RSS:
+//   /usr/bin/time -v build/bench/micro/fleet_benchmark --benchmark_filter='BM_FleetCollectDirSigned/10000/0'
 #include "chipgauge/certify/fleet.hpp"
 #include "chipgauge/core/files.hpp"
 #include "fleet_synthetic.hpp"
@@ -84,14 +85,16 @@ void collect_fleet(benchmark::State& state, bool signed_by_lab) {
     const auto c = chipgauge::certify::collect_fleet_dir(dir, options);
     std::set<std::pair<std::string, std::string>> found, expected;
     for (const auto& o : c.outliers) found.insert({o.node, o.device});
-    for (const auto& [n, g] : f.degraded) expected.insert({synthetic_fleet::node_name(n), synthetic_fleet::device_id(g)});
+    for (const auto& [n, g] : f.degraded)
+      expected.insert({synthetic_fleet::node_name(n), synthetic_fleet::device_id(g)});
     outliers = found.size();
     exact = found == expected && c.devices.size() == static_cast<std::size_t>(f.nodes * f.gpus) && c.unverified.empty();
     benchmark::DoNotOptimize(c);
   }
   const double cpu = process_cpu_s() - cpu_before;
   std::filesystem::remove_all(dir);
-  state.counters["jobs"] = static_cast<double>(options.jobs != 0 ? options.jobs : std::max(1U, std::thread::hardware_concurrency()));
+  state.counters["jobs"] =
+      static_cast<double>(options.jobs != 0 ? options.jobs : std::max(1U, std::thread::hardware_concurrency()));
   state.counters["collect_cpu_s"] = cpu;
   state.counters["certificates"] = static_cast<double>(f.nodes * f.gpus);
   state.counters["injected"] = static_cast<double>(f.degraded.size());

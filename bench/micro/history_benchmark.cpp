@@ -21,14 +21,14 @@
 #include "chipgauge/history/query.hpp"
 
 #include <benchmark/benchmark.h>
-#include <sqlite3.h>
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -164,7 +164,8 @@ std::unique_ptr<fleet_store> build_fleet() {
       for (long dev = 0; dev < s.devices && written < s.rows; ++dev) {
         const auto rep = nightly(dev, night, s.benchmarks, s.samples, rng);
         const history::ingest_source src{history::source_kind::chipgauge_report,
-                                         history::sha256_hex(fmt::format("night {} device {}", night, dev)), "synthetic"};
+                                         history::sha256_hex(fmt::format("night {} device {}", night, dev)),
+                                         "synthetic"};
         timed([&] {
           if (s.batch > 1 && !batch) batch.emplace(*s.store);
           written += static_cast<long>(history::ingest_report(*s.store, rep, src).results);
@@ -208,7 +209,8 @@ void BM_HistoryIngest(benchmark::State& state) {
   auto& f = fleet();
   sqlite3* db = f.store->handle();
   const long expected_samples = f.samples > 0 ? f.rows : 0;
-  if (count_rows(db, "runs") != f.runs || count_rows(db, "results") != f.rows || count_rows(db, "samples") != expected_samples) {
+  if (count_rows(db, "runs") != f.runs || count_rows(db, "results") != f.rows ||
+      count_rows(db, "samples") != expected_samples) {
     state.SkipWithError("the store does not hold exactly the runs, results and samples ingested");
     return;
   }
@@ -239,7 +241,8 @@ void BM_HistoryTrend(benchmark::State& state) {
   std::size_t points = 0;
   for (auto _ : state) {
     const auto& d = devices[rng() % devices.size()];
-    const auto t = history::trend(*f.store, d.id, fmt::format("bench_{:02}", rng() % static_cast<unsigned long>(f.benchmarks)));
+    const auto t =
+        history::trend(*f.store, d.id, fmt::format("bench_{:02}", rng() % static_cast<unsigned long>(f.benchmarks)));
     points += t.size();
     benchmark::DoNotOptimize(t.data());
   }

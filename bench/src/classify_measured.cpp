@@ -20,7 +20,8 @@ std::vector<std::string> model_tokens(std::string_view name) {
     cur.clear();
   };
   for (char c : name) {
-    if (std::isalnum(static_cast<unsigned char>(c))) cur += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      cur += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     else flush();
   }
   flush();
@@ -43,27 +44,31 @@ std::optional<std::string> check_sheet_matches(const chip_spec& sheet, const mea
   const auto sheet_vendor = vendor_word(sheet.vendor);
   if (!device_vendor.empty() && !sheet_vendor.empty() && sheet_vendor.find(device_vendor) == std::string::npos &&
       device_vendor.find(sheet_vendor) == std::string::npos)
-    throw usage_error(fmt::format("--spec {} is a {} part but the measured device '{}' is made by {}: the comparison would "
-                                  "be meaningless; give the device's own sheet, or none",
-                                  sheet.id, sheet.vendor, mt.device_name, mt.device_vendor));
+    throw usage_error(
+        fmt::format("--spec {} is a {} part but the measured device '{}' is made by {}: the comparison would "
+                    "be meaningless; give the device's own sheet, or none",
+                    sheet.id, sheet.vendor, mt.device_name, mt.device_vendor));
   // A device that reports no vendor cannot be checked against the sheet's: kept as a finding.
   const std::optional<std::string> vendor_unconfirmed =
-      device_vendor.empty() ? std::optional<std::string>(fmt::format(
-                                  "the measured device '{}' reports no vendor, so the sheet's vendor ({}) cannot be confirmed",
-                                  mt.device_name, sheet.vendor))
-                            : std::nullopt;
+      device_vendor.empty()
+          ? std::optional<std::string>(fmt::format(
+                "the measured device '{}' reports no vendor, so the sheet's vendor ({}) cannot be confirmed",
+                mt.device_name, sheet.vendor))
+          : std::nullopt;
   const auto device = model_tokens(mt.device_name);
   if (device.empty())
-    return fmt::format("the measured device's name '{}' carries no model number, so the sheet '{}' cannot be confirmed "
-                       "to describe it{}",
-                       mt.device_name, sheet.name, vendor_unconfirmed ? "; " + *vendor_unconfirmed : std::string());
+    return fmt::format(
+        "the measured device's name '{}' carries no model number, so the sheet '{}' cannot be confirmed "
+        "to describe it{}",
+        mt.device_name, sheet.name, vendor_unconfirmed ? "; " + *vendor_unconfirmed : std::string());
   const auto sheet_tokens = model_tokens(sheet.name + " " + sheet.id);
   for (const auto& t : device) {
     if (std::find(sheet_tokens.begin(), sheet_tokens.end(), t) != sheet_tokens.end()) return vendor_unconfirmed;
   }
-  throw usage_error(fmt::format("--spec {} ('{}') shares no model number with the measured device '{}': the comparison "
-                                "would be meaningless; give the device's own sheet, or none",
-                                sheet.id, sheet.name, mt.device_name));
+  throw usage_error(
+      fmt::format("--spec {} ('{}') shares no model number with the measured device '{}': the comparison "
+                  "would be meaningless; give the device's own sheet, or none",
+                  sheet.id, sheet.name, mt.device_name));
 }
 
 measured_classification classify_measured(catalog& cat, const evaluation_plan& plan, const std::string& report_file,
@@ -81,8 +86,8 @@ measured_classification classify_measured(catalog& cat, const evaluation_plan& p
   const auto& mt = out.measured;
   const chip_spec* sheet = spec.empty() ? nullptr : &cat.part(spec);
   if (sheet && sheet->kind != part_kind::ic)
-    throw usage_error(fmt::format("--spec {} is a {}: a measurement is of one device, so --spec takes an IC sheet", sheet->id,
-                                  to_string(sheet->kind)));
+    throw usage_error(fmt::format("--spec {} is a {}: a measurement is of one device, so --spec takes an IC sheet",
+                                  sheet->id, to_string(sheet->kind)));
   const auto unconfirmed = sheet ? check_sheet_matches(*sheet, mt) : std::nullopt;
 
   out.part = std::make_unique<chip_spec>(sheet ? *sheet : chip_spec{});
@@ -141,14 +146,14 @@ std::string render(const measured_classification& m, const evaluation_plan& plan
   }
   std::string out = chipgauge::render(m.results, plan, format);
   if (format != output_format::text) return out;
-  std::string block = fmt::format("\nmeasured TPP {} from {} ({}; a lower bound of the theoretical TPP)\n",
-                                  group_thousands(measured_tpp, measured_tpp < 100 ? 1 : 0), m.report_file, mt.device_id);
+  std::string block =
+      fmt::format("\nmeasured TPP {} from {} ({}; a lower bound of the theoretical TPP)\n",
+                  group_thousands(measured_tpp, measured_tpp < 100 ? 1 : 0), m.report_file, mt.device_id);
   for (const auto& u : mt.used) block += "  used: " + u + "\n";
   for (const auto& r : mt.refused) block += "  refused: " + r + "\n";
-  block += fmt::format("  TPP declared {}, derived {}, measured {}\n",
-                       m.declared_tpp ? group_thousands(*m.declared_tpp) : "-",
-                       m.derived_tpp ? group_thousands(*m.derived_tpp) : "-",
-                       group_thousands(measured_tpp, measured_tpp < 100 ? 1 : 0));
+  block += fmt::format(
+      "  TPP declared {}, derived {}, measured {}\n", m.declared_tpp ? group_thousands(*m.declared_tpp) : "-",
+      m.derived_tpp ? group_thousands(*m.derived_tpp) : "-", group_thousands(measured_tpp, measured_tpp < 100 ? 1 : 0));
   for (const auto& f : m.findings) block += "  finding: " + f + "\n";
   if (mt.memory_gb_s) block += fmt::format("  best verified STREAM bandwidth {:.1f} GB/s\n", *mt.memory_gb_s);
   return block + out;

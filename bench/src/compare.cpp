@@ -23,10 +23,10 @@ namespace {
 
 // Standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9).
 double normal_quantile(double p) {
-  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
                                  1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
   static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-                                 6.680131188771972e+01,  -1.328068155288572e+01};
+                                 6.680131188771972e+01, -1.328068155288572e+01};
   static constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
                                  -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
   static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
@@ -88,7 +88,8 @@ double log_choose(std::size_t n, std::size_t k) {
 // P(Binomial(n, 1/2) <= k).
 double binomial_half_cdf(std::size_t n, std::size_t k) {
   double sum = 0;
-  for (std::size_t i = 0; i <= k && i <= n; ++i) sum += std::exp(log_choose(n, i) - static_cast<double>(n) * std::log(2.0));
+  for (std::size_t i = 0; i <= k && i <= n; ++i)
+    sum += std::exp(log_choose(n, i) - static_cast<double>(n) * std::log(2.0));
   return std::min(1.0, sum);
 }
 
@@ -301,8 +302,8 @@ shift_test compare_samples(std::span<const double> base, std::span<const double>
   };
   if (mann_whitney_min_p(nb, nc) > s.alpha) {
     t.v = verdict::unknown;
-    t.reason = fmt::format("too few samples ({} base, {} new): the smallest p-value the test can give is {:.3g} > {}", nb, nc,
-                           mann_whitney_min_p(nb, nc), s.alpha);
+    t.reason = fmt::format("too few samples ({} base, {} new): the smallest p-value the test can give is {:.3g} > {}",
+                           nb, nc, mann_whitney_min_p(nb, nc), s.alpha);
     const auto more = estimate_more();
     t.more_samples = std::max<std::size_t>(more.value_or(0), n_needed - std::min(nb, nc));
     t.reason += fmt::format("; about {} more samples per side would likely decide it", *t.more_samples);
@@ -312,24 +313,29 @@ shift_test compare_samples(std::span<const double> base, std::span<const double>
   const std::string p_text = fmt::format("p = {:.3g}", t.test.p);
   if (t.test.p <= s.alpha && std::abs(effect) >= min_effect) {
     t.v = effect < 0 ? verdict::slower : verdict::faster;
-    t.reason = fmt::format("{} at {} (<= {}), beyond the minimum effect {}", pct(effect), p_text, s.alpha, pct(min_effect, 1).substr(1));
+    t.reason = fmt::format("{} at {} (<= {}), beyond the minimum effect {}", pct(effect), p_text, s.alpha,
+                           pct(min_effect, 1).substr(1));
   } else if (within) {
     t.v = verdict::same;
-    t.reason = fmt::format("the ratio's interval [{:.4f}, {:.4f}] lies within +/-{:.1f} %", t.ratio_lo, t.ratio_hi, 100 * min_effect);
+    t.reason = fmt::format("the ratio's interval [{:.4f}, {:.4f}] lies within +/-{:.1f} %", t.ratio_lo, t.ratio_hi,
+                           100 * min_effect);
   } else if (t.test.p > s.same_p && std::abs(effect) < min_effect) {
     t.v = verdict::same;
-    t.reason = fmt::format("no significant difference ({} > {}) and {} is under the minimum effect", p_text, s.same_p, pct(effect));
+    t.reason = fmt::format("no significant difference ({} > {}) and {} is under the minimum effect", p_text, s.same_p,
+                           pct(effect));
   } else {
     t.v = verdict::unknown;
     if (t.test.p <= s.alpha)
-      t.reason = fmt::format("{} is significant ({}) but under the minimum effect {:.1f} %, and the interval [{:.4f}, {:.4f}] "
-                             "reaches beyond it", pct(effect), p_text, 100 * min_effect, t.ratio_lo, t.ratio_hi);
+      t.reason = fmt::format(
+          "{} is significant ({}) but under the minimum effect {:.1f} %, and the interval [{:.4f}, {:.4f}] "
+          "reaches beyond it",
+          pct(effect), p_text, 100 * min_effect, t.ratio_lo, t.ratio_hi);
     else if (t.test.p <= s.same_p)
       t.reason = fmt::format("{} with {}: between {} and {}", pct(effect), p_text, s.alpha, s.same_p);
-    else
-      t.reason = fmt::format("{} is not significant ({}): too noisy to tell", pct(effect), p_text);
+    else t.reason = fmt::format("{} is not significant ({}): too noisy to tell", pct(effect), p_text);
     t.more_samples = estimate_more();
-    if (t.more_samples) t.reason += fmt::format("; about {} more samples per side would likely decide it", *t.more_samples);
+    if (t.more_samples)
+      t.reason += fmt::format("; about {} more samples per side would likely decide it", *t.more_samples);
   }
   return t;
 }
@@ -339,11 +345,13 @@ bool compared::regression(const compare_settings& s) const {
 }
 
 std::size_t comparison::count(verdict v) const {
-  return static_cast<std::size_t>(std::count_if(rows.begin(), rows.end(), [&](const compared& c) { return c.rate.v == v; }));
+  return static_cast<std::size_t>(
+      std::count_if(rows.begin(), rows.end(), [&](const compared& c) { return c.rate.v == v; }));
 }
 
 std::size_t comparison::regressions() const {
-  return static_cast<std::size_t>(std::count_if(rows.begin(), rows.end(), [&](const compared& c) { return c.regression(settings); }));
+  return static_cast<std::size_t>(
+      std::count_if(rows.begin(), rows.end(), [&](const compared& c) { return c.regression(settings); }));
 }
 
 std::size_t comparison::foreign_rows() const {
@@ -372,7 +380,8 @@ side_index index_side(const measurement_report& r) {
   for (const auto& m : r.results) {
     std::string device = m.device_id;
     for (const auto& d : r.devices) {
-      if (d.id == m.device_id) device = name_count[d.name] > 1 || d.name.empty() ? fmt::format("{} ({})", d.name, d.id) : d.name;
+      if (d.id == m.device_id)
+        device = name_count[d.name] > 1 || d.name.empty() ? fmt::format("{} ({})", d.name, d.id) : d.name;
     }
     const std::string prec = m.info.prec ? std::string(to_string(*m.info.prec)) : "";
     const std::string key = device + '\x1f' + m.info.name + '\x1f' + prec;
@@ -389,7 +398,8 @@ side_index index_side(const measurement_report& r) {
     if (const auto why = comparable_reason(r, m)) {
       e.excluded.push_back(*why);
     } else if (m.info.metric != e.metric) {
-      e.excluded.push_back(fmt::format("metric {} differs from an earlier result's {}", to_string(m.info.metric), to_string(e.metric)));
+      e.excluded.push_back(
+          fmt::format("metric {} differs from an earlier result's {}", to_string(m.info.metric), to_string(e.metric)));
     } else {
       e.usable.push_back(&m);
       e.foreign = e.foreign || foreign;
@@ -398,7 +408,8 @@ side_index index_side(const measurement_report& r) {
   return out;
 }
 
-side_summary summarize_side(const key_entry& e, std::vector<double>& rates, std::vector<double>& per_clock, double confidence) {
+side_summary summarize_side(const key_entry& e, std::vector<double>& rates, std::vector<double>& per_clock,
+                            double confidence) {
   side_summary s;
   std::vector<double> clocks;
   bool all_clocks = true;
@@ -456,8 +467,10 @@ comparison compare_reports(const measurement_report& base, const measurement_rep
       c.excluded.push_back({any.device, any.benchmark, any.precision, side, why});
     };
     // Results of this key that were not used, even when others were.
-    if (be && !be->excluded.empty() && !be->usable.empty()) exclude("base", join(be->excluded) + " (the other results of this benchmark were compared)");
-    if (ne && !ne->excluded.empty() && !ne->usable.empty()) exclude("new", join(ne->excluded) + " (the other results of this benchmark were compared)");
+    if (be && !be->excluded.empty() && !be->usable.empty())
+      exclude("base", join(be->excluded) + " (the other results of this benchmark were compared)");
+    if (ne && !ne->excluded.empty() && !ne->usable.empty())
+      exclude("new", join(ne->excluded) + " (the other results of this benchmark were compared)");
     const bool b_ok = be && !be->usable.empty();
     const bool n_ok = ne && !ne->usable.empty();
     if (!b_ok || !n_ok) {
@@ -494,22 +507,22 @@ comparison compare_reports(const measurement_report& base, const measurement_rep
       const auto& pc = *row.clock.per_clock;
       const bool changed = row.rate.v == verdict::slower || row.rate.v == verdict::faster;
       row.clock.explains = changed && pc.v == verdict::same;
-      std::string what = fmt::format("clock {:.0f} -> {:.0f} MHz ({}); per-clock rate {} ({})", *row.base.clock_mhz,
-                                     *row.current.clock_mhz, pct(row.clock.clock_ratio - 1), to_string(pc.v), pct(pc.ratio - 1));
-      if (row.clock.explains)
-        what += ": the clock explains the change (not a code regression)";
-      else if (changed && (pc.v == row.rate.v))
-        what += ": not explained by the clock";
-      else if (changed)
-        what += ": the clock does not settle it";
+      std::string what =
+          fmt::format("clock {:.0f} -> {:.0f} MHz ({}); per-clock rate {} ({})", *row.base.clock_mhz,
+                      *row.current.clock_mhz, pct(row.clock.clock_ratio - 1), to_string(pc.v), pct(pc.ratio - 1));
+      if (row.clock.explains) what += ": the clock explains the change (not a code regression)";
+      else if (changed && (pc.v == row.rate.v)) what += ": not explained by the clock";
+      else if (changed) what += ": the clock does not settle it";
       row.clock.note = what;
     } else if (row.base.clock_mhz && row.current.clock_mhz) {
-      row.clock.note = fmt::format("clocks {:.0f} and {:.0f} MHz agree within {:.0f} %", *row.base.clock_mhz, *row.current.clock_mhz,
-                                   100 * s.clock_tolerance);
+      row.clock.note = fmt::format("clocks {:.0f} and {:.0f} MHz agree within {:.0f} %", *row.base.clock_mhz,
+                                   *row.current.clock_mhz, 100 * s.clock_tolerance);
     }
     c.rows.push_back(std::move(row));
   }
-  const auto rank = [](verdict v) { return v == verdict::slower ? 0 : v == verdict::unknown ? 1 : v == verdict::faster ? 2 : 3; };
+  const auto rank = [](verdict v) {
+    return v == verdict::slower ? 0 : v == verdict::unknown ? 1 : v == verdict::faster ? 2 : 3;
+  };
   std::stable_sort(c.rows.begin(), c.rows.end(), [&](const compared& x, const compared& y) {
     if (rank(x.rate.v) != rank(y.rate.v)) return rank(x.rate.v) < rank(y.rate.v);
     return x.rate.ratio < y.rate.ratio;
@@ -521,9 +534,10 @@ measurement_report load_any_report(const std::string& path) {
   const auto doc = read_json_file(path);
   if (looks_like_gbench_json(doc)) return parse_gbench_doc(doc, path);
   if (doc.is_object() && doc.contains("schema")) return parse_report(doc.dump(), path);
-  throw spec_error(path, "$",
-                   "expected a chipgauge measurement report (\"schema\": \"chipgauge.measurement/1\") or Google Benchmark JSON "
-                   "(an object with 'context' and 'benchmarks')");
+  throw spec_error(
+      path, "$",
+      "expected a chipgauge measurement report (\"schema\": \"chipgauge.measurement/1\") or Google Benchmark JSON "
+      "(an object with 'context' and 'benchmarks')");
 }
 
 double parse_effect(const std::string& option, const std::string& text) {

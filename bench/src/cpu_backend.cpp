@@ -29,7 +29,9 @@ namespace {
 namespace k = chipgauge::kernels::cpu;
 using clock_type = std::chrono::steady_clock;
 
-double seconds_since(clock_type::time_point t0) { return std::chrono::duration<double>(clock_type::now() - t0).count(); }
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
 
 // --- Machine facts -----------------------------------------------------------------------------
 
@@ -152,7 +154,9 @@ struct aligned_array {
   explicit aligned_array(std::size_t count) : n(count) {
     const std::size_t bytes = ((count * sizeof(double) + 63) / 64) * 64;
     data = static_cast<double*>(std::aligned_alloc(64, bytes));
-    if (!data) throw error(fmt::format("cannot allocate {:.0f} MiB for a benchmark array", static_cast<double>(bytes) / 1048576));
+    if (!data)
+      throw error(
+          fmt::format("cannot allocate {:.0f} MiB for a benchmark array", static_cast<double>(bytes) / 1048576));
   }
   ~aligned_array() { std::free(data); }
   aligned_array(const aligned_array&) = delete;
@@ -204,7 +208,8 @@ std::optional<arch_entry> find_arch(const json_node& root, const k::cpu_features
     if (!model_ok) continue;
     arch_entry e;
     e.name = a.at("name").string();
-    for (const auto& [key, v] : a.at("instructions_per_cycle").members()) e.ipc[key] = v.number_in(0, 64, "instructions/cycle");
+    for (const auto& [key, v] : a.at("instructions_per_cycle").members())
+      e.ipc[key] = v.number_in(0, 64, "instructions/cycle");
     return e;
   }
   return std::nullopt;
@@ -218,7 +223,12 @@ class compute_case final : public benchmark_case {
  public:
   compute_case(thread_team& team, benchmark_info info, k::isa level, compute_kind kind, std::optional<double> ipc,
                std::string arch, std::optional<double> issue_ceiling)
-      : team_(team), info_(std::move(info)), level_(level), kind_(kind), ipc_(ipc), arch_(std::move(arch)),
+      : team_(team),
+        info_(std::move(info)),
+        level_(level),
+        kind_(kind),
+        ipc_(ipc),
+        arch_(std::move(arch)),
         issue_ceiling_(issue_ceiling) {}
 
   [[nodiscard]] const benchmark_info& info() const override { return info_; }
@@ -249,7 +259,8 @@ class compute_case final : public benchmark_case {
     });
     sample s;
     s.seconds = seconds_since(t0);
-    s.work = static_cast<double>(team_.size()) * static_cast<double>(reps) * k::compute_chains(level_) * ops_per_instruction();
+    s.work = static_cast<double>(team_.size()) * static_cast<double>(reps) * k::compute_chains(level_) *
+             ops_per_instruction();
     s.clock_mhz = probe_clock_mhz(team_);
     s.temperature_c = read_temperature();
     return s;
@@ -262,9 +273,10 @@ class compute_case final : public benchmark_case {
     std::uint64_t calls = 0;
     for (auto c : calls_) calls += c;
     v.passed = calls > 0 && !bad_calls_;
-    v.detail = fmt::format("{} calls on {} threads, each checked: every lane of {} chains must equal iterations x {} "
-                           "(exact)",
-                           calls, team_.size(), k::compute_chains(level_), expected_lane(1));
+    v.detail = fmt::format(
+        "{} calls on {} threads, each checked: every lane of {} chains must equal iterations x {} "
+        "(exact)",
+        calls, team_.size(), k::compute_chains(level_), expected_lane(1));
     if (!v.passed) v.detail += fmt::format("; relative error up to {:.3g}", v.max_error);
     return v;
   }
@@ -272,8 +284,9 @@ class compute_case final : public benchmark_case {
   [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double clock_mhz) const override {
     if (!ipc_ || std::isnan(clock_mhz)) return std::nullopt;
     const double rate = *ipc_ * ops_per_instruction() * team_.size() * clock_mhz * 1e6;
-    return std::make_pair(rate, fmt::format("{} instr/cycle x {} ops/instr x {} cores x {:.0f} MHz (measured clock; {})",
-                                            *ipc_, ops_per_instruction(), team_.size(), clock_mhz, arch_));
+    return std::make_pair(
+        rate, fmt::format("{} instr/cycle x {} ops/instr x {} cores x {:.0f} MHz (measured clock; {})", *ipc_,
+                          ops_per_instruction(), team_.size(), clock_mhz, arch_));
   }
 
   // Without a tabled rate, the issue ceiling: no core retires more of these instructions a cycle.
@@ -281,9 +294,10 @@ class compute_case final : public benchmark_case {
     if (ipc_) return theoretical(clock_mhz);
     if (!issue_ceiling_ || std::isnan(clock_mhz)) return std::nullopt;
     const double rate = *issue_ceiling_ * ops_per_instruction() * team_.size() * clock_mhz * 1e6;
-    return std::make_pair(rate, fmt::format("issue ceiling: {} instr/cycle x {} ops/instr x {} cores x {:.0f} MHz (no core "
-                                            "in specs/arch/cpu.json issues more)",
-                                            *issue_ceiling_, ops_per_instruction(), team_.size(), clock_mhz));
+    return std::make_pair(rate,
+                          fmt::format("issue ceiling: {} instr/cycle x {} ops/instr x {} cores x {:.0f} MHz (no core "
+                                      "in specs/arch/cpu.json issues more)",
+                                      *issue_ceiling_, ops_per_instruction(), team_.size(), clock_mhz));
   }
 
   [[nodiscard]] std::uint64_t call_bound() const {
@@ -343,9 +357,9 @@ class compute_case final : public benchmark_case {
   std::optional<double> ipc_;
   std::string arch_;
   std::optional<double> issue_ceiling_;
-  std::vector<double> bad_lanes_;        // worst relative error per thread (0: all exact)
+  std::vector<double> bad_lanes_;  // worst relative error per thread (0: all exact)
   std::vector<std::uint64_t> calls_;
-  std::atomic<bool> bad_calls_{false};   // sticky: any mismatch in any sample fails verification
+  std::atomic<bool> bad_calls_{false};  // sticky: any mismatch in any sample fails verification
 };
 
 // --- STREAM ---------------------------------------------------------------------------------------
@@ -418,8 +432,8 @@ class stream_case final : public benchmark_case {
     // Each kernel rewrites one array from the others, which it leaves untouched: every element of
     // the output must equal the kernel applied to the initial values.
     const double* out = kind_ == stream_kind::copy || kind_ == stream_kind::add ? c_.data
-                        : kind_ == stream_kind::scale                              ? b_.data
-                                                                                   : a_.data;
+                        : kind_ == stream_kind::scale                           ? b_.data
+                                                                                : a_.data;
     verification v;
     v.tolerance = 1e-15;  // one rounding: vector FMA versus separate multiply and add
     std::size_t bad = 0;
@@ -439,13 +453,16 @@ class stream_case final : public benchmark_case {
       if (!(err <= v.tolerance)) ++bad;
     }
     v.passed = bad == 0;
-    v.detail = fmt::format("all {} elements against the kernel applied to their initial values (relative tolerance "
-                           "{:g}); {} outside",
-                           a_.n, v.tolerance, bad);
+    v.detail = fmt::format(
+        "all {} elements against the kernel applied to their initial values (relative tolerance "
+        "{:g}); {} outside",
+        a_.n, v.tolerance, bad);
     return v;
   }
 
-  [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double) const override { return std::nullopt; }
+  [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double) const override {
+    return std::nullopt;
+  }
 
  private:
   // Bytes moved per element, counted as BabelStream does (no write-allocate: stores are
@@ -491,7 +508,8 @@ class read_case final : public benchmark_case {
   sample run(std::uint64_t reps) override {
     const auto t0 = clock_type::now();
     team_.run([&](int t) {
-      sums_[static_cast<std::size_t>(t)] = k::read_sum(level_, arrays_[static_cast<std::size_t>(t)]->data, n_, static_cast<int>(reps));
+      sums_[static_cast<std::size_t>(t)] =
+          k::read_sum(level_, arrays_[static_cast<std::size_t>(t)]->data, n_, static_cast<int>(reps));
     });
     sample s;
     s.seconds = seconds_since(t0);
@@ -510,12 +528,14 @@ class read_case final : public benchmark_case {
       v.max_error = std::max(v.max_error, std::fabs(sums_[t] - expected) / expected);
       if (sums_[t] != expected) v.passed = false;
     }
-    v.detail = fmt::format("each thread's sum of its {} integers x {} passes must equal its one-pass sum x {} (exact)", n_,
-                           last_reps_, last_reps_);
+    v.detail = fmt::format("each thread's sum of its {} integers x {} passes must equal its one-pass sum x {} (exact)",
+                           n_, last_reps_, last_reps_);
     return v;
   }
 
-  [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double) const override { return std::nullopt; }
+  [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double) const override {
+    return std::nullopt;
+  }
   // Sums stay exact below 2^53: n x 1023 x reps.
   [[nodiscard]] std::uint64_t max_reps() const override {
     return std::min<std::uint64_t>(1U << 30, (1ULL << 53) / (static_cast<std::uint64_t>(n_) * 1024));
@@ -564,7 +584,8 @@ class cpu_backend final : public backend {
     d.properties.emplace_back("cpus", list);
     d.properties.emplace_back("architecture", arch() ? arch()->name : "unknown (no entry in specs/arch/cpu.json)");
     for (int level = 1; level <= 3; ++level) {
-      if (const double b = cache_bytes(level); b > 0) d.properties.emplace_back(fmt::format("l{}_bytes", level), fmt::format("{:.0f}", b));
+      if (const double b = cache_bytes(level); b > 0)
+        d.properties.emplace_back(fmt::format("l{}_bytes", level), fmt::format("{:.0f}", b));
     }
     const auto gov = read_first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
     d.properties.emplace_back("governor", gov.empty() ? "unreadable" : gov);
@@ -621,10 +642,10 @@ class cpu_backend final : public backend {
                        return std::make_unique<compute_case>(team(), b, il, kind, ipc, arch_name, ceil);
                      }});
     };
-    compute({"fma_fp64", "compute", precision::fp64, metric_kind::ops_per_s, isa_name, "FP64 fused multiply-add", 0}, lv,
-            compute_kind::fma_fp64, std::nullopt);
-    compute({"fma_fp32", "compute", precision::fp32, metric_kind::ops_per_s, isa_name, "FP32 fused multiply-add", 0}, lv,
-            compute_kind::fma_fp32, std::nullopt);
+    compute({"fma_fp64", "compute", precision::fp64, metric_kind::ops_per_s, isa_name, "FP64 fused multiply-add", 0},
+            lv, compute_kind::fma_fp64, std::nullopt);
+    compute({"fma_fp32", "compute", precision::fp32, metric_kind::ops_per_s, isa_name, "FP32 fused multiply-add", 0},
+            lv, compute_kind::fma_fp32, std::nullopt);
     compute({"dot_bf16", "compute", precision::bf16, metric_kind::ops_per_s, "avx512",
              "BF16 pair dot product into FP32 (VDPBF16PS)", 0},
             k::isa::avx512, compute_kind::dot_bf16,
@@ -661,13 +682,14 @@ class cpu_backend final : public backend {
     }
     for (const auto& [label, bytes] : sweep_points(mode)) {
       const auto per_thread = std::max<std::size_t>(static_cast<std::size_t>(bytes / sizeof(double)), 64);
-      out.push_back({{"read_" + label, "sweep", std::nullopt, metric_kind::bytes_per_s, isa_name,
-                      fmt::format("read bandwidth, {} per thread (hashed integers, distinct per page)", human_bytes(bytes)),
-                      bytes * team().size()},
-                     std::nullopt,
-                     [this, lv, per_thread](const benchmark_info& b) {
-                       return std::make_unique<read_case>(team(), b, lv, per_thread);
-                     }});
+      out.push_back(
+          {{"read_" + label, "sweep", std::nullopt, metric_kind::bytes_per_s, isa_name,
+            fmt::format("read bandwidth, {} per thread (hashed integers, distinct per page)", human_bytes(bytes)),
+            bytes * team().size()},
+           std::nullopt,
+           [this, lv, per_thread](const benchmark_info& b) {
+             return std::make_unique<read_case>(team(), b, lv, per_thread);
+           }});
     }
     return out;
   }
@@ -708,10 +730,11 @@ class cpu_backend final : public backend {
     const double l2 = cache_bytes(2) > 0 ? cache_bytes(2) : 1024 * 1024.0;
     const double l3 = cache_bytes(3) > 0 ? cache_bytes(3) : 8 * 1024 * 1024.0;
     const double threads = team().size();
-    std::vector<std::pair<std::string, double>> pts{{"l1", l1 / 2},
-                                                    {"l2", l2 / 2},
-                                                    {"l3", l3 / 2 / threads},
-                                                    {"dram", std::max(4 * total_l3_bytes(), 64.0 * 1024 * 1024) / threads}};
+    std::vector<std::pair<std::string, double>> pts{
+        {"l1", l1 / 2},
+        {"l2", l2 / 2},
+        {"l3", l3 / 2 / threads},
+        {"dram", std::max(4 * total_l3_bytes(), 64.0 * 1024 * 1024) / threads}};
     if (mode == run_mode::full) {
       for (double b = 4096; b <= 4 * l3 / threads; b *= 2) pts.emplace_back(human_bytes(b), b);
     }
@@ -727,6 +750,8 @@ class cpu_backend final : public backend {
 
 }  // namespace
 
-std::unique_ptr<backend> make_cpu_backend(const std::string& specs_dir) { return std::make_unique<cpu_backend>(specs_dir); }
+std::unique_ptr<backend> make_cpu_backend(const std::string& specs_dir) {
+  return std::make_unique<cpu_backend>(specs_dir);
+}
 
 }  // namespace chipgauge::bench

@@ -19,18 +19,22 @@ cuda_arch load_cuda_arch(const std::string& specs_dir, int major, int minor, con
   }
   const auto doc = read_json_file(path);
   const json_node root(doc, path);
-  root.expect_keys({"schema", "title", "notes", "architectures", "product_exceptions", "pcie_generations", "datasheets"});
+  root.expect_keys(
+      {"schema", "title", "notes", "architectures", "product_exceptions", "pcie_generations", "datasheets"});
   const std::string cc = fmt::format("{}.{}", major, minor);
   for (const auto& a : root.at("architectures").elements()) {
-    a.expect_keys({"name", "compute_capability", "ops_per_clock_per_sm", "bytes_per_clock_per_sm", "evidence", "source"});
+    a.expect_keys(
+        {"name", "compute_capability", "ops_per_clock_per_sm", "bytes_per_clock_per_sm", "evidence", "source"});
     if (a.at("compute_capability").string() != cc) continue;
     out.notes.push_back(fmt::format("peaks from the {} table (compute capability {})", a.at("name").string(), cc));
-    for (const auto& [k, v] : a.at("ops_per_clock_per_sm").members()) out.per_sm[k] = v.number_in(0, 1e6, "ops/clock/SM");
+    for (const auto& [k, v] : a.at("ops_per_clock_per_sm").members())
+      out.per_sm[k] = v.number_in(0, 1e6, "ops/clock/SM");
     if (auto bytes = a.find("bytes_per_clock_per_sm")) {
       for (const auto& [k, v] : bytes->members()) out.per_sm[k] = v.number_in(0, 1e6, "bytes/clock/SM");
     }
   }
-  if (out.per_sm.empty()) out.notes.push_back(fmt::format("no table for compute capability {}: no clock-scaled peaks", cc));
+  if (out.per_sm.empty())
+    out.notes.push_back(fmt::format("no table for compute capability {}: no clock-scaled peaks", cc));
   if (auto ex = root.find("product_exceptions")) {
     for (const auto& e : ex->elements()) {
       e.expect_keys({"name_regex", "remove", "reason", "evidence", "source"});
@@ -58,8 +62,8 @@ cuda_arch load_cuda_arch(const std::string& specs_dir, int major, int minor, con
   if (auto gens = root.find("pcie_generations")) {
     for (const auto& e : gens->elements()) {
       e.expect_keys({"generation", "gt_per_s", "encoding_efficiency", "source"});
-      out.pcie[static_cast<unsigned>(e.at("generation").integer_in(1, 16))] = {e.at("gt_per_s").number_in(0, 1e4, "GT/s"),
-                                                                             e.at("encoding_efficiency").number_in(0, 1, "fraction")};
+      out.pcie[static_cast<unsigned>(e.at("generation").integer_in(1, 16))] = {
+          e.at("gt_per_s").number_in(0, 1e4, "GT/s"), e.at("encoding_efficiency").number_in(0, 1, "fraction")};
     }
   }
   if (auto sheets = root.find("datasheets")) {

@@ -32,11 +32,13 @@ std::optional<fixed_peak> cuda_dram_peak(const cuda_device_facts& g, const std::
   }
   // 2 transfers per memory clock (DDR; HBM and GDDR report their clock so) x bus width.
   const double computed = 2.0 * g.mem_clock_khz * 1e3 * g.bus_width / 8;
-  auto basis = fmt::format("computed: 2 x {} MHz memory clock x {} bit bus / 8 = {:.0f} GB/s (CUDA device attributes); "
-                           "the fraction uses it",
-                           g.mem_clock_khz / 1000, g.bus_width, computed / 1e9);
+  auto basis = fmt::format(
+      "computed: 2 x {} MHz memory clock x {} bit bus / 8 = {:.0f} GB/s (CUDA device attributes); "
+      "the fraction uses it",
+      g.mem_clock_khz / 1000, g.bus_width, computed / 1e9);
   if (sheet) {
-    basis += fmt::format("; datasheet: {} ({}), computed / datasheet = {:.3f}", quoted, sheet->sheet, computed / sheet->hi);
+    basis +=
+        fmt::format("; datasheet: {} ({}), computed / datasheet = {:.3f}", quoted, sheet->sheet, computed / sheet->hi);
   } else {
     basis += "; datasheet: none (no sheet mapped to this device in specs/arch/cuda.json)";
   }
@@ -59,8 +61,9 @@ unsigned cuda_l2_passes(double footprint) {
 std::optional<std::string> cuda_l2_no_peak_reason(double footprint, double l2_bytes) {
   if (footprint >= 4 * l2_bytes) return std::nullopt;
   if (footprint <= l2_bytes) return std::string("inside L2: no published L2 bandwidth figure");
-  return std::string("between L2 and 4 x L2: part of the footprint still hits in L2, so the DRAM peak does not bound "
-                     "it and no single peak does");
+  return std::string(
+      "between L2 and 4 x L2: part of the footprint still hits in L2, so the DRAM peak does not bound "
+      "it and no single peak does");
 }
 
 int cuda_smem_resident(const cuda_device_facts& g, std::size_t tile, int threads) {
@@ -85,7 +88,9 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vect
                                      const std::optional<std::string>& fault) {
   namespace cp = cuda_params;
   std::vector<cuda_entry> out;
-  const auto run = [&out](benchmark_info info, cuda_case_params params) { out.push_back({std::move(info), std::move(params), {}}); };
+  const auto run = [&out](benchmark_info info, cuda_case_params params) {
+    out.push_back({std::move(info), std::move(params), {}});
+  };
   const auto skip = [&out](benchmark_info info, cuda_case_params params, std::string why) {
     out.push_back({std::move(info), std::move(params), std::move(why)});
   };
@@ -102,13 +107,17 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vect
   vector("fma_fp16x2", precision::fp16, "FP16x2 vector FMA (HFMA2)", cp::vector_kind::fp16x2);
   vector("mad_int32", std::nullopt, "INT32 multiply-add (IMAD)", cp::vector_kind::int32);
   const double bytes = cuda_dram_array_bytes(g);
-  const std::pair<const char*, cp::dram_kind> dram_kinds[] = {
-      {"read", cp::dram_kind::read}, {"write", cp::dram_kind::write}, {"copy", cp::dram_kind::copy}, {"triad", cp::dram_kind::triad}};
+  const std::pair<const char*, cp::dram_kind> dram_kinds[] = {{"read", cp::dram_kind::read},
+                                                              {"write", cp::dram_kind::write},
+                                                              {"copy", cp::dram_kind::copy},
+                                                              {"triad", cp::dram_kind::triad}};
   for (const auto& [k, kind] : dram_kinds) {
     const std::string ks = k;
     run({"dram_" + ks, "memory", std::nullopt, metric_kind::bytes_per_s, "sass",
          fmt::format("DRAM {} with 16-byte accesses over arrays of {:.0f} MiB (hashed data)", ks, bytes / 1048576.0),
-         bytes * (ks == "triad" ? 3 : ks == "copy" ? 2 : 1)},
+         bytes * (ks == "triad"  ? 3
+                  : ks == "copy" ? 2
+                                 : 1)},
         cp::dram{kind, 8});
   }
   if (mode == run_mode::full) {
@@ -123,9 +132,11 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vect
   // Read bandwidth against footprint, through L2 (L1 bypassed) and beyond it into DRAM.
   for (const double fb : cuda_l2_footprints(g, mode)) {
     const auto no_peak = cuda_l2_no_peak_reason(fb, g.l2_bytes);
-    run({fmt::format("l2_read_{}kib", static_cast<long long>(fb / 1024)), "sweep", std::nullopt, metric_kind::bytes_per_s, "sass",
-         fmt::format("read of a {:.0f} KiB footprint ({:.3g} x L2), {} passes per launch; {}", fb / 1024, fb / g.l2_bytes,
-                     cuda_l2_passes(fb), no_peak ? "no peak: " + *no_peak : std::string("peak: DRAM (4 x L2 or more)")),
+    run({fmt::format("l2_read_{}kib", static_cast<long long>(fb / 1024)), "sweep", std::nullopt,
+         metric_kind::bytes_per_s, "sass",
+         fmt::format("read of a {:.0f} KiB footprint ({:.3g} x L2), {} passes per launch; {}", fb / 1024,
+                     fb / g.l2_bytes, cuda_l2_passes(fb),
+                     no_peak ? "no peak: " + *no_peak : std::string("peak: DRAM (4 x L2 or more)")),
          fb},
         cp::l2_read{fb, cuda_l2_passes(fb), !no_peak});
   }
@@ -142,10 +153,14 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vect
     if (other.index == g.index) continue;
     for (const bool both : {false, true}) {
       const char* way = both ? "bi" : "uni";
-      benchmark_info t{fmt::format("p2p_{}_to_{}_{}", g.index, other.index, way), "interconnect", std::nullopt,
-                       metric_kind::bytes_per_s, "copy engine",
-                       fmt::format("peer-to-peer copies of 256 MiB, cuda:{} to cuda:{}, {}directional", g.index, other.index, way),
-                       256.0 * 1048576 * (both ? 2 : 1)};
+      benchmark_info t{
+          fmt::format("p2p_{}_to_{}_{}", g.index, other.index, way),
+          "interconnect",
+          std::nullopt,
+          metric_kind::bytes_per_s,
+          "copy engine",
+          fmt::format("peer-to-peer copies of 256 MiB, cuda:{} to cuda:{}, {}directional", g.index, other.index, way),
+          256.0 * 1048576 * (both ? 2 : 1)};
       const cp::p2p params{other.index, both, copy_bytes};
       if (other.accessible) run(std::move(t), params);
       else skip(std::move(t), params, "these two GPUs cannot access each other's memory (no peer path)");
@@ -162,8 +177,10 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vect
   const int cc = g.cc();
   for (const std::string p : {"fp16", "bf16", "tf32", "int8", "fp8", "fp64"}) {
     const auto prec = *parse_precision(p);
-    benchmark_info t{"mma_" + p, "compute", prec, metric_kind::ops_per_s, "mma.sync",
-                     fmt::format("tensor cores, warp-level mma.sync, {} dense", p), 0};
+    benchmark_info t{"mma_" + p, "compute",
+                     prec,       metric_kind::ops_per_s,
+                     "mma.sync", fmt::format("tensor cores, warp-level mma.sync, {} dense", p),
+                     0};
     const cp::tensor params{prec, false, 128, false, "tensor_" + p};
     if (cc < 80) {
       skip(std::move(t), params, "mma.sync tensor kernels need compute capability 8.0 or later");
@@ -183,14 +200,20 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vect
   for (const std::string p : {"fp16", "bf16", "tf32", "fp8", "int8"}) {
     const auto prec = *parse_precision(p);
     for (const auto& v : wgmma_variants) {
-      benchmark_info t{fmt::format("wgmma_{}{}", p, v.suffix), "compute", prec, metric_kind::ops_per_s, "wgmma",
-                       fmt::format("tensor cores, warpgroup wgmma m64n{} (sm_90a), {} dense, {} shared-memory operands", v.n, p,
-                                   v.swizzle128 ? "128-byte-swizzle" : "no-swizzle"),
+      benchmark_info t{fmt::format("wgmma_{}{}", p, v.suffix),
+                       "compute",
+                       prec,
+                       metric_kind::ops_per_s,
+                       "wgmma",
+                       fmt::format("tensor cores, warpgroup wgmma m64n{} (sm_90a), {} dense, {} shared-memory operands",
+                                   v.n, p, v.swizzle128 ? "128-byte-swizzle" : "no-swizzle"),
                        0};
       const cp::tensor params{prec, true, v.n, v.swizzle128, "tensor_" + p};
       if (cc == 90) run(std::move(t), params);
-      else skip(std::move(t), params, cc >= 100 ? "wgmma is Hopper-only; Blackwell's tcgen05 path is not written yet"
-                                                : "wgmma needs compute capability 9.0 (sm_90a)");
+      else
+        skip(std::move(t), params,
+             cc >= 100 ? "wgmma is Hopper-only; Blackwell's tcgen05 path is not written yet"
+                       : "wgmma needs compute capability 9.0 (sm_90a)");
     }
   }
   // Blackwell's own tensor paths: listed, so a report shows what it lacks, until they are written
@@ -198,9 +221,13 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vect
   if (cc >= 100) {
     const bool datacenter = cc < 120;  // sm_100/103 have tcgen05 and tensor memory; sm_120 does not
     for (const std::string p : {"fp16", "bf16", "tf32", "fp8", "fp6", "fp4", "int8"}) {
-      benchmark_info t{fmt::format("{}_{}", datacenter ? "tcgen05" : "mma_block_scaled", p), "compute", parse_precision(p),
-                       metric_kind::ops_per_s, datacenter ? "tcgen05" : "mma.sync kind::f8f6f4",
-                       fmt::format("tensor cores, {} dense", p), 0};
+      benchmark_info t{fmt::format("{}_{}", datacenter ? "tcgen05" : "mma_block_scaled", p),
+                       "compute",
+                       parse_precision(p),
+                       metric_kind::ops_per_s,
+                       datacenter ? "tcgen05" : "mma.sync kind::f8f6f4",
+                       fmt::format("tensor cores, {} dense", p),
+                       0};
       if (!datacenter && (p == "fp16" || p == "bf16" || p == "tf32" || p == "int8"))
         continue;  // sm_120 runs these through mma.sync above
       skip(std::move(t), cp::not_written{},
@@ -214,8 +241,13 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vect
   for (const std::string p : {"bf16", "fp16", "tf32", "fp8", "int8"}) {
     const auto prec = *parse_precision(p);
     for (int size : sizes) {
-      benchmark_info t{fmt::format("gemm_{}_{}", p, size), "gemm", prec, metric_kind::ops_per_s, "cuBLASLt",
-                       fmt::format("cuBLASLt {0} GEMM {1}x{1}x{1} (TN)", p, size), 0};
+      benchmark_info t{fmt::format("gemm_{}_{}", p, size),
+                       "gemm",
+                       prec,
+                       metric_kind::ops_per_s,
+                       "cuBLASLt",
+                       fmt::format("cuBLASLt {0} GEMM {1}x{1}x{1} (TN)", p, size),
+                       0};
       const cp::gemm params{prec, size, "tensor_" + p};
       if (p == "fp8" && cc < 89) skip(std::move(t), params, "FP8 GEMMs need compute capability 8.9 or later");
       else run(std::move(t), params);
@@ -224,10 +256,9 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vect
   return out;
 }
 
-std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> cuda_catalogue(const cuda_device_facts& g,
-                                                                                     const std::vector<cuda_peer>& peers,
-                                                                                     run_mode mode,
-                                                                                     const std::optional<std::string>& fault) {
+std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> cuda_catalogue(
+    const cuda_device_facts& g, const std::vector<cuda_peer>& peers, run_mode mode,
+    const std::optional<std::string>& fault) {
   std::vector<benchmark_info> run;
   std::vector<skipped_benchmark> skip;
   for (auto& e : cuda_entries(g, peers, mode, fault)) {

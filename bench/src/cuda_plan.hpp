@@ -118,9 +118,9 @@ struct host_copy {
 struct not_written {};
 }  // namespace cuda_params
 
-using cuda_case_params = std::variant<cuda_params::not_written, cuda_params::fault, cuda_params::vector, cuda_params::tensor, cuda_params::gemm,
-                                      cuda_params::dram, cuda_params::l2_read, cuda_params::smem_read, cuda_params::p2p,
-                                      cuda_params::host_copy>;
+using cuda_case_params = std::variant<cuda_params::not_written, cuda_params::fault, cuda_params::vector,
+                                      cuda_params::tensor, cuda_params::gemm, cuda_params::dram, cuda_params::l2_read,
+                                      cuda_params::smem_read, cuda_params::p2p, cuda_params::host_copy>;
 
 /// One catalogue entry: what a report lists, the case's parameters, and why it is skipped on this
 /// device (nullopt: it runs).
@@ -136,10 +136,9 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vect
                                      const std::optional<std::string>& fault);
 
 /// cuda_entries split into what runs and what is skipped with the reason, each in listing order.
-std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> cuda_catalogue(const cuda_device_facts& g,
-                                                                                     const std::vector<cuda_peer>& peers,
-                                                                                     run_mode mode,
-                                                                                     const std::optional<std::string>& fault);
+std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> cuda_catalogue(
+    const cuda_device_facts& g, const std::vector<cuda_peer>& peers, run_mode mode,
+    const std::optional<std::string>& fault);
 
 /// Bytes of each DRAM array: at least 8 x L2 and 4 GiB (launch gaps cost 1-2 % of a 1 GiB pass on
 /// an H200), but at most an eighth of device memory (the triad's three arrays stay under 3/8 of

@@ -31,14 +31,16 @@ std::vector<double> rates_of(const measurement& m) {
 std::string unit_of(const measurement& m) { return m.info.metric == metric_kind::ops_per_s ? "ops/s" : "B/s"; }
 
 std::string verification_text(const measurement_report& r, const measurement& m) {
-  return is_foreign(r, m) ? std::string(foreign_reason_prefix) + " (read from Google Benchmark output)" : "verified by chipgauge";
+  return is_foreign(r, m) ? std::string(foreign_reason_prefix) + " (read from Google Benchmark output)"
+                          : "verified by chipgauge";
 }
 
 // What the exports leave out, and why: "NAME: why; ...".
 std::string left_out(const measurement_report& r) {
   std::string out;
   for (const auto& m : r.results)
-    if (const auto why = comparable_reason(r, m)) out += fmt::format("{}{}: {}", out.empty() ? "" : "; ", export_name(m), *why);
+    if (const auto why = comparable_reason(r, m))
+      out += fmt::format("{}{}: {}", out.empty() ? "" : "; ", export_name(m), *why);
   return out;
 }
 
@@ -79,7 +81,8 @@ std::string to_gbench_json(const measurement_report& r) {
         if (k != fmt::format("l{}_bytes", level)) continue;
         const auto size = parse_json_integer(v);
         if (!size || *size <= 0) continue;  // a property that is not a byte count is not a cache
-        caches.push_back({{"type", level == 1 ? "Data" : "Unified"}, {"level", level}, {"size", *size}, {"num_sharing", 0}});
+        caches.push_back(
+            {{"type", level == 1 ? "Data" : "Unified"}, {"level", level}, {"size", *size}, {"num_sharing", 0}});
       }
     }
     break;
@@ -180,8 +183,8 @@ std::string to_github_action_benchmark_json(const measurement_report& r) {
     e["unit"] = unit_of(m);
     e["value"] = ci.median;
     e["range"] = fmt::format("± {:.6g}", half);
-    e["extra"] = fmt::format("{} samples; median {:.0f}% interval [{:.6g}, {:.6g}] {}; {}", rates.size(), 100 * ci.coverage, ci.lo,
-                             ci.hi, unit_of(m), verification_text(r, m));
+    e["extra"] = fmt::format("{} samples; median {:.0f}% interval [{:.6g}, {:.6g}] {}; {}", rates.size(),
+                             100 * ci.coverage, ci.lo, ci.hi, unit_of(m), verification_text(r, m));
     out.push_back(e);
   }
   return out.dump(2) + "\n";

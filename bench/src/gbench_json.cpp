@@ -18,17 +18,35 @@ namespace chipgauge::bench {
 namespace {
 
 // Members of a benchmark entry that are not user counters.
-const std::vector<std::string_view> entry_fields{
-    "name",          "family_index",    "per_family_instance_index",
-    "run_name",      "run_type",        "repetitions",
-    "repetition_index", "threads",      "aggregate_name",
-    "aggregate_unit", "error_occurred", "error_message",
-    "skipped",       "skip_message",    "iterations",
-    "real_time",     "cpu_time",        "time_unit",
-    "cpu_coefficient", "real_coefficient", "big_o",
-    "rms",           "label",           "items_per_second",
-    "bytes_per_second", "allocs_per_iter", "max_bytes_used",
-    "total_allocated_bytes", "net_heap_growth"};
+const std::vector<std::string_view> entry_fields{"name",
+                                                 "family_index",
+                                                 "per_family_instance_index",
+                                                 "run_name",
+                                                 "run_type",
+                                                 "repetitions",
+                                                 "repetition_index",
+                                                 "threads",
+                                                 "aggregate_name",
+                                                 "aggregate_unit",
+                                                 "error_occurred",
+                                                 "error_message",
+                                                 "skipped",
+                                                 "skip_message",
+                                                 "iterations",
+                                                 "real_time",
+                                                 "cpu_time",
+                                                 "time_unit",
+                                                 "cpu_coefficient",
+                                                 "real_coefficient",
+                                                 "big_o",
+                                                 "rms",
+                                                 "label",
+                                                 "items_per_second",
+                                                 "bytes_per_second",
+                                                 "allocs_per_iter",
+                                                 "max_bytes_used",
+                                                 "total_allocated_bytes",
+                                                 "net_heap_growth"};
 
 int digits(std::string_view s, std::size_t pos, std::size_t n) {
   int v = 0;
@@ -72,8 +90,9 @@ std::optional<std::string> to_utc(std::string_view s) {
   const auto day = floor<days>(utc);
   const year_month_day u{day};
   const hh_mm_ss<seconds> t{utc - day};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(u.year()), static_cast<unsigned>(u.month()),
-                     static_cast<unsigned>(u.day()), t.hours().count(), t.minutes().count(), t.seconds().count());
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(u.year()),
+                     static_cast<unsigned>(u.month()), static_cast<unsigned>(u.day()), t.hours().count(),
+                     t.minutes().count(), t.seconds().count());
 }
 
 // A context value as device-property text.
@@ -108,8 +127,8 @@ double unit_seconds(const json_node& n) {
 // One benchmark's iteration entries as they are gathered.
 struct pending {
   measurement m;
-  std::string counters_text;   // user counters of the first repetition
-  std::string skip_message;    // error_occurred / skipped: the first message
+  std::string counters_text;  // user counters of the first repetition
+  std::string skip_message;   // error_occurred / skipped: the first message
   bool skipped = false;
   int threads = 1;
   std::string label;
@@ -148,7 +167,9 @@ measurement_report parse_gbench_doc(const nlohmann::json& doc, const std::string
   dev.vendor = "";
   const auto date = ctx.at("date").string();
   const auto utc = to_utc(date);
-  if (!utc) ctx.at("date").fail(fmt::format("expected a time 'YYYY-MM-DDTHH:MM:SS+HH:MM' as Google Benchmark writes it, found '{}'", date));
+  if (!utc)
+    ctx.at("date").fail(
+        fmt::format("expected a time 'YYYY-MM-DDTHH:MM:SS+HH:MM' as Google Benchmark writes it, found '{}'", date));
   r.created_utc = *utc;
   r.mode = "full";  // neither chipgauge mode applies; the report format needs one of its two values
   r.tool_version = "google-benchmark";
@@ -180,7 +201,8 @@ measurement_report parse_gbench_doc(const nlohmann::json& doc, const std::string
     if (!b.is_object()) b.fail("expected an object (one Google Benchmark run)");
     const auto name = b.at("name").string();
     const auto run_name = b.find("run_name") ? b.at("run_name").string() : name;
-    const auto type = b.find("run_type") ? b.at("run_type").one_of({"iteration", "aggregate"}) : std::string("iteration");
+    const auto type =
+        b.find("run_type") ? b.at("run_type").one_of({"iteration", "aggregate"}) : std::string("iteration");
     if (type == "aggregate") continue;  // mean, median, stddev, cv, big-O: derived, not samples
     auto [it, fresh] = index.try_emplace(run_name, runs.size());
     if (fresh) {
@@ -214,15 +236,19 @@ measurement_report parse_gbench_doc(const nlohmann::json& doc, const std::string
     const auto bytes = b.find("bytes_per_second");
     double rate = 0;
     if (items) {
-      if (!first && p.m.info.metric != metric_kind::ops_per_s) items->fail("earlier repetitions of this benchmark gave bytes_per_second");
+      if (!first && p.m.info.metric != metric_kind::ops_per_s)
+        items->fail("earlier repetitions of this benchmark gave bytes_per_second");
       p.m.info.metric = metric_kind::ops_per_s;
       rate = items->number_in(0, 1e30, "items/s");
     } else if (bytes) {
-      if (!first && p.m.info.metric != metric_kind::bytes_per_s) bytes->fail("earlier repetitions of this benchmark gave items_per_second");
+      if (!first && p.m.info.metric != metric_kind::bytes_per_s)
+        bytes->fail("earlier repetitions of this benchmark gave items_per_second");
       p.m.info.metric = metric_kind::bytes_per_s;
       rate = bytes->number_in(0, 1e30, "bytes/s");
     } else {
-      if (!(seconds > 0)) b.at("real_time").fail("expected a positive time: with no items_per_second or bytes_per_second the rate is 1 / real_time");
+      if (!(seconds > 0))
+        b.at("real_time")
+            .fail("expected a positive time: with no items_per_second or bytes_per_second the rate is 1 / real_time");
       rate = 1.0 / seconds;
       if (!std::isfinite(rate)) b.at("real_time").fail("too small to give a finite rate (1 / real_time)");
     }
@@ -230,7 +256,8 @@ measurement_report parse_gbench_doc(const nlohmann::json& doc, const std::string
       p.m.reps_per_sample = static_cast<std::uint64_t>(iterations);
       std::string counters;
       for (const auto& [key, value] : b.members()) {
-        if (std::find(entry_fields.begin(), entry_fields.end(), key) != entry_fields.end() || !value.is_number()) continue;
+        if (std::find(entry_fields.begin(), entry_fields.end(), key) != entry_fields.end() || !value.is_number())
+          continue;
         counters += fmt::format("{}{}={}", counters.empty() ? "" : ", ", key, value.number());
       }
       p.counters_text = counters;
@@ -244,10 +271,12 @@ measurement_report parse_gbench_doc(const nlohmann::json& doc, const std::string
 
   for (auto& p : runs) {
     auto& m = p.m;
-    const std::string rate_basis = m.info.description.empty() ? "iterations per second (1 / real_time)" : m.info.description;
-    m.info.description = fmt::format("Google Benchmark run '{}': rate from {}, {} thread{}{}{}", m.info.name, rate_basis, p.threads,
-                                     p.threads == 1 ? "" : "s", p.label.empty() ? "" : ", label " + p.label,
-                                     p.counters_text.empty() ? "" : "; counters of the first repetition: " + p.counters_text);
+    const std::string rate_basis =
+        m.info.description.empty() ? "iterations per second (1 / real_time)" : m.info.description;
+    m.info.description =
+        fmt::format("Google Benchmark run '{}': rate from {}, {} thread{}{}{}", m.info.name, rate_basis, p.threads,
+                    p.threads == 1 ? "" : "s", p.label.empty() ? "" : ", label " + p.label,
+                    p.counters_text.empty() ? "" : "; counters of the first repetition: " + p.counters_text);
     m.verified = false;
     m.check = {false, 0, 0, "Google Benchmark does not check what the timed code computed; chipgauge did not run it"};
     if (p.skipped) {

@@ -15,7 +15,9 @@
 
 namespace chipgauge::bench {
 
-std::vector<std::string> backend_names() { return cuda_backend_built() ? std::vector<std::string>{"cpu", "cuda"} : std::vector<std::string>{"cpu"}; }
+std::vector<std::string> backend_names() {
+  return cuda_backend_built() ? std::vector<std::string>{"cpu", "cuda"} : std::vector<std::string>{"cpu"};
+}
 
 namespace {
 
@@ -44,7 +46,8 @@ std::vector<device_info> select_devices(const std::vector<device_info>& all, con
     }
     if (!hit) {
       std::string known;
-      for (std::size_t i = 0; i < all.size(); ++i) known += fmt::format("{}{} = {} ({})", i ? ", " : "", i, all[i].id, all[i].name);
+      for (std::size_t i = 0; i < all.size(); ++i)
+        known += fmt::format("{}{} = {} ({})", i ? ", " : "", i, all[i].id, all[i].name);
       throw usage_error(fmt::format("--device '{}' names no {} device; there {} {}: {}", w, backend,
                                     all.size() == 1 ? "is" : "are", all.size(), known));
     }
@@ -73,7 +76,8 @@ measurement_report measure(const measure_options& o) {
   if (o.backend == "auto") {
     std::string why;
     name = cuda_device_available(&why) ? "cuda" : "cpu";
-    if (name == "cpu" && cuda_backend_built() && o.notice) o.notice(fmt::format("CUDA not used ({}); measuring the CPU", why));
+    if (name == "cpu" && cuda_backend_built() && o.notice)
+      o.notice(fmt::format("CUDA not used ({}); measuring the CPU", why));
   }
   if (!o.filter.empty()) (void)compile_filter(o.filter);  // a bad filter fails before any device is touched
   auto be = make_backend_in(name, o.specs_dir);
@@ -143,9 +147,10 @@ measurement_report measure_with(backend& backend_ref, const measure_options& o) 
     // not run, with the reason, instead of failing one by one with misleading errors. After a hang
     // nothing runs on any device: their cases may touch the hung one (peer copies; freeing its
     // memory waits on it) and would block before the process can end.
-    std::string lost = r.hung_device.empty()
-                           ? std::string()
-                           : fmt::format("not run: {} hung earlier (the process must exit to recover it)", r.hung_device);
+    std::string lost =
+        r.hung_device.empty()
+            ? std::string()
+            : fmt::format("not run: {} hung earlier (the process must exit to recover it)", r.hung_device);
     for (const auto& b : runnable) {
       if (!matches(b)) continue;
       measurement m;
@@ -178,13 +183,15 @@ measurement_report measure_with(backend& backend_ref, const measure_options& o) 
       if (m.status == result_status::invalid && lost.empty()) {
         bc.reset();
         if (auto why = be->device_lost(d))
-          lost = fmt::format("not run: {} can run nothing more in this process after {} failed ({})", d.id, b.name, *why);
+          lost =
+              fmt::format("not run: {} can run nothing more in this process after {} failed ({})", d.id, b.name, *why);
       }
       if (o.log) o.log(fmt::format("{} {}: {}", d.id, b.name, to_string(m.status)));
       r.results.push_back(std::move(m));
     }
     if (r.hung_device.empty()) {
-      for (auto& [key, value] : be->state_after(d)) r.devices[di].properties.emplace_back(key + "_after", std::move(value));
+      for (auto& [key, value] : be->state_after(d))
+        r.devices[di].properties.emplace_back(key + "_after", std::move(value));
     }
   }
   flag_inverted_hierarchy(r.results, settings);
@@ -199,21 +206,24 @@ std::optional<std::string> implausible(const measurement& m, const run_settings&
   if (rates.empty()) return "no samples behind the rate";
   const auto recomputed = summarize(rates);
   if (!(std::fabs(recomputed.median - m.rate.median) <= 1e-9 * std::max(std::fabs(recomputed.median), 1.0)))
-    return fmt::format("the median {:.6g} disagrees with its samples' median {:.6g}: the report was edited", m.rate.median,
-                       recomputed.median);
+    return fmt::format("the median {:.6g} disagrees with its samples' median {:.6g}: the report was edited",
+                       m.rate.median, recomputed.median);
   // The ceiling: the recorded one, else (older reports) the peak at the maximum clock, else the
   // peak at the measured clock. A compute rate with none of them cannot be checked.
-  const std::optional<double> ceiling =
-      m.ceiling ? m.ceiling : m.theoretical_at_max_clock ? m.theoretical_at_max_clock : m.theoretical;
-  const std::string basis = m.ceiling ? m.ceiling_basis
+  const std::optional<double> ceiling = m.ceiling                    ? m.ceiling
+                                        : m.theoretical_at_max_clock ? m.theoretical_at_max_clock
+                                                                     : m.theoretical;
+  const std::string basis = m.ceiling                    ? m.ceiling_basis
                             : m.theoretical_at_max_clock ? "theoretical peak at the maximum clock"
                                                          : "theoretical peak at the measured clock";
   if (!ceiling) {
-    if (m.info.metric == metric_kind::ops_per_s) return std::string("no theoretical peak or ceiling to check the rate against");
+    if (m.info.metric == metric_kind::ops_per_s)
+      return std::string("no theoretical peak or ceiling to check the rate against");
     return std::nullopt;
   }
   if (auto why = exceeds_ceiling(m.rate.median, *ceiling, basis, settings.ceiling_tolerance)) return why;
-  if (m.theoretical && m.theoretical_at_max_clock && *m.theoretical > *m.theoretical_at_max_clock * (1 + settings.ceiling_tolerance))
+  if (m.theoretical && m.theoretical_at_max_clock &&
+      *m.theoretical > *m.theoretical_at_max_clock * (1 + settings.ceiling_tolerance))
     return fmt::format("the peak at the measured clock ({:.4g}/s) exceeds the peak at the maximum clock ({:.4g}/s)",
                        *m.theoretical, *m.theoretical_at_max_clock);
   return std::nullopt;
@@ -264,7 +274,8 @@ measured_tpp measured_from(const measurement_report& report, const std::string& 
     const double bits = defs.bit_length[index_of(p)].value;
     if (m.theoretical) t.theoretical_tpp = std::max(t.theoretical_tpp.value_or(0), *m.theoretical / 1e12 * bits);
     if (m.theoretical_at_max_clock)
-      t.theoretical_tpp_max_clock = std::max(t.theoretical_tpp_max_clock.value_or(0), *m.theoretical_at_max_clock / 1e12 * bits);
+      t.theoretical_tpp_max_clock =
+          std::max(t.theoretical_tpp_max_clock.value_or(0), *m.theoretical_at_max_clock / 1e12 * bits);
     t.used.push_back(fmt::format("{}: {:.4g} TOPS x {} bits = TPP {:.4g}", m.info.name, tops, bits, tops * bits));
   }
   for (auto p : all_precisions) {
@@ -279,10 +290,11 @@ measured_tpp measured_from(const measurement_report& report, const std::string& 
   if (!t.best) {
     std::string refused;
     for (const auto& r : t.refused) refused += "; " + r;
-    throw spec_error(report_file, "$.results",
-                     fmt::format("no usable compute result for device '{}': a measured TPP needs at least one verified, "
-                                 "plausible, uncontended result with a precision{}",
-                                 dev->id, refused));
+    throw spec_error(
+        report_file, "$.results",
+        fmt::format("no usable compute result for device '{}': a measured TPP needs at least one verified, "
+                    "plausible, uncontended result with a precision{}",
+                    dev->id, refused));
   }
   return t;
 }
@@ -292,15 +304,18 @@ std::string tpp_summary(const measurement_report& report, const metric_definitio
   for (const auto& d : report.devices) {
     try {
       const auto t = measured_from(report, "", d.id, defs);
-      out += fmt::format("{} TPP: measured {:.4g} ({} x {} bits, verified; a lower bound)", d.id, t.tpp, to_string(*t.best),
-                         defs.bit_length[index_of(*t.best)].value);
-      if (t.theoretical_tpp) out += fmt::format("; theoretical peaks give {:.4g} at the measured clock", *t.theoretical_tpp);
-      if (t.theoretical_tpp_max_clock) out += fmt::format(", {:.4g} at the maximum clock", *t.theoretical_tpp_max_clock);
+      out += fmt::format("{} TPP: measured {:.4g} ({} x {} bits, verified; a lower bound)", d.id, t.tpp,
+                         to_string(*t.best), defs.bit_length[index_of(*t.best)].value);
+      if (t.theoretical_tpp)
+        out += fmt::format("; theoretical peaks give {:.4g} at the measured clock", *t.theoretical_tpp);
+      if (t.theoretical_tpp_max_clock)
+        out += fmt::format(", {:.4g} at the maximum clock", *t.theoretical_tpp_max_clock);
       out += "\n";
     } catch (const error&) {
-      out += fmt::format("{} TPP: no usable compute result (each needs to be verified, plausible and uncontended; see "
-                         "the notes above)\n",
-                         d.id);
+      out += fmt::format(
+          "{} TPP: no usable compute result (each needs to be verified, plausible and uncontended; see "
+          "the notes above)\n",
+          d.id);
     }
   }
   return out;

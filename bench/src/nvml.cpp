@@ -11,11 +11,11 @@ namespace {
 
 using device_t = void*;
 
-constexpr int clock_sm = 1;         // NVML_CLOCK_SM
-constexpr int clock_mem = 2;        // NVML_CLOCK_MEM
-constexpr int temp_gpu = 0;         // NVML_TEMPERATURE_GPU
-constexpr int ecc_uncorrected = 1;  // NVML_MEMORY_ERROR_TYPE_UNCORRECTED
-constexpr int ecc_volatile = 0;     // NVML_VOLATILE_ECC
+constexpr int clock_sm = 1;            // NVML_CLOCK_SM
+constexpr int clock_mem = 2;           // NVML_CLOCK_MEM
+constexpr int temp_gpu = 0;            // NVML_TEMPERATURE_GPU
+constexpr int ecc_uncorrected = 1;     // NVML_MEMORY_ERROR_TYPE_UNCORRECTED
+constexpr int ecc_volatile = 0;        // NVML_VOLATILE_ECC
 constexpr int threshold_slowdown = 1;  // NVML_TEMPERATURE_THRESHOLD_SLOWDOWN
 
 // nvmlProcessInfo_t of NVML API 12 (nvmlProcessInfo_v2_t), as the *_v3 process queries fill it.
@@ -53,7 +53,9 @@ struct nvml::api {
   int (*temperature_threshold)(device_t, int, unsigned*) = nullptr;
 
   explicit api(void* lib) {
-    auto sym = [lib](auto& f, const char* name) { f = reinterpret_cast<std::remove_reference_t<decltype(f)>>(dlsym(lib, name)); };
+    auto sym = [lib](auto& f, const char* name) {
+      f = reinterpret_cast<std::remove_reference_t<decltype(f)>>(dlsym(lib, name));
+    };
     sym(shutdown, "nvmlShutdown");
     sym(by_pci, "nvmlDeviceGetHandleByPciBusId_v2");
     sym(clock, "nvmlDeviceGetClockInfo");
@@ -87,7 +89,8 @@ nvml::nvml() {
   auto init = reinterpret_cast<int (*)()>(dlsym(lib_, "nvmlInit_v2"));
   const int rc = init ? init() : -1;
   if (rc != 0) {
-    why_ = init ? "nvmlInit_v2 failed with NVML return code " + std::to_string(rc) : "nvmlInit_v2 is missing from libnvidia-ml.so.1";
+    why_ = init ? "nvmlInit_v2 failed with NVML return code " + std::to_string(rc)
+                : "nvmlInit_v2 is missing from libnvidia-ml.so.1";
     dlclose(lib_);
     lib_ = nullptr;
     return;

@@ -47,7 +47,8 @@ class nvml {
   [[nodiscard]] std::string driver_version() const;
   /// PCIe link generation and width (lanes): the current link (which idle GPUs often train down),
   /// or with `maximum` the most the device and its slot support; nullopt when unreadable.
-  [[nodiscard]] std::optional<std::pair<unsigned, unsigned>> pcie_link(const std::string& pci_bus_id, bool maximum) const;
+  [[nodiscard]] std::optional<std::pair<unsigned, unsigned>> pcie_link(const std::string& pci_bus_id,
+                                                                       bool maximum) const;
   /// The board serial number and the VBIOS version; empty when unreadable (consumer boards have
   /// no serial).
   [[nodiscard]] std::string serial(const std::string& pci_bus_id) const;

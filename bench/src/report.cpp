@@ -5,9 +5,9 @@
 #include "chipgauge/core/text.hpp"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <sys/utsname.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -57,7 +57,8 @@ std::string rate_text(const measurement& m, double v) {
   const bool ops = m.info.metric == metric_kind::ops_per_s;
   if (v > 0 && v < 1e8) {
     const bool mega = v >= 1e5;
-    return fmt::format("{:.2f} {}", v / (mega ? 1e6 : 1e3), ops ? (mega ? "M ops/s" : "k ops/s") : (mega ? "MB/s" : "kB/s"));
+    return fmt::format("{:.2f} {}", v / (mega ? 1e6 : 1e3),
+                       ops ? (mega ? "M ops/s" : "k ops/s") : (mega ? "MB/s" : "kB/s"));
   }
   return fmt::format("{:.2f} {}", v / 1e9, ops ? "G ops/s" : "GB/s");
 }
@@ -73,33 +74,38 @@ std::vector<std::vector<std::string>> rows(const measurement_report& r, bool tex
     std::vector<std::string> notes;
     if (m.clock_drift) notes.emplace_back("clock drift");
     if (m.throttled_samples > 0) notes.push_back(fmt::format("{} throttled", m.throttled_samples));
-    if (m.throttle_reason_samples > 0) notes.push_back(fmt::format("{} with throttle reasons", m.throttle_reason_samples));
+    if (m.throttle_reason_samples > 0)
+      notes.push_back(fmt::format("{} with throttle reasons", m.throttle_reason_samples));
     // Verified but noisy: the stability fallback stopped well above the noise target.
-    if (m.status == result_status::ok && m.rate.noise > noisy_threshold) notes.push_back(fmt::format("noisy ({:.1f} %)", 100 * m.rate.noise));
+    if (m.status == result_status::ok && m.rate.noise > noisy_threshold)
+      notes.push_back(fmt::format("noisy ({:.1f} %)", 100 * m.rate.noise));
     if (m.status != result_status::ok) notes.push_back(m.reason);
     for (const auto& why : m.suspect_reasons) notes.push_back("suspect: " + why);
     std::string flags;
     for (const auto& n : notes) flags += (flags.empty() ? "" : "; ") + n;
     out.push_back({m.device_id, m.info.name, m.info.prec ? std::string(to_string(*m.info.prec)) : "-",
                    has ? (text ? rate_text(m, m.rate.median) : fmt::format("{:.6g}", m.rate.median)) : "-",
-                   has ? fmt::format("{:.2f} %", 100 * m.rate.cv) : "-", has ? fmt::format("{:.2f} %", 100 * m.rate.noise) : "-",
-                   has ? std::to_string(m.samples.size()) : "-",
-                   to_string(m.status), has ? to_string(m.stopped) : "-",
+                   has ? fmt::format("{:.2f} %", 100 * m.rate.cv) : "-",
+                   has ? fmt::format("{:.2f} %", 100 * m.rate.noise) : "-",
+                   has ? std::to_string(m.samples.size()) : "-", to_string(m.status), has ? to_string(m.stopped) : "-",
                    m.theoretical ? (text ? rate_text(m, *m.theoretical) : fmt::format("{:.6g}", *m.theoretical)) : "-",
                    fraction_text(m), m.clock.count ? fmt::format("{:.0f}", m.clock.median) : "-", flags});
   }
   return out;
 }
 
-const std::vector<std::string> table_header{"device", "benchmark", "precision", "median", "cv", "noise", "samples",
-                                            "status", "stop", "theoretical", "of peak", "clock MHz", "notes"};
+const std::vector<std::string> table_header{"device",  "benchmark", "precision", "median", "cv",
+                                            "noise",   "samples",   "status",    "stop",   "theoretical",
+                                            "of peak", "clock MHz", "notes"};
 
 }  // namespace
 
 std::string to_text(const measurement_report& r) {
-  const bool foreign = std::any_of(r.devices.begin(), r.devices.end(), [](const device_info& d) { return d.backend == gbench_backend; });
-  std::string out = foreign ? fmt::format("Google Benchmark output from {} (not run or verified by chipgauge)\n", r.host.hostname)
-                            : fmt::format("chipgauge measure ({} mode) on {}\n", r.mode, r.host.hostname);
+  const bool foreign =
+      std::any_of(r.devices.begin(), r.devices.end(), [](const device_info& d) { return d.backend == gbench_backend; });
+  std::string out =
+      foreign ? fmt::format("Google Benchmark output from {} (not run or verified by chipgauge)\n", r.host.hostname)
+              : fmt::format("chipgauge measure ({} mode) on {}\n", r.mode, r.host.hostname);
   for (const auto& d : r.devices) out += fmt::format("  {}: {} ({} units, {})\n", d.id, d.name, d.units, d.backend);
   out += "\n" + render_table(table_header, rows(r, true),
                              {false, false, false, true, true, true, true, false, false, true, true, true, false});
@@ -113,16 +119,17 @@ std::string to_markdown(const measurement_report& r) {
 }
 
 std::string to_csv(const measurement_report& r) {
-  std::vector<std::string> header{"device", "benchmark", "precision", "metric", "median", "min", "max", "cv", "samples",
-                                  "status", "verified", "stop_reason", "theoretical", "fraction_of_theoretical",
-                                  "clock_mhz", "reason"};
+  std::vector<std::string> header{
+      "device",    "benchmark", "precision", "metric",   "median",      "min",         "max",
+      "cv",        "samples",   "status",    "verified", "stop_reason", "theoretical", "fraction_of_theoretical",
+      "clock_mhz", "reason"};
   std::vector<std::vector<std::string>> out;
   for (const auto& m : r.results) {
     out.push_back({m.device_id, m.info.name, m.info.prec ? std::string(to_string(*m.info.prec)) : "",
                    to_string(m.info.metric), fmt::format("{:.9g}", m.rate.median), fmt::format("{:.9g}", m.rate.min),
-                   fmt::format("{:.9g}", m.rate.max), fmt::format("{:.6g}", m.rate.cv), std::to_string(m.samples.size()),
-                   to_string(m.status), m.verified ? "true" : "false", to_string(m.stopped),
-                   m.theoretical ? fmt::format("{:.9g}", *m.theoretical) : "",
+                   fmt::format("{:.9g}", m.rate.max), fmt::format("{:.6g}", m.rate.cv),
+                   std::to_string(m.samples.size()), to_string(m.status), m.verified ? "true" : "false",
+                   to_string(m.stopped), m.theoretical ? fmt::format("{:.9g}", *m.theoretical) : "",
                    m.fraction_of_theoretical ? fmt::format("{:.6g}", *m.fraction_of_theoretical) : "",
                    m.clock.count ? fmt::format("{:.1f}", m.clock.median) : "", m.reason});
   }

@@ -20,8 +20,9 @@ json num_or_null(double v) { return std::isnan(v) ? json(nullptr) : json(v); }
 json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
 json summary_json(const summary& s) {
-  return {{"median", s.median}, {"min", s.min},       {"max", s.max}, {"q1", s.q1},       {"q3", s.q3}, {"iqr", s.iqr},
-          {"mean", s.mean},     {"stddev", s.stddev}, {"cv", s.cv},   {"noise", s.noise}, {"count", s.count}};
+  return {{"median", s.median}, {"min", s.min},     {"max", s.max},    {"q1", s.q1},
+          {"q3", s.q3},         {"iqr", s.iqr},     {"mean", s.mean},  {"stddev", s.stddev},
+          {"cv", s.cv},         {"noise", s.noise}, {"count", s.count}};
 }
 
 json result_json(const measurement& m) {
@@ -37,7 +38,9 @@ json result_json(const measurement& m) {
   j["status"] = to_string(m.status);
   j["reason"] = m.reason;
   j["verified"] = m.verified;
-  j["verification"] = {{"passed", m.check.passed}, {"max_error", m.check.max_error}, {"tolerance", m.check.tolerance},
+  j["verification"] = {{"passed", m.check.passed},
+                       {"max_error", m.check.max_error},
+                       {"tolerance", m.check.tolerance},
                        {"detail", m.check.detail}};
   j["median"] = m.rate.median;
   j["min"] = m.rate.min;
@@ -66,13 +69,17 @@ json result_json(const measurement& m) {
   j["suspect_reasons"] = m.suspect_reasons;
   json samples = json::array();
   for (const auto& s : m.samples)
-    samples.push_back({{"seconds", s.seconds}, {"work", s.work}, {"clock_mhz", num_or_null(s.clock_mhz)},
-                       {"temperature_c", num_or_null(s.temperature_c)}, {"power_w", num_or_null(s.power_w)},
-                       {"memory_clock_mhz", num_or_null(s.memory_clock_mhz)},
-                       {"sm_clock_nvml_mhz", num_or_null(s.sm_clock_nvml_mhz)},
-                       {"power_limit_w", num_or_null(s.power_limit_w)},
-                       {"throttle_reasons", s.throttle_reasons ? json(*s.throttle_reasons) : json(nullptr)},
-                       {"other_device_processes", s.other_device_processes ? json(*s.other_device_processes) : json(nullptr)}});
+    samples.push_back(
+        {{"seconds", s.seconds},
+         {"work", s.work},
+         {"clock_mhz", num_or_null(s.clock_mhz)},
+         {"temperature_c", num_or_null(s.temperature_c)},
+         {"power_w", num_or_null(s.power_w)},
+         {"memory_clock_mhz", num_or_null(s.memory_clock_mhz)},
+         {"sm_clock_nvml_mhz", num_or_null(s.sm_clock_nvml_mhz)},
+         {"power_limit_w", num_or_null(s.power_limit_w)},
+         {"throttle_reasons", s.throttle_reasons ? json(*s.throttle_reasons) : json(nullptr)},
+         {"other_device_processes", s.other_device_processes ? json(*s.other_device_processes) : json(nullptr)}});
   j["sample_values"] = samples;
   return j;
 }
@@ -106,12 +113,44 @@ std::optional<double> optional_number(const json_node& parent, std::string_view 
 }
 
 measurement read_result(const json_node& n) {
-  n.expect_keys({"benchmark", "device", "group", "precision", "metric", "isa", "description", "footprint_bytes", "status",
-                 "reason", "verified", "verification", "median", "min", "max", "iqr", "cv", "noise", "samples", "rate_summary",
-                 "stop_reason", "reps_per_sample", "warmup_s", "clock_mhz", "throttled_samples", "clock_drift",
-                 "theoretical", "theoretical_basis", "fraction_of_theoretical", "theoretical_at_max_clock",
-                 "throttle_reason_samples", "ceiling", "ceiling_basis", "host_contention", "host_steal", "suspect",
-                 "suspect_reasons", "sample_values"});
+  n.expect_keys({"benchmark",
+                 "device",
+                 "group",
+                 "precision",
+                 "metric",
+                 "isa",
+                 "description",
+                 "footprint_bytes",
+                 "status",
+                 "reason",
+                 "verified",
+                 "verification",
+                 "median",
+                 "min",
+                 "max",
+                 "iqr",
+                 "cv",
+                 "noise",
+                 "samples",
+                 "rate_summary",
+                 "stop_reason",
+                 "reps_per_sample",
+                 "warmup_s",
+                 "clock_mhz",
+                 "throttled_samples",
+                 "clock_drift",
+                 "theoretical",
+                 "theoretical_basis",
+                 "fraction_of_theoretical",
+                 "theoretical_at_max_clock",
+                 "throttle_reason_samples",
+                 "ceiling",
+                 "ceiling_basis",
+                 "host_contention",
+                 "host_steal",
+                 "suspect",
+                 "suspect_reasons",
+                 "sample_values"});
   measurement m;
   m.info.name = n.at("benchmark").string();
   m.device_id = n.at("device").string();
@@ -123,7 +162,7 @@ measurement read_result(const json_node& n) {
     m.info.prec = prec;
   }
   m.info.metric = n.at("metric").one_of({"ops_per_s", "bytes_per_s"}) == "ops_per_s" ? metric_kind::ops_per_s
-                                                                                      : metric_kind::bytes_per_s;
+                                                                                     : metric_kind::bytes_per_s;
   m.info.isa = n.at("isa").string();
   m.info.description = n.at("description").string();
   m.info.footprint_bytes = n.at("footprint_bytes").number_in(0, 1e18, "bytes");
@@ -138,7 +177,7 @@ measurement read_result(const json_node& n) {
   if (m.status == result_status::ok && !m.verified) n.at("status").fail("a result can be 'ok' only when verified");
   m.rate = read_summary(n.at("rate_summary"));
   const auto stop = n.at("stop_reason").one_of({"none", "noise_target", "noise_stable", "time_cap", "max_samples"});
-  m.stopped = stop == "noise_target"  ? stop_reason::noise_target
+  m.stopped = stop == "noise_target"   ? stop_reason::noise_target
               : stop == "noise_stable" ? stop_reason::noise_stable
               : stop == "time_cap"     ? stop_reason::time_cap
               : stop == "max_samples"  ? stop_reason::max_samples
@@ -162,7 +201,8 @@ measurement read_result(const json_node& n) {
   if (auto x = n.find("suspect_reasons")) {
     for (const auto& r : x->elements()) m.suspect_reasons.push_back(r.string());
   }
-  if (m.suspect != !m.suspect_reasons.empty()) n.at("suspect").fail("a suspect result needs suspect_reasons, and only it");
+  if (m.suspect != !m.suspect_reasons.empty())
+    n.at("suspect").fail("a suspect result needs suspect_reasons, and only it");
   for (const auto& s : n.at("sample_values").elements()) {
     s.expect_keys({"seconds", "work", "clock_mhz", "temperature_c", "power_w", "memory_clock_mhz", "sm_clock_nvml_mhz",
                    "power_limit_w", "throttle_reasons", "other_device_processes"});
@@ -203,9 +243,10 @@ std::string to_json(const measurement_report& r) {
   j["argv"] = r.argv;
   j["created_utc"] = r.created_utc;
   j["mode"] = r.mode;
-  j["host"] = {{"hostname", r.host.hostname}, {"cpu_model", r.host.cpu_model},   {"logical_cpus", r.host.logical_cpus},
-               {"memory_bytes", r.host.memory_bytes}, {"kernel", r.host.kernel}, {"os", r.host.os},
-               {"compiler", r.host.compiler}};
+  j["host"] = {
+      {"hostname", r.host.hostname},         {"cpu_model", r.host.cpu_model}, {"logical_cpus", r.host.logical_cpus},
+      {"memory_bytes", r.host.memory_bytes}, {"kernel", r.host.kernel},       {"os", r.host.os},
+      {"compiler", r.host.compiler}};
   json devices = json::array();
   for (const auto& d : r.devices) {
     // Properties sorted by key, as a parsed report holds them, so a round trip is exact.
@@ -213,8 +254,13 @@ std::string to_json(const measurement_report& r) {
     std::sort(sorted.begin(), sorted.end());
     json props = json::object();
     for (const auto& [k, v] : sorted) props[k] = v;
-    devices.push_back({{"backend", d.backend}, {"id", d.id}, {"name", d.name}, {"vendor", d.vendor}, {"units", d.units},
-                       {"features", d.features}, {"properties", props}});
+    devices.push_back({{"backend", d.backend},
+                       {"id", d.id},
+                       {"name", d.name},
+                       {"vendor", d.vendor},
+                       {"units", d.units},
+                       {"features", d.features},
+                       {"properties", props}});
   }
   j["devices"] = devices;
   json results = json::array();
@@ -229,8 +275,8 @@ measurement_report parse_report_doc(const nlohmann::json& doc, const std::string
   const json_node root(doc, file);
   // The schema first: a spec sheet or a classification passed by mistake is named as such.
   if (root.at("schema").string() != "chipgauge.measurement/1")
-    root.at("schema").fail(fmt::format("expected \"chipgauge.measurement/1\" (a chipgauge measure report), found \"{}\"",
-                                       root.at("schema").string()));
+    root.at("schema").fail(fmt::format(
+        "expected \"chipgauge.measurement/1\" (a chipgauge measure report), found \"{}\"", root.at("schema").string()));
   root.expect_keys({"schema", "tool_version", "git_sha", "argv", "created_utc", "mode", "host", "devices", "results"});
   measurement_report r;
   r.tool_version = root.at("tool_version").string();
@@ -240,8 +286,12 @@ measurement_report parse_report_doc(const nlohmann::json& doc, const std::string
   r.mode = root.at("mode").one_of({"quick", "full"});
   const auto h = root.at("host");
   h.expect_keys({"hostname", "cpu_model", "logical_cpus", "memory_bytes", "kernel", "os", "compiler"});
-  r.host = {h.at("hostname").string(), h.at("cpu_model").string(), static_cast<int>(h.at("logical_cpus").integer_in(0, 1 << 20)),
-            h.at("memory_bytes").number_in(0, 1e18, "bytes"), h.at("kernel").string(), h.at("os").string(),
+  r.host = {h.at("hostname").string(),
+            h.at("cpu_model").string(),
+            static_cast<int>(h.at("logical_cpus").integer_in(0, 1 << 20)),
+            h.at("memory_bytes").number_in(0, 1e18, "bytes"),
+            h.at("kernel").string(),
+            h.at("os").string(),
             h.at("compiler").string()};
   for (const auto& d : root.at("devices").elements()) {
     d.expect_keys({"backend", "id", "name", "vendor", "units", "features", "properties"});
@@ -257,7 +307,8 @@ measurement_report parse_report_doc(const nlohmann::json& doc, const std::string
   }
   for (const auto& res : root.at("results").elements()) {
     auto m = read_result(res);
-    const bool known = std::any_of(r.devices.begin(), r.devices.end(), [&](const device_info& d) { return d.id == m.device_id; });
+    const bool known =
+        std::any_of(r.devices.begin(), r.devices.end(), [&](const device_info& d) { return d.id == m.device_id; });
     if (!known) res.at("device").fail(fmt::format("device '{}' is not among 'devices'", m.device_id));
     r.results.push_back(std::move(m));
   }

@@ -64,7 +64,7 @@ namespace {
 // of the machine other processes used while a benchmark ran. Linux only; elsewhere unreadable.
 struct host_cpu_times {
   bool valid = false;
-  double busy = 0;   // user + nice + system + irq + softirq, every CPU
+  double busy = 0;  // user + nice + system + irq + softirq, every CPU
   double steal = 0;
   double total = 0;  // every state, including idle, iowait and steal
   double self = 0;   // this process, all threads, in the same ticks
@@ -86,7 +86,9 @@ host_cpu_times read_host_cpu_times() {
   rusage ru{};
   if (getrusage(RUSAGE_SELF, &ru) != 0) return t;
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-  const auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6; };
+  const auto secs = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
+  };
   t.self = (secs(ru.ru_utime) + secs(ru.ru_stime)) * ticks;
   t.valid = ticks > 0;
   return t;
@@ -245,21 +247,24 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
   if (!m.verified) {
     m.status = result_status::invalid;
     m.reason = "verification failed: " + m.check.detail;
-  } else if (auto why = m.ceiling ? exceeds_ceiling(m.rate.median, *m.ceiling, m.ceiling_basis, settings.ceiling_tolerance)
-                                   : std::nullopt) {
+  } else if (auto why = m.ceiling
+                            ? exceeds_ceiling(m.rate.median, *m.ceiling, m.ceiling_basis, settings.ceiling_tolerance)
+                            : std::nullopt) {
     m.status = result_status::invalid;
     m.reason = *why;
   } else {
     m.status = result_status::ok;
   }
   if (m.host_contention > settings.contention_limit)
-    m.suspect_reasons.push_back(fmt::format("other processes used {:.0f} % of the machine's CPU time during the samples "
-                                            "(limit {:.0f} %)",
-                                            100 * m.host_contention, 100 * settings.contention_limit));
+    m.suspect_reasons.push_back(
+        fmt::format("other processes used {:.0f} % of the machine's CPU time during the samples "
+                    "(limit {:.0f} %)",
+                    100 * m.host_contention, 100 * settings.contention_limit));
   if (m.host_steal > settings.steal_limit)
-    m.suspect_reasons.push_back(fmt::format("the hypervisor stole {:.0f} % of the machine's CPU time during the samples "
-                                            "(limit {:.0f} %)",
-                                            100 * m.host_steal, 100 * settings.steal_limit));
+    m.suspect_reasons.push_back(
+        fmt::format("the hypervisor stole {:.0f} % of the machine's CPU time during the samples "
+                    "(limit {:.0f} %)",
+                    100 * m.host_steal, 100 * settings.steal_limit));
   int shared = 0;
   unsigned most = 0;
   for (const auto& s : m.samples) {
@@ -269,18 +274,18 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
     }
   }
   if (shared > 0)
-    m.suspect_reasons.push_back(fmt::format("up to {} other compute process(es) held the device during {} of {} samples",
-                                            most, shared, m.samples.size()));
+    m.suspect_reasons.push_back(fmt::format(
+        "up to {} other compute process(es) held the device during {} of {} samples", most, shared, m.samples.size()));
   m.suspect = !m.suspect_reasons.empty();
   return m;
 }
 
 std::optional<std::string> exceeds_ceiling(double median, double ceiling, std::string_view basis, double tolerance) {
   if (!(ceiling > 0) || median <= ceiling * (1 + tolerance)) return std::nullopt;
-  return fmt::format("impossible rate: the median {:.4g}/s is {:.2f} x the ceiling {:.4g}/s{}, beyond the {:.0f} % tolerance: "
-                     "a timing or counting error",
-                     median, median / ceiling, ceiling, basis.empty() ? std::string() : fmt::format(" ({})", basis),
-                     100 * tolerance);
+  return fmt::format(
+      "impossible rate: the median {:.4g}/s is {:.2f} x the ceiling {:.4g}/s{}, beyond the {:.0f} % tolerance: "
+      "a timing or counting error",
+      median, median / ceiling, ceiling, basis.empty() ? std::string() : fmt::format(" ({})", basis), 100 * tolerance);
 }
 
 void flag_inverted_hierarchy(std::vector<measurement>& results, const run_settings& settings) {
@@ -291,17 +296,18 @@ void flag_inverted_hierarchy(std::vector<measurement>& results, const run_settin
     std::size_t largest = results.size();
     for (std::size_t j = 0; j < results.size(); ++j) {
       if (!usable(results[j]) || results[j].device_id != results[i].device_id) continue;
-      if (largest == results.size() || results[j].info.footprint_bytes > results[largest].info.footprint_bytes) largest = j;
+      if (largest == results.size() || results[j].info.footprint_bytes > results[largest].info.footprint_bytes)
+        largest = j;
     }
     const auto& small = results[i];
     const auto& big = results[largest];
     if (largest == i || !(small.info.footprint_bytes < big.info.footprint_bytes)) continue;
     if (!(small.rate.median < settings.hierarchy_tolerance * big.rate.median)) continue;
-    const auto reason = fmt::format("memory hierarchy inverted: {} ({:.4g} B of footprint) read {:.4g} B/s, below {:.0f} % of "
-                                    "{} ({:.4g} B, {:.4g} B/s)",
-                                    small.info.name, small.info.footprint_bytes, small.rate.median,
-                                    100 * settings.hierarchy_tolerance, big.info.name, big.info.footprint_bytes,
-                                    big.rate.median);
+    const auto reason = fmt::format(
+        "memory hierarchy inverted: {} ({:.4g} B of footprint) read {:.4g} B/s, below {:.0f} % of "
+        "{} ({:.4g} B, {:.4g} B/s)",
+        small.info.name, small.info.footprint_bytes, small.rate.median, 100 * settings.hierarchy_tolerance,
+        big.info.name, big.info.footprint_bytes, big.rate.median);
     for (auto k : {i, largest}) {
       auto& m = results[k];
       if (std::find(m.suspect_reasons.begin(), m.suspect_reasons.end(), reason) == m.suspect_reasons.end())

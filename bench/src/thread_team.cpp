@@ -41,7 +41,8 @@ std::vector<int> one_cpu_per_core() {
 
 thread_team::thread_team(std::vector<int> cpus) {
   try {
-    for (std::size_t i = 0; i < cpus.size(); ++i) threads_.emplace_back([this, i, cpu = cpus[i]] { loop(static_cast<int>(i), cpu); });
+    for (std::size_t i = 0; i < cpus.size(); ++i)
+      threads_.emplace_back([this, i, cpu = cpus[i]] { loop(static_cast<int>(i), cpu); });
   } catch (...) {
     // A thread that cannot start: stop and join the ones that did before reporting it.
     {

@@ -122,8 +122,9 @@ void apply_check(const envelope& e, const envelope_check& k, const std::vector<m
       c.measured = median;
       c.limit = bound->base;
       c.unit = base_unit(m->info.metric);
-      c.detail = fmt::format("median {:.4g} {} = {:.3f} of {} ({} {:.4g} {}, {:.3f} of the peak)", median, c.unit, median / k.peak,
-                             k.peak_basis, is_floor ? "floor" : "ceiling", *bound->value, bound->unit, bound->fraction);
+      c.detail = fmt::format("median {:.4g} {} = {:.3f} of {} ({} {:.4g} {}, {:.3f} of the peak)", median, c.unit,
+                             median / k.peak, k.peak_basis, is_floor ? "floor" : "ceiling", *bound->value, bound->unit,
+                             bound->fraction);
     } else {
       if (!m->fraction_of_theoretical) {
         c.result = outcome::inconclusive;
@@ -134,14 +135,16 @@ void apply_check(const envelope& e, const envelope_check& k, const std::vector<m
       c.measured = *m->fraction_of_theoretical;
       c.limit = bound->fraction;
       c.unit = "fraction of the theoretical peak at the measured clock";
-      c.detail = fmt::format("median {:.4g} {} is {:.3f} of {:.4g} ({}); {} {:.3f}", median, base_unit(m->info.metric), *c.measured,
-                             m->theoretical.value_or(0), m->theoretical_basis, is_floor ? "floor" : "ceiling", bound->fraction);
+      c.detail = fmt::format("median {:.4g} {} is {:.3f} of {:.4g} ({}); {} {:.3f}", median, base_unit(m->info.metric),
+                             *c.measured, m->theoretical.value_or(0), m->theoretical_basis,
+                             is_floor ? "floor" : "ceiling", bound->fraction);
     }
     c.margin = *c.measured / *c.limit - 1;
     const bool ok = is_floor ? *c.measured >= *c.limit : *c.measured <= *c.limit;
     c.result = ok ? outcome::pass : outcome::fail;
     if (!ok)
-      c.detail += is_floor ? ": below the floor" : ": above the ceiling, which no correct measurement exceeds (a timing or counting error)";
+      c.detail += is_floor ? ": below the floor"
+                           : ": above the ceiling, which no correct measurement exceeds (a timing or counting error)";
     out.push_back(std::move(c));
   }
 }
@@ -226,8 +229,8 @@ void apply_telemetry(const telemetry_conditions& t, const std::string& basis, co
       c.limit = *max_width;
       c.unit = "lanes";
       c.result = *width >= *max_width ? outcome::pass : outcome::fail;
-      c.detail += fmt::format(": x{:.0f} of x{:.0f}; generation {:.0f} of {:.0f} after the run{}", *width, *max_width, *gen,
-                              *max_gen,
+      c.detail += fmt::format(": x{:.0f} of x{:.0f}; generation {:.0f} of {:.0f} after the run{}", *width, *max_width,
+                              *gen, *max_gen,
                               *gen < *max_gen ? " (links train down when idle: the pcie_* bandwidth floors gate the "
                                                 "generation under load)"
                                               : "");
@@ -240,7 +243,8 @@ void apply_telemetry(const telemetry_conditions& t, const std::string& basis, co
     double hottest = std::numeric_limits<double>::quiet_NaN();
     for (const auto* m : gated) {
       for (const auto& s : m->samples) {
-        if (!std::isnan(s.temperature_c) && (std::isnan(hottest) || s.temperature_c > hottest)) hottest = s.temperature_c;
+        if (!std::isnan(s.temperature_c) && (std::isnan(hottest) || s.temperature_c > hottest))
+          hottest = s.temperature_c;
       }
     }
     c.detail = "temperature under the device's slowdown limit during the timed samples";
@@ -297,7 +301,10 @@ json result_json(const measurement& m, const bench::run_settings& settings) {
   j["status"] = to_string(m.status);
   j["reason"] = opt_string(m.reason);
   j["verified"] = m.verified;
-  j["verification"] = {{"passed", m.check.passed}, {"max_error", num(m.check.max_error)}, {"tolerance", num(m.check.tolerance)}, {"detail", m.check.detail}};
+  j["verification"] = {{"passed", m.check.passed},
+                       {"max_error", num(m.check.max_error)},
+                       {"tolerance", num(m.check.tolerance)},
+                       {"detail", m.check.detail}};
   j["stop_reason"] = to_string(m.stopped);
   j["samples"] = m.rate.count;
   const bool has = m.rate.count > 0;
@@ -323,7 +330,8 @@ json check_json(const check_outcome& c) {
   return {{"kind", c.kind},
           {"benchmark", opt_string(c.benchmark)},
           {"basis", c.basis},
-          {"reference", c.reference_url.empty() ? json(nullptr) : json{{"url", c.reference_url}, {"title", c.reference_title}}},
+          {"reference",
+           c.reference_url.empty() ? json(nullptr) : json{{"url", c.reference_url}, {"title", c.reference_title}}},
           {"evidence", opt_string(c.evidence)},
           {"measured", opt(c.measured)},
           {"limit", opt(c.limit)},
@@ -390,7 +398,8 @@ void merge_round(bench::measurement_report& base, const bench::measurement_repor
 node_certification certify_report(catalog& cat, const envelope_set& envelopes, const bench::measurement_report& report,
                                   const certify_context& ctx) {
   node_certification node;
-  const auto settings = bench::run_settings::for_mode(report.mode == "full" ? bench::run_mode::full : bench::run_mode::quick);
+  const auto settings =
+      bench::run_settings::for_mode(report.mode == "full" ? bench::run_mode::full : bench::run_mode::quick);
   const evaluation_plan plan(cat.rules(), ctx.as_of);
 
   // Identity first, for every device, so that a contradicting --spec fails before any output.
@@ -424,8 +433,9 @@ node_certification certify_report(catalog& cat, const envelope_set& envelopes, c
     if (plan_checks.empty()) {
       auto c = make("coverage", "", "specs/envelopes");
       c.result = outcome::inconclusive;
-      c.detail = fmt::format("no envelope covers this device: none for its sheet ({}) nor for backend {} architecture '{}'",
-                             dc.match.sheet ? dc.match.sheet->id : "unknown part", d.backend, arch.empty() ? "unknown" : arch);
+      c.detail =
+          fmt::format("no envelope covers this device: none for its sheet ({}) nor for backend {} architecture '{}'",
+                      dc.match.sheet ? dc.match.sheet->id : "unknown part", d.backend, arch.empty() ? "unknown" : arch);
       dc.checks.push_back(std::move(c));
     }
     for (const auto& [e, k] : plan_checks) apply_check(*e, *k, dc.results, settings, dc.checks);
@@ -488,7 +498,8 @@ node_certification certify_report(catalog& cat, const envelope_set& envelopes, c
         c.unit = base_unit(m.info.metric);
         c.margin = m.rate.median / med - 1;
         c.result = m.rate.median >= *c.limit ? outcome::pass : outcome::fail;
-        c.detail = fmt::format("{:.4g} against the peers' median {:.4g} ({:+.1f} %)", m.rate.median, med, 100 * *c.margin);
+        c.detail =
+            fmt::format("{:.4g} against the peers' median {:.4g} ({:+.1f} %)", m.rate.median, med, 100 * *c.margin);
         if (c.result == outcome::fail) c.detail += ": more than 10 % below its peers, an outlier";
         dc->checks.push_back(std::move(c));
       }
@@ -499,10 +510,16 @@ node_certification certify_report(catalog& cat, const envelope_set& envelopes, c
   for (auto& dc : node.devices) {
     const auto& d = dc.device;
     json cls;
-    json tpp = {{"declared", nullptr}, {"derived", nullptr}, {"measured", nullptr}, {"measured_is_lower_bound", true},
-                {"theoretical_at_measured_clock", nullptr}, {"theoretical_at_max_clock", nullptr}};
+    json tpp = {{"declared", nullptr},
+                {"derived", nullptr},
+                {"measured", nullptr},
+                {"measured_is_lower_bound", true},
+                {"theoretical_at_measured_clock", nullptr},
+                {"theoretical_at_max_clock", nullptr}};
     std::vector<std::string> findings = dc.match.findings;
-    const std::string spec_arg = !dc.match.sheet ? "" : dc.match.method == match_method::spec_option ? ctx.spec : dc.match.sheet->id;
+    const std::string spec_arg = !dc.match.sheet                                ? ""
+                                 : dc.match.method == match_method::spec_option ? ctx.spec
+                                                                                : dc.match.sheet->id;
     try {
       const auto mc = bench::classify_measured(cat, plan, report, ctx.source, spec_arg, d.id);
       const auto& r = mc.results.front();
@@ -514,8 +531,12 @@ node_certification certify_report(catalog& cat, const envelope_set& envelopes, c
       std::vector<json> regimes;
       const auto rendered = nlohmann::json::parse(bench::render(mc, plan, output_format::json));
       for (const auto& v : rendered.at("verdicts"))
-        regimes.push_back({{"regime", v.at("regime")}, {"role", v.at("role")}, {"outcome", v.at("outcome")}, {"eccn", v.at("eccn")},
-                           {"clause", v.at("clause")}, {"reason", v.at("reason")}});
+        regimes.push_back({{"regime", v.at("regime")},
+                           {"role", v.at("role")},
+                           {"outcome", v.at("outcome")},
+                           {"eccn", v.at("eccn")},
+                           {"clause", v.at("clause")},
+                           {"reason", v.at("reason")}});
       findings.insert(findings.end(), mc.findings.begin(), mc.findings.end());
       cls = {{"as_of", ctx.as_of.to_string()},
              {"eccn", r.eccn.empty() ? json(nullptr) : json(std::string(r.eccn))},
@@ -527,21 +548,29 @@ node_certification certify_report(catalog& cat, const envelope_set& envelopes, c
       c.result = outcome::inconclusive;
       c.detail = std::string("not classified: ") + e.what();
       dc.checks.push_back(std::move(c));
-      cls = {{"as_of", ctx.as_of.to_string()}, {"eccn", nullptr}, {"outcome", "undetermined"}, {"regimes", json::array()},
+      cls = {{"as_of", ctx.as_of.to_string()},
+             {"eccn", nullptr},
+             {"outcome", "undetermined"},
+             {"regimes", json::array()},
              {"error", e.what()}};
     }
     cls["findings"] = findings;
 
-    const bool any_fail = std::any_of(dc.checks.begin(), dc.checks.end(), [](const auto& c) { return c.result == outcome::fail; });
-    const bool any_open = std::any_of(dc.checks.begin(), dc.checks.end(), [](const auto& c) { return c.result == outcome::inconclusive; });
+    const bool any_fail =
+        std::any_of(dc.checks.begin(), dc.checks.end(), [](const auto& c) { return c.result == outcome::fail; });
+    const bool any_open = std::any_of(dc.checks.begin(), dc.checks.end(),
+                                      [](const auto& c) { return c.result == outcome::inconclusive; });
     dc.verdict = any_fail ? outcome::fail : any_open ? outcome::inconclusive : outcome::pass;
     for (const auto& c : dc.checks) {
       if (c.result == outcome::pass) continue;
-      dc.reasons.push_back(fmt::format("{}{}{}: {}", to_string(c.result) == std::string("fail") ? "FAIL " : "INCONCLUSIVE ", c.kind,
+      dc.reasons.push_back(fmt::format("{}{}{}: {}",
+                                       to_string(c.result) == std::string("fail") ? "FAIL " : "INCONCLUSIVE ", c.kind,
                                        c.benchmark.empty() ? "" : " " + c.benchmark, c.detail));
     }
     const bool unknown = dc.match.sheet == nullptr;
-    if (unknown) dc.reasons.insert(dc.reasons.begin(), "unknown part: certified against its derived (theoretical) peaks only; no sheet was guessed");
+    if (unknown)
+      dc.reasons.insert(dc.reasons.begin(),
+                        "unknown part: certified against its derived (theoretical) peaks only; no sheet was guessed");
 
     json identity = json::object();
     for (const auto& [k, v] : d.properties) identity[k] = v;
@@ -557,13 +586,24 @@ node_certification certify_report(catalog& cat, const envelope_set& envelopes, c
     b["verdict"] = {{"outcome", to_string(dc.verdict)}, {"unknown_part", unknown}, {"reasons", dc.reasons}};
     b["who"] = {{"lab", ctx.lab}, {"tester", ctx.tester}, {"location", ctx.location}};
     b["when"] = {{"start_utc", ctx.started_utc}, {"end_utc", ctx.ended_utc}, {"measured_utc", report.created_utc}};
-    b["host"] = {{"hostname", report.host.hostname}, {"cpu_model", report.host.cpu_model}, {"logical_cpus", report.host.logical_cpus},
-                 {"memory_bytes", num(report.host.memory_bytes)}, {"kernel", report.host.kernel}, {"os", report.host.os}};
-    b["device"] = {{"id", d.id}, {"backend", d.backend}, {"name", d.name}, {"vendor", d.vendor}, {"units", d.units},
-                   {"architecture", opt_string(architecture_of(d))}, {"identity", identity}};
-    b["sheet"] = dc.match.sheet ? json{{"id", dc.match.sheet->id}, {"name", dc.match.sheet->name}, {"vendor", dc.match.sheet->vendor},
-                                       {"matched_by", to_string(dc.match.method)}, {"detail", dc.match.detail}}
-                                : json{{"id", nullptr}, {"name", nullptr}, {"vendor", nullptr}, {"matched_by", "none"},
+    b["host"] = {{"hostname", report.host.hostname},
+                 {"cpu_model", report.host.cpu_model},
+                 {"logical_cpus", report.host.logical_cpus},
+                 {"memory_bytes", num(report.host.memory_bytes)},
+                 {"kernel", report.host.kernel},
+                 {"os", report.host.os}};
+    b["device"] = {{"id", d.id},          {"backend", d.backend}, {"name", d.name},
+                   {"vendor", d.vendor},  {"units", d.units},     {"architecture", opt_string(architecture_of(d))},
+                   {"identity", identity}};
+    b["sheet"] = dc.match.sheet ? json{{"id", dc.match.sheet->id},
+                                       {"name", dc.match.sheet->name},
+                                       {"vendor", dc.match.sheet->vendor},
+                                       {"matched_by", to_string(dc.match.method)},
+                                       {"detail", dc.match.detail}}
+                                : json{{"id", nullptr},
+                                       {"name", nullptr},
+                                       {"vendor", nullptr},
+                                       {"matched_by", "none"},
                                        {"detail", dc.match.detail}};
     b["tooling"] = {{"tool_version", report.tool_version},
                     {"git_sha", report.git_sha},
@@ -579,23 +619,32 @@ node_certification certify_report(catalog& cat, const envelope_set& envelopes, c
                     {"soak_rounds", ctx.soak_rounds},
                     {"source", ctx.source},
                     {"argv", ctx.argv},
-                    {"run_settings", {{"sample_target_s", settings.sample_target_s}, {"min_samples", settings.min_samples},
-                                      {"max_samples", settings.max_samples}, {"max_time_s", settings.max_time_s},
-                                      {"target_noise", settings.target_cv}, {"ceiling_tolerance", settings.ceiling_tolerance}}}};
+                    {"run_settings",
+                     {{"sample_target_s", settings.sample_target_s},
+                      {"min_samples", settings.min_samples},
+                      {"max_samples", settings.max_samples},
+                      {"max_time_s", settings.max_time_s},
+                      {"target_noise", settings.target_cv},
+                      {"ceiling_tolerance", settings.ceiling_tolerance}}}};
     b["results"] = results;
     b["checks"] = checks;
     b["tpp"] = tpp;
     b["classification"] = cls;
   }
 
-  const bool any_fail = std::any_of(node.devices.begin(), node.devices.end(), [](const auto& dc) { return dc.verdict == outcome::fail; });
-  const bool any_open =
-      std::any_of(node.devices.begin(), node.devices.end(), [](const auto& dc) { return dc.verdict == outcome::inconclusive; });
-  node.verdict = node.devices.empty() ? outcome::inconclusive : any_fail ? outcome::fail : any_open ? outcome::inconclusive : outcome::pass;
+  const bool any_fail =
+      std::any_of(node.devices.begin(), node.devices.end(), [](const auto& dc) { return dc.verdict == outcome::fail; });
+  const bool any_open = std::any_of(node.devices.begin(), node.devices.end(),
+                                    [](const auto& dc) { return dc.verdict == outcome::inconclusive; });
+  node.verdict = node.devices.empty() ? outcome::inconclusive
+                 : any_fail           ? outcome::fail
+                 : any_open           ? outcome::inconclusive
+                                      : outcome::pass;
   return node;
 }
 
-json node_summary(const node_certification& n, const certify_context& ctx, const std::vector<std::string>& certificate_files) {
+json node_summary(const node_certification& n, const certify_context& ctx,
+                  const std::vector<std::string>& certificate_files) {
   json devices = json::array();
   for (std::size_t i = 0; i < n.devices.size(); ++i) {
     const auto& dc = n.devices[i];

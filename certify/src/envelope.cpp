@@ -54,7 +54,9 @@ std::pair<double, bool> sheet_peak(const json_node& at, const chip_spec& sheet, 
   }
   if (field.rfind("dense_tops.", 0) == 0) {
     const auto p = parse_precision(field.substr(11));
-    if (!p) at.fail(fmt::format("unknown precision in '{}': expected dense_tops.fp64, .fp32, .tf32, .bf16, .fp16, .fp8, .int8, ...", field));
+    if (!p)
+      at.fail(fmt::format(
+          "unknown precision in '{}': expected dense_tops.fp64, .fp32, .tf32, .bf16, .fp16, .fp8, .int8, ...", field));
     double tops = 0;
     for (const auto& u : sheet.units) {
       if (const auto& r = u.dense_tops[index_of(*p)]) tops += r->hi;
@@ -63,7 +65,9 @@ std::pair<double, bool> sheet_peak(const json_node& at, const chip_spec& sheet, 
     basis = fmt::format("{} of {}: {} TOPS", field, sheet.id, group_thousands(tops, tops < 100 ? 1 : 0));
     return {tops * 1e12, false};
   }
-  at.fail(fmt::format("unknown sheet field '{}': expected memory.bandwidth_gb_s, pcie.per_direction_gb_s or dense_tops.<precision>", field));
+  at.fail(fmt::format(
+      "unknown sheet field '{}': expected memory.bandwidth_gb_s, pcie.per_direction_gb_s or dense_tops.<precision>",
+      field));
 }
 
 envelope_bound parse_bound(const json_node& n, envelope_scope scope, bool is_floor) {
@@ -77,7 +81,9 @@ envelope_bound parse_bound(const json_node& n, envelope_scope scope, bool is_flo
   b.value = n.at("value").number_in(0, 1e18, n.find("unit") ? n.at("unit").string() : "the unit");
   b.unit = n.at("unit").string();
   const auto scale = unit_scale(b.unit);
-  if (!scale) n.at("unit").fail(fmt::format("unknown unit '{}': expected GB/s, MB/s, MiB/s, GiB/s, TB/s, GFLOP/s, TFLOP/s, GOPS or TOPS", b.unit));
+  if (!scale)
+    n.at("unit").fail(fmt::format(
+        "unknown unit '{}': expected GB/s, MB/s, MiB/s, GiB/s, TB/s, GFLOP/s, TFLOP/s, GOPS or TOPS", b.unit));
   b.base = *b.value * scale->first;
   b.fraction = n.at("fraction").number_in(0, 10, "fraction of the sheet's peak");
   (void)is_floor;
@@ -88,9 +94,9 @@ envelope_bound parse_bound(const json_node& n, envelope_scope scope, bool is_flo
 
 std::optional<std::pair<double, bool>> unit_scale(std::string_view unit) {
   static const std::pair<std::string_view, std::pair<double, bool>> units[] = {
-      {"TB/s", {1e12, true}},        {"GB/s", {1e9, true}},          {"MB/s", {1e6, true}},
-      {"GiB/s", {1073741824.0, true}}, {"MiB/s", {1048576.0, true}},
-      {"TFLOP/s", {1e12, false}},    {"GFLOP/s", {1e9, false}},      {"TOPS", {1e12, false}}, {"GOPS", {1e9, false}}};
+      {"TB/s", {1e12, true}},          {"GB/s", {1e9, true}},        {"MB/s", {1e6, true}},
+      {"GiB/s", {1073741824.0, true}}, {"MiB/s", {1048576.0, true}}, {"TFLOP/s", {1e12, false}},
+      {"GFLOP/s", {1e9, false}},       {"TOPS", {1e12, false}},      {"GOPS", {1e9, false}}};
   for (const auto& [name, scale] : units) {
     if (name == unit) return scale;
   }
@@ -112,22 +118,25 @@ envelope parse_envelope(std::string_view text, const std::string& file, const sp
     throw spec_error(file, "$", fmt::format("not valid JSON: {}", e.what()));
   }
   const json_node root(doc, file);
-  root.expect_keys({"schema", "id", "scope", "part", "backend", "architecture", "description", "references", "telemetry",
-                    "checks", "notes"});
+  root.expect_keys({"schema", "id", "scope", "part", "backend", "architecture", "description", "references",
+                    "telemetry", "checks", "notes"});
   if (root.at("schema").string() != "chipgauge.envelope/1") root.at("schema").fail("expected \"chipgauge.envelope/1\"");
   envelope e;
   e.file = file;
   e.id = root.at("id").string();
-  e.scope = root.at("scope").one_of({"sku", "architecture"}) == "sku" ? envelope_scope::sku : envelope_scope::architecture;
+  e.scope =
+      root.at("scope").one_of({"sku", "architecture"}) == "sku" ? envelope_scope::sku : envelope_scope::architecture;
   e.description = root.at("description").string();
   const chip_spec* sheet = nullptr;
   if (e.scope == envelope_scope::sku) {
-    if (root.find("backend") || root.find("architecture")) root.fail("a sku envelope names its sheet in 'part', not a backend or architecture");
+    if (root.find("backend") || root.find("architecture"))
+      root.fail("a sku envelope names its sheet in 'part', not a backend or architecture");
     e.part = root.at("part").string();
     sheet = db.find(e.part);
     if (!sheet) root.at("part").fail(fmt::format("no sheet '{}' in the parts database", e.part));
   } else {
-    if (root.find("part")) root.at("part").fail("an architecture envelope names 'backend' and 'architecture', not a part");
+    if (root.find("part"))
+      root.at("part").fail("an architecture envelope names 'backend' and 'architecture', not a part");
     e.backend = root.at("backend").one_of({"cpu", "cuda"});
     e.architecture = root.at("architecture").string();
   }
@@ -141,10 +150,12 @@ envelope parse_envelope(std::string_view text, const std::string& file, const sp
   }
   const auto t = root.at("telemetry");
   t.expect_keys({"throttle_reasons", "ecc_uncorrectable", "pcie_link", "temperature"});
-  if (const auto v = t.find("throttle_reasons")) e.telemetry.throttle_idle_only = v->one_of({"idle_only"}) == "idle_only";
+  if (const auto v = t.find("throttle_reasons"))
+    e.telemetry.throttle_idle_only = v->one_of({"idle_only"}) == "idle_only";
   if (const auto v = t.find("ecc_uncorrectable")) e.telemetry.ecc_unchanged = v->one_of({"unchanged"}) == "unchanged";
   if (const auto v = t.find("pcie_link")) e.telemetry.pcie_at_maximum = v->one_of({"at_maximum"}) == "at_maximum";
-  if (const auto v = t.find("temperature")) e.telemetry.temperature_under_limit = v->one_of({"under_slowdown"}) == "under_slowdown";
+  if (const auto v = t.find("temperature"))
+    e.telemetry.temperature_under_limit = v->one_of({"under_slowdown"}) == "under_slowdown";
 
   for (const auto& c : root.at("checks").elements()) {
     c.expect_keys({"benchmark", "peak", "floor", "ceiling", "reference", "evidence", "optional", "note"});
@@ -152,13 +163,18 @@ envelope parse_envelope(std::string_view text, const std::string& file, const sp
     k.json_path = c.path();
     k.benchmark = c.at("benchmark").string();
     for (const auto& other : e.checks) {
-      if (other.benchmark == k.benchmark) c.at("benchmark").fail(fmt::format("benchmark '{}' has two checks", k.benchmark));
+      if (other.benchmark == k.benchmark)
+        c.at("benchmark").fail(fmt::format("benchmark '{}' has two checks", k.benchmark));
     }
     k.reference = c.at("reference").string();
-    if (!e.reference(k.reference)) c.at("reference").fail(fmt::format("no reference '{}' in $.references", k.reference));
+    if (!e.reference(k.reference))
+      c.at("reference").fail(fmt::format("no reference '{}' in $.references", k.reference));
     k.evidence = c.at("evidence").string();
     if (std::find(evidence_levels.begin(), evidence_levels.end(), k.evidence) == evidence_levels.end())
-      c.at("evidence").fail("expected datasheet, vendor_tool_threshold, published_measurement, project_measurement or engineering_judgement");
+      c.at("evidence")
+          .fail(
+              "expected datasheet, vendor_tool_threshold, published_measurement, project_measurement or "
+              "engineering_judgement");
     if (const auto o = c.find("optional")) k.optional = o->boolean();
     if (const auto n = c.find("note")) k.note = n->string();
     if (const auto f = c.find("floor")) k.floor = parse_bound(*f, e.scope, true);
@@ -170,7 +186,8 @@ envelope parse_envelope(std::string_view text, const std::string& file, const sp
       pk.expect_keys({"sheet"});
       std::tie(k.peak, bytes) = sheet_peak(pk.at("sheet"), *sheet, k.peak_basis);
     } else if (c.find("peak")) {
-      c.at("peak").fail("an architecture envelope's fractions are of the theoretical peak at the measured clock: no 'peak'");
+      c.at("peak").fail(
+          "an architecture envelope's fractions are of the theoretical peak at the measured clock: no 'peak'");
     }
     // The bounds against the peak: the check that catches a unit slip.
     for (const auto& [bound, name] : {std::pair{&k.floor, "floor"}, std::pair{&k.ceiling, "ceiling"}}) {
@@ -179,19 +196,23 @@ envelope parse_envelope(std::string_view text, const std::string& file, const sp
       const auto node = c.at(name);
       const double hi = std::string(name) == "floor" ? max_floor_fraction : max_ceiling_fraction;
       if (b.fraction < min_floor_fraction || b.fraction > hi)
-        node.at("fraction").fail(fmt::format("{} fraction {:.4g} is outside [{:.2f}, {:.2f}] of the theoretical peak", name, b.fraction,
-                                             min_floor_fraction, hi));
+        node.at("fraction")
+            .fail(fmt::format("{} fraction {:.4g} is outside [{:.2f}, {:.2f}] of the theoretical peak", name,
+                              b.fraction, min_floor_fraction, hi));
       if (e.scope != envelope_scope::sku) continue;
       if (unit_scale(b.unit)->second != bytes)
-        node.at("unit").fail(fmt::format("unit {} does not measure what the peak does ({})", b.unit, bytes ? "bytes/s" : "operations/s"));
+        node.at("unit").fail(fmt::format("unit {} does not measure what the peak does ({})", b.unit,
+                                         bytes ? "bytes/s" : "operations/s"));
       const double share = b.base / k.peak;
       if (share < min_floor_fraction || share > hi)
-        node.at("value").fail(fmt::format("{} {} {} is {:.4g} % of the peak ({}): outside [{:.0f} %, {:.0f} %], a unit slip or a typo",
-                                          name, group_thousands(*b.value, *b.value < 100 ? 2 : 0), b.unit, 100 * share,
-                                          k.peak_basis, 100 * min_floor_fraction, 100 * hi));
+        node.at("value").fail(
+            fmt::format("{} {} {} is {:.4g} % of the peak ({}): outside [{:.0f} %, {:.0f} %], a unit slip or a typo",
+                        name, group_thousands(*b.value, *b.value < 100 ? 2 : 0), b.unit, 100 * share, k.peak_basis,
+                        100 * min_floor_fraction, 100 * hi));
       if (std::abs(share - b.fraction) > fraction_agreement)
-        node.at("fraction").fail(fmt::format("fraction {:.4g} disagrees with the value: {} {} is {:.4g} of the peak ({})", b.fraction,
-                                             group_thousands(*b.value, *b.value < 100 ? 2 : 0), b.unit, share, k.peak_basis));
+        node.at("fraction")
+            .fail(fmt::format("fraction {:.4g} disagrees with the value: {} {} is {:.4g} of the peak ({})", b.fraction,
+                              group_thousands(*b.value, *b.value < 100 ? 2 : 0), b.unit, share, k.peak_basis));
     }
     if (k.floor && k.ceiling && k.ceiling->fraction <= k.floor->fraction)
       c.at("ceiling").at("fraction").fail("the ceiling must lie above the floor");
@@ -218,10 +239,12 @@ envelope_set envelope_set::load(const std::string& dir, const spec_database& db)
 
 void envelope_set::add(envelope e) {
   for (const auto& o : envelopes_) {
-    const bool clash = e.scope == o.scope && (e.scope == envelope_scope::sku ? e.part == o.part
-                                                                              : e.backend == o.backend && e.architecture == o.architecture);
+    const bool clash = e.scope == o.scope &&
+                       (e.scope == envelope_scope::sku ? e.part == o.part
+                                                       : e.backend == o.backend && e.architecture == o.architecture);
     if (clash || e.id == o.id)
-      throw spec_error(e.file, "$.id", fmt::format("envelope '{}' covers what {} already does ({})", e.id, o.file, o.id));
+      throw spec_error(e.file, "$.id",
+                       fmt::format("envelope '{}' covers what {} already does ({})", e.id, o.file, o.id));
   }
   envelopes_.push_back(std::move(e));
 }

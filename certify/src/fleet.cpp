@@ -61,7 +61,8 @@ fleet_device device_of(const json& body, const std::string& file) {
   const auto& tpp = body.at("tpp").at("measured");
   d.tpp = tpp.is_number() ? tpp.get<double>() : 0;
   for (const auto& r : body.at("results")) {
-    if (r.at("median").is_number() && r.value("gate_usable", true)) d.medians[r.at("benchmark").get<std::string>()] = r.at("median").get<double>();
+    if (r.at("median").is_number() && r.value("gate_usable", true))
+      d.medians[r.at("benchmark").get<std::string>()] = r.at("median").get<double>();
   }
   return d;
 }
@@ -137,8 +138,8 @@ namespace {
 struct dir_entry {
   enum class kind { skipped, checked, unreadable, failed } state = kind::skipped;
   fleet_check checked;
-  std::string why;              // unreadable: read_json_file's message
-  std::exception_ptr failure;   // failed
+  std::string why;             // unreadable: read_json_file's message
+  std::exception_ptr failure;  // failed
 };
 
 dir_entry read_and_check(const std::string& file, const fleet_collector& collector) {
@@ -166,7 +167,8 @@ dir_entry read_and_check(const std::string& file, const fleet_collector& collect
 }  // namespace
 
 fleet_collection collect_fleet_dir(const std::string& dir, const fleet_collect_options& options) {
-  if (!std::filesystem::is_directory(dir)) throw usage_error(fmt::format("fleet collect: {} is not a directory of certificates", dir));
+  if (!std::filesystem::is_directory(dir))
+    throw usage_error(fmt::format("fleet collect: {} is not a directory of certificates", dir));
   std::vector<std::string> files;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
     if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path().string());
@@ -196,8 +198,7 @@ fleet_collection collect_fleet_dir(const std::string& dir, const fleet_collect_o
     threads.reserve(jobs - 1);
     try {
       for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(work);
-    } catch (const std::system_error&) {
-    }
+    } catch (const std::system_error&) {}
     work();
     for (auto& t : threads) t.join();
   }
@@ -215,7 +216,8 @@ fleet_collection collect_fleet_dir(const std::string& dir, const fleet_collect_o
 
 fleet_collection fleet_collector::finish() && {
   auto c = std::move(c_);
-  std::sort(c.devices.begin(), c.devices.end(), [](const auto& a, const auto& b) { return std::tie(a.node, a.device) < std::tie(b.node, b.device); });
+  std::sort(c.devices.begin(), c.devices.end(),
+            [](const auto& a, const auto& b) { return std::tie(a.node, a.device) < std::tie(b.node, b.device); });
 
   std::map<std::string, fleet_node> nodes;
   for (const auto& d : c.devices) {
@@ -263,8 +265,9 @@ fleet_collection fleet_collector::finish() && {
       }
     }
   }
-  std::sort(c.outliers.begin(), c.outliers.end(),
-            [](const auto& a, const auto& b) { return std::tie(a.node, a.device, a.benchmark) < std::tie(b.node, b.device, b.benchmark); });
+  std::sort(c.outliers.begin(), c.outliers.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.node, a.device, a.benchmark) < std::tie(b.node, b.device, b.benchmark);
+  });
   return c;
 }
 
@@ -290,8 +293,8 @@ std::vector<fleet_item> fleet_items(const fleet_collection& c, catalog& cat) {
   return items;
 }
 
-std::string render_fleet_collection(const fleet_collection& c, const std::vector<fleet_item>& items, const fleet_result& totals,
-                                    date as_of, output_format format) {
+std::string render_fleet_collection(const fleet_collection& c, const std::vector<fleet_item>& items,
+                                    const fleet_result& totals, date as_of, output_format format) {
   if (format == output_format::json) {
     json j;
     j["schema"] = "chipgauge.fleet-collection/1";
@@ -305,32 +308,54 @@ std::string render_fleet_collection(const fleet_collection& c, const std::vector
     for (const auto& u : c.unverified) j["unverified"].push_back({{"file", u.file}, {"reason", u.reason}});
     j["nodes"] = json::array();
     for (const auto& n : c.nodes)
-      j["nodes"].push_back({{"node", n.node}, {"verdict", n.verdict}, {"devices", n.devices}, {"passed", n.passed}, {"failed", n.failed},
+      j["nodes"].push_back({{"node", n.node},
+                            {"verdict", n.verdict},
+                            {"devices", n.devices},
+                            {"passed", n.passed},
+                            {"failed", n.failed},
                             {"inconclusive", n.inconclusive}});
     j["devices"] = json::array();
     for (const auto& d : c.devices)
-      j["devices"].push_back({{"node", d.node}, {"device", d.device}, {"sku", d.sku}, {"driver", d.driver}, {"verdict", d.verdict},
-                              {"reasons", d.reasons}, {"certificates", d.certificates}, {"file", d.file}, {"tpp_measured", d.tpp}});
+      j["devices"].push_back({{"node", d.node},
+                              {"device", d.device},
+                              {"sku", d.sku},
+                              {"driver", d.driver},
+                              {"verdict", d.verdict},
+                              {"reasons", d.reasons},
+                              {"certificates", d.certificates},
+                              {"file", d.file},
+                              {"tpp_measured", d.tpp}});
     j["outlier_rule"] = {{"statistic", "modified z-score of the device's median among its SKU's medians"},
                          {"scale", "1.4826 MAD (1.253314 mean absolute deviation when the MAD is 0)"},
-                         {"threshold", -c.z_threshold}, {"side", "low"}};
+                         {"threshold", -c.z_threshold},
+                         {"side", "low"}};
     j["outliers"] = json::array();
     for (const auto& o : c.outliers)
-      j["outliers"].push_back({{"node", o.node}, {"device", o.device}, {"sku", o.sku}, {"benchmark", o.benchmark}, {"median", o.value},
-                               {"sku_median", o.median}, {"scale", o.scale}, {"z", o.z}, {"peers", o.peers}});
+      j["outliers"].push_back({{"node", o.node},
+                               {"device", o.device},
+                               {"sku", o.sku},
+                               {"benchmark", o.benchmark},
+                               {"median", o.value},
+                               {"sku_median", o.median},
+                               {"scale", o.scale},
+                               {"z", o.z},
+                               {"peers", o.peers}});
     j["sku_mix"] = c.sku_mix;
     j["driver_mix"] = c.driver_mix;
     j["totals"] = json::parse(render_fleet(items, totals, as_of, output_format::json));
-    j["totals_cover"] = "verified certificates only: unverified ones are not counted, so with any listed the totals are a lower bound";
+    j["totals_cover"] =
+        "verified certificates only: unverified ones are not counted, so with any listed the totals are a lower bound";
     return j.dump(2) + "\n";
   }
   const bool md = format == output_format::md;
   const std::string h = md ? "## " : "";
   std::string out;
-  out += fmt::format("{}fleet: {} device(s) on {} node(s): {} pass, {} fail, {} inconclusive; {} certificate(s) read, {} superseded, {} unverified\n",
-                     md ? "# " : "", c.devices.size(), c.nodes.size(), c.count("pass"), c.count("fail"),
-                     static_cast<long long>(c.devices.size()) - c.count("pass") - c.count("fail"), c.certificates_read, c.superseded,
-                     c.unverified.size());
+  out += fmt::format(
+      "{}fleet: {} device(s) on {} node(s): {} pass, {} fail, {} inconclusive; {} certificate(s) read, {} superseded, "
+      "{} unverified\n",
+      md ? "# " : "", c.devices.size(), c.nodes.size(), c.count("pass"), c.count("fail"),
+      static_cast<long long>(c.devices.size()) - c.count("pass") - c.count("fail"), c.certificates_read, c.superseded,
+      c.unverified.size());
   const std::string li = md ? "- " : "  ";
   if (!c.unverified.empty()) {
     out += "\n" + h + "unverified certificates (not counted)\n";
@@ -344,14 +369,15 @@ std::string render_fleet_collection(const fleet_collection& c, const std::vector
     out += fmt::format("{}{}: {} ({} of {} devices pass)\n", li, n.node, n.verdict, n.passed, n.devices);
     for (const auto& d : c.devices) {
       if (d.node != n.node || d.verdict == "pass") continue;
-      out += fmt::format("{}  {} {}: {}\n", li, d.device, d.verdict, d.reasons.empty() ? std::string("(no reason recorded)") : d.reasons.front());
+      out += fmt::format("{}  {} {}: {}\n", li, d.device, d.verdict,
+                         d.reasons.empty() ? std::string("(no reason recorded)") : d.reasons.front());
     }
   }
   if (!any) out += li + "none\n";
   out += fmt::format("\n{}outliers among their SKU (modified z-score < -{:g})\n", h, c.z_threshold);
   for (const auto& o : c.outliers)
-    out += fmt::format("{}{} {} [{}] {}: {:.4g} against the SKU median {:.4g}, z {:.1f} over {} devices\n", li, o.node, o.device, o.sku,
-                       o.benchmark, o.value, o.median, o.z, o.peers);
+    out += fmt::format("{}{} {} [{}] {}: {:.4g} against the SKU median {:.4g}, z {:.1f} over {} devices\n", li, o.node,
+                       o.device, o.sku, o.benchmark, o.value, o.median, o.z, o.peers);
   if (c.outliers.empty()) out += li + "none\n";
   out += "\n" + h + "SKU mix\n";
   for (const auto& [k, v] : c.sku_mix) out += fmt::format("{}{}: {}\n", li, k, v);

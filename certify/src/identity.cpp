@@ -47,10 +47,12 @@ std::pair<match_method, std::string> identity_match(const part_identity& id, con
     const auto model = property(d, "model");
     if (c.vendor == d.vendor && family && *family == std::to_string(c.family) && model &&
         std::find(c.models.begin(), c.models.end(), std::atoi(model->c_str())) != c.models.end()) {
-      if (c.brands.empty()) return {match_method::cpu, fmt::format("CPU {} family {} model {}", d.vendor, *family, *model)};
+      if (c.brands.empty())
+        return {match_method::cpu, fmt::format("CPU {} family {} model {}", d.vendor, *family, *model)};
       for (const auto& b : c.brands) {
         if (lower(d.name).find(lower(b)) != std::string::npos)
-          return {match_method::cpu, fmt::format("CPU {} family {} model {}, brand '{}'", d.vendor, *family, *model, b)};
+          return {match_method::cpu,
+                  fmt::format("CPU {} family {} model {}, brand '{}'", d.vendor, *family, *model, b)};
       }
     }
   }
@@ -102,14 +104,16 @@ sheet_match match_sheet(const spec_database& db, const bench::device_info& d) {
   if (best.size() > 1) {
     std::string ids;
     for (const auto& [s, _] : best) ids += (ids.empty() ? "" : ", ") + s->id;
-    out.detail = fmt::format("unknown part: its identity matches {} sheets equally ({}); none is chosen", best.size(), ids);
+    out.detail =
+        fmt::format("unknown part: its identity matches {} sheets equally ({}); none is chosen", best.size(), ids);
     out.findings.push_back(out.detail);
     return out;
   }
   std::string what;
   if (const auto pci = property(d, "pci_id")) what = "PCI id " + *pci;
   else if (d.backend == "cpu")
-    what = fmt::format("CPU {} family {} model {}", d.vendor, property(d, "family").value_or("?"), property(d, "model").value_or("?"));
+    what = fmt::format("CPU {} family {} model {}", d.vendor, property(d, "family").value_or("?"),
+                       property(d, "model").value_or("?"));
   else what = "name '" + d.name + "'";
   out.detail = fmt::format("unknown part: no sheet in the database has the identity {} ({})", what, d.name);
   return out;
@@ -117,8 +121,8 @@ sheet_match match_sheet(const spec_database& db, const bench::device_info& d) {
 
 sheet_match check_spec_sheet(const chip_spec& sheet, const bench::device_info& d) {
   if (sheet.kind != part_kind::ic)
-    throw usage_error(fmt::format("--spec {} is a {}: a certificate is of one device, so --spec takes an IC sheet", sheet.id,
-                                  to_string(sheet.kind)));
+    throw usage_error(fmt::format("--spec {} is a {}: a certificate is of one device, so --spec takes an IC sheet",
+                                  sheet.id, to_string(sheet.kind)));
   sheet_match out;
   out.sheet = &sheet;
   out.method = match_method::spec_option;
@@ -136,13 +140,15 @@ sheet_match check_spec_sheet(const chip_spec& sheet, const bench::device_info& d
     // Comparable data that disagrees is a contradiction: the device is another part.
     const bool cpu_comparable = d.backend == "cpu" && sheet.identity->cpu.has_value();
     if (pci_comparable || cpu_comparable) {
-      const std::string device_id = pci_comparable
-                                        ? "PCI id " + *pci + (property(d, "pci_subsystem_id") ? " subsystem " + *property(d, "pci_subsystem_id") : "")
-                                        : fmt::format("CPU {} family {} model {} ('{}')", d.vendor,
-                                                      property(d, "family").value_or("?"), property(d, "model").value_or("?"), d.name);
-      throw usage_error(fmt::format("--spec {}: its identity does not match device {} ({}): the certificate would describe "
-                                    "another part; give the device's own sheet, or none",
-                                    sheet.id, d.id, device_id));
+      const std::string device_id =
+          pci_comparable ? "PCI id " + *pci +
+                               (property(d, "pci_subsystem_id") ? " subsystem " + *property(d, "pci_subsystem_id") : "")
+                         : fmt::format("CPU {} family {} model {} ('{}')", d.vendor,
+                                       property(d, "family").value_or("?"), property(d, "model").value_or("?"), d.name);
+      throw usage_error(
+          fmt::format("--spec {}: its identity does not match device {} ({}): the certificate would describe "
+                      "another part; give the device's own sheet, or none",
+                      sheet.id, d.id, device_id));
     }
   }
   bench::measured_tpp mt;
@@ -150,7 +156,8 @@ sheet_match check_spec_sheet(const chip_spec& sheet, const bench::device_info& d
   mt.device_name = d.name;
   mt.device_vendor = d.vendor;
   if (auto unconfirmed = bench::check_sheet_matches(sheet, mt)) out.findings.push_back(*unconfirmed);
-  out.detail = fmt::format("--spec {} (vendor and model number checked; the sheet has no identity this device reports)", sheet.id);
+  out.detail = fmt::format("--spec {} (vendor and model number checked; the sheet has no identity this device reports)",
+                           sheet.id);
   return out;
 }
 

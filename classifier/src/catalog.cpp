@@ -40,21 +40,24 @@ catalog catalog::load(const std::string& specs_dir) {
 }
 
 const country_db& catalog::countries() {
-  if (!countries_) countries_ = std::make_shared<country_db>(country_db::load((std::filesystem::path(dir_) / "countries").string()));
+  if (!countries_)
+    countries_ = std::make_shared<country_db>(country_db::load((std::filesystem::path(dir_) / "countries").string()));
   return *countries_;
 }
 
 const licensing_set& catalog::licensing() {
   if (!licensing_) {
     const auto& c = countries();
-    licensing_ = std::make_shared<licensing_set>(licensing_set::load((std::filesystem::path(dir_) / "licensing").string(), c));
+    licensing_ =
+        std::make_shared<licensing_set>(licensing_set::load((std::filesystem::path(dir_) / "licensing").string(), c));
   }
   return *licensing_;
 }
 
 const findings_policy& catalog::findings() {
   if (!findings_)
-    findings_ = std::make_shared<findings_policy>(findings_policy::load((std::filesystem::path(dir_) / "policy" / "findings.json").string()));
+    findings_ = std::make_shared<findings_policy>(
+        findings_policy::load((std::filesystem::path(dir_) / "policy" / "findings.json").string()));
   return *findings_;
 }
 
@@ -67,8 +70,8 @@ std::string catalog::locate_specs_dir(const std::string& flag) {
 
 const chip_spec& catalog::part(std::string_view file_or_id) {
   const std::string arg(file_or_id);
-  const bool is_path = arg.find('/') != std::string::npos ||
-                       (arg.size() > 5 && arg.compare(arg.size() - 5, 5, ".json") == 0);
+  const bool is_path =
+      arg.find('/') != std::string::npos || (arg.size() > 5 && arg.compare(arg.size() - 5, 5, ".json") == 0);
   if (is_path) {
     if (!std::filesystem::exists(arg)) throw usage_error(fmt::format("no such spec sheet file: {}", quote_input(arg)));
     auto spec = load_spec_file(arg);
@@ -77,7 +80,8 @@ const chip_spec& catalog::part(std::string_view file_or_id) {
   if (const auto* p = parts_.find(arg)) return *p;
   std::string hint;
   if (auto near = parts_.suggest(arg); !near.empty()) hint = fmt::format(" (did you mean '{}'?)", near);
-  throw usage_error(fmt::format("unknown part '{}'{}: give a spec-sheet path or an id from 'chipgauge specs list'", quote_input(arg), hint));
+  throw usage_error(fmt::format("unknown part '{}'{}: give a spec-sheet path or an id from 'chipgauge specs list'",
+                                quote_input(arg), hint));
 }
 
 }  // namespace chipgauge

@@ -2,8 +2,8 @@
 #include "chipgauge/classifier/countries.hpp"
 
 #include "chipgauge/core/error.hpp"
-#include "chipgauge/core/text.hpp"
 #include "chipgauge/core/json_reader.hpp"
+#include "chipgauge/core/text.hpp"
 #include "json_fields.hpp"
 
 #include <fmt/format.h>
@@ -22,8 +22,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-
-
 bool active(const date& from, const std::optional<date>& until, date day) {
   return from <= day && (!until || day <= *until);
 }
@@ -37,7 +35,8 @@ country_db country_db::load(const std::string& dir) {
   const auto cdoc = read_json_file(cpath, file_limits::country_file);
   const json_node croot(cdoc, cpath);
   croot.expect_keys({"schema", "source", "countries"});
-  if (croot.at("schema").string() != "chipgauge.countries/1") croot.at("schema").fail("expected \"chipgauge.countries/1\"");
+  if (croot.at("schema").string() != "chipgauge.countries/1")
+    croot.at("schema").fail("expected \"chipgauge.countries/1\"");
   for (const auto& c : croot.at("countries").elements()) {
     c.expect_keys({"alpha2", "alpha3", "name", "aliases"});
     country k;
@@ -115,7 +114,8 @@ country_db country_db::load(const std::string& dir) {
     const auto rdoc = read_json_file(rpath);
     const json_node rroot(rdoc, rpath);
     rroot.expect_keys({"schema", "source", "notes", "regions"});
-    if (rroot.at("schema").string() != "chipgauge.regions/1") rroot.at("schema").fail("expected \"chipgauge.regions/1\"");
+    if (rroot.at("schema").string() != "chipgauge.regions/1")
+      rroot.at("schema").fail("expected \"chipgauge.regions/1\"");
     for (const auto& r : rroot.at("regions").elements()) {
       r.expect_keys({"code", "country", "name", "aliases", "distinct", "note"});
       region reg;
@@ -197,7 +197,8 @@ const country& country_db::resolve(std::string_view text) const {
       }
     }
   }
-  throw usage_error(fmt::format("unknown country '{}'{}: give an ISO 3166 code (CN, CHN) or a name (China, Macau)", quote_input(text), hint));
+  throw usage_error(fmt::format("unknown country '{}'{}: give an ISO 3166 code (CN, CHN) or a name (China, Macau)",
+                                quote_input(text), hint));
 }
 
 std::string country_db::treated_as(std::string_view alpha2, date day) const {

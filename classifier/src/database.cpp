@@ -1,8 +1,8 @@
 #include "chipgauge/classifier/database.hpp"
 
 #include "chipgauge/core/error.hpp"
-#include "chipgauge/core/text.hpp"
 #include "chipgauge/core/json_reader.hpp"
+#include "chipgauge/core/text.hpp"
 #include "spec_limits.hpp"
 
 #include <fmt/format.h>
@@ -27,7 +27,8 @@ void check_identities_unique(const std::vector<std::unique_ptr<chip_spec>>& part
     if (!p->identity) continue;
     for (const auto& id : p->identity->pci) {
       auto key = fmt::format("{:04x}:{:04x}", id.vendor, id.device);
-      if (id.subsystem_vendor) key += fmt::format(" subsystem {:04x}:{:04x}", *id.subsystem_vendor, *id.subsystem_device);
+      if (id.subsystem_vendor)
+        key += fmt::format(" subsystem {:04x}:{:04x}", *id.subsystem_vendor, *id.subsystem_device);
       const auto [it, fresh] = pci_owner.emplace(key, p.get());
       if (!fresh && it->second != p.get())
         throw spec_error(p->file, id.json_path,
@@ -37,7 +38,8 @@ void check_identities_unique(const std::vector<std::unique_ptr<chip_spec>>& part
     }
     for (std::size_t i = 0; i < p->identity->names.size(); ++i) {
       auto key = p->identity->names[i];
-      std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      std::transform(key.begin(), key.end(), key.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       const auto [it, fresh] = name_owner.emplace(key, p.get());
       if (!fresh && it->second != p.get())
         throw spec_error(p->file, fmt::format("$.identity.names[{}]", i),
@@ -105,18 +107,19 @@ void check_rates(const chip_spec& spec, const metric_definitions& defs, std::vec
         if (!opc || !rate) continue;
         const double derived = static_cast<double>(*u.count) * u.clock_mhz->mid() * 1e6 * *opc / 1e12;
         if (std::fabs(derived - rate->mid()) > ops_per_clock_tolerance * rate->mid()) {
-          warnings.push_back({spec.file, path + ".dense_tops." + std::string(to_string(p)),
-                              fmt::format("{} x {} MHz x {} ops/clock = {:.1f} x 10^12 ops/s, but the sheet quotes {} "
-                                          "(more than {:.0f} % apart)",
-                                          *u.count, u.clock_mhz->mid(), *opc, derived, rate->mid(),
-                                          100 * ops_per_clock_tolerance)});
+          warnings.push_back(
+              {spec.file, path + ".dense_tops." + std::string(to_string(p)),
+               fmt::format("{} x {} MHz x {} ops/clock = {:.1f} x 10^12 ops/s, but the sheet quotes {} "
+                           "(more than {:.0f} % apart)",
+                           *u.count, u.clock_mhz->mid(), *opc, derived, rate->mid(), 100 * ops_per_clock_tolerance)});
         }
       }
     }
     // Bit length x rate ties: tensor units usually give the same TPP at every precision.
     std::vector<std::pair<precision, double>> tpp;
     for (auto p : all_precisions) {
-      if (const auto& rate = u.dense_tops[index_of(p)]) tpp.emplace_back(p, rate->mid() * defs.bit_length[index_of(p)].value);
+      if (const auto& rate = u.dense_tops[index_of(p)])
+        tpp.emplace_back(p, rate->mid() * defs.bit_length[index_of(p)].value);
     }
     if (tpp.size() < 3) continue;
     std::vector<double> values;
@@ -125,10 +128,11 @@ void check_rates(const chip_spec& spec, const metric_definitions& defs, std::vec
     const double median = values[values.size() / 2];
     for (const auto& [p, t] : tpp) {
       if (median > 0 && t > precision_tie_factor * median) {
-        warnings.push_back({spec.file, path + ".dense_tops." + std::string(to_string(p)),
-                            fmt::format("{} x {} bits = TPP {:.0f} is {:.2f} x the unit's median over precisions ({:.0f}): "
-                                        "a sparse figure quoted as dense?",
-                                        to_string(p), defs.bit_length[index_of(p)].value, t, t / median, median)});
+        warnings.push_back(
+            {spec.file, path + ".dense_tops." + std::string(to_string(p)),
+             fmt::format("{} x {} bits = TPP {:.0f} is {:.2f} x the unit's median over precisions ({:.0f}): "
+                         "a sparse figure quoted as dense?",
+                         to_string(p), defs.bit_length[index_of(p)].value, t, t / median, median)});
       }
     }
   }
@@ -144,11 +148,12 @@ void check_has_rate(const chip_spec& spec, std::vector<spec_warning>& findings) 
     }
   }
   findings.push_back({spec.file, "$.processing_units",
-                      spec.units.empty() ? "an IC lists no processing unit: expected at least one with a positive dense "
-                                           "rate (10^12 ops/s); its TPP is unknown and its classification undetermined"
-                                         : "no processing unit gives a positive dense rate: expected at least one rate "
-                                           "above 0 (10^12 ops/s); its TPP is unknown and its classification "
-                                           "undetermined",
+                      spec.units.empty()
+                          ? "an IC lists no processing unit: expected at least one with a positive dense "
+                            "rate (10^12 ops/s); its TPP is unknown and its classification undetermined"
+                          : "no processing unit gives a positive dense rate: expected at least one rate "
+                            "above 0 (10^12 ops/s); its TPP is unknown and its classification "
+                            "undetermined",
                       true});
 }
 
@@ -157,28 +162,30 @@ void check_physical(const chip_spec& spec, const physical_limits& lim, std::vect
     const auto& d = spec.dies[i];
     const std::string path = fmt::format("$.dies[{}]", i);
     if (d.area_mm2 && d.area_mm2->hi > lim.reticle_field_mm2)
-      warnings.push_back({spec.file, path + ".area_mm2",
-                          fmt::format("{} mm^2 exceeds the {} mm^2 reticle field of one exposure: a monolithic die this "
-                                      "large needs stitching (wafer-scale); is a multi-die package listed as one die?",
-                                      d.area_mm2->hi, lim.reticle_field_mm2)});
+      warnings.push_back(
+          {spec.file, path + ".area_mm2",
+           fmt::format("{} mm^2 exceeds the {} mm^2 reticle field of one exposure: a monolithic die this "
+                       "large needs stitching (wafer-scale); is a multi-die package listed as one die?",
+                       d.area_mm2->hi, lim.reticle_field_mm2)});
     if (d.kind != die_kind::logic || !d.area_mm2 || !d.transistors || d.area_mm2->lo <= 0) continue;
     // Densest reading: most transistors on the smallest area.
     const double density = d.transistors->hi / d.area_mm2->lo / 1e6;
     if (density > lim.impossible_density_mtr_mm2)
-      throw spec_error(spec.file, path + ".transistors",
-                       fmt::format("{:.4g} transistors on {} mm^2 is {:.0f} million per mm^2, above the {:.0f} no logic "
-                                   "process reaches: is the area in cm^2, or the package's transistors given for one "
-                                   "die?",
-                                   d.transistors->hi, d.area_mm2->lo, density, lim.impossible_density_mtr_mm2));
+      throw spec_error(
+          spec.file, path + ".transistors",
+          fmt::format("{:.4g} transistors on {} mm^2 is {:.0f} million per mm^2, above the {:.0f} no logic "
+                      "process reaches: is the area in cm^2, or the package's transistors given for one "
+                      "die?",
+                      d.transistors->hi, d.area_mm2->lo, density, lim.impossible_density_mtr_mm2));
     if (!d.node_nm) continue;
     for (const auto& n : lim.nodes) {
       if (*d.node_nm < n.node_nm_at_least) continue;
       if (density > n.unlikely_above_mtr_mm2)
-        warnings.push_back({spec.file, path + ".transistors",
-                            fmt::format("{:.4g} transistors on {} mm^2 is {:.0f} million per mm^2, above the {:.0f} "
-                                        "expected at {} nm ({}): check the area and the transistor count",
-                                        d.transistors->hi, d.area_mm2->lo, density, n.unlikely_above_mtr_mm2,
-                                        *d.node_nm, n.process)});
+        warnings.push_back(
+            {spec.file, path + ".transistors",
+             fmt::format("{:.4g} transistors on {} mm^2 is {:.0f} million per mm^2, above the {:.0f} "
+                         "expected at {} nm ({}): check the area and the transistor count",
+                         d.transistors->hi, d.area_mm2->lo, density, n.unlikely_above_mtr_mm2, *d.node_nm, n.process)});
       break;
     }
   }
@@ -207,12 +214,13 @@ void check_physical(const chip_spec& spec, const physical_limits& lim, std::vect
       const double derived_hi = static_cast<double>(*u.count) * u.clock_mhz->hi * 1e6 * *opc / 1e12;
       const double f = lim.rate_impossible_factor;
       if (rate->lo > derived_hi * f || rate->hi * f < derived_lo)
-        throw spec_error(spec.file, path + ".dense_tops." + std::string(to_string(p)),
-                         fmt::format("the quoted {} x 10^12 ops/s is at least {} x away from units x clock x ops/clock "
-                                     "= {} x {} MHz x {} = {:.4g}: the sheet contradicts itself (a sparse rate quoted "
-                                     "as dense?)",
-                                     rate->is_range() ? fmt::format("[{}, {}]", rate->lo, rate->hi) : fmt::format("{}", rate->lo),
-                                     f, *u.count, u.clock_mhz->mid(), *opc, (derived_lo + derived_hi) / 2));
+        throw spec_error(
+            spec.file, path + ".dense_tops." + std::string(to_string(p)),
+            fmt::format("the quoted {} x 10^12 ops/s is at least {} x away from units x clock x ops/clock "
+                        "= {} x {} MHz x {} = {:.4g}: the sheet contradicts itself (a sparse rate quoted "
+                        "as dense?)",
+                        rate->is_range() ? fmt::format("[{}, {}]", rate->lo, rate->hi) : fmt::format("{}", rate->lo), f,
+                        *u.count, u.clock_mhz->mid(), *opc, (derived_lo + derived_hi) / 2));
     }
   }
 }
@@ -253,7 +261,8 @@ physical_limits physical_limits::load(const std::string& path) {
   l.clock_impossible_below_mhz = positive_number(c.at("impossible_below"), "MHz");
   l.clock_unlikely_below_mhz = positive_number(c.at("unlikely_below"), "MHz");
   l.clock_unlikely_above_mhz = positive_number(c.at("unlikely_above"), "MHz");
-  if (!(l.clock_impossible_below_mhz <= l.clock_unlikely_below_mhz && l.clock_unlikely_below_mhz < l.clock_unlikely_above_mhz))
+  if (!(l.clock_impossible_below_mhz <= l.clock_unlikely_below_mhz &&
+        l.clock_unlikely_below_mhz < l.clock_unlikely_above_mhz))
     c.fail("expected impossible_below <= unlikely_below < unlikely_above");
   const auto f = root.at("rate_vs_units_clock");
   f.expect_keys({"impossible_factor", "note"});
@@ -285,11 +294,11 @@ std::vector<spec_warning> validate_spec(const chip_spec& spec, const metric_defi
     const auto nominal = compute_metrics(spec, defs);
     const double d = *spec.declared->tpp;
     if (nominal.tpp > 0 && std::fabs(d - nominal.tpp) > declared_tpp_tolerance * nominal.tpp) {
-      warnings.push_back({spec.file, "$.declared.tpp",
-                          fmt::format("declared TPP {:.0f} differs from the computed {:.0f} by {:+.1f} % (tolerance "
-                                      "{:.0f} %)",
-                                      d, nominal.tpp, 100 * (d - nominal.tpp) / nominal.tpp,
-                                      100 * declared_tpp_tolerance)});
+      warnings.push_back(
+          {spec.file, "$.declared.tpp",
+           fmt::format("declared TPP {:.0f} differs from the computed {:.0f} by {:+.1f} % (tolerance "
+                       "{:.0f} %)",
+                       d, nominal.tpp, 100 * (d - nominal.tpp) / nominal.tpp, 100 * declared_tpp_tolerance)});
     }
   }
   return warnings;
@@ -299,7 +308,8 @@ spec_database spec_database::load(const std::string& dir, const metric_definitio
                                   std::shared_ptr<const physical_limits> physical) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw spec_error(dir, "$", "not a directory: expected the spec-sheet directory (specs/chips)");
+  if (!fs::is_directory(dir, ec))
+    throw spec_error(dir, "$", "not a directory: expected the spec-sheet directory (specs/chips)");
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir)) {
     if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path());
@@ -310,7 +320,8 @@ spec_database spec_database::load(const std::string& dir, const metric_definitio
   for (const auto& f : files) {
     auto spec = std::make_unique<chip_spec>(load_spec_file(f.string()));
     if (const auto* other = db.find(spec->id))
-      throw spec_error(spec->file, "$.id", fmt::format("duplicate id '{}': also used by {}", quote_input(spec->id), other->file));
+      throw spec_error(spec->file, "$.id",
+                       fmt::format("duplicate id '{}': also used by {}", quote_input(spec->id), other->file));
     if (f.stem().string() != spec->id)
       throw spec_error(spec->file, "$.id",
                        fmt::format("id '{}' differs from the file name: expected '{}.json' or id '{}'", spec->id,
@@ -373,8 +384,9 @@ void spec_database::resolve(chip_spec& spec, int depth) const {
     if (!target) {
       std::string hint;
       if (auto near = suggest(c.id); !near.empty()) hint = fmt::format(" (did you mean '{}'?)", near);
-      throw spec_error(spec.file, c.json_path + ".id",
-                       fmt::format("unknown part '{}'{}: a component must name a sheet in the database", quote_input(c.id), hint));
+      throw spec_error(
+          spec.file, c.json_path + ".id",
+          fmt::format("unknown part '{}'{}: a component must name a sheet in the database", quote_input(c.id), hint));
     }
     if (target == &spec) throw spec_error(spec.file, c.json_path + ".id", "a part cannot contain itself");
     c.resolved = target;

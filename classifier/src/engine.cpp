@@ -288,7 +288,8 @@ void classifier::classify(const chip_spec& spec, part_metrics metrics, const eva
     with_tpp(default_is_sum ? "aggregation max_of_sums" : "aggregation sum_of_unit_max",
              default_is_sum ? m.tpp_max_of_sums : m.tpp_sum_of_unit_max);
   }
-  for (const auto& [bits, tpp] : m.tpp_tf32_alternatives) with_tpp("tf32 bit length " + std::to_string(static_cast<int>(bits)), tpp);
+  for (const auto& [bits, tpp] : m.tpp_tf32_alternatives)
+    with_tpp("tf32 bit length " + std::to_string(static_cast<int>(bits)), tpp);
   if (spec.has_ranges()) {
     const auto at = [&](double t) { return compute_metrics(spec, defs, range_end{t}); };
     const auto hi = at(1.0);
@@ -323,11 +324,11 @@ std::optional<std::string> declared_eccn_mismatch(const chip_spec& spec, const r
   if (c.outcome == verdict_outcome::undetermined)
     return fmt::format("declared ECCN {} (as of {}) cannot be checked: the computed classification is undetermined",
                        declared, on.to_string());
-  const bool agree = declared_uncontrolled ? c.eccn.empty()
-                                           : !c.eccn.empty() && eccn_covers(normalise_eccn(declared), c.eccn);
+  const bool agree =
+      declared_uncontrolled ? c.eccn.empty() : !c.eccn.empty() && eccn_covers(normalise_eccn(declared), c.eccn);
   if (agree) return std::nullopt;
-  return fmt::format("declared ECCN {} (as of {}) disagrees with the computed {} under the rules in force that day", declared,
-                     on.to_string(), computed);
+  return fmt::format("declared ECCN {} (as of {}) disagrees with the computed {} under the rules in force that day",
+                     declared, on.to_string(), computed);
 }
 
 }  // namespace chipgauge

@@ -83,7 +83,8 @@ class parser {
       cur_.kind = tok::number;
       cur_.value = v;
       cur_.end = j;
-      if (cur_.end < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[cur_.end])) || text_[cur_.end] == '_'))
+      if (cur_.end < text_.size() &&
+          (std::isalnum(static_cast<unsigned char>(text_[cur_.end])) || text_[cur_.end] == '_'))
         fail_at(cur_.end, "a number must not run into a name (units belong in identifiers, not after numbers)");
     } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       std::uint32_t j = i;
@@ -123,17 +124,18 @@ class parser {
 
   std::uint32_t add(expr::node n) {
     if (nodes_.size() >= limits_.max_nodes)
-      fail_at(n.begin, fmt::format("the expression has more than {} operands and operators: split the rule", limits_.max_nodes));
+      fail_at(n.begin,
+              fmt::format("the expression has more than {} operands and operators: split the rule", limits_.max_nodes));
     nodes_.push_back(n);
     return static_cast<std::uint32_t>(nodes_.size() - 1);
   }
 
   void expect_type(std::uint32_t n, expr_type t, std::string_view role) const {
     if (nodes_[n].type == t) return;
-    fail_at(nodes_[n].begin, fmt::format("{} must be {}, but \"{}\" is {}", role,
-                                         t == expr_type::number ? "a number" : "a truth value",
-                                         text_.substr(nodes_[n].begin, nodes_[n].end - nodes_[n].begin),
-                                         nodes_[n].type == expr_type::number ? "a number" : "a truth value"));
+    fail_at(nodes_[n].begin,
+            fmt::format("{} must be {}, but \"{}\" is {}", role, t == expr_type::number ? "a number" : "a truth value",
+                        text_.substr(nodes_[n].begin, nodes_[n].end - nodes_[n].begin),
+                        nodes_[n].type == expr_type::number ? "a number" : "a truth value"));
   }
 
   std::uint32_t binary(expr::op op, std::uint32_t a, std::uint32_t b, expr_type t) {
@@ -181,7 +183,8 @@ class parser {
 
   std::uint32_t parse_not() {
     const depth_guard guard(depth_);
-    if (depth_ > limits_.max_depth) fail_at(cur_.begin, fmt::format("expression nested deeper than {} levels", limits_.max_depth));
+    if (depth_ > limits_.max_depth)
+      fail_at(cur_.begin, fmt::format("expression nested deeper than {} levels", limits_.max_depth));
     if (at_word("not")) {
       const auto begin = cur_.begin;
       advance();
@@ -215,8 +218,12 @@ class parser {
     expect_type(lhs, expr_type::number, "each side of a comparison");
     expect_type(rhs, expr_type::number, "each side of a comparison");
     switch (cur_.kind) {
-      case tok::lt: case tok::le: case tok::gt: case tok::ge: case tok::eq: case tok::ne:
-        fail_at(cur_.begin, "comparisons do not chain: write 'a <= x and x < b'");
+      case tok::lt:
+      case tok::le:
+      case tok::gt:
+      case tok::ge:
+      case tok::eq:
+      case tok::ne: fail_at(cur_.begin, "comparisons do not chain: write 'a <= x and x < b'");
       default: break;
     }
     return binary(op, lhs, rhs, expr_type::boolean);
@@ -250,7 +257,8 @@ class parser {
 
   std::uint32_t parse_unary() {
     const depth_guard guard(depth_);
-    if (depth_ > limits_.max_depth) fail_at(cur_.begin, fmt::format("expression nested deeper than {} levels", limits_.max_depth));
+    if (depth_ > limits_.max_depth)
+      fail_at(cur_.begin, fmt::format("expression nested deeper than {} levels", limits_.max_depth));
     if (cur_.kind == tok::minus) {
       const auto begin = cur_.begin;
       advance();
@@ -330,7 +338,8 @@ expr expr::compile(std::string_view text, const expr_resolver& resolve, const st
                    const expr_limits& limits) {
   if (text.size() > limits.max_bytes)
     throw spec_error(file, json_path,
-                     fmt::format("the expression is {} bytes: at most {} are allowed (split the rule)", text.size(), limits.max_bytes));
+                     fmt::format("the expression is {} bytes: at most {} are allowed (split the rule)", text.size(),
+                                 limits.max_bytes));
   if (text.size() > std::numeric_limits<std::uint32_t>::max() / 2)
     throw spec_error(file, json_path, "the expression is too long");
   expr e;
@@ -367,7 +376,12 @@ void expr::eval_all(const double* vars, const double* params, std::vector<compar
       case op::sub: r = values[n.a] - values[n.b]; break;
       case op::mul: r = values[n.a] * values[n.b]; break;
       case op::div: r = values[n.b] == 0 ? unknown : values[n.a] / values[n.b]; break;
-      case op::lt: case op::le: case op::gt: case op::ge: case op::eq: case op::ne: {
+      case op::lt:
+      case op::le:
+      case op::gt:
+      case op::ge:
+      case op::eq:
+      case op::ne: {
         const double a = values[n.a];
         const double b = values[n.b];
         if (!std::isnan(a) && !std::isnan(b)) {

@@ -29,11 +29,13 @@ std::vector<std::string> tpp_findings(double measured_tpp, std::optional<double>
     if (!ref || *ref <= 0) continue;
     const double ratio = measured_tpp / *ref;
     if (ratio > policy.understates_above)
-      findings.push_back(fmt::format("measured TPP is {:.2f} x the {} figure: the {} spec understates the part", ratio, label, label));
+      findings.push_back(
+          fmt::format("measured TPP is {:.2f} x the {} figure: the {} spec understates the part", ratio, label, label));
     else if (ratio < policy.shortfall_below)
-      findings.push_back(fmt::format("measured TPP is only {:.2f} x the {} figure: a throttled, cut-down or faulty part, or "
-                                     "kernels that do not reach the units the sheet counts",
-                                     ratio, label));
+      findings.push_back(
+          fmt::format("measured TPP is only {:.2f} x the {} figure: a throttled, cut-down or faulty part, or "
+                      "kernels that do not reach the units the sheet counts",
+                      ratio, label));
   }
   return findings;
 }

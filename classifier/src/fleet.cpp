@@ -64,7 +64,8 @@ fleet_item fleet_item_of(const chip_spec& part, const metric_definitions& defs, 
   return it;
 }
 
-std::string render_fleet(const std::vector<fleet_item>& items, const fleet_result& r, date as_of, output_format format) {
+std::string render_fleet(const std::vector<fleet_item>& items, const fleet_result& r, date as_of,
+                         output_format format) {
   if (format == output_format::json) {
     nlohmann::ordered_json j;
     j["schema"] = "chipgauge.fleet/1";
@@ -72,26 +73,35 @@ std::string render_fleet(const std::vector<fleet_item>& items, const fleet_resul
     j["as_of"] = as_of.to_string();
     auto arr = nlohmann::ordered_json::array();
     for (const auto& i : items)
-      arr.push_back({{"item", i.label}, {"quantity", i.quantity}, {"tpp_each", i.tpp_each},
-                     {"peak_ops_each", i.peak_ops_each}, {"basis", i.basis}});
+      arr.push_back({{"item", i.label},
+                     {"quantity", i.quantity},
+                     {"tpp_each", i.tpp_each},
+                     {"peak_ops_each", i.peak_ops_each},
+                     {"basis", i.basis}});
     j["items"] = arr;
     j["tpp"] = r.tpp;
     j["peak_ops"] = r.peak_ops;
     j["h100_equivalents"] = r.h100_equivalents;
     auto checks = nlohmann::ordered_json::array();
     for (const auto& c : r.checks)
-      checks.push_back({{"regime", c.regime->id}, {"check", c.check->id}, {"status", std::string(to_string(c.status))},
-                        {"holds", c.holds}, {"effect", c.check->effect}, {"evidence", std::string(to_string(c.check->evidence))}});
+      checks.push_back({{"regime", c.regime->id},
+                        {"check", c.check->id},
+                        {"status", std::string(to_string(c.status))},
+                        {"holds", c.holds},
+                        {"effect", c.check->effect},
+                        {"evidence", std::string(to_string(c.check->evidence))}});
     j["checks"] = checks;
     j["disclaimer"] = std::string(disclaimer());
     return j.dump(2) + "\n";
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& i : items)
-    rows.push_back({i.label, std::to_string(i.quantity), group_thousands(i.tpp_each), fmt::format("{:.3g}", i.peak_ops_each), i.basis});
-  std::string out = render_table({"item", "count", "TPP each", "peak OP/s each", "basis"}, rows, {false, true, true, true, false});
-  out += fmt::format("\nfleet: TPP {}, {:.2f} H100-equivalents, dense peak {:.3g} OP/s (as of {})\n", group_thousands(r.tpp),
-                     r.h100_equivalents, r.peak_ops, as_of.to_string());
+    rows.push_back({i.label, std::to_string(i.quantity), group_thousands(i.tpp_each),
+                    fmt::format("{:.3g}", i.peak_ops_each), i.basis});
+  std::string out =
+      render_table({"item", "count", "TPP each", "peak OP/s each", "basis"}, rows, {false, true, true, true, false});
+  out += fmt::format("\nfleet: TPP {}, {:.2f} H100-equivalents, dense peak {:.3g} OP/s (as of {})\n",
+                     group_thousands(r.tpp), r.h100_equivalents, r.peak_ops, as_of.to_string());
   for (const auto& c : r.checks)
     out += fmt::format("  {} / {} [{}]: {} - {} [evidence {}]\n", c.regime->id, c.check->id, to_string(c.status),
                        c.holds ? "yes" : "no", c.check->effect, to_string(c.check->evidence));

@@ -33,9 +33,7 @@ namespace {
 constexpr double max_tpp_each = 1e7;
 constexpr long long max_quantity = 1LL << 40;
 
-bool is_csv(const std::string& path) {
-  return path.size() >= 4 && path.compare(path.size() - 4, 4, ".csv") == 0;
-}
+bool is_csv(const std::string& path) { return path.size() >= 4 && path.compare(path.size() - 4, 4, ".csv") == 0; }
 
 // Splits one CSV line (RFC 4180 quoting).
 std::vector<std::string> csv_fields(const std::string& line) {
@@ -103,9 +101,11 @@ shipment_ledger parse_csv(const std::string& text, const std::string& path) {
   // JSON ledgers are UTF-8 by the parser's rules; a CSV ledger must be too, or a name read from it
   // could be neither printed safely nor saved as JSON.
   if (std::size_t bad = 0; !valid_utf8(text, &bad))
-    throw spec_error(path, fmt::format("line {}", 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n')),
-                     fmt::format("byte 0x{:02x} at offset {} is not UTF-8: expected a UTF-8 text file",
-                                 static_cast<unsigned char>(text[bad]), bad));
+    throw spec_error(
+        path,
+        fmt::format("line {}", 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n')),
+        fmt::format("byte 0x{:02x} at offset {} is not UTF-8: expected a UTF-8 text file",
+                    static_cast<unsigned char>(text[bad]), bad));
   const auto records = csv_records(text);
   std::size_t next = 0;
   auto getline_csv = [&](std::string& line) {
@@ -116,9 +116,10 @@ shipment_ledger parse_csv(const std::string& text, const std::string& path) {
   std::string line;
   const auto header = getline_csv(line) ? csv_fields(line) : std::vector<std::string>{};
   if (header != csv_header && header != csv_header_v0)
-    throw spec_error(path, "line 1",
-                     "expected the header date,part,tpp_each,quantity,consignee,country,quota,eccn,license_required,license "
-                     "(or, from earlier versions, the first eight of these)");
+    throw spec_error(
+        path, "line 1",
+        "expected the header date,part,tpp_each,quantity,consignee,country,quota,eccn,license_required,license "
+        "(or, from earlier versions, the first eight of these)");
   for (int n = 2; getline_csv(line); ++n) {
     if (line.empty()) continue;
     const auto f = csv_fields(line);
@@ -133,13 +134,15 @@ shipment_ledger parse_csv(const std::string& text, const std::string& path) {
     // The same grammar and ranges as the JSON form: no inf, nan, hex, 1e400 or overflow.
     const auto tpp = parse_json_number(f[2]);
     if (!tpp || *tpp < 0 || *tpp > max_tpp_each)
-      throw spec_error(path, where + ": tpp_each",
-                       fmt::format("'{}' is not a TPP: expected a decimal number in [0, {}]", quote_input(f[2]), max_tpp_each));
+      throw spec_error(
+          path, where + ": tpp_each",
+          fmt::format("'{}' is not a TPP: expected a decimal number in [0, {}]", quote_input(f[2]), max_tpp_each));
     s.tpp_each = *tpp;
     const auto qty = parse_json_integer(f[3]);
     if (!qty || *qty < 1 || *qty > max_quantity)
-      throw spec_error(path, where + ": quantity",
-                       fmt::format("'{}' is not a quantity: expected an integer in [1, {}]", quote_input(f[3]), max_quantity));
+      throw spec_error(
+          path, where + ": quantity",
+          fmt::format("'{}' is not a quantity: expected an integer in [1, {}]", quote_input(f[3]), max_quantity));
     s.quantity = *qty;
     s.consignee = f[4];
     s.country = f[5];
@@ -148,8 +151,9 @@ shipment_ledger parse_csv(const std::string& text, const std::string& path) {
     if (header.size() == csv_header.size()) {
       const auto st = parse_licence_status(f[8]);
       if (!st)
-        throw spec_error(path, where + ": license_required",
-                         fmt::format("'{}' is not a licensing answer: expected yes, no, undetermined or empty", quote_input(f[8])));
+        throw spec_error(
+            path, where + ": license_required",
+            fmt::format("'{}' is not a licensing answer: expected yes, no, undetermined or empty", quote_input(f[8])));
       s.license_required = *st;
       s.license = f[9];
     }
@@ -226,9 +230,16 @@ void save_ledger(const std::string& path, const shipment_ledger& ledger) {
     j["schema"] = "chipgauge.ledger/1";
     auto arr = nlohmann::ordered_json::array();
     for (const auto& s : ledger.shipments)
-      arr.push_back({{"date", s.day.to_string()}, {"part", s.part}, {"tpp_each", s.tpp_each}, {"quantity", s.quantity},
-                     {"consignee", s.consignee}, {"country", s.country}, {"quota", s.quota}, {"eccn", s.eccn},
-                     {"license_required", std::string(to_string(s.license_required))}, {"license", s.license}});
+      arr.push_back({{"date", s.day.to_string()},
+                     {"part", s.part},
+                     {"tpp_each", s.tpp_each},
+                     {"quantity", s.quantity},
+                     {"consignee", s.consignee},
+                     {"country", s.country},
+                     {"quota", s.quota},
+                     {"eccn", s.eccn},
+                     {"license_required", std::string(to_string(s.license_required))},
+                     {"license", s.license}});
     j["shipments"] = arr;
     text = j.dump(2) + "\n";
   }
@@ -303,10 +314,11 @@ std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipm
           if (prior.country == s.country && in_period) c.used_tpp += prior.tpp();
         }
       }
-      c.scope = quota.per == licence_quota::scope::consignee_year
-                    ? fmt::format("consignee {}, {}", s.consignee, s.day.year())
-                    : fmt::format("country {}, {}..{}", s.country, quota.period_from ? quota.period_from->to_string() : "",
-                                  quota.period_until ? quota.period_until->to_string() : "");
+      c.scope =
+          quota.per == licence_quota::scope::consignee_year
+              ? fmt::format("consignee {}, {}", s.consignee, s.day.year())
+              : fmt::format("country {}, {}..{}", s.country, quota.period_from ? quota.period_from->to_string() : "",
+                            quota.period_until ? quota.period_until->to_string() : "");
       c.fits = c.used_tpp + c.shipment_tpp <= c.limit_tpp;
       out.push_back(c);
     }
@@ -375,7 +387,8 @@ shipment_assessment assess_shipment(const shipment_ledger& ledger, shipment s, c
   s.quota = claimed_quota(a.checks);
   a.h100_tpp = rules.definitions().h100_equivalent_tpp.value;
   for (const auto& c : a.checks) {
-    if (!c.what_if && !c.fits) a.failures.push_back(fmt::format("exceeds {} {} ({})", c.regime->id, c.quota->id, c.scope));
+    if (!c.what_if && !c.fits)
+      a.failures.push_back(fmt::format("exceeds {} {} ({})", c.regime->id, c.quota->id, c.scope));
   }
   if (s.license.empty() && s.license_required == licence_status::required)
     a.failures.emplace_back("needs a licence and none is recorded (--license)");
@@ -396,16 +409,23 @@ std::string quota_text(const std::vector<quota_check>& checks, double h100) {
                        group_thousands(c.limit_tpp), (c.used_tpp + c.shipment_tpp) / h100, c.limit_tpp / h100,
                        c.fits ? "fits" : "exceeds");
   }
-  if (checks.empty()) out += "  no quota applies to this shipment on its date (add --what-if to test announced regimes)\n";
+  if (checks.empty())
+    out += "  no quota applies to this shipment on its date (add --what-if to test announced regimes)\n";
   return out;
 }
 
 nlohmann::ordered_json quota_json(const std::vector<quota_check>& checks, double h100) {
   auto arr = nlohmann::ordered_json::array();
   for (const auto& c : checks)
-    arr.push_back({{"regime", c.regime->id}, {"quota", c.quota->id}, {"what_if", c.what_if}, {"scope", c.scope},
-                   {"used_tpp", c.used_tpp}, {"shipment_tpp", c.shipment_tpp}, {"limit_tpp", c.limit_tpp},
-                   {"total_h100_equivalents", (c.used_tpp + c.shipment_tpp) / h100}, {"fits", c.fits},
+    arr.push_back({{"regime", c.regime->id},
+                   {"quota", c.quota->id},
+                   {"what_if", c.what_if},
+                   {"scope", c.scope},
+                   {"used_tpp", c.used_tpp},
+                   {"shipment_tpp", c.shipment_tpp},
+                   {"limit_tpp", c.limit_tpp},
+                   {"total_h100_equivalents", (c.used_tpp + c.shipment_tpp) / h100},
+                   {"fits", c.fits},
                    {"evidence", std::string(to_string(c.quota->evidence))}});
   return arr;
 }
@@ -423,9 +443,10 @@ std::string licence_text(const licence_answer& a, const shipment& s) {
   std::string out;
   switch (s.license_required) {
     case licence_status::required:
-      out = fmt::format("  licence required: yes{}", a.policy ? fmt::format(" ({}{})", to_string(*a.policy),
-                                                                      a.policy_from ? ", " + a.policy_from->id : "")
-                                                           : " (by letter; no review policy stated)");
+      out = fmt::format(
+          "  licence required: yes{}",
+          a.policy ? fmt::format(" ({}{})", to_string(*a.policy), a.policy_from ? ", " + a.policy_from->id : "")
+                   : " (by letter; no review policy stated)");
       break;
     case licence_status::undetermined: out = "  licence required: undetermined (the data cannot decide it)"; break;
     default: out = "  licence required: no"; break;
@@ -457,10 +478,18 @@ std::string render_ledger_check(const shipment_assessment& a, const ledger_check
     j["tool_version"] = tool_version;
     j["ledger"] = view.ledger_file;
     j["recorded"] = view.recorded;
-    j["shipment"] = {{"date", s.day.to_string()}, {"part", s.part}, {"tpp_each", s.tpp_each}, {"quantity", s.quantity},
-                     {"tpp", s.tpp()}, {"h100_equivalents", s.tpp() / h100}, {"consignee", s.consignee},
-                     {"country", s.country}, {"quota", s.quota}, {"eccn", s.eccn},
-                     {"license_required", std::string(to_string(s.license_required))}, {"license", s.license}};
+    j["shipment"] = {{"date", s.day.to_string()},
+                     {"part", s.part},
+                     {"tpp_each", s.tpp_each},
+                     {"quantity", s.quantity},
+                     {"tpp", s.tpp()},
+                     {"h100_equivalents", s.tpp() / h100},
+                     {"consignee", s.consignee},
+                     {"country", s.country},
+                     {"quota", s.quota},
+                     {"eccn", s.eccn},
+                     {"license_required", std::string(to_string(s.license_required))},
+                     {"license", s.license}};
     j["licensing"] = {{"license_required", answer.license_required},
                       {"determined", answer.determined},
                       {"undetermined_because", answer.undetermined_because},
@@ -474,9 +503,9 @@ std::string render_ledger_check(const shipment_assessment& a, const ledger_check
     return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
   std::string text = fmt::format("{} {} x {} ({} TPP, {:.1f} H100-equivalents) to {} for {} on {}{}\n",
-                                 view.add ? (view.recorded ? "recorded" : "not recorded") : "checked", s.quantity, s.part,
-                                 group_thousands(s.tpp()), s.tpp() / h100, s.country, s.consignee, s.day.to_string(),
-                                 s.quota.empty() ? "" : " under " + s.quota) +
+                                 view.add ? (view.recorded ? "recorded" : "not recorded") : "checked", s.quantity,
+                                 s.part, group_thousands(s.tpp()), s.tpp() / h100, s.country, s.consignee,
+                                 s.day.to_string(), s.quota.empty() ? "" : " under " + s.quota) +
                      licence_text(answer, s) + quota_text(a.checks, h100);
   for (const auto& f : a.failures) text += fmt::format("  {}: {}\n", view.fail_on_exceed ? "refused" : "note", f);
   return text + std::string(disclaimer()) + "\n";

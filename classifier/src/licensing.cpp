@@ -49,8 +49,8 @@ bool in_window(const std::optional<date>& from, const std::optional<date>& until
 // Is `country` (alpha-2) in `suffix`: a group id, or the alpha-2 code of the country itself or
 // of the country it is treated as (Hong Kong as China)?
 // A region suffix (ua_43) holds only for that region of its country.
-bool matches(const country_db& db, const std::string& country, const std::string& region, std::string_view suffix, date day,
-             evidence_tag* ev, std::string_view end_user = {}) {
+bool matches(const country_db& db, const std::string& country, const std::string& region, std::string_view suffix,
+             date day, evidence_tag* ev, std::string_view end_user = {}) {
   if (db.has_group(suffix)) return db.member(country, suffix, day, ev, end_user);
   const auto code = upper(suffix);
   if (ev) *ev = evidence_tag::V;
@@ -280,25 +280,31 @@ std::vector<double> licensing_engine::shipment_variables(const std::string& to, 
 }
 
 licence_answer licensing_engine::answer(const licence_query& q) const {
-  if (q.quantity < 1) throw usage_error(fmt::format("--quantity {} is not a quantity: expected 1 or more units", q.quantity));
+  if (q.quantity < 1)
+    throw usage_error(fmt::format("--quantity {} is not a quantity: expected 1 or more units", q.quantity));
   if (q.as_of < first_date())
-    throw usage_error(fmt::format("--as-of {} is before the first advanced-computing rule ({}): expected that date or later",
-                                  q.as_of.to_string(), first_date().to_string()));
+    throw usage_error(
+        fmt::format("--as-of {} is before the first advanced-computing rule ({}): expected that date or later",
+                    q.as_of.to_string(), first_date().to_string()));
   if (!q.part) throw usage_error("no part given");
   if (q.to_region.empty()) {
     if (const auto regions = countries_->distinct_regions(q.to); !regions.empty()) {
       std::string names;
-      for (const auto* r : regions) names += fmt::format("{}{} ({})", names.empty() ? "" : ", ", r->code, r->aliases.empty() ? r->name : r->aliases.front());
+      for (const auto* r : regions)
+        names += fmt::format("{}{} ({})", names.empty() ? "" : ", ", r->code,
+                             r->aliases.empty() ? r->name : r->aliases.front());
       std::string other;  // a region of the same country with no rule of its own, as an example
       for (const auto& r : countries_->regions()) {
         if (r.country == q.to && !r.distinct) {
-          other = fmt::format(", or another region such as {} ({}) for the rest of the country", r.code, r.aliases.empty() ? r.name : r.aliases.front());
+          other = fmt::format(", or another region such as {} ({}) for the rest of the country", r.code,
+                              r.aliases.empty() ? r.name : r.aliases.front());
           break;
         }
       }
-      throw usage_error(fmt::format("--to {}: the answer depends on the region of {}: name the region, one of {} (their own "
-                                    "licence requirements){}",
-                                    q.to, countries_->find(q.to) ? countries_->find(q.to)->name : q.to, names, other));
+      throw usage_error(
+          fmt::format("--to {}: the answer depends on the region of {}: name the region, one of {} (their own "
+                      "licence requirements){}",
+                      q.to, countries_->find(q.to) ? countries_->find(q.to)->name : q.to, names, other));
     }
   }
   if (!q.end_user.empty()) {
@@ -309,7 +315,8 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
     if (std::find(types.begin(), types.end(), lower(q.end_user)) == types.end()) {
       std::string list;
       for (const auto& t : types) list += (list.empty() ? "" : ", ") + t;
-      throw usage_error(fmt::format("unknown --end-user '{}': expected one of {}", q.end_user, list.empty() ? "(none: no licensing file tests an end user)" : list));
+      throw usage_error(fmt::format("unknown --end-user '{}': expected one of {}", q.end_user,
+                                    list.empty() ? "(none: no licensing file tests an end user)" : list));
     }
   }
   check_stated(q.end_use, licensing_->end_uses(), "--end-use");
@@ -318,7 +325,8 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
   a.query = q;
   a.party_hq = q.party_hq.empty() ? q.to : q.party_hq;
   if (q.party_hq.empty())
-    a.assumptions.push_back(fmt::format("no --party-hq given: the parties are taken as headquartered in the destination ({})", q.to));
+    a.assumptions.push_back(
+        fmt::format("no --party-hq given: the parties are taken as headquartered in the destination ({})", q.to));
   // The transaction follows from the countries unless given, and must agree with them.
   const transaction_kind implied = q.from == q.to   ? transaction_kind::in_country
                                    : q.to == "US"   ? transaction_kind::import_
@@ -326,21 +334,24 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
                                                     : transaction_kind::reexport;
   a.transaction = q.transaction.value_or(implied);
   if (q.transaction && *q.transaction != implied)
-    throw usage_error(fmt::format("--transaction {} contradicts --from {} --to {} (that is {}): an export leaves the United "
-                                  "States, a reexport goes from one foreign country to another, an in-country transfer stays, "
-                                  "an import enters the United States",
-                                  to_string(*q.transaction), q.from, q.to, to_string(implied)));
+    throw usage_error(
+        fmt::format("--transaction {} contradicts --from {} --to {} (that is {}): an export leaves the United "
+                    "States, a reexport goes from one foreign country to another, an in-country transfer stays, "
+                    "an import enters the United States",
+                    to_string(*q.transaction), q.from, q.to, to_string(implied)));
 
   const evaluation_plan plan(*rules_, q.as_of, false);
   a.item = classifier(*rules_).classify(*q.part, plan);
   if (!q.stated_eccn.empty() && !a.item.eccn.empty() && !eccn_covers(stated_suffix(q.stated_eccn), a.item.eccn))
-    throw usage_error(fmt::format("--eccn {} contradicts the part's classification on {}: {} (see chipgauge classify); --eccn "
-                                  "states the ECCN only of an item chipgauge does not classify as 3A090/4A090",
-                                  q.stated_eccn, q.as_of.to_string(), a.item.eccn));
+    throw usage_error(
+        fmt::format("--eccn {} contradicts the part's classification on {}: {} (see chipgauge classify); --eccn "
+                    "states the ECCN only of an item chipgauge does not classify as 3A090/4A090",
+                    q.stated_eccn, q.as_of.to_string(), a.item.eccn));
   a.shipment_tpp = a.item.metrics.tpp * static_cast<double>(q.quantity);
   if (a.item.outcome == verdict_outcome::undetermined) {
     a.determined = false;
-    a.undetermined_because.push_back("the part's classification is undetermined on this date (missing data: see chipgauge classify)");
+    a.undetermined_because.push_back(
+        "the part's classification is undetermined on this date (missing data: see chipgauge classify)");
   }
   const auto vars = variables(q, a.item, a.transaction, a.party_hq);
 
@@ -355,11 +366,11 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
       std::string names;
       for (const auto& e : list) names += (names.empty() ? "" : ", ") + e;
       const bool holds = countries_->member(q.to, g.id, q.as_of, nullptr, end_user_stated);
-      a.notices.push_back(fmt::format("{} is {}in group {} on this date for {} (membership {} for end users {}; evidence {}{}){}", q.to,
-                                      holds ? "" : "not ", g.id, q.end_user.empty() ? "an unstated end user" : "end user " + q.end_user,
-                                      m.end_users.empty() ? "lost" : "only", names, to_string(m.evidence),
-                                      m.note.empty() ? "" : ": " + m.note,
-                                      q.end_user.empty() ? fmt::format("; state --end-user ({}) to change it", names) : ""));
+      a.notices.push_back(fmt::format(
+          "{} is {}in group {} on this date for {} (membership {} for end users {}; evidence {}{}){}", q.to,
+          holds ? "" : "not ", g.id, q.end_user.empty() ? "an unstated end user" : "end user " + q.end_user,
+          m.end_users.empty() ? "lost" : "only", names, to_string(m.evidence), m.note.empty() ? "" : ": " + m.note,
+          q.end_user.empty() ? fmt::format("; state --end-user ({}) to change it", names) : ""));
       a.weakest = std::max(a.weakest, m.evidence);
     }
   }
@@ -398,18 +409,21 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
     std::vector<double> params;
     for (const auto& p : r.parameters) params.push_back(p.value_on(q.as_of));
     if (!in_force && !hypothetical) {
-      a.not_applying.push_back(before_compliance ? fmt::format("{} (in_force, compliance from {})", r.id, r.compliance->from.to_string())
-                                                 : fmt::format("{} ({})", r.id, to_string(status)));
+      a.not_applying.push_back(
+          before_compliance ? fmt::format("{} (in_force, compliance from {})", r.id, r.compliance->from.to_string())
+                            : fmt::format("{} ({})", r.id, to_string(status)));
       // Two layers: the regulation's text and BIS's enforcement position. When the text would
       // require a licence that does not bind on this date, the answer says so (--what-if shows it).
       if (before_compliance || status == regime_status::announced_not_enforced) {
         for (const auto& req : r.requirements) {
-          if (!in_window(req.from, req.until, q.as_of) || req.when.evaluate(vars.data(), params.data()) != 1.0) continue;
-          a.notices.push_back(fmt::format("{} / {} would require a licence under the regulation's text, which does not bind on this "
-                                          "date ({}); --what-if shows it",
-                                          r.id, req.id,
-                                          before_compliance ? "before its compliance date " + r.compliance->from.to_string()
-                                                            : "BIS does not enforce it"));
+          if (!in_window(req.from, req.until, q.as_of) || req.when.evaluate(vars.data(), params.data()) != 1.0)
+            continue;
+          a.notices.push_back(
+              fmt::format("{} / {} would require a licence under the regulation's text, which does not bind on this "
+                          "date ({}); --what-if shows it",
+                          r.id, req.id,
+                          before_compliance ? "before its compliance date " + r.compliance->from.to_string()
+                                            : "BIS does not enforce it"));
           break;
         }
       }
@@ -446,11 +460,12 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
     for (const auto& o : r.overlays) {
       const double holds = o.when.evaluate(vars.data(), params.data());
       if (std::isnan(holds) && in_force && o.requires_license)
-        overlay_unknown.push_back(o.if_unknown.empty()
-                                      ? fmt::format("{} / {}: whether this {} applies cannot be decided from the data (\"{}\")", r.id,
-                                                    o.id, to_string(o.kind), o.when.text())
-                                      : fmt::format("{} / {}: whether this {} applies cannot be decided from the data; {}", r.id, o.id,
-                                                    to_string(o.kind), o.if_unknown));
+        overlay_unknown.push_back(
+            o.if_unknown.empty()
+                ? fmt::format("{} / {}: whether this {} applies cannot be decided from the data (\"{}\")", r.id, o.id,
+                              to_string(o.kind), o.when.text())
+                : fmt::format("{} / {}: whether this {} applies cannot be decided from the data; {}", r.id, o.id,
+                              to_string(o.kind), o.if_unknown));
       if (holds != 1.0) continue;
       a.overlays.push_back({&r, &o, !in_force});
       if (in_force) {
@@ -459,8 +474,9 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
         if (!o.binds.empty()) {
           std::string who;
           for (const auto& b : o.binds) who += (who.empty() ? "" : ", ") + b;
-          a.notices.push_back(fmt::format("{} / {} binds only its recipients ({}){}", r.id, o.id, who,
-                                          q.exporter.empty() ? "" : fmt::format("; the exporter stated is {}", q.exporter)));
+          a.notices.push_back(
+              fmt::format("{} / {} binds only its recipients ({}){}", r.id, o.id, who,
+                          q.exporter.empty() ? "" : fmt::format("; the exporter stated is {}", q.exporter)));
         }
       }
     }
@@ -523,7 +539,8 @@ json requirement_json(const fired_requirement& f, date as_of) {
           {"conditions", f.requirement->conditions},
           {"if_stated", f.requirement->if_stated},
           {"savings_clause", f.requirement->savings_until && !f.what_if && as_of <= *f.requirement->savings_until
-                                 ? json(fmt::format("until {}: {}", f.requirement->savings_until->to_string(), f.requirement->savings_note))
+                                 ? json(fmt::format("until {}: {}", f.requirement->savings_until->to_string(),
+                                                    f.requirement->savings_note))
                                  : json(nullptr)},
           {"citation", f.requirement->citation},
           {"note", f.requirement->note},
@@ -563,16 +580,25 @@ std::string to_json(const licence_answer& a) {
   j["reasons"] = reasons;
   json exc = json::array();
   for (const auto& e : a.exceptions)
-    exc.push_back({{"id", e.exception->id}, {"title", e.exception->title}, {"regime", e.regime->id},
-                   {"conditions", e.exception->conditions}, {"what_if", e.what_if},
-                   {"citation", e.exception->citation}, {"evidence", std::string(to_string(e.exception->evidence))}});
+    exc.push_back({{"id", e.exception->id},
+                   {"title", e.exception->title},
+                   {"regime", e.regime->id},
+                   {"conditions", e.exception->conditions},
+                   {"what_if", e.what_if},
+                   {"citation", e.exception->citation},
+                   {"evidence", std::string(to_string(e.exception->evidence))}});
   j["exceptions"] = exc;
   json ov = json::array();
   for (const auto& o : a.overlays)
-    ov.push_back({{"id", o.overlay->id}, {"kind", std::string(to_string(o.overlay->kind))}, {"regime", o.regime->id},
-                  {"effect", o.overlay->effect}, {"requires_license", o.overlay->requires_license},
-                  {"binds", o.overlay->binds}, {"what_if", o.what_if},
-                  {"citation", o.overlay->citation}, {"evidence", std::string(to_string(o.overlay->evidence))}});
+    ov.push_back({{"id", o.overlay->id},
+                  {"kind", std::string(to_string(o.overlay->kind))},
+                  {"regime", o.regime->id},
+                  {"effect", o.overlay->effect},
+                  {"requires_license", o.overlay->requires_license},
+                  {"binds", o.overlay->binds},
+                  {"what_if", o.what_if},
+                  {"citation", o.overlay->citation},
+                  {"evidence", std::string(to_string(o.overlay->evidence))}});
   j["overlays"] = ov;
   json wi = json::array();
   for (const auto& f : a.what_if_requirements) wi.push_back(requirement_json(f, a.query.as_of));
@@ -586,11 +612,10 @@ std::string to_json(const licence_answer& a) {
 }
 
 std::string to_text(const licence_answer& a) {
-  const std::string item_eccn =
-      !a.item.eccn.empty()              ? std::string(a.item.eccn)
-      : !a.query.stated_eccn.empty()    ? a.query.stated_eccn + ", stated"
-      : a.item.outcome == verdict_outcome::undetermined ? "classification undetermined"
-                                        : "not 3A090/4A090";
+  const std::string item_eccn = !a.item.eccn.empty()                              ? std::string(a.item.eccn)
+                                : !a.query.stated_eccn.empty()                    ? a.query.stated_eccn + ", stated"
+                                : a.item.outcome == verdict_outcome::undetermined ? "classification undetermined"
+                                                                                  : "not 3A090/4A090";
   std::string stated;
   if (!a.query.end_user.empty()) stated += ", end user " + a.query.end_user;
   if (!a.query.end_use.empty()) stated += ", end use " + a.query.end_use;
@@ -598,9 +623,8 @@ std::string to_text(const licence_answer& a) {
   std::string out = fmt::format("chipgauge license: {} x {} ({}) {} from {} to {}, party HQ {}{}, as of {}{}\n\n",
                                 a.query.quantity, a.query.part->name, item_eccn, to_string(a.transaction),
                                 a.query.from_region.empty() ? a.query.from : a.query.from_region,
-                                a.query.to_region.empty() ? a.query.to : a.query.to_region, a.party_hq,
-                                stated, a.query.as_of.to_string(),
-                                a.query.what_if ? " (what-if)" : "");
+                                a.query.to_region.empty() ? a.query.to : a.query.to_region, a.party_hq, stated,
+                                a.query.as_of.to_string(), a.query.what_if ? " (what-if)" : "");
   // An embargo decides the licence requirement whatever else is undetermined: its reason comes first
   // and what could not be decided follows the reasons.
   const bool embargo = !a.requirements.empty() && a.requirements.front().regime->embargo;
@@ -608,24 +632,28 @@ std::string to_text(const licence_answer& a) {
     out += "licence required: undetermined\n";
     for (const auto& u : a.undetermined_because) out += "  because " + u + "\n";
   }
-  out += fmt::format("licence required{}: {}{}\n", a.determined || embargo ? "" : " on what can be decided", a.license_required ? "yes" : "no",
-                     a.policy ? fmt::format(" (review: {}{}, set by {})", to_string(*a.policy),
-                                            a.policy_determined ? "" : " or less strict: undetermined", a.policy_from->id)
-                              : (a.license_required ? " (by letter; no review policy stated)" : ""));
+  out +=
+      fmt::format("licence required{}: {}{}\n", a.determined || embargo ? "" : " on what can be decided",
+                  a.license_required ? "yes" : "no",
+                  a.policy ? fmt::format(" (review: {}{}, set by {})", to_string(*a.policy),
+                                         a.policy_determined ? "" : " or less strict: undetermined", a.policy_from->id)
+                           : (a.license_required ? " (by letter; no review policy stated)" : ""));
   if (a.item.metrics.tpp_known())
-    out += fmt::format("TPP {} each, {} in the shipment ({:.2f} H100-equivalents)\n", group_thousands(a.item.metrics.tpp),
-                       group_thousands(a.shipment_tpp), a.item.metrics.h100_equivalents * static_cast<double>(a.query.quantity));
-  else
-    out += fmt::format("TPP unknown: {}\n", a.item.metrics.tpp_reason);
+    out += fmt::format("TPP {} each, {} in the shipment ({:.2f} H100-equivalents)\n",
+                       group_thousands(a.item.metrics.tpp), group_thousands(a.shipment_tpp),
+                       a.item.metrics.h100_equivalents * static_cast<double>(a.query.quantity));
+  else out += fmt::format("TPP unknown: {}\n", a.item.metrics.tpp_reason);
   for (const auto& f : a.requirements) {
     out += fmt::format("  because {}{} / {}: {} [evidence {}] {}\n", f.regime->embargo ? "embargo: " : "", f.regime->id,
-                       f.requirement->id, to_string(f.requirement->policy), to_string(f.evidence), f.requirement->citation);
+                       f.requirement->id, to_string(f.requirement->policy), to_string(f.evidence),
+                       f.requirement->citation);
     if (!f.requirement->note.empty()) out += "    " + f.requirement->note + "\n";
     for (const auto& c : f.requirement->conditions) out += "    condition: " + c + "\n";
     for (const auto& c : f.requirement->if_stated) out += "    you can state: " + c + "\n";
   }
   if (!a.determined && embargo) {
-    for (const auto& u : a.undetermined_because) out += "  undetermined beyond the embargo (the review policy may be stricter): " + u + "\n";
+    for (const auto& u : a.undetermined_because)
+      out += "  undetermined beyond the embargo (the review policy may be stricter): " + u + "\n";
   } else if (a.determined && !a.policy_determined) {
     for (const auto& u : a.undetermined_because) out += "  review policy undetermined: " + u + "\n";
   }
@@ -635,15 +663,17 @@ std::string to_text(const licence_answer& a) {
     for (const auto& c : e.exception->conditions) out += "    condition: " + c + "\n";
   }
   for (const auto& o : a.overlays)
-    out += fmt::format("  {} {}{}: {} [evidence {}]\n", to_string(o.overlay->kind), o.overlay->id, o.what_if ? " (what-if)" : "",
-                       o.overlay->effect, to_string(o.overlay->evidence));
+    out += fmt::format("  {} {}{}: {} [evidence {}]\n", to_string(o.overlay->kind), o.overlay->id,
+                       o.what_if ? " (what-if)" : "", o.overlay->effect, to_string(o.overlay->evidence));
   for (const auto& f : a.what_if_requirements) {
     const auto status = f.regime->status_on(a.query.as_of);
-    out += fmt::format("  what-if {} / {}: licence, {} [evidence {}] (what the regulation's text says; not binding on this date: {})\n",
-                       f.regime->id, f.requirement->id, to_string(f.requirement->policy), to_string(f.evidence),
-                       status == regime_status::in_force && f.regime->compliance
-                           ? "before its compliance date " + f.regime->compliance->from.to_string()
-                           : std::string(to_string(status)));
+    out += fmt::format(
+        "  what-if {} / {}: licence, {} [evidence {}] (what the regulation's text says; not binding on this date: "
+        "{})\n",
+        f.regime->id, f.requirement->id, to_string(f.requirement->policy), to_string(f.evidence),
+        status == regime_status::in_force && f.regime->compliance
+            ? "before its compliance date " + f.regime->compliance->from.to_string()
+            : std::string(to_string(status)));
   }
   for (const auto& n : a.notices) out += "  notice: " + n + "\n";
   for (const auto& s : a.assumptions) out += "  assumed: " + s + "\n";
@@ -653,8 +683,8 @@ std::string to_text(const licence_answer& a) {
     out += "\n";
   }
   if (a.weakest >= evidence_tag::S)
-    out += fmt::format("  this answer rests on evidence {} ({}) somewhere: check the tagged reasons above\n", to_string(a.weakest),
-                       describe(a.weakest));
+    out += fmt::format("  this answer rests on evidence {} ({}) somewhere: check the tagged reasons above\n",
+                       to_string(a.weakest), describe(a.weakest));
   out += "\n" + std::string(disclaimer()) + "\n";
   return out;
 }

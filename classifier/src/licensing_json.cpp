@@ -15,9 +15,6 @@ namespace chipgauge {
 
 namespace {
 
-
-
-
 std::vector<std::string> strings(const json_node& n, std::string_view key) {
   std::vector<std::string> out;
   if (auto v = n.find(key)) {
@@ -25,7 +22,6 @@ std::vector<std::string> strings(const json_node& n, std::string_view key) {
   }
   return out;
 }
-
 
 review_policy read_policy(const json_node& n) {
   const auto s = n.one_of({"presumption_of_approval", "case_by_case", "presumption_of_denial"});
@@ -61,7 +57,8 @@ std::size_t licensing_set::variable_count() const noexcept { return licensing_va
 licensing_set licensing_set::load(const std::string& dir, const country_db& countries) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw spec_error(dir, "$", "not a directory: expected the licensing directory (specs/licensing)");
+  if (!fs::is_directory(dir, ec))
+    throw spec_error(dir, "$", "not a directory: expected the licensing directory (specs/licensing)");
   std::vector<std::string> files;
   for (const auto& e : fs::directory_iterator(dir)) {
     if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path().string());
@@ -71,17 +68,21 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
   for (const auto& path : files) {
     const auto doc = read_json_file(path, file_limits::licensing_file);
     const json_node root(doc, path);
-    root.expect_keys({"schema", "id", "title", "precedence", "embargo", "policy_only", "compliance", "evidence", "citations",
-                      "timeline", "parameters", "requirements", "exceptions", "overlays", "quotas", "fleet_checks", "notes"});
+    root.expect_keys({"schema", "id", "title", "precedence", "embargo", "policy_only", "compliance", "evidence",
+                      "citations", "timeline", "parameters", "requirements", "exceptions", "overlays", "quotas",
+                      "fleet_checks", "notes"});
     if (root.at("schema").string() != "chipgauge.licensing/1")
-      root.at("schema").fail(fmt::format("expected \"chipgauge.licensing/1\", found \"{}\"", root.at("schema").string()));
+      root.at("schema").fail(
+          fmt::format("expected \"chipgauge.licensing/1\", found \"{}\"", root.at("schema").string()));
     licensing_regime r;
     r.file = path;
     r.id = root.at("id").string();
     static const std::regex id_re("[a-z0-9][a-z0-9._-]{0,79}");
-    if (!std::regex_match(r.id, id_re)) root.at("id").fail("invalid id: expected lowercase letters, digits, '.', '_' or '-'");
+    if (!std::regex_match(r.id, id_re))
+      root.at("id").fail("invalid id: expected lowercase letters, digits, '.', '_' or '-'");
     if (r.id != fs::path(path).stem().string())
-      root.at("id").fail(fmt::format("regime id '{}' differs from the file name '{}'", r.id, fs::path(path).filename().string()));
+      root.at("id").fail(
+          fmt::format("regime id '{}' differs from the file name '{}'", r.id, fs::path(path).filename().string()));
     for (const auto& other : set.regimes_) {
       if (other.id == r.id) root.at("id").fail(fmt::format("duplicate id '{}'", r.id));
     }
@@ -97,12 +98,14 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     r.evidence = json_fields::evidence(root.at("evidence"));
     for (const auto& c : root.at("citations").elements()) {
       c.expect_keys({"cite", "url", "evidence", "note"});
-      r.citations.push_back({c.at("cite").string(), json_fields::optional_string(c, "url"), json_fields::evidence(c.at("evidence")), json_fields::optional_string(c, "note")});
+      r.citations.push_back({c.at("cite").string(), json_fields::optional_string(c, "url"),
+                             json_fields::evidence(c.at("evidence")), json_fields::optional_string(c, "note")});
     }
     if (r.citations.empty()) root.at("citations").fail("a regime needs at least one citation");
     for (const auto& t : root.at("timeline").elements()) {
       t.expect_keys({"from", "status", "note"});
-      timeline_entry e{json_fields::day(t.at("from")), json_fields::status(t.at("status")), json_fields::optional_string(t, "note")};
+      timeline_entry e{json_fields::day(t.at("from")), json_fields::status(t.at("status")),
+                       json_fields::optional_string(t, "note")};
       if (!r.timeline.empty() && !(r.timeline.back().from < e.from)) t.at("from").fail("timeline dates must increase");
       r.timeline.push_back(std::move(e));
     }
@@ -112,9 +115,12 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
         auto par = json_fields::parameter_at(name, p);
         // A named capture: clang 14 cannot capture a structured binding.
         if (licensing_vars::fixed_slot(name) || std::any_of(metric_vars().begin(), metric_vars().end(),
-                                                             [&key = name](const auto& v) { return v.name == key; }))
+                                                            [&key = name](const auto& v) { return v.name == key; }))
           p.fail(fmt::format("parameter '{}' shadows a variable of the same name", name));
-        if (licensing_vars::family_of(name)) p.fail(fmt::format("'{}' starts with a reserved prefix (eccn_, eligible_, to_, from_, hq_, end_user_, end_use_, exporter_)", name));
+        if (licensing_vars::family_of(name))
+          p.fail(fmt::format(
+              "'{}' starts with a reserved prefix (eccn_, eligible_, to_, from_, hq_, end_user_, end_use_, exporter_)",
+              name));
         r.parameters.push_back(std::move(par));
       }
     }
@@ -127,12 +133,14 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     const expr_resolver resolve = [&](std::string_view name) -> std::optional<expr_symbol> {
       const auto& vars = metric_vars();
       for (std::size_t i = 0; i < vars.size(); ++i) {
-        if (vars[i].name == name) return expr_symbol{expr_symbol::source::variable, static_cast<std::uint32_t>(i), vars[i].type};
+        if (vars[i].name == name)
+          return expr_symbol{expr_symbol::source::variable, static_cast<std::uint32_t>(i), vars[i].type};
       }
       if (auto slot = licensing_vars::fixed_slot(name))
         return expr_symbol{expr_symbol::source::variable, *slot, licensing_vars::fixed_type(*slot)};
       for (std::size_t i = 0; i < r.parameters.size(); ++i) {
-        if (r.parameters[i].name == name) return expr_symbol{expr_symbol::source::parameter, static_cast<std::uint32_t>(i), expr_type::number};
+        if (r.parameters[i].name == name)
+          return expr_symbol{expr_symbol::source::parameter, static_cast<std::uint32_t>(i), expr_type::number};
       }
       // Families: eccn_<eccn>, eligible_<exception>, to_/from_/hq_<group id or ISO alpha-2>.
       const auto family = licensing_vars::family_of(name);
@@ -143,7 +151,8 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
         for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         std::string region = upper;
         for (auto& c : region) c = c == '_' ? '-' : c;
-        if (!countries.has_group(suffix) && !(suffix.size() == 2 && countries.find(upper)) && !countries.find_region(region))
+        if (!countries.has_group(suffix) && !(suffix.size() == 2 && countries.find(upper)) &&
+            !countries.find_region(region))
           return std::nullopt;
       }
       auto it = std::find(names.begin(), names.end(), name);
@@ -151,9 +160,10 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
         names.emplace_back(name);
         it = names.end() - 1;
       }
-      return expr_symbol{expr_symbol::source::variable,
-                         static_cast<std::uint32_t>(licensing_vars::first_dynamic + static_cast<std::size_t>(it - names.begin())),
-                         expr_type::boolean};
+      return expr_symbol{
+          expr_symbol::source::variable,
+          static_cast<std::uint32_t>(licensing_vars::first_dynamic + static_cast<std::size_t>(it - names.begin())),
+          expr_type::boolean};
     };
     auto compile = [&](const json_node& n) {
       auto e = expr::compile(n.string(), resolve, path, n.path(), known);
@@ -163,12 +173,21 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
 
     if (auto reqs = root.find("requirements")) {
       for (const auto& q : reqs->elements()) {
-        q.expect_keys({"id", "when", "review_policy", "evidence", "citation", "note", "conditions", "from", "until", "if_stated",
-                       "savings_clause", "if_unknown"});
-        licence_requirement lr{q.at("id").string(), compile(q.at("when")), read_policy(q.at("review_policy")),
-                               json_fields::evidence(q.at("evidence")), json_fields::optional_string(q, "citation"),
-                               json_fields::optional_string(q, "note"), strings(q, "conditions"), {}, {}, strings(q, "if_stated"),
-                               {}, {}, {}};
+        q.expect_keys({"id", "when", "review_policy", "evidence", "citation", "note", "conditions", "from", "until",
+                       "if_stated", "savings_clause", "if_unknown"});
+        licence_requirement lr{q.at("id").string(),
+                               compile(q.at("when")),
+                               read_policy(q.at("review_policy")),
+                               json_fields::evidence(q.at("evidence")),
+                               json_fields::optional_string(q, "citation"),
+                               json_fields::optional_string(q, "note"),
+                               strings(q, "conditions"),
+                               {},
+                               {},
+                               strings(q, "if_stated"),
+                               {},
+                               {},
+                               {}};
         if (auto f = q.find("from")) lr.from = json_fields::day(*f);
         if (auto u = q.find("until")) lr.until = json_fields::day(*u);
         if (lr.from && lr.until && *lr.until < *lr.from) q.at("until").fail("'until' is before 'from'");
@@ -184,8 +203,14 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     if (auto exc = root.find("exceptions")) {
       for (const auto& x : exc->elements()) {
         x.expect_keys({"id", "title", "when", "conditions", "from", "until", "evidence", "citation"});
-        licence_exception le{x.at("id").string(), json_fields::optional_string(x, "title"), compile(x.at("when")), strings(x, "conditions"),
-                             {}, {}, json_fields::evidence(x.at("evidence")), json_fields::optional_string(x, "citation")};
+        licence_exception le{x.at("id").string(),
+                             json_fields::optional_string(x, "title"),
+                             compile(x.at("when")),
+                             strings(x, "conditions"),
+                             {},
+                             {},
+                             json_fields::evidence(x.at("evidence")),
+                             json_fields::optional_string(x, "citation")};
         if (auto f = x.find("from")) le.from = json_fields::day(*f);
         if (auto u = x.find("until")) le.until = json_fields::day(*u);
         if (le.from && le.until && *le.until < *le.from) x.at("until").fail("'until' is before 'from'");
@@ -194,14 +219,21 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     }
     if (auto ovs = root.find("overlays")) {
       for (const auto& o : ovs->elements()) {
-        o.expect_keys({"id", "kind", "when", "effect", "requires_license", "evidence", "citation", "binds", "if_unknown"});
+        o.expect_keys(
+            {"id", "kind", "when", "effect", "requires_license", "evidence", "citation", "binds", "if_unknown"});
         const auto k = o.at("kind").one_of({"letter", "tariff", "guidance", "red_flag"});
         licence_overlay ov{o.at("id").string(),
-                           k == "letter" ? overlay_kind::letter : k == "tariff" ? overlay_kind::tariff
-                                          : k == "guidance"                     ? overlay_kind::guidance
-                                                                                : overlay_kind::red_flag,
-                           compile(o.at("when")), o.at("effect").string(), false, json_fields::evidence(o.at("evidence")),
-                           json_fields::optional_string(o, "citation"), {}, {}};
+                           k == "letter"     ? overlay_kind::letter
+                           : k == "tariff"   ? overlay_kind::tariff
+                           : k == "guidance" ? overlay_kind::guidance
+                                             : overlay_kind::red_flag,
+                           compile(o.at("when")),
+                           o.at("effect").string(),
+                           false,
+                           json_fields::evidence(o.at("evidence")),
+                           json_fields::optional_string(o, "citation"),
+                           {},
+                           {}};
         if (auto rl = o.find("requires_license")) ov.requires_license = rl->boolean();
         ov.binds = strings(o, "binds");
         ov.if_unknown = json_fields::optional_string(o, "if_unknown");
@@ -210,13 +242,16 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     }
     if (auto qs = root.find("quotas")) {
       for (const auto& q : qs->elements()) {
-        q.expect_keys({"id", "per", "limit", "period_from", "period_until", "applies_when", "excludes", "evidence", "note"});
+        q.expect_keys(
+            {"id", "per", "limit", "period_from", "period_until", "applies_when", "excludes", "evidence", "note"});
         licence_quota lq;
         lq.id = q.at("id").string();
-        lq.per = q.at("per").one_of({"consignee_year", "country_period"}) == "consignee_year" ? licence_quota::scope::consignee_year
-                                                                                              : licence_quota::scope::country_period;
+        lq.per = q.at("per").one_of({"consignee_year", "country_period"}) == "consignee_year"
+                     ? licence_quota::scope::consignee_year
+                     : licence_quota::scope::country_period;
         lq.limit_parameter = q.at("limit").string();
-        if (std::none_of(r.parameters.begin(), r.parameters.end(), [&](const parameter& p) { return p.name == lq.limit_parameter; }))
+        if (std::none_of(r.parameters.begin(), r.parameters.end(),
+                         [&](const parameter& p) { return p.name == lq.limit_parameter; }))
           q.at("limit").fail(fmt::format("'{}' is not a parameter of this file", lq.limit_parameter));
         if (auto f = q.find("period_from")) lq.period_from = json_fields::day(*f);
         if (auto u = q.find("period_until")) lq.period_until = json_fields::day(*u);
@@ -230,7 +265,8 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     if (auto fcs = root.find("fleet_checks")) {
       for (const auto& f : fcs->elements()) {
         f.expect_keys({"id", "when", "effect", "evidence"});
-        r.fleet_checks.push_back({f.at("id").string(), compile(f.at("when")), f.at("effect").string(), json_fields::evidence(f.at("evidence"))});
+        r.fleet_checks.push_back({f.at("id").string(), compile(f.at("when")), f.at("effect").string(),
+                                  json_fields::evidence(f.at("evidence"))});
       }
     }
     for (std::size_t i = 0; i < r.quotas.size(); ++i) {

@@ -14,18 +14,18 @@
 namespace chipgauge::licensing_vars {
 
 enum class fixed : std::uint32_t {
-  quantity,                ///< units in the shipment
-  shipment_tpp,            ///< tpp x quantity
-  is_export,               ///< "export": leaves the United States
-  is_reexport,             ///< "reexport": from one foreign country to another
-  is_in_country,           ///< "in_country": a transfer within one country
-  fleet_tpp,               ///< fleet totals (fleet checks only; unknown elsewhere)
-  fleet_peak_ops,          ///< dense peak operations per second, summed
+  quantity,        ///< units in the shipment
+  shipment_tpp,    ///< tpp x quantity
+  is_export,       ///< "export": leaves the United States
+  is_reexport,     ///< "reexport": from one foreign country to another
+  is_in_country,   ///< "in_country": a transfer within one country
+  fleet_tpp,       ///< fleet totals (fleet checks only; unknown elsewhere)
+  fleet_peak_ops,  ///< dense peak operations per second, summed
   fleet_h100_equivalents,
-  ic_tpp,                  ///< the IC's own TPP; for a board or system the largest of the ICs it contains
-  ic_dram_bandwidth_gb_s,  ///< the same for total DRAM bandwidth
+  ic_tpp,                    ///< the IC's own TPP; for a board or system the largest of the ICs it contains
+  ic_dram_bandwidth_gb_s,    ///< the same for total DRAM bandwidth
   ic_io_bidirectional_gb_s,  ///< the same for the aggregate bidirectional transfer rate
-  kind_ic,                 ///< the item is a bare IC (HTS 8542), a board or a system (HTS 8471/8473)
+  kind_ic,                   ///< the item is a bare IC (HTS 8542), a board or a system (HTS 8471/8473)
   kind_board,
   kind_system,
   us_commercially_available,  ///< the sheet's us_commercial_availability; unknown when absent
@@ -33,13 +33,28 @@ enum class fixed : std::uint32_t {
 };
 
 inline constexpr std::array<std::string_view, static_cast<std::size_t>(fixed::count_)> names{
-    "quantity", "shipment_tpp", "export", "reexport", "in_country", "fleet_tpp", "fleet_peak_ops", "fleet_h100_equivalents",
-    "ic_tpp", "ic_dram_bandwidth_gb_s", "ic_io_bidirectional_gb_s", "kind_ic", "kind_board", "kind_system", "us_commercially_available"};
+    "quantity",
+    "shipment_tpp",
+    "export",
+    "reexport",
+    "in_country",
+    "fleet_tpp",
+    "fleet_peak_ops",
+    "fleet_h100_equivalents",
+    "ic_tpp",
+    "ic_dram_bandwidth_gb_s",
+    "ic_io_bidirectional_gb_s",
+    "kind_ic",
+    "kind_board",
+    "kind_system",
+    "us_commercially_available"};
 
 inline constexpr std::size_t first_fixed = metric_var_count;
 inline constexpr std::size_t first_dynamic = metric_var_count + names.size();
 
-inline constexpr std::uint32_t slot(fixed f) { return static_cast<std::uint32_t>(first_fixed + static_cast<std::size_t>(f)); }
+inline constexpr std::uint32_t slot(fixed f) {
+  return static_cast<std::uint32_t>(first_fixed + static_cast<std::size_t>(f));
+}
 
 inline const std::array<std::string_view, static_cast<std::size_t>(fixed::count_)>& fixed_names() { return names; }
 

@@ -35,8 +35,9 @@ std::string render_rules_list(const rule_set& rules, date as_of, output_format f
 }
 
 std::string render_regime(const regime& r, date as_of) {
-  std::string out = fmt::format("{}\n{}\nfile: {}\nrole: {}; status on {}: {}; evidence {}\n", r.id, r.title, r.file,
-                                to_string(r.role), as_of.to_string(), to_string(r.status_on(as_of)), to_string(r.evidence));
+  std::string out =
+      fmt::format("{}\n{}\nfile: {}\nrole: {}; status on {}: {}; evidence {}\n", r.id, r.title, r.file,
+                  to_string(r.role), as_of.to_string(), to_string(r.status_on(as_of)), to_string(r.evidence));
   out += "timeline:\n";
   for (const auto& t : r.timeline)
     out += fmt::format("  {}  {}{}\n", t.from.to_string(), to_string(t.status), t.note.empty() ? "" : "  " + t.note);
@@ -46,8 +47,8 @@ std::string render_regime(const regime& r, date as_of) {
   if (!r.parameters.empty()) {
     out += fmt::format("parameters (values on {}):\n", as_of.to_string());
     for (const auto& p : r.parameters)
-      out += fmt::format("  {} = {} {} [{}]{}\n", p.name, human_number(p.value_on(as_of)), p.unit, to_string(p.evidence),
-                         p.note.empty() ? "" : "  " + p.note);
+      out += fmt::format("  {} = {} {} [{}]{}\n", p.name, human_number(p.value_on(as_of)), p.unit,
+                         to_string(p.evidence), p.note.empty() ? "" : "  " + p.note);
   }
   out += "clauses (tested in order):\n";
   for (const auto& c : r.clauses) {
@@ -85,9 +86,15 @@ std::string render_parts_list(const catalog& cat, output_format format) {
       auto arr = nlohmann::ordered_json::array();
       for (const auto& p : cat.parts().parts()) {
         const auto m = compute_metrics(*p, cat.rules().definitions());
-        arr.push_back({{"id", p->id}, {"vendor", p->vendor}, {"name", p->name}, {"kind", to_string(p->kind)},
-                       {"evidence", to_string(p->evidence)}, {"datacenter", p->datacenter.value},
-                       {"datacenter_defaulted", p->datacenter.defaulted}, {"tpp", m.tpp}, {"file", p->file}});
+        arr.push_back({{"id", p->id},
+                       {"vendor", p->vendor},
+                       {"name", p->name},
+                       {"kind", to_string(p->kind)},
+                       {"evidence", to_string(p->evidence)},
+                       {"datacenter", p->datacenter.value},
+                       {"datacenter_defaulted", p->datacenter.defaulted},
+                       {"tpp", m.tpp},
+                       {"file", p->file}});
       }
       return arr.dump(2) + "\n";
     }

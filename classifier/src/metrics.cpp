@@ -116,10 +116,8 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
   for (const auto& d : spec.dies) {
     const auto n = static_cast<double>(d.count);
     if (d.kind == die_kind::logic || d.kind == die_kind::io) {
-      if (d.transistors)
-        add_opt(m.transistors, pick(*d.transistors, end, true), n);
-      else
-        transistors_partial = true;
+      if (d.transistors) add_opt(m.transistors, pick(*d.transistors, end, true), n);
+      else transistors_partial = true;
     }
     if (d.kind != die_kind::logic) continue;
     any_logic = true;
@@ -149,7 +147,8 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
     }
     const auto sub = compute_metrics(*c.resolved, defs, end);
     const auto n = static_cast<double>(c.count);
-    if (!sub.tpp_known() && m.tpp_known()) m.tpp_reason = fmt::format("component {}: {}", c.resolved->id, sub.tpp_reason);
+    if (!sub.tpp_known() && m.tpp_known())
+      m.tpp_reason = fmt::format("component {}: {}", c.resolved->id, sub.tpp_reason);
     m.tpp_sum_of_unit_max += sub.tpp_sum_of_unit_max * n;
     // The other aggregation sums per precision across every component before taking the best.
     for (auto p : all_precisions) {
@@ -161,10 +160,8 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
     if (!sub.pd && !sub.pd_not_met_by_reading && missing_area_die.empty())
       missing_area_die = c.resolved->id + " (component: " + sub.pd_reason + ")";
     if (c.resolved->kind != part_kind::hbm) {
-      if (sub.transistors)
-        add_opt(m.transistors, sub.transistors, n);
-      else
-        transistors_partial = true;
+      if (sub.transistors) add_opt(m.transistors, sub.transistors, n);
+      else transistors_partial = true;
     }
     add_opt(contained_dram, sub.dram_bandwidth_gb_s, n);
     add_opt(contained_io, sub.io_bidirectional_gb_s, n);
@@ -196,8 +193,8 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
   if (!m.tpp_known()) {
     m.pd_reason = "TPP is unknown: " + m.tpp_reason;
   } else if (!missing_area_die.empty()) {
-    m.pd_reason = fmt::format("the area of non-planar logic die '{}' is not known, so the applicable die area is unknown",
-                              missing_area_die);
+    m.pd_reason = fmt::format(
+        "the area of non-planar logic die '{}' is not known, so the applicable die area is unknown", missing_area_die);
   } else if (area && *area > 0) {
     m.pd = m.tpp / *area;
   } else if (spec.dies.empty() && spec.contains.empty()) {
@@ -206,8 +203,9 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
     m.pd_reason = "no logic die is listed, so no die area is applicable; a PD criterion is read as not met (R)";
     m.pd_not_met_by_reading = true;
   } else {
-    m.pd_reason = "no logic die uses a non-planar transistor process, so the applicable die area is zero; a PD "
-                  "criterion is read as not met (R)";
+    m.pd_reason =
+        "no logic die uses a non-planar transistor process, so the applicable die area is zero; a PD "
+        "criterion is read as not met (R)";
     m.pd_not_met_by_reading = true;
   }
   return m;

@@ -8,17 +8,13 @@
 
 namespace chipgauge {
 
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 metric_definitions load_metric_definitions(const std::string& path) {
   const auto doc = read_json_file(path, file_limits::rule_file);
   const json_node root(doc, path);
   root.expect_keys({"schema", "title", "citations", "bit_lengths", "aggregation", "h100_equivalent_tpp", "notes"});
-  if (root.at("schema").string() != "chipgauge.metrics/1")
-    root.at("schema").fail("expected \"chipgauge.metrics/1\"");
+  if (root.at("schema").string() != "chipgauge.metrics/1") root.at("schema").fail("expected \"chipgauge.metrics/1\"");
   metric_definitions d;
   d.file = path;
 

@@ -47,9 +47,11 @@ std::string ratio_text(double lhs, double rhs) {
 
 std::string test_sentence(const expr& e, const comparison_trace& t) {
   const auto lhs = label_of(e.lhs_text(t.node));
-  if (std::isnan(t.lhs)) return fmt::format("{} is unknown (the {} {} line cannot be tested)", lhs, e.op_text(t.node), human_number(t.rhs));
+  if (std::isnan(t.lhs))
+    return fmt::format("{} is unknown (the {} {} line cannot be tested)", lhs, e.op_text(t.node), human_number(t.rhs));
   if (std::isnan(t.rhs)) return fmt::format("{} {} is tested against an unknown value", lhs, human_number(t.lhs));
-  std::string s = fmt::format("{} {} is {} x the {} line", lhs, human_number(t.lhs), ratio_text(t.lhs, t.rhs), human_number(t.rhs));
+  std::string s =
+      fmt::format("{} {} is {} x the {} line", lhs, human_number(t.lhs), ratio_text(t.lhs, t.rhs), human_number(t.rhs));
   if (t.result == 0) s += fmt::format(" (fails {} {})", e.op_text(t.node), human_number(t.rhs));
   return s;
 }
@@ -69,9 +71,7 @@ std::string clause_sentence(const clause& c, const clause_result& r, bool only_f
   return out;
 }
 
-std::string fmt_opt(const std::optional<double>& v, int decimals) {
-  return v ? group_thousands(*v, decimals) : "-";
-}
+std::string fmt_opt(const std::optional<double>& v, int decimals) { return v ? group_thousands(*v, decimals) : "-"; }
 
 }  // namespace
 
@@ -87,15 +87,16 @@ std::string verdict_reason(const regime_verdict& v) {
     case verdict_outcome::controlled: {
       const auto& fired = clauses[static_cast<std::size_t>(v.fired)];
       for (const auto& r : v.clauses) {
-        if (r.clause_index == static_cast<std::uint32_t>(v.fired)) return fired.eccn + ": " + clause_sentence(fired, r, false);
+        if (r.clause_index == static_cast<std::uint32_t>(v.fired))
+          return fired.eccn + ": " + clause_sentence(fired, r, false);
       }
       return fired.eccn;
     }
     case verdict_outcome::not_controlled:
     case verdict_outcome::undetermined: {
       // Undetermined with every clause decided: the metrics were lower bounds (a measurement).
-      const bool all_decided = std::none_of(v.clauses.begin(), v.clauses.end(),
-                                            [](const clause_result& r) { return std::isnan(r.result); });
+      const bool all_decided =
+          std::none_of(v.clauses.begin(), v.clauses.end(), [](const clause_result& r) { return std::isnan(r.result); });
       std::string out = v.outcome == verdict_outcome::not_controlled ? "no clause fires: "
                         : all_decided ? "not demonstrated by this measurement (its TPP is a lower bound, so a "
                                         "clause failing on it does not show the part uncontrolled): "
@@ -117,20 +118,23 @@ std::vector<std::string> classification_notes(const classification& c) {
   std::vector<std::string> notes;
   const auto& m = c.metrics;
   if (m.datacenter_defaulted)
-    notes.emplace_back("the sheet does not say whether the part is designed or marketed for datacenters: treated as a "
-                       "datacenter part (conservative)");
+    notes.emplace_back(
+        "the sheet does not say whether the part is designed or marketed for datacenters: treated as a "
+        "datacenter part (conservative)");
   if (!m.tpp_known()) notes.push_back("TPP is unknown: " + m.tpp_reason + "; clauses that need TPP cannot be decided");
   if (m.tpp_lower_bound)
-    notes.emplace_back("TPP and PD are lower bounds measured on the device: a regime whose clauses fail on them is "
-                       "undetermined, and a controlled part may belong to a higher paragraph than the one shown");
+    notes.emplace_back(
+        "TPP and PD are lower bounds measured on the device: a regime whose clauses fail on them is "
+        "undetermined, and a controlled part may belong to a higher paragraph than the one shown");
   if (!m.pd && m.tpp_known()) {
     notes.push_back("PD is undefined: " + m.pd_reason +
                     (m.pd_not_met_by_reading ? "" : "; clauses that need PD cannot be decided from this sheet"));
   }
   if (m.tpp_sum_of_unit_max != m.tpp_max_of_sums)
-    notes.push_back(fmt::format("TPP depends on the aggregation: {} summing each unit's best precision, {} taking the best "
-                                "precision of the sums",
-                                group_thousands(m.tpp_sum_of_unit_max), group_thousands(m.tpp_max_of_sums)));
+    notes.push_back(
+        fmt::format("TPP depends on the aggregation: {} summing each unit's best precision, {} taking the best "
+                    "precision of the sums",
+                    group_thousands(m.tpp_sum_of_unit_max), group_thousands(m.tpp_max_of_sums)));
   for (const auto& [bits, tpp] : m.tpp_tf32_alternatives)
     notes.push_back(fmt::format("with TF32 counted as {} bits TPP would be {}", bits, group_thousands(tpp)));
   for (const auto& a : c.alternatives) {
@@ -143,16 +147,18 @@ std::vector<std::string> classification_notes(const classification& c) {
       notes.emplace_back("the verdict holds across every range in the sheet");
     } else {
       const auto& f = *c.flip;
-      notes.push_back(fmt::format("the verdict depends on where the part lies in its ranges: {} toward the end against "
-                                  "control, {} from {:.0f} % of the way toward the other end (TPP {}, PD {})",
-                                  f.eccn_before.empty() ? "not controlled" : std::string(f.eccn_before),
-                                  f.eccn_after.empty() ? "not controlled" : std::string(f.eccn_after), 100 * f.fraction,
-                                  group_thousands(f.tpp), f.pd ? fmt::format("{:.2f}", *f.pd) : "undefined"));
+      notes.push_back(
+          fmt::format("the verdict depends on where the part lies in its ranges: {} toward the end against "
+                      "control, {} from {:.0f} % of the way toward the other end (TPP {}, PD {})",
+                      f.eccn_before.empty() ? "not controlled" : std::string(f.eccn_before),
+                      f.eccn_after.empty() ? "not controlled" : std::string(f.eccn_after), 100 * f.fraction,
+                      group_thousands(f.tpp), f.pd ? fmt::format("{:.2f}", *f.pd) : "undefined"));
     }
   }
   for (const auto& v : c.verdicts) {
     if (v.outcome != verdict_outcome::not_applicable && v.weakest >= evidence_tag::S)
-      notes.push_back(fmt::format("{} rests on evidence {} ({})", v.rule->id, to_string(v.weakest), describe(v.weakest)));
+      notes.push_back(
+          fmt::format("{} rests on evidence {} ({})", v.rule->id, to_string(v.weakest), describe(v.weakest)));
   }
   return notes;
 }
@@ -177,8 +183,12 @@ std::string render(const std::vector<classification>& cs, const evaluation_plan&
     } else {
       row = {c.spec->id, c.spec->name, std::string(to_string(c.spec->kind))};
     }
-    auto num = [&](double v, int d) { return format == output_format::csv ? fmt::format("{:.{}f}", v, d) : group_thousands(v, d); };
-    auto onum = [&](const std::optional<double>& v, int d) { return v ? num(*v, d) : std::string(format == output_format::csv ? "" : "-"); };
+    auto num = [&](double v, int d) {
+      return format == output_format::csv ? fmt::format("{:.{}f}", v, d) : group_thousands(v, d);
+    };
+    auto onum = [&](const std::optional<double>& v, int d) {
+      return v ? num(*v, d) : std::string(format == output_format::csv ? "" : "-");
+    };
     row.push_back(m.tpp_known() ? num(m.tpp, dec) : std::string(format == output_format::csv ? "" : "unknown"));
     row.push_back(onum(m.pd, 2));
     row.push_back(onum(m.dram_bandwidth_gb_s, 0));
@@ -232,7 +242,8 @@ std::string render(const std::vector<classification>& cs, const evaluation_plan&
       }
       out += fmt::format("    evidence {} ({}); {}\n", to_string(v.weakest), describe(v.weakest), cites);
       for (const auto* x : v.exceptions)
-        out += fmt::format("    eligible: {}{} [evidence {}]\n", x->id, x->note.empty() ? "" : " - " + x->note, to_string(x->evidence));
+        out += fmt::format("    eligible: {}{} [evidence {}]\n", x->id, x->note.empty() ? "" : " - " + x->note,
+                           to_string(x->evidence));
     }
     for (const auto& n : classification_notes(c)) out += "  note: " + n + "\n";
   }
@@ -257,8 +268,9 @@ std::string coverage_markdown(const spec_database& db) {
     ++rows[{p->vendor, p->kind}][at];
     ++total[at];
   }
-  std::string out = "## Coverage\n\nSheets per vendor and kind, by evidence level (the weakest source a sheet's "
-                    "numbers rest on).\n\n| vendor | kind |";
+  std::string out =
+      "## Coverage\n\nSheets per vendor and kind, by evidence level (the weakest source a sheet's "
+      "numbers rest on).\n\n| vendor | kind |";
   for (auto l : levels) out += fmt::format(" {} |", to_string(l));
   out += " total |\n|---|---|";
   for (std::size_t i = 0; i <= levels.size(); ++i) out += "---|";

@@ -14,9 +14,6 @@ namespace chipgauge {
 
 namespace {
 
-
-
-
 part_kind read_kind(const json_node& n) {
   const auto s = n.one_of({"ic", "board", "system", "hbm"});
   if (s == "ic") return part_kind::ic;
@@ -25,13 +22,13 @@ part_kind read_kind(const json_node& n) {
   return part_kind::hbm;
 }
 
-
 }  // namespace
 
 rule_set rule_set::load_definitions(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw spec_error(dir, "$", "not a directory: expected the rules directory (specs/rules)");
+  if (!fs::is_directory(dir, ec))
+    throw spec_error(dir, "$", "not a directory: expected the rules directory (specs/rules)");
   rule_set rs;
   const std::string metrics = (fs::path(dir) / "metrics.json").string();
   if (!fs::exists(metrics, ec)) throw spec_error(metrics, "$", "missing: the rules directory needs metrics.json");
@@ -52,8 +49,9 @@ rule_set rule_set::load(const std::string& dir) {
     rs.add_regime_file(f);
     // In a rules directory the file is named after the regime, so `rules show ID` finds it.
     if (const auto stem = fs::path(f).stem().string(); rs.regimes_.back().id != stem)
-      throw spec_error(f, "$.id", fmt::format("regime id '{}' differs from the file name: expected '{}.json' or id '{}'",
-                                              rs.regimes_.back().id, rs.regimes_.back().id, stem));
+      throw spec_error(f, "$.id",
+                       fmt::format("regime id '{}' differs from the file name: expected '{}.json' or id '{}'",
+                                   rs.regimes_.back().id, rs.regimes_.back().id, stem));
   }
   // Stable order: by first in-force date, then id.
   std::stable_sort(rs.regimes_.begin(), rs.regimes_.end(), [](const regime& a, const regime& b) {
@@ -81,12 +79,14 @@ regime rule_set::parse_regime(const std::string& path) {
   root.expect_keys({"schema", "id", "title", "role", "evidence", "citations", "timeline", "parameters", "clauses",
                     "exceptions", "notes"});
   if (root.at("schema").string() != "chipgauge.rule/1")
-    root.at("schema").fail(fmt::format("unsupported schema '{}': expected \"chipgauge.rule/1\"", root.at("schema").string()));
+    root.at("schema").fail(
+        fmt::format("unsupported schema '{}': expected \"chipgauge.rule/1\"", root.at("schema").string()));
   regime r;
   r.file = path;
   r.id = root.at("id").string();
   static const std::regex id_re("[a-z0-9][a-z0-9._-]{0,79}");
-  if (!std::regex_match(r.id, id_re)) root.at("id").fail("invalid id: expected lowercase letters, digits, '.', '_' or '-'");
+  if (!std::regex_match(r.id, id_re))
+    root.at("id").fail("invalid id: expected lowercase letters, digits, '.', '_' or '-'");
   r.title = root.at("title").string();
   if (auto role = root.find("role"))
     r.role = role->one_of({"classification", "presumption"}) == "classification" ? regime_role::classification
@@ -95,15 +95,16 @@ regime rule_set::parse_regime(const std::string& path) {
 
   for (const auto& c : root.at("citations").elements()) {
     c.expect_keys({"cite", "url", "evidence", "note"});
-    r.citations.push_back({c.at("cite").string(), json_fields::optional_string(c, "url"), json_fields::evidence(c.at("evidence")),
-                           json_fields::optional_string(c, "note")});
+    r.citations.push_back({c.at("cite").string(), json_fields::optional_string(c, "url"),
+                           json_fields::evidence(c.at("evidence")), json_fields::optional_string(c, "note")});
   }
   if (r.citations.empty()) root.at("citations").fail("a regime needs at least one citation");
 
   const auto timeline = root.at("timeline");
   for (const auto& t : timeline.elements()) {
     t.expect_keys({"from", "status", "note"});
-    timeline_entry e{json_fields::day(t.at("from")), json_fields::status(t.at("status")), json_fields::optional_string(t, "note")};
+    timeline_entry e{json_fields::day(t.at("from")), json_fields::status(t.at("status")),
+                     json_fields::optional_string(t, "note")};
     if (!r.timeline.empty() && !(r.timeline.back().from < e.from))
       t.at("from").fail("timeline entries must be in strictly increasing date order");
     r.timeline.push_back(std::move(e));
@@ -116,7 +117,8 @@ regime rule_set::parse_regime(const std::string& path) {
     for (const auto& [name, p] : params->members()) {
       auto par = json_fields::parameter_at(name, p);
       // A named capture: clang 14 cannot capture a structured binding.
-      if (std::any_of(metric_vars().begin(), metric_vars().end(), [&key = name](const auto& v) { return v.name == key; }))
+      if (std::any_of(metric_vars().begin(), metric_vars().end(),
+                      [&key = name](const auto& v) { return v.name == key; }))
         p.fail(fmt::format("parameter '{}' shadows the metric of the same name", name));
       if (name.rfind("contains_", 0) == 0) p.fail("names starting with 'contains_' are reserved for component flags");
       r.parameters.push_back(std::move(par));
@@ -127,10 +129,12 @@ regime rule_set::parse_regime(const std::string& path) {
   const expr_resolver resolve = [&](std::string_view name) -> std::optional<expr_symbol> {
     const auto& vars = metric_vars();
     for (std::size_t i = 0; i < vars.size(); ++i) {
-      if (vars[i].name == name) return expr_symbol{expr_symbol::source::variable, static_cast<std::uint32_t>(i), vars[i].type};
+      if (vars[i].name == name)
+        return expr_symbol{expr_symbol::source::variable, static_cast<std::uint32_t>(i), vars[i].type};
     }
     for (std::size_t i = 0; i < r.parameters.size(); ++i) {
-      if (r.parameters[i].name == name) return expr_symbol{expr_symbol::source::parameter, static_cast<std::uint32_t>(i), expr_type::number};
+      if (r.parameters[i].name == name)
+        return expr_symbol{expr_symbol::source::parameter, static_cast<std::uint32_t>(i), expr_type::number};
     }
     // contains_<eccn>: a board or system contains an IC classified under that ECCN (or a sub-paragraph).
     if (name.size() > 9 && name.substr(0, 9) == "contains_") {
@@ -166,7 +170,8 @@ regime rule_set::parse_regime(const std::string& path) {
     }
     const auto when = c.at("when");
     cl.when = expr::compile(when.string(), resolve, path, when.path(), known);
-    if (cl.when.type() != expr_type::boolean) when.fail("a clause's condition must be a truth value (a comparison), not a number");
+    if (cl.when.type() != expr_type::boolean)
+      when.fail("a clause's condition must be a truth value (a comparison), not a number");
     cl.evidence = json_fields::evidence(c.at("evidence"));
     cl.citation = json_fields::optional_string(c, "citation");
     cl.note = json_fields::optional_string(c, "note");

@@ -35,7 +35,8 @@ value_range parse_range(const json_node& n, double lo, double hi, std::string_vi
   };
   if (n.is_array()) {
     const auto elems = n.elements();
-    if (elems.size() != 2) n.fail(fmt::format("a range is [min, max]: expected 2 numbers ({}), found {}", unit, elems.size()));
+    if (elems.size() != 2)
+      n.fail(fmt::format("a range is [min, max]: expected 2 numbers ({}), found {}", unit, elems.size()));
     const double a = check(elems[0]);
     const double b = check(elems[1]);
     if (a > b) n.fail(fmt::format("a range is [min, max]: expected min <= max, found [{}, {}]", a, b));
@@ -73,8 +74,9 @@ processing_unit parse_unit(const json_node& n) {
   const auto dense = n.find("dense_tops");
   const auto sparse = n.find("sparse_tops");
   if (sparse && !dense)
-    sparse->fail("sparse_tops without dense_tops: sparse rates never count toward TPP; give the dense rates in "
-                 "'dense_tops' (derive them with a documented ratio and say so in 'notes')");
+    sparse->fail(
+        "sparse_tops without dense_tops: sparse rates never count toward TPP; give the dense rates in "
+        "'dense_tops' (derive them with a documented ratio and say so in 'notes')");
   if (!dense) n.fail("missing required field 'dense_tops' (dense 10^12 ops/s per precision)");
   u.dense_tops = parse_rates(*dense);
   if (sparse) {
@@ -83,9 +85,10 @@ processing_unit parse_unit(const json_node& n) {
       const auto& s = u.sparse_tops[index_of(p)];
       const auto& d = u.dense_tops[index_of(p)];
       if (s && d && s->hi < d->lo) {
-        sparse->at(to_string(p)).fail(fmt::format("sparse rate {} is below the dense rate {} for {}: sparse figures "
-                                                  "are at least the dense ones; are the two swapped?",
-                                                  s->hi, d->lo, to_string(p)));
+        sparse->at(to_string(p))
+            .fail(fmt::format("sparse rate {} is below the dense rate {} for {}: sparse figures "
+                              "are at least the dense ones; are the two swapped?",
+                              s->hi, d->lo, to_string(p)));
       }
     }
   }
@@ -101,11 +104,15 @@ processing_unit parse_unit(const json_node& n) {
 }
 
 die parse_die(const json_node& n) {
-  n.expect_keys({"name", "kind", "count", "area_mm2", "area_evidence", "process", "node_nm", "non_planar", "transistors"});
+  n.expect_keys(
+      {"name", "kind", "count", "area_mm2", "area_evidence", "process", "node_nm", "non_planar", "transistors"});
   die d;
   d.name = n.at("name").string();
   const auto k = n.at("kind").one_of({"logic", "memory", "io", "other"});
-  d.kind = k == "logic" ? die_kind::logic : k == "memory" ? die_kind::memory : k == "io" ? die_kind::io : die_kind::other;
+  d.kind = k == "logic"    ? die_kind::logic
+           : k == "memory" ? die_kind::memory
+           : k == "io"     ? die_kind::io
+                           : die_kind::other;
   if (auto c = n.find("count")) d.count = c->integer_in(1, limits::max_die_count);
   if (auto a = n.find("area_mm2")) d.area_mm2 = parse_range(*a, 0, limits::max_die_area_mm2, "mm^2", true);
   if (auto e = n.find("area_evidence")) d.area_evidence = parse_evidence(*e);
@@ -227,7 +234,10 @@ chip_spec parse_spec_node(const json_node& root) {
   s.vendor = root.at("vendor").string();
   s.name = root.at("name").string();
   const auto kind = root.at("kind").one_of({"ic", "board", "system", "hbm"});
-  s.kind = kind == "ic" ? part_kind::ic : kind == "board" ? part_kind::board : kind == "system" ? part_kind::system : part_kind::hbm;
+  s.kind = kind == "ic"       ? part_kind::ic
+           : kind == "board"  ? part_kind::board
+           : kind == "system" ? part_kind::system
+                              : part_kind::hbm;
   if (auto e = root.find("evidence")) s.evidence = parse_evidence(*e);
 
   if (auto dc = root.find("datacenter")) {
@@ -245,8 +255,9 @@ chip_spec parse_spec_node(const json_node& root) {
 
   if (auto ident = root.find("identity")) {
     if (s.kind == part_kind::system || s.kind == part_kind::hbm)
-      ident->fail(fmt::format("'identity' is for parts a device query reports (an ic or a board); this part is of kind '{}'",
-                              to_string(s.kind)));
+      ident->fail(
+          fmt::format("'identity' is for parts a device query reports (an ic or a board); this part is of kind '{}'",
+                      to_string(s.kind)));
     s.identity = parse_identity(*ident);
   }
 
@@ -263,7 +274,8 @@ chip_spec parse_spec_node(const json_node& root) {
     memory_spec mem;
     if (auto t = m->find("type")) mem.type = t->string();
     if (auto c = m->find("capacity_gb")) mem.capacity_gb = c->number_in(0, limits::max_capacity_gb, "GB");
-    if (auto b = m->find("bandwidth_gb_s")) mem.bandwidth_gb_s = parse_range(*b, 0, limits::max_bandwidth_gb_s, "GB/s", false);
+    if (auto b = m->find("bandwidth_gb_s"))
+      mem.bandwidth_gb_s = parse_range(*b, 0, limits::max_bandwidth_gb_s, "GB/s", false);
     s.memory = mem;
   }
   if (auto io = root.find("interconnect")) {
@@ -275,15 +287,17 @@ chip_spec parse_spec_node(const json_node& root) {
       double sum = 0;
       for (const auto& l : links->elements()) {
         l.expect_keys({"kind", "bidirectional_gb_s"});
-        io_link link{l.at("kind").string(), l.at("bidirectional_gb_s").number_in(0, limits::max_bandwidth_gb_s, "GB/s")};
+        io_link link{l.at("kind").string(),
+                     l.at("bidirectional_gb_s").number_in(0, limits::max_bandwidth_gb_s, "GB/s")};
         sum += link.bidirectional_gb_s;
         ic.links.push_back(std::move(link));
       }
       const auto& total = ic.bidirectional_gb_s;
       if (sum < total.lo * 0.99 || sum > total.hi * 1.01) {
         io->at("bidirectional_gb_s")
-            .fail(fmt::format("{} GB/s disagrees with the sum of 'links', {} GB/s: expected them within 1 %",
-                              total.is_range() ? fmt::format("[{}, {}]", total.lo, total.hi) : fmt::format("{}", total.lo), sum));
+            .fail(fmt::format(
+                "{} GB/s disagrees with the sum of 'links', {} GB/s: expected them within 1 %",
+                total.is_range() ? fmt::format("[{}, {}]", total.lo, total.hi) : fmt::format("{}", total.lo), sum));
       }
     }
     s.interconnect = ic;
@@ -337,8 +351,10 @@ chip_spec parse_spec_node(const json_node& root) {
       return std::find(r.supports.begin(), r.supports.end(), "identity") != r.supports.end();
     });
     if (!sourced)
-      root.at("identity").fail("no source backs the identity: expected a source whose 'supports' lists \"identity\" "
-                               "(the PCI ID Repository, the vendor's driver or CPUID documentation)");
+      root.at("identity")
+          .fail(
+              "no source backs the identity: expected a source whose 'supports' lists \"identity\" "
+              "(the PCI ID Repository, the vendor's driver or CPUID documentation)");
   }
   if (auto notes = root.find("notes")) {
     for (const auto& x : notes->elements()) s.notes.push_back(x.string());

@@ -12,7 +12,7 @@ struct spec_limits {
   /// slip above a wafer does not. Dies above the 858 mm^2 reticle field are still warned about
   /// (specs/arch/physical.json).
   static constexpr double max_die_area_mm2 = 70'686;
-  static constexpr double max_tops = 1e6;          // 10^12 ops/s per precision per unit group
+  static constexpr double max_tops = 1e6;  // 10^12 ops/s per precision per unit group
   static constexpr double max_clock_mhz = 10'000;
   static constexpr double max_bandwidth_gb_s = 1e6;  // 1 PB/s
   static constexpr double max_capacity_gb = 1e6;

@@ -106,7 +106,8 @@ void write_file_atomically(const std::string& requested_path, std::string_view c
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   remove_stale_temporaries(dir, target.filename().string());
   std::string tmpl =
-      (dir / fmt::format("{}{}-{}-XXXXXX", temporary_prefix(target.filename().string()), host_tag(), ::getpid())).string();
+      (dir / fmt::format("{}{}-{}-XXXXXX", temporary_prefix(target.filename().string()), host_tag(), ::getpid()))
+          .string();
   const int fd = ::mkstemp(tmpl.data());
   if (fd < 0) fail_errno("cannot create a temporary file next to", path);
   // mkstemp creates 0600; give the result the mode the file had, or a new file's usual mode.
@@ -171,8 +172,9 @@ std::string read_text_file(const std::string& path, const file_limit& limit) {
     throw spec_error(path, "$", "is a directory: expected a file");
   }
   auto too_large = [&](std::uintmax_t size, bool at_least) {
-    return spec_error(path, "$", fmt::format("the file is {}{} bytes: a {} may be at most {} bytes", at_least ? "more than " : "",
-                                             size, limit.kind, limit.max_bytes));
+    return spec_error(path, "$",
+                      fmt::format("the file is {}{} bytes: a {} may be at most {} bytes", at_least ? "more than " : "",
+                                  size, limit.kind, limit.max_bytes));
   };
   if (S_ISREG(st.st_mode) && static_cast<std::uintmax_t>(st.st_size) > limit.max_bytes) {
     ::close(fd);

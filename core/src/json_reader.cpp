@@ -7,9 +7,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <set>
 #include <cmath>
 #include <filesystem>
+#include <set>
 
 namespace chipgauge {
 
@@ -103,7 +103,7 @@ class strict_dom_builder {
 
  private:
   struct frame {
-    json* value = nullptr;                   ///< the open object or array
+    json* value = nullptr;                  ///< the open object or array
     const std::string* last_key = nullptr;  ///< an object's member being read (keys stay put in the map)
   };
 
@@ -130,7 +130,8 @@ class strict_dom_builder {
   bool open(json::value_t type) {
     auto* container = place(json(type));
     if (frames_.size() >= static_cast<std::size_t>(max_json_depth))
-      throw spec_error(file_, path_of(frames_.size()), fmt::format("objects and arrays nest deeper than {} levels", max_json_depth));
+      throw spec_error(file_, path_of(frames_.size()),
+                       fmt::format("objects and arrays nest deeper than {} levels", max_json_depth));
     frames_.push_back(frame{container, nullptr});
     return true;
   }
@@ -172,7 +173,8 @@ nlohmann::json parse_json_text(std::string_view text, const std::string& file) {
     if (const auto pos = what.find("column"); pos != std::string::npos) {
       if (const auto colon = what.find(": ", pos); colon != std::string::npos) what = what.substr(colon + 2);
     }
-    throw spec_error(file, "$", fmt::format("malformed JSON at line {}, column {}: {}", line, col, quote_input(what, 400)));
+    throw spec_error(file, "$",
+                     fmt::format("malformed JSON at line {}, column {}: {}", line, col, quote_input(what, 400)));
   } catch (const nlohmann::json::exception& e) {
     // out_of_range (a number beyond a double, 1e400), invalid UTF-8 and the like.
     throw spec_error(file, "$", fmt::format("unreadable JSON: {}", quote_input(e.what(), 400)));
@@ -292,7 +294,8 @@ void json_node::expect_keys(const std::vector<std::string_view>& allowed) const 
     if (auto near = closest_match(key, allowed); !near.empty()) hint = fmt::format(" (did you mean '{}'?)", near);
     std::string list;
     for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-    throw spec_error(*file_, at_key, fmt::format("unknown field '{}'{}; expected one of: {}", quote_input(key), hint, list));
+    throw spec_error(*file_, at_key,
+                     fmt::format("unknown field '{}'{}; expected one of: {}", quote_input(key), hint, list));
   }
 }
 

@@ -108,7 +108,8 @@ std::string path_text(const path_step* step) {
 void append_string(std::string& out, const std::string& s, const path_step* path) {
   std::size_t bad = 0;
   if (!valid_utf8(s, &bad))
-    throw canonicalization_error(path_text(path), fmt::format("the string is not UTF-8 (byte {} of {})", bad, quote_input(s)));
+    throw canonicalization_error(path_text(path),
+                                 fmt::format("the string is not UTF-8 (byte {} of {})", bad, quote_input(s)));
   static constexpr char hex[] = "0123456789abcdef";
   out += '"';
   // Runs of characters written as they are go in one append.
@@ -191,7 +192,9 @@ void append_canonical(std::string& out, const nlohmann::json& v, const path_step
         if (as_double != std::to_string(i))
           throw canonicalization_error(
               path_text(path),
-              fmt::format("the integer {} is beyond +-2^53 and not a double: RFC 8785 would round it (write it as a string)", i));
+              fmt::format(
+                  "the integer {} is beyond +-2^53 and not a double: RFC 8785 would round it (write it as a string)",
+                  i));
         out += as_double;
         return;
       }
@@ -206,7 +209,8 @@ void append_canonical(std::string& out, const nlohmann::json& v, const path_step
         if (as_double != std::to_string(u))
           throw canonicalization_error(
               path_text(path),
-              fmt::format("the integer {} is beyond 2^53 and not a double: RFC 8785 would round it (write it as a string)", u));
+              fmt::format(
+                  "the integer {} is beyond 2^53 and not a double: RFC 8785 would round it (write it as a string)", u));
         out += as_double;
         return;
       }
@@ -216,8 +220,8 @@ void append_canonical(std::string& out, const nlohmann::json& v, const path_step
     case t::number_float: {
       const double d = v.get<double>();
       if (!std::isfinite(d))
-        throw canonicalization_error(path_text(path),
-                                     fmt::format("{} is not a JSON number: RFC 8785 serialises finite numbers only", d));
+        throw canonicalization_error(
+            path_text(path), fmt::format("{} is not a JSON number: RFC 8785 serialises finite numbers only", d));
       append_es_number(out, d);
       return;
     }
@@ -340,9 +344,10 @@ void read_key_file(const std::string& path, bool private_key, std::string& out) 
   }
   if (private_key && (st.st_mode & 077) != 0) {
     ::close(fd);
-    throw usage_error(fmt::format("the private key file {} has permissions {:04o}, too open: a private key must be readable by "
-                                  "its owner only (chmod 600 {})",
-                                  path, st.st_mode & 07777, path));
+    throw usage_error(
+        fmt::format("the private key file {} has permissions {:04o}, too open: a private key must be readable by "
+                    "its owner only (chmod 600 {})",
+                    path, st.st_mode & 07777, path));
   }
   out.clear();
   char buf[4096];
@@ -360,7 +365,8 @@ void read_key_file(const std::string& path, bool private_key, std::string& out) 
     if (out.size() > max_key_file_bytes) {
       ::close(fd);
       OPENSSL_cleanse(buf, sizeof buf);
-      throw usage_error(fmt::format("the key file {} is larger than {} bytes: expected one PEM key", path, max_key_file_bytes));
+      throw usage_error(
+          fmt::format("the key file {} is larger than {} bytes: expected one PEM key", path, max_key_file_bytes));
     }
   }
   OPENSSL_cleanse(buf, sizeof buf);
@@ -377,11 +383,13 @@ pkey_ptr load_private_key(const std::string& path) {
   if (!bio) fail_openssl("cannot allocate a memory BIO");
   pkey_ptr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
   if (!key)
-    throw usage_error(fmt::format("{} holds no readable private key (expected an unencrypted PEM key from 'chipgauge certificate "
-                                  "keygen'): {}",
-                                  path, openssl_errors()));
+    throw usage_error(
+        fmt::format("{} holds no readable private key (expected an unencrypted PEM key from 'chipgauge certificate "
+                    "keygen'): {}",
+                    path, openssl_errors()));
   if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_ED25519)
-    throw usage_error(fmt::format("{} holds a {} key: expected an Ed25519 private key", path, EVP_PKEY_get0_type_name(key.get())));
+    throw usage_error(
+        fmt::format("{} holds a {} key: expected an Ed25519 private key", path, EVP_PKEY_get0_type_name(key.get())));
   return key;
 }
 
@@ -398,7 +406,8 @@ std::string pem_of(EVP_PKEY* key, bool private_key) {
   if (!bio) fail_openssl("cannot allocate a memory BIO");
   const int ok = private_key ? PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr)
                              : PEM_write_bio_PUBKEY(bio.get(), key);
-  if (ok != 1) fail_openssl(private_key ? "cannot encode the private key as PEM" : "cannot encode the public key as PEM");
+  if (ok != 1)
+    fail_openssl(private_key ? "cannot encode the private key as PEM" : "cannot encode the public key as PEM");
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);
   std::string out(data, static_cast<std::size_t>(n));
@@ -442,7 +451,8 @@ void write_new_file(const std::string& path, std::string_view content, mode_t mo
 }
 
 bool lowercase_hex(std::string_view s, std::size_t digits) {
-  return s.size() == digits && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return s.size() == digits &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 std::string to_hex(const unsigned char* p, std::size_t n) {
@@ -536,10 +546,12 @@ std::optional<std::string> base64_decode(std::string_view text) {
 std::string ed25519_key_id(std::string_view raw_public_key) { return sha256_hex(raw_public_key).substr(0, 16); }
 
 key_pair generate_ed25519_key(const std::string& private_path, const std::string& public_path) {
-  if (private_path == public_path) throw usage_error(fmt::format("the private and public key files are both {}", private_path));
+  if (private_path == public_path)
+    throw usage_error(fmt::format("the private and public key files are both {}", private_path));
   for (const auto* p : {&private_path, &public_path}) {
     struct stat st {};
-    if (::lstat(p->c_str(), &st) == 0) throw usage_error(fmt::format("{} exists: refusing to overwrite a key file", *p));
+    if (::lstat(p->c_str(), &st) == 0)
+      throw usage_error(fmt::format("{} exists: refusing to overwrite a key file", *p));
   }
   pkey_ctx_ptr ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr));
   if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1) fail_openssl("cannot set up Ed25519 key generation");
@@ -581,10 +593,12 @@ public_key_info load_ed25519_public_key(const std::string& path) {
   if (!bio) fail_openssl("cannot allocate a memory BIO");
   const pkey_ptr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, no_passphrase, nullptr));
   if (!key)
-    throw usage_error(fmt::format("{} holds no PEM public key (expected the .pub file 'chipgauge certificate keygen' writes): {}",
-                                  path, openssl_errors()));
+    throw usage_error(
+        fmt::format("{} holds no PEM public key (expected the .pub file 'chipgauge certificate keygen' writes): {}",
+                    path, openssl_errors()));
   if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_ED25519)
-    throw usage_error(fmt::format("{} holds a {} key: expected an Ed25519 public key", path, EVP_PKEY_get0_type_name(key.get())));
+    throw usage_error(
+        fmt::format("{} holds a {} key: expected an Ed25519 public key", path, EVP_PKEY_get0_type_name(key.get())));
   public_key_info info;
   info.raw = raw_public_key(key.get(), path);
   info.key_id = ed25519_key_id(info.raw);
@@ -668,15 +682,16 @@ exit_code certificate_check::status() const {
 }
 
 certificate_check verify_certificate(const nlohmann::json& certificate,
-                                     const std::optional<std::string>& trusted_public_key_path, const std::string& file) {
+                                     const std::optional<std::string>& trusted_public_key_path,
+                                     const std::string& file) {
   // The trusted key first: a bad --pubkey is a usage error whatever the certificate holds.
   std::optional<public_key_info> trusted;
   if (trusted_public_key_path) trusted = load_ed25519_public_key(*trusted_public_key_path);
   return verify_certificate_against(certificate, trusted, file);
 }
 
-certificate_check verify_certificate_against(const nlohmann::json& certificate, const std::optional<public_key_info>& trusted,
-                                             const std::string& file) {
+certificate_check verify_certificate_against(const nlohmann::json& certificate,
+                                             const std::optional<public_key_info>& trusted, const std::string& file) {
   if (!certificate.is_object()) throw spec_error(file, "$", "expected a chipgauge.certificate/1 object");
   const json_node root(certificate, file);
   root.expect_keys({"schema", "body", "integrity"});
@@ -706,14 +721,16 @@ certificate_check verify_certificate_against(const nlohmann::json& certificate, 
     embedded_signature e;
     const auto pk = s.at("public_key");
     const auto pk_raw = base64_decode(pk.string());
-    if (!pk_raw || pk_raw->size() != 32) pk.fail("expected the base64 (RFC 4648, padded) of a 32-byte Ed25519 public key");
+    if (!pk_raw || pk_raw->size() != 32)
+      pk.fail("expected the base64 (RFC 4648, padded) of a 32-byte Ed25519 public key");
     e.public_key = *pk_raw;
     const auto id = s.at("key_id");
     e.key_id = id.string();
     if (!lowercase_hex(e.key_id, 16)) id.fail("expected 16 lowercase hexadecimal digits");
     const auto value = s.at("value");
     const auto sig_raw = base64_decode(value.string());
-    if (!sig_raw || sig_raw->size() != 64) value.fail("expected the base64 (RFC 4648, padded) of a 64-byte Ed25519 signature");
+    if (!sig_raw || sig_raw->size() != 64)
+      value.fail("expected the base64 (RFC 4648, padded) of a 64-byte Ed25519 signature");
     e.value = *sig_raw;
     sig = std::move(e);
   }
@@ -730,7 +747,8 @@ certificate_check verify_certificate_against(const nlohmann::json& certificate, 
   c.sha256_computed = sha256_hex(canonical);
   c.hash_ok = c.sha256_computed == c.sha256_recorded;
   if (c.hash_ok)
-    c.findings.push_back(fmt::format("body intact: the SHA-256 of its RFC 8785 form is {}, as recorded", c.sha256_computed));
+    c.findings.push_back(
+        fmt::format("body intact: the SHA-256 of its RFC 8785 form is {}, as recorded", c.sha256_computed));
   else
     c.findings.push_back(fmt::format("body changed: the SHA-256 of its RFC 8785 form is {}, the certificate records {}",
                                      c.sha256_computed, c.sha256_recorded));
@@ -741,14 +759,16 @@ certificate_check verify_certificate_against(const nlohmann::json& certificate, 
     c.key_id_consistent = sig->key_id == c.signer_key_id;
     c.signature_valid = ed25519_verify(sig->public_key, canonical, sig->value);
     if (c.signature_valid)
-      c.findings.push_back(
-          fmt::format("signature verifies: Ed25519 by the embedded public key {} over the body as it is", c.signer_key_id));
+      c.findings.push_back(fmt::format(
+          "signature verifies: Ed25519 by the embedded public key {} over the body as it is", c.signer_key_id));
     else
       c.findings.push_back(fmt::format(
-          "signature does not verify: the Ed25519 signature is not the embedded key {}'s over the body as it is", c.signer_key_id));
+          "signature does not verify: the Ed25519 signature is not the embedded key {}'s over the body as it is",
+          c.signer_key_id));
     if (!c.key_id_consistent)
-      c.findings.push_back(fmt::format("key id mismatch: integrity.signature.key_id is {}, the embedded public key's id is {}",
-                                       sig->key_id, c.signer_key_id));
+      c.findings.push_back(
+          fmt::format("key id mismatch: integrity.signature.key_id is {}, the embedded public key's id is {}",
+                      sig->key_id, c.signer_key_id));
   }
 
   if (trusted) {
@@ -756,20 +776,23 @@ certificate_check verify_certificate_against(const nlohmann::json& certificate, 
     const bool same_key = sig && sig->public_key == trusted->raw;
     c.signer_trusted = same_key && c.signature_valid;
     if (!sig)
-      c.findings.push_back(fmt::format("not signed, but --pubkey (key {}) requires a signature by that key", trusted->key_id));
+      c.findings.push_back(
+          fmt::format("not signed, but --pubkey (key {}) requires a signature by that key", trusted->key_id));
     else if (c.signer_trusted)
       c.findings.push_back(fmt::format("signer authenticated: key {} is the --pubkey key", c.signer_key_id));
     else if (same_key)
-      c.findings.push_back(fmt::format("signer not authenticated: the embedded key {} is the --pubkey key, but its signature "
-                                       "does not verify",
-                                       c.signer_key_id));
+      c.findings.push_back(
+          fmt::format("signer not authenticated: the embedded key {} is the --pubkey key, but its signature "
+                      "does not verify",
+                      c.signer_key_id));
     else
-      c.findings.push_back(fmt::format("wrong signer: signed by key {}, not by the --pubkey key {} (re-signed, or the wrong "
-                                       "--pubkey)",
-                                       c.signer_key_id, trusted->key_id));
+      c.findings.push_back(
+          fmt::format("wrong signer: signed by key {}, not by the --pubkey key {} (re-signed, or the wrong "
+                      "--pubkey)",
+                      c.signer_key_id, trusted->key_id));
   } else if (sig) {
-    c.findings.push_back(fmt::format("signer not authenticated: signed by key {}, but no --pubkey was given to check it against",
-                                     c.signer_key_id));
+    c.findings.push_back(fmt::format(
+        "signer not authenticated: signed by key {}, but no --pubkey was given to check it against", c.signer_key_id));
   } else {
     c.findings.push_back(
         "not signed: the hash detects accidental change only, since whoever edits the body can recompute it");
@@ -777,7 +800,8 @@ certificate_check verify_certificate_against(const nlohmann::json& certificate, 
   return c;
 }
 
-certificate_check verify_certificate_file(const std::string& path, const std::optional<std::string>& trusted_public_key_path,
+certificate_check verify_certificate_file(const std::string& path,
+                                          const std::optional<std::string>& trusted_public_key_path,
                                           layout_check layout) {
   const auto text = read_text_file(path, file_limits::json_file);
   const auto doc = parse_json_text(text, path);
@@ -785,7 +809,8 @@ certificate_check verify_certificate_file(const std::string& path, const std::op
   if (layout == layout_check::sealed_bytes && text != certificate_text(doc)) {
     check.layout_ok = false;
     check.findings.push_back(
-        "the file's bytes differ from the form chipgauge wrote when sealing it (whitespace, key order, number or escape "
+        "the file's bytes differ from the form chipgauge wrote when sealing it (whitespace, key order, number or "
+        "escape "
         "spelling changed after sealing): give --value-only to check the JSON value alone");
   }
   return check;

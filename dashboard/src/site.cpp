@@ -2,33 +2,32 @@
 #include "chipgauge/dashboard/site.hpp"
 
 #include "assets.hpp"
-#include "chipgauge/classifier/engine.hpp"
-#include "chipgauge/core/text.hpp"
-#include "chipgauge/core/error.hpp"
-#include "chipgauge/core/files.hpp"
 #include "chipgauge/certify/fleet.hpp"
+#include "chipgauge/classifier/engine.hpp"
 #include "chipgauge/classifier/fleet.hpp"
 #include "chipgauge/classifier/licensing.hpp"
+#include "chipgauge/core/error.hpp"
+#include "chipgauge/core/files.hpp"
+#include "chipgauge/core/text.hpp"
 #include "chipgauge/history/certificates.hpp"
 #include "chipgauge/history/query.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
 #include <system_error>
-#include <unistd.h>
 
 namespace chipgauge::dashboard {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
 
 /// JSON safe inside <script>: '<', '>' and '&' only occur inside JSON strings, where \u escapes
 /// read back as the same characters.
@@ -49,7 +48,8 @@ std::string embed_json(const json& j) {
 std::string slug(std::string_view s) {
   std::string out;
   for (char c : s) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
     out += ok ? c : '_';
   }
   if (out.empty() || out[0] == '.') out.insert(out.begin(), '_');
@@ -60,10 +60,12 @@ std::string page(std::string_view title, std::string_view root, std::string_view
   return fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{0}</title>\n"
       "<link rel=\"icon\" href=\"data:,\">\n<link rel=\"stylesheet\" href=\"{1}assets/style.css\">\n</head>\n<body>\n"
-      "<nav><a href=\"{1}index.html\">chipgauge dashboard</a> &middot; <a href=\"{1}plane.html\">TPP-PD plane</a> &middot; "
+      "<nav><a href=\"{1}index.html\">chipgauge dashboard</a> &middot; <a href=\"{1}plane.html\">TPP-PD plane</a> "
+      "&middot; "
       "<a href=\"{1}fleet.html\">fleet</a></nav>\n"
       "<h1>{0}</h1>\n{2}\n<script type=\"application/json\" id=\"chipgauge-data\">{3}</script>\n"
-      "<script src=\"{1}assets/chart.min.js\"></script>\n<script src=\"{1}assets/dashboard.js\"></script>\n</body>\n</html>\n",
+      "<script src=\"{1}assets/chart.min.js\"></script>\n<script "
+      "src=\"{1}assets/dashboard.js\"></script>\n</body>\n</html>\n",
       html_escape(title), root, body, embed_json(data));
 }
 
@@ -99,18 +101,26 @@ json trend_data(history::store& st, const history::series_row& sr, const options
   regressions = 0;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
-    json p{{"run_id", r.run_id},        {"time", history::format_utc(r.created_utc)},
-           {"median", r.median},        {"q1", r.q1},
-           {"q3", r.q3},                {"min", r.min},
-           {"max", r.max},              {"samples", r.sample_count},
-           {"status", r.status},        {"verified", r.verified},
-           {"suspect", r.suspect},      {"clock_mhz", opt_number(r.clock_mhz)},
-           {"baseline_runs", 0},        {"verdict", nullptr},
-           {"p", nullptr},              {"ratio", nullptr},
+    json p{{"run_id", r.run_id},
+           {"time", history::format_utc(r.created_utc)},
+           {"median", r.median},
+           {"q1", r.q1},
+           {"q3", r.q3},
+           {"min", r.min},
+           {"max", r.max},
+           {"samples", r.sample_count},
+           {"status", r.status},
+           {"verified", r.verified},
+           {"suspect", r.suspect},
+           {"clock_mhz", opt_number(r.clock_mhz)},
+           {"baseline_runs", 0},
+           {"verdict", nullptr},
+           {"p", nullptr},
+           {"ratio", nullptr},
            {"why", ""}};
     if (!usable(r)) {
-      p["why"] = r.status != "ok" ? fmt::format("{}: not compared", r.status)
-                 : r.suspect     ? std::string("suspect: not compared")
+      p["why"] = r.status != "ok"  ? fmt::format("{}: not compared", r.status)
+                 : r.suspect       ? std::string("suspect: not compared")
                  : r.rates.empty() ? std::string("no samples: not compared")
                                    : std::string("not verified: not compared");
     } else {
@@ -156,12 +166,13 @@ series_page build_trend(history::store& st, const history::series_row& sr, const
   for (const auto& p : points) {
     const bool slower = p["verdict"].is_string() && p["verdict"] == "slower";
     const auto run_id = p["run_id"].get<std::int64_t>();
-    table += fmt::format("<tr class=\"{}\" data-run-id=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{} - {}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                         slower ? "regression" : "run", run_id, run_id, html_escape(p["time"].get<std::string>()),
-                         fmt_num(p["median"].get<double>()), fmt_num(p["q1"].get<double>()), fmt_num(p["q3"].get<double>()),
-                         p["samples"].get<std::int64_t>(),
-                         p["verdict"].is_string() ? p["verdict"].get<std::string>() : std::string("-"),
-                         html_escape(p["why"].get<std::string>()));
+    table += fmt::format(
+        "<tr class=\"{}\" data-run-id=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{} - "
+        "{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+        slower ? "regression" : "run", run_id, run_id, html_escape(p["time"].get<std::string>()),
+        fmt_num(p["median"].get<double>()), fmt_num(p["q1"].get<double>()), fmt_num(p["q3"].get<double>()),
+        p["samples"].get<std::int64_t>(), p["verdict"].is_string() ? p["verdict"].get<std::string>() : std::string("-"),
+        html_escape(p["why"].get<std::string>()));
   }
   const std::string unit = data["unit"].get<std::string>();
   const double min_effect = data["min_effect"].get<double>();
@@ -174,7 +185,8 @@ series_page build_trend(history::store& st, const history::series_row& sr, const
       "<canvas id=\"trend-chart\" width=\"960\" height=\"420\"></canvas>\n"
       "<table id=\"runs\"><tr><th>run</th><th>time (UTC)</th><th>median</th><th>q1 - q3</th><th>samples</th>"
       "<th>verdict</th><th>why</th></tr>\n{}</table>\n",
-      html_escape(sr.device.identity), unit, o.baseline_runs, fmt_num(min_effect * 100), fmt_num(o.settings.alpha), table);
+      html_escape(sr.device.identity), unit, o.baseline_runs, fmt_num(min_effect * 100), fmt_num(o.settings.alpha),
+      table);
   html = page(title, "../", body, data);
   series_page sp;
   sp.file = file;
@@ -237,21 +249,26 @@ std::string build_fleet(history::store& st, catalog& cat, const options& o) {
   data["page"] = "fleet";
   std::string nodes;
   for (const auto& n : c.nodes)
-    nodes += fmt::format("<tr class=\"{0}\" data-node=\"{1}\"><td>{1}</td><td>{0}</td><td>{2}</td><td>{3}</td><td>{4}</td><td>{5}</td></tr>\n",
-                         html_escape(n.verdict), html_escape(n.node), n.devices, n.passed, n.failed, n.inconclusive);
+    nodes += fmt::format(
+        "<tr class=\"{0}\" "
+        "data-node=\"{1}\"><td>{1}</td><td>{0}</td><td>{2}</td><td>{3}</td><td>{4}</td><td>{5}</td></tr>\n",
+        html_escape(n.verdict), html_escape(n.node), n.devices, n.passed, n.failed, n.inconclusive);
   std::string devices;
   for (const auto& d : c.devices) {
     if (d.verdict == "pass") continue;
-    devices += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", html_escape(d.verdict),
-                           html_escape(d.node), html_escape(d.device), html_escape(d.sku), html_escape(d.verdict),
+    devices += fmt::format("<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                           html_escape(d.verdict), html_escape(d.node), html_escape(d.device), html_escape(d.sku),
+                           html_escape(d.verdict),
                            d.reasons.empty() ? std::string("(no reason recorded)") : html_escape(d.reasons.front()));
   }
   std::string outliers;
   for (const auto& x : c.outliers)
-    outliers += fmt::format("<tr data-node=\"{0}\" data-device=\"{1}\" data-benchmark=\"{3}\"><td>{2}</td><td>{0}</td><td>{1}</td><td>{3}</td>"
-                            "<td>{4}</td><td>{5}</td><td>{6:.1f}</td><td>{7}</td></tr>\n",
-                            html_escape(x.node), html_escape(x.device), html_escape(x.sku), html_escape(x.benchmark), fmt_num(x.value),
-                            fmt_num(x.median), x.z, x.peers);
+    outliers += fmt::format(
+        "<tr data-node=\"{0}\" data-device=\"{1}\" "
+        "data-benchmark=\"{3}\"><td>{2}</td><td>{0}</td><td>{1}</td><td>{3}</td>"
+        "<td>{4}</td><td>{5}</td><td>{6:.1f}</td><td>{7}</td></tr>\n",
+        html_escape(x.node), html_escape(x.device), html_escape(x.sku), html_escape(x.benchmark), fmt_num(x.value),
+        fmt_num(x.median), x.z, x.peers);
   std::string unverified;
   for (const auto& u : c.unverified)
     unverified += fmt::format("<li>{}: {}</li>\n", html_escape(u.file), html_escape(u.reason));
@@ -263,21 +280,28 @@ std::string build_fleet(history::store& st, catalog& cat, const options& o) {
   std::string body = fmt::format(
       "<p><code>fleet collect</code> over the certificates in the history store <code>{}</code>: each device's latest "
       "certificate, verified again {}. Unverified certificates are listed and never counted.</p>\n"
-      "<p id=\"fleet-totals\">{} device(s) on {} node(s): <span class=\"pass\">{} pass</span>, <span class=\"fail\">{} fail</span>, "
-      "{} inconclusive; {} certificate(s) read, {} superseded, {} unverified. Measured TPP summed over the counted devices "
+      "<p id=\"fleet-totals\">{} device(s) on {} node(s): <span class=\"pass\">{} pass</span>, <span class=\"fail\">{} "
+      "fail</span>, "
+      "{} inconclusive; {} certificate(s) read, {} superseded, {} unverified. Measured TPP summed over the counted "
+      "devices "
       "(lower bounds): {}.</p>\n"
-      "<h2>Nodes</h2>\n<table id=\"fleet-nodes\"><tr><th>node</th><th>verdict</th><th>devices</th><th>pass</th><th>fail</th>"
+      "<h2>Nodes</h2>\n<table "
+      "id=\"fleet-nodes\"><tr><th>node</th><th>verdict</th><th>devices</th><th>pass</th><th>fail</th>"
       "<th>inconclusive</th></tr>\n{}</table>\n"
-      "<h2>Devices not passing</h2>\n<table id=\"fleet-failing\"><tr><th>node</th><th>device</th><th>SKU</th><th>verdict</th>"
+      "<h2>Devices not passing</h2>\n<table "
+      "id=\"fleet-failing\"><tr><th>node</th><th>device</th><th>SKU</th><th>verdict</th>"
       "<th>first reason</th></tr>\n{}</table>\n"
-      "<h2>Outliers per SKU (modified z-score below -{:g})</h2>\n<table id=\"fleet-outliers\"><tr><th>SKU</th><th>node</th>"
+      "<h2>Outliers per SKU (modified z-score below -{:g})</h2>\n<table "
+      "id=\"fleet-outliers\"><tr><th>SKU</th><th>node</th>"
       "<th>device</th><th>benchmark</th><th>median</th><th>SKU median</th><th>z</th><th>devices</th></tr>\n{}</table>\n"
       "<h2>SKU mix</h2>\n<table id=\"fleet-skus\"><tr><th>SKU</th><th>devices</th></tr>\n{}</table>\n"
       "<h2>Unverified certificates</h2>\n<ul id=\"fleet-unverified\">\n{}</ul>\n"
-      "<h2>Totals against the quotas and the reporting threshold (verified certificates only)</h2>\n<pre id=\"fleet-quota\">{}</pre>\n",
-      html_escape(st.path()), o.trusted_key ? "against the dashboard's --pubkey" : "without a trusted key (signed ones are not counted)",
-      c.devices.size(), c.nodes.size(), c.count("pass"), c.count("fail"), inconclusive, c.certificates_read, c.superseded,
-      c.unverified.size(), fmt_num(tpp), nodes, devices, c.z_threshold, outliers, skus, unverified,
+      "<h2>Totals against the quotas and the reporting threshold (verified certificates only)</h2>\n<pre "
+      "id=\"fleet-quota\">{}</pre>\n",
+      html_escape(st.path()),
+      o.trusted_key ? "against the dashboard's --pubkey" : "without a trusted key (signed ones are not counted)",
+      c.devices.size(), c.nodes.size(), c.count("pass"), c.count("fail"), inconclusive, c.certificates_read,
+      c.superseded, c.unverified.size(), fmt_num(tpp), nodes, devices, c.z_threshold, outliers, skus, unverified,
       html_escape(render_fleet(items, totals, o.as_of, output_format::text)));
   return page("Fleet", "", body, data);
 }
@@ -285,7 +309,8 @@ std::string build_fleet(history::store& st, catalog& cat, const options& o) {
 }  // namespace
 
 site build_site(history::store* st, catalog& cat, const options& o) {
-  if (o.baseline_runs < 1) throw usage_error(fmt::format("--baseline: expected a whole number of runs >= 1, got {}", o.baseline_runs));
+  if (o.baseline_runs < 1)
+    throw usage_error(fmt::format("--baseline: expected a whole number of runs >= 1, got {}", o.baseline_runs));
   site out;
   const auto& rules = cat.rules();
 
@@ -323,8 +348,9 @@ site build_site(history::store* st, catalog& cat, const options& o) {
     const json certs = certificates_for(certificates, *p);
     // Measured: the latest verified certificate's TPP (a lower bound); never an unverified one's.
     json measured = nullptr;
-    std::string measured_reason = certs.empty() ? "no certificate of this part in the history store"
-                                                : "no verified certificate of this part with a measured TPP in the history store";
+    std::string measured_reason = certs.empty()
+                                      ? "no certificate of this part in the history store"
+                                      : "no verified certificate of this part with a measured TPP in the history store";
     for (const auto& ce : certs) {
       if (!ce["verified"].get<bool>() || !ce["tpp_measured"].is_number()) continue;
       measured = ce["tpp_measured"];
@@ -338,11 +364,12 @@ site build_site(history::store* st, catalog& cat, const options& o) {
                     {"name", p->name},
                     {"kind", std::string(to_string(p->kind))},
                     {"as_of", o.as_of.to_string()},
-                    {"tpp", {{"declared", opt_number(declared)},
-                             {"derived", derived},
-                             {"derived_reason", m.tpp_reason},
-                             {"measured", measured},
-                             {"measured_reason", measured_reason}}},
+                    {"tpp",
+                     {{"declared", opt_number(declared)},
+                      {"derived", derived},
+                      {"derived_reason", m.tpp_reason},
+                      {"measured", measured},
+                      {"measured_reason", measured_reason}}},
                     {"pd", opt_number(m.pd)},
                     {"pd_reason", m.pd_reason},
                     {"eccn", std::string(c.eccn)},
@@ -353,40 +380,51 @@ site build_site(history::store* st, catalog& cat, const options& o) {
     used_files.insert(file);
     const auto show = [](const json& v) { return v.is_number() ? fmt_num(v.get<double>()) : std::string("unknown"); };
     std::string cert_html =
-        certs.empty() ? "<p>The history store holds no certificate for this part.</p>\n"
-                      : "<table id=\"certificates\"><tr><th>device</th><th>node</th><th>date (end, UTC)</th><th>verdict</th>"
-                        "<th>measured TPP</th><th>integrity</th><th>file</th></tr>\n";
+        certs.empty()
+            ? "<p>The history store holds no certificate for this part.</p>\n"
+            : "<table id=\"certificates\"><tr><th>device</th><th>node</th><th>date (end, UTC)</th><th>verdict</th>"
+              "<th>measured TPP</th><th>integrity</th><th>file</th></tr>\n";
     for (const auto& ce : certs)
       cert_html += fmt::format(
-          "<tr class=\"{} {}\" data-run-id=\"{}\"><td>{} <code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+          "<tr class=\"{} {}\" data-run-id=\"{}\"><td>{} "
+          "<code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
           "<td>{}</td></tr>\n",
           html_escape(ce["verdict"].get<std::string>()), ce["verified"].get<bool>() ? "verified" : "unverified",
-          ce["run_id"].get<std::int64_t>(), html_escape(ce["device"].get<std::string>()), html_escape(ce["identity"].get<std::string>()),
-          html_escape(ce["node"].get<std::string>()), ce["date"].get<std::string>(), html_escape(ce["verdict"].get<std::string>()),
+          ce["run_id"].get<std::int64_t>(), html_escape(ce["device"].get<std::string>()),
+          html_escape(ce["identity"].get<std::string>()), html_escape(ce["node"].get<std::string>()),
+          ce["date"].get<std::string>(), html_escape(ce["verdict"].get<std::string>()),
           ce["tpp_measured"].is_number() ? fmt_num(ce["tpp_measured"].get<double>()) : std::string("not recorded"),
           html_escape(integrity_text(ce["integrity"].get<std::string>())), html_escape(ce["file"].get<std::string>()));
     if (!certs.empty()) cert_html += "</table>\n";
     std::string body = fmt::format(
         "<p>{} {} ({}), sheet <code>{}</code>. ECCN in force on {}: <strong>{}</strong>. Not legal advice.</p>\n"
-        "<h2>TPP</h2>\n<table id=\"tpp\"><tr><th>declared</th><td>{}</td></tr><tr><th>derived from the sheet</th><td>{}{}</td></tr>"
+        "<h2>TPP</h2>\n<table id=\"tpp\"><tr><th>declared</th><td>{}</td></tr><tr><th>derived from the "
+        "sheet</th><td>{}{}</td></tr>"
         "<tr><th>measured</th><td>{}</td></tr>"
         "<tr><th>PD</th><td>{}{}</td></tr></table>\n"
-        "<h2>ECCN under each regime</h2>\n<table id=\"regimes\"><tr><th>regime</th><th>status on {}</th><th>outcome</th><th>ECCN</th></tr>\n{}</table>\n"
+        "<h2>ECCN under each regime</h2>\n<table id=\"regimes\"><tr><th>regime</th><th>status on "
+        "{}</th><th>outcome</th><th>ECCN</th></tr>\n{}</table>\n"
         "<h2>Certificates</h2>\n{}",
-        html_escape(p->vendor), html_escape(p->name), html_escape(to_string(p->kind)), html_escape(p->id), o.as_of.to_string(),
-        c.eccn.empty() ? std::string("none fired") : html_escape(c.eccn), show(data["tpp"]["declared"]), show(derived),
+        html_escape(p->vendor), html_escape(p->name), html_escape(to_string(p->kind)), html_escape(p->id),
+        o.as_of.to_string(), c.eccn.empty() ? std::string("none fired") : html_escape(c.eccn),
+        show(data["tpp"]["declared"]), show(derived),
         m.tpp_reason.empty() ? "" : " (" + html_escape(m.tpp_reason) + ")",
         measured.is_number() ? fmt_num(measured.get<double>()) + " (" + html_escape(measured_reason) + ")"
                              : "unknown: " + html_escape(measured_reason),
-        show(data["pd"]),
-        m.pd_reason.empty() ? "" : " (" + html_escape(m.pd_reason) + ")", o.as_of.to_string(), regime_rows, cert_html);
+        show(data["pd"]), m.pd_reason.empty() ? "" : " (" + html_escape(m.pd_reason) + ")", o.as_of.to_string(),
+        regime_rows, cert_html);
     out.files[file] = page(fmt::format("{} {}", p->vendor, p->name), "../", body, data);
-    part_index.push_back(json{{"id", p->id}, {"name", p->name}, {"vendor", p->vendor}, {"eccn", std::string(c.eccn)}, {"page", file}});
+    part_index.push_back(
+        json{{"id", p->id}, {"name", p->name}, {"vendor", p->vendor}, {"eccn", std::string(c.eccn)}, {"page", file}});
     if (m.tpp_known() && m.tpp > 0 && m.pd && *m.pd > 0)
-      plane_parts.push_back(json{{"id", p->id}, {"name", p->name}, {"tpp", m.tpp}, {"pd", *m.pd}, {"eccn", std::string(c.eccn)}});
+      plane_parts.push_back(
+          json{{"id", p->id}, {"name", p->name}, {"tpp", m.tpp}, {"pd", *m.pd}, {"eccn", std::string(c.eccn)}});
     else
-      unplotted.push_back(json{{"id", p->id}, {"name", p->name},
-                               {"why", !m.tpp_known() ? m.tpp_reason : !m.pd ? (m.pd_reason.empty() ? "no PD" : m.pd_reason) : "TPP or PD is 0 (log axes)"}});
+      unplotted.push_back(json{{"id", p->id},
+                               {"name", p->name},
+                               {"why", !m.tpp_known() ? m.tpp_reason
+                                       : !m.pd        ? (m.pd_reason.empty() ? "no PD" : m.pd_reason)
+                                                      : "TPP or PD is 0 (log axes)"}});
   }
   out.parts = cat.parts().parts().size();
 
@@ -401,41 +439,61 @@ site build_site(history::store* st, catalog& cat, const options& o) {
       else continue;
       const double v = prm.value_on(o.as_of);
       if (!(v > 0)) continue;
-      thresholds.push_back(json{{"regime", r.id}, {"parameter", prm.name}, {"axis", axis}, {"value", v},
+      thresholds.push_back(json{{"regime", r.id},
+                                {"parameter", prm.name},
+                                {"axis", axis},
+                                {"value", v},
                                 {"status", std::string(to_string(r.status_on(o.as_of)))},
                                 {"label", fmt::format("{} {} = {} {}", r.id, prm.name, fmt_num(v), prm.unit)}});
     }
   }
   double tmin = 1e300, tmax = 0, pmin = 1e300, pmax = 0;
   for (const auto& p : plane_parts) {
-    tmin = std::min(tmin, p["tpp"].get<double>()); tmax = std::max(tmax, p["tpp"].get<double>());
-    pmin = std::min(pmin, p["pd"].get<double>()); pmax = std::max(pmax, p["pd"].get<double>());
+    tmin = std::min(tmin, p["tpp"].get<double>());
+    tmax = std::max(tmax, p["tpp"].get<double>());
+    pmin = std::min(pmin, p["pd"].get<double>());
+    pmax = std::max(pmax, p["pd"].get<double>());
   }
   for (const auto& t : thresholds) {
     const double v = t["value"].get<double>();
-    if (t["axis"] == "tpp") { tmin = std::min(tmin, v); tmax = std::max(tmax, v); }
-    else { pmin = std::min(pmin, v); pmax = std::max(pmax, v); }
+    if (t["axis"] == "tpp") {
+      tmin = std::min(tmin, v);
+      tmax = std::max(tmax, v);
+    } else {
+      pmin = std::min(pmin, v);
+      pmax = std::max(pmax, v);
+    }
   }
-  if (tmax <= 0) { tmin = 1; tmax = 10; }
-  if (pmax <= 0) { pmin = 0.1; pmax = 1; }
+  if (tmax <= 0) {
+    tmin = 1;
+    tmax = 10;
+  }
+  if (pmax <= 0) {
+    pmin = 0.1;
+    pmax = 1;
+  }
   const json axes{{"tpp_min", tmin / 2}, {"tpp_max", tmax * 2}, {"pd_min", pmin / 2}, {"pd_max", pmax * 2}};
   {
     std::string rows;
     for (const auto& t : thresholds)
-      rows += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", html_escape(t["regime"].get<std::string>()),
-                          html_escape(t["parameter"].get<std::string>()), t["axis"] == "tpp" ? "TPP" : "PD",
-                          fmt_num(t["value"].get<double>()), html_escape(t["status"].get<std::string>()));
+      rows += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                          html_escape(t["regime"].get<std::string>()), html_escape(t["parameter"].get<std::string>()),
+                          t["axis"] == "tpp" ? "TPP" : "PD", fmt_num(t["value"].get<double>()),
+                          html_escape(t["status"].get<std::string>()));
     std::string missing;
     for (const auto& u : unplotted)
-      missing += fmt::format("<li>{}: {}</li>\n", html_escape(u["name"].get<std::string>()), html_escape(u["why"].get<std::string>()));
-    const json data{{"page", "plane"}, {"as_of", o.as_of.to_string()}, {"parts", plane_parts}, {"unplotted", unplotted},
-                    {"thresholds", thresholds}, {"axes", axes}};
+      missing += fmt::format("<li>{}: {}</li>\n", html_escape(u["name"].get<std::string>()),
+                             html_escape(u["why"].get<std::string>()));
+    const json data{{"page", "plane"},        {"as_of", o.as_of.to_string()}, {"parts", plane_parts},
+                    {"unplotted", unplotted}, {"thresholds", thresholds},     {"axes", axes}};
     std::string body = fmt::format(
         "<p>Every bundled part with a known TPP and PD (derived from its sheet), on log axes, with every regime's "
         "TPP and PD thresholds (values on {}, read from the rule files' parameters). A line is a single "
         "parameter; a clause combines them (see each regime). Not legal advice.</p>\n"
         "<canvas id=\"plane-chart\" width=\"1100\" height=\"720\"></canvas>\n"
-        "<h2>Threshold lines</h2>\n<table id=\"thresholds\"><tr><th>regime</th><th>parameter</th><th>axis</th><th>value</th><th>status</th></tr>\n{}</table>\n"
+        "<h2>Threshold lines</h2>\n<table "
+        "id=\"thresholds\"><tr><th>regime</th><th>parameter</th><th>axis</th><th>value</th><th>status</th></tr>\n{}</"
+        "table>\n"
         "<h2>Not plotted</h2>\n<ul id=\"unplotted\">\n{}</ul>\n",
         o.as_of.to_string(), rows, missing);
     out.files["plane.html"] = page("TPP-PD plane", "", body, data);
@@ -449,7 +507,8 @@ site build_site(history::store* st, catalog& cat, const options& o) {
     const auto series = history::list_series(*st, sel);
     for (const auto& sr : series) {
       std::string file = fmt::format("trend/d{}-{}.html", sr.device.id, slug(sr.benchmark));
-      for (int k = 2; used_files.count(file) != 0; ++k) file = fmt::format("trend/d{}-{}-{}.html", sr.device.id, slug(sr.benchmark), k);
+      for (int k = 2; used_files.count(file) != 0; ++k)
+        file = fmt::format("trend/d{}-{}-{}.html", sr.device.id, slug(sr.benchmark), k);
       used_files.insert(file);
       std::string html;
       auto sp = build_trend(*st, sr, o, file, html);
@@ -463,31 +522,42 @@ site build_site(history::store* st, catalog& cat, const options& o) {
   // The fleet page: always written, so the navigation never dangles.
   if (st != nullptr) out.files["fleet.html"] = build_fleet(*st, cat, o);
   else
-    out.files["fleet.html"] = page("Fleet", "", "<p>No history store: no certificates to collect.</p>\n", json{{"page", "fleet"}});
+    out.files["fleet.html"] =
+        page("Fleet", "", "<p>No history store: no certificates to collect.</p>\n", json{{"page", "fleet"}});
 
   // Index.
   std::string series_rows;
   for (const auto& e : series_index)
-    series_rows += fmt::format("<tr class=\"{}\"><td>{}</td><td><code>{}</code></td><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                               e["regressions"].get<std::size_t>() > 0 ? "regression" : "series",
-                               html_escape(e["device"].get<std::string>()), html_escape(e["identity"].get<std::string>()),
-                               html_escape(e["page"].get<std::string>()), html_escape(e["benchmark"].get<std::string>()),
-                               e["runs"].get<std::size_t>(), e["last"].get<std::string>(), e["regressions"].get<std::size_t>());
+    series_rows += fmt::format(
+        "<tr class=\"{}\"><td>{}</td><td><code>{}</code></td><td><a "
+        "href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+        e["regressions"].get<std::size_t>() > 0 ? "regression" : "series", html_escape(e["device"].get<std::string>()),
+        html_escape(e["identity"].get<std::string>()), html_escape(e["page"].get<std::string>()),
+        html_escape(e["benchmark"].get<std::string>()), e["runs"].get<std::size_t>(), e["last"].get<std::string>(),
+        e["regressions"].get<std::size_t>());
   std::string part_rows;
   for (const auto& e : part_index)
-    part_rows += fmt::format("<tr><td>{}</td><td><a href=\"{}\">{}</a></td><td>{}</td></tr>\n", html_escape(e["vendor"].get<std::string>()),
-                             html_escape(e["page"].get<std::string>()), html_escape(e["name"].get<std::string>()),
+    part_rows += fmt::format("<tr><td>{}</td><td><a href=\"{}\">{}</a></td><td>{}</td></tr>\n",
+                             html_escape(e["vendor"].get<std::string>()), html_escape(e["page"].get<std::string>()),
+                             html_escape(e["name"].get<std::string>()),
                              e["eccn"].get<std::string>().empty() ? "-" : html_escape(e["eccn"].get<std::string>()));
-  const json data{{"page", "index"}, {"as_of", o.as_of.to_string()}, {"history", st != nullptr ? json(st->path()) : json(nullptr)},
-                  {"baseline_runs", o.baseline_runs}, {"series", series_index}, {"parts", part_index}};
+  const json data{{"page", "index"},
+                  {"as_of", o.as_of.to_string()},
+                  {"history", st != nullptr ? json(st->path()) : json(nullptr)},
+                  {"baseline_runs", o.baseline_runs},
+                  {"series", series_index},
+                  {"parts", part_index}};
   std::string body = fmt::format(
       "<p>{}. Baseline: the previous {} usable runs. ECCNs as of {}.</p>\n"
-      "<h2>Devices and benchmarks</h2>\n<table id=\"series\"><tr><th>device</th><th>identity</th><th>benchmark</th><th>runs</th>"
+      "<h2>Devices and benchmarks</h2>\n<table "
+      "id=\"series\"><tr><th>device</th><th>identity</th><th>benchmark</th><th>runs</th>"
       "<th>last run (UTC)</th><th>runs slower than baseline</th></tr>\n{}</table>\n"
-      "<h2>Fleet</h2>\n<p><a href=\"fleet.html\">The fleet</a>: {} certificate(s) in the store, collected per node and SKU.</p>\n"
+      "<h2>Fleet</h2>\n<p><a href=\"fleet.html\">The fleet</a>: {} certificate(s) in the store, collected per node and "
+      "SKU.</p>\n"
       "<h2>Parts</h2>\n<p><a href=\"plane.html\">The TPP-PD plane</a> with every regime's thresholds.</p>\n"
       "<table id=\"parts\"><tr><th>vendor</th><th>part</th><th>ECCN</th></tr>\n{}</table>\n",
-      st != nullptr ? fmt::format("History store <code>{}</code>: {} device x benchmark series", html_escape(st->path()), series_index.size())
+      st != nullptr ? fmt::format("History store <code>{}</code>: {} device x benchmark series",
+                                  html_escape(st->path()), series_index.size())
                     : std::string("No history store"),
       o.baseline_runs, o.as_of.to_string(), series_rows, out.certificates, part_rows);
   out.files["index.html"] = page("chipgauge dashboard", "", body, data);
@@ -517,12 +587,15 @@ std::string trend_json(history::store& st, const history::series_row& series, co
 }
 
 std::map<std::string, std::string> chartjs_files(const options& o) {
-  const std::string js_dir = o.chartjs_dir.empty() ? env_or("CHIPGAUGE_CHARTJS_DIR", "/usr/share/javascript/chart.js") : o.chartjs_dir;
-  const std::string license = o.chartjs_license.empty() ? std::string("/usr/share/doc/libjs-chart.js/copyright") : o.chartjs_license;
+  const std::string js_dir =
+      o.chartjs_dir.empty() ? env_or("CHIPGAUGE_CHARTJS_DIR", "/usr/share/javascript/chart.js") : o.chartjs_dir;
+  const std::string license =
+      o.chartjs_license.empty() ? std::string("/usr/share/doc/libjs-chart.js/copyright") : o.chartjs_license;
   const fs::path chart_js = fs::path(js_dir) / "chart.min.js";
   std::error_code ec;
   if (!fs::is_regular_file(chart_js, ec))
-    throw error(fmt::format("Chart.js not found at {} (install Debian's libjs-chart.js, or set CHIPGAUGE_CHARTJS_DIR)", chart_js.string()));
+    throw error(fmt::format("Chart.js not found at {} (install Debian's libjs-chart.js, or set CHIPGAUGE_CHARTJS_DIR)",
+                            chart_js.string()));
   if (!fs::is_regular_file(license, ec))
     throw error(fmt::format("the Chart.js licence file {} is missing (install Debian's libjs-chart.js)", license));
   return {{"assets/chart.min.js", read_text_file(chart_js.string(), file_limits::json_file)},
@@ -541,8 +614,10 @@ void write_site(const site& s, const std::string& out_dir, const options& o) {
     if (!fs::is_directory(fs::symlink_status(target, ec)))
       throw usage_error(fmt::format("--out {}: exists and is not a directory", out_dir));
     if (!fs::is_empty(target, ec) && !fs::exists(target / marker_file, ec))
-      throw usage_error(fmt::format("--out {}: a non-empty directory that chipgauge dashboard did not write (no {}); "
-                                    "give a new or empty directory", out_dir, marker_file));
+      throw usage_error(
+          fmt::format("--out {}: a non-empty directory that chipgauge dashboard did not write (no {}); "
+                      "give a new or empty directory",
+                      out_dir, marker_file));
   }
   const auto chartjs = chartjs_files(o);
 

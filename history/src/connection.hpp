@@ -126,8 +126,7 @@ class statement {
   bool step() { return s_->step(); }
   /// Steps to completion, expecting no row.
   void run() {
-    while (step()) {
-    }
+    while (step()) {}
   }
 
   [[nodiscard]] bool is_null(int col) const { return s_->is_null(col); }

@@ -36,7 +36,8 @@ std::string device_identity(const bench::device_info& d, const std::string& host
 }
 
 std::int64_t existing_run(store::impl& s, const std::string& sha, std::size_t& results) {
-  auto& st = s.prepare("SELECT id, (SELECT count(*) FROM results WHERE run_id = runs.id) FROM runs WHERE source_sha256 = ?");
+  auto& st =
+      s.prepare("SELECT id, (SELECT count(*) FROM results WHERE run_id = runs.id) FROM runs WHERE source_sha256 = ?");
   st.bind(1, sha);
   std::int64_t id = 0;
   if (st.step()) {
@@ -57,7 +58,8 @@ std::int64_t device_id(store::impl& s, const bench::device_info& d, const std::s
     find.reset();
   } else {
     find.reset();
-    auto& ins = s.prepare("INSERT INTO devices (identity, name, vendor, backend, uuid, serial) VALUES (?, ?, ?, ?, ?, ?)");
+    auto& ins =
+        s.prepare("INSERT INTO devices (identity, name, vendor, backend, uuid, serial) VALUES (?, ?, ?, ?, ?, ?)");
     ins.bind(1, identity).bind(2, d.name).bind(3, d.vendor).bind(4, d.backend);
     if (const auto u = readable(d, "uuid"); !u.empty()) ins.bind(5, u);
     if (const auto sn = readable(d, "serial"); !sn.empty()) ins.bind(6, sn);
@@ -80,9 +82,7 @@ std::string parameters_of(const bench::benchmark_info& b) {
 // into `key` without the JSON of parameters_of (a result row's only per-row string work).
 void benchmark_key(const bench::benchmark_info& b, std::string& key) {
   key.clear();
-  const auto append = [&key](std::string_view v) {
-    key.append(std::to_string(v.size())).append(1, ':').append(v);
-  };
+  const auto append = [&key](std::string_view v) { key.append(std::to_string(v.size())).append(1, ':').append(v); };
   append(b.name);
   append(b.prec ? to_string(*b.prec) : std::string_view());
   append(bench::to_string(b.metric));
@@ -97,7 +97,8 @@ std::int64_t benchmark_id(store::impl& s, const bench::benchmark_info& b, std::s
   const std::string prec = b.prec ? std::string(to_string(*b.prec)) : std::string();
   const std::string metric = bench::to_string(b.metric);
   const std::string params = parameters_of(b);
-  auto& find = s.prepare("SELECT id FROM benchmarks WHERE name = ? AND precision = ? AND metric = ? AND parameters = ?");
+  auto& find =
+      s.prepare("SELECT id FROM benchmarks WHERE name = ? AND precision = ? AND metric = ? AND parameters = ?");
   find.bind(1, b.name).bind(2, prec).bind(3, metric).bind(4, params);
   std::int64_t id = 0;
   if (find.step()) {
@@ -158,8 +159,9 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
   }
   const auto created = parse_utc(report.created_utc);
   if (!created)
-    throw spec_error(source.name, "$.created_utc",
-                     fmt::format("'{}' is not a time stamp: expected YYYY-MM-DDTHH:MM:SSZ", quote_input(report.created_utc)));
+    throw spec_error(
+        source.name, "$.created_utc",
+        fmt::format("'{}' is not a time stamp: expected YYYY-MM-DDTHH:MM:SSZ", quote_input(report.created_utc)));
 
   std::string driver;
   std::string toolkit;
@@ -185,11 +187,15 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
     return out;
   }
   auto& run = s.prepare(
-      "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, tool_version, git_sha, mode, host, "
+      "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, tool_version, git_sha, "
+      "mode, host, "
       "kernel, driver, toolkit, argv, context) VALUES (?, ?, ?, ?, strftime('%s', 'now'), ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   run.bind(1, to_string(source.kind)).bind(2, source.sha256).bind(3, source.name).bind(4, *created);
   run.bind(5, report.tool_version).bind(6, report.git_sha).bind(7, report.mode).bind(8, report.host.hostname);
-  run.bind(9, report.host.kernel).bind(10, driver).bind(11, toolkit).bind(12, argv.dump(-1, ' ', false, json::error_handler_t::replace));
+  run.bind(9, report.host.kernel)
+      .bind(10, driver)
+      .bind(11, toolkit)
+      .bind(12, argv.dump(-1, ' ', false, json::error_handler_t::replace));
   run.bind(13, context.dump(-1, ' ', false, json::error_handler_t::replace));
   run.run();
   out.run_id = s.db->last_insert_id();
@@ -205,14 +211,18 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
                        fmt::format("device '{}' has the same identity as '{}' ({}): expected distinct devices",
                                    quote_input(d.id), quote_input(it->second), quote_input(identity)));
     if (!local.emplace(d.id, id).second)
-      throw spec_error(source.name, fmt::format("$.devices[{}].id", i), fmt::format("device id '{}' repeats", quote_input(d.id)));
+      throw spec_error(source.name, fmt::format("$.devices[{}].id", i),
+                       fmt::format("device id '{}' repeats", quote_input(d.id)));
     seen.emplace(id, d.id);
     json props = json::object();
     props["units"] = d.units;
     props["features"] = d.features;
     for (const auto& [k, v] : d.properties) props[k] = v;
     auto& rd = s.prepare("INSERT INTO run_devices (run_id, device_id, local_id, properties) VALUES (?, ?, ?, ?)");
-    rd.bind(1, out.run_id).bind(2, id).bind(3, d.id).bind(4, props.dump(-1, ' ', false, json::error_handler_t::replace));
+    rd.bind(1, out.run_id)
+        .bind(2, id)
+        .bind(3, d.id)
+        .bind(4, props.dump(-1, ' ', false, json::error_handler_t::replace));
     rd.run();
   }
 
@@ -265,9 +275,8 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
   return out;
 }
 
-
-ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohmann::json& doc, const ingest_source& source,
-                                  const ingest_options& options, const row_hook& hook) {
+ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohmann::json& doc,
+                                  const ingest_source& source, const ingest_options& options, const row_hook& hook) {
   auto& s = st.internals();
   ingest_outcome out;
   if ((out.run_id = existing_run(s, source.sha256, out.results)) != 0) {
@@ -289,7 +298,8 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
   const auto end_text = when.at("end_utc").string();
   const auto end = parse_utc(end_text);
   if (!end)
-    when.at("end_utc").fail(fmt::format("'{}' is not a time stamp: expected YYYY-MM-DDTHH:MM:SSZ", quote_input(end_text)));
+    when.at("end_utc").fail(
+        fmt::format("'{}' is not a time stamp: expected YYYY-MM-DDTHH:MM:SSZ", quote_input(end_text)));
   const auto host = body.at("host");
   const auto dev = body.at("device");
   const auto tooling = body.at("tooling");
@@ -343,10 +353,13 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
     return out;
   }
   auto& run = s.prepare(
-      "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, tool_version, git_sha, mode, host, "
+      "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, tool_version, git_sha, "
+      "mode, host, "
       "kernel, driver, toolkit, argv, context) VALUES (?, ?, ?, ?, strftime('%s', 'now'), ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   run.bind(1, to_string(source_kind::certificate)).bind(2, source.sha256).bind(3, source.name).bind(4, *end);
-  run.bind(5, tooling.at("tool_version").string()).bind(6, tooling.at("git_sha").string()).bind(7, tooling.at("mode").string());
+  run.bind(5, tooling.at("tool_version").string())
+      .bind(6, tooling.at("git_sha").string())
+      .bind(7, tooling.at("mode").string());
   run.bind(8, hostname).bind(9, opt_text(tooling, "kernel")).bind(10, opt_text(tooling, "cuda_driver"));
   run.bind(11, opt_text(tooling, "cuda_runtime")).bind(12, dump(argv)).bind(13, dump(context));
   run.run();
@@ -365,7 +378,8 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
       b.prec = parse_precision(p->string());
       if (!b.prec) p->fail(fmt::format("unknown precision '{}'", quote_input(p->string())));
     }
-    b.metric = r.at("unit").one_of({"ops/s", "bytes/s"}) == "bytes/s" ? bench::metric_kind::bytes_per_s : bench::metric_kind::ops_per_s;
+    b.metric = r.at("unit").one_of({"ops/s", "bytes/s"}) == "bytes/s" ? bench::metric_kind::bytes_per_s
+                                                                      : bench::metric_kind::ops_per_s;
     const auto method = r.at("method");
     b.description = method.at("description").string();
     b.isa = opt_text(method, "isa");
@@ -390,7 +404,9 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
     // skipped result is); a certificate records no CV, so cv is 0 (docs/history.md#certificates).
     ins.bind(10, opt_number(r, "median").value_or(0)).bind(11, opt_number(r, "min").value_or(0));
     ins.bind(12, opt_number(r, "max").value_or(0)).bind(13, opt_number(r, "q1").value_or(0));
-    ins.bind(14, opt_number(r, "q3").value_or(0)).bind(15, 0.0).bind(16, static_cast<std::int64_t>(r.at("samples").integer_in(0, 1'000'000'000)));
+    ins.bind(14, opt_number(r, "q3").value_or(0))
+        .bind(15, 0.0)
+        .bind(16, static_cast<std::int64_t>(r.at("samples").integer_in(0, 1'000'000'000)));
     ins.bind(17, opt_number(telemetry, "clock_mhz_median"));
     const auto throttled = telemetry.find("throttled_samples");
     ins.bind(18, static_cast<std::int64_t>(throttled ? throttled->integer_in(0, 1'000'000'000) : 0));
@@ -412,7 +428,8 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
 
   json findings = check.findings;
   auto& cert = s.prepare(
-      "INSERT INTO certificates (run_id, device_id, node, verdict, sheet_id, tpp_measured, end_utc, integrity, signer_key_id, "
+      "INSERT INTO certificates (run_id, device_id, node, verdict, sheet_id, tpp_measured, end_utc, integrity, "
+      "signer_key_id, "
       "trusted_key_id, findings, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   cert.bind(1, out.run_id).bind(2, device).bind(3, hostname).bind(4, verdict);
   if (sheet_id) cert.bind(5, *sheet_id);
@@ -442,8 +459,10 @@ ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string
   }
   const auto doc = parse_json_text(text, path);
   const json_node root(doc, path);
-  if (!root.is_object()) root.fail("expected a JSON object: a chipgauge measurement report, a certificate or Google Benchmark "
-                                       "JSON");
+  if (!root.is_object())
+    root.fail(
+        "expected a JSON object: a chipgauge measurement report, a certificate or Google Benchmark "
+        "JSON");
   if (const auto schema = root.find("schema")) {
     const auto name = schema.value().string();
     if (name == "chipgauge.measurement/1") {
@@ -462,11 +481,14 @@ ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string
     source.kind = source_kind::gbench;
     return ingest_report(s, bench::parse_gbench_doc(doc, path), source, hook);
   }
-  root.fail("neither a chipgauge measurement report (schema chipgauge.measurement/1), a certificate "
-            "(chipgauge.certificate/1) nor Google Benchmark JSON (context and benchmarks)");
+  root.fail(
+      "neither a chipgauge measurement report (schema chipgauge.measurement/1), a certificate "
+      "(chipgauge.certificate/1) nor Google Benchmark JSON (context and benchmarks)");
 }
 
-ingest_outcome ingest_file(store& s, const std::string& path, const row_hook& hook) { return ingest_file(s, path, {}, hook); }
+ingest_outcome ingest_file(store& s, const std::string& path, const row_hook& hook) {
+  return ingest_file(s, path, {}, hook);
+}
 
 ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string& path, const row_hook& hook) {
   return ingest_bytes(s, text, path, {}, hook);

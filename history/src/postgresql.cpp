@@ -128,7 +128,7 @@ class pg_statement final : public statement_backend {
 
   pg_connection* c_;
   std::string sql_;
-  std::string name_;  ///< the server-side prepared statement; empty: unnamed, parsed each time
+  std::string name_;        ///< the server-side prepared statement; empty: unnamed, parsed each time
   std::size_t parameters_;  ///< how many the SQL has: those left unbound are NULL, as on SQLite
   std::vector<std::optional<std::string>> params_;
   pqxx::result result_;
@@ -205,16 +205,17 @@ class pg_connection final : public connection {
       if (t.exec("SELECT to_regclass('chipgauge_schema')")[0][0].is_null()) return;
       const auto r = t.exec("SELECT application, version FROM chipgauge_schema");
       if (r.size() != 1 || r[0][0].as<std::string>() != application_name)
-        throw usage_error(fmt::format("history {} holds a table chipgauge_schema that is not a chipgauge history store's",
-                                      quote_input(name_)));
+        throw usage_error(fmt::format(
+            "history {} holds a table chipgauge_schema that is not a chipgauge history store's", quote_input(name_)));
       version = r[0][1].as<std::int64_t>();
     });
     return version;
   }
   void set_schema_version(int version) override {
-    exec(fmt::format("CREATE TABLE IF NOT EXISTS chipgauge_schema (application TEXT NOT NULL, version INTEGER NOT NULL); "
-                     "DELETE FROM chipgauge_schema; INSERT INTO chipgauge_schema VALUES ('{}', {})",
-                     application_name, version));
+    exec(fmt::format(
+        "CREATE TABLE IF NOT EXISTS chipgauge_schema (application TEXT NOT NULL, version INTEGER NOT NULL); "
+        "DELETE FROM chipgauge_schema; INSERT INTO chipgauge_schema VALUES ('{}', {})",
+        application_name, version));
   }
   [[nodiscard]] const std::string& migration_sql(const migration& m) const override {
     if (m.postgresql.empty())
@@ -308,13 +309,17 @@ std::unique_ptr<connection> open_postgresql(const std::string& url, const open_o
   if (version == 0) {
     std::int64_t tables = 0;
     c->guard("tables", [&] {
-      tables = c->current().exec("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()")[0][0].as<std::int64_t>();
+      tables = c->current()
+                   .exec("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()")[0][0]
+                   .as<std::int64_t>();
     });
     if (tables > 0)
-      throw usage_error(fmt::format("history {} is a PostgreSQL database with {} tables but not a chipgauge history store "
-                                    "(no chipgauge_schema table): expected an empty database or a store",
-                                    quote_input(name), tables));
-    if (!options.create) throw usage_error(fmt::format("history {} holds no chipgauge history store", quote_input(name)));
+      throw usage_error(
+          fmt::format("history {} is a PostgreSQL database with {} tables but not a chipgauge history store "
+                      "(no chipgauge_schema table): expected an empty database or a store",
+                      quote_input(name), tables));
+    if (!options.create)
+      throw usage_error(fmt::format("history {} holds no chipgauge history store", quote_input(name)));
   }
   return c;
 }

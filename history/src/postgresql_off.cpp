@@ -8,9 +8,10 @@
 namespace chipgauge::history::detail {
 
 std::unique_ptr<connection> open_postgresql(const std::string& url, const open_options&) {
-  throw usage_error(fmt::format("history {}: this chipgauge was built without the PostgreSQL backend "
-                                "(CHIPGAUGE_POSTGRESQL=OFF): use a SQLite file, or a build with libpqxx",
-                                quote_input(redact_url(url))));
+  throw usage_error(
+      fmt::format("history {}: this chipgauge was built without the PostgreSQL backend "
+                  "(CHIPGAUGE_POSTGRESQL=OFF): use a SQLite file, or a build with libpqxx",
+                  quote_input(redact_url(url))));
 }
 
 }  // namespace chipgauge::history::detail

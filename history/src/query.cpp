@@ -31,7 +31,8 @@ void bind_all(detail::statement& st, const std::vector<param>& params) {
   }
 }
 
-constexpr const char* device_match = "SELECT id FROM devices WHERE instr(lower(name), lower(?)) > 0 OR instr(lower(identity), lower(?)) > 0";
+constexpr const char* device_match =
+    "SELECT id FROM devices WHERE instr(lower(name), lower(?)) > 0 OR instr(lower(identity), lower(?)) > 0";
 
 // The WHERE clause of a selection over `results r JOIN runs ru JOIN benchmarks b`, without `last`.
 std::string conditions(const selector& sel, std::optional<std::int64_t> run_id, std::vector<param>& params) {
@@ -67,8 +68,10 @@ std::string selection(const selector& sel, std::optional<std::int64_t> run_id, s
     std::vector<param> inner;
     const std::string inner_where = conditions(sel, run_id, inner);
     where += fmt::format(
-        " AND r.id IN (SELECT rid FROM (SELECT r.id AS rid, row_number() OVER (PARTITION BY r.device_id, b.name ORDER BY "
-        "ru.created_utc DESC, r.run_id DESC) AS rn FROM results r JOIN runs ru ON ru.id = r.run_id JOIN benchmarks b ON b.id = "
+        " AND r.id IN (SELECT rid FROM (SELECT r.id AS rid, row_number() OVER (PARTITION BY r.device_id, b.name ORDER "
+        "BY "
+        "ru.created_utc DESC, r.run_id DESC) AS rn FROM results r JOIN runs ru ON ru.id = r.run_id JOIN benchmarks b "
+        "ON b.id = "
         "r.benchmark_id WHERE {}) AS ranked WHERE rn <= ?)",
         inner_where);
     params.insert(params.end(), inner.begin(), inner.end());
@@ -78,9 +81,12 @@ std::string selection(const selector& sel, std::optional<std::int64_t> run_id, s
 }
 
 constexpr const char* result_columns =
-    "r.id, r.run_id, ru.created_utc, ru.source_kind, ru.host, ru.tool_version, ru.git_sha, d.id, d.identity, d.name, d.vendor, "
-    "d.backend, rd.local_id, b.name, b.grp, b.precision, b.metric, b.parameters, b.description, r.status, r.reason, r.verified, "
-    "r.suspect, r.suspect_reasons, r.stop_reason, r.median, r.min, r.max, r.q1, r.q3, r.cv, r.sample_count, r.clock_mhz, "
+    "r.id, r.run_id, ru.created_utc, ru.source_kind, ru.host, ru.tool_version, ru.git_sha, d.id, d.identity, d.name, "
+    "d.vendor, "
+    "d.backend, rd.local_id, b.name, b.grp, b.precision, b.metric, b.parameters, b.description, r.status, r.reason, "
+    "r.verified, "
+    "r.suspect, r.suspect_reasons, r.stop_reason, r.median, r.min, r.max, r.q1, r.q3, r.cv, r.sample_count, "
+    "r.clock_mhz, "
     "r.throttled_samples, r.theoretical, r.fraction";
 
 result_row read_result(const detail::statement& st, bool with_samples) {
@@ -163,9 +169,12 @@ run_row read_run(const detail::statement& st) {
 // The device names are joined by a line break: a literal one in the SQL string, which both
 // dialects read (SQLite's char(10) is a type name to PostgreSQL).
 constexpr const char* run_columns =
-    "runs.id, source_kind, source_sha256, source_name, created_utc, ingested_utc, tool_version, git_sha, mode, host, kernel, "
-    "driver, toolkit, argv, context, (SELECT count(*) FROM results WHERE run_id = runs.id), (SELECT group_concat(name, '\n') "
-    "FROM (SELECT d.name AS name FROM run_devices rd JOIN devices d ON d.id = rd.device_id WHERE rd.run_id = runs.id ORDER BY "
+    "runs.id, source_kind, source_sha256, source_name, created_utc, ingested_utc, tool_version, git_sha, mode, host, "
+    "kernel, "
+    "driver, toolkit, argv, context, (SELECT count(*) FROM results WHERE run_id = runs.id), (SELECT group_concat(name, "
+    "'\n') "
+    "FROM (SELECT d.name AS name FROM run_devices rd JOIN devices d ON d.id = rd.device_id WHERE rd.run_id = runs.id "
+    "ORDER BY "
     "rd.local_id) AS names)";
 
 std::string number(double v) { return fmt::format("{}", v); }
@@ -196,14 +205,16 @@ std::string csv_line(const std::vector<std::string>& fields) {
 
 }  // namespace
 
-void for_each_result(store& st, const selector& sel, bool with_samples, const std::function<void(const result_row&)>& fn,
-                     std::optional<std::int64_t> run_id) {
+void for_each_result(store& st, const selector& sel, bool with_samples,
+                     const std::function<void(const result_row&)>& fn, std::optional<std::int64_t> run_id) {
   auto& s = st.internals();
   std::vector<param> params;
   const std::string where = selection(sel, run_id, params);
   const std::string sql = fmt::format(
-      "SELECT {}{} FROM results r JOIN runs ru ON ru.id = r.run_id JOIN devices d ON d.id = r.device_id JOIN benchmarks b ON "
-      "b.id = r.benchmark_id JOIN run_devices rd ON rd.run_id = r.run_id AND rd.device_id = r.device_id {} WHERE {} ORDER BY "
+      "SELECT {}{} FROM results r JOIN runs ru ON ru.id = r.run_id JOIN devices d ON d.id = r.device_id JOIN "
+      "benchmarks b ON "
+      "b.id = r.benchmark_id JOIN run_devices rd ON rd.run_id = r.run_id AND rd.device_id = r.device_id {} WHERE {} "
+      "ORDER BY "
       "ru.created_utc, r.run_id, r.id",
       result_columns, with_samples ? ", sm.rates, sm.clocks" : "",
       with_samples ? "LEFT JOIN samples sm ON sm.result_id = r.id" : "", where);
@@ -213,9 +224,11 @@ void for_each_result(store& st, const selector& sel, bool with_samples, const st
   while (q.step()) fn(read_result(q, with_samples));
 }
 
-std::vector<result_row> select_results(store& s, const selector& sel, bool with_samples, std::optional<std::int64_t> run_id) {
+std::vector<result_row> select_results(store& s, const selector& sel, bool with_samples,
+                                       std::optional<std::int64_t> run_id) {
   std::vector<result_row> out;
-  for_each_result(s, sel, with_samples, [&out](const result_row& r) { out.push_back(r); }, run_id);
+  for_each_result(
+      s, sel, with_samples, [&out](const result_row& r) { out.push_back(r); }, run_id);
   return out;
 }
 
@@ -225,7 +238,8 @@ std::vector<run_row> list_runs(store& st, const selector& sel) {
   std::string where;
   if (!sel.device.empty() || !sel.benchmark.empty() || sel.last) {
     where = fmt::format(
-        "runs.id IN (SELECT DISTINCT r.run_id FROM results r JOIN runs ru ON ru.id = r.run_id JOIN benchmarks b ON b.id = "
+        "runs.id IN (SELECT DISTINCT r.run_id FROM results r JOIN runs ru ON ru.id = r.run_id JOIN benchmarks b ON "
+        "b.id = "
         "r.benchmark_id WHERE {})",
         selection(sel, std::nullopt, params));
   } else {
@@ -239,7 +253,8 @@ std::vector<run_row> list_runs(store& st, const selector& sel) {
       params.emplace_back(*sel.until);
     }
   }
-  detail::statement q(*s.db, fmt::format("SELECT {} FROM runs WHERE {} ORDER BY created_utc, runs.id", run_columns, where));
+  detail::statement q(*s.db,
+                      fmt::format("SELECT {} FROM runs WHERE {} ORDER BY created_utc, runs.id", run_columns, where));
   bind_all(q, params);
   std::vector<run_row> out;
   while (q.step()) out.push_back(read_run(q));
@@ -256,8 +271,9 @@ std::optional<run_row> find_run(store& st, std::int64_t id) {
 
 std::vector<device_row> find_devices(store& st, std::string_view substring) {
   auto& s = st.internals();
-  detail::statement q(*s.db,
-                      fmt::format("SELECT id, identity, name, vendor, backend FROM devices WHERE id IN ({}) ORDER BY id", device_match));
+  detail::statement q(
+      *s.db, fmt::format("SELECT id, identity, name, vendor, backend FROM devices WHERE id IN ({}) ORDER BY id",
+                         device_match));
   q.bind(1, substring).bind(2, substring);
   std::vector<device_row> out;
   while (q.step()) out.push_back({q.integer(0), q.text(1), q.text(2), q.text(3), q.text(4)});
@@ -270,22 +286,26 @@ std::vector<series_row> list_series(store& st, const selector& sel) {
   const std::string where = selection(sel, std::nullopt, params);
   detail::statement q(
       *s.db,
-      fmt::format("SELECT d.id, d.identity, d.name, d.vendor, d.backend, b.name, b.metric, count(DISTINCT r.run_id), "
-                  "max(ru.created_utc) FROM results r JOIN runs ru ON ru.id = r.run_id JOIN devices d ON d.id = r.device_id "
-                  "JOIN benchmarks b ON b.id = r.benchmark_id WHERE {} GROUP BY d.id, b.name, b.metric ORDER BY d.name, "
-                  "d.identity, b.name, b.metric",
-                  where));
+      fmt::format(
+          "SELECT d.id, d.identity, d.name, d.vendor, d.backend, b.name, b.metric, count(DISTINCT r.run_id), "
+          "max(ru.created_utc) FROM results r JOIN runs ru ON ru.id = r.run_id JOIN devices d ON d.id = r.device_id "
+          "JOIN benchmarks b ON b.id = r.benchmark_id WHERE {} GROUP BY d.id, b.name, b.metric ORDER BY d.name, "
+          "d.identity, b.name, b.metric",
+          where));
   bind_all(q, params);
   std::vector<series_row> out;
   while (q.step())
-    out.push_back({{q.integer(0), q.text(1), q.text(2), q.text(3), q.text(4)}, q.text(5), q.text(6), q.integer(7), q.integer(8)});
+    out.push_back(
+        {{q.integer(0), q.text(1), q.text(2), q.text(3), q.text(4)}, q.text(5), q.text(6), q.integer(7), q.integer(8)});
   return out;
 }
 
 std::vector<trend_point> trend(store& st, std::int64_t device_id, const std::string& benchmark) {
   auto& q = st.internals().prepare(
-      "SELECT r.run_id, ru.created_utc, r.status, r.verified, r.suspect, r.median, r.q1, r.q3, r.min, r.max, r.sample_count, "
-      "r.clock_mhz FROM results r JOIN runs ru ON ru.id = r.run_id WHERE r.device_id = ? AND r.benchmark_id IN (SELECT id FROM "
+      "SELECT r.run_id, ru.created_utc, r.status, r.verified, r.suspect, r.median, r.q1, r.q3, r.min, r.max, "
+      "r.sample_count, "
+      "r.clock_mhz FROM results r JOIN runs ru ON ru.id = r.run_id WHERE r.device_id = ? AND r.benchmark_id IN (SELECT "
+      "id FROM "
       "benchmarks WHERE name = ?) ORDER BY ru.created_utc, r.run_id, r.id");
   q.bind(1, device_id).bind(2, benchmark);
   std::vector<trend_point> out;
@@ -314,7 +334,9 @@ std::vector<trend_point> trend(store& st, std::int64_t device_id, const std::str
 namespace {
 
 bench::result_status status_of(const std::string& s) {
-  return s == "ok" ? bench::result_status::ok : s == "invalid" ? bench::result_status::invalid : bench::result_status::skipped;
+  return s == "ok"        ? bench::result_status::ok
+         : s == "invalid" ? bench::result_status::invalid
+                          : bench::result_status::skipped;
 }
 
 bench::stop_reason stop_of(const std::string& s) {
@@ -335,7 +357,8 @@ bench::benchmark_info info_of(const result_row& r) {
   const auto p = json::parse(r.parameters, nullptr, false);
   if (p.is_object()) {
     if (const auto it = p.find("isa"); it != p.end() && it->is_string()) b.isa = it->get<std::string>();
-    if (const auto it = p.find("footprint_bytes"); it != p.end() && it->is_number()) b.footprint_bytes = it->get<double>();
+    if (const auto it = p.find("footprint_bytes"); it != p.end() && it->is_number())
+      b.footprint_bytes = it->get<double>();
   }
   return b;
 }
@@ -397,11 +420,22 @@ std::string run_to_json(store& s, const run_row& run) {
   auto j = run_json(run);
   json arr = json::array();
   for (const auto& x : select_results(s, {}, false, run.id))
-    arr.push_back({{"device", x.device_identity}, {"device_name", x.device_name}, {"local_device", x.local_device},
-                   {"benchmark", x.benchmark}, {"precision", x.precision}, {"metric", x.metric}, {"status", x.status},
-                   {"verified", x.verified}, {"suspect", x.suspect}, {"median", x.median}, {"q1", x.q1}, {"q3", x.q3},
-                   {"cv", x.cv}, {"samples", x.sample_count},
-                   {"clock_mhz", x.clock_mhz ? json(*x.clock_mhz) : json(nullptr)}, {"reason", x.reason}});
+    arr.push_back({{"device", x.device_identity},
+                   {"device_name", x.device_name},
+                   {"local_device", x.local_device},
+                   {"benchmark", x.benchmark},
+                   {"precision", x.precision},
+                   {"metric", x.metric},
+                   {"status", x.status},
+                   {"verified", x.verified},
+                   {"suspect", x.suspect},
+                   {"median", x.median},
+                   {"q1", x.q1},
+                   {"q3", x.q3},
+                   {"cv", x.cv},
+                   {"samples", x.sample_count},
+                   {"clock_mhz", x.clock_mhz ? json(*x.clock_mhz) : json(nullptr)},
+                   {"reason", x.reason}});
   j["result_rows"] = arr;
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
@@ -425,7 +459,8 @@ bench::measurement_report select_as_report(store& st, const selector& sel) {
     latest = std::max(latest, r.created_utc);
   });
   if (groups.empty())
-    throw usage_error(fmt::format("{} selects no results in history {}", quote_input(sel.to_string()), quote_input(st.path())));
+    throw usage_error(
+        fmt::format("{} selects no results in history {}", quote_input(sel.to_string()), quote_input(st.path())));
 
   bench::measurement_report rep;
   rep.tool_version = tool_version;
@@ -479,7 +514,8 @@ bench::measurement_report select_as_report(store& st, const selector& sel) {
         m.throttled_samples += static_cast<int>(r->throttled_samples);
         runs += (runs.empty() ? "" : ", ") + std::to_string(r->run_id);
       }
-      m.check.detail = fmt::format("pooled from {} of {} selected runs (history runs {})", usable.size(), rows.size(), runs);
+      m.check.detail =
+          fmt::format("pooled from {} of {} selected runs (history runs {})", usable.size(), rows.size(), runs);
       m.stopped = stop_of(last.stop_reason);
       summarise(m);
       m.theoretical = last.theoretical;
@@ -499,15 +535,17 @@ bench::measurement_report select_as_report(store& st, const selector& sel) {
       if (summary_only)
         // A certificate's result: its median and quartiles are stored, its samples are not, so
         // it is listed and never compared (the test needs the samples).
-        m.reason = fmt::format("summary statistics only ({} run {}, {}: median {:g} over {} samples, which the {} did not keep): "
-                               "listed, not compared",
-                               last.source_kind, last.run_id, format_utc(last.created_utc), last.median, last.sample_count,
-                               last.source_kind);
+        m.reason = fmt::format(
+            "summary statistics only ({} run {}, {}: median {:g} over {} samples, which the {} did not keep): "
+            "listed, not compared",
+            last.source_kind, last.run_id, format_utc(last.created_utc), last.median, last.sample_count,
+            last.source_kind);
       else
-        m.reason = fmt::format("no result of the {} selected runs is ok, verified and not suspect; the latest (history run {}, {}) "
-                               "was {}{}{}",
-                               rows.size(), last.run_id, format_utc(last.created_utc), last.suspect ? "suspect" : last.status,
-                               last.reason.empty() ? "" : ": ", last.reason);
+        m.reason = fmt::format(
+            "no result of the {} selected runs is ok, verified and not suspect; the latest (history run {}, {}) "
+            "was {}{}{}",
+            rows.size(), last.run_id, format_utc(last.created_utc), last.suspect ? "suspect" : last.status,
+            last.reason.empty() ? "" : ": ", last.reason);
       m.stopped = stop_of(last.stop_reason);
       add_samples(m, last);
       summarise(m);
@@ -523,24 +561,54 @@ bench::measurement_report select_as_report(store& st, const selector& sel) {
 // ---- export ----
 
 const std::vector<std::string>& export_csv_columns() {
-  static const std::vector<std::string> cols = {
-      "run_id",    "created_utc", "source_kind", "host",      "tool_version", "git_sha",    "device",      "device_name",
-      "vendor",    "local_device", "benchmark",  "precision", "metric",       "parameters", "status",      "verified",
-      "suspect",   "stop_reason", "median",      "min",       "max",          "q1",         "q3",          "cv",
-      "samples",   "clock_mhz",   "throttled_samples", "theoretical", "fraction", "reason"};
+  static const std::vector<std::string> cols = {"run_id",       "created_utc",  "source_kind",
+                                                "host",         "tool_version", "git_sha",
+                                                "device",       "device_name",  "vendor",
+                                                "local_device", "benchmark",    "precision",
+                                                "metric",       "parameters",   "status",
+                                                "verified",     "suspect",      "stop_reason",
+                                                "median",       "min",          "max",
+                                                "q1",           "q3",           "cv",
+                                                "samples",      "clock_mhz",    "throttled_samples",
+                                                "theoretical",  "fraction",     "reason"};
   return cols;
 }
 
-void export_results(store& s, const selector& sel, export_format format, const std::function<void(std::string_view)>& sink) {
+void export_results(store& s, const selector& sel, export_format format,
+                    const std::function<void(std::string_view)>& sink) {
   if (format == export_format::csv) {
     sink(csv_line(export_csv_columns()));
     for_each_result(s, sel, false, [&sink](const result_row& r) {
-      sink(csv_line({std::to_string(r.run_id), format_utc(r.created_utc), r.source_kind, r.host, r.tool_version, r.git_sha,
-                            r.device_identity, r.device_name, r.device_vendor, r.local_device, r.benchmark, r.precision, r.metric,
-                            r.parameters, r.status, r.verified ? "true" : "false", r.suspect ? "true" : "false", r.stop_reason,
-                            number(r.median), number(r.min), number(r.max), number(r.q1), number(r.q3), number(r.cv),
-                            std::to_string(r.sample_count), optional_number(r.clock_mhz), std::to_string(r.throttled_samples),
-                            optional_number(r.theoretical), optional_number(r.fraction), r.reason}));
+      sink(csv_line({std::to_string(r.run_id),
+                     format_utc(r.created_utc),
+                     r.source_kind,
+                     r.host,
+                     r.tool_version,
+                     r.git_sha,
+                     r.device_identity,
+                     r.device_name,
+                     r.device_vendor,
+                     r.local_device,
+                     r.benchmark,
+                     r.precision,
+                     r.metric,
+                     r.parameters,
+                     r.status,
+                     r.verified ? "true" : "false",
+                     r.suspect ? "true" : "false",
+                     r.stop_reason,
+                     number(r.median),
+                     number(r.min),
+                     number(r.max),
+                     number(r.q1),
+                     number(r.q3),
+                     number(r.cv),
+                     std::to_string(r.sample_count),
+                     optional_number(r.clock_mhz),
+                     std::to_string(r.throttled_samples),
+                     optional_number(r.theoretical),
+                     optional_number(r.fraction),
+                     r.reason}));
     });
     return;
   }
@@ -552,9 +620,12 @@ void export_results(store& s, const selector& sel, export_format format, const s
   for_each_result(s, sel, true, [&](const result_row& r) {
     json j;
     j["run"] = {{"id", r.run_id}, {"created_utc", format_utc(r.created_utc)}, {"source_kind", r.source_kind},
-                {"host", r.host}, {"tool_version", r.tool_version}, {"git_sha", r.git_sha}};
-    j["device"] = {{"identity", r.device_identity}, {"name", r.device_name}, {"vendor", r.device_vendor},
-                   {"backend", r.device_backend}, {"local_id", r.local_device}};
+                {"host", r.host}, {"tool_version", r.tool_version},           {"git_sha", r.git_sha}};
+    j["device"] = {{"identity", r.device_identity},
+                   {"name", r.device_name},
+                   {"vendor", r.device_vendor},
+                   {"backend", r.device_backend},
+                   {"local_id", r.local_device}};
     const auto params = json::parse(r.parameters, nullptr, false);
     j["benchmark"] = {{"name", r.benchmark},
                       {"group", r.group},
@@ -596,11 +667,14 @@ void export_results(store& s, const selector& sel, export_format format, const s
 
 prune_outcome prune(store& st, const prune_options& o) {
   if (!o.before && !o.keep_last) throw usage_error("history prune needs --before DATE or --keep-last N (or both)");
-  if (o.keep_last && *o.keep_last < 1) throw usage_error(fmt::format("--keep-last {} is not a count: expected 1 or more", *o.keep_last));
+  if (o.keep_last && *o.keep_last < 1)
+    throw usage_error(fmt::format("--keep-last {} is not a count: expected 1 or more", *o.keep_last));
   auto& s = st.internals();
   std::vector<param> params;
   std::string where = "TRUE";
-  const std::string devices = o.device.empty() ? std::string() : fmt::format("SELECT run_id FROM run_devices WHERE device_id IN ({})", device_match);
+  const std::string devices = o.device.empty()
+                                  ? std::string()
+                                  : fmt::format("SELECT run_id FROM run_devices WHERE device_id IN ({})", device_match);
   if (o.before) {
     where += " AND created_utc < ?";
     params.emplace_back(*o.before);
@@ -619,7 +693,8 @@ prune_outcome prune(store& st, const prune_options& o) {
     }
     where += fmt::format(
         " AND id NOT IN (SELECT run_id FROM (SELECT rd.run_id, row_number() OVER (PARTITION BY rd.device_id ORDER BY "
-        "ru.created_utc DESC, ru.id DESC) AS rn FROM run_devices rd JOIN runs ru ON ru.id = rd.run_id {}) AS ranked WHERE rn <= ?)",
+        "ru.created_utc DESC, ru.id DESC) AS rn FROM run_devices rd JOIN runs ru ON ru.id = rd.run_id {}) AS ranked "
+        "WHERE rn <= ?)",
         scope);
     params.emplace_back(static_cast<std::int64_t>(*o.keep_last));
   }
@@ -633,16 +708,17 @@ prune_outcome prune(store& st, const prune_options& o) {
   }
   {
     detail::statement q(*s.db,
-                        "SELECT (SELECT count(*) FROM prune_runs), (SELECT count(*) FROM results WHERE run_id IN (SELECT id FROM prune_runs))");
+                        "SELECT (SELECT count(*) FROM prune_runs), (SELECT count(*) FROM results WHERE run_id IN "
+                        "(SELECT id FROM prune_runs))");
     q.step();
     out.runs = q.integer(0);
     out.results = q.integer(1);
   }
   s.db->exec(
-               "DELETE FROM runs WHERE id IN (SELECT id FROM prune_runs); DELETE FROM prune_runs;"
-               "DELETE FROM devices WHERE id NOT IN (SELECT device_id FROM run_devices) AND id NOT IN (SELECT device_id FROM "
-               "checks WHERE device_id IS NOT NULL);"
-               "DELETE FROM benchmarks WHERE id NOT IN (SELECT DISTINCT benchmark_id FROM results)");
+      "DELETE FROM runs WHERE id IN (SELECT id FROM prune_runs); DELETE FROM prune_runs;"
+      "DELETE FROM devices WHERE id NOT IN (SELECT device_id FROM run_devices) AND id NOT IN (SELECT device_id FROM "
+      "checks WHERE device_id IS NOT NULL);"
+      "DELETE FROM benchmarks WHERE id NOT IN (SELECT DISTINCT benchmark_id FROM results)");
   tx.commit();
   s.device_ids.clear();
   s.benchmark_ids.clear();

@@ -20,9 +20,10 @@ constexpr std::int64_t application_id = 0x43474853;
 
 class sqlite_statement final : public statement_backend {
  public:
-  sqlite_statement(sqlite3* db, const std::string& file, std::string_view sql, bool persistent) : db_(db), file_(&file) {
-    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), persistent ? SQLITE_PREPARE_PERSISTENT : 0, &stmt_,
-                           nullptr) != SQLITE_OK)
+  sqlite_statement(sqlite3* db, const std::string& file, std::string_view sql, bool persistent)
+      : db_(db), file_(&file) {
+    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), persistent ? SQLITE_PREPARE_PERSISTENT : 0,
+                           &stmt_, nullptr) != SQLITE_OK)
       fail(db, file, fmt::format("cannot prepare '{}'", sql.substr(0, 80)));
   }
   ~sqlite_statement() override { sqlite3_finalize(stmt_); }
@@ -128,7 +129,9 @@ std::unique_ptr<connection> open_sqlite(const std::string& path, const open_opti
     const fs::path parent = fs::path(path).parent_path();
     if (!parent.empty()) {
       fs::create_directories(parent, ec);
-      if (ec) throw error(fmt::format("history {}: cannot create directory {}: {}", quote_input(path), parent.string(), ec.message()));
+      if (ec)
+        throw error(fmt::format("history {}: cannot create directory {}: {}", quote_input(path), parent.string(),
+                                ec.message()));
     }
   } else if (fs::is_directory(path, ec)) {
     throw usage_error(fmt::format("history {} is a directory: expected a SQLite file", quote_input(path)));
@@ -140,7 +143,8 @@ std::unique_ptr<connection> open_sqlite(const std::string& path, const open_opti
   (void)memstatus_off;
   auto c = std::make_unique<sqlite_connection>(path);
   const int flags = SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(path.c_str(), &c->db_, flags, nullptr) != SQLITE_OK) fail(c->db_, quote_input(path), "cannot open");
+  if (sqlite3_open_v2(path.c_str(), &c->db_, flags, nullptr) != SQLITE_OK)
+    fail(c->db_, quote_input(path), "cannot open");
   sqlite3_extended_result_codes(c->db_, 1);
   sqlite3_busy_timeout(c->db_, options.busy_timeout_ms);
 
@@ -154,12 +158,14 @@ std::unique_ptr<connection> open_sqlite(const std::string& path, const open_opti
     tables = st.step() ? st.integer(0) : 0;
   } catch (const error&) {
     if (sqlite3_errcode(c->db_) == SQLITE_NOTADB)
-      throw usage_error(fmt::format("history {} is not a SQLite database: expected a chipgauge history store", quote_input(path)));
+      throw usage_error(
+          fmt::format("history {} is not a SQLite database: expected a chipgauge history store", quote_input(path)));
     throw;
   }
   if (app != application_id && !(app == 0 && version == 0 && tables == 0))
-    throw usage_error(fmt::format("history {} is a SQLite database but not a chipgauge history store (application_id {:#x})",
-                                  quote_input(path), app));
+    throw usage_error(
+        fmt::format("history {} is a SQLite database but not a chipgauge history store (application_id {:#x})",
+                    quote_input(path), app));
 
   // WAL: readers never block the writer; NORMAL: a commit is atomic and survives a killed process
   // (a power cut may lose the last commits, never half of one). Foreign keys cascade deletes.

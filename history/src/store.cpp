@@ -29,7 +29,8 @@ std::string locate_store(const std::string& explicit_path) {
     return (std::filesystem::path(xdg) / "chipgauge" / "history.db").string();
   if (const char* home = std::getenv("HOME"); home && *home)
     return (std::filesystem::path(home) / ".local" / "share" / "chipgauge" / "history.db").string();
-  throw usage_error("no history store: give --history FILE or set CHIPGAUGE_HISTORY (neither XDG_DATA_HOME nor HOME is set)");
+  throw usage_error(
+      "no history store: give --history FILE or set CHIPGAUGE_HISTORY (neither XDG_DATA_HOME nor HOME is set)");
 }
 
 store::store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -62,9 +63,10 @@ store store::open(const std::string& path, const open_options& options) {
   const std::string name = quote_input(p->path);
   auto version = p->db->schema_version();
   if (version > newest)
-    throw usage_error(fmt::format("history {} has schema version {}, newer than this chipgauge reads ({}): use a newer "
-                                  "chipgauge, or another --history file",
-                                  name, version, newest));
+    throw usage_error(
+        fmt::format("history {} has schema version {}, newer than this chipgauge reads ({}): use a newer "
+                    "chipgauge, or another --history file",
+                    name, version, newest));
 
   for (const auto& m : migrations) {
     if (m.version <= version) continue;
@@ -116,7 +118,8 @@ std::optional<std::int64_t> parse_utc(std::string_view t) {
   int h = 0;
   int m = 0;
   int s = 0;
-  if (!day || !digits(t.substr(11, 2), h) || !digits(t.substr(14, 2), m) || !digits(t.substr(17, 2), s)) return std::nullopt;
+  if (!day || !digits(t.substr(11, 2), h) || !digits(t.substr(14, 2), m) || !digits(t.substr(17, 2), s))
+    return std::nullopt;
   if (h > 23 || m > 59 || s > 60) return std::nullopt;
   auto rest = t.substr(19);
   if (!rest.empty() && rest[0] == '.') {
@@ -136,8 +139,9 @@ std::string format_utc(std::int64_t seconds) {
   const auto day = floor<days>(tp);
   const year_month_day ymd{day};
   const hh_mm_ss hms{tp - day};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                     static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count(), hms.seconds().count());
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
+                     hms.minutes().count(), hms.seconds().count());
 }
 
 // ---- selectors ----
@@ -148,17 +152,18 @@ std::int64_t parse_time_bound(std::string_view option, std::string_view text, bo
     return end_of_day ? start + 86400 : start;
   }
   if (const auto t = parse_utc(text)) return end_of_day ? *t + 1 : *t;
-  throw usage_error(fmt::format("{} '{}' is not a date: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (e.g. 2026-11-29)", option,
-                                quote_input(text)));
+  throw usage_error(fmt::format("{} '{}' is not a date: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (e.g. 2026-11-29)",
+                                option, quote_input(text)));
 }
 
 bool is_selector(std::string_view text) { return text.starts_with("history:"); }
 
 selector parse_selector(std::string_view text) {
   if (!is_selector(text))
-    throw usage_error(fmt::format("'{}' is not a history selector: expected history:KEY=VALUE,... (keys device, benchmark, "
-                                  "since, until, last)",
-                                  quote_input(text)));
+    throw usage_error(
+        fmt::format("'{}' is not a history selector: expected history:KEY=VALUE,... (keys device, benchmark, "
+                    "since, until, last)",
+                    quote_input(text)));
   selector sel;
   auto rest = text.substr(8);
   std::vector<std::string> seen;
@@ -173,11 +178,13 @@ selector parse_selector(std::string_view text) {
                                     quote_input(item)));
     const auto value = item.substr(eq + 1);
     for (const auto& s : seen) {
-      if (s == key) throw usage_error(fmt::format("history selector '{}': key '{}' given twice", quote_input(text), key));
+      if (s == key)
+        throw usage_error(fmt::format("history selector '{}': key '{}' given twice", quote_input(text), key));
     }
     seen.push_back(key);
     if (value.empty())
-      throw usage_error(fmt::format("history selector '{}': {} is empty: expected a value", quote_input(text), quote_input(key)));
+      throw usage_error(
+          fmt::format("history selector '{}': {} is empty: expected a value", quote_input(text), quote_input(key)));
     const std::string where = fmt::format("history selector {}", quote_input(key));
     if (key == "device") {
       sel.device = value;
@@ -191,12 +198,14 @@ selector parse_selector(std::string_view text) {
       int n = 0;
       const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
       if (ec != std::errc() || ptr != value.data() + value.size() || n < 1 || n > 1000000)
-        throw usage_error(fmt::format("history selector last '{}' is not a count: expected a whole number from 1 to 1,000,000",
-                                      quote_input(value)));
+        throw usage_error(
+            fmt::format("history selector last '{}' is not a count: expected a whole number from 1 to 1,000,000",
+                        quote_input(value)));
       sel.last = n;
     } else {
-      throw usage_error(fmt::format("history selector '{}': unknown key '{}': expected device, benchmark, since, until or last",
-                                    quote_input(text), quote_input(key)));
+      throw usage_error(
+          fmt::format("history selector '{}': unknown key '{}': expected device, benchmark, since, until or last",
+                      quote_input(text), quote_input(key)));
     }
   }
   if (sel.since && sel.until && *sel.since >= *sel.until)
@@ -223,13 +232,14 @@ std::string selector::to_string() const {
 namespace {
 
 constexpr std::array<std::uint32_t, 64> sha_k = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
-    0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
-    0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-    0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08,
-    0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-    0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
 constexpr std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
@@ -269,7 +279,8 @@ void sha_block(std::array<std::uint32_t, 8>& h, const unsigned char* p) {
 }  // namespace
 
 std::string sha256_hex(std::string_view bytes) {
-  std::array<std::uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  std::array<std::uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
   const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
   std::size_t full = bytes.size() / 64;
   for (std::size_t i = 0; i < full; ++i) sha_block(h, data + 64 * i);

@@ -23,8 +23,7 @@ T opaque(T v) {
 }  // namespace
 
 // Each accumulator is its own named variable (see compute.cpp on the repetition macros).
-#define CHIPGAUGE_REPEAT16(X) \
-  X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+#define CHIPGAUGE_REPEAT16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
 
 void fma_f16_chains(std::uint64_t iterations, std::uint16_t* bits) {
   // FP16 2^-4 is 0x2C00, 1.0 is 0x3C00; each FMA adds 2^-4 per lane.

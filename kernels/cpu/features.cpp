@@ -87,10 +87,17 @@ cpu_features detect_features() {
 
 std::vector<std::string> cpu_features::names() const {
   std::vector<std::string> out;
-  const std::pair<bool, const char*> all[] = {
-      {fma, "fma"},           {avx2, "avx2"},           {avx512f, "avx512f"},         {avx512bw, "avx512bw"},
-      {avx512vl, "avx512vl"}, {avx512_vnni, "avx512_vnni"}, {avx512_bf16, "avx512_bf16"}, {avx512_fp16, "avx512_fp16"},
-      {avx_vnni, "avx_vnni"}, {amx_bf16, "amx_bf16"},   {amx_int8, "amx_int8"}};
+  const std::pair<bool, const char*> all[] = {{fma, "fma"},
+                                              {avx2, "avx2"},
+                                              {avx512f, "avx512f"},
+                                              {avx512bw, "avx512bw"},
+                                              {avx512vl, "avx512vl"},
+                                              {avx512_vnni, "avx512_vnni"},
+                                              {avx512_bf16, "avx512_bf16"},
+                                              {avx512_fp16, "avx512_fp16"},
+                                              {avx_vnni, "avx_vnni"},
+                                              {amx_bf16, "amx_bf16"},
+                                              {amx_int8, "amx_int8"}};
   for (const auto& [on, name] : all) {
     if (on) out.emplace_back(name);
   }

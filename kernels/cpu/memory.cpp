@@ -38,7 +38,7 @@ __attribute__((target("avx512f"))) void add512(const double* a, const double* b,
 }
 
 __attribute__((target("avx512f"))) void triad512(double* a, const double* b, const double* c, double s, std::size_t n,
-                                                bool nt) {
+                                                 bool nt) {
   std::size_t i = 0;
   const __m512d vs = _mm512_set1_pd(s);
   if (nt) {
@@ -78,7 +78,7 @@ __attribute__((target("avx2,fma"))) void add256(const double* a, const double* b
 }
 
 __attribute__((target("avx2,fma"))) void triad256(double* a, const double* b, const double* c, double s, std::size_t n,
-                                                 bool nt) {
+                                                  bool nt) {
   std::size_t i = 0;
   const __m256d vs = _mm256_set1_pd(s);
   if (nt) {

@@ -1,6 +1,6 @@
 // Fault-injection kernels (kernels/include/chipgauge/kernels/cuda_fault.hpp).
-#include "chipgauge/kernels/cuda_fault.hpp"
 #include "check.cuh"
+#include "chipgauge/kernels/cuda_fault.hpp"
 
 namespace chipgauge::kernels::cuda {
 
@@ -14,8 +14,7 @@ __device__ std::uint64_t global_ns() {
 
 __global__ void hang_kernel(std::uint64_t ns) {
   const std::uint64_t start = global_ns();
-  while (global_ns() - start < ns) {
-  }
+  while (global_ns() - start < ns) {}
 }
 
 __global__ void illegal_kernel(int* p) {

@@ -1,7 +1,7 @@
 // DRAM bandwidth kernels: 16-byte (double2) accesses, grid-stride loops (BabelStream's kernels
 // with vector loads), plus the fill, blocking and clock-probe helpers.
-#include "chipgauge/kernels/cuda.hpp"
 #include "check.cuh"
+#include "chipgauge/kernels/cuda.hpp"
 
 namespace chipgauge::kernels::cuda {
 
@@ -159,8 +159,7 @@ __global__ void clock_probe_kernel(std::uint64_t cycles, std::uint64_t* out) {
   unsigned long long t1 = 0;
   asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
   const long long c0 = clock64();
-  while (static_cast<std::uint64_t>(clock64() - c0) < cycles) {
-  }
+  while (static_cast<std::uint64_t>(clock64() - c0) < cycles) {}
   const long long c1 = clock64();
   asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t1));
   out[0] = t1 - t0;
@@ -187,7 +186,8 @@ void launch_write(int blocks, int threads, double* a, std::size_t n, double valu
 }
 
 void launch_copy(int blocks, int threads, const double* a, double* c, std::size_t n, stream_t stream) {
-  copy_kernel<<<blocks, threads, 0, stream>>>(reinterpret_cast<const double2*>(a), reinterpret_cast<double2*>(c), n / 2);
+  copy_kernel<<<blocks, threads, 0, stream>>>(reinterpret_cast<const double2*>(a), reinterpret_cast<double2*>(c),
+                                              n / 2);
   check_launch("copy_kernel");
 }
 
@@ -202,8 +202,8 @@ void launch_smem_read(int blocks, int threads, std::size_t tile_bytes, std::uint
                       stream_t stream) {
   if (threads < 32 || threads > 1024 || threads % 32 != 0)
     throw error("launch_smem_read: threads must be a multiple of 32, at most 1024");
-  const bool tile_ok =
-      tile_bytes % 128 == 0 && tile_bytes >= 16 * static_cast<std::size_t>(threads) && tile_bytes <= (std::size_t{1} << 30);
+  const bool tile_ok = tile_bytes % 128 == 0 && tile_bytes >= 16 * static_cast<std::size_t>(threads) &&
+                       tile_bytes <= (std::size_t{1} << 30);
   if (!tile_ok)
     throw error("launch_smem_read: tile_bytes must be a multiple of 128, at least 16 x threads (and at most 1 GiB)");
   smem_read_kernel<<<blocks, threads, tile_bytes, stream>>>(static_cast<unsigned>(tile_bytes / 16), iterations, out);

@@ -25,8 +25,8 @@
 // ordinary FP32/FP64 registers and zeroed, so no tensor accumulator exceeds 128 x 32 = 2^12: an
 // accumulator below 2^12 plus products of 1 needs a 12-bit window, inside the 13-14 bits kept.
 // The promotion adds FP32 adds and moves between steps, and removes no mma instruction.
-#include "chipgauge/kernels/cuda.hpp"
 #include "check.cuh"
+#include "chipgauge/kernels/cuda.hpp"
 
 namespace chipgauge::kernels::cuda {
 
@@ -153,12 +153,24 @@ void launch_mma(tensor_op op, int blocks, int threads, std::uint64_t iterations,
   // All-ones operands, packed: FP16 1.0 = 0x3C00, BF16 1.0 = 0x3F80, TF32 1.0 = 0x3F800000,
   // INT8 1 = 0x01, FP8 e4m3 1.0 = 0x38 (bias 7).
   switch (op) {
-    case tensor_op::fp16: mma_kernel<tensor_op::fp16><<<blocks, threads, 0, stream>>>(iterations, 0x3C003C00U, 0x3C003C00U, 1.0, out); break;
-    case tensor_op::bf16: mma_kernel<tensor_op::bf16><<<blocks, threads, 0, stream>>>(iterations, 0x3F803F80U, 0x3F803F80U, 1.0, out); break;
-    case tensor_op::tf32: mma_kernel<tensor_op::tf32><<<blocks, threads, 0, stream>>>(iterations, 0x3F800000U, 0x3F800000U, 1.0, out); break;
-    case tensor_op::int8: mma_kernel<tensor_op::int8><<<blocks, threads, 0, stream>>>(iterations, 0x01010101U, 0x01010101U, 1.0, out); break;
-    case tensor_op::fp8: mma_kernel<tensor_op::fp8><<<blocks, threads, 0, stream>>>(iterations, 0x38383838U, 0x38383838U, 1.0, out); break;
-    case tensor_op::fp64: mma_kernel<tensor_op::fp64><<<blocks, threads, 0, stream>>>(iterations, 0, 0, 1.0, out); break;
+    case tensor_op::fp16:
+      mma_kernel<tensor_op::fp16><<<blocks, threads, 0, stream>>>(iterations, 0x3C003C00U, 0x3C003C00U, 1.0, out);
+      break;
+    case tensor_op::bf16:
+      mma_kernel<tensor_op::bf16><<<blocks, threads, 0, stream>>>(iterations, 0x3F803F80U, 0x3F803F80U, 1.0, out);
+      break;
+    case tensor_op::tf32:
+      mma_kernel<tensor_op::tf32><<<blocks, threads, 0, stream>>>(iterations, 0x3F800000U, 0x3F800000U, 1.0, out);
+      break;
+    case tensor_op::int8:
+      mma_kernel<tensor_op::int8><<<blocks, threads, 0, stream>>>(iterations, 0x01010101U, 0x01010101U, 1.0, out);
+      break;
+    case tensor_op::fp8:
+      mma_kernel<tensor_op::fp8><<<blocks, threads, 0, stream>>>(iterations, 0x38383838U, 0x38383838U, 1.0, out);
+      break;
+    case tensor_op::fp64:
+      mma_kernel<tensor_op::fp64><<<blocks, threads, 0, stream>>>(iterations, 0, 0, 1.0, out);
+      break;
   }
   check_launch("mma_kernel");
 }
@@ -167,12 +179,24 @@ int mma_resident_blocks(tensor_op op, int threads) {
   int n = 0;
   cudaError_t e = cudaSuccess;
   switch (op) {
-    case tensor_op::fp16: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::fp16>, threads, 0); break;
-    case tensor_op::bf16: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::bf16>, threads, 0); break;
-    case tensor_op::tf32: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::tf32>, threads, 0); break;
-    case tensor_op::int8: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::int8>, threads, 0); break;
-    case tensor_op::fp8: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::fp8>, threads, 0); break;
-    case tensor_op::fp64: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::fp64>, threads, 0); break;
+    case tensor_op::fp16:
+      e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::fp16>, threads, 0);
+      break;
+    case tensor_op::bf16:
+      e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::bf16>, threads, 0);
+      break;
+    case tensor_op::tf32:
+      e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::tf32>, threads, 0);
+      break;
+    case tensor_op::int8:
+      e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::int8>, threads, 0);
+      break;
+    case tensor_op::fp8:
+      e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::fp8>, threads, 0);
+      break;
+    case tensor_op::fp64:
+      e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::fp64>, threads, 0);
+      break;
   }
   check(e, "cudaOccupancyMaxActiveBlocksPerMultiprocessor(mma_kernel)");
   return n > 0 ? n : 1;

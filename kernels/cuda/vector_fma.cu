@@ -7,8 +7,8 @@
 // fma_chains x 16 = 128 FMAs per increment, compare and branch (about 2 %, against 3-5 per 32
 // FMAs, 9-14 %, with a 64-bit counter unrolled 4 times). DFMA and IMAD run at half rate there, which
 // hides the overhead, but they share the loop for uniformity.
-#include "chipgauge/kernels/cuda.hpp"
 #include "check.cuh"
+#include "chipgauge/kernels/cuda.hpp"
 
 #include <cuda_fp16.h>
 

@@ -62,7 +62,8 @@ problem sheet_problem(const spec_error& e, const std::string& prefix) {
 std::string unknown_part_message(const dataset& d, std::string_view id) {
   std::string hint;
   if (auto near = d.cat.parts().suggest(id); !near.empty()) hint = fmt::format(" (did you mean '{}'?)", near);
-  return fmt::format("unknown part '{}'{}: give a spec-sheet path or an id from 'chipgauge specs list'", quote_input(id), hint);
+  return fmt::format("unknown part '{}'{}: give a spec-sheet path or an id from 'chipgauge specs list'",
+                     quote_input(id), hint);
 }
 
 /// A part named in a body: {"part": ID} (a database id; never a path on the server) or a whole
@@ -72,7 +73,8 @@ const chip_spec& body_part(const dataset& d, const nlohmann::json& item, const s
                            std::vector<std::unique_ptr<chip_spec>>& owned) {
   if (item.is_object() && item.contains("part")) {
     if (item.size() != 1)
-      throw problem(422, "invalid-reference", "a part reference holds \"part\" only: give an id, or a whole sheet without \"part\"")
+      throw problem(422, "invalid-reference",
+                    "a part reference holds \"part\" only: give an id, or a whole sheet without \"part\"")
           .at(path);
     const auto& id = item["part"];
     if (!id.is_string()) throw problem(422, "invalid-reference", "expected a part id (a string)").at(path + ".part");
@@ -134,7 +136,9 @@ http_response classify_route(const api& a, const http_request& r, const dataset&
   std::vector<std::unique_ptr<chip_spec>> owned;
   if (doc.is_array()) {
     if (doc.size() > max_batch)
-      throw problem(422, "batch-too-large", fmt::format("a batch of {} items: expected at most {}", doc.size(), max_batch)).at("$");
+      throw problem(422, "batch-too-large",
+                    fmt::format("a batch of {} items: expected at most {}", doc.size(), max_batch))
+          .at("$");
     // Every item is resolved (and a sheet checked) before any is classified.
     std::vector<std::pair<const chip_spec*, bool>> specs;  // the part, and whether it is the snapshot's
     specs.reserve(doc.size());
@@ -154,7 +158,8 @@ http_response classify_route(const api& a, const http_request& r, const dataset&
     }
     return json_response(json_array_of(rendered));
   }
-  if (!doc.is_object()) throw problem(422, "invalid-body", "expected a spec sheet, {\"part\": ID} or an array of them").at("$");
+  if (!doc.is_object())
+    throw problem(422, "invalid-body", "expected a spec sheet, {\"part\": ID} or an array of them").at("$");
   const auto& spec = body_part(d, doc, "$", owned);
   // What `classify --format json` prints for one part.
   auto e = job.run(spec, owned.empty());
@@ -169,7 +174,8 @@ http_response parts_route(const api&, const http_request& r, const dataset& d, c
 }
 
 // GET /v1/parts/{id}[?as_of=&what_if=]: the sheet as stored, its metrics and its classification.
-http_response part_route(const api& a, const http_request& r, const dataset& d, const std::vector<std::string>& params) {
+http_response part_route(const api& a, const http_request& r, const dataset& d,
+                         const std::vector<std::string>& params) {
   const query_params q(r, {"as_of", "what_if"});
   const auto as_of = q.as_of();
   const bool what_if = q.what_if();
@@ -205,8 +211,9 @@ http_response rule_route(const api&, const http_request& r, const dataset& d, co
     std::vector<std::string_view> ids;
     for (const auto& x : d.cat.rules().regimes()) ids.push_back(x.id);
     const auto near = closest_match(id, ids);
-    throw problem(404, "unknown-regime", fmt::format("unknown regime '{}'{}: see 'chipgauge rules list'", quote_input(id),
-                                                     near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near)));
+    throw problem(404, "unknown-regime",
+                  fmt::format("unknown regime '{}'{}: see 'chipgauge rules list'", quote_input(id),
+                              near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near)));
   }
   return json_response(text->second);
 }
@@ -226,11 +233,14 @@ http_response license_route(const api&, const http_request& r, const dataset& d,
     // a temporary made from body_name (a dangling name was read when an unknown field was reported).
     const std::string file_name = body_name;
     const json_node root(doc, file_name);
-    root.expect_keys({"part", "sheet", "to", "as_of", "from", "party_hq", "transaction", "quantity", "what_if", "eccn", "end_user"});
+    root.expect_keys(
+        {"part", "sheet", "to", "as_of", "from", "party_hq", "transaction", "quantity", "what_if", "eccn", "end_user"});
     const bool has_part = doc.contains("part");
     const bool has_sheet = doc.contains("sheet");
     if (has_part == has_sheet)
-      throw problem(422, "invalid-body", "give the item as \"part\" (an id) or \"sheet\" (a chipgauge.spec/1 sheet), not both or neither").at("$");
+      throw problem(422, "invalid-body",
+                    "give the item as \"part\" (an id) or \"sheet\" (a chipgauge.spec/1 sheet), not both or neither")
+          .at("$");
     if (has_part) {
       const auto id = root.at("part").string();
       const auto* p = d.cat.parts().find(id);
@@ -246,11 +256,13 @@ http_response license_route(const api&, const http_request& r, const dataset& d,
     } else if (const auto day = date::parse(as_of_text)) {
       q.as_of = *day;
     } else {
-      throw usage_error(fmt::format("as_of '{}' is not a date: expected YYYY-MM-DD (e.g. 2025-03-01)", quote_input(as_of_text)));
+      throw usage_error(
+          fmt::format("as_of '{}' is not a date: expected YYYY-MM-DD (e.g. 2025-03-01)", quote_input(as_of_text)));
     }
     if (q.as_of < engine.first_date())
-      throw usage_error(fmt::format("as_of {} is before the first advanced-computing rule ({}): expected that date or later",
-                                    q.as_of.to_string(), engine.first_date().to_string()));
+      throw usage_error(
+          fmt::format("as_of {} is before the first advanced-computing rule ({}): expected that date or later",
+                      q.as_of.to_string(), engine.first_date().to_string()));
     field = "$.to";
     const auto to = countries.resolve_place(root.at("to").string());
     q.to = to.in->alpha2;
@@ -264,7 +276,8 @@ http_response license_route(const api&, const http_request& r, const dataset& d,
       const auto text = root.at("eccn").string();
       const auto eccn = canonical_stated_eccn(text);
       if (!eccn)
-        throw usage_error(fmt::format("eccn '{}' is not an ECCN: expected EAR99 or a number such as 5A992.c or 3A991.a", quote_input(text)));
+        throw usage_error(fmt::format("eccn '{}' is not an ECCN: expected EAR99 or a number such as 5A992.c or 3A991.a",
+                                      quote_input(text)));
       q.stated_eccn = *eccn;
     }
     field = "$.end_user";
@@ -286,7 +299,8 @@ http_response license_route(const api&, const http_request& r, const dataset& d,
     field = "$";
     return json_response(to_json(engine.answer(q)));
   } catch (const spec_error& e) {
-    throw problem(422, "invalid-field", fmt::format("{}: {}: {}", body_name, e.json_path(), e.message())).at(e.json_path());
+    throw problem(422, "invalid-field", fmt::format("{}: {}: {}", body_name, e.json_path(), e.message()))
+        .at(e.json_path());
   } catch (const usage_error& e) {
     throw problem(422, "invalid-field", e.what()).at(field);
   }
@@ -338,8 +352,10 @@ bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
 api::api(data_source data, metrics_registry& metrics, access_policy access)
     : data_(std::move(data)), metrics_(&metrics), access_(std::move(access)) {
   add_route({"GET", "/healthz", false, healthz_route});
-  add_route({"GET", "/readyz", false, [](const api& a, const http_request&, const dataset& d, const std::vector<std::string>&) {
-               if (!a.ready_.load()) throw problem(503, "draining", "the server is shutting down").header("Retry-After", "1");
+  add_route({"GET", "/readyz", false,
+             [](const api& a, const http_request&, const dataset& d, const std::vector<std::string>&) {
+               if (!a.ready_.load())
+                 throw problem(503, "draining", "the server is shutting down").header("Retry-After", "1");
                return json_response(fmt::format("{{\"status\":\"ready\",\"dataset_version\":\"{}\"}}\n", d.version));
              }});
   add_route({"GET", "/metrics", false, metrics_route});
@@ -415,8 +431,8 @@ void api::authorize(const route& r, std::string_view authorization) const {
         .header("WWW-Authenticate", "Bearer realm=\"chipgauge\", error=\"invalid_token\"");
 }
 
-std::optional<http_response> api::precheck(std::string_view method, std::string_view path, std::string_view content_type,
-                                           std::string_view authorization) const {
+std::optional<http_response> api::precheck(std::string_view method, std::string_view path,
+                                           std::string_view content_type, std::string_view authorization) const {
   std::vector<std::string> params;
   std::string allow;
   http_response res;
@@ -429,7 +445,8 @@ std::optional<http_response> api::precheck(std::string_view method, std::string_
         return res;
       }
       if (!allow.empty())
-        throw problem(405, "method-not-allowed", fmt::format("{} does not take {}: expected {}", quote_input(path), quote_input(method), allow))
+        throw problem(405, "method-not-allowed",
+                      fmt::format("{} does not take {}: expected {}", quote_input(path), quote_input(method), allow))
             .header("Allow", allow);
       throw problem(404, "not-found", fmt::format("no route {}: see /v1/openapi.json", quote_input(path)));
     }
@@ -477,7 +494,8 @@ http_response api::handle(const http_request& req) const {
   } catch (const usage_error& e) {
     answer(problem(422, "invalid-input", e.what()));
   } catch (const std::bad_alloc&) {
-    answer(problem(503, "overloaded", "the server ran out of memory answering this request").header("Retry-After", "1"));
+    answer(
+        problem(503, "overloaded", "the server ran out of memory answering this request").header("Retry-After", "1"));
   } catch (const std::exception& e) {
     answer(problem(500, "internal", fmt::format("internal error: {}", e.what())));
   }

@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <iterator>
+#include <mutex>
 #include <vector>
 
 namespace chipgauge::serve {
@@ -76,8 +76,10 @@ std::shared_ptr<const dataset> dataset::load(const std::string& specs_dir) {
   const auto& licensing = d->cat.licensing();
   (void)d->cat.findings();
   d->licensing = std::make_unique<licensing_engine>(d->cat.rules(), licensing, countries);
-  for (const auto& p : d->cat.parts().parts()) d->sheet_text.emplace(p->id, read_text_file(p->file, file_limits::spec_sheet));
-  for (const auto& r : d->cat.rules().regimes()) d->rule_text.emplace(r.id, read_text_file(r.file, file_limits::rule_file));
+  for (const auto& p : d->cat.parts().parts())
+    d->sheet_text.emplace(p->id, read_text_file(p->file, file_limits::spec_sheet));
+  for (const auto& r : d->cat.rules().regimes())
+    d->rule_text.emplace(r.id, read_text_file(r.file, file_limits::rule_file));
   d->openapi = read_text_file((std::filesystem::path(specs_dir) / "schema" / "openapi.json").string(),
                               file_limit{"OpenAPI document", std::uintmax_t{1} << 20});
   d->version = fingerprint(specs_dir);

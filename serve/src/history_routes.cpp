@@ -109,8 +109,8 @@ class history_source {
   std::string path_;
   std::mutex mutex_;
   std::optional<std::string> trusted_key_;  ///< --pubkey: the key certificates are verified with
-  std::optional<history::store> watcher_;  ///< asks data_version only, under mutex_
-  std::string key_;                        ///< data set version / day / data_version of files_
+  std::optional<history::store> watcher_;   ///< asks data_version only, under mutex_
+  std::string key_;                         ///< data set version / day / data_version of files_
   std::shared_ptr<const dashboard_files> files_;
 };
 
@@ -119,7 +119,8 @@ using source_ptr = std::shared_ptr<history_source>;
 /// A whole number in `text` (digits only), or nullopt.
 std::optional<std::int64_t> whole_number(std::string_view text) {
   std::int64_t n = 0;
-  if (text.empty() || text.size() > 18 || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+  if (text.empty() || text.size() > 18 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return std::nullopt;
   std::from_chars(text.data(), text.data() + text.size(), n);
   return n;
@@ -147,8 +148,9 @@ history::selector selector_of(const query_params& q) {
   if (const auto* v = q.find("last"); v && !v->empty()) {
     const auto n = whole_number(*v);
     if (!n || *n < 1 || *n > 1000000)
-      throw problem(400, "bad-parameter",
-                    fmt::format("last '{}' is not a count: expected a whole number from 1 to 1,000,000", quote_input(*v)))
+      throw problem(
+          400, "bad-parameter",
+          fmt::format("last '{}' is not a count: expected a whole number from 1 to 1,000,000", quote_input(*v)))
           .parameter("last");
     sel.last = static_cast<int>(*n);
   }
@@ -158,7 +160,8 @@ history::selector selector_of(const query_params& q) {
 /// A parameter the route cannot do without.
 const std::string& required(const query_params& q, const char* name, std::string_view what) {
   const auto* v = q.find(name);
-  if (!v || v->empty()) throw problem(400, "bad-parameter", fmt::format("{} is required: {}", name, what)).parameter(name);
+  if (!v || v->empty())
+    throw problem(400, "bad-parameter", fmt::format("{} is required: {}", name, what)).parameter(name);
   return *v;
 }
 
@@ -170,12 +173,14 @@ http_response ingest_route(history_source& h, std::string_view kind, const api& 
     const query_params none(r, {});
     const auto doc = parse_body(r);
     // Which route takes which kind: the kind is told by "schema", as ingest_file tells it.
-    const auto* schema = doc.is_object() && doc.contains("schema") && doc["schema"].is_string() ? &doc["schema"] : nullptr;
+    const auto* schema =
+        doc.is_object() && doc.contains("schema") && doc["schema"].is_string() ? &doc["schema"] : nullptr;
     const bool certificate = schema && schema->get<std::string>().starts_with("chipgauge.certificate/");
     if (kind == "certificate" && !certificate)
-      throw problem(422, "wrong-kind",
-                    "expected a certificate (\"schema\": \"chipgauge.certificate/...\"): POST measurement reports and Google "
-                    "Benchmark JSON to /v1/reports")
+      throw problem(
+          422, "wrong-kind",
+          "expected a certificate (\"schema\": \"chipgauge.certificate/...\"): POST measurement reports and Google "
+          "Benchmark JSON to /v1/reports")
           .at(schema ? "$.schema" : "$");
     if (kind == "report" && certificate)
       throw problem(422, "wrong-kind", "a certificate: POST it to /v1/certificates").at("$.schema");
@@ -220,7 +225,8 @@ http_response run_route(const history_source& h, const http_request& r, const st
   auto st = h.open();
   const auto run = n ? history::find_run(st, *n) : std::nullopt;
   if (!run)
-    throw problem(404, "unknown-run", fmt::format("the history store has no run '{}': see /v1/history/runs", quote_input(id)));
+    throw problem(404, "unknown-run",
+                  fmt::format("the history store has no run '{}': see /v1/history/runs", quote_input(id)));
   return json_response(history::run_to_json(st, *run));
 }
 
@@ -237,7 +243,8 @@ http_response trend_route(const history_source& h, const http_request& r) {
   out["device"] = sel.device;
   out["benchmark"] = sel.benchmark;
   out["series"] = ojson::array();
-  for (const auto& s : history::list_series(st, sel)) out["series"].push_back(ojson::parse(dashboard::trend_json(st, s, o)));
+  for (const auto& s : history::list_series(st, sel))
+    out["series"].push_back(ojson::parse(dashboard::trend_json(st, s, o)));
   return json_response(out.dump(-1, ' ', false, ojson::error_handler_t::replace) + "\n");
 }
 
@@ -264,8 +271,10 @@ bench::compare_settings compare_settings_from(const query_params& q) {
 // `compare BASE NEW --format json` with history selectors on both sides and the CLI's options.
 // 200 whatever the verdicts: they are in the body.
 http_response compare_route(const history_source& h, const http_request& r) {
-  const query_params q(r, {"base", "new", "min_effect", "alpha", "clock_tolerance", "clock_explained_ok"}, {"min_effect"});
-  constexpr std::string_view what = "a history selector (history:device=SUBSTR,benchmark=NAME,since=DATE,until=DATE,last=N)";
+  const query_params q(r, {"base", "new", "min_effect", "alpha", "clock_tolerance", "clock_explained_ok"},
+                       {"min_effect"});
+  constexpr std::string_view what =
+      "a history selector (history:device=SUBSTR,benchmark=NAME,since=DATE,until=DATE,last=N)";
   const auto& base_text = required(q, "base", what);
   const auto& new_text = required(q, "new", what);
   const auto parse = [](const std::string& text, const char* name) {
@@ -326,13 +335,15 @@ void add_history_routes(api& a, const std::string& path, const std::optional<std
   a.add_route({"POST", "/v1/reports", true, [h](const api& x, const http_request& r, const dataset&, const params&) {
                  return ingest_route(*h, "report", x, r);
                }});
-  a.add_route({"POST", "/v1/certificates", true, [h](const api& x, const http_request& r, const dataset&, const params&) {
-                 return ingest_route(*h, "certificate", x, r);
-               }});
+  a.add_route(
+      {"POST", "/v1/certificates", true, [h](const api& x, const http_request& r, const dataset&, const params&) {
+         return ingest_route(*h, "certificate", x, r);
+       }});
   a.add_route({"GET", "/v1/history/runs", false,
                [h](const api&, const http_request& r, const dataset&, const params&) { return runs_route(*h, r); }});
-  a.add_route({"GET", "/v1/history/runs/{id}", false,
-               [h](const api&, const http_request& r, const dataset&, const params& p) { return run_route(*h, r, p.at(0)); }});
+  a.add_route(
+      {"GET", "/v1/history/runs/{id}", false,
+       [h](const api&, const http_request& r, const dataset&, const params& p) { return run_route(*h, r, p.at(0)); }});
   a.add_route({"GET", "/v1/history/trend", false,
                [h](const api&, const http_request& r, const dataset&, const params&) { return trend_route(*h, r); }});
   a.add_route({"GET", "/v1/compare", false,

@@ -50,7 +50,8 @@ class query_params {
       const std::string& name = k;  // clang 14 cannot capture a structured binding
       if (std::find(repeatable.begin(), repeatable.end(), k) != repeatable.end()) continue;
       if (std::count_if(r.query.begin(), r.query.end(), [&name](const auto& p) { return p.first == name; }) > 1)
-        throw problem(400, "repeated-parameter", fmt::format("query parameter '{}' is given more than once", quote_input(k)))
+        throw problem(400, "repeated-parameter",
+                      fmt::format("query parameter '{}' is given more than once", quote_input(k)))
             .parameter(k);
     }
   }
@@ -74,7 +75,8 @@ class query_params {
     if (!v) return false;
     if (v->empty() || *v == "true" || *v == "1") return true;
     if (*v == "false" || *v == "0") return false;
-    throw problem(400, "bad-parameter", fmt::format("{} '{}' is not a flag: expected true or false", key, quote_input(*v)))
+    throw problem(400, "bad-parameter",
+                  fmt::format("{} '{}' is not a flag: expected true or false", key, quote_input(*v)))
         .parameter(std::string(key));
   }
   /// as_of as the CLI's --as-of: YYYY-MM-DD, "today" or absent for today.
@@ -83,7 +85,8 @@ class query_params {
     if (!v || v->empty() || *v == "today") return date::today();
     const auto d = date::parse(*v);
     if (!d)
-      throw problem(400, "bad-parameter", fmt::format("as_of '{}' is not a date: expected YYYY-MM-DD (e.g. 2024-01-31)", quote_input(*v)))
+      throw problem(400, "bad-parameter",
+                    fmt::format("as_of '{}' is not a date: expected YYYY-MM-DD (e.g. 2024-01-31)", quote_input(*v)))
           .parameter("as_of");
     return *d;
   }

@@ -29,11 +29,11 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <deque>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -50,11 +50,11 @@ using clock_type = std::chrono::steady_clock;
 struct request_state {
   clock_type::time_point start;
   std::string route = "unmatched";
-  bool overloaded = false;       ///< this connection came when the queue was full: answer 503
-  bool close = false;            ///< close the connection after this response
-  bool header_overflow = false;  ///< the request line and headers exceeded max_header_bytes
-  bool timed_out = false;        ///< the request did not arrive within request_timeout
-  bool head = false;             ///< a HEAD request: its response has no body after the head
+  bool overloaded = false;          ///< this connection came when the queue was full: answer 503
+  bool close = false;               ///< close the connection after this response
+  bool header_overflow = false;     ///< the request line and headers exceeded max_header_bytes
+  bool timed_out = false;           ///< the request did not arrive within request_timeout
+  bool head = false;                ///< a HEAD request: its response has no body after the head
   clock_type::time_point deadline;  ///< when request_timeout runs out
 };
 thread_local request_state t_request;
@@ -349,7 +349,9 @@ class rate_limiter {
 };
 
 int parse_port(const std::string& text) {
-  if (text.empty() || text.size() > 5 || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) return -1;
+  if (text.empty() || text.size() > 5 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return -1;
   const int port = std::stoi(text);
   return port <= 65535 ? port : -1;
 }
@@ -357,16 +359,17 @@ int parse_port(const std::string& text) {
 std::pair<std::string, int> split_listen(const std::string& listen) {
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon + 1 == listen.size())
-    throw usage_error(fmt::format("--listen '{}' is not an address: expected ADDR:PORT (e.g. 127.0.0.1:8080)", quote_input(listen)));
+    throw usage_error(
+        fmt::format("--listen '{}' is not an address: expected ADDR:PORT (e.g. 127.0.0.1:8080)", quote_input(listen)));
   std::string host = listen.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   const auto port_text = listen.substr(colon + 1);
   const auto port = parse_port(port_text);
   if (host.empty() || port < 0)
-    throw usage_error(fmt::format("--listen '{}' is not an address: expected ADDR:PORT with a port in 0..65535", quote_input(listen)));
+    throw usage_error(fmt::format("--listen '{}' is not an address: expected ADDR:PORT with a port in 0..65535",
+                                  quote_input(listen)));
   return {host, port};
 }
-
 
 /// cpp-httplib's server with its connection loop replaced (process_and_close_socket is the
 /// library's extension point for it): every request is read through a deadline_stream, the
@@ -393,7 +396,8 @@ class http_server final : public httplib::Server {
     ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     deadline_stream strm(sock, o_);
     for (std::size_t left = std::max<std::size_t>(1, o_.keep_alive_max); left > 0; --left) {
-      if (left != std::max<std::size_t>(1, o_.keep_alive_max) && !strm.has_buffered() && !wait_next_request(sock)) break;
+      if (left != std::max<std::size_t>(1, o_.keep_alive_max) && !strm.has_buffered() && !wait_next_request(sock))
+        break;
       strm.next_request();
       t_request = request_state{};
       t_request.start = clock_type::now();
@@ -532,8 +536,7 @@ struct server::impl {
   std::FILE* log = stderr;
   bool own_log = false;
 
-  explicit impl(server_options opts)
-      : o(std::move(opts)), http(o), limiter(o.rate_limit, o.rate_burst) {}
+  explicit impl(server_options opts) : o(std::move(opts)), http(o), limiter(o.rate_limit, o.rate_burst) {}
 
   std::shared_ptr<const dataset> current() const {
     const std::lock_guard lock(data_mutex);
@@ -554,21 +557,25 @@ struct server::impl {
     try {
       if (t_request.overloaded) {
         t_request.close = true;
-        throw problem(503, "overloaded", "every worker is busy and the queue is full: retry shortly").header("Retry-After", "1");
+        throw problem(503, "overloaded", "every worker is busy and the queue is full: retry shortly")
+            .header("Retry-After", "1");
       }
       if (const double wait = limiter.take(req.remote_addr); wait > 0) {
         t_request.close = req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0";
-        throw problem(429, "rate-limited", fmt::format("more than {} requests per second from {}", o.rate_limit, req.remote_addr))
+        throw problem(429, "rate-limited",
+                      fmt::format("more than {} requests per second from {}", o.rate_limit, req.remote_addr))
             .header("Retry-After", std::to_string(static_cast<long long>(std::ceil(wait))));
       }
       // cpp-httplib adds REMOTE_ADDR, REMOTE_PORT, LOCAL_ADDR and LOCAL_PORT to the headers.
       if (req.headers.size() > o.max_headers + 4) {
         t_request.close = true;
-        throw problem(431, "too-many-headers", fmt::format("{} header fields: expected at most {}", req.headers.size() - 4, o.max_headers));
+        throw problem(431, "too-many-headers",
+                      fmt::format("{} header fields: expected at most {}", req.headers.size() - 4, o.max_headers));
       }
       if (req.has_header("Transfer-Encoding")) {
         t_request.close = true;
-        throw problem(411, "length-required", "chunked or encoded bodies are not accepted: send the body with a Content-Length");
+        throw problem(411, "length-required",
+                      "chunked or encoded bodies are not accepted: send the body with a Content-Length");
       }
       const bool has_length = req.has_header("Content-Length");
       if (has_length) {
@@ -577,19 +584,22 @@ struct server::impl {
                             std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
         if (!digits) {
           t_request.close = true;
-          throw problem(400, "bad-content-length", fmt::format("Content-Length '{}' is not a byte count", quote_input(text)));
+          throw problem(400, "bad-content-length",
+                        fmt::format("Content-Length '{}' is not a byte count", quote_input(text)));
         }
         const auto length = std::stoull(text);
         if (length > o.max_body_bytes) {
           t_request.close = true;
-          throw problem(413, "body-too-large",
-                        fmt::format("the body is {} bytes: expected at most {} (--max-body)", length, o.max_body_bytes));
+          throw problem(
+              413, "body-too-large",
+              fmt::format("the body is {} bytes: expected at most {} (--max-body)", length, o.max_body_bytes));
         }
       } else if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
         t_request.close = true;
         throw problem(411, "length-required", "a request with a body needs a Content-Length");
       }
-      if (auto early = routes->precheck(req.method, req.path, req.get_header_value("Content-Type"), req.get_header_value("Authorization"))) {
+      if (auto early = routes->precheck(req.method, req.path, req.get_header_value("Content-Type"),
+                                        req.get_header_value("Authorization"))) {
         fill(res, *early);
         if (has_length && req.get_header_value("Content-Length") != "0") {
           t_request.close = true;
@@ -651,7 +661,8 @@ struct server::impl {
     http.set_read_timeout(std::chrono::milliseconds(millis(o.read_timeout)));
     http.set_write_timeout(std::chrono::milliseconds(millis(o.write_timeout)));
     http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      return refuse_early(req, res) ? httplib::Server::HandlerResponse::Handled : httplib::Server::HandlerResponse::Unhandled;
+      return refuse_early(req, res) ? httplib::Server::HandlerResponse::Handled
+                                    : httplib::Server::HandlerResponse::Unhandled;
     });
     // A client that waits for "100 Continue" before its body gets the refusal instead.
     http.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -666,31 +677,32 @@ struct server::impl {
     http.Options(".*", handler);
     // Errors cpp-httplib answers itself (an unreadable request line or head, a timeout) get a
     // problem document too; a read cut off by the deadline is a 408, an oversized head a 431.
-    http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-      t_request.close = true;
-      int status = res.status;
-      std::string slug = "bad-request";
-      std::string detail = "the request could not be read as HTTP/1.1";
-      if (t_request.timed_out || (!t_request.header_overflow && clock_type::now() >= t_request.deadline)) {
-        status = 408;
-        slug = "request-timeout";
-        detail = "the request did not arrive in time (--request-timeout, --read-timeout)";
-      } else if (t_request.header_overflow) {
-        status = 431;
-        slug = "head-too-large";
-        detail = "the request line and headers are too long (--max-header-bytes)";
-      } else if (status == 414) {
-        slug = "uri-too-long";
-        detail = "the request target is too long";
-      } else if (status == 413) {
-        slug = "body-too-large";
-        detail = "the body is too large (--max-body)";
-      }
-      fill_problem(res, problem(status, slug, detail), req.path);
-      res.set_header("Connection", "close");
-      return httplib::Server::HandlerResponse::Handled;
-    }));
+    http.set_error_handler(
+        httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+          t_request.close = true;
+          int status = res.status;
+          std::string slug = "bad-request";
+          std::string detail = "the request could not be read as HTTP/1.1";
+          if (t_request.timed_out || (!t_request.header_overflow && clock_type::now() >= t_request.deadline)) {
+            status = 408;
+            slug = "request-timeout";
+            detail = "the request did not arrive in time (--request-timeout, --read-timeout)";
+          } else if (t_request.header_overflow) {
+            status = 431;
+            slug = "head-too-large";
+            detail = "the request line and headers are too long (--max-header-bytes)";
+          } else if (status == 414) {
+            slug = "uri-too-long";
+            detail = "the request target is too long";
+          } else if (status == 413) {
+            slug = "body-too-large";
+            detail = "the body is too large (--max-body)";
+          }
+          fill_problem(res, problem(status, slug, detail), req.path);
+          res.set_header("Connection", "close");
+          return httplib::Server::HandlerResponse::Handled;
+        }));
     http.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
       fill_problem(res, problem(500, "internal", "internal error"), req.path);
     });
@@ -704,10 +716,12 @@ server::server(server_options o) : impl_(std::make_unique<impl>(std::move(o))) {
   access_policy access;
   access.token_required = m.o.token_required;
   if (!m.o.token_file.empty()) {
-    if (!std::filesystem::exists(m.o.token_file)) throw usage_error(fmt::format("--token-file {}: no such file", m.o.token_file));
+    if (!std::filesystem::exists(m.o.token_file))
+      throw usage_error(fmt::format("--token-file {}: no such file", m.o.token_file));
     auto token = read_text_file(m.o.token_file, file_limit{"token file", 4096});
     while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
-    if (token.empty()) throw usage_error(fmt::format("--token-file {} is empty: expected the token on one line", m.o.token_file));
+    if (token.empty())
+      throw usage_error(fmt::format("--token-file {} is empty: expected the token on one line", m.o.token_file));
     access.token = std::move(token);
   }
   if (!m.o.access_log.empty()) {
@@ -733,7 +747,8 @@ std::string server::bind() {
     bound = impl_->http.bind_to_any_port(host);
     if (bound < 0) throw error(fmt::format("cannot listen on {}", impl_->o.listen));
   } else if (!impl_->http.bind_to_port(host, port)) {
-    throw error(fmt::format("cannot listen on {} (address in use, or not an address of this machine?)", impl_->o.listen));
+    throw error(
+        fmt::format("cannot listen on {} (address in use, or not an address of this machine?)", impl_->o.listen));
   }
   impl_->http.widen_backlog();
   return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, bound) : fmt::format("{}:{}", host, bound);

@@ -28,7 +28,8 @@ int fuzz_one(const std::uint8_t* data, std::size_t size) {
     const auto check = chipgauge::verify_certificate(doc, std::nullopt, file);
     const auto status = check.status();
     if (status == chipgauge::exit_code::ok)
-      chipgauge::fuzz::check(check.hash_ok && !check.has_signature, "verified without a matching hash, or signed with no key");
+      chipgauge::fuzz::check(check.hash_ok && !check.has_signature,
+                             "verified without a matching hash, or signed with no key");
     if (status == chipgauge::exit_code::unverified)
       chipgauge::fuzz::check(check.hash_ok && check.signature_valid, "unauthenticated although a check failed");
     chipgauge::fuzz::check(!check.findings.empty(), "a check without findings");
@@ -36,7 +37,8 @@ int fuzz_one(const std::uint8_t* data, std::size_t size) {
     (void)chipgauge::certificate_check_json(check, file).dump();
   } catch (const chipgauge::spec_error& e) {
     chipgauge::fuzz::rejected(e);
-    chipgauge::fuzz::check(e.file() == file && !e.json_path().empty(), "a malformed certificate without file or JSON path");
+    chipgauge::fuzz::check(e.file() == file && !e.json_path().empty(),
+                           "a malformed certificate without file or JSON path");
   }
 
   std::string canonical;

@@ -21,8 +21,8 @@ namespace {
 using namespace chipgauge;
 
 struct language {
-  std::vector<std::string> parameters;    // slot order
-  std::vector<std::string> known;         // every name, for suggestions
+  std::vector<std::string> parameters;  // slot order
+  std::vector<std::string> known;       // every name, for suggestions
   std::vector<std::string_view> known_views;
   std::size_t variable_count = metric_var_count + 1;  // the metrics and one contains_ flag
 };
@@ -33,7 +33,8 @@ const language& names() {
     const auto rules = rule_set::load(fuzz::specs_dir() + "/rules");
     for (const auto& r : rules.regimes()) {
       for (const auto& p : r.parameters) {
-        if (std::find(l.parameters.begin(), l.parameters.end(), p.name) == l.parameters.end()) l.parameters.push_back(p.name);
+        if (std::find(l.parameters.begin(), l.parameters.end(), p.name) == l.parameters.end())
+          l.parameters.push_back(p.name);
       }
     }
     for (const auto& v : metric_vars()) l.known.emplace_back(v.name);
@@ -48,14 +49,16 @@ const language& names() {
 std::optional<expr_symbol> resolve(std::string_view name) {
   const auto& vars = metric_vars();
   for (std::size_t i = 0; i < vars.size(); ++i) {
-    if (vars[i].name == name) return expr_symbol{expr_symbol::source::variable, static_cast<std::uint32_t>(i), vars[i].type};
+    if (vars[i].name == name)
+      return expr_symbol{expr_symbol::source::variable, static_cast<std::uint32_t>(i), vars[i].type};
   }
   if (name == "contains_3a090")
     return expr_symbol{expr_symbol::source::variable, static_cast<std::uint32_t>(metric_var_count), expr_type::boolean};
   const auto& params = names().parameters;
   const auto it = std::find(params.begin(), params.end(), name);
   if (it != params.end())
-    return expr_symbol{expr_symbol::source::parameter, static_cast<std::uint32_t>(it - params.begin()), expr_type::number};
+    return expr_symbol{expr_symbol::source::parameter, static_cast<std::uint32_t>(it - params.begin()),
+                       expr_type::number};
   return std::nullopt;
 }
 
@@ -81,7 +84,8 @@ int fuzz_one(const std::uint8_t* data, std::size_t size) {
                                             std::vector<double>(lang.variable_count, 0.0),
                                             std::vector<double>(lang.variable_count, 1.0)};
   // Typical values: a large TPP and bandwidths, truth values true.
-  for (std::size_t i = 0; i < metric_var_count; ++i) var_sets[2][i] = metric_vars()[i].type == expr_type::boolean ? 1.0 : 4800.5 * static_cast<double>(i + 1);
+  for (std::size_t i = 0; i < metric_var_count; ++i)
+    var_sets[2][i] = metric_vars()[i].type == expr_type::boolean ? 1.0 : 4800.5 * static_cast<double>(i + 1);
   std::vector<double> params(std::max<std::size_t>(nparams, 1));
   for (std::size_t i = 0; i < params.size(); ++i) params[i] = 100.0 * static_cast<double>(i + 1);
 
@@ -93,7 +97,8 @@ int fuzz_one(const std::uint8_t* data, std::size_t size) {
     if (e->type() == expr_type::boolean)
       fuzz::check(std::isnan(traced) || traced == 0.0 || traced == 1.0, "a truth value other than 0, 1 or unknown");
     for (const auto& t : trace) {
-      fuzz::check(std::isnan(t.result) || t.result == 0.0 || t.result == 1.0, "a comparison result other than 0, 1 or unknown");
+      fuzz::check(std::isnan(t.result) || t.result == 0.0 || t.result == 1.0,
+                  "a comparison result other than 0, 1 or unknown");
       const auto lhs = e->lhs_text(t.node);
       const auto rhs = e->rhs_text(t.node);
       const auto op = e->op_text(t.node);
@@ -110,7 +115,8 @@ int fuzz_one(const std::uint8_t* data, std::size_t size) {
     const auto used = e->parameters_used();
     for (const auto slot : relied) {
       fuzz::check(slot < nparams, "a relied-on parameter slot out of range");
-      fuzz::check(std::find(used.begin(), used.end(), slot) != used.end(), "a relied-on parameter the expression does not read");
+      fuzz::check(std::find(used.begin(), used.end(), slot) != used.end(),
+                  "a relied-on parameter the expression does not read");
     }
   }
   for (std::uint32_t slot = 0; slot < lang.variable_count; ++slot) (void)e->reads_variable(slot);

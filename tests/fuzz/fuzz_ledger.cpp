@@ -32,9 +32,11 @@ void check_round_trip(const shipment_ledger& ledger, const std::string& name) {
   } catch (const error& e) {
     fuzz::check(false, "a saved ledger (" + name + ") does not load again: " + e.what());
   }
-  fuzz::check(again.shipments.size() == ledger.shipments.size(), "a saved ledger (" + name + ") has another number of shipments");
+  fuzz::check(again.shipments.size() == ledger.shipments.size(),
+              "a saved ledger (" + name + ") has another number of shipments");
   for (std::size_t i = 0; i < ledger.shipments.size(); ++i)
-    fuzz::check(same(again.shipments[i], ledger.shipments[i]), "a shipment changes when saved and loaded (" + name + ")");
+    fuzz::check(same(again.shipments[i], ledger.shipments[i]),
+                "a shipment changes when saved and loaded (" + name + ")");
 }
 
 }  // namespace

@@ -30,7 +30,8 @@ const metric_definitions& definitions() {
 void exports_and_self_comparison(const bench::measurement_report& report) {
   fuzz::check(nlohmann::json::accept(bench::to_gbench_json(report)), "the Google Benchmark JSON is not valid JSON");
   fuzz::check(nlohmann::json::accept(bench::to_bencher_json(report)), "the Bencher Metric Format is not valid JSON");
-  fuzz::check(nlohmann::json::accept(bench::to_github_action_benchmark_json(report)), "the github-action-benchmark JSON is not valid JSON");
+  fuzz::check(nlohmann::json::accept(bench::to_github_action_benchmark_json(report)),
+              "the github-action-benchmark JSON is not valid JSON");
   const auto c = bench::compare_reports(report, report, bench::compare_settings{});
   fuzz::check(c.count(bench::verdict::slower) == 0, "a report compared with itself is slower");
   fuzz::check(nlohmann::json::accept(bench::comparison_to_json(c)), "the comparison JSON is not valid JSON");

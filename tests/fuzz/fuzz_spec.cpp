@@ -23,7 +23,7 @@ using namespace chipgauge;
 
 struct fixture {
   rule_set rules;
-  std::string components_dir;  // the bundled sheets other sheets name as components
+  std::string components_dir;          // the bundled sheets other sheets name as components
   std::vector<evaluation_plan> plans;  // in force and what-if on two dates, every regime on a third
 };
 
@@ -71,7 +71,8 @@ int fuzz_one(const std::uint8_t* data, std::size_t size) {
     const classifier engine(fx.rules);
     for (const auto& plan : fx.plans) {
       const std::vector<classification> cs{engine.classify(part, plan)};
-      for (const auto format : {output_format::text, output_format::md, output_format::csv}) (void)render(cs, plan, format);
+      for (const auto format : {output_format::text, output_format::md, output_format::csv})
+        (void)render(cs, plan, format);
       (void)render(cs, plan, output_format::text, true);
       check_json(render(cs, plan, output_format::json), "the JSON rendering");
       check_json(to_json(cs.front(), plan), "to_json");

@@ -1,11 +1,11 @@
 #include "fuzz_target.hpp"
 
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
-#include <unistd.h>
 
 namespace chipgauge::fuzz {
 

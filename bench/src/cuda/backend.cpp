@@ -50,7 +50,8 @@ class cuda_backend final : public backend {
     return out;
   }
 
-  std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(const device_info& d, run_mode mode) override {
+  std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(const device_info& d,
+                                                                                    run_mode mode) override {
     const auto& g = gpu_of(d);
     return cuda_catalogue(g.facts, peers_of(g, gpus_), mode, fault_);
   }
@@ -137,6 +138,8 @@ bool cuda_device_available(std::string* reason) {
   return count > 0;
 }
 
-std::unique_ptr<backend> make_cuda_backend(const std::string& specs_dir) { return std::make_unique<cuda_backend>(specs_dir); }
+std::unique_ptr<backend> make_cuda_backend(const std::string& specs_dir) {
+  return std::make_unique<cuda_backend>(specs_dir);
+}
 
 }  // namespace chipgauge::bench

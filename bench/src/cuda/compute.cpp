@@ -22,7 +22,9 @@ namespace {
 class vector_case final : public cuda_case {
  public:
   vector_case(const case_context& c, benchmark_info info, std::optional<double> per_sm, cuda_params::vector_kind kind)
-      : cuda_case(c, std::move(info), per_sm), kind_(kind), out_(static_cast<std::size_t>(blocks(blocks_per_sm) * threads) * 8) {
+      : cuda_case(c, std::move(info), per_sm),
+        kind_(kind),
+        out_(static_cast<std::size_t>(blocks(blocks_per_sm) * threads) * 8) {
     poison(out_);
   }
 
@@ -39,12 +41,14 @@ class vector_case final : public cuda_case {
       expected = kc::fma_chains * 3.0 * static_cast<double>(iterations());
       bad = compare_exact(download<std::int32_t>(count), expected);
     } else {
-      expected = kind_ == cuda_params::vector_kind::fp32 ? kc::fma_chains * static_cast<double>(iterations()) * fp32_add
-                                            : kc::fma_chains * 2.0 * static_cast<double>(iterations()) * 0.0625;
+      expected = kind_ == cuda_params::vector_kind::fp32
+                     ? kc::fma_chains * static_cast<double>(iterations()) * fp32_add
+                     : kc::fma_chains * 2.0 * static_cast<double>(iterations()) * 0.0625;
       bad = compare_exact(download<float>(count), expected);
     }
     v.passed = bad.count == 0;
-    v.detail = fmt::format("{} threads: each sum of {} chains must be {} (exact); {}", count, kc::fma_chains, expected, bad.text());
+    v.detail = fmt::format("{} threads: each sum of {} chains must be {} (exact); {}", count, kc::fma_chains, expected,
+                           bad.text());
     return v;
   }
 
@@ -61,10 +65,18 @@ class vector_case final : public cuda_case {
     const int b = blocks(blocks_per_sm);
     for (std::uint64_t r = 0; r < reps; ++r) {
       switch (kind_) {
-        case cuda_params::vector_kind::fp64: kc::launch_fma_f64(b, threads, iterations(), fp64_add, out_.as<double>(), stream()); break;
-        case cuda_params::vector_kind::fp32: kc::launch_fma_f32(b, threads, iterations(), fp32_add, out_.as<float>(), stream()); break;
-        case cuda_params::vector_kind::fp16x2: kc::launch_fma_f16x2(b, threads, iterations(), out_.as<float>(), stream()); break;
-        case cuda_params::vector_kind::int32: kc::launch_mad_i32(b, threads, iterations(), out_.as<std::int32_t>(), stream()); break;
+        case cuda_params::vector_kind::fp64:
+          kc::launch_fma_f64(b, threads, iterations(), fp64_add, out_.as<double>(), stream());
+          break;
+        case cuda_params::vector_kind::fp32:
+          kc::launch_fma_f32(b, threads, iterations(), fp32_add, out_.as<float>(), stream());
+          break;
+        case cuda_params::vector_kind::fp16x2:
+          kc::launch_fma_f16x2(b, threads, iterations(), out_.as<float>(), stream());
+          break;
+        case cuda_params::vector_kind::int32:
+          kc::launch_mad_i32(b, threads, iterations(), out_.as<std::int32_t>(), stream());
+          break;
       }
     }
     const double ops = kind_ == cuda_params::vector_kind::fp16x2 ? 4.0 : 2.0;
@@ -82,17 +94,20 @@ class vector_case final : public cuda_case {
   device_buffer out_;
 };
 
-
 // Tensor cores through mma.sync or wgmma: every thread's accumulator sum is known exactly.
 class tensor_case final : public cuda_case {
  public:
   /// `shape`: the wgmma variant (N, operand layout) when `wgmma`.
   tensor_case(const case_context& c, benchmark_info info, std::optional<double> per_sm, kc::tensor_op op, bool wgmma,
               kc::wgmma_shape shape = {})
-      : cuda_case(c, std::move(info), per_sm), op_(op), wgmma_(wgmma), shape_(shape),
+      : cuda_case(c, std::move(info), per_sm),
+        op_(op),
+        wgmma_(wgmma),
+        shape_(shape),
         // As many blocks per SM as stay resident (registers decide: wgmma kernels hold 154
         // registers per thread, one block per SM), at most 4: the grid is one wave.
-        blocks_per_sm_(std::min(4, wgmma ? kc::wgmma_resident_blocks(op, shape) : kc::mma_resident_blocks(op, threads))),
+        blocks_per_sm_(
+            std::min(4, wgmma ? kc::wgmma_resident_blocks(op, shape) : kc::mma_resident_blocks(op, threads))),
         out_(static_cast<std::size_t>(blocks(blocks_per_sm_) * threads) * sizeof(double)) {
     poison(out_);
   }
@@ -110,8 +125,8 @@ class tensor_case final : public cuda_case {
     const auto bad = compare_exact(h, expected);
     verification v;
     v.passed = bad.count == 0;
-    v.detail = fmt::format("{} threads: each sum of {} accumulators must be {} (every D element {} x K {}, exact); {}", count,
-                           accumulators, expected, iterations, k, bad.text());
+    v.detail = fmt::format("{} threads: each sum of {} accumulators must be {} (every D element {} x K {}, exact); {}",
+                           count, accumulators, expected, iterations, k, bad.text());
     return v;
   }
 
@@ -124,7 +139,8 @@ class tensor_case final : public cuda_case {
   double enqueue(std::uint64_t reps) override {
     const int b = blocks(blocks_per_sm_);
     if (wgmma_) {
-      for (std::uint64_t r = 0; r < reps; ++r) kc::launch_wgmma(op_, shape_, b, iterations, out_.as<double>(), stream());
+      for (std::uint64_t r = 0; r < reps; ++r)
+        kc::launch_wgmma(op_, shape_, b, iterations, out_.as<double>(), stream());
       // Two warpgroups per block, 64 x 256 x K per warpgroup per iteration (two m64n128xK or one
       // m64n256xK instruction).
       const double per_warpgroup_iteration = 2.0 * 64 * 256 * kc::wgmma_k(op_);
@@ -133,7 +149,8 @@ class tensor_case final : public cuda_case {
     for (std::uint64_t r = 0; r < reps; ++r) kc::launch_mma(op_, b, threads, iterations, out_.as<double>(), stream());
     const auto shape = kc::shape_of(op_, g_.cc());
     const double per_step = 2.0 * shape.m * shape.n * shape.k;
-    return static_cast<double>(reps) * b * (threads / 32) * kc::tensor_chains * static_cast<double>(iterations) * per_step;
+    return static_cast<double>(reps) * b * (threads / 32) * kc::tensor_chains * static_cast<double>(iterations) *
+           per_step;
   }
 
   kc::tensor_op op_;
@@ -142,7 +159,6 @@ class tensor_case final : public cuda_case {
   int blocks_per_sm_;
   device_buffer out_;
 };
-
 
 // Injected faults (CHIPGAUGE_CUDA_FAULT): each repetition enqueues the fault; never verifies.
 class fault_case final : public cuda_case {
@@ -174,9 +190,11 @@ case_ptr make_case(const case_context& c, const benchmark_info& b, const cuda_pa
     case precision::int8: op = kc::tensor_op::int8; break;
     case precision::fp8: op = kc::tensor_op::fp8; break;
     case precision::fp64: op = kc::tensor_op::fp64; break;
-    default: throw usage_error(fmt::format("the cuda backend has no tensor kernel for {} ({})", to_string(p.prec), b.name));
+    default:
+      throw usage_error(fmt::format("the cuda backend has no tensor kernel for {} ({})", to_string(p.prec), b.name));
   }
-  return std::make_unique<tensor_case>(c, b, c.g.arch.rate(p.rate_key), op, p.wgmma, kc::wgmma_shape{p.n, p.swizzle128});
+  return std::make_unique<tensor_case>(c, b, c.g.arch.rate(p.rate_key), op, p.wgmma,
+                                       kc::wgmma_shape{p.n, p.swizzle128});
 }
 
 case_ptr make_case(const case_context& c, const benchmark_info& b, const cuda_params::fault& p) {

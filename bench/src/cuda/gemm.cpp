@@ -49,9 +49,17 @@ class gemm_case final : public cuda_case {
     switch (p_) {
       case precision::bf16: in = CUDA_R_16BF; break;
       case precision::fp16: in = CUDA_R_16F; break;
-      case precision::tf32: in = CUDA_R_32F; compute = CUBLAS_COMPUTE_32F_FAST_TF32; break;
+      case precision::tf32:
+        in = CUDA_R_32F;
+        compute = CUBLAS_COMPUTE_32F_FAST_TF32;
+        break;
       case precision::fp8: in = CUDA_R_8F_E4M3; break;
-      case precision::int8: in = CUDA_R_8I; out = CUDA_R_32I; compute = CUBLAS_COMPUTE_32I; scale = CUDA_R_32I; break;
+      case precision::int8:
+        in = CUDA_R_8I;
+        out = CUDA_R_32I;
+        compute = CUBLAS_COMPUTE_32I;
+        scale = CUDA_R_32I;
+        break;
       default: throw usage_error(fmt::format("no cuBLASLt GEMM for {}", to_string(p_)));
     }
     CHIPGAUGE_CUBLAS(cublasLtMatmulDescCreate(op_.out(), compute, scale));
@@ -67,26 +75,26 @@ class gemm_case final : public cuda_case {
     unique_handle<cublasLtMatmulPreference_t, cublasLtMatmulPreferenceDestroy> pref;
     CHIPGAUGE_CUBLAS(cublasLtMatmulPreferenceCreate(pref.out()));
     const std::size_t ws = workspace_bytes;
-    CHIPGAUGE_CUBLAS(cublasLtMatmulPreferenceSetAttribute(pref.get(), CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
+    CHIPGAUGE_CUBLAS(
+        cublasLtMatmulPreferenceSetAttribute(pref.get(), CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
     // Several heuristic candidates, each timed briefly; the fastest is kept (as cuBLAS's own
     // benchmarks and mamf-finder do): the first heuristic is not always the fastest for a shape.
     std::vector<cublasLtMatmulHeuristicResult_t> candidates(heuristic_candidates);
     int found = 0;
-    const auto st = cublasLtMatmulAlgoGetHeuristic(handle_.get(), op_.get(), la_.get(), lb_.get(), ld_.get(), ld_.get(), pref.get(), heuristic_candidates,
-                                                   candidates.data(), &found);
+    const auto st = cublasLtMatmulAlgoGetHeuristic(handle_.get(), op_.get(), la_.get(), lb_.get(), ld_.get(), ld_.get(),
+                                                   pref.get(), heuristic_candidates, candidates.data(), &found);
     candidates.resize(static_cast<std::size_t>(st == CUBLAS_STATUS_SUCCESS ? std::max(found, 0) : 0));
     // No algorithm is a fact about this device and library, not a failure: the result is skipped.
     const auto usable = std::count_if(candidates.begin(), candidates.end(),
                                       [](const auto& h) { return h.state == CUBLAS_STATUS_SUCCESS; });
     if (usable == 0)
-      throw benchmark_unsupported(fmt::format("cuBLASLt offers no algorithm for a {0}x{0}x{0} {1} GEMM (TN) on this device ({2})",
-                                              m_, to_string(p_),
-                                              st != CUBLAS_STATUS_SUCCESS ? cublasLtGetStatusName(st)
-                                              : candidates.empty()       ? "no heuristic result"
-                                                                         : cublasLtGetStatusName(candidates[0].state)));
+      throw benchmark_unsupported(fmt::format(
+          "cuBLASLt offers no algorithm for a {0}x{0}x{0} {1} GEMM (TN) on this device ({2})", m_, to_string(p_),
+          st != CUBLAS_STATUS_SUCCESS ? cublasLtGetStatusName(st)
+          : candidates.empty()        ? "no heuristic result"
+                                      : cublasLtGetStatusName(candidates[0].state)));
     choose_fastest(candidates);
   }
-
 
   verification verify() override {
     // 512 sampled outputs against exact host dot products.
@@ -116,8 +124,9 @@ class gemm_case final : public cuda_case {
     verification v;
     v.passed = bad == 0;
     v.max_error = worst;
-    v.detail = fmt::format("{} sampled outputs of a {}x{}x{} product of integers in [-2, 2], exact; {} differ (largest error {})",
-                           samples, m_, n_, k_, bad, worst);
+    v.detail = fmt::format(
+        "{} sampled outputs of a {}x{}x{} product of integers in [-2, 2], exact; {} differ (largest error {})", samples,
+        m_, n_, k_, bad, worst);
     return v;
   }
 
@@ -127,11 +136,15 @@ class gemm_case final : public cuda_case {
   static constexpr int heuristic_candidates = 8;  ///< asked of cuBLASLt's heuristic
   static constexpr int trial_runs = 3;            ///< timed GEMMs per candidate, after one untimed
 
-  const void* alpha() const { return p_ == precision::int8 ? static_cast<const void*>(&alpha_i_) : static_cast<const void*>(&alpha_f_); }
-  const void* beta() const { return p_ == precision::int8 ? static_cast<const void*>(&beta_i_) : static_cast<const void*>(&beta_f_); }
+  const void* alpha() const {
+    return p_ == precision::int8 ? static_cast<const void*>(&alpha_i_) : static_cast<const void*>(&alpha_f_);
+  }
+  const void* beta() const {
+    return p_ == precision::int8 ? static_cast<const void*>(&beta_i_) : static_cast<const void*>(&beta_f_);
+  }
   cublasStatus_t matmul(const cublasLtMatmulAlgo_t& algo) const {
-    return cublasLtMatmul(handle_.get(), op_.get(), alpha(), a_->ptr, la_.get(), b_->ptr, lb_.get(), beta(), d_->ptr, ld_.get(), d_->ptr, ld_.get(), &algo,
-                          workspace_->ptr, workspace_bytes, stream());
+    return cublasLtMatmul(handle_.get(), op_.get(), alpha(), a_->ptr, la_.get(), b_->ptr, lb_.get(), beta(), d_->ptr,
+                          ld_.get(), d_->ptr, ld_.get(), &algo, workspace_->ptr, workspace_bytes, stream());
   }
 
   // Times each usable candidate (one untimed GEMM, then trial_runs between events, under the
@@ -162,9 +175,10 @@ class gemm_case final : public cuda_case {
       }
     }
     if (best < 0)
-      throw benchmark_unsupported(fmt::format("cuBLASLt refused every algorithm its heuristic offered for a {0}x{0}x{0} {1} GEMM "
-                                              "(TN): {2}",
-                                              m_, to_string(p_), refused));
+      throw benchmark_unsupported(
+          fmt::format("cuBLASLt refused every algorithm its heuristic offered for a {0}x{0}x{0} {1} GEMM "
+                      "(TN): {2}",
+                      m_, to_string(p_), refused));
     heuristic_ = candidates[static_cast<std::size_t>(best)];
     const auto config = [this](cublasLtMatmulAlgoConfigAttributes_t a) {
       std::uint32_t v = 0;  // CONFIG_ID is int32, the others uint32: the same 4 bytes
@@ -174,11 +188,13 @@ class gemm_case final : public cuda_case {
                  : std::string("?");
     };
     info_.description += fmt::format(
-        "; algorithm: heuristic index {} of {} offered, the fastest of {} timed ({:.3f} ms per GEMM), id {}, tile {}, stages {}, "
+        "; algorithm: heuristic index {} of {} offered, the fastest of {} timed ({:.3f} ms per GEMM), id {}, tile {}, "
+        "stages {}, "
         "split-K {}; workspace {} bytes of the {} MiB offered{}",
-        best, candidates.size(), timed, best_ms / trial_runs, config(CUBLASLT_ALGO_CONFIG_ID), config(CUBLASLT_ALGO_CONFIG_TILE_ID),
-        config(CUBLASLT_ALGO_CONFIG_STAGES_ID), config(CUBLASLT_ALGO_CONFIG_SPLITK_NUM), heuristic_.workspaceSize,
-        workspace_bytes >> 20, refused.empty() ? "" : "; refused at run time: " + refused);
+        best, candidates.size(), timed, best_ms / trial_runs, config(CUBLASLT_ALGO_CONFIG_ID),
+        config(CUBLASLT_ALGO_CONFIG_TILE_ID), config(CUBLASLT_ALGO_CONFIG_STAGES_ID),
+        config(CUBLASLT_ALGO_CONFIG_SPLITK_NUM), heuristic_.workspaceSize, workspace_bytes >> 20,
+        refused.empty() ? "" : "; refused at run time: " + refused);
     poison(*d_);
   }
 
@@ -238,7 +254,8 @@ class gemm_case final : public cuda_case {
 
   double enqueue(std::uint64_t reps) override {
     for (std::uint64_t r = 0; r < reps; ++r) CHIPGAUGE_CUBLAS(matmul(heuristic_.algo));
-    return static_cast<double>(reps) * 2.0 * static_cast<double>(m_) * static_cast<double>(n_) * static_cast<double>(k_);
+    return static_cast<double>(reps) * 2.0 * static_cast<double>(m_) * static_cast<double>(n_) *
+           static_cast<double>(k_);
   }
 
   precision p_;

@@ -23,11 +23,11 @@ struct gpu {
   int clock_khz = 0;
   int mem_clock_khz = 0;
   int bus_width = 0;
-  int smem_optin = 0;          ///< bytes of shared memory one block may opt in to
-  int coherent_host_link = 0;  ///< host link with native atomics (NVLink-C2C on GH200), not PCIe
+  int smem_optin = 0;                              ///< bytes of shared memory one block may opt in to
+  int coherent_host_link = 0;                      ///< host link with native atomics (NVLink-C2C on GH200), not PCIe
   std::optional<unsigned long long> ecc_baseline;  ///< NVML uncorrectable-ECC count at start
-  cuda_arch arch;              ///< specs/arch/cuda.json for this device, read once
-  cuda_device_facts facts;     ///< what the catalogue and the fixed peaks depend on (cuda_plan.hpp)
+  cuda_arch arch;                                  ///< specs/arch/cuda.json for this device, read once
+  cuda_device_facts facts;                         ///< what the catalogue and the fixed peaks depend on (cuda_plan.hpp)
 
   [[nodiscard]] int cc() const { return prop.major * 10 + prop.minor; }
   /// Blocks of `threads` that fit on one SM by the thread limit, at most `wanted`.

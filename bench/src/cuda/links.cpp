@@ -21,9 +21,16 @@ namespace {
 
 class copy_case final : public cuda_case {
  public:
-  copy_case(const case_context& c, benchmark_info info, cuda_params::copy_kind kind, std::size_t bytes, std::optional<fixed_peak> peak)
-      : cuda_case(c, std::move(info), std::nullopt, std::move(peak)), kind_(kind), bytes_(bytes), near_(c.n, c.g.pci),
-        host_in_(bytes), host_out_(bytes), dev_in_(bytes), dev_out_(bytes) {
+  copy_case(const case_context& c, benchmark_info info, cuda_params::copy_kind kind, std::size_t bytes,
+            std::optional<fixed_peak> peak)
+      : cuda_case(c, std::move(info), std::nullopt, std::move(peak)),
+        kind_(kind),
+        bytes_(bytes),
+        near_(c.n, c.g.pci),
+        host_in_(bytes),
+        host_out_(bytes),
+        dev_in_(bytes),
+        dev_out_(bytes) {
     near_.restore();  // the pinned buffers now live on the GPU's NUMA node
     auto* h = host_in_.as<unsigned char>();
     for (std::size_t i = 0; i < bytes_; ++i) h[i] = static_cast<unsigned char>((i * 2654435761U) >> 13);
@@ -44,7 +51,8 @@ class copy_case final : public cuda_case {
     if (kind_ != cuda_params::copy_kind::h2d) bad += std::memcmp(host_out_.ptr, host_in_.ptr, bytes_) != 0;
     verification v;
     v.passed = bad == 0;
-    v.detail = fmt::format("{} bytes per direction compared byte for byte after the copies; {} direction(s) differ", bytes_, bad);
+    v.detail = fmt::format("{} bytes per direction compared byte for byte after the copies; {} direction(s) differ",
+                           bytes_, bad);
     return v;
   }
 
@@ -67,7 +75,8 @@ class copy_case final : public cuda_case {
         CHIPGAUGE_CUDA(cudaMemcpyAsync(host_out_.ptr, dev_out_.ptr, bytes_, cudaMemcpyDeviceToHost, stream()));
       }
     }
-    return static_cast<double>(reps) * static_cast<double>(bytes_) * (kind_ == cuda_params::copy_kind::bidirectional ? 2 : 1);
+    return static_cast<double>(reps) * static_cast<double>(bytes_) *
+           (kind_ == cuda_params::copy_kind::bidirectional ? 2 : 1);
   }
 
   // Binds the constructing thread near the GPU while the pinned buffers are allocated (so their
@@ -98,7 +107,6 @@ class copy_case final : public cuda_case {
   event_owner fork_ = make_event();
   event_owner join_ = make_event();
 };
-
 
 // Peer-to-peer copies between two GPUs (NVLink or PCIe), one way or both ways at once.
 class p2p_case final : public cuda_case {

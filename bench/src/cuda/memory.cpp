@@ -22,14 +22,20 @@ class dram_case final : public cuda_case {
   /// `count` doubles per array; a read makes `passes` passes over its array per launch (L2-resident
   /// footprints need many to outlast launch gaps). Every array starts with values no kernel writes,
   /// so a kernel that did nothing fails verification.
-  dram_case(const case_context& c, benchmark_info info, cuda_params::dram_kind kind, std::size_t count, int blocks_per_sm,
-            unsigned passes, std::optional<fixed_peak> peak)
-      : cuda_case(c, std::move(info), std::nullopt, std::move(peak)), kind_(kind), blocks_per_sm_(blocks_per_sm),
-        passes_(passes), n_(count & ~std::size_t{1}), a_(n_ * 8), b_(kind == cuda_params::dram_kind::triad ? n_ * 8 : 16),
+  dram_case(const case_context& c, benchmark_info info, cuda_params::dram_kind kind, std::size_t count,
+            int blocks_per_sm, unsigned passes, std::optional<fixed_peak> peak)
+      : cuda_case(c, std::move(info), std::nullopt, std::move(peak)),
+        kind_(kind),
+        blocks_per_sm_(blocks_per_sm),
+        passes_(passes),
+        n_(count & ~std::size_t{1}),
+        a_(n_ * 8),
+        b_(kind == cuda_params::dram_kind::triad ? n_ * 8 : 16),
         c_(kind == cuda_params::dram_kind::triad || kind == cuda_params::dram_kind::copy ? n_ * 8 : 16),
         sums_(static_cast<std::size_t>(blocks(blocks_per_sm_)) * sizeof(double)) {
     kc::launch_fill(blocks(blocks_per_sm_), threads, a_.as<double>(), n_, 1.0, stream());
-    if (kind == cuda_params::dram_kind::triad) kc::launch_fill(blocks(blocks_per_sm_), threads, b_.as<double>(), n_, 2.0, stream());
+    if (kind == cuda_params::dram_kind::triad)
+      kc::launch_fill(blocks(blocks_per_sm_), threads, b_.as<double>(), n_, 2.0, stream());
     if (kind != cuda_params::dram_kind::read && kind != cuda_params::dram_kind::write)
       kc::launch_fill(blocks(blocks_per_sm_), threads, c_.as<double>(), n_, 3.0, stream());
     poison(sums_);
@@ -51,8 +57,8 @@ class dram_case final : public cuda_case {
       v.tolerance = 0;
       v.max_error = std::fabs(got - expected) / expected;
       v.passed = got == expected;
-      v.detail = fmt::format("sum of {} elements x {} passes: {} against {} computed on the host (exact)", n_, passes_, got,
-                             expected);
+      v.detail = fmt::format("sum of {} elements x {} passes: {} against {} computed on the host (exact)", n_, passes_,
+                             got, expected);
       return v;
     }
     const device_buffer& out = kind_ == cuda_params::dram_kind::copy ? c_ : a_;
@@ -62,7 +68,7 @@ class dram_case final : public cuda_case {
     const auto bad = compare_exact(h, [this](std::size_t i) {
       return kind_ == cuda_params::dram_kind::write  ? write_value
              : kind_ == cuda_params::dram_kind::copy ? hashed(i, 1.0)
-                                        : std::fma(scalar, hashed(i, 3.0), hashed(i, 2.0));
+                                                     : std::fma(scalar, hashed(i, 3.0), hashed(i, 2.0));
     });
     v.passed = bad.count == 0;
     v.detail = fmt::format("all {} elements against their expected values (exact); {}", n_, bad.text());
@@ -78,15 +84,24 @@ class dram_case final : public cuda_case {
     const int b = blocks(blocks_per_sm_);
     for (std::uint64_t r = 0; r < reps; ++r) {
       switch (kind_) {
-        case cuda_params::dram_kind::read: kc::launch_read(b, threads, a_.as<double>(), n_, passes_, sums_.as<double>(), stream()); break;
-        case cuda_params::dram_kind::write: kc::launch_write(b, threads, a_.as<double>(), n_, write_value, stream()); break;
-        case cuda_params::dram_kind::copy: kc::launch_copy(b, threads, a_.as<double>(), c_.as<double>(), n_, stream()); break;
+        case cuda_params::dram_kind::read:
+          kc::launch_read(b, threads, a_.as<double>(), n_, passes_, sums_.as<double>(), stream());
+          break;
+        case cuda_params::dram_kind::write:
+          kc::launch_write(b, threads, a_.as<double>(), n_, write_value, stream());
+          break;
+        case cuda_params::dram_kind::copy:
+          kc::launch_copy(b, threads, a_.as<double>(), c_.as<double>(), n_, stream());
+          break;
         case cuda_params::dram_kind::triad:
           kc::launch_triad(b, threads, a_.as<double>(), b_.as<double>(), c_.as<double>(), scalar, n_, stream());
           break;
       }
     }
-    const double arrays = kind_ == cuda_params::dram_kind::triad ? 3 : kind_ == cuda_params::dram_kind::copy ? 2 : kind_ == cuda_params::dram_kind::read ? passes_ : 1;
+    const double arrays = kind_ == cuda_params::dram_kind::triad  ? 3
+                          : kind_ == cuda_params::dram_kind::copy ? 2
+                          : kind_ == cuda_params::dram_kind::read ? passes_
+                                                                  : 1;
     return static_cast<double>(reps) * arrays * static_cast<double>(n_) * sizeof(double);
   }
 
@@ -100,13 +115,14 @@ class dram_case final : public cuda_case {
   device_buffer sums_;
 };
 
-
 // Shared-memory read bandwidth for one tile size per block (the footprint): blocks per SM as many
 // as the SM's shared memory holds, at most 4.
 class smem_case final : public cuda_case {
  public:
   smem_case(const case_context& c, benchmark_info info, std::optional<double> per_sm, std::size_t tile_bytes)
-      : cuda_case(c, std::move(info), per_sm), tile_(tile_bytes), per_sm_blocks_(cuda_smem_resident(c.g.facts, tile_bytes, threads)),
+      : cuda_case(c, std::move(info), per_sm),
+        tile_(tile_bytes),
+        per_sm_blocks_(cuda_smem_resident(c.g.facts, tile_bytes, threads)),
         out_(static_cast<std::size_t>(blocks(per_sm_blocks_) * threads) * sizeof(float)) {
     // The opt-in above 48 KiB, once here rather than on every launch inside the blocked window.
     kc::prepare_smem_read(tile_);
@@ -123,8 +139,9 @@ class smem_case final : public cuda_case {
     });
     verification v;
     v.passed = bad.count == 0;
-    v.detail = fmt::format("{} threads over a {} KiB tile: each sum of {} reads must be 4 x (thread mod 4) x {} (exact); {}",
-                           count, tile_ / 1024, iterations, iterations, bad.text());
+    v.detail =
+        fmt::format("{} threads over a {} KiB tile: each sum of {} reads must be 4 x (thread mod 4) x {} (exact); {}",
+                    count, tile_ / 1024, iterations, iterations, bad.text());
     return v;
   }
 
@@ -134,7 +151,8 @@ class smem_case final : public cuda_case {
 
   double enqueue(std::uint64_t reps) override {
     const int b = blocks(per_sm_blocks_);
-    for (std::uint64_t r = 0; r < reps; ++r) kc::launch_smem_read(b, threads, tile_, iterations, out_.as<float>(), stream());
+    for (std::uint64_t r = 0; r < reps; ++r)
+      kc::launch_smem_read(b, threads, tile_, iterations, out_.as<float>(), stream());
     return static_cast<double>(reps) * b * threads * static_cast<double>(iterations) * 16.0;
   }
 
@@ -154,8 +172,9 @@ case_ptr make_case(const case_context& c, const benchmark_info& b, const cuda_pa
   // From 4 x L2 up the footprint streams from DRAM, so the DRAM peak applies; below, no single
   // peak does (cuda_l2_no_peak_reason; the description says why).
   auto peak = p.dram_peak ? cuda_dram_peak(c.g.facts, c.g.arch.dram) : std::nullopt;
-  return std::make_unique<dram_case>(c, b, cuda_params::dram_kind::read, static_cast<std::size_t>(p.footprint / sizeof(double)), 8,
-                                     p.passes, std::move(peak));
+  return std::make_unique<dram_case>(c, b, cuda_params::dram_kind::read,
+                                     static_cast<std::size_t>(p.footprint / sizeof(double)), 8, p.passes,
+                                     std::move(peak));
 }
 
 case_ptr make_case(const case_context& c, const benchmark_info& b, const cuda_params::smem_read& p) {

@@ -35,10 +35,22 @@ void telemetry::add(const nvml_sample& t) {
   if (t.throttle_reasons) reasons = reasons.value_or(0) | *t.throttle_reasons;
 }
 
-cuda_case::cuda_case(const case_context& c, benchmark_info info, std::optional<double> per_sm, std::optional<fixed_peak> fixed)
-    : device_selector(c.g.index), g_(c.g), info_(std::move(info)), nvml_(c.n), start_(make_event()), stop_(make_event()),
-      per_sm_(per_sm), fixed_(std::move(fixed)), deadline_(c.deadline), stream_(make_stream()), probe_done_(make_event()),
-      flag_(sizeof(int), cudaHostAllocMapped), timed_out_(sizeof(int), cudaHostAllocMapped), probe_(2 * sizeof(std::uint64_t)) {
+cuda_case::cuda_case(const case_context& c, benchmark_info info, std::optional<double> per_sm,
+                     std::optional<fixed_peak> fixed)
+    : device_selector(c.g.index),
+      g_(c.g),
+      info_(std::move(info)),
+      nvml_(c.n),
+      start_(make_event()),
+      stop_(make_event()),
+      per_sm_(per_sm),
+      fixed_(std::move(fixed)),
+      deadline_(c.deadline),
+      stream_(make_stream()),
+      probe_done_(make_event()),
+      flag_(sizeof(int), cudaHostAllocMapped),
+      timed_out_(sizeof(int), cudaHostAllocMapped),
+      probe_(2 * sizeof(std::uint64_t)) {
   void* dev = nullptr;
   CHIPGAUGE_CUDA(cudaHostGetDevicePointer(&dev, flag_.ptr, 0));
   flag_dev_ = static_cast<volatile int*>(dev);
@@ -77,8 +89,8 @@ sample cuda_case::run(std::uint64_t reps) {
   const auto energy_after = nvml_.energy_mj(g_.pci);
   // If queueing outlasted the blocking kernel, the launches were timed as the host issued them.
   if (*static_cast<volatile int*>(timed_out_.ptr) != 0)
-    throw error(fmt::format("queueing {} launches outlasted the blocking kernel ({} s): the sample would time the host", reps,
-                            blocking_timeout_ns / 1e9));
+    throw error(fmt::format("queueing {} launches outlasted the blocking kernel ({} s): the sample would time the host",
+                            reps, blocking_timeout_ns / 1e9));
   float ms = 0;
   CHIPGAUGE_CUDA(cudaEventElapsedTime(&ms, start_.get(), stop_.get()));
   sample s;
@@ -102,9 +114,10 @@ sample cuda_case::run(std::uint64_t reps) {
                   : during.max_power;
   const auto ecc_after = nvml_.uncorrected_ecc(g_.pci);
   if (ecc_before && ecc_after && *ecc_after > *ecc_before)
-    throw error(fmt::format("uncorrectable ECC errors rose by {} during the sample (NVML volatile count {} -> {}): "
-                            "no later benchmark runs on this device",
-                            *ecc_after - *ecc_before, *ecc_before, *ecc_after));
+    throw error(
+        fmt::format("uncorrectable ECC errors rose by {} during the sample (NVML volatile count {} -> {}): "
+                    "no later benchmark runs on this device",
+                    *ecc_after - *ecc_before, *ecc_before, *ecc_after));
   return s;
 }
 
@@ -131,9 +144,10 @@ void cuda_case::wait(cudaEvent_t e, telemetry* t) const {
     if (q != cudaErrorNotReady) kc::check(q, "waiting for the queued work");
     const auto now = clock::now();
     if (now - start > deadline_)
-      throw device_hung(fmt::format("the work queued for one sample of {} on cuda:{} did not finish within {:.0f} s "
-                                    "(a hung kernel; set CHIPGAUGE_CUDA_DEADLINE_S if it is merely slow)",
-                                    info_.name, g_.index, deadline_.count()));
+      throw device_hung(
+          fmt::format("the work queued for one sample of {} on cuda:{} did not finish within {:.0f} s "
+                      "(a hung kernel; set CHIPGAUGE_CUDA_DEADLINE_S if it is merely slow)",
+                      info_.name, g_.index, deadline_.count()));
     if (t && now >= next_reading) {
       t->add(nvml_.sample(g_.pci));
       next_reading = now + std::chrono::milliseconds(5);

@@ -84,7 +84,9 @@ class cuda_case : private device_selector, public benchmark_case {
 
   /// Blocks for `per_sm` blocks of `threads` per SM, capped at what one SM holds (1,536 threads on
   /// compute capability 8.6/8.9, 2,048 on 8.0/9.0), so a launch is one wave, never a partial second.
-  [[nodiscard]] int blocks(int per_sm, int threads = 256) const { return g_.prop.multiProcessorCount * g_.fit(per_sm, threads); }
+  [[nodiscard]] int blocks(int per_sm, int threads = 256) const {
+    return g_.prop.multiProcessorCount * g_.fit(per_sm, threads);
+  }
 
   [[nodiscard]] cudaStream_t stream() const { return stream_.get(); }
 

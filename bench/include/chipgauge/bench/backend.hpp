@@ -51,7 +51,7 @@ struct benchmark_info {
   std::string group;  ///< "compute", "memory", "sweep"
   std::optional<precision> prec;
   metric_kind metric = metric_kind::ops_per_s;
-  std::string isa;    ///< instruction path used ("avx512", "wgmma")
+  std::string isa;  ///< instruction path used ("avx512", "wgmma")
   std::string description;
   double footprint_bytes = 0;  ///< memory benchmarks: total bytes of the working set
 };
@@ -63,12 +63,12 @@ struct sample {
   double work = 0;
   double clock_mhz = std::numeric_limits<double>::quiet_NaN();
   double temperature_c = std::numeric_limits<double>::quiet_NaN();
-  double power_w = std::numeric_limits<double>::quiet_NaN();            ///< board power (NVML)
-  double memory_clock_mhz = std::numeric_limits<double>::quiet_NaN();   ///< (NVML)
+  double power_w = std::numeric_limits<double>::quiet_NaN();           ///< board power (NVML)
+  double memory_clock_mhz = std::numeric_limits<double>::quiet_NaN();  ///< (NVML)
   /// Mean of the NVML SM clock readings taken while the sample's work ran (NaN when none was);
   /// when every sample has it, the runner uses it for the theoretical peak instead of clock_mhz.
   double sm_clock_nvml_mhz = std::numeric_limits<double>::quiet_NaN();
-  double power_limit_w = std::numeric_limits<double>::quiet_NaN();      ///< enforced power limit (NVML)
+  double power_limit_w = std::numeric_limits<double>::quiet_NaN();  ///< enforced power limit (NVML)
   /// Clock event (throttle) reasons bit mask as NVML reports it (nvmlClocksEventReason*); absent
   /// where unreadable. Bits other than idle (0x1), application clocks (0x2) and display clock
   /// (0x100) mean throttling.

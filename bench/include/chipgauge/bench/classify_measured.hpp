@@ -33,11 +33,11 @@ std::optional<std::string> check_sheet_matches(const chip_spec& sheet, const mea
 struct measured_classification {
   std::string report_file;
   measured_tpp measured;
-  std::unique_ptr<chip_spec> part;            ///< the sheet classified; `results` point into it
-  std::vector<classification> results;        ///< one
-  std::optional<double> declared_tpp;         ///< from the given sheet
-  std::optional<double> derived_tpp;          ///< from the given sheet's processing units
-  std::vector<std::string> findings;          ///< disagreements (findings_policy) and an unconfirmed sheet
+  std::unique_ptr<chip_spec> part;      ///< the sheet classified; `results` point into it
+  std::vector<classification> results;  ///< one
+  std::optional<double> declared_tpp;   ///< from the given sheet
+  std::optional<double> derived_tpp;    ///< from the given sheet's processing units
+  std::vector<std::string> findings;    ///< disagreements (findings_policy) and an unconfirmed sheet
 
   [[nodiscard]] double tpp() const { return results.front().metrics.tpp; }
 };

@@ -77,8 +77,8 @@ shift_estimate hodges_lehmann(std::span<const double> a, std::span<const double>
 /// One side of a compared benchmark.
 struct side_summary {
   std::size_t n = 0;
-  median_interval rate;          ///< over the sample rates (ops/s or bytes/s)
-  double noise = 0;              ///< robust relative noise (summary::noise)
+  median_interval rate;             ///< over the sample rates (ops/s or bytes/s)
+  double noise = 0;                 ///< robust relative noise (summary::noise)
   std::optional<double> clock_mhz;  ///< median of the samples' clocks, when every sample has one
   int throttled_samples = 0;
   int throttle_reason_samples = 0;
@@ -102,8 +102,8 @@ struct shift_test {
 
 /// Clock awareness (docs/compare.md#clocks).
 struct clock_check {
-  bool applies = false;  ///< both sides have clocks and they differ by more than the tolerance
-  double clock_ratio = 0;  ///< median clock new / base
+  bool applies = false;                 ///< both sides have clocks and they differ by more than the tolerance
+  double clock_ratio = 0;               ///< median clock new / base
   std::optional<shift_test> per_clock;  ///< rate / clock_mhz per sample
   /// The rate changed (faster or slower) while the per-clock rate is the same: the clock explains it.
   bool explains = false;

@@ -12,15 +12,15 @@
 namespace chipgauge::bench {
 
 struct measure_options {
-  std::string backend = "auto";        ///< "cpu", "cuda" or "auto" (CUDA when a GPU is present)
+  std::string backend = "auto";  ///< "cpu", "cuda" or "auto" (CUDA when a GPU is present)
   run_mode mode = run_mode::quick;
-  std::string filter;                  ///< ECMAScript regex searched in benchmark names; empty: all
+  std::string filter;  ///< ECMAScript regex searched in benchmark names; empty: all
   /// Devices to measure, each a device id ("cuda:1", "cpu0") or an index into the backend's device
   /// list ("1"); empty: every device. An entry naming no device is a usage_error before any run.
   std::vector<std::string> devices;
-  std::vector<std::string> argv;       ///< recorded in the report
-  std::string specs_dir;               ///< for architecture data
-  progress_fn progress;                ///< per-sample progress (terminals only)
+  std::vector<std::string> argv;                ///< recorded in the report
+  std::string specs_dir;                        ///< for architecture data
+  progress_fn progress;                         ///< per-sample progress (terminals only)
   std::function<void(const std::string&)> log;  ///< one line per benchmark started/finished
   /// Facts the user should see whatever the terminal (auto chose the CPU because CUDA is unusable).
   std::function<void(const std::string&)> notice;
@@ -50,10 +50,10 @@ struct measured_tpp {
   std::string device_vendor;  ///< as the backend reports it ("AuthenticAMD", "NVIDIA")
   double tpp = 0;
   std::optional<precision> best;
-  per_precision<double> tops;             ///< best verified rate per precision, 10^12 ops/s
-  std::vector<std::string> used;          ///< "fma_fp64: 0.25 TOPS x 64 bits = 16.3"
-  std::vector<std::string> refused;       ///< results not used, with why (invalid, unverified)
-  std::optional<double> memory_gb_s;      ///< best verified STREAM rate, GB/s
+  per_precision<double> tops;         ///< best verified rate per precision, 10^12 ops/s
+  std::vector<std::string> used;      ///< "fma_fp64: 0.25 TOPS x 64 bits = 16.3"
+  std::vector<std::string> refused;   ///< results not used, with why (invalid, unverified)
+  std::optional<double> memory_gb_s;  ///< best verified STREAM rate, GB/s
   /// The TPP the same benchmarks' theoretical peaks give (rate x bit length, best precision), at
   /// the measured clock and at the maximum clock where the backend knows it: what the hardware
   /// should reach, beside what it did. nullopt when no verified result has a peak.

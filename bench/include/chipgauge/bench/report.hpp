@@ -13,9 +13,9 @@ struct host_info {
   std::string cpu_model;
   int logical_cpus = 0;
   double memory_bytes = 0;
-  std::string kernel;   ///< uname -sr
-  std::string os;       ///< PRETTY_NAME of /etc/os-release
-  std::string compiler; ///< the compiler that built chipgauge
+  std::string kernel;    ///< uname -sr
+  std::string os;        ///< PRETTY_NAME of /etc/os-release
+  std::string compiler;  ///< the compiler that built chipgauge
 };
 host_info collect_host_info();
 

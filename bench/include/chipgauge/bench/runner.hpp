@@ -14,18 +14,18 @@ namespace chipgauge::bench {
 
 /// Timing and stopping policy (docs/measurement.md#the-runner).
 struct run_settings {
-  double sample_target_s = 0.02;  ///< reps are calibrated so one sample takes at least this
-  double warmup_max_s = 0.3;      ///< untimed warm-up stops when stable or after this
-  double warmup_tolerance = 0.02; ///< two consecutive warm-up rates within this count as stable
+  double sample_target_s = 0.02;   ///< reps are calibrated so one sample takes at least this
+  double warmup_max_s = 0.3;       ///< untimed warm-up stops when stable or after this
+  double warmup_tolerance = 0.02;  ///< two consecutive warm-up rates within this count as stable
   int min_samples = 5;
   int max_samples = 200;
-  double min_time_s = 0.2;        ///< of timed samples
-  double max_time_s = 2.0;        ///< wall-time cap of timed samples
-  double target_cv = 0.01;        ///< stop once the robust relative noise (summary::noise) is at most this
-  int stable_window = 5;          ///< noise estimate stable over this many samples ...
-  double stable_change = 0.1;     ///< ... within this relative change: stop even above target
+  double min_time_s = 0.2;          ///< of timed samples
+  double max_time_s = 2.0;          ///< wall-time cap of timed samples
+  double target_cv = 0.01;          ///< stop once the robust relative noise (summary::noise) is at most this
+  int stable_window = 5;            ///< noise estimate stable over this many samples ...
+  double stable_change = 0.1;       ///< ... within this relative change: stop even above target
   double throttle_fraction = 0.95;  ///< a sample below this x the median clock is throttled
-  double drift_limit = 0.05;      ///< (max - min) / median clock above this is drift
+  double drift_limit = 0.05;        ///< (max - min) / median clock above this is drift
   /// A median rate above the ceiling (runner.hpp, measurement::ceiling) by more than this fraction
   /// is impossible: a timing or counting error, never a result (docs/measurement.md).
   double ceiling_tolerance = 0.03;

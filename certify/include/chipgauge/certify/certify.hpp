@@ -26,21 +26,22 @@ const char* to_string(outcome o) noexcept;
 struct certify_context {
   std::string lab;
   std::string tester;
-  std::string location;        ///< ISO 3166-1 alpha-2 country code (checked by the caller)
-  date as_of;                  ///< the date the classification is made on
-  std::string spec;            ///< --spec: a sheet path or id; empty: match by identity
-  std::string source;          ///< "measured by this run" or the report file certified
-  std::string started_utc;     ///< ISO 8601, seconds, Z
+  std::string location;     ///< ISO 3166-1 alpha-2 country code (checked by the caller)
+  date as_of;               ///< the date the classification is made on
+  std::string spec;         ///< --spec: a sheet path or id; empty: match by identity
+  std::string source;       ///< "measured by this run" or the report file certified
+  std::string started_utc;  ///< ISO 8601, seconds, Z
   std::string ended_utc;
-  double duration_s = 0;       ///< --duration soak length; 0: none
-  int soak_rounds = 0;         ///< repeats of the compute and memory benchmarks the soak ran
+  double duration_s = 0;  ///< --duration soak length; 0: none
+  int soak_rounds = 0;    ///< repeats of the compute and memory benchmarks the soak ran
   std::vector<std::string> argv;
 };
 
 /// One check and its outcome. `margin` is measured / limit - 1 (positive: clear of a floor; for a
 /// ceiling or outlier the sign says which side).
 struct check_outcome {
-  std::string kind;       ///< "floor", "ceiling", "theoretical", "outlier", "telemetry", "verification", "coverage", "identity", "classification"
+  std::string kind;       ///< "floor", "ceiling", "theoretical", "outlier", "telemetry", "verification", "coverage",
+                          ///< "identity", "classification"
   std::string benchmark;  ///< empty for device-level checks
   std::string basis;      ///< where the limit comes from (envelope id and file, the node median, the device's own peak)
   std::string reference_url;

@@ -30,7 +30,7 @@ struct envelope_reference {
 struct envelope_bound {
   std::optional<double> value;
   std::string unit;
-  double base = 0;   ///< value in ops/s or bytes/s
+  double base = 0;  ///< value in ops/s or bytes/s
   double fraction = 0;
 };
 
@@ -43,7 +43,8 @@ struct envelope_check {
   std::optional<envelope_bound> floor;
   std::optional<envelope_bound> ceiling;
   std::string reference;  ///< an id in the envelope's references
-  std::string evidence;   ///< "datasheet", "vendor_tool_threshold", "published_measurement", "project_measurement", "engineering_judgement"
+  std::string evidence;   ///< "datasheet", "vendor_tool_threshold", "published_measurement", "project_measurement",
+                          ///< "engineering_judgement"
   bool optional = false;  ///< a benchmark the mode may not run: absent is no failure
   std::string note;
   std::string json_path;
@@ -51,10 +52,10 @@ struct envelope_check {
 
 /// Conditions on the timed samples' telemetry; each one set must be readable to be met.
 struct telemetry_conditions {
-  bool throttle_idle_only = false;     ///< no throttle reason but idle (NVML reasons)
-  bool ecc_unchanged = false;          ///< uncorrectable ECC count unchanged over the run
-  bool pcie_at_maximum = false;        ///< PCIe link at its maximum generation and width
-  bool temperature_under_limit = false;///< every sample under the device's slowdown temperature
+  bool throttle_idle_only = false;       ///< no throttle reason but idle (NVML reasons)
+  bool ecc_unchanged = false;            ///< uncorrectable ECC count unchanged over the run
+  bool pcie_at_maximum = false;          ///< PCIe link at its maximum generation and width
+  bool temperature_under_limit = false;  ///< every sample under the device's slowdown temperature
 };
 
 struct envelope {

@@ -24,25 +24,25 @@
 namespace chipgauge::certify {
 
 struct fleet_collect_options {
-  double z_threshold = 3.5;                      ///< outlier when z < -z_threshold
-  std::size_t min_peers = 3;                     ///< fewer devices of a SKU with a median: no outlier call
-  std::optional<std::string> trusted_key;        ///< --pubkey: certificates must be signed by this key
-  unsigned jobs = 0;                             ///< collect_fleet_dir's reading threads; 0: hardware threads
+  double z_threshold = 3.5;                ///< outlier when z < -z_threshold
+  std::size_t min_peers = 3;               ///< fewer devices of a SKU with a median: no outlier call
+  std::optional<std::string> trusted_key;  ///< --pubkey: certificates must be signed by this key
+  unsigned jobs = 0;                       ///< collect_fleet_dir's reading threads; 0: hardware threads
 };
 
 struct fleet_device {
-  std::string node;       ///< body.host.hostname
-  std::string device;     ///< body.device.id
-  std::string serial;     ///< identity uuid or serial when recorded (part of the device key)
-  std::string sku;        ///< body.sheet.id, else "unknown: " + device name
+  std::string node;    ///< body.host.hostname
+  std::string device;  ///< body.device.id
+  std::string serial;  ///< identity uuid or serial when recorded (part of the device key)
+  std::string sku;     ///< body.sheet.id, else "unknown: " + device name
   std::optional<std::string> sheet_id;
-  std::string driver;     ///< body.tooling.cuda_driver, else "none"
-  std::string verdict;    ///< pass, fail or inconclusive (as certified)
+  std::string driver;   ///< body.tooling.cuda_driver, else "none"
+  std::string verdict;  ///< pass, fail or inconclusive (as certified)
   std::vector<std::string> reasons;
   std::string file;
   std::string end_utc;
-  double tpp = 0;         ///< measured TPP (a lower bound)
-  int certificates = 1;   ///< how many certificates this device had (>1: requeued or rerun; latest wins)
+  double tpp = 0;        ///< measured TPP (a lower bound)
+  int certificates = 1;  ///< how many certificates this device had (>1: requeued or rerun; latest wins)
   std::map<std::string, double> medians;  ///< benchmark -> median rate
 };
 
@@ -71,14 +71,14 @@ struct fleet_node {
 };
 
 struct fleet_collection {
-  std::vector<fleet_device> devices;           ///< one per device, sorted by node then device
+  std::vector<fleet_device> devices;  ///< one per device, sorted by node then device
   std::vector<fleet_node> nodes;
   std::vector<unverified_certificate> unverified;
   std::vector<fleet_outlier> outliers;
   std::map<std::string, long long> sku_mix;
   std::map<std::string, long long> driver_mix;
   long long certificates_read = 0;
-  long long superseded = 0;                    ///< certificates replaced by a later one for the same device
+  long long superseded = 0;  ///< certificates replaced by a later one for the same device
   double z_threshold = 3.5;
   [[nodiscard]] long long count(const std::string& verdict) const;
 };
@@ -124,7 +124,7 @@ fleet_collection collect_fleet_dir(const std::string& dir, const fleet_collect_o
 std::vector<fleet_item> fleet_items(const fleet_collection& c, catalog& cat);
 
 /// The whole answer: json (`chipgauge.fleet-collection/1`), md or text.
-std::string render_fleet_collection(const fleet_collection& c, const std::vector<fleet_item>& items, const fleet_result& totals,
-                                    date as_of, output_format format);
+std::string render_fleet_collection(const fleet_collection& c, const std::vector<fleet_item>& items,
+                                    const fleet_result& totals, date as_of, output_format format);
 
 }  // namespace chipgauge::certify

@@ -48,7 +48,7 @@ struct group_membership {
 };
 
 struct country_group {
-  std::string id;    ///< "d1", "d5", "a5", "tier1", ...
+  std::string id;  ///< "d1", "d5", "a5", "tier1", ...
   std::string name;
   evidence_tag evidence = evidence_tag::S;
   std::string source;

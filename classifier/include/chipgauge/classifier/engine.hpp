@@ -28,8 +28,8 @@ class evaluation_plan {
   struct entry {
     const regime* rule = nullptr;
     regime_status status = regime_status::in_force;
-    bool what_if = false;               ///< evaluated only because of what-if mode
-    std::vector<double> params;         ///< parameter values on the date, by slot
+    bool what_if = false;                           ///< evaluated only because of what-if mode
+    std::vector<double> params;                     ///< parameter values on the date, by slot
     std::vector<const exception_rule*> exceptions;  ///< exceptions valid on the date
   };
   struct skipped_regime {
@@ -87,10 +87,10 @@ struct regime_verdict {
   regime_status status = regime_status::in_force;  ///< on the plan's date
   bool what_if = false;                            ///< evaluated only because of what-if mode
   verdict_outcome outcome = verdict_outcome::not_applicable;
-  int fired = -1;  ///< index into entry->rule->clauses, or -1
-  std::vector<clause_result> clauses;  ///< the clauses that apply to the part's kind, in order
+  int fired = -1;                                 ///< index into entry->rule->clauses, or -1
+  std::vector<clause_result> clauses;             ///< the clauses that apply to the part's kind, in order
   std::vector<const exception_rule*> exceptions;  ///< exceptions the part is eligible for
-  evidence_tag weakest = evidence_tag::V;  ///< weakest evidence the verdict relied on
+  evidence_tag weakest = evidence_tag::V;         ///< weakest evidence the verdict relied on
 
   [[nodiscard]] const clause* fired_clause() const {
     return fired < 0 ? nullptr : &rule->clauses[static_cast<std::size_t>(fired)];

@@ -90,7 +90,23 @@ class expr {
   void relied_parameters(const double* vars, const double* params, std::vector<std::uint32_t>& out) const;
 
   enum class op : unsigned char {
-    literal, variable, parameter, neg, not_, add, sub, mul, div, lt, le, gt, ge, eq, ne, and_, or_
+    literal,
+    variable,
+    parameter,
+    neg,
+    not_,
+    add,
+    sub,
+    mul,
+    div,
+    lt,
+    le,
+    gt,
+    ge,
+    eq,
+    ne,
+    and_,
+    or_
   };
   struct node {
     op kind = op::literal;

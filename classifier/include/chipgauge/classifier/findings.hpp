@@ -9,9 +9,9 @@ namespace chipgauge {
 /// When a measured TPP and a sheet's TPP disagree enough to be a finding (specs/policy/findings.json;
 /// tool policy, not regulation).
 struct findings_policy {
-  std::string file;               ///< where it was read from
-  double understates_above = 0;   ///< measured / sheet above this: the sheet understates the part
-  double shortfall_below = 0;     ///< measured / sheet below this: a shortfall worth naming
+  std::string file;              ///< where it was read from
+  double understates_above = 0;  ///< measured / sheet above this: the sheet understates the part
+  double shortfall_below = 0;    ///< measured / sheet below this: a shortfall worth naming
 
   /// Reads a `chipgauge.findings/1` file. Throws spec_error naming the file and JSON path.
   static findings_policy load(const std::string& path);

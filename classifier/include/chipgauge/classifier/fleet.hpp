@@ -14,7 +14,7 @@ struct fleet_item {
   double tpp_each = 0;
   double peak_ops_each = 0;  ///< dense theoretical (or measured) peak, operations per second
   long long quantity = 1;
-  std::string basis;         ///< "sheet" or "measured (lower bound)"
+  std::string basis;  ///< "sheet" or "measured (lower bound)"
 };
 
 struct fleet_check_result {

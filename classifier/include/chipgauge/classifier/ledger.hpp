@@ -31,7 +31,7 @@ struct shipment {
   std::string consignee;
   std::string country;  ///< ISO alpha-2
   std::string quota;
-  std::string eccn;     ///< the part's ECCN on the shipment date, as recorded (empty: not controlled)
+  std::string eccn;  ///< the part's ECCN on the shipment date, as recorded (empty: not controlled)
   licence_status license_required = licence_status::not_recorded;
   std::string license{};  ///< the licence the user recorded the shipment under (empty: none)
 
@@ -68,12 +68,12 @@ class ledger_lock {
 struct quota_check {
   const licensing_regime* regime = nullptr;
   const licence_quota* quota = nullptr;
-  bool what_if = false;      ///< the regime is not in force on the date
-  std::string scope;         ///< "consignee Acme, 2025" or "country AE, 2025-01-01..2027-12-31"
-  double used_tpp = 0;       ///< already shipped in scope (excluding excluded quotas)
+  bool what_if = false;  ///< the regime is not in force on the date
+  std::string scope;     ///< "consignee Acme, 2025" or "country AE, 2025-01-01..2027-12-31"
+  double used_tpp = 0;   ///< already shipped in scope (excluding excluded quotas)
   double shipment_tpp = 0;
   double limit_tpp = 0;
-  bool fits = false;         ///< used + shipment <= limit (the ceiling is inclusive)
+  bool fits = false;  ///< used + shipment <= limit (the ceiling is inclusive)
 };
 
 /// Tests `s` against every quota of the licensing regimes in force on its date (and, with
@@ -92,13 +92,13 @@ void check_ledger_name(std::string_view field, const std::string& value);
 
 /// What `ledger add|check` finds for one shipment.
 struct shipment_assessment {
-  shipment s;                          ///< completed: tpp_each, eccn, license_required, quota
-  licence_answer answer;               ///< what `license` says for the part, destination, quantity, date
+  shipment s;             ///< completed: tpp_each, eccn, license_required, quota
+  licence_answer answer;  ///< what `license` says for the part, destination, quantity, date
   std::vector<quota_check> checks;
   /// What --fail-on-exceed refuses: a quota in force exceeded, or a licence needed (or not shown
   /// to be unneeded) with none recorded.
   std::vector<std::string> failures;
-  double h100_tpp = 0;                 ///< the TPP of one H100-equivalent
+  double h100_tpp = 0;  ///< the TPP of one H100-equivalent
 
   /// Whether --fail-on-exceed (`fail_on_exceed`) refuses the shipment.
   [[nodiscard]] bool refused(bool fail_on_exceed) const noexcept { return fail_on_exceed && !failures.empty(); }

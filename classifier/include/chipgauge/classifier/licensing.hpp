@@ -32,8 +32,8 @@ struct licence_requirement {
   std::string citation;
   std::string note;
   std::vector<std::string> conditions;  ///< what the exporter must certify or do (the 2026 zone)
-  std::optional<date> from;   ///< tested only from this date (inclusive; empty: open)
-  std::optional<date> until;  ///< tested only up to this date (inclusive; empty: open)
+  std::optional<date> from;             ///< tested only from this date (inclusive; empty: open)
+  std::optional<date> until;            ///< tested only up to this date (inclusive; empty: open)
   /// What the user can state (--eccn, --end-user) that would change this answer; printed with it.
   std::vector<std::string> if_stated;
   /// A savings clause: a shipment en route when the requirement began may proceed without a licence
@@ -81,7 +81,7 @@ struct licence_quota {
   std::string limit_parameter;  ///< parameter holding the limit in TPP
   std::optional<date> period_from;
   std::optional<date> period_until;
-  expr applies_when;            ///< over the destination (e.g. Tier 2)
+  expr applies_when;                  ///< over the destination (e.g. Tier 2)
   std::vector<std::string> excludes;  ///< shipments under these quota ids do not count here
   evidence_tag evidence = evidence_tag::S;
   std::string note;
@@ -162,11 +162,11 @@ std::optional<std::string> canonical_stated_eccn(const std::string& text);
 /// A licensing question: may `quantity` of this part go to `to`, on `as_of`?
 struct licence_query {
   const chip_spec* part = nullptr;
-  std::string to;        ///< ISO alpha-2
+  std::string to;         ///< ISO alpha-2
   std::string to_region;  ///< ISO 3166-2 code when a region was named (UA-43), else empty
   std::string from = "US";
   std::string from_region;
-  std::string party_hq;  ///< empty: the destination (said so in the answer)
+  std::string party_hq;                         ///< empty: the destination (said so in the answer)
   std::optional<transaction_kind> transaction;  ///< empty: from the countries
   long long quantity = 1;
   date as_of;
@@ -217,18 +217,18 @@ struct licence_answer {
   bool determined = true;
   std::vector<std::string> undetermined_because;
   std::optional<review_policy> policy;
-  const licensing_regime* policy_from = nullptr;    ///< the regime whose requirement set the policy
+  const licensing_regime* policy_from = nullptr;  ///< the regime whose requirement set the policy
   /// False when a policy-only regime (the 2026 zone) could not be decided: the review policy given
   /// is then the stricter one, and undetermined_because says what decides it.
   bool policy_determined = true;
   /// Savings clauses, the exporters a letter binds: facts the answer cannot check, reported.
   std::vector<std::string> notices;
-  std::vector<fired_requirement> requirements;      ///< in force
+  std::vector<fired_requirement> requirements;  ///< in force
   std::vector<fired_requirement> what_if_requirements;
   std::vector<eligible_exception> exceptions;
   std::vector<applying_overlay> overlays;
-  std::vector<std::string> not_applying;            ///< "id (status)"
-  std::vector<std::string> assumptions;             ///< defaults the answer relied on
+  std::vector<std::string> not_applying;  ///< "id (status)"
+  std::vector<std::string> assumptions;   ///< defaults the answer relied on
   evidence_tag weakest = evidence_tag::V;
   double shipment_tpp = 0;
 };
@@ -267,7 +267,6 @@ class licensing_engine {
   const licensing_set* licensing_;
   const country_db* countries_;
 };
-
 
 std::string to_json(const licence_answer& a);
 std::string to_text(const licence_answer& a);

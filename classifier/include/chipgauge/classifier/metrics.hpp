@@ -50,7 +50,7 @@ struct unit_metrics {
 /// The regulatory metrics of one part (docs/regulation.md#metrics), at one end of its ranges.
 /// Optional values are absent when the sheet lacks the data; they are "unknown" to the rules.
 struct part_metrics {
-  double tpp = 0;                  ///< by the definitions' default aggregation; see tpp_reason
+  double tpp = 0;  ///< by the definitions' default aggregation; see tpp_reason
   /// Non-empty when TPP is unknown (a processing IC whose sheet gives no positive dense rate, or a
   /// board holding one): the rules then see TPP, PD and H100-equivalents as unknown, never as 0.
   std::string tpp_reason;
@@ -89,7 +89,6 @@ struct part_metrics {
 
 /// Computes the metrics of `spec`. Boards and systems aggregate their resolved components
 /// (count x TPP, bandwidths and areas summed); an unresolved component throws spec_error.
-part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& defs,
-                             range_end end = range_end::nominal);
+part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& defs, range_end end = range_end::nominal);
 
 }  // namespace chipgauge

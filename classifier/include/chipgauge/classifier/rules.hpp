@@ -16,7 +16,7 @@ namespace chipgauge {
 
 /// Where a regime stands on a given day (docs/rules-format.md#timeline-and-status).
 enum class regime_status : unsigned char {
-  not_yet,                 ///< before the first dated entry of its timeline
+  not_yet,  ///< before the first dated entry of its timeline
   in_force,
   announced_not_enforced,  ///< announced (e.g. rescission announced), not enforced
   guidance,
@@ -108,7 +108,7 @@ struct exception_rule {
   std::vector<std::string> clauses;  ///< ECCNs it applies to
   std::optional<expr> when;
   std::optional<date> from;
-  std::optional<date> until;  ///< inclusive
+  std::optional<date> until;                ///< inclusive
   evidence_tag evidence = evidence_tag::V;  ///< the weaker of its own tag and its condition's parameters
   std::string citation;
   std::string note;

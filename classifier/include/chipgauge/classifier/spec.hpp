@@ -54,8 +54,8 @@ struct processing_unit {
   std::string name;
   std::optional<long long> count;
   std::optional<value_range> clock_mhz;
-  per_precision<value_range> dense_tops;  ///< 10^12 dense operations per second
-  per_precision<value_range> sparse_tops; ///< informative only; never used for TPP
+  per_precision<value_range> dense_tops;   ///< 10^12 dense operations per second
+  per_precision<value_range> sparse_tops;  ///< informative only; never used for TPP
   per_precision<double> ops_per_clock_per_unit;
   std::string note;
 };
@@ -98,8 +98,8 @@ struct hbm_stack_spec {
 /// A published attestation about the part (vendor filing, government list, analyst table).
 struct declared_spec {
   std::optional<double> tpp;
-  std::string eccn;             ///< as published: an entry ("3A090") or a paragraph ("3A090.a")
-  std::optional<date> as_of;    ///< the day whose rules `eccn` speaks for; required with `eccn`
+  std::string eccn;           ///< as published: an entry ("3A090") or a paragraph ("3A090.a")
+  std::optional<date> as_of;  ///< the day whose rules `eccn` speaks for; required with `eccn`
   std::string by;
   std::string source;
 };
@@ -131,17 +131,18 @@ struct pci_id {
 /// A CPU as CPUID reports it: the vendor string, the display family and models, and brand-string
 /// fragments that single out this SKU among the models' other SKUs.
 struct cpu_identity {
-  std::string vendor;              ///< "GenuineIntel", "AuthenticAMD", "ARM" (MIDR implementer name)
-  int family = 0;                  ///< display family (base + extended), as /proc/cpuinfo "cpu family"
-  std::vector<int> models;         ///< display models, as /proc/cpuinfo "model"
-  std::vector<std::string> brands; ///< substrings of the brand string ("EPYC 9654"), matched case-insensitively
+  std::string vendor;               ///< "GenuineIntel", "AuthenticAMD", "ARM" (MIDR implementer name)
+  int family = 0;                   ///< display family (base + extended), as /proc/cpuinfo "cpu family"
+  std::vector<int> models;          ///< display models, as /proc/cpuinfo "model"
+  std::vector<std::string> brands;  ///< substrings of the brand string ("EPYC 9654"), matched case-insensitively
 };
 
 /// How a device reports itself, so a measured device can be matched to this sheet by data
 /// (`chipgauge certify`): PCI ids, the names drivers report, or the CPU's CPUID identity.
 struct part_identity {
   std::vector<pci_id> pci;
-  std::vector<std::string> names;  ///< device names as the driver reports them (NVML, CUDA, ROCm), exact, case-insensitive
+  std::vector<std::string>
+      names;  ///< device names as the driver reports them (NVML, CUDA, ROCm), exact, case-insensitive
   std::optional<cpu_identity> cpu;
 };
 
@@ -157,11 +158,11 @@ struct chip_spec;
 
 /// A component of a board or system: a reference to a database id, or an inline sheet.
 struct component {
-  std::string id;                          ///< the referenced id, or the inline sheet's id
+  std::string id;  ///< the referenced id, or the inline sheet's id
   std::shared_ptr<const chip_spec> inline_spec;
-  const chip_spec* resolved = nullptr;     ///< set by spec_database::resolve
+  const chip_spec* resolved = nullptr;  ///< set by spec_database::resolve
   long long count = 1;
-  std::string json_path;                   ///< for errors about this reference
+  std::string json_path;  ///< for errors about this reference
 };
 
 /// One part as described by a `chipgauge.spec/1` sheet (docs/spec-format.md).

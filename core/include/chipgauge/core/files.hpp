@@ -9,7 +9,7 @@ namespace chipgauge {
 /// The largest input file of one kind chipgauge reads (docs/spec-format.md, "Limits"). Checked
 /// before the content is read: a larger file is refused with its size and the limit.
 struct file_limit {
-  const char* kind;           ///< "spec sheet", named in the error
+  const char* kind;  ///< "spec sheet", named in the error
   std::uintmax_t max_bytes;
 };
 
@@ -21,7 +21,7 @@ inline constexpr file_limit country_file{"country file", std::uintmax_t{4} << 20
 /// Measurement reports and every other JSON file (architecture tables) read without a kind.
 inline constexpr file_limit json_file{"JSON file or measurement report", std::uintmax_t{16} << 20};  // 16 MiB
 inline constexpr file_limit report = json_file;
-inline constexpr file_limit ledger{"ledger", std::uintmax_t{64} << 20};                 // 64 MiB
+inline constexpr file_limit ledger{"ledger", std::uintmax_t{64} << 20};  // 64 MiB
 }  // namespace file_limits
 
 /// Writes `content` to `path` atomically: a temporary file in the same directory is written,

@@ -110,8 +110,8 @@ struct certificate_check {
   bool hash_ok = false;         ///< the two agree: the body is unchanged since sealing
 
   bool has_signature = false;
-  bool signature_valid = false;  ///< verifies with the embedded public key over the current body
-  std::string signer_key_id;     ///< the embedded key's id (empty when unsigned)
+  bool signature_valid = false;   ///< verifies with the embedded public key over the current body
+  std::string signer_key_id;      ///< the embedded key's id (empty when unsigned)
   bool key_id_consistent = true;  ///< the recorded key_id is the embedded public key's id
 
   /// The file's bytes are exactly the form chipgauge wrote when sealing (certificate_text of its
@@ -142,7 +142,8 @@ certificate_check verify_certificate(const nlohmann::json& certificate,
                                      const std::string& file = "certificate");
 /// verify_certificate with the trusted key already loaded (load_ed25519_public_key), for a caller
 /// that checks many certificates against one key: the same checks, the same findings.
-certificate_check verify_certificate_against(const nlohmann::json& certificate, const std::optional<public_key_info>& trusted,
+certificate_check verify_certificate_against(const nlohmann::json& certificate,
+                                             const std::optional<public_key_info>& trusted,
                                              const std::string& file = "certificate");
 
 /// How strictly a certificate file's bytes are held to the sealed form.
@@ -155,7 +156,8 @@ enum class layout_check : unsigned char {
 /// certificate file. With layout_check::sealed_bytes a file whose bytes differ from
 /// certificate_text of its value fails (layout_ok false, exit 4), so any one changed byte of the
 /// file fails verification, whether or not it changes the body's value.
-certificate_check verify_certificate_file(const std::string& path, const std::optional<std::string>& trusted_public_key_path,
+certificate_check verify_certificate_file(const std::string& path,
+                                          const std::optional<std::string>& trusted_public_key_path,
                                           layout_check layout = layout_check::sealed_bytes);
 
 /// The check as JSON: {"schema": "chipgauge.certificate-check/1", "file", "verdict", "exit_code",

@@ -45,7 +45,7 @@ struct site {
   std::map<std::string, std::string> files;
   std::size_t series = 0;
   std::size_t parts = 0;
-  std::size_t regressions = 0;  ///< trend points marked slower
+  std::size_t regressions = 0;   ///< trend points marked slower
   std::size_t certificates = 0;  ///< certificate runs in the store
 };
 

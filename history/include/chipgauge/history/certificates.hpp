@@ -54,6 +54,7 @@ void for_each_certificate_document(store& s, const selector& sel,
 /// directory its certificates were ingested from. Each document is verified again with
 /// `options.trusted_key` (what ingest found is not relied on). Throws usage_error as
 /// list_certificates does.
-certify::fleet_collection collect_fleet_store(store& s, const selector& sel, const certify::fleet_collect_options& options);
+certify::fleet_collection collect_fleet_store(store& s, const selector& sel,
+                                              const certify::fleet_collect_options& options);
 
 }  // namespace chipgauge::history

@@ -40,8 +40,9 @@ struct ingest_options {
 /// by `source.sha256` and written in one transaction as ingest_report. Throws spec_error naming
 /// `source.name` and the JSON path for a document that is not a certificate body it can read,
 /// usage_error for an unreadable key file.
-ingest_outcome ingest_certificate(store& s, std::string_view text, const nlohmann::json& doc, const ingest_source& source,
-                                  const ingest_options& options, const row_hook& hook = {});
+ingest_outcome ingest_certificate(store& s, std::string_view text, const nlohmann::json& doc,
+                                  const ingest_source& source, const ingest_options& options,
+                                  const row_hook& hook = {});
 
 /// Reads `path`, recognises its kind (a `chipgauge.measurement/1` report, Google Benchmark JSON
 /// read by bench::parse_gbench_json, or a `chipgauge.certificate/1` certificate) and ingests it

@@ -57,7 +57,7 @@ struct result_row {
   std::string metric;      ///< "ops_per_s", "bytes_per_s"
   std::string parameters;  ///< JSON object text ("{}" when none)
   std::string description;
-  std::string status;      ///< "ok", "skipped", "invalid"
+  std::string status;  ///< "ok", "skipped", "invalid"
   std::string reason;
   bool verified = false;
   bool suspect = false;
@@ -142,7 +142,8 @@ enum class export_format : unsigned char { csv, json };
 /// Writes the selected results, in pieces, to `sink`: CSV (RFC 4180, one row per result, no
 /// samples) or JSON (`chipgauge.history-export/1`, each result with its samples). Numbers are the
 /// shortest text that reads back to the same double.
-void export_results(store& s, const selector& sel, export_format format, const std::function<void(std::string_view)>& sink);
+void export_results(store& s, const selector& sel, export_format format,
+                    const std::function<void(std::string_view)>& sink);
 /// The CSV header of export_results (the columns, in order).
 const std::vector<std::string>& export_csv_columns();
 

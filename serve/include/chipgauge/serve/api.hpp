@@ -15,11 +15,11 @@ namespace chipgauge::serve {
 
 /// A request as the API sees it, independent of the transport.
 struct http_request {
-  std::string method;  ///< GET, HEAD, POST, ...
-  std::string path;    ///< decoded, without the query
+  std::string method;                                      ///< GET, HEAD, POST, ...
+  std::string path;                                        ///< decoded, without the query
   std::vector<std::pair<std::string, std::string>> query;  ///< decoded, in order
-  std::string content_type;   ///< the Content-Type header, empty when absent
-  std::string authorization;  ///< the Authorization header, empty when absent
+  std::string content_type;                                ///< the Content-Type header, empty when absent
+  std::string authorization;                               ///< the Authorization header, empty when absent
   std::string body;
 };
 
@@ -66,7 +66,8 @@ class api {
   /// a body that is not JSON (415). Returns the problem response, or nothing when the request
   /// may proceed.
   [[nodiscard]] std::optional<http_response> precheck(std::string_view method, std::string_view path,
-                                                      std::string_view content_type, std::string_view authorization) const;
+                                                      std::string_view content_type,
+                                                      std::string_view authorization) const;
 
   /// The metrics label of a path: the pattern of the first route it matches, whatever the method,
   /// "unmatched" when none.

@@ -51,8 +51,8 @@ class render_cache {
 };
 
 /// One loaded copy of a specs/ directory, immutable once built (but for the render cache) and
-/// shared by every request that started while it was current. The catalog's lazily loaded parts (countries, licensing files,
-/// findings policy) are loaded here, so no request ever writes to it.
+/// shared by every request that started while it was current. The catalog's lazily loaded parts (countries, licensing
+/// files, findings policy) are loaded here, so no request ever writes to it.
 struct dataset {
   std::string specs_dir;
   /// FNV-1a 64 over every file under specs_dir (relative path and bytes, in path order), in hex:

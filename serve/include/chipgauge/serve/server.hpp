@@ -20,9 +20,9 @@ struct server_options {
   std::size_t max_body_bytes = std::size_t{1} << 20;
   std::size_t max_header_bytes = std::size_t{64} << 10;  ///< request line and headers together
   std::size_t max_headers = 100;
-  double read_timeout = 5;       ///< the longest wait for the next bytes of a request
-  double write_timeout = 5;      ///< the longest wait to send the next bytes of a response
-  double request_timeout = 10;   ///< the whole request, first byte to last (slow clients are cut off)
+  double read_timeout = 5;           ///< the longest wait for the next bytes of a request
+  double write_timeout = 5;          ///< the longest wait to send the next bytes of a response
+  double request_timeout = 10;       ///< the whole request, first byte to last (slow clients are cut off)
   std::size_t keep_alive_max = 100;  ///< requests per connection
   double keep_alive_timeout = 5;     ///< idle time between requests on one connection
   std::size_t threads = 16;          ///< workers: connections served at once
