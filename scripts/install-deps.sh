@@ -7,7 +7,8 @@
 #                                    the fuzz targets; promtool from prometheus for the /metrics
 #                                    check; wrk, nginx and curl for scripts/serve-load.sh; slurm-wlm,
 #                                    munge and jq for the one-machine Slurm cluster of the fleet test;
-#                                    postgresql for the history store's PostgreSQL tests)
+#                                    postgresql for the history store's PostgreSQL tests;
+#                                    clang-format for the formatting check)
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build git pkg-config
@@ -19,6 +20,8 @@ if [[ "${1:-}" == "--test" ]]; then
   command -v npm >/dev/null 2>&1 || packages+=(npm)
   command -v python3 >/dev/null 2>&1 || packages+=(python3)
   packages+=(clang libclang-rt-14-dev llvm)
+  # The Format test: every C++ and CUDA source as .clang-format lays it out (clang-format 14).
+  packages+=(clang-format)
   # chipgauge serve: promtool lints a /metrics scrape; wrk, nginx and curl run scripts/serve-load.sh.
   packages+=(prometheus wrk nginx curl)
   # The fleet test's one-machine Slurm cluster (tests/slurm/), and jq for its assertions.
