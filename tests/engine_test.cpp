@@ -197,21 +197,13 @@ TEST_F(BundledParts, JsonStringsEscapeAsNlohmannDoes) {
   const evaluation_plan plan(cat_->rules(), day("2025-06-01"));
   const classifier engine(cat_->rules());
   auto spec = *cat_->parts().find("nvidia-h100-sxm5-80gb");
-  const std::vector<std::string> names = {"plain ASCII name, longer than sixteen bytes",
-                                          "q\"uote",
-                                          "back\\slash in the middle of a long run",
-                                          "tab\there",
-                                          "ctl\x01\x1f end",
-                                          "seven b\"",
-                                          "eight by\n",
-                                          "twelve bytes\\",
-                                          "del \x7f kept",
-                                          "caf\xc3\xa9 and \xe2\x89\xa5 long enough to scan",
-                                          "\"",
-                                          "",
-                                          "0123456789abcdef\x02",
-                                          std::string(150, 'x') + "\"" + std::string(60, 'y'),
-                                          std::string(200, 'z')};
+  const std::vector<std::string> names = {
+      "plain ASCII name, longer than sixteen bytes", "q\"uote", "back\\slash in the middle of a long run", "tab\there",
+      "ctl\x01\x1f end", "seven b\"", "eight by\n", "twelve bytes\\", "del \x7f kept",
+      "caf\xc3\xa9 and \xe2\x89\xa5 long enough to scan", "\"", "", "0123456789abcdef\x02",
+      std::string(150, 'x') + "\"" + std::string(60, 'y'), std::string(200, 'z'),
+      // Longer than the writer's initial buffer: it grows mid-string.
+      std::string(40000, 'w') + "\t" + std::string(9000, 'v')};
   for (const auto& name : names) {
     spec.name = name;
     const auto text = to_json(engine.classify(spec, plan), plan);

@@ -1,5 +1,5 @@
 #pragma once
-// A streaming JSON writer whose output is byte for byte what nlohmann::json::dump(2) gives for the
+// A streaming JSON writer into its own buffer, whose output is byte for byte what nlohmann::json::dump(2) gives for the
 // same document built as a json value (2-space indentation, "key": value, empty containers as {}
 // and [], strings escaped as nlohmann escapes them, doubles through nlohmann's own shortest
 // round-trip formatting, non-finite doubles as null). The classification JSON is rendered with it:
@@ -24,7 +24,16 @@ namespace chipgauge::detail {
 
 class json_writer {
  public:
-  explicit json_writer(std::string& out) : out_(out) {}
+  /// Starts an empty document; `capacity_hint` bytes are set aside (it grows past them as needed).
+  explicit json_writer(std::size_t capacity_hint = 16384) : buf_(capacity_hint < 256 ? 256 : capacity_hint, '\0') {}
+
+  /// The document written so far, with `tail` appended; the writer is empty afterwards.
+  std::string take(std::string_view tail = {}) {
+    if (!tail.empty()) put(tail.data(), tail.size());
+    buf_.resize(pos_);
+    pos_ = 0;
+    return std::move(buf_);
+  }
 
   void begin_object() { open('{'); }
   void end_object() { close('}'); }
@@ -35,17 +44,17 @@ class json_writer {
   void key(std::string_view k) {
     separate();
     after_key_ = true;
-    if (k.size() <= 60 && next_special(k, 0) == k.size()) {
-      // A plain key (every key the classification has): quotes, key and ": " in one append.
-      std::array<char, 64> buf;  // written before it is read
-      buf[0] = '"';
-      std::memcpy(buf.data() + 1, k.data(), k.size());
-      std::memcpy(buf.data() + 1 + k.size(), "\": ", 3);
-      out_.append(buf.data(), k.size() + 4);
+    if (next_special(k, 0) == k.size()) {
+      // A plain key (every key the classification has): quotes, key and ": " straight in.
+      char* p = room(k.size() + 4);
+      p[0] = '"';
+      std::memcpy(p + 1, k.data(), k.size());
+      std::memcpy(p + 1 + k.size(), "\": ", 3);
+      pos_ += k.size() + 4;
       return;
     }
     string_value(k);
-    out_.append(": ", 2);
+    put(": ", 2);
   }
 
   void value(std::string_view s) {
@@ -56,37 +65,36 @@ class json_writer {
   void value(const char* s) { value(std::string_view(s)); }
   void value(bool b) {
     separate();
-    if (b) out_.append("true", 4);
-    else out_.append("false", 5);
+    if (b) put("true", 4);
+    else put("false", 5);
   }
   void value(double d) {
     separate();
     if (!std::isfinite(d)) {
-      out_.append("null", 4);
+      put("null", 4);
       return;
     }
+    char* p = room(64);
     // A whole number below 1e15 in magnitude (but 0, whose sign nlohmann keeps) prints as its
     // digits and ".0", as nlohmann's shortest round trip prints it: such a number is exact, and
     // no shorter decimal is within half a unit of it.
     if (d != 0 && std::fabs(d) < 1e15 && std::trunc(d) == d) {
-      std::array<char, 24> buf{};
-      const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), static_cast<long long>(d));
-      out_.append(buf.data(), static_cast<std::size_t>(r.ptr - buf.data()));
-      out_.append(".0", 2);
+      char* end = std::to_chars(p, p + 24, static_cast<long long>(d)).ptr;
+      std::memcpy(end, ".0", 2);
+      pos_ = static_cast<std::size_t>(end + 2 - buf_.data());
       return;
     }
-    std::array<char, 64> buf{};
-    const char* end = nlohmann::detail::to_chars(buf.data(), buf.data() + buf.size(), d);
-    out_.append(buf.data(), static_cast<std::size_t>(end - buf.data()));
+    pos_ = static_cast<std::size_t>(nlohmann::detail::to_chars(p, p + 64, d) - buf_.data());
   }
   void value(long long i) {
     separate();
-    out_ += std::to_string(i);
+    char* p = room(24);
+    pos_ = static_cast<std::size_t>(std::to_chars(p, p + 24, i).ptr - buf_.data());
   }
   void value(int i) { value(static_cast<long long>(i)); }
   void null() {
     separate();
-    out_.append("null", 4);
+    put("null", 4);
   }
   /// A double, or null when absent.
   void value(const std::optional<double>& d) {
@@ -113,20 +121,31 @@ class json_writer {
   }
 
  private:
-  struct level {
-    bool empty = true;
-  };
+  // The document is buf_[0, pos_); the bytes after pos_ are scratch the writer may fill ahead of
+  // time (room() keeps at least the asked-for bytes there).
+  char* room(std::size_t n) {
+    if (buf_.size() - pos_ < n) buf_.resize(2 * buf_.size() + n);
+    return buf_.data() + pos_;
+  }
+  void put(const char* s, std::size_t n) {
+    std::memcpy(room(n), s, n);
+    pos_ += n;
+  }
+  void put(char c) {
+    *room(1) = c;
+    ++pos_;
+  }
 
   void open(char c) {
     separate();
-    out_ += c;
-    stack_.push_back(level{});
+    put(c);
+    empty_.push_back(1);
   }
   void close(char c) {
-    const bool empty = stack_.back().empty;
-    stack_.pop_back();
+    const bool empty = empty_.back() != 0;
+    empty_.pop_back();
     if (!empty) newline_indent(false);
-    out_ += c;
+    put(c);
   }
   // Before a value or key: the comma and newline that separate it from the previous one.
   void separate() {
@@ -134,23 +153,28 @@ class json_writer {
       after_key_ = false;
       return;
     }
-    if (stack_.empty()) return;
-    auto& l = stack_.back();
-    newline_indent(!l.empty);
-    l.empty = false;
+    if (empty_.empty()) return;
+    newline_indent(!empty_.back());
+    empty_.back() = 0;
   }
-  // "\n" (after a comma when `comma`) and the current level's indentation, in one append.
+  // ",\n" or "\n" and the current level's indentation. Up to 31 levels the whole padding block is
+  // copied at a fixed size (a few vector stores) and pos_ moves past only what belongs.
   void newline_indent(bool comma) {
-    static constexpr std::string_view pad = ",\n                                                                ";
-    const std::size_t width = 2 * stack_.size();
-    const std::string_view head = comma ? pad : pad.substr(1);
-    if (width <= pad.size() - 2) {
-      out_.append(head.data(), head.size() - (pad.size() - 2) + width);
-    } else {
-      out_.append(head.data(), head.size() - (pad.size() - 2));
-      out_.append(width, ' ');
+    static constexpr char pad[kPad + 1] = ",\n                                                              ";
+    static_assert(std::char_traits<char>::length(pad) == kPad, "a comma, a newline and 62 spaces");
+    const std::size_t width = 2 * empty_.size();
+    const std::size_t skip = comma ? 0 : 1;
+    if (width <= kPad - 2) {
+      std::memcpy(room(kPad), pad + skip, kPad);
+      pos_ += 2 - skip + width;
+      return;
     }
+    put(pad + skip, 2 - skip);
+    const std::size_t at = pos_;
+    std::memset(room(width), ' ', width);
+    pos_ = at + width;
   }
+  static constexpr std::size_t kPad = 64;
 
   // The first byte at or after `i` that a plain copy cannot take (a control byte, '"', '\\' or
   // a byte outside ASCII); s.size() when none. Eight bytes at a time while they are all plain
@@ -175,51 +199,53 @@ class json_writer {
   }
 
   void string_value(std::string_view s) {
-    const std::size_t start = out_.size();
+    const std::size_t start = pos_;
     const std::size_t first = next_special(s, 0);
-    if (first == s.size() && s.size() <= 126) {
-      // Plain and short (most keys and values): the quotes and the text in one append.
-      std::array<char, 128> buf;  // written before it is read
-      buf[0] = '"';
-      std::memcpy(buf.data() + 1, s.data(), s.size());
-      buf[s.size() + 1] = '"';
-      out_.append(buf.data(), s.size() + 2);
+    if (first == s.size()) {
+      // Plain (most keys and values): the quotes and the text straight in.
+      char* p = room(s.size() + 2);
+      p[0] = '"';
+      std::memcpy(p + 1, s.data(), s.size());
+      p[s.size() + 1] = '"';
+      pos_ += s.size() + 2;
       return;
     }
-    out_ += '"';
-    // Runs that need no escape are appended whole.
+    put('"');
+    // Runs that need no escape are copied whole.
     std::size_t run = 0;
     for (std::size_t i = first; i < s.size(); i = next_special(s, i + 1)) {
       const auto ch = static_cast<unsigned char>(s[i]);
       if (ch >= 0x80) {
         // Bytes outside ASCII go through nlohmann itself, which checks UTF-8 as dump() does.
-        out_.resize(start);
-        out_ += nlohmann::json(std::string(s)).dump();
+        pos_ = start;
+        const std::string text = nlohmann::json(std::string(s)).dump();
+        put(text.data(), text.size());
         return;
       }
-      out_.append(s.data() + run, i - run);
+      put(s.data() + run, i - run);
       run = i + 1;
       switch (ch) {
-        case '"': out_ += "\\\""; break;
-        case '\\': out_ += "\\\\"; break;
-        case '\b': out_ += "\\b"; break;
-        case '\f': out_ += "\\f"; break;
-        case '\n': out_ += "\\n"; break;
-        case '\r': out_ += "\\r"; break;
-        case '\t': out_ += "\\t"; break;
+        case '"': put("\\\"", 2); break;
+        case '\\': put("\\\\", 2); break;
+        case '\b': put("\\b", 2); break;
+        case '\f': put("\\f", 2); break;
+        case '\n': put("\\n", 2); break;
+        case '\r': put("\\r", 2); break;
+        case '\t': put("\\t", 2); break;
         default: {
           static constexpr char hex[] = "0123456789abcdef";
           const char esc[] = {'\\', 'u', '0', '0', hex[(ch >> 4) & 0xf], hex[ch & 0xf]};
-          out_.append(esc, sizeof(esc));
+          put(esc, sizeof(esc));
         }
       }
     }
-    out_.append(s.data() + run, s.size() - run);
-    out_ += '"';
+    put(s.data() + run, s.size() - run);
+    put('"');
   }
 
-  std::string& out_;
-  std::vector<level> stack_;
+  std::string buf_;
+  std::size_t pos_ = 0;
+  std::vector<char> empty_;  // per open container: nothing written in it yet
   bool after_key_ = false;
 };
 

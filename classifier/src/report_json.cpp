@@ -208,23 +208,17 @@ void write_classification(json_writer& w, const classification& c, const evaluat
 }  // namespace
 
 std::string to_json(const classification& c, const evaluation_plan& plan) {
-  std::string out;
-  out.reserve(16384);
-  json_writer w(out);
+  json_writer w;
   write_classification(w, c, plan);
-  out += '\n';
-  return out;
+  return w.take("\n");
 }
 
 std::string to_json(const std::vector<classification>& cs, const evaluation_plan& plan) {
-  std::string out;
-  out.reserve(16384 * (cs.size() + 1));
-  json_writer w(out);
+  json_writer w(10240 * (cs.size() + 1));  // about 9 kB per part
   w.begin_array();
   for (const auto& c : cs) write_classification(w, c, plan);
   w.end_array();
-  out += '\n';
-  return out;
+  return w.take("\n");
 }
 
 std::string json_array_of(const std::vector<std::string_view>& rendered) {
