@@ -200,6 +200,30 @@ TEST(CompareStatistics, HodgesLehmannShiftAndInterval) {
   EXPECT_GE(hl.coverage, 0.95);
 }
 
+// The shift is the median of the sorted m x n differences, and the interval a symmetric pair of
+// them, d_(k) and d_(mn+1-k), whether the sizes take the exact or the normal bound, with ties.
+TEST(CompareStatistics, HodgesLehmannTakesOrderStatisticsOfTheSortedDifferences) {
+  std::mt19937_64 gen(5);
+  for (const auto& [m, n] :
+       std::vector<std::pair<std::size_t, std::size_t>>{{1, 1}, {2, 3}, {7, 8}, {10, 10}, {200, 10}, {60, 45}}) {
+    std::vector<double> a;
+    std::vector<double> b;
+    for (std::size_t i = 0; i < m; ++i) a.push_back(static_cast<double>(gen() % 50) / 8);
+    for (std::size_t i = 0; i < n; ++i) b.push_back(static_cast<double>(gen() % 50) / 8 + 0.5);
+    std::vector<double> d;
+    for (double x : a)
+      for (double y : b) d.push_back(y - x);
+    std::sort(d.begin(), d.end());
+    const std::size_t t = d.size();
+    const double median = t % 2 ? d[t / 2] : 0.5 * (d[t / 2 - 1] + d[t / 2]);
+    const auto hl = hodges_lehmann(a, b, 0.95);
+    EXPECT_EQ(hl.shift, median) << m << " x " << n;
+    bool symmetric = false;
+    for (std::size_t k = 1; 2 * k <= t + 1; ++k) symmetric = symmetric || (d[k - 1] == hl.lo && d[t - k] == hl.hi);
+    EXPECT_TRUE(symmetric) << m << " x " << n << ": [" << hl.lo << ", " << hl.hi << "]";
+  }
+}
+
 // --- verdicts on synthetic samples -----------------------------------------------------------------
 
 // Normal deviates from a fixed-seed mt19937_64 (whose output the standard fixes) by Box-Muller, so

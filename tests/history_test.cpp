@@ -15,6 +15,7 @@
 #include "connection.hpp"
 #include "test_support.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -45,10 +46,16 @@ std::int64_t count(store& s, const std::string& table) {
   return st.integer(0);
 }
 
+// Results stored with their samples: rows of table samples before schema version 4, results
+// holding rates since.
+std::int64_t sample_rows(store& s) {
+  return s.schema_version() >= 4 ? count(s, "results WHERE rates IS NOT NULL") : count(s, "samples");
+}
+
 // Rows of every table, as a comparable snapshot.
 std::vector<std::int64_t> counts(store& s) {
   return {count(s, "runs"),       count(s, "devices"), count(s, "run_devices"),
-          count(s, "benchmarks"), count(s, "results"), count(s, "samples")};
+          count(s, "benchmarks"), count(s, "results"), sample_rows(s)};
 }
 
 // Raw SQL on either backend; throws chipgauge::error when it fails.
@@ -117,6 +124,85 @@ bench::measurement_report report(const std::string& created, std::vector<bench::
 
 ingest_outcome add(store& s, const bench::measurement_report& r, const std::string& key) {
   return ingest_report(s, r, {source_kind::chipgauge_report, history::sha256_hex(key), key + ".json"});
+}
+
+// What ingest_report wrote before schema version 4, a result's samples in a row of table samples:
+// the migration tests write their older stores as the chipgauge of that version did (this
+// build's ingest writes version 4's rows). For the reports of report(), gpu() and result().
+void add_before_v4(store& s, const bench::measurement_report& r, const std::string& key) {
+  auto& db = *s.internals().db;
+  db.begin();
+  detail::statement run(db,
+                        "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, "
+                        "tool_version, git_sha, mode, host, kernel, driver, toolkit, argv, context) VALUES "
+                        "('chipgauge-report', ?, ?, ?, 0, ?, ?, ?, ?, ?, '', '', '[]', '{}')");
+  run.bind(1, history::sha256_hex(key)).bind(2, key + ".json").bind(3, *parse_utc(r.created_utc));
+  run.bind(4, r.tool_version).bind(5, r.git_sha).bind(6, r.mode).bind(7, r.host.hostname).bind(8, r.host.kernel);
+  run.run();
+  const auto run_id = db.last_insert_id();
+  std::map<std::string, std::int64_t> local;
+  for (const auto& d : r.devices) {
+    const std::string uuid = d.properties.at(0).second;  // gpu() gives the uuid first
+    detail::statement find(db, "SELECT id FROM devices WHERE identity = ?");
+    find.bind(1, "uuid:" + uuid);
+    std::int64_t id = find.step() ? find.integer(0) : 0;
+    if (id == 0) {
+      detail::statement ins(db, "INSERT INTO devices (identity, name, vendor, backend, uuid) VALUES (?, ?, ?, ?, ?)");
+      ins.bind(1, "uuid:" + uuid).bind(2, d.name).bind(3, d.vendor).bind(4, d.backend).bind(5, uuid);
+      ins.run();
+      id = db.last_insert_id();
+    }
+    detail::statement rd(db,
+                         "INSERT INTO run_devices (run_id, device_id, local_id, properties) VALUES (?, ?, ?, '{}')");
+    rd.bind(1, run_id).bind(2, id).bind(3, d.id);
+    rd.run();
+    local[d.id] = id;
+  }
+  for (const auto& m : r.results) {
+    const std::string prec(to_string(*m.info.prec));
+    const std::string metric = bench::to_string(m.info.metric);
+    const std::string params = "{\"isa\":\"" + m.info.isa + "\"}";
+    detail::statement find(
+        db, "SELECT id FROM benchmarks WHERE name = ? AND precision = ? AND metric = ? AND parameters = ?");
+    find.bind(1, m.info.name).bind(2, prec).bind(3, metric).bind(4, params);
+    std::int64_t bench_id = find.step() ? find.integer(0) : 0;
+    if (bench_id == 0) {
+      detail::statement ins(db,
+                            "INSERT INTO benchmarks (name, grp, precision, metric, parameters, description) VALUES "
+                            "(?, ?, ?, ?, ?, ?)");
+      ins.bind(1, m.info.name).bind(2, m.info.group).bind(3, prec).bind(4, metric).bind(5, params);
+      ins.bind(6, m.info.description);
+      ins.run();
+      bench_id = db.last_insert_id();
+    }
+    detail::statement res(
+        db,
+        "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, suspect, stop_reason, median, "
+        "min, max, q1, q3, cv, sample_count, clock_mhz, throttled_samples, theoretical, fraction) VALUES (?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    res.bind(1, run_id).bind(2, local.at(m.device_id)).bind(3, bench_id).bind(4, bench::to_string(m.status));
+    res.bind(5, m.reason).bind(6, m.verified).bind(7, m.suspect).bind(8, bench::to_string(m.stopped));
+    res.bind(9, m.rate.median).bind(10, m.rate.min).bind(11, m.rate.max).bind(12, m.rate.q1).bind(13, m.rate.q3);
+    res.bind(14, m.rate.cv).bind(15, static_cast<std::int64_t>(m.samples.size()));
+    if (m.clock.count) res.bind(16, m.clock.median);
+    res.bind(17, m.throttled_samples).bind(18, m.theoretical).bind(19, m.fraction_of_theoretical);
+    res.run();
+    const auto result_id = db.last_insert_id();
+    if (m.samples.empty()) continue;
+    std::vector<double> rates;
+    std::vector<double> clocks;
+    bool any_clock = false;
+    for (const auto& x : m.samples) {
+      rates.push_back(x.rate());
+      clocks.push_back(x.clock_mhz);
+      any_clock = any_clock || !std::isnan(x.clock_mhz);
+    }
+    detail::statement sm(db, "INSERT INTO samples (result_id, rates, clocks) VALUES (?, ?, ?)");
+    sm.bind(1, result_id).bind_blob(2, detail::to_blob(rates));
+    if (any_clock) sm.bind_blob(3, detail::to_blob(clocks));
+    sm.run();
+  }
+  db.commit();
 }
 
 // ---- the backends ----
@@ -346,14 +432,15 @@ TEST_P(HistorySchema, MigrationsRunInOrderOnAnOlderStore) {
       3, "log entry",
       "INSERT INTO migration_log SELECT 3, count(*) FROM migration_log; ALTER TABLE runs ADD COLUMN note TEXT"));
   list.push_back(portable(4, "log entry", "INSERT INTO migration_log SELECT 4, count(*) FROM migration_log"));
+  list.push_back(portable(5, "log entry", "INSERT INTO migration_log SELECT 5, count(*) FROM migration_log"));
   open_options o;
   o.migrations = &list;
   auto s = store::open(path, o);
-  EXPECT_EQ(s.schema_version(), 4);
+  EXPECT_EQ(s.schema_version(), 5);
   detail::statement st(*s.internals().db, "SELECT step, seen FROM migration_log ORDER BY step");
   std::vector<std::pair<std::int64_t, std::int64_t>> log;
   while (st.step()) log.emplace_back(st.integer(0), st.integer(1));
-  EXPECT_EQ(log, (std::vector<std::pair<std::int64_t, std::int64_t>>{{3, 0}, {4, 1}}));
+  EXPECT_EQ(log, (std::vector<std::pair<std::int64_t, std::int64_t>>{{3, 0}, {4, 1}, {5, 2}}));
   // The stock build now refuses the migrated store as newer than it reads.
   EXPECT_THROW(store::open(path), usage_error);
 }
@@ -375,17 +462,19 @@ TEST_P(HistorySchema, AVersion2StoreMigratesToComparisonChecksThatRefuseWhatThey
   {
     auto s = store::open(path, o2);
     ASSERT_EQ(s.schema_version(), 2);
-    add(s, r, "a");
+    add_before_v4(s, r, "a");
     before = counts(s);
     trend_before = points(s);
     ASSERT_EQ(trend_before.size(), 1U);
   }
-  auto s = store::open(path);
+  const std::vector<migration> v3 = {schema_migrations()[0], schema_migrations()[1], schema_migrations()[2]};
+  open_options o3;
+  o3.migrations = &v3;
+  auto s = store::open(path, o3);
   ASSERT_EQ(s.schema_version(), 3);
   EXPECT_EQ(counts(s), before);
   EXPECT_EQ(points(s), trend_before) << "the trend reads the same rows through the new index";
   EXPECT_TRUE(add(s, r, "a").already_present);
-  EXPECT_FALSE(add(s, r, "b").already_present);
   if (GetParam() == backend::sqlite) {
     // The rewrite took: no IN list is left in the two CHECKs (a text that did not match would
     // leave the schema as it was, silently).
@@ -422,6 +511,76 @@ TEST_P(HistorySchema, AVersion2StoreMigratesToComparisonChecksThatRefuseWhatThey
   EXPECT_EQ(count(s, "runs"), runs);
   for (const char* good : {"chipgauge-report", "gbench", "certificate"}) exec(s, copy_run(good, good));
   EXPECT_EQ(count(s, "runs"), runs + 3);
+}
+
+TEST_P(HistorySchema, AVersion3StoreMovesItsSamplesIntoTheResultRowsAndReadsTheSame) {
+  const std::string path = new_store();
+  const std::vector<migration> v3 = {schema_migrations()[0], schema_migrations()[1], schema_migrations()[2]};
+  open_options o3;
+  o3.migrations = &v3;
+  // Samples with one clock unread (result()'s second sample), samples with no clock read at all,
+  // and a skipped result with no samples; two runs, so that each result must get its own samples.
+  const auto night = [](const std::string& created, double scale) {
+    return report(
+        created, {gpu("cuda:0", "GPU-aaaa"), gpu("cuda:1", "GPU-bbbb")},
+        {result("cuda:0", "mma_fp16", 7e14 * scale, 5), result("cuda:0", "stream_triad", 3e12 * scale, 4, std::nan("")),
+         result("cuda:1", "mma_fp16", 0, 0, 1755, bench::result_status::skipped)});
+  };
+  // What the store answers: exports (every sample and clock), a trend and a pooled selection.
+  struct answers {
+    std::vector<std::int64_t> counts;
+    std::string csv, json;
+    std::vector<std::pair<std::int64_t, double>> trend;
+    std::vector<std::string> pooled;
+  };
+  const auto read = [](store& s) {
+    answers a;
+    a.counts = counts(s);
+    export_results(s, {}, export_format::csv, [&a](std::string_view p) { a.csv += p; });
+    export_results(s, {}, export_format::json, [&a](std::string_view p) { a.json += p; });
+    for (const auto& p : trend(s, find_devices(s, "aaaa").at(0).id, "stream_triad"))
+      a.trend.emplace_back(p.run_id, p.median);
+    for (const auto& m : select_as_report(s, parse_selector("history:")).results) {
+      std::string v;
+      for (const auto& x : m.samples) v += fmt::format("{} {};", x.rate(), x.clock_mhz);
+      a.pooled.push_back(v);
+    }
+    return a;
+  };
+  {
+    auto s = store::open(path, o3);
+    ASSERT_EQ(s.schema_version(), 3);
+    add_before_v4(s, night("2026-01-01T00:00:00Z", 1), "a");
+    add_before_v4(s, night("2026-01-02T00:00:00Z", 1.01), "b");
+    ASSERT_EQ(counts(s), (std::vector<std::int64_t>{2, 2, 4, 2, 6, 4}));
+  }
+  auto s = store::open(path);
+  ASSERT_EQ(s.schema_version(), 4);
+  const auto migrated = read(s);
+  // The same runs ingested by this build into a new store: the answers must be identical.
+  const std::string fresh_path = GetParam() == backend::sqlite ? dir_.path() + "/fresh.db" : new_store();
+  auto fresh = store::open(fresh_path);
+  add(fresh, night("2026-01-01T00:00:00Z", 1), "a");
+  add(fresh, night("2026-01-02T00:00:00Z", 1.01), "b");
+  const auto expected = read(fresh);
+  EXPECT_EQ(migrated.counts, expected.counts);
+  EXPECT_EQ(migrated.csv, expected.csv);
+  EXPECT_EQ(migrated.json, expected.json) << "every sample and clock (and the unread ones) as ingested";
+  EXPECT_EQ(migrated.trend, expected.trend);
+  EXPECT_EQ(migrated.pooled, expected.pooled);
+  ASSERT_EQ(migrated.pooled.size(), 3U);
+  EXPECT_NE(migrated.pooled[0].find("nan"), std::string::npos) << migrated.pooled[0];
+  EXPECT_THROW(exec(s, "SELECT count(*) FROM samples"), error) << "table samples is gone";
+  // Writing goes on: the same file is a no-op, a new one stores its samples in its rows.
+  EXPECT_TRUE(add(s, night("2026-01-01T00:00:00Z", 1), "a").already_present);
+  EXPECT_FALSE(add(s, night("2026-01-03T00:00:00Z", 0.99), "c").already_present);
+  EXPECT_EQ(counts(s), (std::vector<std::int64_t>{3, 2, 6, 2, 9, 6}));
+  const auto newest = select_results(s, parse_selector("history:since=2026-01-03"), true);
+  ASSERT_EQ(newest.size(), 3U);
+  EXPECT_EQ(newest[0].rates.size(), 5U);
+  EXPECT_EQ(newest[1].rates.size(), 4U);
+  EXPECT_TRUE(newest[1].clocks.empty()) << "no clock read: NULL, as before";
+  EXPECT_TRUE(newest[2].rates.empty());
 }
 
 TEST_P(HistorySchema, AFailedMigrationLeavesTheStoreAtItsVersion) {
@@ -1045,7 +1204,7 @@ TEST_P(HistoryQuery, PruneBeforeAndKeepLast) {
   all_of_e.device = "eeee";
   EXPECT_EQ(prune(s, all_of_e).runs, 1);
   EXPECT_TRUE(find_devices(s, "eeee").empty());
-  EXPECT_EQ(count(s, "samples"), count(s, "results"));
+  EXPECT_EQ(sample_rows(s), count(s, "results"));
 }
 
 // ---- the CLI ----
@@ -1085,7 +1244,7 @@ TEST(HistoryCertificates, SignedCertificateIsStoredVerifiedWithItsKey) {
   const auto& body = cert.at("body");
   EXPECT_EQ(r.results, body.at("results").size());
   EXPECT_EQ(count(s, "checks"), static_cast<std::int64_t>(body.at("checks").size()));
-  EXPECT_EQ(count(s, "samples"), 0);  // a certificate keeps no samples, and none are invented
+  EXPECT_EQ(sample_rows(s), 0);  // a certificate keeps no samples, and none are invented
 
   const auto run = find_run(s, r.run_id);
   ASSERT_TRUE(run);

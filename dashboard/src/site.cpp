@@ -20,6 +20,8 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <set>
 #include <system_error>
 
@@ -85,16 +87,25 @@ struct series_page {
   std::size_t regressions = 0;
 };
 
-/// The data of one trend page: the series and one point per run, oldest first, each usable run
-/// compared with the pooled samples of the previous `baseline_runs` usable runs.
-json trend_data(history::store& st, const history::series_row& sr, const options& o, std::size_t& regressions) {
+/// A device's results with their samples, oldest first (as history::for_each_result orders them),
+/// by benchmark name: each trend page of the device reads its series from one query.
+using rows_by_benchmark = std::map<std::string, std::vector<history::result_row>, std::less<>>;
+
+rows_by_benchmark device_results(history::store& st, const history::device_row& d) {
   history::selector sel;
-  sel.device = sr.device.identity;
-  sel.benchmark = sr.benchmark;
-  std::vector<history::result_row> rows;
+  sel.device = d.identity;
+  rows_by_benchmark out;
   history::for_each_result(st, sel, true, [&](const history::result_row& r) {
-    if (r.device_id == sr.device.id && r.benchmark == sr.benchmark) rows.push_back(r);
+    if (r.device_id == d.id) out[r.benchmark].push_back(r);
   });
+  return out;
+}
+
+/// The data of one trend page: the series and one point per run, oldest first, each usable run
+/// compared with the pooled samples of the previous `baseline_runs` usable runs. `rows`: the
+/// series' results, oldest first.
+json trend_data(const std::vector<history::result_row>& rows, const history::series_row& sr, const options& o,
+                std::size_t& regressions) {
   const double min_effect = o.settings.min_effect_for(sr.benchmark);
   json points = json::array();
   std::vector<std::size_t> usable_rows;  // indices into rows, oldest first
@@ -157,10 +168,10 @@ json trend_data(history::store& st, const history::series_row& sr, const options
               {"points", std::move(points)}};
 }
 
-series_page build_trend(history::store& st, const history::series_row& sr, const options& o, const std::string& file,
-                        std::string& html) {
+series_page build_trend(const std::vector<history::result_row>& rows, const history::series_row& sr, const options& o,
+                        const std::string& file, std::string& html) {
   std::size_t regressions = 0;
-  const json data = trend_data(st, sr, o, regressions);
+  const json data = trend_data(rows, sr, o, regressions);
   const auto& points = data["points"];
   std::string table;
   for (const auto& p : points) {
@@ -505,13 +516,22 @@ site build_site(history::store* st, catalog& cat, const options& o) {
     history::selector sel;
     sel.device = o.device;
     const auto series = history::list_series(*st, sel);
+    // The series come ordered by device: each device's results are read once, for all its pages.
+    rows_by_benchmark rows;
+    std::optional<std::int64_t> rows_device;
+    const std::vector<history::result_row> none;
     for (const auto& sr : series) {
+      if (rows_device != sr.device.id) {
+        rows = device_results(*st, sr.device);
+        rows_device = sr.device.id;
+      }
       std::string file = fmt::format("trend/d{}-{}.html", sr.device.id, slug(sr.benchmark));
       for (int k = 2; used_files.count(file) != 0; ++k)
         file = fmt::format("trend/d{}-{}-{}.html", sr.device.id, slug(sr.benchmark), k);
       used_files.insert(file);
       std::string html;
-      auto sp = build_trend(*st, sr, o, file, html);
+      const auto it = rows.find(sr.benchmark);
+      auto sp = build_trend(it != rows.end() ? it->second : none, sr, o, file, html);
       out.files[file] = std::move(html);
       out.regressions += sp.regressions;
       series_index.push_back(std::move(sp.index_entry));
@@ -582,8 +602,15 @@ void write_plain(const fs::path& path, std::string_view content) {
 }  // namespace
 
 std::string trend_json(history::store& st, const history::series_row& series, const options& o) {
+  history::selector sel;
+  sel.device = series.device.identity;
+  sel.benchmark = series.benchmark;
+  std::vector<history::result_row> rows;
+  history::for_each_result(st, sel, true, [&](const history::result_row& r) {
+    if (r.device_id == series.device.id && r.benchmark == series.benchmark) rows.push_back(r);
+  });
   std::size_t regressions = 0;
-  return trend_data(st, series, o, regressions).dump();
+  return trend_data(rows, series, o, regressions).dump();
 }
 
 std::map<std::string, std::string> chartjs_files(const options& o) {

@@ -230,11 +230,11 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
   std::vector<double> rates;
   std::vector<double> clocks;
   std::vector<unsigned char> blob;
+  // One INSERT per result, its samples in the row (schema version 4).
   auto& r = s.prepare(
       "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, suspect, suspect_reasons, "
-      "stop_reason, median, min, max, q1, q3, cv, sample_count, clock_mhz, throttled_samples, theoretical, fraction) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  auto& sm = s.prepare("INSERT INTO samples (result_id, rates, clocks) VALUES (?, ?, ?)");
+      "stop_reason, median, min, max, q1, q3, cv, sample_count, clock_mhz, throttled_samples, theoretical, fraction, "
+      "rates, clocks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (std::size_t i = 0; i < report.results.size(); ++i) {
     const auto& m = report.results[i];
     const auto dev = local.find(m.device_id);
@@ -251,8 +251,6 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
     r.bind(13, m.rate.q1).bind(14, m.rate.q3).bind(15, m.rate.cv).bind(16, static_cast<std::int64_t>(m.samples.size()));
     if (m.clock.count) r.bind(17, m.clock.median);
     r.bind(18, m.throttled_samples).bind(19, m.theoretical).bind(20, m.fraction_of_theoretical);
-    r.run();
-    const std::int64_t result_id = s.db->last_insert_id();
     if (!m.samples.empty()) {
       rates.clear();
       clocks.clear();
@@ -262,12 +260,11 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
         clocks.push_back(x.clock_mhz);
         any_clock = any_clock || !std::isnan(x.clock_mhz);
       }
-      sm.reset();
-      detail::to_blob(rates, blob);
-      sm.bind(1, result_id).bind_blob(2, blob);
-      if (any_clock) sm.bind_blob(3, detail::to_blob(clocks, blob));
-      sm.run();
+      // bind_blob copies the bytes, so the buffer is reused for the clocks.
+      r.bind_blob(21, detail::to_blob(rates, blob));
+      if (any_clock) r.bind_blob(22, detail::to_blob(clocks, blob));
     }
+    r.run();
     ++out.results;
     if (hook) hook(out.results);
   }

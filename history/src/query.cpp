@@ -212,12 +212,9 @@ void for_each_result(store& st, const selector& sel, bool with_samples,
   const std::string where = selection(sel, run_id, params);
   const std::string sql = fmt::format(
       "SELECT {}{} FROM results r JOIN runs ru ON ru.id = r.run_id JOIN devices d ON d.id = r.device_id JOIN "
-      "benchmarks b ON "
-      "b.id = r.benchmark_id JOIN run_devices rd ON rd.run_id = r.run_id AND rd.device_id = r.device_id {} WHERE {} "
-      "ORDER BY "
-      "ru.created_utc, r.run_id, r.id",
-      result_columns, with_samples ? ", sm.rates, sm.clocks" : "",
-      with_samples ? "LEFT JOIN samples sm ON sm.result_id = r.id" : "", where);
+      "benchmarks b ON b.id = r.benchmark_id JOIN run_devices rd ON rd.run_id = r.run_id AND rd.device_id = "
+      "r.device_id WHERE {} ORDER BY ru.created_utc, r.run_id, r.id",
+      result_columns, with_samples ? ", r.rates, r.clocks" : "", where);
   // Not the cached statement: fn may run other queries, and a selection's SQL varies.
   detail::statement q(*s.db, sql);
   bind_all(q, params);

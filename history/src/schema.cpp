@@ -301,6 +301,24 @@ ALTER TABLE runs DROP CONSTRAINT runs_source_kind_check,
 DROP INDEX results_trend;
 CREATE INDEX results_trend ON results (device_id, run_id, benchmark_id);
 )sql"},
+      {4, "the samples of a result in its row (results.rates, results.clocks); table samples dropped",
+       // A result's samples were a row of their own table: a second INSERT, a second b-tree and a
+       // foreign-key lookup per result ingested, and a second row to join per result read. They
+       // become two columns of the result row, the same BLOBs (rates NULL where the result has no
+       // samples, clocks NULL where no sample read a clock), copied from samples before it goes.
+       R"sql(
+ALTER TABLE results ADD COLUMN rates BLOB;
+ALTER TABLE results ADD COLUMN clocks BLOB;
+UPDATE results SET (rates, clocks) = (SELECT rates, clocks FROM samples WHERE samples.result_id = results.id)
+ WHERE id IN (SELECT result_id FROM samples);
+DROP TABLE samples;
+)sql",
+       // PostgreSQL: the same columns as bytea.
+       R"sql(
+ALTER TABLE results ADD COLUMN rates BYTEA, ADD COLUMN clocks BYTEA;
+UPDATE results SET rates = samples.rates, clocks = samples.clocks FROM samples WHERE samples.result_id = results.id;
+DROP TABLE samples;
+)sql"},
   };
   return list;
 }
