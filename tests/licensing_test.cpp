@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 
 namespace chipgauge {
@@ -902,6 +903,46 @@ TEST_F(Licensing, LedgerFilesRoundTripAndRefuseCorruption) {
   const auto bad_csv =
       dir.write("bad.csv", "date,part,tpp_each,quantity,consignee,country,quota,eccn\n2025-01-01,x,abc,1,a,BR,,\n");
   EXPECT_THROW((void)load_ledger(bad_csv), spec_error);
+}
+
+// Licensing files share their header reader with rule files: the same checks, the same wording.
+TEST_F(Licensing, LicensingFileHeaderErrorsNameFilePathAndExpectation) {
+  test::temp_dir dir;
+  const nlohmann::json good = {
+      {"schema", "chipgauge.licensing/1"},
+      {"id", "x"},
+      {"title", "X"},
+      {"evidence", "V"},
+      {"citations", nlohmann::json::array({{{"cite", "88 FR 73458"}, {"evidence", "V"}}})},
+      {"timeline", nlohmann::json::array({{{"from", "2024-01-01"}, {"status", "in_force"}},
+                                          {{"from", "2025-01-01"}, {"status", "rescinded"}}})}};
+  auto load_error = [&](const nlohmann::json& j) -> std::optional<spec_error> {
+    dir.write("x.json", j.dump());
+    try {
+      (void)licensing_set::load(dir.path(), cat_->countries());
+    } catch (const spec_error& e) {
+      return e;
+    }
+    return std::nullopt;
+  };
+  ASSERT_FALSE(load_error(good).has_value());
+  EXPECT_EQ(licensing_set::load(dir.path(), cat_->countries()).regimes().at(0).status_on(day("2024-06-01")),
+            regime_status::in_force);
+
+  auto wrong_schema = good;
+  wrong_schema["schema"] = "chipgauge.licensing/2";
+  auto e = load_error(wrong_schema);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->file(), dir.path() + "/x.json");
+  EXPECT_EQ(e->json_path(), "$.schema");
+  EXPECT_EQ(e->message(), "unsupported schema 'chipgauge.licensing/2': expected \"chipgauge.licensing/1\"");
+
+  auto out_of_order = good;
+  out_of_order["timeline"][1]["from"] = "2023-01-01";
+  e = load_error(out_of_order);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->json_path(), "$.timeline[1].from");
+  EXPECT_EQ(e->message(), "timeline entries must be in strictly increasing date order");
 }
 
 TEST_F(Licensing, LedgerLockRefusesASecondWriter) {

@@ -173,14 +173,6 @@ std::string_view to_string(overlay_kind k) noexcept {
   return "?";
 }
 
-regime_status licensing_regime::status_on(date day) const {
-  regime_status s = regime_status::not_yet;
-  for (const auto& t : timeline) {
-    if (t.from <= day) s = t.status;
-  }
-  return s;
-}
-
 std::optional<double> licensing_regime::parameter_on(std::string_view name, date day) const {
   for (const auto& p : parameters) {
     if (p.name == name) return p.value_on(day);

@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <regex>
 
 namespace chipgauge {
 
@@ -71,22 +70,14 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     root.expect_keys({"schema", "id", "title", "precedence", "embargo", "policy_only", "compliance", "evidence",
                       "citations", "timeline", "parameters", "requirements", "exceptions", "overlays", "quotas",
                       "fleet_checks", "notes"});
-    if (root.at("schema").string() != "chipgauge.licensing/1")
-      root.at("schema").fail(
-          fmt::format("expected \"chipgauge.licensing/1\", found \"{}\"", root.at("schema").string()));
     licensing_regime r;
-    r.file = path;
-    r.id = root.at("id").string();
-    static const std::regex id_re("[a-z0-9][a-z0-9._-]{0,79}");
-    if (!std::regex_match(r.id, id_re))
-      root.at("id").fail("invalid id: expected lowercase letters, digits, '.', '_' or '-'");
+    json_fields::read_document_header(root, "chipgauge.licensing/1", r);
     if (r.id != fs::path(path).stem().string())
       root.at("id").fail(
           fmt::format("regime id '{}' differs from the file name '{}'", r.id, fs::path(path).filename().string()));
     for (const auto& other : set.regimes_) {
       if (other.id == r.id) root.at("id").fail(fmt::format("duplicate id '{}'", r.id));
     }
-    r.title = root.at("title").string();
     if (auto p = root.find("precedence")) r.precedence = static_cast<int>(p->integer_in(-100, 100));
     if (auto e = root.find("embargo")) r.embargo = e->boolean();
     if (auto p = root.find("policy_only")) r.policy_only = p->boolean();
@@ -95,21 +86,6 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
       r.compliance = regime_compliance{json_fields::day(c->at("from")), json_fields::evidence(c->at("evidence")),
                                        c->at("citation").string(), json_fields::optional_string(*c, "note")};
     }
-    r.evidence = json_fields::evidence(root.at("evidence"));
-    for (const auto& c : root.at("citations").elements()) {
-      c.expect_keys({"cite", "url", "evidence", "note"});
-      r.citations.push_back({c.at("cite").string(), json_fields::optional_string(c, "url"),
-                             json_fields::evidence(c.at("evidence")), json_fields::optional_string(c, "note")});
-    }
-    if (r.citations.empty()) root.at("citations").fail("a regime needs at least one citation");
-    for (const auto& t : root.at("timeline").elements()) {
-      t.expect_keys({"from", "status", "note"});
-      timeline_entry e{json_fields::day(t.at("from")), json_fields::status(t.at("status")),
-                       json_fields::optional_string(t, "note")};
-      if (!r.timeline.empty() && !(r.timeline.back().from < e.from)) t.at("from").fail("timeline dates must increase");
-      r.timeline.push_back(std::move(e));
-    }
-    if (r.timeline.empty()) root.at("timeline").fail("a regime needs at least one dated status");
     if (auto params = root.find("parameters")) {
       for (const auto& [name, p] : params->members()) {
         auto par = json_fields::parameter_at(name, p);

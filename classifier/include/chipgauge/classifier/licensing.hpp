@@ -1,6 +1,7 @@
 #pragma once
 
 #include "chipgauge/classifier/countries.hpp"
+#include "chipgauge/classifier/dated_document.hpp"
 #include "chipgauge/classifier/engine.hpp"
 #include "chipgauge/classifier/expr.hpp"
 #include "chipgauge/classifier/rules.hpp"
@@ -105,10 +106,7 @@ struct regime_compliance {
 };
 
 /// A dated licensing regime file (`chipgauge.licensing/1`, docs/licensing.md).
-struct licensing_regime {
-  std::string file;
-  std::string id;
-  std::string title;
+struct licensing_regime : dated_document {
   int precedence = 0;  ///< among firing requirements, the highest precedence sets the review policy
   /// An embargo or comprehensive-sanctions regime (EAR Part 746): its requirements hold whatever the
   /// item's ECCN, and its reasons are listed first.
@@ -118,9 +116,6 @@ struct licensing_regime {
   /// whether a licence is required.
   bool policy_only = false;
   std::optional<regime_compliance> compliance;
-  evidence_tag evidence = evidence_tag::S;
-  std::vector<citation> citations;
-  std::vector<timeline_entry> timeline;
   std::vector<parameter> parameters;
   std::vector<licence_requirement> requirements;
   std::vector<licence_exception> exceptions;
@@ -129,7 +124,6 @@ struct licensing_regime {
   std::vector<fleet_check> fleet_checks;
   std::vector<std::string> notes;
 
-  [[nodiscard]] regime_status status_on(date day) const;
   [[nodiscard]] std::optional<double> parameter_on(std::string_view name, date day) const;
 };
 
