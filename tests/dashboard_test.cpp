@@ -209,7 +209,7 @@ TEST(Dashboard, EmbeddedJsonCannotCloseItsScriptTag) {
   }
 }
 
-TEST(Dashboard, WritesTheSiteWithChartJsAndItsLicence) {
+TEST(Dashboard, WritesTheSiteWithChartJsAndItsLicense) {
   fixture f;
   const test::temp_dir js;
   js.write("chart.min.js", "/* stand-in */");

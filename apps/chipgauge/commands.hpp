@@ -71,7 +71,7 @@ date parse_date_option(std::string_view option, const std::string& text, std::st
 /// Parses --as-of (YYYY-MM-DD, or "today"); throws usage_error.
 date parse_as_of(const std::string& text);
 /// A date option of the licensing commands: also refused before the first rule the data holds.
-date licence_date(const std::string& text, const licensing_engine& engine, std::string_view option = "--as-of");
+date license_date(const std::string& text, const licensing_engine& engine, std::string_view option = "--as-of");
 /// Refuses a quantity above max_plausible_quantity and, with `at_least_one`, below 1 (usage_error).
 void check_quantity(std::string_view option, long long value, bool at_least_one);
 /// Writes `text` to stdout in one piece.

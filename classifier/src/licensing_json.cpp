@@ -151,7 +151,7 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
       for (const auto& q : reqs->elements()) {
         q.expect_keys({"id", "when", "review_policy", "evidence", "citation", "note", "conditions", "from", "until",
                        "if_stated", "savings_clause", "if_unknown"});
-        licence_requirement lr{q.at("id").string(),
+        license_requirement lr{q.at("id").string(),
                                compile(q.at("when")),
                                read_policy(q.at("review_policy")),
                                json_fields::evidence(q.at("evidence")),
@@ -179,7 +179,7 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     if (auto exc = root.find("exceptions")) {
       for (const auto& x : exc->elements()) {
         x.expect_keys({"id", "title", "when", "conditions", "from", "until", "evidence", "citation"});
-        licence_exception le{x.at("id").string(),
+        license_exception le{x.at("id").string(),
                              json_fields::optional_string(x, "title"),
                              compile(x.at("when")),
                              strings(x, "conditions"),
@@ -198,7 +198,7 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
         o.expect_keys(
             {"id", "kind", "when", "effect", "requires_license", "evidence", "citation", "binds", "if_unknown"});
         const auto k = o.at("kind").one_of({"letter", "tariff", "guidance", "red_flag"});
-        licence_overlay ov{o.at("id").string(),
+        license_overlay ov{o.at("id").string(),
                            k == "letter"     ? overlay_kind::letter
                            : k == "tariff"   ? overlay_kind::tariff
                            : k == "guidance" ? overlay_kind::guidance
@@ -220,11 +220,11 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
       for (const auto& q : qs->elements()) {
         q.expect_keys(
             {"id", "per", "limit", "period_from", "period_until", "applies_when", "excludes", "evidence", "note"});
-        licence_quota lq;
+        license_quota lq;
         lq.id = q.at("id").string();
         lq.per = q.at("per").one_of({"consignee_year", "country_period"}) == "consignee_year"
-                     ? licence_quota::scope::consignee_year
-                     : licence_quota::scope::country_period;
+                     ? license_quota::scope::consignee_year
+                     : license_quota::scope::country_period;
         lq.limit_parameter = q.at("limit").string();
         if (std::none_of(r.parameters.begin(), r.parameters.end(),
                          [&](const parameter& p) { return p.name == lq.limit_parameter; }))
@@ -247,7 +247,7 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     }
     for (std::size_t i = 0; i < r.quotas.size(); ++i) {
       for (const auto& ex : r.quotas[i].excludes) {
-        if (std::none_of(r.quotas.begin(), r.quotas.end(), [&](const licence_quota& q) { return q.id == ex; }))
+        if (std::none_of(r.quotas.begin(), r.quotas.end(), [&](const license_quota& q) { return q.id == ex; }))
           root.at("quotas").at(i).fail(fmt::format("excludes '{}', which is not a quota of this file", ex));
       }
     }

@@ -226,7 +226,7 @@ http_response license_route(const api&, const http_request& r, const dataset& d,
   const auto& engine = *d.licensing;
   const auto& countries = engine.countries();
   std::vector<std::unique_ptr<chip_spec>> owned;
-  licence_query q;
+  license_query q;
   std::string field = "$";  // the field being read, named in usage errors
   try {
     // json_node keeps a pointer to the file name it is given: a named string that outlives it, not

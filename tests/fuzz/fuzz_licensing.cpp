@@ -71,7 +71,7 @@ int fuzz_one(const std::uint8_t* data, std::size_t size) {
     for (const auto* to : {"CN", "AE", "DE", "KP"}) {
       for (const auto* day : {"2024-06-01", "2026-02-01"}) {
         for (const bool what_if : {false, true}) {
-          licence_query q;
+          license_query q;
           q.part = p;
           q.to = to;
           q.quantity = 1000;

@@ -77,7 +77,7 @@ struct clause {
   std::string note;
 };
 
-/// A licence exception or eligibility tied to clauses (NAC, ACA, License Exception HBM).
+/// A license exception or eligibility tied to clauses (NAC, ACA, License Exception HBM).
 struct exception_rule {
   std::string id;
   std::string title;
