@@ -543,7 +543,7 @@ json requirement_json(const fired_requirement& f, date as_of) {
 
 std::string to_json(const license_answer& a) {
   json j;
-  j["schema"] = "chipgauge.licence/1";
+  j["schema"] = "chipgauge.license/1";
   j["tool_version"] = tool_version;
   j["part"] = {{"id", a.query.part->id}, {"name", a.query.part->name}};
   j["as_of"] = a.query.as_of.to_string();
