@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+using chipgauge::classifier::country;
+
 namespace chipgauge {
 namespace {
 

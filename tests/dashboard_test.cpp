@@ -15,6 +15,8 @@
 #include <filesystem>
 #include <string>
 
+using chipgauge::classifier::catalog;
+
 namespace chipgauge {
 namespace {
 

@@ -15,7 +15,7 @@
 #include <optional>
 #include <stdexcept>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 namespace {
 
 date day(const char* d) { return *date::parse(d); }
@@ -1073,4 +1073,4 @@ TEST_F(Licensing, FleetRendersTextAndJson) {
 }
 
 }  // namespace
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -26,6 +26,25 @@
 #include <filesystem>
 #include <memory>
 
+using chipgauge::classifier::assess_shipment;
+using chipgauge::classifier::canonical_stated_eccn;
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::check_ledger_name;
+using chipgauge::classifier::evaluate_fleet;
+using chipgauge::classifier::fleet_item;
+using chipgauge::classifier::ledger_lock;
+using chipgauge::classifier::ledger_report;
+using chipgauge::classifier::license_query;
+using chipgauge::classifier::licensing_engine;
+using chipgauge::classifier::load_ledger;
+using chipgauge::classifier::max_plausible_quantity;
+using chipgauge::classifier::output_format;
+using chipgauge::classifier::render_fleet;
+using chipgauge::classifier::render_ledger_check;
+using chipgauge::classifier::save_ledger;
+using chipgauge::classifier::shipment;
+using chipgauge::classifier::transaction_kind;
+
 namespace chipgauge::cli {
 
 namespace {

@@ -7,6 +7,10 @@
 
 #include <cstdio>
 
+using chipgauge::classifier::licensing_engine;
+using chipgauge::classifier::max_plausible_quantity;
+using chipgauge::classifier::output_format;
+
 namespace chipgauge::cli {
 
 std::size_t parse_choice(std::string_view option, const std::string& value,

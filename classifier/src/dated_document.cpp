@@ -1,6 +1,6 @@
 #include "chipgauge/classifier/dated_document.hpp"
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 std::string_view to_string(regime_status s) noexcept {
   switch (s) {
@@ -30,4 +30,4 @@ std::optional<date> dated_document::in_force_from() const {
   return std::nullopt;
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -4,7 +4,7 @@
 
 #include <regex>
 
-namespace chipgauge::json_fields {
+namespace chipgauge::classifier::json_fields {
 
 evidence_tag evidence(const json_node& n) {
   const auto s = n.string();
@@ -99,4 +99,4 @@ std::string optional_string(const json_node& n, std::string_view key) {
   return {};
 }
 
-}  // namespace chipgauge::json_fields
+}  // namespace chipgauge::classifier::json_fields

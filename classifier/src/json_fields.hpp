@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-namespace chipgauge::json_fields {
+namespace chipgauge::classifier::json_fields {
 
 evidence_tag evidence(const json_node& n);
 date day(const json_node& n);
@@ -31,4 +31,4 @@ void read_document_header(const json_node& root, std::string_view schema, dated_
 /// The string at `key`, or empty when absent.
 std::string optional_string(const json_node& n, std::string_view key);
 
-}  // namespace chipgauge::json_fields
+}  // namespace chipgauge::classifier::json_fields

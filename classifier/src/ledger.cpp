@@ -25,7 +25,7 @@
 #include <map>
 #include <sstream>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 namespace {
 
@@ -274,7 +274,7 @@ std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipm
   q.quantity = s.quantity;
   q.as_of = s.day;
   const evaluation_plan plan(engine.rules(), s.day, false);
-  const auto item = classifier(engine.rules()).classify(part, plan);
+  const auto item = classification_engine(engine.rules()).classify(part, plan);
   const auto vars = engine.variables(q, item, transaction_kind::export_, s.country);
   for (const auto& r : engine.licensing().regimes()) {
     const auto status = r.status_on(s.day);
@@ -374,7 +374,7 @@ shipment_assessment assess_shipment(const shipment_ledger& ledger, shipment s, c
   shipment_assessment a;
   s.part = part.id;
   s.tpp_each = compute_metrics(part, rules.definitions()).tpp;
-  s.eccn = std::string(classifier(rules).classify(part, evaluation_plan(rules, s.day)).eccn);
+  s.eccn = std::string(classification_engine(rules).classify(part, evaluation_plan(rules, s.day)).eccn);
   // The licensing answer for this part, destination, quantity and date: what `license` says.
   license_query q;
   q.part = &part;
@@ -511,4 +511,4 @@ std::string render_ledger_check(const shipment_assessment& a, const ledger_check
   return text + std::string(disclaimer()) + "\n";
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

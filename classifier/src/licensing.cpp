@@ -16,7 +16,7 @@
 #include <limits>
 #include <regex>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 namespace {
 
@@ -333,7 +333,7 @@ license_answer licensing_engine::answer(const license_query& q) const {
                     to_string(*q.transaction), q.from, q.to, to_string(implied)));
 
   const evaluation_plan plan(*rules_, q.as_of, false);
-  a.item = classifier(*rules_).classify(*q.part, plan);
+  a.item = classification_engine(*rules_).classify(*q.part, plan);
   if (!q.stated_eccn.empty() && !a.item.eccn.empty() && !eccn_covers(stated_suffix(q.stated_eccn), a.item.eccn))
     throw usage_error(
         fmt::format("--eccn {} contradicts the part's classification on {}: {} (see chipgauge classify); --eccn "
@@ -681,4 +681,4 @@ std::string to_text(const license_answer& a) {
   return out;
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 namespace {
 
@@ -258,4 +258,4 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
   return set;
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 std::string_view to_string(regime_role r) noexcept {
   return r == regime_role::classification ? "classification" : "presumption";
@@ -51,4 +51,4 @@ const regime* rule_set::find(std::string_view id) const noexcept {
   return nullptr;
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 namespace {
 
@@ -184,4 +184,4 @@ regime rule_set::parse_regime(const std::string& path) {
   return r;
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

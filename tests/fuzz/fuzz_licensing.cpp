@@ -16,6 +16,17 @@
 #include <string>
 #include <vector>
 
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::check_quotas;
+using chipgauge::classifier::chip_spec;
+using chipgauge::classifier::claimed_quota;
+using chipgauge::classifier::ledger_report;
+using chipgauge::classifier::license_query;
+using chipgauge::classifier::licensing_engine;
+using chipgauge::classifier::licensing_set;
+using chipgauge::classifier::shipment;
+using chipgauge::classifier::shipment_ledger;
+
 namespace {
 
 using namespace chipgauge;

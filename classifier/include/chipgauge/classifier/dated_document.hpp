@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 /// Where a regime stands on a given day (docs/rules-format.md#timeline-and-status).
 enum class regime_status : unsigned char {
@@ -53,4 +53,4 @@ struct dated_document {
   [[nodiscard]] std::optional<date> in_force_from() const;
 };
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 /// Whether a shipment needs a license, as the licensing engine answered for its part,
 /// destination, quantity and date when it was recorded. Ledgers written before shipments carried
@@ -124,4 +124,4 @@ std::string render_ledger_check(const shipment_assessment& a, const ledger_check
 /// Totals per consignee and year and per country and year, as text or CSV rows.
 std::string ledger_report(const shipment_ledger& ledger, double h100_tpp);
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 /// How BIS reviews a license application.
 enum class review_policy : unsigned char { presumption_of_approval, case_by_case, presumption_of_denial };
@@ -265,4 +265,4 @@ class licensing_engine {
 std::string to_json(const license_answer& a);
 std::string to_text(const license_answer& a);
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 /// What a regime's verdict means: `classification` regimes give the part its ECCN;
 /// `presumption` regimes state what a party (a foundry) must presume, beside the ECCN.
@@ -129,4 +129,4 @@ class rule_set {
   std::vector<std::string> pending_flags_;  // flags of the file being parsed, kept on success
 };
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

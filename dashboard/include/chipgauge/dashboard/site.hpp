@@ -52,7 +52,7 @@ struct site {
 /// Builds every page. `history` may be null (no store: the index says so; parts and the plane
 /// are still drawn, the fleet page is not). `cat` is not const: the fleet page's totals read
 /// sheets and the licensing data, which the catalog loads on demand.
-site build_site(history::store* history, catalog& cat, const options& o);
+site build_site(history::store* history, classifier::catalog& cat, const options& o);
 
 /// The data the trend page of one device x benchmark series charts, as the page embeds it
 /// (`"page": "trend"`, the device, benchmark, metric, unit, the baseline settings, and `points`:
