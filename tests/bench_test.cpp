@@ -23,6 +23,8 @@
 #include <sstream>
 #include <stdexcept>
 
+using chipgauge::classifier::precision;
+
 namespace chipgauge::bench {
 namespace {
 

@@ -16,6 +16,9 @@
 #include <cstdlib>
 #include <filesystem>
 
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::precision;
+
 namespace chipgauge {
 namespace {
 

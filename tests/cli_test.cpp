@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+using chipgauge::classifier::country;
+
 namespace chipgauge {
 namespace {
 
@@ -393,9 +395,9 @@ TEST(CliMeasure, CorruptReportToClassifyExits2) {
 namespace chipgauge {
 namespace {
 
-TEST(CliLicense, IcWithoutRatesIsNeverNoLicence) {
+TEST(CliLicense, IcWithoutRatesIsNeverNoLicense) {
   // An H100 sheet stripped of its processing units: TPP unknown, so neither the classification nor
-  // the licence answer may come out as "not controlled" / "no".
+  // the license answer may come out as "not controlled" / "no".
   test::temp_dir dir;
   auto sheet = nlohmann::json::parse(read_text_file(source_dir + "/specs/chips/nvidia-h100-sxm5-80gb.json"));
   sheet["id"] = "no-rates";
@@ -875,14 +877,14 @@ TEST(CliLedger, ShipmentsCarryTheLicensingAnswer) {
   test::temp_dir dir;
   const auto ledger = dir.path() + "/l.json";
   const std::string h100 = "nvidia-h100-sxm5-80gb --date 2025-06-01 ";
-  // 5,000 H100 to China: a licence is required and says so; recorded without --fail-on-exceed.
+  // 5,000 H100 to China: a license is required and says so; recorded without --fail-on-exceed.
   const auto cn = chipgauge(ledger_add(ledger, h100 + "--to CN --consignee Acme --quantity 5000"));
   ASSERT_EQ(cn.status, 0) << cn.err;
   EXPECT_NE(cn.out.find("licence required: yes"), std::string::npos) << cn.out;
   EXPECT_NE(cn.out.find("no licence recorded"), std::string::npos) << cn.out;
   auto doc = nlohmann::json::parse(read_text_file(ledger));
   EXPECT_EQ(doc.at("shipments").at(0).at("license_required"), "yes");
-  // --fail-on-exceed: exit 4 and nothing recorded, until a licence is given.
+  // --fail-on-exceed: exit 4 and nothing recorded, until a license is given.
   const auto gate = chipgauge(ledger_add(ledger, h100 + "--to CN --consignee Acme --quantity 10 --fail-on-exceed"));
   EXPECT_EQ(gate.status, 4) << gate.err;
   EXPECT_NE(gate.out.find("not recorded"), std::string::npos) << gate.out;
@@ -922,7 +924,7 @@ TEST(CliLedger, ShipmentsCarryTheLicensingAnswer) {
                "' nvidia-h100-sxm5-80gb --date 2025-04-01 --to BR --consignee Acme --quantity 700 --fail-on-exceed");
   EXPECT_EQ(over.status, 4) << over.out << over.err;
   EXPECT_NE(over.out.find("refused: exceeds"), std::string::npos) << over.out;
-  // Tier 2 under the diffusion rule: a licence is required, LPP may apply; the gate wants the
+  // Tier 2 under the diffusion rule: a license is required, LPP may apply; the gate wants the
   // authorisation named.
   const auto l4 = chipgauge_binding(dir, "ledger check --ledger '" + br +
                                              "' nvidia-l4 --date 2025-04-01 --to BR --consignee B --quantity 1 "
@@ -935,11 +937,11 @@ TEST(CliLedger, ShipmentsCarryTheLicensingAnswer) {
                                        "--fail-on-exceed --license LPP")
                 .status,
             0);
-  // A part that needs no licence and fits: exit 0 with the gate on.
+  // A part that needs no license and fits: exit 0 with the gate on.
   const auto t4 = chipgauge_binding(dir, "ledger check --ledger '" + br +
                                              "' nvidia-t4 --date 2025-04-01 --to BR --consignee B --quantity 1 "
                                              "--fail-on-exceed");
-  // With the bundled data the same check needs no licence: the framework never bound a shipment.
+  // With the bundled data the same check needs no license: the framework never bound a shipment.
   const auto real = chipgauge("ledger check --ledger '" + br +
                               "' nvidia-l4 --date 2025-04-01 --to BR --consignee B --quantity 1 "
                               "--fail-on-exceed");
@@ -949,7 +951,7 @@ TEST(CliLedger, ShipmentsCarryTheLicensingAnswer) {
   EXPECT_NE(t4.out.find("licence required: no\n"), std::string::npos) << t4.out;
 }
 
-TEST(CliLedger, BlankConsigneeOrLicenceIsRefused) {
+TEST(CliLedger, BlankConsigneeOrLicenseIsRefused) {
   test::temp_dir dir;
   const auto ledger = dir.path() + "/l.json";
   for (const std::string consignee : {"''", "'   '"}) {

@@ -21,6 +21,8 @@
 #include <random>
 #include <string>
 
+using chipgauge::classifier::precision;
+
 namespace chipgauge::bench {
 namespace {
 

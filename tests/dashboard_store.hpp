@@ -32,7 +32,7 @@ inline bench::measurement dashboard_result(const std::string& name, bench::metri
   bench::measurement m;
   m.info.name = name;
   m.info.group = metric == bench::metric_kind::ops_per_s ? "compute" : "memory";
-  m.info.prec = precision::fp16;
+  m.info.prec = classifier::precision::fp16;
   m.info.metric = metric;
   m.info.description = "synthetic";
   m.device_id = "cuda:0";

@@ -15,6 +15,8 @@
 #include <filesystem>
 #include <string>
 
+using chipgauge::classifier::catalog;
+
 namespace chipgauge {
 namespace {
 
@@ -209,7 +211,7 @@ TEST(Dashboard, EmbeddedJsonCannotCloseItsScriptTag) {
   }
 }
 
-TEST(Dashboard, WritesTheSiteWithChartJsAndItsLicence) {
+TEST(Dashboard, WritesTheSiteWithChartJsAndItsLicense) {
   fixture f;
   const test::temp_dir js;
   js.write("chart.min.js", "/* stand-in */");

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 namespace {
 
 class Database : public ::testing::Test {
@@ -99,7 +99,7 @@ TEST(DeclaredEccn, MismatchNamesBothEccnsAndNeedsTheDate) {
 }
 
 TEST_F(Database, EveryPartClassifiesOnEveryRuleDate) {
-  const classifier engine(cat_->rules());
+  const classification_engine engine(cat_->rules());
   std::set<date> dates;
   for (const auto& r : cat_->rules().regimes()) {
     for (const auto& t : r.timeline) dates.insert(t.from);
@@ -120,7 +120,7 @@ TEST_F(Database, EveryPartClassifiesOnEveryRuleDate) {
 // clause false, not applicable with no clause for its kind, or undetermined because a clause needed a
 // metric the sheet does not give (a comparison with an unknown operand), never silently.
 TEST_F(Database, EverySheetClassifiesUnderEveryRegimeOnThreeDates) {
-  const classifier engine(cat_->rules());
+  const classification_engine engine(cat_->rules());
   std::vector<date> days{*date::parse("2023-06-01"), *date::parse("2025-06-01"), date::today()};
   int determined = 0;
   int undetermined = 0;
@@ -232,4 +232,4 @@ TEST_F(Database, CoverageTableCountsEverySheetOnce) {
 }
 
 }  // namespace
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 namespace {
 
 using test::bundled_rules;
@@ -31,7 +31,7 @@ const regime_verdict* verdict_of(const classification& c, std::string_view regim
 std::string eccn_exact(double tpp, std::optional<double> pd, bool dc, const char* when = "2025-06-01") {
   const auto& rules = bundled_rules();
   const evaluation_plan plan(rules, day(when));
-  const classifier engine(rules);
+  const classification_engine engine(rules);
   const auto spec = synthetic_ic(tpp, 0, dc);
   classification out;
   engine.classify(spec, exact_metrics(tpp, pd, dc), plan, out);
@@ -41,7 +41,7 @@ std::string eccn_exact(double tpp, std::optional<double> pd, bool dc, const char
 std::vector<std::string> exceptions_exact(double tpp, std::optional<double> pd, bool dc, const char* when) {
   const auto& rules = bundled_rules();
   const evaluation_plan plan(rules, day(when));
-  const classifier engine(rules);
+  const classification_engine engine(rules);
   const auto spec = synthetic_ic(tpp, 0, dc);
   classification out;
   engine.classify(spec, exact_metrics(tpp, pd, dc), plan, out);
@@ -93,7 +93,7 @@ TEST(Regime2023, UnknownPdLeavesThePdClausesUndetermined) {
   // PD undefined: a.2/b.x cannot fire; the verdict is undetermined, not controlled.
   const auto& rules = bundled_rules();
   const evaluation_plan plan(rules, day("2025-06-01"));
-  const classifier engine(rules);
+  const classification_engine engine(rules);
   const auto spec = synthetic_ic(2000, 0, true);
   const auto c = engine.classify(spec, plan);
   EXPECT_EQ(c.eccn, "");
@@ -116,7 +116,7 @@ TEST(Regime2023, NacBefore2024CorrectionsAndNacAcaAfter) {
 TEST(Regime2022, RequiresBothTppAndIo) {
   const auto& rules = bundled_rules();
   const evaluation_plan plan(rules, day("2023-01-01"));
-  const classifier engine(rules);
+  const classification_engine engine(rules);
   auto spec = synthetic_ic(4992, 826, true);
   spec.interconnect = interconnect_spec{{600, 600}, "NVLink", {}};
   EXPECT_EQ(engine.classify(spec, plan).eccn, "3A090.a") << "600 GB/s meets the inclusive 600 line";
@@ -129,7 +129,7 @@ TEST(Regime2022, RequiresBothTppAndIo) {
 
 TEST(Transitions, RuleChangesOn20231117) {
   const auto& rules = bundled_rules();
-  const classifier engine(rules);
+  const classification_engine engine(rules);
   auto a800 = synthetic_ic(4992, 826, true);
   a800.interconnect = interconnect_spec{{400, 400}, "NVLink", {}};
   EXPECT_EQ(engine.classify(a800, evaluation_plan(rules, day("2023-11-16"))).eccn, "");
@@ -160,7 +160,7 @@ class BundledParts : public ::testing::Test {
   }
   static classification classify(const char* id, const char* when) {
     const evaluation_plan plan(cat_->rules(), day(when));
-    return classifier(cat_->rules()).classify(*cat_->parts().find(id), plan);
+    return classification_engine(cat_->rules()).classify(*cat_->parts().find(id), plan);
   }
   static catalog* cat_;
 };
@@ -178,7 +178,7 @@ TEST_F(BundledParts, A100Sxm) {
 // what to_json gives for the whole vector, byte for byte, for every bundled part.
 TEST_F(BundledParts, JsonArrayOfRenderingsIsToJsonOfTheVector) {
   const evaluation_plan plan(cat_->rules(), day("2025-06-01"));
-  const classifier engine(cat_->rules());
+  const classification_engine engine(cat_->rules());
   std::vector<classification> cs;
   for (const auto& p : cat_->parts().parts()) cs.push_back(engine.classify(*p, plan));
   ASSERT_GT(cs.size(), 40U);
@@ -195,7 +195,7 @@ TEST_F(BundledParts, JsonArrayOfRenderingsIsToJsonOfTheVector) {
 // (the writer skips plain text eight bytes at a time).
 TEST_F(BundledParts, JsonStringsEscapeAsNlohmannDoes) {
   const evaluation_plan plan(cat_->rules(), day("2025-06-01"));
-  const classifier engine(cat_->rules());
+  const classification_engine engine(cat_->rules());
   auto spec = *cat_->parts().find("nvidia-h100-sxm5-80gb");
   const std::vector<std::string> names = {
       "plain ASCII name, longer than sixteen bytes", "q\"uote", "back\\slash in the middle of a long run", "tab\there",
@@ -250,7 +250,7 @@ TEST_F(BundledParts, HbmStacksAre3A090cOnlyFrom20241202) {
 TEST(Regime2024Hbm, DensityLineIsStrictAndExceptionBelow33) {
   const auto& rules = bundled_rules();
   const evaluation_plan plan(rules, day("2025-01-01"));
-  const classifier engine(rules);
+  const classification_engine engine(rules);
   chip_spec stack;
   stack.id = "stack";
   stack.kind = part_kind::hbm;
@@ -273,7 +273,7 @@ TEST(Regime2024Hbm, DensityLineIsStrictAndExceptionBelow33) {
 
 TEST(Foundry2025, PresumesByTransistorCountWithDatedLimits) {
   const auto& rules = bundled_rules();
-  const classifier engine(rules);
+  const classification_engine engine(rules);
   auto spec = synthetic_ic(1000, 300, true);
   spec.dies[0].node_nm = 5;
   auto presumed = [&](double transistors, bool hbm, const char* when) {
@@ -306,7 +306,7 @@ TEST(Foundry2025, PresumptionDoesNotSetTheEccn) {
   const auto& rules = bundled_rules();
   auto spec = synthetic_ic(1000, 300, true);
   spec.dies[0].transistors = value_range{50e9, 50e9};
-  const auto c = classifier(rules).classify(spec, evaluation_plan(rules, day("2025-06-01")));
+  const auto c = classification_engine(rules).classify(spec, evaluation_plan(rules, day("2025-06-01")));
   EXPECT_EQ(c.eccn, "") << "TPP 1000 is outside 3A090 whatever a foundry presumes";
 }
 
@@ -315,12 +315,12 @@ TEST(Foundry2025, EvidenceOfUnusedDatedLimitDoesNotWeakenHbmVerdict) {
   auto spec = synthetic_ic(1000, 300, true);
   spec.dies[0].transistors = value_range{50e9, 50e9};
   spec.memory = memory_spec{"HBM3", 80, value_range{3000, 3000}};
-  const auto c = classifier(rules).classify(spec, evaluation_plan(rules, day("2025-06-01")));
+  const auto c = classification_engine(rules).classify(spec, evaluation_plan(rules, day("2025-06-01")));
   const auto* v = verdict_of(c, "us-2025-01-15-foundry-presumption");
   ASSERT_NE(v, nullptr);
   EXPECT_EQ(v->weakest, evidence_tag::V) << "with HBM the S-tagged no-HBM limit is not relied on";
   spec.memory.reset();
-  const auto c2 = classifier(rules).classify(spec, evaluation_plan(rules, day("2025-06-01")));
+  const auto c2 = classification_engine(rules).classify(spec, evaluation_plan(rules, day("2025-06-01")));
   EXPECT_EQ(verdict_of(c2, "us-2025-01-15-foundry-presumption")->weakest, evidence_tag::S)
       << "without HBM the S-tagged dated limit is relied on";
 }
@@ -329,7 +329,7 @@ TEST(Foundry2025, EvidenceOfUnusedDatedLimitDoesNotWeakenHbmVerdict) {
 
 TEST(Boards, ContainingA3A090aIcIs4A090a) {
   const auto& rules = bundled_rules();
-  const classifier engine(rules);
+  const classification_engine engine(rules);
   const auto gpu = synthetic_ic(15000, 800, true);
   chip_spec board;
   board.id = "board";
@@ -365,7 +365,7 @@ TEST(Alternatives, AggregationThatChangesTheEccnIsFlagged) {
   vec.dense_tops[index_of(precision::fp32)] = value_range{60, 60};  // 1920
   s.units.push_back(vec);
   s.dies.push_back({"logic", die_kind::logic, 1, value_range{10000, 10000}, {}, "N5", 5, true, {}});
-  const auto c = classifier(rules).classify(s, evaluation_plan(rules, day("2025-06-01")));
+  const auto c = classification_engine(rules).classify(s, evaluation_plan(rules, day("2025-06-01")));
   EXPECT_DOUBLE_EQ(c.metrics.tpp, 4920);
   EXPECT_EQ(c.eccn, "3A090.a.1");
   EXPECT_TRUE(c.alternatives_differ);
@@ -379,7 +379,7 @@ TEST(Alternatives, RangeThatStraddlesALineIsReported) {
   auto s = synthetic_ic(4000, 0, true);
   s.units[0].dense_tops[index_of(precision::int8)] = value_range{550, 650};  // TPP 4400..5200
   s.dies.push_back({"logic", die_kind::logic, 1, value_range{2000, 2000}, {}, "N5", 5, true, {}});
-  const auto c = classifier(rules).classify(s, evaluation_plan(rules, day("2025-06-01")));
+  const auto c = classification_engine(rules).classify(s, evaluation_plan(rules, day("2025-06-01")));
   EXPECT_TRUE(c.alternatives_differ);
   const auto notes = classification_notes(c);
   EXPECT_TRUE(std::any_of(notes.begin(), notes.end(),
@@ -399,7 +399,7 @@ TEST(WhatIf, AnnouncedRegimesOnlyInWhatIfMode) {
     "clauses": [{"eccn": "3A090.a", "when": "tpp >= line", "evidence": "S"}]})");
   rules.add_regime_file(file);
   const auto spec = synthetic_ic(5000, 100, true);
-  const classifier engine(rules);
+  const classification_engine engine(rules);
   const auto in_force = engine.classify(spec, evaluation_plan(rules, day("2025-05-12")));
   EXPECT_EQ(in_force.eccn, "3A090.a");
   const auto later = engine.classify(spec, evaluation_plan(rules, day("2025-05-13")));
@@ -414,9 +414,9 @@ TEST(WhatIf, AnnouncedRegimesOnlyInWhatIfMode) {
 }
 
 }  // namespace
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 namespace {
 
 TEST(Alternatives, RangeFlipPointIsWhereTheLineIsCrossed) {
@@ -424,7 +424,7 @@ TEST(Alternatives, RangeFlipPointIsWhereTheLineIsCrossed) {
   auto s = test::synthetic_ic(4000, 0, true);
   s.units[0].dense_tops[index_of(precision::int8)] = value_range{550, 650};  // TPP 4400..5200
   s.dies.push_back({"logic", die_kind::logic, 1, value_range{2000, 2000}, {}, "N5", 5, true, {}});
-  const auto c = classifier(rules).classify(s, evaluation_plan(rules, *date::parse("2025-06-01")));
+  const auto c = classification_engine(rules).classify(s, evaluation_plan(rules, *date::parse("2025-06-01")));
   ASSERT_TRUE(c.flip.has_value());
   EXPECT_EQ(c.flip->eccn_before, "3A090.b.1");
   EXPECT_EQ(c.flip->eccn_after, "3A090.a.1");
@@ -437,7 +437,7 @@ TEST(Alternatives, NoFlipWhenTheRangeStaysOnOneSide) {
   auto s = test::synthetic_ic(4000, 0, true);
   s.units[0].dense_tops[index_of(precision::int8)] = value_range{700, 900};
   s.dies.push_back({"logic", die_kind::logic, 1, value_range{500, 900}, {}, "N5", 5, true, {}});
-  const auto c = classifier(rules).classify(s, evaluation_plan(rules, *date::parse("2025-06-01")));
+  const auto c = classification_engine(rules).classify(s, evaluation_plan(rules, *date::parse("2025-06-01")));
   EXPECT_FALSE(c.flip.has_value());
   EXPECT_FALSE(c.alternatives_differ);
   const auto notes = classification_notes(c);
@@ -445,9 +445,9 @@ TEST(Alternatives, NoFlipWhenTheRangeStaysOnOneSide) {
 }
 
 }  // namespace
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 namespace {
 
 TEST(Boards, SystemSeesIcsInsideItsBoards) {
@@ -468,7 +468,8 @@ TEST(Boards, SystemSeesIcsInsideItsBoards) {
   b.id = board.id;
   b.resolved = &board;
   system.contains.push_back(b);
-  EXPECT_EQ(classifier(rules).classify(system, evaluation_plan(rules, *date::parse("2024-06-01"))).eccn, "4A090.a");
+  EXPECT_EQ(classification_engine(rules).classify(system, evaluation_plan(rules, *date::parse("2024-06-01"))).eccn,
+            "4A090.a");
 }
 
 TEST(Boards, UndeterminedComponentMakesTheBoardUndetermined) {
@@ -481,7 +482,7 @@ TEST(Boards, UndeterminedComponentMakesTheBoardUndetermined) {
   c.id = gpu.id;
   c.resolved = &gpu;
   board.contains.push_back(c);
-  const auto out = classifier(rules).classify(board, evaluation_plan(rules, *date::parse("2024-06-01")));
+  const auto out = classification_engine(rules).classify(board, evaluation_plan(rules, *date::parse("2024-06-01")));
   EXPECT_EQ(out.eccn, "");
   EXPECT_EQ(out.outcome, verdict_outcome::undetermined);
 }
@@ -490,16 +491,16 @@ TEST(PdReading, NoNonPlanarLogicDieReadsAsNotMetWithEvidenceR) {
   const auto& rules = test::bundled_rules();
   auto s = test::synthetic_ic(2000, 0, true);
   s.dies.push_back({"planar", die_kind::logic, 1, value_range{300, 300}, {}, "28nm", 28, false, {}});
-  const auto out = classifier(rules).classify(s, evaluation_plan(rules, *date::parse("2024-06-01")));
+  const auto out = classification_engine(rules).classify(s, evaluation_plan(rules, *date::parse("2024-06-01")));
   EXPECT_EQ(out.outcome, verdict_outcome::not_controlled);
   ASSERT_EQ(out.verdicts.size(), 1U);
   EXPECT_EQ(out.verdicts[0].weakest, evidence_tag::R);
 }
 
 }  // namespace
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 namespace {
 
 TEST(Boards, RangeFlipInsideAComponentReachesTheBoard) {
@@ -514,11 +515,11 @@ TEST(Boards, RangeFlipInsideAComponentReachesTheBoard) {
   c.id = ic.id;
   c.resolved = &ic;
   board.contains.push_back(c);
-  const auto out = classifier(rules).classify(board, evaluation_plan(rules, *date::parse("2025-06-01")));
+  const auto out = classification_engine(rules).classify(board, evaluation_plan(rules, *date::parse("2025-06-01")));
   ASSERT_TRUE(out.flip.has_value()) << "the component's range straddles 4800";
   EXPECT_EQ(out.flip->eccn_before, "4A090.b");
   EXPECT_EQ(out.flip->eccn_after, "4A090.a");
 }
 
 }  // namespace
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

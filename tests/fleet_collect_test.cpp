@@ -17,6 +17,11 @@
 #include <filesystem>
 #include <set>
 
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::evaluate_fleet;
+using chipgauge::classifier::licensing_engine;
+using chipgauge::classifier::output_format;
+
 using namespace chipgauge;
 using chipgauge::testing::synthetic_fleet;
 

@@ -33,6 +33,9 @@
 #include <set>
 #include <sstream>
 
+using chipgauge::classifier::classification;
+using chipgauge::classifier::precision;
+
 namespace chipgauge {
 namespace {
 

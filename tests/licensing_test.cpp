@@ -12,9 +12,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 namespace {
 
 date day(const char* d) { return *date::parse(d); }
@@ -36,9 +37,9 @@ class Licensing : public ::testing::Test {
     delete cat_;
   }
 
-  static licence_answer ask(const chip_spec& part, const char* to, const char* when, const char* hq = "",
+  static license_answer ask(const chip_spec& part, const char* to, const char* when, const char* hq = "",
                             const char* from = "US", long long quantity = 1, bool what_if = false) {
-    licence_query q;
+    license_query q;
     q.part = &part;
     q.to = to;
     q.from = from;
@@ -48,18 +49,18 @@ class Licensing : public ::testing::Test {
     q.what_if = what_if;
     return engine_->answer(q);
   }
-  static licence_answer ask(const char* id, const char* to, const char* when, const char* hq = "",
+  static license_answer ask(const char* id, const char* to, const char* when, const char* hq = "",
                             const char* from = "US", long long quantity = 1, bool what_if = false) {
     return ask(*cat_->parts().find(id), to, when, hq, from, quantity, what_if);
   }
 
-  static licence_answer ask_as(const char* exporter, const char* id, const char* to, const char* when,
+  static license_answer ask_as(const char* exporter, const char* id, const char* to, const char* when,
                                const char* hq = "", const char* from = "US") {
     return ask_as(exporter, *cat_->parts().find(id), to, when, hq, from);
   }
-  static licence_answer ask_as(const char* exporter, const chip_spec& part, const char* to, const char* when,
+  static license_answer ask_as(const char* exporter, const chip_spec& part, const char* to, const char* when,
                                const char* hq = "", const char* from = "US") {
-    licence_query q;
+    license_query q;
     q.part = &part;
     q.to = to;
     q.from = from;
@@ -69,17 +70,17 @@ class Licensing : public ::testing::Test {
     return engine_->answer(q);
   }
 
-  static bool fired(const licence_answer& a, const std::string& regime, const std::string& requirement) {
+  static bool fired(const license_answer& a, const std::string& regime, const std::string& requirement) {
     return std::any_of(a.requirements.begin(), a.requirements.end(), [&](const fired_requirement& f) {
       return f.regime->id == regime && f.requirement->id == requirement;
     });
   }
-  static std::vector<std::string> exception_ids(const licence_answer& a) {
+  static std::vector<std::string> exception_ids(const license_answer& a) {
     std::vector<std::string> ids;
     for (const auto& e : a.exceptions) ids.push_back(e.exception->id);
     return ids;
   }
-  static bool overlay(const licence_answer& a, const std::string& id) {
+  static bool overlay(const license_answer& a, const std::string& id) {
     return std::any_of(a.overlays.begin(), a.overlays.end(),
                        [&](const applying_overlay& o) { return o.overlay->id == id; });
   }
@@ -158,7 +159,7 @@ TEST_F(Licensing, UaeA5From20260710ForStatedEndUsersOnly) {
   EXPECT_TRUE(c.member("AE", "d4", day("2026-07-10")));
   EXPECT_FALSE(c.member("AE", "d4", day("2026-07-10"), nullptr, "approved-commercial"));
   auto ask_uae = [&](const char* when, const char* end_user) {
-    licence_query q;
+    license_query q;
     q.part = cat_->parts().find("nvidia-h100-sxm5-80gb");
     q.to = "AE";
     q.as_of = day(when);
@@ -187,7 +188,7 @@ TEST_F(Licensing, Rule2022ChinaAndMacauOnly) {
   EXPECT_FALSE(ask("nvidia-a800-sxm4-80gb", "CN", "2023-01-01").license_required) << "A800 was not 3A090 in 2022";
 }
 
-// Macau joined the 2022 rule's licence scope on 2023-01-17 (88 FR 2821), not on 2022-10-07; the
+// Macau joined the 2022 rule's license scope on 2023-01-17 (88 FR 2821), not on 2022-10-07; the
 // savings clause is reported while it runs (until 2023-02-15), never assumed.
 TEST_F(Licensing, MacauFrom20230117WithSavingsClause) {
   for (const char* d : {"2022-10-07", "2023-01-16"}) {
@@ -248,7 +249,7 @@ TEST_F(Licensing, HeadquartersRuleFromAThirdCountry) {
 }
 
 // 744.23(a)(3) reaches destinations outside the United States only: a US destination with a
-// China-headquartered party is no licence requirement under it (an in-country transfer in the US).
+// China-headquartered party is no license requirement under it (an in-country transfer in the US).
 TEST_F(Licensing, HeadquartersRuleStopsAtTheUnitedStates) {
   for (const char* d : {"2023-11-17", "2024-06-01", "2026-06-01"}) {
     const auto us = ask("nvidia-h100-sxm5-80gb", "US", d, "CN");
@@ -303,7 +304,7 @@ TEST_F(Licensing, InCountryTransfersWithinD5AreAca) {
 TEST_F(Licensing, HbmStacksToD5AndLicenseExceptionHbm) {
   const auto before = ask("skhynix-hbm3e-8hi-24gb", "CN", "2024-12-01");
   EXPECT_FALSE(before.license_required);
-  // Effective 2024-12-02, compliance 2024-12-31: the licence requirement binds from the 31st;
+  // Effective 2024-12-02, compliance 2024-12-31: the license requirement binds from the 31st;
   // License Exception HBM is listed from the effective date.
   const auto effective = ask("skhynix-hbm3e-8hi-24gb", "CN", "2024-12-30");
   EXPECT_FALSE(effective.license_required);
@@ -420,7 +421,7 @@ TEST_F(Licensing, H20LetterHeadquartersAndWhoIsBound) {
   ASSERT_FALSE(unknown_exporter.undetermined_because.empty());
   EXPECT_NE(unknown_exporter.undetermined_because[0].find("--exporter"), std::string::npos);
   EXPECT_NE(to_text(unknown_exporter).find("licence required: undetermined"), std::string::npos);
-  // Beside a licence already required (an H100 to China) the letter's open question is a notice.
+  // Beside a license already required (an H100 to China) the letter's open question is a notice.
   const auto h100 = ask("nvidia-h100-sxm5-80gb", "CN", "2025-06-01");
   EXPECT_TRUE(h100.determined);
   EXPECT_TRUE(std::any_of(h100.notices.begin(), h100.notices.end(),
@@ -558,7 +559,7 @@ TEST_F(Licensing, TariffTestsTheIcInsideABoardWithStrictBounds) {
   EXPECT_TRUE(overlay(ask(b_in2, "US", "2026-02-01", "", "TW"), "import-tariff-bands"));
   EXPECT_FALSE(overlay(ask(b_gap, "US", "2026-02-01", "", "TW"), "import-tariff-bands"));
   EXPECT_FALSE(overlay(ask(in1, "US", "2026-02-01", "", "TW"), "import-tariff-bands")) << "the bare IC";
-  licence_query q;
+  license_query q;
   q.part = &hgx;
   q.to = "US";
   q.from = "TW";
@@ -573,7 +574,7 @@ TEST_F(Licensing, TariffTestsTheIcInsideABoardWithStrictBounds) {
 // --- bad questions
 // ------------------------------------------------------------------------------------------------------
 
-TEST_F(Licensing, UndeterminedClassificationIsNotReportedAsLicenceFree) {
+TEST_F(Licensing, UndeterminedClassificationIsNotReportedAsLicenseFree) {
   // The TPU v5e sheet without its die bounds: TPP in the PD-dependent band and no die area, so its
   // classification is undetermined.
   auto no_area = *cat_->parts().find("google-tpu-v5e");
@@ -587,7 +588,7 @@ TEST_F(Licensing, UndeterminedClassificationIsNotReportedAsLicenceFree) {
 
 TEST_F(Licensing, UndecidableLetterMakesTheAnswerUndetermined) {
   // Not 3A090 (PD 1), DRAM below the letter's line, interconnect unknown: only the letter could
-  // require a licence, and it cannot be decided.
+  // require a license, and it cannot be decided.
   auto part = test::synthetic_ic(2000, 2000, true);
   part.memory = memory_spec{"HBM3", 96, value_range{1300, 1300}};
   const auto a = ask_as("nvidia", part, "CN", "2025-06-01");
@@ -606,7 +607,7 @@ TEST_F(Licensing, BadQuestionsAreUsageErrors) {
   EXPECT_THROW((void)ask("nvidia-h100-sxm5-80gb", "CN", "2022-10-06"), usage_error);
   EXPECT_THROW((void)ask("nvidia-h100-sxm5-80gb", "CN", "2024-06-01", "", "US", 0), usage_error);
   EXPECT_THROW((void)ask("nvidia-h100-sxm5-80gb", "CN", "2024-06-01", "", "US", -5), usage_error);
-  licence_query q;
+  license_query q;
   q.part = cat_->parts().find("nvidia-h100-sxm5-80gb");
   q.to = "CN";
   q.from = "DE";
@@ -620,9 +621,9 @@ TEST_F(Licensing, BadQuestionsAreUsageErrors) {
 namespace embargo {
 
 // A question with the embargo inputs: a region of the destination, a stated ECCN, an end-user type.
-licence_query query(const chip_spec& part, const char* to, const char* when, const char* region = "",
+license_query query(const chip_spec& part, const char* to, const char* when, const char* region = "",
                     const char* eccn = "", const char* end_user = "") {
-  licence_query q;
+  license_query q;
   q.part = &part;
   q.to = to;
   q.to_region = region;
@@ -633,7 +634,7 @@ licence_query query(const chip_spec& part, const char* to, const char* when, con
 }
 
 // The first "because" line of the text answer.
-std::string first_reason_line(const licence_answer& a) {
+std::string first_reason_line(const license_answer& a) {
   const auto text = to_text(a);
   const auto at = text.find("\n  because ");
   if (at == std::string::npos) return {};
@@ -642,7 +643,7 @@ std::string first_reason_line(const licence_answer& a) {
 
 }  // namespace embargo
 
-TEST_F(Licensing, EveryDatacenterPartToEveryEmbargoedDestinationNeedsALicence) {
+TEST_F(Licensing, EveryDatacenterPartToEveryEmbargoedDestinationNeedsALicense) {
   struct destination {
     const char* country;
     const char* region;
@@ -677,7 +678,7 @@ TEST_F(Licensing, EveryDatacenterPartToEveryEmbargoedDestinationNeedsALicence) {
 }
 
 TEST_F(Licensing, EmbargoCoversItemsOutsideThe3A090Family) {
-  // The H20 and a consumer part are not 3A090/4A090: the embargo alone requires the licence.
+  // The H20 and a consumer part are not 3A090/4A090: the embargo alone requires the license.
   for (const char* id : {"nvidia-h20", "nvidia-geforce-rtx-4090-d", "nvidia-t4"}) {
     const auto& part = *cat_->parts().find(id);
     for (const char* to : {"CU", "IR", "KP", "SY", "RU", "BY"}) {
@@ -692,7 +693,7 @@ TEST_F(Licensing, EmbargoCoversItemsOutsideThe3A090Family) {
       EXPECT_NE(embargo::first_reason_line(a).find("embargo: "), std::string::npos);
     }
   }
-  // Outside the embargoes the same part needs no licence (a 4090 D to Germany).
+  // Outside the embargoes the same part needs no license (a 4090 D to Germany).
   EXPECT_FALSE(ask("nvidia-geforce-rtx-4090-d", "DE", "2024-06-01").license_required);
 }
 
@@ -866,7 +867,7 @@ TEST_F(Licensing, DiffusionQuotasNeverBindInTheBundledData) {
   EXPECT_TRUE(std::all_of(what_if.begin(), what_if.end(), [](const quota_check& c) { return c.what_if; }));
   const auto a = assess_shipment({}, s, h100, *engine_, false);
   EXPECT_TRUE(a.s.quota.empty());
-  EXPECT_EQ(a.s.license_required, licence_status::not_required) << "BR needs no licence under any binding rule in 2025";
+  EXPECT_EQ(a.s.license_required, license_status::not_required) << "BR needs no licence under any binding rule in 2025";
 }
 
 TEST_F(Licensing, AllocationCountsOnlyShipmentsItCovers) {
@@ -902,6 +903,46 @@ TEST_F(Licensing, LedgerFilesRoundTripAndRefuseCorruption) {
   const auto bad_csv =
       dir.write("bad.csv", "date,part,tpp_each,quantity,consignee,country,quota,eccn\n2025-01-01,x,abc,1,a,BR,,\n");
   EXPECT_THROW((void)load_ledger(bad_csv), spec_error);
+}
+
+// Licensing files share their header reader with rule files: the same checks, the same wording.
+TEST_F(Licensing, LicensingFileHeaderErrorsNameFilePathAndExpectation) {
+  test::temp_dir dir;
+  const nlohmann::json good = {
+      {"schema", "chipgauge.licensing/1"},
+      {"id", "x"},
+      {"title", "X"},
+      {"evidence", "V"},
+      {"citations", nlohmann::json::array({{{"cite", "88 FR 73458"}, {"evidence", "V"}}})},
+      {"timeline", nlohmann::json::array({{{"from", "2024-01-01"}, {"status", "in_force"}},
+                                          {{"from", "2025-01-01"}, {"status", "rescinded"}}})}};
+  auto load_error = [&](const nlohmann::json& j) -> std::optional<spec_error> {
+    dir.write("x.json", j.dump());
+    try {
+      (void)licensing_set::load(dir.path(), cat_->countries());
+    } catch (const spec_error& e) {
+      return e;
+    }
+    return std::nullopt;
+  };
+  ASSERT_FALSE(load_error(good).has_value());
+  EXPECT_EQ(licensing_set::load(dir.path(), cat_->countries()).regimes().at(0).status_on(day("2024-06-01")),
+            regime_status::in_force);
+
+  auto wrong_schema = good;
+  wrong_schema["schema"] = "chipgauge.licensing/2";
+  auto e = load_error(wrong_schema);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->file(), dir.path() + "/x.json");
+  EXPECT_EQ(e->json_path(), "$.schema");
+  EXPECT_EQ(e->message(), "unsupported schema 'chipgauge.licensing/2': expected \"chipgauge.licensing/1\"");
+
+  auto out_of_order = good;
+  out_of_order["timeline"][1]["from"] = "2023-01-01";
+  e = load_error(out_of_order);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->json_path(), "$.timeline[1].from");
+  EXPECT_EQ(e->message(), "timeline entries must be in strictly increasing date order");
 }
 
 TEST_F(Licensing, LedgerLockRefusesASecondWriter) {
@@ -973,7 +1014,7 @@ TEST_F(Licensing, AssessedShipmentNamesWhatFailOnExceedRefuses) {
   EXPECT_EQ(a.s.part, "nvidia-h100-sxm5-80gb");
   EXPECT_NEAR(a.s.tpp_each, 15831.2, 0.1);
   EXPECT_EQ(a.s.eccn, "3A090.a.1");
-  EXPECT_EQ(a.s.license_required, licence_status::required);
+  EXPECT_EQ(a.s.license_required, license_status::required);
   EXPECT_TRUE(a.s.quota.empty()) << "over the LPP ceiling: counts against the allocation";
   ASSERT_EQ(a.failures.size(), 2U);
   EXPECT_EQ(a.failures[0].rfind("exceeds ", 0), 0U) << a.failures[0];
@@ -1032,4 +1073,4 @@ TEST_F(Licensing, FleetRendersTextAndJson) {
 }
 
 }  // namespace
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

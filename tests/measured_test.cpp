@@ -13,6 +13,14 @@
 #include <string>
 #include <vector>
 
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::chip_spec;
+using chipgauge::classifier::compute_metrics;
+using chipgauge::classifier::evaluation_plan;
+using chipgauge::classifier::findings_policy;
+using chipgauge::classifier::output_format;
+using chipgauge::classifier::tpp_findings;
+
 namespace chipgauge {
 namespace {
 

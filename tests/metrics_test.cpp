@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 namespace {
 
 using test::bundled_rules;
@@ -215,9 +215,9 @@ TEST(BoardMetrics, UnresolvedComponentIsAnError) {
 }
 
 }  // namespace
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 namespace {
 
 TEST(PerformanceDensity, UnknownWhenANonPlanarLogicDieHasNoArea) {
@@ -236,9 +236,9 @@ TEST(PerformanceDensity, UnknownWhenANonPlanarLogicDieHasNoArea) {
 }
 
 }  // namespace
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 namespace {
 
 TEST(BoardMetrics, MaxOfSumsAggregatesPerPrecisionAcrossComponents) {
@@ -288,4 +288,4 @@ TEST(BoardMetrics, ComponentWithUnknownAreaLeavesBoardPdUnknown) {
 }
 
 }  // namespace
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -19,7 +19,7 @@
 #include <string_view>
 #include <vector>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 namespace {
 
 using nlohmann::json;
@@ -718,4 +718,4 @@ TEST(Listings, PartsListCountsTheDatabase) {
 }
 
 }  // namespace
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -41,6 +41,8 @@
 #include <thread>
 #include <vector>
 
+using chipgauge::classifier::parameter;
+
 namespace {
 
 using namespace chipgauge;

@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 namespace {
 
 using nlohmann::json;
@@ -798,10 +798,10 @@ TEST(SpecFailClosed, BoardHoldingAnIcWithoutRatesIsUndeterminedNotUncontrolled) 
   EXPECT_FALSE(m.tpp_known());
   EXPECT_TRUE(mentions(m.tpp_reason, "component bare: no processing unit gives a positive dense rate"));
   const evaluation_plan plan(bundled_rules(), *date::parse("2026-02-01"));
-  const auto c = classifier(bundled_rules()).classify(b, plan);
+  const auto c = classification_engine(bundled_rules()).classify(b, plan);
   EXPECT_EQ(c.outcome, verdict_outcome::undetermined);
   EXPECT_FALSE(c.controlled());
-  const auto ic = classifier(bundled_rules()).classify(*b.contains[0].resolved, plan);
+  const auto ic = classification_engine(bundled_rules()).classify(*b.contains[0].resolved, plan);
   EXPECT_EQ(ic.outcome, verdict_outcome::undetermined) << "an IC with only zero rates is never 'not controlled'";
 }
 
@@ -979,4 +979,4 @@ TEST(SpecIdentity, DatabaseRefusesOneDeviceIdentityInTwoSheets) {
 }
 
 }  // namespace
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

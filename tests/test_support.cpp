@@ -12,6 +12,16 @@
 #include <fstream>
 #include <stdexcept>
 
+using chipgauge::classifier::chip_spec;
+using chipgauge::classifier::die;
+using chipgauge::classifier::index_of;
+using chipgauge::classifier::part_kind;
+using chipgauge::classifier::part_metrics;
+using chipgauge::classifier::precision;
+using chipgauge::classifier::processing_unit;
+using chipgauge::classifier::rule_set;
+using chipgauge::classifier::value_range;
+
 namespace chipgauge::test {
 
 const rule_set& bundled_rules() {

@@ -19,14 +19,14 @@ inline std::string specs_dir() {
 inline std::string data_dir() { return CHIPGAUGE_TEST_DATA; }
 
 /// The bundled rule set, loaded once per test binary.
-const rule_set& bundled_rules();
+const classifier::rule_set& bundled_rules();
 
 /// A synthetic IC: one processing unit with `tpp` / 8 dense INT8 TOPS (so TPP is exactly `tpp`)
 /// and, when area_mm2 > 0, one non-planar logic die of that area.
-chip_spec synthetic_ic(double tpp, double area_mm2, bool datacenter);
+classifier::chip_spec synthetic_ic(double tpp, double area_mm2, bool datacenter);
 
 /// Metrics with TPP and PD set exactly (for boundary tests free of division rounding).
-part_metrics exact_metrics(double tpp, std::optional<double> pd, bool datacenter);
+classifier::part_metrics exact_metrics(double tpp, std::optional<double> pd, bool datacenter);
 
 /// A temporary directory removed at destruction.
 class temp_dir {

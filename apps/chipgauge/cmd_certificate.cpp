@@ -10,6 +10,8 @@
 #include <memory>
 #include <optional>
 
+using chipgauge::classifier::output_format;
+
 namespace chipgauge::cli {
 
 void add_certificate(CLI::App& app, const global_options& /*g*/, action& run) {

@@ -24,6 +24,8 @@
 #include <iostream>
 #include <memory>
 
+using chipgauge::classifier::catalog;
+
 namespace chipgauge::cli {
 
 namespace {

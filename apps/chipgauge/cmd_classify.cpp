@@ -8,6 +8,13 @@
 #include <memory>
 #include <vector>
 
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::chip_spec;
+using chipgauge::classifier::classification;
+using chipgauge::classifier::classification_engine;
+using chipgauge::classifier::evaluation_plan;
+using chipgauge::classifier::render;
+
 namespace chipgauge::cli {
 
 void add_classify(CLI::App& app, const global_options& g, action& run) {
@@ -57,7 +64,7 @@ void add_classify(CLI::App& app, const global_options& g, action& run) {
       }
       for (const auto& a : o->parts) specs.push_back(&cat.part(a));
       const evaluation_plan plan(cat.rules(), as_of, o->what_if);
-      const classifier engine(cat.rules());
+      const classification_engine engine(cat.rules());
       std::vector<classification> results;
       results.reserve(specs.size());
       for (const auto* s : specs) results.push_back(engine.classify(*s, plan));

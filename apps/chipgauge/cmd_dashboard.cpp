@@ -15,6 +15,8 @@
 #include <optional>
 #include <string>
 
+using chipgauge::classifier::catalog;
+
 namespace chipgauge::cli {
 
 void add_dashboard(CLI::App& app, const global_options& g, action& run) {

@@ -26,6 +26,25 @@
 #include <filesystem>
 #include <memory>
 
+using chipgauge::classifier::assess_shipment;
+using chipgauge::classifier::canonical_stated_eccn;
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::check_ledger_name;
+using chipgauge::classifier::evaluate_fleet;
+using chipgauge::classifier::fleet_item;
+using chipgauge::classifier::ledger_lock;
+using chipgauge::classifier::ledger_report;
+using chipgauge::classifier::license_query;
+using chipgauge::classifier::licensing_engine;
+using chipgauge::classifier::load_ledger;
+using chipgauge::classifier::max_plausible_quantity;
+using chipgauge::classifier::output_format;
+using chipgauge::classifier::render_fleet;
+using chipgauge::classifier::render_ledger_check;
+using chipgauge::classifier::save_ledger;
+using chipgauge::classifier::shipment;
+using chipgauge::classifier::transaction_kind;
+
 namespace chipgauge::cli {
 
 namespace {
@@ -37,7 +56,7 @@ std::optional<transaction_kind> parse_transaction(const std::string& t) {
   return kinds[parse_choice("--transaction", t, {"export", "reexport", "in-country", "import"})];
 }
 
-struct licence_options {
+struct license_options {
   std::string part;
   std::string to;
   std::string as_of;
@@ -65,7 +84,7 @@ std::string parse_stated_eccn(const std::string& text) {
 }  // namespace
 
 void add_license(CLI::App& app, const global_options& g, action& run) {
-  auto o = std::make_shared<licence_options>();
+  auto o = std::make_shared<license_options>();
   auto* cmd = app.add_subcommand("license", "may this part go there, to them, on that date, and under what condition?");
   cmd->add_option("part", o->part, "part id or spec-sheet path")->required();
   cmd->add_option("--to", o->to,
@@ -97,8 +116,8 @@ void add_license(CLI::App& app, const global_options& g, action& run) {
       auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
       const auto& countries = cat.countries();
       const licensing_engine engine(cat.rules(), cat.licensing(), countries);
-      licence_query q;
-      q.as_of = licence_date(o->as_of, engine);
+      license_query q;
+      q.as_of = license_date(o->as_of, engine);
       const auto to = countries.resolve_place(o->to);
       q.to = to.in->alpha2;
       if (to.part) q.to_region = to.part->code;
@@ -167,7 +186,7 @@ void add_ledger(CLI::App& app, const global_options& g, action& run) {
         auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
         const auto& countries = cat.countries();
         const licensing_engine engine(cat.rules(), cat.licensing(), countries);
-        const auto day = licence_date(o->date, engine, "--date");
+        const auto day = license_date(o->date, engine, "--date");
         const auto& part = cat.part(o->part);
         // The file itself, through any symbolic link: locked, read and replaced under one name.
         const std::string file = resolve_write_target(o->file);
@@ -259,7 +278,7 @@ CLI::App* add_fleet_collect(CLI::App& fleet_cmd, const global_options& g, action
       }
       auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
       const licensing_engine fleet_engine(cat.rules(), cat.licensing(), cat.countries());
-      const auto as_of = licence_date(o->as_of, fleet_engine);
+      const auto as_of = license_date(o->as_of, fleet_engine);
       certify::fleet_collection c;
       if (history::is_selector(o->dir)) {
         const auto sel = history::parse_selector(o->dir);
@@ -305,7 +324,7 @@ void add_fleet(CLI::App& app, const global_options& g, action& run) {
       const auto format = parse_text_or_json(o->format);
       auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
       const licensing_engine fleet_engine(cat.rules(), cat.licensing(), cat.countries());
-      const auto as_of = licence_date(o->as_of, fleet_engine);
+      const auto as_of = license_date(o->as_of, fleet_engine);
       std::vector<fleet_item> items;
       for (const auto& arg : o->items) {
         std::string name = arg;

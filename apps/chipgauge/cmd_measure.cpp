@@ -17,6 +17,9 @@
 #include <iostream>
 #include <memory>
 
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::rule_set;
+
 namespace chipgauge::cli {
 
 namespace {

@@ -14,6 +14,12 @@
 #include <iostream>
 #include <memory>
 
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::output_format;
+using chipgauge::classifier::render_regime;
+using chipgauge::classifier::render_rules_list;
+using chipgauge::classifier::rule_set;
+
 namespace chipgauge::cli {
 
 void add_rules(CLI::App& app, const global_options& g, action& run) {

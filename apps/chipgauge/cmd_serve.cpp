@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <memory>
 
+using chipgauge::classifier::catalog;
+
 namespace chipgauge::cli {
 
 void add_serve(CLI::App& app, const global_options& g, action& run) {

@@ -18,6 +18,17 @@
 #include <set>
 #include <string>
 
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::classification;
+using chipgauge::classifier::classification_engine;
+using chipgauge::classifier::coverage_markdown;
+using chipgauge::classifier::declared_eccn_mismatch;
+using chipgauge::classifier::evaluation_plan;
+using chipgauge::classifier::load_spec_file;
+using chipgauge::classifier::output_format;
+using chipgauge::classifier::render;
+using chipgauge::classifier::render_parts_list;
+
 namespace chipgauge::cli {
 
 void add_specs(CLI::App& app, const global_options& g, action& run) {
@@ -63,7 +74,7 @@ void add_specs(CLI::App& app, const global_options& g, action& run) {
       const auto cat = catalog::load(catalog::locate_specs_dir(g.specs_dir));
       // Every regime, in force or not, so that the table shows what each one says of each part.
       const auto plan = evaluation_plan::every_regime(cat.rules(), as_of);
-      const classifier engine(cat.rules());
+      const classification_engine engine(cat.rules());
       std::vector<classification> results;
       results.reserve(cat.parts().parts().size());
       for (const auto& p : cat.parts().parts()) results.push_back(engine.classify(*p, plan));

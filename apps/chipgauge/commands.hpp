@@ -62,16 +62,17 @@ void add_dashboard(CLI::App& app, const global_options& g, action& run);
 std::size_t parse_choice(std::string_view option, const std::string& value,
                          std::initializer_list<std::string_view> choices);
 /// Parses --format; throws usage_error listing the choices.
-output_format parse_format(const std::string& text);
+classifier::output_format parse_format(const std::string& text);
 /// Parses a --format that takes text or json only; throws usage_error listing the choices.
-output_format parse_text_or_json(const std::string& text);
+classifier::output_format parse_text_or_json(const std::string& text);
 /// Parses a date option (YYYY-MM-DD, or "today" or empty for today); throws usage_error naming
 /// `option` with `example`.
 date parse_date_option(std::string_view option, const std::string& text, std::string_view example);
 /// Parses --as-of (YYYY-MM-DD, or "today"); throws usage_error.
 date parse_as_of(const std::string& text);
 /// A date option of the licensing commands: also refused before the first rule the data holds.
-date licence_date(const std::string& text, const licensing_engine& engine, std::string_view option = "--as-of");
+date license_date(const std::string& text, const classifier::licensing_engine& engine,
+                  std::string_view option = "--as-of");
 /// Refuses a quantity above max_plausible_quantity and, with `at_least_one`, below 1 (usage_error).
 void check_quantity(std::string_view option, long long value, bool at_least_one);
 /// Writes `text` to stdout in one piece.

@@ -7,6 +7,10 @@
 
 #include <cstdio>
 
+using chipgauge::classifier::licensing_engine;
+using chipgauge::classifier::max_plausible_quantity;
+using chipgauge::classifier::output_format;
+
 namespace chipgauge::cli {
 
 std::size_t parse_choice(std::string_view option, const std::string& value,
@@ -46,7 +50,7 @@ date parse_date_option(std::string_view option, const std::string& text, std::st
 
 date parse_as_of(const std::string& text) { return parse_date_option("--as-of", text, "2024-01-31"); }
 
-date licence_date(const std::string& text, const licensing_engine& engine, std::string_view option) {
+date license_date(const std::string& text, const licensing_engine& engine, std::string_view option) {
   const auto d = parse_date_option(option, text, "2025-03-01");
   if (d < engine.first_date())
     throw usage_error(fmt::format("{} {} is before the first advanced-computing rule ({}): expected that date or later",

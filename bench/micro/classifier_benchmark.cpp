@@ -12,6 +12,11 @@
 #include <cstdint>
 #include <vector>
 
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::classification;
+using chipgauge::classifier::classification_engine;
+using chipgauge::classifier::evaluation_plan;
+
 namespace {
 
 using namespace chipgauge;
@@ -25,7 +30,7 @@ const catalog& bundled() {
 void BM_ClassifyParsedSpec(benchmark::State& state) {
   const auto& cat = bundled();
   const evaluation_plan plan(cat.rules(), date::today());
-  const classifier engine(cat.rules());
+  const classification_engine engine(cat.rules());
   const auto* spec = cat.parts().find("nvidia-h100-sxm5-80gb");
   classification out;
   for (auto _ : state) {
@@ -42,7 +47,7 @@ BENCHMARK(BM_ClassifyParsedSpec);
 void BM_ClassifyEveryPart(benchmark::State& state) {
   const auto& cat = bundled();
   const evaluation_plan plan(cat.rules(), date::today());
-  const classifier engine(cat.rules());
+  const classification_engine engine(cat.rules());
   const auto& parts = cat.parts().parts();
   classification out;
   std::size_t i = 0;
@@ -59,7 +64,7 @@ BENCHMARK(BM_ClassifyEveryPart);
 void BM_ClassifyAndRenderJson(benchmark::State& state) {
   const auto& cat = bundled();
   const evaluation_plan plan(cat.rules(), date::today());
-  const classifier engine(cat.rules());
+  const classification_engine engine(cat.rules());
   const auto* spec = cat.parts().find("nvidia-h100-sxm5-80gb");
   classification out;
   for (auto _ : state) {
@@ -76,7 +81,7 @@ BENCHMARK(BM_ClassifyAndRenderJson);
 void BM_ClassifyAndRenderJsonEveryPart(benchmark::State& state) {
   const auto& cat = bundled();
   const evaluation_plan plan(cat.rules(), date::today());
-  const classifier engine(cat.rules());
+  const classification_engine engine(cat.rules());
   const auto& parts = cat.parts().parts();
   std::vector<classification> out(parts.size());
   std::size_t bytes = 0;
@@ -98,7 +103,7 @@ void BM_LoadValidateClassifyAll(benchmark::State& state) {
   for (auto _ : state) {
     const auto cat = catalog::load(CHIPGAUGE_SOURCE_SPECS);
     const evaluation_plan plan(cat.rules(), date::today());
-    const classifier engine(cat.rules());
+    const classification_engine engine(cat.rules());
     classification out;
     for (const auto& p : cat.parts().parts()) {
       engine.classify(*p, plan, out);

@@ -35,6 +35,9 @@
 #include <random>
 #include <string>
 
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::precision;
+
 namespace {
 
 using namespace chipgauge;

@@ -10,6 +10,19 @@
 #include <algorithm>
 #include <cctype>
 
+using chipgauge::classifier::all_precisions;
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::chip_spec;
+using chipgauge::classifier::classification_engine;
+using chipgauge::classifier::compute_metrics;
+using chipgauge::classifier::evaluation_plan;
+using chipgauge::classifier::index_of;
+using chipgauge::classifier::output_format;
+using chipgauge::classifier::part_kind;
+using chipgauge::classifier::processing_unit;
+using chipgauge::classifier::tpp_findings;
+using chipgauge::classifier::value_range;
+
 namespace chipgauge::bench {
 
 std::vector<std::string> model_tokens(std::string_view name) {
@@ -108,7 +121,7 @@ measured_classification classify_measured(catalog& cat, const evaluation_plan& p
   measured.units.push_back(unit);
   measured.declared.reset();
 
-  const classifier engine(cat.rules());
+  const classification_engine engine(cat.rules());
   out.results.resize(1);
   // Verified rates are lower bounds of what the part can do: a clause failing on them proves nothing.
   auto metrics = compute_metrics(measured, defs);
@@ -128,7 +141,7 @@ std::string render(const measured_classification& m, const evaluation_plan& plan
   const auto& mt = m.measured;
   const double measured_tpp = m.tpp();
   if (format == output_format::json) {
-    auto j = nlohmann::ordered_json::parse(chipgauge::render(m.results, plan, format));
+    auto j = nlohmann::ordered_json::parse(chipgauge::classifier::render(m.results, plan, format));
     nlohmann::ordered_json o;
     o["report"] = m.report_file;
     o["device"] = mt.device_id;
@@ -144,7 +157,7 @@ std::string render(const measured_classification& m, const evaluation_plan& plan
     j["measured"] = o;
     return j.dump(2) + "\n";
   }
-  std::string out = chipgauge::render(m.results, plan, format);
+  std::string out = chipgauge::classifier::render(m.results, plan, format);
   if (format != output_format::text) return out;
   std::string block =
       fmt::format("\nmeasured TPP {} from {} ({}; a lower bound of the theoretical TPP)\n",

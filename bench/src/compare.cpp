@@ -17,6 +17,8 @@
 #include <numbers>
 #include <numeric>
 
+using chipgauge::classifier::precision;
+
 namespace chipgauge::bench {
 
 namespace {

@@ -22,6 +22,8 @@
 #include <optional>
 #include <set>
 
+using chipgauge::classifier::precision;
+
 namespace chipgauge::bench {
 
 namespace {

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <regex>
 
+using chipgauge::classifier::load_spec_file;
+
 namespace chipgauge::bench {
 
 cuda_arch load_cuda_arch(const std::string& specs_dir, int major, int minor, const std::string& device_name) {

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cmath>
 
+using chipgauge::classifier::parse_precision;
+using chipgauge::classifier::precision;
+
 namespace chipgauge::bench {
 
 int cuda_device_facts::fit(int wanted, int threads) const {

@@ -74,7 +74,7 @@ struct vector {
 };
 /// Tensor cores through mma.sync, or wgmma with the variant's N and operand layout.
 struct tensor {
-  precision prec;
+  classifier::precision prec;
   bool wgmma = false;
   int n = 128;
   bool swizzle128 = false;
@@ -82,7 +82,7 @@ struct tensor {
 };
 /// A cuBLASLt GEMM of size x size x size.
 struct gemm {
-  precision prec;
+  classifier::precision prec;
   int size = 0;
   std::string rate_key;
 };

@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <filesystem>
 
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::fleet_item;
+
 namespace chipgauge::bench {
 
 bool is_measurement_report(const std::string& path) {

@@ -13,6 +13,10 @@
 #include <cmath>
 #include <ctime>
 
+using chipgauge::classifier::all_precisions;
+using chipgauge::classifier::index_of;
+using chipgauge::classifier::metric_definitions;
+
 namespace chipgauge::bench {
 
 std::vector<std::string> backend_names() {

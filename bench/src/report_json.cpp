@@ -10,6 +10,8 @@
 #include <cmath>
 #include <limits>
 
+using chipgauge::classifier::parse_precision;
+
 namespace chipgauge::bench {
 
 namespace {

@@ -13,6 +13,10 @@
 #include <limits>
 #include <map>
 
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::evaluation_plan;
+using chipgauge::classifier::output_format;
+
 #ifndef CHIPGAUGE_BUILD_TYPE
 #define CHIPGAUGE_BUILD_TYPE ""
 #endif

@@ -13,6 +13,11 @@
 #include <filesystem>
 #include <tuple>
 
+using chipgauge::classifier::chip_spec;
+using chipgauge::classifier::index_of;
+using chipgauge::classifier::parse_precision;
+using chipgauge::classifier::spec_database;
+
 namespace chipgauge::certify {
 
 namespace {

@@ -17,6 +17,13 @@
 #include <tuple>
 #include <unordered_map>
 
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::fleet_item;
+using chipgauge::classifier::fleet_item_of;
+using chipgauge::classifier::fleet_result;
+using chipgauge::classifier::output_format;
+using chipgauge::classifier::render_fleet;
+
 namespace chipgauge::certify {
 
 namespace {

@@ -8,6 +8,11 @@
 #include <algorithm>
 #include <cctype>
 
+using chipgauge::classifier::chip_spec;
+using chipgauge::classifier::part_identity;
+using chipgauge::classifier::part_kind;
+using chipgauge::classifier::spec_database;
+
 namespace chipgauge::certify {
 
 namespace {

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 namespace {
 
@@ -84,4 +84,4 @@ const chip_spec& catalog::part(std::string_view file_or_id) {
                                 quote_input(arg), hint));
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

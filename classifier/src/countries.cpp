@@ -12,7 +12,7 @@
 #include <cctype>
 #include <filesystem>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 namespace {
 
@@ -253,4 +253,4 @@ std::vector<std::string> country_db::groups_of(std::string_view alpha2, date day
   return out;
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <map>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 namespace {
 /// Refuses two sheets claiming one device identity: the same PCI id (with the same subsystem pair,
@@ -415,4 +415,4 @@ void spec_database::check_acyclic(const chip_spec& root) const {
   walk(walk, root);
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

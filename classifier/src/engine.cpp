@@ -9,7 +9,7 @@
 #include <cmath>
 #include <limits>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 namespace {
 
@@ -109,8 +109,9 @@ evaluation_plan::evaluation_plan(const rule_set& rules, date as_of, bool what_if
   }
 }
 
-void classifier::fill_variables(const chip_spec& spec, const part_metrics& m, const evaluation_plan::entry& e,
-                                const evaluation_plan& plan, std::vector<double>& vars, range_end end) const {
+void classification_engine::fill_variables(const chip_spec& spec, const part_metrics& m,
+                                           const evaluation_plan::entry& e, const evaluation_plan& plan,
+                                           std::vector<double>& vars, range_end end) const {
   vars.assign(rules_->variable_count(), unknown);
   set_metric_variables(m, vars.data());
 
@@ -157,8 +158,8 @@ void classifier::fill_variables(const chip_spec& spec, const part_metrics& m, co
   }
 }
 
-std::string_view classifier::eccn_for(const chip_spec& spec, const part_metrics& m, const evaluation_plan& plan,
-                                      range_end end) const {
+std::string_view classification_engine::eccn_for(const chip_spec& spec, const part_metrics& m,
+                                                 const evaluation_plan& plan, range_end end) const {
   thread_local std::vector<double> vars;  // reused: this runs per alternative reading and bisection step
   for (const auto& e : plan.entries()) {
     if (e.rule->role != regime_role::classification || e.what_if) continue;
@@ -171,18 +172,18 @@ std::string_view classifier::eccn_for(const chip_spec& spec, const part_metrics&
   return {};
 }
 
-classification classifier::classify(const chip_spec& spec, const evaluation_plan& plan) const {
+classification classification_engine::classify(const chip_spec& spec, const evaluation_plan& plan) const {
   classification out;
   classify(spec, plan, out);
   return out;
 }
 
-void classifier::classify(const chip_spec& spec, const evaluation_plan& plan, classification& out) const {
+void classification_engine::classify(const chip_spec& spec, const evaluation_plan& plan, classification& out) const {
   classify(spec, compute_metrics(spec, rules_->definitions()), plan, out);
 }
 
-void classifier::classify(const chip_spec& spec, part_metrics metrics, const evaluation_plan& plan,
-                          classification& out) const {
+void classification_engine::classify(const chip_spec& spec, part_metrics metrics, const evaluation_plan& plan,
+                                     classification& out) const {
   out.spec = &spec;
   out.metrics = std::move(metrics);
   out.eccn = {};
@@ -318,7 +319,7 @@ std::optional<std::string> declared_eccn_mismatch(const chip_spec& spec, const r
   const auto& declared = spec.declared->eccn;
   const auto on = *spec.declared->as_of;
   const evaluation_plan plan(rules, on);
-  const auto c = classifier(rules).classify(spec, plan);
+  const auto c = classification_engine(rules).classify(spec, plan);
   const bool declared_uncontrolled = declared == "EAR99" || declared == "not controlled";
   const std::string computed = c.eccn.empty() ? "no ECCN of these regimes" : std::string(c.eccn);
   if (c.outcome == verdict_outcome::undetermined)
@@ -331,4 +332,4 @@ std::optional<std::string> declared_eccn_mismatch(const chip_spec& spec, const r
                      declared, on.to_string(), computed);
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -1,6 +1,6 @@
 #include "chipgauge/classifier/evidence.hpp"
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 std::string_view to_string(evidence_tag t) noexcept {
   switch (t) {
@@ -30,4 +30,4 @@ std::string_view describe(evidence_tag t) noexcept {
   return "?";
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

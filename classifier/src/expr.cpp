@@ -14,7 +14,7 @@
 #include <cstdlib>
 #include <limits>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 namespace {
 
@@ -490,4 +490,4 @@ std::vector<std::uint32_t> expr::parameters_used() const {
   return out;
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

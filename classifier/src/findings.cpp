@@ -6,7 +6,7 @@
 
 #include <utility>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 findings_policy findings_policy::load(const std::string& path) {
   const auto doc = read_json_file(path);
@@ -40,4 +40,4 @@ std::vector<std::string> tpp_findings(double measured_tpp, std::optional<double>
   return findings;
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -11,7 +11,7 @@
 #include <algorithm>
 #include <limits>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 double dense_peak_ops(const chip_spec& spec, const metric_definitions& defs) {
   double ops = 0;
@@ -108,4 +108,4 @@ std::string render_fleet(const std::vector<fleet_item>& items, const fleet_resul
   return out + "\n" + std::string(disclaimer()) + "\n";
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

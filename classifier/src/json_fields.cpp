@@ -4,7 +4,7 @@
 
 #include <regex>
 
-namespace chipgauge::json_fields {
+namespace chipgauge::classifier::json_fields {
 
 evidence_tag evidence(const json_node& n) {
   const auto s = n.string();
@@ -30,6 +30,35 @@ regime_status status(const json_node& n) {
   if (s == "proposed") return regime_status::proposed;
   if (s == "rescinded") return regime_status::rescinded;
   return regime_status::superseded;
+}
+
+void read_document_header(const json_node& root, std::string_view schema, dated_document& into) {
+  const auto found = root.at("schema").string();
+  if (found != schema) root.at("schema").fail(fmt::format("unsupported schema '{}': expected \"{}\"", found, schema));
+  into.file = root.file();
+  into.id = root.at("id").string();
+  static const std::regex id_re("[a-z0-9][a-z0-9._-]{0,79}");
+  if (!std::regex_match(into.id, id_re))
+    root.at("id").fail("invalid id: expected lowercase letters, digits, '.', '_' or '-'");
+  into.title = root.at("title").string();
+  into.evidence = evidence(root.at("evidence"));
+
+  for (const auto& c : root.at("citations").elements()) {
+    c.expect_keys({"cite", "url", "evidence", "note"});
+    into.citations.push_back(
+        {c.at("cite").string(), optional_string(c, "url"), evidence(c.at("evidence")), optional_string(c, "note")});
+  }
+  if (into.citations.empty()) root.at("citations").fail("a regime needs at least one citation");
+
+  const auto timeline = root.at("timeline");
+  for (const auto& t : timeline.elements()) {
+    t.expect_keys({"from", "status", "note"});
+    timeline_entry e{day(t.at("from")), status(t.at("status")), optional_string(t, "note")};
+    if (!into.timeline.empty() && !(into.timeline.back().from < e.from))
+      t.at("from").fail("timeline entries must be in strictly increasing date order");
+    into.timeline.push_back(std::move(e));
+  }
+  if (into.timeline.empty()) timeline.fail("a regime needs at least one dated status");
 }
 
 parameter parameter_at(const std::string& name, const json_node& p) {
@@ -70,4 +99,4 @@ std::string optional_string(const json_node& n, std::string_view key) {
   return {};
 }
 
-}  // namespace chipgauge::json_fields
+}  // namespace chipgauge::classifier::json_fields

@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-namespace chipgauge::detail {
+namespace chipgauge::classifier::detail {
 
 class json_writer {
  public:
@@ -249,4 +249,4 @@ class json_writer {
   bool after_key_ = false;
 };
 
-}  // namespace chipgauge::detail
+}  // namespace chipgauge::classifier::detail

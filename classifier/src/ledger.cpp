@@ -25,7 +25,7 @@
 #include <map>
 #include <sstream>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 namespace {
 
@@ -70,9 +70,9 @@ const std::vector<std::string> csv_header{"date",    "part",  "tpp_each", "quant
                                           "country", "quota", "eccn",     "license_required", "license"};
 const std::vector<std::string> csv_header_v0(csv_header.begin(), csv_header.begin() + 8);
 
-std::optional<licence_status> parse_licence_status(std::string_view text) {
-  for (const auto s : {licence_status::not_recorded, licence_status::not_required, licence_status::required,
-                       licence_status::undetermined}) {
+std::optional<license_status> parse_license_status(std::string_view text) {
+  for (const auto s : {license_status::not_recorded, license_status::not_required, license_status::required,
+                       license_status::undetermined}) {
     if (to_string(s) == text) return s;
   }
   return std::nullopt;
@@ -149,7 +149,7 @@ shipment_ledger parse_csv(const std::string& text, const std::string& path) {
     s.quota = f[6];
     s.eccn = f[7];
     if (header.size() == csv_header.size()) {
-      const auto st = parse_licence_status(f[8]);
+      const auto st = parse_license_status(f[8]);
       if (!st)
         throw spec_error(
             path, where + ": license_required",
@@ -166,20 +166,20 @@ std::string year_of(const date& d) { return std::to_string(d.year()); }
 
 }  // namespace
 
-std::string_view to_string(licence_status s) noexcept {
+std::string_view to_string(license_status s) noexcept {
   switch (s) {
-    case licence_status::not_recorded: return "";
-    case licence_status::not_required: return "no";
-    case licence_status::required: return "yes";
-    case licence_status::undetermined: return "undetermined";
+    case license_status::not_recorded: return "";
+    case license_status::not_required: return "no";
+    case license_status::required: return "yes";
+    case license_status::undetermined: return "undetermined";
   }
   return "";
 }
 
-licence_status licence_status_of(const licence_answer& a) noexcept {
-  if (a.license_required) return licence_status::required;
-  if (!a.determined) return licence_status::undetermined;
-  return licence_status::not_required;
+license_status license_status_of(const license_answer& a) noexcept {
+  if (a.license_required) return license_status::required;
+  if (!a.determined) return license_status::undetermined;
+  return license_status::not_required;
 }
 
 shipment_ledger load_ledger(const std::string& path) {
@@ -207,7 +207,7 @@ shipment_ledger load_ledger(const std::string& path) {
     s.eccn = e.at("eccn").string();
     // Absent from ledgers written before shipments carried the licensing answer.
     if (const auto lr = e.find("license_required")) {
-      const auto st = parse_licence_status(lr->string());
+      const auto st = parse_license_status(lr->string());
       if (!st) lr->fail("expected \"yes\", \"no\", \"undetermined\" or \"\" (not recorded)");
       s.license_required = *st;
     }
@@ -268,13 +268,13 @@ ledger_lock::~ledger_lock() {
 std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipment& s, const chip_spec& part,
                                       const licensing_engine& engine, bool what_if) {
   std::vector<quota_check> out;
-  licence_query q;
+  license_query q;
   q.part = &part;
   q.to = s.country;
   q.quantity = s.quantity;
   q.as_of = s.day;
   const evaluation_plan plan(engine.rules(), s.day, false);
-  const auto item = classifier(engine.rules()).classify(part, plan);
+  const auto item = classification_engine(engine.rules()).classify(part, plan);
   const auto vars = engine.variables(q, item, transaction_kind::export_, s.country);
   for (const auto& r : engine.licensing().regimes()) {
     const auto status = r.status_on(s.day);
@@ -296,7 +296,7 @@ std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipm
       c.shipment_tpp = s.tpp();
       // An exception quota (one that other quotas exclude, such as LPP) counts the shipments
       // recorded under it; an allocation counts every shipment except those under its exclusions.
-      const bool exception_quota = std::any_of(r.quotas.begin(), r.quotas.end(), [&](const licence_quota& other) {
+      const bool exception_quota = std::any_of(r.quotas.begin(), r.quotas.end(), [&](const license_quota& other) {
         return std::find(other.excludes.begin(), other.excludes.end(), quota.id) != other.excludes.end();
       });
       for (const auto& prior : ledger.shipments) {
@@ -306,7 +306,7 @@ std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipm
         // recorded (ECCN, destination, date).
         const auto pv = engine.shipment_variables(prior.country, prior.eccn, prior.day);
         if (quota.applies_when.evaluate(pv.data(), params.data()) != 1.0) continue;
-        if (quota.per == licence_quota::scope::consignee_year) {
+        if (quota.per == license_quota::scope::consignee_year) {
           if (prior.consignee == s.consignee && prior.day.year() == s.day.year()) c.used_tpp += prior.tpp();
         } else {
           const bool in_period = (!quota.period_from || *quota.period_from <= prior.day) &&
@@ -315,7 +315,7 @@ std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipm
         }
       }
       c.scope =
-          quota.per == licence_quota::scope::consignee_year
+          quota.per == license_quota::scope::consignee_year
               ? fmt::format("consignee {}, {}", s.consignee, s.day.year())
               : fmt::format("country {}, {}..{}", s.country, quota.period_from ? quota.period_from->to_string() : "",
                             quota.period_until ? quota.period_until->to_string() : "");
@@ -330,7 +330,7 @@ std::string claimed_quota(const std::vector<quota_check>& checks) {
   for (const auto& c : checks) {
     if (c.what_if || !c.fits) continue;
     const auto& quotas = c.regime->quotas;
-    const bool exception_quota = std::any_of(quotas.begin(), quotas.end(), [&](const licence_quota& other) {
+    const bool exception_quota = std::any_of(quotas.begin(), quotas.end(), [&](const license_quota& other) {
       return std::find(other.excludes.begin(), other.excludes.end(), c.quota->id) != other.excludes.end();
     });
     if (exception_quota) return c.quota->id;
@@ -374,15 +374,15 @@ shipment_assessment assess_shipment(const shipment_ledger& ledger, shipment s, c
   shipment_assessment a;
   s.part = part.id;
   s.tpp_each = compute_metrics(part, rules.definitions()).tpp;
-  s.eccn = std::string(classifier(rules).classify(part, evaluation_plan(rules, s.day)).eccn);
+  s.eccn = std::string(classification_engine(rules).classify(part, evaluation_plan(rules, s.day)).eccn);
   // The licensing answer for this part, destination, quantity and date: what `license` says.
-  licence_query q;
+  license_query q;
   q.part = &part;
   q.to = s.country;
   q.quantity = s.quantity;
   q.as_of = s.day;
   a.answer = engine.answer(q);
-  s.license_required = licence_status_of(a.answer);
+  s.license_required = license_status_of(a.answer);
   a.checks = check_quotas(ledger, s, part, engine, what_if);
   s.quota = claimed_quota(a.checks);
   a.h100_tpp = rules.definitions().h100_equivalent_tpp.value;
@@ -390,9 +390,9 @@ shipment_assessment assess_shipment(const shipment_ledger& ledger, shipment s, c
     if (!c.what_if && !c.fits)
       a.failures.push_back(fmt::format("exceeds {} {} ({})", c.regime->id, c.quota->id, c.scope));
   }
-  if (s.license.empty() && s.license_required == licence_status::required)
+  if (s.license.empty() && s.license_required == license_status::required)
     a.failures.emplace_back("needs a licence and none is recorded (--license)");
-  if (s.license.empty() && s.license_required == licence_status::undetermined)
+  if (s.license.empty() && s.license_required == license_status::undetermined)
     a.failures.emplace_back("may need a licence (undetermined) and none is recorded (--license)");
   a.s = std::move(s);
   return a;
@@ -430,8 +430,8 @@ nlohmann::ordered_json quota_json(const std::vector<quota_check>& checks, double
   return arr;
 }
 
-// The licence exceptions in force the answer lists as available.
-std::vector<std::string> exception_ids(const licence_answer& a) {
+// The license exceptions in force the answer lists as available.
+std::vector<std::string> exception_ids(const license_answer& a) {
   std::vector<std::string> out;
   for (const auto& e : a.exceptions) {
     if (!e.what_if) out.push_back(e.exception->id);
@@ -439,25 +439,25 @@ std::vector<std::string> exception_ids(const licence_answer& a) {
   return out;
 }
 
-std::string licence_text(const licence_answer& a, const shipment& s) {
+std::string license_text(const license_answer& a, const shipment& s) {
   std::string out;
   switch (s.license_required) {
-    case licence_status::required:
+    case license_status::required:
       out = fmt::format(
           "  licence required: yes{}",
           a.policy ? fmt::format(" ({}{})", to_string(*a.policy), a.policy_from ? ", " + a.policy_from->id : "")
                    : " (by letter; no review policy stated)");
       break;
-    case licence_status::undetermined: out = "  licence required: undetermined (the data cannot decide it)"; break;
+    case license_status::undetermined: out = "  licence required: undetermined (the data cannot decide it)"; break;
     default: out = "  licence required: no"; break;
   }
   std::string exceptions;
   for (const auto& id : exception_ids(a)) exceptions += (exceptions.empty() ? "" : ", ") + id;
-  if (s.license_required != licence_status::not_required && !exceptions.empty())
+  if (s.license_required != license_status::not_required && !exceptions.empty())
     out += fmt::format("; licence exceptions that may apply (on their conditions): {}", exceptions);
   if (!s.license.empty()) {
     out += fmt::format("; licence recorded: {}\n", s.license);
-  } else if (s.license_required == licence_status::required || s.license_required == licence_status::undetermined) {
+  } else if (s.license_required == license_status::required || s.license_required == license_status::undetermined) {
     out += "; no licence recorded (give --license with the licence, or the exception used)\n";
   } else {
     out += "\n";
@@ -506,9 +506,9 @@ std::string render_ledger_check(const shipment_assessment& a, const ledger_check
                                  view.add ? (view.recorded ? "recorded" : "not recorded") : "checked", s.quantity,
                                  s.part, group_thousands(s.tpp()), s.tpp() / h100, s.country, s.consignee,
                                  s.day.to_string(), s.quota.empty() ? "" : " under " + s.quota) +
-                     licence_text(answer, s) + quota_text(a.checks, h100);
+                     license_text(answer, s) + quota_text(a.checks, h100);
   for (const auto& f : a.failures) text += fmt::format("  {}: {}\n", view.fail_on_exceed ? "refused" : "note", f);
   return text + std::string(disclaimer()) + "\n";
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -16,7 +16,7 @@
 #include <limits>
 #include <regex>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 namespace {
 
@@ -173,14 +173,6 @@ std::string_view to_string(overlay_kind k) noexcept {
   return "?";
 }
 
-regime_status licensing_regime::status_on(date day) const {
-  regime_status s = regime_status::not_yet;
-  for (const auto& t : timeline) {
-    if (t.from <= day) s = t.status;
-  }
-  return s;
-}
-
 std::optional<double> licensing_regime::parameter_on(std::string_view name, date day) const {
   for (const auto& p : parameters) {
     if (p.name == name) return p.value_on(day);
@@ -201,7 +193,7 @@ date licensing_engine::first_date() const {
   return first.value_or(date{});
 }
 
-std::vector<double> licensing_engine::variables(const licence_query& q, const classification& item, transaction_kind t,
+std::vector<double> licensing_engine::variables(const license_query& q, const classification& item, transaction_kind t,
                                                 const std::string& hq) const {
   std::vector<double> v(licensing_->variable_count(), unknown);
   const auto& m = item.metrics;
@@ -279,7 +271,7 @@ std::vector<double> licensing_engine::shipment_variables(const std::string& to, 
   return v;
 }
 
-licence_answer licensing_engine::answer(const licence_query& q) const {
+license_answer licensing_engine::answer(const license_query& q) const {
   if (q.quantity < 1)
     throw usage_error(fmt::format("--quantity {} is not a quantity: expected 1 or more units", q.quantity));
   if (q.as_of < first_date())
@@ -321,7 +313,7 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
   }
   check_stated(q.end_use, licensing_->end_uses(), "--end-use");
   check_stated(q.exporter, licensing_->exporters(), "--exporter");
-  licence_answer a;
+  license_answer a;
   a.query = q;
   a.party_hq = q.party_hq.empty() ? q.to : q.party_hq;
   if (q.party_hq.empty())
@@ -341,7 +333,7 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
                     to_string(*q.transaction), q.from, q.to, to_string(implied)));
 
   const evaluation_plan plan(*rules_, q.as_of, false);
-  a.item = classifier(*rules_).classify(*q.part, plan);
+  a.item = classification_engine(*rules_).classify(*q.part, plan);
   if (!q.stated_eccn.empty() && !a.item.eccn.empty() && !eccn_covers(stated_suffix(q.stated_eccn), a.item.eccn))
     throw usage_error(
         fmt::format("--eccn {} contradicts the part's classification on {}: {} (see chipgauge classify); --eccn "
@@ -413,7 +405,7 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
           before_compliance ? fmt::format("{} (in_force, compliance from {})", r.id, r.compliance->from.to_string())
                             : fmt::format("{} ({})", r.id, to_string(status)));
       // Two layers: the regulation's text and BIS's enforcement position. When the text would
-      // require a licence that does not bind on this date, the answer says so (--what-if shows it).
+      // require a license that does not bind on this date, the answer says so (--what-if shows it).
       if (before_compliance || status == regime_status::announced_not_enforced) {
         for (const auto& req : r.requirements) {
           if (!in_window(req.from, req.until, q.as_of) || req.when.evaluate(vars.data(), params.data()) != 1.0)
@@ -481,14 +473,14 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
       }
     }
   }
-  // A licence is required by a requirement of a regime that is not policy-only, or by a letter; the
+  // A license is required by a requirement of a regime that is not policy-only, or by a letter; the
   // review policy is that of the firing requirement from the regime of highest precedence (ties:
-  // the stricter), policy-only regimes included once a licence is required.
+  // the stricter), policy-only regimes included once a license is required.
   for (const auto& f : a.requirements) {
     if (!f.regime->policy_only) a.license_required = true;
   }
   if (!a.license_required) {
-    // A policy-only regime says nothing when no licence is required.
+    // A policy-only regime says nothing when no license is required.
     a.requirements.erase(std::remove_if(a.requirements.begin(), a.requirements.end(),
                                         [](const fired_requirement& f) { return f.regime->policy_only; }),
                          a.requirements.end());
@@ -508,7 +500,7 @@ licence_answer licensing_engine::answer(const licence_query& q) const {
     }
   }
   // A letter whose application cannot be decided leaves the answer undetermined only when nothing
-  // else requires a licence; otherwise it is reported.
+  // else requires a license; otherwise it is reported.
   for (auto& u : overlay_unknown) {
     if (a.license_required) {
       a.notices.push_back("beside the licence already required: " + u);
@@ -549,9 +541,9 @@ json requirement_json(const fired_requirement& f, date as_of) {
 
 }  // namespace
 
-std::string to_json(const licence_answer& a) {
+std::string to_json(const license_answer& a) {
   json j;
-  j["schema"] = "chipgauge.licence/1";
+  j["schema"] = "chipgauge.license/1";
   j["tool_version"] = tool_version;
   j["part"] = {{"id", a.query.part->id}, {"name", a.query.part->name}};
   j["as_of"] = a.query.as_of.to_string();
@@ -611,7 +603,7 @@ std::string to_json(const licence_answer& a) {
   return j.dump(2) + "\n";
 }
 
-std::string to_text(const licence_answer& a) {
+std::string to_text(const license_answer& a) {
   const std::string item_eccn = !a.item.eccn.empty()                              ? std::string(a.item.eccn)
                                 : !a.query.stated_eccn.empty()                    ? a.query.stated_eccn + ", stated"
                                 : a.item.outcome == verdict_outcome::undetermined ? "classification undetermined"
@@ -625,7 +617,7 @@ std::string to_text(const licence_answer& a) {
                                 a.query.from_region.empty() ? a.query.from : a.query.from_region,
                                 a.query.to_region.empty() ? a.query.to : a.query.to_region, a.party_hq, stated,
                                 a.query.as_of.to_string(), a.query.what_if ? " (what-if)" : "");
-  // An embargo decides the licence requirement whatever else is undetermined: its reason comes first
+  // An embargo decides the license requirement whatever else is undetermined: its reason comes first
   // and what could not be decided follows the reasons.
   const bool embargo = !a.requirements.empty() && a.requirements.front().regime->embargo;
   if (!a.determined && !embargo) {
@@ -689,4 +681,4 @@ std::string to_text(const licence_answer& a) {
   return out;
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

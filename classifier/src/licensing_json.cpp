@@ -9,9 +9,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <regex>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 namespace {
 
@@ -71,22 +70,14 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     root.expect_keys({"schema", "id", "title", "precedence", "embargo", "policy_only", "compliance", "evidence",
                       "citations", "timeline", "parameters", "requirements", "exceptions", "overlays", "quotas",
                       "fleet_checks", "notes"});
-    if (root.at("schema").string() != "chipgauge.licensing/1")
-      root.at("schema").fail(
-          fmt::format("expected \"chipgauge.licensing/1\", found \"{}\"", root.at("schema").string()));
     licensing_regime r;
-    r.file = path;
-    r.id = root.at("id").string();
-    static const std::regex id_re("[a-z0-9][a-z0-9._-]{0,79}");
-    if (!std::regex_match(r.id, id_re))
-      root.at("id").fail("invalid id: expected lowercase letters, digits, '.', '_' or '-'");
+    json_fields::read_document_header(root, "chipgauge.licensing/1", r);
     if (r.id != fs::path(path).stem().string())
       root.at("id").fail(
           fmt::format("regime id '{}' differs from the file name '{}'", r.id, fs::path(path).filename().string()));
     for (const auto& other : set.regimes_) {
       if (other.id == r.id) root.at("id").fail(fmt::format("duplicate id '{}'", r.id));
     }
-    r.title = root.at("title").string();
     if (auto p = root.find("precedence")) r.precedence = static_cast<int>(p->integer_in(-100, 100));
     if (auto e = root.find("embargo")) r.embargo = e->boolean();
     if (auto p = root.find("policy_only")) r.policy_only = p->boolean();
@@ -95,21 +86,6 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
       r.compliance = regime_compliance{json_fields::day(c->at("from")), json_fields::evidence(c->at("evidence")),
                                        c->at("citation").string(), json_fields::optional_string(*c, "note")};
     }
-    r.evidence = json_fields::evidence(root.at("evidence"));
-    for (const auto& c : root.at("citations").elements()) {
-      c.expect_keys({"cite", "url", "evidence", "note"});
-      r.citations.push_back({c.at("cite").string(), json_fields::optional_string(c, "url"),
-                             json_fields::evidence(c.at("evidence")), json_fields::optional_string(c, "note")});
-    }
-    if (r.citations.empty()) root.at("citations").fail("a regime needs at least one citation");
-    for (const auto& t : root.at("timeline").elements()) {
-      t.expect_keys({"from", "status", "note"});
-      timeline_entry e{json_fields::day(t.at("from")), json_fields::status(t.at("status")),
-                       json_fields::optional_string(t, "note")};
-      if (!r.timeline.empty() && !(r.timeline.back().from < e.from)) t.at("from").fail("timeline dates must increase");
-      r.timeline.push_back(std::move(e));
-    }
-    if (r.timeline.empty()) root.at("timeline").fail("a regime needs at least one dated status");
     if (auto params = root.find("parameters")) {
       for (const auto& [name, p] : params->members()) {
         auto par = json_fields::parameter_at(name, p);
@@ -175,7 +151,7 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
       for (const auto& q : reqs->elements()) {
         q.expect_keys({"id", "when", "review_policy", "evidence", "citation", "note", "conditions", "from", "until",
                        "if_stated", "savings_clause", "if_unknown"});
-        licence_requirement lr{q.at("id").string(),
+        license_requirement lr{q.at("id").string(),
                                compile(q.at("when")),
                                read_policy(q.at("review_policy")),
                                json_fields::evidence(q.at("evidence")),
@@ -203,7 +179,7 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     if (auto exc = root.find("exceptions")) {
       for (const auto& x : exc->elements()) {
         x.expect_keys({"id", "title", "when", "conditions", "from", "until", "evidence", "citation"});
-        licence_exception le{x.at("id").string(),
+        license_exception le{x.at("id").string(),
                              json_fields::optional_string(x, "title"),
                              compile(x.at("when")),
                              strings(x, "conditions"),
@@ -222,7 +198,7 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
         o.expect_keys(
             {"id", "kind", "when", "effect", "requires_license", "evidence", "citation", "binds", "if_unknown"});
         const auto k = o.at("kind").one_of({"letter", "tariff", "guidance", "red_flag"});
-        licence_overlay ov{o.at("id").string(),
+        license_overlay ov{o.at("id").string(),
                            k == "letter"     ? overlay_kind::letter
                            : k == "tariff"   ? overlay_kind::tariff
                            : k == "guidance" ? overlay_kind::guidance
@@ -244,11 +220,11 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
       for (const auto& q : qs->elements()) {
         q.expect_keys(
             {"id", "per", "limit", "period_from", "period_until", "applies_when", "excludes", "evidence", "note"});
-        licence_quota lq;
+        license_quota lq;
         lq.id = q.at("id").string();
         lq.per = q.at("per").one_of({"consignee_year", "country_period"}) == "consignee_year"
-                     ? licence_quota::scope::consignee_year
-                     : licence_quota::scope::country_period;
+                     ? license_quota::scope::consignee_year
+                     : license_quota::scope::country_period;
         lq.limit_parameter = q.at("limit").string();
         if (std::none_of(r.parameters.begin(), r.parameters.end(),
                          [&](const parameter& p) { return p.name == lq.limit_parameter; }))
@@ -271,7 +247,7 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     }
     for (std::size_t i = 0; i < r.quotas.size(); ++i) {
       for (const auto& ex : r.quotas[i].excludes) {
-        if (std::none_of(r.quotas.begin(), r.quotas.end(), [&](const licence_quota& q) { return q.id == ex; }))
+        if (std::none_of(r.quotas.begin(), r.quotas.end(), [&](const license_quota& q) { return q.id == ex; }))
           root.at("quotas").at(i).fail(fmt::format("excludes '{}', which is not a quota of this file", ex));
       }
     }
@@ -282,4 +258,4 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
   return set;
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -11,7 +11,7 @@
 #include <optional>
 #include <string_view>
 
-namespace chipgauge::licensing_vars {
+namespace chipgauge::classifier::licensing_vars {
 
 enum class fixed : std::uint32_t {
   quantity,        ///< units in the shipment
@@ -81,4 +81,4 @@ inline std::optional<std::string_view> family_of(std::string_view name) {
   return std::nullopt;
 }
 
-}  // namespace chipgauge::licensing_vars
+}  // namespace chipgauge::classifier::licensing_vars

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 std::string render_rules_list(const rule_set& rules, date as_of, output_format format) {
   std::vector<std::string> header{"id", "role", "status", "in_force_from", "evidence", "title"};
@@ -104,4 +104,4 @@ std::string render_parts_list(const catalog& cat, output_format format) {
          fmt::format("{} parts in {}/chips\n", rows.size(), cat.specs_dir());
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

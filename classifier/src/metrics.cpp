@@ -7,7 +7,7 @@
 
 #include <algorithm>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 std::string_view to_string(tpp_aggregation a) noexcept {
   return a == tpp_aggregation::sum_of_unit_max ? "sum_of_unit_max" : "max_of_sums";
@@ -211,4 +211,4 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
   return m;
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 namespace {}  // namespace
 
@@ -50,4 +50,4 @@ metric_definitions load_metric_definitions(const std::string& path) {
   return d;
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -1,6 +1,6 @@
 #include "chipgauge/classifier/precision.hpp"
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 namespace {
 constexpr std::array<std::string_view, precision_count> names{"fp64", "fp32", "tf32", "bf16", "fp16",
@@ -18,4 +18,4 @@ std::optional<precision> parse_precision(std::string_view text) noexcept {
 
 const std::array<std::string_view, precision_count>& precision_names() noexcept { return names; }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -11,7 +11,7 @@
 #include <map>
 #include <utility>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 namespace {
 
@@ -289,4 +289,4 @@ std::string coverage_markdown(const spec_database& db) {
   return out;
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -6,7 +6,7 @@
 
 #include <cmath>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 namespace {
 
@@ -249,4 +249,4 @@ std::string json_array_of(const std::vector<std::string_view>& rendered) {
   return out;
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

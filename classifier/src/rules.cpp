@@ -2,20 +2,7 @@
 
 #include <algorithm>
 
-namespace chipgauge {
-
-std::string_view to_string(regime_status s) noexcept {
-  switch (s) {
-    case regime_status::not_yet: return "not_yet";
-    case regime_status::in_force: return "in_force";
-    case regime_status::announced_not_enforced: return "announced_not_enforced";
-    case regime_status::guidance: return "guidance";
-    case regime_status::proposed: return "proposed";
-    case regime_status::rescinded: return "rescinded";
-    case regime_status::superseded: return "superseded";
-  }
-  return "?";
-}
+namespace chipgauge::classifier {
 
 std::string_view to_string(regime_role r) noexcept {
   return r == regime_role::classification ? "classification" : "presumption";
@@ -51,21 +38,6 @@ double parameter::value_on(date day) const {
   return pick ? pick->value : 0;
 }
 
-regime_status regime::status_on(date day) const {
-  regime_status s = regime_status::not_yet;
-  for (const auto& t : timeline) {
-    if (t.from <= day) s = t.status;
-  }
-  return s;
-}
-
-std::optional<date> regime::in_force_from() const {
-  for (const auto& t : timeline) {
-    if (t.status == regime_status::in_force) return t.from;
-  }
-  return std::nullopt;
-}
-
 bool regime::applies_to(part_kind k) const {
   return std::any_of(clauses.begin(), clauses.end(), [&](const clause& c) {
     return std::find(c.applies_to.begin(), c.applies_to.end(), k) != c.applies_to.end();
@@ -79,4 +51,4 @@ const regime* rule_set::find(std::string_view id) const noexcept {
   return nullptr;
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

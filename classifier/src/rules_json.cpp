@@ -8,9 +8,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <regex>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 namespace {
 
@@ -78,38 +77,11 @@ regime rule_set::parse_regime(const std::string& path) {
   const json_node root(doc, path);
   root.expect_keys({"schema", "id", "title", "role", "evidence", "citations", "timeline", "parameters", "clauses",
                     "exceptions", "notes"});
-  if (root.at("schema").string() != "chipgauge.rule/1")
-    root.at("schema").fail(
-        fmt::format("unsupported schema '{}': expected \"chipgauge.rule/1\"", root.at("schema").string()));
   regime r;
-  r.file = path;
-  r.id = root.at("id").string();
-  static const std::regex id_re("[a-z0-9][a-z0-9._-]{0,79}");
-  if (!std::regex_match(r.id, id_re))
-    root.at("id").fail("invalid id: expected lowercase letters, digits, '.', '_' or '-'");
-  r.title = root.at("title").string();
+  json_fields::read_document_header(root, "chipgauge.rule/1", r);
   if (auto role = root.find("role"))
     r.role = role->one_of({"classification", "presumption"}) == "classification" ? regime_role::classification
                                                                                  : regime_role::presumption;
-  r.evidence = json_fields::evidence(root.at("evidence"));
-
-  for (const auto& c : root.at("citations").elements()) {
-    c.expect_keys({"cite", "url", "evidence", "note"});
-    r.citations.push_back({c.at("cite").string(), json_fields::optional_string(c, "url"),
-                           json_fields::evidence(c.at("evidence")), json_fields::optional_string(c, "note")});
-  }
-  if (r.citations.empty()) root.at("citations").fail("a regime needs at least one citation");
-
-  const auto timeline = root.at("timeline");
-  for (const auto& t : timeline.elements()) {
-    t.expect_keys({"from", "status", "note"});
-    timeline_entry e{json_fields::day(t.at("from")), json_fields::status(t.at("status")),
-                     json_fields::optional_string(t, "note")};
-    if (!r.timeline.empty() && !(r.timeline.back().from < e.from))
-      t.at("from").fail("timeline entries must be in strictly increasing date order");
-    r.timeline.push_back(std::move(e));
-  }
-  if (r.timeline.empty()) timeline.fail("a regime needs at least one dated status");
 
   std::vector<std::string_view> known;
   for (const auto& v : metric_vars()) known.push_back(v.name);
@@ -212,4 +184,4 @@ regime rule_set::parse_regime(const std::string& path) {
   return r;
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

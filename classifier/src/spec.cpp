@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 std::string_view to_string(part_kind k) noexcept {
   switch (k) {
@@ -61,4 +61,4 @@ bool chip_spec::has_hbm() const noexcept {
          std::toupper(static_cast<unsigned char>(t[1])) == 'B' && std::toupper(static_cast<unsigned char>(t[2])) == 'M';
 }
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -10,7 +10,7 @@
 #include <algorithm>
 #include <regex>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 namespace {
 
@@ -364,4 +364,4 @@ chip_spec parse_spec_node(const json_node& root) {
 
 }  // namespace
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -1,6 +1,6 @@
 #pragma once
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 /// Plausibility limits for spec-sheet values: anything beyond is a typo or a unit mix-up, not a
 /// part. These are input-validation bounds, not regulatory thresholds
@@ -22,4 +22,4 @@ struct spec_limits {
   static constexpr long long max_component_count = 1'000'000;
 };
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

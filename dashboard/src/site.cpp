@@ -25,6 +25,15 @@
 #include <set>
 #include <system_error>
 
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::chip_spec;
+using chipgauge::classifier::classification_engine;
+using chipgauge::classifier::evaluate_fleet;
+using chipgauge::classifier::evaluation_plan;
+using chipgauge::classifier::licensing_engine;
+using chipgauge::classifier::output_format;
+using chipgauge::classifier::render_fleet;
+
 namespace chipgauge::dashboard {
 namespace {
 
@@ -327,7 +336,7 @@ site build_site(history::store* st, catalog& cat, const options& o) {
 
   // Parts and their classification under every regime on as_of.
   const auto plan = evaluation_plan::every_regime(rules, o.as_of);
-  const classifier engine(rules);
+  const classification_engine engine(rules);
   json part_index = json::array();
   json plane_parts = json::array();
   json unplotted = json::array();

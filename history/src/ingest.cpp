@@ -15,6 +15,8 @@
 #include <cmath>
 #include <map>
 
+using chipgauge::classifier::parse_precision;
+
 namespace chipgauge::history {
 
 namespace {

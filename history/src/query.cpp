@@ -16,6 +16,8 @@
 #include <set>
 #include <variant>
 
+using chipgauge::classifier::parse_precision;
+
 namespace chipgauge::history {
 
 namespace {

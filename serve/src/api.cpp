@@ -23,6 +23,20 @@
 #include <string_view>
 #include <utility>
 
+using chipgauge::classifier::canonical_stated_eccn;
+using chipgauge::classifier::chip_spec;
+using chipgauge::classifier::classification_engine;
+using chipgauge::classifier::evaluation_plan;
+using chipgauge::classifier::json_array_of;
+using chipgauge::classifier::license_query;
+using chipgauge::classifier::max_plausible_quantity;
+using chipgauge::classifier::output_format;
+using chipgauge::classifier::parse_spec;
+using chipgauge::classifier::render_parts_list;
+using chipgauge::classifier::render_rules_list;
+using chipgauge::classifier::spec_warning;
+using chipgauge::classifier::transaction_kind;
+
 namespace chipgauge::serve {
 
 namespace {
@@ -122,7 +136,7 @@ class classify_job {
   date as_of_;
   bool what_if_;
   std::optional<evaluation_plan> plan_;
-  std::optional<classifier> engine_;
+  std::optional<classification_engine> engine_;
 };
 
 // POST /v1/classify[?as_of=&what_if=]: a sheet or {"part": ID} -> the classification object;
@@ -184,7 +198,7 @@ http_response part_route(const api& a, const http_request& r, const dataset& d,
   const auto text = d.sheet_text.find(id);
   if (!p || text == d.sheet_text.end()) throw problem(404, "unknown-part", unknown_part_message(d, id));
   const evaluation_plan plan(d.cat.rules(), as_of, what_if);
-  const classifier engine(d.cat.rules());
+  const classification_engine engine(d.cat.rules());
   const auto c = engine.classify(*p, plan);
   a.metrics().count_classification(c.eccn);
   auto cls = ojson::parse(to_json(c, plan));
@@ -226,7 +240,7 @@ http_response license_route(const api&, const http_request& r, const dataset& d,
   const auto& engine = *d.licensing;
   const auto& countries = engine.countries();
   std::vector<std::unique_ptr<chip_spec>> owned;
-  licence_query q;
+  license_query q;
   std::string field = "$";  // the field being read, named in usage errors
   try {
     // json_node keeps a pointer to the file name it is given: a named string that outlives it, not

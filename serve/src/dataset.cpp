@@ -14,6 +14,9 @@
 #include <mutex>
 #include <vector>
 
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::licensing_engine;
+
 namespace chipgauge::serve {
 
 namespace {

@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+using chipgauge::classifier::catalog;
+
 namespace chipgauge::serve {
 
 namespace {

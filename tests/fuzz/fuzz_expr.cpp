@@ -16,6 +16,14 @@
 #include <string_view>
 #include <vector>
 
+using chipgauge::classifier::comparison_trace;
+using chipgauge::classifier::expr;
+using chipgauge::classifier::expr_symbol;
+using chipgauge::classifier::expr_type;
+using chipgauge::classifier::metric_var_count;
+using chipgauge::classifier::metric_vars;
+using chipgauge::classifier::rule_set;
+
 namespace {
 
 using namespace chipgauge;

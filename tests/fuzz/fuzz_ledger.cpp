@@ -10,6 +10,12 @@
 #include <string>
 #include <string_view>
 
+using chipgauge::classifier::ledger_report;
+using chipgauge::classifier::load_ledger;
+using chipgauge::classifier::save_ledger;
+using chipgauge::classifier::shipment;
+using chipgauge::classifier::shipment_ledger;
+
 namespace {
 
 using namespace chipgauge;

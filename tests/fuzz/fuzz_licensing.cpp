@@ -16,6 +16,17 @@
 #include <string>
 #include <vector>
 
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::check_quotas;
+using chipgauge::classifier::chip_spec;
+using chipgauge::classifier::claimed_quota;
+using chipgauge::classifier::ledger_report;
+using chipgauge::classifier::license_query;
+using chipgauge::classifier::licensing_engine;
+using chipgauge::classifier::licensing_set;
+using chipgauge::classifier::shipment;
+using chipgauge::classifier::shipment_ledger;
+
 namespace {
 
 using namespace chipgauge;
@@ -71,7 +82,7 @@ int fuzz_one(const std::uint8_t* data, std::size_t size) {
     for (const auto* to : {"CN", "AE", "DE", "KP"}) {
       for (const auto* day : {"2024-06-01", "2026-02-01"}) {
         for (const bool what_if : {false, true}) {
-          licence_query q;
+          license_query q;
           q.part = p;
           q.to = to;
           q.quantity = 1000;

@@ -17,6 +17,9 @@
 
 #include <string>
 
+using chipgauge::classifier::load_metric_definitions;
+using chipgauge::classifier::metric_definitions;
+
 namespace {
 
 using namespace chipgauge;

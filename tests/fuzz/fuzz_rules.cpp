@@ -14,6 +14,16 @@
 #include <string>
 #include <vector>
 
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::chip_spec;
+using chipgauge::classifier::classification;
+using chipgauge::classifier::classification_engine;
+using chipgauge::classifier::evaluation_plan;
+using chipgauge::classifier::output_format;
+using chipgauge::classifier::part_kind;
+using chipgauge::classifier::render;
+using chipgauge::classifier::rule_set;
+
 namespace {
 
 using namespace chipgauge;
@@ -50,7 +60,7 @@ int fuzz_one(const std::uint8_t* data, std::size_t size) {
     fuzz::rejected(e);
     return 0;  // rejected: what bad input must get
   }
-  const classifier engine(rules);
+  const classification_engine engine(rules);
   for (const auto* day : {"2022-01-01", "2024-06-01", "2026-03-01"}) {
     const evaluation_plan plan(rules, *date::parse(day), true);
     std::vector<classification> cs;

@@ -17,6 +17,19 @@
 #include <string>
 #include <vector>
 
+using chipgauge::classifier::catalog;
+using chipgauge::classifier::classification;
+using chipgauge::classifier::classification_engine;
+using chipgauge::classifier::classification_notes;
+using chipgauge::classifier::declared_eccn_mismatch;
+using chipgauge::classifier::evaluation_plan;
+using chipgauge::classifier::output_format;
+using chipgauge::classifier::parse_spec;
+using chipgauge::classifier::render;
+using chipgauge::classifier::rule_set;
+using chipgauge::classifier::spec_database;
+using chipgauge::classifier::verdict_reason;
+
 namespace {
 
 using namespace chipgauge;
@@ -68,7 +81,7 @@ int fuzz_one(const std::uint8_t* data, std::size_t size) {
     auto db = spec_database::load(fx.components_dir, defs);
     const auto& part = db.add_external(std::move(sheet), defs);
     (void)declared_eccn_mismatch(part, fx.rules);
-    const classifier engine(fx.rules);
+    const classification_engine engine(fx.rules);
     for (const auto& plan : fx.plans) {
       const std::vector<classification> cs{engine.classify(part, plan)};
       for (const auto format : {output_format::text, output_format::md, output_format::csv})

@@ -7,7 +7,7 @@
 //   specs/countries/countries.json        -> countries.schema.json
 //   specs/countries/groups.json           -> country-groups.schema.json
 //   specs/countries/regions.json          -> regions.schema.json (when present)
-//   tests/golden/license-*.json           -> licence.schema.json
+//   tests/golden/license-*.json           -> license.schema.json
 //   tests/golden/compare-*.json           -> comparison.schema.json
 //   tests/golden/fleet-collection-*.json  -> fleet-collection.schema.json
 //   tests/golden/*.json (other)           -> classification.schema.json (each element of an array)
@@ -115,7 +115,7 @@ for (const [name, schema] of [['countries.json', 'countries.schema.json'], ['gro
 // regions.json is optional for the loader; when present it is checked.
 if (fs.existsSync(path.join(countriesDir, 'regions.json'))) jobs.push([path.join(countriesDir, 'regions.json'), need('regions.schema.json'), false]);
 for (const f of jsonFiles(goldenDir)) {
-  if (path.basename(f).startsWith('license-')) jobs.push([f, need('licence.schema.json'), false]);
+  if (path.basename(f).startsWith('license-')) jobs.push([f, need('license.schema.json'), false]);
   else if (path.basename(f).startsWith('compare-')) jobs.push([f, need('comparison.schema.json'), false]);
   else if (path.basename(f).startsWith('fleet-collection-')) jobs.push([f, need('fleet-collection.schema.json'), false]);
   else if (path.basename(f).startsWith('certificate-')) jobs.push([f, need('certificate.schema.json'), false]);

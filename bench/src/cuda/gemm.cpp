@@ -14,6 +14,8 @@
 #include <memory>
 #include <vector>
 
+using chipgauge::classifier::precision;
+
 namespace chipgauge::bench::cuda {
 
 namespace {

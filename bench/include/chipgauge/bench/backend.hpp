@@ -49,7 +49,7 @@ struct device_info {
 struct benchmark_info {
   std::string name;   ///< "fma_fp64", "stream_triad", "read_l2_1mib"
   std::string group;  ///< "compute", "memory", "sweep"
-  std::optional<precision> prec;
+  std::optional<classifier::precision> prec;
   metric_kind metric = metric_kind::ops_per_s;
   std::string isa;  ///< instruction path used ("avx512", "wgmma")
   std::string description;

@@ -49,11 +49,11 @@ struct measured_tpp {
   std::string device_name;
   std::string device_vendor;  ///< as the backend reports it ("AuthenticAMD", "NVIDIA")
   double tpp = 0;
-  std::optional<precision> best;
-  per_precision<double> tops;         ///< best verified rate per precision, 10^12 ops/s
-  std::vector<std::string> used;      ///< "fma_fp64: 0.25 TOPS x 64 bits = 16.3"
-  std::vector<std::string> refused;   ///< results not used, with why (invalid, unverified)
-  std::optional<double> memory_gb_s;  ///< best verified STREAM rate, GB/s
+  std::optional<classifier::precision> best;
+  classifier::per_precision<double> tops;  ///< best verified rate per precision, 10^12 ops/s
+  std::vector<std::string> used;           ///< "fma_fp64: 0.25 TOPS x 64 bits = 16.3"
+  std::vector<std::string> refused;        ///< results not used, with why (invalid, unverified)
+  std::optional<double> memory_gb_s;       ///< best verified STREAM rate, GB/s
   /// The TPP the same benchmarks' theoretical peaks give (rate x bit length, best precision), at
   /// the measured clock and at the maximum clock where the backend knows it: what the hardware
   /// should reach, beside what it did. nullopt when no verified result has a peak.
@@ -64,7 +64,7 @@ struct measured_tpp {
 /// One line per device of `report`: measured TPP (best verified rate x bit length) beside the TPP
 /// of the theoretical peaks, for the text output of `measure`. Devices with no usable compute
 /// result say so.
-std::string tpp_summary(const measurement_report& report, const metric_definitions& defs);
+std::string tpp_summary(const measurement_report& report, const classifier::metric_definitions& defs);
 
 /// Why a stored result's rate cannot be believed, or nullopt: its summary disagrees with its own
 /// samples (an edited report), it exceeds its ceiling beyond run_settings::ceiling_tolerance, or
@@ -75,6 +75,6 @@ std::optional<std::string> implausible(const measurement& m, const run_settings&
 /// report cannot smuggle a rate in) and not suspect; the rest are listed in `refused` with why.
 /// Throws spec_error (naming the report) when `device_id` is absent or no compute result is usable.
 measured_tpp measured_from(const measurement_report& report, const std::string& report_file,
-                           const std::string& device_id, const metric_definitions& defs);
+                           const std::string& device_id, const classifier::metric_definitions& defs);
 
 }  // namespace chipgauge::bench

@@ -78,8 +78,8 @@ inline constexpr double outlier_fraction = 0.10;
 
 /// Certifies every device of `report`. Throws usage_error for a --spec sheet that contradicts a
 /// device, spec_error for bad data; everything the measurement cannot support is `inconclusive`.
-node_certification certify_report(catalog& cat, const envelope_set& envelopes, const bench::measurement_report& report,
-                                  const certify_context& ctx);
+node_certification certify_report(classifier::catalog& cat, const envelope_set& envelopes,
+                                  const bench::measurement_report& report, const certify_context& ctx);
 
 /// Merges a soak round into `base`: the samples of each benchmark present in both are appended,
 /// the summaries recomputed from all of them (so the gate is the median over the whole soak), and

@@ -76,13 +76,13 @@ struct envelope {
 /// Parses one envelope file. Per-SKU figures are checked against `db`'s sheet: a floor below 10 %
 /// or above 110 % of the peak (a unit slip), a fraction that disagrees with the absolute figure,
 /// an unknown sheet, benchmark reference or unit: spec_error naming the file and the JSON path.
-envelope parse_envelope(std::string_view text, const std::string& file, const spec_database& db);
+envelope parse_envelope(std::string_view text, const std::string& file, const classifier::spec_database& db);
 
 class envelope_set {
  public:
   /// Every `*.json` in `dir` (sorted by name); a missing directory is an empty set. Two envelopes
   /// for one sheet, or for one backend and architecture, are an error.
-  static envelope_set load(const std::string& dir, const spec_database& db);
+  static envelope_set load(const std::string& dir, const classifier::spec_database& db);
   void add(envelope e);
 
   [[nodiscard]] const envelope* for_part(const std::string& sheet_id) const;

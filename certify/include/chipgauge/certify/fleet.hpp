@@ -121,10 +121,11 @@ fleet_collection collect_fleet_dir(const std::string& dir, const fleet_collect_o
 
 /// The fleet's lines for the quota and reporting checks (classifier/fleet.hpp): one per SKU, from
 /// the sheet when the certificate names one, else the measured TPP (a lower bound, no OP/s).
-std::vector<fleet_item> fleet_items(const fleet_collection& c, catalog& cat);
+std::vector<classifier::fleet_item> fleet_items(const fleet_collection& c, classifier::catalog& cat);
 
 /// The whole answer: json (`chipgauge.fleet-collection/1`), md or text.
-std::string render_fleet_collection(const fleet_collection& c, const std::vector<fleet_item>& items,
-                                    const fleet_result& totals, date as_of, output_format format);
+std::string render_fleet_collection(const fleet_collection& c, const std::vector<classifier::fleet_item>& items,
+                                    const classifier::fleet_result& totals, date as_of,
+                                    classifier::output_format format);
 
 }  // namespace chipgauge::certify

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 /// The bundled data a command works on: the rule set (specs/rules) and the parts database
 /// (specs/chips), loaded and cross-checked together. CLI and HTTP server share it.
@@ -50,4 +50,4 @@ class catalog {
   std::shared_ptr<findings_policy> findings_;
 };
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

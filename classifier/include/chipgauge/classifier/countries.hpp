@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 struct country {
   std::string alpha2;  ///< "CN"
@@ -109,4 +109,4 @@ class country_db {
   std::vector<treated_as_rule> treated_;
 };
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

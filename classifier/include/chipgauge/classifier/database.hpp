@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 /// A finding of `specs validate` that does not stop a sheet from being read: a warning (a declared
 /// TPP that disagrees with the computed one, say), or an error that leaves the sheet usable but
@@ -87,4 +87,4 @@ class spec_database {
   std::shared_ptr<const physical_limits> physical_;
 };
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 /// The regimes that apply on one day, with their parameters resolved for that day. Build it once
 /// per date and classify any number of parts against it. It refers into the rule_set, which
@@ -133,9 +133,9 @@ struct classification {
 };
 
 /// Classifies parts against a plan. Stateless apart from the rule set it reads.
-class classifier {
+class classification_engine {
  public:
-  explicit classifier(const rule_set& rules) : rules_(&rules) {}
+  explicit classification_engine(const rule_set& rules) : rules_(&rules) {}
 
   [[nodiscard]] classification classify(const chip_spec& spec, const evaluation_plan& plan) const;
   /// As above, reusing `out`'s buffers (for batch classification without reallocations).
@@ -156,4 +156,4 @@ class classifier {
   const rule_set* rules_;
 };
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

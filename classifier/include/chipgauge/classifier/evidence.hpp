@@ -3,7 +3,7 @@
 #include <optional>
 #include <string_view>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 /// How well a regulatory fact is established (docs/regulation.md#evidence-tags): V official
 /// text, C arithmetic from given numbers, S secondary source, R recollection not found in text.
@@ -15,4 +15,4 @@ std::optional<evidence_tag> parse_evidence_tag(std::string_view text) noexcept;
 /// A one-line meaning for output ("official text", "secondary source", ...).
 std::string_view describe(evidence_tag t) noexcept;
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

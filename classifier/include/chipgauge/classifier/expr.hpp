@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 /// The static type of an expression or identifier.
 enum class expr_type : unsigned char { number, boolean };
@@ -130,4 +130,4 @@ class expr {
   expr_type type_ = expr_type::boolean;
 };
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 /// When a measured TPP and a sheet's TPP disagree enough to be a finding (specs/policy/findings.json;
 /// tool policy, not regulation).
@@ -23,4 +23,4 @@ struct findings_policy {
 std::vector<std::string> tpp_findings(double measured_tpp, std::optional<double> declared_tpp,
                                       std::optional<double> derived_tpp, const findings_policy& policy);
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

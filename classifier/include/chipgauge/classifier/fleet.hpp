@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 /// One line of a fleet: a part (or a measured device) and how many.
 struct fleet_item {
@@ -45,4 +45,4 @@ fleet_item fleet_item_of(const chip_spec& part, const metric_definitions& defs, 
 /// other format, text (a table of the items, the totals, one line per check, the disclaimer).
 std::string render_fleet(const std::vector<fleet_item>& items, const fleet_result& r, date as_of, output_format format);
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -7,19 +7,19 @@
 #include <string_view>
 #include <vector>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
-/// Whether a shipment needs a licence, as the licensing engine answered for its part,
+/// Whether a shipment needs a license, as the licensing engine answered for its part,
 /// destination, quantity and date when it was recorded. Ledgers written before shipments carried
 /// the answer load as `not_recorded`.
-enum class licence_status : unsigned char { not_recorded, not_required, required, undetermined };
+enum class license_status : unsigned char { not_recorded, not_required, required, undetermined };
 /// "", "no", "yes", "undetermined": the form in ledger files.
-std::string_view to_string(licence_status s) noexcept;
+std::string_view to_string(license_status s) noexcept;
 
 /// The status a licensing answer gives: `required` when a requirement in force fires (even if
 /// another cannot be decided), else `undetermined` when the answer is not determined, else
 /// `not_required`.
-licence_status licence_status_of(const licence_answer& a) noexcept;
+license_status license_status_of(const license_answer& a) noexcept;
 
 /// One recorded shipment. `quota` names the quota it was shipped under ("lpp"), or is empty when
 /// it counts against the country allocation.
@@ -32,8 +32,8 @@ struct shipment {
   std::string country;  ///< ISO alpha-2
   std::string quota;
   std::string eccn;  ///< the part's ECCN on the shipment date, as recorded (empty: not controlled)
-  licence_status license_required = licence_status::not_recorded;
-  std::string license{};  ///< the licence the user recorded the shipment under (empty: none)
+  license_status license_required = license_status::not_recorded;
+  std::string license{};  ///< the license the user recorded the shipment under (empty: none)
 
   [[nodiscard]] double tpp() const { return tpp_each * static_cast<double>(quantity); }
 };
@@ -67,7 +67,7 @@ class ledger_lock {
 /// A quota tested against a ledger: how much is used in its scope, this shipment, the limit.
 struct quota_check {
   const licensing_regime* regime = nullptr;
-  const licence_quota* quota = nullptr;
+  const license_quota* quota = nullptr;
   bool what_if = false;  ///< the regime is not in force on the date
   std::string scope;     ///< "consignee Acme, 2025" or "country AE, 2025-01-01..2027-12-31"
   double used_tpp = 0;   ///< already shipped in scope (excluding excluded quotas)
@@ -86,16 +86,16 @@ std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipm
 /// allocation). Empty when none: the shipment counts against the allocations.
 std::string claimed_quota(const std::vector<quota_check>& checks);
 
-/// A name stored in a ledger (consignee, licence): valid UTF-8, no control characters, not blank.
+/// A name stored in a ledger (consignee, license): valid UTF-8, no control characters, not blank.
 /// Throws usage_error naming `field` (the option or member it came from).
 void check_ledger_name(std::string_view field, const std::string& value);
 
 /// What `ledger add|check` finds for one shipment.
 struct shipment_assessment {
   shipment s;             ///< completed: tpp_each, eccn, license_required, quota
-  licence_answer answer;  ///< what `license` says for the part, destination, quantity, date
+  license_answer answer;  ///< what `license` says for the part, destination, quantity, date
   std::vector<quota_check> checks;
-  /// What --fail-on-exceed refuses: a quota in force exceeded, or a licence needed (or not shown
+  /// What --fail-on-exceed refuses: a quota in force exceeded, or a license needed (or not shown
   /// to be unneeded) with none recorded.
   std::vector<std::string> failures;
   double h100_tpp = 0;  ///< the TPP of one H100-equivalent
@@ -124,4 +124,4 @@ std::string render_ledger_check(const shipment_assessment& a, const ledger_check
 /// Totals per consignee and year and per country and year, as text or CSV rows.
 std::string ledger_report(const shipment_ledger& ledger, double h100_tpp);
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "chipgauge/classifier/countries.hpp"
+#include "chipgauge/classifier/dated_document.hpp"
 #include "chipgauge/classifier/engine.hpp"
 #include "chipgauge/classifier/expr.hpp"
 #include "chipgauge/classifier/rules.hpp"
@@ -10,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
-/// How BIS reviews a licence application.
+/// How BIS reviews a license application.
 enum class review_policy : unsigned char { presumption_of_approval, case_by_case, presumption_of_denial };
 std::string_view to_string(review_policy p) noexcept;
 /// Strictness order: approval < case_by_case < denial.
@@ -23,8 +24,8 @@ inline int strictness(review_policy p) noexcept { return static_cast<int>(p); }
 enum class transaction_kind : unsigned char { export_, reexport, in_country, import_ };
 std::string_view to_string(transaction_kind t) noexcept;
 
-/// A requirement clause: when it holds, a licence is required under that review policy.
-struct licence_requirement {
+/// A requirement clause: when it holds, a license is required under that review policy.
+struct license_requirement {
   std::string id;
   expr when;
   review_policy policy = review_policy::presumption_of_denial;
@@ -36,7 +37,7 @@ struct licence_requirement {
   std::optional<date> until;            ///< tested only up to this date (inclusive; empty: open)
   /// What the user can state (--eccn, --end-user) that would change this answer; printed with it.
   std::vector<std::string> if_stated;
-  /// A savings clause: a shipment en route when the requirement began may proceed without a licence
+  /// A savings clause: a shipment en route when the requirement began may proceed without a license
   /// if exported, reexported or transferred by this date (inclusive). Reported, never assumed.
   std::optional<date> savings_until;
   std::string savings_note;
@@ -45,8 +46,8 @@ struct licence_requirement {
   std::string if_unknown;
 };
 
-/// A licence exception the shipment may use instead of a licence (NAC, ACA, HBM, LPP).
-struct licence_exception {
+/// A license exception the shipment may use instead of a license (NAC, ACA, HBM, LPP).
+struct license_exception {
   std::string id;
   std::string title;
   expr when;
@@ -60,13 +61,13 @@ struct licence_exception {
 enum class overlay_kind : unsigned char { letter, tariff, guidance, red_flag };
 std::string_view to_string(overlay_kind k) noexcept;
 
-/// Guidance, "is informed" letters, tariffs: they apply beside the licence requirement.
-struct licence_overlay {
+/// Guidance, "is informed" letters, tariffs: they apply beside the license requirement.
+struct license_overlay {
   std::string id;
   overlay_kind kind = overlay_kind::guidance;
   expr when;
   std::string effect;
-  bool requires_license = false;  ///< a letter imposing a licence requirement on its recipients
+  bool requires_license = false;  ///< a letter imposing a license requirement on its recipients
   evidence_tag evidence = evidence_tag::S;
   std::string citation;
   /// Who the overlay binds (the exporters a letter was addressed to); empty: every exporter.
@@ -75,7 +76,7 @@ struct licence_overlay {
 };
 
 /// A TPP quota a ledger checks: per consignee and calendar year, or per country over a period.
-struct licence_quota {
+struct license_quota {
   std::string id;
   enum class scope : unsigned char { consignee_year, country_period } per = scope::consignee_year;
   std::string limit_parameter;  ///< parameter holding the limit in TPP
@@ -105,31 +106,24 @@ struct regime_compliance {
 };
 
 /// A dated licensing regime file (`chipgauge.licensing/1`, docs/licensing.md).
-struct licensing_regime {
-  std::string file;
-  std::string id;
-  std::string title;
+struct licensing_regime : dated_document {
   int precedence = 0;  ///< among firing requirements, the highest precedence sets the review policy
   /// An embargo or comprehensive-sanctions regime (EAR Part 746): its requirements hold whatever the
   /// item's ECCN, and its reasons are listed first.
   bool embargo = false;
-  /// The regime only changes the review policy of a licence another regime requires (the 2026
+  /// The regime only changes the review policy of a license another regime requires (the 2026
   /// China zone): when its condition cannot be decided, the review policy is undetermined, not
-  /// whether a licence is required.
+  /// whether a license is required.
   bool policy_only = false;
   std::optional<regime_compliance> compliance;
-  evidence_tag evidence = evidence_tag::S;
-  std::vector<citation> citations;
-  std::vector<timeline_entry> timeline;
   std::vector<parameter> parameters;
-  std::vector<licence_requirement> requirements;
-  std::vector<licence_exception> exceptions;
-  std::vector<licence_overlay> overlays;
-  std::vector<licence_quota> quotas;
+  std::vector<license_requirement> requirements;
+  std::vector<license_exception> exceptions;
+  std::vector<license_overlay> overlays;
+  std::vector<license_quota> quotas;
   std::vector<fleet_check> fleet_checks;
   std::vector<std::string> notes;
 
-  [[nodiscard]] regime_status status_on(date day) const;
   [[nodiscard]] std::optional<double> parameter_on(std::string_view name, date day) const;
 };
 
@@ -154,13 +148,13 @@ class licensing_set {
 /// Input sanity, not regulation: no shipment or fleet counts more units of one item than this.
 inline constexpr long long max_plausible_quantity = 1'000'000'000;
 
-/// A stated ECCN (`licence_query::stated_eccn`) in its canonical spelling: "EAR99", or digit,
+/// A stated ECCN (`license_query::stated_eccn`) in its canonical spelling: "EAR99", or digit,
 /// category letter A-E and three digits upper case with lower-case paragraphs ("5a992.C" ->
 /// "5A992.c"); empty stays empty. nullopt when `text` is neither EAR99 nor an ECCN.
 std::optional<std::string> canonical_stated_eccn(const std::string& text);
 
 /// A licensing question: may `quantity` of this part go to `to`, on `as_of`?
-struct licence_query {
+struct license_query {
   const chip_spec* part = nullptr;
   std::string to;         ///< ISO alpha-2
   std::string to_region;  ///< ISO 3166-2 code when a region was named (UA-43), else empty
@@ -187,27 +181,27 @@ struct licence_query {
 
 struct fired_requirement {
   const licensing_regime* regime = nullptr;
-  const licence_requirement* requirement = nullptr;
+  const license_requirement* requirement = nullptr;
   bool what_if = false;
   evidence_tag evidence = evidence_tag::S;
 };
 
 struct eligible_exception {
   const licensing_regime* regime = nullptr;
-  const licence_exception* exception = nullptr;
+  const license_exception* exception = nullptr;
   bool what_if = false;
 };
 
 struct applying_overlay {
   const licensing_regime* regime = nullptr;
-  const licence_overlay* overlay = nullptr;
+  const license_overlay* overlay = nullptr;
   bool what_if = false;
 };
 
 /// The answer, with every reason. Only regimes in force decide `license_required` and
 /// `review_policy`; what-if regimes are reported separately and labelled.
-struct licence_answer {
-  licence_query query;
+struct license_answer {
+  license_query query;
   transaction_kind transaction = transaction_kind::export_;
   std::string party_hq;
   classification item;  ///< the part's classification on the date
@@ -243,10 +237,10 @@ class licensing_engine {
   /// transaction (an export must leave the United States), a destination country named without the
   /// region its answer depends on (Ukraine), a stated ECCN that contradicts the item's
   /// classification, or an end-user type, end use or exporter no licensing file uses.
-  [[nodiscard]] licence_answer answer(const licence_query& q) const;
+  [[nodiscard]] license_answer answer(const license_query& q) const;
 
   /// The variables of a query (exposed for the ledger and fleet checks).
-  std::vector<double> variables(const licence_query& q, const classification& item, transaction_kind t,
+  std::vector<double> variables(const license_query& q, const classification& item, transaction_kind t,
                                 const std::string& hq) const;
 
   /// The earliest date questions are answered for: the first dated entry of any classification
@@ -268,7 +262,7 @@ class licensing_engine {
   const country_db* countries_;
 };
 
-std::string to_json(const licence_answer& a);
-std::string to_text(const licence_answer& a);
+std::string to_json(const license_answer& a);
+std::string to_text(const license_answer& a);
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

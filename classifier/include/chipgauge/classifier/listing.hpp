@@ -7,7 +7,7 @@
 
 #include <string>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 /// `rules list`: every regime with its role, status on `as_of`, first in-force date, evidence and
 /// title, as a table (text, md), CSV or a JSON array of objects with those columns.
@@ -21,4 +21,4 @@ std::string render_regime(const regime& r, date as_of);
 /// (text, with a count line; md), CSV or a JSON array (with the sheet's file).
 std::string render_parts_list(const catalog& cat, output_format format);
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 /// How per-unit, per-precision TPP values combine into the part's TPP (docs/regulation.md#metrics).
 enum class tpp_aggregation : unsigned char {
@@ -91,4 +91,4 @@ struct part_metrics {
 /// (count x TPP, bandwidths and areas summed); an unresolved component throws spec_error.
 part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& defs, range_end end = range_end::nominal);
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string_view>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 /// The operand precisions a spec sheet may quote rates for. Their bit lengths are data
 /// (specs/rules/metrics.json), not code.
@@ -29,4 +29,4 @@ constexpr std::size_t index_of(precision p) noexcept { return static_cast<std::s
 template <typename T>
 using per_precision = std::array<std::optional<T>, precision_count>;
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 /// The output formats of data-producing commands.
 enum class output_format : unsigned char { text, json, md, csv };
@@ -43,4 +43,4 @@ std::string render(const std::vector<classification>& cs, const evaluation_plan&
 /// evidence level (the weakest source each sheet rests on), counting sheets, with a total row.
 std::string coverage_markdown(const spec_database& db);
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

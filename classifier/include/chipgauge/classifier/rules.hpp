@@ -1,5 +1,6 @@
 #pragma once
 
+#include "chipgauge/classifier/dated_document.hpp"
 #include "chipgauge/classifier/evidence.hpp"
 #include "chipgauge/classifier/expr.hpp"
 #include "chipgauge/classifier/metrics.hpp"
@@ -12,19 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace chipgauge {
-
-/// Where a regime stands on a given day (docs/rules-format.md#timeline-and-status).
-enum class regime_status : unsigned char {
-  not_yet,  ///< before the first dated entry of its timeline
-  in_force,
-  announced_not_enforced,  ///< announced (e.g. rescission announced), not enforced
-  guidance,
-  proposed,
-  rescinded,
-  superseded,
-};
-std::string_view to_string(regime_status s) noexcept;
+namespace chipgauge::classifier {
 
 /// What a regime's verdict means: `classification` regimes give the part its ECCN;
 /// `presumption` regimes state what a party (a foundry) must presume, beside the ECCN.
@@ -62,19 +51,6 @@ struct metric_var_info {
 /// Name, type, unit and meaning of each metric variable, in enum order.
 const std::vector<metric_var_info>& metric_vars();
 
-struct citation {
-  std::string cite;  ///< "88 FR 73458"
-  std::string url;
-  evidence_tag evidence = evidence_tag::V;
-  std::string note;
-};
-
-struct timeline_entry {
-  date from;
-  regime_status status = regime_status::in_force;
-  std::string note;
-};
-
 struct dated_value {
   date from;
   double value = 0;
@@ -101,7 +77,7 @@ struct clause {
   std::string note;
 };
 
-/// A licence exception or eligibility tied to clauses (NAC, ACA, License Exception HBM).
+/// A license exception or eligibility tied to clauses (NAC, ACA, License Exception HBM).
 struct exception_rule {
   std::string id;
   std::string title;
@@ -114,23 +90,15 @@ struct exception_rule {
   std::string note;
 };
 
-/// One dated regime file under specs/rules/ (docs/rules-format.md).
-struct regime {
-  std::string file;
-  std::string id;
-  std::string title;
+/// One dated regime file under specs/rules/ (docs/rules-format.md): the shared header (id, title,
+/// evidence, citations, timeline) and its classification clauses.
+struct regime : dated_document {
   regime_role role = regime_role::classification;
-  evidence_tag evidence = evidence_tag::V;
-  std::vector<citation> citations;
-  std::vector<timeline_entry> timeline;
   std::vector<parameter> parameters;
   std::vector<clause> clauses;
   std::vector<exception_rule> exceptions;
   std::vector<std::string> notes;
 
-  [[nodiscard]] regime_status status_on(date day) const;
-  /// The first day it is in force, if ever.
-  [[nodiscard]] std::optional<date> in_force_from() const;
   [[nodiscard]] bool applies_to(part_kind k) const;
 };
 
@@ -161,4 +129,4 @@ class rule_set {
   std::vector<std::string> pending_flags_;  // flags of the file being parsed, kept on success
 };
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace chipgauge {
+namespace chipgauge::classifier {
 
 /// A quoted value or an uncertainty range [lo, hi] (lo <= hi). A single value has lo == hi.
 struct value_range {
@@ -199,4 +199,4 @@ chip_spec parse_spec(std::string_view json_text, const std::string& file);
 /// Reads and parses a spec sheet file.
 chip_spec load_spec_file(const std::string& path);
 
-}  // namespace chipgauge
+}  // namespace chipgauge::classifier

@@ -33,7 +33,7 @@ struct options {
   /// Where Chart.js (chart.min.js) is; empty: $CHIPGAUGE_CHARTJS_DIR, else Debian's
   /// /usr/share/javascript/chart.js (libjs-chart.js).
   std::string chartjs_dir;
-  /// The Chart.js licence file copied beside it; empty: /usr/share/doc/libjs-chart.js/copyright.
+  /// The Chart.js license file copied beside it; empty: /usr/share/doc/libjs-chart.js/copyright.
   std::string chartjs_license;
   /// The Ed25519 public key (PEM) certificates must be signed by for the fleet page to count them
   /// (as `fleet collect --pubkey`); without it only unsigned, intact ones are counted.
@@ -52,7 +52,7 @@ struct site {
 /// Builds every page. `history` may be null (no store: the index says so; parts and the plane
 /// are still drawn, the fleet page is not). `cat` is not const: the fleet page's totals read
 /// sheets and the licensing data, which the catalog loads on demand.
-site build_site(history::store* history, catalog& cat, const options& o);
+site build_site(history::store* history, classifier::catalog& cat, const options& o);
 
 /// The data the trend page of one device x benchmark series charts, as the page embeds it
 /// (`"page": "trend"`, the device, benchmark, metric, unit, the baseline settings, and `points`:
@@ -60,12 +60,12 @@ site build_site(history::store* history, catalog& cat, const options& o);
 /// JSON. `chipgauge serve` answers it at /v1/history/trend.
 std::string trend_json(history::store& st, const history::series_row& series, const options& o);
 
-/// Chart.js and its licence, by the paths the site gives them (`assets/chart.min.js`,
+/// Chart.js and its license, by the paths the site gives them (`assets/chart.min.js`,
 /// `assets/chart.js-LICENSE.txt`), read from `o.chartjs_dir` and `o.chartjs_license` (or their
 /// defaults). Throws chipgauge::error when either file is missing.
 std::map<std::string, std::string> chartjs_files(const options& o);
 
-/// Writes `s` and the Chart.js copy (with its licence) to `out_dir`, atomically: everything goes
+/// Writes `s` and the Chart.js copy (with its license) to `out_dir`, atomically: everything goes
 /// to a temporary directory beside it, which then replaces `out_dir`; on any failure `out_dir` is
 /// left as it was and the temporary directory is removed. Throws usage_error when `out_dir`'s
 /// parent does not exist, when `out_dir` is not a directory, or when it is a non-empty directory

@@ -60,8 +60,8 @@ struct dataset {
   std::string version;
   /// When it was loaded, seconds since the epoch.
   double loaded_at = 0;
-  catalog cat;
-  std::unique_ptr<licensing_engine> licensing;
+  classifier::catalog cat;
+  std::unique_ptr<classifier::licensing_engine> licensing;
   /// Each part's sheet and each regime's file as stored, by id (what `specs show` and
   /// `rules show --format json` print).
   std::map<std::string, std::string, std::less<>> sheet_text;
