@@ -28,7 +28,8 @@ using chipgauge::classifier::precision;
 namespace chipgauge::bench {
 namespace {
 
-// --- statistics ------------------------------------------------------------------------------------
+// --- statistics
+// ------------------------------------------------------------------------------------
 
 TEST(Statistics, SummarizesOddCount) {
   const std::vector<double> v{5, 1, 4, 2, 3};
@@ -70,7 +71,8 @@ TEST(Statistics, RobustNoiseIgnoresOneOutlier) {
   EXPECT_LT(s.noise, 0.002);
 }
 
-// --- stopping rules ---------------------------------------------------------------------------------
+// --- stopping rules
+// ---------------------------------------------------------------------------------
 
 run_settings settings() {
   run_settings s;
@@ -114,13 +116,15 @@ TEST(StoppingRule, TimeCapAndSampleCap) {
   EXPECT_EQ(should_stop(many, 1.0, settings()), stop_reason::max_samples);
 }
 
-// --- runner on synthetic cases ------------------------------------------------------------------------
+// --- runner on synthetic cases
+// ------------------------------------------------------------------------
 
 // A case whose samples follow a script: rate r_i = rates[i % n] (work / seconds), clock as given.
 class scripted_case : public benchmark_case {
  public:
-  scripted_case(std::vector<double> rates, std::vector<double> clocks, bool verifies, bool throws = false,
-                std::size_t throttle_every = 0, double nvml_clock = std::nan(""))
+  scripted_case(std::vector<double> rates, std::vector<double> clocks, bool verifies,
+                bool throws = false, std::size_t throttle_every = 0,
+                double nvml_clock = std::nan(""))
       : rates_(std::move(rates)),
         clocks_(std::move(clocks)),
         verifies_(verifies),
@@ -143,13 +147,15 @@ class scripted_case : public benchmark_case {
     out.work = rate * seconds;
     out.clock_mhz = clock;
     out.sm_clock_nvml_mhz = nvml_clock_;
-    if (throttle_every_ > 0 && calls_ % throttle_every_ == 0) out.throttle_reasons = 0x4;  // SW power cap
+    if (throttle_every_ > 0 && calls_ % throttle_every_ == 0)
+      out.throttle_reasons = 0x4;  // SW power cap
     return out;
   }
   verification verify() override {
     return {verifies_, verifies_ ? 0 : 0.5, 0, verifies_ ? "exact" : "lane 3 off by 50 %"};
   }
-  [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double clock_mhz) const override {
+  [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(
+      double clock_mhz) const override {
     if (std::isnan(clock_mhz)) return std::nullopt;
     return std::make_pair(clock_mhz * 1e6 * 100, std::string("100 ops/cycle"));
   }
@@ -183,13 +189,15 @@ TEST(Runner, SteadyVerifiedCaseIsOkWithFractionOfTheoretical) {
 
 TEST(Runner, PeakUsesTheClockReadDuringTheWorkWhenEverySampleHasIt) {
   // The probe (after each sample) reads 2,000 MHz; NVML read 1,800 MHz while the work ran, as a
-  // power-capped GPU does: the peak is taken at 1,800 and says so; the probe stays the sample clock.
+  // power-capped GPU does: the peak is taken at 1,800 and says so; the probe stays the sample
+  // clock.
   scripted_case c({1.8e11}, {2000}, true, false, 0, 1800);
   const auto m = run_case(c, "dev0", run_settings::quick());
   ASSERT_TRUE(m.theoretical.has_value());
   EXPECT_DOUBLE_EQ(*m.theoretical, 1800 * 1e6 * 100);
   EXPECT_DOUBLE_EQ(*m.fraction_of_theoretical, 1.0);
-  EXPECT_NE(m.theoretical_basis.find("NVML SM clock during the work"), std::string::npos) << m.theoretical_basis;
+  EXPECT_NE(m.theoretical_basis.find("NVML SM clock during the work"), std::string::npos)
+      << m.theoretical_basis;
   EXPECT_DOUBLE_EQ(m.clock.median, 2000);
 }
 
@@ -198,7 +206,8 @@ TEST(Runner, VerificationFailureMakesTheResultInvalid) {
   const auto m = run_case(c, "dev0", run_settings::quick());
   EXPECT_EQ(m.status, result_status::invalid);
   EXPECT_FALSE(m.verified);
-  EXPECT_NE(m.reason.find("verification failed: lane 3 off by 50 %"), std::string::npos) << m.reason;
+  EXPECT_NE(m.reason.find("verification failed: lane 3 off by 50 %"), std::string::npos)
+      << m.reason;
   EXPECT_FALSE(m.theoretical.has_value()) << "no clock, no theoretical";
 }
 
@@ -210,14 +219,16 @@ TEST(Runner, ExceptionDuringRunMakesTheResultInvalid) {
 }
 
 TEST(Runner, RateAboveTheCeilingIsInvalidNeverOk) {
-  // 100 ops/cycle at 2,000 MHz is 2e11/s; a verified run reporting 1,000 x that is a counting error.
+  // 100 ops/cycle at 2,000 MHz is 2e11/s; a verified run reporting 1,000 x that is a counting
+  // error.
   scripted_case c({2e14}, {2000}, true);
   const auto m = run_case(c, "dev0", run_settings::quick());
   EXPECT_EQ(m.status, result_status::invalid);
   EXPECT_TRUE(m.verified) << "the output verified; the rate is what is impossible";
   ASSERT_TRUE(m.ceiling.has_value());
   EXPECT_DOUBLE_EQ(*m.ceiling, 2e11);
-  EXPECT_NE(m.reason.find("impossible rate: the median 2e+14/s is 1000.00 x the ceiling 2e+11/s"), std::string::npos)
+  EXPECT_NE(m.reason.find("impossible rate: the median 2e+14/s is 1000.00 x the ceiling 2e+11/s"),
+            std::string::npos)
       << m.reason;
   // Within the stated tolerance (3 %) it stands.
   scripted_case near({2.05e11}, {2000}, true);
@@ -244,7 +255,8 @@ TEST(Runner, OtherProcessesOnTheDeviceMakeTheResultSuspect) {
   EXPECT_EQ(m.status, result_status::ok);
   EXPECT_TRUE(m.suspect);
   ASSERT_FALSE(m.suspect_reasons.empty());
-  EXPECT_NE(m.suspect_reasons.back().find("up to 2 other compute process(es) held the device"), std::string::npos)
+  EXPECT_NE(m.suspect_reasons.back().find("up to 2 other compute process(es) held the device"),
+            std::string::npos)
       << m.suspect_reasons.back();
   // And the report keeps it per sample.
   const auto j = nlohmann::json::parse(to_json([&] {
@@ -267,7 +279,8 @@ TEST(Runner, InvertedMemoryHierarchyMakesBothEndsSuspect) {
     m.rate.median = rate;
     return m;
   };
-  std::vector<measurement> rs{sweep("read_l1", 32e3, 5e9), sweep("read_l2", 5e5, 60e9), sweep("read_dram", 1e8, 10e9)};
+  std::vector<measurement> rs{sweep("read_l1", 32e3, 5e9), sweep("read_l2", 5e5, 60e9),
+                              sweep("read_dram", 1e8, 10e9)};
   flag_inverted_hierarchy(rs, run_settings::quick());
   EXPECT_TRUE(rs[0].suspect) << "L1 at half the DRAM rate";
   ASSERT_EQ(rs[0].suspect_reasons.size(), 1U);
@@ -342,7 +355,8 @@ TEST(Runner, FlagsThrottledSamplesAndClockDrift) {
   EXPECT_GE(m.throttled_samples, 1);
 }
 
-// --- report --------------------------------------------------------------------------------------------
+// --- report
+// --------------------------------------------------------------------------------------------
 
 measurement_report sample_report() {
   measurement_report r;
@@ -366,7 +380,8 @@ measurement_report sample_report() {
   scripted_case bad({1e9}, {}, false);
   r.results.push_back(run_case(bad, "cpu0", run_settings::quick()));
   measurement skipped;
-  skipped.info = {"fma_fp16", "compute", precision::fp16, metric_kind::ops_per_s, "avx512", "FP16", 0};
+  skipped.info = {"fma_fp16", "compute", precision::fp16, metric_kind::ops_per_s, "avx512",
+                  "FP16",     0};
   skipped.device_id = "cpu0";
   skipped.reason = "the CPU lacks AVX512_FP16";
   r.results.push_back(skipped);
@@ -387,8 +402,9 @@ TEST(Report, JsonCarriesTheContractFields) {
   const auto j = nlohmann::json::parse(to_json(sample_report()));
   EXPECT_EQ(j.at("schema"), "chipgauge.measurement/1");
   const auto& res = j.at("results").at(0);
-  for (const char* key : {"benchmark", "precision", "metric", "median", "min", "max", "cv", "samples", "status",
-                          "verified", "stop_reason", "theoretical", "fraction_of_theoretical"})
+  for (const char* key :
+       {"benchmark", "precision", "metric", "median", "min", "max", "cv", "samples", "status",
+        "verified", "stop_reason", "theoretical", "fraction_of_theoretical"})
     EXPECT_TRUE(res.contains(key)) << key;
   EXPECT_EQ(res.at("metric"), "ops_per_s");
   EXPECT_EQ(j.at("results").at(2).at("status"), "skipped");
@@ -443,7 +459,8 @@ TEST(Report, ExportsAreWellFormed) {
   EXPECT_EQ(g.at("benchmarks")[0].at("name"), "cpu0/scripted");
   EXPECT_NEAR(g.at("benchmarks")[0].at("items_per_second").get<double>() / 2e11, 1.0, 1e-9);
   EXPECT_EQ(g.at("benchmarks")[n].at("name"), "cpu0/scripted_mean");
-  EXPECT_NE(g.at("context").at("chipgauge_not_exported").get<std::string>().find("invalid"), std::string::npos);
+  EXPECT_NE(g.at("context").at("chipgauge_not_exported").get<std::string>().find("invalid"),
+            std::string::npos);
   const auto csv = to_csv(r);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);
   EXPECT_NE(to_markdown(r).find("| cpu0 | scripted |"), std::string::npos);
@@ -464,20 +481,23 @@ TEST(MeasuredTpp, SuspectAndImplausibleResultsAreRefusedWithWhy) {
   auto& ok = r.results.front();
   ASSERT_EQ(ok.status, result_status::ok);
   ok.suspect = true;
-  ok.suspect_reasons = {"other processes used 40 % of the machine's CPU time during the samples (limit 10 %)"};
+  ok.suspect_reasons = {
+      "other processes used 40 % of the machine's CPU time during the samples (limit 10 %)"};
   const auto& defs = test::bundled_rules().definitions();
   try {
     (void)measured_from(r, "r.json", "", defs);
     FAIL() << "a suspect result gave a TPP";
   } catch (const spec_error& e) {
-    EXPECT_NE(std::string(e.what()).find("scripted: suspect (other processes used 40 %"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("scripted: suspect (other processes used 40 %"),
+              std::string::npos)
         << e.what();
   }
   // An edited summary no longer matches its samples.
   auto edited = sample_report();
   edited.results.front().rate.median *= 1000;
   ASSERT_TRUE(implausible(edited.results.front(), run_settings::quick()).has_value());
-  EXPECT_NE(implausible(edited.results.front(), run_settings::quick())->find("disagrees with its samples"),
+  EXPECT_NE(implausible(edited.results.front(), run_settings::quick())
+                ->find("disagrees with its samples"),
             std::string::npos);
   EXPECT_FALSE(implausible(sample_report().results.front(), run_settings::quick()).has_value());
 }
@@ -485,17 +505,21 @@ TEST(MeasuredTpp, SuspectAndImplausibleResultsAreRefusedWithWhy) {
 TEST(MeasuredTpp, NoVerifiedComputeResultIsAnError) {
   auto r = sample_report();
   r.results.erase(r.results.begin());
-  EXPECT_THROW((void)measured_from(r, "r.json", "", test::bundled_rules().definitions()), spec_error);
-  EXPECT_THROW((void)measured_from(sample_report(), "r.json", "cuda:7", test::bundled_rules().definitions()),
+  EXPECT_THROW((void)measured_from(r, "r.json", "", test::bundled_rules().definitions()),
                spec_error);
+  EXPECT_THROW(
+      (void)measured_from(sample_report(), "r.json", "cuda:7", test::bundled_rules().definitions()),
+      spec_error);
 }
 
-// --- this machine ------------------------------------------------------------------------------------------
+// --- this machine
+// ------------------------------------------------------------------------------------------
 
 bool cpuinfo_has(const std::string& flag) {
   std::ifstream in("/proc/cpuinfo");
   for (std::string line; std::getline(in, line);) {
-    if (line.rfind("flags", 0) == 0) return (line + " ").find(" " + flag + " ") != std::string::npos;
+    if (line.rfind("flags", 0) == 0)
+      return (line + " ").find(" " + flag + " ") != std::string::npos;
   }
   return false;
 }
@@ -552,7 +576,8 @@ TEST(IsaDispatch, StreamKernelsMatchScalarReference) {
     alignas(64) double a[64], b[64], c[64];
     for (int i = 0; i < 64; ++i) a[i] = i, b[i] = 2.0 * i, c[i] = 3.0 * i;
     k::stream_triad(level, a, b, c, 0.5, 61, true);  // odd length exercises the tail
-    for (int i = 0; i < 61; ++i) EXPECT_DOUBLE_EQ(a[i], 2.0 * i + 1.5 * i) << k::to_string(level) << " " << i;
+    for (int i = 0; i < 61; ++i)
+      EXPECT_DOUBLE_EQ(a[i], 2.0 * i + 1.5 * i) << k::to_string(level) << " " << i;
     EXPECT_DOUBLE_EQ(a[62], 62.0) << "past n untouched";
     EXPECT_DOUBLE_EQ(k::read_sum(level, b, 64, 3), 3 * 2.0 * (63 * 64 / 2));
   }
@@ -600,12 +625,14 @@ TEST(CudaArch, HopperTableAppliesToH100AndH200) {
     EXPECT_EQ(a.rate("smem_read"), 128.0) << name << ": bytes per clock per SM";
     ASSERT_FALSE(a.notes.empty());
     EXPECT_NE(a.notes[0].find("compute capability 9.0"), std::string::npos) << a.notes[0];
-    EXPECT_EQ(std::count_if(a.notes.begin(), a.notes.end(),
-                            [](const std::string& n) { return n.find("no peak for") != std::string::npos; }),
+    EXPECT_EQ(std::count_if(
+                  a.notes.begin(), a.notes.end(),
+                  [](const std::string& n) { return n.find("no peak for") != std::string::npos; }),
               0)
         << name << ": no exception applies";
   }
-  // The table reproduces the H100 SXM's dense BF16 datasheet figure: 132 SMs x rate x 1,830 MHz = 989.4 TFLOPS.
+  // The table reproduces the H100 SXM's dense BF16 datasheet figure: 132 SMs x rate x 1,830 MHz =
+  // 989.4 TFLOPS.
   const auto h100 = load_cuda_arch(test::specs_dir(), 9, 0, "NVIDIA H100 80GB HBM3");
   EXPECT_NEAR(132 * *h100.rate("tensor_bf16") * 1830e6 / 1e12, 989.4, 0.1);
 }
@@ -616,7 +643,8 @@ TEST(CudaArch, ExportVariantsLoseThePeaksTheirCapabilityTableWouldOverstate) {
   EXPECT_FALSE(h800.rate("tensor_fp64"));
   EXPECT_EQ(h800.rate("tensor_bf16"), 4096.0) << "its low-precision rates are the H100's";
   ASSERT_EQ(h800.notes.size(), 2U);
-  EXPECT_NE(h800.notes[1].find("no peak for fma_fp64, tensor_fp64 on this product"), std::string::npos)
+  EXPECT_NE(h800.notes[1].find("no peak for fma_fp64, tensor_fp64 on this product"),
+            std::string::npos)
       << h800.notes[1];
   const auto h20 = load_cuda_arch(test::specs_dir(), 9, 0, "NVIDIA H20");
   EXPECT_FALSE(h20.rate("tensor_bf16"));
@@ -628,7 +656,8 @@ TEST(CudaArch, UntabledCapabilityHasNoPeaksAndSaysSo) {
   const auto b200 = load_cuda_arch(test::specs_dir(), 10, 0, "NVIDIA B200");
   EXPECT_TRUE(b200.per_sm.empty());
   ASSERT_FALSE(b200.notes.empty());
-  EXPECT_NE(b200.notes[0].find("no table for compute capability 10.0"), std::string::npos) << b200.notes[0];
+  EXPECT_NE(b200.notes[0].find("no table for compute capability 10.0"), std::string::npos)
+      << b200.notes[0];
   const auto ada = load_cuda_arch(test::specs_dir(), 8, 9, "NVIDIA L40S");
   EXPECT_EQ(ada.rate("fma_fp32"), 256.0);
   EXPECT_FALSE(ada.rate("tensor_fp8")) << "GeForce and professional Ada parts differ: not tabled";
@@ -655,7 +684,8 @@ TEST(CudaArch, MalformedFileNamesFileAndPath) {
     FAIL() << "expected a spec_error";
   } catch (const spec_error& e) {
     EXPECT_EQ(e.json_path(), "$.product_exceptions[0].name_regex");
-    EXPECT_NE(std::string(e.what()).find("not a valid regular expression"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not a valid regular expression"), std::string::npos)
+        << e.what();
   }
   const auto none = load_cuda_arch(dir.path() + "/nowhere", 9, 0, "NVIDIA H100");
   EXPECT_TRUE(none.per_sm.empty());
@@ -685,7 +715,8 @@ TEST(CudaArch, DatasheetsMapDeviceNamesToTheirSheetsDramFigure) {
     FAIL() << "expected a spec_error";
   } catch (const spec_error& e) {
     EXPECT_EQ(e.json_path(), "$.datasheets[0].spec");
-    EXPECT_NE(std::string(e.what()).find("no-such-sheet.json not found"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no-such-sheet.json not found"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -713,13 +744,15 @@ TEST(CudaPlan, DramPeakStatesBothBasesAndUsesTheComputedOne) {
   const auto arch = load_cuda_arch(test::specs_dir(), 9, 0, g.name);
   const auto peak = cuda_dram_peak(g, arch.dram);
   ASSERT_TRUE(peak);
-  EXPECT_DOUBLE_EQ(peak->rate, 2.0 * 3201e6 * 6144 / 8) << "4.917 TB/s: the computed figure is the fraction's";
-  EXPECT_NE(peak->basis.find("computed: 2 x 3201 MHz memory clock x 6144 bit bus / 8 = 4917 GB/s"), std::string::npos)
+  EXPECT_DOUBLE_EQ(peak->rate, 2.0 * 3201e6 * 6144 / 8)
+      << "4.917 TB/s: the computed figure is the fraction's";
+  EXPECT_NE(peak->basis.find("computed: 2 x 3201 MHz memory clock x 6144 bit bus / 8 = 4917 GB/s"),
+            std::string::npos)
       << peak->basis;
   EXPECT_NE(peak->basis.find("the fraction uses it"), std::string::npos) << peak->basis;
-  EXPECT_NE(
-      peak->basis.find("datasheet: 4800 GB/s (specs/chips/nvidia-h200-sxm-141gb.json), computed / datasheet = 1.024"),
-      std::string::npos)
+  EXPECT_NE(peak->basis.find("datasheet: 4800 GB/s (specs/chips/nvidia-h200-sxm-141gb.json), "
+                             "computed / datasheet = 1.024"),
+            std::string::npos)
       << peak->basis;
   const auto unmapped = cuda_dram_peak(g, std::nullopt);
   ASSERT_TRUE(unmapped);
@@ -737,8 +770,10 @@ TEST(CudaPlan, DramPeakStatesBothBasesAndUsesTheComputedOne) {
 TEST(CudaPlan, L2ReadsGetTheDramPeakOnlyFromFourTimesL2) {
   const double l2 = 50.0 * 1048576;
   EXPECT_NE(cuda_l2_no_peak_reason(l2 / 2, l2).value_or("").find("inside L2"), std::string::npos);
-  EXPECT_NE(cuda_l2_no_peak_reason(1.5 * l2, l2).value_or("").find("between L2 and 4 x L2"), std::string::npos);
-  EXPECT_NE(cuda_l2_no_peak_reason(3.99 * l2, l2).value_or("").find("between L2 and 4 x L2"), std::string::npos);
+  EXPECT_NE(cuda_l2_no_peak_reason(1.5 * l2, l2).value_or("").find("between L2 and 4 x L2"),
+            std::string::npos);
+  EXPECT_NE(cuda_l2_no_peak_reason(3.99 * l2, l2).value_or("").find("between L2 and 4 x L2"),
+            std::string::npos);
   EXPECT_FALSE(cuda_l2_no_peak_reason(4 * l2, l2));
   EXPECT_FALSE(cuda_l2_no_peak_reason(8 * l2, l2));
   // Both modes end on 4 x L2, so each has a footprint the DRAM peak bounds, and none beyond it.
@@ -849,7 +884,8 @@ TEST(CudaPlan, HopperCatalogueListsEveryBenchmarkAndSkipsEmulatedFp8) {
       EXPECT_NE(b.description.find("arrays of 4096 MiB"), std::string::npos) << b.description;
     }
     if (b.name == "wgmma_bf16_n256_sw128") {
-      EXPECT_NE(b.description.find("m64n256 (sm_90a), bf16 dense, 128-byte-swizzle"), std::string::npos)
+      EXPECT_NE(b.description.find("m64n256 (sm_90a), bf16 dense, 128-byte-swizzle"),
+                std::string::npos)
           << b.description;
     }
   }
@@ -869,7 +905,8 @@ TEST(CudaPlan, Fp8MmaRunsWhereItIsNativeAndWgmmaOnlyOnHopper) {
   auto ampere = h200_facts();
   ampere.major = 8;
   ampere.minor = 0;
-  const auto [run, skip] = cuda_catalogue(ampere, {{1, false}}, run_mode::full, std::string("hang"));
+  const auto [run, skip] =
+      cuda_catalogue(ampere, {{1, false}}, run_mode::full, std::string("hang"));
   EXPECT_EQ(run.front().name, "fault_hang");
   EXPECT_NE(reason_for(skip, "mma_fp8").find("8.9 or later"), std::string::npos);
   EXPECT_NE(reason_for(skip, "gemm_fp8_16384").find("8.9 or later"), std::string::npos);
@@ -920,17 +957,20 @@ std::string catalogue_listing() {
   std::string out;
   const auto entry = [](const benchmark_info& b) {
     return fmt::format("{} | {} | {} | {} | {} | {} | {}", b.name, b.group,
-                       b.prec ? std::string(to_string(*b.prec)) : "-", to_string(b.metric), b.isa, b.footprint_bytes,
-                       b.description);
+                       b.prec ? std::string(to_string(*b.prec)) : "-", to_string(b.metric), b.isa,
+                       b.footprint_bytes, b.description);
   };
-  for (const auto& [major, minor] : std::vector<std::pair<int, int>>{{8, 0}, {8, 9}, {9, 0}, {10, 0}, {12, 0}}) {
+  for (const auto& [major, minor] :
+       std::vector<std::pair<int, int>>{{8, 0}, {8, 9}, {9, 0}, {10, 0}, {12, 0}}) {
     for (const auto mode : {run_mode::quick, run_mode::full}) {
       // cuda:1 reachable by peer access, cuda:2 not; an injected fault on one configuration.
-      const auto fault =
-          major == 8 && minor == 0 && mode == run_mode::full ? std::optional<std::string>("hang") : std::nullopt;
-      const auto [run, skip] = cuda_catalogue(listing_facts(major, minor), {{1, true}, {2, false}}, mode, fault);
-      out += fmt::format("== compute capability {}.{}, {} mode: {} run, {} skipped\n", major, minor, to_string(mode),
-                         run.size(), skip.size());
+      const auto fault = major == 8 && minor == 0 && mode == run_mode::full
+                             ? std::optional<std::string>("hang")
+                             : std::nullopt;
+      const auto [run, skip] =
+          cuda_catalogue(listing_facts(major, minor), {{1, true}, {2, false}}, mode, fault);
+      out += fmt::format("== compute capability {}.{}, {} mode: {} run, {} skipped\n", major, minor,
+                         to_string(mode), run.size(), skip.size());
       for (const auto& b : run) out += "run  " + entry(b) + "\n";
       for (const auto& s : skip) out += "skip " + entry(s.info) + " | skipped: " + s.reason + "\n";
     }
@@ -939,10 +979,11 @@ std::string catalogue_listing() {
 }
 
 TEST(CudaPlan, CatalogueListingMatchesTheStoredListing) {
-  const std::string path =
-      std::filesystem::path(CHIPGAUGE_SOURCE_SPECS).parent_path().string() + "/tests/golden/cuda-catalogue.txt";
+  const std::string path = std::filesystem::path(CHIPGAUGE_SOURCE_SPECS).parent_path().string() +
+                           "/tests/golden/cuda-catalogue.txt";
   const auto listing = catalogue_listing();
-  if (const char* update = std::getenv("CHIPGAUGE_UPDATE_GOLDEN"); update && std::string(update) == "1") {
+  if (const char* update = std::getenv("CHIPGAUGE_UPDATE_GOLDEN");
+      update && std::string(update) == "1") {
     std::ofstream(path, std::ios::binary) << listing;
   }
   std::ifstream in(path, std::ios::binary);
@@ -966,7 +1007,8 @@ TEST(CudaPlan, CatalogueListingMatchesTheStoredListing) {
 // Each entry carries the parameters its case is made from (nothing is parsed back from names).
 TEST(CudaPlan, EntriesCarryTheirCasesParameters) {
   auto ampere = listing_facts(8, 0);
-  const auto entries = cuda_entries(ampere, {{1, true}, {2, false}}, run_mode::full, std::string("hang"));
+  const auto entries =
+      cuda_entries(ampere, {{1, true}, {2, false}}, run_mode::full, std::string("hang"));
   const auto find = [&entries](const std::string& name) -> const cuda_entry& {
     for (const auto& e : entries) {
       if (e.info.name == name) return e;
@@ -975,7 +1017,8 @@ TEST(CudaPlan, EntriesCarryTheirCasesParameters) {
   };
   EXPECT_EQ(std::get<cuda_params::fault>(find("fault_hang").params).kind, "hang");
   EXPECT_EQ(std::get<cuda_params::dram>(find("dram_triad_occ4").params).blocks_per_sm, 4);
-  EXPECT_EQ(std::get<cuda_params::dram>(find("dram_copy").params).kind, cuda_params::dram_kind::copy);
+  EXPECT_EQ(std::get<cuda_params::dram>(find("dram_copy").params).kind,
+            cuda_params::dram_kind::copy);
   const auto gemm = std::get<cuda_params::gemm>(find("gemm_tf32_16384").params);
   EXPECT_EQ(gemm.size, 16384);
   EXPECT_EQ(gemm.prec, precision::tf32);
@@ -996,7 +1039,8 @@ TEST(CudaPlan, EntriesCarryTheirCasesParameters) {
   EXPECT_TRUE(wgmma.wgmma);
   EXPECT_EQ(wgmma.n, 256);
   EXPECT_TRUE(wgmma.swizzle128);
-  EXPECT_EQ(std::get<cuda_params::vector>(find("fma_fp16x2").params).kind, cuda_params::vector_kind::fp16x2);
+  EXPECT_EQ(std::get<cuda_params::vector>(find("fma_fp16x2").params).kind,
+            cuda_params::vector_kind::fp16x2);
   // Blackwell's unwritten paths are listed with no case.
   const auto b200 = cuda_entries(listing_facts(10, 0), {}, run_mode::quick, std::nullopt);
   for (const auto& e : b200) {
@@ -1015,18 +1059,24 @@ class fake_backend final : public backend {
   [[nodiscard]] std::string name() const override { return "fake"; }
   std::vector<device_info> devices() override {
     std::vector<device_info> out;
-    for (int i = 0; i < count_; ++i) out.push_back({"fake", fmt::format("fake:{}", i), "Fake", "test", 1, {}, {}});
+    for (int i = 0; i < count_; ++i)
+      out.push_back({"fake", fmt::format("fake:{}", i), "Fake", "test", 1, {}, {}});
     return out;
   }
-  std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(const device_info& d,
-                                                                                    run_mode) override {
+  std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(
+      const device_info& d, run_mode) override {
     std::vector<benchmark_info> run;
-    for (const auto& n : plan) run.push_back({n, "compute", precision::fp32, metric_kind::ops_per_s, "fake", n, 0});
+    for (const auto& n : plan)
+      run.push_back({n, "compute", precision::fp32, metric_kind::ops_per_s, "fake", n, 0});
     if (d.id == "fake:1")
-      run.push_back({"only_on_1", "compute", precision::fp32, metric_kind::ops_per_s, "fake", "", 0});
-    return {run, {{{"never", "compute", precision::fp32, metric_kind::ops_per_s, "fake", "", 0}, "not on fakes"}}};
+      run.push_back(
+          {"only_on_1", "compute", precision::fp32, metric_kind::ops_per_s, "fake", "", 0});
+    return {run,
+            {{{"never", "compute", precision::fp32, metric_kind::ops_per_s, "fake", "", 0},
+              "not on fakes"}}};
   }
-  std::unique_ptr<benchmark_case> prepare(const device_info& d, const benchmark_info& b, run_mode) override {
+  std::unique_ptr<benchmark_case> prepare(const device_info& d, const benchmark_info& b,
+                                          run_mode) override {
     prepared.push_back(d.id + " " + b.name);
     if (b.name == "unsupported") throw benchmark_unsupported("no algorithm for this shape");
     return std::make_unique<fake_case>(b, this);
@@ -1044,7 +1094,9 @@ class fake_backend final : public backend {
  private:
   class fake_case final : public benchmark_case {
    public:
-    fake_case(benchmark_info info, fake_backend* be) : info_(std::move(info)), be_(be) { ++be_->alive; }
+    fake_case(benchmark_info info, fake_backend* be) : info_(std::move(info)), be_(be) {
+      ++be_->alive;
+    }
     ~fake_case() override { --be_->alive; }
     fake_case(const fake_case&) = delete;
     fake_case& operator=(const fake_case&) = delete;
@@ -1075,7 +1127,8 @@ measure_options fake_options(const std::string& filter = "") {
   return o;
 }
 
-const measurement* result_of(const measurement_report& r, const std::string& device, const std::string& name) {
+const measurement* result_of(const measurement_report& r, const std::string& device,
+                             const std::string& name) {
   for (const auto& m : r.results) {
     if (m.device_id == device && m.info.name == name) return &m;
   }
@@ -1106,10 +1159,13 @@ TEST(MeasureFaults, StickyErrorSkipsTheRestOfThatDeviceOnly) {
   const auto* after = result_of(r, "fake:0", "ok");
   EXPECT_EQ(after->status, result_status::skipped);
   EXPECT_EQ(after->reason,
-            "not run: fake:0 can run nothing more in this process after sticky failed (poisoned context)");
-  EXPECT_EQ(result_of(r, "fake:1", "sticky")->status, result_status::invalid) << "fake:1 fails it too, but is not lost";
+            "not run: fake:0 can run nothing more in this process after sticky failed (poisoned "
+            "context)");
+  EXPECT_EQ(result_of(r, "fake:1", "sticky")->status, result_status::invalid)
+      << "fake:1 fails it too, but is not lost";
   EXPECT_EQ(result_of(r, "fake:1", "ok")->status, result_status::ok);
-  EXPECT_EQ(std::count(be.prepared.begin(), be.prepared.end(), "fake:0 ok"), 0) << "nothing prepared on a lost device";
+  EXPECT_EQ(std::count(be.prepared.begin(), be.prepared.end(), "fake:0 ok"), 0)
+      << "nothing prepared on a lost device";
 }
 
 TEST(MeasureFaults, HangStopsEveryDeviceAndLeaksTheCase) {
@@ -1118,7 +1174,8 @@ TEST(MeasureFaults, HangStopsEveryDeviceAndLeaksTheCase) {
   const auto r = measure_with(be, fake_options());
   EXPECT_EQ(r.hung_device, "fake:0");
   EXPECT_EQ(result_of(r, "fake:0", "hang")->status, result_status::invalid);
-  EXPECT_NE(result_of(r, "fake:0", "hang")->reason.find("did not finish within 60 s"), std::string::npos);
+  EXPECT_NE(result_of(r, "fake:0", "hang")->reason.find("did not finish within 60 s"),
+            std::string::npos);
   EXPECT_EQ(result_of(r, "fake:0", "ok")->reason,
             "not run: fake:0 hung during hang (the process must exit to recover it)");
   for (const char* n : {"hang", "ok", "only_on_1"}) {
@@ -1128,7 +1185,8 @@ TEST(MeasureFaults, HangStopsEveryDeviceAndLeaksTheCase) {
     EXPECT_EQ(m->reason, "not run: fake:0 hung earlier (the process must exit to recover it)") << n;
   }
   EXPECT_EQ(be.prepared.size(), 1U) << "only the hung case was ever prepared";
-  EXPECT_EQ(be.alive, 1) << "the hung case is leaked, never destroyed (its buffers cannot be freed)";
+  EXPECT_EQ(be.alive, 1)
+      << "the hung case is leaked, never destroyed (its buffers cannot be freed)";
 }
 
 TEST(MeasureFaults, FilterAndDeviceSelectionAcrossDevices) {
@@ -1153,7 +1211,9 @@ TEST(MeasureFaults, FilterAndDeviceSelectionAcrossDevices) {
     (void)measure_with(be, o);
     FAIL() << "expected a usage_error";
   } catch (const usage_error& e) {
-    EXPECT_STREQ(e.what(), "--device '2' names no fake device; there are 2: 0 = fake:0 (Fake), 1 = fake:1 (Fake)");
+    EXPECT_STREQ(
+        e.what(),
+        "--device '2' names no fake device; there are 2: 0 = fake:0 (Fake), 1 = fake:1 (Fake)");
   }
 }
 

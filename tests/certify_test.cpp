@@ -38,13 +38,15 @@ device_info h100(int index, const std::string& pci = "10de:2330") {
   d.name = "NVIDIA H100 80GB HBM3";
   d.vendor = "NVIDIA";
   d.units = 132;
-  d.properties = {{"pci_id", pci}, {"compute_capability", "9.0"}, {"uuid", fmt::format("GPU-{}", index)}};
+  d.properties = {
+      {"pci_id", pci}, {"compute_capability", "9.0"}, {"uuid", fmt::format("GPU-{}", index)}};
   return d;
 }
 
 // A verified result of `n` samples around `rate` (ops/s or bytes/s), as the runner leaves it.
-measurement result(const std::string& device, const std::string& name, std::optional<precision> p, double rate,
-                   std::optional<double> peak, std::optional<std::uint64_t> reasons = 0x1) {
+measurement result(const std::string& device, const std::string& name, std::optional<precision> p,
+                   double rate, std::optional<double> peak,
+                   std::optional<std::uint64_t> reasons = 0x1) {
   measurement m;
   const bool memory = !p;
   m.info = {name,
@@ -99,10 +101,12 @@ measurement_report report_of(const std::vector<device_info>& devices) {
 }
 
 // An H100 device with a healthy DRAM triad (`triad` GB/s) and BF16 tensor rate (TFLOP/s).
-void add_h100_results(measurement_report& r, const std::string& device, double triad_gb_s, double bf16_tflops = 800,
-                      std::optional<std::uint64_t> reasons = 0x1) {
-  r.results.push_back(result(device, "dram_triad", std::nullopt, triad_gb_s * 1e9, std::nullopt, reasons));
-  r.results.push_back(result(device, "mma_bf16", precision::bf16, bf16_tflops * 1e12, 989.4e12, reasons));
+void add_h100_results(measurement_report& r, const std::string& device, double triad_gb_s,
+                      double bf16_tflops = 800, std::optional<std::uint64_t> reasons = 0x1) {
+  r.results.push_back(
+      result(device, "dram_triad", std::nullopt, triad_gb_s * 1e9, std::nullopt, reasons));
+  r.results.push_back(
+      result(device, "mma_bf16", precision::bf16, bf16_tflops * 1e12, 989.4e12, reasons));
 }
 
 const char* h100_envelope = R"({
@@ -172,7 +176,8 @@ TEST(Certify, HealthyPartMatchedByPciIdPasses) {
   EXPECT_EQ(b.at("sheet").at("matched_by"), "pci");
   EXPECT_EQ(b.at("who").at("location"), "US");
   EXPECT_NEAR(b.at("tpp").at("measured").get<double>(), 800 * 16, 800 * 16 * 0.01);
-  EXPECT_TRUE(b.at("tpp").at("declared").is_null());  // the sheet's declaration attests an ECCN, no TPP
+  EXPECT_TRUE(
+      b.at("tpp").at("declared").is_null());  // the sheet's declaration attests an ECCN, no TPP
   EXPECT_TRUE(b.at("tpp").at("derived").is_number());
   EXPECT_EQ(b.at("classification").at("as_of"), "2026-01-20");
   EXPECT_FALSE(b.at("classification").at("regimes").empty());
@@ -198,8 +203,9 @@ TEST(Certify, AboveTheCeilingFailsAsAMeasurementError) {
   EXPECT_EQ(n.devices[0].verdict, outcome::fail);
   ASSERT_TRUE(has_check(n.devices[0], "ceiling", outcome::fail, "dram_triad"));
   const auto& reasons = n.devices[0].reasons;
-  EXPECT_TRUE(std::any_of(reasons.begin(), reasons.end(),
-                          [](const auto& s) { return s.find("counting error") != std::string::npos; }));
+  EXPECT_TRUE(std::any_of(reasons.begin(), reasons.end(), [](const auto& s) {
+    return s.find("counting error") != std::string::npos;
+  }));
 }
 
 TEST(Certify, ThrottledSamplesFail) {
@@ -258,18 +264,23 @@ TEST(Certify, SheetThatContradictsTheDeviceIsRefused) {
   // An H200's PCI id with the H100 sheet given.
   auto r = report_of({h100(0, "10de:2335")});
   add_h100_results(r, "cuda:0", 3000);
-  EXPECT_THROW((void)certify::certify_report(bundled(), envelopes(), r, context("nvidia-h100-sxm5-80gb")), usage_error);
+  EXPECT_THROW(
+      (void)certify::certify_report(bundled(), envelopes(), r, context("nvidia-h100-sxm5-80gb")),
+      usage_error);
   // A CPU given a GPU's sheet: vendor and model differ.
-  device_info cpu{"cpu", "cpu0", "AMD EPYC 9654", "AuthenticAMD", 96, {}, {{"family", "25"}, {"model", "17"}}};
+  device_info cpu{
+      "cpu", "cpu0", "AMD EPYC 9654", "AuthenticAMD", 96, {}, {{"family", "25"}, {"model", "17"}}};
   auto r2 = report_of({cpu});
-  EXPECT_THROW((void)certify::certify_report(bundled(), envelopes(), r2, context("nvidia-h100-sxm5-80gb")),
-               usage_error);
+  EXPECT_THROW(
+      (void)certify::certify_report(bundled(), envelopes(), r2, context("nvidia-h100-sxm5-80gb")),
+      usage_error);
 }
 
 TEST(Certify, SpecConfirmedByIdentity) {
   auto r = report_of({h100(0)});
   add_h100_results(r, "cuda:0", 3000);
-  const auto n = certify::certify_report(bundled(), envelopes(), r, context("nvidia-h100-sxm5-80gb"));
+  const auto n =
+      certify::certify_report(bundled(), envelopes(), r, context("nvidia-h100-sxm5-80gb"));
   EXPECT_EQ(n.devices[0].match.method, certify::match_method::spec_option);
   EXPECT_EQ(n.devices[0].verdict, outcome::pass);
 }
@@ -318,7 +329,8 @@ TEST(Certify, BundledEnvelopesLoad) {
   ASSERT_NE(set.for_part("nvidia-a100-sxm4-80gb"), nullptr);
   // The PCIe floor is a fraction of half the sheet's bidirectional PCIe Gen4 x16 rate: 32 GB/s.
   const auto& checks = set.for_part("nvidia-a100-sxm4-80gb")->checks;
-  const auto pcie = std::find_if(checks.begin(), checks.end(), [](const auto& c) { return c.benchmark == "pcie_h2d"; });
+  const auto pcie = std::find_if(checks.begin(), checks.end(),
+                                 [](const auto& c) { return c.benchmark == "pcie_h2d"; });
   ASSERT_NE(pcie, checks.end());
   EXPECT_DOUBLE_EQ(pcie->peak, 32e9);
   EXPECT_NE(set.for_architecture("cpu", "x86-64"), nullptr);
@@ -345,7 +357,9 @@ TEST(Certify, RenderingsPutTheVerdictFirst) {
   EXPECT_EQ(text.rfind("VERDICT: FAIL", 0), 0U) << text.substr(0, 80);
   const auto html = certify::render_certificate(sealed, certify::render_format::html);
   EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0U);
-  EXPECT_EQ(html.find("http"), html.find("https://example.org"));  // no external resource, only the reference link text
+  EXPECT_EQ(
+      html.find("http"),
+      html.find("https://example.org"));  // no external resource, only the reference link text
   EXPECT_LT(html.find("FAIL"), html.find("TPP declared"));
   EXPECT_LT(html.find("TPP declared"), html.find("Results"));
   const auto md = certify::render_certificate(sealed, certify::render_format::md);
@@ -375,7 +389,8 @@ TEST(Certify, TamperedAndReSignedCertificatesFailVerification) {
 const std::string source_dir = std::filesystem::path(CHIPGAUGE_SOURCE_SPECS).parent_path().string();
 
 test::run_result chipgauge_cli(const std::string& args, const std::string& specs = "specs") {
-  return test::run_command("cd '" + source_dir + "' && '" + CHIPGAUGE_BINARY + "' --specs-dir '" + specs + "' " + args);
+  return test::run_command("cd '" + source_dir + "' && '" + CHIPGAUGE_BINARY + "' --specs-dir '" +
+                           specs + "' " + args);
 }
 
 TEST(CertifyCli, StoredReportGivesASealedCertificateThatVerifiesAndRenders) {
@@ -384,7 +399,8 @@ TEST(CertifyCli, StoredReportGivesASealedCertificateThatVerifiesAndRenders) {
       "certify --report tests/data/measurement-sample.json --as-of 2026-01-20 --lab 'Test Lab' "
       "--tester 'T. Ester' --location us --out '" +
       dir.path() + "'");
-  // The sample has no fma_fp32, which the x86-64 envelope requires: inconclusive, and still written.
+  // The sample has no fma_fp32, which the x86-64 envelope requires: inconclusive, and still
+  // written.
   EXPECT_EQ(r.status, 3) << r.out << r.err;
   EXPECT_EQ(r.out.rfind("node verdict: inconclusive", 0), 0U) << r.out;
   const auto file = dir.path() + "/certificate-cpu0.json";
@@ -405,7 +421,8 @@ TEST(CertifyCli, StoredReportGivesASealedCertificateThatVerifiesAndRenders) {
   body["tooling"]["build_flags"] = "";
   const auto normalised = certificate_text(seal_certificate(body, std::nullopt));
   const std::string golden = source_dir + "/tests/golden/certificate-sample.json";
-  if (const char* update = std::getenv("CHIPGAUGE_UPDATE_GOLDEN"); update && std::string(update) == "1") {
+  if (const char* update = std::getenv("CHIPGAUGE_UPDATE_GOLDEN");
+      update && std::string(update) == "1") {
     write_file_atomically(golden, normalised);
   } else {
     EXPECT_EQ(normalised, read_text_file(golden))
@@ -424,25 +441,33 @@ TEST(CertifyCli, StoredReportGivesASealedCertificateThatVerifiesAndRenders) {
   EXPECT_EQ(html.status, 0);
   EXPECT_EQ(html.out.rfind("<!DOCTYPE html>", 0), 0U);
   const auto md = chipgauge_cli("certificate show '" + file + "' --format md");
-  EXPECT_EQ(md.out.rfind("# Certificate: inconclusive (unknown part)", 0), 0U) << md.out.substr(0, 100);
+  EXPECT_EQ(md.out.rfind("# Certificate: inconclusive (unknown part)", 0), 0U)
+      << md.out.substr(0, 100);
 }
 
 TEST(CertifyCli, SignedCertificateVerifiesWithTheLabKeyOnly) {
   test::temp_dir dir;
   ASSERT_EQ(chipgauge_cli("certificate keygen --out '" + dir.path() + "/lab'").status, 0);
   ASSERT_EQ(chipgauge_cli("certificate keygen --out '" + dir.path() + "/other'").status, 0);
-  const auto r = chipgauge_cli("certify --report tests/data/measurement-sample.json --sign '" + dir.path() +
-                               "/lab.key' --out '" + dir.path() + "/out' --format json");
+  const auto r =
+      chipgauge_cli("certify --report tests/data/measurement-sample.json --sign '" + dir.path() +
+                    "/lab.key' --out '" + dir.path() + "/out' --format json");
   EXPECT_EQ(r.status, 3) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out).at("certificates").size(), 1U);
   const auto file = dir.path() + "/out/certificate-cpu0.json";
-  EXPECT_EQ(chipgauge_cli("certificate verify '" + file + "' --pubkey '" + dir.path() + "/lab.pub'").status, 0);
-  EXPECT_EQ(chipgauge_cli("certificate verify '" + file + "' --pubkey '" + dir.path() + "/other.pub'").status, 4);
+  EXPECT_EQ(chipgauge_cli("certificate verify '" + file + "' --pubkey '" + dir.path() + "/lab.pub'")
+                .status,
+            0);
+  EXPECT_EQ(
+      chipgauge_cli("certificate verify '" + file + "' --pubkey '" + dir.path() + "/other.pub'")
+          .status,
+      4);
 }
 
 TEST(CertifyCli, BadEnvelopeIsExitTwoNamingFileAndField) {
   test::temp_dir dir;
-  ASSERT_EQ(test::run_command("cp -r '" + source_dir + "/specs' '" + dir.path() + "/specs'").status, 0);
+  ASSERT_EQ(test::run_command("cp -r '" + source_dir + "/specs' '" + dir.path() + "/specs'").status,
+            0);
   const std::string slip =
       R"({"schema": "chipgauge.envelope/1", "id": "slip", "scope": "sku", "part": "nvidia-h200-sxm-141gb",
     "description": "DCGM's H200 floor", "references": [{"id": "d", "url": "https://github.com/NVIDIA/DCGM", "title": "DCGM"}],
@@ -450,8 +475,9 @@ TEST(CertifyCli, BadEnvelopeIsExitTwoNamingFileAndField) {
     "floor": {"value": 2333, "unit": "MB/s", "fraction": 0.65}, "reference": "d", "evidence": "vendor_tool_threshold"}]})";
   // A second H200 envelope would clash first: replace the bundled one.
   const auto path = dir.write("specs/envelopes/nvidia-h200-sxm-141gb.json", slip);
-  const auto r = chipgauge_cli("certify --report tests/data/measurement-sample.json --out '" + dir.path() + "/out'",
-                               dir.path() + "/specs");
+  const auto r = chipgauge_cli(
+      "certify --report tests/data/measurement-sample.json --out '" + dir.path() + "/out'",
+      dir.path() + "/specs");
   EXPECT_EQ(r.status, 2);
   EXPECT_TRUE(r.out.empty()) << r.out;
   EXPECT_NE(r.err.find(path), std::string::npos) << r.err;
@@ -462,7 +488,8 @@ TEST(CertifyCli, BadEnvelopeIsExitTwoNamingFileAndField) {
 TEST(CertifyCli, SheetThatContradictsTheDeviceIsExitTwo) {
   test::temp_dir dir;
   const auto r = chipgauge_cli(
-      "certify --report tests/data/measurement-sample.json --spec nvidia-h100-sxm5-80gb --out '" + dir.path() + "'");
+      "certify --report tests/data/measurement-sample.json --spec nvidia-h100-sxm5-80gb --out '" +
+      dir.path() + "'");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("--spec nvidia-h100-sxm5-80gb"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir.path() + "/certificate-cpu0.json"));

@@ -34,9 +34,11 @@ const measurement* find_result(const measurement_report& r, const std::string& n
   return nullptr;
 }
 
-// --- Google Benchmark input ------------------------------------------------------------------------
+// --- Google Benchmark input
+// ------------------------------------------------------------------------
 
-// tests/data/gbench-sample-reps3.json: real output of a small Google Benchmark 1.7.1 program run with
+// tests/data/gbench-sample-reps3.json: real output of a small Google Benchmark 1.7.1 program run
+// with
 // --benchmark_repetitions=3 --benchmark_format=json (items, bytes, time only, SkipWithError).
 TEST(GbenchInput, ReadsRepetitionsAsSamplesAndIgnoresAggregates) {
   const auto r = parse_gbench_json(data("gbench-sample-reps3.json"), "gbench-sample-reps3.json");
@@ -66,10 +68,12 @@ TEST(GbenchInput, ReadsRepetitionsAsSamplesAndIgnoresAggregates) {
   EXPECT_NE(fail->reason.find("broken input"), std::string::npos);
 }
 
-// tests/data/gbench-classifier-reps3.json: this repository's own bench/micro/classifier_benchmark run with
+// tests/data/gbench-classifier-reps3.json: this repository's own bench/micro/classifier_benchmark
+// run with
 // --benchmark_repetitions=3 --benchmark_format=json (Google Benchmark 1.7.1, Debian 12).
 TEST(GbenchInput, ReadsTheClassifierBenchmarkOutput) {
-  const auto r = parse_gbench_json(data("gbench-classifier-reps3.json"), "gbench-classifier-reps3.json");
+  const auto r =
+      parse_gbench_json(data("gbench-classifier-reps3.json"), "gbench-classifier-reps3.json");
   ASSERT_EQ(r.results.size(), 4U);
   for (const auto& m : r.results) EXPECT_EQ(m.samples.size(), 3U) << m.info.name;
   const auto* spec = find_result(r, "BM_ClassifyParsedSpec");
@@ -137,7 +141,8 @@ TEST(GbenchInput, ErrorsNameTheFileAndJsonPath) {
   expect_error(
       R"({"context": {"date": "2026-01-01T00:00:00Z"}, "benchmarks": [{"name": "a", "iterations": 1, "real_time": "fast"}]})",
       "$.benchmarks[0].real_time");
-  expect_error(R"({"schema": "chipgauge.measurement/1", "context": {}, "benchmarks": []})", "$.schema");
+  expect_error(R"({"schema": "chipgauge.measurement/1", "context": {}, "benchmarks": []})",
+               "$.schema");
 }
 
 TEST(GbenchInput, DetectsTheFormatByContent) {
@@ -146,7 +151,8 @@ TEST(GbenchInput, DetectsTheFormatByContent) {
   EXPECT_FALSE(looks_like_gbench_json(nlohmann::json::parse("[]")));
 }
 
-// --- statistics ------------------------------------------------------------------------------------
+// --- statistics
+// ------------------------------------------------------------------------------------
 
 TEST(CompareStatistics, MannWhitneyExactMatchesTheClosedForm) {
   const std::vector<double> a{1, 2, 3, 4, 5}, b{6, 7, 8, 9, 10};
@@ -206,8 +212,8 @@ TEST(CompareStatistics, HodgesLehmannShiftAndInterval) {
 // them, d_(k) and d_(mn+1-k), whether the sizes take the exact or the normal bound, with ties.
 TEST(CompareStatistics, HodgesLehmannTakesOrderStatisticsOfTheSortedDifferences) {
   std::mt19937_64 gen(5);
-  for (const auto& [m, n] :
-       std::vector<std::pair<std::size_t, std::size_t>>{{1, 1}, {2, 3}, {7, 8}, {10, 10}, {200, 10}, {60, 45}}) {
+  for (const auto& [m, n] : std::vector<std::pair<std::size_t, std::size_t>>{
+           {1, 1}, {2, 3}, {7, 8}, {10, 10}, {200, 10}, {60, 45}}) {
     std::vector<double> a;
     std::vector<double> b;
     for (std::size_t i = 0; i < m; ++i) a.push_back(static_cast<double>(gen() % 50) / 8);
@@ -221,12 +227,14 @@ TEST(CompareStatistics, HodgesLehmannTakesOrderStatisticsOfTheSortedDifferences)
     const auto hl = hodges_lehmann(a, b, 0.95);
     EXPECT_EQ(hl.shift, median) << m << " x " << n;
     bool symmetric = false;
-    for (std::size_t k = 1; 2 * k <= t + 1; ++k) symmetric = symmetric || (d[k - 1] == hl.lo && d[t - k] == hl.hi);
+    for (std::size_t k = 1; 2 * k <= t + 1; ++k)
+      symmetric = symmetric || (d[k - 1] == hl.lo && d[t - k] == hl.hi);
     EXPECT_TRUE(symmetric) << m << " x " << n << ": [" << hl.lo << ", " << hl.hi << "]";
   }
 }
 
-// --- verdicts on synthetic samples -----------------------------------------------------------------
+// --- verdicts on synthetic samples
+// -----------------------------------------------------------------
 
 // Normal deviates from a fixed-seed mt19937_64 (whose output the standard fixes) by Box-Muller, so
 // every platform draws the same samples.
@@ -338,7 +346,8 @@ TEST(CompareVerdicts, ParsesEffects) {
   EXPECT_THROW(parse_effect("--min-effect", "-1%"), usage_error);
 }
 
-// --- reports ---------------------------------------------------------------------------------------
+// --- reports
+// ---------------------------------------------------------------------------------------
 
 measurement synthetic_result(const std::string& name, const std::vector<double>& rates,
                              double clock_mhz = std::nan("")) {
@@ -393,7 +402,8 @@ TEST(CompareReports, AClockDropWithTheSamePerClockRateIsExplainedByTheClock) {
   ASSERT_TRUE(row.clock.per_clock.has_value());
   EXPECT_EQ(row.clock.per_clock->v, verdict::same) << row.clock.per_clock->reason;
   EXPECT_TRUE(row.clock.explains);
-  EXPECT_NE(row.clock.note.find("the clock explains the change"), std::string::npos) << row.clock.note;
+  EXPECT_NE(row.clock.note.find("the clock explains the change"), std::string::npos)
+      << row.clock.note;
   EXPECT_EQ(row.current.throttled_samples, 10);
   EXPECT_NE(comparison_to_text(c).find("throttled samples: 0 base, 10 new"), std::string::npos);
   // A slower rate is still a regression unless the caller excuses clock-explained ones.
@@ -406,7 +416,8 @@ TEST(CompareReports, AClockDropWithTheSamePerClockRateIsExplainedByTheClock) {
   const auto w = compare_reports(base, worse, compare_settings{});
   EXPECT_EQ(w.rows[0].rate.v, verdict::slower);
   EXPECT_FALSE(w.rows[0].clock.explains);
-  EXPECT_NE(w.rows[0].clock.note.find("not explained by the clock"), std::string::npos) << w.rows[0].clock.note;
+  EXPECT_NE(w.rows[0].clock.note.find("not explained by the clock"), std::string::npos)
+      << w.rows[0].clock.note;
 }
 
 TEST(CompareReports, InvalidUnverifiedSkippedAndSuspectResultsAreListedNotCompared) {
@@ -422,10 +433,12 @@ TEST(CompareReports, InvalidUnverifiedSkippedAndSuspectResultsAreListedNotCompar
   auto skipped = synthetic_result("fp16", {});
   skipped.status = result_status::skipped;
   skipped.reason = "the CPU lacks AVX512_FP16";
-  const auto base = synthetic_report(
-      {ok, synthetic_result("bad", draw(g, 10, 1e9, 0.01)), synthetic_result("busy", draw(g, 10, 1e9, 0.01)),
-       synthetic_result("fp16", draw(g, 10, 1e9, 0.01)), synthetic_result("gone", draw(g, 10, 1e9, 0.01))});
-  const auto current = synthetic_report({synthetic_result("fma", draw(g, 10, 1e9, 0.01)), invalid, suspect, skipped});
+  const auto base = synthetic_report({ok, synthetic_result("bad", draw(g, 10, 1e9, 0.01)),
+                                      synthetic_result("busy", draw(g, 10, 1e9, 0.01)),
+                                      synthetic_result("fp16", draw(g, 10, 1e9, 0.01)),
+                                      synthetic_result("gone", draw(g, 10, 1e9, 0.01))});
+  const auto current = synthetic_report(
+      {synthetic_result("fma", draw(g, 10, 1e9, 0.01)), invalid, suspect, skipped});
   const auto c = compare_reports(base, current, compare_settings{}, "a.json", "b.json");
   ASSERT_EQ(c.rows.size(), 1U);
   EXPECT_EQ(c.rows[0].benchmark, "fma");
@@ -488,8 +501,8 @@ TEST(CompareReports, GoogleBenchmarkInputIsComparedAndMarkedNotVerified) {
 
 TEST(CompareReports, PoolsSeveralResultsOfOneBenchmark) {
   normal_source g(11);
-  const auto base = synthetic_report(
-      {synthetic_result("fma", draw(g, 5, 1e9, 0.01)), synthetic_result("fma", draw(g, 5, 1e9, 0.01))});
+  const auto base = synthetic_report({synthetic_result("fma", draw(g, 5, 1e9, 0.01)),
+                                      synthetic_result("fma", draw(g, 5, 1e9, 0.01))});
   const auto current = synthetic_report({synthetic_result("fma", draw(g, 10, 1e9, 0.01))});
   const auto c = compare_reports(base, current, compare_settings{});
   ASSERT_EQ(c.rows.size(), 1U);
@@ -497,7 +510,8 @@ TEST(CompareReports, PoolsSeveralResultsOfOneBenchmark) {
   EXPECT_EQ(c.rows[0].base.pooled_results, 2U);
 }
 
-// --- exports, read back as their consumers read them ------------------------------------------------
+// --- exports, read back as their consumers read them
+// ------------------------------------------------
 
 measurement_report export_sample() {
   normal_source g(2024);
@@ -535,21 +549,24 @@ TEST(Exports, BencherMetricFormatReadsBack) {
   const auto& fma = r.results[0];
   std::vector<double> rates;
   for (const auto& s : fma.samples) rates.push_back(s.rate());
-  EXPECT_DOUBLE_EQ(j.at("cpu0/fma").at("throughput").at("value").get<double>(), summarize(rates).median);
+  EXPECT_DOUBLE_EQ(j.at("cpu0/fma").at("throughput").at("value").get<double>(),
+                   summarize(rates).median);
 }
 
-// Google Benchmark JSON read three ways: as Bencher's cpp_google adapter reads it (context.caches an
-// array; every benchmark a non-empty name, a numeric real_time and a known time_unit), as compare.py
-// partitions it (repetitions sharing a name, with real_time, cpu_time and time_unit; aggregates named
-// NAME_mean/_median/_stddev with run_type "aggregate"), and back through chipgauge's own reader.
+// Google Benchmark JSON read three ways: as Bencher's cpp_google adapter reads it (context.caches
+// an array; every benchmark a non-empty name, a numeric real_time and a known time_unit), as
+// compare.py partitions it (repetitions sharing a name, with real_time, cpu_time and time_unit;
+// aggregates named NAME_mean/_median/_stddev with run_type "aggregate"), and back through
+// chipgauge's own reader.
 TEST(Exports, GoogleBenchmarkJsonReadsBackAsBencherAndComparePyReadIt) {
   const auto r = export_sample();
   const auto text = to_gbench_json(r);
   const auto j = nlohmann::json::parse(text);
   ASSERT_TRUE(j.at("context").at("caches").is_array());
   EXPECT_EQ(j.at("context").at("caches").size(), 2U);
-  EXPECT_NE(j.at("context").at("chipgauge_not_exported").get<std::string>().find("cpu0/bad: invalid"),
-            std::string::npos);
+  EXPECT_NE(
+      j.at("context").at("chipgauge_not_exported").get<std::string>().find("cpu0/bad: invalid"),
+      std::string::npos);
   std::map<std::string, int> repetitions;
   std::map<std::string, std::vector<std::string>> aggregates;
   for (const auto& b : j.at("benchmarks")) {
@@ -606,7 +623,8 @@ TEST(Exports, GithubActionBenchmarkReadsBack) {
   EXPECT_NE(j[0].at("extra").get<std::string>().find("verified by chipgauge"), std::string::npos);
 }
 
-// --- the command line ------------------------------------------------------------------------------
+// --- the command line
+// ------------------------------------------------------------------------------
 
 const std::string source_dir = std::filesystem::path(CHIPGAUGE_SOURCE_SPECS).parent_path().string();
 
@@ -625,14 +643,15 @@ void expect_file(const std::string& relative, const std::string& actual) {
     write_file_atomically(path, actual);
     return;
   }
-  ASSERT_TRUE(std::filesystem::exists(path)) << "missing " << path << " (run with CHIPGAUGE_UPDATE_GOLDEN=1)";
+  ASSERT_TRUE(std::filesystem::exists(path))
+      << "missing " << path << " (run with CHIPGAUGE_UPDATE_GOLDEN=1)";
   EXPECT_EQ(actual, read_text_file(path)) << "differs from " << path;
 }
 
 // tests/data/compare-{base,new}-measurement.json: two synthetic CPU reports with known outcomes.
 // fma_fp32 drops 5 % (slower), fma_fp64 is unchanged (same), stream_triad runs 6 % slower at a 6 %
-// lower clock (slower, explained by the clock), dot_fp32 has 3 samples a side (unknown), and the new
-// report's fma_bf16 failed verification and its fma_fp16 was skipped (not compared).
+// lower clock (slower, explained by the clock), dot_fp32 has 3 samples a side (unknown), and the
+// new report's fma_bf16 failed verification and its fma_fp16 was skipped (not compared).
 std::pair<measurement_report, measurement_report> compare_data() {
   normal_source g(20261202);
   const auto with_clock = [](measurement m, double mhz, int throttled) {
@@ -652,11 +671,12 @@ std::pair<measurement_report, measurement_report> compare_data() {
   triad_base.info.group = triad_new.info.group = "memory";
   triad_base.info.prec.reset();
   triad_new.info.prec.reset();
-  auto base = synthetic_report({synthetic_result("fma_fp32", draw(g, 10, 2.0e11, 0.01)),
-                                named(synthetic_result("fma_fp64", draw(g, 10, 1.0e11, 0.01)), precision::fp64),
-                                with_clock(triad_base, 3000, 0), synthetic_result("dot_fp32", draw(g, 3, 5.0e10, 0.02)),
-                                named(synthetic_result("fma_bf16", draw(g, 10, 4.0e11, 0.01)), precision::bf16),
-                                named(synthetic_result("fma_fp16", draw(g, 10, 4.0e11, 0.01)), precision::fp16)});
+  auto base = synthetic_report(
+      {synthetic_result("fma_fp32", draw(g, 10, 2.0e11, 0.01)),
+       named(synthetic_result("fma_fp64", draw(g, 10, 1.0e11, 0.01)), precision::fp64),
+       with_clock(triad_base, 3000, 0), synthetic_result("dot_fp32", draw(g, 3, 5.0e10, 0.02)),
+       named(synthetic_result("fma_bf16", draw(g, 10, 4.0e11, 0.01)), precision::bf16),
+       named(synthetic_result("fma_fp16", draw(g, 10, 4.0e11, 0.01)), precision::fp16)});
   auto bad = named(synthetic_result("fma_bf16", draw(g, 10, 4.0e11, 0.01)), precision::bf16);
   bad.status = result_status::invalid;
   bad.reason = "max relative error 3.1e-02 above tolerance 7.8e-03";
@@ -667,10 +687,11 @@ std::pair<measurement_report, measurement_report> compare_data() {
   skipped.reason = "the CPU lacks AVX512_FP16";
   bad.verified = false;
   bad.check.passed = false;
-  auto current = synthetic_report({synthetic_result("fma_fp32", draw(g, 10, 2.0e11 * 0.95, 0.01)),
-                                   named(synthetic_result("fma_fp64", draw(g, 10, 1.0e11, 0.01)), precision::fp64),
-                                   with_clock(triad_new, 2820, 10),
-                                   synthetic_result("dot_fp32", draw(g, 3, 5.0e10 * 0.97, 0.02)), bad, skipped});
+  auto current = synthetic_report(
+      {synthetic_result("fma_fp32", draw(g, 10, 2.0e11 * 0.95, 0.01)),
+       named(synthetic_result("fma_fp64", draw(g, 10, 1.0e11, 0.01)), precision::fp64),
+       with_clock(triad_new, 2820, 10),
+       synthetic_result("dot_fp32", draw(g, 3, 5.0e10 * 0.97, 0.02)), bad, skipped});
   base.created_utc = "2026-12-01T02:00:00Z";
   current.created_utc = "2026-12-02T02:00:00Z";
   return {base, current};
@@ -680,8 +701,9 @@ std::pair<measurement_report, measurement_report> compare_data() {
 // logarithm differently elsewhere does not matter).
 TEST(CompareCli, DataFilesMatchTheirGenerator) {
   const auto [base, current] = compare_data();
-  for (const auto& [name, generated] : {std::pair{std::string("compare-base-measurement.json"), base},
-                                        std::pair{std::string("compare-new-measurement.json"), current}}) {
+  for (const auto& [name, generated] :
+       {std::pair{std::string("compare-base-measurement.json"), base},
+        std::pair{std::string("compare-new-measurement.json"), current}}) {
     const auto path = source_dir + "/tests/data/" + name;
     if (updating()) {
       write_file_atomically(path, to_json(generated));
@@ -703,7 +725,8 @@ TEST(CompareCli, DataFilesMatchTheirGenerator) {
 
 TEST(CompareCli, KnownOutcomesGoldenAndExit4) {
   const auto r = chipgauge(
-      "compare tests/data/compare-base-measurement.json tests/data/compare-new-measurement.json --format json");
+      "compare tests/data/compare-base-measurement.json tests/data/compare-new-measurement.json "
+      "--format json");
   EXPECT_EQ(r.status, 4) << r.err;
   expect_file("tests/golden/compare-synthetic.json", r.out);
   const auto j = nlohmann::json::parse(r.out);
@@ -716,8 +739,8 @@ TEST(CompareCli, KnownOutcomesGoldenAndExit4) {
   EXPECT_EQ(verdicts["dot_fp32"], "unknown");
   EXPECT_EQ(j.at("results")[0].at("verdict"), "slower") << "regressions first";
   EXPECT_EQ(j.at("not_compared").size(), 2U);
-  const auto text =
-      chipgauge("compare tests/data/compare-base-measurement.json tests/data/compare-new-measurement.json");
+  const auto text = chipgauge(
+      "compare tests/data/compare-base-measurement.json tests/data/compare-new-measurement.json");
   EXPECT_EQ(text.status, 4);
   expect_file("tests/golden/compare-synthetic.txt", text.out);
   EXPECT_NE(text.out.find("the clock explains the change"), std::string::npos) << text.out;
@@ -732,11 +755,13 @@ TEST(CompareCli, ExcusingTheClockAndWideningTheMinimumEffectExit0) {
 }
 
 TEST(CompareCli, SameFileTwiceExits0) {
-  const auto r = chipgauge("compare tests/data/gbench-sample-reps3.json tests/data/gbench-sample-reps3.json");
+  const auto r =
+      chipgauge("compare tests/data/gbench-sample-reps3.json tests/data/gbench-sample-reps3.json");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("not verified by chipgauge"), std::string::npos) << r.out;
   const auto md = chipgauge(
-      "compare tests/data/compare-base-measurement.json tests/data/compare-base-measurement.json --format md");
+      "compare tests/data/compare-base-measurement.json tests/data/compare-base-measurement.json "
+      "--format md");
   EXPECT_EQ(md.status, 0) << md.err;
   EXPECT_NE(md.out.find("| same |"), std::string::npos) << md.out;
 }
@@ -744,18 +769,20 @@ TEST(CompareCli, SameFileTwiceExits0) {
 TEST(CompareCli, BadInputExits2WithNothingOnStdout) {
   test::temp_dir dir;
   const auto bad =
-      dir.write("bad.json", R"({"context": {"date": "2026-01-01T00:00:00Z"}, "benchmarks": [{"name": "x"}]})");
+      dir.write("bad.json",
+                R"({"context": {"date": "2026-01-01T00:00:00Z"}, "benchmarks": [{"name": "x"}]})");
   const auto neither = dir.write("neither.json", R"({"hello": 1})");
   for (const auto& args :
        {"compare '" + bad + "' tests/data/gbench-sample-reps3.json",
         "compare tests/data/gbench-sample-reps3.json '" + neither + "'",
         std::string("compare tests/data/no-such-file.json tests/data/gbench-sample-reps3.json"),
-        std::string(
-            "compare history:last=20 tests/data/gbench-sample-reps3.json --history /nonexistent/chipgauge-history.db"),
+        std::string("compare history:last=20 tests/data/gbench-sample-reps3.json --history "
+                    "/nonexistent/chipgauge-history.db"),
         std::string("compare history:colour=red tests/data/gbench-sample-reps3.json"),
-        std::string(
-            "compare tests/data/gbench-sample-reps3.json tests/data/gbench-sample-reps3.json --min-effect lots"),
-        std::string("compare tests/data/gbench-sample-reps3.json tests/data/gbench-sample-reps3.json --format xml")}) {
+        std::string("compare tests/data/gbench-sample-reps3.json "
+                    "tests/data/gbench-sample-reps3.json --min-effect lots"),
+        std::string("compare tests/data/gbench-sample-reps3.json "
+                    "tests/data/gbench-sample-reps3.json --format xml")}) {
     const auto r = chipgauge(args);
     EXPECT_EQ(r.status, 2) << args << "\n" << r.err;
     EXPECT_TRUE(r.out.empty()) << args;
@@ -766,7 +793,8 @@ TEST(CompareCli, BadInputExits2WithNothingOnStdout) {
 }
 
 TEST(ReportCli, RendersEveryFormat) {
-  for (const std::string format : {"text", "json", "md", "csv", "gbench", "bencher", "github-action-benchmark"}) {
+  for (const std::string format :
+       {"text", "json", "md", "csv", "gbench", "bencher", "github-action-benchmark"}) {
     const auto r = chipgauge("report tests/data/compare-new-measurement.json --format " + format);
     EXPECT_EQ(r.status, 0) << format << ": " << r.err;
     EXPECT_FALSE(r.out.empty()) << format;
@@ -777,7 +805,8 @@ TEST(ReportCli, RendersEveryFormat) {
   const auto text = chipgauge("report tests/data/gbench-classifier-reps3.json");
   EXPECT_EQ(text.status, 0) << text.err;
   EXPECT_NE(text.out.find("(not run or verified by chipgauge)"), std::string::npos) << text.out;
-  EXPECT_NE(text.out.find("1.37 M ops/s"), std::string::npos) << "rates under 10^8 are not 0.00 G: " << text.out;
+  EXPECT_NE(text.out.find("1.37 M ops/s"), std::string::npos)
+      << "rates under 10^8 are not 0.00 G: " << text.out;
   const auto g = chipgauge("report tests/data/gbench-sample-reps3.json --format bencher");
   EXPECT_EQ(g.status, 0) << g.err;
   EXPECT_NE(g.out.find("host/BM_Sum/64"), std::string::npos) << g.out;

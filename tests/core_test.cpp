@@ -55,12 +55,13 @@ TEST(JsonReader, NumbersInTextFollowJsonGrammar) {
   EXPECT_EQ(parse_json_number("1940"), 1940.0);
   EXPECT_EQ(parse_json_number("-0.5e3"), -500.0);
   EXPECT_EQ(parse_json_number("15831.2"), 15831.2);
-  for (const char* bad : {"", "inf", "-inf", "nan", "1e400", "0x1p4", "0x10", "+1", " 1", "1 ", "01", "1.", ".5", "1e",
-                          "1,5", "Infinity"})
+  for (const char* bad : {"", "inf", "-inf", "nan", "1e400", "0x1p4", "0x10", "+1", " 1", "1 ",
+                          "01", "1.", ".5", "1e", "1,5", "Infinity"})
     EXPECT_FALSE(parse_json_number(bad).has_value()) << bad;
   EXPECT_EQ(parse_json_integer("42"), 42);
   EXPECT_EQ(parse_json_integer("-7"), -7);
-  for (const char* bad : {"", "1.0", "1e3", "9223372036854775808", "99999999999999999999", "0x10", "+3", "007", "-"})
+  for (const char* bad :
+       {"", "1.0", "1e3", "9223372036854775808", "99999999999999999999", "0x10", "+3", "007", "-"})
     EXPECT_FALSE(parse_json_integer(bad).has_value()) << bad;
 }
 
@@ -124,13 +125,17 @@ TEST(Files, StaleTemporaryRule) {
   // A pid far above pid_max: no such process.
   const std::string gone = "2147483646";
   EXPECT_TRUE(stale_temporary("l.json", ".l.json.tmp-" + h + "-" + gone + "-Ab12Cd", 1));
-  EXPECT_FALSE(stale_temporary("l.json", ".l.json.tmp-" + h + "-" + parent + "-Ab12Cd", 1)) << "its writer runs";
+  EXPECT_FALSE(stale_temporary("l.json", ".l.json.tmp-" + h + "-" + parent + "-Ab12Cd", 1))
+      << "its writer runs";
   EXPECT_FALSE(stale_temporary("l.json", ".l.json.tmp-" + h + "-" + me + "-Ab12Cd", 1)) << "ours";
-  EXPECT_FALSE(stale_temporary("l.json", ".l.json.tmp-otherhost-" + gone + "-Ab12Cd", 1)) << "another host's";
-  EXPECT_TRUE(stale_temporary("l.json", ".l.json.tmp-otherhost-" + gone + "-Ab12Cd", 7200)) << "an hour old";
+  EXPECT_FALSE(stale_temporary("l.json", ".l.json.tmp-otherhost-" + gone + "-Ab12Cd", 1))
+      << "another host's";
+  EXPECT_TRUE(stale_temporary("l.json", ".l.json.tmp-otherhost-" + gone + "-Ab12Cd", 7200))
+      << "an hour old";
   EXPECT_TRUE(stale_temporary("l.json", ".l.json.tmp-Ab12Cd", 7200));
   EXPECT_FALSE(stale_temporary("l.json", ".l.json.tmp-Ab12Cd", 60));
-  EXPECT_FALSE(stale_temporary("l.json", ".m.json.tmp-" + h + "-" + gone + "-Ab12Cd", 7200)) << "another file's";
+  EXPECT_FALSE(stale_temporary("l.json", ".m.json.tmp-" + h + "-" + gone + "-Ab12Cd", 7200))
+      << "another file's";
   EXPECT_FALSE(stale_temporary("l.json", "l.json", 7200));
 }
 

@@ -23,7 +23,9 @@ TEST(CudaBackend, AbsentDeviceIsAClearError) {
     (void)measure(o);
     FAIL() << "expected an error";
   } catch (const error& e) {
-    EXPECT_NE(std::string(e.what()).find("the cuda backend found no device: " + reason), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("the cuda backend found no device: " + reason),
+              std::string::npos)
+        << e.what();
   }
   o.backend = "auto";
   o.filter = "^fma_fp64$";
@@ -65,8 +67,10 @@ TEST(CudaBackend, VectorMemoryAndCopiesAreVerified) {
   o.backend = "cuda";
   o.specs_dir = test::specs_dir();
   o.filter =
-      "^(fma_fp32|fma_fp64|fma_fp16x2|mad_int32|mma_bf16|mma_int8|mma_fp8|mma_fp64|wgmma_bf16(_.*)?|wgmma_fp8(_.*)?|"
-      "gemm_bf16_8192|gemm_fp8_8192|dram_triad|dram_read|l2_read_.*|smem_read_.*|pcie_h2d|pcie_bidirectional|p2p_.*)$";
+      "^(fma_fp32|fma_fp64|fma_fp16x2|mad_int32|mma_bf16|mma_int8|mma_fp8|mma_fp64|wgmma_bf16(_.*)?"
+      "|wgmma_fp8(_.*)?|"
+      "gemm_bf16_8192|gemm_fp8_8192|dram_triad|dram_read|l2_read_.*|smem_read_.*|pcie_h2d|pcie_"
+      "bidirectional|p2p_.*)$";
   const auto r = measure(o);
   ASSERT_FALSE(r.devices.empty());
   for (const auto& m : r.results) {
@@ -83,10 +87,12 @@ TEST(CudaBackend, VectorMemoryAndCopiesAreVerified) {
     EXPECT_GT(m.clock.count, 0U) << m.info.name << ": the clock probe reads every sample";
     // cuBLASLt: the fastest of the heuristic's candidates, named in the description.
     if (m.info.name.rfind("gemm_", 0) == 0) {
-      EXPECT_NE(m.info.description.find("algorithm: heuristic index"), std::string::npos) << m.info.description;
+      EXPECT_NE(m.info.description.find("algorithm: heuristic index"), std::string::npos)
+          << m.info.description;
     }
     if (m.info.name == "dram_read") {
-      EXPECT_NE(m.theoretical_basis.find("computed: 2 x"), std::string::npos) << m.theoretical_basis;
+      EXPECT_NE(m.theoretical_basis.find("computed: 2 x"), std::string::npos)
+          << m.theoretical_basis;
     }
   }
 }
@@ -110,8 +116,9 @@ TEST(CudaBackend, DevicesCarryIdentityAndAnOutOfRangeDeviceIsAUsageError) {
     }
     return std::string();
   };
-  for (const char* key : {"uuid", "pci_bus_id", "compute_capability", "sm_count", "max_sm_clock_mhz", "memory_bytes",
-                          "l2_bytes", "ecc", "mig", "driver_version", "cuda_runtime", "peaks"})
+  for (const char* key :
+       {"uuid", "pci_bus_id", "compute_capability", "sm_count", "max_sm_clock_mhz", "memory_bytes",
+        "l2_bytes", "ecc", "mig", "driver_version", "cuda_runtime", "peaks"})
     EXPECT_FALSE(prop(key).empty()) << key;
   EXPECT_EQ(prop("uuid").rfind("GPU-", 0), 0U) << prop("uuid");
   ASSERT_EQ(r.results.size(), 1U);
@@ -140,8 +147,10 @@ TEST_F(CudaFault, RefusedLaunchFailsThatCaseOnly) {
   const auto r = run("launch");
   ASSERT_EQ(r.results.size(), 2U);
   EXPECT_EQ(r.results[0].status, result_status::invalid);
-  EXPECT_NE(r.results[0].reason.find("cudaErrorInvalidConfiguration"), std::string::npos) << r.results[0].reason;
-  EXPECT_EQ(r.results[1].status, result_status::ok) << "the context survives a refused launch: " << r.results[1].reason;
+  EXPECT_NE(r.results[0].reason.find("cudaErrorInvalidConfiguration"), std::string::npos)
+      << r.results[0].reason;
+  EXPECT_EQ(r.results[1].status, result_status::ok)
+      << "the context survives a refused launch: " << r.results[1].reason;
 }
 
 TEST_F(CudaFault, IllegalAddressStopsTheDeviceWithTheReason) {
@@ -150,10 +159,12 @@ TEST_F(CudaFault, IllegalAddressStopsTheDeviceWithTheReason) {
   const auto r = run("illegal");
   ASSERT_EQ(r.results.size(), 2U);
   EXPECT_EQ(r.results[0].status, result_status::invalid);
-  EXPECT_NE(r.results[0].reason.find("cudaErrorIllegalAddress"), std::string::npos) << r.results[0].reason;
+  EXPECT_NE(r.results[0].reason.find("cudaErrorIllegalAddress"), std::string::npos)
+      << r.results[0].reason;
   EXPECT_EQ(r.results[1].status, result_status::skipped);
-  EXPECT_NE(r.results[1].reason.find("can run nothing more in this process after fault_illegal failed"),
-            std::string::npos)
+  EXPECT_NE(
+      r.results[1].reason.find("can run nothing more in this process after fault_illegal failed"),
+      std::string::npos)
       << r.results[1].reason;
 }
 

@@ -19,29 +19,31 @@ int main(int argc, char** argv) {
   }
   try {
     const auto dir = std::filesystem::absolute(argv[1]).parent_path();
-    for (const auto& f : {std::filesystem::path(argv[1]), dir / "lab.key", dir / "lab.pub"}) std::filesystem::remove(f);
+    for (const auto& f : {std::filesystem::path(argv[1]), dir / "lab.key", dir / "lab.pub"})
+      std::filesystem::remove(f);
     auto s = chipgauge::history::store::open(argv[1]);
     const auto ids = chipgauge::test::fill_dashboard_store(s);
     const auto certs = chipgauge::test::fill_dashboard_certificates(s, dir.string());
     using chipgauge::testing::synthetic_fleet;
-    const nlohmann::json expected{{"device", "NVIDIA H100 80GB HBM3"},
-                                  {"identity", "GPU-dash-0001"},
-                                  {"benchmark", "gemm_fp16"},
-                                  {"regression_run_ids", {ids[chipgauge::test::dashboard_regression_night - 1]}},
-                                  {"runs", ids.size()},
-                                  {"certificates",
-                                   {{"part", synthetic_fleet::skus[0]},
-                                    {"runs", certs.h100_runs},
-                                    {"verified_run", certs.verified_run},
-                                    {"verified_tpp", 11111.5},
-                                    {"failed_part", synthetic_fleet::skus[1]},
-                                    {"failed_run", certs.failed_run}}},
-                                  {"fleet",
-                                   {{"devices", certs.fleet.nodes * certs.fleet.gpus},
-                                    {"failing_nodes", nlohmann::json::array({synthetic_fleet::node_name(0)})},
-                                    {"outliers", nlohmann::json::array({nlohmann::json::array(
-                                                     {synthetic_fleet::node_name(0), synthetic_fleet::device_id(1)})})},
-                                    {"unverified", 2}}}};
+    const nlohmann::json expected{
+        {"device", "NVIDIA H100 80GB HBM3"},
+        {"identity", "GPU-dash-0001"},
+        {"benchmark", "gemm_fp16"},
+        {"regression_run_ids", {ids[chipgauge::test::dashboard_regression_night - 1]}},
+        {"runs", ids.size()},
+        {"certificates",
+         {{"part", synthetic_fleet::skus[0]},
+          {"runs", certs.h100_runs},
+          {"verified_run", certs.verified_run},
+          {"verified_tpp", 11111.5},
+          {"failed_part", synthetic_fleet::skus[1]},
+          {"failed_run", certs.failed_run}}},
+        {"fleet",
+         {{"devices", certs.fleet.nodes * certs.fleet.gpus},
+          {"failing_nodes", nlohmann::json::array({synthetic_fleet::node_name(0)})},
+          {"outliers", nlohmann::json::array({nlohmann::json::array(
+                           {synthetic_fleet::node_name(0), synthetic_fleet::device_id(1)})})},
+          {"unverified", 2}}}};
     chipgauge::write_file_atomically(argv[2], expected.dump(2) + "\n");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dashboard_fixture: %s\n", e.what());

@@ -27,8 +27,8 @@ namespace chipgauge::test {
 inline constexpr int dashboard_nights = 12;
 inline constexpr int dashboard_regression_night = 8;  ///< 1-based
 
-inline bench::measurement dashboard_result(const std::string& name, bench::metric_kind metric, double rate,
-                                           bool valid) {
+inline bench::measurement dashboard_result(const std::string& name, bench::metric_kind metric,
+                                           double rate, bool valid) {
   bench::measurement m;
   m.info.name = name;
   m.info.group = metric == bench::metric_kind::ops_per_s ? "compute" : "memory";
@@ -67,7 +67,8 @@ inline std::vector<std::int64_t> fill_dashboard_store(history::store& s) {
     d.name = "NVIDIA H100 80GB HBM3";
     d.vendor = "NVIDIA";
     d.units = 132;
-    d.properties = {{"uuid", "GPU-dash-0001"}, {"driver_version", "550.54.15"}, {"cuda_runtime", "12.4"}};
+    d.properties = {
+        {"uuid", "GPU-dash-0001"}, {"driver_version", "550.54.15"}, {"cuda_runtime", "12.4"}};
     bench::measurement_report r;
     r.tool_version = "0.1.0";
     r.git_sha = "abc123";
@@ -78,11 +79,13 @@ inline std::vector<std::int64_t> fill_dashboard_store(history::store& s) {
     r.host.kernel = "Linux 6.1";
     r.devices = {d};
     const double gemm = night == dashboard_regression_night ? 0.9e15 : 1.0e15;
-    r.results = {dashboard_result("gemm_fp16", bench::metric_kind::ops_per_s, gemm, true),
-                 dashboard_result("stream_triad", bench::metric_kind::bytes_per_s, 3.0e12, night != 10)};
+    r.results = {
+        dashboard_result("gemm_fp16", bench::metric_kind::ops_per_s, gemm, true),
+        dashboard_result("stream_triad", bench::metric_kind::bytes_per_s, 3.0e12, night != 10)};
     const std::string key = fmt::format("dashboard-night-{}", night);
     ids.push_back(
-        history::ingest_report(s, r, {history::source_kind::chipgauge_report, history::sha256_hex(key), key + ".json"})
+        history::ingest_report(
+            s, r, {history::source_kind::chipgauge_report, history::sha256_hex(key), key + ".json"})
             .run_id);
   }
   return ids;
@@ -97,23 +100,27 @@ struct dashboard_certificates {
 };
 
 /// Adds the certificates described above; the signing key pair is written into `key_dir`.
-inline dashboard_certificates fill_dashboard_certificates(history::store& s, const std::string& key_dir) {
+inline dashboard_certificates fill_dashboard_certificates(history::store& s,
+                                                          const std::string& key_dir) {
   dashboard_certificates out;
   auto& f = out.fleet;
   f.nodes = 3;
   f.gpus = 4;
   f.benchmarks = 2;
   f.degraded = {{0, 1}};
-  const auto ingest = [&](const nlohmann::json& cert, const std::string& name, const history::ingest_options& o) {
+  const auto ingest = [&](const nlohmann::json& cert, const std::string& name,
+                          const history::ingest_options& o) {
     const auto text = certificate_text(cert);
-    return history::ingest_certificate(s, text, cert,
-                                       {history::source_kind::certificate, history::sha256_hex(text), name}, o)
+    return history::ingest_certificate(
+               s, text, cert, {history::source_kind::certificate, history::sha256_hex(text), name},
+               o)
         .run_id;
   };
   for (int n = 0; n < f.nodes; ++n) {
     for (int g = 0; g < f.gpus; ++g) {
       const auto id =
-          ingest(f.certificate(n, g), fmt::format("fleet/{}/{}.json", testing::synthetic_fleet::node_name(n), g), {});
+          ingest(f.certificate(n, g),
+                 fmt::format("fleet/{}/{}.json", testing::synthetic_fleet::node_name(n), g), {});
       if (n % 3 == 0) out.h100_runs.push_back(id);
     }
   }
@@ -122,7 +129,8 @@ inline dashboard_certificates fill_dashboard_certificates(history::store& s, con
   trusted.trusted_key = key.public_path;
   auto signed_body = f.certificate(3, 0).at("body");
   signed_body["tpp"]["measured"] = 11111.5;
-  out.verified_run = ingest(seal_certificate(signed_body, key.private_path), "fleet/signed/3-0.json", trusted);
+  out.verified_run =
+      ingest(seal_certificate(signed_body, key.private_path), "fleet/signed/3-0.json", trusted);
   out.h100_runs.push_back(out.verified_run);
   auto tampered = f.certificate(4, 0);
   tampered["body"]["tpp"]["measured"] = 1e9;

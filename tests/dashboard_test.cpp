@@ -59,7 +59,8 @@ TEST(Dashboard, WritesIndexTrendPartAndPlanePages) {
   EXPECT_TRUE(s.files.count("assets/dashboard.js"));
   EXPECT_EQ(s.series, 2U);
   EXPECT_EQ(s.parts, f.cat.parts().parts().size());
-  for (const auto& p : f.cat.parts().parts()) EXPECT_TRUE(s.files.count("part/" + p->id + ".html")) << p->id;
+  for (const auto& p : f.cat.parts().parts())
+    EXPECT_TRUE(s.files.count("part/" + p->id + ".html")) << p->id;
   const auto index = embedded(s.files.at("index.html"));
   EXPECT_EQ(index["page"], "index");
   EXPECT_EQ(index["series"].size(), 2U);
@@ -137,7 +138,8 @@ TEST(Dashboard, PartPagesCarryTppsAndEveryRegimesEccn) {
   EXPECT_EQ(data["id"], first.id);
   EXPECT_TRUE(data["tpp"].contains("declared"));
   EXPECT_TRUE(data["tpp"].contains("derived"));
-  EXPECT_TRUE(data["tpp"]["measured"].is_null());  // fail closed: the store holds no TPP measurement
+  EXPECT_TRUE(
+      data["tpp"]["measured"].is_null());  // fail closed: the store holds no TPP measurement
   EXPECT_EQ(data["regimes"].size(), f.cat.rules().regimes().size());
   EXPECT_TRUE(data["certificates"].empty());
 }
@@ -153,21 +155,24 @@ TEST(Dashboard, PartPagesListTheStoresCertificatesOnlyVerifiedOnesCount) {
   for (const auto& c : data["certificates"]) {
     runs.push_back(c["run_id"].get<std::int64_t>());
     EXPECT_EQ(c["verified"].get<bool>(), c["run_id"] == certs.verified_run) << c.dump();
-    EXPECT_EQ(c["integrity"], c["run_id"] == certs.verified_run ? "verified" : "unsigned") << c.dump();
+    EXPECT_EQ(c["integrity"], c["run_id"] == certs.verified_run ? "verified" : "unsigned")
+        << c.dump();
     EXPECT_TRUE(c["tpp_measured"].is_number());
     EXPECT_EQ(c["date"], "2026-01-01T00:00:30Z");
   }
   EXPECT_EQ(runs, certs.h100_runs);
   // The degraded device's certificate says fail.
   EXPECT_EQ(data["certificates"][1]["verdict"], "fail");
-  EXPECT_EQ(data["tpp"]["measured"], 11111.5);  // the verified certificate's, never an unsigned one's
+  EXPECT_EQ(data["tpp"]["measured"],
+            11111.5);  // the verified certificate's, never an unsigned one's
   EXPECT_NE(h100.find("<table id=\"certificates\">"), std::string::npos);
   EXPECT_NE(h100.find("not verified (unsigned)"), std::string::npos);
 
   const auto h200 = embedded(s.files.at("part/nvidia-h200-sxm-141gb.html"));
   bool failed = false;
   for (const auto& c : h200["certificates"])
-    if (c["run_id"] == certs.failed_run) failed = c["integrity"] == "failed" && !c["verified"].get<bool>();
+    if (c["run_id"] == certs.failed_run)
+      failed = c["integrity"] == "failed" && !c["verified"].get<bool>();
   EXPECT_TRUE(failed) << h200["certificates"].dump();
   EXPECT_TRUE(h200["tpp"]["measured"].is_null());  // no verified certificate of the H200
 }
@@ -257,7 +262,8 @@ TEST(Dashboard, AFailedWriteLeavesNothingBehind) {
 TEST(Dashboard, RefusesAnOutThatIsNotItsOwn) {
   fixture f;
   const auto s = dashboard::build_site(&f.store, f.cat, f.opts);
-  EXPECT_THROW(dashboard::write_site(s, f.dir.path() + "/no/such/parent/site", f.opts), usage_error);
+  EXPECT_THROW(dashboard::write_site(s, f.dir.path() + "/no/such/parent/site", f.opts),
+               usage_error);
   const auto file = f.dir.write("a-file", "x");
   EXPECT_THROW(dashboard::write_site(s, file, f.opts), usage_error);
   f.dir.write("other/keep.txt", "someone else's");
@@ -266,20 +272,23 @@ TEST(Dashboard, RefusesAnOutThatIsNotItsOwn) {
 }
 
 test::run_result chipgauge(const std::string& args) {
-  return test::run_command(std::string("'") + CHIPGAUGE_BINARY + "' --specs-dir '" + test::specs_dir() + "' " + args);
+  return test::run_command(std::string("'") + CHIPGAUGE_BINARY + "' --specs-dir '" +
+                           test::specs_dir() + "' " + args);
 }
 
 TEST(DashboardCli, ExitCodes) {
   fixture f;
   const auto db = f.store.path();
-  auto r = chipgauge("dashboard --history '" + db + "' --out '" + f.dir.path() + "/no/such/dir/site'");
+  auto r =
+      chipgauge("dashboard --history '" + db + "' --out '" + f.dir.path() + "/no/such/dir/site'");
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_NE(r.err.find("--out"), std::string::npos) << r.err;
   r = chipgauge("dashboard --history '" + db + "' --out '" + f.dir.write("plain", "x") + "'");
   EXPECT_EQ(r.status, 2) << r.err;
   r = chipgauge("dashboard --history '" + db + "' --baseline 0 --out '" + f.dir.path() + "/s'");
   EXPECT_EQ(r.status, 2) << r.err;
-  r = chipgauge("dashboard --history '" + f.dir.path() + "/missing.db' --out '" + f.dir.path() + "/s'");
+  r = chipgauge("dashboard --history '" + f.dir.path() + "/missing.db' --out '" + f.dir.path() +
+                "/s'");
   EXPECT_EQ(r.status, 2) << r.err;
   r = chipgauge("dashboard --history '" + db + "'");
   EXPECT_EQ(r.status, 2) << r.err;

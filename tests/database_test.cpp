@@ -26,8 +26,8 @@ class Database : public ::testing::Test {
 catalog* Database::cat_ = nullptr;
 
 TEST_F(Database, HoldsTheSixFoundationParts) {
-  for (const char* id : {"nvidia-a100-sxm4-80gb", "nvidia-a800-sxm4-80gb", "nvidia-h100-sxm5-80gb", "nvidia-h20",
-                         "nvidia-geforce-rtx-4090", "nvidia-l4"}) {
+  for (const char* id : {"nvidia-a100-sxm4-80gb", "nvidia-a800-sxm4-80gb", "nvidia-h100-sxm5-80gb",
+                         "nvidia-h20", "nvidia-geforce-rtx-4090", "nvidia-l4"}) {
     EXPECT_NE(cat_->parts().find(id), nullptr) << id;
   }
 }
@@ -74,9 +74,11 @@ TEST(DeclaredEccn, MismatchNamesBothEccnsAndNeedsTheDate) {
   spec.declared->eccn = "3A090.a";
   EXPECT_FALSE(declared_eccn_mismatch(spec, rules));
   spec.declared->eccn = "3A090.b";
-  EXPECT_TRUE(declared_eccn_mismatch(spec, rules)) << "a sibling paragraph does not cover 3A090.a.2";
+  EXPECT_TRUE(declared_eccn_mismatch(spec, rules))
+      << "a sibling paragraph does not cover 3A090.a.2";
   spec.declared->eccn = "3A09";
-  EXPECT_TRUE(declared_eccn_mismatch(spec, rules)) << "a prefix that is not a paragraph does not cover";
+  EXPECT_TRUE(declared_eccn_mismatch(spec, rules))
+      << "a prefix that is not a paragraph does not cover";
   // Without its die area the L4's PD is unknown, and at TPP 1,940 the verdict rests on PD: the
   // declared ECCN cannot be checked, and the message says why rather than claiming agreement.
   auto no_area = spec;
@@ -84,12 +86,14 @@ TEST(DeclaredEccn, MismatchNamesBothEccnsAndNeedsTheDate) {
   no_area.declared->eccn = "3A090";
   const auto unknown = declared_eccn_mismatch(no_area, rules);
   ASSERT_TRUE(unknown);
-  EXPECT_NE(unknown->find("cannot be checked: the computed classification is undetermined"), std::string::npos)
+  EXPECT_NE(unknown->find("cannot be checked: the computed classification is undetermined"),
+            std::string::npos)
       << *unknown;
   spec.declared->eccn = "5A992.c";
   const auto wrong = declared_eccn_mismatch(spec, rules);
   ASSERT_TRUE(wrong);
-  EXPECT_NE(wrong->find("declared ECCN 5A992.c (as of 2023-11-17) disagrees with the computed"), std::string::npos)
+  EXPECT_NE(wrong->find("declared ECCN 5A992.c (as of 2023-11-17) disagrees with the computed"),
+            std::string::npos)
       << *wrong;
   spec.declared->as_of = date::parse("2022-01-01");  // before any regime: nothing controlled
   spec.declared->eccn = "EAR99";
@@ -114,11 +118,12 @@ TEST_F(Database, EveryPartClassifiesOnEveryRuleDate) {
   }
 }
 
-// The three days the issue names: one under the October 2022 rule alone, one under the 2023 rule with
-// the HBM and foundry regimes in force, and today. Every sheet must come out of every regime with a
-// verdict the engine can account for: controlled with the clause that fired, not controlled with every
-// clause false, not applicable with no clause for its kind, or undetermined because a clause needed a
-// metric the sheet does not give (a comparison with an unknown operand), never silently.
+// The three days the issue names: one under the October 2022 rule alone, one under the 2023 rule
+// with the HBM and foundry regimes in force, and today. Every sheet must come out of every regime
+// with a verdict the engine can account for: controlled with the clause that fired, not controlled
+// with every clause false, not applicable with no clause for its kind, or undetermined because a
+// clause needed a metric the sheet does not give (a comparison with an unknown operand), never
+// silently.
 TEST_F(Database, EverySheetClassifiesUnderEveryRegimeOnThreeDates) {
   const classification_engine engine(cat_->rules());
   std::vector<date> days{*date::parse("2023-06-01"), *date::parse("2025-06-01"), date::today()};
@@ -131,8 +136,9 @@ TEST_F(Database, EverySheetClassifiesUnderEveryRegimeOnThreeDates) {
       const auto c = engine.classify(*p, plan);
       const std::string where = p->id + " on " + d.to_string();
       ASSERT_EQ(c.verdicts.size(), plan.entries().size()) << where;
-      EXPECT_TRUE(c.metrics.tpp_known()) << where << ": the bundled database refuses sheets without a TPP, "
-                                         << c.metrics.tpp_reason;
+      EXPECT_TRUE(c.metrics.tpp_known())
+          << where << ": the bundled database refuses sheets without a TPP, "
+          << c.metrics.tpp_reason;
       EXPECT_TRUE(std::isfinite(c.metrics.tpp)) << where;
       for (const auto& v : c.verdicts) {
         const std::string regime = where + ", regime " + v.rule->id;
@@ -144,21 +150,25 @@ TEST_F(Database, EverySheetClassifiesUnderEveryRegimeOnThreeDates) {
             break;
           case verdict_outcome::not_controlled:
             EXPECT_FALSE(v.clauses.empty()) << regime;
-            for (const auto& cr : v.clauses) EXPECT_EQ(cr.result, 0.0) << regime << ": a clause not false";
+            for (const auto& cr : v.clauses)
+              EXPECT_EQ(cr.result, 0.0) << regime << ": a clause not false";
             ++determined;
             break;
           case verdict_outcome::not_applicable:
             EXPECT_TRUE(v.clauses.empty()) << regime << ": not applicable, yet clauses were tested";
             break;
           case verdict_outcome::undetermined: {
-            // The reason: some clause is unknown because one of its comparisons had an unknown side.
+            // The reason: some clause is unknown because one of its comparisons had an unknown
+            // side.
             bool named = false;
             for (const auto& cr : v.clauses) {
               if (!std::isnan(cr.result)) continue;
-              for (const auto& t : cr.tests) named = named || std::isnan(t.lhs) || std::isnan(t.rhs);
+              for (const auto& t : cr.tests)
+                named = named || std::isnan(t.lhs) || std::isnan(t.rhs);
             }
             EXPECT_TRUE(named) << regime << ": undetermined without an unknown operand to name";
-            EXPECT_NE(verdict_reason(v).find("unknown"), std::string::npos) << regime << ": " << verdict_reason(v);
+            EXPECT_NE(verdict_reason(v).find("unknown"), std::string::npos)
+                << regime << ": " << verdict_reason(v);
             ++undetermined;
             break;
           }
@@ -186,7 +196,9 @@ bool published_tpp_agrees(const chip_spec& spec, const metric_definitions& defs,
   const auto m = compute_metrics(spec, defs);
   const double published = *spec.declared->tpp;
   if (std::fabs(m.tpp - published) <= 0.01 * published) return true;
-  if (why) *why = spec.id + ": computed TPP " + std::to_string(m.tpp) + " vs published " + std::to_string(published);
+  if (why)
+    *why = spec.id + ": computed TPP " + std::to_string(m.tpp) + " vs published " +
+           std::to_string(published);
   return false;
 }
 
@@ -195,7 +207,9 @@ TEST_F(Database, ComputedTppIsWithinOnePercentOfEveryVendorOrGovernmentTpp) {
   for (const auto& p : cat_->parts().parts()) {
     std::string why;
     EXPECT_TRUE(published_tpp_agrees(*p, cat_->rules().definitions(), &why)) << why;
-    if (p->declared && p->declared->tpp && (p->declared->by == "vendor" || p->declared->by == "government")) ++checked;
+    if (p->declared && p->declared->tpp &&
+        (p->declared->by == "vendor" || p->declared->by == "government"))
+      ++checked;
   }
   RecordProperty("published_tpp_checked", checked);
   // The check itself can fail: the L4 (TPP 1940) with a published figure 1.5 % off is refused, and
@@ -212,7 +226,8 @@ TEST_F(Database, ComputedTppIsWithinOnePercentOfEveryVendorOrGovernmentTpp) {
   EXPECT_TRUE(published_tpp_agrees(l4, cat_->rules().definitions(), nullptr));
   l4.declared->by = "analyst";
   l4.declared->tpp = tpp * 1.015;
-  EXPECT_TRUE(published_tpp_agrees(l4, cat_->rules().definitions(), nullptr)) << "analyst figures keep 2 %";
+  EXPECT_TRUE(published_tpp_agrees(l4, cat_->rules().definitions(), nullptr))
+      << "analyst figures keep 2 %";
 }
 
 TEST_F(Database, CoverageTableCountsEverySheetOnce) {
@@ -227,7 +242,9 @@ TEST_F(Database, CoverageTableCountsEverySheetOnce) {
   const auto total = std::stoul(md.substr(prev_bar + 2, last_bar - prev_bar - 2));
   EXPECT_EQ(total, cat_->parts().parts().size()) << md.substr(all, end - all);
   for (const auto& p : cat_->parts().parts()) {
-    EXPECT_NE(md.find("| " + p->vendor + " | " + std::string(to_string(p->kind)) + " |"), std::string::npos) << p->id;
+    EXPECT_NE(md.find("| " + p->vendor + " | " + std::string(to_string(p->kind)) + " |"),
+              std::string::npos)
+        << p->id;
   }
 }
 

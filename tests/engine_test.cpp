@@ -28,7 +28,8 @@ const regime_verdict* verdict_of(const classification& c, std::string_view regim
 }
 
 // The ECCN a part with exactly this TPP and PD gets on `when`.
-std::string eccn_exact(double tpp, std::optional<double> pd, bool dc, const char* when = "2025-06-01") {
+std::string eccn_exact(double tpp, std::optional<double> pd, bool dc,
+                       const char* when = "2025-06-01") {
   const auto& rules = bundled_rules();
   const evaluation_plan plan(rules, day(when));
   const classification_engine engine(rules);
@@ -38,7 +39,8 @@ std::string eccn_exact(double tpp, std::optional<double> pd, bool dc, const char
   return std::string(out.eccn);
 }
 
-std::vector<std::string> exceptions_exact(double tpp, std::optional<double> pd, bool dc, const char* when) {
+std::vector<std::string> exceptions_exact(double tpp, std::optional<double> pd, bool dc,
+                                          const char* when) {
   const auto& rules = bundled_rules();
   const evaluation_plan plan(rules, day(when));
   const classification_engine engine(rules);
@@ -107,7 +109,8 @@ TEST(Regime2023, NacBefore2024CorrectionsAndNacAcaAfter) {
   const auto after = exceptions_exact(4800, 0.5, false, "2024-04-04");
   EXPECT_EQ(after, (std::vector<std::string>{"NAC", "ACA"}));
   // 3A090.b datacenter parts are eligible; a datacenter 3A090.a part is not.
-  EXPECT_EQ(exceptions_exact(2400, 1.6, true, "2024-06-01"), (std::vector<std::string>{"NAC", "ACA"}));
+  EXPECT_EQ(exceptions_exact(2400, 1.6, true, "2024-06-01"),
+            (std::vector<std::string>{"NAC", "ACA"}));
   EXPECT_TRUE(exceptions_exact(5000, 20, true, "2024-06-01").empty());
 }
 
@@ -143,8 +146,8 @@ TEST(Transitions, RuleChangesOn20231117) {
 TEST(Transitions, SkippedRegimesCarryTheirStatus) {
   const evaluation_plan plan(bundled_rules(), day("2024-01-01"));
   const auto& skipped = plan.skipped();
-  const auto it =
-      std::find_if(skipped.begin(), skipped.end(), [](const auto& s) { return s.rule->id == "us-2022-10-07-3a090"; });
+  const auto it = std::find_if(skipped.begin(), skipped.end(),
+                               [](const auto& s) { return s.rule->id == "us-2022-10-07-3a090"; });
   ASSERT_NE(it, skipped.end());
   EXPECT_EQ(it->status, regime_status::superseded);
 }
@@ -198,8 +201,9 @@ TEST_F(BundledParts, JsonStringsEscapeAsNlohmannDoes) {
   const classification_engine engine(cat_->rules());
   auto spec = *cat_->parts().find("nvidia-h100-sxm5-80gb");
   const std::vector<std::string> names = {
-      "plain ASCII name, longer than sixteen bytes", "q\"uote", "back\\slash in the middle of a long run", "tab\there",
-      "ctl\x01\x1f end", "seven b\"", "eight by\n", "twelve bytes\\", "del \x7f kept",
+      "plain ASCII name, longer than sixteen bytes", "q\"uote",
+      "back\\slash in the middle of a long run", "tab\there", "ctl\x01\x1f end", "seven b\"",
+      "eight by\n", "twelve bytes\\", "del \x7f kept",
       "caf\xc3\xa9 and \xe2\x89\xa5 long enough to scan", "\"", "", "0123456789abcdef\x02",
       std::string(150, 'x') + "\"" + std::string(60, 'y'), std::string(200, 'z'),
       // Longer than the writer's initial buffer: it grows mid-string.
@@ -278,7 +282,8 @@ TEST(Foundry2025, PresumesByTransistorCountWithDatedLimits) {
   spec.dies[0].node_nm = 5;
   auto presumed = [&](double transistors, bool hbm, const char* when) {
     spec.dies[0].transistors = value_range{transistors, transistors};
-    spec.memory = hbm ? std::optional<memory_spec>(memory_spec{"HBM3", 80, value_range{3000, 3000}}) : std::nullopt;
+    spec.memory = hbm ? std::optional<memory_spec>(memory_spec{"HBM3", 80, value_range{3000, 3000}})
+                      : std::nullopt;
     const auto c = engine.classify(spec, evaluation_plan(rules, day(when)));
     const auto* v = verdict_of(c, "us-2025-01-15-foundry-presumption");
     return v && v->outcome == verdict_outcome::controlled;
@@ -306,7 +311,8 @@ TEST(Foundry2025, PresumptionDoesNotSetTheEccn) {
   const auto& rules = bundled_rules();
   auto spec = synthetic_ic(1000, 300, true);
   spec.dies[0].transistors = value_range{50e9, 50e9};
-  const auto c = classification_engine(rules).classify(spec, evaluation_plan(rules, day("2025-06-01")));
+  const auto c =
+      classification_engine(rules).classify(spec, evaluation_plan(rules, day("2025-06-01")));
   EXPECT_EQ(c.eccn, "") << "TPP 1000 is outside 3A090 whatever a foundry presumes";
 }
 
@@ -315,12 +321,14 @@ TEST(Foundry2025, EvidenceOfUnusedDatedLimitDoesNotWeakenHbmVerdict) {
   auto spec = synthetic_ic(1000, 300, true);
   spec.dies[0].transistors = value_range{50e9, 50e9};
   spec.memory = memory_spec{"HBM3", 80, value_range{3000, 3000}};
-  const auto c = classification_engine(rules).classify(spec, evaluation_plan(rules, day("2025-06-01")));
+  const auto c =
+      classification_engine(rules).classify(spec, evaluation_plan(rules, day("2025-06-01")));
   const auto* v = verdict_of(c, "us-2025-01-15-foundry-presumption");
   ASSERT_NE(v, nullptr);
   EXPECT_EQ(v->weakest, evidence_tag::V) << "with HBM the S-tagged no-HBM limit is not relied on";
   spec.memory.reset();
-  const auto c2 = classification_engine(rules).classify(spec, evaluation_plan(rules, day("2025-06-01")));
+  const auto c2 =
+      classification_engine(rules).classify(spec, evaluation_plan(rules, day("2025-06-01")));
   EXPECT_EQ(verdict_of(c2, "us-2025-01-15-foundry-presumption")->weakest, evidence_tag::S)
       << "without HBM the S-tagged dated limit is relied on";
 }
@@ -365,7 +373,8 @@ TEST(Alternatives, AggregationThatChangesTheEccnIsFlagged) {
   vec.dense_tops[index_of(precision::fp32)] = value_range{60, 60};  // 1920
   s.units.push_back(vec);
   s.dies.push_back({"logic", die_kind::logic, 1, value_range{10000, 10000}, {}, "N5", 5, true, {}});
-  const auto c = classification_engine(rules).classify(s, evaluation_plan(rules, day("2025-06-01")));
+  const auto c =
+      classification_engine(rules).classify(s, evaluation_plan(rules, day("2025-06-01")));
   EXPECT_DOUBLE_EQ(c.metrics.tpp, 4920);
   EXPECT_EQ(c.eccn, "3A090.a.1");
   EXPECT_TRUE(c.alternatives_differ);
@@ -379,11 +388,13 @@ TEST(Alternatives, RangeThatStraddlesALineIsReported) {
   auto s = synthetic_ic(4000, 0, true);
   s.units[0].dense_tops[index_of(precision::int8)] = value_range{550, 650};  // TPP 4400..5200
   s.dies.push_back({"logic", die_kind::logic, 1, value_range{2000, 2000}, {}, "N5", 5, true, {}});
-  const auto c = classification_engine(rules).classify(s, evaluation_plan(rules, day("2025-06-01")));
+  const auto c =
+      classification_engine(rules).classify(s, evaluation_plan(rules, day("2025-06-01")));
   EXPECT_TRUE(c.alternatives_differ);
   const auto notes = classification_notes(c);
-  EXPECT_TRUE(std::any_of(notes.begin(), notes.end(),
-                          [](const std::string& n) { return n.find("range end") != std::string::npos; }));
+  EXPECT_TRUE(std::any_of(notes.begin(), notes.end(), [](const std::string& n) {
+    return n.find("range end") != std::string::npos;
+  }));
 }
 
 // --- What-if: announced-but-not-enforced regimes are evaluated only on request ---
@@ -424,7 +435,8 @@ TEST(Alternatives, RangeFlipPointIsWhereTheLineIsCrossed) {
   auto s = test::synthetic_ic(4000, 0, true);
   s.units[0].dense_tops[index_of(precision::int8)] = value_range{550, 650};  // TPP 4400..5200
   s.dies.push_back({"logic", die_kind::logic, 1, value_range{2000, 2000}, {}, "N5", 5, true, {}});
-  const auto c = classification_engine(rules).classify(s, evaluation_plan(rules, *date::parse("2025-06-01")));
+  const auto c =
+      classification_engine(rules).classify(s, evaluation_plan(rules, *date::parse("2025-06-01")));
   ASSERT_TRUE(c.flip.has_value());
   EXPECT_EQ(c.flip->eccn_before, "3A090.b.1");
   EXPECT_EQ(c.flip->eccn_after, "3A090.a.1");
@@ -437,11 +449,14 @@ TEST(Alternatives, NoFlipWhenTheRangeStaysOnOneSide) {
   auto s = test::synthetic_ic(4000, 0, true);
   s.units[0].dense_tops[index_of(precision::int8)] = value_range{700, 900};
   s.dies.push_back({"logic", die_kind::logic, 1, value_range{500, 900}, {}, "N5", 5, true, {}});
-  const auto c = classification_engine(rules).classify(s, evaluation_plan(rules, *date::parse("2025-06-01")));
+  const auto c =
+      classification_engine(rules).classify(s, evaluation_plan(rules, *date::parse("2025-06-01")));
   EXPECT_FALSE(c.flip.has_value());
   EXPECT_FALSE(c.alternatives_differ);
   const auto notes = classification_notes(c);
-  EXPECT_NE(std::find(notes.begin(), notes.end(), "the verdict holds across every range in the sheet"), notes.end());
+  EXPECT_NE(
+      std::find(notes.begin(), notes.end(), "the verdict holds across every range in the sheet"),
+      notes.end());
 }
 
 }  // namespace
@@ -468,13 +483,16 @@ TEST(Boards, SystemSeesIcsInsideItsBoards) {
   b.id = board.id;
   b.resolved = &board;
   system.contains.push_back(b);
-  EXPECT_EQ(classification_engine(rules).classify(system, evaluation_plan(rules, *date::parse("2024-06-01"))).eccn,
+  EXPECT_EQ(classification_engine(rules)
+                .classify(system, evaluation_plan(rules, *date::parse("2024-06-01")))
+                .eccn,
             "4A090.a");
 }
 
 TEST(Boards, UndeterminedComponentMakesTheBoardUndetermined) {
   const auto& rules = test::bundled_rules();
-  const auto gpu = test::synthetic_ic(2000, 0, true);  // no dies: PD unknown, 2023 verdict undetermined
+  const auto gpu =
+      test::synthetic_ic(2000, 0, true);  // no dies: PD unknown, 2023 verdict undetermined
   chip_spec board;
   board.id = "board";
   board.kind = part_kind::board;
@@ -482,7 +500,8 @@ TEST(Boards, UndeterminedComponentMakesTheBoardUndetermined) {
   c.id = gpu.id;
   c.resolved = &gpu;
   board.contains.push_back(c);
-  const auto out = classification_engine(rules).classify(board, evaluation_plan(rules, *date::parse("2024-06-01")));
+  const auto out = classification_engine(rules).classify(
+      board, evaluation_plan(rules, *date::parse("2024-06-01")));
   EXPECT_EQ(out.eccn, "");
   EXPECT_EQ(out.outcome, verdict_outcome::undetermined);
 }
@@ -490,8 +509,10 @@ TEST(Boards, UndeterminedComponentMakesTheBoardUndetermined) {
 TEST(PdReading, NoNonPlanarLogicDieReadsAsNotMetWithEvidenceR) {
   const auto& rules = test::bundled_rules();
   auto s = test::synthetic_ic(2000, 0, true);
-  s.dies.push_back({"planar", die_kind::logic, 1, value_range{300, 300}, {}, "28nm", 28, false, {}});
-  const auto out = classification_engine(rules).classify(s, evaluation_plan(rules, *date::parse("2024-06-01")));
+  s.dies.push_back(
+      {"planar", die_kind::logic, 1, value_range{300, 300}, {}, "28nm", 28, false, {}});
+  const auto out =
+      classification_engine(rules).classify(s, evaluation_plan(rules, *date::parse("2024-06-01")));
   EXPECT_EQ(out.outcome, verdict_outcome::not_controlled);
   ASSERT_EQ(out.verdicts.size(), 1U);
   EXPECT_EQ(out.verdicts[0].weakest, evidence_tag::R);
@@ -515,7 +536,8 @@ TEST(Boards, RangeFlipInsideAComponentReachesTheBoard) {
   c.id = ic.id;
   c.resolved = &ic;
   board.contains.push_back(c);
-  const auto out = classification_engine(rules).classify(board, evaluation_plan(rules, *date::parse("2025-06-01")));
+  const auto out = classification_engine(rules).classify(
+      board, evaluation_plan(rules, *date::parse("2025-06-01")));
   ASSERT_TRUE(out.flip.has_value()) << "the component's range straddles 4800";
   EXPECT_EQ(out.flip->eccn_before, "4A090.b");
   EXPECT_EQ(out.flip->eccn_after, "4A090.a");

@@ -35,9 +35,12 @@ std::optional<expr_symbol> resolve(std::string_view name) {
   return std::nullopt;
 }
 
-const std::vector<std::string_view> known_names{"tpp", "io", "datacenter", "pd", "tpp_line", "io_line"};
+const std::vector<std::string_view> known_names{"tpp", "io",       "datacenter",
+                                                "pd",  "tpp_line", "io_line"};
 
-expr compile(std::string_view text) { return expr::compile(text, resolve, rule_file, when_path, known_names); }
+expr compile(std::string_view text) {
+  return expr::compile(text, resolve, rule_file, when_path, known_names);
+}
 
 // Inputs for evaluation, with defaults that tests override.
 struct inputs {
@@ -68,10 +71,12 @@ std::optional<spec_error> compile_error(std::string_view text) {
 
 ::testing::AssertionResult mentions(const std::string& text, std::string_view needle) {
   if (text.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << text << "\" does not mention \"" << needle << "\"";
+  return ::testing::AssertionFailure()
+         << "\"" << text << "\" does not mention \"" << needle << "\"";
 }
 
-// --- precedence and arithmetic ---------------------------------------------------------------------
+// --- precedence and arithmetic
+// ---------------------------------------------------------------------
 
 TEST(ExprPrecedence, MultiplicationBindsTighterThanAddition) {
   EXPECT_EQ(eval("tpp + io * 2", 4, 5), 14.0);  // (tpp + io) * 2 would be 18
@@ -139,7 +144,8 @@ TEST(ExprTypes, ComparisonsAndLogicAreTruthValuesArithmeticIsNumber) {
   EXPECT_EQ(compile("tpp >= 1 and io >= 2").text(), "tpp >= 1 and io >= 2");
 }
 
-// --- three-valued logic ----------------------------------------------------------------------------
+// --- three-valued logic
+// ----------------------------------------------------------------------------
 
 TEST(ExprKleeneLogic, ComparisonWithUnknownSideIsUnknown) {
   EXPECT_TRUE(std::isnan(eval("tpp >= 4800", unknown)));
@@ -197,7 +203,8 @@ TEST(ExprKleeneLogic, ArithmeticWithUnknownIsUnknown) {
   EXPECT_TRUE(std::isnan(eval("0 * tpp", unknown)));
 }
 
-// --- traces ----------------------------------------------------------------------------------------
+// --- traces
+// ----------------------------------------------------------------------------------------
 
 TEST(ExprTrace, RecordsEveryComparisonWithOperandsAndResult) {
   const auto e = compile("tpp >= tpp_line and io >= io_line");
@@ -295,7 +302,8 @@ TEST(ExprTrace, NestedComparisonsAreAllRecorded) {
   EXPECT_EQ(e.lhs_text(trace[2].node), "pd");
 }
 
-// --- parameters ------------------------------------------------------------------------------------
+// --- parameters
+// ------------------------------------------------------------------------------------
 
 std::vector<std::uint32_t> sorted_unique(std::vector<std::uint32_t> v) {
   std::sort(v.begin(), v.end());
@@ -357,7 +365,8 @@ TEST(ExprParameters, ReliedParametersAppendsToExistingOutput) {
   EXPECT_EQ(out, (std::vector<std::uint32_t>{7, 0}));
 }
 
-// --- compile errors --------------------------------------------------------------------------------
+// --- compile errors
+// --------------------------------------------------------------------------------
 
 TEST(ExprCompileError, SyntaxErrorNamesFilePathAndColumn) {
   const auto e = compile_error("tpp >= * 3");
@@ -391,7 +400,8 @@ TEST(ExprCompileError, NumberWhereTruthValueExpected) {
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->json_path(), when_path);
   EXPECT_TRUE(mentions(e->message(), "at column 1"));
-  EXPECT_TRUE(mentions(e->message(), "each side of 'and' must be a truth value, but \"tpp\" is a number"));
+  EXPECT_TRUE(
+      mentions(e->message(), "each side of 'and' must be a truth value, but \"tpp\" is a number"));
 }
 
 TEST(ExprCompileError, NumberAsOperandOfNot) {
@@ -405,21 +415,26 @@ TEST(ExprCompileError, NumberAsSideOfOr) {
   const auto e = compile_error("datacenter or tpp_line");
   ASSERT_TRUE(e.has_value());
   EXPECT_TRUE(mentions(e->message(), "at column 15"));
-  EXPECT_TRUE(mentions(e->message(), "each side of 'or' must be a truth value, but \"tpp_line\" is a number"));
+  EXPECT_TRUE(mentions(e->message(),
+                       "each side of 'or' must be a truth value, but \"tpp_line\" is a number"));
 }
 
 TEST(ExprCompileError, TruthValueWhereNumberExpected) {
   const auto e = compile_error("datacenter + 1 > 0");
   ASSERT_TRUE(e.has_value());
   EXPECT_TRUE(mentions(e->message(), "at column 1"));
-  EXPECT_TRUE(mentions(e->message(), "each side of '+' or '-' must be a number, but \"datacenter\" is a truth value"));
+  EXPECT_TRUE(
+      mentions(e->message(),
+               "each side of '+' or '-' must be a number, but \"datacenter\" is a truth value"));
 }
 
 TEST(ExprCompileError, TruthValueInComparison) {
   const auto e = compile_error("tpp >= (io > 1)");
   ASSERT_TRUE(e.has_value());
   EXPECT_TRUE(mentions(e->message(), "at column 8"));
-  EXPECT_TRUE(mentions(e->message(), "each side of a comparison must be a number, but \"(io > 1)\" is a truth value"));
+  EXPECT_TRUE(
+      mentions(e->message(),
+               "each side of a comparison must be a number, but \"(io > 1)\" is a truth value"));
 }
 
 TEST(ExprCompileError, TruthValueUnderUnaryMinus) {
@@ -472,7 +487,8 @@ TEST(ExprCompileError, ExtraCloseParenthesis) {
   const auto e = compile_error("tpp > 1)");
   ASSERT_TRUE(e.has_value());
   EXPECT_TRUE(mentions(e->message(), "at column 8"));
-  EXPECT_TRUE(mentions(e->message(), "expected an operator, 'and', 'or' or the end of the expression"));
+  EXPECT_TRUE(
+      mentions(e->message(), "expected an operator, 'and', 'or' or the end of the expression"));
 }
 
 TEST(ExprCompileError, EmptyExpression) {
@@ -543,7 +559,8 @@ TEST(ExprLimits, SizeAndNestingAreBoundedAtCompile) {
   // Nodes beyond max_nodes, in fewer bytes.
   const auto nodes = compile_error(and_chain(5000, "tpp>=1"));
   ASSERT_TRUE(nodes.has_value());
-  EXPECT_TRUE(mentions(nodes->message(), "more than 16384 operands and operators")) << nodes->message();
+  EXPECT_TRUE(mentions(nodes->message(), "more than 16384 operands and operators"))
+      << nodes->message();
   // Within both: 3,000 terms compile and evaluate.
   EXPECT_NO_THROW((void)compile(and_chain(3000)));
   // Nesting.
@@ -559,7 +576,8 @@ TEST(ExprLimits, ChainOfTwoHundredThousandTermsEvaluatesWithoutRecursion) {
   lifted.max_bytes = std::size_t{1} << 30;
   lifted.max_nodes = std::size_t{1} << 30;
   constexpr int terms = 200000;
-  const auto e = expr::compile(and_chain(terms), resolve, rule_file, when_path, known_names, lifted);
+  const auto e =
+      expr::compile(and_chain(terms), resolve, rule_file, when_path, known_names, lifted);
   std::array<double, 4> vars{5000, 0, 1, 0};
   std::array<double, 2> params{4800, 0};
   std::vector<comparison_trace> trace;

@@ -44,13 +44,14 @@ std::set<std::pair<std::string, std::string>> flagged(const certify::fleet_colle
 nlohmann::json answer(const certify::fleet_collection& c) {
   nlohmann::json j;
   for (const auto& d : c.devices)
-    j["devices"].push_back({d.node, d.device, d.serial, d.sku, d.driver, d.verdict, d.reasons, d.file, d.end_utc, d.tpp,
-                            d.certificates, d.medians});
+    j["devices"].push_back({d.node, d.device, d.serial, d.sku, d.driver, d.verdict, d.reasons,
+                            d.file, d.end_utc, d.tpp, d.certificates, d.medians});
   for (const auto& n : c.nodes)
     j["nodes"].push_back({n.node, n.verdict, n.devices, n.passed, n.failed, n.inconclusive});
   for (const auto& u : c.unverified) j["unverified"].push_back({u.file, u.reason});
   for (const auto& o : c.outliers)
-    j["outliers"].push_back({o.node, o.device, o.sku, o.benchmark, o.value, o.median, o.scale, o.z, o.peers});
+    j["outliers"].push_back(
+        {o.node, o.device, o.sku, o.benchmark, o.value, o.median, o.scale, o.z, o.peers});
   j["sku_mix"] = c.sku_mix;
   j["driver_mix"] = c.driver_mix;
   j["read"] = c.certificates_read;
@@ -77,12 +78,15 @@ TEST(FleetCollect, StoreAnswersAsTheDirectoryOfTheSameCertificates) {
   // node summary sits beside the certificates.
   std::filesystem::create_directories(certs + "/requeue");
   for (int g = 0; g < f.gpus; ++g)
-    write_file_atomically(fmt::format("{}/requeue/1-{}.json", certs, g), certificate_text(f.certificate(1, g, 30)));
+    write_file_atomically(fmt::format("{}/requeue/1-{}.json", certs, g),
+                          certificate_text(f.certificate(1, g, 30)));
   auto tampered = f.certificate(3, 2);
   tampered["body"]["tpp"]["measured"] = 1e9;
-  write_file_atomically(certs + "/" + synthetic_fleet::node_name(3) + "/2.json", certificate_text(tampered));
-  write_file_atomically(certs + "/node-summary.json", R"({"schema": "chipgauge.certificate-summary/1"})"
-                                                      "\n");
+  write_file_atomically(certs + "/" + synthetic_fleet::node_name(3) + "/2.json",
+                        certificate_text(tampered));
+  write_file_atomically(certs + "/node-summary.json",
+                        R"({"schema": "chipgauge.certificate-summary/1"})"
+                        "\n");
 
   const auto from_dir = certify::collect_fleet_dir(certs, {});
   ASSERT_EQ(from_dir.unverified.size(), 1U);
@@ -91,7 +95,8 @@ TEST(FleetCollect, StoreAnswersAsTheDirectoryOfTheSameCertificates) {
   auto store = history::store::open(dir.path() + "/h.db");
   std::vector<std::string> files;
   for (const auto& e : std::filesystem::recursive_directory_iterator(certs))
-    if (e.is_regular_file() && e.path().filename() != "node-summary.json") files.push_back(e.path().string());
+    if (e.is_regular_file() && e.path().filename() != "node-summary.json")
+      files.push_back(e.path().string());
   // Ingested in an order unlike the directory's: the answer must not depend on it.
   std::sort(files.rbegin(), files.rend());
   int failed = 0;
@@ -104,7 +109,8 @@ TEST(FleetCollect, StoreAnswersAsTheDirectoryOfTheSameCertificates) {
   EXPECT_FALSE(from_store.outliers.empty());
 
   // A selection narrows it: only node 0's devices (their identities hold the node number).
-  const auto one = history::collect_fleet_store(store, history::parse_selector("history:device=GPU-00000000-"), {});
+  const auto one = history::collect_fleet_store(
+      store, history::parse_selector("history:device=GPU-00000000-"), {});
   EXPECT_EQ(one.devices.size(), 8U);
 }
 
@@ -116,7 +122,8 @@ TEST(FleetCollect, FindsEveryInjectedOutlierAndInventsNone) {
   ASSERT_GE(f.degraded.size(), 10U);
   const auto c = collect(f);
   std::set<std::pair<std::string, std::string>> expected;
-  for (const auto& [n, g] : f.degraded) expected.insert({synthetic_fleet::node_name(n), synthetic_fleet::device_id(g)});
+  for (const auto& [n, g] : f.degraded)
+    expected.insert({synthetic_fleet::node_name(n), synthetic_fleet::device_id(g)});
   EXPECT_EQ(flagged(c), expected);
   // Every benchmark of every degraded device, against its own SKU only.
   EXPECT_EQ(c.outliers.size(), f.degraded.size() * 8);
@@ -166,10 +173,12 @@ TEST(FleetCollect, RequeuedDeviceCountsOnceLatestWins) {
   f.benchmarks = 2;
   certify::fleet_collector c({});
   for (int n = 0; n < f.nodes; ++n)
-    for (int g = 0; g < f.gpus; ++g) c.add(fmt::format("first-{}-{}.json", n, g), f.certificate(n, g, 0));
+    for (int g = 0; g < f.gpus; ++g)
+      c.add(fmt::format("first-{}-{}.json", n, g), f.certificate(n, g, 0));
   // The requeued node 2 certifies again later, and this time GPU 3 is slow.
   f.degraded.insert({2, 3});
-  for (int g = 0; g < f.gpus; ++g) c.add(fmt::format("again-2-{}.json", g), f.certificate(2, g, 30));
+  for (int g = 0; g < f.gpus; ++g)
+    c.add(fmt::format("again-2-{}.json", g), f.certificate(2, g, 30));
   // An older certificate read after the newer one does not win.
   f.degraded.clear();
   c.add("old-2-3.json", f.certificate(2, 3, 0));
@@ -220,16 +229,20 @@ TEST(FleetCollect, TrustedKeyIsReadOnceAndEverySignatureChecked) {
   c.add("unsigned.json", f.certificate(0, 2));
   auto forged = seal_certificate(f.certificate(0, 3).at("body"), lab.private_path);
   forged["body"]["verdict"]["outcome"] = "fail";
-  forged["integrity"]["sha256"] = sha256_hex(canonical_json(forged.at("body")));  // hash redone, signature not
+  forged["integrity"]["sha256"] =
+      sha256_hex(canonical_json(forged.at("body")));  // hash redone, signature not
   c.add("forged.json", forged);
   const auto r = std::move(c).finish();
   ASSERT_EQ(r.devices.size(), 1U);
   EXPECT_EQ(r.devices[0].file, "lab.json");
   ASSERT_EQ(r.unverified.size(), 3U);
-  EXPECT_NE(r.unverified[0].reason.find("wrong signer"), std::string::npos) << r.unverified[0].reason;
+  EXPECT_NE(r.unverified[0].reason.find("wrong signer"), std::string::npos)
+      << r.unverified[0].reason;
   EXPECT_NE(r.unverified[1].reason.find("not signed"), std::string::npos) << r.unverified[1].reason;
-  EXPECT_NE(r.unverified[2].reason.find("signature does not verify"), std::string::npos) << r.unverified[2].reason;
-  // A key file that is not there is a usage error when the collector is made, before any certificate.
+  EXPECT_NE(r.unverified[2].reason.find("signature does not verify"), std::string::npos)
+      << r.unverified[2].reason;
+  // A key file that is not there is a usage error when the collector is made, before any
+  // certificate.
   EXPECT_THROW(certify::fleet_collector{o}, usage_error);
 }
 
@@ -253,12 +266,13 @@ TEST(FleetCollect, TotalsUseTheSheetsAndTheFleetChecks) {
   double tpp = 0;
   for (const auto& i : items) tpp += i.tpp_each * static_cast<double>(i.quantity);
   EXPECT_DOUBLE_EQ(totals.tpp, tpp);
-  const auto json = nlohmann::json::parse(
-      certify::render_fleet_collection(c, items, totals, *date::parse("2026-01-01"), output_format::json));
+  const auto json = nlohmann::json::parse(certify::render_fleet_collection(
+      c, items, totals, *date::parse("2026-01-01"), output_format::json));
   EXPECT_EQ(json.at("schema"), "chipgauge.fleet-collection/1");
   EXPECT_EQ(json.at("devices_counted"), 48);
   EXPECT_EQ(json.at("totals").at("schema"), "chipgauge.fleet/1");
-  const auto text = certify::render_fleet_collection(c, items, totals, *date::parse("2026-01-01"), output_format::text);
+  const auto text = certify::render_fleet_collection(c, items, totals, *date::parse("2026-01-01"),
+                                                     output_format::text);
   EXPECT_NE(text.find("fleet: 48 device(s) on 6 node(s): 48 pass"), std::string::npos) << text;
 }
 
@@ -274,21 +288,27 @@ TEST(FleetCollectCli, JsonOutputIsTheGoldenTheSchemaChecks) {
   f.degraded.insert({4, 1});
   test::temp_dir dir;
   auto write = [&](const std::string& name, const nlohmann::json& cert) {
-    std::filesystem::create_directories(std::filesystem::path(dir.path() + "/" + name).parent_path());
+    std::filesystem::create_directories(
+        std::filesystem::path(dir.path() + "/" + name).parent_path());
     write_file_atomically(dir.path() + "/" + name, certificate_text(cert));
   };
   for (int n = 0; n < f.nodes; ++n)
     for (int g = 0; g < f.gpus; ++g)
-      write(fmt::format("{}/attempt-0/cuda-{}.json", synthetic_fleet::node_name(n), g), f.certificate(n, g));
-  write("gpu-00002/attempt-1/cuda-0.json", f.certificate(2, 0, 30));  // requeued: supersedes attempt-0
+      write(fmt::format("{}/attempt-0/cuda-{}.json", synthetic_fleet::node_name(n), g),
+            f.certificate(n, g));
+  write("gpu-00002/attempt-1/cuda-0.json",
+        f.certificate(2, 0, 30));  // requeued: supersedes attempt-0
   auto tampered = f.certificate(5, 0, 45);
   tampered["body"]["verdict"]["outcome"] = "fail";
   write("gpu-00005/attempt-1/cuda-0.json", tampered);
-  write("gpu-00005/node-summary.json", nlohmann::json{{"schema", "chipgauge.node-summary/1"}});  // skipped
+  write("gpu-00005/node-summary.json",
+        nlohmann::json{{"schema", "chipgauge.node-summary/1"}});  // skipped
 
-  const std::string source_dir = std::filesystem::path(CHIPGAUGE_SOURCE_SPECS).parent_path().string();
+  const std::string source_dir =
+      std::filesystem::path(CHIPGAUGE_SOURCE_SPECS).parent_path().string();
   const auto args = "fleet collect '" + dir.path() + "' --format json --as-of 2026-01-01";
-  const auto r = test::run_command("cd '" + source_dir + "' && '" + CHIPGAUGE_BINARY + "' --specs-dir specs " + args);
+  const auto r = test::run_command("cd '" + source_dir + "' && '" + CHIPGAUGE_BINARY +
+                                   "' --specs-dir specs " + args);
   EXPECT_EQ(r.status, 4) << r.err;  // a device fails
   auto out = r.out;
   for (auto at = out.find(dir.path()); at != std::string::npos; at = out.find(dir.path(), at))
@@ -306,10 +326,12 @@ TEST(FleetCollectCli, JsonOutputIsTheGoldenTheSchemaChecks) {
   }
 
   const std::string golden = source_dir + "/tests/golden/fleet-collection-synthetic.json";
-  if (const char* update = std::getenv("CHIPGAUGE_UPDATE_GOLDEN"); update && std::string(update) == "1") {
+  if (const char* update = std::getenv("CHIPGAUGE_UPDATE_GOLDEN");
+      update && std::string(update) == "1") {
     write_file_atomically(golden, out);
   } else {
-    EXPECT_EQ(out, read_text_file(golden)) << "output differs from " << golden << " (CHIPGAUGE_UPDATE_GOLDEN=1)";
+    EXPECT_EQ(out, read_text_file(golden))
+        << "output differs from " << golden << " (CHIPGAUGE_UPDATE_GOLDEN=1)";
   }
 }
 
@@ -326,7 +348,8 @@ TEST(FleetCollect, DirectoryAnswerIsTheSameOnOneThreadAndOnFour) {
   const auto lab = generate_ed25519_key(dir.path() + "/lab.key", dir.path() + "/lab.pub");
   const std::string fleet_dir = dir.path() + "/fleet";
   auto write_text = [&](const std::string& name, const std::string& text) {
-    std::filesystem::create_directories(std::filesystem::path(fleet_dir + "/" + name).parent_path());
+    std::filesystem::create_directories(
+        std::filesystem::path(fleet_dir + "/" + name).parent_path());
     write_file_atomically(fleet_dir + "/" + name, text);
   };
   auto sealed = [&](int n, int g, int minute) {
@@ -340,9 +363,12 @@ TEST(FleetCollect, DirectoryAnswerIsTheSameOnOneThreadAndOnFour) {
   auto tampered = sealed(7, 2, 40);
   tampered["body"]["verdict"]["outcome"] = "fail";
   write_text("gpu-00007/attempt-1/cuda-2.json", certificate_text(tampered));
-  write_text("gpu-00011/attempt-1/cuda-4.json", certificate_text(f.certificate(11, 4, 50)));  // not signed
-  write_text("gpu-00009/attempt-1/cuda-1.json", "{\"schema\": \"chipgauge.certificate/1\", \"body\": {");
-  write_text("gpu-00009/node-summary.json", nlohmann::json{{"schema", "chipgauge.node-summary/1"}}.dump());
+  write_text("gpu-00011/attempt-1/cuda-4.json",
+             certificate_text(f.certificate(11, 4, 50)));  // not signed
+  write_text("gpu-00009/attempt-1/cuda-1.json",
+             "{\"schema\": \"chipgauge.certificate/1\", \"body\": {");
+  write_text("gpu-00009/node-summary.json",
+             nlohmann::json{{"schema", "chipgauge.node-summary/1"}}.dump());
 
   auto cat = catalog::load(test::specs_dir());
   const licensing_engine engine(cat.rules(), cat.licensing(), cat.countries());
@@ -353,7 +379,8 @@ TEST(FleetCollect, DirectoryAnswerIsTheSameOnOneThreadAndOnFour) {
     o.jobs = jobs;
     const auto c = certify::collect_fleet_dir(fleet_dir, o);
     const auto items = certify::fleet_items(c, cat);
-    return certify::render_fleet_collection(c, items, evaluate_fleet(items, engine, as_of), as_of, output_format::json);
+    return certify::render_fleet_collection(c, items, evaluate_fleet(items, engine, as_of), as_of,
+                                            output_format::json);
   };
   const auto one = answer(1);
   EXPECT_EQ(answer(4), one);
@@ -371,20 +398,23 @@ TEST(FleetCollect, DirectoryAnswerIsTheSameOnOneThreadAndOnFour) {
       << j.at("unverified")[0];
   EXPECT_EQ(j.at("unverified")[1].at("reason").get<std::string>().rfind("unreadable: ", 0), 0U)
       << j.at("unverified")[1];
-  EXPECT_NE(j.at("unverified")[2].at("reason").get<std::string>().find("not signed"), std::string::npos)
+  EXPECT_NE(j.at("unverified")[2].at("reason").get<std::string>().find("not signed"),
+            std::string::npos)
       << j.at("unverified")[2];
   std::set<std::pair<std::string, std::string>> found, expected;
   for (const auto& o : j.at("outliers"))
     found.insert({o.at("node").get<std::string>(), o.at("device").get<std::string>()});
-  for (const auto& [n, g] : f.degraded) expected.insert({synthetic_fleet::node_name(n), synthetic_fleet::device_id(g)});
+  for (const auto& [n, g] : f.degraded)
+    expected.insert({synthetic_fleet::node_name(n), synthetic_fleet::device_id(g)});
   ASSERT_FALSE(expected.empty());
   EXPECT_EQ(found, expected);
 }
 
 TEST(FleetCollectCli, JobsOutOfRangeIsAUsageError) {
   test::temp_dir dir;
-  const auto r = test::run_command("'" + std::string(CHIPGAUGE_BINARY) + "' --specs-dir '" + test::specs_dir() +
-                                   "' fleet collect '" + dir.path() + "' --jobs 0");
+  const auto r =
+      test::run_command("'" + std::string(CHIPGAUGE_BINARY) + "' --specs-dir '" +
+                        test::specs_dir() + "' fleet collect '" + dir.path() + "' --jobs 0");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("--jobs"), std::string::npos) << r.err;
 }

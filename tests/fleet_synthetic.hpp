@@ -26,7 +26,8 @@ struct synthetic_fleet {
   std::set<std::pair<int, int>> degraded;  ///< (node, gpu) at 85 %
   std::uint64_t seed = 42;
 
-  static constexpr const char* skus[3] = {"nvidia-h100-sxm5-80gb", "nvidia-h200-sxm-141gb", "nvidia-a100-sxm4-80gb"};
+  static constexpr const char* skus[3] = {"nvidia-h100-sxm5-80gb", "nvidia-h200-sxm-141gb",
+                                          "nvidia-a100-sxm4-80gb"};
 
   [[nodiscard]] static std::string node_name(int node) { return fmt::format("gpu-{:05d}", node); }
   [[nodiscard]] static std::string device_id(int gpu) { return fmt::format("cuda:{}", gpu); }
@@ -38,8 +39,8 @@ struct synthetic_fleet {
 
   /// A value in [0, 1) from (seed, node, gpu, benchmark): the same every call, no shared state.
   [[nodiscard]] double unit(int node, int gpu, int bm) const {
-    std::uint64_t x = seed ^ (static_cast<std::uint64_t>(node) << 32) ^ (static_cast<std::uint64_t>(gpu) << 20) ^
-                      static_cast<std::uint64_t>(bm);
+    std::uint64_t x = seed ^ (static_cast<std::uint64_t>(node) << 32) ^
+                      (static_cast<std::uint64_t>(gpu) << 20) ^ static_cast<std::uint64_t>(bm);
     x += 0x9e3779b97f4a7c15ULL;
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
@@ -67,7 +68,8 @@ struct synthetic_fleet {
            {"status", "ok"},
            {"reason", nullptr},
            {"verified", true},
-           {"verification", {{"passed", true}, {"max_error", 1e-6}, {"tolerance", 1e-3}, {"detail", ""}}},
+           {"verification",
+            {{"passed", true}, {"max_error", 1e-6}, {"tolerance", 1e-3}, {"detail", ""}}},
            {"stop_reason", "noise_target"},
            {"samples", 20},
            {"median", rate},
@@ -80,7 +82,8 @@ struct synthetic_fleet {
            {"suspect", false},
            {"suspect_reasons", json::array()},
            {"gate_usable", true},
-           {"telemetry", {{"clock_mhz_median", 1980}, {"power_w_median", 690.5}, {"temperature_c_max", 71}}},
+           {"telemetry",
+            {{"clock_mhz_median", 1980}, {"power_w_median", 690.5}, {"temperature_c_max", 71}}},
            {"theoretical", base * 1.3},
            {"fraction_of_theoretical", rate / (base * 1.3)}});
       checks.push_back({{"kind", "floor"},
@@ -97,14 +100,18 @@ struct synthetic_fleet {
     if (slow) reasons.push_back("FAIL floor bench_00: below the envelope floor");
     json body = {
         {"kind", "device"},
-        {"verdict", {{"outcome", slow ? "fail" : "pass"}, {"unknown_part", false}, {"reasons", reasons}}},
+        {"verdict",
+         {{"outcome", slow ? "fail" : "pass"}, {"unknown_part", false}, {"reasons", reasons}}},
         {"who", {{"lab", "synthetic"}, {"tester", "bench"}, {"location", "US"}}},
         {"when",
          {{"start_utc", fmt::format("2026-01-01T00:{:02d}:00Z", minute)},
           {"end_utc", fmt::format("2026-01-01T00:{:02d}:30Z", minute)},
           {"measured_utc", "2026-01-01T00:00:00Z"}}},
         {"host",
-         {{"hostname", node_name(node)}, {"cpu_model", "synthetic"}, {"logical_cpus", 224}, {"memory_bytes", 2.0e12}}},
+         {{"hostname", node_name(node)},
+          {"cpu_model", "synthetic"},
+          {"logical_cpus", 224},
+          {"memory_bytes", 2.0e12}}},
         {"device",
          {{"id", device_id(gpu)},
           {"backend", "cuda"},
@@ -113,7 +120,11 @@ struct synthetic_fleet {
           {"units", 132},
           {"identity", {{"uuid", fmt::format("GPU-{:08x}-{:04x}", node, gpu)}}}}},
         {"sheet",
-         {{"id", skus[sku]}, {"name", skus[sku]}, {"vendor", "NVIDIA"}, {"matched_by", "identity"}, {"detail", ""}}},
+         {{"id", skus[sku]},
+          {"name", skus[sku]},
+          {"vendor", "NVIDIA"},
+          {"matched_by", "identity"},
+          {"detail", ""}}},
         {"tooling",
          {{"tool_version", "0.0.0"},
           {"git_sha", "synthetic"},
@@ -126,7 +137,8 @@ struct synthetic_fleet {
           {"derived", 15832},
           {"measured", 12000 * (1.0 + 0.5 * sku)},
           {"measured_is_lower_bound", true}}},
-        {"classification", {{"as_of", "2026-01-01"}, {"eccn", "3A090.a"}, {"outcome", "controlled"}}}};
+        {"classification",
+         {{"as_of", "2026-01-01"}, {"eccn", "3A090.a"}, {"outcome", "controlled"}}}};
     return seal_certificate(std::move(body), std::nullopt);
   }
 };

@@ -52,7 +52,8 @@ std::int64_t count(store& s, const std::string& table) {
 // Results stored with their samples: rows of table samples before schema version 4, results
 // holding rates since.
 std::int64_t sample_rows(store& s) {
-  return s.schema_version() >= 4 ? count(s, "results WHERE rates IS NOT NULL") : count(s, "samples");
+  return s.schema_version() >= 4 ? count(s, "results WHERE rates IS NOT NULL")
+                                 : count(s, "samples");
 }
 
 // Rows of every table, as a comparable snapshot.
@@ -77,7 +78,8 @@ bench::device_info gpu(const std::string& id, const std::string& uuid,
 }
 
 // A result with `n` samples around `rate` (ops/s) at `clock` MHz.
-bench::measurement result(const std::string& device, const std::string& name, double rate, int n, double clock = 1755,
+bench::measurement result(const std::string& device, const std::string& name, double rate, int n,
+                          double clock = 1755,
                           bench::result_status status = bench::result_status::ok) {
   bench::measurement m;
   m.info.name = name;
@@ -110,8 +112,10 @@ bench::measurement result(const std::string& device, const std::string& name, do
   return m;
 }
 
-bench::measurement_report report(const std::string& created, std::vector<bench::device_info> devices,
-                                 std::vector<bench::measurement> results, const std::string& host = "node1") {
+bench::measurement_report report(const std::string& created,
+                                 std::vector<bench::device_info> devices,
+                                 std::vector<bench::measurement> results,
+                                 const std::string& host = "node1") {
   bench::measurement_report r;
   r.tool_version = "0.1.0";
   r.git_sha = "abc123";
@@ -126,7 +130,8 @@ bench::measurement_report report(const std::string& created, std::vector<bench::
 }
 
 ingest_outcome add(store& s, const bench::measurement_report& r, const std::string& key) {
-  return ingest_report(s, r, {source_kind::chipgauge_report, history::sha256_hex(key), key + ".json"});
+  return ingest_report(s, r,
+                       {source_kind::chipgauge_report, history::sha256_hex(key), key + ".json"});
 }
 
 // What ingest_report wrote before schema version 4, a result's samples in a row of table samples:
@@ -135,12 +140,17 @@ ingest_outcome add(store& s, const bench::measurement_report& r, const std::stri
 void add_before_v4(store& s, const bench::measurement_report& r, const std::string& key) {
   auto& db = *s.internals().db;
   db.begin();
-  detail::statement run(db,
-                        "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, "
-                        "tool_version, git_sha, mode, host, kernel, driver, toolkit, argv, context) VALUES "
-                        "('chipgauge-report', ?, ?, ?, 0, ?, ?, ?, ?, ?, '', '', '[]', '{}')");
+  detail::statement run(
+      db,
+      "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, "
+      "tool_version, git_sha, mode, host, kernel, driver, toolkit, argv, context) VALUES "
+      "('chipgauge-report', ?, ?, ?, 0, ?, ?, ?, ?, ?, '', '', '[]', '{}')");
   run.bind(1, history::sha256_hex(key)).bind(2, key + ".json").bind(3, *parse_utc(r.created_utc));
-  run.bind(4, r.tool_version).bind(5, r.git_sha).bind(6, r.mode).bind(7, r.host.hostname).bind(8, r.host.kernel);
+  run.bind(4, r.tool_version)
+      .bind(5, r.git_sha)
+      .bind(6, r.mode)
+      .bind(7, r.host.hostname)
+      .bind(8, r.host.kernel);
   run.run();
   const auto run_id = db.last_insert_id();
   std::map<std::string, std::int64_t> local;
@@ -150,13 +160,19 @@ void add_before_v4(store& s, const bench::measurement_report& r, const std::stri
     find.bind(1, "uuid:" + uuid);
     std::int64_t id = find.step() ? find.integer(0) : 0;
     if (id == 0) {
-      detail::statement ins(db, "INSERT INTO devices (identity, name, vendor, backend, uuid) VALUES (?, ?, ?, ?, ?)");
-      ins.bind(1, "uuid:" + uuid).bind(2, d.name).bind(3, d.vendor).bind(4, d.backend).bind(5, uuid);
+      detail::statement ins(
+          db, "INSERT INTO devices (identity, name, vendor, backend, uuid) VALUES (?, ?, ?, ?, ?)");
+      ins.bind(1, "uuid:" + uuid)
+          .bind(2, d.name)
+          .bind(3, d.vendor)
+          .bind(4, d.backend)
+          .bind(5, uuid);
       ins.run();
       id = db.last_insert_id();
     }
-    detail::statement rd(db,
-                         "INSERT INTO run_devices (run_id, device_id, local_id, properties) VALUES (?, ?, ?, '{}')");
+    detail::statement rd(
+        db,
+        "INSERT INTO run_devices (run_id, device_id, local_id, properties) VALUES (?, ?, ?, '{}')");
     rd.bind(1, run_id).bind(2, id).bind(3, d.id);
     rd.run();
     local[d.id] = id;
@@ -165,27 +181,40 @@ void add_before_v4(store& s, const bench::measurement_report& r, const std::stri
     const std::string prec(to_string(*m.info.prec));
     const std::string metric = bench::to_string(m.info.metric);
     const std::string params = "{\"isa\":\"" + m.info.isa + "\"}";
-    detail::statement find(
-        db, "SELECT id FROM benchmarks WHERE name = ? AND precision = ? AND metric = ? AND parameters = ?");
+    detail::statement find(db,
+                           "SELECT id FROM benchmarks WHERE name = ? AND precision = ? AND metric "
+                           "= ? AND parameters = ?");
     find.bind(1, m.info.name).bind(2, prec).bind(3, metric).bind(4, params);
     std::int64_t bench_id = find.step() ? find.integer(0) : 0;
     if (bench_id == 0) {
-      detail::statement ins(db,
-                            "INSERT INTO benchmarks (name, grp, precision, metric, parameters, description) VALUES "
-                            "(?, ?, ?, ?, ?, ?)");
+      detail::statement ins(
+          db,
+          "INSERT INTO benchmarks (name, grp, precision, metric, parameters, description) VALUES "
+          "(?, ?, ?, ?, ?, ?)");
       ins.bind(1, m.info.name).bind(2, m.info.group).bind(3, prec).bind(4, metric).bind(5, params);
       ins.bind(6, m.info.description);
       ins.run();
       bench_id = db.last_insert_id();
     }
-    detail::statement res(
-        db,
-        "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, suspect, stop_reason, median, "
-        "min, max, q1, q3, cv, sample_count, clock_mhz, throttled_samples, theoretical, fraction) VALUES (?, ?, ?, ?, "
-        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    res.bind(1, run_id).bind(2, local.at(m.device_id)).bind(3, bench_id).bind(4, bench::to_string(m.status));
-    res.bind(5, m.reason).bind(6, m.verified).bind(7, m.suspect).bind(8, bench::to_string(m.stopped));
-    res.bind(9, m.rate.median).bind(10, m.rate.min).bind(11, m.rate.max).bind(12, m.rate.q1).bind(13, m.rate.q3);
+    detail::statement res(db,
+                          "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, "
+                          "verified, suspect, stop_reason, median, "
+                          "min, max, q1, q3, cv, sample_count, clock_mhz, throttled_samples, "
+                          "theoretical, fraction) VALUES (?, ?, ?, ?, "
+                          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    res.bind(1, run_id)
+        .bind(2, local.at(m.device_id))
+        .bind(3, bench_id)
+        .bind(4, bench::to_string(m.status));
+    res.bind(5, m.reason)
+        .bind(6, m.verified)
+        .bind(7, m.suspect)
+        .bind(8, bench::to_string(m.stopped));
+    res.bind(9, m.rate.median)
+        .bind(10, m.rate.min)
+        .bind(11, m.rate.max)
+        .bind(12, m.rate.q1)
+        .bind(13, m.rate.q3);
     res.bind(14, m.rate.cv).bind(15, static_cast<std::int64_t>(m.samples.size()));
     if (m.clock.count) res.bind(16, m.clock.median);
     res.bind(17, m.throttled_samples).bind(18, m.theoretical).bind(19, m.fraction_of_theoretical);
@@ -213,7 +242,9 @@ void add_before_v4(store& s, const bench::measurement_report& r, const std::stri
 enum class backend : unsigned char { sqlite, postgresql };
 
 // How GoogleTest (and so CTest's test names) print a backend.
-void PrintTo(backend b, std::ostream* os) { *os << (b == backend::sqlite ? "SQLite" : "PostgreSQL"); }
+void PrintTo(backend b, std::ostream* os) {
+  *os << (b == backend::sqlite ? "SQLite" : "PostgreSQL");
+}
 
 std::string backend_name(const ::testing::TestParamInfo<backend>& info) {
   return info.param == backend::sqlite ? "SQLite" : "PostgreSQL";
@@ -232,7 +263,9 @@ class postgres_server {
   postgres_server(const postgres_server&) = delete;
   postgres_server& operator=(const postgres_server&) = delete;
   ~postgres_server() {
-    if (owned_) std::system(("'" CHIPGAUGE_POSTGRES_SERVER "' stop '" + state_ + "' > /dev/null 2>&1").c_str());
+    if (owned_)
+      std::system(
+          ("'" CHIPGAUGE_POSTGRES_SERVER "' stop '" + state_ + "' > /dev/null 2>&1").c_str());
     if (owned_) std::filesystem::remove_all(state_);
   }
 
@@ -289,7 +322,8 @@ class backend_test : public ::testing::TestWithParam<backend> {
   }
   /// A file in the test's directory, or a new database.
   std::string new_store() {
-    return GetParam() == backend::sqlite ? dir_.path() + "/h.db" : postgres_server::get().new_database();
+    return GetParam() == backend::sqlite ? dir_.path() + "/h.db"
+                                         : postgres_server::get().new_database();
   }
   test::temp_dir dir_;
 };
@@ -299,8 +333,10 @@ const auto both_backends = ::testing::Values(backend::sqlite, backend::postgresq
 // ---- primitives ----
 
 TEST(HistoryBasics, Sha256KnownAnswers) {
-  EXPECT_EQ(history::sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(history::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(history::sha256_hex(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(history::sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(history::sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
   EXPECT_EQ(history::sha256_hex(std::string(1000000, 'a')),
@@ -320,7 +356,8 @@ TEST(HistoryBasics, TimeStampsRoundTrip) {
 }
 
 TEST(HistorySelector, ParsesEveryKey) {
-  const auto s = parse_selector("history:device=h100,benchmark=mma_fp16,since=2026-01-01,until=2026-01-31,last=20");
+  const auto s = parse_selector(
+      "history:device=h100,benchmark=mma_fp16,since=2026-01-01,until=2026-01-31,last=20");
   EXPECT_EQ(s.device, "h100");
   EXPECT_EQ(s.benchmark, "mma_fp16");
   EXPECT_EQ(*s.since, *parse_utc("2026-01-01T00:00:00Z"));
@@ -349,7 +386,8 @@ TEST(HistorySelector, RefusesBadKeysAndValues) {
   EXPECT_NE(message("history:device=a,device=b").find("given twice"), std::string::npos);
   EXPECT_NE(message("history:device").find("has no value"), std::string::npos);
   EXPECT_NE(message("history:device=").find("is empty"), std::string::npos);
-  EXPECT_NE(message("history:since=2026-02-01,until=2026-01-01").find("since is not before until"), std::string::npos);
+  EXPECT_NE(message("history:since=2026-02-01,until=2026-01-01").find("since is not before until"),
+            std::string::npos);
   EXPECT_NE(message("report.json").find("not a history selector"), std::string::npos);
 }
 
@@ -391,7 +429,10 @@ TEST_P(HistorySchema, NewStoreIsAtTheNewestVersion) {
   EXPECT_EQ(s.schema_version(), static_cast<int>(schema_migrations().size()));
   EXPECT_EQ(count(s, "runs"), 0);
   // Opening it again migrates nothing and keeps what it holds.
-  add(s, report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "a");
+  add(s,
+      report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")},
+             {result("cuda:0", "mma_fp16", 7e14, 5)}),
+      "a");
   auto again = store::open(path);
   EXPECT_EQ(again.schema_version(), static_cast<int>(schema_migrations().size()));
   EXPECT_EQ(count(again, "runs"), 1);
@@ -410,7 +451,8 @@ TEST_P(HistorySchema, StoreFromAFutureVersionIsRefused) {
     FAIL() << "a store at schema version 99 opened";
   } catch (const usage_error& e) {
     const std::string m = e.what();
-    const auto newest = "newer than this chipgauge reads (" + std::to_string(schema_migrations().size()) + ")";
+    const auto newest =
+        "newer than this chipgauge reads (" + std::to_string(schema_migrations().size()) + ")";
     EXPECT_NE(m.find("schema version 99, " + newest), std::string::npos) << m;
     EXPECT_NE(m.find(name), std::string::npos) << m;
   }
@@ -430,12 +472,15 @@ TEST_P(HistorySchema, MigrationsRunInOrderOnAnOlderStore) {
   { auto s = store::open(path, o1); }  // version 1
   // Migration 3 needs migration 2's table, so running them out of order fails.
   std::vector<migration> list = v1;
-  list.push_back(portable(2, "log table", "CREATE TABLE migration_log (step INTEGER NOT NULL, seen INTEGER NOT NULL)"));
   list.push_back(portable(
-      3, "log entry",
-      "INSERT INTO migration_log SELECT 3, count(*) FROM migration_log; ALTER TABLE runs ADD COLUMN note TEXT"));
-  list.push_back(portable(4, "log entry", "INSERT INTO migration_log SELECT 4, count(*) FROM migration_log"));
-  list.push_back(portable(5, "log entry", "INSERT INTO migration_log SELECT 5, count(*) FROM migration_log"));
+      2, "log table", "CREATE TABLE migration_log (step INTEGER NOT NULL, seen INTEGER NOT NULL)"));
+  list.push_back(portable(3, "log entry",
+                          "INSERT INTO migration_log SELECT 3, count(*) FROM migration_log; ALTER "
+                          "TABLE runs ADD COLUMN note TEXT"));
+  list.push_back(
+      portable(4, "log entry", "INSERT INTO migration_log SELECT 4, count(*) FROM migration_log"));
+  list.push_back(
+      portable(5, "log entry", "INSERT INTO migration_log SELECT 5, count(*) FROM migration_log"));
   open_options o;
   o.migrations = &list;
   auto s = store::open(path, o);
@@ -453,13 +498,15 @@ TEST_P(HistorySchema, AVersion2StoreMigratesToComparisonChecksThatRefuseWhatThey
   const std::vector<migration> v2 = {schema_migrations()[0], schema_migrations()[1]};
   open_options o2;
   o2.migrations = &v2;
-  const auto r = report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")},
-                        {result("cuda:0", "mma_fp16", 7e14, 5), result("cuda:0", "stream_triad", 3e12, 5)});
+  const auto r =
+      report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")},
+             {result("cuda:0", "mma_fp16", 7e14, 5), result("cuda:0", "stream_triad", 3e12, 5)});
   std::vector<std::int64_t> before;
   std::vector<std::pair<std::int64_t, double>> trend_before;
   const auto points = [](store& s) {
     std::vector<std::pair<std::int64_t, double>> out;
-    for (const auto& p : trend(s, find_devices(s, "").at(0).id, "mma_fp16")) out.emplace_back(p.run_id, p.median);
+    for (const auto& p : trend(s, find_devices(s, "").at(0).id, "mma_fp16"))
+      out.emplace_back(p.run_id, p.median);
     return out;
   };
   {
@@ -470,7 +517,8 @@ TEST_P(HistorySchema, AVersion2StoreMigratesToComparisonChecksThatRefuseWhatThey
     trend_before = points(s);
     ASSERT_EQ(trend_before.size(), 1U);
   }
-  const std::vector<migration> v3 = {schema_migrations()[0], schema_migrations()[1], schema_migrations()[2]};
+  const std::vector<migration> v3 = {schema_migrations()[0], schema_migrations()[1],
+                                     schema_migrations()[2]};
   open_options o3;
   o3.migrations = &v3;
   auto s = store::open(path, o3);
@@ -489,15 +537,18 @@ TEST_P(HistorySchema, AVersion2StoreMigratesToComparisonChecksThatRefuseWhatThey
   }
   // The constraints accept and refuse exactly what migration 1's did.
   const auto copy_result = [](const std::string& status) {
-    return "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, suspect, stop_reason, "
+    return "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, "
+           "suspect, stop_reason, "
            "median, "
-           "min, max, q1, q3, cv, sample_count, throttled_samples) SELECT run_id, device_id, benchmark_id, '" +
+           "min, max, q1, q3, cv, sample_count, throttled_samples) SELECT run_id, device_id, "
+           "benchmark_id, '" +
            status +
            "', reason, verified, suspect, stop_reason, median, min, max, q1, q3, cv, sample_count, "
            "throttled_samples FROM results WHERE id = (SELECT min(id) FROM results)";
   };
   const auto copy_run = [](const std::string& kind, const std::string& sha) {
-    return "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, tool_version, "
+    return "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, "
+           "tool_version, "
            "git_sha, "
            "mode, host, kernel, driver, toolkit, argv, context) SELECT '" +
            kind + "', '" + sha +
@@ -505,29 +556,33 @@ TEST_P(HistorySchema, AVersion2StoreMigratesToComparisonChecksThatRefuseWhatThey
            "driver, toolkit, argv, context FROM runs WHERE id = (SELECT min(id) FROM runs)";
   };
   const auto results = count(s, "results");
-  for (const char* bad : {"bogus", "OK", "ok ", ""}) EXPECT_THROW(exec(s, copy_result(bad)), error) << bad;
+  for (const char* bad : {"bogus", "OK", "ok ", ""})
+    EXPECT_THROW(exec(s, copy_result(bad)), error) << bad;
   EXPECT_EQ(count(s, "results"), results);
   for (const char* good : {"ok", "skipped", "invalid"}) exec(s, copy_result(good));
   EXPECT_EQ(count(s, "results"), results + 3);
   const auto runs = count(s, "runs");
-  for (const char* bad : {"bogus", "report", "Certificate"}) EXPECT_THROW(exec(s, copy_run(bad, bad)), error) << bad;
+  for (const char* bad : {"bogus", "report", "Certificate"})
+    EXPECT_THROW(exec(s, copy_run(bad, bad)), error) << bad;
   EXPECT_EQ(count(s, "runs"), runs);
-  for (const char* good : {"chipgauge-report", "gbench", "certificate"}) exec(s, copy_run(good, good));
+  for (const char* good : {"chipgauge-report", "gbench", "certificate"})
+    exec(s, copy_run(good, good));
   EXPECT_EQ(count(s, "runs"), runs + 3);
 }
 
 TEST_P(HistorySchema, AVersion3StoreMovesItsSamplesIntoTheResultRowsAndReadsTheSame) {
   const std::string path = new_store();
-  const std::vector<migration> v3 = {schema_migrations()[0], schema_migrations()[1], schema_migrations()[2]};
+  const std::vector<migration> v3 = {schema_migrations()[0], schema_migrations()[1],
+                                     schema_migrations()[2]};
   open_options o3;
   o3.migrations = &v3;
   // Samples with one clock unread (result()'s second sample), samples with no clock read at all,
   // and a skipped result with no samples; two runs, so that each result must get its own samples.
   const auto night = [](const std::string& created, double scale) {
-    return report(
-        created, {gpu("cuda:0", "GPU-aaaa"), gpu("cuda:1", "GPU-bbbb")},
-        {result("cuda:0", "mma_fp16", 7e14 * scale, 5), result("cuda:0", "stream_triad", 3e12 * scale, 4, std::nan("")),
-         result("cuda:1", "mma_fp16", 0, 0, 1755, bench::result_status::skipped)});
+    return report(created, {gpu("cuda:0", "GPU-aaaa"), gpu("cuda:1", "GPU-bbbb")},
+                  {result("cuda:0", "mma_fp16", 7e14 * scale, 5),
+                   result("cuda:0", "stream_triad", 3e12 * scale, 4, std::nan("")),
+                   result("cuda:1", "mma_fp16", 0, 0, 1755, bench::result_status::skipped)});
   };
   // What the store answers: exports (every sample and clock), a trend and a pooled selection.
   struct answers {
@@ -561,14 +616,16 @@ TEST_P(HistorySchema, AVersion3StoreMovesItsSamplesIntoTheResultRowsAndReadsTheS
   ASSERT_EQ(s.schema_version(), 4);
   const auto migrated = read(s);
   // The same runs ingested by this build into a new store: the answers must be identical.
-  const std::string fresh_path = GetParam() == backend::sqlite ? dir_.path() + "/fresh.db" : new_store();
+  const std::string fresh_path =
+      GetParam() == backend::sqlite ? dir_.path() + "/fresh.db" : new_store();
   auto fresh = store::open(fresh_path);
   add(fresh, night("2026-01-01T00:00:00Z", 1), "a");
   add(fresh, night("2026-01-02T00:00:00Z", 1.01), "b");
   const auto expected = read(fresh);
   EXPECT_EQ(migrated.counts, expected.counts);
   EXPECT_EQ(migrated.csv, expected.csv);
-  EXPECT_EQ(migrated.json, expected.json) << "every sample and clock (and the unread ones) as ingested";
+  EXPECT_EQ(migrated.json, expected.json)
+      << "every sample and clock (and the unread ones) as ingested";
   EXPECT_EQ(migrated.trend, expected.trend);
   EXPECT_EQ(migrated.pooled, expected.pooled);
   ASSERT_EQ(migrated.pooled.size(), 3U);
@@ -593,7 +650,8 @@ TEST_P(HistorySchema, AFailedMigrationLeavesTheStoreAtItsVersion) {
   o1.migrations = &v1;
   { auto s = store::open(path, o1); }
   std::vector<migration> list = v1;
-  list.push_back(portable(2, "broken", "CREATE TABLE half (x INTEGER); INSERT INTO no_such_table VALUES (1)"));
+  list.push_back(
+      portable(2, "broken", "CREATE TABLE half (x INTEGER); INSERT INTO no_such_table VALUES (1)"));
   open_options o;
   o.migrations = &list;
   EXPECT_THROW(store::open(path, o), error);
@@ -623,7 +681,8 @@ TEST(HistorySqlite, OtherFilesAreRefused) {
     store::open(other);
     FAIL();
   } catch (const usage_error& e) {
-    EXPECT_NE(std::string(e.what()).find("not a chipgauge history store"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not a chipgauge history store"), std::string::npos)
+        << e.what();
   }
   open_options no_create;
   no_create.create = false;
@@ -641,7 +700,8 @@ TEST_P(HistoryPostgreSQL, OtherDatabasesAreRefused) {
     store::open(other);
     FAIL() << "a database with other tables was taken as a store";
   } catch (const usage_error& e) {
-    EXPECT_NE(std::string(e.what()).find("not a chipgauge history store"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not a chipgauge history store"), std::string::npos)
+        << e.what();
   }
   // A reading command does not create a store in an empty database.
   open_options no_create;
@@ -651,7 +711,8 @@ TEST_P(HistoryPostgreSQL, OtherDatabasesAreRefused) {
   EXPECT_EQ(store::open(empty).schema_version(), static_cast<int>(schema_migrations().size()));
   // A server that is not there is an error naming the store, its password withheld.
   try {
-    store::open("postgresql://someone:secret@/nothing?host=/nonexistent-socket-dir&connect_timeout=2");
+    store::open(
+        "postgresql://someone:secret@/nothing?host=/nonexistent-socket-dir&connect_timeout=2");
     FAIL() << "connected to nothing";
   } catch (const error& e) {
     const std::string m = e.what();
@@ -705,7 +766,8 @@ TEST_P(HistoryIngest, MeasurementReportFileAndIdempotentReingest) {
     EXPECT_EQ(rows[i].q3, m.rate.q3);
     EXPECT_EQ(rows[i].sample_count, static_cast<std::int64_t>(m.samples.size()));
     ASSERT_EQ(rows[i].rates.size(), m.samples.size());
-    for (std::size_t k = 0; k < m.samples.size(); ++k) EXPECT_EQ(rows[i].rates[k], m.samples[k].rate());
+    for (std::size_t k = 0; k < m.samples.size(); ++k)
+      EXPECT_EQ(rows[i].rates[k], m.samples[k].rate());
     EXPECT_EQ(rows[i].device_identity, "host:vm/cpu0/AMD EPYC");
   }
 }
@@ -718,7 +780,8 @@ TEST_P(HistoryIngest, DevicesAreKeyedByUuidAcrossHostsAndRuns) {
       "a");
   // The same board moved to another host, now as cuda:0.
   add(s,
-      report("2026-01-02T00:00:00Z", {gpu("cuda:0", "GPU-bbbb")}, {result("cuda:0", "mma_fp16", 705e12, 5)}, "node2"),
+      report("2026-01-02T00:00:00Z", {gpu("cuda:0", "GPU-bbbb")},
+             {result("cuda:0", "mma_fp16", 705e12, 5)}, "node2"),
       "b");
   EXPECT_EQ(count(s, "devices"), 2);
   const auto devs = find_devices(s, "bbbb");
@@ -732,8 +795,8 @@ TEST_P(HistoryIngest, DevicesAreKeyedByUuidAcrossHostsAndRuns) {
 
 TEST_P(HistoryIngest, SamplesAndClocksRoundTripExactly) {
   auto s = store::open(new_store());
-  auto r =
-      report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 1.0 / 3.0 * 1e15, 7)});
+  auto r = report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")},
+                  {result("cuda:0", "mma_fp16", 1.0 / 3.0 * 1e15, 7)});
   add(s, r, "a");
   const auto rows = select_results(s, {}, true);
   ASSERT_EQ(rows.size(), 1U);
@@ -751,7 +814,10 @@ TEST_P(HistoryIngest, SamplesAndClocksRoundTripExactly) {
 
 TEST_P(HistoryIngest, BadReportIsRolledBackWhole) {
   auto s = store::open(new_store());
-  add(s, report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "good");
+  add(s,
+      report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")},
+             {result("cuda:0", "mma_fp16", 7e14, 5)}),
+      "good");
   const auto before = counts(s);
   // The second result names a device the report does not list: found after rows were written.
   auto bad = report("2026-01-02T00:00:00Z", {gpu("cuda:0", "GPU-cccc")},
@@ -768,7 +834,10 @@ TEST_P(HistoryIngest, BadReportIsRolledBackWhole) {
   EXPECT_THROW(add(s, late, "late"), spec_error);
   EXPECT_EQ(counts(s), before);
   // The store still takes writes, with the same device ids as before.
-  add(s, report("2026-01-03T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "next");
+  add(s,
+      report("2026-01-03T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")},
+             {result("cuda:0", "mma_fp16", 7e14, 5)}),
+      "next");
   EXPECT_EQ(count(s, "devices"), 1);
 }
 
@@ -810,7 +879,8 @@ TEST_P(HistoryIngest, GoogleBenchmarkJsonIsStoredAsForeignResults) {
   const auto rep = select_as_report(s, parse_selector("history:benchmark=BM_Sum/64"));
   ASSERT_EQ(rep.results.size(), 1U);
   EXPECT_NE(rep.results[0].status, bench::result_status::ok);
-  EXPECT_NE(rep.results[0].reason.find("not verified by chipgauge"), std::string::npos) << rep.results[0].reason;
+  EXPECT_NE(rep.results[0].reason.find("not verified by chipgauge"), std::string::npos)
+      << rep.results[0].reason;
 }
 
 // A child process ingests and dies between rows; the store must be exactly as before.
@@ -819,7 +889,9 @@ TEST_P(HistoryIngest, KilledIngestLeavesTheStoreAsBefore) {
   std::vector<std::int64_t> before;
   {
     auto s = store::open(path);
-    add(s, report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}),
+    add(s,
+        report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")},
+               {result("cuda:0", "mma_fp16", 7e14, 5)}),
         "earlier");
     before = counts(s);
   }
@@ -854,13 +926,20 @@ TEST_P(HistoryIngest, BatchKeepsGoodFilesAndUndoesABadOne) {
   auto s = store::open(new_store());
   {
     write_batch batch(s);
-    add(s, report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "one");
-    auto bad = report("2026-01-02T00:00:00Z", {gpu("cuda:0", "GPU-cccc")},
-                      {result("cuda:0", "mma_fp16", 7e14, 5), result("cuda:7", "mma_fp16", 7e14, 5)});
+    add(s,
+        report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")},
+               {result("cuda:0", "mma_fp16", 7e14, 5)}),
+        "one");
+    auto bad =
+        report("2026-01-02T00:00:00Z", {gpu("cuda:0", "GPU-cccc")},
+               {result("cuda:0", "mma_fp16", 7e14, 5), result("cuda:7", "mma_fp16", 7e14, 5)});
     EXPECT_THROW(add(s, bad, "bad"), spec_error);
-    add(s, report("2026-01-03T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}),
+    add(s,
+        report("2026-01-03T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")},
+               {result("cuda:0", "mma_fp16", 7e14, 5)}),
         "three");
-    EXPECT_THROW({ const write_batch second(s); }, error) << "a second batch opened on the same connection";
+    EXPECT_THROW({ const write_batch second(s); }, error)
+        << "a second batch opened on the same connection";
     batch.commit();
   }
   EXPECT_EQ(count(s, "runs"), 2);
@@ -870,12 +949,15 @@ TEST_P(HistoryIngest, BatchKeepsGoodFilesAndUndoesABadOne) {
   const auto before = counts(s);
   {
     write_batch batch(s);
-    add(s, report("2026-01-04T00:00:00Z", {gpu("cuda:0", "GPU-dddd")}, {result("cuda:0", "mma_fp16", 7e14, 5)}),
+    add(s,
+        report("2026-01-04T00:00:00Z", {gpu("cuda:0", "GPU-dddd")},
+               {result("cuda:0", "mma_fp16", 7e14, 5)}),
         "four");
   }
   EXPECT_EQ(counts(s), before);
   EXPECT_FALSE(add(s,
-                   report("2026-01-04T00:00:00Z", {gpu("cuda:0", "GPU-dddd")}, {result("cuda:0", "mma_fp16", 7e14, 5)}),
+                   report("2026-01-04T00:00:00Z", {gpu("cuda:0", "GPU-dddd")},
+                          {result("cuda:0", "mma_fp16", 7e14, 5)}),
                    "four")
                    .already_present);
   EXPECT_EQ(count(s, "devices"), 2);
@@ -895,7 +977,9 @@ TEST_P(HistoryIngest, KilledBatchLeavesTheStoreAsBefore) {
     try {
       auto s = store::open(path);
       write_batch batch(s);
-      add(s, report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")}, {result("cuda:0", "mma_fp16", 7e14, 5)}),
+      add(s,
+          report("2026-01-01T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")},
+                 {result("cuda:0", "mma_fp16", 7e14, 5)}),
           "first");
       ingest_file(s, sample_report, [](std::size_t rows) {
         if (rows == 2) ::_exit(17);
@@ -918,17 +1002,19 @@ TEST_P(HistoryIngest, ConcurrentWritersMakeOneRunPerFile) {
   const std::string path = new_store();
   { auto s = store::open(path); }  // created and migrated before the writers start
   constexpr int writers = 6;
-  constexpr int files = 13;  // file 0 is everyone's first; writer w takes file k > 0 when (k + w) % 3 != 0
+  constexpr int files =
+      13;  // file 0 is everyone's first; writer w takes file k > 0 when (k + w) % 3 != 0
   // File k: the two GPUs of node k % 4 (shared with other files), mma_fp16 on both and one of
   // three other benchmarks.
   std::vector<bench::measurement_report> reports;
   for (int k = 0; k < files; ++k) {
     const std::string node = std::to_string(k % 4);
-    reports.push_back(report("2026-02-" + std::string(k + 1 < 10 ? "0" : "") + std::to_string(k + 1) + "T00:00:00Z",
-                             {gpu("cuda:0", "GPU-" + node + "a"), gpu("cuda:1", "GPU-" + node + "b")},
-                             {result("cuda:0", "mma_fp16", 7e14, 5), result("cuda:1", "mma_fp16", 7e14, 5),
-                              result("cuda:0", "bench_" + std::to_string(k % 3), 5e14, 3)},
-                             "node" + node));
+    reports.push_back(report(
+        "2026-02-" + std::string(k + 1 < 10 ? "0" : "") + std::to_string(k + 1) + "T00:00:00Z",
+        {gpu("cuda:0", "GPU-" + node + "a"), gpu("cuda:1", "GPU-" + node + "b")},
+        {result("cuda:0", "mma_fp16", 7e14, 5), result("cuda:1", "mma_fp16", 7e14, 5),
+         result("cuda:0", "bench_" + std::to_string(k % 3), 5e14, 3)},
+        "node" + node));
   }
   int go[2];
   ASSERT_EQ(::pipe(go), 0);
@@ -963,7 +1049,8 @@ TEST_P(HistoryIngest, ConcurrentWritersMakeOneRunPerFile) {
   for (const pid_t child : children) {
     int status = 0;
     ASSERT_EQ(::waitpid(child, &status, 0), child);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a writer failed (status " << status << ")";
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << "a writer failed (status " << status << ")";
   }
 
   std::map<int, std::set<std::int64_t>> run_ids;
@@ -1008,8 +1095,9 @@ class HistoryQuery : public backend_test {
     if (IsSkipped()) return;
     s_ = std::make_unique<store>(store::open(new_store()));
     // Three nights on two H100s and an A100; the third night's H100 #1 failed verification.
-    const std::vector<bench::device_info> devs = {gpu("cuda:0", "GPU-aaaa"), gpu("cuda:1", "GPU-bbbb"),
-                                                  gpu("cuda:2", "GPU-cccc", "NVIDIA A100-SXM4-80GB")};
+    const std::vector<bench::device_info> devs = {
+        gpu("cuda:0", "GPU-aaaa"), gpu("cuda:1", "GPU-bbbb"),
+        gpu("cuda:2", "GPU-cccc", "NVIDIA A100-SXM4-80GB")};
     for (int night = 1; night <= 3; ++night) {
       std::vector<bench::measurement> rs;
       const double shift = 1 + 0.01 * night;
@@ -1041,10 +1129,13 @@ TEST_P(HistoryQuery, FiltersByDeviceBenchmarkAndTime) {
       << "benchmark is an exact name";
   EXPECT_EQ(select_results(s, parse_selector("history:since=2026-03-02"), false).size(), 8U);
   EXPECT_EQ(select_results(s, parse_selector("history:until=2026-03-02"), false).size(), 8U);
-  EXPECT_EQ(select_results(s, parse_selector("history:since=2026-03-02,until=2026-03-02"), false).size(), 4U);
+  EXPECT_EQ(
+      select_results(s, parse_selector("history:since=2026-03-02,until=2026-03-02"), false).size(),
+      4U);
   EXPECT_EQ(list_runs(s, parse_selector("history:since=2026-03-03T02:00:00Z")).size(), 1U);
   EXPECT_EQ(list_runs(s, parse_selector("history:until=2026-03-01T01:59:59Z")).size(), 0U);
-  const auto last = select_results(s, parse_selector("history:device=h100,benchmark=mma_fp16,last=2"), false);
+  const auto last =
+      select_results(s, parse_selector("history:device=h100,benchmark=mma_fp16,last=2"), false);
   ASSERT_EQ(last.size(), 4U);
   for (const auto& r : last) EXPECT_GE(r.created_utc, *parse_utc("2026-03-02T02:00:00Z"));
   EXPECT_EQ(list_runs(s, parse_selector("history:last=1")).size(), 1U);
@@ -1092,7 +1183,8 @@ TEST_P(HistoryQuery, SelectionAsReportPoolsUsableSamples) {
   const auto bad = select_as_report(s, parse_selector("history:device=bbbb,since=2026-03-03"));
   ASSERT_EQ(bad.results.size(), 1U);
   EXPECT_EQ(bad.results[0].status, bench::result_status::invalid);
-  EXPECT_NE(bad.results[0].reason.find("verification failed"), std::string::npos) << bad.results[0].reason;
+  EXPECT_NE(bad.results[0].reason.find("verification failed"), std::string::npos)
+      << bad.results[0].reason;
   // The pooled report is a valid measurement report.
   EXPECT_NO_THROW(bench::parse_report(bench::to_json(rep), "pooled.json"));
   EXPECT_NO_THROW(bench::parse_report(bench::to_json(bad), "bad.json"));
@@ -1101,7 +1193,9 @@ TEST_P(HistoryQuery, SelectionAsReportPoolsUsableSamples) {
 
 TEST_P(HistoryQuery, SharedLocalIdsFallBackToIdentity) {
   auto& s = *s_;
-  add(s, report("2026-03-04T02:00:00Z", {gpu("cuda:0", "GPU-dddd")}, {result("cuda:0", "mma_fp16", 7e14, 5)}, "node9"),
+  add(s,
+      report("2026-03-04T02:00:00Z", {gpu("cuda:0", "GPU-dddd")},
+             {result("cuda:0", "mma_fp16", 7e14, 5)}, "node9"),
       "other");
   const auto rep = select_as_report(s, parse_selector("history:benchmark=mma_fp16"));
   std::vector<std::string> ids;
@@ -1201,7 +1295,10 @@ TEST_P(HistoryQuery, PruneBeforeAndKeepLast) {
   EXPECT_EQ(list_runs(s, {}).size(), 1U);
   EXPECT_EQ(format_utc(list_runs(s, {})[0].created_utc), "2026-03-03T02:00:00Z");
   // An ingest after pruning still works, and orphan devices went with their runs.
-  add(s, report("2026-03-05T02:00:00Z", {gpu("cuda:0", "GPU-eeee")}, {result("cuda:0", "mma_fp16", 7e14, 5)}), "after");
+  add(s,
+      report("2026-03-05T02:00:00Z", {gpu("cuda:0", "GPU-eeee")},
+             {result("cuda:0", "mma_fp16", 7e14, 5)}),
+      "after");
   prune_options all_of_e;
   all_of_e.before = *parse_utc("2027-01-01T00:00:00Z");
   all_of_e.device = "eeee";
@@ -1214,9 +1311,11 @@ TEST_P(HistoryQuery, PruneBeforeAndKeepLast) {
 
 // ---- certificates ----
 
-// The golden certificate's body (a real `certify` body), sealed again: signed with `key` when given.
+// The golden certificate's body (a real `certify` body), sealed again: signed with `key` when
+// given.
 nlohmann::json golden_certificate(const std::optional<std::string>& key) {
-  const auto golden = nlohmann::json::parse(read_text_file(test::data_dir() + "/../golden/certificate-sample.json"));
+  const auto golden = nlohmann::json::parse(
+      read_text_file(test::data_dir() + "/../golden/certificate-sample.json"));
   return seal_certificate(golden.at("body"), key);
 }
 
@@ -1302,12 +1401,15 @@ TEST(HistoryCertificates, NoKeyMeansUnauthenticatedOrUnsignedNeverVerified) {
   const keys k;
   const test::temp_dir dir;
   auto s = store::open(dir.path() + "/h.db");
-  const auto signed_file = dir.write("signed.json", certificate_text(golden_certificate(k.lab.private_path)));
-  const auto unsigned_file = dir.write("unsigned.json", certificate_text(golden_certificate(std::nullopt)));
+  const auto signed_file =
+      dir.write("signed.json", certificate_text(golden_certificate(k.lab.private_path)));
+  const auto unsigned_file =
+      dir.write("unsigned.json", certificate_text(golden_certificate(std::nullopt)));
   EXPECT_EQ(ingest_file(s, signed_file).integrity, "unauthenticated");
   EXPECT_EQ(ingest_file(s, unsigned_file).integrity, "unsigned");
   // Signed by a key other than the one given: failed.
-  const auto other_file = dir.write("other.json", certificate_text(golden_certificate(k.other.private_path)));
+  const auto other_file =
+      dir.write("other.json", certificate_text(golden_certificate(k.other.private_path)));
   ingest_options trusted;
   trusted.trusted_key = k.lab.public_path;
   const auto r = ingest_file(s, other_file, trusted);
@@ -1315,8 +1417,9 @@ TEST(HistoryCertificates, NoKeyMeansUnauthenticatedOrUnsignedNeverVerified) {
   EXPECT_FALSE(r.findings.empty());
   std::map<std::string, std::string> by_name;
   for (const auto& c : list_certificates(s, {})) by_name[c.source_name] = c.integrity;
-  EXPECT_EQ(by_name, (std::map<std::string, std::string>{
-                         {signed_file, "unauthenticated"}, {unsigned_file, "unsigned"}, {other_file, "failed"}}));
+  EXPECT_EQ(by_name, (std::map<std::string, std::string>{{signed_file, "unauthenticated"},
+                                                         {unsigned_file, "unsigned"},
+                                                         {other_file, "failed"}}));
 }
 
 TEST(HistoryCertificates, TamperedCertificateIsStoredFailedWithItsResultsUnverified) {
@@ -1372,28 +1475,33 @@ TEST(HistoryCertificates, SummaryOnlyResultsAreListedNotCompared) {
   EXPECT_TRUE(c.rows.empty());
   ASSERT_EQ(c.excluded.size(), 1U);
   EXPECT_EQ(c.excluded[0].side, "both");
-  EXPECT_NE(c.excluded[0].why.find("no samples: summary statistics only"), std::string::npos) << c.excluded[0].why;
+  EXPECT_NE(c.excluded[0].why.find("no samples: summary statistics only"), std::string::npos)
+      << c.excluded[0].why;
 }
 
 TEST(HistoryCertificates, SelectionByDeviceAndTimeAndLatestPerDevice) {
   const test::temp_dir dir;
   auto s = store::open(dir.path() + "/h.db");
   auto body = golden_certificate(std::nullopt).at("body");
-  const auto a = ingest_file(s, dir.write("a.json", certificate_text(seal_certificate(body, std::nullopt))));
+  const auto a =
+      ingest_file(s, dir.write("a.json", certificate_text(seal_certificate(body, std::nullopt))));
   body["when"]["end_utc"] = "2026-02-01T00:00:00Z";
-  const auto b = ingest_file(s, dir.write("b.json", certificate_text(seal_certificate(body, std::nullopt))));
+  const auto b =
+      ingest_file(s, dir.write("b.json", certificate_text(seal_certificate(body, std::nullopt))));
   EXPECT_EQ(list_certificates(s, {}).size(), 2U);
   const auto latest = list_certificates(s, {}, true);
   ASSERT_EQ(latest.size(), 1U);
   EXPECT_EQ(latest[0].run_id, b.run_id);
-  EXPECT_EQ(list_certificates(s, parse_selector("history:until=2026-01-31")).at(0).run_id, a.run_id);
+  EXPECT_EQ(list_certificates(s, parse_selector("history:until=2026-01-31")).at(0).run_id,
+            a.run_id);
   EXPECT_TRUE(list_certificates(s, parse_selector("history:device=h100")).empty());
   EXPECT_EQ(list_certificates(s, parse_selector("history:device=epyc")).size(), 2U);
   EXPECT_THROW(list_certificates(s, parse_selector("history:last=2")), usage_error);
 }
 
 test::run_result chipgauge(const std::string& args) {
-  return test::run_command(std::string("'") + CHIPGAUGE_BINARY + "' --specs-dir '" + test::specs_dir() + "' " + args);
+  return test::run_command(std::string("'") + CHIPGAUGE_BINARY + "' --specs-dir '" +
+                           test::specs_dir() + "' " + args);
 }
 
 class HistoryCliStore : public backend_test {};
@@ -1404,7 +1512,8 @@ TEST_P(HistoryCliStore, IngestListShowExportPrune) {
   const auto bad = dir_.write("bad.json", "{\"schema\": \"chipgauge.measurement/1\"}");
   auto r = chipgauge("history ingest --history " + db + " " + sample_report + " " + bad);
   EXPECT_EQ(r.status, 2) << r.err;
-  EXPECT_NE(r.out.find(sample_report + ": ingested 3 results as run 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(sample_report + ": ingested 3 results as run 1"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.err.find(bad), std::string::npos) << r.err;
   r = chipgauge("history ingest --history " + db + " " + sample_report);
   EXPECT_EQ(r.status, 0) << r.err;
@@ -1436,14 +1545,16 @@ TEST_P(HistoryCliStore, IngestListShowExportPrune) {
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(parse_csv(r.out).size(), 4U);
   const std::string out = dir_.path() + "/export.json";
-  r = chipgauge("history export --format json --benchmark fma_fp64 --out " + out + " --history " + db);
+  r = chipgauge("history export --format json --benchmark fma_fp64 --out " + out + " --history " +
+                db);
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(read_text_file(out)).at("results").size(), 1U);
   r = chipgauge("history export --format xml --history " + db);
   EXPECT_EQ(r.status, 2);
 
   // The store named by the environment.
-  r = test::run_command("CHIPGAUGE_HISTORY=" + db + " '" + CHIPGAUGE_BINARY + "' history list --format json");
+  r = test::run_command("CHIPGAUGE_HISTORY=" + db + " '" + CHIPGAUGE_BINARY +
+                        "' history list --format json");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out).size(), 1U);
 
@@ -1458,20 +1569,23 @@ TEST_P(HistoryCliStore, CompareTakesAHistorySelectorAsEitherSide) {
   const std::string db = "'" + new_store() + "'";
   ASSERT_EQ(chipgauge("history ingest --history " + db + " " + sample_report).status, 0);
   // The store's pooled samples against the very report they came from: nothing is slower.
-  auto r = chipgauge("compare --history " + db + " history:last=5 " + sample_report + " --format json");
+  auto r =
+      chipgauge("compare --history " + db + " history:last=5 " + sample_report + " --format json");
   ASSERT_EQ(r.status, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j.at("base").get<std::string>(), "history:last=5") << r.out;
-  r = chipgauge("compare --history " + db + " " + sample_report + " history:benchmark=no_such_benchmark");
+  r = chipgauge("compare --history " + db + " " + sample_report +
+                " history:benchmark=no_such_benchmark");
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.err.find("history:benchmark=no_such_benchmark selects no results"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("history:benchmark=no_such_benchmark selects no results"), std::string::npos)
+      << r.err;
 }
 
 TEST(HistoryCli, StoreFromEnvironmentAndNewerSchema) {
   const test::temp_dir dir;
   const std::string db = dir.path() + "/env.db";
-  auto r =
-      test::run_command("CHIPGAUGE_HISTORY='" + db + "' '" + CHIPGAUGE_BINARY + "' history ingest " + sample_report);
+  auto r = test::run_command("CHIPGAUGE_HISTORY='" + db + "' '" + CHIPGAUGE_BINARY +
+                             "' history ingest " + sample_report);
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(std::filesystem::exists(db));
   {
@@ -1480,7 +1594,8 @@ TEST(HistoryCli, StoreFromEnvironmentAndNewerSchema) {
   }
   r = chipgauge("history list --history " + db);
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.err.find("schema version 7, newer than this chipgauge reads"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("schema version 7, newer than this chipgauge reads"), std::string::npos)
+      << r.err;
   EXPECT_TRUE(r.out.empty());
   r = chipgauge("history list --history " + dir.path() + "/missing.db");
   EXPECT_EQ(r.status, 2);
@@ -1492,7 +1607,8 @@ TEST(HistoryCli, MeasureRecordsItsReport) {
   const std::string db = dir.path() + "/m.db";
   const std::string out = dir.path() + "/m.json";
   // One short benchmark: whatever the machine's load makes of it (ok or suspect), it is recorded.
-  auto r = chipgauge("measure --backend cpu --filter '^stream_copy$' --out " + out + " --format json --history " + db);
+  auto r = chipgauge("measure --backend cpu --filter '^stream_copy$' --out " + out +
+                     " --format json --history " + db);
   ASSERT_TRUE(r.status == 0 || r.status == 3) << r.err;
   EXPECT_NE(r.err.find("recorded in history"), std::string::npos) << r.err;
   // The report file is the same bytes: ingesting it is a no-op.
@@ -1506,8 +1622,9 @@ TEST(HistoryCli, CertifyRecordsItsCertificatesAndFleetCollectReadsTheStore) {
   const test::temp_dir dir;
   const std::string db = dir.path() + "/c.db";
   const std::string out = dir.path() + "/certs";
-  auto r = chipgauge("certify --report " + sample_report + " --as-of 2026-01-20 --out " + out + " --sign " +
-                     k.lab.private_path + " --history " + db + " --pubkey " + k.lab.public_path);
+  auto r = chipgauge("certify --report " + sample_report + " --as-of 2026-01-20 --out " + out +
+                     " --sign " + k.lab.private_path + " --history " + db + " --pubkey " +
+                     k.lab.public_path);
   ASSERT_TRUE(r.status == 0 || r.status == 3 || r.status == 4) << r.err;
   EXPECT_NE(r.err.find("recorded in history"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("certificate verified"), std::string::npos) << r.err;
@@ -1523,7 +1640,8 @@ TEST(HistoryCli, CertifyRecordsItsCertificatesAndFleetCollectReadsTheStore) {
 
   // The fleet answer over the store is the answer over the directory.
   const auto fleet = [&](const std::string& what) {
-    return chipgauge("fleet collect " + what + " --as-of 2026-01-20 --format json --pubkey " + k.lab.public_path);
+    return chipgauge("fleet collect " + what + " --as-of 2026-01-20 --format json --pubkey " +
+                     k.lab.public_path);
   };
   const auto from_dir = fleet(out);
   const auto from_store = fleet("history: --history " + db);
@@ -1542,10 +1660,13 @@ TEST(HistoryCli, CertifyRecordsItsCertificatesAndFleetCollectReadsTheStore) {
   doc["body"]["verdict"]["outcome"] = "pass";
   doc["body"]["tpp"]["measured"] = 99999;
   const auto tampered = dir.write("tampered.json", certificate_text(doc));
-  r = chipgauge("history ingest --pubkey " + k.lab.public_path + " --history " + db + " " + tampered);
+  r = chipgauge("history ingest --pubkey " + k.lab.public_path + " --history " + db + " " +
+                tampered);
   EXPECT_EQ(r.status, 4) << r.err;
-  EXPECT_NE(r.out.find("certificate failed (stored, its results unverified)"), std::string::npos) << r.out;
-  r = chipgauge("fleet collect history: --format json --history " + db + " --pubkey " + k.lab.public_path);
+  EXPECT_NE(r.out.find("certificate failed (stored, its results unverified)"), std::string::npos)
+      << r.out;
+  r = chipgauge("fleet collect history: --format json --history " + db + " --pubkey " +
+                k.lab.public_path);
   ASSERT_FALSE(r.out.empty()) << r.err;
   const auto answer = nlohmann::json::parse(r.out);
   EXPECT_EQ(answer.at("devices_counted"), 1);

@@ -27,7 +27,8 @@ class Licensing : public ::testing::Test {
     engine_ = new licensing_engine(cat_->rules(), cat_->licensing(), cat_->countries());
     quota_dir_ = new test::temp_dir();
     quota_cat_ = new catalog(catalog::load(test::specs_with_binding_diffusion(*quota_dir_)));
-    quota_engine_ = new licensing_engine(quota_cat_->rules(), quota_cat_->licensing(), quota_cat_->countries());
+    quota_engine_ =
+        new licensing_engine(quota_cat_->rules(), quota_cat_->licensing(), quota_cat_->countries());
   }
   static void TearDownTestSuite() {
     delete quota_engine_;
@@ -37,8 +38,9 @@ class Licensing : public ::testing::Test {
     delete cat_;
   }
 
-  static license_answer ask(const chip_spec& part, const char* to, const char* when, const char* hq = "",
-                            const char* from = "US", long long quantity = 1, bool what_if = false) {
+  static license_answer ask(const chip_spec& part, const char* to, const char* when,
+                            const char* hq = "", const char* from = "US", long long quantity = 1,
+                            bool what_if = false) {
     license_query q;
     q.part = &part;
     q.to = to;
@@ -54,12 +56,12 @@ class Licensing : public ::testing::Test {
     return ask(*cat_->parts().find(id), to, when, hq, from, quantity, what_if);
   }
 
-  static license_answer ask_as(const char* exporter, const char* id, const char* to, const char* when,
-                               const char* hq = "", const char* from = "US") {
+  static license_answer ask_as(const char* exporter, const char* id, const char* to,
+                               const char* when, const char* hq = "", const char* from = "US") {
     return ask_as(exporter, *cat_->parts().find(id), to, when, hq, from);
   }
-  static license_answer ask_as(const char* exporter, const chip_spec& part, const char* to, const char* when,
-                               const char* hq = "", const char* from = "US") {
+  static license_answer ask_as(const char* exporter, const chip_spec& part, const char* to,
+                               const char* when, const char* hq = "", const char* from = "US") {
     license_query q;
     q.part = &part;
     q.to = to;
@@ -70,10 +72,12 @@ class Licensing : public ::testing::Test {
     return engine_->answer(q);
   }
 
-  static bool fired(const license_answer& a, const std::string& regime, const std::string& requirement) {
-    return std::any_of(a.requirements.begin(), a.requirements.end(), [&](const fired_requirement& f) {
-      return f.regime->id == regime && f.requirement->id == requirement;
-    });
+  static bool fired(const license_answer& a, const std::string& regime,
+                    const std::string& requirement) {
+    return std::any_of(a.requirements.begin(), a.requirements.end(),
+                       [&](const fired_requirement& f) {
+                         return f.regime->id == regime && f.requirement->id == requirement;
+                       });
   }
   static std::vector<std::string> exception_ids(const license_answer& a) {
     std::vector<std::string> ids;
@@ -107,7 +111,8 @@ test::temp_dir* Licensing::quota_dir_ = nullptr;
 catalog* Licensing::quota_cat_ = nullptr;
 licensing_engine* Licensing::quota_engine_ = nullptr;
 
-// --- countries and groups ------------------------------------------------------------------------------
+// --- countries and groups
+// ------------------------------------------------------------------------------
 
 TEST_F(Licensing, CountriesResolveByCodeNameAndAlias) {
   const auto& c = cat_->countries();
@@ -143,8 +148,10 @@ TEST_F(Licensing, CambodiaLeftD5In2025) {
   EXPECT_TRUE(c.member("KH", "d5", day("2025-11-06")));
   EXPECT_FALSE(c.member("KH", "d5", day("2025-11-07")));
   EXPECT_TRUE(c.member("KH", "d1", day("2026-02-03")));
-  EXPECT_EQ(*ask("nvidia-h100-sxm5-80gb", "KH", "2025-11-06").policy, review_policy::presumption_of_denial);
-  EXPECT_EQ(*ask("nvidia-h100-sxm5-80gb", "KH", "2025-11-07").policy, review_policy::presumption_of_approval)
+  EXPECT_EQ(*ask("nvidia-h100-sxm5-80gb", "KH", "2025-11-06").policy,
+            review_policy::presumption_of_denial);
+  EXPECT_EQ(*ask("nvidia-h100-sxm5-80gb", "KH", "2025-11-07").policy,
+            review_policy::presumption_of_approval)
       << "D:1 only";
 }
 
@@ -177,15 +184,18 @@ TEST_F(Licensing, UaeA5From20260710ForStatedEndUsersOnly) {
   EXPECT_TRUE(ask_uae("2026-07-10", "civil").license_required) << "a civil end user is neither";
 }
 
-// --- 2022-10-07 scope -------------------------------------------------------------------------------------
+// --- 2022-10-07 scope
+// -------------------------------------------------------------------------------------
 
 TEST_F(Licensing, Rule2022ChinaAndMacauOnly) {
   const auto cn = ask("nvidia-h100-sxm5-80gb", "CN", "2023-01-01");
   EXPECT_TRUE(cn.license_required);
   EXPECT_TRUE(fired(cn, "us-2022-10-07-licence", "china"));
-  EXPECT_TRUE(ask("nvidia-h100-sxm5-80gb", "HK", "2023-01-01").license_required) << "Hong Kong as China";
+  EXPECT_TRUE(ask("nvidia-h100-sxm5-80gb", "HK", "2023-01-01").license_required)
+      << "Hong Kong as China";
   EXPECT_FALSE(ask("nvidia-h100-sxm5-80gb", "VN", "2023-01-01").license_required);
-  EXPECT_FALSE(ask("nvidia-a800-sxm4-80gb", "CN", "2023-01-01").license_required) << "A800 was not 3A090 in 2022";
+  EXPECT_FALSE(ask("nvidia-a800-sxm4-80gb", "CN", "2023-01-01").license_required)
+      << "A800 was not 3A090 in 2022";
 }
 
 // Macau joined the 2022 rule's license scope on 2023-01-17 (88 FR 2821), not on 2022-10-07; the
@@ -205,10 +215,12 @@ TEST_F(Licensing, MacauFrom20230117WithSavingsClause) {
   const auto later = ask("nvidia-h100-sxm5-80gb", "MO", "2023-02-16");
   EXPECT_TRUE(later.license_required);
   EXPECT_TRUE(later.notices.empty()) << "the savings clause ended";
-  EXPECT_TRUE(ask("nvidia-h100-sxm5-80gb", "CN", "2022-10-07").license_required) << "China from the start";
+  EXPECT_TRUE(ask("nvidia-h100-sxm5-80gb", "CN", "2022-10-07").license_required)
+      << "China from the start";
 }
 
-// --- 2023-11-17 scope, review policies, headquarters rule ----------------------------------------------------
+// --- 2023-11-17 scope, review policies, headquarters rule
+// ----------------------------------------------------
 
 TEST_F(Licensing, Transition20231116To20231117) {
   EXPECT_FALSE(ask("nvidia-h100-sxm5-80gb", "VN", "2023-11-16").license_required);
@@ -259,7 +271,8 @@ TEST_F(Licensing, HeadquartersRuleStopsAtTheUnitedStates) {
 }
 
 // The review policy for a D:5/Macau-headquartered party located elsewhere changed on 2024-04-04
-// (744.23(d)): case by case before; from then denial for datacenter 3A090.a, case by case for the rest.
+// (744.23(d)): case by case before; from then denial for datacenter 3A090.a, case by case for the
+// rest.
 TEST_F(Licensing, HeadquartersReviewPolicyChangedOn20240404) {
   const auto before = ask("nvidia-h100-sxm5-80gb", "DE", "2024-04-03", "CN");
   EXPECT_TRUE(fired(before, "us-2023-11-17-licence", "headquarters"));
@@ -269,17 +282,23 @@ TEST_F(Licensing, HeadquartersReviewPolicyChangedOn20240404) {
   EXPECT_EQ(*after.policy, review_policy::presumption_of_denial);
   const auto consumer = ask("nvidia-geforce-rtx-4090", "DE", "2024-04-04", "CN");
   EXPECT_TRUE(fired(consumer, "us-2023-11-17-licence", "headquarters-other"));
-  EXPECT_EQ(*consumer.policy, review_policy::case_by_case) << "not designed or marketed for datacenters";
+  EXPECT_EQ(*consumer.policy, review_policy::case_by_case)
+      << "not designed or marketed for datacenters";
   const auto vn = ask("nvidia-h100-sxm5-80gb", "VN", "2024-04-03", "MO");
-  EXPECT_EQ(*vn.policy, review_policy::case_by_case) << "the headquarters reason wins over D:1 approval";
+  EXPECT_EQ(*vn.policy, review_policy::case_by_case)
+      << "the headquarters reason wins over D:1 approval";
 }
 
 TEST_F(Licensing, NacVersusAcaByDestination) {
   // A consumer 3A090.a.1 part (TPP >= 4800, not for datacenters) is NAC/ACA-eligible.
-  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "VN", "2024-06-01")), std::vector<std::string>{"ACA"});
-  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "CN", "2024-06-01")), std::vector<std::string>{"NAC"});
-  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "VN", "2024-06-01", "CN")), std::vector<std::string>{"NAC"});
-  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "VN", "2024-01-10")), std::vector<std::string>{"NAC"})
+  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "VN", "2024-06-01")),
+            std::vector<std::string>{"ACA"});
+  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "CN", "2024-06-01")),
+            std::vector<std::string>{"NAC"});
+  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "VN", "2024-06-01", "CN")),
+            std::vector<std::string>{"NAC"});
+  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "VN", "2024-01-10")),
+            std::vector<std::string>{"NAC"})
       << "before the 2024-04-04 split NAC covered every destination";
   EXPECT_TRUE(exception_ids(ask("nvidia-h100-sxm5-80gb", "VN", "2024-06-01")).empty())
       << "datacenter 3A090.a: no NAC/ACA";
@@ -295,11 +314,13 @@ TEST_F(Licensing, InCountryTransfersWithinD5AreAca) {
   EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "CN", "2024-04-03", "", "CN")),
             std::vector<std::string>{"NAC"})
       << "before the split one NAC covered everything";
-  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "CN", "2024-04-04")), std::vector<std::string>{"NAC"})
+  EXPECT_EQ(exception_ids(ask("nvidia-geforce-rtx-4090", "CN", "2024-04-04")),
+            std::vector<std::string>{"NAC"})
       << "an export to China";
 }
 
-// --- 2024-12-02 HBM -----------------------------------------------------------------------------------------------
+// --- 2024-12-02 HBM
+// -------------------------------------------------------------------------------------------------
 
 TEST_F(Licensing, HbmStacksToD5AndLicenseExceptionHbm) {
   const auto before = ask("skhynix-hbm3e-8hi-24gb", "CN", "2024-12-01");
@@ -311,7 +332,8 @@ TEST_F(Licensing, HbmStacksToD5AndLicenseExceptionHbm) {
   EXPECT_NE(std::find(effective.not_applying.begin(), effective.not_applying.end(),
                       "us-2024-12-02-hbm-licence (in_force, compliance from 2024-12-31)"),
             effective.not_applying.end());
-  EXPECT_TRUE(fired(ask("skhynix-hbm3e-8hi-24gb", "CN", "2024-12-31"), "us-2024-12-02-hbm-licence", "hbm-d5-or-macau"));
+  EXPECT_TRUE(fired(ask("skhynix-hbm3e-8hi-24gb", "CN", "2024-12-31"), "us-2024-12-02-hbm-licence",
+                    "hbm-d5-or-macau"));
   const auto hbm3e = ask("skhynix-hbm3e-8hi-24gb", "CN", "2025-01-01");
   EXPECT_TRUE(fired(hbm3e, "us-2024-12-02-hbm-licence", "hbm-d5-or-macau"));
   EXPECT_TRUE(exception_ids(hbm3e).empty()) << "density above 3.3 GB/s/mm^2";
@@ -320,7 +342,8 @@ TEST_F(Licensing, HbmStacksToD5AndLicenseExceptionHbm) {
   EXPECT_FALSE(ask("skhynix-hbm3e-8hi-24gb", "DE", "2025-01-01").license_required);
 }
 
-// --- 2025 AI Diffusion framework and its rescission ------------------------------------------------------------------
+// --- 2025 AI Diffusion framework and its rescission
+// ------------------------------------------------------------------
 
 // The framework was effective from 2025-01-13 but its compliance date was 2025-05-15 (90 FR 4544,
 // DATES), and BIS stopped enforcing it on 2025-05-13: it never bound a shipment. Its tiers are
@@ -331,7 +354,8 @@ TEST_F(Licensing, DiffusionTiersOnlyWhatIfBeforeCompliance) {
   EXPECT_FALSE(tier2.license_required) << "before the compliance date the framework binds nothing";
   ASSERT_EQ(tier2.what_if_requirements.size(), 1U);
   EXPECT_EQ(tier2.what_if_requirements[0].requirement->id, "tier2");
-  EXPECT_EQ(exception_ids(tier2), (std::vector<std::string>{"ACM", "LPP"})) << "1000 H100 = 15.8 M TPP fits LPP";
+  EXPECT_EQ(exception_ids(tier2), (std::vector<std::string>{"ACM", "LPP"}))
+      << "1000 H100 = 15.8 M TPP fits LPP";
   EXPECT_TRUE(tier2.exceptions[0].what_if);
   const auto big = ask("nvidia-h100-sxm5-80gb", "BR", "2025-05-12", "", "US", 2000, true);
   EXPECT_EQ(exception_ids(big), std::vector<std::string>{"ACM"}) << "31.7 M TPP exceeds LPP";
@@ -350,8 +374,8 @@ TEST_F(Licensing, DiffusionTiersOnlyWhatIfBeforeCompliance) {
 }
 
 TEST_F(Licensing, DiffusionNeverBindsAShipment) {
-  for (const char* d :
-       {"2025-01-13", "2025-03-01", "2025-05-12", "2025-05-14", "2025-05-15", "2025-06-01", "2026-06-01"}) {
+  for (const char* d : {"2025-01-13", "2025-03-01", "2025-05-12", "2025-05-14", "2025-05-15",
+                        "2025-06-01", "2026-06-01"}) {
     const auto a = ask("nvidia-h100-sxm5-80gb", "BR", d);
     EXPECT_FALSE(a.license_required) << d;
     EXPECT_TRUE(a.requirements.empty()) << d;
@@ -365,10 +389,12 @@ TEST_F(Licensing, DiffusionNeverBindsAShipment) {
   EXPECT_TRUE(after.what_if_requirements.empty());
   // The default answer is BIS's enforcement position and says what the text would require.
   EXPECT_TRUE(std::any_of(after.notices.begin(), after.notices.end(), [](const std::string& n) {
-    return n.find("us-2025-01-13-ai-diffusion / tier2 would require a licence under the regulation's text") !=
-           std::string::npos;
+    return n.find(
+               "us-2025-01-13-ai-diffusion / tier2 would require a licence under the regulation's "
+               "text") != std::string::npos;
   }));
-  // The one part BIS still enforces: the headquarters requirement for .a items (742.6(a)(6)(iii)(A)).
+  // The one part BIS still enforces: the headquarters requirement for .a items
+  // (742.6(a)(6)(iii)(A)).
   const auto hq = ask("nvidia-h100-sxm5-80gb", "BR", "2025-06-01", "CN");
   EXPECT_TRUE(hq.license_required);
   EXPECT_TRUE(fired(hq, "us-2023-11-17-licence", "headquarters-datacenter-a"));
@@ -384,10 +410,12 @@ TEST_F(Licensing, DiffusionNeverBindsAShipment) {
   }
 }
 
-// --- 2025-04-09 H20 letters ------------------------------------------------------------------------------------------
+// --- 2025-04-09 H20 letters
+// -------------------------------------------------------------------------------------------------
 
 TEST_F(Licensing, H20LetterOverlayByBandwidth) {
-  EXPECT_FALSE(ask_as("nvidia", "nvidia-h20", "CN", "2025-04-08").license_required) << "the H20 is not 3A090";
+  EXPECT_FALSE(ask_as("nvidia", "nvidia-h20", "CN", "2025-04-08").license_required)
+      << "the H20 is not 3A090";
   const auto a = ask_as("nvidia", "nvidia-h20", "CN", "2025-04-09");
   EXPECT_TRUE(a.license_required);
   EXPECT_TRUE(a.determined);
@@ -395,13 +423,15 @@ TEST_F(Licensing, H20LetterOverlayByBandwidth) {
   EXPECT_FALSE(a.policy.has_value()) << "a letter states no review policy";
   EXPECT_EQ(a.weakest, evidence_tag::S)
       << "the H20's own DRAM figure decides (S); the R 'combination' reading is not relied on";
-  EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-geforce-rtx-4090-d", "CN", "2025-06-01"), "h20-letter"));
+  EXPECT_FALSE(
+      overlay(ask_as("nvidia", "nvidia-geforce-rtx-4090-d", "CN", "2025-06-01"), "h20-letter"));
   EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-h20", "DE", "2025-06-01"), "h20-letter"));
   EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-h20", "CN", "2025-06-01", "", "CN"), "h20-letter"))
       << "no letter for in-country transfers";
   // Not limited to datacenter parts: the thresholds are the H20's own figures (4,000 GB/s DRAM,
   // 1,028 GB/s interconnect), so a part below both is outside whatever its market.
-  EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-l20", "CN", "2025-06-01"), "h20-letter")) << "864 GB/s DRAM";
+  EXPECT_FALSE(overlay(ask_as("nvidia", "nvidia-l20", "CN", "2025-06-01"), "h20-letter"))
+      << "864 GB/s DRAM";
   EXPECT_TRUE(ask_as("amd", "amd-instinct-mi308x", "CN", "2025-06-01").license_required);
 }
 
@@ -411,21 +441,25 @@ TEST_F(Licensing, H20LetterHeadquartersAndWhoIsBound) {
   const auto de = ask_as("nvidia", "nvidia-h20", "DE", "2025-06-01", "CN");
   EXPECT_TRUE(de.license_required);
   EXPECT_TRUE(overlay(de, "h20-letter"));
-  EXPECT_TRUE(overlay(ask_as("nvidia", "nvidia-h20", "SG", "2025-06-01", "HK"), "h20-letter")) << "Hong Kong as China";
+  EXPECT_TRUE(overlay(ask_as("nvidia", "nvidia-h20", "SG", "2025-06-01", "HK"), "h20-letter"))
+      << "Hong Kong as China";
   const auto other = ask_as("other", "nvidia-h20", "CN", "2025-06-01");
-  EXPECT_FALSE(other.license_required) << "a distributor that received no letter is not bound by it";
+  EXPECT_FALSE(other.license_required)
+      << "a distributor that received no letter is not bound by it";
   EXPECT_TRUE(other.determined);
   const auto unknown_exporter = ask("nvidia-h20", "CN", "2025-06-01");
   EXPECT_FALSE(unknown_exporter.license_required);
-  EXPECT_FALSE(unknown_exporter.determined) << "never 'no licence required' when the exporter decides it";
+  EXPECT_FALSE(unknown_exporter.determined)
+      << "never 'no licence required' when the exporter decides it";
   ASSERT_FALSE(unknown_exporter.undetermined_because.empty());
   EXPECT_NE(unknown_exporter.undetermined_because[0].find("--exporter"), std::string::npos);
   EXPECT_NE(to_text(unknown_exporter).find("licence required: undetermined"), std::string::npos);
   // Beside a license already required (an H100 to China) the letter's open question is a notice.
   const auto h100 = ask("nvidia-h100-sxm5-80gb", "CN", "2025-06-01");
   EXPECT_TRUE(h100.determined);
-  EXPECT_TRUE(std::any_of(h100.notices.begin(), h100.notices.end(),
-                          [](const std::string& n) { return n.find("h20-letter") != std::string::npos; }));
+  EXPECT_TRUE(std::any_of(h100.notices.begin(), h100.notices.end(), [](const std::string& n) {
+    return n.find("h20-letter") != std::string::npos;
+  }));
   const auto bound = ask_as("nvidia", "nvidia-h20", "CN", "2025-06-01");
   ASSERT_EQ(bound.overlays.size(), 1U);
   EXPECT_EQ(bound.overlays[0].overlay->binds.front(), "NVIDIA");
@@ -433,10 +467,12 @@ TEST_F(Licensing, H20LetterHeadquartersAndWhoIsBound) {
       << "a misspelt exporter is refused";
 }
 
-// --- 2026-01-15 China zone, tariff bands; 2026-05-31 guidance ------------------------------------------------------
+// --- 2026-01-15 China zone, tariff bands; 2026-05-31 guidance
+// ------------------------------------------------------
 
 TEST_F(Licensing, ChinaZoneTransitionAndExportOnly) {
-  EXPECT_EQ(*ask("nvidia-h200-sxm-141gb", "CN", "2026-01-14").policy, review_policy::presumption_of_denial);
+  EXPECT_EQ(*ask("nvidia-h200-sxm-141gb", "CN", "2026-01-14").policy,
+            review_policy::presumption_of_denial);
   const auto zone = ask("nvidia-h200-sxm-141gb", "CN", "2026-01-15");
   EXPECT_EQ(*zone.policy, review_policy::case_by_case);
   EXPECT_TRUE(zone.policy_determined);
@@ -447,7 +483,8 @@ TEST_F(Licensing, ChinaZoneTransitionAndExportOnly) {
   EXPECT_EQ(*reexport.policy, review_policy::presumption_of_denial);
   const auto in_country = ask("nvidia-h200-sxm-141gb", "CN", "2026-02-01", "", "CN");
   EXPECT_EQ(*in_country.policy, review_policy::presumption_of_denial);
-  EXPECT_EQ(*ask("nvidia-b200", "CN", "2026-02-01").policy, review_policy::presumption_of_denial) << "TPP 36,000";
+  EXPECT_EQ(*ask("nvidia-b200", "CN", "2026-02-01").policy, review_policy::presumption_of_denial)
+      << "TPP 36,000";
   // The MI325X is below both lines, but its sheet does not say it was commercially available in the
   // US at publication: the review policy is undetermined and the stricter one is given, never
   // case by case on an unstated fact.
@@ -475,7 +512,8 @@ TEST_F(Licensing, ChinaZoneBoundaries) {
   auto unavailable = in;
   unavailable.us_commercial_availability->value = false;
   const auto a = ask(unavailable, "CN", "2026-02-01");
-  EXPECT_EQ(*a.policy, review_policy::presumption_of_denial) << "not commercially available in the US";
+  EXPECT_EQ(*a.policy, review_policy::presumption_of_denial)
+      << "not commercially available in the US";
   EXPECT_TRUE(a.policy_determined);
 }
 
@@ -507,21 +545,26 @@ TEST_F(Licensing, ChinaZoneTestsTheChipInsideABoard) {
 
 TEST_F(Licensing, TariffBandsAndHeadquartersGuidance) {
   // The tariff is on imports into the United States of servers and boards (8471/8473) holding an IC
-  // in a band; the bare H200 enters under 8542 and is outside it (the earlier data taxed the bare IC).
+  // in a band; the bare H200 enters under 8542 and is outside it (the earlier data taxed the bare
+  // IC).
   const auto bare = ask("nvidia-h200-sxm-141gb", "US", "2026-02-01", "", "TW");
   EXPECT_EQ(bare.transaction, transaction_kind::import_);
-  EXPECT_FALSE(overlay(bare, "import-tariff-bands")) << "a bare IC (HTS 8542) is outside 9903.79.01";
+  EXPECT_FALSE(overlay(bare, "import-tariff-bands"))
+      << "a bare IC (HTS 8542) is outside 9903.79.01";
   EXPECT_FALSE(bare.license_required);
   EXPECT_FALSE(overlay(ask("nvidia-h100-sxm5-80gb", "DE", "2026-05-30", "CN"), "hq-guidance"));
   EXPECT_TRUE(overlay(ask("nvidia-h100-sxm5-80gb", "DE", "2026-05-31", "CN"), "hq-guidance"));
   // The guidance covers 3A090.a/.b and 4A090.a/.b only (not 3A090.c), outside the United States.
-  EXPECT_FALSE(overlay(ask("skhynix-hbm3e-8hi-24gb", "DE", "2026-06-01", "CN"), "hq-guidance")) << "3A090.c";
-  EXPECT_FALSE(overlay(ask("nvidia-h100-sxm5-80gb", "US", "2026-06-01", "CN"), "hq-guidance")) << "a US destination";
-  EXPECT_TRUE(overlay(ask("nvidia-hgx-h100-8gpu", "DE", "2026-06-01", "MO"), "hq-guidance")) << "4A090.a";
+  EXPECT_FALSE(overlay(ask("skhynix-hbm3e-8hi-24gb", "DE", "2026-06-01", "CN"), "hq-guidance"))
+      << "3A090.c";
+  EXPECT_FALSE(overlay(ask("nvidia-h100-sxm5-80gb", "US", "2026-06-01", "CN"), "hq-guidance"))
+      << "a US destination";
+  EXPECT_TRUE(overlay(ask("nvidia-hgx-h100-8gpu", "DE", "2026-06-01", "MO"), "hq-guidance"))
+      << "4A090.a";
 }
 
-// Board vs chip, both sides of each bound (strict: "greater than ... and less than"), the dates, and
-// the end-use exemptions.
+// Board vs chip, both sides of each bound (strict: "greater than ... and less than"), the dates,
+// and the end-use exemptions.
 TEST_F(Licensing, TariffTestsTheIcInsideABoardWithStrictBounds) {
   auto board_of = [](const chip_spec& ic) {
     chip_spec b;
@@ -536,19 +579,21 @@ TEST_F(Licensing, TariffTestsTheIcInsideABoardWithStrictBounds) {
     b.contains.push_back(c);
     return b;
   };
-  const auto& h200 = *cat_->parts().find("nvidia-h200-sxm-141gb");  // TPP 15,831, 4,800 GB/s: band 1
+  const auto& h200 =
+      *cat_->parts().find("nvidia-h200-sxm-141gb");  // TPP 15,831, 4,800 GB/s: band 1
   const auto hgx = board_of(h200);
   EXPECT_TRUE(overlay(ask(hgx, "US", "2026-01-15", "", "TW"), "import-tariff-bands"));
   EXPECT_FALSE(overlay(ask(hgx, "US", "2026-01-14", "", "TW"), "import-tariff-bands"));
-  EXPECT_FALSE(overlay(ask(hgx, "DE", "2026-02-01"), "import-tariff-bands")) << "an export pays no US import duty";
+  EXPECT_FALSE(overlay(ask(hgx, "DE", "2026-02-01"), "import-tariff-bands"))
+      << "an export pays no US import duty";
   const auto in1 = synthetic(14001, 4501);
   const auto at_low = synthetic(14000, 4800);
   const auto at_high = synthetic(17500, 4800);
   const auto mem_at = synthetic(15000, 5000);
   const auto in2 = synthetic(20801, 5801);
   const auto gap = synthetic(19000, 5500);
-  const auto b_in1 = board_of(in1), b_low = board_of(at_low), b_high = board_of(at_high), b_mem = board_of(mem_at),
-             b_in2 = board_of(in2), b_gap = board_of(gap);
+  const auto b_in1 = board_of(in1), b_low = board_of(at_low), b_high = board_of(at_high),
+             b_mem = board_of(mem_at), b_in2 = board_of(in2), b_gap = board_of(gap);
   EXPECT_TRUE(overlay(ask(b_in1, "US", "2026-02-01", "", "TW"), "import-tariff-bands"));
   EXPECT_FALSE(overlay(ask(b_low, "US", "2026-02-01", "", "TW"), "import-tariff-bands"))
       << "14,000 is not greater than 14,000";
@@ -558,7 +603,8 @@ TEST_F(Licensing, TariffTestsTheIcInsideABoardWithStrictBounds) {
       << "5,000 GB/s is not less than 5,000";
   EXPECT_TRUE(overlay(ask(b_in2, "US", "2026-02-01", "", "TW"), "import-tariff-bands"));
   EXPECT_FALSE(overlay(ask(b_gap, "US", "2026-02-01", "", "TW"), "import-tariff-bands"));
-  EXPECT_FALSE(overlay(ask(in1, "US", "2026-02-01", "", "TW"), "import-tariff-bands")) << "the bare IC";
+  EXPECT_FALSE(overlay(ask(in1, "US", "2026-02-01", "", "TW"), "import-tariff-bands"))
+      << "the bare IC";
   license_query q;
   q.part = &hgx;
   q.to = "US";
@@ -572,7 +618,7 @@ TEST_F(Licensing, TariffTestsTheIcInsideABoardWithStrictBounds) {
   EXPECT_THROW((void)engine_->answer(q), usage_error) << "an end use no file tests";
 }
 // --- bad questions
-// ------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 
 TEST_F(Licensing, UndeterminedClassificationIsNotReportedAsLicenseFree) {
   // The TPU v5e sheet without its die bounds: TPP in the PD-dependent band and no die area, so its
@@ -594,8 +640,9 @@ TEST_F(Licensing, UndecidableLetterMakesTheAnswerUndetermined) {
   const auto a = ask_as("nvidia", part, "CN", "2025-06-01");
   EXPECT_TRUE(a.item.eccn.empty());
   EXPECT_FALSE(a.determined);
-  EXPECT_TRUE(std::any_of(a.undetermined_because.begin(), a.undetermined_because.end(),
-                          [](const std::string& s) { return s.find("h20-letter") != std::string::npos; }));
+  EXPECT_TRUE(
+      std::any_of(a.undetermined_because.begin(), a.undetermined_because.end(),
+                  [](const std::string& s) { return s.find("h20-letter") != std::string::npos; }));
 }
 TEST_F(Licensing, HbmStacksAreOutsideTheChinaZone) {
   const auto a = ask("skhynix-hbm3e-8hi-24gb", "CN", "2026-02-01");
@@ -616,13 +663,14 @@ TEST_F(Licensing, BadQuestionsAreUsageErrors) {
   EXPECT_THROW((void)engine_->answer(q), usage_error) << "an export leaves the United States";
 }
 
-// --- embargoes and comprehensive sanctions (EAR Part 746) ----------------------------------------------------
+// --- embargoes and comprehensive sanctions (EAR Part 746)
+// ----------------------------------------------------
 
 namespace embargo {
 
 // A question with the embargo inputs: a region of the destination, a stated ECCN, an end-user type.
-license_query query(const chip_spec& part, const char* to, const char* when, const char* region = "",
-                    const char* eccn = "", const char* end_user = "") {
+license_query query(const chip_spec& part, const char* to, const char* when,
+                    const char* region = "", const char* eccn = "", const char* end_user = "") {
   license_query q;
   q.part = &part;
   q.to = to;
@@ -649,13 +697,15 @@ TEST_F(Licensing, EveryDatacenterPartToEveryEmbargoedDestinationNeedsALicense) {
     const char* region;
     const char* section;
   };
-  const destination destinations[] = {{"CU", "", "746.2"},     {"IR", "", "746.7"}, {"KP", "", "746.4"},
-                                      {"SY", "", "746.9"},     {"RU", "", "746.8"}, {"BY", "", "746.8"},
-                                      {"UA", "UA-43", "746.6"}};
-  // The first answerable date, each regime's boundaries on both sides, the other rules' transitions.
-  const char* dates[] = {"2022-10-07", "2022-10-08", "2023-01-16", "2023-01-17", "2023-05-18", "2023-05-19",
-                         "2023-11-16", "2023-11-17", "2024-06-11", "2024-06-12", "2024-12-31", "2025-01-15",
-                         "2025-05-13", "2025-09-01", "2025-09-02", "2026-01-15", "2026-07-10", "2027-06-30"};
+  const destination destinations[] = {
+      {"CU", "", "746.2"}, {"IR", "", "746.7"}, {"KP", "", "746.4"},     {"SY", "", "746.9"},
+      {"RU", "", "746.8"}, {"BY", "", "746.8"}, {"UA", "UA-43", "746.6"}};
+  // The first answerable date, each regime's boundaries on both sides, the other rules'
+  // transitions.
+  const char* dates[] = {"2022-10-07", "2022-10-08", "2023-01-16", "2023-01-17", "2023-05-18",
+                         "2023-05-19", "2023-11-16", "2023-11-17", "2024-06-11", "2024-06-12",
+                         "2024-12-31", "2025-01-15", "2025-05-13", "2025-09-01", "2025-09-02",
+                         "2026-01-15", "2026-07-10", "2027-06-30"};
   int datacenter_parts = 0;
   for (const auto& part : cat_->parts().parts()) {
     if (!part->datacenter.value) continue;
@@ -710,15 +760,16 @@ TEST_F(Licensing, SyriaRelaxedOn20250902WithSppForStatedEar99) {
   EXPECT_NE(to_text(after).find("you can state: --eccn EAR99"), std::string::npos);
   const auto ear99 = engine_->answer(embargo::query(gpu, "SY", "2025-09-02", "", "EAR99"));
   EXPECT_EQ(exception_ids(ear99), std::vector<std::string>{"SPP"});
-  EXPECT_TRUE(exception_ids(engine_->answer(embargo::query(gpu, "SY", "2025-09-01", "", "EAR99"))).empty())
+  EXPECT_TRUE(
+      exception_ids(engine_->answer(embargo::query(gpu, "SY", "2025-09-01", "", "EAR99"))).empty())
       << "SPP from 2025-09-02";
 }
 
 TEST_F(Licensing, RussiaBelarusEar99ByHtsAndTheMassMarketCarveOut) {
   const auto& gpu = *cat_->parts().find("nvidia-geforce-rtx-4090-d");
   for (const char* to : {"RU", "BY"}) {
-    EXPECT_TRUE(fired(engine_->answer(embargo::query(gpu, to, "2024-06-01")), "us-2022-02-24-russia-belarus-sanctions",
-                      "ccl-any-eccn"))
+    EXPECT_TRUE(fired(engine_->answer(embargo::query(gpu, to, "2024-06-01")),
+                      "us-2022-02-24-russia-belarus-sanctions", "ccl-any-eccn"))
         << "default: on the CCL";
     const auto listed = engine_->answer(embargo::query(gpu, to, "2023-05-18", "", "EAR99"));
     EXPECT_TRUE(listed.license_required) << to;
@@ -729,15 +780,21 @@ TEST_F(Licensing, RussiaBelarusEar99ByHtsAndTheMassMarketCarveOut) {
     EXPECT_TRUE(fired(engine_->answer(embargo::query(gpu, to, "2024-06-11", "", "EAR99")),
                       "us-2022-02-24-russia-belarus-sanctions", "ear99-hts-chapters-84-85-90"));
     EXPECT_TRUE(fired(engine_->answer(embargo::query(gpu, to, "2024-06-12", "", "EAR99")),
-                      "us-2022-02-24-russia-belarus-sanctions", "ear99-hts-chapters-84-85-90-746-8"));
+                      "us-2022-02-24-russia-belarus-sanctions",
+                      "ear99-hts-chapters-84-85-90-746-8"));
     // Mass-market encryption items: excluded for a civil end user only when both are stated.
-    EXPECT_TRUE(engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "5A992.c")).license_required)
+    EXPECT_TRUE(
+        engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "5A992.c")).license_required)
         << "end user unknown";
-    EXPECT_TRUE(engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "5A992.c", "government")).license_required);
-    EXPECT_TRUE(engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "5A992.c", "state-owned")).license_required);
-    EXPECT_TRUE(engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "3A991.a", "civil")).license_required)
+    EXPECT_TRUE(engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "5A992.c", "government"))
+                    .license_required);
+    EXPECT_TRUE(engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "5A992.c", "state-owned"))
+                    .license_required);
+    EXPECT_TRUE(engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "3A991.a", "civil"))
+                    .license_required)
         << "not mass market";
-    const auto carve_out = engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "5A992.c", "civil"));
+    const auto carve_out =
+        engine_->answer(embargo::query(gpu, to, "2024-06-01", "", "5A992.c", "civil"));
     EXPECT_FALSE(fired(carve_out, "us-2022-02-24-russia-belarus-sanctions", "ccl-any-eccn")) << to;
   }
 }
@@ -779,7 +836,8 @@ TEST_F(Licensing, UkraineRegionsAreNamedAndPlainUkraineIsAmbiguous) {
     EXPECT_TRUE(a.license_required) << region;
     EXPECT_EQ(*a.policy, review_policy::presumption_of_denial) << region;
   }
-  EXPECT_FALSE(engine_->answer(embargo::query(gpu, "UA", "2024-06-01", "UA-30")).license_required) << "Kyiv";
+  EXPECT_FALSE(engine_->answer(embargo::query(gpu, "UA", "2024-06-01", "UA-30")).license_required)
+      << "Kyiv";
   // An in-country transfer within Crimea is covered too.
   auto within = embargo::query(gpu, "UA", "2024-06-01", "UA-43");
   within.from = "UA";
@@ -789,15 +847,17 @@ TEST_F(Licensing, UkraineRegionsAreNamedAndPlainUkraineIsAmbiguous) {
 
 TEST_F(Licensing, EmbargoStatementsAreChecked) {
   const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
-  EXPECT_THROW((void)engine_->answer(embargo::query(h100, "RU", "2024-06-01", "", "EAR99")), usage_error)
+  EXPECT_THROW((void)engine_->answer(embargo::query(h100, "RU", "2024-06-01", "", "EAR99")),
+               usage_error)
       << "the H100 classifies as 3A090.a.1";
   EXPECT_NO_THROW((void)engine_->answer(embargo::query(h100, "RU", "2024-06-01", "", "3A090.a.1")));
-  EXPECT_THROW((void)engine_->answer(embargo::query(h100, "RU", "2024-06-01", "", "", "pirate")), usage_error);
+  EXPECT_THROW((void)engine_->answer(embargo::query(h100, "RU", "2024-06-01", "", "", "pirate")),
+               usage_error);
   EXPECT_EQ(cat_->licensing().end_user_types().size(), 3U);
 }
 
 // --- quotas and the ledger
-// ----------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 
 TEST_F(Licensing, LppCeilingIsInclusiveAt26900000) {
   const auto part = synthetic(26900, 3000);  // 1,000 units = 26,900,000 TPP exactly
@@ -810,15 +870,15 @@ TEST_F(Licensing, LppCeilingIsInclusiveAt26900000) {
   s.country = "BR";
   const shipment_ledger empty;
   auto checks = check_quotas(empty, s, part, *quota_engine_, false);
-  const auto lpp =
-      std::find_if(checks.begin(), checks.end(), [](const quota_check& c) { return c.quota->id == "lpp"; });
+  const auto lpp = std::find_if(checks.begin(), checks.end(),
+                                [](const quota_check& c) { return c.quota->id == "lpp"; });
   ASSERT_NE(lpp, checks.end());
   EXPECT_DOUBLE_EQ(lpp->limit_tpp, 26900000);
   EXPECT_TRUE(lpp->fits) << "exactly at the ceiling fits";
   s.quantity = 1001;
   checks = check_quotas(empty, s, part, *quota_engine_, false);
-  const auto over =
-      std::find_if(checks.begin(), checks.end(), [](const quota_check& c) { return c.quota->id == "lpp"; });
+  const auto over = std::find_if(checks.begin(), checks.end(),
+                                 [](const quota_check& c) { return c.quota->id == "lpp"; });
   ASSERT_NE(over, checks.end());
   EXPECT_FALSE(over->fits);
 }
@@ -826,7 +886,8 @@ TEST_F(Licensing, LppCeilingIsInclusiveAt26900000) {
 TEST_F(Licensing, LedgerAccumulatesPerConsigneeYearAndCountryPeriod) {
   const auto& h100 = *quota_cat_->parts().find("nvidia-h100-sxm5-80gb");
   shipment_ledger l;
-  shipment prior{day("2025-02-01"), "nvidia-h100-sxm5-80gb", 15831.2, 1000, "Acme", "BR", "lpp", "3A090.a.1"};
+  shipment prior{day("2025-02-01"), "nvidia-h100-sxm5-80gb", 15831.2, 1000, "Acme", "BR", "lpp",
+                 "3A090.a.1"};
   l.shipments.push_back(prior);
   shipment next = prior;
   next.day = day("2025-03-01");
@@ -834,13 +895,15 @@ TEST_F(Licensing, LedgerAccumulatesPerConsigneeYearAndCountryPeriod) {
   next.quantity = 700;  // 15.83 M + 11.08 M > 26.9 M
   auto checks = check_quotas(l, next, h100, *quota_engine_, false);
   auto find = [&](const char* id) {
-    const auto it = std::find_if(checks.begin(), checks.end(), [&](const quota_check& c) { return c.quota->id == id; });
+    const auto it = std::find_if(checks.begin(), checks.end(),
+                                 [&](const quota_check& c) { return c.quota->id == id; });
     if (it == checks.end()) throw std::runtime_error(std::string("no quota check ") + id);
     return *it;
   };
   EXPECT_NEAR(find("lpp").used_tpp, 15831200, 1);
   EXPECT_FALSE(find("lpp").fits);
-  EXPECT_DOUBLE_EQ(find("tier2_allocation").used_tpp, 0) << "LPP shipments do not count against the allocation";
+  EXPECT_DOUBLE_EQ(find("tier2_allocation").used_tpp, 0)
+      << "LPP shipments do not count against the allocation";
   EXPECT_TRUE(find("tier2_allocation").fits);
   next.consignee = "Other";
   checks = check_quotas(l, next, h100, *quota_engine_, false);
@@ -860,33 +923,40 @@ TEST_F(Licensing, LedgerAccumulatesPerConsigneeYearAndCountryPeriod) {
 // 2025-05-13): a ledger tests them only with --what-if, labelled.
 TEST_F(Licensing, DiffusionQuotasNeverBindInTheBundledData) {
   const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
-  shipment s{day("2025-03-01"), "nvidia-h100-sxm5-80gb", 15831.2, 2000, "Acme", "BR", "", "3A090.a.1"};
+  shipment s{day("2025-03-01"), "nvidia-h100-sxm5-80gb", 15831.2, 2000, "Acme", "BR", "",
+             "3A090.a.1"};
   EXPECT_TRUE(check_quotas({}, s, h100, *engine_, false).empty());
   const auto what_if = check_quotas({}, s, h100, *engine_, true);
   ASSERT_FALSE(what_if.empty());
-  EXPECT_TRUE(std::all_of(what_if.begin(), what_if.end(), [](const quota_check& c) { return c.what_if; }));
+  EXPECT_TRUE(
+      std::all_of(what_if.begin(), what_if.end(), [](const quota_check& c) { return c.what_if; }));
   const auto a = assess_shipment({}, s, h100, *engine_, false);
   EXPECT_TRUE(a.s.quota.empty());
-  EXPECT_EQ(a.s.license_required, license_status::not_required) << "BR needs no licence under any binding rule in 2025";
+  EXPECT_EQ(a.s.license_required, license_status::not_required)
+      << "BR needs no licence under any binding rule in 2025";
 }
 
 TEST_F(Licensing, AllocationCountsOnlyShipmentsItCovers) {
   const auto& h100 = *quota_cat_->parts().find("nvidia-h100-sxm5-80gb");
   shipment_ledger l;
-  l.shipments.push_back({day("2025-02-01"), "nvidia-t4", 1040, 100000, "Acme", "BR", "", ""});  // not controlled
-  shipment next{day("2025-03-01"), "nvidia-h100-sxm5-80gb", 15831.2, 10, "Acme", "BR", "", "3A090.a.1"};
+  l.shipments.push_back(
+      {day("2025-02-01"), "nvidia-t4", 1040, 100000, "Acme", "BR", "", ""});  // not controlled
+  shipment next{day("2025-03-01"), "nvidia-h100-sxm5-80gb", 15831.2, 10, "Acme", "BR", "",
+                "3A090.a.1"};
   const auto checks = check_quotas(l, next, h100, *quota_engine_, false);
-  const auto alloc = std::find_if(checks.begin(), checks.end(),
-                                  [](const quota_check& c) { return c.quota->id == "tier2_allocation"; });
+  const auto alloc = std::find_if(checks.begin(), checks.end(), [](const quota_check& c) {
+    return c.quota->id == "tier2_allocation";
+  });
   ASSERT_NE(alloc, checks.end());
-  EXPECT_DOUBLE_EQ(alloc->used_tpp, 0) << "an uncontrolled T4 shipment does not use the 3A090.a allocation";
+  EXPECT_DOUBLE_EQ(alloc->used_tpp, 0)
+      << "an uncontrolled T4 shipment does not use the 3A090.a allocation";
 }
 
 TEST_F(Licensing, LedgerFilesRoundTripAndRefuseCorruption) {
   test::temp_dir dir;
   shipment_ledger l;
-  l.shipments.push_back(
-      {day("2025-02-01"), "nvidia-h100-sxm5-80gb", 15831.2, 10, "Acme,\nInc.", "BR", "lpp", "3A090.a.1"});
+  l.shipments.push_back({day("2025-02-01"), "nvidia-h100-sxm5-80gb", 15831.2, 10, "Acme,\nInc.",
+                         "BR", "lpp", "3A090.a.1"});
   for (const char* name : {"l.json", "l.csv"}) {
     const auto path = dir.path() + "/" + name;
     save_ledger(path, l);
@@ -897,11 +967,12 @@ TEST_F(Licensing, LedgerFilesRoundTripAndRefuseCorruption) {
     EXPECT_DOUBLE_EQ(back.shipments[0].tpp_each, 15831.2) << name;
   }
   EXPECT_TRUE(load_ledger(dir.path() + "/missing.json").shipments.empty());
-  const auto bad =
-      dir.write("bad.json", "{\"schema\": \"chipgauge.ledger/1\", \"shipments\": [{\"date\": \"2025-13-01\"");
+  const auto bad = dir.write(
+      "bad.json", "{\"schema\": \"chipgauge.ledger/1\", \"shipments\": [{\"date\": \"2025-13-01\"");
   EXPECT_THROW((void)load_ledger(bad), spec_error);
-  const auto bad_csv =
-      dir.write("bad.csv", "date,part,tpp_each,quantity,consignee,country,quota,eccn\n2025-01-01,x,abc,1,a,BR,,\n");
+  const auto bad_csv = dir.write(
+      "bad.csv",
+      "date,part,tpp_each,quantity,consignee,country,quota,eccn\n2025-01-01,x,abc,1,a,BR,,\n");
   EXPECT_THROW((void)load_ledger(bad_csv), spec_error);
 }
 
@@ -926,7 +997,10 @@ TEST_F(Licensing, LicensingFileHeaderErrorsNameFilePathAndExpectation) {
     return std::nullopt;
   };
   ASSERT_FALSE(load_error(good).has_value());
-  EXPECT_EQ(licensing_set::load(dir.path(), cat_->countries()).regimes().at(0).status_on(day("2024-06-01")),
+  EXPECT_EQ(licensing_set::load(dir.path(), cat_->countries())
+                .regimes()
+                .at(0)
+                .status_on(day("2024-06-01")),
             regime_status::in_force);
 
   auto wrong_schema = good;
@@ -935,7 +1009,8 @@ TEST_F(Licensing, LicensingFileHeaderErrorsNameFilePathAndExpectation) {
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->file(), dir.path() + "/x.json");
   EXPECT_EQ(e->json_path(), "$.schema");
-  EXPECT_EQ(e->message(), "unsupported schema 'chipgauge.licensing/2': expected \"chipgauge.licensing/1\"");
+  EXPECT_EQ(e->message(),
+            "unsupported schema 'chipgauge.licensing/2': expected \"chipgauge.licensing/1\"");
 
   auto out_of_order = good;
   out_of_order["timeline"][1]["from"] = "2023-01-01";
@@ -953,17 +1028,18 @@ TEST_F(Licensing, LedgerLockRefusesASecondWriter) {
 }
 
 // --- fleets
-// --------------------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 
 TEST_F(Licensing, FleetTotalsAgainstLppAndClusterReporting) {
   const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");
   const auto& defs = cat_->rules().definitions();
-  fleet_item item{"h100", compute_metrics(h100, defs).tpp, dense_peak_ops(h100, defs), 1699, "sheet"};
+  fleet_item item{"h100", compute_metrics(h100, defs).tpp, dense_peak_ops(h100, defs), 1699,
+                  "sheet"};
   auto r = evaluate_fleet({item}, *engine_, day("2025-03-01"));
   EXPECT_NEAR(r.tpp, 26.9e6, 0.01 * 26.9e6) << "1,699 H100 is about the LPP ceiling";
   auto check = [&](const char* id) {
-    const auto it =
-        std::find_if(r.checks.begin(), r.checks.end(), [&](const fleet_check_result& c) { return c.check->id == id; });
+    const auto it = std::find_if(r.checks.begin(), r.checks.end(),
+                                 [&](const fleet_check_result& c) { return c.check->id == id; });
     if (it == r.checks.end()) throw std::runtime_error(std::string("no fleet check ") + id);
     return *it;
   };
@@ -997,14 +1073,17 @@ TEST(LedgerName, PlainUtf8NamesOnly) {
     return std::string("accepted");
   };
   EXPECT_EQ(message("  "), "--consignee is empty: expected a name");
-  EXPECT_EQ(message("a\nb"), "--consignee holds a control character (a line break?): expected a plain name");
-  EXPECT_EQ(message("a\xff"), "--consignee is not valid UTF-8 (byte 0xff at offset 1): expected a name in UTF-8");
+  EXPECT_EQ(message("a\nb"),
+            "--consignee holds a control character (a line break?): expected a plain name");
+  EXPECT_EQ(message("a\xff"),
+            "--consignee is not valid UTF-8 (byte 0xff at offset 1): expected a name in UTF-8");
 }
 
 TEST_F(Licensing, AssessedShipmentNamesWhatFailOnExceedRefuses) {
   const auto& h100 = *quota_cat_->parts().find("nvidia-h100-sxm5-80gb");
   shipment_ledger l;
-  l.shipments.push_back({day("2025-02-01"), "nvidia-h100-sxm5-80gb", 15831.2, 1000, "Acme", "BR", "lpp", "3A090.a.1"});
+  l.shipments.push_back({day("2025-02-01"), "nvidia-h100-sxm5-80gb", 15831.2, 1000, "Acme", "BR",
+                         "lpp", "3A090.a.1"});
   shipment s;
   s.day = day("2025-03-01");
   s.quantity = 700;
@@ -1039,7 +1118,8 @@ TEST_F(Licensing, LedgerCheckRendersTextAndJson) {
   s.country = "BR";
   const auto a = assess_shipment({}, s, h100, *quota_engine_, false);
   const auto check = render_ledger_check(a, {"l.json", false, false, false}, output_format::text);
-  EXPECT_EQ(check.rfind("checked 10 x nvidia-h100-sxm5-80gb (158,312 TPP, 10.0 H100-equivalents) to BR for Acme on "
+  EXPECT_EQ(check.rfind("checked 10 x nvidia-h100-sxm5-80gb (158,312 TPP, 10.0 H100-equivalents) "
+                        "to BR for Acme on "
                         "2025-03-01 under lpp\n  licence required: yes",
                         0),
             0U)
@@ -1048,7 +1128,8 @@ TEST_F(Licensing, LedgerCheckRendersTextAndJson) {
   const auto refused = render_ledger_check(a, {"l.json", true, false, true}, output_format::text);
   EXPECT_EQ(refused.rfind("not recorded 10 x", 0), 0U) << refused;
   EXPECT_NE(refused.find("  refused: needs a licence"), std::string::npos) << refused;
-  const auto j = nlohmann::json::parse(render_ledger_check(a, {"l.json", true, true, false}, output_format::json));
+  const auto j = nlohmann::json::parse(
+      render_ledger_check(a, {"l.json", true, true, false}, output_format::json));
   EXPECT_EQ(j.at("schema"), "chipgauge.ledger-check/1");
   EXPECT_EQ(j.at("ledger"), "l.json");
   EXPECT_TRUE(j.at("recorded").get<bool>());
@@ -1066,7 +1147,8 @@ TEST_F(Licensing, FleetRendersTextAndJson) {
   const auto text = render_fleet({item}, r, day("2025-03-01"), output_format::text);
   EXPECT_NE(text.find("fleet: TPP 31,662, 2.00 H100-equivalents"), std::string::npos) << text;
   EXPECT_NE(text.find("(as of 2025-03-01)"), std::string::npos) << text;
-  const auto j = nlohmann::json::parse(render_fleet({item}, r, day("2025-03-01"), output_format::json));
+  const auto j =
+      nlohmann::json::parse(render_fleet({item}, r, day("2025-03-01"), output_format::json));
   EXPECT_EQ(j.at("schema"), "chipgauge.fleet/1");
   EXPECT_EQ(j.at("items").at(0).at("quantity"), 2);
   EXPECT_EQ(j.at("checks").size(), r.checks.size());

@@ -69,44 +69,55 @@ class Measured : public ::testing::Test {
 catalog* Measured::cat_ = nullptr;
 
 TEST_F(Measured, SheetOfTheDeviceMatches) {
-  EXPECT_EQ(bench::check_sheet_matches(part("nvidia-h200-sxm-141gb"), device("NVIDIA H200", "NVIDIA")), std::nullopt);
   EXPECT_EQ(
-      bench::check_sheet_matches(part("amd-epyc-9654"), device("AMD EPYC 9654 96-Core Processor", "AuthenticAMD")),
+      bench::check_sheet_matches(part("nvidia-h200-sxm-141gb"), device("NVIDIA H200", "NVIDIA")),
       std::nullopt);
+  EXPECT_EQ(bench::check_sheet_matches(part("amd-epyc-9654"),
+                                       device("AMD EPYC 9654 96-Core Processor", "AuthenticAMD")),
+            std::nullopt);
 }
 
 TEST_F(Measured, SheetOfAnotherModelIsRefused) {
   try {
-    (void)bench::check_sheet_matches(part("nvidia-h100-sxm5-80gb"), device("NVIDIA H200", "NVIDIA"));
+    (void)bench::check_sheet_matches(part("nvidia-h100-sxm5-80gb"),
+                                     device("NVIDIA H200", "NVIDIA"));
     FAIL() << "an H100 sheet for an H200 was accepted";
   } catch (const usage_error& e) {
-    EXPECT_NE(std::string(e.what()).find("shares no model number with the measured device 'NVIDIA H200'"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("shares no model number with the measured device 'NVIDIA H200'"),
+        std::string::npos)
         << e.what();
   }
 }
 
 TEST_F(Measured, SheetOfAnotherVendorIsRefused) {
   try {
-    (void)bench::check_sheet_matches(part("nvidia-h100-sxm5-80gb"), device("AMD EPYC", "AuthenticAMD"));
+    (void)bench::check_sheet_matches(part("nvidia-h100-sxm5-80gb"),
+                                     device("AMD EPYC", "AuthenticAMD"));
     FAIL() << "an NVIDIA sheet for an AMD device was accepted";
   } catch (const usage_error& e) {
-    EXPECT_NE(std::string(e.what()).find("is a NVIDIA part but the measured device 'AMD EPYC' is made by AuthenticAMD"),
+    EXPECT_NE(std::string(e.what()).find(
+                  "is a NVIDIA part but the measured device 'AMD EPYC' is made by AuthenticAMD"),
               std::string::npos)
         << e.what();
   }
 }
 
 TEST_F(Measured, DeviceWithoutModelNumberIsAFindingNotAMatch) {
-  const auto f = bench::check_sheet_matches(part("amd-epyc-9654"), device("AMD EPYC", "AuthenticAMD"));
+  const auto f =
+      bench::check_sheet_matches(part("amd-epyc-9654"), device("AMD EPYC", "AuthenticAMD"));
   ASSERT_TRUE(f.has_value());
   EXPECT_NE(f->find("carries no model number"), std::string::npos) << *f;
 }
 
 TEST_F(Measured, DeviceWithoutVendorIsAFindingEvenWhenTheModelMatches) {
-  const auto f = bench::check_sheet_matches(part("nvidia-h200-sxm-141gb"), device("NVIDIA H200", ""));
-  ASSERT_TRUE(f.has_value()) << "a device reporting no vendor must not pass the vendor check silently";
-  EXPECT_NE(f->find("reports no vendor, so the sheet's vendor (NVIDIA) cannot be confirmed"), std::string::npos) << *f;
+  const auto f =
+      bench::check_sheet_matches(part("nvidia-h200-sxm-141gb"), device("NVIDIA H200", ""));
+  ASSERT_TRUE(f.has_value())
+      << "a device reporting no vendor must not pass the vendor check silently";
+  EXPECT_NE(f->find("reports no vendor, so the sheet's vendor (NVIDIA) cannot be confirmed"),
+            std::string::npos)
+      << *f;
 }
 
 TEST_F(Measured, ClassifiesTheReportAsALowerBoundBesideTheSheet) {
@@ -140,7 +151,9 @@ TEST_F(Measured, WithoutASheetTheMeasurementStandsAlone) {
 
 TEST_F(Measured, BoardSheetIsRefused) {
   const evaluation_plan plan(cat_->rules(), *date::parse("2026-11-29"));
-  EXPECT_THROW((void)bench::classify_measured(*cat_, plan, sample_report, "nvidia-hgx-h100-8gpu", ""), usage_error);
+  EXPECT_THROW(
+      (void)bench::classify_measured(*cat_, plan, sample_report, "nvidia-hgx-h100-8gpu", ""),
+      usage_error);
 }
 
 TEST(TppFindings, StrictlyBeyondEitherRatioAndOnePerReference) {
@@ -148,13 +161,15 @@ TEST(TppFindings, StrictlyBeyondEitherRatioAndOnePerReference) {
   EXPECT_TRUE(tpp_findings(102, 100.0, 200.0, p).empty()) << "both ratios exactly at their bound";
   const auto over = tpp_findings(103, 100.0, std::nullopt, p);
   ASSERT_EQ(over.size(), 1U);
-  EXPECT_EQ(over[0], "measured TPP is 1.03 x the declared figure: the declared spec understates the part");
+  EXPECT_EQ(over[0],
+            "measured TPP is 1.03 x the declared figure: the declared spec understates the part");
   const auto both = tpp_findings(10, 100.0, 1000.0, p);
   ASSERT_EQ(both.size(), 2U);
   EXPECT_NE(both[0].find("only 0.10 x the declared figure"), std::string::npos) << both[0];
   EXPECT_NE(both[1].find("only 0.01 x the derived figure"), std::string::npos) << both[1];
   EXPECT_TRUE(tpp_findings(10, 0.0, std::nullopt, p).empty()) << "a reference of 0 says nothing";
-  EXPECT_EQ(tpp_findings(150, 100.0, std::nullopt, policy(2, 0.5)).size(), 0U) << "the ratios come from the policy";
+  EXPECT_EQ(tpp_findings(150, 100.0, std::nullopt, policy(2, 0.5)).size(), 0U)
+      << "the ratios come from the policy";
 }
 
 TEST(FindingsPolicy, BundledFileHoldsTheRatios) {
@@ -172,7 +187,9 @@ TEST(FindingsPolicy, BadFileNamesFileAndPath) {
     FAIL() << "a ratio below 1 was accepted";
   } catch (const spec_error& e) {
     EXPECT_NE(std::string(e.what()).find(f), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("$.measured_vs_sheet_tpp.understates_above"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("$.measured_vs_sheet_tpp.understates_above"),
+              std::string::npos)
+        << e.what();
   }
 }
 
@@ -180,12 +197,15 @@ TEST(IsMeasurementReport, ReadsTheSchemaMember) {
   test::temp_dir dir;
   EXPECT_TRUE(bench::is_measurement_report(sample_report));
   // A sheet that merely mentions the report schema is not a report.
-  EXPECT_FALSE(bench::is_measurement_report(dir.write("sheet.json", R"({"schema": "chipgauge.spec/1",
-    "notes": ["compare with a \"chipgauge.measurement/1\" report"]})")));
   EXPECT_FALSE(
-      bench::is_measurement_report(dir.write("nested.json", R"({"x": {"schema": "chipgauge.measurement/1"}})")));
-  EXPECT_FALSE(bench::is_measurement_report(dir.write("array.json", R"(["chipgauge.measurement/1"])")));
-  EXPECT_FALSE(bench::is_measurement_report(dir.write("broken.json", R"({"schema": "chipgauge.measurement/1",)")));
+      bench::is_measurement_report(dir.write("sheet.json", R"({"schema": "chipgauge.spec/1",
+    "notes": ["compare with a \"chipgauge.measurement/1\" report"]})")));
+  EXPECT_FALSE(bench::is_measurement_report(
+      dir.write("nested.json", R"({"x": {"schema": "chipgauge.measurement/1"}})")));
+  EXPECT_FALSE(
+      bench::is_measurement_report(dir.write("array.json", R"(["chipgauge.measurement/1"])")));
+  EXPECT_FALSE(bench::is_measurement_report(
+      dir.write("broken.json", R"({"schema": "chipgauge.measurement/1",)")));
 }
 
 TEST_F(Measured, FleetItemFromAReportOrAPart) {
@@ -197,7 +217,8 @@ TEST_F(Measured, FleetItemFromAReportOrAPart) {
   const auto p = bench::fleet_item_for(*cat_, "nvidia-h100-sxm5-80gb", 2);
   EXPECT_EQ(p.label, "nvidia-h100-sxm5-80gb");
   EXPECT_EQ(p.basis, "sheet");
-  EXPECT_DOUBLE_EQ(p.tpp_each, compute_metrics(part("nvidia-h100-sxm5-80gb"), cat_->rules().definitions()).tpp);
+  EXPECT_DOUBLE_EQ(p.tpp_each,
+                   compute_metrics(part("nvidia-h100-sxm5-80gb"), cat_->rules().definitions()).tpp);
 }
 
 TEST(MeasurementOutcome, UnverifiedBeforeNothingMeasured) {

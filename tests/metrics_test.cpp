@@ -12,7 +12,8 @@ using test::bundled_rules;
 
 const metric_definitions& defs() { return bundled_rules().definitions(); }
 
-processing_unit unit(const std::string& name, std::initializer_list<std::pair<precision, double>> rates) {
+processing_unit unit(const std::string& name,
+                     std::initializer_list<std::pair<precision, double>> rates) {
   processing_unit u;
   u.name = name;
   for (const auto& [p, r] : rates) u.dense_tops[index_of(p)] = value_range{r, r};
@@ -39,7 +40,8 @@ TEST(TppMetric, BisFloatExampleIs4800) {
 
 TEST(TppMetric, TakesTheBestPrecisionOfAUnit) {
   const auto m = compute_metrics(
-      ic_with({unit("u", {{precision::fp64, 60}, {precision::fp16, 100}, {precision::int8, 150}})}), defs());
+      ic_with({unit("u", {{precision::fp64, 60}, {precision::fp16, 100}, {precision::int8, 150}})}),
+      defs());
   // fp64 60 x 64 = 3840 beats fp16 1600 and int8 1200.
   EXPECT_DOUBLE_EQ(m.tpp, 3840);
   ASSERT_TRUE(m.units[0].best.has_value());
@@ -49,8 +51,8 @@ TEST(TppMetric, TakesTheBestPrecisionOfAUnit) {
 TEST(TppMetric, SumsPerUnitMaxima) {
   // Unit A is best at int8 (2400), unit B at fp32 (1600): sum of maxima 4000;
   // per precision sums: int8 2400 + 0, fp32 0 + 1600 -> max of sums 2400.
-  const auto m =
-      compute_metrics(ic_with({unit("A", {{precision::int8, 300}}), unit("B", {{precision::fp32, 50}})}), defs());
+  const auto m = compute_metrics(
+      ic_with({unit("A", {{precision::int8, 300}}), unit("B", {{precision::fp32, 50}})}), defs());
   EXPECT_DOUBLE_EQ(m.tpp_sum_of_unit_max, 4000);
   EXPECT_DOUBLE_EQ(m.tpp_max_of_sums, 2400);
   EXPECT_DOUBLE_EQ(m.tpp, 4000) << "the default aggregation is the conservative sum of unit maxima";
@@ -59,8 +61,8 @@ TEST(TppMetric, SumsPerUnitMaxima) {
 }
 
 TEST(TppMetric, AggregationsAgreeWhenUnitsShareTheirBestPrecision) {
-  const auto m =
-      compute_metrics(ic_with({unit("A", {{precision::int8, 300}}), unit("B", {{precision::int8, 100}})}), defs());
+  const auto m = compute_metrics(
+      ic_with({unit("A", {{precision::int8, 300}}), unit("B", {{precision::int8, 100}})}), defs());
   EXPECT_DOUBLE_EQ(m.tpp_sum_of_unit_max, 3200);
   EXPECT_DOUBLE_EQ(m.tpp_max_of_sums, 3200);
 }
@@ -74,7 +76,8 @@ TEST(TppMetric, Tf32DefaultsTo32BitsAndReports19) {
 }
 
 TEST(TppMetric, Tf32AlternativeOmittedWhenAnotherPrecisionDominates) {
-  const auto m = compute_metrics(ic_with({unit("u", {{precision::tf32, 100}, {precision::int8, 1000}})}), defs());
+  const auto m = compute_metrics(
+      ic_with({unit("u", {{precision::tf32, 100}, {precision::int8, 1000}})}), defs());
   EXPECT_TRUE(m.tpp_tf32_alternatives.empty());
 }
 
@@ -89,7 +92,8 @@ TEST(PerformanceDensity, CountsOnlyNonPlanarLogicDies) {
   auto s = ic_with({unit("u", {{precision::int8, 600}})});
   s.dies.push_back({"logic", die_kind::logic, 1, value_range{400, 400}, {}, "N5", 5, true, {}});
   s.dies.push_back({"io", die_kind::io, 1, value_range{300, 300}, {}, "N6", 6, true, {}});
-  s.dies.push_back({"old logic", die_kind::logic, 2, value_range{100, 100}, {}, "28nm planar", 28, false, {}});
+  s.dies.push_back(
+      {"old logic", die_kind::logic, 2, value_range{100, 100}, {}, "28nm planar", 28, false, {}});
   s.dies.push_back({"hbm", die_kind::memory, 8, value_range{110, 110}, {}, "DRAM", {}, false, {}});
   const auto m = compute_metrics(s, defs());
   ASSERT_TRUE(m.applicable_die_area_mm2.has_value());
@@ -100,7 +104,8 @@ TEST(PerformanceDensity, CountsOnlyNonPlanarLogicDies) {
 
 TEST(PerformanceDensity, MultipliesDieCount) {
   auto s = ic_with({unit("u", {{precision::int8, 600}})});
-  s.dies.push_back({"ccd", die_kind::logic, 8, value_range{75, 75}, {}, "N5", 5, true, value_range{10e9, 10e9}});
+  s.dies.push_back(
+      {"ccd", die_kind::logic, 8, value_range{75, 75}, {}, "N5", 5, true, value_range{10e9, 10e9}});
   const auto m = compute_metrics(s, defs());
   EXPECT_DOUBLE_EQ(*m.applicable_die_area_mm2, 600);
   EXPECT_DOUBLE_EQ(*m.transistors, 80e9);
@@ -108,10 +113,13 @@ TEST(PerformanceDensity, MultipliesDieCount) {
 
 TEST(TransistorCount, SumsLogicAndIoDiesAndIgnoresMemoryAndPassiveDies) {
   auto s = ic_with({unit("u", {{precision::int8, 600}})});
-  s.dies.push_back({"ccd", die_kind::logic, 8, value_range{75, 75}, {}, "N5", 5, true, value_range{10e9, 10e9}});
-  s.dies.push_back({"iod", die_kind::io, 1, value_range{400, 400}, {}, "N6", 6, true, value_range{11e9, 11e9}});
+  s.dies.push_back(
+      {"ccd", die_kind::logic, 8, value_range{75, 75}, {}, "N5", 5, true, value_range{10e9, 10e9}});
+  s.dies.push_back(
+      {"iod", die_kind::io, 1, value_range{400, 400}, {}, "N6", 6, true, value_range{11e9, 11e9}});
   s.dies.push_back({"hbm", die_kind::memory, 8, value_range{110, 110}, {}, "DRAM", {}, false, {}});
-  s.dies.push_back({"capacitor wafer", die_kind::other, 1, value_range{800, 800}, {}, "", {}, false, {}});
+  s.dies.push_back(
+      {"capacitor wafer", die_kind::other, 1, value_range{800, 800}, {}, "", {}, false, {}});
   const auto m = compute_metrics(s, defs());
   ASSERT_TRUE(m.transistors.has_value());
   EXPECT_DOUBLE_EQ(*m.transistors, 91e9);
@@ -121,14 +129,23 @@ TEST(TransistorCount, ALogicDieWithoutACountMakesThePartsCountUnknownNotAPartial
   // 25 billion listed + an uncounted I/O die: a partial sum would clear a 30-billion line the part
   // may cross, so the count is unknown and a rule testing it is undetermined.
   auto s = ic_with({unit("u", {{precision::int8, 600}})});
-  s.dies.push_back({"compute", die_kind::logic, 1, value_range{600, 600}, {}, "N4", 4, true, value_range{25e9, 25e9}});
+  s.dies.push_back({"compute",
+                    die_kind::logic,
+                    1,
+                    value_range{600, 600},
+                    {},
+                    "N4",
+                    4,
+                    true,
+                    value_range{25e9, 25e9}});
   s.dies.push_back({"iod", die_kind::io, 1, value_range{300, 300}, {}, "N6", 6, true, {}});
   EXPECT_FALSE(compute_metrics(s, defs()).transistors.has_value());
 }
 
 TEST(PerformanceDensity, NullWithReasonWhenNoNonPlanarDie) {
   auto s = ic_with({unit("u", {{precision::int8, 600}})});
-  s.dies.push_back({"planar", die_kind::logic, 1, value_range{400, 400}, {}, "28nm", 28, false, {}});
+  s.dies.push_back(
+      {"planar", die_kind::logic, 1, value_range{400, 400}, {}, "28nm", 28, false, {}});
   const auto m = compute_metrics(s, defs());
   EXPECT_FALSE(m.pd.has_value());
   EXPECT_NE(m.pd_reason.find("non-planar"), std::string::npos) << m.pd_reason;
@@ -186,7 +203,15 @@ TEST(BoardMetrics, SumContainedParts) {
   auto gpu = ic_with({unit("u", {{precision::int8, 600}})});
   gpu.id = "gpu";
   gpu.memory = memory_spec{"HBM3", 80, value_range{3000, 3000}};
-  gpu.dies.push_back({"logic", die_kind::logic, 1, value_range{500, 500}, {}, "N4", 4, true, value_range{80e9, 80e9}});
+  gpu.dies.push_back({"logic",
+                      die_kind::logic,
+                      1,
+                      value_range{500, 500},
+                      {},
+                      "N4",
+                      4,
+                      true,
+                      value_range{80e9, 80e9}});
   chip_spec board;
   board.id = "board";
   board.kind = part_kind::board;

@@ -45,9 +45,10 @@ json base_regime(const std::string& id = "test-regime") {
       {"citations", json::array({json{{"cite", "1 FR 1"}, {"evidence", "V"}}})},
       {"timeline", json::array({json{{"from", "2024-01-01"}, {"status", "in_force"}}})},
       {"parameters", json{{"tpp_line", json{{"value", 4800}, {"unit", "TPP"}, {"evidence", "V"}}}}},
-      {"clauses",
-       json::array({json{
-           {"eccn", "3A090.a"}, {"applies_to", json::array({"ic"})}, {"when", "tpp >= tpp_line"}, {"evidence", "V"}}})},
+      {"clauses", json::array({json{{"eccn", "3A090.a"},
+                                    {"applies_to", json::array({"ic"})},
+                                    {"when", "tpp >= tpp_line"},
+                                    {"evidence", "V"}}})},
   };
 }
 
@@ -71,7 +72,8 @@ std::optional<spec_error> add_error(const json& regime, std::string& path) {
 
 ::testing::AssertionResult mentions(const std::string& text, std::string_view needle) {
   if (text.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << text << "\" does not mention \"" << needle << "\"";
+  return ::testing::AssertionFailure()
+         << "\"" << text << "\" does not mention \"" << needle << "\"";
 }
 
 const parameter* find_parameter(const regime& r, std::string_view name) {
@@ -83,7 +85,8 @@ const parameter* find_parameter(const regime& r, std::string_view name) {
 
 constexpr std::size_t slot(metric_var v) { return static_cast<std::size_t>(v); }
 
-// --- the bundled rule set --------------------------------------------------------------------------
+// --- the bundled rule set
+// --------------------------------------------------------------------------
 
 TEST(RulesBundled, LoadsFourRegimesInDateOrder) {
   const auto& rs = bundled_rules();
@@ -118,7 +121,8 @@ TEST(RulesBundled, ClausesAndExceptionsAreRead) {
   EXPECT_EQ(r->clauses[0].eccn, "3A090.a.1");
   EXPECT_EQ(r->clauses[0].applies_to, std::vector<part_kind>{part_kind::ic});
   EXPECT_EQ(r->clauses[4].eccn, "4A090.a");
-  EXPECT_EQ(r->clauses[4].applies_to, (std::vector<part_kind>{part_kind::board, part_kind::system}));
+  EXPECT_EQ(r->clauses[4].applies_to,
+            (std::vector<part_kind>{part_kind::board, part_kind::system}));
   EXPECT_EQ(r->clauses[4].evidence, evidence_tag::R);
   ASSERT_EQ(r->exceptions.size(), 6U);
   EXPECT_EQ(r->exceptions[0].id, "NAC");
@@ -137,7 +141,8 @@ TEST(RulesBundled, ClausesAndExceptionsAreRead) {
 
 TEST(RulesBundled, ContainsFlagsFollowTheMetrics) {
   const auto& rs = bundled_rules();
-  EXPECT_EQ(rs.contains_flags(), (std::vector<std::string>{"contains_3a090_a", "contains_3a090_b"}));
+  EXPECT_EQ(rs.contains_flags(),
+            (std::vector<std::string>{"contains_3a090_a", "contains_3a090_b"}));
   EXPECT_EQ(rs.variable_count(), metric_var_count + 2);
 }
 
@@ -203,7 +208,8 @@ TEST(RegimeParameter, UndatedValueHoldsEveryDay) {
   EXPECT_EQ(p->value_on(day("2099-12-31")), 5.92);
 }
 
-// --- a valid file added one by one -----------------------------------------------------------------
+// --- a valid file added one by one
+// -----------------------------------------------------------------
 
 TEST(RulesAddFile, ValidRegimeIsAdded) {
   const temp_dir dir;
@@ -239,7 +245,8 @@ TEST(RulesAddFile, ContainsIdentifiersGetSlotsAfterTheMetrics) {
   const auto path = dir.write("regime.json", j.dump());
   auto rs = rule_set::load_definitions(rules_dir());
   rs.add_regime_file(path);
-  EXPECT_EQ(rs.contains_flags(), (std::vector<std::string>{"contains_3a090_a", "contains_3a090_b"}));
+  EXPECT_EQ(rs.contains_flags(),
+            (std::vector<std::string>{"contains_3a090_a", "contains_3a090_b"}));
   EXPECT_EQ(rs.variable_count(), metric_var_count + 2);
   const auto& clauses = rs.regimes().at(0).clauses;
   ASSERT_EQ(clauses.size(), 2U);
@@ -277,7 +284,8 @@ TEST(RulesAddFile, FailedFileLeavesNoContainsFlagsBehind) {
   EXPECT_EQ(rs.variable_count(), metric_var_count);
 }
 
-// --- defective files -------------------------------------------------------------------------------
+// --- defective files
+// -------------------------------------------------------------------------------
 
 TEST(RulesReject, SyntaxErrorInWhen) {
   auto j = base_regime();
@@ -293,7 +301,8 @@ TEST(RulesReject, SyntaxErrorInWhen) {
 
 TEST(RulesReject, SyntaxErrorInSecondClauseNamesItsPath) {
   auto j = base_regime();
-  j["clauses"].push_back(json{{"eccn", "3A090.b"}, {"when", "tpp >= 1 && tpp < 2"}, {"evidence", "V"}});
+  j["clauses"].push_back(
+      json{{"eccn", "3A090.b"}, {"when", "tpp >= 1 && tpp < 2"}, {"evidence", "V"}});
   std::string path;
   const auto e = add_error(j, path);
   ASSERT_TRUE(e.has_value());
@@ -309,8 +318,9 @@ TEST(RulesReject, UnknownMetricSuggestsClosest) {
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->file(), path);
   EXPECT_EQ(e->json_path(), "$.clauses[0].when");
-  EXPECT_TRUE(mentions(e->message(),
-                       "unknown metric or parameter 'io_bidirectional_gb' (did you mean 'io_bidirectional_gb_s'?)"));
+  EXPECT_TRUE(mentions(
+      e->message(),
+      "unknown metric or parameter 'io_bidirectional_gb' (did you mean 'io_bidirectional_gb_s'?)"));
 }
 
 TEST(RulesReject, MisspelledParameterSuggestsIt) {
@@ -336,8 +346,10 @@ TEST(RulesReject, ClauseThatIsANumber) {
 
 TEST(RulesReject, ExceptionConditionThatIsANumber) {
   auto j = base_regime();
-  j["exceptions"] =
-      json::array({json{{"id", "X"}, {"clauses", json::array({"3A090.a"})}, {"when", "tpp_line"}, {"evidence", "V"}}});
+  j["exceptions"] = json::array({json{{"id", "X"},
+                                      {"clauses", json::array({"3A090.a"})},
+                                      {"when", "tpp_line"},
+                                      {"evidence", "V"}}});
   std::string path;
   const auto e = add_error(j, path);
   ASSERT_TRUE(e.has_value());
@@ -358,8 +370,8 @@ TEST(RulesReject, BadTimelineDate) {
 
 TEST(RulesReject, BadDateFormatInDatedParameter) {
   auto j = base_regime();
-  j["parameters"]["tpp_line"] =
-      json{{"values", json::array({json{{"from", "2024/01/01"}, {"value", 4800}}})}, {"evidence", "V"}};
+  j["parameters"]["tpp_line"] = json{
+      {"values", json::array({json{{"from", "2024/01/01"}, {"value", 4800}}})}, {"evidence", "V"}};
   std::string path;
   const auto e = add_error(j, path);
   ASSERT_TRUE(e.has_value());
@@ -389,9 +401,10 @@ TEST(RulesReject, TimelineWithRepeatedDate) {
 
 TEST(RulesReject, DatedParameterValuesOutOfOrder) {
   auto j = base_regime();
-  j["parameters"]["tpp_line"] = json{
-      {"values", json::array({json{{"from", "2025-01-01"}, {"value", 1}}, json{{"from", "2024-01-01"}, {"value", 2}}})},
-      {"evidence", "V"}};
+  j["parameters"]["tpp_line"] =
+      json{{"values", json::array({json{{"from", "2025-01-01"}, {"value", 1}},
+                                   json{{"from", "2024-01-01"}, {"value", 2}}})},
+           {"evidence", "V"}};
   std::string path;
   const auto e = add_error(j, path);
   ASSERT_TRUE(e.has_value());
@@ -499,8 +512,8 @@ TEST(RulesReject, ParameterWithBadName) {
 
 TEST(RulesReject, ExceptionNamingEccnNotAmongClauses) {
   auto j = base_regime();
-  j["exceptions"] =
-      json::array({json{{"id", "NAC"}, {"clauses", json::array({"3A090.a", "3A090.z"})}, {"evidence", "V"}}});
+  j["exceptions"] = json::array(
+      {json{{"id", "NAC"}, {"clauses", json::array({"3A090.a", "3A090.z"})}, {"evidence", "V"}}});
   std::string path;
   const auto e = add_error(j, path);
   ASSERT_TRUE(e.has_value());
@@ -611,7 +624,8 @@ TEST(RulesReject, MalformedJsonInRuleFile) {
   EXPECT_TRUE(mentions(e->message(), "malformed JSON at line 1"));
 }
 
-// --- loading a directory ---------------------------------------------------------------------------
+// --- loading a directory
+// ---------------------------------------------------------------------------
 
 TEST(RulesLoad, DirectoryWithoutMetricsFails) {
   const temp_dir dir;
@@ -696,7 +710,10 @@ TEST(Listings, RulesListHasOneRowPerRegimeInEveryFormat) {
   const auto csv = render_rules_list(rules, as_of, output_format::csv);
   EXPECT_EQ(csv.rfind("id,role,status,in_force_from,evidence,title\n", 0), 0U) << csv;
   const auto text = render_rules_list(rules, as_of, output_format::text);
-  EXPECT_EQ(text.rfind(fmt::format("regimes as of 2025-06-01 ({} files)\n", rules.regimes().size()), 0), 0U) << text;
+  EXPECT_EQ(
+      text.rfind(fmt::format("regimes as of 2025-06-01 ({} files)\n", rules.regimes().size()), 0),
+      0U)
+      << text;
 }
 
 TEST(Listings, RegimeShowsTimelineAndClauses) {
@@ -713,8 +730,9 @@ TEST(Listings, PartsListCountsTheDatabase) {
   ASSERT_EQ(j.size(), cat.parts().parts().size());
   EXPECT_EQ(j.at(0).at("file"), cat.parts().parts().front()->file);
   const auto text = render_parts_list(cat, output_format::text);
-  EXPECT_NE(text.find(fmt::format("{} parts in {}/chips\n", cat.parts().parts().size(), cat.specs_dir())),
-            std::string::npos);
+  EXPECT_NE(
+      text.find(fmt::format("{} parts in {}/chips\n", cat.parts().parts().size(), cat.specs_dir())),
+      std::string::npos);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // chipgauge serve: every route, every error status, the token, the limits and abuse, reload and
-// shutdown, and byte-for-byte agreement with the CLI (classify, history list|show, compare). The server runs in-process
-// on an ephemeral loopback port (the signal tests run the binary); the client is a raw socket, so that the tests
-// control every byte sent.
+// shutdown, and byte-for-byte agreement with the CLI (classify, history list|show, compare). The
+// server runs in-process on an ephemeral loopback port (the signal tests run the binary); the
+// client is a raw socket, so that the tests control every byte sent.
 //
 // With CHIPGAUGE_SERVE_RECORD=DIR, every response the tests receive is written to
 // DIR/responses.json (for tools/openapi-check) and one /metrics scrape to DIR/metrics.txt (for
@@ -146,7 +146,8 @@ reply read_reply(connection& c, std::chrono::milliseconds wait = 30000ms) {
     for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     r.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
   }
-  const std::size_t length = r.headers.count("content-length") ? std::stoull(r.headers["content-length"]) : 0;
+  const std::size_t length =
+      r.headers.count("content-length") ? std::stoull(r.headers["content-length"]) : 0;
   std::string body = buf.substr(head_end + 4);
   while (body.size() < length) {
     if (std::chrono::steady_clock::now() > until || c.eof()) return {};
@@ -157,8 +158,10 @@ reply read_reply(connection& c, std::chrono::milliseconds wait = 30000ms) {
   return r;
 }
 
-std::string raw_request(const std::string& method, const std::string& target, const std::string& body = {},
-                        const std::string& content_type = "application/json", const std::string& extra = {}) {
+std::string raw_request(const std::string& method, const std::string& target,
+                        const std::string& body = {},
+                        const std::string& content_type = "application/json",
+                        const std::string& extra = {}) {
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
   if (!body.empty() || method == "POST") {
     if (!content_type.empty()) req += "Content-Type: " + content_type + "\r\n";
@@ -196,7 +199,8 @@ class record_environment : public ::testing::Environment {
                      {"status", r.status},
                      {"content_type", r.content_type},
                      {"body", r.body}});
-    std::ofstream(std::string(dir) + "/responses.json") << arr.dump(1, ' ', false, json::error_handler_t::replace);
+    std::ofstream(std::string(dir) + "/responses.json")
+        << arr.dump(1, ' ', false, json::error_handler_t::replace);
   }
 };
 const auto* const record_env = ::testing::AddGlobalTestEnvironment(new record_environment);
@@ -260,7 +264,8 @@ std::string cli(const std::string& args) {
 
 std::vector<std::string> part_ids() {
   std::vector<std::string> ids;
-  for (const auto& p : json::parse(shared_server().call("/v1/parts", "GET", "/v1/parts").body)) ids.push_back(p["id"]);
+  for (const auto& p : json::parse(shared_server().call("/v1/parts", "GET", "/v1/parts").body))
+    ids.push_back(p["id"]);
   return ids;
 }
 
@@ -287,9 +292,11 @@ TEST(ServeRoutes, ClassifyAgreesWithTheCliByteForByteOnEveryPart) {
   const auto ids = part_ids();
   ASSERT_GT(ids.size(), 40U);
   for (const auto& id : ids) {
-    const auto want = test::run_command(cli("classify '" + id + "' --as-of 2025-06-01 --format json"));
+    const auto want =
+        test::run_command(cli("classify '" + id + "' --as-of 2025-06-01 --format json"));
     ASSERT_EQ(want.status, 0) << want.err;
-    const auto got = s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01", json{{"part", id}}.dump());
+    const auto got =
+        s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01", json{{"part", id}}.dump());
     ASSERT_EQ(got.status, 200) << got.body;
     EXPECT_EQ(got.header("content-type"), "application/json");
     EXPECT_EQ(got.body, want.out) << id;
@@ -298,13 +305,17 @@ TEST(ServeRoutes, ClassifyAgreesWithTheCliByteForByteOnEveryPart) {
 
 TEST(ServeRoutes, ClassifyWhatIfAndTodayAgreeWithTheCli) {
   auto& s = shared_server();
-  const auto want = test::run_command(cli("classify nvidia-h20 --what-if --as-of 2025-01-20 --format json"));
+  const auto want =
+      test::run_command(cli("classify nvidia-h20 --what-if --as-of 2025-01-20 --format json"));
   ASSERT_EQ(want.status, 0);
-  EXPECT_EQ(
-      s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-01-20&what_if=true", R"({"part":"nvidia-h20"})").body,
-      want.out);
+  EXPECT_EQ(s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-01-20&what_if=true",
+                   R"({"part":"nvidia-h20"})")
+                .body,
+            want.out);
   const auto today = test::run_command(cli("classify nvidia-a100-sxm4-80gb --format json"));
-  EXPECT_EQ(s.call("/v1/classify", "POST", "/v1/classify", R"({"part":"nvidia-a100-sxm4-80gb"})").body, today.out);
+  EXPECT_EQ(
+      s.call("/v1/classify", "POST", "/v1/classify", R"({"part":"nvidia-a100-sxm4-80gb"})").body,
+      today.out);
 }
 
 TEST(ServeRoutes, BatchClassifiesEveryPartInOrderAsClassifyAll) {
@@ -317,7 +328,8 @@ TEST(ServeRoutes, BatchClassifiesEveryPartInOrderAsClassifyAll) {
   ASSERT_EQ(got.status, 200);
   EXPECT_EQ(got.body, want.out);
   // One item is still an array; an empty batch an empty array.
-  const auto one = s.call("/v1/classify", "POST", "/v1/classify", R"([{"part":"nvidia-h100-sxm5-80gb"}])");
+  const auto one =
+      s.call("/v1/classify", "POST", "/v1/classify", R"([{"part":"nvidia-h100-sxm5-80gb"}])");
   EXPECT_TRUE(json::parse(one.body).is_array());
   EXPECT_EQ(s.call("/v1/classify", "POST", "/v1/classify", "[]").body, "[]\n");
 }
@@ -337,7 +349,9 @@ TEST(ServeRoutes, RenderCacheIsDroppedOnReload) {
   EXPECT_EQ(s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01", body).body, first.body);
   EXPECT_EQ(s.get().routes().data()->rendered.size(), 1U);
   // Another date or what-if is another entry.
-  ASSERT_EQ(s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01&what_if=true", body).status, 200);
+  ASSERT_EQ(
+      s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01&what_if=true", body).status,
+      200);
   EXPECT_EQ(s.get().routes().data()->rendered.size(), 2U);
   // The sheet's name changes on disk: the old rendering is served until the reload, not after.
   const auto sheet = specs + "/chips/nvidia-h20.json";
@@ -355,16 +369,20 @@ TEST(ServeRoutes, RenderCacheIsDroppedOnReload) {
   ASSERT_EQ(after.status, 200) << after.body;
   EXPECT_EQ(json::parse(after.body)["part"]["name"], old_name + " (renamed)");
   // A sheet in the body is never kept.
-  ASSERT_EQ(s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01", read_text_file(sheet)).status, 200);
+  ASSERT_EQ(
+      s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01", read_text_file(sheet)).status,
+      200);
   EXPECT_EQ(s.get().routes().data()->rendered.size(), 1U);
 }
 
 TEST(ServeRoutes, ClassifyASheetInTheBodyAsTheCliClassifiesTheFile) {
   auto& s = shared_server();
   const auto file = test::specs_dir() + "/chips/nvidia-h100-sxm5-80gb.json";
-  const auto want = test::run_command(cli("classify '" + file + "' --as-of 2025-06-01 --format json"));
+  const auto want =
+      test::run_command(cli("classify '" + file + "' --as-of 2025-06-01 --format json"));
   ASSERT_EQ(want.status, 0);
-  const auto got = s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01", read_text_file(file));
+  const auto got =
+      s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01", read_text_file(file));
   ASSERT_EQ(got.status, 200) << got.body;
   // The same document but for the part's "file": the CLI names the path, the server the body.
   auto a = json::parse(got.body);
@@ -379,13 +397,16 @@ TEST(ServeRoutes, PartsListAndDetail) {
   const auto list = s.call("/v1/parts", "GET", "/v1/parts");
   EXPECT_EQ(list.status, 200);
   EXPECT_EQ(list.body, test::run_command(cli("specs list --format json")).out);
-  const auto one = s.call("/v1/parts/{id}", "GET", "/v1/parts/nvidia-h100-sxm5-80gb?as_of=2025-06-01");
+  const auto one =
+      s.call("/v1/parts/{id}", "GET", "/v1/parts/nvidia-h100-sxm5-80gb?as_of=2025-06-01");
   ASSERT_EQ(one.status, 200);
   const auto j = json::parse(one.body);
   EXPECT_EQ(j["id"], "nvidia-h100-sxm5-80gb");
-  EXPECT_EQ(j["sheet"], json::parse(read_text_file(test::specs_dir() + "/chips/nvidia-h100-sxm5-80gb.json")));
-  const auto cls =
-      json::parse(test::run_command(cli("classify nvidia-h100-sxm5-80gb --as-of 2025-06-01 --format json")).out);
+  EXPECT_EQ(j["sheet"],
+            json::parse(read_text_file(test::specs_dir() + "/chips/nvidia-h100-sxm5-80gb.json")));
+  const auto cls = json::parse(
+      test::run_command(cli("classify nvidia-h100-sxm5-80gb --as-of 2025-06-01 --format json"))
+          .out);
   EXPECT_EQ(j["classification"], cls);
   EXPECT_EQ(j["metrics"], cls["metrics"]);
 }
@@ -414,7 +435,11 @@ TEST(ServeRoutes, LicenseAgreesWithTheCli) {
   const std::vector<question> questions = {
       {{{"part", "nvidia-h100-sxm5-80gb"}, {"to", "CN"}, {"as_of", "2025-03-01"}},
        "nvidia-h100-sxm5-80gb --to CN --as-of 2025-03-01"},
-      {{{"part", "nvidia-h20"}, {"to", "MY"}, {"as_of", "2025-03-01"}, {"party_hq", "CN"}, {"quantity", 1000}},
+      {{{"part", "nvidia-h20"},
+        {"to", "MY"},
+        {"as_of", "2025-03-01"},
+        {"party_hq", "CN"},
+        {"quantity", 1000}},
        "nvidia-h20 --to MY --as-of 2025-03-01 --party-hq CN --quantity 1000"},
       {{{"part", "nvidia-a100-sxm4-80gb"},
         {"to", "DE"},
@@ -422,7 +447,10 @@ TEST(ServeRoutes, LicenseAgreesWithTheCli) {
         {"as_of", "2024-06-01"},
         {"transaction", "reexport"}},
        "nvidia-a100-sxm4-80gb --to DE --from NL --as-of 2024-06-01 --transaction reexport"},
-      {{{"part", "nvidia-h100-sxm5-80gb"}, {"to", "AE"}, {"as_of", "2025-06-01"}, {"what_if", true}},
+      {{{"part", "nvidia-h100-sxm5-80gb"},
+        {"to", "AE"},
+        {"as_of", "2025-06-01"},
+        {"what_if", true}},
        "nvidia-h100-sxm5-80gb --to AE --as-of 2025-06-01 --what-if"},
   };
   for (const auto& q : questions) {
@@ -433,32 +461,39 @@ TEST(ServeRoutes, LicenseAgreesWithTheCli) {
     EXPECT_EQ(got.body, want.out) << q.args;
   }
   // A sheet instead of an id.
-  const auto sheet = json::parse(read_text_file(test::specs_dir() + "/chips/nvidia-h100-sxm5-80gb.json"));
+  const auto sheet =
+      json::parse(read_text_file(test::specs_dir() + "/chips/nvidia-h100-sxm5-80gb.json"));
   const auto got = s.call("/v1/license", "POST", "/v1/license",
                           json{{"sheet", sheet}, {"to", "CN"}, {"as_of", "2025-03-01"}}.dump());
   EXPECT_EQ(got.status, 200) << got.body;
-  EXPECT_EQ(json::parse(got.body)["license_required"],
-            json::parse(test::run_command(cli("license nvidia-h100-sxm5-80gb --to CN --as-of 2025-03-01 --format json"))
-                            .out)["license_required"]);
+  EXPECT_EQ(
+      json::parse(got.body)["license_required"],
+      json::parse(test::run_command(
+                      cli("license nvidia-h100-sxm5-80gb --to CN --as-of 2025-03-01 --format json"))
+                      .out)["license_required"]);
 }
 
 TEST(ServeRoutes, MetricsCountRequestsClassificationsAndTheDataSet) {
   auto& s = shared_server();
-  s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01", R"({"part":"nvidia-h100-sxm5-80gb"})");
+  s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01",
+         R"({"part":"nvidia-h100-sxm5-80gb"})");
   // A request is counted once its response is written, so the client may ask before it is.
   reply m;
   for (int i = 0; i < 100; ++i) {
     m = s.call("/metrics", "GET", "/metrics");
-    if (m.body.find("route=\"/v1/classify\",method=\"POST\",status=\"200\"") != std::string::npos) break;
+    if (m.body.find("route=\"/v1/classify\",method=\"POST\",status=\"200\"") != std::string::npos)
+      break;
     std::this_thread::sleep_for(20ms);
   }
   EXPECT_EQ(m.status, 200);
   EXPECT_EQ(m.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
-  EXPECT_NE(m.body.find("chipgauge_http_requests_total{route=\"/v1/classify\",method=\"POST\",status=\"200\"}"),
-            std::string::npos);
   EXPECT_NE(
-      m.body.find("chipgauge_http_request_duration_seconds_bucket{route=\"/v1/classify\",status=\"200\",le=\"+Inf\"}"),
+      m.body.find(
+          "chipgauge_http_requests_total{route=\"/v1/classify\",method=\"POST\",status=\"200\"}"),
       std::string::npos);
+  EXPECT_NE(m.body.find("chipgauge_http_request_duration_seconds_bucket{route=\"/v1/"
+                        "classify\",status=\"200\",le=\"+Inf\"}"),
+            std::string::npos);
   EXPECT_NE(m.body.find("chipgauge_classifications_total{eccn=\"3A090"), std::string::npos);
   EXPECT_NE(m.body.find("chipgauge_dataset_info{version=\""), std::string::npos);
   if (const char* dir = std::getenv("CHIPGAUGE_SERVE_RECORD"); dir && *dir)
@@ -495,7 +530,8 @@ TEST(ServeErrors, BadRequests) {
   EXPECT_EQ(r.problem()["json_path"], "$");
   r = s.call("/v1/classify", "POST", "/v1/classify", "{\"part\": \"nvidia-\xff\xfe\"}");
   expect_problem(r, 400, "malformed-json");
-  r = s.call("/v1/classify", "POST", "/v1/classify", std::string(100000, '[') + std::string(100000, ']'));
+  r = s.call("/v1/classify", "POST", "/v1/classify",
+             std::string(100000, '[') + std::string(100000, ']'));
   expect_problem(r, 400, "malformed-json");
   EXPECT_NE(r.problem()["detail"].get<std::string>().find("deeper"), std::string::npos) << r.body;
   r = s.call("/v1/classify", "POST", "/v1/classify", R"({"part":"a","part":"b"})");
@@ -503,7 +539,8 @@ TEST(ServeErrors, BadRequests) {
   r = s.call("/v1/classify", "POST", "/v1/classify?as_of=2024-13-45", R"({"part":"nvidia-h20"})");
   expect_problem(r, 400, "bad-parameter");
   EXPECT_EQ(r.problem()["parameter"], "as_of");
-  EXPECT_EQ(r.problem()["detail"], "as_of '2024-13-45' is not a date: expected YYYY-MM-DD (e.g. 2024-01-31)");
+  EXPECT_EQ(r.problem()["detail"],
+            "as_of '2024-13-45' is not a date: expected YYYY-MM-DD (e.g. 2024-01-31)");
   r = s.call("/v1/classify", "POST", "/v1/classify?asof=2024-01-01", R"({"part":"nvidia-h20"})");
   expect_problem(r, 400, "unknown-parameter");
   r = s.call("/v1/classify", "POST", "/v1/classify?what_if=maybe", R"({"part":"nvidia-h20"})");
@@ -545,12 +582,14 @@ TEST(ServeErrors, MediaTypeLengthAndUnprocessable) {
   auto& s = shared_server();
   auto r = s.call("/v1/classify", "POST", "/v1/classify", R"({"part":"nvidia-h20"})", "text/plain");
   expect_problem(r, 415, "unsupported-media-type");
-  r = s.call("/v1/classify", "POST", "/v1/classify", R"({"part":"nvidia-h20"})", "application/json; charset=utf-8");
+  r = s.call("/v1/classify", "POST", "/v1/classify", R"({"part":"nvidia-h20"})",
+             "application/json; charset=utf-8");
   EXPECT_EQ(r.status, 200);
   {
     connection c(s.port());
     c.send(
-        "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: "
+        "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: "
+        "application/json\r\nTransfer-Encoding: "
         "chunked\r\n\r\n5\r\n[1,2]\r\n0\r\n\r\n");
     r = read_reply(c);
     record("POST", "/v1/classify", r);
@@ -573,19 +612,24 @@ TEST(ServeErrors, MediaTypeLengthAndUnprocessable) {
   // A sheet with a defect: the path of the field, in the batch.
   auto sheet = json::parse(read_text_file(test::specs_dir() + "/chips/nvidia-h100-sxm5-80gb.json"));
   sheet["dies"][0]["area_mm2"] = -5;
-  r = s.call("/v1/classify", "POST", "/v1/classify", json::array({json{{"part", "nvidia-h20"}}, sheet}).dump());
+  r = s.call("/v1/classify", "POST", "/v1/classify",
+             json::array({json{{"part", "nvidia-h20"}}, sheet}).dump());
   expect_problem(r, 422, "invalid-sheet");
   EXPECT_EQ(r.problem()["json_path"].get<std::string>().rfind("$[1].dies[0]", 0), 0U) << r.body;
   r = s.call("/v1/classify", "POST", "/v1/classify", "42");
   expect_problem(r, 422, "invalid-body");
-  r = s.call("/v1/license", "POST", "/v1/license", R"({"part":"nvidia-h20","to":"Atlantis","as_of":"2025-03-01"})");
+  r = s.call("/v1/license", "POST", "/v1/license",
+             R"({"part":"nvidia-h20","to":"Atlantis","as_of":"2025-03-01"})");
   expect_problem(r, 422, "invalid-field");
   EXPECT_EQ(r.problem()["json_path"], "$.to");
-  EXPECT_EQ(r.problem()["detail"], cli_error("license nvidia-h20 --to Atlantis --as-of 2025-03-01"));
-  r = s.call("/v1/license", "POST", "/v1/license", R"({"part":"nvidia-h20","to":"CN","as_of":"2020-01-01"})");
+  EXPECT_EQ(r.problem()["detail"],
+            cli_error("license nvidia-h20 --to Atlantis --as-of 2025-03-01"));
+  r = s.call("/v1/license", "POST", "/v1/license",
+             R"({"part":"nvidia-h20","to":"CN","as_of":"2020-01-01"})");
   expect_problem(r, 422, "invalid-field");
   EXPECT_EQ(r.problem()["json_path"], "$.as_of");
-  r = s.call("/v1/license", "POST", "/v1/license", R"({"part":"nvidia-h20","to":"CN","quantitty":3})");
+  r = s.call("/v1/license", "POST", "/v1/license",
+             R"({"part":"nvidia-h20","to":"CN","quantitty":3})");
   expect_problem(r, 422, "invalid-field");
   EXPECT_EQ(r.problem()["json_path"], "$.quantitty");
   EXPECT_NE(r.problem()["detail"].get<std::string>().find("quantity"), std::string::npos) << r.body;
@@ -601,13 +645,13 @@ TEST(ServeToken, WriteRoutesNeedTheTokenAndReadsWithTokenRequired) {
   auto o = test_options();
   o.token_file = dir.write("token", "s3cret-token\n");
   const auto write_route = [](serve::server& s) {
-    s.routes().add_route(
-        {"POST", "/v1/test-write", true,
-         [](const serve::api&, const serve::http_request&, const serve::dataset&, const std::vector<std::string>&) {
-           serve::http_response r;
-           r.body = "{}\n";
-           return r;
-         }});
+    s.routes().add_route({"POST", "/v1/test-write", true,
+                          [](const serve::api&, const serve::http_request&, const serve::dataset&,
+                             const std::vector<std::string>&) {
+                            serve::http_response r;
+                            r.body = "{}\n";
+                            return r;
+                          }});
   };
   {
     running_server s(o, write_route);
@@ -627,13 +671,16 @@ TEST(ServeToken, WriteRoutesNeedTheTokenAndReadsWithTokenRequired) {
   {
     running_server s(o);
     expect_problem(s.call("/v1/parts", "GET", "/v1/parts"), 401, "unauthorized");
-    EXPECT_EQ(s.call("/v1/parts", "GET", "/v1/parts", "", "", "Authorization: Bearer s3cret-token\r\n").status, 200);
+    EXPECT_EQ(
+        s.call("/v1/parts", "GET", "/v1/parts", "", "", "Authorization: Bearer s3cret-token\r\n")
+            .status,
+        200);
   }
   // Without a token file, write routes are closed.
   running_server open(test_options(), write_route);
-  expect_problem(
-      open.call("/v1/test-write", "POST", "/v1/test-write", "{}", "application/json", "Authorization: Bearer x\r\n"),
-      401, "unauthorized");
+  expect_problem(open.call("/v1/test-write", "POST", "/v1/test-write", "{}", "application/json",
+                           "Authorization: Bearer x\r\n"),
+                 401, "unauthorized");
   EXPECT_TRUE(serve::constant_time_equal("abc", "abc"));
   EXPECT_FALSE(serve::constant_time_equal("abc", "abd"));
   EXPECT_FALSE(serve::constant_time_equal("abc", "abcd"));
@@ -662,7 +709,8 @@ TEST(ServeLimits, OversizedBodyIsRefusedFromItsLengthWithoutReadingIt) {
   connection c(s.port());
   // Announce 100 MB; send only the head. The answer comes without the body.
   c.send(
-      "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 104857600\r\n\r\n");
+      "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+      "104857600\r\n\r\n");
   const auto r = read_reply(c);
   record("POST", "/v1/classify", r);
   expect_problem(r, 413, "body-too-large");
@@ -671,11 +719,15 @@ TEST(ServeLimits, OversizedBodyIsRefusedFromItsLengthWithoutReadingIt) {
   // A body just over the limit sent whole is refused too; one at the limit is read.
   EXPECT_EQ(s.call("/v1/classify", "POST", "/v1/classify", std::string(1025, ' ')).status, 413);
   const std::string small = R"({"part":"nvidia-h20"})";
-  EXPECT_EQ(s.call("/v1/classify", "POST", "/v1/classify", small + std::string(1024 - small.size(), ' ')).status, 200);
+  EXPECT_EQ(
+      s.call("/v1/classify", "POST", "/v1/classify", small + std::string(1024 - small.size(), ' '))
+          .status,
+      200);
   // Expect: 100-continue gets the refusal instead of the go-ahead.
   connection e(s.port());
   e.send(
-      "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\nExpect: "
+      "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+      "5000\r\nExpect: "
       "100-continue\r\n\r\n");
   EXPECT_EQ(read_reply(e).status, 413);
 }
@@ -783,8 +835,9 @@ TEST(ServeLimits, KeepAliveServesSeveralRequestsOnOneConnection) {
 // ---------------------------------------------------------------------------------------------
 // History: ingest, runs, trend, compare and the dashboard over a store
 
-/// A server with a history store holding the dashboard's synthetic nights (tests/dashboard_store.hpp:
-/// gemm_fp16 on GPU-dash-0001, night 8 slower) and a token for the ingest routes.
+/// A server with a history store holding the dashboard's synthetic nights
+/// (tests/dashboard_store.hpp: gemm_fp16 on GPU-dash-0001, night 8 slower) and a token for the
+/// ingest routes.
 struct history_fixture {
   test::temp_dir dir;
   std::string db;
@@ -844,11 +897,14 @@ TEST(ServeHistory, RunsListAndShowAgreeWithTheCliByteForByte) {
   EXPECT_EQ(r.body, want.out);
   EXPECT_GE(json::parse(r.body).size(), static_cast<std::size_t>(test::dashboard_nights));
   // The CLI's filters, under the same names.
-  r = h.s().call("/v1/history/runs", "GET",
-                 "/v1/history/runs?device=GPU-dash&benchmark=gemm_fp16&since=2026-11-03&until=2026-11-05&last=2");
+  r = h.s().call(
+      "/v1/history/runs", "GET",
+      "/v1/history/"
+      "runs?device=GPU-dash&benchmark=gemm_fp16&since=2026-11-03&until=2026-11-05&last=2");
   ASSERT_EQ(r.status, 200) << r.body;
   want = h.cli_history(
-      "history list --device GPU-dash --benchmark gemm_fp16 --since 2026-11-03 --until 2026-11-05 --last 2 --format "
+      "history list --device GPU-dash --benchmark gemm_fp16 --since 2026-11-03 --until 2026-11-05 "
+      "--last 2 --format "
       "json");
   EXPECT_EQ(r.body, want.out);
   EXPECT_EQ(json::parse(r.body).size(), 2U);
@@ -867,22 +923,25 @@ TEST(ServeHistory, CompareAgreesWithTheCliByteForByteAndIs200WhenSlower) {
   };
   const std::vector<sides> cases = {
       // Night 8 against the seven before it: gemm_fp16 slower (the CLI exits 4), stream_triad same.
-      {"history:device=GPU-dash,until=2026-11-07", "history:device=GPU-dash,since=2026-11-08,until=2026-11-08", 4},
-      {"history:device=GPU-dash,until=2026-11-04", "history:device=GPU-dash,since=2026-11-05,until=2026-11-07", 0},
+      {"history:device=GPU-dash,until=2026-11-07",
+       "history:device=GPU-dash,since=2026-11-08,until=2026-11-08", 4},
+      {"history:device=GPU-dash,until=2026-11-04",
+       "history:device=GPU-dash,since=2026-11-05,until=2026-11-07", 0},
   };
   for (const auto& c : cases) {
     const auto want = h.cli_history("compare '" + c.base + "' '" + c.current + "' --format json");
     ASSERT_EQ(want.status, c.cli_status) << want.err;
     const auto got =
-        h.s().call("/v1/compare", "GET", "/v1/compare?base=" + url_encode(c.base) + "&new=" + url_encode(c.current));
+        h.s().call("/v1/compare", "GET",
+                   "/v1/compare?base=" + url_encode(c.base) + "&new=" + url_encode(c.current));
     ASSERT_EQ(got.status, 200) << got.body;
     EXPECT_EQ(got.body, want.out) << c.base << " vs " << c.current;
   }
-  const auto slower =
-      json::parse(h.s()
-                      .call("/v1/compare", "GET",
-                            "/v1/compare?base=" + url_encode(cases[0].base) + "&new=" + url_encode(cases[0].current))
-                      .body);
+  const auto slower = json::parse(h.s()
+                                      .call("/v1/compare", "GET",
+                                            "/v1/compare?base=" + url_encode(cases[0].base) +
+                                                "&new=" + url_encode(cases[0].current))
+                                      .body);
   EXPECT_NE(slower.dump().find("\"slower\""), std::string::npos);
 }
 
@@ -893,13 +952,16 @@ TEST(ServeHistory, CompareTakesTheCliOptionsAsQueryParameters) {
   const auto target = "/v1/compare?base=" + url_encode(base) + "&new=" + url_encode(current);
   const auto plain = h.s().call("/v1/compare", "GET", target);
   ASSERT_EQ(plain.status, 200) << plain.body;
-  const auto want = h.cli_history("compare '" + base + "' '" + current +
-                                  "' --format json --min-effect 4% --min-effect gemm_fp16=50% --alpha 0.01 "
-                                  "--clock-tolerance 5% --clock-explained-ok");
-  ASSERT_TRUE(want.status == 0 || want.status == 4) << want.err;  // 4: a regression, still a comparison
-  const auto got = h.s().call("/v1/compare", "GET",
-                              target + "&min_effect=4%25&min_effect=" + url_encode("gemm_fp16=50%") +
-                                  "&alpha=0.01&clock_tolerance=5%25&clock_explained_ok");
+  const auto want =
+      h.cli_history("compare '" + base + "' '" + current +
+                    "' --format json --min-effect 4% --min-effect gemm_fp16=50% --alpha 0.01 "
+                    "--clock-tolerance 5% --clock-explained-ok");
+  ASSERT_TRUE(want.status == 0 || want.status == 4)
+      << want.err;  // 4: a regression, still a comparison
+  const auto got =
+      h.s().call("/v1/compare", "GET",
+                 target + "&min_effect=4%25&min_effect=" + url_encode("gemm_fp16=50%") +
+                     "&alpha=0.01&clock_tolerance=5%25&clock_explained_ok");
   ASSERT_EQ(got.status, 200) << got.body;
   EXPECT_EQ(got.body, want.out);
   EXPECT_NE(got.body, plain.body);
@@ -911,14 +973,19 @@ TEST(ServeHistory, CompareTakesTheCliOptionsAsQueryParameters) {
     std::string query, parameter, detail;
   };
   const std::vector<bad> cases = {
-      {"&min_effect=lots", "min_effect", "min_effect 'lots': expected a relative effect such as 3% or 0.03"},
+      {"&min_effect=lots", "min_effect",
+       "min_effect 'lots': expected a relative effect such as 3% or 0.03"},
       {"&min_effect=150%25", "min_effect", "min_effect '150%': expected a relative effect"},
-      {"&min_effect=" + url_encode("=5%"), "min_effect", "min_effect '=5%': expected NAME=P% with a benchmark name"},
-      {"&min_effect=" + url_encode("gemm_fp16=x"), "min_effect", "min_effect 'x': expected a relative effect"},
+      {"&min_effect=" + url_encode("=5%"), "min_effect",
+       "min_effect '=5%': expected NAME=P% with a benchmark name"},
+      {"&min_effect=" + url_encode("gemm_fp16=x"), "min_effect",
+       "min_effect 'x': expected a relative effect"},
       {"&alpha=0.7", "alpha", "alpha 0.7: expected a level in (0, 0.5)"},
       {"&alpha=small", "alpha", "alpha 'small': expected a level in (0, 0.5)"},
-      {"&clock_tolerance=-1%25", "clock_tolerance", "clock_tolerance '-1%': expected a relative effect"},
-      {"&clock_explained_ok=maybe", "clock_explained_ok", "clock_explained_ok 'maybe' is not a flag"},
+      {"&clock_tolerance=-1%25", "clock_tolerance",
+       "clock_tolerance '-1%': expected a relative effect"},
+      {"&clock_explained_ok=maybe", "clock_explained_ok",
+       "clock_explained_ok 'maybe' is not a flag"},
   };
   for (const auto& c : cases) {
     const auto r = h.s().call("/v1/compare", "GET", target + c.query);
@@ -934,7 +1001,8 @@ TEST(ServeHistory, CompareTakesTheCliOptionsAsQueryParameters) {
 
 TEST(ServeHistory, TrendIsWhatTheDashboardCharts) {
   auto& h = history_server();
-  const auto r = h.s().call("/v1/history/trend", "GET", "/v1/history/trend?device=GPU-dash-0001&benchmark=gemm_fp16");
+  const auto r = h.s().call("/v1/history/trend", "GET",
+                            "/v1/history/trend?device=GPU-dash-0001&benchmark=gemm_fp16");
   ASSERT_EQ(r.status, 200) << r.body;
   const auto j = json::parse(r.body);
   ASSERT_EQ(j["series"].size(), 1U);
@@ -945,7 +1013,8 @@ TEST(ServeHistory, TrendIsWhatTheDashboardCharts) {
   for (std::size_t i = 0; i < series["points"].size(); ++i) {
     const auto& p = series["points"][i];
     EXPECT_EQ(p["run_id"], h.nights[i]);
-    EXPECT_EQ(p["verdict"] == "slower", static_cast<int>(i) + 1 == test::dashboard_regression_night) << p.dump();
+    EXPECT_EQ(p["verdict"] == "slower", static_cast<int>(i) + 1 == test::dashboard_regression_night)
+        << p.dump();
   }
   // The same data the dashboard's trend page embeds.
   const auto index = embedded_data(h.s().call("/dashboard/{path}", "GET", "/dashboard/").body);
@@ -958,7 +1027,8 @@ TEST(ServeHistory, TrendIsWhatTheDashboardCharts) {
   EXPECT_EQ(embedded_data(trend_page.body), series);
   // A filter that selects nothing: no series.
   const auto none =
-      h.s().call("/v1/history/trend", "GET", "/v1/history/trend?device=GPU-dash-0001&benchmark=no_such_benchmark");
+      h.s().call("/v1/history/trend", "GET",
+                 "/v1/history/trend?device=GPU-dash-0001&benchmark=no_such_benchmark");
   EXPECT_EQ(none.status, 200);
   EXPECT_TRUE(json::parse(none.body)["series"].empty());
 }
@@ -970,7 +1040,8 @@ TEST(ServeHistory, APostedReportIsVisibleInRunsAndTheDashboardAndIngestIsIdempot
   const auto before = h.s().call("/dashboard/{path}", "GET", "/dashboard/");
   ASSERT_EQ(before.status, 200);
   EXPECT_EQ(before.body.find(device), std::string::npos);
-  auto r = h.s().call("/v1/reports", "POST", "/v1/reports", report, "application/json", history_fixture::auth);
+  auto r = h.s().call("/v1/reports", "POST", "/v1/reports", report, "application/json",
+                      history_fixture::auth);
   ASSERT_EQ(r.status, 201) << r.body;
   const auto ingested = json::parse(r.body);
   const auto id = ingested["run_id"].get<std::int64_t>();
@@ -979,56 +1050,66 @@ TEST(ServeHistory, APostedReportIsVisibleInRunsAndTheDashboardAndIngestIsIdempot
   EXPECT_EQ(ingested["source_sha256"], history::sha256_hex(report));
   EXPECT_EQ(r.header("location"), "/v1/history/runs/" + std::to_string(id));
   // The same bytes again: 200, the same run, nothing written.
-  r = h.s().call("/v1/reports", "POST", "/v1/reports", report, "application/json", history_fixture::auth);
+  r = h.s().call("/v1/reports", "POST", "/v1/reports", report, "application/json",
+                 history_fixture::auth);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json::parse(r.body)["run_id"], id);
   EXPECT_TRUE(json::parse(r.body)["already_present"].get<bool>());
   // Listed, shown and drawn.
   const auto runs = json::parse(h.s().call("/v1/history/runs", "GET", "/v1/history/runs").body);
-  const auto it = std::find_if(runs.begin(), runs.end(), [id](const json& x) { return x["id"] == id; });
+  const auto it =
+      std::find_if(runs.begin(), runs.end(), [id](const json& x) { return x["id"] == id; });
   ASSERT_NE(it, runs.end());
   EXPECT_EQ((*it)["source_name"], "request body");
   EXPECT_EQ((*it)["source_kind"], "chipgauge-report");
-  EXPECT_EQ(h.s().call("/v1/history/runs/{id}", "GET", "/v1/history/runs/" + std::to_string(id)).status, 200);
+  EXPECT_EQ(
+      h.s().call("/v1/history/runs/{id}", "GET", "/v1/history/runs/" + std::to_string(id)).status,
+      200);
   EXPECT_EQ(h.cli_history("history show " + std::to_string(id) + " --format json").status, 0);
   const auto after = h.s().call("/dashboard/{path}", "GET", "/dashboard/");
-  EXPECT_NE(after.body.find(device), std::string::npos) << "the dashboard was not rebuilt after the ingest";
+  EXPECT_NE(after.body.find(device), std::string::npos)
+      << "the dashboard was not rebuilt after the ingest";
   // Google Benchmark JSON goes to the same route.
-  r = h.s().call("/v1/reports", "POST", "/v1/reports", read_text_file(test::data_dir() + "/gbench-sample-reps3.json"),
-                 "application/json", history_fixture::auth);
+  r = h.s().call("/v1/reports", "POST", "/v1/reports",
+                 read_text_file(test::data_dir() + "/gbench-sample-reps3.json"), "application/json",
+                 history_fixture::auth);
   EXPECT_EQ(r.status, 201) << r.body;
   // Counted by kind and outcome.
   reply m;
   for (int i = 0; i < 100; ++i) {
     m = h.s().call("/metrics", "GET", "/metrics");
-    if (m.body.find("chipgauge_history_ingests_total{kind=\"report\",outcome=\"already_present\"} 1") !=
+    if (m.body.find(
+            "chipgauge_history_ingests_total{kind=\"report\",outcome=\"already_present\"} 1") !=
         std::string::npos)
       break;
     std::this_thread::sleep_for(20ms);
   }
-  EXPECT_NE(m.body.find("chipgauge_history_ingests_total{kind=\"report\",outcome=\"ingested\"} 2"), std::string::npos)
+  EXPECT_NE(m.body.find("chipgauge_history_ingests_total{kind=\"report\",outcome=\"ingested\"} 2"),
+            std::string::npos)
       << m.body;
-  EXPECT_NE(m.body.find("chipgauge_history_ingests_total{kind=\"report\",outcome=\"already_present\"} 1"),
-            std::string::npos);
+  EXPECT_NE(
+      m.body.find("chipgauge_history_ingests_total{kind=\"report\",outcome=\"already_present\"} 1"),
+      std::string::npos);
 }
 
 TEST(ServeHistory, CertificatesGoToTheirOwnRoute) {
   auto& h = history_server();
   // A real `certify` certificate (sealed, not signed).
   const auto certificate = read_text_file(test::data_dir() + "/../golden/certificate-sample.json");
-  auto r = h.s().call("/v1/certificates", "POST", "/v1/certificates", certificate, "application/json",
-                      history_fixture::auth);
+  auto r = h.s().call("/v1/certificates", "POST", "/v1/certificates", certificate,
+                      "application/json", history_fixture::auth);
   // Stored as `history ingest` stores it: intact and unsigned, never shown as verified.
   ASSERT_EQ(r.status, 201) << r.body;
   const auto stored = json::parse(r.body);
   EXPECT_EQ(stored["integrity"], "unsigned") << r.body;
   EXPECT_FALSE(stored["already_present"].get<bool>());
-  const auto again = h.s().call("/v1/certificates", "POST", "/v1/certificates", certificate, "application/json",
-                                history_fixture::auth);
+  const auto again = h.s().call("/v1/certificates", "POST", "/v1/certificates", certificate,
+                                "application/json", history_fixture::auth);
   EXPECT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(json::parse(again.body)["run_id"], stored["run_id"]);
   // Each route takes its own kind.
-  r = h.s().call("/v1/reports", "POST", "/v1/reports", certificate, "application/json", history_fixture::auth);
+  r = h.s().call("/v1/reports", "POST", "/v1/reports", certificate, "application/json",
+                 history_fixture::auth);
   expect_problem(r, 422, "wrong-kind");
   EXPECT_EQ(r.problem()["json_path"], "$.schema");
   r = h.s().call("/v1/certificates", "POST", "/v1/certificates",
@@ -1044,7 +1125,8 @@ TEST(ServeHistory, ErrorStatuses) {
   // The token: missing, wrong.
   auto r = s.call("/v1/reports", "POST", "/v1/reports", report);
   expect_problem(r, 401, "unauthorized");
-  r = s.call("/v1/reports", "POST", "/v1/reports", report, "application/json", "Authorization: Bearer nope\r\n");
+  r = s.call("/v1/reports", "POST", "/v1/reports", report, "application/json",
+             "Authorization: Bearer nope\r\n");
   expect_problem(r, 401, "unauthorized");
   r = s.call("/v1/certificates", "POST", "/v1/certificates", "{}");
   expect_problem(r, 401, "unauthorized");
@@ -1060,29 +1142,36 @@ TEST(ServeHistory, ErrorStatuses) {
   r = s.call("/dashboard/{path}", "POST", "/dashboard/index.html", "{}");
   expect_problem(r, 405, "method-not-allowed");
   // Malformed and unprocessable bodies: the library's messages, with the field.
-  r = s.call("/v1/reports", "POST", "/v1/reports", R"({"schema": "chipgauge.measurement/1")", "application/json",
-             history_fixture::auth);
+  r = s.call("/v1/reports", "POST", "/v1/reports", R"({"schema": "chipgauge.measurement/1")",
+             "application/json", history_fixture::auth);
   expect_problem(r, 400, "malformed-json");
-  r = s.call("/v1/reports", "POST", "/v1/reports", "[1, 2]", "application/json", history_fixture::auth);
+  r = s.call("/v1/reports", "POST", "/v1/reports", "[1, 2]", "application/json",
+             history_fixture::auth);
   expect_problem(r, 422, "invalid-report");
   EXPECT_EQ(r.problem()["json_path"], "$");
-  r = s.call("/v1/reports", "POST", "/v1/reports", R"({"schema": "chipgauge.measurement/9"})", "application/json",
-             history_fixture::auth);
+  r = s.call("/v1/reports", "POST", "/v1/reports", R"({"schema": "chipgauge.measurement/9"})",
+             "application/json", history_fixture::auth);
   expect_problem(r, 422, "invalid-report");
   EXPECT_EQ(r.problem()["json_path"], "$.schema");
   auto broken = json::parse(report);
   broken["created_utc"] = "yesterday";
-  r = s.call("/v1/reports", "POST", "/v1/reports", broken.dump(), "application/json", history_fixture::auth);
+  r = s.call("/v1/reports", "POST", "/v1/reports", broken.dump(), "application/json",
+             history_fixture::auth);
   expect_problem(r, 422, "invalid-report");
-  EXPECT_NE(r.problem()["detail"].get<std::string>().find("request body"), std::string::npos) << r.body;
+  EXPECT_NE(r.problem()["detail"].get<std::string>().find("request body"), std::string::npos)
+      << r.body;
   r = s.call("/v1/reports", "POST", "/v1/reports", report, "text/plain", history_fixture::auth);
   expect_problem(r, 415, "unsupported-media-type");
-  // Query parameters: bad selector (naming the key), bad dates and counts, missing and unknown ones.
-  r = s.call("/v1/compare", "GET",
-             "/v1/compare?base=" + url_encode("history:colour=red") + "&new=" + url_encode("history:"));
+  // Query parameters: bad selector (naming the key), bad dates and counts, missing and unknown
+  // ones.
+  r = s.call(
+      "/v1/compare", "GET",
+      "/v1/compare?base=" + url_encode("history:colour=red") + "&new=" + url_encode("history:"));
   expect_problem(r, 400, "bad-parameter");
   EXPECT_EQ(r.problem()["parameter"], "base");
-  EXPECT_NE(r.problem()["detail"].get<std::string>().find("unknown key 'colour'"), std::string::npos) << r.body;
+  EXPECT_NE(r.problem()["detail"].get<std::string>().find("unknown key 'colour'"),
+            std::string::npos)
+      << r.body;
   r = s.call("/v1/compare", "GET",
              "/v1/compare?base=" + url_encode("history:") + "&new=" + url_encode("history:last=0"));
   expect_problem(r, 400, "bad-parameter");
@@ -1090,12 +1179,15 @@ TEST(ServeHistory, ErrorStatuses) {
   EXPECT_NE(r.problem()["detail"].get<std::string>().find("last"), std::string::npos) << r.body;
   r = s.call("/v1/compare", "GET", "/v1/compare?base=report.json&new=" + url_encode("history:"));
   expect_problem(r, 400, "bad-parameter");
-  EXPECT_NE(r.problem()["detail"].get<std::string>().find("is not a history selector"), std::string::npos) << r.body;
+  EXPECT_NE(r.problem()["detail"].get<std::string>().find("is not a history selector"),
+            std::string::npos)
+      << r.body;
   r = s.call("/v1/compare", "GET", "/v1/compare?base=" + url_encode("history:"));
   expect_problem(r, 400, "bad-parameter");
   EXPECT_EQ(r.problem()["parameter"], "new");
   r = s.call("/v1/compare", "GET",
-             "/v1/compare?base=" + url_encode("history:device=no-such-device") + "&new=" + url_encode("history:"));
+             "/v1/compare?base=" + url_encode("history:device=no-such-device") +
+                 "&new=" + url_encode("history:"));
   expect_problem(r, 422, "empty-selection");
   EXPECT_EQ(r.problem()["parameter"], "base");
   r = s.call("/v1/history/runs", "GET", "/v1/history/runs?since=yesterday");
@@ -1144,7 +1236,8 @@ TEST(ServeHistory, DashboardIsServedLive) {
   EXPECT_EQ(r.header("content-type"), "text/javascript; charset=utf-8");
   // Chart.js is the packaged copy, as `chipgauge dashboard` writes it (503 where it is missing).
   const char* env = std::getenv("CHIPGAUGE_CHARTJS_DIR");
-  const std::string chart = std::string(env && *env ? env : "/usr/share/javascript/chart.js") + "/chart.min.js";
+  const std::string chart =
+      std::string(env && *env ? env : "/usr/share/javascript/chart.js") + "/chart.min.js";
   r = h.s().call("/dashboard/{path}", "GET", "/dashboard/assets/chart.min.js");
   if (std::filesystem::exists(chart)) {
     EXPECT_EQ(r.status, 200);
@@ -1160,15 +1253,18 @@ TEST(ServeHistory, WithoutAStoreTheRoutesAnswer503) {
            {"/v1/history/runs", "/v1/history/runs"},
            {"/v1/history/runs/{id}", "/v1/history/runs/1"},
            {"/v1/history/trend", "/v1/history/trend?device=x&benchmark=y"},
-           {"/v1/compare", "/v1/compare?base=" + url_encode("history:") + "&new=" + url_encode("history:")},
+           {"/v1/compare",
+            "/v1/compare?base=" + url_encode("history:") + "&new=" + url_encode("history:")},
            {"/dashboard/{path}", "/dashboard/"}}) {
     const auto r = s.call(route, "GET", target);
     expect_problem(r, 503, "no-history-store");
-    EXPECT_NE(r.problem()["detail"].get<std::string>().find("no history store configured"), std::string::npos)
+    EXPECT_NE(r.problem()["detail"].get<std::string>().find("no history store configured"),
+              std::string::npos)
         << r.body;
   }
   // Write routes are closed without a token file before the store is even asked for.
-  expect_problem(s.call("/v1/reports", "POST", "/v1/reports", "{}", "application/json", "Authorization: Bearer x\r\n"),
+  expect_problem(s.call("/v1/reports", "POST", "/v1/reports", "{}", "application/json",
+                        "Authorization: Bearer x\r\n"),
                  401, "unauthorized");
 }
 
@@ -1206,7 +1302,8 @@ TEST(ServeAbuse, NormalRequestsSucceedWhileAbuseRuns) {
   abusers.emplace_back([&] {
     connection c(s.port());
     c.send(
-        "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 104857600\r\n\r\n");
+        "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: "
+        "application/json\r\nContent-Length: 104857600\r\n\r\n");
     const std::string chunk(65536, '[');
     long long sent = 0;
     while (sent < 104857600 && c.send(chunk)) sent += static_cast<long long>(chunk.size());
@@ -1232,8 +1329,8 @@ TEST(ServeAbuse, NormalRequestsSucceedWhileAbuseRuns) {
   int ok = 0;
   for (int i = 0; i < 20; ++i) {
     const auto h = s.call("/healthz", "GET", "/healthz");
-    const auto c =
-        s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01", R"({"part":"nvidia-h100-sxm5-80gb"})");
+    const auto c = s.call("/v1/classify", "POST", "/v1/classify?as_of=2025-06-01",
+                          R"({"part":"nvidia-h100-sxm5-80gb"})");
     if (h.status == 200 && c.status == 200) ++ok;
     std::this_thread::sleep_for(50ms);
   }
@@ -1259,8 +1356,9 @@ class child_server {
     if (pid_ == 0) {
       ::dup2(out[1], 1);
       ::close(out[0]);
-      ::execl(CHIPGAUGE_BINARY, CHIPGAUGE_BINARY, "--specs-dir", specs.c_str(), "serve", "--listen", "127.0.0.1:0",
-              "--access-log", log.c_str(), "--request-timeout", "10", static_cast<char*>(nullptr));
+      ::execl(CHIPGAUGE_BINARY, CHIPGAUGE_BINARY, "--specs-dir", specs.c_str(), "serve", "--listen",
+              "127.0.0.1:0", "--access-log", log.c_str(), "--request-timeout", "10",
+              static_cast<char*>(nullptr));
       ::_exit(127);
     }
     ::close(out[1]);
@@ -1307,7 +1405,8 @@ class child_server {
 
 std::string dataset_version(child_server& s) {
   const auto r = s.get("/readyz");
-  return r.status == 200 ? json::parse(r.body)["dataset_version"].get<std::string>() : std::string();
+  return r.status == 200 ? json::parse(r.body)["dataset_version"].get<std::string>()
+                         : std::string();
 }
 
 TEST(ServeSignals, SighupReloadsAndAFailedReloadKeepsTheOldData) {
@@ -1364,8 +1463,10 @@ TEST(ServeSignals, SigtermFinishesTheRequestInFlight) {
   ASSERT_GT(s.port(), 0);
   const std::string body = R"({"part":"nvidia-h100-sxm5-80gb"})";
   connection c(s.port());
-  c.send("POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10));
+  c.send(
+      "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: "
+      "application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10));
   std::this_thread::sleep_for(300ms);
   s.signal(SIGTERM);
   std::this_thread::sleep_for(300ms);

@@ -35,7 +35,9 @@ std::string from_hex(std::string_view hex) {
   return out;
 }
 
-std::string canon_double(std::uint64_t bits) { return canonical_json(nlohmann::json(std::bit_cast<double>(bits))); }
+std::string canon_double(std::uint64_t bits) {
+  return canonical_json(nlohmann::json(std::bit_cast<double>(bits)));
+}
 
 // ---------------------------------------------------------------------------------------------
 // RFC 8785
@@ -68,7 +70,8 @@ TEST(Rfc8785, NumbersFollowAppendixB) {
       {0xbecbf647612f3696, "-0.0000033333333333333333"},
       {0x43143ff3c1cb0959, "1424953923781206.2"},
   };
-  for (const auto& [bits, expected] : cases) EXPECT_EQ(canon_double(bits), expected) << std::hex << bits;
+  for (const auto& [bits, expected] : cases)
+    EXPECT_EQ(canon_double(bits), expected) << std::hex << bits;
 }
 
 TEST(Rfc8785, NumbersFromText) {
@@ -100,11 +103,15 @@ TEST(Rfc8785, NonFiniteNumbersAndInexactIntegersAreRefused) {
   } catch (const canonicalization_error& e) {
     EXPECT_EQ(e.json_path(), "$.a[1]");
   }
-  EXPECT_THROW((void)canonical_json(nlohmann::json(std::numeric_limits<double>::infinity())), canonicalization_error);
-  EXPECT_THROW((void)canonical_json(nlohmann::json(-std::numeric_limits<double>::infinity())), canonicalization_error);
+  EXPECT_THROW((void)canonical_json(nlohmann::json(std::numeric_limits<double>::infinity())),
+               canonicalization_error);
+  EXPECT_THROW((void)canonical_json(nlohmann::json(-std::numeric_limits<double>::infinity())),
+               canonicalization_error);
   // 2^53 + 1 would round to 2^53: two different integers, one serialisation.
-  EXPECT_THROW((void)canonical_json(nlohmann::json::parse("9007199254740993")), canonicalization_error);
-  EXPECT_THROW((void)canonical_json(nlohmann::json::parse("-9007199254740993")), canonicalization_error);
+  EXPECT_THROW((void)canonical_json(nlohmann::json::parse("9007199254740993")),
+               canonicalization_error);
+  EXPECT_THROW((void)canonical_json(nlohmann::json::parse("-9007199254740993")),
+               canonicalization_error);
   // An integer beyond 2^53 that a double holds exactly is that double: a double's own canonical
   // form (9.19e15 is written 9190000000000000) reads back as an integer and must canonicalise the
   // same (the certificate fuzz target found the form not being a fixed point).
@@ -113,8 +120,10 @@ TEST(Rfc8785, NonFiniteNumbersAndInexactIntegersAreRefused) {
   EXPECT_EQ(canonical_json(nlohmann::json::parse("-9190000000000000")), "-9190000000000000");
   EXPECT_EQ(canonical_json(nlohmann::json::parse("333333333333333300")), "333333333333333300");
   // The double's exact value written out is not its canonical text: refused as ambiguous.
-  EXPECT_THROW((void)canonical_json(nlohmann::json::parse("333333333333333312")), canonicalization_error);
-  EXPECT_THROW((void)canonical_json(nlohmann::json::parse("18446744073709551615")), canonicalization_error);
+  EXPECT_THROW((void)canonical_json(nlohmann::json::parse("333333333333333312")),
+               canonicalization_error);
+  EXPECT_THROW((void)canonical_json(nlohmann::json::parse("18446744073709551615")),
+               canonicalization_error);
   EXPECT_THROW((void)canonical_json(nlohmann::json::binary({1, 2})), canonicalization_error);
 }
 
@@ -130,7 +139,8 @@ TEST(Rfc8785, TheRfcExampleOfSection3_2_2) {
 }
 
 TEST(Rfc8785, KeysSortByUtf16CodeUnits) {
-  // RFC 8785 3.2.3: the emoji (UTF-16 D83D DE00) sorts before U+FB33, although its code point is larger.
+  // RFC 8785 3.2.3: the emoji (UTF-16 D83D DE00) sorts before U+FB33, although its code point is
+  // larger.
   const auto j = nlohmann::json::parse(R"({
     "\u20ac": "Euro Sign",
     "\r": "Carriage Return",
@@ -171,7 +181,8 @@ TEST(Rfc8785, StringEscaping) {
   nlohmann::json bad_key = nlohmann::json::object();
   bad_key[std::string("k\xC3")] = 1;
   EXPECT_THROW((void)canonical_json(bad_key), canonicalization_error);
-  EXPECT_EQ(canonical_json(nlohmann::json::parse("[true,false,null,\"\",[],{}]")), "[true,false,null,\"\",[],{}]");
+  EXPECT_EQ(canonical_json(nlohmann::json::parse("[true,false,null,\"\",[],{}]")),
+            "[true,false,null,\"\",[],{}]");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -203,7 +214,8 @@ TEST(Ed25519, VerifiesTheRfc8032TestVectors) {
   // RFC 8032 7.1, TEST 1 (empty message) and TEST 2 (one byte 0x72).
   const auto pk1 = from_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
   const auto sig1 = from_hex(
-      "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24"
+      "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9"
+      "b46bd25bf5f0595bbe24"
       "65"
       "5141438e7a100b");
   EXPECT_TRUE(ed25519_verify(pk1, "", sig1));
@@ -214,7 +226,8 @@ TEST(Ed25519, VerifiesTheRfc8032TestVectors) {
   EXPECT_FALSE(ed25519_verify(pk1.substr(0, 31), "", sig1));
   const auto pk2 = from_hex("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c");
   const auto sig2 = from_hex(
-      "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aee"
+      "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f1"
+      "1d8c387b2eaeb4302aee"
       "b0"
       "0d291612bb0c00");
   EXPECT_TRUE(ed25519_verify(pk2, "\x72", sig2));
@@ -229,10 +242,12 @@ std::string rfc8032_test1_private_pem() {
   return "-----BEGIN PRIVATE KEY-----\n" + base64_encode(der) + "\n-----END PRIVATE KEY-----\n";
 }
 
-std::string write_private_key(const test::temp_dir& dir, const std::string& name, const std::string& pem) {
+std::string write_private_key(const test::temp_dir& dir, const std::string& name,
+                              const std::string& pem) {
   const auto path = dir.write(name, pem);
-  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                               std::filesystem::perm_options::replace);
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+      std::filesystem::perm_options::replace);
   return path;
 }
 
@@ -248,10 +263,9 @@ TEST(Ed25519, SignsDeterministicallyWithAPkcs8Key) {
   const auto info = load_ed25519_private_key_info(key);
   EXPECT_EQ(info.raw, from_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"));
   EXPECT_EQ(info.key_id, sha256_hex(info.raw).substr(0, 16));
-  EXPECT_EQ(
-      ed25519_sign(key, ""),
-      from_hex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd2"
-               "5bf5f0595bbe24655141438e7a100b"));
+  EXPECT_EQ(ed25519_sign(key, ""), from_hex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e0"
+                                            "65224901555fb8821590a33bacc61e39701cf9b46bd2"
+                                            "5bf5f0595bbe24655141438e7a100b"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -278,8 +292,10 @@ TEST(KeyFiles, KeygenWritesPrivate0600AndPublic0644WhateverTheUmask) {
     EXPECT_EQ(pair.public_key.key_id.size(), 16U);
     EXPECT_EQ(load_ed25519_private_key_info(pair.private_path).raw, pair.public_key.raw);
     EXPECT_EQ(load_ed25519_public_key(pair.public_path).raw, pair.public_key.raw);
-    EXPECT_NE(read_text_file(pair.private_path).find("-----BEGIN PRIVATE KEY-----"), std::string::npos);
-    EXPECT_NE(read_text_file(pair.public_path).find("-----BEGIN PUBLIC KEY-----"), std::string::npos);
+    EXPECT_NE(read_text_file(pair.private_path).find("-----BEGIN PRIVATE KEY-----"),
+              std::string::npos);
+    EXPECT_NE(read_text_file(pair.public_path).find("-----BEGIN PUBLIC KEY-----"),
+              std::string::npos);
   }
 }
 
@@ -300,7 +316,8 @@ TEST(KeyFiles, KeygenRefusesToOverwriteAndLeavesNothingBehind) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() + "/p.key"));
   // A dangling symbolic link counts as existing (it would be followed).
   std::filesystem::create_symlink(dir.path() + "/nowhere", dir.path() + "/l.key");
-  EXPECT_THROW((void)generate_ed25519_key(dir.path() + "/l.key", dir.path() + "/l.pub"), usage_error);
+  EXPECT_THROW((void)generate_ed25519_key(dir.path() + "/l.key", dir.path() + "/l.pub"),
+               usage_error);
   EXPECT_FALSE(std::filesystem::exists(dir.path() + "/nowhere"));
   EXPECT_FALSE(std::filesystem::exists(dir.path() + "/l.pub"));
 }
@@ -327,7 +344,8 @@ TEST(KeyFiles, WrongKeyFilesAreUsageErrors) {
   const test::temp_dir dir;
   const auto pair = generate_ed25519_key(dir.path() + "/k.key", dir.path() + "/k.pub");
   // A public key where the private one is expected and the other way round.
-  const auto pub_as_private = write_private_key(dir, "pub-as.key", read_text_file(pair.public_path));
+  const auto pub_as_private =
+      write_private_key(dir, "pub-as.key", read_text_file(pair.public_path));
   EXPECT_THROW((void)load_ed25519_private_key_info(pub_as_private), usage_error);
   EXPECT_THROW((void)load_ed25519_public_key(pair.private_path), usage_error);
   EXPECT_THROW((void)load_ed25519_public_key(dir.path() + "/missing.pub"), usage_error);
@@ -401,7 +419,8 @@ TEST(Certificate, SealThenVerify) {
   // Reformatted (compact): the signature covers the value, so a value-only check passes, but the
   // default check holds the file to its sealed bytes and fails it.
   const auto compact = dir.write("compact.json", signed_cert.dump());
-  EXPECT_EQ(verify_certificate_file(compact, pair.public_path, layout_check::value_only).status(), exit_code::ok);
+  EXPECT_EQ(verify_certificate_file(compact, pair.public_path, layout_check::value_only).status(),
+            exit_code::ok);
   const auto strict = verify_certificate_file(compact, pair.public_path);
   EXPECT_FALSE(strict.layout_ok);
   EXPECT_EQ(strict.status(), exit_code::regression);
@@ -413,12 +432,14 @@ TEST(Certificate, TheRfc8032KeyGivesAFixedCertificate) {
   const auto key = write_private_key(dir, "rfc.key", rfc8032_test1_private_pem());
   const auto cert = seal_certificate({{"b", 2}, {"a", "\u00e9"}}, key);
   EXPECT_EQ(cert.at("integrity").at("sha256"), sha256_hex("{\"a\":\"\xC3\xA9\",\"b\":2}"));
-  EXPECT_EQ(cert.at("integrity").at("signature").at("public_key"), "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=");
+  EXPECT_EQ(cert.at("integrity").at("signature").at("public_key"),
+            "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=");
   EXPECT_EQ(cert.at("integrity").at("signature").at("value"),
             base64_encode(ed25519_sign(key, "{\"a\":\"\xC3\xA9\",\"b\":2}")));
-  EXPECT_TRUE(ed25519_verify(from_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"),
-                             "{\"a\":\"\xC3\xA9\",\"b\":2}",
-                             *base64_decode(cert.at("integrity").at("signature").at("value").get<std::string>())));
+  EXPECT_TRUE(ed25519_verify(
+      from_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"),
+      "{\"a\":\"\xC3\xA9\",\"b\":2}",
+      *base64_decode(cert.at("integrity").at("signature").at("value").get<std::string>())));
 }
 
 std::string rfc8032_test1_public_pem() {
@@ -437,18 +458,21 @@ TEST(Certificate, FiledCertificatesStillVerify) {
   const auto pub = dir.write("rfc.pub", rfc8032_test1_public_pem());
   EXPECT_EQ(load_ed25519_public_key(pub).raw, load_ed25519_private_key_info(key).raw);
   const std::vector<std::pair<std::string, std::string>> files = {
-      {test::data_dir() + "/certificate-signed.json", certificate_text(seal_certificate(sample_body(), key))},
+      {test::data_dir() + "/certificate-signed.json",
+       certificate_text(seal_certificate(sample_body(), key))},
       {test::data_dir() + "/certificate-unsigned.json",
        certificate_text(seal_certificate(sample_body(), std::nullopt))}};
   for (const auto& [path, text] : files) {
-    if (const char* update = std::getenv("CHIPGAUGE_UPDATE_GOLDEN"); update && std::string(update) == "1")
+    if (const char* update = std::getenv("CHIPGAUGE_UPDATE_GOLDEN");
+        update && std::string(update) == "1")
       write_file_atomically(path, text);
     EXPECT_EQ(read_text_file(path), text) << path << " is no longer what sealing writes";
   }
   const auto s = verify_certificate_file(files[0].first, pub);
   EXPECT_EQ(s.status(), exit_code::ok);
-  EXPECT_EQ(s.signer_key_id,
-            ed25519_key_id(from_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")));
+  EXPECT_EQ(
+      s.signer_key_id,
+      ed25519_key_id(from_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")));
   EXPECT_EQ(verify_certificate_file(files[1].first, std::nullopt).status(), exit_code::ok);
 }
 
@@ -511,14 +535,17 @@ TEST(Certificate, EveryOneByteChangeOfTheBodyFailsVerification) {
       // signed; and the file as written must still fail the default byte-level check.
       ++same_value;
       const auto file = dir.write("mutated.json", mutated);
-      EXPECT_EQ(verify_certificate_file(file, pair.public_path).status(), exit_code::regression) << "byte " << pos;
-      EXPECT_EQ(doc.at("body"), body) << "byte " << pos << " ('" << text[pos] << "' -> '" << static_cast<char>(r)
-                                      << "') changed the body yet it verified";
+      EXPECT_EQ(verify_certificate_file(file, pair.public_path).status(), exit_code::regression)
+          << "byte " << pos;
+      EXPECT_EQ(doc.at("body"), body)
+          << "byte " << pos << " ('" << text[pos] << "' -> '" << static_cast<char>(r)
+          << "') changed the body yet it verified";
       EXPECT_EQ(canonical_json(doc.at("body")), canonical_json(body));
     }
   }
   std::printf(
-      "%zu one-byte edits of %zu body bytes: %zu unreadable, %zu failed verification, %zu kept the body's value\n",
+      "%zu one-byte edits of %zu body bytes: %zu unreadable, %zu failed verification, %zu kept the "
+      "body's value\n",
       tried, body_end - body_begin, parse_errors, failed, same_value);
   EXPECT_GT(tried, 10000U);
   EXPECT_GT(failed, 1000U) << "edits that parse must be caught by the hash";
@@ -547,7 +574,8 @@ TEST(Certificate, ResignedWithAnotherKeyFailsAgainstTheOriginalKey) {
   const auto no_key = verify_certificate(forged, std::nullopt);
   EXPECT_EQ(no_key.status(), exit_code::unverified);
 
-  // The forger's signature spliced onto the lab's public key (key_id kept consistent) does not verify.
+  // The forger's signature spliced onto the lab's public key (key_id kept consistent) does not
+  // verify.
   auto spliced = forged;
   spliced["integrity"]["signature"]["public_key"] = base64_encode(lab.public_key.raw);
   spliced["integrity"]["signature"]["key_id"] = lab.public_key.key_id;
@@ -595,7 +623,8 @@ TEST(Certificate, ChangedIntegrityFieldsFail) {
   const auto sc = verify_certificate(sig_changed, lab.public_path);
   EXPECT_FALSE(sc.signature_valid);
   EXPECT_EQ(sc.status(), exit_code::regression);
-  EXPECT_NE(nlohmann::json(sc.findings).dump().find("signature does not verify"), std::string::npos);
+  EXPECT_NE(nlohmann::json(sc.findings).dump().find("signature does not verify"),
+            std::string::npos);
 
   auto id_changed = cert;
   id_changed["integrity"]["signature"]["key_id"] = "0123456789abcdef";
@@ -625,40 +654,51 @@ TEST(Certificate, MalformedCertificatesNameTheFileAndPath) {
     return c;
   };
   expect_malformed(nlohmann::json::array(), "$");
-  expect_malformed(edit([](nlohmann::json& c) { c["schema"] = "chipgauge.certificate/2"; }), "$.schema");
+  expect_malformed(edit([](nlohmann::json& c) { c["schema"] = "chipgauge.certificate/2"; }),
+                   "$.schema");
   expect_malformed(edit([](nlohmann::json& c) { c.erase("schema"); }), "$");
   expect_malformed(edit([](nlohmann::json& c) { c.erase("body"); }), "$");
   expect_malformed(edit([](nlohmann::json& c) { c.erase("integrity"); }), "$");
   expect_malformed(edit([](nlohmann::json& c) { c["note"] = "outside the hash"; }), "$");
   expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["canonicalization"] = "JCS-ish"; }),
                    "$.integrity.canonicalization");
-  expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["hash"] = "sha1"; }), "$.integrity.hash");
+  expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["hash"] = "sha1"; }),
+                   "$.integrity.hash");
   expect_malformed(edit([](nlohmann::json& c) { c["integrity"].erase("sha256"); }), "$.integrity");
-  expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["sha256"] = "ABC"; }), "$.integrity.sha256");
+  expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["sha256"] = "ABC"; }),
+                   "$.integrity.sha256");
   expect_malformed(edit([](nlohmann::json& c) {
                      auto s = c["integrity"]["sha256"].get<std::string>();
-                     for (auto& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+                     for (auto& ch : s)
+                       ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
                      c["integrity"]["sha256"] = s;
                    }),
                    "$.integrity.sha256");
   expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["extra"] = 1; }), "$.integrity");
-  expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["signature"] = nullptr; }), "$.integrity.signature");
-  expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["signature"]["algorithm"] = "RSA"; }),
-                   "$.integrity.signature.algorithm");
-  expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["signature"]["public_key"] = "not base64!"; }),
-                   "$.integrity.signature.public_key");
-  expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["signature"]["public_key"] = base64_encode("short"); }),
-                   "$.integrity.signature.public_key");
+  expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["signature"] = nullptr; }),
+                   "$.integrity.signature");
   expect_malformed(
-      edit([](nlohmann::json& c) { c["integrity"]["signature"]["value"] = base64_encode(std::string(63, 'x')); }),
-      "$.integrity.signature.value");
+      edit([](nlohmann::json& c) { c["integrity"]["signature"]["algorithm"] = "RSA"; }),
+      "$.integrity.signature.algorithm");
+  expect_malformed(
+      edit([](nlohmann::json& c) { c["integrity"]["signature"]["public_key"] = "not base64!"; }),
+      "$.integrity.signature.public_key");
+  expect_malformed(edit([](nlohmann::json& c) {
+                     c["integrity"]["signature"]["public_key"] = base64_encode("short");
+                   }),
+                   "$.integrity.signature.public_key");
+  expect_malformed(edit([](nlohmann::json& c) {
+                     c["integrity"]["signature"]["value"] = base64_encode(std::string(63, 'x'));
+                   }),
+                   "$.integrity.signature.value");
   expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["signature"]["key_id"] = "xyz"; }),
                    "$.integrity.signature.key_id");
   expect_malformed(edit([](nlohmann::json& c) { c["integrity"]["signature"].erase("value"); }),
                    "$.integrity.signature");
-  expect_malformed(
-      edit([](nlohmann::json& c) { c["body"]["results"][1]["samples"] = nlohmann::json::parse("9007199254740993"); }),
-      "$.body.results[1].samples");
+  expect_malformed(edit([](nlohmann::json& c) {
+                     c["body"]["results"][1]["samples"] = nlohmann::json::parse("9007199254740993");
+                   }),
+                   "$.body.results[1].samples");
 }
 
 TEST(Certificate, SealingRefusesWhatRfc8785CannotSerialise) {
@@ -713,7 +753,8 @@ TEST(CliCertificate, VerifyExitCodes) {
   const auto unsigned_file =
       dir.write("unsigned.json", certificate_text(seal_certificate(sample_body(), std::nullopt)));
 
-  const auto ok = chipgauge("certificate verify '" + signed_file + "' --pubkey '" + lab.public_path + "'");
+  const auto ok =
+      chipgauge("certificate verify '" + signed_file + "' --pubkey '" + lab.public_path + "'");
   EXPECT_EQ(ok.status, 0) << ok.out << ok.err;
   EXPECT_NE(ok.out.find("verified"), std::string::npos) << ok.out;
 
@@ -722,11 +763,15 @@ TEST(CliCertificate, VerifyExitCodes) {
   EXPECT_NE(unauth.out.find("signer not authenticated"), std::string::npos) << unauth.out;
   EXPECT_NE(unauth.out.find(lab.public_key.key_id), std::string::npos) << unauth.out;
 
-  const auto wrong = chipgauge("certificate verify '" + signed_file + "' --pubkey '" + other.public_path + "'");
+  const auto wrong =
+      chipgauge("certificate verify '" + signed_file + "' --pubkey '" + other.public_path + "'");
   EXPECT_EQ(wrong.status, 4) << wrong.out << wrong.err;
 
   EXPECT_EQ(chipgauge("certificate verify '" + unsigned_file + "'").status, 0);
-  EXPECT_EQ(chipgauge("certificate verify '" + unsigned_file + "' --pubkey '" + lab.public_path + "'").status, 4);
+  EXPECT_EQ(
+      chipgauge("certificate verify '" + unsigned_file + "' --pubkey '" + lab.public_path + "'")
+          .status,
+      4);
 
   // One byte of the body changed ("pass" -> "pasS"): exit 4, "body changed", JSON output too.
   auto text = read_text_file(signed_file);
@@ -734,7 +779,8 @@ TEST(CliCertificate, VerifyExitCodes) {
   ASSERT_NE(at, std::string::npos);
   text[at + 4] = 'S';
   const auto tampered = dir.write("tampered.json", text);
-  const auto t = chipgauge("certificate verify '" + tampered + "' --pubkey '" + lab.public_path + "' --format json");
+  const auto t = chipgauge("certificate verify '" + tampered + "' --pubkey '" + lab.public_path +
+                           "' --format json");
   EXPECT_EQ(t.status, 4) << t.out << t.err;
   const auto j = nlohmann::json::parse(t.out);
   EXPECT_EQ(j.at("schema"), "chipgauge.certificate-check/1");
@@ -743,7 +789,8 @@ TEST(CliCertificate, VerifyExitCodes) {
   EXPECT_EQ(j.at("hash_ok"), false);
   EXPECT_EQ(j.at("signature_valid"), false);
   EXPECT_EQ(j.at("key_id"), lab.public_key.key_id);
-  EXPECT_EQ(j.at("signer_trusted"), false) << "a signature that does not verify authenticates no one";
+  EXPECT_EQ(j.at("signer_trusted"), false)
+      << "a signature that does not verify authenticates no one";
   const auto findings = j.at("findings").dump();
   EXPECT_EQ(findings.find("signer authenticated"), std::string::npos) << findings;
   EXPECT_NE(findings.find("body changed"), std::string::npos) << findings;
@@ -760,7 +807,10 @@ TEST(CliCertificate, VerifyExitCodes) {
   EXPECT_EQ(n.status, 2);
   EXPECT_NE(n.err.find(not_json), std::string::npos) << n.err;
   // A --pubkey that is not a public key, and an unknown format.
-  EXPECT_EQ(chipgauge("certificate verify '" + signed_file + "' --pubkey '" + lab.private_path + "'").status, 2);
+  EXPECT_EQ(
+      chipgauge("certificate verify '" + signed_file + "' --pubkey '" + lab.private_path + "'")
+          .status,
+      2);
   EXPECT_EQ(chipgauge("certificate verify '" + signed_file + "' --format md").status, 2);
 }
 

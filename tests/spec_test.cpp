@@ -30,7 +30,8 @@ json minimal_ic(const std::string& id = "test-chip") {
               {"vendor", "Acme"},
               {"name", "Test Chip"},
               {"kind", "ic"},
-              {"processing_units", json::array({json{{"name", "tensor cores"}, {"dense_tops", {{"int8", 100}}}}})}};
+              {"processing_units",
+               json::array({json{{"name", "tensor cores"}, {"dense_tops", {{"int8", 100}}}}})}};
 }
 
 // A board containing `count` of the part `id`.
@@ -60,12 +61,14 @@ std::optional<spec_error> parse_error(const json& j) {
 
 ::testing::AssertionResult mentions(const std::string& text, std::string_view needle) {
   if (text.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << text << "\" does not mention \"" << needle << "\"";
+  return ::testing::AssertionFailure()
+         << "\"" << text << "\" does not mention \"" << needle << "\"";
 }
 
 const metric_definitions& defs() { return bundled_rules().definitions(); }
 
-// --- valid sheets ----------------------------------------------------------------------------------
+// --- valid sheets
+// ----------------------------------------------------------------------------------
 
 TEST(SpecParse, MinimalSheetParses) {
   const auto s = parse(minimal_ic());
@@ -109,8 +112,11 @@ TEST(SpecParse, FullSheetFieldsParse) {
                                 {"transistors", 80e9}}});
   j["memory"] = {{"type", "HBM3"}, {"capacity_gb", 80}, {"bandwidth_gb_s", 3350}};
   j["interconnect"] = {{"bidirectional_gb_s", 900}, {"kind", "NVLink 4"}};
-  j["declared"] = {
-      {"tpp", 800}, {"eccn", "3A090.a"}, {"as_of", "2024-01-02"}, {"by", "vendor"}, {"source", "https://example.com"}};
+  j["declared"] = {{"tpp", 800},
+                   {"eccn", "3A090.a"},
+                   {"as_of", "2024-01-02"},
+                   {"by", "vendor"},
+                   {"source", "https://example.com"}};
   j["sources"] = json::array({json{{"url", "https://example.com"}, {"supports", {"memory"}}}});
   j["notes"] = {"a note"};
   const auto s = parse(j);
@@ -171,7 +177,8 @@ TEST(SpecParse, RangesParseAsMinMax) {
   auto j = minimal_ic();
   j["processing_units"][0]["clock_mhz"] = {1000, 2000};
   j["processing_units"][0]["dense_tops"]["int8"] = {90, 110};
-  j["dies"] = json::array({json{{"name", "die"}, {"kind", "logic"}, {"area_mm2", {600, 650}}, {"non_planar", true}}});
+  j["dies"] = json::array(
+      {json{{"name", "die"}, {"kind", "logic"}, {"area_mm2", {600, 650}}, {"non_planar", true}}});
   const auto s = parse(j);
   ASSERT_TRUE(s.units[0].clock_mhz.has_value());
   EXPECT_EQ(s.units[0].clock_mhz->lo, 1000.0);
@@ -201,7 +208,8 @@ TEST(SpecParse, RangeWithMinAboveMaxRejected) {
 
 TEST(SpecParse, RangeOfThreeNumbersRejected) {
   auto j = minimal_ic();
-  j["dies"] = json::array({json{{"name", "die"}, {"kind", "logic"}, {"area_mm2", {1, 2, 3}}, {"non_planar", true}}});
+  j["dies"] = json::array(
+      {json{{"name", "die"}, {"kind", "logic"}, {"area_mm2", {1, 2, 3}}, {"non_planar", true}}});
   const auto e = parse_error(j);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->json_path(), "$.dies[0].area_mm2");
@@ -210,9 +218,10 @@ TEST(SpecParse, RangeOfThreeNumbersRejected) {
 
 TEST(SpecParse, InterconnectLinksWithinOnePercentAccepted) {
   auto j = minimal_ic();
-  j["interconnect"] = {{"bidirectional_gb_s", 1028},
-                       {"links", json::array({json{{"kind", "NVLink"}, {"bidirectional_gb_s", 900}},
-                                              json{{"kind", "PCIe"}, {"bidirectional_gb_s", 130}}})}};
+  j["interconnect"] = {
+      {"bidirectional_gb_s", 1028},
+      {"links", json::array({json{{"kind", "NVLink"}, {"bidirectional_gb_s", 900}},
+                             json{{"kind", "PCIe"}, {"bidirectional_gb_s", 130}}})}};
   const auto s = parse(j);
   ASSERT_TRUE(s.interconnect.has_value());
   ASSERT_EQ(s.interconnect->links.size(), 2U);
@@ -220,7 +229,8 @@ TEST(SpecParse, InterconnectLinksWithinOnePercentAccepted) {
   EXPECT_EQ(s.interconnect->links[1].bidirectional_gb_s, 130.0);
 }
 
-// --- bad input -------------------------------------------------------------------------------------
+// --- bad input
+// -------------------------------------------------------------------------------------
 
 TEST(SpecReject, MalformedJsonReportsLineAndColumn) {
   const std::string text =
@@ -233,7 +243,8 @@ TEST(SpecReject, MalformedJsonReportsLineAndColumn) {
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->file(), sheet_file);
   EXPECT_EQ(e->json_path(), "$");
-  // nlohmann reports the offending token (the string "vendor" after a missing comma) by its last character.
+  // nlohmann reports the offending token (the string "vendor" after a missing comma) by its last
+  // character.
   EXPECT_TRUE(mentions(e->message(), "malformed JSON at line 4, column 10"));
   EXPECT_TRUE(mentions(e->message(), "unexpected string literal"));
 }
@@ -290,7 +301,8 @@ TEST(SpecReject, NegativeRate) {
 TEST(SpecReject, DieAreaAboveA300mmWaferRejected) {
   // The limit is the area of a 300 mm wafer, pi x 150^2 = 70,685.8 mm^2, rounded up to 70,686.
   auto j = minimal_ic();
-  j["dies"] = json::array({json{{"name", "wafer"}, {"kind", "logic"}, {"area_mm2", 70687}, {"non_planar", true}}});
+  j["dies"] = json::array(
+      {json{{"name", "wafer"}, {"kind", "logic"}, {"area_mm2", 70687}, {"non_planar", true}}});
   const auto e = parse_error(j);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->json_path(), "$.dies[0].area_mm2");
@@ -304,13 +316,15 @@ TEST(SpecReject, DieAreaAboveA300mmWaferRejected) {
 
 TEST(SpecReject, DieAreaOfAWholeWaferAccepted) {
   auto j = minimal_ic();
-  j["dies"] = json::array({json{{"name", "wafer"}, {"kind", "logic"}, {"area_mm2", 70686}, {"non_planar", true}}});
+  j["dies"] = json::array(
+      {json{{"name", "wafer"}, {"kind", "logic"}, {"area_mm2", 70686}, {"non_planar", true}}});
   EXPECT_EQ(parse(j).dies.at(0).area_mm2->hi, 70686.0);
 }
 
 TEST(SpecReject, ZeroDieAreaRejected) {
   auto j = minimal_ic();
-  j["dies"] = json::array({json{{"name", "none"}, {"kind", "logic"}, {"area_mm2", 0}, {"non_planar", true}}});
+  j["dies"] = json::array(
+      {json{{"name", "none"}, {"kind", "logic"}, {"area_mm2", 0}, {"non_planar", true}}});
   const auto e = parse_error(j);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->json_path(), "$.dies[0].area_mm2");
@@ -324,7 +338,8 @@ TEST(SpecReject, UnknownPrecisionSuggestsClosest) {
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->json_path(), "$.processing_units[0].dense_tops.fp9");
   EXPECT_TRUE(mentions(e->message(), "unknown precision 'fp9' (did you mean 'fp8'?)"));
-  EXPECT_TRUE(mentions(e->message(), "expected one of: fp64, fp32, tf32, bf16, fp16, fp8, fp6, fp4, int8, int4"));
+  EXPECT_TRUE(mentions(e->message(),
+                       "expected one of: fp64, fp32, tf32, bf16, fp16, fp8, fp6, fp4, int8, int4"));
 }
 
 TEST(SpecReject, SparseWithoutDense) {
@@ -361,7 +376,8 @@ TEST(SpecReject, WrongSchema) {
   const auto e = parse_error(j);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->json_path(), "$.schema");
-  EXPECT_TRUE(mentions(e->message(), "unsupported schema 'chipgauge.spec/2': expected \"chipgauge.spec/1\""));
+  EXPECT_TRUE(mentions(e->message(),
+                       "unsupported schema 'chipgauge.spec/2': expected \"chipgauge.spec/1\""));
 }
 
 TEST(SpecReject, BadId) {
@@ -405,7 +421,8 @@ TEST(SpecReject, BoardWithoutContains) {
   const auto e = parse_error(j);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->json_path(), "$");
-  EXPECT_TRUE(mentions(e->message(), "missing required field 'contains' (a board lists the ICs it contains)"));
+  EXPECT_TRUE(mentions(e->message(),
+                       "missing required field 'contains' (a board lists the ICs it contains)"));
 }
 
 TEST(SpecReject, IcWithContains) {
@@ -419,9 +436,10 @@ TEST(SpecReject, IcWithContains) {
 
 TEST(SpecReject, InterconnectLinksNotSummingToTotal) {
   auto j = minimal_ic();
-  j["interconnect"] = {{"bidirectional_gb_s", 1028},
-                       {"links", json::array({json{{"kind", "NVLink"}, {"bidirectional_gb_s", 900}},
-                                              json{{"kind", "PCIe"}, {"bidirectional_gb_s", 64}}})}};
+  j["interconnect"] = {
+      {"bidirectional_gb_s", 1028},
+      {"links", json::array({json{{"kind", "NVLink"}, {"bidirectional_gb_s", 900}},
+                             json{{"kind", "PCIe"}, {"bidirectional_gb_s", 64}}})}};
   const auto e = parse_error(j);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->json_path(), "$.interconnect.bidirectional_gb_s");
@@ -471,7 +489,8 @@ TEST(SpecReject, LoadSpecFileNamesThePath) {
   EXPECT_TRUE(mentions(e->what(), path + ": $: missing required field 'name'"));
 }
 
-// --- validate_spec ---------------------------------------------------------------------------------
+// --- validate_spec
+// ---------------------------------------------------------------------------------
 
 TEST(SpecValidate, ComputedTppAboveTenMillionRejected) {
   auto j = minimal_ic();
@@ -486,7 +505,8 @@ TEST(SpecValidate, ComputedTppAboveTenMillionRejected) {
 
 TEST(SpecValidate, TppAboveLimitAtTheHighEndOfARangeRejected) {
   auto j = minimal_ic();
-  j["processing_units"][0]["dense_tops"] = {{"fp64", {100000, 200000}}};  // nominal 9.6e6, high end 12.8e6
+  j["processing_units"][0]["dense_tops"] = {
+      {"fp64", {100000, 200000}}};  // nominal 9.6e6, high end 12.8e6
   const auto s = parse(j);
   EXPECT_THROW((void)validate_spec(s, defs()), spec_error);
 }
@@ -514,10 +534,12 @@ TEST(SpecValidate, DeclaredTppBelowComputedWarnsWithNegativeDifference) {
   j["declared"] = {{"tpp", 700}};
   const auto warnings = validate_spec(parse(j), defs());
   ASSERT_EQ(warnings.size(), 1U);
-  EXPECT_TRUE(mentions(warnings[0].message, "declared TPP 700 differs from the computed 800 by -12.5 %"));
+  EXPECT_TRUE(
+      mentions(warnings[0].message, "declared TPP 700 differs from the computed 800 by -12.5 %"));
 }
 
-// --- the database ----------------------------------------------------------------------------------
+// --- the database
+// ----------------------------------------------------------------------------------
 
 std::optional<spec_error> load_error(const temp_dir& dir) {
   return error_of([&] { (void)spec_database::load(dir.path(), defs()); });
@@ -661,7 +683,8 @@ TEST(SpecDatabase, AddExternalResolvesAgainstTheDatabase) {
   ASSERT_EQ(added.contains.size(), 1U);
   EXPECT_EQ(added.contains[0].resolved, db.find("chip-a"));
   EXPECT_EQ(compute_metrics(added, defs()).tpp, 3200.0);
-  const auto e = error_of([&] { (void)db.add_external(parse(board_of("bad-card", "chip-z", 1)), defs()); });
+  const auto e =
+      error_of([&] { (void)db.add_external(parse(board_of("bad-card", "chip-z", 1)), defs()); });
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->json_path(), "$.contains[0].id");
   EXPECT_TRUE(mentions(e->message(), "unknown part 'chip-z'"));
@@ -701,7 +724,8 @@ TEST(SpecValidate, InterconnectInTbPerSecondIsRejected) {
 
 TEST(SpecValidate, DieAreaInSquareCentimetresIsRejected) {
   auto j = minimal_ic();
-  j["dies"] = json::array({json{{"name", "d"}, {"kind", "logic"}, {"area_mm2", 8.14}, {"non_planar", true}}});
+  j["dies"] = json::array(
+      {json{{"name", "d"}, {"kind", "logic"}, {"area_mm2", 8.14}, {"non_planar", true}}});
   EXPECT_FALSE(validate_error(j).has_value()) << "8.14 mm^2 is small but possible";
   j["dies"][0]["area_mm2"] = 0.5;
   const auto e = validate_error(j);
@@ -726,7 +750,8 @@ TEST(SpecValidate, RateDisagreeingWithUnitsTimesClockIsWarned) {
 
 TEST(SpecValidate, PrecisionFarAboveItsSiblingsIsWarned) {
   auto j = minimal_ic();
-  j["processing_units"][0]["dense_tops"] = {{"int8", 100}, {"fp16", 50}, {"bf16", 50}, {"fp8", 200}};
+  j["processing_units"][0]["dense_tops"] = {
+      {"int8", 100}, {"fp16", 50}, {"bf16", 50}, {"fp8", 200}};
   const auto w = validate_spec(parse(j), defs());
   ASSERT_EQ(w.size(), 1U);
   EXPECT_EQ(w[0].json_path, "$.processing_units[0].dense_tops.fp8");
@@ -735,7 +760,8 @@ TEST(SpecValidate, PrecisionFarAboveItsSiblingsIsWarned) {
   EXPECT_TRUE(validate_spec(parse(j), defs()).empty());
 }
 
-// --- fail closed: no rate, physical plausibility ----------------------------------------------------
+// --- fail closed: no rate, physical plausibility
+// ----------------------------------------------------
 
 const physical_limits& physical() {
   static const auto l = physical_limits::load(test::specs_dir() + "/arch/physical.json");
@@ -796,18 +822,21 @@ TEST(SpecFailClosed, BoardHoldingAnIcWithoutRatesIsUndeterminedNotUncontrolled) 
   EXPECT_TRUE(db.warnings().back().error) << "kept as an error finding, not thrown";
   const auto m = compute_metrics(b, defs());
   EXPECT_FALSE(m.tpp_known());
-  EXPECT_TRUE(mentions(m.tpp_reason, "component bare: no processing unit gives a positive dense rate"));
+  EXPECT_TRUE(
+      mentions(m.tpp_reason, "component bare: no processing unit gives a positive dense rate"));
   const evaluation_plan plan(bundled_rules(), *date::parse("2026-02-01"));
   const auto c = classification_engine(bundled_rules()).classify(b, plan);
   EXPECT_EQ(c.outcome, verdict_outcome::undetermined);
   EXPECT_FALSE(c.controlled());
   const auto ic = classification_engine(bundled_rules()).classify(*b.contains[0].resolved, plan);
-  EXPECT_EQ(ic.outcome, verdict_outcome::undetermined) << "an IC with only zero rates is never 'not controlled'";
+  EXPECT_EQ(ic.outcome, verdict_outcome::undetermined)
+      << "an IC with only zero rates is never 'not controlled'";
 }
 
 TEST(SpecPlausibility, TransistorDensityBeyondAnyProcessIsAnError) {
   // 8.14 mm^2 for 814: a cm^2 slip gives about 9,800 million per mm^2.
-  const auto e = error_of([&] { (void)validate_spec(parse(ic_with_die(8.14, 80e9)), defs(), &physical()); });
+  const auto e =
+      error_of([&] { (void)validate_spec(parse(ic_with_die(8.14, 80e9)), defs(), &physical()); });
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->json_path(), "$.dies[0].transistors");
   EXPECT_TRUE(mentions(e->what(), "is 9828 million per mm^2, above the 1000"));
@@ -831,7 +860,8 @@ TEST(SpecPlausibility, DieBeyondTheReticleIsWarned) {
 }
 
 TEST(SpecPlausibility, WaferScaleDieParsesAndIsStillWarnedAboutTheReticle) {
-  // Cerebras WSE-3: 46,225 mm^2, 4 trillion transistors on TSMC 5 nm (87 million per mm^2: plausible at 5 nm).
+  // Cerebras WSE-3: 46,225 mm^2, 4 trillion transistors on TSMC 5 nm (87 million per mm^2:
+  // plausible at 5 nm).
   const auto w = validate_spec(parse(ic_with_die(46225, 4e12, 5)), defs(), &physical());
   ASSERT_EQ(w.size(), 1U);
   EXPECT_FALSE(w[0].error);
@@ -867,8 +897,8 @@ TEST(SpecPlausibility, RateTwiceUnitsTimesClockIsAnError) {
 TEST(SpecPlausibility, BundledPhysicalDataLoadsAndEveryBundledSheetPasses) {
   EXPECT_EQ(physical().reticle_field_mm2, 858);
   EXPECT_EQ(physical().nodes.back().node_nm_at_least, 0);
-  const auto db =
-      spec_database::load(test::specs_dir() + "/chips", defs(), std::make_shared<const physical_limits>(physical()));
+  const auto db = spec_database::load(test::specs_dir() + "/chips", defs(),
+                                      std::make_shared<const physical_limits>(physical()));
   EXPECT_GT(db.parts().size(), 50U);
 }
 
@@ -876,20 +906,25 @@ TEST(SpecPlausibility, BundledPhysicalDataLoadsAndEveryBundledSheetPasses) {
 
 json with_identity(json sheet, const json& identity) {
   sheet["identity"] = identity;
-  sheet["sources"] = json::array(
-      {json{{"url", "https://pci-ids.ucw.cz/"}, {"title", "PCI ID Repository"}, {"supports", {"identity"}}}});
+  sheet["sources"] = json::array({json{{"url", "https://pci-ids.ucw.cz/"},
+                                       {"title", "PCI ID Repository"},
+                                       {"supports", {"identity"}}}});
   return sheet;
 }
 
 TEST(SpecIdentity, ParsesPciNamesAndCpu) {
   const auto s = parse(with_identity(
-      minimal_ic(),
-      json{{"pci", json::array({json{{"vendor", "10de"}, {"device", "2330"}}, json{{"vendor", "10de"},
-                                                                                   {"device", "2324"},
-                                                                                   {"subsystem_vendor", "10de"},
-                                                                                   {"subsystem_device", "17a6"}}})},
-           {"names", {"NVIDIA H100 80GB HBM3"}},
-           {"cpu", {{"vendor", "AuthenticAMD"}, {"family", 25}, {"models", {17}}, {"brands", {"EPYC 9654"}}}}}));
+      minimal_ic(), json{{"pci", json::array({json{{"vendor", "10de"}, {"device", "2330"}},
+                                              json{{"vendor", "10de"},
+                                                   {"device", "2324"},
+                                                   {"subsystem_vendor", "10de"},
+                                                   {"subsystem_device", "17a6"}}})},
+                         {"names", {"NVIDIA H100 80GB HBM3"}},
+                         {"cpu",
+                          {{"vendor", "AuthenticAMD"},
+                           {"family", 25},
+                           {"models", {17}},
+                           {"brands", {"EPYC 9654"}}}}}));
   ASSERT_TRUE(s.identity.has_value());
   ASSERT_EQ(s.identity->pci.size(), 2U);
   EXPECT_EQ(s.identity->pci[0].vendor, 0x10de);
@@ -909,16 +944,18 @@ TEST(SpecIdentity, MalformedEntriesNameTheFieldAndExpectation) {
     std::string expect;
   };
   const std::vector<bad_case> cases = {
-      {json{{"pci", json::array({json{{"vendor", "10DE"}, {"device", "2330"}}})}}, "$.identity.pci[0].vendor",
-       "4 lowercase hexadecimal"},
-      {json{{"pci", json::array({json{{"vendor", "10de"}, {"device", "233"}}})}}, "$.identity.pci[0].device",
-       "4 lowercase hexadecimal"},
-      {json{{"pci", json::array({json{{"vendor", "10de"}, {"device", "2330"}, {"subsystem_vendor", "10de"}}})}},
+      {json{{"pci", json::array({json{{"vendor", "10DE"}, {"device", "2330"}}})}},
+       "$.identity.pci[0].vendor", "4 lowercase hexadecimal"},
+      {json{{"pci", json::array({json{{"vendor", "10de"}, {"device", "233"}}})}},
+       "$.identity.pci[0].device", "4 lowercase hexadecimal"},
+      {json{{"pci", json::array({json{
+                        {"vendor", "10de"}, {"device", "2330"}, {"subsystem_vendor", "10de"}}})}},
        "$.identity.pci[0]", "go together"},
       {json{{"names", {" H100"}}}, "$.identity.names[0]", "without leading or trailing spaces"},
-      {json{{"cpu", {{"vendor", "GenuineIntel"}, {"family", 6}, {"models", json::array()}}}}, "$.identity.cpu.models",
-       "at least one model"},
-      {json{{"cpu", {{"vendor", "GenuineIntel"}, {"family", 6}, {"models", {143}}, {"brands", {"8"}}}}},
+      {json{{"cpu", {{"vendor", "GenuineIntel"}, {"family", 6}, {"models", json::array()}}}},
+       "$.identity.cpu.models", "at least one model"},
+      {json{{"cpu",
+             {{"vendor", "GenuineIntel"}, {"family", 6}, {"models", {143}}, {"brands", {"8"}}}}},
        "$.identity.cpu.brands[0]", "at least 3 characters"},
       {json::object(), "$.identity", "an empty identity matches nothing"},
       {json{{"serial", "x"}}, "$.identity.serial", "serial"},
@@ -959,8 +996,10 @@ TEST(SpecIdentity, DatabaseRefusesOneDeviceIdentityInTwoSheets) {
   }
   {
     temp_dir dir;
-    dir.write("a-chip.json", with_identity(minimal_ic("a-chip"), json{{"names", {"Acme X1"}}}).dump(2));
-    dir.write("b-chip.json", with_identity(minimal_ic("b-chip"), json{{"names", {"ACME x1"}}}).dump(2));
+    dir.write("a-chip.json",
+              with_identity(minimal_ic("a-chip"), json{{"names", {"Acme X1"}}}).dump(2));
+    dir.write("b-chip.json",
+              with_identity(minimal_ic("b-chip"), json{{"names", {"ACME x1"}}}).dump(2));
     const auto e = error_of([&] { (void)spec_database::load(dir.path(), defs()); });
     ASSERT_TRUE(e.has_value());
     EXPECT_EQ(e->json_path(), "$.identity.names[0]");

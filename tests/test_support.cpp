@@ -95,7 +95,8 @@ run_result run_command(const std::string& command) {
   const temp_dir tmp;
   const std::string out_file = tmp.path() + "/out";
   const std::string err_file = tmp.path() + "/err";
-  const int raw = std::system((command + " >" + out_file + " 2>" + err_file + " </dev/null").c_str());
+  const int raw =
+      std::system((command + " >" + out_file + " 2>" + err_file + " </dev/null").c_str());
   run_result r;
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
   r.out = read_text_file(out_file);

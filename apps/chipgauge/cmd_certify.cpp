@@ -1,6 +1,9 @@
-// chipgauge certify [--backend cpu|cuda|auto] [--device ID|INDEX|all] [--quick|--full] [--duration SECONDS]
-//                   [--spec FILE_OR_ID] [--as-of DATE] [--lab NAME] [--tester NAME] [--location COUNTRY]
-//                   [--out DIR] [--sign KEYFILE] [--format text|json|md|html] [--report FILE] [--exit-on-fail]
+// chipgauge certify [--backend cpu|cuda|auto] [--device ID|INDEX|all] [--quick|--full] [--duration
+// SECONDS]
+//                   [--spec FILE_OR_ID] [--as-of DATE] [--lab NAME] [--tester NAME] [--location
+//                   COUNTRY]
+//                   [--out DIR] [--sign KEYFILE] [--format text|json|md|html] [--report FILE]
+//                   [--exit-on-fail]
 //                   [--history [FILE]] [--pubkey KEY.pub]
 // chipgauge certificate show FILE [--format text|md|html|json]
 #include "chipgauge/bench/measure.hpp"
@@ -32,19 +35,22 @@ namespace {
 
 certify::render_format parse_render(const std::string& text, bool with_json) {
   if (with_json) {
-    static constexpr certify::render_format f[] = {certify::render_format::text, certify::render_format::json,
-                                                   certify::render_format::md, certify::render_format::html};
+    static constexpr certify::render_format f[] = {
+        certify::render_format::text, certify::render_format::json, certify::render_format::md,
+        certify::render_format::html};
     return f[parse_choice("--format", text, {"text", "json", "md", "html"})];
   }
-  static constexpr certify::render_format f[] = {certify::render_format::text, certify::render_format::md,
-                                                 certify::render_format::html, certify::render_format::json};
+  static constexpr certify::render_format f[] = {
+      certify::render_format::text, certify::render_format::md, certify::render_format::html,
+      certify::render_format::json};
   return f[parse_choice("--format", text, {"text", "md", "html", "json"})];
 }
 
 // "cuda:0" -> "cuda-0": a file name.
 std::string file_stem(const std::string& device_id) {
   std::string s;
-  for (char c : device_id) s += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '-';
+  for (char c : device_id)
+    s += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '-';
   return "certificate-" + s;
 }
 
@@ -71,43 +77,57 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
     std::string pubkey;
   };
   auto o = std::make_shared<options>();
-  auto* cmd = app.add_subcommand("certify",
-                                 "measure this machine's devices, check them against their envelopes and write "
-                                 "a sealed certificate per device (exit 0 pass, 4 fail, 3 inconclusive)");
-  cmd->add_option("--backend", o->backend, "cpu, cuda, or auto (CUDA when a GPU is present, else CPU)");
+  auto* cmd = app.add_subcommand(
+      "certify",
+      "measure this machine's devices, check them against their envelopes and write "
+      "a sealed certificate per device (exit 0 pass, 4 fail, 3 inconclusive)");
+  cmd->add_option("--backend", o->backend,
+                  "cpu, cuda, or auto (CUDA when a GPU is present, else CPU)");
   cmd->add_option("--device", o->devices,
                   "certify only these devices: an id (cuda:1, cpu0), an index, or all; repeatable")
       ->delimiter(',');
   auto* quick = cmd->add_flag("--quick", o->quick, "quick mode (default)");
-  cmd->add_flag("--full", o->full, "full mode: every sweep, tighter noise targets")->excludes(quick);
-  cmd->add_option("--duration", o->duration,
-                  "soak: repeat the compute and memory benchmarks for this many seconds, samples throughout");
+  cmd->add_flag("--full", o->full, "full mode: every sweep, tighter noise targets")
+      ->excludes(quick);
   cmd->add_option(
-      "--spec", o->spec,
-      "the part's sheet (path or id) instead of matching by identity; refused if it contradicts the device");
-  cmd->add_option("--as-of", o->as_of,
-                  "classify under the regimes in force on this date, YYYY-MM-DD (default: the test date)");
+      "--duration", o->duration,
+      "soak: repeat the compute and memory benchmarks for this many seconds, samples throughout");
+  cmd->add_option("--spec", o->spec,
+                  "the part's sheet (path or id) instead of matching by identity; refused if it "
+                  "contradicts the device");
+  cmd->add_option(
+      "--as-of", o->as_of,
+      "classify under the regimes in force on this date, YYYY-MM-DD (default: the test date)");
   cmd->add_option("--lab", o->lab, "the testing laboratory, recorded in the certificate");
-  cmd->add_option("--tester", o->tester, "the person running the test, recorded in the certificate");
-  cmd->add_option("--location", o->location, "where the test runs: an ISO 3166-1 alpha-2 country code (US)");
-  cmd->add_option("--out", o->out,
-                  "directory for the certificates and the node summary (default chipgauge-certificates)");
-  cmd->add_option("--sign", o->sign,
-                  "sign each certificate with this Ed25519 private key (chipgauge certificate keygen)");
+  cmd->add_option("--tester", o->tester,
+                  "the person running the test, recorded in the certificate");
+  cmd->add_option("--location", o->location,
+                  "where the test runs: an ISO 3166-1 alpha-2 country code (US)");
+  cmd->add_option(
+      "--out", o->out,
+      "directory for the certificates and the node summary (default chipgauge-certificates)");
+  cmd->add_option(
+      "--sign", o->sign,
+      "sign each certificate with this Ed25519 private key (chipgauge certificate keygen)");
   cmd->add_option("--format", o->format, "stdout: text, json, md or html");
-  cmd->add_option("--report", o->report,
-                  "certify a stored measurement report (chipgauge measure --out) instead of measuring now");
-  cmd->add_flag(
-      "--exit-on-fail", o->exit_on_fail,
-      "health-check mode (Slurm HealthCheckProgram, prolog, epilog): stdout is one line, 'chipgauge certify: pass' or "
-      "'chipgauge certify: fail|inconclusive: DEVICE: REASON', the certificates are still written; exit 0, 4 or 3");
-  auto* history = cmd->add_option("--history", o->history,
-                                  "also record each certificate in this history store as it is written (no FILE: "
-                                  "$CHIPGAUGE_HISTORY or the default; recorded whenever CHIPGAUGE_HISTORY is set)")
-                      ->expected(0, 1);
+  cmd->add_option(
+      "--report", o->report,
+      "certify a stored measurement report (chipgauge measure --out) instead of measuring now");
+  cmd->add_flag("--exit-on-fail", o->exit_on_fail,
+                "health-check mode (Slurm HealthCheckProgram, prolog, epilog): stdout is one line, "
+                "'chipgauge certify: pass' or "
+                "'chipgauge certify: fail|inconclusive: DEVICE: REASON', the certificates are "
+                "still written; exit 0, 4 or 3");
+  auto* history =
+      cmd->add_option(
+             "--history", o->history,
+             "also record each certificate in this history store as it is written (no FILE: "
+             "$CHIPGAUGE_HISTORY or the default; recorded whenever CHIPGAUGE_HISTORY is set)")
+          ->expected(0, 1);
   cmd->add_option(
       "--pubkey", o->pubkey,
-      "with --history: the Ed25519 public key (PEM) the certificates are verified against as they are recorded; "
+      "with --history: the Ed25519 public key (PEM) the certificates are verified against as they "
+      "are recorded; "
       "without it a signed certificate is recorded 'unauthenticated', an unsigned one 'unsigned'");
   cmd->callback([&run, &g, o, history] {
     const char* env = std::getenv("CHIPGAUGE_HISTORY");
@@ -116,20 +136,24 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
       const auto format = parse_render(o->format, true);
       const auto as_of = o->as_of.empty() ? date::today() : parse_as_of(o->as_of);
       if (o->duration < 0 || o->duration > 7 * 24 * 3600.0)
-        throw usage_error(fmt::format("--duration {} is not a soak length: expected 0 to 604800 seconds", o->duration));
-      if (o->duration > 0 && !o->report.empty()) throw usage_error("--duration measures: it does not go with --report");
+        throw usage_error(fmt::format(
+            "--duration {} is not a soak length: expected 0 to 604800 seconds", o->duration));
+      if (o->duration > 0 && !o->report.empty())
+        throw usage_error("--duration measures: it does not go with --report");
       const auto specs_dir = catalog::locate_specs_dir(g.specs_dir);
       auto cat = catalog::load(specs_dir);
       std::string location;
       if (!o->location.empty()) {
-        for (char c : o->location) location += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        for (char c : o->location)
+          location += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         if (!cat.countries().find(location))
-          throw usage_error(fmt::format("--location '{}' is not an ISO 3166-1 alpha-2 country code (e.g. US)",
-                                        quote_input(o->location)));
+          throw usage_error(
+              fmt::format("--location '{}' is not an ISO 3166-1 alpha-2 country code (e.g. US)",
+                          quote_input(o->location)));
       }
       // Every input is checked before minutes of measurement: envelopes, the sheet, the key, --out.
-      const auto envelopes =
-          certify::envelope_set::load((std::filesystem::path(specs_dir) / "envelopes").string(), cat.parts());
+      const auto envelopes = certify::envelope_set::load(
+          (std::filesystem::path(specs_dir) / "envelopes").string(), cat.parts());
       if (!o->spec.empty()) (void)cat.part(o->spec);
       std::optional<std::string> key;
       if (!o->sign.empty()) {
@@ -140,13 +164,15 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
       if (!o->pubkey.empty()) {
         if (!record)
           throw usage_error(
-              "--pubkey goes with --history (or CHIPGAUGE_HISTORY): it verifies the certificates recorded");
+              "--pubkey goes with --history (or CHIPGAUGE_HISTORY): it verifies the certificates "
+              "recorded");
         (void)load_ed25519_public_key(o->pubkey);
         trusted = o->pubkey;
       }
       if (record) check_history(o->history);
       std::filesystem::create_directories(o->out);
-      if (!std::filesystem::is_directory(o->out)) throw usage_error(fmt::format("--out {} is not a directory", o->out));
+      if (!std::filesystem::is_directory(o->out))
+        throw usage_error(fmt::format("--out {} is not a directory", o->out));
 
       certify::certify_context ctx;
       ctx.lab = o->lab;
@@ -176,10 +202,12 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
         report = bench::measure(mo);
         ctx.source = "measured by this run";
         if (report.hung_device.empty() && o->duration > 0) {
-          // The soak: the compute and memory benchmarks again until the time is up, merged sample by sample.
+          // The soak: the compute and memory benchmarks again until the time is up, merged sample
+          // by sample.
           mo.filter = "^(fma_|mma_|wgmma_|gemm_|dot_|mad_|stream_|dram_)";
           const auto t0 = std::chrono::steady_clock::now();
-          while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < o->duration) {
+          while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() <
+                 o->duration) {
             const auto round = bench::measure(mo);
             certify::merge_round(report, round);
             ++ctx.soak_rounds;
@@ -202,7 +230,8 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
         files.push_back(file_stem(dc.device.id) + ".json");
       }
       const std::filesystem::path dir(o->out);
-      if (o->report.empty()) write_file_atomically((dir / "measurement.json").string(), bench::to_json(report));
+      if (o->report.empty())
+        write_file_atomically((dir / "measurement.json").string(), bench::to_json(report));
       for (std::size_t i = 0; i < sealed.size(); ++i) {
         write_file_atomically((dir / files[i]).string(), certificate_text(sealed[i]));
         write_file_atomically((dir / (file_stem(node.devices[i].device.id) + ".html")).string(),
@@ -213,7 +242,8 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
       // Recorded as written: the file's bytes key the run, so ingesting the file later is a no-op.
       if (record)
         for (std::size_t i = 0; i < sealed.size(); ++i)
-          record_certificate_in_history(o->history, certificate_text(sealed[i]), (dir / files[i]).string(), trusted);
+          record_certificate_in_history(o->history, certificate_text(sealed[i]),
+                                        (dir / files[i]).string(), trusted);
 
       std::string text;
       if (format == certify::render_format::json) {
@@ -222,16 +252,19 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
       } else if (format == certify::render_format::html && sealed.size() == 1) {
         text = certify::render_certificate(sealed.front(), format);
       } else {
-        const auto f = format == certify::render_format::md ? certify::render_format::md : certify::render_format::text;
+        const auto f = format == certify::render_format::md ? certify::render_format::md
+                                                            : certify::render_format::text;
         text = certify::render_summary(node, f);
         for (const auto& s : sealed) text += "\n" + certify::render_certificate(s, f);
-        text += fmt::format("\nwritten to {}: {} certificate(s) (JSON and HTML), node-summary.json\n", o->out,
-                            sealed.size());
+        text +=
+            fmt::format("\nwritten to {}: {} certificate(s) (JSON and HTML), node-summary.json\n",
+                        o->out, sealed.size());
       }
       if (o->exit_on_fail) text = certify::health_line(node);
       emit(text);
       if (!report.hung_device.empty()) {
-        std::cerr << "chipgauge: " << report.hung_device << " hung; the benchmarks after it were not run\n"
+        std::cerr << "chipgauge: " << report.hung_device
+                  << " hung; the benchmarks after it were not run\n"
                   << std::flush;
         std::_Exit(static_cast<int>(exit_code::runtime_error));
       }
@@ -249,23 +282,27 @@ void add_certificate_show(CLI::App& certificate_cmd, const global_options& /*g*/
   auto* show = certificate_cmd.add_subcommand(
       "show", "render a certificate: the verdict, the part, its TPPs and ECCN, then the evidence");
   show->add_option("file", o->file, "certificate file (chipgauge.certificate/1)")->required();
-  show->add_option("--format", o->format, "text, md, html (one self-contained printable page) or json");
+  show->add_option("--format", o->format,
+                   "text, md, html (one self-contained printable page) or json");
   show->callback([&run, o] {
     run = [o] {
       const auto f = parse_render(o->format, false);
       const auto doc = read_json_file(o->file);
-      if (!doc.is_object() || !doc.contains("schema") || doc.at("schema") != std::string(certificate_schema) ||
-          !doc.contains("body"))
+      if (!doc.is_object() || !doc.contains("schema") ||
+          doc.at("schema") != std::string(certificate_schema) || !doc.contains("body"))
         throw spec_error(o->file, "$.schema", "expected a chipgauge.certificate/1 certificate");
       std::string text;
       try {
         text = certify::render_certificate(doc, f);
       } catch (const nlohmann::json::exception& e) {
-        throw spec_error(o->file, "$.body", fmt::format("not a certificate body chipgauge can render: {}", e.what()));
+        throw spec_error(o->file, "$.body",
+                         fmt::format("not a certificate body chipgauge can render: {}", e.what()));
       }
       // Rendering is not verification: say so where the reader looks first.
       if (f == certify::render_format::text)
-        text += "\n(rendering only: run 'chipgauge certificate verify' to check the hash and signature)\n";
+        text +=
+            "\n(rendering only: run 'chipgauge certificate verify' to check the hash and "
+            "signature)\n";
       emit(text);
       return 0;
     };

@@ -30,7 +30,8 @@ bench::measurement_report resolve_side(const std::string& spec, const std::strin
     auto store = history::store::open(history::locate_store(history_path), o);
     auto report = history::select_as_report(store, sel);
     if (report.results.empty())
-      throw usage_error(fmt::format("'{}' selects no verified result in the history store", quote_input(spec)));
+      throw usage_error(
+          fmt::format("'{}' selects no verified result in the history store", quote_input(spec)));
     return report;
   }
   return bench::load_any_report(spec);
@@ -50,26 +51,32 @@ void add_compare(CLI::App& app, const global_options& /*g*/, action& run) {
     std::string history;
   };
   auto o = std::make_shared<options>();
-  auto* cmd =
-      app.add_subcommand("compare", "compare two measurements benchmark by benchmark: same, faster, slower or unknown");
-  cmd->add_option("BASE", o->base,
-                  "the baseline: a measurement report, Google Benchmark JSON, or a history selector "
-                  "(history:device=SUBSTR,benchmark=NAME,since=DATE,until=DATE,last=N)")
+  auto* cmd = app.add_subcommand(
+      "compare",
+      "compare two measurements benchmark by benchmark: same, faster, slower or unknown");
+  cmd->add_option(
+         "BASE", o->base,
+         "the baseline: a measurement report, Google Benchmark JSON, or a history selector "
+         "(history:device=SUBSTR,benchmark=NAME,since=DATE,until=DATE,last=N)")
       ->required();
-  cmd->add_option("NEW", o->current,
-                  "the run to judge: a measurement report, Google Benchmark JSON or a history selector")
+  cmd->add_option(
+         "NEW", o->current,
+         "the run to judge: a measurement report, Google Benchmark JSON or a history selector")
       ->required();
   cmd->add_option("--history", o->history,
                   "the history store for history: selectors (default: $CHIPGAUGE_HISTORY, else "
                   "$XDG_DATA_HOME/chipgauge/history.db)");
   cmd->add_option("--format", o->format, "text (default), json, md or csv");
   cmd->add_option("--min-effect", o->min_effect,
-                  "smallest change that matters: P% for all benchmarks (default 2%), NAME=P% for one; repeatable");
+                  "smallest change that matters: P% for all benchmarks (default 2%), NAME=P% for "
+                  "one; repeatable");
   cmd->add_option("--alpha", o->alpha, "significance level of 'faster'/'slower' (default 0.05)");
-  cmd->add_option("--clock-tolerance", o->clock_tolerance,
-                  "median clocks differing by more than this compare per-clock rates too (default 2%)");
-  cmd->add_flag("--clock-explained-ok", o->clock_explained_ok,
-                "a slowdown the clock explains (per-clock rate the same) does not fail the comparison");
+  cmd->add_option(
+      "--clock-tolerance", o->clock_tolerance,
+      "median clocks differing by more than this compare per-clock rates too (default 2%)");
+  cmd->add_flag(
+      "--clock-explained-ok", o->clock_explained_ok,
+      "a slowdown the clock explains (per-clock rate the same) does not fail the comparison");
   cmd->callback([&run, o] {
     run = [o] {
       parse_choice("--format", o->format, {"text", "json", "md", "csv"});
@@ -98,9 +105,11 @@ void add_report(CLI::App& app, const global_options& /*g*/, action& run) {
     std::string format = "text";
   };
   auto o = std::make_shared<options>();
-  auto* cmd = app.add_subcommand("report", "render a measurement report (or Google Benchmark JSON) in another format");
+  auto* cmd = app.add_subcommand(
+      "report", "render a measurement report (or Google Benchmark JSON) in another format");
   cmd->add_option("FILE", o->file, "a measurement report or Google Benchmark JSON")->required();
-  cmd->add_option("--format", o->format, "text (default), json, md, csv, gbench, bencher or github-action-benchmark");
+  cmd->add_option("--format", o->format,
+                  "text (default), json, md, csv, gbench, bencher or github-action-benchmark");
   cmd->callback([&run, o] {
     run = [o] {
       parse_choice("--format", o->format,
@@ -112,7 +121,8 @@ void add_report(CLI::App& app, const global_options& /*g*/, action& run) {
       else if (o->format == "csv") text = bench::to_csv(r);
       else if (o->format == "gbench") text = bench::to_gbench_json(r);
       else if (o->format == "bencher") text = bench::to_bencher_json(r);
-      else if (o->format == "github-action-benchmark") text = bench::to_github_action_benchmark_json(r);
+      else if (o->format == "github-action-benchmark")
+        text = bench::to_github_action_benchmark_json(r);
       else text = bench::to_text(r);
       emit(text);
       return 0;

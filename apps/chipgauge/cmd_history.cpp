@@ -36,11 +36,14 @@ struct filters {
 };
 
 void add_filters(CLI::App* cmd, filters& f, bool with_last) {
-  cmd->add_option("--device", f.device, "devices whose name or identity contains this (case-insensitive)");
+  cmd->add_option("--device", f.device,
+                  "devices whose name or identity contains this (case-insensitive)");
   cmd->add_option("--benchmark", f.benchmark, "this benchmark only (exact name)");
-  cmd->add_option("--since", f.since, "runs created on or after this date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
+  cmd->add_option("--since", f.since,
+                  "runs created on or after this date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
   cmd->add_option("--until", f.until, "runs created on or before this date (the whole day)");
-  if (with_last) cmd->add_option("--last", f.last, "per device x benchmark, only the N most recent runs");
+  if (with_last)
+    cmd->add_option("--last", f.last, "per device x benchmark, only the N most recent runs");
 }
 
 history::selector selector_of(const filters& f) {
@@ -49,9 +52,11 @@ history::selector selector_of(const filters& f) {
   sel.benchmark = f.benchmark;
   if (!f.since.empty()) sel.since = history::parse_time_bound("--since", f.since, false);
   if (!f.until.empty()) sel.until = history::parse_time_bound("--until", f.until, true);
-  if (sel.since && sel.until && *sel.since >= *sel.until) throw usage_error("--since is not before --until");
+  if (sel.since && sel.until && *sel.since >= *sel.until)
+    throw usage_error("--since is not before --until");
   if (f.last < 0 || f.last > 1000000)
-    throw usage_error(fmt::format("--last {} is not a count: expected a whole number from 1 to 1,000,000", f.last));
+    throw usage_error(fmt::format(
+        "--last {} is not a count: expected a whole number from 1 to 1,000,000", f.last));
   if (f.last > 0) sel.last = f.last;
   return sel;
 }
@@ -77,7 +82,8 @@ std::string integrity_note(const history::ingest_outcome& r) {
   if (r.integrity.empty()) return {};
   std::string note = "; certificate " + r.integrity;
   if (r.integrity == "unsigned") note += " (intact, no signature: not shown as verified)";
-  if (r.integrity == "unauthenticated") note += " (validly signed, no --pubkey: signer unknown, not shown as verified)";
+  if (r.integrity == "unauthenticated")
+    note += " (validly signed, no --pubkey: signer unknown, not shown as verified)";
   if (r.integrity == "failed") {
     note += " (stored, its results unverified)";
     for (const auto& f : r.findings) note += "; " + f;
@@ -85,7 +91,8 @@ std::string integrity_note(const history::ingest_outcome& r) {
   return note;
 }
 
-int ingest(const std::string& path, const std::vector<std::string>& files, const std::string& pubkey) {
+int ingest(const std::string& path, const std::vector<std::string>& files,
+           const std::string& pubkey) {
   auto store = open_store(path, true);
   history::ingest_options options;
   if (!pubkey.empty()) options.trusted_key = pubkey;
@@ -111,10 +118,10 @@ int ingest(const std::string& path, const std::vector<std::string>& files, const
       if (!std::filesystem::is_regular_file(file))
         throw usage_error(fmt::format("{} does not exist or is not a file", quote_input(file)));
       const auto r = history::ingest_file(store, file, options);
-      text += r.already_present
-                  ? fmt::format("{}: already present (run {}, {} results){}\n", file, r.run_id, r.results,
-                                integrity_note(r))
-                  : fmt::format("{}: ingested {} results as run {}{}\n", file, r.results, r.run_id, integrity_note(r));
+      text += r.already_present ? fmt::format("{}: already present (run {}, {} results){}\n", file,
+                                              r.run_id, r.results, integrity_note(r))
+                                : fmt::format("{}: ingested {} results as run {}{}\n", file,
+                                              r.results, r.run_id, integrity_note(r));
       // A certificate that fails verification is kept (marked) but the caller is told, as
       // `certificate verify` tells it: exit 4.
       if (r.integrity == "failed" && status == 0) status = static_cast<int>(exit_code::regression);
@@ -137,27 +144,32 @@ int ingest(const std::string& path, const std::vector<std::string>& files, const
 }  // namespace
 
 void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
-  auto* cmd =
-      app.add_subcommand("history", "the benchmark history store: ingest reports, list, show, export and prune runs");
+  auto* cmd = app.add_subcommand(
+      "history", "the benchmark history store: ingest reports, list, show, export and prune runs");
   cmd->require_subcommand(1);
 
   auto ingest_files = std::make_shared<std::vector<std::string>>();
   auto ingest_store = std::make_shared<std::string>();
   auto ingest_key = std::make_shared<std::string>();
-  auto* in = cmd->add_subcommand("ingest",
-                                 "record measurement reports (chipgauge.measurement/1), certificates "
-                                 "(chipgauge.certificate/1) and Google Benchmark JSON as runs. "
-                                 "Each file is one transaction: a malformed file is named, exits 2 and is rolled back "
-                                 "while the other files still apply; a file "
-                                 "already ingested (same SHA-256) is a no-op; a certificate failing verification is "
-                                 "stored marked 'failed' and exits 4");
-  in->add_option("files", *ingest_files, "reports, certificates or Google Benchmark JSON files to ingest")->required();
+  auto* in = cmd->add_subcommand(
+      "ingest",
+      "record measurement reports (chipgauge.measurement/1), certificates "
+      "(chipgauge.certificate/1) and Google Benchmark JSON as runs. "
+      "Each file is one transaction: a malformed file is named, exits 2 and is rolled back "
+      "while the other files still apply; a file "
+      "already ingested (same SHA-256) is a no-op; a certificate failing verification is "
+      "stored marked 'failed' and exits 4");
+  in->add_option("files", *ingest_files,
+                 "reports, certificates or Google Benchmark JSON files to ingest")
+      ->required();
   in->add_option("--history", *ingest_store, history_help);
-  in->add_option(
-      "--pubkey", *ingest_key,
-      "Ed25519 public key (PEM) certificates must be signed by to be stored as verified; without it none is");
+  in->add_option("--pubkey", *ingest_key,
+                 "Ed25519 public key (PEM) certificates must be signed by to be stored as "
+                 "verified; without it none is");
   in->callback([&run, ingest_files, ingest_store, ingest_key] {
-    run = [ingest_files, ingest_store, ingest_key] { return ingest(*ingest_store, *ingest_files, *ingest_key); };
+    run = [ingest_files, ingest_store, ingest_key] {
+      return ingest(*ingest_store, *ingest_files, *ingest_key);
+    };
   });
 
   auto lf = std::make_shared<filters>();
@@ -178,9 +190,11 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
       }
       std::vector<std::vector<std::string>> rows;
       for (const auto& r : runs)
-        rows.push_back({std::to_string(r.id), history::format_utc(r.created_utc), r.source_kind, r.host,
-                        join(r.devices, ", "), std::to_string(r.results), r.tool_version, r.git_sha, r.source_name});
-      emit(render_table({"run", "created (UTC)", "kind", "host", "devices", "results", "tool", "git sha", "source"},
+        rows.push_back({std::to_string(r.id), history::format_utc(r.created_utc), r.source_kind,
+                        r.host, join(r.devices, ", "), std::to_string(r.results), r.tool_version,
+                        r.git_sha, r.source_name});
+      emit(render_table({"run", "created (UTC)", "kind", "host", "devices", "results", "tool",
+                         "git sha", "source"},
                         rows, {true, false, false, false, false, true, false, false, false}) +
            fmt::format("{} runs in {}\n", runs.size(), store.path()));
       return 0;
@@ -199,7 +213,9 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
       const bool as_json = parse_choice("--format", sf->format, {"text", "json"}) == 1;
       auto store = open_store(sf->history, false);
       const auto r = history::find_run(store, *show_id);
-      if (!r) throw usage_error(fmt::format("history {} has no run {}: see history list", store.path(), *show_id));
+      if (!r)
+        throw usage_error(
+            fmt::format("history {} has no run {}: see history list", store.path(), *show_id));
       if (as_json) {
         emit(history::run_to_json(store, *r));
         return 0;
@@ -208,11 +224,12 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
       std::string text = fmt::format("run {}: {} from {}\n", r->id, r->source_kind, r->source_name);
       text += fmt::format("  created {}  ingested {}\n", history::format_utc(r->created_utc),
                           history::format_utc(r->ingested_utc));
-      text += fmt::format("  chipgauge {} ({}), mode {}, host {}, kernel {}\n", r->tool_version, r->git_sha, r->mode,
-                          r->host, r->kernel);
+      text += fmt::format("  chipgauge {} ({}), mode {}, host {}, kernel {}\n", r->tool_version,
+                          r->git_sha, r->mode, r->host, r->kernel);
       if (!r->driver.empty() || !r->toolkit.empty())
-        text += fmt::format("  driver {}, CUDA runtime {}\n", r->driver.empty() ? "unknown" : r->driver,
-                            r->toolkit.empty() ? "unknown" : r->toolkit);
+        text +=
+            fmt::format("  driver {}, CUDA runtime {}\n", r->driver.empty() ? "unknown" : r->driver,
+                        r->toolkit.empty() ? "unknown" : r->toolkit);
       text += fmt::format("  sha256 {}\n\n", r->source_sha256);
       std::vector<std::vector<std::string>> rows;
       for (const auto& x : results) {
@@ -221,12 +238,14 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
           flags += (flags.empty() ? "" : ", ") + fmt::format("{} throttled", x.throttled_samples);
         if (!x.reason.empty()) flags += (flags.empty() ? "" : "; ") + x.reason;
         const bool measured = x.sample_count > 0;
-        rows.push_back({x.local_device, x.benchmark, x.status, measured ? rate_text(x.median, x.metric) : "",
-                        measured ? fmt::format("{:.2f} %", 100 * x.cv) : "", std::to_string(x.sample_count),
-                        x.clock_mhz ? fmt::format("{:.0f}", *x.clock_mhz) : "", flags});
+        rows.push_back(
+            {x.local_device, x.benchmark, x.status, measured ? rate_text(x.median, x.metric) : "",
+             measured ? fmt::format("{:.2f} %", 100 * x.cv) : "", std::to_string(x.sample_count),
+             x.clock_mhz ? fmt::format("{:.0f}", *x.clock_mhz) : "", flags});
       }
-      text += render_table({"device", "benchmark", "status", "median", "cv", "samples", "clock MHz", "notes"}, rows,
-                           {false, false, false, true, true, true, true, false});
+      text += render_table(
+          {"device", "benchmark", "status", "median", "cv", "samples", "clock MHz", "notes"}, rows,
+          {false, false, false, true, true, true, true, false});
       emit(text);
       return 0;
     };
@@ -234,20 +253,22 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
 
   auto ef = std::make_shared<filters>();
   ef->format = "csv";
-  auto* ex =
-      cmd->add_subcommand("export", "the selected results as CSV (one row per result) or JSON (with every sample)");
+  auto* ex = cmd->add_subcommand(
+      "export", "the selected results as CSV (one row per result) or JSON (with every sample)");
   ex->add_option("--history", ef->history, history_help);
   add_filters(ex, *ef, true);
   ex->add_option("--format", ef->format, "csv (default) or json");
   ex->add_option("--out", ef->out, "write to this file (atomically) instead of stdout");
   ex->callback([&run, ef] {
     run = [ef] {
-      const auto format = parse_choice("--format", ef->format, {"csv", "json"}) == 0 ? history::export_format::csv
-                                                                                     : history::export_format::json;
+      const auto format = parse_choice("--format", ef->format, {"csv", "json"}) == 0
+                              ? history::export_format::csv
+                              : history::export_format::json;
       const auto sel = selector_of(*ef);
       auto store = open_store(ef->history, false);
       std::string text;
-      history::export_results(store, sel, format, [&text](std::string_view piece) { text += piece; });
+      history::export_results(store, sel, format,
+                              [&text](std::string_view piece) { text += piece; });
       if (!ef->out.empty()) write_file_atomically(ef->out, text);
       else emit(text);
       return 0;
@@ -261,21 +282,24 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
     std::string device;
   };
   auto pa = std::make_shared<prune_args>();
-  auto* pr = cmd->add_subcommand(
-      "prune",
-      "delete runs, in one transaction: those created before --before, and/or all but each device's "
-      "--keep-last most recent (with both, a run must meet both to go)");
+  auto* pr = cmd->add_subcommand("prune",
+                                 "delete runs, in one transaction: those created before --before, "
+                                 "and/or all but each device's "
+                                 "--keep-last most recent (with both, a run must meet both to go)");
   pr->add_option("--history", pa->history, history_help);
-  pr->add_option("--before", pa->before, "runs created before this date (YYYY-MM-DD: before its start)");
+  pr->add_option("--before", pa->before,
+                 "runs created before this date (YYYY-MM-DD: before its start)");
   pr->add_option("--keep-last", pa->keep_last, "keep each device's N most recent runs");
-  pr->add_option("--device", pa->device, "only runs of devices whose name or identity contains this");
+  pr->add_option("--device", pa->device,
+                 "only runs of devices whose name or identity contains this");
   pr->callback([&run, pa] {
     run = [pa] {
       history::prune_options o;
       if (!pa->before.empty()) o.before = history::parse_time_bound("--before", pa->before, false);
       if (pa->keep_last != 0) o.keep_last = pa->keep_last;
       o.device = pa->device;
-      if (!o.before && !o.keep_last) throw usage_error("history prune needs --before DATE or --keep-last N (or both)");
+      if (!o.before && !o.keep_last)
+        throw usage_error("history prune needs --before DATE or --keep-last N (or both)");
       auto store = open_store(pa->history, false);
       const auto r = history::prune(store, o);
       emit(fmt::format("pruned {} runs ({} results) from {}\n", r.runs, r.results, store.path()));
@@ -286,8 +310,9 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
 
 void check_history(const std::string& explicit_path) { open_store(explicit_path, true); }
 
-void record_certificate_in_history(const std::string& explicit_path, const std::string& certificate_text,
-                                   const std::string& name, const std::optional<std::string>& trusted_key) {
+void record_certificate_in_history(const std::string& explicit_path,
+                                   const std::string& certificate_text, const std::string& name,
+                                   const std::optional<std::string>& trusted_key) {
   auto store = open_store(explicit_path, true);
   history::ingest_source src;
   src.kind = history::source_kind::certificate;
@@ -298,7 +323,8 @@ void record_certificate_in_history(const std::string& explicit_path, const std::
   const auto doc = nlohmann::json::parse(certificate_text);
   const auto r = history::ingest_certificate(store, certificate_text, doc, src, options);
   std::cerr << fmt::format("chipgauge: {} {} in history {} as run {}{}\n", name,
-                           r.already_present ? "already" : "recorded", store.path(), r.run_id, integrity_note(r));
+                           r.already_present ? "already" : "recorded", store.path(), r.run_id,
+                           integrity_note(r));
 }
 
 void record_in_history(const std::string& explicit_path, const std::string& report_json,
@@ -309,8 +335,8 @@ void record_in_history(const std::string& explicit_path, const std::string& repo
   src.sha256 = history::sha256_hex(report_json);
   src.name = name;
   const auto r = history::ingest_report(store, report, src);
-  std::cerr << fmt::format("chipgauge: {} in history {} as run {}\n", r.already_present ? "already" : "recorded",
-                           store.path(), r.run_id);
+  std::cerr << fmt::format("chipgauge: {} in history {} as run {}\n",
+                           r.already_present ? "already" : "recorded", store.path(), r.run_id);
 }
 
 }  // namespace chipgauge::cli

@@ -1,4 +1,5 @@
-// chipgauge measure [--backend cpu|cuda|auto] [--quick|--full] [--filter REGEX] [--device ID]... [--out FILE]
+// chipgauge measure [--backend cpu|cuda|auto] [--quick|--full] [--filter REGEX] [--device ID]...
+// [--out FILE]
 //                   [--format text|json|md|csv|gbench]
 #include "chipgauge/bench/measure.hpp"
 #include "chipgauge/classifier/catalog.hpp"
@@ -28,11 +29,13 @@ namespace {
 void check_writable(const std::string& path) {
   namespace fs = std::filesystem;
   const fs::path p(path);
-  if (fs::is_directory(p)) throw usage_error(fmt::format("--out {} is a directory: expected a file path", path));
+  if (fs::is_directory(p))
+    throw usage_error(fmt::format("--out {} is a directory: expected a file path", path));
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   std::string probe = (dir / ".chipgauge-write-test-XXXXXX").string();
   const int fd = ::mkstemp(probe.data());
-  if (fd < 0) throw usage_error(fmt::format("cannot write --out {}: {}", path, std::strerror(errno)));
+  if (fd < 0)
+    throw usage_error(fmt::format("cannot write --out {}: {}", path, std::strerror(errno)));
   ::close(fd);
   ::unlink(probe.c_str());
 }
@@ -43,7 +46,8 @@ std::string tpp_lines(const bench::measurement_report& report, const std::string
   try {
     // Only the bit lengths are needed: metrics.json, not the regimes or the parts database.
     return bench::tpp_summary(
-        report, rule_set::load_definitions((std::filesystem::path(specs_dir) / "rules").string()).definitions());
+        report, rule_set::load_definitions((std::filesystem::path(specs_dir) / "rules").string())
+                    .definitions());
   } catch (const error& e) {
     return fmt::format("TPP not computed: {}\n", e.what());
   }
@@ -63,20 +67,25 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
     std::string history;
   };
   auto o = std::make_shared<options>();
-  auto* cmd = app.add_subcommand("measure", "run the verified microbenchmarks on this machine's devices");
-  cmd->add_option("--backend", o->backend, "cpu, cuda, or auto (CUDA when a GPU is present, else CPU)");
+  auto* cmd =
+      app.add_subcommand("measure", "run the verified microbenchmarks on this machine's devices");
+  cmd->add_option("--backend", o->backend,
+                  "cpu, cuda, or auto (CUDA when a GPU is present, else CPU)");
   auto* quick = cmd->add_flag("--quick", o->quick, "quick mode (default): about a minute");
   cmd->add_flag("--full", o->full, "full mode: tighter noise target, longer runs")->excludes(quick);
-  cmd->add_option("--filter", o->filter, "regular expression selecting benchmarks by name (e.g. 'fma|triad')");
-  cmd->add_option("--device", o->devices, "measure only these devices: an id (cuda:1, cpu0) or an index; repeatable")
+  cmd->add_option("--filter", o->filter,
+                  "regular expression selecting benchmarks by name (e.g. 'fma|triad')");
+  cmd->add_option("--device", o->devices,
+                  "measure only these devices: an id (cuda:1, cpu0) or an index; repeatable")
       ->delimiter(',');
   cmd->add_option("--out", o->out, "write the JSON report to this file (atomically)");
-  cmd->add_option("--format", o->format, "stdout format: text, json, md, csv or gbench (Google Benchmark JSON)");
-  auto* history =
-      cmd->add_option("--history", o->history,
-                      "also record the report in this history store (no FILE: $CHIPGAUGE_HISTORY or the default; "
-                      "recorded whenever CHIPGAUGE_HISTORY is set)")
-          ->expected(0, 1);
+  cmd->add_option("--format", o->format,
+                  "stdout format: text, json, md, csv or gbench (Google Benchmark JSON)");
+  auto* history = cmd->add_option("--history", o->history,
+                                  "also record the report in this history store (no FILE: "
+                                  "$CHIPGAUGE_HISTORY or the default; "
+                                  "recorded whenever CHIPGAUGE_HISTORY is set)")
+                      ->expected(0, 1);
   cmd->callback([&run, &g, o, history] {
     const char* env = std::getenv("CHIPGAUGE_HISTORY");
     const bool record = history->count() > 0 || (env && *env);
@@ -101,7 +110,8 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
           }
         };
         mo.progress = [](const std::string& name, double f) {
-          std::cerr << "\r\033[K  " << name << " " << static_cast<int>(100 * f) << " %" << std::flush;
+          std::cerr << "\r\033[K  " << name << " " << static_cast<int>(100 * f) << " %"
+                    << std::flush;
         };
       }
       mo.notice = [](const std::string& line) { std::cerr << "chipgauge: " << line << "\n"; };
@@ -111,7 +121,8 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
         if (!o->out.empty() || record) {
           const std::string report_json = bench::to_json(report);
           if (!o->out.empty()) write_file_atomically(o->out, report_json);
-          if (record) record_in_history(o->history, report_json, report, o->out.empty() ? "measure" : o->out);
+          if (record)
+            record_in_history(o->history, report_json, report, o->out.empty() ? "measure" : o->out);
         }
         std::string text;
         if (o->format == "json") text = bench::to_json(report);
@@ -127,14 +138,17 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
       if (!report.hung_device.empty()) {
         // The device runtime's teardown would wait forever on the hung work: the report is
         // written and printed, so end here, with the failure status.
-        std::cerr << "chipgauge: " << report.hung_device << " hung; the benchmarks after it were not run\n"
+        std::cerr << "chipgauge: " << report.hung_device
+                  << " hung; the benchmarks after it were not run\n"
                   << std::flush;
         std::_Exit(static_cast<int>(exit_code::runtime_error));
       }
       const auto outcome = bench::outcome_of(report);
-      if (outcome == bench::measurement_outcome::unverified) return static_cast<int>(exit_code::unverified);
+      if (outcome == bench::measurement_outcome::unverified)
+        return static_cast<int>(exit_code::unverified);
       if (outcome == bench::measurement_outcome::nothing_measured) {
-        std::cerr << "chipgauge: nothing was measured: every selected benchmark was skipped (each reason is in the "
+        std::cerr << "chipgauge: nothing was measured: every selected benchmark was skipped (each "
+                     "reason is in the "
                      "results)\n";
         return static_cast<int>(exit_code::runtime_error);
       }

@@ -64,23 +64,28 @@ void add_rules(CLI::App& app, const global_options& g, action& run) {
         std::vector<std::string_view> ids;
         for (const auto& x : cat.rules().regimes()) ids.push_back(x.id);
         const auto near = closest_match(so->id, ids);
-        throw usage_error(fmt::format("unknown regime '{}'{}: see 'chipgauge rules list'", quote_input(so->id),
-                                      near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near)));
+        throw usage_error(
+            fmt::format("unknown regime '{}'{}: see 'chipgauge rules list'", quote_input(so->id),
+                        near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near)));
       }
-      emit(format == output_format::json ? read_text_file(r->file, file_limits::rule_file) : render_regime(*r, as_of));
+      emit(format == output_format::json ? read_text_file(r->file, file_limits::rule_file)
+                                         : render_regime(*r, as_of));
       return 0;
     };
   });
 
   auto files = std::make_shared<std::vector<std::string>>();
   auto* validate = rules->add_subcommand("validate", "check every regime file, or the given ones");
-  validate->add_option("files", *files, "regime files to check (default: the bundled rules directory)");
+  validate->add_option("files", *files,
+                       "regime files to check (default: the bundled rules directory)");
   validate->callback([&run, &g, files] {
     run = [&g, files] {
-      const auto dir = (std::filesystem::path(catalog::locate_specs_dir(g.specs_dir)) / "rules").string();
+      const auto dir =
+          (std::filesystem::path(catalog::locate_specs_dir(g.specs_dir)) / "rules").string();
       if (files->empty()) {
         const auto rs = rule_set::load(dir);
-        emit(fmt::format("{} regime file(s) valid, plus {}\n", rs.regimes().size(), rs.definitions().file));
+        emit(fmt::format("{} regime file(s) valid, plus {}\n", rs.regimes().size(),
+                         rs.definitions().file));
         return 0;
       }
       auto rs = rule_set::load_definitions(dir);

@@ -50,15 +50,17 @@ void record_in_history(const std::string& explicit_path, const std::string& repo
                        const bench::measurement_report& report, const std::string& name);
 /// Records a sealed certificate (its file text `certificate_text`, whose SHA-256 keys the run) in
 /// the history store at `explicit_path` as `history ingest` would, verified with `trusted_key`.
-void record_certificate_in_history(const std::string& explicit_path, const std::string& certificate_text,
-                                   const std::string& name, const std::optional<std::string>& trusted_key);
+void record_certificate_in_history(const std::string& explicit_path,
+                                   const std::string& certificate_text, const std::string& name,
+                                   const std::optional<std::string>& trusted_key);
 /// `certificate show`, registered on the `certificate` subcommand add_certificate made.
 void add_certificate_show(CLI::App& certificate_cmd, const global_options& g, action& run);
 void add_certify(CLI::App& app, const global_options& g, action& run);
 void add_serve(CLI::App& app, const global_options& g, action& run);
 void add_dashboard(CLI::App& app, const global_options& g, action& run);
 
-/// The index of `value` in `choices`; throws usage_error "unknown OPTION 'VALUE': expected a, b or c".
+/// The index of `value` in `choices`; throws usage_error "unknown OPTION 'VALUE': expected a, b or
+/// c".
 std::size_t parse_choice(std::string_view option, const std::string& value,
                          std::initializer_list<std::string_view> choices);
 /// Parses --format; throws usage_error listing the choices.

@@ -14,13 +14,16 @@
 
 int main(int argc, char** argv) {
   using chipgauge::exit_code;
-  CLI::App app{"chipgauge: measure accelerators and place them against US export-control regimes", "chipgauge"};
-  app.set_version_flag("--version", fmt::format("chipgauge {} ({})", chipgauge::tool_version, chipgauge::git_sha));
+  CLI::App app{"chipgauge: measure accelerators and place them against US export-control regimes",
+               "chipgauge"};
+  app.set_version_flag(
+      "--version", fmt::format("chipgauge {} ({})", chipgauge::tool_version, chipgauge::git_sha));
   app.require_subcommand(1);
   chipgauge::cli::global_options g;
   g.argv.assign(argv, argv + argc);
   app.add_option("--specs-dir", g.specs_dir,
-                 "data directory with rules/ and chips/ (default: $CHIPGAUGE_SPECS_DIR or the bundled specs/)");
+                 "data directory with rules/ and chips/ (default: $CHIPGAUGE_SPECS_DIR or the "
+                 "bundled specs/)");
 
   chipgauge::cli::action run;
   chipgauge::cli::add_classify(app, g, run);

@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
   const int trials = argc > 1 ? std::atoi(argv[1]) : 10000;
   const compare_settings s;
   std::printf(
-      "| noise | n per side | true change | slower | unknown | same | faster |\n|---|---|---|---|---|---|---|\n");
+      "| noise | n per side | true change | slower | unknown | same | faster "
+      "|\n|---|---|---|---|---|---|---|\n");
   for (const double noise : {0.01, 0.03}) {
     for (const std::size_t n : {5UL, 10UL, 20UL}) {
       for (const double drop : {0.0, 0.01, 0.02, 0.05, 0.10}) {
@@ -49,9 +50,9 @@ int main(int argc, char** argv) {
           ++count[static_cast<int>(compare_samples(a, b, s.min_effect, s).v)];
         }
         const auto pct = [&](verdict v) { return 100.0 * count[static_cast<int>(v)] / trials; };
-        std::printf("| %.0f %% | %zu | %s%.0f %% | %.2f %% | %.2f %% | %.2f %% | %.2f %% |\n", 100 * noise, n,
-                    drop > 0 ? "-" : "", 100 * drop, pct(verdict::slower), pct(verdict::unknown), pct(verdict::same),
-                    pct(verdict::faster));
+        std::printf("| %.0f %% | %zu | %s%.0f %% | %.2f %% | %.2f %% | %.2f %% | %.2f %% |\n",
+                    100 * noise, n, drop > 0 ? "-" : "", 100 * drop, pct(verdict::slower),
+                    pct(verdict::unknown), pct(verdict::same), pct(verdict::faster));
       }
     }
   }

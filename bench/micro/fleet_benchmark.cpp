@@ -10,7 +10,8 @@
 // peak resident set (ru_maxrss). Only the collection is timed; writing the fixture (unsynced
 // writes to a temporary directory) is not. Each benchmark runs one iteration (Iterations(1)), so
 // no flag is needed; measure one configuration per process for a clean peak RSS:
-//   /usr/bin/time -v build/bench/micro/fleet_benchmark --benchmark_filter='BM_FleetCollectDirSigned/10000/0'
+//   /usr/bin/time -v build/bench/micro/fleet_benchmark
+//   --benchmark_filter='BM_FleetCollectDirSigned/10000/0'
 #include "chipgauge/certify/fleet.hpp"
 #include "chipgauge/core/files.hpp"
 #include "fleet_synthetic.hpp"
@@ -33,7 +34,9 @@ using chipgauge::testing::synthetic_fleet;
 double process_cpu_s() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
-  const auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  const auto s = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
   return s(u.ru_utime) + s(u.ru_stime);
 }
 
@@ -64,7 +67,8 @@ void collect_fleet(benchmark::State& state, bool signed_by_lab) {
   options.jobs = static_cast<unsigned>(state.range(1));
   std::optional<std::string> lab_key;
   if (signed_by_lab) {
-    const auto keys = chipgauge::generate_ed25519_key(std::string(dir) + "/lab.key", std::string(dir) + "/lab.pub");
+    const auto keys = chipgauge::generate_ed25519_key(std::string(dir) + "/lab.key",
+                                                      std::string(dir) + "/lab.pub");
     lab_key = keys.private_path;
     options.trusted_key = keys.public_path;
   }
@@ -74,7 +78,8 @@ void collect_fleet(benchmark::State& state, bool signed_by_lab) {
     for (int g = 0; g < f.gpus; ++g) {
       auto cert = f.certificate(n, g);
       if (lab_key) cert = chipgauge::seal_certificate(std::move(cert.at("body")), lab_key);
-      write_fixture_file(node_dir / fmt::format("certificate-cuda-{}.json", g), chipgauge::certificate_text(cert));
+      write_fixture_file(node_dir / fmt::format("certificate-cuda-{}.json", g),
+                         chipgauge::certificate_text(cert));
     }
   }
   const double rss_before = peak_rss_mib();
@@ -88,13 +93,14 @@ void collect_fleet(benchmark::State& state, bool signed_by_lab) {
     for (const auto& [n, g] : f.degraded)
       expected.insert({synthetic_fleet::node_name(n), synthetic_fleet::device_id(g)});
     outliers = found.size();
-    exact = found == expected && c.devices.size() == static_cast<std::size_t>(f.nodes * f.gpus) && c.unverified.empty();
+    exact = found == expected && c.devices.size() == static_cast<std::size_t>(f.nodes * f.gpus) &&
+            c.unverified.empty();
     benchmark::DoNotOptimize(c);
   }
   const double cpu = process_cpu_s() - cpu_before;
   std::filesystem::remove_all(dir);
-  state.counters["jobs"] =
-      static_cast<double>(options.jobs != 0 ? options.jobs : std::max(1U, std::thread::hardware_concurrency()));
+  state.counters["jobs"] = static_cast<double>(
+      options.jobs != 0 ? options.jobs : std::max(1U, std::thread::hardware_concurrency()));
   state.counters["collect_cpu_s"] = cpu;
   state.counters["certificates"] = static_cast<double>(f.nodes * f.gpus);
   state.counters["injected"] = static_cast<double>(f.degraded.size());

@@ -73,7 +73,8 @@ struct fleet_store {
   }
 };
 
-bench::measurement_report nightly(long device, long night, long benchmarks, long samples, std::mt19937_64& rng) {
+bench::measurement_report nightly(long device, long night, long benchmarks, long samples,
+                                  std::mt19937_64& rng) {
   bench::measurement_report r;
   r.tool_version = "0.1.0";
   r.git_sha = "synthetic";
@@ -138,7 +139,8 @@ std::unique_ptr<fleet_store> build_fleet() {
     if (const char* d = std::getenv("CHIPGAUGE_HISTORY_DIR"); d && *d) {
       s.dir = d;
     } else {
-      std::string tmpl = (std::filesystem::temp_directory_path() / "chipgauge-history-bench-XXXXXX").string();
+      std::string tmpl =
+          (std::filesystem::temp_directory_path() / "chipgauge-history-bench-XXXXXX").string();
       if (!::mkdtemp(tmpl.data())) std::abort();
       s.dir = tmpl;
       s.owned = true;
@@ -166,9 +168,9 @@ std::unique_ptr<fleet_store> build_fleet() {
     for (long night = 0; written < s.rows; ++night) {
       for (long dev = 0; dev < s.devices && written < s.rows; ++dev) {
         const auto rep = nightly(dev, night, s.benchmarks, s.samples, rng);
-        const history::ingest_source src{history::source_kind::chipgauge_report,
-                                         history::sha256_hex(fmt::format("night {} device {}", night, dev)),
-                                         "synthetic"};
+        const history::ingest_source src{
+            history::source_kind::chipgauge_report,
+            history::sha256_hex(fmt::format("night {} device {}", night, dev)), "synthetic"};
         timed([&] {
           if (s.batch > 1 && !batch) batch.emplace(*s.store);
           written += static_cast<long>(history::ingest_report(*s.store, rep, src).results);
@@ -196,7 +198,8 @@ fleet_store& fleet() {
 long count_rows(sqlite3* db, const char* table) {
   sqlite3_stmt* st = nullptr;
   long n = -1;
-  if (sqlite3_prepare_v2(db, fmt::format("SELECT count(*) FROM {}", table).c_str(), -1, &st, nullptr) == SQLITE_OK &&
+  if (sqlite3_prepare_v2(db, fmt::format("SELECT count(*) FROM {}", table).c_str(), -1, &st,
+                         nullptr) == SQLITE_OK &&
       sqlite3_step(st) == SQLITE_ROW)
     n = static_cast<long>(sqlite3_column_int64(st, 0));
   sqlite3_finalize(st);
@@ -218,11 +221,12 @@ void BM_HistoryIngest(benchmark::State& state) {
     return;
   }
   std::mt19937_64 rng(42);
-  const history::ingest_source first{history::source_kind::chipgauge_report, history::sha256_hex("night 0 device 0"),
-                                     "synthetic"};
-  const auto again = history::ingest_report(*f.store, nightly(0, 0, f.benchmarks, f.samples, rng), first);
-  if (!again.already_present || again.run_id != 1 || static_cast<long>(again.results) != f.benchmarks ||
-      count_rows(db, "runs") != f.runs) {
+  const history::ingest_source first{history::source_kind::chipgauge_report,
+                                     history::sha256_hex("night 0 device 0"), "synthetic"};
+  const auto again =
+      history::ingest_report(*f.store, nightly(0, 0, f.benchmarks, f.samples, rng), first);
+  if (!again.already_present || again.run_id != 1 ||
+      static_cast<long>(again.results) != f.benchmarks || count_rows(db, "runs") != f.runs) {
     state.SkipWithError("ingesting the first run again was not a no-op");
     return;
   }
@@ -244,8 +248,9 @@ void BM_HistoryTrend(benchmark::State& state) {
   std::size_t points = 0;
   for (auto _ : state) {
     const auto& d = devices[rng() % devices.size()];
-    const auto t =
-        history::trend(*f.store, d.id, fmt::format("bench_{:02}", rng() % static_cast<unsigned long>(f.benchmarks)));
+    const auto t = history::trend(
+        *f.store, d.id,
+        fmt::format("bench_{:02}", rng() % static_cast<unsigned long>(f.benchmarks)));
     points += t.size();
     benchmark::DoNotOptimize(t.data());
   }
@@ -298,16 +303,19 @@ void BM_HistorySize(benchmark::State& state) {
   for (auto _ : state) {
     csv_bytes = 0;
     sample_bytes = 0;
-    history::export_results(*f.store, {}, history::export_format::csv,
-                            [&csv_bytes](std::string_view p) { csv_bytes += static_cast<double>(p.size()); });
-    sample_bytes += static_cast<double>(std::string_view("result_id,index,rate,clock_mhz\n").size());
+    history::export_results(
+        *f.store, {}, history::export_format::csv,
+        [&csv_bytes](std::string_view p) { csv_bytes += static_cast<double>(p.size()); });
+    sample_bytes +=
+        static_cast<double>(std::string_view("result_id,index,rate,clock_mhz\n").size());
     history::for_each_result(*f.store, {}, true, [&sample_bytes](const history::result_row& r) {
       for (std::size_t i = 0; i < r.rates.size(); ++i)
-        sample_bytes += static_cast<double>(
-            fmt::formatted_size("{},{},{},{}\n", r.id, i, r.rates[i], i < r.clocks.size() ? r.clocks[i] : 0.0));
+        sample_bytes += static_cast<double>(fmt::formatted_size(
+            "{},{},{},{}\n", r.id, i, r.rates[i], i < r.clocks.size() ? r.clocks[i] : 0.0));
     });
   }
-  sqlite3_wal_checkpoint_v2(f.store->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  sqlite3_wal_checkpoint_v2(f.store->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                            nullptr);
   const double db = static_cast<double>(std::filesystem::file_size(f.store->path()));
   state.counters["store_MB"] = db / 1e6;
   state.counters["csv_MB"] = (csv_bytes + sample_bytes) / 1e6;

@@ -18,19 +18,21 @@ using namespace chipgauge;
 
 // A body shaped like a certificate's: identity, then results with numbers and strings.
 nlohmann::json body_of_about(std::size_t bytes) {
-  nlohmann::json body = {{"device", {{"name", "NVIDIA H200"}, {"uuid", "GPU-8c1f2d3e-0000-4a5b-9c6d-7e8f90a1b2c3"}}},
-                         {"results", nlohmann::json::array()}};
+  nlohmann::json body = {
+      {"device", {{"name", "NVIDIA H200"}, {"uuid", "GPU-8c1f2d3e-0000-4a5b-9c6d-7e8f90a1b2c3"}}},
+      {"results", nlohmann::json::array()}};
   for (int i = 0; canonical_json(body).size() < bytes; ++i) {
     for (int k = 0; k < 10; ++k, ++i) {
-      body["results"].push_back({{"benchmark", "fma_fp64_" + std::to_string(i)},
-                                 {"median", 1.979e15 + i * 1.5e9},
-                                 {"iqr", 0.0125 + i * 1e-6},
-                                 {"min", 1.96e15},
-                                 {"max", 1.99e15},
-                                 {"samples", 12 + i},
-                                 {"verified", i % 7 != 0},
-                                 {"stop", "confidence interval within 1 %"},
-                                 {"telemetry", {{"clock_mhz", 1980}, {"power_w", 699.5}, {"temperature_c", 61}}}});
+      body["results"].push_back(
+          {{"benchmark", "fma_fp64_" + std::to_string(i)},
+           {"median", 1.979e15 + i * 1.5e9},
+           {"iqr", 0.0125 + i * 1e-6},
+           {"min", 1.96e15},
+           {"max", 1.99e15},
+           {"samples", 12 + i},
+           {"verified", i % 7 != 0},
+           {"stop", "confidence interval within 1 %"},
+           {"telemetry", {{"clock_mhz", 1980}, {"power_w", 699.5}, {"temperature_c", 61}}}});
     }
   }
   return body;

@@ -25,14 +25,17 @@ namespace {
 
 // Standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9).
 double normal_quantile(double p) {
-  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
-                                 1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
-  static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-                                 6.680131188771972e+01, -1.328068155288572e+01};
-  static constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-                                 -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
-  static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
-                                 3.754408661907416e+00};
+  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
+                                 -2.759285104469687e+02, 1.383577518672690e+02,
+                                 -3.066479806614716e+01, 2.506628277459239e+00};
+  static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02,
+                                 -1.556989798598866e+02, 6.680131188771972e+01,
+                                 -1.328068155288572e+01};
+  static constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
+                                 -2.400758277161838e+00, -2.549732539343734e+00,
+                                 4.374664141464968e+00,  2.938163982698783e+00};
+  static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
+                                 2.445134137142996e+00, 3.754408661907416e+00};
   if (p <= 0) return -INFINITY;
   if (p >= 1) return INFINITY;
   constexpr double low = 0.02425;
@@ -50,7 +53,8 @@ double normal_quantile(double p) {
 
 // The null distribution of U (pairs with b > a) for sample sizes m and n, as probabilities of
 // U = 0 .. m n: counts of arrangements by the recurrence f(i, j, u) = f(i, j-1, u-i) + f(i-1, j, u)
-// (the largest element comes from b, beating all i a's, or from a), all additions of positive terms.
+// (the largest element comes from b, beating all i a's, or from a), all additions of positive
+// terms.
 std::vector<double> u_null_pmf_uncached(std::size_t m, std::size_t n) {
   const std::size_t total = m * n;
   // row[j][u] = f(i, j, u) for the current i.
@@ -135,7 +139,8 @@ double samples_to_detect(double delta, double sd, double alpha, double power) {
   return 2 * z * z * sd * sd / (delta * delta) * std::numbers::pi / 3;
 }
 
-// Samples per side for the ratio interval (level `confidence`) to have half-width `half` on log rates.
+// Samples per side for the ratio interval (level `confidence`) to have half-width `half` on log
+// rates.
 double samples_for_width(double half, double sd, double confidence) {
   const double z = normal_quantile(1 - (1 - confidence) / 2);
   return 2 * z * z * sd * sd / (half * half) * std::numbers::pi / 3;
@@ -148,7 +153,9 @@ std::size_t min_n_for_alpha(double alpha) {
   return n;
 }
 
-std::string pct(double fraction, int decimals = 1) { return fmt::format("{:+.{}f} %", 100 * fraction, decimals); }
+std::string pct(double fraction, int decimals = 1) {
+  return fmt::format("{:+.{}f} %", 100 * fraction, decimals);
+}
 
 }  // namespace
 
@@ -229,7 +236,8 @@ median_interval median_ci(std::span<const double> values, double confidence) {
   return r;
 }
 
-shift_estimate hodges_lehmann(std::span<const double> a, std::span<const double> b, double confidence) {
+shift_estimate hodges_lehmann(std::span<const double> a, std::span<const double> b,
+                              double confidence) {
   shift_estimate r;
   const std::size_t m = a.size(), n = b.size();
   if (m == 0 || n == 0) return r;
@@ -256,7 +264,8 @@ shift_estimate hodges_lehmann(std::span<const double> a, std::span<const double>
     r.coverage = 1 - 2 * below;
   } else {
     const double md = static_cast<double>(m), nd = static_cast<double>(n);
-    const double c = md * nd / 2 - normal_quantile(1 - tail) * std::sqrt(md * nd * (md + nd + 1) / 12);
+    const double c =
+        md * nd / 2 - normal_quantile(1 - tail) * std::sqrt(md * nd * (md + nd + 1) / 12);
     k = c >= 1 ? static_cast<std::size_t>(std::floor(c)) : 1;
     r.coverage = confidence;
   }
@@ -275,14 +284,15 @@ shift_estimate hodges_lehmann(std::span<const double> a, std::span<const double>
   return r;
 }
 
-shift_test compare_samples(std::span<const double> base, std::span<const double> current, double min_effect,
-                           const compare_settings& s) {
+shift_test compare_samples(std::span<const double> base, std::span<const double> current,
+                           double min_effect, const compare_settings& s) {
   shift_test t;
   const std::size_t nb = base.size(), nc = current.size();
   const std::size_t n_needed = min_n_for_alpha(s.alpha);
   if (nb < 2 || nc < 2) {
     t.v = verdict::unknown;
-    t.reason = fmt::format("too few samples ({} base, {} new): the test needs at least {} per side", nb, nc, n_needed);
+    t.reason = fmt::format("too few samples ({} base, {} new): the test needs at least {} per side",
+                           nb, nc, n_needed);
     t.more_samples = n_needed - std::min(nb, nc);
     t.reason += fmt::format("; at least {} more per side", *t.more_samples);
     if (nb > 0 && nc > 0) t.ratio = median_sorted(sorted(current)) / median_sorted(sorted(base));
@@ -302,8 +312,10 @@ shift_test compare_samples(std::span<const double> base, std::span<const double>
   const auto estimate_more = [&]() -> std::optional<std::size_t> {
     if (!(sd > 0)) return std::nullopt;
     double n = 0;
-    if (log_effect >= log_min && log_effect > 0) n = samples_to_detect(log_effect, sd, s.alpha, s.power);
-    else if (log_min - log_effect > 0) n = samples_for_width(log_min - log_effect, sd, s.confidence);
+    if (log_effect >= log_min && log_effect > 0)
+      n = samples_to_detect(log_effect, sd, s.alpha, s.power);
+    else if (log_min - log_effect > 0)
+      n = samples_for_width(log_min - log_effect, sd, s.confidence);
     else return std::nullopt;
     n = std::max(n, static_cast<double>(n_needed));
     const double have = static_cast<double>(std::min(nb, nc));
@@ -312,40 +324,46 @@ shift_test compare_samples(std::span<const double> base, std::span<const double>
   };
   if (mann_whitney_min_p(nb, nc) > s.alpha) {
     t.v = verdict::unknown;
-    t.reason = fmt::format("too few samples ({} base, {} new): the smallest p-value the test can give is {:.3g} > {}",
-                           nb, nc, mann_whitney_min_p(nb, nc), s.alpha);
+    t.reason = fmt::format(
+        "too few samples ({} base, {} new): the smallest p-value the test can give is {:.3g} > {}",
+        nb, nc, mann_whitney_min_p(nb, nc), s.alpha);
     const auto more = estimate_more();
     t.more_samples = std::max<std::size_t>(more.value_or(0), n_needed - std::min(nb, nc));
-    t.reason += fmt::format("; about {} more samples per side would likely decide it", *t.more_samples);
+    t.reason +=
+        fmt::format("; about {} more samples per side would likely decide it", *t.more_samples);
     return t;
   }
   const bool within = t.ratio_lo >= 1 - min_effect && t.ratio_hi <= 1 + min_effect;
   const std::string p_text = fmt::format("p = {:.3g}", t.test.p);
   if (t.test.p <= s.alpha && std::abs(effect) >= min_effect) {
     t.v = effect < 0 ? verdict::slower : verdict::faster;
-    t.reason = fmt::format("{} at {} (<= {}), beyond the minimum effect {}", pct(effect), p_text, s.alpha,
-                           pct(min_effect, 1).substr(1));
+    t.reason = fmt::format("{} at {} (<= {}), beyond the minimum effect {}", pct(effect), p_text,
+                           s.alpha, pct(min_effect, 1).substr(1));
   } else if (within) {
     t.v = verdict::same;
-    t.reason = fmt::format("the ratio's interval [{:.4f}, {:.4f}] lies within +/-{:.1f} %", t.ratio_lo, t.ratio_hi,
-                           100 * min_effect);
+    t.reason = fmt::format("the ratio's interval [{:.4f}, {:.4f}] lies within +/-{:.1f} %",
+                           t.ratio_lo, t.ratio_hi, 100 * min_effect);
   } else if (t.test.p > s.same_p && std::abs(effect) < min_effect) {
     t.v = verdict::same;
-    t.reason = fmt::format("no significant difference ({} > {}) and {} is under the minimum effect", p_text, s.same_p,
-                           pct(effect));
+    t.reason = fmt::format("no significant difference ({} > {}) and {} is under the minimum effect",
+                           p_text, s.same_p, pct(effect));
   } else {
     t.v = verdict::unknown;
     if (t.test.p <= s.alpha)
       t.reason = fmt::format(
-          "{} is significant ({}) but under the minimum effect {:.1f} %, and the interval [{:.4f}, {:.4f}] "
+          "{} is significant ({}) but under the minimum effect {:.1f} %, and the interval [{:.4f}, "
+          "{:.4f}] "
           "reaches beyond it",
           pct(effect), p_text, 100 * min_effect, t.ratio_lo, t.ratio_hi);
     else if (t.test.p <= s.same_p)
-      t.reason = fmt::format("{} with {}: between {} and {}", pct(effect), p_text, s.alpha, s.same_p);
-    else t.reason = fmt::format("{} is not significant ({}): too noisy to tell", pct(effect), p_text);
+      t.reason =
+          fmt::format("{} with {}: between {} and {}", pct(effect), p_text, s.alpha, s.same_p);
+    else
+      t.reason = fmt::format("{} is not significant ({}): too noisy to tell", pct(effect), p_text);
     t.more_samples = estimate_more();
     if (t.more_samples)
-      t.reason += fmt::format("; about {} more samples per side would likely decide it", *t.more_samples);
+      t.reason +=
+          fmt::format("; about {} more samples per side would likely decide it", *t.more_samples);
   }
   return t;
 }
@@ -360,12 +378,13 @@ std::size_t comparison::count(verdict v) const {
 }
 
 std::size_t comparison::regressions() const {
-  return static_cast<std::size_t>(
-      std::count_if(rows.begin(), rows.end(), [&](const compared& c) { return c.regression(settings); }));
+  return static_cast<std::size_t>(std::count_if(
+      rows.begin(), rows.end(), [&](const compared& c) { return c.regression(settings); }));
 }
 
 std::size_t comparison::foreign_rows() const {
-  return static_cast<std::size_t>(std::count_if(rows.begin(), rows.end(), [](const compared& c) { return c.foreign; }));
+  return static_cast<std::size_t>(
+      std::count_if(rows.begin(), rows.end(), [](const compared& c) { return c.foreign; }));
 }
 
 namespace {
@@ -391,7 +410,8 @@ side_index index_side(const measurement_report& r) {
     std::string device = m.device_id;
     for (const auto& d : r.devices) {
       if (d.id == m.device_id)
-        device = name_count[d.name] > 1 || d.name.empty() ? fmt::format("{} ({})", d.name, d.id) : d.name;
+        device = name_count[d.name] > 1 || d.name.empty() ? fmt::format("{} ({})", d.name, d.id)
+                                                          : d.name;
     }
     const std::string prec = m.info.prec ? std::string(to_string(*m.info.prec)) : "";
     const std::string key = device + '\x1f' + m.info.name + '\x1f' + prec;
@@ -408,8 +428,8 @@ side_index index_side(const measurement_report& r) {
     if (const auto why = comparable_reason(r, m)) {
       e.excluded.push_back(*why);
     } else if (m.info.metric != e.metric) {
-      e.excluded.push_back(
-          fmt::format("metric {} differs from an earlier result's {}", to_string(m.info.metric), to_string(e.metric)));
+      e.excluded.push_back(fmt::format("metric {} differs from an earlier result's {}",
+                                       to_string(m.info.metric), to_string(e.metric)));
     } else {
       e.usable.push_back(&m);
       e.foreign = e.foreign || foreign;
@@ -418,8 +438,8 @@ side_index index_side(const measurement_report& r) {
   return out;
 }
 
-side_summary summarize_side(const key_entry& e, std::vector<double>& rates, std::vector<double>& per_clock,
-                            double confidence) {
+side_summary summarize_side(const key_entry& e, std::vector<double>& rates,
+                            std::vector<double>& per_clock, double confidence) {
   side_summary s;
   std::vector<double> clocks;
   bool all_clocks = true;
@@ -428,7 +448,8 @@ side_summary summarize_side(const key_entry& e, std::vector<double>& rates, std:
     s.throttled_samples += m->throttled_samples;
     s.throttle_reason_samples += m->throttle_reason_samples;
     for (const auto& x : m->samples) {
-      if (!(x.rate() > 0) || !std::isfinite(x.rate())) continue;  // no usable rate (an unreadable sample)
+      if (!(x.rate() > 0) || !std::isfinite(x.rate()))
+        continue;  // no usable rate (an unreadable sample)
       rates.push_back(x.rate());
       if (std::isfinite(x.clock_mhz) && x.clock_mhz > 0) {
         clocks.push_back(x.clock_mhz);
@@ -451,8 +472,9 @@ side_summary summarize_side(const key_entry& e, std::vector<double>& rates, std:
 
 }  // namespace
 
-comparison compare_reports(const measurement_report& base, const measurement_report& current, const compare_settings& s,
-                           std::string base_label, std::string new_label) {
+comparison compare_reports(const measurement_report& base, const measurement_report& current,
+                           const compare_settings& s, std::string base_label,
+                           std::string new_label) {
   comparison c;
   c.base_label = std::move(base_label);
   c.new_label = std::move(new_label);
@@ -493,8 +515,8 @@ comparison compare_reports(const measurement_report& base, const measurement_rep
       continue;
     }
     if (be->metric != ne->metric) {
-      exclude("both", fmt::format("the metric differs: {} in {}, {} in {}", to_string(be->metric), c.base_label,
-                                  to_string(ne->metric), c.new_label));
+      exclude("both", fmt::format("the metric differs: {} in {}, {} in {}", to_string(be->metric),
+                                  c.base_label, to_string(ne->metric), c.new_label));
       continue;
     }
     compared row;
@@ -518,15 +540,17 @@ comparison compare_reports(const measurement_report& base, const measurement_rep
       const bool changed = row.rate.v == verdict::slower || row.rate.v == verdict::faster;
       row.clock.explains = changed && pc.v == verdict::same;
       std::string what =
-          fmt::format("clock {:.0f} -> {:.0f} MHz ({}); per-clock rate {} ({})", *row.base.clock_mhz,
-                      *row.current.clock_mhz, pct(row.clock.clock_ratio - 1), to_string(pc.v), pct(pc.ratio - 1));
+          fmt::format("clock {:.0f} -> {:.0f} MHz ({}); per-clock rate {} ({})",
+                      *row.base.clock_mhz, *row.current.clock_mhz, pct(row.clock.clock_ratio - 1),
+                      to_string(pc.v), pct(pc.ratio - 1));
       if (row.clock.explains) what += ": the clock explains the change (not a code regression)";
       else if (changed && (pc.v == row.rate.v)) what += ": not explained by the clock";
       else if (changed) what += ": the clock does not settle it";
       row.clock.note = what;
     } else if (row.base.clock_mhz && row.current.clock_mhz) {
-      row.clock.note = fmt::format("clocks {:.0f} and {:.0f} MHz agree within {:.0f} %", *row.base.clock_mhz,
-                                   *row.current.clock_mhz, 100 * s.clock_tolerance);
+      row.clock.note =
+          fmt::format("clocks {:.0f} and {:.0f} MHz agree within {:.0f} %", *row.base.clock_mhz,
+                      *row.current.clock_mhz, 100 * s.clock_tolerance);
     }
     c.rows.push_back(std::move(row));
   }
@@ -544,10 +568,10 @@ measurement_report load_any_report(const std::string& path) {
   const auto doc = read_json_file(path);
   if (looks_like_gbench_json(doc)) return parse_gbench_doc(doc, path);
   if (doc.is_object() && doc.contains("schema")) return parse_report(doc.dump(), path);
-  throw spec_error(
-      path, "$",
-      "expected a chipgauge measurement report (\"schema\": \"chipgauge.measurement/1\") or Google Benchmark JSON "
-      "(an object with 'context' and 'benchmarks')");
+  throw spec_error(path, "$",
+                   "expected a chipgauge measurement report (\"schema\": "
+                   "\"chipgauge.measurement/1\") or Google Benchmark JSON "
+                   "(an object with 'context' and 'benchmarks')");
 }
 
 double parse_effect(const std::string& option, const std::string& text) {
@@ -561,7 +585,8 @@ double parse_effect(const std::string& option, const std::string& text) {
   const auto v = parse_json_number(t);
   const double value = v ? (percent ? *v / 100 : *v) : -1;
   if (!v || value < 0 || value > 1)
-    throw usage_error(fmt::format("{} '{}': expected a relative effect such as 3% or 0.03 (0 to 100 %)", option, text));
+    throw usage_error(fmt::format(
+        "{} '{}': expected a relative effect such as 3% or 0.03 (0 to 100 %)", option, text));
   return value;
 }
 
@@ -572,12 +597,14 @@ void set_min_effect(compare_settings& s, const std::string& option, const std::s
     return;
   }
   const auto name = text.substr(0, eq);
-  if (name.empty()) throw usage_error(fmt::format("{} '{}': expected NAME=P% with a benchmark name", option, text));
+  if (name.empty())
+    throw usage_error(fmt::format("{} '{}': expected NAME=P% with a benchmark name", option, text));
   s.min_effect_by_benchmark[name] = parse_effect(option, text.substr(eq + 1));
 }
 
 void set_alpha(compare_settings& s, const std::string& option, double alpha) {
-  if (!(alpha > 0 && alpha < 0.5)) throw usage_error(fmt::format("{} {}: expected a level in (0, 0.5)", option, alpha));
+  if (!(alpha > 0 && alpha < 0.5))
+    throw usage_error(fmt::format("{} {}: expected a level in (0, 0.5)", option, alpha));
   s.alpha = alpha;
   s.same_p = std::max(s.same_p, s.alpha);
 }

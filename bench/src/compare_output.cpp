@@ -45,10 +45,11 @@ std::string notes(const comparison& c, const compared& r, bool with_reason) {
   if (r.foreign) n.emplace_back("not verified by chipgauge (Google Benchmark input)");
   if (!r.clock.note.empty()) n.push_back(r.clock.note);
   if (r.base.throttled_samples || r.current.throttled_samples)
-    n.push_back(
-        fmt::format("throttled samples: {} base, {} new", r.base.throttled_samples, r.current.throttled_samples));
+    n.push_back(fmt::format("throttled samples: {} base, {} new", r.base.throttled_samples,
+                            r.current.throttled_samples));
   if (r.base.pooled_results > 1 || r.current.pooled_results > 1)
-    n.push_back(fmt::format("pooled results: {} base, {} new", r.base.pooled_results, r.current.pooled_results));
+    n.push_back(fmt::format("pooled results: {} base, {} new", r.base.pooled_results,
+                            r.current.pooled_results));
   if (r.rate.v == verdict::slower && !r.regression(c.settings))
     n.emplace_back("not counted as a regression (--clock-explained-ok)");
   if (with_reason || r.rate.v == verdict::unknown) n.push_back(r.rate.reason);
@@ -60,13 +61,14 @@ std::string notes(const comparison& c, const compared& r, bool with_reason) {
 std::vector<std::vector<std::string>> compared_rows(const comparison& c, bool with_reason) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : c.rows) {
-    rows.push_back({to_string(r.rate.v), r.device, r.benchmark, r.precision.empty() ? "-" : r.precision,
+    rows.push_back({to_string(r.rate.v), r.device, r.benchmark,
+                    r.precision.empty() ? "-" : r.precision,
                     r.base.n ? rate_text(r.base.rate.median, r.metric) : "-",
-                    r.current.n ? rate_text(r.current.rate.median, r.metric) : "-", change_text(r.rate.ratio),
-                    interval_text(r.rate),
+                    r.current.n ? rate_text(r.current.rate.median, r.metric) : "-",
+                    change_text(r.rate.ratio), interval_text(r.rate),
                     r.base.n >= 2 && r.current.n >= 2 ? fmt::format("{:.3g}", r.rate.test.p) : "-",
-                    fmt::format("{}/{}", r.base.n, r.current.n), fmt::format("{:.1f} %", 100 * r.min_effect),
-                    notes(c, r, with_reason)});
+                    fmt::format("{}/{}", r.base.n, r.current.n),
+                    fmt::format("{:.1f} %", 100 * r.min_effect), notes(c, r, with_reason)});
   }
   return rows;
 }
@@ -82,14 +84,17 @@ std::vector<std::vector<std::string>> excluded_rows(const comparison& c) {
   return rows;
 }
 
-const std::vector<std::string> excluded_header{"device", "benchmark", "precision", "side", "why not compared"};
+const std::vector<std::string> excluded_header{"device", "benchmark", "precision", "side",
+                                               "why not compared"};
 
 std::string summary_line(const comparison& c) {
   return fmt::format(
-      "{} compared: {} slower, {} unknown, {} faster, {} same; {} not compared. Minimum effect {:.1f} %, alpha {}, "
+      "{} compared: {} slower, {} unknown, {} faster, {} same; {} not compared. Minimum effect "
+      "{:.1f} %, alpha {}, "
       "same above p {}.",
       c.rows.size(), c.count(verdict::slower), c.count(verdict::unknown), c.count(verdict::faster),
-      c.count(verdict::same), c.excluded.size(), 100 * c.settings.min_effect, c.settings.alpha, c.settings.same_p);
+      c.count(verdict::same), c.excluded.size(), 100 * c.settings.min_effect, c.settings.alpha,
+      c.settings.same_p);
 }
 
 json test_json(const shift_test& t) {
@@ -97,10 +102,12 @@ json test_json(const shift_test& t) {
   j["verdict"] = to_string(t.v);
   j["ratio"] = num(t.ratio);
   j["change"] = t.ratio > 0 ? num(t.ratio - 1) : json(nullptr);
-  j["ratio_interval"] = t.ratio_lo > 0 ? json::array({num(t.ratio_lo), num(t.ratio_hi)}) : json(nullptr);
+  j["ratio_interval"] =
+      t.ratio_lo > 0 ? json::array({num(t.ratio_lo), num(t.ratio_hi)}) : json(nullptr);
   j["hodges_lehmann_ratio"] = t.hl_ratio > 0 ? num(t.hl_ratio) : json(nullptr);
   j["p_value"] = t.ratio_lo > 0 ? num(t.test.p) : json(nullptr);
-  j["test"] = t.ratio_lo > 0 ? json(t.test.exact ? "mann-whitney-exact" : "mann-whitney-normal") : json(nullptr);
+  j["test"] = t.ratio_lo > 0 ? json(t.test.exact ? "mann-whitney-exact" : "mann-whitney-normal")
+                             : json(nullptr);
   j["reason"] = t.reason;
   j["more_samples"] = t.more_samples ? json(*t.more_samples) : json(nullptr);
   return j;
@@ -122,34 +129,44 @@ json side_json(const side_summary& s) {
 }  // namespace
 
 std::string comparison_to_text(const comparison& c) {
-  std::string out = fmt::format("chipgauge compare: {} -> {}\n{}\n", c.base_label, c.new_label, summary_line(c));
+  std::string out =
+      fmt::format("chipgauge compare: {} -> {}\n{}\n", c.base_label, c.new_label, summary_line(c));
   if (!c.rows.empty())
     out += "\n" + render_table(header, compared_rows(c, false),
-                               {false, false, false, false, true, true, true, true, true, true, true, false});
-  if (!c.excluded.empty()) out += "\nNot compared:\n" + render_table(excluded_header, excluded_rows(c));
+                               {false, false, false, false, true, true, true, true, true, true,
+                                true, false});
+  if (!c.excluded.empty())
+    out += "\nNot compared:\n" + render_table(excluded_header, excluded_rows(c));
   if (c.foreign_rows())
     out +=
-        "\nRows marked \"not verified by chipgauge\" come from Google Benchmark output: their timing is compared, "
+        "\nRows marked \"not verified by chipgauge\" come from Google Benchmark output: their "
+        "timing is compared, "
         "their results were never checked.\n";
   const auto reg = c.regressions();
-  out += reg ? fmt::format("\n{} regression{} (slower).\n", reg, reg == 1 ? "" : "s") : "\nNo regression.\n";
+  out += reg ? fmt::format("\n{} regression{} (slower).\n", reg, reg == 1 ? "" : "s")
+             : "\nNo regression.\n";
   return out;
 }
 
 std::string comparison_to_markdown(const comparison& c) {
-  std::string out =
-      fmt::format("Comparison of `{}` (base) with `{}` (new). {}\n\n", c.base_label, c.new_label, summary_line(c));
+  std::string out = fmt::format("Comparison of `{}` (base) with `{}` (new). {}\n\n", c.base_label,
+                                c.new_label, summary_line(c));
   if (!c.rows.empty()) out += render_markdown_table(header, compared_rows(c, true));
-  if (!c.excluded.empty()) out += "\nNot compared:\n\n" + render_markdown_table(excluded_header, excluded_rows(c));
+  if (!c.excluded.empty())
+    out += "\nNot compared:\n\n" + render_markdown_table(excluded_header, excluded_rows(c));
   return out;
 }
 
 std::string comparison_to_csv(const comparison& c) {
   const std::vector<std::string> h{
-      "verdict",     "device",          "benchmark",      "precision", "metric",     "base_median",  "new_median",
-      "ratio",       "ratio_lo",        "ratio_hi",       "p_value",   "base_n",     "new_n",        "min_effect",
-      "clock_ratio", "per_clock_ratio", "clock_explains", "foreign",   "regression", "more_samples", "reason"};
-  const auto g = [](double v) { return std::isfinite(v) && v != 0 ? fmt::format("{:.9g}", v) : std::string(); };
+      "verdict",         "device",         "benchmark", "precision",  "metric",
+      "base_median",     "new_median",     "ratio",     "ratio_lo",   "ratio_hi",
+      "p_value",         "base_n",         "new_n",     "min_effect", "clock_ratio",
+      "per_clock_ratio", "clock_explains", "foreign",   "regression", "more_samples",
+      "reason"};
+  const auto g = [](double v) {
+    return std::isfinite(v) && v != 0 ? fmt::format("{:.9g}", v) : std::string();
+  };
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : c.rows) {
     rows.push_back({to_string(r.rate.v),
@@ -206,10 +223,11 @@ std::string comparison_to_json(const comparison& c) {
   j["new"] = c.new_label;
   json per = json::object();
   for (const auto& [k, v] : c.settings.min_effect_by_benchmark) per[k] = v;
-  j["settings"] = {{"alpha", c.settings.alpha},           {"same_p", c.settings.same_p},
-                   {"min_effect", c.settings.min_effect}, {"min_effect_by_benchmark", per},
-                   {"confidence", c.settings.confidence}, {"clock_tolerance", c.settings.clock_tolerance},
-                   {"power", c.settings.power},           {"clock_explained_ok", c.settings.clock_explained_ok}};
+  j["settings"] = {
+      {"alpha", c.settings.alpha},           {"same_p", c.settings.same_p},
+      {"min_effect", c.settings.min_effect}, {"min_effect_by_benchmark", per},
+      {"confidence", c.settings.confidence}, {"clock_tolerance", c.settings.clock_tolerance},
+      {"power", c.settings.power},           {"clock_explained_ok", c.settings.clock_explained_ok}};
   j["summary"] = {{"compared", c.rows.size()},
                   {"slower", c.count(verdict::slower)},
                   {"unknown", c.count(verdict::unknown)},

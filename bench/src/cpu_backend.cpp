@@ -141,7 +141,8 @@ double probe_clock_mhz(thread_team& team) {
       volatile std::uint64_t sink = k::dependent_adds(iterations);
       (void)sink;
       const double s = seconds_since(t0);
-      best = std::max(best, static_cast<double>(iterations * k::dependent_adds_per_iteration) / s / 1e6);
+      best = std::max(best,
+                      static_cast<double>(iterations * k::dependent_adds_per_iteration) / s / 1e6);
     }
     mhz[static_cast<std::size_t>(i)] = best;
   });
@@ -157,8 +158,8 @@ struct aligned_array {
     const std::size_t bytes = ((count * sizeof(double) + 63) / 64) * 64;
     data = static_cast<double*>(std::aligned_alloc(64, bytes));
     if (!data)
-      throw error(
-          fmt::format("cannot allocate {:.0f} MiB for a benchmark array", static_cast<double>(bytes) / 1048576));
+      throw error(fmt::format("cannot allocate {:.0f} MiB for a benchmark array",
+                              static_cast<double>(bytes) / 1048576));
   }
   ~aligned_array() { std::free(data); }
   aligned_array(const aligned_array&) = delete;
@@ -187,7 +188,8 @@ cpu_arch_table load_cpu_arch(const std::string& path, const k::cpu_features& f) 
   const auto doc = read_json_file(path);
   const json_node root(doc, path);
   root.expect_keys({"schema", "title", "notes", "issue_ceiling", "architectures"});
-  if (root.at("schema").string() != "chipgauge.cpu-arch/1") root.at("schema").fail("expected \"chipgauge.cpu-arch/1\"");
+  if (root.at("schema").string() != "chipgauge.cpu-arch/1")
+    root.at("schema").fail("expected \"chipgauge.cpu-arch/1\"");
   if (auto c = root.find("issue_ceiling")) {
     c->expect_keys({"instructions_per_cycle", "note", "sources"});
     t.issue_ceiling = c->at("instructions_per_cycle").number_in(1, 64, "instructions/cycle");
@@ -198,14 +200,16 @@ cpu_arch_table load_cpu_arch(const std::string& path, const k::cpu_features& f) 
 
 std::optional<arch_entry> find_arch(const json_node& root, const k::cpu_features& f) {
   for (const auto& a : root.at("architectures").elements()) {
-    a.expect_keys({"name", "vendor", "family", "models", "instructions_per_cycle", "evidence", "sources", "note"});
+    a.expect_keys({"name", "vendor", "family", "models", "instructions_per_cycle", "evidence",
+                   "sources", "note"});
     if (a.at("vendor").string() != f.vendor) continue;
     if (a.at("family").integer_in(0, 4096) != static_cast<long long>(f.family)) continue;
     bool model_ok = false;
     for (const auto& r : a.at("models").elements()) {
       const auto lo = r.at(0).integer_in(0, 4096);
       const auto hi = r.at(1).integer_in(0, 4096);
-      model_ok = model_ok || (static_cast<long long>(f.model) >= lo && static_cast<long long>(f.model) <= hi);
+      model_ok = model_ok ||
+                 (static_cast<long long>(f.model) >= lo && static_cast<long long>(f.model) <= hi);
     }
     if (!model_ok) continue;
     arch_entry e;
@@ -217,14 +221,15 @@ std::optional<arch_entry> find_arch(const json_node& root, const k::cpu_features
   return std::nullopt;
 }
 
-// --- Compute --------------------------------------------------------------------------------------
+// --- Compute
+// --------------------------------------------------------------------------------------
 
 enum class compute_kind { fma_fp64, fma_fp32, fma_fp16, dot_bf16, dot_int8 };
 
 class compute_case final : public benchmark_case {
  public:
-  compute_case(thread_team& team, benchmark_info info, k::isa level, compute_kind kind, std::optional<double> ipc,
-               std::string arch, std::optional<double> issue_ceiling)
+  compute_case(thread_team& team, benchmark_info info, k::isa level, compute_kind kind,
+               std::optional<double> ipc, std::string arch, std::optional<double> issue_ceiling)
       : team_(team),
         info_(std::move(info)),
         level_(level),
@@ -251,7 +256,8 @@ class compute_case final : public benchmark_case {
         const auto lanes = kernel(n);
         const double expected = expected_lane(n);
         if (lanes.min != expected || lanes.max != expected) {
-          const double err = std::max(std::fabs(lanes.min - expected), std::fabs(lanes.max - expected)) / expected;
+          const double err =
+              std::max(std::fabs(lanes.min - expected), std::fabs(lanes.max - expected)) / expected;
           bad_lanes_[t] = std::max(bad_lanes_[t], err);
           bad_calls_ = true;
         }
@@ -261,8 +267,8 @@ class compute_case final : public benchmark_case {
     });
     sample s;
     s.seconds = seconds_since(t0);
-    s.work = static_cast<double>(team_.size()) * static_cast<double>(reps) * k::compute_chains(level_) *
-             ops_per_instruction();
+    s.work = static_cast<double>(team_.size()) * static_cast<double>(reps) *
+             k::compute_chains(level_) * ops_per_instruction();
     s.clock_mhz = probe_clock_mhz(team_);
     s.temperature_c = read_temperature();
     return s;
@@ -283,23 +289,27 @@ class compute_case final : public benchmark_case {
     return v;
   }
 
-  [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double clock_mhz) const override {
+  [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(
+      double clock_mhz) const override {
     if (!ipc_ || std::isnan(clock_mhz)) return std::nullopt;
     const double rate = *ipc_ * ops_per_instruction() * team_.size() * clock_mhz * 1e6;
     return std::make_pair(
-        rate, fmt::format("{} instr/cycle x {} ops/instr x {} cores x {:.0f} MHz (measured clock; {})", *ipc_,
-                          ops_per_instruction(), team_.size(), clock_mhz, arch_));
+        rate,
+        fmt::format("{} instr/cycle x {} ops/instr x {} cores x {:.0f} MHz (measured clock; {})",
+                    *ipc_, ops_per_instruction(), team_.size(), clock_mhz, arch_));
   }
 
   // Without a tabled rate, the issue ceiling: no core retires more of these instructions a cycle.
-  [[nodiscard]] std::optional<std::pair<double, std::string>> ceiling(double clock_mhz) const override {
+  [[nodiscard]] std::optional<std::pair<double, std::string>> ceiling(
+      double clock_mhz) const override {
     if (ipc_) return theoretical(clock_mhz);
     if (!issue_ceiling_ || std::isnan(clock_mhz)) return std::nullopt;
     const double rate = *issue_ceiling_ * ops_per_instruction() * team_.size() * clock_mhz * 1e6;
-    return std::make_pair(rate,
-                          fmt::format("issue ceiling: {} instr/cycle x {} ops/instr x {} cores x {:.0f} MHz (no core "
-                                      "in specs/arch/cpu.json issues more)",
-                                      *issue_ceiling_, ops_per_instruction(), team_.size(), clock_mhz));
+    return std::make_pair(
+        rate,
+        fmt::format("issue ceiling: {} instr/cycle x {} ops/instr x {} cores x {:.0f} MHz (no core "
+                    "in specs/arch/cpu.json issues more)",
+                    *issue_ceiling_, ops_per_instruction(), team_.size(), clock_mhz));
   }
 
   [[nodiscard]] std::uint64_t call_bound() const {
@@ -307,19 +317,22 @@ class compute_case final : public benchmark_case {
       case compute_kind::fma_fp64: return 1ULL << 40;
       case compute_kind::fma_fp32: return 1ULL << 22;  // 2^22 x 2^-8 = 2^14: exact in 24 bits
       case compute_kind::fma_fp16: return 1ULL << 11;  // 2^11 x 2^-4 = 2^7: exact in 11 bits
-      case compute_kind::dot_bf16: return 1ULL << 22;  // each 2^-14 product must stay >= half an ulp: acc < 2^10
+      case compute_kind::dot_bf16:
+        return 1ULL << 22;  // each 2^-14 product must stay >= half an ulp: acc < 2^10
       case compute_kind::dot_int8: return 1ULL << 28;  // 4 x 2^28 < 2^31
     }
     return 1;
   }
 
  private:
-  // Operations per instruction: lanes x 2 per multiply-add; dots fuse 2 (bf16) or 4 (int8) MACs a lane.
+  // Operations per instruction: lanes x 2 per multiply-add; dots fuse 2 (bf16) or 4 (int8) MACs a
+  // lane.
   [[nodiscard]] double ops_per_instruction() const {
     switch (kind_) {
       case compute_kind::fma_fp64: return k::lanes_f64(level_) * 2.0;
       case compute_kind::fma_fp32: return k::lanes_f32(level_) * 2.0;
-      case compute_kind::fma_fp16: return k::lanes_f32(level_) * 2.0 * 2.0;  // 32 FP16 lanes in 512 bits
+      case compute_kind::fma_fp16:
+        return k::lanes_f32(level_) * 2.0 * 2.0;  // 32 FP16 lanes in 512 bits
       case compute_kind::dot_bf16: return k::lanes_f32(level_) * 2.0 * 2.0;
       case compute_kind::dot_int8: return k::lanes_f32(level_) * 4.0 * 2.0;
     }
@@ -364,7 +377,8 @@ class compute_case final : public benchmark_case {
   std::atomic<bool> bad_calls_{false};  // sticky: any mismatch in any sample fails verification
 };
 
-// --- STREAM ---------------------------------------------------------------------------------------
+// --- STREAM
+// ---------------------------------------------------------------------------------------
 
 enum class stream_kind { copy, scale, add, triad };
 
@@ -510,8 +524,8 @@ class read_case final : public benchmark_case {
   sample run(std::uint64_t reps) override {
     const auto t0 = clock_type::now();
     team_.run([&](int t) {
-      sums_[static_cast<std::size_t>(t)] =
-          k::read_sum(level_, arrays_[static_cast<std::size_t>(t)]->data, n_, static_cast<int>(reps));
+      sums_[static_cast<std::size_t>(t)] = k::read_sum(
+          level_, arrays_[static_cast<std::size_t>(t)]->data, n_, static_cast<int>(reps));
     });
     sample s;
     s.seconds = seconds_since(t0);
@@ -530,8 +544,9 @@ class read_case final : public benchmark_case {
       v.max_error = std::max(v.max_error, std::fabs(sums_[t] - expected) / expected);
       if (sums_[t] != expected) v.passed = false;
     }
-    v.detail = fmt::format("each thread's sum of its {} integers x {} passes must equal its one-pass sum x {} (exact)",
-                           n_, last_reps_, last_reps_);
+    v.detail = fmt::format(
+        "each thread's sum of its {} integers x {} passes must equal its one-pass sum x {} (exact)",
+        n_, last_reps_, last_reps_);
     return v;
   }
 
@@ -540,7 +555,8 @@ class read_case final : public benchmark_case {
   }
   // Sums stay exact below 2^53: n x 1023 x reps.
   [[nodiscard]] std::uint64_t max_reps() const override {
-    return std::min<std::uint64_t>(1U << 30, (1ULL << 53) / (static_cast<std::uint64_t>(n_) * 1024));
+    return std::min<std::uint64_t>(1U << 30,
+                                   (1ULL << 53) / (static_cast<std::uint64_t>(n_) * 1024));
   }
 
  private:
@@ -554,7 +570,8 @@ class read_case final : public benchmark_case {
   std::uint64_t last_reps_ = 0;
 };
 
-// --- The backend -----------------------------------------------------------------------------------
+// --- The backend
+// -----------------------------------------------------------------------------------
 
 std::string human_bytes(double b) {
   if (b >= 1024.0 * 1024 * 1024) return fmt::format("{:.0f}GiB", b / (1024.0 * 1024 * 1024));
@@ -584,7 +601,8 @@ class cpu_backend final : public backend {
     std::string list;
     for (int c : cpus) list += (list.empty() ? "" : ",") + std::to_string(c);
     d.properties.emplace_back("cpus", list);
-    d.properties.emplace_back("architecture", arch() ? arch()->name : "unknown (no entry in specs/arch/cpu.json)");
+    d.properties.emplace_back("architecture",
+                              arch() ? arch()->name : "unknown (no entry in specs/arch/cpu.json)");
     for (int level = 1; level <= 3; ++level) {
       if (const double b = cache_bytes(level); b > 0)
         d.properties.emplace_back(fmt::format("l{}_bytes", level), fmt::format("{:.0f}", b));
@@ -594,8 +612,8 @@ class cpu_backend final : public backend {
     return {d};
   }
 
-  std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(const device_info&,
-                                                                                    run_mode mode) override {
+  std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(
+      const device_info&, run_mode mode) override {
     std::vector<benchmark_info> run;
     std::vector<skipped_benchmark> skip;
     for (auto& e : catalogue(mode)) {
@@ -607,10 +625,13 @@ class cpu_backend final : public backend {
 
   // The entry of the catalogue named b.name makes the case from the parameters it captured;
   // nothing is read back from the name.
-  std::unique_ptr<benchmark_case> prepare(const device_info&, const benchmark_info& b, run_mode mode) override {
+  std::unique_ptr<benchmark_case> prepare(const device_info&, const benchmark_info& b,
+                                          run_mode mode) override {
     for (auto& e : catalogue(mode)) {
       if (e.info.name != b.name) continue;
-      if (e.skip_reason) throw usage_error(fmt::format("the cpu backend cannot run '{}': {}", b.name, *e.skip_reason));
+      if (e.skip_reason)
+        throw usage_error(
+            fmt::format("the cpu backend cannot run '{}': {}", b.name, *e.skip_reason));
       return e.make(b);
     }
     throw usage_error(fmt::format("the cpu backend has no benchmark '{}'", b.name));
@@ -638,21 +659,28 @@ class cpu_backend final : public backend {
       const auto it = arch()->ipc.find(key);
       return it == arch()->ipc.end() ? std::nullopt : std::optional<double>(it->second);
     };
-    auto compute = [&](benchmark_info info, k::isa il, compute_kind kind, std::optional<std::string> skip) {
+    auto compute = [&](benchmark_info info, k::isa il, compute_kind kind,
+                       std::optional<std::string> skip) {
       const auto ipc = ipc_for(info.name + "." + info.isa);
-      out.push_back({std::move(info), std::move(skip), [this, il, kind, ipc, arch_name, ceil](const benchmark_info& b) {
-                       return std::make_unique<compute_case>(team(), b, il, kind, ipc, arch_name, ceil);
+      out.push_back({std::move(info), std::move(skip),
+                     [this, il, kind, ipc, arch_name, ceil](const benchmark_info& b) {
+                       return std::make_unique<compute_case>(team(), b, il, kind, ipc, arch_name,
+                                                             ceil);
                      }});
     };
-    compute({"fma_fp64", "compute", precision::fp64, metric_kind::ops_per_s, isa_name, "FP64 fused multiply-add", 0},
+    compute({"fma_fp64", "compute", precision::fp64, metric_kind::ops_per_s, isa_name,
+             "FP64 fused multiply-add", 0},
             lv, compute_kind::fma_fp64, std::nullopt);
-    compute({"fma_fp32", "compute", precision::fp32, metric_kind::ops_per_s, isa_name, "FP32 fused multiply-add", 0},
+    compute({"fma_fp32", "compute", precision::fp32, metric_kind::ops_per_s, isa_name,
+             "FP32 fused multiply-add", 0},
             lv, compute_kind::fma_fp32, std::nullopt);
     compute({"dot_bf16", "compute", precision::bf16, metric_kind::ops_per_s, "avx512",
              "BF16 pair dot product into FP32 (VDPBF16PS)", 0},
             k::isa::avx512, compute_kind::dot_bf16,
-            features_.avx512_bf16 ? std::nullopt : std::optional<std::string>("the CPU lacks AVX512_BF16"));
-    compute({"dot_int8", "compute", precision::int8, metric_kind::ops_per_s, features_.avx512_vnni ? "avx512" : "avx2",
+            features_.avx512_bf16 ? std::nullopt
+                                  : std::optional<std::string>("the CPU lacks AVX512_BF16"));
+    compute({"dot_int8", "compute", precision::int8, metric_kind::ops_per_s,
+             features_.avx512_vnni ? "avx512" : "avx2",
              "INT8 quad dot product into INT32 (VPDPBUSD)", 0},
             features_.avx512_vnni ? k::isa::avx512 : k::isa::avx2, compute_kind::dot_int8,
             features_.avx512_vnni || features_.avx_vnni
@@ -661,32 +689,40 @@ class cpu_backend final : public backend {
     compute({"fma_fp16", "compute", precision::fp16, metric_kind::ops_per_s, "avx512",
              "FP16 fused multiply-add (VFMADD132PH)", 0},
             k::isa::avx512, compute_kind::fma_fp16,
-            features_.avx512_fp16 ? std::nullopt : std::optional<std::string>("the CPU lacks AVX512_FP16"));
+            features_.avx512_fp16 ? std::nullopt
+                                  : std::optional<std::string>("the CPU lacks AVX512_FP16"));
     if (features_.amx_bf16 || features_.amx_int8)
-      out.push_back({{"amx_bf16", "compute", precision::bf16, metric_kind::ops_per_s, "amx", "AMX tile multiply", 0},
+      out.push_back({{"amx_bf16", "compute", precision::bf16, metric_kind::ops_per_s, "amx",
+                      "AMX tile multiply", 0},
                      "AMX is present but chipgauge has no AMX kernel yet",
                      {}});
 
     const double per_array = stream_array_bytes(mode);
     const auto n = static_cast<std::size_t>(per_array / sizeof(double));
-    for (const auto& [kname, kind] : {std::pair{"copy", stream_kind::copy}, std::pair{"scale", stream_kind::scale},
-                                      std::pair{"add", stream_kind::add}, std::pair{"triad", stream_kind::triad}}) {
+    for (const auto& [kname, kind] :
+         {std::pair{"copy", stream_kind::copy}, std::pair{"scale", stream_kind::scale},
+          std::pair{"add", stream_kind::add}, std::pair{"triad", stream_kind::triad}}) {
       const bool three = kind == stream_kind::add || kind == stream_kind::triad;
-      out.push_back({{std::string("stream_") + kname, "memory", std::nullopt, metric_kind::bytes_per_s, isa_name,
-                      fmt::format("STREAM {} over 3 arrays of {} (non-temporal stores; {} arrays moved; hashed data, "
-                                  "distinct per page)",
-                                  kname, human_bytes(per_array), three ? 3 : 2),
-                      3 * per_array},
-                     std::nullopt,
-                     [this, lv, k = kind, n](const benchmark_info& b) {
-                       return std::make_unique<stream_case>(team(), b, lv, k, n);
-                     }});
+      out.push_back(
+          {{std::string("stream_") + kname, "memory", std::nullopt, metric_kind::bytes_per_s,
+            isa_name,
+            fmt::format(
+                "STREAM {} over 3 arrays of {} (non-temporal stores; {} arrays moved; hashed data, "
+                "distinct per page)",
+                kname, human_bytes(per_array), three ? 3 : 2),
+            3 * per_array},
+           std::nullopt,
+           [this, lv, k = kind, n](const benchmark_info& b) {
+             return std::make_unique<stream_case>(team(), b, lv, k, n);
+           }});
     }
     for (const auto& [label, bytes] : sweep_points(mode)) {
-      const auto per_thread = std::max<std::size_t>(static_cast<std::size_t>(bytes / sizeof(double)), 64);
+      const auto per_thread =
+          std::max<std::size_t>(static_cast<std::size_t>(bytes / sizeof(double)), 64);
       out.push_back(
           {{"read_" + label, "sweep", std::nullopt, metric_kind::bytes_per_s, isa_name,
-            fmt::format("read bandwidth, {} per thread (hashed integers, distinct per page)", human_bytes(bytes)),
+            fmt::format("read bandwidth, {} per thread (hashed integers, distinct per page)",
+                        human_bytes(bytes)),
             bytes * team().size()},
            std::nullopt,
            [this, lv, per_thread](const benchmark_info& b) {
@@ -709,7 +745,8 @@ class cpu_backend final : public backend {
 
   const cpu_arch_table& arch_table() {
     if (!arch_loaded_) {
-      arch_ = load_cpu_arch((std::filesystem::path(specs_dir_) / "arch" / "cpu.json").string(), features_);
+      arch_ = load_cpu_arch((std::filesystem::path(specs_dir_) / "arch" / "cpu.json").string(),
+                            features_);
       arch_loaded_ = true;
     }
     return arch_;

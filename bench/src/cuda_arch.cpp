@@ -12,7 +12,8 @@ using chipgauge::classifier::load_spec_file;
 
 namespace chipgauge::bench {
 
-cuda_arch load_cuda_arch(const std::string& specs_dir, int major, int minor, const std::string& device_name) {
+cuda_arch load_cuda_arch(const std::string& specs_dir, int major, int minor,
+                         const std::string& device_name) {
   const auto path = (std::filesystem::path(specs_dir) / "arch" / "cuda.json").string();
   cuda_arch out;
   if (!std::filesystem::exists(path)) {
@@ -21,22 +22,25 @@ cuda_arch load_cuda_arch(const std::string& specs_dir, int major, int minor, con
   }
   const auto doc = read_json_file(path);
   const json_node root(doc, path);
-  root.expect_keys(
-      {"schema", "title", "notes", "architectures", "product_exceptions", "pcie_generations", "datasheets"});
+  root.expect_keys({"schema", "title", "notes", "architectures", "product_exceptions",
+                    "pcie_generations", "datasheets"});
   const std::string cc = fmt::format("{}.{}", major, minor);
   for (const auto& a : root.at("architectures").elements()) {
-    a.expect_keys(
-        {"name", "compute_capability", "ops_per_clock_per_sm", "bytes_per_clock_per_sm", "evidence", "source"});
+    a.expect_keys({"name", "compute_capability", "ops_per_clock_per_sm", "bytes_per_clock_per_sm",
+                   "evidence", "source"});
     if (a.at("compute_capability").string() != cc) continue;
-    out.notes.push_back(fmt::format("peaks from the {} table (compute capability {})", a.at("name").string(), cc));
+    out.notes.push_back(
+        fmt::format("peaks from the {} table (compute capability {})", a.at("name").string(), cc));
     for (const auto& [k, v] : a.at("ops_per_clock_per_sm").members())
       out.per_sm[k] = v.number_in(0, 1e6, "ops/clock/SM");
     if (auto bytes = a.find("bytes_per_clock_per_sm")) {
-      for (const auto& [k, v] : bytes->members()) out.per_sm[k] = v.number_in(0, 1e6, "bytes/clock/SM");
+      for (const auto& [k, v] : bytes->members())
+        out.per_sm[k] = v.number_in(0, 1e6, "bytes/clock/SM");
     }
   }
   if (out.per_sm.empty())
-    out.notes.push_back(fmt::format("no table for compute capability {}: no clock-scaled peaks", cc));
+    out.notes.push_back(
+        fmt::format("no table for compute capability {}: no clock-scaled peaks", cc));
   if (auto ex = root.find("product_exceptions")) {
     for (const auto& e : ex->elements()) {
       e.expect_keys({"name_regex", "remove", "reason", "evidence", "source"});
@@ -58,14 +62,16 @@ cuda_arch load_cuda_arch(const std::string& specs_dir, int major, int minor, con
         }
         removed += (removed.empty() ? "" : ", ") + key;
       }
-      out.notes.push_back(fmt::format("no peak for {} on this product: {}", removed, e.at("reason").string()));
+      out.notes.push_back(
+          fmt::format("no peak for {} on this product: {}", removed, e.at("reason").string()));
     }
   }
   if (auto gens = root.find("pcie_generations")) {
     for (const auto& e : gens->elements()) {
       e.expect_keys({"generation", "gt_per_s", "encoding_efficiency", "source"});
       out.pcie[static_cast<unsigned>(e.at("generation").integer_in(1, 16))] = {
-          e.at("gt_per_s").number_in(0, 1e4, "GT/s"), e.at("encoding_efficiency").number_in(0, 1, "fraction")};
+          e.at("gt_per_s").number_in(0, 1e4, "GT/s"),
+          e.at("encoding_efficiency").number_in(0, 1, "fraction")};
     }
   }
   if (auto sheets = root.find("datasheets")) {
@@ -85,10 +91,12 @@ cuda_arch load_cuda_arch(const std::string& specs_dir, int major, int minor, con
         e.at("spec").fail(fmt::format("a spec sheet id under specs/chips ({} not found)", file));
       const auto sheet = load_spec_file(file);
       if (sheet.memory && sheet.memory->bandwidth_gb_s) {
-        out.dram = dram_datasheet{sheet.memory->bandwidth_gb_s->lo * 1e9, sheet.memory->bandwidth_gb_s->hi * 1e9, rel};
+        out.dram = dram_datasheet{sheet.memory->bandwidth_gb_s->lo * 1e9,
+                                  sheet.memory->bandwidth_gb_s->hi * 1e9, rel};
         out.notes.push_back(fmt::format("DRAM datasheet figure from {}", rel));
       } else {
-        out.notes.push_back(fmt::format("{} quotes no DRAM bandwidth: the DRAM peak has the computed basis only", rel));
+        out.notes.push_back(fmt::format(
+            "{} quotes no DRAM bandwidth: the DRAM peak has the computed basis only", rel));
       }
       break;  // the first matching entry decides
     }

@@ -2,8 +2,8 @@
 
 // specs/arch/cuda.json read for one device: the per-SM rates of its compute capability, minus what
 // a product exception removes, the PCIe signalling table, and the DRAM bandwidth of the device's
-// spec sheet (specs/chips) when a `datasheets` entry maps its name to one. Plain C++ (no CUDA), so that it is
-// tested on machines without a GPU. Internal to bench/.
+// spec sheet (specs/chips) when a `datasheets` entry maps its name to one. Plain C++ (no CUDA), so
+// that it is tested on machines without a GPU. Internal to bench/.
 
 #include <map>
 #include <optional>
@@ -48,6 +48,7 @@ struct cuda_arch {
 /// `device_name` (as CUDA reports it: "NVIDIA H800"). A missing file gives an empty table with a
 /// note; a malformed one throws spec_error naming the file and the JSON path (a `datasheets` entry
 /// naming a sheet that is not there included).
-cuda_arch load_cuda_arch(const std::string& specs_dir, int major, int minor, const std::string& device_name);
+cuda_arch load_cuda_arch(const std::string& specs_dir, int major, int minor,
+                         const std::string& device_name);
 
 }  // namespace chipgauge::bench

@@ -13,7 +13,8 @@ bool cuda_device_available(std::string* reason) {
 
 std::unique_ptr<backend> make_cuda_backend(const std::string&) {
   throw usage_error(
-      "the cuda backend is not built into this chipgauge (configure with nvcc present, or -DCHIPGAUGE_CUDA=ON); "
+      "the cuda backend is not built into this chipgauge (configure with nvcc present, or "
+      "-DCHIPGAUGE_CUDA=ON); "
       "use --backend cpu");
 }
 

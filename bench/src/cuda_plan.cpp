@@ -21,17 +21,21 @@ double cuda_dram_array_bytes(const cuda_device_facts& g) {
   return std::max(mib, std::floor(std::min(wanted, cap) / mib) * mib);
 }
 
-std::optional<fixed_peak> cuda_dram_peak(const cuda_device_facts& g, const std::optional<dram_datasheet>& sheet) {
+std::optional<fixed_peak> cuda_dram_peak(const cuda_device_facts& g,
+                                         const std::optional<dram_datasheet>& sheet) {
   std::string quoted;
   if (sheet) {
-    quoted = sheet->lo == sheet->hi ? fmt::format("{:.0f} GB/s", sheet->lo / 1e9)
-                                    : fmt::format("{:.0f}-{:.0f} GB/s", sheet->lo / 1e9, sheet->hi / 1e9);
+    quoted = sheet->lo == sheet->hi
+                 ? fmt::format("{:.0f} GB/s", sheet->lo / 1e9)
+                 : fmt::format("{:.0f}-{:.0f} GB/s", sheet->lo / 1e9, sheet->hi / 1e9);
   }
   if (g.mem_clock_khz <= 0 || g.bus_width <= 0) {
     if (!sheet) return std::nullopt;
-    return fixed_peak{sheet->hi, fmt::format("datasheet: {} ({}); the fraction uses it (no memory clock or bus width "
-                                             "from CUDA, so no computed figure)",
-                                             quoted, sheet->sheet)};
+    return fixed_peak{
+        sheet->hi,
+        fmt::format("datasheet: {} ({}); the fraction uses it (no memory clock or bus width "
+                    "from CUDA, so no computed figure)",
+                    quoted, sheet->sheet)};
   }
   // 2 transfers per memory clock (DDR; HBM and GDDR report their clock so) x bus width.
   const double computed = 2.0 * g.mem_clock_khz * 1e3 * g.bus_width / 8;
@@ -40,8 +44,8 @@ std::optional<fixed_peak> cuda_dram_peak(const cuda_device_facts& g, const std::
       "the fraction uses it",
       g.mem_clock_khz / 1000, g.bus_width, computed / 1e9);
   if (sheet) {
-    basis +=
-        fmt::format("; datasheet: {} ({}), computed / datasheet = {:.3f}", quoted, sheet->sheet, computed / sheet->hi);
+    basis += fmt::format("; datasheet: {} ({}), computed / datasheet = {:.3f}", quoted,
+                         sheet->sheet, computed / sheet->hi);
   } else {
     basis += "; datasheet: none (no sheet mapped to this device in specs/arch/cuda.json)";
   }
@@ -65,13 +69,15 @@ std::optional<std::string> cuda_l2_no_peak_reason(double footprint, double l2_by
   if (footprint >= 4 * l2_bytes) return std::nullopt;
   if (footprint <= l2_bytes) return std::string("inside L2: no published L2 bandwidth figure");
   return std::string(
-      "between L2 and 4 x L2: part of the footprint still hits in L2, so the DRAM peak does not bound "
+      "between L2 and 4 x L2: part of the footprint still hits in L2, so the DRAM peak does not "
+      "bound "
       "it and no single peak does");
 }
 
 int cuda_smem_resident(const cuda_device_facts& g, std::size_t tile, int threads) {
   const auto per_block = tile + g.smem_reserved_per_block;
-  return g.fit(std::max<int>(1, std::min<int>(4, static_cast<int>(g.smem_per_sm / per_block))), threads);
+  return g.fit(std::max<int>(1, std::min<int>(4, static_cast<int>(g.smem_per_sm / per_block))),
+               threads);
 }
 
 std::vector<std::size_t> cuda_smem_tiles(const cuda_device_facts& g, run_mode mode) {
@@ -87,7 +93,8 @@ std::vector<std::size_t> cuda_smem_tiles(const cuda_device_facts& g, run_mode mo
   return out;
 }
 
-std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vector<cuda_peer>& peers, run_mode mode,
+std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g,
+                                     const std::vector<cuda_peer>& peers, run_mode mode,
                                      const std::optional<std::string>& fault) {
   namespace cp = cuda_params;
   std::vector<cuda_entry> out;
@@ -102,7 +109,8 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vect
          fmt::format("injected fault (CHIPGAUGE_CUDA_FAULT={})", *fault), 0},
         cp::fault{*fault});
   }
-  const auto vector = [&](const char* name, std::optional<precision> p, const char* what, cp::vector_kind k) {
+  const auto vector = [&](const char* name, std::optional<precision> p, const char* what,
+                          cp::vector_kind k) {
     run({name, "vector", p, metric_kind::ops_per_s, "sass", what, 0}, cp::vector{k, name});
   };
   vector("fma_fp64", precision::fp64, "FP64 vector FMA (DFMA)", cp::vector_kind::fp64);
@@ -117,7 +125,8 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vect
   for (const auto& [k, kind] : dram_kinds) {
     const std::string ks = k;
     run({"dram_" + ks, "memory", std::nullopt, metric_kind::bytes_per_s, "sass",
-         fmt::format("DRAM {} with 16-byte accesses over arrays of {:.0f} MiB (hashed data)", ks, bytes / 1048576.0),
+         fmt::format("DRAM {} with 16-byte accesses over arrays of {:.0f} MiB (hashed data)", ks,
+                     bytes / 1048576.0),
          bytes * (ks == "triad"  ? 3
                   : ks == "copy" ? 2
                                  : 1)},
@@ -127,8 +136,10 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vect
     // Occupancy: resident blocks of 256 threads per SM, up to what the SM holds.
     for (const int occ : {1, 2, 4, 8}) {
       if (occ * 256 > g.max_threads_per_sm) continue;
-      run({fmt::format("dram_triad_occ{}", occ), "memory", std::nullopt, metric_kind::bytes_per_s, "sass",
-           fmt::format("DRAM triad with {} blocks of 256 threads per SM (occupancy sweep)", occ), 3 * bytes},
+      run({fmt::format("dram_triad_occ{}", occ), "memory", std::nullopt, metric_kind::bytes_per_s,
+           "sass",
+           fmt::format("DRAM triad with {} blocks of 256 threads per SM (occupancy sweep)", occ),
+           3 * bytes},
           cp::dram{cp::dram_kind::triad, occ});
     }
   }
@@ -137,17 +148,18 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vect
     const auto no_peak = cuda_l2_no_peak_reason(fb, g.l2_bytes);
     run({fmt::format("l2_read_{}kib", static_cast<long long>(fb / 1024)), "sweep", std::nullopt,
          metric_kind::bytes_per_s, "sass",
-         fmt::format("read of a {:.0f} KiB footprint ({:.3g} x L2), {} passes per launch; {}", fb / 1024,
-                     fb / g.l2_bytes, cuda_l2_passes(fb),
+         fmt::format("read of a {:.0f} KiB footprint ({:.3g} x L2), {} passes per launch; {}",
+                     fb / 1024, fb / g.l2_bytes, cuda_l2_passes(fb),
                      no_peak ? "no peak: " + *no_peak : std::string("peak: DRAM (4 x L2 or more)")),
          fb},
         cp::l2_read{fb, cuda_l2_passes(fb), !no_peak});
   }
   // Shared memory against the tile each block reads.
   for (const std::size_t tile : cuda_smem_tiles(g, mode)) {
-    run({fmt::format("smem_read_{}kib", tile / 1024), "sweep", std::nullopt, metric_kind::bytes_per_s, "sass",
-         fmt::format("shared-memory read, 16-byte words, {} KiB tile per block, {} block(s) per SM", tile / 1024,
-                     cuda_smem_resident(g, tile, 256)),
+    run({fmt::format("smem_read_{}kib", tile / 1024), "sweep", std::nullopt,
+         metric_kind::bytes_per_s, "sass",
+         fmt::format("shared-memory read, 16-byte words, {} KiB tile per block, {} block(s) per SM",
+                     tile / 1024, cuda_smem_resident(g, tile, 256)),
          static_cast<double>(tile)},
         cp::smem_read{tile});
   }
@@ -162,19 +174,25 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vect
           std::nullopt,
           metric_kind::bytes_per_s,
           "copy engine",
-          fmt::format("peer-to-peer copies of 256 MiB, cuda:{} to cuda:{}, {}directional", g.index, other.index, way),
+          fmt::format("peer-to-peer copies of 256 MiB, cuda:{} to cuda:{}, {}directional", g.index,
+                      other.index, way),
           256.0 * 1048576 * (both ? 2 : 1)};
       const cp::p2p params{other.index, both, copy_bytes};
       if (other.accessible) run(std::move(t), params);
-      else skip(std::move(t), params, "these two GPUs cannot access each other's memory (no peer path)");
+      else
+        skip(std::move(t), params,
+             "these two GPUs cannot access each other's memory (no peer path)");
     }
   }
   const std::pair<const char*, cp::copy_kind> copies[] = {
-      {"h2d", cp::copy_kind::h2d}, {"d2h", cp::copy_kind::d2h}, {"bidirectional", cp::copy_kind::bidirectional}};
+      {"h2d", cp::copy_kind::h2d},
+      {"d2h", cp::copy_kind::d2h},
+      {"bidirectional", cp::copy_kind::bidirectional}};
   for (const auto& [k, kind] : copies) {
     const std::string ks = k;
     run({"pcie_" + ks, "interconnect", std::nullopt, metric_kind::bytes_per_s, "copy engine",
-         fmt::format("pinned host-device copy, {} of 256 MiB", ks), 256.0 * 1048576 * (ks == "bidirectional" ? 2 : 1)},
+         fmt::format("pinned host-device copy, {} of 256 MiB", ks),
+         256.0 * 1048576 * (ks == "bidirectional" ? 2 : 1)},
         cp::host_copy{kind, copy_bytes});
   }
   const int cc = g.cc();
@@ -193,8 +211,10 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vect
       // Native on 8.9 (Ada), 10.x and 12.x (QMMA in their SASS); on 9.0 ptxas converts the
       // operands to FP16 and issues HMMA (CUTLASS issue 1986, maintainer's reply).
       skip(std::move(t), params,
-           "on compute capability 9.0 mma.sync with FP8 (e4m3) operands is not native: it is converted to FP16 "
-           "and runs at the FP16 tensor rate, not the FP8 peak (CUTLASS issue 1986); Hopper's FP8 path is "
+           "on compute capability 9.0 mma.sync with FP8 (e4m3) operands is not native: it is "
+           "converted to FP16 "
+           "and runs at the FP16 tensor rate, not the FP8 peak (CUTLASS issue 1986); Hopper's FP8 "
+           "path is "
            "wgmma (wgmma_fp8)");
     } else {
       run(std::move(t), params);
@@ -203,14 +223,16 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vect
   for (const std::string p : {"fp16", "bf16", "tf32", "fp8", "int8"}) {
     const auto prec = *parse_precision(p);
     for (const auto& v : wgmma_variants) {
-      benchmark_info t{fmt::format("wgmma_{}{}", p, v.suffix),
-                       "compute",
-                       prec,
-                       metric_kind::ops_per_s,
-                       "wgmma",
-                       fmt::format("tensor cores, warpgroup wgmma m64n{} (sm_90a), {} dense, {} shared-memory operands",
-                                   v.n, p, v.swizzle128 ? "128-byte-swizzle" : "no-swizzle"),
-                       0};
+      benchmark_info t{
+          fmt::format("wgmma_{}{}", p, v.suffix),
+          "compute",
+          prec,
+          metric_kind::ops_per_s,
+          "wgmma",
+          fmt::format(
+              "tensor cores, warpgroup wgmma m64n{} (sm_90a), {} dense, {} shared-memory operands",
+              v.n, p, v.swizzle128 ? "128-byte-swizzle" : "no-swizzle"),
+          0};
       const cp::tensor params{prec, true, v.n, v.swizzle128, "tensor_" + p};
       if (cc == 90) run(std::move(t), params);
       else
@@ -234,13 +256,16 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vect
       if (!datacenter && (p == "fp16" || p == "bf16" || p == "tf32" || p == "int8"))
         continue;  // sm_120 runs these through mma.sync above
       skip(std::move(t), cp::not_written{},
-           datacenter ? "the tcgen05 (sm_100a) kernels are not written yet; mma.sync and cuBLASLt give this GPU's "
-                        "tensor rates meanwhile, below its peak"
-                      : "the sm_120a block-scaled mma.sync kernels (FP8/FP6/FP4) are not written yet");
+           datacenter
+               ? "the tcgen05 (sm_100a) kernels are not written yet; mma.sync and cuBLASLt give "
+                 "this GPU's "
+                 "tensor rates meanwhile, below its peak"
+               : "the sm_120a block-scaled mma.sync kernels (FP8/FP6/FP4) are not written yet");
     }
   }
   // The application view: cuBLASLt GEMMs, one shape in quick mode, a sweep in full mode.
-  const std::vector<int> sizes = mode == run_mode::quick ? std::vector<int>{8192} : std::vector<int>{4096, 8192, 16384};
+  const std::vector<int> sizes =
+      mode == run_mode::quick ? std::vector<int>{8192} : std::vector<int>{4096, 8192, 16384};
   for (const std::string p : {"bf16", "fp16", "tf32", "fp8", "int8"}) {
     const auto prec = *parse_precision(p);
     for (int size : sizes) {
@@ -252,7 +277,8 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vect
                        fmt::format("cuBLASLt {0} GEMM {1}x{1}x{1} (TN)", p, size),
                        0};
       const cp::gemm params{prec, size, "tensor_" + p};
-      if (p == "fp8" && cc < 89) skip(std::move(t), params, "FP8 GEMMs need compute capability 8.9 or later");
+      if (p == "fp8" && cc < 89)
+        skip(std::move(t), params, "FP8 GEMMs need compute capability 8.9 or later");
       else run(std::move(t), params);
     }
   }

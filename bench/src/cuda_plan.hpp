@@ -54,7 +54,8 @@ struct fixed_peak {
 struct wgmma_variant {
   const char* suffix;  ///< appended to "wgmma_<precision>": "", "_sw128", "_n256", "_n256_sw128"
   int n;               ///< 128 or 256
-  bool swizzle128;     ///< 128-byte-swizzle K-major descriptors; else no swizzle (interleaved core matrices)
+  bool swizzle128;     ///< 128-byte-swizzle K-major descriptors; else no swizzle (interleaved core
+                       ///< matrices)
 };
 inline constexpr wgmma_variant wgmma_variants[] = {
     {"", 128, false}, {"_sw128", 128, true}, {"_n256", 256, false}, {"_n256_sw128", 256, true}};
@@ -92,7 +93,8 @@ struct dram {
   dram_kind kind;
   int blocks_per_sm = 8;
 };
-/// A read of `footprint` bytes, `passes` per launch; `dram_peak`: from 4 x L2 up the DRAM peak applies.
+/// A read of `footprint` bytes, `passes` per launch; `dram_peak`: from 4 x L2 up the DRAM peak
+/// applies.
 struct l2_read {
   double footprint = 0;
   unsigned passes = 1;
@@ -118,9 +120,10 @@ struct host_copy {
 struct not_written {};
 }  // namespace cuda_params
 
-using cuda_case_params = std::variant<cuda_params::not_written, cuda_params::fault, cuda_params::vector,
-                                      cuda_params::tensor, cuda_params::gemm, cuda_params::dram, cuda_params::l2_read,
-                                      cuda_params::smem_read, cuda_params::p2p, cuda_params::host_copy>;
+using cuda_case_params =
+    std::variant<cuda_params::not_written, cuda_params::fault, cuda_params::vector,
+                 cuda_params::tensor, cuda_params::gemm, cuda_params::dram, cuda_params::l2_read,
+                 cuda_params::smem_read, cuda_params::p2p, cuda_params::host_copy>;
 
 /// One catalogue entry: what a report lists, the case's parameters, and why it is skipped on this
 /// device (nullopt: it runs).
@@ -132,7 +135,8 @@ struct cuda_entry {
 
 /// Every benchmark the CUDA backend knows for this device in `mode`, in listing order, run or
 /// skipped with the reason. `fault`: the injected fault's name (CHIPGAUGE_CUDA_FAULT), if any.
-std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g, const std::vector<cuda_peer>& peers, run_mode mode,
+std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g,
+                                     const std::vector<cuda_peer>& peers, run_mode mode,
                                      const std::optional<std::string>& fault);
 
 /// cuda_entries split into what runs and what is skipped with the reason, each in listing order.
@@ -150,7 +154,8 @@ double cuda_dram_array_bytes(const cuda_device_facts& g);
 /// sheet's figure. The rate (what the fraction uses) is the computed one, a hard bound at the
 /// clock the memory runs at; the basis names both and the ratio. With no memory clock or bus width
 /// there is no computed figure: the sheet's figure is used if there is one, else nullopt.
-std::optional<fixed_peak> cuda_dram_peak(const cuda_device_facts& g, const std::optional<dram_datasheet>& sheet);
+std::optional<fixed_peak> cuda_dram_peak(const cuda_device_facts& g,
+                                         const std::optional<dram_datasheet>& sheet);
 
 /// Footprints of the L2 read sweep: quick, L2/8, L2/2 and 4 x L2; full, every power of two from
 /// 256 KiB below 4 x L2, then 4 x L2.

@@ -28,11 +28,14 @@ std::vector<double> rates_of(const measurement& m) {
   return v;
 }
 
-std::string unit_of(const measurement& m) { return m.info.metric == metric_kind::ops_per_s ? "ops/s" : "B/s"; }
+std::string unit_of(const measurement& m) {
+  return m.info.metric == metric_kind::ops_per_s ? "ops/s" : "B/s";
+}
 
 std::string verification_text(const measurement_report& r, const measurement& m) {
-  return is_foreign(r, m) ? std::string(foreign_reason_prefix) + " (read from Google Benchmark output)"
-                          : "verified by chipgauge";
+  return is_foreign(r, m)
+             ? std::string(foreign_reason_prefix) + " (read from Google Benchmark output)"
+             : "verified by chipgauge";
 }
 
 // What the exports leave out, and why: "NAME: why; ...".
@@ -59,7 +62,8 @@ std::optional<std::string> comparable_reason(const measurement_report& r, const 
   }
   // A foreign result's reason, or one saying why a result holds summary statistics only (a
   // certificate's, from the history store), is kept beside it.
-  if (rates_of(m).empty()) return foreign || !m.reason.empty() ? "no samples: " + m.reason : std::string("no samples");
+  if (rates_of(m).empty())
+    return foreign || !m.reason.empty() ? "no samples: " + m.reason : std::string("no samples");
   return std::nullopt;
 }
 
@@ -81,8 +85,10 @@ std::string to_gbench_json(const measurement_report& r) {
         if (k != fmt::format("l{}_bytes", level)) continue;
         const auto size = parse_json_integer(v);
         if (!size || *size <= 0) continue;  // a property that is not a byte count is not a cache
-        caches.push_back(
-            {{"type", level == 1 ? "Data" : "Unified"}, {"level", level}, {"size", *size}, {"num_sharing", 0}});
+        caches.push_back({{"type", level == 1 ? "Data" : "Unified"},
+                          {"level", level},
+                          {"size", *size},
+                          {"num_sharing", 0}});
       }
     }
     break;
@@ -103,7 +109,8 @@ std::string to_gbench_json(const measurement_report& r) {
     for (const auto& d : r.devices)
       if (d.id == m.device_id && d.backend == "cpu") threads = std::max(1, d.units);
     const std::string name = export_name(m);
-    const std::string rate_key = m.info.metric == metric_kind::ops_per_s ? "items_per_second" : "bytes_per_second";
+    const std::string rate_key =
+        m.info.metric == metric_kind::ops_per_s ? "items_per_second" : "bytes_per_second";
     // One repetition per sample; an iteration is one kernel repetition, so real_time is a sample's
     // wall time over its repetitions (ns), and the counter the sample's rate.
     const auto reps = static_cast<double>(std::max<std::uint64_t>(1, m.reps_per_sample));
@@ -138,7 +145,9 @@ std::string to_gbench_json(const measurement_report& r) {
     const auto st = summarize(times);
     const auto sr = summarize(rates);
     const std::pair<const char*, std::pair<double, double>> aggregates[] = {
-        {"mean", {st.mean, sr.mean}}, {"median", {st.median, sr.median}}, {"stddev", {st.stddev, sr.stddev}}};
+        {"mean", {st.mean, sr.mean}},
+        {"median", {st.median, sr.median}},
+        {"stddev", {st.stddev, sr.stddev}}};
     for (const auto& [agg, values] : aggregates) {
       json b;
       base(b);
@@ -166,7 +175,8 @@ std::string to_bencher_json(const measurement_report& r) {
     if (comparable_reason(r, m)) continue;
     const auto rates = rates_of(m);
     const auto ci = median_ci(rates, export_confidence);
-    out[export_name(m)] = {{"throughput", {{"value", ci.median}, {"lower_value", ci.lo}, {"upper_value", ci.hi}}}};
+    out[export_name(m)] = {
+        {"throughput", {{"value", ci.median}, {"lower_value", ci.lo}, {"upper_value", ci.hi}}}};
   }
   return out.dump(2) + "\n";
 }
@@ -183,8 +193,9 @@ std::string to_github_action_benchmark_json(const measurement_report& r) {
     e["unit"] = unit_of(m);
     e["value"] = ci.median;
     e["range"] = fmt::format("± {:.6g}", half);
-    e["extra"] = fmt::format("{} samples; median {:.0f}% interval [{:.6g}, {:.6g}] {}; {}", rates.size(),
-                             100 * ci.coverage, ci.lo, ci.hi, unit_of(m), verification_text(r, m));
+    e["extra"] =
+        fmt::format("{} samples; median {:.0f}% interval [{:.6g}, {:.6g}] {}; {}", rates.size(),
+                    100 * ci.coverage, ci.lo, ci.hi, unit_of(m), verification_text(r, m));
     out.push_back(e);
   }
   return out.dump(2) + "\n";

@@ -22,10 +22,12 @@ bool is_measurement_report(const std::string& path) {
   }
   if (!doc.is_object()) return false;
   const auto it = doc.find("schema");
-  return it != doc.end() && it->is_string() && it->get_ref<const std::string&>() == "chipgauge.measurement/1";
+  return it != doc.end() && it->is_string() &&
+         it->get_ref<const std::string&>() == "chipgauge.measurement/1";
 }
 
-fleet_item fleet_item_of(const measured_tpp& m, const std::string& report_file, long long quantity) {
+fleet_item fleet_item_of(const measured_tpp& m, const std::string& report_file,
+                         long long quantity) {
   fleet_item it;
   it.quantity = quantity;
   it.label = report_file + " (" + m.device_name + ")";
@@ -41,8 +43,8 @@ fleet_item fleet_item_of(const measured_tpp& m, const std::string& report_file, 
 
 fleet_item fleet_item_for(catalog& cat, const std::string& name, long long quantity) {
   const auto& defs = cat.rules().definitions();
-  const bool json_file =
-      std::filesystem::exists(name) && name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0;
+  const bool json_file = std::filesystem::exists(name) && name.size() > 5 &&
+                         name.compare(name.size() - 5, 5, ".json") == 0;
   if (json_file && is_measurement_report(name))
     return fleet_item_of(measured_from(load_report(name), name, "", defs), name, quantity);
   return fleet_item_of(cat.part(name), defs, quantity);

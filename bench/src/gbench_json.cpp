@@ -1,4 +1,5 @@
-// Google Benchmark JSON from other tools, read as a measurement report of foreign (unverified) results.
+// Google Benchmark JSON from other tools, read as a measurement report of foreign (unverified)
+// results.
 #include "chipgauge/bench/gbench.hpp"
 
 #include "chipgauge/core/error.hpp"
@@ -60,12 +61,15 @@ int digits(std::string_view s, std::size_t pos, std::size_t n) {
 // versions "+0100", or no offset at all: then the time is taken as UTC). Returns it in UTC,
 // "YYYY-MM-DDTHH:MM:SSZ", or nullopt when it is not such a time.
 std::optional<std::string> to_utc(std::string_view s) {
-  if (s.size() < 19 || (s[10] != 'T' && s[10] != ' ') || s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':')
+  if (s.size() < 19 || (s[10] != 'T' && s[10] != ' ') || s[4] != '-' || s[7] != '-' ||
+      s[13] != ':' || s[16] != ':')
     return std::nullopt;
   const int y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
   const int h = digits(s, 11, 2), mi = digits(s, 14, 2), se = digits(s, 17, 2);
-  if (y < 0 || mo < 0 || d < 0 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60) return std::nullopt;
-  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(mo)},
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60)
+    return std::nullopt;
+  const std::chrono::year_month_day ymd{std::chrono::year{y},
+                                        std::chrono::month{static_cast<unsigned>(mo)},
                                         std::chrono::day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) return std::nullopt;
   std::string_view zone = s.substr(19);
@@ -91,8 +95,8 @@ std::optional<std::string> to_utc(std::string_view s) {
   const year_month_day u{day};
   const hh_mm_ss<seconds> t{utc - day};
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(u.year()),
-                     static_cast<unsigned>(u.month()), static_cast<unsigned>(u.day()), t.hours().count(),
-                     t.minutes().count(), t.seconds().count());
+                     static_cast<unsigned>(u.month()), static_cast<unsigned>(u.day()),
+                     t.hours().count(), t.minutes().count(), t.seconds().count());
 }
 
 // A context value as device-property text.
@@ -113,7 +117,8 @@ std::string caches_text(const json_node& caches) {
     const auto level = c.find("level") ? c.at("level").integer_in(0, 16) : 0;
     const auto size = c.find("size") ? c.at("size").number_in(0, 1e15, "bytes") : 0.0;
     const auto sharing = c.find("num_sharing") ? c.at("num_sharing").integer_in(0, 1 << 20) : 0;
-    out += fmt::format("{}L{} {} {:.0f} B shared by {}", out.empty() ? "" : "; ", level, type, size, sharing);
+    out += fmt::format("{}L{} {} {:.0f} B shared by {}", out.empty() ? "" : "; ", level, type, size,
+                       sharing);
   }
   return out;
 }
@@ -138,13 +143,14 @@ struct pending {
 }  // namespace
 
 bool looks_like_gbench_json(const nlohmann::json& doc) {
-  return doc.is_object() && !doc.contains("schema") && doc.contains("context") && doc["context"].is_object() &&
-         doc.contains("benchmarks") && doc["benchmarks"].is_array();
+  return doc.is_object() && !doc.contains("schema") && doc.contains("context") &&
+         doc["context"].is_object() && doc.contains("benchmarks") && doc["benchmarks"].is_array();
 }
 
 bool is_foreign(const measurement_report& r, const measurement& m) {
-  return std::any_of(r.devices.begin(), r.devices.end(),
-                     [&](const device_info& d) { return d.id == m.device_id && d.backend == gbench_backend; });
+  return std::any_of(r.devices.begin(), r.devices.end(), [&](const device_info& d) {
+    return d.id == m.device_id && d.backend == gbench_backend;
+  });
 }
 
 measurement_report parse_gbench_json(std::string_view text, const std::string& file) {
@@ -153,9 +159,11 @@ measurement_report parse_gbench_json(std::string_view text, const std::string& f
 
 measurement_report parse_gbench_doc(const nlohmann::json& doc, const std::string& file) {
   const json_node root(doc, file);
-  if (!root.is_object()) root.fail("expected Google Benchmark JSON: an object with 'context' and 'benchmarks'");
+  if (!root.is_object())
+    root.fail("expected Google Benchmark JSON: an object with 'context' and 'benchmarks'");
   if (root.find("schema"))
-    root.at("schema").fail("a chipgauge document, not Google Benchmark JSON (which has no 'schema' member)");
+    root.at("schema").fail(
+        "a chipgauge document, not Google Benchmark JSON (which has no 'schema' member)");
   const auto ctx = root.at("context");
   if (!ctx.is_object()) ctx.fail("expected an object (Google Benchmark's run context)");
 
@@ -168,8 +176,9 @@ measurement_report parse_gbench_doc(const nlohmann::json& doc, const std::string
   const auto date = ctx.at("date").string();
   const auto utc = to_utc(date);
   if (!utc)
-    ctx.at("date").fail(
-        fmt::format("expected a time 'YYYY-MM-DDTHH:MM:SS+HH:MM' as Google Benchmark writes it, found '{}'", date));
+    ctx.at("date").fail(fmt::format(
+        "expected a time 'YYYY-MM-DDTHH:MM:SS+HH:MM' as Google Benchmark writes it, found '{}'",
+        date));
   r.created_utc = *utc;
   r.mode = "full";  // neither chipgauge mode applies; the report format needs one of its two values
   r.tool_version = "google-benchmark";
@@ -185,7 +194,8 @@ measurement_report parse_gbench_doc(const nlohmann::json& doc, const std::string
       dev.properties.emplace_back("caches", caches_text(value));
     } else if (key == "load_avg") {
       std::string text;
-      for (const auto& x : value.elements()) text += (text.empty() ? "" : " ") + fmt::format("{}", x.number());
+      for (const auto& x : value.elements())
+        text += (text.empty() ? "" : " ") + fmt::format("{}", x.number());
       dev.properties.emplace_back("load_avg", text);
     } else if (!value.is_object() && !value.is_array() && !value.is_null()) {
       dev.properties.emplace_back(key, scalar_text(value));
@@ -201,8 +211,8 @@ measurement_report parse_gbench_doc(const nlohmann::json& doc, const std::string
     if (!b.is_object()) b.fail("expected an object (one Google Benchmark run)");
     const auto name = b.at("name").string();
     const auto run_name = b.find("run_name") ? b.at("run_name").string() : name;
-    const auto type =
-        b.find("run_type") ? b.at("run_type").one_of({"iteration", "aggregate"}) : std::string("iteration");
+    const auto type = b.find("run_type") ? b.at("run_type").one_of({"iteration", "aggregate"})
+                                         : std::string("iteration");
     if (type == "aggregate") continue;  // mean, median, stddev, cv, big-O: derived, not samples
     auto [it, fresh] = index.try_emplace(run_name, runs.size());
     if (fresh) {
@@ -218,8 +228,9 @@ measurement_report parse_gbench_doc(const nlohmann::json& doc, const std::string
     if (error || skipped) {
       if (!p.skipped) {
         const auto key = error ? "error_message" : "skip_message";
-        p.skip_message = fmt::format("Google Benchmark: {}{}", error ? "error: " : "skipped: ",
-                                     b.find(key) ? b.at(key).string() : std::string("(no message)"));
+        p.skip_message =
+            fmt::format("Google Benchmark: {}{}", error ? "error: " : "skipped: ",
+                        b.find(key) ? b.at(key).string() : std::string("(no message)"));
       }
       p.skipped = true;
       continue;
@@ -248,15 +259,19 @@ measurement_report parse_gbench_doc(const nlohmann::json& doc, const std::string
     } else {
       if (!(seconds > 0))
         b.at("real_time")
-            .fail("expected a positive time: with no items_per_second or bytes_per_second the rate is 1 / real_time");
+            .fail(
+                "expected a positive time: with no items_per_second or bytes_per_second the rate "
+                "is 1 / real_time");
       rate = 1.0 / seconds;
-      if (!std::isfinite(rate)) b.at("real_time").fail("too small to give a finite rate (1 / real_time)");
+      if (!std::isfinite(rate))
+        b.at("real_time").fail("too small to give a finite rate (1 / real_time)");
     }
     if (first) {
       p.m.reps_per_sample = static_cast<std::uint64_t>(iterations);
       std::string counters;
       for (const auto& [key, value] : b.members()) {
-        if (std::find(entry_fields.begin(), entry_fields.end(), key) != entry_fields.end() || !value.is_number())
+        if (std::find(entry_fields.begin(), entry_fields.end(), key) != entry_fields.end() ||
+            !value.is_number())
           continue;
         counters += fmt::format("{}{}={}", counters.empty() ? "" : ", ", key, value.number());
       }
@@ -273,19 +288,22 @@ measurement_report parse_gbench_doc(const nlohmann::json& doc, const std::string
     auto& m = p.m;
     const std::string rate_basis =
         m.info.description.empty() ? "iterations per second (1 / real_time)" : m.info.description;
-    m.info.description =
-        fmt::format("Google Benchmark run '{}': rate from {}, {} thread{}{}{}", m.info.name, rate_basis, p.threads,
-                    p.threads == 1 ? "" : "s", p.label.empty() ? "" : ", label " + p.label,
-                    p.counters_text.empty() ? "" : "; counters of the first repetition: " + p.counters_text);
+    m.info.description = fmt::format(
+        "Google Benchmark run '{}': rate from {}, {} thread{}{}{}", m.info.name, rate_basis,
+        p.threads, p.threads == 1 ? "" : "s", p.label.empty() ? "" : ", label " + p.label,
+        p.counters_text.empty() ? "" : "; counters of the first repetition: " + p.counters_text);
     m.verified = false;
-    m.check = {false, 0, 0, "Google Benchmark does not check what the timed code computed; chipgauge did not run it"};
+    m.check = {
+        false, 0, 0,
+        "Google Benchmark does not check what the timed code computed; chipgauge did not run it"};
     if (p.skipped) {
       m.status = result_status::skipped;
       m.reason = p.skip_message;
       m.samples.clear();
     } else {
       m.status = result_status::invalid;
-      m.reason = fmt::format("{}: read from Google Benchmark output {}", foreign_reason_prefix, file);
+      m.reason =
+          fmt::format("{}: read from Google Benchmark output {}", foreign_reason_prefix, file);
       if (m.samples.empty()) m.reason += "; only aggregates, no repetitions (no samples)";
     }
     std::vector<double> rates;

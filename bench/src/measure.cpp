@@ -20,7 +20,8 @@ using chipgauge::classifier::metric_definitions;
 namespace chipgauge::bench {
 
 std::vector<std::string> backend_names() {
-  return cuda_backend_built() ? std::vector<std::string>{"cpu", "cuda"} : std::vector<std::string>{"cpu"};
+  return cuda_backend_built() ? std::vector<std::string>{"cpu", "cuda"}
+                              : std::vector<std::string>{"cpu"};
 }
 
 namespace {
@@ -35,7 +36,8 @@ std::unique_ptr<backend> make_backend_in(const std::string& name, const std::str
 
 // The devices `wanted` names (ids or indices into `all`), in the order of `all`; every entry must
 // name one, else usage_error listing what there is.
-std::vector<device_info> select_devices(const std::vector<device_info>& all, const std::vector<std::string>& wanted,
+std::vector<device_info> select_devices(const std::vector<device_info>& all,
+                                        const std::vector<std::string>& wanted,
                                         const std::string& backend) {
   if (wanted.empty()) return all;
   std::vector<bool> chosen(all.size(), false);
@@ -44,7 +46,8 @@ std::vector<device_info> select_devices(const std::vector<device_info>& all, con
     for (std::size_t i = 0; i < all.size(); ++i) {
       if (all[i].id == w) hit = i;
     }
-    if (!hit && !w.empty() && w.find_first_not_of("0123456789") == std::string::npos && w.size() < 10) {
+    if (!hit && !w.empty() && w.find_first_not_of("0123456789") == std::string::npos &&
+        w.size() < 10) {
       const auto index = std::stoul(w);
       if (index < all.size()) hit = index;
     }
@@ -68,7 +71,8 @@ std::regex compile_filter(const std::string& filter) {
   try {
     return std::regex(filter, std::regex::ECMAScript);
   } catch (const std::regex_error& e) {
-    throw usage_error(fmt::format("--filter '{}' is not a valid regular expression: {}", filter, e.what()));
+    throw usage_error(
+        fmt::format("--filter '{}' is not a valid regular expression: {}", filter, e.what()));
   }
 }
 
@@ -83,7 +87,8 @@ measurement_report measure(const measure_options& o) {
     if (name == "cpu" && cuda_backend_built() && o.notice)
       o.notice(fmt::format("CUDA not used ({}); measuring the CPU", why));
   }
-  if (!o.filter.empty()) (void)compile_filter(o.filter);  // a bad filter fails before any device is touched
+  if (!o.filter.empty())
+    (void)compile_filter(o.filter);  // a bad filter fails before any device is touched
   auto be = make_backend_in(name, o.specs_dir);
   return measure_with(*be, o);
 }
@@ -114,12 +119,15 @@ measurement_report measure_with(backend& backend_ref, const measure_options& o) 
   if (r.devices.empty()) {
     std::string why;
     if (name == "cuda") (void)cuda_device_available(&why);
-    throw error(fmt::format("the {} backend found no device{}", name, why.empty() ? "" : ": " + why));
+    throw error(
+        fmt::format("the {} backend found no device{}", name, why.empty() ? "" : ": " + why));
   }
   r.devices = select_devices(r.devices, o.devices, name);
 
   const auto settings = run_settings::for_mode(o.mode);
-  auto matches = [&](const benchmark_info& b) { return !filter || std::regex_search(b.name, *filter); };
+  auto matches = [&](const benchmark_info& b) {
+    return !filter || std::regex_search(b.name, *filter);
+  };
   // Every device's list first, so that a filter matching nothing fails before anything runs.
   std::vector<std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>>> lists;
   std::size_t matched = 0;
@@ -128,12 +136,14 @@ measurement_report measure_with(backend& backend_ref, const measure_options& o) 
     lists.push_back(be->benchmarks(d, o.mode));
     for (const auto& b : lists.back().first) {
       matched += matches(b);
-      if (available.find(b.name) == std::string::npos) available += (available.empty() ? "" : ", ") + b.name;
+      if (available.find(b.name) == std::string::npos)
+        available += (available.empty() ? "" : ", ") + b.name;
     }
     for (const auto& sk : lists.back().second) matched += matches(sk.info);
   }
   if (filter && matched == 0)
-    throw usage_error(fmt::format("--filter '{}' matches no benchmark; available: {}", o.filter, available));
+    throw usage_error(
+        fmt::format("--filter '{}' matches no benchmark; available: {}", o.filter, available));
 
   for (std::size_t di = 0; di < r.devices.size(); ++di) {
     const auto& d = r.devices[di];
@@ -154,7 +164,8 @@ measurement_report measure_with(backend& backend_ref, const measure_options& o) 
     std::string lost =
         r.hung_device.empty()
             ? std::string()
-            : fmt::format("not run: {} hung earlier (the process must exit to recover it)", r.hung_device);
+            : fmt::format("not run: {} hung earlier (the process must exit to recover it)",
+                          r.hung_device);
     for (const auto& b : runnable) {
       if (!matches(b)) continue;
       measurement m;
@@ -179,7 +190,8 @@ measurement_report measure_with(backend& backend_ref, const measure_options& o) 
         m.reason = e.what();
         (void)bc.release();  // its buffers cannot be freed while the hung work holds the device
         r.hung_device = d.id;
-        lost = fmt::format("not run: {} hung during {} (the process must exit to recover it)", d.id, b.name);
+        lost = fmt::format("not run: {} hung during {} (the process must exit to recover it)", d.id,
+                           b.name);
       } catch (const std::exception& e) {
         m.status = result_status::invalid;
         m.reason = std::string(bc ? "failed: " : "could not prepare: ") + e.what();
@@ -188,7 +200,8 @@ measurement_report measure_with(backend& backend_ref, const measure_options& o) 
         bc.reset();
         if (auto why = be->device_lost(d))
           lost =
-              fmt::format("not run: {} can run nothing more in this process after {} failed ({})", d.id, b.name, *why);
+              fmt::format("not run: {} can run nothing more in this process after {} failed ({})",
+                          d.id, b.name, *why);
       }
       if (o.log) o.log(fmt::format("{} {}: {}", d.id, b.name, to_string(m.status)));
       r.results.push_back(std::move(m));
@@ -209,9 +222,11 @@ std::optional<std::string> implausible(const measurement& m, const run_settings&
   for (const auto& s : m.samples) rates.push_back(s.rate());
   if (rates.empty()) return "no samples behind the rate";
   const auto recomputed = summarize(rates);
-  if (!(std::fabs(recomputed.median - m.rate.median) <= 1e-9 * std::max(std::fabs(recomputed.median), 1.0)))
-    return fmt::format("the median {:.6g} disagrees with its samples' median {:.6g}: the report was edited",
-                       m.rate.median, recomputed.median);
+  if (!(std::fabs(recomputed.median - m.rate.median) <=
+        1e-9 * std::max(std::fabs(recomputed.median), 1.0)))
+    return fmt::format(
+        "the median {:.6g} disagrees with its samples' median {:.6g}: the report was edited",
+        m.rate.median, recomputed.median);
   // The ceiling: the recorded one, else (older reports) the peak at the maximum clock, else the
   // peak at the measured clock. A compute rate with none of them cannot be checked.
   const std::optional<double> ceiling = m.ceiling                    ? m.ceiling
@@ -225,11 +240,14 @@ std::optional<std::string> implausible(const measurement& m, const run_settings&
       return std::string("no theoretical peak or ceiling to check the rate against");
     return std::nullopt;
   }
-  if (auto why = exceeds_ceiling(m.rate.median, *ceiling, basis, settings.ceiling_tolerance)) return why;
+  if (auto why = exceeds_ceiling(m.rate.median, *ceiling, basis, settings.ceiling_tolerance))
+    return why;
   if (m.theoretical && m.theoretical_at_max_clock &&
       *m.theoretical > *m.theoretical_at_max_clock * (1 + settings.ceiling_tolerance))
-    return fmt::format("the peak at the measured clock ({:.4g}/s) exceeds the peak at the maximum clock ({:.4g}/s)",
-                       *m.theoretical, *m.theoretical_at_max_clock);
+    return fmt::format(
+        "the peak at the measured clock ({:.4g}/s) exceeds the peak at the maximum clock "
+        "({:.4g}/s)",
+        *m.theoretical, *m.theoretical_at_max_clock);
   return std::nullopt;
 }
 
@@ -243,11 +261,14 @@ measured_tpp measured_from(const measurement_report& report, const std::string& 
       break;
     }
   }
-  if (!dev) throw spec_error(report_file, "$.devices", fmt::format("no device '{}' in the report", device_id));
+  if (!dev)
+    throw spec_error(report_file, "$.devices",
+                     fmt::format("no device '{}' in the report", device_id));
   t.device_id = dev->id;
   t.device_name = dev->name;
   t.device_vendor = dev->vendor;
-  const auto settings = run_settings::for_mode(report.mode == "full" ? run_mode::full : run_mode::quick);
+  const auto settings =
+      run_settings::for_mode(report.mode == "full" ? run_mode::full : run_mode::quick);
   for (const auto& m : report.results) {
     if (m.device_id != dev->id) continue;
     if (m.status != result_status::ok || !m.verified) {
@@ -276,11 +297,13 @@ measured_tpp measured_from(const measurement_report& report, const std::string& 
     auto& slot = t.tops[index_of(p)];
     if (!slot || tops > *slot) slot = tops;
     const double bits = defs.bit_length[index_of(p)].value;
-    if (m.theoretical) t.theoretical_tpp = std::max(t.theoretical_tpp.value_or(0), *m.theoretical / 1e12 * bits);
+    if (m.theoretical)
+      t.theoretical_tpp = std::max(t.theoretical_tpp.value_or(0), *m.theoretical / 1e12 * bits);
     if (m.theoretical_at_max_clock)
-      t.theoretical_tpp_max_clock =
-          std::max(t.theoretical_tpp_max_clock.value_or(0), *m.theoretical_at_max_clock / 1e12 * bits);
-    t.used.push_back(fmt::format("{}: {:.4g} TOPS x {} bits = TPP {:.4g}", m.info.name, tops, bits, tops * bits));
+      t.theoretical_tpp_max_clock = std::max(t.theoretical_tpp_max_clock.value_or(0),
+                                             *m.theoretical_at_max_clock / 1e12 * bits);
+    t.used.push_back(fmt::format("{}: {:.4g} TOPS x {} bits = TPP {:.4g}", m.info.name, tops, bits,
+                                 tops * bits));
   }
   for (auto p : all_precisions) {
     if (const auto& tops = t.tops[index_of(p)]) {
@@ -296,9 +319,10 @@ measured_tpp measured_from(const measurement_report& report, const std::string& 
     for (const auto& r : t.refused) refused += "; " + r;
     throw spec_error(
         report_file, "$.results",
-        fmt::format("no usable compute result for device '{}': a measured TPP needs at least one verified, "
-                    "plausible, uncontended result with a precision{}",
-                    dev->id, refused));
+        fmt::format(
+            "no usable compute result for device '{}': a measured TPP needs at least one verified, "
+            "plausible, uncontended result with a precision{}",
+            dev->id, refused));
   }
   return t;
 }
@@ -308,16 +332,18 @@ std::string tpp_summary(const measurement_report& report, const metric_definitio
   for (const auto& d : report.devices) {
     try {
       const auto t = measured_from(report, "", d.id, defs);
-      out += fmt::format("{} TPP: measured {:.4g} ({} x {} bits, verified; a lower bound)", d.id, t.tpp,
-                         to_string(*t.best), defs.bit_length[index_of(*t.best)].value);
+      out += fmt::format("{} TPP: measured {:.4g} ({} x {} bits, verified; a lower bound)", d.id,
+                         t.tpp, to_string(*t.best), defs.bit_length[index_of(*t.best)].value);
       if (t.theoretical_tpp)
-        out += fmt::format("; theoretical peaks give {:.4g} at the measured clock", *t.theoretical_tpp);
+        out += fmt::format("; theoretical peaks give {:.4g} at the measured clock",
+                           *t.theoretical_tpp);
       if (t.theoretical_tpp_max_clock)
         out += fmt::format(", {:.4g} at the maximum clock", *t.theoretical_tpp_max_clock);
       out += "\n";
     } catch (const error&) {
       out += fmt::format(
-          "{} TPP: no usable compute result (each needs to be verified, plausible and uncontended; see "
+          "{} TPP: no usable compute result (each needs to be verified, plausible and uncontended; "
+          "see "
           "the notes above)\n",
           d.id);
     }

@@ -83,7 +83,9 @@ struct nvml::api {
 nvml::nvml() {
   lib_ = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
   if (!lib_) {
-    why_ = "NVML (libnvidia-ml.so.1) not found: clocks, power and temperature come from the clock probe only";
+    why_ =
+        "NVML (libnvidia-ml.so.1) not found: clocks, power and temperature come from the clock "
+        "probe only";
     return;
   }
   auto init = reinterpret_cast<int (*)()>(dlsym(lib_, "nvmlInit_v2"));
@@ -188,19 +190,22 @@ std::string nvml::vbios(const std::string& pci_bus_id) const {
 std::optional<unsigned> nvml::slowdown_temperature_c(const std::string& pci_bus_id) const {
   device_t d = device(pci_bus_id);
   unsigned t = 0;
-  if (!d || !api_->temperature_threshold || api_->temperature_threshold(d, threshold_slowdown, &t) != 0 || t == 0)
+  if (!d || !api_->temperature_threshold ||
+      api_->temperature_threshold(d, threshold_slowdown, &t) != 0 || t == 0)
     return std::nullopt;
   return t;
 }
 
-std::optional<std::pair<unsigned, unsigned>> nvml::pcie_link(const std::string& pci_bus_id, bool maximum) const {
+std::optional<std::pair<unsigned, unsigned>> nvml::pcie_link(const std::string& pci_bus_id,
+                                                             bool maximum) const {
   device_t d = device(pci_bus_id);
   if (!d) return std::nullopt;
   auto gen = maximum ? api_->max_link_gen : api_->link_gen;
   auto width = maximum ? api_->max_link_width : api_->link_width;
   unsigned g = 0;
   unsigned w = 0;
-  if (!gen || !width || gen(d, &g) != 0 || width(d, &w) != 0 || g == 0 || w == 0) return std::nullopt;
+  if (!gen || !width || gen(d, &g) != 0 || width(d, &w) != 0 || g == 0 || w == 0)
+    return std::nullopt;
   return std::make_pair(g, w);
 }
 

@@ -39,7 +39,8 @@ class nvml {
   [[nodiscard]] std::optional<unsigned long long> energy_mj(const std::string& pci_bus_id) const;
   /// Uncorrectable ECC errors since the driver loaded (volatile counter); nullopt when unreadable
   /// (ECC off, or no NVML).
-  [[nodiscard]] std::optional<unsigned long long> uncorrected_ecc(const std::string& pci_bus_id) const;
+  [[nodiscard]] std::optional<unsigned long long> uncorrected_ecc(
+      const std::string& pci_bus_id) const;
   /// Compute processes on the device other than this one (which holds a context while it
   /// measures): the listed count less one; nullopt when unreadable.
   [[nodiscard]] std::optional<unsigned> other_processes(const std::string& pci_bus_id) const;
@@ -47,8 +48,8 @@ class nvml {
   [[nodiscard]] std::string driver_version() const;
   /// PCIe link generation and width (lanes): the current link (which idle GPUs often train down),
   /// or with `maximum` the most the device and its slot support; nullopt when unreadable.
-  [[nodiscard]] std::optional<std::pair<unsigned, unsigned>> pcie_link(const std::string& pci_bus_id,
-                                                                       bool maximum) const;
+  [[nodiscard]] std::optional<std::pair<unsigned, unsigned>> pcie_link(
+      const std::string& pci_bus_id, bool maximum) const;
   /// The board serial number and the VBIOS version; empty when unreadable (consumer boards have
   /// no serial).
   [[nodiscard]] std::string serial(const std::string& pci_bus_id) const;

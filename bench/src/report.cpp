@@ -22,7 +22,8 @@ host_info collect_host_info() {
   utsname u{};
   if (uname(&u) == 0) h.kernel = std::string(u.sysname) + " " + u.release;
   h.logical_cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
-  h.memory_bytes = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
+  h.memory_bytes =
+      static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
   std::ifstream os("/etc/os-release");
   for (std::string line; std::getline(os, line);) {
     if (line.rfind("PRETTY_NAME=", 0) == 0) {
@@ -64,7 +65,8 @@ std::string rate_text(const measurement& m, double v) {
 }
 
 std::string fraction_text(const measurement& m) {
-  return m.fraction_of_theoretical ? fmt::format("{:.1f} %", 100 * *m.fraction_of_theoretical) : "-";
+  return m.fraction_of_theoretical ? fmt::format("{:.1f} %", 100 * *m.fraction_of_theoretical)
+                                   : "-";
 }
 
 std::vector<std::vector<std::string>> rows(const measurement_report& r, bool text) {
@@ -83,55 +85,69 @@ std::vector<std::vector<std::string>> rows(const measurement_report& r, bool tex
     for (const auto& why : m.suspect_reasons) notes.push_back("suspect: " + why);
     std::string flags;
     for (const auto& n : notes) flags += (flags.empty() ? "" : "; ") + n;
-    out.push_back({m.device_id, m.info.name, m.info.prec ? std::string(to_string(*m.info.prec)) : "-",
-                   has ? (text ? rate_text(m, m.rate.median) : fmt::format("{:.6g}", m.rate.median)) : "-",
-                   has ? fmt::format("{:.2f} %", 100 * m.rate.cv) : "-",
-                   has ? fmt::format("{:.2f} %", 100 * m.rate.noise) : "-",
-                   has ? std::to_string(m.samples.size()) : "-", to_string(m.status), has ? to_string(m.stopped) : "-",
-                   m.theoretical ? (text ? rate_text(m, *m.theoretical) : fmt::format("{:.6g}", *m.theoretical)) : "-",
-                   fraction_text(m), m.clock.count ? fmt::format("{:.0f}", m.clock.median) : "-", flags});
+    out.push_back(
+        {m.device_id, m.info.name, m.info.prec ? std::string(to_string(*m.info.prec)) : "-",
+         has ? (text ? rate_text(m, m.rate.median) : fmt::format("{:.6g}", m.rate.median)) : "-",
+         has ? fmt::format("{:.2f} %", 100 * m.rate.cv) : "-",
+         has ? fmt::format("{:.2f} %", 100 * m.rate.noise) : "-",
+         has ? std::to_string(m.samples.size()) : "-", to_string(m.status),
+         has ? to_string(m.stopped) : "-",
+         m.theoretical
+             ? (text ? rate_text(m, *m.theoretical) : fmt::format("{:.6g}", *m.theoretical))
+             : "-",
+         fraction_text(m), m.clock.count ? fmt::format("{:.0f}", m.clock.median) : "-", flags});
   }
   return out;
 }
 
-const std::vector<std::string> table_header{"device",  "benchmark", "precision", "median", "cv",
-                                            "noise",   "samples",   "status",    "stop",   "theoretical",
-                                            "of peak", "clock MHz", "notes"};
+const std::vector<std::string> table_header{
+    "device", "benchmark", "precision",   "median",  "cv",        "noise", "samples",
+    "status", "stop",      "theoretical", "of peak", "clock MHz", "notes"};
 
 }  // namespace
 
 std::string to_text(const measurement_report& r) {
-  const bool foreign =
-      std::any_of(r.devices.begin(), r.devices.end(), [](const device_info& d) { return d.backend == gbench_backend; });
+  const bool foreign = std::any_of(r.devices.begin(), r.devices.end(), [](const device_info& d) {
+    return d.backend == gbench_backend;
+  });
   std::string out =
-      foreign ? fmt::format("Google Benchmark output from {} (not run or verified by chipgauge)\n", r.host.hostname)
+      foreign ? fmt::format("Google Benchmark output from {} (not run or verified by chipgauge)\n",
+                            r.host.hostname)
               : fmt::format("chipgauge measure ({} mode) on {}\n", r.mode, r.host.hostname);
-  for (const auto& d : r.devices) out += fmt::format("  {}: {} ({} units, {})\n", d.id, d.name, d.units, d.backend);
+  for (const auto& d : r.devices)
+    out += fmt::format("  {}: {} ({} units, {})\n", d.id, d.name, d.units, d.backend);
   out += "\n" + render_table(table_header, rows(r, true),
-                             {false, false, false, true, true, true, true, false, false, true, true, true, false});
+                             {false, false, false, true, true, true, true, false, false, true, true,
+                              true, false});
   return out;
 }
 
 std::string to_markdown(const measurement_report& r) {
-  return fmt::format("Measured {} UTC with chipgauge {} ({}), {} mode, on {}.\n\n", r.created_utc, r.tool_version,
-                     r.git_sha, r.mode, r.host.cpu_model) +
+  return fmt::format("Measured {} UTC with chipgauge {} ({}), {} mode, on {}.\n\n", r.created_utc,
+                     r.tool_version, r.git_sha, r.mode, r.host.cpu_model) +
          render_markdown_table(table_header, rows(r, true));
 }
 
 std::string to_csv(const measurement_report& r) {
-  std::vector<std::string> header{
-      "device",    "benchmark", "precision", "metric",   "median",      "min",         "max",
-      "cv",        "samples",   "status",    "verified", "stop_reason", "theoretical", "fraction_of_theoretical",
-      "clock_mhz", "reason"};
+  std::vector<std::string> header{"device",      "benchmark",
+                                  "precision",   "metric",
+                                  "median",      "min",
+                                  "max",         "cv",
+                                  "samples",     "status",
+                                  "verified",    "stop_reason",
+                                  "theoretical", "fraction_of_theoretical",
+                                  "clock_mhz",   "reason"};
   std::vector<std::vector<std::string>> out;
   for (const auto& m : r.results) {
-    out.push_back({m.device_id, m.info.name, m.info.prec ? std::string(to_string(*m.info.prec)) : "",
-                   to_string(m.info.metric), fmt::format("{:.9g}", m.rate.median), fmt::format("{:.9g}", m.rate.min),
-                   fmt::format("{:.9g}", m.rate.max), fmt::format("{:.6g}", m.rate.cv),
-                   std::to_string(m.samples.size()), to_string(m.status), m.verified ? "true" : "false",
-                   to_string(m.stopped), m.theoretical ? fmt::format("{:.9g}", *m.theoretical) : "",
-                   m.fraction_of_theoretical ? fmt::format("{:.6g}", *m.fraction_of_theoretical) : "",
-                   m.clock.count ? fmt::format("{:.1f}", m.clock.median) : "", m.reason});
+    out.push_back(
+        {m.device_id, m.info.name, m.info.prec ? std::string(to_string(*m.info.prec)) : "",
+         to_string(m.info.metric), fmt::format("{:.9g}", m.rate.median),
+         fmt::format("{:.9g}", m.rate.min), fmt::format("{:.9g}", m.rate.max),
+         fmt::format("{:.6g}", m.rate.cv), std::to_string(m.samples.size()), to_string(m.status),
+         m.verified ? "true" : "false", to_string(m.stopped),
+         m.theoretical ? fmt::format("{:.9g}", *m.theoretical) : "",
+         m.fraction_of_theoretical ? fmt::format("{:.6g}", *m.fraction_of_theoretical) : "",
+         m.clock.count ? fmt::format("{:.1f}", m.clock.median) : "", m.reason});
   }
   return render_csv(header, out);
 }

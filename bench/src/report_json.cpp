@@ -81,13 +81,15 @@ json result_json(const measurement& m) {
          {"sm_clock_nvml_mhz", num_or_null(s.sm_clock_nvml_mhz)},
          {"power_limit_w", num_or_null(s.power_limit_w)},
          {"throttle_reasons", s.throttle_reasons ? json(*s.throttle_reasons) : json(nullptr)},
-         {"other_device_processes", s.other_device_processes ? json(*s.other_device_processes) : json(nullptr)}});
+         {"other_device_processes",
+          s.other_device_processes ? json(*s.other_device_processes) : json(nullptr)}});
   j["sample_values"] = samples;
   return j;
 }
 
 summary read_summary(const json_node& n) {
-  n.expect_keys({"median", "min", "max", "q1", "q3", "iqr", "mean", "stddev", "cv", "noise", "count"});
+  n.expect_keys(
+      {"median", "min", "max", "q1", "q3", "iqr", "mean", "stddev", "cv", "noise", "count"});
   summary s;
   s.median = n.at("median").number();
   s.min = n.at("min").number();
@@ -163,22 +165,29 @@ measurement read_result(const json_node& n) {
     if (!prec) p.fail(fmt::format("unknown precision '{}'", text));
     m.info.prec = prec;
   }
-  m.info.metric = n.at("metric").one_of({"ops_per_s", "bytes_per_s"}) == "ops_per_s" ? metric_kind::ops_per_s
-                                                                                     : metric_kind::bytes_per_s;
+  m.info.metric = n.at("metric").one_of({"ops_per_s", "bytes_per_s"}) == "ops_per_s"
+                      ? metric_kind::ops_per_s
+                      : metric_kind::bytes_per_s;
   m.info.isa = n.at("isa").string();
   m.info.description = n.at("description").string();
   m.info.footprint_bytes = n.at("footprint_bytes").number_in(0, 1e18, "bytes");
   const auto status = n.at("status").one_of({"ok", "skipped", "invalid"});
-  m.status = status == "ok" ? result_status::ok : status == "skipped" ? result_status::skipped : result_status::invalid;
+  m.status = status == "ok"        ? result_status::ok
+             : status == "skipped" ? result_status::skipped
+                                   : result_status::invalid;
   m.reason = n.at("reason").string();
   m.verified = n.at("verified").boolean();
   const auto v = n.at("verification");
   v.expect_keys({"passed", "max_error", "tolerance", "detail"});
-  m.check = {v.at("passed").boolean(), v.at("max_error").number(), v.at("tolerance").number(), v.at("detail").string()};
+  m.check = {v.at("passed").boolean(), v.at("max_error").number(), v.at("tolerance").number(),
+             v.at("detail").string()};
   if (m.verified != m.check.passed) n.at("verified").fail("disagrees with verification.passed");
-  if (m.status == result_status::ok && !m.verified) n.at("status").fail("a result can be 'ok' only when verified");
+  if (m.status == result_status::ok && !m.verified)
+    n.at("status").fail("a result can be 'ok' only when verified");
   m.rate = read_summary(n.at("rate_summary"));
-  const auto stop = n.at("stop_reason").one_of({"none", "noise_target", "noise_stable", "time_cap", "max_samples"});
+  const auto stop =
+      n.at("stop_reason")
+          .one_of({"none", "noise_target", "noise_stable", "time_cap", "max_samples"});
   m.stopped = stop == "noise_target"   ? stop_reason::noise_target
               : stop == "noise_stable" ? stop_reason::noise_stable
               : stop == "time_cap"     ? stop_reason::time_cap
@@ -193,11 +202,13 @@ measurement read_result(const json_node& n) {
   m.theoretical_basis = n.at("theoretical_basis").string();
   m.fraction_of_theoretical = optional_number(n, "fraction_of_theoretical");
   m.theoretical_at_max_clock = optional_number(n, "theoretical_at_max_clock");
-  m.throttle_reason_samples = static_cast<int>(n.at("throttle_reason_samples").integer_in(0, 1 << 30));
+  m.throttle_reason_samples =
+      static_cast<int>(n.at("throttle_reason_samples").integer_in(0, 1 << 30));
   // Added later: a report without them has no ceiling and no contention reading (unknown).
   if (n.find("ceiling")) m.ceiling = optional_number(n, "ceiling");
   if (auto b = n.find("ceiling_basis")) m.ceiling_basis = b->string();
-  if (n.find("host_contention")) m.host_contention = n.at("host_contention").number_in(0, 1, "share of CPU time");
+  if (n.find("host_contention"))
+    m.host_contention = n.at("host_contention").number_in(0, 1, "share of CPU time");
   if (n.find("host_steal")) m.host_steal = n.at("host_steal").number_in(0, 1, "share of CPU time");
   if (auto x = n.find("suspect")) m.suspect = x->boolean();
   if (auto x = n.find("suspect_reasons")) {
@@ -206,8 +217,9 @@ measurement read_result(const json_node& n) {
   if (m.suspect != !m.suspect_reasons.empty())
     n.at("suspect").fail("a suspect result needs suspect_reasons, and only it");
   for (const auto& s : n.at("sample_values").elements()) {
-    s.expect_keys({"seconds", "work", "clock_mhz", "temperature_c", "power_w", "memory_clock_mhz", "sm_clock_nvml_mhz",
-                   "power_limit_w", "throttle_reasons", "other_device_processes"});
+    s.expect_keys({"seconds", "work", "clock_mhz", "temperature_c", "power_w", "memory_clock_mhz",
+                   "sm_clock_nvml_mhz", "power_limit_w", "throttle_reasons",
+                   "other_device_processes"});
     sample x;
     x.seconds = s.at("seconds").number_in(0, 1e9, "s");
     x.work = s.at("work").number_in(0, 1e30, "ops or bytes");
@@ -219,14 +231,16 @@ measurement read_result(const json_node& n) {
     if (s.find("sm_clock_nvml_mhz")) x.sm_clock_nvml_mhz = number_or_nan(s, "sm_clock_nvml_mhz");
     if (s.find("power_limit_w")) x.power_limit_w = number_or_nan(s, "power_limit_w");
     if (const auto r = s.at("throttle_reasons"); !r.is_null())
-      x.throttle_reasons = static_cast<std::uint64_t>(r.integer_in(0, std::numeric_limits<long long>::max()));
+      x.throttle_reasons =
+          static_cast<std::uint64_t>(r.integer_in(0, std::numeric_limits<long long>::max()));
     if (const auto o = s.find("other_device_processes"))
       x.other_device_processes = static_cast<unsigned>(o->integer_in(0, 1 << 20));
     m.samples.push_back(x);
   }
   const auto count = n.at("samples").integer_in(0, 1LL << 40);
   if (static_cast<std::size_t>(count) != m.samples.size())
-    n.at("samples").fail(fmt::format("says {} samples but sample_values holds {}", count, m.samples.size()));
+    n.at("samples").fail(
+        fmt::format("says {} samples but sample_values holds {}", count, m.samples.size()));
   // The top-level figures repeat the summary; they must agree (a hand-edited report is refused).
   const double median = n.at("median").number();
   if (median != m.rate.median) n.at("median").fail("disagrees with rate_summary.median");
@@ -245,10 +259,13 @@ std::string to_json(const measurement_report& r) {
   j["argv"] = r.argv;
   j["created_utc"] = r.created_utc;
   j["mode"] = r.mode;
-  j["host"] = {
-      {"hostname", r.host.hostname},         {"cpu_model", r.host.cpu_model}, {"logical_cpus", r.host.logical_cpus},
-      {"memory_bytes", r.host.memory_bytes}, {"kernel", r.host.kernel},       {"os", r.host.os},
-      {"compiler", r.host.compiler}};
+  j["host"] = {{"hostname", r.host.hostname},
+               {"cpu_model", r.host.cpu_model},
+               {"logical_cpus", r.host.logical_cpus},
+               {"memory_bytes", r.host.memory_bytes},
+               {"kernel", r.host.kernel},
+               {"os", r.host.os},
+               {"compiler", r.host.compiler}};
   json devices = json::array();
   for (const auto& d : r.devices) {
     // Properties sorted by key, as a parsed report holds them, so a round trip is exact.
@@ -278,8 +295,10 @@ measurement_report parse_report_doc(const nlohmann::json& doc, const std::string
   // The schema first: a spec sheet or a classification passed by mistake is named as such.
   if (root.at("schema").string() != "chipgauge.measurement/1")
     root.at("schema").fail(fmt::format(
-        "expected \"chipgauge.measurement/1\" (a chipgauge measure report), found \"{}\"", root.at("schema").string()));
-  root.expect_keys({"schema", "tool_version", "git_sha", "argv", "created_utc", "mode", "host", "devices", "results"});
+        "expected \"chipgauge.measurement/1\" (a chipgauge measure report), found \"{}\"",
+        root.at("schema").string()));
+  root.expect_keys({"schema", "tool_version", "git_sha", "argv", "created_utc", "mode", "host",
+                    "devices", "results"});
   measurement_report r;
   r.tool_version = root.at("tool_version").string();
   r.git_sha = root.at("git_sha").string();
@@ -287,7 +306,8 @@ measurement_report parse_report_doc(const nlohmann::json& doc, const std::string
   r.created_utc = root.at("created_utc").string();
   r.mode = root.at("mode").one_of({"quick", "full"});
   const auto h = root.at("host");
-  h.expect_keys({"hostname", "cpu_model", "logical_cpus", "memory_bytes", "kernel", "os", "compiler"});
+  h.expect_keys(
+      {"hostname", "cpu_model", "logical_cpus", "memory_bytes", "kernel", "os", "compiler"});
   r.host = {h.at("hostname").string(),
             h.at("cpu_model").string(),
             static_cast<int>(h.at("logical_cpus").integer_in(0, 1 << 20)),
@@ -304,14 +324,16 @@ measurement_report parse_report_doc(const nlohmann::json& doc, const std::string
     di.vendor = d.at("vendor").string();
     di.units = static_cast<int>(d.at("units").integer_in(0, 1 << 20));
     for (const auto& f : d.at("features").elements()) di.features.push_back(f.string());
-    for (const auto& [k, v] : d.at("properties").members()) di.properties.emplace_back(k, v.string());
+    for (const auto& [k, v] : d.at("properties").members())
+      di.properties.emplace_back(k, v.string());
     r.devices.push_back(std::move(di));
   }
   for (const auto& res : root.at("results").elements()) {
     auto m = read_result(res);
-    const bool known =
-        std::any_of(r.devices.begin(), r.devices.end(), [&](const device_info& d) { return d.id == m.device_id; });
-    if (!known) res.at("device").fail(fmt::format("device '{}' is not among 'devices'", m.device_id));
+    const bool known = std::any_of(r.devices.begin(), r.devices.end(),
+                                   [&](const device_info& d) { return d.id == m.device_id; });
+    if (!known)
+      res.at("device").fail(fmt::format("device '{}' is not among 'devices'", m.device_id));
     r.results.push_back(std::move(m));
   }
   return r;
@@ -323,6 +345,8 @@ measurement_report parse_report(std::string_view text, const std::string& file) 
   return parse_report_doc(parse_json_text(text, file), file);
 }
 
-measurement_report load_report(const std::string& path) { return parse_report_doc(read_json_file(path), path); }
+measurement_report load_report(const std::string& path) {
+  return parse_report_doc(read_json_file(path), path);
+}
 
 }  // namespace chipgauge::bench

@@ -55,7 +55,9 @@ const char* to_string(stop_reason s) noexcept {
   return "?";
 }
 
-const char* to_string(metric_kind m) noexcept { return m == metric_kind::ops_per_s ? "ops_per_s" : "bytes_per_s"; }
+const char* to_string(metric_kind m) noexcept {
+  return m == metric_kind::ops_per_s ? "ops_per_s" : "bytes_per_s";
+}
 const char* to_string(run_mode m) noexcept { return m == run_mode::quick ? "quick" : "full"; }
 
 namespace {
@@ -114,7 +116,8 @@ stop_reason should_stop(const std::vector<double>& rates, double elapsed_s, cons
   const auto n = rates.size();
   if (n >= static_cast<std::size_t>(s.max_samples)) return stop_reason::max_samples;
   if (elapsed_s >= s.max_time_s && n >= 1) return stop_reason::time_cap;
-  if (n < static_cast<std::size_t>(s.min_samples) || elapsed_s < s.min_time_s) return stop_reason::none;
+  if (n < static_cast<std::size_t>(s.min_samples) || elapsed_s < s.min_time_s)
+    return stop_reason::none;
   const double cv = noise_of(rates, n);
   if (cv <= s.target_cv) return stop_reason::noise_target;
   // Fallback: the noise estimate itself no longer moves, so more samples will not lower it.
@@ -143,8 +146,10 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
     std::uint64_t reps = 1;
     sample s = bc.run(reps);
     while (s.seconds < settings.sample_target_s && reps < bc.max_reps()) {
-      const double scale = s.seconds > 0 ? std::clamp(settings.sample_target_s / s.seconds * 1.2, 2.0, 64.0) : 64.0;
-      reps = std::min(bc.max_reps(), static_cast<std::uint64_t>(std::ceil(static_cast<double>(reps) * scale)));
+      const double scale =
+          s.seconds > 0 ? std::clamp(settings.sample_target_s / s.seconds * 1.2, 2.0, 64.0) : 64.0;
+      reps = std::min(bc.max_reps(),
+                      static_cast<std::uint64_t>(std::ceil(static_cast<double>(reps) * scale)));
       s = bc.run(reps);
     }
     m.reps_per_sample = reps;
@@ -154,14 +159,18 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
     const auto warm_start = clock::now();
     double previous = s.rate();
     double previous_clock = s.clock_mhz;
-    auto close = [&](double a, double b) { return b > 0 && std::fabs(a - b) / b <= settings.warmup_tolerance; };
+    auto close = [&](double a, double b) {
+      return b > 0 && std::fabs(a - b) / b <= settings.warmup_tolerance;
+    };
     for (;;) {
       const sample w = bc.run(reps);
       const bool clock_settled = std::isnan(w.clock_mhz) || close(w.clock_mhz, previous_clock);
       const bool stable = close(w.rate(), previous) && clock_settled;
       previous = w.rate();
       previous_clock = w.clock_mhz;
-      if (stable || std::chrono::duration<double>(clock::now() - warm_start).count() >= settings.warmup_max_s) break;
+      if (stable ||
+          std::chrono::duration<double>(clock::now() - warm_start).count() >= settings.warmup_max_s)
+        break;
     }
     m.warmup_s = std::chrono::duration<double>(clock::now() - warm_start).count();
 
@@ -210,7 +219,8 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
   // NVML clock-event reasons: any bit but GPU idle (0x1), application clocks setting (0x2) and
   // display clock setting (0x100), which are settings, not slowdowns.
   for (const auto& s : m.samples) {
-    if (s.throttle_reasons && (*s.throttle_reasons & ~std::uint64_t{0x103}) != 0) ++m.throttle_reason_samples;
+    if (s.throttle_reasons && (*s.throttle_reasons & ~std::uint64_t{0x103}) != 0)
+      ++m.throttle_reason_samples;
   }
   if (const auto maxc = bc.max_clock_mhz()) {
     if (auto t = bc.theoretical(*maxc)) m.theoretical_at_max_clock = t->first;
@@ -223,20 +233,25 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
     if (!std::isnan(s.sm_clock_nvml_mhz)) during.push_back(s.sm_clock_nvml_mhz);
   }
   const bool nvml_clock = !during.empty() && during.size() == m.samples.size();
-  const double peak_clock = nvml_clock ? summarize(during).median : (m.clock.count ? m.clock.median : std::nan(""));
+  const double peak_clock =
+      nvml_clock ? summarize(during).median : (m.clock.count ? m.clock.median : std::nan(""));
   if (auto t = bc.theoretical(peak_clock)) {
     m.theoretical = t->first;
-    m.theoretical_basis = t->second + (nvml_clock ? "; clock: NVML SM clock during the work, median over samples" : "");
+    m.theoretical_basis =
+        t->second +
+        (nvml_clock ? "; clock: NVML SM clock during the work, median over samples" : "");
     if (t->first > 0) m.fraction_of_theoretical = m.rate.median / t->first;
   }
-  // The ceiling: the peak at the maximum clock, else the case's own bound at the highest clock seen.
+  // The ceiling: the peak at the maximum clock, else the case's own bound at the highest clock
+  // seen.
   if (m.theoretical_at_max_clock) {
     m.ceiling = m.theoretical_at_max_clock;
     m.ceiling_basis = "theoretical peak at the maximum clock";
   } else {
     double top = std::nan("");
     for (const auto& s : m.samples) {
-      const double c = std::isnan(s.sm_clock_nvml_mhz) ? s.clock_mhz : std::max(s.clock_mhz, s.sm_clock_nvml_mhz);
+      const double c = std::isnan(s.sm_clock_nvml_mhz) ? s.clock_mhz
+                                                       : std::max(s.clock_mhz, s.sm_clock_nvml_mhz);
       if (!std::isnan(c) && !(c <= top)) top = c;
     }
     if (auto c = bc.ceiling(top)) {
@@ -247,9 +262,9 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
   if (!m.verified) {
     m.status = result_status::invalid;
     m.reason = "verification failed: " + m.check.detail;
-  } else if (auto why = m.ceiling
-                            ? exceeds_ceiling(m.rate.median, *m.ceiling, m.ceiling_basis, settings.ceiling_tolerance)
-                            : std::nullopt) {
+  } else if (auto why = m.ceiling ? exceeds_ceiling(m.rate.median, *m.ceiling, m.ceiling_basis,
+                                                    settings.ceiling_tolerance)
+                                  : std::nullopt) {
     m.status = result_status::invalid;
     m.reason = *why;
   } else {
@@ -274,29 +289,36 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
     }
   }
   if (shared > 0)
-    m.suspect_reasons.push_back(fmt::format(
-        "up to {} other compute process(es) held the device during {} of {} samples", most, shared, m.samples.size()));
+    m.suspect_reasons.push_back(
+        fmt::format("up to {} other compute process(es) held the device during {} of {} samples",
+                    most, shared, m.samples.size()));
   m.suspect = !m.suspect_reasons.empty();
   return m;
 }
 
-std::optional<std::string> exceeds_ceiling(double median, double ceiling, std::string_view basis, double tolerance) {
+std::optional<std::string> exceeds_ceiling(double median, double ceiling, std::string_view basis,
+                                           double tolerance) {
   if (!(ceiling > 0) || median <= ceiling * (1 + tolerance)) return std::nullopt;
   return fmt::format(
-      "impossible rate: the median {:.4g}/s is {:.2f} x the ceiling {:.4g}/s{}, beyond the {:.0f} % tolerance: "
+      "impossible rate: the median {:.4g}/s is {:.2f} x the ceiling {:.4g}/s{}, beyond the {:.0f} "
+      "% tolerance: "
       "a timing or counting error",
-      median, median / ceiling, ceiling, basis.empty() ? std::string() : fmt::format(" ({})", basis), 100 * tolerance);
+      median, median / ceiling, ceiling,
+      basis.empty() ? std::string() : fmt::format(" ({})", basis), 100 * tolerance);
 }
 
 void flag_inverted_hierarchy(std::vector<measurement>& results, const run_settings& settings) {
-  const auto usable = [](const measurement& m) { return m.info.group == "sweep" && m.status == result_status::ok; };
+  const auto usable = [](const measurement& m) {
+    return m.info.group == "sweep" && m.status == result_status::ok;
+  };
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (!usable(results[i])) continue;
     // The same device's largest-footprint sweep result that ran.
     std::size_t largest = results.size();
     for (std::size_t j = 0; j < results.size(); ++j) {
       if (!usable(results[j]) || results[j].device_id != results[i].device_id) continue;
-      if (largest == results.size() || results[j].info.footprint_bytes > results[largest].info.footprint_bytes)
+      if (largest == results.size() ||
+          results[j].info.footprint_bytes > results[largest].info.footprint_bytes)
         largest = j;
     }
     const auto& small = results[i];
@@ -306,11 +328,13 @@ void flag_inverted_hierarchy(std::vector<measurement>& results, const run_settin
     const auto reason = fmt::format(
         "memory hierarchy inverted: {} ({:.4g} B of footprint) read {:.4g} B/s, below {:.0f} % of "
         "{} ({:.4g} B, {:.4g} B/s)",
-        small.info.name, small.info.footprint_bytes, small.rate.median, 100 * settings.hierarchy_tolerance,
-        big.info.name, big.info.footprint_bytes, big.rate.median);
+        small.info.name, small.info.footprint_bytes, small.rate.median,
+        100 * settings.hierarchy_tolerance, big.info.name, big.info.footprint_bytes,
+        big.rate.median);
     for (auto k : {i, largest}) {
       auto& m = results[k];
-      if (std::find(m.suspect_reasons.begin(), m.suspect_reasons.end(), reason) == m.suspect_reasons.end())
+      if (std::find(m.suspect_reasons.begin(), m.suspect_reasons.end(), reason) ==
+          m.suspect_reasons.end())
         m.suspect_reasons.push_back(reason);
       m.suspect = true;
     }

@@ -34,7 +34,8 @@ std::vector<int> one_cpu_per_core() {
     std::string core;
     std::ifstream(topo + "physical_package_id") >> package;
     std::ifstream(topo + "core_id") >> core;
-    if (core.empty() || seen.insert({package, core}).second) out.push_back(cpu);  // unknown topology: keep it
+    if (core.empty() || seen.insert({package, core}).second)
+      out.push_back(cpu);  // unknown topology: keep it
   }
   return out;
 }
@@ -80,7 +81,8 @@ void thread_team::loop(int index, int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(static_cast<std::size_t>(cpu), &set);
-  pthread_setaffinity_np(pthread_self(), sizeof set, &set);  // best effort: a refusal leaves it unpinned
+  pthread_setaffinity_np(pthread_self(), sizeof set,
+                         &set);  // best effort: a refusal leaves it unpinned
   std::uint64_t seen = 0;
   for (;;) {
     const std::function<void(int)>* task = nullptr;

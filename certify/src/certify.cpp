@@ -38,9 +38,13 @@ constexpr std::uint64_t benign_reasons = 0x1 | 0x2 | 0x100;
 
 // The groups whose rates are gated and compared across peers (sweeps and links depend on the
 // footprint and the topology more than on the part).
-bool gated_group(const std::string& g) { return g == "compute" || g == "vector" || g == "gemm" || g == "memory"; }
+bool gated_group(const std::string& g) {
+  return g == "compute" || g == "vector" || g == "gemm" || g == "memory";
+}
 
-const char* base_unit(bench::metric_kind k) { return k == bench::metric_kind::bytes_per_s ? "bytes/s" : "ops/s"; }
+const char* base_unit(bench::metric_kind k) {
+  return k == bench::metric_kind::bytes_per_s ? "bytes/s" : "ops/s";
+}
 
 // RFC 8785 serialises finite numbers only: what is not finite is unknown (null).
 json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
@@ -94,8 +98,9 @@ void add_reference(check_outcome& c, const envelope& e, const envelope_check& k)
 }
 
 // One envelope check on one device's results.
-void apply_check(const envelope& e, const envelope_check& k, const std::vector<measurement>& results,
-                 const bench::run_settings& settings, std::vector<check_outcome>& out) {
+void apply_check(const envelope& e, const envelope_check& k,
+                 const std::vector<measurement>& results, const bench::run_settings& settings,
+                 std::vector<check_outcome>& out) {
   const std::string basis = fmt::format("envelope {} ({}), {}", e.id, e.file, k.json_path);
   const auto* m = find_result(results, k.benchmark);
   if (!m) {
@@ -126,36 +131,41 @@ void apply_check(const envelope& e, const envelope_check& k, const std::vector<m
       c.measured = median;
       c.limit = bound->base;
       c.unit = base_unit(m->info.metric);
-      c.detail = fmt::format("median {:.4g} {} = {:.3f} of {} ({} {:.4g} {}, {:.3f} of the peak)", median, c.unit,
-                             median / k.peak, k.peak_basis, is_floor ? "floor" : "ceiling", *bound->value, bound->unit,
-                             bound->fraction);
+      c.detail =
+          fmt::format("median {:.4g} {} = {:.3f} of {} ({} {:.4g} {}, {:.3f} of the peak)", median,
+                      c.unit, median / k.peak, k.peak_basis, is_floor ? "floor" : "ceiling",
+                      *bound->value, bound->unit, bound->fraction);
     } else {
       if (!m->fraction_of_theoretical) {
         c.result = outcome::inconclusive;
-        c.detail = "no theoretical peak at the measured clock for this result: the fraction cannot be checked";
+        c.detail =
+            "no theoretical peak at the measured clock for this result: the fraction cannot be "
+            "checked";
         out.push_back(std::move(c));
         continue;
       }
       c.measured = *m->fraction_of_theoretical;
       c.limit = bound->fraction;
       c.unit = "fraction of the theoretical peak at the measured clock";
-      c.detail = fmt::format("median {:.4g} {} is {:.3f} of {:.4g} ({}); {} {:.3f}", median, base_unit(m->info.metric),
-                             *c.measured, m->theoretical.value_or(0), m->theoretical_basis,
-                             is_floor ? "floor" : "ceiling", bound->fraction);
+      c.detail = fmt::format("median {:.4g} {} is {:.3f} of {:.4g} ({}); {} {:.3f}", median,
+                             base_unit(m->info.metric), *c.measured, m->theoretical.value_or(0),
+                             m->theoretical_basis, is_floor ? "floor" : "ceiling", bound->fraction);
     }
     c.margin = *c.measured / *c.limit - 1;
     const bool ok = is_floor ? *c.measured >= *c.limit : *c.measured <= *c.limit;
     c.result = ok ? outcome::pass : outcome::fail;
     if (!ok)
       c.detail += is_floor ? ": below the floor"
-                           : ": above the ceiling, which no correct measurement exceeds (a timing or counting error)";
+                           : ": above the ceiling, which no correct measurement exceeds (a timing "
+                             "or counting error)";
     out.push_back(std::move(c));
   }
 }
 
 // The envelope's telemetry conditions over the gated results.
-void apply_telemetry(const telemetry_conditions& t, const std::string& basis, const bench::device_info& d,
-                     const std::vector<const measurement*>& gated, std::vector<check_outcome>& out) {
+void apply_telemetry(const telemetry_conditions& t, const std::string& basis,
+                     const bench::device_info& d, const std::vector<const measurement*>& gated,
+                     std::vector<check_outcome>& out) {
   if (t.throttle_idle_only) {
     auto c = make("telemetry", "", basis);
     c.detail = "throttle reasons other than idle during the timed samples";
@@ -168,7 +178,8 @@ void apply_telemetry(const telemetry_conditions& t, const std::string& basis, co
         readable = true;
         if ((*s.throttle_reasons & ~benign_reasons) != 0) {
           ++throttled;
-          if (which.find(m->info.name) == std::string::npos) which += (which.empty() ? "" : ", ") + m->info.name;
+          if (which.find(m->info.name) == std::string::npos)
+            which += (which.empty() ? "" : ", ") + m->info.name;
         }
       }
     }
@@ -180,7 +191,8 @@ void apply_telemetry(const telemetry_conditions& t, const std::string& basis, co
       c.limit = 0;
       c.unit = "samples";
       c.result = throttled == 0 ? outcome::pass : outcome::fail;
-      c.detail += throttled == 0 ? ": none" : fmt::format(": {} sample(s) throttled ({})", throttled, which);
+      c.detail += throttled == 0 ? ": none"
+                                 : fmt::format(": {} sample(s) throttled ({})", throttled, which);
     }
     out.push_back(std::move(c));
   }
@@ -233,11 +245,12 @@ void apply_telemetry(const telemetry_conditions& t, const std::string& basis, co
       c.limit = *max_width;
       c.unit = "lanes";
       c.result = *width >= *max_width ? outcome::pass : outcome::fail;
-      c.detail += fmt::format(": x{:.0f} of x{:.0f}; generation {:.0f} of {:.0f} after the run{}", *width, *max_width,
-                              *gen, *max_gen,
-                              *gen < *max_gen ? " (links train down when idle: the pcie_* bandwidth floors gate the "
-                                                "generation under load)"
-                                              : "");
+      c.detail += fmt::format(
+          ": x{:.0f} of x{:.0f}; generation {:.0f} of {:.0f} after the run{}", *width, *max_width,
+          *gen, *max_gen,
+          *gen < *max_gen ? " (links train down when idle: the pcie_* bandwidth floors gate the "
+                            "generation under load)"
+                          : "");
     }
     out.push_back(std::move(c));
   }
@@ -281,8 +294,10 @@ json telemetry_summary(const measurement& m) {
   j["clock_mhz_min"] = m.clock.count > 0 ? json(m.clock.min) : json(nullptr);
   j["clock_mhz_max"] = m.clock.count > 0 ? json(m.clock.max) : json(nullptr);
   j["power_w_median"] = power.empty() ? json(nullptr) : json(bench::summarize(power).median);
-  j["power_w_max"] = power.empty() ? json(nullptr) : json(*std::max_element(power.begin(), power.end()));
-  j["temperature_c_max"] = temp.empty() ? json(nullptr) : json(*std::max_element(temp.begin(), temp.end()));
+  j["power_w_max"] =
+      power.empty() ? json(nullptr) : json(*std::max_element(power.begin(), power.end()));
+  j["temperature_c_max"] =
+      temp.empty() ? json(nullptr) : json(*std::max_element(temp.begin(), temp.end()));
   j["throttle_reason_samples"] = m.throttle_reason_samples;
   j["throttled_samples"] = m.throttled_samples;
   j["clock_drift"] = m.clock_drift;
@@ -334,8 +349,9 @@ json check_json(const check_outcome& c) {
   return {{"kind", c.kind},
           {"benchmark", opt_string(c.benchmark)},
           {"basis", c.basis},
-          {"reference",
-           c.reference_url.empty() ? json(nullptr) : json{{"url", c.reference_url}, {"title", c.reference_title}}},
+          {"reference", c.reference_url.empty()
+                            ? json(nullptr)
+                            : json{{"url", c.reference_url}, {"title", c.reference_title}}},
           {"evidence", opt_string(c.evidence)},
           {"measured", opt(c.measured)},
           {"limit", opt(c.limit)},
@@ -395,22 +411,25 @@ void merge_round(bench::measurement_report& base, const bench::measurement_repor
     }
     m.rate = bench::summarize(rates);
     m.clock = bench::summarize(clocks);
-    if (m.theoretical && *m.theoretical > 0) m.fraction_of_theoretical = m.rate.median / *m.theoretical;
+    if (m.theoretical && *m.theoretical > 0)
+      m.fraction_of_theoretical = m.rate.median / *m.theoretical;
   }
 }
 
-node_certification certify_report(catalog& cat, const envelope_set& envelopes, const bench::measurement_report& report,
+node_certification certify_report(catalog& cat, const envelope_set& envelopes,
+                                  const bench::measurement_report& report,
                                   const certify_context& ctx) {
   node_certification node;
-  const auto settings =
-      bench::run_settings::for_mode(report.mode == "full" ? bench::run_mode::full : bench::run_mode::quick);
+  const auto settings = bench::run_settings::for_mode(
+      report.mode == "full" ? bench::run_mode::full : bench::run_mode::quick);
   const evaluation_plan plan(cat.rules(), ctx.as_of);
 
   // Identity first, for every device, so that a contradicting --spec fails before any output.
   for (const auto& d : report.devices) {
     device_certificate dc;
     dc.device = d;
-    dc.match = ctx.spec.empty() ? match_sheet(cat.parts(), d) : check_spec_sheet(cat.part(ctx.spec), d);
+    dc.match =
+        ctx.spec.empty() ? match_sheet(cat.parts(), d) : check_spec_sheet(cat.part(ctx.spec), d);
     for (const auto& m : report.results) {
       if (m.device_id == d.id) dc.results.push_back(m);
     }
@@ -429,17 +448,20 @@ node_certification certify_report(catalog& cat, const envelope_set& envelopes, c
     }
     if (family) {
       for (const auto& k : family->checks) {
-        const bool covered = std::any_of(plan_checks.begin(), plan_checks.end(),
-                                         [&](const auto& p) { return p.second->benchmark == k.benchmark; });
+        const bool covered =
+            std::any_of(plan_checks.begin(), plan_checks.end(),
+                        [&](const auto& p) { return p.second->benchmark == k.benchmark; });
         if (!covered) plan_checks.emplace_back(family, &k);
       }
     }
     if (plan_checks.empty()) {
       auto c = make("coverage", "", "specs/envelopes");
       c.result = outcome::inconclusive;
-      c.detail =
-          fmt::format("no envelope covers this device: none for its sheet ({}) nor for backend {} architecture '{}'",
-                      dc.match.sheet ? dc.match.sheet->id : "unknown part", d.backend, arch.empty() ? "unknown" : arch);
+      c.detail = fmt::format(
+          "no envelope covers this device: none for its sheet ({}) nor for backend {} architecture "
+          "'{}'",
+          dc.match.sheet ? dc.match.sheet->id : "unknown part", d.backend,
+          arch.empty() ? "unknown" : arch);
       dc.checks.push_back(std::move(c));
     }
     for (const auto& [e, k] : plan_checks) apply_check(*e, *k, dc.results, settings, dc.checks);
@@ -447,12 +469,14 @@ node_certification certify_report(catalog& cat, const envelope_set& envelopes, c
     // Every result must verify: one that did not makes the certificate unverifiable.
     for (const auto& m : dc.results) {
       if (m.status != result_status::invalid) continue;
-      auto c = make("verification", m.info.name, "the runner's verification and ceiling (docs/measurement.md)");
+      auto c = make("verification", m.info.name,
+                    "the runner's verification and ceiling (docs/measurement.md)");
       c.result = outcome::inconclusive;
       c.detail = "unverifiable: " + m.reason;
       dc.checks.push_back(std::move(c));
     }
-    // Own theoretical peak at the measured clock: no usable result may exceed it beyond the tolerance.
+    // Own theoretical peak at the measured clock: no usable result may exceed it beyond the
+    // tolerance.
     std::vector<const measurement*> gated;
     for (const auto& m : dc.results) {
       if (!gated_group(m.info.group) || unusable(m, settings)) continue;
@@ -464,7 +488,8 @@ node_certification certify_report(catalog& cat, const envelope_set& envelopes, c
       c.unit = "fraction of the theoretical peak at the measured clock";
       c.margin = *c.measured / *c.limit - 1;
       c.result = *c.measured <= *c.limit ? outcome::pass : outcome::fail;
-      c.detail = fmt::format("{:.3f} of the device's own peak (at most {:.2f})", *c.measured, *c.limit);
+      c.detail =
+          fmt::format("{:.3f} of the device's own peak (at most {:.2f})", *c.measured, *c.limit);
       dc.checks.push_back(std::move(c));
     }
     telemetry_conditions t;
@@ -482,7 +507,8 @@ node_certification certify_report(catalog& cat, const envelope_set& envelopes, c
 
   // Outliers: a device more than 10 % below the median of its same-SKU peers fails.
   std::map<std::string, std::vector<device_certificate*>> skus;
-  for (auto& dc : node.devices) skus[dc.match.sheet ? dc.match.sheet->id : "name:" + dc.device.name].push_back(&dc);
+  for (auto& dc : node.devices)
+    skus[dc.match.sheet ? dc.match.sheet->id : "name:" + dc.device.name].push_back(&dc);
   for (auto& [key, group] : skus) {
     if (group.size() < 2) continue;
     for (auto* dc : group) {
@@ -496,14 +522,15 @@ node_certification certify_report(catalog& cat, const envelope_set& envelopes, c
         }
         if (peers.empty()) continue;
         const double med = bench::summarize(peers).median;
-        auto c = make("outlier", m.info.name, fmt::format("median of {} same-SKU peer(s) on this node", peers.size()));
+        auto c = make("outlier", m.info.name,
+                      fmt::format("median of {} same-SKU peer(s) on this node", peers.size()));
         c.measured = m.rate.median;
         c.limit = (1 - outlier_fraction) * med;
         c.unit = base_unit(m.info.metric);
         c.margin = m.rate.median / med - 1;
         c.result = m.rate.median >= *c.limit ? outcome::pass : outcome::fail;
-        c.detail =
-            fmt::format("{:.4g} against the peers' median {:.4g} ({:+.1f} %)", m.rate.median, med, 100 * *c.margin);
+        c.detail = fmt::format("{:.4g} against the peers' median {:.4g} ({:+.1f} %)", m.rate.median,
+                               med, 100 * *c.margin);
         if (c.result == outcome::fail) c.detail += ": more than 10 % below its peers, an outlier";
         dc->checks.push_back(std::move(c));
       }
@@ -521,9 +548,10 @@ node_certification certify_report(catalog& cat, const envelope_set& envelopes, c
                 {"theoretical_at_measured_clock", nullptr},
                 {"theoretical_at_max_clock", nullptr}};
     std::vector<std::string> findings = dc.match.findings;
-    const std::string spec_arg = !dc.match.sheet                                ? ""
-                                 : dc.match.method == match_method::spec_option ? ctx.spec
-                                                                                : dc.match.sheet->id;
+    const std::string spec_arg = !dc.match.sheet ? ""
+                                 : dc.match.method == match_method::spec_option
+                                     ? ctx.spec
+                                     : dc.match.sheet->id;
     try {
       const auto mc = bench::classify_measured(cat, plan, report, ctx.source, spec_arg, d.id);
       const auto& r = mc.results.front();
@@ -560,21 +588,23 @@ node_certification certify_report(catalog& cat, const envelope_set& envelopes, c
     }
     cls["findings"] = findings;
 
-    const bool any_fail =
-        std::any_of(dc.checks.begin(), dc.checks.end(), [](const auto& c) { return c.result == outcome::fail; });
-    const bool any_open = std::any_of(dc.checks.begin(), dc.checks.end(),
-                                      [](const auto& c) { return c.result == outcome::inconclusive; });
+    const bool any_fail = std::any_of(dc.checks.begin(), dc.checks.end(),
+                                      [](const auto& c) { return c.result == outcome::fail; });
+    const bool any_open = std::any_of(dc.checks.begin(), dc.checks.end(), [](const auto& c) {
+      return c.result == outcome::inconclusive;
+    });
     dc.verdict = any_fail ? outcome::fail : any_open ? outcome::inconclusive : outcome::pass;
     for (const auto& c : dc.checks) {
       if (c.result == outcome::pass) continue;
-      dc.reasons.push_back(fmt::format("{}{}{}: {}",
-                                       to_string(c.result) == std::string("fail") ? "FAIL " : "INCONCLUSIVE ", c.kind,
-                                       c.benchmark.empty() ? "" : " " + c.benchmark, c.detail));
+      dc.reasons.push_back(fmt::format(
+          "{}{}{}: {}", to_string(c.result) == std::string("fail") ? "FAIL " : "INCONCLUSIVE ",
+          c.kind, c.benchmark.empty() ? "" : " " + c.benchmark, c.detail));
     }
     const bool unknown = dc.match.sheet == nullptr;
     if (unknown)
       dc.reasons.insert(dc.reasons.begin(),
-                        "unknown part: certified against its derived (theoretical) peaks only; no sheet was guessed");
+                        "unknown part: certified against its derived (theoretical) peaks only; no "
+                        "sheet was guessed");
 
     json identity = json::object();
     for (const auto& [k, v] : d.properties) identity[k] = v;
@@ -583,21 +613,26 @@ node_certification certify_report(catalog& cat, const envelope_set& envelopes, c
     json checks = json::array();
     for (const auto& c : dc.checks) checks.push_back(check_json(c));
     std::string governor = property(d, "governor").value_or("");
-    if (governor.empty()) governor = read_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+    if (governor.empty())
+      governor = read_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
 
     json& b = dc.body;
     b["kind"] = "device";
-    b["verdict"] = {{"outcome", to_string(dc.verdict)}, {"unknown_part", unknown}, {"reasons", dc.reasons}};
+    b["verdict"] = {
+        {"outcome", to_string(dc.verdict)}, {"unknown_part", unknown}, {"reasons", dc.reasons}};
     b["who"] = {{"lab", ctx.lab}, {"tester", ctx.tester}, {"location", ctx.location}};
-    b["when"] = {{"start_utc", ctx.started_utc}, {"end_utc", ctx.ended_utc}, {"measured_utc", report.created_utc}};
+    b["when"] = {{"start_utc", ctx.started_utc},
+                 {"end_utc", ctx.ended_utc},
+                 {"measured_utc", report.created_utc}};
     b["host"] = {{"hostname", report.host.hostname},
                  {"cpu_model", report.host.cpu_model},
                  {"logical_cpus", report.host.logical_cpus},
                  {"memory_bytes", num(report.host.memory_bytes)},
                  {"kernel", report.host.kernel},
                  {"os", report.host.os}};
-    b["device"] = {{"id", d.id},          {"backend", d.backend}, {"name", d.name},
-                   {"vendor", d.vendor},  {"units", d.units},     {"architecture", opt_string(architecture_of(d))},
+    b["device"] = {{"id", d.id},          {"backend", d.backend},
+                   {"name", d.name},      {"vendor", d.vendor},
+                   {"units", d.units},    {"architecture", opt_string(architecture_of(d))},
                    {"identity", identity}};
     b["sheet"] = dc.match.sheet ? json{{"id", dc.match.sheet->id},
                                        {"name", dc.match.sheet->name},
@@ -636,10 +671,11 @@ node_certification certify_report(catalog& cat, const envelope_set& envelopes, c
     b["classification"] = cls;
   }
 
-  const bool any_fail =
-      std::any_of(node.devices.begin(), node.devices.end(), [](const auto& dc) { return dc.verdict == outcome::fail; });
-  const bool any_open = std::any_of(node.devices.begin(), node.devices.end(),
-                                    [](const auto& dc) { return dc.verdict == outcome::inconclusive; });
+  const bool any_fail = std::any_of(node.devices.begin(), node.devices.end(),
+                                    [](const auto& dc) { return dc.verdict == outcome::fail; });
+  const bool any_open = std::any_of(node.devices.begin(), node.devices.end(), [](const auto& dc) {
+    return dc.verdict == outcome::inconclusive;
+  });
   node.verdict = node.devices.empty() ? outcome::inconclusive
                  : any_fail           ? outcome::fail
                  : any_open           ? outcome::inconclusive
@@ -656,7 +692,8 @@ json node_summary(const node_certification& n, const certify_context& ctx,
                        {"name", dc.device.name},
                        {"sheet", dc.match.sheet ? json(dc.match.sheet->id) : json(nullptr)},
                        {"verdict", to_string(dc.verdict)},
-                       {"certificate", i < certificate_files.size() ? json(certificate_files[i]) : json(nullptr)}});
+                       {"certificate", i < certificate_files.size() ? json(certificate_files[i])
+                                                                    : json(nullptr)}});
   }
   return {{"schema", "chipgauge.certificate-summary/1"},
           {"verdict", to_string(n.verdict)},
@@ -680,12 +717,14 @@ std::string health_line(const node_certification& n) {
       ++others;
     }
   }
-  if (first == nullptr) return fmt::format("chipgauge certify: pass ({} devices)\n", n.devices.size());
-  std::string reason = first->reasons.empty() ? std::string("no reason recorded") : first->reasons.front();
+  if (first == nullptr)
+    return fmt::format("chipgauge certify: pass ({} devices)\n", n.devices.size());
+  std::string reason =
+      first->reasons.empty() ? std::string("no reason recorded") : first->reasons.front();
   // One line: Slurm keeps the reason as a single string.
   std::replace(reason.begin(), reason.end(), '\n', ' ');
-  return fmt::format("chipgauge certify: {}: {}: {}{}\n", to_string(n.verdict), first->device.id, reason,
-                     others > 0 ? fmt::format(" (+{} more)", others) : std::string());
+  return fmt::format("chipgauge certify: {}: {}: {}{}\n", to_string(n.verdict), first->device.id,
+                     reason, others > 0 ? fmt::format(" (+{} more)", others) : std::string());
 }
 
 }  // namespace chipgauge::certify

@@ -31,7 +31,8 @@ namespace {
 using nlohmann::json;
 
 std::string str_at(const json& j, const char* a, const char* b) {
-  if (!j.contains(a) || !j.at(a).is_object() || !j.at(a).contains(b) || !j.at(a).at(b).is_string()) return {};
+  if (!j.contains(a) || !j.at(a).is_object() || !j.at(a).contains(b) || !j.at(a).at(b).is_string())
+    return {};
   return j.at(a).at(b).get<std::string>();
 }
 
@@ -77,7 +78,8 @@ fleet_device device_of(const json& body, const std::string& file) {
 }  // namespace
 
 long long fleet_collection::count(const std::string& verdict) const {
-  return std::count_if(devices.begin(), devices.end(), [&](const auto& d) { return d.verdict == verdict; });
+  return std::count_if(devices.begin(), devices.end(),
+                       [&](const auto& d) { return d.verdict == verdict; });
 }
 
 fleet_collector::fleet_collector(fleet_collect_options options) : options_(std::move(options)) {
@@ -91,7 +93,8 @@ void fleet_collector::add_unreadable(const std::string& file, const std::string&
   c_.unverified.push_back({file, "unreadable: " + why});
 }
 
-fleet_check fleet_collector::check(const std::string& file, const nlohmann::json& certificate) const {
+fleet_check fleet_collector::check(const std::string& file,
+                                   const nlohmann::json& certificate) const {
   fleet_check r;
   r.file = file;
   try {
@@ -110,7 +113,9 @@ fleet_check fleet_collector::check(const std::string& file, const nlohmann::json
   return r;
 }
 
-void fleet_collector::add(const std::string& file, const nlohmann::json& certificate) { add(check(file, certificate)); }
+void fleet_collector::add(const std::string& file, const nlohmann::json& certificate) {
+  add(check(file, certificate));
+}
 
 void fleet_collector::add(fleet_check checked) {
   ++c_.certificates_read;
@@ -133,7 +138,8 @@ void fleet_collector::add(fleet_check checked) {
   auto& kept = c_.devices[it->second];
   const int n = kept.certificates + 1;
   // Latest wins; equal end times: the later file name, so the answer does not depend on read order.
-  if (d.end_utc > kept.end_utc || (d.end_utc == kept.end_utc && d.file > kept.file)) kept = std::move(d);
+  if (d.end_utc > kept.end_utc || (d.end_utc == kept.end_utc && d.file > kept.file))
+    kept = std::move(d);
   kept.certificates = n;
 }
 
@@ -161,7 +167,9 @@ dir_entry read_and_check(const std::string& file, const fleet_collector& collect
       e.why = x.what();
       return e;
     }
-    if (!doc.is_object() || !doc.contains("schema") || doc.at("schema") != std::string(certificate_schema)) return e;
+    if (!doc.is_object() || !doc.contains("schema") ||
+        doc.at("schema") != std::string(certificate_schema))
+      return e;
     e.checked = collector.check(file, doc);
     e.state = dir_entry::kind::checked;
   } catch (...) {
@@ -192,11 +200,13 @@ fleet_collection collect_fleet_dir(const std::string& dir, const fleet_collect_o
   // the one thread that took index i and read only after every thread has joined.
   // Each entry keeps only the device (not the parsed document), as the collector would anyway.
   unsigned jobs = options.jobs != 0 ? options.jobs : std::thread::hardware_concurrency();
-  jobs = static_cast<unsigned>(std::clamp<std::size_t>(jobs, 1, std::max<std::size_t>(files.size(), 1)));
+  jobs = static_cast<unsigned>(
+      std::clamp<std::size_t>(jobs, 1, std::max<std::size_t>(files.size(), 1)));
   std::vector<dir_entry> entries(files.size());
   std::atomic<std::size_t> next{0};
   const auto work = [&] {
-    for (std::size_t i = next++; i < files.size(); i = next++) entries[i] = read_and_check(files[i], collector);
+    for (std::size_t i = next++; i < files.size(); i = next++)
+      entries[i] = read_and_check(files[i], collector);
   };
   {
     // This thread is one of the `jobs`. A thread that cannot be started (std::system_error) only
@@ -223,8 +233,9 @@ fleet_collection collect_fleet_dir(const std::string& dir, const fleet_collect_o
 
 fleet_collection fleet_collector::finish() && {
   auto c = std::move(c_);
-  std::sort(c.devices.begin(), c.devices.end(),
-            [](const auto& a, const auto& b) { return std::tie(a.node, a.device) < std::tie(b.node, b.device); });
+  std::sort(c.devices.begin(), c.devices.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.node, a.device) < std::tie(b.node, b.device);
+  });
 
   std::map<std::string, fleet_node> nodes;
   for (const auto& d : c.devices) {
@@ -268,7 +279,8 @@ fleet_collection fleet_collector::finish() && {
       const double z = (x[k] - med) / scale;
       if (z < -options_.z_threshold) {
         const auto& d = c.devices[members[k]];
-        c.outliers.push_back({d.node, d.device, key.first, key.second, x[k], med, scale, z, members.size()});
+        c.outliers.push_back(
+            {d.node, d.device, key.first, key.second, x[k], med, scale, z, members.size()});
       }
     }
   }
@@ -285,7 +297,8 @@ std::vector<fleet_item> fleet_items(const fleet_collection& c, catalog& cat) {
   for (const auto& [sku, devs] : by_sku) {
     const auto n = static_cast<long long>(devs.size());
     if (devs.front()->sheet_id) {
-      items.push_back(fleet_item_of(cat.part(*devs.front()->sheet_id), cat.rules().definitions(), n));
+      items.push_back(
+          fleet_item_of(cat.part(*devs.front()->sheet_id), cat.rules().definitions(), n));
       continue;
     }
     fleet_item it;
@@ -310,9 +323,11 @@ std::string render_fleet_collection(const fleet_collection& c, const std::vector
     j["devices_counted"] = c.devices.size();
     j["passed"] = c.count("pass");
     j["failed"] = c.count("fail");
-    j["inconclusive"] = static_cast<long long>(c.devices.size()) - c.count("pass") - c.count("fail");
+    j["inconclusive"] =
+        static_cast<long long>(c.devices.size()) - c.count("pass") - c.count("fail");
     j["unverified"] = json::array();
-    for (const auto& u : c.unverified) j["unverified"].push_back({{"file", u.file}, {"reason", u.reason}});
+    for (const auto& u : c.unverified)
+      j["unverified"].push_back({{"file", u.file}, {"reason", u.reason}});
     j["nodes"] = json::array();
     for (const auto& n : c.nodes)
       j["nodes"].push_back({{"node", n.node},
@@ -332,10 +347,11 @@ std::string render_fleet_collection(const fleet_collection& c, const std::vector
                               {"certificates", d.certificates},
                               {"file", d.file},
                               {"tpp_measured", d.tpp}});
-    j["outlier_rule"] = {{"statistic", "modified z-score of the device's median among its SKU's medians"},
-                         {"scale", "1.4826 MAD (1.253314 mean absolute deviation when the MAD is 0)"},
-                         {"threshold", -c.z_threshold},
-                         {"side", "low"}};
+    j["outlier_rule"] = {
+        {"statistic", "modified z-score of the device's median among its SKU's medians"},
+        {"scale", "1.4826 MAD (1.253314 mean absolute deviation when the MAD is 0)"},
+        {"threshold", -c.z_threshold},
+        {"side", "low"}};
     j["outliers"] = json::array();
     for (const auto& o : c.outliers)
       j["outliers"].push_back({{"node", o.node},
@@ -351,18 +367,20 @@ std::string render_fleet_collection(const fleet_collection& c, const std::vector
     j["driver_mix"] = c.driver_mix;
     j["totals"] = json::parse(render_fleet(items, totals, as_of, output_format::json));
     j["totals_cover"] =
-        "verified certificates only: unverified ones are not counted, so with any listed the totals are a lower bound";
+        "verified certificates only: unverified ones are not counted, so with any listed the "
+        "totals are a lower bound";
     return j.dump(2) + "\n";
   }
   const bool md = format == output_format::md;
   const std::string h = md ? "## " : "";
   std::string out;
   out += fmt::format(
-      "{}fleet: {} device(s) on {} node(s): {} pass, {} fail, {} inconclusive; {} certificate(s) read, {} superseded, "
+      "{}fleet: {} device(s) on {} node(s): {} pass, {} fail, {} inconclusive; {} certificate(s) "
+      "read, {} superseded, "
       "{} unverified\n",
       md ? "# " : "", c.devices.size(), c.nodes.size(), c.count("pass"), c.count("fail"),
-      static_cast<long long>(c.devices.size()) - c.count("pass") - c.count("fail"), c.certificates_read, c.superseded,
-      c.unverified.size());
+      static_cast<long long>(c.devices.size()) - c.count("pass") - c.count("fail"),
+      c.certificates_read, c.superseded, c.unverified.size());
   const std::string li = md ? "- " : "  ";
   if (!c.unverified.empty()) {
     out += "\n" + h + "unverified certificates (not counted)\n";
@@ -373,24 +391,28 @@ std::string render_fleet_collection(const fleet_collection& c, const std::vector
   for (const auto& n : c.nodes) {
     if (n.verdict == "pass") continue;
     any = true;
-    out += fmt::format("{}{}: {} ({} of {} devices pass)\n", li, n.node, n.verdict, n.passed, n.devices);
+    out += fmt::format("{}{}: {} ({} of {} devices pass)\n", li, n.node, n.verdict, n.passed,
+                       n.devices);
     for (const auto& d : c.devices) {
       if (d.node != n.node || d.verdict == "pass") continue;
-      out += fmt::format("{}  {} {}: {}\n", li, d.device, d.verdict,
-                         d.reasons.empty() ? std::string("(no reason recorded)") : d.reasons.front());
+      out +=
+          fmt::format("{}  {} {}: {}\n", li, d.device, d.verdict,
+                      d.reasons.empty() ? std::string("(no reason recorded)") : d.reasons.front());
     }
   }
   if (!any) out += li + "none\n";
   out += fmt::format("\n{}outliers among their SKU (modified z-score < -{:g})\n", h, c.z_threshold);
   for (const auto& o : c.outliers)
-    out += fmt::format("{}{} {} [{}] {}: {:.4g} against the SKU median {:.4g}, z {:.1f} over {} devices\n", li, o.node,
-                       o.device, o.sku, o.benchmark, o.value, o.median, o.z, o.peers);
+    out += fmt::format(
+        "{}{} {} [{}] {}: {:.4g} against the SKU median {:.4g}, z {:.1f} over {} devices\n", li,
+        o.node, o.device, o.sku, o.benchmark, o.value, o.median, o.z, o.peers);
   if (c.outliers.empty()) out += li + "none\n";
   out += "\n" + h + "SKU mix\n";
   for (const auto& [k, v] : c.sku_mix) out += fmt::format("{}{}: {}\n", li, k, v);
   out += "\n" + h + "driver mix\n";
   for (const auto& [k, v] : c.driver_mix) out += fmt::format("{}{}: {}\n", li, k, v);
-  out += "\n" + h + "totals (verified certificates only)\n" + render_fleet(items, totals, as_of, output_format::text);
+  out += "\n" + h + "totals (verified certificates only)\n" +
+         render_fleet(items, totals, as_of, output_format::text);
   return out;
 }
 

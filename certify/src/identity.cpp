@@ -26,8 +26,10 @@ std::string lower(std::string_view s) {
 
 std::string hex4(std::uint16_t v) { return fmt::format("{:04x}", v); }
 
-// Strength of a sheet's identity against the device (higher is stronger, 0 none), with what matched.
-std::pair<match_method, std::string> identity_match(const part_identity& id, const bench::device_info& d) {
+// Strength of a sheet's identity against the device (higher is stronger, 0 none), with what
+// matched.
+std::pair<match_method, std::string> identity_match(const part_identity& id,
+                                                    const bench::device_info& d) {
   const auto pci = property(d, "pci_id");
   const auto sub = property(d, "pci_subsystem_id");
   std::pair<match_method, std::string> best{match_method::none, ""};
@@ -36,7 +38,8 @@ std::pair<match_method, std::string> identity_match(const part_identity& id, con
       if (hex4(p.vendor) + ":" + hex4(p.device) != lower(*pci)) continue;
       if (p.subsystem_vendor && p.subsystem_device) {
         if (sub && hex4(*p.subsystem_vendor) + ":" + hex4(*p.subsystem_device) == lower(*sub))
-          return {match_method::pci_subsystem, fmt::format("PCI id {} with subsystem {}", *pci, *sub)};
+          return {match_method::pci_subsystem,
+                  fmt::format("PCI id {} with subsystem {}", *pci, *sub)};
         continue;  // that subsystem pair singles out another bin of the die
       }
       best = {match_method::pci, fmt::format("PCI id {}", *pci)};
@@ -44,7 +47,8 @@ std::pair<match_method, std::string> identity_match(const part_identity& id, con
   }
   if (best.first != match_method::none) return best;
   for (const auto& n : id.names) {
-    if (lower(n) == lower(d.name)) return {match_method::name, fmt::format("driver name '{}'", d.name)};
+    if (lower(n) == lower(d.name))
+      return {match_method::name, fmt::format("driver name '{}'", d.name)};
   }
   if (id.cpu && d.backend == "cpu") {
     const auto& c = *id.cpu;
@@ -53,11 +57,12 @@ std::pair<match_method, std::string> identity_match(const part_identity& id, con
     if (c.vendor == d.vendor && family && *family == std::to_string(c.family) && model &&
         std::find(c.models.begin(), c.models.end(), std::atoi(model->c_str())) != c.models.end()) {
       if (c.brands.empty())
-        return {match_method::cpu, fmt::format("CPU {} family {} model {}", d.vendor, *family, *model)};
+        return {match_method::cpu,
+                fmt::format("CPU {} family {} model {}", d.vendor, *family, *model)};
       for (const auto& b : c.brands) {
         if (lower(d.name).find(lower(b)) != std::string::npos)
-          return {match_method::cpu,
-                  fmt::format("CPU {} family {} model {}, brand '{}'", d.vendor, *family, *model, b)};
+          return {match_method::cpu, fmt::format("CPU {} family {} model {}, brand '{}'", d.vendor,
+                                                 *family, *model, b)};
       }
     }
   }
@@ -110,7 +115,8 @@ sheet_match match_sheet(const spec_database& db, const bench::device_info& d) {
     std::string ids;
     for (const auto& [s, _] : best) ids += (ids.empty() ? "" : ", ") + s->id;
     out.detail =
-        fmt::format("unknown part: its identity matches {} sheets equally ({}); none is chosen", best.size(), ids);
+        fmt::format("unknown part: its identity matches {} sheets equally ({}); none is chosen",
+                    best.size(), ids);
     out.findings.push_back(out.detail);
     return out;
   }
@@ -120,14 +126,16 @@ sheet_match match_sheet(const spec_database& db, const bench::device_info& d) {
     what = fmt::format("CPU {} family {} model {}", d.vendor, property(d, "family").value_or("?"),
                        property(d, "model").value_or("?"));
   else what = "name '" + d.name + "'";
-  out.detail = fmt::format("unknown part: no sheet in the database has the identity {} ({})", what, d.name);
+  out.detail =
+      fmt::format("unknown part: no sheet in the database has the identity {} ({})", what, d.name);
   return out;
 }
 
 sheet_match check_spec_sheet(const chip_spec& sheet, const bench::device_info& d) {
   if (sheet.kind != part_kind::ic)
-    throw usage_error(fmt::format("--spec {} is a {}: a certificate is of one device, so --spec takes an IC sheet",
-                                  sheet.id, to_string(sheet.kind)));
+    throw usage_error(fmt::format(
+        "--spec {} is a {}: a certificate is of one device, so --spec takes an IC sheet", sheet.id,
+        to_string(sheet.kind)));
   sheet_match out;
   out.sheet = &sheet;
   out.method = match_method::spec_option;
@@ -147,22 +155,27 @@ sheet_match check_spec_sheet(const chip_spec& sheet, const bench::device_info& d
     if (pci_comparable || cpu_comparable) {
       const std::string device_id =
           pci_comparable ? "PCI id " + *pci +
-                               (property(d, "pci_subsystem_id") ? " subsystem " + *property(d, "pci_subsystem_id") : "")
+                               (property(d, "pci_subsystem_id")
+                                    ? " subsystem " + *property(d, "pci_subsystem_id")
+                                    : "")
                          : fmt::format("CPU {} family {} model {} ('{}')", d.vendor,
-                                       property(d, "family").value_or("?"), property(d, "model").value_or("?"), d.name);
-      throw usage_error(
-          fmt::format("--spec {}: its identity does not match device {} ({}): the certificate would describe "
-                      "another part; give the device's own sheet, or none",
-                      sheet.id, d.id, device_id));
+                                       property(d, "family").value_or("?"),
+                                       property(d, "model").value_or("?"), d.name);
+      throw usage_error(fmt::format(
+          "--spec {}: its identity does not match device {} ({}): the certificate would describe "
+          "another part; give the device's own sheet, or none",
+          sheet.id, d.id, device_id));
     }
   }
   bench::measured_tpp mt;
   mt.device_id = d.id;
   mt.device_name = d.name;
   mt.device_vendor = d.vendor;
-  if (auto unconfirmed = bench::check_sheet_matches(sheet, mt)) out.findings.push_back(*unconfirmed);
-  out.detail = fmt::format("--spec {} (vendor and model number checked; the sheet has no identity this device reports)",
-                           sheet.id);
+  if (auto unconfirmed = bench::check_sheet_matches(sheet, mt))
+    out.findings.push_back(*unconfirmed);
+  out.detail = fmt::format(
+      "--spec {} (vendor and model number checked; the sheet has no identity this device reports)",
+      sheet.id);
   return out;
 }
 

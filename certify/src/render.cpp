@@ -63,12 +63,14 @@ view make_view(const json& cert) {
   for (const auto& r : b.at("verdict").at("reasons")) v.reasons.push_back(r.get<std::string>());
   const auto& d = b.at("device");
   const auto& s = b.at("sheet");
-  v.part = {{"device", fmt::format("{} ({}, {} backend)", str(d.at("name")), str(d.at("id")), str(d.at("backend")))},
-            {"sheet",
-             s.at("id").is_null() ? "none: unknown part" : fmt::format("{} ({})", str(s.at("id")), str(s.at("name")))},
-            {"matched by", fmt::format("{}: {}", str(s.at("matched_by")), str(s.at("detail")))}};
-  for (const auto& key :
-       {"pci_id", "pci_subsystem_id", "uuid", "serial", "vbios", "family", "model", "stepping", "microcode"}) {
+  v.part = {
+      {"device", fmt::format("{} ({}, {} backend)", str(d.at("name")), str(d.at("id")),
+                             str(d.at("backend")))},
+      {"sheet", s.at("id").is_null() ? "none: unknown part"
+                                     : fmt::format("{} ({})", str(s.at("id")), str(s.at("name")))},
+      {"matched by", fmt::format("{}: {}", str(s.at("matched_by")), str(s.at("detail")))}};
+  for (const auto& key : {"pci_id", "pci_subsystem_id", "uuid", "serial", "vbios", "family",
+                          "model", "stepping", "microcode"}) {
     if (d.at("identity").contains(key)) v.part.emplace_back(key, str(d.at("identity").at(key)));
   }
   const auto& t = b.at("tpp");
@@ -76,52 +78,60 @@ view make_view(const json& cert) {
   v.headline = {
       {"TPP declared", tpp_value(t.at("declared"))},
       {"TPP derived", tpp_value(t.at("derived"))},
-      {"TPP measured", tpp_value(t.at("measured")) + (t.at("measured").is_number() ? " (a lower bound)" : "")},
-      {"ECCN", c.at("eccn").is_null() ? std::string("none fired (") + str(c.at("outcome")) + ")" : str(c.at("eccn"))},
+      {"TPP measured",
+       tpp_value(t.at("measured")) + (t.at("measured").is_number() ? " (a lower bound)" : "")},
+      {"ECCN", c.at("eccn").is_null() ? std::string("none fired (") + str(c.at("outcome")) + ")"
+                                      : str(c.at("eccn"))},
       {"classified as of", str(c.at("as_of"))}};
   for (const auto& r : c.at("regimes"))
-    v.headline.emplace_back(
-        "regime " + str(r.at("regime")),
-        fmt::format("{} {}", str(r.at("outcome")), r.at("eccn").is_null() ? "" : str(r.at("eccn"))));
+    v.headline.emplace_back("regime " + str(r.at("regime")),
+                            fmt::format("{} {}", str(r.at("outcome")),
+                                        r.at("eccn").is_null() ? "" : str(r.at("eccn"))));
   for (const auto& f : c.at("findings")) v.findings.push_back(f.get<std::string>());
   const auto& w = b.at("who");
   const auto& when = b.at("when");
   const auto& tool = b.at("tooling");
-  v.context = {
-      {"lab", str(w.at("lab"))},
-      {"tester", str(w.at("tester"))},
-      {"location", str(w.at("location"))},
-      {"start (UTC)", str(when.at("start_utc"))},
-      {"end (UTC)", str(when.at("end_utc"))},
-      {"host", fmt::format("{} ({}, {})", str(b.at("host").at("hostname")), str(b.at("host").at("os")),
-                           str(b.at("host").at("kernel")))},
-      {"tool", fmt::format("chipgauge {} ({}), {} build, {}", str(tool.at("tool_version")), str(tool.at("git_sha")),
-                           str(tool.at("build_type")), str(tool.at("compiler")))},
-      {"mode", fmt::format("{}; soak {} s in {} round(s)", str(tool.at("mode")), str(tool.at("soak_s")),
-                           str(tool.at("soak_rounds")))},
-      {"CUDA driver / runtime", fmt::format("{} / {}", str(tool.at("cuda_driver")), str(tool.at("cuda_runtime")))},
-      {"CPU governor", str(tool.at("cpu_governor"))}};
+  v.context = {{"lab", str(w.at("lab"))},
+               {"tester", str(w.at("tester"))},
+               {"location", str(w.at("location"))},
+               {"start (UTC)", str(when.at("start_utc"))},
+               {"end (UTC)", str(when.at("end_utc"))},
+               {"host", fmt::format("{} ({}, {})", str(b.at("host").at("hostname")),
+                                    str(b.at("host").at("os")), str(b.at("host").at("kernel")))},
+               {"tool", fmt::format("chipgauge {} ({}), {} build, {}", str(tool.at("tool_version")),
+                                    str(tool.at("git_sha")), str(tool.at("build_type")),
+                                    str(tool.at("compiler")))},
+               {"mode", fmt::format("{}; soak {} s in {} round(s)", str(tool.at("mode")),
+                                    str(tool.at("soak_s")), str(tool.at("soak_rounds")))},
+               {"CUDA driver / runtime",
+                fmt::format("{} / {}", str(tool.at("cuda_driver")), str(tool.at("cuda_runtime")))},
+               {"CPU governor", str(tool.at("cpu_governor"))}};
   for (const auto& r : b.at("results")) {
-    v.results.push_back({str(r.at("benchmark")),
-                         str(r.at("status")) + (r.at("suspect").get<bool>() ? " (suspect)" : ""), str(r.at("median")),
-                         str(r.at("iqr")), str(r.at("min")), str(r.at("max")), str(r.at("samples")), str(r.at("unit")),
-                         r.at("fraction_of_theoretical").is_number()
-                             ? fmt::format("{:.1f} %", 100 * r.at("fraction_of_theoretical").get<double>())
-                             : "-",
-                         str(r.at("stop_reason"))});
+    v.results.push_back(
+        {str(r.at("benchmark")),
+         str(r.at("status")) + (r.at("suspect").get<bool>() ? " (suspect)" : ""),
+         str(r.at("median")), str(r.at("iqr")), str(r.at("min")), str(r.at("max")),
+         str(r.at("samples")), str(r.at("unit")),
+         r.at("fraction_of_theoretical").is_number()
+             ? fmt::format("{:.1f} %", 100 * r.at("fraction_of_theoretical").get<double>())
+             : "-",
+         str(r.at("stop_reason"))});
   }
   for (const auto& k : b.at("checks")) {
-    v.checks.push_back({str(k.at("result")), str(k.at("kind")), str(k.at("benchmark")), str(k.at("measured")),
-                        str(k.at("limit")),
-                        k.at("margin").is_number() ? fmt::format("{:+.1f} %", 100 * k.at("margin").get<double>()) : "-",
-                        k.at("reference").is_null()
-                            ? str(k.at("basis"))
-                            : str(k.at("reference").at("title")) + " <" + str(k.at("reference").at("url")) + ">",
-                        str(k.at("detail"))});
+    v.checks.push_back(
+        {str(k.at("result")), str(k.at("kind")), str(k.at("benchmark")), str(k.at("measured")),
+         str(k.at("limit")),
+         k.at("margin").is_number() ? fmt::format("{:+.1f} %", 100 * k.at("margin").get<double>())
+                                    : "-",
+         k.at("reference").is_null()
+             ? str(k.at("basis"))
+             : str(k.at("reference").at("title")) + " <" + str(k.at("reference").at("url")) + ">",
+         str(k.at("detail"))});
   }
   if (cert.contains("integrity")) {
     const auto& in = cert.at("integrity");
-    for (const auto& [k, x] : in.items()) v.integrity.emplace_back(k, x.is_object() ? x.dump() : str(x));
+    for (const auto& [k, x] : in.items())
+      v.integrity.emplace_back(k, x.is_object() ? x.dump() : str(x));
   } else {
     v.integrity.emplace_back("integrity", "not sealed: this is a bare body");
   }
@@ -142,7 +152,8 @@ std::string verdict_line(const view& v) {
 std::string text(const view& v) {
   std::string out = verdict_line(v) + "\n";
   for (const auto& r : v.reasons) out += "  " + r + "\n";
-  auto pairs = [&out](const std::string& title, const std::vector<std::pair<std::string, std::string>>& rows) {
+  auto pairs = [&out](const std::string& title,
+                      const std::vector<std::pair<std::string, std::string>>& rows) {
     out += "\n" + title + "\n";
     for (const auto& [k, x] : rows) out += fmt::format("  {:<24} {}\n", k, x);
   };
@@ -152,10 +163,11 @@ std::string text(const view& v) {
   pairs("Who, when, with what", v.context);
   out += "\nResults (rates: the median of the timed samples gates; IQR, min and max beside it)\n";
   for (const auto& r : v.results)
-    out += fmt::format("  {:<24} {:<16} median {} IQR {} min {} max {} n {} {} {} {}\n", r[0], r[1], r[2], r[3], r[4],
-                       r[5], r[6], r[7], r[8], r[9]);
+    out += fmt::format("  {:<24} {:<16} median {} IQR {} min {} max {} n {} {} {} {}\n", r[0], r[1],
+                       r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]);
   out += "\nChecks\n";
-  for (const auto& c : v.checks) out += fmt::format("  {:<12} {:<14} {:<22} {} [{}]\n", c[0], c[1], c[2], c[7], c[6]);
+  for (const auto& c : v.checks)
+    out += fmt::format("  {:<12} {:<14} {:<22} {} [{}]\n", c[0], c[1], c[2], c[7], c[6]);
   pairs("Integrity", v.integrity);
   return out;
 }
@@ -163,7 +175,8 @@ std::string text(const view& v) {
 std::string markdown(const view& v) {
   std::string out = "# Certificate: " + v.verdict + (v.unknown ? " (unknown part)" : "") + "\n\n";
   for (const auto& r : v.reasons) out += "- " + md_cell(r) + "\n";
-  auto pairs = [&out](const std::string& title, const std::vector<std::pair<std::string, std::string>>& rows) {
+  auto pairs = [&out](const std::string& title,
+                      const std::vector<std::pair<std::string, std::string>>& rows) {
     out += "\n## " + title + "\n\n| | |\n|---|---|\n";
     for (const auto& [k, x] : rows) out += "| " + md_cell(k) + " | " + md_cell(x) + " |\n";
   };
@@ -194,22 +207,31 @@ std::string markdown(const view& v) {
 }
 
 std::string html(const view& v) {
-  const char* colour = v.verdict == "pass" ? "#1b5e20" : v.verdict == "fail" ? "#b71c1c" : "#8d6e00";
+  const char* colour = v.verdict == "pass"   ? "#1b5e20"
+                       : v.verdict == "fail" ? "#b71c1c"
+                                             : "#8d6e00";
   std::string out =
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>chipgauge certificate</title>\n<style>"
-      "body{font-family:sans-serif;margin:2em;color:#111}table{border-collapse:collapse;margin:0.5em 0 "
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>chipgauge "
+      "certificate</title>\n<style>"
+      "body{font-family:sans-serif;margin:2em;color:#111}table{border-collapse:collapse;margin:0."
+      "5em 0 "
       "1.5em;font-size:0.9em}"
-      "td,th{border:1px solid #999;padding:0.2em 0.5em;text-align:left;vertical-align:top}th{background:#eee}"
-      ".verdict{font-size:1.8em;font-weight:bold;padding:0.3em 0.6em;color:#fff;display:inline-block}"
-      "@media print{body{margin:1cm}.verdict{-webkit-print-color-adjust:exact;print-color-adjust:exact}}"
+      "td,th{border:1px solid #999;padding:0.2em "
+      "0.5em;text-align:left;vertical-align:top}th{background:#eee}"
+      ".verdict{font-size:1.8em;font-weight:bold;padding:0.3em "
+      "0.6em;color:#fff;display:inline-block}"
+      "@media "
+      "print{body{margin:1cm}.verdict{-webkit-print-color-adjust:exact;print-color-adjust:exact}}"
       "</style></head><body>\n";
   out += fmt::format("<div class=\"verdict\" style=\"background:{}\">{}</div>\n<ul>\n", colour,
                      html_escape(verdict_line(v)));
   for (const auto& r : v.reasons) out += "<li>" + html_escape(r) + "</li>\n";
   out += "</ul>\n";
-  auto pairs = [&out](const std::string& title, const std::vector<std::pair<std::string, std::string>>& rows) {
+  auto pairs = [&out](const std::string& title,
+                      const std::vector<std::pair<std::string, std::string>>& rows) {
     out += "<h2>" + html_escape(title) + "</h2>\n<table>\n";
-    for (const auto& [k, x] : rows) out += "<tr><th>" + html_escape(k) + "</th><td>" + html_escape(x) + "</td></tr>\n";
+    for (const auto& [k, x] : rows)
+      out += "<tr><th>" + html_escape(k) + "</th><td>" + html_escape(x) + "</td></tr>\n";
     out += "</table>\n";
   };
   auto table = [&out](const std::string& title, const std::vector<std::string>& head,
@@ -257,8 +279,9 @@ std::string render_summary(const node_certification& n, render_format format) {
     out = "# Node certification: " + std::string(to_string(n.verdict)) +
           "\n\n| device | name | sheet | verdict |\n|---|---|---|---|\n";
     for (const auto& dc : n.devices)
-      out += fmt::format("| {} | {} | {} | {} |\n", dc.device.id, md_cell(dc.device.name),
-                         dc.match.sheet ? dc.match.sheet->id : "unknown part", to_string(dc.verdict));
+      out +=
+          fmt::format("| {} | {} | {} | {} |\n", dc.device.id, md_cell(dc.device.name),
+                      dc.match.sheet ? dc.match.sheet->id : "unknown part", to_string(dc.verdict));
     return out;
   }
   out = fmt::format("node verdict: {}\n", to_string(n.verdict));

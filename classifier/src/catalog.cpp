@@ -34,22 +34,23 @@ catalog catalog::load(const std::string& specs_dir) {
   c.dir_ = specs_dir;
   c.rules_ = rule_set::load((fs::path(specs_dir) / "rules").string());
   c.parts_ = spec_database::load((fs::path(specs_dir) / "chips").string(), c.rules_.definitions(),
-                                 std::make_shared<const physical_limits>(
-                                     physical_limits::load((fs::path(specs_dir) / "arch" / "physical.json").string())));
+                                 std::make_shared<const physical_limits>(physical_limits::load(
+                                     (fs::path(specs_dir) / "arch" / "physical.json").string())));
   return c;
 }
 
 const country_db& catalog::countries() {
   if (!countries_)
-    countries_ = std::make_shared<country_db>(country_db::load((std::filesystem::path(dir_) / "countries").string()));
+    countries_ = std::make_shared<country_db>(
+        country_db::load((std::filesystem::path(dir_) / "countries").string()));
   return *countries_;
 }
 
 const licensing_set& catalog::licensing() {
   if (!licensing_) {
     const auto& c = countries();
-    licensing_ =
-        std::make_shared<licensing_set>(licensing_set::load((std::filesystem::path(dir_) / "licensing").string(), c));
+    licensing_ = std::make_shared<licensing_set>(
+        licensing_set::load((std::filesystem::path(dir_) / "licensing").string(), c));
   }
   return *licensing_;
 }
@@ -70,18 +71,21 @@ std::string catalog::locate_specs_dir(const std::string& flag) {
 
 const chip_spec& catalog::part(std::string_view file_or_id) {
   const std::string arg(file_or_id);
-  const bool is_path =
-      arg.find('/') != std::string::npos || (arg.size() > 5 && arg.compare(arg.size() - 5, 5, ".json") == 0);
+  const bool is_path = arg.find('/') != std::string::npos ||
+                       (arg.size() > 5 && arg.compare(arg.size() - 5, 5, ".json") == 0);
   if (is_path) {
-    if (!std::filesystem::exists(arg)) throw usage_error(fmt::format("no such spec sheet file: {}", quote_input(arg)));
+    if (!std::filesystem::exists(arg))
+      throw usage_error(fmt::format("no such spec sheet file: {}", quote_input(arg)));
     auto spec = load_spec_file(arg);
     return parts_.add_external(std::move(spec), rules_.definitions());
   }
   if (const auto* p = parts_.find(arg)) return *p;
   std::string hint;
-  if (auto near = parts_.suggest(arg); !near.empty()) hint = fmt::format(" (did you mean '{}'?)", near);
-  throw usage_error(fmt::format("unknown part '{}'{}: give a spec-sheet path or an id from 'chipgauge specs list'",
-                                quote_input(arg), hint));
+  if (auto near = parts_.suggest(arg); !near.empty())
+    hint = fmt::format(" (did you mean '{}'?)", near);
+  throw usage_error(fmt::format(
+      "unknown part '{}'{}: give a spec-sheet path or an id from 'chipgauge specs list'",
+      quote_input(arg), hint));
 }
 
 }  // namespace chipgauge::classifier

@@ -47,7 +47,8 @@ country_db country_db::load(const std::string& dir) {
     if (auto a = c.find("aliases")) {
       for (const auto& x : a->elements()) k.aliases.push_back(x.string());
     }
-    if (db.find(k.alpha2)) c.at("alpha2").fail(fmt::format("duplicate country code '{}'", quote_input(k.alpha2)));
+    if (db.find(k.alpha2))
+      c.at("alpha2").fail(fmt::format("duplicate country code '{}'", quote_input(k.alpha2)));
     db.countries_.push_back(std::move(k));
   }
 
@@ -59,7 +60,8 @@ country_db country_db::load(const std::string& dir) {
     groot.at("schema").fail("expected \"chipgauge.country-groups/1\"");
   auto known = [&](const json_node& n) {
     const auto code = n.string();
-    if (!db.find(code)) n.fail(fmt::format("unknown country code '{}' (not in {})", quote_input(code), cpath));
+    if (!db.find(code))
+      n.fail(fmt::format("unknown country code '{}' (not in {})", quote_input(code), cpath));
     return code;
   };
   for (const auto& g : groot.at("groups").elements()) {
@@ -70,7 +72,8 @@ country_db country_db::load(const std::string& dir) {
     grp.evidence = json_fields::evidence(g.at("evidence"));
     if (auto s = g.find("source")) grp.source = s->string();
     for (const auto& m : g.at("members").elements()) {
-      m.expect_keys({"country", "from", "until", "evidence", "note", "source", "end_users", "unless_end_users"});
+      m.expect_keys({"country", "from", "until", "evidence", "note", "source", "end_users",
+                     "unless_end_users"});
       group_membership gm;
       gm.country = known(m.at("country"));
       gm.from = json_fields::day(m.at("from"));
@@ -87,8 +90,11 @@ country_db country_db::load(const std::string& dir) {
       }
       for (const auto& other : grp.members) {
         if (other.country != gm.country) continue;
-        const bool overlap = (!other.until || gm.from <= *other.until) && (!gm.until || other.from <= *gm.until);
-        if (overlap) m.fail(fmt::format("{} is listed twice in group '{}' for overlapping dates", gm.country, grp.id));
+        const bool overlap =
+            (!other.until || gm.from <= *other.until) && (!gm.until || other.from <= *gm.until);
+        if (overlap)
+          m.fail(fmt::format("{} is listed twice in group '{}' for overlapping dates", gm.country,
+                             grp.id));
       }
       grp.members.push_back(std::move(gm));
     }
@@ -122,8 +128,10 @@ country_db country_db::load(const std::string& dir) {
       reg.code = r.at("code").string();
       reg.country = known(r.at("country"));
       if (reg.code.size() < 4 || reg.code.compare(0, 3, reg.country + "-") != 0)
-        r.at("code").fail(fmt::format("expected an ISO 3166-2 code starting with '{}-'", reg.country));
-      if (db.find_region(reg.code)) r.at("code").fail(fmt::format("duplicate region code '{}'", reg.code));
+        r.at("code").fail(
+            fmt::format("expected an ISO 3166-2 code starting with '{}-'", reg.country));
+      if (db.find_region(reg.code))
+        r.at("code").fail(fmt::format("duplicate region code '{}'", reg.code));
       reg.name = r.at("name").string();
       if (auto a = r.find("aliases")) {
         for (const auto& x : a->elements()) reg.aliases.push_back(x.string());
@@ -169,7 +177,8 @@ const country* country_db::find(std::string_view alpha2) const {
 }
 
 bool country_db::has_group(std::string_view id) const noexcept {
-  return std::any_of(groups_.begin(), groups_.end(), [&](const country_group& g) { return g.id == id; });
+  return std::any_of(groups_.begin(), groups_.end(),
+                     [&](const country_group& g) { return g.id == id; });
 }
 
 const country& country_db::resolve(std::string_view text) const {
@@ -197,8 +206,9 @@ const country& country_db::resolve(std::string_view text) const {
       }
     }
   }
-  throw usage_error(fmt::format("unknown country '{}'{}: give an ISO 3166 code (CN, CHN) or a name (China, Macau)",
-                                quote_input(text), hint));
+  throw usage_error(fmt::format(
+      "unknown country '{}'{}: give an ISO 3166 code (CN, CHN) or a name (China, Macau)",
+      quote_input(text), hint));
 }
 
 std::string country_db::treated_as(std::string_view alpha2, date day) const {
@@ -208,8 +218,8 @@ std::string country_db::treated_as(std::string_view alpha2, date day) const {
   return std::string(alpha2);
 }
 
-bool country_db::member(std::string_view alpha2, std::string_view group_id, date day, evidence_tag* evidence,
-                        std::string_view end_user) const {
+bool country_db::member(std::string_view alpha2, std::string_view group_id, date day,
+                        evidence_tag* evidence, std::string_view end_user) const {
   const auto as = treated_as(alpha2, day);
   auto named = [&](const std::vector<std::string>& list) {
     return !end_user.empty() && std::find(list.begin(), list.end(), end_user) != list.end();

@@ -26,7 +26,8 @@ std::string normalise_eccn(std::string_view eccn) {
   std::string out;
   out.reserve(eccn.size());
   for (char c : eccn) {
-    out += (c == '.' || c == '-') ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out += (c == '.' || c == '-') ? '_'
+                                  : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return out;
 }
@@ -34,7 +35,8 @@ std::string normalise_eccn(std::string_view eccn) {
 // Does flag "contains_3a090_a" cover ECCN "3A090.a.1"? (the ECCN or a sub-paragraph of it)
 bool flag_covers(std::string_view flag, const std::string& normalised_eccn) {
   const auto want = flag.substr(9);  // after "contains_"
-  if (normalised_eccn.size() < want.size() || normalised_eccn.compare(0, want.size(), want) != 0) return false;
+  if (normalised_eccn.size() < want.size() || normalised_eccn.compare(0, want.size(), want) != 0)
+    return false;
   return normalised_eccn.size() == want.size() || normalised_eccn[want.size()] == '_';
 }
 
@@ -89,7 +91,8 @@ evaluation_plan::evaluation_plan(const rule_set& rules, date as_of, bool what_if
     const auto status = r.status_on(as_of);
     const bool in_force = status == regime_status::in_force;
     const bool hypothetical =
-        every || (what_if && (status == regime_status::announced_not_enforced || status == regime_status::proposed));
+        every || (what_if && (status == regime_status::announced_not_enforced ||
+                              status == regime_status::proposed));
     if (!in_force && !hypothetical) {
       skipped_.push_back({&r, status});
       continue;
@@ -110,14 +113,16 @@ evaluation_plan::evaluation_plan(const rule_set& rules, date as_of, bool what_if
 }
 
 void classification_engine::fill_variables(const chip_spec& spec, const part_metrics& m,
-                                           const evaluation_plan::entry& e, const evaluation_plan& plan,
-                                           std::vector<double>& vars, range_end end) const {
+                                           const evaluation_plan::entry& e,
+                                           const evaluation_plan& plan, std::vector<double>& vars,
+                                           range_end end) const {
   vars.assign(rules_->variable_count(), unknown);
   set_metric_variables(m, vars.data());
 
   const auto& flags = rules_->contains_flags();
   if (flags.empty()) return;
-  for (std::size_t i = 0; i < flags.size(); ++i) vars[metric_var_count + i] = spec.contains.empty() ? unknown : 0.0;
+  for (std::size_t i = 0; i < flags.size(); ++i)
+    vars[metric_var_count + i] = spec.contains.empty() ? unknown : 0.0;
   // A board or system contains ICs: classify each under this same regime and raise the flags.
   // A component whose classification is undetermined makes every flag not yet raised unknown;
   // a component that is itself a board passes up the flags of what it contains.
@@ -160,7 +165,8 @@ void classification_engine::fill_variables(const chip_spec& spec, const part_met
 
 std::string_view classification_engine::eccn_for(const chip_spec& spec, const part_metrics& m,
                                                  const evaluation_plan& plan, range_end end) const {
-  thread_local std::vector<double> vars;  // reused: this runs per alternative reading and bisection step
+  thread_local std::vector<double>
+      vars;  // reused: this runs per alternative reading and bisection step
   for (const auto& e : plan.entries()) {
     if (e.rule->role != regime_role::classification || e.what_if) continue;
     fill_variables(spec, m, e, plan, vars, end);
@@ -172,18 +178,20 @@ std::string_view classification_engine::eccn_for(const chip_spec& spec, const pa
   return {};
 }
 
-classification classification_engine::classify(const chip_spec& spec, const evaluation_plan& plan) const {
+classification classification_engine::classify(const chip_spec& spec,
+                                               const evaluation_plan& plan) const {
   classification out;
   classify(spec, plan, out);
   return out;
 }
 
-void classification_engine::classify(const chip_spec& spec, const evaluation_plan& plan, classification& out) const {
+void classification_engine::classify(const chip_spec& spec, const evaluation_plan& plan,
+                                     classification& out) const {
   classify(spec, compute_metrics(spec, rules_->definitions()), plan, out);
 }
 
-void classification_engine::classify(const chip_spec& spec, part_metrics metrics, const evaluation_plan& plan,
-                                     classification& out) const {
+void classification_engine::classify(const chip_spec& spec, part_metrics metrics,
+                                     const evaluation_plan& plan, classification& out) const {
   out.spec = &spec;
   out.metrics = std::move(metrics);
   out.eccn = {};
@@ -235,7 +243,8 @@ void classification_engine::classify(const chip_spec& spec, part_metrics metrics
     auto weakest_of = [&](const clause& cl) {
       evidence_tag w = cl.evidence;
       // PD read as "not met" for want of a non-planar logic die is itself an R reading.
-      if (out.metrics.pd_not_met_by_reading && cl.when.reads_variable(static_cast<std::uint32_t>(metric_var::pd)))
+      if (out.metrics.pd_not_met_by_reading &&
+          cl.when.reads_variable(static_cast<std::uint32_t>(metric_var::pd)))
         w = std::max(w, evidence_tag::R);
       relied.clear();
       cl.when.relied_parameters(vars.data(), e.params.data(), relied);
@@ -254,14 +263,17 @@ void classification_engine::classify(const chip_spec& spec, part_metrics metrics
       }
     } else {
       // Lower-bound metrics (a measurement) that fire no clause do not show the part uncontrolled.
-      v.outcome = unknown_before_fire || out.metrics.tpp_lower_bound ? verdict_outcome::undetermined
-                                                                     : verdict_outcome::not_controlled;
-      for (const auto& cr : v.clauses) v.weakest = std::max(v.weakest, weakest_of(clauses[cr.clause_index]));
+      v.outcome = unknown_before_fire || out.metrics.tpp_lower_bound
+                      ? verdict_outcome::undetermined
+                      : verdict_outcome::not_controlled;
+      for (const auto& cr : v.clauses)
+        v.weakest = std::max(v.weakest, weakest_of(clauses[cr.clause_index]));
     }
     if (e.rule->role == regime_role::classification && !e.what_if) {
       any_applicable = true;
       if (v.outcome == verdict_outcome::undetermined) any_undetermined = true;
-      if (v.fired >= 0 && out.eccn.empty()) out.eccn = clauses[static_cast<std::size_t>(v.fired)].eccn;
+      if (v.fired >= 0 && out.eccn.empty())
+        out.eccn = clauses[static_cast<std::size_t>(v.fired)].eccn;
     }
   }
   if (!out.eccn.empty()) {
@@ -269,7 +281,8 @@ void classification_engine::classify(const chip_spec& spec, part_metrics metrics
   } else if (any_undetermined) {
     out.outcome = verdict_outcome::undetermined;
   } else {
-    out.outcome = any_applicable ? verdict_outcome::not_controlled : verdict_outcome::not_applicable;
+    out.outcome =
+        any_applicable ? verdict_outcome::not_controlled : verdict_outcome::not_applicable;
   }
 
   // Open readings (docs/regulation.md#open-readings): the other aggregation, other TF32 bit
@@ -278,7 +291,8 @@ void classification_engine::classify(const chip_spec& spec, part_metrics metrics
   auto with_tpp = [&](const std::string& label, double tpp) {
     part_metrics alt = m;
     alt.tpp = tpp;
-    if (alt.applicable_die_area_mm2 && *alt.applicable_die_area_mm2 > 0) alt.pd = tpp / *alt.applicable_die_area_mm2;
+    if (alt.applicable_die_area_mm2 && *alt.applicable_die_area_mm2 > 0)
+      alt.pd = tpp / *alt.applicable_die_area_mm2;
     const auto eccn = eccn_for(spec, alt, plan);
     out.alternatives.push_back({label, tpp, alt.pd, eccn});
     out.alternatives_differ = out.alternatives_differ || eccn != out.eccn;
@@ -301,7 +315,8 @@ void classification_engine::classify(const chip_spec& spec, part_metrics metrics
     out.alternatives.push_back({"range end against control", lo.tpp, lo.pd, eccn_lo});
     out.alternatives_differ = out.alternatives_differ || eccn_hi != out.eccn || eccn_lo != out.eccn;
     if (eccn_hi != eccn_lo) {
-      // Bisect for the first change from the low end; 40 halvings reach far below any quoted precision.
+      // Bisect for the first change from the low end; 40 halvings reach far below any quoted
+      // precision.
       double a = 0;
       double b = 1;
       for (int i = 0; i < 40; ++i) {
@@ -309,7 +324,8 @@ void classification_engine::classify(const chip_spec& spec, part_metrics metrics
         (eccn_for(spec, at(mid), plan, range_end{mid}) == eccn_lo ? a : b) = mid;
       }
       const auto past = at(b);
-      out.flip = range_flip{b, past.tpp, past.pd, eccn_lo, eccn_for(spec, past, plan, range_end{b})};
+      out.flip =
+          range_flip{b, past.tpp, past.pd, eccn_lo, eccn_for(spec, past, plan, range_end{b})};
     }
   }
 }
@@ -323,13 +339,18 @@ std::optional<std::string> declared_eccn_mismatch(const chip_spec& spec, const r
   const bool declared_uncontrolled = declared == "EAR99" || declared == "not controlled";
   const std::string computed = c.eccn.empty() ? "no ECCN of these regimes" : std::string(c.eccn);
   if (c.outcome == verdict_outcome::undetermined)
-    return fmt::format("declared ECCN {} (as of {}) cannot be checked: the computed classification is undetermined",
-                       declared, on.to_string());
-  const bool agree =
-      declared_uncontrolled ? c.eccn.empty() : !c.eccn.empty() && eccn_covers(normalise_eccn(declared), c.eccn);
+    return fmt::format(
+        "declared ECCN {} (as of {}) cannot be checked: the computed classification is "
+        "undetermined",
+        declared, on.to_string());
+  const bool agree = declared_uncontrolled
+                         ? c.eccn.empty()
+                         : !c.eccn.empty() && eccn_covers(normalise_eccn(declared), c.eccn);
   if (agree) return std::nullopt;
-  return fmt::format("declared ECCN {} (as of {}) disagrees with the computed {} under the rules in force that day",
-                     declared, on.to_string(), computed);
+  return fmt::format(
+      "declared ECCN {} (as of {}) disagrees with the computed {} under the rules in force that "
+      "day",
+      declared, on.to_string(), computed);
 }
 
 }  // namespace chipgauge::classifier

@@ -20,7 +20,23 @@ namespace {
 
 constexpr double unknown = std::numeric_limits<double>::quiet_NaN();
 
-enum class tok : unsigned char { number, ident, lparen, rparen, plus, minus, star, slash, lt, le, gt, ge, eq, ne, end };
+enum class tok : unsigned char {
+  number,
+  ident,
+  lparen,
+  rparen,
+  plus,
+  minus,
+  star,
+  slash,
+  lt,
+  le,
+  gt,
+  ge,
+  eq,
+  ne,
+  end
+};
 
 struct token {
   tok kind = tok::end;
@@ -31,22 +47,31 @@ struct token {
 
 class parser {
  public:
-  parser(std::string_view text, const expr_resolver& resolve, const std::string& file, const std::string& path,
-         const std::vector<std::string_view>& known, std::vector<expr::node>& nodes, const expr_limits& limits)
-      : text_(text), resolve_(resolve), file_(file), path_(path), known_(known), nodes_(nodes), limits_(limits) {
+  parser(std::string_view text, const expr_resolver& resolve, const std::string& file,
+         const std::string& path, const std::vector<std::string_view>& known,
+         std::vector<expr::node>& nodes, const expr_limits& limits)
+      : text_(text),
+        resolve_(resolve),
+        file_(file),
+        path_(path),
+        known_(known),
+        nodes_(nodes),
+        limits_(limits) {
     advance();
   }
 
   std::uint32_t parse() {
     const auto root = parse_or();
-    if (cur_.kind != tok::end) fail_at(cur_.begin, "expected an operator, 'and', 'or' or the end of the expression");
+    if (cur_.kind != tok::end)
+      fail_at(cur_.begin, "expected an operator, 'and', 'or' or the end of the expression");
     return root;
   }
 
  private:
   [[noreturn]] void fail_at(std::uint32_t col, const std::string& what) const {
     const std::string shown = quote_input(text_, 160);
-    throw spec_error(file_, path_, fmt::format("in expression \"{}\" at column {}: {}", shown, col + 1, what));
+    throw spec_error(file_, path_,
+                     fmt::format("in expression \"{}\" at column {}: {}", shown, col + 1, what));
   }
 
   void advance() {
@@ -63,8 +88,10 @@ class parser {
       cur_.end = i + len;
     };
     const char next = i + 1 < text_.size() ? text_[i + 1] : '\0';
-    if (std::isdigit(static_cast<unsigned char>(c)) || (c == '.' && std::isdigit(static_cast<unsigned char>(next)))) {
-      // Decimal only: digits [. digits] [e [+-] digits]; parsed with from_chars (no locale, no hex).
+    if (std::isdigit(static_cast<unsigned char>(c)) ||
+        (c == '.' && std::isdigit(static_cast<unsigned char>(next)))) {
+      // Decimal only: digits [. digits] [e [+-] digits]; parsed with from_chars (no locale, no
+      // hex).
       auto digits = [&](std::uint32_t j) {
         while (j < text_.size() && std::isdigit(static_cast<unsigned char>(text_[j]))) ++j;
         return j;
@@ -74,7 +101,8 @@ class parser {
       if (j < text_.size() && (text_[j] == 'e' || text_[j] == 'E')) {
         std::uint32_t k = j + 1;
         if (k < text_.size() && (text_[k] == '+' || text_[k] == '-')) ++k;
-        if (k >= text_.size() || !std::isdigit(static_cast<unsigned char>(text_[k]))) fail_at(j, "malformed exponent");
+        if (k >= text_.size() || !std::isdigit(static_cast<unsigned char>(text_[k])))
+          fail_at(j, "malformed exponent");
         j = digits(k);
       }
       double v = 0;
@@ -85,10 +113,14 @@ class parser {
       cur_.end = j;
       if (cur_.end < text_.size() &&
           (std::isalnum(static_cast<unsigned char>(text_[cur_.end])) || text_[cur_.end] == '_'))
-        fail_at(cur_.end, "a number must not run into a name (units belong in identifiers, not after numbers)");
+        fail_at(
+            cur_.end,
+            "a number must not run into a name (units belong in identifiers, not after numbers)");
     } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       std::uint32_t j = i;
-      while (j < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[j])) || text_[j] == '_')) ++j;
+      while (j < text_.size() &&
+             (std::isalnum(static_cast<unsigned char>(text_[j])) || text_[j] == '_'))
+        ++j;
       cur_.kind = tok::ident;
       cur_.end = j;
     } else if (c == '(') {
@@ -114,18 +146,24 @@ class parser {
     } else if (c == '&' || c == '|' || c == '!') {
       fail_at(i, fmt::format("unsupported operator '{}': use 'and', 'or', 'not'", c));
     } else {
-      fail_at(i, fmt::format("unexpected character '{}'", quote_input(std::string_view(&text_[i], 1))));
+      fail_at(
+          i, fmt::format("unexpected character '{}'", quote_input(std::string_view(&text_[i], 1))));
     }
     pos_ = cur_.end;
   }
 
-  [[nodiscard]] std::string_view word() const { return text_.substr(cur_.begin, cur_.end - cur_.begin); }
-  [[nodiscard]] bool at_word(std::string_view w) const { return cur_.kind == tok::ident && word() == w; }
+  [[nodiscard]] std::string_view word() const {
+    return text_.substr(cur_.begin, cur_.end - cur_.begin);
+  }
+  [[nodiscard]] bool at_word(std::string_view w) const {
+    return cur_.kind == tok::ident && word() == w;
+  }
 
   std::uint32_t add(expr::node n) {
     if (nodes_.size() >= limits_.max_nodes)
       fail_at(n.begin,
-              fmt::format("the expression has more than {} operands and operators: split the rule", limits_.max_nodes));
+              fmt::format("the expression has more than {} operands and operators: split the rule",
+                          limits_.max_nodes));
     nodes_.push_back(n);
     return static_cast<std::uint32_t>(nodes_.size() - 1);
   }
@@ -133,7 +171,8 @@ class parser {
   void expect_type(std::uint32_t n, expr_type t, std::string_view role) const {
     if (nodes_[n].type == t) return;
     fail_at(nodes_[n].begin,
-            fmt::format("{} must be {}, but \"{}\" is {}", role, t == expr_type::number ? "a number" : "a truth value",
+            fmt::format("{} must be {}, but \"{}\" is {}", role,
+                        t == expr_type::number ? "a number" : "a truth value",
                         text_.substr(nodes_[n].begin, nodes_[n].end - nodes_[n].begin),
                         nodes_[n].type == expr_type::number ? "a number" : "a truth value"));
   }
@@ -184,7 +223,8 @@ class parser {
   std::uint32_t parse_not() {
     const depth_guard guard(depth_);
     if (depth_ > limits_.max_depth)
-      fail_at(cur_.begin, fmt::format("expression nested deeper than {} levels", limits_.max_depth));
+      fail_at(cur_.begin,
+              fmt::format("expression nested deeper than {} levels", limits_.max_depth));
     if (at_word("not")) {
       const auto begin = cur_.begin;
       advance();
@@ -258,7 +298,8 @@ class parser {
   std::uint32_t parse_unary() {
     const depth_guard guard(depth_);
     if (depth_ > limits_.max_depth)
-      fail_at(cur_.begin, fmt::format("expression nested deeper than {} levels", limits_.max_depth));
+      fail_at(cur_.begin,
+              fmt::format("expression nested deeper than {} levels", limits_.max_depth));
     if (cur_.kind == tok::minus) {
       const auto begin = cur_.begin;
       advance();
@@ -305,10 +346,13 @@ class parser {
         const auto sym = resolve_(name);
         if (!sym) {
           std::string hint;
-          if (auto near = closest_match(name, known_); !near.empty()) hint = fmt::format(" (did you mean '{}'?)", near);
-          fail_at(cur_.begin, fmt::format("unknown metric or parameter '{}'{}", quote_input(name), hint));
+          if (auto near = closest_match(name, known_); !near.empty())
+            hint = fmt::format(" (did you mean '{}'?)", near);
+          fail_at(cur_.begin,
+                  fmt::format("unknown metric or parameter '{}'{}", quote_input(name), hint));
         }
-        n.kind = sym->from == expr_symbol::source::variable ? expr::op::variable : expr::op::parameter;
+        n.kind =
+            sym->from == expr_symbol::source::variable ? expr::op::variable : expr::op::parameter;
         n.slot = sym->slot;
         n.type = sym->type;
         advance();
@@ -337,9 +381,10 @@ expr expr::compile(std::string_view text, const expr_resolver& resolve, const st
                    const std::string& json_path, const std::vector<std::string_view>& known_names,
                    const expr_limits& limits) {
   if (text.size() > limits.max_bytes)
-    throw spec_error(file, json_path,
-                     fmt::format("the expression is {} bytes: at most {} are allowed (split the rule)", text.size(),
-                                 limits.max_bytes));
+    throw spec_error(
+        file, json_path,
+        fmt::format("the expression is {} bytes: at most {} are allowed (split the rule)",
+                    text.size(), limits.max_bytes));
   if (text.size() > std::numeric_limits<std::uint32_t>::max() / 2)
     throw spec_error(file, json_path, "the expression is too long");
   expr e;
@@ -350,7 +395,8 @@ expr expr::compile(std::string_view text, const expr_resolver& resolve, const st
   return e;
 }
 
-double expr::evaluate(const double* vars, const double* params, std::vector<comparison_trace>* trace) const {
+double expr::evaluate(const double* vars, const double* params,
+                      std::vector<comparison_trace>* trace) const {
   std::vector<double> values;
   eval_all(vars, params, trace, values);
   return values[root_];
@@ -416,7 +462,8 @@ void expr::eval_all(const double* vars, const double* params, std::vector<compar
   }
 }
 
-void expr::relied_parameters(const double* vars, const double* params, std::vector<std::uint32_t>& out) const {
+void expr::relied_parameters(const double* vars, const double* params,
+                             std::vector<std::uint32_t>& out) const {
   // One evaluation of every node, then one walk from the root over the operands the result
   // rests on (an explicit stack: no recursion, whatever the shape of the tree).
   std::vector<double> values;

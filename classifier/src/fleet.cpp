@@ -28,7 +28,8 @@ double dense_peak_ops(const chip_spec& spec, const metric_definitions& defs) {
   return ops;
 }
 
-fleet_result evaluate_fleet(const std::vector<fleet_item>& items, const licensing_engine& engine, date as_of) {
+fleet_result evaluate_fleet(const std::vector<fleet_item>& items, const licensing_engine& engine,
+                            date as_of) {
   fleet_result r;
   for (const auto& i : items) {
     r.tpp += i.tpp_each * static_cast<double>(i.quantity);
@@ -36,7 +37,8 @@ fleet_result evaluate_fleet(const std::vector<fleet_item>& items, const licensin
   }
   const double h100 = engine.rules().definitions().h100_equivalent_tpp.value;
   r.h100_equivalents = h100 > 0 ? r.tpp / h100 : 0;
-  std::vector<double> vars(engine.licensing().variable_count(), std::numeric_limits<double>::quiet_NaN());
+  std::vector<double> vars(engine.licensing().variable_count(),
+                           std::numeric_limits<double>::quiet_NaN());
   vars[licensing_vars::slot(licensing_vars::fixed::fleet_tpp)] = r.tpp;
   vars[licensing_vars::slot(licensing_vars::fixed::fleet_peak_ops)] = r.peak_ops;
   vars[licensing_vars::slot(licensing_vars::fixed::fleet_h100_equivalents)] = r.h100_equivalents;
@@ -54,7 +56,8 @@ fleet_result evaluate_fleet(const std::vector<fleet_item>& items, const licensin
   return r;
 }
 
-fleet_item fleet_item_of(const chip_spec& part, const metric_definitions& defs, long long quantity) {
+fleet_item fleet_item_of(const chip_spec& part, const metric_definitions& defs,
+                         long long quantity) {
   fleet_item it;
   it.quantity = quantity;
   it.label = part.id;
@@ -98,13 +101,15 @@ std::string render_fleet(const std::vector<fleet_item>& items, const fleet_resul
   for (const auto& i : items)
     rows.push_back({i.label, std::to_string(i.quantity), group_thousands(i.tpp_each),
                     fmt::format("{:.3g}", i.peak_ops_each), i.basis});
-  std::string out =
-      render_table({"item", "count", "TPP each", "peak OP/s each", "basis"}, rows, {false, true, true, true, false});
-  out += fmt::format("\nfleet: TPP {}, {:.2f} H100-equivalents, dense peak {:.3g} OP/s (as of {})\n",
-                     group_thousands(r.tpp), r.h100_equivalents, r.peak_ops, as_of.to_string());
+  std::string out = render_table({"item", "count", "TPP each", "peak OP/s each", "basis"}, rows,
+                                 {false, true, true, true, false});
+  out +=
+      fmt::format("\nfleet: TPP {}, {:.2f} H100-equivalents, dense peak {:.3g} OP/s (as of {})\n",
+                  group_thousands(r.tpp), r.h100_equivalents, r.peak_ops, as_of.to_string());
   for (const auto& c : r.checks)
-    out += fmt::format("  {} / {} [{}]: {} - {} [evidence {}]\n", c.regime->id, c.check->id, to_string(c.status),
-                       c.holds ? "yes" : "no", c.check->effect, to_string(c.check->evidence));
+    out += fmt::format("  {} / {} [{}]: {} - {} [evidence {}]\n", c.regime->id, c.check->id,
+                       to_string(c.status), c.holds ? "yes" : "no", c.check->effect,
+                       to_string(c.check->evidence));
   return out + "\n" + std::string(disclaimer()) + "\n";
 }
 

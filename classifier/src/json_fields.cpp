@@ -10,8 +10,10 @@ evidence_tag evidence(const json_node& n) {
   const auto s = n.string();
   const auto t = parse_evidence_tag(s);
   if (!t)
-    n.fail(fmt::format(
-        "unknown evidence tag '{}': expected V (official text), C (arithmetic), S (secondary) or R (recollection)", s));
+    n.fail(
+        fmt::format("unknown evidence tag '{}': expected V (official text), C (arithmetic), S "
+                    "(secondary) or R (recollection)",
+                    s));
   return *t;
 }
 
@@ -23,7 +25,8 @@ date day(const json_node& n) {
 }
 
 regime_status status(const json_node& n) {
-  const auto s = n.one_of({"in_force", "announced_not_enforced", "guidance", "proposed", "rescinded", "superseded"});
+  const auto s = n.one_of(
+      {"in_force", "announced_not_enforced", "guidance", "proposed", "rescinded", "superseded"});
   if (s == "in_force") return regime_status::in_force;
   if (s == "announced_not_enforced") return regime_status::announced_not_enforced;
   if (s == "guidance") return regime_status::guidance;
@@ -34,7 +37,8 @@ regime_status status(const json_node& n) {
 
 void read_document_header(const json_node& root, std::string_view schema, dated_document& into) {
   const auto found = root.at("schema").string();
-  if (found != schema) root.at("schema").fail(fmt::format("unsupported schema '{}': expected \"{}\"", found, schema));
+  if (found != schema)
+    root.at("schema").fail(fmt::format("unsupported schema '{}': expected \"{}\"", found, schema));
   into.file = root.file();
   into.id = root.at("id").string();
   static const std::regex id_re("[a-z0-9][a-z0-9._-]{0,79}");
@@ -45,8 +49,8 @@ void read_document_header(const json_node& root, std::string_view schema, dated_
 
   for (const auto& c : root.at("citations").elements()) {
     c.expect_keys({"cite", "url", "evidence", "note"});
-    into.citations.push_back(
-        {c.at("cite").string(), optional_string(c, "url"), evidence(c.at("evidence")), optional_string(c, "note")});
+    into.citations.push_back({c.at("cite").string(), optional_string(c, "url"),
+                              evidence(c.at("evidence")), optional_string(c, "note")});
   }
   if (into.citations.empty()) root.at("citations").fail("a regime needs at least one citation");
 
@@ -64,9 +68,11 @@ void read_document_header(const json_node& root, std::string_view schema, dated_
 parameter parameter_at(const std::string& name, const json_node& p) {
   p.expect_keys({"value", "values", "unit", "evidence", "source", "note"});
   static const std::regex name_re("[a-z_][a-z0-9_]*");
-  if (!std::regex_match(name, name_re)) p.fail("a parameter name is lowercase letters, digits and '_'");
+  if (!std::regex_match(name, name_re))
+    p.fail("a parameter name is lowercase letters, digits and '_'");
   for (const char* word : {"and", "or", "not", "true", "false"}) {
-    if (name == word) p.fail(fmt::format("'{}' is a word of the expression language, not a parameter name", name));
+    if (name == word)
+      p.fail(fmt::format("'{}' is a word of the expression language, not a parameter name", name));
   }
   parameter par;
   par.name = name;

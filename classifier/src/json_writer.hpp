@@ -1,9 +1,10 @@
 #pragma once
-// A streaming JSON writer into its own buffer, whose output is byte for byte what nlohmann::json::dump(2) gives for the
-// same document built as a json value (2-space indentation, "key": value, empty containers as {}
-// and [], strings escaped as nlohmann escapes them, doubles through nlohmann's own shortest
-// round-trip formatting, non-finite doubles as null). The classification JSON is rendered with it:
-// building the json value first cost most of `classify --format json`'s time per part.
+// A streaming JSON writer into its own buffer, whose output is byte for byte what
+// nlohmann::json::dump(2) gives for the same document built as a json value (2-space indentation,
+// "key": value, empty containers as {} and [], strings escaped as nlohmann escapes them, doubles
+// through nlohmann's own shortest round-trip formatting, non-finite doubles as null). The
+// classification JSON is rendered with it: building the json value first cost most of `classify
+// --format json`'s time per part.
 //
 // Types decide the number format as they do in nlohmann: a double always prints as a double
 // ("10.0"), an integer as an integer.
@@ -25,7 +26,8 @@ namespace chipgauge::classifier::detail {
 class json_writer {
  public:
   /// Starts an empty document; `capacity_hint` bytes are set aside (it grows past them as needed).
-  explicit json_writer(std::size_t capacity_hint = 16384) : buf_(capacity_hint < 256 ? 256 : capacity_hint, '\0') {}
+  explicit json_writer(std::size_t capacity_hint = 16384)
+      : buf_(capacity_hint < 256 ? 256 : capacity_hint, '\0') {}
 
   /// The document written so far, with `tail` appended; the writer is empty afterwards.
   std::string take(std::string_view tail = {}) {
@@ -160,7 +162,8 @@ class json_writer {
   // ",\n" or "\n" and the current level's indentation. Up to 31 levels the whole padding block is
   // copied at a fixed size (a few vector stores) and pos_ moves past only what belongs.
   void newline_indent(bool comma) {
-    static constexpr char pad[kPad + 1] = ",\n                                                              ";
+    static constexpr char pad[kPad + 1] =
+        ",\n                                                              ";
     static_assert(std::char_traits<char>::length(pad) == kPad, "a comma, a newline and 62 spaces");
     const std::size_t width = 2 * empty_.size();
     const std::size_t skip = comma ? 0 : 1;
@@ -189,7 +192,9 @@ class json_writer {
       std::uint64_t w = 0;
       std::memcpy(&w, s.data() + i, sizeof(w));
       const std::uint64_t below_space = (w - 0x20 * ones) & ~w & highs;
-      if (((w & highs) | below_space | zero_byte(w ^ (0x22 * ones)) | zero_byte(w ^ (0x5c * ones))) != 0) break;
+      if (((w & highs) | below_space | zero_byte(w ^ (0x22 * ones)) |
+           zero_byte(w ^ (0x5c * ones))) != 0)
+        break;
     }
     for (; i < s.size(); ++i) {
       const auto ch = static_cast<unsigned char>(s[i]);

@@ -33,7 +33,9 @@ namespace {
 constexpr double max_tpp_each = 1e7;
 constexpr long long max_quantity = 1LL << 40;
 
-bool is_csv(const std::string& path) { return path.size() >= 4 && path.compare(path.size() - 4, 4, ".csv") == 0; }
+bool is_csv(const std::string& path) {
+  return path.size() >= 4 && path.compare(path.size() - 4, 4, ".csv") == 0;
+}
 
 // Splits one CSV line (RFC 4180 quoting).
 std::vector<std::string> csv_fields(const std::string& line) {
@@ -66,13 +68,14 @@ std::vector<std::string> csv_fields(const std::string& line) {
 
 // The CSV header this version writes; ledgers written before shipments carried the licensing
 // answer have the first eight columns only, and still load.
-const std::vector<std::string> csv_header{"date",    "part",  "tpp_each", "quantity",         "consignee",
-                                          "country", "quota", "eccn",     "license_required", "license"};
+const std::vector<std::string> csv_header{
+    "date",    "part",  "tpp_each", "quantity",         "consignee",
+    "country", "quota", "eccn",     "license_required", "license"};
 const std::vector<std::string> csv_header_v0(csv_header.begin(), csv_header.begin() + 8);
 
 std::optional<license_status> parse_license_status(std::string_view text) {
-  for (const auto s : {license_status::not_recorded, license_status::not_required, license_status::required,
-                       license_status::undetermined}) {
+  for (const auto s : {license_status::not_recorded, license_status::not_required,
+                       license_status::required, license_status::undetermined}) {
     if (to_string(s) == text) return s;
   }
   return std::nullopt;
@@ -103,7 +106,9 @@ shipment_ledger parse_csv(const std::string& text, const std::string& path) {
   if (std::size_t bad = 0; !valid_utf8(text, &bad))
     throw spec_error(
         path,
-        fmt::format("line {}", 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n')),
+        fmt::format(
+            "line {}",
+            1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n')),
         fmt::format("byte 0x{:02x} at offset {} is not UTF-8: expected a UTF-8 text file",
                     static_cast<unsigned char>(text[bad]), bad));
   const auto records = csv_records(text);
@@ -118,31 +123,35 @@ shipment_ledger parse_csv(const std::string& text, const std::string& path) {
   if (header != csv_header && header != csv_header_v0)
     throw spec_error(
         path, "line 1",
-        "expected the header date,part,tpp_each,quantity,consignee,country,quota,eccn,license_required,license "
+        "expected the header "
+        "date,part,tpp_each,quantity,consignee,country,quota,eccn,license_required,license "
         "(or, from earlier versions, the first eight of these)");
   for (int n = 2; getline_csv(line); ++n) {
     if (line.empty()) continue;
     const auto f = csv_fields(line);
     const std::string where = fmt::format("line {}", n);
     if (f.size() != header.size())
-      throw spec_error(path, where, fmt::format("expected {} fields, found {}", header.size(), f.size()));
+      throw spec_error(path, where,
+                       fmt::format("expected {} fields, found {}", header.size(), f.size()));
     shipment s;
     const auto d = date::parse(f[0]);
-    if (!d) throw spec_error(path, where, fmt::format("'{}' is not a date: expected YYYY-MM-DD", quote_input(f[0])));
+    if (!d)
+      throw spec_error(path, where,
+                       fmt::format("'{}' is not a date: expected YYYY-MM-DD", quote_input(f[0])));
     s.day = *d;
     s.part = f[1];
     // The same grammar and ranges as the JSON form: no inf, nan, hex, 1e400 or overflow.
     const auto tpp = parse_json_number(f[2]);
     if (!tpp || *tpp < 0 || *tpp > max_tpp_each)
-      throw spec_error(
-          path, where + ": tpp_each",
-          fmt::format("'{}' is not a TPP: expected a decimal number in [0, {}]", quote_input(f[2]), max_tpp_each));
+      throw spec_error(path, where + ": tpp_each",
+                       fmt::format("'{}' is not a TPP: expected a decimal number in [0, {}]",
+                                   quote_input(f[2]), max_tpp_each));
     s.tpp_each = *tpp;
     const auto qty = parse_json_integer(f[3]);
     if (!qty || *qty < 1 || *qty > max_quantity)
-      throw spec_error(
-          path, where + ": quantity",
-          fmt::format("'{}' is not a quantity: expected an integer in [1, {}]", quote_input(f[3]), max_quantity));
+      throw spec_error(path, where + ": quantity",
+                       fmt::format("'{}' is not a quantity: expected an integer in [1, {}]",
+                                   quote_input(f[3]), max_quantity));
     s.quantity = *qty;
     s.consignee = f[4];
     s.country = f[5];
@@ -153,7 +162,8 @@ shipment_ledger parse_csv(const std::string& text, const std::string& path) {
       if (!st)
         throw spec_error(
             path, where + ": license_required",
-            fmt::format("'{}' is not a licensing answer: expected yes, no, undetermined or empty", quote_input(f[8])));
+            fmt::format("'{}' is not a licensing answer: expected yes, no, undetermined or empty",
+                        quote_input(f[8])));
       s.license_required = *st;
       s.license = f[9];
     }
@@ -189,11 +199,12 @@ shipment_ledger load_ledger(const std::string& path) {
   const auto doc = parse_json_text(text, path);
   const json_node root(doc, path);
   root.expect_keys({"schema", "shipments"});
-  if (root.at("schema").string() != "chipgauge.ledger/1") root.at("schema").fail("expected \"chipgauge.ledger/1\"");
+  if (root.at("schema").string() != "chipgauge.ledger/1")
+    root.at("schema").fail("expected \"chipgauge.ledger/1\"");
   shipment_ledger l;
   for (const auto& e : root.at("shipments").elements()) {
-    e.expect_keys({"date", "part", "tpp_each", "quantity", "consignee", "country", "quota", "eccn", "license_required",
-                   "license"});
+    e.expect_keys({"date", "part", "tpp_each", "quantity", "consignee", "country", "quota", "eccn",
+                   "license_required", "license"});
     shipment s;
     const auto d = date::parse(e.at("date").string());
     if (!d) e.at("date").fail("expected YYYY-MM-DD");
@@ -222,8 +233,9 @@ void save_ledger(const std::string& path, const shipment_ledger& ledger) {
   if (is_csv(path)) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& s : ledger.shipments)
-      rows.push_back({s.day.to_string(), s.part, fmt::format("{}", s.tpp_each), std::to_string(s.quantity), s.consignee,
-                      s.country, s.quota, s.eccn, std::string(to_string(s.license_required)), s.license});
+      rows.push_back({s.day.to_string(), s.part, fmt::format("{}", s.tpp_each),
+                      std::to_string(s.quantity), s.consignee, s.country, s.quota, s.eccn,
+                      std::string(to_string(s.license_required)), s.license});
     text = render_csv(csv_header, rows);
   } else {
     nlohmann::ordered_json j;
@@ -253,8 +265,9 @@ ledger_lock::ledger_lock(const std::string& ledger_path) {
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd_);
     fd_ = -1;
-    throw usage_error(fmt::format("{} is being written by another process (lock {} held): try again when it is done",
-                                  ledger_path, lock));
+    throw usage_error(fmt::format(
+        "{} is being written by another process (lock {} held): try again when it is done",
+        ledger_path, lock));
   }
 }
 
@@ -265,8 +278,9 @@ ledger_lock::~ledger_lock() {
   }
 }
 
-std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipment& s, const chip_spec& part,
-                                      const licensing_engine& engine, bool what_if) {
+std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipment& s,
+                                      const chip_spec& part, const licensing_engine& engine,
+                                      bool what_if) {
   std::vector<quota_check> out;
   license_query q;
   q.part = &part;
@@ -279,10 +293,12 @@ std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipm
   for (const auto& r : engine.licensing().regimes()) {
     const auto status = r.status_on(s.day);
     // Before its compliance date a regime in force binds no shipment: its quotas are what-if only.
-    const bool before_compliance = status == regime_status::in_force && r.compliance && s.day < r.compliance->from;
+    const bool before_compliance =
+        status == regime_status::in_force && r.compliance && s.day < r.compliance->from;
     const bool in_force = status == regime_status::in_force && !before_compliance;
-    const bool hypothetical = what_if && (before_compliance || status == regime_status::announced_not_enforced ||
-                                          status == regime_status::proposed);
+    const bool hypothetical =
+        what_if && (before_compliance || status == regime_status::announced_not_enforced ||
+                    status == regime_status::proposed);
     if (!in_force && !hypothetical) continue;
     std::vector<double> params;
     for (const auto& p : r.parameters) params.push_back(p.value_on(s.day));
@@ -296,29 +312,34 @@ std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipm
       c.shipment_tpp = s.tpp();
       // An exception quota (one that other quotas exclude, such as LPP) counts the shipments
       // recorded under it; an allocation counts every shipment except those under its exclusions.
-      const bool exception_quota = std::any_of(r.quotas.begin(), r.quotas.end(), [&](const license_quota& other) {
-        return std::find(other.excludes.begin(), other.excludes.end(), quota.id) != other.excludes.end();
-      });
+      const bool exception_quota =
+          std::any_of(r.quotas.begin(), r.quotas.end(), [&](const license_quota& other) {
+            return std::find(other.excludes.begin(), other.excludes.end(), quota.id) !=
+                   other.excludes.end();
+          });
       for (const auto& prior : ledger.shipments) {
         if (exception_quota && prior.quota != quota.id) continue;
-        if (std::find(quota.excludes.begin(), quota.excludes.end(), prior.quota) != quota.excludes.end()) continue;
+        if (std::find(quota.excludes.begin(), quota.excludes.end(), prior.quota) !=
+            quota.excludes.end())
+          continue;
         // Only shipments the quota covers count: its condition, re-tested on what the ledger
         // recorded (ECCN, destination, date).
         const auto pv = engine.shipment_variables(prior.country, prior.eccn, prior.day);
         if (quota.applies_when.evaluate(pv.data(), params.data()) != 1.0) continue;
         if (quota.per == license_quota::scope::consignee_year) {
-          if (prior.consignee == s.consignee && prior.day.year() == s.day.year()) c.used_tpp += prior.tpp();
+          if (prior.consignee == s.consignee && prior.day.year() == s.day.year())
+            c.used_tpp += prior.tpp();
         } else {
           const bool in_period = (!quota.period_from || *quota.period_from <= prior.day) &&
                                  (!quota.period_until || prior.day <= *quota.period_until);
           if (prior.country == s.country && in_period) c.used_tpp += prior.tpp();
         }
       }
-      c.scope =
-          quota.per == license_quota::scope::consignee_year
-              ? fmt::format("consignee {}, {}", s.consignee, s.day.year())
-              : fmt::format("country {}, {}..{}", s.country, quota.period_from ? quota.period_from->to_string() : "",
-                            quota.period_until ? quota.period_until->to_string() : "");
+      c.scope = quota.per == license_quota::scope::consignee_year
+                    ? fmt::format("consignee {}, {}", s.consignee, s.day.year())
+                    : fmt::format("country {}, {}..{}", s.country,
+                                  quota.period_from ? quota.period_from->to_string() : "",
+                                  quota.period_until ? quota.period_until->to_string() : "");
       c.fits = c.used_tpp + c.shipment_tpp <= c.limit_tpp;
       out.push_back(c);
     }
@@ -330,9 +351,11 @@ std::string claimed_quota(const std::vector<quota_check>& checks) {
   for (const auto& c : checks) {
     if (c.what_if || !c.fits) continue;
     const auto& quotas = c.regime->quotas;
-    const bool exception_quota = std::any_of(quotas.begin(), quotas.end(), [&](const license_quota& other) {
-      return std::find(other.excludes.begin(), other.excludes.end(), c.quota->id) != other.excludes.end();
-    });
+    const bool exception_quota =
+        std::any_of(quotas.begin(), quotas.end(), [&](const license_quota& other) {
+          return std::find(other.excludes.begin(), other.excludes.end(), c.quota->id) !=
+                 other.excludes.end();
+        });
     if (exception_quota) return c.quota->id;
   }
   return {};
@@ -345,36 +368,43 @@ std::string ledger_report(const shipment_ledger& ledger, double h100_tpp) {
     by_consignee[{s.consignee, year_of(s.day)}] += s.tpp();
     by_country[{s.country, year_of(s.day)}] += s.tpp();
   }
-  auto table = [&](const std::string& what, const std::map<std::pair<std::string, std::string>, double>& m) {
+  auto table = [&](const std::string& what,
+                   const std::map<std::pair<std::string, std::string>, double>& m) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& [k, v] : m)
-      rows.push_back({k.first, k.second, group_thousands(v), fmt::format("{:.1f}", h100_tpp > 0 ? v / h100_tpp : 0)});
-    return render_table({what, "year", "TPP", "H100-equivalents"}, rows, {false, false, true, true});
+      rows.push_back({k.first, k.second, group_thousands(v),
+                      fmt::format("{:.1f}", h100_tpp > 0 ? v / h100_tpp : 0)});
+    return render_table({what, "year", "TPP", "H100-equivalents"}, rows,
+                        {false, false, true, true});
   };
-  return fmt::format("{} shipments\n\n", ledger.shipments.size()) + table("consignee", by_consignee) + "\n" +
-         table("country", by_country);
+  return fmt::format("{} shipments\n\n", ledger.shipments.size()) +
+         table("consignee", by_consignee) + "\n" + table("country", by_country);
 }
 
 void check_ledger_name(std::string_view field, const std::string& value) {
   std::size_t bad = 0;
   if (!valid_utf8(value, &bad))
-    throw usage_error(fmt::format("{} is not valid UTF-8 (byte 0x{:02x} at offset {}): expected a name in UTF-8", field,
-                                  static_cast<unsigned char>(value[bad]), bad));
+    throw usage_error(
+        fmt::format("{} is not valid UTF-8 (byte 0x{:02x} at offset {}): expected a name in UTF-8",
+                    field, static_cast<unsigned char>(value[bad]), bad));
   for (const char ch : value) {
     if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
-      throw usage_error(fmt::format("{} holds a control character (a line break?): expected a plain name", field));
+      throw usage_error(fmt::format(
+          "{} holds a control character (a line break?): expected a plain name", field));
   }
   if (value.find_first_not_of(" ") == std::string::npos)
     throw usage_error(fmt::format("{} is empty: expected a name", field));
 }
 
-shipment_assessment assess_shipment(const shipment_ledger& ledger, shipment s, const chip_spec& part,
-                                    const licensing_engine& engine, bool what_if) {
+shipment_assessment assess_shipment(const shipment_ledger& ledger, shipment s,
+                                    const chip_spec& part, const licensing_engine& engine,
+                                    bool what_if) {
   const auto& rules = engine.rules();
   shipment_assessment a;
   s.part = part.id;
   s.tpp_each = compute_metrics(part, rules.definitions()).tpp;
-  s.eccn = std::string(classification_engine(rules).classify(part, evaluation_plan(rules, s.day)).eccn);
+  s.eccn =
+      std::string(classification_engine(rules).classify(part, evaluation_plan(rules, s.day)).eccn);
   // The licensing answer for this part, destination, quantity and date: what `license` says.
   license_query q;
   q.part = &part;
@@ -403,14 +433,18 @@ namespace {
 std::string quota_text(const std::vector<quota_check>& checks, double h100) {
   std::string out;
   for (const auto& c : checks) {
-    out += fmt::format("  {} {}{} ({}): used {} + this {} = {} of {} TPP ({:.1f} of {:.1f} H100-equivalents): {}\n",
-                       c.regime->id, c.quota->id, c.what_if ? " [what-if]" : "", c.scope, group_thousands(c.used_tpp),
-                       group_thousands(c.shipment_tpp), group_thousands(c.used_tpp + c.shipment_tpp),
-                       group_thousands(c.limit_tpp), (c.used_tpp + c.shipment_tpp) / h100, c.limit_tpp / h100,
-                       c.fits ? "fits" : "exceeds");
+    out += fmt::format(
+        "  {} {}{} ({}): used {} + this {} = {} of {} TPP ({:.1f} of {:.1f} H100-equivalents): "
+        "{}\n",
+        c.regime->id, c.quota->id, c.what_if ? " [what-if]" : "", c.scope,
+        group_thousands(c.used_tpp), group_thousands(c.shipment_tpp),
+        group_thousands(c.used_tpp + c.shipment_tpp), group_thousands(c.limit_tpp),
+        (c.used_tpp + c.shipment_tpp) / h100, c.limit_tpp / h100, c.fits ? "fits" : "exceeds");
   }
   if (checks.empty())
-    out += "  no quota applies to this shipment on its date (add --what-if to test announced regimes)\n";
+    out +=
+        "  no quota applies to this shipment on its date (add --what-if to test announced "
+        "regimes)\n";
   return out;
 }
 
@@ -443,12 +477,14 @@ std::string license_text(const license_answer& a, const shipment& s) {
   std::string out;
   switch (s.license_required) {
     case license_status::required:
-      out = fmt::format(
-          "  licence required: yes{}",
-          a.policy ? fmt::format(" ({}{})", to_string(*a.policy), a.policy_from ? ", " + a.policy_from->id : "")
-                   : " (by letter; no review policy stated)");
+      out = fmt::format("  licence required: yes{}",
+                        a.policy ? fmt::format(" ({}{})", to_string(*a.policy),
+                                               a.policy_from ? ", " + a.policy_from->id : "")
+                                 : " (by letter; no review policy stated)");
       break;
-    case license_status::undetermined: out = "  licence required: undetermined (the data cannot decide it)"; break;
+    case license_status::undetermined:
+      out = "  licence required: undetermined (the data cannot decide it)";
+      break;
     default: out = "  licence required: no"; break;
   }
   std::string exceptions;
@@ -457,7 +493,8 @@ std::string license_text(const license_answer& a, const shipment& s) {
     out += fmt::format("; licence exceptions that may apply (on their conditions): {}", exceptions);
   if (!s.license.empty()) {
     out += fmt::format("; licence recorded: {}\n", s.license);
-  } else if (s.license_required == license_status::required || s.license_required == license_status::undetermined) {
+  } else if (s.license_required == license_status::required ||
+             s.license_required == license_status::undetermined) {
     out += "; no licence recorded (give --license with the licence, or the exception used)\n";
   } else {
     out += "\n";
@@ -468,7 +505,8 @@ std::string license_text(const license_answer& a, const shipment& s) {
 
 }  // namespace
 
-std::string render_ledger_check(const shipment_assessment& a, const ledger_check_view& view, output_format format) {
+std::string render_ledger_check(const shipment_assessment& a, const ledger_check_view& view,
+                                output_format format) {
   const auto& s = a.s;
   const auto& answer = a.answer;
   const double h100 = a.h100_tpp;
@@ -494,7 +532,8 @@ std::string render_ledger_check(const shipment_assessment& a, const ledger_check
                       {"determined", answer.determined},
                       {"undetermined_because", answer.undetermined_because},
                       {"exceptions", exception_ids(answer)},
-                      {"review_policy", answer.policy ? nlohmann::ordered_json(std::string(to_string(*answer.policy)))
+                      {"review_policy", answer.policy ? nlohmann::ordered_json(
+                                                            std::string(to_string(*answer.policy)))
                                                       : nlohmann::ordered_json(nullptr)}};
     j["quotas"] = quota_json(a.checks, h100);
     j["fail_on_exceed"] = a.failures;
@@ -502,12 +541,14 @@ std::string render_ledger_check(const shipment_assessment& a, const ledger_check
     // The ledger path is the user's and need not be UTF-8.
     return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
-  std::string text = fmt::format("{} {} x {} ({} TPP, {:.1f} H100-equivalents) to {} for {} on {}{}\n",
-                                 view.add ? (view.recorded ? "recorded" : "not recorded") : "checked", s.quantity,
-                                 s.part, group_thousands(s.tpp()), s.tpp() / h100, s.country, s.consignee,
-                                 s.day.to_string(), s.quota.empty() ? "" : " under " + s.quota) +
-                     license_text(answer, s) + quota_text(a.checks, h100);
-  for (const auto& f : a.failures) text += fmt::format("  {}: {}\n", view.fail_on_exceed ? "refused" : "note", f);
+  std::string text =
+      fmt::format("{} {} x {} ({} TPP, {:.1f} H100-equivalents) to {} for {} on {}{}\n",
+                  view.add ? (view.recorded ? "recorded" : "not recorded") : "checked", s.quantity,
+                  s.part, group_thousands(s.tpp()), s.tpp() / h100, s.country, s.consignee,
+                  s.day.to_string(), s.quota.empty() ? "" : " under " + s.quota) +
+      license_text(answer, s) + quota_text(a.checks, h100);
+  for (const auto& f : a.failures)
+    text += fmt::format("  {}: {}\n", view.fail_on_exceed ? "refused" : "note", f);
   return text + std::string(disclaimer()) + "\n";
 }
 

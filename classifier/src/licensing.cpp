@@ -49,8 +49,8 @@ bool in_window(const std::optional<date>& from, const std::optional<date>& until
 // Is `country` (alpha-2) in `suffix`: a group id, or the alpha-2 code of the country itself or
 // of the country it is treated as (Hong Kong as China)?
 // A region suffix (ua_43) holds only for that region of its country.
-bool matches(const country_db& db, const std::string& country, const std::string& region, std::string_view suffix,
-             date day, evidence_tag* ev, std::string_view end_user = {}) {
+bool matches(const country_db& db, const std::string& country, const std::string& region,
+             std::string_view suffix, date day, evidence_tag* ev, std::string_view end_user = {}) {
   if (db.has_group(suffix)) return db.member(country, suffix, day, ev, end_user);
   const auto code = upper(suffix);
   if (ev) *ev = evidence_tag::V;
@@ -78,7 +78,8 @@ struct ic_values {
 
 ic_values ic_figures(const chip_spec& part, const part_metrics& m, const metric_definitions& defs) {
   if (part.kind == part_kind::ic)
-    return {m.tpp_known() ? m.tpp : unknown, m.dram_bandwidth_gb_s ? *m.dram_bandwidth_gb_s : unknown,
+    return {m.tpp_known() ? m.tpp : unknown,
+            m.dram_bandwidth_gb_s ? *m.dram_bandwidth_gb_s : unknown,
             m.io_bidirectional_gb_s ? *m.io_bidirectional_gb_s : unknown};
   ic_values out;
   bool any = false;
@@ -119,7 +120,8 @@ double us_available(const chip_spec& part) {
 }
 
 // "usage error for an unknown --end-use" and the like: the stated value must be one the files test.
-void check_stated(const std::string& value, const std::vector<std::string>& known, std::string_view option) {
+void check_stated(const std::string& value, const std::vector<std::string>& known,
+                  std::string_view option) {
   if (value.empty()) return;
   std::string v = lower(value);
   if (std::find(known.begin(), known.end(), v) != known.end()) return;
@@ -193,8 +195,8 @@ date licensing_engine::first_date() const {
   return first.value_or(date{});
 }
 
-std::vector<double> licensing_engine::variables(const license_query& q, const classification& item, transaction_kind t,
-                                                const std::string& hq) const {
+std::vector<double> licensing_engine::variables(const license_query& q, const classification& item,
+                                                transaction_kind t, const std::string& hq) const {
   std::vector<double> v(licensing_->variable_count(), unknown);
   const auto& m = item.metrics;
   set_metric_variables(m, v.data());
@@ -230,7 +232,8 @@ std::vector<double> licensing_engine::variables(const license_query& q, const cl
     double val = 0;
     if (family == "eccn_") {
       // The classified ECCN; for an item chipgauge does not classify, the one the user stated.
-      const std::string_view eccn = !item.eccn.empty() ? std::string_view(item.eccn) : std::string_view(q.stated_eccn);
+      const std::string_view eccn =
+          !item.eccn.empty() ? std::string_view(item.eccn) : std::string_view(q.stated_eccn);
       val = !eccn.empty() && eccn_covers(suffix, eccn) ? 1 : 0;
     } else if (family == "end_user_" || family == "end_use_") {
       std::string stated = lower(family == "end_user_" ? q.end_user : q.end_use);
@@ -244,7 +247,9 @@ std::vector<double> licensing_engine::variables(const license_query& q, const cl
     } else if (family == "eligible_") {
       val = std::find(eligible.begin(), eligible.end(), suffix) != eligible.end() ? 1 : 0;
     } else if (family == "to_") {
-      val = matches(*countries_, q.to, q.to_region, suffix, q.as_of, nullptr, lower(q.end_user)) ? 1 : 0;
+      val = matches(*countries_, q.to, q.to_region, suffix, q.as_of, nullptr, lower(q.end_user))
+                ? 1
+                : 0;
     } else if (family == "from_") {
       val = matches(*countries_, q.from, q.from_region, suffix, q.as_of, nullptr) ? 1 : 0;
     } else {
@@ -255,7 +260,8 @@ std::vector<double> licensing_engine::variables(const license_query& q, const cl
   return v;
 }
 
-std::vector<double> licensing_engine::shipment_variables(const std::string& to, std::string_view eccn, date day) const {
+std::vector<double> licensing_engine::shipment_variables(const std::string& to,
+                                                         std::string_view eccn, date day) const {
   std::vector<double> v(licensing_->variable_count(), unknown);
   v[lv::slot(lv::fixed::is_export)] = 1;
   v[lv::slot(lv::fixed::is_reexport)] = 0;
@@ -265,19 +271,22 @@ std::vector<double> licensing_engine::shipment_variables(const std::string& to, 
     const std::string_view name = names[i];
     const auto family = *lv::family_of(name);
     const auto suffix = name.substr(family.size());
-    if (family == "eccn_") v[lv::first_dynamic + i] = !eccn.empty() && eccn_covers(suffix, eccn) ? 1 : 0;
-    if (family == "to_") v[lv::first_dynamic + i] = matches(*countries_, to, "", suffix, day, nullptr) ? 1 : 0;
+    if (family == "eccn_")
+      v[lv::first_dynamic + i] = !eccn.empty() && eccn_covers(suffix, eccn) ? 1 : 0;
+    if (family == "to_")
+      v[lv::first_dynamic + i] = matches(*countries_, to, "", suffix, day, nullptr) ? 1 : 0;
   }
   return v;
 }
 
 license_answer licensing_engine::answer(const license_query& q) const {
   if (q.quantity < 1)
-    throw usage_error(fmt::format("--quantity {} is not a quantity: expected 1 or more units", q.quantity));
-  if (q.as_of < first_date())
     throw usage_error(
-        fmt::format("--as-of {} is before the first advanced-computing rule ({}): expected that date or later",
-                    q.as_of.to_string(), first_date().to_string()));
+        fmt::format("--quantity {} is not a quantity: expected 1 or more units", q.quantity));
+  if (q.as_of < first_date())
+    throw usage_error(fmt::format(
+        "--as-of {} is before the first advanced-computing rule ({}): expected that date or later",
+        q.as_of.to_string(), first_date().to_string()));
   if (!q.part) throw usage_error("no part given");
   if (q.to_region.empty()) {
     if (const auto regions = countries_->distinct_regions(q.to); !regions.empty()) {
@@ -288,15 +297,15 @@ license_answer licensing_engine::answer(const license_query& q) const {
       std::string other;  // a region of the same country with no rule of its own, as an example
       for (const auto& r : countries_->regions()) {
         if (r.country == q.to && !r.distinct) {
-          other = fmt::format(", or another region such as {} ({}) for the rest of the country", r.code,
-                              r.aliases.empty() ? r.name : r.aliases.front());
+          other = fmt::format(", or another region such as {} ({}) for the rest of the country",
+                              r.code, r.aliases.empty() ? r.name : r.aliases.front());
           break;
         }
       }
-      throw usage_error(
-          fmt::format("--to {}: the answer depends on the region of {}: name the region, one of {} (their own "
-                      "licence requirements){}",
-                      q.to, countries_->find(q.to) ? countries_->find(q.to)->name : q.to, names, other));
+      throw usage_error(fmt::format(
+          "--to {}: the answer depends on the region of {}: name the region, one of {} (their own "
+          "licence requirements){}",
+          q.to, countries_->find(q.to) ? countries_->find(q.to)->name : q.to, names, other));
     }
   }
   if (!q.end_user.empty()) {
@@ -307,8 +316,9 @@ license_answer licensing_engine::answer(const license_query& q) const {
     if (std::find(types.begin(), types.end(), lower(q.end_user)) == types.end()) {
       std::string list;
       for (const auto& t : types) list += (list.empty() ? "" : ", ") + t;
-      throw usage_error(fmt::format("unknown --end-user '{}': expected one of {}", q.end_user,
-                                    list.empty() ? "(none: no licensing file tests an end user)" : list));
+      throw usage_error(
+          fmt::format("unknown --end-user '{}': expected one of {}", q.end_user,
+                      list.empty() ? "(none: no licensing file tests an end user)" : list));
     }
   }
   check_stated(q.end_use, licensing_->end_uses(), "--end-use");
@@ -317,8 +327,9 @@ license_answer licensing_engine::answer(const license_query& q) const {
   a.query = q;
   a.party_hq = q.party_hq.empty() ? q.to : q.party_hq;
   if (q.party_hq.empty())
-    a.assumptions.push_back(
-        fmt::format("no --party-hq given: the parties are taken as headquartered in the destination ({})", q.to));
+    a.assumptions.push_back(fmt::format(
+        "no --party-hq given: the parties are taken as headquartered in the destination ({})",
+        q.to));
   // The transaction follows from the countries unless given, and must agree with them.
   const transaction_kind implied = q.from == q.to   ? transaction_kind::in_country
                                    : q.to == "US"   ? transaction_kind::import_
@@ -326,24 +337,28 @@ license_answer licensing_engine::answer(const license_query& q) const {
                                                     : transaction_kind::reexport;
   a.transaction = q.transaction.value_or(implied);
   if (q.transaction && *q.transaction != implied)
-    throw usage_error(
-        fmt::format("--transaction {} contradicts --from {} --to {} (that is {}): an export leaves the United "
-                    "States, a reexport goes from one foreign country to another, an in-country transfer stays, "
-                    "an import enters the United States",
-                    to_string(*q.transaction), q.from, q.to, to_string(implied)));
+    throw usage_error(fmt::format(
+        "--transaction {} contradicts --from {} --to {} (that is {}): an export leaves the United "
+        "States, a reexport goes from one foreign country to another, an in-country transfer "
+        "stays, "
+        "an import enters the United States",
+        to_string(*q.transaction), q.from, q.to, to_string(implied)));
 
   const evaluation_plan plan(*rules_, q.as_of, false);
   a.item = classification_engine(*rules_).classify(*q.part, plan);
-  if (!q.stated_eccn.empty() && !a.item.eccn.empty() && !eccn_covers(stated_suffix(q.stated_eccn), a.item.eccn))
+  if (!q.stated_eccn.empty() && !a.item.eccn.empty() &&
+      !eccn_covers(stated_suffix(q.stated_eccn), a.item.eccn))
     throw usage_error(
-        fmt::format("--eccn {} contradicts the part's classification on {}: {} (see chipgauge classify); --eccn "
+        fmt::format("--eccn {} contradicts the part's classification on {}: {} (see chipgauge "
+                    "classify); --eccn "
                     "states the ECCN only of an item chipgauge does not classify as 3A090/4A090",
                     q.stated_eccn, q.as_of.to_string(), a.item.eccn));
   a.shipment_tpp = a.item.metrics.tpp * static_cast<double>(q.quantity);
   if (a.item.outcome == verdict_outcome::undetermined) {
     a.determined = false;
     a.undetermined_because.push_back(
-        "the part's classification is undetermined on this date (missing data: see chipgauge classify)");
+        "the part's classification is undetermined on this date (missing data: see chipgauge "
+        "classify)");
   }
   const auto vars = variables(q, a.item, a.transaction, a.party_hq);
 
@@ -359,15 +374,19 @@ license_answer licensing_engine::answer(const license_query& q) const {
       for (const auto& e : list) names += (names.empty() ? "" : ", ") + e;
       const bool holds = countries_->member(q.to, g.id, q.as_of, nullptr, end_user_stated);
       a.notices.push_back(fmt::format(
-          "{} is {}in group {} on this date for {} (membership {} for end users {}; evidence {}{}){}", q.to,
-          holds ? "" : "not ", g.id, q.end_user.empty() ? "an unstated end user" : "end user " + q.end_user,
-          m.end_users.empty() ? "lost" : "only", names, to_string(m.evidence), m.note.empty() ? "" : ": " + m.note,
+          "{} is {}in group {} on this date for {} (membership {} for end users {}; evidence "
+          "{}{}){}",
+          q.to, holds ? "" : "not ", g.id,
+          q.end_user.empty() ? "an unstated end user" : "end user " + q.end_user,
+          m.end_users.empty() ? "lost" : "only", names, to_string(m.evidence),
+          m.note.empty() ? "" : ": " + m.note,
           q.end_user.empty() ? fmt::format("; state --end-user ({}) to change it", names) : ""));
       a.weakest = std::max(a.weakest, m.evidence);
     }
   }
   std::vector<std::uint32_t> relied;
-  auto weakest_of = [&](const expr& e, evidence_tag own, const licensing_regime& r, const std::vector<double>& params) {
+  auto weakest_of = [&](const expr& e, evidence_tag own, const licensing_regime& r,
+                        const std::vector<double>& params) {
     evidence_tag w = own;
     relied.clear();
     e.relied_parameters(vars.data(), params.data(), relied);
@@ -380,7 +399,9 @@ license_answer licensing_engine::answer(const license_query& q) const {
       const auto family = *lv::family_of(name);
       if (family == "eccn_" || family == "eligible_" || family == "end_user_") continue;
       const auto& who = family == "to_" ? q.to : family == "from_" ? q.from : a.party_hq;
-      const std::string region = family == "to_" ? q.to_region : family == "from_" ? q.from_region : std::string();
+      const std::string region = family == "to_"     ? q.to_region
+                                 : family == "from_" ? q.from_region
+                                                     : std::string();
       evidence_tag ev = evidence_tag::V;
       (void)matches(*countries_, who, region, name.substr(family.size()), q.as_of, &ev,
                     family == "to_" ? std::string_view(end_user_stated) : std::string_view());
@@ -390,32 +411,36 @@ license_answer licensing_engine::answer(const license_query& q) const {
   };
 
   std::vector<std::string> overlay_unknown;  // letters whose application cannot be decided
-  std::vector<std::string> policy_unknown;   // policy-only regimes whose condition cannot be decided
+  std::vector<std::string> policy_unknown;  // policy-only regimes whose condition cannot be decided
   for (const auto& r : licensing_->regimes()) {
     const auto status = r.status_on(q.as_of);
     // In force but before its compliance date: the rule binds no shipment yet.
-    const bool before_compliance = status == regime_status::in_force && r.compliance && q.as_of < r.compliance->from;
+    const bool before_compliance =
+        status == regime_status::in_force && r.compliance && q.as_of < r.compliance->from;
     const bool in_force = status == regime_status::in_force && !before_compliance;
-    const bool hypothetical = q.what_if && (before_compliance || status == regime_status::announced_not_enforced ||
-                                            status == regime_status::proposed);
+    const bool hypothetical =
+        q.what_if && (before_compliance || status == regime_status::announced_not_enforced ||
+                      status == regime_status::proposed);
     std::vector<double> params;
     for (const auto& p : r.parameters) params.push_back(p.value_on(q.as_of));
     if (!in_force && !hypothetical) {
-      a.not_applying.push_back(
-          before_compliance ? fmt::format("{} (in_force, compliance from {})", r.id, r.compliance->from.to_string())
-                            : fmt::format("{} ({})", r.id, to_string(status)));
+      a.not_applying.push_back(before_compliance ? fmt::format("{} (in_force, compliance from {})",
+                                                               r.id, r.compliance->from.to_string())
+                                                 : fmt::format("{} ({})", r.id, to_string(status)));
       // Two layers: the regulation's text and BIS's enforcement position. When the text would
       // require a license that does not bind on this date, the answer says so (--what-if shows it).
       if (before_compliance || status == regime_status::announced_not_enforced) {
         for (const auto& req : r.requirements) {
-          if (!in_window(req.from, req.until, q.as_of) || req.when.evaluate(vars.data(), params.data()) != 1.0)
+          if (!in_window(req.from, req.until, q.as_of) ||
+              req.when.evaluate(vars.data(), params.data()) != 1.0)
             continue;
-          a.notices.push_back(
-              fmt::format("{} / {} would require a licence under the regulation's text, which does not bind on this "
-                          "date ({}); --what-if shows it",
-                          r.id, req.id,
-                          before_compliance ? "before its compliance date " + r.compliance->from.to_string()
-                                            : "BIS does not enforce it"));
+          a.notices.push_back(fmt::format(
+              "{} / {} would require a licence under the regulation's text, which does not bind on "
+              "this "
+              "date ({}); --what-if shows it",
+              r.id, req.id,
+              before_compliance ? "before its compliance date " + r.compliance->from.to_string()
+                                : "BIS does not enforce it"));
           break;
         }
       }
@@ -425,8 +450,9 @@ license_answer licensing_engine::answer(const license_query& q) const {
       if (!in_window(req.from, req.until, q.as_of)) continue;
       const double holds = req.when.evaluate(vars.data(), params.data());
       if (std::isnan(holds) && in_force) {
-        const auto cause = fmt::format("{} / {}: the condition \"{}\" cannot be decided from the data{}", r.id, req.id,
-                                       req.when.text(), req.if_unknown.empty() ? "" : "; " + req.if_unknown);
+        const auto cause = fmt::format(
+            "{} / {}: the condition \"{}\" cannot be decided from the data{}", r.id, req.id,
+            req.when.text(), req.if_unknown.empty() ? "" : "; " + req.if_unknown);
         if (r.policy_only) {
           policy_unknown.push_back(cause);
         } else {
@@ -439,7 +465,8 @@ license_answer licensing_engine::answer(const license_query& q) const {
       if (in_force) {
         a.requirements.push_back(f);
         if (req.savings_until && q.as_of <= *req.savings_until)
-          a.notices.push_back(fmt::format("savings clause of {} / {}: {}", r.id, req.id, req.savings_note));
+          a.notices.push_back(
+              fmt::format("savings clause of {} / {}: {}", r.id, req.id, req.savings_note));
       } else {
         a.what_if_requirements.push_back(f);
       }
@@ -447,17 +474,20 @@ license_answer licensing_engine::answer(const license_query& q) const {
     }
     for (const auto& x : r.exceptions) {
       if (!in_window(x.from, x.until, q.as_of)) continue;
-      if (x.when.evaluate(vars.data(), params.data()) == 1.0) a.exceptions.push_back({&r, &x, !in_force});
+      if (x.when.evaluate(vars.data(), params.data()) == 1.0)
+        a.exceptions.push_back({&r, &x, !in_force});
     }
     for (const auto& o : r.overlays) {
       const double holds = o.when.evaluate(vars.data(), params.data());
       if (std::isnan(holds) && in_force && o.requires_license)
         overlay_unknown.push_back(
             o.if_unknown.empty()
-                ? fmt::format("{} / {}: whether this {} applies cannot be decided from the data (\"{}\")", r.id, o.id,
-                              to_string(o.kind), o.when.text())
-                : fmt::format("{} / {}: whether this {} applies cannot be decided from the data; {}", r.id, o.id,
-                              to_string(o.kind), o.if_unknown));
+                ? fmt::format(
+                      "{} / {}: whether this {} applies cannot be decided from the data (\"{}\")",
+                      r.id, o.id, to_string(o.kind), o.when.text())
+                : fmt::format(
+                      "{} / {}: whether this {} applies cannot be decided from the data; {}", r.id,
+                      o.id, to_string(o.kind), o.if_unknown));
       if (holds != 1.0) continue;
       a.overlays.push_back({&r, &o, !in_force});
       if (in_force) {
@@ -466,9 +496,9 @@ license_answer licensing_engine::answer(const license_query& q) const {
         if (!o.binds.empty()) {
           std::string who;
           for (const auto& b : o.binds) who += (who.empty() ? "" : ", ") + b;
-          a.notices.push_back(
-              fmt::format("{} / {} binds only its recipients ({}){}", r.id, o.id, who,
-                          q.exporter.empty() ? "" : fmt::format("; the exporter stated is {}", q.exporter)));
+          a.notices.push_back(fmt::format(
+              "{} / {} binds only its recipients ({}){}", r.id, o.id, who,
+              q.exporter.empty() ? "" : fmt::format("; the exporter stated is {}", q.exporter)));
         }
       }
     }
@@ -481,9 +511,10 @@ license_answer licensing_engine::answer(const license_query& q) const {
   }
   if (!a.license_required) {
     // A policy-only regime says nothing when no license is required.
-    a.requirements.erase(std::remove_if(a.requirements.begin(), a.requirements.end(),
-                                        [](const fired_requirement& f) { return f.regime->policy_only; }),
-                         a.requirements.end());
+    a.requirements.erase(
+        std::remove_if(a.requirements.begin(), a.requirements.end(),
+                       [](const fired_requirement& f) { return f.regime->policy_only; }),
+        a.requirements.end());
   } else if (!policy_unknown.empty()) {
     a.policy_determined = false;
     for (auto& u : policy_unknown) a.undetermined_because.push_back(std::move(u));
@@ -493,7 +524,8 @@ license_answer licensing_engine::answer(const license_query& q) const {
     a.weakest = std::max(a.weakest, f.evidence);
     const auto p = f.requirement->policy;
     if (f.regime->precedence > best_precedence ||
-        (f.regime->precedence == best_precedence && (!a.policy || strictness(p) > strictness(*a.policy)))) {
+        (f.regime->precedence == best_precedence &&
+         (!a.policy || strictness(p) > strictness(*a.policy)))) {
       best_precedence = f.regime->precedence;
       a.policy = p;
       a.policy_from = f.regime;
@@ -512,11 +544,13 @@ license_answer licensing_engine::answer(const license_query& q) const {
   // An embargo is the first reason: it holds whatever else the item is.
   auto embargo_first = [](const fired_requirement& f) { return f.regime->embargo; };
   std::stable_partition(a.requirements.begin(), a.requirements.end(), embargo_first);
-  std::stable_partition(a.what_if_requirements.begin(), a.what_if_requirements.end(), embargo_first);
+  std::stable_partition(a.what_if_requirements.begin(), a.what_if_requirements.end(),
+                        embargo_first);
   return a;
 }
 
-// --- Output ------------------------------------------------------------------------------------------
+// --- Output
+// ------------------------------------------------------------------------------------------
 
 namespace {
 
@@ -530,10 +564,11 @@ json requirement_json(const fired_requirement& f, date as_of) {
           {"embargo", f.regime->embargo},
           {"conditions", f.requirement->conditions},
           {"if_stated", f.requirement->if_stated},
-          {"savings_clause", f.requirement->savings_until && !f.what_if && as_of <= *f.requirement->savings_until
-                                 ? json(fmt::format("until {}: {}", f.requirement->savings_until->to_string(),
-                                                    f.requirement->savings_note))
-                                 : json(nullptr)},
+          {"savings_clause",
+           f.requirement->savings_until && !f.what_if && as_of <= *f.requirement->savings_until
+               ? json(fmt::format("until {}: {}", f.requirement->savings_until->to_string(),
+                                  f.requirement->savings_note))
+               : json(nullptr)},
           {"citation", f.requirement->citation},
           {"note", f.requirement->note},
           {"evidence", std::string(to_string(f.evidence))}};
@@ -604,40 +639,44 @@ std::string to_json(const license_answer& a) {
 }
 
 std::string to_text(const license_answer& a) {
-  const std::string item_eccn = !a.item.eccn.empty()                              ? std::string(a.item.eccn)
-                                : !a.query.stated_eccn.empty()                    ? a.query.stated_eccn + ", stated"
-                                : a.item.outcome == verdict_outcome::undetermined ? "classification undetermined"
-                                                                                  : "not 3A090/4A090";
+  const std::string item_eccn = !a.item.eccn.empty()           ? std::string(a.item.eccn)
+                                : !a.query.stated_eccn.empty() ? a.query.stated_eccn + ", stated"
+                                : a.item.outcome == verdict_outcome::undetermined
+                                    ? "classification undetermined"
+                                    : "not 3A090/4A090";
   std::string stated;
   if (!a.query.end_user.empty()) stated += ", end user " + a.query.end_user;
   if (!a.query.end_use.empty()) stated += ", end use " + a.query.end_use;
   if (!a.query.exporter.empty()) stated += ", exporter " + a.query.exporter;
-  std::string out = fmt::format("chipgauge license: {} x {} ({}) {} from {} to {}, party HQ {}{}, as of {}{}\n\n",
-                                a.query.quantity, a.query.part->name, item_eccn, to_string(a.transaction),
-                                a.query.from_region.empty() ? a.query.from : a.query.from_region,
-                                a.query.to_region.empty() ? a.query.to : a.query.to_region, a.party_hq, stated,
-                                a.query.as_of.to_string(), a.query.what_if ? " (what-if)" : "");
-  // An embargo decides the license requirement whatever else is undetermined: its reason comes first
-  // and what could not be decided follows the reasons.
+  std::string out =
+      fmt::format("chipgauge license: {} x {} ({}) {} from {} to {}, party HQ {}{}, as of {}{}\n\n",
+                  a.query.quantity, a.query.part->name, item_eccn, to_string(a.transaction),
+                  a.query.from_region.empty() ? a.query.from : a.query.from_region,
+                  a.query.to_region.empty() ? a.query.to : a.query.to_region, a.party_hq, stated,
+                  a.query.as_of.to_string(), a.query.what_if ? " (what-if)" : "");
+  // An embargo decides the license requirement whatever else is undetermined: its reason comes
+  // first and what could not be decided follows the reasons.
   const bool embargo = !a.requirements.empty() && a.requirements.front().regime->embargo;
   if (!a.determined && !embargo) {
     out += "licence required: undetermined\n";
     for (const auto& u : a.undetermined_because) out += "  because " + u + "\n";
   }
-  out +=
-      fmt::format("licence required{}: {}{}\n", a.determined || embargo ? "" : " on what can be decided",
-                  a.license_required ? "yes" : "no",
-                  a.policy ? fmt::format(" (review: {}{}, set by {})", to_string(*a.policy),
-                                         a.policy_determined ? "" : " or less strict: undetermined", a.policy_from->id)
-                           : (a.license_required ? " (by letter; no review policy stated)" : ""));
+  out += fmt::format(
+      "licence required{}: {}{}\n", a.determined || embargo ? "" : " on what can be decided",
+      a.license_required ? "yes" : "no",
+      a.policy ? fmt::format(" (review: {}{}, set by {})", to_string(*a.policy),
+                             a.policy_determined ? "" : " or less strict: undetermined",
+                             a.policy_from->id)
+               : (a.license_required ? " (by letter; no review policy stated)" : ""));
   if (a.item.metrics.tpp_known())
     out += fmt::format("TPP {} each, {} in the shipment ({:.2f} H100-equivalents)\n",
                        group_thousands(a.item.metrics.tpp), group_thousands(a.shipment_tpp),
                        a.item.metrics.h100_equivalents * static_cast<double>(a.query.quantity));
   else out += fmt::format("TPP unknown: {}\n", a.item.metrics.tpp_reason);
   for (const auto& f : a.requirements) {
-    out += fmt::format("  because {}{} / {}: {} [evidence {}] {}\n", f.regime->embargo ? "embargo: " : "", f.regime->id,
-                       f.requirement->id, to_string(f.requirement->policy), to_string(f.evidence),
+    out += fmt::format("  because {}{} / {}: {} [evidence {}] {}\n",
+                       f.regime->embargo ? "embargo: " : "", f.regime->id, f.requirement->id,
+                       to_string(f.requirement->policy), to_string(f.evidence),
                        f.requirement->citation);
     if (!f.requirement->note.empty()) out += "    " + f.requirement->note + "\n";
     for (const auto& c : f.requirement->conditions) out += "    condition: " + c + "\n";
@@ -650,17 +689,20 @@ std::string to_text(const license_answer& a) {
     for (const auto& u : a.undetermined_because) out += "  review policy undetermined: " + u + "\n";
   }
   for (const auto& e : a.exceptions) {
-    out += fmt::format("  exception {}{}: {} [evidence {}]\n", e.exception->id, e.what_if ? " (what-if)" : "",
-                       e.exception->title, to_string(e.exception->evidence));
+    out += fmt::format("  exception {}{}: {} [evidence {}]\n", e.exception->id,
+                       e.what_if ? " (what-if)" : "", e.exception->title,
+                       to_string(e.exception->evidence));
     for (const auto& c : e.exception->conditions) out += "    condition: " + c + "\n";
   }
   for (const auto& o : a.overlays)
     out += fmt::format("  {} {}{}: {} [evidence {}]\n", to_string(o.overlay->kind), o.overlay->id,
-                       o.what_if ? " (what-if)" : "", o.overlay->effect, to_string(o.overlay->evidence));
+                       o.what_if ? " (what-if)" : "", o.overlay->effect,
+                       to_string(o.overlay->evidence));
   for (const auto& f : a.what_if_requirements) {
     const auto status = f.regime->status_on(a.query.as_of);
     out += fmt::format(
-        "  what-if {} / {}: licence, {} [evidence {}] (what the regulation's text says; not binding on this date: "
+        "  what-if {} / {}: licence, {} [evidence {}] (what the regulation's text says; not "
+        "binding on this date: "
         "{})\n",
         f.regime->id, f.requirement->id, to_string(f.requirement->policy), to_string(f.evidence),
         status == regime_status::in_force && f.regime->compliance
@@ -675,8 +717,9 @@ std::string to_text(const license_answer& a) {
     out += "\n";
   }
   if (a.weakest >= evidence_tag::S)
-    out += fmt::format("  this answer rests on evidence {} ({}) somewhere: check the tagged reasons above\n",
-                       to_string(a.weakest), describe(a.weakest));
+    out += fmt::format(
+        "  this answer rests on evidence {} ({}) somewhere: check the tagged reasons above\n",
+        to_string(a.weakest), describe(a.weakest));
   out += "\n" + std::string(disclaimer()) + "\n";
   return out;
 }

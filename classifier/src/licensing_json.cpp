@@ -34,7 +34,8 @@ review_policy read_policy(const json_node& n) {
 namespace {
 
 // The suffixes of one family's names, '_' written '-'.
-std::vector<std::string> family_suffixes(const std::vector<std::string>& names, std::string_view family) {
+std::vector<std::string> family_suffixes(const std::vector<std::string>& names,
+                                         std::string_view family) {
   std::vector<std::string> out;
   for (const auto& n : names) {
     if (licensing_vars::family_of(n) != std::optional<std::string_view>(family)) continue;
@@ -47,17 +48,26 @@ std::vector<std::string> family_suffixes(const std::vector<std::string>& names, 
 
 }  // namespace
 
-std::vector<std::string> licensing_set::end_user_types() const { return family_suffixes(names_, "end_user_"); }
-std::vector<std::string> licensing_set::end_uses() const { return family_suffixes(names_, "end_use_"); }
-std::vector<std::string> licensing_set::exporters() const { return family_suffixes(names_, "exporter_"); }
+std::vector<std::string> licensing_set::end_user_types() const {
+  return family_suffixes(names_, "end_user_");
+}
+std::vector<std::string> licensing_set::end_uses() const {
+  return family_suffixes(names_, "end_use_");
+}
+std::vector<std::string> licensing_set::exporters() const {
+  return family_suffixes(names_, "exporter_");
+}
 
-std::size_t licensing_set::variable_count() const noexcept { return licensing_vars::first_dynamic + names_.size(); }
+std::size_t licensing_set::variable_count() const noexcept {
+  return licensing_vars::first_dynamic + names_.size();
+}
 
 licensing_set licensing_set::load(const std::string& dir, const country_db& countries) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
-    throw spec_error(dir, "$", "not a directory: expected the licensing directory (specs/licensing)");
+    throw spec_error(dir, "$",
+                     "not a directory: expected the licensing directory (specs/licensing)");
   std::vector<std::string> files;
   for (const auto& e : fs::directory_iterator(dir)) {
     if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path().string());
@@ -67,14 +77,14 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
   for (const auto& path : files) {
     const auto doc = read_json_file(path, file_limits::licensing_file);
     const json_node root(doc, path);
-    root.expect_keys({"schema", "id", "title", "precedence", "embargo", "policy_only", "compliance", "evidence",
-                      "citations", "timeline", "parameters", "requirements", "exceptions", "overlays", "quotas",
-                      "fleet_checks", "notes"});
+    root.expect_keys({"schema", "id", "title", "precedence", "embargo", "policy_only", "compliance",
+                      "evidence", "citations", "timeline", "parameters", "requirements",
+                      "exceptions", "overlays", "quotas", "fleet_checks", "notes"});
     licensing_regime r;
     json_fields::read_document_header(root, "chipgauge.licensing/1", r);
     if (r.id != fs::path(path).stem().string())
-      root.at("id").fail(
-          fmt::format("regime id '{}' differs from the file name '{}'", r.id, fs::path(path).filename().string()));
+      root.at("id").fail(fmt::format("regime id '{}' differs from the file name '{}'", r.id,
+                                     fs::path(path).filename().string()));
     for (const auto& other : set.regimes_) {
       if (other.id == r.id) root.at("id").fail(fmt::format("duplicate id '{}'", r.id));
     }
@@ -83,20 +93,23 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     if (auto p = root.find("policy_only")) r.policy_only = p->boolean();
     if (auto c = root.find("compliance")) {
       c->expect_keys({"from", "evidence", "citation", "note"});
-      r.compliance = regime_compliance{json_fields::day(c->at("from")), json_fields::evidence(c->at("evidence")),
-                                       c->at("citation").string(), json_fields::optional_string(*c, "note")};
+      r.compliance = regime_compliance{
+          json_fields::day(c->at("from")), json_fields::evidence(c->at("evidence")),
+          c->at("citation").string(), json_fields::optional_string(*c, "note")};
     }
     if (auto params = root.find("parameters")) {
       for (const auto& [name, p] : params->members()) {
         auto par = json_fields::parameter_at(name, p);
         // A named capture: clang 14 cannot capture a structured binding.
-        if (licensing_vars::fixed_slot(name) || std::any_of(metric_vars().begin(), metric_vars().end(),
-                                                            [&key = name](const auto& v) { return v.name == key; }))
+        if (licensing_vars::fixed_slot(name) ||
+            std::any_of(metric_vars().begin(), metric_vars().end(),
+                        [&key = name](const auto& v) { return v.name == key; }))
           p.fail(fmt::format("parameter '{}' shadows a variable of the same name", name));
         if (licensing_vars::family_of(name))
-          p.fail(fmt::format(
-              "'{}' starts with a reserved prefix (eccn_, eligible_, to_, from_, hq_, end_user_, end_use_, exporter_)",
-              name));
+          p.fail(
+              fmt::format("'{}' starts with a reserved prefix (eccn_, eligible_, to_, from_, hq_, "
+                          "end_user_, end_use_, exporter_)",
+                          name));
         r.parameters.push_back(std::move(par));
       }
     }
@@ -110,13 +123,15 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
       const auto& vars = metric_vars();
       for (std::size_t i = 0; i < vars.size(); ++i) {
         if (vars[i].name == name)
-          return expr_symbol{expr_symbol::source::variable, static_cast<std::uint32_t>(i), vars[i].type};
+          return expr_symbol{expr_symbol::source::variable, static_cast<std::uint32_t>(i),
+                             vars[i].type};
       }
       if (auto slot = licensing_vars::fixed_slot(name))
         return expr_symbol{expr_symbol::source::variable, *slot, licensing_vars::fixed_type(*slot)};
       for (std::size_t i = 0; i < r.parameters.size(); ++i) {
         if (r.parameters[i].name == name)
-          return expr_symbol{expr_symbol::source::parameter, static_cast<std::uint32_t>(i), expr_type::number};
+          return expr_symbol{expr_symbol::source::parameter, static_cast<std::uint32_t>(i),
+                             expr_type::number};
       }
       // Families: eccn_<eccn>, eligible_<exception>, to_/from_/hq_<group id or ISO alpha-2>.
       const auto family = licensing_vars::family_of(name);
@@ -136,10 +151,10 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
         names.emplace_back(name);
         it = names.end() - 1;
       }
-      return expr_symbol{
-          expr_symbol::source::variable,
-          static_cast<std::uint32_t>(licensing_vars::first_dynamic + static_cast<std::size_t>(it - names.begin())),
-          expr_type::boolean};
+      return expr_symbol{expr_symbol::source::variable,
+                         static_cast<std::uint32_t>(licensing_vars::first_dynamic +
+                                                    static_cast<std::size_t>(it - names.begin())),
+                         expr_type::boolean};
     };
     auto compile = [&](const json_node& n) {
       auto e = expr::compile(n.string(), resolve, path, n.path(), known);
@@ -149,8 +164,8 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
 
     if (auto reqs = root.find("requirements")) {
       for (const auto& q : reqs->elements()) {
-        q.expect_keys({"id", "when", "review_policy", "evidence", "citation", "note", "conditions", "from", "until",
-                       "if_stated", "savings_clause", "if_unknown"});
+        q.expect_keys({"id", "when", "review_policy", "evidence", "citation", "note", "conditions",
+                       "from", "until", "if_stated", "savings_clause", "if_unknown"});
         license_requirement lr{q.at("id").string(),
                                compile(q.at("when")),
                                read_policy(q.at("review_policy")),
@@ -166,7 +181,8 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
                                {}};
         if (auto f = q.find("from")) lr.from = json_fields::day(*f);
         if (auto u = q.find("until")) lr.until = json_fields::day(*u);
-        if (lr.from && lr.until && *lr.until < *lr.from) q.at("until").fail("'until' is before 'from'");
+        if (lr.from && lr.until && *lr.until < *lr.from)
+          q.at("until").fail("'until' is before 'from'");
         if (auto sc = q.find("savings_clause")) {
           sc->expect_keys({"until", "note"});
           lr.savings_until = json_fields::day(sc->at("until"));
@@ -178,7 +194,8 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     }
     if (auto exc = root.find("exceptions")) {
       for (const auto& x : exc->elements()) {
-        x.expect_keys({"id", "title", "when", "conditions", "from", "until", "evidence", "citation"});
+        x.expect_keys(
+            {"id", "title", "when", "conditions", "from", "until", "evidence", "citation"});
         license_exception le{x.at("id").string(),
                              json_fields::optional_string(x, "title"),
                              compile(x.at("when")),
@@ -189,14 +206,15 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
                              json_fields::optional_string(x, "citation")};
         if (auto f = x.find("from")) le.from = json_fields::day(*f);
         if (auto u = x.find("until")) le.until = json_fields::day(*u);
-        if (le.from && le.until && *le.until < *le.from) x.at("until").fail("'until' is before 'from'");
+        if (le.from && le.until && *le.until < *le.from)
+          x.at("until").fail("'until' is before 'from'");
         r.exceptions.push_back(std::move(le));
       }
     }
     if (auto ovs = root.find("overlays")) {
       for (const auto& o : ovs->elements()) {
-        o.expect_keys(
-            {"id", "kind", "when", "effect", "requires_license", "evidence", "citation", "binds", "if_unknown"});
+        o.expect_keys({"id", "kind", "when", "effect", "requires_license", "evidence", "citation",
+                       "binds", "if_unknown"});
         const auto k = o.at("kind").one_of({"letter", "tariff", "guidance", "red_flag"});
         license_overlay ov{o.at("id").string(),
                            k == "letter"     ? overlay_kind::letter
@@ -218,8 +236,8 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     }
     if (auto qs = root.find("quotas")) {
       for (const auto& q : qs->elements()) {
-        q.expect_keys(
-            {"id", "per", "limit", "period_from", "period_until", "applies_when", "excludes", "evidence", "note"});
+        q.expect_keys({"id", "per", "limit", "period_from", "period_until", "applies_when",
+                       "excludes", "evidence", "note"});
         license_quota lq;
         lq.id = q.at("id").string();
         lq.per = q.at("per").one_of({"consignee_year", "country_period"}) == "consignee_year"
@@ -228,7 +246,8 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
         lq.limit_parameter = q.at("limit").string();
         if (std::none_of(r.parameters.begin(), r.parameters.end(),
                          [&](const parameter& p) { return p.name == lq.limit_parameter; }))
-          q.at("limit").fail(fmt::format("'{}' is not a parameter of this file", lq.limit_parameter));
+          q.at("limit").fail(
+              fmt::format("'{}' is not a parameter of this file", lq.limit_parameter));
         if (auto f = q.find("period_from")) lq.period_from = json_fields::day(*f);
         if (auto u = q.find("period_until")) lq.period_until = json_fields::day(*u);
         lq.applies_when = compile(q.at("applies_when"));
@@ -241,14 +260,17 @@ licensing_set licensing_set::load(const std::string& dir, const country_db& coun
     if (auto fcs = root.find("fleet_checks")) {
       for (const auto& f : fcs->elements()) {
         f.expect_keys({"id", "when", "effect", "evidence"});
-        r.fleet_checks.push_back({f.at("id").string(), compile(f.at("when")), f.at("effect").string(),
+        r.fleet_checks.push_back({f.at("id").string(), compile(f.at("when")),
+                                  f.at("effect").string(),
                                   json_fields::evidence(f.at("evidence"))});
       }
     }
     for (std::size_t i = 0; i < r.quotas.size(); ++i) {
       for (const auto& ex : r.quotas[i].excludes) {
-        if (std::none_of(r.quotas.begin(), r.quotas.end(), [&](const license_quota& q) { return q.id == ex; }))
-          root.at("quotas").at(i).fail(fmt::format("excludes '{}', which is not a quota of this file", ex));
+        if (std::none_of(r.quotas.begin(), r.quotas.end(),
+                         [&](const license_quota& q) { return q.id == ex; }))
+          root.at("quotas").at(i).fail(
+              fmt::format("excludes '{}', which is not a quota of this file", ex));
       }
     }
     r.notes = strings(root, "notes");

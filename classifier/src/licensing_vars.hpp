@@ -1,8 +1,8 @@
 #pragma once
 
 // Variable slots of licensing expressions: the metric variables first (rules.hpp), then these
-// fixed ones, then the dynamic families (eccn_, eligible_, to_, from_, hq_, end_user_, end_use_, exporter_) in
-// load order.
+// fixed ones, then the dynamic families (eccn_, eligible_, to_, from_, hq_, end_user_, end_use_,
+// exporter_) in load order.
 
 #include "chipgauge/classifier/expr.hpp"
 #include "chipgauge/classifier/rules.hpp"
@@ -22,10 +22,10 @@ enum class fixed : std::uint32_t {
   fleet_tpp,       ///< fleet totals (fleet checks only; unknown elsewhere)
   fleet_peak_ops,  ///< dense peak operations per second, summed
   fleet_h100_equivalents,
-  ic_tpp,                    ///< the IC's own TPP; for a board or system the largest of the ICs it contains
+  ic_tpp,  ///< the IC's own TPP; for a board or system the largest of the ICs it contains
   ic_dram_bandwidth_gb_s,    ///< the same for total DRAM bandwidth
   ic_io_bidirectional_gb_s,  ///< the same for the aggregate bidirectional transfer rate
-  kind_ic,                   ///< the item is a bare IC (HTS 8542), a board or a system (HTS 8471/8473)
+  kind_ic,  ///< the item is a bare IC (HTS 8542), a board or a system (HTS 8471/8473)
   kind_board,
   kind_system,
   us_commercially_available,  ///< the sheet's us_commercial_availability; unknown when absent
@@ -56,7 +56,9 @@ inline constexpr std::uint32_t slot(fixed f) {
   return static_cast<std::uint32_t>(first_fixed + static_cast<std::size_t>(f));
 }
 
-inline const std::array<std::string_view, static_cast<std::size_t>(fixed::count_)>& fixed_names() { return names; }
+inline const std::array<std::string_view, static_cast<std::size_t>(fixed::count_)>& fixed_names() {
+  return names;
+}
 
 inline std::optional<std::uint32_t> fixed_slot(std::string_view name) {
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -67,15 +69,17 @@ inline std::optional<std::uint32_t> fixed_slot(std::string_view name) {
 
 inline expr_type fixed_type(std::uint32_t s) {
   const auto f = static_cast<fixed>(s - first_fixed);
-  return (f == fixed::is_export || f == fixed::is_reexport || f == fixed::is_in_country || f == fixed::kind_ic ||
-          f == fixed::kind_board || f == fixed::kind_system || f == fixed::us_commercially_available)
+  return (f == fixed::is_export || f == fixed::is_reexport || f == fixed::is_in_country ||
+          f == fixed::kind_ic || f == fixed::kind_board || f == fixed::kind_system ||
+          f == fixed::us_commercially_available)
              ? expr_type::boolean
              : expr_type::number;
 }
 
 /// The family prefix of a dynamic name ("to_", "eccn_", ...), if any.
 inline std::optional<std::string_view> family_of(std::string_view name) {
-  for (std::string_view p : {"eccn_", "eligible_", "to_", "from_", "hq_", "end_user_", "end_use_", "exporter_"}) {
+  for (std::string_view p :
+       {"eccn_", "eligible_", "to_", "from_", "hq_", "end_user_", "end_use_", "exporter_"}) {
     if (name.size() > p.size() && name.substr(0, p.size()) == p) return p;
   }
   return std::nullopt;

@@ -14,8 +14,9 @@ std::string render_rules_list(const rule_set& rules, date as_of, output_format f
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : rules.regimes()) {
     const auto from = r.in_force_from();
-    rows.push_back({r.id, std::string(to_string(r.role)), std::string(to_string(r.status_on(as_of))),
-                    from ? from->to_string() : "-", std::string(to_string(r.evidence)), r.title});
+    rows.push_back({r.id, std::string(to_string(r.role)),
+                    std::string(to_string(r.status_on(as_of))), from ? from->to_string() : "-",
+                    std::string(to_string(r.evidence)), r.title});
   }
   switch (format) {
     case output_format::csv: return render_csv(header, rows);
@@ -31,19 +32,22 @@ std::string render_rules_list(const rule_set& rules, date as_of, output_format f
     }
     case output_format::text: break;
   }
-  return fmt::format("regimes as of {} ({} files)\n", as_of.to_string(), rows.size()) + render_table(header, rows);
+  return fmt::format("regimes as of {} ({} files)\n", as_of.to_string(), rows.size()) +
+         render_table(header, rows);
 }
 
 std::string render_regime(const regime& r, date as_of) {
-  std::string out =
-      fmt::format("{}\n{}\nfile: {}\nrole: {}; status on {}: {}; evidence {}\n", r.id, r.title, r.file,
-                  to_string(r.role), as_of.to_string(), to_string(r.status_on(as_of)), to_string(r.evidence));
+  std::string out = fmt::format("{}\n{}\nfile: {}\nrole: {}; status on {}: {}; evidence {}\n", r.id,
+                                r.title, r.file, to_string(r.role), as_of.to_string(),
+                                to_string(r.status_on(as_of)), to_string(r.evidence));
   out += "timeline:\n";
   for (const auto& t : r.timeline)
-    out += fmt::format("  {}  {}{}\n", t.from.to_string(), to_string(t.status), t.note.empty() ? "" : "  " + t.note);
+    out += fmt::format("  {}  {}{}\n", t.from.to_string(), to_string(t.status),
+                       t.note.empty() ? "" : "  " + t.note);
   out += "citations:\n";
   for (const auto& c : r.citations)
-    out += fmt::format("  {} [{}]{}\n", c.cite, to_string(c.evidence), c.url.empty() ? "" : " " + c.url);
+    out += fmt::format("  {} [{}]{}\n", c.cite, to_string(c.evidence),
+                       c.url.empty() ? "" : " " + c.url);
   if (!r.parameters.empty()) {
     out += fmt::format("parameters (values on {}):\n", as_of.to_string());
     for (const auto& p : r.parameters)
@@ -61,9 +65,10 @@ std::string render_regime(const regime& r, date as_of) {
     for (const auto& x : r.exceptions) {
       std::string cls;
       for (const auto& c : x.clauses) cls += (cls.empty() ? "" : ",") + c;
-      out += fmt::format("  {} for {}{}{}{} [{}]\n", x.id, cls, x.when ? " when " + x.when->text() : "",
-                         x.from ? " from " + x.from->to_string() : "", x.until ? " until " + x.until->to_string() : "",
-                         to_string(x.evidence));
+      out += fmt::format("  {} for {}{}{}{} [{}]\n", x.id, cls,
+                         x.when ? " when " + x.when->text() : "",
+                         x.from ? " from " + x.from->to_string() : "",
+                         x.until ? " until " + x.until->to_string() : "", to_string(x.evidence));
     }
   }
   for (const auto& n : r.notes) out += "note: " + n + "\n";
@@ -75,9 +80,11 @@ std::string render_parts_list(const catalog& cat, output_format format) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& p : cat.parts().parts()) {
     const auto m = compute_metrics(*p, cat.rules().definitions());
-    rows.push_back({p->id, p->vendor, p->name, std::string(to_string(p->kind)), std::string(to_string(p->evidence)),
-                    p->datacenter.defaulted ? "unstated (true)" : (p->datacenter.value ? "yes" : "no"),
-                    format == output_format::csv ? fmt::format("{:.1f}", m.tpp) : group_thousands(m.tpp)});
+    rows.push_back(
+        {p->id, p->vendor, p->name, std::string(to_string(p->kind)),
+         std::string(to_string(p->evidence)),
+         p->datacenter.defaulted ? "unstated (true)" : (p->datacenter.value ? "yes" : "no"),
+         format == output_format::csv ? fmt::format("{:.1f}", m.tpp) : group_thousands(m.tpp)});
   }
   switch (format) {
     case output_format::csv: return render_csv(header, rows);

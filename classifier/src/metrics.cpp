@@ -48,8 +48,8 @@ struct tpp_result {
   per_precision<double> sums;  ///< TPP per precision summed over units
 };
 
-tpp_result ic_tpp(const chip_spec& spec, const metric_definitions& defs, range_end end, double tf32_bits,
-                  std::vector<unit_metrics>* units_out) {
+tpp_result ic_tpp(const chip_spec& spec, const metric_definitions& defs, range_end end,
+                  double tf32_bits, std::vector<unit_metrics>* units_out) {
   tpp_result r;
   per_precision<double> sums;
   for (const auto& u : spec.units) {
@@ -94,10 +94,11 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
   m.max_of_sums_precision = own.max_of_sums_precision;
   m.tpp_precision_sums = own.sums;
   if (spec.kind == part_kind::ic && !(own.sum_of_unit_max > 0)) {
-    m.tpp_reason = spec.units.empty()
-                       ? "the sheet lists no processing unit, so TPP is unknown (a processing IC's TPP is never 0)"
-                       : "no processing unit gives a positive dense rate, so TPP is unknown (a processing IC's TPP is "
-                         "never 0)";
+    m.tpp_reason = spec.units.empty() ? "the sheet lists no processing unit, so TPP is unknown (a "
+                                        "processing IC's TPP is never 0)"
+                                      : "no processing unit gives a positive dense rate, so TPP is "
+                                        "unknown (a processing IC's TPP is "
+                                        "never 0)";
   }
   for (double alt : defs.tf32_alternative_bit_lengths) {
     const auto r = ic_tpp(spec, defs, end, alt, nullptr);
@@ -131,10 +132,13 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
     add_opt(area, pick(*d.area_mm2, end, false), n);
   }
 
-  if (spec.memory && spec.memory->bandwidth_gb_s) m.dram_bandwidth_gb_s = pick(*spec.memory->bandwidth_gb_s, end, true);
-  if (spec.interconnect) m.io_bidirectional_gb_s = pick(spec.interconnect->bidirectional_gb_s, end, true);
+  if (spec.memory && spec.memory->bandwidth_gb_s)
+    m.dram_bandwidth_gb_s = pick(*spec.memory->bandwidth_gb_s, end, true);
+  if (spec.interconnect)
+    m.io_bidirectional_gb_s = pick(spec.interconnect->bidirectional_gb_s, end, true);
   if (spec.hbm_stack) {
-    m.memory_bandwidth_density_gb_s_mm2 = spec.hbm_stack->bandwidth_gb_s / pick(spec.hbm_stack->area_mm2, end, false);
+    m.memory_bandwidth_density_gb_s_mm2 =
+        spec.hbm_stack->bandwidth_gb_s / pick(spec.hbm_stack->area_mm2, end, false);
     m.has_hbm = true;
   }
 
@@ -143,7 +147,8 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
   std::optional<double> contained_io;
   for (const auto& c : spec.contains) {
     if (!c.resolved) {
-      throw spec_error(spec.file, c.json_path, fmt::format("component '{}' is not resolved against a database", c.id));
+      throw spec_error(spec.file, c.json_path,
+                       fmt::format("component '{}' is not resolved against a database", c.id));
     }
     const auto sub = compute_metrics(*c.resolved, defs, end);
     const auto n = static_cast<double>(c.count);
@@ -165,7 +170,8 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
     }
     add_opt(contained_dram, sub.dram_bandwidth_gb_s, n);
     add_opt(contained_io, sub.io_bidirectional_gb_s, n);
-    if (sub.logic_node_nm) m.logic_node_nm = std::min(m.logic_node_nm.value_or(*sub.logic_node_nm), *sub.logic_node_nm);
+    if (sub.logic_node_nm)
+      m.logic_node_nm = std::min(m.logic_node_nm.value_or(*sub.logic_node_nm), *sub.logic_node_nm);
     m.non_planar = m.non_planar || sub.non_planar;
     m.has_hbm = m.has_hbm || sub.has_hbm;
     any_logic = any_logic || sub.applicable_die_area_mm2.has_value() || sub.non_planar;
@@ -180,13 +186,16 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
     }
   }
   if (transistors_partial) m.transistors.reset();
-  if (!spec.contains.empty()) std::tie(m.max_of_sums_precision, m.tpp_max_of_sums) = best_of(m.tpp_precision_sums);
+  if (!spec.contains.empty())
+    std::tie(m.max_of_sums_precision, m.tpp_max_of_sums) = best_of(m.tpp_precision_sums);
   // A board's own memory/interconnect figures, when given, describe the whole board.
   if (!m.dram_bandwidth_gb_s) m.dram_bandwidth_gb_s = contained_dram;
   if (!m.io_bidirectional_gb_s) m.io_bidirectional_gb_s = contained_io;
 
-  m.tpp = defs.aggregation == tpp_aggregation::sum_of_unit_max ? m.tpp_sum_of_unit_max : m.tpp_max_of_sums;
-  m.h100_equivalents = defs.h100_equivalent_tpp.value > 0 ? m.tpp / defs.h100_equivalent_tpp.value : 0;
+  m.tpp = defs.aggregation == tpp_aggregation::sum_of_unit_max ? m.tpp_sum_of_unit_max
+                                                               : m.tpp_max_of_sums;
+  m.h100_equivalents =
+      defs.h100_equivalent_tpp.value > 0 ? m.tpp / defs.h100_equivalent_tpp.value : 0;
 
   if (!missing_area_die.empty()) area.reset();  // a partial sum would overstate PD
   m.applicable_die_area_mm2 = area;
@@ -194,17 +203,21 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
     m.pd_reason = "TPP is unknown: " + m.tpp_reason;
   } else if (!missing_area_die.empty()) {
     m.pd_reason = fmt::format(
-        "the area of non-planar logic die '{}' is not known, so the applicable die area is unknown", missing_area_die);
+        "the area of non-planar logic die '{}' is not known, so the applicable die area is unknown",
+        missing_area_die);
   } else if (area && *area > 0) {
     m.pd = m.tpp / *area;
   } else if (spec.dies.empty() && spec.contains.empty()) {
     m.pd_reason = "the sheet lists no dies, so the applicable die area is unknown";
   } else if (!any_logic) {
-    m.pd_reason = "no logic die is listed, so no die area is applicable; a PD criterion is read as not met (R)";
+    m.pd_reason =
+        "no logic die is listed, so no die area is applicable; a PD criterion is read as not met "
+        "(R)";
     m.pd_not_met_by_reading = true;
   } else {
     m.pd_reason =
-        "no logic die uses a non-planar transistor process, so the applicable die area is zero; a PD "
+        "no logic die uses a non-planar transistor process, so the applicable die area is zero; a "
+        "PD "
         "criterion is read as not met (R)";
     m.pd_not_met_by_reading = true;
   }

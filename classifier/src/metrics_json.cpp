@@ -13,8 +13,10 @@ namespace {}  // namespace
 metric_definitions load_metric_definitions(const std::string& path) {
   const auto doc = read_json_file(path, file_limits::rule_file);
   const json_node root(doc, path);
-  root.expect_keys({"schema", "title", "citations", "bit_lengths", "aggregation", "h100_equivalent_tpp", "notes"});
-  if (root.at("schema").string() != "chipgauge.metrics/1") root.at("schema").fail("expected \"chipgauge.metrics/1\"");
+  root.expect_keys({"schema", "title", "citations", "bit_lengths", "aggregation",
+                    "h100_equivalent_tpp", "notes"});
+  if (root.at("schema").string() != "chipgauge.metrics/1")
+    root.at("schema").fail("expected \"chipgauge.metrics/1\"");
   metric_definitions d;
   d.file = path;
 
@@ -29,7 +31,8 @@ metric_definitions load_metric_definitions(const std::string& path) {
     slot.evidence = json_fields::evidence(v.at("evidence"));
     if (auto alts = v.find("alternatives")) {
       if (*p != precision::tf32) alts->fail("alternative bit lengths are defined for tf32 only");
-      for (const auto& a : alts->elements()) d.tf32_alternative_bit_lengths.push_back(a.number_in(1, 128, "bits"));
+      for (const auto& a : alts->elements())
+        d.tf32_alternative_bit_lengths.push_back(a.number_in(1, 128, "bits"));
     }
     seen[index_of(*p)] = true;
   }
@@ -46,7 +49,8 @@ metric_definitions load_metric_definitions(const std::string& path) {
 
   const auto h = root.at("h100_equivalent_tpp");
   h.expect_keys({"value", "evidence", "note"});
-  d.h100_equivalent_tpp = {h.at("value").number_in(1, 1e7, "TPP"), json_fields::evidence(h.at("evidence"))};
+  d.h100_equivalent_tpp = {h.at("value").number_in(1, 1e7, "TPP"),
+                           json_fields::evidence(h.at("evidence"))};
   return d;
 }
 

@@ -3,8 +3,8 @@
 namespace chipgauge::classifier {
 
 namespace {
-constexpr std::array<std::string_view, precision_count> names{"fp64", "fp32", "tf32", "bf16", "fp16",
-                                                              "fp8",  "fp6",  "fp4",  "int8", "int4"};
+constexpr std::array<std::string_view, precision_count> names{
+    "fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "fp6", "fp4", "int8", "int4"};
 }  // namespace
 
 std::string_view to_string(precision p) noexcept { return names[index_of(p)]; }

@@ -48,10 +48,12 @@ std::string ratio_text(double lhs, double rhs) {
 std::string test_sentence(const expr& e, const comparison_trace& t) {
   const auto lhs = label_of(e.lhs_text(t.node));
   if (std::isnan(t.lhs))
-    return fmt::format("{} is unknown (the {} {} line cannot be tested)", lhs, e.op_text(t.node), human_number(t.rhs));
-  if (std::isnan(t.rhs)) return fmt::format("{} {} is tested against an unknown value", lhs, human_number(t.lhs));
-  std::string s =
-      fmt::format("{} {} is {} x the {} line", lhs, human_number(t.lhs), ratio_text(t.lhs, t.rhs), human_number(t.rhs));
+    return fmt::format("{} is unknown (the {} {} line cannot be tested)", lhs, e.op_text(t.node),
+                       human_number(t.rhs));
+  if (std::isnan(t.rhs))
+    return fmt::format("{} {} is tested against an unknown value", lhs, human_number(t.lhs));
+  std::string s = fmt::format("{} {} is {} x the {} line", lhs, human_number(t.lhs),
+                              ratio_text(t.lhs, t.rhs), human_number(t.rhs));
   if (t.result == 0) s += fmt::format(" (fails {} {})", e.op_text(t.node), human_number(t.rhs));
   return s;
 }
@@ -65,18 +67,22 @@ std::string clause_sentence(const clause& c, const clause_result& r, bool only_f
   }
   if (out.empty() && only_failing) {
     // Failed on a truth value (datacenter, contains_...) rather than a threshold.
-    out = fmt::format("condition \"{}\" is {}", c.when.text(), std::isnan(r.result) ? "unknown" : "false");
+    out = fmt::format("condition \"{}\" is {}", c.when.text(),
+                      std::isnan(r.result) ? "unknown" : "false");
   }
   if (out.empty()) out = fmt::format("condition \"{}\" holds", c.when.text());
   return out;
 }
 
-std::string fmt_opt(const std::optional<double>& v, int decimals) { return v ? group_thousands(*v, decimals) : "-"; }
+std::string fmt_opt(const std::optional<double>& v, int decimals) {
+  return v ? group_thousands(*v, decimals) : "-";
+}
 
 }  // namespace
 
 std::string_view disclaimer() noexcept {
-  return "Not legal advice: chipgauge encodes its reading of public rules with evidence tags; confirm "
+  return "Not legal advice: chipgauge encodes its reading of public rules with evidence tags; "
+         "confirm "
          "classifications with counsel or BIS before relying on them.";
 }
 
@@ -96,16 +102,18 @@ std::string verdict_reason(const regime_verdict& v) {
     case verdict_outcome::undetermined: {
       // Undetermined with every clause decided: the metrics were lower bounds (a measurement).
       const bool all_decided =
-          std::none_of(v.clauses.begin(), v.clauses.end(), [](const clause_result& r) { return std::isnan(r.result); });
-      std::string out = v.outcome == verdict_outcome::not_controlled ? "no clause fires: "
-                        : all_decided ? "not demonstrated by this measurement (its TPP is a lower bound, so a "
-                                        "clause failing on it does not show the part uncontrolled): "
-                                      : "undetermined: ";
+          std::none_of(v.clauses.begin(), v.clauses.end(),
+                       [](const clause_result& r) { return std::isnan(r.result); });
+      std::string out =
+          v.outcome == verdict_outcome::not_controlled ? "no clause fires: "
+          : all_decided ? "not demonstrated by this measurement (its TPP is a lower bound, so a "
+                          "clause failing on it does not show the part uncontrolled): "
+                        : "undetermined: ";
       bool first = true;
       for (const auto& r : v.clauses) {
         const auto& c = clauses[r.clause_index];
-        out += fmt::format("{}{} {}: {}", first ? "" : "; ", c.eccn, std::isnan(r.result) ? "unknown" : "fails",
-                           clause_sentence(c, r, true));
+        out += fmt::format("{}{} {}: {}", first ? "" : "; ", c.eccn,
+                           std::isnan(r.result) ? "unknown" : "fails", clause_sentence(c, r, true));
         first = false;
       }
       return out;
@@ -119,59 +127,71 @@ std::vector<std::string> classification_notes(const classification& c) {
   const auto& m = c.metrics;
   if (m.datacenter_defaulted)
     notes.emplace_back(
-        "the sheet does not say whether the part is designed or marketed for datacenters: treated as a "
+        "the sheet does not say whether the part is designed or marketed for datacenters: treated "
+        "as a "
         "datacenter part (conservative)");
-  if (!m.tpp_known()) notes.push_back("TPP is unknown: " + m.tpp_reason + "; clauses that need TPP cannot be decided");
+  if (!m.tpp_known())
+    notes.push_back("TPP is unknown: " + m.tpp_reason +
+                    "; clauses that need TPP cannot be decided");
   if (m.tpp_lower_bound)
     notes.emplace_back(
-        "TPP and PD are lower bounds measured on the device: a regime whose clauses fail on them is "
+        "TPP and PD are lower bounds measured on the device: a regime whose clauses fail on them "
+        "is "
         "undetermined, and a controlled part may belong to a higher paragraph than the one shown");
   if (!m.pd && m.tpp_known()) {
     notes.push_back("PD is undefined: " + m.pd_reason +
-                    (m.pd_not_met_by_reading ? "" : "; clauses that need PD cannot be decided from this sheet"));
+                    (m.pd_not_met_by_reading
+                         ? ""
+                         : "; clauses that need PD cannot be decided from this sheet"));
   }
   if (m.tpp_sum_of_unit_max != m.tpp_max_of_sums)
-    notes.push_back(
-        fmt::format("TPP depends on the aggregation: {} summing each unit's best precision, {} taking the best "
-                    "precision of the sums",
-                    group_thousands(m.tpp_sum_of_unit_max), group_thousands(m.tpp_max_of_sums)));
+    notes.push_back(fmt::format(
+        "TPP depends on the aggregation: {} summing each unit's best precision, {} taking the best "
+        "precision of the sums",
+        group_thousands(m.tpp_sum_of_unit_max), group_thousands(m.tpp_max_of_sums)));
   for (const auto& [bits, tpp] : m.tpp_tf32_alternatives)
-    notes.push_back(fmt::format("with TF32 counted as {} bits TPP would be {}", bits, group_thousands(tpp)));
+    notes.push_back(
+        fmt::format("with TF32 counted as {} bits TPP would be {}", bits, group_thousands(tpp)));
   for (const auto& a : c.alternatives) {
     if (a.eccn != c.eccn)
-      notes.push_back(fmt::format("verdict depends on an open point: under {} (TPP {}) the ECCN would be {}", a.label,
-                                  group_thousands(a.tpp), a.eccn.empty() ? "none" : std::string(a.eccn)));
+      notes.push_back(fmt::format(
+          "verdict depends on an open point: under {} (TPP {}) the ECCN would be {}", a.label,
+          group_thousands(a.tpp), a.eccn.empty() ? "none" : std::string(a.eccn)));
   }
   if (c.spec && c.spec->has_ranges()) {
     if (!c.flip) {
       notes.emplace_back("the verdict holds across every range in the sheet");
     } else {
       const auto& f = *c.flip;
-      notes.push_back(
-          fmt::format("the verdict depends on where the part lies in its ranges: {} toward the end against "
-                      "control, {} from {:.0f} % of the way toward the other end (TPP {}, PD {})",
-                      f.eccn_before.empty() ? "not controlled" : std::string(f.eccn_before),
-                      f.eccn_after.empty() ? "not controlled" : std::string(f.eccn_after), 100 * f.fraction,
-                      group_thousands(f.tpp), f.pd ? fmt::format("{:.2f}", *f.pd) : "undefined"));
+      notes.push_back(fmt::format(
+          "the verdict depends on where the part lies in its ranges: {} toward the end against "
+          "control, {} from {:.0f} % of the way toward the other end (TPP {}, PD {})",
+          f.eccn_before.empty() ? "not controlled" : std::string(f.eccn_before),
+          f.eccn_after.empty() ? "not controlled" : std::string(f.eccn_after), 100 * f.fraction,
+          group_thousands(f.tpp), f.pd ? fmt::format("{:.2f}", *f.pd) : "undefined"));
     }
   }
   for (const auto& v : c.verdicts) {
     if (v.outcome != verdict_outcome::not_applicable && v.weakest >= evidence_tag::S)
-      notes.push_back(
-          fmt::format("{} rests on evidence {} ({})", v.rule->id, to_string(v.weakest), describe(v.weakest)));
+      notes.push_back(fmt::format("{} rests on evidence {} ({})", v.rule->id, to_string(v.weakest),
+                                  describe(v.weakest)));
   }
   return notes;
 }
 
-std::string render(const std::vector<classification>& cs, const evaluation_plan& plan, output_format format,
-                   bool brief) {
-  if (format == output_format::json) return cs.size() == 1 ? to_json(cs.front(), plan) : to_json(cs, plan);
+std::string render(const std::vector<classification>& cs, const evaluation_plan& plan,
+                   output_format format, bool brief) {
+  if (format == output_format::json)
+    return cs.size() == 1 ? to_json(cs.front(), plan) : to_json(cs, plan);
 
-  std::vector<std::string> header{"id", "name", "kind", "tpp", "pd", "dram_gb_s", "io_gb_s", "eccn"};
-  if (format == output_format::text) header = {"part", "kind", "TPP", "PD", "DRAM GB/s", "I/O GB/s", "ECCN"};
+  std::vector<std::string> header{"id", "name",      "kind",    "tpp",
+                                  "pd", "dram_gb_s", "io_gb_s", "eccn"};
+  if (format == output_format::text)
+    header = {"part", "kind", "TPP", "PD", "DRAM GB/s", "I/O GB/s", "ECCN"};
   for (const auto& e : plan.entries()) {
     // Regimes evaluated though not in force are labelled with their status on the date.
-    header.push_back(e.what_if ? fmt::format("{} ({})", e.rule->id, to_string(e.status)) : e.rule->id);
+    header.push_back(e.what_if ? fmt::format("{} ({})", e.rule->id, to_string(e.status))
+                               : e.rule->id);
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : cs) {
@@ -189,12 +209,15 @@ std::string render(const std::vector<classification>& cs, const evaluation_plan&
     auto onum = [&](const std::optional<double>& v, int d) {
       return v ? num(*v, d) : std::string(format == output_format::csv ? "" : "-");
     };
-    row.push_back(m.tpp_known() ? num(m.tpp, dec) : std::string(format == output_format::csv ? "" : "unknown"));
+    row.push_back(m.tpp_known() ? num(m.tpp, dec)
+                                : std::string(format == output_format::csv ? "" : "unknown"));
     row.push_back(onum(m.pd, 2));
     row.push_back(onum(m.dram_bandwidth_gb_s, 0));
     row.push_back(onum(m.io_bidirectional_gb_s, 0));
-    row.push_back(c.eccn.empty() ? std::string(c.outcome == verdict_outcome::undetermined ? "undetermined" : "-")
-                                 : std::string(c.eccn));
+    row.push_back(
+        c.eccn.empty()
+            ? std::string(c.outcome == verdict_outcome::undetermined ? "undetermined" : "-")
+            : std::string(c.eccn));
     for (const auto& v : c.verdicts) {
       switch (v.outcome) {
         case verdict_outcome::controlled: row.push_back(v.fired_clause()->eccn); break;
@@ -206,11 +229,13 @@ std::string render(const std::vector<classification>& cs, const evaluation_plan&
     rows.push_back(std::move(row));
   }
   if (format == output_format::csv) return render_csv(header, rows);
-  if (format == output_format::md) return render_markdown_table(header, rows) + "\n" + std::string(disclaimer()) + "\n";
+  if (format == output_format::md)
+    return render_markdown_table(header, rows) + "\n" + std::string(disclaimer()) + "\n";
 
   // Text: the table, then each part's verdicts with reasons, citations and evidence.
-  std::string out = fmt::format("chipgauge classify: as of {}{}\n\n", plan.as_of().to_string(),
-                                plan.what_if() ? " (what-if: announced and proposed regimes evaluated too)" : "");
+  std::string out =
+      fmt::format("chipgauge classify: as of {}{}\n\n", plan.as_of().to_string(),
+                  plan.what_if() ? " (what-if: announced and proposed regimes evaluated too)" : "");
   header.resize(7);
   for (auto& r : rows) r.resize(7);
   out += render_table(header, rows, {false, false, true, true, true, true, false});
@@ -218,18 +243,20 @@ std::string render(const std::vector<classification>& cs, const evaluation_plan&
     if (brief) break;
     const auto& m = c.metrics;
     out += fmt::format("\n{} ({}, {})\n", c.spec->name, c.spec->id, c.spec->file);
-    out += fmt::format("  TPP {} ({}), PD {}, applicable die area {} mm^2, {} H100-equivalents\n",
-                       m.tpp_known() ? group_thousands(m.tpp) : "unknown",
-                       c.metrics.units.size() == 1 && c.metrics.units[0].best
-                           ? std::string(to_string(*c.metrics.units[0].best)) + " on " + c.metrics.units[0].name
-                           : std::to_string(c.metrics.units.size()) + " units",
-                       m.pd ? fmt::format("{:.2f}", *m.pd) : "undefined", fmt_opt(m.applicable_die_area_mm2, 0),
-                       m.tpp_known() ? fmt::format("{:.2f}", m.h100_equivalents) : "unknown");
+    out += fmt::format(
+        "  TPP {} ({}), PD {}, applicable die area {} mm^2, {} H100-equivalents\n",
+        m.tpp_known() ? group_thousands(m.tpp) : "unknown",
+        c.metrics.units.size() == 1 && c.metrics.units[0].best
+            ? std::string(to_string(*c.metrics.units[0].best)) + " on " + c.metrics.units[0].name
+            : std::to_string(c.metrics.units.size()) + " units",
+        m.pd ? fmt::format("{:.2f}", *m.pd) : "undefined", fmt_opt(m.applicable_die_area_mm2, 0),
+        m.tpp_known() ? fmt::format("{:.2f}", m.h100_equivalents) : "unknown");
     for (const auto& v : c.verdicts) {
       const auto& r = *v.rule;
-      out += fmt::format("  {} [{}{}]: {}\n", r.id, to_string(v.status), v.what_if ? ", what-if" : "",
-                         v.outcome == verdict_outcome::controlled ? std::string(v.fired_clause()->eccn)
-                                                                  : std::string(to_string(v.outcome)));
+      out +=
+          fmt::format("  {} [{}{}]: {}\n", r.id, to_string(v.status), v.what_if ? ", what-if" : "",
+                      v.outcome == verdict_outcome::controlled ? std::string(v.fired_clause()->eccn)
+                                                               : std::string(to_string(v.outcome)));
       if (v.outcome == verdict_outcome::not_applicable) continue;
       out += "    " + verdict_reason(v) + "\n";
       if (const auto* fc = v.fired_clause()) out += "    condition: " + fc->when.text() + "\n";
@@ -240,16 +267,18 @@ std::string render(const std::vector<classification>& cs, const evaluation_plan&
       } else {
         for (const auto& ct : r.citations) cites += (cites.empty() ? "" : "; ") + ct.cite;
       }
-      out += fmt::format("    evidence {} ({}); {}\n", to_string(v.weakest), describe(v.weakest), cites);
+      out += fmt::format("    evidence {} ({}); {}\n", to_string(v.weakest), describe(v.weakest),
+                         cites);
       for (const auto* x : v.exceptions)
-        out += fmt::format("    eligible: {}{} [evidence {}]\n", x->id, x->note.empty() ? "" : " - " + x->note,
-                           to_string(x->evidence));
+        out += fmt::format("    eligible: {}{} [evidence {}]\n", x->id,
+                           x->note.empty() ? "" : " - " + x->note, to_string(x->evidence));
     }
     for (const auto& n : classification_notes(c)) out += "  note: " + n + "\n";
   }
   if (!plan.skipped().empty()) {
     out += "\nnot applying on this date:";
-    for (const auto& s : plan.skipped()) out += fmt::format(" {} ({})", s.rule->id, to_string(s.status));
+    for (const auto& s : plan.skipped())
+      out += fmt::format(" {} ({})", s.rule->id, to_string(s.status));
     out += "\n";
   }
   out += "\n" + std::string(disclaimer()) + "\n";
@@ -257,13 +286,15 @@ std::string render(const std::vector<classification>& cs, const evaluation_plan&
 }
 
 std::string coverage_markdown(const spec_database& db) {
-  constexpr std::array levels{data_evidence::vendor_datasheet, data_evidence::vendor_whitepaper, data_evidence::analyst,
-                              data_evidence::estimate, data_evidence::unspecified};
+  constexpr std::array levels{data_evidence::vendor_datasheet, data_evidence::vendor_whitepaper,
+                              data_evidence::analyst, data_evidence::estimate,
+                              data_evidence::unspecified};
   using row = std::array<std::size_t, levels.size()>;
   std::map<std::pair<std::string, part_kind>, row> rows;  // ordered by vendor, then kind
   row total{};
   for (const auto& p : db.parts()) {
-    const auto at = static_cast<std::size_t>(std::find(levels.begin(), levels.end(), p->evidence) - levels.begin());
+    const auto at = static_cast<std::size_t>(std::find(levels.begin(), levels.end(), p->evidence) -
+                                             levels.begin());
     if (at >= levels.size()) continue;
     ++rows[{p->vendor, p->kind}][at];
     ++total[at];
@@ -284,7 +315,8 @@ std::string coverage_markdown(const spec_database& db) {
     }
     return s + fmt::format(" {} |\n", sum);
   };
-  for (const auto& [key, r] : rows) out += fmt::format("| {} | {} |", key.first, to_string(key.second)) + cells(r);
+  for (const auto& [key, r] : rows)
+    out += fmt::format("| {} | {} |", key.first, to_string(key.second)) + cells(r);
   out += "| **all** | |" + cells(total);
   return out;
 }

@@ -95,7 +95,8 @@ void write_verdict(json_writer& w, const regime_verdict& v) {
   for (const auto& cr : v.clauses) {
     const auto& c = r.clauses[cr.clause_index];
     for (const auto& t : cr.tests) {
-      const double ratio = (std::isnan(t.lhs) || std::isnan(t.rhs) || t.rhs == 0) ? std::nan("") : t.lhs / t.rhs;
+      const double ratio =
+          (std::isnan(t.lhs) || std::isnan(t.rhs) || t.rhs == 0) ? std::nan("") : t.lhs / t.rhs;
       w.begin_object();
       w.member("clause", c.eccn);
       w.member("lhs", c.when.lhs_text(t.node));

@@ -43,7 +43,8 @@ bool chip_spec::has_ranges() const noexcept {
     }
   }
   for (const auto& d : dies) {
-    if ((d.area_mm2 && d.area_mm2->is_range()) || (d.transistors && d.transistors->is_range())) return true;
+    if ((d.area_mm2 && d.area_mm2->is_range()) || (d.transistors && d.transistors->is_range()))
+      return true;
   }
   if (hbm_stack && hbm_stack->area_mm2.is_range()) return true;
   if (memory && memory->bandwidth_gb_s && memory->bandwidth_gb_s->is_range()) return true;
@@ -58,7 +59,8 @@ bool chip_spec::has_hbm() const noexcept {
   if (!memory) return false;
   const auto& t = memory->type;
   return t.size() >= 3 && std::toupper(static_cast<unsigned char>(t[0])) == 'H' &&
-         std::toupper(static_cast<unsigned char>(t[1])) == 'B' && std::toupper(static_cast<unsigned char>(t[2])) == 'M';
+         std::toupper(static_cast<unsigned char>(t[1])) == 'B' &&
+         std::toupper(static_cast<unsigned char>(t[2])) == 'M';
 }
 
 }  // namespace chipgauge::classifier

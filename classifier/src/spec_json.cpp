@@ -27,19 +27,23 @@ data_evidence parse_evidence(const json_node& n) {
 }
 
 // A number or [min, max] within [lo, hi] (exclusive of zero when positive_only).
-value_range parse_range(const json_node& n, double lo, double hi, std::string_view unit, bool positive_only) {
+value_range parse_range(const json_node& n, double lo, double hi, std::string_view unit,
+                        bool positive_only) {
   auto check = [&](const json_node& v) {
     const double x = v.number_in(lo, hi, unit);
-    if (positive_only && x <= 0) v.fail(fmt::format("{} is not positive: expected {} > 0", x, unit));
+    if (positive_only && x <= 0)
+      v.fail(fmt::format("{} is not positive: expected {} > 0", x, unit));
     return x;
   };
   if (n.is_array()) {
     const auto elems = n.elements();
     if (elems.size() != 2)
-      n.fail(fmt::format("a range is [min, max]: expected 2 numbers ({}), found {}", unit, elems.size()));
+      n.fail(fmt::format("a range is [min, max]: expected 2 numbers ({}), found {}", unit,
+                         elems.size()));
     const double a = check(elems[0]);
     const double b = check(elems[1]);
-    if (a > b) n.fail(fmt::format("a range is [min, max]: expected min <= max, found [{}, {}]", a, b));
+    if (a > b)
+      n.fail(fmt::format("a range is [min, max]: expected min <= max, found [{}, {}]", a, b));
     return {a, b};
   }
   if (!n.is_number()) n.fail(fmt::format("expected a number ({}) or a range [min, max]", unit));
@@ -66,16 +70,19 @@ per_precision<value_range> parse_rates(const json_node& n) {
 }
 
 processing_unit parse_unit(const json_node& n) {
-  n.expect_keys({"name", "count", "clock_mhz", "dense_tops", "sparse_tops", "ops_per_clock_per_unit", "note"});
+  n.expect_keys({"name", "count", "clock_mhz", "dense_tops", "sparse_tops",
+                 "ops_per_clock_per_unit", "note"});
   processing_unit u;
   u.name = n.at("name").string();
   if (auto c = n.find("count")) u.count = c->integer_in(1, limits::max_unit_count);
-  if (auto c = n.find("clock_mhz")) u.clock_mhz = parse_range(*c, 0, limits::max_clock_mhz, "MHz", true);
+  if (auto c = n.find("clock_mhz"))
+    u.clock_mhz = parse_range(*c, 0, limits::max_clock_mhz, "MHz", true);
   const auto dense = n.find("dense_tops");
   const auto sparse = n.find("sparse_tops");
   if (sparse && !dense)
     sparse->fail(
-        "sparse_tops without dense_tops: sparse rates never count toward TPP; give the dense rates in "
+        "sparse_tops without dense_tops: sparse rates never count toward TPP; give the dense rates "
+        "in "
         "'dense_tops' (derive them with a documented ratio and say so in 'notes')");
   if (!dense) n.fail("missing required field 'dense_tops' (dense 10^12 ops/s per precision)");
   u.dense_tops = parse_rates(*dense);
@@ -104,8 +111,8 @@ processing_unit parse_unit(const json_node& n) {
 }
 
 die parse_die(const json_node& n) {
-  n.expect_keys(
-      {"name", "kind", "count", "area_mm2", "area_evidence", "process", "node_nm", "non_planar", "transistors"});
+  n.expect_keys({"name", "kind", "count", "area_mm2", "area_evidence", "process", "node_nm",
+                 "non_planar", "transistors"});
   die d;
   d.name = n.at("name").string();
   const auto k = n.at("kind").one_of({"logic", "memory", "io", "other"});
@@ -114,12 +121,14 @@ die parse_die(const json_node& n) {
            : k == "io"     ? die_kind::io
                            : die_kind::other;
   if (auto c = n.find("count")) d.count = c->integer_in(1, limits::max_die_count);
-  if (auto a = n.find("area_mm2")) d.area_mm2 = parse_range(*a, 0, limits::max_die_area_mm2, "mm^2", true);
+  if (auto a = n.find("area_mm2"))
+    d.area_mm2 = parse_range(*a, 0, limits::max_die_area_mm2, "mm^2", true);
   if (auto e = n.find("area_evidence")) d.area_evidence = parse_evidence(*e);
   if (auto p = n.find("process")) d.process = p->string();
   if (auto nm = n.find("node_nm")) d.node_nm = nm->number_in(0.1, 1000, "nm");
   d.non_planar = n.at("non_planar").boolean();
-  if (auto t = n.find("transistors")) d.transistors = parse_range(*t, 0, limits::max_transistors, "transistors", true);
+  if (auto t = n.find("transistors"))
+    d.transistors = parse_range(*t, 0, limits::max_transistors, "transistors", true);
   return d;
 }
 
@@ -130,7 +139,8 @@ component parse_component(const json_node& n) {
   c.count = n.at("count").integer_in(1, limits::max_component_count);
   const auto id = n.find("id");
   const auto spec = n.find("spec");
-  if (id && spec) n.fail("give either 'id' (a part in the database) or 'spec' (an inline sheet), not both");
+  if (id && spec)
+    n.fail("give either 'id' (a part in the database) or 'spec' (an inline sheet), not both");
   if (!id && !spec) n.fail("missing 'id' (a part in the database) or 'spec' (an inline sheet)");
   if (id) {
     c.id = id->string();
@@ -163,7 +173,9 @@ std::uint16_t pci_hex(const json_node& n) {
   const auto text = n.string();
   static const std::regex hex_re("[0-9a-f]{4}");
   if (!std::regex_match(text, hex_re))
-    n.fail(fmt::format("invalid PCI id '{}': expected 4 lowercase hexadecimal digits, as lspci -n prints them", text));
+    n.fail(fmt::format(
+        "invalid PCI id '{}': expected 4 lowercase hexadecimal digits, as lspci -n prints them",
+        text));
   return static_cast<std::uint16_t>(std::stoul(text, nullptr, 16));
 }
 
@@ -192,7 +204,9 @@ part_identity parse_identity(const json_node& n) {
     for (const auto& e : names->elements()) {
       auto name = e.string();
       if (name.empty() || name.size() > 96 || name.front() == ' ' || name.back() == ' ')
-        e.fail("a device name must be 1-96 characters without leading or trailing spaces, as the driver reports it");
+        e.fail(
+            "a device name must be 1-96 characters without leading or trailing spaces, as the "
+            "driver reports it");
       id.names.push_back(std::move(name));
     }
   }
@@ -201,12 +215,14 @@ part_identity parse_identity(const json_node& n) {
     cpu_identity c;
     c.vendor = cpu->at("vendor").string();
     c.family = static_cast<int>(cpu->at("family").integer_in(0, 4095));
-    for (const auto& m : cpu->at("models").elements()) c.models.push_back(static_cast<int>(m.integer_in(0, 4095)));
+    for (const auto& m : cpu->at("models").elements())
+      c.models.push_back(static_cast<int>(m.integer_in(0, 4095)));
     if (c.models.empty()) cpu->at("models").fail("expected at least one model number");
     if (auto brands = cpu->find("brands")) {
       for (const auto& b : brands->elements()) {
         auto text = b.string();
-        if (text.size() < 3) b.fail("a brand fragment must have at least 3 characters, or it matches too much");
+        if (text.size() < 3)
+          b.fail("a brand fragment must have at least 3 characters, or it matches too much");
         c.brands.push_back(std::move(text));
       }
     }
@@ -219,18 +235,20 @@ part_identity parse_identity(const json_node& n) {
 
 chip_spec parse_spec_node(const json_node& root) {
   root.expect_keys({"schema", "id", "vendor", "name", "kind", "evidence", "datacenter", "identity",
-                    "us_commercial_availability", "processing_units", "dies", "memory", "interconnect", "hbm_stack",
-                    "contains", "declared", "sources", "notes"});
+                    "us_commercial_availability", "processing_units", "dies", "memory",
+                    "interconnect", "hbm_stack", "contains", "declared", "sources", "notes"});
   chip_spec s;
   s.file = root.file();
   const auto schema = root.at("schema");
   if (schema.string() != "chipgauge.spec/1")
-    schema.fail(fmt::format("unsupported schema '{}': expected \"chipgauge.spec/1\"", schema.string()));
+    schema.fail(
+        fmt::format("unsupported schema '{}': expected \"chipgauge.spec/1\"", schema.string()));
   const auto id = root.at("id");
   s.id = id.string();
   static const std::regex id_re("[a-z0-9][a-z0-9._-]{0,79}");
   if (!std::regex_match(s.id, id_re))
-    id.fail(fmt::format("invalid id '{}': expected lowercase letters, digits, '.', '_' or '-', at most 80", s.id));
+    id.fail(fmt::format(
+        "invalid id '{}': expected lowercase letters, digits, '.', '_' or '-', at most 80", s.id));
   s.vendor = root.at("vendor").string();
   s.name = root.at("name").string();
   const auto kind = root.at("kind").one_of({"ic", "board", "system", "hbm"});
@@ -250,13 +268,15 @@ chip_spec parse_spec_node(const json_node& root) {
     us->expect_keys({"value", "as_of", "evidence"});
     const auto when = date::parse(us->at("as_of").string());
     if (!when) us->at("as_of").fail("expected a date YYYY-MM-DD");
-    s.us_commercial_availability = us_availability_claim{us->at("value").boolean(), *when, us->at("evidence").string()};
+    s.us_commercial_availability =
+        us_availability_claim{us->at("value").boolean(), *when, us->at("evidence").string()};
   }
 
   if (auto ident = root.find("identity")) {
     if (s.kind == part_kind::system || s.kind == part_kind::hbm)
       ident->fail(
-          fmt::format("'identity' is for parts a device query reports (an ic or a board); this part is of kind '{}'",
+          fmt::format("'identity' is for parts a device query reports (an ic or a board); this "
+                      "part is of kind '{}'",
                       to_string(s.kind)));
     s.identity = parse_identity(*ident);
   }
@@ -264,7 +284,9 @@ chip_spec parse_spec_node(const json_node& root) {
   if (auto units = root.find("processing_units")) {
     for (const auto& u : units->elements()) s.units.push_back(parse_unit(u));
   } else if (s.kind == part_kind::ic) {
-    root.fail("missing required field 'processing_units' (an IC lists its processing units with dense rates)");
+    root.fail(
+        "missing required field 'processing_units' (an IC lists its processing units with dense "
+        "rates)");
   }
   if (auto dies = root.find("dies")) {
     for (const auto& d : dies->elements()) s.dies.push_back(parse_die(d));
@@ -273,7 +295,8 @@ chip_spec parse_spec_node(const json_node& root) {
     m->expect_keys({"type", "capacity_gb", "bandwidth_gb_s"});
     memory_spec mem;
     if (auto t = m->find("type")) mem.type = t->string();
-    if (auto c = m->find("capacity_gb")) mem.capacity_gb = c->number_in(0, limits::max_capacity_gb, "GB");
+    if (auto c = m->find("capacity_gb"))
+      mem.capacity_gb = c->number_in(0, limits::max_capacity_gb, "GB");
     if (auto b = m->find("bandwidth_gb_s"))
       mem.bandwidth_gb_s = parse_range(*b, 0, limits::max_bandwidth_gb_s, "GB/s", false);
     s.memory = mem;
@@ -281,7 +304,8 @@ chip_spec parse_spec_node(const json_node& root) {
   if (auto io = root.find("interconnect")) {
     io->expect_keys({"bidirectional_gb_s", "kind", "links"});
     interconnect_spec ic;
-    ic.bidirectional_gb_s = parse_range(io->at("bidirectional_gb_s"), 0, limits::max_bandwidth_gb_s, "GB/s", false);
+    ic.bidirectional_gb_s =
+        parse_range(io->at("bidirectional_gb_s"), 0, limits::max_bandwidth_gb_s, "GB/s", false);
     if (auto k = io->find("kind")) ic.kind = k->string();
     if (auto links = io->find("links")) {
       double sum = 0;
@@ -297,7 +321,9 @@ chip_spec parse_spec_node(const json_node& root) {
         io->at("bidirectional_gb_s")
             .fail(fmt::format(
                 "{} GB/s disagrees with the sum of 'links', {} GB/s: expected them within 1 %",
-                total.is_range() ? fmt::format("[{}, {}]", total.lo, total.hi) : fmt::format("{}", total.lo), sum));
+                total.is_range() ? fmt::format("[{}, {}]", total.lo, total.hi)
+                                 : fmt::format("{}", total.lo),
+                sum));
       }
     }
     s.interconnect = ic;
@@ -310,14 +336,17 @@ chip_spec parse_spec_node(const json_node& root) {
     if (auto st = h->find("standard")) hs.standard = st->string();
     s.hbm_stack = hs;
   } else if (s.kind == part_kind::hbm) {
-    root.fail("missing required field 'hbm_stack' (an HBM stack gives bandwidth_gb_s and area_mm2)");
+    root.fail(
+        "missing required field 'hbm_stack' (an HBM stack gives bandwidth_gb_s and area_mm2)");
   }
   if (auto c = root.find("contains")) {
     for (const auto& e : c->elements()) s.contains.push_back(parse_component(e));
     if (s.kind == part_kind::ic || s.kind == part_kind::hbm)
-      c->fail(fmt::format("'contains' is for boards and systems; this part is of kind '{}'", to_string(s.kind)));
+      c->fail(fmt::format("'contains' is for boards and systems; this part is of kind '{}'",
+                          to_string(s.kind)));
   } else if (s.kind == part_kind::board || s.kind == part_kind::system) {
-    root.fail(fmt::format("missing required field 'contains' (a {} lists the ICs it contains)", to_string(s.kind)));
+    root.fail(fmt::format("missing required field 'contains' (a {} lists the ICs it contains)",
+                          to_string(s.kind)));
   }
   if (auto d = root.find("declared")) {
     d->expect_keys({"tpp", "eccn", "as_of", "by", "source"});
@@ -327,7 +356,8 @@ chip_spec parse_spec_node(const json_node& root) {
       dec.eccn = e->string();
       // An ECCN holds under one day's rules; without the day it cannot be checked.
       if (!d->find("as_of"))
-        d->fail("'eccn' needs 'as_of': the day (YYYY-MM-DD) whose rules the declared ECCN speaks for");
+        d->fail(
+            "'eccn' needs 'as_of': the day (YYYY-MM-DD) whose rules the declared ECCN speaks for");
     }
     if (auto a = d->find("as_of")) dec.as_of = json_fields::day(*a);
     if (auto b = d->find("by")) dec.by = b->string();

@@ -7,10 +7,10 @@ namespace chipgauge::classifier {
 /// (docs/spec-format.md#limits-rejected-as-absurd).
 struct spec_limits {
   static constexpr double max_tpp = 1e7;
-  /// One die cannot be larger than the wafer it is cut from: a 300 mm wafer is pi x 150^2 = 70,685.8 mm^2,
-  /// rounded up. Wafer-scale parts (Cerebras WSE-2/WSE-3, 46,225 mm^2) fit; a cm^2/mm^2 or a package-for-die
-  /// slip above a wafer does not. Dies above the 858 mm^2 reticle field are still warned about
-  /// (specs/arch/physical.json).
+  /// One die cannot be larger than the wafer it is cut from: a 300 mm wafer is pi x 150^2 =
+  /// 70,685.8 mm^2, rounded up. Wafer-scale parts (Cerebras WSE-2/WSE-3, 46,225 mm^2) fit; a
+  /// cm^2/mm^2 or a package-for-die slip above a wafer does not. Dies above the 858 mm^2 reticle
+  /// field are still warned about (specs/arch/physical.json).
   static constexpr double max_die_area_mm2 = 70'686;
   static constexpr double max_tops = 1e6;  // 10^12 ops/s per precision per unit group
   static constexpr double max_clock_mhz = 10'000;

@@ -51,8 +51,8 @@ std::string utc_now() {
 
 std::string date::to_string() const {
   char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd_.year()), static_cast<unsigned>(ymd_.month()),
-                static_cast<unsigned>(ymd_.day()));
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd_.year()),
+                static_cast<unsigned>(ymd_.month()), static_cast<unsigned>(ymd_.day()));
   return buf;
 }
 

@@ -34,16 +34,21 @@ std::string host_tag() {
   if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
   std::string h(buf);
   for (char& c : h) {
-    if (c == '-' || c == '/' || static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) c = '_';
+    if (c == '-' || c == '/' || static_cast<unsigned char>(c) < 0x21 ||
+        static_cast<unsigned char>(c) > 0x7e)
+      c = '_';
   }
   return h.empty() ? "unknown" : h;
 }
 
-std::string temporary_prefix(const std::string& target_filename) { return "." + target_filename + ".tmp-"; }
+std::string temporary_prefix(const std::string& target_filename) {
+  return "." + target_filename + ".tmp-";
+}
 
 // Removes the stale temporaries of `target` in `dir` (best effort: a failure to remove one is
 // not the write's failure).
-void remove_stale_temporaries(const std::filesystem::path& dir, const std::string& target_filename) {
+void remove_stale_temporaries(const std::filesystem::path& dir,
+                              const std::string& target_filename) {
   DIR* d = ::opendir(dir.c_str());
   if (!d) return;
   const std::string prefix = temporary_prefix(target_filename);
@@ -54,7 +59,8 @@ void remove_stale_temporaries(const std::filesystem::path& dir, const std::strin
     const std::string full = (dir / name).string();
     struct stat st {};
     if (::lstat(full.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    if (stale_temporary(target_filename, name, std::difftime(now, st.st_mtime))) ::unlink(full.c_str());
+    if (stale_temporary(target_filename, name, std::difftime(now, st.st_mtime)))
+      ::unlink(full.c_str());
   }
   ::closedir(d);
 }
@@ -76,7 +82,8 @@ bool stale_temporary(const std::string& target_filename, const std::string& name
   const std::string pid_text = rest.substr(mid + 1, last - mid - 1);
   long pid = 0;
   const auto res = std::from_chars(pid_text.data(), pid_text.data() + pid_text.size(), pid);
-  if (res.ec != std::errc() || res.ptr != pid_text.data() + pid_text.size() || pid <= 0) return false;
+  if (res.ec != std::errc() || res.ptr != pid_text.data() + pid_text.size() || pid <= 0)
+    return false;
   if (pid == static_cast<long>(::getpid())) return false;
   return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
 }
@@ -88,9 +95,11 @@ std::string resolve_write_target(const std::string& path) {
   for (int hops = 0;; ++hops) {
     std::error_code ec;
     if (!fs::is_symlink(fs::symlink_status(p, ec))) break;
-    if (hops >= 40) throw error(fmt::format("cannot resolve {}: too many levels of symbolic links", path));
+    if (hops >= 40)
+      throw error(fmt::format("cannot resolve {}: too many levels of symbolic links", path));
     const fs::path link = fs::read_symlink(p, ec);
-    if (ec) throw error(fmt::format("cannot read the symbolic link {}: {}", p.string(), ec.message()));
+    if (ec)
+      throw error(fmt::format("cannot read the symbolic link {}: {}", p.string(), ec.message()));
     p = link.is_absolute() ? link : p.parent_path() / link;
   }
   std::error_code ec;
@@ -106,7 +115,8 @@ void write_file_atomically(const std::string& requested_path, std::string_view c
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   remove_stale_temporaries(dir, target.filename().string());
   std::string tmpl =
-      (dir / fmt::format("{}{}-{}-XXXXXX", temporary_prefix(target.filename().string()), host_tag(), ::getpid()))
+      (dir / fmt::format("{}{}-{}-XXXXXX", temporary_prefix(target.filename().string()), host_tag(),
+                         ::getpid()))
           .string();
   const int fd = ::mkstemp(tmpl.data());
   if (fd < 0) fail_errno("cannot create a temporary file next to", path);
@@ -160,7 +170,9 @@ std::string read_text_file(const std::string& path) {
 
 std::string read_text_file(const std::string& path, const file_limit& limit) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw spec_error(path, "$", fmt::format("cannot open the file for reading: {}", std::strerror(errno)));
+  if (fd < 0)
+    throw spec_error(path, "$",
+                     fmt::format("cannot open the file for reading: {}", std::strerror(errno)));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int saved = errno;
@@ -173,8 +185,8 @@ std::string read_text_file(const std::string& path, const file_limit& limit) {
   }
   auto too_large = [&](std::uintmax_t size, bool at_least) {
     return spec_error(path, "$",
-                      fmt::format("the file is {}{} bytes: a {} may be at most {} bytes", at_least ? "more than " : "",
-                                  size, limit.kind, limit.max_bytes));
+                      fmt::format("the file is {}{} bytes: a {} may be at most {} bytes",
+                                  at_least ? "more than " : "", size, limit.kind, limit.max_bytes));
   };
   if (S_ISREG(st.st_mode) && static_cast<std::uintmax_t>(st.st_size) > limit.max_bytes) {
     ::close(fd);
@@ -189,7 +201,8 @@ std::string read_text_file(const std::string& path, const file_limit& limit) {
       if (errno == EINTR) continue;
       const int saved = errno;
       ::close(fd);
-      throw spec_error(path, "$", fmt::format("error while reading the file: {}", std::strerror(saved)));
+      throw spec_error(path, "$",
+                       fmt::format("error while reading the file: {}", std::strerror(saved)));
     }
     if (n == 0) break;
     out.append(buf, static_cast<std::size_t>(n));

@@ -90,21 +90,24 @@ class strict_dom_builder {
     const auto [it, fresh] = f.value->get_ref<json::object_t&>().try_emplace(std::move(k));
     if (!fresh)
       throw spec_error(file_, fmt::format("{}.{}", path_of(frames_.size() - 1), quote_input(k)),
-                       fmt::format("duplicate key '{}': a key may appear only once in an object", quote_input(k)));
+                       fmt::format("duplicate key '{}': a key may appear only once in an object",
+                                   quote_input(k)));
     f.last_key = &it->first;
     slot_ = &it->second;
     return true;
   }
 
   template <class Exception>
-  bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/, const Exception& e) {
+  bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
+                   const Exception& e) {
     throw e;
   }
 
  private:
   struct frame {
-    json* value = nullptr;                  ///< the open object or array
-    const std::string* last_key = nullptr;  ///< an object's member being read (keys stay put in the map)
+    json* value = nullptr;  ///< the open object or array
+    const std::string* last_key =
+        nullptr;  ///< an object's member being read (keys stay put in the map)
   };
 
   // Places a value where the parser is: the root, the next array element, or the member whose key
@@ -130,8 +133,9 @@ class strict_dom_builder {
   bool open(json::value_t type) {
     auto* container = place(json(type));
     if (frames_.size() >= static_cast<std::size_t>(max_json_depth))
-      throw spec_error(file_, path_of(frames_.size()),
-                       fmt::format("objects and arrays nest deeper than {} levels", max_json_depth));
+      throw spec_error(
+          file_, path_of(frames_.size()),
+          fmt::format("objects and arrays nest deeper than {} levels", max_json_depth));
     frames_.push_back(frame{container, nullptr});
     return true;
   }
@@ -146,8 +150,9 @@ class strict_dom_builder {
     std::string path = "$";
     for (std::size_t i = 0; i < depth; ++i) {
       const auto& f = frames_[i];
-      path = f.value->is_object() ? fmt::format("{}.{}", path, quote_input(f.last_key ? *f.last_key : std::string()))
-                                  : fmt::format("{}[{}]", path, f.value->size() - 1);
+      path = f.value->is_object()
+                 ? fmt::format("{}.{}", path, quote_input(f.last_key ? *f.last_key : std::string()))
+                 : fmt::format("{}[{}]", path, f.value->size() - 1);
     }
     return path;
   }
@@ -171,21 +176,26 @@ nlohmann::json parse_json_text(std::string_view text, const std::string& file) {
     std::string what = e.what();
     // nlohmann prefixes "[json.exception.parse_error.101] parse error at line L, column C: ".
     if (const auto pos = what.find("column"); pos != std::string::npos) {
-      if (const auto colon = what.find(": ", pos); colon != std::string::npos) what = what.substr(colon + 2);
+      if (const auto colon = what.find(": ", pos); colon != std::string::npos)
+        what = what.substr(colon + 2);
     }
-    throw spec_error(file, "$",
-                     fmt::format("malformed JSON at line {}, column {}: {}", line, col, quote_input(what, 400)));
+    throw spec_error(
+        file, "$",
+        fmt::format("malformed JSON at line {}, column {}: {}", line, col, quote_input(what, 400)));
   } catch (const nlohmann::json::exception& e) {
     // out_of_range (a number beyond a double, 1e400), invalid UTF-8 and the like.
     throw spec_error(file, "$", fmt::format("unreadable JSON: {}", quote_input(e.what(), 400)));
   }
 }
 
-nlohmann::json read_json_file(const std::string& path) { return read_json_file(path, file_limits::json_file); }
+nlohmann::json read_json_file(const std::string& path) {
+  return read_json_file(path, file_limits::json_file);
+}
 
 nlohmann::json read_json_file(const std::string& path, const file_limit& limit) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw spec_error(path, "$", "is a directory: expected a JSON file");
+  if (std::filesystem::is_directory(path, ec))
+    throw spec_error(path, "$", "is a directory: expected a JSON file");
   return parse_json_text(read_text_file(path, limit), path);
 }
 
@@ -212,7 +222,8 @@ std::optional<double> parse_json_number(std::string_view text) {
   if (i != text.size()) return std::nullopt;
   double v = 0;
   const auto res = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (res.ec != std::errc() || res.ptr != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
+  if (res.ec != std::errc() || res.ptr != text.data() + text.size() || !std::isfinite(v))
+    return std::nullopt;
   return v;
 }
 
@@ -235,7 +246,8 @@ std::string closest_match(std::string_view word, const std::vector<std::string_v
   for (auto c : candidates) {
     // The distance is at least the difference in length: skip hopeless candidates (and the
     // quadratic work on a huge word).
-    const std::size_t diff = word.size() > c.size() ? word.size() - c.size() : c.size() - word.size();
+    const std::size_t diff =
+        word.size() > c.size() ? word.size() - c.size() : c.size() - word.size();
     if (diff > limit) continue;
     const auto d = edit_distance(word, c);
     if (d < best_d) {
@@ -284,18 +296,21 @@ void json_node::expect_keys(const std::vector<std::string_view>& allowed) const 
     // A value whose key lacks the unit suffix: "bandwidth" where "bandwidth_gb_s" is known.
     for (auto a : allowed) {
       if (a.size() > key.size() + 1 && a.substr(0, key.size()) == key && a[key.size()] == '_') {
-        throw spec_error(*file_, at_key,
-                         fmt::format("field '{}' has no unit; values carry their unit in the field name: "
-                                     "expected '{}'",
-                                     key, a));
+        throw spec_error(
+            *file_, at_key,
+            fmt::format("field '{}' has no unit; values carry their unit in the field name: "
+                        "expected '{}'",
+                        key, a));
       }
     }
     std::string hint;
-    if (auto near = closest_match(key, allowed); !near.empty()) hint = fmt::format(" (did you mean '{}'?)", near);
+    if (auto near = closest_match(key, allowed); !near.empty())
+      hint = fmt::format(" (did you mean '{}'?)", near);
     std::string list;
     for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-    throw spec_error(*file_, at_key,
-                     fmt::format("unknown field '{}'{}; expected one of: {}", quote_input(key), hint, list));
+    throw spec_error(
+        *file_, at_key,
+        fmt::format("unknown field '{}'{}; expected one of: {}", quote_input(key), hint, list));
   }
 }
 
@@ -318,7 +333,8 @@ std::string json_node::one_of(std::initializer_list<std::string_view> choices) c
 }
 
 bool json_node::boolean() const {
-  if (!value_->is_boolean()) fail(fmt::format("expected true or false, found {}", type_name(*value_)));
+  if (!value_->is_boolean())
+    fail(fmt::format("expected true or false, found {}", type_name(*value_)));
   return value_->get<bool>();
 }
 
@@ -332,7 +348,8 @@ double json_node::number() const {
 double json_node::number_in(double lo, double hi, std::string_view unit) const {
   const double v = number();
   if (v < lo || v > hi) {
-    fail(fmt::format("{} is out of range: expected {} in [{}, {}]", v, unit.empty() ? "a value" : unit, lo, hi));
+    fail(fmt::format("{} is out of range: expected {} in [{}, {}]", v,
+                     unit.empty() ? "a value" : unit, lo, hi));
   }
   return v;
 }
@@ -340,10 +357,13 @@ double json_node::number_in(double lo, double hi, std::string_view unit) const {
 long long json_node::integer_in(long long lo, long long hi) const {
   if (!value_->is_number_integer() && !value_->is_number_unsigned())
     fail(fmt::format("expected an integer, found {}", type_name(*value_)));
-  if (value_->is_number_unsigned() && value_->get<unsigned long long>() > static_cast<unsigned long long>(hi))
-    fail(fmt::format("{} is out of range: expected an integer in [{}, {}]", value_->get<unsigned long long>(), lo, hi));
+  if (value_->is_number_unsigned() &&
+      value_->get<unsigned long long>() > static_cast<unsigned long long>(hi))
+    fail(fmt::format("{} is out of range: expected an integer in [{}, {}]",
+                     value_->get<unsigned long long>(), lo, hi));
   const auto v = value_->get<long long>();
-  if (v < lo || v > hi) fail(fmt::format("{} is out of range: expected an integer in [{}, {}]", v, lo, hi));
+  if (v < lo || v > hi)
+    fail(fmt::format("{} is out of range: expected an integer in [{}, {}]", v, lo, hi));
   return v;
 }
 

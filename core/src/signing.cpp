@@ -30,7 +30,9 @@
 namespace chipgauge {
 
 canonicalization_error::canonicalization_error(std::string json_path, std::string message)
-    : error(json_path + ": " + message), json_path_(std::move(json_path)), message_(std::move(message)) {}
+    : error(json_path + ": " + message),
+      json_path_(std::move(json_path)),
+      message_(std::move(message)) {}
 
 namespace {
 
@@ -54,8 +56,10 @@ void append_es_number(std::string& out, double v) {
   // Shortest round-trip digits: to_chars picks the fewest significant digits that read back as v
   // and, among those, the closest to v, which is the s and k of the ECMAScript algorithm.
   std::array<char, 64> buf{};
-  const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), v, std::chars_format::scientific);
-  const std::string_view sci(buf.data(), static_cast<std::size_t>(res.ptr - buf.data()));  // d[.ddd]e(+|-)XX
+  const auto res =
+      std::to_chars(buf.data(), buf.data() + buf.size(), v, std::chars_format::scientific);
+  const std::string_view sci(buf.data(),
+                             static_cast<std::size_t>(res.ptr - buf.data()));  // d[.ddd]e(+|-)XX
   const auto e_pos = sci.find('e');
   std::string digits;
   for (const char c : sci.substr(0, e_pos))
@@ -108,8 +112,9 @@ std::string path_text(const path_step* step) {
 void append_string(std::string& out, const std::string& s, const path_step* path) {
   std::size_t bad = 0;
   if (!valid_utf8(s, &bad))
-    throw canonicalization_error(path_text(path),
-                                 fmt::format("the string is not UTF-8 (byte {} of {})", bad, quote_input(s)));
+    throw canonicalization_error(
+        path_text(path),
+        fmt::format("the string is not UTF-8 (byte {} of {})", bad, quote_input(s)));
   static constexpr char hex[] = "0123456789abcdef";
   out += '"';
   // Runs of characters written as they are go in one append.
@@ -157,7 +162,8 @@ std::u16string utf16_units(const std::string& s) {
       cp = c & 0x07u;
       len = 4;
     }
-    for (std::size_t j = 1; j < len; ++j) cp = (cp << 6) | (static_cast<unsigned char>(s[i + j]) & 0x3Fu);
+    for (std::size_t j = 1; j < len; ++j)
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + j]) & 0x3Fu);
     i += len;
     if (cp >= 0x10000) {
       cp -= 0x10000;
@@ -172,7 +178,8 @@ std::u16string utf16_units(const std::string& s) {
 
 // A valid UTF-8 key with a four-byte sequence: a code point beyond U+FFFF, two UTF-16 code units.
 bool beyond_bmp(const std::string& key) {
-  return std::any_of(key.begin(), key.end(), [](char c) { return static_cast<unsigned char>(c) >= 0xF0; });
+  return std::any_of(key.begin(), key.end(),
+                     [](char c) { return static_cast<unsigned char>(c) >= 0xF0; });
 }
 
 void append_canonical(std::string& out, const nlohmann::json& v, const path_step* path) {
@@ -191,10 +198,9 @@ void append_canonical(std::string& out, const nlohmann::json& v, const path_step
         append_es_number(as_double, static_cast<double>(i));
         if (as_double != std::to_string(i))
           throw canonicalization_error(
-              path_text(path),
-              fmt::format(
-                  "the integer {} is beyond +-2^53 and not a double: RFC 8785 would round it (write it as a string)",
-                  i));
+              path_text(path), fmt::format("the integer {} is beyond +-2^53 and not a double: RFC "
+                                           "8785 would round it (write it as a string)",
+                                           i));
         out += as_double;
         return;
       }
@@ -208,9 +214,9 @@ void append_canonical(std::string& out, const nlohmann::json& v, const path_step
         append_es_number(as_double, static_cast<double>(u));
         if (as_double != std::to_string(u))
           throw canonicalization_error(
-              path_text(path),
-              fmt::format(
-                  "the integer {} is beyond 2^53 and not a double: RFC 8785 would round it (write it as a string)", u));
+              path_text(path), fmt::format("the integer {} is beyond 2^53 and not a double: RFC "
+                                           "8785 would round it (write it as a string)",
+                                           u));
         out += as_double;
         return;
       }
@@ -221,7 +227,8 @@ void append_canonical(std::string& out, const nlohmann::json& v, const path_step
       const double d = v.get<double>();
       if (!std::isfinite(d))
         throw canonicalization_error(
-            path_text(path), fmt::format("{} is not a JSON number: RFC 8785 serialises finite numbers only", d));
+            path_text(path),
+            fmt::format("{} is not a JSON number: RFC 8785 serialises finite numbers only", d));
       append_es_number(out, d);
       return;
     }
@@ -248,14 +255,17 @@ void append_canonical(std::string& out, const nlohmann::json& v, const path_step
         std::size_t bad = 0;
         if (!valid_utf8(it.key(), &bad)) {
           const path_step step{path, &it.key(), 0};
-          throw canonicalization_error(path_text(&step), fmt::format("the key is not UTF-8 (byte {})", bad));
+          throw canonicalization_error(path_text(&step),
+                                       fmt::format("the key is not UTF-8 (byte {})", bad));
         }
         resort = resort || beyond_bmp(it.key());
       }
       if (resort) {
         members.reserve(v.size());
-        for (auto it = v.begin(); it != v.end(); ++it) members.emplace_back(utf16_units(it.key()), it);
-        std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (auto it = v.begin(); it != v.end(); ++it)
+          members.emplace_back(utf16_units(it.key()), it);
+        std::sort(members.begin(), members.end(),
+                  [](const auto& a, const auto& b) { return a.first < b.first; });
       }
       out += '{';
       bool first = true;
@@ -275,8 +285,10 @@ void append_canonical(std::string& out, const nlohmann::json& v, const path_step
       out += '}';
       return;
     }
-    case t::binary: throw canonicalization_error(path_text(path), "a binary value has no JSON form");
-    case t::discarded: throw canonicalization_error(path_text(path), "a discarded value has no JSON form");
+    case t::binary:
+      throw canonicalization_error(path_text(path), "a binary value has no JSON form");
+    case t::discarded:
+      throw canonicalization_error(path_text(path), "a discarded value has no JSON form");
   }
   throw canonicalization_error(path_text(path), "a value of unknown type");
 }
@@ -313,7 +325,9 @@ std::string openssl_errors() {
   return text.empty() ? "no detail from OpenSSL" : text;
 }
 
-[[noreturn]] void fail_openssl(const std::string& what) { throw error(fmt::format("{}: {}", what, openssl_errors())); }
+[[noreturn]] void fail_openssl(const std::string& what) {
+  throw error(fmt::format("{}: {}", what, openssl_errors()));
+}
 
 // Wipes a buffer that held private key material before it is freed.
 class secret_string {
@@ -336,7 +350,8 @@ constexpr std::size_t max_key_file_bytes = 64 * 1024;
 // Reads a key file. With `private_key`, refuses it when group or others have any access to it.
 void read_key_file(const std::string& path, bool private_key, std::string& out) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw usage_error(fmt::format("cannot open the key file {}: {}", path, std::strerror(errno)));
+  if (fd < 0)
+    throw usage_error(fmt::format("cannot open the key file {}: {}", path, std::strerror(errno)));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
@@ -345,7 +360,8 @@ void read_key_file(const std::string& path, bool private_key, std::string& out) 
   if (private_key && (st.st_mode & 077) != 0) {
     ::close(fd);
     throw usage_error(
-        fmt::format("the private key file {} has permissions {:04o}, too open: a private key must be readable by "
+        fmt::format("the private key file {} has permissions {:04o}, too open: a private key must "
+                    "be readable by "
                     "its owner only (chmod 600 {})",
                     path, st.st_mode & 07777, path));
   }
@@ -365,8 +381,8 @@ void read_key_file(const std::string& path, bool private_key, std::string& out) 
     if (out.size() > max_key_file_bytes) {
       ::close(fd);
       OPENSSL_cleanse(buf, sizeof buf);
-      throw usage_error(
-          fmt::format("the key file {} is larger than {} bytes: expected one PEM key", path, max_key_file_bytes));
+      throw usage_error(fmt::format("the key file {} is larger than {} bytes: expected one PEM key",
+                                    path, max_key_file_bytes));
     }
   }
   OPENSSL_cleanse(buf, sizeof buf);
@@ -384,19 +400,21 @@ pkey_ptr load_private_key(const std::string& path) {
   pkey_ptr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
   if (!key)
     throw usage_error(
-        fmt::format("{} holds no readable private key (expected an unencrypted PEM key from 'chipgauge certificate "
+        fmt::format("{} holds no readable private key (expected an unencrypted PEM key from "
+                    "'chipgauge certificate "
                     "keygen'): {}",
                     path, openssl_errors()));
   if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_ED25519)
-    throw usage_error(
-        fmt::format("{} holds a {} key: expected an Ed25519 private key", path, EVP_PKEY_get0_type_name(key.get())));
+    throw usage_error(fmt::format("{} holds a {} key: expected an Ed25519 private key", path,
+                                  EVP_PKEY_get0_type_name(key.get())));
   return key;
 }
 
 std::string raw_public_key(EVP_PKEY* key, const std::string& path) {
   std::string raw(32, '\0');
   std::size_t len = raw.size();
-  if (EVP_PKEY_get_raw_public_key(key, reinterpret_cast<unsigned char*>(raw.data()), &len) != 1 || len != 32)
+  if (EVP_PKEY_get_raw_public_key(key, reinterpret_cast<unsigned char*>(raw.data()), &len) != 1 ||
+      len != 32)
     fail_openssl("cannot extract the raw Ed25519 public key of " + path);
   return raw;
 }
@@ -404,10 +422,12 @@ std::string raw_public_key(EVP_PKEY* key, const std::string& path) {
 std::string pem_of(EVP_PKEY* key, bool private_key) {
   bio_ptr bio(BIO_new(BIO_s_mem()));
   if (!bio) fail_openssl("cannot allocate a memory BIO");
-  const int ok = private_key ? PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr)
-                             : PEM_write_bio_PUBKEY(bio.get(), key);
+  const int ok =
+      private_key ? PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr)
+                  : PEM_write_bio_PUBKEY(bio.get(), key);
   if (ok != 1)
-    fail_openssl(private_key ? "cannot encode the private key as PEM" : "cannot encode the public key as PEM");
+    fail_openssl(private_key ? "cannot encode the private key as PEM"
+                             : "cannot encode the public key as PEM");
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);
   std::string out(data, static_cast<std::size_t>(n));
@@ -420,7 +440,8 @@ std::string pem_of(EVP_PKEY* key, bool private_key) {
 void write_new_file(const std::string& path, std::string_view content, mode_t mode) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0) {
-    if (errno == EEXIST) throw usage_error(fmt::format("{} exists: refusing to overwrite a key file", path));
+    if (errno == EEXIST)
+      throw usage_error(fmt::format("{} exists: refusing to overwrite a key file", path));
     throw error(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
   }
   auto fail = [&](const char* what) {
@@ -451,8 +472,9 @@ void write_new_file(const std::string& path, std::string_view content, mode_t mo
 }
 
 bool lowercase_hex(std::string_view s, std::size_t digits) {
-  return s.size() == digits &&
-         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return s.size() == digits && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 std::string to_hex(const unsigned char* p, std::size_t n) {
@@ -477,20 +499,23 @@ std::string canonical_json(const nlohmann::json& value) {
 std::string sha256_hex(std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr) != 1 || len != 32)
+  if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr) != 1 ||
+      len != 32)
     fail_openssl("SHA-256 failed");
   return to_hex(md.data(), len);
 }
 
 std::string base64_encode(std::string_view bytes) {
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr char alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
   std::size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t v = (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16) |
-                            (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8) |
-                            static_cast<unsigned char>(bytes[i + 2]);
+    const std::uint32_t v =
+        (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16) |
+        (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8) |
+        static_cast<unsigned char>(bytes[i + 2]);
     out += alphabet[(v >> 18) & 63];
     out += alphabet[(v >> 12) & 63];
     out += alphabet[(v >> 6) & 63];
@@ -543,7 +568,9 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
-std::string ed25519_key_id(std::string_view raw_public_key) { return sha256_hex(raw_public_key).substr(0, 16); }
+std::string ed25519_key_id(std::string_view raw_public_key) {
+  return sha256_hex(raw_public_key).substr(0, 16);
+}
 
 key_pair generate_ed25519_key(const std::string& private_path, const std::string& public_path) {
   if (private_path == public_path)
@@ -554,7 +581,8 @@ key_pair generate_ed25519_key(const std::string& private_path, const std::string
       throw usage_error(fmt::format("{} exists: refusing to overwrite a key file", *p));
   }
   pkey_ctx_ptr ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr));
-  if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1) fail_openssl("cannot set up Ed25519 key generation");
+  if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1)
+    fail_openssl("cannot set up Ed25519 key generation");
   EVP_PKEY* raw_key = nullptr;
   if (EVP_PKEY_keygen(ctx.get(), &raw_key) != 1) fail_openssl("Ed25519 key generation failed");
   const pkey_ptr key(raw_key);
@@ -594,11 +622,12 @@ public_key_info load_ed25519_public_key(const std::string& path) {
   const pkey_ptr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, no_passphrase, nullptr));
   if (!key)
     throw usage_error(
-        fmt::format("{} holds no PEM public key (expected the .pub file 'chipgauge certificate keygen' writes): {}",
+        fmt::format("{} holds no PEM public key (expected the .pub file 'chipgauge certificate "
+                    "keygen' writes): {}",
                     path, openssl_errors()));
   if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_ED25519)
-    throw usage_error(
-        fmt::format("{} holds a {} key: expected an Ed25519 public key", path, EVP_PKEY_get0_type_name(key.get())));
+    throw usage_error(fmt::format("{} holds a {} key: expected an Ed25519 public key", path,
+                                  EVP_PKEY_get0_type_name(key.get())));
   public_key_info info;
   info.raw = raw_public_key(key.get(), path);
   info.key_id = ed25519_key_id(info.raw);
@@ -607,7 +636,8 @@ public_key_info load_ed25519_public_key(const std::string& path) {
 
 namespace {
 
-std::string sign_with(EVP_PKEY* key, const std::string& private_key_path, std::string_view message) {
+std::string sign_with(EVP_PKEY* key, const std::string& private_key_path,
+                      std::string_view message) {
   md_ctx_ptr ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key) != 1)
     fail_openssl("cannot set up Ed25519 signing with " + private_key_path);
@@ -627,10 +657,12 @@ std::string ed25519_sign(const std::string& private_key_path, std::string_view m
   return sign_with(key.get(), private_key_path, message);
 }
 
-bool ed25519_verify(std::string_view raw_public_key, std::string_view message, std::string_view signature) {
+bool ed25519_verify(std::string_view raw_public_key, std::string_view message,
+                    std::string_view signature) {
   if (raw_public_key.size() != 32 || signature.size() != 64) return false;
-  const pkey_ptr key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
-                                                 reinterpret_cast<const unsigned char*>(raw_public_key.data()), 32));
+  const pkey_ptr key(EVP_PKEY_new_raw_public_key(
+      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(raw_public_key.data()),
+      32));
   if (!key) {
     ERR_clear_error();
     return false;
@@ -638,33 +670,41 @@ bool ed25519_verify(std::string_view raw_public_key, std::string_view message, s
   md_ctx_ptr ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1)
     fail_openssl("cannot set up Ed25519 verification");
-  const int r = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
-                                 reinterpret_cast<const unsigned char*>(message.data()), message.size());
+  const int r = EVP_DigestVerify(
+      ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+      reinterpret_cast<const unsigned char*>(message.data()), message.size());
   ERR_clear_error();
   return r == 1;
 }
 
-nlohmann::json seal_certificate(nlohmann::json body, const std::optional<std::string>& private_key_path) {
+nlohmann::json seal_certificate(nlohmann::json body,
+                                const std::optional<std::string>& private_key_path) {
   std::string canonical;
   try {
     canonical = canonical_json(body);
   } catch (const canonicalization_error& e) {
     throw canonicalization_error("$.body" + e.json_path().substr(1), e.message());
   }
-  nlohmann::json integrity = {{"canonicalization", "RFC 8785"}, {"hash", "sha256"}, {"sha256", sha256_hex(canonical)}};
+  nlohmann::json integrity = {
+      {"canonicalization", "RFC 8785"}, {"hash", "sha256"}, {"sha256", sha256_hex(canonical)}};
   if (private_key_path) {
     // One read of the key file: the embedded public key and the signature come from the same key.
     const auto key = load_private_key(*private_key_path);
     const auto raw = raw_public_key(key.get(), *private_key_path);
-    integrity["signature"] = {{"algorithm", "Ed25519"},
-                              {"public_key", base64_encode(raw)},
-                              {"key_id", ed25519_key_id(raw)},
-                              {"value", base64_encode(sign_with(key.get(), *private_key_path, canonical))}};
+    integrity["signature"] = {
+        {"algorithm", "Ed25519"},
+        {"public_key", base64_encode(raw)},
+        {"key_id", ed25519_key_id(raw)},
+        {"value", base64_encode(sign_with(key.get(), *private_key_path, canonical))}};
   }
-  return {{"schema", certificate_schema}, {"body", std::move(body)}, {"integrity", std::move(integrity)}};
+  return {{"schema", certificate_schema},
+          {"body", std::move(body)},
+          {"integrity", std::move(integrity)}};
 }
 
-std::string certificate_text(const nlohmann::json& certificate) { return certificate.dump(2) + "\n"; }
+std::string certificate_text(const nlohmann::json& certificate) {
+  return certificate.dump(2) + "\n";
+}
 
 std::string_view certificate_check::verdict() const {
   switch (status()) {
@@ -677,7 +717,8 @@ std::string_view certificate_check::verdict() const {
 exit_code certificate_check::status() const {
   if (!hash_ok || !layout_ok) return exit_code::regression;
   if (has_signature && (!signature_valid || !key_id_consistent)) return exit_code::regression;
-  if (trusted_key_id) return has_signature && signer_trusted ? exit_code::ok : exit_code::regression;
+  if (trusted_key_id)
+    return has_signature && signer_trusted ? exit_code::ok : exit_code::regression;
   return has_signature ? exit_code::unverified : exit_code::ok;
 }
 
@@ -691,8 +732,10 @@ certificate_check verify_certificate(const nlohmann::json& certificate,
 }
 
 certificate_check verify_certificate_against(const nlohmann::json& certificate,
-                                             const std::optional<public_key_info>& trusted, const std::string& file) {
-  if (!certificate.is_object()) throw spec_error(file, "$", "expected a chipgauge.certificate/1 object");
+                                             const std::optional<public_key_info>& trusted,
+                                             const std::string& file) {
+  if (!certificate.is_object())
+    throw spec_error(file, "$", "expected a chipgauge.certificate/1 object");
   const json_node root(certificate, file);
   root.expect_keys({"schema", "body", "integrity"});
   const auto schema = root.at("schema");
@@ -705,7 +748,8 @@ certificate_check verify_certificate_against(const nlohmann::json& certificate,
   (void)integrity.at("hash").one_of({"sha256"});
   const auto sha_node = integrity.at("sha256");
   const std::string recorded = sha_node.string();
-  if (!lowercase_hex(recorded, 64)) sha_node.fail("expected 64 lowercase hexadecimal digits (a SHA-256)");
+  if (!lowercase_hex(recorded, 64))
+    sha_node.fail("expected 64 lowercase hexadecimal digits (a SHA-256)");
 
   struct embedded_signature {
     std::string public_key;
@@ -747,11 +791,12 @@ certificate_check verify_certificate_against(const nlohmann::json& certificate,
   c.sha256_computed = sha256_hex(canonical);
   c.hash_ok = c.sha256_computed == c.sha256_recorded;
   if (c.hash_ok)
-    c.findings.push_back(
-        fmt::format("body intact: the SHA-256 of its RFC 8785 form is {}, as recorded", c.sha256_computed));
+    c.findings.push_back(fmt::format(
+        "body intact: the SHA-256 of its RFC 8785 form is {}, as recorded", c.sha256_computed));
   else
-    c.findings.push_back(fmt::format("body changed: the SHA-256 of its RFC 8785 form is {}, the certificate records {}",
-                                     c.sha256_computed, c.sha256_recorded));
+    c.findings.push_back(fmt::format(
+        "body changed: the SHA-256 of its RFC 8785 form is {}, the certificate records {}",
+        c.sha256_computed, c.sha256_recorded));
 
   if (sig) {
     c.has_signature = true;
@@ -760,15 +805,17 @@ certificate_check verify_certificate_against(const nlohmann::json& certificate,
     c.signature_valid = ed25519_verify(sig->public_key, canonical, sig->value);
     if (c.signature_valid)
       c.findings.push_back(fmt::format(
-          "signature verifies: Ed25519 by the embedded public key {} over the body as it is", c.signer_key_id));
-    else
-      c.findings.push_back(fmt::format(
-          "signature does not verify: the Ed25519 signature is not the embedded key {}'s over the body as it is",
+          "signature verifies: Ed25519 by the embedded public key {} over the body as it is",
           c.signer_key_id));
-    if (!c.key_id_consistent)
+    else
       c.findings.push_back(
-          fmt::format("key id mismatch: integrity.signature.key_id is {}, the embedded public key's id is {}",
-                      sig->key_id, c.signer_key_id));
+          fmt::format("signature does not verify: the Ed25519 signature is not the embedded key "
+                      "{}'s over the body as it is",
+                      c.signer_key_id));
+    if (!c.key_id_consistent)
+      c.findings.push_back(fmt::format(
+          "key id mismatch: integrity.signature.key_id is {}, the embedded public key's id is {}",
+          sig->key_id, c.signer_key_id));
   }
 
   if (trusted) {
@@ -776,26 +823,29 @@ certificate_check verify_certificate_against(const nlohmann::json& certificate,
     const bool same_key = sig && sig->public_key == trusted->raw;
     c.signer_trusted = same_key && c.signature_valid;
     if (!sig)
-      c.findings.push_back(
-          fmt::format("not signed, but --pubkey (key {}) requires a signature by that key", trusted->key_id));
+      c.findings.push_back(fmt::format(
+          "not signed, but --pubkey (key {}) requires a signature by that key", trusted->key_id));
     else if (c.signer_trusted)
-      c.findings.push_back(fmt::format("signer authenticated: key {} is the --pubkey key", c.signer_key_id));
+      c.findings.push_back(
+          fmt::format("signer authenticated: key {} is the --pubkey key", c.signer_key_id));
     else if (same_key)
-      c.findings.push_back(
-          fmt::format("signer not authenticated: the embedded key {} is the --pubkey key, but its signature "
-                      "does not verify",
-                      c.signer_key_id));
+      c.findings.push_back(fmt::format(
+          "signer not authenticated: the embedded key {} is the --pubkey key, but its signature "
+          "does not verify",
+          c.signer_key_id));
     else
-      c.findings.push_back(
-          fmt::format("wrong signer: signed by key {}, not by the --pubkey key {} (re-signed, or the wrong "
-                      "--pubkey)",
-                      c.signer_key_id, trusted->key_id));
+      c.findings.push_back(fmt::format(
+          "wrong signer: signed by key {}, not by the --pubkey key {} (re-signed, or the wrong "
+          "--pubkey)",
+          c.signer_key_id, trusted->key_id));
   } else if (sig) {
     c.findings.push_back(fmt::format(
-        "signer not authenticated: signed by key {}, but no --pubkey was given to check it against", c.signer_key_id));
+        "signer not authenticated: signed by key {}, but no --pubkey was given to check it against",
+        c.signer_key_id));
   } else {
     c.findings.push_back(
-        "not signed: the hash detects accidental change only, since whoever edits the body can recompute it");
+        "not signed: the hash detects accidental change only, since whoever edits the body can "
+        "recompute it");
   }
   return c;
 }
@@ -809,7 +859,8 @@ certificate_check verify_certificate_file(const std::string& path,
   if (layout == layout_check::sealed_bytes && text != certificate_text(doc)) {
     check.layout_ok = false;
     check.findings.push_back(
-        "the file's bytes differ from the form chipgauge wrote when sealing it (whitespace, key order, number or "
+        "the file's bytes differ from the form chipgauge wrote when sealing it (whitespace, key "
+        "order, number or "
         "escape "
         "spelling changed after sealing): give --value-only to check the JSON value alone");
   }
@@ -817,7 +868,9 @@ certificate_check verify_certificate_file(const std::string& path,
 }
 
 nlohmann::json certificate_check_json(const certificate_check& check, const std::string& file) {
-  auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
+  auto or_null = [](const std::string& s) {
+    return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+  };
   return {{"schema", "chipgauge.certificate-check/1"},
           {"file", file},
           {"verdict", std::string(check.verdict())},
@@ -827,15 +880,18 @@ nlohmann::json certificate_check_json(const certificate_check& check, const std:
           {"sha256_recorded", check.sha256_recorded},
           {"sha256_computed", check.sha256_computed},
           {"signed", check.has_signature},
-          {"signature_valid", check.has_signature ? nlohmann::json(check.signature_valid) : nlohmann::json(nullptr)},
+          {"signature_valid",
+           check.has_signature ? nlohmann::json(check.signature_valid) : nlohmann::json(nullptr)},
           {"key_id", or_null(check.signer_key_id)},
-          {"trusted_key_id", check.trusted_key_id ? nlohmann::json(*check.trusted_key_id) : nlohmann::json(nullptr)},
+          {"trusted_key_id",
+           check.trusted_key_id ? nlohmann::json(*check.trusted_key_id) : nlohmann::json(nullptr)},
           {"signer_trusted", check.signer_trusted},
           {"findings", check.findings}};
 }
 
 std::string certificate_check_text(const certificate_check& check, const std::string& file) {
-  std::string out = fmt::format("{}: {} (exit {})\n", file, check.verdict(), static_cast<int>(check.status()));
+  std::string out =
+      fmt::format("{}: {} (exit {})\n", file, check.verdict(), static_cast<int>(check.status()));
   for (const auto& f : check.findings) out += "  " + f + "\n";
   return out;
 }

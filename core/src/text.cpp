@@ -105,17 +105,21 @@ std::string human_number(double value) {
   const double a = std::fabs(value);
   if (a >= 1e12) return fmt::format("{:.2e}", value);
   if (a >= 1e9) return fmt::format("{:.3g} billion", value / 1e9);
-  if (a >= 1000) return group_thousands(value, a >= 1e4 ? 0 : (std::fabs(value - std::round(value)) < 0.05 ? 0 : 1));
+  if (a >= 1000)
+    return group_thousands(value,
+                           a >= 1e4 ? 0 : (std::fabs(value - std::round(value)) < 0.05 ? 0 : 1));
   if (a == 0) return "0";
   if (a >= 100) return fmt::format("{:.4g}", value);
   return fmt::format("{:.3g}", value);
 }
 
-std::string render_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+std::string render_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows,
                          const std::vector<bool>& right_align) {
   std::vector<std::size_t> width(header.size(), 0);
   auto measure = [&](const std::vector<std::string>& row) {
-    for (std::size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    for (std::size_t i = 0; i < row.size() && i < width.size(); ++i)
+      width[i] = std::max(width[i], row[i].size());
   };
   measure(header);
   for (const auto& r : rows) measure(r);
@@ -162,7 +166,8 @@ std::string render_markdown_table(const std::vector<std::string>& header,
   return out;
 }
 
-std::string render_csv(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+std::string render_csv(const std::vector<std::string>& header,
+                       const std::vector<std::vector<std::string>>& rows) {
   auto field = [](const std::string& s) {
     if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
     std::string o = "\"";

@@ -33,7 +33,8 @@ std::vector<unsigned char> to_blob(std::span<const double> values) {
   return out;
 }
 
-std::vector<unsigned char>& to_blob(std::span<const double> values, std::vector<unsigned char>& out) {
+std::vector<unsigned char>& to_blob(std::span<const double> values,
+                                    std::vector<unsigned char>& out) {
   out.resize(values.size() * 8);
   for (std::size_t i = 0; i < values.size(); ++i) {
     auto bits = std::bit_cast<std::uint64_t>(values[i]);
@@ -96,7 +97,8 @@ void transaction::commit() {
 namespace chipgauge::history {
 
 write_batch::write_batch(store& st) : s_(&st.internals()) {
-  if (s_->batch_open) throw error(fmt::format("{}: a write batch is already open on this connection", s_->path));
+  if (s_->batch_open)
+    throw error(fmt::format("{}: a write batch is already open on this connection", s_->path));
   s_->db->begin();
   s_->batch_open = true;
   s_->batch_poisoned = false;
@@ -110,12 +112,14 @@ write_batch::~write_batch() {
 }
 
 void write_batch::commit() {
-  if (!s_->batch_open) throw error(fmt::format("{}: the write batch was committed already", s_->path));
+  if (!s_->batch_open)
+    throw error(fmt::format("{}: the write batch was committed already", s_->path));
   s_->batch_open = false;  // a failed commit has rolled back: the batch is over either way
   if (s_->batch_poisoned) {
     s_->db->rollback();
     detail::forget_ids(*s_);
-    throw error(fmt::format("{}: a file of the batch could not be undone; the whole batch was rolled back", s_->path));
+    throw error(fmt::format(
+        "{}: a file of the batch could not be undone; the whole batch was rolled back", s_->path));
   }
   try {
     s_->db->commit();
@@ -136,7 +140,8 @@ std::string redact_url(std::string_view url) {
   const auto start = scheme + 3;
   const auto at = url.find('@', start);
   const auto slash = url.find('/', start);
-  if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at)) return std::string(url);
+  if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at))
+    return std::string(url);
   const auto colon = url.find(':', start);
   if (colon == std::string_view::npos || colon > at) return std::string(url);
   return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));

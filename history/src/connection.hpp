@@ -71,7 +71,8 @@ class connection {
   virtual std::int64_t last_insert_id() = 0;
   /// The last migration applied (0: an empty store).
   virtual std::int64_t schema_version() = 0;
-  /// A number that changes when another connection has committed to the store (store::data_version).
+  /// A number that changes when another connection has committed to the store
+  /// (store::data_version).
   virtual std::int64_t data_version() = 0;
   /// Records `version` as applied: inside the migration's transaction.
   virtual void set_schema_version(int version) = 0;
@@ -93,7 +94,8 @@ std::string redact_url(std::string_view url);
 class statement {
  public:
   statement() = default;
-  statement(connection& c, std::string_view sql, bool persistent = false) : s_(c.prepare(sql, persistent)) {}
+  statement(connection& c, std::string_view sql, bool persistent = false)
+      : s_(c.prepare(sql, persistent)) {}
 
   statement& reset() {
     s_->reset();
@@ -146,7 +148,8 @@ class statement {
 /// Doubles as the store's BLOB bytes: IEEE 754 binary64, little-endian, in order.
 std::vector<unsigned char> to_blob(std::span<const double> values);
 /// The same into `out` (replacing what it held; its capacity is reused): returns `out`.
-std::vector<unsigned char>& to_blob(std::span<const double> values, std::vector<unsigned char>& out);
+std::vector<unsigned char>& to_blob(std::span<const double> values,
+                                    std::vector<unsigned char>& out);
 
 /// A write transaction (connection::begin), rolled back unless committed. While a write_batch is
 /// open it is a savepoint of the batch's transaction instead: committing releases it into the

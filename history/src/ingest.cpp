@@ -38,8 +38,9 @@ std::string device_identity(const bench::device_info& d, const std::string& host
 }
 
 std::int64_t existing_run(store::impl& s, const std::string& sha, std::size_t& results) {
-  auto& st =
-      s.prepare("SELECT id, (SELECT count(*) FROM results WHERE run_id = runs.id) FROM runs WHERE source_sha256 = ?");
+  auto& st = s.prepare(
+      "SELECT id, (SELECT count(*) FROM results WHERE run_id = runs.id) FROM runs WHERE "
+      "source_sha256 = ?");
   st.bind(1, sha);
   std::int64_t id = 0;
   if (st.step()) {
@@ -60,8 +61,9 @@ std::int64_t device_id(store::impl& s, const bench::device_info& d, const std::s
     find.reset();
   } else {
     find.reset();
-    auto& ins =
-        s.prepare("INSERT INTO devices (identity, name, vendor, backend, uuid, serial) VALUES (?, ?, ?, ?, ?, ?)");
+    auto& ins = s.prepare(
+        "INSERT INTO devices (identity, name, vendor, backend, uuid, serial) VALUES (?, ?, ?, ?, "
+        "?, ?)");
     ins.bind(1, identity).bind(2, d.name).bind(3, d.vendor).bind(4, d.backend);
     if (const auto u = readable(d, "uuid"); !u.empty()) ins.bind(5, u);
     if (const auto sn = readable(d, "serial"); !sn.empty()) ins.bind(6, sn);
@@ -84,7 +86,9 @@ std::string parameters_of(const bench::benchmark_info& b) {
 // into `key` without the JSON of parameters_of (a result row's only per-row string work).
 void benchmark_key(const bench::benchmark_info& b, std::string& key) {
   key.clear();
-  const auto append = [&key](std::string_view v) { key.append(std::to_string(v.size())).append(1, ':').append(v); };
+  const auto append = [&key](std::string_view v) {
+    key.append(std::to_string(v.size())).append(1, ':').append(v);
+  };
   append(b.name);
   append(b.prec ? to_string(*b.prec) : std::string_view());
   append(bench::to_string(b.metric));
@@ -99,8 +103,9 @@ std::int64_t benchmark_id(store::impl& s, const bench::benchmark_info& b, std::s
   const std::string prec = b.prec ? std::string(to_string(*b.prec)) : std::string();
   const std::string metric = bench::to_string(b.metric);
   const std::string params = parameters_of(b);
-  auto& find =
-      s.prepare("SELECT id FROM benchmarks WHERE name = ? AND precision = ? AND metric = ? AND parameters = ?");
+  auto& find = s.prepare(
+      "SELECT id FROM benchmarks WHERE name = ? AND precision = ? AND metric = ? AND parameters = "
+      "?");
   find.bind(1, b.name).bind(2, prec).bind(3, metric).bind(4, params);
   std::int64_t id = 0;
   if (find.step()) {
@@ -109,8 +114,14 @@ std::int64_t benchmark_id(store::impl& s, const bench::benchmark_info& b, std::s
   } else {
     find.reset();
     auto& ins = s.prepare(
-        "INSERT INTO benchmarks (name, grp, precision, metric, parameters, description) VALUES (?, ?, ?, ?, ?, ?)");
-    ins.bind(1, b.name).bind(2, b.group).bind(3, prec).bind(4, metric).bind(5, params).bind(6, b.description);
+        "INSERT INTO benchmarks (name, grp, precision, metric, parameters, description) VALUES (?, "
+        "?, ?, ?, ?, ?)");
+    ins.bind(1, b.name)
+        .bind(2, b.group)
+        .bind(3, prec)
+        .bind(4, metric)
+        .bind(5, params)
+        .bind(6, b.description);
     ins.run();
     id = s.db->last_insert_id();
   }
@@ -149,8 +160,8 @@ std::optional<double> opt_number(const json_node& n, std::string_view key) {
 
 }  // namespace
 
-ingest_outcome ingest_report(store& st, const bench::measurement_report& report, const ingest_source& source,
-                             const row_hook& hook) {
+ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
+                             const ingest_source& source, const row_hook& hook) {
   auto& s = st.internals();
   ingest_outcome out;
   // Outside a write_batch, a file already stored takes no write lock; inside one, the lock is
@@ -161,9 +172,9 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
   }
   const auto created = parse_utc(report.created_utc);
   if (!created)
-    throw spec_error(
-        source.name, "$.created_utc",
-        fmt::format("'{}' is not a time stamp: expected YYYY-MM-DDTHH:MM:SSZ", quote_input(report.created_utc)));
+    throw spec_error(source.name, "$.created_utc",
+                     fmt::format("'{}' is not a time stamp: expected YYYY-MM-DDTHH:MM:SSZ",
+                                 quote_input(report.created_utc)));
 
   std::string driver;
   std::string toolkit;
@@ -189,11 +200,16 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
     return out;
   }
   auto& run = s.prepare(
-      "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, tool_version, git_sha, "
+      "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, "
+      "tool_version, git_sha, "
       "mode, host, "
-      "kernel, driver, toolkit, argv, context) VALUES (?, ?, ?, ?, strftime('%s', 'now'), ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "kernel, driver, toolkit, argv, context) VALUES (?, ?, ?, ?, strftime('%s', 'now'), ?, ?, ?, "
+      "?, ?, ?, ?, ?, ?)");
   run.bind(1, to_string(source.kind)).bind(2, source.sha256).bind(3, source.name).bind(4, *created);
-  run.bind(5, report.tool_version).bind(6, report.git_sha).bind(7, report.mode).bind(8, report.host.hostname);
+  run.bind(5, report.tool_version)
+      .bind(6, report.git_sha)
+      .bind(7, report.mode)
+      .bind(8, report.host.hostname);
   run.bind(9, report.host.kernel)
       .bind(10, driver)
       .bind(11, toolkit)
@@ -209,9 +225,10 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
     const auto identity = device_identity(d, report.host.hostname);
     const auto id = device_id(s, d, identity);
     if (const auto it = seen.find(id); it != seen.end())
-      throw spec_error(source.name, fmt::format("$.devices[{}]", i),
-                       fmt::format("device '{}' has the same identity as '{}' ({}): expected distinct devices",
-                                   quote_input(d.id), quote_input(it->second), quote_input(identity)));
+      throw spec_error(
+          source.name, fmt::format("$.devices[{}]", i),
+          fmt::format("device '{}' has the same identity as '{}' ({}): expected distinct devices",
+                      quote_input(d.id), quote_input(it->second), quote_input(identity)));
     if (!local.emplace(d.id, id).second)
       throw spec_error(source.name, fmt::format("$.devices[{}].id", i),
                        fmt::format("device id '{}' repeats", quote_input(d.id)));
@@ -220,7 +237,8 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
     props["units"] = d.units;
     props["features"] = d.features;
     for (const auto& [k, v] : d.properties) props[k] = v;
-    auto& rd = s.prepare("INSERT INTO run_devices (run_id, device_id, local_id, properties) VALUES (?, ?, ?, ?)");
+    auto& rd = s.prepare(
+        "INSERT INTO run_devices (run_id, device_id, local_id, properties) VALUES (?, ?, ?, ?)");
     rd.bind(1, out.run_id)
         .bind(2, id)
         .bind(3, d.id)
@@ -234,23 +252,36 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
   std::vector<unsigned char> blob;
   // One INSERT per result, its samples in the row (schema version 4).
   auto& r = s.prepare(
-      "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, suspect, suspect_reasons, "
-      "stop_reason, median, min, max, q1, q3, cv, sample_count, clock_mhz, throttled_samples, theoretical, fraction, "
+      "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, suspect, "
+      "suspect_reasons, "
+      "stop_reason, median, min, max, q1, q3, cv, sample_count, clock_mhz, throttled_samples, "
+      "theoretical, fraction, "
       "rates, clocks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (std::size_t i = 0; i < report.results.size(); ++i) {
     const auto& m = report.results[i];
     const auto dev = local.find(m.device_id);
     if (dev == local.end())
-      throw spec_error(source.name, fmt::format("$.results[{}].device", i),
-                       fmt::format("device '{}' is not among the report's devices", quote_input(m.device_id)));
+      throw spec_error(
+          source.name, fmt::format("$.results[{}].device", i),
+          fmt::format("device '{}' is not among the report's devices", quote_input(m.device_id)));
     const auto bench_id = benchmark_id(s, m.info, key);
     r.reset();
-    r.bind(1, out.run_id).bind(2, dev->second).bind(3, bench_id).bind(4, bench::to_string(m.status)).bind(5, m.reason);
+    r.bind(1, out.run_id)
+        .bind(2, dev->second)
+        .bind(3, bench_id)
+        .bind(4, bench::to_string(m.status))
+        .bind(5, m.reason);
     r.bind(6, m.verified).bind(7, m.suspect);
     if (!m.suspect_reasons.empty())
       r.bind(8, json(m.suspect_reasons).dump(-1, ' ', false, json::error_handler_t::replace));
-    r.bind(9, bench::to_string(m.stopped)).bind(10, m.rate.median).bind(11, m.rate.min).bind(12, m.rate.max);
-    r.bind(13, m.rate.q1).bind(14, m.rate.q3).bind(15, m.rate.cv).bind(16, static_cast<std::int64_t>(m.samples.size()));
+    r.bind(9, bench::to_string(m.stopped))
+        .bind(10, m.rate.median)
+        .bind(11, m.rate.min)
+        .bind(12, m.rate.max);
+    r.bind(13, m.rate.q1)
+        .bind(14, m.rate.q3)
+        .bind(15, m.rate.cv)
+        .bind(16, static_cast<std::int64_t>(m.samples.size()));
     if (m.clock.count) r.bind(17, m.clock.median);
     r.bind(18, m.throttled_samples).bind(19, m.theoretical).bind(20, m.fraction_of_theoretical);
     if (!m.samples.empty()) {
@@ -275,7 +306,8 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
 }
 
 ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohmann::json& doc,
-                                  const ingest_source& source, const ingest_options& options, const row_hook& hook) {
+                                  const ingest_source& source, const ingest_options& options,
+                                  const row_hook& hook) {
   auto& s = st.internals();
   ingest_outcome out;
   if ((out.run_id = existing_run(s, source.sha256, out.results)) != 0) {
@@ -297,8 +329,8 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
   const auto end_text = when.at("end_utc").string();
   const auto end = parse_utc(end_text);
   if (!end)
-    when.at("end_utc").fail(
-        fmt::format("'{}' is not a time stamp: expected YYYY-MM-DDTHH:MM:SSZ", quote_input(end_text)));
+    when.at("end_utc").fail(fmt::format("'{}' is not a time stamp: expected YYYY-MM-DDTHH:MM:SSZ",
+                                        quote_input(end_text)));
   const auto host = body.at("host");
   const auto dev = body.at("device");
   const auto tooling = body.at("tooling");
@@ -343,7 +375,9 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
                     {"measured_utc", opt_text(when, "measured_utc")},
                     {"source", opt_text(tooling, "source")}}}};
   if (const auto who = body.find("who")) context["certificate"]["who"] = who->raw();
-  const auto dump = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
+  const auto dump = [](const json& j) {
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  };
 
   detail::transaction tx(s);
   if ((out.run_id = existing_run(s, source.sha256, out.results)) != 0) {
@@ -352,20 +386,28 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
     return out;
   }
   auto& run = s.prepare(
-      "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, tool_version, git_sha, "
+      "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, "
+      "tool_version, git_sha, "
       "mode, host, "
-      "kernel, driver, toolkit, argv, context) VALUES (?, ?, ?, ?, strftime('%s', 'now'), ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  run.bind(1, to_string(source_kind::certificate)).bind(2, source.sha256).bind(3, source.name).bind(4, *end);
+      "kernel, driver, toolkit, argv, context) VALUES (?, ?, ?, ?, strftime('%s', 'now'), ?, ?, ?, "
+      "?, ?, ?, ?, ?, ?)");
+  run.bind(1, to_string(source_kind::certificate))
+      .bind(2, source.sha256)
+      .bind(3, source.name)
+      .bind(4, *end);
   run.bind(5, tooling.at("tool_version").string())
       .bind(6, tooling.at("git_sha").string())
       .bind(7, tooling.at("mode").string());
-  run.bind(8, hostname).bind(9, opt_text(tooling, "kernel")).bind(10, opt_text(tooling, "cuda_driver"));
+  run.bind(8, hostname)
+      .bind(9, opt_text(tooling, "kernel"))
+      .bind(10, opt_text(tooling, "cuda_driver"));
   run.bind(11, opt_text(tooling, "cuda_runtime")).bind(12, dump(argv)).bind(13, dump(context));
   run.run();
   out.run_id = s.db->last_insert_id();
 
   const auto device = device_id(s, d, device_identity(d, hostname));
-  auto& rd = s.prepare("INSERT INTO run_devices (run_id, device_id, local_id, properties) VALUES (?, ?, ?, ?)");
+  auto& rd = s.prepare(
+      "INSERT INTO run_devices (run_id, device_id, local_id, properties) VALUES (?, ?, ?, ?)");
   rd.bind(1, out.run_id).bind(2, device).bind(3, d.id).bind(4, dump(props));
   rd.run();
 
@@ -377,8 +419,9 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
       b.prec = parse_precision(p->string());
       if (!b.prec) p->fail(fmt::format("unknown precision '{}'", quote_input(p->string())));
     }
-    b.metric = r.at("unit").one_of({"ops/s", "bytes/s"}) == "bytes/s" ? bench::metric_kind::bytes_per_s
-                                                                      : bench::metric_kind::ops_per_s;
+    b.metric = r.at("unit").one_of({"ops/s", "bytes/s"}) == "bytes/s"
+                   ? bench::metric_kind::bytes_per_s
+                   : bench::metric_kind::ops_per_s;
     const auto method = r.at("method");
     b.description = method.at("description").string();
     b.isa = opt_text(method, "isa");
@@ -387,13 +430,17 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
     const auto bench_id = benchmark_id(s, b, key);
     const auto status = r.at("status").one_of({"ok", "skipped", "invalid"});
     std::string reason = opt_text(r, "reason");
-    // A certificate that failed verification vouches for nothing: its results are stored unverified.
-    if (!intact) reason = "certificate failed verification" + (reason.empty() ? std::string() : ": " + reason);
+    // A certificate that failed verification vouches for nothing: its results are stored
+    // unverified.
+    if (!intact)
+      reason = "certificate failed verification" + (reason.empty() ? std::string() : ": " + reason);
     const auto reasons = r.at("suspect_reasons");
     const auto telemetry = r.at("telemetry");
     auto& ins = s.prepare(
-        "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, suspect, suspect_reasons, "
-        "stop_reason, median, min, max, q1, q3, cv, sample_count, clock_mhz, throttled_samples, theoretical, fraction) "
+        "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, suspect, "
+        "suspect_reasons, "
+        "stop_reason, median, min, max, q1, q3, cv, sample_count, clock_mhz, throttled_samples, "
+        "theoretical, fraction) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     ins.bind(1, out.run_id).bind(2, device).bind(3, bench_id).bind(4, status).bind(5, reason);
     ins.bind(6, intact && r.at("verified").boolean()).bind(7, r.at("suspect").boolean());
@@ -408,7 +455,8 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
         .bind(16, static_cast<std::int64_t>(r.at("samples").integer_in(0, 1'000'000'000)));
     ins.bind(17, opt_number(telemetry, "clock_mhz_median"));
     const auto throttled = telemetry.find("throttled_samples");
-    ins.bind(18, static_cast<std::int64_t>(throttled ? throttled->integer_in(0, 1'000'000'000) : 0));
+    ins.bind(18,
+             static_cast<std::int64_t>(throttled ? throttled->integer_in(0, 1'000'000'000) : 0));
     ins.bind(19, opt_number(r, "theoretical")).bind(20, opt_number(r, "fraction_of_theoretical"));
     ins.run();
     ++out.results;
@@ -419,15 +467,20 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
     const auto result = c.at("result").one_of({"pass", "fail", "inconclusive"});
     std::string name = c.at("kind").string();
     if (const auto bm = c.find("benchmark")) name += " " + bm->string();
-    auto& ins = s.prepare("INSERT INTO checks (run_id, device_id, name, outcome, detail) VALUES (?, ?, ?, ?, ?)");
-    ins.bind(1, out.run_id).bind(2, device).bind(3, name).bind(4, result == "inconclusive" ? "undetermined" : result);
+    auto& ins = s.prepare(
+        "INSERT INTO checks (run_id, device_id, name, outcome, detail) VALUES (?, ?, ?, ?, ?)");
+    ins.bind(1, out.run_id)
+        .bind(2, device)
+        .bind(3, name)
+        .bind(4, result == "inconclusive" ? "undetermined" : result);
     ins.bind(5, c.at("detail").string());
     ins.run();
   }
 
   json findings = check.findings;
   auto& cert = s.prepare(
-      "INSERT INTO certificates (run_id, device_id, node, verdict, sheet_id, tpp_measured, end_utc, integrity, "
+      "INSERT INTO certificates (run_id, device_id, node, verdict, sheet_id, tpp_measured, "
+      "end_utc, integrity, "
       "signer_key_id, "
       "trusted_key_id, findings, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   cert.bind(1, out.run_id).bind(2, device).bind(3, hostname).bind(4, verdict);
@@ -441,12 +494,13 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
   return out;
 }
 
-ingest_outcome ingest_file(store& s, const std::string& path, const ingest_options& options, const row_hook& hook) {
+ingest_outcome ingest_file(store& s, const std::string& path, const ingest_options& options,
+                           const row_hook& hook) {
   return ingest_bytes(s, read_text_file(path, file_limits::report), path, options, hook);
 }
 
-ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string& path, const ingest_options& options,
-                            const row_hook& hook) {
+ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string& path,
+                            const ingest_options& options, const row_hook& hook) {
   ingest_source source;
   source.sha256 = sha256_hex(text);
   source.name = path;
@@ -472,8 +526,8 @@ ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string
       source.kind = source_kind::certificate;
       return ingest_certificate(s, text, doc, source, options, hook);
     }
-    schema.value().fail(fmt::format("unknown schema '{}': expected chipgauge.measurement/1 or {}", quote_input(name),
-                                    certificate_schema));
+    schema.value().fail(fmt::format("unknown schema '{}': expected chipgauge.measurement/1 or {}",
+                                    quote_input(name), certificate_schema));
   }
   if (bench::looks_like_gbench_json(doc)) {
     // Foreign results: stored as read, invalid and unverified (bench/gbench.hpp), never usable.
@@ -489,7 +543,8 @@ ingest_outcome ingest_file(store& s, const std::string& path, const row_hook& ho
   return ingest_file(s, path, {}, hook);
 }
 
-ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string& path, const row_hook& hook) {
+ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string& path,
+                            const row_hook& hook) {
   return ingest_bytes(s, text, path, {}, hook);
 }
 

@@ -104,7 +104,8 @@ class pg_statement final : public statement_backend {
     const auto f = field(col);
     if (f.is_null()) return {};
     const std::string_view t(f.c_str(), f.size());
-    if (!t.starts_with("\\x") || t.size() % 2 != 0) bad_column(col, "bytea in hex form (bytea_output = hex)");
+    if (!t.starts_with("\\x") || t.size() % 2 != 0)
+      bad_column(col, "bytea in hex form (bytea_output = hex)");
     std::vector<unsigned char> out(t.size() / 2 - 1);
     auto digit = [&](char c) -> unsigned {
       if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0');
@@ -123,12 +124,14 @@ class pg_statement final : public statement_backend {
     if (params_.size() < n) params_.resize(n);
     return params_[n - 1];
   }
-  [[nodiscard]] pqxx::field field(int col) const { return result_[static_cast<pqxx::result::size_type>(row_)][col]; }
+  [[nodiscard]] pqxx::field field(int col) const {
+    return result_[static_cast<pqxx::result::size_type>(row_)][col];
+  }
   [[noreturn]] void bad_column(int col, std::string_view expected) const;
 
   pg_connection* c_;
   std::string sql_;
-  std::string name_;        ///< the server-side prepared statement; empty: unnamed, parsed each time
+  std::string name_;  ///< the server-side prepared statement; empty: unnamed, parsed each time
   std::size_t parameters_;  ///< how many the SQL has: those left unbound are NULL, as on SQLite
   std::vector<std::optional<std::string>> params_;
   pqxx::result result_;
@@ -183,7 +186,8 @@ class pg_connection final : public connection {
   // Ids are identity columns; lastval() is the value this session's last INSERT drew from one.
   std::int64_t last_insert_id() override {
     std::int64_t id = 0;
-    guard("SELECT lastval()", [&] { id = current().exec("SELECT lastval()")[0][0].as<std::int64_t>(); });
+    guard("SELECT lastval()",
+          [&] { id = current().exec("SELECT lastval()")[0][0].as<std::int64_t>(); });
     return id;
   }
 
@@ -194,7 +198,9 @@ class pg_connection final : public connection {
   std::int64_t data_version() override {
     std::int64_t lsn = 0;
     guard("data version", [&] {
-      lsn = current().exec("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")[0][0].as<std::int64_t>();
+      lsn = current()
+                .exec("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")[0][0]
+                .as<std::int64_t>();
     });
     return lsn;
   }
@@ -206,20 +212,23 @@ class pg_connection final : public connection {
       const auto r = t.exec("SELECT application, version FROM chipgauge_schema");
       if (r.size() != 1 || r[0][0].as<std::string>() != application_name)
         throw usage_error(fmt::format(
-            "history {} holds a table chipgauge_schema that is not a chipgauge history store's", quote_input(name_)));
+            "history {} holds a table chipgauge_schema that is not a chipgauge history store's",
+            quote_input(name_)));
       version = r[0][1].as<std::int64_t>();
     });
     return version;
   }
   void set_schema_version(int version) override {
-    exec(fmt::format(
-        "CREATE TABLE IF NOT EXISTS chipgauge_schema (application TEXT NOT NULL, version INTEGER NOT NULL); "
-        "DELETE FROM chipgauge_schema; INSERT INTO chipgauge_schema VALUES ('{}', {})",
-        application_name, version));
+    exec(
+        fmt::format("CREATE TABLE IF NOT EXISTS chipgauge_schema (application TEXT NOT NULL, "
+                    "version INTEGER NOT NULL); "
+                    "DELETE FROM chipgauge_schema; INSERT INTO chipgauge_schema VALUES ('{}', {})",
+                    application_name, version));
   }
   [[nodiscard]] const std::string& migration_sql(const migration& m) const override {
     if (m.postgresql.empty())
-      throw error(fmt::format("history {}: migration {} ({}) has no PostgreSQL form", name_, m.version, m.description));
+      throw error(fmt::format("history {}: migration {} ({}) has no PostgreSQL form", name_,
+                              m.version, m.description));
     return m.postgresql;
   }
 
@@ -229,9 +238,11 @@ class pg_connection final : public connection {
     try {
       fn();
     } catch (const pqxx::sql_error& e) {
-      throw error(fmt::format("history {}: '{}' failed: {}", name_, what.substr(0, 80), trim_newline(e.what())));
+      throw error(fmt::format("history {}: '{}' failed: {}", name_, what.substr(0, 80),
+                              trim_newline(e.what())));
     } catch (const pqxx::failure& e) {
-      throw error(fmt::format("history {}: '{}' failed: {}", name_, what.substr(0, 80), trim_newline(e.what())));
+      throw error(fmt::format("history {}: '{}' failed: {}", name_, what.substr(0, 80),
+                              trim_newline(e.what())));
     }
   }
 
@@ -285,7 +296,8 @@ bool pg_statement::step() {
 }
 
 void pg_statement::bad_column(int col, std::string_view expected) const {
-  throw error(fmt::format("history {}: column {} of '{}' is not {}", c_->name(), col, sql_.substr(0, 80), expected));
+  throw error(fmt::format("history {}: column {} of '{}' is not {}", c_->name(), col,
+                          sql_.substr(0, 80), expected));
 }
 
 }  // namespace
@@ -309,17 +321,20 @@ std::unique_ptr<connection> open_postgresql(const std::string& url, const open_o
   if (version == 0) {
     std::int64_t tables = 0;
     c->guard("tables", [&] {
-      tables = c->current()
-                   .exec("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()")[0][0]
-                   .as<std::int64_t>();
+      tables =
+          c->current()
+              .exec("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()")
+                  [0][0]
+              .as<std::int64_t>();
     });
     if (tables > 0)
-      throw usage_error(
-          fmt::format("history {} is a PostgreSQL database with {} tables but not a chipgauge history store "
-                      "(no chipgauge_schema table): expected an empty database or a store",
-                      quote_input(name), tables));
+      throw usage_error(fmt::format(
+          "history {} is a PostgreSQL database with {} tables but not a chipgauge history store "
+          "(no chipgauge_schema table): expected an empty database or a store",
+          quote_input(name), tables));
     if (!options.create)
-      throw usage_error(fmt::format("history {} holds no chipgauge history store", quote_input(name)));
+      throw usage_error(
+          fmt::format("history {} holds no chipgauge history store", quote_input(name)));
   }
   return c;
 }

@@ -34,10 +34,12 @@ void bind_all(detail::statement& st, const std::vector<param>& params) {
 }
 
 constexpr const char* device_match =
-    "SELECT id FROM devices WHERE instr(lower(name), lower(?)) > 0 OR instr(lower(identity), lower(?)) > 0";
+    "SELECT id FROM devices WHERE instr(lower(name), lower(?)) > 0 OR instr(lower(identity), "
+    "lower(?)) > 0";
 
 // The WHERE clause of a selection over `results r JOIN runs ru JOIN benchmarks b`, without `last`.
-std::string conditions(const selector& sel, std::optional<std::int64_t> run_id, std::vector<param>& params) {
+std::string conditions(const selector& sel, std::optional<std::int64_t> run_id,
+                       std::vector<param>& params) {
   std::string where = "TRUE";
   if (!sel.device.empty()) {
     where += fmt::format(" AND r.device_id IN ({})", device_match);
@@ -64,15 +66,18 @@ std::string conditions(const selector& sel, std::optional<std::int64_t> run_id, 
 }
 
 // The full WHERE clause, `last` included: per device x benchmark name, the most recent runs.
-std::string selection(const selector& sel, std::optional<std::int64_t> run_id, std::vector<param>& params) {
+std::string selection(const selector& sel, std::optional<std::int64_t> run_id,
+                      std::vector<param>& params) {
   std::string where = conditions(sel, run_id, params);
   if (sel.last) {
     std::vector<param> inner;
     const std::string inner_where = conditions(sel, run_id, inner);
     where += fmt::format(
-        " AND r.id IN (SELECT rid FROM (SELECT r.id AS rid, row_number() OVER (PARTITION BY r.device_id, b.name ORDER "
+        " AND r.id IN (SELECT rid FROM (SELECT r.id AS rid, row_number() OVER (PARTITION BY "
+        "r.device_id, b.name ORDER "
         "BY "
-        "ru.created_utc DESC, r.run_id DESC) AS rn FROM results r JOIN runs ru ON ru.id = r.run_id JOIN benchmarks b "
+        "ru.created_utc DESC, r.run_id DESC) AS rn FROM results r JOIN runs ru ON ru.id = r.run_id "
+        "JOIN benchmarks b "
         "ON b.id = "
         "r.benchmark_id WHERE {}) AS ranked WHERE rn <= ?)",
         inner_where);
@@ -83,11 +88,14 @@ std::string selection(const selector& sel, std::optional<std::int64_t> run_id, s
 }
 
 constexpr const char* result_columns =
-    "r.id, r.run_id, ru.created_utc, ru.source_kind, ru.host, ru.tool_version, ru.git_sha, d.id, d.identity, d.name, "
+    "r.id, r.run_id, ru.created_utc, ru.source_kind, ru.host, ru.tool_version, ru.git_sha, d.id, "
+    "d.identity, d.name, "
     "d.vendor, "
-    "d.backend, rd.local_id, b.name, b.grp, b.precision, b.metric, b.parameters, b.description, r.status, r.reason, "
+    "d.backend, rd.local_id, b.name, b.grp, b.precision, b.metric, b.parameters, b.description, "
+    "r.status, r.reason, "
     "r.verified, "
-    "r.suspect, r.suspect_reasons, r.stop_reason, r.median, r.min, r.max, r.q1, r.q3, r.cv, r.sample_count, "
+    "r.suspect, r.suspect_reasons, r.stop_reason, r.median, r.min, r.max, r.q1, r.q3, r.cv, "
+    "r.sample_count, "
     "r.clock_mhz, "
     "r.throttled_samples, r.theoretical, r.fraction";
 
@@ -161,7 +169,8 @@ run_row read_run(const detail::statement& st) {
   std::size_t start = 0;
   while (start < names.size()) {
     const auto nl = names.find('\n', start);
-    r.devices.push_back(names.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    r.devices.push_back(
+        names.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
     if (nl == std::string::npos) break;
     start = nl + 1;
   }
@@ -171,16 +180,21 @@ run_row read_run(const detail::statement& st) {
 // The device names are joined by a line break: a literal one in the SQL string, which both
 // dialects read (SQLite's char(10) is a type name to PostgreSQL).
 constexpr const char* run_columns =
-    "runs.id, source_kind, source_sha256, source_name, created_utc, ingested_utc, tool_version, git_sha, mode, host, "
+    "runs.id, source_kind, source_sha256, source_name, created_utc, ingested_utc, tool_version, "
+    "git_sha, mode, host, "
     "kernel, "
-    "driver, toolkit, argv, context, (SELECT count(*) FROM results WHERE run_id = runs.id), (SELECT group_concat(name, "
+    "driver, toolkit, argv, context, (SELECT count(*) FROM results WHERE run_id = runs.id), "
+    "(SELECT group_concat(name, "
     "'\n') "
-    "FROM (SELECT d.name AS name FROM run_devices rd JOIN devices d ON d.id = rd.device_id WHERE rd.run_id = runs.id "
+    "FROM (SELECT d.name AS name FROM run_devices rd JOIN devices d ON d.id = rd.device_id WHERE "
+    "rd.run_id = runs.id "
     "ORDER BY "
     "rd.local_id) AS names)";
 
 std::string number(double v) { return fmt::format("{}", v); }
-std::string optional_number(const std::optional<double>& v) { return v ? number(*v) : std::string(); }
+std::string optional_number(const std::optional<double>& v) {
+  return v ? number(*v) : std::string();
+}
 
 json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
@@ -208,13 +222,16 @@ std::string csv_line(const std::vector<std::string>& fields) {
 }  // namespace
 
 void for_each_result(store& st, const selector& sel, bool with_samples,
-                     const std::function<void(const result_row&)>& fn, std::optional<std::int64_t> run_id) {
+                     const std::function<void(const result_row&)>& fn,
+                     std::optional<std::int64_t> run_id) {
   auto& s = st.internals();
   std::vector<param> params;
   const std::string where = selection(sel, run_id, params);
   const std::string sql = fmt::format(
-      "SELECT {}{} FROM results r JOIN runs ru ON ru.id = r.run_id JOIN devices d ON d.id = r.device_id JOIN "
-      "benchmarks b ON b.id = r.benchmark_id JOIN run_devices rd ON rd.run_id = r.run_id AND rd.device_id = "
+      "SELECT {}{} FROM results r JOIN runs ru ON ru.id = r.run_id JOIN devices d ON d.id = "
+      "r.device_id JOIN "
+      "benchmarks b ON b.id = r.benchmark_id JOIN run_devices rd ON rd.run_id = r.run_id AND "
+      "rd.device_id = "
       "r.device_id WHERE {} ORDER BY ru.created_utc, r.run_id, r.id",
       result_columns, with_samples ? ", r.rates, r.clocks" : "", where);
   // Not the cached statement: fn may run other queries, and a selection's SQL varies.
@@ -237,7 +254,8 @@ std::vector<run_row> list_runs(store& st, const selector& sel) {
   std::string where;
   if (!sel.device.empty() || !sel.benchmark.empty() || sel.last) {
     where = fmt::format(
-        "runs.id IN (SELECT DISTINCT r.run_id FROM results r JOIN runs ru ON ru.id = r.run_id JOIN benchmarks b ON "
+        "runs.id IN (SELECT DISTINCT r.run_id FROM results r JOIN runs ru ON ru.id = r.run_id JOIN "
+        "benchmarks b ON "
         "b.id = "
         "r.benchmark_id WHERE {})",
         selection(sel, std::nullopt, params));
@@ -252,8 +270,9 @@ std::vector<run_row> list_runs(store& st, const selector& sel) {
       params.emplace_back(*sel.until);
     }
   }
-  detail::statement q(*s.db,
-                      fmt::format("SELECT {} FROM runs WHERE {} ORDER BY created_utc, runs.id", run_columns, where));
+  detail::statement q(
+      *s.db, fmt::format("SELECT {} FROM runs WHERE {} ORDER BY created_utc, runs.id", run_columns,
+                         where));
   bind_all(q, params);
   std::vector<run_row> out;
   while (q.step()) out.push_back(read_run(q));
@@ -271,8 +290,10 @@ std::optional<run_row> find_run(store& st, std::int64_t id) {
 std::vector<device_row> find_devices(store& st, std::string_view substring) {
   auto& s = st.internals();
   detail::statement q(
-      *s.db, fmt::format("SELECT id, identity, name, vendor, backend FROM devices WHERE id IN ({}) ORDER BY id",
-                         device_match));
+      *s.db,
+      fmt::format(
+          "SELECT id, identity, name, vendor, backend FROM devices WHERE id IN ({}) ORDER BY id",
+          device_match));
   q.bind(1, substring).bind(2, substring);
   std::vector<device_row> out;
   while (q.step()) out.push_back({q.integer(0), q.text(1), q.text(2), q.text(3), q.text(4)});
@@ -283,27 +304,32 @@ std::vector<series_row> list_series(store& st, const selector& sel) {
   auto& s = st.internals();
   std::vector<param> params;
   const std::string where = selection(sel, std::nullopt, params);
-  detail::statement q(
-      *s.db,
-      fmt::format(
-          "SELECT d.id, d.identity, d.name, d.vendor, d.backend, b.name, b.metric, count(DISTINCT r.run_id), "
-          "max(ru.created_utc) FROM results r JOIN runs ru ON ru.id = r.run_id JOIN devices d ON d.id = r.device_id "
-          "JOIN benchmarks b ON b.id = r.benchmark_id WHERE {} GROUP BY d.id, b.name, b.metric ORDER BY d.name, "
-          "d.identity, b.name, b.metric",
-          where));
+  detail::statement q(*s.db, fmt::format("SELECT d.id, d.identity, d.name, d.vendor, d.backend, "
+                                         "b.name, b.metric, count(DISTINCT r.run_id), "
+                                         "max(ru.created_utc) FROM results r JOIN runs ru ON ru.id "
+                                         "= r.run_id JOIN devices d ON d.id = r.device_id "
+                                         "JOIN benchmarks b ON b.id = r.benchmark_id WHERE {} "
+                                         "GROUP BY d.id, b.name, b.metric ORDER BY d.name, "
+                                         "d.identity, b.name, b.metric",
+                                         where));
   bind_all(q, params);
   std::vector<series_row> out;
   while (q.step())
-    out.push_back(
-        {{q.integer(0), q.text(1), q.text(2), q.text(3), q.text(4)}, q.text(5), q.text(6), q.integer(7), q.integer(8)});
+    out.push_back({{q.integer(0), q.text(1), q.text(2), q.text(3), q.text(4)},
+                   q.text(5),
+                   q.text(6),
+                   q.integer(7),
+                   q.integer(8)});
   return out;
 }
 
 std::vector<trend_point> trend(store& st, std::int64_t device_id, const std::string& benchmark) {
   auto& q = st.internals().prepare(
-      "SELECT r.run_id, ru.created_utc, r.status, r.verified, r.suspect, r.median, r.q1, r.q3, r.min, r.max, "
+      "SELECT r.run_id, ru.created_utc, r.status, r.verified, r.suspect, r.median, r.q1, r.q3, "
+      "r.min, r.max, "
       "r.sample_count, "
-      "r.clock_mhz FROM results r JOIN runs ru ON ru.id = r.run_id WHERE r.device_id = ? AND r.benchmark_id IN (SELECT "
+      "r.clock_mhz FROM results r JOIN runs ru ON ru.id = r.run_id WHERE r.device_id = ? AND "
+      "r.benchmark_id IN (SELECT "
       "id FROM "
       "benchmarks WHERE name = ?) ORDER BY ru.created_utc, r.run_id, r.id");
   q.bind(1, device_id).bind(2, benchmark);
@@ -351,11 +377,13 @@ bench::benchmark_info info_of(const result_row& r) {
   b.name = r.benchmark;
   b.group = r.group;
   if (!r.precision.empty()) b.prec = parse_precision(r.precision);
-  b.metric = r.metric == "bytes_per_s" ? bench::metric_kind::bytes_per_s : bench::metric_kind::ops_per_s;
+  b.metric =
+      r.metric == "bytes_per_s" ? bench::metric_kind::bytes_per_s : bench::metric_kind::ops_per_s;
   b.description = r.description;
   const auto p = json::parse(r.parameters, nullptr, false);
   if (p.is_object()) {
-    if (const auto it = p.find("isa"); it != p.end() && it->is_string()) b.isa = it->get<std::string>();
+    if (const auto it = p.find("isa"); it != p.end() && it->is_string())
+      b.isa = it->get<std::string>();
     if (const auto it = p.find("footprint_bytes"); it != p.end() && it->is_number())
       b.footprint_bytes = it->get<double>();
   }
@@ -458,8 +486,8 @@ bench::measurement_report select_as_report(store& st, const selector& sel) {
     latest = std::max(latest, r.created_utc);
   });
   if (groups.empty())
-    throw usage_error(
-        fmt::format("{} selects no results in history {}", quote_input(sel.to_string()), quote_input(st.path())));
+    throw usage_error(fmt::format("{} selects no results in history {}",
+                                  quote_input(sel.to_string()), quote_input(st.path())));
 
   bench::measurement_report rep;
   rep.tool_version = tool_version;
@@ -468,9 +496,11 @@ bench::measurement_report select_as_report(store& st, const selector& sel) {
   rep.created_utc = format_utc(latest);
   {
     // The newest selected run's mode: a report is "quick" or "full", never a mixture.
-    std::pair<std::int64_t, std::int64_t> newest{std::numeric_limits<std::int64_t>::min(), 0};  // created_utc, run id
+    std::pair<std::int64_t, std::int64_t> newest{std::numeric_limits<std::int64_t>::min(),
+                                                 0};  // created_utc, run id
     for (const auto& [k, g] : groups)
-      for (const auto& r : g.rows) newest = std::max(newest, std::make_pair(r.created_utc, r.run_id));
+      for (const auto& r : g.rows)
+        newest = std::max(newest, std::make_pair(r.created_utc, r.run_id));
     auto& q = st.internals().prepare("SELECT mode FROM runs WHERE id = ?");
     q.bind(1, newest.second);
     rep.mode = q.step() ? q.text(0) : "quick";
@@ -513,12 +543,13 @@ bench::measurement_report select_as_report(store& st, const selector& sel) {
         m.throttled_samples += static_cast<int>(r->throttled_samples);
         runs += (runs.empty() ? "" : ", ") + std::to_string(r->run_id);
       }
-      m.check.detail =
-          fmt::format("pooled from {} of {} selected runs (history runs {})", usable.size(), rows.size(), runs);
+      m.check.detail = fmt::format("pooled from {} of {} selected runs (history runs {})",
+                                   usable.size(), rows.size(), runs);
       m.stopped = stop_of(last.stop_reason);
       summarise(m);
       m.theoretical = last.theoretical;
-      if (m.theoretical && *m.theoretical > 0) m.fraction_of_theoretical = m.rate.median / *m.theoretical;
+      if (m.theoretical && *m.theoretical > 0)
+        m.fraction_of_theoretical = m.rate.median / *m.theoretical;
     } else {
       const auto& last = rows.back();
       m.info = info_of(last);
@@ -530,21 +561,24 @@ bench::measurement_report select_as_report(store& st, const selector& sel) {
       if (reasons.is_array())
         for (const auto& x : reasons)
           if (x.is_string()) m.suspect_reasons.push_back(x.get<std::string>());
-      const bool summary_only = last.status == "ok" && last.verified && !last.suspect && last.rates.empty();
+      const bool summary_only =
+          last.status == "ok" && last.verified && !last.suspect && last.rates.empty();
       if (summary_only)
         // A certificate's result: its median and quartiles are stored, its samples are not, so
         // it is listed and never compared (the test needs the samples).
         m.reason = fmt::format(
-            "summary statistics only ({} run {}, {}: median {:g} over {} samples, which the {} did not keep): "
+            "summary statistics only ({} run {}, {}: median {:g} over {} samples, which the {} did "
+            "not keep): "
             "listed, not compared",
-            last.source_kind, last.run_id, format_utc(last.created_utc), last.median, last.sample_count,
-            last.source_kind);
+            last.source_kind, last.run_id, format_utc(last.created_utc), last.median,
+            last.sample_count, last.source_kind);
       else
         m.reason = fmt::format(
-            "no result of the {} selected runs is ok, verified and not suspect; the latest (history run {}, {}) "
+            "no result of the {} selected runs is ok, verified and not suspect; the latest "
+            "(history run {}, {}) "
             "was {}{}{}",
-            rows.size(), last.run_id, format_utc(last.created_utc), last.suspect ? "suspect" : last.status,
-            last.reason.empty() ? "" : ": ", last.reason);
+            rows.size(), last.run_id, format_utc(last.created_utc),
+            last.suspect ? "suspect" : last.status, last.reason.empty() ? "" : ": ", last.reason);
       m.stopped = stop_of(last.stop_reason);
       add_samples(m, last);
       summarise(m);
@@ -618,8 +652,12 @@ void export_results(store& s, const selector& sel, export_format format,
   bool first = true;
   for_each_result(s, sel, true, [&](const result_row& r) {
     json j;
-    j["run"] = {{"id", r.run_id}, {"created_utc", format_utc(r.created_utc)}, {"source_kind", r.source_kind},
-                {"host", r.host}, {"tool_version", r.tool_version},           {"git_sha", r.git_sha}};
+    j["run"] = {{"id", r.run_id},
+                {"created_utc", format_utc(r.created_utc)},
+                {"source_kind", r.source_kind},
+                {"host", r.host},
+                {"tool_version", r.tool_version},
+                {"git_sha", r.git_sha}};
     j["device"] = {{"identity", r.device_identity},
                    {"name", r.device_name},
                    {"vendor", r.device_vendor},
@@ -665,15 +703,18 @@ void export_results(store& s, const selector& sel, export_format format,
 // ---- prune ----
 
 prune_outcome prune(store& st, const prune_options& o) {
-  if (!o.before && !o.keep_last) throw usage_error("history prune needs --before DATE or --keep-last N (or both)");
+  if (!o.before && !o.keep_last)
+    throw usage_error("history prune needs --before DATE or --keep-last N (or both)");
   if (o.keep_last && *o.keep_last < 1)
-    throw usage_error(fmt::format("--keep-last {} is not a count: expected 1 or more", *o.keep_last));
+    throw usage_error(
+        fmt::format("--keep-last {} is not a count: expected 1 or more", *o.keep_last));
   auto& s = st.internals();
   std::vector<param> params;
   std::string where = "TRUE";
-  const std::string devices = o.device.empty()
-                                  ? std::string()
-                                  : fmt::format("SELECT run_id FROM run_devices WHERE device_id IN ({})", device_match);
+  const std::string devices =
+      o.device.empty()
+          ? std::string()
+          : fmt::format("SELECT run_id FROM run_devices WHERE device_id IN ({})", device_match);
   if (o.before) {
     where += " AND created_utc < ?";
     params.emplace_back(*o.before);
@@ -691,31 +732,38 @@ prune_outcome prune(store& st, const prune_options& o) {
       params.emplace_back(o.device);
     }
     where += fmt::format(
-        " AND id NOT IN (SELECT run_id FROM (SELECT rd.run_id, row_number() OVER (PARTITION BY rd.device_id ORDER BY "
-        "ru.created_utc DESC, ru.id DESC) AS rn FROM run_devices rd JOIN runs ru ON ru.id = rd.run_id {}) AS ranked "
+        " AND id NOT IN (SELECT run_id FROM (SELECT rd.run_id, row_number() OVER (PARTITION BY "
+        "rd.device_id ORDER BY "
+        "ru.created_utc DESC, ru.id DESC) AS rn FROM run_devices rd JOIN runs ru ON ru.id = "
+        "rd.run_id {}) AS ranked "
         "WHERE rn <= ?)",
         scope);
     params.emplace_back(static_cast<std::int64_t>(*o.keep_last));
   }
   prune_outcome out;
   detail::transaction tx(s);
-  s.db->exec("CREATE TEMP TABLE IF NOT EXISTS prune_runs (id INTEGER PRIMARY KEY); DELETE FROM prune_runs");
+  s.db->exec(
+      "CREATE TEMP TABLE IF NOT EXISTS prune_runs (id INTEGER PRIMARY KEY); DELETE FROM "
+      "prune_runs");
   {
-    detail::statement q(*s.db, fmt::format("INSERT INTO prune_runs SELECT id FROM runs WHERE {}", where));
+    detail::statement q(*s.db,
+                        fmt::format("INSERT INTO prune_runs SELECT id FROM runs WHERE {}", where));
     bind_all(q, params);
     q.run();
   }
   {
-    detail::statement q(*s.db,
-                        "SELECT (SELECT count(*) FROM prune_runs), (SELECT count(*) FROM results WHERE run_id IN "
-                        "(SELECT id FROM prune_runs))");
+    detail::statement q(
+        *s.db,
+        "SELECT (SELECT count(*) FROM prune_runs), (SELECT count(*) FROM results WHERE run_id IN "
+        "(SELECT id FROM prune_runs))");
     q.step();
     out.runs = q.integer(0);
     out.results = q.integer(1);
   }
   s.db->exec(
       "DELETE FROM runs WHERE id IN (SELECT id FROM prune_runs); DELETE FROM prune_runs;"
-      "DELETE FROM devices WHERE id NOT IN (SELECT device_id FROM run_devices) AND id NOT IN (SELECT device_id FROM "
+      "DELETE FROM devices WHERE id NOT IN (SELECT device_id FROM run_devices) AND id NOT IN "
+      "(SELECT device_id FROM "
       "checks WHERE device_id IS NOT NULL);"
       "DELETE FROM benchmarks WHERE id NOT IN (SELECT DISTINCT benchmark_id FROM results)");
   tx.commit();

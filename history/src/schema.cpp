@@ -220,7 +220,9 @@ CREATE FUNCTION chipgauge_concat_step(text, text, text) RETURNS text LANGUAGE sq
   'SELECT CASE WHEN $2 IS NULL THEN $1 WHEN $1 IS NULL THEN $2 ELSE $1 || $3 || $2 END';
 CREATE AGGREGATE group_concat(text, text) (SFUNC = chipgauge_concat_step, STYPE = text);
 )sql"},
-      {2, "certificates: the sealed document of each certificate run and what its integrity check found",
+      {2,
+       "certificates: the sealed document of each certificate run and what its integrity check "
+       "found",
        R"sql(
 -- One row per run ingested from a certificate (chipgauge.certificate/1): the file's text as
 -- sealed, so it can be verified again with another key, and what ingest found. integrity is
@@ -263,7 +265,8 @@ CREATE TABLE certificates (
 CREATE INDEX certificates_by_device ON certificates (device_id, end_utc);
 )sql"},
       {3,
-       "CHECKs of results.status and runs.source_kind as comparisons (the same values); results_trend by device "
+       "CHECKs of results.status and runs.source_kind as comparisons (the same values); "
+       "results_trend by device "
        "and run",
        // SQLite evaluates `x IN ('a', 'b', 'c')` in a CHECK by building a temporary b-tree of the
        // list each time an INSERT statement runs: most of the CPU of ingesting a result row. The
@@ -301,7 +304,8 @@ ALTER TABLE runs DROP CONSTRAINT runs_source_kind_check,
 DROP INDEX results_trend;
 CREATE INDEX results_trend ON results (device_id, run_id, benchmark_id);
 )sql"},
-      {4, "the samples of a result in its row (results.rates, results.clocks); table samples dropped",
+      {4,
+       "the samples of a result in its row (results.rates, results.clocks); table samples dropped",
        // A result's samples were a row of their own table: a second INSERT, a second b-tree and a
        // foreign-key lookup per result ingested, and a second row to join per result read. They
        // become two columns of the result row, the same BLOBs (rates NULL where the result has no

@@ -15,15 +15,17 @@ namespace {
 constexpr std::int64_t application_id = 0x43474853;
 
 [[noreturn]] void fail(sqlite3* db, const std::string& file, std::string_view what) {
-  throw error(fmt::format("history {}: {}: {}", file, what, db ? sqlite3_errmsg(db) : "cannot allocate a connection"));
+  throw error(fmt::format("history {}: {}: {}", file, what,
+                          db ? sqlite3_errmsg(db) : "cannot allocate a connection"));
 }
 
 class sqlite_statement final : public statement_backend {
  public:
   sqlite_statement(sqlite3* db, const std::string& file, std::string_view sql, bool persistent)
       : db_(db), file_(&file) {
-    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), persistent ? SQLITE_PREPARE_PERSISTENT : 0,
-                           &stmt_, nullptr) != SQLITE_OK)
+    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
+                           persistent ? SQLITE_PREPARE_PERSISTENT : 0, &stmt_,
+                           nullptr) != SQLITE_OK)
       fail(db, file, fmt::format("cannot prepare '{}'", sql.substr(0, 80)));
   }
   ~sqlite_statement() override { sqlite3_finalize(stmt_); }
@@ -51,13 +53,18 @@ class sqlite_statement final : public statement_backend {
     fail(db_, *file_, fmt::format("'{}' failed", sql.substr(0, 80)));
   }
 
-  [[nodiscard]] bool is_null(int col) const override { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-  [[nodiscard]] std::int64_t integer(int col) const override { return sqlite3_column_int64(stmt_, col); }
+  [[nodiscard]] bool is_null(int col) const override {
+    return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+  }
+  [[nodiscard]] std::int64_t integer(int col) const override {
+    return sqlite3_column_int64(stmt_, col);
+  }
   [[nodiscard]] double real(int col) const override { return sqlite3_column_double(stmt_, col); }
   [[nodiscard]] std::string text(int col) const override {
     const auto* p = sqlite3_column_text(stmt_, col);
     const int n = sqlite3_column_bytes(stmt_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)) : std::string();
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n))
+             : std::string();
   }
   [[nodiscard]] std::vector<unsigned char> blob(int col) const override {
     const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(stmt_, col));
@@ -106,9 +113,12 @@ class sqlite_connection final : public connection {
   // Changes when another connection commits to the file (SQLite's PRAGMA data_version).
   std::int64_t data_version() override { return pragma("data_version"); }
   void set_schema_version(int version) override {
-    exec(fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}", application_id, version));
+    exec(fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}", application_id,
+                     version));
   }
-  [[nodiscard]] const std::string& migration_sql(const migration& m) const override { return m.sql; }
+  [[nodiscard]] const std::string& migration_sql(const migration& m) const override {
+    return m.sql;
+  }
 
   std::int64_t pragma(const std::string& name) {
     sqlite_statement st(db_, file_, "PRAGMA " + name, false);
@@ -125,16 +135,18 @@ std::unique_ptr<connection> open_sqlite(const std::string& path, const open_opti
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(path, ec)) {
-    if (!options.create) throw usage_error(fmt::format("history {} does not exist", quote_input(path)));
+    if (!options.create)
+      throw usage_error(fmt::format("history {} does not exist", quote_input(path)));
     const fs::path parent = fs::path(path).parent_path();
     if (!parent.empty()) {
       fs::create_directories(parent, ec);
       if (ec)
-        throw error(fmt::format("history {}: cannot create directory {}: {}", quote_input(path), parent.string(),
-                                ec.message()));
+        throw error(fmt::format("history {}: cannot create directory {}: {}", quote_input(path),
+                                parent.string(), ec.message()));
     }
   } else if (fs::is_directory(path, ec)) {
-    throw usage_error(fmt::format("history {} is a directory: expected a SQLite file", quote_input(path)));
+    throw usage_error(
+        fmt::format("history {} is a directory: expected a SQLite file", quote_input(path)));
   }
 
   // SQLite's memory statistics (sqlite3_status) take a global mutex at every allocation; nothing
@@ -142,7 +154,8 @@ std::unique_ptr<connection> open_sqlite(const std::string& path, const open_opti
   static const int memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   (void)memstatus_off;
   auto c = std::make_unique<sqlite_connection>(path);
-  const int flags = SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+  const int flags =
+      SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &c->db_, flags, nullptr) != SQLITE_OK)
     fail(c->db_, quote_input(path), "cannot open");
   sqlite3_extended_result_codes(c->db_, 1);
@@ -159,13 +172,14 @@ std::unique_ptr<connection> open_sqlite(const std::string& path, const open_opti
   } catch (const error&) {
     if (sqlite3_errcode(c->db_) == SQLITE_NOTADB)
       throw usage_error(
-          fmt::format("history {} is not a SQLite database: expected a chipgauge history store", quote_input(path)));
+          fmt::format("history {} is not a SQLite database: expected a chipgauge history store",
+                      quote_input(path)));
     throw;
   }
   if (app != application_id && !(app == 0 && version == 0 && tables == 0))
-    throw usage_error(
-        fmt::format("history {} is a SQLite database but not a chipgauge history store (application_id {:#x})",
-                    quote_input(path), app));
+    throw usage_error(fmt::format(
+        "history {} is a SQLite database but not a chipgauge history store (application_id {:#x})",
+        quote_input(path), app));
 
   // WAL: readers never block the writer; NORMAL: a commit is atomic and survives a killed process
   // (a power cut may lose the last commits, never half of one). Foreign keys cascade deletes.

@@ -25,12 +25,14 @@ bool is_postgresql_url(std::string_view path) {
 std::string locate_store(const std::string& explicit_path) {
   if (!explicit_path.empty()) return explicit_path;
   if (const char* env = std::getenv("CHIPGAUGE_HISTORY"); env && *env) return env;
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg && std::filesystem::path(xdg).is_absolute())
+  if (const char* xdg = std::getenv("XDG_DATA_HOME");
+      xdg && *xdg && std::filesystem::path(xdg).is_absolute())
     return (std::filesystem::path(xdg) / "chipgauge" / "history.db").string();
   if (const char* home = std::getenv("HOME"); home && *home)
     return (std::filesystem::path(home) / ".local" / "share" / "chipgauge" / "history.db").string();
   throw usage_error(
-      "no history store: give --history FILE or set CHIPGAUGE_HISTORY (neither XDG_DATA_HOME nor HOME is set)");
+      "no history store: give --history FILE or set CHIPGAUGE_HISTORY (neither XDG_DATA_HOME nor "
+      "HOME is set)");
 }
 
 store::store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -47,8 +49,9 @@ store store::open(const std::string& path, const open_options& options) {
   const auto& migrations = options.migrations ? *options.migrations : schema_migrations();
   for (std::size_t i = 0; i < migrations.size(); ++i) {
     if (migrations[i].version != static_cast<int>(i) + 1)
-      throw error(fmt::format("history: migration {} has version {}: expected versions 1, 2, 3 ... in order", i + 1,
-                              migrations[i].version));
+      throw error(fmt::format(
+          "history: migration {} has version {}: expected versions 1, 2, 3 ... in order", i + 1,
+          migrations[i].version));
   }
   const int newest = static_cast<int>(migrations.size());
 
@@ -63,10 +66,10 @@ store store::open(const std::string& path, const open_options& options) {
   const std::string name = quote_input(p->path);
   auto version = p->db->schema_version();
   if (version > newest)
-    throw usage_error(
-        fmt::format("history {} has schema version {}, newer than this chipgauge reads ({}): use a newer "
-                    "chipgauge, or another --history file",
-                    name, version, newest));
+    throw usage_error(fmt::format(
+        "history {} has schema version {}, newer than this chipgauge reads ({}): use a newer "
+        "chipgauge, or another --history file",
+        name, version, newest));
 
   for (const auto& m : migrations) {
     if (m.version <= version) continue;
@@ -78,7 +81,8 @@ store store::open(const std::string& path, const open_options& options) {
       continue;
     }
     if (now != m.version - 1)
-      throw error(fmt::format("history {}: schema version {} cannot take migration {}", name, now, m.version));
+      throw error(fmt::format("history {}: schema version {} cannot take migration {}", name, now,
+                              m.version));
     p->db->exec(p->db->migration_sql(m));
     p->db->set_schema_version(m.version);
     tx.commit();
@@ -118,7 +122,8 @@ std::optional<std::int64_t> parse_utc(std::string_view t) {
   int h = 0;
   int m = 0;
   int s = 0;
-  if (!day || !digits(t.substr(11, 2), h) || !digits(t.substr(14, 2), m) || !digits(t.substr(17, 2), s))
+  if (!day || !digits(t.substr(11, 2), h) || !digits(t.substr(14, 2), m) ||
+      !digits(t.substr(17, 2), s))
     return std::nullopt;
   if (h > 23 || m > 59 || s > 60) return std::nullopt;
   auto rest = t.substr(19);
@@ -140,8 +145,8 @@ std::string format_utc(std::int64_t seconds) {
   const year_month_day ymd{day};
   const hh_mm_ss hms{tp - day};
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
-                     hms.minutes().count(), hms.seconds().count());
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                     hms.hours().count(), hms.minutes().count(), hms.seconds().count());
 }
 
 // ---- selectors ----
@@ -152,18 +157,19 @@ std::int64_t parse_time_bound(std::string_view option, std::string_view text, bo
     return end_of_day ? start + 86400 : start;
   }
   if (const auto t = parse_utc(text)) return end_of_day ? *t + 1 : *t;
-  throw usage_error(fmt::format("{} '{}' is not a date: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (e.g. 2026-11-29)",
-                                option, quote_input(text)));
+  throw usage_error(fmt::format(
+      "{} '{}' is not a date: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (e.g. 2026-11-29)",
+      option, quote_input(text)));
 }
 
 bool is_selector(std::string_view text) { return text.starts_with("history:"); }
 
 selector parse_selector(std::string_view text) {
   if (!is_selector(text))
-    throw usage_error(
-        fmt::format("'{}' is not a history selector: expected history:KEY=VALUE,... (keys device, benchmark, "
-                    "since, until, last)",
-                    quote_input(text)));
+    throw usage_error(fmt::format(
+        "'{}' is not a history selector: expected history:KEY=VALUE,... (keys device, benchmark, "
+        "since, until, last)",
+        quote_input(text)));
   selector sel;
   auto rest = text.substr(8);
   std::vector<std::string> seen;
@@ -174,17 +180,18 @@ selector parse_selector(std::string_view text) {
     const auto eq = item.find('=');
     const std::string key(item.substr(0, eq));
     if (eq == std::string_view::npos)
-      throw usage_error(fmt::format("history selector '{}': '{}' has no value: expected KEY=VALUE", quote_input(text),
-                                    quote_input(item)));
+      throw usage_error(fmt::format("history selector '{}': '{}' has no value: expected KEY=VALUE",
+                                    quote_input(text), quote_input(item)));
     const auto value = item.substr(eq + 1);
     for (const auto& s : seen) {
       if (s == key)
-        throw usage_error(fmt::format("history selector '{}': key '{}' given twice", quote_input(text), key));
+        throw usage_error(
+            fmt::format("history selector '{}': key '{}' given twice", quote_input(text), key));
     }
     seen.push_back(key);
     if (value.empty())
-      throw usage_error(
-          fmt::format("history selector '{}': {} is empty: expected a value", quote_input(text), quote_input(key)));
+      throw usage_error(fmt::format("history selector '{}': {} is empty: expected a value",
+                                    quote_input(text), quote_input(key)));
     const std::string where = fmt::format("history selector {}", quote_input(key));
     if (key == "device") {
       sel.device = value;
@@ -199,17 +206,20 @@ selector parse_selector(std::string_view text) {
       const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
       if (ec != std::errc() || ptr != value.data() + value.size() || n < 1 || n > 1000000)
         throw usage_error(
-            fmt::format("history selector last '{}' is not a count: expected a whole number from 1 to 1,000,000",
+            fmt::format("history selector last '{}' is not a count: expected a whole number from 1 "
+                        "to 1,000,000",
                         quote_input(value)));
       sel.last = n;
     } else {
       throw usage_error(
-          fmt::format("history selector '{}': unknown key '{}': expected device, benchmark, since, until or last",
+          fmt::format("history selector '{}': unknown key '{}': expected device, benchmark, since, "
+                      "until or last",
                       quote_input(text), quote_input(key)));
     }
   }
   if (sel.since && sel.until && *sel.since >= *sel.until)
-    throw usage_error(fmt::format("history selector '{}': since is not before until", quote_input(text)));
+    throw usage_error(
+        fmt::format("history selector '{}': since is not before until", quote_input(text)));
   return sel;
 }
 
@@ -246,8 +256,8 @@ constexpr std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (
 void sha_block(std::array<std::uint32_t, 8>& h, const unsigned char* p) {
   std::array<std::uint32_t, 64> w{};
   for (std::size_t i = 0; i < 16; ++i)
-    w[i] = (std::uint32_t{p[4 * i]} << 24) | (std::uint32_t{p[4 * i + 1]} << 16) | (std::uint32_t{p[4 * i + 2]} << 8) |
-           std::uint32_t{p[4 * i + 3]};
+    w[i] = (std::uint32_t{p[4 * i]} << 24) | (std::uint32_t{p[4 * i + 1]} << 16) |
+           (std::uint32_t{p[4 * i + 2]} << 8) | std::uint32_t{p[4 * i + 3]};
   for (std::size_t i = 16; i < 64; ++i) {
     const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
     const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
@@ -255,8 +265,10 @@ void sha_block(std::array<std::uint32_t, 8>& h, const unsigned char* p) {
   }
   auto [a, b, c, d, e, f, g, hh] = h;
   for (std::size_t i = 0; i < 64; ++i) {
-    const std::uint32_t t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + sha_k[i] + w[i];
-    const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    const std::uint32_t t1 =
+        hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + sha_k[i] + w[i];
+    const std::uint32_t t2 =
+        (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
     hh = g;
     g = f;
     f = e;
@@ -290,7 +302,8 @@ std::string sha256_hex(std::string_view bytes) {
   tail[rem] = 0x80;
   const std::size_t tail_len = rem < 56 ? 64 : 128;
   const std::uint64_t bits = static_cast<std::uint64_t>(bytes.size()) * 8;
-  for (std::size_t i = 0; i < 8; ++i) tail[tail_len - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
+  for (std::size_t i = 0; i < 8; ++i)
+    tail[tail_len - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
   for (std::size_t off = 0; off < tail_len; off += 64) sha_block(h, tail.data() + off);
   std::string out;
   out.reserve(64);

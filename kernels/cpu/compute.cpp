@@ -152,7 +152,8 @@ lane_range fma_f16_impl(std::uint64_t n) {
 
 __attribute__((target("avx512f,avx512bf16"))) lane_range dot_bf16_impl(std::uint64_t n) {
   // bf16 1.0 is 0x3F80, 2^-14 is 0x3880 (exponent 127-14 = 113 = 0x71 -> 0x71 << 7 = 0x3880).
-  const __m512bh a = reinterpret_cast<__m512bh>(_mm512_set1_epi16(static_cast<short>(opaque(0x3F80))));
+  const __m512bh a =
+      reinterpret_cast<__m512bh>(_mm512_set1_epi16(static_cast<short>(opaque(0x3F80))));
   const __m512bh b = reinterpret_cast<__m512bh>(_mm512_set1_epi16(static_cast<short>(0x3880)));
 #define DECL(i) __m512 a##i = _mm512_set1_ps(opaque(0.0F));
   CHIPGAUGE_REPEAT16(DECL)

@@ -23,13 +23,15 @@ T opaque(T v) {
 }  // namespace
 
 // Each accumulator is its own named variable (see compute.cpp on the repetition macros).
-#define CHIPGAUGE_REPEAT16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+#define CHIPGAUGE_REPEAT16(X) \
+  X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
 
 void fma_f16_chains(std::uint64_t iterations, std::uint16_t* bits) {
   // FP16 2^-4 is 0x2C00, 1.0 is 0x3C00; each FMA adds 2^-4 per lane.
   const __m512h one = _mm512_castsi512_ph(_mm512_set1_epi16(static_cast<short>(opaque(0x3C00))));
   const __m512h inc = _mm512_castsi512_ph(_mm512_set1_epi16(static_cast<short>(0x2C00)));
-#define DECL(i) __m512h a##i = _mm512_castsi512_ph(_mm512_set1_epi16(static_cast<short>(opaque(0))));
+#define DECL(i) \
+  __m512h a##i = _mm512_castsi512_ph(_mm512_set1_epi16(static_cast<short>(opaque(0))));
   CHIPGAUGE_REPEAT16(DECL)
 #undef DECL
   for (std::uint64_t k = 0; k < iterations; ++k) {

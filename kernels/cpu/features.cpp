@@ -80,7 +80,8 @@ cpu_features detect_features() {
     f.brand = brand;
     const auto first = f.brand.find_first_not_of(' ');
     f.brand = first == std::string::npos ? "" : f.brand.substr(first);
-    while (!f.brand.empty() && (f.brand.back() == ' ' || f.brand.back() == '\0')) f.brand.pop_back();
+    while (!f.brand.empty() && (f.brand.back() == ' ' || f.brand.back() == '\0'))
+      f.brand.pop_back();
   }
   return f;
 }

@@ -1,6 +1,7 @@
 // STREAM-style bandwidth loops (McCalpin's STREAM; BabelStream's kernel names and byte counts).
-// Non-temporal variants store with VMOVNTPD so written lines are not read first (no write-allocate),
-// which is what DRAM-sized working sets want; callers fence with _mm_sfence via these functions.
+// Non-temporal variants store with VMOVNTPD so written lines are not read first (no
+// write-allocate), which is what DRAM-sized working sets want; callers fence with _mm_sfence via
+// these functions.
 #include "chipgauge/kernels/cpu.hpp"
 
 #include <immintrin.h>
@@ -9,7 +10,8 @@ namespace chipgauge::kernels::cpu {
 
 namespace {
 
-__attribute__((target("avx512f"))) void copy512(const double* a, double* c, std::size_t n, bool nt) {
+__attribute__((target("avx512f"))) void copy512(const double* a, double* c, std::size_t n,
+                                                bool nt) {
   std::size_t i = 0;
   if (nt) {
     for (; i + 8 <= n; i += 8) _mm512_stream_pd(c + i, _mm512_load_pd(a + i));
@@ -18,7 +20,8 @@ __attribute__((target("avx512f"))) void copy512(const double* a, double* c, std:
   for (; i < n; ++i) c[i] = a[i];
 }
 
-__attribute__((target("avx512f"))) void scale512(double* b, const double* c, double s, std::size_t n, bool nt) {
+__attribute__((target("avx512f"))) void scale512(double* b, const double* c, double s,
+                                                 std::size_t n, bool nt) {
   std::size_t i = 0;
   const __m512d vs = _mm512_set1_pd(s);
   if (nt) {
@@ -28,17 +31,19 @@ __attribute__((target("avx512f"))) void scale512(double* b, const double* c, dou
   for (; i < n; ++i) b[i] = s * c[i];
 }
 
-__attribute__((target("avx512f"))) void add512(const double* a, const double* b, double* c, std::size_t n, bool nt) {
+__attribute__((target("avx512f"))) void add512(const double* a, const double* b, double* c,
+                                               std::size_t n, bool nt) {
   std::size_t i = 0;
   if (nt) {
-    for (; i + 8 <= n; i += 8) _mm512_stream_pd(c + i, _mm512_add_pd(_mm512_load_pd(a + i), _mm512_load_pd(b + i)));
+    for (; i + 8 <= n; i += 8)
+      _mm512_stream_pd(c + i, _mm512_add_pd(_mm512_load_pd(a + i), _mm512_load_pd(b + i)));
     _mm_sfence();
   }
   for (; i < n; ++i) c[i] = a[i] + b[i];
 }
 
-__attribute__((target("avx512f"))) void triad512(double* a, const double* b, const double* c, double s, std::size_t n,
-                                                 bool nt) {
+__attribute__((target("avx512f"))) void triad512(double* a, const double* b, const double* c,
+                                                 double s, std::size_t n, bool nt) {
   std::size_t i = 0;
   const __m512d vs = _mm512_set1_pd(s);
   if (nt) {
@@ -49,7 +54,8 @@ __attribute__((target("avx512f"))) void triad512(double* a, const double* b, con
   for (; i < n; ++i) a[i] = b[i] + s * c[i];
 }
 
-__attribute__((target("avx2,fma"))) void copy256(const double* a, double* c, std::size_t n, bool nt) {
+__attribute__((target("avx2,fma"))) void copy256(const double* a, double* c, std::size_t n,
+                                                 bool nt) {
   std::size_t i = 0;
   if (nt) {
     for (; i + 4 <= n; i += 4) _mm256_stream_pd(c + i, _mm256_load_pd(a + i));
@@ -58,7 +64,8 @@ __attribute__((target("avx2,fma"))) void copy256(const double* a, double* c, std
   for (; i < n; ++i) c[i] = a[i];
 }
 
-__attribute__((target("avx2,fma"))) void scale256(double* b, const double* c, double s, std::size_t n, bool nt) {
+__attribute__((target("avx2,fma"))) void scale256(double* b, const double* c, double s,
+                                                  std::size_t n, bool nt) {
   std::size_t i = 0;
   const __m256d vs = _mm256_set1_pd(s);
   if (nt) {
@@ -68,17 +75,19 @@ __attribute__((target("avx2,fma"))) void scale256(double* b, const double* c, do
   for (; i < n; ++i) b[i] = s * c[i];
 }
 
-__attribute__((target("avx2,fma"))) void add256(const double* a, const double* b, double* c, std::size_t n, bool nt) {
+__attribute__((target("avx2,fma"))) void add256(const double* a, const double* b, double* c,
+                                                std::size_t n, bool nt) {
   std::size_t i = 0;
   if (nt) {
-    for (; i + 4 <= n; i += 4) _mm256_stream_pd(c + i, _mm256_add_pd(_mm256_load_pd(a + i), _mm256_load_pd(b + i)));
+    for (; i + 4 <= n; i += 4)
+      _mm256_stream_pd(c + i, _mm256_add_pd(_mm256_load_pd(a + i), _mm256_load_pd(b + i)));
     _mm_sfence();
   }
   for (; i < n; ++i) c[i] = a[i] + b[i];
 }
 
-__attribute__((target("avx2,fma"))) void triad256(double* a, const double* b, const double* c, double s, std::size_t n,
-                                                  bool nt) {
+__attribute__((target("avx2,fma"))) void triad256(double* a, const double* b, const double* c,
+                                                  double s, std::size_t n, bool nt) {
   std::size_t i = 0;
   const __m256d vs = _mm256_set1_pd(s);
   if (nt) {
@@ -90,7 +99,8 @@ __attribute__((target("avx2,fma"))) void triad256(double* a, const double* b, co
 }
 
 __attribute__((target("avx512f"))) double read512(const double* a, std::size_t n, int repeats) {
-  __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd(), s2 = _mm512_setzero_pd(), s3 = _mm512_setzero_pd();
+  __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd(), s2 = _mm512_setzero_pd(),
+          s3 = _mm512_setzero_pd();
   double tail = 0;
   for (int r = 0; r < repeats; ++r) {
     std::size_t i = 0;
@@ -110,7 +120,8 @@ __attribute__((target("avx512f"))) double read512(const double* a, std::size_t n
 }
 
 __attribute__((target("avx2,fma"))) double read256(const double* a, std::size_t n, int repeats) {
-  __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd(), s2 = _mm256_setzero_pd(), s3 = _mm256_setzero_pd();
+  __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd(), s2 = _mm256_setzero_pd(),
+          s3 = _mm256_setzero_pd();
   double tail = 0;
   for (int r = 0; r < repeats; ++r) {
     std::size_t i = 0;
@@ -144,19 +155,22 @@ void stream_copy(isa level, const double* a, double* c, std::size_t n, bool nont
   for (std::size_t i = 0; i < n; ++i) c[i] = a[i];
 }
 
-void stream_scale(isa level, double* b, const double* c, double s, std::size_t n, bool nontemporal) {
+void stream_scale(isa level, double* b, const double* c, double s, std::size_t n,
+                  bool nontemporal) {
   if (level == isa::avx512) return scale512(b, c, s, n, nontemporal);
   if (level == isa::avx2) return scale256(b, c, s, n, nontemporal);
   for (std::size_t i = 0; i < n; ++i) b[i] = s * c[i];
 }
 
-void stream_add(isa level, const double* a, const double* b, double* c, std::size_t n, bool nontemporal) {
+void stream_add(isa level, const double* a, const double* b, double* c, std::size_t n,
+                bool nontemporal) {
   if (level == isa::avx512) return add512(a, b, c, n, nontemporal);
   if (level == isa::avx2) return add256(a, b, c, n, nontemporal);
   for (std::size_t i = 0; i < n; ++i) c[i] = a[i] + b[i];
 }
 
-void stream_triad(isa level, double* a, const double* b, const double* c, double s, std::size_t n, bool nontemporal) {
+void stream_triad(isa level, double* a, const double* b, const double* c, double s, std::size_t n,
+                  bool nontemporal) {
   if (level == isa::avx512) return triad512(a, b, c, s, n, nontemporal);
   if (level == isa::avx2) return triad256(a, b, c, s, n, nontemporal);
   for (std::size_t i = 0; i < n; ++i) a[i] = b[i] + s * c[i];

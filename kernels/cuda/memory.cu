@@ -33,7 +33,8 @@ __global__ void read_kernel(const double2* a, std::size_t n2, unsigned passes, d
   const std::size_t first = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
   const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
   const std::size_t total = n2 * passes;
-  const std::size_t step = stride % n2;  // (i + stride) mod n2 = (i + step) mod n2, one wrap at most
+  const std::size_t step =
+      stride % n2;  // (i + stride) mod n2 = (i + step) mod n2, one wrap at most
   std::size_t i = first % n2;
   auto advance = [&] {
     i += step;
@@ -94,7 +95,8 @@ __global__ void copy_kernel(const double2* a, double2* c, std::size_t n2) {
   if (i < n2) c[i] = a[i];
 }
 
-__global__ void triad_kernel(double2* a, const double2* b, const double2* c, double s, std::size_t n2) {
+__global__ void triad_kernel(double2* a, const double2* b, const double2* c, double s,
+                             std::size_t n2) {
   const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
   std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
   for (; i + stride < n2; i += 2 * stride) {
@@ -173,64 +175,75 @@ void launch_fill(int blocks, int threads, double* a, std::size_t n, double base,
   check_launch("fill_kernel");
 }
 
-void launch_read(int blocks, int threads, const double* a, std::size_t n, unsigned passes, double* block_sums,
-                 stream_t stream) {
+void launch_read(int blocks, int threads, const double* a, std::size_t n, unsigned passes,
+                 double* block_sums, stream_t stream) {
   if (passes == 0) throw error("launch_read: passes must be at least 1");
-  read_kernel<<<blocks, threads, 0, stream>>>(reinterpret_cast<const double2*>(a), n / 2, passes, block_sums);
+  read_kernel<<<blocks, threads, 0, stream>>>(reinterpret_cast<const double2*>(a), n / 2, passes,
+                                              block_sums);
   check_launch("read_kernel");
 }
 
-void launch_write(int blocks, int threads, double* a, std::size_t n, double value, stream_t stream) {
+void launch_write(int blocks, int threads, double* a, std::size_t n, double value,
+                  stream_t stream) {
   write_kernel<<<blocks, threads, 0, stream>>>(reinterpret_cast<double2*>(a), n / 2, value);
   check_launch("write_kernel");
 }
 
-void launch_copy(int blocks, int threads, const double* a, double* c, std::size_t n, stream_t stream) {
-  copy_kernel<<<blocks, threads, 0, stream>>>(reinterpret_cast<const double2*>(a), reinterpret_cast<double2*>(c),
-                                              n / 2);
+void launch_copy(int blocks, int threads, const double* a, double* c, std::size_t n,
+                 stream_t stream) {
+  copy_kernel<<<blocks, threads, 0, stream>>>(reinterpret_cast<const double2*>(a),
+                                              reinterpret_cast<double2*>(c), n / 2);
   check_launch("copy_kernel");
 }
 
-void launch_triad(int blocks, int threads, double* a, const double* b, const double* c, double s, std::size_t n,
-                  stream_t stream) {
-  triad_kernel<<<blocks, threads, 0, stream>>>(reinterpret_cast<double2*>(a), reinterpret_cast<const double2*>(b),
+void launch_triad(int blocks, int threads, double* a, const double* b, const double* c, double s,
+                  std::size_t n, stream_t stream) {
+  triad_kernel<<<blocks, threads, 0, stream>>>(reinterpret_cast<double2*>(a),
+                                               reinterpret_cast<const double2*>(b),
                                                reinterpret_cast<const double2*>(c), s, n / 2);
   check_launch("triad_kernel");
 }
 
-void launch_smem_read(int blocks, int threads, std::size_t tile_bytes, std::uint64_t iterations, float* out,
-                      stream_t stream) {
+void launch_smem_read(int blocks, int threads, std::size_t tile_bytes, std::uint64_t iterations,
+                      float* out, stream_t stream) {
   if (threads < 32 || threads > 1024 || threads % 32 != 0)
     throw error("launch_smem_read: threads must be a multiple of 32, at most 1024");
-  const bool tile_ok = tile_bytes % 128 == 0 && tile_bytes >= 16 * static_cast<std::size_t>(threads) &&
+  const bool tile_ok = tile_bytes % 128 == 0 &&
+                       tile_bytes >= 16 * static_cast<std::size_t>(threads) &&
                        tile_bytes <= (std::size_t{1} << 30);
   if (!tile_ok)
-    throw error("launch_smem_read: tile_bytes must be a multiple of 128, at least 16 x threads (and at most 1 GiB)");
-  smem_read_kernel<<<blocks, threads, tile_bytes, stream>>>(static_cast<unsigned>(tile_bytes / 16), iterations, out);
+    throw error(
+        "launch_smem_read: tile_bytes must be a multiple of 128, at least 16 x threads (and at "
+        "most 1 GiB)");
+  smem_read_kernel<<<blocks, threads, tile_bytes, stream>>>(static_cast<unsigned>(tile_bytes / 16),
+                                                            iterations, out);
   check_launch("smem_read_kernel");
 }
 
 void prepare_smem_read(std::size_t tile_bytes) {
-  constexpr std::size_t default_limit = 48 * 1024;  // dynamic shared memory per block without opting in
+  constexpr std::size_t default_limit =
+      48 * 1024;  // dynamic shared memory per block without opting in
   if (tile_bytes <= default_limit) return;
   if (tile_bytes > (std::size_t{1} << 30)) throw error("prepare_smem_read: tile_bytes above 1 GiB");
   // Per kernel and per device (the current one); above smem_max_tile_bytes it fails here.
-  const cudaError_t e =
-      cudaFuncSetAttribute(smem_read_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(tile_bytes));
+  const cudaError_t e = cudaFuncSetAttribute(
+      smem_read_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(tile_bytes));
   if (e != cudaSuccess) (void)cudaGetLastError();  // not left behind for the next launch check
   check(e, "cudaFuncSetAttribute(smem_read_kernel, MaxDynamicSharedMemorySize)");
 }
 
 int smem_max_tile_bytes(int device) {
   int bytes = 0;
-  if (cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) != cudaSuccess) {
+  if (cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) !=
+      cudaSuccess) {
     (void)cudaGetLastError();  // clear it: the next check_launch must not report it as its own
     return 0;
   }
   return bytes / 128 * 128;
 }
 
-void launch_blocking(volatile int* flag, std::uint64_t timeout_ns, int* timed_out, stream_t stream) {
+void launch_blocking(volatile int* flag, std::uint64_t timeout_ns, int* timed_out,
+                     stream_t stream) {
   blocking_kernel<<<1, 1, 0, stream>>>(flag, timeout_ns, timed_out);
   check_launch("blocking_kernel");
 }

@@ -46,43 +46,50 @@ constexpr int fp64_values = 2;
 // or m16n8k16 / m8n8k4 (FP64, sm_90+ / before) step per chain; a, b are packed all-ones registers,
 // a64, b64 the FP64 one (every element of the A and B fragments).
 template <tensor_op Op>
-__device__ void step(float (&d)[chains][4], int (&di)[chains][4], double (&dd)[chains][4], unsigned a, unsigned b,
-                     double a64, double b64) {
+__device__ void step(float (&d)[chains][4], int (&di)[chains][4], double (&dd)[chains][4],
+                     unsigned a, unsigned b, double a64, double b64) {
 #pragma unroll
   for (int c = 0; c < chains; ++c) {
     if constexpr (Op == tensor_op::fp16) {
       asm volatile(
-          "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%4,%4,%4}, {%5,%5}, {%0,%1,%2,%3};"
+          "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%4,%4,%4}, "
+          "{%5,%5}, {%0,%1,%2,%3};"
           : "+f"(d[c][0]), "+f"(d[c][1]), "+f"(d[c][2]), "+f"(d[c][3])
           : "r"(a), "r"(b));
     } else if constexpr (Op == tensor_op::bf16) {
       asm volatile(
-          "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%4,%4,%4}, {%5,%5}, {%0,%1,%2,%3};"
+          "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%4,%4,%4}, "
+          "{%5,%5}, {%0,%1,%2,%3};"
           : "+f"(d[c][0]), "+f"(d[c][1]), "+f"(d[c][2]), "+f"(d[c][3])
           : "r"(a), "r"(b));
     } else if constexpr (Op == tensor_op::tf32) {
       asm volatile(
-          "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%4,%4,%4}, {%5,%5}, {%0,%1,%2,%3};"
+          "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%4,%4,%4}, "
+          "{%5,%5}, {%0,%1,%2,%3};"
           : "+f"(d[c][0]), "+f"(d[c][1]), "+f"(d[c][2]), "+f"(d[c][3])
           : "r"(a), "r"(b));
     } else if constexpr (Op == tensor_op::int8) {
       asm volatile(
-          "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%4,%4,%4}, {%5,%5}, {%0,%1,%2,%3};"
+          "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%4,%4,%4}, {%5,%5}, "
+          "{%0,%1,%2,%3};"
           : "+r"(di[c][0]), "+r"(di[c][1]), "+r"(di[c][2]), "+r"(di[c][3])
           : "r"(a), "r"(b));
     } else if constexpr (Op == tensor_op::fp8) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
       asm volatile(
-          "mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 {%0,%1,%2,%3}, {%4,%4,%4,%4}, {%5,%5}, {%0,%1,%2,%3};"
+          "mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 {%0,%1,%2,%3}, {%4,%4,%4,%4}, "
+          "{%5,%5}, {%0,%1,%2,%3};"
           : "+f"(d[c][0]), "+f"(d[c][1]), "+f"(d[c][2]), "+f"(d[c][3])
           : "r"(a), "r"(b));
 #else
-      d[c][0] = __int_as_float(0x7fc00000);  // no FP8 tensor cores before sm_89: a NaN fails verification
+      d[c][0] =
+          __int_as_float(0x7fc00000);  // no FP8 tensor cores before sm_89: a NaN fails verification
 #endif
     } else {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
       asm volatile(
-          "mma.sync.aligned.m16n8k16.row.col.f64.f64.f64.f64 {%0,%1,%2,%3}, {%4,%4,%4,%4,%4,%4,%4,%4}, {%5,%5,%5,%5}, "
+          "mma.sync.aligned.m16n8k16.row.col.f64.f64.f64.f64 {%0,%1,%2,%3}, "
+          "{%4,%4,%4,%4,%4,%4,%4,%4}, {%5,%5,%5,%5}, "
           "{%0,%1,%2,%3};"
           : "+d"(dd[c][0]), "+d"(dd[c][1]), "+d"(dd[c][2]), "+d"(dd[c][3])
           : "d"(a64), "d"(b64));
@@ -96,7 +103,8 @@ __device__ void step(float (&d)[chains][4], int (&di)[chains][4], double (&dd)[c
 }
 
 template <tensor_op Op>
-__global__ void mma_kernel(std::uint64_t iterations, unsigned a, unsigned b, double one, double* out) {
+__global__ void mma_kernel(std::uint64_t iterations, unsigned a, unsigned b, double one,
+                           double* out) {
   float d[chains][4] = {};
   int di[chains][4] = {};
   double dd[chains][4] = {};
@@ -106,7 +114,8 @@ __global__ void mma_kernel(std::uint64_t iterations, unsigned a, unsigned b, dou
     // accumulation, then the 16 D values (each <= 2^12, their sum <= 2^16: exact in FP32) join
     // the FP64 running sum and restart from zero. Every one of the `iterations` steps still runs.
     for (std::uint64_t k = 0; k < iterations;) {
-      const std::uint64_t end = iterations - k < fp8_promote_every ? iterations : k + fp8_promote_every;
+      const std::uint64_t end =
+          iterations - k < fp8_promote_every ? iterations : k + fp8_promote_every;
       for (; k < end; ++k) step<Op>(d, di, dd, a, b, one, one);
       float interval = 0;
 #pragma unroll
@@ -144,29 +153,36 @@ tensor_shape shape_of(tensor_op op, int compute_capability) noexcept {
     case tensor_op::tf32: return {16, 8, 8, 4};
     case tensor_op::int8:
     case tensor_op::fp8: return {16, 8, 32, 4};
-    case tensor_op::fp64: return compute_capability >= 90 ? tensor_shape{16, 8, 16, 4} : tensor_shape{8, 8, 4, 2};
+    case tensor_op::fp64:
+      return compute_capability >= 90 ? tensor_shape{16, 8, 16, 4} : tensor_shape{8, 8, 4, 2};
   }
   return {};
 }
 
-void launch_mma(tensor_op op, int blocks, int threads, std::uint64_t iterations, double* out, stream_t stream) {
+void launch_mma(tensor_op op, int blocks, int threads, std::uint64_t iterations, double* out,
+                stream_t stream) {
   // All-ones operands, packed: FP16 1.0 = 0x3C00, BF16 1.0 = 0x3F80, TF32 1.0 = 0x3F800000,
   // INT8 1 = 0x01, FP8 e4m3 1.0 = 0x38 (bias 7).
   switch (op) {
     case tensor_op::fp16:
-      mma_kernel<tensor_op::fp16><<<blocks, threads, 0, stream>>>(iterations, 0x3C003C00U, 0x3C003C00U, 1.0, out);
+      mma_kernel<tensor_op::fp16>
+          <<<blocks, threads, 0, stream>>>(iterations, 0x3C003C00U, 0x3C003C00U, 1.0, out);
       break;
     case tensor_op::bf16:
-      mma_kernel<tensor_op::bf16><<<blocks, threads, 0, stream>>>(iterations, 0x3F803F80U, 0x3F803F80U, 1.0, out);
+      mma_kernel<tensor_op::bf16>
+          <<<blocks, threads, 0, stream>>>(iterations, 0x3F803F80U, 0x3F803F80U, 1.0, out);
       break;
     case tensor_op::tf32:
-      mma_kernel<tensor_op::tf32><<<blocks, threads, 0, stream>>>(iterations, 0x3F800000U, 0x3F800000U, 1.0, out);
+      mma_kernel<tensor_op::tf32>
+          <<<blocks, threads, 0, stream>>>(iterations, 0x3F800000U, 0x3F800000U, 1.0, out);
       break;
     case tensor_op::int8:
-      mma_kernel<tensor_op::int8><<<blocks, threads, 0, stream>>>(iterations, 0x01010101U, 0x01010101U, 1.0, out);
+      mma_kernel<tensor_op::int8>
+          <<<blocks, threads, 0, stream>>>(iterations, 0x01010101U, 0x01010101U, 1.0, out);
       break;
     case tensor_op::fp8:
-      mma_kernel<tensor_op::fp8><<<blocks, threads, 0, stream>>>(iterations, 0x38383838U, 0x38383838U, 1.0, out);
+      mma_kernel<tensor_op::fp8>
+          <<<blocks, threads, 0, stream>>>(iterations, 0x38383838U, 0x38383838U, 1.0, out);
       break;
     case tensor_op::fp64:
       mma_kernel<tensor_op::fp64><<<blocks, threads, 0, stream>>>(iterations, 0, 0, 1.0, out);
@@ -180,22 +196,27 @@ int mma_resident_blocks(tensor_op op, int threads) {
   cudaError_t e = cudaSuccess;
   switch (op) {
     case tensor_op::fp16:
-      e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::fp16>, threads, 0);
+      e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::fp16>, threads,
+                                                        0);
       break;
     case tensor_op::bf16:
-      e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::bf16>, threads, 0);
+      e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::bf16>, threads,
+                                                        0);
       break;
     case tensor_op::tf32:
-      e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::tf32>, threads, 0);
+      e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::tf32>, threads,
+                                                        0);
       break;
     case tensor_op::int8:
-      e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::int8>, threads, 0);
+      e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::int8>, threads,
+                                                        0);
       break;
     case tensor_op::fp8:
       e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::fp8>, threads, 0);
       break;
     case tensor_op::fp64:
-      e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::fp64>, threads, 0);
+      e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, mma_kernel<tensor_op::fp64>, threads,
+                                                        0);
       break;
   }
   check(e, "cudaOccupancyMaxActiveBlocksPerMultiprocessor(mma_kernel)");

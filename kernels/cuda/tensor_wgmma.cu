@@ -22,37 +22,49 @@ namespace {
 // Accumulator operand lists of the wgmma instructions (64 or 128 registers per thread), generated:
 // CHIPGAUGE_D<n> is the register list "{%0, ..., %<n-1>}", CHIPGAUGE_OUT<n>(c, x) the matching
 // output operands c(x[0]), ..., c(x[n-1]) with constraint c ("+f" or "+r").
-#define CHIPGAUGE_D64                                                                                               \
-  "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, " \
-  "%24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, "  \
+#define CHIPGAUGE_D64                                                                           \
+  "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, " \
+  "%20, %21, %22, %23, "                                                                        \
+  "%24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, "  \
+  "%42, %43, %44, %45, "                                                                        \
   "%46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}"
-#define CHIPGAUGE_D128                                                                                              \
-  "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, " \
-  "%24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, "  \
-  "%46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, %64, %65, %66, %67, "  \
-  "%68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, %86, %87, %88, %89, "  \
-  "%90, %91, %92, %93, %94, %95, %96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, "  \
-  "%110, %111, %112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127}"
-#define CHIPGAUGE_OUT64(c, x)                                                                                       \
-  c(x[0]), c(x[1]), c(x[2]), c(x[3]), c(x[4]), c(x[5]), c(x[6]), c(x[7]), c(x[8]), c(x[9]), c(x[10]), c(x[11]),     \
-      c(x[12]), c(x[13]), c(x[14]), c(x[15]), c(x[16]), c(x[17]), c(x[18]), c(x[19]), c(x[20]), c(x[21]), c(x[22]), \
-      c(x[23]), c(x[24]), c(x[25]), c(x[26]), c(x[27]), c(x[28]), c(x[29]), c(x[30]), c(x[31]), c(x[32]), c(x[33]), \
-      c(x[34]), c(x[35]), c(x[36]), c(x[37]), c(x[38]), c(x[39]), c(x[40]), c(x[41]), c(x[42]), c(x[43]), c(x[44]), \
-      c(x[45]), c(x[46]), c(x[47]), c(x[48]), c(x[49]), c(x[50]), c(x[51]), c(x[52]), c(x[53]), c(x[54]), c(x[55]), \
-      c(x[56]), c(x[57]), c(x[58]), c(x[59]), c(x[60]), c(x[61]), c(x[62]), c(x[63])
-#define CHIPGAUGE_OUT128(c, x)                                                                                      \
-  c(x[0]), c(x[1]), c(x[2]), c(x[3]), c(x[4]), c(x[5]), c(x[6]), c(x[7]), c(x[8]), c(x[9]), c(x[10]), c(x[11]),     \
-      c(x[12]), c(x[13]), c(x[14]), c(x[15]), c(x[16]), c(x[17]), c(x[18]), c(x[19]), c(x[20]), c(x[21]), c(x[22]), \
-      c(x[23]), c(x[24]), c(x[25]), c(x[26]), c(x[27]), c(x[28]), c(x[29]), c(x[30]), c(x[31]), c(x[32]), c(x[33]), \
-      c(x[34]), c(x[35]), c(x[36]), c(x[37]), c(x[38]), c(x[39]), c(x[40]), c(x[41]), c(x[42]), c(x[43]), c(x[44]), \
-      c(x[45]), c(x[46]), c(x[47]), c(x[48]), c(x[49]), c(x[50]), c(x[51]), c(x[52]), c(x[53]), c(x[54]), c(x[55]), \
-      c(x[56]), c(x[57]), c(x[58]), c(x[59]), c(x[60]), c(x[61]), c(x[62]), c(x[63]), c(x[64]), c(x[65]), c(x[66]), \
-      c(x[67]), c(x[68]), c(x[69]), c(x[70]), c(x[71]), c(x[72]), c(x[73]), c(x[74]), c(x[75]), c(x[76]), c(x[77]), \
-      c(x[78]), c(x[79]), c(x[80]), c(x[81]), c(x[82]), c(x[83]), c(x[84]), c(x[85]), c(x[86]), c(x[87]), c(x[88]), \
-      c(x[89]), c(x[90]), c(x[91]), c(x[92]), c(x[93]), c(x[94]), c(x[95]), c(x[96]), c(x[97]), c(x[98]), c(x[99]), \
-      c(x[100]), c(x[101]), c(x[102]), c(x[103]), c(x[104]), c(x[105]), c(x[106]), c(x[107]), c(x[108]), c(x[109]), \
-      c(x[110]), c(x[111]), c(x[112]), c(x[113]), c(x[114]), c(x[115]), c(x[116]), c(x[117]), c(x[118]), c(x[119]), \
-      c(x[120]), c(x[121]), c(x[122]), c(x[123]), c(x[124]), c(x[125]), c(x[126]), c(x[127])
+#define CHIPGAUGE_D128                                                                           \
+  "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, "  \
+  "%20, %21, %22, %23, "                                                                         \
+  "%24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, "   \
+  "%42, %43, %44, %45, "                                                                         \
+  "%46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, "   \
+  "%64, %65, %66, %67, "                                                                         \
+  "%68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, "   \
+  "%86, %87, %88, %89, "                                                                         \
+  "%90, %91, %92, %93, %94, %95, %96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, " \
+  "%107, %108, %109, "                                                                           \
+  "%110, %111, %112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, "   \
+  "%125, %126, %127}"
+#define CHIPGAUGE_OUT64(c, x)                                                                   \
+  c(x[0]), c(x[1]), c(x[2]), c(x[3]), c(x[4]), c(x[5]), c(x[6]), c(x[7]), c(x[8]), c(x[9]),     \
+      c(x[10]), c(x[11]), c(x[12]), c(x[13]), c(x[14]), c(x[15]), c(x[16]), c(x[17]), c(x[18]), \
+      c(x[19]), c(x[20]), c(x[21]), c(x[22]), c(x[23]), c(x[24]), c(x[25]), c(x[26]), c(x[27]), \
+      c(x[28]), c(x[29]), c(x[30]), c(x[31]), c(x[32]), c(x[33]), c(x[34]), c(x[35]), c(x[36]), \
+      c(x[37]), c(x[38]), c(x[39]), c(x[40]), c(x[41]), c(x[42]), c(x[43]), c(x[44]), c(x[45]), \
+      c(x[46]), c(x[47]), c(x[48]), c(x[49]), c(x[50]), c(x[51]), c(x[52]), c(x[53]), c(x[54]), \
+      c(x[55]), c(x[56]), c(x[57]), c(x[58]), c(x[59]), c(x[60]), c(x[61]), c(x[62]), c(x[63])
+#define CHIPGAUGE_OUT128(c, x)                                                                  \
+  c(x[0]), c(x[1]), c(x[2]), c(x[3]), c(x[4]), c(x[5]), c(x[6]), c(x[7]), c(x[8]), c(x[9]),     \
+      c(x[10]), c(x[11]), c(x[12]), c(x[13]), c(x[14]), c(x[15]), c(x[16]), c(x[17]), c(x[18]), \
+      c(x[19]), c(x[20]), c(x[21]), c(x[22]), c(x[23]), c(x[24]), c(x[25]), c(x[26]), c(x[27]), \
+      c(x[28]), c(x[29]), c(x[30]), c(x[31]), c(x[32]), c(x[33]), c(x[34]), c(x[35]), c(x[36]), \
+      c(x[37]), c(x[38]), c(x[39]), c(x[40]), c(x[41]), c(x[42]), c(x[43]), c(x[44]), c(x[45]), \
+      c(x[46]), c(x[47]), c(x[48]), c(x[49]), c(x[50]), c(x[51]), c(x[52]), c(x[53]), c(x[54]), \
+      c(x[55]), c(x[56]), c(x[57]), c(x[58]), c(x[59]), c(x[60]), c(x[61]), c(x[62]), c(x[63]), \
+      c(x[64]), c(x[65]), c(x[66]), c(x[67]), c(x[68]), c(x[69]), c(x[70]), c(x[71]), c(x[72]), \
+      c(x[73]), c(x[74]), c(x[75]), c(x[76]), c(x[77]), c(x[78]), c(x[79]), c(x[80]), c(x[81]), \
+      c(x[82]), c(x[83]), c(x[84]), c(x[85]), c(x[86]), c(x[87]), c(x[88]), c(x[89]), c(x[90]), \
+      c(x[91]), c(x[92]), c(x[93]), c(x[94]), c(x[95]), c(x[96]), c(x[97]), c(x[98]), c(x[99]), \
+      c(x[100]), c(x[101]), c(x[102]), c(x[103]), c(x[104]), c(x[105]), c(x[106]), c(x[107]),   \
+      c(x[108]), c(x[109]), c(x[110]), c(x[111]), c(x[112]), c(x[113]), c(x[114]), c(x[115]),   \
+      c(x[116]), c(x[117]), c(x[118]), c(x[119]), c(x[120]), c(x[121]), c(x[122]), c(x[123]),   \
+      c(x[124]), c(x[125]), c(x[126]), c(x[127])
 
 #ifdef CHIPGAUGE_WGMMA
 // Matrix descriptor (PTX ISA, "Asynchronous Warpgroup Level Matrix Shared Memory Layout", matrix
@@ -83,36 +95,43 @@ __device__ std::uint64_t descriptor(const void* smem) {
 // Operands after the accumulators: descriptors of A and B, scale-d, imm-scale-a and -b (1), and
 // for FP16/BF16 tnsp-a and -b (0: K-major).
 template <tensor_op Op, int N, typename Acc>
-__device__ __forceinline__ void wgmma(Acc (&d)[N / 2], std::uint64_t a, std::uint64_t b, int scale_d) {
+__device__ __forceinline__ void wgmma(Acc (&d)[N / 2], std::uint64_t a, std::uint64_t b,
+                                      int scale_d) {
 #ifdef CHIPGAUGE_WGMMA
   static_assert(N == 128 || N == 256, "m64n128 or m64n256");
   if constexpr (N == 128) {
     if constexpr (Op == tensor_op::fp16) {
-      asm volatile("wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 " CHIPGAUGE_D64 ", %64, %65, 1, 1, 1, 0, 0;"
+      asm volatile("wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 " CHIPGAUGE_D64
+                   ", %64, %65, 1, 1, 1, 0, 0;"
                    : CHIPGAUGE_OUT64("+f", d)
                    : "l"(a), "l"(b));
     } else if constexpr (Op == tensor_op::bf16) {
-      asm volatile("wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 " CHIPGAUGE_D64 ", %64, %65, 1, 1, 1, 0, 0;"
+      asm volatile("wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 " CHIPGAUGE_D64
+                   ", %64, %65, 1, 1, 1, 0, 0;"
                    : CHIPGAUGE_OUT64("+f", d)
                    : "l"(a), "l"(b));
     } else if constexpr (Op == tensor_op::tf32) {
-      asm volatile("wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32 " CHIPGAUGE_D64 ", %64, %65, 1, 1, 1;"
+      asm volatile("wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32 " CHIPGAUGE_D64
+                   ", %64, %65, 1, 1, 1;"
                    : CHIPGAUGE_OUT64("+f", d)
                    : "l"(a), "l"(b));
     } else if constexpr (Op == tensor_op::fp8) {
       asm volatile(
           "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
-          "wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3 " CHIPGAUGE_D64 ", %64, %65, p, 1, 1;\n}\n"
+          "wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3 " CHIPGAUGE_D64
+          ", %64, %65, p, 1, 1;\n}\n"
           : CHIPGAUGE_OUT64("+f", d)
           : "l"(a), "l"(b), "r"(scale_d));
     } else {
-      asm volatile("wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8 " CHIPGAUGE_D64 ", %64, %65, 1;"
+      asm volatile("wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8 " CHIPGAUGE_D64
+                   ", %64, %65, 1;"
                    : CHIPGAUGE_OUT64("+r", d)
                    : "l"(a), "l"(b));
     }
   } else {
     if constexpr (Op == tensor_op::fp16) {
-      asm volatile("wgmma.mma_async.sync.aligned.m64n256k16.f32.f16.f16 " CHIPGAUGE_D128 ", %128, %129, 1, 1, 1, 0, 0;"
+      asm volatile("wgmma.mma_async.sync.aligned.m64n256k16.f32.f16.f16 " CHIPGAUGE_D128
+                   ", %128, %129, 1, 1, 1, 0, 0;"
                    : CHIPGAUGE_OUT128("+f", d)
                    : "l"(a), "l"(b));
     } else if constexpr (Op == tensor_op::bf16) {
@@ -121,17 +140,20 @@ __device__ __forceinline__ void wgmma(Acc (&d)[N / 2], std::uint64_t a, std::uin
                    : CHIPGAUGE_OUT128("+f", d)
                    : "l"(a), "l"(b));
     } else if constexpr (Op == tensor_op::tf32) {
-      asm volatile("wgmma.mma_async.sync.aligned.m64n256k8.f32.tf32.tf32 " CHIPGAUGE_D128 ", %128, %129, 1, 1, 1;"
+      asm volatile("wgmma.mma_async.sync.aligned.m64n256k8.f32.tf32.tf32 " CHIPGAUGE_D128
+                   ", %128, %129, 1, 1, 1;"
                    : CHIPGAUGE_OUT128("+f", d)
                    : "l"(a), "l"(b));
     } else if constexpr (Op == tensor_op::fp8) {
       asm volatile(
           "{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"
-          "wgmma.mma_async.sync.aligned.m64n256k32.f32.e4m3.e4m3 " CHIPGAUGE_D128 ", %128, %129, p, 1, 1;\n}\n"
+          "wgmma.mma_async.sync.aligned.m64n256k32.f32.e4m3.e4m3 " CHIPGAUGE_D128
+          ", %128, %129, p, 1, 1;\n}\n"
           : CHIPGAUGE_OUT128("+f", d)
           : "l"(a), "l"(b), "r"(scale_d));
     } else {
-      asm volatile("wgmma.mma_async.sync.aligned.m64n256k32.s32.s8.s8 " CHIPGAUGE_D128 ", %128, %129, 1;"
+      asm volatile("wgmma.mma_async.sync.aligned.m64n256k32.s32.s8.s8 " CHIPGAUGE_D128
+                   ", %128, %129, 1;"
                    : CHIPGAUGE_OUT128("+r", d)
                    : "l"(a), "l"(b));
     }
@@ -168,10 +190,11 @@ __device__ __forceinline__ void pin(Acc (&d)[Values]) {
 
 template <tensor_op Op, typename Acc, int N, bool Swizzle128>
 __global__ void __launch_bounds__(256, 1) wgmma_kernel(std::uint64_t iterations, double* out) {
-  constexpr int values = N / 2;               // accumulator values per thread: 64 x N / 128 threads
-  constexpr int accumulators = 256 / N;       // 2 (m64n128) or 1 (m64n256): 128 values per thread
-  constexpr unsigned a_words = 64 * 128 / 4;  // 8 KiB: the 128-byte-swizzle footprint of A (more than no swizzle's)
-  constexpr unsigned b_words = N * 128 / 4;   // 16 or 32 KiB: B's, likewise
+  constexpr int values = N / 2;          // accumulator values per thread: 64 x N / 128 threads
+  constexpr int accumulators = 256 / N;  // 2 (m64n128) or 1 (m64n256): 128 values per thread
+  constexpr unsigned a_words =
+      64 * 128 / 4;  // 8 KiB: the 128-byte-swizzle footprint of A (more than no swizzle's)
+  constexpr unsigned b_words = N * 128 / 4;  // 16 or 32 KiB: B's, likewise
   __shared__ __align__(1024) std::uint32_t smem_a[a_words];
   __shared__ __align__(1024) std::uint32_t smem_b[b_words];
   for (unsigned i = threadIdx.x; i < a_words; i += blockDim.x) smem_a[i] = ones(Op);
@@ -198,7 +221,8 @@ __global__ void __launch_bounds__(256, 1) wgmma_kernel(std::uint64_t iterations,
     // once per interval.
     double total = 0;
     for (std::uint64_t k = 0; k < iterations;) {
-      const std::uint64_t end = iterations - k < fp8_promote_every ? iterations : k + fp8_promote_every;
+      const std::uint64_t end =
+          iterations - k < fp8_promote_every ? iterations : k + fp8_promote_every;
       asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
       wgmma<Op, N>(acc[0], da, db, 0);
       if constexpr (accumulators == 2) {
@@ -223,7 +247,8 @@ __global__ void __launch_bounds__(256, 1) wgmma_kernel(std::uint64_t iterations,
 #pragma unroll
         for (int i = 0; i < values; ++i) part[i % 8] += acc[a][i];
       }
-      const float interval = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+      const float interval =
+          ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
       total += static_cast<double>(interval);
     }
     out[blockIdx.x * blockDim.x + threadIdx.x] = total;
@@ -260,8 +285,10 @@ using kernel_fn = void (*)(std::uint64_t, double*);
 
 template <tensor_op Op, typename Acc>
 kernel_fn kernel_for(wgmma_shape s) {
-  if (s.n == 128) return s.swizzle128 ? wgmma_kernel<Op, Acc, 128, true> : wgmma_kernel<Op, Acc, 128, false>;
-  if (s.n == 256) return s.swizzle128 ? wgmma_kernel<Op, Acc, 256, true> : wgmma_kernel<Op, Acc, 256, false>;
+  if (s.n == 128)
+    return s.swizzle128 ? wgmma_kernel<Op, Acc, 128, true> : wgmma_kernel<Op, Acc, 128, false>;
+  if (s.n == 256)
+    return s.swizzle128 ? wgmma_kernel<Op, Acc, 256, true> : wgmma_kernel<Op, Acc, 256, false>;
   throw error("wgmma: N must be 128 or 256");
 }
 
@@ -293,7 +320,8 @@ int wgmma_k(tensor_op op) noexcept {
   return 0;
 }
 
-void launch_wgmma(tensor_op op, wgmma_shape shape, int blocks, std::uint64_t iterations, double* out, stream_t stream) {
+void launch_wgmma(tensor_op op, wgmma_shape shape, int blocks, std::uint64_t iterations,
+                  double* out, stream_t stream) {
   kernel_of(op, shape)<<<blocks, wgmma_threads, 0, stream>>>(iterations, out);
   check_launch("wgmma_kernel");
 }

@@ -69,15 +69,18 @@ std::string within(const std::string& prefix, const std::string& path) {
 /// A spec_error about a sheet inside the body, as a 422 at the field's full JSON path.
 problem sheet_problem(const spec_error& e, const std::string& prefix) {
   const auto path = within(prefix, e.json_path());
-  return problem(422, "invalid-sheet", fmt::format("{}: {}: {}", body_name, path, e.message())).at(path);
+  return problem(422, "invalid-sheet", fmt::format("{}: {}: {}", body_name, path, e.message()))
+      .at(path);
 }
 
 /// The message `catalog::part` gives for an id not in the database.
 std::string unknown_part_message(const dataset& d, std::string_view id) {
   std::string hint;
-  if (auto near = d.cat.parts().suggest(id); !near.empty()) hint = fmt::format(" (did you mean '{}'?)", near);
-  return fmt::format("unknown part '{}'{}: give a spec-sheet path or an id from 'chipgauge specs list'",
-                     quote_input(id), hint);
+  if (auto near = d.cat.parts().suggest(id); !near.empty())
+    hint = fmt::format(" (did you mean '{}'?)", near);
+  return fmt::format(
+      "unknown part '{}'{}: give a spec-sheet path or an id from 'chipgauge specs list'",
+      quote_input(id), hint);
 }
 
 /// A part named in a body: {"part": ID} (a database id; never a path on the server) or a whole
@@ -87,19 +90,24 @@ const chip_spec& body_part(const dataset& d, const nlohmann::json& item, const s
                            std::vector<std::unique_ptr<chip_spec>>& owned) {
   if (item.is_object() && item.contains("part")) {
     if (item.size() != 1)
-      throw problem(422, "invalid-reference",
-                    "a part reference holds \"part\" only: give an id, or a whole sheet without \"part\"")
+      throw problem(
+          422, "invalid-reference",
+          "a part reference holds \"part\" only: give an id, or a whole sheet without \"part\"")
           .at(path);
     const auto& id = item["part"];
-    if (!id.is_string()) throw problem(422, "invalid-reference", "expected a part id (a string)").at(path + ".part");
+    if (!id.is_string())
+      throw problem(422, "invalid-reference", "expected a part id (a string)").at(path + ".part");
     const auto* p = d.cat.parts().find(id.get<std::string>());
-    if (!p) throw problem(422, "unknown-part", unknown_part_message(d, id.get<std::string>())).at(path + ".part");
+    if (!p)
+      throw problem(422, "unknown-part", unknown_part_message(d, id.get<std::string>()))
+          .at(path + ".part");
     return *p;
   }
   try {
     auto spec = parse_spec(item.dump(), body_name);
     std::vector<spec_warning> findings;
-    owned.push_back(d.cat.parts().prepare_external(std::move(spec), d.cat.rules().definitions(), findings));
+    owned.push_back(
+        d.cat.parts().prepare_external(std::move(spec), d.cat.rules().definitions(), findings));
     return *owned.back();
   } catch (const spec_error& e) {
     throw sheet_problem(e, path);
@@ -115,7 +123,8 @@ void require_object(const nlohmann::json& doc) {
 /// body afresh. The plan and engine are made at the first part the cache does not have.
 class classify_job {
  public:
-  classify_job(const dataset& d, date as_of, bool what_if) : d_(d), as_of_(as_of), what_if_(what_if) {}
+  classify_job(const dataset& d, date as_of, bool what_if)
+      : d_(d), as_of_(as_of), what_if_(what_if) {}
 
   render_cache::entry run(const chip_spec& spec, bool cacheable) {
     render_cache::entry e;
@@ -141,7 +150,8 @@ class classify_job {
 
 // POST /v1/classify[?as_of=&what_if=]: a sheet or {"part": ID} -> the classification object;
 // an array of them -> an array of classifications, in order.
-http_response classify_route(const api& a, const http_request& r, const dataset& d, const std::vector<std::string>&) {
+http_response classify_route(const api& a, const http_request& r, const dataset& d,
+                             const std::vector<std::string>&) {
   const query_params q(r, {"as_of", "what_if"});
   const auto as_of = q.as_of();
   const bool what_if = q.what_if();
@@ -154,7 +164,8 @@ http_response classify_route(const api& a, const http_request& r, const dataset&
                     fmt::format("a batch of {} items: expected at most {}", doc.size(), max_batch))
           .at("$");
     // Every item is resolved (and a sheet checked) before any is classified.
-    std::vector<std::pair<const chip_spec*, bool>> specs;  // the part, and whether it is the snapshot's
+    std::vector<std::pair<const chip_spec*, bool>>
+        specs;  // the part, and whether it is the snapshot's
     specs.reserve(doc.size());
     for (std::size_t i = 0; i < doc.size(); ++i) {
       const auto sheets = owned.size();
@@ -173,7 +184,8 @@ http_response classify_route(const api& a, const http_request& r, const dataset&
     return json_response(json_array_of(rendered));
   }
   if (!doc.is_object())
-    throw problem(422, "invalid-body", "expected a spec sheet, {\"part\": ID} or an array of them").at("$");
+    throw problem(422, "invalid-body", "expected a spec sheet, {\"part\": ID} or an array of them")
+        .at("$");
   const auto& spec = body_part(d, doc, "$", owned);
   // What `classify --format json` prints for one part.
   auto e = job.run(spec, owned.empty());
@@ -182,7 +194,8 @@ http_response classify_route(const api& a, const http_request& r, const dataset&
 }
 
 // GET /v1/parts: `specs list --format json`.
-http_response parts_route(const api&, const http_request& r, const dataset& d, const std::vector<std::string>&) {
+http_response parts_route(const api&, const http_request& r, const dataset& d,
+                          const std::vector<std::string>&) {
   const query_params q(r, {});
   return json_response(render_parts_list(d.cat, output_format::json));
 }
@@ -196,7 +209,8 @@ http_response part_route(const api& a, const http_request& r, const dataset& d,
   const auto& id = params.at(0);
   const auto* p = d.cat.parts().find(id);
   const auto text = d.sheet_text.find(id);
-  if (!p || text == d.sheet_text.end()) throw problem(404, "unknown-part", unknown_part_message(d, id));
+  if (!p || text == d.sheet_text.end())
+    throw problem(404, "unknown-part", unknown_part_message(d, id));
   const evaluation_plan plan(d.cat.rules(), as_of, what_if);
   const classification_engine engine(d.cat.rules());
   const auto c = engine.classify(*p, plan);
@@ -211,13 +225,15 @@ http_response part_route(const api& a, const http_request& r, const dataset& d,
 }
 
 // GET /v1/rules[?as_of=]: `rules list --format json`.
-http_response rules_route(const api&, const http_request& r, const dataset& d, const std::vector<std::string>&) {
+http_response rules_route(const api&, const http_request& r, const dataset& d,
+                          const std::vector<std::string>&) {
   const query_params q(r, {"as_of"});
   return json_response(render_rules_list(d.cat.rules(), q.as_of(), output_format::json));
 }
 
 // GET /v1/rules/{id}: the regime file as stored (`rules show ID --format json`).
-http_response rule_route(const api&, const http_request& r, const dataset& d, const std::vector<std::string>& params) {
+http_response rule_route(const api&, const http_request& r, const dataset& d,
+                         const std::vector<std::string>& params) {
   const query_params q(r, {});
   const auto& id = params.at(0);
   const auto text = d.rule_text.find(id);
@@ -233,7 +249,8 @@ http_response rule_route(const api&, const http_request& r, const dataset& d, co
 }
 
 // POST /v1/license: the licensing answer of `license PART --to ... --format json`.
-http_response license_route(const api&, const http_request& r, const dataset& d, const std::vector<std::string>&) {
+http_response license_route(const api&, const http_request& r, const dataset& d,
+                            const std::vector<std::string>&) {
   const query_params none(r, {});
   const auto doc = parse_body(r);
   require_object(doc);
@@ -244,16 +261,18 @@ http_response license_route(const api&, const http_request& r, const dataset& d,
   std::string field = "$";  // the field being read, named in usage errors
   try {
     // json_node keeps a pointer to the file name it is given: a named string that outlives it, not
-    // a temporary made from body_name (a dangling name was read when an unknown field was reported).
+    // a temporary made from body_name (a dangling name was read when an unknown field was
+    // reported).
     const std::string file_name = body_name;
     const json_node root(doc, file_name);
-    root.expect_keys(
-        {"part", "sheet", "to", "as_of", "from", "party_hq", "transaction", "quantity", "what_if", "eccn", "end_user"});
+    root.expect_keys({"part", "sheet", "to", "as_of", "from", "party_hq", "transaction", "quantity",
+                      "what_if", "eccn", "end_user"});
     const bool has_part = doc.contains("part");
     const bool has_sheet = doc.contains("sheet");
     if (has_part == has_sheet)
       throw problem(422, "invalid-body",
-                    "give the item as \"part\" (an id) or \"sheet\" (a chipgauge.spec/1 sheet), not both or neither")
+                    "give the item as \"part\" (an id) or \"sheet\" (a chipgauge.spec/1 sheet), "
+                    "not both or neither")
           .at("$");
     if (has_part) {
       const auto id = root.at("part").string();
@@ -271,18 +290,20 @@ http_response license_route(const api&, const http_request& r, const dataset& d,
       q.as_of = *day;
     } else {
       throw usage_error(
-          fmt::format("as_of '{}' is not a date: expected YYYY-MM-DD (e.g. 2025-03-01)", quote_input(as_of_text)));
+          fmt::format("as_of '{}' is not a date: expected YYYY-MM-DD (e.g. 2025-03-01)",
+                      quote_input(as_of_text)));
     }
     if (q.as_of < engine.first_date())
-      throw usage_error(
-          fmt::format("as_of {} is before the first advanced-computing rule ({}): expected that date or later",
-                      q.as_of.to_string(), engine.first_date().to_string()));
+      throw usage_error(fmt::format(
+          "as_of {} is before the first advanced-computing rule ({}): expected that date or later",
+          q.as_of.to_string(), engine.first_date().to_string()));
     field = "$.to";
     const auto to = countries.resolve_place(root.at("to").string());
     q.to = to.in->alpha2;
     if (to.part) q.to_region = to.part->code;
     field = "$.from";
-    const auto from = countries.resolve_place(root.find("from") ? root.at("from").string() : std::string("US"));
+    const auto from =
+        countries.resolve_place(root.find("from") ? root.at("from").string() : std::string("US"));
     q.from = from.in->alpha2;
     if (from.part) q.from_region = from.part->code;
     field = "$.eccn";
@@ -290,8 +311,9 @@ http_response license_route(const api&, const http_request& r, const dataset& d,
       const auto text = root.at("eccn").string();
       const auto eccn = canonical_stated_eccn(text);
       if (!eccn)
-        throw usage_error(fmt::format("eccn '{}' is not an ECCN: expected EAR99 or a number such as 5A992.c or 3A991.a",
-                                      quote_input(text)));
+        throw usage_error(fmt::format(
+            "eccn '{}' is not an ECCN: expected EAR99 or a number such as 5A992.c or 3A991.a",
+            quote_input(text)));
       q.stated_eccn = *eccn;
     }
     field = "$.end_user";
@@ -307,29 +329,34 @@ http_response license_route(const api&, const http_request& r, const dataset& d,
                                           : transaction_kind::import_;
     }
     field = "$.quantity";
-    if (root.find("quantity")) q.quantity = root.at("quantity").integer_in(0, max_plausible_quantity);
+    if (root.find("quantity"))
+      q.quantity = root.at("quantity").integer_in(0, max_plausible_quantity);
     field = "$.what_if";
     if (root.find("what_if")) q.what_if = root.at("what_if").boolean();
     field = "$";
     return json_response(to_json(engine.answer(q)));
   } catch (const spec_error& e) {
-    throw problem(422, "invalid-field", fmt::format("{}: {}: {}", body_name, e.json_path(), e.message()))
+    throw problem(422, "invalid-field",
+                  fmt::format("{}: {}: {}", body_name, e.json_path(), e.message()))
         .at(e.json_path());
   } catch (const usage_error& e) {
     throw problem(422, "invalid-field", e.what()).at(field);
   }
 }
 
-http_response healthz_route(const api&, const http_request&, const dataset&, const std::vector<std::string>&) {
+http_response healthz_route(const api&, const http_request&, const dataset&,
+                            const std::vector<std::string>&) {
   return json_response("{\"status\":\"ok\"}\n");
 }
 
-http_response openapi_route(const api&, const http_request& r, const dataset& d, const std::vector<std::string>&) {
+http_response openapi_route(const api&, const http_request& r, const dataset& d,
+                            const std::vector<std::string>&) {
   const query_params q(r, {});
   return json_response(d.openapi);
 }
 
-http_response metrics_route(const api& a, const http_request&, const dataset& d, const std::vector<std::string>&) {
+http_response metrics_route(const api& a, const http_request&, const dataset& d,
+                            const std::vector<std::string>&) {
   auto res = json_response(a.metrics().render(&d));
   res.content_type = "text/plain; version=0.0.4; charset=utf-8";
   return res;
@@ -366,12 +393,14 @@ bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
 api::api(data_source data, metrics_registry& metrics, access_policy access)
     : data_(std::move(data)), metrics_(&metrics), access_(std::move(access)) {
   add_route({"GET", "/healthz", false, healthz_route});
-  add_route({"GET", "/readyz", false,
-             [](const api& a, const http_request&, const dataset& d, const std::vector<std::string>&) {
-               if (!a.ready_.load())
-                 throw problem(503, "draining", "the server is shutting down").header("Retry-After", "1");
-               return json_response(fmt::format("{{\"status\":\"ready\",\"dataset_version\":\"{}\"}}\n", d.version));
-             }});
+  add_route(
+      {"GET", "/readyz", false,
+       [](const api& a, const http_request&, const dataset& d, const std::vector<std::string>&) {
+         if (!a.ready_.load())
+           throw problem(503, "draining", "the server is shutting down").header("Retry-After", "1");
+         return json_response(
+             fmt::format("{{\"status\":\"ready\",\"dataset_version\":\"{}\"}}\n", d.version));
+       }});
   add_route({"GET", "/metrics", false, metrics_route});
   add_route({"GET", "/v1/openapi.json", false, openapi_route});
   add_route({"POST", "/v1/classify", false, classify_route});
@@ -398,8 +427,8 @@ std::string api::route_label(std::string_view path) const {
   return "unmatched";
 }
 
-const api::route* api::match(std::string_view method, std::string_view path, std::vector<std::string>& params,
-                             std::string& allow) const {
+const api::route* api::match(std::string_view method, std::string_view path,
+                             std::vector<std::string>& params, std::string& allow) const {
   const auto segs = segments(path);
   const std::string_view m = method == "HEAD" ? std::string_view("GET") : method;
   const route* found = nullptr;
@@ -427,18 +456,22 @@ const api::route* api::match(std::string_view method, std::string_view path, std
       params = std::move(got);
     }
   }
-  if (allow.find("GET") != std::string::npos && allow.find("HEAD") == std::string::npos) allow += ", HEAD";
+  if (allow.find("GET") != std::string::npos && allow.find("HEAD") == std::string::npos)
+    allow += ", HEAD";
   return found;
 }
 
 void api::authorize(const route& r, std::string_view authorization) const {
   if (!r.write && !access_.token_required) return;
   if (access_.token.empty())
-    throw problem(401, "unauthorized", "this server has no token configured (--token-file): the route is closed")
+    throw problem(401, "unauthorized",
+                  "this server has no token configured (--token-file): the route is closed")
         .header("WWW-Authenticate", "Bearer realm=\"chipgauge\"");
   constexpr std::string_view scheme = "bearer ";
-  if (authorization.size() < scheme.size() || lower(authorization.substr(0, scheme.size())) != scheme)
-    throw problem(401, "unauthorized", "this route needs a bearer token: send 'Authorization: Bearer TOKEN'")
+  if (authorization.size() < scheme.size() ||
+      lower(authorization.substr(0, scheme.size())) != scheme)
+    throw problem(401, "unauthorized",
+                  "this route needs a bearer token: send 'Authorization: Bearer TOKEN'")
         .header("WWW-Authenticate", "Bearer realm=\"chipgauge\"");
   if (!constant_time_equal(authorization.substr(scheme.size()), access_.token))
     throw problem(401, "unauthorized", "the bearer token is not the server's")
@@ -446,7 +479,8 @@ void api::authorize(const route& r, std::string_view authorization) const {
 }
 
 std::optional<http_response> api::precheck(std::string_view method, std::string_view path,
-                                           std::string_view content_type, std::string_view authorization) const {
+                                           std::string_view content_type,
+                                           std::string_view authorization) const {
   std::vector<std::string> params;
   std::string allow;
   http_response res;
@@ -460,15 +494,18 @@ std::optional<http_response> api::precheck(std::string_view method, std::string_
       }
       if (!allow.empty())
         throw problem(405, "method-not-allowed",
-                      fmt::format("{} does not take {}: expected {}", quote_input(path), quote_input(method), allow))
+                      fmt::format("{} does not take {}: expected {}", quote_input(path),
+                                  quote_input(method), allow))
             .header("Allow", allow);
-      throw problem(404, "not-found", fmt::format("no route {}: see /v1/openapi.json", quote_input(path)));
+      throw problem(404, "not-found",
+                    fmt::format("no route {}: see /v1/openapi.json", quote_input(path)));
     }
     authorize(*r, authorization);
     if (r->method == "POST" && media_type(content_type) != "application/json")
       throw problem(415, "unsupported-media-type",
                     fmt::format("Content-Type '{}' is not accepted: expected application/json",
-                                quote_input(content_type.empty() ? std::string_view("(none)") : content_type)));
+                                quote_input(content_type.empty() ? std::string_view("(none)")
+                                                                 : content_type)));
     return std::nullopt;
   } catch (const problem& p) {
     res.status = p.status();
@@ -497,7 +534,8 @@ http_response api::handle(const http_request& req) const {
     const auto* r = match(req.method, req.path, params, allow);
     res.route = r->pattern;
     const auto data = data_();
-    if (!data) throw problem(503, "not-ready", "the data set is not loaded").header("Retry-After", "1");
+    if (!data)
+      throw problem(503, "not-ready", "the data set is not loaded").header("Retry-After", "1");
     auto out = r->run(*this, req, *data, params);
     out.route = r->pattern;
     return out;
@@ -508,8 +546,8 @@ http_response api::handle(const http_request& req) const {
   } catch (const usage_error& e) {
     answer(problem(422, "invalid-input", e.what()));
   } catch (const std::bad_alloc&) {
-    answer(
-        problem(503, "overloaded", "the server ran out of memory answering this request").header("Retry-After", "1"));
+    answer(problem(503, "overloaded", "the server ran out of memory answering this request")
+               .header("Retry-After", "1"));
   } catch (const std::exception& e) {
     answer(problem(500, "internal", fmt::format("internal error: {}", e.what())));
   }

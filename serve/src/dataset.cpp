@@ -37,7 +37,8 @@ std::string fingerprint(const std::string& dir) {
   };
   for (const auto& f : files) {
     const auto rel = fs::relative(f, dir).generic_string();
-    mix(rel.data(), rel.size() + 1);  // with its terminating NUL, so that names and bytes cannot run together
+    mix(rel.data(),
+        rel.size() + 1);  // with its terminating NUL, so that names and bytes cannot run together
     std::ifstream in(f, std::ios::binary);
     if (!in) throw error(fmt::format("cannot read {}", f.string()));
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -83,10 +84,12 @@ std::shared_ptr<const dataset> dataset::load(const std::string& specs_dir) {
     d->sheet_text.emplace(p->id, read_text_file(p->file, file_limits::spec_sheet));
   for (const auto& r : d->cat.rules().regimes())
     d->rule_text.emplace(r.id, read_text_file(r.file, file_limits::rule_file));
-  d->openapi = read_text_file((std::filesystem::path(specs_dir) / "schema" / "openapi.json").string(),
-                              file_limit{"OpenAPI document", std::uintmax_t{1} << 20});
+  d->openapi =
+      read_text_file((std::filesystem::path(specs_dir) / "schema" / "openapi.json").string(),
+                     file_limit{"OpenAPI document", std::uintmax_t{1} << 20});
   d->version = fingerprint(specs_dir);
-  d->loaded_at = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  d->loaded_at =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   return d;
 }
 

@@ -67,13 +67,15 @@ class history_source {
   [[nodiscard]] history::store open() const {
     if (path_.empty())
       throw problem(503, "no-history-store",
-                    "no history store configured: start chipgauge serve with --history FILE or CHIPGAUGE_HISTORY set");
+                    "no history store configured: start chipgauge serve with --history FILE or "
+                    "CHIPGAUGE_HISTORY set");
     try {
       history::open_options o;
       o.create = false;
       return history::store::open(path_, o);
     } catch (const std::exception& e) {
-      throw problem(503, "history-unavailable", fmt::format("the history store cannot be opened: {}", e.what()))
+      throw problem(503, "history-unavailable",
+                    fmt::format("the history store cannot be opened: {}", e.what()))
           .header("Retry-After", "1");
     }
   }
@@ -83,7 +85,8 @@ class history_source {
     auto st = open();  // 503 before anything is cached when there is no store
     const std::lock_guard lock(mutex_);
     // Read before building: a commit during the build changes it, and the next request rebuilds.
-    const auto key = fmt::format("{}/{}/{}", d.version, date::today().to_string(), watcher_->data_version());
+    const auto key =
+        fmt::format("{}/{}/{}", d.version, date::today().to_string(), watcher_->data_version());
     if (files_ && key == key_) return files_;
     dashboard::options o;
     o.as_of = date::today();
@@ -98,7 +101,8 @@ class history_source {
       if (rel != dashboard::marker_file) out->files.emplace(rel, std::move(content));
     }
     try {
-      for (auto& [rel, content] : dashboard::chartjs_files(o)) out->files.emplace(rel, std::move(content));
+      for (auto& [rel, content] : dashboard::chartjs_files(o))
+        out->files.emplace(rel, std::move(content));
     } catch (const error& e) {
       out->chartjs_error = e.what();
     }
@@ -152,7 +156,8 @@ history::selector selector_of(const query_params& q) {
     if (!n || *n < 1 || *n > 1000000)
       throw problem(
           400, "bad-parameter",
-          fmt::format("last '{}' is not a count: expected a whole number from 1 to 1,000,000", quote_input(*v)))
+          fmt::format("last '{}' is not a count: expected a whole number from 1 to 1,000,000",
+                      quote_input(*v)))
           .parameter("last");
     sel.last = static_cast<int>(*n);
   }
@@ -163,26 +168,30 @@ history::selector selector_of(const query_params& q) {
 const std::string& required(const query_params& q, const char* name, std::string_view what) {
   const auto* v = q.find(name);
   if (!v || v->empty())
-    throw problem(400, "bad-parameter", fmt::format("{} is required: {}", name, what)).parameter(name);
+    throw problem(400, "bad-parameter", fmt::format("{} is required: {}", name, what))
+        .parameter(name);
   return *v;
 }
 
 // POST /v1/reports, POST /v1/certificates: the body ingested as `history ingest` ingests a file.
 // `kind` is the route's: "report" (measurement reports, Google Benchmark JSON) or "certificate".
-http_response ingest_route(history_source& h, std::string_view kind, const api& a, const http_request& r) {
+http_response ingest_route(history_source& h, std::string_view kind, const api& a,
+                           const http_request& r) {
   const auto refused = [&a, kind] { a.metrics().count_ingest(kind, "refused"); };
   try {
     const query_params none(r, {});
     const auto doc = parse_body(r);
     // Which route takes which kind: the kind is told by "schema", as ingest_file tells it.
-    const auto* schema =
-        doc.is_object() && doc.contains("schema") && doc["schema"].is_string() ? &doc["schema"] : nullptr;
-    const bool certificate = schema && schema->get<std::string>().starts_with("chipgauge.certificate/");
+    const auto* schema = doc.is_object() && doc.contains("schema") && doc["schema"].is_string()
+                             ? &doc["schema"]
+                             : nullptr;
+    const bool certificate =
+        schema && schema->get<std::string>().starts_with("chipgauge.certificate/");
     if (kind == "certificate" && !certificate)
-      throw problem(
-          422, "wrong-kind",
-          "expected a certificate (\"schema\": \"chipgauge.certificate/...\"): POST measurement reports and Google "
-          "Benchmark JSON to /v1/reports")
+      throw problem(422, "wrong-kind",
+                    "expected a certificate (\"schema\": \"chipgauge.certificate/...\"): POST "
+                    "measurement reports and Google "
+                    "Benchmark JSON to /v1/reports")
           .at(schema ? "$.schema" : "$");
     if (kind == "report" && certificate)
       throw problem(422, "wrong-kind", "a certificate: POST it to /v1/certificates").at("$.schema");
@@ -205,7 +214,8 @@ http_response ingest_route(history_source& h, std::string_view kind, const api& 
     throw;
   } catch (const spec_error& e) {
     refused();
-    throw problem(422, kind == "certificate" ? "invalid-certificate" : "invalid-report", e.what()).at(e.json_path());
+    throw problem(422, kind == "certificate" ? "invalid-certificate" : "invalid-report", e.what())
+        .at(e.json_path());
   } catch (const usage_error& e) {
     refused();
     throw problem(422, "invalid-input", e.what());
@@ -227,8 +237,9 @@ http_response run_route(const history_source& h, const http_request& r, const st
   auto st = h.open();
   const auto run = n ? history::find_run(st, *n) : std::nullopt;
   if (!run)
-    throw problem(404, "unknown-run",
-                  fmt::format("the history store has no run '{}': see /v1/history/runs", quote_input(id)));
+    throw problem(
+        404, "unknown-run",
+        fmt::format("the history store has no run '{}': see /v1/history/runs", quote_input(id)));
   return json_response(history::run_to_json(st, *run));
 }
 
@@ -237,7 +248,8 @@ http_response run_route(const history_source& h, const http_request& r, const st
 http_response trend_route(const history_source& h, const http_request& r) {
   const query_params q(r, {"device", "benchmark"});
   history::selector sel;
-  sel.device = required(q, "device", "a device's name or identity, or a part of it (see /v1/history/runs)");
+  sel.device =
+      required(q, "device", "a device's name or identity, or a part of it (see /v1/history/runs)");
   sel.benchmark = required(q, "benchmark", "a benchmark's exact name (see /v1/history/runs/{id})");
   auto st = h.open();
   const dashboard::options o;
@@ -261,11 +273,13 @@ bench::compare_settings compare_settings_from(const query_params& q) {
       throw problem(400, "bad-parameter", e.what()).parameter(name);
     }
   };
-  if (const auto* v = q.find("alpha")) parameter("alpha", [&] { bench::set_alpha(s, "alpha", *v); });
+  if (const auto* v = q.find("alpha"))
+    parameter("alpha", [&] { bench::set_alpha(s, "alpha", *v); });
   if (const auto* v = q.find("clock_tolerance"))
     parameter("clock_tolerance", [&] { bench::set_clock_tolerance(s, "clock_tolerance", *v); });
   s.clock_explained_ok = q.flag("clock_explained_ok");
-  for (const auto& m : q.all("min_effect")) parameter("min_effect", [&] { bench::set_min_effect(s, "min_effect", m); });
+  for (const auto& m : q.all("min_effect"))
+    parameter("min_effect", [&] { bench::set_min_effect(s, "min_effect", m); });
   return s;
 }
 
@@ -273,8 +287,9 @@ bench::compare_settings compare_settings_from(const query_params& q) {
 // `compare BASE NEW --format json` with history selectors on both sides and the CLI's options.
 // 200 whatever the verdicts: they are in the body.
 http_response compare_route(const history_source& h, const http_request& r) {
-  const query_params q(r, {"base", "new", "min_effect", "alpha", "clock_tolerance", "clock_explained_ok"},
-                       {"min_effect"});
+  const query_params q(
+      r, {"base", "new", "min_effect", "alpha", "clock_tolerance", "clock_explained_ok"},
+      {"min_effect"});
   constexpr std::string_view what =
       "a history selector (history:device=SUBSTR,benchmark=NAME,since=DATE,until=DATE,last=N)";
   const auto& base_text = required(q, "base", what);
@@ -312,7 +327,8 @@ std::string dashboard_media_type(std::string_view file) {
 }
 
 // GET /dashboard/{path}: a file of the dashboard built from the store as it is now.
-http_response dashboard_route(history_source& h, const http_request& r, const dataset& d, const std::string& path) {
+http_response dashboard_route(history_source& h, const http_request& r, const dataset& d,
+                              const std::string& path) {
   const query_params none(r, {});
   const auto site = h.dashboard(d);
   const std::string file = path.empty() || path.ends_with("/") ? path + "index.html" : path;
@@ -320,7 +336,8 @@ http_response dashboard_route(history_source& h, const http_request& r, const da
   if (it == site->files.end()) {
     if (!site->chartjs_error.empty() && file.starts_with("assets/chart"))
       throw problem(503, "dashboard-unavailable", site->chartjs_error);
-    throw problem(404, "not-found", fmt::format("no dashboard page '{}': see /dashboard/", quote_input(file)));
+    throw problem(404, "not-found",
+                  fmt::format("no dashboard page '{}': see /dashboard/", quote_input(file)));
   }
   http_response res;
   res.content_type = dashboard_media_type(file);
@@ -331,27 +348,37 @@ http_response dashboard_route(history_source& h, const http_request& r, const da
 
 }  // namespace
 
-void add_history_routes(api& a, const std::string& path, const std::optional<std::string>& trusted_key) {
+void add_history_routes(api& a, const std::string& path,
+                        const std::optional<std::string>& trusted_key) {
   const auto h = std::make_shared<history_source>(path, trusted_key);
   using params = std::vector<std::string>;
-  a.add_route({"POST", "/v1/reports", true, [h](const api& x, const http_request& r, const dataset&, const params&) {
+  a.add_route({"POST", "/v1/reports", true,
+               [h](const api& x, const http_request& r, const dataset&, const params&) {
                  return ingest_route(*h, "report", x, r);
                }});
-  a.add_route(
-      {"POST", "/v1/certificates", true, [h](const api& x, const http_request& r, const dataset&, const params&) {
-         return ingest_route(*h, "certificate", x, r);
-       }});
+  a.add_route({"POST", "/v1/certificates", true,
+               [h](const api& x, const http_request& r, const dataset&, const params&) {
+                 return ingest_route(*h, "certificate", x, r);
+               }});
   a.add_route({"GET", "/v1/history/runs", false,
-               [h](const api&, const http_request& r, const dataset&, const params&) { return runs_route(*h, r); }});
-  a.add_route(
-      {"GET", "/v1/history/runs/{id}", false,
-       [h](const api&, const http_request& r, const dataset&, const params& p) { return run_route(*h, r, p.at(0)); }});
+               [h](const api&, const http_request& r, const dataset&, const params&) {
+                 return runs_route(*h, r);
+               }});
+  a.add_route({"GET", "/v1/history/runs/{id}", false,
+               [h](const api&, const http_request& r, const dataset&, const params& p) {
+                 return run_route(*h, r, p.at(0));
+               }});
   a.add_route({"GET", "/v1/history/trend", false,
-               [h](const api&, const http_request& r, const dataset&, const params&) { return trend_route(*h, r); }});
+               [h](const api&, const http_request& r, const dataset&, const params&) {
+                 return trend_route(*h, r);
+               }});
   a.add_route({"GET", "/v1/compare", false,
-               [h](const api&, const http_request& r, const dataset&, const params&) { return compare_route(*h, r); }});
+               [h](const api&, const http_request& r, const dataset&, const params&) {
+                 return compare_route(*h, r);
+               }});
   // The pages link to each other relatively: the site's root needs its trailing slash.
-  a.add_route({"GET", "/dashboard", false, [](const api&, const http_request& r, const dataset&, const params&) {
+  a.add_route({"GET", "/dashboard", false,
+               [](const api&, const http_request& r, const dataset&, const params&) {
                  const query_params none(r, {});
                  http_response res;
                  res.status = 301;

@@ -41,15 +41,18 @@ class query_params {
       if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
         std::string expected;
         std::size_t i = 0;
-        for (const auto a : allowed) expected += (i++ == 0 ? "" : i == allowed.size() ? " or " : ", ") + std::string(a);
-        throw problem(400, "unknown-parameter",
-                      fmt::format("unknown query parameter '{}': {}", quote_input(k),
-                                  allowed.size() == 0 ? "this route takes none" : "expected " + expected))
+        for (const auto a : allowed)
+          expected += (i++ == 0 ? "" : i == allowed.size() ? " or " : ", ") + std::string(a);
+        throw problem(
+            400, "unknown-parameter",
+            fmt::format("unknown query parameter '{}': {}", quote_input(k),
+                        allowed.size() == 0 ? "this route takes none" : "expected " + expected))
             .parameter(k);
       }
       const std::string& name = k;  // clang 14 cannot capture a structured binding
       if (std::find(repeatable.begin(), repeatable.end(), k) != repeatable.end()) continue;
-      if (std::count_if(r.query.begin(), r.query.end(), [&name](const auto& p) { return p.first == name; }) > 1)
+      if (std::count_if(r.query.begin(), r.query.end(),
+                        [&name](const auto& p) { return p.first == name; }) > 1)
         throw problem(400, "repeated-parameter",
                       fmt::format("query parameter '{}' is given more than once", quote_input(k)))
             .parameter(k);
@@ -75,8 +78,9 @@ class query_params {
     if (!v) return false;
     if (v->empty() || *v == "true" || *v == "1") return true;
     if (*v == "false" || *v == "0") return false;
-    throw problem(400, "bad-parameter",
-                  fmt::format("{} '{}' is not a flag: expected true or false", key, quote_input(*v)))
+    throw problem(
+        400, "bad-parameter",
+        fmt::format("{} '{}' is not a flag: expected true or false", key, quote_input(*v)))
         .parameter(std::string(key));
   }
   /// as_of as the CLI's --as-of: YYYY-MM-DD, "today" or absent for today.
@@ -86,7 +90,8 @@ class query_params {
     const auto d = date::parse(*v);
     if (!d)
       throw problem(400, "bad-parameter",
-                    fmt::format("as_of '{}' is not a date: expected YYYY-MM-DD (e.g. 2024-01-31)", quote_input(*v)))
+                    fmt::format("as_of '{}' is not a date: expected YYYY-MM-DD (e.g. 2024-01-31)",
+                                quote_input(*v)))
           .parameter("as_of");
     return *d;
   }
@@ -100,7 +105,8 @@ class query_params {
 /// The request body as JSON, parsed strictly (nesting depth, repeated keys, UTF-8) by the reader
 /// every data file goes through.
 inline nlohmann::json parse_body(const http_request& r) {
-  if (r.body.empty()) throw problem(400, "empty-body", "the request has no body: expected a JSON document").at("$");
+  if (r.body.empty())
+    throw problem(400, "empty-body", "the request has no body: expected a JSON document").at("$");
   try {
     return parse_json_text(r.body, body_name);
   } catch (const spec_error& e) {

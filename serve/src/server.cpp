@@ -135,7 +135,9 @@ class deadline_stream final : public httplib::Stream {
  private:
   // One recv into the buffer, within the deadline and the read timeout.
   ssize_t fill() {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - clock_type::now()).count();
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - clock_type::now())
+            .count();
     if (left <= 0) {
       t_request.timed_out = true;
       return -1;
@@ -245,9 +247,11 @@ class deadline_stream final : public httplib::Stream {
 /// backlog.
 class bounded_pool final : public httplib::TaskQueue {
  public:
-  bounded_pool(std::size_t threads, std::size_t queue_limit) : queue_limit_(queue_limit), idle_(threads) {
+  bounded_pool(std::size_t threads, std::size_t queue_limit)
+      : queue_limit_(queue_limit), idle_(threads) {
     for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(jobs_, false); });
-    for (std::size_t i = 0; i < reject_threads; ++i) workers_.emplace_back([this] { work(rejects_, true); });
+    for (std::size_t i = 0; i < reject_threads; ++i)
+      workers_.emplace_back([this] { work(rejects_, true); });
   }
   ~bounded_pool() override { shutdown(); }
 
@@ -317,7 +321,8 @@ class bounded_pool final : public httplib::TaskQueue {
 /// Token buckets per client address (--rate-limit).
 class rate_limiter {
  public:
-  rate_limiter(double rate, double burst) : rate_(rate), burst_(burst > 0 ? burst : std::max(1.0, rate)) {}
+  rate_limiter(double rate, double burst)
+      : rate_(rate), burst_(burst > 0 ? burst : std::max(1.0, rate)) {}
   /// 0 when the request may go ahead, else the seconds to wait.
   double take(const std::string& client) {
     if (rate_ <= 0) return 0;
@@ -327,7 +332,8 @@ class rate_limiter {
     auto [it, fresh] = buckets_.try_emplace(client, bucket{burst_, now});
     auto& b = it->second;
     if (!fresh) {
-      b.tokens = std::min(burst_, b.tokens + std::chrono::duration<double>(now - b.last).count() * rate_);
+      b.tokens =
+          std::min(burst_, b.tokens + std::chrono::duration<double>(now - b.last).count() * rate_);
       b.last = now;
     }
     if (b.tokens >= 1) {
@@ -360,14 +366,17 @@ std::pair<std::string, int> split_listen(const std::string& listen) {
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon + 1 == listen.size())
     throw usage_error(
-        fmt::format("--listen '{}' is not an address: expected ADDR:PORT (e.g. 127.0.0.1:8080)", quote_input(listen)));
+        fmt::format("--listen '{}' is not an address: expected ADDR:PORT (e.g. 127.0.0.1:8080)",
+                    quote_input(listen)));
   std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   const auto port_text = listen.substr(colon + 1);
   const auto port = parse_port(port_text);
   if (host.empty() || port < 0)
-    throw usage_error(fmt::format("--listen '{}' is not an address: expected ADDR:PORT with a port in 0..65535",
-                                  quote_input(listen)));
+    throw usage_error(
+        fmt::format("--listen '{}' is not an address: expected ADDR:PORT with a port in 0..65535",
+                    quote_input(listen)));
   return {host, port};
 }
 
@@ -396,7 +405,8 @@ class http_server final : public httplib::Server {
     ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     deadline_stream strm(sock, o_);
     for (std::size_t left = std::max<std::size_t>(1, o_.keep_alive_max); left > 0; --left) {
-      if (left != std::max<std::size_t>(1, o_.keep_alive_max) && !strm.has_buffered() && !wait_next_request(sock))
+      if (left != std::max<std::size_t>(1, o_.keep_alive_max) && !strm.has_buffered() &&
+          !wait_next_request(sock))
         break;
       strm.next_request();
       t_request = request_state{};
@@ -418,7 +428,8 @@ class http_server final : public httplib::Server {
   bool wait_next_request(socket_t sock) const {
     const auto until = clock_type::now() + std::chrono::milliseconds(millis(o_.keep_alive_timeout));
     while (svr_sock_ != INVALID_SOCKET) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - clock_type::now()).count();
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(until - clock_type::now()).count();
       if (left <= 0) return false;
       pollfd p{sock, POLLIN, 0};
       const int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 100)));
@@ -437,7 +448,8 @@ class http_server final : public httplib::Server {
     std::size_t discarded = 0;
     const auto until = clock_type::now() + std::chrono::milliseconds(200);
     while (discarded < (std::size_t{256} << 10)) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - clock_type::now()).count();
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(until - clock_type::now()).count();
       if (left <= 0) break;
       pollfd p{sock, POLLIN, 0};
       if (::poll(&p, 1, static_cast<int>(left)) <= 0) break;
@@ -493,7 +505,8 @@ void append_json_string(std::string& out, std::string_view s) {
     out += '"';
     return;
   }
-  out += nlohmann::ordered_json(std::string(s)).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  out += nlohmann::ordered_json(std::string(s))
+             .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 /// A double as json_line writes it (nlohmann's shortest round trip; null when not finite).
@@ -517,11 +530,15 @@ void check_options(const server_options& o) {
   (void)split_listen(o.listen);
   if (o.threads == 0) throw usage_error("--threads 0: expected at least 1 worker");
   if (o.max_body_bytes == 0) throw usage_error("--max-body 0: expected at least 1 byte");
-  if (o.max_header_bytes < 1024) throw usage_error("--max-header-bytes below 1024 would refuse ordinary requests");
-  if (o.read_timeout <= 0 || o.write_timeout <= 0 || o.request_timeout <= 0 || o.keep_alive_timeout <= 0)
+  if (o.max_header_bytes < 1024)
+    throw usage_error("--max-header-bytes below 1024 would refuse ordinary requests");
+  if (o.read_timeout <= 0 || o.write_timeout <= 0 || o.request_timeout <= 0 ||
+      o.keep_alive_timeout <= 0)
     throw usage_error("timeouts must be positive numbers of seconds");
-  if (o.rate_limit < 0 || o.rate_burst < 0) throw usage_error("--rate-limit and --rate-burst must not be negative");
-  if (o.token_required && o.token_file.empty()) throw usage_error("--token-required needs --token-file");
+  if (o.rate_limit < 0 || o.rate_burst < 0)
+    throw usage_error("--rate-limit and --rate-burst must not be negative");
+  if (o.token_required && o.token_file.empty())
+    throw usage_error("--token-required needs --token-file");
 }
 
 struct server::impl {
@@ -536,7 +553,8 @@ struct server::impl {
   std::FILE* log = stderr;
   bool own_log = false;
 
-  explicit impl(server_options opts) : o(std::move(opts)), http(o), limiter(o.rate_limit, o.rate_burst) {}
+  explicit impl(server_options opts)
+      : o(std::move(opts)), http(o), limiter(o.rate_limit, o.rate_burst) {}
 
   std::shared_ptr<const dataset> current() const {
     const std::lock_guard lock(data_mutex);
@@ -557,31 +575,37 @@ struct server::impl {
     try {
       if (t_request.overloaded) {
         t_request.close = true;
-        throw problem(503, "overloaded", "every worker is busy and the queue is full: retry shortly")
+        throw problem(503, "overloaded",
+                      "every worker is busy and the queue is full: retry shortly")
             .header("Retry-After", "1");
       }
       if (const double wait = limiter.take(req.remote_addr); wait > 0) {
-        t_request.close = req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0";
-        throw problem(429, "rate-limited",
-                      fmt::format("more than {} requests per second from {}", o.rate_limit, req.remote_addr))
+        t_request.close =
+            req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0";
+        throw problem(
+            429, "rate-limited",
+            fmt::format("more than {} requests per second from {}", o.rate_limit, req.remote_addr))
             .header("Retry-After", std::to_string(static_cast<long long>(std::ceil(wait))));
       }
       // cpp-httplib adds REMOTE_ADDR, REMOTE_PORT, LOCAL_ADDR and LOCAL_PORT to the headers.
       if (req.headers.size() > o.max_headers + 4) {
         t_request.close = true;
         throw problem(431, "too-many-headers",
-                      fmt::format("{} header fields: expected at most {}", req.headers.size() - 4, o.max_headers));
+                      fmt::format("{} header fields: expected at most {}", req.headers.size() - 4,
+                                  o.max_headers));
       }
       if (req.has_header("Transfer-Encoding")) {
         t_request.close = true;
-        throw problem(411, "length-required",
-                      "chunked or encoded bodies are not accepted: send the body with a Content-Length");
+        throw problem(
+            411, "length-required",
+            "chunked or encoded bodies are not accepted: send the body with a Content-Length");
       }
       const bool has_length = req.has_header("Content-Length");
       if (has_length) {
         const auto text = req.get_header_value("Content-Length");
-        const bool digits = !text.empty() && text.size() <= 19 &&
-                            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+        const bool digits =
+            !text.empty() && text.size() <= 19 &&
+            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
         if (!digits) {
           t_request.close = true;
           throw problem(400, "bad-content-length",
@@ -590,9 +614,9 @@ struct server::impl {
         const auto length = std::stoull(text);
         if (length > o.max_body_bytes) {
           t_request.close = true;
-          throw problem(
-              413, "body-too-large",
-              fmt::format("the body is {} bytes: expected at most {} (--max-body)", length, o.max_body_bytes));
+          throw problem(413, "body-too-large",
+                        fmt::format("the body is {} bytes: expected at most {} (--max-body)",
+                                    length, o.max_body_bytes));
         }
       } else if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
         t_request.close = true;
@@ -630,8 +654,10 @@ struct server::impl {
 
   // Called after every response cpp-httplib writes: metrics and the access log.
   void record(const httplib::Request& req, const httplib::Response& res) {
-    const double seconds = std::chrono::duration<double>(clock_type::now() - t_request.start).count();
-    metrics.observe_request(t_request.route, req.method.empty() ? "-" : req.method, res.status, seconds);
+    const double seconds =
+        std::chrono::duration<double>(clock_type::now() - t_request.start).count();
+    metrics.observe_request(t_request.route, req.method.empty() ? "-" : req.method, res.status,
+                            seconds);
     // The line json_line gives for {"ts", "remote", "method", "path", "route", "status", "bytes",
     // "duration_ms"}, written directly: building the json value cost more than the rest of a
     // cached classify.
@@ -647,7 +673,8 @@ struct server::impl {
     append_json_string(line, req.path);
     line += ",\"route\":";
     append_json_string(line, t_request.route);
-    line += fmt::format(",\"status\":{},\"bytes\":{},\"duration_ms\":", res.status, res.body.size());
+    line +=
+        fmt::format(",\"status\":{},\"bytes\":{},\"duration_ms\":", res.status, res.body.size());
     append_json_number(line, seconds * 1000.0);
     line += "}\n";
     write_log(line);
@@ -665,10 +692,13 @@ struct server::impl {
                                     : httplib::Server::HandlerResponse::Unhandled;
     });
     // A client that waits for "100 Continue" before its body gets the refusal instead.
-    http.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
-      return refuse_early(req, res) ? res.status : 100;
-    });
-    const auto handler = [this](const httplib::Request& req, httplib::Response& res) { answer(req, res); };
+    http.set_expect_100_continue_handler(
+        [this](const httplib::Request& req, httplib::Response& res) {
+          return refuse_early(req, res) ? res.status : 100;
+        });
+    const auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+      answer(req, res);
+    };
     http.Get(".*", handler);
     http.Post(".*", handler);
     http.Put(".*", handler);
@@ -677,14 +707,15 @@ struct server::impl {
     http.Options(".*", handler);
     // Errors cpp-httplib answers itself (an unreadable request line or head, a timeout) get a
     // problem document too; a read cut off by the deadline is a 408, an oversized head a 431.
-    http.set_error_handler(
-        httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+    http.set_error_handler(httplib::Server::HandlerWithResponse(
+        [](const httplib::Request& req, httplib::Response& res) {
           if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
           t_request.close = true;
           int status = res.status;
           std::string slug = "bad-request";
           std::string detail = "the request could not be read as HTTP/1.1";
-          if (t_request.timed_out || (!t_request.header_overflow && clock_type::now() >= t_request.deadline)) {
+          if (t_request.timed_out ||
+              (!t_request.header_overflow && clock_type::now() >= t_request.deadline)) {
             status = 408;
             slug = "request-timeout";
             detail = "the request did not arrive in time (--request-timeout, --read-timeout)";
@@ -703,10 +734,12 @@ struct server::impl {
           res.set_header("Connection", "close");
           return httplib::Server::HandlerResponse::Handled;
         }));
-    http.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
-      fill_problem(res, problem(500, "internal", "internal error"), req.path);
-    });
-    http.set_logger([this](const httplib::Request& req, const httplib::Response& res) { record(req, res); });
+    http.set_exception_handler(
+        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+          fill_problem(res, problem(500, "internal", "internal error"), req.path);
+        });
+    http.set_logger(
+        [this](const httplib::Request& req, const httplib::Response& res) { record(req, res); });
   }
 };
 
@@ -719,18 +752,23 @@ server::server(server_options o) : impl_(std::make_unique<impl>(std::move(o))) {
     if (!std::filesystem::exists(m.o.token_file))
       throw usage_error(fmt::format("--token-file {}: no such file", m.o.token_file));
     auto token = read_text_file(m.o.token_file, file_limit{"token file", 4096});
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' '))
+      token.pop_back();
     if (token.empty())
-      throw usage_error(fmt::format("--token-file {} is empty: expected the token on one line", m.o.token_file));
+      throw usage_error(
+          fmt::format("--token-file {} is empty: expected the token on one line", m.o.token_file));
     access.token = std::move(token);
   }
   if (!m.o.access_log.empty()) {
     m.log = std::fopen(m.o.access_log.c_str(), "ae");
-    if (!m.log) throw error(fmt::format("cannot open the access log {}: {}", m.o.access_log, std::strerror(errno)));
+    if (!m.log)
+      throw error(
+          fmt::format("cannot open the access log {}: {}", m.o.access_log, std::strerror(errno)));
     m.own_log = true;
   }
   m.data = dataset::load(m.o.specs_dir);
-  m.routes = std::make_unique<api>([this] { return impl_->current(); }, m.metrics, std::move(access));
+  m.routes =
+      std::make_unique<api>([this] { return impl_->current(); }, m.metrics, std::move(access));
   add_history_routes(*m.routes, m.o.history,
                      m.o.pubkey.empty() ? std::nullopt : std::optional<std::string>(m.o.pubkey));
   m.configure();
@@ -748,10 +786,12 @@ std::string server::bind() {
     if (bound < 0) throw error(fmt::format("cannot listen on {}", impl_->o.listen));
   } else if (!impl_->http.bind_to_port(host, port)) {
     throw error(
-        fmt::format("cannot listen on {} (address in use, or not an address of this machine?)", impl_->o.listen));
+        fmt::format("cannot listen on {} (address in use, or not an address of this machine?)",
+                    impl_->o.listen));
   }
   impl_->http.widen_backlog();
-  return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, bound) : fmt::format("{}:{}", host, bound);
+  return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, bound)
+                                             : fmt::format("{}:{}", host, bound);
 }
 
 void server::serve() { impl_->http.listen_after_bind(); }

@@ -31,7 +31,8 @@ int fuzz_one(const std::uint8_t* data, std::size_t size) {
       chipgauge::fuzz::check(check.hash_ok && !check.has_signature,
                              "verified without a matching hash, or signed with no key");
     if (status == chipgauge::exit_code::unverified)
-      chipgauge::fuzz::check(check.hash_ok && check.signature_valid, "unauthenticated although a check failed");
+      chipgauge::fuzz::check(check.hash_ok && check.signature_valid,
+                             "unauthenticated although a check failed");
     chipgauge::fuzz::check(!check.findings.empty(), "a check without findings");
     (void)chipgauge::certificate_check_text(check, file);
     (void)chipgauge::certificate_check_json(check, file).dump();
@@ -55,6 +56,7 @@ int fuzz_one(const std::uint8_t* data, std::size_t size) {
     chipgauge::fuzz::check(false, std::string("the canonical form does not parse: ") + e.what());
   }
   chipgauge::fuzz::check(again == doc, "the canonical form parses to another value");
-  chipgauge::fuzz::check(chipgauge::canonical_json(again) == canonical, "the canonical form is not a fixed point");
+  chipgauge::fuzz::check(chipgauge::canonical_json(again) == canonical,
+                         "the canonical form is not a fixed point");
   return 0;
 }

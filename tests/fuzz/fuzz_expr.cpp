@@ -58,15 +58,17 @@ std::optional<expr_symbol> resolve(std::string_view name) {
   const auto& vars = metric_vars();
   for (std::size_t i = 0; i < vars.size(); ++i) {
     if (vars[i].name == name)
-      return expr_symbol{expr_symbol::source::variable, static_cast<std::uint32_t>(i), vars[i].type};
+      return expr_symbol{expr_symbol::source::variable, static_cast<std::uint32_t>(i),
+                         vars[i].type};
   }
   if (name == "contains_3a090")
-    return expr_symbol{expr_symbol::source::variable, static_cast<std::uint32_t>(metric_var_count), expr_type::boolean};
+    return expr_symbol{expr_symbol::source::variable, static_cast<std::uint32_t>(metric_var_count),
+                       expr_type::boolean};
   const auto& params = names().parameters;
   const auto it = std::find(params.begin(), params.end(), name);
   if (it != params.end())
-    return expr_symbol{expr_symbol::source::parameter, static_cast<std::uint32_t>(it - params.begin()),
-                       expr_type::number};
+    return expr_symbol{expr_symbol::source::parameter,
+                       static_cast<std::uint32_t>(it - params.begin()), expr_type::number};
   return std::nullopt;
 }
 
@@ -93,7 +95,8 @@ int fuzz_one(const std::uint8_t* data, std::size_t size) {
                                             std::vector<double>(lang.variable_count, 1.0)};
   // Typical values: a large TPP and bandwidths, truth values true.
   for (std::size_t i = 0; i < metric_var_count; ++i)
-    var_sets[2][i] = metric_vars()[i].type == expr_type::boolean ? 1.0 : 4800.5 * static_cast<double>(i + 1);
+    var_sets[2][i] =
+        metric_vars()[i].type == expr_type::boolean ? 1.0 : 4800.5 * static_cast<double>(i + 1);
   std::vector<double> params(std::max<std::size_t>(nparams, 1));
   for (std::size_t i = 0; i < params.size(); ++i) params[i] = 100.0 * static_cast<double>(i + 1);
 
@@ -103,7 +106,8 @@ int fuzz_one(const std::uint8_t* data, std::size_t size) {
     const double plain = e->evaluate(vars.data(), params.data());
     fuzz::check(same(traced, plain), "evaluate gives another value with a trace");
     if (e->type() == expr_type::boolean)
-      fuzz::check(std::isnan(traced) || traced == 0.0 || traced == 1.0, "a truth value other than 0, 1 or unknown");
+      fuzz::check(std::isnan(traced) || traced == 0.0 || traced == 1.0,
+                  "a truth value other than 0, 1 or unknown");
     for (const auto& t : trace) {
       fuzz::check(std::isnan(t.result) || t.result == 0.0 || t.result == 1.0,
                   "a comparison result other than 0, 1 or unknown");
@@ -114,7 +118,8 @@ int fuzz_one(const std::uint8_t* data, std::size_t size) {
       // The texts are views into the expression's own text.
       const auto& src = e->text();
       for (const auto part : {lhs, rhs}) {
-        fuzz::check(part.empty() || (part.data() >= src.data() && part.data() + part.size() <= src.data() + src.size()),
+        fuzz::check(part.empty() || (part.data() >= src.data() &&
+                                     part.data() + part.size() <= src.data() + src.size()),
                     "an operand text outside the expression");
       }
     }

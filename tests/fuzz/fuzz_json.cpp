@@ -25,7 +25,8 @@ void rejected_or_ok(F&& f) {
   try {
     f();
   } catch (const spec_error& e) {
-    chipgauge::fuzz::check(!e.file().empty() && !e.json_path().empty(), "a spec_error without file or JSON path");
+    chipgauge::fuzz::check(!e.file().empty() && !e.json_path().empty(),
+                           "a spec_error without file or JSON path");
   }
 }
 
@@ -48,7 +49,9 @@ void walk(const json_node& n, int depth, int& budget) {
   switch (budget % 5) {
     case 0: rejected_or_ok([&] { (void)n.string(); }); break;
     case 1: rejected_or_ok([&] { (void)n.number(); }); break;
-    case 2: rejected_or_ok([&] { n.expect_keys({"schema", "id", "bandwidth_gb_s", "area_mm2"}); }); break;
+    case 2:
+      rejected_or_ok([&] { n.expect_keys({"schema", "id", "bandwidth_gb_s", "area_mm2"}); });
+      break;
     case 3: rejected_or_ok([&] { (void)n.at("schema"); }); break;
     default: rejected_or_ok([&] { (void)n.at(std::size_t{0}); }); break;
   }
@@ -57,7 +60,8 @@ void walk(const json_node& n, int depth, int& budget) {
     const auto members = n.members();
     for (const auto& [key, value] : members) keys.push_back(key);
     for (const auto& [key, value] : members) {
-      chipgauge::fuzz::check(n.find(key).has_value() || value.is_null(), "a member find() does not see");
+      chipgauge::fuzz::check(n.find(key).has_value() || value.is_null(),
+                             "a member find() does not see");
       walk(value, depth + 1, budget);
     }
     if (!keys.empty()) (void)chipgauge::closest_match(keys.front(), keys);

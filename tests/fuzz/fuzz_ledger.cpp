@@ -21,8 +21,9 @@ namespace {
 using namespace chipgauge;
 
 bool same(const shipment& a, const shipment& b) {
-  return a.day == b.day && a.part == b.part && a.tpp_each == b.tpp_each && a.quantity == b.quantity &&
-         a.consignee == b.consignee && a.country == b.country && a.quota == b.quota && a.eccn == b.eccn;
+  return a.day == b.day && a.part == b.part && a.tpp_each == b.tpp_each &&
+         a.quantity == b.quantity && a.consignee == b.consignee && a.country == b.country &&
+         a.quota == b.quota && a.eccn == b.eccn;
 }
 
 void check_round_trip(const shipment_ledger& ledger, const std::string& name) {

@@ -90,7 +90,8 @@ int fuzz_one(const std::uint8_t* data, std::size_t size) {
           q.what_if = what_if;
           try {
             const auto answer = engine.answer(q);
-            fuzz::check(nlohmann::json::accept(to_json(answer)), "a licence answer's JSON is not valid JSON");
+            fuzz::check(nlohmann::json::accept(to_json(answer)),
+                        "a licence answer's JSON is not valid JSON");
             (void)to_text(answer);
             shipment s;
             s.day = q.as_of;

@@ -29,15 +29,19 @@ const metric_definitions& definitions() {
   return defs;
 }
 
-// Every export is valid JSON, and a comparison of the report with itself renders and finds nothing slower.
+// Every export is valid JSON, and a comparison of the report with itself renders and finds nothing
+// slower.
 void exports_and_self_comparison(const bench::measurement_report& report) {
-  fuzz::check(nlohmann::json::accept(bench::to_gbench_json(report)), "the Google Benchmark JSON is not valid JSON");
-  fuzz::check(nlohmann::json::accept(bench::to_bencher_json(report)), "the Bencher Metric Format is not valid JSON");
+  fuzz::check(nlohmann::json::accept(bench::to_gbench_json(report)),
+              "the Google Benchmark JSON is not valid JSON");
+  fuzz::check(nlohmann::json::accept(bench::to_bencher_json(report)),
+              "the Bencher Metric Format is not valid JSON");
   fuzz::check(nlohmann::json::accept(bench::to_github_action_benchmark_json(report)),
               "the github-action-benchmark JSON is not valid JSON");
   const auto c = bench::compare_reports(report, report, bench::compare_settings{});
   fuzz::check(c.count(bench::verdict::slower) == 0, "a report compared with itself is slower");
-  fuzz::check(nlohmann::json::accept(bench::comparison_to_json(c)), "the comparison JSON is not valid JSON");
+  fuzz::check(nlohmann::json::accept(bench::comparison_to_json(c)),
+              "the comparison JSON is not valid JSON");
   (void)bench::comparison_to_text(c);
   (void)bench::comparison_to_csv(c);
 }
@@ -47,7 +51,8 @@ void exports_and_self_comparison(const bench::measurement_report& report) {
 int fuzz_one(const std::uint8_t* data, std::size_t size) {
   const auto& defs = definitions();
   try {
-    exports_and_self_comparison(bench::parse_gbench_json(fuzz::as_text(data, size), "fuzz-gbench.json"));
+    exports_and_self_comparison(
+        bench::parse_gbench_json(fuzz::as_text(data, size), "fuzz-gbench.json"));
   } catch (const error& e) {
     fuzz::rejected(e);
   }
@@ -65,7 +70,8 @@ int fuzz_one(const std::uint8_t* data, std::size_t size) {
   } catch (const error& e) {
     fuzz::check(false, std::string("a written report does not parse again: ") + e.what());
   }
-  fuzz::check(bench::to_json(reread) == written, "a report changes when written, read and written again");
+  fuzz::check(bench::to_json(reread) == written,
+              "a report changes when written, read and written again");
   exports_and_self_comparison(report);
   (void)bench::to_csv(report);
   (void)bench::to_markdown(report);

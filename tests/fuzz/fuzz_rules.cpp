@@ -36,7 +36,9 @@ struct fixture {
 
 const fixture& bundled() {
   static const fixture f = [] {
-    fixture x{rule_set::load_definitions(fuzz::specs_dir() + "/rules"), catalog::load(fuzz::specs_dir()), {}};
+    fixture x{rule_set::load_definitions(fuzz::specs_dir() + "/rules"),
+              catalog::load(fuzz::specs_dir()),
+              {}};
     std::vector<part_kind> seen;
     for (const auto& p : x.cat.parts().parts()) {
       if (std::find(seen.begin(), seen.end(), p->kind) != seen.end()) continue;
@@ -67,7 +69,8 @@ int fuzz_one(const std::uint8_t* data, std::size_t size) {
     for (const auto* p : fx.parts) cs.push_back(engine.classify(*p, plan));
     (void)render(cs, plan, output_format::text);
     (void)render(cs, plan, output_format::csv);
-    fuzz::check(nlohmann::json::accept(render(cs, plan, output_format::json)), "the JSON rendering is not valid JSON");
+    fuzz::check(nlohmann::json::accept(render(cs, plan, output_format::json)),
+                "the JSON rendering is not valid JSON");
   }
   return 0;
 }

@@ -49,7 +49,8 @@ const fixture& bundled() {
     std::vector<std::string> ids;
     for (const auto& p : cat.parts().parts()) {
       for (const auto& c : p->contains) {
-        if (!c.inline_spec && std::find(ids.begin(), ids.end(), c.id) == ids.end()) ids.push_back(c.id);
+        if (!c.inline_spec && std::find(ids.begin(), ids.end(), c.id) == ids.end())
+          ids.push_back(c.id);
       }
     }
     for (const auto& id : ids) {
@@ -60,7 +61,8 @@ const fixture& bundled() {
   }();
   if (f.plans.empty()) {
     for (const auto* day : {"2023-06-01", "2025-06-01"}) {
-      for (const bool what_if : {false, true}) f.plans.emplace_back(f.rules, *date::parse(day), what_if);
+      for (const bool what_if : {false, true})
+        f.plans.emplace_back(f.rules, *date::parse(day), what_if);
     }
     f.plans.push_back(evaluation_plan::every_regime(f.rules, *date::parse("2026-03-01")));
   }

@@ -38,9 +38,12 @@ std::optional<std::string> injected_fault() {
 
 class cuda_backend final : public backend {
  public:
-  // A malformed CHIPGAUGE_CUDA_DEADLINE_S or CHIPGAUGE_CUDA_FAULT is a usage error before anything runs.
+  // A malformed CHIPGAUGE_CUDA_DEADLINE_S or CHIPGAUGE_CUDA_FAULT is a usage error before anything
+  // runs.
   explicit cuda_backend(const std::string& specs_dir)
-      : fault_(injected_fault()), deadline_(read_work_deadline()), gpus_(discover_gpus(specs_dir, nvml_)) {}
+      : fault_(injected_fault()),
+        deadline_(read_work_deadline()),
+        gpus_(discover_gpus(specs_dir, nvml_)) {}
 
   [[nodiscard]] std::string name() const override { return "cuda"; }
 
@@ -50,15 +53,16 @@ class cuda_backend final : public backend {
     return out;
   }
 
-  std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(const device_info& d,
-                                                                                    run_mode mode) override {
+  std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(
+      const device_info& d, run_mode mode) override {
     const auto& g = gpu_of(d);
     return cuda_catalogue(g.facts, peers_of(g, gpus_), mode, fault_);
   }
 
   // The entry of this device's catalogue named b.name makes the case from the parameters it
   // captured; nothing is read back from the name.
-  std::unique_ptr<benchmark_case> prepare(const device_info& d, const benchmark_info& b, run_mode mode) override {
+  std::unique_ptr<benchmark_case> prepare(const device_info& d, const benchmark_info& b,
+                                          run_mode mode) override {
     const auto& g = gpu_of(d);
     for (const auto& e : cuda_entries(g.facts, peers_of(g, gpus_), mode, fault_)) {
       if (e.info.name != b.name) continue;
@@ -80,7 +84,8 @@ class cuda_backend final : public backend {
     const auto& g = gpu_of(d);
     const auto ecc = nvml_.uncorrected_ecc(g.pci);
     if (g.ecc_baseline && ecc && *ecc > *g.ecc_baseline)
-      return fmt::format("{} uncorrectable ECC error(s) since the run began", *ecc - *g.ecc_baseline);
+      return fmt::format("{} uncorrectable ECC error(s) since the run began",
+                         *ecc - *g.ecc_baseline);
     (void)cudaSetDevice(g.index);
     (void)cudaGetLastError();  // clears an error that does not poison the context
     cudaError_t e = cudaDeviceSynchronize();
@@ -132,8 +137,9 @@ bool cuda_device_available(std::string* reason) {
   }
   if (count == 0 && reason) {
     const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
-    *reason = visible ? fmt::format("no CUDA device is visible (CUDA_VISIBLE_DEVICES='{}')", visible)
-                      : std::string("no CUDA device is visible");
+    *reason = visible
+                  ? fmt::format("no CUDA device is visible (CUDA_VISIBLE_DEVICES='{}')", visible)
+                  : std::string("no CUDA device is visible");
   }
   return count > 0;
 }

@@ -23,7 +23,8 @@ namespace {
 
 class vector_case final : public cuda_case {
  public:
-  vector_case(const case_context& c, benchmark_info info, std::optional<double> per_sm, cuda_params::vector_kind kind)
+  vector_case(const case_context& c, benchmark_info info, std::optional<double> per_sm,
+              cuda_params::vector_kind kind)
       : cuda_case(c, std::move(info), per_sm),
         kind_(kind),
         out_(static_cast<std::size_t>(blocks(blocks_per_sm) * threads) * 8) {
@@ -49,8 +50,8 @@ class vector_case final : public cuda_case {
       bad = compare_exact(download<float>(count), expected);
     }
     v.passed = bad.count == 0;
-    v.detail = fmt::format("{} threads: each sum of {} chains must be {} (exact); {}", count, kc::fma_chains, expected,
-                           bad.text());
+    v.detail = fmt::format("{} threads: each sum of {} chains must be {} (exact); {}", count,
+                           kc::fma_chains, expected, bad.text());
     return v;
   }
 
@@ -61,7 +62,9 @@ class vector_case final : public cuda_case {
   static constexpr float fp32_add = 0x1p-8F;
 
   // Iterations per launch, within each type's exactness bound.
-  [[nodiscard]] std::uint64_t iterations() const { return kind_ == cuda_params::vector_kind::fp16x2 ? 2048 : 4096; }
+  [[nodiscard]] std::uint64_t iterations() const {
+    return kind_ == cuda_params::vector_kind::fp16x2 ? 2048 : 4096;
+  }
 
   double enqueue(std::uint64_t reps) override {
     const int b = blocks(blocks_per_sm);
@@ -82,7 +85,8 @@ class vector_case final : public cuda_case {
       }
     }
     const double ops = kind_ == cuda_params::vector_kind::fp16x2 ? 4.0 : 2.0;
-    return static_cast<double>(reps) * b * threads * kc::fma_chains * static_cast<double>(iterations()) * ops;
+    return static_cast<double>(reps) * b * threads * kc::fma_chains *
+           static_cast<double>(iterations()) * ops;
   }
 
   template <typename T>
@@ -100,16 +104,16 @@ class vector_case final : public cuda_case {
 class tensor_case final : public cuda_case {
  public:
   /// `shape`: the wgmma variant (N, operand layout) when `wgmma`.
-  tensor_case(const case_context& c, benchmark_info info, std::optional<double> per_sm, kc::tensor_op op, bool wgmma,
-              kc::wgmma_shape shape = {})
+  tensor_case(const case_context& c, benchmark_info info, std::optional<double> per_sm,
+              kc::tensor_op op, bool wgmma, kc::wgmma_shape shape = {})
       : cuda_case(c, std::move(info), per_sm),
         op_(op),
         wgmma_(wgmma),
         shape_(shape),
         // As many blocks per SM as stay resident (registers decide: wgmma kernels hold 154
         // registers per thread, one block per SM), at most 4: the grid is one wave.
-        blocks_per_sm_(
-            std::min(4, wgmma ? kc::wgmma_resident_blocks(op, shape) : kc::mma_resident_blocks(op, threads))),
+        blocks_per_sm_(std::min(4, wgmma ? kc::wgmma_resident_blocks(op, shape)
+                                         : kc::mma_resident_blocks(op, threads))),
         out_(static_cast<std::size_t>(blocks(blocks_per_sm_) * threads) * sizeof(double)) {
     poison(out_);
   }
@@ -121,14 +125,16 @@ class tensor_case final : public cuda_case {
     const auto shape = kc::shape_of(op_, g_.cc());
     // mma.sync: tensor_chains x values_per_thread accumulators; wgmma: 128 (2 x 64 for m64n128,
     // 1 x 128 for m64n256; 128 threads per warpgroup).
-    const double accumulators = wgmma_ ? 128.0 : static_cast<double>(kc::tensor_chains) * shape.values_per_thread;
+    const double accumulators =
+        wgmma_ ? 128.0 : static_cast<double>(kc::tensor_chains) * shape.values_per_thread;
     const int k = wgmma_ ? kc::wgmma_k(op_) : shape.k;
     const double expected = accumulators * static_cast<double>(iterations) * k;
     const auto bad = compare_exact(h, expected);
     verification v;
     v.passed = bad.count == 0;
-    v.detail = fmt::format("{} threads: each sum of {} accumulators must be {} (every D element {} x K {}, exact); {}",
-                           count, accumulators, expected, iterations, k, bad.text());
+    v.detail = fmt::format(
+        "{} threads: each sum of {} accumulators must be {} (every D element {} x K {}, exact); {}",
+        count, accumulators, expected, iterations, k, bad.text());
     return v;
   }
 
@@ -146,13 +152,15 @@ class tensor_case final : public cuda_case {
       // Two warpgroups per block, 64 x 256 x K per warpgroup per iteration (two m64n128xK or one
       // m64n256xK instruction).
       const double per_warpgroup_iteration = 2.0 * 64 * 256 * kc::wgmma_k(op_);
-      return static_cast<double>(reps) * b * 2 * static_cast<double>(iterations) * per_warpgroup_iteration;
+      return static_cast<double>(reps) * b * 2 * static_cast<double>(iterations) *
+             per_warpgroup_iteration;
     }
-    for (std::uint64_t r = 0; r < reps; ++r) kc::launch_mma(op_, b, threads, iterations, out_.as<double>(), stream());
+    for (std::uint64_t r = 0; r < reps; ++r)
+      kc::launch_mma(op_, b, threads, iterations, out_.as<double>(), stream());
     const auto shape = kc::shape_of(op_, g_.cc());
     const double per_step = 2.0 * shape.m * shape.n * shape.k;
-    return static_cast<double>(reps) * b * (threads / 32) * kc::tensor_chains * static_cast<double>(iterations) *
-           per_step;
+    return static_cast<double>(reps) * b * (threads / 32) * kc::tensor_chains *
+           static_cast<double>(iterations) * per_step;
   }
 
   kc::tensor_op op_;
@@ -193,7 +201,8 @@ case_ptr make_case(const case_context& c, const benchmark_info& b, const cuda_pa
     case precision::fp8: op = kc::tensor_op::fp8; break;
     case precision::fp64: op = kc::tensor_op::fp64; break;
     default:
-      throw usage_error(fmt::format("the cuda backend has no tensor kernel for {} ({})", to_string(p.prec), b.name));
+      throw usage_error(fmt::format("the cuda backend has no tensor kernel for {} ({})",
+                                    to_string(p.prec), b.name));
   }
   return std::make_unique<tensor_case>(c, b, c.g.arch.rate(p.rate_key), op, p.wgmma,
                                        kc::wgmma_shape{p.n, p.swizzle128});

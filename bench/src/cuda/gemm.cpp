@@ -21,7 +21,8 @@ namespace chipgauge::bench::cuda {
 namespace {
 
 void check(cublasStatus_t s, const char* what) {
-  if (s != CUBLAS_STATUS_SUCCESS) throw error(fmt::format("{}: {}", what, cublasLtGetStatusName(s)));
+  if (s != CUBLAS_STATUS_SUCCESS)
+    throw error(fmt::format("{}: {}", what, cublasLtGetStatusName(s)));
 }
 #define CHIPGAUGE_CUBLAS(call) check((call), #call)
 
@@ -29,8 +30,13 @@ void check(cublasStatus_t s, const char* what) {
 // products and sums are exact in FP32/INT32 and sampled outputs are checked exactly on the host.
 class gemm_case final : public cuda_case {
  public:
-  gemm_case(const case_context& c, benchmark_info info, std::optional<double> per_sm, precision p, int size)
-      : cuda_case(c, std::move(info), per_sm), p_(p), m_(static_cast<std::uint64_t>(size)), n_(m_), k_(m_) {
+  gemm_case(const case_context& c, benchmark_info info, std::optional<double> per_sm, precision p,
+            int size)
+      : cuda_case(c, std::move(info), per_sm),
+        p_(p),
+        m_(static_cast<std::uint64_t>(size)),
+        n_(m_),
+        k_(m_) {
     CHIPGAUGE_CUBLAS(cublasLtCreate(handle_.out()));
     const std::size_t elems_a = k_ * m_;
     const std::size_t elems_b = k_ * n_;
@@ -67,8 +73,10 @@ class gemm_case final : public cuda_case {
     CHIPGAUGE_CUBLAS(cublasLtMatmulDescCreate(op_.out(), compute, scale));
     const cublasOperation_t t = CUBLAS_OP_T;
     const cublasOperation_t nt = CUBLAS_OP_N;
-    CHIPGAUGE_CUBLAS(cublasLtMatmulDescSetAttribute(op_.get(), CUBLASLT_MATMUL_DESC_TRANSA, &t, sizeof t));
-    CHIPGAUGE_CUBLAS(cublasLtMatmulDescSetAttribute(op_.get(), CUBLASLT_MATMUL_DESC_TRANSB, &nt, sizeof nt));
+    CHIPGAUGE_CUBLAS(
+        cublasLtMatmulDescSetAttribute(op_.get(), CUBLASLT_MATMUL_DESC_TRANSA, &t, sizeof t));
+    CHIPGAUGE_CUBLAS(
+        cublasLtMatmulDescSetAttribute(op_.get(), CUBLASLT_MATMUL_DESC_TRANSB, &nt, sizeof nt));
     // Column-major: A is stored K x M and transposed (TN), B K x N, D M x N.
     const auto ld = [](std::uint64_t v) { return static_cast<std::int64_t>(v); };
     CHIPGAUGE_CUBLAS(cublasLtMatrixLayoutCreate(la_.out(), in, k_, m_, ld(k_)));
@@ -77,21 +85,25 @@ class gemm_case final : public cuda_case {
     unique_handle<cublasLtMatmulPreference_t, cublasLtMatmulPreferenceDestroy> pref;
     CHIPGAUGE_CUBLAS(cublasLtMatmulPreferenceCreate(pref.out()));
     const std::size_t ws = workspace_bytes;
-    CHIPGAUGE_CUBLAS(
-        cublasLtMatmulPreferenceSetAttribute(pref.get(), CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
+    CHIPGAUGE_CUBLAS(cublasLtMatmulPreferenceSetAttribute(
+        pref.get(), CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
     // Several heuristic candidates, each timed briefly; the fastest is kept (as cuBLAS's own
     // benchmarks and mamf-finder do): the first heuristic is not always the fastest for a shape.
     std::vector<cublasLtMatmulHeuristicResult_t> candidates(heuristic_candidates);
     int found = 0;
-    const auto st = cublasLtMatmulAlgoGetHeuristic(handle_.get(), op_.get(), la_.get(), lb_.get(), ld_.get(), ld_.get(),
-                                                   pref.get(), heuristic_candidates, candidates.data(), &found);
-    candidates.resize(static_cast<std::size_t>(st == CUBLAS_STATUS_SUCCESS ? std::max(found, 0) : 0));
+    const auto st = cublasLtMatmulAlgoGetHeuristic(handle_.get(), op_.get(), la_.get(), lb_.get(),
+                                                   ld_.get(), ld_.get(), pref.get(),
+                                                   heuristic_candidates, candidates.data(), &found);
+    candidates.resize(
+        static_cast<std::size_t>(st == CUBLAS_STATUS_SUCCESS ? std::max(found, 0) : 0));
     // No algorithm is a fact about this device and library, not a failure: the result is skipped.
-    const auto usable = std::count_if(candidates.begin(), candidates.end(),
-                                      [](const auto& h) { return h.state == CUBLAS_STATUS_SUCCESS; });
+    const auto usable = std::count_if(candidates.begin(), candidates.end(), [](const auto& h) {
+      return h.state == CUBLAS_STATUS_SUCCESS;
+    });
     if (usable == 0)
       throw benchmark_unsupported(fmt::format(
-          "cuBLASLt offers no algorithm for a {0}x{0}x{0} {1} GEMM (TN) on this device ({2})", m_, to_string(p_),
+          "cuBLASLt offers no algorithm for a {0}x{0}x{0} {1} GEMM (TN) on this device ({2})", m_,
+          to_string(p_),
           st != CUBLAS_STATUS_SUCCESS ? cublasLtGetStatusName(st)
           : candidates.empty()        ? "no heuristic result"
                                       : cublasLtGetStatusName(candidates[0].state)));
@@ -108,7 +120,8 @@ class gemm_case final : public cuda_case {
       const std::uint64_t i = (s * 2654435761ULL) % m_;
       const std::uint64_t j = (s * 40503ULL + 17) % n_;
       double expected = 0;
-      for (std::uint64_t k = 0; k < k_; ++k) expected += host_a_[k + i * k_] * host_b_[k + j * k_];  // exact integers
+      for (std::uint64_t k = 0; k < k_; ++k)
+        expected += host_a_[k + i * k_] * host_b_[k + j * k_];  // exact integers
       double got = 0;
       const std::uint64_t at = (i + j * m_) * 4;
       if (p_ == precision::int8) {
@@ -127,8 +140,9 @@ class gemm_case final : public cuda_case {
     v.passed = bad == 0;
     v.max_error = worst;
     v.detail = fmt::format(
-        "{} sampled outputs of a {}x{}x{} product of integers in [-2, 2], exact; {} differ (largest error {})", samples,
-        m_, n_, k_, bad, worst);
+        "{} sampled outputs of a {}x{}x{} product of integers in [-2, 2], exact; {} differ "
+        "(largest error {})",
+        samples, m_, n_, k_, bad, worst);
     return v;
   }
 
@@ -139,14 +153,17 @@ class gemm_case final : public cuda_case {
   static constexpr int trial_runs = 3;            ///< timed GEMMs per candidate, after one untimed
 
   const void* alpha() const {
-    return p_ == precision::int8 ? static_cast<const void*>(&alpha_i_) : static_cast<const void*>(&alpha_f_);
+    return p_ == precision::int8 ? static_cast<const void*>(&alpha_i_)
+                                 : static_cast<const void*>(&alpha_f_);
   }
   const void* beta() const {
-    return p_ == precision::int8 ? static_cast<const void*>(&beta_i_) : static_cast<const void*>(&beta_f_);
+    return p_ == precision::int8 ? static_cast<const void*>(&beta_i_)
+                                 : static_cast<const void*>(&beta_f_);
   }
   cublasStatus_t matmul(const cublasLtMatmulAlgo_t& algo) const {
-    return cublasLtMatmul(handle_.get(), op_.get(), alpha(), a_->ptr, la_.get(), b_->ptr, lb_.get(), beta(), d_->ptr,
-                          ld_.get(), d_->ptr, ld_.get(), &algo, workspace_->ptr, workspace_bytes, stream());
+    return cublasLtMatmul(handle_.get(), op_.get(), alpha(), a_->ptr, la_.get(), b_->ptr, lb_.get(),
+                          beta(), d_->ptr, ld_.get(), d_->ptr, ld_.get(), &algo, workspace_->ptr,
+                          workspace_bytes, stream());
   }
 
   // Times each usable candidate (one untimed GEMM, then trial_runs between events, under the
@@ -161,11 +178,13 @@ class gemm_case final : public cuda_case {
       if (candidates[i].state != CUBLAS_STATUS_SUCCESS) continue;
       cublasStatus_t st = matmul(candidates[i].algo);
       CHIPGAUGE_CUDA(cudaEventRecord(start_.get(), stream()));
-      for (int r = 0; r < trial_runs && st == CUBLAS_STATUS_SUCCESS; ++r) st = matmul(candidates[i].algo);
+      for (int r = 0; r < trial_runs && st == CUBLAS_STATUS_SUCCESS; ++r)
+        st = matmul(candidates[i].algo);
       CHIPGAUGE_CUDA(cudaEventRecord(stop_.get(), stream()));
       wait(stop_.get(), nullptr);
       if (st != CUBLAS_STATUS_SUCCESS) {
-        refused += fmt::format("{}{} ({})", refused.empty() ? "" : ", ", i, cublasLtGetStatusName(st));
+        refused +=
+            fmt::format("{}{} ({})", refused.empty() ? "" : ", ", i, cublasLtGetStatusName(st));
         continue;
       }
       float ms = 0;
@@ -177,20 +196,22 @@ class gemm_case final : public cuda_case {
       }
     }
     if (best < 0)
-      throw benchmark_unsupported(
-          fmt::format("cuBLASLt refused every algorithm its heuristic offered for a {0}x{0}x{0} {1} GEMM "
-                      "(TN): {2}",
-                      m_, to_string(p_), refused));
+      throw benchmark_unsupported(fmt::format(
+          "cuBLASLt refused every algorithm its heuristic offered for a {0}x{0}x{0} {1} GEMM "
+          "(TN): {2}",
+          m_, to_string(p_), refused));
     heuristic_ = candidates[static_cast<std::size_t>(best)];
     const auto config = [this](cublasLtMatmulAlgoConfigAttributes_t a) {
       std::uint32_t v = 0;  // CONFIG_ID is int32, the others uint32: the same 4 bytes
       std::size_t written = 0;
-      return cublasLtMatmulAlgoConfigGetAttribute(&heuristic_.algo, a, &v, sizeof v, &written) == CUBLAS_STATUS_SUCCESS
+      return cublasLtMatmulAlgoConfigGetAttribute(&heuristic_.algo, a, &v, sizeof v, &written) ==
+                     CUBLAS_STATUS_SUCCESS
                  ? std::to_string(v)
                  : std::string("?");
     };
     info_.description += fmt::format(
-        "; algorithm: heuristic index {} of {} offered, the fastest of {} timed ({:.3f} ms per GEMM), id {}, tile {}, "
+        "; algorithm: heuristic index {} of {} offered, the fastest of {} timed ({:.3f} ms per "
+        "GEMM), id {}, tile {}, "
         "stages {}, "
         "split-K {}; workspace {} bytes of the {} MiB offered{}",
         best, candidates.size(), timed, best_ms / trial_runs, config(CUBLASLT_ALGO_CONFIG_ID),

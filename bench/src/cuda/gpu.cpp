@@ -70,27 +70,29 @@ device_info describe(const gpu& g, const nvml& n) {
   const auto max_link = n.pcie_link(g.pci, true);
   std::string peaks;
   for (const auto& note : g.arch.notes) peaks += (peaks.empty() ? "" : "; ") + note;
-  d.properties = {{"uuid", uuid},
-                  {"pci_bus_id", g.pci},
-                  {"compute_capability", fmt::format("{}.{}", g.prop.major, g.prop.minor)},
-                  {"sm_count", std::to_string(g.prop.multiProcessorCount)},
-                  {"max_sm_clock_mhz", std::to_string(g.clock_khz / 1000)},
-                  {"memory_clock_mhz", std::to_string(g.mem_clock_khz / 1000)},
-                  {"memory_bus_bits", std::to_string(g.bus_width)},
-                  {"memory_bytes", std::to_string(g.prop.totalGlobalMem)},
-                  {"l2_bytes", std::to_string(g.prop.l2CacheSize)},
-                  {"shared_memory_per_sm_bytes", std::to_string(g.prop.sharedMemPerMultiprocessor)},
-                  {"ecc", g.prop.ECCEnabled ? "enabled" : "disabled"},
-                  {"mig", n.mig_mode(g.pci)},
-                  {"pcie_link", link ? fmt::format("gen {} x{} now, gen {} x{} at most", link->first, link->second,
-                                                   max_link ? max_link->first : 0U, max_link ? max_link->second : 0U)
-                                     : "unreadable"},
-                  {"host_link", g.coherent_host_link ? "coherent (NVLink-C2C)" : "PCIe"},
-                  {"driver_version", kernel_driver.empty() ? "unreadable (no NVML)" : kernel_driver},
-                  {"cuda_driver_api", version(driver)},
-                  {"cuda_runtime", version(runtime)},
-                  {"peaks", peaks},
-                  {"nvml", n.available() ? "loaded" : n.why()}};
+  d.properties = {
+      {"uuid", uuid},
+      {"pci_bus_id", g.pci},
+      {"compute_capability", fmt::format("{}.{}", g.prop.major, g.prop.minor)},
+      {"sm_count", std::to_string(g.prop.multiProcessorCount)},
+      {"max_sm_clock_mhz", std::to_string(g.clock_khz / 1000)},
+      {"memory_clock_mhz", std::to_string(g.mem_clock_khz / 1000)},
+      {"memory_bus_bits", std::to_string(g.bus_width)},
+      {"memory_bytes", std::to_string(g.prop.totalGlobalMem)},
+      {"l2_bytes", std::to_string(g.prop.l2CacheSize)},
+      {"shared_memory_per_sm_bytes", std::to_string(g.prop.sharedMemPerMultiprocessor)},
+      {"ecc", g.prop.ECCEnabled ? "enabled" : "disabled"},
+      {"mig", n.mig_mode(g.pci)},
+      {"pcie_link",
+       link ? fmt::format("gen {} x{} now, gen {} x{} at most", link->first, link->second,
+                          max_link ? max_link->first : 0U, max_link ? max_link->second : 0U)
+            : "unreadable"},
+      {"host_link", g.coherent_host_link ? "coherent (NVLink-C2C)" : "PCIe"},
+      {"driver_version", kernel_driver.empty() ? "unreadable (no NVML)" : kernel_driver},
+      {"cuda_driver_api", version(driver)},
+      {"cuda_runtime", version(runtime)},
+      {"peaks", peaks},
+      {"nvml", n.available() ? "loaded" : n.why()}};
   // Identity and conditions chipgauge certify matches and checks, each only where readable.
   auto add = [&d](const char* key, std::string value) {
     if (!value.empty()) d.properties.emplace_back(key, std::move(value));
@@ -111,7 +113,8 @@ device_info describe(const gpu& g, const nvml& n) {
     add("pcie_link_max_width", std::to_string(max_link->second));
   }
   if (g.ecc_baseline) add("ecc_uncorrected", std::to_string(*g.ecc_baseline));
-  if (const auto t = n.slowdown_temperature_c(g.pci)) add("temperature_slowdown_c", std::to_string(*t));
+  if (const auto t = n.slowdown_temperature_c(g.pci))
+    add("temperature_slowdown_c", std::to_string(*t));
   return d;
 }
 
@@ -121,7 +124,8 @@ std::vector<std::pair<std::string, std::string>> state_after(const gpu& g, const
     out.emplace_back("pcie_link_gen", std::to_string(link->first));
     out.emplace_back("pcie_link_width", std::to_string(link->second));
   }
-  if (const auto ecc = n.uncorrected_ecc(g.pci)) out.emplace_back("ecc_uncorrected", std::to_string(*ecc));
+  if (const auto ecc = n.uncorrected_ecc(g.pci))
+    out.emplace_back("ecc_uncorrected", std::to_string(*ecc));
   return out;
 }
 
@@ -158,15 +162,18 @@ std::vector<cuda_peer> peers_of(const gpu& g, const std::vector<gpu>& all) {
 
 std::optional<fixed_peak> pcie_peak(const gpu& g, const nvml& n) {
   const auto& arch = g.arch;
-  if (g.coherent_host_link) return std::nullopt;  // NVLink-C2C (GH200): the copies do not cross PCIe
+  if (g.coherent_host_link)
+    return std::nullopt;  // NVLink-C2C (GH200): the copies do not cross PCIe
   const auto link = n.pcie_link(g.pci, true);
   if (!link) return std::nullopt;
   const auto rate = arch.pcie_bytes_per_s(link->first, link->second);
   if (!rate) return std::nullopt;
   const auto& [gt, efficiency] = arch.pcie.at(link->first);
-  return fixed_peak{*rate, fmt::format("PCIe gen {} x{} (the link's maximum): {} GT/s x {} lanes x {:.4g} encoding / 8 "
-                                       "(specs/arch/cuda.json, NVML)",
-                                       link->first, link->second, gt, link->second, efficiency)};
+  return fixed_peak{
+      *rate,
+      fmt::format("PCIe gen {} x{} (the link's maximum): {} GT/s x {} lanes x {:.4g} encoding / 8 "
+                  "(specs/arch/cuda.json, NVML)",
+                  link->first, link->second, gt, link->second, efficiency)};
 }
 
 }  // namespace chipgauge::bench::cuda

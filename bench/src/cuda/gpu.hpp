@@ -23,11 +23,11 @@ struct gpu {
   int clock_khz = 0;
   int mem_clock_khz = 0;
   int bus_width = 0;
-  int smem_optin = 0;                              ///< bytes of shared memory one block may opt in to
-  int coherent_host_link = 0;                      ///< host link with native atomics (NVLink-C2C on GH200), not PCIe
+  int smem_optin = 0;          ///< bytes of shared memory one block may opt in to
+  int coherent_host_link = 0;  ///< host link with native atomics (NVLink-C2C on GH200), not PCIe
   std::optional<unsigned long long> ecc_baseline;  ///< NVML uncorrectable-ECC count at start
-  cuda_arch arch;                                  ///< specs/arch/cuda.json for this device, read once
-  cuda_device_facts facts;                         ///< what the catalogue and the fixed peaks depend on (cuda_plan.hpp)
+  cuda_arch arch;           ///< specs/arch/cuda.json for this device, read once
+  cuda_device_facts facts;  ///< what the catalogue and the fixed peaks depend on (cuda_plan.hpp)
 
   [[nodiscard]] int cc() const { return prop.major * 10 + prop.minor; }
   /// Blocks of `threads` that fit on one SM by the thread limit, at most `wanted`.
@@ -42,7 +42,8 @@ std::vector<gpu> discover_gpus(const std::string& specs_dir, const nvml& n);
 /// The device a report lists for `g`, with its properties (identity, clocks, memory, links,
 /// driver and runtime versions, peaks notes, NVML state).
 device_info describe(const gpu& g, const nvml& n);
-/// The device's state after its benchmarks ran (backend::state_after): current PCIe link, ECC count.
+/// The device's state after its benchmarks ran (backend::state_after): current PCIe link, ECC
+/// count.
 std::vector<std::pair<std::string, std::string>> state_after(const gpu& g, const nvml& n);
 /// The PCI "vendor:device" and "subsystem_vendor:subsystem_device" ids (lspci -n's lower-case
 /// hex) of the function at `pci_bus_id`, from sysfs; empty strings where unreadable.

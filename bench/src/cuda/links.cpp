@@ -21,8 +21,8 @@ namespace {
 
 class copy_case final : public cuda_case {
  public:
-  copy_case(const case_context& c, benchmark_info info, cuda_params::copy_kind kind, std::size_t bytes,
-            std::optional<fixed_peak> peak)
+  copy_case(const case_context& c, benchmark_info info, cuda_params::copy_kind kind,
+            std::size_t bytes, std::optional<fixed_peak> peak)
       : cuda_case(c, std::move(info), std::nullopt, std::move(peak)),
         kind_(kind),
         bytes_(bytes),
@@ -33,9 +33,11 @@ class copy_case final : public cuda_case {
         dev_out_(bytes) {
     near_.restore();  // the pinned buffers now live on the GPU's NUMA node
     auto* h = host_in_.as<unsigned char>();
-    for (std::size_t i = 0; i < bytes_; ++i) h[i] = static_cast<unsigned char>((i * 2654435761U) >> 13);
+    for (std::size_t i = 0; i < bytes_; ++i)
+      h[i] = static_cast<unsigned char>((i * 2654435761U) >> 13);
     CHIPGAUGE_CUDA(cudaMemcpy(dev_out_.ptr, host_in_.ptr, bytes_, cudaMemcpyHostToDevice));
-    CHIPGAUGE_CUDA(cudaMemset(dev_in_.ptr, 0, bytes_));  // not the pattern: a copy that never ran fails
+    CHIPGAUGE_CUDA(
+        cudaMemset(dev_in_.ptr, 0, bytes_));  // not the pattern: a copy that never ran fails
     std::memset(host_out_.ptr, 0, bytes_);
     CHIPGAUGE_CUDA(cudaDeviceSynchronize());
   }
@@ -48,11 +50,13 @@ class copy_case final : public cuda_case {
       CHIPGAUGE_CUDA(cudaMemcpy(back.data(), dev_in_.ptr, bytes_, cudaMemcpyDeviceToHost));
       bad += std::memcmp(back.data(), host_in_.ptr, bytes_) != 0;
     }
-    if (kind_ != cuda_params::copy_kind::h2d) bad += std::memcmp(host_out_.ptr, host_in_.ptr, bytes_) != 0;
+    if (kind_ != cuda_params::copy_kind::h2d)
+      bad += std::memcmp(host_out_.ptr, host_in_.ptr, bytes_) != 0;
     verification v;
     v.passed = bad == 0;
-    v.detail = fmt::format("{} bytes per direction compared byte for byte after the copies; {} direction(s) differ",
-                           bytes_, bad);
+    v.detail = fmt::format(
+        "{} bytes per direction compared byte for byte after the copies; {} direction(s) differ",
+        bytes_, bad);
     return v;
   }
 
@@ -66,13 +70,16 @@ class copy_case final : public cuda_case {
         CHIPGAUGE_CUDA(cudaStreamWaitEvent(second_.get(), fork_.get(), 0));
       }
       if (kind_ != cuda_params::copy_kind::d2h)
-        CHIPGAUGE_CUDA(cudaMemcpyAsync(dev_in_.ptr, host_in_.ptr, bytes_, cudaMemcpyHostToDevice, stream()));
+        CHIPGAUGE_CUDA(
+            cudaMemcpyAsync(dev_in_.ptr, host_in_.ptr, bytes_, cudaMemcpyHostToDevice, stream()));
       if (kind_ == cuda_params::copy_kind::bidirectional) {
-        CHIPGAUGE_CUDA(cudaMemcpyAsync(host_out_.ptr, dev_out_.ptr, bytes_, cudaMemcpyDeviceToHost, second_.get()));
+        CHIPGAUGE_CUDA(cudaMemcpyAsync(host_out_.ptr, dev_out_.ptr, bytes_, cudaMemcpyDeviceToHost,
+                                       second_.get()));
         CHIPGAUGE_CUDA(cudaEventRecord(join_.get(), second_.get()));
         CHIPGAUGE_CUDA(cudaStreamWaitEvent(stream(), join_.get(), 0));
       } else if (kind_ == cuda_params::copy_kind::d2h) {
-        CHIPGAUGE_CUDA(cudaMemcpyAsync(host_out_.ptr, dev_out_.ptr, bytes_, cudaMemcpyDeviceToHost, stream()));
+        CHIPGAUGE_CUDA(
+            cudaMemcpyAsync(host_out_.ptr, dev_out_.ptr, bytes_, cudaMemcpyDeviceToHost, stream()));
       }
     }
     return static_cast<double>(reps) * static_cast<double>(bytes_) *
@@ -112,7 +119,12 @@ class copy_case final : public cuda_case {
 class p2p_case final : public cuda_case {
  public:
   p2p_case(const case_context& c, const gpu& to, benchmark_info info, bool both, std::size_t bytes)
-      : cuda_case(c, std::move(info), std::nullopt), to_(to), both_(both), bytes_(bytes), src_(bytes), back_(bytes) {
+      : cuda_case(c, std::move(info), std::nullopt),
+        to_(to),
+        both_(both),
+        bytes_(bytes),
+        src_(bytes),
+        back_(bytes) {
     CHIPGAUGE_CUDA(cudaSetDevice(to_.index));
     dst_buf_ = std::make_unique<device_buffer>(bytes_);  // on the peer (owned: freed on any exit)
     dst_src_buf_ = std::make_unique<device_buffer>(bytes_);
@@ -121,7 +133,8 @@ class p2p_case final : public cuda_case {
     enable_peer(g_.index);
     CHIPGAUGE_CUDA(cudaMemset(dst_src_, 0x5A, bytes_));
     CHIPGAUGE_CUDA(cudaMemset(dst_, 0, bytes_));  // neither pattern: a copy that never ran fails
-    CHIPGAUGE_CUDA(cudaDeviceSynchronize());      // the peer's memsets, before any case stream uses them
+    CHIPGAUGE_CUDA(
+        cudaDeviceSynchronize());  // the peer's memsets, before any case stream uses them
     CHIPGAUGE_CUDA(cudaSetDevice(g_.index));
     enable_peer(to_.index);
     CHIPGAUGE_CUDA(cudaMemset(src_.ptr, 0xA5, bytes_));
@@ -150,7 +163,8 @@ class p2p_case final : public cuda_case {
     }
     verification v;
     v.passed = bad == 0;
-    v.detail = fmt::format("{} bytes per direction compared after the copies; {} differ", bytes_, bad);
+    v.detail =
+        fmt::format("{} bytes per direction compared after the copies; {} differ", bytes_, bad);
     return v;
   }
 
@@ -163,7 +177,8 @@ class p2p_case final : public cuda_case {
       }
       CHIPGAUGE_CUDA(cudaMemcpyPeerAsync(dst_, to_.index, src_.ptr, g_.index, bytes_, stream()));
       if (both_) {
-        CHIPGAUGE_CUDA(cudaMemcpyPeerAsync(back_.ptr, g_.index, dst_src_, to_.index, bytes_, second_.get()));
+        CHIPGAUGE_CUDA(
+            cudaMemcpyPeerAsync(back_.ptr, g_.index, dst_src_, to_.index, bytes_, second_.get()));
         CHIPGAUGE_CUDA(cudaEventRecord(join_.get(), second_.get()));
         CHIPGAUGE_CUDA(cudaStreamWaitEvent(stream(), join_.get(), 0));
       }
@@ -186,7 +201,8 @@ class p2p_case final : public cuda_case {
 };
 }  // namespace
 
-case_ptr make_case(const case_context& c, const benchmark_info& b, const cuda_params::host_copy& p) {
+case_ptr make_case(const case_context& c, const benchmark_info& b,
+                   const cuda_params::host_copy& p) {
   auto peak = pcie_peak(c.g, c.n);
   if (peak && p.kind == cuda_params::copy_kind::bidirectional) {
     peak->rate *= 2;

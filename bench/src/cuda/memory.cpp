@@ -22,8 +22,8 @@ class dram_case final : public cuda_case {
   /// `count` doubles per array; a read makes `passes` passes over its array per launch (L2-resident
   /// footprints need many to outlast launch gaps). Every array starts with values no kernel writes,
   /// so a kernel that did nothing fails verification.
-  dram_case(const case_context& c, benchmark_info info, cuda_params::dram_kind kind, std::size_t count,
-            int blocks_per_sm, unsigned passes, std::optional<fixed_peak> peak)
+  dram_case(const case_context& c, benchmark_info info, cuda_params::dram_kind kind,
+            std::size_t count, int blocks_per_sm, unsigned passes, std::optional<fixed_peak> peak)
       : cuda_case(c, std::move(info), std::nullopt, std::move(peak)),
         kind_(kind),
         blocks_per_sm_(blocks_per_sm),
@@ -31,7 +31,8 @@ class dram_case final : public cuda_case {
         n_(count & ~std::size_t{1}),
         a_(n_ * 8),
         b_(kind == cuda_params::dram_kind::triad ? n_ * 8 : 16),
-        c_(kind == cuda_params::dram_kind::triad || kind == cuda_params::dram_kind::copy ? n_ * 8 : 16),
+        c_(kind == cuda_params::dram_kind::triad || kind == cuda_params::dram_kind::copy ? n_ * 8
+                                                                                         : 16),
         sums_(static_cast<std::size_t>(blocks(blocks_per_sm_)) * sizeof(double)) {
     kc::launch_fill(blocks(blocks_per_sm_), threads, a_.as<double>(), n_, 1.0, stream());
     if (kind == cuda_params::dram_kind::triad)
@@ -46,7 +47,8 @@ class dram_case final : public cuda_case {
     verification v;
     if (kind_ == cuda_params::dram_kind::read) {
       std::vector<double> sums(static_cast<std::size_t>(blocks(blocks_per_sm_)));
-      CHIPGAUGE_CUDA(cudaMemcpy(sums.data(), sums_.ptr, sums.size() * sizeof(double), cudaMemcpyDeviceToHost));
+      CHIPGAUGE_CUDA(
+          cudaMemcpy(sums.data(), sums_.ptr, sums.size() * sizeof(double), cudaMemcpyDeviceToHost));
       double got = 0;
       for (double s : sums) got += s;
       double one_pass = 0;
@@ -57,8 +59,9 @@ class dram_case final : public cuda_case {
       v.tolerance = 0;
       v.max_error = std::fabs(got - expected) / expected;
       v.passed = got == expected;
-      v.detail = fmt::format("sum of {} elements x {} passes: {} against {} computed on the host (exact)", n_, passes_,
-                             got, expected);
+      v.detail =
+          fmt::format("sum of {} elements x {} passes: {} against {} computed on the host (exact)",
+                      n_, passes_, got, expected);
       return v;
     }
     const device_buffer& out = kind_ == cuda_params::dram_kind::copy ? c_ : a_;
@@ -66,12 +69,14 @@ class dram_case final : public cuda_case {
     CHIPGAUGE_CUDA(cudaMemcpy(h.data(), out.ptr, n_ * sizeof(double), cudaMemcpyDeviceToHost));
     v.tolerance = 0;
     const auto bad = compare_exact(h, [this](std::size_t i) {
-      return kind_ == cuda_params::dram_kind::write  ? write_value
-             : kind_ == cuda_params::dram_kind::copy ? hashed(i, 1.0)
-                                                     : std::fma(scalar, hashed(i, 3.0), hashed(i, 2.0));
+      return kind_ == cuda_params::dram_kind::write ? write_value
+             : kind_ == cuda_params::dram_kind::copy
+                 ? hashed(i, 1.0)
+                 : std::fma(scalar, hashed(i, 3.0), hashed(i, 2.0));
     });
     v.passed = bad.count == 0;
-    v.detail = fmt::format("all {} elements against their expected values (exact); {}", n_, bad.text());
+    v.detail =
+        fmt::format("all {} elements against their expected values (exact); {}", n_, bad.text());
     return v;
   }
 
@@ -94,7 +99,8 @@ class dram_case final : public cuda_case {
           kc::launch_copy(b, threads, a_.as<double>(), c_.as<double>(), n_, stream());
           break;
         case cuda_params::dram_kind::triad:
-          kc::launch_triad(b, threads, a_.as<double>(), b_.as<double>(), c_.as<double>(), scalar, n_, stream());
+          kc::launch_triad(b, threads, a_.as<double>(), b_.as<double>(), c_.as<double>(), scalar,
+                           n_, stream());
           break;
       }
     }
@@ -119,7 +125,8 @@ class dram_case final : public cuda_case {
 // as the SM's shared memory holds, at most 4.
 class smem_case final : public cuda_case {
  public:
-  smem_case(const case_context& c, benchmark_info info, std::optional<double> per_sm, std::size_t tile_bytes)
+  smem_case(const case_context& c, benchmark_info info, std::optional<double> per_sm,
+            std::size_t tile_bytes)
       : cuda_case(c, std::move(info), per_sm),
         tile_(tile_bytes),
         per_sm_blocks_(cuda_smem_resident(c.g.facts, tile_bytes, threads)),
@@ -139,9 +146,10 @@ class smem_case final : public cuda_case {
     });
     verification v;
     v.passed = bad.count == 0;
-    v.detail =
-        fmt::format("{} threads over a {} KiB tile: each sum of {} reads must be 4 x (thread mod 4) x {} (exact); {}",
-                    count, tile_ / 1024, iterations, iterations, bad.text());
+    v.detail = fmt::format(
+        "{} threads over a {} KiB tile: each sum of {} reads must be 4 x (thread mod 4) x {} "
+        "(exact); {}",
+        count, tile_ / 1024, iterations, iterations, bad.text());
     return v;
   }
 
@@ -165,7 +173,8 @@ class smem_case final : public cuda_case {
 
 case_ptr make_case(const case_context& c, const benchmark_info& b, const cuda_params::dram& p) {
   const auto n = static_cast<std::size_t>(cuda_dram_array_bytes(c.g.facts) / sizeof(double));
-  return std::make_unique<dram_case>(c, b, p.kind, n, p.blocks_per_sm, 1, cuda_dram_peak(c.g.facts, c.g.arch.dram));
+  return std::make_unique<dram_case>(c, b, p.kind, n, p.blocks_per_sm, 1,
+                                     cuda_dram_peak(c.g.facts, c.g.arch.dram));
 }
 
 case_ptr make_case(const case_context& c, const benchmark_info& b, const cuda_params::l2_read& p) {
@@ -173,11 +182,12 @@ case_ptr make_case(const case_context& c, const benchmark_info& b, const cuda_pa
   // peak does (cuda_l2_no_peak_reason; the description says why).
   auto peak = p.dram_peak ? cuda_dram_peak(c.g.facts, c.g.arch.dram) : std::nullopt;
   return std::make_unique<dram_case>(c, b, cuda_params::dram_kind::read,
-                                     static_cast<std::size_t>(p.footprint / sizeof(double)), 8, p.passes,
-                                     std::move(peak));
+                                     static_cast<std::size_t>(p.footprint / sizeof(double)), 8,
+                                     p.passes, std::move(peak));
 }
 
-case_ptr make_case(const case_context& c, const benchmark_info& b, const cuda_params::smem_read& p) {
+case_ptr make_case(const case_context& c, const benchmark_info& b,
+                   const cuda_params::smem_read& p) {
   return std::make_unique<smem_case>(c, b, c.g.arch.rate("smem_read"), p.tile);
 }
 

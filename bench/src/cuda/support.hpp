@@ -131,7 +131,8 @@ struct mismatches {
   std::size_t count = 0;
   double first = 0;
   [[nodiscard]] std::string text() const {
-    return count == 0 ? std::string("0 differ") : fmt::format("{} differ (first: {})", count, first);
+    return count == 0 ? std::string("0 differ")
+                      : fmt::format("{} differ (first: {})", count, first);
   }
 };
 template <typename T, typename Expected>

@@ -16,7 +16,8 @@ std::chrono::duration<double> read_work_deadline() {
     char* end = nullptr;
     const double s = std::strtod(v, &end);
     if (end && *end == '\0' && s > 0 && s <= 86400) return std::chrono::duration<double>(s);
-    throw usage_error(fmt::format("CHIPGAUGE_CUDA_DEADLINE_S='{}': expected seconds in (0, 86400]", v));
+    throw usage_error(
+        fmt::format("CHIPGAUGE_CUDA_DEADLINE_S='{}': expected seconds in (0, 86400]", v));
   }
   return std::chrono::duration<double>(60.0);
 }
@@ -76,7 +77,8 @@ sample cuda_case::run(std::uint64_t reps) {
     volatile int* flag;
     ~release_flag() { *flag = 1; }
   } guard{static_cast<volatile int*>(flag_.ptr)};
-  kc::launch_blocking(flag_dev_, blocking_timeout_ns, timed_out_dev_, stream());  // holds the stream while we queue
+  kc::launch_blocking(flag_dev_, blocking_timeout_ns, timed_out_dev_,
+                      stream());  // holds the stream while we queue
   CHIPGAUGE_CUDA(cudaEventRecord(start_.get(), stream()));
   const double work = enqueue(reps);
   CHIPGAUGE_CUDA(cudaEventRecord(stop_.get(), stream()));
@@ -85,12 +87,14 @@ sample cuda_case::run(std::uint64_t reps) {
   *static_cast<volatile int*>(flag_.ptr) = 1;
   telemetry during;
   wait(stop_.get(), &during);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - released).count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - released).count();
   const auto energy_after = nvml_.energy_mj(g_.pci);
   // If queueing outlasted the blocking kernel, the launches were timed as the host issued them.
   if (*static_cast<volatile int*>(timed_out_.ptr) != 0)
-    throw error(fmt::format("queueing {} launches outlasted the blocking kernel ({} s): the sample would time the host",
-                            reps, blocking_timeout_ns / 1e9));
+    throw error(fmt::format(
+        "queueing {} launches outlasted the blocking kernel ({} s): the sample would time the host",
+        reps, blocking_timeout_ns / 1e9));
   float ms = 0;
   CHIPGAUGE_CUDA(cudaEventElapsedTime(&ms, start_.get(), stop_.get()));
   sample s;
@@ -102,22 +106,24 @@ sample cuda_case::run(std::uint64_t reps) {
   s.temperature_c = during.max_temperature;
   s.memory_clock_mhz = during.mem_clock;
   // Only readings taken while the work ran: the clock the theoretical peak should use.
-  if (during.clock_readings > 0 && !idle_reading) s.sm_clock_nvml_mhz = during.sm_clock_sum / during.clock_readings;
+  if (during.clock_readings > 0 && !idle_reading)
+    s.sm_clock_nvml_mhz = during.sm_clock_sum / during.clock_readings;
   s.power_limit_w = during.power_limit;
   s.throttle_reasons = during.reasons;
   s.other_device_processes = nvml_.other_processes(g_.pci);
   // Board power: the energy counter over the sample when the sample is long enough to average
   // its steps (it advances every 10 ms or more), else the highest power reading taken during the
   // work (NVML's reading is itself an average over up to a second on recent GPUs).
-  s.power_w = energy_before && energy_after && *energy_after > *energy_before && wall >= min_energy_window_s
-                  ? static_cast<double>(*energy_after - *energy_before) / 1e3 / wall
-                  : during.max_power;
+  s.power_w =
+      energy_before && energy_after && *energy_after > *energy_before && wall >= min_energy_window_s
+          ? static_cast<double>(*energy_after - *energy_before) / 1e3 / wall
+          : during.max_power;
   const auto ecc_after = nvml_.uncorrected_ecc(g_.pci);
   if (ecc_before && ecc_after && *ecc_after > *ecc_before)
-    throw error(
-        fmt::format("uncorrectable ECC errors rose by {} during the sample (NVML volatile count {} -> {}): "
-                    "no later benchmark runs on this device",
-                    *ecc_after - *ecc_before, *ecc_before, *ecc_after));
+    throw error(fmt::format(
+        "uncorrectable ECC errors rose by {} during the sample (NVML volatile count {} -> {}): "
+        "no later benchmark runs on this device",
+        *ecc_after - *ecc_before, *ecc_before, *ecc_after));
   return s;
 }
 
@@ -130,8 +136,8 @@ std::optional<std::pair<double, std::string>> cuda_case::theoretical(double cloc
   if (!per_sm_ || std::isnan(clock_mhz)) return std::nullopt;
   const char* unit = info_.metric == metric_kind::bytes_per_s ? "bytes" : "ops";
   return std::make_pair(*per_sm_ * g_.prop.multiProcessorCount * clock_mhz * 1e6,
-                        fmt::format("{} {}/clock/SM x {} SMs x {:.0f} MHz (specs/arch/cuda.json)", *per_sm_, unit,
-                                    g_.prop.multiProcessorCount, clock_mhz));
+                        fmt::format("{} {}/clock/SM x {} SMs x {:.0f} MHz (specs/arch/cuda.json)",
+                                    *per_sm_, unit, g_.prop.multiProcessorCount, clock_mhz));
 }
 
 void cuda_case::wait(cudaEvent_t e, telemetry* t) const {
@@ -144,10 +150,10 @@ void cuda_case::wait(cudaEvent_t e, telemetry* t) const {
     if (q != cudaErrorNotReady) kc::check(q, "waiting for the queued work");
     const auto now = clock::now();
     if (now - start > deadline_)
-      throw device_hung(
-          fmt::format("the work queued for one sample of {} on cuda:{} did not finish within {:.0f} s "
-                      "(a hung kernel; set CHIPGAUGE_CUDA_DEADLINE_S if it is merely slow)",
-                      info_.name, g_.index, deadline_.count()));
+      throw device_hung(fmt::format(
+          "the work queued for one sample of {} on cuda:{} did not finish within {:.0f} s "
+          "(a hung kernel; set CHIPGAUGE_CUDA_DEADLINE_S if it is merely slow)",
+          info_.name, g_.index, deadline_.count()));
     if (t && now >= next_reading) {
       t->add(nvml_.sample(g_.pci));
       next_reading = now + std::chrono::milliseconds(5);
@@ -162,7 +168,8 @@ double cuda_case::probe_clock_mhz() {
   CHIPGAUGE_CUDA(cudaMemcpyAsync(out, probe_.ptr, sizeof out, cudaMemcpyDeviceToHost, stream()));
   CHIPGAUGE_CUDA(cudaEventRecord(probe_done_.get(), stream()));
   wait(probe_done_.get(), nullptr);
-  return out[0] > 0 ? static_cast<double>(out[1]) / static_cast<double>(out[0]) * 1e3 : std::nan("");
+  return out[0] > 0 ? static_cast<double>(out[1]) / static_cast<double>(out[0]) * 1e3
+                    : std::nan("");
 }
 
 }  // namespace chipgauge::bench::cuda

@@ -71,7 +71,8 @@ class cuda_case : private device_selector, public benchmark_case {
   [[nodiscard]] std::uint64_t max_reps() const override { return 32; }
 
   [[nodiscard]] std::optional<double> max_clock_mhz() const override;
-  [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(double clock_mhz) const override;
+  [[nodiscard]] std::optional<std::pair<double, std::string>> theoretical(
+      double clock_mhz) const override;
 
  protected:
   /// Queues `reps` repetitions on stream() and returns the operations or bytes they do.
@@ -83,7 +84,8 @@ class cuda_case : private device_selector, public benchmark_case {
   void wait(cudaEvent_t e, telemetry* t) const;
 
   /// Blocks for `per_sm` blocks of `threads` per SM, capped at what one SM holds (1,536 threads on
-  /// compute capability 8.6/8.9, 2,048 on 8.0/9.0), so a launch is one wave, never a partial second.
+  /// compute capability 8.6/8.9, 2,048 on 8.0/9.0), so a launch is one wave, never a partial
+  /// second.
   [[nodiscard]] int blocks(int per_sm, int threads = 256) const {
     return g_.prop.multiProcessorCount * g_.fit(per_sm, threads);
   }

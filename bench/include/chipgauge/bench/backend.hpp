@@ -100,18 +100,22 @@ class benchmark_case {
   virtual verification verify() = 0;
   /// Theoretical rate (ops/s or bytes/s) at `clock_mhz`, and what it rests on; nullopt when the
   /// backend cannot derive it.
-  [[nodiscard]] virtual std::optional<std::pair<double, std::string>> theoretical(double clock_mhz) const = 0;
+  [[nodiscard]] virtual std::optional<std::pair<double, std::string>> theoretical(
+      double clock_mhz) const = 0;
   /// The device's maximum clock in MHz (the datasheet boost), for the theoretical peak at it.
   [[nodiscard]] virtual std::optional<double> max_clock_mhz() const { return std::nullopt; }
   /// A rate no correct run can exceed at `clock_mhz` (ops/s or bytes/s), and what it rests on:
   /// the theoretical peak by default; a case with no tabled peak may give a looser physical bound
   /// (an issue-width ceiling). The runner uses it only where the peak at the maximum clock is
   /// unknown, and declares a result above it (beyond a stated tolerance) invalid.
-  [[nodiscard]] virtual std::optional<std::pair<double, std::string>> ceiling(double clock_mhz) const {
+  [[nodiscard]] virtual std::optional<std::pair<double, std::string>> ceiling(
+      double clock_mhz) const {
     return theoretical(clock_mhz);
   }
   /// The most repetitions one run may take (for example where exact verification has a bound).
-  [[nodiscard]] virtual std::uint64_t max_reps() const { return std::numeric_limits<std::uint64_t>::max(); }
+  [[nodiscard]] virtual std::uint64_t max_reps() const {
+    return std::numeric_limits<std::uint64_t>::max();
+  }
 };
 
 /// Thrown by prepare() when the device or its libraries cannot run the benchmark at all (cuBLASLt
@@ -143,18 +147,23 @@ class backend {
   /// Devices this backend can measure; empty when none (with no error: the caller reports it).
   virtual std::vector<device_info> devices() = 0;
   /// The benchmarks for `device` in `mode`, and the ones it skips with reasons.
-  virtual std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(const device_info& device,
-                                                                                            run_mode mode) = 0;
+  virtual std::pair<std::vector<benchmark_info>, std::vector<skipped_benchmark>> benchmarks(
+      const device_info& device, run_mode mode) = 0;
   /// Prepares one benchmark. Throws chipgauge::error when it cannot (the runner records it).
-  virtual std::unique_ptr<benchmark_case> prepare(const device_info& device, const benchmark_info& bench,
-                                                  run_mode mode) = 0;
+  virtual std::unique_ptr<benchmark_case> prepare(const device_info& device,
+                                                  const benchmark_info& bench, run_mode mode) = 0;
   /// Asked after a case failed: why the device can run nothing more in this process (a sticky
   /// CUDA error such as an illegal address, which poisons the context), or nullopt.
-  virtual std::optional<std::string> device_lost(const device_info& /*device*/) { return std::nullopt; }
+  virtual std::optional<std::string> device_lost(const device_info& /*device*/) {
+    return std::nullopt;
+  }
   /// Device state read once its benchmarks have run (the PCIe link under load, which idle GPUs
   /// train down; the uncorrectable ECC counter): appended to the device's properties, each key
   /// suffixed "_after". Never called after a hang.
-  virtual std::vector<std::pair<std::string, std::string>> state_after(const device_info& /*device*/) { return {}; }
+  virtual std::vector<std::pair<std::string, std::string>> state_after(
+      const device_info& /*device*/) {
+    return {};
+  }
 };
 
 /// Names of the backends built into this binary ("cpu"; also "cuda" when built with CUDA).

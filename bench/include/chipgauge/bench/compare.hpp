@@ -72,7 +72,8 @@ struct shift_estimate {
   double hi = 0;
   double coverage = 0;
 };
-shift_estimate hodges_lehmann(std::span<const double> a, std::span<const double> b, double confidence);
+shift_estimate hodges_lehmann(std::span<const double> a, std::span<const double> b,
+                              double confidence);
 
 /// One side of a compared benchmark.
 struct side_summary {
@@ -82,7 +83,8 @@ struct side_summary {
   std::optional<double> clock_mhz;  ///< median of the samples' clocks, when every sample has one
   int throttled_samples = 0;
   int throttle_reason_samples = 0;
-  std::vector<std::string> device_ids;  ///< the results pooled on this side (several for a history range)
+  std::vector<std::string>
+      device_ids;  ///< the results pooled on this side (several for a history range)
   std::size_t pooled_results = 0;
 };
 
@@ -102,10 +104,11 @@ struct shift_test {
 
 /// Clock awareness (docs/compare.md#clocks).
 struct clock_check {
-  bool applies = false;                 ///< both sides have clocks and they differ by more than the tolerance
-  double clock_ratio = 0;               ///< median clock new / base
+  bool applies = false;    ///< both sides have clocks and they differ by more than the tolerance
+  double clock_ratio = 0;  ///< median clock new / base
   std::optional<shift_test> per_clock;  ///< rate / clock_mhz per sample
-  /// The rate changed (faster or slower) while the per-clock rate is the same: the clock explains it.
+  /// The rate changed (faster or slower) while the per-clock rate is the same: the clock explains
+  /// it.
   bool explains = false;
   std::string note;
 };
@@ -148,15 +151,16 @@ struct comparison {
 };
 
 /// The three-way verdict on two sample sets (docs/compare.md#verdicts).
-shift_test compare_samples(std::span<const double> base, std::span<const double> current, double min_effect,
-                           const compare_settings& s);
+shift_test compare_samples(std::span<const double> base, std::span<const double> current,
+                           double min_effect, const compare_settings& s);
 
-/// Matches results by device name, benchmark and precision; results of one key on one side are pooled
-/// (a history range gives several). Results that are invalid (failed chipgauge's verification),
-/// skipped or suspect are not compared and are listed with why; foreign results (Google Benchmark
-/// output, never verified by chipgauge) are compared and marked.
-comparison compare_reports(const measurement_report& base, const measurement_report& current, const compare_settings& s,
-                           std::string base_label = "base", std::string new_label = "new");
+/// Matches results by device name, benchmark and precision; results of one key on one side are
+/// pooled (a history range gives several). Results that are invalid (failed chipgauge's
+/// verification), skipped or suspect are not compared and are listed with why; foreign results
+/// (Google Benchmark output, never verified by chipgauge) are compared and marked.
+comparison compare_reports(const measurement_report& base, const measurement_report& current,
+                           const compare_settings& s, std::string base_label = "base",
+                           std::string new_label = "new");
 
 /// Renderings. JSON follows specs/schema/comparison.schema.json (`chipgauge.comparison/1`).
 std::string comparison_to_text(const comparison& c);

@@ -1,8 +1,8 @@
 #pragma once
 
-// Google Benchmark JSON written by other tools (`--benchmark_format=json` or `--benchmark_out`), read
-// as a measurement report so that a team's own microbenchmarks can be compared and stored beside
-// chipgauge's (docs/compare.md#google-benchmark-input).
+// Google Benchmark JSON written by other tools (`--benchmark_format=json` or `--benchmark_out`),
+// read as a measurement report so that a team's own microbenchmarks can be compared and stored
+// beside chipgauge's (docs/compare.md#google-benchmark-input).
 
 #include "chipgauge/bench/report.hpp"
 
@@ -25,20 +25,23 @@ inline constexpr std::string_view foreign_reason_prefix = "not verified by chipg
 bool looks_like_gbench_json(const nlohmann::json& doc);
 
 /// Reads Google Benchmark JSON into a measurement report:
-/// - one device, backend `google-benchmark`, id `host`, name `Google Benchmark host`, whose properties
-///   hold the context (host name, executable, CPU count and MHz, caches, library version and build type,
-///   and any global context strings);
+/// - one device, backend `google-benchmark`, id `host`, name `Google Benchmark host`, whose
+/// properties
+///   hold the context (host name, executable, CPU count and MHz, caches, library version and build
+///   type, and any global context strings);
 /// - one result per benchmark run name (`run_name`, else `name`), in order of first appearance; its
 ///   samples are the `iteration` entries (one per repetition). `aggregate` entries (mean, median,
 ///   stddev, cv, big-O) are not samples and are ignored;
-/// - a sample's rate is `items_per_second` (metric ops_per_s), else `bytes_per_second` (bytes_per_s),
+/// - a sample's rate is `items_per_second` (metric ops_per_s), else `bytes_per_second`
+/// (bytes_per_s),
 ///   else iterations per second, 1 / real_time (ops_per_s, an iteration counting as one operation);
-///   `seconds` is the iteration's real time and `work` = rate x seconds, so `sample::rate()` gives the
-///   rate back;
+///   `seconds` is the iteration's real time and `work` = rate x seconds, so `sample::rate()` gives
+///   the rate back;
 /// - every result is `invalid` with `verified = false` and a reason starting with
-///   foreign_reason_prefix: Google Benchmark does not check what the timed code computed, so nothing
-///   read this way ever counts as verified (classify --measured and certification never use it).
-///   A benchmark with `error_occurred` or `skipped` in any repetition is `skipped` with the message.
+///   foreign_reason_prefix: Google Benchmark does not check what the timed code computed, so
+///   nothing read this way ever counts as verified (classify --measured and certification never use
+///   it). A benchmark with `error_occurred` or `skipped` in any repetition is `skipped` with the
+///   message.
 /// Unknown members are tolerated (the format grows between library versions); members chipgauge
 /// reads must have the right type. Throws spec_error naming `file` and the JSON path.
 measurement_report parse_gbench_json(std::string_view text, const std::string& file);

@@ -64,7 +64,8 @@ struct measured_tpp {
 /// One line per device of `report`: measured TPP (best verified rate x bit length) beside the TPP
 /// of the theoretical peaks, for the text output of `measure`. Devices with no usable compute
 /// result say so.
-std::string tpp_summary(const measurement_report& report, const classifier::metric_definitions& defs);
+std::string tpp_summary(const measurement_report& report,
+                        const classifier::metric_definitions& defs);
 
 /// Why a stored result's rate cannot be believed, or nullopt: its summary disagrees with its own
 /// samples (an edited report), it exceeds its ceiling beyond run_settings::ceiling_tolerance, or
@@ -75,6 +76,7 @@ std::optional<std::string> implausible(const measurement& m, const run_settings&
 /// report cannot smuggle a rate in) and not suspect; the rest are listed in `refused` with why.
 /// Throws spec_error (naming the report) when `device_id` is absent or no compute result is usable.
 measured_tpp measured_from(const measurement_report& report, const std::string& report_file,
-                           const std::string& device_id, const classifier::metric_definitions& defs);
+                           const std::string& device_id,
+                           const classifier::metric_definitions& defs);
 
 }  // namespace chipgauge::bench

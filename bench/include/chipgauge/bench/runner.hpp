@@ -19,10 +19,11 @@ struct run_settings {
   double warmup_tolerance = 0.02;  ///< two consecutive warm-up rates within this count as stable
   int min_samples = 5;
   int max_samples = 200;
-  double min_time_s = 0.2;          ///< of timed samples
-  double max_time_s = 2.0;          ///< wall-time cap of timed samples
-  double target_cv = 0.01;          ///< stop once the robust relative noise (summary::noise) is at most this
-  int stable_window = 5;            ///< noise estimate stable over this many samples ...
+  double min_time_s = 0.2;  ///< of timed samples
+  double max_time_s = 2.0;  ///< wall-time cap of timed samples
+  double target_cv =
+      0.01;               ///< stop once the robust relative noise (summary::noise) is at most this
+  int stable_window = 5;  ///< noise estimate stable over this many samples ...
   double stable_change = 0.1;       ///< ... within this relative change: stop even above target
   double throttle_fraction = 0.95;  ///< a sample below this x the median clock is throttled
   double drift_limit = 0.05;        ///< (max - min) / median clock above this is drift
@@ -92,9 +93,10 @@ struct measurement {
 void flag_inverted_hierarchy(std::vector<measurement>& results, const run_settings& settings);
 
 /// The one ceiling check, shared by the runner (as it measures) and the report loader (on every
-/// load): nullopt when `median` (ops/s or bytes/s) is within `ceiling` x (1 + `tolerance`), else the
-/// reason the rate is impossible, naming both figures and `basis` (empty: not named).
-std::optional<std::string> exceeds_ceiling(double median, double ceiling, std::string_view basis, double tolerance);
+/// load): nullopt when `median` (ops/s or bytes/s) is within `ceiling` x (1 + `tolerance`), else
+/// the reason the rate is impossible, naming both figures and `basis` (empty: not named).
+std::optional<std::string> exceeds_ceiling(double median, double ceiling, std::string_view basis,
+                                           double tolerance);
 
 /// Progress callback: (benchmark name, fraction of its time budget used) — for terminals only.
 using progress_fn = std::function<void(const std::string&, double)>;
@@ -106,6 +108,7 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
 
 /// The stopping rule alone, for a sequence of rates so far and elapsed timed seconds: what
 /// run_case applies after every sample (exposed for tests).
-stop_reason should_stop(const std::vector<double>& rates, double elapsed_s, const run_settings& settings);
+stop_reason should_stop(const std::vector<double>& rates, double elapsed_s,
+                        const run_settings& settings);
 
 }  // namespace chipgauge::bench

@@ -40,10 +40,11 @@ struct certify_context {
 /// One check and its outcome. `margin` is measured / limit - 1 (positive: clear of a floor; for a
 /// ceiling or outlier the sign says which side).
 struct check_outcome {
-  std::string kind;       ///< "floor", "ceiling", "theoretical", "outlier", "telemetry", "verification", "coverage",
-                          ///< "identity", "classification"
+  std::string kind;  ///< "floor", "ceiling", "theoretical", "outlier", "telemetry", "verification",
+                     ///< "coverage", "identity", "classification"
   std::string benchmark;  ///< empty for device-level checks
-  std::string basis;      ///< where the limit comes from (envelope id and file, the node median, the device's own peak)
+  std::string basis;  ///< where the limit comes from (envelope id and file, the node median, the
+                      ///< device's own peak)
   std::string reference_url;
   std::string reference_title;
   std::string evidence;
@@ -68,7 +69,8 @@ struct device_certificate {
 struct node_certification {
   std::vector<device_certificate> devices;
   outcome verdict = outcome::inconclusive;
-  /// The process exit status: 0 every device passes, 4 any fails, 3 any inconclusive (and none fails).
+  /// The process exit status: 0 every device passes, 4 any fails, 3 any inconclusive (and none
+  /// fails).
   [[nodiscard]] int exit_status() const noexcept;
 };
 
@@ -79,20 +81,23 @@ inline constexpr double outlier_fraction = 0.10;
 /// Certifies every device of `report`. Throws usage_error for a --spec sheet that contradicts a
 /// device, spec_error for bad data; everything the measurement cannot support is `inconclusive`.
 node_certification certify_report(classifier::catalog& cat, const envelope_set& envelopes,
-                                  const bench::measurement_report& report, const certify_context& ctx);
+                                  const bench::measurement_report& report,
+                                  const certify_context& ctx);
 
 /// Merges a soak round into `base`: the samples of each benchmark present in both are appended,
 /// the summaries recomputed from all of them (so the gate is the median over the whole soak), and
 /// a round's invalid or suspect result makes the merged one so.
 void merge_round(bench::measurement_report& base, const bench::measurement_report& round);
 
-/// The node summary (`chipgauge.certificate-summary/1`): every device's verdict and certificate file.
+/// The node summary (`chipgauge.certificate-summary/1`): every device's verdict and certificate
+/// file.
 nlohmann::json node_summary(const node_certification& n, const certify_context& ctx,
                             const std::vector<std::string>& certificate_files);
 
 /// certify --exit-on-fail's single line (with its newline), for a scheduler to record as a node's
-/// drain reason: "chipgauge certify: pass (N devices)" or "chipgauge certify: VERDICT: DEVICE: REASON"
-/// naming the first device that did not pass and its first reason (and "(+K more)" when others did not).
+/// drain reason: "chipgauge certify: pass (N devices)" or "chipgauge certify: VERDICT: DEVICE:
+/// REASON" naming the first device that did not pass and its first reason (and "(+K more)" when
+/// others did not).
 std::string health_line(const node_certification& n);
 
 /// Renderings of a sealed certificate (or a bare body): the verdict first, then the part, the three

@@ -36,15 +36,15 @@ struct envelope_bound {
 
 struct envelope_check {
   std::string benchmark;
-  /// Per-SKU: the peak the fractions are of, in ops/s or bytes/s, and what it is ("memory.bandwidth_gb_s
-  /// of nvidia-h200-sxm-141gb: 4,800 GB/s").
+  /// Per-SKU: the peak the fractions are of, in ops/s or bytes/s, and what it is
+  /// ("memory.bandwidth_gb_s of nvidia-h200-sxm-141gb: 4,800 GB/s").
   double peak = 0;
   std::string peak_basis;
   std::optional<envelope_bound> floor;
   std::optional<envelope_bound> ceiling;
   std::string reference;  ///< an id in the envelope's references
-  std::string evidence;   ///< "datasheet", "vendor_tool_threshold", "published_measurement", "project_measurement",
-                          ///< "engineering_judgement"
+  std::string evidence;   ///< "datasheet", "vendor_tool_threshold", "published_measurement",
+                          ///< "project_measurement", "engineering_judgement"
   bool optional = false;  ///< a benchmark the mode may not run: absent is no failure
   std::string note;
   std::string json_path;
@@ -76,7 +76,8 @@ struct envelope {
 /// Parses one envelope file. Per-SKU figures are checked against `db`'s sheet: a floor below 10 %
 /// or above 110 % of the peak (a unit slip), a fraction that disagrees with the absolute figure,
 /// an unknown sheet, benchmark reference or unit: spec_error naming the file and the JSON path.
-envelope parse_envelope(std::string_view text, const std::string& file, const classifier::spec_database& db);
+envelope parse_envelope(std::string_view text, const std::string& file,
+                        const classifier::spec_database& db);
 
 class envelope_set {
  public:
@@ -86,7 +87,8 @@ class envelope_set {
   void add(envelope e);
 
   [[nodiscard]] const envelope* for_part(const std::string& sheet_id) const;
-  [[nodiscard]] const envelope* for_architecture(const std::string& backend, const std::string& architecture) const;
+  [[nodiscard]] const envelope* for_architecture(const std::string& backend,
+                                                 const std::string& architecture) const;
   [[nodiscard]] const std::vector<envelope>& all() const noexcept { return envelopes_; }
 
  private:

@@ -24,10 +24,10 @@
 namespace chipgauge::certify {
 
 struct fleet_collect_options {
-  double z_threshold = 3.5;                ///< outlier when z < -z_threshold
-  std::size_t min_peers = 3;               ///< fewer devices of a SKU with a median: no outlier call
+  double z_threshold = 3.5;   ///< outlier when z < -z_threshold
+  std::size_t min_peers = 3;  ///< fewer devices of a SKU with a median: no outlier call
   std::optional<std::string> trusted_key;  ///< --pubkey: certificates must be signed by this key
-  unsigned jobs = 0;                       ///< collect_fleet_dir's reading threads; 0: hardware threads
+  unsigned jobs = 0;  ///< collect_fleet_dir's reading threads; 0: hardware threads
 };
 
 struct fleet_device {
@@ -41,8 +41,9 @@ struct fleet_device {
   std::vector<std::string> reasons;
   std::string file;
   std::string end_utc;
-  double tpp = 0;        ///< measured TPP (a lower bound)
-  int certificates = 1;  ///< how many certificates this device had (>1: requeued or rerun; latest wins)
+  double tpp = 0;  ///< measured TPP (a lower bound)
+  int certificates =
+      1;  ///< how many certificates this device had (>1: requeued or rerun; latest wins)
   std::map<std::string, double> medians;  ///< benchmark -> median rate
 };
 
@@ -121,10 +122,12 @@ fleet_collection collect_fleet_dir(const std::string& dir, const fleet_collect_o
 
 /// The fleet's lines for the quota and reporting checks (classifier/fleet.hpp): one per SKU, from
 /// the sheet when the certificate names one, else the measured TPP (a lower bound, no OP/s).
-std::vector<classifier::fleet_item> fleet_items(const fleet_collection& c, classifier::catalog& cat);
+std::vector<classifier::fleet_item> fleet_items(const fleet_collection& c,
+                                                classifier::catalog& cat);
 
 /// The whole answer: json (`chipgauge.fleet-collection/1`), md or text.
-std::string render_fleet_collection(const fleet_collection& c, const std::vector<classifier::fleet_item>& items,
+std::string render_fleet_collection(const fleet_collection& c,
+                                    const std::vector<classifier::fleet_item>& items,
                                     const classifier::fleet_result& totals, date as_of,
                                     classifier::output_format format);
 

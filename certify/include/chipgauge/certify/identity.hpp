@@ -22,10 +22,12 @@ enum class match_method : unsigned char { spec_option, pci_subsystem, pci, name,
 const char* to_string(match_method m) noexcept;
 
 struct sheet_match {
-  const classifier::chip_spec* sheet = nullptr;  ///< null: unknown part (certified against its derived peaks only)
+  const classifier::chip_spec* sheet =
+      nullptr;  ///< null: unknown part (certified against its derived peaks only)
   match_method method = match_method::none;
-  std::string detail;                 ///< what matched ("PCI 10de:2335 subsystem 10de:18be"), or why none did
-  std::vector<std::string> findings;  ///< a --spec sheet that could not be confirmed, an ambiguous match
+  std::string detail;  ///< what matched ("PCI 10de:2335 subsystem 10de:18be"), or why none did
+  std::vector<std::string>
+      findings;  ///< a --spec sheet that could not be confirmed, an ambiguous match
 };
 
 /// The strongest identity match in `db` for `d`. Two sheets at the same strength (possible only for

@@ -35,7 +35,8 @@ class catalog {
   /// Country groups (specs/countries) and licensing regimes (specs/licensing), loaded on first use.
   const country_db& countries();
   const licensing_set& licensing();
-  /// When measured and sheet TPP disagree enough to say so (specs/policy/findings.json), loaded on first use.
+  /// When measured and sheet TPP disagree enough to say so (specs/policy/findings.json), loaded on
+  /// first use.
   const findings_policy& findings();
   [[nodiscard]] spec_database& parts() noexcept { return parts_; }
   [[nodiscard]] const spec_database& parts() const noexcept { return parts_; }

@@ -82,7 +82,8 @@ class country_db {
   [[nodiscard]] place resolve_place(std::string_view text) const;
   /// A region by its ISO 3166-2 code, upper case ("UA-43").
   [[nodiscard]] const region* find_region(std::string_view code) const;
-  /// The regions of `alpha2` that a licensing rule treats apart (empty: the country may be named alone).
+  /// The regions of `alpha2` that a licensing rule treats apart (empty: the country may be named
+  /// alone).
   [[nodiscard]] std::vector<const region*> distinct_regions(std::string_view alpha2) const;
   [[nodiscard]] const std::vector<region>& regions() const noexcept { return regions_; }
 

@@ -69,11 +69,13 @@ class spec_database {
   /// database and validated, its findings appended to `findings`. The database is not changed, so
   /// concurrent callers may share it (the HTTP server classifies sheets sent in requests so).
   /// Components that name database ids point into this database: it must outlive the result.
-  [[nodiscard]] std::unique_ptr<chip_spec> prepare_external(chip_spec spec, const metric_definitions& defs,
-                                                            std::vector<spec_warning>& findings) const;
+  [[nodiscard]] std::unique_ptr<chip_spec> prepare_external(
+      chip_spec spec, const metric_definitions& defs, std::vector<spec_warning>& findings) const;
 
   [[nodiscard]] const chip_spec* find(std::string_view id) const noexcept;
-  [[nodiscard]] const std::vector<std::unique_ptr<chip_spec>>& parts() const noexcept { return parts_; }
+  [[nodiscard]] const std::vector<std::unique_ptr<chip_spec>>& parts() const noexcept {
+    return parts_;
+  }
   [[nodiscard]] const std::vector<spec_warning>& warnings() const noexcept { return warnings_; }
   /// Ids close to `id`, for "did you mean".
   [[nodiscard]] std::string suggest(std::string_view id) const;

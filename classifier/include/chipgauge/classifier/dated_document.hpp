@@ -41,11 +41,13 @@ struct timeline_entry {
 /// Read by one reader (`json_fields::read_document_header`), so both formats check it alike.
 struct dated_document {
   std::string file;  ///< the file it was read from
-  std::string id;    ///< lowercase letters, digits, '.', '_', '-'; the file's stem in a specs directory
+  std::string
+      id;  ///< lowercase letters, digits, '.', '_', '-'; the file's stem in a specs directory
   std::string title;
-  evidence_tag evidence = evidence_tag::V;  ///< the document's own tag (docs/regulation.md#evidence-tags)
-  std::vector<citation> citations;          ///< at least one
-  std::vector<timeline_entry> timeline;     ///< at least one; dates strictly increasing
+  evidence_tag evidence =
+      evidence_tag::V;              ///< the document's own tag (docs/regulation.md#evidence-tags)
+  std::vector<citation> citations;  ///< at least one
+  std::vector<timeline_entry> timeline;  ///< at least one; dates strictly increasing
 
   /// The status of the latest timeline entry on or before `day`; `not_yet` before the first.
   [[nodiscard]] regime_status status_on(date day) const;

@@ -70,7 +70,12 @@ std::optional<std::string> declared_eccn_mismatch(const chip_spec& spec, const r
 /// die) as 0. Shared by classification and licensing expressions.
 void set_metric_variables(const part_metrics& m, double* vars);
 
-enum class verdict_outcome : unsigned char { controlled, not_controlled, undetermined, not_applicable };
+enum class verdict_outcome : unsigned char {
+  controlled,
+  not_controlled,
+  undetermined,
+  not_applicable
+};
 std::string_view to_string(verdict_outcome o) noexcept;
 
 /// One clause as tested: its truth value (1, 0, NaN unknown) and every comparison it made.
@@ -87,8 +92,8 @@ struct regime_verdict {
   regime_status status = regime_status::in_force;  ///< on the plan's date
   bool what_if = false;                            ///< evaluated only because of what-if mode
   verdict_outcome outcome = verdict_outcome::not_applicable;
-  int fired = -1;                                 ///< index into entry->rule->clauses, or -1
-  std::vector<clause_result> clauses;             ///< the clauses that apply to the part's kind, in order
+  int fired = -1;                      ///< index into entry->rule->clauses, or -1
+  std::vector<clause_result> clauses;  ///< the clauses that apply to the part's kind, in order
   std::vector<const exception_rule*> exceptions;  ///< exceptions the part is eligible for
   evidence_tag weakest = evidence_tag::V;         ///< weakest evidence the verdict relied on
 
@@ -142,16 +147,19 @@ class classification_engine {
   void classify(const chip_spec& spec, const evaluation_plan& plan, classification& out) const;
   /// Classifies `spec` with metrics given from elsewhere (a measurement, a what-if) instead of
   /// computed from the sheet. The sheet still supplies the kind and components.
-  void classify(const chip_spec& spec, part_metrics metrics, const evaluation_plan& plan, classification& out) const;
+  void classify(const chip_spec& spec, part_metrics metrics, const evaluation_plan& plan,
+                classification& out) const;
 
   /// Only the ECCN (no traces) for given metrics: what alternatives and boards use.
   /// Components of boards are evaluated at `end` of their ranges, as `m` was computed.
-  [[nodiscard]] std::string_view eccn_for(const chip_spec& spec, const part_metrics& m, const evaluation_plan& plan,
+  [[nodiscard]] std::string_view eccn_for(const chip_spec& spec, const part_metrics& m,
+                                          const evaluation_plan& plan,
                                           range_end end = range_end::nominal) const;
 
  private:
   void fill_variables(const chip_spec& spec, const part_metrics& m, const evaluation_plan::entry& e,
-                      const evaluation_plan& plan, std::vector<double>& vars, range_end end = range_end::nominal) const;
+                      const evaluation_plan& plan, std::vector<double>& vars,
+                      range_end end = range_end::nominal) const;
 
   const rule_set* rules_;
 };

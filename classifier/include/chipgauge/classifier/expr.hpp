@@ -54,14 +54,15 @@ struct expr_limits {
 /// `true or unknown` is true, and anything else involving unknown stays unknown. Numbers and
 /// truth values are both carried as doubles: 1 true, 0 false, NaN unknown.
 ///
-///     auto e = expr::compile("tpp >= 4800 and io_gb_s >= 600", resolver, "rule.json", "$.clauses[0].when");
-///     double v = e.evaluate(vars, params, &trace);   // 1, 0 or NaN
+///     auto e = expr::compile("tpp >= 4800 and io_gb_s >= 600", resolver, "rule.json",
+///     "$.clauses[0].when"); double v = e.evaluate(vars, params, &trace);   // 1, 0 or NaN
 class expr {
  public:
   /// Parses and type-checks `text`. Throws spec_error(file, json_path, ...) naming the column
   /// and what was expected, or the unknown identifier with a suggestion.
   static expr compile(std::string_view text, const expr_resolver& resolve, const std::string& file,
-                      const std::string& json_path, const std::vector<std::string_view>& known_names = {},
+                      const std::string& json_path,
+                      const std::vector<std::string_view>& known_names = {},
                       const expr_limits& limits = {});
 
   [[nodiscard]] expr_type type() const noexcept { return type_; }
@@ -87,7 +88,8 @@ class expr {
   /// its false side only, a true `or` on its true side only; everything else on all operands.
   /// Appends to `out` (duplicates possible). Used to find the weakest evidence a verdict needs.
   /// Linear in the size of the expression: every node is evaluated once.
-  void relied_parameters(const double* vars, const double* params, std::vector<std::uint32_t>& out) const;
+  void relied_parameters(const double* vars, const double* params,
+                         std::vector<std::uint32_t>& out) const;
 
   enum class op : unsigned char {
     literal,

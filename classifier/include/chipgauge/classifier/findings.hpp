@@ -6,8 +6,8 @@
 
 namespace chipgauge::classifier {
 
-/// When a measured TPP and a sheet's TPP disagree enough to be a finding (specs/policy/findings.json;
-/// tool policy, not regulation).
+/// When a measured TPP and a sheet's TPP disagree enough to be a finding
+/// (specs/policy/findings.json; tool policy, not regulation).
 struct findings_policy {
   std::string file;              ///< where it was read from
   double understates_above = 0;  ///< measured / sheet above this: the sheet understates the part
@@ -21,6 +21,7 @@ struct findings_policy {
 /// per reference whose ratio lies above `understates_above` or below `shortfall_below`. A reference
 /// that is absent or not positive gives none.
 std::vector<std::string> tpp_findings(double measured_tpp, std::optional<double> declared_tpp,
-                                      std::optional<double> derived_tpp, const findings_policy& policy);
+                                      std::optional<double> derived_tpp,
+                                      const findings_policy& policy);
 
 }  // namespace chipgauge::classifier

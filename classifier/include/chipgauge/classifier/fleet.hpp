@@ -36,13 +36,15 @@ double dense_peak_ops(const chip_spec& spec, const metric_definitions& defs);
 
 /// Sums the fleet and evaluates every fleet check of the licensing regimes that are in force,
 /// announced or proposed on `as_of` (each labelled with its status).
-fleet_result evaluate_fleet(const std::vector<fleet_item>& items, const licensing_engine& engine, date as_of);
+fleet_result evaluate_fleet(const std::vector<fleet_item>& items, const licensing_engine& engine,
+                            date as_of);
 
 /// A fleet line for a part from its sheet: its TPP and dense_peak_ops, labelled with its id.
 fleet_item fleet_item_of(const chip_spec& part, const metric_definitions& defs, long long quantity);
 
 /// `fleet`'s output: json (`chipgauge.fleet/1`: items, totals, checks, disclaimer) or, for any
 /// other format, text (a table of the items, the totals, one line per check, the disclaimer).
-std::string render_fleet(const std::vector<fleet_item>& items, const fleet_result& r, date as_of, output_format format);
+std::string render_fleet(const std::vector<fleet_item>& items, const fleet_result& r, date as_of,
+                         output_format format);
 
 }  // namespace chipgauge::classifier

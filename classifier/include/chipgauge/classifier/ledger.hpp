@@ -52,7 +52,8 @@ void save_ledger(const std::string& path, const shipment_ledger& ledger);
 
 /// An exclusive lock on a ledger for one read-modify-write (a `<target>.lock` file with flock,
 /// where `target` is the path with symbolic links resolved: every spelling of one ledger shares
-/// one lock). Throws usage_error at once when another process holds it: the ledger is left as it was.
+/// one lock). Throws usage_error at once when another process holds it: the ledger is left as it
+/// was.
 class ledger_lock {
  public:
   explicit ledger_lock(const std::string& ledger_path);
@@ -78,8 +79,9 @@ struct quota_check {
 
 /// Tests `s` against every quota of the licensing regimes in force on its date (and, with
 /// `what_if`, announced or proposed ones), for quotas whose destination condition holds.
-std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipment& s, const chip_spec& part,
-                                      const licensing_engine& engine, bool what_if);
+std::vector<quota_check> check_quotas(const shipment_ledger& ledger, const shipment& s,
+                                      const chip_spec& part, const licensing_engine& engine,
+                                      bool what_if);
 
 /// The quota a shipment is recorded under: the first in-force check that fits and whose quota is
 /// an exception other quotas exclude (LPP: shipments under it do not count against the country
@@ -101,14 +103,17 @@ struct shipment_assessment {
   double h100_tpp = 0;  ///< the TPP of one H100-equivalent
 
   /// Whether --fail-on-exceed (`fail_on_exceed`) refuses the shipment.
-  [[nodiscard]] bool refused(bool fail_on_exceed) const noexcept { return fail_on_exceed && !failures.empty(); }
+  [[nodiscard]] bool refused(bool fail_on_exceed) const noexcept {
+    return fail_on_exceed && !failures.empty();
+  }
 };
 
 /// Assesses shipment `s` (its day, quantity, consignee, country and license set) of `part` against
 /// the quotas of `ledger` (with `what_if`, also those of regimes not in force) and the licensing
 /// answer. Throws as the licensing engine does.
-shipment_assessment assess_shipment(const shipment_ledger& ledger, shipment s, const chip_spec& part,
-                                    const licensing_engine& engine, bool what_if);
+shipment_assessment assess_shipment(const shipment_ledger& ledger, shipment s,
+                                    const chip_spec& part, const licensing_engine& engine,
+                                    bool what_if);
 
 /// How an assessment is reported: the ledger as the user named it, the verb and the outcome.
 struct ledger_check_view {
@@ -119,7 +124,8 @@ struct ledger_check_view {
 };
 
 /// `ledger add|check`'s output: json (`chipgauge.ledger-check/1`) or, for any other format, text.
-std::string render_ledger_check(const shipment_assessment& a, const ledger_check_view& view, output_format format);
+std::string render_ledger_check(const shipment_assessment& a, const ledger_check_view& view,
+                                output_format format);
 
 /// Totals per consignee and year and per country and year, as text or CSV rows.
 std::string ledger_report(const shipment_ledger& ledger, double h100_tpp);

@@ -14,7 +14,11 @@
 namespace chipgauge::classifier {
 
 /// How BIS reviews a license application.
-enum class review_policy : unsigned char { presumption_of_approval, case_by_case, presumption_of_denial };
+enum class review_policy : unsigned char {
+  presumption_of_approval,
+  case_by_case,
+  presumption_of_denial
+};
 std::string_view to_string(review_policy p) noexcept;
 /// Strictness order: approval < case_by_case < denial.
 inline int strictness(review_policy p) noexcept { return static_cast<int>(p); }
@@ -108,8 +112,8 @@ struct regime_compliance {
 /// A dated licensing regime file (`chipgauge.licensing/1`, docs/licensing.md).
 struct licensing_regime : dated_document {
   int precedence = 0;  ///< among firing requirements, the highest precedence sets the review policy
-  /// An embargo or comprehensive-sanctions regime (EAR Part 746): its requirements hold whatever the
-  /// item's ECCN, and its reasons are listed first.
+  /// An embargo or comprehensive-sanctions regime (EAR Part 746): its requirements hold whatever
+  /// the item's ECCN, and its reasons are listed first.
   bool embargo = false;
   /// The regime only changes the review policy of a license another regime requires (the 2026
   /// China zone): when its condition cannot be decided, the review policy is undetermined, not
@@ -133,7 +137,8 @@ class licensing_set {
   static licensing_set load(const std::string& dir, const country_db& countries);
   [[nodiscard]] const std::vector<licensing_regime>& regimes() const noexcept { return regimes_; }
   [[nodiscard]] const std::vector<std::string>& dynamic_names() const noexcept { return names_; }
-  /// The end-user types the files test (the suffixes of their end_user_ variables, '_' written '-').
+  /// The end-user types the files test (the suffixes of their end_user_ variables, '_' written
+  /// '-').
   [[nodiscard]] std::vector<std::string> end_user_types() const;
   /// The same for end_use_ and exporter_ variables.
   [[nodiscard]] std::vector<std::string> end_uses() const;
@@ -230,7 +235,8 @@ struct license_answer {
 /// Answers licensing questions; the CLI and (later) the HTTP API call this.
 class licensing_engine {
  public:
-  licensing_engine(const rule_set& rules, const licensing_set& licensing, const country_db& countries)
+  licensing_engine(const rule_set& rules, const licensing_set& licensing,
+                   const country_db& countries)
       : rules_(&rules), licensing_(&licensing), countries_(&countries) {}
 
   /// Throws usage_error for a quantity below 1, a date before 2022-10-07, an inconsistent
@@ -240,8 +246,8 @@ class licensing_engine {
   [[nodiscard]] license_answer answer(const license_query& q) const;
 
   /// The variables of a query (exposed for the ledger and fleet checks).
-  std::vector<double> variables(const license_query& q, const classification& item, transaction_kind t,
-                                const std::string& hq) const;
+  std::vector<double> variables(const license_query& q, const classification& item,
+                                transaction_kind t, const std::string& hq) const;
 
   /// The earliest date questions are answered for: the first dated entry of any classification
   /// rule file (the 2022-10-07 rule in the bundled data). Licensing files may start earlier (the
@@ -250,7 +256,8 @@ class licensing_engine {
 
   /// Variables of a recorded shipment: only its ECCN, destination and date are known (the
   /// metrics are unknown). What a ledger re-tests quota conditions of earlier shipments with.
-  [[nodiscard]] std::vector<double> shipment_variables(const std::string& to, std::string_view eccn, date day) const;
+  [[nodiscard]] std::vector<double> shipment_variables(const std::string& to, std::string_view eccn,
+                                                       date day) const;
 
   [[nodiscard]] const licensing_set& licensing() const noexcept { return *licensing_; }
   [[nodiscard]] const country_db& countries() const noexcept { return *countries_; }

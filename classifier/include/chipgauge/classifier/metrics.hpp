@@ -60,7 +60,8 @@ struct part_metrics {
   double tpp_sum_of_unit_max = 0;
   double tpp_max_of_sums = 0;
   std::optional<precision> max_of_sums_precision;
-  per_precision<double> tpp_precision_sums;  ///< TPP per precision summed over units (and components)
+  per_precision<double>
+      tpp_precision_sums;  ///< TPP per precision summed over units (and components)
   /// TPP with each alternative TF32 bit length, where that changes TPP.
   std::vector<std::pair<double, double>> tpp_tf32_alternatives;  ///< (bit length, tpp)
   std::vector<unit_metrics> units;
@@ -89,6 +90,7 @@ struct part_metrics {
 
 /// Computes the metrics of `spec`. Boards and systems aggregate their resolved components
 /// (count x TPP, bandwidths and areas summed); an unresolved component throws spec_error.
-part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& defs, range_end end = range_end::nominal);
+part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& defs,
+                             range_end end = range_end::nominal);
 
 }  // namespace chipgauge::classifier

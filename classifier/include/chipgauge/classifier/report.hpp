@@ -36,8 +36,8 @@ std::string json_array_of(const std::vector<std::string_view>& rendered);
 /// Renders classifications in `format`: text (a table plus each part's verdicts), md and csv
 /// (one row per part, one column per regime evaluated), json (as above: an object for one
 /// part, an array for several). `brief` text shows the table without each part's verdicts.
-std::string render(const std::vector<classification>& cs, const evaluation_plan& plan, output_format format,
-                   bool brief = false);
+std::string render(const std::vector<classification>& cs, const evaluation_plan& plan,
+                   output_format format, bool brief = false);
 
 /// The database's coverage as a Markdown section: one row per vendor and kind, one column per
 /// evidence level (the weakest source each sheet rests on), counting sheets, with a total row.

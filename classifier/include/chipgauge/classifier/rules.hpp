@@ -84,8 +84,9 @@ struct exception_rule {
   std::vector<std::string> clauses;  ///< ECCNs it applies to
   std::optional<expr> when;
   std::optional<date> from;
-  std::optional<date> until;                ///< inclusive
-  evidence_tag evidence = evidence_tag::V;  ///< the weaker of its own tag and its condition's parameters
+  std::optional<date> until;  ///< inclusive
+  evidence_tag evidence =
+      evidence_tag::V;  ///< the weaker of its own tag and its condition's parameters
   std::string citation;
   std::string note;
 };
@@ -117,8 +118,12 @@ class rule_set {
   [[nodiscard]] const std::vector<regime>& regimes() const noexcept { return regimes_; }
   [[nodiscard]] const regime* find(std::string_view id) const noexcept;
   /// Names of the `contains_<eccn>` flags the regimes use, in slot order after the metrics.
-  [[nodiscard]] const std::vector<std::string>& contains_flags() const noexcept { return contains_; }
-  [[nodiscard]] std::size_t variable_count() const noexcept { return metric_var_count + contains_.size(); }
+  [[nodiscard]] const std::vector<std::string>& contains_flags() const noexcept {
+    return contains_;
+  }
+  [[nodiscard]] std::size_t variable_count() const noexcept {
+    return metric_var_count + contains_.size();
+  }
 
  private:
   regime parse_regime(const std::string& path);

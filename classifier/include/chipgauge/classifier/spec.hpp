@@ -44,7 +44,13 @@ enum class part_kind : unsigned char { ic, board, system, hbm };
 std::string_view to_string(part_kind k) noexcept;
 
 /// The quality of a spec sheet's data, strongest first.
-enum class data_evidence : unsigned char { vendor_datasheet, vendor_whitepaper, analyst, estimate, unspecified };
+enum class data_evidence : unsigned char {
+  vendor_datasheet,
+  vendor_whitepaper,
+  analyst,
+  estimate,
+  unspecified
+};
 std::string_view to_string(data_evidence e) noexcept;
 
 enum class die_kind : unsigned char { logic, memory, io, other };
@@ -131,18 +137,19 @@ struct pci_id {
 /// A CPU as CPUID reports it: the vendor string, the display family and models, and brand-string
 /// fragments that single out this SKU among the models' other SKUs.
 struct cpu_identity {
-  std::string vendor;               ///< "GenuineIntel", "AuthenticAMD", "ARM" (MIDR implementer name)
-  int family = 0;                   ///< display family (base + extended), as /proc/cpuinfo "cpu family"
-  std::vector<int> models;          ///< display models, as /proc/cpuinfo "model"
-  std::vector<std::string> brands;  ///< substrings of the brand string ("EPYC 9654"), matched case-insensitively
+  std::string vendor;       ///< "GenuineIntel", "AuthenticAMD", "ARM" (MIDR implementer name)
+  int family = 0;           ///< display family (base + extended), as /proc/cpuinfo "cpu family"
+  std::vector<int> models;  ///< display models, as /proc/cpuinfo "model"
+  std::vector<std::string>
+      brands;  ///< substrings of the brand string ("EPYC 9654"), matched case-insensitively
 };
 
 /// How a device reports itself, so a measured device can be matched to this sheet by data
 /// (`chipgauge certify`): PCI ids, the names drivers report, or the CPU's CPUID identity.
 struct part_identity {
   std::vector<pci_id> pci;
-  std::vector<std::string>
-      names;  ///< device names as the driver reports them (NVML, CUDA, ROCm), exact, case-insensitive
+  std::vector<std::string> names;  ///< device names as the driver reports them (NVML, CUDA, ROCm),
+                                   ///< exact, case-insensitive
   std::optional<cpu_identity> cpu;
 };
 

@@ -27,7 +27,8 @@ class date {
   friend constexpr auto operator<=>(const date& a, const date& b) { return a.ymd_ <=> b.ymd_; }
 
  private:
-  std::chrono::year_month_day ymd_{std::chrono::year{1970}, std::chrono::January, std::chrono::day{1}};
+  std::chrono::year_month_day ymd_{std::chrono::year{1970}, std::chrono::January,
+                                   std::chrono::day{1}};
 };
 
 /// The current time in UTC to the second, ISO 8601 with "Z": "2026-12-02T15:04:05Z" (the time

@@ -19,7 +19,8 @@ inline constexpr file_limit rule_file{"rule file", std::uintmax_t{1} << 20};    
 inline constexpr file_limit licensing_file{"licensing file", std::uintmax_t{1} << 20};  // 1 MiB
 inline constexpr file_limit country_file{"country file", std::uintmax_t{4} << 20};      // 4 MiB
 /// Measurement reports and every other JSON file (architecture tables) read without a kind.
-inline constexpr file_limit json_file{"JSON file or measurement report", std::uintmax_t{16} << 20};  // 16 MiB
+inline constexpr file_limit json_file{"JSON file or measurement report",
+                                      std::uintmax_t{16} << 20};  // 16 MiB
 inline constexpr file_limit report = json_file;
 inline constexpr file_limit ledger{"ledger", std::uintmax_t{64} << 20};  // 64 MiB
 }  // namespace file_limits

@@ -85,7 +85,8 @@ std::string ed25519_sign(const std::string& private_key_path, std::string_view m
 
 /// Whether `signature` is a valid Ed25519 signature of `message` by the raw 32-byte public key.
 /// False for a malformed key or signature too.
-bool ed25519_verify(std::string_view raw_public_key, std::string_view message, std::string_view signature);
+bool ed25519_verify(std::string_view raw_public_key, std::string_view message,
+                    std::string_view signature);
 
 /// The schema string of a certificate file.
 inline constexpr std::string_view certificate_schema = "chipgauge.certificate/1";
@@ -98,7 +99,8 @@ inline constexpr std::string_view certificate_schema = "chipgauge.certificate/1"
 /// "sha256" is over canonical_json(body); "signature" (only with a private key) is the Ed25519
 /// signature of the same canonical bytes. Throws canonicalization_error (path under "$.body")
 /// for a body RFC 8785 cannot serialise, usage_error for an unusable key file.
-nlohmann::json seal_certificate(nlohmann::json body, const std::optional<std::string>& private_key_path);
+nlohmann::json seal_certificate(nlohmann::json body,
+                                const std::optional<std::string>& private_key_path);
 
 /// The file text of a certificate as chipgauge writes it: two-space indented JSON and a newline.
 std::string certificate_text(const nlohmann::json& certificate);
@@ -121,7 +123,7 @@ struct certificate_check {
   bool layout_ok = true;
 
   std::optional<std::string> trusted_key_id;  ///< the --pubkey key's id, when one was given
-  bool signer_trusted = false;                ///< the signature is valid and made by exactly the trusted key
+  bool signer_trusted = false;  ///< the signature is valid and made by exactly the trusted key
 
   std::vector<std::string> findings;  ///< human-readable, one sentence each, in check order
 
@@ -148,7 +150,8 @@ certificate_check verify_certificate_against(const nlohmann::json& certificate,
 
 /// How strictly a certificate file's bytes are held to the sealed form.
 enum class layout_check : unsigned char {
-  sealed_bytes,  ///< the file must be byte for byte what chipgauge wrote: any changed byte fails (the default)
+  sealed_bytes,  ///< the file must be byte for byte what chipgauge wrote: any changed byte fails
+                 ///< (the default)
   value_only,    ///< only the JSON value counts: a file reformatted after sealing still verifies
 };
 

@@ -22,12 +22,14 @@ bool valid_utf8(std::string_view text, std::size_t* bad_offset = nullptr);
 std::string group_thousands(double value, int decimals = 0);
 
 /// A compact human form: up to 3 significant decimals for small numbers, grouped integers for
-/// large ones, "80 billion" from 1e9, scientific from 1e12 (4.00e+20). Used in rationale text, never for data output.
+/// large ones, "80 billion" from 1e9, scientific from 1e12 (4.00e+20). Used in rationale text,
+/// never for data output.
 std::string human_number(double value);
 
 /// A plain-text table with a header row, columns padded to their widest cell; numbers are
 /// right-aligned when `right_align[i]` is true.
-std::string render_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+std::string render_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows,
                          const std::vector<bool>& right_align = {});
 
 /// A GitHub-flavoured Markdown table; '|' in cells is escaped.
@@ -38,6 +40,7 @@ std::string render_markdown_table(const std::vector<std::string>& header,
 /// `s` escaped for HTML text and attribute values: & < > " ' become entities.
 std::string html_escape(std::string_view s);
 
-std::string render_csv(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
+std::string render_csv(const std::vector<std::string>& header,
+                       const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace chipgauge

@@ -28,8 +28,9 @@ struct certificate_row {
   std::string node;          ///< body.host.hostname
   std::string verdict;       ///< "pass", "fail", "inconclusive" (as certified)
   std::optional<std::string> sheet_id;
-  std::optional<double> tpp_measured;  ///< measured TPP (a lower bound); nullopt where the certificate has none
-  std::int64_t end_utc = 0;            ///< when the certification ended (Unix seconds, UTC)
+  std::optional<double>
+      tpp_measured;  ///< measured TPP (a lower bound); nullopt where the certificate has none
+  std::int64_t end_utc = 0;  ///< when the certification ended (Unix seconds, UTC)
   /// What ingest found: "verified" (signed by the key given then), "unsigned", "unauthenticated"
   /// or "failed". Only "verified" may be shown as verified.
   std::string integrity;
@@ -45,8 +46,9 @@ std::vector<certificate_row> list_certificates(store& s, const selector& sel, bo
 
 /// The stored documents of the certificates `sel` selects (as list_certificates, without
 /// `latest`), in source-name order then run id: `fn(source_name, document_text)`.
-void for_each_certificate_document(store& s, const selector& sel,
-                                   const std::function<void(const std::string&, const std::string&)>& fn);
+void for_each_certificate_document(
+    store& s, const selector& sel,
+    const std::function<void(const std::string&, const std::string&)>& fn);
 
 /// `fleet collect history:...`: every selected certificate's document through a
 /// certify::fleet_collector, named by the file it was ingested as, in the order collect_fleet_dir

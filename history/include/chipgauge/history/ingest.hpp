@@ -20,8 +20,8 @@ namespace chipgauge::history {
 /// Throws spec_error naming `source.name` for a report the store cannot hold (a result naming a
 /// device the report does not list, two devices with the same identity, a time stamp that does
 /// not parse).
-ingest_outcome ingest_report(store& s, const bench::measurement_report& report, const ingest_source& source,
-                             const row_hook& hook = {});
+ingest_outcome ingest_report(store& s, const bench::measurement_report& report,
+                             const ingest_source& source, const row_hook& hook = {});
 
 /// What ingest needs beyond the file.
 struct ingest_options {
@@ -49,14 +49,16 @@ ingest_outcome ingest_certificate(store& s, std::string_view text, const nlohman
 /// as ingest_report or ingest_certificate does. The SHA-256 is of the file's bytes, so an
 /// identical file is found before it is parsed. Throws spec_error naming the file for one that
 /// cannot be read as any supported kind.
-ingest_outcome ingest_file(store& s, const std::string& path, const ingest_options& options, const row_hook& hook = {});
+ingest_outcome ingest_file(store& s, const std::string& path, const ingest_options& options,
+                           const row_hook& hook = {});
 ingest_outcome ingest_file(store& s, const std::string& path, const row_hook& hook = {});
 
 /// ingest_file over bytes already read: `text` is the document, `path` the name errors and the
 /// run's `source_name` give it (a file's path, or "request body" for `chipgauge serve`'s ingest
 /// routes). The SHA-256 is of `text`, so bytes ingested before are found before they are parsed.
-ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string& path, const ingest_options& options,
+ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string& path,
+                            const ingest_options& options, const row_hook& hook = {});
+ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string& path,
                             const row_hook& hook = {});
-ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string& path, const row_hook& hook = {});
 
 }  // namespace chipgauge::history

@@ -90,7 +90,8 @@ std::string run_to_json(store& s, const run_row& run);
 std::vector<result_row> select_results(store& s, const selector& sel, bool with_samples,
                                        std::optional<std::int64_t> run_id = std::nullopt);
 /// As select_results, one row at a time (the store may hold millions).
-void for_each_result(store& s, const selector& sel, bool with_samples, const std::function<void(const result_row&)>& fn,
+void for_each_result(store& s, const selector& sel, bool with_samples,
+                     const std::function<void(const result_row&)>& fn,
                      std::optional<std::int64_t> run_id = std::nullopt);
 
 /// A device the store knows.

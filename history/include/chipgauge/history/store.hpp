@@ -138,16 +138,21 @@ std::optional<std::int64_t> parse_utc(std::string_view text);
 /// "YYYY-MM-DDTHH:MM:SSZ".
 std::string format_utc(std::int64_t seconds);
 
-/// Which runs and results a query covers: `history:device=SUBSTR,benchmark=NAME,since=DATE,until=DATE,last=N`.
+/// Which runs and results a query covers:
+/// `history:device=SUBSTR,benchmark=NAME,since=DATE,until=DATE,last=N`.
 struct selector {
-  std::string device;                 ///< substring (case-insensitive) of the device's name or identity; empty: any
+  std::string
+      device;  ///< substring (case-insensitive) of the device's name or identity; empty: any
   std::string benchmark;              ///< exact benchmark name; empty: any
   std::optional<std::int64_t> since;  ///< runs created at or after (Unix seconds)
-  std::optional<std::int64_t> until;  ///< runs created before (Unix seconds; a DATE means the end of that day)
+  std::optional<std::int64_t>
+      until;  ///< runs created before (Unix seconds; a DATE means the end of that day)
   /// Per device x benchmark, only the `last` most recent runs that hold a result for it.
   std::optional<int> last;
 
-  [[nodiscard]] bool empty() const { return device.empty() && benchmark.empty() && !since && !until && !last; }
+  [[nodiscard]] bool empty() const {
+    return device.empty() && benchmark.empty() && !since && !until && !last;
+  }
   /// The selector as text, `history:` first (keys in the order above).
   [[nodiscard]] std::string to_string() const;
 };

@@ -11,7 +11,8 @@
 
 namespace chipgauge::kernels::cpu {
 
-/// Instruction-set features of this CPU, from CPUID, with OS support of the wide registers (XGETBV).
+/// Instruction-set features of this CPU, from CPUID, with OS support of the wide registers
+/// (XGETBV).
 struct cpu_features {
   std::string vendor;  ///< "GenuineIntel", "AuthenticAMD"
   std::string brand;   ///< CPUID brand string
@@ -78,8 +79,10 @@ lane_range dot_int8_vnni(isa level, std::uint64_t iterations);
 /// multiple of 8). Each call covers [0, n) of the pointers given (callers split among threads).
 void stream_copy(isa level, const double* a, double* c, std::size_t n, bool nontemporal);
 void stream_scale(isa level, double* b, const double* c, double s, std::size_t n, bool nontemporal);
-void stream_add(isa level, const double* a, const double* b, double* c, std::size_t n, bool nontemporal);
-void stream_triad(isa level, double* a, const double* b, const double* c, double s, std::size_t n, bool nontemporal);
+void stream_add(isa level, const double* a, const double* b, double* c, std::size_t n,
+                bool nontemporal);
+void stream_triad(isa level, double* a, const double* b, const double* c, double s, std::size_t n,
+                  bool nontemporal);
 /// Sum of a[0..n) read `repeats` times (the bandwidth-versus-footprint sweep).
 double read_sum(isa level, const double* a, std::size_t n, int repeats);
 

@@ -21,12 +21,16 @@ inline constexpr int fma_chains = 8;
 /// acc = acc * one + add (one hidden from the compiler) and writes the sum of its chains to
 /// out[thread]; each sum must equal fma_chains x iterations x add exactly (add a power of two).
 /// Operations: 2 per FMA per lane (a half2 FMA is 2 lanes, 4 operations).
-void launch_fma_f64(int blocks, int threads, std::uint64_t iterations, double add, double* out, stream_t stream);
-void launch_fma_f32(int blocks, int threads, std::uint64_t iterations, float add, float* out, stream_t stream);
+void launch_fma_f64(int blocks, int threads, std::uint64_t iterations, double add, double* out,
+                    stream_t stream);
+void launch_fma_f32(int blocks, int threads, std::uint64_t iterations, float add, float* out,
+                    stream_t stream);
 /// half2: both lanes of each chain advance; out holds the FP32 sum of all lanes of all chains.
-void launch_fma_f16x2(int blocks, int threads, std::uint64_t iterations, float* out, stream_t stream);
+void launch_fma_f16x2(int blocks, int threads, std::uint64_t iterations, float* out,
+                      stream_t stream);
 /// INT32 multiply-add (IMAD): acc = acc * 1 + 3; out holds the sum of chains.
-void launch_mad_i32(int blocks, int threads, std::uint64_t iterations, std::int32_t* out, stream_t stream);
+void launch_mad_i32(int blocks, int threads, std::uint64_t iterations, std::int32_t* out,
+                    stream_t stream);
 
 /// Warp-level tensor-core operations (mma.sync). fp8 is e4m3 with FP32 accumulation (sm_89+);
 /// int8 accumulates in INT32; fp64 is DMMA (m16n8k16 on sm_90 and later, m8n8k4 before).
@@ -63,7 +67,8 @@ tensor_shape shape_of(tensor_op op, int compute_capability) noexcept;
 /// instructions whatever the op (FP8 promotion adds FP32 adds between steps, no mma).
 /// Exact for iterations x K <= 2^24 (FP32 accumulators; fp64: 2^53; int8: 2^31); fp8 restarts its
 /// accumulators every fp8_promote_every steps, so out is exact for any iterations up to 2^40.
-void launch_mma(tensor_op op, int blocks, int threads, std::uint64_t iterations, double* out, stream_t stream);
+void launch_mma(tensor_op op, int blocks, int threads, std::uint64_t iterations, double* out,
+                stream_t stream);
 /// Blocks of `threads` the mma kernel for `op` keeps resident on one SM of the current device
 /// (registers, shared memory and threads counted; at least 1), for grids of one wave.
 int mma_resident_blocks(tensor_op op, int threads);
@@ -87,7 +92,8 @@ struct wgmma_shape {
 /// (every fp8_promote_every iterations) removes no wgmma. Exact for iterations x K <= 2^24; fp8 up
 /// to 2^40 iterations (promoted). No FP64; n other than 128 or 256 is an error. On any other
 /// architecture the kernel writes NaN (verification then fails, naming it).
-void launch_wgmma(tensor_op op, wgmma_shape shape, int blocks, std::uint64_t iterations, double* out, stream_t stream);
+void launch_wgmma(tensor_op op, wgmma_shape shape, int blocks, std::uint64_t iterations,
+                  double* out, stream_t stream);
 /// Blocks the wgmma kernel for `op` and `shape` keeps resident on one SM of the current device
 /// (at least 1).
 int wgmma_resident_blocks(tensor_op op, wgmma_shape shape);
@@ -104,12 +110,13 @@ int wgmma_k(tensor_op op) noexcept;
 /// passes x (sum of a). Exact when a holds the fill's values (multiples of 2^-16) and every block's
 /// passes x (sum of |elements| it reads) stays below 2^37 (53 bits of 2^-16 units; e.g. base 1.0:
 /// under 2^36 doubles read per block over all passes); the host sum across blocks is its own.
-void launch_read(int blocks, int threads, const double* a, std::size_t n, unsigned passes, double* block_sums,
-                 stream_t stream);
+void launch_read(int blocks, int threads, const double* a, std::size_t n, unsigned passes,
+                 double* block_sums, stream_t stream);
 void launch_write(int blocks, int threads, double* a, std::size_t n, double value, stream_t stream);
-void launch_copy(int blocks, int threads, const double* a, double* c, std::size_t n, stream_t stream);
-void launch_triad(int blocks, int threads, double* a, const double* b, const double* c, double s, std::size_t n,
-                  stream_t stream);
+void launch_copy(int blocks, int threads, const double* a, double* c, std::size_t n,
+                 stream_t stream);
+void launch_triad(int blocks, int threads, double* a, const double* b, const double* c, double s,
+                  std::size_t n, stream_t stream);
 /// Shared-memory read bandwidth against footprint: every block fills a dynamic shared tile of
 /// tile_bytes (W = tile_bytes / 16 words of 16 bytes; word i holds (i mod 4) in each of its 4 FP32
 /// lanes), then thread t (= threadIdx.x) reads `iterations` words t, t+32, t+64, ... (mod W): each
@@ -121,8 +128,8 @@ void launch_triad(int blocks, int threads, double* a, const double* b, const dou
 /// thread starts on its own word); tile_bytes at most smem_max_tile_bytes(device). Above 48 KiB
 /// the kernel must first be opted in on the current device with prepare_smem_read(tile_bytes),
 /// once (else the launch is refused, an error).
-void launch_smem_read(int blocks, int threads, std::size_t tile_bytes, std::uint64_t iterations, float* out,
-                      stream_t stream);
+void launch_smem_read(int blocks, int threads, std::size_t tile_bytes, std::uint64_t iterations,
+                      float* out, stream_t stream);
 /// Opts the shared-memory kernel in to tiles of `tile_bytes` on the current device
 /// (cudaFuncSetAttribute MaxDynamicSharedMemorySize; nothing at or below 48 KiB). Call it when a
 /// case is prepared, not per launch: it is a host-side driver call. An error if the device refuses.

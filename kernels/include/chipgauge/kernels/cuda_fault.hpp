@@ -17,7 +17,8 @@ enum class fault_kind : unsigned char {
   launch,   ///< a block of 2048 threads: cudaErrorInvalidConfiguration at launch, context intact
 };
 
-inline constexpr fault_kind all_faults[] = {fault_kind::hang, fault_kind::illegal, fault_kind::launch};
+inline constexpr fault_kind all_faults[] = {fault_kind::hang, fault_kind::illegal,
+                                            fault_kind::launch};
 
 /// The name CHIPGAUGE_CUDA_FAULT and the benchmark (fault_<name>) use.
 constexpr const char* to_string(fault_kind k) noexcept {

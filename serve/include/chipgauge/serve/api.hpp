@@ -18,8 +18,8 @@ struct http_request {
   std::string method;                                      ///< GET, HEAD, POST, ...
   std::string path;                                        ///< decoded, without the query
   std::vector<std::pair<std::string, std::string>> query;  ///< decoded, in order
-  std::string content_type;                                ///< the Content-Type header, empty when absent
-  std::string authorization;                               ///< the Authorization header, empty when absent
+  std::string content_type;   ///< the Content-Type header, empty when absent
+  std::string authorization;  ///< the Authorization header, empty when absent
   std::string body;
 };
 
@@ -65,7 +65,8 @@ class api {
   /// unknown path (404), a method the path does not take (405), a missing or wrong token (401),
   /// a body that is not JSON (415). Returns the problem response, or nothing when the request
   /// may proceed.
-  [[nodiscard]] std::optional<http_response> precheck(std::string_view method, std::string_view path,
+  [[nodiscard]] std::optional<http_response> precheck(std::string_view method,
+                                                      std::string_view path,
                                                       std::string_view content_type,
                                                       std::string_view authorization) const;
 
@@ -84,8 +85,8 @@ class api {
   [[nodiscard]] std::shared_ptr<const dataset> data() const { return data_(); }
 
  private:
-  [[nodiscard]] const route* match(std::string_view method, std::string_view path, std::vector<std::string>& params,
-                                   std::string& allow) const;
+  [[nodiscard]] const route* match(std::string_view method, std::string_view path,
+                                   std::vector<std::string>& params, std::string& allow) const;
   void authorize(const route& r, std::string_view authorization) const;
 
   data_source data_;

@@ -42,7 +42,8 @@ class render_cache {
   };
   struct key_hash {
     std::size_t operator()(const key& k) const noexcept {
-      return std::hash<const void*>()(k.part) ^ (std::hash<long long>()(k.day) * 31U) ^ (k.what_if ? 0x9e3779b9U : 0U);
+      return std::hash<const void*>()(k.part) ^ (std::hash<long long>()(k.day) * 31U) ^
+             (k.what_if ? 0x9e3779b9U : 0U);
     }
   };
   static key make_key(const void* part, date as_of, bool what_if);
@@ -51,8 +52,8 @@ class render_cache {
 };
 
 /// One loaded copy of a specs/ directory, immutable once built (but for the render cache) and
-/// shared by every request that started while it was current. The catalog's lazily loaded parts (countries, licensing
-/// files, findings policy) are loaded here, so no request ever writes to it.
+/// shared by every request that started while it was current. The catalog's lazily loaded parts
+/// (countries, licensing files, findings policy) are loaded here, so no request ever writes to it.
 struct dataset {
   std::string specs_dir;
   /// FNV-1a 64 over every file under specs_dir (relative path and bytes, in path order), in hex:

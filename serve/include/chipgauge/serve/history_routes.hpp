@@ -20,6 +20,7 @@ namespace chipgauge::serve {
 /// history::store::open does. `trusted_key`: the Ed25519 public key file (PEM, --pubkey) a
 /// posted certificate must be signed by to be stored as verified, and that the dashboard's fleet
 /// page counts certificates with (history ingest --pubkey, fleet collect --pubkey).
-void add_history_routes(api& a, const std::string& path, const std::optional<std::string>& trusted_key = std::nullopt);
+void add_history_routes(api& a, const std::string& path,
+                        const std::optional<std::string>& trusted_key = std::nullopt);
 
 }  // namespace chipgauge::serve

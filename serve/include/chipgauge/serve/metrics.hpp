@@ -18,7 +18,8 @@ struct dataset;
 ///   chipgauge_classifications_total{eccn}                          counter ("none": no ECCN)
 ///   chipgauge_dataset_reloads_total{result}                        counter (ok, failed)
 ///   chipgauge_history_ingests_total{kind,outcome}                  counter (report, certificate;
-///                                                                  ingested, already_present, refused)
+///                                                                  ingested, already_present,
+///                                                                  refused)
 ///   chipgauge_dataset_info{version,specs_dir}                      gauge, 1
 ///   chipgauge_dataset_loaded_timestamp_seconds                     gauge
 /// Thread-safe; `route` is the matched route pattern ("/v1/parts/{id}"), "unmatched" otherwise.

@@ -33,7 +33,9 @@ class problem : public std::exception {
   [[nodiscard]] const std::string& slug() const noexcept { return slug_; }
   [[nodiscard]] const std::string& detail() const noexcept { return detail_; }
   [[nodiscard]] const std::string& json_path() const noexcept { return json_path_; }
-  [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& headers() const noexcept { return headers_; }
+  [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& headers() const noexcept {
+    return headers_;
+  }
 
   /// The problem document: {"type", "title", "status", "detail", "instance", "json_path" or
   /// "parameter" when known}, one line, ending in a newline.

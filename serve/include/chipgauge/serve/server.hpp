@@ -11,18 +11,20 @@ namespace chipgauge::serve {
 
 /// Run-time settings of `chipgauge serve` (docs/api.md#settings). Sizes in bytes, times in seconds.
 struct server_options {
-  std::string listen = "127.0.0.1:8080";  ///< ADDR:PORT ([ADDR]:PORT for IPv6); port 0: any free port
-  std::string specs_dir;                  ///< the data served (catalog::locate_specs_dir)
-  std::string history;                    ///< the history store (--history); empty: none, its routes answer 503
-  std::string pubkey;                     ///< --pubkey: posted certificates verified with this key; empty: none
-  std::string token_file;                 ///< the bearer token, one line; empty: no token
-  bool token_required = false;            ///< reads need the token too
+  std::string listen =
+      "127.0.0.1:8080";    ///< ADDR:PORT ([ADDR]:PORT for IPv6); port 0: any free port
+  std::string specs_dir;   ///< the data served (catalog::locate_specs_dir)
+  std::string history;     ///< the history store (--history); empty: none, its routes answer 503
+  std::string pubkey;      ///< --pubkey: posted certificates verified with this key; empty: none
+  std::string token_file;  ///< the bearer token, one line; empty: no token
+  bool token_required = false;  ///< reads need the token too
   std::size_t max_body_bytes = std::size_t{1} << 20;
   std::size_t max_header_bytes = std::size_t{64} << 10;  ///< request line and headers together
   std::size_t max_headers = 100;
-  double read_timeout = 5;           ///< the longest wait for the next bytes of a request
-  double write_timeout = 5;          ///< the longest wait to send the next bytes of a response
-  double request_timeout = 10;       ///< the whole request, first byte to last (slow clients are cut off)
+  double read_timeout = 5;   ///< the longest wait for the next bytes of a request
+  double write_timeout = 5;  ///< the longest wait to send the next bytes of a response
+  double request_timeout =
+      10;  ///< the whole request, first byte to last (slow clients are cut off)
   std::size_t keep_alive_max = 100;  ///< requests per connection
   double keep_alive_timeout = 5;     ///< idle time between requests on one connection
   std::size_t threads = 16;          ///< workers: connections served at once
