@@ -28,8 +28,7 @@ using chipgauge::classifier::precision;
 namespace chipgauge::bench {
 namespace {
 
-// --- statistics
-// ------------------------------------------------------------------------------------
+// --- statistics ----------------------------------------------------------------------------------
 
 TEST(Statistics, SummarizesOddCount) {
   const std::vector<double> v{5, 1, 4, 2, 3};
@@ -71,8 +70,7 @@ TEST(Statistics, RobustNoiseIgnoresOneOutlier) {
   EXPECT_LT(s.noise, 0.002);
 }
 
-// --- stopping rules
-// ---------------------------------------------------------------------------------
+// --- stopping rules ------------------------------------------------------------------------------
 
 run_settings settings() {
   run_settings s;
@@ -116,8 +114,7 @@ TEST(StoppingRule, TimeCapAndSampleCap) {
   EXPECT_EQ(should_stop(many, 1.0, settings()), stop_reason::max_samples);
 }
 
-// --- runner on synthetic cases
-// ------------------------------------------------------------------------
+// --- runner on synthetic cases -------------------------------------------------------------------
 
 // A case whose samples follow a script: rate r_i = rates[i % n] (work / seconds), clock as given.
 class scripted_case : public benchmark_case {
@@ -355,8 +352,7 @@ TEST(Runner, FlagsThrottledSamplesAndClockDrift) {
   EXPECT_GE(m.throttled_samples, 1);
 }
 
-// --- report
-// --------------------------------------------------------------------------------------------
+// --- report --------------------------------------------------------------------------------------
 
 measurement_report sample_report() {
   measurement_report r;
@@ -512,8 +508,7 @@ TEST(MeasuredTpp, NoVerifiedComputeResultIsAnError) {
       spec_error);
 }
 
-// --- this machine
-// ------------------------------------------------------------------------------------------
+// --- this machine --------------------------------------------------------------------------------
 
 bool cpuinfo_has(const std::string& flag) {
   std::ifstream in("/proc/cpuinfo");

@@ -34,8 +34,7 @@ const measurement* find_result(const measurement_report& r, const std::string& n
   return nullptr;
 }
 
-// --- Google Benchmark input
-// ------------------------------------------------------------------------
+// --- Google Benchmark input ----------------------------------------------------------------------
 
 // tests/data/gbench-sample-reps3.json: real output of a small Google Benchmark 1.7.1 program run
 // with
@@ -151,8 +150,7 @@ TEST(GbenchInput, DetectsTheFormatByContent) {
   EXPECT_FALSE(looks_like_gbench_json(nlohmann::json::parse("[]")));
 }
 
-// --- statistics
-// ------------------------------------------------------------------------------------
+// --- statistics ----------------------------------------------------------------------------------
 
 TEST(CompareStatistics, MannWhitneyExactMatchesTheClosedForm) {
   const std::vector<double> a{1, 2, 3, 4, 5}, b{6, 7, 8, 9, 10};
@@ -213,7 +211,7 @@ TEST(CompareStatistics, HodgesLehmannShiftAndInterval) {
 TEST(CompareStatistics, HodgesLehmannTakesOrderStatisticsOfTheSortedDifferences) {
   std::mt19937_64 gen(5);
   for (const auto& [m, n] : std::vector<std::pair<std::size_t, std::size_t>>{
-           {1, 1}, {2, 3}, {7, 8}, {10, 10}, {200, 10}, {60, 45}}) {
+           {1, 1}, {2, 3}, {7, 8}, {10, 10}, {200, 10}, {10, 200}, {60, 45}, {1, 300}, {300, 2}}) {
     std::vector<double> a;
     std::vector<double> b;
     for (std::size_t i = 0; i < m; ++i) a.push_back(static_cast<double>(gen() % 50) / 8);
@@ -233,8 +231,33 @@ TEST(CompareStatistics, HodgesLehmannTakesOrderStatisticsOfTheSortedDifferences)
   }
 }
 
-// --- verdicts on synthetic samples
-// -----------------------------------------------------------------
+// U counts the pairs with b above a, ties one half, in any order of the samples and with ties
+// within and across the sides; the test's p-value is the same function of U and the tie term.
+TEST(CompareStatistics, MannWhitneyCountsEveryPairOnceWithTies) {
+  std::mt19937_64 gen(11);
+  for (const auto& [m, n] : std::vector<std::pair<std::size_t, std::size_t>>{
+           {1, 1}, {3, 2}, {10, 10}, {200, 10}, {10, 200}, {47, 51}}) {
+    for (const std::uint64_t levels : {3ULL, 40ULL, 1000000ULL}) {
+      std::vector<double> a;
+      std::vector<double> b;
+      for (std::size_t i = 0; i < m; ++i) a.push_back(static_cast<double>(gen() % levels));
+      for (std::size_t i = 0; i < n; ++i) b.push_back(static_cast<double>(gen() % levels) + 0.5);
+      double u = 0;
+      for (double x : a)
+        for (double y : b) u += y > x ? 1.0 : y == x ? 0.5 : 0.0;
+      const auto t = mann_whitney_u(a, b);
+      EXPECT_EQ(t.u, u) << m << " x " << n << ", " << levels << " levels";
+      EXPECT_GE(t.p, 0);
+      EXPECT_LE(t.p, 1);
+      // Swapping the sides gives the complementary U and the same two-sided p.
+      const auto swapped = mann_whitney_u(b, a);
+      EXPECT_EQ(swapped.u, static_cast<double>(m * n) - u);
+      EXPECT_NEAR(swapped.p, t.p, 1e-12);
+    }
+  }
+}
+
+// --- verdicts on synthetic samples ---------------------------------------------------------------
 
 // Normal deviates from a fixed-seed mt19937_64 (whose output the standard fixes) by Box-Muller, so
 // every platform draws the same samples.
@@ -346,8 +369,7 @@ TEST(CompareVerdicts, ParsesEffects) {
   EXPECT_THROW(parse_effect("--min-effect", "-1%"), usage_error);
 }
 
-// --- reports
-// ---------------------------------------------------------------------------------------
+// --- reports -------------------------------------------------------------------------------------
 
 measurement synthetic_result(const std::string& name, const std::vector<double>& rates,
                              double clock_mhz = std::nan("")) {
@@ -510,8 +532,7 @@ TEST(CompareReports, PoolsSeveralResultsOfOneBenchmark) {
   EXPECT_EQ(c.rows[0].base.pooled_results, 2U);
 }
 
-// --- exports, read back as their consumers read them
-// ------------------------------------------------
+// --- exports, read back as their consumers read them ---------------------------------------------
 
 measurement_report export_sample() {
   normal_source g(2024);
@@ -623,8 +644,7 @@ TEST(Exports, GithubActionBenchmarkReadsBack) {
   EXPECT_NE(j[0].at("extra").get<std::string>().find("verified by chipgauge"), std::string::npos);
 }
 
-// --- the command line
-// ------------------------------------------------------------------------------
+// --- the command line ----------------------------------------------------------------------------
 
 const std::string source_dir = std::filesystem::path(CHIPGAUGE_SOURCE_SPECS).parent_path().string();
 

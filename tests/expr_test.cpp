@@ -75,8 +75,7 @@ std::optional<spec_error> compile_error(std::string_view text) {
          << "\"" << text << "\" does not mention \"" << needle << "\"";
 }
 
-// --- precedence and arithmetic
-// ---------------------------------------------------------------------
+// --- precedence and arithmetic -------------------------------------------------------------------
 
 TEST(ExprPrecedence, MultiplicationBindsTighterThanAddition) {
   EXPECT_EQ(eval("tpp + io * 2", 4, 5), 14.0);  // (tpp + io) * 2 would be 18
@@ -144,8 +143,7 @@ TEST(ExprTypes, ComparisonsAndLogicAreTruthValuesArithmeticIsNumber) {
   EXPECT_EQ(compile("tpp >= 1 and io >= 2").text(), "tpp >= 1 and io >= 2");
 }
 
-// --- three-valued logic
-// ----------------------------------------------------------------------------
+// --- three-valued logic --------------------------------------------------------------------------
 
 TEST(ExprKleeneLogic, ComparisonWithUnknownSideIsUnknown) {
   EXPECT_TRUE(std::isnan(eval("tpp >= 4800", unknown)));
@@ -203,8 +201,7 @@ TEST(ExprKleeneLogic, ArithmeticWithUnknownIsUnknown) {
   EXPECT_TRUE(std::isnan(eval("0 * tpp", unknown)));
 }
 
-// --- traces
-// ----------------------------------------------------------------------------------------
+// --- traces --------------------------------------------------------------------------------------
 
 TEST(ExprTrace, RecordsEveryComparisonWithOperandsAndResult) {
   const auto e = compile("tpp >= tpp_line and io >= io_line");
@@ -302,8 +299,7 @@ TEST(ExprTrace, NestedComparisonsAreAllRecorded) {
   EXPECT_EQ(e.lhs_text(trace[2].node), "pd");
 }
 
-// --- parameters
-// ------------------------------------------------------------------------------------
+// --- parameters ----------------------------------------------------------------------------------
 
 std::vector<std::uint32_t> sorted_unique(std::vector<std::uint32_t> v) {
   std::sort(v.begin(), v.end());
@@ -365,8 +361,7 @@ TEST(ExprParameters, ReliedParametersAppendsToExistingOutput) {
   EXPECT_EQ(out, (std::vector<std::uint32_t>{7, 0}));
 }
 
-// --- compile errors
-// --------------------------------------------------------------------------------
+// --- compile errors ------------------------------------------------------------------------------
 
 TEST(ExprCompileError, SyntaxErrorNamesFilePathAndColumn) {
   const auto e = compile_error("tpp >= * 3");

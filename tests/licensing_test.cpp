@@ -111,8 +111,7 @@ test::temp_dir* Licensing::quota_dir_ = nullptr;
 catalog* Licensing::quota_cat_ = nullptr;
 licensing_engine* Licensing::quota_engine_ = nullptr;
 
-// --- countries and groups
-// ------------------------------------------------------------------------------
+// --- countries and groups ------------------------------------------------------------------------
 
 TEST_F(Licensing, CountriesResolveByCodeNameAndAlias) {
   const auto& c = cat_->countries();
@@ -184,8 +183,7 @@ TEST_F(Licensing, UaeA5From20260710ForStatedEndUsersOnly) {
   EXPECT_TRUE(ask_uae("2026-07-10", "civil").license_required) << "a civil end user is neither";
 }
 
-// --- 2022-10-07 scope
-// -------------------------------------------------------------------------------------
+// --- 2022-10-07 scope ----------------------------------------------------------------------------
 
 TEST_F(Licensing, Rule2022ChinaAndMacauOnly) {
   const auto cn = ask("nvidia-h100-sxm5-80gb", "CN", "2023-01-01");
@@ -219,8 +217,7 @@ TEST_F(Licensing, MacauFrom20230117WithSavingsClause) {
       << "China from the start";
 }
 
-// --- 2023-11-17 scope, review policies, headquarters rule
-// ----------------------------------------------------
+// --- 2023-11-17 scope, review policies, headquarters rule ----------------------------------------
 
 TEST_F(Licensing, Transition20231116To20231117) {
   EXPECT_FALSE(ask("nvidia-h100-sxm5-80gb", "VN", "2023-11-16").license_required);
@@ -319,8 +316,7 @@ TEST_F(Licensing, InCountryTransfersWithinD5AreAca) {
       << "an export to China";
 }
 
-// --- 2024-12-02 HBM
-// -------------------------------------------------------------------------------------------------
+// --- 2024-12-02 HBM ------------------------------------------------------------------------------
 
 TEST_F(Licensing, HbmStacksToD5AndLicenseExceptionHbm) {
   const auto before = ask("skhynix-hbm3e-8hi-24gb", "CN", "2024-12-01");
@@ -342,8 +338,7 @@ TEST_F(Licensing, HbmStacksToD5AndLicenseExceptionHbm) {
   EXPECT_FALSE(ask("skhynix-hbm3e-8hi-24gb", "DE", "2025-01-01").license_required);
 }
 
-// --- 2025 AI Diffusion framework and its rescission
-// ------------------------------------------------------------------
+// --- 2025 AI Diffusion framework and its rescission ----------------------------------------------
 
 // The framework was effective from 2025-01-13 but its compliance date was 2025-05-15 (90 FR 4544,
 // DATES), and BIS stopped enforcing it on 2025-05-13: it never bound a shipment. Its tiers are
@@ -410,8 +405,7 @@ TEST_F(Licensing, DiffusionNeverBindsAShipment) {
   }
 }
 
-// --- 2025-04-09 H20 letters
-// -------------------------------------------------------------------------------------------------
+// --- 2025-04-09 H20 letters ----------------------------------------------------------------------
 
 TEST_F(Licensing, H20LetterOverlayByBandwidth) {
   EXPECT_FALSE(ask_as("nvidia", "nvidia-h20", "CN", "2025-04-08").license_required)
@@ -467,8 +461,7 @@ TEST_F(Licensing, H20LetterHeadquartersAndWhoIsBound) {
       << "a misspelt exporter is refused";
 }
 
-// --- 2026-01-15 China zone, tariff bands; 2026-05-31 guidance
-// ------------------------------------------------------
+// --- 2026-01-15 China zone, tariff bands; 2026-05-31 guidance ------------------------------------
 
 TEST_F(Licensing, ChinaZoneTransitionAndExportOnly) {
   EXPECT_EQ(*ask("nvidia-h200-sxm-141gb", "CN", "2026-01-14").policy,
@@ -617,8 +610,7 @@ TEST_F(Licensing, TariffTestsTheIcInsideABoardWithStrictBounds) {
   q.end_use = "datacentre";
   EXPECT_THROW((void)engine_->answer(q), usage_error) << "an end use no file tests";
 }
-// --- bad questions
-// -------------------------------------------------------------------------------------------------
+// --- bad questions -------------------------------------------------------------------------------
 
 TEST_F(Licensing, UndeterminedClassificationIsNotReportedAsLicenseFree) {
   // The TPU v5e sheet without its die bounds: TPP in the PD-dependent band and no die area, so its
@@ -663,8 +655,7 @@ TEST_F(Licensing, BadQuestionsAreUsageErrors) {
   EXPECT_THROW((void)engine_->answer(q), usage_error) << "an export leaves the United States";
 }
 
-// --- embargoes and comprehensive sanctions (EAR Part 746)
-// ----------------------------------------------------
+// --- embargoes and comprehensive sanctions (EAR Part 746) ----------------------------------------
 
 namespace embargo {
 
@@ -856,8 +847,7 @@ TEST_F(Licensing, EmbargoStatementsAreChecked) {
   EXPECT_EQ(cat_->licensing().end_user_types().size(), 3U);
 }
 
-// --- quotas and the ledger
-// -------------------------------------------------------------------------------------------------
+// --- quotas and the ledger -----------------------------------------------------------------------
 
 TEST_F(Licensing, LppCeilingIsInclusiveAt26900000) {
   const auto part = synthetic(26900, 3000);  // 1,000 units = 26,900,000 TPP exactly
@@ -1027,8 +1017,7 @@ TEST_F(Licensing, LedgerLockRefusesASecondWriter) {
   EXPECT_THROW(ledger_lock second(path), usage_error);
 }
 
-// --- fleets
-// -------------------------------------------------------------------------------------------------
+// --- fleets --------------------------------------------------------------------------------------
 
 TEST_F(Licensing, FleetTotalsAgainstLppAndClusterReporting) {
   const auto& h100 = *cat_->parts().find("nvidia-h100-sxm5-80gb");

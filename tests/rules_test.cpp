@@ -85,8 +85,7 @@ const parameter* find_parameter(const regime& r, std::string_view name) {
 
 constexpr std::size_t slot(metric_var v) { return static_cast<std::size_t>(v); }
 
-// --- the bundled rule set
-// --------------------------------------------------------------------------
+// --- the bundled rule set ------------------------------------------------------------------------
 
 TEST(RulesBundled, LoadsFourRegimesInDateOrder) {
   const auto& rs = bundled_rules();
@@ -208,8 +207,7 @@ TEST(RegimeParameter, UndatedValueHoldsEveryDay) {
   EXPECT_EQ(p->value_on(day("2099-12-31")), 5.92);
 }
 
-// --- a valid file added one by one
-// -----------------------------------------------------------------
+// --- a valid file added one by one ---------------------------------------------------------------
 
 TEST(RulesAddFile, ValidRegimeIsAdded) {
   const temp_dir dir;
@@ -284,8 +282,7 @@ TEST(RulesAddFile, FailedFileLeavesNoContainsFlagsBehind) {
   EXPECT_EQ(rs.variable_count(), metric_var_count);
 }
 
-// --- defective files
-// -------------------------------------------------------------------------------
+// --- defective files -----------------------------------------------------------------------------
 
 TEST(RulesReject, SyntaxErrorInWhen) {
   auto j = base_regime();
@@ -624,8 +621,7 @@ TEST(RulesReject, MalformedJsonInRuleFile) {
   EXPECT_TRUE(mentions(e->message(), "malformed JSON at line 1"));
 }
 
-// --- loading a directory
-// ---------------------------------------------------------------------------
+// --- loading a directory -------------------------------------------------------------------------
 
 TEST(RulesLoad, DirectoryWithoutMetricsFails) {
   const temp_dir dir;

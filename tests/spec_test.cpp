@@ -67,8 +67,7 @@ std::optional<spec_error> parse_error(const json& j) {
 
 const metric_definitions& defs() { return bundled_rules().definitions(); }
 
-// --- valid sheets
-// ----------------------------------------------------------------------------------
+// --- valid sheets --------------------------------------------------------------------------------
 
 TEST(SpecParse, MinimalSheetParses) {
   const auto s = parse(minimal_ic());
@@ -229,8 +228,7 @@ TEST(SpecParse, InterconnectLinksWithinOnePercentAccepted) {
   EXPECT_EQ(s.interconnect->links[1].bidirectional_gb_s, 130.0);
 }
 
-// --- bad input
-// -------------------------------------------------------------------------------------
+// --- bad input -----------------------------------------------------------------------------------
 
 TEST(SpecReject, MalformedJsonReportsLineAndColumn) {
   const std::string text =
@@ -489,8 +487,7 @@ TEST(SpecReject, LoadSpecFileNamesThePath) {
   EXPECT_TRUE(mentions(e->what(), path + ": $: missing required field 'name'"));
 }
 
-// --- validate_spec
-// ---------------------------------------------------------------------------------
+// --- validate_spec -------------------------------------------------------------------------------
 
 TEST(SpecValidate, ComputedTppAboveTenMillionRejected) {
   auto j = minimal_ic();
@@ -538,8 +535,7 @@ TEST(SpecValidate, DeclaredTppBelowComputedWarnsWithNegativeDifference) {
       mentions(warnings[0].message, "declared TPP 700 differs from the computed 800 by -12.5 %"));
 }
 
-// --- the database
-// ----------------------------------------------------------------------------------
+// --- the database --------------------------------------------------------------------------------
 
 std::optional<spec_error> load_error(const temp_dir& dir) {
   return error_of([&] { (void)spec_database::load(dir.path(), defs()); });
@@ -760,8 +756,7 @@ TEST(SpecValidate, PrecisionFarAboveItsSiblingsIsWarned) {
   EXPECT_TRUE(validate_spec(parse(j), defs()).empty());
 }
 
-// --- fail closed: no rate, physical plausibility
-// ----------------------------------------------------
+// --- fail closed: no rate, physical plausibility -------------------------------------------------
 
 const physical_limits& physical() {
   static const auto l = physical_limits::load(test::specs_dir() + "/arch/physical.json");

@@ -13,9 +13,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <map>
 #include <numbers>
 #include <numeric>
+#include <utility>
+#include <vector>
 
 using chipgauge::classifier::precision;
 
@@ -157,40 +160,32 @@ std::string pct(double fraction, int decimals = 1) {
   return fmt::format("{:+.{}f} %", 100 * fraction, decimals);
 }
 
-}  // namespace
-
-double compare_settings::min_effect_for(const std::string& benchmark) const {
-  const auto it = min_effect_by_benchmark.find(benchmark);
-  return it == min_effect_by_benchmark.end() ? min_effect : it->second;
-}
-
-const char* to_string(verdict v) noexcept {
-  switch (v) {
-    case verdict::same: return "same";
-    case verdict::faster: return "faster";
-    case verdict::slower: return "slower";
-    case verdict::unknown: return "unknown";
-  }
-  return "unknown";
-}
-
-mann_whitney mann_whitney_u(std::span<const double> a, std::span<const double> b) {
+// The Mann-Whitney test of sorted samples. U counts, for each b_j, the a's below it and half the
+// a's equal to it (a merge, O(m + n)); the sum is of halves and units, so it is exact. The tie
+// term walks the pooled sample in order, one group of equal values at a time.
+mann_whitney mann_whitney_sorted(std::span<const double> a, std::span<const double> b) {
   mann_whitney r;
   const std::size_t m = a.size(), n = b.size();
   if (m == 0 || n == 0) return r;
-  for (double x : a)
-    for (double y : b) r.u += y > x ? 1.0 : y == x ? 0.5 : 0.0;
+  std::size_t below = 0, up_to = 0;  // a's < b_j and a's <= b_j
+  double less = 0, equal = 0;
+  for (double y : b) {
+    while (below < m && a[below] < y) ++below;
+    up_to = std::max(up_to, below);
+    while (up_to < m && a[up_to] <= y) ++up_to;
+    less += static_cast<double>(below);
+    equal += static_cast<double>(up_to - below);
+  }
+  r.u = less + 0.5 * equal;
   // Ties across the pooled sample (within a side too: they change the variance).
-  std::vector<double> all(a.begin(), a.end());
-  all.insert(all.end(), b.begin(), b.end());
-  std::sort(all.begin(), all.end());
   double tie_term = 0;
-  for (std::size_t i = 0; i < all.size();) {
-    std::size_t j = i;
-    while (j < all.size() && all[j] == all[i]) ++j;
-    const double t = static_cast<double>(j - i);
+  for (std::size_t i = 0, j = 0; i < m || j < n;) {
+    const double v = j == n || (i < m && a[i] <= b[j]) ? a[i] : b[j];
+    std::size_t group = 0;
+    for (; i < m && a[i] == v; ++i) ++group;
+    for (; j < n && b[j] == v; ++j) ++group;
+    const double t = static_cast<double>(group);
     tie_term += t * t * t - t;
-    i = j;
   }
   if (tie_term == 0 && m * n <= mann_whitney::exact_limit) {
     const auto& pmf = u_null_pmf(m, n);
@@ -211,6 +206,218 @@ mann_whitney mann_whitney_u(std::span<const double> a, std::span<const double> b
   const double z = std::max(0.0, std::abs(r.u - md * nd / 2) - 0.5) / std::sqrt(var);
   r.p = std::min(1.0, std::erfc(z / std::numbers::sqrt2));
   return r;
+}
+
+// Order statistics of the m x n differences b_j - a_i of two sorted samples without forming them:
+// one sorted row per element of the shorter sample, and a selection that narrows a window of
+// candidate positions in every row around a pivot drawn from the candidates (a quickselect over
+// the sorted rows: O((m + n) log(mn)) expected comparisons instead of O(mn) memory and time). Every
+// value is computed as b_j - a_i, so a rank's value is the one sorting all differences would give.
+class sorted_differences {
+ public:
+  sorted_differences(std::span<const double> a, std::span<const double> b)
+      : a_(a), b_(b), rows_over_b_(b.size() <= a.size()) {}
+
+  std::size_t rows() const { return rows_over_b_ ? b_.size() : a_.size(); }
+  std::size_t columns() const { return rows_over_b_ ? a_.size() : b_.size(); }
+  std::size_t size() const { return a_.size() * b_.size(); }
+
+  // Row r ascending in position p: b_r - a_(m-1-p) (rows over b) or b_p - a_r (rows over a).
+  double at(std::size_t r, std::size_t p) const {
+    return rows_over_b_ ? b_[r] - a_[a_.size() - 1 - p] : b_[p] - a_[r];
+  }
+
+  // Where a selection ended, per row: positions below `less` hold values under the selected one,
+  // positions from `less_equal` on values above it.
+  struct split {
+    double value = 0;
+    std::vector<std::size_t> less;
+    std::vector<std::size_t> less_equal;
+    std::size_t count_less = 0;
+    std::size_t count_less_equal = 0;
+  };
+
+  // The value of rank `rank` (0-based, ascending) when every difference of a row below lo[r] is
+  // smaller than it, every one from hi[r] on larger, and `below` differences lie below the window.
+  split select(std::size_t rank, std::vector<std::size_t> lo, std::vector<std::size_t> hi,
+               std::size_t below) const {
+    const std::size_t nrows = rows();
+    std::uint64_t state = 0x9e3779b97f4a7c15ULL ^ rank;
+    std::size_t last_window = 0;  // 0: the first round
+    split s;
+    s.less.resize(nrows);
+    s.less_equal.resize(nrows);
+    for (;;) {
+      std::size_t window = 0;
+      for (std::size_t r = 0; r < nrows; ++r) window += hi[r] - lo[r];
+      // Estimates while each round cuts the window by a quarter or more, else a drawn pivot.
+      const bool fast = last_window == 0 || window * 4 <= last_window * 3;
+      const double pivot =
+          fast ? estimate(rank - below, window, lo, hi) : drawn(state, window, lo, hi);
+      last_window = window;
+      std::size_t less = below, less_equal = below;
+      for (std::size_t r = 0; r < nrows; ++r) {
+        s.less[r] = first_not(r, lo[r], hi[r], [pivot](double v) { return v < pivot; });
+        s.less_equal[r] = first_not(r, s.less[r], hi[r], [pivot](double v) { return v <= pivot; });
+        less += s.less[r] - lo[r];
+        less_equal += s.less_equal[r] - lo[r];
+      }
+      if (rank < less) {
+        hi = s.less;
+      } else if (rank < less_equal) {
+        s.value = pivot;
+        s.count_less = less;
+        s.count_less_equal = less_equal;
+        return s;
+      } else {
+        lo = s.less_equal;
+        below = less_equal;
+      }
+    }
+  }
+
+ private:
+  // A pivot near rank `target` of the window: from each row the element at the target's fraction of
+  // its window, then the weighted quantile of those (weight: the row's window). Used while the
+  // window shrinks fast.
+  double estimate(std::size_t target, std::size_t window, const std::vector<std::size_t>& lo,
+                  const std::vector<std::size_t>& hi) const {
+    const double f = (static_cast<double>(target) + 0.5) / static_cast<double>(window);
+    std::vector<std::pair<double, std::size_t>> candidates;
+    candidates.reserve(lo.size());
+    for (std::size_t r = 0; r < lo.size(); ++r) {
+      const std::size_t w = hi[r] - lo[r];
+      if (w == 0) continue;
+      const auto p = std::min(w - 1, static_cast<std::size_t>(f * static_cast<double>(w)));
+      candidates.emplace_back(at(r, lo[r] + p), w);
+    }
+    std::sort(candidates.begin(), candidates.end());
+    const double goal = f * static_cast<double>(window);
+    double seen = 0;
+    for (const auto& [v, w] : candidates) {
+      seen += static_cast<double>(w);
+      if (seen >= goal) return v;
+    }
+    return candidates.back().first;
+  }
+
+  // A pivot drawn evenly from the window (xorshift: a fixed sequence, so the work repeats): the
+  // fallback that bounds the expected rounds when the estimates stop shrinking the window.
+  double drawn(std::uint64_t& state, std::size_t window, const std::vector<std::size_t>& lo,
+               const std::vector<std::size_t>& hi) const {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    std::size_t pick = static_cast<std::size_t>(state % window);
+    std::size_t r = 0;
+    for (; pick >= hi[r] - lo[r]; ++r) pick -= hi[r] - lo[r];
+    return at(r, lo[r] + pick);
+  }
+
+  // The first position in [lo, hi) of row r whose value fails `holds` (values ascending, so the
+  // positions where it holds come first); a binary search whose steps compile to conditional moves.
+  template <class Pred>
+  std::size_t first_not(std::size_t r, std::size_t lo, std::size_t hi, Pred holds) const {
+    if (lo == hi) return lo;
+    std::size_t len = hi - lo;
+    while (len > 1) {
+      const std::size_t half = len / 2;
+      lo = holds(at(r, lo + half)) ? lo + half : lo;
+      len -= half;
+    }
+    return lo + (holds(at(r, lo)) ? 1 : 0);
+  }
+
+  std::span<const double> a_;
+  std::span<const double> b_;
+  bool rows_over_b_;
+};
+
+// The Hodges-Lehmann estimate and Moses interval of sorted samples: the median of the differences
+// and the pair d_(k), d_(mn+1-k) (1-based), each the order statistic of all m x n differences.
+shift_estimate hodges_lehmann_sorted(std::span<const double> a, std::span<const double> b,
+                                     double confidence) {
+  shift_estimate r;
+  const std::size_t m = a.size(), n = b.size();
+  if (m == 0 || n == 0) return r;
+  const std::size_t total = m * n;
+  // [d_(k), d_(mn+1-k)] (1-based) covers the shift with probability 1 - 2 P(U <= k - 1) under the
+  // shift model: k is the largest with P(U <= k - 1) <= (1 - confidence) / 2, or 1 (the full range,
+  // lower coverage) when no k reaches it.
+  const double tail = (1 - confidence) / 2;
+  std::size_t k = 1;
+  if (total <= mann_whitney::exact_limit) {
+    const auto& pmf = u_null_pmf(m, n);
+    double below = pmf[0];
+    double cdf = 0;
+    for (std::size_t c = 1; 2 * c <= total + 1; ++c) {
+      cdf += pmf[c - 1];
+      if (cdf > tail) break;
+      k = c;
+      below = cdf;
+    }
+    r.coverage = 1 - 2 * below;
+  } else {
+    const double md = static_cast<double>(m), nd = static_cast<double>(n);
+    const double c =
+        md * nd / 2 - normal_quantile(1 - tail) * std::sqrt(md * nd * (md + nd + 1) / 12);
+    k = c >= 1 ? static_cast<std::size_t>(std::floor(c)) : 1;
+    r.coverage = confidence;
+  }
+  // The median (rank mid) first; the other ranks then lie in the part of each row below or above
+  // it, or take its value when they fall among the differences equal to it.
+  const sorted_differences d(a, b);
+  const std::size_t rows = d.rows();
+  const std::size_t mid = total / 2;
+  const auto median = d.select(mid, std::vector<std::size_t>(rows, 0),
+                               std::vector<std::size_t>(rows, d.columns()), 0);
+  r.shift = median.value;
+  if (total % 2 == 0) {
+    // Rank mid - 1: the median's value when a difference equal to it has that rank, else the
+    // largest difference below it.
+    double lower = median.value;
+    if (median.count_less == mid) {
+      bool any = false;
+      for (std::size_t row = 0; row < rows; ++row) {
+        if (median.less[row] == 0) continue;
+        const double v = d.at(row, median.less[row] - 1);
+        lower = any ? std::max(lower, v) : v;
+        any = true;
+      }
+    }
+    r.shift = 0.5 * (lower + median.value);
+  }
+  const std::size_t lo_rank = k - 1, hi_rank = total - k;  // lo_rank <= mid <= hi_rank
+  r.lo = lo_rank >= median.count_less
+             ? median.value
+             : d.select(lo_rank, std::vector<std::size_t>(rows, 0), median.less, 0).value;
+  r.hi = hi_rank < median.count_less_equal
+             ? median.value
+             : d.select(hi_rank, median.less_equal, std::vector<std::size_t>(rows, d.columns()),
+                        median.count_less_equal)
+                   .value;
+  return r;
+}
+
+}  // namespace
+
+double compare_settings::min_effect_for(const std::string& benchmark) const {
+  const auto it = min_effect_by_benchmark.find(benchmark);
+  return it == min_effect_by_benchmark.end() ? min_effect : it->second;
+}
+
+const char* to_string(verdict v) noexcept {
+  switch (v) {
+    case verdict::same: return "same";
+    case verdict::faster: return "faster";
+    case verdict::slower: return "slower";
+    case verdict::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+mann_whitney mann_whitney_u(std::span<const double> a, std::span<const double> b) {
+  return mann_whitney_sorted(sorted(a), sorted(b));
 }
 
 double mann_whitney_min_p(std::size_t n_a, std::size_t n_b) {
@@ -238,50 +445,7 @@ median_interval median_ci(std::span<const double> values, double confidence) {
 
 shift_estimate hodges_lehmann(std::span<const double> a, std::span<const double> b,
                               double confidence) {
-  shift_estimate r;
-  const std::size_t m = a.size(), n = b.size();
-  if (m == 0 || n == 0) return r;
-  std::vector<double> d;
-  d.reserve(m * n);
-  for (double x : a)
-    for (double y : b) d.push_back(y - x);
-  const std::size_t total = m * n;
-  // [d_(k), d_(mn+1-k)] (1-based) covers the shift with probability 1 - 2 P(U <= k - 1) under the
-  // shift model: k is the largest with P(U <= k - 1) <= (1 - confidence) / 2, or 1 (the full range,
-  // lower coverage) when no k reaches it.
-  const double tail = (1 - confidence) / 2;
-  std::size_t k = 1;
-  if (total <= mann_whitney::exact_limit) {
-    const auto& pmf = u_null_pmf(m, n);
-    double below = pmf[0];
-    double cdf = 0;
-    for (std::size_t c = 1; 2 * c <= total + 1; ++c) {
-      cdf += pmf[c - 1];
-      if (cdf > tail) break;
-      k = c;
-      below = cdf;
-    }
-    r.coverage = 1 - 2 * below;
-  } else {
-    const double md = static_cast<double>(m), nd = static_cast<double>(n);
-    const double c =
-        md * nd / 2 - normal_quantile(1 - tail) * std::sqrt(md * nd * (md + nd + 1) / 12);
-    k = c >= 1 ? static_cast<std::size_t>(std::floor(c)) : 1;
-    r.coverage = confidence;
-  }
-  // Only order statistics of the differences are needed: the median, d_(k) and d_(mn+1-k), with
-  // k - 1 <= mid <= mn - k. Each is selected in linear time instead of sorting all m x n (the
-  // dashboard compares thousands of runs with baselines of 200 samples); the values are those of
-  // the sorted differences.
-  const std::size_t mid = total / 2;
-  const auto at = [&d](std::size_t i) { return d.begin() + static_cast<std::ptrdiff_t>(i); };
-  std::nth_element(d.begin(), at(mid), d.end());
-  r.shift = total % 2 ? d[mid] : 0.5 * (*std::max_element(d.begin(), at(mid)) + d[mid]);
-  if (k - 1 < mid) std::nth_element(d.begin(), at(k - 1), at(mid));
-  if (total - k > mid) std::nth_element(at(mid + 1), at(total - k), d.end());
-  r.lo = d[k - 1];
-  r.hi = d[total - k];
-  return r;
+  return hodges_lehmann_sorted(sorted(a), sorted(b), confidence);
 }
 
 shift_test compare_samples(std::span<const double> base, std::span<const double> current,
@@ -298,13 +462,21 @@ shift_test compare_samples(std::span<const double> base, std::span<const double>
     if (nb > 0 && nc > 0) t.ratio = median_sorted(sorted(current)) / median_sorted(sorted(base));
     return t;
   }
+  // Each side sorted once, for its median, the test and (as logs) the shift.
+  const auto sb = sorted(base), sc = sorted(current);
   const auto lb = logs(base), lc = logs(current);
-  t.ratio = median_sorted(sorted(current)) / median_sorted(sorted(base));
-  const auto hl = hodges_lehmann(lb, lc, s.confidence);
+  t.ratio = median_sorted(sc) / median_sorted(sb);
+  const auto sorted_logs = [](const std::vector<double>& ascending) {
+    auto v = logs(ascending);
+    // log is not guaranteed monotone to the last bit: sort when it was not.
+    if (!std::is_sorted(v.begin(), v.end())) std::sort(v.begin(), v.end());
+    return v;
+  };
+  const auto hl = hodges_lehmann_sorted(sorted_logs(sb), sorted_logs(sc), s.confidence);
   t.hl_ratio = std::exp(hl.shift);
   t.ratio_lo = std::exp(hl.lo);
   t.ratio_hi = std::exp(hl.hi);
-  t.test = mann_whitney_u(base, current);
+  t.test = mann_whitney_sorted(sb, sc);
   const double effect = t.ratio - 1;
   const double log_effect = std::abs(std::log(t.ratio));
   const double log_min = std::log1p(min_effect);

@@ -221,8 +221,7 @@ std::optional<arch_entry> find_arch(const json_node& root, const k::cpu_features
   return std::nullopt;
 }
 
-// --- Compute
-// --------------------------------------------------------------------------------------
+// --- Compute -------------------------------------------------------------------------------------
 
 enum class compute_kind { fma_fp64, fma_fp32, fma_fp16, dot_bf16, dot_int8 };
 
@@ -377,8 +376,7 @@ class compute_case final : public benchmark_case {
   std::atomic<bool> bad_calls_{false};  // sticky: any mismatch in any sample fails verification
 };
 
-// --- STREAM
-// ---------------------------------------------------------------------------------------
+// --- STREAM --------------------------------------------------------------------------------------
 
 enum class stream_kind { copy, scale, add, triad };
 
@@ -570,8 +568,7 @@ class read_case final : public benchmark_case {
   std::uint64_t last_reps_ = 0;
 };
 
-// --- The backend
-// -----------------------------------------------------------------------------------
+// --- The backend ---------------------------------------------------------------------------------
 
 std::string human_bytes(double b) {
   if (b >= 1024.0 * 1024 * 1024) return fmt::format("{:.0f}GiB", b / (1024.0 * 1024 * 1024));
