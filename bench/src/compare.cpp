@@ -102,7 +102,7 @@ double binomial_half_cdf(std::size_t n, std::size_t k) {
   return std::min(1.0, sum);
 }
 
-double median_sorted(const std::vector<double>& v) {
+double median_sorted(std::span<const double> v) {
   const std::size_t n = v.size();
   if (n == 0) return 0;
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
@@ -239,50 +239,99 @@ class sorted_differences {
 
   // The value of rank `rank` (0-based, ascending) when every difference of a row below lo[r] is
   // smaller than it, every one from hi[r] on larger, and `below` differences lie below the window.
+  // Each round brackets the rank's estimated place between two pivots and keeps the part of the
+  // window that holds it; a round that cuts less than a quarter is followed by one around a drawn
+  // pivot, which bounds the expected rounds whatever the data. A small window is finished by
+  // nth_element over its elements.
   split select(std::size_t rank, std::vector<std::size_t> lo, std::vector<std::size_t> hi,
                std::size_t below) const {
+    static constexpr std::size_t small_window = 256;
+    static constexpr double bracket = 0.05;  // each pivot this fraction of the window from the rank
     const std::size_t nrows = rows();
     std::uint64_t state = 0x9e3779b97f4a7c15ULL ^ rank;
     std::size_t last_window = 0;  // 0: the first round
-    split s;
-    s.less.resize(nrows);
-    s.less_equal.resize(nrows);
+    split s1, s2;
+    std::vector<double> rest;
     for (;;) {
       std::size_t window = 0;
       for (std::size_t r = 0; r < nrows; ++r) window += hi[r] - lo[r];
-      // Estimates while each round cuts the window by a quarter or more, else a drawn pivot.
+      const std::size_t target = rank - below;
+      if (window <= small_window) {
+        rest.clear();
+        for (std::size_t r = 0; r < nrows; ++r)
+          for (std::size_t p = lo[r]; p < hi[r]; ++p) rest.push_back(at(r, p));
+        const auto nth = rest.begin() + static_cast<std::ptrdiff_t>(target);
+        std::nth_element(rest.begin(), nth, rest.end());
+        return split_at(*nth, lo, hi, below);
+      }
       const bool fast = last_window == 0 || window * 4 <= last_window * 3;
-      const double pivot =
-          fast ? estimate(rank - below, window, lo, hi) : drawn(state, window, lo, hi);
       last_window = window;
-      std::size_t less = below, less_equal = below;
-      for (std::size_t r = 0; r < nrows; ++r) {
-        s.less[r] = first_not(r, lo[r], hi[r], [pivot](double v) { return v < pivot; });
-        s.less_equal[r] = first_not(r, s.less[r], hi[r], [pivot](double v) { return v <= pivot; });
-        less += s.less[r] - lo[r];
-        less_equal += s.less_equal[r] - lo[r];
+      if (!fast) {
+        split_at(drawn(state, window, lo, hi), lo, hi, below, s1);
+        if (rank < s1.count_less) {
+          hi = s1.less;
+        } else if (rank < s1.count_less_equal) {
+          return s1;
+        } else {
+          lo = s1.less_equal;
+          below = s1.count_less_equal;
+        }
+        continue;
       }
-      if (rank < less) {
-        hi = s.less;
-      } else if (rank < less_equal) {
-        s.value = pivot;
-        s.count_less = less;
-        s.count_less_equal = less_equal;
-        return s;
-      } else {
-        lo = s.less_equal;
-        below = less_equal;
+      const double f = (static_cast<double>(target) + 0.5) / static_cast<double>(window);
+      double p1 = estimate(f - bracket, window, lo, hi), p2 = estimate(f + bracket, window, lo, hi);
+      if (p2 < p1) std::swap(p1, p2);
+      split_at(p1, lo, hi, below, s1);
+      if (rank < s1.count_less) {
+        hi = s1.less;
+        continue;
       }
+      if (rank < s1.count_less_equal) return s1;
+      split_at(p2, lo, hi, below, s2);
+      if (rank >= s2.count_less_equal) {
+        lo = s2.less_equal;
+        below = s2.count_less_equal;
+        continue;
+      }
+      if (rank >= s2.count_less) return s2;
+      lo = s1.less_equal;  // strictly between the pivots
+      hi = s2.less;
+      below = s1.count_less_equal;
     }
   }
 
  private:
-  // A pivot near rank `target` of the window: from each row the element at the target's fraction of
-  // its window, then the weighted quantile of those (weight: the row's window). Used while the
-  // window shrinks fast.
-  double estimate(std::size_t target, std::size_t window, const std::vector<std::size_t>& lo,
+  // How the window splits at `value`: per row, where the differences under it end and where those
+  // above it begin, and the ranks those give.
+  void split_at(double value, const std::vector<std::size_t>& lo,
+                const std::vector<std::size_t>& hi, std::size_t below, split& s) const {
+    const std::size_t nrows = rows();
+    s.value = value;
+    s.less.resize(nrows);
+    s.less_equal.resize(nrows);
+    s.count_less = s.count_less_equal = below;
+    for (std::size_t r = 0; r < nrows; ++r) {
+      s.less[r] = first_not(r, lo[r], hi[r], [value](double v) { return v < value; });
+      s.less_equal[r] =
+          s.less[r] == hi[r] || at(r, s.less[r]) > value
+              ? s.less[r]
+              : first_not(r, s.less[r], hi[r], [value](double v) { return v <= value; });
+      s.count_less += s.less[r] - lo[r];
+      s.count_less_equal += s.less_equal[r] - lo[r];
+    }
+  }
+  split split_at(double value, const std::vector<std::size_t>& lo,
+                 const std::vector<std::size_t>& hi, std::size_t below) const {
+    split s;
+    split_at(value, lo, hi, below, s);
+    return s;
+  }
+
+  // A pivot near the `fraction` quantile of the window: from each row the element at that fraction
+  // of its window, then the weighted quantile of those (weight: the row's window).
+  double estimate(double fraction, std::size_t window, const std::vector<std::size_t>& lo,
                   const std::vector<std::size_t>& hi) const {
-    const double f = (static_cast<double>(target) + 0.5) / static_cast<double>(window);
+    const double f = std::clamp(fraction, 0.0, 1.0);
     std::vector<std::pair<double, std::size_t>> candidates;
     candidates.reserve(lo.size());
     for (std::size_t r = 0; r < lo.size(); ++r) {
@@ -450,6 +499,13 @@ shift_estimate hodges_lehmann(std::span<const double> a, std::span<const double>
 
 shift_test compare_samples(std::span<const double> base, std::span<const double> current,
                            double min_effect, const compare_settings& s) {
+  return compare_samples(base, current, sorted(base), sorted(current), min_effect, s);
+}
+
+shift_test compare_samples(std::span<const double> base, std::span<const double> current,
+                           std::span<const double> base_sorted,
+                           std::span<const double> current_sorted, double min_effect,
+                           const compare_settings& s) {
   shift_test t;
   const std::size_t nb = base.size(), nc = current.size();
   const std::size_t n_needed = min_n_for_alpha(s.alpha);
@@ -459,14 +515,14 @@ shift_test compare_samples(std::span<const double> base, std::span<const double>
                            nb, nc, n_needed);
     t.more_samples = n_needed - std::min(nb, nc);
     t.reason += fmt::format("; at least {} more per side", *t.more_samples);
-    if (nb > 0 && nc > 0) t.ratio = median_sorted(sorted(current)) / median_sorted(sorted(base));
+    if (nb > 0 && nc > 0) t.ratio = median_sorted(current_sorted) / median_sorted(base_sorted);
     return t;
   }
-  // Each side sorted once, for its median, the test and (as logs) the shift.
-  const auto sb = sorted(base), sc = sorted(current);
-  const auto lb = logs(base), lc = logs(current);
+  // The sorted sides give the medians, the test and (as logs) the shift.
+  const auto& sb = base_sorted;
+  const auto& sc = current_sorted;
   t.ratio = median_sorted(sc) / median_sorted(sb);
-  const auto sorted_logs = [](const std::vector<double>& ascending) {
+  const auto sorted_logs = [](std::span<const double> ascending) {
     auto v = logs(ascending);
     // log is not guaranteed monotone to the last bit: sort when it was not.
     if (!std::is_sorted(v.begin(), v.end())) std::sort(v.begin(), v.end());
@@ -480,8 +536,9 @@ shift_test compare_samples(std::span<const double> base, std::span<const double>
   const double effect = t.ratio - 1;
   const double log_effect = std::abs(std::log(t.ratio));
   const double log_min = std::log1p(min_effect);
-  const double sd = pooled_sd(lb, lc);
   const auto estimate_more = [&]() -> std::optional<std::size_t> {
+    // The spread of the log rates, summed in the samples' own order.
+    const double sd = pooled_sd(logs(base), logs(current));
     if (!(sd > 0)) return std::nullopt;
     double n = 0;
     if (log_effect >= log_min && log_effect > 0)

@@ -122,6 +122,11 @@ json trend_data(const std::vector<history::result_row>& rows, const history::ser
   const double min_effect = o.settings.min_effect_for(sr.benchmark);
   json points = json::array();
   std::vector<std::size_t> usable_rows;  // indices into rows, oldest first
+  // The rates of the last baseline_runs usable runs, sorted, kept as the window slides: one run's
+  // samples leave and the next run's enter, instead of sorting the pooled baseline per run.
+  std::vector<double> window_sorted;
+  std::vector<double> current_sorted;
+  const auto window_runs = static_cast<std::size_t>(o.baseline_runs);
   regressions = 0;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
@@ -159,7 +164,10 @@ json trend_data(const std::vector<history::result_row>& rows, const history::ser
       if (n == 0) {
         p["why"] = "first usable run: no baseline";
       } else {
-        const auto t = bench::compare_samples(base, r.rates, min_effect, o.settings);
+        current_sorted.assign(r.rates.begin(), r.rates.end());
+        std::sort(current_sorted.begin(), current_sorted.end());
+        const auto t = bench::compare_samples(base, r.rates, window_sorted, current_sorted,
+                                              min_effect, o.settings);
         p["verdict"] = bench::to_string(t.v);
         p["p"] = t.test.p;
         p["ratio"] = t.ratio;
@@ -167,6 +175,23 @@ json trend_data(const std::vector<history::result_row>& rows, const history::ser
         if (t.v == bench::verdict::slower) ++regressions;
       }
       usable_rows.push_back(i);
+      for (double v : r.rates)
+        window_sorted.insert(std::upper_bound(window_sorted.begin(), window_sorted.end(), v), v);
+      if (usable_rows.size() > window_runs) {
+        bool found = true;
+        for (double v : rows[usable_rows[usable_rows.size() - 1 - window_runs]].rates) {
+          const auto it = std::lower_bound(window_sorted.begin(), window_sorted.end(), v);
+          found = found && it != window_sorted.end() && *it == v;
+          if (found) window_sorted.erase(it);
+        }
+        if (!found) {  // a value that does not order (NaN): sort the window afresh
+          window_sorted.clear();
+          for (std::size_t k = usable_rows.size() - window_runs; k < usable_rows.size(); ++k)
+            window_sorted.insert(window_sorted.end(), rows[usable_rows[k]].rates.begin(),
+                                 rows[usable_rows[k]].rates.end());
+          std::sort(window_sorted.begin(), window_sorted.end());
+        }
+      }
     }
     points.push_back(std::move(p));
   }

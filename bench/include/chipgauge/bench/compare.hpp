@@ -153,6 +153,13 @@ struct comparison {
 /// The three-way verdict on two sample sets (docs/compare.md#verdicts).
 shift_test compare_samples(std::span<const double> base, std::span<const double> current,
                            double min_effect, const compare_settings& s);
+/// The same verdict when the caller also holds each side sorted ascending (a rolling baseline kept
+/// sorted as it slides): `base_sorted` and `current_sorted` hold exactly the values of `base` and
+/// `current`. The result is the one above; only the sorting is skipped.
+shift_test compare_samples(std::span<const double> base, std::span<const double> current,
+                           std::span<const double> base_sorted,
+                           std::span<const double> current_sorted, double min_effect,
+                           const compare_settings& s);
 
 /// Matches results by device name, benchmark and precision; results of one key on one side are
 /// pooled (a history range gives several). Results that are invalid (failed chipgauge's
