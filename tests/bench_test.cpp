@@ -745,9 +745,11 @@ TEST(CudaPlan, DramPeakStatesBothBasesAndUsesTheComputedOne) {
             std::string::npos)
       << peak->basis;
   EXPECT_NE(peak->basis.find("the fraction uses it"), std::string::npos) << peak->basis;
-  EXPECT_NE(peak->basis.find("datasheet: 4800 GB/s (specs/chips/nvidia-h200-sxm-141gb.json), "
-                             "computed / datasheet = 1.024"),
-            std::string::npos)
+  EXPECT_NE(
+      peak->basis.find(
+          "datasheet: 4800 GB/s (specs/chips/nvidia-h200-sxm-141gb.json), computed / datasheet "
+          "= 1.024"),
+      std::string::npos)
       << peak->basis;
   const auto unmapped = cuda_dram_peak(g, std::nullopt);
   ASSERT_TRUE(unmapped);

@@ -74,8 +74,7 @@ TEST(CliGolden, ClassifyFoundationPartsMarkdownAndCsv) {
 TEST(CliGolden, ClassifyMeasuredAgainstASheet) {
   const auto r = chipgauge(
       "classify --measured tests/data/measurement-sample.json --spec amd-epyc-9654 --as-of "
-      "2026-11-29 "
-      "--format json");
+      "2026-11-29 --format json");
   ASSERT_EQ(r.status, 0) << r.err;
   expect_golden("classify-measured-sample.json", r.out);
   const auto j = nlohmann::json::parse(r.out);
@@ -205,9 +204,10 @@ TEST(CliSpecs, ValidateWarnsWhenADeclaredEccnDisagrees) {
   const auto file = dir.write("l4-copy.json", sheet.dump(2));
   const auto r = chipgauge("specs validate '" + file + "'");
   EXPECT_EQ(r.status, 0) << "a warning, not an error: " << r.err;
-  EXPECT_NE(r.out.find("$.declared.eccn: declared ECCN 5A992.c (as of 2024-06-01) disagrees with "
-                       "the computed 3A090.a.2"),
-            std::string::npos)
+  EXPECT_NE(
+      r.out.find("$.declared.eccn: declared ECCN 5A992.c (as of 2024-06-01) disagrees with the "
+                 "computed 3A090.a.2"),
+      std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("1 sheet(s) valid, 0 error(s), 1 warning(s)"), std::string::npos) << r.out;
 }
@@ -378,8 +378,9 @@ TEST(CliMeasure, NothingMeasuredIsAFailure) {
 
 TEST(CliMeasure, ShortRunWritesAReportThatClassifies) {
   if (!std::getenv("CHIPGAUGE_TEST_SERIAL"))
-    GTEST_SKIP() << "measures for real: runs in its own CTest entry, CliMeasure.ShortRunAlone, "
-                    "with no other test alongside";
+    GTEST_SKIP()
+        << "measures for real: runs in its own CTest entry, CliMeasure.ShortRunAlone, with no "
+           "other test alongside";
   test::temp_dir dir;
   const auto report = dir.path() + "/m.json";
   const auto r = chipgauge("measure --backend cpu --device 0 --filter '^fma_fp64$' --out '" +
@@ -495,9 +496,10 @@ TEST(CliLicense, DiffusionTwoLayers) {
     const auto r = chipgauge(std::string("license nvidia-h100-sxm5-80gb --to BR --as-of ") + d);
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("licence required: no\n"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("notice: us-2025-01-13-ai-diffusion / tier2 would require a licence under "
-                         "the regulation's text"),
-              std::string::npos)
+    EXPECT_NE(
+        r.out.find("notice: us-2025-01-13-ai-diffusion / tier2 would require a licence under the "
+                   "regulation's text"),
+        std::string::npos)
         << r.out;
   }
   const auto before =
@@ -638,9 +640,10 @@ TEST(CliLedger, AddCheckReportAndLppCeiling) {
   ASSERT_EQ(first.status, 0) << first.err;
   auto j = nlohmann::json::parse(first.out);
   EXPECT_EQ(j.at("shipment").at("quota"), "lpp");
-  const auto check = chipgauge_binding(dir, "ledger check --ledger '" + ledger +
-                                                "' nvidia-h100-sxm5-80gb --to BR --consignee Acme "
-                                                "--quantity 700 --date 2025-04-01 --format json");
+  const auto check = chipgauge_binding(
+      dir, "ledger check --ledger '" + ledger +
+               "' nvidia-h100-sxm5-80gb --to BR --consignee Acme --quantity 700 --date 2025-04-01 "
+               "--format json");
   ASSERT_EQ(check.status, 0) << check.err;
   j = nlohmann::json::parse(check.out);
   bool lpp_fits = true;
@@ -995,9 +998,10 @@ TEST(CliLedger, ShipmentsCarryTheLicensingAnswer) {
   EXPECT_NE(gate.out.find("not recorded"), std::string::npos) << gate.out;
   EXPECT_NE(gate.out.find("refused: needs a licence"), std::string::npos) << gate.out;
   EXPECT_EQ(nlohmann::json::parse(read_text_file(ledger)).at("shipments").size(), 1U);
-  const auto licensed =
-      chipgauge(ledger_add(ledger, h100 + "--to CN --consignee Acme --quantity 10 --fail-on-exceed "
-                                          "--license D1234567 --format json"));
+  const auto licensed = chipgauge(ledger_add(
+      ledger,
+      h100 + "--to CN --consignee Acme --quantity 10 --fail-on-exceed --license D1234567 --format "
+             "json"));
   ASSERT_EQ(licensed.status, 0) << licensed.err;
   const auto j = nlohmann::json::parse(licensed.out);
   EXPECT_EQ(j.at("shipment").at("license_required"), "yes");
@@ -1012,8 +1016,8 @@ TEST(CliLedger, ShipmentsCarryTheLicensingAnswer) {
                             "--to KP --consignee X --quantity 10 --format json");
   ASSERT_EQ(kp.status, 0) << kp.err;
   const auto lic = nlohmann::json::parse(
-      chipgauge("license nvidia-h100-sxm5-80gb --to KP --quantity 10 --as-of 2025-06-01 "
-                "--format json")
+      chipgauge(
+          "license nvidia-h100-sxm5-80gb --to KP --quantity 10 --as-of 2025-06-01 --format json")
           .out);
   const auto kj = nlohmann::json::parse(kp.out);
   EXPECT_EQ(kj.at("licensing").at("license_required"), lic.at("license_required"));
@@ -1030,17 +1034,17 @@ TEST(CliLedger, ShipmentsCarryTheLicensingAnswer) {
               "nvidia-h100-sxm5-80gb --date 2025-03-01 --to BR --consignee Acme --quantity 1000"))
           .status,
       0);
-  const auto over = chipgauge_binding(dir, "ledger check --ledger '" + br +
-                                               "' nvidia-h100-sxm5-80gb --date 2025-04-01 --to BR "
-                                               "--consignee Acme --quantity 700 --fail-on-exceed");
+  const auto over = chipgauge_binding(
+      dir, "ledger check --ledger '" + br +
+               "' nvidia-h100-sxm5-80gb --date 2025-04-01 --to BR --consignee Acme --quantity 700 "
+               "--fail-on-exceed");
   EXPECT_EQ(over.status, 4) << over.out << over.err;
   EXPECT_NE(over.out.find("refused: exceeds"), std::string::npos) << over.out;
   // Tier 2 under the diffusion rule: a license is required, LPP may apply; the gate wants the
   // authorisation named.
-  const auto l4 =
-      chipgauge_binding(dir, "ledger check --ledger '" + br +
-                                 "' nvidia-l4 --date 2025-04-01 --to BR --consignee B --quantity 1 "
-                                 "--fail-on-exceed");
+  const auto l4 = chipgauge_binding(
+      dir, "ledger check --ledger '" + br +
+               "' nvidia-l4 --date 2025-04-01 --to BR --consignee B --quantity 1 --fail-on-exceed");
   EXPECT_EQ(l4.status, 4) << l4.out;
   EXPECT_NE(l4.out.find("licence exceptions that may apply (on their conditions): ACM, LPP"),
             std::string::npos)
@@ -1052,14 +1056,13 @@ TEST(CliLedger, ShipmentsCarryTheLicensingAnswer) {
           .status,
       0);
   // A part that needs no license and fits: exit 0 with the gate on.
-  const auto t4 =
-      chipgauge_binding(dir, "ledger check --ledger '" + br +
-                                 "' nvidia-t4 --date 2025-04-01 --to BR --consignee B --quantity 1 "
-                                 "--fail-on-exceed");
+  const auto t4 = chipgauge_binding(
+      dir, "ledger check --ledger '" + br +
+               "' nvidia-t4 --date 2025-04-01 --to BR --consignee B --quantity 1 --fail-on-exceed");
   // With the bundled data the same check needs no license: the framework never bound a shipment.
-  const auto real = chipgauge("ledger check --ledger '" + br +
-                              "' nvidia-l4 --date 2025-04-01 --to BR --consignee B --quantity 1 "
-                              "--fail-on-exceed");
+  const auto real = chipgauge(
+      "ledger check --ledger '" + br +
+      "' nvidia-l4 --date 2025-04-01 --to BR --consignee B --quantity 1 --fail-on-exceed");
   EXPECT_EQ(real.status, 0) << real.out;
   EXPECT_NE(real.out.find("licence required: no\n"), std::string::npos) << real.out;
   EXPECT_EQ(t4.status, 0) << t4.out;

@@ -780,8 +780,8 @@ TEST(CompareCli, SameFileTwiceExits0) {
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("not verified by chipgauge"), std::string::npos) << r.out;
   const auto md = chipgauge(
-      "compare tests/data/compare-base-measurement.json tests/data/compare-base-measurement.json "
-      "--format md");
+      "compare tests/data/compare-base-measurement.json "
+      "tests/data/compare-base-measurement.json --format md");
   EXPECT_EQ(md.status, 0) << md.err;
   EXPECT_NE(md.out.find("| same |"), std::string::npos) << md.out;
 }
@@ -799,10 +799,12 @@ TEST(CompareCli, BadInputExits2WithNothingOnStdout) {
         std::string("compare history:last=20 tests/data/gbench-sample-reps3.json --history "
                     "/nonexistent/chipgauge-history.db"),
         std::string("compare history:colour=red tests/data/gbench-sample-reps3.json"),
-        std::string("compare tests/data/gbench-sample-reps3.json "
-                    "tests/data/gbench-sample-reps3.json --min-effect lots"),
-        std::string("compare tests/data/gbench-sample-reps3.json "
-                    "tests/data/gbench-sample-reps3.json --format xml")}) {
+        std::string(
+            "compare tests/data/gbench-sample-reps3.json tests/data/gbench-sample-reps3.json "
+            "--min-effect lots"),
+        std::string(
+            "compare tests/data/gbench-sample-reps3.json tests/data/gbench-sample-reps3.json "
+            "--format xml")}) {
     const auto r = chipgauge(args);
     EXPECT_EQ(r.status, 2) << args << "\n" << r.err;
     EXPECT_TRUE(r.out.empty()) << args;

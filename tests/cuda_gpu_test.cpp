@@ -67,10 +67,9 @@ TEST(CudaBackend, VectorMemoryAndCopiesAreVerified) {
   o.backend = "cuda";
   o.specs_dir = test::specs_dir();
   o.filter =
-      "^(fma_fp32|fma_fp64|fma_fp16x2|mad_int32|mma_bf16|mma_int8|mma_fp8|mma_fp64|wgmma_bf16(_.*)?"
-      "|wgmma_fp8(_.*)?|"
-      "gemm_bf16_8192|gemm_fp8_8192|dram_triad|dram_read|l2_read_.*|smem_read_.*|pcie_h2d|pcie_"
-      "bidirectional|p2p_.*)$";
+      "^(fma_fp32|fma_fp64|fma_fp16x2|mad_int32|mma_bf16|mma_int8|mma_fp8|mma_fp64|wgmma_bf16(_."
+      "*)?|wgmma_fp8(_.*)?|gemm_bf16_8192|gemm_fp8_8192|dram_triad|dram_read|l2_read_.*|smem_rea"
+      "d_.*|pcie_h2d|pcie_bidirectional|p2p_.*)$";
   const auto r = measure(o);
   ASSERT_FALSE(r.devices.empty());
   for (const auto& m : r.results) {

@@ -181,27 +181,28 @@ void add_before_v4(store& s, const bench::measurement_report& r, const std::stri
     const std::string prec(to_string(*m.info.prec));
     const std::string metric = bench::to_string(m.info.metric);
     const std::string params = "{\"isa\":\"" + m.info.isa + "\"}";
-    detail::statement find(db,
-                           "SELECT id FROM benchmarks WHERE name = ? AND precision = ? AND metric "
-                           "= ? AND parameters = ?");
+    detail::statement find(
+        db,
+        "SELECT id FROM benchmarks WHERE name = ? AND precision = ? AND metric = ? AND "
+        "parameters = ?");
     find.bind(1, m.info.name).bind(2, prec).bind(3, metric).bind(4, params);
     std::int64_t bench_id = find.step() ? find.integer(0) : 0;
     if (bench_id == 0) {
       detail::statement ins(
           db,
-          "INSERT INTO benchmarks (name, grp, precision, metric, parameters, description) VALUES "
-          "(?, ?, ?, ?, ?, ?)");
+          "INSERT INTO benchmarks (name, grp, precision, metric, parameters, description) "
+          "VALUES (?, ?, ?, ?, ?, ?)");
       ins.bind(1, m.info.name).bind(2, m.info.group).bind(3, prec).bind(4, metric).bind(5, params);
       ins.bind(6, m.info.description);
       ins.run();
       bench_id = db.last_insert_id();
     }
-    detail::statement res(db,
-                          "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, "
-                          "verified, suspect, stop_reason, median, "
-                          "min, max, q1, q3, cv, sample_count, clock_mhz, throttled_samples, "
-                          "theoretical, fraction) VALUES (?, ?, ?, ?, "
-                          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    detail::statement res(
+        db,
+        "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, "
+        "suspect, stop_reason, median, min, max, q1, q3, cv, sample_count, clock_mhz, "
+        "throttled_samples, theoretical, fraction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?)");
     res.bind(1, run_id)
         .bind(2, local.at(m.device_id))
         .bind(3, bench_id)
@@ -474,9 +475,10 @@ TEST_P(HistorySchema, MigrationsRunInOrderOnAnOlderStore) {
   std::vector<migration> list = v1;
   list.push_back(portable(
       2, "log table", "CREATE TABLE migration_log (step INTEGER NOT NULL, seen INTEGER NOT NULL)"));
-  list.push_back(portable(3, "log entry",
-                          "INSERT INTO migration_log SELECT 3, count(*) FROM migration_log; ALTER "
-                          "TABLE runs ADD COLUMN note TEXT"));
+  list.push_back(portable(
+      3, "log entry",
+      "INSERT INTO migration_log SELECT 3, count(*) FROM migration_log; ALTER TABLE runs ADD "
+      "COLUMN note TEXT"));
   list.push_back(
       portable(4, "log entry", "INSERT INTO migration_log SELECT 4, count(*) FROM migration_log"));
   list.push_back(
@@ -529,31 +531,31 @@ TEST_P(HistorySchema, AVersion2StoreMigratesToComparisonChecksThatRefuseWhatThey
   if (GetParam() == backend::sqlite) {
     // The rewrite took: no IN list is left in the two CHECKs (a text that did not match would
     // leave the schema as it was, silently).
-    detail::statement st(*s.internals().db,
-                         "SELECT count(*) FROM sqlite_schema WHERE name IN ('results', 'runs') AND "
-                         "(sql LIKE '%status IN (%' OR sql LIKE '%source_kind IN (%')");
+    detail::statement st(
+        *s.internals().db,
+        "SELECT count(*) FROM sqlite_schema WHERE name IN ('results', 'runs') AND (sql LIKE "
+        "'%status IN (%' OR sql LIKE '%source_kind IN (%')");
     ASSERT_TRUE(st.step());
     EXPECT_EQ(st.integer(0), 0);
   }
   // The constraints accept and refuse exactly what migration 1's did.
   const auto copy_result = [](const std::string& status) {
     return "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, "
-           "suspect, stop_reason, "
-           "median, "
-           "min, max, q1, q3, cv, sample_count, throttled_samples) SELECT run_id, device_id, "
-           "benchmark_id, '" +
+           "suspect, stop_reason, median, min, max, q1, q3, cv, sample_count, "
+           "throttled_samples) SELECT run_id, device_id, benchmark_id, '" +
            status +
-           "', reason, verified, suspect, stop_reason, median, min, max, q1, q3, cv, sample_count, "
-           "throttled_samples FROM results WHERE id = (SELECT min(id) FROM results)";
+           "', reason, verified, suspect, stop_reason, median, min, max, q1, q3, cv, "
+           "sample_count, throttled_samples FROM results WHERE id = (SELECT min(id) FROM "
+           "results)";
   };
   const auto copy_run = [](const std::string& kind, const std::string& sha) {
-    return "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, "
-           "tool_version, "
-           "git_sha, "
-           "mode, host, kernel, driver, toolkit, argv, context) SELECT '" +
+    return "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, "
+           "ingested_utc, tool_version, git_sha, mode, host, kernel, driver, toolkit, argv, "
+           "context) SELECT '" +
            kind + "', '" + sha +
-           "', source_name, created_utc, ingested_utc, tool_version, git_sha, mode, host, kernel, "
-           "driver, toolkit, argv, context FROM runs WHERE id = (SELECT min(id) FROM runs)";
+           "', source_name, created_utc, ingested_utc, tool_version, git_sha, mode, host, "
+           "kernel, driver, toolkit, argv, context FROM runs WHERE id = (SELECT min(id) FROM "
+           "runs)";
   };
   const auto results = count(s, "results");
   for (const char* bad : {"bogus", "OK", "ok ", ""})

@@ -385,8 +385,8 @@ TEST_F(Licensing, DiffusionNeverBindsAShipment) {
   // The default answer is BIS's enforcement position and says what the text would require.
   EXPECT_TRUE(std::any_of(after.notices.begin(), after.notices.end(), [](const std::string& n) {
     return n.find(
-               "us-2025-01-13-ai-diffusion / tier2 would require a licence under the regulation's "
-               "text") != std::string::npos;
+               "us-2025-01-13-ai-diffusion / tier2 would require a licence under the "
+               "regulation's text") != std::string::npos;
   }));
   // The one part BIS still enforces: the headquarters requirement for .a items
   // (742.6(a)(6)(iii)(A)).
@@ -1107,10 +1107,10 @@ TEST_F(Licensing, LedgerCheckRendersTextAndJson) {
   s.country = "BR";
   const auto a = assess_shipment({}, s, h100, *quota_engine_, false);
   const auto check = render_ledger_check(a, {"l.json", false, false, false}, output_format::text);
-  EXPECT_EQ(check.rfind("checked 10 x nvidia-h100-sxm5-80gb (158,312 TPP, 10.0 H100-equivalents) "
-                        "to BR for Acme on "
-                        "2025-03-01 under lpp\n  licence required: yes",
-                        0),
+  EXPECT_EQ(check.rfind(
+                "checked 10 x nvidia-h100-sxm5-80gb (158,312 TPP, 10.0 H100-equivalents) to BR for "
+                "Acme on 2025-03-01 under lpp\n  licence required: yes",
+                0),
             0U)
       << check;
   EXPECT_NE(check.find("  note: needs a licence"), std::string::npos) << check;

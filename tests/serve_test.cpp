@@ -491,9 +491,11 @@ TEST(ServeRoutes, MetricsCountRequestsClassificationsAndTheDataSet) {
       m.body.find(
           "chipgauge_http_requests_total{route=\"/v1/classify\",method=\"POST\",status=\"200\"}"),
       std::string::npos);
-  EXPECT_NE(m.body.find("chipgauge_http_request_duration_seconds_bucket{route=\"/v1/"
-                        "classify\",status=\"200\",le=\"+Inf\"}"),
-            std::string::npos);
+  EXPECT_NE(
+      m.body.find(
+          "chipgauge_http_request_duration_seconds_bucket{route=\"/v1/classify\",status=\"200\","
+          "le=\"+Inf\"}"),
+      std::string::npos);
   EXPECT_NE(m.body.find("chipgauge_classifications_total{eccn=\"3A090"), std::string::npos);
   EXPECT_NE(m.body.find("chipgauge_dataset_info{version=\""), std::string::npos);
   if (const char* dir = std::getenv("CHIPGAUGE_SERVE_RECORD"); dir && *dir)
@@ -588,9 +590,8 @@ TEST(ServeErrors, MediaTypeLengthAndUnprocessable) {
   {
     connection c(s.port());
     c.send(
-        "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: "
-        "application/json\r\nTransfer-Encoding: "
-        "chunked\r\n\r\n5\r\n[1,2]\r\n0\r\n\r\n");
+        "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n5\r\n[1,2]\r\n0\r\n\r\n");
     r = read_reply(c);
     record("POST", "/v1/classify", r);
     expect_problem(r, 411, "length-required");
@@ -709,8 +710,8 @@ TEST(ServeLimits, OversizedBodyIsRefusedFromItsLengthWithoutReadingIt) {
   connection c(s.port());
   // Announce 100 MB; send only the head. The answer comes without the body.
   c.send(
-      "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
-      "104857600\r\n\r\n");
+      "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 104857600\r\n\r\n");
   const auto r = read_reply(c);
   record("POST", "/v1/classify", r);
   expect_problem(r, 413, "body-too-large");
@@ -726,9 +727,8 @@ TEST(ServeLimits, OversizedBodyIsRefusedFromItsLengthWithoutReadingIt) {
   // Expect: 100-continue gets the refusal instead of the go-ahead.
   connection e(s.port());
   e.send(
-      "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
-      "5000\r\nExpect: "
-      "100-continue\r\n\r\n");
+      "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 5000\r\nExpect: 100-continue\r\n\r\n");
   EXPECT_EQ(read_reply(e).status, 413);
 }
 
@@ -899,13 +899,12 @@ TEST(ServeHistory, RunsListAndShowAgreeWithTheCliByteForByte) {
   // The CLI's filters, under the same names.
   r = h.s().call(
       "/v1/history/runs", "GET",
-      "/v1/history/"
-      "runs?device=GPU-dash&benchmark=gemm_fp16&since=2026-11-03&until=2026-11-05&last=2");
+      "/v1/history/runs?device=GPU-dash&benchmark=gemm_fp16&since=2026-11-03&until=2026-11-05&la"
+      "st=2");
   ASSERT_EQ(r.status, 200) << r.body;
   want = h.cli_history(
-      "history list --device GPU-dash --benchmark gemm_fp16 --since 2026-11-03 --until 2026-11-05 "
-      "--last 2 --format "
-      "json");
+      "history list --device GPU-dash --benchmark gemm_fp16 --since 2026-11-03 --until "
+      "2026-11-05 --last 2 --format json");
   EXPECT_EQ(r.body, want.out);
   EXPECT_EQ(json::parse(r.body).size(), 2U);
   const auto id = std::to_string(h.nights.at(2));
@@ -1302,8 +1301,8 @@ TEST(ServeAbuse, NormalRequestsSucceedWhileAbuseRuns) {
   abusers.emplace_back([&] {
     connection c(s.port());
     c.send(
-        "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: "
-        "application/json\r\nContent-Length: 104857600\r\n\r\n");
+        "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 104857600\r\n\r\n");
     const std::string chunk(65536, '[');
     long long sent = 0;
     while (sent < 104857600 && c.send(chunk)) sent += static_cast<long long>(chunk.size());
@@ -1464,8 +1463,8 @@ TEST(ServeSignals, SigtermFinishesTheRequestInFlight) {
   const std::string body = R"({"part":"nvidia-h100-sxm5-80gb"})";
   connection c(s.port());
   c.send(
-      "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: "
-      "application/json\r\nContent-Length: " +
+      "POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
       std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10));
   std::this_thread::sleep_for(300ms);
   s.signal(SIGTERM);

@@ -133,9 +133,10 @@ TEST(Rfc8785, TheRfcExampleOfSection3_2_2) {
     "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
     "literals": [null, true, false]
   })");
-  EXPECT_EQ(canonical_json(j),
-            "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,4.5,0.002,1e-27],"
-            "\"string\":\"\xE2\x82\xAC$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}");
+  EXPECT_EQ(
+      canonical_json(j),
+      "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,4.5,0.002,1e-27],\"s"
+      "tring\":\"\xE2\x82\xAC$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}");
 }
 
 TEST(Rfc8785, KeysSortByUtf16CodeUnits) {
@@ -214,10 +215,8 @@ TEST(Ed25519, VerifiesTheRfc8032TestVectors) {
   // RFC 8032 7.1, TEST 1 (empty message) and TEST 2 (one byte 0x72).
   const auto pk1 = from_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
   const auto sig1 = from_hex(
-      "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9"
-      "b46bd25bf5f0595bbe24"
-      "65"
-      "5141438e7a100b");
+      "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701"
+      "cf9b46bd25bf5f0595bbe24655141438e7a100b");
   EXPECT_TRUE(ed25519_verify(pk1, "", sig1));
   EXPECT_FALSE(ed25519_verify(pk1, "x", sig1));
   auto bad = sig1;
@@ -226,10 +225,8 @@ TEST(Ed25519, VerifiesTheRfc8032TestVectors) {
   EXPECT_FALSE(ed25519_verify(pk1.substr(0, 31), "", sig1));
   const auto pk2 = from_hex("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c");
   const auto sig2 = from_hex(
-      "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f1"
-      "1d8c387b2eaeb4302aee"
-      "b0"
-      "0d291612bb0c00");
+      "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d"
+      "0f11d8c387b2eaeb4302aeeb00d291612bb0c00");
   EXPECT_TRUE(ed25519_verify(pk2, "\x72", sig2));
   EXPECT_FALSE(ed25519_verify(pk1, "\x72", sig2));
 }
@@ -263,9 +260,11 @@ TEST(Ed25519, SignsDeterministicallyWithAPkcs8Key) {
   const auto info = load_ed25519_private_key_info(key);
   EXPECT_EQ(info.raw, from_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"));
   EXPECT_EQ(info.key_id, sha256_hex(info.raw).substr(0, 16));
-  EXPECT_EQ(ed25519_sign(key, ""), from_hex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e0"
-                                            "65224901555fb8821590a33bacc61e39701cf9b46bd2"
-                                            "5bf5f0595bbe24655141438e7a100b"));
+  EXPECT_EQ(
+      ed25519_sign(key, ""),
+      from_hex(
+          "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e3"
+          "9701cf9b46bd25bf5f0595bbe24655141438e7a100b"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -544,8 +543,8 @@ TEST(Certificate, EveryOneByteChangeOfTheBodyFailsVerification) {
     }
   }
   std::printf(
-      "%zu one-byte edits of %zu body bytes: %zu unreadable, %zu failed verification, %zu kept the "
-      "body's value\n",
+      "%zu one-byte edits of %zu body bytes: %zu unreadable, %zu failed verification, %zu kept "
+      "the body's value\n",
       tried, body_end - body_begin, parse_errors, failed, same_value);
   EXPECT_GT(tried, 10000U);
   EXPECT_GT(failed, 1000U) << "edits that parse must be caught by the hash";

@@ -232,11 +232,8 @@ TEST(SpecParse, InterconnectLinksWithinOnePercentAccepted) {
 
 TEST(SpecReject, MalformedJsonReportsLineAndColumn) {
   const std::string text =
-      "{\n"
-      "  \"schema\": \"chipgauge.spec/1\",\n"
-      "  \"id\": \"test-chip\"\n"
-      "  \"vendor\": \"Acme\"\n"
-      "}\n";
+      "{\n  \"schema\": \"chipgauge.spec/1\",\n  \"id\": \"test-chip\"\n"
+      "  \"vendor\": \"Acme\"\n}\n";
   const auto e = error_of([&] { (void)parse_spec(text, sheet_file); });
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->file(), sheet_file);

@@ -29,11 +29,10 @@ void add_certificate(CLI::App& app, const global_options& /*g*/, action& run) {
       if (prefix->empty())
         throw usage_error("--out is empty: expected a path prefix such as keys/lab1");
       const auto pair = generate_ed25519_key(*prefix + ".key", *prefix + ".pub");
-      emit(
-          fmt::format("wrote {} (private key, mode 0600: keep it secret) and {} (public key, mode "
-                      "0644: give it to whoever "
-                      "verifies)\nkey id {}\n",
-                      pair.private_path, pair.public_path, pair.public_key.key_id));
+      emit(fmt::format(
+          "wrote {} (private key, mode 0600: keep it secret) and {} (public key, mode 0644: "
+          "give it to whoever verifies)\nkey id {}\n",
+          pair.private_path, pair.public_path, pair.public_key.key_id));
       return 0;
     };
   });
@@ -45,18 +44,18 @@ void add_certificate(CLI::App& app, const global_options& /*g*/, action& run) {
     bool value_only = false;
   };
   auto vo = std::make_shared<verify_options>();
-  auto* verify = cert->add_subcommand("verify",
-                                      "check a certificate's hash and signature: exit 0 verified, "
-                                      "3 signed but no --pubkey to authenticate the signer, "
-                                      "4 changed or not signed by the --pubkey key, 2 malformed");
+  auto* verify = cert->add_subcommand(
+      "verify",
+      "check a certificate's hash and signature: exit 0 verified, 3 signed but no --pubkey to "
+      "authenticate the signer, 4 changed or not signed by the --pubkey key, 2 malformed");
   verify->add_option("file", vo->file, "certificate file (chipgauge.certificate/1)")->required();
   verify->add_option("--pubkey", vo->pubkey,
                      "the signer's public key (PEM, a .pub file from 'certificate keygen')");
   verify->add_option("--format", vo->format, "text or json");
-  verify->add_flag("--value-only", vo->value_only,
-                   "accept a certificate reformatted after sealing (whitespace, key order, number "
-                   "spelling): check its "
-                   "JSON value only; by default any byte changed since sealing fails");
+  verify->add_flag(
+      "--value-only", vo->value_only,
+      "accept a certificate reformatted after sealing (whitespace, key order, number spelling): "
+      "check its JSON value only; by default any byte changed since sealing fails");
   verify->callback([&run, vo] {
     run = [vo] {
       const auto format = parse_text_or_json(vo->format);

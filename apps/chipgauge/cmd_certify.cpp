@@ -79,8 +79,8 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
   auto o = std::make_shared<options>();
   auto* cmd = app.add_subcommand(
       "certify",
-      "measure this machine's devices, check them against their envelopes and write "
-      "a sealed certificate per device (exit 0 pass, 4 fail, 3 inconclusive)");
+      "measure this machine's devices, check them against their envelopes and write a sealed "
+      "certificate per device (exit 0 pass, 4 fail, 3 inconclusive)");
   cmd->add_option("--backend", o->backend,
                   "cpu, cuda, or auto (CUDA when a GPU is present, else CPU)");
   cmd->add_option("--device", o->devices,
@@ -92,9 +92,10 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
   cmd->add_option(
       "--duration", o->duration,
       "soak: repeat the compute and memory benchmarks for this many seconds, samples throughout");
-  cmd->add_option("--spec", o->spec,
-                  "the part's sheet (path or id) instead of matching by identity; refused if it "
-                  "contradicts the device");
+  cmd->add_option(
+      "--spec", o->spec,
+      "the part's sheet (path or id) instead of matching by identity; refused if it contradicts "
+      "the device");
   cmd->add_option(
       "--as-of", o->as_of,
       "classify under the regimes in force on this date, YYYY-MM-DD (default: the test date)");
@@ -113,11 +114,11 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
   cmd->add_option(
       "--report", o->report,
       "certify a stored measurement report (chipgauge measure --out) instead of measuring now");
-  cmd->add_flag("--exit-on-fail", o->exit_on_fail,
-                "health-check mode (Slurm HealthCheckProgram, prolog, epilog): stdout is one line, "
-                "'chipgauge certify: pass' or "
-                "'chipgauge certify: fail|inconclusive: DEVICE: REASON', the certificates are "
-                "still written; exit 0, 4 or 3");
+  cmd->add_flag(
+      "--exit-on-fail", o->exit_on_fail,
+      "health-check mode (Slurm HealthCheckProgram, prolog, epilog): stdout is one line, "
+      "'chipgauge certify: pass' or 'chipgauge certify: fail|inconclusive: DEVICE: REASON', the "
+      "certificates are still written; exit 0, 4 or 3");
   auto* history =
       cmd->add_option(
              "--history", o->history,
@@ -126,9 +127,9 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
           ->expected(0, 1);
   cmd->add_option(
       "--pubkey", o->pubkey,
-      "with --history: the Ed25519 public key (PEM) the certificates are verified against as they "
-      "are recorded; "
-      "without it a signed certificate is recorded 'unauthenticated', an unsigned one 'unsigned'");
+      "with --history: the Ed25519 public key (PEM) the certificates are verified against as "
+      "they are recorded; without it a signed certificate is recorded 'unauthenticated', an "
+      "unsigned one 'unsigned'");
   cmd->callback([&run, &g, o, history] {
     const char* env = std::getenv("CHIPGAUGE_HISTORY");
     const bool record = history->count() > 0 || (env && *env);
@@ -164,8 +165,8 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
       if (!o->pubkey.empty()) {
         if (!record)
           throw usage_error(
-              "--pubkey goes with --history (or CHIPGAUGE_HISTORY): it verifies the certificates "
-              "recorded");
+              "--pubkey goes with --history (or CHIPGAUGE_HISTORY): it verifies the "
+              "certificates recorded");
         (void)load_ed25519_public_key(o->pubkey);
         trusted = o->pubkey;
       }

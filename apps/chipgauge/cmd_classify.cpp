@@ -39,9 +39,10 @@ void add_classify(CLI::App& app, const global_options& g, action& run) {
   cmd->add_option(
       "--measured", o->measured,
       "classify the verified dense rates of a measurement report (chipgauge measure --out)");
-  cmd->add_option("--spec", o->spec,
-                  "with --measured: the part's sheet (path or id) for dies, memory and the "
-                  "declared and derived TPP");
+  cmd->add_option(
+      "--spec", o->spec,
+      "with --measured: the part's sheet (path or id) for dies, memory and the declared and "
+      "derived TPP");
   cmd->add_option("--device", o->device,
                   "with --measured: the device id in the report (default: the first)");
   cmd->add_flag("--brief", o->brief, "text format: the table only, without each part's verdicts");

@@ -67,9 +67,10 @@ void add_compare(CLI::App& app, const global_options& /*g*/, action& run) {
                   "the history store for history: selectors (default: $CHIPGAUGE_HISTORY, else "
                   "$XDG_DATA_HOME/chipgauge/history.db)");
   cmd->add_option("--format", o->format, "text (default), json, md or csv");
-  cmd->add_option("--min-effect", o->min_effect,
-                  "smallest change that matters: P% for all benchmarks (default 2%), NAME=P% for "
-                  "one; repeatable");
+  cmd->add_option(
+      "--min-effect", o->min_effect,
+      "smallest change that matters: P% for all benchmarks (default 2%), NAME=P% for one; "
+      "repeatable");
   cmd->add_option("--alpha", o->alpha, "significance level of 'faster'/'slower' (default 0.05)");
   cmd->add_option(
       "--clock-tolerance", o->clock_tolerance,

@@ -33,27 +33,27 @@ void add_dashboard(CLI::App& app, const global_options& g, action& run) {
   auto o = std::make_shared<opts>();
   auto* cmd = app.add_subcommand(
       "dashboard",
-      "write a static site (opens from disk, no network): trends per device x benchmark "
-      "with runs compare finds slower than the rolling "
-      "baseline, a page per part with its TPPs, ECCNs and certificates, the TPP-PD plane "
-      "with every regime's thresholds, the fleet "
+      "write a static site (opens from disk, no network): trends per device x benchmark with "
+      "runs compare finds slower than the rolling baseline, a page per part with its TPPs, "
+      "ECCNs and certificates, the TPP-PD plane with every regime's thresholds, the fleet "
       "(fleet collect over the store's certificates)");
   cmd->add_option("--out", o->out,
                   "directory to write the site into (replaced as a whole; its parent must exist)")
       ->required();
   cmd->add_option(
       "--history", o->history,
-      "the history store (default: $CHIPGAUGE_HISTORY, else $XDG_DATA_HOME/chipgauge/history.db; "
-      "without one, only parts and the plane are drawn)");
+      "the history store (default: $CHIPGAUGE_HISTORY, else "
+      "$XDG_DATA_HOME/chipgauge/history.db; without one, only parts and the plane are drawn)");
   cmd->add_option("--as-of", o->as_of, "date for the ECCNs and threshold values (default: today)");
   cmd->add_option("--baseline", o->baseline,
                   "compare each run against the previous N usable runs (default 20)");
   cmd->add_option("--device", o->device, "only devices whose name or identity contains this");
   cmd->add_option("--min-effect", o->min_effect,
                   "the smallest change in rate that counts (default 2%)");
-  cmd->add_option("--pubkey", o->pubkey,
-                  "the fleet page counts only certificates signed by this Ed25519 public key (as "
-                  "fleet collect)");
+  cmd->add_option(
+      "--pubkey", o->pubkey,
+      "the fleet page counts only certificates signed by this Ed25519 public key (as fleet "
+      "collect)");
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
       dashboard::options d;
@@ -80,12 +80,11 @@ void add_dashboard(CLI::App& app, const global_options& g, action& run) {
       }
       const auto site = dashboard::build_site(store ? &*store : nullptr, cat, d);
       dashboard::write_site(site, o->out, d);
-      emit(
-          fmt::format("dashboard written to {}/index.html: {} device x benchmark series ({} run(s) "
-                      "slower than their baseline), "
-                      "{} parts{}\n",
-                      o->out, site.series, site.regressions, site.parts,
-                      store ? "" : "; no history store at " + path));
+      emit(fmt::format(
+          "dashboard written to {}/index.html: {} device x benchmark series ({} run(s) slower "
+          "than their baseline), {} parts{}\n",
+          o->out, site.series, site.regressions, site.parts,
+          store ? "" : "; no history store at " + path));
       return 0;
     };
   });

@@ -154,18 +154,18 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
   auto* in = cmd->add_subcommand(
       "ingest",
       "record measurement reports (chipgauge.measurement/1), certificates "
-      "(chipgauge.certificate/1) and Google Benchmark JSON as runs. "
-      "Each file is one transaction: a malformed file is named, exits 2 and is rolled back "
-      "while the other files still apply; a file "
-      "already ingested (same SHA-256) is a no-op; a certificate failing verification is "
-      "stored marked 'failed' and exits 4");
+      "(chipgauge.certificate/1) and Google Benchmark JSON as runs. Each file is one "
+      "transaction: a malformed file is named, exits 2 and is rolled back while the other files "
+      "still apply; a file already ingested (same SHA-256) is a no-op; a certificate failing "
+      "verification is stored marked 'failed' and exits 4");
   in->add_option("files", *ingest_files,
                  "reports, certificates or Google Benchmark JSON files to ingest")
       ->required();
   in->add_option("--history", *ingest_store, history_help);
-  in->add_option("--pubkey", *ingest_key,
-                 "Ed25519 public key (PEM) certificates must be signed by to be stored as "
-                 "verified; without it none is");
+  in->add_option(
+      "--pubkey", *ingest_key,
+      "Ed25519 public key (PEM) certificates must be signed by to be stored as verified; "
+      "without it none is");
   in->callback([&run, ingest_files, ingest_store, ingest_key] {
     run = [ingest_files, ingest_store, ingest_key] {
       return ingest(*ingest_store, *ingest_files, *ingest_key);
@@ -282,10 +282,10 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
     std::string device;
   };
   auto pa = std::make_shared<prune_args>();
-  auto* pr = cmd->add_subcommand("prune",
-                                 "delete runs, in one transaction: those created before --before, "
-                                 "and/or all but each device's "
-                                 "--keep-last most recent (with both, a run must meet both to go)");
+  auto* pr = cmd->add_subcommand(
+      "prune",
+      "delete runs, in one transaction: those created before --before, and/or all but each "
+      "device's --keep-last most recent (with both, a run must meet both to go)");
   pr->add_option("--history", pa->history, history_help);
   pr->add_option("--before", pa->before,
                  "runs created before this date (YYYY-MM-DD: before its start)");

@@ -102,20 +102,22 @@ void add_license(CLI::App& app, const global_options& g, action& run) {
   cmd->add_option("--quantity", o->quantity, "units in the shipment (default 1)");
   cmd->add_flag("--what-if", o->what_if,
                 "also evaluate regimes announced but not enforced, or proposed (labelled)");
-  cmd->add_option("--eccn", o->eccn,
-                  "the item's ECCN where chipgauge does not classify it (EAR99, 5A992.c); default: "
-                  "the stricter reading");
-  cmd->add_option("--end-user", o->end_user,
-                  "end-user type for the embargo carve-outs and conditional country groups "
-                  "(government, state-owned, "
-                  "civil, approved-commercial); default: none applies");
+  cmd->add_option(
+      "--eccn", o->eccn,
+      "the item's ECCN where chipgauge does not classify it (EAR99, 5A992.c); default: the "
+      "stricter reading");
+  cmd->add_option(
+      "--end-user", o->end_user,
+      "end-user type for the embargo carve-outs and conditional country groups (government, "
+      "state-owned, civil, approved-commercial); default: none applies");
   cmd->add_option(
       "--end-use", o->end_use,
       "end use for the tariff exemptions (us-datacenter, repair, us-rd, startup, consumer, "
       "civil-industrial, us-public-sector); default: none applies");
-  cmd->add_option("--exporter", o->exporter,
-                  "who exports (nvidia, amd, intel, other): a letter binds only its recipients; "
-                  "default: unknown");
+  cmd->add_option(
+      "--exporter", o->exporter,
+      "who exports (nvidia, amd, intel, other): a letter binds only its recipients; default: "
+      "unknown");
   cmd->add_option("--format", o->format, "text or json");
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
@@ -178,17 +180,17 @@ void add_ledger(CLI::App& app, const global_options& g, action& run) {
     cmd->add_option("--consignee", o->consignee, "ultimate consignee")->required();
     cmd->add_option("--quantity", o->quantity, "units (1 or more)")->required();
     cmd->add_option("--date", o->date, "shipment date, YYYY-MM-DD (default: today)");
-    cmd->add_option("--license", o->license,
-                    "the authorisation the shipment goes under, recorded with it: a licence "
-                    "number, or a licence "
-                    "exception the answer lists (LPP) whose conditions are met");
+    cmd->add_option(
+        "--license", o->license,
+        "the authorisation the shipment goes under, recorded with it: a licence number, or a "
+        "licence exception the answer lists (LPP) whose conditions are met");
     cmd->add_flag(
         "--what-if", o->what_if,
         "test quotas of regimes announced but not enforced (the diffusion rule after 2025-05-13)");
-    cmd->add_flag("--fail-on-exceed", o->fail_on_exceed,
-                  "exit 4 (and, for add, record nothing) when the shipment exceeds a quota in "
-                  "force or needs a licence "
-                  "(or cannot be shown not to) and no --license is given");
+    cmd->add_flag(
+        "--fail-on-exceed", o->fail_on_exceed,
+        "exit 4 (and, for add, record nothing) when the shipment exceeds a quota in force or "
+        "needs a licence (or cannot be shown not to) and no --license is given");
     cmd->add_option("--format", o->format, "text or json");
     cmd->callback([&run, &g, o, add] {
       run = [&g, o, add] {
@@ -261,12 +263,12 @@ CLI::App* add_fleet_collect(CLI::App& fleet_cmd, const global_options& g, action
   auto* cmd = fleet_cmd.add_subcommand(
       "collect",
       "aggregate a directory of certificates, or those in the history store: per node and "
-      "device verdicts, outliers per SKU, SKU and driver mix, totals against quotas (exit 0 "
-      "all pass, 4 any fail, 3 otherwise)");
-  cmd->add_option("dir", o->dir,
-                  "directory searched recursively for chipgauge.certificate/1 files, or "
-                  "history:device=SUBSTR,since=DATE,until=DATE "
-                  "for the certificates in the history store")
+      "device verdicts, outliers per SKU, SKU and driver mix, totals against quotas (exit 0 all "
+      "pass, 4 any fail, 3 otherwise)");
+  cmd->add_option(
+         "dir", o->dir,
+         "directory searched recursively for chipgauge.certificate/1 files, or "
+         "history:device=SUBSTR,since=DATE,until=DATE for the certificates in the history store")
       ->required();
   cmd->add_option("--history", o->history,
                   "the history store for a history: selector (default: $CHIPGAUGE_HISTORY, else "
@@ -278,9 +280,10 @@ CLI::App* add_fleet_collect(CLI::App& fleet_cmd, const global_options& g, action
   cmd->add_option("--pubkey", o->pubkey,
                   "count only certificates signed by this Ed25519 public key");
   cmd->add_option("--as-of", o->as_of, "date for the quota and reporting checks (default: today)");
-  cmd->add_option("--jobs", o->jobs,
-                  "threads reading and verifying certificates (default: the hardware threads); "
-                  "same answer for any N")
+  cmd->add_option(
+         "--jobs", o->jobs,
+         "threads reading and verifying certificates (default: the hardware threads); same "
+         "answer for any N")
       ->check(CLI::Range(1U, 1024U));
   cmd->callback([&run, &g, o] {
     run = [&g, o] {
@@ -336,9 +339,10 @@ void add_fleet(CLI::App& app, const global_options& g, action& run) {
   auto o = std::make_shared<options>();
   auto* cmd = app.add_subcommand(
       "fleet", "total TPP and dense peak OP/s of parts or measured devices against thresholds");
-  cmd->add_option("items", o->items,
-                  "PART_OR_REPORT[:COUNT]... (a part id, a sheet path or a measurement report; "
-                  "default count 1)");
+  cmd->add_option(
+      "items", o->items,
+      "PART_OR_REPORT[:COUNT]... (a part id, a sheet path or a measurement report; default "
+      "count 1)");
   cmd->add_option("--as-of", o->as_of, "date (default: today)");
   cmd->add_option("--format", o->format, "text or json");
   auto* collect = add_fleet_collect(*cmd, g, run);

@@ -81,11 +81,12 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
   cmd->add_option("--out", o->out, "write the JSON report to this file (atomically)");
   cmd->add_option("--format", o->format,
                   "stdout format: text, json, md, csv or gbench (Google Benchmark JSON)");
-  auto* history = cmd->add_option("--history", o->history,
-                                  "also record the report in this history store (no FILE: "
-                                  "$CHIPGAUGE_HISTORY or the default; "
-                                  "recorded whenever CHIPGAUGE_HISTORY is set)")
-                      ->expected(0, 1);
+  auto* history =
+      cmd->add_option(
+             "--history", o->history,
+             "also record the report in this history store (no FILE: $CHIPGAUGE_HISTORY or the "
+             "default; recorded whenever CHIPGAUGE_HISTORY is set)")
+          ->expected(0, 1);
   cmd->callback([&run, &g, o, history] {
     const char* env = std::getenv("CHIPGAUGE_HISTORY");
     const bool record = history->count() > 0 || (env && *env);
@@ -148,8 +149,7 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
         return static_cast<int>(exit_code::unverified);
       if (outcome == bench::measurement_outcome::nothing_measured) {
         std::cerr << "chipgauge: nothing was measured: every selected benchmark was skipped (each "
-                     "reason is in the "
-                     "results)\n";
+                     "reason is in the results)\n";
         return static_cast<int>(exit_code::runtime_error);
       }
       return 0;

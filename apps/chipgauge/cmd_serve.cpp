@@ -13,9 +13,10 @@ namespace chipgauge::cli {
 
 void add_serve(CLI::App& app, const global_options& g, action& run) {
   auto o = std::make_shared<serve::server_options>();
-  auto* cmd = app.add_subcommand("serve",
-                                 "answer classify, parts, rules, license, history and compare "
-                                 "questions over HTTP (docs/api.md)");
+  auto* cmd = app.add_subcommand(
+      "serve",
+      "answer classify, parts, rules, license, history and compare questions over HTTP "
+      "(docs/api.md)");
   cmd->add_option("--listen", o->listen,
                   "ADDR:PORT to listen on; port 0 picks a free one (printed on stdout)")
       ->default_str(o->listen);
@@ -53,15 +54,15 @@ void add_serve(CLI::App& app, const global_options& g, action& run) {
       ->default_str("0");
   cmd->add_option("--rate-burst", o->rate_burst,
                   "requests a client may send at once under --rate-limit (default: the rate)");
-  cmd->add_option("--history", o->history,
-                  "the history store for the ingest, history, compare and dashboard routes "
-                  "(default: $CHIPGAUGE_HISTORY; "
-                  "without either, those routes answer 503)");
+  cmd->add_option(
+      "--history", o->history,
+      "the history store for the ingest, history, compare and dashboard routes (default: "
+      "$CHIPGAUGE_HISTORY; without either, those routes answer 503)");
   cmd->add_option(
          "--pubkey", o->pubkey,
          "the Ed25519 public key (PEM) a POSTed certificate must be signed by to be stored as "
-         "verified "
-         "(as history ingest --pubkey); without it signed certificates are stored unauthenticated")
+         "verified (as history ingest --pubkey); without it signed certificates are stored "
+         "unauthenticated")
       ->check(CLI::ExistingFile);
   cmd->add_option("--access-log", o->access_log,
                   "file for the JSON access log, one line per request (default: stderr)");

@@ -21,9 +21,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   chipgauge::cli::global_options g;
   g.argv.assign(argv, argv + argc);
-  app.add_option("--specs-dir", g.specs_dir,
-                 "data directory with rules/ and chips/ (default: $CHIPGAUGE_SPECS_DIR or the "
-                 "bundled specs/)");
+  app.add_option(
+      "--specs-dir", g.specs_dir,
+      "data directory with rules/ and chips/ (default: $CHIPGAUGE_SPECS_DIR or the bundled "
+      "specs/)");
 
   chipgauge::cli::action run;
   chipgauge::cli::add_classify(app, g, run);

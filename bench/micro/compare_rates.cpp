@@ -35,8 +35,8 @@ int main(int argc, char** argv) {
   const int trials = argc > 1 ? std::atoi(argv[1]) : 10000;
   const compare_settings s;
   std::printf(
-      "| noise | n per side | true change | slower | unknown | same | faster "
-      "|\n|---|---|---|---|---|---|---|\n");
+      "| noise | n per side | true change | slower | unknown | same | faster |\n"
+      "|---|---|---|---|---|---|---|\n");
   for (const double noise : {0.01, 0.03}) {
     for (const std::size_t n : {5UL, 10UL, 20UL}) {
       for (const double drop : {0.0, 0.01, 0.02, 0.05, 0.10}) {

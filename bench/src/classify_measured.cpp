@@ -59,22 +59,22 @@ std::optional<std::string> check_sheet_matches(const chip_spec& sheet, const mea
       sheet_vendor.find(device_vendor) == std::string::npos &&
       device_vendor.find(sheet_vendor) == std::string::npos)
     throw usage_error(fmt::format(
-        "--spec {} is a {} part but the measured device '{}' is made by {}: the comparison would "
-        "be meaningless; give the device's own sheet, or none",
+        "--spec {} is a {} part but the measured device '{}' is made by {}: the comparison "
+        "would be meaningless; give the device's own sheet, or none",
         sheet.id, sheet.vendor, mt.device_name, mt.device_vendor));
   // A device that reports no vendor cannot be checked against the sheet's: kept as a finding.
   const std::optional<std::string> vendor_unconfirmed =
       device_vendor.empty()
-          ? std::optional<std::string>(fmt::format("the measured device '{}' reports no vendor, so "
-                                                   "the sheet's vendor ({}) cannot be confirmed",
-                                                   mt.device_name, sheet.vendor))
+          ? std::optional<std::string>(fmt::format(
+                "the measured device '{}' reports no vendor, so the sheet's vendor ({}) cannot "
+                "be confirmed",
+                mt.device_name, sheet.vendor))
           : std::nullopt;
   const auto device = model_tokens(mt.device_name);
   if (device.empty())
     return fmt::format(
         "the measured device's name '{}' carries no model number, so the sheet '{}' cannot be "
-        "confirmed "
-        "to describe it{}",
+        "confirmed to describe it{}",
         mt.device_name, sheet.name,
         vendor_unconfirmed ? "; " + *vendor_unconfirmed : std::string());
   const auto sheet_tokens = model_tokens(sheet.name + " " + sheet.id);

@@ -580,9 +580,8 @@ shift_test compare_samples(std::span<const double> base, std::span<const double>
     t.v = verdict::unknown;
     if (t.test.p <= s.alpha)
       t.reason = fmt::format(
-          "{} is significant ({}) but under the minimum effect {:.1f} %, and the interval [{:.4f}, "
-          "{:.4f}] "
-          "reaches beyond it",
+          "{} is significant ({}) but under the minimum effect {:.1f} %, and the interval "
+          "[{:.4f}, {:.4f}] reaches beyond it",
           pct(effect), p_text, 100 * min_effect, t.ratio_lo, t.ratio_hi);
     else if (t.test.p <= s.same_p)
       t.reason =
@@ -797,10 +796,10 @@ measurement_report load_any_report(const std::string& path) {
   const auto doc = read_json_file(path);
   if (looks_like_gbench_json(doc)) return parse_gbench_doc(doc, path);
   if (doc.is_object() && doc.contains("schema")) return parse_report(doc.dump(), path);
-  throw spec_error(path, "$",
-                   "expected a chipgauge measurement report (\"schema\": "
-                   "\"chipgauge.measurement/1\") or Google Benchmark JSON "
-                   "(an object with 'context' and 'benchmarks')");
+  throw spec_error(
+      path, "$",
+      "expected a chipgauge measurement report (\"schema\": \"chipgauge.measurement/1\") or "
+      "Google Benchmark JSON (an object with 'context' and 'benchmarks')");
 }
 
 double parse_effect(const std::string& option, const std::string& text) {

@@ -90,8 +90,7 @@ const std::vector<std::string> excluded_header{"device", "benchmark", "precision
 std::string summary_line(const comparison& c) {
   return fmt::format(
       "{} compared: {} slower, {} unknown, {} faster, {} same; {} not compared. Minimum effect "
-      "{:.1f} %, alpha {}, "
-      "same above p {}.",
+      "{:.1f} %, alpha {}, same above p {}.",
       c.rows.size(), c.count(verdict::slower), c.count(verdict::unknown), c.count(verdict::faster),
       c.count(verdict::same), c.excluded.size(), 100 * c.settings.min_effect, c.settings.alpha,
       c.settings.same_p);
@@ -140,8 +139,7 @@ std::string comparison_to_text(const comparison& c) {
   if (c.foreign_rows())
     out +=
         "\nRows marked \"not verified by chipgauge\" come from Google Benchmark output: their "
-        "timing is compared, "
-        "their results were never checked.\n";
+        "timing is compared, their results were never checked.\n";
   const auto reg = c.regressions();
   out += reg ? fmt::format("\n{} regression{} (slower).\n", reg, reg == 1 ? "" : "s")
              : "\nNo regression.\n";

@@ -281,8 +281,8 @@ class compute_case final : public benchmark_case {
     for (auto c : calls_) calls += c;
     v.passed = calls > 0 && !bad_calls_;
     v.detail = fmt::format(
-        "{} calls on {} threads, each checked: every lane of {} chains must equal iterations x {} "
-        "(exact)",
+        "{} calls on {} threads, each checked: every lane of {} chains must equal iterations x "
+        "{} (exact)",
         calls, team_.size(), k::compute_chains(level_), expected_lane(1));
     if (!v.passed) v.detail += fmt::format("; relative error up to {:.3g}", v.max_error);
     return v;
@@ -306,9 +306,10 @@ class compute_case final : public benchmark_case {
     const double rate = *issue_ceiling_ * ops_per_instruction() * team_.size() * clock_mhz * 1e6;
     return std::make_pair(
         rate,
-        fmt::format("issue ceiling: {} instr/cycle x {} ops/instr x {} cores x {:.0f} MHz (no core "
-                    "in specs/arch/cpu.json issues more)",
-                    *issue_ceiling_, ops_per_instruction(), team_.size(), clock_mhz));
+        fmt::format(
+            "issue ceiling: {} instr/cycle x {} ops/instr x {} cores x {:.0f} MHz (no core in "
+            "specs/arch/cpu.json issues more)",
+            *issue_ceiling_, ops_per_instruction(), team_.size(), clock_mhz));
   }
 
   [[nodiscard]] std::uint64_t call_bound() const {
@@ -704,8 +705,8 @@ class cpu_backend final : public backend {
           {{std::string("stream_") + kname, "memory", std::nullopt, metric_kind::bytes_per_s,
             isa_name,
             fmt::format(
-                "STREAM {} over 3 arrays of {} (non-temporal stores; {} arrays moved; hashed data, "
-                "distinct per page)",
+                "STREAM {} over 3 arrays of {} (non-temporal stores; {} arrays moved; hashed "
+                "data, distinct per page)",
                 kname, human_bytes(per_array), three ? 3 : 2),
             3 * per_array},
            std::nullopt,

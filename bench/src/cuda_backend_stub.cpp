@@ -14,8 +14,7 @@ bool cuda_device_available(std::string* reason) {
 std::unique_ptr<backend> make_cuda_backend(const std::string&) {
   throw usage_error(
       "the cuda backend is not built into this chipgauge (configure with nvcc present, or "
-      "-DCHIPGAUGE_CUDA=ON); "
-      "use --backend cpu");
+      "-DCHIPGAUGE_CUDA=ON); use --backend cpu");
 }
 
 }  // namespace chipgauge::bench

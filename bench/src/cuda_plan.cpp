@@ -33,15 +33,16 @@ std::optional<fixed_peak> cuda_dram_peak(const cuda_device_facts& g,
     if (!sheet) return std::nullopt;
     return fixed_peak{
         sheet->hi,
-        fmt::format("datasheet: {} ({}); the fraction uses it (no memory clock or bus width "
-                    "from CUDA, so no computed figure)",
-                    quoted, sheet->sheet)};
+        fmt::format(
+            "datasheet: {} ({}); the fraction uses it (no memory clock or bus width from CUDA, "
+            "so no computed figure)",
+            quoted, sheet->sheet)};
   }
   // 2 transfers per memory clock (DDR; HBM and GDDR report their clock so) x bus width.
   const double computed = 2.0 * g.mem_clock_khz * 1e3 * g.bus_width / 8;
   auto basis = fmt::format(
-      "computed: 2 x {} MHz memory clock x {} bit bus / 8 = {:.0f} GB/s (CUDA device attributes); "
-      "the fraction uses it",
+      "computed: 2 x {} MHz memory clock x {} bit bus / 8 = {:.0f} GB/s (CUDA device "
+      "attributes); the fraction uses it",
       g.mem_clock_khz / 1000, g.bus_width, computed / 1e9);
   if (sheet) {
     basis += fmt::format("; datasheet: {} ({}), computed / datasheet = {:.3f}", quoted,
@@ -70,8 +71,7 @@ std::optional<std::string> cuda_l2_no_peak_reason(double footprint, double l2_by
   if (footprint <= l2_bytes) return std::string("inside L2: no published L2 bandwidth figure");
   return std::string(
       "between L2 and 4 x L2: part of the footprint still hits in L2, so the DRAM peak does not "
-      "bound "
-      "it and no single peak does");
+      "bound it and no single peak does");
 }
 
 int cuda_smem_resident(const cuda_device_facts& g, std::size_t tile, int threads) {
@@ -212,10 +212,8 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g,
       // operands to FP16 and issues HMMA (CUTLASS issue 1986, maintainer's reply).
       skip(std::move(t), params,
            "on compute capability 9.0 mma.sync with FP8 (e4m3) operands is not native: it is "
-           "converted to FP16 "
-           "and runs at the FP16 tensor rate, not the FP8 peak (CUTLASS issue 1986); Hopper's FP8 "
-           "path is "
-           "wgmma (wgmma_fp8)");
+           "converted to FP16 and runs at the FP16 tensor rate, not the FP8 peak (CUTLASS issue "
+           "1986); Hopper's FP8 path is wgmma (wgmma_fp8)");
     } else {
       run(std::move(t), params);
     }
@@ -258,8 +256,7 @@ std::vector<cuda_entry> cuda_entries(const cuda_device_facts& g,
       skip(std::move(t), cp::not_written{},
            datacenter
                ? "the tcgen05 (sm_100a) kernels are not written yet; mma.sync and cuBLASLt give "
-                 "this GPU's "
-                 "tensor rates meanwhile, below its peak"
+                 "this GPU's tensor rates meanwhile, below its peak"
                : "the sm_120a block-scaled mma.sync kernels (FP8/FP6/FP4) are not written yet");
     }
   }

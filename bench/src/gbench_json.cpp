@@ -260,8 +260,8 @@ measurement_report parse_gbench_doc(const nlohmann::json& doc, const std::string
       if (!(seconds > 0))
         b.at("real_time")
             .fail(
-                "expected a positive time: with no items_per_second or bytes_per_second the rate "
-                "is 1 / real_time");
+                "expected a positive time: with no items_per_second or bytes_per_second the "
+                "rate is 1 / real_time");
       rate = 1.0 / seconds;
       if (!std::isfinite(rate))
         b.at("real_time").fail("too small to give a finite rate (1 / real_time)");

@@ -319,10 +319,9 @@ measured_tpp measured_from(const measurement_report& report, const std::string& 
     for (const auto& r : t.refused) refused += "; " + r;
     throw spec_error(
         report_file, "$.results",
-        fmt::format(
-            "no usable compute result for device '{}': a measured TPP needs at least one verified, "
-            "plausible, uncontended result with a precision{}",
-            dev->id, refused));
+        fmt::format("no usable compute result for device '{}': a measured TPP needs at least one "
+                    "verified, plausible, uncontended result with a precision{}",
+                    dev->id, refused));
   }
   return t;
 }
@@ -342,9 +341,8 @@ std::string tpp_summary(const measurement_report& report, const metric_definitio
       out += "\n";
     } catch (const error&) {
       out += fmt::format(
-          "{} TPP: no usable compute result (each needs to be verified, plausible and uncontended; "
-          "see "
-          "the notes above)\n",
+          "{} TPP: no usable compute result (each needs to be verified, plausible and "
+          "uncontended; see the notes above)\n",
           d.id);
     }
   }

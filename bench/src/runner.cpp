@@ -271,15 +271,15 @@ measurement run_case(benchmark_case& bc, const std::string& device_id, const run
     m.status = result_status::ok;
   }
   if (m.host_contention > settings.contention_limit)
-    m.suspect_reasons.push_back(
-        fmt::format("other processes used {:.0f} % of the machine's CPU time during the samples "
-                    "(limit {:.0f} %)",
-                    100 * m.host_contention, 100 * settings.contention_limit));
+    m.suspect_reasons.push_back(fmt::format(
+        "other processes used {:.0f} % of the machine's CPU time during the samples (limit "
+        "{:.0f} %)",
+        100 * m.host_contention, 100 * settings.contention_limit));
   if (m.host_steal > settings.steal_limit)
-    m.suspect_reasons.push_back(
-        fmt::format("the hypervisor stole {:.0f} % of the machine's CPU time during the samples "
-                    "(limit {:.0f} %)",
-                    100 * m.host_steal, 100 * settings.steal_limit));
+    m.suspect_reasons.push_back(fmt::format(
+        "the hypervisor stole {:.0f} % of the machine's CPU time during the samples (limit "
+        "{:.0f} %)",
+        100 * m.host_steal, 100 * settings.steal_limit));
   int shared = 0;
   unsigned most = 0;
   for (const auto& s : m.samples) {
@@ -300,9 +300,8 @@ std::optional<std::string> exceeds_ceiling(double median, double ceiling, std::s
                                            double tolerance) {
   if (!(ceiling > 0) || median <= ceiling * (1 + tolerance)) return std::nullopt;
   return fmt::format(
-      "impossible rate: the median {:.4g}/s is {:.2f} x the ceiling {:.4g}/s{}, beyond the {:.0f} "
-      "% tolerance: "
-      "a timing or counting error",
+      "impossible rate: the median {:.4g}/s is {:.2f} x the ceiling {:.4g}/s{}, beyond the "
+      "{:.0f} % tolerance: a timing or counting error",
       median, median / ceiling, ceiling,
       basis.empty() ? std::string() : fmt::format(" ({})", basis), 100 * tolerance);
 }
@@ -326,8 +325,8 @@ void flag_inverted_hierarchy(std::vector<measurement>& results, const run_settin
     if (largest == i || !(small.info.footprint_bytes < big.info.footprint_bytes)) continue;
     if (!(small.rate.median < settings.hierarchy_tolerance * big.rate.median)) continue;
     const auto reason = fmt::format(
-        "memory hierarchy inverted: {} ({:.4g} B of footprint) read {:.4g} B/s, below {:.0f} % of "
-        "{} ({:.4g} B, {:.4g} B/s)",
+        "memory hierarchy inverted: {} ({:.4g} B of footprint) read {:.4g} B/s, below {:.0f} % "
+        "of {} ({:.4g} B, {:.4g} B/s)",
         small.info.name, small.info.footprint_bytes, small.rate.median,
         100 * settings.hierarchy_tolerance, big.info.name, big.info.footprint_bytes,
         big.rate.median);

@@ -155,9 +155,10 @@ void apply_check(const envelope& e, const envelope_check& k,
     const bool ok = is_floor ? *c.measured >= *c.limit : *c.measured <= *c.limit;
     c.result = ok ? outcome::pass : outcome::fail;
     if (!ok)
-      c.detail += is_floor ? ": below the floor"
-                           : ": above the ceiling, which no correct measurement exceeds (a timing "
-                             "or counting error)";
+      c.detail += is_floor
+                      ? ": below the floor"
+                      : ": above the ceiling, which no correct measurement exceeds (a timing or "
+                        "counting error)";
     out.push_back(std::move(c));
   }
 }
@@ -248,9 +249,10 @@ void apply_telemetry(const telemetry_conditions& t, const std::string& basis,
       c.detail += fmt::format(
           ": x{:.0f} of x{:.0f}; generation {:.0f} of {:.0f} after the run{}", *width, *max_width,
           *gen, *max_gen,
-          *gen < *max_gen ? " (links train down when idle: the pcie_* bandwidth floors gate the "
-                            "generation under load)"
-                          : "");
+          *gen < *max_gen
+              ? " (links train down when idle: the pcie_* bandwidth floors gate the generation "
+                "under load)"
+              : "");
     }
     out.push_back(std::move(c));
   }
@@ -458,8 +460,8 @@ node_certification certify_report(catalog& cat, const envelope_set& envelopes,
       auto c = make("coverage", "", "specs/envelopes");
       c.result = outcome::inconclusive;
       c.detail = fmt::format(
-          "no envelope covers this device: none for its sheet ({}) nor for backend {} architecture "
-          "'{}'",
+          "no envelope covers this device: none for its sheet ({}) nor for backend {} "
+          "architecture '{}'",
           dc.match.sheet ? dc.match.sheet->id : "unknown part", d.backend,
           arch.empty() ? "unknown" : arch);
       dc.checks.push_back(std::move(c));
@@ -602,9 +604,10 @@ node_certification certify_report(catalog& cat, const envelope_set& envelopes,
     }
     const bool unknown = dc.match.sheet == nullptr;
     if (unknown)
-      dc.reasons.insert(dc.reasons.begin(),
-                        "unknown part: certified against its derived (theoretical) peaks only; no "
-                        "sheet was guessed");
+      dc.reasons.insert(
+          dc.reasons.begin(),
+          "unknown part: certified against its derived (theoretical) peaks only; no sheet was "
+          "guessed");
 
     json identity = json::object();
     for (const auto& [k, v] : d.properties) identity[k] = v;

@@ -64,10 +64,10 @@ std::pair<double, bool> sheet_peak(const json_node& at, const chip_spec& sheet,
   if (field.rfind("dense_tops.", 0) == 0) {
     const auto p = parse_precision(field.substr(11));
     if (!p)
-      at.fail(
-          fmt::format("unknown precision in '{}': expected dense_tops.fp64, .fp32, .tf32, .bf16, "
-                      ".fp16, .fp8, .int8, ...",
-                      field));
+      at.fail(fmt::format(
+          "unknown precision in '{}': expected dense_tops.fp64, .fp32, .tf32, .bf16, .fp16, "
+          ".fp8, .int8, ...",
+          field));
     double tops = 0;
     for (const auto& u : sheet.units) {
       if (const auto& r = u.dense_tops[index_of(*p)]) tops += r->hi;
@@ -77,10 +77,10 @@ std::pair<double, bool> sheet_peak(const json_node& at, const chip_spec& sheet,
                         group_thousands(tops, tops < 100 ? 1 : 0));
     return {tops * 1e12, false};
   }
-  at.fail(
-      fmt::format("unknown sheet field '{}': expected memory.bandwidth_gb_s, "
-                  "pcie.per_direction_gb_s or dense_tops.<precision>",
-                  field));
+  at.fail(fmt::format(
+      "unknown sheet field '{}': expected memory.bandwidth_gb_s, pcie.per_direction_gb_s or "
+      "dense_tops.<precision>",
+      field));
 }
 
 envelope_bound parse_bound(const json_node& n, envelope_scope scope, bool is_floor) {
@@ -96,10 +96,10 @@ envelope_bound parse_bound(const json_node& n, envelope_scope scope, bool is_flo
   b.unit = n.at("unit").string();
   const auto scale = unit_scale(b.unit);
   if (!scale)
-    n.at("unit").fail(
-        fmt::format("unknown unit '{}': expected GB/s, MB/s, MiB/s, GiB/s, TB/s, GFLOP/s, TFLOP/s, "
-                    "GOPS or TOPS",
-                    b.unit));
+    n.at("unit").fail(fmt::format(
+        "unknown unit '{}': expected GB/s, MB/s, MiB/s, GiB/s, TB/s, GFLOP/s, TFLOP/s, GOPS or "
+        "TOPS",
+        b.unit));
   b.base = *b.value * scale->first;
   b.fraction = n.at("fraction").number_in(0, 10, "fraction of the sheet's peak");
   (void)is_floor;
@@ -198,8 +198,7 @@ envelope parse_envelope(std::string_view text, const std::string& file, const sp
       c.at("evidence")
           .fail(
               "expected datasheet, vendor_tool_threshold, published_measurement, "
-              "project_measurement or "
-              "engineering_judgement");
+              "project_measurement or engineering_judgement");
     if (const auto o = c.find("optional")) k.optional = o->boolean();
     if (const auto n = c.find("note")) k.note = n->string();
     if (const auto f = c.find("floor")) k.floor = parse_bound(*f, e.scope, true);
@@ -212,8 +211,8 @@ envelope parse_envelope(std::string_view text, const std::string& file, const sp
       std::tie(k.peak, bytes) = sheet_peak(pk.at("sheet"), *sheet, k.peak_basis);
     } else if (c.find("peak")) {
       c.at("peak").fail(
-          "an architecture envelope's fractions are of the theoretical peak at the measured clock: "
-          "no 'peak'");
+          "an architecture envelope's fractions are of the theoretical peak at the measured "
+          "clock: no 'peak'");
     }
     // The bounds against the peak: the check that catches a unit slip.
     for (const auto& [bound, name] :
@@ -233,11 +232,11 @@ envelope parse_envelope(std::string_view text, const std::string& file, const sp
                                          bytes ? "bytes/s" : "operations/s"));
       const double share = b.base / k.peak;
       if (share < min_floor_fraction || share > hi)
-        node.at("value").fail(
-            fmt::format("{} {} {} is {:.4g} % of the peak ({}): outside [{:.0f} %, {:.0f} %], a "
-                        "unit slip or a typo",
-                        name, group_thousands(*b.value, *b.value < 100 ? 2 : 0), b.unit,
-                        100 * share, k.peak_basis, 100 * min_floor_fraction, 100 * hi));
+        node.at("value").fail(fmt::format(
+            "{} {} {} is {:.4g} % of the peak ({}): outside [{:.0f} %, {:.0f} %], a unit slip "
+            "or a typo",
+            name, group_thousands(*b.value, *b.value < 100 ? 2 : 0), b.unit, 100 * share,
+            k.peak_basis, 100 * min_floor_fraction, 100 * hi));
       if (std::abs(share - b.fraction) > fraction_agreement)
         node.at("fraction")
             .fail(fmt::format(

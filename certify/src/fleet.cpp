@@ -375,9 +375,8 @@ std::string render_fleet_collection(const fleet_collection& c, const std::vector
   const std::string h = md ? "## " : "";
   std::string out;
   out += fmt::format(
-      "{}fleet: {} device(s) on {} node(s): {} pass, {} fail, {} inconclusive; {} certificate(s) "
-      "read, {} superseded, "
-      "{} unverified\n",
+      "{}fleet: {} device(s) on {} node(s): {} pass, {} fail, {} inconclusive; {} "
+      "certificate(s) read, {} superseded, {} unverified\n",
       md ? "# " : "", c.devices.size(), c.nodes.size(), c.count("pass"), c.count("fail"),
       static_cast<long long>(c.devices.size()) - c.count("pass") - c.count("fail"),
       c.certificates_read, c.superseded, c.unverified.size());

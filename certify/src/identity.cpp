@@ -162,8 +162,8 @@ sheet_match check_spec_sheet(const chip_spec& sheet, const bench::device_info& d
                                        property(d, "family").value_or("?"),
                                        property(d, "model").value_or("?"), d.name);
       throw usage_error(fmt::format(
-          "--spec {}: its identity does not match device {} ({}): the certificate would describe "
-          "another part; give the device's own sheet, or none",
+          "--spec {}: its identity does not match device {} ({}): the certificate would "
+          "describe another part; give the device's own sheet, or none",
           sheet.id, d.id, device_id));
     }
   }

@@ -211,18 +211,14 @@ std::string html(const view& v) {
                        : v.verdict == "fail" ? "#b71c1c"
                                              : "#8d6e00";
   std::string out =
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>chipgauge "
-      "certificate</title>\n<style>"
-      "body{font-family:sans-serif;margin:2em;color:#111}table{border-collapse:collapse;margin:0."
-      "5em 0 "
-      "1.5em;font-size:0.9em}"
-      "td,th{border:1px solid #999;padding:0.2em "
-      "0.5em;text-align:left;vertical-align:top}th{background:#eee}"
-      ".verdict{font-size:1.8em;font-weight:bold;padding:0.3em "
-      "0.6em;color:#fff;display:inline-block}"
-      "@media "
-      "print{body{margin:1cm}.verdict{-webkit-print-color-adjust:exact;print-color-adjust:exact}}"
-      "</style></head><body>\n";
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
+      "chipgauge certificate</title>\n<style>body{font-family:sans-serif;margin:2em;color:#111}t"
+      "able{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:0.9em}td,th{border:1px "
+      "solid #999;padding:0.2em 0.5em;text-align:left;vertical-align:top}th{background:#eee}.ver"
+      "dict{font-size:1.8em;font-weight:bold;padding:0.3em "
+      "0.6em;color:#fff;display:inline-block}@media "
+      "print{body{margin:1cm}.verdict{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
+      "}</style></head><body>\n";
   out += fmt::format("<div class=\"verdict\" style=\"background:{}\">{}</div>\n<ul>\n", colour,
                      html_escape(verdict_line(v)));
   for (const auto& r : v.reasons) out += "<li>" + html_escape(r) + "</li>\n";

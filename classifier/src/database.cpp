@@ -78,10 +78,9 @@ void check_unit_mixups(const chip_spec& spec) {
     if (bw.lo > 0 && bw.lo < min_dram_bandwidth_gb_s)
       throw spec_error(
           spec.file, "$.memory.bandwidth_gb_s",
-          fmt::format(
-              "{} GB/s is implausibly low for DRAM: expected GB/s (10^9 bytes/s); was TB/s given "
-              "(then write {})?",
-              bw.lo, bw.lo * 1000));
+          fmt::format("{} GB/s is implausibly low for DRAM: expected GB/s (10^9 bytes/s); was TB/s "
+                      "given (then write {})?",
+                      bw.lo, bw.lo * 1000));
   }
   if (spec.hbm_stack && spec.hbm_stack->bandwidth_gb_s > 0 &&
       spec.hbm_stack->bandwidth_gb_s < min_dram_bandwidth_gb_s)
@@ -148,8 +147,7 @@ void check_rates(const chip_spec& spec, const metric_definitions& defs,
         warnings.push_back(
             {spec.file, path + ".dense_tops." + std::string(to_string(p)),
              fmt::format("{} x {} bits = TPP {:.0f} is {:.2f} x the unit's median over precisions "
-                         "({:.0f}): "
-                         "a sparse figure quoted as dense?",
+                         "({:.0f}): a sparse figure quoted as dense?",
                          to_string(p), defs.bit_length[index_of(p)].value, t, t / median, median)});
       }
     }
@@ -168,11 +166,10 @@ void check_has_rate(const chip_spec& spec, std::vector<spec_warning>& findings) 
   findings.push_back(
       {spec.file, "$.processing_units",
        spec.units.empty()
-           ? "an IC lists no processing unit: expected at least one with a positive dense "
-             "rate (10^12 ops/s); its TPP is unknown and its classification undetermined"
-           : "no processing unit gives a positive dense rate: expected at least one rate "
-             "above 0 (10^12 ops/s); its TPP is unknown and its classification "
-             "undetermined",
+           ? "an IC lists no processing unit: expected at least one with a positive dense rate "
+             "(10^12 ops/s); its TPP is unknown and its classification undetermined"
+           : "no processing unit gives a positive dense rate: expected at least one rate above "
+             "0 (10^12 ops/s); its TPP is unknown and its classification undetermined",
        true});
 }
 
@@ -185,8 +182,9 @@ void check_physical(const chip_spec& spec, const physical_limits& lim,
       warnings.push_back(
           {spec.file, path + ".area_mm2",
            fmt::format(
-               "{} mm^2 exceeds the {} mm^2 reticle field of one exposure: a monolithic die this "
-               "large needs stitching (wafer-scale); is a multi-die package listed as one die?",
+               "{} mm^2 exceeds the {} mm^2 reticle field of one exposure: a monolithic die "
+               "this large needs stitching (wafer-scale); is a multi-die package listed as one "
+               "die?",
                d.area_mm2->hi, lim.reticle_field_mm2)});
     if (d.kind != die_kind::logic || !d.area_mm2 || !d.transistors || d.area_mm2->lo <= 0) continue;
     // Densest reading: most transistors on the smallest area.
@@ -195,9 +193,9 @@ void check_physical(const chip_spec& spec, const physical_limits& lim,
       throw spec_error(
           spec.file, path + ".transistors",
           fmt::format(
-              "{:.4g} transistors on {} mm^2 is {:.0f} million per mm^2, above the {:.0f} no logic "
-              "process reaches: is the area in cm^2, or the package's transistors given for one "
-              "die?",
+              "{:.4g} transistors on {} mm^2 is {:.0f} million per mm^2, above the {:.0f} no "
+              "logic process reaches: is the area in cm^2, or the package's transistors given "
+              "for one die?",
               d.transistors->hi, d.area_mm2->lo, density, lim.impossible_density_mtr_mm2));
     if (!d.node_nm) continue;
     for (const auto& n : lim.nodes) {
@@ -244,9 +242,9 @@ void check_physical(const chip_spec& spec, const physical_limits& lim,
         throw spec_error(
             spec.file, path + ".dense_tops." + std::string(to_string(p)),
             fmt::format(
-                "the quoted {} x 10^12 ops/s is at least {} x away from units x clock x ops/clock "
-                "= {} x {} MHz x {} = {:.4g}: the sheet contradicts itself (a sparse rate quoted "
-                "as dense?)",
+                "the quoted {} x 10^12 ops/s is at least {} x away from units x clock x "
+                "ops/clock = {} x {} MHz x {} = {:.4g}: the sheet contradicts itself (a sparse "
+                "rate quoted as dense?)",
                 rate->is_range() ? fmt::format("[{}, {}]", rate->lo, rate->hi)
                                  : fmt::format("{}", rate->lo),
                 f, *u.count, u.clock_mhz->mid(), *opc, (derived_lo + derived_hi) / 2));

@@ -37,8 +37,8 @@ std::vector<std::string> tpp_findings(double measured_tpp, std::optional<double>
                       ratio, label, label));
     else if (ratio < policy.shortfall_below)
       findings.push_back(fmt::format(
-          "measured TPP is only {:.2f} x the {} figure: a throttled, cut-down or faulty part, or "
-          "kernels that do not reach the units the sheet counts",
+          "measured TPP is only {:.2f} x the {} figure: a throttled, cut-down or faulty part, "
+          "or kernels that do not reach the units the sheet counts",
           ratio, label));
   }
   return findings;

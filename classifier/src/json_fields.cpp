@@ -10,10 +10,10 @@ evidence_tag evidence(const json_node& n) {
   const auto s = n.string();
   const auto t = parse_evidence_tag(s);
   if (!t)
-    n.fail(
-        fmt::format("unknown evidence tag '{}': expected V (official text), C (arithmetic), S "
-                    "(secondary) or R (recollection)",
-                    s));
+    n.fail(fmt::format(
+        "unknown evidence tag '{}': expected V (official text), C (arithmetic), S (secondary) "
+        "or R (recollection)",
+        s));
   return *t;
 }
 

@@ -123,9 +123,8 @@ shipment_ledger parse_csv(const std::string& text, const std::string& path) {
   if (header != csv_header && header != csv_header_v0)
     throw spec_error(
         path, "line 1",
-        "expected the header "
-        "date,part,tpp_each,quantity,consignee,country,quota,eccn,license_required,license "
-        "(or, from earlier versions, the first eight of these)");
+        "expected the header date,part,tpp_each,quantity,consignee,country,quota,eccn,license_re"
+        "quired,license (or, from earlier versions, the first eight of these)");
   for (int n = 2; getline_csv(line); ++n) {
     if (line.empty()) continue;
     const auto f = csv_fields(line);

@@ -303,8 +303,8 @@ license_answer licensing_engine::answer(const license_query& q) const {
         }
       }
       throw usage_error(fmt::format(
-          "--to {}: the answer depends on the region of {}: name the region, one of {} (their own "
-          "licence requirements){}",
+          "--to {}: the answer depends on the region of {}: name the region, one of {} (their "
+          "own licence requirements){}",
           q.to, countries_->find(q.to) ? countries_->find(q.to)->name : q.to, names, other));
     }
   }
@@ -338,21 +338,19 @@ license_answer licensing_engine::answer(const license_query& q) const {
   a.transaction = q.transaction.value_or(implied);
   if (q.transaction && *q.transaction != implied)
     throw usage_error(fmt::format(
-        "--transaction {} contradicts --from {} --to {} (that is {}): an export leaves the United "
-        "States, a reexport goes from one foreign country to another, an in-country transfer "
-        "stays, "
-        "an import enters the United States",
+        "--transaction {} contradicts --from {} --to {} (that is {}): an export leaves the "
+        "United States, a reexport goes from one foreign country to another, an in-country "
+        "transfer stays, an import enters the United States",
         to_string(*q.transaction), q.from, q.to, to_string(implied)));
 
   const evaluation_plan plan(*rules_, q.as_of, false);
   a.item = classification_engine(*rules_).classify(*q.part, plan);
   if (!q.stated_eccn.empty() && !a.item.eccn.empty() &&
       !eccn_covers(stated_suffix(q.stated_eccn), a.item.eccn))
-    throw usage_error(
-        fmt::format("--eccn {} contradicts the part's classification on {}: {} (see chipgauge "
-                    "classify); --eccn "
-                    "states the ECCN only of an item chipgauge does not classify as 3A090/4A090",
-                    q.stated_eccn, q.as_of.to_string(), a.item.eccn));
+    throw usage_error(fmt::format(
+        "--eccn {} contradicts the part's classification on {}: {} (see chipgauge classify); "
+        "--eccn states the ECCN only of an item chipgauge does not classify as 3A090/4A090",
+        q.stated_eccn, q.as_of.to_string(), a.item.eccn));
   a.shipment_tpp = a.item.metrics.tpp * static_cast<double>(q.quantity);
   if (a.item.outcome == verdict_outcome::undetermined) {
     a.determined = false;
@@ -435,9 +433,8 @@ license_answer licensing_engine::answer(const license_query& q) const {
               req.when.evaluate(vars.data(), params.data()) != 1.0)
             continue;
           a.notices.push_back(fmt::format(
-              "{} / {} would require a licence under the regulation's text, which does not bind on "
-              "this "
-              "date ({}); --what-if shows it",
+              "{} / {} would require a licence under the regulation's text, which does not bind "
+              "on this date ({}); --what-if shows it",
               r.id, req.id,
               before_compliance ? "before its compliance date " + r.compliance->from.to_string()
                                 : "BIS does not enforce it"));
@@ -701,8 +698,7 @@ std::string to_text(const license_answer& a) {
     const auto status = f.regime->status_on(a.query.as_of);
     out += fmt::format(
         "  what-if {} / {}: licence, {} [evidence {}] (what the regulation's text says; not "
-        "binding on this date: "
-        "{})\n",
+        "binding on this date: {})\n",
         f.regime->id, f.requirement->id, to_string(f.requirement->policy), to_string(f.evidence),
         status == regime_status::in_force && f.regime->compliance
             ? "before its compliance date " + f.regime->compliance->from.to_string()

@@ -94,11 +94,12 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
   m.max_of_sums_precision = own.max_of_sums_precision;
   m.tpp_precision_sums = own.sums;
   if (spec.kind == part_kind::ic && !(own.sum_of_unit_max > 0)) {
-    m.tpp_reason = spec.units.empty() ? "the sheet lists no processing unit, so TPP is unknown (a "
-                                        "processing IC's TPP is never 0)"
-                                      : "no processing unit gives a positive dense rate, so TPP is "
-                                        "unknown (a processing IC's TPP is "
-                                        "never 0)";
+    m.tpp_reason =
+        spec.units.empty()
+            ? "the sheet lists no processing unit, so TPP is unknown (a processing IC's TPP is "
+              "never 0)"
+            : "no processing unit gives a positive dense rate, so TPP is unknown (a processing "
+              "IC's TPP is never 0)";
   }
   for (double alt : defs.tf32_alternative_bit_lengths) {
     const auto r = ic_tpp(spec, defs, end, alt, nullptr);
@@ -211,14 +212,13 @@ part_metrics compute_metrics(const chip_spec& spec, const metric_definitions& de
     m.pd_reason = "the sheet lists no dies, so the applicable die area is unknown";
   } else if (!any_logic) {
     m.pd_reason =
-        "no logic die is listed, so no die area is applicable; a PD criterion is read as not met "
-        "(R)";
+        "no logic die is listed, so no die area is applicable; a PD criterion is read as not "
+        "met (R)";
     m.pd_not_met_by_reading = true;
   } else {
     m.pd_reason =
-        "no logic die uses a non-planar transistor process, so the applicable die area is zero; a "
-        "PD "
-        "criterion is read as not met (R)";
+        "no logic die uses a non-planar transistor process, so the applicable die area is zero; "
+        "a PD criterion is read as not met (R)";
     m.pd_not_met_by_reading = true;
   }
   return m;

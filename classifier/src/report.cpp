@@ -82,8 +82,7 @@ std::string fmt_opt(const std::optional<double>& v, int decimals) {
 
 std::string_view disclaimer() noexcept {
   return "Not legal advice: chipgauge encodes its reading of public rules with evidence tags; "
-         "confirm "
-         "classifications with counsel or BIS before relying on them.";
+         "confirm classifications with counsel or BIS before relying on them.";
 }
 
 std::string verdict_reason(const regime_verdict& v) {
@@ -106,9 +105,10 @@ std::string verdict_reason(const regime_verdict& v) {
                        [](const clause_result& r) { return std::isnan(r.result); });
       std::string out =
           v.outcome == verdict_outcome::not_controlled ? "no clause fires: "
-          : all_decided ? "not demonstrated by this measurement (its TPP is a lower bound, so a "
-                          "clause failing on it does not show the part uncontrolled): "
-                        : "undetermined: ";
+          : all_decided
+              ? "not demonstrated by this measurement (its TPP is a lower bound, so a clause "
+                "failing on it does not show the part uncontrolled): "
+              : "undetermined: ";
       bool first = true;
       for (const auto& r : v.clauses) {
         const auto& c = clauses[r.clause_index];
@@ -127,17 +127,16 @@ std::vector<std::string> classification_notes(const classification& c) {
   const auto& m = c.metrics;
   if (m.datacenter_defaulted)
     notes.emplace_back(
-        "the sheet does not say whether the part is designed or marketed for datacenters: treated "
-        "as a "
-        "datacenter part (conservative)");
+        "the sheet does not say whether the part is designed or marketed for datacenters: "
+        "treated as a datacenter part (conservative)");
   if (!m.tpp_known())
     notes.push_back("TPP is unknown: " + m.tpp_reason +
                     "; clauses that need TPP cannot be decided");
   if (m.tpp_lower_bound)
     notes.emplace_back(
-        "TPP and PD are lower bounds measured on the device: a regime whose clauses fail on them "
-        "is "
-        "undetermined, and a controlled part may belong to a higher paragraph than the one shown");
+        "TPP and PD are lower bounds measured on the device: a regime whose clauses fail on "
+        "them is undetermined, and a controlled part may belong to a higher paragraph than the "
+        "one shown");
   if (!m.pd && m.tpp_known()) {
     notes.push_back("PD is undefined: " + m.pd_reason +
                     (m.pd_not_met_by_reading
@@ -146,8 +145,8 @@ std::vector<std::string> classification_notes(const classification& c) {
   }
   if (m.tpp_sum_of_unit_max != m.tpp_max_of_sums)
     notes.push_back(fmt::format(
-        "TPP depends on the aggregation: {} summing each unit's best precision, {} taking the best "
-        "precision of the sums",
+        "TPP depends on the aggregation: {} summing each unit's best precision, {} taking the "
+        "best precision of the sums",
         group_thousands(m.tpp_sum_of_unit_max), group_thousands(m.tpp_max_of_sums)));
   for (const auto& [bits, tpp] : m.tpp_tf32_alternatives)
     notes.push_back(
@@ -300,8 +299,8 @@ std::string coverage_markdown(const spec_database& db) {
     ++total[at];
   }
   std::string out =
-      "## Coverage\n\nSheets per vendor and kind, by evidence level (the weakest source a sheet's "
-      "numbers rest on).\n\n| vendor | kind |";
+      "## Coverage\n\nSheets per vendor and kind, by evidence level (the weakest source a "
+      "sheet's numbers rest on).\n\n| vendor | kind |";
   for (auto l : levels) out += fmt::format(" {} |", to_string(l));
   out += " total |\n|---|---|";
   for (std::size_t i = 0; i <= levels.size(); ++i) out += "---|";

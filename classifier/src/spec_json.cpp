@@ -81,9 +81,8 @@ processing_unit parse_unit(const json_node& n) {
   const auto sparse = n.find("sparse_tops");
   if (sparse && !dense)
     sparse->fail(
-        "sparse_tops without dense_tops: sparse rates never count toward TPP; give the dense rates "
-        "in "
-        "'dense_tops' (derive them with a documented ratio and say so in 'notes')");
+        "sparse_tops without dense_tops: sparse rates never count toward TPP; give the dense "
+        "rates in 'dense_tops' (derive them with a documented ratio and say so in 'notes')");
   if (!dense) n.fail("missing required field 'dense_tops' (dense 10^12 ops/s per precision)");
   u.dense_tops = parse_rates(*dense);
   if (sparse) {
@@ -93,9 +92,10 @@ processing_unit parse_unit(const json_node& n) {
       const auto& d = u.dense_tops[index_of(p)];
       if (s && d && s->hi < d->lo) {
         sparse->at(to_string(p))
-            .fail(fmt::format("sparse rate {} is below the dense rate {} for {}: sparse figures "
-                              "are at least the dense ones; are the two swapped?",
-                              s->hi, d->lo, to_string(p)));
+            .fail(fmt::format(
+                "sparse rate {} is below the dense rate {} for {}: sparse figures are at least "
+                "the dense ones; are the two swapped?",
+                s->hi, d->lo, to_string(p)));
       }
     }
   }
@@ -274,10 +274,10 @@ chip_spec parse_spec_node(const json_node& root) {
 
   if (auto ident = root.find("identity")) {
     if (s.kind == part_kind::system || s.kind == part_kind::hbm)
-      ident->fail(
-          fmt::format("'identity' is for parts a device query reports (an ic or a board); this "
-                      "part is of kind '{}'",
-                      to_string(s.kind)));
+      ident->fail(fmt::format(
+          "'identity' is for parts a device query reports (an ic or a board); this part is of "
+          "kind '{}'",
+          to_string(s.kind)));
     s.identity = parse_identity(*ident);
   }
 
@@ -383,8 +383,8 @@ chip_spec parse_spec_node(const json_node& root) {
     if (!sourced)
       root.at("identity")
           .fail(
-              "no source backs the identity: expected a source whose 'supports' lists \"identity\" "
-              "(the PCI ID Repository, the vendor's driver or CPUID documentation)");
+              "no source backs the identity: expected a source whose 'supports' lists "
+              "\"identity\" (the PCI ID Repository, the vendor's driver or CPUID documentation)");
   }
   if (auto notes = root.find("notes")) {
     for (const auto& x : notes->elements()) s.notes.push_back(x.string());

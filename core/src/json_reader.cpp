@@ -298,9 +298,9 @@ void json_node::expect_keys(const std::vector<std::string_view>& allowed) const 
       if (a.size() > key.size() + 1 && a.substr(0, key.size()) == key && a[key.size()] == '_') {
         throw spec_error(
             *file_, at_key,
-            fmt::format("field '{}' has no unit; values carry their unit in the field name: "
-                        "expected '{}'",
-                        key, a));
+            fmt::format(
+                "field '{}' has no unit; values carry their unit in the field name: expected '{}'",
+                key, a));
       }
     }
     std::string hint;

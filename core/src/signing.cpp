@@ -198,9 +198,11 @@ void append_canonical(std::string& out, const nlohmann::json& v, const path_step
         append_es_number(as_double, static_cast<double>(i));
         if (as_double != std::to_string(i))
           throw canonicalization_error(
-              path_text(path), fmt::format("the integer {} is beyond +-2^53 and not a double: RFC "
-                                           "8785 would round it (write it as a string)",
-                                           i));
+              path_text(path),
+              fmt::format(
+                  "the integer {} is beyond +-2^53 and not a double: RFC 8785 would round it "
+                  "(write it as a string)",
+                  i));
         out += as_double;
         return;
       }
@@ -214,9 +216,10 @@ void append_canonical(std::string& out, const nlohmann::json& v, const path_step
         append_es_number(as_double, static_cast<double>(u));
         if (as_double != std::to_string(u))
           throw canonicalization_error(
-              path_text(path), fmt::format("the integer {} is beyond 2^53 and not a double: RFC "
-                                           "8785 would round it (write it as a string)",
-                                           u));
+              path_text(path),
+              fmt::format("the integer {} is beyond 2^53 and not a double: RFC 8785 would round it "
+                          "(write it as a string)",
+                          u));
         out += as_double;
         return;
       }
@@ -359,11 +362,10 @@ void read_key_file(const std::string& path, bool private_key, std::string& out) 
   }
   if (private_key && (st.st_mode & 077) != 0) {
     ::close(fd);
-    throw usage_error(
-        fmt::format("the private key file {} has permissions {:04o}, too open: a private key must "
-                    "be readable by "
-                    "its owner only (chmod 600 {})",
-                    path, st.st_mode & 07777, path));
+    throw usage_error(fmt::format(
+        "the private key file {} has permissions {:04o}, too open: a private key must be "
+        "readable by its owner only (chmod 600 {})",
+        path, st.st_mode & 07777, path));
   }
   out.clear();
   char buf[4096];
@@ -399,11 +401,10 @@ pkey_ptr load_private_key(const std::string& path) {
   if (!bio) fail_openssl("cannot allocate a memory BIO");
   pkey_ptr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
   if (!key)
-    throw usage_error(
-        fmt::format("{} holds no readable private key (expected an unencrypted PEM key from "
-                    "'chipgauge certificate "
-                    "keygen'): {}",
-                    path, openssl_errors()));
+    throw usage_error(fmt::format(
+        "{} holds no readable private key (expected an unencrypted PEM key from 'chipgauge "
+        "certificate keygen'): {}",
+        path, openssl_errors()));
   if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_ED25519)
     throw usage_error(fmt::format("{} holds a {} key: expected an Ed25519 private key", path,
                                   EVP_PKEY_get0_type_name(key.get())));
@@ -621,10 +622,10 @@ public_key_info load_ed25519_public_key(const std::string& path) {
   if (!bio) fail_openssl("cannot allocate a memory BIO");
   const pkey_ptr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, no_passphrase, nullptr));
   if (!key)
-    throw usage_error(
-        fmt::format("{} holds no PEM public key (expected the .pub file 'chipgauge certificate "
-                    "keygen' writes): {}",
-                    path, openssl_errors()));
+    throw usage_error(fmt::format(
+        "{} holds no PEM public key (expected the .pub file 'chipgauge certificate keygen' "
+        "writes): {}",
+        path, openssl_errors()));
   if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_ED25519)
     throw usage_error(fmt::format("{} holds a {} key: expected an Ed25519 public key", path,
                                   EVP_PKEY_get0_type_name(key.get())));
@@ -808,10 +809,10 @@ certificate_check verify_certificate_against(const nlohmann::json& certificate,
           "signature verifies: Ed25519 by the embedded public key {} over the body as it is",
           c.signer_key_id));
     else
-      c.findings.push_back(
-          fmt::format("signature does not verify: the Ed25519 signature is not the embedded key "
-                      "{}'s over the body as it is",
-                      c.signer_key_id));
+      c.findings.push_back(fmt::format(
+          "signature does not verify: the Ed25519 signature is not the embedded key {}'s over "
+          "the body as it is",
+          c.signer_key_id));
     if (!c.key_id_consistent)
       c.findings.push_back(fmt::format(
           "key id mismatch: integrity.signature.key_id is {}, the embedded public key's id is {}",
@@ -860,9 +861,8 @@ certificate_check verify_certificate_file(const std::string& path,
     check.layout_ok = false;
     check.findings.push_back(
         "the file's bytes differ from the form chipgauge wrote when sealing it (whitespace, key "
-        "order, number or "
-        "escape "
-        "spelling changed after sealing): give --value-only to check the JSON value alone");
+        "order, number or escape spelling changed after sealing): give --value-only to check "
+        "the JSON value alone");
   }
   return check;
 }

@@ -70,16 +70,14 @@ std::string slug(std::string_view s) {
 std::string page(std::string_view title, std::string_view root, std::string_view body,
                  const json& data) {
   return fmt::format(
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{0}</title>\n"
-      "<link rel=\"icon\" href=\"data:,\">\n<link rel=\"stylesheet\" "
-      "href=\"{1}assets/style.css\">\n</head>\n<body>\n"
-      "<nav><a href=\"{1}index.html\">chipgauge dashboard</a> &middot; <a "
-      "href=\"{1}plane.html\">TPP-PD plane</a> "
-      "&middot; "
-      "<a href=\"{1}fleet.html\">fleet</a></nav>\n"
-      "<h1>{0}</h1>\n{2}\n<script type=\"application/json\" id=\"chipgauge-data\">{3}</script>\n"
-      "<script src=\"{1}assets/chart.min.js\"></script>\n<script "
-      "src=\"{1}assets/dashboard.js\"></script>\n</body>\n</html>\n",
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<title>{0}</title>\n<link rel=\"icon\" href=\"data:,\">\n"
+      "<link rel=\"stylesheet\" href=\"{1}assets/style.css\">\n</head>\n<body>\n"
+      "<nav><a href=\"{1}index.html\">chipgauge dashboard</a> &middot; "
+      "<a href=\"{1}plane.html\">TPP-PD plane</a> &middot; <a href=\"{1}fleet.html\">fleet</a>"
+      "</nav>\n<h1>{0}</h1>\n{2}\n<script type=\"application/json\" id=\"chipgauge-data\">{3}"
+      "</script>\n<script src=\"{1}assets/chart.min.js\"></script>\n"
+      "<script src=\"{1}assets/dashboard.js\"></script>\n</body>\n</html>\n",
       html_escape(title), root, body, embed_json(data));
 }
 
@@ -218,8 +216,8 @@ series_page build_trend(const std::vector<history::result_row>& rows, const hist
     const bool slower = p["verdict"].is_string() && p["verdict"] == "slower";
     const auto run_id = p["run_id"].get<std::int64_t>();
     table += fmt::format(
-        "<tr class=\"{}\" data-run-id=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{} - "
-        "{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+        "<tr class=\"{}\" data-run-id=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{} - {}</td>"
+        "<td>{}</td><td>{}</td><td>{}</td></tr>\n",
         slower ? "regression" : "run", run_id, run_id, html_escape(p["time"].get<std::string>()),
         fmt_num(p["median"].get<double>()), fmt_num(p["q1"].get<double>()),
         fmt_num(p["q3"].get<double>()), p["samples"].get<std::int64_t>(),
@@ -230,17 +228,14 @@ series_page build_trend(const std::vector<history::result_row>& rows, const hist
   const double min_effect = data["min_effect"].get<double>();
   const std::string title = fmt::format("{} on {}", sr.benchmark, sr.device.name);
   std::string body = fmt::format(
-      "<p>Device <code>{}</code>. Each point is one run's median rate ({}); the shaded band is the "
-      "run's "
-      "interquartile range (q1-q3 of its samples). A red triangle marks a run that "
-      "<code>compare</code> "
-      "finds <em>slower</em> than the pooled samples of the previous {} usable runs (minimum "
-      "effect {} %, "
-      "alpha {}). Invalid, skipped, suspect and unverified runs are shown but never compared.</p>\n"
-      "<canvas id=\"trend-chart\" width=\"960\" height=\"420\"></canvas>\n"
-      "<table id=\"runs\"><tr><th>run</th><th>time (UTC)</th><th>median</th><th>q1 - "
-      "q3</th><th>samples</th>"
-      "<th>verdict</th><th>why</th></tr>\n{}</table>\n",
+      "<p>Device <code>{}</code>. Each point is one run's median rate ({}); the shaded band is "
+      "the run's interquartile range (q1-q3 of its samples). A red triangle marks a run that "
+      "<code>compare</code> finds <em>slower</em> than the pooled samples of the previous {} "
+      "usable runs (minimum effect {} %, alpha {}). Invalid, skipped, suspect and unverified "
+      "runs are shown but never compared.</p>\n<canvas id=\"trend-chart\" width=\"960\" "
+      "height=\"420\"></canvas>\n<table id=\"runs\"><tr><th>run</th><th>time (UTC)</th><th>"
+      "median</th><th>q1 - q3</th><th>samples</th><th>verdict</th><th>why</th></tr>\n"
+      "{}</table>\n",
       html_escape(sr.device.identity), unit, o.baseline_runs, fmt_num(min_effect * 100),
       fmt_num(o.settings.alpha), table);
   html = page(title, "../", body, data);
@@ -308,9 +303,8 @@ std::string build_fleet(history::store& st, catalog& cat, const options& o) {
   std::string nodes;
   for (const auto& n : c.nodes)
     nodes += fmt::format(
-        "<tr class=\"{0}\" "
-        "data-node=\"{1}\"><td>{1}</td><td>{0}</td><td>{2}</td><td>{3}</td><td>{4}</td><td>{5}</"
-        "td></tr>\n",
+        "<tr class=\"{0}\" data-node=\"{1}\"><td>{1}</td><td>{0}</td><td>{2}</td><td>{3}</td>"
+        "<td>{4}</td><td>{5}</td></tr>\n",
         html_escape(n.verdict), html_escape(n.node), n.devices, n.passed, n.failed, n.inconclusive);
   std::string devices;
   for (const auto& d : c.devices) {
@@ -324,9 +318,9 @@ std::string build_fleet(history::store& st, catalog& cat, const options& o) {
   std::string outliers;
   for (const auto& x : c.outliers)
     outliers += fmt::format(
-        "<tr data-node=\"{0}\" data-device=\"{1}\" "
-        "data-benchmark=\"{3}\"><td>{2}</td><td>{0}</td><td>{1}</td><td>{3}</td>"
-        "<td>{4}</td><td>{5}</td><td>{6:.1f}</td><td>{7}</td></tr>\n",
+        "<tr data-node=\"{0}\" data-device=\"{1}\" data-benchmark=\"{3}\"><td>{2}</td><td>{0}"
+        "</td><td>{1}</td><td>{3}</td><td>{4}</td><td>{5}</td><td>{6:.1f}</td><td>{7}</td></tr>"
+        "\n",
         html_escape(x.node), html_escape(x.device), html_escape(x.sku), html_escape(x.benchmark),
         fmt_num(x.value), fmt_num(x.median), x.z, x.peers);
   std::string unverified;
@@ -340,33 +334,22 @@ std::string build_fleet(history::store& st, catalog& cat, const options& o) {
   const auto inconclusive =
       static_cast<long long>(c.devices.size()) - c.count("pass") - c.count("fail");
   std::string body = fmt::format(
-      "<p><code>fleet collect</code> over the certificates in the history store <code>{}</code>: "
-      "each device's latest "
-      "certificate, verified again {}. Unverified certificates are listed and never counted.</p>\n"
-      "<p id=\"fleet-totals\">{} device(s) on {} node(s): <span class=\"pass\">{} pass</span>, "
-      "<span class=\"fail\">{} "
-      "fail</span>, "
-      "{} inconclusive; {} certificate(s) read, {} superseded, {} unverified. Measured TPP summed "
-      "over the counted "
-      "devices "
-      "(lower bounds): {}.</p>\n"
-      "<h2>Nodes</h2>\n<table "
-      "id=\"fleet-nodes\"><tr><th>node</th><th>verdict</th><th>devices</th><th>pass</th><th>fail</"
-      "th>"
-      "<th>inconclusive</th></tr>\n{}</table>\n"
-      "<h2>Devices not passing</h2>\n<table "
-      "id=\"fleet-failing\"><tr><th>node</th><th>device</th><th>SKU</th><th>verdict</th>"
-      "<th>first reason</th></tr>\n{}</table>\n"
-      "<h2>Outliers per SKU (modified z-score below -{:g})</h2>\n<table "
-      "id=\"fleet-outliers\"><tr><th>SKU</th><th>node</th>"
-      "<th>device</th><th>benchmark</th><th>median</th><th>SKU "
-      "median</th><th>z</th><th>devices</th></tr>\n{}</table>\n"
-      "<h2>SKU mix</h2>\n<table "
-      "id=\"fleet-skus\"><tr><th>SKU</th><th>devices</th></tr>\n{}</table>\n"
-      "<h2>Unverified certificates</h2>\n<ul id=\"fleet-unverified\">\n{}</ul>\n"
-      "<h2>Totals against the quotas and the reporting threshold (verified certificates "
-      "only)</h2>\n<pre "
-      "id=\"fleet-quota\">{}</pre>\n",
+      "<p><code>fleet collect</code> over the certificates in the history store <code>{}</code>"
+      ": each device's latest certificate, verified again {}. Unverified certificates are "
+      "listed and never counted.</p>\n<p id=\"fleet-totals\">{} device(s) on {} node(s): "
+      "<span class=\"pass\">{} pass</span>, <span class=\"fail\">{} fail</span>"
+      ", {} inconclusive; {} certificate(s) read, {} superseded, {} unverified. Measured TPP "
+      "summed over the counted devices (lower bounds): {}.</p>\n<h2>Nodes</h2>\n"
+      "<table id=\"fleet-nodes\"><tr><th>node</th><th>verdict</th><th>devices</th><th>pass</th>"
+      "<th>fail</th><th>inconclusive</th></tr>\n{}</table>\n<h2>Devices not passing</h2>\n"
+      "<table id=\"fleet-failing\"><tr><th>node</th><th>device</th><th>SKU</th><th>verdict</th>"
+      "<th>first reason</th></tr>\n{}</table>\n<h2>Outliers per SKU (modified z-score below "
+      "-{:g})</h2>\n<table id=\"fleet-outliers\"><tr><th>SKU</th><th>node</th><th>device</th>"
+      "<th>benchmark</th><th>median</th><th>SKU median</th><th>z</th><th>devices</th></tr>\n"
+      "{}</table>\n<h2>SKU mix</h2>\n<table id=\"fleet-skus\"><tr><th>SKU</th><th>devices</th>"
+      "</tr>\n{}</table>\n<h2>Unverified certificates</h2>\n<ul id=\"fleet-unverified\">\n"
+      "{}</ul>\n<h2>Totals against the quotas and the reporting threshold (verified "
+      "certificates only)</h2>\n<pre id=\"fleet-quota\">{}</pre>\n",
       html_escape(st.path()),
       o.trusted_key ? "against the dashboard's --pubkey"
                     : "without a trusted key (signed ones are not counted)",
@@ -458,15 +441,14 @@ site build_site(history::store* st, catalog& cat, const options& o) {
       return v.is_number() ? fmt_num(v.get<double>()) : std::string("unknown");
     };
     std::string cert_html =
-        certs.empty() ? "<p>The history store holds no certificate for this part.</p>\n"
-                      : "<table id=\"certificates\"><tr><th>device</th><th>node</th><th>date (end, "
-                        "UTC)</th><th>verdict</th>"
-                        "<th>measured TPP</th><th>integrity</th><th>file</th></tr>\n";
+        certs.empty()
+            ? "<p>The history store holds no certificate for this part.</p>\n"
+            : "<table id=\"certificates\"><tr><th>device</th><th>node</th><th>date (end, UTC)"
+              "</th><th>verdict</th><th>measured TPP</th><th>integrity</th><th>file</th></tr>\n";
     for (const auto& ce : certs)
       cert_html += fmt::format(
-          "<tr class=\"{} {}\" data-run-id=\"{}\"><td>{} "
-          "<code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-          "<td>{}</td></tr>\n",
+          "<tr class=\"{} {}\" data-run-id=\"{}\"><td>{} <code>{}</code></td><td>{}</td><td>{}"
+          "</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
           html_escape(ce["verdict"].get<std::string>()),
           ce["verified"].get<bool>() ? "verified" : "unverified", ce["run_id"].get<std::int64_t>(),
           html_escape(ce["device"].get<std::string>()),
@@ -479,15 +461,12 @@ site build_site(history::store* st, catalog& cat, const options& o) {
           html_escape(ce["file"].get<std::string>()));
     if (!certs.empty()) cert_html += "</table>\n";
     std::string body = fmt::format(
-        "<p>{} {} ({}), sheet <code>{}</code>. ECCN in force on {}: <strong>{}</strong>. Not legal "
-        "advice.</p>\n"
-        "<h2>TPP</h2>\n<table id=\"tpp\"><tr><th>declared</th><td>{}</td></tr><tr><th>derived from "
-        "the "
-        "sheet</th><td>{}{}</td></tr>"
-        "<tr><th>measured</th><td>{}</td></tr>"
-        "<tr><th>PD</th><td>{}{}</td></tr></table>\n"
-        "<h2>ECCN under each regime</h2>\n<table id=\"regimes\"><tr><th>regime</th><th>status on "
-        "{}</th><th>outcome</th><th>ECCN</th></tr>\n{}</table>\n"
+        "<p>{} {} ({}), sheet <code>{}</code>. ECCN in force on {}: <strong>{}</strong>"
+        ". Not legal advice.</p>\n<h2>TPP</h2>\n<table id=\"tpp\"><tr><th>declared</th><td>{}"
+        "</td></tr><tr><th>derived from the sheet</th><td>{}{}</td></tr><tr><th>measured</th>"
+        "<td>{}</td></tr><tr><th>PD</th><td>{}{}</td></tr></table>\n"
+        "<h2>ECCN under each regime</h2>\n<table id=\"regimes\"><tr><th>regime</th><th>"
+        "status on {}</th><th>outcome</th><th>ECCN</th></tr>\n{}</table>\n"
         "<h2>Certificates</h2>\n{}",
         html_escape(p->vendor), html_escape(p->name), html_escape(to_string(p->kind)),
         html_escape(p->id), o.as_of.to_string(),
@@ -583,16 +562,12 @@ site build_site(history::store* st, catalog& cat, const options& o) {
                     {"parts", plane_parts},     {"unplotted", unplotted},
                     {"thresholds", thresholds}, {"axes", axes}};
     std::string body = fmt::format(
-        "<p>Every bundled part with a known TPP and PD (derived from its sheet), on log axes, with "
-        "every regime's "
-        "TPP and PD thresholds (values on {}, read from the rule files' parameters). A line is a "
-        "single "
-        "parameter; a clause combines them (see each regime). Not legal advice.</p>\n"
-        "<canvas id=\"plane-chart\" width=\"1100\" height=\"720\"></canvas>\n"
-        "<h2>Threshold lines</h2>\n<table "
-        "id=\"thresholds\"><tr><th>regime</th><th>parameter</th><th>axis</th><th>value</"
-        "th><th>status</th></tr>\n{}</"
-        "table>\n"
+        "<p>Every bundled part with a known TPP and PD (derived from its sheet), on log axes, "
+        "with every regime's TPP and PD thresholds (values on {}, read from the rule files' "
+        "parameters). A line is a single parameter; a clause combines them (see each regime). "
+        "Not legal advice.</p>\n<canvas id=\"plane-chart\" width=\"1100\" height=\"720\">"
+        "</canvas>\n<h2>Threshold lines</h2>\n<table id=\"thresholds\"><tr><th>regime</th><th>"
+        "parameter</th><th>axis</th><th>value</th><th>status</th></tr>\n{}</table>\n"
         "<h2>Not plotted</h2>\n<ul id=\"unplotted\">\n{}</ul>\n",
         o.as_of.to_string(), rows, missing);
     out.files["plane.html"] = page("TPP-PD plane", "", body, data);
@@ -638,8 +613,8 @@ site build_site(history::store* st, catalog& cat, const options& o) {
   std::string series_rows;
   for (const auto& e : series_index)
     series_rows += fmt::format(
-        "<tr class=\"{}\"><td>{}</td><td><code>{}</code></td><td><a "
-        "href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+        "<tr class=\"{}\"><td>{}</td><td><code>{}</code></td><td><a href=\"{}\">{}</a></td><td>"
+        "{}</td><td>{}</td><td>{}</td></tr>\n",
         e["regressions"].get<std::size_t>() > 0 ? "regression" : "series",
         html_escape(e["device"].get<std::string>()), html_escape(e["identity"].get<std::string>()),
         html_escape(e["page"].get<std::string>()), html_escape(e["benchmark"].get<std::string>()),
@@ -660,14 +635,11 @@ site build_site(history::store* st, catalog& cat, const options& o) {
                   {"parts", part_index}};
   std::string body = fmt::format(
       "<p>{}. Baseline: the previous {} usable runs. ECCNs as of {}.</p>\n"
-      "<h2>Devices and benchmarks</h2>\n<table "
-      "id=\"series\"><tr><th>device</th><th>identity</th><th>benchmark</th><th>runs</th>"
-      "<th>last run (UTC)</th><th>runs slower than baseline</th></tr>\n{}</table>\n"
-      "<h2>Fleet</h2>\n<p><a href=\"fleet.html\">The fleet</a>: {} certificate(s) in the store, "
-      "collected per node and "
-      "SKU.</p>\n"
-      "<h2>Parts</h2>\n<p><a href=\"plane.html\">The TPP-PD plane</a> with every regime's "
-      "thresholds.</p>\n"
+      "<h2>Devices and benchmarks</h2>\n<table id=\"series\"><tr><th>device</th><th>identity"
+      "</th><th>benchmark</th><th>runs</th><th>last run (UTC)</th><th>runs slower than baseline"
+      "</th></tr>\n{}</table>\n<h2>Fleet</h2>\n<p><a href=\"fleet.html\">The fleet</a>"
+      ": {} certificate(s) in the store, collected per node and SKU.</p>\n<h2>Parts</h2>\n"
+      "<p><a href=\"plane.html\">The TPP-PD plane</a> with every regime's thresholds.</p>\n"
       "<table id=\"parts\"><tr><th>vendor</th><th>part</th><th>ECCN</th></tr>\n{}</table>\n",
       st != nullptr ? fmt::format("History store <code>{}</code>: {} device x benchmark series",
                                   html_escape(st->path()), series_index.size())
@@ -741,8 +713,8 @@ void write_site(const site& s, const std::string& out_dir, const options& o) {
       throw usage_error(fmt::format("--out {}: exists and is not a directory", out_dir));
     if (!fs::is_empty(target, ec) && !fs::exists(target / marker_file, ec))
       throw usage_error(fmt::format(
-          "--out {}: a non-empty directory that chipgauge dashboard did not write (no {}); "
-          "give a new or empty directory",
+          "--out {}: a non-empty directory that chipgauge dashboard did not write (no {}); give "
+          "a new or empty directory",
           out_dir, marker_file));
   }
   const auto chartjs = chartjs_files(o);

@@ -16,10 +16,10 @@ namespace {
 // The WHERE clause over `certificates c JOIN devices d`; bind_selection binds its parameters.
 std::string certificate_conditions(const selector& sel) {
   if (!sel.benchmark.empty() || sel.last)
-    throw usage_error(
-        fmt::format("{}: a certificate selection takes device, since and until; benchmark and last "
-                    "select results",
-                    quote_input(sel.to_string())));
+    throw usage_error(fmt::format(
+        "{}: a certificate selection takes device, since and until; benchmark and last select "
+        "results",
+        quote_input(sel.to_string())));
   std::string where = "1";
   if (!sel.device.empty()) {
     where +=
@@ -46,22 +46,16 @@ std::vector<certificate_row> list_certificates(store& st, const selector& sel, b
   auto& s = st.internals();
   const std::string where = certificate_conditions(sel);
   std::string sql = fmt::format(
-      "SELECT c.run_id, ru.source_name, d.id, d.identity, d.name, rd.local_id, c.node, c.verdict, "
-      "c.sheet_id, "
-      "c.tpp_measured, "
-      "c.end_utc, c.integrity, coalesce(c.signer_key_id, ''), c.findings FROM certificates c JOIN "
-      "runs ru ON ru.id = "
-      "c.run_id "
-      "JOIN devices d ON d.id = c.device_id JOIN run_devices rd ON rd.run_id = c.run_id AND "
-      "rd.device_id = c.device_id "
-      "WHERE {}",
+      "SELECT c.run_id, ru.source_name, d.id, d.identity, d.name, rd.local_id, c.node, "
+      "c.verdict, c.sheet_id, c.tpp_measured, c.end_utc, c.integrity, coalesce(c.signer_key_id, "
+      "''), c.findings FROM certificates c JOIN runs ru ON ru.id = c.run_id JOIN devices d ON "
+      "d.id = c.device_id JOIN run_devices rd ON rd.run_id = c.run_id AND rd.device_id = "
+      "c.device_id WHERE {}",
       where);
   if (latest)
     sql +=
-        " AND c.run_id = (SELECT c2.run_id FROM certificates c2 WHERE c2.device_id = c.device_id "
-        "ORDER BY c2.end_utc "
-        "DESC, "
-        "c2.run_id DESC LIMIT 1)";
+        " AND c.run_id = (SELECT c2.run_id FROM certificates c2 WHERE c2.device_id = "
+        "c.device_id ORDER BY c2.end_utc DESC, c2.run_id DESC LIMIT 1)";
   sql += " ORDER BY c.end_utc, c.run_id";
   detail::statement q(*s.db, sql);
   bind_selection(q, sel);
@@ -95,10 +89,11 @@ void for_each_certificate_document(
   auto& s = st.internals();
   const std::string where = certificate_conditions(sel);
   detail::statement q(
-      *s.db, fmt::format("SELECT ru.source_name, c.document FROM certificates c JOIN runs ru ON "
-                         "ru.id = c.run_id JOIN devices d "
-                         "ON d.id = c.device_id WHERE {} ORDER BY ru.source_name, c.run_id",
-                         where));
+      *s.db,
+      fmt::format("SELECT ru.source_name, c.document FROM certificates c JOIN runs ru ON ru.id = "
+                  "c.run_id JOIN devices d ON d.id = c.device_id WHERE {} ORDER BY ru.source_name, "
+                  "c.run_id",
+                  where));
   bind_selection(q, sel);
   while (q.step()) fn(q.text(0), q.text(1));
 }

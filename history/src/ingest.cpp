@@ -62,8 +62,8 @@ std::int64_t device_id(store::impl& s, const bench::device_info& d, const std::s
   } else {
     find.reset();
     auto& ins = s.prepare(
-        "INSERT INTO devices (identity, name, vendor, backend, uuid, serial) VALUES (?, ?, ?, ?, "
-        "?, ?)");
+        "INSERT INTO devices (identity, name, vendor, backend, uuid, serial) VALUES (?, ?, ?, "
+        "?, ?, ?)");
     ins.bind(1, identity).bind(2, d.name).bind(3, d.vendor).bind(4, d.backend);
     if (const auto u = readable(d, "uuid"); !u.empty()) ins.bind(5, u);
     if (const auto sn = readable(d, "serial"); !sn.empty()) ins.bind(6, sn);
@@ -104,8 +104,8 @@ std::int64_t benchmark_id(store::impl& s, const bench::benchmark_info& b, std::s
   const std::string metric = bench::to_string(b.metric);
   const std::string params = parameters_of(b);
   auto& find = s.prepare(
-      "SELECT id FROM benchmarks WHERE name = ? AND precision = ? AND metric = ? AND parameters = "
-      "?");
+      "SELECT id FROM benchmarks WHERE name = ? AND precision = ? AND metric = ? AND parameters "
+      "= ?");
   find.bind(1, b.name).bind(2, prec).bind(3, metric).bind(4, params);
   std::int64_t id = 0;
   if (find.step()) {
@@ -114,8 +114,8 @@ std::int64_t benchmark_id(store::impl& s, const bench::benchmark_info& b, std::s
   } else {
     find.reset();
     auto& ins = s.prepare(
-        "INSERT INTO benchmarks (name, grp, precision, metric, parameters, description) VALUES (?, "
-        "?, ?, ?, ?, ?)");
+        "INSERT INTO benchmarks (name, grp, precision, metric, parameters, description) VALUES "
+        "(?, ?, ?, ?, ?, ?)");
     ins.bind(1, b.name)
         .bind(2, b.group)
         .bind(3, prec)
@@ -201,10 +201,8 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
   }
   auto& run = s.prepare(
       "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, "
-      "tool_version, git_sha, "
-      "mode, host, "
-      "kernel, driver, toolkit, argv, context) VALUES (?, ?, ?, ?, strftime('%s', 'now'), ?, ?, ?, "
-      "?, ?, ?, ?, ?, ?)");
+      "tool_version, git_sha, mode, host, kernel, driver, toolkit, argv, context) VALUES (?, ?, "
+      "?, ?, strftime('%s', 'now'), ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   run.bind(1, to_string(source.kind)).bind(2, source.sha256).bind(3, source.name).bind(4, *created);
   run.bind(5, report.tool_version)
       .bind(6, report.git_sha)
@@ -253,10 +251,9 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
   // One INSERT per result, its samples in the row (schema version 4).
   auto& r = s.prepare(
       "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, suspect, "
-      "suspect_reasons, "
-      "stop_reason, median, min, max, q1, q3, cv, sample_count, clock_mhz, throttled_samples, "
-      "theoretical, fraction, "
-      "rates, clocks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "suspect_reasons, stop_reason, median, min, max, q1, q3, cv, sample_count, clock_mhz, "
+      "throttled_samples, theoretical, fraction, rates, clocks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (std::size_t i = 0; i < report.results.size(); ++i) {
     const auto& m = report.results[i];
     const auto dev = local.find(m.device_id);
@@ -387,10 +384,8 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
   }
   auto& run = s.prepare(
       "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, "
-      "tool_version, git_sha, "
-      "mode, host, "
-      "kernel, driver, toolkit, argv, context) VALUES (?, ?, ?, ?, strftime('%s', 'now'), ?, ?, ?, "
-      "?, ?, ?, ?, ?, ?)");
+      "tool_version, git_sha, mode, host, kernel, driver, toolkit, argv, context) VALUES (?, ?, "
+      "?, ?, strftime('%s', 'now'), ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   run.bind(1, to_string(source_kind::certificate))
       .bind(2, source.sha256)
       .bind(3, source.name)
@@ -437,11 +432,10 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
     const auto reasons = r.at("suspect_reasons");
     const auto telemetry = r.at("telemetry");
     auto& ins = s.prepare(
-        "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, suspect, "
-        "suspect_reasons, "
-        "stop_reason, median, min, max, q1, q3, cv, sample_count, clock_mhz, throttled_samples, "
-        "theoretical, fraction) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, "
+        "suspect, suspect_reasons, stop_reason, median, min, max, q1, q3, cv, sample_count, "
+        "clock_mhz, throttled_samples, theoretical, fraction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     ins.bind(1, out.run_id).bind(2, device).bind(3, bench_id).bind(4, status).bind(5, reason);
     ins.bind(6, intact && r.at("verified").boolean()).bind(7, r.at("suspect").boolean());
     if (!reasons.elements().empty()) ins.bind(8, dump(reasons.raw()));
@@ -480,9 +474,8 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
   json findings = check.findings;
   auto& cert = s.prepare(
       "INSERT INTO certificates (run_id, device_id, node, verdict, sheet_id, tpp_measured, "
-      "end_utc, integrity, "
-      "signer_key_id, "
-      "trusted_key_id, findings, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "end_utc, integrity, signer_key_id, trusted_key_id, findings, document) VALUES (?, ?, ?, "
+      "?, ?, ?, ?, ?, ?, ?, ?, ?)");
   cert.bind(1, out.run_id).bind(2, device).bind(3, hostname).bind(4, verdict);
   if (sheet_id) cert.bind(5, *sheet_id);
   cert.bind(6, tpp).bind(7, *end).bind(8, out.integrity);
@@ -514,8 +507,8 @@ ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string
   const json_node root(doc, path);
   if (!root.is_object())
     root.fail(
-        "expected a JSON object: a chipgauge measurement report, a certificate or Google Benchmark "
-        "JSON");
+        "expected a JSON object: a chipgauge measurement report, a certificate or Google "
+        "Benchmark JSON");
   if (const auto schema = root.find("schema")) {
     const auto name = schema.value().string();
     if (name == "chipgauge.measurement/1") {

@@ -219,11 +219,11 @@ class pg_connection final : public connection {
     return version;
   }
   void set_schema_version(int version) override {
-    exec(
-        fmt::format("CREATE TABLE IF NOT EXISTS chipgauge_schema (application TEXT NOT NULL, "
-                    "version INTEGER NOT NULL); "
-                    "DELETE FROM chipgauge_schema; INSERT INTO chipgauge_schema VALUES ('{}', {})",
-                    application_name, version));
+    exec(fmt::format(
+        "CREATE TABLE IF NOT EXISTS chipgauge_schema (application TEXT NOT NULL, version "
+        "INTEGER NOT NULL); DELETE FROM chipgauge_schema; INSERT INTO chipgauge_schema VALUES "
+        "('{}', {})",
+        application_name, version));
   }
   [[nodiscard]] const std::string& migration_sql(const migration& m) const override {
     if (m.postgresql.empty())

@@ -34,8 +34,8 @@ void bind_all(detail::statement& st, const std::vector<param>& params) {
 }
 
 constexpr const char* device_match =
-    "SELECT id FROM devices WHERE instr(lower(name), lower(?)) > 0 OR instr(lower(identity), "
-    "lower(?)) > 0";
+    "SELECT id FROM devices WHERE instr(lower(name), lower(?)) >"
+    " 0 OR instr(lower(identity), lower(?)) > 0";
 
 // The WHERE clause of a selection over `results r JOIN runs ru JOIN benchmarks b`, without `last`.
 std::string conditions(const selector& sel, std::optional<std::int64_t> run_id,
@@ -74,12 +74,9 @@ std::string selection(const selector& sel, std::optional<std::int64_t> run_id,
     const std::string inner_where = conditions(sel, run_id, inner);
     where += fmt::format(
         " AND r.id IN (SELECT rid FROM (SELECT r.id AS rid, row_number() OVER (PARTITION BY "
-        "r.device_id, b.name ORDER "
-        "BY "
-        "ru.created_utc DESC, r.run_id DESC) AS rn FROM results r JOIN runs ru ON ru.id = r.run_id "
-        "JOIN benchmarks b "
-        "ON b.id = "
-        "r.benchmark_id WHERE {}) AS ranked WHERE rn <= ?)",
+        "r.device_id, b.name ORDER BY ru.created_utc DESC, r.run_id DESC) AS rn FROM results r "
+        "JOIN runs ru ON ru.id = r.run_id JOIN benchmarks b ON b.id = r.benchmark_id WHERE {}) "
+        "AS ranked WHERE rn <= ?)",
         inner_where);
     params.insert(params.end(), inner.begin(), inner.end());
     params.emplace_back(static_cast<std::int64_t>(*sel.last));
@@ -88,16 +85,11 @@ std::string selection(const selector& sel, std::optional<std::int64_t> run_id,
 }
 
 constexpr const char* result_columns =
-    "r.id, r.run_id, ru.created_utc, ru.source_kind, ru.host, ru.tool_version, ru.git_sha, d.id, "
-    "d.identity, d.name, "
-    "d.vendor, "
-    "d.backend, rd.local_id, b.name, b.grp, b.precision, b.metric, b.parameters, b.description, "
-    "r.status, r.reason, "
-    "r.verified, "
-    "r.suspect, r.suspect_reasons, r.stop_reason, r.median, r.min, r.max, r.q1, r.q3, r.cv, "
-    "r.sample_count, "
-    "r.clock_mhz, "
-    "r.throttled_samples, r.theoretical, r.fraction";
+    "r.id, r.run_id, ru.created_utc, ru.source_kind, ru.host, ru.tool_version, ru.git_sha, "
+    "d.id, d.identity, d.name, d.vendor, d.backend, rd.local_id, b.name, b.grp, b.precision, "
+    "b.metric, b.parameters, b.description, r.status, r.reason, r.verified, r.suspect, "
+    "r.suspect_reasons, r.stop_reason, r.median, r.min, r.max, r.q1, r.q3, r.cv, "
+    "r.sample_count, r.clock_mhz, r.throttled_samples, r.theoretical, r.fraction";
 
 result_row read_result(const detail::statement& st, bool with_samples) {
   result_row r;
@@ -181,15 +173,10 @@ run_row read_run(const detail::statement& st) {
 // dialects read (SQLite's char(10) is a type name to PostgreSQL).
 constexpr const char* run_columns =
     "runs.id, source_kind, source_sha256, source_name, created_utc, ingested_utc, tool_version, "
-    "git_sha, mode, host, "
-    "kernel, "
-    "driver, toolkit, argv, context, (SELECT count(*) FROM results WHERE run_id = runs.id), "
-    "(SELECT group_concat(name, "
-    "'\n') "
-    "FROM (SELECT d.name AS name FROM run_devices rd JOIN devices d ON d.id = rd.device_id WHERE "
-    "rd.run_id = runs.id "
-    "ORDER BY "
-    "rd.local_id) AS names)";
+    "git_sha, mode, host, kernel, driver, toolkit, argv, context, (SELECT count(*) FROM results "
+    "WHERE run_id = runs.id), (SELECT group_concat(name, '\n"
+    "') FROM (SELECT d.name AS name FROM run_devices rd JOIN devices d ON d.id = rd.device_id "
+    "WHERE rd.run_id = runs.id ORDER BY rd.local_id) AS names)";
 
 std::string number(double v) { return fmt::format("{}", v); }
 std::string optional_number(const std::optional<double>& v) {
@@ -229,10 +216,9 @@ void for_each_result(store& st, const selector& sel, bool with_samples,
   const std::string where = selection(sel, run_id, params);
   const std::string sql = fmt::format(
       "SELECT {}{} FROM results r JOIN runs ru ON ru.id = r.run_id JOIN devices d ON d.id = "
-      "r.device_id JOIN "
-      "benchmarks b ON b.id = r.benchmark_id JOIN run_devices rd ON rd.run_id = r.run_id AND "
-      "rd.device_id = "
-      "r.device_id WHERE {} ORDER BY ru.created_utc, r.run_id, r.id",
+      "r.device_id JOIN benchmarks b ON b.id = r.benchmark_id JOIN run_devices rd ON rd.run_id "
+      "= r.run_id AND rd.device_id = r.device_id WHERE {} ORDER BY ru.created_utc, r.run_id, "
+      "r.id",
       result_columns, with_samples ? ", r.rates, r.clocks" : "", where);
   // Not the cached statement: fn may run other queries, and a selection's SQL varies.
   detail::statement q(*s.db, sql);
@@ -254,10 +240,8 @@ std::vector<run_row> list_runs(store& st, const selector& sel) {
   std::string where;
   if (!sel.device.empty() || !sel.benchmark.empty() || sel.last) {
     where = fmt::format(
-        "runs.id IN (SELECT DISTINCT r.run_id FROM results r JOIN runs ru ON ru.id = r.run_id JOIN "
-        "benchmarks b ON "
-        "b.id = "
-        "r.benchmark_id WHERE {})",
+        "runs.id IN (SELECT DISTINCT r.run_id FROM results r JOIN runs ru ON ru.id = r.run_id "
+        "JOIN benchmarks b ON b.id = r.benchmark_id WHERE {})",
         selection(sel, std::nullopt, params));
   } else {
     where = "TRUE";
@@ -304,14 +288,15 @@ std::vector<series_row> list_series(store& st, const selector& sel) {
   auto& s = st.internals();
   std::vector<param> params;
   const std::string where = selection(sel, std::nullopt, params);
-  detail::statement q(*s.db, fmt::format("SELECT d.id, d.identity, d.name, d.vendor, d.backend, "
-                                         "b.name, b.metric, count(DISTINCT r.run_id), "
-                                         "max(ru.created_utc) FROM results r JOIN runs ru ON ru.id "
-                                         "= r.run_id JOIN devices d ON d.id = r.device_id "
-                                         "JOIN benchmarks b ON b.id = r.benchmark_id WHERE {} "
-                                         "GROUP BY d.id, b.name, b.metric ORDER BY d.name, "
-                                         "d.identity, b.name, b.metric",
-                                         where));
+  detail::statement q(
+      *s.db,
+      fmt::format(
+          "SELECT d.id, d.identity, d.name, d.vendor, d.backend, b.name, b.metric, "
+          "count(DISTINCT r.run_id), max(ru.created_utc) FROM results r JOIN runs ru ON ru.id = "
+          "r.run_id JOIN devices d ON d.id = r.device_id JOIN benchmarks b ON b.id = "
+          "r.benchmark_id WHERE {} GROUP BY d.id, b.name, b.metric ORDER BY d.name, d.identity, "
+          "b.name, b.metric",
+          where));
   bind_all(q, params);
   std::vector<series_row> out;
   while (q.step())
@@ -326,12 +311,9 @@ std::vector<series_row> list_series(store& st, const selector& sel) {
 std::vector<trend_point> trend(store& st, std::int64_t device_id, const std::string& benchmark) {
   auto& q = st.internals().prepare(
       "SELECT r.run_id, ru.created_utc, r.status, r.verified, r.suspect, r.median, r.q1, r.q3, "
-      "r.min, r.max, "
-      "r.sample_count, "
-      "r.clock_mhz FROM results r JOIN runs ru ON ru.id = r.run_id WHERE r.device_id = ? AND "
-      "r.benchmark_id IN (SELECT "
-      "id FROM "
-      "benchmarks WHERE name = ?) ORDER BY ru.created_utc, r.run_id, r.id");
+      "r.min, r.max, r.sample_count, r.clock_mhz FROM results r JOIN runs ru ON ru.id = "
+      "r.run_id WHERE r.device_id = ? AND r.benchmark_id IN (SELECT id FROM benchmarks WHERE "
+      "name = ?) ORDER BY ru.created_utc, r.run_id, r.id");
   q.bind(1, device_id).bind(2, benchmark);
   std::vector<trend_point> out;
   while (q.step()) {
@@ -567,16 +549,14 @@ bench::measurement_report select_as_report(store& st, const selector& sel) {
         // A certificate's result: its median and quartiles are stored, its samples are not, so
         // it is listed and never compared (the test needs the samples).
         m.reason = fmt::format(
-            "summary statistics only ({} run {}, {}: median {:g} over {} samples, which the {} did "
-            "not keep): "
-            "listed, not compared",
+            "summary statistics only ({} run {}, {}: median {:g} over {} samples, which the {} "
+            "did not keep): listed, not compared",
             last.source_kind, last.run_id, format_utc(last.created_utc), last.median,
             last.sample_count, last.source_kind);
       else
         m.reason = fmt::format(
             "no result of the {} selected runs is ok, verified and not suspect; the latest "
-            "(history run {}, {}) "
-            "was {}{}{}",
+            "(history run {}, {}) was {}{}{}",
             rows.size(), last.run_id, format_utc(last.created_utc),
             last.suspect ? "suspect" : last.status, last.reason.empty() ? "" : ": ", last.reason);
       m.stopped = stop_of(last.stop_reason);
@@ -733,10 +713,8 @@ prune_outcome prune(store& st, const prune_options& o) {
     }
     where += fmt::format(
         " AND id NOT IN (SELECT run_id FROM (SELECT rd.run_id, row_number() OVER (PARTITION BY "
-        "rd.device_id ORDER BY "
-        "ru.created_utc DESC, ru.id DESC) AS rn FROM run_devices rd JOIN runs ru ON ru.id = "
-        "rd.run_id {}) AS ranked "
-        "WHERE rn <= ?)",
+        "rd.device_id ORDER BY ru.created_utc DESC, ru.id DESC) AS rn FROM run_devices rd JOIN "
+        "runs ru ON ru.id = rd.run_id {}) AS ranked WHERE rn <= ?)",
         scope);
     params.emplace_back(static_cast<std::int64_t>(*o.keep_last));
   }
@@ -754,18 +732,17 @@ prune_outcome prune(store& st, const prune_options& o) {
   {
     detail::statement q(
         *s.db,
-        "SELECT (SELECT count(*) FROM prune_runs), (SELECT count(*) FROM results WHERE run_id IN "
-        "(SELECT id FROM prune_runs))");
+        "SELECT (SELECT count(*) FROM prune_runs), (SELECT count(*) FROM results WHERE run_id "
+        "IN (SELECT id FROM prune_runs))");
     q.step();
     out.runs = q.integer(0);
     out.results = q.integer(1);
   }
   s.db->exec(
-      "DELETE FROM runs WHERE id IN (SELECT id FROM prune_runs); DELETE FROM prune_runs;"
-      "DELETE FROM devices WHERE id NOT IN (SELECT device_id FROM run_devices) AND id NOT IN "
-      "(SELECT device_id FROM "
-      "checks WHERE device_id IS NOT NULL);"
-      "DELETE FROM benchmarks WHERE id NOT IN (SELECT DISTINCT benchmark_id FROM results)");
+      "DELETE FROM runs WHERE id IN (SELECT id FROM prune_runs); DELETE FROM prune_runs;DELETE "
+      "FROM devices WHERE id NOT IN (SELECT device_id FROM run_devices) AND id NOT IN (SELECT "
+      "device_id FROM checks WHERE device_id IS NOT NULL);DELETE FROM benchmarks WHERE id NOT "
+      "IN (SELECT DISTINCT benchmark_id FROM results)");
   tx.commit();
   s.device_ids.clear();
   s.benchmark_ids.clear();

@@ -266,8 +266,7 @@ CREATE INDEX certificates_by_device ON certificates (device_id, end_utc);
 )sql"},
       {3,
        "CHECKs of results.status and runs.source_kind as comparisons (the same values); "
-       "results_trend by device "
-       "and run",
+       "results_trend by device and run",
        // SQLite evaluates `x IN ('a', 'b', 'c')` in a CHECK by building a temporary b-tree of the
        // list each time an INSERT statement runs: most of the CPU of ingesting a result row. The
        // same constraint written as comparisons is evaluated in place. A CHECK that every stored

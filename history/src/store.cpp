@@ -31,8 +31,8 @@ std::string locate_store(const std::string& explicit_path) {
   if (const char* home = std::getenv("HOME"); home && *home)
     return (std::filesystem::path(home) / ".local" / "share" / "chipgauge" / "history.db").string();
   throw usage_error(
-      "no history store: give --history FILE or set CHIPGAUGE_HISTORY (neither XDG_DATA_HOME nor "
-      "HOME is set)");
+      "no history store: give --history FILE or set CHIPGAUGE_HISTORY (neither XDG_DATA_HOME "
+      "nor HOME is set)");
 }
 
 store::store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -166,10 +166,10 @@ bool is_selector(std::string_view text) { return text.starts_with("history:"); }
 
 selector parse_selector(std::string_view text) {
   if (!is_selector(text))
-    throw usage_error(fmt::format(
-        "'{}' is not a history selector: expected history:KEY=VALUE,... (keys device, benchmark, "
-        "since, until, last)",
-        quote_input(text)));
+    throw usage_error(
+        fmt::format("'{}' is not a history selector: expected history:KEY=VALUE,... (keys device, "
+                    "benchmark, since, until, last)",
+                    quote_input(text)));
   selector sel;
   auto rest = text.substr(8);
   std::vector<std::string> seen;
@@ -205,16 +205,16 @@ selector parse_selector(std::string_view text) {
       int n = 0;
       const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
       if (ec != std::errc() || ptr != value.data() + value.size() || n < 1 || n > 1000000)
-        throw usage_error(
-            fmt::format("history selector last '{}' is not a count: expected a whole number from 1 "
-                        "to 1,000,000",
-                        quote_input(value)));
+        throw usage_error(fmt::format(
+            "history selector last '{}' is not a count: expected a whole number from 1 to "
+            "1,000,000",
+            quote_input(value)));
       sel.last = n;
     } else {
-      throw usage_error(
-          fmt::format("history selector '{}': unknown key '{}': expected device, benchmark, since, "
-                      "until or last",
-                      quote_input(text), quote_input(key)));
+      throw usage_error(fmt::format(
+          "history selector '{}': unknown key '{}': expected device, benchmark, since, until or "
+          "last",
+          quote_input(text), quote_input(key)));
     }
   }
   if (sel.since && sel.until && *sel.since >= *sel.until)

@@ -249,14 +249,10 @@ std::uint64_t dependent_adds(std::uint64_t iterations) {
   std::uint64_t n = iterations;
   if (n == 0) return x;
   __asm__ volatile(
-      ".p2align 4\n"
-      "1:\n\t"
-      "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
-      "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
-      "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
-      "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
-      "dec %1\n\t"
-      "jnz 1b\n"
+      ".p2align 4\n1:\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n"
+      "\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n"
+      "\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tdec %1\n"
+      "\tjnz 1b\n"
       : "+r"(x), "+r"(n)
       :
       : "cc");

@@ -70,8 +70,8 @@ __device__ void step(float (&d)[chains][4], int (&di)[chains][4], double (&dd)[c
           : "r"(a), "r"(b));
     } else if constexpr (Op == tensor_op::int8) {
       asm volatile(
-          "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%4,%4,%4}, {%5,%5}, "
-          "{%0,%1,%2,%3};"
+          "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%4,%4,%4}, "
+          "{%5,%5}, {%0,%1,%2,%3};"
           : "+r"(di[c][0]), "+r"(di[c][1]), "+r"(di[c][2]), "+r"(di[c][3])
           : "r"(a), "r"(b));
     } else if constexpr (Op == tensor_op::fp8) {
@@ -89,8 +89,7 @@ __device__ void step(float (&d)[chains][4], int (&di)[chains][4], double (&dd)[c
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
       asm volatile(
           "mma.sync.aligned.m16n8k16.row.col.f64.f64.f64.f64 {%0,%1,%2,%3}, "
-          "{%4,%4,%4,%4,%4,%4,%4,%4}, {%5,%5,%5,%5}, "
-          "{%0,%1,%2,%3};"
+          "{%4,%4,%4,%4,%4,%4,%4,%4}, {%5,%5,%5,%5}, {%0,%1,%2,%3};"
           : "+d"(dd[c][0]), "+d"(dd[c][1]), "+d"(dd[c][2]), "+d"(dd[c][3])
           : "d"(a64), "d"(b64));
 #else

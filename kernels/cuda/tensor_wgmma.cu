@@ -117,8 +117,8 @@ __device__ __forceinline__ void wgmma(Acc (&d)[N / 2], std::uint64_t a, std::uin
                    : "l"(a), "l"(b));
     } else if constexpr (Op == tensor_op::fp8) {
       asm volatile(
-          "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
-          "wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3 " CHIPGAUGE_D64
+          "{\n.reg .pred p;\nsetp.ne.b32 p, %66, "
+          "0;\nwgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3 " CHIPGAUGE_D64
           ", %64, %65, p, 1, 1;\n}\n"
           : CHIPGAUGE_OUT64("+f", d)
           : "l"(a), "l"(b), "r"(scale_d));
@@ -146,8 +146,8 @@ __device__ __forceinline__ void wgmma(Acc (&d)[N / 2], std::uint64_t a, std::uin
                    : "l"(a), "l"(b));
     } else if constexpr (Op == tensor_op::fp8) {
       asm volatile(
-          "{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"
-          "wgmma.mma_async.sync.aligned.m64n256k32.f32.e4m3.e4m3 " CHIPGAUGE_D128
+          "{\n.reg .pred p;\nsetp.ne.b32 p, %130, "
+          "0;\nwgmma.mma_async.sync.aligned.m64n256k32.f32.e4m3.e4m3 " CHIPGAUGE_D128
           ", %128, %129, p, 1, 1;\n}\n"
           : CHIPGAUGE_OUT128("+f", d)
           : "l"(a), "l"(b), "r"(scale_d));

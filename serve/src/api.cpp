@@ -270,9 +270,10 @@ http_response license_route(const api&, const http_request& r, const dataset& d,
     const bool has_part = doc.contains("part");
     const bool has_sheet = doc.contains("sheet");
     if (has_part == has_sheet)
-      throw problem(422, "invalid-body",
-                    "give the item as \"part\" (an id) or \"sheet\" (a chipgauge.spec/1 sheet), "
-                    "not both or neither")
+      throw problem(
+          422, "invalid-body",
+          "give the item as \"part\" (an id) or \"sheet\" (a chipgauge.spec/1 sheet), not both "
+          "or neither")
           .at("$");
     if (has_part) {
       const auto id = root.at("part").string();

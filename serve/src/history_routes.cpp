@@ -188,10 +188,10 @@ http_response ingest_route(history_source& h, std::string_view kind, const api& 
     const bool certificate =
         schema && schema->get<std::string>().starts_with("chipgauge.certificate/");
     if (kind == "certificate" && !certificate)
-      throw problem(422, "wrong-kind",
-                    "expected a certificate (\"schema\": \"chipgauge.certificate/...\"): POST "
-                    "measurement reports and Google "
-                    "Benchmark JSON to /v1/reports")
+      throw problem(
+          422, "wrong-kind",
+          "expected a certificate (\"schema\": \"chipgauge.certificate/...\"): POST measurement "
+          "reports and Google Benchmark JSON to /v1/reports")
           .at(schema ? "$.schema" : "$");
     if (kind == "report" && certificate)
       throw problem(422, "wrong-kind", "a certificate: POST it to /v1/certificates").at("$.schema");

@@ -211,9 +211,8 @@ class gemm_case final : public cuda_case {
     };
     info_.description += fmt::format(
         "; algorithm: heuristic index {} of {} offered, the fastest of {} timed ({:.3f} ms per "
-        "GEMM), id {}, tile {}, "
-        "stages {}, "
-        "split-K {}; workspace {} bytes of the {} MiB offered{}",
+        "GEMM), id {}, tile {}, stages {}, split-K {}; workspace {} bytes of the {} MiB "
+        "offered{}",
         best, candidates.size(), timed, best_ms / trial_runs, config(CUBLASLT_ALGO_CONFIG_ID),
         config(CUBLASLT_ALGO_CONFIG_TILE_ID), config(CUBLASLT_ALGO_CONFIG_STAGES_ID),
         config(CUBLASLT_ALGO_CONFIG_SPLITK_NUM), heuristic_.workspaceSize, workspace_bytes >> 20,

@@ -121,8 +121,8 @@ sample cuda_case::run(std::uint64_t reps) {
   const auto ecc_after = nvml_.uncorrected_ecc(g_.pci);
   if (ecc_before && ecc_after && *ecc_after > *ecc_before)
     throw error(fmt::format(
-        "uncorrectable ECC errors rose by {} during the sample (NVML volatile count {} -> {}): "
-        "no later benchmark runs on this device",
+        "uncorrectable ECC errors rose by {} during the sample (NVML volatile count {} ->"
+        " {}): no later benchmark runs on this device",
         *ecc_after - *ecc_before, *ecc_before, *ecc_after));
   return s;
 }
@@ -151,8 +151,8 @@ void cuda_case::wait(cudaEvent_t e, telemetry* t) const {
     const auto now = clock::now();
     if (now - start > deadline_)
       throw device_hung(fmt::format(
-          "the work queued for one sample of {} on cuda:{} did not finish within {:.0f} s "
-          "(a hung kernel; set CHIPGAUGE_CUDA_DEADLINE_S if it is merely slow)",
+          "the work queued for one sample of {} on cuda:{} did not finish within {:.0f} s (a "
+          "hung kernel; set CHIPGAUGE_CUDA_DEADLINE_S if it is merely slow)",
           info_.name, g_.index, deadline_.count()));
     if (t && now >= next_reading) {
       t->add(nvml_.sample(g_.pci));
