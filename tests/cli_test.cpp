@@ -397,7 +397,8 @@ TEST(CliMeasure, ShortRunWritesAReportThatClassifies) {
             stored.at("results").at(0).at("suspect") == true ? 0U : samples + 3);
   if (stored.at("results").at(0).at("suspect") == true) {
     EXPECT_EQ(c.status, 2);
-    EXPECT_NE(c.err.find("fma_fp64: suspect (other processes used"), std::string::npos) << c.err;
+    // Other processes on the CPUs, or (on a VM) time the hypervisor stole: either makes it suspect.
+    EXPECT_NE(c.err.find("fma_fp64: suspect ("), std::string::npos) << c.err;
     GTEST_SKIP() << "the machine was busy during the run, so its result is suspect: " << c.err;
   }
   ASSERT_EQ(c.status, 0) << c.err;

@@ -81,29 +81,27 @@ struct nvml::api {
 };
 
 nvml::nvml() {
-  lib_ = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+  lib_ = unique_handle<void*, dlclose>(dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL));
   if (!lib_) {
     why_ =
         "NVML (libnvidia-ml.so.1) not found: clocks, power and temperature come from the clock "
         "probe only";
     return;
   }
-  auto init = reinterpret_cast<int (*)()>(dlsym(lib_, "nvmlInit_v2"));
+  auto init = reinterpret_cast<int (*)()>(dlsym(lib_.get(), "nvmlInit_v2"));
   const int rc = init ? init() : -1;
   if (rc != 0) {
     why_ = init ? "nvmlInit_v2 failed with NVML return code " + std::to_string(rc)
                 : "nvmlInit_v2 is missing from libnvidia-ml.so.1";
-    dlclose(lib_);
-    lib_ = nullptr;
+    lib_.reset();
     return;
   }
-  api_ = std::make_unique<api>(lib_);
+  api_ = std::make_unique<api>(lib_.get());
 }
 
+// nvmlShutdown before the library is closed: members (lib_ last) go after the body.
 nvml::~nvml() {
-  if (!lib_) return;
-  if (api_->shutdown) api_->shutdown();
-  dlclose(lib_);
+  if (api_ && api_->shutdown) api_->shutdown();
 }
 
 void* nvml::device(const std::string& pci_bus_id) const {

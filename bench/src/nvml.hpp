@@ -4,6 +4,10 @@
 // Only the handful of entry points the telemetry needs, declared here from the NVML API
 // (nvml.h of the CUDA toolkit / GPU Deployment Kit); return code 0 is NVML_SUCCESS.
 
+#include "chipgauge/core/unique_handle.hpp"
+
+#include <dlfcn.h>
+
 #include <map>
 #include <memory>
 #include <optional>
@@ -29,7 +33,7 @@ class nvml {
   nvml(const nvml&) = delete;
   nvml& operator=(const nvml&) = delete;
 
-  [[nodiscard]] bool available() const noexcept { return lib_ != nullptr; }
+  [[nodiscard]] bool available() const noexcept { return static_cast<bool>(lib_); }
   [[nodiscard]] const std::string& why() const noexcept { return why_; }
   /// Telemetry of the device with this PCI bus id ("0000:3B:00.0"); empty fields when unreadable.
   [[nodiscard]] nvml_sample sample(const std::string& pci_bus_id) const;
@@ -64,8 +68,8 @@ class nvml {
   void* device(const std::string& pci_bus_id) const;
 
   struct api;
-  void* lib_ = nullptr;
-  std::unique_ptr<api> api_;  ///< set when NVML initialised
+  unique_handle<void*, dlclose> lib_;  ///< libnvidia-ml.so.1, null when NVML is not available
+  std::unique_ptr<api> api_;           ///< set when NVML initialised
   std::string why_;
   mutable std::map<std::string, void*> devices_;  ///< PCI bus id -> handle (null: not found)
 };

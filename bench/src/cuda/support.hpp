@@ -1,11 +1,12 @@
 #pragma once
 
 // What every part of the CUDA backend shares: the CUDA error check (the kernels' own, from
-// kernels/cuda/check.cuh), one move-only owner for CUDA, cuBLASLt and other C handles, device and
+// kernels/cuda/check.cuh), owners of CUDA and cuBLASLt handles (core's unique_handle), device and
 // pinned buffers, the poison fill for fresh outputs and the exact comparison of results.
 // Internal to bench/.
 
 #include "check.cuh"  // kernels/cuda/: chipgauge::kernels::cuda::check, shared with the kernels
+#include "chipgauge/core/unique_handle.hpp"
 
 #include <cuda_runtime.h>
 #include <fmt/format.h>
@@ -27,38 +28,7 @@ namespace kc = chipgauge::kernels::cuda;
 /// on paths that already report the failure that matters; a query that fails leaves its default).
 inline void release(cudaError_t e) noexcept { (void)e; }
 
-/// Owns one handle of a C API (`T`: a pointer type such as cudaStream_t or cublasLtHandle_t) and
-/// destroys it with `Destroy` once, whatever that returns. Move-only; null owns nothing.
-template <typename T, auto Destroy>
-class unique_handle {
- public:
-  unique_handle() = default;
-  explicit unique_handle(T h) noexcept : h_(h) {}
-  ~unique_handle() { reset(); }
-  unique_handle(const unique_handle&) = delete;
-  unique_handle& operator=(const unique_handle&) = delete;
-  unique_handle(unique_handle&& o) noexcept : h_(std::exchange(o.h_, T{})) {}
-  unique_handle& operator=(unique_handle&& o) noexcept {
-    if (this != &o) {
-      reset();
-      h_ = std::exchange(o.h_, T{});
-    }
-    return *this;
-  }
-  [[nodiscard]] T get() const noexcept { return h_; }
-  /// Where a creating call writes the new handle; whatever was owned is destroyed first.
-  [[nodiscard]] T* out() noexcept {
-    reset();
-    return &h_;
-  }
-  void reset() noexcept {
-    if (h_) (void)Destroy(h_);
-    h_ = T{};
-  }
-
- private:
-  T h_{};
-};
+using chipgauge::unique_handle;
 
 using stream_owner = unique_handle<cudaStream_t, cudaStreamDestroy>;
 using event_owner = unique_handle<cudaEvent_t, cudaEventDestroy>;
