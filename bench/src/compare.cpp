@@ -220,7 +220,6 @@ class sorted_differences {
 
   std::size_t rows() const { return rows_over_b_ ? b_.size() : a_.size(); }
   std::size_t columns() const { return rows_over_b_ ? a_.size() : b_.size(); }
-  std::size_t size() const { return a_.size() * b_.size(); }
 
   // Row r ascending in position p: b_r - a_(m-1-p) (rows over b) or b_p - a_r (rows over a).
   double at(std::size_t r, std::size_t p) const {
