@@ -419,6 +419,10 @@ TEST(HistorySqlite, NewStoreIsWalWithForeignKeysAtTheNewestVersion) {
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int(st, 0), 1);
   sqlite3_finalize(st);
+  ASSERT_EQ(sqlite3_prepare_v2(s.handle(), "PRAGMA page_size", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 16384);
+  sqlite3_finalize(st);
 }
 
 class HistorySchema : public backend_test {};
@@ -481,16 +485,21 @@ TEST_P(HistorySchema, MigrationsRunInOrderOnAnOlderStore) {
       "COLUMN note TEXT"));
   list.push_back(
       portable(4, "log entry", "INSERT INTO migration_log SELECT 4, count(*) FROM migration_log"));
-  list.push_back(
-      portable(5, "log entry", "INSERT INTO migration_log SELECT 5, count(*) FROM migration_log"));
+  for (int step = 5; step <= static_cast<int>(schema_migrations().size()) + 1; ++step)
+    list.push_back(portable(
+        step, "log entry",
+        fmt::format("INSERT INTO migration_log SELECT {}, count(*) FROM migration_log", step)));
   open_options o;
   o.migrations = &list;
   auto s = store::open(path, o);
-  EXPECT_EQ(s.schema_version(), 5);
+  EXPECT_EQ(s.schema_version(), static_cast<int>(list.size()));
   detail::statement st(*s.internals().db, "SELECT step, seen FROM migration_log ORDER BY step");
   std::vector<std::pair<std::int64_t, std::int64_t>> log;
   while (st.step()) log.emplace_back(st.integer(0), st.integer(1));
-  EXPECT_EQ(log, (std::vector<std::pair<std::int64_t, std::int64_t>>{{3, 0}, {4, 1}, {5, 2}}));
+  std::vector<std::pair<std::int64_t, std::int64_t>> expected;
+  for (std::int64_t step = 3; step <= static_cast<std::int64_t>(list.size()); ++step)
+    expected.emplace_back(step, step - 3);
+  EXPECT_EQ(log, expected);
   // The stock build now refuses the migrated store as newer than it reads.
   EXPECT_THROW(store::open(path), usage_error);
 }
@@ -572,24 +581,29 @@ TEST_P(HistorySchema, AVersion2StoreMigratesToComparisonChecksThatRefuseWhatThey
   EXPECT_EQ(count(s, "runs"), runs + 3);
 }
 
-TEST_P(HistorySchema, AVersion3StoreMovesItsSamplesIntoTheResultRowsAndReadsTheSame) {
+TEST_P(HistorySchema, AVersion3StoreMigratesToSamplesInRowsThenToPackedResultsAndReadsTheSame) {
   const std::string path = new_store();
-  const std::vector<migration> v3 = {schema_migrations()[0], schema_migrations()[1],
-                                     schema_migrations()[2]};
+  const std::vector<migration> v3(schema_migrations().begin(), schema_migrations().begin() + 3);
+  const std::vector<migration> v4(schema_migrations().begin(), schema_migrations().begin() + 4);
   open_options o3;
   o3.migrations = &v3;
+  open_options o4;
+  o4.migrations = &v4;
   // Samples with one clock unread (result()'s second sample), samples with no clock read at all,
-  // and a skipped result with no samples; two runs, so that each result must get its own samples.
+  // and a skipped result with no samples; two runs, so that each result must get its own samples;
+  // the devices' results interleaved, so that a device's results in a run are not adjacent ids.
   const auto night = [](const std::string& created, double scale) {
     return report(created, {gpu("cuda:0", "GPU-aaaa"), gpu("cuda:1", "GPU-bbbb")},
                   {result("cuda:0", "mma_fp16", 7e14 * scale, 5),
-                   result("cuda:0", "stream_triad", 3e12 * scale, 4, std::nan("")),
-                   result("cuda:1", "mma_fp16", 0, 0, 1755, bench::result_status::skipped)});
+                   result("cuda:1", "mma_fp16", 0, 0, 1755, bench::result_status::skipped),
+                   result("cuda:0", "stream_triad", 3e12 * scale, 4, std::nan(""))});
   };
-  // What the store answers: exports (every sample and clock), a trend and a pooled selection.
+  // What the store answers: exports (every sample and clock), result ids, a trend per device and
+  // a pooled selection.
   struct answers {
     std::vector<std::int64_t> counts;
     std::string csv, json;
+    std::vector<std::int64_t> ids;
     std::vector<std::pair<std::int64_t, double>> trend;
     std::vector<std::string> pooled;
   };
@@ -598,8 +612,12 @@ TEST_P(HistorySchema, AVersion3StoreMovesItsSamplesIntoTheResultRowsAndReadsTheS
     a.counts = counts(s);
     export_results(s, {}, export_format::csv, [&a](std::string_view p) { a.csv += p; });
     export_results(s, {}, export_format::json, [&a](std::string_view p) { a.json += p; });
-    for (const auto& p : trend(s, find_devices(s, "aaaa").at(0).id, "stream_triad"))
-      a.trend.emplace_back(p.run_id, p.median);
+    for (const auto& r : select_results(s, parse_selector("history:"), false))
+      a.ids.push_back(r.id);
+    for (const auto* d : {"aaaa", "bbbb"})
+      for (const auto* b : {"stream_triad", "mma_fp16"})
+        for (const auto& p : trend(s, find_devices(s, d).at(0).id, b))
+          a.trend.emplace_back(p.run_id, p.median);
     for (const auto& m : select_as_report(s, parse_selector("history:")).results) {
       std::string v;
       for (const auto& x : m.samples) v += fmt::format("{} {};", x.rate(), x.clock_mhz);
@@ -614,8 +632,15 @@ TEST_P(HistorySchema, AVersion3StoreMovesItsSamplesIntoTheResultRowsAndReadsTheS
     add_before_v4(s, night("2026-01-02T00:00:00Z", 1.01), "b");
     ASSERT_EQ(counts(s), (std::vector<std::int64_t>{2, 2, 4, 2, 6, 4}));
   }
+  answers at_v4;
+  {
+    auto s = store::open(path, o4);
+    ASSERT_EQ(s.schema_version(), 4);
+    at_v4 = read(s);
+    EXPECT_THROW(exec(s, "SELECT count(*) FROM samples"), error) << "table samples is gone";
+  }
   auto s = store::open(path);
-  ASSERT_EQ(s.schema_version(), 4);
+  ASSERT_EQ(s.schema_version(), static_cast<int>(schema_migrations().size()));
   const auto migrated = read(s);
   // The same runs ingested by this build into a new store: the answers must be identical.
   const std::string fresh_path =
@@ -624,25 +649,38 @@ TEST_P(HistorySchema, AVersion3StoreMovesItsSamplesIntoTheResultRowsAndReadsTheS
   add(fresh, night("2026-01-01T00:00:00Z", 1), "a");
   add(fresh, night("2026-01-02T00:00:00Z", 1.01), "b");
   const auto expected = read(fresh);
-  EXPECT_EQ(migrated.counts, expected.counts);
-  EXPECT_EQ(migrated.csv, expected.csv);
-  EXPECT_EQ(migrated.json, expected.json)
-      << "every sample and clock (and the unread ones) as ingested";
-  EXPECT_EQ(migrated.trend, expected.trend);
-  EXPECT_EQ(migrated.pooled, expected.pooled);
+  for (const answers* a : std::initializer_list<const answers*>{&at_v4, &migrated}) {
+    const char* when = a == &at_v4 ? "at version 4" : "at the newest version";
+    EXPECT_EQ(a->counts, expected.counts) << when;
+    EXPECT_EQ(a->csv, expected.csv) << when;
+    EXPECT_EQ(a->json, expected.json)
+        << when << ": every sample and clock (and the unread ones) as ingested";
+    EXPECT_EQ(a->trend, expected.trend) << when;
+    EXPECT_EQ(a->pooled, expected.pooled) << when;
+  }
+  EXPECT_EQ(migrated.ids, at_v4.ids) << "a result keeps its id";
+  EXPECT_EQ(migrated.ids, (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(migrated.trend.size(), 6U);
   ASSERT_EQ(migrated.pooled.size(), 3U);
-  EXPECT_NE(migrated.pooled[0].find("nan"), std::string::npos) << migrated.pooled[0];
-  EXPECT_THROW(exec(s, "SELECT count(*) FROM samples"), error) << "table samples is gone";
-  // Writing goes on: the same file is a no-op, a new one stores its samples in its rows.
+  EXPECT_TRUE(std::any_of(migrated.pooled.begin(), migrated.pooled.end(),
+                          [](const std::string& v) { return v.find("nan") != std::string::npos; }))
+      << "an unread clock stays unread";
+  if (GetParam() == backend::sqlite) {
+    // One packed row per run; the rows' table is gone, read through the connection's own table.
+    EXPECT_EQ(count(s, "result_sets"), 2);
+    EXPECT_EQ(count(s, "main.sqlite_schema WHERE name LIKE 'results%'"), 0);
+  }
+  // Writing goes on: the same file is a no-op, a new one is stored and read back whole.
   EXPECT_TRUE(add(s, night("2026-01-01T00:00:00Z", 1), "a").already_present);
   EXPECT_FALSE(add(s, night("2026-01-03T00:00:00Z", 0.99), "c").already_present);
   EXPECT_EQ(counts(s), (std::vector<std::int64_t>{3, 2, 6, 2, 9, 6}));
   const auto newest = select_results(s, parse_selector("history:since=2026-01-03"), true);
   ASSERT_EQ(newest.size(), 3U);
+  EXPECT_EQ(newest[0].id, 7);
   EXPECT_EQ(newest[0].rates.size(), 5U);
-  EXPECT_EQ(newest[1].rates.size(), 4U);
-  EXPECT_TRUE(newest[1].clocks.empty()) << "no clock read: NULL, as before";
-  EXPECT_TRUE(newest[2].rates.empty());
+  EXPECT_TRUE(newest[1].rates.empty());
+  EXPECT_EQ(newest[2].rates.size(), 4U);
+  EXPECT_TRUE(newest[2].clocks.empty()) << "no clock read: NULL, as before";
 }
 
 TEST_P(HistorySchema, AFailedMigrationLeavesTheStoreAtItsVersion) {
@@ -668,6 +706,95 @@ TEST_P(HistorySchema, MigrationListWithAGapIsAnError) {
   open_options o;
   o.migrations = &list;
   EXPECT_THROW(store::open(new_store(), o), error);
+}
+
+// The SQLite table `results` reads the packed result sets: every lookup the queries make (by
+// id, run, device, device and benchmark, all) answers what rows would, and the planner uses the
+// packed sets' indexes for them.
+TEST(HistorySqlite, PackedResultsAnswerEveryLookup) {
+  const test::temp_dir dir;
+  auto s = store::open(dir.path() + "/h.db");
+  for (int night = 1; night <= 3; ++night) {
+    const auto when = fmt::format("2026-01-0{}T00:00:00Z", night);
+    add(s,
+        report(when, {gpu("cuda:0", "GPU-aaaa"), gpu("cuda:1", "GPU-bbbb")},
+               {result("cuda:0", "mma_fp16", 7e14, 5), result("cuda:1", "mma_fp16", 6e14, 5),
+                result("cuda:0", "stream_triad", 3e12, 4), result("cuda:1", "stream_triad", 3e12, 4)}),
+        when);
+  }
+  const auto rows = select_results(s, parse_selector("history:"), true);
+  ASSERT_EQ(rows.size(), 12U);
+  EXPECT_EQ(count(s, "result_sets"), 3);
+  EXPECT_EQ(count(s, "results"), 12);
+  const auto one = [&s](const std::string& sql, std::int64_t v) {
+    detail::statement st(*s.internals().db, sql);
+    st.bind(1, v);
+    std::vector<std::int64_t> ids;
+    while (st.step()) ids.push_back(st.integer(0));
+    return ids;
+  };
+  for (const auto& r : rows) {
+    EXPECT_EQ(one("SELECT id FROM results WHERE id = ?", r.id), std::vector<std::int64_t>{r.id});
+    EXPECT_EQ(one("SELECT run_id FROM results WHERE rowid = ?", r.id),
+              std::vector<std::int64_t>{r.run_id});
+    EXPECT_EQ(one("SELECT device_id FROM results WHERE id = ?", r.id),
+              std::vector<std::int64_t>{r.device_id});
+  }
+  EXPECT_TRUE(one("SELECT id FROM results WHERE id = ?", 13).empty());
+  EXPECT_TRUE(one("SELECT id FROM results WHERE id = ?", 0).empty());
+  EXPECT_EQ(one("SELECT id FROM results WHERE run_id = ?", 2),
+            (std::vector<std::int64_t>{5, 6, 7, 8}));
+  const auto device = rows[0].device_id;
+  EXPECT_EQ(one("SELECT id FROM results WHERE device_id = ? ORDER BY id", device),
+            (std::vector<std::int64_t>{1, 3, 5, 7, 9, 11}));
+  EXPECT_EQ(one("SELECT count(*) FROM results WHERE device_id = ? AND benchmark_id = "
+                "(SELECT id FROM benchmarks WHERE name = 'stream_triad')",
+                device),
+            std::vector<std::int64_t>{3});
+  // A value that equals no integer selects nothing; one that reads as an integer selects it.
+  EXPECT_TRUE(one("SELECT id FROM results WHERE id = ? + 0.5", 3).empty());
+  EXPECT_EQ(one("SELECT id FROM results WHERE id = CAST(? AS TEXT)", 3),
+            std::vector<std::int64_t>{3});
+  // The samples and clocks as ingested.
+  EXPECT_EQ(rows[0].rates.size(), 5U);
+  EXPECT_EQ(rows[0].clocks.size(), 5U);
+  EXPECT_TRUE(std::isnan(rows[0].clocks[1]));
+  // The planner reads a device's sets for a trend, one set for a run, one for an id.
+  const auto plan = [&s](const std::string& sql) {
+    detail::statement st(*s.internals().db, "EXPLAIN QUERY PLAN " + sql);
+    std::string out;
+    while (st.step()) out += st.text(3) + "\n";
+    return out;
+  };
+  EXPECT_NE(plan("SELECT r.median FROM results r JOIN runs ru ON ru.id = r.run_id WHERE "
+                 "r.device_id = 1 AND r.benchmark_id IN (SELECT id FROM benchmarks WHERE name = "
+                 "'mma_fp16') ORDER BY ru.created_utc")
+                .find("VIRTUAL TABLE INDEX 11:"),
+            std::string::npos)
+      << "device (3) with the benchmark filter (8)";
+  EXPECT_NE(plan("SELECT count(*) FROM results WHERE run_id = 2").find("VIRTUAL TABLE INDEX 1:"),
+            std::string::npos);
+  EXPECT_NE(plan("SELECT median FROM results WHERE id = 4").find("VIRTUAL TABLE INDEX 2:"),
+            std::string::npos);
+  // Pruning a run deletes its set; ids go on from the highest one left, as rowids do.
+  prune_options po;
+  po.keep_last = 2;
+  EXPECT_EQ(prune(s, po).results, 4);
+  EXPECT_EQ(count(s, "result_sets"), 2);
+  EXPECT_EQ(count(s, "results"), 8);
+  add(s,
+      report("2026-01-04T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")},
+             {result("cuda:0", "mma_fp16", 7e14, 5)}),
+      "night 4");
+  EXPECT_EQ(one("SELECT id FROM results WHERE run_id = ?", 4), std::vector<std::int64_t>{13});
+  // A damaged set is an error naming it, not a crash or a silent gap.
+  exec(s, "UPDATE result_sets SET results = x'4347523101' WHERE run_id = 2");
+  try {
+    (void)select_results(s, parse_selector("history:"), false);
+    ADD_FAILURE() << "a truncated set was read";
+  } catch (const error& e) {
+    EXPECT_NE(std::string(e.what()).find("malformed"), std::string::npos) << e.what();
+  }
 }
 
 TEST(HistorySqlite, OtherFilesAreRefused) {

@@ -6,6 +6,7 @@
 
 #include <bit>
 #include <cmath>
+#include <cstring>
 
 namespace chipgauge::history::detail {
 
@@ -36,6 +37,10 @@ std::vector<unsigned char> to_blob(std::span<const double> values) {
 std::vector<unsigned char>& to_blob(std::span<const double> values,
                                     std::vector<unsigned char>& out) {
   out.resize(values.size() * 8);
+  if constexpr (std::endian::native == std::endian::little) {
+    if (!values.empty()) std::memcpy(out.data(), values.data(), out.size());
+    return out;
+  }
   for (std::size_t i = 0; i < values.size(); ++i) {
     auto bits = std::bit_cast<std::uint64_t>(values[i]);
     for (int b = 0; b < 8; ++b) {

@@ -78,6 +78,9 @@ class connection {
   virtual void set_schema_version(int version) = 0;
   /// The text of `m` in this connection's dialect; throws when the migration has none.
   [[nodiscard]] virtual const std::string& migration_sql(const migration& m) const = 0;
+  /// Called once the migrations are applied, before the store is used (SQLite: the TEMP table
+  /// `results` over result_sets, packed_results.hpp).
+  virtual void ready() {}
 };
 
 /// Opens a SQLite store file (sqlite.cpp): the checks that it is a chipgauge store, its pragmas.

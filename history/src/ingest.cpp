@@ -7,6 +7,7 @@
 #include "chipgauge/core/signing.hpp"
 #include "chipgauge/core/text.hpp"
 #include "connection.hpp"
+#include "packed_results.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -158,6 +159,64 @@ std::optional<double> opt_number(const json_node& n, std::string_view key) {
   return v->number();
 }
 
+// A NaN where the store keeps NULL (statement::bind does the same for a PostgreSQL row).
+std::optional<double> unless_nan(const std::optional<double>& v) {
+  return v && !std::isnan(*v) ? v : std::nullopt;
+}
+
+// Writes a run's results: on SQLite one result_sets row holding them all (schema version 5,
+// packed_results.hpp), on PostgreSQL one results row each. Records are added in the run's order;
+// nothing is visible until the run's transaction commits.
+class result_writer {
+ public:
+  result_writer(store::impl& s, std::int64_t run_id)
+      : s_(s), run_id_(run_id), packed_(s.db->kind() == detail::backend_kind::sqlite) {}
+
+  // Adds `r` (its id is assigned here).
+  void add(detail::result_record& r) {
+    if (packed_) {
+      r.id = set_.count();  // the ordinal: first_id is chosen in finish
+      set_.add(r, 0);
+      return;
+    }
+    auto& ins = s_.prepare(
+        "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, suspect, "
+        "suspect_reasons, stop_reason, median, min, max, q1, q3, cv, sample_count, clock_mhz, "
+        "throttled_samples, theoretical, fraction, rates, clocks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    ins.bind(1, run_id_).bind(2, r.device_id).bind(3, r.benchmark_id).bind(4, r.status);
+    ins.bind(5, r.reason).bind(6, r.verified).bind(7, r.suspect);
+    if (r.suspect_reasons) ins.bind(8, *r.suspect_reasons);
+    ins.bind(9, r.stop_reason).bind(10, r.median).bind(11, r.min).bind(12, r.max);
+    ins.bind(13, r.q1).bind(14, r.q3).bind(15, r.cv).bind(16, r.sample_count);
+    ins.bind(17, r.clock_mhz).bind(18, r.throttled_samples);
+    ins.bind(19, r.theoretical).bind(20, r.fraction);
+    if (r.rates) ins.bind_blob(21, *r.rates);
+    if (r.clocks) ins.bind_blob(22, *r.clocks);
+    ins.run();
+  }
+
+  // Writes the packed set (SQLite): its ids follow the highest id stored, as a rowid would.
+  void finish() {
+    if (!packed_ || set_.count() == 0) return;
+    auto& last = s_.prepare("SELECT last_id FROM result_sets ORDER BY first_id DESC LIMIT 1");
+    const std::int64_t first = last.step() ? last.integer(0) + 1 : 1;
+    last.reset();
+    auto& ins = s_.prepare(
+        "INSERT INTO result_sets (run_id, first_id, last_id, count, results) VALUES (?, ?, ?, "
+        "?, ?)");
+    ins.bind(1, run_id_).bind(2, first).bind(3, first + set_.count() - 1).bind(4, set_.count());
+    ins.bind_blob(5, set_.bytes());
+    ins.run();
+  }
+
+ private:
+  store::impl& s_;
+  std::int64_t run_id_;
+  bool packed_;
+  detail::result_set_writer set_;
+};
+
 }  // namespace
 
 ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
@@ -245,15 +304,11 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
   }
 
   std::string key;  // benchmark_key's buffer, reused across rows
-  std::vector<double> rates;
-  std::vector<double> clocks;
-  std::vector<unsigned char> blob;
-  // One INSERT per result, its samples in the row (schema version 4).
-  auto& r = s.prepare(
-      "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, suspect, "
-      "suspect_reasons, stop_reason, median, min, max, q1, q3, cv, sample_count, clock_mhz, "
-      "throttled_samples, theoretical, fraction, rates, clocks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-      "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  std::string reasons;
+  std::vector<double> values;
+  std::vector<unsigned char> rates;
+  std::vector<unsigned char> clocks;
+  result_writer results(s, out.run_id);
   for (std::size_t i = 0; i < report.results.size(); ++i) {
     const auto& m = report.results[i];
     const auto dev = local.find(m.device_id);
@@ -261,43 +316,46 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
       throw spec_error(
           source.name, fmt::format("$.results[{}].device", i),
           fmt::format("device '{}' is not among the report's devices", quote_input(m.device_id)));
-    const auto bench_id = benchmark_id(s, m.info, key);
-    r.reset();
-    r.bind(1, out.run_id)
-        .bind(2, dev->second)
-        .bind(3, bench_id)
-        .bind(4, bench::to_string(m.status))
-        .bind(5, m.reason);
-    r.bind(6, m.verified).bind(7, m.suspect);
-    if (!m.suspect_reasons.empty())
-      r.bind(8, json(m.suspect_reasons).dump(-1, ' ', false, json::error_handler_t::replace));
-    r.bind(9, bench::to_string(m.stopped))
-        .bind(10, m.rate.median)
-        .bind(11, m.rate.min)
-        .bind(12, m.rate.max);
-    r.bind(13, m.rate.q1)
-        .bind(14, m.rate.q3)
-        .bind(15, m.rate.cv)
-        .bind(16, static_cast<std::int64_t>(m.samples.size()));
-    if (m.clock.count) r.bind(17, m.clock.median);
-    r.bind(18, m.throttled_samples).bind(19, m.theoretical).bind(20, m.fraction_of_theoretical);
+    detail::result_record r;
+    r.device_id = dev->second;
+    r.benchmark_id = benchmark_id(s, m.info, key);
+    r.status = bench::to_string(m.status);
+    r.reason = m.reason;
+    r.verified = m.verified;
+    r.suspect = m.suspect;
+    if (!m.suspect_reasons.empty()) {
+      reasons = json(m.suspect_reasons).dump(-1, ' ', false, json::error_handler_t::replace);
+      r.suspect_reasons = reasons;
+    }
+    r.stop_reason = bench::to_string(m.stopped);
+    r.median = m.rate.median;
+    r.min = m.rate.min;
+    r.max = m.rate.max;
+    r.q1 = m.rate.q1;
+    r.q3 = m.rate.q3;
+    r.cv = m.rate.cv;
+    r.sample_count = static_cast<std::int64_t>(m.samples.size());
+    if (m.clock.count) r.clock_mhz = unless_nan(m.clock.median);
+    r.throttled_samples = m.throttled_samples;
+    r.theoretical = unless_nan(m.theoretical);
+    r.fraction = unless_nan(m.fraction_of_theoretical);
     if (!m.samples.empty()) {
-      rates.clear();
-      clocks.clear();
+      values.clear();
       bool any_clock = false;
+      for (const auto& x : m.samples) values.push_back(x.rate());
+      r.rates = std::span<const unsigned char>(detail::to_blob(values, rates));
+      values.clear();
       for (const auto& x : m.samples) {
-        rates.push_back(x.rate());
-        clocks.push_back(x.clock_mhz);
+        values.push_back(x.clock_mhz);
         any_clock = any_clock || !std::isnan(x.clock_mhz);
       }
-      // bind_blob copies the bytes, so the buffer is reused for the clocks.
-      r.bind_blob(21, detail::to_blob(rates, blob));
-      if (any_clock) r.bind_blob(22, detail::to_blob(clocks, blob));
+      if (any_clock) r.clocks = std::span<const unsigned char>(detail::to_blob(values, clocks));
     }
-    r.run();
+    results.add(r);
     ++out.results;
     if (hook) hook(out.results);
   }
+  results.finish();
   tx.commit();
   return out;
 }
@@ -406,6 +464,7 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
   rd.bind(1, out.run_id).bind(2, device).bind(3, d.id).bind(4, dump(props));
   rd.run();
 
+  result_writer results(s, out.run_id);
   for (const auto& r : body.at("results").elements()) {
     bench::benchmark_info b;
     b.name = r.at("benchmark").string();
@@ -431,31 +490,40 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
       reason = "certificate failed verification" + (reason.empty() ? std::string() : ": " + reason);
     const auto reasons = r.at("suspect_reasons");
     const auto telemetry = r.at("telemetry");
-    auto& ins = s.prepare(
-        "INSERT INTO results (run_id, device_id, benchmark_id, status, reason, verified, "
-        "suspect, suspect_reasons, stop_reason, median, min, max, q1, q3, cv, sample_count, "
-        "clock_mhz, throttled_samples, theoretical, fraction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    ins.bind(1, out.run_id).bind(2, device).bind(3, bench_id).bind(4, status).bind(5, reason);
-    ins.bind(6, intact && r.at("verified").boolean()).bind(7, r.at("suspect").boolean());
-    if (!reasons.elements().empty()) ins.bind(8, dump(reasons.raw()));
-    ins.bind(9, r.at("stop_reason").string());
+    detail::result_record rec;
+    rec.device_id = device;
+    rec.benchmark_id = bench_id;
+    rec.status = status;
+    rec.reason = reason;
+    rec.verified = intact && r.at("verified").boolean();
+    rec.suspect = r.at("suspect").boolean();
+    std::string reasons_text;
+    if (!reasons.elements().empty()) {
+      reasons_text = dump(reasons.raw());
+      rec.suspect_reasons = reasons_text;
+    }
+    const std::string stop_reason = r.at("stop_reason").string();
+    rec.stop_reason = stop_reason;
     // Summary statistics only (null where nothing was measured: stored as 0, as a report's
     // skipped result is); a certificate records no CV, so cv is 0 (docs/history.md#certificates).
-    ins.bind(10, opt_number(r, "median").value_or(0)).bind(11, opt_number(r, "min").value_or(0));
-    ins.bind(12, opt_number(r, "max").value_or(0)).bind(13, opt_number(r, "q1").value_or(0));
-    ins.bind(14, opt_number(r, "q3").value_or(0))
-        .bind(15, 0.0)
-        .bind(16, static_cast<std::int64_t>(r.at("samples").integer_in(0, 1'000'000'000)));
-    ins.bind(17, opt_number(telemetry, "clock_mhz_median"));
+    rec.median = opt_number(r, "median").value_or(0);
+    rec.min = opt_number(r, "min").value_or(0);
+    rec.max = opt_number(r, "max").value_or(0);
+    rec.q1 = opt_number(r, "q1").value_or(0);
+    rec.q3 = opt_number(r, "q3").value_or(0);
+    rec.cv = 0;
+    rec.sample_count = r.at("samples").integer_in(0, 1'000'000'000);
+    rec.clock_mhz = unless_nan(opt_number(telemetry, "clock_mhz_median"));
     const auto throttled = telemetry.find("throttled_samples");
-    ins.bind(18,
-             static_cast<std::int64_t>(throttled ? throttled->integer_in(0, 1'000'000'000) : 0));
-    ins.bind(19, opt_number(r, "theoretical")).bind(20, opt_number(r, "fraction_of_theoretical"));
-    ins.run();
+    rec.throttled_samples = throttled ? throttled->integer_in(0, 1'000'000'000) : 0;
+    rec.theoretical = unless_nan(opt_number(r, "theoretical"));
+    rec.fraction = unless_nan(opt_number(r, "fraction_of_theoretical"));
+    results.add(rec);
     ++out.results;
     if (hook) hook(out.results);
   }
+
+  results.finish();
 
   for (const auto& c : body.at("checks").elements()) {
     const auto result = c.at("result").one_of({"pass", "fail", "inconclusive"});

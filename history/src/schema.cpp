@@ -322,6 +322,39 @@ ALTER TABLE results ADD COLUMN rates BYTEA, ADD COLUMN clocks BYTEA;
 UPDATE results SET rates = samples.rates, clocks = samples.clocks FROM samples WHERE samples.result_id = results.id;
 DROP TABLE samples;
 )sql"},
+      {5, "SQLite: a run's results packed into one row of result_sets; results read through them",
+       // A row per result costs SQLite a b-tree insert for the row and one for each of its two
+       // indexes, its foreign-key lookups and its CHECKs: about 11 us a result on a 2-core
+       // machine, whatever the ingest code does. A run's results become one BLOB
+       // (packed_results.hpp), written with one insert, and each connection reads them as before
+       // through its TEMP virtual table `results` (same columns, same ids): a lookup by run is
+       // the primary key, by result id the first_id index, by device the run_devices_by_device
+       // index. Ids are kept: a set's results have ids first_id + their ordinal. The CHECKs and
+       // foreign keys of the result rows are the ingest code's to keep (the status is checked
+       // as a record is packed; device and benchmark ids come from rows ingest has just found or
+       // written). chipgauge_pack_results is the aggregate the connection registers.
+       R"sql(
+CREATE TABLE result_sets (
+  run_id   INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+  first_id INTEGER NOT NULL UNIQUE,
+  last_id  INTEGER NOT NULL CHECK (last_id >= first_id),
+  count    INTEGER NOT NULL CHECK (count > 0),
+  results  BLOB    NOT NULL
+) STRICT;
+INSERT INTO result_sets (run_id, first_id, last_id, count, results)
+SELECT run_id, min(id), max(id), count(*),
+       chipgauge_pack_results(id, device_id, benchmark_id, status, reason, verified, suspect,
+                              suspect_reasons, stop_reason, median, min, max, q1, q3, cv,
+                              sample_count, clock_mhz, throttled_samples, theoretical, fraction,
+                              rates, clocks)
+  FROM results GROUP BY run_id;
+DROP TABLE results;
+)sql",
+       // PostgreSQL keeps a row per result, written by a server that takes concurrent writers
+       // and several processes' ingest; nothing to change but the version.
+       R"sql(
+COMMENT ON TABLE results IS 'One row per result (schema version 5 packs them in SQLite stores only)';
+)sql"},
   };
   return list;
 }

@@ -88,6 +88,7 @@ store store::open(const std::string& path, const open_options& options) {
     tx.commit();
     version = m.version;
   }
+  p->db->ready();
   return store(std::move(p));
 }
 
