@@ -662,9 +662,9 @@ TEST_P(HistorySchema, AVersion3StoreMigratesToSamplesInRowsThenToPackedResultsAn
   EXPECT_EQ(migrated.ids, (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6}));
   EXPECT_EQ(migrated.trend.size(), 6U);
   ASSERT_EQ(migrated.pooled.size(), 3U);
-  EXPECT_TRUE(std::any_of(migrated.pooled.begin(), migrated.pooled.end(),
-                          [](const std::string& v) { return v.find("nan") != std::string::npos; }))
-      << "an unread clock stays unread";
+  EXPECT_TRUE(std::any_of(migrated.pooled.begin(), migrated.pooled.end(), [](const std::string& v) {
+    return v.find("nan") != std::string::npos;
+  })) << "an unread clock stays unread";
   if (GetParam() == backend::sqlite) {
     // One packed row per run; the rows' table is gone, read through the connection's own table.
     EXPECT_EQ(count(s, "result_sets"), 2);
@@ -717,9 +717,10 @@ TEST(HistorySqlite, PackedResultsAnswerEveryLookup) {
   for (int night = 1; night <= 3; ++night) {
     const auto when = fmt::format("2026-01-0{}T00:00:00Z", night);
     add(s,
-        report(when, {gpu("cuda:0", "GPU-aaaa"), gpu("cuda:1", "GPU-bbbb")},
-               {result("cuda:0", "mma_fp16", 7e14, 5), result("cuda:1", "mma_fp16", 6e14, 5),
-                result("cuda:0", "stream_triad", 3e12, 4), result("cuda:1", "stream_triad", 3e12, 4)}),
+        report(
+            when, {gpu("cuda:0", "GPU-aaaa"), gpu("cuda:1", "GPU-bbbb")},
+            {result("cuda:0", "mma_fp16", 7e14, 5), result("cuda:1", "mma_fp16", 6e14, 5),
+             result("cuda:0", "stream_triad", 3e12, 4), result("cuda:1", "stream_triad", 3e12, 4)}),
         when);
   }
   const auto rows = select_results(s, parse_selector("history:"), true);
@@ -784,9 +785,20 @@ TEST(HistorySqlite, PackedResultsAnswerEveryLookup) {
   EXPECT_EQ(count(s, "results"), 8);
   add(s,
       report("2026-01-04T00:00:00Z", {gpu("cuda:0", "GPU-aaaa")},
-             {result("cuda:0", "mma_fp16", 7e14, 5)}),
+             {result("cuda:0", "mma_fp16", 7e14, 5, 2400.25),
+              result("cuda:0", "stream_triad", 3e12, 3, 70000)}),
       "night 4");
-  EXPECT_EQ(one("SELECT id FROM results WHERE run_id = ?", 4), std::vector<std::int64_t>{13});
+  EXPECT_EQ(one("SELECT id FROM results WHERE run_id = ?", 4), (std::vector<std::int64_t>{13, 14}));
+  // Whole MHz below 65,535 are packed in 2 bytes; other clocks as they are, each read back exact.
+  const auto fourth = select_results(s, parse_selector("history:since=2026-01-04"), true);
+  ASSERT_EQ(fourth.size(), 2U);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const double clock = i == 0 ? 2400.25 : 70000;
+    ASSERT_EQ(fourth[i].clocks.size(), i == 0 ? 5U : 3U);
+    EXPECT_EQ(fourth[i].clocks[0], clock);
+    EXPECT_TRUE(std::isnan(fourth[i].clocks[1]));
+    EXPECT_EQ(fourth[i].clocks[2], clock);
+  }
   // A damaged set is an error naming it, not a crash or a silent gap.
   exec(s, "UPDATE result_sets SET results = x'4347523101' WHERE run_id = 2");
   try {

@@ -31,12 +31,19 @@ enum record_flags : unsigned char {
   rates_flag = 64,
   clocks_flag = 128,
 };
+// record_encoding: how a field is written. Clocks as u16 where every clock is a whole number of
+// MHz below 65,535 or unread (NaN as to_blob writes std::nan, stored as 65,535): NVML reports
+// whole MHz, so a GPU's clocks take 2 bytes a sample instead of 8.
+enum record_encoding : unsigned char { clocks_u16 = 1 };
+
+constexpr std::uint64_t unread_clock_bits = 0x7ff8000000000000ULL;  // std::nan("")
+constexpr std::uint16_t unread_clock_u16 = 0xffff;
 
 constexpr std::array<std::string_view, 3> statuses = {"ok", "skipped", "invalid"};
 
-// Fixed part of a record after its size: ordinal, device, benchmark, status, flags, 6 doubles,
-// sample_count, throttled_samples.
-constexpr std::size_t fixed_bytes = 4 + 8 + 8 + 1 + 1 + 6 * 8 + 8 + 8;
+// Fixed part of a record after its size: ordinal, device, benchmark, status, flags, encoding,
+// 6 doubles, sample_count, throttled_samples.
+constexpr std::size_t fixed_bytes = 4 + 4 + 4 + 1 + 1 + 1 + 6 * 8 + 4 + 4;
 
 // Appends `v` little-endian: its bytes as they are on a little-endian machine.
 template <typename T>
@@ -52,16 +59,20 @@ void put_le(std::vector<unsigned char>& out, T v) {
 }
 void put_u32(std::vector<unsigned char>& out, std::uint32_t v) { put_le(out, v); }
 void put_u64(std::vector<unsigned char>& out, std::uint64_t v) { put_le(out, v); }
-void put_i64(std::vector<unsigned char>& out, std::int64_t v) {
-  put_u64(out, static_cast<std::uint64_t>(v));
+// A non-negative integer the format keeps in 32 bits; throws for one outside them.
+void put_count(std::vector<unsigned char>& out, std::int64_t v, std::string_view what) {
+  if (v < 0 || v > 0xffffffffLL)
+    throw error(
+        fmt::format("history: {} {} does not fit a packed result (0 to 2^32 - 1)", what, v));
+  put_u32(out, static_cast<std::uint32_t>(v));
 }
 void put_f64(std::vector<unsigned char>& out, double v) {
   put_u64(out, std::bit_cast<std::uint64_t>(v));
 }
 void put_bytes(std::vector<unsigned char>& out, std::span<const unsigned char> bytes) {
   if (bytes.size() > 0xffffffffU)
-    throw error(fmt::format("history: a result field of {} bytes does not fit a record",
-                            bytes.size()));
+    throw error(
+        fmt::format("history: a result field of {} bytes does not fit a record", bytes.size()));
   put_u32(out, static_cast<std::uint32_t>(bytes.size()));
   out.insert(out.end(), bytes.begin(), bytes.end());
 }
@@ -81,7 +92,6 @@ T get_le(const unsigned char* p) {
 }
 std::uint32_t get_u32(const unsigned char* p) { return get_le<std::uint32_t>(p); }
 std::uint64_t get_u64(const unsigned char* p) { return get_le<std::uint64_t>(p); }
-std::int64_t get_i64(const unsigned char* p) { return static_cast<std::int64_t>(get_u64(p)); }
 double get_f64(const unsigned char* p) { return std::bit_cast<double>(get_u64(p)); }
 
 [[noreturn]] void malformed(std::string_view what) {
@@ -97,14 +107,31 @@ void result_set_writer::clear() {
   count_ = 0;
 }
 
+// The clocks' BLOB as u16 values (record_encoding), or false where a value is not a whole
+// number of MHz below 65,535 nor an unread clock with std::nan's bits.
+bool clocks_as_u16(std::span<const unsigned char> clocks, std::vector<std::uint16_t>& out) {
+  if (clocks.size() % 8 != 0) return false;
+  out.clear();
+  for (std::size_t i = 0; i < clocks.size(); i += 8) {
+    const std::uint64_t bits = get_u64(clocks.data() + i);
+    if (bits == unread_clock_bits) {
+      out.push_back(unread_clock_u16);
+      continue;
+    }
+    const double v = std::bit_cast<double>(bits);
+    if (!(v >= 0 && v < unread_clock_u16)) return false;
+    const auto whole = static_cast<std::uint16_t>(v);
+    if (std::bit_cast<std::uint64_t>(static_cast<double>(whole)) != bits) return false;
+    out.push_back(whole);
+  }
+  return true;
+}
+
 void result_set_writer::add(const result_record& r, std::int64_t first_id) {
   const auto status = std::find(statuses.begin(), statuses.end(), r.status);
   if (status == statuses.end())
-    throw error(fmt::format("history: result status '{}': expected ok, skipped or invalid",
-                            r.status));
-  if (r.id < first_id || r.id - first_id > 0xffffffffLL)
-    throw error(fmt::format("history: result id {} is outside its set (first id {})", r.id,
-                            first_id));
+    throw error(
+        fmt::format("history: result status '{}': expected ok, skipped or invalid", r.status));
   unsigned char flags = 0;
   if (r.verified) flags |= verified_flag;
   if (r.suspect) flags |= suspect_flag;
@@ -114,6 +141,8 @@ void result_set_writer::add(const result_record& r, std::int64_t first_id) {
   if (r.fraction) flags |= fraction_flag;
   if (r.rates) flags |= rates_flag;
   if (r.clocks) flags |= clocks_flag;
+  unsigned char encoding = 0;
+  if (r.clocks && clocks_as_u16(*r.clocks, clocks_)) encoding |= clocks_u16;
 
   const auto size_of = [](const auto& v) { return v ? 4 + v->size() : 0; };
   const std::size_t most = out_.size() + 4 + fixed_bytes + 3 * 8 + 8 + r.reason.size() +
@@ -122,26 +151,34 @@ void result_set_writer::add(const result_record& r, std::int64_t first_id) {
   if (most > out_.capacity()) out_.reserve(std::max(most, 2 * out_.capacity()));
   const std::size_t start = out_.size();
   put_u32(out_, 0);  // the size, set below
-  put_u32(out_, static_cast<std::uint32_t>(r.id - first_id));
-  put_i64(out_, r.device_id);
-  put_i64(out_, r.benchmark_id);
+  put_count(out_, r.id - first_id, "result ordinal");
+  put_count(out_, r.device_id, "device id");
+  put_count(out_, r.benchmark_id, "benchmark id");
   out_.push_back(static_cast<unsigned char>(status - statuses.begin()));
   out_.push_back(flags);
+  out_.push_back(encoding);
   for (const double v : {r.median, r.min, r.max, r.q1, r.q3, r.cv}) put_f64(out_, v);
-  put_i64(out_, r.sample_count);
-  put_i64(out_, r.throttled_samples);
+  put_count(out_, r.sample_count, "sample count");
+  put_count(out_, r.throttled_samples, "throttled sample count");
   for (const auto& v : {r.clock_mhz, r.theoretical, r.fraction})
     if (v) put_f64(out_, *v);
   put_text(out_, r.reason);
   put_text(out_, r.stop_reason);
   if (r.suspect_reasons) put_text(out_, *r.suspect_reasons);
   if (r.rates) put_bytes(out_, *r.rates);
-  if (r.clocks) put_bytes(out_, *r.clocks);
+  if (r.clocks) {
+    if (encoding & clocks_u16) {
+      put_u32(out_, static_cast<std::uint32_t>(clocks_.size()));
+      for (const auto c : clocks_) put_le(out_, c);
+    } else {
+      put_bytes(out_, *r.clocks);
+    }
+  }
 
   const std::size_t size = out_.size() - start - 4;
   if (size > 0xffffffffU) malformed("a record over 4 GiB");
-  for (int b = 0; b < 4; ++b) out_[start + static_cast<std::size_t>(b)] =
-      static_cast<unsigned char>(size >> (8 * b));
+  for (int b = 0; b < 4; ++b)
+    out_[start + static_cast<std::size_t>(b)] = static_cast<unsigned char>(size >> (8 * b));
   ++count_;
 }
 
@@ -157,8 +194,8 @@ bool result_set_reader::peek(std::int64_t& device_id, std::int64_t& benchmark_id
   if (end_ - p_ < 4 || get_u32(p_) > static_cast<std::size_t>(end_ - p_ - 4) ||
       get_u32(p_) < fixed_bytes + 8)
     malformed("a record runs past the end");
-  device_id = get_i64(p_ + 8);
-  benchmark_id = get_i64(p_ + 16);
+  device_id = get_u32(p_ + 8);
+  benchmark_id = get_u32(p_ + 12);
   return true;
 }
 
@@ -173,10 +210,11 @@ bool result_set_reader::next(result_record& r) {
   r.id = first_id_ + get_u32(p);
   r.device_id = device;
   r.benchmark_id = benchmark;
-  p += 20;
+  p += 12;
   if (*p >= statuses.size()) malformed(fmt::format("status code {}", *p));
   r.status = statuses[*p++];
   const unsigned char flags = *p++;
+  const unsigned char encoding = *p++;
   r.verified = (flags & verified_flag) != 0;
   r.suspect = (flags & suspect_flag) != 0;
   r.median = get_f64(p);
@@ -185,9 +223,9 @@ bool result_set_reader::next(result_record& r) {
   r.q1 = get_f64(p + 24);
   r.q3 = get_f64(p + 32);
   r.cv = get_f64(p + 40);
-  r.sample_count = get_i64(p + 48);
-  r.throttled_samples = get_i64(p + 56);
-  p += 64;
+  r.sample_count = get_u32(p + 48);
+  r.throttled_samples = get_u32(p + 52);
+  p += 56;
   const auto optional_f64 = [&](unsigned char flag) -> std::optional<double> {
     if (!(flags & flag)) return std::nullopt;
     if (end - p < 8) malformed("a record's numbers run past its end");
@@ -198,24 +236,40 @@ bool result_set_reader::next(result_record& r) {
   r.clock_mhz = optional_f64(clock_flag);
   r.theoretical = optional_f64(theoretical_flag);
   r.fraction = optional_f64(fraction_flag);
-  const auto bytes = [&]() -> std::span<const unsigned char> {
-    if (end - p < 4 || get_u32(p) > static_cast<std::size_t>(end - p - 4))
+  // A field of `unit`-byte values: its count (bytes / unit for a BLOB) and where it starts.
+  const auto field = [&](std::size_t unit) -> std::span<const unsigned char> {
+    if (end - p < 4 || get_u32(p) > static_cast<std::size_t>(end - p - 4) / unit)
       malformed("a record's field runs past its end");
-    const std::size_t n = get_u32(p);
+    const std::size_t n = get_u32(p) * unit;
     p += 4;
     const std::span<const unsigned char> out(p, n);
     p += n;
     return out;
   };
   const auto text = [&]() {
-    const auto b = bytes();
+    const auto b = field(1);
     return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
   };
   r.reason = text();
   r.stop_reason = text();
   r.suspect_reasons = (flags & suspect_reasons_flag) ? std::optional(text()) : std::nullopt;
-  r.rates = (flags & rates_flag) ? std::optional(bytes()) : std::nullopt;
-  r.clocks = (flags & clocks_flag) ? std::optional(bytes()) : std::nullopt;
+  r.rates = (flags & rates_flag) ? std::optional(field(1)) : std::nullopt;
+  r.clocks.reset();
+  if ((flags & clocks_flag) && (encoding & clocks_u16)) {
+    const auto packed = field(2);
+    clocks_.resize(packed.size() * 4);
+    for (std::size_t i = 0; i < packed.size() / 2; ++i) {
+      const auto c = get_le<std::uint16_t>(packed.data() + 2 * i);
+      const std::uint64_t bits = c == unread_clock_u16
+                                     ? unread_clock_bits
+                                     : std::bit_cast<std::uint64_t>(static_cast<double>(c));
+      for (std::size_t b = 0; b < 8; ++b)
+        clocks_[8 * i + b] = static_cast<unsigned char>(bits >> (8 * b));
+    }
+    r.clocks = std::span<const unsigned char>(clocks_);
+  } else if (flags & clocks_flag) {
+    r.clocks = field(1);
+  }
   if (p != end) malformed("a record is longer than its fields");
   p_ = end;
   return true;
@@ -374,8 +428,14 @@ int best_index(sqlite3_vtab*, sqlite3_index_info* info) {
     info->aConstraintUsage[bench].argvIndex = ++arg;
     info->aConstraintUsage[bench].omit = 1;
   }
-  double rows = key_plan == plan_id ? 1 : key_plan == plan_run ? 30 : key_plan == plan_device ? 1e4 : 1e7;
-  double cost = key_plan == plan_id ? 10 : key_plan == plan_run ? 60 : key_plan == plan_device ? 2e4 : 2e7;
+  double rows = key_plan == plan_id       ? 1
+                : key_plan == plan_run    ? 30
+                : key_plan == plan_device ? 1e4
+                                          : 1e7;
+  double cost = key_plan == plan_id       ? 10
+                : key_plan == plan_run    ? 60
+                : key_plan == plan_device ? 2e4
+                                          : 2e7;
   if (bench >= 0 && key_plan != plan_id) {
     rows = std::max(1.0, rows / 30);
     cost *= 0.9;
@@ -424,8 +484,7 @@ int advance(results_cursor& c) {
         return SQLITE_OK;
       }
       if (rc != SQLITE_ROW)
-        return fail(c.pVtab, fmt::format("reading result_sets: {}",
-                                         sqlite3_errmsg(c.table().db)));
+        return fail(c.pVtab, fmt::format("reading result_sets: {}", sqlite3_errmsg(c.table().db)));
       c.run_id = sqlite3_column_int64(c.stmt, 0);
       const auto* bytes = static_cast<const unsigned char*>(sqlite3_column_blob(c.stmt, 2));
       const auto size = static_cast<std::size_t>(sqlite3_column_bytes(c.stmt, 2));
@@ -683,8 +742,8 @@ void pack_final(sqlite3_context* ctx) {
 }  // namespace
 
 int register_result_sets(sqlite3* db) {
-  if (const int rc = sqlite3_create_module_v2(db, "chipgauge_results", &results_module, nullptr,
-                                              nullptr);
+  if (const int rc =
+          sqlite3_create_module_v2(db, "chipgauge_results", &results_module, nullptr, nullptr);
       rc != SQLITE_OK)
     return rc;
   return sqlite3_create_function_v2(db, "chipgauge_pack_results", pack_arguments, SQLITE_UTF8,

@@ -9,16 +9,20 @@
 //   then one record per result, in id order:
 //   u32 size                                 bytes of the record after this field
 //   u32 ordinal                              the result's id minus result_sets.first_id
-//   i64 device_id, i64 benchmark_id
+//   u32 device_id, u32 benchmark_id
 //   u8  status                               0 ok, 1 skipped, 2 invalid
-//   u8  flags                                record_flags
+//   u8  flags                                record_flags (packed_results.cpp)
+//   u8  encoding                             record_encoding: bit 0, clocks as u16
 //   f64 median, min, max, q1, q3, cv         of the rate
-//   i64 sample_count, i64 throttled_samples
+//   u32 sample_count, u32 throttled_samples
 //   f64 clock_mhz, f64 theoretical, f64 fraction   each only where its flag is set
 //   str reason, str stop_reason              u32 length, then the UTF-8 bytes
 //   str suspect_reasons                      only where its flag is set (JSON array text)
 //   u32 bytes, rates                         only where its flag is set (the samples' BLOB)
-//   u32 bytes, clocks                        only where its flag is set
+//   clocks                                   only where its flag is set: u32 bytes, the BLOB;
+//                                            or, encoding bit 0, u32 count, u16 MHz each
+//                                            (65,535: unread, NaN in the BLOB)
+// Ids, counts and ordinals above 2^32 - 1 are refused when written.
 
 #include <cstdint>
 #include <optional>
@@ -68,6 +72,7 @@ class result_set_writer {
 
  private:
   std::vector<unsigned char> out_;
+  std::vector<std::uint16_t> clocks_;  ///< a record's clocks as u16, reused
   std::int64_t count_ = 0;
 };
 
@@ -77,8 +82,8 @@ class result_set_reader {
   /// `bytes` must stay alive while records are read. Throws chipgauge::error when it does not
   /// start with the format's tag.
   result_set_reader(std::span<const unsigned char> bytes, std::int64_t first_id);
-  /// The next record into `r`: false at the end. Throws chipgauge::error for a truncated or
-  /// malformed record.
+  /// The next record into `r`: false at the end. Its views hold until the next call. Throws
+  /// chipgauge::error for a truncated or malformed record.
   bool next(result_record& r);
   /// The next record's device and benchmark without decoding the rest: false at the end. `skip`
   /// then passes over it, `next` decodes it.
@@ -89,6 +94,7 @@ class result_set_reader {
   const unsigned char* p_;
   const unsigned char* end_;
   std::int64_t first_id_;
+  std::vector<unsigned char> clocks_;  ///< u16 clocks expanded to the BLOB's doubles
 };
 
 /// Registers on `db` the virtual table module `chipgauge_results` and the aggregate
