@@ -59,6 +59,7 @@ constexpr const char* savepoint = "chipgauge_ingest";
 void forget_ids(store::impl& s) {
   s.device_ids.clear();
   s.benchmark_ids.clear();
+  s.next_result_id.reset();
 }
 
 // SAVEPOINT and RELEASE, run once per file of a batch: on SQLite a cached prepared statement
@@ -71,8 +72,12 @@ void run_savepoint_statement(store::impl& s, const char* verb) {
 }  // namespace
 
 transaction::transaction(store::impl& s) : s_(&s), nested_(s.batch_open) {
-  if (nested_) run_savepoint_statement(s, "SAVEPOINT");
-  else s_->db->begin();
+  if (nested_) {
+    run_savepoint_statement(s, "SAVEPOINT");
+  } else {
+    s_->db->begin();
+    s_->next_result_id.reset();  // another connection may have written since the last one
+  }
 }
 
 transaction::~transaction() {
@@ -105,6 +110,7 @@ write_batch::write_batch(store& st) : s_(&st.internals()) {
   if (s_->batch_open)
     throw error(fmt::format("{}: a write batch is already open on this connection", s_->path));
   s_->db->begin();
+  s_->next_result_id.reset();
   s_->batch_open = true;
   s_->batch_poisoned = false;
 }

@@ -184,6 +184,9 @@ struct store::impl {
   /// Ids looked up during ingest (cleared when a transaction rolls back: the ids may be gone).
   std::unordered_map<std::string, std::int64_t> device_ids;
   std::unordered_map<std::string, std::int64_t> benchmark_ids;
+  /// The id the next packed result set starts at (SQLite), known inside the open write
+  /// transaction only: cleared when one begins or rolls back.
+  std::optional<std::int64_t> next_result_id;
   /// A write_batch's transaction is open: transactions are savepoints of it.
   bool batch_open = false;
   /// A savepoint of the open batch could not be rolled back: the batch must not commit.

@@ -196,18 +196,23 @@ class result_writer {
     ins.run();
   }
 
-  // Writes the packed set (SQLite): its ids follow the highest id stored, as a rowid would.
+  // Writes the packed set (SQLite): its ids follow the highest id stored, as a rowid would (read
+  // once per write transaction, then counted on: nothing else writes while it is open).
   void finish() {
     if (!packed_ || set_.count() == 0) return;
-    auto& last = s_.prepare("SELECT last_id FROM result_sets ORDER BY first_id DESC LIMIT 1");
-    const std::int64_t first = last.step() ? last.integer(0) + 1 : 1;
-    last.reset();
+    if (!s_.next_result_id) {
+      auto& last = s_.prepare("SELECT last_id FROM result_sets ORDER BY first_id DESC LIMIT 1");
+      s_.next_result_id = last.step() ? last.integer(0) + 1 : 1;
+      last.reset();
+    }
+    const std::int64_t first = *s_.next_result_id;
     auto& ins = s_.prepare(
         "INSERT INTO result_sets (run_id, first_id, last_id, count, results) VALUES (?, ?, ?, "
         "?, ?)");
     ins.bind(1, run_id_).bind(2, first).bind(3, first + set_.count() - 1).bind(4, set_.count());
     ins.bind_blob(5, set_.bytes());
     ins.run();
+    s_.next_result_id = first + set_.count();
   }
 
  private:
@@ -253,15 +258,14 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
                           {"compiler", report.host.compiler}}}};
 
   detail::transaction tx(s);
-  // Another process may have ingested the same file since the check above.
-  if ((out.run_id = existing_run(s, source.sha256, out.results)) != 0) {
-    out.already_present = true;
-    return out;
-  }
+  // The file may be stored already (another process may have ingested it since the check above;
+  // inside a write_batch that check was skipped): the insert then does nothing and returns no id,
+  // and the stored run is the answer. One statement, one descent of the source_sha256 index.
   auto& run = s.prepare(
       "INSERT INTO runs (source_kind, source_sha256, source_name, created_utc, ingested_utc, "
       "tool_version, git_sha, mode, host, kernel, driver, toolkit, argv, context) VALUES (?, ?, "
-      "?, ?, strftime('%s', 'now'), ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "?, ?, strftime('%s', 'now'), ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source_sha256) DO "
+      "NOTHING RETURNING id");
   run.bind(1, to_string(source.kind)).bind(2, source.sha256).bind(3, source.name).bind(4, *created);
   run.bind(5, report.tool_version)
       .bind(6, report.git_sha)
@@ -272,8 +276,14 @@ ingest_outcome ingest_report(store& st, const bench::measurement_report& report,
       .bind(11, toolkit)
       .bind(12, argv.dump(-1, ' ', false, json::error_handler_t::replace));
   run.bind(13, context.dump(-1, ' ', false, json::error_handler_t::replace));
-  run.run();
-  out.run_id = s.db->last_insert_id();
+  const bool inserted = run.step();
+  out.run_id = inserted ? run.integer(0) : 0;
+  run.run();  // to completion, so that nothing of the statement is pending at the commit
+  if (!inserted) {
+    out.run_id = existing_run(s, source.sha256, out.results);
+    out.already_present = true;
+    return out;
+  }
 
   std::map<std::string, std::int64_t, std::less<>> local;  // report device id -> store device id
   std::map<std::int64_t, std::string> seen;                // store device id -> report device id

@@ -323,16 +323,16 @@ UPDATE results SET rates = samples.rates, clocks = samples.clocks FROM samples W
 DROP TABLE samples;
 )sql"},
       {5, "SQLite: a run's results packed into one row of result_sets; results read through them",
-       // A row per result costs SQLite a b-tree insert for the row and one for each of its two
-       // indexes, its foreign-key lookups and its CHECKs: about 11 us a result on a 2-core
-       // machine, whatever the ingest code does. A run's results become one BLOB
-       // (packed_results.hpp), written with one insert, and each connection reads them as before
-       // through its TEMP virtual table `results` (same columns, same ids): a lookup by run is
-       // the primary key, by result id the first_id index, by device the run_devices_by_device
-       // index. Ids are kept: a set's results have ids first_id + their ordinal. The CHECKs and
-       // foreign keys of the result rows are the ingest code's to keep (the status is checked
-       // as a record is packed; device and benchmark ids come from rows ingest has just found or
-       // written). chipgauge_pack_results is the aggregate the connection registers.
+       // A row per result cost SQLite a b-tree insert for the row and one for each of its two
+       // indexes, three foreign-key lookups, the CHECKs and a statement: too slow for a fleet's
+       // nightly results (docs/history.md#packed-results has the figures). A run's results become
+       // one BLOB (packed_results.hpp), written with one insert, and each connection reads them
+       // as before through its TEMP virtual table `results` (same columns, same ids): by run, the
+       // primary key; by result id, the first_id index; by device, run_devices_by_device. A
+       // set's results have ids first_id + their ordinal. The rows' CHECKs and foreign keys are
+       // the ingest code's to keep (a status is checked as a record is packed; the device and
+       // benchmark ids are rows ingest has just found or written). chipgauge_pack_results is the
+       // aggregate the connection registers.
        R"sql(
 CREATE TABLE result_sets (
   run_id   INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
