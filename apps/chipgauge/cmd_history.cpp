@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -99,9 +100,15 @@ int ingest(const std::string& path, const std::vector<std::string>& files,
   std::string text;
   int status = 0;
   // Files are committed in batches (history::write_batch): one commit per batch rather than per
-  // file; each file is still all or nothing, and a killed process loses only the open batch.
-  constexpr std::size_t files_per_batch = 256;
+  // file; each file is still all or nothing, and a killed process loses only the open batch. A
+  // batch ends after 4,096 files or 2 s, whichever comes first: each commit writes the index
+  // pages its runs touched (the source hash's and the device's are spread over the store), so
+  // larger batches write fewer of them per run (docs/history.md#scale), while other writers,
+  // which wait for the write lock, wait 2 s at most.
+  constexpr std::size_t files_per_batch = 4096;
+  constexpr auto batch_time = std::chrono::seconds(2);
   std::optional<history::write_batch> batch;
+  std::chrono::steady_clock::time_point batch_start;
   std::size_t in_batch = 0;
   // What a batch's files became is printed once it is committed (a failed commit stored none).
   const auto commit = [&] {
@@ -113,7 +120,10 @@ int ingest(const std::string& path, const std::vector<std::string>& files,
     text.clear();
   };
   for (const auto& file : files) {
-    if (!batch) batch.emplace(store);
+    if (!batch) {
+      batch.emplace(store);
+      batch_start = std::chrono::steady_clock::now();
+    }
     try {
       if (!std::filesystem::is_regular_file(file))
         throw usage_error(fmt::format("{} does not exist or is not a file", quote_input(file)));
@@ -135,7 +145,9 @@ int ingest(const std::string& path, const std::vector<std::string>& files,
       print_error(e);
       if (status == 0) status = static_cast<int>(exit_code::runtime_error);
     }
-    if (++in_batch == files_per_batch) commit();
+    if (++in_batch == files_per_batch ||
+        std::chrono::steady_clock::now() - batch_start >= batch_time)
+      commit();
   }
   commit();
   return status;
