@@ -669,6 +669,10 @@ TEST_P(HistorySchema, AVersion3StoreMigratesToSamplesInRowsThenToPackedResultsAn
     // One packed row per run; the rows' table is gone, read through the connection's own table.
     EXPECT_EQ(count(s, "result_sets"), 2);
     EXPECT_EQ(count(s, "main.sqlite_schema WHERE name LIKE 'results%'"), 0);
+    // Migration 5 ran with foreign keys off; they are on again.
+    detail::statement keys(*s.internals().db, "PRAGMA foreign_keys");
+    ASSERT_TRUE(keys.step());
+    EXPECT_EQ(keys.integer(0), 1);
   }
   // Writing goes on: the same file is a no-op, a new one is stored and read back whole.
   EXPECT_TRUE(add(s, night("2026-01-01T00:00:00Z", 1), "a").already_present);

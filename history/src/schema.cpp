@@ -348,13 +348,20 @@ SELECT run_id, min(id), max(id), count(*),
                               sample_count, clock_mhz, throttled_samples, theoretical, fraction,
                               rates, clocks)
   FROM results GROUP BY run_id;
+-- Emptied first: a DROP TABLE frees the table's pages in a way that keeps them all in memory
+-- until the commit (about 450 MB for 1,000,000 results); the DELETE, with foreign keys off,
+-- truncates the table and its indexes at no such cost.
+DELETE FROM results;
 DROP TABLE results;
 )sql",
        // PostgreSQL keeps a row per result, written by a server that takes concurrent writers
        // and several processes' ingest; nothing to change but the version.
        R"sql(
 COMMENT ON TABLE results IS 'One row per result (schema version 5 packs them in SQLite stores only)';
-)sql"},
+)sql",
+       // With foreign keys on, emptying results would delete its rows one by one (2.6 times the
+       // time for 1,000,000 rows) rather than truncate the table; nothing references results.
+       true},
   };
   return list;
 }

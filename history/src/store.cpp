@@ -73,6 +73,27 @@ store store::open(const std::string& path, const open_options& options) {
 
   for (const auto& m : migrations) {
     if (m.version <= version) continue;
+    // SQLite: foreign keys off for the step where it asks. PRAGMA foreign_keys is a no-op inside a
+    // transaction, so it is set around the step's; restored after the commit (an error there is
+    // an error of the open), or, however else the step ends, by the guard.
+    struct keys_guard {
+      detail::connection* db = nullptr;  // set while keys are off
+      keys_guard() = default;
+      keys_guard(const keys_guard&) = delete;
+      keys_guard& operator=(const keys_guard&) = delete;
+      ~keys_guard() {
+        if (!db) return;
+        try {
+          db->exec("PRAGMA foreign_keys = ON");
+        } catch (...) {
+          // Only a broken connection fails here; the error that ended the step is the one to report.
+        }
+      }
+    } keys;
+    if (m.sqlite_foreign_keys_off && p->db->kind() == detail::backend_kind::sqlite) {
+      p->db->exec("PRAGMA foreign_keys = OFF");
+      keys.db = p->db.get();
+    }
     detail::transaction tx(*p);
     // Another process may have migrated between the check above and this transaction.
     const auto now = p->db->schema_version();
@@ -86,6 +107,10 @@ store store::open(const std::string& path, const open_options& options) {
     p->db->exec(p->db->migration_sql(m));
     p->db->set_schema_version(m.version);
     tx.commit();
+    if (keys.db) {
+      keys.db = nullptr;
+      p->db->exec("PRAGMA foreign_keys = ON");
+    }
     version = m.version;
   }
   p->db->ready();

@@ -126,8 +126,8 @@ struct trend_point {
   std::int64_t sample_count = 0;
   std::optional<double> clock_mhz;
 };
-/// The results of `device_id` for benchmark `benchmark` in every run, oldest first (the
-/// `results_trend` index serves it).
+/// The results of `device_id` for benchmark `benchmark` in every run, oldest first (SQLite: the
+/// device's packed result sets, that benchmark's records decoded; PostgreSQL: `results_trend`).
 std::vector<trend_point> trend(store& s, std::int64_t device_id, const std::string& benchmark);
 
 /// The selection as one measurement report, so `compare` treats it like a report: per device x

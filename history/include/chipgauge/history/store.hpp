@@ -32,6 +32,9 @@ struct migration {
   /// The same step for a PostgreSQL store (its dialect: identity columns, bytea, double
   /// precision); empty: the migration cannot be applied to one.
   std::string postgresql;
+  /// SQLite: run the step with foreign keys off (SQLite's procedure for schema changes; a DROP
+  /// TABLE with them on first deletes the table's rows one by one).
+  bool sqlite_foreign_keys_off = false;
 };
 /// The schema's migrations in order; migration 1 creates everything.
 const std::vector<migration>& schema_migrations();
