@@ -359,8 +359,8 @@ DROP TABLE results;
        R"sql(
 COMMENT ON TABLE results IS 'One row per result (schema version 5 packs them in SQLite stores only)';
 )sql",
-       // With foreign keys on, emptying results would delete its rows one by one (2.6 times the
-       // time for 1,000,000 rows) rather than truncate the table; nothing references results.
+       // With foreign keys on, SQLite empties a table row by row rather than truncating it
+       // (1,000,000 results: 20.9 s against 7.9 s); nothing references results.
        true},
   };
   return list;
