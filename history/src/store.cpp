@@ -86,7 +86,8 @@ store store::open(const std::string& path, const open_options& options) {
         try {
           db->exec("PRAGMA foreign_keys = ON");
         } catch (...) {
-          // Only a broken connection fails here; the error that ended the step is the one to report.
+          // Only a broken connection fails here; the error that ended the step is the one to
+          // report.
         }
       }
     } keys;
