@@ -13,6 +13,7 @@
 #include "chipgauge/history/query.hpp"
 #include "chipgauge/history/store.hpp"
 #include "connection.hpp"
+#include "packed_results.hpp"
 #include "test_support.hpp"
 
 #include <fmt/format.h>
@@ -811,6 +812,43 @@ TEST(HistorySqlite, PackedResultsAnswerEveryLookup) {
   } catch (const error& e) {
     EXPECT_NE(std::string(e.what()).find("malformed"), std::string::npos) << e.what();
   }
+}
+
+// The packed format refuses what it cannot hold and what is not one of its sets.
+TEST(HistoryPacked, WriterRefusesWhatTheFormatCannotHoldAndReaderRefusesDamage) {
+  detail::result_set_writer w;
+  detail::result_record r;
+  r.status = "ok";
+  r.device_id = 1;
+  r.benchmark_id = 1;
+  w.add(r, 0);
+  EXPECT_EQ(w.count(), 1);
+  r.status = "OK";
+  EXPECT_THROW(w.add(r, 0), error) << "a status outside ok, skipped, invalid";
+  r.status = "skipped";
+  r.device_id = std::int64_t{1} << 32;
+  EXPECT_THROW(w.add(r, 0), error) << "a device id past 32 bits";
+  r.device_id = 1;
+  r.id = -1;
+  EXPECT_THROW(w.add(r, 0), error) << "an id below the set's first";
+  // What was written reads back; a cut anywhere inside the record is refused, never read short.
+  const std::vector<unsigned char> bytes(w.bytes().begin(), w.bytes().end());
+  {
+    detail::result_set_reader rd(bytes, 10);
+    detail::result_record back;
+    ASSERT_TRUE(rd.next(back));
+    EXPECT_EQ(back.id, 10);
+    EXPECT_EQ(back.status, "ok");
+    EXPECT_FALSE(rd.next(back));
+  }
+  for (std::size_t cut = 5; cut < bytes.size(); ++cut) {
+    const std::vector<unsigned char> part(bytes.begin(), bytes.begin() + static_cast<long>(cut));
+    detail::result_set_reader rd(part, 10);
+    detail::result_record back;
+    EXPECT_THROW(rd.next(back), error) << cut << " of " << bytes.size() << " bytes";
+  }
+  const std::vector<unsigned char> other = {'C', 'G', 'R', '2'};
+  EXPECT_THROW(detail::result_set_reader(other, 1), error) << "another format's tag";
 }
 
 TEST(HistorySqlite, OtherFilesAreRefused) {

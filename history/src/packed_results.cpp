@@ -150,6 +150,15 @@ void result_set_writer::add(const result_record& r, std::int64_t first_id) {
                            size_of(r.clocks);
   if (most > out_.capacity()) out_.reserve(std::max(most, 2 * out_.capacity()));
   const std::size_t start = out_.size();
+  // A record refused part-way (a field the format cannot hold) leaves the set as it was.
+  struct undo {
+    std::vector<unsigned char>& out;
+    std::size_t size;
+    bool done = false;
+    ~undo() {
+      if (!done) out.resize(size);
+    }
+  } guard{out_, start};
   put_u32(out_, 0);  // the size, set below
   put_count(out_, r.id - first_id, "result ordinal");
   put_count(out_, r.device_id, "device id");
@@ -179,6 +188,7 @@ void result_set_writer::add(const result_record& r, std::int64_t first_id) {
   if (size > 0xffffffffU) malformed("a record over 4 GiB");
   for (int b = 0; b < 4; ++b)
     out_[start + static_cast<std::size_t>(b)] = static_cast<unsigned char>(size >> (8 * b));
+  guard.done = true;
   ++count_;
 }
 
@@ -754,14 +764,18 @@ void attach_results_table(sqlite3* db, const std::string& file) {
   sqlite3_stmt* st = nullptr;
   int sets = 0;
   int results = 0;
+  // A schema that cannot be read is an error here, not a store without `results`.
   if (sqlite3_prepare_v2(db,
                          "SELECT count(*) FILTER (WHERE name = 'result_sets'), count(*) FILTER "
                          "(WHERE name = 'results') FROM main.sqlite_schema WHERE type = 'table'",
-                         -1, &st, nullptr) == SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW) {
-    sets = sqlite3_column_int(st, 0);
-    results = sqlite3_column_int(st, 1);
+                         -1, &st, nullptr) != SQLITE_OK ||
+      sqlite3_step(st) != SQLITE_ROW) {
+    const std::string text = sqlite3_errmsg(db);
+    sqlite3_finalize(st);
+    throw error(fmt::format("history {}: cannot read the schema: {}", file, text));
   }
+  sets = sqlite3_column_int(st, 0);
+  results = sqlite3_column_int(st, 1);
   sqlite3_finalize(st);
   if (sets == 0 || results != 0) return;
   char* message = nullptr;

@@ -65,7 +65,8 @@ class result_set_writer {
   /// Starts a new BLOB (the capacity is kept).
   void clear();
   /// Appends `r` as the record of id `r.id`, `first_id` being the set's first id. Throws
-  /// chipgauge::error for a status other than ok, skipped or invalid.
+  /// chipgauge::error for a status other than ok, skipped or invalid, or an id, ordinal or count
+  /// outside 32 bits; the set is then as it was before the call.
   void add(const result_record& r, std::int64_t first_id);
   [[nodiscard]] std::span<const unsigned char> bytes() const { return out_; }
   [[nodiscard]] std::int64_t count() const { return count_; }
