@@ -1,7 +1,9 @@
 // core/: the strict JSON reader (depth, duplicate keys, numbers), size limits, atomic writes
-// through links with stale temporaries removed, and the escaping of quoted input.
+// through links with stale temporaries removed, the escaping of quoted input, and work on threads
+// used in order.
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/files.hpp"
+#include "chipgauge/core/in_order.hpp"
 #include "chipgauge/core/json_reader.hpp"
 #include "chipgauge/core/text.hpp"
 #include "test_support.hpp"
@@ -10,11 +12,23 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <mutex>
+#include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace chipgauge {
 namespace {
+
+// Items recorded so far by the consumer of an InOrder test.
+std::size_t seen_count(std::mutex& m, const std::vector<std::size_t>& seen) {
+  const std::lock_guard lock(m);
+  return seen.size();
+}
 
 std::string spec_error_of(const std::string& text) {
   try {
@@ -137,6 +151,89 @@ TEST(Files, StaleTemporaryRule) {
   EXPECT_FALSE(stale_temporary("l.json", ".m.json.tmp-" + h + "-" + gone + "-Ab12Cd", 7200))
       << "another file's";
   EXPECT_FALSE(stale_temporary("l.json", "l.json", 7200));
+}
+
+// Every item is consumed once, in order, whatever the threads; never more than the window is
+// produced ahead of the consumer; one job or one item runs on the calling thread.
+TEST(InOrder, ConsumesEveryItemInOrderWithAtMostTheWindowAhead) {
+  for (const unsigned jobs : {1U, 2U, 5U}) {
+    for (const std::size_t window : {std::size_t{1}, std::size_t{3}, std::size_t{64}}) {
+      constexpr std::size_t n = 500;
+      std::atomic<std::size_t> produced{0};
+      std::atomic<std::size_t> most_ahead{0};
+      std::vector<std::size_t> seen;
+      std::vector<std::thread::id> producers;
+      std::mutex m;
+      produce_in_parallel_consume_in_order<std::string>(
+          n, jobs, window,
+          [&](std::size_t i) {
+            const std::size_t ahead = ++produced - seen_count(m, seen);
+            std::size_t prev = most_ahead.load();
+            while (ahead > prev && !most_ahead.compare_exchange_weak(prev, ahead)) {}
+            const std::lock_guard lock(m);
+            producers.push_back(std::this_thread::get_id());
+            return std::to_string(i);
+          },
+          [&](std::size_t i, std::string&& v) {
+            EXPECT_EQ(v, std::to_string(i));
+            const std::lock_guard lock(m);
+            seen.push_back(i);
+          });
+      ASSERT_EQ(seen.size(), n) << jobs << " jobs, window " << window;
+      for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(seen[i], i);
+      // Produced and not yet consumed, counted as a producer starts: the window, plus the item
+      // the consumer has taken from its slot but not yet recorded.
+      EXPECT_LE(most_ahead.load(), window + 1) << jobs << " jobs, window " << window;
+      const bool all_here = std::all_of(producers.begin(), producers.end(),
+                                        [](auto id) { return id == std::this_thread::get_id(); });
+      EXPECT_EQ(all_here, jobs == 1) << jobs << " jobs, window " << window;
+    }
+  }
+  std::size_t calls = 0;
+  produce_in_parallel_consume_in_order<int>(
+      0, 4, 8,
+      [&](std::size_t) {
+        ++calls;
+        return 0;
+      },
+      [&](std::size_t, int&&) { ++calls; });
+  EXPECT_EQ(calls, 0U);
+}
+
+// A producer's exception surfaces when its item's turn comes, after every item before it was
+// consumed; a consumer's stops the workers (they join) and is rethrown.
+TEST(InOrder, ExceptionsSurfaceInOrderAndStopTheWork) {
+  for (const unsigned jobs : {1U, 3U}) {
+    std::vector<std::size_t> seen;
+    try {
+      produce_in_parallel_consume_in_order<std::size_t>(
+          100, jobs, 4,
+          [](std::size_t i) {
+            if (i == 37) throw std::runtime_error("item 37");
+            return i;
+          },
+          [&](std::size_t, std::size_t&& v) { seen.push_back(v); });
+      ADD_FAILURE() << "no exception with " << jobs << " jobs";
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "item 37");
+    }
+    ASSERT_EQ(seen.size(), 37U) << jobs << " jobs";
+    for (std::size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], i);
+
+    std::atomic<std::size_t> produced{0};
+    EXPECT_THROW(produce_in_parallel_consume_in_order<std::size_t>(
+                     10000, jobs, 4,
+                     [&](std::size_t i) {
+                       ++produced;
+                       return i;
+                     },
+                     [](std::size_t i, std::size_t&&) {
+                       if (i == 5) throw std::logic_error("consumer");
+                     }),
+                 std::logic_error);
+    // Item 5 consumed; at most the window (4) and one per job being produced after it.
+    EXPECT_LE(produced.load(), 6 + 4 + jobs) << jobs << " jobs";
+  }
 }
 
 }  // namespace

@@ -33,6 +33,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <thread>
 
 using chipgauge::classifier::classification;
 using chipgauge::classifier::precision;
@@ -322,9 +323,9 @@ class backend_test : public ::testing::TestWithParam<backend> {
     if (GetParam() == backend::postgresql && !postgres_server::get().skip.empty())
       GTEST_SKIP() << postgres_server::get().skip;
   }
-  /// A file in the test's directory, or a new database.
-  std::string new_store() {
-    return GetParam() == backend::sqlite ? dir_.path() + "/h.db"
+  /// A file in the test's directory (`name`), or a new database.
+  std::string new_store(const std::string& name = "h.db") {
+    return GetParam() == backend::sqlite ? dir_.path() + "/" + name
                                          : postgres_server::get().new_database();
   }
   test::temp_dir dir_;
@@ -1682,6 +1683,72 @@ TEST(HistoryCertificates, SelectionByDeviceAndTimeAndLatestPerDevice) {
   EXPECT_THROW(list_certificates(s, parse_selector("history:last=2")), usage_error);
 }
 
+// `history ingest` prepares files on worker threads and stores them with ingest_prepared: the
+// same runs, outcomes and errors as ingest_file, for every kind; bytes once stored stay "already
+// present" even where they no longer parse.
+TEST_P(HistoryIngest, PreparedDocumentsStoreAsIngestFileStoresThem) {
+  auto direct = store::open(new_store("direct.db"));
+  auto prepared = store::open(new_store("prepared.db"));
+  const std::vector<std::string> files = {
+      sample_report, test::data_dir() + "/gbench-sample-reps3.json",
+      dir_.write("c.json", certificate_text(golden_certificate(std::nullopt)))};
+  std::vector<prepared_document> docs(files.size());
+  std::thread worker([&] {
+    for (std::size_t i = 0; i < files.size(); ++i) docs[i] = prepare_file(files[i]);
+  });
+  worker.join();
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    SCOPED_TRACE(files[i]);
+    EXPECT_FALSE(docs[i].error);
+    const auto a = ingest_file(direct, files[i]);
+    const auto b = ingest_prepared(prepared, docs[i], {});
+    EXPECT_FALSE(b.already_present);
+    EXPECT_EQ(b.run_id, a.run_id);
+    EXPECT_EQ(b.results, a.results);
+    EXPECT_EQ(b.integrity, a.integrity);
+    EXPECT_TRUE(ingest_prepared(prepared, docs[i], {}).already_present);
+  }
+  const auto csv_of = [](store& st) {
+    std::string csv;
+    export_results(st, {}, export_format::csv, [&csv](std::string_view p) { csv += p; });
+    return csv;
+  };
+  EXPECT_EQ(csv_of(prepared), csv_of(direct));
+
+  // Unreadable and malformed files: the exception ingest_file throws, thrown when stored.
+  const auto what_of = [](auto&& fn) -> std::string {
+    try {
+      fn();
+    } catch (const spec_error& e) {
+      return std::string("spec_error: ") + e.what();
+    } catch (const std::exception& e) {
+      return std::string("other: ") + e.what();
+    }
+    return "no exception";
+  };
+  const auto broken = dir_.write("broken.json", "{\"schema\": \"chipgauge.measurement/1\", ");
+  const std::string missing = dir_.path() + "/missing.json";
+  for (const auto& f : {broken, missing}) {
+    const auto d = prepare_file(f);
+    EXPECT_TRUE(d.error) << f;
+    const auto expected = what_of([&] { ingest_file(direct, f); });
+    EXPECT_NE(expected, "no exception") << f;
+    EXPECT_EQ(what_of([&] { ingest_prepared(prepared, d, {}); }), expected) << f;
+  }
+  EXPECT_EQ(count(prepared, "runs"), 3);
+
+  // Bytes stored under their hash by an earlier version, unreadable now: already present.
+  const std::string old_text = R"({"schema": "chipgauge.measurement/0"})";
+  const auto old =
+      ingest_report(prepared, bench::load_report(sample_report),
+                    {source_kind::chipgauge_report, history::sha256_hex(old_text), "old.json"});
+  const auto d = prepare_bytes(old_text, "old.json");
+  ASSERT_TRUE(d.error);
+  const auto again = ingest_prepared(prepared, d, {});
+  EXPECT_TRUE(again.already_present);
+  EXPECT_EQ(again.run_id, old.run_id);
+}
+
 test::run_result chipgauge(const std::string& args) {
   return test::run_command(std::string("'") + CHIPGAUGE_BINARY + "' --specs-dir '" +
                            test::specs_dir() + "' " + args);
@@ -1746,6 +1813,43 @@ TEST_P(HistoryCliStore, IngestListShowExportPrune) {
   r = chipgauge("history prune --before 2027-01-01 --history " + db);
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("pruned 1 runs (3 results)"), std::string::npos) << r.out;
+}
+
+// Files are read and parsed on worker threads and stored by one, in the order given: any --jobs
+// gives the same runs, ids, output, errors and exit status as one thread.
+TEST_P(HistoryCliStore, IngestOnThreadsStoresWhatOneThreadStores) {
+  auto report = nlohmann::json::parse(read_text_file(sample_report));
+  std::string files;
+  for (int i = 0; i < 30; ++i) {
+    if (i == 7)
+      files += " " + dir_.write("broken.json", "{\"schema\": \"chipgauge.measurement/1\"");
+    if (i == 15) files += " " + dir_.path() + "/missing.json";
+    if (i == 20) files += " " + dir_.path() + "/r3.json";  // a file given twice
+    report["host"]["hostname"] = fmt::format("node{:02}", i);
+    files += " " + dir_.write(fmt::format("r{}.json", i), report.dump(1));
+  }
+  std::vector<test::run_result> runs;
+  std::vector<std::string> exports;
+  for (const char* jobs : {"1", "4"}) {
+    const std::string db = "'" + new_store(std::string("jobs") + jobs + ".db") + "'";
+    runs.push_back(
+        chipgauge("history ingest --jobs " + std::string(jobs) + " --history " + db + files));
+    exports.push_back(chipgauge("history export --format csv --history " + db).out);
+  }
+  EXPECT_EQ(runs[0].status, 2) << runs[0].err;
+  EXPECT_NE(runs[0].out.find("r29.json: ingested 3 results as run 30\n"), std::string::npos)
+      << runs[0].out;
+  EXPECT_NE(runs[0].out.find("r3.json: already present (run 4, 3 results)"), std::string::npos)
+      << runs[0].out;
+  EXPECT_NE(runs[0].err.find("broken.json"), std::string::npos) << runs[0].err;
+  EXPECT_NE(runs[0].err.find("missing.json does not exist"), std::string::npos) << runs[0].err;
+  EXPECT_LT(runs[0].err.find("broken.json"), runs[0].err.find("missing.json")) << runs[0].err;
+  EXPECT_EQ(runs[1].status, runs[0].status);
+  EXPECT_EQ(runs[1].out, runs[0].out);
+  EXPECT_EQ(runs[1].err, runs[0].err);
+  EXPECT_EQ(parse_csv(exports[0]).size(), 91U);  // the header and 30 runs of 3 results
+  EXPECT_EQ(exports[1], exports[0]);
+  EXPECT_EQ(chipgauge("history ingest --jobs 0 --history x.db " + sample_report).status, 2);
 }
 
 TEST_P(HistoryCliStore, CompareTakesAHistorySelectorAsEitherSide) {

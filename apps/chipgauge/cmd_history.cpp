@@ -2,6 +2,7 @@
 // The benchmark history store (docs/history.md).
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/files.hpp"
+#include "chipgauge/core/in_order.hpp"
 #include "chipgauge/core/text.hpp"
 #include "chipgauge/history/ingest.hpp"
 #include "chipgauge/history/query.hpp"
@@ -9,11 +10,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <thread>
 
 namespace chipgauge::cli {
 
@@ -93,7 +96,7 @@ std::string integrity_note(const history::ingest_outcome& r) {
 }
 
 int ingest(const std::string& path, const std::vector<std::string>& files,
-           const std::string& pubkey) {
+           const std::string& pubkey, unsigned jobs) {
   auto store = open_store(path, true);
   history::ingest_options options;
   if (!pubkey.empty()) options.trusted_key = pubkey;
@@ -119,15 +122,28 @@ int ingest(const std::string& path, const std::vector<std::string>& files,
     emit(text);
     text.clear();
   };
-  for (const auto& file : files) {
+  // Reading, hashing and parsing a file (most of the time: JSON) runs on `jobs` threads, at most
+  // 16 files per thread ahead of the store; this thread stores them in the order given, so run
+  // ids, output and outcome are those of a one-thread ingest.
+  const auto prepare = [&files](std::size_t i) {
+    const auto& file = files[i];
+    if (!std::filesystem::is_regular_file(file)) {
+      history::prepared_document d;
+      d.source.name = file;
+      d.error = std::make_exception_ptr(
+          usage_error(fmt::format("{} does not exist or is not a file", quote_input(file))));
+      return d;
+    }
+    return history::prepare_file(file);
+  };
+  const auto store_one = [&](std::size_t i, history::prepared_document&& d) {
+    const auto& file = files[i];
     if (!batch) {
       batch.emplace(store);
       batch_start = std::chrono::steady_clock::now();
     }
     try {
-      if (!std::filesystem::is_regular_file(file))
-        throw usage_error(fmt::format("{} does not exist or is not a file", quote_input(file)));
-      const auto r = history::ingest_file(store, file, options);
+      const auto r = history::ingest_prepared(store, d, options);
       text += r.already_present ? fmt::format("{}: already present (run {}, {} results){}\n", file,
                                               r.run_id, r.results, integrity_note(r))
                                 : fmt::format("{}: ingested {} results as run {}{}\n", file,
@@ -148,7 +164,10 @@ int ingest(const std::string& path, const std::vector<std::string>& files,
     if (++in_batch == files_per_batch ||
         std::chrono::steady_clock::now() - batch_start >= batch_time)
       commit();
-  }
+  };
+  if (jobs == 0) jobs = std::max(1U, std::thread::hardware_concurrency());
+  produce_in_parallel_consume_in_order<history::prepared_document>(files.size(), jobs, 16 * jobs,
+                                                                   prepare, store_one);
   commit();
   return status;
 }
@@ -163,6 +182,7 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
   auto ingest_files = std::make_shared<std::vector<std::string>>();
   auto ingest_store = std::make_shared<std::string>();
   auto ingest_key = std::make_shared<std::string>();
+  auto ingest_jobs = std::make_shared<unsigned>(0);
   auto* in = cmd->add_subcommand(
       "ingest",
       "record measurement reports (chipgauge.measurement/1), certificates "
@@ -178,9 +198,13 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
       "--pubkey", *ingest_key,
       "Ed25519 public key (PEM) certificates must be signed by to be stored as verified; "
       "without it none is");
-  in->callback([&run, ingest_files, ingest_store, ingest_key] {
-    run = [ingest_files, ingest_store, ingest_key] {
-      return ingest(*ingest_store, *ingest_files, *ingest_key);
+  in->add_option("--jobs", *ingest_jobs,
+                 "threads reading and parsing files (default: the hardware threads); the store "
+                 "is written by one, in the order given, so the same runs for any N")
+      ->check(CLI::Range(1U, 1024U));
+  in->callback([&run, ingest_files, ingest_store, ingest_key, ingest_jobs] {
+    run = [ingest_files, ingest_store, ingest_key, ingest_jobs] {
+      return ingest(*ingest_store, *ingest_files, *ingest_key, *ingest_jobs);
     };
   });
 

@@ -288,8 +288,6 @@ std::string to_json(const measurement_report& r) {
   return j.dump(2) + "\n";
 }
 
-namespace {
-
 measurement_report parse_report_doc(const nlohmann::json& doc, const std::string& file) {
   const json_node root(doc, file);
   // The schema first: a spec sheet or a classification passed by mistake is named as such.
@@ -338,8 +336,6 @@ measurement_report parse_report_doc(const nlohmann::json& doc, const std::string
   }
   return r;
 }
-
-}  // namespace
 
 measurement_report parse_report(std::string_view text, const std::string& file) {
   return parse_report_doc(parse_json_text(text, file), file);

@@ -563,23 +563,13 @@ ingest_outcome ingest_certificate(store& st, std::string_view text, const nlohma
   return out;
 }
 
-ingest_outcome ingest_file(store& s, const std::string& path, const ingest_options& options,
-                           const row_hook& hook) {
-  return ingest_bytes(s, read_text_file(path, file_limits::report), path, options, hook);
-}
+namespace {
 
-ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string& path,
-                            const ingest_options& options, const row_hook& hook) {
-  ingest_source source;
-  source.sha256 = sha256_hex(text);
-  source.name = path;
-  ingest_outcome out;
-  if ((out.run_id = existing_run(s.internals(), source.sha256, out.results)) != 0) {
-    out.already_present = true;
-    stored_integrity(s.internals(), out);
-    return out;
-  }
-  const auto doc = parse_json_text(text, path);
+// Recognises what `text` is and parses it into `d` (whose source names it and holds its hash);
+// throws spec_error naming the file for what no supported kind reads.
+void parse_into(prepared_document& d, std::string_view text) {
+  const std::string& path = d.source.name;
+  auto doc = parse_json_text(text, path);
   const json_node root(doc, path);
   if (!root.is_object())
     root.fail(
@@ -588,24 +578,95 @@ ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string
   if (const auto schema = root.find("schema")) {
     const auto name = schema.value().string();
     if (name == "chipgauge.measurement/1") {
-      source.kind = source_kind::chipgauge_report;
-      return ingest_report(s, bench::parse_report(text, path), source, hook);
+      d.source.kind = source_kind::chipgauge_report;
+      d.report = bench::parse_report_doc(doc, path);
+      return;
     }
     if (name == certificate_schema) {
-      source.kind = source_kind::certificate;
-      return ingest_certificate(s, text, doc, source, options, hook);
+      d.source.kind = source_kind::certificate;
+      d.text = std::string(text);
+      d.doc = std::move(doc);
+      return;
     }
     schema.value().fail(fmt::format("unknown schema '{}': expected chipgauge.measurement/1 or {}",
                                     quote_input(name), certificate_schema));
   }
   if (bench::looks_like_gbench_json(doc)) {
     // Foreign results: stored as read, invalid and unverified (bench/gbench.hpp), never usable.
-    source.kind = source_kind::gbench;
-    return ingest_report(s, bench::parse_gbench_doc(doc, path), source, hook);
+    d.source.kind = source_kind::gbench;
+    d.report = bench::parse_gbench_doc(doc, path);
+    return;
   }
   root.fail(
       "neither a chipgauge measurement report (schema chipgauge.measurement/1), a certificate "
       "(chipgauge.certificate/1) nor Google Benchmark JSON (context and benchmarks)");
+}
+
+prepared_document prepare_hashed(std::string_view text, const std::string& path,
+                                 std::string sha256) {
+  prepared_document d;
+  d.source.sha256 = std::move(sha256);
+  d.source.name = path;
+  try {
+    parse_into(d, text);
+  } catch (...) {
+    d.error = std::current_exception();
+  }
+  return d;
+}
+
+// The run stored under `sha256`, as an outcome, or nullopt.
+std::optional<ingest_outcome> already_stored(store& s, const std::string& sha256) {
+  ingest_outcome out;
+  if ((out.run_id = existing_run(s.internals(), sha256, out.results)) == 0) return std::nullopt;
+  out.already_present = true;
+  stored_integrity(s.internals(), out);
+  return out;
+}
+
+}  // namespace
+
+prepared_document prepare_bytes(std::string_view text, const std::string& path) {
+  return prepare_hashed(text, path, sha256_hex(text));
+}
+
+prepared_document prepare_file(const std::string& path) {
+  std::string text;
+  try {
+    text = read_text_file(path, file_limits::report);
+  } catch (...) {
+    prepared_document d;
+    d.source.name = path;
+    d.error = std::current_exception();
+    return d;
+  }
+  return prepare_bytes(text, path);
+}
+
+ingest_outcome ingest_prepared(store& s, const prepared_document& d, const ingest_options& options,
+                               const row_hook& hook) {
+  if (d.error) {
+    if (!d.source.sha256.empty()) {
+      if (auto out = already_stored(s, d.source.sha256)) return *out;
+    }
+    std::rethrow_exception(d.error);
+  }
+  if (d.source.kind == source_kind::certificate)
+    return ingest_certificate(s, d.text, d.doc, d.source, options, hook);
+  return ingest_report(s, d.report, d.source, hook);
+}
+
+ingest_outcome ingest_file(store& s, const std::string& path, const ingest_options& options,
+                           const row_hook& hook) {
+  return ingest_bytes(s, read_text_file(path, file_limits::report), path, options, hook);
+}
+
+ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string& path,
+                            const ingest_options& options, const row_hook& hook) {
+  // Bytes stored before are found before they are parsed.
+  auto sha256 = sha256_hex(text);
+  if (auto out = already_stored(s, sha256)) return *out;
+  return ingest_prepared(s, prepare_hashed(text, path, std::move(sha256)), options, hook);
 }
 
 ingest_outcome ingest_file(store& s, const std::string& path, const row_hook& hook) {

@@ -2,6 +2,8 @@
 
 #include "chipgauge/bench/runner.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 
@@ -40,6 +42,9 @@ struct measurement_report {
 std::string to_json(const measurement_report& r);
 /// Parses a report; throws spec_error naming `file`, the JSON path and the expectation.
 measurement_report parse_report(std::string_view text, const std::string& file);
+/// parse_report over a document already parsed (parse_json_text): `history ingest` reads a
+/// file's schema and its report from one parse.
+measurement_report parse_report_doc(const nlohmann::json& doc, const std::string& file);
 measurement_report load_report(const std::string& path);
 
 /// The same results as Google Benchmark JSON that Bencher's cpp_google adapter and Google

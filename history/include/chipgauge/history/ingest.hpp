@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,5 +61,28 @@ ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string
                             const ingest_options& options, const row_hook& hook = {});
 ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string& path,
                             const row_hook& hook = {});
+
+/// A document read, hashed and parsed but not stored: what ingest_file does before it needs the
+/// store. prepare_file and prepare_bytes share nothing, so any number of threads may run them at
+/// once; `history ingest FILE...` prepares files on worker threads while one thread stores them,
+/// in the order given, with ingest_prepared.
+struct prepared_document {
+  ingest_source source;  ///< its kind, the SHA-256 of its bytes (empty if unread) and its name
+  std::string text;      ///< a certificate's bytes (stored with it); empty for other kinds
+  nlohmann::json doc;    ///< a certificate's document; null for other kinds
+  bench::measurement_report report;  ///< a report's or a Google Benchmark JSON's results
+  /// Why the document could not be read or parsed. ingest_prepared throws it unless the same
+  /// bytes are stored already: as with ingest_file, bytes once ingested stay "already present".
+  std::exception_ptr error;
+};
+
+/// Reads and prepares `path`; never throws for the file (an unreadable or malformed file is
+/// prepared_document::error, with the exception ingest_file would have thrown).
+prepared_document prepare_file(const std::string& path);
+/// prepare_file over bytes already read, named `path`.
+prepared_document prepare_bytes(std::string_view text, const std::string& path);
+/// Stores a prepared document as ingest_file stores the file; the same outcome and errors.
+ingest_outcome ingest_prepared(store& s, const prepared_document& d, const ingest_options& options,
+                               const row_hook& hook = {});
 
 }  // namespace chipgauge::history

@@ -5,6 +5,8 @@
 // versioned schema. Every write is one transaction, so a process killed mid-ingest leaves the
 // store as it was.
 
+#include "chipgauge/core/signing.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -132,8 +134,8 @@ struct ingest_outcome {
 /// tests only (the killed-ingest test ends the process from it).
 using row_hook = std::function<void(std::size_t)>;
 
-/// SHA-256 of `bytes`, 64 lowercase hex digits.
-std::string sha256_hex(std::string_view bytes);
+/// SHA-256 of bytes, 64 lowercase hex digits: a run's key (OpenSSL's, core/signing.hpp).
+using chipgauge::sha256_hex;
 
 /// Time stamps: Unix seconds, UTC. Parses "YYYY-MM-DDTHH:MM:SSZ" (also with a fraction of a
 /// second, which is dropped, or a "+00:00" offset), or nullopt.
