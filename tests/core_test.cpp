@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -163,15 +164,19 @@ TEST(InOrder, ConsumesEveryItemInOrderWithAtMostTheWindowAhead) {
       std::atomic<std::size_t> most_ahead{0};
       std::vector<std::size_t> seen;
       std::vector<std::thread::id> producers;
+      std::map<unsigned, std::thread::id> owners;
       std::mutex m;
       produce_in_parallel_consume_in_order<std::string>(
           n, jobs, window,
-          [&](std::size_t i) {
+          [&](std::size_t i, unsigned worker) {
+            EXPECT_LT(worker, jobs);
             const std::size_t ahead = ++produced - seen_count(m, seen);
             std::size_t prev = most_ahead.load();
             while (ahead > prev && !most_ahead.compare_exchange_weak(prev, ahead)) {}
             const std::lock_guard lock(m);
             producers.push_back(std::this_thread::get_id());
+            // A worker index belongs to one thread: state it owns is never shared.
+            EXPECT_EQ(owners.emplace(worker, producers.back()).first->second, producers.back());
             return std::to_string(i);
           },
           [&](std::size_t i, std::string&& v) {
@@ -192,7 +197,7 @@ TEST(InOrder, ConsumesEveryItemInOrderWithAtMostTheWindowAhead) {
   std::size_t calls = 0;
   produce_in_parallel_consume_in_order<int>(
       0, 4, 8,
-      [&](std::size_t) {
+      [&](std::size_t, unsigned) {
         ++calls;
         return 0;
       },
@@ -208,7 +213,7 @@ TEST(InOrder, ExceptionsSurfaceInOrderAndStopTheWork) {
     try {
       produce_in_parallel_consume_in_order<std::size_t>(
           100, jobs, 4,
-          [](std::size_t i) {
+          [](std::size_t i, unsigned) {
             if (i == 37) throw std::runtime_error("item 37");
             return i;
           },
@@ -223,7 +228,7 @@ TEST(InOrder, ExceptionsSurfaceInOrderAndStopTheWork) {
     std::atomic<std::size_t> produced{0};
     EXPECT_THROW(produce_in_parallel_consume_in_order<std::size_t>(
                      10000, jobs, 4,
-                     [&](std::size_t i) {
+                     [&](std::size_t i, unsigned) {
                        ++produced;
                        return i;
                      },

@@ -1697,6 +1697,7 @@ TEST_P(HistoryIngest, PreparedDocumentsStoreAsIngestFileStoresThem) {
     for (std::size_t i = 0; i < files.size(); ++i) docs[i] = prepare_file(files[i]);
   });
   worker.join();
+  std::vector<std::size_t> stored_results;
   for (std::size_t i = 0; i < files.size(); ++i) {
     SCOPED_TRACE(files[i]);
     EXPECT_FALSE(docs[i].error);
@@ -1707,6 +1708,7 @@ TEST_P(HistoryIngest, PreparedDocumentsStoreAsIngestFileStoresThem) {
     EXPECT_EQ(b.results, a.results);
     EXPECT_EQ(b.integrity, a.integrity);
     EXPECT_TRUE(ingest_prepared(prepared, docs[i], {}).already_present);
+    stored_results.push_back(b.results);
   }
   const auto csv_of = [](store& st) {
     std::string csv;
@@ -1736,6 +1738,23 @@ TEST_P(HistoryIngest, PreparedDocumentsStoreAsIngestFileStoresThem) {
     EXPECT_EQ(what_of([&] { ingest_prepared(prepared, d, {}); }), expected) << f;
   }
   EXPECT_EQ(count(prepared, "runs"), 3);
+
+  // With a lookup, bytes already stored are hashed, not parsed; bytes whose run has gone by the
+  // time they are stored (here: another store) are parsed then.
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    SCOPED_TRACE(files[i]);
+    auto d = prepare_file(files[i], &direct);
+    EXPECT_TRUE(d.parse_skipped);
+    EXPECT_TRUE(d.report.results.empty());
+    EXPECT_TRUE(ingest_prepared(direct, d, {}).already_present);
+    auto fresh = store::open(new_store("fresh" + std::to_string(i) + ".db"));
+    const auto r = ingest_prepared(fresh, d, {});
+    EXPECT_FALSE(r.already_present);
+    EXPECT_EQ(r.results, stored_results[i]);
+    EXPECT_FALSE(prepare_file(files[i], &fresh).error);
+  }
+  EXPECT_FALSE(prepare_file(broken, &direct).parse_skipped);
+  EXPECT_TRUE(prepare_file(broken, &direct).error);
 
   // Bytes stored under their hash by an earlier version, unreadable now: already present.
   const std::string old_text = R"({"schema": "chipgauge.measurement/0"})";
@@ -1830,8 +1849,9 @@ TEST_P(HistoryCliStore, IngestOnThreadsStoresWhatOneThreadStores) {
   }
   std::vector<test::run_result> runs;
   std::vector<std::string> exports;
+  std::string db;
   for (const char* jobs : {"1", "4"}) {
-    const std::string db = "'" + new_store(std::string("jobs") + jobs + ".db") + "'";
+    db = "'" + new_store(std::string("jobs") + jobs + ".db") + "'";
     runs.push_back(
         chipgauge("history ingest --jobs " + std::string(jobs) + " --history " + db + files));
     exports.push_back(chipgauge("history export --format csv --history " + db).out);
@@ -1849,6 +1869,13 @@ TEST_P(HistoryCliStore, IngestOnThreadsStoresWhatOneThreadStores) {
   EXPECT_EQ(runs[1].err, runs[0].err);
   EXPECT_EQ(parse_csv(exports[0]).size(), 91U);  // the header and 30 runs of 3 results
   EXPECT_EQ(exports[1], exports[0]);
+  // Again: every file is found by its hash (on the workers' own connections), nothing stored.
+  const auto again = chipgauge("history ingest --jobs 4 --history " + db + files);
+  EXPECT_EQ(again.status, 2) << again.err;
+  EXPECT_EQ(again.out.find("ingested"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("r29.json: already present (run 30, 3 results)\n"), std::string::npos)
+      << again.out;
+  EXPECT_EQ(std::count(again.out.begin(), again.out.end(), '\n'), 31) << again.out;
   EXPECT_EQ(chipgauge("history ingest --jobs 0 --history x.db " + sample_report).status, 2);
 }
 

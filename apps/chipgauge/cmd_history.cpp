@@ -124,8 +124,24 @@ int ingest(const std::string& path, const std::vector<std::string>& files,
   };
   // Reading, hashing and parsing a file (most of the time: JSON) runs on `jobs` threads, at most
   // 16 files per thread ahead of the store; this thread stores them in the order given, so run
-  // ids, output and outcome are those of a one-thread ingest.
-  const auto prepare = [&files](std::size_t i) {
+  // ids, output and outcome are those of a one-thread ingest. Each worker looks its files' hashes
+  // up on a connection of its own, so that files already stored are not parsed; the connections
+  // are opened here, before a batch holds the write lock. One that cannot be opened (a server's
+  // connection limit) leaves its worker parsing every file.
+  if (jobs == 0) jobs = std::clamp(std::thread::hardware_concurrency(), 1U, 16U);
+  std::vector<std::optional<history::store>> lookups(jobs > 1 ? jobs : 0);
+  for (auto& l : lookups) {
+    try {
+      l.emplace(open_store(path, false));
+    } catch (const std::exception&) {
+      break;
+    }
+  }
+  const auto lookup = [&](unsigned worker) -> history::store* {
+    if (jobs == 1) return &store;
+    return lookups[worker] ? &*lookups[worker] : nullptr;
+  };
+  const auto prepare = [&](std::size_t i, unsigned worker) {
     const auto& file = files[i];
     if (!std::filesystem::is_regular_file(file)) {
       history::prepared_document d;
@@ -134,7 +150,7 @@ int ingest(const std::string& path, const std::vector<std::string>& files,
           usage_error(fmt::format("{} does not exist or is not a file", quote_input(file))));
       return d;
     }
-    return history::prepare_file(file);
+    return history::prepare_file(file, lookup(worker));
   };
   const auto store_one = [&](std::size_t i, history::prepared_document&& d) {
     const auto& file = files[i];
@@ -165,7 +181,6 @@ int ingest(const std::string& path, const std::vector<std::string>& files,
         std::chrono::steady_clock::now() - batch_start >= batch_time)
       commit();
   };
-  if (jobs == 0) jobs = std::max(1U, std::thread::hardware_concurrency());
   produce_in_parallel_consume_in_order<history::prepared_document>(files.size(), jobs, 16 * jobs,
                                                                    prepare, store_one);
   commit();
@@ -199,8 +214,8 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
       "Ed25519 public key (PEM) certificates must be signed by to be stored as verified; "
       "without it none is");
   in->add_option("--jobs", *ingest_jobs,
-                 "threads reading and parsing files (default: the hardware threads); the store "
-                 "is written by one, in the order given, so the same runs for any N")
+                 "threads reading and parsing files (default: the hardware threads, at most 16); "
+                 "the store is written by one, in the order given, so the same runs for any N")
       ->check(CLI::Range(1U, 1024U));
   in->callback([&run, ingest_files, ingest_store, ingest_key, ingest_jobs] {
     run = [ingest_files, ingest_store, ingest_key, ingest_jobs] {

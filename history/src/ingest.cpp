@@ -602,11 +602,23 @@ void parse_into(prepared_document& d, std::string_view text) {
       "(chipgauge.certificate/1) nor Google Benchmark JSON (context and benchmarks)");
 }
 
-prepared_document prepare_hashed(std::string_view text, const std::string& path,
-                                 std::string sha256) {
+prepared_document prepare_hashed(std::string_view text, const std::string& path, std::string sha256,
+                                 store* lookup) {
   prepared_document d;
   d.source.sha256 = std::move(sha256);
   d.source.name = path;
+  if (lookup) {
+    std::size_t results = 0;
+    try {
+      d.parse_skipped = existing_run(lookup->internals(), d.source.sha256, results) != 0;
+    } catch (const std::exception&) {
+      // Only a shortcut: bytes the lookup cannot place are parsed, and the store decides.
+    }
+    if (d.parse_skipped) {
+      d.text = std::string(text);
+      return d;
+    }
+  }
   try {
     parse_into(d, text);
   } catch (...) {
@@ -626,11 +638,11 @@ std::optional<ingest_outcome> already_stored(store& s, const std::string& sha256
 
 }  // namespace
 
-prepared_document prepare_bytes(std::string_view text, const std::string& path) {
-  return prepare_hashed(text, path, sha256_hex(text));
+prepared_document prepare_bytes(std::string_view text, const std::string& path, store* lookup) {
+  return prepare_hashed(text, path, sha256_hex(text), lookup);
 }
 
-prepared_document prepare_file(const std::string& path) {
+prepared_document prepare_file(const std::string& path, store* lookup) {
   std::string text;
   try {
     text = read_text_file(path, file_limits::report);
@@ -640,16 +652,19 @@ prepared_document prepare_file(const std::string& path) {
     d.error = std::current_exception();
     return d;
   }
-  return prepare_bytes(text, path);
+  return prepare_bytes(text, path, lookup);
 }
 
 ingest_outcome ingest_prepared(store& s, const prepared_document& d, const ingest_options& options,
                                const row_hook& hook) {
-  if (d.error) {
+  if (d.error || d.parse_skipped) {
     if (!d.source.sha256.empty()) {
       if (auto out = already_stored(s, d.source.sha256)) return *out;
     }
-    std::rethrow_exception(d.error);
+    if (d.error) std::rethrow_exception(d.error);
+    // Stored when prepared, gone now (pruned meanwhile): parsed and stored after all.
+    return ingest_prepared(s, prepare_hashed(d.text, d.source.name, d.source.sha256, nullptr),
+                           options, hook);
   }
   if (d.source.kind == source_kind::certificate)
     return ingest_certificate(s, d.text, d.doc, d.source, options, hook);
@@ -666,7 +681,7 @@ ingest_outcome ingest_bytes(store& s, const std::string& text, const std::string
   // Bytes stored before are found before they are parsed.
   auto sha256 = sha256_hex(text);
   if (auto out = already_stored(s, sha256)) return *out;
-  return ingest_prepared(s, prepare_hashed(text, path, std::move(sha256)), options, hook);
+  return ingest_prepared(s, prepare_hashed(text, path, std::move(sha256), nullptr), options, hook);
 }
 
 ingest_outcome ingest_file(store& s, const std::string& path, const row_hook& hook) {

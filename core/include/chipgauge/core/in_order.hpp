@@ -17,22 +17,23 @@
 
 namespace chipgauge {
 
-/// Calls produce(i) for every i in [0, n) on up to `jobs` worker threads (0: one per hardware
-/// thread) and consume(i, T&&) with each result on the calling thread, in order of i. At most
-/// `window` results (at least 1) are produced and not yet consumed, so memory stays bounded
+/// Calls produce(i, worker) for every i in [0, n) on up to `jobs` worker threads (0: one per
+/// hardware thread; `worker` in [0, jobs) is the calling worker's, so that each may own state such
+/// as a connection) and consume(i, T&&) with each result on the calling thread, in order of i. At
+/// most `window` results (at least 1) are produced and not yet consumed, so memory stays bounded
 /// however large n is. An exception from produce(i) is rethrown on the calling thread when i's
 /// turn comes, as it would be without threads; one from consume stops the workers (items already
 /// being produced are finished, none is started) and is rethrown once they have joined. With one
-/// job, or where no thread can be started, everything runs on the calling thread.
+/// job, or where no thread can be started, everything runs on the calling thread as worker 0.
 template <class T, class Produce, class Consume>
 void produce_in_parallel_consume_in_order(std::size_t n, unsigned jobs, std::size_t window,
                                           Produce produce, Consume consume) {
   if (jobs == 0) jobs = std::max(1U, std::thread::hardware_concurrency());
   window = std::max<std::size_t>(window, 1);
-  const auto inline_from = [&](std::size_t first) {
-    for (std::size_t i = first; i < n; ++i) consume(i, produce(i));
+  const auto inline_all = [&] {
+    for (std::size_t i = 0; i < n; ++i) consume(i, produce(i, 0U));
   };
-  if (jobs == 1 || n <= 1) return inline_from(0);
+  if (jobs == 1 || n <= 1) return inline_all();
 
   struct slot {
     std::optional<T> value;
@@ -47,7 +48,7 @@ void produce_in_parallel_consume_in_order(std::size_t n, unsigned jobs, std::siz
   std::size_t consumed = 0;  // items consumed; item i may be claimed once i < consumed + window
   bool stop = false;
 
-  const auto work = [&] {
+  const auto work = [&](unsigned worker) {
     std::unique_lock lock(m);
     for (;;) {
       space.wait(lock, [&] { return stop || claimed >= n || claimed < consumed + window; });
@@ -56,7 +57,7 @@ void produce_in_parallel_consume_in_order(std::size_t n, unsigned jobs, std::siz
       lock.unlock();
       slot s;
       try {
-        s.value.emplace(produce(i));
+        s.value.emplace(produce(i, worker));
       } catch (...) {
         s.error = std::current_exception();
       }
@@ -70,10 +71,10 @@ void produce_in_parallel_consume_in_order(std::size_t n, unsigned jobs, std::siz
   std::vector<std::thread> threads;
   threads.reserve(jobs);
   try {
-    for (unsigned t = 0; t < jobs; ++t) threads.emplace_back(work);
+    for (unsigned t = 0; t < jobs; ++t) threads.emplace_back(work, t);
   } catch (const std::system_error&) {
     // Fewer threads than asked; with none at all, the calling thread does everything.
-    if (threads.empty()) return inline_from(0);
+    if (threads.empty()) return inline_all();
   }
   const auto finish = [&] {
     {

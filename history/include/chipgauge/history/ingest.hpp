@@ -74,13 +74,19 @@ struct prepared_document {
   /// Why the document could not be read or parsed. ingest_prepared throws it unless the same
   /// bytes are stored already: as with ingest_file, bytes once ingested stay "already present".
   std::exception_ptr error;
+  /// The bytes were in the store when prepared, so they were not parsed: `text` holds them, and
+  /// ingest_prepared parses them only if the run has gone by the time it stores them.
+  bool parse_skipped = false;
 };
 
 /// Reads and prepares `path`; never throws for the file (an unreadable or malformed file is
-/// prepared_document::error, with the exception ingest_file would have thrown).
-prepared_document prepare_file(const std::string& path);
+/// prepared_document::error, with the exception ingest_file would have thrown). With `lookup`, a
+/// store connection no other thread uses meanwhile, bytes already stored are hashed and not parsed
+/// (a re-ingest costs a read and a hash per file); where the lookup fails they are parsed.
+prepared_document prepare_file(const std::string& path, store* lookup = nullptr);
 /// prepare_file over bytes already read, named `path`.
-prepared_document prepare_bytes(std::string_view text, const std::string& path);
+prepared_document prepare_bytes(std::string_view text, const std::string& path,
+                                store* lookup = nullptr);
 /// Stores a prepared document as ingest_file stores the file; the same outcome and errors.
 ingest_outcome ingest_prepared(store& s, const prepared_document& d, const ingest_options& options,
                                const row_hook& hook = {});
