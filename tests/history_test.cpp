@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -1766,6 +1767,41 @@ TEST_P(HistoryIngest, PreparedDocumentsStoreAsIngestFileStoresThem) {
   const auto again = ingest_prepared(prepared, d, {});
   EXPECT_TRUE(again.already_present);
   EXPECT_EQ(again.run_id, old.run_id);
+}
+
+// ingest_files commits `files_per_batch` files at a time and reports a batch's files as stored
+// once it is committed (another connection sees them then), a failed file as soon as its turn
+// comes; files keep their order and ids whatever the jobs.
+TEST_P(HistoryIngest, IngestFilesReportsEachBatchOnceCommitted) {
+  auto report = nlohmann::json::parse(read_text_file(sample_report));
+  std::vector<std::string> files;
+  for (int i = 0; i < 5; ++i) {
+    report["host"]["hostname"] = fmt::format("node{}", i);
+    files.push_back(i == 2 ? dir_.write("bad.json", "[]")
+                           : dir_.write(fmt::format("r{}.json", i), report.dump()));
+  }
+  for (const unsigned jobs : {1U, 3U}) {
+    const std::string where = new_store(fmt::format("files{}.db", jobs));
+    auto s = store::open(where);
+    auto other = store::open(where);
+    ingest_files_options o;
+    o.jobs = jobs;
+    o.lookup_path = where;
+    o.files_per_batch = 2;
+    o.batch_time = std::chrono::hours(1);
+    std::string events;
+    history::ingest_files(
+        s, files, o,
+        [&](std::size_t i, const ingest_outcome& r) {
+          events += fmt::format("S{}:{}:{} ", i, r.run_id, count(other, "runs"));
+        },
+        [&](std::size_t i, std::exception_ptr e) {
+          EXPECT_THROW(std::rethrow_exception(e), spec_error);
+          events += fmt::format("F{}:{} ", i, count(other, "runs"));
+        });
+    // Batches {0, 1}, {2, 3} and {4}: run ids in file order, visible at each commit.
+    EXPECT_EQ(events, "S0:1:2 S1:2:2 F2:2 S3:3:3 S4:4:4 ") << jobs << " jobs";
+  }
 }
 
 test::run_result chipgauge(const std::string& args) {

@@ -2,7 +2,6 @@
 // The benchmark history store (docs/history.md).
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/files.hpp"
-#include "chipgauge/core/in_order.hpp"
 #include "chipgauge/core/text.hpp"
 #include "chipgauge/history/ingest.hpp"
 #include "chipgauge/history/query.hpp"
@@ -10,13 +9,10 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <chrono>
-#include <filesystem>
+#include <exception>
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <thread>
 
 namespace chipgauge::cli {
 
@@ -98,92 +94,38 @@ std::string integrity_note(const history::ingest_outcome& r) {
 int ingest(const std::string& path, const std::vector<std::string>& files,
            const std::string& pubkey, unsigned jobs) {
   auto store = open_store(path, true);
-  history::ingest_options options;
-  if (!pubkey.empty()) options.trusted_key = pubkey;
-  std::string text;
+  history::ingest_files_options options;
+  if (!pubkey.empty()) options.ingest.trusted_key = pubkey;
+  options.jobs = jobs;
+  options.lookup_path = history::locate_store(path);
   int status = 0;
-  // Files are committed in batches (history::write_batch): one commit per batch rather than per
-  // file; each file is still all or nothing, and a killed process loses only the open batch. A
-  // batch ends after 4,096 files or 2 s, whichever comes first: each commit writes the index
-  // pages its runs touched (the source hash's and the device's are spread over the store), so
-  // larger batches write fewer of them per run (docs/history.md#scale), while other writers,
-  // which wait for the write lock, wait 2 s at most.
-  constexpr std::size_t files_per_batch = 4096;
-  constexpr auto batch_time = std::chrono::seconds(2);
-  std::optional<history::write_batch> batch;
-  std::chrono::steady_clock::time_point batch_start;
-  std::size_t in_batch = 0;
-  // What a batch's files became is printed once it is committed (a failed commit stored none).
-  const auto commit = [&] {
-    if (!batch) return;
-    batch->commit();
-    batch.reset();
-    in_batch = 0;
-    emit(text);
-    text.clear();
-  };
-  // Reading, hashing and parsing a file (most of the time: JSON) runs on `jobs` threads, at most
-  // 16 files per thread ahead of the store; this thread stores them in the order given, so run
-  // ids, output and outcome are those of a one-thread ingest. Each worker looks its files' hashes
-  // up on a connection of its own, so that files already stored are not parsed; the connections
-  // are opened here, before a batch holds the write lock. One that cannot be opened (a server's
-  // connection limit) leaves its worker parsing every file.
-  if (jobs == 0) jobs = std::clamp(std::thread::hardware_concurrency(), 1U, 16U);
-  std::vector<std::optional<history::store>> lookups(jobs > 1 ? jobs : 0);
-  for (auto& l : lookups) {
-    try {
-      l.emplace(open_store(path, false));
-    } catch (const std::exception&) {
-      break;
-    }
-  }
-  const auto lookup = [&](unsigned worker) -> history::store* {
-    if (jobs == 1) return &store;
-    return lookups[worker] ? &*lookups[worker] : nullptr;
-  };
-  const auto prepare = [&](std::size_t i, unsigned worker) {
-    const auto& file = files[i];
-    if (!std::filesystem::is_regular_file(file)) {
-      history::prepared_document d;
-      d.source.name = file;
-      d.error = std::make_exception_ptr(
-          usage_error(fmt::format("{} does not exist or is not a file", quote_input(file))));
-      return d;
-    }
-    return history::prepare_file(file, lookup(worker));
-  };
-  const auto store_one = [&](std::size_t i, history::prepared_document&& d) {
-    const auto& file = files[i];
-    if (!batch) {
-      batch.emplace(store);
-      batch_start = std::chrono::steady_clock::now();
-    }
-    try {
-      const auto r = history::ingest_prepared(store, d, options);
-      text += r.already_present ? fmt::format("{}: already present (run {}, {} results){}\n", file,
-                                              r.run_id, r.results, integrity_note(r))
-                                : fmt::format("{}: ingested {} results as run {}{}\n", file,
-                                              r.results, r.run_id, integrity_note(r));
-      // A certificate that fails verification is kept (marked) but the caller is told, as
-      // `certificate verify` tells it: exit 4.
-      if (r.integrity == "failed" && status == 0) status = static_cast<int>(exit_code::regression);
-    } catch (const spec_error& e) {  // a malformed file
-      print_error(e);
-      status = static_cast<int>(exit_code::usage_error);
-    } catch (const usage_error& e) {
-      print_error(e);
-      status = static_cast<int>(exit_code::usage_error);
-    } catch (const std::exception& e) {
-      print_error(e);
-      if (status == 0) status = static_cast<int>(exit_code::runtime_error);
-    }
-    if (++in_batch == files_per_batch ||
-        std::chrono::steady_clock::now() - batch_start >= batch_time)
-      commit();
-  };
-  produce_in_parallel_consume_in_order<history::prepared_document>(files.size(), jobs, 16 * jobs,
-                                                                   prepare, store_one);
-  commit();
+  // A line per file once its batch is committed (a failed commit stored none); errors at once.
+  history::ingest_files(
+      store, files, options,
+      [&](std::size_t i, const history::ingest_outcome& r) {
+        emit(r.already_present ? fmt::format("{}: already present (run {}, {} results){}\n",
+                                             files[i], r.run_id, r.results, integrity_note(r))
+                               : fmt::format("{}: ingested {} results as run {}{}\n", files[i],
+                                             r.results, r.run_id, integrity_note(r)));
+        // A certificate that fails verification is kept (marked) but the caller is told, as
+        // `certificate verify` tells it: exit 4.
+        if (r.integrity == "failed" && status == 0)
+          status = static_cast<int>(exit_code::regression);
+      },
+      [&](std::size_t, std::exception_ptr error) {
+        try {
+          std::rethrow_exception(std::move(error));
+        } catch (const spec_error& e) {  // a malformed file
+          print_error(e);
+          status = static_cast<int>(exit_code::usage_error);
+        } catch (const usage_error& e) {
+          print_error(e);
+          status = static_cast<int>(exit_code::usage_error);
+        } catch (const std::exception& e) {
+          print_error(e);
+          if (status == 0) status = static_cast<int>(exit_code::runtime_error);
+        }
+      });
   return status;
 }
 

@@ -11,9 +11,12 @@
 //                               one transaction per run)
 //   CHIPGAUGE_HISTORY_DIR       where the store is built (default: a new directory under /tmp,
 //                               removed at the end)
+//   CHIPGAUGE_HISTORY_FILES     reports written as files for BM_HistoryIngestFiles, the rate of
+//                               `history ingest FILE...` with its parsing (default 1,000)
 //
 // Targets (docs/history.md#scale): ingest >= 200,000 rows/s, trend < 20 ms, store <= 2 x CSV,
 // the dashboard for one SKU < 1 s.
+#include "chipgauge/bench/report.hpp"
 #include "chipgauge/bench/statistics.hpp"
 #include "chipgauge/classifier/catalog.hpp"
 #include "chipgauge/dashboard/site.hpp"
@@ -34,6 +37,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 using chipgauge::classifier::catalog;
 using chipgauge::classifier::precision;
@@ -205,6 +209,91 @@ long count_rows(sqlite3* db, const char* table) {
   sqlite3_finalize(st);
   return n;
 }
+
+// Ingest from files, as `history ingest FILE...` does it (history::ingest_files): the first
+// CHIPGAUGE_HISTORY_FILES nights x devices (default 1,000 reports, 27,000 results) written as
+// report JSON, then ingested with state.range(0) jobs (0: the default, the hardware threads) into a
+// new store, then again (every file already there: hashed, not parsed). Checks that the first pass
+// stored every run and result once and the second nothing.
+void BM_HistoryIngestFiles(benchmark::State& state) {
+  struct report_files {
+    std::string dir;
+    std::vector<std::string> paths;
+    double bytes = 0;
+    long results = 0;
+    ~report_files() { std::filesystem::remove_all(dir); }
+  };
+  static const auto files = [] {
+    auto f = std::make_unique<report_files>();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "chipgauge-history-files-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) std::abort();
+    f->dir = tmpl;
+    const long n = env_long("CHIPGAUGE_HISTORY_FILES", 1000);
+    const long devices = env_long("CHIPGAUGE_HISTORY_DEVICES", 1000);
+    std::mt19937_64 rng(42);
+    for (long i = 0; i < n; ++i) {
+      const auto rep =
+          nightly(i % devices, i / devices, env_long("CHIPGAUGE_HISTORY_BENCHMARKS", 27),
+                  env_long("CHIPGAUGE_HISTORY_SAMPLES", 10), rng);
+      const auto text = bench::to_json(rep);
+      f->paths.push_back(fmt::format("{}/r{:06}.json", f->dir, i));
+      std::FILE* out = std::fopen(f->paths.back().c_str(), "wb");
+      if (!out || std::fwrite(text.data(), 1, text.size(), out) != text.size() ||
+          std::fclose(out) != 0)
+        std::abort();
+      f->bytes += static_cast<double>(text.size());
+      f->results += static_cast<long>(rep.results.size());
+    }
+    return f;
+  }();
+  const std::string path = files->dir + "/history.db";
+  history::ingest_files_options o;
+  o.jobs = static_cast<unsigned>(state.range(0));
+  o.lookup_path = path;
+  double first_s = 0;
+  double again_s = 0;
+  long stored_runs = 0;
+  long stored_results = 0;
+  long present = 0;
+  long failed = 0;
+  for (auto _ : state) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    auto store = history::store::open(path);
+    stored_runs = stored_results = present = failed = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    history::ingest_files(
+        store, files->paths, o,
+        [&](std::size_t, const history::ingest_outcome& r) {
+          ++stored_runs;
+          stored_results += static_cast<long>(r.results);
+        },
+        [&](std::size_t, std::exception_ptr) { ++failed; });
+    const auto t1 = std::chrono::steady_clock::now();
+    history::ingest_files(
+        store, files->paths, o,
+        [&](std::size_t, const history::ingest_outcome& r) { present += r.already_present; },
+        [&](std::size_t, std::exception_ptr) { ++failed; });
+    const auto t2 = std::chrono::steady_clock::now();
+    first_s = std::chrono::duration<double>(t1 - t0).count();
+    again_s = std::chrono::duration<double>(t2 - t1).count();
+    if (failed != 0 || stored_runs != static_cast<long>(files->paths.size()) ||
+        stored_results != files->results || present != static_cast<long>(files->paths.size()) ||
+        count_rows(store.handle(), "runs") != stored_runs ||
+        count_rows(store.handle(), "results") != files->results) {
+      state.SkipWithError("the store does not hold exactly the files' runs and results once");
+      return;
+    }
+  }
+  state.counters["files"] = static_cast<double>(files->paths.size());
+  state.counters["rows"] = static_cast<double>(files->results);
+  state.counters["MB"] = files->bytes / 1e6;
+  state.counters["ingest_s"] = first_s;
+  state.counters["rows_per_s"] = static_cast<double>(files->results) / first_s;
+  state.counters["MB_per_s"] = files->bytes / 1e6 / first_s;
+  state.counters["again_s"] = again_s;
+}
+BENCHMARK(BM_HistoryIngestFiles)->Arg(1)->Arg(0)->Iterations(1)->Unit(benchmark::kSecond);
 
 // Ingest: the whole synthetic store, CHIPGAUGE_HISTORY_BATCH runs per commit (default 4,096, as
 // `history ingest FILE...` commits; 1: a transaction per run). Then checks what was measured: the

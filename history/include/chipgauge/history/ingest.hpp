@@ -8,10 +8,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <cstddef>
 #include <exception>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace chipgauge::history {
 
@@ -90,5 +94,37 @@ prepared_document prepare_bytes(std::string_view text, const std::string& path,
 /// Stores a prepared document as ingest_file stores the file; the same outcome and errors.
 ingest_outcome ingest_prepared(store& s, const prepared_document& d, const ingest_options& options,
                                const row_hook& hook = {});
+
+/// How ingest_files groups and threads its work.
+struct ingest_files_options {
+  ingest_options ingest;
+  /// Threads reading, hashing and parsing files; 0: the hardware threads, at most 16.
+  unsigned jobs = 0;
+  /// Where the store is, as it was opened (a file, or a URL with its password): each worker
+  /// opens a connection of its own there to look its files' hashes up, so that files already
+  /// stored are hashed and not parsed. Empty, or where a connection cannot be opened (a server's
+  /// connection limit): that worker parses every file.
+  std::string lookup_path;
+  /// A batch (one transaction, history::write_batch) ends after this many files or once this
+  /// long has passed, whichever comes first: each commit writes the index pages its runs touched,
+  /// so larger batches write fewer per run (docs/history.md#scale), while writers on other
+  /// connections wait for the write lock for up to a batch's time.
+  std::size_t files_per_batch = 4096;
+  std::chrono::milliseconds batch_time{2000};
+};
+
+/// Ingests `files` in the order given, each all or nothing, as ingest_file would one by one:
+/// the same runs with the same ids, however many jobs. Files are read, hashed and parsed on
+/// `options.jobs` threads, at most 16 per thread ahead of the store; the calling thread stores
+/// them with ingest_prepared, `options.files_per_batch` to a transaction. Calls, on the calling
+/// thread and in file order, `failed(i, error)` as soon as file i's turn comes for a file that
+/// cannot be read, parsed or stored (rolled back alone; the other files still apply), and
+/// `stored(i, outcome)` for each file of a batch once the batch is committed. Throws what a
+/// commit throws (disk, connection), after which the open batch's files are not in the store and
+/// were not reported stored. A process killed midway leaves the store as before the open batch.
+void ingest_files(store& s, const std::vector<std::string>& files,
+                  const ingest_files_options& options,
+                  const std::function<void(std::size_t, const ingest_outcome&)>& stored,
+                  const std::function<void(std::size_t, std::exception_ptr)>& failed);
 
 }  // namespace chipgauge::history
