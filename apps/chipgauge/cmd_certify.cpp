@@ -120,19 +120,14 @@ void add_certify(CLI::App& app, const global_options& g, action& run) {
       "'chipgauge certify: pass' or 'chipgauge certify: fail|inconclusive: DEVICE: REASON', the "
       "certificates are still written; exit 0, 4 or 3");
   auto* history =
-      cmd->add_option(
-             "--history", o->history,
-             "also record each certificate in this history store as it is written (no FILE: "
-             "$CHIPGAUGE_HISTORY or the default; recorded whenever CHIPGAUGE_HISTORY is set)")
-          ->expected(0, 1);
+      add_recording_history_option(*cmd, o->history, "each certificate, as it is written,");
   cmd->add_option(
       "--pubkey", o->pubkey,
       "with --history: the Ed25519 public key (PEM) the certificates are verified against as "
       "they are recorded; without it a signed certificate is recorded 'unauthenticated', an "
       "unsigned one 'unsigned'");
   cmd->callback([&run, &g, o, history] {
-    const char* env = std::getenv("CHIPGAUGE_HISTORY");
-    const bool record = history->count() > 0 || (env && *env);
+    const bool record = recording_history(*history);
     run = [&g, o, record] {
       const auto format = parse_render(o->format, true);
       const auto as_of = o->as_of.empty() ? date::today() : parse_as_of(o->as_of);

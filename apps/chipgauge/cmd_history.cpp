@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <memory>
@@ -299,6 +300,20 @@ void add_history(CLI::App& app, const global_options& /*g*/, action& run) {
       return 0;
     };
   });
+}
+
+CLI::Option* add_recording_history_option(CLI::App& cmd, std::string& path, std::string_view what) {
+  return cmd
+      .add_option("--history", path,
+                  fmt::format("also record {} in this history store (no FILE: $CHIPGAUGE_HISTORY "
+                              "or the default; recorded whenever CHIPGAUGE_HISTORY is set)",
+                              what))
+      ->expected(0, 1);
+}
+
+bool recording_history(const CLI::Option& history) {
+  const char* env = std::getenv("CHIPGAUGE_HISTORY");
+  return history.count() > 0 || (env && *env);
 }
 
 void check_history(const std::string& explicit_path) { open_store(explicit_path, true); }

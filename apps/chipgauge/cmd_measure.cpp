@@ -81,15 +81,9 @@ void add_measure(CLI::App& app, const global_options& g, action& run) {
   cmd->add_option("--out", o->out, "write the JSON report to this file (atomically)");
   cmd->add_option("--format", o->format,
                   "stdout format: text, json, md, csv or gbench (Google Benchmark JSON)");
-  auto* history =
-      cmd->add_option(
-             "--history", o->history,
-             "also record the report in this history store (no FILE: $CHIPGAUGE_HISTORY or the "
-             "default; recorded whenever CHIPGAUGE_HISTORY is set)")
-          ->expected(0, 1);
+  auto* history = add_recording_history_option(*cmd, o->history, "the report");
   cmd->callback([&run, &g, o, history] {
-    const char* env = std::getenv("CHIPGAUGE_HISTORY");
-    const bool record = history->count() > 0 || (env && *env);
+    const bool record = recording_history(*history);
     run = [&g, o, record] {
       parse_choice("--format", o->format, {"text", "json", "md", "csv", "gbench"});
       if (!o->out.empty()) check_writable(o->out);

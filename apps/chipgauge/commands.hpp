@@ -41,6 +41,12 @@ void add_certificate(CLI::App& app, const global_options& g, action& run);
 void add_compare(CLI::App& app, const global_options& g, action& run);
 void add_report(CLI::App& app, const global_options& g, action& run);
 void add_history(CLI::App& app, const global_options& g, action& run);
+/// Adds `--history [FILE]` to a command that records as it runs (measure, certify): "also record
+/// `what` in this history store", FILE optional ($CHIPGAUGE_HISTORY or the default without it).
+CLI::Option* add_recording_history_option(CLI::App& cmd, std::string& path, std::string_view what);
+/// Whether such a command records: `--history` was given, or CHIPGAUGE_HISTORY is set and not
+/// empty. Read when the command line is parsed.
+bool recording_history(const CLI::Option& history);
 /// Opens (creating or migrating) the history store a command will record in, so that a store it
 /// cannot use fails before the work; throws as history::store::open does.
 void check_history(const std::string& explicit_path);
