@@ -1,6 +1,7 @@
 // The dashboard generator: pages written, data embedded and equal to the store, regression markers
 // where compare's verdict is `slower`, thresholds read from the rule files, atomic writes, and the
 // CLI's exit codes.
+#include "chipgauge/bench/compare.hpp"
 #include "chipgauge/classifier/catalog.hpp"
 #include "chipgauge/core/error.hpp"
 #include "chipgauge/core/files.hpp"
@@ -14,6 +15,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 using chipgauge::classifier::catalog;
 
@@ -104,6 +106,69 @@ TEST(Dashboard, BaselineLengthIsConfigurableAndInvalidRunsAreNotCompared) {
   for (const auto& p : triad["points"]) EXPECT_NE(p["verdict"], "slower");
   f.opts.baseline_runs = 0;
   EXPECT_THROW((void)dashboard::build_site(&f.store, f.cat, f.opts), usage_error);
+}
+
+// A sample of no time and no work reads as a NaN rate. The trend leaves such samples out of both
+// sides, as compare does, so each verdict is compare's over the readable samples alone, also
+// while the run with them slides through the rolling baseline; a run with none is not compared.
+TEST(Dashboard, UnreadableSamplesAreLeftOutAsCompareLeavesThemOut) {
+  test::temp_dir dir;
+  auto store = history::store::open(dir.path() + "/h.db");
+  constexpr std::size_t nights = 9;
+  std::vector<std::vector<double>> readable(nights);
+  for (std::size_t night = 0; night < nights; ++night) {
+    auto m = test::dashboard_result("gemm_fp16", bench::metric_kind::ops_per_s,
+                                    1.0e15 * (1 + 0.004 * static_cast<double>(night % 4)), true);
+    for (std::size_t i = 0; i < m.samples.size(); ++i) {
+      if ((night == 3 && (i == 2 || i == 5)) || night == 6) m.samples[i].seconds = 0;
+      if ((night == 3 && (i == 2 || i == 5)) || night == 6) m.samples[i].work = 0;
+      if (m.samples[i].seconds > 0) readable[night].push_back(m.samples[i].rate());
+    }
+    bench::measurement_report r;
+    r.tool_version = "0.1.0";
+    r.created_utc = fmt::format("2026-11-{:02}T02:00:00Z", night + 1);
+    r.host.hostname = "node1";
+    bench::device_info d;
+    d.backend = "cuda";
+    d.id = "cuda:0";
+    d.name = "NVIDIA H100 80GB HBM3";
+    d.properties = {{"uuid", "GPU-nan-0001"}};
+    r.devices = {d};
+    r.results = {m};
+    const std::string key = fmt::format("nan-night-{}", night);
+    history::ingest_report(store, r,
+                           {history::source_kind::chipgauge_report, history::sha256_hex(key), key});
+  }
+  dashboard::options o;
+  o.as_of = *date::parse("2026-12-01");
+  o.baseline_runs = 2;
+  auto cat = catalog::load(test::specs_dir());
+  const auto s = dashboard::build_site(&store, cat, o);
+  const auto points = embedded(s.files.at(trend_file(s, "gemm_fp16")))["points"];
+  ASSERT_EQ(points.size(), static_cast<std::size_t>(nights));
+  EXPECT_EQ(points[6]["why"], "no readable samples: not compared");
+  EXPECT_TRUE(points[6]["verdict"].is_null());
+  std::vector<std::size_t> usable;  // nights compared so far, oldest first
+  for (std::size_t night = 0; night < nights; ++night) {
+    if (night == 6) continue;
+    SCOPED_TRACE(night);
+    const auto& p = points[night];
+    if (usable.empty()) {
+      EXPECT_TRUE(p["verdict"].is_null());
+    } else {
+      std::vector<double> base;
+      const auto from = usable.size() > 2 ? usable.size() - 2 : 0;
+      for (auto k = from; k < usable.size(); ++k)
+        base.insert(base.end(), readable[usable[k]].begin(), readable[usable[k]].end());
+      const auto t = bench::compare_samples(base, readable[night],
+                                            o.settings.min_effect_for("gemm_fp16"), o.settings);
+      EXPECT_EQ(p["baseline_runs"], usable.size() - from);
+      EXPECT_EQ(p["verdict"], bench::to_string(t.v));
+      EXPECT_DOUBLE_EQ(p["p"].get<double>(), t.test.p);
+      EXPECT_DOUBLE_EQ(p["ratio"].get<double>(), t.ratio);
+    }
+    usable.push_back(night);
+  }
 }
 
 TEST(Dashboard, PlaneThresholdsComeFromTheRuleFilesParameters) {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -85,11 +86,20 @@ json opt_number(const std::optional<double>& v) { return v ? json(*v) : json(nul
 
 std::string fmt_num(double v) { return fmt::format("{:.6g}", v); }
 
-bool usable(const history::result_row& r) {
-  // As compare_reports: invalid, skipped or suspect results are never compared; foreign (Google
-  // Benchmark) results are compared although chipgauge never verified them.
-  return r.status == "ok" && !r.suspect && (r.verified || r.source_kind == "gbench") &&
-         !r.rates.empty();
+// As compare_reports: invalid, skipped or suspect results are never compared; foreign (Google
+// Benchmark) results are compared although chipgauge never verified them.
+bool comparable(const history::result_row& r) {
+  return r.status == "ok" && !r.suspect && (r.verified || r.source_kind == "gbench");
+}
+
+// The samples compare reads: positive finite rates (a sample of no time and no work reads as
+// NaN, and is left out as compare leaves it out).
+std::vector<double> readable_rates(const history::result_row& r) {
+  std::vector<double> out;
+  out.reserve(r.rates.size());
+  for (const double v : r.rates)
+    if (v > 0 && std::isfinite(v)) out.push_back(v);
+  return out;
 }
 
 struct series_page {
@@ -126,6 +136,9 @@ json trend_data(const std::vector<history::result_row>& rows, const history::ser
   std::vector<double> current_sorted;
   const auto window_runs = static_cast<std::size_t>(o.baseline_runs);
   regressions = 0;
+  std::vector<std::vector<double>> rates(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    if (comparable(rows[i])) rates[i] = readable_rates(rows[i]);
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
     json p{{"run_id", r.run_id},
@@ -145,26 +158,27 @@ json trend_data(const std::vector<history::result_row>& rows, const history::ser
            {"p", nullptr},
            {"ratio", nullptr},
            {"why", ""}};
-    if (!usable(r)) {
+    if (!comparable(r) || rates[i].empty()) {
       p["why"] = r.status != "ok"  ? fmt::format("{}: not compared", r.status)
                  : r.suspect       ? std::string("suspect: not compared")
+                 : !comparable(r)  ? std::string("not verified: not compared")
                  : r.rates.empty() ? std::string("no samples: not compared")
-                                   : std::string("not verified: not compared");
+                                   : std::string("no readable samples: not compared");
     } else {
       std::vector<double> base;
       const std::size_t n =
           std::min<std::size_t>(usable_rows.size(), static_cast<std::size_t>(o.baseline_runs));
       for (std::size_t k = usable_rows.size() - n; k < usable_rows.size(); ++k) {
-        const auto& b = rows[usable_rows[k]].rates;
+        const auto& b = rates[usable_rows[k]];
         base.insert(base.end(), b.begin(), b.end());
       }
       p["baseline_runs"] = n;
       if (n == 0) {
         p["why"] = "first usable run: no baseline";
       } else {
-        current_sorted.assign(r.rates.begin(), r.rates.end());
+        current_sorted.assign(rates[i].begin(), rates[i].end());
         std::sort(current_sorted.begin(), current_sorted.end());
-        const auto t = bench::compare_samples(base, r.rates, window_sorted, current_sorted,
+        const auto t = bench::compare_samples(base, rates[i], window_sorted, current_sorted,
                                               min_effect, o.settings);
         p["verdict"] = bench::to_string(t.v);
         p["p"] = t.test.p;
@@ -172,23 +186,13 @@ json trend_data(const std::vector<history::result_row>& rows, const history::ser
         p["why"] = t.reason;
         if (t.v == bench::verdict::slower) ++regressions;
       }
+      // Every rate in the window is finite, so each leaving one is found where it was inserted.
       usable_rows.push_back(i);
-      for (double v : r.rates)
+      for (double v : rates[i])
         window_sorted.insert(std::upper_bound(window_sorted.begin(), window_sorted.end(), v), v);
       if (usable_rows.size() > window_runs) {
-        bool found = true;
-        for (double v : rows[usable_rows[usable_rows.size() - 1 - window_runs]].rates) {
-          const auto it = std::lower_bound(window_sorted.begin(), window_sorted.end(), v);
-          found = found && it != window_sorted.end() && *it == v;
-          if (found) window_sorted.erase(it);
-        }
-        if (!found) {  // a value that does not order (NaN): sort the window afresh
-          window_sorted.clear();
-          for (std::size_t k = usable_rows.size() - window_runs; k < usable_rows.size(); ++k)
-            window_sorted.insert(window_sorted.end(), rows[usable_rows[k]].rates.begin(),
-                                 rows[usable_rows[k]].rates.end());
-          std::sort(window_sorted.begin(), window_sorted.end());
-        }
+        for (double v : rates[usable_rows[usable_rows.size() - 1 - window_runs]])
+          window_sorted.erase(std::lower_bound(window_sorted.begin(), window_sorted.end(), v));
       }
     }
     points.push_back(std::move(p));
