@@ -1780,13 +1780,21 @@ TEST_P(HistoryIngest, IngestFilesReportsEachBatchOnceCommitted) {
     files.push_back(i == 2 ? dir_.write("bad.json", "[]")
                            : dir_.write(fmt::format("r{}.json", i), report.dump()));
   }
-  for (const unsigned jobs : {1U, 3U}) {
-    const std::string where = new_store(fmt::format("files{}.db", jobs));
+  // The workers' lookups: the store itself, none, and a store that cannot be opened (each
+  // worker then parses every file; the outcome is the same).
+  enum class lookups { store, none, unopenable };
+  const std::pair<unsigned, lookups> runs[] = {
+      {1U, lookups::store}, {3U, lookups::store}, {3U, lookups::none}, {3U, lookups::unopenable}};
+  for (const auto& [jobs, lookup] : runs) {
+    const std::string where =
+        new_store(fmt::format("files{}-{}.db", jobs, static_cast<int>(lookup)));
     auto s = store::open(where);
     auto other = store::open(where);
     ingest_files_options o;
     o.jobs = jobs;
-    o.lookup_path = where;
+    o.lookup_path = lookup == lookups::store  ? where
+                    : lookup == lookups::none ? std::string()
+                                              : dir_.path() + "/absent/none.db";
     o.files_per_batch = 2;
     o.batch_time = std::chrono::hours(1);
     std::string events;
@@ -1800,7 +1808,8 @@ TEST_P(HistoryIngest, IngestFilesReportsEachBatchOnceCommitted) {
           events += fmt::format("F{}:{} ", i, count(other, "runs"));
         });
     // Batches {0, 1}, {2, 3} and {4}: run ids in file order, visible at each commit.
-    EXPECT_EQ(events, "S0:1:2 S1:2:2 F2:2 S3:3:3 S4:4:4 ") << jobs << " jobs";
+    EXPECT_EQ(events, "S0:1:2 S1:2:2 F2:2 S3:3:3 S4:4:4 ")
+        << jobs << " jobs, lookups " << static_cast<int>(lookup);
   }
 }
 
